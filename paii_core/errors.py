@@ -1,0 +1,59 @@
+"""Every error PAII raises: a root class and subclasses that are also builtins.
+
+Messages name the file or argument, the problem and the fix, so a user can act on
+them without reading the code.
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+
+__all__ = [
+    "PaiiError",
+    "InputFileError",
+    "InputNotFoundError",
+    "FormatError",
+    "ValidationError",
+    "StoreError",
+    "DemoWorldMissingError",
+    "PaiiWarning",
+]
+
+
+class PaiiError(Exception):
+    """Root of every error PAII raises on purpose; the UI catches only this."""
+
+
+class InputNotFoundError(PaiiError, FileNotFoundError):
+    """An input file or folder does not exist."""
+
+
+class InputFileError(PaiiError, ValueError):
+    """An input file exists but cannot be used (truncated, wrong bands, no CRS, ...)."""
+
+    def __init__(self, path: str | PathLike[str] | None, problem: str, fix: str) -> None:
+        self.path = None if path is None else str(path)
+        self.problem = problem
+        self.fix = fix
+        where = f"{self.path}: " if self.path else ""
+        super().__init__(f"{where}{problem}. Fix: {fix}")
+
+
+class FormatError(InputFileError):
+    """A file is not in the format the reader expects (not a GeoTIFF, not NetCDF4...)."""
+
+
+class ValidationError(PaiiError, ValueError):
+    """An argument has a value PAII cannot work with."""
+
+
+class StoreError(PaiiError, RuntimeError):
+    """The DuckDB store could not be read or written."""
+
+
+class DemoWorldMissingError(PaiiError, FileNotFoundError):
+    """The demo world or its database has not been built yet."""
+
+
+class PaiiWarning(UserWarning):
+    """Legal but suspicious input (for example reflectance above 1.5)."""
