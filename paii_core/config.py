@@ -16,7 +16,9 @@ class Paths:
     """Where PAII reads and writes. ``PAII_DATA_DIR`` moves the generated data."""
 
     root: Path = REPO_ROOT
-    data: Path = field(default_factory=lambda: Path(os.environ.get("PAII_DATA_DIR", REPO_ROOT / "data")))
+    data: Path = field(
+        default_factory=lambda: Path(os.environ.get("PAII_DATA_DIR", REPO_ROOT / "data"))
+    )
 
     @property
     def boundaries(self) -> Path:

@@ -59,7 +59,9 @@ REGIONS: dict[str, Region] = {
             utm_epsg=32649,
             yield_unit="t/ha",
             yield_crops=("rice",),
-            aois=(AoiSpec("hubei-jianli", "421088", ("rice", "rapeseed", "maize"), has_flood=True),),
+            aois=(
+                AoiSpec("hubei-jianli", "421088", ("rice", "rapeseed", "maize"), has_flood=True),
+            ),
         ),
         Region(
             region_id="iowa",

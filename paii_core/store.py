@@ -1,0 +1,327 @@
+"""The DuckDB store: schema, versioned migrations, atomic refresh and all SQL."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from paii_core.config import paths
+from paii_core.errors import DemoWorldMissingError, StoreError, ValidationError
+
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "USER_TABLES",
+    "connect",
+    "county_metric_frame",
+    "log_event",
+    "migrate",
+    "read_meta",
+    "refresh_database",
+    "schema_version",
+    "table_columns",
+    "write_frame",
+]
+
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())
+
+# Each migration is (version, name, statements). Never edit a released one: append.
+MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
+    (
+        1,
+        "initial schema",
+        (
+            """CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
+            """CREATE TABLE regions (
+                region_id TEXT PRIMARY KEY, name TEXT NOT NULL, country TEXT NOT NULL,
+                utm_epsg INTEGER NOT NULL, yield_unit TEXT NOT NULL)""",
+            """CREATE TABLE counties (
+                county_id TEXT PRIMARY KEY, region_id TEXT NOT NULL, name TEXT NOT NULL,
+                parent TEXT, area_km2 DOUBLE NOT NULL, centroid_lon DOUBLE NOT NULL,
+                centroid_lat DOUBLE NOT NULL, geometry_wkb BLOB NOT NULL)""",
+            """CREATE TABLE county_metrics (
+                county_id TEXT NOT NULL, metric TEXT NOT NULL, crop TEXT NOT NULL,
+                period_start DATE NOT NULL, period_end DATE NOT NULL, value DOUBLE,
+                unit TEXT NOT NULL, source TEXT NOT NULL, simulated BOOLEAN NOT NULL,
+                updated_at TIMESTAMP NOT NULL,
+                PRIMARY KEY (county_id, metric, crop, period_start, source))""",
+            """CREATE TABLE aois (
+                aoi_id TEXT PRIMARY KEY, region_id TEXT NOT NULL, county_id TEXT NOT NULL,
+                crs TEXT NOT NULL, pixel_size_m DOUBLE NOT NULL, width INTEGER NOT NULL,
+                height INTEGER NOT NULL, west DOUBLE NOT NULL, south DOUBLE NOT NULL,
+                east DOUBLE NOT NULL, north DOUBLE NOT NULL)""",
+            """CREATE TABLE products (
+                product_id TEXT PRIMARY KEY, kind TEXT NOT NULL, aoi_id TEXT,
+                acquired DATE, path TEXT NOT NULL, input_hash TEXT NOT NULL,
+                model_version TEXT NOT NULL, simulated BOOLEAN NOT NULL,
+                created_at TIMESTAMP NOT NULL, details TEXT)""",
+            """CREATE TABLE policies (
+                policy_id TEXT PRIMARY KEY, region_id TEXT NOT NULL, county_id TEXT NOT NULL,
+                aoi_id TEXT, parcel_id INTEGER, coarse_id INTEGER, insured TEXT NOT NULL,
+                declared_crop TEXT NOT NULL, declared_area_ha DOUBLE NOT NULL,
+                coverage_level DOUBLE NOT NULL, guaranteed_yield DOUBLE NOT NULL,
+                yield_unit TEXT NOT NULL, price DOUBLE NOT NULL, currency TEXT NOT NULL,
+                premium DOUBLE NOT NULL, sum_insured DOUBLE NOT NULL, start_date DATE NOT NULL,
+                end_date DATE NOT NULL, simulated BOOLEAN NOT NULL)""",
+            """CREATE TABLE audit (
+                event_id BIGINT PRIMARY KEY,
+                "at" TIMESTAMP NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+                entity TEXT NOT NULL, entity_id TEXT NOT NULL, detail TEXT)""",
+        ),
+    ),
+)
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+USER_TABLES: tuple[str, ...] = ("audit",)
+"""Tables people write through the dashboard: carried over when the demo world is rebuilt."""
+
+
+@contextmanager
+def _translate(action: str, path: Path | str | None = None) -> Iterator[None]:
+    """Re-raise a DuckDB error as a StoreError naming what failed and where."""
+    where = f" ({path})" if path else ""
+    try:
+        yield
+    except duckdb.Error as e:
+        raise StoreError(f"DuckDB could not {action}{where}: {e}") from e
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """Highest migration applied to ``con``; 0 for an empty database."""
+    with _translate("read the schema version"):
+        exists = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+            ["schema_migrations"],
+        ).fetchone()[0]
+        if not exists:
+            return 0
+        row = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+    return int(row[0])
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply every pending migration, each in its own transaction; idempotent.
+
+    Returns the schema version reached. Raises StoreError if the database is newer than
+    this code (opened by a later PAII) or a migration fails (that migration is rolled back).
+    """
+    with _translate("create the migrations table"):
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL)"
+        )
+    current = schema_version(con)
+    if current > SCHEMA_VERSION:
+        raise StoreError(
+            f"the database is at schema version {current} but this PAII knows only "
+            f"{SCHEMA_VERSION}; update PAII or rebuild the database with `paii demo build`"
+        )
+    for version, name, statements in MIGRATIONS:
+        if version <= current:
+            continue
+        try:
+            con.execute("BEGIN TRANSACTION")
+            for sql in statements:
+                con.execute(sql)
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, _now()])
+            con.execute("COMMIT")
+        except duckdb.Error as e:
+            con.execute("ROLLBACK")
+            raise StoreError(f"migration {version} ({name}) failed and was rolled back: {e}") from e
+        log.info("applied migration %s: %s", version, name)
+    return SCHEMA_VERSION
+
+
+def connect(
+    path: Path | str | None = None, *, read_only: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """Open the store at ``path`` (default data/paii.duckdb); migrate it unless read-only.
+
+    Raises DemoWorldMissingError when a read-only open finds no file, StoreError when
+    DuckDB refuses the file (locked by another writer, corrupt).
+    """
+    db = Path(path) if path is not None else paths().database
+    if read_only and not db.exists():
+        raise DemoWorldMissingError(
+            f"{db}: no PAII database yet. Fix: run `paii demo build` (or `make run`) to build it"
+        )
+    with _translate("open the database", db):
+        con = duckdb.connect(str(db), read_only=read_only)
+    if not read_only:
+        migrate(con)
+    elif schema_version(con) != SCHEMA_VERSION:
+        con.close()
+        raise StoreError(
+            f"{db}: schema version differs from this PAII's {SCHEMA_VERSION}. "
+            "Fix: run `paii demo build` to rebuild it"
+        )
+    return con
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """Column names of ``table`` in order; ValidationError for an unknown table."""
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+        "ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    if not rows:
+        raise ValidationError(f"table {table!r} is not in the PAII schema")
+    return [r[0] for r in rows]
+
+
+def write_frame(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    frame: pd.DataFrame,
+    *,
+    replace_where: Mapping[str, Any] | None = None,
+) -> int:
+    """Insert ``frame`` into ``table`` in one transaction; return the rows written.
+
+    ``replace_where`` first deletes the rows matching every ``column = value`` given, so a
+    product is swapped in whole: readers see the old rows or the new ones, never a mix.
+    Columns missing from ``frame`` get their defaults; extra columns are an error.
+    """
+    columns = table_columns(con, table)
+    extra = [c for c in frame.columns if c not in columns]
+    if extra:
+        raise ValidationError(f"columns {extra} are not in table {table!r} (it has {columns})")
+    for key in replace_where or {}:
+        if key not in columns:
+            raise ValidationError(f"replace_where column {key!r} is not in table {table!r}")
+    names = list(frame.columns)
+    con.register("_paii_incoming", frame)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        if replace_where:
+            clause = " AND ".join(f'"{k}" = ?' for k in replace_where)
+            con.execute(f'DELETE FROM "{table}" WHERE {clause}', list(replace_where.values()))
+        cols = ", ".join(f'"{c}"' for c in names)
+        con.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM _paii_incoming')
+        con.execute("COMMIT")
+    except duckdb.Error as e:
+        con.execute("ROLLBACK")
+        raise StoreError(
+            f"writing {len(frame)} rows to {table!r} failed, nothing changed: {e}"
+        ) from e
+    finally:
+        con.unregister("_paii_incoming")
+    return len(frame)
+
+
+def refresh_database(
+    build: Callable[[duckdb.DuckDBPyConnection], None], path: Path | str | None = None
+) -> Path:
+    """Build a whole new database with ``build(con)`` and swap it in atomically.
+
+    The new file is written beside the old one and renamed over it only when ``build``
+    has finished; the people's tables (:data:`USER_TABLES`, e.g. the audit trail) are
+    copied over from the old file first. If anything fails the old database is untouched
+    and the partial file is removed.
+    """
+    target = Path(path) if path is not None else paths().database
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    try:
+        con = connect(tmp)
+        try:
+            build(con)
+            if target.exists():
+                _carry_user_tables(con, target)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(tmp, target)
+    finally:
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+    return target
+
+
+def _carry_user_tables(con: duckdb.DuckDBPyConnection, old: Path) -> None:
+    with _translate("copy the audit trail from the previous database", old):
+        # ATTACH takes no parameters: quote the path as an SQL literal.
+        literal = str(old).replace("'", "''")
+        con.execute(f"ATTACH '{literal}' AS old_db (READ_ONLY)")
+        try:
+            for table in USER_TABLES:
+                present = con.execute(
+                    "SELECT count(*) FROM information_schema.tables "
+                    "WHERE table_catalog = 'old_db' AND table_name = ?",
+                    [table],
+                ).fetchone()[0]
+                if present:
+                    con.execute(f'DELETE FROM "{table}"')
+                    con.execute(f'INSERT INTO "{table}" SELECT * FROM old_db."{table}"')
+        finally:
+            con.execute("DETACH old_db")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def log_event(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str,
+    detail: Mapping[str, Any] | None = None,
+) -> int:
+    """Append one row to the audit trail (who, when, what); returns its event id."""
+    if not actor.strip():
+        raise ValidationError("actor should name who acted (a user name or 'paii demo build')")
+    with _translate("write the audit trail"):
+        # Ids follow the rows, not a sequence, so they survive the copy in refresh_database.
+        row = con.execute(
+            "INSERT INTO audit (event_id, \"at\", actor, action, entity, entity_id, detail) "
+            "SELECT coalesce(max(event_id), 0) + 1, ?, ?, ?, ?, ?, ? FROM audit "
+            "RETURNING event_id",
+            [_now(), actor, action, entity, entity_id, json.dumps(detail or {}, default=str)],
+        ).fetchone()
+    return int(row[0])
+
+
+def read_meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The key/value facts about this database (built_at, seed, world size, simulated)."""
+    with _translate("read the meta table"):
+        return dict(con.execute("SELECT key, value FROM meta ORDER BY key").fetchall())
+
+
+def county_metric_frame(
+    con: duckdb.DuckDBPyConnection, region_id: str, metric: str, *, crop: str = ""
+) -> pd.DataFrame:
+    """Every county of a region with the latest value of ``metric`` (NaN where none).
+
+    Columns: county_id, name, parent, area_km2, centroid_lon, centroid_lat, geometry_wkb,
+    value, unit, period_start, source, simulated.
+    """
+    sql = """
+        WITH latest AS (
+            SELECT county_id, value, unit, period_start, source, simulated,
+                   row_number() OVER (PARTITION BY county_id ORDER BY period_start DESC) AS rn
+            FROM county_metrics WHERE metric = ? AND crop = ?
+        )
+        SELECT c.county_id, c.name, c.parent, c.area_km2, c.centroid_lon, c.centroid_lat,
+               c.geometry_wkb, l.value, l.unit, l.period_start, l.source, l.simulated
+        FROM counties c LEFT JOIN latest l ON l.county_id = c.county_id AND l.rn = 1
+        WHERE c.region_id = ? ORDER BY c.county_id
+    """
+    with _translate(f"read metric {metric!r} for region {region_id!r}"):
+        return con.execute(sql, [metric, crop, region_id]).df()

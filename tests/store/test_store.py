@@ -1,0 +1,141 @@
+"""The DuckDB store: migrations, parameterised writes, atomic refresh, audit trail."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+
+from paii_core import store
+from paii_core.errors import DemoWorldMissingError, StoreError, ValidationError
+
+
+def _region_row(region_id: str = "iowa") -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "region_id": [region_id],
+            "name": ["Iowa (US)"],
+            "country": ["US"],
+            "utm_epsg": [32615],
+            "yield_unit": ["bu/acre"],
+        }
+    )
+
+
+def test_migrate_is_idempotent(tmp_path):
+    con = store.connect(tmp_path / "a.duckdb")
+    assert store.schema_version(con) == store.SCHEMA_VERSION
+    assert store.migrate(con) == store.SCHEMA_VERSION
+    applied = con.execute("SELECT count(*) FROM schema_migrations").fetchone()[0]
+    assert applied == len(store.MIGRATIONS)
+    con.close()
+    con = store.connect(tmp_path / "a.duckdb")
+    assert con.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == applied
+
+
+def test_database_newer_than_code_is_refused(tmp_path):
+    con = store.connect(tmp_path / "a.duckdb")
+    con.execute("INSERT INTO schema_migrations VALUES (999, 'future', now())")
+    with pytest.raises(StoreError, match="schema version 999"):
+        store.migrate(con)
+
+
+def test_failed_migration_rolls_back(tmp_path, monkeypatch):
+    bad = (*store.MIGRATIONS, (store.SCHEMA_VERSION + 1, "broken", ("CREATE TABLE x (a INT)", "NOT SQL")))
+    con = store.connect(tmp_path / "a.duckdb")
+    monkeypatch.setattr(store, "MIGRATIONS", bad)
+    monkeypatch.setattr(store, "SCHEMA_VERSION", store.SCHEMA_VERSION + 1)
+    with pytest.raises(StoreError, match="broken.*rolled back"):
+        store.migrate(con)
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert "x" not in tables
+    assert store.schema_version(con) == store.MIGRATIONS[-2][0]
+
+
+def test_read_only_open_of_missing_file_says_how_to_build(tmp_path):
+    with pytest.raises(DemoWorldMissingError, match="paii demo build"):
+        store.connect(tmp_path / "none.duckdb", read_only=True)
+
+
+def test_write_frame_replaces_rows_in_one_transaction(tmp_path):
+    con = store.connect(tmp_path / "a.duckdb")
+    store.write_frame(con, "regions", _region_row("iowa"))
+    store.write_frame(con, "regions", _region_row("henan"))
+    changed = _region_row("iowa").assign(name="Iowa again")
+    store.write_frame(con, "regions", changed, replace_where={"region_id": "iowa"})
+    rows = dict(con.execute("SELECT region_id, name FROM regions").fetchall())
+    assert rows == {"iowa": "Iowa again", "henan": "Iowa (US)"}
+
+
+def test_write_frame_failure_leaves_previous_rows(tmp_path):
+    con = store.connect(tmp_path / "a.duckdb")
+    store.write_frame(con, "regions", _region_row("iowa"))
+    broken = _region_row("iowa").assign(utm_epsg=[None])  # NOT NULL violated
+    with pytest.raises(StoreError, match="nothing changed"):
+        store.write_frame(con, "regions", broken, replace_where={"region_id": "iowa"})
+    assert con.execute("SELECT name FROM regions").fetchall() == [("Iowa (US)",)]
+
+
+def test_write_frame_rejects_unknown_columns_and_tables(tmp_path):
+    con = store.connect(tmp_path / "a.duckdb")
+    with pytest.raises(ValidationError, match="not in table 'regions'"):
+        store.write_frame(con, "regions", _region_row().assign(colour="red"))
+    with pytest.raises(ValidationError, match="'nope' is not in the PAII schema"):
+        store.write_frame(con, "nope", _region_row())
+    with pytest.raises(ValidationError, match="replace_where column 'zz'"):
+        store.write_frame(con, "regions", _region_row(), replace_where={"zz": 1})
+
+
+def test_values_are_parameters_not_sql(tmp_path):
+    con = store.connect(tmp_path / "a.duckdb")
+    hostile = "x'); DROP TABLE regions; --"
+    store.write_frame(con, "regions", _region_row(hostile))
+    store.log_event(con, actor=hostile, action="review", entity="policy", entity_id=hostile)
+    assert con.execute("SELECT region_id FROM regions").fetchone()[0] == hostile
+    assert con.execute("SELECT actor FROM audit").fetchone()[0] == hostile
+
+
+def test_refresh_swaps_whole_and_keeps_audit(tmp_path):
+    db = tmp_path / "paii.duckdb"
+
+    def build_one(con):
+        store.write_frame(con, "regions", _region_row("iowa"))
+
+    store.refresh_database(build_one, db)
+    con = store.connect(db)
+    first = store.log_event(con, actor="ana", action="approve", entity="policy", entity_id="P1")
+    con.close()
+
+    def build_two(con):
+        store.write_frame(con, "regions", _region_row("henan"))
+
+    store.refresh_database(build_two, db)
+    con = store.connect(db, read_only=True)
+    assert con.execute("SELECT region_id FROM regions").fetchall() == [("henan",)]
+    assert con.execute("SELECT event_id, actor FROM audit").fetchall() == [(first, "ana")]
+    con.close()
+    con = store.connect(db)
+    assert store.log_event(con, actor="bo", action="x", entity="p", entity_id="2") == first + 1
+
+
+def test_failed_refresh_leaves_previous_database(tmp_path):
+    db = tmp_path / "paii.duckdb"
+    store.refresh_database(lambda con: store.write_frame(con, "regions", _region_row()), db)
+    before = db.read_bytes()
+
+    def crash(con):
+        store.write_frame(con, "regions", _region_row("henan"))
+        raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        store.refresh_database(crash, db)
+    assert db.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["paii.duckdb"]
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT region_id FROM regions").fetchall() == [("iowa",)]
+
+
+def test_log_event_needs_an_actor(tmp_path):
+    con = store.connect(tmp_path / "a.duckdb")
+    with pytest.raises(ValidationError, match="actor should name who acted"):
+        store.log_event(con, actor=" ", action="a", entity="b", entity_id="c")
