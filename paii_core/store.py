@@ -7,7 +7,7 @@ import logging
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,11 @@ __all__ = [
     "USER_TABLES",
     "connect",
     "county_metric_frame",
+    "county_metric_history",
+    "data_period",
     "log_event",
     "migrate",
+    "portfolio_totals",
     "read_meta",
     "refresh_database",
     "schema_version",
@@ -290,7 +293,7 @@ def log_event(
     with _translate("write the audit trail"):
         # Ids follow the rows, not a sequence, so they survive the copy in refresh_database.
         row = con.execute(
-            "INSERT INTO audit (event_id, \"at\", actor, action, entity, entity_id, detail) "
+            'INSERT INTO audit (event_id, "at", actor, action, entity, entity_id, detail) '
             "SELECT coalesce(max(event_id), 0) + 1, ?, ?, ?, ?, ?, ? FROM audit "
             "RETURNING event_id",
             [_now(), actor, action, entity, entity_id, json.dumps(detail or {}, default=str)],
@@ -305,18 +308,24 @@ def read_meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def county_metric_frame(
-    con: duckdb.DuckDBPyConnection, region_id: str, metric: str, *, crop: str = ""
+    con: duckdb.DuckDBPyConnection,
+    region_id: str,
+    metric: str,
+    *,
+    crop: str = "",
+    asof: date | None = None,
 ) -> pd.DataFrame:
-    """Every county of a region with the latest value of ``metric`` (NaN where none).
+    """Every county of a region with the latest value of ``metric`` up to ``asof``.
 
-    Columns: county_id, name, parent, area_km2, centroid_lon, centroid_lat, geometry_wkb,
-    value, unit, period_start, source, simulated.
+    Counties without a value keep NaN. Columns: county_id, name, parent, area_km2,
+    centroid_lon, centroid_lat, geometry_wkb, value, unit, period_start, source, simulated.
     """
     sql = """
         WITH latest AS (
             SELECT county_id, value, unit, period_start, source, simulated,
                    row_number() OVER (PARTITION BY county_id ORDER BY period_start DESC) AS rn
-            FROM county_metrics WHERE metric = ? AND crop = ?
+            FROM county_metrics
+            WHERE metric = ? AND crop = ? AND period_start <= ? AND value IS NOT NULL
         )
         SELECT c.county_id, c.name, c.parent, c.area_km2, c.centroid_lon, c.centroid_lat,
                c.geometry_wkb, l.value, l.unit, l.period_start, l.source, l.simulated
@@ -324,4 +333,49 @@ def county_metric_frame(
         WHERE c.region_id = ? ORDER BY c.county_id
     """
     with _translate(f"read metric {metric!r} for region {region_id!r}"):
-        return con.execute(sql, [metric, crop, region_id]).df()
+        frame = con.execute(sql, [metric, crop, asof or date.max, region_id]).df()
+    frame["value"] = frame["value"].astype(float)
+    return frame
+
+
+def county_metric_history(
+    con: duckdb.DuckDBPyConnection,
+    region_id: str,
+    metric: str,
+    *,
+    crop: str = "",
+    asof: date | None = None,
+) -> pd.DataFrame:
+    """All periods of ``metric`` for a region's counties up to ``asof``.
+
+    Columns: county_id, period_start, value, unit, source, simulated.
+    """
+    sql = """
+        SELECT m.county_id, m.period_start, m.value, m.unit, m.source, m.simulated
+        FROM county_metrics m JOIN counties c USING (county_id)
+        WHERE c.region_id = ? AND m.metric = ? AND m.crop = ? AND m.period_start <= ?
+        ORDER BY m.county_id, m.period_start
+    """
+    with _translate(f"read the history of {metric!r} for region {region_id!r}"):
+        frame = con.execute(sql, [region_id, metric, crop, asof or date.max]).df()
+    frame["value"] = frame["value"].astype(float)
+    return frame
+
+
+def portfolio_totals(con: duckdb.DuckDBPyConnection, region_id: str) -> tuple[int, float]:
+    """Number of policies and declared hectares insured in a region."""
+    with _translate("read the portfolio"):
+        n, area = con.execute(
+            "SELECT count(*), coalesce(sum(declared_area_ha), 0) FROM policies WHERE region_id = ?",
+            [region_id],
+        ).fetchone()
+    return int(n), float(area)
+
+
+def data_period(con: duckdb.DuckDBPyConnection) -> tuple[date, date] | None:
+    """First and last period with county metrics, or None for an empty store."""
+    with _translate("read the data period"):
+        lo, hi = con.execute(
+            "SELECT min(period_start), max(period_start) FROM county_metrics"
+        ).fetchone()
+    return None if lo is None else (lo, hi)

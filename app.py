@@ -1,0 +1,16 @@
+"""PAII dashboard entry point: page config, navigation and the shared sidebar."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.common import sidebar
+
+st.set_page_config(page_title="PAII", page_icon=":material/satellite_alt:", layout="wide")
+
+pages = [
+    st.Page("pages/home.py", title="Home", icon=":material/map:", default=True),
+]
+page = st.navigation(pages)
+sidebar()
+page.run()

@@ -1,0 +1,77 @@
+"""Home: a region's counties on a map with headline figures and data freshness."""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from paii_core import maps, overview
+from paii_core.errors import PaiiError
+from paii_core.regions import get_region
+from ui.common import SIMULATED_NOTE, connection, current_context, legend, show_error
+
+ctx = current_context()
+region = get_region(ctx.region_id)
+st.title(f"{region.name}: county overview")
+st.info(SIMULATED_NOTE, icon=":material/science:")
+
+try:
+    con = connection()
+    summary = overview.region_summary(con, ctx.region_id, asof=ctx.asof)
+except PaiiError as e:
+    show_error(e)
+    st.stop()
+
+
+def _fmt(value: float, spec: str, suffix: str = "") -> str:
+    return "n/a" if not math.isfinite(value) else f"{value:{spec}}{suffix}"
+
+
+k1, k2, k3, k4 = st.columns(4)
+k1.metric("Counties", f"{summary.counties}", help="Real county boundaries of the region")
+k2.metric("Cropland", _fmt(summary.cropland_km2, ",.0f", " km²"))
+k3.metric(
+    f"{summary.yield_crop.title()} yield {summary.yield_year or ''}",
+    _fmt(summary.yield_mean, ",.1f", f" {summary.yield_unit}"),
+    delta=None if not math.isfinite(summary.yield_change_pct) else f"{summary.yield_change_pct:+.1f}% vs year before",
+)
+k4.metric("Policies", f"{summary.policies}", help=f"{summary.insured_area_ha:,.1f} ha declared")
+
+options = overview.metric_options(ctx.region_id)
+choice = st.selectbox("Map", options, format_func=lambda o: o.label, key="home_metric")
+try:
+    frame = overview.metric_frame(con, ctx.region_id, choice.key, asof=ctx.asof)
+except PaiiError as e:
+    show_error(e)
+    st.stop()
+
+unit = frame["unit"].dropna().iloc[0] if frame["unit"].notna().any() else ""
+valued, missing, scale = maps.county_features(
+    frame, label=choice.label, unit=unit, diverging=choice.diverging, decimals=choice.decimals
+)
+view = maps.view_for_bounds(
+    frame.centroid_lon.min() - 0.3, frame.centroid_lat.min() - 0.3,
+    frame.centroid_lon.max() + 0.3, frame.centroid_lat.max() + 0.3,
+)
+st.pydeck_chart(maps.choropleth_deck(valued, missing, view), height=560, key="home_map")
+if valued:
+    legend(scale.label, scale.unit, scale.vmin, scale.vmax, scale.stops)
+st.caption(
+    f"{len(valued)} of {len(frame)} counties have a value as of {ctx.asof:%Y-%m-%d}; "
+    f"grey ones have none. Data built {summary.built_at} UTC."
+)
+
+table = (
+    frame[["county_id", "name", "parent", "value", "unit", "period_start"]]
+    .sort_values("value", ascending=False)
+    .assign(data_note="SIMULATED demo data")
+)
+with st.expander("County table"):
+    st.dataframe(table, hide_index=True, use_container_width=True)
+    st.download_button(
+        "Download CSV",
+        table.to_csv(index=False).encode(),
+        file_name=f"paii_{ctx.region_id}_{choice.key.replace(':', '_')}_SIMULATED.csv",
+        mime="text/csv",
+    )

@@ -1,0 +1,193 @@
+"""pydeck layers shared by pages: county choropleths on an offline blank basemap."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pydeck as pdk
+import shapely
+
+__all__ = [
+    "BLANK_STYLE",
+    "MISSING_RGBA",
+    "Legend",
+    "choropleth_deck",
+    "colour_scale",
+    "county_features",
+    "view_for_bounds",
+]
+
+BLANK_STYLE = "/app/static/blank_style.json"
+"""A background-only MapLibre style served by Streamlit's static serving: no tiles, so
+no request leaves the machine."""
+
+MISSING_RGBA = (190, 190, 190, 140)
+
+# Perceptually ordered sequential ramp (light yellow-green to dark green-blue), sampled
+# from the ColorBrewer YlGnBu scheme (Brewer, 2003); diverging ramp from RdBu.
+_SEQUENTIAL = np.array(
+    [
+        [255, 255, 217],
+        [199, 233, 180],
+        [127, 205, 187],
+        [65, 182, 196],
+        [29, 145, 192],
+        [34, 94, 168],
+        [12, 44, 132],
+    ],
+    dtype=float,
+)
+_DIVERGING = np.array(
+    [
+        [178, 24, 43],
+        [239, 138, 98],
+        [253, 219, 199],
+        [247, 247, 247],
+        [209, 229, 240],
+        [103, 169, 207],
+        [33, 102, 172],
+    ],
+    dtype=float,
+)
+
+
+@dataclass(frozen=True)
+class Legend:
+    """What a page needs to draw a colour bar: value range, unit and colour stops."""
+
+    label: str
+    unit: str
+    vmin: float
+    vmax: float
+    stops: tuple[str, ...]
+    """Hex colours from vmin to vmax."""
+
+
+def colour_scale(
+    values: np.ndarray, *, diverging: bool = False, alpha: int = 200
+) -> tuple[np.ndarray, float, float]:
+    """Map ``values`` to RGBA rows (N, 4) uint8; NaN rows get :data:`MISSING_RGBA`.
+
+    The range is the 2nd..98th percentile so one outlier county does not wash out the
+    map; a diverging scale is centred on zero. Returns (rgba, vmin, vmax).
+    """
+    values = np.asarray(values, dtype=float)
+    rgba = np.tile(np.array(MISSING_RGBA, dtype=np.uint8), (values.size, 1))
+    finite = np.isfinite(values)
+    if not finite.any():
+        return rgba, float("nan"), float("nan")
+    lo, hi = np.percentile(values[finite], [2, 98])
+    if diverging:
+        hi = max(abs(lo), abs(hi)) or 1.0
+        lo = -hi
+    if hi <= lo:
+        hi = lo + 1.0
+    ramp = _DIVERGING if diverging else _SEQUENTIAL
+    pos = np.clip((values[finite] - lo) / (hi - lo), 0, 1) * (len(ramp) - 1)
+    i = np.minimum(pos.astype(int), len(ramp) - 2)
+    frac = (pos - i)[:, None]
+    rgb = ramp[i] * (1 - frac) + ramp[i + 1] * frac
+    rgba[finite, :3] = np.round(rgb).astype(np.uint8)
+    rgba[finite, 3] = alpha
+    return rgba, float(lo), float(hi)
+
+
+def _hex(rgb: Sequence[float]) -> str:
+    return "#" + "".join(f"{round(float(c)):02x}" for c in rgb[:3])
+
+
+def county_features(
+    frame: pd.DataFrame,
+    *,
+    value_column: str = "value",
+    label: str,
+    unit: str,
+    diverging: bool = False,
+    decimals: int = 2,
+    simplify_deg: float = 0.002,
+) -> tuple[list[dict], list[dict], Legend]:
+    """GeoJSON features for counties with a value and for those without.
+
+    ``frame`` has county_id, name, geometry_wkb and ``value_column``. Colours and the
+    tooltip text are computed here as properties, so the layer only reads them.
+    Returns (valued features, missing features, legend).
+    """
+    values = frame[value_column].to_numpy(dtype=float)
+    rgba, vmin, vmax = colour_scale(values, diverging=diverging)
+    geoms = shapely.from_wkb(frame["geometry_wkb"].to_numpy())
+    if simplify_deg > 0:
+        geoms = shapely.simplify(geoms, simplify_deg, preserve_topology=True)
+    valued, missing = [], []
+    for row, geom, colour, value in zip(
+        frame.itertuples(index=False), geoms, rgba, values, strict=True
+    ):
+        has = bool(np.isfinite(value))
+        text = f"{value:,.{decimals}f} {unit}".strip() if has else "no data"
+        feature = {
+            "type": "Feature",
+            "geometry": shapely.geometry.mapping(geom),
+            "properties": {
+                "county_id": row.county_id,
+                "name": row.name,
+                "value_text": text,
+                "metric": label,
+                "fill": [int(c) for c in colour],
+            },
+        }
+        (valued if has else missing).append(feature)
+    ramp = _DIVERGING if diverging else _SEQUENTIAL
+    legend = Legend(label, unit, vmin, vmax, tuple(_hex(c) for c in ramp))
+    return valued, missing, legend
+
+
+def view_for_bounds(west: float, south: float, east: float, north: float) -> pdk.ViewState:
+    """A view that fits a lon/lat box: Web Mercator zoom from the wider side."""
+    span = max(east - west, (north - south) * 1.3, 1e-6)
+    zoom = float(np.clip(np.log2(360.0 / span) - 0.6, 1, 18))
+    return pdk.ViewState(
+        longitude=(west + east) / 2, latitude=(south + north) / 2, zoom=zoom, pitch=0, bearing=0
+    )
+
+
+def choropleth_deck(
+    valued: list[dict],
+    missing: list[dict],
+    view: pdk.ViewState,
+    *,
+    layer_id: str = "counties",
+    extra_layers: Sequence[pdk.Layer] = (),
+) -> pdk.Deck:
+    """A deck with a grey layer for missing counties under the coloured one."""
+    outline = [60, 60, 60, 160]
+    layers = [
+        pdk.Layer(
+            "GeoJsonLayer",
+            id=f"{layer_id}-missing",
+            data={"type": "FeatureCollection", "features": missing},
+            get_fill_color=list(MISSING_RGBA),
+            get_line_color=outline,
+            line_width_min_pixels=0.5,
+            pickable=True,
+        ),
+        pdk.Layer(
+            "GeoJsonLayer",
+            id=layer_id,
+            data={"type": "FeatureCollection", "features": valued},
+            get_fill_color="properties.fill",
+            get_line_color=outline,
+            line_width_min_pixels=0.5,
+            pickable=True,
+            auto_highlight=True,
+        ),
+        *extra_layers,
+    ]
+    return pdk.Deck(
+        layers=layers,
+        initial_view_state=view,
+        map_style=BLANK_STYLE,
+        map_provider=None,
+        tooltip={"html": "<b>{name}</b> ({county_id})<br/>{metric}: {value_text}"},
+    )

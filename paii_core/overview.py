@@ -1,0 +1,139 @@
+"""The Home page's numbers: region KPIs and county metrics read from the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from paii_core import store
+from paii_core.errors import ValidationError
+from paii_core.regions import get_region
+
+__all__ = ["MetricOption", "RegionSummary", "metric_frame", "metric_options", "region_summary"]
+
+
+@dataclass(frozen=True)
+class MetricOption:
+    """One choice of the county map: a stored metric, optionally for one crop."""
+
+    key: str
+    label: str
+    metric: str
+    crop: str = ""
+    diverging: bool = False
+    decimals: int = 1
+
+
+@dataclass(frozen=True)
+class RegionSummary:
+    """Headline figures of a region as of a date."""
+
+    region_id: str
+    counties: int
+    counties_with_data: int
+    cropland_km2: float
+    yield_crop: str
+    yield_year: int | None
+    yield_mean: float
+    yield_change_pct: float
+    yield_unit: str
+    policies: int
+    insured_area_ha: float
+    built_at: str
+    simulated: bool
+
+
+def metric_options(region_id: str) -> list[MetricOption]:
+    """The county metrics the Home map offers for a region."""
+    region = get_region(region_id)
+    options = [MetricOption("cropland_share", "Cropland share", "cropland_share")]
+    for crop in region.yield_crops:
+        options.append(
+            MetricOption(f"yield:{crop}", f"{crop.title()} yield, latest year", "yield", crop)
+        )
+        options.append(
+            MetricOption(
+                f"yield_anomaly:{crop}",
+                f"{crop.title()} yield vs previous 5-year mean",
+                "yield_anomaly",
+                crop,
+                diverging=True,
+            )
+        )
+    return options
+
+
+def _option(region_id: str, key: str) -> MetricOption:
+    options = {o.key: o for o in metric_options(region_id)}
+    if key not in options:
+        raise ValidationError(
+            f"metric {key!r} is not offered for {region_id}; use one of {sorted(options)}"
+        )
+    return options[key]
+
+
+def metric_frame(
+    con: duckdb.DuckDBPyConnection, region_id: str, key: str, *, asof: date
+) -> pd.DataFrame:
+    """Every county of the region with the chosen metric's latest value up to ``asof``.
+
+    Columns as :func:`paii_core.store.county_metric_frame`; counties with no value keep
+    NaN so the map can draw them grey rather than drop them.
+    """
+    option = _option(region_id, key)
+    if option.metric != "yield_anomaly":
+        return store.county_metric_frame(con, region_id, option.metric, crop=option.crop, asof=asof)
+    frame = store.county_metric_frame(con, region_id, "yield", crop=option.crop, asof=asof)
+    history = store.county_metric_history(con, region_id, "yield", crop=option.crop, asof=asof)
+    anomalies = []
+    for row in frame.itertuples(index=False):
+        past = history[
+            (history.county_id == row.county_id) & (history.period_start < row.period_start)
+        ]
+        past = past.sort_values("period_start").tail(5)["value"].dropna()
+        ok = len(past) >= 3 and np.isfinite(row.value)
+        anomalies.append(100.0 * (row.value / past.mean() - 1.0) if ok else np.nan)
+    return frame.assign(value=anomalies, unit="%")
+
+
+def region_summary(con: duckdb.DuckDBPyConnection, region_id: str, *, asof: date) -> RegionSummary:
+    """KPIs for the Home page: counties, cropland area, latest yield and its change, portfolio."""
+    region = get_region(region_id)
+    share = store.county_metric_frame(con, region_id, "cropland_share", asof=asof)
+    cropland_km2 = float(np.nansum(share["area_km2"] * share["value"] / 100.0))
+    crop = region.yield_crops[0]
+    history = store.county_metric_history(con, region_id, "yield", crop=crop, asof=asof)
+    by_year = (
+        history.assign(year=pd.to_datetime(history["period_start"]).dt.year)
+        .groupby("year")["value"]
+        .mean()
+    )
+    by_year = by_year.dropna()
+    year = int(by_year.index.max()) if len(by_year) else None
+    mean = float(by_year.iloc[-1]) if len(by_year) else float("nan")
+    change = (
+        float(100.0 * (by_year.iloc[-1] / by_year.iloc[-2] - 1.0))
+        if len(by_year) > 1
+        else float("nan")
+    )
+    policies, insured = store.portfolio_totals(con, region_id)
+    meta = store.read_meta(con)
+    return RegionSummary(
+        region_id=region_id,
+        counties=len(share),
+        counties_with_data=int(share["value"].notna().sum()),
+        cropland_km2=cropland_km2,
+        yield_crop=crop,
+        yield_year=year,
+        yield_mean=mean,
+        yield_change_pct=change,
+        yield_unit=region.yield_unit,
+        policies=policies,
+        insured_area_ha=insured,
+        built_at=meta.get("built_at", "unknown"),
+        simulated=meta.get("simulated", "true") == "true",
+    )

@@ -1,0 +1,90 @@
+"""What every page shares: the cached store connection, the sidebar and the notices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import streamlit as st
+
+from paii_core import store
+from paii_core.config import paths
+from paii_core.errors import PaiiError
+from paii_core.regions import REGIONS
+
+SIMULATED_NOTE = (
+    "Demo data: a simulated world built on real county boundaries. Yields, imagery, "
+    "soundings and policies are generated, not observed."
+)
+
+
+@dataclass(frozen=True)
+class Context:
+    """The sidebar's choices, handed to each page."""
+
+    region_id: str
+    asof: date
+
+
+@st.cache_resource(show_spinner=False)
+def _open(db: str, _stamp: float) -> duckdb.DuckDBPyConnection:
+    # Keyed by the file's modification time: a rebuilt database is reopened, so a page
+    # never shows data from a file that has been swapped out.
+    return store.connect(db, read_only=True)
+
+
+def connection() -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the current database file (a cursor per rerun)."""
+    db = paths().database
+    stamp = db.stat().st_mtime if db.exists() else 0.0
+    return _open(str(db), stamp).cursor()
+
+
+def database_path() -> Path:
+    return paths().database
+
+
+def sidebar() -> Context:
+    """Region and as-of date, defined once for all pages and kept across pages."""
+    with st.sidebar:
+        st.markdown("### PAII")
+        region_id = st.selectbox(
+            "Region",
+            list(REGIONS),
+            format_func=lambda r: REGIONS[r].name,
+            key="region_id",
+        )
+        asof = st.date_input(
+            "As of",
+            value=date(2020, 10, 31),
+            min_value=date(2000, 1, 1),
+            max_value=date(2030, 12, 31),
+            key="asof",
+            help="Figures are shown as they were known on this date.",
+        )
+        st.caption(SIMULATED_NOTE)
+    return Context(region_id=region_id, asof=asof)
+
+
+def show_error(error: PaiiError) -> None:
+    """A PAII error in words a user can act on; the page goes on with what it has."""
+    st.error(str(error), icon=":material/error:")
+
+
+def current_context() -> Context:
+    """The sidebar's choices for a page (the sidebar is drawn by app.py before the page)."""
+    return Context(region_id=st.session_state["region_id"], asof=st.session_state["asof"])
+
+
+def legend(label: str, unit: str, vmin: float, vmax: float, stops: tuple[str, ...]) -> None:
+    """A colour bar under a map: gradient and its end values."""
+    gradient = ", ".join(stops)
+    st.markdown(
+        f"<div style='font-size:0.85rem'>{label} ({unit})</div>"
+        f"<div style='height:12px;border-radius:3px;background:linear-gradient(to right, {gradient})'></div>"
+        f"<div style='display:flex;justify-content:space-between;font-size:0.8rem'>"
+        f"<span>{vmin:,.1f}</span><span>{vmax:,.1f}</span></div>",
+        unsafe_allow_html=True,
+    )
