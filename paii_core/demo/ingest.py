@@ -1,0 +1,190 @@
+"""Ingest a demo world into the store through the same readers real data goes through."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import shapely
+from rasterio.warp import transform_bounds
+
+from paii_core import io, store
+from paii_core.config import paths
+from paii_core.regions import REGIONS, Region
+
+__all__ = ["COMMODITY_CROPS", "ingest_world", "county_rows"]
+
+COMMODITY_CROPS = {"CORN": "corn", "SOYBEANS": "soybean", "WHEAT": "wheat", "MAIZE": "maize", "RICE": "rice"}
+"""NASS commodity names to PAII crop names."""
+
+_EQUAL_AREA = "EPSG:6933"  # WGS 84 / NSIDC EASE-Grid 2.0 Global: equal-area, for county km2
+
+
+def county_rows(region: Region, boundary_dir: Path | None = None) -> pd.DataFrame:
+    """The counties table rows of a region, read from its real boundary file."""
+    gdf = io.read_boundaries((boundary_dir or paths().boundaries) / region.boundary_file)
+    parent_col = next((c for c in ("city", "state", "province") if c in gdf.columns), None)
+    area = gdf.to_crs(_EQUAL_AREA).area / 1e6
+    centre = gdf.geometry.representative_point()
+    return pd.DataFrame(
+        {
+            "county_id": gdf["county_id"].astype(str),
+            "region_id": region.region_id,
+            "name": gdf["name"].astype(str),
+            "parent": gdf[parent_col].astype(str) if parent_col else None,
+            "area_km2": area.to_numpy(),
+            "centroid_lon": centre.x.to_numpy(),
+            "centroid_lat": centre.y.to_numpy(),
+            "geometry_wkb": shapely.to_wkb(gdf.geometry.to_numpy()),
+        }
+    )
+
+
+def _metric_rows(frame: pd.DataFrame, metric: str, unit: str, source: str, now: datetime) -> pd.DataFrame:
+    """``frame`` has county_id, crop, year, value: one row per county, crop and year."""
+    years = frame["year"].astype(int)
+    return pd.DataFrame(
+        {
+            "county_id": frame["county_id"].astype(str).to_numpy(),
+            "metric": metric,
+            "crop": frame["crop"].astype(str).to_numpy(),
+            "period_start": [date(y, 1, 1) for y in years],
+            "period_end": [date(y, 12, 31) for y in years],
+            "value": frame["value"].astype(float).to_numpy(),
+            "unit": unit,
+            "source": source,
+            "simulated": True,
+            "updated_at": now,
+        }
+    )
+
+
+def _ingest_panels(con: duckdb.DuckDBPyConnection, demo: Path, region: Region, now: datetime) -> None:
+    rid = region.region_id
+    nass = io.read_nass_quickstats(demo / f"panels/{rid}_nass_yield.csv")
+    yields = nass.assign(crop=nass["commodity"].str.upper().map(COMMODITY_CROPS))
+    yields = yields.dropna(subset=["crop"])
+    if region.country == "CN":
+        yields.loc[yields["crop"] == "corn", "crop"] = "maize"
+    for unit, part in yields.groupby("unit"):
+        store.write_frame(con, "county_metrics", _metric_rows(part, "yield", unit, "NASS Quick Stats CSV (simulated)", now))
+    stats = pd.read_csv(demo / f"panels/{rid}_county_stats.csv", dtype={"county_id": str})
+    year = int(stats["year"].max()) if "year" in stats else 2020
+    share = pd.DataFrame(
+        {"county_id": stats["county_id"], "crop": "", "year": year, "value": 100.0 * stats["cropland_share"]}
+    )
+    store.write_frame(con, "county_metrics", _metric_rows(share, "cropland_share", "%", "demo county statistics", now))
+    crop_cols = [c for c in stats.columns if c.startswith("share_")]
+    for col in crop_cols:
+        part = pd.DataFrame(
+            {"county_id": stats["county_id"], "crop": col.removeprefix("share_"), "year": year, "value": 100.0 * stats[col]}
+        )
+        store.write_frame(con, "county_metrics", _metric_rows(part, "crop_area_share", "% of cropland", "demo county statistics", now))
+
+
+def _product(kind: str, rel: str, manifest: dict, acquired: str | None, details: dict, now: datetime) -> dict:
+    return {
+        "product_id": f"{kind}:{rel}",
+        "kind": kind,
+        "aoi_id": details.pop("aoi_id", None),
+        "acquired": date.fromisoformat(acquired) if acquired else None,
+        "path": f"demo/{rel}",
+        "input_hash": manifest["files"][rel],
+        "model_version": manifest["generator"],
+        "simulated": True,
+        "created_at": now,
+        "details": json.dumps(details, sort_keys=True),
+    }
+
+
+def _ingest_aois(con: duckdb.DuckDBPyConnection, demo: Path, manifest: dict, now: datetime) -> None:
+    aois, products = [], []
+    for rec in manifest["aois"]:
+        tag = rec["aoi_id"]
+        dem = io.read_dem(demo / f"{tag}/dem/DEM_{tag}.tif")
+        west, south, east, north = transform_bounds(dem.crs, "EPSG:4326", *dem.bounds)
+        aois.append(
+            {
+                "aoi_id": tag, "region_id": rec["region_id"], "county_id": rec["county_id"],
+                "crs": dem.crs.to_string(), "pixel_size_m": float(dem.res[0]), "width": dem.width,
+                "height": dem.height, "west": west, "south": south, "east": east, "north": north,
+            }
+        )
+        products.append(_product("dem", f"{tag}/dem/DEM_{tag}.tif", manifest, None, {"aoi_id": tag}, now))
+        for s2 in rec["s2"]:
+            stamp = s2["date"].replace("-", "")
+            rel = f"{tag}/s2/S2_{tag}_{stamp}_L2A.tif"
+            scl = f"{tag}/s2/S2_{tag}_{stamp}_SCL.tif"
+            image = io.read_sentinel2_l2a(demo / rel, scl=demo / scl)
+            valid = float(np.isfinite(image.data).all(axis=0).mean())
+            products.append(_product("s2_l2a", rel, manifest, s2["date"], {"aoi_id": tag, "valid_fraction": round(valid, 4), "scl": f"demo/{scl}"}, now))
+        for s1 in rec["s1"]:
+            rel = f"{tag}/s1/S1_{tag}_{s1['date'].replace('-', '')}_sigma0.tif"
+            io.read_sentinel1(demo / rel)
+            products.append(_product("s1_grd", rel, manifest, s1["date"], {"aoi_id": tag, "flood_event": s1["flood_event"]}, now))
+    store.write_frame(con, "aois", pd.DataFrame(aois))
+    store.write_frame(con, "products", pd.DataFrame(products))
+
+
+def _ingest_soundings(con: duckdb.DuckDBPyConnection, demo: Path, manifest: dict, now: datetime) -> None:
+    rows = []
+    files = sorted(rel for rel in manifest["files"] if rel.startswith("oco2/"))
+    for rel, frame in zip(files, io.iter_oco2_lite([demo / f for f in files]), strict=True):
+        day = frame["time"].min().date().isoformat() if len(frame) else None
+        good = int((frame["xco2_quality_flag"] == 0).sum())
+        rows.append(_product("oco2_lite", rel, manifest, day, {"n_soundings": len(frame), "n_good": good}, now))
+    if rows:
+        store.write_frame(con, "products", pd.DataFrame(rows))
+
+
+def _ingest_policies(con: duckdb.DuckDBPyConnection, demo: Path) -> None:
+    frame = pd.read_csv(
+        demo / "insurance/policies.csv", dtype={"county_id": str, "policy_id": str}, parse_dates=["start_date", "end_date"]
+    )
+    columns = store.table_columns(con, "policies")
+    frame = frame.assign(simulated=True)[[c for c in columns if c in frame.columns or c == "simulated"]]
+    store.write_frame(con, "policies", frame)
+
+
+def ingest_world(
+    con: duckdb.DuckDBPyConnection,
+    data_dir: Path,
+    *,
+    boundary_dir: Path | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> None:
+    """Load ``data_dir``/demo into an empty store: counties, metrics, areas, products, policies."""
+    demo = Path(data_dir) / "demo"
+    manifest = json.loads((demo / "MANIFEST.json").read_text())
+    now = datetime.now(UTC).replace(tzinfo=None)
+    report = progress or (lambda f, m: None)
+    regions = pd.DataFrame(
+        [
+            {"region_id": r.region_id, "name": r.name, "country": r.country, "utm_epsg": r.utm_epsg, "yield_unit": r.yield_unit}
+            for r in REGIONS.values()
+        ]
+    )
+    store.write_frame(con, "regions", regions)
+    for i, region in enumerate(REGIONS.values()):
+        report(i / 6, f"ingest {region.name}")
+        store.write_frame(con, "counties", county_rows(region, boundary_dir))
+        _ingest_panels(con, demo, region, now)
+    report(0.5, "ingest imagery")
+    _ingest_aois(con, demo, manifest, now)
+    report(0.8, "ingest soundings")
+    _ingest_soundings(con, demo, manifest, now)
+    _ingest_policies(con, demo)
+    meta = {
+        "built_at": now.strftime("%Y-%m-%d %H:%M"),
+        "seed": str(manifest["seed"]),
+        "size": manifest["size"],
+        "generator": manifest["generator"],
+        "simulated": "true",
+    }
+    store.write_frame(con, "meta", pd.DataFrame({"key": list(meta), "value": list(meta.values())}))
+    report(1.0, "ingested")
