@@ -1,0 +1,62 @@
+"""Readers and writers of the real formats PAII ingests and produces."""
+
+from paii_core.io.boundaries import (
+    GCJ02,
+    gcj02_to_wgs84,
+    read_boundaries,
+    wgs84_to_gcj02,
+)
+from paii_core.io.dem import read_dem, write_dem
+from paii_core.io.geotiff import Raster, read_geotiff, read_raster, read_window, write_geotiff
+from paii_core.io.nass import (
+    NASS_CODES,
+    NASS_COLUMNS,
+    county_id_from_ansi,
+    read_nass_quickstats,
+    unit_from_data_item,
+    write_nass_quickstats,
+)
+from paii_core.io.oco2 import OCO2_COLUMNS, iter_oco2_lite, read_oco2_lite_file, write_oco2_lite
+from paii_core.io.sentinel1 import S1_BANDS, read_sentinel1, sigma0_units, write_sentinel1
+from paii_core.io.sentinel2 import (
+    CLOUD_SCL_CLASSES,
+    S2_BANDS,
+    read_scl,
+    read_sentinel2_l2a,
+    write_scl,
+    write_sentinel2_l2a,
+)
+
+__all__ = [
+    "CLOUD_SCL_CLASSES",
+    "GCJ02",
+    "NASS_CODES",
+    "NASS_COLUMNS",
+    "OCO2_COLUMNS",
+    "S1_BANDS",
+    "S2_BANDS",
+    "Raster",
+    "county_id_from_ansi",
+    "gcj02_to_wgs84",
+    "iter_oco2_lite",
+    "read_boundaries",
+    "read_dem",
+    "read_geotiff",
+    "read_nass_quickstats",
+    "read_oco2_lite_file",
+    "read_raster",
+    "read_scl",
+    "read_sentinel1",
+    "read_sentinel2_l2a",
+    "read_window",
+    "sigma0_units",
+    "unit_from_data_item",
+    "wgs84_to_gcj02",
+    "write_dem",
+    "write_geotiff",
+    "write_nass_quickstats",
+    "write_oco2_lite",
+    "write_scl",
+    "write_sentinel1",
+    "write_sentinel2_l2a",
+]

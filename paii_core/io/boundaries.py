@@ -98,7 +98,9 @@ def _as_float_arrays(
     return lon_a, lat_a
 
 
-def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def wgs84_to_gcj02(
+    lon: ArrayLike, lat: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Shift WGS84 degrees to GCJ-02 degrees with the published forward offset.
 
     The offset is the widely published GCJ-02 algorithm (for example in the MIT-licensed
@@ -121,7 +123,9 @@ def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64],
     return lon_a + dlon, lat_a + dlat
 
 
-def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def gcj02_to_wgs84(
+    lon: ArrayLike, lat: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Invert :func:`wgs84_to_gcj02` by fixed-point iteration.
 
     GCJ-02 has no closed-form inverse. Starting at ``w = g`` the iteration
@@ -285,12 +289,12 @@ def read_boundaries(
     name_col = next((c for c in NAME_CANDIDATES if c in gdf.columns), None)
     names = ids if name_col is None else gdf[name_col].astype("str")
 
-    rest = [c for c in gdf.columns if c not in ("county_id", "name")]
-    out = gpd.GeoDataFrame(
-        {"county_id": ids.to_numpy(), "name": names.to_numpy()}, index=gdf.index
+    geom_name = gdf.geometry.name
+    data = {"county_id": ids.to_numpy(), "name": names.to_numpy()}
+    data.update(
+        {c: gdf[c].to_numpy() for c in gdf.columns if c not in ("county_id", "name", geom_name)}
     )
-    for c in rest:
-        out[c] = gdf[c].to_numpy() if c != gdf.geometry.name else gdf.geometry.values
-    out = out.set_geometry(gdf.geometry.name, crs="EPSG:4326")
+    out = gpd.GeoDataFrame(data, geometry=gdf.geometry.values, crs="EPSG:4326")
+    if geom_name != "geometry":
+        out = out.rename_geometry(geom_name)
     return out.reset_index(drop=True)
-

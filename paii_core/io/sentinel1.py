@@ -1,0 +1,209 @@
+"""Sentinel-1 GRD / RTC backscatter: VV and VH sigma0, read as dB."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from datetime import datetime
+from os import PathLike
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from affine import Affine
+from numpy.typing import ArrayLike, NDArray
+from rasterio.crs import CRS
+
+from paii_core.errors import FormatError, PaiiWarning, ValidationError
+from paii_core.io.geotiff import Raster, read_raster, write_geotiff
+
+__all__ = ["S1_BANDS", "SIGMA0_UNITS_TAG", "read_sentinel1", "sigma0_units", "write_sentinel1"]
+
+S1_BANDS: tuple[str, ...] = ("VV", "VH")
+SIGMA0_UNITS_TAG = "SIGMA0_UNITS"
+"""Dataset tag naming the units of the stored sigma0: ``linear`` (power) or ``db``."""
+
+_UNIT_NAMES: dict[str, Literal["linear", "db"]] = {
+    "linear": "linear",
+    "power": "linear",
+    "db": "db",
+    "decibel": "db",
+}
+_NEGATIVE_SHARE_DB = 0.01
+_LINEAR_MEDIAN_MAX = 1.0
+SourceType = str | PathLike[str] | Mapping[str, str | PathLike[str]]
+
+
+def _pol(name: str) -> str | None:
+    """``"VV"``, ``"Sigma0_VV_db"``, ``"vh"`` -> the polarisation; else None."""
+    found = [p for p in S1_BANDS if p in name.upper()]
+    return found[0] if len(found) == 1 else None
+
+
+def sigma0_units(
+    values: NDArray[np.floating], tags: Mapping[str, str], where: str | None = None
+) -> Literal["linear", "db"]:
+    """Decide whether sigma0 values are linear power or dB.
+
+    Rule: the ``SIGMA0_UNITS`` tag (``linear``/``power`` or ``db``/``decibel``, any case)
+    wins. Without it, the values decide: linear power is never negative and for land
+    mostly 0.001..0.5, while dB is mostly -30..0. More than 1% negative valid values
+    means dB; otherwise a median of at most 1 means linear. Non-negative values with a
+    median above 1 are ambiguous and raise.
+
+    Raises:
+        FormatError: unknown tag value, no valid value, or ambiguous values.
+    """
+    upper = {k.upper(): v for k, v in tags.items()}
+    if SIGMA0_UNITS_TAG in upper:
+        text = str(upper[SIGMA0_UNITS_TAG]).strip().lower()
+        if text not in _UNIT_NAMES:
+            raise FormatError(
+                where,
+                f"{SIGMA0_UNITS_TAG} tag is {upper[SIGMA0_UNITS_TAG]!r}, not 'linear' or 'db'",
+                f"set the tag to linear or db (gdal_edit.py -mo {SIGMA0_UNITS_TAG}=db FILE)",
+            )
+        return _UNIT_NAMES[text]
+    valid = values[np.isfinite(values)]
+    if valid.size == 0:
+        raise FormatError(
+            where,
+            f"has no valid pixel and no {SIGMA0_UNITS_TAG} tag, so its units are unknown",
+            f"tag the file with {SIGMA0_UNITS_TAG}=linear or db",
+        )
+    if np.count_nonzero(valid < 0) > _NEGATIVE_SHARE_DB * valid.size:
+        return "db"
+    if float(np.median(valid)) <= _LINEAR_MEDIAN_MAX:
+        return "linear"
+    raise FormatError(
+        where,
+        f"sigma0 values are non-negative with median {float(np.median(valid)):.3g}, "
+        "which is neither typical linear power (<1) nor dB (mostly negative)",
+        f"tag the file with {SIGMA0_UNITS_TAG}=linear or db",
+    )
+
+
+def _order(raster: Raster, where: Path) -> list[int]:
+    pols = [_pol(n) for n in raster.band_names]
+    if any(pols):
+        if sorted(p for p in pols if p) != sorted(S1_BANDS):
+            raise FormatError(
+                where,
+                f"band descriptions {raster.band_names} do not name one VV and one VH band",
+                "describe the bands as VV and VH (or leave descriptions empty for VV, VH order)",
+            )
+        return [pols.index(p) for p in S1_BANDS]
+    return [0, 1]
+
+
+def read_sentinel1(source: SourceType) -> Raster:
+    """Read VV and VH sigma0 as dB.
+
+    Args:
+        source: a 2-band GeoTIFF (band order from descriptions containing VV / VH, else
+            VV then VH) or a mapping ``{"VV": path, "VH": path}`` of one-band files on
+            one grid (units and tags from the VV file).
+
+    Returns:
+        Raster ``(2, H, W) float32`` in dB, band names ``("VV", "VH")``, tags with
+        ``SIGMA0_UNITS = "db"``. Linear input becomes ``10 * log10(sigma0)``; linear
+        values <= 0 become NaN. Units are decided by :func:`sigma0_units`.
+
+    Raises:
+        InputNotFoundError: a file is missing.
+        FormatError: unreadable file, no CRS, band count != 2 (or != 1 per file),
+            descriptions not VV/VH, files on different grids, unknown or undecidable units.
+        ValidationError: a mapping without both VV and VH.
+    """
+    if isinstance(source, Mapping):
+        by_pol = {_pol(str(k)): Path(v) for k, v in source.items()}
+        missing = [p for p in S1_BANDS if p not in by_pol]
+        if missing:
+            raise ValidationError(
+                f"sentinel-1 source lacks {', '.join(missing)} (keys: {', '.join(source)}); "
+                "pass {'VV': path, 'VH': path}"
+            )
+        vv = read_raster(by_pol["VV"], expected_bands=1)
+        vh = read_raster(by_pol["VH"], expected_bands=1)
+        if not (
+            vv.crs == vh.crs
+            and vv.data.shape == vh.data.shape
+            and vv.transform.almost_equals(vh.transform)
+        ):
+            raise FormatError(
+                by_pol["VH"],
+                f"is not on the grid of {by_pol['VV'].name}",
+                "pass VV and VH of one scene, resampled to one grid",
+            )
+        raw = np.concatenate([vv.data, vh.data])
+        ref, where = vv, by_pol["VV"]
+    else:
+        where = Path(source)
+        ref = read_raster(where, expected_bands=2)
+        raw = ref.data[_order(ref, where)]
+
+    units = sigma0_units(raw, ref.tags, str(where))
+    if units == "linear":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            power = raw.astype(np.float64)
+            db = np.where(power > 0, 10.0 * np.log10(power), np.nan).astype(np.float32)
+        dropped = int(np.count_nonzero(np.isfinite(raw) & (raw <= 0)))
+        if dropped:
+            warnings.warn(
+                f"{where}: {dropped} linear sigma0 values <= 0 have no dB value; set to NaN",
+                PaiiWarning,
+                stacklevel=2,
+            )
+    else:
+        db = raw.astype(np.float32, copy=False)
+    tags = dict(ref.tags)
+    tags = {k: v for k, v in tags.items() if k.upper() != SIGMA0_UNITS_TAG}
+    tags[SIGMA0_UNITS_TAG] = "db"
+    return Raster(db, ref.crs, ref.transform, S1_BANDS, tags)
+
+
+def write_sentinel1(
+    path: str | PathLike[str],
+    sigma0_db: ArrayLike,
+    *,
+    crs: CRS | str | int,
+    transform: Affine,
+    date: str,
+    units: Literal["db", "linear"] = "db",
+) -> Path:
+    """Write VV, VH sigma0 as a float32 GeoTIFF, in dB or converted to linear power.
+
+    Tags: ``SIGMA0_UNITS`` (``units``), ``DATE`` (``date`` as given, ISO 8601).
+    NaN stays NaN (the file's nodata).
+
+    Args:
+        path: output GeoTIFF.
+        sigma0_db: ``(2, H, W)`` VV, VH in dB.
+        crs, transform: georeferencing.
+        date: acquisition date or time, ISO 8601.
+        units: ``"db"`` stores the input; ``"linear"`` stores ``10 ** (dB / 10)``.
+
+    Returns:
+        The output path.
+
+    Raises:
+        ValidationError: shape not (2, H, W), unknown units, bad date.
+    """
+    db = np.asarray(sigma0_db, dtype=np.float64)
+    if db.ndim != 3 or db.shape[0] != 2:
+        raise ValidationError(f"sigma0_db should be (2, H, W) VV, VH, got shape {db.shape}")
+    if units not in ("db", "linear"):
+        raise ValidationError(f"units {units!r} is unknown; use 'db' or 'linear'")
+    try:
+        datetime.fromisoformat(str(date))
+    except ValueError:
+        raise ValidationError(f"date {date!r} is not ISO 8601; pass e.g. '2020-07-10'") from None
+    values = db if units == "db" else 10.0 ** (db / 10.0)
+    return write_geotiff(
+        path,
+        values,
+        crs=crs,
+        transform=transform,
+        band_names=S1_BANDS,
+        tags={SIGMA0_UNITS_TAG: units, "DATE": str(date)},
+    )

@@ -1,0 +1,180 @@
+"""Tests of paii_core.io.boundaries, the GCJ-02 shift and scripts/import_boundaries.py."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from numpy.testing import assert_allclose
+from shapely.geometry import Polygon, box
+
+from paii_core.config import REPO_ROOT
+from paii_core.errors import FormatError, InputNotFoundError, ValidationError
+from paii_core.io import gcj02_to_wgs84, read_boundaries, wgs84_to_gcj02
+from paii_core.regions import REGIONS
+
+# Earth radius used only to express the offsets in metres for the test.
+_M_PER_DEG = 111_195.0
+
+
+def test_gcj02_round_trip_well_within_1e6_deg():
+    lon, lat = np.meshgrid(np.linspace(73.5, 134.5, 40), np.linspace(18.5, 53.0, 40))
+    g_lon, g_lat = wgs84_to_gcj02(lon, lat)
+    back_lon, back_lat = gcj02_to_wgs84(g_lon, g_lat)
+    assert back_lon.shape == lon.shape
+    assert np.abs(back_lon - lon).max() < 1e-7
+    assert np.abs(back_lat - lat).max() < 1e-7
+
+
+def test_gcj02_offset_magnitude_in_eastern_china():
+    lon, lat = np.meshgrid(np.linspace(110.5, 116.5, 12), np.linspace(29.0, 36.4, 12))
+    g_lon, g_lat = wgs84_to_gcj02(lon, lat)
+    metres = np.hypot((g_lon - lon) * np.cos(np.deg2rad(lat)), g_lat - lat) * _M_PER_DEG
+    assert 100 < metres.min() and metres.max() < 700
+
+
+def test_gcj02_known_point_and_outside_china():
+    # Wuhan: GCJ-02 is about 520 m east and 270 m south of WGS84 here.
+    g_lon, g_lat = wgs84_to_gcj02(114.3, 30.6)
+    assert_allclose([g_lon - 114.3, g_lat - 30.6], [0.005438, -0.002416], atol=2e-6)
+    assert wgs84_to_gcj02([-93.5], [42.0]) == ([-93.5], [42.0])
+    assert gcj02_to_wgs84(-93.5, 42.0) == (-93.5, 42.0)
+
+
+def test_gcj02_shape_mismatch():
+    with pytest.raises(ValidationError, match="lon and lat should have the same shape"):
+        gcj02_to_wgs84([1.0, 2.0], [1.0])
+
+
+def _counties(ids, column="GEOID", crs="EPSG:4326", **extra) -> gpd.GeoDataFrame:
+    geoms = [box(i, 40, i + 0.5, 40.5) for i in range(len(ids))]
+    return gpd.GeoDataFrame({column: ids, **extra}, geometry=geoms, crs=crs)
+
+
+def test_fips_padded_and_columns_kept(tmp_path):
+    path = tmp_path / "us.geojson"
+    _counties([1001, 19169], NAME=["Autauga", "Story"], aland=[1, 2]).to_file(path)
+    gdf = read_boundaries(path)
+    assert gdf["county_id"].tolist() == ["01001", "19169"]
+    assert gdf["name"].tolist() == ["Autauga", "Story"]
+    assert list(gdf.columns) == ["county_id", "name", "GEOID", "NAME", "aland", "geometry"]
+    assert gdf.crs.to_epsg() == 4326
+
+
+def test_adcode_and_projected_input(tmp_path):
+    src = _counties(["410526"], "adcode", name=["滑县"]).to_crs("EPSG:32650")
+    path = tmp_path / "cn.gpkg"
+    src.to_file(path)
+    gdf = read_boundaries(path)
+    assert gdf["county_id"].tolist() == ["410526"] and gdf["name"].tolist() == ["滑县"]
+    assert_allclose(gdf.total_bounds, [0, 40, 0.5, 40.5], atol=1e-6)
+
+
+def test_gcj02_source_converted(tmp_path):
+    ring = [(114.3, 30.6), (114.4, 30.6), (114.4, 30.7), (114.3, 30.6)]
+    path = tmp_path / "gcj.geojson"
+    gpd.GeoDataFrame({"adcode": ["420102"]}, geometry=[Polygon(ring)], crs=4326).to_file(path)
+    gdf = read_boundaries(path, source_crs="GCJ-02")
+    got = shapely.get_coordinates(gdf.geometry)
+    lon, lat = gcj02_to_wgs84([p[0] for p in ring], [p[1] for p in ring])
+    assert_allclose(got, np.column_stack([lon, lat]), atol=1e-12)
+    assert gdf["name"].tolist() == ["420102"]  # no name column: the id stands in
+
+
+def test_shapefile_without_prj(tmp_path):
+    path = tmp_path / "counties.shp"
+    _counties(["19169"]).to_file(path)
+    path.with_suffix(".prj").unlink()
+    with pytest.raises(FormatError, match=r"counties\.shp: has no CRS .*Fix: add the \.prj"):
+        read_boundaries(path)
+    assert read_boundaries(path, source_crs="EPSG:4326")["county_id"].tolist() == ["19169"]
+
+
+def test_geodataframe_without_crs():
+    gdf = _counties(["19169"], crs=None)
+    with pytest.raises(FormatError, match="has no CRS"):
+        read_boundaries(gdf)
+    assert read_boundaries(gdf, source_crs="EPSG:4326").crs.to_epsg() == 4326
+
+
+@pytest.mark.parametrize(
+    ("gdf", "kwargs", "match"),
+    [
+        (_counties(["19169"], "code"), {}, "no county id column among county_id, geoid"),
+        (_counties(["19169"]), {"id_column": "fips5"}, "id_column 'fips5' is not a column"),
+        (_counties(["19169", "19169"]), {}, "id column 'GEOID' repeats '19169'"),
+        (_counties(["19x69"]), {}, "id column 'GEOID' has '19x69' in row 0"),
+        (_counties(["19169", None]), {}, "id column 'GEOID' is empty in row 1"),
+        (_counties([]), {}, "has no features"),
+    ],
+)
+def test_rejections(gdf, kwargs, match):
+    with pytest.raises(FormatError, match=match):
+        read_boundaries(gdf, **kwargs)
+
+
+def test_bad_source_crs_missing_and_unreadable(tmp_path):
+    with pytest.raises(ValidationError, match="source_crs 'EPSG:0' is not a CRS"):
+        read_boundaries(_counties(["19169"]), source_crs="EPSG:0")
+    with pytest.raises(InputNotFoundError, match="boundary file not found"):
+        read_boundaries(tmp_path / "none.geojson")
+    junk = tmp_path / "junk.geojson"
+    junk.write_text("{not json")
+    with pytest.raises(FormatError, match=r"junk\.geojson: cannot be read as a vector file"):
+        read_boundaries(junk)
+
+
+def test_shipped_boundaries():
+    counts = {"henan": 157, "hubei": 103, "iowa": 99}
+    for region in REGIONS.values():
+        gdf = read_boundaries(REPO_ROOT / "data" / "boundaries" / region.boundary_file)
+        assert len(gdf) == counts[region.region_id]
+        assert gdf.crs.to_epsg() == 4326 and gdf.is_valid.all()
+        width = 6 if region.country == "CN" else 5
+        assert (gdf["county_id"].str.len() == width).all()
+        assert {a.county_id for a in region.aois} <= set(gdf["county_id"])
+
+
+def _load_script():
+    spec = importlib.util.spec_from_file_location(
+        "import_boundaries", REPO_ROOT / "scripts" / "import_boundaries.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_import_script_on_tiny_sources(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    ring = Polygon([(114.3, 30.6), (114.4, 30.6), (114.4, 30.7)])
+    cn = gpd.GeoDataFrame(
+        {"adcode": ["420102", "410526", "110101"], "province": ["湖北省", "河南省", "北京市"],
+         "city": ["武汉市", "安阳市", "北京市"], "name": ["江岸区", "滑县", "东城区"]},
+        geometry=[ring] * 3, crs=4326,
+    )  # fmt: skip
+    cn.to_file(src / "cn_counties_gcj02.geojson")
+    us = gpd.GeoDataFrame(
+        {"geoid": ["19169", "01001"], "statefp": ["19", "01"], "countyfp": ["169", "001"],
+         "name": ["Story", "Autauga"], "state": ["Iowa", "Alabama"], "aland_m2": [1, 2],
+         "awater_m2": [0, 0]},
+        geometry=[box(-93.7, 41.9, -93.2, 42.2)] * 2, crs=4326,
+    )  # fmt: skip
+    us.to_file(src / "us_counties.geojson")
+    out = tmp_path / "out"
+    assert _load_script().main(["--source", str(src), "--out", str(out)]) == 0
+    hubei = gpd.read_file(out / "hubei_counties.geojson")
+    assert list(hubei.columns) == ["county_id", "name", "province", "city", "geometry"]
+    lon, lat = gcj02_to_wgs84(114.4, 30.7)
+    assert [round(float(lon), 6), round(float(lat), 6)] in shapely.get_coordinates(
+        hubei.geometry
+    ).tolist()
+    iowa = pd.DataFrame(gpd.read_file(out / "iowa_counties.geojson").drop(columns="geometry"))
+    assert iowa.to_dict("records") == [{"county_id": "19169", "name": "Story", "state": "Iowa"}]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "henan_counties.geojson", "hubei_counties.geojson", "iowa_counties.geojson",
+    ]  # fmt: skip

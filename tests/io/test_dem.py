@@ -1,0 +1,66 @@
+"""Tests of paii_core.io.dem: metres round trip, feet conversion, rejections."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import rasterio
+from numpy.testing import assert_array_equal
+
+from paii_core.errors import FormatError, PaiiWarning, ValidationError
+from paii_core.io import read_dem, write_dem, write_geotiff
+
+from .conftest import ORIGIN, UTM50
+
+
+def _dem() -> np.ndarray:
+    dem = np.arange(12, dtype=np.float32).reshape(3, 4) * 2.5 + 20.0
+    dem[2, 3] = np.nan
+    return dem
+
+
+def test_round_trip_metres(tmp_path, grid):
+    path = write_dem(tmp_path / "dem.tif", _dem(), **grid)
+    r = read_dem(path)
+    assert r.data.shape == (1, 3, 4)
+    assert_array_equal(r.data[0], _dem())
+    assert r.band_names == ("elevation",)
+    assert r.tags["UNITTYPE"] == "m"
+    with rasterio.open(path) as src:
+        assert src.units == ("m",) and src.count == 1
+
+
+@pytest.mark.parametrize(
+    ("band_units", "tags", "factor"),
+    [
+        (("ft",), None, 0.3048),
+        (None, {"UNITTYPE": "foot"}, 0.3048),
+        (None, {"units": "US-FT"}, 1200 / 3937),
+    ],
+)
+def test_feet_converted_with_warning(tmp_path, band_units, tags, factor):
+    feet = np.array([[100.0, 250.0]], dtype=np.float32)
+    path = write_geotiff(tmp_path / "ft.tif", feet, crs=UTM50, transform=ORIGIN,
+                         band_units=band_units, tags=tags)  # fmt: skip
+    with pytest.warns(PaiiWarning, match=r"ft\.tif: elevations are in .*converted to metres"):
+        r = read_dem(path)
+    assert_array_equal(r.data[0], (feet.astype(np.float64) * factor).astype(np.float32))
+    assert r.tags["UNITTYPE"] == "m"
+
+
+def test_unknown_unit(tmp_path):
+    path = write_geotiff(tmp_path / "fur.tif", np.ones((2, 2)), crs=UTM50, transform=ORIGIN,
+                         band_units=("furlong",))  # fmt: skip
+    with pytest.raises(FormatError, match="elevation unit 'furlong' is neither metres nor feet"):
+        read_dem(path)
+
+
+def test_two_bands_rejected(tmp_path):
+    path = write_geotiff(tmp_path / "two.tif", np.ones((2, 2, 2)), crs=UTM50, transform=ORIGIN)
+    with pytest.raises(FormatError, match=r"two\.tif: has 2 bands; a DEM has one"):
+        read_dem(path)
+
+
+def test_writer_rejects_3d(tmp_path, grid):
+    with pytest.raises(ValidationError, match=r"dem should be \(H, W\) metres"):
+        write_dem(tmp_path / "x.tif", np.ones((1, 2, 2)), **grid)

@@ -1,0 +1,125 @@
+"""Tests of paii_core.io.sentinel1: dB and linear input, band order, units and errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import rasterio
+from affine import Affine
+from numpy.testing import assert_allclose, assert_array_equal
+
+from paii_core.errors import FormatError, PaiiWarning, ValidationError
+from paii_core.io import read_sentinel1, sigma0_units, write_geotiff, write_sentinel1
+
+from .conftest import ORIGIN, UTM50
+
+
+def _db() -> np.ndarray:
+    db = np.stack([np.linspace(-20, -5, 12), np.linspace(-28, -12, 12)]).reshape(2, 3, 4)
+    db[1, 0, 0] = np.nan
+    return db.astype(np.float32)
+
+
+def test_db_round_trip_exact(tmp_path, grid):
+    path = write_sentinel1(tmp_path / "s1.tif", _db(), date="2020-07-10", **grid)
+    r = read_sentinel1(path)
+    assert r.band_names == ("VV", "VH")
+    assert_array_equal(r.data, _db())
+    assert r.tags["SIGMA0_UNITS"] == "db" and r.tags["DATE"] == "2020-07-10"
+
+
+def test_linear_round_trip(tmp_path, grid):
+    path = write_sentinel1(tmp_path / "lin.tif", _db(), date="2020-07-10", units="linear", **grid)
+    with rasterio.open(path) as src:
+        assert src.tags()["SIGMA0_UNITS"] == "linear"
+        assert_allclose(src.read(1)[0, 0], 0.01, rtol=1e-6)  # -20 dB
+    r = read_sentinel1(path)
+    assert r.data.dtype == np.float32
+    assert_allclose(r.data, _db(), atol=1e-5)
+    assert np.isnan(r.data[1, 0, 0])
+
+
+def _plain(path, data, names=None, tags=None):
+    return write_geotiff(path, data, crs=UTM50, transform=ORIGIN, band_names=names, tags=tags)
+
+
+def test_band_order_from_descriptions(tmp_path):
+    path = _plain(tmp_path / "r.tif", _db()[::-1], ("Sigma0_VH_db", "Sigma0_VV_db"))
+    assert_array_equal(read_sentinel1(path).data, _db())
+
+
+def test_units_inferred_from_values(tmp_path):
+    db_path = _plain(tmp_path / "db.tif", _db())
+    assert_array_equal(read_sentinel1(db_path).data, _db())
+    linear = np.float32(10.0) ** (_db() / np.float32(10.0))
+    lin_path = _plain(tmp_path / "lin.tif", linear)
+    assert_allclose(read_sentinel1(lin_path).data, _db(), atol=1e-5)
+
+
+def test_nonpositive_linear_becomes_nan(tmp_path):
+    linear = np.full((2, 2, 2), 0.05, np.float32)
+    linear[0, 0, 0] = 0.0
+    path = _plain(tmp_path / "zero.tif", linear, tags={"SIGMA0_UNITS": "LINEAR"})
+    with pytest.warns(PaiiWarning, match="1 linear sigma0 values <= 0"):
+        r = read_sentinel1(path)
+    assert np.isnan(r.data[0, 0, 0]) and r.data[1, 1, 1] == np.float32(
+        10 * np.log10(np.float64(np.float32(0.05)))
+    )
+
+
+def test_mapping_of_files(tmp_path):
+    vv = _plain(tmp_path / "vv.tif", _db()[:1], tags={"SIGMA0_UNITS": "db"})
+    vh = _plain(tmp_path / "vh.tif", _db()[1:])
+    assert_array_equal(read_sentinel1({"vh": vh, "VV": vv}).data, _db())
+    with pytest.raises(ValidationError, match="sentinel-1 source lacks VH"):
+        read_sentinel1({"VV": vv})
+    moved = write_geotiff(tmp_path / "moved.tif", _db()[1], crs=UTM50,
+                          transform=ORIGIN @ Affine.translation(0, 1))  # fmt: skip
+    with pytest.raises(FormatError, match=r"moved\.tif: is not on the grid of vv\.tif"):
+        read_sentinel1({"VV": vv, "VH": moved})
+
+
+def test_wrong_band_count(tmp_path):
+    path = _plain(tmp_path / "three.tif", np.zeros((3, 2, 2)) - 10)
+    with pytest.raises(FormatError, match=r"three\.tif: has 3 bands, expected 2"):
+        read_sentinel1(path)
+
+
+def test_descriptions_not_vv_vh(tmp_path):
+    path = _plain(tmp_path / "hh.tif", _db(), ("VV", "HH"))
+    with pytest.raises(FormatError, match="do not name one VV and one VH band"):
+        read_sentinel1(path)
+
+
+@pytest.mark.parametrize(
+    ("data", "tags", "match"),
+    [
+        (_db(), {"SIGMA0_UNITS": "amplitude"}, "SIGMA0_UNITS tag is 'amplitude'"),
+        (np.full((2, 2, 2), 5.0), None, "non-negative with median 5, which is neither"),
+        (np.full((2, 2, 2), np.nan), None, "has no valid pixel and no SIGMA0_UNITS tag"),
+    ],
+)
+def test_units_errors(tmp_path, data, tags, match):
+    path = _plain(tmp_path / "u.tif", data, tags=tags)
+    with pytest.raises(FormatError, match=match):
+        read_sentinel1(path)
+
+
+def test_sigma0_units_rule():
+    assert sigma0_units(np.array([-12.0, -3.0, 2.0]), {}) == "db"
+    assert sigma0_units(np.array([0.02, 0.3, 1.5]), {}) == "linear"
+    assert sigma0_units(np.array([5.0]), {"sigma0_units": "Decibel"}) == "db"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"sigma0_db": np.zeros((3, 2, 2))}, r"should be \(2, H, W\) VV, VH"),
+        ({"units": "amplitude"}, "units 'amplitude' is unknown"),
+        ({"date": "10/07/2020"}, "date '10/07/2020' is not ISO 8601"),
+    ],
+)
+def test_writer_rejects(tmp_path, grid, kwargs, match):
+    args = {"sigma0_db": np.zeros((2, 2, 2)), "date": "2020-07-10"} | grid | kwargs
+    with pytest.raises(ValidationError, match=match):
+        write_sentinel1(tmp_path / "x.tif", **args)
