@@ -137,8 +137,8 @@ def _build_aoi(w: _Writer, region: Region, aoi: AoiSpec, counties, size: WorldSi
         hi_shape, hi_px, rng, crops=aoi.crops, terrain=ter, mean_field_ha=_FIELD_HA[region.region_id]
     )
     low = landscape.downsample_labels(land, HIRES_FACTOR)
-    dem = _block_mean(ter.dem, HIRES_FACTOR).astype(np.float32)
-    river = _block_mean(ter.river_mask.astype(np.float32), HIRES_FACTOR) > 0.5
+    ter_low = terrain.downsample_terrain(ter, HIRES_FACTOR)
+    dem, river = ter_low.dem, ter_low.river_mask
 
     tag = aoi.aoi_id
     p = w.path(f"{tag}/dem/DEM_{tag}.tif")
@@ -169,7 +169,7 @@ def _build_aoi(w: _Writer, region: Region, aoi: AoiSpec, counties, size: WorldSi
     if aoi.has_flood:
         fdates = flood_dates()
         flood_truth = flood.simulate_flood(
-            dem, river, PIXEL_M, len(fdates), rng, peak_index=2, peak_stage_m=valley * 0.9
+            dem, river, PIXEL_M, len(fdates), rng, peak_index=2, peak_stage_m=ter.bankfull_depth_m + 1.5
         )
     sar_dates = sorted({*dates, *(flood_dates() if aoi.has_flood else [])})
     for k, day in enumerate(dates):
