@@ -27,7 +27,9 @@ def build_demo(
     """
     data = Path(data_dir)
     report = progress or (lambda f, m: None)
-    manifest = build_world(data / "demo", size=size, seed=seed, progress=lambda f, m: report(0.85 * f, m))
+    manifest = build_world(
+        data / "demo", size=size, seed=seed, progress=lambda f, m: report(0.85 * f, m)
+    )
     store.refresh_database(
         lambda con: ingest_world(con, data, progress=lambda f, m: report(0.85 + 0.15 * f, m)),
         data / "paii.duckdb",

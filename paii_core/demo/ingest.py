@@ -19,7 +19,13 @@ from paii_core.regions import REGIONS, Region
 
 __all__ = ["COMMODITY_CROPS", "ingest_world", "county_rows"]
 
-COMMODITY_CROPS = {"CORN": "corn", "SOYBEANS": "soybean", "WHEAT": "wheat", "MAIZE": "maize", "RICE": "rice"}
+COMMODITY_CROPS = {
+    "CORN": "corn",
+    "SOYBEANS": "soybean",
+    "WHEAT": "wheat",
+    "MAIZE": "maize",
+    "RICE": "rice",
+}
 """NASS commodity names to PAII crop names."""
 
 _EQUAL_AREA = "EPSG:6933"  # WGS 84 / NSIDC EASE-Grid 2.0 Global: equal-area, for county km2
@@ -45,7 +51,9 @@ def county_rows(region: Region, boundary_dir: Path | None = None) -> pd.DataFram
     )
 
 
-def _metric_rows(frame: pd.DataFrame, metric: str, unit: str, source: str, now: datetime) -> pd.DataFrame:
+def _metric_rows(
+    frame: pd.DataFrame, metric: str, unit: str, source: str, now: datetime
+) -> pd.DataFrame:
     """``frame`` has county_id, crop, year, value: one row per county, crop and year."""
     years = frame["year"].astype(int)
     return pd.DataFrame(
@@ -64,7 +72,9 @@ def _metric_rows(frame: pd.DataFrame, metric: str, unit: str, source: str, now: 
     )
 
 
-def _ingest_panels(con: duckdb.DuckDBPyConnection, demo: Path, region: Region, now: datetime) -> None:
+def _ingest_panels(
+    con: duckdb.DuckDBPyConnection, demo: Path, region: Region, now: datetime
+) -> None:
     rid = region.region_id
     nass = io.read_nass_quickstats(demo / f"panels/{rid}_nass_yield.csv")
     yields = nass.assign(crop=nass["commodity"].str.upper().map(COMMODITY_CROPS))
@@ -72,22 +82,46 @@ def _ingest_panels(con: duckdb.DuckDBPyConnection, demo: Path, region: Region, n
     if region.country == "CN":
         yields.loc[yields["crop"] == "corn", "crop"] = "maize"
     for unit, part in yields.groupby("unit"):
-        store.write_frame(con, "county_metrics", _metric_rows(part, "yield", unit, "NASS Quick Stats CSV (simulated)", now))
+        store.write_frame(
+            con,
+            "county_metrics",
+            _metric_rows(part, "yield", unit, "NASS Quick Stats CSV (simulated)", now),
+        )
     stats = pd.read_csv(demo / f"panels/{rid}_county_stats.csv", dtype={"county_id": str})
     year = int(stats["year"].max()) if "year" in stats else 2020
     share = pd.DataFrame(
-        {"county_id": stats["county_id"], "crop": "", "year": year, "value": 100.0 * stats["cropland_share"]}
+        {
+            "county_id": stats["county_id"],
+            "crop": "",
+            "year": year,
+            "value": 100.0 * stats["cropland_share"],
+        }
     )
-    store.write_frame(con, "county_metrics", _metric_rows(share, "cropland_share", "%", "demo county statistics", now))
+    store.write_frame(
+        con,
+        "county_metrics",
+        _metric_rows(share, "cropland_share", "%", "demo county statistics", now),
+    )
     crop_cols = [c for c in stats.columns if c.startswith("share_")]
     for col in crop_cols:
         part = pd.DataFrame(
-            {"county_id": stats["county_id"], "crop": col.removeprefix("share_"), "year": year, "value": 100.0 * stats[col]}
+            {
+                "county_id": stats["county_id"],
+                "crop": col.removeprefix("share_"),
+                "year": year,
+                "value": 100.0 * stats[col],
+            }
         )
-        store.write_frame(con, "county_metrics", _metric_rows(part, "crop_area_share", "% of cropland", "demo county statistics", now))
+        store.write_frame(
+            con,
+            "county_metrics",
+            _metric_rows(part, "crop_area_share", "% of cropland", "demo county statistics", now),
+        )
 
 
-def _product(kind: str, rel: str, manifest: dict, acquired: str | None, details: dict, now: datetime) -> dict:
+def _product(
+    kind: str, rel: str, manifest: dict, acquired: str | None, details: dict, now: datetime
+) -> dict:
     return {
         "product_id": f"{kind}:{rel}",
         "kind": kind,
@@ -110,44 +144,82 @@ def _ingest_aois(con: duckdb.DuckDBPyConnection, demo: Path, manifest: dict, now
         west, south, east, north = transform_bounds(dem.crs, "EPSG:4326", *dem.bounds)
         aois.append(
             {
-                "aoi_id": tag, "region_id": rec["region_id"], "county_id": rec["county_id"],
-                "crs": dem.crs.to_string(), "pixel_size_m": float(dem.res[0]), "width": dem.width,
-                "height": dem.height, "west": west, "south": south, "east": east, "north": north,
+                "aoi_id": tag,
+                "region_id": rec["region_id"],
+                "county_id": rec["county_id"],
+                "crs": dem.crs.to_string(),
+                "pixel_size_m": float(dem.res[0]),
+                "width": dem.width,
+                "height": dem.height,
+                "west": west,
+                "south": south,
+                "east": east,
+                "north": north,
             }
         )
-        products.append(_product("dem", f"{tag}/dem/DEM_{tag}.tif", manifest, None, {"aoi_id": tag}, now))
+        products.append(
+            _product("dem", f"{tag}/dem/DEM_{tag}.tif", manifest, None, {"aoi_id": tag}, now)
+        )
         for s2 in rec["s2"]:
             stamp = s2["date"].replace("-", "")
             rel = f"{tag}/s2/S2_{tag}_{stamp}_L2A.tif"
             scl = f"{tag}/s2/S2_{tag}_{stamp}_SCL.tif"
             image = io.read_sentinel2_l2a(demo / rel, scl=demo / scl)
             valid = float(np.isfinite(image.data).all(axis=0).mean())
-            products.append(_product("s2_l2a", rel, manifest, s2["date"], {"aoi_id": tag, "valid_fraction": round(valid, 4), "scl": f"demo/{scl}"}, now))
+            products.append(
+                _product(
+                    "s2_l2a",
+                    rel,
+                    manifest,
+                    s2["date"],
+                    {"aoi_id": tag, "valid_fraction": round(valid, 4), "scl": f"demo/{scl}"},
+                    now,
+                )
+            )
         for s1 in rec["s1"]:
             rel = f"{tag}/s1/S1_{tag}_{s1['date'].replace('-', '')}_sigma0.tif"
             io.read_sentinel1(demo / rel)
-            products.append(_product("s1_grd", rel, manifest, s1["date"], {"aoi_id": tag, "flood_event": s1["flood_event"]}, now))
+            products.append(
+                _product(
+                    "s1_grd",
+                    rel,
+                    manifest,
+                    s1["date"],
+                    {"aoi_id": tag, "flood_event": s1["flood_event"]},
+                    now,
+                )
+            )
     store.write_frame(con, "aois", pd.DataFrame(aois))
     store.write_frame(con, "products", pd.DataFrame(products))
 
 
-def _ingest_soundings(con: duckdb.DuckDBPyConnection, demo: Path, manifest: dict, now: datetime) -> None:
+def _ingest_soundings(
+    con: duckdb.DuckDBPyConnection, demo: Path, manifest: dict, now: datetime
+) -> None:
     rows = []
     files = sorted(rel for rel in manifest["files"] if rel.startswith("oco2/"))
     for rel, frame in zip(files, io.iter_oco2_lite([demo / f for f in files]), strict=True):
         day = frame["time"].min().date().isoformat() if len(frame) else None
         good = int((frame["xco2_quality_flag"] == 0).sum())
-        rows.append(_product("oco2_lite", rel, manifest, day, {"n_soundings": len(frame), "n_good": good}, now))
+        rows.append(
+            _product(
+                "oco2_lite", rel, manifest, day, {"n_soundings": len(frame), "n_good": good}, now
+            )
+        )
     if rows:
         store.write_frame(con, "products", pd.DataFrame(rows))
 
 
 def _ingest_policies(con: duckdb.DuckDBPyConnection, demo: Path) -> None:
     frame = pd.read_csv(
-        demo / "insurance/policies.csv", dtype={"county_id": str, "policy_id": str}, parse_dates=["start_date", "end_date"]
+        demo / "insurance/policies.csv",
+        dtype={"county_id": str, "policy_id": str},
+        parse_dates=["start_date", "end_date"],
     )
     columns = store.table_columns(con, "policies")
-    frame = frame.assign(simulated=True)[[c for c in columns if c in frame.columns or c == "simulated"]]
+    frame = frame.assign(simulated=True)[
+        [c for c in columns if c in frame.columns or c == "simulated"]
+    ]
     store.write_frame(con, "policies", frame)
 
 
@@ -165,7 +237,13 @@ def ingest_world(
     report = progress or (lambda f, m: None)
     regions = pd.DataFrame(
         [
-            {"region_id": r.region_id, "name": r.name, "country": r.country, "utm_epsg": r.utm_epsg, "yield_unit": r.yield_unit}
+            {
+                "region_id": r.region_id,
+                "name": r.name,
+                "country": r.country,
+                "utm_epsg": r.utm_epsg,
+                "yield_unit": r.yield_unit,
+            }
             for r in REGIONS.values()
         ]
     )

@@ -21,7 +21,18 @@ from rasterio.crs import CRS
 
 from paii_core import io
 from paii_core.config import paths
-from paii_core.demo import flood, haze, landscape, optics, panels, phenology, portfolio, sar, soundings, terrain
+from paii_core.demo import (
+    flood,
+    haze,
+    landscape,
+    optics,
+    panels,
+    phenology,
+    portfolio,
+    sar,
+    soundings,
+    terrain,
+)
 from paii_core.demo.classes import CROPS, LandCover
 from paii_core.errors import ValidationError
 from paii_core.regions import REGIONS, AoiSpec, Region
@@ -47,8 +58,12 @@ class WorldSize:
 
 
 SIZES: dict[str, WorldSize] = {
-    "full": WorldSize("full", aoi_px=400, n_dates=14, years=range(2001, 2021), sounding_days=93, hires_dates=2),
-    "tiny": WorldSize("tiny", aoi_px=64, n_dates=12, years=range(2008, 2021), sounding_days=20, hires_dates=1),
+    "full": WorldSize(
+        "full", aoi_px=400, n_dates=14, years=range(2001, 2021), sounding_days=93, hires_dates=2
+    ),
+    "tiny": WorldSize(
+        "tiny", aoi_px=64, n_dates=12, years=range(2008, 2021), sounding_days=20, hires_dates=1
+    ),
 }
 
 SEASON_START = date(2020, 3, 5)
@@ -90,11 +105,15 @@ def _load_counties(region: Region) -> gpd.GeoDataFrame:
     return io.read_boundaries(paths().boundaries / region.boundary_file)
 
 
-def _aoi_grid(region: Region, aoi: AoiSpec, counties: gpd.GeoDataFrame, side_px: int) -> tuple[CRS, Affine]:
+def _aoi_grid(
+    region: Region, aoi: AoiSpec, counties: gpd.GeoDataFrame, side_px: int
+) -> tuple[CRS, Affine]:
     """A 10 m UTM grid of ``side_px`` pixels centred on a point inside the county."""
     row = counties.loc[counties["county_id"] == aoi.county_id]
     if row.empty:
-        raise ValidationError(f"area {aoi.aoi_id}: county {aoi.county_id} is not in {region.boundary_file}")
+        raise ValidationError(
+            f"area {aoi.aoi_id}: county {aoi.county_id} is not in {region.boundary_file}"
+        )
     point = row.geometry.iloc[0].representative_point()
     to_utm = Transformer.from_crs("EPSG:4326", f"EPSG:{region.utm_epsg}", always_xy=True)
     x, y = to_utm.transform(point.x, point.y)
@@ -125,16 +144,25 @@ class _Writer:
         self.files[p.relative_to(self.root).as_posix()] = _sha256(p)
 
 
-def _build_aoi(w: _Writer, region: Region, aoi: AoiSpec, counties, size: WorldSize, seed: int, progress) -> dict:
+def _build_aoi(
+    w: _Writer, region: Region, aoi: AoiSpec, counties, size: WorldSize, seed: int, progress
+) -> dict:
     rng = _rng(seed, "aoi", aoi.aoi_id)
     crs, transform = _aoi_grid(region, aoi, counties, size.aoi_px)
     hi_transform = transform * Affine.scale(1 / HIRES_FACTOR)
     hi_shape = (size.aoi_px * HIRES_FACTOR, size.aoi_px * HIRES_FACTOR)
     hi_px = PIXEL_M / HIRES_FACTOR
     base, relief, valley = _TERRAIN[region.region_id]
-    ter = terrain.make_terrain(hi_shape, hi_px, rng, base_elevation_m=base, relief_m=relief, valley_depth_m=valley)
+    ter = terrain.make_terrain(
+        hi_shape, hi_px, rng, base_elevation_m=base, relief_m=relief, valley_depth_m=valley
+    )
     land = landscape.make_landscape(
-        hi_shape, hi_px, rng, crops=aoi.crops, terrain=ter, mean_field_ha=_FIELD_HA[region.region_id]
+        hi_shape,
+        hi_px,
+        rng,
+        crops=aoi.crops,
+        terrain=ter,
+        mean_field_ha=_FIELD_HA[region.region_id],
     )
     low = landscape.downsample_labels(land, HIRES_FACTOR)
     ter_low = terrain.downsample_terrain(ter, HIRES_FACTOR)
@@ -152,7 +180,9 @@ def _build_aoi(w: _Writer, region: Region, aoi: AoiSpec, counties, size: WorldSi
         ("crop_type", low.crop_type, "int16", -2),
     ):
         p = w.path(f"{truth}/{name}.tif")
-        io.write_geotiff(p, arr.astype(dtype), crs=crs, transform=transform, dtype=dtype, nodata=nodata)
+        io.write_geotiff(
+            p, arr.astype(dtype), crs=crs, transform=transform, dtype=dtype, nodata=nodata
+        )
         w.done(p)
     p = w.path(f"{truth}/parcels.csv")
     low.parcels.to_csv(p, index=False, float_format="%.6g")
@@ -160,32 +190,77 @@ def _build_aoi(w: _Writer, region: Region, aoi: AoiSpec, counties, size: WorldSi
 
     dates = season_dates(size.n_dates)
     n = len(dates)
-    hazy = {int(i): float(t) for i, t in zip(rng.choice(np.arange(1, n), 3, replace=False), (0.35, 0.8, 1.5), strict=True)}
+    hazy = {
+        int(i): float(t)
+        for i, t in zip(
+            rng.choice(np.arange(1, n), 3, replace=False), (0.35, 0.8, 1.5), strict=True
+        )
+    }
     cloudy = {int(i) for i in rng.choice([i for i in range(n) if i not in hazy], 2, replace=False)}
     keep_hires = set(np.linspace(n // 3, n - 2, size.hires_dates).astype(int).tolist())
-    record = {"aoi_id": tag, "region_id": region.region_id, "county_id": aoi.county_id, "crs": crs.to_string(),
-              "transform": list(transform)[:6], "width": size.aoi_px, "height": size.aoi_px, "s2": [], "s1": []}
+    record = {
+        "aoi_id": tag,
+        "region_id": region.region_id,
+        "county_id": aoi.county_id,
+        "crs": crs.to_string(),
+        "transform": list(transform)[:6],
+        "width": size.aoi_px,
+        "height": size.aoi_px,
+        "s2": [],
+        "s1": [],
+    }
     flood_truth = None
     if aoi.has_flood:
         fdates = flood_dates()
         flood_truth = flood.simulate_flood(
-            dem, river, PIXEL_M, len(fdates), rng, peak_index=2, peak_stage_m=ter.bankfull_depth_m + 1.5
+            dem,
+            river,
+            PIXEL_M,
+            len(fdates),
+            rng,
+            peak_index=2,
+            peak_stage_m=ter.bankfull_depth_m + 1.5,
         )
     sar_dates = sorted({*dates, *(flood_dates() if aoi.has_flood else [])})
     for k, day in enumerate(dates):
         doy = day.timetuple().tm_yday
-        ndvi = phenology.landcover_ndvi(land.land_cover, land.crop_type, land.fine_parcels, land.parcels, doy, rng)
-        clear_hi = optics.render_bgrn(land.land_cover, land.crop_type, land.fine_parcels, land.parcels, doy, rng, ndvi=ndvi)
+        ndvi = phenology.landcover_ndvi(
+            land.land_cover,
+            land.crop_type,
+            land.fine_parcels,
+            land.parcels,
+            doy,
+            rng,
+            region=region.region_id,
+        )
+        clear_hi = optics.render_bgrn(
+            land.land_cover,
+            land.crop_type,
+            land.fine_parcels,
+            land.parcels,
+            doy,
+            rng,
+            ndvi=ndvi,
+            region=region.region_id,
+        )
         shift = tuple(rng.uniform(-0.5, 0.5, 2).round(3))
         clear = optics.add_sensor_noise(optics.degrade(clear_hi, HIRES_FACTOR, shift_px=shift), rng)
-        image, scl_cloud, scl_shadow = clear, np.zeros(clear.shape[1:], bool), np.zeros(clear.shape[1:], bool)
+        image, scl_cloud, scl_shadow = (
+            clear,
+            np.zeros(clear.shape[1:], bool),
+            np.zeros(clear.shape[1:], bool),
+        )
         tau = 0.0
+        tau_field = np.zeros(clear.shape[1:], np.float32)
         if k in hazy:
             tau = hazy[k]
-            image = haze.apply_haze(clear, haze.haze_optical_depth(clear.shape[1:], rng, mean_tau=tau))
+            tau_field = haze.haze_optical_depth(clear.shape[1:], rng, mean_tau=tau)
+            image = haze.apply_haze(clear, tau_field)
         if k in cloudy:
             image, scl_cloud, scl_shadow = haze.add_clouds(image, rng, cover=0.15)
-        scl = haze.scl_from_masks(scl_cloud, scl_shadow, low.land_cover)
+        scl = haze.scl_from_masks(
+            scl_cloud, scl_shadow, low.land_cover, ndvi=optics.ndvi_of(clear), tau550=tau_field
+        )
         stamp = day.strftime("%Y%m%d")
         p = w.path(f"{tag}/s2/S2_{tag}_{stamp}_L2A.tif")
         io.write_sentinel2_l2a(p, image, crs=crs, transform=transform, date=day.isoformat())
@@ -199,16 +274,30 @@ def _build_aoi(w: _Writer, region: Region, aoi: AoiSpec, counties, size: WorldSi
             w.done(p)
         if k in keep_hires:
             p = w.path(f"{truth}/hires/S2_{tag}_{stamp}_2p5m.tif")
-            io.write_sentinel2_l2a(p, clear_hi, crs=crs, transform=hi_transform, date=day.isoformat())
+            io.write_sentinel2_l2a(
+                p, clear_hi, crs=crs, transform=hi_transform, date=day.isoformat()
+            )
             w.done(p)
-        record["s2"].append({"date": day.isoformat(), "haze_tau550": tau, "cloudy": k in cloudy, "shift_px": list(shift)})
+        record["s2"].append(
+            {
+                "date": day.isoformat(),
+                "haze_tau550": tau,
+                "cloudy": k in cloudy,
+                "shift_px": list(shift),
+            }
+        )
         if progress:
             progress(k / n, f"{tag}: optical {day}")
     for day in sar_dates:
         doy = day.timetuple().tm_yday
-        ndvi_low = _block_mean(
-            phenology.landcover_ndvi(land.land_cover, land.crop_type, land.fine_parcels, land.parcels, doy, rng),
-            HIRES_FACTOR,
+        ndvi_low = phenology.landcover_ndvi(
+            low.land_cover,
+            low.crop_type,
+            low.fine_parcels,
+            low.parcels,
+            doy,
+            rng,
+            region=region.region_id,
         )
         flooded = None
         if flood_truth is not None and day in flood_dates():
@@ -217,27 +306,60 @@ def _build_aoi(w: _Writer, region: Region, aoi: AoiSpec, counties, size: WorldSi
             stamp = day.strftime("%Y%m%d")
             p = w.path(f"{truth}/flood/flood_{stamp}.tif")
             io.write_geotiff(
-                p, np.stack([flooded.astype(np.float32), flood_truth.depth_m[i]]), crs=crs, transform=transform,
+                p,
+                np.stack([flooded.astype(np.float32), flood_truth.depth_m[i]]),
+                crs=crs,
+                transform=transform,
                 band_names=("flooded", "depth_m"),
             )
             w.done(p)
-        paddy = phenology.paddy_flooded(low.crop_type, low.fine_parcels, low.parcels, doy)
+        paddy = phenology.paddy_flooded(
+            low.crop_type, low.fine_parcels, low.parcels, doy, region=region.region_id
+        )
         sigma0 = sar.simulate_sar(
-            low.land_cover, low.crop_type, ndvi_low, dem, PIXEL_M, rng, flooded=flooded, paddy_flooded=paddy
+            low.land_cover,
+            low.crop_type,
+            ndvi_low,
+            dem,
+            PIXEL_M,
+            rng,
+            flooded=flooded,
+            paddy_flooded=paddy,
         )
         p = w.path(f"{tag}/s1/S1_{tag}_{day:%Y%m%d}_sigma0.tif")
         io.write_sentinel1(p, sigma0, crs=crs, transform=transform, date=day.isoformat())
         w.done(p)
         record["s1"].append({"date": day.isoformat(), "flood_event": flooded is not None})
+    geometry = sar.radar_geometry(dem, PIXEL_M, incidence_deg=38.0, look_azimuth_deg=78.0)
+    p = w.path(f"{truth}/sar_shadow_layover.tif")
+    io.write_geotiff(
+        p,
+        np.stack([geometry.shadow, geometry.layover]).astype("uint8"),
+        crs=crs,
+        transform=transform,
+        dtype="uint8",
+        nodata=255,
+        band_names=("shadow", "layover"),
+    )
+    w.done(p)
     if flood_truth is not None:
         p = w.path(f"{truth}/flood/permanent_water.tif")
-        io.write_geotiff(p, flood_truth.permanent_water.astype("uint8"), crs=crs, transform=transform, dtype="uint8", nodata=255)
+        io.write_geotiff(
+            p,
+            flood_truth.permanent_water.astype("uint8"),
+            crs=crs,
+            transform=transform,
+            dtype="uint8",
+            nodata=255,
+        )
         w.done(p)
     record["parcels"] = low.parcels
     return record
 
 
-def _build_region_tables(w: _Writer, region: Region, counties: gpd.GeoDataFrame, size: WorldSize, seed: int) -> None:
+def _build_region_tables(
+    w: _Writer, region: Region, counties: gpd.GeoDataFrame, size: WorldSize, seed: int
+) -> None:
     rng = _rng(seed, "panel", region.region_id)
     panel = panels.simulate_county_panel(counties, region.region_id, size.years, rng)
     rid = region.region_id
@@ -256,7 +378,9 @@ def _build_region_tables(w: _Writer, region: Region, counties: gpd.GeoDataFrame,
     w.done(p)
 
 
-def _build_soundings(w: _Writer, all_counties: gpd.GeoDataFrame, bboxes, size: WorldSize, seed: int) -> None:
+def _build_soundings(
+    w: _Writer, all_counties: gpd.GeoDataFrame, bboxes, size: WorldSize, seed: int
+) -> None:
     rng = _rng(seed, "oco2")
     end = SOUNDING_START + timedelta(days=size.sounding_days)
     tracks = soundings.oco2_ground_tracks(SOUNDING_START, end, bboxes)
@@ -276,11 +400,18 @@ def _build_portfolio(w: _Writer, records: list[dict], seed: int) -> None:
     for rec in records:
         rng = _rng(seed, "policies", rec["aoi_id"])
         pol, tru = portfolio.simulate_policies(
-            rec["parcels"], aoi_id=rec["aoi_id"], county_id=rec["county_id"], region_id=rec["region_id"], rng=rng
+            rec["parcels"],
+            aoi_id=rec["aoi_id"],
+            county_id=rec["county_id"],
+            region_id=rec["region_id"],
+            rng=rng,
         )
         policies.append(pol)
         truths.append(tru)
-    for rel, frame in (("insurance/policies.csv", policies), ("truth/insurance/policies_truth.csv", truths)):
+    for rel, frame in (
+        ("insurance/policies.csv", policies),
+        ("truth/insurance/policies_truth.csv", truths),
+    ):
         p = w.path(rel)
         pd.concat(frame, ignore_index=True).to_csv(p, index=False, float_format="%.6g")
         w.done(p)
@@ -327,6 +458,7 @@ def build_world(
             counties_all.append(counties)
             bboxes.append(tuple(counties.total_bounds))
             for aoi in region.aois:
+
                 def sub(f, m, i=i):
                     report((2 * i + f) / steps, m)
 
@@ -338,7 +470,9 @@ def build_world(
         _build_soundings(w, all_counties, bboxes, spec, seed)
         report((steps - 1) / steps, "insurance portfolio")
         _build_portfolio(w, records, seed)
-        (tmp / "README.txt").write_text(_README.format(version=GENERATOR_VERSION, seed=seed, size=size))
+        (tmp / "README.txt").write_text(
+            _README.format(version=GENERATOR_VERSION, seed=seed, size=size)
+        )
         for rec in records:
             rec.pop("parcels")
         manifest = {
