@@ -18,7 +18,9 @@ __all__ = ["main"]
 def _progress(fraction: float, message: str) -> None:
     width = 30
     done = int(round(fraction * width))
-    print(f"\r[{'#' * done}{'.' * (width - done)}] {fraction:5.1%} {message:<60}", end="", flush=True)
+    print(
+        f"\r[{'#' * done}{'.' * (width - done)}] {fraction:5.1%} {message:<60}", end="", flush=True
+    )
     if fraction >= 1.0:
         print()
 
@@ -28,7 +30,9 @@ def _demo_build(args: argparse.Namespace) -> int:
 
     data = Path(args.out) if args.out else paths().data
     start = time.perf_counter()
-    manifest = build_demo(data, size=args.size, seed=args.seed, progress=None if args.quiet else _progress)
+    manifest = build_demo(
+        data, size=args.size, seed=args.seed, progress=None if args.quiet else _progress
+    )
     elapsed = time.perf_counter() - start
     print(
         f"Built the {args.size} demo world (seed {args.seed}) in {elapsed:.1f} s: "
@@ -50,7 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--size", choices=("full", "tiny"), default="full")
     build.add_argument("--seed", type=int, default=0, help="same seed, same world (default 0)")
-    build.add_argument("--out", help="data folder to write demo/ and paii.duckdb into (default data/)")
+    build.add_argument(
+        "--out", help="data folder to write demo/ and paii.duckdb into (default data/)"
+    )
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(run=_demo_build)
     return parser
@@ -59,7 +65,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `paii` console script; returns the exit status."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s"
+    )
     try:
         return args.run(args)
     except PaiiError as e:

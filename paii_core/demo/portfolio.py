@@ -60,6 +60,7 @@ INSURABLE: dict[tuple[str, str], CropTerms] = {
 _ISO_CODE = {"henan": "HA", "hubei": "HB", "iowa": "IA"}  # ISO 3166-2 (CN-HA, CN-HB, US-IA)
 _BLOCK_SHARE = {"CN": 0.25, "US": 0.6}  # chance that a road-bounded block is insured whole
 _DEFAULT_SHARE, _DEFAULT_MAX = 0.6, 400
+_COOPERATIVE_MIN_HA = 3.0
 
 _CN_SURNAMES = tuple(
     "Wang Li Zhang Liu Chen Yang Zhao Huang Zhou Wu Xu Sun Ma Zhu Hu Guo He Gao Lin Luo".split()
@@ -114,7 +115,7 @@ def _units(
     rows = []
     for cid, part in parcels[parcels["coarse_id"].isin(whole)].groupby("coarse_id", sort=True):
         by_crop = part.groupby("crop")["area_ha"].sum().sort_index()
-        crop = by_crop.idxmax()
+        crop = by_crop.idxmax() if len(by_crop) else None
         if (region_id, crop) in INSURABLE:
             grown = part[part["crop"] == crop]
             mgmt = (
@@ -147,22 +148,24 @@ def _units(
     return pd.DataFrame(rows)
 
 
-def _names(country: str, levels: list[str], rng: np.random.Generator) -> list[str]:
+def _names(country: str, business: np.ndarray, rng: np.random.Generator) -> list[str]:
+    """Synthetic insured names, unique where possible; ``business`` marks large units
+    (a cooperative in China, a farm business in the US) rather than a household."""
     out, used = [], set()
-    for level in levels:
+    for big in business:
         for _ in range(50):
             if country == "CN":
                 given = "".join(rng.choice(_CN_SYLLABLES, 2, replace=False)).capitalize()
                 name = (
                     f"{rng.choice(_CN_VILLAGES)} {given} Farmers' Professional Cooperative"
-                    if level == "coarse"
+                    if big
                     else f"{rng.choice(_CN_SURNAMES)} {given}"
                 )
             else:
                 last = rng.choice(_US_LAST)
                 name = (
                     f"{last} {rng.choice(['Family Farms LLC', '& Sons Farms', 'Acres Inc.'])}"
-                    if level == "coarse"
+                    if big
                     else f"{rng.choice(_US_FIRST)} {last}"
                 )
             if name not in used:
@@ -249,7 +252,7 @@ def simulate_policies(
             kind[i] = "area"
     true_area = chosen["true_area_ha"].to_numpy(float)
     factor = np.where(kind == "area", rng.uniform(1.15, 1.60, n), rng.uniform(0.97, 1.03, n))
-    declared_area = np.maximum(np.round(true_area * factor, 2), 0.01)
+    declared_area = np.maximum(np.round(true_area * factor, 3), 0.001)
 
     coverage = rng.choice(COVERAGE_LEVELS, n)
     terms = [INSURABLE[(region.region_id, c)] for c in declared_crop]
@@ -261,6 +264,10 @@ def simulate_policies(
     sum_insured = np.round(guarantee * _area_in_unit(declared_area, region.yield_unit) * price, 2)
     rate = np.round(np.array([t.base_rate for t in terms]) * np.exp(3.0 * (coverage - 0.75)), 4)
     first, last = zip(*[t.season for t in terms], strict=True)
+    # Chinese cooperatives farm whole blocks of some size; smaller blocks are households.
+    business = (chosen["level"] == "coarse").to_numpy() & (
+        true_area >= (_COOPERATIVE_MIN_HA if region.country == "CN" else 0.0)
+    )
     ids = [
         f"PA-{_ISO_CODE.get(region.region_id, region.region_id[:2].upper())}-{first_number + i:04d}"
         for i in range(n)
@@ -274,7 +281,7 @@ def simulate_policies(
             "level": chosen["level"].to_numpy(),
             "parcel_id": chosen["parcel_id"].astype("Int64").to_numpy(),
             "coarse_id": chosen["coarse_id"].astype("Int64").to_numpy(),
-            "insured": _names(region.country, chosen["level"].tolist(), rng),
+            "insured": _names(region.country, business, rng),
             "declared_crop": declared_crop,
             "declared_area_ha": declared_area,
             "coverage_level": coverage,

@@ -40,6 +40,7 @@ NODE_LOCAL_TIME_H = 13.6  # 13:36 mean local solar time at the ascending node
 FRAMES_PER_S = 3  # one frame every 0.333 s
 N_FOOTPRINTS = 8
 FOOTPRINT_SPACING_KM = 1.3  # 8 x 1.3 km = a 10.4 km swath
+MAX_SOLAR_ZENITH_DEG = 85.0  # reflected sunlight only: no retrievals in twilight or night
 _EPOCH = np.datetime64("2019-01-01T00:00:00", "ns")  # an ascending node crossing (orbit 0)
 _MARGIN_DEG = 0.1
 _DAY_NS = 86_400 * 10**9
@@ -108,8 +109,8 @@ def xco2_truth(lon: object, lat: object, time: object) -> np.ndarray:
     xco2 = 410 + 2.4 ppm/yr x (t - mid-2019)   (NOAA global growth rate, ~2.4 ppm/yr)
          + 0.025 ppm/deg x latitude              (annual-mean north-south gradient)
          + A(lat) x season(t)                    (A: 0.3 ppm in the tropics rising to 2.7 ppm
-                                                  at 45 N; a 4-5 ppm fall from June to
-                                                  September at 35-42 N)
+                                                  at 45 N; a 3-4 ppm fall from 1 June to
+                                                  1 September at 35-42 N)
          + city plumes                            (:data:`CITIES`, Gaussian, 1-3 ppm)
     Smooth in space and time; no synoptic or diurnal variability. Inputs broadcast together.
     """
@@ -223,6 +224,16 @@ def _pass_frames(box: np.ndarray, t0: float, t1: float) -> np.ndarray:
     return np.repeat(starts.astype(np.int64), counts) + offsets
 
 
+def _solar_zenith_deg(lon: np.ndarray, lat: np.ndarray, t_ns: np.ndarray) -> np.ndarray:
+    """Solar zenith angle from the declination (Cooper, 1969) and the mean solar hour angle."""
+    days = (t_ns - _EPOCH.astype(np.int64)) / _DAY_NS
+    decl = np.deg2rad(23.45) * np.sin(2 * np.pi * (284 + days % 365.2422 + 1) / 365.0)
+    hour_angle = np.deg2rad(15.0 * ((days % 1.0) * 24.0 + lon / 15.0 - 12.0))
+    phi = np.deg2rad(lat)
+    cos_z = np.sin(phi) * np.sin(decl) + np.cos(phi) * np.cos(decl) * np.cos(hour_angle)
+    return np.rad2deg(np.arccos(np.clip(cos_z, -1.0, 1.0)))
+
+
 def _sounding_ids(t_ns: np.ndarray, footprint: np.ndarray) -> np.ndarray:
     """OCO-2 sounding ids YYYYMMDDhhmmss + tenths of a second + footprint (1-8), int64."""
     idx = pd.DatetimeIndex(t_ns.astype("datetime64[ns]"))
@@ -241,7 +252,8 @@ def oco2_ground_tracks(
 
     One row per footprint, sorted by sounding_id: sounding_id (int64), time (UTC,
     datetime64[ns, UTC]), latitude, longitude (degrees), footprint (1..8, across track),
-    orbit (orbits since 2019-01-01). Only daylit ascending passes are kept. The same frame
+    orbit (orbits since 2019-01-01). Only ascending passes with the sun more than 5 deg above
+    the horizon are kept (OCO-2 measures reflected sunlight). The same frame
     numbers recur every 16 days on the same ground positions. Raises ValidationError when
     ``end`` is not after ``start`` or a bbox is malformed.
     """
@@ -262,11 +274,13 @@ def oco2_ground_tracks(
     across = (np.arange(1, N_FOOTPRINTS + 1) - (N_FOOTPRINTS + 1) / 2) * FOOTPRINT_SPACING_KM
     flon, flat = _offset(lon[:, None], lat[:, None], heading[:, None] + np.pi / 2, across[None, :])
     flon, flat = np.rad2deg(flon).ravel(), np.rad2deg(flat).ravel()
-    inside = np.zeros(flon.shape, bool)
+    t_ns = np.repeat(epoch + (frames * 10**9) // FRAMES_PER_S, N_FOOTPRINTS)
+    inside = _solar_zenith_deg(flon, flat, t_ns) < MAX_SOLAR_ZENITH_DEG
+    in_any = np.zeros(flon.shape, bool)
     for b in boxes:
-        inside |= (flon >= b[0]) & (flon <= b[2]) & (flat >= b[1]) & (flat <= b[3])
-    t_ns = epoch + (frames * 10**9) // FRAMES_PER_S
-    t_ns = np.repeat(t_ns, N_FOOTPRINTS)[inside]
+        in_any |= (flon >= b[0]) & (flon <= b[2]) & (flat >= b[1]) & (flat <= b[3])
+    inside &= in_any
+    t_ns = t_ns[inside]
     fp = np.tile(np.arange(1, N_FOOTPRINTS + 1), len(frames))[inside]
     return pd.DataFrame(
         {
@@ -314,9 +328,9 @@ def simulate_soundings(
     if cloud_km <= 0:
         raise ValidationError(f"cloud_km should be positive, not {cloud_km}")
     tr = tracks.sort_values("sounding_id").reset_index(drop=True)
-    frame = (
-        (tr["time"].astype("int64").to_numpy() - _EPOCH.astype(np.int64)) * FRAMES_PER_S // 10**9
-    )
+    # Frame times were floored to whole nanoseconds: round up to recover the frame number.
+    since = tr["time"].astype("int64").to_numpy() - _EPOCH.astype(np.int64)
+    frame = (since * FRAMES_PER_S + 10**9 - 1) // 10**9
     orbit = tr["orbit"].to_numpy()
     keys = np.unique(np.column_stack([orbit, frame]), axis=0)
     clear, edge_dist, wobble, bias = _cloud_mask(keys, rng, cloud_fraction, cloud_km)

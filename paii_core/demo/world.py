@@ -391,7 +391,7 @@ def _build_soundings(
         w.done(p)
     months = pd.date_range(SOUNDING_START, end, freq="MS", inclusive="left")
     p = w.path("truth/oco2/county_month_xco2.csv")
-    soundings.county_month_truth(all_counties, months).to_csv(p, index=False, float_format="%.4f")
+    soundings.county_month_truth(all_counties, months, soundings=frame).to_csv(p, index=False, float_format="%.4f")
     w.done(p)
 
 
