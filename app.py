@@ -6,7 +6,7 @@ import streamlit as st
 
 from ui.common import sidebar
 
-st.set_page_config(page_title="PAII", page_icon=":material/satellite_alt:", layout="wide")
+st.set_page_config(page_title="PAII", page_icon="🛰️", layout="wide")
 
 pages = [
     st.Page("pages/home.py", title="Home", icon=":material/map:", default=True),

@@ -34,7 +34,9 @@ k2.metric("Cropland", _fmt(summary.cropland_km2, ",.0f", " km²"))
 k3.metric(
     f"{summary.yield_crop.title()} yield {summary.yield_year or ''}",
     _fmt(summary.yield_mean, ",.1f", f" {summary.yield_unit}"),
-    delta=None if not math.isfinite(summary.yield_change_pct) else f"{summary.yield_change_pct:+.1f}% vs year before",
+    delta=None
+    if not math.isfinite(summary.yield_change_pct)
+    else f"{summary.yield_change_pct:+.1f}% vs year before",
 )
 k4.metric("Policies", f"{summary.policies}", help=f"{summary.insured_area_ha:,.1f} ha declared")
 
@@ -50,10 +52,7 @@ unit = frame["unit"].dropna().iloc[0] if frame["unit"].notna().any() else ""
 valued, missing, scale = maps.county_features(
     frame, label=choice.label, unit=unit, diverging=choice.diverging, decimals=choice.decimals
 )
-view = maps.view_for_bounds(
-    frame.centroid_lon.min() - 0.3, frame.centroid_lat.min() - 0.3,
-    frame.centroid_lon.max() + 0.3, frame.centroid_lat.max() + 0.3,
-)
+view = maps.view_for_bounds(*overview.region_bounds(frame), height_px=560)
 st.pydeck_chart(maps.choropleth_deck(valued, missing, view), height=560, key="home_map")
 if valued:
     legend(scale.label, scale.unit, scale.vmin, scale.vmax, scale.stops)

@@ -17,7 +17,7 @@ __all__ = ["main"]
 
 def _progress(fraction: float, message: str) -> None:
     width = 30
-    done = int(round(fraction * width))
+    done = round(fraction * width)
     print(
         f"\r[{'#' * done}{'.' * (width - done)}] {fraction:5.1%} {message:<60}", end="", flush=True
     )

@@ -9,14 +9,14 @@ from __future__ import annotations
 from os import PathLike
 
 __all__ = [
-    "PaiiError",
+    "DemoWorldMissingError",
+    "FormatError",
     "InputFileError",
     "InputNotFoundError",
-    "FormatError",
-    "ValidationError",
-    "StoreError",
-    "DemoWorldMissingError",
+    "PaiiError",
     "PaiiWarning",
+    "StoreError",
+    "ValidationError",
 ]
 
 

@@ -117,7 +117,7 @@ def county_features(
     """
     values = frame[value_column].to_numpy(dtype=float)
     rgba, vmin, vmax = colour_scale(values, diverging=diverging)
-    geoms = shapely.from_wkb(frame["geometry_wkb"].to_numpy())
+    geoms = shapely.from_wkb([bytes(b) for b in frame["geometry_wkb"]])
     if simplify_deg > 0:
         geoms = shapely.simplify(geoms, simplify_deg, preserve_topology=True)
     valued, missing = [], []
@@ -143,10 +143,25 @@ def county_features(
     return valued, missing, legend
 
 
-def view_for_bounds(west: float, south: float, east: float, north: float) -> pdk.ViewState:
-    """A view that fits a lon/lat box: Web Mercator zoom from the wider side."""
-    span = max(east - west, (north - south) * 1.3, 1e-6)
-    zoom = float(np.clip(np.log2(360.0 / span) - 0.6, 1, 18))
+def view_for_bounds(
+    west: float,
+    south: float,
+    east: float,
+    north: float,
+    *,
+    width_px: int = 800,
+    height_px: int = 560,
+) -> pdk.ViewState:
+    """A view that fits a lon/lat box into a map of ``width_px`` x ``height_px``.
+
+    Web Mercator: at zoom z the world is 512 * 2**z pixels wide, and a degree of latitude
+    is 1/cos(lat) times longer on screen than a degree of longitude.
+    """
+    lat = np.radians((south + north) / 2)
+    span_x = max(east - west, 1e-6)
+    span_y = max((north - south) / np.cos(lat), 1e-6)
+    pixels_per_degree = min(0.9 * width_px / span_x, 0.9 * height_px / span_y)
+    zoom = float(np.clip(np.log2(pixels_per_degree * 360.0 / 512.0), 1, 18))
     return pdk.ViewState(
         longitude=(west + east) / 2, latitude=(south + north) / 2, zoom=zoom, pitch=0, bearing=0
     )

@@ -8,12 +8,20 @@ from datetime import date
 import duckdb
 import numpy as np
 import pandas as pd
+import shapely
 
 from paii_core import store
 from paii_core.errors import ValidationError
 from paii_core.regions import get_region
 
-__all__ = ["MetricOption", "RegionSummary", "metric_frame", "metric_options", "region_summary"]
+__all__ = [
+    "MetricOption",
+    "RegionSummary",
+    "metric_frame",
+    "metric_options",
+    "region_bounds",
+    "region_summary",
+]
 
 
 @dataclass(frozen=True)
@@ -137,3 +145,10 @@ def region_summary(con: duckdb.DuckDBPyConnection, region_id: str, *, asof: date
         built_at=meta.get("built_at", "unknown"),
         simulated=meta.get("simulated", "true") == "true",
     )
+
+
+def region_bounds(frame: pd.DataFrame) -> tuple[float, float, float, float]:
+    """West, south, east, north of the counties in ``frame`` (from their geometries)."""
+    geoms = shapely.from_wkb([bytes(b) for b in frame["geometry_wkb"]])
+    west, south, east, north = shapely.total_bounds(geoms)
+    return float(west), float(south), float(east), float(north)

@@ -7,7 +7,7 @@ from typing import Literal
 
 from paii_core.errors import ValidationError
 
-__all__ = ["Region", "AoiSpec", "REGIONS", "get_region"]
+__all__ = ["REGIONS", "AoiSpec", "Region", "get_region"]
 
 
 @dataclass(frozen=True)

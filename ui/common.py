@@ -83,7 +83,8 @@ def legend(label: str, unit: str, vmin: float, vmax: float, stops: tuple[str, ..
     gradient = ", ".join(stops)
     st.markdown(
         f"<div style='font-size:0.85rem'>{label} ({unit})</div>"
-        f"<div style='height:12px;border-radius:3px;background:linear-gradient(to right, {gradient})'></div>"
+        "<div style='height:12px;border-radius:3px;"
+        f"background:linear-gradient(to right, {gradient})'></div>"
         f"<div style='display:flex;justify-content:space-between;font-size:0.8rem'>"
         f"<span>{vmin:,.1f}</span><span>{vmax:,.1f}</span></div>",
         unsafe_allow_html=True,

@@ -6,7 +6,7 @@ from enum import IntEnum
 
 from paii_core.errors import ValidationError
 
-__all__ = ["LandCover", "CROPS", "crop_index"]
+__all__ = ["CROPS", "LandCover", "crop_index"]
 
 
 class LandCover(IntEnum):

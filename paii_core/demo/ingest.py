@@ -17,7 +17,7 @@ from paii_core import io, store
 from paii_core.config import paths
 from paii_core.regions import REGIONS, Region
 
-__all__ = ["COMMODITY_CROPS", "ingest_world", "county_rows"]
+__all__ = ["COMMODITY_CROPS", "county_rows", "ingest_world"]
 
 COMMODITY_CROPS = {
     "CORN": "corn",

@@ -37,7 +37,7 @@ from paii_core.demo.classes import CROPS, LandCover
 from paii_core.errors import ValidationError
 from paii_core.regions import REGIONS, AoiSpec, Region
 
-__all__ = ["GENERATOR_VERSION", "SIZES", "WorldSize", "build_world", "season_dates", "flood_dates"]
+__all__ = ["GENERATOR_VERSION", "SIZES", "WorldSize", "build_world", "flood_dates", "season_dates"]
 
 GENERATOR_VERSION = "demo-1"
 Progress = Callable[[float, str], None]
@@ -149,7 +149,7 @@ def _build_aoi(
 ) -> dict:
     rng = _rng(seed, "aoi", aoi.aoi_id)
     crs, transform = _aoi_grid(region, aoi, counties, size.aoi_px)
-    hi_transform = transform * Affine.scale(1 / HIRES_FACTOR)
+    hi_transform = transform @ Affine.scale(1 / HIRES_FACTOR)
     hi_shape = (size.aoi_px * HIRES_FACTOR, size.aoi_px * HIRES_FACTOR)
     hi_px = PIXEL_M / HIRES_FACTOR
     base, relief, valley = _TERRAIN[region.region_id]
@@ -391,7 +391,9 @@ def _build_soundings(
         w.done(p)
     months = pd.date_range(SOUNDING_START, end, freq="MS", inclusive="left")
     p = w.path("truth/oco2/county_month_xco2.csv")
-    soundings.county_month_truth(all_counties, months, soundings=frame).to_csv(p, index=False, float_format="%.4f")
+    soundings.county_month_truth(all_counties, months, soundings=frame).to_csv(
+        p, index=False, float_format="%.4f"
+    )
     w.done(p)
 
 

@@ -45,7 +45,9 @@ def test_home_choropleth_has_every_county(home, tiny_world):
     assert layers["counties"]["@@type"] == "GeoJsonLayer"
     con = store.connect(tiny_world / "paii.duckdb", read_only=True)
     n = con.execute("SELECT count(*) FROM counties WHERE region_id = 'henan'").fetchone()[0]
-    drawn = len(layers["counties"]["data"]["features"]) + len(layers["counties-missing"]["data"]["features"])
+    drawn = len(layers["counties"]["data"]["features"]) + len(
+        layers["counties-missing"]["data"]["features"]
+    )
     assert drawn == n
     assert len(layers["counties"]["data"]["features"]) > 0.9 * n
     assert decks[0]["mapStyle"] == "/app/static/blank_style.json"

@@ -47,7 +47,9 @@ def test_files_open_without_paii(tiny_world, manifest):
     with xr.open_dataset(demo / lite, engine="h5netcdf") as ds:
         assert {"xco2", "latitude", "longitude", "time", "xco2_quality_flag"} <= set(ds.variables)
     nass = pd.read_csv(demo / next(k for k in manifest["files"] if k.endswith("_nass_yield.csv")))
-    assert {"Year", "State ANSI", "County ANSI", "Commodity", "Data Item", "Value"} <= set(nass.columns)
+    assert {"Year", "State ANSI", "County ANSI", "Commodity", "Data Item", "Value"} <= set(
+        nass.columns
+    )
 
 
 def test_truth_is_kept_apart_and_complete(manifest):
@@ -69,7 +71,10 @@ def test_hires_truth_is_four_times_finer_on_the_same_footprint(tiny_world, manif
     tag = manifest["aois"][0]["aoi_id"]
     hires = next(k for k in manifest["files"] if k.startswith(f"truth/{tag}/hires/"))
     stamp = hires.split("_")[-2]
-    with rasterio.open(demo / hires) as hi, rasterio.open(demo / f"{tag}/s2/S2_{tag}_{stamp}_L2A.tif") as lo:
+    with (
+        rasterio.open(demo / hires) as hi,
+        rasterio.open(demo / f"{tag}/s2/S2_{tag}_{stamp}_L2A.tif") as lo,
+    ):
         assert hi.width == 4 * lo.width and hi.res[0] * 4 == pytest.approx(lo.res[0])
         assert hi.bounds == lo.bounds
 
@@ -82,9 +87,12 @@ def test_database_holds_the_world(tiny_world):
     assert kinds["s2_l2a"] >= 3 * 12 and kinds["s1_grd"] >= 3 * 12 and kinds["oco2_lite"] > 5
     assert con.execute("SELECT count(*) FROM policies").fetchone()[0] > 0
     assert store.read_meta(con)["simulated"] == "true"
-    units = dict(con.execute(
-        "SELECT c.region_id, any_value(m.unit) FROM county_metrics m JOIN counties c USING (county_id) "
-        "WHERE metric = 'yield' GROUP BY 1").fetchall())
+    units = dict(
+        con.execute(
+            "SELECT c.region_id, any_value(m.unit) FROM county_metrics m JOIN counties c USING (county_id) "
+            "WHERE metric = 'yield' GROUP BY 1"
+        ).fetchall()
+    )
     assert units == {"henan": "kg/mu", "hubei": "t/ha", "iowa": "bu/acre"}
 
 
@@ -109,6 +117,9 @@ def test_unknown_size_is_refused(tmp_path):
 
 
 def test_cli_builds_and_reports(tmp_path, capsys):
-    assert main(["demo", "build", "--size", "tiny", "--seed", "3", "--out", str(tmp_path), "--quiet"]) == 0
+    assert (
+        main(["demo", "build", "--size", "tiny", "--seed", "3", "--out", str(tmp_path), "--quiet"])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "simulated" in out and (tmp_path / "paii.duckdb").exists()

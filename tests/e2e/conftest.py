@@ -37,7 +37,9 @@ def _browser_required() -> bool:
 def chromium_path() -> str:
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
         if _browser_required():
-            pytest.fail(f"{CHROMIUM} is missing but CI must run the browser tests: apt-get install chromium")
+            pytest.fail(
+                f"{CHROMIUM} is missing but CI must run the browser tests: apt-get install chromium"
+            )
         pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
     return CHROMIUM
 
@@ -57,12 +59,26 @@ def streamlit_server(tiny_world):
     log = open(ARTIFACTS / "streamlit.log", "w")
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
-            "--server.port", str(port), "--server.address", "127.0.0.1",
-            "--server.headless", "true", "--browser.gatherUsageStats", "false",
-            "--server.enableStaticServing", "true",
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(REPO / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.enableStaticServing",
+            "true",
         ],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

@@ -41,13 +41,18 @@ def test_database_newer_than_code_is_refused(tmp_path):
 
 
 def test_failed_migration_rolls_back(tmp_path, monkeypatch):
-    bad = (*store.MIGRATIONS, (store.SCHEMA_VERSION + 1, "broken", ("CREATE TABLE x (a INT)", "NOT SQL")))
+    bad = (
+        *store.MIGRATIONS,
+        (store.SCHEMA_VERSION + 1, "broken", ("CREATE TABLE x (a INT)", "NOT SQL")),
+    )
     con = store.connect(tmp_path / "a.duckdb")
     monkeypatch.setattr(store, "MIGRATIONS", bad)
     monkeypatch.setattr(store, "SCHEMA_VERSION", store.SCHEMA_VERSION + 1)
-    with pytest.raises(StoreError, match="broken.*rolled back"):
+    with pytest.raises(StoreError, match=r"broken.*rolled back"):
         store.migrate(con)
-    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    tables = {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
     assert "x" not in tables
     assert store.schema_version(con) == store.MIGRATIONS[-2][0]
 
