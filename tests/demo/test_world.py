@@ -89,8 +89,8 @@ def test_database_holds_the_world(tiny_world):
     assert store.read_meta(con)["simulated"] == "true"
     units = dict(
         con.execute(
-            "SELECT c.region_id, any_value(m.unit) FROM county_metrics m JOIN counties c USING (county_id) "
-            "WHERE metric = 'yield' GROUP BY 1"
+            "SELECT c.region_id, any_value(m.unit) FROM county_metrics m "
+            "JOIN counties c USING (county_id) WHERE metric = 'yield' GROUP BY 1"
         ).fetchall()
     )
     assert units == {"henan": "kg/mu", "hubei": "t/ha", "iowa": "bu/acre"}
