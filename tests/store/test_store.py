@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from paii_core import store
+from paii_core.store import core
 from paii_core.errors import DemoWorldMissingError, StoreError, ValidationError
 
 
@@ -46,15 +47,15 @@ def test_failed_migration_rolls_back(tmp_path, monkeypatch):
         (store.SCHEMA_VERSION + 1, "broken", ("CREATE TABLE x (a INT)", "NOT SQL")),
     )
     con = store.connect(tmp_path / "a.duckdb")
-    monkeypatch.setattr(store, "MIGRATIONS", bad)
-    monkeypatch.setattr(store, "SCHEMA_VERSION", store.SCHEMA_VERSION + 1)
+    monkeypatch.setattr(core, "MIGRATIONS", bad)
+    monkeypatch.setattr(core, "SCHEMA_VERSION", store.SCHEMA_VERSION + 1)
     with pytest.raises(StoreError, match=r"broken.*rolled back"):
         store.migrate(con)
     tables = {
         r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
     }
     assert "x" not in tables
-    assert store.schema_version(con) == store.MIGRATIONS[-2][0]
+    assert store.schema_version(con) == store.SCHEMA_VERSION  # the package keeps the real one
 
 
 def test_read_only_open_of_missing_file_says_how_to_build(tmp_path):
