@@ -1,0 +1,125 @@
+"""Flood mapping on held-out simulated scenes against one global Otsu threshold.
+
+Scenes come from the demo generator's parts with seeds the demo (0) and test (7) worlds
+never use, other terrain (hills, relief, valley depth) and flood stages chosen for
+little (< 5 %) or much water. Scored: IoU of flooded pixels against the truth, with and
+without the pre-event image and the terrain masks; HAND time on a 4,000 x 4,000 DEM;
+map_flood speed (MP/s) and peak memory on a 10,000 x 10,000 scene (``--big``).
+
+Run: ``.venv/bin/python -m bench.flood.bench_flood [--big]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+import numpy as np
+
+from paii_core.demo import flood, landscape, phenology, sar, terrain
+from paii_core.flood import hand, map_flood
+from paii_core.flood.water import despeckle_db, otsu_threshold, tile_histograms
+
+PX = 10.0
+# (seed, hills, relief_m, valley_depth_m, stage above bankfull as a share of it, label)
+SCENES = (
+    (101, 0.6, 60.0, 20.0, 0.1, "little water, hilly"),
+    (102, 0.2, 20.0, 8.0, 0.05, "little water, flat"),
+    (103, 0.4, 40.0, 15.0, 0.15, "little water, rolling"),
+    (104, 0.3, 30.0, 10.0, 1.5, "much water"),
+    (105, 0.7, 80.0, 25.0, 2.0, "much water, hilly"),
+    (106, 0.1, 15.0, 6.0, 1.0, "much water, flat"),
+)
+
+
+def scene(seed: int, hills: float, relief: float, valley: float, stage: float, size: int = 800):
+    """Post and pre SAR, DEM, permanent water and flood truth of one held-out scene."""
+    rng = np.random.default_rng(seed)
+    ter = terrain.make_terrain(
+        (size, size), PX, rng, relief_m=relief, valley_depth_m=valley, hills=hills
+    )
+    land = landscape.make_landscape(
+        (size, size), PX, rng, crops=("rice", "maize", "soybean"), terrain=ter
+    )
+    truth = flood.simulate_flood(
+        ter.dem, ter.river_mask, PX, 1, rng, peak_index=0,
+        peak_stage_m=ter.bankfull_depth_m * (1.0 + stage),
+    )  # fmt: skip
+    images = []
+    for doy, flooded in ((176, None), (200, truth.flooded[0])):
+        ndvi = phenology.landcover_ndvi(
+            land.land_cover, land.crop_type, land.fine_parcels, land.parcels, doy, rng
+        )
+        paddy = phenology.paddy_flooded(land.crop_type, land.fine_parcels, land.parcels, doy)
+        images.append(
+            sar.simulate_sar(
+                land.land_cover, land.crop_type, ndvi, ter.dem, PX, rng,
+                flooded=flooded, paddy_flooded=paddy,
+            )  # fmt: skip
+        )
+    return images[1], images[0], ter.dem, ter.river_mask, truth.flooded[0]
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum() / max(1, (a | b).sum()))
+
+
+def global_otsu(post: np.ndarray, permanent: np.ndarray) -> np.ndarray:
+    """Baseline: one Otsu (1979) threshold on the whole scene's speckle-filtered VV."""
+    vv = despeckle_db(post[0])
+    t = otsu_threshold(tile_histograms(vv, tile_px=max(vv.shape)).counts.sum(axis=0))
+    return (vv < t) & ~permanent
+
+
+def quality() -> None:
+    print("| scene | water % | global Otsu | PAII | PAII no pre | PAII no terrain | no pre, no terrain |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for seed, hills, relief, valley, stage, label in SCENES:
+        post, pre, dem, perm, truth = scene(seed, hills, relief, valley, stage)
+        scores = [iou(global_otsu(post, perm), truth)]
+        for kw in (
+            {"pre_sar": pre},
+            {},
+            {"pre_sar": pre, "terrain_masks": False},
+            {"terrain_masks": False},
+        ):
+            fm = map_flood(post, dem, pixel_size_m=PX, permanent_water=perm, **kw)
+            scores.append(iou(fm.flooded, truth))
+        cells = " | ".join(f"{s:.3f}" for s in scores)
+        print(f"| {seed} {label} | {100 * truth.mean():.1f} | {cells} |")
+
+
+def hand_speed() -> None:
+    ter = terrain.make_terrain((4000, 4000), PX, np.random.default_rng(110), hills=0.3)
+    start = time.perf_counter()
+    hand(ter.dem, pixel_size_m=PX)
+    print(f"HAND 4,000 x 4,000: {time.perf_counter() - start:.1f} s")
+
+
+def big_speed() -> None:
+    size = 10_000
+    rng = np.random.default_rng(120)
+    ter = terrain.make_terrain((size, size), PX, rng, hills=0.3)
+    post = np.stack([rng.normal(-10, 2, (size, size)), rng.normal(-17, 2, (size, size))])
+    post = post.astype(np.float32)
+    water = ter.dem < np.quantile(ter.dem, 0.05)
+    post[:, water] -= 10.0
+    start = time.perf_counter()
+    fm = map_flood(post, ter.dem, pixel_size_m=PX)
+    took = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+    print(
+        f"map_flood 10,000 x 10,000: {took:.0f} s = {size * size / 1e6 / took:.2f} MP/s, "
+        f"peak RSS {peak:.1f} GB, flooded {fm.flooded.mean():.3f}"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--big", action="store_true", help="also time a 10,000 x 10,000 scene")
+    args = parser.parse_args()
+    quality()
+    hand_speed()
+    if args.big:
+        big_speed()

@@ -1,0 +1,150 @@
+"""Imagery: haze index per date, dehazing and 4x super-resolution against baselines."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import plotly.express as px
+import streamlit as st
+
+from paii_core.enhance import demo_scenes as ds
+from paii_core.enhance import files, products, views
+from paii_core.errors import PaiiError
+from ui.common import SIMULATED_NOTE, current_context, show_error
+
+ctx = current_context()
+st.title("Imagery")
+st.info(SIMULATED_NOTE, icon=":material/science:")
+st.caption(
+    "Haze index: mean Dark Channel Prior (He et al. 2009) on 0..255. Dehaze: a BGRN "
+    "U-Net vs the DCP dehazer. Super-resolution 4x: a multi-date net vs bicubic."
+)
+
+
+@st.cache_data(show_spinner="Reading haze of every date...")
+def _haze(aoi_id: str, _scenes: list, stamp: str):
+    return ds.haze_table([s for s in _scenes if s.aoi_id == aoi_id])
+
+
+source = st.radio("Image", ["Demo scene", "Upload a GeoTIFF"], horizontal=True, key="img_src")
+raster = sar = None
+temporal, truth, simulated, label = None, {}, True, ""
+try:
+    if source == "Demo scene":
+        scenes = ds.demo_scenes()
+        aois = sorted({s.aoi_id for s in scenes})
+        default = next((i for i, a in enumerate(aois) if a.startswith(ctx.region_id)), 0)
+        aoi = st.selectbox("Area", aois, index=default, key="img_aoi")
+        table = _haze(aoi, scenes, str(scenes[0].s2.parent.parent.parent.stat().st_mtime))
+        fig = px.bar(
+            table,
+            x="date",
+            y="haze_index",
+            color="tau550",
+            labels={"haze_index": "Haze index (0..255)", "tau550": "Simulated τ550"},
+            title=f"Haze index per date, {aoi}",
+        )
+        st.plotly_chart(fig, key="img_haze_chart")
+        mine = [s for s in scenes if s.aoi_id == aoi]
+        scene = st.selectbox(
+            "Date",
+            mine,
+            key="img_date",
+            index=int(table["haze_index"].to_numpy().argmax()),
+            format_func=lambda s: f"{s.day} (haze {table.loc[mine.index(s), 'haze_index']:.0f})",
+        )
+        raster, sar = ds.read_scene(scene)
+        label = f"simulated_{aoi}_{scene.day:%Y%m%d}"
+        if scene.clear_truth is not None:
+            truth["dehaze"] = files.read_bgrn(scene.clear_truth).data
+        if scene.hires_truth is not None:
+            truth["sr"] = files.read_bgrn(scene.hires_truth).data
+        others = ds.neighbour_dates(scenes, scene)
+        if others:
+            temporal = [files.read_bgrn(o.s2).data for o in others]
+    else:
+        upload = st.file_uploader("BGRN GeoTIFF (B2, B3, B4, B8)", type=["tif", "tiff"])
+        if upload is None:
+            st.stop()
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / Path(upload.name).name
+            path.write_bytes(upload.getvalue())
+            raster = files.read_bgrn(path)
+        simulated, label = False, Path(upload.name).stem
+except PaiiError as e:
+    show_error(e)
+    st.stop()
+
+task = st.radio("Enhancement", ["Dehaze", "Super-resolve 4x"], horizontal=True, key="img_task")
+kind = "dehaze" if task == "Dehaze" else "sr"
+data, stack, sar_win = raster.data, temporal, sar
+if kind == "sr":
+    h, w = data.shape[1:]
+    size = min(128, h, w)
+    c1, c2 = st.columns(2)
+    row = c1.slider("Window row (10 m px)", 0, h - size, (h - size) // 2, key="img_row")
+    col = c2.slider("Window column (10 m px)", 0, w - size, (w - size) // 2, key="img_col")
+    data = ds.window(data, row, col, size)
+    stack = None if temporal is None else [ds.window(t, row, col, size) for t in temporal]
+    sar_win = None if sar is None else ds.window(sar, row, col, size)
+    if "sr" in truth:
+        truth["sr"] = ds.window(truth["sr"], row, col, size, scale=4)
+    st.caption(
+        f"SR runs on a {size} x {size} px window ({size / 100:.2f} km); "
+        f"other dates used: {0 if stack is None else len(stack)}; SAR: {sar is not None}."
+    )
+
+key = (label, kind, data.shape, float(np.nansum(data)))
+if st.button("Enhance", type="primary", key="img_run"):
+    bar = st.progress(0.0, text="Enhancing...")
+    try:
+        sub = type(raster)(data, raster.crs, raster.transform, raster.band_names, raster.tags)
+        base = "dcp" if kind == "dehaze" else "bicubic"
+        results = {}
+        for i, method in enumerate(("model", base)):
+            results[method] = products.enhance_cached(
+                kind,
+                sub,
+                method=method,
+                simulated=simulated,
+                sar=sar_win,
+                temporal=None if stack is None else np.stack(stack),
+                progress=lambda d, t, i=i: bar.progress(min(1.0, (i + d / t) / 2)),
+            )
+        bar.progress(1.0, text="Done")
+        st.session_state["img_result"] = (key, results)
+    except PaiiError as e:
+        bar.empty()
+        show_error(e)
+
+stored = st.session_state.get("img_result")
+if stored is None or stored[0] != key:
+    st.caption("Press Enhance to run the model and its baseline (results are cached).")
+    st.stop()
+results = stored[1]
+base = "dcp" if kind == "dehaze" else "bicubic"
+panels = [
+    ("Input", data),
+    (f"Baseline ({base})", results[base].data),
+    (f"Model {results['model'].version}", results["model"].data),
+]
+if kind in truth:
+    panels.append(("Truth (simulated)", truth[kind]))
+st.subheader("True colour")
+for col, (name, img) in zip(st.columns(len(panels)), panels, strict=True):
+    col.image(views.true_colour(img), caption=name, use_container_width=True)
+st.subheader("NDVI")
+for col, (name, img) in zip(st.columns(len(panels)), panels, strict=True):
+    col.image(views.ndvi_rgb(img), caption=f"NDVI {name}", use_container_width=True)
+if any(r.cached for r in results.values()):
+    st.caption("Read from the cache of earlier results.")
+product = results["model"]
+st.download_button(
+    "Download the model result (GeoTIFF)",
+    product.path.read_bytes(),
+    key="img_download",
+    file_name=f"{label}_{kind}_{product.version}.tif",
+    mime="image/tiff",
+)

@@ -1,0 +1,186 @@
+"""Public enhancement functions on BGRN reflectance arrays: haze index, dehaze, 4x SR."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from numpy.typing import NDArray
+
+from paii_core.config import paths, torch_device
+from paii_core.enhance._checks import check_bgrn
+from paii_core.enhance.dcp import dcp_dehaze
+from paii_core.enhance.haze_index import HazeIndex
+from paii_core.enhance.haze_index import haze_index as _haze_index
+from paii_core.enhance.nets import DehazeNet, SRNet
+from paii_core.enhance.tiling import fill_nodata, tiled_apply
+from paii_core.enhance.weights import load_weights, model_version
+from paii_core.errors import ValidationError
+
+__all__ = [
+    "DEHAZE_METHODS",
+    "SR_METHODS",
+    "dehaze",
+    "haze_index",
+    "load_model",
+    "model_dir",
+    "super_resolve",
+]
+
+DEHAZE_METHODS: tuple[str, ...] = ("model", "dcp")
+SR_METHODS: tuple[str, ...] = ("model", "bicubic")
+Progress = Callable[[int, int], None]
+
+
+def haze_index(image: NDArray) -> HazeIndex:
+    """Dark Channel Prior haze level (0..255) and map of a ``(4, H, W)`` BGRN image."""
+    return _haze_index(image)
+
+
+def model_dir(name: Literal["dehaze", "sr"]) -> Path:
+    """Folder of a model's weights: ``models/<name>``."""
+    return paths().models / name
+
+
+def load_model(name: Literal["dehaze", "sr"], folder: Path | None = None) -> torch.nn.Module:
+    """The trained network ``name`` in eval mode on the CPU, with ``.version`` set.
+    Raises ValidationError for an unknown name, InputNotFoundError when not trained."""
+    nets = {"dehaze": DehazeNet, "sr": SRNet}
+    if name not in nets:
+        raise ValidationError(f"model must be one of {sorted(nets)}, got {name!r}")
+    folder = model_dir(name) if folder is None else Path(folder)
+    net = load_weights(nets[name](), folder)
+    net.version = model_version(folder)
+    return net
+
+
+def _pad_to(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, int, int]:
+    h, w = x.shape[-2:]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    if ph or pw:
+        mode = "reflect" if min(h, w) > max(ph, pw) else "replicate"
+        x = F.pad(x, (0, pw, 0, ph), mode=mode)
+    return x, h, w
+
+
+def dehaze(
+    image: NDArray,
+    *,
+    method: Literal["model", "dcp"] = "model",
+    net: torch.nn.Module | None = None,
+    tile: int = 256,
+    overlap: int = 32,
+    progress: Progress | None = None,
+) -> NDArray[np.float32]:
+    """Remove haze from a ``(4, H, W)`` BGRN reflectance image; NaN nodata stays NaN.
+
+    ``method="model"`` runs the trained network (``net``, default the one in
+    models/dehaze) tile by tile on CUDA when present; ``"dcp"`` the Dark Channel Prior
+    baseline. Returns ``(4, H, W)`` float32. Raises ValidationError for a bad image or
+    method, InputNotFoundError when the model has not been trained.
+    """
+    arr = check_bgrn(image)
+    if method not in DEHAZE_METHODS:
+        raise ValidationError(f"method must be one of {DEHAZE_METHODS}, got {method!r}")
+    if method == "dcp":
+        out = dcp_dehaze(arr)
+        if progress:
+            progress(1, 1)
+        return out
+    net = load_model("dehaze") if net is None else net
+    device = torch_device()
+    net = net.to(device)
+
+    def run(y0: int, y1: int, x0: int, x1: int) -> NDArray[np.float32]:
+        x = torch.from_numpy(fill_nodata(arr[:, y0:y1, x0:x1]))[None].to(device)
+        x, h, w = _pad_to(x, 8)
+        with torch.inference_mode():
+            return net(x)[0, :, :h, :w].float().cpu().numpy()
+
+    return tiled_apply(run, arr, out_channels=4, tile=tile, overlap=overlap, progress=progress)
+
+
+def _check_extras(arr: NDArray, temporal: NDArray | None, sar: NDArray | None):
+    t = s = None
+    if temporal is not None:
+        t = np.asarray(temporal, dtype=np.float32)
+        if t.ndim != 4 or t.shape[1:] != arr.shape:
+            raise ValidationError(
+                f"temporal must be (T, 4, H, W) = (T, *{arr.shape}) other captures, got {t.shape}"
+            )
+    if sar is not None:
+        s = np.asarray(sar, dtype=np.float32)
+        if s.shape != (2, *arr.shape[1:]):
+            raise ValidationError(
+                f"sar must be (2, H, W) VV, VH in dB on the image grid {arr.shape[1:]}, "
+                f"got {s.shape}"
+            )
+    return t, s
+
+
+def super_resolve(
+    image: NDArray,
+    *,
+    scale: int = 4,
+    temporal: NDArray | None = None,
+    sar: NDArray | None = None,
+    method: Literal["model", "bicubic"] = "model",
+    net: torch.nn.Module | None = None,
+    tile: int = 128,
+    overlap: int = 16,
+    sink: Callable[[int, NDArray[np.float32]], None] | None = None,
+    progress: Progress | None = None,
+) -> NDArray[np.float32] | None:
+    """4x super-resolution of a ``(4, H, W)`` BGRN image -> ``(4, 4H, 4W)`` float32.
+
+    ``temporal`` ``(T, 4, H, W)``: other captures of the same place (registered to the
+    image's grid, sub-pixel shifts allowed); ``sar`` ``(2, H, W)``: Sentinel-1 VV, VH dB.
+    Both are optional and used only by the model. ``"bicubic"`` is the baseline. NaN
+    nodata stays NaN (as 4x4 blocks). With ``sink`` rows are streamed and None returned.
+    Raises ValidationError for a bad image, scale, extras or method.
+    """
+    arr = check_bgrn(image)
+    if scale != 4:
+        raise ValidationError(f"scale must be 4 (the trained factor), got {scale}")
+    if method not in SR_METHODS:
+        raise ValidationError(f"method must be one of {SR_METHODS}, got {method!r}")
+    t, s = _check_extras(arr, temporal, sar)
+    device = torch_device()
+    if method == "model":
+        net = (load_model("sr") if net is None else net).to(device)
+
+    def run(y0: int, y1: int, x0: int, x1: int) -> NDArray[np.float32]:
+        ref = torch.from_numpy(fill_nodata(arr[:, y0:y1, x0:x1]))[None].to(device)
+        with torch.inference_mode():
+            if method == "bicubic":
+                out = F.interpolate(ref, scale_factor=scale, mode="bicubic", align_corners=False)
+            else:
+                oth = (
+                    None
+                    if t is None
+                    else torch.from_numpy(np.stack([fill_nodata(f[:, y0:y1, x0:x1]) for f in t]))[
+                        None
+                    ].to(device)
+                )
+                sa = (
+                    None
+                    if s is None
+                    else torch.from_numpy(fill_nodata(s[:, y0:y1, x0:x1]))[None].to(device)
+                )
+                out = net(ref, oth, sa)
+            return out[0].float().cpu().numpy()
+
+    return tiled_apply(
+        run,
+        arr,
+        out_channels=4,
+        scale=scale,
+        tile=tile,
+        overlap=overlap,
+        sink=sink,
+        progress=progress,
+    )

@@ -1,0 +1,95 @@
+"""`paii dehaze`, `paii sr` and `paii train`: the enhancement models on GeoTIFFs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from paii_core.enhance import api, files
+
+__all__ = ["register"]
+
+
+def _progress(label: str):
+    def report(done: int, total: int) -> None:
+        print(
+            f"\r{label}: tile {done}/{total}",
+            end="" if done < total else "\n",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return report
+
+
+def _dehaze(args: argparse.Namespace) -> int:
+    out = files.dehaze_geotiff(
+        args.input, args.output, method=args.method, progress=_progress("dehaze")
+    )
+    print(out)
+    return 0
+
+
+def _sr(args: argparse.Namespace) -> int:
+    out = files.sr_geotiff(
+        args.input,
+        args.output,
+        method=args.method,
+        temporal=args.temporal,
+        sar=args.sar,
+        progress=_progress("sr"),
+    )
+    print(out)
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from paii_core.enhance.train import train
+
+    out = api.model_dir(args.model) if args.out is None else Path(args.out)
+    meta = train(
+        args.model,
+        out,
+        minutes=args.minutes,
+        max_steps=args.max_steps,
+        seed=args.seed,
+        threads=args.threads,
+        progress=lambda step, loss: print(
+            f"\rstep {step} loss {loss:.5f}", end="", file=sys.stderr, flush=True
+        ),
+    )
+    print(f"\n{out}: {meta['steps']} steps, loss {meta['final_loss']}, version {meta['version']}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the dehaze, sr and train subcommands."""
+    p = subparsers.add_parser("dehaze", help="remove haze from a BGRN reflectance GeoTIFF")
+    p.add_argument("input", type=Path, help="BGRN GeoTIFF (Sentinel-2 L2A stack or float)")
+    p.add_argument("output", type=Path, help="dehazed float32 GeoTIFF to write")
+    p.add_argument("--method", choices=api.DEHAZE_METHODS, default="model")
+    p.set_defaults(run=_dehaze)
+
+    p = subparsers.add_parser("sr", help="4x super-resolve a BGRN reflectance GeoTIFF")
+    p.add_argument("input", type=Path, help="BGRN GeoTIFF (Sentinel-2 L2A stack or float)")
+    p.add_argument("output", type=Path, help="float32 GeoTIFF at a quarter of the pixel size")
+    p.add_argument("--method", choices=api.SR_METHODS, default="model")
+    p.add_argument(
+        "--temporal",
+        type=Path,
+        nargs="*",
+        default=None,
+        help="other BGRN captures of the same grid (a few days apart)",
+    )
+    p.add_argument("--sar", type=Path, default=None, help="Sentinel-1 VV, VH dB GeoTIFF")
+    p.set_defaults(run=_sr)
+
+    p = subparsers.add_parser("train", help="train an enhancement model on simulated scenes")
+    p.add_argument("model", choices=("dehaze", "sr"))
+    p.add_argument("--minutes", type=float, default=24.0, help="time budget (default 24)")
+    p.add_argument("--max-steps", type=int, default=100_000)
+    p.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    p.add_argument("--seed", type=int, default=1234)
+    p.add_argument("--out", type=Path, default=None, help="folder (default models/<model>)")
+    p.set_defaults(run=_train)

@@ -1,0 +1,183 @@
+"""GeoTIFF in, GeoTIFF out: enhancement of whole rasters with their georeferencing kept.
+
+Inputs are BGRN reflectance: a Sentinel-2 L2A stack of integer DNs (read with the L2A
+offset and scale) or a float GeoTIFF of 4 bands in B, G, R, NIR order. Outputs are
+float32 reflectance with NaN nodata, tiled and deflate-compressed; the SR output is
+written strip by strip so a 4096 x 4096 input never holds its 16384 x 16384 result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from affine import Affine
+from numpy.typing import NDArray
+from rasterio.windows import Window
+
+from paii_core.enhance import api
+from paii_core.errors import FormatError, InputFileError
+from paii_core.io import Raster, read_geotiff, read_sentinel2_l2a, write_geotiff
+from paii_core.io._atomic import atomic_path
+from paii_core.io.geotiff import _open_checked
+
+__all__ = ["dehaze_geotiff", "read_bgrn", "sr_geotiff"]
+
+BGRN = ("B2", "B3", "B4", "B8")
+
+
+def read_bgrn(path: str | PathLike[str]) -> Raster:
+    """Read a BGRN reflectance GeoTIFF as ``(4, H, W)`` float32 with NaN nodata.
+
+    Raises InputNotFoundError for a missing file, FormatError when it is not a GeoTIFF,
+    has no CRS or does not have the 4 bands B, G, R, NIR, and InputFileError when every
+    pixel is nodata.
+    """
+    p = Path(path)
+    with _open_checked(p, "GeoTIFF") as src:
+        integer = np.dtype(src.dtypes[0]).kind in "ui"
+        count = src.count
+    if integer:
+        raster = read_sentinel2_l2a(p)
+    else:
+        if count != 4:
+            raise FormatError(
+                p,
+                f"has {count} bands, expected 4 (B2 blue, B3 green, B4 red, B8 NIR)",
+                "pass a BGRN reflectance GeoTIFF, e.g. a Sentinel-2 L2A B2/B3/B4/B8 stack",
+            )
+        raster = read_geotiff(p, expected_bands=4)
+    if np.isnan(raster.data).all():
+        raise InputFileError(
+            p, "is all nodata (no valid pixel)", "pass a capture that covers the area"
+        )
+    return raster
+
+
+def _tags(raster: Raster, product: str, method: str, version: str, simulated: bool) -> dict:
+    tags = {k: v for k, v in raster.tags.items() if k.isupper() and "OFFSET" not in k}
+    tags.pop("QUANTIFICATION_VALUE", None)
+    tags.update(PAII_PRODUCT=product, PAII_METHOD=method, PAII_MODEL_VERSION=version)
+    if simulated:
+        tags["SIMULATED"] = "yes: produced from simulated PAII demo data"
+    return tags
+
+
+def dehaze_geotiff(
+    src: str | PathLike[str],
+    dst: str | PathLike[str],
+    *,
+    method: str = "model",
+    simulated: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Dehaze ``src`` into ``dst`` (same grid, CRS and transform; NaN nodata kept)."""
+    raster = read_bgrn(src)
+    net = api.load_model("dehaze") if method == "model" else None
+    out = api.dehaze(raster.data, method=method, net=net, progress=progress)
+    version = getattr(net, "version", "dcp")
+    return write_geotiff(
+        dst,
+        out,
+        crs=raster.crs,
+        transform=raster.transform,
+        band_names=BGRN,
+        tags=_tags(raster, "dehazed reflectance", method, version, simulated),
+    )
+
+
+def sr_geotiff(
+    src: str | PathLike[str],
+    dst: str | PathLike[str],
+    *,
+    method: str = "model",
+    temporal: list[str | PathLike[str]] | None = None,
+    sar: str | PathLike[str] | None = None,
+    simulated: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """4x super-resolve ``src`` into ``dst``: same CRS, pixel size divided by 4, NaN
+    nodata kept. ``temporal``: other BGRN captures on the same grid; ``sar``: a 2-band
+    VV, VH dB GeoTIFF on the same grid. Output rows are streamed to disk."""
+    raster = read_bgrn(src)
+    others = None
+    if temporal:
+        stack = []
+        for path in temporal:
+            other = read_bgrn(path)
+            _same_grid(raster, other, path)
+            stack.append(other.data)
+        others = np.stack(stack)
+    sar_data = None
+    if sar is not None:
+        s = read_geotiff(sar, expected_bands=2)
+        _same_grid(raster, s, sar)
+        sar_data = s.data
+    net = api.load_model("sr") if method == "model" else None
+    version = getattr(net, "version", "bicubic")
+    _, h, w = raster.data.shape
+    transform: Affine = raster.transform * Affine.scale(0.25)
+    tags = _tags(raster, "4x super-resolved reflectance", method, version, simulated)
+    profile = {
+        "driver": "GTiff",
+        "dtype": "float32",
+        "count": 4,
+        "height": 4 * h,
+        "width": 4 * w,
+        "crs": raster.crs,
+        "transform": transform,
+        "nodata": np.nan,
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
+        "compress": "deflate",
+        "predictor": 3,
+        "BIGTIFF": "IF_SAFER",
+    }
+    with atomic_path(dst) as tmp, rasterio.open(tmp, "w", **profile) as out:
+        pending: list[NDArray[np.float32]] = []
+        state = {"row0": 0}
+
+        def flush(final: bool) -> None:
+            # Whole 256-row block strips only, so each compressed block is written once.
+            data = np.concatenate(pending, axis=1)
+            rows = data.shape[1] if final else data.shape[1] // 256 * 256
+            if rows:
+                out.write(data[:, :rows], window=Window(0, state["row0"], 4 * w, rows))
+                state["row0"] += rows
+            pending[:] = [data[:, rows:]]
+
+        def sink(row0: int, block: NDArray[np.float32]) -> None:
+            pending.append(block)
+            flush(row0 + block.shape[1] == 4 * h)
+
+        api.super_resolve(
+            raster.data,
+            temporal=others,
+            sar=sar_data,
+            method=method,
+            net=net,
+            sink=sink,
+            progress=progress,
+            tile=256,
+            overlap=16,
+        )
+        out.update_tags(**tags)
+        out.descriptions = BGRN
+    return Path(dst)
+
+
+def _same_grid(ref: Raster, other: Raster, path: str | PathLike[str]) -> None:
+    if (
+        other.crs != ref.crs
+        or other.transform != ref.transform
+        or (other.data.shape[1:] != ref.data.shape[1:])
+    ):
+        raise FormatError(
+            path,
+            "is not on the grid of the input image (CRS, transform or size differ)",
+            "reproject it onto the input's grid first (e.g. gdalwarp -te ... -tr 10 10)",
+        )

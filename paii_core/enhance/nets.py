@@ -1,0 +1,162 @@
+"""Networks of the enhancement models: a BGRN dehazing U-Net and a 4x multi-date SR net.
+
+Only ``nn.Module``s built from small blocks; no I/O. Inputs are reflectance ``(B, 4, H, W)``
+float32 with no NaN (the caller fills nodata and puts it back).
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy.special import ndtr
+from torch import nn
+
+__all__ = ["DehazeNet", "PsfDownsample", "SRNet", "back_project"]
+
+REFLECTANCE_OFFSET = 0.15
+REFLECTANCE_SCALE = 0.15
+SAR_OFFSET_DB = -15.0
+SAR_SCALE_DB = 5.0
+
+
+def _norm(x: torch.Tensor) -> torch.Tensor:
+    return (x - REFLECTANCE_OFFSET) / REFLECTANCE_SCALE
+
+
+class ResBlock(nn.Module):
+    """Two 3x3 convolutions with a skip: x + conv(act(conv(x)))."""
+
+    def __init__(self, ch: int) -> None:
+        super().__init__()
+        self.c1 = nn.Conv2d(ch, ch, 3, padding=1)
+        self.c2 = nn.Conv2d(ch, ch, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.c2(F.leaky_relu(self.c1(x), 0.1))
+
+
+class DehazeNet(nn.Module):
+    """Residual U-Net: hazy BGRN ``(B, 4, H, W)`` -> clear BGRN ``(B, 4, H, W)``.
+
+    Four scales (1, 1/2, 1/4, 1/8) give a receptive field of about 100 pixels, enough to
+    see the smooth haze field and the airlight that the dark pixels in it reveal
+    (He, Sun & Tang 2009); the network predicts the correction added to its input.
+    H and W must be multiples of 8 (tiled inference pads to that).
+    """
+
+    def __init__(self, widths: tuple[int, ...] = (24, 40, 64, 96)) -> None:
+        super().__init__()
+        self.widths = widths
+        self.head = nn.Conv2d(4, widths[0], 3, padding=1)
+        self.enc = nn.ModuleList(ResBlock(w) for w in widths)
+        self.down = nn.ModuleList(
+            nn.Conv2d(a, b, 3, stride=2, padding=1) for a, b in pairwise(widths)
+        )
+        self.up = nn.ModuleList(nn.ConvTranspose2d(b, a, 2, stride=2) for a, b in pairwise(widths))
+        self.dec = nn.ModuleList(ResBlock(w) for w in widths[:-1])
+        self.tail = nn.Conv2d(widths[0], 4, 3, padding=1)
+
+    def forward(self, hazy: torch.Tensor) -> torch.Tensor:
+        x = F.leaky_relu(self.head(_norm(hazy)), 0.1)
+        skips = []
+        for k, block in enumerate(self.enc):
+            x = block(x)
+            if k < len(self.down):
+                skips.append(x)
+                x = F.leaky_relu(self.down[k](x), 0.1)
+        for k in reversed(range(len(self.up))):
+            x = self.dec[k](self.up[k](x) + skips[k])
+        return hazy + REFLECTANCE_SCALE * self.tail(x)
+
+
+def psf_kernel_1d(factor: int = 4, sigma_lr: float = 0.5, reach: int = 6) -> np.ndarray:
+    """1-D weights over fine pixels of one coarse pixel: a ``factor``-wide detector box
+    convolved with a Gaussian optics PSF of ``sigma_lr`` coarse pixels (Schowengerdt 2007),
+    the sensor model of :func:`paii_core.demo.optics.degrade`. Length factor + 2 reach."""
+    s = sigma_lr * factor
+    edges = np.arange(-reach, factor + reach + 1, dtype=np.float64)
+    sub = np.linspace(0.0, 1.0, 41)
+    w = []
+    for left in edges[:-1]:
+        u = left + sub  # fine-pixel positions; box covers [0, factor)
+        box_conv = ndtr((u - 0.0) / s) - ndtr((u - factor) / s)
+        w.append(np.trapezoid(box_conv, sub))
+    w = np.asarray(w)
+    return (w / w.sum()).astype(np.float32)
+
+
+class PsfDownsample(nn.Module):
+    """The sensor's capture as a fixed strided convolution: ``(B, C, 4H, 4W) -> (B, C, H, W)``."""
+
+    def __init__(self, factor: int = 4, sigma_lr: float = 0.5, reach: int = 6) -> None:
+        super().__init__()
+        k1 = torch.from_numpy(psf_kernel_1d(factor, sigma_lr, reach))
+        self.register_buffer("kernel", (k1[:, None] * k1[None, :])[None, None], persistent=False)
+        self.factor, self.reach = factor, reach
+
+    def forward(self, hi: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = hi.shape
+        x = F.pad(hi.reshape(b * c, 1, h, w), (self.reach,) * 4, mode="replicate")
+        y = F.conv2d(x, self.kernel, stride=self.factor)
+        return y.reshape(b, c, h // self.factor, w // self.factor)
+
+
+def back_project(
+    hi: torch.Tensor, lo: torch.Tensor, down: PsfDownsample, iterations: int = 3
+) -> torch.Tensor:
+    """Iterative back-projection (Irani & Peleg 1991, "Improving resolution by image
+    registration", CVGIP 53): add the bicubic-upsampled error ``lo - down(hi)`` until
+    capturing the estimate with the sensor model gives back the observed image."""
+    for _ in range(iterations):
+        err = lo - down(hi)
+        hi = hi + F.interpolate(err, scale_factor=down.factor, mode="bicubic", align_corners=False)
+    return hi
+
+
+class SRNet(nn.Module):
+    """4x super-resolution of a BGRN capture with optional other dates and SAR.
+
+    ``forward(ref (B,4,h,w), others (B,T,4,h,w) or None, sar (B,2,h,w) dB or None)`` ->
+    ``(B, 4, 4h, 4w)``. Every capture is encoded together with the reference by one shared
+    encoder; the features are pooled over time by mean and max, so any number of dates
+    works (a shared encoder with temporal pooling, as in Deudon et al. 2020, HighRes-net,
+    in spirit). SAR adds field edges through its own small encoder. A residual over the
+    bicubic upsampling is predicted through PixelShuffle (Shi et al. 2016) and finally
+    back-projected so that the sensor model applied to the output returns ``ref``.
+    """
+
+    def __init__(self, width: int = 48, blocks: int = 5, factor: int = 4) -> None:
+        super().__init__()
+        self.factor = factor
+        self.ref_enc = nn.Sequential(nn.Conv2d(4, width, 3, padding=1), ResBlock(width))
+        self.frame_enc = nn.Sequential(nn.Conv2d(8, width, 3, padding=1), ResBlock(width))
+        self.sar_enc = nn.Sequential(nn.Conv2d(2, width, 3, padding=1), ResBlock(width))
+        self.fuse = nn.Conv2d(4 * width, width, 1)
+        self.body = nn.Sequential(*(ResBlock(width) for _ in range(blocks)))
+        self.up = nn.Sequential(
+            nn.Conv2d(width, 16 * factor * factor, 3, padding=1), nn.PixelShuffle(factor)
+        )
+        self.tail = nn.Conv2d(16, 4, 3, padding=1)
+        self.down = PsfDownsample(factor)
+
+    def forward(
+        self, ref: torch.Tensor, others: torch.Tensor | None = None, sar: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        r = _norm(ref)
+        fr = self.ref_enc(r)
+        frames = [r] if others is None or others.shape[1] == 0 else list(_norm(others).unbind(1))
+        feats = torch.stack([self.frame_enc(torch.cat([r, f - r], 1)) for f in frames], 1)
+        pooled = torch.cat([feats.mean(1), feats.amax(1)], 1)
+        fs = (
+            torch.zeros_like(fr)
+            if sar is None
+            else self.sar_enc((sar - SAR_OFFSET_DB) / SAR_SCALE_DB)
+        )
+        x = self.fuse(torch.cat([fr, pooled, fs], 1))
+        x = x + self.body(x)
+        base = F.interpolate(ref, scale_factor=self.factor, mode="bicubic", align_corners=False)
+        hi = base + REFLECTANCE_SCALE * self.tail(F.leaky_relu(self.up(x), 0.1))
+        return back_project(hi, ref, self.down)

@@ -1,0 +1,178 @@
+"""Training of the dehaze and SR networks on simulated scenes, on the CPU.
+
+Samples are drawn on the fly from a rolling pool of simulated scenes
+(:mod:`paii_core.enhance.scenes`, training seeds and regions only). The dehaze loss is
+the seed's: L1 on the visible bands + L1 on NIR + L1 on NDVI (NDVI only where N + R is
+large enough for NDVI to be meaningful). SR uses L1 on all bands + L1 on NDVI.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+
+from paii_core.enhance import scenes
+from paii_core.enhance.nets import DehazeNet, SRNet
+from paii_core.enhance.weights import save_weights
+from paii_core.errors import ValidationError
+
+__all__ = ["ndvi_l1", "seed_loss", "train"]
+
+log = logging.getLogger(__name__)
+
+
+def ndvi_l1(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean |NDVI(pred) - NDVI(target)| over pixels with target N + R > 0.05."""
+
+    def ndvi(x: torch.Tensor) -> torch.Tensor:
+        return (x[:, 3] - x[:, 2]) / (x[:, 3] + x[:, 2]).clamp_min(1e-3)
+
+    mask = (target[:, 3] + target[:, 2]) > 0.05
+    diff = (ndvi(pred) - ndvi(target)).abs()
+    return (diff * mask).sum() / mask.sum().clamp_min(1)
+
+
+def seed_loss(pred: torch.Tensor, target: torch.Tensor, ndvi_weight: float = 0.2) -> torch.Tensor:
+    """L1(RGB) + L1(N) + ndvi_weight * L1(NDVI) of ``(B, 4, H, W)`` BGRN tensors."""
+    rgb = (pred[:, :3] - target[:, :3]).abs().mean()
+    nir = (pred[:, 3] - target[:, 3]).abs().mean()
+    return rgb + nir + ndvi_weight * ndvi_l1(pred, target)
+
+
+def _augment(arrays: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
+    k, flip = int(rng.integers(4)), bool(rng.integers(2))
+    out = []
+    for a in arrays:
+        a = np.rot90(a, k, axes=(-2, -1))
+        out.append(np.ascontiguousarray(a[..., ::-1] if flip else a))
+    return out
+
+
+class _Pool:
+    """Rolling pool of simulated scenes; one is replaced every ``refresh`` draws."""
+
+    def __init__(self, rng: np.random.Generator, count: int, refresh: int, **scene_kw) -> None:
+        self.rng, self.refresh, self.kw, self.draws = rng, refresh, scene_kw, 0
+        self.items = [self._new() for _ in range(count)]
+
+    def _new(self) -> scenes.Scene:
+        seed = int(self.rng.integers(scenes.TRAIN_SEEDS.start, scenes.TRAIN_SEEDS.stop))
+        region = str(self.rng.choice(scenes.TRAIN_REGIONS))
+        return scenes.make_scene(seed, region, **self.kw)
+
+    def draw(self) -> scenes.Scene:
+        self.draws += 1
+        if self.draws % self.refresh == 0:
+            self.items[int(self.rng.integers(len(self.items)))] = self._new()
+        return self.items[int(self.rng.integers(len(self.items)))]
+
+
+def _dehaze_batch(pool: _Pool, rng: np.random.Generator, batch: int, patch: int):
+    xs, ys = [], []
+    for _ in range(batch):
+        sc = pool.draw()
+        d = int(rng.integers(sc.clear.shape[0]))
+        h, w = sc.clear.shape[2:]
+        y, x = int(rng.integers(0, h - patch + 1)), int(rng.integers(0, w - patch + 1))
+        clear = sc.clear[d][:, y : y + patch, x : x + patch]
+        hazy, _ = scenes.hazy_version(clear, rng)
+        hazy, clear = _augment([hazy, clear], rng)
+        xs.append(hazy)
+        ys.append(clear)
+    return torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys))
+
+
+def _sr_batch(pool: _Pool, rng: np.random.Generator, batch: int, patch: int):
+    others = int(rng.choice([0, 0, 1, 2, 3]))
+    use_sar = bool(rng.random() < 0.3)
+    refs, oths, sars, his = [], [], [], []
+    for _ in range(batch):
+        ref, oth, sar_, hi = scenes.sr_sample(pool.draw(), rng, patch=patch, others=others)
+        ref, oth, sar_, hi = _augment([ref, oth, sar_, hi], rng)
+        refs.append(ref)
+        oths.append(oth)
+        sars.append(sar_)
+        his.append(hi)
+    t = [torch.from_numpy(np.stack(a)) for a in (refs, oths, sars, his)]
+    return t[0], (t[1] if others else None), (t[2] if use_sar else None), t[3]
+
+
+def train(
+    name: Literal["dehaze", "sr"],
+    out_dir: Path,
+    *,
+    minutes: float = 22.0,
+    max_steps: int = 100_000,
+    seed: int = 1234,
+    threads: int = 2,
+    progress: Callable[[int, float], None] | None = None,
+) -> dict:
+    """Train ``name`` for at most ``minutes`` (or ``max_steps``) and save the weights and
+    their metadata to ``out_dir`` every 100 steps and at the end. Returns the metadata.
+    Raises ValidationError for an unknown name or a non-positive budget."""
+    if name not in ("dehaze", "sr"):
+        raise ValidationError(f"model name must be 'dehaze' or 'sr', got {name!r}")
+    if minutes <= 0 or max_steps < 1:
+        raise ValidationError(f"minutes and max_steps must be positive, got {minutes}, {max_steps}")
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    if name == "dehaze":
+        net: torch.nn.Module = DehazeNet()
+        pool = _Pool(rng, count=12, refresh=24, size=128, dates=2)
+    else:
+        net = SRNet()
+        pool = _Pool(rng, count=12, refresh=48, size=64, dates=4)
+    opt = torch.optim.Adam(net.parameters(), lr=2e-3)
+    budget = minutes * 60.0
+    start, step, running = time.monotonic(), 0, None
+    meta: dict = {}
+    while step < max_steps and time.monotonic() - start < budget:
+        frac = (time.monotonic() - start) / budget
+        for g in opt.param_groups:  # cosine decay over the time budget
+            g["lr"] = 2e-3 * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * min(frac, 1.0))))
+        if name == "dehaze":
+            x, y = _dehaze_batch(pool, rng, 8, 80)
+            loss = seed_loss(net(x), y)
+        else:
+            ref, oth, sar_, hi = _sr_batch(pool, rng, 12, 24)
+            pred = net(ref, oth, sar_)
+            loss = (pred - hi).abs().mean() + 0.1 * ndvi_l1(pred, hi)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        opt.step()
+        step += 1
+        value = loss.item()
+        running = value if running is None else 0.98 * running + 0.02 * value
+        if step % 20 == 0:
+            log.info("%s step %d loss %.5f (%.0f s)", name, step, running, time.monotonic() - start)
+            if progress:
+                progress(step, running)
+        if step % 100 == 0 or step >= max_steps or time.monotonic() - start >= budget:
+            meta = {
+                "model": name,
+                "steps": step,
+                "seed": seed,
+                "minutes": round((time.monotonic() - start) / 60, 1),
+                "final_loss": round(running, 6),
+                "train_seeds": [scenes.TRAIN_SEEDS.start, scenes.TRAIN_SEEDS.stop],
+                "train_regions": list(scenes.TRAIN_REGIONS),
+            }
+            save_weights(net, out_dir, meta)
+    return meta
+
+
+if __name__ == "__main__":
+    import sys
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    which, minutes = sys.argv[1], float(sys.argv[2])
+    print(json.dumps(train(which, Path(sys.argv[3]), minutes=minutes, threads=1)))

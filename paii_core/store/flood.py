@@ -1,0 +1,60 @@
+"""Flood queries: save a mapped event whole, read events, products and impacts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import duckdb
+import pandas as pd
+
+from paii_core.errors import StoreError
+from paii_core.store.core import write_frame
+
+__all__ = ["event_frame", "events", "save_event"]
+
+_TABLES = ("flood_products", "flood_policy_impacts", "flood_county_impacts", "flood_crop_impacts")
+
+
+def save_event(
+    con: duckdb.DuckDBPyConnection,
+    event: dict,
+    *,
+    products: pd.DataFrame,
+    policies: pd.DataFrame,
+    counties: pd.DataFrame,
+    crops: pd.DataFrame,
+) -> None:
+    """Replace everything stored for ``event['event_id']`` with these rows.
+
+    Each table is swapped in its own transaction; the event row goes in last, so a
+    reader that finds the event finds its products and impacts.
+    """
+    event_id = event["event_id"]
+    simulated = bool(event["simulated"])
+    for table, frame in zip(_TABLES, (products, policies, counties, crops), strict=True):
+        rows = frame.assign(event_id=event_id, simulated=simulated)
+        write_frame(con, table, rows, replace_where={"event_id": event_id})
+    row = pd.DataFrame([{**event, "created_at": datetime.now(UTC).replace(tzinfo=None)}])
+    write_frame(con, "flood_events", row, replace_where={"event_id": event_id})
+
+
+def events(con: duckdb.DuckDBPyConnection, region_id: str | None = None) -> pd.DataFrame:
+    """Stored flood events, newest first (all regions when ``region_id`` is None)."""
+    try:
+        return con.execute(
+            "SELECT * FROM flood_events WHERE ? IS NULL OR region_id = ? "
+            "ORDER BY first_date DESC, event_id",
+            [region_id, region_id],
+        ).df()
+    except duckdb.Error as e:
+        raise StoreError(f"could not read flood events: {e}") from e
+
+
+def event_frame(con: duckdb.DuckDBPyConnection, table: str, event_id: str) -> pd.DataFrame:
+    """All rows of one flood table for ``event_id``."""
+    if table not in _TABLES:
+        raise StoreError(f"{table!r} is not a flood table; use one of {', '.join(_TABLES)}")
+    try:
+        return con.execute(f'SELECT * FROM "{table}" WHERE event_id = ?', [event_id]).df()
+    except duckdb.Error as e:
+        raise StoreError(f"could not read {table} for event {event_id}: {e}") from e

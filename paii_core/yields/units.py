@@ -1,0 +1,62 @@
+"""Yield units: bu/acre (US), t/ha and kg/mu (China), and conversions between them."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from paii_core.errors import ValidationError
+
+__all__ = ["BUSHEL_KG", "UNITS", "YieldUnit", "convert_yield"]
+
+YieldUnit = Literal["bu/acre", "t/ha", "kg/mu"]
+UNITS: tuple[str, ...] = ("bu/acre", "t/ha", "kg/mu")
+
+_LB_KG = 0.45359237
+_ACRE_HA = 0.40468564224
+_MU_HA = 1.0 / 15.0  # 1 mu = 666.67 m2
+
+# Standard test weights of a bushel (USDA AMS, "Weights, Measures, and Conversion Factors
+# for Agricultural Commodities and Their Products", AH-697, 1992): corn 56 lb, soybeans and
+# wheat 60 lb, rough rice 45 lb.
+BUSHEL_KG: dict[str, float] = {
+    "corn": 56 * _LB_KG,
+    "maize": 56 * _LB_KG,
+    "soybean": 60 * _LB_KG,
+    "wheat": 60 * _LB_KG,
+    "rice": 45 * _LB_KG,
+}
+"""Kilograms in one bushel of each crop."""
+
+
+def _t_per_ha(unit: str, crop: str) -> float:
+    """How many t/ha one ``unit`` of ``crop`` is."""
+    if unit == "t/ha":
+        return 1.0
+    if unit == "kg/mu":
+        return 1e-3 / _MU_HA
+    if unit == "bu/acre":
+        if crop not in BUSHEL_KG:
+            raise ValidationError(
+                f"crop {crop!r} has no bushel weight for bu/acre; use one of "
+                f"{', '.join(sorted(BUSHEL_KG))} or a mass unit (t/ha, kg/mu)"
+            )
+        return BUSHEL_KG[crop] * 1e-3 / _ACRE_HA
+    raise ValidationError(f"yield unit {unit!r} is unknown; use one of: {', '.join(UNITS)}")
+
+
+def convert_yield(
+    values: float | np.ndarray, from_unit: str, to_unit: str, *, crop: str
+) -> float | np.ndarray:
+    """Convert yields of ``crop`` between units; NaN stays NaN.
+
+    ``convert_yield(190, "bu/acre", "t/ha", crop="corn")`` is 11.93; 430 kg/mu is 6.45 t/ha.
+
+    Raises:
+        ValidationError: an unknown unit, or bu/acre for a crop without a bushel weight.
+    """
+    factor = _t_per_ha(from_unit, crop) / _t_per_ha(to_unit, crop)
+    if np.isscalar(values):
+        return float(values) * factor
+    return np.asarray(values, dtype=float) * factor
