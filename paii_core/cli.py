@@ -13,7 +13,14 @@ from paii_core.errors import PaiiError
 __all__ = ["main"]
 
 
-COMMAND_MODULES: tuple[str, ...] = ("paii_core.demo.cli", "paii_core.flood.cli")
+COMMAND_MODULES: tuple[str, ...] = (
+    "paii_core.demo.cli",
+    "paii_core.flood.cli",
+    "paii_core.enhance.cli",
+    "paii_core.carbon.cli",
+    "paii_core.yields.cli",
+    "paii_core.crops.cli",
+)
 """Modules that add subcommands: each has ``register(subparsers)``; a feature adds its
 own module here instead of growing this file."""
 

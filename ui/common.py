@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -11,7 +12,7 @@ import streamlit as st
 
 from paii_core import store
 from paii_core.config import paths
-from paii_core.errors import PaiiError
+from paii_core.errors import DemoWorldMissingError, PaiiError
 from paii_core.regions import REGIONS
 
 SIMULATED_NOTE = (
@@ -28,18 +29,45 @@ class Context:
     asof: date
 
 
+class _StoreHandle:
+    """The dashboard process's one read-write connection to the current database file.
+
+    One handle per process because DuckDB refuses a second connection to a file with
+    another configuration in the same process (a read-only reader beside a writer).
+    Keyed by the file's inode: `paii demo build` swaps in a new file, and the next rerun
+    reopens it, so no page shows data from a file that has been replaced.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.con: duckdb.DuckDBPyConnection | None = None
+        self.key: tuple[str, int] | None = None
+
+
 @st.cache_resource(show_spinner=False)
-def _open(db: str, _stamp: float) -> duckdb.DuckDBPyConnection:
-    # Keyed by the file's modification time: a rebuilt database is reopened, so a page
-    # never shows data from a file that has been swapped out.
-    return store.connect(db, read_only=True)
+def _handle() -> _StoreHandle:
+    return _StoreHandle()
 
 
 def connection() -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the current database file (a cursor per rerun)."""
+    """A cursor on the dashboard's connection to the store (reads and writes).
+
+    Raises DemoWorldMissingError when no database has been built yet.
+    """
     db = paths().database
-    stamp = db.stat().st_mtime if db.exists() else 0.0
-    return _open(str(db), stamp).cursor()
+    if not db.exists():
+        raise DemoWorldMissingError(
+            f"{db}: no PAII database yet. Fix: run `paii demo build` (or `make run`) to build it"
+        )
+    key = (str(db), db.stat().st_ino)
+    handle = _handle()
+    with handle.lock:
+        if handle.key != key:
+            if handle.con is not None:
+                handle.con.close()
+            handle.con = store.connect(db)
+            handle.key = key
+        return handle.con.cursor()
 
 
 def database_path() -> Path:

@@ -54,9 +54,15 @@ def scene(seed: int, hills: float, relief: float, valley: float, stage: float, s
         paddy = phenology.paddy_flooded(land.crop_type, land.fine_parcels, land.parcels, doy)
         images.append(
             sar.simulate_sar(
-                land.land_cover, land.crop_type, ndvi, ter.dem, PX, rng,
-                flooded=flooded, paddy_flooded=paddy,
-            )  # fmt: skip
+                land.land_cover,
+                land.crop_type,
+                ndvi,
+                ter.dem,
+                PX,
+                rng,
+                flooded=flooded,
+                paddy_flooded=paddy,
+            )
         )
     return images[1], images[0], ter.dem, ter.river_mask, truth.flooded[0]
 
@@ -73,7 +79,9 @@ def global_otsu(post: np.ndarray, permanent: np.ndarray) -> np.ndarray:
 
 
 def quality() -> None:
-    print("| scene | water % | global Otsu | PAII | PAII no pre | PAII no terrain | no pre, no terrain |")
+    print(
+        "| scene | water % | global Otsu | PAII | PAII no pre | PAII no terrain | no pre, no terrain |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for seed, hills, relief, valley, stage, label in SCENES:
         post, pre, dem, perm, truth = scene(seed, hills, relief, valley, stage)

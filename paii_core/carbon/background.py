@@ -21,7 +21,7 @@ BAND_HALF_DEG = 5
 """Half-width of the latitude band, degrees (rows of 1 degree either side of the county's)."""
 
 _LO, _HI, _STEP = 360.0, 460.0, 0.01  # ppm; values beyond clip into the end bins
-_NBINS = int(round((_HI - _LO) / _STEP))
+_NBINS = round((_HI - _LO) / _STEP)
 _ROWS = 180
 
 
@@ -52,7 +52,9 @@ class LatitudeHistograms:
         h = self._hist.get(int(code))
         if h is None:
             return out
-        cum_rows = np.vstack([np.zeros((1, _NBINS), np.int64), np.cumsum(h, axis=0, dtype=np.int64)])
+        cum_rows = np.vstack(
+            [np.zeros((1, _NBINS), np.int64), np.cumsum(h, axis=0, dtype=np.int64)]
+        )
         row = np.clip(np.floor(lat + 90.0), 0, _ROWS - 1).astype(np.int64)
         for r in np.unique(row):
             lo, hi = max(r - BAND_HALF_DEG, 0), min(r + BAND_HALF_DEG + 1, _ROWS)

@@ -58,10 +58,10 @@ class CountyIndex:
         self.geometries = geoms
         self.cell_deg = float(cell_deg)
         self.tile_deg = float(tile_deg)
-        self._n = int(round(per_tile))
+        self._n = round(per_tile)
         self._tree = shapely.STRtree(geoms)
-        self._nx = int(round(360 / tile_deg))
-        self._ny = int(round(180 / tile_deg))
+        self._nx = round(360 / tile_deg)
+        self._ny = round(180 / tile_deg)
         self._slot = np.full(self._nx * self._ny, -1, np.int32)
         rasters = []
         for tile in range(self._nx * self._ny):
@@ -118,7 +118,9 @@ class CountyIndex:
         x = np.asarray(lon, dtype=np.float64).ravel()
         y = np.asarray(lat, dtype=np.float64).ravel()
         if x.shape != y.shape:
-            raise ValidationError(f"lon and lat should have the same shape, got {x.shape}, {y.shape}")
+            raise ValidationError(
+                f"lon and lat should have the same shape, got {x.shape}, {y.shape}"
+            )
         ok = np.isfinite(x) & np.isfinite(y) & (np.abs(y) < 90) & (np.abs(x) <= 180)
         xs = np.where(ok, (x + 180.0) / self.tile_deg, 0.0)
         ys = np.where(ok, (y + 90.0) / self.tile_deg, 0.0)

@@ -157,7 +157,9 @@ def _cv_extra_variance(
 def _month_design(centres: NDArray, n: int, half_days: float) -> NDArray:
     """Trend rows for the period mean: time terms averaged over [-h, h] days (t in 10 days):
     mean t = 0, mean t^2 = h^2 / 3."""
-    return np.column_stack([np.ones(n), centres, np.zeros(n), np.full(n, (half_days / 10) ** 2 / 3)])
+    return np.column_stack(
+        [np.ones(n), centres, np.zeros(n), np.full(n, (half_days / 10) ** 2 / 3)]
+    )
 
 
 def _block_estimates(

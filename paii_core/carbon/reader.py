@@ -44,8 +44,7 @@ def expand_paths(paths: Paths) -> list[Path]:
 def iter_soundings(paths: Paths, *, errors: list[PaiiError]) -> Iterator[pd.DataFrame]:
     """One DataFrame per readable file; each bad file's error is appended to ``errors``
     and announced by a :class:`PaiiWarning` naming it, and reading goes on."""
-    for frame in iter_oco2_lite(expand_paths(paths), on_error="skip", errors=errors):
-        yield frame
+    yield from iter_oco2_lite(expand_paths(paths), on_error="skip", errors=errors)
     for e in errors:
         warnings.warn(f"skipped {e}", PaiiWarning, stacklevel=2)
 

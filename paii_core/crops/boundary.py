@@ -100,7 +100,7 @@ def boundary_truth(labels: NDArray) -> NDArray[np.bool_]:
 
 
 @lru_cache(maxsize=4)
-def _booster(path: str, mtime: float):  # noqa: ARG001 - mtime keys the cache on the file
+def _booster(path: str, mtime: float):
     import lightgbm as lgb
 
     return lgb.Booster(model_file=path)

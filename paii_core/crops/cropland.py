@@ -53,7 +53,7 @@ def cropland_features(series: NDArray, dates: Sequence[date]) -> tuple[NDArray, 
 
 
 @lru_cache(maxsize=2)
-def _booster(path: str, mtime: float):  # noqa: ARG001 - mtime keys the cache on the file
+def _booster(path: str, mtime: float):
     import lightgbm as lgb
 
     return lgb.Booster(model_file=path)

@@ -55,7 +55,9 @@ def validate_series(series: NDArray, dates: Sequence[date]) -> NDArray[np.float3
             "date per image"
         )
     if arr.shape[0] < 4:
-        raise ValidationError(f"series needs at least 4 dates for a season curve, got {arr.shape[0]}")
+        raise ValidationError(
+            f"series needs at least 4 dates for a season curve, got {arr.shape[0]}"
+        )
     doy = day_of_year(dates)
     if np.any(np.diff(doy) <= 0):
         raise ValidationError("dates must be strictly increasing within one season")
@@ -198,4 +200,3 @@ def pixel_features(series: NDArray, dates: Sequence[date]) -> PixelFeatures:
         names=names,
         curve=curve.reshape(len(DOY_GRID), h, w),
     )
-

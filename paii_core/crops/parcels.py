@@ -15,7 +15,7 @@ from paii_core.crops.boundary import boundary_probability
 from paii_core.crops.features import validate_series
 from paii_core.errors import ValidationError
 
-__all__ = ["coarse_from_fine", "delineate_parcels", "merge_parcels"]
+__all__ = ["delineate_parcels", "merge_parcels"]
 
 Level = Literal["fine", "coarse"]
 MIN_PIXELS = 4
@@ -32,22 +32,22 @@ def delineate_parcels(
     *,
     level: Level = "fine",
     cropland: NDArray | None = None,
-    marker_below: float = 0.3,
+    marker_below: float = 0.2,
 ) -> NDArray[np.int32]:
     """Parcel instance labels ``(H, W)`` int32 from a ``(T, 4, H, W)`` season; 0 = no parcel.
 
-    1. Cropland mask: ``cropland`` probability > 0.5 (computed with
-       :func:`cropland_probability` when not given).
-    2. Unsupervised over-segmentation: a marker-controlled watershed (Beucher & Meyer
-       1993) of the :func:`edge_strength` map inside the mask, markers at its h-minima.
-    3. Boundary refinement by region-adjacency-graph merging: neighbouring segments whose
-       shared boundary is weak (mean edge strength under ``merge_threshold`` times the
-       scene's median field-edge strength) are merged, weakest first (hierarchical
-       merging of a boundary RAG, Arbelaez et al. 2011), so touching fields with a clear
-       boundary stay apart.
+    1. Extent: ``cropland`` probability > 0.5 (computed with :func:`cropland_probability`
+       when not given), opened once to drop stray pixels.
+    2. Boundaries: a LightGBM boundary model trained on generated scenes
+       (:mod:`paii_core.crops.boundary`: multi-date gradients and NDVI-curve distances).
+    3. Instances: a marker-controlled watershed (Beucher & Meyer 1993) of the boundary
+       probability inside the extent, markers where it is under ``marker_below``, so
+       touching fields with a boundary between them stay apart.
 
-    ``level="coarse"`` returns blocks: unions of the fine parcels that touch (fields of
-    one road-bounded block); every coarse parcel is a union of whole fine ones.
+    ``level="coarse"`` returns blocks (the fields of one road-bounded block): fine
+    parcels merged over a region-adjacency graph where the coarse-boundary model sees
+    no block edge between them (:func:`merge_parcels`); each is a union of whole fine
+    parcels.
 
     Raises:
         ValidationError: bad series/dates, unknown level, cropland of another shape.
@@ -70,7 +70,7 @@ def delineate_parcels(
     if level == "fine":
         return fine
     coarse_edges = boundary_probability(arr, dates, cropland, level="coarse")
-    return merge_parcels(fine, coarse_edges, threshold=0.5)
+    return merge_parcels(fine, coarse_edges, threshold=0.15)
 
 
 def _watershed(edges: NDArray, mask: NDArray, marker_below: float) -> NDArray[np.int32]:
@@ -129,11 +129,3 @@ def _weight_boundary(g, src, dst, n):
 
 def _merge_boundary(g, src, dst) -> None:
     """Nothing to carry over: the boundary weights are recomputed by ``_weight_boundary``."""
-
-
-def coarse_from_fine(fine: NDArray) -> NDArray[np.int32]:
-    """Coarse parcels ``(H, W)`` int32: the 4-connected groups of touching fine parcels."""
-    fine = np.asarray(fine)
-    if fine.ndim != 2 or not np.issubdtype(fine.dtype, np.integer):
-        raise ValidationError(f"fine should be an (H, W) integer label map, got {fine.dtype} {fine.shape}")
-    return measure.label(fine > 0, background=0, connectivity=1).astype(np.int32)

@@ -92,7 +92,9 @@ def make_scene(
             img = optics.degrade(img, hires_factor, shift_px=tuple(rng.uniform(-0.5, 0.5, 2)))
         img = optics.add_sensor_noise(img, rng)
         if k in hazy:
-            img = haze.apply_haze(img, haze.haze_optical_depth(img.shape[1:], rng, mean_tau=hazy[k]))
+            img = haze.apply_haze(
+                img, haze.haze_optical_depth(img.shape[1:], rng, mean_tau=hazy[k])
+            )
         if k in cloudy:
             img, cloud, shadow = haze.add_clouds(img, rng, cover=0.15)
             img[:, cloud | shadow] = np.nan

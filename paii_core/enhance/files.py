@@ -27,6 +27,7 @@ from paii_core.io.geotiff import _open_checked
 __all__ = ["dehaze_geotiff", "read_bgrn", "sr_geotiff"]
 
 BGRN = ("B2", "B3", "B4", "B8")
+_KEPT_TAGS = ("DATE", "DATATAKE_SENSING_START", "SIMULATED", "SPACECRAFT_NAME")
 
 
 def read_bgrn(path: str | PathLike[str]) -> Raster:
@@ -58,8 +59,8 @@ def read_bgrn(path: str | PathLike[str]) -> Raster:
 
 
 def _tags(raster: Raster, product: str, method: str, version: str, simulated: bool) -> dict:
-    tags = {k: v for k, v in raster.tags.items() if k.isupper() and "OFFSET" not in k}
-    tags.pop("QUANTIFICATION_VALUE", None)
+    # Only what still holds for reflectance: the L2A scaling tags would mislead a reader.
+    tags = {k: v for k, v in raster.tags.items() if k in _KEPT_TAGS}
     tags.update(PAII_PRODUCT=product, PAII_METHOD=method, PAII_MODEL_VERSION=version)
     if simulated:
         tags["SIMULATED"] = "yes: produced from simulated PAII demo data"
@@ -119,7 +120,7 @@ def sr_geotiff(
     net = api.load_model("sr") if method == "model" else None
     version = getattr(net, "version", "bicubic")
     _, h, w = raster.data.shape
-    transform: Affine = raster.transform * Affine.scale(0.25)
+    transform: Affine = raster.transform @ Affine.scale(0.25)
     tags = _tags(raster, "4x super-resolved reflectance", method, version, simulated)
     profile = {
         "driver": "GTiff",
@@ -163,7 +164,7 @@ def sr_geotiff(
             sink=sink,
             progress=progress,
             tile=256,
-            overlap=16,
+            overlap=32,
         )
         out.update_tags(**tags)
         out.descriptions = BGRN

@@ -79,7 +79,7 @@ def index_captures(
     for p in map(Path, paths):
         raster = reader(p)
         footprint = (
-            raster.crs.to_string(),
+            str(raster.crs),
             tuple(round(v, 6) for v in tuple(raster.transform)[:6]),
             *raster.data.shape[1:],
         )

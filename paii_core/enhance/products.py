@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+from affine import Affine
 from numpy.typing import NDArray
 
 from paii_core.config import paths
@@ -83,7 +84,7 @@ def enhance_cached(
         out = api.super_resolve(
             raster.data, method=method, temporal=temporal, sar=sar, net=net, progress=progress
         )
-        transform = raster.transform * raster.transform.scale(0.25)
+        transform = raster.transform @ Affine.scale(0.25)
     tags = {
         "PAII_PRODUCT": kind,
         "PAII_METHOD": method,

@@ -112,6 +112,7 @@ def train(
     max_steps: int = 100_000,
     seed: int = 1234,
     threads: int = 2,
+    pool_size: int = 12,
     progress: Callable[[int, float], None] | None = None,
 ) -> dict:
     """Train ``name`` for at most ``minutes`` (or ``max_steps``) and save the weights and
@@ -119,17 +120,20 @@ def train(
     Raises ValidationError for an unknown name or a non-positive budget."""
     if name not in ("dehaze", "sr"):
         raise ValidationError(f"model name must be 'dehaze' or 'sr', got {name!r}")
-    if minutes <= 0 or max_steps < 1:
-        raise ValidationError(f"minutes and max_steps must be positive, got {minutes}, {max_steps}")
+    if minutes <= 0 or max_steps < 1 or pool_size < 1:
+        raise ValidationError(
+            f"minutes, max_steps and pool_size must be positive, got {minutes}, {max_steps}, "
+            f"{pool_size}"
+        )
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     if name == "dehaze":
         net: torch.nn.Module = DehazeNet()
-        pool = _Pool(rng, count=12, refresh=24, size=128, dates=2)
+        pool = _Pool(rng, count=pool_size, refresh=24, size=128, dates=2)
     else:
         net = SRNet()
-        pool = _Pool(rng, count=12, refresh=48, size=64, dates=4)
+        pool = _Pool(rng, count=pool_size, refresh=48, size=64, dates=4)
     opt = torch.optim.Adam(net.parameters(), lr=2e-3)
     budget = minutes * 60.0
     start, step, running = time.monotonic(), 0, None
@@ -166,7 +170,7 @@ def train(
                 "train_seeds": [scenes.TRAIN_SEEDS.start, scenes.TRAIN_SEEDS.stop],
                 "train_regions": list(scenes.TRAIN_REGIONS),
             }
-            save_weights(net, out_dir, meta)
+            meta = save_weights(net, out_dir, meta)
     return meta
 
 

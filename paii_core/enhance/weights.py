@@ -18,8 +18,9 @@ WEIGHTS_FILE = "weights.pt"
 META_FILE = "meta.json"
 
 
-def save_weights(net: nn.Module, out_dir: Path, meta: dict) -> Path:
-    """Write ``weights.pt`` (state dict) and ``meta.json`` atomically into ``out_dir``."""
+def save_weights(net: nn.Module, out_dir: Path, meta: dict) -> dict:
+    """Write ``weights.pt`` (state dict) and ``meta.json`` atomically into ``out_dir``;
+    return ``meta`` with the weights' ``version`` added."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
@@ -30,7 +31,7 @@ def save_weights(net: nn.Module, out_dir: Path, meta: dict) -> Path:
         tmp = out_dir / f".{name}.tmp"
         tmp.write_bytes(data)
         tmp.replace(out_dir / name)
-    return out_dir / WEIGHTS_FILE
+    return meta
 
 
 def model_version(model_dir: Path) -> str:

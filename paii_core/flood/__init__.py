@@ -2,8 +2,13 @@
 
 from paii_core.flood.depth import flood_depth
 from paii_core.flood.mapping import FloodMap, map_flood
-from paii_core.flood.terrain import fill_depressions, flow_accumulation, flow_directions, hand
-from paii_core.flood.terrain import slope_deg
+from paii_core.flood.terrain import (
+    fill_depressions,
+    flow_accumulation,
+    flow_directions,
+    hand,
+    slope_deg,
+)
 from paii_core.flood.water import despeckle_db, otsu_threshold, tiled_threshold
 
 __all__ = [

@@ -64,7 +64,9 @@ def run_demo_event(
     before = [d for d in before if d < flood_dates[0]]
     demo = data_dir / "demo"
     s1 = {d: demo / aoi_id / "s1" / f"S1_{aoi_id}_{d:%Y%m%d}_sigma0.tif" for d in flood_dates}
-    pre_path = demo / aoi_id / "s1" / f"S1_{aoi_id}_{before[-1]:%Y%m%d}_sigma0.tif" if before else None
+    pre_path = (
+        demo / aoi_id / "s1" / f"S1_{aoi_id}_{before[-1]:%Y%m%d}_sigma0.tif" if before else None
+    )
     dem = io.read_dem(demo / aoi_id / "dem" / f"DEM_{aoi_id}.tif").data[0]
     pre = io.read_sentinel1(pre_path).data if pre_path else None
     px = float(aoi["transform"][0])

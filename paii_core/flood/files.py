@@ -75,8 +75,10 @@ def map_flood_files(
     pre = None
     if pre_path is not None:
         before = io.read_sentinel1(pre_path)
-        if before.crs != post.crs or before.data.shape != post.data.shape or not (
-            before.transform.almost_equals(post.transform)
+        if (
+            before.crs != post.crs
+            or before.data.shape != post.data.shape
+            or not (before.transform.almost_equals(post.transform))
         ):
             raise InputFileError(
                 Path(pre_path),

@@ -54,9 +54,7 @@ def _validate(post, dem, pre, permanent, pixel_size_m):
     if pre is not None:
         pre = np.asarray(pre, dtype=np.float32)
         if pre.shape != post.shape:
-            raise ValidationError(
-                f"pre_sar {pre.shape} should have post_sar's shape {post.shape}"
-            )
+            raise ValidationError(f"pre_sar {pre.shape} should have post_sar's shape {post.shape}")
     if permanent is not None:
         permanent = np.asarray(permanent)
         if permanent.shape != z.shape:
@@ -146,7 +144,7 @@ def map_flood(
         report(1.0, "no water contrast in the scene")
         return FloodMap(flooded, depth, None)
     windows = list(_windows(h, w, window_px, halo))
-    min_px = max(3, int(round(2000.0 / pixel_size_m**2)))
+    min_px = max(3, round(2000.0 / pixel_size_m**2))
     for i, (core, padded, inner) in enumerate(windows):
         report(i / len(windows), f"window {i + 1} of {len(windows)}")
         wet, before = _window_water(post, pre, padded, threshold, change_db)

@@ -161,7 +161,10 @@ def _route_flats(
     src.append(np.full(starts.size, m, dtype=np.int64))
     dst.append(starts)
     graph = sparse.csr_matrix(
-        (np.ones(sum(a.size for a in src), dtype=np.int8), (np.concatenate(src), np.concatenate(dst))),
+        (
+            np.ones(sum(a.size for a in src), dtype=np.int8),
+            (np.concatenate(src), np.concatenate(dst)),
+        ),
         shape=(m + 1, m + 1),
     )
     _, pred = csgraph.breadth_first_order(graph, m, directed=True, return_predecessors=True)

@@ -175,9 +175,7 @@ def tiled_threshold(
     return minimum_error_threshold(pooled, max_db=max_split_db)
 
 
-def grow_water(
-    db: ArrayLike, seeds: ArrayLike, *, limit_db: float
-) -> NDArray[np.bool_]:
+def grow_water(db: ArrayLike, seeds: ArrayLike, *, limit_db: float) -> NDArray[np.bool_]:
     """(H, W) bool: ``seeds`` grown into 8-connected pixels darker than ``limit_db``.
 
     Region growing from confident water (Martinis et al. 2009; Matgen et al. 2011)

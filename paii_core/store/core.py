@@ -115,8 +115,17 @@ def connect(
         raise DemoWorldMissingError(
             f"{db}: no PAII database yet. Fix: run `paii demo build` (or `make run`) to build it"
         )
-    with _translate("open the database", db):
+    try:
         con = duckdb.connect(str(db), read_only=read_only)
+    except duckdb.IOException as e:
+        if "lock" in str(e).lower():
+            raise StoreError(
+                f"{db} is held by another PAII process (the dashboard or a running job). "
+                "Fix: use the dashboard's own button for this, or stop that process and retry"
+            ) from e
+        raise StoreError(f"DuckDB could not open the database ({db}): {e}") from e
+    except duckdb.Error as e:
+        raise StoreError(f"DuckDB could not open the database ({db}): {e}") from e
     if not read_only:
         migrate(con)
     elif schema_version(con) != SCHEMA_VERSION:

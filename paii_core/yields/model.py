@@ -3,8 +3,11 @@
 log(yield) = trend (pooled technology slope of the crop + a county level) + anomaly.
 The anomaly is learned by gradient-boosted trees (LightGBM; Ke et al., 2017) from the
 as-of features and their departures from the county normal: an L2 model gives the P50,
-quantile models (Koenker & Bassett, 1978 pinball loss) the P10 and P90. The trend-only
-baseline is the same trend without the anomaly. Explanations are LightGBM's exact
+quantile models (Koenker & Bassett, 1978 pinball loss) the P10 and P90. The range is
+calibrated by conformalized quantile regression (Romano, Patterson & Candes, 2019): the
+quantile models learn on three training years in four and the fourth widens (or narrows)
+them until they cover 80% of its outcomes. The trend-only baseline is the same trend
+without the anomaly. Explanations are LightGBM's exact
 TreeSHAP contributions (Lundberg et al., 2020) of the P50 model, in log points.
 """
 
@@ -25,7 +28,7 @@ MODEL_VERSION = "yield-lgbm-1"
 QUANTILES: dict[str, float] = {"p10": 0.1, "p90": 0.9}
 _SHRINK_YEARS = 0.5  # a county level is pulled toward the region's by half a year's weight
 _PARAMS = {
-    "learning_rate": 0.05,
+    "learning_rate": 0.08,
     "num_leaves": 15,
     "min_data_in_leaf": 20,
     "feature_fraction": 0.8,
@@ -37,7 +40,8 @@ _PARAMS = {
     "deterministic": True,
     "force_row_wise": True,
 }
-_ROUNDS = 300
+_ROUNDS = 150
+_CALIBRATION_EVERY = 4  # every 4th training year calibrates the P10..P90 range
 
 
 @dataclass
@@ -51,6 +55,7 @@ class _CropFit:
     fallback: pd.Series  # region mean features
     boosters: dict[str, lgb.Booster]
     columns: list[str]
+    widen: float  # conformal adjustment of the P10..P90 range, log points
 
     def trend(self, frame: pd.DataFrame) -> np.ndarray:
         """Log trend yield (N,) of rows with county_id and year."""
@@ -74,9 +79,7 @@ class YieldModel:
         frame = prepared.frame
         missing = [f for f in self.features if f not in frame.columns]
         if missing:
-            raise ValidationError(
-                f"panel lacks the model's feature column(s) {', '.join(missing)}"
-            )
+            raise ValidationError(f"panel lacks the model's feature column(s) {', '.join(missing)}")
         unknown = sorted(set(frame["crop"]) - set(self.crops))
         if unknown:
             raise ValidationError(
@@ -102,7 +105,13 @@ class YieldModel:
             x = add_anomalies(rows, self.features, fit.normals, fit.fallback)
             base = fit.trend(rows)
             qs = np.sort(
-                np.column_stack([fit.boosters[k].predict(x) for k in ("p10", "p50", "p90")]),
+                np.column_stack(
+                    [
+                        fit.boosters["p10"].predict(x) - fit.widen,
+                        fit.boosters["p50"].predict(x),
+                        fit.boosters["p90"].predict(x) + fit.widen,
+                    ]
+                ),
                 axis=1,
             )
             parts.append(
@@ -173,26 +182,41 @@ def _trend_fit(rows: pd.DataFrame, logy: np.ndarray) -> tuple[float, float, pd.S
 
 def _fit_crop(rows: pd.DataFrame, features: list[str], target: str, threads: int) -> _CropFit:
     logy = np.log(rows[target].to_numpy(dtype=float))
-    slope, level, county = _trend_fit(rows, logy)
+    slope, level_, county = _trend_fit(rows, logy)
     normals = rows.groupby("county_id")[features].mean()
     fallback = rows[features].mean()
     x = add_anomalies(rows, features, normals, fallback)
     residual = logy - (
         county.reindex(rows["county_id"]).to_numpy() + slope * rows["year"].to_numpy(float)
     )
-    data = lgb.Dataset(x, residual, free_raw_data=False)
-    boosters = {}
-    for key, objective in (("p50", {"objective": "regression"}),) + tuple(
-        (k, {"objective": "quantile", "alpha": a}) for k, a in QUANTILES.items()
-    ):
-        params = {**_PARAMS, **objective, "num_threads": threads}
-        boosters[key] = lgb.train(params, data, num_boost_round=_ROUNDS)
-    return _CropFit(slope, level, county, normals, fallback, boosters, list(x.columns))
+    params = {**_PARAMS, "num_threads": threads}
+    boosters = {
+        "p50": lgb.train({**params, "objective": "regression"}, lgb.Dataset(x, residual), _ROUNDS)
+    }
+    years = np.unique(rows["year"].to_numpy())
+    calib = np.isin(rows["year"].to_numpy(), years[_CALIBRATION_EVERY - 1 :: _CALIBRATION_EVERY])
+    if not calib.any() or calib.all():
+        calib = np.zeros(len(rows), dtype=bool)
+    learn = ~calib
+    for key, alpha in QUANTILES.items():
+        boosters[key] = lgb.train(
+            {**params, "objective": "quantile", "alpha": alpha},
+            lgb.Dataset(x[learn], residual[learn]),
+            _ROUNDS,
+        )
+    widen = 0.0
+    if calib.any():
+        score = np.maximum(
+            boosters["p10"].predict(x[calib]) - residual[calib],
+            residual[calib] - boosters["p90"].predict(x[calib]),
+        )
+        n = len(score)
+        level = min(1.0, np.ceil((n + 1) * (QUANTILES["p90"] - QUANTILES["p10"])) / n)
+        widen = float(np.quantile(score, level))
+    return _CropFit(slope, level_, county, normals, fallback, boosters, list(x.columns), widen)
 
 
-def fit_yield_model(
-    panel: pd.DataFrame, *, target: str = "yield", threads: int = 2
-) -> YieldModel:
+def fit_yield_model(panel: pd.DataFrame, *, target: str = "yield", threads: int = 2) -> YieldModel:
     """Fit the trend and the P10/P50/P90 anomaly models on the observed rows of ``panel``.
 
     Args:

@@ -63,8 +63,8 @@ def read_yield_csv(
     unknown = rows["crop"].isna()
     if unknown.any():
         notes.append(
-            f"{int(unknown.sum())} rows of commodities {sorted(set(rows.loc[unknown, 'commodity']))} "
-            "were skipped: PAII has no crop model for them"
+            f"{int(unknown.sum())} rows of commodities "
+            f"{sorted(set(rows.loc[unknown, 'commodity']))} were skipped: PAII has no crop model for them"
         )
     withheld = rows["value"].isna() & ~unknown
     if withheld.any():

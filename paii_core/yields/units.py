@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 
 from paii_core.errors import ValidationError
 
-__all__ = ["BUSHEL_KG", "UNITS", "YieldUnit", "convert_yield"]
+__all__ = ["BUSHEL_KG", "UNITS", "YieldUnit", "convert_columns", "convert_yield"]
 
 YieldUnit = Literal["bu/acre", "t/ha", "kg/mu"]
 UNITS: tuple[str, ...] = ("bu/acre", "t/ha", "kg/mu")
@@ -60,3 +61,13 @@ def convert_yield(
     if np.isscalar(values):
         return float(values) * factor
     return np.asarray(values, dtype=float) * factor
+
+
+def convert_columns(
+    frame: pd.DataFrame, columns: list[str], from_unit: str, to_unit: str, *, crop: str
+) -> pd.DataFrame:
+    """A copy of ``frame`` with ``columns`` converted from ``from_unit`` to ``to_unit``."""
+    out = frame.copy()
+    for col in columns:
+        out[col] = convert_yield(out[col].to_numpy(dtype=float), from_unit, to_unit, crop=crop)
+    return out

@@ -32,7 +32,7 @@ def test_home_shows_region_kpis_and_simulated_note(home, tiny_world):
     assert "county overview" in home.title[0].value
     assert any("simulated" in i.value for i in home.info)
     labels = {m.label: m.value for m in home.metric}
-    con = store.connect(tiny_world / "paii.duckdb", read_only=True)
+    con = store.connect(tiny_world / "paii.duckdb")
     n = con.execute("SELECT count(*) FROM counties WHERE region_id = 'henan'").fetchone()[0]
     assert labels["Counties"] == str(n)
     assert n > 100  # real Henan boundaries, not a toy
@@ -43,7 +43,7 @@ def test_home_choropleth_has_every_county(home, tiny_world):
     assert len(decks) == 1
     layers = {layer["id"]: layer for layer in decks[0]["layers"]}
     assert layers["counties"]["@@type"] == "GeoJsonLayer"
-    con = store.connect(tiny_world / "paii.duckdb", read_only=True)
+    con = store.connect(tiny_world / "paii.duckdb")
     n = con.execute("SELECT count(*) FROM counties WHERE region_id = 'henan'").fetchone()[0]
     drawn = len(layers["counties"]["data"]["features"]) + len(
         layers["counties-missing"]["data"]["features"]

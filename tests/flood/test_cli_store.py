@@ -20,7 +20,10 @@ def _aoi(world):
     aoi = next(a for a in manifest["aois"] if a["aoi_id"] == "hubei-jianli")
     days = [s["date"].replace("-", "") for s in aoi["s1"] if s["flood_event"]]
     s1 = world / "demo" / "hubei-jianli" / "s1"
-    return s1 / f"S1_hubei-jianli_{days[2]}_sigma0.tif", world / "demo/hubei-jianli/dem/DEM_hubei-jianli.tif"
+    return (
+        s1 / f"S1_hubei-jianli_{days[2]}_sigma0.tif",
+        world / "demo/hubei-jianli/dem/DEM_hubei-jianli.tif",
+    )
 
 
 def test_cli_writes_mask_and_depth(tiny_world, tmp_path, capsys):
@@ -37,7 +40,9 @@ def test_dem_elsewhere_other_crs_or_empty_is_a_clear_error(tiny_world, tmp_path,
     post, dem_path = _aoi(tiny_world)
     dem = io.read_dem(dem_path)
     far = tmp_path / "far.tif"
-    io.write_dem(far, dem.data[0], crs=dem.crs, transform=Affine.translation(5e5, 0) * dem.transform)
+    io.write_dem(
+        far, dem.data[0], crs=dem.crs, transform=Affine.translation(5e5, 0) @ dem.transform
+    )
     with pytest.raises(InputFileError, match="does not overlap"):
         map_flood_files(post, far)
     other = tmp_path / "other.tif"
@@ -51,13 +56,15 @@ def test_dem_elsewhere_other_crs_or_empty_is_a_clear_error(tiny_world, tmp_path,
     with pytest.raises(InputFileError, match="holds no data"):
         map_flood_files(post, empty)
     with pytest.raises(InputFileError, match="not on the grid"):
-        map_flood_files(post, dem_path, pre_path=tmp_path / "o.tif" if False else far_sar(tmp_path, post))
+        map_flood_files(post, dem_path, pre_path=far_sar(tmp_path, post))
 
 
 def far_sar(tmp_path, post):
     r = io.read_sentinel1(post)
     p = tmp_path / "shifted_s1.tif"
-    io.write_sentinel1(p, r.data, crs=r.crs, transform=Affine.translation(10, 0) * r.transform, date="2020-06-25")
+    io.write_sentinel1(
+        p, r.data, crs=r.crs, transform=Affine.translation(10, 0) @ r.transform, date="2020-06-25"
+    )
     return p
 
 
@@ -85,11 +92,21 @@ def test_days_flooded_and_impact_errors():
     got = impact.days_flooded(np.array([[True, True, False]]), days)
     assert got[0] == pytest.approx(24.0)
     with pytest.raises(Exception, match="one plane per date"):
-        impact.county_totals(np.zeros((2, 4, 4)), days, county_id="1", cropland=np.zeros((4, 4)), pixel_size_m=10)
+        impact.county_totals(
+            np.zeros((2, 4, 4)), days, county_id="1", cropland=np.zeros((4, 4)), pixel_size_m=10
+        )
     with pytest.raises(Exception, match="increasing order"):
-        impact.county_totals(np.zeros((3, 4, 4)), days[::-1], county_id="1", cropland=np.zeros((4, 4)), pixel_size_m=10)
+        impact.county_totals(
+            np.zeros((3, 4, 4)),
+            days[::-1],
+            county_id="1",
+            cropland=np.zeros((4, 4)),
+            pixel_size_m=10,
+        )
     with pytest.raises(Exception, match="cropland"):
-        impact.county_totals(np.zeros((3, 4, 4)), days, county_id="1", cropland=np.zeros((5, 4)), pixel_size_m=10)
+        impact.county_totals(
+            np.zeros((3, 4, 4)), days, county_id="1", cropland=np.zeros((5, 4)), pixel_size_m=10
+        )
 
 
 def test_unknown_flood_table_is_an_error(tiny_world):

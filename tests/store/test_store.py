@@ -145,3 +145,35 @@ def test_log_event_needs_an_actor(tmp_path):
     con = store.connect(tmp_path / "a.duckdb")
     with pytest.raises(ValidationError, match="actor should name who acted"):
         store.log_event(con, actor=" ", action="a", entity="b", entity_id="c")
+
+
+def test_database_held_by_another_process_says_what_to_do(tmp_path):
+    import subprocess
+    import sys
+
+    db = tmp_path / "paii.duckdb"
+    store.connect(db).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb,sys; c=duckdb.connect({str(db)!r}); print('ok', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        with pytest.raises(StoreError, match="held by another PAII process"):
+            store.connect(db)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=20)
+
+
+def test_unreadable_file_is_a_store_error(tmp_path):
+    db = tmp_path / "paii.duckdb"
+    db.write_bytes(b"not a duckdb file at all" * 100)
+    with pytest.raises(StoreError, match="could not open the database"):
+        store.connect(db)

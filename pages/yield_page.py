@@ -1,0 +1,198 @@
+"""Yield: in-season county yield forecasts with a range, their drivers and track record."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from paii_core import maps, overview, store
+from paii_core.config import paths
+from paii_core.errors import PaiiError
+from paii_core.regions import get_region
+from paii_core.store import yields as ystore
+from paii_core.yields import ASOF_DATES, UNITS, summarize_backtest
+from paii_core.yields.run import run_region
+from paii_core.yields.units import convert_columns
+from ui import common
+from ui.common import SIMULATED_NOTE, connection, current_context, legend, show_error
+
+ctx = current_context()
+region = get_region(ctx.region_id)
+st.title("Yield")
+st.caption(f"{region.name}: county yield forecasts in season, with P10..P90 range")
+st.info(SIMULATED_NOTE, icon=":material/science:")
+
+
+def _fit() -> None:
+    # DuckDB refuses a writer beside a read-only handle in one process: close the cached one.
+    db = paths().database
+    common._open(str(db), db.stat().st_mtime if db.exists() else 0.0).close()
+    common._open.clear()
+    bar = st.progress(0.0, "starting")
+    con = store.connect(db)
+    try:
+        run = run_region(
+            con,
+            paths().data,
+            ctx.region_id,
+            actor="dashboard",
+            progress=lambda f, m: bar.progress(min(f, 1.0), m),
+        )
+    finally:
+        con.close()
+    for note in run.notes:
+        st.warning(note, icon=":material/info:")
+
+
+if st.button("Fit and forecast (with backtests)", help="LightGBM per as-of date, ~1-2 min"):
+    try:
+        _fit()
+    except PaiiError as e:
+        show_error(e)
+try:
+    con = connection()
+    runs = ystore.yield_runs(con, ctx.region_id)
+except PaiiError as e:
+    show_error(e)
+    st.stop()
+if runs.empty:
+    st.warning(
+        "No yield forecasts stored yet: press the button above (or run "
+        f"`paii yield forecast --region {ctx.region_id}`)."
+    )
+    st.stop()
+
+c1, c2, c3 = st.columns(3)
+crop = c1.selectbox("Crop", sorted(runs["crop"].unique()), key="yield_crop")
+stored = [a for a in ASOF_DATES if a in set(runs.loc[runs["crop"] == crop, "as_of"])]
+sidebar_md = f"{ctx.asof:%m-%d}"
+default = max([i for i, a in enumerate(stored) if a <= sidebar_md], default=len(stored) - 1)
+asof = c2.selectbox(
+    "Forecast as of",
+    stored,
+    index=default,
+    key="yield_asof",
+    help="Defaults to the latest cut-off before the sidebar's date",
+)
+unit = c3.selectbox("Unit", UNITS, index=UNITS.index(region.yield_unit), key="yield_unit")
+year = int(runs.loc[runs["crop"] == crop, "year"].max())
+
+try:
+    frame = ystore.yield_forecast_frame(con, ctx.region_id, crop, year, asof)
+    back = ystore.yield_backtest_rows(con, ctx.region_id, crop)
+    acc_map = ystore.yield_backtest_frame(con, ctx.region_id, crop, asof)
+    src = frame["unit"].dropna().iloc[0] if frame["unit"].notna().any() else region.yield_unit
+    frame = convert_columns(
+        frame, ["trend", "p10", "p50", "p90", "mean5", "obs"], src, unit, crop=crop
+    )
+except PaiiError as e:
+    show_error(e)
+    st.stop()
+frame["anomaly"] = 100.0 * (frame["p50"] / frame["mean5"] - 1.0)
+
+st.subheader(f"{crop.title()} {year}, as of {asof}")
+kind = st.radio(
+    "Map", ["Forecast (P50)", "Anomaly vs 5-year mean"], horizontal=True, key="yield_map_kind"
+)
+column, map_unit, diverging = (
+    ("p50", unit, False) if kind.startswith("Forecast") else ("anomaly", "%", True)
+)
+valued, missing, scale = maps.county_features(
+    frame, value_column=column, label=kind, unit=map_unit, diverging=diverging, decimals=1
+)
+west, south, east, north = overview.region_bounds(frame)
+view = maps.view_for_bounds(west, south, east, north, height_px=520)
+st.pydeck_chart(maps.choropleth_deck(valued, missing, view), height=520, key="yield_map")
+if valued:
+    legend(scale.label, scale.unit, scale.vmin, scale.vmax, scale.stops)
+st.caption(f"{len(valued)} of {len(frame)} counties have a forecast; grey ones have none.")
+
+have = frame[frame["p50"].notna()].sort_values("name")
+names = dict(zip(have["county_id"], have["name"], strict=True))
+county = st.selectbox(
+    "County", list(names), format_func=lambda c: f"{names[c]} ({c})", key="yield_county"
+)
+try:
+    observed, fc = ystore.yield_history(con, county, crop, asof)
+    drivers = ystore.yield_drivers(con, county, crop, year, asof)
+except PaiiError as e:
+    show_error(e)
+    st.stop()
+observed = convert_columns(observed, ["value"], src, unit, crop=crop)
+fc = convert_columns(fc, ["trend", "p10", "p50", "p90"], src, unit, crop=crop)
+left, right = st.columns(2)
+hist = go.Figure()
+hist.add_scatter(x=observed["year"], y=observed["value"], mode="lines+markers", name="observed")
+hist.add_scatter(x=fc["year"], y=fc["trend"], mode="markers", name="trend", marker={"symbol": "x"})
+hist.add_scatter(
+    x=fc["year"],
+    y=fc["p50"],
+    mode="markers",
+    name="forecast P50 (P10..P90)",
+    error_y={
+        "type": "data",
+        "symmetric": False,
+        "array": fc["p90"] - fc["p50"],
+        "arrayminus": fc["p50"] - fc["p10"],
+    },
+    marker={"size": 10},
+)
+hist.update_layout(
+    title=f"{names[county]}: history and forecast ({unit})",
+    height=380,
+    yaxis_title=unit,
+    margin={"t": 50, "b": 30},
+)
+left.plotly_chart(hist, use_container_width=True, key="yield_history")
+drv = drivers[drivers["driver"] != "baseline"].head(8).iloc[::-1]
+bars = go.Figure(
+    go.Bar(
+        x=100 * drv["contribution"],
+        y=drv["driver"],
+        orientation="h",
+        marker_color=["#2166ac" if v > 0 else "#b2182b" for v in drv["contribution"]],
+    )
+)
+bars.update_layout(
+    title="Drivers: effect on the forecast vs trend (%)",
+    height=380,
+    xaxis_title="% of trend yield (log points x 100)",
+    margin={"t": 50, "b": 30},
+)
+right.plotly_chart(bars, use_container_width=True, key="yield_drivers")
+
+st.subheader("Track record: leave-one-year-out backtest")
+if back.empty:
+    st.warning("No backtest stored for this crop: press the button above to run one.")
+else:
+    summary = summarize_backtest(back.rename(columns={"as_of": "asof"}).assign(crop=crop))
+    now = summary[summary["asof"] == asof].iloc[0]
+    m1, m2, m3 = st.columns(3)
+    m1.metric(
+        "Mean county accuracy",
+        f"{now['accuracy']:.1f}%",
+        delta=f"{now['accuracy'] - now['trend_accuracy']:+.1f} pts vs trend only",
+    )
+    m2.metric("P10..P90 coverage", f"{100 * now['coverage']:.0f}%", help="target 80%")
+    m3.metric("Years x counties", f"{now['years']} x {now['counties']}")
+    valued, missing, scale = maps.county_features(
+        acc_map, value_column="accuracy", label="Backtest accuracy", unit="%", decimals=1
+    )
+    st.pydeck_chart(
+        maps.choropleth_deck(valued, missing, view), height=420, key="yield_accuracy_map"
+    )
+    if valued:
+        legend(scale.label, scale.unit, scale.vmin, scale.vmax, scale.stops)
+    st.dataframe(summary.drop(columns="crop"), hide_index=True, use_container_width=True)
+
+export = frame.loc[
+    frame["p50"].notna(),
+    ["county_id", "name", "trend", "p10", "p50", "p90", "mean5", "anomaly", "model_version"],
+]
+export = export.assign(crop=crop, year=year, asof=asof, unit=unit, data_note="SIMULATED demo data")
+st.download_button(
+    "Download forecasts CSV",
+    export.to_csv(index=False).encode(),
+    file_name=f"paii_yield_{ctx.region_id}_{crop}_{year}_{asof}_SIMULATED.csv",
+    mime="text/csv",
+)

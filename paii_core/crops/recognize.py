@@ -1,0 +1,271 @@
+"""Few-shot crop recognition: parcel features, an expert-calendar prior, label spreading."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage, sparse
+from skimage import measure
+from sklearn.neighbors import NearestNeighbors
+
+from paii_core.crops.calendars import expected_ndvi, region_crops
+from paii_core.crops.features import DOY_GRID, ndvi_curve, pixel_features, validate_series
+from paii_core.demo.classes import CROPS
+from paii_core.errors import ValidationError
+
+__all__ = [
+    "CropMap",
+    "parcel_features",
+    "recognize_crops",
+    "split_parcels",
+    "validate_labels",
+]
+
+Label = tuple[int, int, str]
+ALPHA = 0.9
+LOW_CONFIDENCE = 0.5
+
+
+@dataclass(frozen=True, eq=False)
+class CropMap:
+    """Crop types of an area."""
+
+    classes: list[str]
+    label_map: NDArray[np.int16]
+    """(H, W) int16 index into ``classes``; -1 where there is no crop parcel."""
+    probability: NDArray[np.float32]
+    """(K, H, W) float32; rows of a crop pixel sum to at most 1, less where unsure."""
+    parcels: NDArray[np.int32]
+    """(H, W) int32 the parcels the map was spread over."""
+
+    @property
+    def confidence(self) -> NDArray[np.float32]:
+        """(H, W) float32 probability of the chosen class (0 off parcels)."""
+        return self.probability.max(axis=0) if len(self.classes) else np.zeros(0, np.float32)
+
+
+def validate_labels(labels: Sequence[Label], shape: tuple[int, int]) -> list[Label]:
+    """Check point labels ``[(row, col, crop), ...]`` against the image ``shape``.
+
+    Raises:
+        ValidationError: a crop name not in :data:`CROPS`, a point outside the image, or
+            fewer than two distinct crops (nothing to tell apart).
+    """
+    out = []
+    h, w = shape
+    for item in labels:
+        if len(item) != 3:
+            raise ValidationError(f"label {item!r} should be (row, col, crop)")
+        r, c, crop = item
+        if crop not in CROPS:
+            raise ValidationError(f"label crop {crop!r} is unknown; use one of: {', '.join(CROPS)}")
+        if not (0 <= int(r) < h and 0 <= int(c) < w):
+            raise ValidationError(
+                f"label at row {r}, col {c} is outside the image of {h} x {w} pixels; "
+                "label points inside the area"
+            )
+        out.append((int(r), int(c), str(crop)))
+    if len({c for _, _, c in out}) < 2:
+        raise ValidationError(
+            "labels name fewer than two crops; label parcels of at least two crops so there "
+            "is something to tell apart"
+        )
+    return out
+
+
+def parcel_features(
+    series: NDArray,
+    dates: Sequence[date],
+    parcels: NDArray,
+    *,
+    sar: NDArray | None = None,
+    dem: NDArray | None = None,
+) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
+    """Mean features of each parcel 1..N: ``(N, D)`` features, ``(N, G)`` NDVI curves,
+    ``(N,)`` mean slope in degrees (NaN without a DEM).
+
+    Features: the NDVI curve and phenology metrics (:func:`pixel_features`); with
+    ``sar`` ((T, 2, H, W) or (2, H, W) VV, VH dB) the minimum, mean and spread of VV and
+    VH over time (paddies under water are dark early in the season); with ``dem`` the
+    slope and aspect (as cos, sin) from its gradient at 10 m.
+    """
+    feats = pixel_features(series, dates)
+    n = int(parcels.max())
+    index = np.arange(1, n + 1)
+    planes = [np.nan_to_num(p, nan=0.0) for p in feats.values]
+    if sar is not None:
+        s = np.asarray(sar, np.float32)
+        s = s[None] if s.ndim == 3 else s
+        if s.ndim != 4 or s.shape[1] != 2 or s.shape[2:] != parcels.shape:
+            raise ValidationError(
+                f"sar should be (T, 2, H, W) or (2, H, W) VV, VH dB on the image grid "
+                f"{parcels.shape}, got {np.shape(sar)}"
+            )
+        with np.errstate(all="ignore"):
+            for b in range(2):
+                planes += [np.nanmin(s[:, b], 0), np.nanmean(s[:, b], 0), np.nanstd(s[:, b], 0)]
+    slope = np.full(n, np.nan, np.float32)
+    if dem is not None:
+        d = np.asarray(dem, np.float32)
+        if d.shape != parcels.shape:
+            raise ValidationError(f"dem should be (H, W) {parcels.shape}, got {d.shape}")
+        gy, gx = np.gradient(np.nan_to_num(d, nan=float(np.nanmean(d))), 10.0)
+        slope_px = np.degrees(np.arctan(np.hypot(gx, gy)))
+        aspect = np.arctan2(-gx, gy)
+        slope = np.asarray(ndimage.mean(slope_px, parcels, index), np.float32)
+        planes += [slope_px, np.cos(aspect), np.sin(aspect)]
+    table = np.stack([ndimage.mean(p, parcels, index) for p in planes], axis=1)
+    curves = np.stack([ndimage.mean(np.nan_to_num(c), parcels, index) for c in feats.curve], 1)
+    return table.astype(np.float32), curves.astype(np.float32), slope
+
+
+def split_parcels(
+    series: NDArray, dates: Sequence[date], parcels: NDArray, *, n_clusters: int = 12
+) -> NDArray[np.int32]:
+    """Recognition units ``(H, W)`` int32: parcels cut where unsupervised clusters of the
+    pixels' NDVI curves change inside them (k-means, Lloyd 1982), so a delineation that
+    joined two touching fields of different crops does not force one class on both.
+    Pieces under 6 pixels go back to the biggest piece of their parcel."""
+    from sklearn.cluster import MiniBatchKMeans
+
+    inside = parcels > 0
+    if not inside.any():
+        return parcels.astype(np.int32)
+    curve = np.nan_to_num(ndvi_curve(series, dates), nan=0.0)
+    pixels = curve[:, inside].T
+    km = MiniBatchKMeans(n_clusters=min(n_clusters, len(pixels)), random_state=0, n_init=3)
+    cluster = np.zeros(parcels.shape, np.int64)
+    cluster[inside] = km.fit_predict(pixels) + 1
+    key = np.where(inside, parcels.astype(np.int64) * (n_clusters + 1) + cluster, 0)
+    pieces = measure.label(key, background=0, connectivity=1)
+    size = np.bincount(pieces.ravel())
+    biggest = np.zeros(int(parcels.max()) + 1, np.int64)
+    order = np.argsort(size[pieces[inside]], kind="stable")
+    biggest[parcels[inside][order]] = pieces[inside][order]
+    small = inside & (size[pieces] < 6)
+    pieces[small] = biggest[parcels[small]]
+    return measure.label(pieces, background=0, connectivity=1).astype(np.int32)
+
+
+def _prior(curves: NDArray, slope: NDArray, region: str | None, classes: list[str]) -> NDArray:
+    """(N, K+1) calendar prior over the labelled classes plus 'another crop'."""
+    n, k = curves.shape[0], len(classes)
+    if region is None:
+        return np.full((n, k + 1), 1.0 / (k + 1))
+    experts = region_crops(region)
+    names = list(dict.fromkeys([*classes, *experts]))
+    fit = np.zeros((n, len(names)))
+    for j, name in enumerate(names):
+        if name not in experts:
+            fit[:, j] = np.exp(-0.5 * 1.5**2)  # no calendar: a neutral fit
+            continue
+        template = expected_ndvi(experts[name], DOY_GRID)
+        rmse = np.sqrt(np.mean((curves - template[None]) ** 2, axis=1))
+        fit[:, j] = np.exp(-0.5 * (rmse / 0.12) ** 2)
+        steep = np.nan_to_num(slope, nan=0.0) > experts[name].max_slope_deg
+        fit[steep, j] *= 0.2
+    other = fit[:, k:].max(axis=1) if len(names) > k else np.full(n, 1e-3)
+    prior = np.column_stack([fit[:, :k], other]) + 1e-6
+    return prior / prior.sum(axis=1, keepdims=True)
+
+
+def _spread(x: NDArray, y0: NDArray, k_nn: int = 10) -> NDArray:
+    """Label spreading (Zhou et al. 2004, "Learning with local and global consistency",
+    NIPS 16): F = (1 - alpha) (I - alpha S)^-1 Y on a symmetric kNN graph with Gaussian
+    weights, S = D^-1/2 W D^-1/2; solved by 40 fixed-point steps."""
+    n = x.shape[0]
+    k = min(k_nn, n - 1)
+    dist, idx = NearestNeighbors(n_neighbors=k + 1).fit(x).kneighbors(x)
+    sigma = max(float(np.median(dist[:, 1:])), 1e-6)
+    rows = np.repeat(np.arange(n), k)
+    vals = np.exp(-((dist[:, 1:].ravel() / sigma) ** 2))
+    w = sparse.csr_matrix((vals, (rows, idx[:, 1:].ravel())), shape=(n, n))
+    w = w.maximum(w.T)
+    deg = np.asarray(w.sum(axis=1)).ravel()
+    inv = sparse.diags(1.0 / np.sqrt(np.maximum(deg, 1e-12)))
+    s = inv @ w @ inv
+    f = y0.copy()
+    for _ in range(40):
+        f = ALPHA * (s @ f) + (1 - ALPHA) * y0
+    return f
+
+
+def recognize_crops(
+    series: NDArray,
+    dates: Sequence[date],
+    labels: Sequence[Label],
+    *,
+    sar: NDArray | None = None,
+    dem: NDArray | None = None,
+    parcels: NDArray | None = None,
+    region: str | None = None,
+) -> CropMap:
+    """Crop type of every parcel from a handful of point labels.
+
+    Each parcel is described by its mean season features (:func:`parcel_features`); a
+    labelled parcel takes its label, the others start from the expert-calendar prior of
+    ``region`` (:mod:`paii_core.crops.calendars`: how well the parcel's NDVI curve fits
+    each crop's expected curve, and whether its slope suits the crop), and labels spread
+    over the parcels' feature-space kNN graph (:func:`_spread`). An extra 'another crop'
+    column takes the mass of parcels that fit a calendar crop nobody labelled, or sit far
+    from every label, so unknown crops come out with low probability, not a confident
+    wrong class.
+
+    Args:
+        series: (T, 4, H, W) BGRN, NaN for clouds; dates its T dates.
+        labels: [(row, col, crop), ...] points on parcels, at least two crops.
+        sar: (T, 2, H, W) or (2, H, W) VV, VH dB; dem: (H, W) metres; both optional.
+        parcels: (H, W) int fine parcels (default :func:`delineate_parcels`).
+        region: region id for the calendar prior (henan, hubei, iowa); None for none.
+
+    Raises:
+        ValidationError: bad labels (see :func:`validate_labels`), a label off every
+            parcel, or inputs of the wrong shape.
+    """
+    arr = validate_series(series, dates)
+    shape = arr.shape[2:]
+    points = validate_labels(labels, shape)
+    if region is not None:
+        region_crops(region)
+    if parcels is None:
+        from paii_core.crops.parcels import delineate_parcels
+
+        parcels = delineate_parcels(arr, dates)
+    parcels = np.asarray(parcels)
+    if parcels.shape != shape or not np.issubdtype(parcels.dtype, np.integer):
+        raise ValidationError(
+            f"parcels should be an (H, W) int map of {shape}, got {parcels.shape}"
+        )
+    for r, c, crop in points:
+        if parcels[r, c] <= 0:
+            raise ValidationError(
+                f"label {crop!r} at row {r}, col {c} is not on a crop parcel; label a parcel"
+            )
+    classes = [c for c in CROPS if c in {p[2] for p in points}]
+    units = split_parcels(arr, dates, parcels)
+    x, curves, slope = parcel_features(arr, dates, units, sar=sar, dem=dem)
+    x = (x - x.mean(axis=0)) / np.maximum(x.std(axis=0), 1e-6)
+    k = len(classes)
+    prior = _prior(curves, slope, region, classes)
+    y0 = 0.2 * prior
+    for r, c, crop in points:  # the last label of a unit wins (a relabel)
+        y0[units[r, c] - 1] = 0.0
+        y0[units[r, c] - 1, classes.index(crop)] = 1.0
+    f = _spread(x, y0)
+    prob = f / np.maximum(f.sum(axis=1, keepdims=True), 1e-12)
+    # Far from every labelled parcel of its class: halve the belief.
+    labelled = np.zeros(x.shape[0], bool)
+    labelled[[units[r, c] - 1 for r, c, _ in points]] = True
+    choice = prob[:, :k].argmax(axis=1)
+    near = NearestNeighbors(n_neighbors=1).fit(x[labelled]).kneighbors(x)[0][:, 0]
+    ref = np.percentile(near[~labelled], 90) if (~labelled).any() else 1.0
+    far = near > 1.5 * ref
+    prob[far, :k] *= 0.5
+    table = np.vstack([np.zeros((1, k), np.float32), prob[:, :k].astype(np.float32)])
+    probability = np.moveaxis(table[units], -1, 0)
+    label_map = np.where(units > 0, np.r_[-1, choice][units], -1).astype(np.int16)
+    return CropMap(classes, label_map, probability.astype(np.float32), parcels.astype(np.int32))

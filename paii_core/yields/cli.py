@@ -1,0 +1,151 @@
+"""`paii yield backtest` and `paii yield forecast`: the yield model on files."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from paii_core.errors import InputNotFoundError, ValidationError
+from paii_core.yields.backtest import ASOF_DATES, lead_time_backtest, summarize_backtest
+from paii_core.yields.nass import read_yield_csv
+from paii_core.yields.units import UNITS, convert_yield
+
+__all__ = ["register"]
+
+_SIMULATED = "simulated demo data; not observations"
+
+
+def _asofs(text: str) -> tuple[str, ...]:
+    picked = tuple(a.strip() for a in text.split(",") if a.strip())
+    unknown = [a for a in picked if a not in ASOF_DATES]
+    if unknown or not picked:
+        raise ValidationError(
+            f"--asof {text!r}: use comma-separated dates from {', '.join(ASOF_DATES)}"
+        )
+    return picked
+
+
+def _write_csv(frame: pd.DataFrame, out: Path, simulated: bool) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if simulated:
+        frame = frame.assign(data_note=_SIMULATED)
+    tmp = out.with_name(out.name + ".tmp")
+    frame.to_csv(tmp, index=False, float_format="%.4f")
+    tmp.replace(out)
+
+
+def _read_features(path: Path | None) -> pd.DataFrame:
+    if path is None:
+        raise ValidationError("pass --features FILE.parquet (as-of features)")
+    if not path.exists():
+        raise InputNotFoundError(f"{path}: features Parquet not found; check --features")
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as e:
+        raise ValidationError(f"{path} is not a readable Parquet file ({e})") from e
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    features = _read_features(args.features)
+    if args.yields is None:
+        raise ValidationError("pass --yields FILE.csv (a NASS Quick Stats export)")
+    yields, notes = read_yield_csv(args.yields, maize=args.maize)
+    bt = lead_time_backtest(
+        features, yields, asofs=_asofs(args.asof), progress=_printer(args.quiet)
+    )
+    for note in notes + bt.attrs.get("notes", []):
+        print(f"note: {note}")
+    summary = summarize_backtest(bt)
+    print(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if args.out:
+        _write_csv(bt, Path(args.out), args.simulated)
+        print(f"wrote {len(bt)} backtest rows to {args.out}")
+    return 0
+
+
+def _printer(quiet: bool):
+    def report(frac: float, msg: str) -> None:
+        if not quiet:
+            print(f"\r{100 * frac:5.1f}% {msg:<40}", end="", flush=True)
+            if frac >= 1.0:
+                print()
+
+    return report
+
+
+def _forecast(args: argparse.Namespace) -> int:
+    from paii_core import store
+    from paii_core.config import paths
+    from paii_core.yields.run import forecast_files, run_region
+
+    asofs = _asofs(args.asof)
+    progress = _printer(args.quiet)
+    if args.region:
+        con = store.connect(args.db)
+        try:
+            run = run_region(
+                con,
+                args.data or paths().data,
+                args.region,
+                asofs=asofs,
+                with_backtest=not args.no_backtest,
+                progress=progress,
+            )
+        finally:
+            con.close()
+        print(f"stored {len(run.forecasts)} forecasts of {run.year} ({run.model_version})")
+    elif args.features and args.yields:
+        run = forecast_files(
+            args.features,
+            args.yields,
+            maize=args.maize,
+            year=args.year,
+            asofs=asofs,
+            with_backtest=False,
+            progress=progress,
+        )
+    else:
+        raise ValidationError("pass --region R (demo panels, stored) or --features and --yields")
+    for note in run.notes:
+        print(f"note: {note}")
+    if args.out:
+        fc = run.forecasts.copy()
+        unit = args.unit or run.unit
+        for col in ("trend", "p10", "p50", "p90"):
+            for crop, idx in fc.groupby("crop").groups.items():
+                fc.loc[idx, col] = convert_yield(fc.loc[idx, col], run.unit, unit, crop=crop)
+        _write_csv(fc.assign(unit=unit), Path(args.out), args.simulated)
+        print(f"wrote {len(fc)} forecasts ({unit}) to {args.out}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `paii yield backtest` and `paii yield forecast`."""
+    parser = subparsers.add_parser("yield", help="county yield forecasts and backtests")
+    sub = parser.add_subparsers(dest="yield_command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--features", type=Path, help="as-of features Parquet")
+        p.add_argument("--yields", type=Path, help="USDA NASS Quick Stats CSV of yields")
+        p.add_argument("--maize", action="store_true", help="read CORN as maize (China)")
+        p.add_argument("--asof", default=",".join(ASOF_DATES), help="MM-DD dates, comma-sep.")
+        p.add_argument("--out", type=Path, help="CSV to write")
+        p.add_argument(
+            "--real", dest="simulated", action="store_false", help="inputs are real data"
+        )
+        p.add_argument("--quiet", action="store_true", help="no progress line")
+
+    bt = sub.add_parser("backtest", help="leave-one-year-out backtest at each as-of date")
+    common(bt)
+    bt.set_defaults(run=_backtest)
+    fc = sub.add_parser("forecast", help="forecast the latest season (stored with --region)")
+    common(fc)
+    fc.add_argument("--region", help="a demo region: forecast its panels and store them")
+    fc.add_argument("--data", type=Path, help="data folder (default: PAII's)")
+    fc.add_argument("--db", type=Path, help="database (default: data/paii.duckdb)")
+    fc.add_argument("--year", type=int, help="season to forecast (default: the latest)")
+    fc.add_argument("--unit", choices=UNITS, help="unit of --out (default: the input's)")
+    fc.add_argument("--no-backtest", action="store_true", help="skip the backtest")
+    fc.set_defaults(run=_forecast)

@@ -1,0 +1,192 @@
+"""Features, cropland, parcels and crop recognition on a small generated scene."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+
+from paii_core.crops import cropland_probability, delineate_parcels, recognize_crops
+from paii_core.crops.calendars import CALENDARS, expected_ndvi, region_crops
+from paii_core.crops.features import DOY_GRID, ndvi_curve, pixel_features, validate_series
+from paii_core.crops.parcels import merge_parcels
+from paii_core.crops.recognize import parcel_features, validate_labels
+from paii_core.crops.scenes import make_scene
+from paii_core.demo.classes import CROPS
+from paii_core.errors import InputNotFoundError, ValidationError
+
+
+def test_curve_bridges_clouds_and_keeps_empty_pixels_nan():
+    dates = [date(2020, 3, 5 + 16 * i) if i < 2 else date(2020, 4, 6 + 0) for i in range(1)]
+    dates = [date(2020, m, 5) for m in range(3, 10)]
+    t = len(dates)
+    series = np.full((t, 4, 2, 2), 0.1, np.float32)
+    series[:, 3] = 0.3  # NDVI 0.5 everywhere
+    series[2, :, 0, 0] = np.nan  # a cloud on one date
+    series[:, :, 1, 1] = np.nan  # never seen
+    curve = ndvi_curve(series, dates)
+    assert curve.shape == (len(DOY_GRID), 2, 2)
+    np.testing.assert_allclose(curve[:, 0, 0], 0.5, atol=1e-5)
+    assert np.isnan(curve[:, 1, 1]).all()
+
+
+def test_phenology_finds_greenup_and_peak():
+    dates = [date(2020, 3, 5) + (date(2020, 3, 21) - date(2020, 3, 5)) * i for i in range(14)]
+    doy = np.array([d.timetuple().tm_yday for d in dates], float)
+    ndvi = 0.15 + 0.7 * np.exp(-0.5 * ((doy - 200) / 25) ** 2)
+    red = np.full_like(ndvi, 0.05)
+    nir = red * (1 + ndvi) / (1 - ndvi)
+    series = np.zeros((14, 4, 1, 1), np.float32)
+    series[:, 2, 0, 0], series[:, 3, 0, 0] = red, nir
+    f = pixel_features(series, dates)
+    get = dict(zip(f.names, f.values[:, 0, 0], strict=True))
+    assert abs(get["peak_doy"] - 200) <= 16
+    assert 150 < get["greenup_doy"] < 200 < get["senescence_doy"] < 250
+
+
+def test_validate_series_errors():
+    d = [date(2020, 3, 5 + i) for i in range(5)]
+    with pytest.raises(ValidationError, match="T, 4, H, W"):
+        validate_series(np.zeros((5, 3, 2, 2)), d)
+    with pytest.raises(ValidationError, match="one date per image"):
+        validate_series(np.zeros((4, 4, 2, 2)), d)
+    with pytest.raises(ValidationError, match="at least 4 dates"):
+        validate_series(np.zeros((3, 4, 2, 2)), d[:3])
+    with pytest.raises(ValidationError, match="strictly increasing"):
+        validate_series(np.zeros((5, 4, 2, 2)), d[::-1])
+
+
+def test_cropland_separates_fields(scene):
+    prob = cropland_probability(scene.series, scene.dates)
+    truth = scene.land_cover == 1
+    pred = prob > 0.5
+    f1 = 2 * (pred & truth).sum() / (pred.sum() + truth.sum())
+    assert f1 > 0.9
+
+
+def test_cropland_missing_model(scene, tmp_path):
+    with pytest.raises(InputNotFoundError, match="paii crops train"):
+        cropland_probability(scene.series, scene.dates, model=tmp_path / "none.txt")
+
+
+def test_parcels_fine_and_coarse_nest(scene):
+    prob = cropland_probability(scene.series, scene.dates)
+    fine = delineate_parcels(scene.series, scene.dates, cropland=prob)
+    coarse = delineate_parcels(scene.series, scene.dates, cropland=prob, level="coarse")
+    assert fine.dtype == np.int32 and fine.max() > 10
+    assert coarse.max() <= fine.max()
+    # Every fine parcel lies inside exactly one coarse parcel.
+    for pid in range(1, fine.max() + 1):
+        assert np.unique(coarse[fine == pid]).size == 1
+    assert ((fine > 0) == (coarse > 0)).all()
+
+
+def test_parcels_errors(scene):
+    with pytest.raises(ValidationError, match="level 'medium' is unknown"):
+        delineate_parcels(scene.series, scene.dates, level="medium")
+    with pytest.raises(ValidationError, match="cropland should be"):
+        delineate_parcels(scene.series, scene.dates, cropland=np.ones((3, 3)))
+
+
+def test_merge_parcels_joins_weak_boundaries_only():
+    labels = np.array([[1, 1, 2, 2, 3, 3]] * 3, np.int32)
+    edges = np.array([[0, 0.1, 0.1, 0.9, 0.9, 0]] * 3, float)
+    merged = merge_parcels(labels, edges, threshold=0.5)
+    assert merged[0, 0] == merged[0, 2] != merged[0, 4]
+
+
+def _labels(scene, parcels, n=12):
+    rng = np.random.default_rng(0)
+    ok = (scene.crop_type >= 0) & (parcels > 0)
+    out = []
+    for c in np.unique(scene.crop_type[ok]):
+        rr, cc = np.nonzero(ok & (scene.crop_type == c))
+        for i in rng.choice(rr.size, n // 3, replace=False):
+            out.append((int(rr[i]), int(cc[i]), CROPS[c]))
+    return out
+
+
+def test_recognize_crops_learns_from_a_few_labels(scene):
+    parcels = scene.fine_parcels
+    labels = _labels(scene, parcels)
+    cm = recognize_crops(
+        scene.series,
+        scene.dates,
+        labels,
+        sar=scene.sar,
+        dem=scene.dem,
+        parcels=parcels,
+        region="henan",
+    )
+    assert cm.classes == [c for c in CROPS if c in {lab[2] for lab in labels}]
+    assert cm.probability.shape == (len(cm.classes), *parcels.shape)
+    assert (cm.label_map[parcels == 0] == -1).all()
+    lut = np.array([CROPS.index(c) for c in cm.classes])
+    crop = parcels > 0
+    accuracy = (lut[cm.label_map[crop]] == scene.crop_type[crop]).mean()
+    assert accuracy > 0.85
+
+
+def test_unlabelled_crop_is_low_confidence(scene):
+    parcels = scene.fine_parcels
+    labels = [lab for lab in _labels(scene, parcels) if lab[2] != "peanut"]
+    cm = recognize_crops(scene.series, scene.dates, labels, parcels=parcels, region="henan")
+    peanut = scene.crop_type == CROPS.index("peanut")
+    known = (scene.crop_type >= 0) & ~peanut
+    assert cm.confidence[peanut].mean() < cm.confidence[known].mean() - 0.1
+
+
+def test_labels_errors(scene):
+    shape = (10, 10)
+    with pytest.raises(ValidationError, match="crop 'kale' is unknown"):
+        validate_labels([(1, 1, "kale"), (2, 2, "wheat")], shape)
+    with pytest.raises(ValidationError, match="outside the image"):
+        validate_labels([(1, 11, "maize"), (2, 2, "wheat")], shape)
+    with pytest.raises(ValidationError, match="fewer than two crops"):
+        validate_labels([(1, 1, "wheat"), (2, 2, "wheat")], shape)
+    with pytest.raises(ValidationError, match=r"should be \(row, col, crop\)"):
+        validate_labels([(1, 1)], shape)
+    road = np.argwhere(scene.fine_parcels == 0)[0]
+    labels = [(int(road[0]), int(road[1]), "wheat"), *_labels(scene, scene.fine_parcels, 3)]
+    with pytest.raises(ValidationError, match="not on a crop parcel"):
+        recognize_crops(scene.series, scene.dates, labels, parcels=scene.fine_parcels)
+    good = _labels(scene, scene.fine_parcels, 3)
+    with pytest.raises(ValidationError, match="parcels should be"):
+        recognize_crops(scene.series, scene.dates, good, parcels=np.ones((3, 3), np.int32))
+    with pytest.raises(ValidationError, match="no crop calendar"):
+        recognize_crops(scene.series, scene.dates, good, parcels=scene.fine_parcels, region="mars")
+    with pytest.raises(ValidationError, match="sar should be"):
+        parcel_features(scene.series, scene.dates, scene.fine_parcels, sar=np.zeros((3, 4, 4)))
+    with pytest.raises(ValidationError, match="dem should be"):
+        parcel_features(scene.series, scene.dates, scene.fine_parcels, dem=np.zeros((4, 4)))
+
+
+def test_calendars_are_expert_curves():
+    corn = region_crops("iowa")["corn"]
+    curve = expected_ndvi(corn, DOY_GRID)
+    assert DOY_GRID[np.argmax(curve)] in range(190, 230)
+    assert set(CALENDARS) == {"henan", "hubei", "iowa"}
+
+
+def test_make_scene_errors():
+    with pytest.raises(ValidationError, match="region 'mars' is unknown"):
+        make_scene("mars", 1)
+    with pytest.raises(ValidationError, match="size_px >= 32"):
+        make_scene("iowa", 1, size_px=8)
+
+
+def test_boundary_model_missing(scene, monkeypatch, tmp_path):
+    from paii_core.crops import boundary
+
+    monkeypatch.setattr(boundary, "model_dir", lambda: tmp_path)
+    with pytest.raises(InputNotFoundError, match="paii crops train"):
+        boundary.boundary_probability(scene.series, scene.dates, np.ones(scene.dem.shape))
+
+
+def test_cli_registers_crops_train(capsys):
+    from paii_core.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["crops", "train", "--help"])
+    assert "cropland" in capsys.readouterr().out

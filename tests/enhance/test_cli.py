@@ -1,0 +1,67 @@
+"""`paii dehaze` and `paii sr` on GeoTIFFs: georeferencing kept, bad files explained."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import rasterio
+from affine import Affine
+
+from paii_core.cli import main
+from paii_core.enhance.files import read_bgrn
+from paii_core.errors import FormatError, InputFileError
+from paii_core.io import write_geotiff
+
+T = Affine(10, 0, 300000, 0, -10, 4000000)
+
+
+def _bgrn(tmp_path, scene, name="in.tif", **kw):
+    data = scene.clear[0].copy()
+    data[:, :2, :2] = np.nan
+    return write_geotiff(tmp_path / name, data, crs="EPSG:32650", transform=T, **kw)
+
+
+def test_sr_keeps_crs_scales_transform_and_keeps_nodata(tmp_path, scene, capsys):
+    src = _bgrn(tmp_path, scene, tags={"DATE": "2020-07-01"})
+    assert main(["sr", str(src), str(tmp_path / "out.tif")]) == 0
+    with rasterio.open(tmp_path / "out.tif") as out:
+        assert out.crs.to_epsg() == 32650 and out.shape == (192, 192)
+        assert out.transform == T @ Affine.scale(0.25)
+        assert out.tags()["DATE"] == "2020-07-01" and len(out.tags()["PAII_MODEL_VERSION"]) == 12
+        data = out.read()
+    assert np.isnan(data[:, :8, :8]).all() and not np.isnan(data[:, 8:, 8:]).any()
+    assert "sr: tile 1/1" in capsys.readouterr().err
+
+
+def test_dehaze_on_a_demo_l2a_file(tiny_world, tmp_path):
+    src = sorted((tiny_world / "demo").glob("*/s2/*_L2A.tif"))[0]
+    assert main(["dehaze", str(src), str(tmp_path / "d.tif"), "--method", "dcp"]) == 0
+    ref, out = read_bgrn(src), read_bgrn(tmp_path / "d.tif")
+    assert out.crs == ref.crs and out.transform == ref.transform
+    assert out.data.shape == ref.data.shape
+
+
+@pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")
+def test_bad_geotiffs_give_clear_errors(tmp_path, scene, capsys):
+    three = write_geotiff(tmp_path / "rgb.tif", scene.clear[0][:3], crs="EPSG:32650", transform=T)
+    empty = write_geotiff(
+        tmp_path / "empty.tif",
+        np.full((4, 8, 8), np.nan, np.float32),
+        crs="EPSG:32650",
+        transform=T,
+    )
+    nocrs = tmp_path / "nocrs.tif"
+    with rasterio.open(
+        nocrs, "w", driver="GTiff", width=8, height=8, count=4, dtype="float32"
+    ) as dst:
+        dst.write(np.full((4, 8, 8), 0.1, np.float32))
+    for path, err, match in (
+        (three, FormatError, "has 3 bands, expected 4"),
+        (empty, InputFileError, "all nodata"),
+        (nocrs, FormatError, "no CRS"),
+    ):
+        with pytest.raises(err, match=match):
+            read_bgrn(path)
+        assert main(["sr", str(path), str(tmp_path / "x.tif")]) == 2
+        assert match.split()[0] in capsys.readouterr().err
+    assert not (tmp_path / "x.tif").exists()

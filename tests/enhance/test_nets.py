@@ -1,0 +1,37 @@
+"""Network shapes, any number of dates, and the back-projection's consistency."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from paii_core.enhance.nets import DehazeNet, PsfDownsample, SRNet, back_project, psf_kernel_1d
+
+
+def test_psf_kernel_is_normalised_and_symmetric():
+    k = psf_kernel_1d()
+    assert abs(k.sum() - 1.0) < 1e-6
+    assert torch.allclose(torch.from_numpy(k), torch.from_numpy(k[::-1].copy()), atol=1e-6)
+
+
+def test_dehaze_net_keeps_shape():
+    assert DehazeNet()(torch.rand(2, 4, 32, 40)).shape == (2, 4, 32, 40)
+
+
+def test_sr_net_takes_any_number_of_dates_and_sar():
+    net = SRNet().eval()
+    ref = torch.rand(1, 4, 12, 10) * 0.3
+    with torch.inference_mode():
+        for others in (None, torch.rand(1, 0, 4, 12, 10), torch.rand(1, 3, 4, 12, 10)):
+            assert net(ref, others).shape == (1, 4, 48, 40)
+        assert net(ref, None, torch.randn(1, 2, 12, 10) - 15).shape == (1, 4, 48, 40)
+
+
+def test_back_projection_makes_the_output_consistent_with_the_input(scene):
+    down = PsfDownsample()
+    lo = torch.from_numpy(scene.clear[0])[None]
+    bicubic = F.interpolate(lo, scale_factor=4, mode="bicubic", align_corners=False)
+    projected = back_project(bicubic, lo, down, iterations=5)
+    before = (down(bicubic) - lo).abs().mean()
+    after = (down(projected) - lo).abs().mean()
+    assert after < 0.3 * before
