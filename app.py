@@ -11,6 +11,7 @@ st.set_page_config(page_title="PAII", page_icon="🛰️", layout="wide")
 pages = [
     st.Page("pages/home.py", title="Home", icon=":material/map:", default=True),
     st.Page("pages/carbon_page.py", title="Carbon", icon=":material/co2:"),
+    st.Page("pages/yield_page.py", title="Yield", icon=":material/agriculture:"),
 ]
 page = st.navigation(pages)
 sidebar()

@@ -134,10 +134,10 @@ if kind in truth:
     panels.append(("Truth (simulated)", truth[kind]))
 st.subheader("True colour")
 for col, (name, img) in zip(st.columns(len(panels)), panels, strict=True):
-    col.image(views.true_colour(img), caption=name, use_container_width=True)
+    col.image(views.true_colour(img), caption=name, width="stretch")
 st.subheader("NDVI")
 for col, (name, img) in zip(st.columns(len(panels)), panels, strict=True):
-    col.image(views.ndvi_rgb(img), caption=f"NDVI {name}", use_container_width=True)
+    col.image(views.ndvi_rgb(img), caption=f"NDVI {name}", width="stretch")
 if any(r.cached for r in results.values()):
     st.caption("Read from the cache of earlier results.")
 product = results["model"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from paii_core import maps, overview, store
+from paii_core import maps, overview
 from paii_core.config import paths
 from paii_core.errors import PaiiError
 from paii_core.regions import get_region
@@ -13,7 +13,6 @@ from paii_core.store import yields as ystore
 from paii_core.yields import ASOF_DATES, UNITS, summarize_backtest
 from paii_core.yields.run import run_region
 from paii_core.yields.units import convert_columns
-from ui import common
 from ui.common import SIMULATED_NOTE, connection, current_context, legend, show_error
 
 ctx = current_context()
@@ -24,22 +23,14 @@ st.info(SIMULATED_NOTE, icon=":material/science:")
 
 
 def _fit() -> None:
-    # DuckDB refuses a writer beside a read-only handle in one process: close the cached one.
-    db = paths().database
-    common._open(str(db), db.stat().st_mtime if db.exists() else 0.0).close()
-    common._open.clear()
     bar = st.progress(0.0, "starting")
-    con = store.connect(db)
-    try:
-        run = run_region(
-            con,
-            paths().data,
-            ctx.region_id,
-            actor="dashboard",
-            progress=lambda f, m: bar.progress(min(f, 1.0), m),
-        )
-    finally:
-        con.close()
+    run = run_region(
+        connection(),
+        paths().data,
+        ctx.region_id,
+        actor="dashboard",
+        progress=lambda f, m: bar.progress(min(f, 1.0), m),
+    )
     for note in run.notes:
         st.warning(note, icon=":material/info:")
 

@@ -57,9 +57,9 @@ def main() -> None:
         wall = time.perf_counter() - start
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         mp = args.size * args.size / 1e6
-        # A 160 px window centred on the first interior tile corner (256-px tiles, 32
+        # A 160 px window centred on the first interior tile corner (192-px tiles, 32
         # overlap); 48 px on each side are dropped, where the untiled run sees its own edge.
-        wins = tile_starts(args.size, 256, 32)
+        wins = tile_starts(args.size, 192, 32)
         corner = (wins[1][0] + wins[0][1]) // 2
         y0 = x0 = corner - 80
         with rasterio.open(src) as s:

@@ -163,7 +163,7 @@ def sr_geotiff(
             net=net,
             sink=sink,
             progress=progress,
-            tile=256,
+            tile=192,
             overlap=32,
         )
         out.update_tags(**tags)

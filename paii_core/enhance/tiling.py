@@ -122,8 +122,9 @@ def tiled_apply(
                 progress(done, total)
         flush = rows[i + 1][0] * scale if i + 1 < len(rows) else h * scale
         n = flush - acc_y0
+        block = acc[:, :n]
         with np.errstate(invalid="ignore", divide="ignore"):
-            block = acc[:, :n] / wacc[None, :n]
+            block /= wacc[None, :n]  # in place: no second strip-sized array
         nodata = np.isnan(arr[:, acc_y0 // scale : flush // scale]).any(axis=0)
         if scale > 1:
             nodata = nodata.repeat(scale, axis=0).repeat(scale, axis=1)
@@ -132,5 +133,5 @@ def tiled_apply(
             sink(acc_y0, block)
         else:
             full[:, acc_y0:flush] = block
-        acc, wacc, acc_y0 = acc[:, n:], wacc[n:], flush
+        acc, wacc, acc_y0 = acc[:, n:].copy(), wacc[n:].copy(), flush
     return full

@@ -104,16 +104,11 @@ class YieldModel:
             fit = self.crops[crop]
             x = add_anomalies(rows, self.features, fit.normals, fit.fallback)
             base = fit.trend(rows)
-            qs = np.sort(
-                np.column_stack(
-                    [
-                        fit.boosters["p10"].predict(x) - fit.widen,
-                        fit.boosters["p50"].predict(x),
-                        fit.boosters["p90"].predict(x) + fit.widen,
-                    ]
-                ),
-                axis=1,
-            )
+            mid = fit.boosters["p50"].predict(x)
+            # Quantile models can cross the central one; the range is widened to hold it.
+            low = np.minimum(fit.boosters["p10"].predict(x) - fit.widen, mid)
+            high = np.maximum(fit.boosters["p90"].predict(x) + fit.widen, mid)
+            qs = np.column_stack([low, mid, high])
             parts.append(
                 pd.DataFrame(
                     {

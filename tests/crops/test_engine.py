@@ -18,7 +18,6 @@ from paii_core.errors import InputNotFoundError, ValidationError
 
 
 def test_curve_bridges_clouds_and_keeps_empty_pixels_nan():
-    dates = [date(2020, 3, 5 + 16 * i) if i < 2 else date(2020, 4, 6 + 0) for i in range(1)]
     dates = [date(2020, m, 5) for m in range(3, 10)]
     t = len(dates)
     series = np.full((t, 4, 2, 2), 0.1, np.float32)

@@ -1,0 +1,50 @@
+"""AppTest of the Imagery page: haze chart, enhancement on a button, cached results."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import REPO
+
+PAGE = str(REPO / "pages" / "imagery_page.py")
+
+
+@pytest.fixture()
+def imagery(tiny_world):
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state["region_id"] = "henan"
+    at.session_state["asof"] = __import__("datetime").date(2020, 10, 31)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_haze_chart_and_simulated_note(imagery):
+    assert imagery.title[0].value == "Imagery"
+    assert any("simulated" in i.value for i in imagery.info)
+    spec = json.loads(imagery.get("plotly_chart")[0].proto.spec)
+    bars = spec["data"][0]
+    assert len(bars["x"]) == 12 and max(bars["y"]) > 2 * min(bars["y"])
+    # The haziest date is preselected.
+    assert "haze" in imagery.selectbox(key="img_date").format_func(
+        imagery.selectbox(key="img_date").value
+    )
+
+
+@pytest.mark.parametrize("task", ["Dehaze", "Super-resolve 4x"])
+def test_enhance_shows_before_after_and_download(imagery, task):
+    imagery.radio(key="img_task").set_value(task).run()
+    assert not imagery.exception, imagery.exception
+    imagery.button(key="img_run").click().run()
+    assert not imagery.exception, imagery.exception
+    assert not imagery.error
+    print(sorted({type(e).__name__ + ":" + getattr(e, "type", "") for e in imagery._tree}))
+    images = imagery.get("imgs")
+    assert len(images) >= 6  # input, baseline, model (+ truth), true colour and NDVI
+    names = [d.proto.file_name for d in imagery.get("download_button")]
+    assert names and names[0].startswith("simulated_") and names[0].endswith(".tif")
+    imagery.button(key="img_run").click().run()
+    assert any("cache" in c.value for c in imagery.caption)
