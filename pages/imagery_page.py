@@ -84,8 +84,11 @@ if kind == "sr":
     h, w = data.shape[1:]
     size = min(128, h, w)
     c1, c2 = st.columns(2)
-    row = c1.slider("Window row (10 m px)", 0, h - size, (h - size) // 2, key="img_row")
-    col = c2.slider("Window column (10 m px)", 0, w - size, (w - size) // 2, key="img_col")
+    row = col = 0  # a scene no larger than the window is used whole
+    if h > size:
+        row = c1.slider("Window row (10 m px)", 0, h - size, (h - size) // 2, key="img_row")
+    if w > size:
+        col = c2.slider("Window column (10 m px)", 0, w - size, (w - size) // 2, key="img_col")
     data = ds.window(data, row, col, size)
     stack = None if temporal is None else [ds.window(t, row, col, size) for t in temporal]
     sar_win = None if sar is None else ds.window(sar, row, col, size)
@@ -141,10 +144,12 @@ for col, (name, img) in zip(st.columns(len(panels)), panels, strict=True):
 if any(r.cached for r in results.values()):
     st.caption("Read from the cache of earlier results.")
 product = results["model"]
+name = f"{label}_{kind}_{product.version}.tif"
 st.download_button(
     "Download the model result (GeoTIFF)",
     product.path.read_bytes(),
     key="img_download",
-    file_name=f"{label}_{kind}_{product.version}.tif",
+    file_name=name,
     mime="image/tiff",
 )
+st.caption(f"File: {name} (tags say what made it{', and that it is simulated' * simulated}).")

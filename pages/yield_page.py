@@ -182,7 +182,7 @@ export = frame.loc[
 ]
 export = export.assign(crop=crop, year=year, asof=asof, unit=unit, data_note="SIMULATED demo data")
 st.download_button(
-    "Download forecasts CSV",
+    "Download forecasts CSV (simulated)",
     export.to_csv(index=False).encode(),
     file_name=f"paii_yield_{ctx.region_id}_{crop}_{year}_{asof}_SIMULATED.csv",
     mime="text/csv",

@@ -78,10 +78,12 @@ def global_otsu(post: np.ndarray, permanent: np.ndarray) -> np.ndarray:
     return (vv < t) & ~permanent
 
 
+HEADER = ("scene", "water %", "global Otsu", "PAII", "PAII no pre", "PAII no terrain",
+          "no pre, no terrain")  # fmt: skip
+
+
 def quality() -> None:
-    print(
-        "| scene | water % | global Otsu | PAII | PAII no pre | PAII no terrain | no pre, no terrain |"
-    )
+    print("| " + " | ".join(HEADER) + " |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for seed, hills, relief, valley, stage, label in SCENES:
         post, pre, dem, perm, truth = scene(seed, hills, relief, valley, stage)

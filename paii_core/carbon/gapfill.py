@@ -10,6 +10,9 @@ Williams, 2006, ch. 2 and 5; simple kriging with the same covariance is the same
 Cressie, 1993). A county's value is the block mean of the process over points inside it at
 the period's mid-point, with its variance from the posterior covariance of those points
 plus that of the trend coefficients.
+
+The stated uncertainty of an interpolated value is its 90% interval, ``INTERVAL_Z`` = 1.645
+posterior sds either side (the normal quantile; no factor is fitted to the benchmark's data).
 """
 
 from __future__ import annotations
@@ -31,11 +34,15 @@ from paii_core.carbon.aggregate import _check_counties
 from paii_core.carbon.periods import Freq, period_codes, period_starts, times_ns
 from paii_core.errors import ValidationError
 
-__all__ = ["GapFill", "gapfill_xco2"]
+__all__ = ["INTERVAL_Z", "GapFill", "gapfill_xco2"]
+
+INTERVAL_Z = 1.645
+"""Half-width of the stated 90% interval, in posterior sds (normal 95th percentile)."""
 
 _CELL_KM = 20.0
 _MARGIN_DEG = 1.0
 _MIN_OBS = 10  # super-observations needed to fit a period
+_MIN_DAYS = 3  # overpass days needed to stand for a period longer than a day
 _BLOCK_KM = 6.0  # spacing of the points that stand for a county
 _MAX_BLOCK = 40
 _DAY_NS = 86_400 * 10**9
@@ -127,8 +134,13 @@ def _fit_period(
 
 
 def _cv_extra_variance(
-    gp: GaussianProcessRegressor, xy: NDArray, t: NDArray, x: NDArray, var: NDArray
-) -> float:
+    gp: GaussianProcessRegressor,
+    xy: NDArray,
+    t: NDArray,
+    x: NDArray,
+    var: NDArray,
+    half_days: float,
+) -> tuple[float, float]:
     """Error variance the model does not state, from leave-one-day-out cross-validation.
 
     Each day's super-observations (one overpass: exactly the situation of a county a
@@ -136,22 +148,31 @@ def _cv_extra_variance(
     beyond the predicted and observation variances is returned (0 if none), and added to
     every estimate's variance so the stated uncertainty covers what the trend and the
     stationary kernel miss (Rasmussen & Williams, 2006, sec. 5.4.2).
+
+    The same folds give the jackknife variance of the period-mean trend at the domain
+    centre, (K-1)/K sum_d (m_-d - mean m)^2 over the K days (Efron & Stein, 1981): how much
+    the period mean depends on which overpass days happened to be clear, an error the
+    per-day residuals cannot show. Returns (excess variance, jackknife variance), ppm^2.
     """
     day = np.floor(t).astype(np.int64)
-    excess = []
+    excess, centre_means = [], []
+    centre = _month_design(np.zeros((1, 2)), 1, half_days)
     for d in np.unique(day):
         test = day == d
         if test.all() or (~test).sum() < _MIN_OBS:
             continue
         fold, beta, _ = _fit_period(xy[~test], t[~test], x[~test], var[~test], kernel=gp.kernel_)
+        centre_means.append(float((centre @ beta)[0]))
         tt = t[test] / 10.0 if np.ptp(t[~test]) >= 2.0 else np.zeros(test.sum())
         design = np.column_stack([np.ones(test.sum()), xy[test] / 100.0, tt, tt**2])
         r, r_sd = fold.predict(xy[test], return_std=True)
         err = x[test] - (design @ beta + r)
         excess.append(err**2 - r_sd**2 - var[test])
     if not excess:
-        return 0.0
-    return max(float(np.mean(np.concatenate(excess))), 0.0)
+        return 0.0, 0.0
+    k = len(centre_means)
+    jack = (k - 1) / k * float(np.sum((np.array(centre_means) - np.mean(centre_means)) ** 2))
+    return max(float(np.mean(np.concatenate(excess))), 0.0), jack
 
 
 def _month_design(centres: NDArray, n: int, half_days: float) -> NDArray:
@@ -209,7 +230,8 @@ def gapfill_xco2(
         grid_deg: grid cell size, degrees, over the counties' bounds.
 
     Returns:
-        :class:`GapFill`; periods with fewer than 10 super-observations give NaN.
+        :class:`GapFill`; periods with fewer than 10 super-observations, or seen on fewer
+        than 3 days (a month seen on one day says nothing of the rest), give NaN.
 
     Raises:
         ValidationError: bad counties, unknown freq, grid_deg not positive.
@@ -256,10 +278,11 @@ def gapfill_xco2(
         sd = np.full(len(ids), np.nan)
         g_mean = np.full(len(glon), np.nan)
         g_sd = np.full(len(glon), np.nan)
-        if len(obs[2]) >= _MIN_OBS:
+        n_days = np.unique(np.floor(obs[1])).size
+        if len(obs[2]) >= _MIN_OBS and n_days >= min(_MIN_DAYS, 2 * half_days):
             gp, beta, beta_cov = _fit_period(*obs)
             mean, sd = _block_estimates(gp, beta, beta_cov, blocks, half_days)
-            extra = _cv_extra_variance(gp, *obs)
+            extra = sum(_cv_extra_variance(gp, *obs, half_days))
             sd = np.sqrt(sd**2 + extra)
             r, r_sd = gp.predict(grid_xy, return_std=True)
             design = _month_design(grid_xy / 100.0, len(glon), half_days)

@@ -21,6 +21,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table
 
+from paii_core.carbon.gapfill import INTERVAL_Z
+
 __all__ = ["METHOD_NOTE", "carbon_report_pdf", "ranking"]
 
 METHOD_NOTE = (
@@ -29,7 +31,9 @@ METHOD_NOTE = (
     "soundings are <b>measured</b>; the others are <b>interpolated</b> (hatched on the map) by a "
     "Gaussian process with a Matern(3/2) covariance on 20 km daily super-observations after "
     "removing a linear trend in space and a quadratic one in time (Rasmussen &amp; Williams, "
-    "2006), its uncertainty widened by leave-one-day-out cross-validation. The anomaly is the "
+    "2006), its uncertainty widened by leave-one-day-out cross-validation and a jackknife over "
+    "overpass days (Efron &amp; Stein, 1981); +- values and error bars are 90% intervals "
+    "(1.645 sd). The anomaly is the "
     "value minus the regional background: the median of the same period's good soundings within "
     "+-5 degrees of latitude (after Hakkarainen et al., 2016)."
 )
@@ -76,7 +80,10 @@ def _map_png(frame: pd.DataFrame, title: str) -> bytes:
 def _chart_png(series: pd.DataFrame, label: str) -> bytes:
     fig, ax = plt.subplots(figsize=(7, 2.8), dpi=130)
     t = pd.to_datetime(series["period"])
-    ax.errorbar(t, series["xco2"], yerr=series["xco2_sd"], marker="o", capsize=3, label=label)
+    yerr = INTERVAL_Z * series["xco2_sd"]
+    ax.errorbar(
+        t, series["xco2"], yerr=yerr, marker="o", capsize=3, label=f"{label} (90% interval)"
+    )
     ax.plot(t, series["background"], "k--", label="regional background (band median)")
     ax.set_ylabel("XCO2 (ppm)")
     ax.legend(fontsize=7)
@@ -133,13 +140,13 @@ def carbon_report_pdf(
             )
         )
     top = ranking(frame, 20)
-    rows = [["county", "name", "XCO2 ppm", "+-1 sd", "anomaly", "n", "source"]]
+    rows = [["county", "name", "XCO2 ppm", "90% +-", "anomaly", "n", "source"]]
     rows += [
         [
             r.county_id,
             str(r.name)[:18],
             f"{r.xco2:.2f}",
-            f"{r.xco2_sd:.2f}",
+            f"{INTERVAL_Z * r.xco2_sd:.2f}",
             f"{r.xco2_anomaly:+.2f}",
             str(r.n_soundings),
             r.source,

@@ -1,4 +1,4 @@
-"""County boundaries (GeoJSON, shapefile, GeoPackage) and the GCJ-02 <-> WGS84 datum shift."""
+"""County boundaries (GeoJSON, shapefile, GeoPackage, GeoParquet) and the GCJ-02 datum shift."""
 
 from __future__ import annotations
 
@@ -176,12 +176,14 @@ def _load(path: str | PathLike[str]) -> gpd.GeoDataFrame:
     if not p.exists():
         raise InputNotFoundError(f"{p}: boundary file not found; check the path")
     try:
+        if p.suffix.lower() in (".parquet", ".geoparquet"):
+            return gpd.read_parquet(p)
         return gpd.read_file(p)
-    except Exception as e:  # pyogrio raises several unrelated types for unreadable files
+    except Exception as e:  # pyogrio / pyarrow raise several unrelated types for bad files
         raise FormatError(
             p,
             f"cannot be read as a vector file ({type(e).__name__}: {e})",
-            "pass a GeoJSON, shapefile (.shp with .shx, .dbf, .prj) or GeoPackage",
+            "pass a GeoJSON, shapefile (.shp with .shx, .dbf, .prj), GeoPackage or GeoParquet",
         ) from e
 
 
@@ -228,7 +230,8 @@ def read_boundaries(
     """Read county polygons with a zero-padded ``county_id`` and geometry in EPSG:4326.
 
     Args:
-        path: a GeoJSON / shapefile / GeoPackage path, or a GeoDataFrame.
+        path: a GeoJSON / shapefile / GeoPackage / GeoParquet (``.parquet``) path, or a
+            GeoDataFrame.
         id_column: column holding the county id; default the first of
             :data:`ID_CANDIDATES` present. US FIPS codes are padded to 5 digits, Chinese
             adcodes kept at 6.

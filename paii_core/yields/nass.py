@@ -64,7 +64,8 @@ def read_yield_csv(
     if unknown.any():
         notes.append(
             f"{int(unknown.sum())} rows of commodities "
-            f"{sorted(set(rows.loc[unknown, 'commodity']))} were skipped: PAII has no crop model for them"
+            f"{sorted(set(rows.loc[unknown, 'commodity']))} were skipped: "
+            "PAII has no crop model for them"
         )
     withheld = rows["value"].isna() & ~unknown
     if withheld.any():

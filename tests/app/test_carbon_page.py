@@ -59,7 +59,14 @@ def test_series_ranking_and_downloads(carbon):
     table = carbon.dataframe[0].value
     assert table["xco2_anomaly"].is_monotonic_decreasing
     assert (table["data_note"] == "SIMULATED demo data").all()
+    # The PDF is drawn only on demand: before the button, only the CSV is offered.
+    assert len(carbon.get("download_button")) == 1
+    carbon.button(key="carbon_build_pdf").click()
+    _rerun(carbon)
+    assert not carbon.exception, carbon.exception
     assert len(carbon.get("download_button")) == 2
+    pdf = carbon.session_state["carbon_pdf"][1]
+    assert pdf[:5] == b"%PDF-" and len(pdf) > 20_000
 
 
 def test_portfolio_pick_gives_exposure(carbon):

@@ -178,3 +178,60 @@ def test_import_script_on_tiny_sources(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == [
         "henan_counties.geojson", "hubei_counties.geojson", "iowa_counties.geojson",
     ]  # fmt: skip
+
+
+def test_geoparquet_read_and_unreadable(tmp_path):
+    path = tmp_path / "c.parquet"
+    _counties(["19169"]).to_parquet(path)
+    gdf = read_boundaries(path)
+    assert list(gdf["county_id"]) == ["19169"] and gdf.crs.to_epsg() == 4326
+    junk = tmp_path / "junk.parquet"
+    junk.write_bytes(b"PAR1 not really")
+    with pytest.raises(FormatError, match=r"junk\.parquet: cannot be read .*GeoParquet"):
+        read_boundaries(junk)
+
+
+def test_shipped_all_counties():
+    sizes = {"us_counties_all.parquet": 3233, "cn_counties_all.parquet": 2875}
+    for name, count in sizes.items():
+        path = REPO_ROOT / "data" / "boundaries" / name
+        assert path.stat().st_size < 8_000_000
+        gdf = read_boundaries(path)
+        assert len(gdf) == count and gdf["county_id"].is_unique
+    cn = read_boundaries(REPO_ROOT / "data" / "boundaries" / "cn_counties_all.parquet")
+    hubei = read_boundaries(REPO_ROOT / "data" / "boundaries" / "hubei_counties.geojson")
+    # Same WGS84 conversion as the per-province file (which keeps 6 decimals, this 5).
+    a = cn.set_index("county_id").loc[hubei["county_id"]].geometry.values
+    assert shapely.hausdorff_distance(a, hubei.geometry.values).max() < 2e-5
+
+
+def test_import_script_all(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    ring = Polygon([(114.3, 30.6), (114.4, 30.6), (114.4, 30.7)])
+    gpd.GeoDataFrame(
+        {"adcode": ["420102", "110101"], "province": ["湖北省", "北京市"],
+         "city": ["武汉市", "北京市"], "name": ["江岸区", "东城区"]},
+        geometry=[ring] * 2, crs=4326,
+    ).to_file(src / "cn_counties_gcj02.geojson")  # fmt: skip
+    gpd.GeoDataFrame(
+        {"geoid": ["19169", "01001"], "statefp": ["19", "01"], "name": ["Story", "Autauga"],
+         "state": ["Iowa", "Alabama"]},
+        geometry=[box(-93.7, 41.9, -93.2, 42.2)] * 2, crs=4326,
+    ).to_file(src / "us_counties.geojson")  # fmt: skip
+    out = tmp_path / "out"
+    # Henan has no county in these sources: the per-province step refuses, naming it.
+    with pytest.raises(SystemExit, match="no counties of 河南省"):
+        _load_script().main(["--source", str(src), "--out", str(out), "--all"])
+    module = _load_script()
+    written = module.import_all(src, out)
+    assert sorted(p.name for p in written) == ["cn_counties_all.parquet", "us_counties_all.parquet"]
+    cn = read_boundaries(out / "cn_counties_all.parquet")
+    assert list(cn["county_id"]) == ["110101", "420102"]
+    lon, lat = gcj02_to_wgs84(114.4, 30.7)
+    assert [round(float(lon), 5), round(float(lat), 5)] in shapely.get_coordinates(
+        cn.geometry
+    ).tolist()
+    us = read_boundaries(out / "us_counties_all.parquet")
+    assert list(us.columns) == ["county_id", "name", "state", "geometry"]
+    assert list(us["county_id"]) == ["01001", "19169"]

@@ -1,0 +1,37 @@
+"""Carbon benchmark: county-month accuracy, gap-fill coverage, read and aggregate speed.
+
+Run: .venv/bin/python -m bench.carbon.run [--seeds 11 12] [--read N ...] [--aggregate N ...]
+Needs the demo world (``paii demo build``) and data/boundaries/*_counties_all.parquet.
+Prints one JSON line per measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+
+from bench.carbon import accuracy
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seeds", type=int, nargs="*", default=[11, 12])
+    parser.add_argument("--read", type=int, nargs="*", default=[1_000_000])
+    parser.add_argument("--aggregate", type=int, nargs="*", default=[1_000_000, 30_000_000])
+    args = parser.parse_args(argv)
+    agg, gap = accuracy.demo_world()
+    print(json.dumps({"world": "demo seed 0", "aggregation": agg, "gapfill": gap}), flush=True)
+    for seed in args.seeds:
+        agg, gap = accuracy.held_out(seed)
+        print(json.dumps({"world": f"held-out seed {seed}", "aggregation": agg, "gapfill": gap}))
+    cases = [("read", n) for n in args.read] + [("aggregate", n) for n in args.aggregate]
+    for case, n in cases:
+        cmd = [sys.executable, "-m", "bench.carbon.speed", case, str(n)]
+        sys.stdout.flush()
+        subprocess.run(cmd, check=True)
+
+
+if __name__ == "__main__":
+    main()
