@@ -12,6 +12,8 @@ pages = [
     st.Page("pages/home.py", title="Home", icon=":material/map:", default=True),
     st.Page("pages/carbon_page.py", title="Carbon", icon=":material/co2:"),
     st.Page("pages/yield_page.py", title="Yield", icon=":material/agriculture:"),
+    st.Page("pages/imagery_page.py", title="Imagery", icon=":material/satellite_alt:"),
+    st.Page("pages/crop_labels_page.py", title="Crop labels", icon=":material/label:"),
 ]
 page = st.navigation(pages)
 sidebar()

@@ -19,8 +19,11 @@ from paii_core.errors import ValidationError
 
 __all__ = [
     "CropMap",
+    "Prepared",
     "parcel_features",
+    "prepare_recognition",
     "recognize_crops",
+    "recognize_prepared",
     "split_parcels",
     "validate_labels",
 ]
@@ -245,12 +248,69 @@ def recognize_crops(
             raise ValidationError(
                 f"label {crop!r} at row {r}, col {c} is not on a crop parcel; label a parcel"
             )
-    classes = [c for c in CROPS if c in {p[2] for p in points}]
+    prepared = prepare_recognition(arr, dates, parcels, sar=sar, dem=dem)
+    return recognize_prepared(prepared, points, region=region)
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """What recognition needs from the imagery, computed once per area (labels change)."""
+
+    parcels: NDArray[np.int32]
+    """(H, W) int32 fine parcels."""
+    units: NDArray[np.int32]
+    """(H, W) int32 recognition units (:func:`split_parcels`)."""
+    x: NDArray[np.float32]
+    """(N, D) float32 standardised unit features."""
+    curves: NDArray[np.float32]
+    """(N, G) float32 mean NDVI curves."""
+    slope: NDArray[np.float32]
+    """(N,) float32 mean slope, degrees (NaN without a DEM)."""
+
+
+def prepare_recognition(
+    series: NDArray,
+    dates: Sequence[date],
+    parcels: NDArray,
+    *,
+    sar: NDArray | None = None,
+    dem: NDArray | None = None,
+) -> Prepared:
+    """Recognition units and their features (the slow part of :func:`recognize_crops`),
+    so a labelling session reruns only the label spreading when labels change."""
+    arr = validate_series(series, dates)
+    parcels = np.asarray(parcels)
+    if parcels.shape != arr.shape[2:] or not np.issubdtype(parcels.dtype, np.integer):
+        raise ValidationError(
+            f"parcels should be an (H, W) int map of {arr.shape[2:]}, got {parcels.shape}"
+        )
     units = split_parcels(arr, dates, parcels)
     x, curves, slope = parcel_features(arr, dates, units, sar=sar, dem=dem)
     x = (x - x.mean(axis=0)) / np.maximum(x.std(axis=0), 1e-6)
+    return Prepared(parcels.astype(np.int32), units, x, curves, slope)
+
+
+def recognize_prepared(
+    prepared: Prepared, labels: Sequence[Label], *, region: str | None = None
+) -> CropMap:
+    """:func:`recognize_crops` on :func:`prepare_recognition`'s output.
+
+    Raises:
+        ValidationError: bad labels (see :func:`validate_labels`) or a label off every
+            parcel; unknown region.
+    """
+    parcels, units, x = prepared.parcels, prepared.units, prepared.x
+    points = validate_labels(labels, parcels.shape)
+    if region is not None:
+        region_crops(region)
+    for r, c, crop in points:
+        if parcels[r, c] <= 0:
+            raise ValidationError(
+                f"label {crop!r} at row {r}, col {c} is not on a crop parcel; label a parcel"
+            )
+    classes = [c for c in CROPS if c in {p[2] for p in points}]
     k = len(classes)
-    prior = _prior(curves, slope, region, classes)
+    prior = _prior(prepared.curves, prepared.slope, region, classes)
     y0 = 0.2 * prior
     for r, c, crop in points:  # the last label of a unit wins (a relabel)
         y0[units[r, c] - 1] = 0.0

@@ -19,7 +19,7 @@ from paii_core.flood.files import write_flood
 from paii_core.flood.mapping import map_flood
 from paii_core.store import flood as flood_store
 
-__all__ = ["METHOD", "demo_flood_aois", "run_demo_event"]
+__all__ = ["METHOD", "demo_flood_aois", "run_demo_event", "sar_path"]
 
 METHOD = "paii-flood-1: split-based KI threshold, change detection, HAND/slope masks, FwDET"
 
@@ -31,13 +31,18 @@ def _manifest(data_dir: Path) -> dict:
     return json.loads(path.read_text())
 
 
-def demo_flood_aois(data_dir: Path) -> list[str]:
-    """Areas of the demo world that have a flood event."""
+def demo_flood_aois(data_dir: Path, region_id: str | None = None) -> list[str]:
+    """Areas of the demo world that have a flood event (of one region, or all)."""
     return [
         a["aoi_id"]
         for a in _manifest(data_dir)["aois"]
-        if any(s.get("flood_event") for s in a["s1"])
+        if any(s.get("flood_event") for s in a["s1"]) and region_id in (None, a.get("region_id"))
     ]
+
+
+def sar_path(data_dir: Path, aoi_id: str, day: date) -> Path:
+    """The demo world's Sentinel-1 GeoTIFF of ``aoi_id`` on ``day``."""
+    return data_dir / "demo" / aoi_id / "s1" / f"S1_{aoi_id}_{day:%Y%m%d}_sigma0.tif"
 
 
 def run_demo_event(
@@ -63,10 +68,8 @@ def run_demo_event(
     before = [date.fromisoformat(s["date"]) for s in aoi["s1"]]
     before = [d for d in before if d < flood_dates[0]]
     demo = data_dir / "demo"
-    s1 = {d: demo / aoi_id / "s1" / f"S1_{aoi_id}_{d:%Y%m%d}_sigma0.tif" for d in flood_dates}
-    pre_path = (
-        demo / aoi_id / "s1" / f"S1_{aoi_id}_{before[-1]:%Y%m%d}_sigma0.tif" if before else None
-    )
+    s1 = {d: sar_path(data_dir, aoi_id, d) for d in flood_dates}
+    pre_path = sar_path(data_dir, aoi_id, before[-1]) if before else None
     dem = io.read_dem(demo / aoi_id / "dem" / f"DEM_{aoi_id}.tif").data[0]
     pre = io.read_sentinel1(pre_path).data if pre_path else None
     px = float(aoi["transform"][0])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import duckdb
 import pandas as pd
@@ -10,7 +10,7 @@ import pandas as pd
 from paii_core.errors import StoreError
 from paii_core.store.core import write_frame
 
-__all__ = ["event_frame", "events", "save_event"]
+__all__ = ["county_impacts", "event_frame", "events", "policy_hits", "save_event"]
 
 _TABLES = ("flood_products", "flood_policy_impacts", "flood_county_impacts", "flood_crop_impacts")
 
@@ -58,3 +58,38 @@ def event_frame(con: duckdb.DuckDBPyConnection, table: str, event_id: str) -> pd
         return con.execute(f'SELECT * FROM "{table}" WHERE event_id = ?', [event_id]).df()
     except duckdb.Error as e:
         raise StoreError(f"could not read {table} for event {event_id}: {e}") from e
+
+
+def county_impacts(
+    con: duckdb.DuckDBPyConnection, event_id: str, region_id: str, acquired: date
+) -> pd.DataFrame:
+    """Every county of the region with its flooded cropland (km2) on ``acquired``.
+
+    Columns county_id, name, geometry_wkb, value (NaN where the event has no figure
+    for the county, so the map draws it grey), flooded_km2.
+    """
+    try:
+        return con.execute(
+            "SELECT c.county_id, c.name, c.geometry_wkb, i.cropland_flooded_km2 AS value, "
+            "i.flooded_km2 FROM counties c LEFT JOIN flood_county_impacts i "
+            "ON i.county_id = c.county_id AND i.event_id = ? AND i.acquired = ? "
+            "WHERE c.region_id = ? ORDER BY c.county_id",
+            [event_id, acquired, region_id],
+        ).df()
+    except duckdb.Error as e:
+        raise StoreError(f"could not read county flood impacts of {event_id}: {e}") from e
+
+
+def policy_hits(con: duckdb.DuckDBPyConnection, event_id: str) -> pd.DataFrame:
+    """Policies the event reached (any flooded share), most flooded first, with insured."""
+    try:
+        return con.execute(
+            "SELECT i.policy_id, p.insured, i.declared_crop, i.county_id, i.parcel_ha, "
+            "i.peak_flooded_share, i.peak_flooded_ha, i.peak_date, i.days_flooded "
+            "FROM flood_policy_impacts i LEFT JOIN policies p ON p.policy_id = i.policy_id "
+            "WHERE i.event_id = ? AND i.peak_flooded_share > 0 "
+            "ORDER BY i.peak_flooded_share DESC, i.policy_id",
+            [event_id],
+        ).df()
+    except duckdb.Error as e:
+        raise StoreError(f"could not read flooded policies of {event_id}: {e}") from e

@@ -109,12 +109,16 @@ def _coerce(col: pd.Series) -> tuple[pd.Series, int, str]:
     return num.astype(float), int(bad.sum()), example
 
 
-def prepare_panel(panel: pd.DataFrame, *, target: str | None = "yield") -> PreparedPanel:
+def prepare_panel(
+    panel: pd.DataFrame, *, target: str | None = "yield", keep: tuple[str, ...] = ()
+) -> PreparedPanel:
     """Check and clean a panel; problems that leave something usable become notes.
 
     Non-numeric feature values become missing (LightGBM handles them); a target that is
     not a positive number is treated as unobserved; duplicated keys keep their first row;
-    gaps in a county's years and counties with a single year are reported.
+    gaps in a county's years and counties with a single year are reported. A column
+    without any number is ignored, unless named in ``keep`` (a fitted model's features:
+    a cut-off before green-up has none yet, and stays all-missing).
 
     Raises:
         ValidationError: not a DataFrame, no rows, no county_id/year columns, no usable
@@ -152,8 +156,9 @@ def prepare_panel(panel: pd.DataFrame, *, target: str | None = "yield") -> Prepa
         if name in NON_FEATURES or name == target:
             continue
         values, n_bad, example = _coerce(frame[name])
-        if values.notna().sum() == 0:
-            notes.append(f"column {name!r} holds no numbers (e.g. {example!r}) and was ignored")
+        if values.notna().sum() == 0 and name not in keep:
+            what = f"no numbers (e.g. {example!r})" if example else "no values"
+            notes.append(f"column {name!r} holds {what} and was ignored")
             frame = frame.drop(columns=name)
             continue
         if n_bad:

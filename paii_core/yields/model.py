@@ -75,7 +75,7 @@ class YieldModel:
     version: str = MODEL_VERSION
 
     def _rows(self, panel: pd.DataFrame) -> pd.DataFrame:
-        prepared = prepare_panel(panel, target=None)
+        prepared = prepare_panel(panel, target=None, keep=tuple(self.features))
         frame = prepared.frame
         missing = [f for f in self.features if f not in frame.columns]
         if missing:

@@ -123,3 +123,10 @@ def test_no_leakage_from_after_the_asof_date(small_panel, tmp_path):
         with_backtest=False,
     )
     assert not np.allclose(a.forecasts["p50"], c.forecasts["p50"])
+
+
+def test_a_feature_not_yet_observed_in_the_forecast_year_is_kept(fitted):
+    p, model = fitted
+    season = p[p["year"] == 2020].assign(greenup_doy=np.nan)
+    pred = model.predict(season)
+    assert pred["p50"].notna().all() and len(pred) == len(season)

@@ -1,0 +1,195 @@
+"""Crop labels: click parcels to label them; the crop map retrains and redraws at once."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pydeck as pdk
+import streamlit as st
+
+from paii_core import maps, store
+from paii_core.config import paths
+from paii_core.crops import area as crop_area
+from paii_core.crops.calendars import region_crops
+from paii_core.crops.labelling import heldout_scores, interior_points, rgb_data_url, survey_points
+from paii_core.crops.recognize import recognize_prepared
+from paii_core.crops.rollups import county_rollups, parcel_crops, parcel_polygons
+from paii_core.crops.view import crop_map_geotiff, parcel_geojson
+from paii_core.errors import PaiiError
+from paii_core.io import read_geotiff
+from paii_core.store import crops as crop_store
+from ui.common import SIMULATED_NOTE, connection, current_context, show_error
+
+ctx = current_context()
+st.title("Crop labels")
+st.info(SIMULATED_NOTE, icon=":material/science:")
+
+
+@st.cache_resource(show_spinner="Reading the area's season", max_entries=2)
+def _area(db: str, aoi_id: str) -> crop_area.Area:
+    return crop_area.load_area(connection(), aoi_id)
+
+
+@st.cache_resource(show_spinner="Loading parcels and recognition features", max_entries=2)
+def _mapped(db: str, aoi_id: str, input_hash: str, _area: crop_area.Area):
+    parcels = crop_area.map_area(connection(), _area, compute=False)
+    if parcels is None:
+        return None
+    prep = crop_area.prepared_for(_area, parcels)
+    geo = parcel_polygons(
+        parcels.fine, parcels.coarse, transform=_area.transform, crs=_area.crs, simplify_m=4.0
+    )
+    return parcels, prep, geo, interior_points(parcels.fine), rgb_data_url(_area.series)
+
+
+try:
+    con = connection()
+    areas = crop_store.aois(con)
+except PaiiError as e:
+    show_error(e)
+    st.stop()
+ids = list(areas["aoi_id"])
+mine = [a for a in ids if a.startswith(ctx.region_id)] or ids
+aoi_id = st.selectbox("Area", ids, index=ids.index(mine[0]), key="crop_aoi")
+db = str(paths().database)
+try:
+    area = _area(db, aoi_id)
+except PaiiError as e:
+    show_error(e)
+    st.stop()
+mapped = _mapped(db, aoi_id, area.input_hash, area)
+if mapped is None:
+    st.warning("Cropland and parcels are not mapped for this area yet (about a minute).")
+    if st.button("Map cropland and parcels", type="primary"):
+        bar = st.progress(0.0, "starting")
+        try:
+            crop_area.map_area(con, area, progress=lambda f, m: bar.progress(min(f, 1.0), m))
+        except PaiiError as e:
+            show_error(e)
+            st.stop()
+        _mapped.clear()
+        st.rerun()
+    st.stop()
+parcels, prep, geo, points, rgb_url = mapped
+
+key = f"crop_labels_{aoi_id}"
+if key not in st.session_state:
+    truth = paths().data / "demo" / "truth" / aoi_id / "crop_type.tif"
+    start = []
+    if area.simulated and truth.is_file():
+        crop_type = np.nan_to_num(read_geotiff(truth).data[0], nan=-1).astype(int)
+        start = survey_points(crop_type, parcels.fine, per_crop=5, seed=1)
+    st.session_state[key] = start
+labels: list = st.session_state[key]
+st.caption(
+    "Starter labels: simulated field-survey points sampled from the demo world's truth "
+    "(5 parcels per crop). Click a parcel, pick its crop and add a label; undo removes the last."
+)
+
+sel = st.session_state.get("crop_map", {})
+picked = (sel.get("selection", {}).get("objects", {}) or {}).get("parcels", [])
+if picked:
+    pid = int(picked[0].get("properties", picked[0])["parcel_id"])
+    if st.session_state.get("crop_last_click") != pid:
+        st.session_state["crop_last_click"] = pid
+        st.session_state["crop_parcel"] = pid
+
+t0 = time.perf_counter()
+last = st.session_state.get(f"{key}_map")
+try:
+    cmap = recognize_prepared(prep, labels, region=area.region_id)
+    scores = heldout_scores(prep, labels, region=area.region_id)
+    st.session_state[f"{key}_map"] = (cmap, scores, len(labels))
+except PaiiError as e:
+    show_error(e)
+    if last is None:
+        st.stop()
+    st.caption(f"Showing the previous map, from {last[2]} labels.")
+cmap, scores, _ = st.session_state[f"{key}_map"]
+crops_, conf = parcel_crops(parcels.fine, cmap)
+selected = st.session_state.get("crop_parcel")
+row = areas.set_index("aoi_id").loc[aoi_id]
+layers = [
+    pdk.Layer(
+        "BitmapLayer",
+        id="rgb",
+        image=rgb_url,
+        bounds=[float(row[k]) for k in ("west", "south", "east", "north")],
+    ),
+    pdk.Layer(
+        "GeoJsonLayer",
+        id="parcels",
+        data=parcel_geojson(geo, crops_, conf, points, selected=selected),
+        get_fill_color="properties.fill",
+        get_line_color="properties.line",
+        line_width_min_pixels=1,
+        pickable=True,
+        auto_highlight=True,
+    ),
+]
+view = maps.view_for_bounds(row.west, row.south, row.east, row.north, height_px=560)
+deck = pdk.Deck(
+    layers=layers,
+    initial_view_state=view,
+    map_style=maps.BLANK_STYLE,
+    tooltip={"text": "parcel {parcel_id}: {crop} ({confidence}), {area_ha} ha"},
+)
+st.pydeck_chart(deck, height=560, key="crop_map", on_select="rerun", selection_mode="single-object")
+st.caption(f"Recognised and drawn in {time.perf_counter() - t0:.1f} s · {len(labels)} labels")
+
+c1, c2, c3, c4 = st.columns([2, 2, 1, 1])
+options = list(range(1, len(points) + 1))
+default = {} if "crop_parcel" in st.session_state else {"index": None}
+parcel = c1.selectbox("Parcel", options, key="crop_parcel", placeholder="click one", **default)
+crop = c2.selectbox("Crop", list(region_crops(area.region_id)), key="crop_choice")
+if c3.button("Add label", disabled=parcel is None):
+    r, c = points[parcel - 1]
+    labels.append((int(r), int(c), crop))
+    st.rerun()
+if c4.button("Undo last label", disabled=not labels):
+    labels.pop()
+    st.rerun()
+
+st.subheader("Held-out precision and recall")
+st.caption("5-fold cross-validation over the labels: each label predicted from the others.")
+st.dataframe(scores, hide_index=True, key="crop_scores")
+
+who = st.text_input("Your name (required to save)", key="crop_who")
+note = st.text_input("Note", key="crop_note")
+if st.button("Save label set", disabled=not who.strip()):
+    try:
+        set_id = crop_store.save_label_set(
+            con, aoi_id, labels, who=who, note=note, simulated=area.simulated
+        )
+        season = (area.dates[0], area.dates[-1])
+        rollups = county_rollups(
+            cmap,
+            parcels.cropland,
+            county_id=area.county_id,
+            transform=area.transform,
+            crs=area.crs,
+            season=season,
+            simulated=area.simulated,
+        )
+        crop_store.write_rollups(con, rollups)
+        store.log_event(
+            con,
+            actor=who,
+            action="save_label_set",
+            entity="crop_label_sets",
+            entity_id=set_id,
+            detail={"aoi_id": aoi_id, "labels": len(labels)},
+        )
+        st.success(f"Saved label set {set_id} ({len(labels)} labels) and county crop areas.")
+    except PaiiError as e:
+        show_error(e)
+
+tag = "SIMULATED" if area.simulated else "observed"
+d1, d2 = st.columns(2)
+tif = crop_map_geotiff(cmap, transform=area.transform, crs=area.crs, simulated=area.simulated)
+d1.download_button("Crop map GeoTIFF", tif, file_name=f"paii_cropmap_{aoi_id}_{tag}.tif")
+export = geo.assign(crop=crops_, confidence=conf, data_note=f"{tag} demo data")
+d2.download_button(
+    "Parcels GeoJSON", export.to_json(), file_name=f"paii_parcels_{aoi_id}_{tag}.geojson"
+)

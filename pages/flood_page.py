@@ -1,0 +1,170 @@
+"""Flood: extent and depth from Sentinel-1 and a DEM, counties and policies hit, exports."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from paii_core import io, maps, overview
+from paii_core.config import paths
+from paii_core.errors import PaiiError
+from paii_core.flood import render
+from paii_core.flood.event import demo_flood_aois, run_demo_event, sar_path
+from paii_core.flood.files import map_flood_files
+from paii_core.store import flood as flood_store
+from ui.common import SIMULATED_NOTE, connection, current_context, legend, show_error
+
+ctx = current_context()
+st.title("Flood")
+st.caption("Open water from Sentinel-1 VV/VH, change against a pre-event image, HAND/slope masks")
+st.info(SIMULATED_NOTE, icon=":material/science:")
+source = st.radio("Source", ["Demo event", "Upload GeoTIFFs"], horizontal=True, key="flood_src")
+
+
+def draw_extent(flooded: np.ndarray, depth: np.ndarray, grid: io.Raster) -> None:
+    """The flood over its area, coloured by depth, with its legend."""
+    deck = render.flood_deck(flooded, depth, grid, max_depth_m=render.DEPTH_MAX_M)
+    st.pydeck_chart(deck, height=480, key="flood_map")
+    legend("Water depth", "m", 0.0, render.DEPTH_MAX_M, render.DEPTH_STOPS)
+
+
+def draw_sar(before: io.Raster | None, after: io.Raster) -> None:
+    left, right = st.columns(2)
+    if before is not None:
+        left.image(render.sar_grey(before.data[0]), caption="Before: VV (dB)", clamp=True)
+    else:
+        left.caption("No pre-event image.")
+    right.image(render.sar_grey(after.data[0]), caption="After: VV (dB)", clamp=True)
+
+
+def draw_exports(flooded: np.ndarray, grid: io.Raster, tif: bytes, stem: str, sim: bool) -> None:
+    note = {"data_note": "SIMULATED demo data"} if sim else {"source": "uploaded scene"}
+    polygons = render.flood_geojson(flooded, grid, properties=note)
+    a, b = st.columns(2)
+    a.download_button(
+        f"Flood polygons GeoJSON ({len(polygons['features'])})",
+        render.geojson_bytes(polygons),
+        file_name=f"{stem}.geojson",
+        mime="application/geo+json",
+    )
+    b.download_button("Mask + depth GeoTIFF", tif, file_name=f"{stem}.tif", mime="image/tiff")
+
+
+if source == "Upload GeoTIFFs":
+    post_file = st.file_uploader(
+        "Sentinel-1 after the event (VV, VH)", type=["tif", "tiff"], key="flood_post"
+    )
+    pre_file = st.file_uploader(
+        "Sentinel-1 before the event (optional)", type=["tif", "tiff"], key="flood_pre"
+    )
+    dem_file = st.file_uploader("DEM (metres)", type=["tif", "tiff"], key="flood_dem")
+    if st.button("Map flood", key="flood_upload_run", disabled=not (post_file and dem_file)):
+        with tempfile.TemporaryDirectory(prefix="paii_upload_") as tmp:
+            saved = {}
+            for name, f in (("post", post_file), ("pre", pre_file), ("dem", dem_file)):
+                if f is not None:
+                    saved[name] = Path(tmp) / f.name
+                    saved[name].write_bytes(f.getvalue())
+            try:
+                with st.spinner("Mapping the flood..."):
+                    fm, post = map_flood_files(
+                        saved["post"], saved["dem"], pre_path=saved.get("pre")
+                    )
+                    pre = io.read_sentinel1(saved["pre"]) if "pre" in saved else None
+                st.session_state["flood_upload"] = (fm, post, pre)
+            except PaiiError as e:
+                st.session_state.pop("flood_upload", None)
+                show_error(e)
+    if "flood_upload" not in st.session_state:
+        st.stop()
+    fm, post, pre = st.session_state["flood_upload"]
+    km2 = fm.flooded.sum() * abs(post.transform.a * post.transform.e) / 1e6
+    st.metric("Flooded", f"{km2:,.2f} km²", help=f"VV threshold {fm.threshold_db} dB")
+    draw_extent(fm.flooded, fm.depth_m, post)
+    draw_sar(pre, post)
+    draw_exports(fm.flooded, post, render.flood_geotiff_bytes(fm, post), "paii_flood_upload", False)
+    st.stop()
+
+data_dir = paths().data
+try:
+    con = connection()
+    events = flood_store.events(con, ctx.region_id)
+    areas = demo_flood_aois(data_dir, ctx.region_id) if events.empty else []
+except PaiiError as e:
+    show_error(e)
+    st.stop()
+if events.empty:
+    if not areas:
+        st.info("No flood event in this region's demo world: pick Hubei, or upload GeoTIFFs.")
+        st.stop()
+    st.write(f"The demo flood of {areas[0]} has not been mapped yet (about a minute).")
+    if st.button("Map the demo flood", key="flood_run", type="primary"):
+        bar = st.progress(0.0, text="starting")
+        try:
+            run_demo_event(con, data_dir, areas[0], progress=lambda f, m: bar.progress(f, text=m))
+        except PaiiError as e:
+            show_error(e)
+            st.stop()
+        st.rerun()
+    st.stop()
+
+event_id = st.selectbox(
+    "Event", events["event_id"], format_func=lambda e: events.set_index("event_id").name[e]
+)
+event = events.set_index("event_id").loc[event_id]
+try:
+    products = flood_store.event_frame(con, "flood_products", event_id).sort_values("acquired")
+    hits = flood_store.policy_hits(con, event_id)
+except PaiiError as e:
+    show_error(e)
+    st.stop()
+dates = [d.date() if hasattr(d, "date") else d for d in products["acquired"]]
+day = st.select_slider("Date", dates, key="flood_date", format_func=lambda d: f"{d:%d %b %Y}")
+product = products.iloc[dates.index(day)]
+try:
+    grid = io.read_geotiff(product["path"])
+    after = io.read_sentinel1(product["sar_path"])
+    pre_day = event["pre_date"]
+    before = (
+        None if pd.isna(pre_day) else io.read_sentinel1(sar_path(data_dir, event.aoi_id, pre_day))
+    )
+    counties = flood_store.county_impacts(con, event_id, ctx.region_id, day)
+except PaiiError as e:
+    show_error(e)
+    st.stop()
+flooded = grid.data[0] == 1
+k1, k2, k3 = st.columns(3)
+k1.metric("Flooded", f"{product['flooded_km2']:,.2f} km²", help=f"on {day:%Y-%m-%d}")
+k2.metric("Mean depth", f"{product['mean_depth_m'] or 0:.2f} m")
+k3.metric("Policies hit", f"{len(hits)}", help="Any part of the parcel flooded on any date")
+draw_extent(flooded, grid.data[1], grid)
+
+st.subheader("Flooded cropland by county")
+valued, missing, scale = maps.county_features(
+    counties, label="Flooded cropland", unit="km²", decimals=2
+)
+view = maps.view_for_bounds(*overview.region_bounds(counties), height_px=420)
+st.pydeck_chart(maps.choropleth_deck(valued, missing, view), height=420, key="flood_counties")
+if valued:
+    legend(scale.label, scale.unit, scale.vmin, scale.vmax, scale.stops)
+st.caption(f"{len(valued)} of {len(counties)} counties have a figure; grey ones have none.")
+
+st.subheader("Policies hit")
+table = hits[["policy_id", "insured", "declared_crop", "peak_flooded_share", "days_flooded"]]
+st.dataframe(
+    table.assign(peak_flooded_share=100 * table["peak_flooded_share"]),
+    hide_index=True,
+    use_container_width=True,
+    column_config={
+        "peak_flooded_share": st.column_config.NumberColumn("flooded share", format="%.0f%%"),
+        "days_flooded": st.column_config.NumberColumn("days flooded", format="%.1f"),
+    },
+)
+st.subheader("Sentinel-1 before and after")
+draw_sar(before, after)
+stem = f"paii_flood_{event_id}_{day:%Y%m%d}_SIMULATED"
+draw_exports(flooded, grid, Path(product["path"]).read_bytes(), stem, bool(event["simulated"]))

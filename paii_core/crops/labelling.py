@@ -1,0 +1,121 @@
+"""What the labelling page needs from the engine: parcel click points, held-out scores of a
+label set, simulated survey points for the demo, and an RGB picture of the area."""
+
+from __future__ import annotations
+
+import base64
+import io as _io
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from PIL import Image
+from scipy import ndimage
+
+from paii_core.crops.recognize import Label, Prepared, recognize_prepared, validate_labels
+from paii_core.demo.classes import CROPS
+from paii_core.errors import ValidationError
+
+__all__ = ["heldout_scores", "interior_points", "rgb_data_url", "survey_points"]
+
+
+def interior_points(parcels: NDArray) -> NDArray[np.int64]:
+    """``(N, 2)`` row, col of a point well inside each parcel 1..N: the pixel farthest from
+    its edge (Euclidean distance transform), which unlike the centroid is always inside
+    (a concave field's centroid can fall on its neighbour)."""
+    lab = np.asarray(parcels)
+    n = int(lab.max())
+    if n == 0:
+        return np.zeros((0, 2), np.int64)
+    pad = np.pad(lab, 1, mode="edge")
+    same = np.ones(lab.shape, bool)
+    for dr, dc in ((0, 1), (2, 1), (1, 0), (1, 2)):
+        same &= pad[dr : dr + lab.shape[0], dc : dc + lab.shape[1]] == lab
+    dist = ndimage.distance_transform_edt(same & (lab > 0)) + (lab > 0)
+    pos = ndimage.maximum_position(dist, lab, np.arange(1, n + 1))
+    return np.asarray(pos, np.int64).reshape(n, 2)
+
+
+def heldout_scores(
+    prepared: Prepared, labels: Sequence[Label], *, region: str | None, folds: int = 5
+) -> pd.DataFrame:
+    """Precision and recall per crop on held-out labels: ``folds``-fold cross-validation
+    over the label set (leave-one-out when there are fewer labels than folds); each
+    held-out point is predicted by a map spread from the other labels only.
+
+    Columns: crop, labels, precision, recall (NaN where a crop was never predicted /
+    never held out). Raises ValidationError as :func:`validate_labels` does.
+    """
+    points = validate_labels(labels, prepared.parcels.shape)
+    n = len(points)
+    k = min(folds, n)
+    order = np.random.default_rng(0).permutation(n)
+    truth, pred = [], []
+    for f in range(k):
+        test = set(order[f::k].tolist())
+        train = [p for i, p in enumerate(points) if i not in test]
+        if len({c for *_, c in train}) < 2:
+            continue  # this fold leaves one class: nothing to learn from it
+        cmap = recognize_prepared(prepared, train, region=region)
+        for i in test:
+            r, c, crop = points[i]
+            j = int(cmap.label_map[r, c])
+            truth.append(crop)
+            pred.append(cmap.classes[j] if j >= 0 else "")
+    rows = []
+    t, p = np.asarray(truth, object), np.asarray(pred, object)
+    for crop in [c for c in CROPS if c in {q[2] for q in points}]:
+        tp = int(((t == crop) & (p == crop)).sum())
+        n_pred, n_true = int((p == crop).sum()), int((t == crop).sum())
+        rows.append(
+            {
+                "crop": crop,
+                "labels": sum(q[2] == crop for q in points),
+                "precision": tp / n_pred if n_pred else np.nan,
+                "recall": tp / n_true if n_true else np.nan,
+            }
+        )
+    return pd.DataFrame(rows, columns=["crop", "labels", "precision", "recall"])
+
+
+def survey_points(
+    crop_type: NDArray, parcels: NDArray, *, per_crop: int, seed: int = 0
+) -> list[Label]:
+    """Simulated field-survey points: ``per_crop`` parcels of each crop present, each
+    labelled at its interior point with the crop found there in ``crop_type`` ((H, W)
+    index into CROPS, -1 none; the demo world's truth). For the demo only: say so.
+
+    Raises:
+        ValidationError: grids of different shapes, or fewer than two crops on parcels.
+    """
+    crop_type, parcels = np.asarray(crop_type), np.asarray(parcels)
+    if crop_type.shape != parcels.shape:
+        raise ValidationError(f"crop_type {crop_type.shape} and parcels {parcels.shape} differ")
+    pts = interior_points(parcels)
+    kinds = crop_type[pts[:, 0], pts[:, 1]] if len(pts) else np.zeros(0, int)
+    rng = np.random.default_rng(seed)
+    out: list[Label] = []
+    for code in sorted({int(v) for v in kinds if v >= 0}):
+        idx = np.flatnonzero(kinds == code)
+        for i in rng.permutation(idx)[:per_crop]:
+            out.append((int(pts[i, 0]), int(pts[i, 1]), CROPS[code]))
+    if len({c for *_, c in out}) < 2:
+        raise ValidationError("the survey found fewer than two crops on the parcels")
+    return [out[i] for i in rng.permutation(len(out))]
+
+
+def rgb_data_url(series: NDArray, *, max_px: int = 800) -> str:
+    """A PNG data URL of the season's true-colour median composite ``(T, 4, H, W)`` ->
+    R, G, B stretched between the 2nd and 98th percentiles; NaN transparent."""
+    rgb = np.nanmedian(np.asarray(series, np.float32)[:, [2, 1, 0]], axis=0)
+    lo, hi = np.nanpercentile(rgb, [2, 98]) if np.isfinite(rgb).any() else (0.0, 1.0)
+    img = np.clip((rgb - lo) / max(hi - lo, 1e-6), 0, 1)
+    alpha = np.isfinite(img).all(axis=0)
+    rgba = np.concatenate([np.nan_to_num(img) * 255, alpha[None] * 255.0]).astype(np.uint8)
+    pic = Image.fromarray(np.moveaxis(rgba, 0, -1), "RGBA")
+    if max(pic.size) > max_px:
+        pic.thumbnail((max_px, max_px))
+    buf = _io.BytesIO()
+    pic.save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()

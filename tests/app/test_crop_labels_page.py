@@ -1,0 +1,98 @@
+"""AppTest of the Crop labels page: map on a button, parcels layer, add / undo, errors, save."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from paii_core import store
+from tests.conftest import REPO
+
+KEY = "crop_labels_henan-huaxian"
+
+
+def _rerun(at: AppTest) -> AppTest:
+    at.session_state["region_id"] = "henan"
+    at.session_state["asof"] = date(2020, 10, 31)
+    return at.run()
+
+
+@pytest.fixture(scope="module")
+def crops_app(tiny_world):
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=240)
+    at.run()
+    at.switch_page("pages/crop_labels_page.py")
+    _rerun(at)
+    assert not at.exception, at.exception
+    if at.warning:  # not mapped yet: press the button, as a user would
+        at.button[0].click()
+        _rerun(at)
+        _rerun(at)
+    assert not at.exception, at.exception
+    return at
+
+
+def _parcels(at: AppTest) -> list:
+    deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    layers = {layer["id"]: layer for layer in deck["layers"]}
+    assert "rgb" in layers
+    return layers["parcels"]["data"]["features"]
+
+
+def test_page_draws_parcels_with_simulated_starter_labels(crops_app):
+    assert crops_app.title[0].value == "Crop labels"
+    assert any("simulated field-survey points" in c.value for c in crops_app.caption)
+    features = _parcels(crops_app)
+    assert features and {"parcel_id", "crop", "row", "col"} <= set(features[0]["properties"])
+    assert any(f["properties"]["crop"] != "unknown" for f in features)
+    scores = crops_app.dataframe[0].value
+    assert list(scores.columns) == ["crop", "labels", "precision", "recall"]
+    assert len(crops_app.session_state[KEY]) == scores["labels"].sum()
+
+
+def test_add_and_undo_change_the_label_count(crops_app):
+    n = len(crops_app.session_state[KEY])
+    crops_app.selectbox(key="crop_parcel").set_value(1)
+    _rerun(crops_app)
+    add = next(b for b in crops_app.button if b.label == "Add label")
+    add.click()
+    _rerun(crops_app)
+    assert len(crops_app.session_state[KEY]) == n + 1
+    assert not crops_app.error
+    undo = next(b for b in crops_app.button if b.label == "Undo last label")
+    undo.click()
+    _rerun(crops_app)
+    assert len(crops_app.session_state[KEY]) == n
+
+
+def test_one_class_labels_show_error_and_keep_the_previous_map(crops_app):
+    before = _parcels(crops_app)
+    saved = list(crops_app.session_state[KEY])
+    crops_app.session_state[KEY] = [p for p in saved if p[2] == saved[0][2]]
+    _rerun(crops_app)
+    assert any("fewer than two crops" in e.value for e in crops_app.error)
+    assert _parcels(crops_app) == before
+    crops_app.session_state[KEY] = saved
+    _rerun(crops_app)
+    assert not crops_app.error
+
+
+def test_save_writes_label_set_with_who_and_rollups(crops_app, tiny_world):
+    crops_app.text_input(key="crop_who").input("Ana Surveyor")
+    _rerun(crops_app)
+    next(b for b in crops_app.button if b.label == "Save label set").click()
+    _rerun(crops_app)
+    assert not crops_app.exception and not crops_app.error
+    assert crops_app.success
+    con = store.connect(tiny_world / "paii.duckdb")
+    who, n = con.execute(
+        "SELECT who, n_labels FROM crop_label_sets WHERE aoi_id = 'henan-huaxian'"
+    ).fetchone()
+    assert who == "Ana Surveyor" and n == len(crops_app.session_state[KEY])
+    areas = con.execute(
+        "SELECT metric, count(*) FROM county_metrics WHERE source = 'PAII crop map' GROUP BY 1"
+    ).fetchall()
+    assert dict(areas)["cropland_area_km2"] == 1 and dict(areas)["crop_area_km2"] >= 2

@@ -1,0 +1,142 @@
+"""AppTest of the Flood page: the demo event mapped on a button, its map, counties, policies,
+SAR before/after, exports, and uploads that fail with a clear error."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from affine import Affine
+from streamlit.testing.v1 import AppTest
+
+from paii_core import io, store
+from paii_core.store import flood as flood_store
+from tests.conftest import REPO
+
+PAGE = str(REPO / "pages" / "flood_page.py")
+
+
+def _page(region: str) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state["region_id"] = region
+    at.session_state["asof"] = date(2020, 10, 31)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture(scope="module")
+def mapped(tiny_world):
+    """The Hubei page after its button mapped and stored the demo flood."""
+    con = store.connect(tiny_world / "paii.duckdb")
+    try:
+        con.execute("DELETE FROM flood_events")
+    finally:
+        con.close()
+    at = _page("hubei")
+    assert at.button(key="flood_run").label == "Map the demo flood"
+    at.button(key="flood_run").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def _decks(at: AppTest) -> dict[str, dict]:
+    specs = [json.loads(d.proto.json) for d in at.get("deck_gl_json_chart")]
+    return {layer["id"]: layer for spec in specs for layer in spec["layers"]}
+
+
+def test_button_stores_the_event_and_the_page_draws_it(mapped, tiny_world):
+    con = store.connect(tiny_world / "paii.duckdb")
+    try:
+        events = flood_store.events(con, "hubei")
+    finally:
+        con.close()
+    assert len(events) == 1 and bool(events["simulated"].iloc[0])
+    assert mapped.title[0].value == "Flood"
+    assert any("simulated" in i.value for i in mapped.info)
+    layers = _decks(mapped)
+    assert layers["flood"]["@@type"] == "BitmapLayer"
+    assert layers["flood"]["image"].startswith("data:image/png;base64,")
+    west, south, east, north = layers["flood"]["bounds"]
+    assert 111 < west < east < 115 and 28 < south < north < 31  # Jianli, Hubei
+    assert layers["counties"]["data"]["features"]  # the flooded county has a value
+    assert layers["counties-missing"]["data"]["features"]  # the rest are grey
+    assert float(mapped.metric[0].value.split()[0].replace(",", "")) > 0
+
+
+def test_policies_table_sar_date_slider_and_exports(mapped):
+    frame = mapped.dataframe[0].value
+    assert list(frame.columns) == [
+        "policy_id",
+        "insured",
+        "declared_crop",
+        "peak_flooded_share",
+        "days_flooded",
+    ]
+    assert len(frame) > 0 and frame["peak_flooded_share"].between(0, 100).all()
+    assert frame["days_flooded"].max() > 0 and frame["insured"].notna().all()
+    captions = [c for img in mapped.get("imgs") for c in img.captions]
+    assert captions == ["Before: VV (dB)", "After: VV (dB)"]
+    labels = [b.proto.label for b in mapped.get("download_button")]
+    assert labels[0].startswith("Flood polygons GeoJSON") and labels[1] == "Mask + depth GeoTIFF"
+    slider = mapped.select_slider(key="flood_date")
+    first_image = _decks(mapped)["flood"]["image"]
+    slider.set_value(
+        slider.options[-1] if slider.value != slider.options[-1] else slider.options[0]
+    )
+    mapped.run()
+    assert not mapped.exception, mapped.exception
+    assert _decks(mapped)["flood"]["image"] != first_image
+
+
+def test_other_region_without_flood_says_so(tiny_world):
+    at = _page("iowa")
+    assert any("No flood event" in i.value for i in at.info)
+
+
+def test_bad_uploads_show_an_error(tiny_world, tmp_path):
+    at = _page("hubei")
+    at.radio(key="flood_src").set_value("Upload GeoTIFFs").run()
+    assert at.button(key="flood_upload_run").disabled
+    manifest = json.loads((tiny_world / "demo" / "MANIFEST.json").read_text())
+    aoi = next(a for a in manifest["aois"] if a["aoi_id"] == "hubei-jianli")
+    day = next(s["date"] for s in aoi["s1"] if s["flood_event"]).replace("-", "")
+    post = tiny_world / "demo/hubei-jianli/s1" / f"S1_hubei-jianli_{day}_sigma0.tif"
+    dem = io.read_dem(tiny_world / "demo/hubei-jianli/dem/DEM_hubei-jianli.tif")
+    far = tmp_path / "far.tif"
+    io.write_dem(
+        far, dem.data[0], crs=dem.crs, transform=Affine.translation(5e5, 0) @ dem.transform
+    )
+    at.file_uploader(key="flood_post").set_value(("post.tif", post.read_bytes(), "image/tiff"))
+    at.file_uploader(key="flood_dem").set_value(("far.tif", far.read_bytes(), "image/tiff"))
+    at.run()
+    at.button(key="flood_upload_run").click().run()
+    assert not at.exception, at.exception
+    assert any("does not overlap" in e.value for e in at.error)
+    assert not _decks(at)
+    junk = b"not a GeoTIFF at all"
+    at.file_uploader(key="flood_dem").set_value(("junk.tif", junk, "image/tiff"))
+    at.run()
+    at.button(key="flood_upload_run").click().run()
+    assert not at.exception, at.exception
+    assert any("junk.tif" in e.value for e in at.error)
+
+
+def test_good_upload_maps_the_flood(tiny_world):
+    at = _page("hubei")
+    at.radio(key="flood_src").set_value("Upload GeoTIFFs").run()
+    manifest = json.loads((tiny_world / "demo" / "MANIFEST.json").read_text())
+    aoi = next(a for a in manifest["aois"] if a["aoi_id"] == "hubei-jianli")
+    day = [s["date"] for s in aoi["s1"] if s["flood_event"]][1].replace("-", "")
+    post = tiny_world / "demo/hubei-jianli/s1" / f"S1_hubei-jianli_{day}_sigma0.tif"
+    dem = tiny_world / "demo/hubei-jianli/dem/DEM_hubei-jianli.tif"
+    at.file_uploader(key="flood_post").set_value(("post.tif", post.read_bytes(), "image/tiff"))
+    at.file_uploader(key="flood_dem").set_value(("dem.tif", dem.read_bytes(), "image/tiff"))
+    at.run()
+    at.button(key="flood_upload_run").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert _decks(at)["flood"]["@@type"] == "BitmapLayer"
+    assert float(at.metric[0].value.split()[0].replace(",", "")) > 0

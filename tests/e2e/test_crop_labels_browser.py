@@ -1,0 +1,32 @@
+"""The Crop labels page in a real browser: RGB picture and parcels drawn, not a blank canvas."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.e2e.conftest import ARTIFACTS
+
+pytestmark = pytest.mark.e2e
+
+
+def test_crop_labels_map_renders(page, streamlit_server):
+    page.goto(f"{streamlit_server}/crop_labels_page")
+    button = page.get_by_role("button", name="Map cropland and parcels")
+    title = page.get_by_text("Held-out precision and recall")
+    page.wait_for_selector("text=Crop labels")
+    page.wait_for_timeout(3000)
+    if button.count():
+        button.click()
+    title.first.wait_for(timeout=180_000)
+    canvas = page.locator("canvas").first
+    canvas.wait_for(state="visible")
+    page.wait_for_timeout(4000)  # deck.gl draws after its data is parsed
+    shot = canvas.screenshot()
+    page.screenshot(path=str(ARTIFACTS / "crop_labels.png"), full_page=True)
+    pixels = np.asarray(Image.open(io.BytesIO(shot)).convert("RGB")).reshape(-1, 3)
+    assert len(np.unique(pixels // 8, axis=0)) > 20, "the map canvas is blank"
+    assert page.get_by_text("simulated field-survey points").first.is_visible()

@@ -1,0 +1,39 @@
+"""The Flood page in a real browser: the Hubei demo flood drawn as a depth map on deck.gl."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.e2e.conftest import ARTIFACTS
+
+pytestmark = pytest.mark.e2e
+
+
+def test_flood_map_renders_water(page, streamlit_server):
+    failed = []
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    page.goto(f"{streamlit_server}/flood_page")
+    page.get_by_role("heading", name="Flood").first.wait_for()
+    page.get_by_test_id("stSidebar").get_by_text("Henan (CN)").click()
+    page.get_by_role("option", name="Hubei (CN)").click()
+    run = page.get_by_role("button", name="Map the demo flood")
+    page.get_by_text("Policies hit").or_(run).first.wait_for(timeout=60_000)
+    if run.count():
+        run.click()
+    page.get_by_text("Policies hit").first.wait_for(timeout=180_000)
+    canvas = page.locator("canvas").first
+    canvas.wait_for(state="visible")
+    page.wait_for_timeout(4000)  # deck.gl draws after the image is decoded
+    shot = canvas.screenshot()
+    page.screenshot(path=str(ARTIFACTS / "flood.png"), full_page=True)
+    pixels = np.asarray(Image.open(io.BytesIO(shot)).convert("RGB")).reshape(-1, 3).astype(int)
+    assert len(np.unique(pixels // 8, axis=0)) > 10, "the flood map canvas is blank"
+    blue = (pixels[:, 2] > pixels[:, 0] + 40) & (pixels[:, 2] > pixels[:, 1])
+    assert blue.mean() > 0.005, "no flood water drawn on the map"
+    assert page.get_by_text("simulated").first.is_visible()
+    external = [u for u in failed if not u.startswith(streamlit_server)]
+    assert not external, f"requests left the machine: {external[:3]}"
