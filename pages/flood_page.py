@@ -123,7 +123,10 @@ except PaiiError as e:
     show_error(e)
     st.stop()
 dates = [d.date() if hasattr(d, "date") else d for d in products["acquired"]]
-day = st.select_slider("Date", dates, key="flood_date", format_func=lambda d: f"{d:%d %b %Y}")
+peak = dates[int(products["flooded_km2"].to_numpy().argmax())]
+day = st.select_slider(
+    "Date", dates, value=peak, key="flood_date", format_func=lambda d: f"{d:%d %b %Y}"
+)
 product = products.iloc[dates.index(day)]
 try:
     grid = io.read_geotiff(product["path"])
@@ -158,7 +161,7 @@ table = hits[["policy_id", "insured", "declared_crop", "peak_flooded_share", "da
 st.dataframe(
     table.assign(peak_flooded_share=100 * table["peak_flooded_share"]),
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
     column_config={
         "peak_flooded_share": st.column_config.NumberColumn("flooded share", format="%.0f%%"),
         "days_flooded": st.column_config.NumberColumn("days flooded", format="%.1f"),

@@ -74,7 +74,7 @@ def main() -> None:
             [diff[:, mid - 16 : mid + 16].ravel(), diff[:, :, mid - 16 : mid + 16].ravel()]
         )
     print(
-        f"size={args.size} input_mp={mp:.1f} wall_s={wall:.0f} mp_per_s={mp / wall:.3f} "
+        f"size={args.size} input_mp={mp:.1f} wall_s={wall:.0f} mp_per_s={mp / wall:.4g} "
         f"(output {16 * mp / wall:.2f} MP/s) peak_rss_mb={peak_mb:.0f} "
         f"seam_window_max_abs_diff={diff.max():.2e} near_seam_mean={near.mean():.2e} "
         f"elsewhere_mean={diff.mean():.2e}"

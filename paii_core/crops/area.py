@@ -21,7 +21,7 @@ from paii_core.config import paths
 from paii_core.crops.boundary import BOUNDARY_MODEL_VERSION
 from paii_core.crops.cropland import CROPLAND_MODEL_VERSION, cropland_probability
 from paii_core.crops.parcels import delineate_parcels, merge_parcels
-from paii_core.crops.recognize import Prepared, prepare_recognition
+from paii_core.crops.recognize import Prepared, prepare_recognition, spread_graph
 from paii_core.errors import InputNotFoundError
 from paii_core.store import crops as crop_store
 
@@ -186,7 +186,8 @@ def prepared_for(area: Area, parcels: AreaParcels) -> Prepared:
     cache = parcels.path.with_name(parcels.path.stem + "_recognition.npz")
     if cache.is_file():
         with np.load(cache) as z:
-            return Prepared(parcels.fine, z["units"], z["x"], z["curves"], z["slope"])
+            x = z["x"]
+            return Prepared(parcels.fine, z["units"], x, z["curves"], z["slope"], spread_graph(x))
     prep = prepare_recognition(area.series, area.dates, parcels.fine, sar=area.sar, dem=area.dem)
     tmp = cache.with_name(cache.stem + ".part.npz")
     np.savez(tmp, units=prep.units, x=prep.x, curves=prep.curves, slope=prep.slope)

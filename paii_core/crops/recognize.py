@@ -25,6 +25,7 @@ __all__ = [
     "recognize_crops",
     "recognize_prepared",
     "split_parcels",
+    "spread_graph",
     "validate_labels",
 ]
 
@@ -176,10 +177,20 @@ def _prior(curves: NDArray, slope: NDArray, region: str | None, classes: list[st
     return prior / prior.sum(axis=1, keepdims=True)
 
 
-def _spread(x: NDArray, y0: NDArray, k_nn: int = 10) -> NDArray:
+def _spread(x: NDArray, y0: NDArray, k_nn: int = 10, s: sparse.spmatrix | None = None) -> NDArray:
     """Label spreading (Zhou et al. 2004, "Learning with local and global consistency",
     NIPS 16): F = (1 - alpha) (I - alpha S)^-1 Y on a symmetric kNN graph with Gaussian
-    weights, S = D^-1/2 W D^-1/2; solved by 40 fixed-point steps."""
+    weights, S = D^-1/2 W D^-1/2; solved by 40 fixed-point steps. ``s`` is the graph of
+    :func:`spread_graph` when already built."""
+    s = spread_graph(x, k_nn) if s is None else s
+    f = y0.copy()
+    for _ in range(40):
+        f = ALPHA * (s @ f) + (1 - ALPHA) * y0
+    return f
+
+
+def spread_graph(x: NDArray, k_nn: int = 10) -> sparse.spmatrix:
+    """``(N, N)`` normalised kNN graph S of unit features ``x``, the same for every label set."""
     n = x.shape[0]
     k = min(k_nn, n - 1)
     dist, idx = NearestNeighbors(n_neighbors=k + 1).fit(x).kneighbors(x)
@@ -190,11 +201,7 @@ def _spread(x: NDArray, y0: NDArray, k_nn: int = 10) -> NDArray:
     w = w.maximum(w.T)
     deg = np.asarray(w.sum(axis=1)).ravel()
     inv = sparse.diags(1.0 / np.sqrt(np.maximum(deg, 1e-12)))
-    s = inv @ w @ inv
-    f = y0.copy()
-    for _ in range(40):
-        f = ALPHA * (s @ f) + (1 - ALPHA) * y0
-    return f
+    return inv @ w @ inv
 
 
 def recognize_crops(
@@ -266,6 +273,8 @@ class Prepared:
     """(N, G) float32 mean NDVI curves."""
     slope: NDArray[np.float32]
     """(N,) float32 mean slope, degrees (NaN without a DEM)."""
+    graph: sparse.spmatrix | None = None
+    """The label-spreading graph of ``x`` (:func:`spread_graph`), built once per area."""
 
 
 def prepare_recognition(
@@ -287,7 +296,7 @@ def prepare_recognition(
     units = split_parcels(arr, dates, parcels)
     x, curves, slope = parcel_features(arr, dates, units, sar=sar, dem=dem)
     x = (x - x.mean(axis=0)) / np.maximum(x.std(axis=0), 1e-6)
-    return Prepared(parcels.astype(np.int32), units, x, curves, slope)
+    return Prepared(parcels.astype(np.int32), units, x, curves, slope, spread_graph(x))
 
 
 def recognize_prepared(
@@ -315,7 +324,7 @@ def recognize_prepared(
     for r, c, crop in points:  # the last label of a unit wins (a relabel)
         y0[units[r, c] - 1] = 0.0
         y0[units[r, c] - 1, classes.index(crop)] = 1.0
-    f = _spread(x, y0)
+    f = _spread(x, y0, s=prepared.graph)
     prob = f / np.maximum(f.sum(axis=1, keepdims=True), 1e-12)
     # Far from every labelled parcel of its class: halve the belief.
     labelled = np.zeros(x.shape[0], bool)

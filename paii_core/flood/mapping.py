@@ -89,8 +89,8 @@ def map_flood(
     pixel_size_m: float,
     permanent_water: ArrayLike | None = None,
     terrain_masks: bool = True,
-    hand_max_m: float = 15.0,
-    slope_max_deg: float = 8.0,
+    hand_max_m: float = 10.0,
+    slope_max_deg: float = 25.0,
     change_db: float = 3.0,
     window_px: int = 2048,
     progress: Callable[[float, str], None] | None = None,
@@ -107,7 +107,10 @@ def map_flood(
     4. Terrain masks: water on cells more than ``hand_max_m`` above the nearest
        drainage or steeper than ``slope_max_deg`` is radar shadow or hill-slope
        darkness, not flood (HAND as an exclusion mask, Twele et al. 2016, "Sentinel-1
-       based flood mapping: a fully automated processing chain", IJRS 37).
+       based flood mapping: a fully automated processing chain", IJRS 37). The limits
+       (10 m, 25 deg) were chosen on training scenes (``bench/flood/tune_terrain.py``,
+       seeds 201-208): they raise mean IoU from 0.912 to 0.945 and cut the radar shadow
+       called flood from 16 % to 0.01 %.
     5. Depth from the DEM within each patch (:func:`depth.flood_depth`).
 
     The scene goes through ``window_px`` windows with a halo, so full Sentinel-1 scenes

@@ -77,7 +77,7 @@ def test_policies_table_sar_date_slider_and_exports(mapped):
     ]
     assert len(frame) > 0 and frame["peak_flooded_share"].between(0, 100).all()
     assert frame["days_flooded"].max() > 0 and frame["insured"].notna().all()
-    captions = [c for img in mapped.get("imgs") for c in img.captions]
+    captions = [c for img in mapped.get("image") for c in img.captions]
     assert captions == ["Before: VV (dB)", "After: VV (dB)"]
     labels = [b.proto.label for b in mapped.get("download_button")]
     assert labels[0].startswith("Flood polygons GeoJSON") and labels[1] == "Mask + depth GeoTIFF"
@@ -129,7 +129,7 @@ def test_good_upload_maps_the_flood(tiny_world):
     at.radio(key="flood_src").set_value("Upload GeoTIFFs").run()
     manifest = json.loads((tiny_world / "demo" / "MANIFEST.json").read_text())
     aoi = next(a for a in manifest["aois"] if a["aoi_id"] == "hubei-jianli")
-    day = [s["date"] for s in aoi["s1"] if s["flood_event"]][1].replace("-", "")
+    day = [s["date"] for s in aoi["s1"] if s["flood_event"]][2].replace("-", "")
     post = tiny_world / "demo/hubei-jianli/s1" / f"S1_hubei-jianli_{day}_sigma0.tif"
     dem = tiny_world / "demo/hubei-jianli/dem/DEM_hubei-jianli.tif"
     at.file_uploader(key="flood_post").set_value(("post.tif", post.read_bytes(), "image/tiff"))

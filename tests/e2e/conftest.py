@@ -51,10 +51,19 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def streamlit_server(tiny_world):
-    """`streamlit run app.py` on a free loopback port, over the tiny world."""
+def e2e_data(tiny_world, tmp_path_factory) -> Path:
+    """A copy of the tiny world for the server: the server process holds its database
+    file, which the test process (AppTest) may hold too, and DuckDB allows one writer."""
+    data = tmp_path_factory.mktemp("paii-e2e") / "data"
+    shutil.copytree(tiny_world, data)
+    return data
+
+
+@pytest.fixture(scope="session")
+def streamlit_server(e2e_data):
+    """`streamlit run app.py` on a free loopback port, over a copy of the tiny world."""
     port = _free_port()
-    env = {**os.environ, "PAII_DATA_DIR": str(tiny_world)}
+    env = {**os.environ, "PAII_DATA_DIR": str(e2e_data)}
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / "streamlit.log", "w")
     proc = subprocess.Popen(

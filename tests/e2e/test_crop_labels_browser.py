@@ -17,11 +17,13 @@ def test_crop_labels_map_renders(page, streamlit_server):
     page.goto(f"{streamlit_server}/crop_labels_page")
     button = page.get_by_role("button", name="Map cropland and parcels")
     title = page.get_by_text("Held-out precision and recall")
-    page.wait_for_selector("text=Crop labels")
-    page.wait_for_timeout(3000)
-    if button.count():
-        button.click()
-    title.first.wait_for(timeout=180_000)
+    try:
+        button.or_(title).first.wait_for(timeout=120_000)
+        if button.count():
+            button.click()
+        title.first.wait_for(timeout=180_000)
+    finally:
+        page.screenshot(path=str(ARTIFACTS / "crop_labels.png"), full_page=True)
     canvas = page.locator("canvas").first
     canvas.wait_for(state="visible")
     page.wait_for_timeout(4000)  # deck.gl draws after its data is parsed

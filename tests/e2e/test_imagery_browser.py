@@ -13,7 +13,8 @@ pytestmark = pytest.mark.e2e
 
 
 def test_enhance_demo_scene_and_reject_bad_upload(page, streamlit_server, tmp_path):
-    page.goto(f"{streamlit_server}/imagery_page")
+    page.goto(streamlit_server)
+    page.get_by_role("link", name="Imagery").click()
     page.get_by_role("button", name="Enhance").wait_for(timeout=60_000)
     page.get_by_role("button", name="Enhance").click()
     page.get_by_text("NDVI Input").first.wait_for(timeout=120_000)
