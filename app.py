@@ -14,6 +14,7 @@ pages = [
     st.Page("pages/yield_page.py", title="Yield", icon=":material/agriculture:"),
     st.Page("pages/imagery_page.py", title="Imagery", icon=":material/satellite_alt:"),
     st.Page("pages/crop_labels_page.py", title="Crop labels", icon=":material/label:"),
+    st.Page("pages/flood_page.py", title="Flood", icon=":material/flood:"),
 ]
 page = st.navigation(pages)
 sidebar()

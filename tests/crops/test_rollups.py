@@ -62,7 +62,7 @@ def test_polygons_carry_area_crop_and_write(tmp_path):
     geo = json.loads(write_parcels(gdf, tmp_path / "p.geojson").read_text())
     assert len(geo["features"]) == 2
     assert write_parcels(gdf, tmp_path / "p.parquet").stat().st_size > 0
-    with pytest.raises(ValidationError, match="geojson or .parquet"):
+    with pytest.raises(ValidationError, match=r"geojson or \.parquet"):
         write_parcels(gdf, tmp_path / "p.shp")
     with pytest.raises(ValidationError, match="parcels differ"):
         parcel_polygons(fine, coarse[:2], transform=T, crs=CRS)
