@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -103,7 +104,7 @@ key = (label, kind, data.shape, float(np.nansum(data)))
 if st.button("Enhance", type="primary", key="img_run"):
     bar = st.progress(0.0, text="Enhancing...")
     try:
-        sub = type(raster)(data, raster.crs, raster.transform, raster.band_names, raster.tags)
+        sub = replace(raster, data=data)
         base = "dcp" if kind == "dehaze" else "bicubic"
         results = {}
         for i, method in enumerate(("model", base)):

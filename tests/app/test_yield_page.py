@@ -23,7 +23,7 @@ def _rerun(at: AppTest, region: str = "hubei") -> AppTest:
 @pytest.fixture(scope="module")
 def page(tiny_world):
     # The dashboard's own connection: DuckDB allows one configuration per file and process.
-    run_region(common.connection(), tiny_world, "hubei", asofs=("08-01", "09-01"), actor="test")
+    run_region(common.connection(), tiny_world, "hubei", asofs=("09-01",), actor="test")
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
     at.run()
     at.switch_page("pages/yield_page.py")
@@ -35,7 +35,7 @@ def page(tiny_world):
 def test_stored_forecasts_per_county_crop_year_asof(page, tiny_world):
     con = common.connection()
     runs = ystore.yield_runs(con, "hubei")
-    assert list(runs["as_of"]) == ["08-01", "09-01"] and set(runs["crop"]) == {"rice"}
+    assert list(runs["as_of"]) == ["09-01"] and set(runs["crop"]) == {"rice"}
     assert (runs["model_version"] == "yield-lgbm-1").all()
     n = con.execute("SELECT count(*) FROM counties WHERE region_id = 'hubei'").fetchone()[0]
     frame = ystore.yield_forecast_frame(con, "hubei", "rice", int(runs["year"].max()), "09-01")

@@ -16,10 +16,15 @@ pytestmark = pytest.mark.e2e
 def test_flood_map_renders_water(page, streamlit_server):
     failed = []
     page.on("requestfailed", lambda r: failed.append(r.url))
-    page.goto(f"{streamlit_server}/flood_page")
-    page.get_by_role("heading", name="Flood").first.wait_for()
-    page.get_by_test_id("stSidebar").get_by_text("Henan (CN)").click()
+    # Enter at the root as a user does: a fresh server's first run must see app.py's
+    # st.navigation, or Streamlit runs a deep-linked page without the shared sidebar.
+    page.goto(streamlit_server)
+    page.get_by_text("county overview").first.wait_for()
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_text("Henan (CN)").click()
     page.get_by_role("option", name="Hubei (CN)").click()
+    sidebar.get_by_role("link", name="Flood").click()
+    page.get_by_text("Open water from Sentinel-1").first.wait_for()
     run = page.get_by_role("button", name="Map the demo flood")
     page.get_by_text("Policies hit").or_(run).first.wait_for(timeout=60_000)
     if run.count():

@@ -14,11 +14,9 @@ pytestmark = pytest.mark.e2e
 
 def test_enhance_demo_scene_and_reject_bad_upload(page, streamlit_server, tmp_path):
     page.goto(streamlit_server)
-    page.get_by_role("link", name="Imagery").click()
-    try:
-        page.get_by_role("button", name="Enhance").wait_for(timeout=60_000)
-    finally:
-        page.screenshot(path=str(ARTIFACTS / "imagery_debug.png"), full_page=True)
+    page.get_by_text("county overview").first.wait_for(timeout=60_000)
+    page.get_by_role("link", name="Imagery", exact=True).click()
+    page.get_by_role("button", name="Enhance").wait_for(timeout=60_000)
     page.get_by_role("button", name="Enhance").click()
     page.get_by_text("NDVI Input").first.wait_for(timeout=120_000)
     page.wait_for_timeout(1000)

@@ -65,3 +65,10 @@ def test_bad_geotiffs_give_clear_errors(tmp_path, scene, capsys):
         assert main(["sr", str(path), str(tmp_path / "x.tif")]) == 2
         assert match.split()[0] in capsys.readouterr().err
     assert not (tmp_path / "x.tif").exists()
+
+
+def test_paii_train_writes_weights_and_reports_version(tmp_path, capsys):
+    out = tmp_path / "sr"
+    assert main(["train", "sr", "--max-steps", "1", "--threads", "1", "--out", str(out)]) == 0
+    assert (out / "weights.pt").is_file() and (out / "meta.json").is_file()
+    assert "1 steps" in capsys.readouterr().out
