@@ -35,10 +35,10 @@ def draw_extent(flooded: np.ndarray, depth: np.ndarray, grid: io.Raster) -> None
 def draw_sar(before: io.Raster | None, after: io.Raster) -> None:
     left, right = st.columns(2)
     if before is not None:
-        left.image(render.sar_grey(before.data[0]), caption="Before: VV (dB)", clamp=True)
+        left.image(render.sar_grey(before.data[0]), caption="Before: VV (dB)", width="stretch")
     else:
         left.caption("No pre-event image.")
-    right.image(render.sar_grey(after.data[0]), caption="After: VV (dB)", clamp=True)
+    right.image(render.sar_grey(after.data[0]), caption="After: VV (dB)", width="stretch")
 
 
 def draw_exports(flooded: np.ndarray, grid: io.Raster, tif: bytes, stem: str, sim: bool) -> None:

@@ -108,7 +108,7 @@ def main() -> None:
         "trend_rmse",
         "coverage",
     ]
-    print(table[cols].to_markdown(index=False, floatfmt=".3f"))
+    print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(json.dumps(timing))
 
 

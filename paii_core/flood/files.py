@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from os import PathLike
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from paii_core import io
 from paii_core.errors import InputFileError, ValidationError
 from paii_core.flood.mapping import FloodMap, map_flood
 
-__all__ = ["dem_on_grid", "map_flood_files", "write_flood"]
+__all__ = ["dem_on_grid", "map_flood_bytes", "map_flood_files", "write_flood"]
 
 
 def dem_on_grid(
@@ -93,6 +94,26 @@ def map_flood_files(
             "grid in metres (gdalwarp -t_srs EPSG:326xx)"
         )
     return map_flood(post.data, z, pre_sar=pre, pixel_size_m=px), post
+
+
+def map_flood_bytes(
+    post: tuple[str, bytes], dem: tuple[str, bytes], *, pre: tuple[str, bytes] | None = None
+) -> tuple[FloodMap, io.Raster, io.Raster | None]:
+    """:func:`map_flood_files` on uploaded files, each ``(file name, content)``.
+
+    The files live in a temporary folder for the call only; errors name the uploaded
+    file. Returns (map, post-event SAR, pre-event SAR or None).
+    """
+    with tempfile.TemporaryDirectory(prefix="paii_flood_upload_") as tmp:
+        saved = {}
+        for role, item in (("post", post), ("dem", dem), ("pre", pre)):
+            if item is not None:
+                saved[role] = Path(tmp) / role / Path(item[0]).name
+                saved[role].parent.mkdir()
+                saved[role].write_bytes(item[1])
+        flood, after = map_flood_files(saved["post"], saved["dem"], pre_path=saved.get("pre"))
+        before = io.read_sentinel1(saved["pre"]) if "pre" in saved else None
+    return flood, after, before
 
 
 def write_flood(path: str | PathLike[str], flood: FloodMap, like: io.Raster) -> Path:

@@ -21,7 +21,7 @@ def test_flood_map_renders_water(page, streamlit_server):
     page.goto(streamlit_server)
     page.get_by_text("county overview").first.wait_for()
     sidebar = page.get_by_test_id("stSidebar")
-    sidebar.get_by_text("Henan (CN)").click()
+    sidebar.get_by_test_id("stSelectbox").first.click()
     page.get_by_role("option", name="Hubei (CN)").click()
     sidebar.get_by_role("link", name="Flood").click()
     page.get_by_text("Open water from Sentinel-1").first.wait_for()
@@ -40,5 +40,9 @@ def test_flood_map_renders_water(page, streamlit_server):
     blue = (pixels[:, 2] > pixels[:, 0] + 40) & (pixels[:, 2] > pixels[:, 1])
     assert blue.mean() > 0.005, "no flood water drawn on the map"
     assert page.get_by_text("simulated").first.is_visible()
+    page.get_by_text("Sentinel-1 before and after").first.scroll_into_view_if_needed()
+    page.wait_for_timeout(2000)
+    page.screenshot(path=str(ARTIFACTS / "flood_lower.png"))
+    assert page.get_by_text("Before: VV (dB)").first.is_visible()
     external = [u for u in failed if not u.startswith(streamlit_server)]
     assert not external, f"requests left the machine: {external[:3]}"

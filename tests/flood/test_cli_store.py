@@ -70,6 +70,8 @@ def far_sar(tmp_path, post):
 
 def test_demo_event_is_stored_with_impacts(tiny_world):
     assert demo_flood_aois(tiny_world) == ["hubei-jianli"]
+    assert demo_flood_aois(tiny_world, "hubei") == ["hubei-jianli"]
+    assert demo_flood_aois(tiny_world, "iowa") == []
     con = store.connect(tiny_world / "paii.duckdb")
     try:
         event_id = run_demo_event(con, tiny_world, "hubei-jianli")
