@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,7 @@ from paii_core.config import paths
 from paii_core.errors import PaiiError
 from paii_core.flood import render
 from paii_core.flood.event import demo_flood_aois, run_demo_event, sar_path
-from paii_core.flood.files import map_flood_files
+from paii_core.flood.files import map_flood_bytes
 from paii_core.store import flood as flood_store
 from ui.common import SIMULATED_NOTE, connection, current_context, legend, show_error
 
@@ -55,30 +54,21 @@ def draw_exports(flooded: np.ndarray, grid: io.Raster, tif: bytes, stem: str, si
 
 
 if source == "Upload GeoTIFFs":
-    post_file = st.file_uploader(
-        "Sentinel-1 after the event (VV, VH)", type=["tif", "tiff"], key="flood_post"
-    )
-    pre_file = st.file_uploader(
-        "Sentinel-1 before the event (optional)", type=["tif", "tiff"], key="flood_pre"
-    )
-    dem_file = st.file_uploader("DEM (metres)", type=["tif", "tiff"], key="flood_dem")
+    kinds = ["tif", "tiff"]
+    post_file = st.file_uploader("Sentinel-1 after the event", type=kinds, key="flood_post")
+    pre_file = st.file_uploader("Sentinel-1 before (optional)", type=kinds, key="flood_pre")
+    dem_file = st.file_uploader("DEM (metres)", type=kinds, key="flood_dem")
     if st.button("Map flood", key="flood_upload_run", disabled=not (post_file and dem_file)):
-        with tempfile.TemporaryDirectory(prefix="paii_upload_") as tmp:
-            saved = {}
-            for name, f in (("post", post_file), ("pre", pre_file), ("dem", dem_file)):
-                if f is not None:
-                    saved[name] = Path(tmp) / f.name
-                    saved[name].write_bytes(f.getvalue())
-            try:
-                with st.spinner("Mapping the flood..."):
-                    fm, post = map_flood_files(
-                        saved["post"], saved["dem"], pre_path=saved.get("pre")
-                    )
-                    pre = io.read_sentinel1(saved["pre"]) if "pre" in saved else None
-                st.session_state["flood_upload"] = (fm, post, pre)
-            except PaiiError as e:
-                st.session_state.pop("flood_upload", None)
-                show_error(e)
+        st.session_state.pop("flood_upload", None)
+        try:
+            with st.spinner("Mapping the flood..."):
+                st.session_state["flood_upload"] = map_flood_bytes(
+                    (post_file.name, post_file.getvalue()),
+                    (dem_file.name, dem_file.getvalue()),
+                    pre=(pre_file.name, pre_file.getvalue()) if pre_file else None,
+                )
+        except PaiiError as e:
+            show_error(e)
     if "flood_upload" not in st.session_state:
         st.stop()
     fm, post, pre = st.session_state["flood_upload"]
