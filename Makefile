@@ -31,8 +31,8 @@ test: world
 	$(BIN)/pytest
 
 lint: setup
-	$(BIN)/ruff check paii_core pages app.py tests bench scripts
-	$(BIN)/ruff format --check paii_core pages app.py tests bench scripts
+	$(BIN)/ruff check paii_core views ui app.py tests bench scripts
+	$(BIN)/ruff format --check paii_core views ui app.py tests bench scripts
 
 bench: world
 	$(BIN)/python -m bench.run_all

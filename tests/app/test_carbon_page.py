@@ -15,7 +15,7 @@ from tests.conftest import REPO
 def _carbon_app() -> AppTest:
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=240)
     at.run()
-    at.switch_page("pages/carbon_page.py")
+    at.switch_page("views/carbon_page.py")
     return _rerun(at)
 
 

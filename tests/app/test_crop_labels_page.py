@@ -24,7 +24,7 @@ def _rerun(at: AppTest) -> AppTest:
 def crops_app(tiny_world):
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=240)
     at.run()
-    at.switch_page("pages/crop_labels_page.py")
+    at.switch_page("views/crop_labels_page.py")
     _rerun(at)
     assert not at.exception, at.exception
     if at.warning:  # not mapped yet: press the button, as a user would

@@ -14,7 +14,7 @@ from paii_core import io, store
 from paii_core.store import flood as flood_store
 from tests.conftest import REPO
 
-PAGE = str(REPO / "pages" / "flood_page.py")
+PAGE = str(REPO / "views" / "flood_page.py")
 
 
 def _page(region: str) -> AppTest:

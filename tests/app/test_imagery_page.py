@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO
 
-PAGE = str(REPO / "pages" / "imagery_page.py")
+PAGE = str(REPO / "views" / "imagery_page.py")
 
 
 @pytest.fixture()

@@ -26,7 +26,7 @@ def page(tiny_world):
     run_region(common.connection(), tiny_world, "hubei", asofs=("09-01",), actor="test")
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
     at.run()
-    at.switch_page("pages/yield_page.py")
+    at.switch_page("views/yield_page.py")
     _rerun(at)
     assert not at.exception, at.exception
     return at

@@ -80,7 +80,7 @@ def test_hires_truth_is_four_times_finer_on_the_same_footprint(tiny_world, manif
 
 
 def test_database_holds_the_world(tiny_world):
-    con = store.connect(tiny_world / "paii.duckdb", read_only=True)
+    con = store.connect(tiny_world / "paii.duckdb")
     counts = dict(con.execute("SELECT region_id, count(*) FROM counties GROUP BY 1").fetchall())
     assert counts["iowa"] == 99 and counts["henan"] > 150 and counts["hubei"] > 100
     kinds = dict(con.execute("SELECT kind, count(*) FROM products GROUP BY 1").fetchall())

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_carbon_compute_then_map_renders(page, streamlit_server):
-    page.goto(f"{streamlit_server}/carbon_page")
+    page.goto(f"{streamlit_server}/carbon")
     page.get_by_text("column CO2").first.wait_for()
     compute = page.get_by_role("button", name="Compute XCO2 from the sounding files")
     if page.get_by_text("No XCO2 results stored yet").count():

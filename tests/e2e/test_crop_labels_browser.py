@@ -14,7 +14,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_crop_labels_map_renders(page, streamlit_server):
-    page.goto(f"{streamlit_server}/crop_labels_page")
+    page.goto(f"{streamlit_server}/crop-labels")
     button = page.get_by_role("button", name="Map cropland and parcels")
     title = page.get_by_text("Held-out precision and recall")
     try:
