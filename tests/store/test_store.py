@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from paii_core import store
-from paii_core.store import core
 from paii_core.errors import DemoWorldMissingError, StoreError, ValidationError
+from paii_core.store import core
 
 
 def _region_row(region_id: str = "iowa") -> pd.DataFrame:
@@ -157,7 +157,9 @@ def test_database_held_by_another_process_says_what_to_do(tmp_path):
         [
             sys.executable,
             "-c",
-            f"import duckdb,sys; c=duckdb.connect({str(db)!r}); print('ok', flush=True); sys.stdin.read()",
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('ok', flush=True); "
+            "sys.stdin.read()",
+            str(db),
         ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
