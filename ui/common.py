@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -117,3 +118,9 @@ def legend(label: str, unit: str, vmin: float, vmax: float, stops: tuple[str, ..
         f"<span>{vmin:,.1f}</span><span>{vmax:,.1f}</span></div>",
         unsafe_allow_html=True,
     )
+
+
+def progress_bar(text: str = "starting") -> Callable[[float, str], None]:
+    """A progress bar and the ``progress(fraction, message)`` callback the engine calls."""
+    bar = st.progress(0.0, text=text)
+    return lambda fraction, message: bar.progress(min(max(fraction, 0.0), 1.0), text=message)

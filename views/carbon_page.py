@@ -15,7 +15,7 @@ from paii_core.config import paths
 from paii_core.errors import PaiiError
 from paii_core.regions import get_region
 from paii_core.store import carbon as carbon_store
-from ui.common import SIMULATED_NOTE, connection, current_context, legend, show_error
+from ui.common import SIMULATED_NOTE, connection, current_context, legend, progress_bar, show_error
 
 ctx = current_context()
 region = get_region(ctx.region_id)
@@ -25,12 +25,12 @@ st.info(SIMULATED_NOTE, icon=":material/science:")
 
 
 def _run() -> None:
-    bar = st.progress(0.0, "starting")
+    progress = progress_bar()
     run_carbon(
         connection(),
         paths().data / "demo" / "oco2",
         simulated=True,
-        progress=lambda f, m: bar.progress(min(f, 1.0), m),
+        progress=progress,
         actor="dashboard",
     )
 

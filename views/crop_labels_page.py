@@ -19,7 +19,7 @@ from paii_core.crops.view import crop_map_geotiff, parcel_geojson
 from paii_core.errors import PaiiError
 from paii_core.io import read_geotiff
 from paii_core.store import crops as crop_store
-from ui.common import SIMULATED_NOTE, connection, current_context, show_error
+from ui.common import SIMULATED_NOTE, connection, current_context, progress_bar, show_error
 
 ctx = current_context()
 st.title("Crop labels")
@@ -62,9 +62,9 @@ mapped = _mapped(db, aoi_id, area.input_hash, area)
 if mapped is None:
     st.warning("Cropland and parcels are not mapped for this area yet (about a minute).")
     if st.button("Map cropland and parcels", type="primary"):
-        bar = st.progress(0.0, "starting")
+        progress = progress_bar()
         try:
-            crop_area.map_area(con, area, progress=lambda f, m: bar.progress(min(f, 1.0), m))
+            crop_area.map_area(con, area, progress=progress)
         except PaiiError as e:
             show_error(e)
             st.stop()

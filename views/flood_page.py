@@ -15,7 +15,7 @@ from paii_core.flood import render
 from paii_core.flood.event import demo_flood_aois, run_demo_event, sar_path
 from paii_core.flood.files import map_flood_bytes
 from paii_core.store import flood as flood_store
-from ui.common import SIMULATED_NOTE, connection, current_context, legend, show_error
+from ui.common import SIMULATED_NOTE, connection, current_context, legend, progress_bar, show_error
 
 ctx = current_context()
 st.title("Flood")
@@ -93,9 +93,9 @@ if events.empty:
         st.stop()
     st.write(f"The demo flood of {areas[0]} has not been mapped yet (about a minute).")
     if st.button("Map the demo flood", key="flood_run", type="primary"):
-        bar = st.progress(0.0, text="starting")
+        progress = progress_bar()
         try:
-            run_demo_event(con, data_dir, areas[0], progress=lambda f, m: bar.progress(f, text=m))
+            run_demo_event(con, data_dir, areas[0], progress=progress)
         except PaiiError as e:
             show_error(e)
             st.stop()

@@ -13,7 +13,7 @@ from paii_core.store import yields as ystore
 from paii_core.yields import ASOF_DATES, UNITS, summarize_backtest
 from paii_core.yields.run import run_region
 from paii_core.yields.units import convert_columns
-from ui.common import SIMULATED_NOTE, connection, current_context, legend, show_error
+from ui.common import SIMULATED_NOTE, connection, current_context, legend, progress_bar, show_error
 
 ctx = current_context()
 region = get_region(ctx.region_id)
@@ -23,13 +23,13 @@ st.info(SIMULATED_NOTE, icon=":material/science:")
 
 
 def _fit() -> None:
-    bar = st.progress(0.0, "starting")
+    progress = progress_bar()
     run = run_region(
         connection(),
         paths().data,
         ctx.region_id,
         actor="dashboard",
-        progress=lambda f, m: bar.progress(min(f, 1.0), m),
+        progress=progress,
     )
     for note in run.notes:
         st.warning(note, icon=":material/info:")
