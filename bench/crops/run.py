@@ -17,6 +17,7 @@ from skimage import measure
 
 from paii_core.crops import cropland_probability, delineate_parcels, recognize_crops
 from paii_core.crops.features import ndvi_curve
+from paii_core.crops.labelling import interior_points
 from paii_core.crops.scenes import make_scene
 from paii_core.demo.classes import CROPS
 
@@ -38,15 +39,18 @@ def matched_iou(truth: np.ndarray, pred: np.ndarray) -> tuple[float, float]:
 
 
 def pick_labels(scene, units, n, rng):
-    """n point labels on truth crop pixels inside parcels, spread over the crops."""
-    ok = (scene.crop_type >= 0) & (units > 0)
-    crops = np.unique(scene.crop_type[ok])
+    """n survey point labels, spread evenly over the crops: each at the interior point of a
+    truth field (as a surveyor stands inside a field, not on its mixed-pixel edge) with the
+    crop there, keeping points that fall on a delineated parcel."""
+    pts = interior_points(scene.fine_parcels)
+    kind = scene.crop_type[pts[:, 0], pts[:, 1]]
+    on = units[pts[:, 0], pts[:, 1]] > 0
+    crops = np.unique(kind[(kind >= 0) & on])
     out = []
     for i, c in enumerate(crops):
         m = n // len(crops) + (i < n % len(crops))
-        rr, cc = np.nonzero(ok & (scene.crop_type == c))
-        _, first = np.unique(units[rr, cc], return_index=True)
-        out += [(int(rr[j]), int(cc[j]), CROPS[c]) for j in rng.permutation(first)[:m]]
+        idx = np.flatnonzero((kind == c) & on)
+        out += [(int(pts[j, 0]), int(pts[j, 1]), CROPS[c]) for j in rng.permutation(idx)[:m]]
     return out
 
 

@@ -22,6 +22,7 @@ from paii_core.crops.boundary import BOUNDARY_MODEL_VERSION
 from paii_core.crops.cropland import CROPLAND_MODEL_VERSION, cropland_probability
 from paii_core.crops.parcels import delineate_parcels, merge_parcels
 from paii_core.crops.recognize import Prepared, prepare_recognition, spread_graph
+from paii_core.crops.units import UNITS_VERSION
 from paii_core.errors import InputNotFoundError
 from paii_core.store import crops as crop_store
 
@@ -183,7 +184,7 @@ def map_area(
 def prepared_for(area: Area, parcels: AreaParcels) -> Prepared:
     """Recognition units and features of an area (:func:`prepare_recognition`, ~20 s on
     400 x 400 px), cached in an .npz beside the parcels product so labelling is instant."""
-    cache = parcels.path.with_name(parcels.path.stem + "_recognition.npz")
+    cache = parcels.path.with_name(f"{parcels.path.stem}_recognition_{UNITS_VERSION}.npz")
     if cache.is_file():
         with np.load(cache) as z:
             x = z["x"]

@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from PIL import Image
 from scipy import ndimage
 
-from paii_core.crops.recognize import Label, Prepared, recognize_prepared, validate_labels
+from paii_core.crops.recognize import Label, Prepared, unit_probabilities, validate_labels
 from paii_core.demo.classes import CROPS
 from paii_core.errors import ValidationError
 
@@ -57,12 +57,12 @@ def heldout_scores(
         train = [p for i, p in enumerate(points) if i not in test]
         if len({c for *_, c in train}) < 2:
             continue  # this fold leaves one class: nothing to learn from it
-        cmap = recognize_prepared(prepared, train, region=region)
+        classes, prob = unit_probabilities(prepared, train, region=region)
         for i in test:
             r, c, crop = points[i]
-            j = int(cmap.label_map[r, c])
+            unit = int(prepared.units[r, c])
             truth.append(crop)
-            pred.append(cmap.classes[j] if j >= 0 else "")
+            pred.append(classes[int(prob[unit - 1].argmax())] if unit > 0 else "")
     rows = []
     t, p = np.asarray(truth, object), np.asarray(pred, object)
     for crop in [c for c in CROPS if c in {q[2] for q in points}]:

@@ -9,11 +9,11 @@ from datetime import date
 import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage, sparse
-from skimage import measure
 from sklearn.neighbors import NearestNeighbors
 
 from paii_core.crops.calendars import expected_ndvi, region_crops
-from paii_core.crops.features import DOY_GRID, ndvi_curve, pixel_features, validate_series
+from paii_core.crops.features import DOY_GRID, pixel_features, validate_series
+from paii_core.crops.units import split_parcels
 from paii_core.demo.classes import CROPS
 from paii_core.errors import ValidationError
 
@@ -26,6 +26,7 @@ __all__ = [
     "recognize_prepared",
     "split_parcels",
     "spread_graph",
+    "unit_probabilities",
     "validate_labels",
 ]
 
@@ -125,34 +126,6 @@ def parcel_features(
     table = np.stack([ndimage.mean(p, parcels, index) for p in planes], axis=1)
     curves = np.stack([ndimage.mean(np.nan_to_num(c), parcels, index) for c in feats.curve], 1)
     return table.astype(np.float32), curves.astype(np.float32), slope
-
-
-def split_parcels(
-    series: NDArray, dates: Sequence[date], parcels: NDArray, *, n_clusters: int = 12
-) -> NDArray[np.int32]:
-    """Recognition units ``(H, W)`` int32: parcels cut where unsupervised clusters of the
-    pixels' NDVI curves change inside them (k-means, Lloyd 1982), so a delineation that
-    joined two touching fields of different crops does not force one class on both.
-    Pieces under 6 pixels go back to the biggest piece of their parcel."""
-    from sklearn.cluster import MiniBatchKMeans
-
-    inside = parcels > 0
-    if not inside.any():
-        return parcels.astype(np.int32)
-    curve = np.nan_to_num(ndvi_curve(series, dates), nan=0.0)
-    pixels = curve[:, inside].T
-    km = MiniBatchKMeans(n_clusters=min(n_clusters, len(pixels)), random_state=0, n_init=3)
-    cluster = np.zeros(parcels.shape, np.int64)
-    cluster[inside] = km.fit_predict(pixels) + 1
-    key = np.where(inside, parcels.astype(np.int64) * (n_clusters + 1) + cluster, 0)
-    pieces = measure.label(key, background=0, connectivity=1)
-    size = np.bincount(pieces.ravel())
-    biggest = np.zeros(int(parcels.max()) + 1, np.int64)
-    order = np.argsort(size[pieces[inside]], kind="stable")
-    biggest[parcels[inside][order]] = pieces[inside][order]
-    small = inside & (size[pieces] < 6)
-    pieces[small] = biggest[parcels[small]]
-    return measure.label(pieces, background=0, connectivity=1).astype(np.int32)
 
 
 def _prior(curves: NDArray, slope: NDArray, region: str | None, classes: list[str]) -> NDArray:
@@ -308,6 +281,26 @@ def recognize_prepared(
         ValidationError: bad labels (see :func:`validate_labels`) or a label off every
             parcel; unknown region.
     """
+    parcels, units = prepared.parcels, prepared.units
+    classes, prob = unit_probabilities(prepared, labels, region=region)
+    k = len(classes)
+    choice = prob.argmax(axis=1)
+    table = np.vstack([np.zeros((1, k), np.float32), prob.astype(np.float32)])
+    probability = np.moveaxis(table[units], -1, 0)
+    label_map = np.where(units > 0, np.r_[-1, choice][units], -1).astype(np.int16)
+    return CropMap(classes, label_map, probability.astype(np.float32), parcels.astype(np.int32))
+
+
+def unit_probabilities(
+    prepared: Prepared, labels: Sequence[Label], *, region: str | None = None
+) -> tuple[list[str], NDArray[np.float64]]:
+    """The labelled classes and ``(N, K)`` probability of each recognition unit (rows sum
+    to at most 1; the rest is 'another crop'), without drawing a map: what
+    :func:`recognize_prepared` and the held-out scores need.
+
+    Raises:
+        ValidationError: as :func:`recognize_prepared`.
+    """
     parcels, units, x = prepared.parcels, prepared.units, prepared.x
     points = validate_labels(labels, parcels.shape)
     if region is not None:
@@ -329,12 +322,11 @@ def recognize_prepared(
     # Far from every labelled parcel of its class: halve the belief.
     labelled = np.zeros(x.shape[0], bool)
     labelled[[units[r, c] - 1 for r, c, _ in points]] = True
-    choice = prob[:, :k].argmax(axis=1)
     near = NearestNeighbors(n_neighbors=1).fit(x[labelled]).kneighbors(x)[0][:, 0]
     ref = np.percentile(near[~labelled], 90) if (~labelled).any() else 1.0
     far = near > 1.5 * ref
     prob[far, :k] *= 0.5
-    table = np.vstack([np.zeros((1, k), np.float32), prob[:, :k].astype(np.float32)])
-    probability = np.moveaxis(table[units], -1, 0)
-    label_map = np.where(units > 0, np.r_[-1, choice][units], -1).astype(np.int16)
-    return CropMap(classes, label_map, probability.astype(np.float32), parcels.astype(np.int32))
+    # A labelled unit keeps its (last) label: spreading only fills the others (clamping,
+    # as in label propagation, Zhu & Ghahramani 2002).
+    prob[labelled] = y0[labelled]
+    return classes, prob[:, :k]
