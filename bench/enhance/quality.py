@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -129,9 +130,15 @@ def main() -> None:
     parser.add_argument("--scenes", type=int, default=6)
     parser.add_argument("--size", type=int, default=128)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--dehaze-dir", type=Path, default=None, help="candidate dehaze weights (models/dehaze)"
+    )
+    parser.add_argument(
+        "--sr-dir", type=Path, default=None, help="candidate SR weights (models/sr)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    dnet, snet = load_model("dehaze"), load_model("sr")
+    dnet, snet = load_model("dehaze", args.dehaze_dir), load_model("sr", args.sr_dir)
     dh = bench_dehaze(args.scenes, args.size, dnet)
     report = {
         "dehaze_model": dnet.version,

@@ -24,6 +24,7 @@ from affine import Affine
 from rasterio.windows import Window
 
 from paii_core.enhance import scenes, super_resolve
+from paii_core.enhance.api import SR_OVERLAP, SR_TILE
 from paii_core.enhance.tiling import tile_starts
 from paii_core.io import write_geotiff
 
@@ -57,9 +58,9 @@ def main() -> None:
         wall = time.perf_counter() - start
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         mp = args.size * args.size / 1e6
-        # A 160 px window centred on the first interior tile corner (192-px tiles, 32
-        # overlap); 48 px on each side are dropped, where the untiled run sees its own edge.
-        wins = tile_starts(args.size, 192, 32)
+        # A 160 px window centred on the first interior tile corner (the tiles `paii sr`
+        # uses); 48 px on each side are dropped, where the untiled run sees its own edge.
+        wins = tile_starts(args.size, SR_TILE, SR_OVERLAP)
         corner = (wins[1][0] + wins[0][1]) // 2
         y0 = x0 = corner - 80
         with rasterio.open(src) as s:

@@ -33,6 +33,9 @@ __all__ = [
 
 DEHAZE_METHODS: tuple[str, ...] = ("model", "dcp")
 SR_METHODS: tuple[str, ...] = ("model", "bicubic")
+SR_TILE, SR_OVERLAP = 384, 32
+"""SR tiles in input pixels: large tiles waste little on overlaps (about 1.13x per axis
+at 4096 px) while one strip of 4x output stays a few hundred MB."""
 Progress = Callable[[int, int], None]
 
 
@@ -130,8 +133,8 @@ def super_resolve(
     sar: NDArray | None = None,
     method: Literal["model", "bicubic"] = "model",
     net: torch.nn.Module | None = None,
-    tile: int = 128,
-    overlap: int = 16,
+    tile: int = SR_TILE,
+    overlap: int = SR_OVERLAP,
     sink: Callable[[int, NDArray[np.float32]], None] | None = None,
     progress: Progress | None = None,
 ) -> NDArray[np.float32] | None:

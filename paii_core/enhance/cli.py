@@ -55,6 +55,9 @@ def _train(args: argparse.Namespace) -> int:
         max_steps=args.max_steps,
         seed=args.seed,
         threads=args.threads,
+        init=args.init,
+        lr=args.lr,
+        ndvi_weight=args.ndvi_weight,
         progress=lambda step, loss: print(
             f"\rstep {step} loss {loss:.5f}", end="", file=sys.stderr, flush=True
         ),
@@ -92,4 +95,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--out", type=Path, default=None, help="folder (default models/<model>)")
+    p.add_argument("--init", type=Path, default=None, help="model folder to fine-tune from")
+    p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (default 2e-3)")
+    p.add_argument(
+        "--ndvi-weight", type=float, default=0.2, help="dehaze loss NDVI term weight (0.2)"
+    )
     p.set_defaults(run=_train)

@@ -27,6 +27,7 @@ from paii_core.io.geotiff import _open_checked
 __all__ = ["dehaze_geotiff", "read_bgrn", "sr_geotiff"]
 
 BGRN = ("B2", "B3", "B4", "B8")
+_CACHE_MB = 64
 _KEPT_TAGS = ("DATE", "DATATAKE_SENSING_START", "SIMULATED", "SPACECRAFT_NAME")
 
 
@@ -103,6 +104,13 @@ def sr_geotiff(
     """4x super-resolve ``src`` into ``dst``: same CRS, pixel size divided by 4, NaN
     nodata kept. ``temporal``: other BGRN captures on the same grid; ``sar``: a 2-band
     VV, VH dB GeoTIFF on the same grid. Output rows are streamed to disk."""
+    # A small GDAL block cache (the default is 5% of RAM): reading fills it and finished
+    # output blocks would pile up in it; here they are compressed and written at once.
+    with rasterio.Env(GDAL_CACHEMAX=_CACHE_MB):
+        return _sr_geotiff(src, dst, method, temporal, sar, simulated, progress)
+
+
+def _sr_geotiff(src, dst, method, temporal, sar, simulated, progress) -> Path:
     raster = read_bgrn(src)
     others = None
     if temporal:
@@ -135,25 +143,39 @@ def sr_geotiff(
         "blockxsize": 256,
         "blockysize": 256,
         "compress": "deflate",
+        "zlevel": 1,  # 2x faster than the default level 6 here, files within 1% the size
         "predictor": 3,
         "BIGTIFF": "IF_SAFER",
     }
     with atomic_path(dst) as tmp, rasterio.open(tmp, "w", **profile) as out:
-        pending: list[NDArray[np.float32]] = []
+        carry = np.zeros((4, 0, 4 * w), np.float32)
         state = {"row0": 0}
 
-        def flush(final: bool) -> None:
-            # Whole 256-row block strips only, so each compressed block is written once.
-            data = np.concatenate(pending, axis=1)
-            rows = data.shape[1] if final else data.shape[1] // 256 * 256
-            if rows:
-                out.write(data[:, :rows], window=Window(0, state["row0"], 4 * w, rows))
-                state["row0"] += rows
-            pending[:] = [data[:, rows:]]
+        def write(rows: NDArray[np.float32]) -> None:
+            out.write(rows, window=Window(0, state["row0"], 4 * w, rows.shape[1]))
+            state["row0"] += rows.shape[1]
 
         def sink(row0: int, block: NDArray[np.float32]) -> None:
-            pending.append(block)
-            flush(row0 + block.shape[1] == 4 * h)
+            # Whole 256-row block strips only, so each compressed block is written once;
+            # copied 256 rows at a time, never the whole strip.
+            nonlocal carry
+            start = 0
+            if carry.shape[1]:
+                start = min(256 - carry.shape[1], block.shape[1])
+                carry = np.concatenate([carry, block[:, :start]], axis=1)
+                if carry.shape[1] < 256 and row0 + start < 4 * h:
+                    return
+                write(carry)
+                carry = carry[:, :0]
+            end = start + (block.shape[1] - start) // 256 * 256
+            for r in range(start, end, 256):
+                write(block[:, r : r + 256])
+            rest = block[:, end:]
+            if row0 + block.shape[1] == 4 * h:
+                if rest.shape[1]:
+                    write(rest)
+            else:
+                carry = rest.copy()
 
         api.super_resolve(
             raster.data,
@@ -163,8 +185,6 @@ def sr_geotiff(
             net=net,
             sink=sink,
             progress=progress,
-            tile=192,
-            overlap=32,
         )
         out.update_tags(**tags)
         out.descriptions = BGRN

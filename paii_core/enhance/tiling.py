@@ -22,7 +22,8 @@ __all__ = ["fill_nodata", "tile_starts", "tiled_apply"]
 TileFn = Callable[[int, int, int, int], NDArray[np.float32]]
 """fn(y0, y1, x0, x1) -> ``(C_out, (y1-y0) s, (x1-x0) s)`` output for that input window."""
 Sink = Callable[[int, NDArray[np.float32]], None]
-"""sink(row0, block ``(C_out, rows, W s)``) receives finished output rows in order."""
+"""sink(row0, block ``(C_out, rows, W s)``) receives finished output rows in order; the
+block is a view into a buffer that is reused, so the sink copies what it keeps."""
 
 
 def fill_nodata(tile: NDArray) -> NDArray[np.float32]:
@@ -99,15 +100,20 @@ def tiled_apply(
     rows, cols = tile_starts(h, tile, overlap), tile_starts(w, tile, overlap)
     wy, wx = _weights(rows, scale), _weights(cols, scale)
     full = None if sink is not None else np.empty((out_channels, h * scale, w * scale), np.float32)
-    acc = np.zeros((out_channels, 0, w * scale), np.float32)
-    wacc = np.zeros((0, w * scale), np.float32)
+    # One strip buffer for a row of tiles, reused: finished rows leave it, the overlap
+    # with the next row of tiles moves to its top (no strip-sized temporaries). The
+    # tile weights are outer products on one grid, so their sum is too: one weight sum
+    # per output row (wrow) times one per output column (wcol).
+    span = max(b - a for a, b in rows) * scale
+    acc = np.zeros((out_channels, span, w * scale), np.float32)
+    wrow = np.zeros(span, np.float32)
+    wcol = np.zeros(w * scale, np.float32)
+    for (x0, x1), wgt in zip(cols, wx, strict=True):
+        wcol[x0 * scale : x1 * scale] += wgt
     acc_y0, done, total = 0, 0, len(rows) * len(cols)
     for i, (y0, y1) in enumerate(rows):
-        grow = y1 * scale - acc_y0 - acc.shape[1]
-        if grow > 0:
-            acc = np.concatenate([acc, np.zeros((out_channels, grow, w * scale), np.float32)], 1)
-            wacc = np.concatenate([wacc, np.zeros((grow, w * scale), np.float32)], 0)
         ys = slice(y0 * scale - acc_y0, y1 * scale - acc_y0)
+        wrow[ys] += wy[i]
         for j, (x0, x1) in enumerate(cols):
             out = np.asarray(fn(y0, y1, x0, x1), dtype=np.float32)
             expect = (out_channels, (y1 - y0) * scale, (x1 - x0) * scale)
@@ -115,8 +121,8 @@ def tiled_apply(
                 raise ValidationError(f"tile function returned {out.shape}, expected {expect}")
             weight = wy[i][:, None] * wx[j][None, :]
             xs = slice(x0 * scale, x1 * scale)
-            acc[:, ys, xs] += out * weight
-            wacc[ys, xs] += weight
+            out *= weight
+            acc[:, ys, xs] += out
             done += 1
             if progress:
                 progress(done, total)
@@ -124,14 +130,20 @@ def tiled_apply(
         n = flush - acc_y0
         block = acc[:, :n]
         with np.errstate(invalid="ignore", divide="ignore"):
-            block /= wacc[None, :n]  # in place: no second strip-sized array
+            block /= wrow[None, :n, None]  # in place: no second strip-sized array
+            block /= wcol[None, None, :]
         nodata = np.isnan(arr[:, acc_y0 // scale : flush // scale]).any(axis=0)
         if scale > 1:
             nodata = nodata.repeat(scale, axis=0).repeat(scale, axis=1)
         block[:, nodata] = np.nan
         if sink is not None:
-            sink(acc_y0, block)
+            sink(acc_y0, block)  # a view: the sink copies what it keeps
         else:
             full[:, acc_y0:flush] = block
-        acc, wacc, acc_y0 = acc[:, n:].copy(), wacc[n:].copy(), flush
+        keep = max(y1 * scale - flush, 0)  # rows the next row of tiles adds to
+        acc[:, :keep] = acc[:, n : n + keep]
+        wrow[:keep] = wrow[n : n + keep]
+        acc[:, keep:] = 0.0
+        wrow[keep:] = 0.0
+        acc_y0 = flush
     return full

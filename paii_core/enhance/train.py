@@ -20,7 +20,7 @@ import torch
 
 from paii_core.enhance import scenes
 from paii_core.enhance.nets import DehazeNet, SRNet
-from paii_core.enhance.weights import save_weights
+from paii_core.enhance.weights import load_weights, save_weights
 from paii_core.errors import ValidationError
 
 __all__ = ["ndvi_l1", "seed_loss", "train"]
@@ -44,6 +44,11 @@ def seed_loss(pred: torch.Tensor, target: torch.Tensor, ndvi_weight: float = 0.2
     rgb = (pred[:, :3] - target[:, :3]).abs().mean()
     nir = (pred[:, 3] - target[:, 3]).abs().mean()
     return rgb + nir + ndvi_weight * ndvi_l1(pred, target)
+
+
+def _history_entry(meta: dict) -> dict:
+    keys = ("version", "steps", "minutes", "seed", "lr", "ndvi_weight")
+    return {k: meta[k] for k in keys if k in meta}
 
 
 def _augment(arrays: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
@@ -113,17 +118,25 @@ def train(
     seed: int = 1234,
     threads: int = 2,
     pool_size: int = 12,
+    init: Path | None = None,
+    lr: float = 2e-3,
+    ndvi_weight: float = 0.2,
     progress: Callable[[int, float], None] | None = None,
 ) -> dict:
     """Train ``name`` for at most ``minutes`` (or ``max_steps``) and save the weights and
     their metadata to ``out_dir`` every 100 steps and at the end. Returns the metadata.
-    Raises ValidationError for an unknown name or a non-positive budget."""
+
+    ``init``: a model folder to fine-tune from (its weights are the starting point);
+    ``lr``: the peak learning rate of the cosine schedule; ``ndvi_weight``: the weight of
+    the NDVI term of the dehaze loss (:func:`seed_loss`).
+    Raises ValidationError for an unknown name or a non-positive budget or rate;
+    InputNotFoundError when ``init`` has no weights."""
     if name not in ("dehaze", "sr"):
         raise ValidationError(f"model name must be 'dehaze' or 'sr', got {name!r}")
-    if minutes <= 0 or max_steps < 1 or pool_size < 1:
+    if minutes <= 0 or max_steps < 1 or pool_size < 1 or lr <= 0 or ndvi_weight < 0:
         raise ValidationError(
-            f"minutes, max_steps and pool_size must be positive, got {minutes}, {max_steps}, "
-            f"{pool_size}"
+            f"minutes, max_steps, pool_size and lr must be positive and ndvi_weight >= 0, "
+            f"got {minutes}, {max_steps}, {pool_size}, {lr}, {ndvi_weight}"
         )
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
@@ -134,17 +147,23 @@ def train(
     else:
         net = SRNet()
         pool = _Pool(rng, count=pool_size, refresh=48, size=64, dates=4)
-    opt = torch.optim.Adam(net.parameters(), lr=2e-3)
+    if init is not None:
+        net = load_weights(net, Path(init)).train()
+        base_meta = json.loads((Path(init) / "meta.json").read_text())
+        history = [*base_meta.get("history", []), _history_entry(base_meta)]
+    else:
+        history = []
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
     budget = minutes * 60.0
     start, step, running = time.monotonic(), 0, None
     meta: dict = {}
     while step < max_steps and time.monotonic() - start < budget:
         frac = (time.monotonic() - start) / budget
         for g in opt.param_groups:  # cosine decay over the time budget
-            g["lr"] = 2e-3 * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * min(frac, 1.0))))
+            g["lr"] = lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * min(frac, 1.0))))
         if name == "dehaze":
             x, y = _dehaze_batch(pool, rng, 8, 80)
-            loss = seed_loss(net(x), y)
+            loss = seed_loss(net(x), y, ndvi_weight)
         else:
             ref, oth, sar_, hi = _sr_batch(pool, rng, 12, 24)
             pred = net(ref, oth, sar_)
@@ -169,7 +188,12 @@ def train(
                 "final_loss": round(running, 6),
                 "train_seeds": [scenes.TRAIN_SEEDS.start, scenes.TRAIN_SEEDS.stop],
                 "train_regions": list(scenes.TRAIN_REGIONS),
+                "lr": lr,
             }
+            if name == "dehaze":
+                meta["ndvi_weight"] = ndvi_weight
+            if history:
+                meta["history"] = history  # the runs this one was fine-tuned from
             meta = save_weights(net, out_dir, meta)
     return meta
 

@@ -10,7 +10,7 @@ import torch
 from paii_core.enhance.nets import DehazeNet, SRNet
 from paii_core.enhance.train import ndvi_l1, seed_loss, train
 from paii_core.enhance.weights import load_weights, model_version, save_weights
-from paii_core.errors import InputFileError, ValidationError
+from paii_core.errors import InputFileError, InputNotFoundError, ValidationError
 
 
 def test_save_and_load_round_trip(tmp_path):
@@ -43,8 +43,30 @@ def test_train_runs_and_saves_weights(tmp_path, name):
     assert (tmp_path / name / "weights.pt").is_file()
 
 
+def test_fine_tuning_starts_from_the_given_weights_and_records_them(tmp_path):
+    first = train("dehaze", tmp_path / "a", max_steps=1, threads=1, pool_size=1)
+    tuned = train(
+        "dehaze",
+        tmp_path / "b",
+        max_steps=1,
+        threads=1,
+        pool_size=1,
+        init=tmp_path / "a",
+        lr=1e-9,  # a step this small keeps the weights (nearly) where they started
+        ndvi_weight=1.0,
+    )
+    assert tuned["history"][0]["version"] == first["version"] and tuned["ndvi_weight"] == 1.0
+    a = torch.load(tmp_path / "a" / "weights.pt", weights_only=True)
+    b = torch.load(tmp_path / "b" / "weights.pt", weights_only=True)
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+    with pytest.raises(InputNotFoundError, match="no trained weights"):
+        train("dehaze", tmp_path / "c", max_steps=1, pool_size=1, init=tmp_path / "none")
+
+
 def test_train_rejects_bad_arguments(tmp_path):
     with pytest.raises(ValidationError, match="'dehaze' or 'sr'"):
         train("deblur", tmp_path)
     with pytest.raises(ValidationError, match="must be positive"):
         train("sr", tmp_path, minutes=0)
+    with pytest.raises(ValidationError, match="ndvi_weight >= 0"):
+        train("dehaze", tmp_path, ndvi_weight=-1.0)
