@@ -20,6 +20,7 @@ from paii_core.demo.phenology import (
     _crop_codes,
     _parcel_tables,
     crop_state_maps,
+    landcover_ndvi,
     ndvi_texture,
     smooth_noise,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "degrade",
     "ndvi_of",
     "render_bgrn",
+    "render_landscape",
 ]
 
 BANDS: tuple[str, ...] = ("B2", "B3", "B4", "B8")
@@ -336,3 +338,17 @@ def add_sensor_noise(
     sigma = sigma_ref * np.sqrt(0.3 + 0.7 * signal / np.float32(reference))
     noisy = arr + sigma * rng.standard_normal(arr.shape, dtype=np.float32)
     return noisy.astype(np.float32, copy=False)
+
+
+def render_landscape(
+    land, doy: float, rng: np.random.Generator, *, region: str | None = None
+) -> NDArray[np.float32]:
+    """BGRN ``(4, H, W)`` float32 surface reflectance of a whole landscape on ``doy``.
+
+    ``land`` has land_cover, crop_type, fine_parcels and parcels (a
+    :class:`paii_core.demo.landscape.Landscape`). Draws the season's NDVI from the crop
+    calendars, then renders it; one call shared by the world builder and training scenes.
+    """
+    args = (land.land_cover, land.crop_type, land.fine_parcels, land.parcels, doy, rng)
+    ndvi = landcover_ndvi(*args, region=region)
+    return render_bgrn(*args, ndvi=ndvi, region=region)

@@ -224,25 +224,7 @@ def _build_aoi(
     sar_dates = sorted({*dates, *(flood_dates() if aoi.has_flood else [])})
     for k, day in enumerate(dates):
         doy = day.timetuple().tm_yday
-        ndvi = phenology.landcover_ndvi(
-            land.land_cover,
-            land.crop_type,
-            land.fine_parcels,
-            land.parcels,
-            doy,
-            rng,
-            region=region.region_id,
-        )
-        clear_hi = optics.render_bgrn(
-            land.land_cover,
-            land.crop_type,
-            land.fine_parcels,
-            land.parcels,
-            doy,
-            rng,
-            ndvi=ndvi,
-            region=region.region_id,
-        )
+        clear_hi = optics.render_landscape(land, doy, rng, region=region.region_id)
         shift = tuple(rng.uniform(-0.5, 0.5, 2).round(3))
         clear = optics.add_sensor_noise(optics.degrade(clear_hi, HIRES_FACTOR, shift_px=shift), rng)
         image, scl_cloud, scl_shadow = (

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from paii_core.demo import haze, landscape, optics, phenology, sar, terrain
+from paii_core.demo import haze, landscape, optics, sar, terrain
 from paii_core.errors import ValidationError
 from paii_core.regions import REGIONS
 
@@ -81,25 +81,7 @@ def make_scene(
     ]
     hires, clear = [], []
     for k, doy in enumerate(days):
-        ndvi = phenology.landcover_ndvi(
-            land.land_cover,
-            land.crop_type,
-            land.fine_parcels,
-            land.parcels,
-            doy,
-            rng,
-            region=region,
-        )
-        hi = optics.render_bgrn(
-            land.land_cover,
-            land.crop_type,
-            land.fine_parcels,
-            land.parcels,
-            doy,
-            rng,
-            ndvi=ndvi,
-            region=region,
-        )
+        hi = optics.render_landscape(land, doy, rng, region=region)
         shift = (0.0, 0.0) if k == 0 else tuple(rng.uniform(-0.5, 0.5, 2))
         hires.append(hi)
         clear.append(optics.add_sensor_noise(optics.degrade(hi, FACTOR, shift_px=shift), rng))
