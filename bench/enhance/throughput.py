@@ -24,8 +24,7 @@ from affine import Affine
 from rasterio.windows import Window
 
 from paii_core.enhance import scenes, super_resolve
-from paii_core.enhance.api import SR_OVERLAP, SR_TILE
-from paii_core.enhance.tiling import tile_starts
+from paii_core.enhance.api import SR_CORE
 from paii_core.io import write_geotiff
 
 
@@ -60,15 +59,13 @@ def main() -> None:
         mp = args.size * args.size / 1e6
         # A 160 px window centred on the first interior tile corner (the tiles `paii sr`
         # uses); 48 px on each side are dropped, where the untiled run sees its own edge.
-        wins = tile_starts(args.size, SR_TILE, SR_OVERLAP)
-        corner = (wins[1][0] + wins[0][1]) // 2
-        y0 = x0 = corner - 80
+        y0 = x0 = SR_CORE - 80
         with rasterio.open(src) as s:
             lo = s.read(window=Window(x0, y0, 160, 160))
         with rasterio.open(dst) as d:
             tiled = d.read(window=Window(4 * x0, 4 * y0, 640, 640))
             assert d.shape == (4 * args.size, 4 * args.size)
-        whole = super_resolve(lo, tile=512)
+        whole = super_resolve(lo, core=512)
         diff = np.abs(tiled - whole)[:, 192:-192, 192:-192]
         mid = diff.shape[1] // 2
         near = np.concatenate(

@@ -3,7 +3,8 @@
 Inputs are BGRN reflectance: a Sentinel-2 L2A stack of integer DNs (read with the L2A
 offset and scale) or a float GeoTIFF of 4 bands in B, G, R, NIR order. Outputs are
 float32 reflectance with NaN nodata, tiled and deflate-compressed; the SR output is
-written strip by strip so a 4096 x 4096 input never holds its 16384 x 16384 result.
+written tile by tile so a 4096 x 4096 input never holds its 16384 x 16384 result: the
+input is read whole (1/16 of the output), the output is held one tile at a time.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def sr_geotiff(
 ) -> Path:
     """4x super-resolve ``src`` into ``dst``: same CRS, pixel size divided by 4, NaN
     nodata kept. ``temporal``: other BGRN captures on the same grid; ``sar``: a 2-band
-    VV, VH dB GeoTIFF on the same grid. Output rows are streamed to disk."""
+    VV, VH dB GeoTIFF on the same grid. Output tiles are streamed to disk."""
     # A small GDAL block cache (the default is 5% of RAM): reading fills it and finished
     # output blocks would pile up in it; here they are compressed and written at once.
     with rasterio.Env(GDAL_CACHEMAX=_CACHE_MB):
@@ -148,34 +149,11 @@ def _sr_geotiff(src, dst, method, temporal, sar, simulated, progress) -> Path:
         "BIGTIFF": "IF_SAFER",
     }
     with atomic_path(dst) as tmp, rasterio.open(tmp, "w", **profile) as out:
-        carry = np.zeros((4, 0, 4 * w), np.float32)
-        state = {"row0": 0}
-
-        def write(rows: NDArray[np.float32]) -> None:
-            out.write(rows, window=Window(0, state["row0"], 4 * w, rows.shape[1]))
-            state["row0"] += rows.shape[1]
-
-        def sink(row0: int, block: NDArray[np.float32]) -> None:
-            # Whole 256-row block strips only, so each compressed block is written once;
-            # copied 256 rows at a time, never the whole strip.
-            nonlocal carry
-            start = 0
-            if carry.shape[1]:
-                start = min(256 - carry.shape[1], block.shape[1])
-                carry = np.concatenate([carry, block[:, :start]], axis=1)
-                if carry.shape[1] < 256 and row0 + start < 4 * h:
-                    return
-                write(carry)
-                carry = carry[:, :0]
-            end = start + (block.shape[1] - start) // 256 * 256
-            for r in range(start, end, 256):
-                write(block[:, r : r + 256])
-            rest = block[:, end:]
-            if row0 + block.shape[1] == 4 * h:
-                if rest.shape[1]:
-                    write(rest)
-            else:
-                carry = rest.copy()
+        # Each finished tile covers whole 256 px blocks (1280 px cores; the raster's last
+        # row and column of blocks end at its edge), so every compressed block is
+        # written once, straight from the tile.
+        def sink(row0: int, col0: int, block: NDArray[np.float32]) -> None:
+            out.write(block, window=Window(col0, row0, block.shape[2], block.shape[1]))
 
         api.super_resolve(
             raster.data,

@@ -72,16 +72,20 @@ class DehazeNet(nn.Module):
         return hazy + REFLECTANCE_SCALE * self.tail(x)
 
 
-def psf_kernel_1d(factor: int = 4, sigma_lr: float = 0.5, reach: int = 6) -> np.ndarray:
+def psf_kernel_1d(
+    factor: int = 4, sigma_lr: float = 0.5, reach: int = 6, shift: float = 0.0
+) -> np.ndarray:
     """1-D weights over fine pixels of one coarse pixel: a ``factor``-wide detector box
     convolved with a Gaussian optics PSF of ``sigma_lr`` coarse pixels (Schowengerdt 2007),
-    the sensor model of :func:`paii_core.demo.optics.degrade`. Length factor + 2 reach."""
+    the sensor model of :func:`paii_core.demo.optics.degrade`. Length factor + 2 reach.
+    ``shift`` moves the footprint by that many coarse pixels (a capture whose grid is
+    offset by a sub-pixel amount); keep ``|shift| * factor`` well inside ``reach``."""
     s = sigma_lr * factor
     edges = np.arange(-reach, factor + reach + 1, dtype=np.float64)
     sub = np.linspace(0.0, 1.0, 41)
     w = []
     for left in edges[:-1]:
-        u = left + sub  # fine-pixel positions; box covers [0, factor)
+        u = left + sub - shift * factor  # fine-pixel positions; box covers [0, factor)
         box_conv = ndtr((u - 0.0) / s) - ndtr((u - factor) / s)
         w.append(np.trapezoid(box_conv, sub))
     w = np.asarray(w)

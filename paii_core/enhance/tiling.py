@@ -1,10 +1,16 @@
-"""Tiled inference over rasters of any size: overlapping tiles, cosine blending, tile
-margins cropped, output streamed in row strips so memory is bounded by the tile size.
+"""Tiled inference over rasters of any size, in two ways.
 
-Tiles overlap by ``overlap`` input pixels; inside each overlap the outer quarter of each
-tile is dropped (where a CNN sees the padded border) and the middle half is blended
-with complementary sin^2 ramps, which sum to one, so no seam remains (the windowed
-overlap-add used for large-image inference, e.g. torchgeo and Real-ESRGAN).
+:func:`tiled_apply` (dehazing, whose receptive field is ~100 px): tiles overlap by
+``overlap`` input pixels; inside each overlap the outer quarter of each tile is dropped
+(where a CNN sees the padded border) and the middle half is blended with complementary
+sin^2 ramps, which sum to one, so no seam remains (the windowed overlap-add used for
+large-image inference, e.g. torchgeo and Real-ESRGAN). The whole output is returned.
+
+:func:`tiled_crop` (4x SR, receptive field ~25 input px): each tile is its core plus a
+margin of context; the margin is cropped off and the core is final at once ("overlap-
+tile", Ronneberger et al. 2015, U-Net). Where the margin covers the receptive field the
+result equals an untiled run, and each core can be handed to a sink (a file) as soon as
+it is done, so memory is bounded by one tile, not by the raster's width.
 """
 
 from __future__ import annotations
@@ -17,13 +23,13 @@ from numpy.typing import NDArray
 
 from paii_core.errors import ValidationError
 
-__all__ = ["fill_nodata", "tile_starts", "tiled_apply"]
+__all__ = ["core_windows", "fill_nodata", "tile_starts", "tiled_apply", "tiled_crop"]
 
 TileFn = Callable[[int, int, int, int], NDArray[np.float32]]
 """fn(y0, y1, x0, x1) -> ``(C_out, (y1-y0) s, (x1-x0) s)`` output for that input window."""
-Sink = Callable[[int, NDArray[np.float32]], None]
-"""sink(row0, block ``(C_out, rows, W s)``) receives finished output rows in order; the
-block is a view into a buffer that is reused, so the sink copies what it keeps."""
+Sink = Callable[[int, int, NDArray[np.float32]], None]
+"""sink(row0, col0, block ``(C_out, rows, cols)``) receives each finished output block,
+placed at output pixel (row0, col0), in raster order of the tiles."""
 
 
 def fill_nodata(tile: NDArray) -> NDArray[np.float32]:
@@ -70,6 +76,28 @@ def _weights(windows: list[tuple[int, int]], scale: int) -> list[NDArray[np.floa
     return out
 
 
+def _check_args(arr: NDArray, out_channels: int, scale: int) -> None:
+    if arr.ndim != 3:
+        raise ValidationError(f"image must be (C, H, W), got shape {arr.shape}")
+    if scale < 1 or out_channels < 1:
+        raise ValidationError(f"scale and out_channels must be >= 1, got {scale}, {out_channels}")
+
+
+def _run_tile(fn: TileFn, win: tuple[int, int, int, int], out_channels: int, scale: int):
+    out = np.asarray(fn(*win), dtype=np.float32)
+    y0, y1, x0, x1 = win
+    expect = (out_channels, (y1 - y0) * scale, (x1 - x0) * scale)
+    if out.shape != expect:
+        raise ValidationError(f"tile function returned {out.shape}, expected {expect}")
+    return out
+
+
+def _mask_nodata(block: NDArray, image: NDArray, ys: slice, xs: slice, scale: int) -> None:
+    nodata = np.isnan(image[:, ys, xs]).any(axis=0)
+    if nodata.any():
+        block[:, nodata.repeat(scale, axis=0).repeat(scale, axis=1)] = np.nan
+
+
 def tiled_apply(
     fn: TileFn,
     image: NDArray,
@@ -78,72 +106,93 @@ def tiled_apply(
     scale: int = 1,
     tile: int = 256,
     overlap: int = 32,
-    sink: Sink | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> NDArray[np.float32] | None:
+) -> NDArray[np.float32]:
     """Run ``fn`` over overlapping tiles of ``image`` ``(C, H, W)`` and blend the results.
 
-    Output is ``(out_channels, H scale, W scale)`` float32, NaN wherever any input band is
-    NaN. With ``sink`` the finished rows are handed over strip by strip and None is
-    returned, so only about one row of tiles is ever in memory; otherwise the full array
-    is returned. ``progress(done, total)`` is called after each tile.
+    Returns ``(out_channels, H scale, W scale)`` float32, NaN wherever any input band is
+    NaN. ``progress(done, total)`` is called after each tile.
     Raises ValidationError for a tile not larger than twice the overlap, or bad sizes.
     """
     arr = np.asarray(image)
-    if arr.ndim != 3:
-        raise ValidationError(f"image must be (C, H, W), got shape {arr.shape}")
+    _check_args(arr, out_channels, scale)
     if overlap < 0 or tile <= 2 * overlap:
         raise ValidationError(f"tile ({tile}) must exceed twice the overlap ({overlap}) >= 0")
-    if scale < 1 or out_channels < 1:
-        raise ValidationError(f"scale and out_channels must be >= 1, got {scale}, {out_channels}")
     _, h, w = arr.shape
     rows, cols = tile_starts(h, tile, overlap), tile_starts(w, tile, overlap)
     wy, wx = _weights(rows, scale), _weights(cols, scale)
-    full = None if sink is not None else np.empty((out_channels, h * scale, w * scale), np.float32)
-    # One strip buffer for a row of tiles, reused: finished rows leave it, the overlap
-    # with the next row of tiles moves to its top (no strip-sized temporaries). The
-    # tile weights are outer products on one grid, so their sum is too: one weight sum
-    # per output row (wrow) times one per output column (wcol).
-    span = max(b - a for a, b in rows) * scale
-    acc = np.zeros((out_channels, span, w * scale), np.float32)
-    wrow = np.zeros(span, np.float32)
+    # The tile weights are outer products on one grid, so their sum is too.
+    acc = np.zeros((out_channels, h * scale, w * scale), np.float32)
+    wrow = np.zeros(h * scale, np.float32)
     wcol = np.zeros(w * scale, np.float32)
+    for (y0, y1), wgt in zip(rows, wy, strict=True):
+        wrow[y0 * scale : y1 * scale] += wgt
     for (x0, x1), wgt in zip(cols, wx, strict=True):
         wcol[x0 * scale : x1 * scale] += wgt
-    acc_y0, done, total = 0, 0, len(rows) * len(cols)
+    done, total = 0, len(rows) * len(cols)
     for i, (y0, y1) in enumerate(rows):
-        ys = slice(y0 * scale - acc_y0, y1 * scale - acc_y0)
-        wrow[ys] += wy[i]
         for j, (x0, x1) in enumerate(cols):
-            out = np.asarray(fn(y0, y1, x0, x1), dtype=np.float32)
-            expect = (out_channels, (y1 - y0) * scale, (x1 - x0) * scale)
-            if out.shape != expect:
-                raise ValidationError(f"tile function returned {out.shape}, expected {expect}")
-            weight = wy[i][:, None] * wx[j][None, :]
-            xs = slice(x0 * scale, x1 * scale)
-            out *= weight
-            acc[:, ys, xs] += out
+            out = _run_tile(fn, (y0, y1, x0, x1), out_channels, scale)
+            out *= wy[i][:, None] * wx[j][None, :]
+            acc[:, y0 * scale : y1 * scale, x0 * scale : x1 * scale] += out
             done += 1
             if progress:
                 progress(done, total)
-        flush = rows[i + 1][0] * scale if i + 1 < len(rows) else h * scale
-        n = flush - acc_y0
-        block = acc[:, :n]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            block /= wrow[None, :n, None]  # in place: no second strip-sized array
-            block /= wcol[None, None, :]
-        nodata = np.isnan(arr[:, acc_y0 // scale : flush // scale]).any(axis=0)
-        if scale > 1:
-            nodata = nodata.repeat(scale, axis=0).repeat(scale, axis=1)
-        block[:, nodata] = np.nan
-        if sink is not None:
-            sink(acc_y0, block)  # a view: the sink copies what it keeps
-        else:
-            full[:, acc_y0:flush] = block
-        keep = max(y1 * scale - flush, 0)  # rows the next row of tiles adds to
-        acc[:, :keep] = acc[:, n : n + keep]
-        wrow[:keep] = wrow[n : n + keep]
-        acc[:, keep:] = 0.0
-        wrow[keep:] = 0.0
-        acc_y0 = flush
+    acc /= wrow[None, :, None]
+    acc /= wcol[None, None, :]
+    _mask_nodata(acc, arr, slice(None), slice(None), scale)
+    return acc
+
+
+def core_windows(size: int, core: int) -> list[tuple[int, int]]:
+    """Consecutive ``(start, stop)`` cores of length ``core`` covering ``0..size``."""
+    return [(a, min(a + core, size)) for a in range(0, size, core)]
+
+
+def tiled_crop(
+    fn: TileFn,
+    image: NDArray,
+    *,
+    out_channels: int,
+    scale: int = 1,
+    core: int = 320,
+    margin: int = 32,
+    sink: Sink | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> NDArray[np.float32] | None:
+    """Run ``fn`` on each ``core`` x ``core`` block of ``image`` ``(C, H, W)`` seen with
+    ``margin`` pixels of context (less at the raster edge) and keep the core's output.
+
+    Output is ``(out_channels, H scale, W scale)`` float32, NaN wherever any input band is
+    NaN. With ``sink`` each finished core goes to ``sink(row0, col0, block)`` (output
+    pixels) and None is returned, so one tile's output is all that is held; otherwise the
+    full array is returned. ``progress(done, total)`` is called after each tile.
+    Raises ValidationError for a core below 1 or a negative margin, or bad sizes.
+    """
+    arr = np.asarray(image)
+    _check_args(arr, out_channels, scale)
+    if core < 1 or margin < 0:
+        raise ValidationError(f"core ({core}) must be >= 1 and margin ({margin}) >= 0")
+    _, h, w = arr.shape
+    rows, cols = core_windows(h, core), core_windows(w, core)
+    full = None if sink is not None else np.empty((out_channels, h * scale, w * scale), np.float32)
+    done, total = 0, len(rows) * len(cols)
+    for cy0, cy1 in rows:
+        for cx0, cx1 in cols:
+            y0, y1 = max(cy0 - margin, 0), min(cy1 + margin, h)
+            x0, x1 = max(cx0 - margin, 0), min(cx1 + margin, w)
+            out = _run_tile(fn, (y0, y1, x0, x1), out_channels, scale)
+            block = out[
+                :,
+                (cy0 - y0) * scale : (cy1 - y0) * scale,
+                (cx0 - x0) * scale : (cx1 - x0) * scale,
+            ]
+            _mask_nodata(block, arr, slice(cy0, cy1), slice(cx0, cx1), scale)
+            if sink is not None:
+                sink(cy0 * scale, cx0 * scale, block)
+            else:
+                full[:, cy0 * scale : cy1 * scale, cx0 * scale : cx1 * scale] = block
+            done += 1
+            if progress:
+                progress(done, total)
     return full

@@ -1,4 +1,4 @@
-"""Tiled inference: blending weights, exactness, seams, streaming and errors."""
+"""Tiled inference: blending weights, cropped margins, exactness, seams, streaming, errors."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from paii_core.enhance.tiling import _ramp, fill_nodata, tile_starts, tiled_apply
+from paii_core.enhance.tiling import (
+    _ramp,
+    core_windows,
+    fill_nodata,
+    tile_starts,
+    tiled_apply,
+    tiled_crop,
+)
 from paii_core.errors import ValidationError
 
 
@@ -55,20 +62,46 @@ def test_local_filter_shows_no_seams():
     assert np.abs(out - full)[:, 3:-3, 3:-3].max() < 1e-5
 
 
-def test_sink_receives_every_row_once_in_order():
-    img = np.ones((1, 100, 40), np.float32)
+def test_cropped_tiles_equal_an_untiled_run_where_the_margin_covers_the_filter():
+    """A 7x7 filter has a radius of 3: a margin of 3 makes every core exact, 2 does not."""
+    img = np.random.default_rng(2).random((2, 150, 131), dtype=np.float32)
+    img[0, 40, 50] = np.nan
+
+    def fn(a, b, c, d):
+        t = np.nan_to_num(img[:, a:b, c:d])
+        return np.stack([ndimage.uniform_filter(p, 7, mode="nearest") for p in t])
+
+    full = fn(0, 150, 0, 131)
+    full[:, 40, 50] = np.nan
+    exact = tiled_crop(fn, img, out_channels=2, core=32, margin=3)
+    assert np.array_equal(np.isnan(exact), np.isnan(full))
+    assert np.nanmax(np.abs(exact - full)) < 1e-6
+    short = tiled_crop(fn, img, out_channels=2, core=32, margin=2)
+    assert np.nanmax(np.abs(short - full)) > 1e-3
+
+
+def test_crop_sink_gets_each_core_once_covering_the_output():
+    img = np.ones((1, 100, 70), np.float32)
+    cover = np.zeros((400, 280), int)
     got = []
-    result = tiled_apply(
-        lambda a, b, c, d: img[:, a:b, c:d],
+
+    def sink(row0, col0, block):
+        got.append((row0, col0))
+        cover[row0 : row0 + block.shape[1], col0 : col0 + block.shape[2]] += 1
+
+    result = tiled_crop(
+        lambda a, b, c, d: img[:, a:b, c:d].repeat(4, 1).repeat(4, 2),
         img,
         out_channels=1,
-        tile=32,
-        overlap=8,
-        sink=lambda row0, block: got.append((row0, block.shape[1])),
+        scale=4,
+        core=32,
+        margin=8,
+        sink=sink,
     )
     assert result is None
-    assert got[0][0] == 0 and sum(n for _, n in got) == 100
-    assert all(r0 + n == nxt for (r0, n), (nxt, _) in itertools.pairwise(got))
+    assert (cover == 1).all()
+    assert got == sorted(got) and len(got) == 4 * 3
+    assert core_windows(100, 32) == [(0, 32), (32, 64), (64, 96), (96, 100)]
 
 
 def test_fill_nodata_uses_band_means():
@@ -87,3 +120,7 @@ def test_bad_arguments_raise():
         tiled_apply(lambda *w: img, img, out_channels=0)
     with pytest.raises(ValidationError, match="tile function returned"):
         tiled_apply(lambda *w: img[:, :5], img, out_channels=1, tile=64, overlap=8)
+    with pytest.raises(ValidationError, match="margin"):
+        tiled_crop(lambda *w: img, img, out_channels=1, core=8, margin=-1)
+    with pytest.raises(ValidationError, match="tile function returned"):
+        tiled_crop(lambda *w: img[:, :5], img, out_channels=1, core=4, margin=1)
