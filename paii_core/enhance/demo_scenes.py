@@ -32,6 +32,8 @@ class DemoScene:
     s1: Path | None
     clear_truth: Path | None
     hires_truth: Path | None
+    shift_px: tuple[float, float] = (0.0, 0.0)
+    """The capture's simulated sub-pixel offset (dy, dx) from the truth grid, in 10 m px."""
 
 
 def demo_scenes(data_dir: Path | None = None) -> list[DemoScene]:
@@ -62,6 +64,7 @@ def demo_scenes(data_dir: Path | None = None) -> list[DemoScene]:
                     maybe(f"{tag}/s1/S1_{tag}_{stamp}_sigma0.tif"),
                     maybe(f"truth/{tag}/clear/S2_{tag}_{stamp}_clear.tif"),
                     maybe(f"truth/{tag}/hires/S2_{tag}_{stamp}_2p5m.tif"),
+                    tuple(rec.get("shift_px", (0.0, 0.0))),
                 )
             )
     return out

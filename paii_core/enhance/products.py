@@ -72,6 +72,8 @@ def enhance_cached(
         raise ValidationError(f"method for {kind} must be one of {KINDS[kind]}, got {method!r}")
     net = api.load_model(kind) if method == "model" else None
     version = getattr(net, "version", method)
+    if kind == "sr" and method == "model" and temporal is not None:
+        version += "+fusion"  # the multi-date reconstruction after the network
     key = input_hash(raster.data, temporal if kind == "sr" else None, sar if kind == "sr" else None)
     tag = "simulated_" if simulated else ""
     path = paths().data / "enhanced" / f"{tag}{kind}_{method}_{version}_{key}.tif"

@@ -36,8 +36,11 @@ def test_estimate_shift_recovers_a_sub_pixel_offset_despite_a_gain_change(scene)
 def test_local_match_removes_a_local_linear_change():
     g = torch.Generator().manual_seed(1)
     pred = torch.rand(4, 20, 20, generator=g)
-    matched = local_match(pred, 1.2 * pred + 0.03)
+    matched, agreement = local_match(pred, 1.2 * pred + 0.03)
     assert torch.allclose(matched, pred, atol=1e-3)
+    assert agreement.shape == (20, 20) and agreement.min() > 0.99
+    _, unrelated = local_match(pred, torch.rand(4, 20, 20, generator=g))
+    assert unrelated.mean() < 0.5
 
 
 def test_fusion_of_shifted_captures_adds_detail_and_ignores_cloudy_ones(scene):
