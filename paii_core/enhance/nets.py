@@ -191,6 +191,7 @@ class SRNet(nn.Module):
         self.tail = nn.Conv2d(16, 4, 3, padding=1)
         self.down = PsfDownsample(factor)
         self.register_buffer("lr_kernel", _lr_kernel(self.down), persistent=False)
+        self.rows = 64
 
     def forward(
         self, ref: torch.Tensor, others: torch.Tensor | None = None, sar: torch.Tensor | None = None
@@ -207,5 +208,20 @@ class SRNet(nn.Module):
         )
         x = self.fuse(torch.cat([fr, pooled, fs], 1))
         x = x + self.body(x)
-        residual = self.tail(F.leaky_relu(self.up(x), 0.1, inplace=True)).mul_(REFLECTANCE_SCALE)
-        return fast_back_project(ref, residual, self.down, self.lr_kernel)
+        return fast_back_project(ref, self._upsample(x), self.down, self.lr_kernel)
+
+    def _upsample(self, x: torch.Tensor) -> torch.Tensor:
+        """The 4x residual, in bands of :attr:`rows` coarse rows when not training: the
+        256-channel pre-shuffle layer is the largest activation (151 MB for a 384 px
+        tile), and two coarse rows of context make each band exact (two 3x3 convolutions,
+        one at each resolution), so the result equals one pass."""
+        h, f = x.shape[2], self.factor
+        if self.training or h <= self.rows:
+            return self.tail(F.leaky_relu(self.up(x), 0.1, inplace=True)).mul_(REFLECTANCE_SCALE)
+        out = x.new_empty(x.shape[0], 4, h * f, x.shape[3] * f)
+        for r0 in range(0, h, self.rows):
+            r1 = min(r0 + self.rows, h)
+            a, b = max(r0 - 2, 0), min(r1 + 2, h)
+            band = self.tail(F.leaky_relu(self.up(x[:, :, a:b]), 0.1, inplace=True))
+            out[:, :, r0 * f : r1 * f] = band[:, :, (r0 - a) * f : (r1 - a) * f]
+        return out.mul_(REFLECTANCE_SCALE)
