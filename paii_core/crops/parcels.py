@@ -9,7 +9,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
-from skimage import graph, measure, segmentation
+from skimage import graph, measure, morphology, segmentation
 
 from paii_core.crops.boundary import boundary_probability
 from paii_core.crops.features import validate_series
@@ -32,7 +32,8 @@ def delineate_parcels(
     *,
     level: Level = "fine",
     cropland: NDArray | None = None,
-    marker_below: float = 0.2,
+    marker_depth: float = 0.05,
+    merge_below: float = 0.22,
 ) -> NDArray[np.int32]:
     """Parcel instance labels ``(H, W)`` int32 from a ``(T, 4, H, W)`` season; 0 = no parcel.
 
@@ -41,8 +42,13 @@ def delineate_parcels(
     2. Boundaries: a LightGBM boundary model trained on generated scenes
        (:mod:`paii_core.crops.boundary`: multi-date gradients and NDVI-curve distances).
     3. Instances: a marker-controlled watershed (Beucher & Meyer 1993) of the boundary
-       probability inside the extent, markers where it is under ``marker_below``, so
-       touching fields with a boundary between them stay apart.
+       probability inside the extent, one marker per basin at least ``marker_depth``
+       deep (h-minima, Soille 2003, "Morphological Image Analysis", 2nd ed.),
+       which over-segments; then touching pieces merge, weakest shared boundary first,
+       while the mean probability along it is under ``merge_below`` (:func:`merge_parcels`).
+       Two fields are thus parted by the strength of their whole shared boundary, not
+       joined by its weakest pixel (markers taken as connected low-probability areas
+       leaked through any gap and merged touching fields).
 
     ``level="coarse"`` returns blocks (the fields of one road-bounded block): fine
     parcels merged over a region-adjacency graph where the coarse-boundary model sees
@@ -50,9 +56,13 @@ def delineate_parcels(
     parcels.
 
     Raises:
-        ValidationError: bad series/dates, unknown level, cropland of another shape.
+        ValidationError: bad series/dates, unknown level, cropland of another shape,
+            ``marker_depth`` or ``merge_below`` outside (0, 1).
     """
     _check_level(level)
+    for name, value in (("marker_depth", marker_depth), ("merge_below", merge_below)):
+        if not 0.0 < value < 1.0:
+            raise ValidationError(f"{name} should be a probability in (0, 1), got {value}")
     arr = validate_series(series, dates)
     shape = arr.shape[2:]
     if cropland is None:
@@ -66,22 +76,25 @@ def delineate_parcels(
         )
     mask = ndimage.binary_opening(np.nan_to_num(cropland, nan=0.0) > 0.5, iterations=1)
     fine_edges = boundary_probability(arr, dates, cropland, level="fine")
-    fine = _watershed(fine_edges, mask, marker_below)
+    fine = _watershed(fine_edges, mask, marker_depth, merge_below)
     if level == "fine":
         return fine
     coarse_edges = boundary_probability(arr, dates, cropland, level="coarse")
     return merge_parcels(fine, coarse_edges, threshold=0.15)
 
 
-def _watershed(edges: NDArray, mask: NDArray, marker_below: float) -> NDArray[np.int32]:
-    """Marker-controlled watershed of a boundary map inside ``mask``; tiny bits dropped."""
-    markers = measure.label((edges < marker_below) & mask, connectivity=1)
-    sizes = np.bincount(markers.ravel())
-    tiny = sizes < 2
-    tiny[0] = False
-    markers[tiny[markers]] = 0
+def _watershed(
+    edges: NDArray, mask: NDArray, marker_depth: float, merge_below: float
+) -> NDArray[np.int32]:
+    """h-minima watershed of a boundary map inside ``mask``, pieces merged across weak
+    boundaries; tiny bits dropped. Returns ``(H, W)`` int32."""
+    # A light blur keeps single noisy pixels from becoming basins of their own.
+    smooth = ndimage.gaussian_filter(np.asarray(edges, np.float64), 0.5)
+    minima = morphology.h_minima(smooth, marker_depth).astype(bool) & mask
+    markers = measure.label(minima, connectivity=1)
     seg = segmentation.watershed(edges, markers, mask=mask, connectivity=1)
     seg = measure.label(seg, background=0, connectivity=1)
+    seg = merge_parcels(seg, edges, threshold=merge_below)
     sizes = np.bincount(seg.ravel())
     small = sizes < MIN_PIXELS
     small[0] = False

@@ -13,8 +13,9 @@ from paii_core.crops.features import ndvi_curve
 
 __all__ = ["UNITS_VERSION", "split_parcels"]
 
-UNITS_VERSION = "two-means-1"
-"""Changes whenever the splitting rule does (cached recognition features carry it)."""
+UNITS_VERSION = "two-means-2"
+"""Changes whenever the splitting rule or the unit features do (cached recognition
+features carry it)."""
 
 
 def _group_mean(x: NDArray, group: NDArray, n: int) -> tuple[NDArray, NDArray]:

@@ -86,6 +86,27 @@ def test_parcels_errors(scene):
         delineate_parcels(scene.series, scene.dates, level="medium")
     with pytest.raises(ValidationError, match="cropland should be"):
         delineate_parcels(scene.series, scene.dates, cropland=np.ones((3, 3)))
+    with pytest.raises(ValidationError, match="marker_depth should be a probability"):
+        delineate_parcels(scene.series, scene.dates, marker_depth=0.0)
+    with pytest.raises(ValidationError, match="merge_below should be a probability"):
+        delineate_parcels(scene.series, scene.dates, merge_below=1.5)
+
+
+def test_watershed_keeps_fields_apart_across_a_gap_in_their_boundary():
+    from paii_core.crops.parcels import _watershed
+
+    # Two fields, a strong boundary between them with a 2-pixel gap: connected
+    # low-probability markers would leak through the gap and join them.
+    edges = np.full((20, 20), 0.02)
+    edges[:, 9:11] = 0.7
+    edges[9:11, 9:11] = 0.02
+    seg = _watershed(edges, np.ones((20, 20), bool), 0.05, 0.22)
+    assert seg[5, 2] != seg[5, 17] and seg[15, 2] != seg[15, 17]
+    assert len(np.unique(seg[:, :9])) == 1 and len(np.unique(seg[:, 11:])) == 1
+    # A faint seam inside one field (mean under merge_below) does not cut it.
+    edges[:, 9:11] = 0.12
+    seg = _watershed(edges, np.ones((20, 20), bool), 0.05, 0.22)
+    assert seg.max() == 1
 
 
 def test_merge_parcels_joins_weak_boundaries_only():

@@ -51,3 +51,30 @@ def test_a_labelled_unit_keeps_its_label_among_other_labels() -> None:
     cmap = recognize_prepared(prep, labels)
     assert cmap.classes[cmap.label_map[0, 8]] == "maize"
     assert cmap.classes[cmap.label_map[0, 0]] == "wheat"
+
+
+def test_backscatter_rise_is_a_parcel_mean_seasonal_contrast() -> None:
+    from paii_core.crops.recognize import _backscatter_rise
+
+    rng = np.random.default_rng(1)
+    parcels = np.zeros((10, 10), np.int32)
+    parcels[:, :5], parcels[:, 5:] = 1, 2
+    season = np.array([0.0, 0.0, 1.0, 3.0, 3.0, 1.0], np.float32)[:, None, None]
+    gain = np.where(parcels == 1, 1.0, 0.3).astype(np.float32)
+    vv = -12.0 + season * gain + rng.normal(0, 2.0, (6, 10, 10)).astype(np.float32)
+    vv[2, 0, 0] = np.nan  # a missing pixel is filled, not propagated
+    rise = _backscatter_rise(vv, parcels, np.array([1, 2]))
+    assert rise.shape == (2,) and np.isfinite(rise).all()
+    assert abs(rise[0] - 3.0) < 0.8 and abs(rise[1] - 0.9) < 0.8
+
+
+def test_spreading_space_weighs_kinds_of_evidence_alike_and_leaves_out_terrain() -> None:
+    from paii_core.crops.recognize import _balanced
+
+    rng = np.random.default_rng(2)
+    values = rng.normal(0, 1, (50, 7))
+    groups = ("curve", "curve", "curve", "curve", "sar_rise", "terrain", "terrain")
+    x = _balanced(values, groups)
+    assert x.shape == (50, 5) and x.dtype == np.float32
+    np.testing.assert_allclose(x[:, :4].std(axis=0), 0.5, rtol=1e-5)  # 1/sqrt(4)
+    np.testing.assert_allclose(x[:, 4].std(), 1.0, rtol=1e-5)
