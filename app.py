@@ -13,6 +13,12 @@ st.set_page_config(page_title="PAII", page_icon="🛰️", layout="wide")
 # shared sidebar.
 pages = [
     st.Page("views/home.py", title="Home", icon=":material/map:", default=True),
+    st.Page(
+        "views/insurance_page.py",
+        title="Insurance",
+        icon=":material/policy:",
+        url_path="insurance",
+    ),
     st.Page("views/flood_page.py", title="Flood", icon=":material/flood:", url_path="flood"),
     st.Page("views/yield_page.py", title="Yield", icon=":material/agriculture:", url_path="yield"),
     st.Page("views/carbon_page.py", title="Carbon", icon=":material/co2:", url_path="carbon"),

@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "paii_core.carbon.cli",
     "paii_core.yields.cli",
     "paii_core.crops.cli",
+    "paii_core.insurance.cli",
 )
 """Modules that add subcommands: each has ``register(subparsers)``; a feature adds its
 own module here instead of growing this file."""

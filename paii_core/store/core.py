@@ -42,7 +42,7 @@ log.addHandler(logging.NullHandler())
 MIGRATIONS = load_migrations()
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
-USER_TABLES: tuple[str, ...] = ("audit", "crop_label_sets", "crop_labels")
+USER_TABLES: tuple[str, ...] = ("audit", "crop_label_sets", "crop_labels", "review_decisions")
 """Tables people write through the dashboard: carried over when the demo world is rebuilt."""
 
 

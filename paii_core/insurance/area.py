@@ -1,0 +1,215 @@
+"""The maps behind a policy check: the insurer's plots, PAII's cropland and crop map of an area."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+from affine import Affine
+from numpy.typing import NDArray
+from rasterio.crs import CRS
+
+from paii_core import io
+from paii_core.config import paths
+from paii_core.crops import area as crop_area
+from paii_core.crops.recognize import CropMap, recognize_prepared
+from paii_core.errors import DemoWorldMissingError, ValidationError
+from paii_core.insurance.evidence import AreaCheck, CropCheck
+from paii_core.store import crops as crop_store
+
+__all__ = [
+    "CROPLAND_THRESHOLD",
+    "AreaMaps",
+    "PlotStats",
+    "insured_plots",
+    "load_area_maps",
+    "plot_checks",
+    "plot_stats",
+]
+
+CROPLAND_THRESHOLD = 0.5
+"""Cropland probability above which a pixel counts as cropped (as in the county rollups)."""
+
+
+@dataclass(frozen=True, eq=False)
+class AreaMaps:
+    """One area's insured plots and what PAII has mapped there."""
+
+    aoi_id: str
+    fine_plots: NDArray[np.int64]
+    """(H, W) int64 the insurer's fine parcel ids, 0 where none."""
+    coarse_plots: NDArray[np.int64]
+    """(H, W) int64 the insurer's block ids, 0 where none."""
+    transform: Affine
+    crs: CRS
+    cropped: NDArray[np.bool_] | None
+    """(H, W) bool cropland seen by PAII (probability > 0.5 or on a mapped parcel);
+    None when cropland and parcels are not mapped yet."""
+    crop_map: CropMap | None
+    """PAII's crop map from the latest saved label set; None when there is none."""
+    label_set_id: str | None
+    rgb_series: NDArray[np.float32] | None
+    """(T, 4, H, W) float32 the season's BGRN, for drawing; None when not loaded."""
+    note: str
+    """What is mapped, or what to do to map it."""
+
+    @property
+    def pixel_ha(self) -> float:
+        return abs(self.transform.a * self.transform.e - self.transform.b * self.transform.d) / 1e4
+
+
+@dataclass(frozen=True)
+class PlotStats:
+    """Pixel counts over plots ``(N,)`` of one level."""
+
+    pixels: NDArray[np.int64]
+    cropped: NDArray[np.int64] | None
+    votes: NDArray[np.int64] | None
+    """(N, K) crop-map pixels of each class, None without a crop map."""
+
+
+def insured_plots(aoi_id: str, data_dir: Path | None = None) -> tuple[NDArray, NDArray, io.Raster]:
+    """The insurer's parcel registry of an area: fine and block ids ``(H, W)`` int64 (0 =
+    none) and the raster they came from (for its grid).
+
+    In the demo world the registry is the generator's parcel rasters under
+    demo/truth/<aoi>/, the geometry the flood impacts use too. Only the plots' location is
+    read from them; the crop and area evidence come from PAII's own maps.
+
+    Raises:
+        DemoWorldMissingError: the rasters are missing (run `paii demo build`).
+    """
+    folder = (Path(data_dir) if data_dir is not None else paths().data) / "demo" / "truth" / aoi_id
+    files = [folder / "fine_parcels.tif", folder / "coarse_parcels.tif"]
+    for f in files:
+        if not f.is_file():
+            raise DemoWorldMissingError(
+                f"{f}: the parcel registry of {aoi_id} is missing. Fix: run `paii demo build`"
+            )
+    fine, coarse = (io.read_geotiff(f) for f in files)
+    ids = [np.maximum(np.nan_to_num(r.data[0], nan=0), 0).astype(np.int64) for r in (fine, coarse)]
+    return ids[0], ids[1], fine
+
+
+def load_area_maps(
+    con: duckdb.DuckDBPyConnection, aoi_id: str, *, data_dir: Path | None = None
+) -> AreaMaps:
+    """The area's insured plots, PAII's cropland (the stored parcels product, never
+    computed here) and the crop map of the latest saved label set.
+
+    A missing product is not an error: the maps are None and ``note`` says which page
+    makes them. A label set the recogniser rejects is reported in ``note`` too.
+
+    Raises:
+        ValidationError: an unknown area. DemoWorldMissingError: no parcel registry.
+        InputNotFoundError, FormatError: the area's imagery is missing or unreadable.
+    """
+    area = crop_area.load_area(con, aoi_id, data_dir)
+    fine, coarse, grid = insured_plots(aoi_id, data_dir)
+    if area.series.shape[-2:] != fine.shape:
+        raise ValidationError(
+            f"the parcel registry of {aoi_id} is {fine.shape} but its imagery is "
+            f"{area.series.shape[-2:]}; rebuild the demo world with `paii demo build`"
+        )
+    parcels = crop_area.map_area(con, area, data_dir=data_dir, compute=False)
+    kw = dict(aoi_id=aoi_id, fine_plots=fine, coarse_plots=coarse, transform=grid.transform)
+    kw.update(crs=grid.crs, rgb_series=area.series)
+    if parcels is None:
+        note = (
+            f"cropland and parcels of {aoi_id} are not mapped yet: open Crop labels and "
+            "press 'Map cropland and parcels'"
+        )
+        return AreaMaps(**kw, cropped=None, crop_map=None, label_set_id=None, note=note)
+    cropped = (np.nan_to_num(parcels.cropland) > CROPLAND_THRESHOLD) | (parcels.fine > 0)
+    sets = crop_store.label_sets(con, aoi_id)
+    if sets.empty:
+        note = (
+            f"no crop map of {aoi_id}: label parcels on the Crop labels page and save the label set"
+        )
+        return AreaMaps(**kw, cropped=cropped, crop_map=None, label_set_id=None, note=note)
+    set_id = str(sets["label_set_id"].iloc[0])
+    try:
+        prep = crop_area.prepared_for(area, parcels)
+        cmap = recognize_prepared(prep, crop_store.label_set(con, set_id), region=area.region_id)
+    except ValidationError as e:
+        note = f"label set {set_id} gives no crop map ({e}); save a new one on Crop labels"
+        return AreaMaps(**kw, cropped=cropped, crop_map=None, label_set_id=None, note=note)
+    who = sets["who"].iloc[0]
+    note = f"crop map from label set {set_id} ({sets['n_labels'].iloc[0]} labels by {who})"
+    return AreaMaps(**kw, cropped=cropped, crop_map=cmap, label_set_id=set_id, note=note)
+
+
+def plot_stats(maps: AreaMaps, level: str, ids: NDArray) -> PlotStats:
+    """Pixels, cropped pixels and crop-map votes of plots ``ids`` at ``level``.
+
+    Raises:
+        ValidationError: a level other than "fine" or "coarse".
+    """
+    if level not in ("fine", "coarse"):
+        raise ValidationError(f"level should be 'fine' or 'coarse', not {level!r}")
+    plots = maps.fine_plots if level == "fine" else maps.coarse_plots
+    ids = np.asarray(ids, np.int64)
+    size = max(int(plots.max()), int(ids.max(initial=0))) + 1
+    flat = plots.ravel()
+    pixels = np.where(ids > 0, np.bincount(flat, minlength=size)[ids], 0)
+    cropped = votes = None
+    if maps.cropped is not None:
+        cropped = np.bincount(flat, weights=maps.cropped.ravel(), minlength=size)[ids]
+        cropped = cropped.astype(np.int64)
+    if maps.crop_map is not None:
+        k = len(maps.crop_map.classes)
+        lab = maps.crop_map.label_map.ravel().astype(np.int64)
+        ok = (flat > 0) & (lab >= 0)
+        votes = np.bincount(flat[ok] * k + lab[ok], minlength=size * k).reshape(size, k)[ids]
+    return PlotStats(pixels=pixels, cropped=cropped, votes=votes)
+
+
+def plot_checks(
+    maps: AreaMaps | None,
+    *,
+    level: str,
+    declared_crop: str,
+    declared_ha: float,
+    pixels: int,
+    cropped: int | None,
+    votes: NDArray | None,
+) -> tuple[CropCheck, AreaCheck]:
+    """The crop and area checks of one plot from its :class:`PlotStats` row.
+
+    Mapped area: the plot's cropped pixels; for a block (``level`` "coarse"), whose policy
+    covers only its main crop's parcels, times that crop's share of the block's crop map.
+    Without a crop map a block's mapped area is the whole block, so only a declaration
+    above all of its cropland is flagged.
+    """
+    if maps is None:
+        note = "no maps of this policy's area"
+        return CropCheck(declared_crop, None, None, note), AreaCheck(declared_ha, None, note)
+    if pixels == 0:
+        note = f"the plot is not on the grid of {maps.aoi_id}"
+        return CropCheck(declared_crop, None, None, note), AreaCheck(declared_ha, None, note)
+    crop, share = None, None
+    if votes is not None and votes.sum() > 0:
+        best = int(np.argmax(votes))
+        crop, share = maps.crop_map.classes[best], float(votes[best] / votes.sum())
+        crop_note = f"{share:.0%} of the plot's mapped pixels are {crop}"
+    elif votes is not None:
+        crop_note = "the crop map classifies no pixel of this plot"
+    else:
+        crop_note = maps.note
+    if cropped is None:
+        return CropCheck(declared_crop, crop, share, crop_note), AreaCheck(
+            declared_ha, None, maps.note
+        )
+    mapped = cropped * maps.pixel_ha
+    area_note = f"{cropped} of {pixels} pixels cropped"
+    if level == "coarse":
+        if share is not None:
+            mapped *= share
+            area_note += f", {share:.0%} of them {crop} (the block's insured crop)"
+        else:
+            area_note += " (whole block, all crops: no crop map to isolate the insured crop)"
+    return CropCheck(declared_crop, crop, share, crop_note), AreaCheck(
+        declared_ha, round(mapped, 4), area_note
+    )

@@ -1,0 +1,257 @@
+"""Evidence on one policy: satellite crop, mapped area, flood exposure, yield outlook, flags."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from paii_core.flood.impact import FLOODED_SHARE_HIT
+from paii_core.insurance.terms import indemnity
+from paii_core.yields.units import convert_yield
+
+__all__ = [
+    "AREA_TOLERANCE",
+    "FLAGS",
+    "AreaCheck",
+    "CropCheck",
+    "FloodCheck",
+    "PolicyEvidence",
+    "YieldOutlook",
+    "flood_check",
+    "yield_outlook",
+]
+
+AREA_TOLERANCE = 0.10
+"""Declared area more than this share above the mapped area is flagged as over-declared."""
+
+FLAGS: dict[str, str] = {
+    "crop_mismatch": "crop mismatch",
+    "area_over": "area over-declared",
+    "flooded": "flooded",
+    "expected_loss": "expected loss",
+}
+"""Flag keys and the words the page and exports show."""
+
+
+@dataclass(frozen=True)
+class CropCheck:
+    """The crop the satellite sees on the insured plot against the declared one."""
+
+    declared_crop: str
+    satellite_crop: str | None
+    """Majority crop of the crop map's pixels on the plot; None when there is no map."""
+    share: float | None
+    """Share of the plot's classified pixels in ``satellite_crop`` (0..1)."""
+    note: str
+
+    @property
+    def mismatch(self) -> bool:
+        return self.satellite_crop is not None and self.satellite_crop != self.declared_crop
+
+
+@dataclass(frozen=True)
+class AreaCheck:
+    """Declared hectares against the cropped hectares the satellite maps on the plot."""
+
+    declared_ha: float
+    mapped_ha: float | None
+    note: str
+
+    @property
+    def relative_difference(self) -> float | None:
+        """(declared - mapped) / mapped: 0.25 is declared 25 % above what is mapped; +inf
+        when nothing is mapped; None without a map."""
+        if self.mapped_ha is None:
+            return None
+        if self.mapped_ha <= 0:
+            return float("inf")
+        return (self.declared_ha - self.mapped_ha) / self.mapped_ha
+
+    @property
+    def over_declared(self) -> bool:
+        diff = self.relative_difference
+        return diff is not None and diff > AREA_TOLERANCE
+
+
+@dataclass(frozen=True)
+class FloodCheck:
+    """The worst stored flood on the plot (within the insured period when there is one)."""
+
+    event_id: str | None
+    flooded_share: float | None
+    """Peak share of the plot under water (0..1)."""
+    flooded_ha: float | None
+    peak_date: date | None
+    days_flooded: float | None
+    in_period: bool
+    """Whether the peak fell between the policy's start and end dates."""
+    note: str
+
+    @property
+    def flooded(self) -> bool:
+        return self.in_period and (self.flooded_share or 0.0) >= FLOODED_SHARE_HIT
+
+
+@dataclass(frozen=True)
+class YieldOutlook:
+    """The county yield forecast for the policy's crop and season, and the loss it implies."""
+
+    crop: str
+    year: int
+    issued: date | None
+    """When the forecast used was issued (its as-of date); None when there is none."""
+    p10: float | None
+    p50: float | None
+    p90: float | None
+    unit: str
+    """The policy's yield unit; forecasts are converted into it."""
+    guaranteed_yield: float
+    indemnity: float | None
+    """Implied indemnity at the median forecast, in ``currency``."""
+    indemnity_low: float | None
+    """At the P90 yield (the smaller loss)."""
+    indemnity_high: float | None
+    """At the P10 yield (the larger loss)."""
+    currency: str
+    note: str
+
+    @property
+    def expected_loss(self) -> bool:
+        return (self.indemnity or 0.0) > 0
+
+
+@dataclass(frozen=True)
+class PolicyEvidence:
+    """Everything the reviewer sees on one policy."""
+
+    policy_id: str
+    crop: CropCheck
+    area: AreaCheck
+    flood: FloodCheck
+    outlook: YieldOutlook
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """Keys of :data:`FLAGS` that apply, in that order."""
+        raised = {
+            "crop_mismatch": self.crop.mismatch,
+            "area_over": self.area.over_declared,
+            "flooded": self.flood.flooded,
+            "expected_loss": self.outlook.expected_loss,
+        }
+        return tuple(k for k in FLAGS if raised[k])
+
+    def snapshot(self) -> dict[str, Any]:
+        """A JSON-ready record of the evidence, stored with a decision."""
+        out = asdict(self)
+        out["area"]["relative_difference"] = self.area.relative_difference
+        out["flags"] = [FLAGS[k] for k in self.flags]
+        return out
+
+
+def flood_check(policy: Mapping[str, Any], impacts: pd.DataFrame, *, asof: date) -> FloodCheck:
+    """The policy's worst flood known on ``asof`` from its rows of ``flood_policy_impacts``
+    (columns event_id, peak_flooded_share, peak_flooded_ha, peak_date, days_flooded).
+
+    A flood whose peak lies outside the policy's start..end dates is reported but does
+    not raise the flag: the policy did not cover the crop then.
+    """
+    rows = (
+        impacts[pd.to_datetime(impacts["peak_date"]).dt.date <= asof] if len(impacts) else impacts
+    )
+    if rows.empty:
+        note = (
+            "no flood event mapped over this area"
+            if impacts.empty
+            else (f"no flood mapped by {asof:%Y-%m-%d}")
+        )
+        return FloodCheck(None, None, None, None, None, False, note)
+    peak = pd.to_datetime(rows["peak_date"]).dt.date
+    inside = (peak >= policy["start_date"]) & (peak <= policy["end_date"])
+    pick = rows[inside] if inside.any() else rows
+    row = pick.loc[pick["peak_flooded_share"].idxmax()]
+    day = pd.Timestamp(row["peak_date"]).date()
+    share = float(row["peak_flooded_share"])
+    if not inside.any():
+        note = f"flood peak on {day:%Y-%m-%d} is outside the insured period"
+    elif share >= FLOODED_SHARE_HIT:
+        note = f"{share:.0%} of the plot under water on {day:%Y-%m-%d}"
+    else:
+        note = f"under {FLOODED_SHARE_HIT:.0%} of the plot flooded"
+    return FloodCheck(
+        event_id=str(row["event_id"]),
+        flooded_share=share,
+        flooded_ha=float(row["peak_flooded_ha"]),
+        peak_date=day,
+        days_flooded=float(row["days_flooded"]),
+        in_period=bool(inside.any()),
+        note=note,
+    )
+
+
+def yield_outlook(
+    policy: Mapping[str, Any], forecasts: pd.DataFrame, *, asof: date
+) -> YieldOutlook:
+    """The latest county forecast of the policy's crop and season issued by ``asof``, and
+    the implied indemnity (:func:`paii_core.insurance.terms.indemnity` on the declared
+    area) at its P50, P90 and P10.
+
+    ``policy`` needs county_id, declared_crop, end_date (its year is the season),
+    guaranteed_yield, yield_unit, declared_area_ha, price and currency; ``forecasts``
+    are rows of ``yield_forecasts`` (county_id, crop, year, as_of 'MM-DD', p10, p50, p90,
+    unit, created_at). Without a usable forecast the figures are None and ``note`` says why.
+
+    Raises:
+        ValidationError: a forecast unit that cannot be converted into the policy's.
+    """
+    crop, unit = str(policy["declared_crop"]), str(policy["yield_unit"])
+    year = int(policy["end_date"].year)
+    empty = dict(issued=None, p10=None, p50=None, p90=None, indemnity=None)
+    base = dict(
+        crop=crop,
+        year=year,
+        unit=unit,
+        guaranteed_yield=float(policy["guaranteed_yield"]),
+        currency=str(policy["currency"]),
+        indemnity_low=None,
+        indemnity_high=None,
+    )
+    mine = forecasts[
+        (forecasts["county_id"] == str(policy["county_id"]))
+        & (forecasts["crop"] == crop)
+        & (forecasts["year"] == year)
+    ]
+    if mine.empty:
+        note = f"no county forecast of {crop} for {year} is stored"
+        return YieldOutlook(**base, **empty, note=note)
+    issued = [date(year, int(a[:2]), int(a[3:5])) for a in mine["as_of"]]
+    known = mine.assign(issued=issued)
+    known = known[known["issued"] <= asof]
+    if known.empty:
+        note = f"no {crop} forecast issued by {asof:%Y-%m-%d} (the first is {min(issued)})"
+        return YieldOutlook(**base, **empty, note=note)
+    row = known.sort_values(["issued", "created_at"]).iloc[-1]
+    p10, p50, p90 = (
+        # Rounded so a unit conversion's last-bit error is not read as a loss.
+        round(float(convert_yield(float(row[k]), str(row["unit"]), unit, crop=crop)), 6)
+        for k in ("p10", "p50", "p90")
+    )
+    terms = dict(area_ha=float(policy["declared_area_ha"]), yield_unit=unit)
+    price = float(policy["price"])
+    guarantee = float(policy["guaranteed_yield"])
+    loss = indemnity(guarantee, p50, price=price, **terms)
+    base.update(
+        indemnity_low=indemnity(guarantee, p90, price=price, **terms),
+        indemnity_high=indemnity(guarantee, p10, price=price, **terms),
+    )
+    note = (
+        f"county P50 {p50:.4g} {unit} is {p50 - guarantee:+.4g} against the guarantee"
+        f" {guarantee:.4g}"
+    )
+    return YieldOutlook(
+        **base, issued=row["issued"], p10=p10, p50=p50, p90=p90, indemnity=loss, note=note
+    )

@@ -1,0 +1,265 @@
+"""A region's portfolio reviewed: evidence and flags per policy, filters, export, decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from paii_core.errors import ValidationError
+from paii_core.insurance.area import AreaMaps, load_area_maps, plot_checks, plot_stats
+from paii_core.insurance.evidence import FLAGS, PolicyEvidence, flood_check, yield_outlook
+from paii_core.store import insurance as ins_store
+
+__all__ = [
+    "SIMULATED_TAG",
+    "PortfolioReview",
+    "evidence_summary",
+    "filter_review",
+    "record_decision",
+    "review_csv",
+    "review_portfolio",
+]
+
+SIMULATED_TAG = "SIMULATED demo data"
+
+COLUMNS = (
+    "policy_id", "insured", "county_id", "county_name", "declared_crop", "satellite_crop",
+    "crop_share", "declared_area_ha", "mapped_area_ha", "area_difference", "flooded_share",
+    "guaranteed_yield", "forecast_p50", "yield_unit", "implied_indemnity", "currency",
+    "flags", "n_flags", "last_decision", "simulated",
+)  # fmt: skip
+"""Columns of :attr:`PortfolioReview.table`, in order."""
+
+
+@dataclass(frozen=True, eq=False)
+class PortfolioReview:
+    """A region's policies with their evidence, as of one date."""
+
+    region_id: str
+    asof: date
+    table: pd.DataFrame
+    """One row per policy (:data:`COLUMNS`): misdeclared first, then most flags, then the
+    largest implied loss."""
+    evidence: dict[str, PolicyEvidence]
+    policies: pd.DataFrame
+    """The policies' own rows (the ``policies`` table with county_name)."""
+    maps: dict[str, AreaMaps]
+    notes: tuple[str, ...]
+    """Per area: what is mapped, or what to do so the crop and area checks can run."""
+
+
+def review_portfolio(
+    con: duckdb.DuckDBPyConnection,
+    region_id: str,
+    *,
+    asof: date,
+    maps: Mapping[str, AreaMaps] | None = None,
+    data_dir: Path | None = None,
+) -> PortfolioReview:
+    """Check every policy of a region against PAII's maps, floods and yield forecasts.
+
+    ``maps`` gives already loaded :class:`AreaMaps` by area id (a page caches them);
+    the other areas are loaded with :func:`load_area_maps`.
+
+    Raises:
+        ValidationError: the region has no policies.
+        StoreError, PaiiError subclasses: from the store and the area loaders.
+    """
+    policies = ins_store.policies(con, region_id)
+    if policies.empty:
+        raise ValidationError(
+            f"region {region_id!r} has no policies in the store; pick a region with an "
+            "insurance portfolio or rebuild the demo world with `paii demo build`"
+        )
+    floods = ins_store.policy_floods(con, region_id)
+    forecasts = ins_store.policy_forecasts(con, region_id)
+    last = ins_store.decisions(con, region_id=region_id).drop_duplicates("policy_id")
+    loaded = dict(maps or {})
+    for aoi_id in policies["aoi_id"].dropna().unique():
+        if aoi_id not in loaded:
+            loaded[aoi_id] = load_area_maps(con, aoi_id, data_dir=data_dir)
+    checks = _plot_checks(policies, loaded)
+    by_policy = dict(tuple(floods.groupby("policy_id"))) if len(floods) else {}
+    evidence = {}
+    for i, policy in enumerate(policies.to_dict("records")):
+        crop, area = checks[i]
+        flood = flood_check(policy, by_policy.get(policy["policy_id"], floods.iloc[:0]), asof=asof)
+        outlook = yield_outlook(policy, forecasts, asof=asof)
+        evidence[policy["policy_id"]] = PolicyEvidence(
+            policy["policy_id"], crop, area, flood, outlook
+        )
+    table = _table(policies, evidence, last.set_index("policy_id")["decision"])
+    notes = tuple(f"{a}: {m.note}" for a, m in sorted(loaded.items()))
+    return PortfolioReview(region_id, asof, table, evidence, policies, loaded, notes)
+
+
+def _plot_checks(policies: pd.DataFrame, maps: Mapping[str, AreaMaps]) -> list:
+    out: list = [None] * len(policies)
+    for (aoi_id, level), part in policies.groupby(["aoi_id", "level"], dropna=False):
+        column = "parcel_id" if level == "fine" else "coarse_id"
+        area_maps = maps.get(aoi_id) if isinstance(aoi_id, str) else None
+        ids = part[column].fillna(0).astype(np.int64).to_numpy()
+        stats = plot_stats(area_maps, level, ids) if area_maps is not None else None
+        for j, idx in enumerate(part.index):
+            pos = policies.index.get_loc(idx)
+            out[pos] = plot_checks(
+                area_maps,
+                level=level,
+                declared_crop=str(part.at[idx, "declared_crop"]),
+                declared_ha=float(part.at[idx, "declared_area_ha"]),
+                pixels=int(stats.pixels[j]) if stats else 0,
+                cropped=None if stats is None or stats.cropped is None else int(stats.cropped[j]),
+                votes=None if stats is None or stats.votes is None else stats.votes[j],
+            )
+    return out
+
+
+def _table(
+    policies: pd.DataFrame, evidence: Mapping[str, PolicyEvidence], last: pd.Series
+) -> pd.DataFrame:
+    rows = []
+    for p in policies.itertuples(index=False):
+        ev = evidence[p.policy_id]
+        diff = ev.area.relative_difference
+        rows.append(
+            {
+                "policy_id": p.policy_id,
+                "insured": p.insured,
+                "county_id": p.county_id,
+                "county_name": p.county_name,
+                "declared_crop": p.declared_crop,
+                "satellite_crop": ev.crop.satellite_crop,
+                "crop_share": ev.crop.share,
+                "declared_area_ha": p.declared_area_ha,
+                "mapped_area_ha": ev.area.mapped_ha,
+                "area_difference": diff,
+                "flooded_share": ev.flood.flooded_share if ev.flood.in_period else None,
+                "guaranteed_yield": p.guaranteed_yield,
+                "forecast_p50": ev.outlook.p50,
+                "yield_unit": p.yield_unit,
+                "implied_indemnity": ev.outlook.indemnity,
+                "currency": p.currency,
+                "flags": ", ".join(FLAGS[k] for k in ev.flags),
+                "n_flags": len(ev.flags),
+                "last_decision": last.get(p.policy_id),
+                "simulated": bool(p.simulated),
+            }
+        )
+    table = pd.DataFrame(rows, columns=list(COLUMNS))
+    for col in ("crop_share", "mapped_area_ha", "area_difference", "flooded_share"):
+        table[col] = table[col].astype(float)
+    for col in ("forecast_p50", "implied_indemnity"):
+        table[col] = table[col].astype(float)
+    # Misdeclarations first: they question the policy itself, a loss only its payout.
+    order = table.assign(
+        _wrong=table["flags"].str.contains(f"{FLAGS['crop_mismatch']}|{FLAGS['area_over']}"),
+        _loss=table["implied_indemnity"].fillna(0),
+    )
+    order = order.sort_values(
+        ["_wrong", "n_flags", "_loss", "policy_id"], ascending=[False, False, False, True]
+    )
+    return order.drop(columns=["_wrong", "_loss"]).reset_index(drop=True)
+
+
+def evidence_summary(evidence: PolicyEvidence) -> list[tuple[str, str, str]]:
+    """The evidence as (label, value, how it was found) rows for a panel or a report."""
+    ev, na = evidence, "n/a"
+    crop = ev.crop.satellite_crop
+    diff = ev.area.relative_difference
+    mapped = ev.area.mapped_ha
+    flood = ev.flood.flooded_share
+    out = ev.outlook
+    loss = "n/a"
+    if out.indemnity is not None:
+        loss = (
+            f"{out.indemnity:,.0f} {out.currency} "
+            f"({out.indemnity_low:,.0f} .. {out.indemnity_high:,.0f})"
+        )
+    forecast = na
+    if out.p50 is not None:
+        forecast = f"{out.p50:,.4g} {out.unit} (P10 {out.p10:,.4g} .. P90 {out.p90:,.4g})"
+    return [
+        (
+            "Satellite crop",
+            na if crop is None else f"{crop} ({ev.crop.share:.0%})",
+            f"declared {ev.crop.declared_crop}; {ev.crop.note}",
+        ),
+        (
+            "Mapped area",
+            na if mapped is None else f"{mapped:,.2f} ha ({_percent(diff)})",
+            f"declared {ev.area.declared_ha:,.3f} ha; {ev.area.note}",
+        ),
+        ("Flooded", na if flood is None else f"{flood:.0%}", ev.flood.note),
+        (
+            f"County forecast {out.year}",
+            forecast,
+            f"issued {out.issued}; {out.note}" if out.issued else out.note,
+        ),
+        ("Implied indemnity", loss, f"guarantee {out.guaranteed_yield:,.4g} {out.unit}"),
+    ]
+
+
+def _percent(diff: float) -> str:
+    return f"declared {diff:+.0%}" if np.isfinite(diff) else "none cropped"
+
+
+def filter_review(
+    table: pd.DataFrame, *, flags: Sequence[str] = (), counties: Sequence[str] = ()
+) -> pd.DataFrame:
+    """Rows with any of ``flags`` (keys or words of :data:`FLAGS`) in any of ``counties``
+    (ids); an empty selection keeps everything.
+
+    Raises:
+        ValidationError: an unknown flag.
+    """
+    words = []
+    for f in flags:
+        if f in FLAGS:
+            words.append(FLAGS[f])
+        elif f in FLAGS.values():
+            words.append(f)
+        else:
+            raise ValidationError(f"flag {f!r} is unknown; use one of {', '.join(FLAGS)}")
+    keep = np.ones(len(table), bool)
+    if words:
+        keep &= table["flags"].map(lambda s: any(w in s.split(", ") for w in words)).to_numpy()
+    if counties:
+        keep &= table["county_id"].isin([str(c) for c in counties]).to_numpy()
+    return table[keep].reset_index(drop=True)
+
+
+def review_csv(table: pd.DataFrame) -> bytes:
+    """The review table as CSV, with a data_note column saying whether data are simulated."""
+    note = np.where(table["simulated"], SIMULATED_TAG, "observed data")
+    return table.assign(data_note=note).to_csv(index=False, float_format="%.4f").encode()
+
+
+def record_decision(
+    con: duckdb.DuckDBPyConnection,
+    evidence: PolicyEvidence,
+    decision: str,
+    *,
+    reviewer: str,
+    note: str = "",
+) -> int:
+    """Store a decision on ``evidence.policy_id`` with a snapshot of the evidence, and log
+    it in the audit trail; returns the decision id.
+
+    Raises:
+        ValidationError: empty reviewer, unknown decision or policy. StoreError: the write
+            failed (nothing is stored).
+    """
+    return ins_store.save_decision(
+        con,
+        evidence.policy_id,
+        decision,
+        reviewer=reviewer,
+        note=note,
+        evidence=evidence.snapshot(),
+    )

@@ -1,0 +1,115 @@
+"""AppTest of the Insurance page: flagged portfolio, filters, evidence and map, decisions."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from paii_core import store
+from tests.conftest import REPO
+from tests.insurance import world
+
+PAGE = str(REPO / "views" / "insurance_page.py")
+
+
+@pytest.fixture(scope="module")
+def insured(tiny_world, tmp_path_factory):
+    """A copy of the tiny world with maps, forecast and flood; the page reads it."""
+    data = world.prepare(tiny_world, tmp_path_factory.mktemp("ins-app") / "data")
+    before = os.environ["PAII_DATA_DIR"]
+    os.environ["PAII_DATA_DIR"] = str(data)
+    yield data
+    os.environ["PAII_DATA_DIR"] = before
+
+
+@pytest.fixture(scope="module")
+def app(insured):
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state["region_id"] = "henan"
+    at.session_state["asof"] = date(2020, 10, 31)
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def _truth(data) -> pd.DataFrame:
+    truth = pd.read_csv(data / "demo" / "truth" / "insurance" / "policies_truth.csv")
+    return truth[truth["policy_id"].str.startswith("PA-HA")]  # Henan's portfolio
+
+
+def test_portfolio_flags_the_misdeclared_policies(app, insured):
+    assert app.title[0].value == "Insurance"
+    assert any("simulated" in i.value for i in app.info)
+    table = app.dataframe[0].value.set_index("policy_id")
+    truth = _truth(insured)
+    for row in truth[truth["misdeclared"]].itertuples():
+        word = "crop mismatch" if row.kind == "crop" else "area over-declared"
+        assert word in table.at[row.policy_id, "flags"], row.policy_id
+    assert "flooded" in table.at["PA-HA-0003", "flags"]
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Policies"] == str(len(truth))
+    label = app.get("download_button")[0].proto.label
+    assert label.startswith("Portfolio review CSV")
+
+
+def test_filter_and_evidence_of_a_crop_mismatch(app, insured):
+    truth = _truth(insured)
+    wrong = truth[truth["kind"] == "crop"].iloc[0]
+    app.multiselect(key="ins_flags").set_value(["crop mismatch"]).run()
+    shown = app.dataframe[0].value
+    assert set(shown["policy_id"]) == set(truth.loc[truth["kind"] == "crop", "policy_id"])
+    app.selectbox(key="ins_policy").set_value(wrong.policy_id).run()
+    assert not app.exception, app.exception
+    assert any(":red-badge[crop mismatch]" in m.value for m in app.markdown)
+    evidence = app.table[0].value
+    assert evidence.loc["Satellite crop", "value"].startswith(wrong.true_crop)
+    basis = evidence.loc["Satellite crop", "basis"]
+    assert basis.startswith("declared ") and not basis.startswith(f"declared {wrong.true_crop}")
+    deck = json.loads(app.get("deck_gl_json_chart")[0].proto.json)
+    assert [layer["id"] for layer in deck["layers"]] == ["imagery", "crop-map", "plot"]
+    app.multiselect(key="ins_flags").set_value([]).run()
+
+
+def test_recording_a_decision_stores_a_row(app, insured):
+    app.selectbox(key="ins_policy").set_value("PA-HA-0003").run()
+    app.text_input(key="ins_reviewer").input("Mei Underwriter")
+    app.radio(key="ins_choice").set_value("refer")
+    app.text_area(key="ins_note").input("flooded in May: send a loss adjuster")
+    app.button[0].click().run()
+    assert not app.exception, app.exception
+    assert any("Recorded decision" in s.value for s in app.success)
+    history = app.dataframe[1].value
+    assert history[["reviewer", "decision"]].values.tolist() == [["Mei Underwriter", "refer"]]
+    table = app.dataframe[0].value.set_index("policy_id")
+    assert table.at["PA-HA-0003", "last_decision"] == "refer"
+    con = store.connect(insured / "paii.duckdb")
+    rows = con.execute(
+        "SELECT reviewer, decision, note, evidence FROM review_decisions WHERE policy_id = ?",
+        ["PA-HA-0003"],
+    ).fetchall()
+    assert rows[0][:3] == ("Mei Underwriter", "refer", "flooded in May: send a loss adjuster")
+    assert "flooded" in json.loads(rows[0][3])["flags"]
+
+
+def test_decision_without_reviewer_shows_an_error(app):
+    app.text_input(key="ins_reviewer").input("")
+    app.button[0].click().run()
+    assert not app.exception, app.exception
+    assert any("reviewer should name who decides" in e.value for e in app.error)
+
+
+def test_region_without_policies_shows_an_error(insured):
+    con = store.connect(insured / "paii.duckdb")
+    con.execute("DELETE FROM policies WHERE region_id = 'iowa'")
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state["region_id"] = "iowa"
+    at.session_state["asof"] = date(2020, 10, 31)
+    at.run()
+    assert not at.exception, at.exception
+    assert any("region 'iowa' has no policies" in e.value for e in at.error)

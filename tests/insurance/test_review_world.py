@@ -1,0 +1,165 @@
+"""Portfolio review on the tiny demo world: flags against the truth, decisions, the CLI."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from paii_core import store
+from paii_core.cli import main
+from paii_core.errors import DemoWorldMissingError, ValidationError
+from paii_core.insurance import load_area_maps, record_decision, review_portfolio
+from paii_core.insurance.area import insured_plots
+from paii_core.insurance.terms import area_in_yield_unit
+from paii_core.store import insurance as ins_store
+from tests.insurance import world
+
+ASOF = date(2020, 10, 31)
+
+
+@pytest.fixture(scope="module")
+def insured(tiny_world, tmp_path_factory):
+    """The tiny world with maps, a wheat forecast and a flood; an open connection."""
+    data = world.prepare(tiny_world, tmp_path_factory.mktemp("ins") / "data")
+    con = store.connect(data / "paii.duckdb")
+    yield data, con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def review(insured):
+    data, con = insured
+    return review_portfolio(con, "henan", asof=ASOF, data_dir=data)
+
+
+def test_demo_sums_insured_follow_the_indemnity_units(tiny_world):
+    con = store.connect(tiny_world / "paii.duckdb", read_only=True)
+    try:
+        p = con.execute("SELECT * FROM policies").df()
+    finally:
+        con.close()
+    for unit, part in p.groupby("yield_unit"):
+        area = area_in_yield_unit(part["declared_area_ha"].to_numpy(), unit)
+        expected = (part["guaranteed_yield"] * area * part["price"]).round(2)
+        assert part["sum_insured"].to_numpy() == pytest.approx(expected.to_numpy(), rel=1e-5)
+
+
+def test_flags_find_exactly_the_misdeclared_policies(review, insured):
+    data, _ = insured
+    truth = pd.read_csv(data / "demo" / "truth" / "insurance" / "policies_truth.csv")
+    truth = truth.set_index("policy_id").loc[review.table["policy_id"]]
+    flags = review.table.set_index("policy_id")["flags"].str.split(", ")
+    crop_flag = {p for p, f in flags.items() if "crop mismatch" in f}
+    area_flag = {p for p, f in flags.items() if "area over-declared" in f}
+    assert crop_flag == set(truth.index[truth["kind"] == "crop"])
+    assert area_flag == set(truth.index[truth["kind"] == "area"])
+    assert crop_flag and area_flag
+    honest = review.table[~review.table["policy_id"].isin(crop_flag | area_flag)]
+    assert (honest["declared_crop"] == honest["satellite_crop"]).all()
+    assert honest["area_difference"].abs().max() <= 0.05  # honest within 3 %, 0.01 ha pixels
+    assert review.notes == (
+        f"{world.AOI}: crop map from label set "
+        f"{review.maps[world.AOI].label_set_id} (15 labels by Ana Surveyor)",
+    )
+
+
+def test_flood_and_expected_loss_exact(review):
+    ev = review.evidence
+    assert ev["PA-HA-0003"].flood.flooded and ev["PA-HA-0003"].flood.flooded_share == 0.5
+    assert "flooded" in review.table.set_index("policy_id").at["PA-HA-0003", "flags"]
+    peanut = ev["PA-HA-0007"].flood  # flooded on 1 March, before the peanut was sown
+    assert peanut.flooded_share == 0.4 and not peanut.in_period and not peanut.flooded
+    p = review.policies.set_index("policy_id").loc["PA-HA-0001"]
+    out = ev["PA-HA-0001"].outlook
+    p10, p50, _ = world.WHEAT
+    mu = p["declared_area_ha"] * 15
+    assert out.issued == date(2020, 7, 1) and out.p50 == p50
+    assert out.indemnity == pytest.approx((p["guaranteed_yield"] - p50) * mu * p["price"])
+    assert out.indemnity_high == pytest.approx((p["guaranteed_yield"] - p10) * mu * p["price"])
+    assert out.indemnity_low == 0.0  # P90 350 is above every wheat guarantee here
+    wheat = review.table[review.table["declared_crop"] == "wheat"]
+    losses = wheat["implied_indemnity"] > 0
+    assert losses.any() and wheat.loc[losses, "flags"].str.contains("expected loss").all()
+    wrong = review.table["flags"].str.contains("crop mismatch|area over-declared")
+    assert wrong.is_monotonic_decreasing  # misdeclared policies first, then by flags
+    for _, part in review.table.groupby(wrong):
+        assert part["n_flags"].is_monotonic_decreasing
+    maize = review.table[review.table["declared_crop"] == "maize"]
+    assert maize["forecast_p50"].isna().all()
+    assert (
+        ev[maize["policy_id"].iloc[0]].outlook.note
+        == "no county forecast of maize for 2020 is stored"
+    )
+
+
+def test_without_maps_the_checks_say_what_to_do(tiny_world, tmp_path):
+    data = world.prepare(tiny_world, tmp_path / "data", maps=False)
+    con = store.connect(data / "paii.duckdb")
+    try:
+        bare = review_portfolio(con, "henan", asof=ASOF, data_dir=data)
+    finally:
+        con.close()
+    assert bare.table["satellite_crop"].isna().all() and bare.table["mapped_area_ha"].isna().all()
+    assert "not mapped yet: open Crop labels" in bare.notes[0]
+    assert not bare.table["flags"].str.contains("crop mismatch|area over").any()
+    assert bare.table.set_index("policy_id").at["PA-HA-0003", "flags"].startswith("flooded")
+
+
+def test_record_decision_stores_row_and_audit(review, insured):
+    _, con = insured
+    ev = review.evidence["PA-HA-0003"]
+    first = record_decision(con, ev, "refer", reviewer=" Mei ", note="field visit")
+    second = record_decision(con, ev, "approve", reviewer="Mei")
+    assert second == first + 1
+    rows = ins_store.decisions(con, policy_id="PA-HA-0003")
+    assert rows["decision"].tolist() == ["approve", "refer"]
+    assert rows["reviewer"].tolist() == ["Mei", "Mei"] and rows["simulated"].all()
+    snap = json.loads(rows["evidence"].iloc[1])
+    assert snap["policy_id"] == "PA-HA-0003" and "flooded" in snap["flags"]
+    assert len(ins_store.decisions(con, region_id="henan")) == 2
+    assert ins_store.decisions(con, region_id="iowa").empty
+    audit = con.execute(
+        "SELECT actor, action, entity_id FROM audit WHERE entity = 'policies' ORDER BY event_id"
+    ).fetchall()
+    assert audit == [("Mei", "review refer", "PA-HA-0003"), ("Mei", "review approve", "PA-HA-0003")]
+    again = review_portfolio(con, "henan", asof=ASOF, maps=review.maps)
+    assert again.table.set_index("policy_id").at["PA-HA-0003", "last_decision"] == "approve"
+
+
+def test_decision_errors_store_nothing(review, insured):
+    _, con = insured
+    ev = review.evidence["PA-HA-0001"]
+    with pytest.raises(ValidationError, match="decision 'maybe' is unknown"):
+        record_decision(con, ev, "maybe", reviewer="Mei")
+    with pytest.raises(ValidationError, match="reviewer should name who decides"):
+        record_decision(con, ev, "approve", reviewer="  ")
+    with pytest.raises(ValidationError, match="policy 'PA-XX-9' is not in the store"):
+        ins_store.save_decision(con, "PA-XX-9", "approve", reviewer="Mei", evidence={})
+    assert ins_store.decisions(con, policy_id="PA-HA-0001").empty
+
+
+def test_loader_errors(insured, tmp_path):
+    data, con = insured
+    with pytest.raises(ValidationError, match="region 'nowhere' has no policies"):
+        review_portfolio(con, "nowhere", asof=ASOF)
+    with pytest.raises(DemoWorldMissingError, match="parcel registry of nowhere-x is missing"):
+        insured_plots("nowhere-x", data)
+    with pytest.raises(ValidationError, match="area 'x' is not in the store"):
+        load_area_maps(con, "x", data_dir=tmp_path)
+
+
+def test_cli_review_writes_a_simulated_csv(insured, tmp_path, capsys, monkeypatch):
+    data, _ = insured
+    monkeypatch.setenv("PAII_DATA_DIR", str(data))
+    out = tmp_path / "review.csv"
+    args = ["insurance", "review", "--region", "henan", "--asof", "2020-10-31"]
+    assert main([*args, "--flag", "flooded", "--out", str(out)]) == 0
+    table = pd.read_csv(out, dtype={"county_id": str})
+    assert table["policy_id"].tolist() == ["PA-HA-0003"]
+    assert (table["data_note"] == "SIMULATED demo data").all()
+    assert "1 policies, 1 flagged" in capsys.readouterr().out
+    assert main([*args[:3], "nowhere", "--out", str(out)]) == 2
+    assert "region 'nowhere' has no policies" in capsys.readouterr().err

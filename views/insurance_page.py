@@ -1,0 +1,172 @@
+"""Insurance: review policies and claims against the satellite, floods and yield outlook."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from paii_core.config import paths
+from paii_core.errors import PaiiError
+from paii_core.insurance import DECISIONS, FLAGS, filter_review, load_area_maps, record_decision
+from paii_core.insurance.render import crop_legend_html, policy_deck
+from paii_core.insurance.review import evidence_summary, review_csv, review_portfolio
+from paii_core.store import insurance as ins_store
+from ui.common import SIMULATED_NOTE, connection, current_context, show_error
+
+ctx = current_context()
+st.title("Insurance")
+st.caption(
+    "Is the declared crop and area what the satellite sees, was the plot flooded, "
+    "what loss does the yield outlook imply? Review, then record a decision."
+)
+st.info(SIMULATED_NOTE, icon=":material/science:")
+
+
+ORDER = [
+    "policy_id", "insured", "flags", "declared_crop", "satellite_crop", "crop_share",
+    "declared_area_ha", "mapped_area_ha", "area_difference", "flooded_share",
+    "implied_indemnity", "forecast_p50", "guaranteed_yield", "yield_unit", "last_decision",
+    "county_name",
+]  # fmt: skip
+
+
+@st.cache_resource(show_spinner="Loading the area's maps", max_entries=4)
+def _maps(db: str, stamp: str, aoi_id: str):
+    return load_area_maps(connection(), aoi_id)
+
+
+try:
+    con = connection()
+    db = paths().database
+    key = f"{db}:{db.stat().st_ino}"
+    aois = ins_store.policies(con, ctx.region_id)["aoi_id"].dropna().unique()
+    maps = {a: _maps(key, ins_store.area_stamp(con, a), a) for a in aois}
+    review = review_portfolio(con, ctx.region_id, asof=ctx.asof, maps=maps)
+except PaiiError as e:
+    show_error(e)
+    st.stop()
+
+for aoi_id, area_maps in review.maps.items():
+    if area_maps.crop_map is None:
+        st.warning(f"{aoi_id}: {area_maps.note}.", icon=":material/info:")
+    else:
+        st.caption(f"{aoi_id}: {area_maps.note}.")
+
+table = review.table
+k1, k2, k3, k4 = st.columns(4)
+k1.metric("Policies", f"{len(table)}")
+k2.metric("Flagged", f"{int((table['n_flags'] > 0).sum())}")
+currency = table["currency"].iloc[0]
+k3.metric(
+    "Implied indemnity",
+    f"{table['implied_indemnity'].sum():,.0f} {currency}",
+    help="Sum over policies of max(0, guarantee - county P50 forecast) x area x price",
+)
+k4.metric("Decided", f"{int(table['last_decision'].notna().sum())}")
+
+f1, f2 = st.columns(2)
+flags = f1.multiselect("Flags", list(FLAGS.values()), key="ins_flags", placeholder="any")
+names = dict(zip(table["county_id"], table["county_name"], strict=False))
+counties = f2.multiselect(
+    "Counties",
+    sorted(names),
+    format_func=lambda c: f"{names[c]} ({c})",
+    key="ins_counties",
+    placeholder="any",
+)
+shown = filter_review(table, flags=flags, counties=counties)
+number = st.column_config.NumberColumn
+st.dataframe(
+    shown,
+    hide_index=True,
+    width="stretch",
+    key="ins_table",
+    column_order=ORDER,
+    column_config={
+        "policy_id": "policy",
+        "declared_crop": "declared crop",
+        "satellite_crop": "satellite crop",
+        "crop_share": number("crop share", format="percent"),
+        "declared_area_ha": number("declared ha", format="%.3f"),
+        "mapped_area_ha": number("mapped ha", format="%.2f"),
+        "area_difference": number("area diff.", format="percent"),
+        "flooded_share": number("flooded", format="percent"),
+        "implied_indemnity": number(f"implied loss ({currency})", format="%,.0f"),
+        "forecast_p50": number("county P50", format="%.4g"),
+        "guaranteed_yield": number("guarantee", format="%.4g"),
+        "yield_unit": "unit",
+        "last_decision": "decision",
+        "county_name": "county",
+    },
+)
+tag = "SIMULATED" if table["simulated"].any() else "observed"
+st.download_button(
+    f"Portfolio review CSV ({len(shown)} policies)",
+    review_csv(shown),
+    file_name=f"paii_insurance_review_{ctx.region_id}_{ctx.asof:%Y%m%d}_{tag}.csv",
+    mime="text/csv",
+)
+if shown.empty:
+    st.info("No policy matches these filters.")
+    st.stop()
+
+st.subheader("Evidence")
+policy_id = st.selectbox("Policy", list(shown["policy_id"]), key="ins_policy")
+policy = review.policies.set_index("policy_id").loc[policy_id]
+evidence = review.evidence[policy_id]
+st.markdown(
+    f"**{policy_id}** · {policy['insured']} · {policy['declared_crop']} on "
+    f"{policy['declared_area_ha']:,.3f} ha · coverage {policy['coverage_level']:.0%} · "
+    f"{policy['start_date']} .. {policy['end_date']}"
+)
+badges = " ".join(f":red-badge[{FLAGS[f]}]" for f in evidence.flags)
+st.markdown(badges or ":green-badge[no flags]")
+left, right = st.columns([1, 1])
+with left:
+    rows = pd.DataFrame(evidence_summary(evidence), columns=["evidence", "value", "basis"])
+    st.table(rows.set_index("evidence"))
+area_maps = review.maps.get(policy["aoi_id"])
+with right:
+    try:
+        if area_maps is not None:
+            deck = policy_deck(area_maps, {**policy.to_dict(), "policy_id": policy_id})
+            st.pydeck_chart(deck, height=360, key="ins_map")
+            st.markdown(crop_legend_html(area_maps), unsafe_allow_html=True)
+            st.caption(
+                "Red outline: the insured plot. Colours: PAII's crop map (when one is saved) "
+                "over the season's true-colour composite."
+            )
+    except PaiiError as e:
+        show_error(e)
+
+st.subheader("Decision")
+with st.form("ins_decision", clear_on_submit=True):
+    reviewer = st.text_input("Reviewer", key="ins_reviewer")
+    decision = st.radio("Decision", DECISIONS, horizontal=True, index=None, key="ins_choice")
+    note = st.text_area("Note", key="ins_note")
+    submitted = st.form_submit_button("Record decision", type="primary")
+if submitted:
+    try:
+        decision_id = record_decision(con, evidence, decision, reviewer=reviewer, note=note)
+        # Rerun so the portfolio table and counts show the new decision too.
+        st.session_state["ins_done"] = (
+            f"Recorded decision {decision_id}: {decision} on {policy_id}."
+        )
+        st.rerun()
+    except PaiiError as e:
+        show_error(e)
+if "ins_done" in st.session_state:
+    st.success(st.session_state.pop("ins_done"))
+try:
+    history = ins_store.decisions(con, policy_id=policy_id)
+except PaiiError as e:
+    show_error(e)
+    st.stop()
+st.caption(f"{len(history)} decision(s) on {policy_id}, newest first")
+st.dataframe(
+    history[["decided_at", "reviewer", "decision", "note"]],
+    hide_index=True,
+    width="stretch",
+    key="ins_history",
+    column_config={"decided_at": "decided (UTC)"},
+)
