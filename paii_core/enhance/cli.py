@@ -58,6 +58,10 @@ def _train(args: argparse.Namespace) -> int:
         init=args.init,
         lr=args.lr,
         ndvi_weight=args.ndvi_weight,
+        thick_share=args.thick_share,
+        batch=args.batch,
+        patch=args.patch,
+        warmup_steps=args.warmup_steps,
         progress=lambda step, loss: print(
             f"\rstep {step} loss {loss:.5f}", end="", file=sys.stderr, flush=True
         ),
@@ -99,5 +103,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (default 2e-3)")
     p.add_argument(
         "--ndvi-weight", type=float, default=0.2, help="dehaze loss NDVI term weight (0.2)"
+    )
+    p.add_argument(
+        "--thick-share",
+        type=float,
+        default=0.0,
+        help="dehaze: share of samples with mean tau550 drawn from 0.8..1.7 (default 0)",
+    )
+    p.add_argument("--batch", type=int, default=None, help="samples per step (8 dehaze, 12 sr)")
+    p.add_argument("--patch", type=int, default=None, help="patch pixels (80 dehaze, 24 sr)")
+    p.add_argument(
+        "--warmup-steps", type=int, default=0, help="linear learning-rate warm-up (default 0)"
     )
     p.set_defaults(run=_train)

@@ -4,6 +4,10 @@ Samples are drawn on the fly from a rolling pool of simulated scenes
 (:mod:`paii_core.enhance.scenes`, training seeds and regions only). The dehaze loss is
 the seed's: L1 on the visible bands + L1 on NIR + L1 on NDVI (NDVI only where N + R is
 large enough for NDVI to be meaningful). SR uses L1 on all bands + L1 on NDVI.
+Options for fine-tuning the dehazer where it is weakest: draw thick haze more often
+(``thick_share``), train on larger patches so the network sees more of the smooth haze
+field around each pixel (``patch``), and warm the learning rate up linearly before the
+cosine decay (``warmup_steps``; Goyal et al. 2017, "Accurate, large minibatch SGD").
 """
 
 from __future__ import annotations
@@ -27,6 +31,15 @@ __all__ = ["ndvi_l1", "seed_loss", "train"]
 
 log = logging.getLogger(__name__)
 
+THICK_TAU = (0.8, 1.7)
+"""Range of the mean optical depth at 550 nm of the extra thick-haze draws: the upper
+part of :func:`scenes.hazy_version`'s 0.05..1.7, where the recovered red band, divided
+by a transmission near 0.3, carries most of the NDVI error."""
+_DEFAULT_BATCH = {"dehaze": (8, 80), "sr": (12, 24)}
+"""(batch, patch) per model; patches are cut from pool scenes of 128 (dehaze) and
+64 (SR) pixels."""
+_POOL_SIZE_PX = {"dehaze": 128, "sr": 64}
+
 
 def ndvi_l1(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Mean |NDVI(pred) - NDVI(target)| over pixels with target N + R > 0.05."""
@@ -47,7 +60,8 @@ def seed_loss(pred: torch.Tensor, target: torch.Tensor, ndvi_weight: float = 0.2
 
 
 def _history_entry(meta: dict) -> dict:
-    keys = ("version", "steps", "minutes", "seed", "lr", "ndvi_weight")
+    keys = ("version", "steps", "minutes", "seed", "lr", "ndvi_weight", "thick_share")
+    keys += ("batch", "patch", "warmup_steps")
     return {k: meta[k] for k in keys if k in meta}
 
 
@@ -79,7 +93,9 @@ class _Pool:
         return self.items[int(self.rng.integers(len(self.items)))]
 
 
-def _dehaze_batch(pool: _Pool, rng: np.random.Generator, batch: int, patch: int):
+def _dehaze_batch(
+    pool: _Pool, rng: np.random.Generator, batch: int, patch: int, thick_share: float = 0.0
+):
     xs, ys = [], []
     for _ in range(batch):
         sc = pool.draw()
@@ -87,7 +103,10 @@ def _dehaze_batch(pool: _Pool, rng: np.random.Generator, batch: int, patch: int)
         h, w = sc.clear.shape[2:]
         y, x = int(rng.integers(0, h - patch + 1)), int(rng.integers(0, w - patch + 1))
         clear = sc.clear[d][:, y : y + patch, x : x + patch]
-        hazy, _ = scenes.hazy_version(clear, rng)
+        if thick_share > 0 and rng.random() < thick_share:
+            hazy, _ = scenes.hazy_version(clear, rng, mean_tau=float(rng.uniform(*THICK_TAU)))
+        else:  # the seed's draw (same random stream when thick_share is 0)
+            hazy, _ = scenes.hazy_version(clear, rng)
         hazy, clear = _augment([hazy, clear], rng)
         xs.append(hazy)
         ys.append(clear)
@@ -121,6 +140,10 @@ def train(
     init: Path | None = None,
     lr: float = 2e-3,
     ndvi_weight: float = 0.2,
+    thick_share: float = 0.0,
+    batch: int | None = None,
+    patch: int | None = None,
+    warmup_steps: int = 0,
     progress: Callable[[int, float], None] | None = None,
 ) -> dict:
     """Train ``name`` for at most ``minutes`` (or ``max_steps``) and save the weights and
@@ -128,9 +151,14 @@ def train(
 
     ``init``: a model folder to fine-tune from (its weights are the starting point);
     ``lr``: the peak learning rate of the cosine schedule; ``ndvi_weight``: the weight of
-    the NDVI term of the dehaze loss (:func:`seed_loss`).
-    Raises ValidationError for an unknown name or a non-positive budget or rate;
-    InputNotFoundError when ``init`` has no weights."""
+    the NDVI term of the dehaze loss (:func:`seed_loss`); ``thick_share``: the share of
+    dehaze samples whose mean optical depth is drawn from :data:`THICK_TAU` rather than
+    the full range; ``batch``, ``patch``: samples per step and their size in pixels
+    (default 8 x 80 for dehaze, 12 x 24 for SR); ``warmup_steps``: steps of linear
+    learning-rate warm-up before the cosine decay.
+    Raises ValidationError for an unknown name, a non-positive budget or rate, a share
+    outside 0..1 or a patch larger than the pool scenes; InputNotFoundError when
+    ``init`` has no weights."""
     if name not in ("dehaze", "sr"):
         raise ValidationError(f"model name must be 'dehaze' or 'sr', got {name!r}")
     if minutes <= 0 or max_steps < 1 or pool_size < 1 or lr <= 0 or ndvi_weight < 0:
@@ -138,15 +166,27 @@ def train(
             f"minutes, max_steps, pool_size and lr must be positive and ndvi_weight >= 0, "
             f"got {minutes}, {max_steps}, {pool_size}, {lr}, {ndvi_weight}"
         )
+    batch = _DEFAULT_BATCH[name][0] if batch is None else batch
+    patch = _DEFAULT_BATCH[name][1] if patch is None else patch
+    if not 0.0 <= thick_share <= 1.0 or warmup_steps < 0:
+        raise ValidationError(
+            f"thick_share must be within 0..1 and warmup_steps >= 0, "
+            f"got {thick_share}, {warmup_steps}"
+        )
+    if batch < 1 or not 8 <= patch <= _POOL_SIZE_PX[name] or patch % 8:
+        raise ValidationError(
+            f"batch must be >= 1 and patch a multiple of 8 within 8..{_POOL_SIZE_PX[name]} "
+            f"for {name} (the pool scene size), got {batch}, {patch}"
+        )
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     if name == "dehaze":
         net: torch.nn.Module = DehazeNet()
-        pool = _Pool(rng, count=pool_size, refresh=24, size=128, dates=2)
+        pool = _Pool(rng, count=pool_size, refresh=24, size=_POOL_SIZE_PX[name], dates=2)
     else:
         net = SRNet()
-        pool = _Pool(rng, count=pool_size, refresh=48, size=64, dates=4)
+        pool = _Pool(rng, count=pool_size, refresh=48, size=_POOL_SIZE_PX[name], dates=4)
     if init is not None:
         net = load_weights(net, Path(init)).train()
         base_meta = json.loads((Path(init) / "meta.json").read_text())
@@ -159,13 +199,14 @@ def train(
     meta: dict = {}
     while step < max_steps and time.monotonic() - start < budget:
         frac = (time.monotonic() - start) / budget
+        warm = min(1.0, (step + 1) / warmup_steps) if warmup_steps else 1.0
         for g in opt.param_groups:  # cosine decay over the time budget
-            g["lr"] = lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * min(frac, 1.0))))
+            g["lr"] = warm * lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * min(frac, 1.0))))
         if name == "dehaze":
-            x, y = _dehaze_batch(pool, rng, 8, 80)
+            x, y = _dehaze_batch(pool, rng, batch, patch, thick_share)
             loss = seed_loss(net(x), y, ndvi_weight)
         else:
-            ref, oth, sar_, hi = _sr_batch(pool, rng, 12, 24)
+            ref, oth, sar_, hi = _sr_batch(pool, rng, batch, patch)
             pred = net(ref, oth, sar_)
             loss = (pred - hi).abs().mean() + 0.1 * ndvi_l1(pred, hi)
         opt.zero_grad()
@@ -192,6 +233,12 @@ def train(
             }
             if name == "dehaze":
                 meta["ndvi_weight"] = ndvi_weight
+                if thick_share:
+                    meta["thick_share"] = thick_share
+            if (batch, patch) != _DEFAULT_BATCH[name]:
+                meta["batch"], meta["patch"] = batch, patch
+            if warmup_steps:
+                meta["warmup_steps"] = warmup_steps
             if history:
                 meta["history"] = history  # the runs this one was fine-tuned from
             meta = save_weights(net, out_dir, meta)

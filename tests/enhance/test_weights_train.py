@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -43,6 +44,43 @@ def test_train_runs_and_saves_weights(tmp_path, name):
     assert (tmp_path / name / "weights.pt").is_file()
 
 
+def test_dehaze_training_options_are_used_and_recorded(tmp_path):
+    meta = train(
+        "dehaze",
+        tmp_path / "d",
+        max_steps=1,
+        threads=1,
+        pool_size=1,
+        thick_share=1.0,
+        batch=2,
+        patch=32,
+        warmup_steps=10,
+    )
+    assert (meta["thick_share"], meta["batch"], meta["patch"], meta["warmup_steps"]) == (
+        1.0,
+        2,
+        32,
+        10,
+    )
+    tuned = train(
+        "dehaze", tmp_path / "e", max_steps=1, threads=1, pool_size=1, init=tmp_path / "d"
+    )
+    assert tuned["history"][-1]["thick_share"] == 1.0 and tuned["history"][-1]["patch"] == 32
+    assert "thick_share" not in tuned and "patch" not in tuned  # defaults are not recorded
+
+
+def test_thick_share_draws_thicker_haze():
+    from paii_core.enhance.train import _dehaze_batch, _Pool
+
+    def mean_haze(share: float) -> float:
+        rng = np.random.default_rng(5)
+        pool = _Pool(rng, count=1, refresh=1000, size=32, dates=1)
+        x, y = _dehaze_batch(pool, rng, 16, 32, share)
+        return float((x - y)[:, 2].mean())  # haze brightens the red band more as it thickens
+
+    assert mean_haze(1.0) > mean_haze(0.0) + 0.01
+
+
 def test_fine_tuning_starts_from_the_given_weights_and_records_them(tmp_path):
     first = train("dehaze", tmp_path / "a", max_steps=1, threads=1, pool_size=1)
     tuned = train(
@@ -70,3 +108,11 @@ def test_train_rejects_bad_arguments(tmp_path):
         train("sr", tmp_path, minutes=0)
     with pytest.raises(ValidationError, match="ndvi_weight >= 0"):
         train("dehaze", tmp_path, ndvi_weight=-1.0)
+    with pytest.raises(ValidationError, match=r"thick_share must be within 0\.\.1"):
+        train("dehaze", tmp_path, thick_share=1.5)
+    with pytest.raises(ValidationError, match="warmup_steps >= 0"):
+        train("dehaze", tmp_path, warmup_steps=-1)
+    with pytest.raises(ValidationError, match=r"patch a multiple of 8 within 8\.\.64 for sr"):
+        train("sr", tmp_path, patch=96)
+    with pytest.raises(ValidationError, match="batch must be >= 1"):
+        train("dehaze", tmp_path, batch=0)
