@@ -10,13 +10,14 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["SIZES", "build_demo", "build_world", "flood_dates", "season_dates"]
+__all__ = ["SIZES", "build_demo", "build_world", "flood_dates", "prepare_demo", "season_dates"]
 
 _LAZY = {
     "build_demo": "paii_core.demo.build",
     "build_world": "paii_core.demo.world",
     "SIZES": "paii_core.demo.world",
     "flood_dates": "paii_core.demo.world",
+    "prepare_demo": "paii_core.demo.prepare",
     "season_dates": "paii_core.demo.world",
 }
 

@@ -1,4 +1,4 @@
-"""`paii demo ...`: build the simulated demo world."""
+"""`paii demo ...`: build the simulated demo world and prepare its products."""
 
 from __future__ import annotations
 
@@ -40,8 +40,26 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _prepare(args: argparse.Namespace) -> int:
+    from paii_core.demo.prepare import prepare_demo
+
+    data = Path(args.data_dir) if args.data_dir else paths().data
+    start = time.perf_counter()
+    steps = prepare_demo(
+        data,
+        with_backtest=not args.no_backtest,
+        on_step=lambda step: print(step.line(), flush=True),
+    )
+    done = sum(s.status == "done" for s in steps)
+    print(
+        f"Prepared the demo world under {data} in {time.perf_counter() - start:.1f} s: "
+        f"{done} step(s) computed, {len(steps) - done} already stored. All of it is simulated."
+    )
+    return 0
+
+
 def register(commands: argparse._SubParsersAction) -> None:
-    """Add `paii demo build` to the `paii` parser."""
+    """Add `paii demo build` and `paii demo prepare` to the `paii` parser."""
     demo = commands.add_parser("demo", help="the simulated demo world")
     demo_commands = demo.add_subparsers(dest="demo_command", required=True)
     build = demo_commands.add_parser(
@@ -54,3 +72,17 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     build.add_argument("--quiet", action="store_true", help="no progress output")
     build.set_defaults(run=_build)
+    prepare = demo_commands.add_parser(
+        "prepare",
+        help="map parcels, save a simulated survey label set, forecast yields, map the flood "
+        "and aggregate XCO2 of a built demo world, so every page opens with results",
+    )
+    prepare.add_argument(
+        "--data-dir", help="data folder holding demo/ and paii.duckdb (default data/)"
+    )
+    prepare.add_argument(
+        "--no-backtest",
+        action="store_true",
+        help="skip the yield backtests (the Yield page's track record); most of the time",
+    )
+    prepare.set_defaults(run=_prepare)
