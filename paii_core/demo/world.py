@@ -187,6 +187,19 @@ def _build_aoi(
     p = w.path(f"{truth}/parcels.csv")
     low.parcels.to_csv(p, index=False, float_format="%.6g")
     w.done(p)
+    # The insurer's plot registry (a cadastre of plots and blocks, as an insurer holds the
+    # geometry of what it insures): the policies point into it by plot_id / block_id.
+    p = w.path(f"insurance/{tag}_plots.tif")
+    io.write_geotiff(
+        p,
+        np.stack([low.fine_parcels, low.coarse_parcels]).astype("int32"),
+        crs=crs,
+        transform=transform,
+        dtype="int32",
+        nodata=-1,
+        band_names=("plot_id", "block_id"),
+    )
+    w.done(p)
 
     dates = season_dates(size.n_dates)
     n = len(dates)

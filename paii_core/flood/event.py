@@ -17,6 +17,7 @@ from paii_core.errors import DemoWorldMissingError, ValidationError
 from paii_core.flood import impact
 from paii_core.flood.files import write_flood
 from paii_core.flood.mapping import map_flood
+from paii_core.io.plots import read_plot_registry
 from paii_core.store import flood as flood_store
 
 __all__ = ["METHOD", "demo_flood_aois", "run_demo_event", "sar_path"]
@@ -96,11 +97,9 @@ def run_demo_event(
             }
         )
     stack = np.stack(masks)
-    truth = demo / "truth" / aoi_id
-    fine = io.read_geotiff(truth / "fine_parcels.tif").data[0]
-    coarse = io.read_geotiff(truth / "coarse_parcels.tif").data[0]
-    fine = np.nan_to_num(fine, nan=-1)
-    coarse = np.nan_to_num(coarse, nan=-1)
+    plots, blocks, _ = read_plot_registry(demo / "insurance" / f"{aoi_id}_plots.tif")
+    fine = np.where(plots > 0, plots, -1)
+    coarse = np.where(blocks > 0, blocks, -1)
     policies = con.execute("SELECT * FROM policies WHERE aoi_id = ?", [aoi_id]).df()
     hits = impact.policy_impacts(
         stack, flood_dates, policies, fine_parcels=fine, coarse_parcels=coarse, pixel_size_m=px

@@ -15,8 +15,9 @@ from paii_core import io
 from paii_core.config import paths
 from paii_core.crops import area as crop_area
 from paii_core.crops.recognize import CropMap, recognize_prepared
-from paii_core.errors import DemoWorldMissingError, ValidationError
+from paii_core.errors import ValidationError
 from paii_core.insurance.evidence import AreaCheck, CropCheck
+from paii_core.io.plots import read_plot_registry
 from paii_core.store import crops as crop_store
 
 __all__ = [
@@ -71,26 +72,19 @@ class PlotStats:
 
 
 def insured_plots(aoi_id: str, data_dir: Path | None = None) -> tuple[NDArray, NDArray, io.Raster]:
-    """The insurer's parcel registry of an area: fine and block ids ``(H, W)`` int64 (0 =
+    """The insurer's plot registry of an area: plot and block ids ``(H, W)`` int64 (0 =
     none) and the raster they came from (for its grid).
 
-    In the demo world the registry is the generator's parcel rasters under
-    demo/truth/<aoi>/, the geometry the flood impacts use too. Only the plots' location is
-    read from them; the crop and area evidence come from PAII's own maps.
+    In the demo world the registry is ``demo/insurance/<aoi>_plots.tif`` (bands plot_id,
+    block_id), the insurer's own data beside its policies; the crop and area evidence
+    come from PAII's maps, never from the registry.
 
     Raises:
-        DemoWorldMissingError: the rasters are missing (run `paii demo build`).
+        InputNotFoundError: the registry is missing (rebuild with `paii demo build`).
+        FormatError: it is not a 2-band registry raster.
     """
-    folder = (Path(data_dir) if data_dir is not None else paths().data) / "demo" / "truth" / aoi_id
-    files = [folder / "fine_parcels.tif", folder / "coarse_parcels.tif"]
-    for f in files:
-        if not f.is_file():
-            raise DemoWorldMissingError(
-                f"{f}: the parcel registry of {aoi_id} is missing. Fix: run `paii demo build`"
-            )
-    fine, coarse = (io.read_geotiff(f) for f in files)
-    ids = [np.maximum(np.nan_to_num(r.data[0], nan=0), 0).astype(np.int64) for r in (fine, coarse)]
-    return ids[0], ids[1], fine
+    root = Path(data_dir) if data_dir is not None else paths().data
+    return read_plot_registry(root / "demo" / "insurance" / f"{aoi_id}_plots.tif")
 
 
 def load_area_maps(
@@ -103,7 +97,7 @@ def load_area_maps(
     makes them. A label set the recogniser rejects is reported in ``note`` too.
 
     Raises:
-        ValidationError: an unknown area. DemoWorldMissingError: no parcel registry.
+        ValidationError: an unknown area. InputNotFoundError: no plot registry.
         InputNotFoundError, FormatError: the area's imagery is missing or unreadable.
     """
     area = crop_area.load_area(con, aoi_id, data_dir)

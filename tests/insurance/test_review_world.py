@@ -10,7 +10,7 @@ import pytest
 
 from paii_core import store
 from paii_core.cli import main
-from paii_core.errors import DemoWorldMissingError, ValidationError
+from paii_core.errors import InputNotFoundError, ValidationError
 from paii_core.insurance import load_area_maps, record_decision, review_portfolio
 from paii_core.insurance.area import insured_plots
 from paii_core.insurance.terms import area_in_yield_unit
@@ -145,7 +145,7 @@ def test_loader_errors(insured, tmp_path):
     data, con = insured
     with pytest.raises(ValidationError, match="region 'nowhere' has no policies"):
         review_portfolio(con, "nowhere", asof=ASOF)
-    with pytest.raises(DemoWorldMissingError, match="parcel registry of nowhere-x is missing"):
+    with pytest.raises(InputNotFoundError, match=r"nowhere-x_plots.tif: plot registry not found"):
         insured_plots("nowhere-x", data)
     with pytest.raises(ValidationError, match="area 'x' is not in the store"):
         load_area_maps(con, "x", data_dir=tmp_path)

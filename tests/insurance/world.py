@@ -18,6 +18,7 @@ import pandas as pd
 from paii_core import io, store
 from paii_core.crops import area as crop_area
 from paii_core.crops.labelling import survey_points
+from paii_core.insurance import insured_plots
 from paii_core.store import crops as crop_store
 from paii_core.store import flood as flood_store
 
@@ -32,8 +33,8 @@ def add_maps(con, data: Path, aoi_id: str = AOI) -> None:
     """Store a parcels product drawn from the registry and a label set for ``aoi_id``."""
     area = crop_area.load_area(con, aoi_id, data)
     truth = data / "demo" / "truth" / aoi_id
-    fine = np.nan_to_num(io.read_geotiff(truth / "fine_parcels.tif").data[0], nan=0)
-    coarse = np.nan_to_num(io.read_geotiff(truth / "coarse_parcels.tif").data[0], nan=0)
+    fine, coarse, _ = insured_plots(aoi_id, data)
+    fine, coarse = fine.astype(np.float32), coarse.astype(np.float32)
     rel = Path("products") / "crops" / aoi_id / "parcels_registry.tif"
     bands = np.stack([(fine > 0).astype(np.float32), fine, coarse]).astype(np.float32)
     io.write_geotiff(data / rel, bands, crs=area.crs, transform=area.transform)
