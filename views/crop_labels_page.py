@@ -8,13 +8,13 @@ import numpy as np
 import pydeck as pdk
 import streamlit as st
 
-from paii_core import maps, store
+from paii_core import maps
 from paii_core.config import paths
 from paii_core.crops import area as crop_area
 from paii_core.crops.calendars import region_crops
 from paii_core.crops.labelling import heldout_scores, interior_points, rgb_data_url, survey_points
 from paii_core.crops.recognize import recognize_prepared
-from paii_core.crops.rollups import county_rollups, parcel_crops, parcel_polygons
+from paii_core.crops.rollups import parcel_crops, parcel_polygons
 from paii_core.crops.view import crop_map_geotiff, parcel_geojson
 from paii_core.errors import PaiiError
 from paii_core.io import read_geotiff
@@ -159,28 +159,7 @@ who = st.text_input("Your name (required to save)", key="crop_who")
 note = st.text_input("Note", key="crop_note")
 if st.button("Save label set", disabled=not who.strip()):
     try:
-        set_id = crop_store.save_label_set(
-            con, aoi_id, labels, who=who, note=note, simulated=area.simulated
-        )
-        season = (area.dates[0], area.dates[-1])
-        rollups = county_rollups(
-            cmap,
-            parcels.cropland,
-            county_id=area.county_id,
-            transform=area.transform,
-            crs=area.crs,
-            season=season,
-            simulated=area.simulated,
-        )
-        crop_store.write_rollups(con, rollups)
-        store.log_event(
-            con,
-            actor=who,
-            action="save_label_set",
-            entity="crop_label_sets",
-            entity_id=set_id,
-            detail={"aoi_id": aoi_id, "labels": len(labels)},
-        )
+        set_id = crop_area.save_labels(con, area, parcels, cmap, labels, who=who, note=note)
         st.success(f"Saved label set {set_id} ({len(labels)} labels) and county crop areas.")
     except PaiiError as e:
         show_error(e)

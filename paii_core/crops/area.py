@@ -21,10 +21,12 @@ from paii_core.config import paths
 from paii_core.crops.boundary import BOUNDARY_MODEL_VERSION
 from paii_core.crops.cropland import CROPLAND_MODEL_VERSION, cropland_probability
 from paii_core.crops.parcels import delineate_parcels, merge_parcels
-from paii_core.crops.recognize import Prepared, prepare_recognition, spread_graph
+from paii_core.crops.recognize import CropMap, Prepared, prepare_recognition, spread_graph
+from paii_core.crops.rollups import county_rollups
 from paii_core.crops.units import UNITS_VERSION
 from paii_core.errors import InputNotFoundError
 from paii_core.store import crops as crop_store
+from paii_core.store import log_event
 
 __all__ = [
     "PARCELS_MODEL_VERSION",
@@ -33,6 +35,7 @@ __all__ = [
     "load_area",
     "map_area",
     "prepared_for",
+    "save_labels",
 ]
 
 PARCELS_MODEL_VERSION = f"{CROPLAND_MODEL_VERSION}+{BOUNDARY_MODEL_VERSION}"
@@ -194,3 +197,41 @@ def prepared_for(area: Area, parcels: AreaParcels) -> Prepared:
     np.savez(tmp, units=prep.units, x=prep.x, curves=prep.curves, slope=prep.slope)
     tmp.replace(cache)
     return prep
+
+
+def save_labels(
+    con: duckdb.DuckDBPyConnection,
+    area: Area,
+    parcels: AreaParcels,
+    crop_map: CropMap,
+    labels: list[tuple[int, int, str]],
+    *,
+    who: str,
+    note: str = "",
+    detail: dict | None = None,
+) -> str:
+    """Save a label set of ``area`` with who made it, the county crop areas of the crop map
+    it gives, and an audit entry; returns the label set id. Raises ValidationError for
+    bad labels (from the store)."""
+    set_id = crop_store.save_label_set(
+        con, area.aoi_id, labels, who=who, note=note, simulated=area.simulated
+    )
+    rollups = county_rollups(
+        crop_map,
+        parcels.cropland,
+        county_id=area.county_id,
+        transform=area.transform,
+        crs=area.crs,
+        season=(area.dates[0], area.dates[-1]),
+        simulated=area.simulated,
+    )
+    crop_store.write_rollups(con, rollups)
+    log_event(
+        con,
+        actor=who,
+        action="save_label_set",
+        entity="crop_label_sets",
+        entity_id=set_id,
+        detail={"aoi_id": area.aoi_id, "labels": len(labels), **(detail or {})},
+    )
+    return set_id

@@ -109,7 +109,6 @@ def _crop_steps(
     """Cropland + parcels, then the survey label set, as the Crop labels page makes them."""
     from paii_core.crops import area as crop_area
     from paii_core.crops.recognize import recognize_prepared
-    from paii_core.crops.rollups import county_rollups
     from paii_core.store import crops as crop_store
 
     area = None
@@ -137,26 +136,15 @@ def _crop_steps(
         )
         points = survey_labels(crop_type, fields, prep.units, n=SURVEY_POINTS)
         cmap = recognize_prepared(prep, points, region=area.region_id)
-        set_id = crop_store.save_label_set(
-            con, aoi_id, points, who=SURVEY_REVIEWER, note=SURVEY_NOTE, simulated=area.simulated
-        )
-        rollups = county_rollups(
-            cmap,
-            mapped.cropland,
-            county_id=area.county_id,
-            transform=area.transform,
-            crs=area.crs,
-            season=(area.dates[0], area.dates[-1]),
-            simulated=area.simulated,
-        )
-        crop_store.write_rollups(con, rollups)
-        store.log_event(
+        set_id = crop_area.save_labels(
             con,
-            actor=SURVEY_REVIEWER,
-            action="save_label_set",
-            entity="crop_label_sets",
-            entity_id=set_id,
-            detail={"aoi_id": aoi_id, "labels": len(points), "simulated_survey": True},
+            area,
+            mapped,
+            cmap,
+            points,
+            who=SURVEY_REVIEWER,
+            note=SURVEY_NOTE,
+            detail={"simulated_survey": True},
         )
         return "done", f"label set {set_id}: {len(points)} simulated survey points"
 
