@@ -1,4 +1,4 @@
-"""Few-shot crop recognition: parcel features, an expert-calendar prior, label spreading."""
+"""Few-shot crop recognition: an expert-calendar prior and label spreading over unit features."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from datetime import date
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import ndimage, sparse
+from scipy import sparse
 from sklearn.neighbors import NearestNeighbors
 
 from paii_core.crops.calendars import expected_ndvi, region_crops
-from paii_core.crops.features import DOY_GRID, pixel_features, validate_series
+from paii_core.crops.features import DOY_GRID, validate_series
+from paii_core.crops.unit_features import parcel_features, similarity_space
 from paii_core.crops.units import split_parcels
 from paii_core.demo.classes import CROPS
 from paii_core.errors import ValidationError
@@ -20,8 +21,6 @@ from paii_core.errors import ValidationError
 __all__ = [
     "CropMap",
     "Prepared",
-    "UnitFeatures",
-    "parcel_features",
     "prepare_recognition",
     "recognize_crops",
     "recognize_prepared",
@@ -34,10 +33,6 @@ __all__ = [
 Label = tuple[int, int, str]
 ALPHA = 0.9
 LOW_CONFIDENCE = 0.5
-SIMILARITY_GROUPS = ("curve", "phenology", "bands", "sar", "sar_rise")
-"""Kinds of unit feature that tell crops apart and so enter the label-spreading distance.
-Terrain (slope, aspect) describes the site, not the crop: it differs at random between
-neighbouring fields of one crop, so it only enters the calendar prior (steep ground)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,126 +80,6 @@ def validate_labels(labels: Sequence[Label], shape: tuple[int, int]) -> list[Lab
             "is something to tell apart"
         )
     return out
-
-
-@dataclass(frozen=True, eq=False)
-class UnitFeatures:
-    """Mean features of each parcel (or recognition unit) 1..N."""
-
-    values: NDArray[np.float32]
-    """(N, D) float32 features."""
-    groups: tuple[str, ...]
-    """(D,) the kind of evidence of each column: curve, phenology, bands, sar, sar_rise,
-    terrain."""
-    curves: NDArray[np.float32]
-    """(N, G) float32 mean NDVI curves on :data:`DOY_GRID`."""
-    slope: NDArray[np.float32]
-    """(N,) float32 mean slope in degrees (NaN without a DEM)."""
-
-
-def _kind(name: str) -> str:
-    """The kind of evidence of a :func:`pixel_features` column."""
-    if name.startswith("ndvi_"):
-        return "curve"
-    return "bands" if name.startswith("median_") else "phenology"
-
-
-def parcel_features(
-    series: NDArray,
-    dates: Sequence[date],
-    parcels: NDArray,
-    *,
-    sar: NDArray | None = None,
-    dem: NDArray | None = None,
-) -> UnitFeatures:
-    """Mean features of each parcel 1..N of ``parcels`` (H, W) int.
-
-    Features: the NDVI curve, phenology metrics and band medians (:func:`pixel_features`);
-    with ``sar`` ((T, 2, H, W) or (2, H, W) VV, VH dB) the minimum, mean and spread of VV
-    and VH over time (paddies under water are dark early in the season) and, with 3 or
-    more dates, the seasonal rise of the parcel's mean VV and VH
-    (:func:`_backscatter_rise`); with ``dem`` the slope and aspect (as cos, sin) from its
-    gradient at 10 m.
-
-    Raises:
-        ValidationError: ``sar`` or ``dem`` not on the image grid.
-    """
-    feats = pixel_features(series, dates)
-    n = int(parcels.max())
-    index = np.arange(1, n + 1)
-    planes = [np.nan_to_num(p, nan=0.0) for p in feats.values]
-    groups = [_kind(name) for name in feats.names]
-    s = None
-    if sar is not None:
-        s = np.asarray(sar, np.float32)
-        s = s[None] if s.ndim == 3 else s
-        if s.ndim != 4 or s.shape[1] != 2 or s.shape[2:] != parcels.shape:
-            raise ValidationError(
-                f"sar should be (T, 2, H, W) or (2, H, W) VV, VH dB on the image grid "
-                f"{parcels.shape}, got {np.shape(sar)}"
-            )
-        with np.errstate(all="ignore"):
-            for b in range(2):
-                planes += [np.nanmin(s[:, b], 0), np.nanmean(s[:, b], 0), np.nanstd(s[:, b], 0)]
-        groups += ["sar"] * 6
-    slope = np.full(n, np.nan, np.float32)
-    if dem is not None:
-        d = np.asarray(dem, np.float32)
-        if d.shape != parcels.shape:
-            raise ValidationError(f"dem should be (H, W) {parcels.shape}, got {d.shape}")
-        gy, gx = np.gradient(np.nan_to_num(d, nan=float(np.nanmean(d))), 10.0)
-        slope_px = np.degrees(np.arctan(np.hypot(gx, gy)))
-        aspect = np.arctan2(-gx, gy)
-        slope = np.asarray(ndimage.mean(slope_px, parcels, index), np.float32)
-        planes += [slope_px, np.cos(aspect), np.sin(aspect)]
-        groups += ["terrain"] * 3
-    columns = [ndimage.mean(p, parcels, index) for p in planes]
-    if s is not None and s.shape[0] >= 3:
-        columns += [_backscatter_rise(s[:, b], parcels, index) for b in range(2)]
-        groups += ["sar_rise"] * 2
-    curves = np.stack([ndimage.mean(np.nan_to_num(c), parcels, index) for c in feats.curve], 1)
-    return UnitFeatures(
-        np.stack(columns, axis=1).astype(np.float32),
-        tuple(groups),
-        curves.astype(np.float32),
-        slope,
-    )
-
-
-def _backscatter_rise(band: NDArray, parcels: NDArray, index: NDArray) -> NDArray:
-    """(N,) seasonal rise of each parcel's mean backscatter ``band`` (T, H, W) dB: the
-    mean of its top third of dates minus its bottom third.
-
-    Averaging over the parcel first removes the speckle that hides it per pixel. The
-    rise from bare soil to full canopy follows the canopy's structure (the water cloud
-    model, Attema & Ulaby 1978, "Vegetation modeled as a water cloud", Radio Sci. 13):
-    VV grows more over tall stalky maize than over soybean or hay (Veloso et al. 2017,
-    RSE 199), so it parts crops whose NDVI curves coincide. Needs no radar dates.
-    """
-    means = []
-    for plane in band:
-        fill = float(np.nanmean(plane)) if np.isfinite(plane).any() else 0.0
-        means.append(ndimage.mean(np.where(np.isfinite(plane), plane, fill), parcels, index))
-    ordered = np.sort(np.stack(means), axis=0)
-    k = max(1, len(ordered) // 3)
-    return ordered[-k:].mean(axis=0) - ordered[:k].mean(axis=0)
-
-
-def _balanced(values: NDArray, groups: Sequence[str]) -> NDArray[np.float32]:
-    """The label-spreading space of unit features ``values`` (N, D): each column of a
-    :data:`SIMILARITY_GROUPS` kind standardised, then scaled by 1/sqrt(columns of its
-    kind), so each kind of evidence weighs the same in the kNN distance however many
-    columns describe it (the 15 points of one NDVI curve would otherwise outvote the two
-    radar-rise columns that tell corn from a soybean field sown early). Returns (N, D')
-    float32."""
-    kinds = np.asarray(groups)
-    keep = np.isin(kinds, SIMILARITY_GROUPS)
-    x = values[:, keep]
-    x = (x - x.mean(axis=0)) / np.maximum(x.std(axis=0), 1e-6)
-    names, count = np.unique(kinds[keep], return_counts=True)
-    size = dict(zip(names.tolist(), count.tolist(), strict=True))
-    weight = np.array([1.0 / np.sqrt(size[g]) for g in kinds[keep]])
-    return (x * weight).astype(np.float32)
 
 
 def _prior(curves: NDArray, slope: NDArray, region: str | None, classes: list[str]) -> NDArray:
@@ -320,7 +195,7 @@ class Prepared:
     units: NDArray[np.int32]
     """(H, W) int32 recognition units (:func:`split_parcels`)."""
     x: NDArray[np.float32]
-    """(N, D) float32 unit features in the label-spreading space (:func:`_balanced`)."""
+    """(N, D) float32 unit features in the label-spreading space (:func:`similarity_space`)."""
     curves: NDArray[np.float32]
     """(N, G) float32 mean NDVI curves."""
     slope: NDArray[np.float32]
@@ -347,7 +222,7 @@ def prepare_recognition(
         )
     units = split_parcels(arr, dates, parcels)
     feats = parcel_features(arr, dates, units, sar=sar, dem=dem)
-    x = _balanced(feats.values, feats.groups)
+    x = similarity_space(feats.values, feats.groups)
     curves, slope = feats.curves, feats.slope
     return Prepared(parcels.astype(np.int32), units, x, curves, slope, spread_graph(x))
 

@@ -11,8 +11,9 @@ from paii_core.crops import cropland_probability, delineate_parcels, recognize_c
 from paii_core.crops.calendars import CALENDARS, expected_ndvi, region_crops
 from paii_core.crops.features import DOY_GRID, ndvi_curve, pixel_features, validate_series
 from paii_core.crops.parcels import merge_parcels
-from paii_core.crops.recognize import parcel_features, validate_labels
+from paii_core.crops.recognize import validate_labels
 from paii_core.crops.scenes import make_scene
+from paii_core.crops.unit_features import parcel_features
 from paii_core.demo.classes import CROPS
 from paii_core.errors import InputNotFoundError, ValidationError
 

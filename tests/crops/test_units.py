@@ -54,7 +54,7 @@ def test_a_labelled_unit_keeps_its_label_among_other_labels() -> None:
 
 
 def test_backscatter_rise_is_a_parcel_mean_seasonal_contrast() -> None:
-    from paii_core.crops.recognize import _backscatter_rise
+    from paii_core.crops.unit_features import _backscatter_rise
 
     rng = np.random.default_rng(1)
     parcels = np.zeros((10, 10), np.int32)
@@ -69,12 +69,12 @@ def test_backscatter_rise_is_a_parcel_mean_seasonal_contrast() -> None:
 
 
 def test_spreading_space_weighs_kinds_of_evidence_alike_and_leaves_out_terrain() -> None:
-    from paii_core.crops.recognize import _balanced
+    from paii_core.crops.unit_features import similarity_space
 
     rng = np.random.default_rng(2)
     values = rng.normal(0, 1, (50, 7))
     groups = ("curve", "curve", "curve", "curve", "sar_rise", "terrain", "terrain")
-    x = _balanced(values, groups)
+    x = similarity_space(values, groups)
     assert x.shape == (50, 5) and x.dtype == np.float32
     np.testing.assert_allclose(x[:, :4].std(axis=0), 0.5, rtol=1e-5)  # 1/sqrt(4)
     np.testing.assert_allclose(x[:, 4].std(), 1.0, rtol=1e-5)
