@@ -43,7 +43,7 @@ def prepared(tiny_world, tmp_path_factory):
 def test_first_run_stores_every_product(prepared):
     data, steps = prepared
     assert all(s.status == "done" for s in steps), [s.line() for s in steps]
-    con = store.connect(data / "paii.duckdb", read_only=True)
+    con = store.connect(data / "paii.duckdb")
     try:
         areas = crop_store.aois(con)
         for aoi_id in areas["aoi_id"]:
@@ -76,7 +76,7 @@ def test_second_run_is_a_no_op(prepared, capsys):
     out = capsys.readouterr().out
     assert out.count(" skipped ") == len(first)
     assert "0 step(s) computed" in out
-    con = store.connect(data / "paii.duckdb", read_only=True)
+    con = store.connect(data / "paii.duckdb")
     try:
         n_sets = con.execute("SELECT count(*) FROM crop_label_sets").fetchone()[0]
     finally:

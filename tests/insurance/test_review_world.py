@@ -36,7 +36,7 @@ def review(insured):
 
 
 def test_demo_sums_insured_follow_the_indemnity_units(tiny_world):
-    con = store.connect(tiny_world / "paii.duckdb", read_only=True)
+    con = store.connect(tiny_world / "paii.duckdb")  # read-write: pages in this process hold one
     try:
         p = con.execute("SELECT * FROM policies").df()
     finally:

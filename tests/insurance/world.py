@@ -18,6 +18,7 @@ import pandas as pd
 from paii_core import io, store
 from paii_core.crops import area as crop_area
 from paii_core.crops.labelling import survey_points
+from paii_core.demo.ingest import ingest_world
 from paii_core.insurance import insured_plots
 from paii_core.store import crops as crop_store
 from paii_core.store import flood as flood_store
@@ -88,8 +89,12 @@ def add_flood(con) -> None:
 
 
 def prepare(source: Path, target: Path, *, maps: bool = True) -> Path:
-    """A copy of the tiny world at ``target`` with maps (optional), forecast and flood."""
-    shutil.copytree(source, target)
+    """A copy of the tiny world at ``target`` with maps (optional), forecast and flood.
+
+    Only the world's files are copied and ingested into a new database, so what other
+    tests stored in the shared tiny world (parcels, label sets, forecasts) is not here."""
+    shutil.copytree(source / "demo", target / "demo")
+    store.refresh_database(lambda c: ingest_world(c, target), target / "paii.duckdb")
     con = store.connect(target / "paii.duckdb")
     try:
         if maps:
