@@ -23,7 +23,9 @@ st.info(SIMULATED_NOTE, icon=":material/science:")
 
 
 def _fit() -> None:
-    progress = progress_bar()
+    slot = st.empty()
+    with slot.container():
+        progress = progress_bar()
     run = run_region(
         connection(),
         paths().data,
@@ -31,6 +33,7 @@ def _fit() -> None:
         actor="dashboard",
         progress=progress,
     )
+    slot.empty()  # done: the results below replace the bar
     for note in run.notes:
         st.warning(note, icon=":material/info:")
 
@@ -170,11 +173,24 @@ else:
         acc_map, value_column="accuracy", label="Backtest accuracy", unit="%", decimals=1
     )
     st.pydeck_chart(
-        maps.choropleth_deck(valued, missing, view), height=420, key="yield_accuracy_map"
+        maps.choropleth_deck(valued, missing, view), height=520, key="yield_accuracy_map"
     )
     if valued:
         legend(scale.label, scale.unit, scale.vmin, scale.vmax, scale.stops)
-    st.dataframe(summary.drop(columns="crop"), hide_index=True, use_container_width=True)
+    back_unit = back["unit"].iloc[0]
+    st.dataframe(
+        summary.drop(columns="crop").assign(coverage=100 * summary["coverage"]),
+        hide_index=True,
+        use_container_width=True,
+        column_config={
+            "asof": "cut-off",
+            "accuracy": st.column_config.NumberColumn("accuracy %", format="%.1f"),
+            "trend_accuracy": st.column_config.NumberColumn("trend only %", format="%.1f"),
+            "rmse": st.column_config.NumberColumn(f"RMSE ({back_unit})", format="%.2f"),
+            "trend_rmse": st.column_config.NumberColumn(f"trend RMSE ({back_unit})", format="%.2f"),
+            "coverage": st.column_config.NumberColumn("P10..P90 coverage %", format="%.0f"),
+        },
+    )
 
 export = frame.loc[
     frame["p50"].notna(),
