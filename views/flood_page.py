@@ -14,6 +14,7 @@ from paii_core.errors import PaiiError
 from paii_core.flood import render
 from paii_core.flood.event import demo_flood_aois, run_demo_event, sar_path
 from paii_core.flood.files import map_flood_bytes
+from paii_core.regions import REGIONS
 from paii_core.store import flood as flood_store
 from ui.common import SIMULATED_NOTE, connection, current_context, legend, progress_bar, show_error
 
@@ -89,7 +90,15 @@ except PaiiError as e:
     st.stop()
 if events.empty:
     if not areas:
-        st.info("No flood event in this region's demo world: pick Hubei, or upload GeoTIFFs.")
+        others = [r for r in REGIONS if r != ctx.region_id and demo_flood_aois(data_dir, r)]
+        st.info("No flood event in this region's demo world: open one below, or upload GeoTIFFs.")
+        for r in others:
+            st.button(
+                f"Show the flood in {REGIONS[r].name}",
+                key=f"flood_goto_{r}",
+                type="primary",
+                on_click=lambda r=r: st.session_state.update(region_id=r),  # the sidebar's key
+            )
         st.stop()
     st.write(f"The demo flood of {areas[0]} has not been mapped yet (about a minute).")
     if st.button("Map the demo flood", key="flood_run", type="primary"):

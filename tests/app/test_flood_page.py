@@ -92,9 +92,15 @@ def test_policies_table_sar_date_slider_and_exports(mapped, tiny_world):
     assert _decks(mapped)["flood"]["image"] != first_image
 
 
-def test_other_region_without_flood_says_so(tiny_world):
+def test_other_region_without_flood_says_so_and_offers_the_flooded_one(tiny_world):
     at = _page("iowa")
     assert any("No flood event" in i.value for i in at.info)
+    go = at.button(key="flood_goto_hubei")
+    assert go.label == "Show the flood in Hubei (CN)"
+    go.click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["region_id"] == "hubei"
+    assert not any("No flood event" in i.value for i in at.info)
 
 
 def test_bad_uploads_show_an_error(tiny_world, tmp_path):
