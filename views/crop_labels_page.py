@@ -114,7 +114,7 @@ layers = [
     pdk.Layer(
         "BitmapLayer",
         id="rgb",
-        image=rgb_url,
+        image=pdk.types.String(rgb_url),  # a plain string would be read as an expression
         bounds=[float(row[k]) for k in ("west", "south", "east", "north")],
     ),
     pdk.Layer(

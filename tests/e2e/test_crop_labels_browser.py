@@ -32,3 +32,6 @@ def test_crop_labels_map_renders(page, streamlit_server):
     pixels = np.asarray(Image.open(io.BytesIO(shot)).convert("RGB")).reshape(-1, 3)
     assert len(np.unique(pixels // 8, axis=0)) > 20, "the map canvas is blank"
     assert page.get_by_text("simulated field-survey points").first.is_visible()
+    # deck.gl reports a layer it cannot build as an error box in place of the map
+    assert page.get_by_text("Error:").count() == 0, "the map reported an error"
+    assert page.get_by_test_id("stException").count() == 0
