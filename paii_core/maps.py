@@ -66,26 +66,42 @@ class Legend:
     """Hex colours from vmin to vmax."""
 
 
+def _ramp(diverging: bool, high_is_bad: bool) -> np.ndarray:
+    if not diverging:
+        return _SEQUENTIAL
+    return _DIVERGING[::-1] if high_is_bad else _DIVERGING
+
+
 def colour_scale(
-    values: np.ndarray, *, diverging: bool = False, alpha: int = 200
+    values: np.ndarray,
+    *,
+    diverging: bool = False,
+    alpha: int = 200,
+    value_range: tuple[float, float] | None = None,
+    high_is_bad: bool = False,
 ) -> tuple[np.ndarray, float, float]:
     """Map ``values`` to RGBA rows (N, 4) uint8; NaN rows get :data:`MISSING_RGBA`.
 
-    The range is the 2nd..98th percentile so one outlier county does not wash out the
-    map; a diverging scale is centred on zero. Returns (rgba, vmin, vmax).
+    The range is ``value_range`` (so several layers can share one scale), else the
+    2nd..98th percentile so one outlier county does not wash out the map; a diverging
+    scale is centred on zero, blue for high values, or red with ``high_is_bad`` (a CO2
+    excess). Returns (rgba, vmin, vmax).
     """
     values = np.asarray(values, dtype=float)
     rgba = np.tile(np.array(MISSING_RGBA, dtype=np.uint8), (values.size, 1))
     finite = np.isfinite(values)
     if not finite.any():
         return rgba, float("nan"), float("nan")
-    lo, hi = np.percentile(values[finite], [2, 98])
+    if value_range is not None:
+        lo, hi = (float(v) for v in value_range)
+    else:
+        lo, hi = np.percentile(values[finite], [2, 98])
     if diverging:
         hi = max(abs(lo), abs(hi)) or 1.0
         lo = -hi
     if hi <= lo:
         hi = lo + 1.0
-    ramp = _DIVERGING if diverging else _SEQUENTIAL
+    ramp = _ramp(diverging, high_is_bad)
     pos = np.clip((values[finite] - lo) / (hi - lo), 0, 1) * (len(ramp) - 1)
     i = np.minimum(pos.astype(int), len(ramp) - 2)
     frac = (pos - i)[:, None]
@@ -108,15 +124,20 @@ def county_features(
     diverging: bool = False,
     decimals: int = 2,
     simplify_deg: float = 0.002,
+    value_range: tuple[float, float] | None = None,
+    high_is_bad: bool = False,
 ) -> tuple[list[dict], list[dict], Legend]:
     """GeoJSON features for counties with a value and for those without.
 
     ``frame`` has county_id, name, geometry_wkb and ``value_column``. Colours and the
-    tooltip text are computed here as properties, so the layer only reads them.
+    tooltip text are computed here as properties, so the layer only reads them;
+    ``value_range`` and ``high_is_bad`` as :func:`colour_scale`.
     Returns (valued features, missing features, legend).
     """
     values = frame[value_column].to_numpy(dtype=float)
-    rgba, vmin, vmax = colour_scale(values, diverging=diverging)
+    rgba, vmin, vmax = colour_scale(
+        values, diverging=diverging, value_range=value_range, high_is_bad=high_is_bad
+    )
     geoms = shapely.from_wkb([bytes(b) for b in frame["geometry_wkb"]])
     if simplify_deg > 0:
         geoms = shapely.simplify(geoms, simplify_deg, preserve_topology=True)
@@ -138,7 +159,7 @@ def county_features(
             },
         }
         (valued if has else missing).append(feature)
-    ramp = _DIVERGING if diverging else _SEQUENTIAL
+    ramp = _ramp(diverging, high_is_bad)
     legend = Legend(label, unit, vmin, vmax, tuple(_hex(c) for c in ramp))
     return valued, missing, legend
 

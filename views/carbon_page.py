@@ -68,21 +68,19 @@ frame = carbon_store.carbon_frame(con, ctx.region_id, period)
 label = "XCO2 anomaly" if metric == "xco2_anomaly" else "XCO2"
 measured = frame[frame["source"] == "measured"]
 interp = frame[frame["source"] != "measured"]
+# One colour scale for measured and interpolated counties; a CO2 excess is red.
+shared = {
+    "unit": "ppm",
+    "diverging": metric == "xco2_anomaly",
+    "high_is_bad": True,
+    "value_range": tuple(frame[metric].quantile([0.02, 0.98])),
+}
 valued, missing, scale = maps.county_features(
-    measured,
-    value_column=metric,
-    label=f"{label} (measured)",
-    unit="ppm",
-    diverging=metric == "xco2_anomaly",
+    measured, value_column=metric, label=f"{label} (measured)", **shared
 )
 i_valued, i_missing, _ = maps.county_features(
-    interp,
-    value_column=metric,
-    label=f"{label} (interpolated)",
-    unit="ppm",
-    diverging=metric == "xco2_anomaly",
+    interp, value_column=metric, label=f"{label} (interpolated)", **shared
 )
-vmin, vmax = frame[metric].quantile([0.02, 0.98])
 interp_layer = pdk.Layer(
     "GeoJsonLayer",
     id="counties-interpolated",
