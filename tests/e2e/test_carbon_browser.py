@@ -17,9 +17,13 @@ def test_carbon_compute_then_map_renders(page, streamlit_server):
     page.goto(f"{streamlit_server}/carbon")
     page.get_by_text("column CO2").first.wait_for()
     compute = page.get_by_role("button", name="Compute XCO2 from the sounding files")
-    if page.get_by_text("No XCO2 results stored yet").count():
+    empty = page.get_by_text("No XCO2 results stored yet")
+    ranking = page.get_by_text("Ranking by anomaly")
+    # Wait until the page has said which it is (checking at once raced the page's render).
+    empty.or_(ranking).first.wait_for(timeout=60_000)
+    if empty.count():
         compute.click()
-    page.get_by_text("Ranking by anomaly").wait_for(timeout=180_000)
+    ranking.wait_for(timeout=180_000)
     canvas = page.locator("canvas").first
     canvas.wait_for(state="visible")
     page.wait_for_timeout(4000)  # deck.gl draws after its data is parsed
