@@ -121,3 +121,16 @@ def page(chromium_path, streamlit_server):
         pg.set_default_timeout(60_000)
         yield pg
         browser.close()
+
+
+def open_page(page, server: str, link: str, *, region: str | None = None) -> None:
+    """Open a page as a user does: at the root (a deep link would run the page without
+    app.py's navigation and shared sidebar), pick ``region`` in the sidebar, follow the
+    sidebar ``link``."""
+    page.goto(server)
+    page.get_by_text("county overview").first.wait_for()
+    sidebar = page.get_by_test_id("stSidebar")
+    if region is not None:
+        sidebar.get_by_test_id("stSelectbox").first.click()
+        page.get_by_role("option", name=region).click()
+    sidebar.get_by_role("link", name=link).click()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, open_page
 
 pytestmark = pytest.mark.e2e
 
@@ -16,14 +16,7 @@ pytestmark = pytest.mark.e2e
 def test_flood_map_renders_water(page, streamlit_server):
     failed = []
     page.on("requestfailed", lambda r: failed.append(r.url))
-    # Enter at the root as a user does: a fresh server's first run must see app.py's
-    # st.navigation, or Streamlit runs a deep-linked page without the shared sidebar.
-    page.goto(streamlit_server)
-    page.get_by_text("county overview").first.wait_for()
-    sidebar = page.get_by_test_id("stSidebar")
-    sidebar.get_by_test_id("stSelectbox").first.click()
-    page.get_by_role("option", name="Hubei (CN)").click()
-    sidebar.get_by_role("link", name="Flood").click()
+    open_page(page, streamlit_server, "Flood", region="Hubei (CN)")
     page.get_by_text("Open water from Sentinel-1").first.wait_for()
     run = page.get_by_role("button", name="Map the demo flood")
     page.get_by_text("Policies hit").or_(run).first.wait_for(timeout=60_000)

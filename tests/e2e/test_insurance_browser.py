@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, open_page
 
 pytestmark = pytest.mark.e2e
 
@@ -17,10 +17,7 @@ pytestmark = pytest.mark.e2e
 def test_insurance_review_and_decision(page, streamlit_server):
     failed = []
     page.on("requestfailed", lambda r: failed.append(r.url))
-    page.goto(streamlit_server)  # enter at the root, as the flood test explains
-    page.get_by_text("county overview").first.wait_for()
-    sidebar = page.get_by_test_id("stSidebar")
-    sidebar.get_by_role("link", name="Insurance").click()
+    open_page(page, streamlit_server, "Insurance")
     page.get_by_text("Portfolio review CSV").first.wait_for(timeout=120_000)
     page.get_by_text("Evidence").first.wait_for()
     assert page.get_by_text("simulated").first.is_visible()

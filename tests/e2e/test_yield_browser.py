@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, open_page
 from ui.common import SIMULATED_NOTE
 
 pytestmark = pytest.mark.e2e
@@ -32,13 +32,8 @@ def _screenshot_whole_page(page, path: Path) -> None:
 def test_yield_forecast_map_range_and_export(page, streamlit_server):
     failed = []
     page.on("requestfailed", lambda r: failed.append(r.url))
-    page.goto(streamlit_server)  # enter at the root, as the flood test explains
-    page.get_by_text("county overview").first.wait_for()
-    sidebar = page.get_by_test_id("stSidebar")
     # Hubei: the tiny world's smallest panel, so the fit stays well inside the time limit.
-    sidebar.get_by_test_id("stSelectbox").first.click()
-    page.get_by_role("option", name="Hubei (CN)").click()
-    sidebar.get_by_role("link", name="Yield").click()
+    open_page(page, streamlit_server, "Yield", region="Hubei (CN)")
     page.get_by_text("county yield forecasts in season").first.wait_for()
     main = page.get_by_test_id("stMain")
     fit = page.get_by_role("button", name="Fit and forecast (with backtests)")
