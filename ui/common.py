@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -120,7 +121,13 @@ def legend(label: str, unit: str, vmin: float, vmax: float, stops: tuple[str, ..
     )
 
 
-def progress_bar(text: str = "starting") -> Callable[[float, str], None]:
-    """A progress bar and the ``progress(fraction, message)`` callback the engine calls."""
+@contextmanager
+def progress_bar(text: str = "starting") -> Iterator[Callable[[float, str], None]]:
+    """A progress bar for the ``with`` block, yielding the ``progress(fraction, message)``
+    callback the engine calls; the bar is removed when the block ends, however it ends,
+    so the results (or the error) that follow stand in its place."""
     bar = st.progress(0.0, text=text)
-    return lambda fraction, message: bar.progress(min(max(fraction, 0.0), 1.0), text=message)
+    try:
+        yield lambda fraction, message: bar.progress(min(max(fraction, 0.0), 1.0), text=message)
+    finally:
+        bar.empty()

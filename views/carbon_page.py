@@ -25,14 +25,14 @@ st.info(SIMULATED_NOTE, icon=":material/science:")
 
 
 def _run() -> None:
-    progress = progress_bar()
-    run_carbon(
-        connection(),
-        paths().data / "demo" / "oco2",
-        simulated=True,
-        progress=progress,
-        actor="dashboard",
-    )
+    with progress_bar() as progress:
+        run_carbon(
+            connection(),
+            paths().data / "demo" / "oco2",
+            simulated=True,
+            progress=progress,
+            actor="dashboard",
+        )
 
 
 if st.button("Compute XCO2 from the sounding files", help="aggregate + gap fill, ~1 min"):

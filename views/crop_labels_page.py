@@ -62,9 +62,9 @@ mapped = _mapped(db, aoi_id, area.input_hash, area)
 if mapped is None:
     st.warning("Cropland and parcels are not mapped for this area yet (about a minute).")
     if st.button("Map cropland and parcels", type="primary"):
-        progress = progress_bar()
         try:
-            crop_area.map_area(con, area, progress=progress)
+            with progress_bar() as progress:
+                crop_area.map_area(con, area, progress=progress)
         except PaiiError as e:
             show_error(e)
             st.stop()

@@ -102,9 +102,9 @@ if events.empty:
         st.stop()
     st.write(f"The demo flood of {areas[0]} has not been mapped yet (about a minute).")
     if st.button("Map the demo flood", key="flood_run", type="primary"):
-        progress = progress_bar()
         try:
-            run_demo_event(con, data_dir, areas[0], progress=progress)
+            with progress_bar() as progress:
+                run_demo_event(con, data_dir, areas[0], progress=progress)
         except PaiiError as e:
             show_error(e)
             st.stop()

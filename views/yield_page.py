@@ -23,17 +23,10 @@ st.info(SIMULATED_NOTE, icon=":material/science:")
 
 
 def _fit() -> None:
-    slot = st.empty()
-    with slot.container():
-        progress = progress_bar()
-    run = run_region(
-        connection(),
-        paths().data,
-        ctx.region_id,
-        actor="dashboard",
-        progress=progress,
-    )
-    slot.empty()  # done: the results below replace the bar
+    with progress_bar() as progress:
+        run = run_region(
+            connection(), paths().data, ctx.region_id, actor="dashboard", progress=progress
+        )
     for note in run.notes:
         st.warning(note, icon=":material/info:")
 
