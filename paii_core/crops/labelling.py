@@ -80,19 +80,33 @@ def heldout_scores(
 
 
 def survey_points(
-    crop_type: NDArray, parcels: NDArray, *, per_crop: int, seed: int = 0
+    crop_type: NDArray,
+    parcels: NDArray,
+    *,
+    per_crop: int,
+    within: NDArray | None = None,
+    seed: int = 0,
 ) -> list[Label]:
     """Simulated field-survey points: ``per_crop`` parcels of each crop present, each
-    labelled at its interior point with the crop found there in ``crop_type`` ((H, W)
-    index into CROPS, -1 none; the demo world's truth). For the demo only: say so.
+    labelled at its interior point (a surveyor stands inside a field, not on its mixed
+    edge) with the crop found there in ``crop_type`` ((H, W) index into CROPS, -1 none;
+    the demo world's truth). ``within`` ((H, W), > 0 where allowed, e.g. on delineated
+    recognition units) keeps only the points that fall there. For the demo only: say so.
 
     Raises:
         ValidationError: grids of different shapes, or fewer than two crops on parcels.
     """
-    crop_type, parcels = np.asarray(crop_type), np.asarray(parcels)
-    if crop_type.shape != parcels.shape:
-        raise ValidationError(f"crop_type {crop_type.shape} and parcels {parcels.shape} differ")
+    crop_type, parcels = np.asarray(crop_type), np.maximum(np.asarray(parcels), 0)
+    if crop_type.shape != parcels.shape or (
+        within is not None and np.shape(within) != parcels.shape
+    ):
+        raise ValidationError(
+            f"crop_type {crop_type.shape}, parcels {parcels.shape} and within "
+            f"{None if within is None else np.shape(within)} differ: pass grids of one shape"
+        )
     pts = interior_points(parcels)
+    if within is not None and len(pts):
+        pts = pts[np.asarray(within)[pts[:, 0], pts[:, 1]] > 0]
     kinds = crop_type[pts[:, 0], pts[:, 1]] if len(pts) else np.zeros(0, int)
     rng = np.random.default_rng(seed)
     out: list[Label] = []

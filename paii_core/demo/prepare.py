@@ -15,20 +15,17 @@ from typing import Literal
 
 import duckdb
 import numpy as np
-from numpy.typing import NDArray
 
 from paii_core import io, store
-from paii_core.crops.recognize import Label
-from paii_core.errors import DemoWorldMissingError, ValidationError
+from paii_core.errors import DemoWorldMissingError
 
 __all__ = [
     "DEMO_ASOF",
     "SURVEY_NOTE",
-    "SURVEY_POINTS",
+    "SURVEY_PER_CROP",
     "SURVEY_REVIEWER",
     "PrepareStep",
     "prepare_demo",
-    "survey_labels",
 ]
 
 DEMO_ASOF = date(2020, 10, 31)
@@ -40,8 +37,9 @@ SURVEY_NOTE = (
     "Simulated field survey (demo): points at interior points of the demo world's truth "
     "fields, crop read from its truth map. SIMULATED, not observed."
 )
-SURVEY_POINTS = 40
-"""Survey points per area, spread evenly over the crops found on its parcels."""
+SURVEY_PER_CROP = 13
+"""Survey points per crop found on an area's parcels: about 40 per area (3 crops), the
+seed system's labelling density."""
 
 ACTOR = "paii demo prepare"
 
@@ -59,44 +57,6 @@ class PrepareStep:
         return f"{self.step:<28} {self.status:<7} {self.seconds:6.1f} s  {self.detail}"
 
 
-def survey_labels(
-    crop_type: NDArray, fields: NDArray, units: NDArray, *, n: int, seed: int = 0
-) -> list[Label]:
-    """``n`` simulated survey points ``[(row, col, crop), ...]`` spread evenly over crops.
-
-    A surveyor stands inside a field, not on its mixed-pixel edge: each point is the
-    interior point of a truth field (``fields``, (H, W) ids, 0 or less none), labelled
-    with the crop there in ``crop_type`` ((H, W) index into CROPS, -1 none). Only points
-    on a recognition unit (``units`` > 0, a delineated parcel) are kept, as the recogniser
-    learns from units. For the demo world only: the crop comes from its truth.
-
-    Raises:
-        ValidationError: grids of different shapes, or fewer than two crops to survey.
-    """
-    from paii_core.crops.labelling import interior_points
-    from paii_core.demo.classes import CROPS
-
-    crop_type, fields, units = (np.asarray(a) for a in (crop_type, fields, units))
-    if not crop_type.shape == fields.shape == units.shape:
-        raise ValidationError(
-            f"crop_type {crop_type.shape}, fields {fields.shape} and units {units.shape} "
-            "should have the same shape"
-        )
-    pts = interior_points(np.maximum(fields, 0).astype(np.int64))
-    kind = crop_type[pts[:, 0], pts[:, 1]] if len(pts) else np.zeros(0, np.int64)
-    on = units[pts[:, 0], pts[:, 1]] > 0 if len(pts) else np.zeros(0, bool)
-    crops = np.unique(kind[(kind >= 0) & on])
-    if len(crops) < 2:
-        raise ValidationError("the survey found fewer than two crops on delineated parcels")
-    rng = np.random.default_rng(seed)
-    out: list[Label] = []
-    for i, code in enumerate(crops):
-        m = n // len(crops) + (i < n % len(crops))
-        idx = np.flatnonzero((kind == code) & on)
-        out += [(int(pts[j, 0]), int(pts[j, 1]), CROPS[code]) for j in rng.permutation(idx)[:m]]
-    return out
-
-
 def _timed(step: str, run: Callable[[], tuple[Literal["done", "skipped"], str]]) -> PrepareStep:
     start = time.perf_counter()
     status, detail = run()
@@ -108,6 +68,7 @@ def _crop_steps(
 ) -> tuple[PrepareStep, PrepareStep]:
     """Cropland + parcels, then the survey label set, as the Crop labels page makes them."""
     from paii_core.crops import area as crop_area
+    from paii_core.crops.labelling import survey_points
     from paii_core.crops.recognize import recognize_prepared
     from paii_core.store import crops as crop_store
 
@@ -134,7 +95,9 @@ def _crop_steps(
             np.nan_to_num(io.read_geotiff(truth / f"{name}.tif").data[0], nan=-1).astype(np.int64)
             for name in ("crop_type", "fine_parcels")
         )
-        points = survey_labels(crop_type, fields, prep.units, n=SURVEY_POINTS)
+        points = survey_points(
+            crop_type, fields, per_crop=SURVEY_PER_CROP, within=prep.units, seed=0
+        )
         cmap = recognize_prepared(prep, points, region=area.region_id)
         set_id = crop_area.save_labels(
             con,

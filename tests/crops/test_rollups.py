@@ -13,6 +13,7 @@ from paii_core import store
 from paii_core.crops.labelling import heldout_scores, interior_points, survey_points
 from paii_core.crops.recognize import CropMap, prepare_recognition
 from paii_core.crops.rollups import county_rollups, parcel_polygons, pixel_area_m2, write_parcels
+from paii_core.demo.classes import CROPS
 from paii_core.errors import ValidationError
 from paii_core.store import crops as crop_store
 
@@ -108,3 +109,23 @@ def test_label_sets_and_products_round_trip(tmp_path):
     with pytest.raises(ValidationError, match="not in the store"):
         crop_store.aoi_row(con, "nowhere")
     assert {"crop_label_sets", "crop_labels"} <= set(store.USER_TABLES)
+
+
+def test_survey_points_stand_inside_fields_on_units_and_spread_over_crops():
+    fields = np.zeros((12, 12), np.int64)
+    fields[1:6, 1:6], fields[1:6, 7:11], fields[7:11, 1:11] = 1, 2, 3
+    crop_type = np.where(fields == 0, -1, np.where(fields == 3, 1, 0))
+    units = fields.copy()
+    units[7:11, 1:11] = 0  # field 3 was not delineated: no point on it
+    with pytest.raises(ValidationError, match="fewer than two crops"):
+        survey_points(crop_type, fields, per_crop=2, within=units)
+    units[7:11, 1:11] = 3
+    labels = survey_points(crop_type, fields, per_crop=2, within=units, seed=0)
+    crops = [c for *_, c in labels]
+    assert sorted(crops) == sorted([CROPS[0], CROPS[0], CROPS[1]])
+    for r, c, _ in labels:
+        assert 0 < r < 11 and 0 < c < 11 and fields[r, c] > 0
+        # Interior points: no neighbour belongs to another field.
+        assert len(set(fields[r - 1 : r + 2, c - 1 : c + 2].ravel())) == 1
+    with pytest.raises(ValidationError, match="one shape"):
+        survey_points(crop_type, fields, per_crop=2, within=units[:3])

@@ -4,28 +4,23 @@ from __future__ import annotations
 
 import shutil
 
-import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from paii_core import store
 from paii_core.cli import main
-from paii_core.demo.classes import CROPS
 from paii_core.demo.ingest import ingest_world
 from paii_core.demo.prepare import (
     DEMO_ASOF,
     SURVEY_NOTE,
-    SURVEY_POINTS,
+    SURVEY_PER_CROP,
     SURVEY_REVIEWER,
     prepare_demo,
-    survey_labels,
 )
-from paii_core.errors import DemoWorldMissingError, ValidationError
+from paii_core.errors import DemoWorldMissingError
 from paii_core.insurance import review_portfolio
 from paii_core.store import crops as crop_store
 from paii_core.store import flood as flood_store
 from paii_core.yields import ASOF_DATES
-from tests.conftest import REPO
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +51,7 @@ def test_first_run_stores_every_product(prepared):
             assert list(sets["who"]) == [SURVEY_REVIEWER]
             assert sets["note"].iloc[0] == SURVEY_NOTE and "SIMULATED" in SURVEY_NOTE
             # The tiny Iowa area holds only a handful of 16 ha fields.
-            assert 2 <= sets["n_labels"].iloc[0] <= SURVEY_POINTS
+            assert 2 <= sets["n_labels"].iloc[0] <= 3 * SURVEY_PER_CROP
         for region_id in set(areas["region_id"]):
             stored = con.execute(
                 "SELECT DISTINCT as_of FROM yield_forecasts WHERE region_id = ?", [region_id]
@@ -115,32 +110,3 @@ def test_missing_database_says_to_build_it(prepared, tmp_path):
 def test_cli_reports_a_missing_world(tmp_path, capsys):
     assert main(["demo", "prepare", "--data-dir", str(tmp_path)]) == 2
     assert "paii demo build" in capsys.readouterr().err
-
-
-def test_survey_labels_stand_inside_fields_and_spread_over_crops():
-    fields = np.zeros((12, 12), np.int64)
-    fields[1:6, 1:6], fields[1:6, 7:11], fields[7:11, 1:11] = 1, 2, 3
-    crop_type = np.where(fields == 0, -1, np.where(fields == 3, 1, 0))
-    units = fields.copy()
-    units[7:11, 1:11] = 0  # field 3 was not delineated: no point on it
-    with pytest.raises(ValidationError, match="fewer than two crops"):
-        survey_labels(crop_type, fields, units, n=4)
-    units[7:11, 1:11] = 3
-    labels = survey_labels(crop_type, fields, units, n=3, seed=0)
-    crops = [c for *_, c in labels]
-    assert sorted(crops) == sorted([CROPS[0], CROPS[0], CROPS[1]])
-    for r, c, _ in labels:
-        assert 0 < r < 11 and 0 < c < 11 and fields[r, c] > 0
-        # Interior points: no neighbour belongs to another field.
-        assert len(set(fields[r - 1 : r + 2, c - 1 : c + 2].ravel())) == 1
-
-
-def test_survey_labels_need_grids_of_one_shape():
-    with pytest.raises(ValidationError, match="same shape"):
-        survey_labels(np.zeros((4, 4)), np.zeros((4, 4)), np.zeros((3, 4)), n=2)
-
-
-def test_prepared_as_of_is_the_sidebars_default(tiny_world):
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
-    at.run()
-    assert at.session_state["asof"] == DEMO_ASOF
