@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import socket
@@ -11,7 +12,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from tests.conftest import REPO
 
@@ -134,3 +137,14 @@ def open_page(page, server: str, link: str, *, region: str | None = None) -> Non
         sidebar.get_by_test_id("stSelectbox").first.click()
         page.get_by_role("option", name=region).click()
     sidebar.get_by_role("link", name=link).click()
+
+
+def map_pixels(page, name: str):
+    """The first deck.gl canvas's pixels ``(N, 3)`` int, once drawn; a full-page
+    screenshot goes to test-artifacts/<name>.png."""
+    canvas = page.locator("canvas").first
+    canvas.wait_for(state="visible")
+    page.wait_for_timeout(4000)  # deck.gl draws after its data (or image) is parsed
+    shot = canvas.screenshot()
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    return np.asarray(Image.open(io.BytesIO(shot)).convert("RGB")).reshape(-1, 3).astype(int)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
-from PIL import Image
 
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import map_pixels
 
 pytestmark = pytest.mark.e2e
 
@@ -24,12 +21,7 @@ def test_carbon_compute_then_map_renders(page, streamlit_server):
     if empty.count():
         compute.click()
     ranking.wait_for(timeout=180_000)
-    canvas = page.locator("canvas").first
-    canvas.wait_for(state="visible")
-    page.wait_for_timeout(4000)  # deck.gl draws after its data is parsed
-    shot = canvas.screenshot()
-    page.screenshot(path=str(ARTIFACTS / "carbon.png"), full_page=True)
-    pixels = np.asarray(Image.open(io.BytesIO(shot)).convert("RGB")).reshape(-1, 3)
+    pixels = map_pixels(page, "carbon")
     assert len(np.unique(pixels // 8, axis=0)) > 20, "the map canvas is blank"
     assert np.mean(np.ptp(pixels.astype(int), axis=1) > 40) > 0.05, "no coloured counties"
     assert page.get_by_text("simulated").first.is_visible()

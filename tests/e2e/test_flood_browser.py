@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
-from PIL import Image
 
-from tests.e2e.conftest import ARTIFACTS, open_page
+from tests.e2e.conftest import ARTIFACTS, map_pixels, open_page
 
 pytestmark = pytest.mark.e2e
 
@@ -23,12 +20,7 @@ def test_flood_map_renders_water(page, streamlit_server):
     if run.count():
         run.click()
     page.get_by_text("Policies hit").first.wait_for(timeout=180_000)
-    canvas = page.locator("canvas").first
-    canvas.wait_for(state="visible")
-    page.wait_for_timeout(4000)  # deck.gl draws after the image is decoded
-    shot = canvas.screenshot()
-    page.screenshot(path=str(ARTIFACTS / "flood.png"), full_page=True)
-    pixels = np.asarray(Image.open(io.BytesIO(shot)).convert("RGB")).reshape(-1, 3).astype(int)
+    pixels = map_pixels(page, "flood")
     assert len(np.unique(pixels // 8, axis=0)) > 10, "the flood map canvas is blank"
     blue = (pixels[:, 2] > pixels[:, 0] + 40) & (pixels[:, 2] > pixels[:, 1])
     assert blue.mean() > 0.005, "no flood water drawn on the map"

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
-from PIL import Image
 
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import map_pixels
 
 pytestmark = pytest.mark.e2e
 
@@ -18,12 +15,7 @@ def test_home_map_renders_counties(page, streamlit_server):
     page.on("requestfailed", lambda r: failed.append(r.url))
     page.goto(streamlit_server)
     page.get_by_text("county overview").first.wait_for()
-    canvas = page.locator("canvas").first
-    canvas.wait_for(state="visible")
-    page.wait_for_timeout(4000)  # deck.gl draws after its data is parsed
-    shot = canvas.screenshot()
-    page.screenshot(path=str(ARTIFACTS / "home.png"), full_page=True)
-    pixels = np.asarray(Image.open(io.BytesIO(shot)).convert("RGB")).reshape(-1, 3)
+    pixels = map_pixels(page, "home")
     distinct = len(np.unique(pixels // 8, axis=0))
     assert distinct > 20, "the map canvas is blank"
     # The choropleth ramp is green-blue: a fair share of the canvas must be coloured.
