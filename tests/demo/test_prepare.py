@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from paii_core import store
 from paii_core.cli import main
@@ -21,6 +22,7 @@ from paii_core.insurance import review_portfolio
 from paii_core.store import crops as crop_store
 from paii_core.store import flood as flood_store
 from paii_core.yields import ASOF_DATES
+from tests.conftest import REPO
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +112,9 @@ def test_missing_database_says_to_build_it(prepared, tmp_path):
 def test_cli_reports_a_missing_world(tmp_path, capsys):
     assert main(["demo", "prepare", "--data-dir", str(tmp_path)]) == 2
     assert "paii demo build" in capsys.readouterr().err
+
+
+def test_prepared_as_of_is_the_sidebars_default(tiny_world):
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.run()
+    assert at.session_state["asof"] == DEMO_ASOF
