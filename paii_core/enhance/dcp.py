@@ -15,12 +15,13 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from paii_core.demo.optics import WAVELENGTHS_NM
 from paii_core.enhance._checks import check_bgrn
 from paii_core.enhance.haze_index import PATCH_PX, dark_channel
 
 __all__ = ["dcp_dehaze", "estimate_airlight", "guided_filter"]
 
+WAVELENGTHS_NM: tuple[float, ...] = (490.0, 560.0, 665.0, 842.0)
+"""Central wavelengths of Sentinel-2 B2, B3, B4, B8 (ESA MSI spectral response)."""
 OMEGA = 0.95
 T_MIN = 0.1
 ANGSTROM = 1.3

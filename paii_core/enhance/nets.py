@@ -77,7 +77,7 @@ def psf_kernel_1d(
 ) -> np.ndarray:
     """1-D weights over fine pixels of one coarse pixel: a ``factor``-wide detector box
     convolved with a Gaussian optics PSF of ``sigma_lr`` coarse pixels (Schowengerdt 2007),
-    the sensor model of :func:`paii_core.demo.optics.degrade`. Length factor + 2 reach.
+    the sensor model the demo world's captures use. Length factor + 2 reach.
     ``shift`` moves the footprint by that many coarse pixels (a capture whose grid is
     offset by a sub-pixel amount); keep ``|shift| * factor`` well inside ``reach``."""
     s = sigma_lr * factor
