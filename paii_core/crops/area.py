@@ -85,7 +85,7 @@ def load_area(con: duckdb.DuckDBPyConnection, aoi_id: str, data_dir: Path | None
     data = Path(data_dir) if data_dir is not None else paths().data
     aoi = crop_store.aoi_row(con, aoi_id)
     files = crop_store.area_inputs(con, aoi_id)
-    s2 = files[files["kind"] == "s2_l2a"]
+    s2 = files[files["kind"].isin(("s2_l2a", "s2_l1c"))].sort_values("acquired")
     if s2.empty:
         raise InputNotFoundError(
             f"the store lists no Sentinel-2 files for {aoi_id}; rebuild with `paii demo build`"

@@ -94,14 +94,14 @@ def _offset_and_scale(tags: Mapping[str, str], where: str | None) -> tuple[float
     else:
         m = _SAFE_BASELINE_RE.search(Path(where or "").as_posix())
         if m is None:
-            warnings.warn(
-                f"{where}: no BOA_ADD_OFFSET or PROCESSING_BASELINE tag and no _Nxxxx_ in "
-                "the path; assuming a baseline before 04.00 (no offset). Tag the file if "
-                "it is newer, or reflectance will be 0.1 too high",
-                PaiiWarning,
-                stacklevel=3,
+            raise FormatError(
+                where,
+                "has no BOA_ADD_OFFSET or PROCESSING_BASELINE tag and no _Nxxxx_ in its "
+                "path, so whether its DN carry the -1000 offset of baseline 04.00 and "
+                "later is unknown (reflectance would be 0.1 off)",
+                "tag it: `rio edit-info --tag PROCESSING_BASELINE=05.10 FILE` (the _Nxxxx_ "
+                "of the product name) or `--tag BOA_ADD_OFFSET=-1000`",
             )
-            return 0.0, scale
         baseline = int(m.group(1)) + int(m.group(2)) / 100.0
     return (_L2A_OFFSET if baseline >= _OFFSET_FROM_BASELINE else 0.0), scale
 
@@ -126,13 +126,14 @@ def _read_stack(path: Path) -> tuple[NDArray[np.float32], Raster]:
                 f"stack bands {', '.join(S2_BANDS)} or pass a mapping of per-band files",
             )
         return raster.data[[keys.index(b) for b in S2_BANDS]], raster
-    if raster.count != len(S2_BANDS):
-        raise FormatError(
-            path,
-            f"has {raster.count} bands without band descriptions; expected 4 (B2, B3, B4, B8)",
-            "set band descriptions B2, B3, B4, B8 or write only those 4 bands in that order",
-        )
-    return raster.data, raster
+    raise FormatError(
+        path,
+        f"has {raster.count} bands without descriptions naming Sentinel-2 bands "
+        f"({', '.join(raster.band_names)}); PAII never guesses band order (a B4, B3, B2, B8 "
+        "stack read as B2, B3, B4, B8 swaps red and blue)",
+        "name each band: `rio edit-info --bidx 1 --description B02 FILE`, and so on for "
+        "B03, B04, B08",
+    )
 
 
 def _read_bands(
@@ -215,12 +216,12 @@ def read_sentinel2_l2a(
     ``reflectance = (DN + BOA_ADD_OFFSET) / QUANTIFICATION_VALUE`` (ESA L2A Product
     Specification). The offset comes from the ``BOA_ADD_OFFSET`` tag; else from the
     ``PROCESSING_BASELINE`` tag (-1000 from 04.00 on, 0 before); else from ``_Nxxxx_`` in
-    a SAFE product path; else 0 with a :class:`PaiiWarning`. ``QUANTIFICATION_VALUE``
+    a SAFE product path; else the file is refused (FormatError). ``QUANTIFICATION_VALUE``
     defaults to 10000. DN 0 (and the file's nodata) is NaN.
 
     Args:
-        source: a stacked GeoTIFF (bands picked by descriptions B2/B02... when present,
-            other bands ignored; else exactly 4 bands in B2, B3, B4, B8 order) or a
+        source: a stacked GeoTIFF (bands picked by their descriptions B2/B02..., other
+            bands ignored; a stack without such descriptions is refused) or a
             mapping ``{"B2": path, "B3": ..., "B4": ..., "B8": ...}`` of one-band
             GeoTIFF/JP2 files on one grid (tags read from B2's file).
         scl: optional Scene Classification raster, resampled nearest to the 10 m grid;
@@ -292,6 +293,7 @@ def write_sentinel2_l2a(
     date: str,
     processing_baseline: str = "05.10",
     tile_id: str | None = None,
+    extra_tags: Mapping[str, str] | None = None,
 ) -> Path:
     """Write reflectance as an L2A-style stacked uint16 GeoTIFF (B2, B3, B4, B8).
 
@@ -307,6 +309,7 @@ def write_sentinel2_l2a(
         date: acquisition date or time, ISO 8601.
         processing_baseline: ``"NN.NN"``; decides the offset.
         tile_id: MGRS tile such as ``"50SKE"``.
+        extra_tags: more dataset tags (provenance); they cannot override the above.
 
     Returns:
         The output path.
@@ -349,6 +352,7 @@ def write_sentinel2_l2a(
     }
     if tile_id is not None:
         tags["TILE_ID"] = str(tile_id)
+    tags = {**{str(k): str(v) for k, v in (extra_tags or {}).items()}, **tags}
     return write_geotiff(
         path,
         dn,

@@ -60,7 +60,7 @@ def area_inputs(con: duckdb.DuckDBPyConnection, aoi_id: str) -> pd.DataFrame:
     """The area's S2 L2A, S1 and DEM products: kind, acquired, path, input_hash, details."""
     sql = (
         "SELECT kind, acquired, path, input_hash, details, simulated FROM products "
-        "WHERE aoi_id = ? AND kind IN ('s2_l2a', 's1_grd', 'dem') ORDER BY kind, acquired"
+        "WHERE aoi_id = ? AND kind IN ('s2_l2a', 's2_l1c', 's1_grd', 'dem') ORDER BY kind, acquired"
     )
     return _read(con, f"the input files of {aoi_id}", sql, [aoi_id])
 

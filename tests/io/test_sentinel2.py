@@ -71,7 +71,9 @@ def test_old_baseline_has_no_offset(tmp_path, grid):
     assert_array_equal(read_sentinel2_l2a(path).data, refl.astype(np.float32))
 
 
-def _dn_file(path, dn, names=None, tags=None):
+def _dn_file(path, dn, names=None, tags=None, describe=True):
+    if names is None and describe and len(dn) == 4:
+        names = S2_BANDS
     return write_geotiff(
         path, dn, crs=UTM50, transform=ORIGIN, dtype="uint16", nodata=0,
         band_names=names, tags=tags,
@@ -95,13 +97,14 @@ def test_offset_from_tags(tmp_path, tags, expected):
     assert r.data[0, 0, 0] == np.float32(expected)
 
 
-def test_offset_from_safe_name_or_warning(tmp_path):
+def test_offset_from_safe_name_or_refused(tmp_path):
     safe = tmp_path / "S2B_MSIL2A_20220601T030549_N0400_R075_T50SKE_20220601T060000.SAFE"
     path = _dn_file(safe / "stack.tif", np.full((4, 1, 1), 2000))
     assert read_sentinel2_l2a(path).data[0, 0, 0] == np.float32(0.1)
     bare = _dn_file(tmp_path / "bare.tif", np.full((4, 1, 1), 2000))
-    with pytest.warns(PaiiWarning, match="no BOA_ADD_OFFSET or PROCESSING_BASELINE tag"):
-        assert read_sentinel2_l2a(bare).data[0, 0, 0] == np.float32(0.2)
+    with pytest.raises(FormatError, match=r"bare\.tif: has no BOA_ADD_OFFSET or PROCESSING_BASELI"
+                       r"NE tag .* Fix: tag it: `rio edit-info --tag PROCESSING_BASELINE"):
+        read_sentinel2_l2a(bare)
 
 
 def test_bands_picked_by_description(tmp_path):
@@ -116,7 +119,7 @@ def test_dn_zero_is_nodata(tmp_path):
     dn = np.full((4, 1, 2), 1500)
     path = write_geotiff(
         tmp_path / "z.tif", dn, crs=UTM50, transform=ORIGIN, dtype="uint16", nodata=65535,
-        tags={"BOA_ADD_OFFSET": "-1000"},
+        tags={"BOA_ADD_OFFSET": "-1000"}, band_names=S2_BANDS,
     )  # fmt: skip
     with rasterio.open(path, "r+") as dst:
         dst.write(np.zeros((1, 2), np.uint16), 3, window=((0, 1), (0, 1)))
@@ -132,7 +135,15 @@ def test_missing_band_descriptions(tmp_path):
 
 def test_wrong_band_count_without_descriptions(tmp_path):
     path = _dn_file(tmp_path / "three.tif", np.ones((3, 2, 2)))
-    with pytest.raises(FormatError, match="has 3 bands without band descriptions; expected 4"):
+    with pytest.raises(FormatError, match="has 3 bands without descriptions naming Sentinel-2"):
+        read_sentinel2_l2a(path)
+
+
+def test_four_bands_without_descriptions_are_never_read_by_position(tmp_path):
+    path = _dn_file(tmp_path / "four.tif", np.ones((4, 2, 2)), describe=False,
+                    tags={"BOA_ADD_OFFSET": "0"})  # fmt: skip
+    with pytest.raises(FormatError, match=r"four\.tif: has 4 bands without descriptions .*"
+                       r"swaps red and blue\)\. Fix: name each band"):
         read_sentinel2_l2a(path)
 
 

@@ -1,0 +1,228 @@
+"""`paii area add`: a user's Sentinel-2 (and Sentinel-1, DEM) items become an area of interest
+written in the demo areas' layout and formats, and registered in the store."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import uuid
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from os import PathLike
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import shapely
+
+from paii_core import io
+from paii_core.areas.grid import area_grid
+from paii_core.areas.inputs import dem_on_grid, s1_on_grid
+from paii_core.areas.register import area_county, register_area
+from paii_core.config import paths
+from paii_core.errors import PaiiWarning, ValidationError
+from paii_core.io.s2_items import open_s2_item
+from paii_core.io.s2_load import LoadedScene, load_season
+from paii_core.io.s2_scene import Grid
+
+__all__ = ["AREA_WRITER", "AddedArea", "add_area_from_items", "area_folder"]
+
+AREA_WRITER = "paii area add 1"
+"""Model version of the products this writes (bump when the file layout changes)."""
+_AOI_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class AddedArea:
+    aoi_id: str
+    region_id: str
+    county_id: str
+    folder: Path
+    grid: Grid
+    dates: list[date]
+    n_s1: int
+    has_dem: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+def area_folder(aoi_id: str, data_dir: Path | None = None) -> Path:
+    """Where an added area's files live: <data>/areas/<aoi_id>/ (s2/, s1/, dem/)."""
+    return (Path(data_dir) if data_dir is not None else paths().data) / "areas" / aoi_id
+
+
+def _check_id(aoi_id: str) -> str:
+    if not aoi_id or set(aoi_id) - _AOI_CHARS or aoi_id[0] in "-_":
+        raise ValidationError(
+            f"area id {aoi_id!r} should be lower-case letters, digits, '-' and '_' "
+            "(e.g. kansas-harvey), starting with a letter or digit"
+        )
+    return aoi_id
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _write_s2(tmp: Path, aoi_id: str, s: LoadedScene, grid: Grid) -> tuple[str, dict]:
+    """One date as the demo's L2A-style stack (+ SCL); L1C clouds are written as nodata."""
+    stamp = f"{s.day:%Y%m%d}"
+    refl = s.reflectance.copy()
+    details: dict = {"level": s.level, "clouds": s.cloud_source, "offset_rule": s.offset_rule}
+    details["sources"] = list(s.sources)
+    if s.scl is None and s.clouds is not None:
+        refl[:, s.clouds] = np.nan  # no SCL to carry them: clouds become nodata
+    name = f"S2_{aoi_id}_{stamp}_{'L1C' if s.level == 'L1C' else 'L2A'}.tif"
+    extra = {"PROCESSING_LEVEL": s.level, "CLOUDS": s.cloud_source, "SOURCE_OFFSET": s.offset_rule}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PaiiWarning)  # out-of-range DN clipped, reported below
+        io.write_sentinel2_l2a(
+            tmp / "s2" / name,
+            refl,
+            crs=grid.crs,
+            transform=grid.transform,
+            date=s.day.isoformat(),
+            extra_tags=extra,
+        )
+    if s.scl is not None:
+        io.write_scl(
+            tmp / "s2" / f"S2_{aoi_id}_{stamp}_SCL.tif", s.scl, crs=grid.crs, transform=grid.transform
+        )
+        details["scl"] = f"S2_{aoi_id}_{stamp}_SCL.tif"
+    if s.cloud_probability is not None:
+        details["cloud_fraction"] = round(float(np.mean(s.clouds)), 4)
+    details["valid_fraction"] = round(s.valid_fraction, 4)
+    return name, details
+
+
+def add_area_from_items(
+    con: duckdb.DuckDBPyConnection,
+    aoi_id: str,
+    *,
+    region_id: str,
+    s2: Sequence[str | PathLike[str]],
+    s1: Sequence[str | PathLike[str]] = (),
+    dem: str | PathLike[str] | None = None,
+    bbox: Sequence[float] | None = None,
+    county_id: str | None = None,
+    flood_dates: Sequence[date] = (),
+    replace: bool = False,
+    data_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> AddedArea:
+    """Read Sentinel-2 items (any form, see :func:`open_s2_item`) onto one 10 m UTM grid,
+    with Sentinel-1 and a DEM when given, write them under :func:`area_folder` in the demo
+    areas' formats and register the area and its files in the store.
+
+    Files are written to a temporary folder and moved into place only when every item was
+    read; the store rows are written in one transaction. Nothing is left half-written.
+
+    Raises:
+        ValidationError: bad id, unknown region, an existing area without ``replace``,
+            fewer than 4 usable dates, no county under the area, bad bbox.
+        InputNotFoundError, FormatError: an item that cannot be read (see the readers).
+    """
+    note = progress or (lambda f, m: None)
+    _check_id(aoi_id)
+    data = Path(data_dir) if data_dir is not None else paths().data
+    if not s2:
+        raise ValidationError("--s2 needs at least one Sentinel-2 item")
+    exists = con.execute("SELECT count(*) FROM aois WHERE aoi_id = ?", [aoi_id]).fetchone()[0]
+    if exists and not replace:
+        raise ValidationError(
+            f"area {aoi_id!r} already exists; pass --replace to rebuild it, or choose another id"
+        )
+    scenes = [scene for item in s2 for scene in open_s2_item(item)]
+    grid, footprint = area_grid(scenes, bbox)
+    county = area_county(con, region_id, footprint.centroid, county_id)
+    note(0.1, f"{len(scenes)} Sentinel-2 scenes onto {grid.width} x {grid.height} px")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PaiiWarning)
+        season = load_season(scenes, grid)
+    told = [str(w.message) for w in caught if issubclass(w.category, PaiiWarning)]
+    if len(season) < 4:
+        raise ValidationError(
+            f"only {len(season)} dates of the Sentinel-2 items cover the area; crop mapping "
+            "needs at least 4 dates over a season: add items"
+        )
+    final = area_folder(aoi_id, data)
+    tmp = final.with_name(f".{aoi_id}.part-{uuid.uuid4().hex[:8]}")
+    rel = Path("areas") / aoi_id
+    products: list[dict] = []
+    try:
+        for i, s in enumerate(season):
+            name, details = _write_s2(tmp, aoi_id, s, grid)
+            if "scl" in details:
+                details["scl"] = (rel / "s2" / details["scl"]).as_posix()
+            kind = "s2_l1c" if s.level == "L1C" else "s2_l2a"
+            products.append(dict(kind=kind, rel=f"s2/{name}", acquired=s.day, details=details))
+            note(0.1 + 0.7 * (i + 1) / len(season), f"{s.day} written")
+        for item in s1:
+            day, sar = s1_on_grid(item, grid)
+            name = f"S1_{aoi_id}_{day:%Y%m%d}_sigma0.tif"
+            io.write_sentinel1(
+                tmp / "s1" / name, sar, crs=grid.crs, transform=grid.transform, date=day.isoformat()
+            )
+            flood = day in set(flood_dates)
+            products.append(
+                dict(kind="s1_grd", rel=f"s1/{name}", acquired=day, details={"flood_event": flood, "source": str(item)})
+            )
+        if dem is not None:
+            io.write_dem(tmp / "dem" / f"DEM_{aoi_id}.tif", dem_on_grid(dem, grid), crs=grid.crs, transform=grid.transform)
+            products.append(dict(kind="dem", rel=f"dem/DEM_{aoi_id}.tif", acquired=None, details={"source": str(dem)}))
+        rows = [
+            {
+                "product_id": f"{p['kind']}:{(rel / p['rel']).as_posix()}",
+                "kind": p["kind"],
+                "aoi_id": aoi_id,
+                "acquired": p["acquired"],
+                "path": (rel / p["rel"]).as_posix(),
+                "input_hash": _sha(tmp / p["rel"]),
+                "model_version": AREA_WRITER,
+                "simulated": False,
+                "details": json.dumps({"aoi_id": aoi_id, **p["details"]}, sort_keys=True, default=str),
+            }
+            for p in products
+        ]
+        old = final.with_name(f".{aoi_id}.old-{uuid.uuid4().hex[:8]}")
+        if final.exists():
+            final.rename(old)
+        tmp.rename(final)
+        try:
+            register_area(
+                con,
+                aoi_id=aoi_id,
+                region_id=region_id,
+                county_id=county,
+                grid=grid,
+                footprint=footprint,
+                products=rows,
+                replace=bool(exists),
+            )
+        except Exception:
+            shutil.rmtree(final, ignore_errors=True)
+            if old.exists():
+                old.rename(final)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    note(1.0, f"area {aoi_id} registered")
+    return AddedArea(
+        aoi_id,
+        region_id,
+        county,
+        final,
+        grid,
+        [s.day for s in season],
+        len(s1),
+        dem is not None,
+        told,
+    )
+
+
+def footprint_wkt(footprint: shapely.Polygon) -> str:
+    return shapely.to_wkt(footprint, rounding_precision=6)

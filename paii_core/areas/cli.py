@@ -1,0 +1,77 @@
+"""`paii area add`: an area of interest from a user's own Sentinel-2 / Sentinel-1 / DEM files."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from pathlib import Path
+
+__all__ = ["register"]
+
+
+def _add(args: argparse.Namespace) -> int:
+    from paii_core import store
+    from paii_core.areas.build import add_area_from_items
+    from paii_core.errors import ValidationError
+
+    try:
+        floods = [date.fromisoformat(d) for d in args.flood_date]
+    except ValueError:
+        raise ValidationError(f"--flood-date {args.flood_date} should be YYYY-MM-DD dates") from None
+    con = store.connect(args.db)
+    try:
+        added = add_area_from_items(
+            con,
+            args.aoi,
+            region_id=args.region,
+            s2=args.s2,
+            s1=args.s1,
+            dem=args.dem,
+            bbox=args.bbox,
+            county_id=args.county,
+            flood_dates=floods,
+            replace=args.replace,
+            progress=None if args.quiet else _printer,
+        )
+    finally:
+        con.close()
+    g = added.grid
+    print(
+        f"area {added.aoi_id} (region {added.region_id}, county {added.county_id}): "
+        f"{g.width} x {g.height} px at 10 m in {g.crs.to_string()}, {len(added.dates)} "
+        f"Sentinel-2 dates {added.dates[0]} .. {added.dates[-1]}, {added.n_s1} Sentinel-1, "
+        f"DEM {'yes' if added.has_dem else 'no'}; files in {added.folder}"
+    )
+    for w in added.warnings:
+        print(f"warning: {w}")
+    return 0
+
+
+def _printer(fraction: float, message: str) -> None:
+    print(f"[{100 * fraction:3.0f}%] {message}", flush=True)
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add `paii area add` to the `paii` parser."""
+    area = commands.add_parser("area", help="areas of interest from your own imagery")
+    sub = area.add_subparsers(dest="area_command", required=True)
+    add = sub.add_parser(
+        "add",
+        help="add an area from Sentinel-2 items (stacked GeoTIFF/COG, folder of band files, "
+        ".SAFE, or local STAC catalog/item/ItemCollection JSON)",
+    )
+    add.add_argument("aoi", help="area id, e.g. kansas-harvey")
+    add.add_argument("--region", required=True, help="region id (see `paii region list`)")
+    add.add_argument("--s2", nargs="+", required=True, type=Path, metavar="ITEM")
+    add.add_argument("--s1", nargs="*", default=[], type=Path, metavar="ITEM",
+                     help="Sentinel-1 VV+VH GeoTIFF (bands described VV, VH) or folder")  # fmt: skip
+    add.add_argument("--dem", type=Path, help="DEM GeoTIFF in metres (or feet, converted)")
+    add.add_argument("--bbox", nargs=4, type=float, metavar=("WEST", "SOUTH", "EAST", "NORTH"),
+                     help="degrees; default: the ground every date covers")  # fmt: skip
+    add.add_argument("--county", help="county id (default: the county under the centre)")
+    add.add_argument("--flood-date", nargs="*", default=[], metavar="YYYY-MM-DD",
+                     help="Sentinel-1 dates that show a flood event")  # fmt: skip
+    add.add_argument("--replace", action="store_true", help="rebuild an existing area")
+    add.add_argument("--db", type=Path, help="database (default data/paii.duckdb)")
+    add.add_argument("--quiet", action="store_true")
+    add.set_defaults(run=_add)
