@@ -89,7 +89,10 @@ def _write_s2(tmp: Path, aoi_id: str, s: LoadedScene, grid: Grid) -> tuple[str, 
         )
     if s.scl is not None:
         io.write_scl(
-            tmp / "s2" / f"S2_{aoi_id}_{stamp}_SCL.tif", s.scl, crs=grid.crs, transform=grid.transform
+            tmp / "s2" / f"S2_{aoi_id}_{stamp}_SCL.tif",
+            s.scl,
+            crs=grid.crs,
+            transform=grid.transform,
         )
         details["scl"] = f"S2_{aoi_id}_{stamp}_SCL.tif"
     if s.cloud_probability is not None:
@@ -168,11 +171,28 @@ def add_area_from_items(
             )
             flood = day in set(flood_dates)
             products.append(
-                dict(kind="s1_grd", rel=f"s1/{name}", acquired=day, details={"flood_event": flood, "source": str(item)})
+                dict(
+                    kind="s1_grd",
+                    rel=f"s1/{name}",
+                    acquired=day,
+                    details={"flood_event": flood, "source": str(item)},
+                )
             )
         if dem is not None:
-            io.write_dem(tmp / "dem" / f"DEM_{aoi_id}.tif", dem_on_grid(dem, grid), crs=grid.crs, transform=grid.transform)
-            products.append(dict(kind="dem", rel=f"dem/DEM_{aoi_id}.tif", acquired=None, details={"source": str(dem)}))
+            io.write_dem(
+                tmp / "dem" / f"DEM_{aoi_id}.tif",
+                dem_on_grid(dem, grid),
+                crs=grid.crs,
+                transform=grid.transform,
+            )
+            products.append(
+                dict(
+                    kind="dem",
+                    rel=f"dem/DEM_{aoi_id}.tif",
+                    acquired=None,
+                    details={"source": str(dem)},
+                )
+            )
         rows = [
             {
                 "product_id": f"{p['kind']}:{(rel / p['rel']).as_posix()}",
@@ -183,7 +203,9 @@ def add_area_from_items(
                 "input_hash": _sha(tmp / p["rel"]),
                 "model_version": AREA_WRITER,
                 "simulated": False,
-                "details": json.dumps({"aoi_id": aoi_id, **p["details"]}, sort_keys=True, default=str),
+                "details": json.dumps(
+                    {"aoi_id": aoi_id, **p["details"]}, sort_keys=True, default=str
+                ),
             }
             for p in products
         ]

@@ -17,7 +17,9 @@ def _add(args: argparse.Namespace) -> int:
     try:
         floods = [date.fromisoformat(d) for d in args.flood_date]
     except ValueError:
-        raise ValidationError(f"--flood-date {args.flood_date} should be YYYY-MM-DD dates") from None
+        raise ValidationError(
+            f"--flood-date {args.flood_date} should be YYYY-MM-DD dates"
+        ) from None
     con = store.connect(args.db)
     try:
         added = add_area_from_items(
@@ -63,8 +65,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     add.add_argument("aoi", help="area id, e.g. kansas-harvey")
     add.add_argument("--region", required=True, help="region id (see `paii region list`)")
     add.add_argument("--s2", nargs="+", required=True, type=Path, metavar="ITEM")
-    add.add_argument("--s1", nargs="*", default=[], type=Path, metavar="ITEM",
-                     help="Sentinel-1 VV+VH GeoTIFF (bands described VV, VH) or folder")  # fmt: skip
+    add.add_argument(
+        "--s1",
+        nargs="*",
+        default=[],
+        type=Path,
+        metavar="ITEM",
+        help="Sentinel-1 VV+VH GeoTIFF (bands described VV, VH), or folder",
+    )
     add.add_argument("--dem", type=Path, help="DEM GeoTIFF in metres (or feet, converted)")
     add.add_argument("--bbox", nargs=4, type=float, metavar=("WEST", "SOUTH", "EAST", "NORTH"),
                      help="degrees; default: the ground every date covers")  # fmt: skip

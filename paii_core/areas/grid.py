@@ -26,7 +26,7 @@ MAX_SIDE_PX = 2000
 
 def utm_crs(lon: float, lat: float) -> CRS:
     """The WGS 84 / UTM zone CRS of a point (EPSG 326zz north, 327zz south)."""
-    zone = min(max(int(math.floor((lon + 180.0) / 6.0)) + 1, 1), 60)
+    zone = min(max(math.floor((lon + 180.0) / 6.0) + 1, 1), 60)
     return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
 

@@ -92,7 +92,14 @@ def s1_on_grid(item: str | PathLike[str], grid: Grid) -> tuple[date, NDArray[np.
     raw = np.stack([read_band(refs[p], grid, nodata=None) for p in S1_BANDS])
     upper = {k.upper(): v for k, v in tags.items()}
     day = next(
-        (d for d in map(parse_date, [upper.get("DATE", ""), path.name, *(Path(r.path).stem for r in refs.values())]) if d),
+        (
+            d
+            for d in map(
+                parse_date,
+                [upper.get("DATE", ""), path.name, *(Path(r.path).stem for r in refs.values())],
+            )
+            if d
+        ),
         None,
     )
     if day is None:

@@ -34,9 +34,7 @@ def area_county(
     ).fetchall()
     if county_id is not None:
         if county_id not in {r[0] for r in rows}:
-            raise ValidationError(
-                f"--county {county_id!r} is not a county of region {region_id!r}"
-            )
+            raise ValidationError(f"--county {county_id!r} is not a county of region {region_id!r}")
         return county_id
     for cid, wkb in rows:
         if shapely.from_wkb(bytes(wkb)).covers(centre):

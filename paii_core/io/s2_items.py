@@ -242,7 +242,9 @@ def open_folder(folder: Path) -> S2Scene:
         )
     metadata = _from_mtd(folder, meta, bands) if meta else _tag_metadata(first, tags, level)
     upper = {k.upper(): v for k, v in tags.items()}
-    dates = ([meta.start] if meta and meta.start else []) + [upper[t] for t in _DATE_TAGS if t in upper]
+    dates = ([meta.start] if meta and meta.start else []) + [
+        upper[t] for t in _DATE_TAGS if t in upper
+    ]
     dates += [folder.name] + [Path(b.path).stem for b in bands.values()]
     return _scene(folder, bands, scl, level, dates, metadata)
 

@@ -140,7 +140,9 @@ def _merge(a: LoadedScene, b: LoadedScene) -> LoadedScene:
         pick(a.clouds, b.clouds),
         pick(a.scl, b.scl),
         pick(a.cloud_probability, b.cloud_probability),
-        a.cloud_source if a.cloud_source == b.cloud_source else f"{a.cloud_source}+{b.cloud_source}",
+        a.cloud_source
+        if a.cloud_source == b.cloud_source
+        else f"{a.cloud_source}+{b.cloud_source}",
         a.offset_rule if a.offset_rule == b.offset_rule else f"{a.offset_rule}; {b.offset_rule}",
         a.sources + b.sources,
     )

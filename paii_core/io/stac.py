@@ -58,7 +58,9 @@ def open_stac(path: Path) -> list[S2Scene]:
     except (pystac.STACError, KeyError, ValueError, OSError) as e:
         if isinstance(e, FormatError):
             raise
-        raise FormatError(path, f"is not valid STAC ({e})", "validate it with stac-validator") from e
+        raise FormatError(
+            path, f"is not valid STAC ({e})", "validate it with stac-validator"
+        ) from e
     if not items:
         raise FormatError(path, "holds no STAC items", "pass a catalog with Sentinel-2 items")
     for item in items:
@@ -85,8 +87,7 @@ def _local_href(item: pystac.Item, key: str, asset: pystac.Asset, where: Path) -
     if scheme not in ("", "file") and len(scheme) > 1:
         raise FormatError(
             where,
-            f"item {item.id} asset {key!r} is at {href}, not on this machine (PAII runs "
-            "offline)",
+            f"item {item.id} asset {key!r} is at {href}, not on this machine (PAII runs offline)",
             "download the assets and point their hrefs at the local files",
         )
     local = urlparse(href).path if scheme == "file" else href
@@ -138,7 +139,7 @@ def _offset(item: pystac.Item, assets: dict[str, str], where: Path) -> tuple[flo
         where,
         f"item {item.id} says neither its processing baseline nor its offset, so whether "
         "its DN carry the -1000 offset of baseline 04.00 and later is unknown",
-        "add the property s2:processing_baseline (e.g. \"05.10\", the _Nxxxx_ of the "
+        'add the property s2:processing_baseline (e.g. "05.10", the _Nxxxx_ of the '
         "product name) to the item, or raster:bands scale and offset to its assets",
     )
 
@@ -148,7 +149,7 @@ def scene_from_item(item: pystac.Item, where: Path) -> S2Scene:
     keys: dict[str, str] = {}
     for key, asset in item.assets.items():
         roles = asset.roles or ["data"]
-        if "data" not in roles or key.lower().endswith("-jp2") and band_code(key[:-4]) in keys:
+        if "data" not in roles or (key.lower().endswith("-jp2") and band_code(key[:-4]) in keys):
             continue
         code = _asset_code(key, asset)
         if code is not None and code not in keys:
@@ -200,7 +201,9 @@ def load_stac_bands(scene: S2Scene, codes: list[str], grid: Grid) -> dict[str, N
 
     keys = [scene.asset_keys[c] for c in codes]
     geobox = GeoBox((grid.height, grid.width), grid.transform, grid.crs.to_wkt())
-    resampling = {k: ("nearest" if c == "SCL" else "bilinear") for c, k in zip(codes, keys)}
+    resampling = {
+        k: ("nearest" if c == "SCL" else "bilinear") for c, k in zip(codes, keys, strict=True)
+    }
     cfg = {"*": {"assets": {"*": {"data_type": "uint16", "nodata": 0}}}}
     ds = odc.stac.load(
         [scene.stac],

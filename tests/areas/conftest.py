@@ -14,7 +14,7 @@ from paii_core import store
 from paii_core.config import REPO_ROOT
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "io"))
-import make_s2_items as items  # noqa: E402
+import make_s2_items as items
 
 KANSAS_COUNTIES = ("20079", "20155", "20173")  # Harvey, Reno, Sedgwick
 
@@ -28,8 +28,17 @@ def add_kansas(con) -> None:
     store.write_frame(
         con,
         "regions",
-        pd.DataFrame([{"region_id": "kansas", "name": "Kansas (US)", "country": "US",
-                       "utm_epsg": 32614, "yield_unit": "bu/acre"}]),  # fmt: skip
+        pd.DataFrame(
+            [
+                {
+                    "region_id": "kansas",
+                    "name": "Kansas (US)",
+                    "country": "US",
+                    "utm_epsg": 32614,
+                    "yield_unit": "bu/acre",
+                }
+            ]
+        ),
     )
     store.write_frame(
         con,

@@ -45,9 +45,22 @@ CLOUDY = {date(2022, 6, 4), date(2022, 8, 23)}
 TILE = "14SPG"
 
 # Soil, vegetation and cloud reflectance per band (typical values; B10 is cirrus).
-_SOIL = dict(zip(BANDS, (0.12, 0.10, 0.13, 0.17, 0.20, 0.22, 0.23, 0.25, 0.26, 0.09, 0.005, 0.32, 0.27), strict=True))
-_VEG = dict(zip(BANDS, (0.05, 0.03, 0.07, 0.03, 0.10, 0.30, 0.40, 0.45, 0.46, 0.15, 0.003, 0.22, 0.11), strict=True))
-_CLOUD = dict(zip(BANDS, (0.55, 0.58, 0.57, 0.58, 0.60, 0.62, 0.63, 0.64, 0.64, 0.30, 0.08, 0.45, 0.35), strict=True))  # fmt: skip
+_SOIL = dict(
+    zip(
+        BANDS,
+        (0.12, 0.10, 0.13, 0.17, 0.20, 0.22, 0.23, 0.25, 0.26, 0.09, 0.005, 0.32, 0.27),
+        strict=True,
+    )
+)
+_VEG = dict(
+    zip(
+        BANDS,
+        (0.05, 0.03, 0.07, 0.03, 0.10, 0.30, 0.40, 0.45, 0.46, 0.15, 0.003, 0.22, 0.11),
+        strict=True,
+    )
+)
+_CLOUD = dict(zip(BANDS, (0.55, 0.58, 0.57, 0.58, 0.60, 0.62, 0.63, 0.64, 0.64, 0.30, 0.08, 0.45,
+                          0.35), strict=True))  # fmt: skip
 
 
 def transform(res: int = 10) -> Affine:
@@ -146,11 +159,18 @@ def write_stack(
     t = truth(day)
     order = names or ("B02", "B03", "B04", "B08")
     meta = {"PROCESSING_BASELINE": baseline, "DATE": day.isoformat()} if tags is None else tags
-    bands = [dn(t[b], off) if b != "SCL" else np.kron(scl(day), np.ones((2, 2), np.uint16)).astype(np.uint16) for b in order]
+    bands = [
+        dn(t[b], off)
+        if b != "SCL"
+        else np.kron(scl(day), np.ones((2, 2), np.uint16)).astype(np.uint16)
+        for b in order
+    ]
     return _write(path, bands, 10, driver="COG", names=names, tags=meta)
 
 
-def write_band_folder(folder: Path, day: date, *, baseline: str = "04.00", level: str = "L2A") -> Path:
+def write_band_folder(
+    folder: Path, day: date, *, baseline: str = "04.00", level: str = "L2A"
+) -> Path:
     """B02.tif, B03.tif, ... (+ SCL_20m.tif for L2A), tagged with baseline and date."""
     off = -1000.0 if float(baseline) >= 4 else 0.0
     t = truth(day)
@@ -167,16 +187,21 @@ def write_band_folder(folder: Path, day: date, *, baseline: str = "04.00", level
 def _mtd(level: str, day: date, baseline: str, offset: float) -> str:
     ids = "".join(
         f'<{"BOA" if level == "L2A" else "RADIO"}_ADD_OFFSET band_id="{i}">{offset:.0f}'
-        f'</{"BOA" if level == "L2A" else "RADIO"}_ADD_OFFSET>'
+        f"</{'BOA' if level == 'L2A' else 'RADIO'}_ADD_OFFSET>"
         for i in range(13)
     )
     if level == "L2A":
-        quant = "<QUANTIFICATION_VALUES_LIST><BOA_QUANTIFICATION_VALUE unit=\"none\">10000</BOA_QUANTIFICATION_VALUE></QUANTIFICATION_VALUES_LIST>"
-        offsets = f"<BOA_ADD_OFFSET_VALUES_LIST>{ids}</BOA_ADD_OFFSET_VALUES_LIST>" if offset else ""
+        quant = (
+            '<QUANTIFICATION_VALUES_LIST><BOA_QUANTIFICATION_VALUE unit="none">10000'
+            "</BOA_QUANTIFICATION_VALUE></QUANTIFICATION_VALUES_LIST>"
+        )
+        offsets = (
+            f"<BOA_ADD_OFFSET_VALUES_LIST>{ids}</BOA_ADD_OFFSET_VALUES_LIST>" if offset else ""
+        )
         ns = "https://psd-14.sentinel2.eo.esa.int/PSD/User_Product_Level-2A.xsd"
         kind = "S2MSI2A"
     else:
-        quant = "<QUANTIFICATION_VALUE unit=\"none\">10000</QUANTIFICATION_VALUE>"
+        quant = '<QUANTIFICATION_VALUE unit="none">10000</QUANTIFICATION_VALUE>'
         offsets = f"<Radiometric_Offset_List>{ids}</Radiometric_Offset_List>" if offset else ""
         ns = "https://psd-14.sentinel2.eo.esa.int/PSD/User_Product_Level-1C.xsd"
         kind = "S2MSI1C"
@@ -204,29 +229,51 @@ def write_safe(root: Path, day: date, *, level: str = "L2A", baseline: str = "04
     for b in BANDS:
         res = RES[b]
         if level == "L1C":
-            _write(granule / f"T{TILE}_{stamp}_{b}.jp2", [dn(_at(res, t[b]), off)], res, driver="JP2OpenJPEG")
+            _write(
+                granule / f"T{TILE}_{stamp}_{b}.jp2",
+                [dn(_at(res, t[b]), off)],
+                res,
+                driver="JP2OpenJPEG",
+            )
         elif b != "B10":
-            _write(granule / f"R{res}m" / f"T{TILE}_{stamp}_{b}_{res}m.jp2", [dn(_at(res, t[b]), off)], res, driver="JP2OpenJPEG")
+            _write(
+                granule / f"R{res}m" / f"T{TILE}_{stamp}_{b}_{res}m.jp2",
+                [dn(_at(res, t[b]), off)],
+                res,
+                driver="JP2OpenJPEG",
+            )
     if level == "L2A":
-        _write(granule / "R20m" / f"T{TILE}_{stamp}_SCL_20m.jp2", [scl(day)], 20, driver="JP2OpenJPEG")
+        _write(
+            granule / "R20m" / f"T{TILE}_{stamp}_SCL_20m.jp2", [scl(day)], 20, driver="JP2OpenJPEG"
+        )
     return safe
 
 
-def write_stac(root: Path, days: list[date], *, baseline: str = "05.00", applied: bool | None = False) -> Path:
+def write_stac(
+    root: Path, days: list[date], *, baseline: str = "05.00", applied: bool | None = False
+) -> Path:
     """A STAC catalog with one L2A item per day: COG assets under Earth Search keys with
     eo:bands, ``s2:processing_baseline`` and ``earthsearch:boa_offset_applied`` properties
     (``applied=True``: the DN were already shifted, as Earth Search flags; None: no flag)."""
     off = -1000.0 if float(baseline) >= 4 and not applied else 0.0
     cat = pystac.Catalog("kansas-s2", "Sentinel-2 L2A COGs, Harvey County KS (generated)")
-    west, south, east, north = transform_bounds(CRS_UTM14, "EPSG:4326", X0, Y0 - 10 * SIZE, X0 + 10 * SIZE, Y0)
+    west, south, east, north = transform_bounds(
+        CRS_UTM14, "EPSG:4326", X0, Y0 - 10 * SIZE, X0 + 10 * SIZE, Y0
+    )
     inner = shapely.box(X0, Y0 - 10 * SIZE, X0 + 10 * SIZE, Y0)  # the files' exact outline
     to_ll = Transformer.from_crs(CRS_UTM14, "EPSG:4326", always_xy=True)
-    outline = shapely.geometry.mapping(shapely.transform(inner, lambda xy: np.column_stack(to_ll.transform(xy[:, 0], xy[:, 1]))))
+    outline = shapely.geometry.mapping(
+        shapely.transform(inner, lambda xy: np.column_stack(to_ll.transform(xy[:, 0], xy[:, 1])))
+    )
     for day in days:
         item_id = f"S2B_{TILE}_{day:%Y%m%d}_0_L2A"
         folder = root / item_id
         t = truth(day)
-        props = {"s2:processing_baseline": baseline, "s2:product_type": "S2MSI2A", "s2:mgrs_tile": TILE}
+        props = {
+            "s2:processing_baseline": baseline,
+            "s2:product_type": "S2MSI2A",
+            "s2:mgrs_tile": TILE,
+        }
         if applied is not None:
             props["earthsearch:boa_offset_applied"] = applied
         item = pystac.Item(
@@ -241,10 +288,14 @@ def write_stac(root: Path, days: list[date], *, baseline: str = "05.00", applied
             href = _write(folder / f"{b}.tif", [dn(_at(res, t[b]), off)], res, driver="COG")
             asset = pystac.Asset(str(href), media_type=pystac.MediaType.COG, roles=["data"])
             asset.extra_fields["eo:bands"] = [{"name": KEYS[b], "common_name": KEYS[b]}]
-            asset.extra_fields["raster:bands"] = [{"nodata": 0, "data_type": "uint16", "scale": 0.0001, "offset": -0.1}]
+            asset.extra_fields["raster:bands"] = [
+                {"nodata": 0, "data_type": "uint16", "scale": 0.0001, "offset": -0.1}
+            ]
             item.add_asset(KEYS[b], asset)
         href = _write(folder / "SCL.tif", [scl(day)], 20, driver="COG")
-        item.add_asset("scl", pystac.Asset(str(href), media_type=pystac.MediaType.COG, roles=["data"]))
+        item.add_asset(
+            "scl", pystac.Asset(str(href), media_type=pystac.MediaType.COG, roles=["data"])
+        )
         item.add_asset("thumbnail", pystac.Asset(str(folder / "thumb.jpg"), roles=["thumbnail"]))
         cat.add_item(item)
     cat.normalize_hrefs(str(root))

@@ -102,8 +102,11 @@ def test_offset_from_safe_name_or_refused(tmp_path):
     path = _dn_file(safe / "stack.tif", np.full((4, 1, 1), 2000))
     assert read_sentinel2_l2a(path).data[0, 0, 0] == np.float32(0.1)
     bare = _dn_file(tmp_path / "bare.tif", np.full((4, 1, 1), 2000))
-    with pytest.raises(FormatError, match=r"bare\.tif: has no BOA_ADD_OFFSET or PROCESSING_BASELI"
-                       r"NE tag .* Fix: tag it: `rio edit-info --tag PROCESSING_BASELINE"):
+    with pytest.raises(
+        FormatError,
+        match=r"bare\.tif: has no BOA_ADD_OFFSET or PROCESSING_BASELI"
+        r"NE tag .* Fix: tag it: `rio edit-info --tag PROCESSING_BASELINE",
+    ):
         read_sentinel2_l2a(bare)
 
 
@@ -142,8 +145,11 @@ def test_wrong_band_count_without_descriptions(tmp_path):
 def test_four_bands_without_descriptions_are_never_read_by_position(tmp_path):
     path = _dn_file(tmp_path / "four.tif", np.ones((4, 2, 2)), describe=False,
                     tags={"BOA_ADD_OFFSET": "0"})  # fmt: skip
-    with pytest.raises(FormatError, match=r"four\.tif: has 4 bands without descriptions .*"
-                       r"swaps red and blue\)\. Fix: name each band"):
+    with pytest.raises(
+        FormatError,
+        match=r"four\.tif: has 4 bands without descriptions .*"
+        r"swaps red and blue\)\. Fix: name each band",
+    ):
         read_sentinel2_l2a(path)
 
 

@@ -1,0 +1,157 @@
+"""`paii area add` end to end on a non-demo region (Kansas), and each refusal."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import rasterio
+
+from paii_core import io
+from paii_core.areas import add_area_from_items, area_folder
+from paii_core.areas.inputs import s1_on_grid
+from paii_core.cli import main
+from paii_core.crops.area import load_area, map_area
+from paii_core.errors import FormatError, ValidationError
+from paii_core.io.s2_scene import Grid
+
+from .conftest import items
+
+
+def _s1(path, names=("VV", "VH"), units="db", day="2022-07-20"):
+    db = np.stack(
+        [np.full((items.SIZE, items.SIZE), -9.0), np.full((items.SIZE, items.SIZE), -16.0)]
+    )
+    values = db if units == "db" else 10 ** (db / 10)
+    io.write_geotiff(path, values, crs=items.CRS_UTM14, transform=items.transform(10),
+                     band_names=names or None, tags={"DATE": day})  # fmt: skip
+    return path
+
+
+def _dem(path):
+    yy, _ = np.mgrid[: items.SIZE, : items.SIZE]
+    io.write_dem(path, 440.0 + 0.05 * yy, crs=items.CRS_UTM14, transform=items.transform(10))
+    return path
+
+
+def test_stac_area_runs_like_a_demo_area(kansas_store, season_items, tmp_path):
+    con, data = kansas_store
+    s1 = _s1(tmp_path / "S1_20220720.tif", units="linear")
+    added = add_area_from_items(con, "kansas-harvey", region_id="kansas", s2=season_items["stac"],
+                                s1=[s1], dem=_dem(tmp_path / "dem.tif"))  # fmt: skip
+    assert added.county_id == "20079" and added.grid.crs.to_epsg() == 32614
+    assert (added.grid.width, added.grid.height) == (items.SIZE, items.SIZE)
+    assert added.dates == items.SEASON
+    folder = area_folder("kansas-harvey", data)
+    assert sorted(p.name for p in (folder / "s1").iterdir()) == [
+        "S1_kansas-harvey_20220720_sigma0.tif"
+    ]
+    area = load_area(con, "kansas-harvey")
+    assert area.series.shape == (10, 4, items.SIZE, items.SIZE) and not area.simulated
+    np.testing.assert_allclose(area.series[0, 2], items.truth(items.SEASON[0])["B04"], atol=1e-4)
+    cloudy = items.SEASON.index(items.date(2022, 6, 4))
+    assert np.isnan(area.series[cloudy, 0][items.cloud_mask(items.SEASON[cloudy])]).mean() > 0.95
+    np.testing.assert_allclose(area.sar[0, 0], -9.0, atol=1e-4)
+    assert area.dem is not None and abs(float(area.dem[0, 0]) - 440.0) < 1e-3
+    parcels = map_area(con, area)
+    assert parcels.fine.max() > 0 and parcels.cropland.shape == (items.SIZE, items.SIZE)
+    rows = con.execute("SELECT kind, simulated, details FROM products WHERE aoi_id = ?",
+                       ["kansas-harvey"]).fetchall()  # fmt: skip
+    assert {r[0] for r in rows} == {"s2_l2a", "s1_grd", "dem"} and not any(r[1] for r in rows)
+    assert json.loads(rows[0][2])["offset_rule"] == "s2:processing_baseline 05.00"
+
+
+def test_mixed_forms_through_the_cli(kansas_store, season_items, capsys):
+    con, data = kansas_store
+    con.close()
+    args = ["area", "add", "kansas-mixed", "--region", "kansas", "--quiet",
+            "--db", str(data / "paii.duckdb"), "--s2",
+            *map(str, season_items["mixed"])]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "area kansas-mixed (region kansas, county 20079): 180 x 180 px" in out
+    assert "10 Sentinel-2 dates 2022-04-05 .. 2022-10-02" in out
+    from paii_core import store
+
+    con2 = store.connect(data / "paii.duckdb")
+    try:
+        kinds = con2.execute(
+            "SELECT kind, count(*) FROM products GROUP BY kind ORDER BY 1"
+        ).fetchall()
+        assert kinds == [("s2_l1c", 2), ("s2_l2a", 8)]
+        area = load_area(con2, "kansas-mixed")
+        np.testing.assert_allclose(
+            area.series[1, 3], items.truth(items.SEASON[1])["B08"], atol=1e-4
+        )
+    finally:
+        con2.close()
+    assert main(args) == 2
+    assert "already exists; pass --replace" in capsys.readouterr().err
+
+
+def test_refusals_leave_nothing(kansas_store, season_items):
+    con, data = kansas_store
+    stac = season_items["stac"]
+    with pytest.raises(
+        ValidationError, match=r"region 'ohio' is not in the store .*paii region add"
+    ):
+        add_area_from_items(con, "a1", region_id="ohio", s2=stac)
+    with pytest.raises(ValidationError, match="area id 'Bad Id' should be lower-case"):
+        add_area_from_items(con, "Bad Id", region_id="kansas", s2=stac)
+    with pytest.raises(
+        ValidationError, match="--county '19169' is not a county of region 'kansas'"
+    ):
+        add_area_from_items(con, "a1", region_id="kansas", s2=stac, county_id="19169")
+    with pytest.raises(ValidationError, match="more than 2000 px a side; pass --bbox"):
+        add_area_from_items(con, "a1", region_id="kansas", s2=stac, bbox=(-98.0, 37.5, -97.0, 38.5))
+    with pytest.raises(ValidationError, match=r"--bbox .* is not WEST SOUTH EAST NORTH"):
+        add_area_from_items(con, "a1", region_id="kansas", s2=stac, bbox=(-97.0, 38.0, -98.0, 38.1))
+    with pytest.raises(ValidationError, match=r"only 3 dates .* needs at least 4 dates"):
+        add_area_from_items(con, "a1", region_id="kansas", s2=season_items["mixed"][:3])
+    with pytest.raises(ValidationError, match="--s2 needs at least one"):
+        add_area_from_items(con, "a1", region_id="kansas", s2=[])
+    assert con.execute("SELECT count(*) FROM aois").fetchone()[0] == 0
+    assert not (data / "areas").exists() or not any((data / "areas").iterdir())
+
+
+def test_area_outside_the_region_refused(kansas_store, season_items):
+    con, _ = kansas_store
+    con.execute("DELETE FROM counties WHERE county_id = '20079'")
+    with pytest.raises(ValidationError, match=r"centre \(-97\.4\d+, 38\.0\d+\) lies in no county"):
+        add_area_from_items(con, "a1", region_id="kansas", s2=season_items["stac"])
+
+
+def test_replace_rebuilds(kansas_store, season_items):
+    con, data = kansas_store
+    add_area_from_items(con, "k1", region_id="kansas", s2=season_items["mixed"][:5])
+    add_area_from_items(con, "k1", region_id="kansas", s2=season_items["mixed"][:4], replace=True)
+    n = con.execute("SELECT count(*) FROM products WHERE aoi_id = 'k1'").fetchone()[0]
+    assert n == 4 and len(list((area_folder("k1", data) / "s2").glob("S2_k1_*_L*.tif"))) == 4
+
+
+GRID = Grid(items.CRS_UTM14, items.transform(10), items.SIZE, items.SIZE)
+
+
+def test_s1_polarisations(tmp_path):
+    day, sar = s1_on_grid(_s1(tmp_path / "s1.tif", names=("VH", "VV")), GRID)
+    assert str(day) == "2022-07-20" and float(sar[0, 0, 0]) == pytest.approx(-16.0)
+    with pytest.raises(FormatError, match=r"holds HH/HV .* polarisation.*never read HH/HV"):
+        s1_on_grid(_s1(tmp_path / "hh.tif", names=("HH", "HV")), GRID)
+    with pytest.raises(FormatError, match="without descriptions naming the polarisation"):
+        s1_on_grid(_s1(tmp_path / "bare.tif", names=()), GRID)
+    with pytest.raises(FormatError, match="lacks VH"):
+        s1_on_grid(_s1(tmp_path / "vv.tif", names=("VV", "X")), GRID)
+    with pytest.raises(FormatError, match="has no acquisition date"):
+        s1_on_grid(_s1(tmp_path / "s1_nodate.tif", day=""), GRID)
+
+
+def test_dem_must_cover(kansas_store, season_items, tmp_path):
+    con, _ = kansas_store
+    dem = _dem(tmp_path / "dem.tif")
+    with rasterio.open(dem, "r+") as dst:
+        a = dst.read(1)
+        a[:, :90] = np.nan
+        dst.write(a, 1)
+    with pytest.raises(FormatError, match=r"dem\.tif: covers 50 % of the area"):
+        add_area_from_items(con, "a1", region_id="kansas", s2=season_items["stac"], dem=dem)

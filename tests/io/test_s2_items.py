@@ -1,0 +1,238 @@
+"""Sentinel-2 items in every form, read onto one grid; each refusal and its message."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+
+from paii_core.errors import FormatError, InputNotFoundError
+from paii_core.io.s2_items import open_s2_item
+from paii_core.io.s2_load import BGRN, load_scene, load_season
+from paii_core.io.s2_scene import Grid, band_code
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import make_s2_items as m
+
+GRID = Grid(m.CRS_UTM14, m.transform(10), m.SIZE, m.SIZE)
+DAY = m.SEASON[3]  # a cloudy date
+
+
+def _check(scene, *, tol=1e-4):
+    loaded = load_scene(scene, GRID)
+    truth = m.truth(scene.day)
+    for i, b in enumerate(BGRN):
+        np.testing.assert_allclose(loaded.reflectance[i], truth[b], atol=tol)
+    return loaded
+
+
+def test_band_codes():
+    assert [band_code(n) for n in ("B2", "b02", "B02_10m", "T14SPG_20220604T170901_B8A")] == [
+        "B02", "B02", "B02", "B8A",
+    ]  # fmt: skip
+    assert [band_code(n) for n in ("red", "nir08", "SCL_20m", "visual", "B13")] == [
+        "B04", "B8A", "SCL", None, None,
+    ]  # fmt: skip
+
+
+def test_stack_with_descriptions_and_scl(tmp_path):
+    path = m.write_stack(tmp_path / "S2_stack.tif", DAY, names=("B08", "B04", "B03", "B02", "SCL"))
+    (scene,) = open_s2_item(path)
+    assert scene.offset_rule == "PROCESSING_BASELINE 05.10 tag" and scene.day == DAY
+    loaded = _check(scene)
+    assert loaded.cloud_source == "SCL" and loaded.clouds[m.cloud_mask(DAY)].mean() > 0.95
+
+
+def test_band_folder_and_stac_agree(tmp_path):
+    folder = m.write_band_folder(tmp_path / "bands", DAY, baseline="04.00")
+    catalog = m.write_stac(tmp_path / "stac", [DAY])
+    (a,) = open_s2_item(folder)
+    (b,) = open_s2_item(catalog)
+    la, lb = _check(a), _check(b)
+    assert b.offset_rule == "s2:processing_baseline 05.00" and b.asset_keys["B04"] == "red"
+    np.testing.assert_array_equal(la.reflectance, lb.reflectance)
+    np.testing.assert_array_equal(la.clouds, lb.clouds)
+
+
+@pytest.mark.parametrize("baseline", ["03.01", "04.00"])
+def test_safe_l2a(tmp_path, baseline):
+    (scene,) = open_s2_item(m.write_safe(tmp_path, DAY, level="L2A", baseline=baseline))
+    assert scene.level == "L2A" and scene.tile == "14SPG"
+    assert set(scene.offsets.values()) == ({-1000.0} if baseline == "04.00" else {0.0})
+    assert _check(scene).cloud_source == "SCL"
+
+
+def test_safe_l1c_clouds_from_s2cloudless(tmp_path):
+    (scene,) = open_s2_item(m.write_safe(tmp_path, DAY, level="L1C"))
+    assert scene.level == "L1C" and "RADIO_ADD_OFFSET" in scene.offset_rule
+    loaded = _check(scene)
+    cloud = m.cloud_mask(DAY)
+    assert loaded.cloud_source == "s2cloudless"
+    assert loaded.clouds[cloud].mean() > 0.95
+    far = np.ones_like(cloud)
+    far[:125, :125] = False  # away from the cloud and its dilation ring
+    assert loaded.clouds[far & ~m.shadow_mask(DAY)].mean() < 0.05
+
+
+def test_earth_search_offset_already_applied(tmp_path):
+    catalog = m.write_stac(tmp_path / "stac", [DAY], baseline="05.00", applied=True)
+    (scene,) = open_s2_item(catalog)
+    assert scene.offsets["B02"] == 0.0 and "boa_offset_applied" in scene.offset_rule
+    _check(scene)
+
+
+def test_stac_raster_bands_scale_offset_when_no_baseline(tmp_path):
+    catalog = m.write_stac(tmp_path / "stac", [DAY], applied=None)
+    item = next(tmp_path.rglob("S2B_*.json"))
+    doc = json.loads(item.read_text())
+    del doc["properties"]["s2:processing_baseline"]
+    item.write_text(json.dumps(doc))
+    (scene,) = open_s2_item(catalog)
+    assert scene.offset_rule == "raster:bands scale/offset"
+    _check(scene)
+
+
+def test_season_mosaics_one_date_and_orders(tmp_path):
+    a = m.write_band_folder(tmp_path / "a", m.SEASON[1])
+    b = m.write_band_folder(tmp_path / "b", m.SEASON[0])
+    scenes = [s for p in (a, b) for s in open_s2_item(p)]
+    assert [s.day for s in load_season(scenes, GRID)] == [m.SEASON[0], m.SEASON[1]]
+
+
+# --- refusals -------------------------------------------------------------------------
+
+
+def test_stack_without_descriptions_refused(tmp_path):
+    path = m.write_stack(tmp_path / "S2_x.tif", DAY, names=())
+    with pytest.raises(FormatError, match=r"S2_x\.tif: has 4 bands without descriptions .*never "
+                       r"guesses band order.*Fix: name each band"):  # fmt: skip
+        open_s2_item(path)
+
+
+def test_stack_band_named_twice_refused(tmp_path):
+    path = m.write_stack(tmp_path / "S2_x.tif", DAY, names=("B02", "B02", "B04", "B08"))
+    with pytest.raises(FormatError, match=r"names band\(s\) B02 twice"):
+        open_s2_item(path)
+
+
+def test_unknown_baseline_refused(tmp_path):
+    path = m.write_stack(tmp_path / "S2_x.tif", DAY, tags={"DATE": DAY.isoformat()})
+    with pytest.raises(FormatError, match=r"neither its BOA_ADD_OFFSET nor its processing baseline"
+                       r".*Fix: tag it: `rio edit-info --tag PROCESSING_BASELINE"):  # fmt: skip
+        open_s2_item(path)
+
+
+def test_bad_tags_refused(tmp_path):
+    path = m.write_stack(tmp_path / "S2_x.tif", DAY, tags={"PROCESSING_BASELINE": "new"})
+    with pytest.raises(FormatError, match=r"processing baseline 'new' is not like '05.10'"):
+        open_s2_item(path)
+    path = m.write_stack(
+        tmp_path / "S2_y.tif", DAY, tags={"BOA_ADD_OFFSET": "x", "DATE": "2022-06-04"}
+    )
+    with pytest.raises(FormatError, match="BOA_ADD_OFFSET tag 'x' is not a number"):
+        open_s2_item(path)
+    path = m.write_stack(tmp_path / "S2_z.tif", DAY, tags={"QUANTIFICATION_VALUE": "0"})
+    with pytest.raises(FormatError, match="QUANTIFICATION_VALUE tag '0' is not positive"):
+        open_s2_item(path)
+
+
+def test_no_date_refused(tmp_path):
+    path = m.write_stack(tmp_path / "stack.tif", DAY, tags={"PROCESSING_BASELINE": "05.10"})
+    with pytest.raises(FormatError, match=r"has no acquisition date.*Fix: tag it"):
+        open_s2_item(path)
+
+
+def test_stac_without_baseline_refused(tmp_path):
+    m.write_stac(tmp_path / "stac", [DAY], applied=None)
+    item = next(tmp_path.rglob("S2B_*.json"))
+    doc = json.loads(item.read_text())
+    del doc["properties"]["s2:processing_baseline"]
+    for asset in doc["assets"].values():
+        asset.pop("raster:bands", None)
+    item.write_text(json.dumps(doc))
+    with pytest.raises(FormatError, match=r"says neither its processing baseline nor its offset.*"
+                       r"Fix: add the property s2:processing_baseline"):  # fmt: skip
+        open_s2_item(item)
+
+
+def test_stac_remote_asset_refused(tmp_path):
+    m.write_stac(tmp_path / "stac", [DAY])
+    item = next(tmp_path.rglob("S2B_*.json"))
+    doc = json.loads(item.read_text())
+    doc["assets"]["red"]["href"] = "https://sentinel-cogs.s3.amazonaws.com/B04.tif"
+    item.write_text(json.dumps(doc))
+    with pytest.raises(FormatError, match=r"not on this machine.*Fix: download the assets"):
+        open_s2_item(item)
+
+
+def test_stac_missing_asset_and_bad_json(tmp_path):
+    m.write_stac(tmp_path / "stac", [DAY])
+    item = next(tmp_path.rglob("S2B_*.json"))
+    (item.parent / "B04.tif").unlink()
+    with pytest.raises(
+        FormatError, match=r"asset 'red' points at .*B04\.tif, which does not exist"
+    ):
+        open_s2_item(item)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"type": "Topology"}')
+    with pytest.raises(FormatError, match="has type 'Topology', not a STAC"):
+        open_s2_item(bad)
+    bad.write_text("{")
+    with pytest.raises(FormatError, match="is not readable JSON"):
+        open_s2_item(bad)
+
+
+def test_folder_without_level_refused(tmp_path):
+    folder = m.write_band_folder(tmp_path / "bands", DAY)
+    (folder / "SCL_20m.tif").unlink()
+    for p in folder.glob("*.tif"):
+        with rasterio.open(p, "r+") as dst:
+            dst.update_tags(PROCESSING_LEVEL="")
+    with pytest.raises(FormatError, match=r"does not say whether it is L1C .* or L2A"):
+        open_s2_item(folder)
+
+
+def test_folder_without_bands_and_safe_without_mtd(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FormatError, match="holds no Sentinel-2 band files"):
+        open_s2_item(tmp_path / "empty")
+    safe = m.write_safe(tmp_path, DAY)
+    next(safe.glob("MTD_*.xml")).unlink()
+    with pytest.raises(FormatError, match=r"has no MTD_MSIL1C.xml or MTD_MSIL2A.xml"):
+        open_s2_item(safe)
+    shutil.rmtree(safe / "GRANULE")
+    (safe / "MTD_MSIL2A.xml").write_text("<a><PROCESSING_BASELINE>04.00</PROCESSING_BASELINE></a>")
+    with pytest.raises(FormatError, match=r"has no GRANULE/\*/IMG_DATA folder"):
+        open_s2_item(safe)
+    (safe / "MTD_MSIL2A.xml").write_text("<a><")
+    with pytest.raises(FormatError, match="is not readable XML"):
+        open_s2_item(safe)
+
+
+def test_l1c_without_cloud_bands_refused(tmp_path):
+    safe = m.write_safe(tmp_path, DAY, level="L1C")
+    next(safe.rglob("*_B10.jp2")).unlink()
+    (scene,) = open_s2_item(safe)
+    with pytest.raises(FormatError, match="is L1C but lacks B10, which the s2cloudless"):
+        load_scene(scene, GRID)
+
+
+def test_missing_bgrn_band_refused(tmp_path):
+    folder = m.write_band_folder(tmp_path / "bands", DAY)
+    (folder / "B03.tif").unlink()
+    (scene,) = open_s2_item(folder)
+    with pytest.raises(FormatError, match=r"lacks band\(s\) B03"):
+        load_scene(scene, GRID)
+
+
+def test_missing_and_unknown_items(tmp_path):
+    with pytest.raises(InputNotFoundError, match="Sentinel-2 item not found"):
+        open_s2_item(tmp_path / "nope.tif")
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(FormatError, match="is not a Sentinel-2 item PAII reads"):
+        open_s2_item(tmp_path / "notes.txt")
