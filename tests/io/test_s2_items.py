@@ -236,3 +236,22 @@ def test_missing_and_unknown_items(tmp_path):
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(FormatError, match="is not a Sentinel-2 item PAII reads"):
         open_s2_item(tmp_path / "notes.txt")
+
+
+REAL = Path(__file__).resolve().parents[2] / "data" / "real" / "slovenia_s2_l1c_13band"
+
+
+@pytest.mark.parametrize(("day", "cloudy"), [("20150711", 0), ("20150820", 1), ("20150830", 0)])
+def test_real_l1c_clouds_match_eolearn(day, cloudy):
+    """Real L1C (eo-learn example data, Slovenia): clouds from the s2cloudless model file
+    agree with eo-learn's own s2cloudless masks of the same scenes."""
+    path = REAL / f"S2_L1C_{day}_13band.tif"
+    (scene,) = open_s2_item(path)
+    assert scene.level == "L1C" and scene.offset_rule == "RADIO_ADD_OFFSET tag"
+    with rasterio.open(path) as src:
+        grid = Grid(src.crs, src.transform, src.width, src.height)
+    loaded = load_scene(scene, grid)
+    with rasterio.open(REAL / f"CLM_{day}_eolearn.tif") as src:
+        reference = src.read(1) > 0
+    assert reference.mean() == cloudy
+    assert (loaded.clouds == reference).mean() > 0.99
