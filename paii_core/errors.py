@@ -11,6 +11,7 @@ from os import PathLike
 __all__ = [
     "DemoWorldMissingError",
     "FormatError",
+    "ImportRejectedError",
     "InputFileError",
     "InputNotFoundError",
     "PaiiError",
@@ -45,6 +46,15 @@ class FormatError(InputFileError):
 
 class ValidationError(PaiiError, ValueError):
     """An argument has a value PAII cannot work with."""
+
+
+class ImportRejectedError(ValidationError):
+    """A user's file failed validation; nothing was written. ``problems`` lists every
+    problem found (row, column, problem, fix), not only the first."""
+
+    def __init__(self, message: str, problems: list) -> None:
+        self.problems = list(problems)
+        super().__init__(message)
 
 
 class StoreError(PaiiError, RuntimeError):

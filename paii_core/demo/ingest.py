@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -15,6 +16,8 @@ from rasterio.warp import transform_bounds
 
 from paii_core import io, store
 from paii_core.config import paths
+from paii_core.insurance.imports import import_policy_rows
+from paii_core.insurance.policy_file import read_policy_file
 from paii_core.regions import REGIONS, Region
 
 __all__ = ["COMMODITY_CROPS", "county_rows", "ingest_world"]
@@ -211,16 +214,20 @@ def _ingest_soundings(
 
 
 def _ingest_policies(con: duckdb.DuckDBPyConnection, demo: Path) -> None:
-    frame = pd.read_csv(
-        demo / "insurance/policies.csv",
-        dtype={"county_id": str, "policy_id": str},
-        parse_dates=["start_date", "end_date"],
-    )
-    columns = store.table_columns(con, "policies")
-    frame = frame.assign(simulated=True)[
-        [c for c in columns if c in frame.columns or c == "simulated"]
-    ]
-    store.write_frame(con, "policies", frame)
+    """The demo portfolio goes through `paii policies import`'s checks, region by region."""
+    path = demo / "insurance/policies.csv"
+    raw = read_policy_file(path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    for region_id, rows in raw.groupby("region_id", sort=True):
+        import_policy_rows(
+            con,
+            rows.reset_index(drop=True),
+            str(region_id),
+            source="demo/insurance/policies.csv",
+            input_hash=digest,
+            simulated=True,
+            actor="paii demo build",
+        )
 
 
 def ingest_world(

@@ -1,4 +1,5 @@
-"""`paii insurance review`: a region's portfolio checked against PAII's evidence, as CSV."""
+"""`paii insurance review` (a region's portfolio checked against PAII's evidence, as CSV)
+and `paii policies import` (an insurer's policy file, validated, written whole or not)."""
 
 from __future__ import annotations
 
@@ -39,8 +40,31 @@ def _review(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import(args: argparse.Namespace) -> int:
+    from paii_core import store
+    from paii_core.errors import ImportRejectedError
+    from paii_core.insurance.imports import import_policies
+
+    con = store.connect(args.db)
+    try:
+        report = import_policies(
+            con, args.file, args.region, replace=args.replace, simulated=args.simulated
+        )
+    except ImportRejectedError as e:
+        print(f"{len(e.problems)} problem(s); nothing was imported:")
+        for problem in e.problems:
+            print(f"  {problem}")
+        return 2
+    finally:
+        con.close()
+    for note in report.notes:
+        print(f"note: {note}")
+    print(report.summary())
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add `paii insurance review`."""
+    """Add `paii insurance review` and `paii policies import`."""
     from paii_core.insurance.evidence import FLAGS
 
     parser = subparsers.add_parser("insurance", help="review an insurance portfolio")
@@ -55,3 +79,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rv.add_argument("--data", type=Path, help="data folder (default: PAII's)")
     rv.add_argument("--db", type=Path, help="database (default: data/paii.duckdb)")
     rv.set_defaults(run=_review)
+
+    pol = subparsers.add_parser("policies", help="import an insurer's policies")
+    psub = pol.add_subparsers(dest="policies_command", required=True)
+    imp = psub.add_parser(
+        "import",
+        help="validate a policy file (CSV with WKT or plot ids, GeoPackage, GeoJSON) and "
+        "store it whole; columns in README.md",
+    )
+    imp.add_argument("file", type=Path, help="the policy file")
+    imp.add_argument("--region", required=True, help="region id (`paii region list`)")
+    imp.add_argument("--replace", action="store_true", help="replace the region's stored policies")
+    imp.add_argument("--simulated", action="store_true", help="the policies are simulated")
+    imp.add_argument("--db", type=Path, help="database (default: data/paii.duckdb)")
+    imp.set_defaults(run=_import)

@@ -128,7 +128,7 @@ def _parse_value(text: str) -> tuple[float, str | None] | None:
 
 
 def read_nass_quickstats(
-    path: str | PathLike[str], *, commodity: str | None = None
+    path: str | PathLike[str], *, commodity: str | None = None, extra: tuple[str, ...] = ()
 ) -> pd.DataFrame:
     """Read the county rows of a Quick Stats CSV export.
 
@@ -138,6 +138,8 @@ def read_nass_quickstats(
     Args:
         path: the CSV file.
         commodity: keep only this Commodity (case-insensitive), e.g. ``"CORN"``.
+        extra: more columns of the export to keep, as text ("" where the file lacks
+            one), named in lower case with underscores ("Domain" -> ``domain``).
 
     Returns:
         DataFrame with county_id (str: 5-digit FIPS, or 6-digit adcode for Chinese
@@ -235,6 +237,9 @@ def read_nass_quickstats(
         },
         columns=list(OUT_COLUMNS),
     )
+    for name in extra:
+        key = name.strip().lower().replace(" ", "_")
+        out[key] = county[name].str.strip().to_numpy(dtype=str) if name in county.columns else ""
     return out
 
 

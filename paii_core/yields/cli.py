@@ -1,4 +1,5 @@
-"""`paii yield backtest` and `paii yield forecast`: the yield model on files."""
+"""`paii yield backtest|forecast` (the yield model on files) and `paii yields import` (a
+Quick Stats export into a region's county yields)."""
 
 from __future__ import annotations
 
@@ -121,8 +122,40 @@ def _forecast(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import(args: argparse.Namespace) -> int:
+    from paii_core import store
+    from paii_core.yields.imports import import_quickstats
+
+    con = store.connect(args.db)
+    try:
+        report = import_quickstats(con, args.file, args.region, simulated=args.simulated)
+    finally:
+        con.close()
+    print(report.summary())
+    for reason, n in sorted(report.skipped.items(), key=lambda kv: -kv[1]):
+        print(f"  skipped {n:>6} rows: {reason}")
+    for note in report.notes:
+        print(f"note: {note}")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add `paii yield backtest` and `paii yield forecast`."""
+    """Add `paii yield backtest|forecast` and `paii yields import`."""
+    imp = (
+        subparsers.add_parser("yields", help="import county yields")
+        .add_subparsers(dest="yields_command", required=True)
+        .add_parser(
+            "import",
+            help="store the county yields of any USDA NASS Quick Stats CSV export, converted to "
+            "the region's unit; other rows are skipped and counted",
+        )
+    )
+    imp.add_argument("file", type=Path, help="Quick Stats CSV export")
+    imp.add_argument("--region", required=True, help="region id (`paii region list`)")
+    imp.add_argument("--simulated", action="store_true", help="the yields are simulated")
+    imp.add_argument("--db", type=Path, help="database (default: data/paii.duckdb)")
+    imp.set_defaults(run=_import)
+
     parser = subparsers.add_parser("yield", help="county yield forecasts and backtests")
     sub = parser.add_subparsers(dest="yield_command", required=True)
 

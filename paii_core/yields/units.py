@@ -9,7 +9,14 @@ import pandas as pd
 
 from paii_core.errors import ValidationError
 
-__all__ = ["BUSHEL_KG", "UNITS", "YieldUnit", "convert_columns", "convert_yield"]
+__all__ = [
+    "BUSHEL_KG",
+    "MASS_UNITS_KG_PER_ACRE",
+    "UNITS",
+    "YieldUnit",
+    "convert_columns",
+    "convert_yield",
+]
 
 YieldUnit = Literal["bu/acre", "t/ha", "kg/mu"]
 UNITS: tuple[str, ...] = ("bu/acre", "t/ha", "kg/mu")
@@ -18,17 +25,33 @@ _LB_KG = 0.45359237
 _ACRE_HA = 0.40468564224
 _MU_HA = 1.0 / 15.0  # 1 mu = 666.67 m2
 
-# Standard test weights of a bushel (USDA AMS, "Weights, Measures, and Conversion Factors
-# for Agricultural Commodities and Their Products", AH-697, 1992): corn 56 lb, soybeans and
-# wheat 60 lb, rough rice 45 lb.
+# Standard test weights of a bushel (USDA ERS, "Weights, Measures, and Conversion Factors
+# for Agricultural Commodities and Their Products", Agricultural Handbook 697, 1992): corn
+# (shelled), sorghum, rye and flaxseed 56 lb, soybeans and wheat 60 lb, barley 48 lb, oats
+# 32 lb, rough rice 45 lb.
 BUSHEL_KG: dict[str, float] = {
     "corn": 56 * _LB_KG,
     "maize": 56 * _LB_KG,
     "soybean": 60 * _LB_KG,
     "wheat": 60 * _LB_KG,
     "rice": 45 * _LB_KG,
+    "barley": 48 * _LB_KG,
+    "oats": 32 * _LB_KG,
+    "sorghum": 56 * _LB_KG,
+    "rye": 56 * _LB_KG,
+    "flaxseed": 56 * _LB_KG,
 }
 """Kilograms in one bushel of each crop."""
+
+# Mass-per-acre units of Quick Stats yields (NIST Handbook 44, Appendix C: 1 lb =
+# 0.45359237 kg exactly, 1 hundredweight (cwt) = 100 lb, 1 short ton = 2000 lb; 1 acre =
+# 4046.8564224 m2). They convert for any crop, unlike bushels.
+MASS_UNITS_KG_PER_ACRE: dict[str, float] = {
+    "lb/acre": _LB_KG,
+    "cwt/acre": 100 * _LB_KG,
+    "tons/acre": 2000 * _LB_KG,
+}
+"""Kilograms per acre in one unit of each mass-per-acre yield unit."""
 
 
 def _t_per_ha(unit: str, crop: str) -> float:
@@ -44,7 +67,10 @@ def _t_per_ha(unit: str, crop: str) -> float:
                 f"{', '.join(sorted(BUSHEL_KG))} or a mass unit (t/ha, kg/mu)"
             )
         return BUSHEL_KG[crop] * 1e-3 / _ACRE_HA
-    raise ValidationError(f"yield unit {unit!r} is unknown; use one of: {', '.join(UNITS)}")
+    if unit in MASS_UNITS_KG_PER_ACRE:
+        return MASS_UNITS_KG_PER_ACRE[unit] * 1e-3 / _ACRE_HA
+    known = ", ".join((*UNITS, *MASS_UNITS_KG_PER_ACRE))
+    raise ValidationError(f"yield unit {unit!r} is unknown; use one of: {known}")
 
 
 def convert_yield(

@@ -1,0 +1,282 @@
+"""`paii policies import`: each validation rule by its message, all-or-nothing, the CLI."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+from shapely.geometry import box
+
+from paii_core import store
+from paii_core.cli import main
+from paii_core.errors import (
+    FormatError,
+    ImportRejectedError,
+    InputNotFoundError,
+    StoreError,
+    ValidationError,
+)
+from paii_core.insurance import imports as policy_imports
+from paii_core.insurance.imports import import_policies
+from paii_core.store.imports import data_imports, region_facts
+
+STORY = "19169"  # Story County, Iowa: the demo's iowa-story area lies in it
+TABLES = ("policies", "data_imports", "audit")
+
+
+@pytest.fixture()
+def con(tiny_world, tmp_path):
+    """A private copy of the tiny world's store (the imports write to it)."""
+    for name in ("paii.duckdb", "paii.duckdb.wal"):
+        if (tiny_world / name).exists():
+            shutil.copy(tiny_world / name, tmp_path / name)
+    connection = store.connect(tmp_path / "paii.duckdb")
+    yield connection
+    connection.close()
+
+
+@pytest.fixture()
+def plot(con) -> shapely.Polygon:
+    """A square of about 4 ha inside Story County (EPSG:4326)."""
+    counties = region_facts(con, "iowa").counties
+    centre = counties.loc[counties["county_id"] == STORY, "geometry"].iloc[0].representative_point()
+    return box(centre.x - 0.0012, centre.y - 0.0009, centre.x + 0.0012, centre.y + 0.0009)
+
+
+def _area_ha(geom) -> float:
+    return float(gpd.GeoSeries([geom], crs=4326).to_crs(6933).area.iloc[0] / 1e4)
+
+
+def _row(plot, **kw) -> dict:
+    row = {
+        "policy_id": "KS-0001",
+        "insured": "Dale Miller",
+        "declared_crop": "winter barley",  # not a demo crop: open classes are fine
+        "declared_area_ha": round(_area_ha(plot), 3),
+        "coverage_level": "0.75",
+        "guaranteed_yield": "150",
+        "price": "3.88",
+        "premium_rate": "0.035",
+        "start_date": "2020-03-15",
+        "end_date": "2020-12-10",
+        "county_id": STORY,
+        "geometry": plot.wkt,
+    }
+    row.update(kw)
+    return row
+
+
+def _csv(tmp_path, rows, name="policies.csv"):
+    path = tmp_path / name
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def _tables(con) -> dict[str, pd.DataFrame]:
+    return {t: con.execute(f'SELECT * FROM "{t}" ORDER BY ALL').df() for t in TABLES}
+
+
+def _problems(con, path, region="iowa") -> list[str]:
+    before = _tables(con)
+    with pytest.raises(ImportRejectedError) as info:
+        import_policies(con, path, region)
+    after = _tables(con)
+    for table in TABLES:  # a rejected import leaves the store exactly as it was
+        pd.testing.assert_frame_equal(before[table], after[table])
+    return [str(p) for p in info.value.problems]
+
+
+def test_a_valid_csv_with_wkt_is_stored_with_its_geometry(con, plot, tmp_path):
+    path = _csv(tmp_path, [_row(plot), _row(plot, policy_id="KS-0002", county_id="")])
+    report = import_policies(con, path, "iowa")
+    assert report.ok and report.rows_written == 2
+    stored = con.execute(
+        "SELECT * FROM policies WHERE policy_id LIKE 'KS-%' ORDER BY policy_id"
+    ).df()
+    assert list(stored["county_id"]) == [STORY, STORY]  # the second found from its geometry
+    assert list(stored["declared_crop"]) == ["winter barley"] * 2
+    assert not stored["simulated"].any()
+    geom = shapely.from_wkb(bytes(stored["geometry_wkb"].iloc[0]))
+    assert geom.equals_exact(plot, 1e-9)
+    # sum insured = 150 bu/acre x area in acres x 3.88 USD/bu; premium = rate x that
+    acres = stored["declared_area_ha"].iloc[0] / 0.40468564224
+    assert stored["sum_insured"].iloc[0] == pytest.approx(150 * acres * 3.88, abs=0.01)
+    assert stored["premium"].iloc[0] == pytest.approx(0.035 * stored["sum_insured"].iloc[0], 0.01)
+    log = data_imports(con, "iowa")
+    assert log["source"].iloc[0] == "policies.csv" and log["rows_written"].iloc[0] == 2
+
+
+def test_percent_coverage_is_read_as_a_share(con, plot, tmp_path):
+    import_policies(con, _csv(tmp_path, [_row(plot, coverage_level="80")]), "iowa")
+    value = con.execute("SELECT coverage_level FROM policies WHERE policy_id = 'KS-0001'")
+    assert value.fetchone()[0] == pytest.approx(0.80)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"county_id": "99999"}, r"row 1, column county_id: '99999' is not a county of iowa"),
+        ({"geometry": "POLYGON ((1 2, 3"}, r"column geometry: 'POLYGON \(\(1 2, 3' is not WKT"),
+        (
+            {"geometry": "POLYGON ((-93.5 42, -93.4 42.1, -93.4 42, -93.5 42.1, -93.5 42))"},
+            r"column geometry: is an invalid polygon \(Self-intersection",
+        ),
+        ({"geometry": "POINT (-93.5 42)"}, r"column geometry: is a Point, not a polygon"),
+        (
+            {"geometry": box(450000, 4650000, 450100, 4650100).wkt},
+            r"coordinates are not longitude/latitude",
+        ),
+        (
+            {"geometry": box(-100.0, 38.0, -99.99, 38.01).wkt, "county_id": ""},
+            r"column geometry: lies outside every county of iowa",
+        ),
+        ({"county_id": "19153"}, r"column county_id: '19153' but the geometry lies in '19169'"),
+        ({"coverage_level": "0.95"}, r"column coverage_level: 0.95 is outside 50%-85%"),
+        ({"coverage_level": "40"}, r"column coverage_level: 40 is outside 50%-85%"),
+        ({"declared_area_ha": "40"}, r"column declared_area_ha: 40 ha is \d+\.\d+x the geometry's"),
+        ({"declared_area_ha": "-1"}, r"column declared_area_ha: -1 is not a finite number > 0"),
+        ({"start_date": "15/03/2020"}, r"column start_date: '15/03/2020' is not a date"),
+        ({"end_date": "2020-01-01"}, r"column end_date: 2020-01-01 is not after start_date"),
+        ({"price": "cheap"}, r"column price: 'cheap' is not a number"),
+        ({"yield_unit": "t/ha"}, r"column yield_unit: 't/ha' is not the region's unit"),
+        ({"policy_id": ""}, r"column policy_id: is empty"),
+        ({"region_id": "henan"}, r"column region_id: 'henan' is not 'iowa'"),
+        ({"premium_rate": "3"}, r"column premium_rate: 3 is not below 1"),
+    ],
+)
+def test_each_rule_names_row_column_problem_and_fix(con, plot, tmp_path, change, message):
+    problems = _problems(con, _csv(tmp_path, [_row(plot, **change)]))
+    assert any(re.search(message, p) for p in problems), problems
+    assert all(". Fix: " in p for p in problems)
+
+
+def test_duplicate_and_already_stored_ids_are_rejected(con, plot, tmp_path):
+    rows = [_row(plot), _row(plot), _row(plot, policy_id="PA-IA-0001")]
+    problems = _problems(con, _csv(tmp_path, rows))
+    assert "row 2, column policy_id: 'KS-0001' is also on row 1. Fix: make ids unique" in problems
+    assert any("row 3, column policy_id: 'PA-IA-0001' is already stored (region iowa)" in p
+               for p in problems)  # fmt: skip
+
+
+def test_missing_columns_and_every_bad_row_are_reported_together(con, plot, tmp_path):
+    rows = [_row(plot, coverage_level="2", county_id="1"), _row(plot, policy_id="B", price="x")]
+    frame = pd.DataFrame(rows).drop(columns=["insured", "start_date"])
+    path = tmp_path / "bad.csv"
+    frame.to_csv(path, index=False)
+    problems = _problems(con, path)
+    assert "file, column insured: the column is missing" in problems[0]
+    assert any(p.startswith("file, column start_date: the column is missing") for p in problems)
+    assert any(p.startswith("row 1, column coverage_level") for p in problems)
+    assert any(p.startswith("row 1, column county_id") for p in problems)
+    assert any(p.startswith("row 2, column price") for p in problems)
+
+
+def test_a_file_without_any_plot_is_rejected(con, plot, tmp_path):
+    frame = pd.DataFrame([_row(plot)]).drop(columns=["geometry"])
+    path = tmp_path / "noplot.csv"
+    frame.to_csv(path, index=False)
+    assert any("the file names no plot" in p for p in _problems(con, path))
+
+
+def test_plot_ids_need_a_known_area_and_one_id(con, plot, tmp_path):
+    ok = _row(plot, geometry="", aoi_id="iowa-story", parcel_id="3", declared_area_ha="1.2")
+    report = import_policies(con, _csv(tmp_path, [ok]), "iowa")
+    assert report.rows_written == 1
+    rows = [
+        _row(plot, policy_id="X1", geometry="", aoi_id="iowa-nowhere", parcel_id="3"),
+        _row(plot, policy_id="X2", geometry="", aoi_id="iowa-story", parcel_id="3", coarse_id="4"),
+        _row(plot, policy_id="X3", geometry="", parcel_id="2.5"),
+        _row(plot, policy_id="X4", geometry=""),
+    ]
+    problems = _problems(con, _csv(tmp_path, rows, "ids.csv"))
+    assert any("row 1, column aoi_id: 'iowa-nowhere' is not an area of iowa" in p for p in problems)
+    assert any("row 2, column parcel_id: both parcel_id and coarse_id" in p for p in problems)
+    assert any("row 3, column parcel_id: '2.5' is not a positive whole number" in p
+               for p in problems)  # fmt: skip
+    assert any("row 3, column aoi_id: is empty but a plot id is given" in p for p in problems)
+    assert any("row 4, column geometry: the row names no plot" in p for p in problems)
+
+
+def test_geopackage_in_utm_and_geojson_are_read(con, plot, tmp_path):
+    row = _row(plot)
+    geom = shapely.from_wkt(row.pop("geometry"))
+    gdf = gpd.GeoDataFrame([row], geometry=[geom], crs=4326).to_crs(32615)
+    gdf.to_file(tmp_path / "p.gpkg", driver="GPKG")
+    assert import_policies(con, tmp_path / "p.gpkg", "iowa").rows_written == 1
+    gdf.assign(policy_id="KS-0002").to_crs(4326).to_file(tmp_path / "p.geojson", driver="GeoJSON")
+    assert import_policies(con, tmp_path / "p.geojson", "iowa").rows_written == 1
+    stored = con.execute("SELECT geometry_wkb FROM policies WHERE policy_id = 'KS-0001'")
+    back = shapely.from_wkb(bytes(stored.fetchone()[0]))
+    assert back.symmetric_difference(plot).area < 1e-3 * plot.area  # back in lon/lat
+
+
+def test_replace_swaps_the_region_portfolio(con, plot, tmp_path):
+    n_iowa = con.execute("SELECT count(*) FROM policies WHERE region_id = 'iowa'").fetchone()[0]
+    assert n_iowa > 0
+    import_policies(con, _csv(tmp_path, [_row(plot)]), "iowa", replace=True)
+    ids = con.execute("SELECT policy_id FROM policies WHERE region_id = 'iowa'").fetchall()
+    assert ids == [("KS-0001",)]
+    assert con.execute("SELECT count(*) FROM policies WHERE region_id = 'henan'").fetchone()[0]
+
+
+def test_a_failed_write_is_rolled_back_whole(con, plot, tmp_path, monkeypatch):
+    before = _tables(con)
+
+    def broken(*args, **kwargs):
+        raise StoreError("DuckDB could not write the audit trail: disk full")
+
+    monkeypatch.setattr("paii_core.store.imports.log_event", broken)
+    with pytest.raises(StoreError, match="disk full"):
+        import_policies(con, _csv(tmp_path, [_row(plot)]), "iowa", replace=True)
+    after = _tables(con)
+    for table in TABLES:
+        pd.testing.assert_frame_equal(before[table], after[table])
+
+
+def test_unknown_region_and_unreadable_files(con, plot, tmp_path):
+    path = _csv(tmp_path, [_row(plot)])
+    with pytest.raises(ValidationError, match="region 'kansas' is not in the store"):
+        import_policies(con, path, "kansas")
+    with pytest.raises(InputNotFoundError, match="policy file not found"):
+        import_policies(con, tmp_path / "none.csv", "iowa")
+    (tmp_path / "p.xlsx").write_bytes(b"PK")
+    with pytest.raises(FormatError, match=r"unknown extension '\.xlsx'"):
+        import_policies(con, tmp_path / "p.xlsx", "iowa")
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(FormatError, match="is empty"):
+        import_policies(con, tmp_path / "empty.csv", "iowa")
+    (tmp_path / "header.csv").write_text("policy_id,insured\n")
+    with pytest.raises(FormatError, match="has a header but no rows"):
+        import_policies(con, tmp_path / "header.csv", "iowa")
+    (tmp_path / "two.csv").write_text("crop,declared_crop\nx,y\n")
+    with pytest.raises(FormatError, match="several columns that mean declared_crop"):
+        import_policies(con, tmp_path / "two.csv", "iowa")
+    (tmp_path / "bad.gpkg").write_text("not a geopackage")
+    with pytest.raises(FormatError, match="not a readable vector file"):
+        import_policies(con, tmp_path / "bad.gpkg", "iowa")
+
+
+def test_cli_imports_and_reports_every_problem(tiny_world, plot, tmp_path, con, capsys):
+    db = tmp_path / "paii.duckdb"
+    con.close()  # the CLI opens the file itself
+    good = _csv(tmp_path, [_row(plot)])
+    assert main(["policies", "import", str(good), "--region", "iowa", "--db", str(db)]) == 0
+    assert "1 policies rows imported into iowa" in capsys.readouterr().out
+    bad = _csv(tmp_path, [_row(plot, policy_id="A", coverage_level="0.9"),
+                          _row(plot, policy_id="B", end_date="2019-01-01")], "bad.csv")  # fmt: skip
+    assert main(["policies", "import", str(bad), "--region", "iowa", "--db", str(db)]) == 2
+    out = capsys.readouterr().out
+    assert "2 problem(s); nothing was imported" in out
+    assert "row 1, column coverage_level" in out and "row 2, column end_date" in out
+
+
+def test_policy_columns_are_documented_in_the_readme():
+    from tests.conftest import REPO
+
+    readme = (REPO / "README.md").read_text()
+    for column in policy_imports.POLICY_COLUMNS:
+        assert f"`{column}`" in readme, column
