@@ -24,13 +24,31 @@ def _counties(paths: list[Path]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=4326)
 
 
+def _region_counties(region_id: str, db: Path | None) -> gpd.GeoDataFrame:
+    from paii_core import store
+    from paii_core.store.imports import region_facts
+
+    con = store.connect(db, read_only=True)
+    try:
+        return region_facts(con, region_id).counties[["county_id", "geometry"]]
+    finally:
+        con.close()
+
+
 def _aggregate(args: argparse.Namespace) -> int:
     from paii_core.carbon import aggregate_xco2, iter_soundings
+    from paii_core.errors import ValidationError
 
+    if args.region and args.boundaries:
+        raise ValidationError("pass --region (the store's counties) or --boundaries, not both")
+    if args.region:
+        counties = _region_counties(args.region, args.db)
+    else:
+        counties = _counties(args.boundaries or [DEFAULT_BOUNDARIES])
     errors: list = []
     table = aggregate_xco2(
         iter_soundings(args.files, errors=errors),
-        _counties(args.boundaries),
+        counties,
         freq=args.freq,
         min_soundings=args.min_soundings,
     )
@@ -52,13 +70,16 @@ def _run(args: argparse.Namespace) -> int:
     try:
         result = run_carbon(
             con,
-            args.files or [paths().data / "demo" / "oco2"],
-            simulated=not args.real,
+            [*args.files, *args.soundings] or [paths().data / "demo" / "oco2"],
+            # A user's --soundings are observations unless marked; the demo's are simulated.
+            simulated=args.simulated or not (args.real or args.soundings),
             progress=lambda f, m: print(f"{100 * f:5.1f}% {m}"),
+            region_id=args.region,
         )
     finally:
         con.close()
-    print(f"stored {sum(result.rows.values())} county-periods from {result.files} files")
+    where = f" of {args.region}" if args.region else ""
+    print(f"stored {sum(result.rows.values())} county-periods{where} from {result.files} files")
     return 0
 
 
@@ -97,15 +118,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     agg = carbon.add_parser("aggregate", help="soundings -> county-period table (Parquet)")
     agg.add_argument("files", nargs="+", type=Path, help="OCO-2 Lite .nc4 files or folders")
     agg.add_argument("--out", type=Path, required=True, help="output .parquet")
-    agg.add_argument("--boundaries", nargs="+", type=Path, default=[DEFAULT_BOUNDARIES])
+    agg.add_argument(
+        "--boundaries", nargs="+", type=Path, help="county GeoJSONs (default: data/boundaries)"
+    )
+    agg.add_argument("--region", help="aggregate onto this stored region's counties instead")
+    agg.add_argument("--db", type=Path, default=None, help="database of --region")
     agg.add_argument("--freq", default="MS", help="D, MS (default), QS or YS")
     agg.add_argument("--min-soundings", type=int, default=20)
     agg.add_argument("--simulated", action="store_true", help="mark the rows as simulated")
     agg.set_defaults(run=_aggregate)
     run = carbon.add_parser("run", help="aggregate + gap fill every region into the store")
     run.add_argument("files", nargs="*", type=Path, help="default: data/demo/oco2")
+    run.add_argument(
+        "--soundings", nargs="+", type=Path, default=[], help="OCO-2 Lite files or folders"
+    )
+    run.add_argument("--region", help="only this region (default: every region in the store)")
     run.add_argument("--db", type=Path, default=None)
     run.add_argument("--real", action="store_true", help="the files are real OCO-2 data")
+    run.add_argument(
+        "--simulated", action="store_true", help="mark --soundings as simulated (default: real)"
+    )
     run.set_defaults(run=_run)
     rep = carbon.add_parser("report", help="PDF report of a region and month")
     rep.add_argument("--region", required=True)

@@ -74,16 +74,26 @@ def run_carbon(
     min_soundings: int = MIN_SOUNDINGS,
     progress: Progress | None = None,
     actor: str = "paii carbon",
+    region_id: str | None = None,
 ) -> CarbonRun:
-    """Aggregate and gap-fill the soundings in ``paths`` for every region in the store.
+    """Aggregate and gap-fill the soundings in ``paths`` for every region in the store,
+    or only for ``region_id`` (the other regions' stored results are left as they are).
 
     Raises:
         InputNotFoundError / FormatError: no readable file at all.
-        ValidationError: no counties in the store.
+        ValidationError: no counties in the store, or ``region_id`` has none.
     """
     report = progress or (lambda f, m: None)
     files = expand_paths(paths)
     counties = store_counties(con)
+    if region_id is not None:
+        known = sorted(counties["region_id"].unique())
+        counties = counties[counties["region_id"] == region_id].reset_index(drop=True)
+        if counties.empty:
+            raise ValidationError(
+                f"region {region_id!r} has no counties in the store; use one of: "
+                f"{', '.join(known)} (`paii region add` adds one)"
+            )
     acc = XCO2Accumulator(counties, min_soundings=min_soundings)
     errors: list[PaiiError] = []
     frames = []

@@ -1,0 +1,64 @@
+"""`paii carbon aggregate --region` and `paii carbon run --region --soundings` on stored regions."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from paii_core import store
+from paii_core.carbon.pipeline import run_carbon
+from paii_core.cli import main
+from paii_core.errors import ValidationError
+
+
+@pytest.fixture()
+def db(tiny_world, tmp_path):
+    for name in ("paii.duckdb", "paii.duckdb.wal"):
+        if (tiny_world / name).exists():
+            shutil.copy(tiny_world / name, tmp_path / name)
+    return tmp_path / "paii.duckdb"
+
+
+def test_aggregate_onto_a_stored_regions_counties(tiny_world, db, tmp_path, capsys):
+    out = tmp_path / "hubei.parquet"
+    oco2 = str(tiny_world / "demo" / "oco2")
+    args = ["carbon", "aggregate", oco2, "--region", "hubei", "--db", str(db), "--out", str(out)]
+    assert main(args) == 0
+    table = pd.read_parquet(out)
+    con = store.connect(db, read_only=True)
+    hubei = {r[0] for r in con.execute("SELECT county_id FROM counties WHERE region_id = 'hubei'")
+             .fetchall()}  # fmt: skip
+    con.close()
+    assert len(table) and set(table["county_id"]) <= hubei
+    assert (table["data_note"] == "OCO-2 L2 Lite").all()
+    both = ["carbon", "aggregate", oco2, "--region", "hubei", "--boundaries", oco2, "--out", "x"]
+    assert main(both) == 2
+    assert "pass --region" in capsys.readouterr().err
+    bad = ["carbon", "aggregate", oco2, "--region", "kansas", "--db", str(db), "--out", str(out)]
+    assert main(bad) == 2
+    assert "region 'kansas' is not in the store" in capsys.readouterr().err
+
+
+def test_run_for_one_region_stores_it_and_leaves_the_others(tiny_world, db, capsys):
+    oco2 = str(tiny_world / "demo" / "oco2")
+    args = ["carbon", "run", "--region", "hubei", "--soundings", oco2, "--db", str(db)]
+    assert main(args) == 0
+    assert "county-periods of hubei from 12 files" in capsys.readouterr().out
+    con = store.connect(db)
+    try:
+        rows = con.execute(
+            "SELECT region_id, count(*), bool_or(simulated) FROM xco2_county GROUP BY 1"
+        ).fetchall()
+        assert [r[0] for r in rows] == ["hubei"] and rows[0][1] > 0
+        assert rows[0][2] is False  # --soundings are a user's observations unless marked
+        run_carbon(con, [tiny_world / "demo" / "oco2"], simulated=True, region_id="iowa")
+        regions = {
+            r[0] for r in con.execute("SELECT DISTINCT region_id FROM xco2_county").fetchall()
+        }
+        assert regions == {"hubei", "iowa"}
+        with pytest.raises(ValidationError, match="region 'kansas' has no counties in the store"):
+            run_carbon(con, [tiny_world / "demo" / "oco2"], simulated=True, region_id="kansas")
+    finally:
+        con.close()
