@@ -8,7 +8,7 @@ import pandas as pd
 
 from paii_core.errors import ImportRejectedError
 
-__all__ = ["ImportReport", "Problem", "reject_if_problems"]
+__all__ = ["ImportReport", "Problem", "problems_frame", "reject_if_problems"]
 
 _SHOWN_IN_MESSAGE = 20
 
@@ -51,15 +51,8 @@ class ImportReport:
         return not self.problems
 
     def problems_frame(self) -> pd.DataFrame:
-        """The problems as a table: row, column, problem, fix (row empty for the file)."""
-        return pd.DataFrame(
-            {
-                "row": pd.array([p.row for p in self.problems], dtype="Int64"),
-                "column": [p.column for p in self.problems],
-                "problem": [p.problem for p in self.problems],
-                "fix": [p.fix for p in self.problems],
-            }
-        )
+        """The problems as a table (see :func:`problems_frame`)."""
+        return problems_frame(self.problems)
 
     def summary(self) -> str:
         """One sentence: what was written, or why nothing was."""
@@ -74,6 +67,18 @@ class ImportReport:
             f"{self.source}: {self.rows_written} {self.kind} rows imported into "
             f"{self.region_id} from {self.rows_read} read{extra}"
         )
+
+
+def problems_frame(problems: list[Problem]) -> pd.DataFrame:
+    """Problems as a table: row, column, problem, fix (row empty for the whole file)."""
+    return pd.DataFrame(
+        {
+            "row": pd.array([p.row for p in problems], dtype="Int64"),
+            "column": [p.column for p in problems],
+            "problem": [p.problem for p in problems],
+            "fix": [p.fix for p in problems],
+        }
+    )
 
 
 def reject_if_problems(report: ImportReport) -> None:

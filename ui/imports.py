@@ -1,0 +1,107 @@
+"""Upload forms for a region's policies and yields, with the import's validation report.
+
+The Data page calls :func:`policy_upload_form` and :func:`yield_upload_form`; the checks
+and the all-or-nothing write are the engine's (`paii policies import`, `paii yields
+import`), so the page and the command report the same problems.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from paii_core.errors import ImportRejectedError, PaiiError
+from paii_core.importing import ImportReport, problems_frame
+from paii_core.insurance.imports import import_policies
+from paii_core.insurance.policy_file import CSV_SUFFIXES, POLICY_COLUMNS, VECTOR_SUFFIXES
+from paii_core.yields.imports import import_quickstats
+
+__all__ = ["MAX_UPLOAD_MB", "policy_upload_form", "yield_upload_form"]
+
+MAX_UPLOAD_MB = 50
+"""Uploads above this are refused before they are read (the CLI takes any size)."""
+
+_ACTOR = "dashboard upload"
+
+
+def _run_import(upload, run: Callable[[Path], ImportReport], *, what: str) -> ImportReport | None:
+    """Save the upload to a temporary file under its own name, run the import on it and
+    show the outcome; None when it was refused."""
+    size_mb = upload.size / 2**20
+    if size_mb > MAX_UPLOAD_MB:
+        st.error(
+            f"{upload.name} is {size_mb:,.1f} MB, above the {MAX_UPLOAD_MB} MB upload limit. "
+            f"Fix: split the file, or import it with the `paii {what} import` command",
+            icon=":material/error:",
+        )
+        return None
+    with tempfile.TemporaryDirectory(prefix="paii-upload-") as tmp:
+        path = Path(tmp) / Path(upload.name).name
+        path.write_bytes(upload.getvalue())
+        try:
+            report = run(path)
+        except ImportRejectedError as e:
+            st.error(
+                f"{upload.name}: {len(e.problems)} problem(s); nothing was imported. "
+                "Fix each row below and upload the file again.",
+                icon=":material/error:",
+            )
+            st.dataframe(problems_frame(e.problems), hide_index=True, width="stretch")
+            return None
+        except PaiiError as e:
+            st.error(str(e), icon=":material/error:")
+            return None
+    st.success(report.summary(), icon=":material/check_circle:")
+    if report.skipped:
+        skipped = pd.DataFrame(
+            sorted(report.skipped.items(), key=lambda kv: -kv[1]), columns=["reason", "rows"]
+        )
+        st.caption("Rows skipped, by reason")
+        st.dataframe(skipped, hide_index=True, width="stretch")
+    for note in report.notes:
+        st.caption(note)
+    return report
+
+
+def policy_upload_form(con: duckdb.DuckDBPyConnection, region_id: str) -> ImportReport | None:
+    """Upload a policy file for ``region_id``: checked row by row, stored whole or not."""
+    st.markdown("**Policies**: CSV (WKT geometry or plot ids), GeoPackage or GeoJSON")
+    with st.expander("Columns of a policy file"):
+        st.dataframe(
+            pd.DataFrame(list(POLICY_COLUMNS.items()), columns=["column", "content"]),
+            hide_index=True,
+            width="stretch",
+        )
+    kinds = [s.lstrip(".") for s in (*CSV_SUFFIXES, *VECTOR_SUFFIXES) if s != ".shp"]
+    upload = st.file_uploader("Policy file", type=kinds, key=f"policy_upload_{region_id}")
+    replace = st.checkbox("Replace the region's stored policies", key=f"policy_replace_{region_id}")
+    if upload is None or not st.button("Import policies", key=f"policy_import_{region_id}"):
+        return None
+    return _run_import(
+        upload,
+        lambda path: import_policies(
+            con, path, region_id, replace=replace, actor=_ACTOR, source=upload.name
+        ),
+        what="policies",
+    )
+
+
+def yield_upload_form(con: duckdb.DuckDBPyConnection, region_id: str) -> ImportReport | None:
+    """Upload a USDA NASS Quick Stats export of county yields for ``region_id``."""
+    st.markdown(
+        "**Yields**: a USDA NASS Quick Stats CSV export (county level); yields are "
+        "converted to the region's unit, other rows are skipped and counted"
+    )
+    upload = st.file_uploader("Quick Stats CSV", type=["csv"], key=f"yield_upload_{region_id}")
+    if upload is None or not st.button("Import yields", key=f"yield_import_{region_id}"):
+        return None
+    return _run_import(
+        upload,
+        lambda path: import_quickstats(con, path, region_id, actor=_ACTOR, source=upload.name),
+        what="yields",
+    )
