@@ -14,6 +14,7 @@ import rasterio
 from paii_core.errors import FormatError, InputNotFoundError
 from paii_core.io.s2_items import open_s2_item
 from paii_core.io.s2_load import BGRN, load_scene, load_season
+from paii_core.io.s2_mtd import read_mtd
 from paii_core.io.s2_scene import Grid, band_code
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -255,3 +256,52 @@ def test_real_l1c_clouds_match_eolearn(day, cloudy):
         reference = src.read(1) > 0
     assert reference.mean() == cloudy
     assert (loaded.clouds == reference).mean() > 0.99
+
+
+ITALY = Path(__file__).resolve().parents[2] / "data" / "real" / "italy_s2_l2a_openeo"
+
+
+def test_real_openeo_stack_refused_then_read_once_described(tmp_path):
+    """A real openEO Sentinel-2 L2A GeoTIFF (bands B04, B03, B02, B08, SCL with no band
+    descriptions): refused, never read by position (red would become blue); once described
+    and tagged as its provenance says, it reads with plausible vegetation reflectance."""
+    src_path = ITALY / "S2_L2A_sample.tif"
+    with pytest.raises(FormatError, match=r"has 5 bands without descriptions .*never guesses"):
+        open_s2_item(src_path)
+    path = tmp_path / "S2_L2A_20220612_openeo.tif"
+    shutil.copy(src_path, path)
+    with rasterio.open(path, "r+") as dst:
+        for i, name in enumerate(("B04", "B03", "B02", "B08", "SCL"), 1):
+            dst.set_band_description(i, name)
+        dst.update_tags(BOA_ADD_OFFSET="0", DATE="2022-06-12")  # harmonised by Sentinel Hub
+    (scene,) = open_s2_item(path)
+    with rasterio.open(path) as src:
+        grid = Grid(src.crs, src.transform, src.width, src.height)
+    loaded = load_scene(scene, grid)
+    blue, _, red, nir = loaded.reflectance
+    ndvi = (nir - red) / (nir + red)
+    veg = (ndvi > 0.6) & ~loaded.clouds
+    assert veg.mean() > 0.2 and loaded.cloud_source == "SCL"
+    assert 0.2 < float(np.nanmedian(nir[veg])) < 0.5
+    assert float(np.nanmedian(red[veg])) < float(np.nanmedian(nir[veg])) / 5
+    assert float(np.nanmedian(blue[veg])) < 0.1
+
+
+def test_real_esa_mtd(tmp_path):
+    """ESA's own MTD_MSIL2A.xml (baseline 05.10, data/real/s2_mtd_esa) drives a .SAFE read:
+    level, date and the per-band BOA_ADD_OFFSET come from it."""
+    real = Path(__file__).resolve().parents[2] / "data" / "real" / "s2_mtd_esa" / "MTD_MSIL2A.xml"
+    meta = read_mtd(real)
+    assert (meta.level, meta.start, meta.baseline, meta.scale) == (
+        "L2A", "2023-12-17T13:56:59.024Z", 5.10, 10000.0,
+    )  # fmt: skip
+    assert meta.offset_name == "BOA_ADD_OFFSET" and len(meta.offsets) == 13
+    assert set(meta.offsets.values()) == {-1000.0}
+    safe = m.write_safe(tmp_path, DAY, level="L2A", baseline="05.10")
+    shutil.copy(real, safe / "MTD_MSIL2A.xml")
+    (scene,) = open_s2_item(safe)
+    assert (
+        str(scene.day) == "2023-12-17" and scene.offset_rule == "BOA_ADD_OFFSET in MTD_MSIL2A.xml"
+    )
+    loaded = load_scene(scene, GRID)  # the generated bands of DAY, scaled by the real offsets
+    np.testing.assert_allclose(loaded.reflectance[2], m.truth(DAY)["B04"], atol=1e-4)
