@@ -58,14 +58,14 @@ if source == "Upload GeoTIFFs":
     kinds = ["tif", "tiff"]
     post_file = st.file_uploader("Sentinel-1 after the event", type=kinds, key="flood_post")
     pre_file = st.file_uploader("Sentinel-1 before (optional)", type=kinds, key="flood_pre")
-    dem_file = st.file_uploader("DEM (metres)", type=kinds, key="flood_dem")
-    if st.button("Map flood", key="flood_upload_run", disabled=not (post_file and dem_file)):
+    dem_file = st.file_uploader("DEM in metres (optional)", type=kinds, key="flood_dem")
+    if st.button("Map flood", key="flood_upload_run", disabled=not post_file):
         st.session_state.pop("flood_upload", None)
         try:
             with st.spinner("Mapping the flood..."):
                 st.session_state["flood_upload"] = map_flood_bytes(
                     (post_file.name, post_file.getvalue()),
-                    (dem_file.name, dem_file.getvalue()),
+                    (dem_file.name, dem_file.getvalue()) if dem_file else None,
                     pre=(pre_file.name, pre_file.getvalue()) if pre_file else None,
                 )
         except PaiiError as e:
@@ -74,7 +74,13 @@ if source == "Upload GeoTIFFs":
         st.stop()
     fm, post, pre = st.session_state["flood_upload"]
     km2 = fm.flooded.sum() * abs(post.transform.a * post.transform.e) / 1e6
-    st.metric("Flooded", f"{km2:,.2f} km²", help=f"VV threshold {fm.threshold_db} dB")
+    st.metric("Flooded", f"{km2:,.2f} km²", help=f"VV threshold {fm.threshold_db} dB ({fm.method})")
+    if fm.terrain.startswith("none"):
+        st.warning(
+            "No DEM: no terrain (HAND/slope) exclusion and no depth; radar shadow on "
+            "hill slopes may be called water.",
+            icon=":material/terrain:",
+        )
     draw_extent(fm.flooded, fm.depth_m, post)
     draw_sar(pre, post)
     draw_exports(fm.flooded, post, render.flood_geotiff_bytes(fm, post), "paii_flood_upload", False)
@@ -138,12 +144,12 @@ try:
 except PaiiError as e:
     show_error(e)
     st.stop()
-flooded = grid.data[0] == 1
+flooded = grid.data[grid.band_names.index("flooded")] == 1
 k1, k2, k3 = st.columns(3)
 k1.metric("Flooded", f"{product['flooded_km2']:,.2f} km²", help=f"on {day:%Y-%m-%d}")
 k2.metric("Mean depth", f"{product['mean_depth_m'] or 0:.2f} m")
 k3.metric("Policies hit", f"{len(hits)}", help="Any part of the parcel flooded on any date")
-draw_extent(flooded, grid.data[1], grid)
+draw_extent(flooded, grid.data[grid.band_names.index("depth_m")], grid)
 
 st.subheader("Flooded cropland by county")
 valued, missing, scale = maps.county_features(

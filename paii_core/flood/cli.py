@@ -1,33 +1,40 @@
-"""`paii flood`: map flood extent and depth from Sentinel-1 and DEM GeoTIFFs."""
+"""`paii flood`: map water, flood extent, depth and likelihood from Sentinel-1 (+ DEM)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 __all__ = ["register"]
+
+
+def _progress(fraction: float, message: str) -> None:
+    print(f"[{100 * fraction:5.1f}%] {message}", file=sys.stderr, flush=True)
 
 
 def _run(args: argparse.Namespace) -> int:
     from paii_core.flood.files import map_flood_files, write_flood
 
     flood, like = map_flood_files(
-        args.post, args.dem, pre_path=args.pre, allow_crs_change=args.reproject_dem
+        args.post, args.dem, pre_path=args.pre, units=args.units, hand_cache=args.hand_cache
     )
     out = write_flood(args.out, flood, like)
-    area = flood.flooded.sum() * abs(like.transform.a * like.transform.e) / 1e6
-    print(f"Flooded {area:.3f} km2 (threshold {flood.threshold_db} dB VV); wrote {out}")
+    print(
+        f"Water {flood.water.mean():.1%} of the scene, flooded {flood.flooded.mean():.1%} "
+        f"(VV threshold {flood.threshold_db} dB, {flood.method}; terrain: {flood.terrain}); "
+        f"wrote {out}"
+    )
     return 0
 
 
 def _event(args: argparse.Namespace) -> int:
     from paii_core import store
     from paii_core.config import paths
-    from paii_core.demo.cli import progress_printer
     from paii_core.flood.event import run_demo_event
 
     con = store.connect()
     try:
-        event_id = run_demo_event(con, paths().data, args.aoi, progress=progress_printer)
+        event_id = run_demo_event(con, paths().data, args.aoi, progress=_progress)
     finally:
         con.close()
     print(f"Stored flood event {event_id} (simulated demo data)")
@@ -36,14 +43,18 @@ def _event(args: argparse.Namespace) -> int:
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add `paii flood` and `paii flood-event` to the `paii` parser."""
-    p = commands.add_parser("flood", help="flood mask and depth GeoTIFF from Sentinel-1 + DEM")
-    p.add_argument("--post", required=True, help="Sentinel-1 VV/VH GeoTIFF after the event")
-    p.add_argument("--dem", required=True, help="DEM GeoTIFF in metres")
-    p.add_argument("--pre", help="Sentinel-1 GeoTIFF before the event, same grid")
-    p.add_argument(
-        "--reproject-dem", action="store_true", help="resample a DEM in another CRS to the SAR"
+    p = commands.add_parser(
+        "flood", help="water, flood, depth and likelihood GeoTIFF from Sentinel-1 (+ DEM)"
     )
-    p.add_argument("out", help="output GeoTIFF: bands flooded (0/1) and depth_m")
+    p.add_argument("--post", required=True, help="Sentinel-1 VV/VH (or VV) GeoTIFF after the event")
+    p.add_argument("--pre", help="Sentinel-1 GeoTIFF before the event, same grid")
+    p.add_argument("--dem", help="DEM GeoTIFF in metres, any CRS (optional: without it no "
+                   "HAND/slope exclusion and no depth)")  # fmt: skip
+    p.add_argument("--units", choices=("auto", "linear", "db"), default="auto",
+                   help="sigma0 units of the SAR (default: tag, else the values)")  # fmt: skip
+    p.add_argument("--hand-cache", help="folder to keep HAND per DEM (computed once)")
+    p.add_argument("--reproject-dem", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("out", help="output GeoTIFF: bands water, flooded, depth_m, likelihood")
     p.set_defaults(run=_run)
     e = commands.add_parser("flood-event", help="map the demo world's flood event into the store")
     e.add_argument("--aoi", default="hubei-jianli", help="area of the demo world")

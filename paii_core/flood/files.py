@@ -1,51 +1,86 @@
-"""Flood mapping on files: SAR and DEM GeoTIFFs brought onto one grid, results written."""
+"""Flood mapping on files: Sentinel-1 (any CRS) and an optional DEM, results on the input grid."""
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
+from dataclasses import replace
 from os import PathLike
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from rasterio.coords import disjoint_bounds
-from rasterio.warp import Resampling, reproject
+from rasterio.crs import CRS
+from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
 
 from paii_core import io
-from paii_core.errors import InputFileError, ValidationError
+from paii_core.errors import InputFileError
 from paii_core.flood.mapping import FloodMap, map_flood
+from paii_core.flood.terrain import hand
 
-__all__ = ["dem_on_grid", "map_flood_bytes", "map_flood_files", "write_flood"]
+__all__ = [
+    "BAND_NAMES",
+    "dem_on_grid",
+    "map_flood_bytes",
+    "map_flood_files",
+    "utm_crs",
+    "write_flood",
+]
+
+BAND_NAMES = ("water", "flooded", "depth_m", "likelihood")
+"""Bands of a flood GeoTIFF: water and flooded 0/1, depth in metres, likelihood 0..100."""
 
 
-def dem_on_grid(
-    dem: io.Raster, sar: io.Raster, *, dem_path: Path, allow_crs_change: bool = False
-) -> np.ndarray:
-    """(H, W) float32 DEM on the SAR grid, bilinear where the grids differ.
+def utm_crs(crs: CRS, bounds: tuple[float, float, float, float]) -> CRS:
+    """The WGS 84 / UTM zone CRS of the centre of ``bounds`` (given in ``crs``)."""
+    west, south, east, north = transform_bounds(crs, "EPSG:4326", *bounds)
+    lon, lat = (west + east) / 2.0, (south + north) / 2.0
+    zone = min(60, int((lon + 180.0) // 6.0) + 1)
+    return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+def _warp(data, src: io.Raster, crs, transform, shape, resampling) -> np.ndarray:
+    out = np.full((data.shape[0], *shape), np.nan, dtype=np.float32)
+    for b in range(data.shape[0]):
+        reproject(
+            data[b], out[b], src_transform=src.transform, src_crs=src.crs,
+            dst_transform=transform, dst_crs=crs, src_nodata=np.nan, dst_nodata=np.nan,
+            resampling=resampling,
+        )  # fmt: skip
+    return out
+
+
+def _to_working_grid(sar: io.Raster) -> io.Raster:
+    """A geographic scene resampled to its UTM zone (bilinear in linear power)."""
+    if not sar.crs.is_geographic:
+        return sar
+    crs = utm_crs(sar.crs, sar.bounds)
+    transform, w, h = calculate_default_transform(sar.crs, crs, sar.width, sar.height, *sar.bounds)
+    power = np.power(np.float32(10.0), sar.data / np.float32(10.0))
+    warped = _warp(power, sar, crs, transform, (h, w), Resampling.bilinear)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        db = np.float32(10.0) * np.log10(warped)
+    return io.Raster(db.astype(np.float32), crs, transform, sar.band_names, dict(sar.tags))
+
+
+def dem_on_grid(dem: io.Raster, sar: io.Raster, *, dem_path: Path) -> np.ndarray:
+    """(H, W) float32 DEM on the SAR grid, reprojected (bilinear) where the grids differ.
 
     Raises:
-        InputFileError: the DEM's CRS differs and ``allow_crs_change`` is False, the DEM
-            does not overlap the SAR scene, or it holds no data over it.
+        InputFileError: the DEM does not overlap the SAR scene, or holds no data over it.
     """
-    if dem.crs != sar.crs and not allow_crs_change:
-        raise InputFileError(
-            dem_path,
-            f"is in {dem.crs.to_string()} but the SAR scene is in {sar.crs.to_string()}",
-            "reproject it (gdalwarp -t_srs) or pass --reproject-dem to resample it here",
-        )
     same = dem.crs == sar.crs and dem.data.shape[1:] == sar.data.shape[1:]
     if same and dem.transform.almost_equals(sar.transform):
         out = dem.data[0]
     else:
-        if dem.crs == sar.crs and disjoint_bounds(dem.bounds, sar.bounds):
+        there = transform_bounds(dem.crs, sar.crs, *dem.bounds)
+        if disjoint_bounds(there, sar.bounds):
             raise InputFileError(
                 dem_path, "does not overlap the SAR scene", "pass a DEM that covers the scene"
             )
-        out = np.full(sar.data.shape[1:], np.nan, dtype=np.float32)
-        reproject(
-            dem.data[0], out, src_transform=dem.transform, src_crs=dem.crs,
-            dst_transform=sar.transform, dst_crs=sar.crs, src_nodata=np.nan,
-            dst_nodata=np.nan, resampling=Resampling.bilinear,
-        )  # fmt: skip
+        shape = sar.data.shape[1:]
+        out = _warp(dem.data, dem, sar.crs, sar.transform, shape, Resampling.bilinear)[0]
     if not np.isfinite(out).any():
         raise InputFileError(
             dem_path,
@@ -55,49 +90,99 @@ def dem_on_grid(
     return out
 
 
+def _same_grid(a: io.Raster, b: io.Raster) -> bool:
+    return (
+        a.crs == b.crs
+        and a.data.shape[1:] == b.data.shape[1:]
+        and a.transform.almost_equals(b.transform)
+    )
+
+
+def _cached_hand(z: np.ndarray, px: float, cache_dir: Path | None) -> np.ndarray:
+    """HAND of ``z``, read from / written to ``cache_dir`` keyed by the DEM's content."""
+    if cache_dir is None:
+        return hand(z, pixel_size_m=px)
+    key = hashlib.sha256(np.ascontiguousarray(z).tobytes() + f"{px:.6f}".encode()).hexdigest()
+    path = Path(cache_dir) / f"hand_{key[:24]}.npy"
+    if path.exists():
+        return np.load(path)
+    out = hand(z, pixel_size_m=px)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npy")
+    np.save(tmp, out)
+    tmp.replace(path)
+    return out
+
+
 def map_flood_files(
     post_path: str | PathLike[str],
-    dem_path: str | PathLike[str],
+    dem_path: str | PathLike[str] | None = None,
     *,
     pre_path: str | PathLike[str] | None = None,
-    allow_crs_change: bool = False,
+    units: Literal["auto", "linear", "db"] = "auto",
+    hand_cache: str | PathLike[str] | None = None,
 ) -> tuple[FloodMap, io.Raster]:
-    """Read Sentinel-1 (linear or dB) and a DEM, map the flood; returns (map, SAR raster).
+    """Read Sentinel-1 (linear or dB, VV/VH or VV only, any CRS) and an optional DEM,
+    map the flood; returns (map on the post-event scene's own grid, that scene).
+
+    A scene in degrees is mapped on its UTM zone's grid (bilinear in power, about the
+    same pixel size) and the results are brought back to its grid (nearest for the
+    masks, bilinear for depth and likelihood). The DEM may be in any CRS; it is
+    resampled to the working grid. Without a DEM there is no HAND/slope exclusion and
+    no depth (``FloodMap.terrain`` says so). ``hand_cache`` keeps HAND per DEM.
 
     Raises:
-        InputFileError: missing data, grids that cannot be matched (see
-            :func:`dem_on_grid`), a pre-event image on another grid.
+        InputFileError: no valid pixel, a DEM that does not cover the scene, a
+            pre-event image on another grid; reader errors (HH/HV, bad units, ...).
     """
-    post = io.read_sentinel1(post_path)
-    if not np.isfinite(post.data).any():
+    post = io.read_sentinel1(post_path, units=units, allow_vv_only=True)
+    if not np.isfinite(post.data[0]).any():
         raise InputFileError(Path(post_path), "holds no data (all nodata)", "pass a valid scene")
-    dem = io.read_dem(dem_path)
-    z = dem_on_grid(dem, post, dem_path=Path(dem_path), allow_crs_change=allow_crs_change)
     pre = None
     if pre_path is not None:
-        before = io.read_sentinel1(pre_path)
-        if (
-            before.crs != post.crs
-            or before.data.shape != post.data.shape
-            or not (before.transform.almost_equals(post.transform))
-        ):
+        pre = io.read_sentinel1(pre_path, units=units, allow_vv_only=True)
+        if not _same_grid(pre, post):
             raise InputFileError(
                 Path(pre_path),
                 "is not on the grid of the post-event scene",
                 "pass a pre-event scene on the same grid (same CRS, size and transform)",
             )
-        pre = before.data
-    px = abs(post.transform.a)
-    if post.crs.is_geographic:
-        raise ValidationError(
-            f"{post_path}: the SAR grid is in degrees; flood mapping needs a projected "
-            "grid in metres (gdalwarp -t_srs EPSG:326xx)"
-        )
-    return map_flood(post.data, z, pre_sar=pre, pixel_size_m=px), post
+    work = _to_working_grid(post)
+    pre_work = _to_working_grid(pre).data if pre is not None else None
+    px = float(abs(work.transform.a))
+    z = height = None
+    if dem_path is not None:
+        z = dem_on_grid(io.read_dem(dem_path), work, dem_path=Path(dem_path))
+        height = _cached_hand(z, px, Path(hand_cache) if hand_cache else None)
+    fm = map_flood(work.data, z, pre_sar=pre_work, pixel_size_m=px, hand_m=height)
+    if work is not post:
+        fm = _back_to_grid(fm, work, post)
+    return fm, post
+
+
+def _back_to_grid(fm: FloodMap, work: io.Raster, grid: io.Raster) -> FloodMap:
+    shape = grid.data.shape[1:]
+
+    def warp(a, resampling):
+        return _warp(a[None].astype(np.float32), work, grid.crs, grid.transform, shape,
+                     resampling)[0]  # fmt: skip
+
+    masks = np.stack([fm.water, fm.flooded]).astype(np.float32)
+    w, f = (warp(m, Resampling.nearest) for m in masks)
+    return replace(
+        fm,
+        water=w == 1,
+        flooded=f == 1,
+        depth_m=np.where(f == 1, warp(fm.depth_m, Resampling.nearest), np.nan).astype(np.float32),
+        likelihood=warp(fm.likelihood, Resampling.bilinear),
+    )
 
 
 def map_flood_bytes(
-    post: tuple[str, bytes], dem: tuple[str, bytes], *, pre: tuple[str, bytes] | None = None
+    post: tuple[str, bytes],
+    dem: tuple[str, bytes] | None = None,
+    *,
+    pre: tuple[str, bytes] | None = None,
 ) -> tuple[FloodMap, io.Raster, io.Raster | None]:
     """:func:`map_flood_files` on uploaded files, each ``(file name, content)``.
 
@@ -111,21 +196,41 @@ def map_flood_bytes(
                 saved[role] = Path(tmp) / role / Path(item[0]).name
                 saved[role].parent.mkdir()
                 saved[role].write_bytes(item[1])
-        flood, after = map_flood_files(saved["post"], saved["dem"], pre_path=saved.get("pre"))
-        before = io.read_sentinel1(saved["pre"]) if "pre" in saved else None
+        flood, after = map_flood_files(saved["post"], saved.get("dem"), pre_path=saved.get("pre"))
+        before = io.read_sentinel1(saved["pre"], allow_vv_only=True) if "pre" in saved else None
     return flood, after, before
 
 
 def write_flood(path: str | PathLike[str], flood: FloodMap, like: io.Raster) -> Path:
-    """Write a 2-band float32 GeoTIFF: flooded (0/1, NaN where SAR has no data), depth_m."""
+    """Write a 4-band float32 GeoTIFF on ``like``'s grid: :data:`BAND_NAMES`.
+
+    water and flooded are 0/1 and NaN where the SAR has no data; depth_m is NaN where
+    dry or without a DEM; likelihood is 0..100. Tags say the threshold, its method and
+    the terrain exclusion used (``TERRAIN = none: no DEM`` when there was none).
+    """
     nodata = ~np.isfinite(like.data[0])
-    mask = flood.flooded.astype(np.float32)
-    mask[nodata] = np.nan
+    water = flood.water if flood.water is not None else flood.flooded
+    like_band = (
+        flood.likelihood
+        if flood.likelihood is not None
+        else np.where(flood.flooded, 100.0, 0.0).astype(np.float32)
+    )
+    bands = np.stack(
+        [water.astype(np.float32), flood.flooded.astype(np.float32), flood.depth_m, like_band]
+    )
+    bands[:2, nodata] = np.nan
+    bands[3, nodata] = np.nan
     return io.write_geotiff(
         path,
-        np.stack([mask, flood.depth_m]),
+        bands,
         crs=like.crs,
         transform=like.transform,
-        band_names=("flooded", "depth_m"),
-        tags={"THRESHOLD_DB": flood.threshold_db, "SOURCE": "paii flood"},
+        band_names=BAND_NAMES,
+        tags={
+            "THRESHOLD_DB": flood.threshold_db,
+            "THRESHOLD_METHOD": flood.method,
+            "TERRAIN": flood.terrain,
+            "LIKELIHOOD": "0..100, posterior of water from VV backscatter (GFM-style)",
+            "SOURCE": "paii flood",
+        },
     )

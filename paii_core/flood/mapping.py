@@ -17,20 +17,31 @@ __all__ = ["FloodMap", "map_flood"]
 
 TILE_SIZES_PX = (32, 64, 128)
 """Tile sides of the split-based threshold search (320 m to 1.3 km at 10 m)."""
-GROW_DB = 1.0
-"""Region growing admits pixels up to this much brighter than the threshold."""
+GROW_DB = (1.0, 3.0)
+"""Region growing admits pixels at least 1 and at most 3 dB brighter than the threshold,
+up to the midpoint of the water and land means."""
+PRE_MARGIN_DB = 1.0
+"""Pre-event water must be this much darker than the threshold to count as old water."""
 
 
 @dataclass(frozen=True, eq=False)
 class FloodMap:
-    """Flood extent and depth on the SAR grid."""
+    """Water, flood extent, depth and likelihood on the SAR grid."""
 
     flooded: NDArray[np.bool_]
-    """(H, W) normally dry land under water (permanent water excluded)."""
+    """(H, W) normally dry land under water (permanent and pre-event water excluded)."""
     depth_m: NDArray[np.float32]
-    """(H, W) water depth in metres on flooded cells, NaN where dry."""
+    """(H, W) water depth in metres on flooded cells, NaN where dry or without a DEM."""
     threshold_db: float | None
-    """The VV water threshold used (None: no bimodal tile, no water found)."""
+    """The VV water threshold used (None: no water contrast in the scene)."""
+    water: NDArray[np.bool_] | None = None
+    """(H, W) all open water in the post-event image (flood and permanent)."""
+    likelihood: NDArray[np.float32] | None = None
+    """(H, W) water likelihood 0..100 from the backscatter alone (NaN: no SAR data)."""
+    method: str = "tiles"
+    """How the threshold was found: ``tiles``, ``global`` (fallback) or ``none``."""
+    terrain: str = "HAND/slope"
+    """Terrain exclusion used: ``HAND/slope``, or why none (``none: no DEM``)."""
 
 
 def _validate(post, dem, pre, permanent, pixel_size_m):
@@ -39,27 +50,32 @@ def _validate(post, dem, pre, permanent, pixel_size_m):
         raise ValidationError(
             f"post_sar should be (2, H, W) VV, VH sigma0 in dB, got shape {post.shape}"
         )
-    z = np.asarray(dem, dtype=np.float32)
-    if z.shape != post.shape[1:]:
+    z = None
+    if dem is not None:
+        z = np.asarray(dem, dtype=np.float32)
+        if z.shape != post.shape[1:]:
+            raise ValidationError(
+                f"dem {z.shape} should be on the SAR grid {post.shape[1:]}; reproject it "
+                "first (the `paii flood` command does this for GeoTIFFs)"
+            )
+        if not np.isfinite(z).any():
+            raise ValidationError("dem holds no data (all NaN) over the SAR scene")
+    if min(post.shape[1:]) < 16:
         raise ValidationError(
-            f"dem {z.shape} should be on the SAR grid {post.shape[1:]}; reproject it first "
-            "(the `paii flood` command does this for GeoTIFFs)"
+            f"the scene {post.shape[1:]} is too small; use at least 16 x 16 pixels"
         )
-    if min(z.shape) < 16:
-        raise ValidationError(f"the scene {z.shape} is too small; use at least 16 x 16 pixels")
     if not np.isfinite(post[0]).any():
         raise ValidationError("post_sar holds no data (all NaN); pass a scene with valid pixels")
-    if not np.isfinite(z).any():
-        raise ValidationError("dem holds no data (all NaN) over the SAR scene")
     if pre is not None:
         pre = np.asarray(pre, dtype=np.float32)
         if pre.shape != post.shape:
             raise ValidationError(f"pre_sar {pre.shape} should have post_sar's shape {post.shape}")
     if permanent is not None:
         permanent = np.asarray(permanent)
-        if permanent.shape != z.shape:
+        if permanent.shape != post.shape[1:]:
             raise ValidationError(
-                f"permanent_water {permanent.shape} should have the DEM's shape {z.shape}"
+                f"permanent_water {permanent.shape} should have the SAR grid's shape "
+                f"{post.shape[1:]}"
             )
         permanent = permanent.astype(bool)
     if not (isinstance(pixel_size_m, int | float) and 0 < pixel_size_m < 1000):
@@ -83,47 +99,56 @@ def _windows(h: int, w: int, size: int, halo: int):
 
 def map_flood(
     post_sar: ArrayLike,
-    dem: ArrayLike,
+    dem: ArrayLike | None = None,
     *,
     pre_sar: ArrayLike | None = None,
     pixel_size_m: float,
     permanent_water: ArrayLike | None = None,
     terrain_masks: bool = True,
+    hand_m: ArrayLike | None = None,
     hand_max_m: float = 10.0,
+    level_margin_m: float = 3.0,
     slope_max_deg: float = 25.0,
     change_db: float = 3.0,
     window_px: int = 2048,
     progress: Callable[[float, str], None] | None = None,
 ) -> FloodMap:
-    """Map flood water in a Sentinel-1 scene.
+    """Map open water and flood water in a Sentinel-1 scene.
 
-    1. Speckle is damped by a 3 x 3 mean in power; VV below a split-based threshold
-       (:func:`water.tiled_threshold`, pooled over the whole scene) is water, grown into
-       pixels up to :data:`GROW_DB` brighter that touch it.
-    2. With ``pre_sar`` (an image before the event, same grid), water that was already
-       there and did not darken by ``change_db`` is not flood (change detection as in
-       Matgen et al. 2011 and Long, Fatoyinbo & Policelli 2014).
+    1. Speckle is damped by a 3 x 3 mean in power. The water threshold comes from
+       the split-based search over tiles of several sizes (:func:`water.fit_water`:
+       tiles whose histogram is bimodal by Ashman's D, pooled, Kittler-Illingworth
+       split; a global split with a warning where no tile is bimodal). VV below it is
+       water, grown into touching pixels up to the midpoint of the water and land
+       means, 1 to 3 dB above the threshold (:data:`GROW_DB`; region growing recovers
+       the mixed pixels of shores and narrow channels), then into single-look pixels
+       darker than that midpoint which touch the water. The likelihood band is the
+       two-Gaussian posterior of the pooled model.
+    2. With ``pre_sar`` (same grid), water that was already there (below the threshold
+       less :data:`PRE_MARGIN_DB` before, and not darkened by ``change_db``) is not
+       flood. The pre-event image only ever removes such confident old water from
+       ``flooded``; it never changes ``water`` (change detection as in Matgen et al.
+       2011 and Long, Fatoyinbo & Policelli 2014).
     3. ``permanent_water`` is never flood.
-    4. Terrain masks: water on cells more than ``hand_max_m`` above the nearest
-       drainage or steeper than ``slope_max_deg`` is radar shadow or hill-slope
-       darkness, not flood (HAND as an exclusion mask, Twele et al. 2016, "Sentinel-1
-       based flood mapping: a fully automated processing chain", IJRS 37). The limits
-       (10 m, 25 deg) were chosen on training scenes (``bench/flood/tune_terrain.py``,
-       seeds 201-208): they raise mean IoU from 0.912 to 0.945 and cut the radar shadow
-       called flood from 16 % to 0.01 %.
-    5. Depth from the DEM within each patch (:func:`depth.flood_depth`).
-
-    The scene goes through ``window_px`` windows with a halo, so full Sentinel-1 scenes
-    need memory for one window at a time beyond the inputs; HAND is routed within each
-    window and its halo (drainage entering from outside is taken from the permanent
-    water and the pre-event water).
+    4. Terrain (only with a DEM): water on slopes steeper than ``slope_max_deg`` is
+       dropped, and so is water more than ``hand_max_m`` above the nearest drainage
+       (HAND as an exclusion mask, Twele et al. 2016, IJRS 37) unless it lies within
+       ``level_margin_m`` of the water level observed locally: the HAND of the nearest
+       shore cell of its own water body, capped by that body's 90th percentile. A
+       deep valley flood, whose shore stands 12 m above the river, is thus kept,
+       while a dark hillside patch (radar shadow) whose body does not reach the valley
+       floor is not. The limits
+       (10 m, 25 deg) were tuned on training scenes (``bench/flood/tune_terrain.py``).
+    5. Depth from the DEM within each flood patch (:func:`depth.flood_depth`).
 
     Args:
-        post_sar: (2, H, W) VV, VH sigma0 in dB after the event; NaN = nodata.
-        dem: (H, W) metres on the same grid.
+        post_sar: (2, H, W) VV, VH sigma0 in dB after the event; NaN = nodata (VH may
+            be all NaN: only VV is used for the water rule).
+        dem: (H, W) metres on the same grid, or None (no terrain exclusion, no depth).
         pre_sar: (2, H, W) before the event, or None.
         pixel_size_m: pixel size in metres.
         permanent_water: (H, W) bool, or None.
+        hand_m: (H, W) precomputed HAND on this grid (computed from ``dem`` if None).
         progress: called with (fraction done, message).
 
     Returns:
@@ -133,52 +158,121 @@ def map_flood(
         ValidationError: shapes that differ, all-NaN SAR or DEM, bad pixel size.
     """
     post, z, pre, permanent = _validate(post_sar, dem, pre_sar, permanent_water, pixel_size_m)
-    h, w = z.shape
-    halo = 128
+    h, w = post.shape[1:]
+    halo = 64
     report = progress or (lambda _f, _m: None)
     hists: list[water.TileHistograms] = []
+    scene = np.zeros(water.BINS.size - 1)
     for core, _, _ in _windows(h, w, window_px, 0):
         vv = water.despeckle_db(post[0][core])
         hists += [water.tile_histograms(vv, tile_px=t) for t in TILE_SIZES_PX]
-    threshold = water.tiled_threshold(hists)
+        scene += hists[-1].counts.sum(axis=0)
+    fit = water.fit_water(hists, scene)
+    threshold = fit.threshold_db
+    use_terrain = z is not None and terrain_masks
+    terrain_note = "HAND/slope" if use_terrain else (
+        "none: no DEM" if z is None else "none: switched off"
+    )  # fmt: skip
+    wet_all = np.zeros((h, w), dtype=bool)
     flooded = np.zeros((h, w), dtype=bool)
     depth = np.full((h, w), np.nan, dtype=np.float32)
+    likelihood = np.full((h, w), np.nan, dtype=np.float32)
     if threshold is None:
+        likelihood[np.isfinite(post[0])] = 0.0
         report(1.0, "no water contrast in the scene")
-        return FloodMap(flooded, depth, None)
+        return FloodMap(flooded, depth, None, wet_all, likelihood, fit.method, terrain_note)
+    height = None
+    if use_terrain:
+        report(0.0, "terrain (HAND)")
+        height = (
+            np.asarray(hand_m, dtype=np.float32)
+            if hand_m is not None
+            else terrain.hand(z, pixel_size_m=float(pixel_size_m), channels=permanent)
+        )
+    middle = 0.5 * (fit.water[0] + fit.land[0])
+    grow_limit = float(np.clip(middle, threshold + GROW_DB[0], threshold + GROW_DB[1]))
     windows = list(_windows(h, w, window_px, halo))
     min_px = max(3, round(2000.0 / pixel_size_m**2))
     for i, (core, padded, inner) in enumerate(windows):
         report(i / len(windows), f"window {i + 1} of {len(windows)}")
-        wet, before = _window_water(post, pre, padded, threshold, change_db)
-        known = before | (permanent[padded] if permanent is not None else False)
-        flood = _drop_specks(wet & ~known, min_px=min_px)
+        vv = water.despeckle_db(post[0][padded])
+        wet = water.grow_water(vv, vv < threshold, limit_db=grow_limit)
+        # Narrow channels and shore pixels are mixed away by the 3 x 3 mean: admit
+        # single-look pixels darker than the class midpoint that touch the water (dark
+        # land speckle forms no chains at that level, so growth stays local).
+        wet = water.grow_water(post[0][padded], wet, limit_db=min(middle, grow_limit))
+        wet = _drop_specks(wet, min_px=min_px)
+        if height is not None:
+            steep = terrain.slope_deg(z[padded], pixel_size_m=float(pixel_size_m)) > slope_max_deg
+            wet = _terrain_filter(wet, height[padded], steep, hand_max_m, level_margin_m)
+            wet = _drop_specks(wet, min_px=min_px)
+        before = np.zeros(vv.shape, dtype=bool)
         if pre is not None:
+            was = water.despeckle_db(pre[0][padded])
+            old = water.grow_water(
+                pre[0][padded], was < threshold - PRE_MARGIN_DB, limit_db=min(middle, grow_limit)
+            )
+            before = old & ((vv - was) > -change_db)
+        perm = permanent[padded] if permanent is not None else np.zeros(vv.shape, dtype=bool)
+        flood = _drop_specks(wet & ~before & ~perm, min_px=min_px)
+        if permanent is not None and pre is not None:
             # Fields already under water before the event (rice paddies) are flooded
             # too where the new flood reaches them: keep the old water joined to it.
-            flood = _joined(wet & ~permanent[padded] if permanent is not None else wet, flood)
-        if terrain_masks:
-            zz = z[padded]
-            drains = known if known.any() else None
-            height = terrain.hand(zz, pixel_size_m=float(pixel_size_m), channels=drains)
-            steep = terrain.slope_deg(zz, pixel_size_m=float(pixel_size_m)) > slope_max_deg
-            flood &= (height <= hand_max_m) & ~steep
-            flood = _drop_specks(flood, min_px=min_px)
+            flood = _joined(wet & ~perm, flood)
+        wet_all[core] = wet[inner]
         flooded[core] = flood[inner]
-        depth[core] = flood_depth(flood, z[padded], water=known)[inner]
+        likelihood[core] = water.water_likelihood(vv, fit)[inner]
+        if z is not None:
+            depth[core] = flood_depth(flood, z[padded], water=(wet & ~flood) | perm)[inner]
     report(1.0, "done")
-    return FloodMap(flooded, depth, threshold)
+    return FloodMap(flooded, depth, threshold, wet_all, likelihood, fit.method, terrain_note)
 
 
-def _window_water(post, pre, padded, threshold, change_db):
-    """(water now, water that was there before the event) in one padded window."""
-    vv = water.despeckle_db(post[0][padded])
-    wet = water.grow_water(vv, vv < threshold, limit_db=threshold + GROW_DB)
-    before = np.zeros(vv.shape, dtype=bool)
-    if pre is not None:
-        was = water.despeckle_db(pre[0][padded])
-        before = (was < threshold) & ((vv - was) > -change_db)
-    return wet, before
+def _terrain_filter(
+    wet: NDArray[np.bool_],
+    height: NDArray[np.float32],
+    steep: NDArray[np.bool_],
+    hand_max_m: float,
+    margin_m: float,
+) -> NDArray[np.bool_]:
+    """Water kept by the terrain: not steep, and not above its own body's level + margin.
+
+    Cells of unknown HAND (NaN: no DEM there) are kept.
+    """
+    known = np.isfinite(height)
+    wet = wet & ~(steep & known)
+    labels, n = ndimage.label(wet, structure=np.ones((3, 3), dtype=bool))
+    if n == 0:
+        return wet
+    shore = wet & ~ndimage.binary_erosion(wet, structure=np.ones((3, 3), dtype=bool))
+    shore &= known
+    if not shore.any():
+        return wet
+    cap = _quantile_by_label(labels[shore], height[shore], n, 0.9)
+    floor = _quantile_by_label(labels[wet & known], height[wet & known], n, 0.05)
+    # Only bodies that reach down to the drainage have a water level of their own.
+    cap[~(floor <= hand_max_m)] = np.nan
+    # The local level: HAND of the nearest shore cell (the FwDET idea, Cohen et al.
+    # 2018), capped by the body's 90th percentile so an odd high shore cell is no licence.
+    idx = ndimage.distance_transform_edt(~shore, return_distances=False, return_indices=True)
+    local = np.minimum(height[idx[0], idx[1]], cap[labels])
+    limit = np.maximum(hand_max_m, np.where(np.isfinite(local), local + margin_m, hand_max_m))
+    return wet & (~known | (height <= limit))
+
+
+def _quantile_by_label(labels: NDArray, values: NDArray, n: int, q: float) -> NDArray[np.float64]:
+    """(n + 1,) ``q`` quantile (lower) of ``values`` per label 0..n (NaN where none)."""
+    out = np.full(n + 1, np.nan)
+    if labels.size == 0:
+        return out
+    order = np.lexsort((values, labels))
+    lab, val = labels[order], values[order]
+    first = np.searchsorted(lab, np.arange(n + 1), side="left")
+    last = np.searchsorted(lab, np.arange(n + 1), side="right")
+    has = last > first
+    mid = first + np.floor(q * (last - first - 1)).astype(np.int64)
+    out[has] = val[mid[has]]
+    return out
 
 
 def _joined(candidates: NDArray[np.bool_], core: NDArray[np.bool_]) -> NDArray[np.bool_]:

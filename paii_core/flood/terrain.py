@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import sparse
+from scipy import ndimage, sparse
 from scipy.sparse import csgraph
 from skimage.morphology import reconstruction
 
@@ -15,6 +15,7 @@ from paii_core.errors import ValidationError
 __all__ = [
     "Drainage",
     "fill_depressions",
+    "fill_voids",
     "flow_accumulation",
     "flow_directions",
     "hand",
@@ -224,7 +225,9 @@ def hand(
     pointer jumping (each round doubles the distance looked ahead), so the cost is
     O(N log L) for paths of length L. Cells whose path leaves the grid without a channel
     are measured against the exit cell. Heights are those of the filled DEM, so HAND
-    is never negative.
+    is never negative. NaN cells (voids, reprojection corners) are filled by
+    :func:`fill_voids` for the routing so they do not swallow the flow paths through
+    them, and are NaN in the result.
 
     Raises:
         ValidationError: bad DEM, pixel size, channel area or channel mask shape.
@@ -232,6 +235,9 @@ def hand(
     z = _as_dem(dem)
     if not pixel_size_m > 0:
         raise ValidationError(f"pixel_size_m should be > 0, got {pixel_size_m}")
+    nodata = ~np.isfinite(z)
+    if nodata.any() and drainage is None:
+        z = fill_voids(z)
     if not channel_area_km2 > 0:
         raise ValidationError(f"channel_area_km2 should be > 0, got {channel_area_km2}")
     d = drainage if drainage is not None else route(z)
@@ -252,7 +258,26 @@ def hand(
             break
         target = nxt
     base = d.filled.ravel()[target].reshape(z.shape)
-    return (d.filled - base).astype(np.float32)
+    out = (d.filled - base).astype(np.float32)
+    out[nodata] = np.nan
+    return out
+
+
+def fill_voids(dem: ArrayLike) -> NDArray[np.float32]:
+    """(H, W) float32 DEM with every NaN cell given the elevation of its nearest valid cell.
+
+    Voids (SRTM radar shadow, water) and the empty corners a reprojection leaves would
+    otherwise act as sinks: every flow path that reaches one ends there, and HAND along
+    it is undefined (a reprojected 512 x 512 chip lost HAND on 72 % of its cells). Filled
+    by nearest neighbour they become flats that drain over their edges like the grid's
+    border; the caller masks them out again afterwards.
+    """
+    z = _as_dem(dem)
+    nodata = ~np.isfinite(z)
+    if not nodata.any():
+        return z
+    idx = ndimage.distance_transform_edt(nodata, return_distances=False, return_indices=True)
+    return z[idx[0], idx[1]]
 
 
 def slope_deg(dem: ArrayLike, *, pixel_size_m: float) -> NDArray[np.float32]:

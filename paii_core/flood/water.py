@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import ndimage
 
-from paii_core.errors import ValidationError
+from paii_core.errors import PaiiWarning, ValidationError
 
 __all__ = [
     "BINS",
     "TileHistograms",
+    "WaterFit",
     "despeckle_db",
+    "fit_water",
     "grow_water",
     "otsu_threshold",
     "tile_histograms",
     "tiled_threshold",
+    "water_likelihood",
 ]
 
 BINS = np.linspace(-40.0, 10.0, 201, dtype=np.float32)
@@ -190,3 +194,119 @@ def grow_water(db: ArrayLike, seeds: ArrayLike, *, limit_db: float) -> NDArray[n
     keep[labels[seed]] = True
     keep[0] = False
     return keep[labels]
+
+
+@dataclass(frozen=True)
+class WaterFit:
+    """Water / land backscatter model of a scene: the threshold and two Gaussians in dB."""
+
+    threshold_db: float | None
+    """VV water threshold (None: no water contrast found)."""
+    water: tuple[float, float]
+    """(mean, standard deviation) of despeckled VV over water, dB."""
+    land: tuple[float, float]
+    """(mean, standard deviation) of despeckled VV over land, dB."""
+    method: str
+    """``tiles`` (split-based), ``global`` (fallback on the whole histogram) or ``none``."""
+
+
+def _classes(counts: NDArray[np.float64], threshold: float) -> tuple[tuple, tuple]:
+    """(mean, sd) below and above ``threshold`` of one histogram on :data:`BINS`."""
+    low = _CENTRES < threshold
+    out = []
+    for part in (low, ~low):
+        n = counts[part].sum()
+        mu = float((counts[part] * _CENTRES[part]).sum() / max(n, 1.0))
+        var = float((counts[part] * (_CENTRES[part] - mu) ** 2).sum() / max(n, 1.0))
+        out.append((mu, max(np.sqrt(var), 0.5)))
+    return out[0], out[1]
+
+
+def fit_water(
+    hists: list[TileHistograms],
+    scene_counts: ArrayLike,
+    *,
+    min_ashman: float = 2.0,
+    max_split_db: float = -12.0,
+) -> WaterFit:
+    """Threshold and class model of a scene: split-based, else a global fallback.
+
+    First :func:`tiled_threshold` on the tiles. Where no tile is bimodal the whole
+    scene's histogram (``scene_counts``) is tried: when its minimum-error split
+    (Kittler & Illingworth 1986) separates two classes by Ashman's D >= ``min_ashman``
+    below ``max_split_db`` that threshold is used with a :class:`PaiiWarning` (a global
+    threshold is biased where water is rare); otherwise there is no water. The class
+    means and spreads are those of the pooled bimodal tiles (or the scene) either side
+    of the threshold; they give the likelihood of :func:`water_likelihood`.
+    """
+    scene = np.asarray(scene_counts, dtype=np.float64)
+    pooled = np.zeros(BINS.size - 1)
+    for h in hists:
+        enough = h.counts.sum(axis=1) >= 0.5 * h.tile_px**2
+        if enough.any():
+            keep = _bimodal(h.counts[enough], min_ashman, 0.1, max_split_db)
+            pooled += h.counts[enough][keep].sum(axis=0)
+    if pooled.sum() > 0:
+        t = minimum_error_threshold(pooled, max_db=max_split_db)
+        water, land = _classes(pooled, t)
+        return WaterFit(t, water, land, "tiles")
+    if scene.sum() > 0:
+        t = minimum_error_threshold(scene, max_db=max_split_db)
+        water, land = _classes(scene, t)
+        share = scene[_CENTRES < t].sum() / scene.sum()
+        d = np.sqrt(2.0) * abs(land[0] - water[0]) / np.sqrt(water[1] ** 2 + land[1] ** 2)
+        if d >= min_ashman and 0.001 <= share <= 0.95 and t <= max_split_db and _valley(scene, t):
+            warnings.warn(
+                f"no tile of the scene is clearly bimodal; a global threshold of {t:.2f} dB "
+                f"(Kittler-Illingworth, Ashman's D {d:.1f}) is used, less reliable where "
+                "water is rare",
+                PaiiWarning,
+                stacklevel=3,
+            )
+            return WaterFit(t, water, land, "global")
+    return WaterFit(None, (np.nan, np.nan), (np.nan, np.nan), "none")
+
+
+def _valley(counts: NDArray[np.float64], threshold: float, depth: float = 0.5) -> bool:
+    """True when the smoothed histogram dips at ``threshold`` below ``depth`` times the
+    lower of its two peaks (a unimodal histogram's tail split has no such dip)."""
+    smooth = ndimage.uniform_filter1d(counts, 9, mode="constant")
+    low = _CENTRES < threshold
+    if not low.any() or low.all():
+        return False
+    k = int(np.argmin(np.abs(_CENTRES - threshold)))
+    peak = int(np.argmax(np.where(low, smooth, -1.0)))
+    separate = _CENTRES[k] - _CENTRES[peak] >= 1.5  # the water mode is not the tail edge
+    return separate and bool(smooth[k] < depth * min(smooth[peak], smooth[~low].max()))
+
+
+def _bimodal(counts, min_ashman, min_share, max_split_db):
+    k, share, ashman = _otsu_rows(counts)
+    dark = _CENTRES[np.minimum(k, _CENTRES.size - 1)] <= max_split_db
+    return (ashman >= min_ashman) & (share >= min_share) & (share <= 1.0 - min_share) & dark
+
+
+def water_likelihood(vv_db: ArrayLike, fit: WaterFit) -> NDArray[np.float32]:
+    """(H, W) float32 likelihood of water in 0..100 (NaN where VV is NaN).
+
+    The posterior probability of water under the two-Gaussian model of ``fit`` with
+    equal priors, in percent, as the Copernicus Global Flood Monitoring product
+    publishes its "likelihood" layer (Bayesian classification of sigma0 against water
+    and land distributions: Bauer-Marschallinger et al. 2022, "Satellite-based flood
+    mapping through Bayesian inference from a Sentinel-1 SAR datacube", Remote Sens.
+    14, 3673). Zero everywhere when the scene has no water contrast.
+    """
+    x = np.asarray(vv_db, dtype=np.float32)
+    out = np.zeros(x.shape, dtype=np.float32)
+    if fit.threshold_db is None:
+        out[~np.isfinite(x)] = np.nan
+        return out
+    (mw, sw), (ml, sl) = fit.water, fit.land
+    # log densities; the difference is stable far in either tail
+    lw = -0.5 * ((x - mw) / sw) ** 2 - np.log(sw)
+    ll = -0.5 * ((x - ml) / sl) ** 2 - np.log(sl)
+    with np.errstate(over="ignore", invalid="ignore"):
+        p = 100.0 / (1.0 + np.exp(np.clip(ll - lw, -60.0, 60.0)))
+    # below the water mean the quadratic land tail would win back: water stays certain
+    p = np.where(x < mw, np.maximum(p, 50.0), p)
+    return p.astype(np.float32)

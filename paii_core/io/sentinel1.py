@@ -29,6 +29,7 @@ _UNIT_NAMES: dict[str, Literal["linear", "db"]] = {
     "db": "db",
     "decibel": "db",
 }
+_OTHER_POLS = ("HH", "HV")
 _NEGATIVE_SHARE_DB = 0.01
 _LINEAR_MEDIAN_MAX = 1.0
 SourceType = str | PathLike[str] | Mapping[str, str | PathLike[str]]
@@ -38,6 +39,11 @@ def _pol(name: str) -> str | None:
     """``"VV"``, ``"Sigma0_VV_db"``, ``"vh"`` -> the polarisation; else None."""
     found = [p for p in S1_BANDS if p in name.upper()]
     return found[0] if len(found) == 1 else None
+
+
+def _other_pols(names: tuple[str, ...]) -> list[str]:
+    """HH / HV polarisations named in band descriptions (EW or SM mode, polar scenes)."""
+    return [p for n in names for p in _OTHER_POLS if p in n.upper() and _pol(n) is None]
 
 
 def sigma0_units(
@@ -83,8 +89,36 @@ def sigma0_units(
     )
 
 
-def _order(raster: Raster, where: Path) -> list[int]:
+def _order(raster: Raster, where: Path, allow_vv_only: bool) -> list[int]:
+    other = _other_pols(raster.band_names)
+    if other:
+        raise FormatError(
+            where,
+            f"holds {'/'.join(sorted(set(other)))} polarisation (band descriptions "
+            f"{raster.band_names}); PAII's water rules are for VV (and VH)",
+            "pass a VV/VH scene (Sentinel-1 IW mode over land), not HH/HV",
+        )
     pols = [_pol(n) for n in raster.band_names]
+    if raster.count == 1:
+        if not allow_vv_only:
+            raise FormatError(
+                where,
+                "has 1 band; expected 2 (VV, VH)",
+                "pass a 2-band VV, VH GeoTIFF (VV-only scenes are accepted by `paii flood`)",
+            )
+        if pols[0] not in (None, "VV"):
+            raise FormatError(
+                where,
+                f"has one band described {raster.band_names[0]!r}; a one-band scene must be VV",
+                "pass the VV band (or a 2-band VV, VH GeoTIFF)",
+            )
+        return [0]
+    if raster.count != 2:
+        raise FormatError(
+            where,
+            f"has {raster.count} bands, expected 2 (VV, VH)",
+            "pass the right file or select its bands before reading",
+        )
     if any(pols):
         if sorted(p for p in pols if p) != sorted(S1_BANDS):
             raise FormatError(
@@ -96,13 +130,22 @@ def _order(raster: Raster, where: Path) -> list[int]:
     return [0, 1]
 
 
-def read_sentinel1(source: SourceType) -> Raster:
+def read_sentinel1(
+    source: SourceType,
+    *,
+    units: Literal["auto", "linear", "db"] = "auto",
+    allow_vv_only: bool = False,
+) -> Raster:
     """Read VV and VH sigma0 as dB.
 
     Args:
         source: a 2-band GeoTIFF (band order from descriptions containing VV / VH, else
             VV then VH) or a mapping ``{"VV": path, "VH": path}`` of one-band files on
             one grid (units and tags from the VV file).
+        units: ``"auto"`` decides with :func:`sigma0_units`; ``"linear"`` or ``"db"``
+            states the units and overrides any tag.
+        allow_vv_only: accept a one-band VV scene; its VH band is returned all NaN and
+            the tag ``POLARISATIONS`` is ``"VV"`` (else ``"VV,VH"``).
 
     Returns:
         Raster ``(2, H, W) float32`` in dB, band names ``("VV", "VH")``, tags with
@@ -111,55 +154,75 @@ def read_sentinel1(source: SourceType) -> Raster:
 
     Raises:
         InputNotFoundError: a file is missing.
-        FormatError: unreadable file, no CRS, band count != 2 (or != 1 per file),
-            descriptions not VV/VH, files on different grids, unknown or undecidable units.
-        ValidationError: a mapping without both VV and VH.
+        FormatError: unreadable file, no CRS, band count != 2 (or != 1 per file; 1
+            allowed for VV with ``allow_vv_only``), HH/HV bands, descriptions not
+            VV/VH, files on different grids, unknown or undecidable units.
+        ValidationError: a mapping without both VV and VH, unknown ``units``.
     """
+    if units not in ("auto", "linear", "db"):
+        raise ValidationError(f"units {units!r} is unknown; use 'auto', 'linear' or 'db'")
     if isinstance(source, Mapping):
         by_pol = {_pol(str(k)): Path(v) for k, v in source.items()}
         missing = [p for p in S1_BANDS if p not in by_pol]
+        if allow_vv_only and missing == ["VH"]:
+            missing = []
         if missing:
             raise ValidationError(
                 f"sentinel-1 source lacks {', '.join(missing)} (keys: {', '.join(source)}); "
                 "pass {'VV': path, 'VH': path}"
             )
         vv = read_raster(by_pol["VV"], expected_bands=1)
-        vh = read_raster(by_pol["VH"], expected_bands=1)
-        if not (
-            vv.crs == vh.crs
-            and vv.data.shape == vh.data.shape
-            and vv.transform.almost_equals(vh.transform)
-        ):
-            raise FormatError(
-                by_pol["VH"],
-                f"is not on the grid of {by_pol['VV'].name}",
-                "pass VV and VH of one scene, resampled to one grid",
-            )
-        raw = np.concatenate([vv.data, vh.data])
-        ref, where = vv, by_pol["VV"]
+        if "VH" not in by_pol:
+            raw, ref, where = vv.data, vv, by_pol["VV"]
+        else:
+            vh = read_raster(by_pol["VH"], expected_bands=1)
+            _same_grid(vv, vh, by_pol)
+            raw = np.concatenate([vv.data, vh.data])
+            ref, where = vv, by_pol["VV"]
     else:
         where = Path(source)
-        ref = read_raster(where, expected_bands=2)
-        raw = ref.data[_order(ref, where)]
+        ref = read_raster(where)
+        raw = ref.data[_order(ref, where, allow_vv_only)]
 
-    units = sigma0_units(raw, ref.tags, str(where))
-    if units == "linear":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            power = raw.astype(np.float64)
-            db = np.where(power > 0, 10.0 * np.log10(power), np.nan).astype(np.float32)
-        dropped = int(np.count_nonzero(np.isfinite(raw) & (raw <= 0)))
-        if dropped:
-            warnings.warn(
-                f"{where}: {dropped} linear sigma0 values <= 0 have no dB value; set to NaN",
-                PaiiWarning,
-                stacklevel=2,
-            )
-    else:
-        db = raw.astype(np.float32, copy=False)
-    tags = dict(ref.tags)
-    tags = {k: v for k, v in tags.items() if k.upper() != SIGMA0_UNITS_TAG}
+    found = units if units != "auto" else sigma0_units(raw, ref.tags, str(where))
+    db = _to_db(raw, found, where)
+    pols = "VV,VH" if db.shape[0] == 2 else "VV"
+    if db.shape[0] == 1:
+        db = np.concatenate([db, np.full_like(db, np.nan)])
+    drop = (SIGMA0_UNITS_TAG, "POLARISATIONS")
+    tags = {k: v for k, v in ref.tags.items() if k.upper() not in drop}
     tags[SIGMA0_UNITS_TAG] = "db"
+    tags["POLARISATIONS"] = pols
     return Raster(db, ref.crs, ref.transform, S1_BANDS, tags)
+
+
+def _same_grid(vv: Raster, vh: Raster, by_pol: dict) -> None:
+    if not (
+        vv.crs == vh.crs
+        and vv.data.shape == vh.data.shape
+        and vv.transform.almost_equals(vh.transform)
+    ):
+        raise FormatError(
+            by_pol["VH"],
+            f"is not on the grid of {by_pol['VV'].name}",
+            "pass VV and VH of one scene, resampled to one grid",
+        )
+
+
+def _to_db(raw: NDArray, units: str, where: Path) -> NDArray[np.float32]:
+    if units == "db":
+        return raw.astype(np.float32, copy=False)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        power = raw.astype(np.float64)
+        db = np.where(power > 0, 10.0 * np.log10(power), np.nan).astype(np.float32)
+    dropped = int(np.count_nonzero(np.isfinite(raw) & (raw <= 0)))
+    if dropped:
+        warnings.warn(
+            f"{where}: {dropped} linear sigma0 values <= 0 have no dB value; set to NaN",
+            PaiiWarning,
+            stacklevel=3,
+        )
+    return db
 
 
 def write_sentinel1(

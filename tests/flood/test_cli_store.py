@@ -31,9 +31,17 @@ def test_cli_writes_mask_and_depth(tiny_world, tmp_path, capsys):
     out = tmp_path / "flood.tif"
     assert main(["flood", "--post", str(post), "--dem", str(dem), str(out)]) == 0
     r = io.read_geotiff(out)
-    assert r.band_names == ("flooded", "depth_m")
+    assert r.band_names == ("water", "flooded", "depth_m", "likelihood")
+    assert np.nanmax(r.data[1]) == 1.0
+    assert (r.data[0] >= r.data[1])[np.isfinite(r.data[0])].all()  # flood is water
+    assert np.nanmin(r.data[3]) >= 0 and np.nanmax(r.data[3]) <= 100
+    assert r.tags["TERRAIN"] == "HAND/slope"
+    assert "flooded" in capsys.readouterr().out
+    bare = tmp_path / "no_dem.tif"
+    assert main(["flood", "--post", str(post), str(bare)]) == 0
+    r = io.read_geotiff(bare)
+    assert r.tags["TERRAIN"] == "none: no DEM" and np.isnan(r.data[2]).all()
     assert np.nanmax(r.data[0]) == 1.0
-    assert "Flooded" in capsys.readouterr().out
 
 
 def test_dem_elsewhere_other_crs_or_empty_is_a_clear_error(tiny_world, tmp_path, capsys):
@@ -47,10 +55,10 @@ def test_dem_elsewhere_other_crs_or_empty_is_a_clear_error(tiny_world, tmp_path,
         map_flood_files(post, far)
     other = tmp_path / "other.tif"
     io.write_dem(other, dem.data[0], crs="EPSG:32650", transform=dem.transform)
-    with pytest.raises(InputFileError, match="reproject-dem"):
+    with pytest.raises(InputFileError, match=r"other\.tif: does not overlap"):
         map_flood_files(post, other)
     assert main(["flood", "--post", str(post), "--dem", str(other), str(tmp_path / "o.tif")]) == 2
-    assert "EPSG:32650" in capsys.readouterr().err
+    assert "does not overlap" in capsys.readouterr().err
     empty = tmp_path / "empty.tif"
     io.write_dem(empty, np.full(dem.data[0].shape, np.nan), crs=dem.crs, transform=dem.transform)
     with pytest.raises(InputFileError, match="holds no data"):
@@ -118,3 +126,43 @@ def test_unknown_flood_table_is_an_error(tiny_world):
             flood_store.event_frame(con, "policies", "x")
     finally:
         con.close()
+
+
+def _geographic_chip(tmp_path, bands=2):
+    """A 256 x 256 chip in EPSG:4326 (~10 m), a river of water, VV/VH in dB."""
+    rng = np.random.default_rng(5)
+    truth = np.zeros((256, 256), dtype=bool)
+    truth[:, 100:160] = True
+    vv = np.where(truth, -21.0, -9.0) + 10 * np.log10(rng.gamma(4.4, 1 / 4.4, truth.shape))
+    data = np.stack([vv, vv - 7.0]).astype(np.float32)[:bands]
+    data[:, :20, :20] = np.nan  # nodata corner
+    transform = Affine(0.0001, 0, 113.0, 0, -0.0001, 30.0)
+    names = ("VV", "VH")[:bands]
+    path = io.write_geotiff(
+        tmp_path / f"chip{bands}.tif", data, crs="EPSG:4326", transform=transform,
+        band_names=names,
+    )  # fmt: skip
+    return path, truth
+
+
+def test_geographic_vv_only_chip_is_mapped_on_its_own_grid(tmp_path, capsys):
+    for bands in (2, 1):
+        path, truth = _geographic_chip(tmp_path, bands)
+        out = tmp_path / f"out{bands}.tif"
+        assert main(["flood", "--post", str(path), str(out)]) == 0
+        r = io.read_geotiff(out)
+        assert r.crs.to_epsg() == 4326 and r.data.shape == (4, 256, 256)
+        water = r.data[0] == 1
+        assert (water & truth).sum() / (water | truth).sum() > 0.9
+        assert np.isnan(r.data[0, :20, :20]).all() and r.tags["TERRAIN"] == "none: no DEM"
+    assert "terrain: none: no DEM" in capsys.readouterr().out
+
+
+def test_hh_scene_is_refused_by_the_command(tmp_path, capsys):
+    path = io.write_geotiff(
+        tmp_path / "hh.tif", np.full((2, 32, 32), -10.0, np.float32), crs="EPSG:32650",
+        transform=Affine(10, 0, 0, 0, -10, 0), band_names=("HH", "HV"),
+    )  # fmt: skip
+    assert main(["flood", "--post", str(path), str(tmp_path / "o.tif")]) == 2
+    assert "holds HH/HV polarisation" in capsys.readouterr().err
+    assert not (tmp_path / "o.tif").exists()

@@ -95,3 +95,58 @@ def test_map_flood_rejects_bad_input(post, dem, kwargs, match):
 def test_depth_rejects_mismatched_shapes():
     with pytest.raises(ValidationError, match="one shape"):
         flood_depth(np.zeros((4, 4), bool), np.zeros((5, 5)))
+
+
+def test_without_dem_water_and_likelihood_but_no_terrain_or_depth(scene):
+    post, ter, truth = scene
+    fm = map_flood(post, None, pixel_size_m=10.0, permanent_water=ter.river_mask)
+    assert fm.terrain == "none: no DEM" and np.isnan(fm.depth_m).all()
+    assert (fm.water >= fm.flooded).all() and not (fm.flooded & ter.river_mask).any()
+    assert _iou(fm.flooded, truth) > 0.3  # hill shadows stay in without terrain
+    assert np.nanmin(fm.likelihood) >= 0 and np.nanmax(fm.likelihood) <= 100
+    assert fm.likelihood[fm.water].mean() > 50 and fm.likelihood[~fm.water].mean() < 20
+    vv_only = post.copy()
+    vv_only[1] = np.nan
+    only = map_flood(vv_only, None, pixel_size_m=10.0, permanent_water=ter.river_mask)
+    assert np.array_equal(only.water, fm.water)
+
+
+def test_pre_event_image_never_changes_water_and_only_removes_old_water(scene):
+    post, ter, truth = scene
+    without = map_flood(post, ter.dem, pixel_size_m=10.0)
+    pre = post.copy()  # the same scene before: all of today's water was already there
+    same = map_flood(post, ter.dem, pre_sar=pre, pixel_size_m=10.0)
+    assert np.array_equal(same.water, without.water)
+    assert not same.flooded.any()
+    dry = post.copy()
+    dry[0][truth] = -9.0  # before the event the flooded land was dry
+    helped = map_flood(post, ter.dem, pre_sar=dry, pixel_size_m=10.0)
+    assert _iou(helped.flooded, truth) >= _iou(without.flooded, truth)
+
+
+def test_hand_exclusion_keeps_a_deep_valley_flood_and_drops_a_perched_patch():
+    from paii_core.flood.mapping import _terrain_filter
+
+    height = np.tile(np.abs(np.arange(60, dtype=np.float32) - 30), (40, 1))  # 1 m per px
+    wet = height <= 14  # a flood 14 m deep over the channel: shore HAND 14 > 10
+    wet[5:10, 50:56] = True  # a dark patch 20..25 m up the hillside (radar shadow)
+    steep = np.zeros_like(wet)
+    kept = _terrain_filter(wet, height, steep, hand_max_m=10.0, margin_m=3.0)
+    assert kept[:, 16:45].all()
+    assert not kept[5:10, 50:56].any()
+    unknown = np.full(height.shape, np.nan, dtype=np.float32)
+    assert np.array_equal(_terrain_filter(wet, unknown, steep, 10.0, 3.0), wet)
+
+
+def test_global_fallback_warns_and_flat_scene_has_no_water():
+    from paii_core.errors import PaiiWarning
+    from paii_core.flood.water import BINS, fit_water
+
+    centres = 0.5 * (BINS[1:] + BINS[:-1])
+    counts = 1000 * np.exp(-0.5 * ((centres + 9) / 1.5) ** 2)
+    counts += 60 * np.exp(-0.5 * ((centres + 21) / 1.0) ** 2)
+    with pytest.warns(PaiiWarning, match="no tile of the scene is clearly bimodal"):
+        fit = fit_water([], counts)
+    assert fit.method == "global" and -19 < fit.threshold_db < -13
+    flat = 1000 * np.exp(-0.5 * ((centres + 9) / 1.5) ** 2)
+    assert fit_water([], flat).method == "none"

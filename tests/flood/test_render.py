@@ -85,5 +85,5 @@ def test_deck_has_bitmap_in_lonlat_bounds_and_geotiff_bytes(tmp_path):
     blob = render.flood_geotiff_bytes(FloodMap(flooded, depth, -18.0), GRID)
     (tmp_path / "f.tif").write_bytes(blob)
     back = io.read_geotiff(tmp_path / "f.tif")
-    assert back.band_names == ("flooded", "depth_m")
-    assert np.array_equal(back.data[0] == 1, flooded)
+    assert back.band_names == ("water", "flooded", "depth_m", "likelihood")
+    assert np.array_equal(back.data[1] == 1, flooded)

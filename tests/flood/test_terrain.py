@@ -65,3 +65,19 @@ def test_hand_rejects_bad_input(kwargs, match):
 def test_slope_rejects_bad_pixel_size():
     with pytest.raises(ValidationError, match="pixel_size_m"):
         terrain.slope_deg(np.zeros((5, 5)), pixel_size_m=-1.0)
+
+
+def test_dem_voids_and_reprojection_corners_do_not_spread_through_hand():
+    # A tilted valley whose corners are empty, as after reprojecting a chip: before the
+    # fix every flow path into a void ended there and HAND was NaN along it.
+    y, x = np.mgrid[0:200, 0:200]
+    z = (np.abs(x - 100) * 0.5 + y * 0.05).astype(np.float32)
+    z[:60, :60] = np.nan
+    z[150:, 150:] = np.nan
+    z[100:104, 30:34] = np.nan  # an SRTM-style void
+    h = terrain.hand(z, pixel_size_m=30.0)
+    assert np.array_equal(np.isnan(h), np.isnan(z))
+    assert h[120, 100] == pytest.approx(0.0, abs=0.5)  # the valley floor
+    assert h[120, 180] == pytest.approx(40.0, abs=2.0)  # 80 px up the side at 0.5 m/px
+    filled = terrain.fill_voids(z)
+    assert np.isfinite(filled).all() and filled[0, 59] == z[0, 60]

@@ -86,9 +86,41 @@ def test_wrong_band_count(tmp_path):
 
 
 def test_descriptions_not_vv_vh(tmp_path):
-    path = _plain(tmp_path / "hh.tif", _db(), ("VV", "HH"))
+    path = _plain(tmp_path / "vvvv.tif", _db(), ("VV", "Sigma0_VV"))
     with pytest.raises(FormatError, match="do not name one VV and one VH band"):
         read_sentinel1(path)
+
+
+@pytest.mark.parametrize("names", [("VV", "HH"), ("HH", "HV"), ("Sigma0_HH_db", "x")])
+def test_hh_hv_scenes_are_refused_not_read_as_vv(tmp_path, names):
+    path = _plain(tmp_path / "hh.tif", _db(), names)
+    with pytest.raises(FormatError, match=r"hh\.tif: holds H[HV].* polarisation"):
+        read_sentinel1(path)
+    one = _plain(tmp_path / "hv1.tif", _db()[:1], ("HV",))
+    with pytest.raises(FormatError, match="holds HV polarisation"):
+        read_sentinel1(one, allow_vv_only=True)
+
+
+def test_vv_only_scene(tmp_path):
+    path = _plain(tmp_path / "vv.tif", _db()[:1], ("VV",))
+    with pytest.raises(FormatError, match=r"vv\.tif: has 1 band; expected 2"):
+        read_sentinel1(path)
+    r = read_sentinel1(path, allow_vv_only=True)
+    assert_array_equal(r.data[0], _db()[0])
+    assert np.isnan(r.data[1]).all() and r.tags["POLARISATIONS"] == "VV"
+    assert read_sentinel1({"VV": path}, allow_vv_only=True).tags["POLARISATIONS"] == "VV"
+    vh = _plain(tmp_path / "vh1.tif", _db()[:1], ("VH",))
+    with pytest.raises(FormatError, match="one-band scene must be VV"):
+        read_sentinel1(vh, allow_vv_only=True)
+
+
+def test_units_stated_override_the_values(tmp_path):
+    linear = np.float32(10.0) ** (_db() / np.float32(10.0))
+    path = _plain(tmp_path / "lin.tif", linear, tags={"SIGMA0_UNITS": "db"})
+    assert_allclose(read_sentinel1(path, units="linear").data, _db(), atol=1e-5)
+    assert_allclose(read_sentinel1(path).data, linear)
+    with pytest.raises(ValidationError, match="units 'amplitude' is unknown"):
+        read_sentinel1(path, units="amplitude")
 
 
 @pytest.mark.parametrize(
