@@ -21,6 +21,7 @@ import shapely
 from paii_core import io
 from paii_core.areas.grid import area_grid
 from paii_core.areas.inputs import dem_on_grid, s1_on_grid
+from paii_core.areas.plots import plots_on_grid
 from paii_core.areas.register import area_county, register_area
 from paii_core.config import paths
 from paii_core.errors import PaiiWarning, ValidationError
@@ -50,8 +51,9 @@ class AddedArea:
 
 
 def area_folder(aoi_id: str, data_dir: Path | None = None) -> Path:
-    """Where an added area's files live: <data>/areas/<aoi_id>/ (s2/, s1/, dem/)."""
-    return (Path(data_dir) if data_dir is not None else paths().data) / "areas" / aoi_id
+    """Where an added area's files live: <data>/workspace/<aoi_id>/ (s2/, s1/, dem/, plots/),
+    the workspace layout every user area shares."""
+    return (Path(data_dir) if data_dir is not None else paths().data) / "workspace" / aoi_id
 
 
 def _check_id(aoi_id: str) -> str:
@@ -109,6 +111,7 @@ def add_area_from_items(
     s2: Sequence[str | PathLike[str]],
     s1: Sequence[str | PathLike[str]] = (),
     dem: str | PathLike[str] | None = None,
+    plots: str | PathLike[str] | None = None,
     bbox: Sequence[float] | None = None,
     county_id: str | None = None,
     flood_dates: Sequence[date] = (),
@@ -117,8 +120,9 @@ def add_area_from_items(
     progress: Progress | None = None,
 ) -> AddedArea:
     """Read Sentinel-2 items (any form, see :func:`open_s2_item`) onto one 10 m UTM grid,
-    with Sentinel-1 and a DEM when given, write them under :func:`area_folder` in the demo
-    areas' formats and register the area and its files in the store.
+    with Sentinel-1, a DEM and the insurer's plots when given, write them under
+    :func:`area_folder` in the demo areas' formats and register the area and its files in
+    the store.
 
     Files are written to a temporary folder and moved into place only when every item was
     read; the store rows are written in one transaction. Nothing is left half-written.
@@ -153,7 +157,7 @@ def add_area_from_items(
         )
     final = area_folder(aoi_id, data)
     tmp = final.with_name(f".{aoi_id}.part-{uuid.uuid4().hex[:8]}")
-    rel = Path("areas") / aoi_id
+    rel = Path("workspace") / aoi_id
     products: list[dict] = []
     try:
         for i, s in enumerate(season):
@@ -192,6 +196,12 @@ def add_area_from_items(
                     acquired=None,
                     details={"source": str(dem)},
                 )
+            )
+        if plots is not None:
+            registry, n_plots = plots_on_grid(plots, grid, tmp / "plots" / f"{aoi_id}_plots.tif")
+            details = {"source": str(plots), "n_plots": n_plots}
+            products.append(
+                dict(kind="plots", rel=f"plots/{registry.name}", acquired=None, details=details)
             )
         rows = [
             {

@@ -29,6 +29,7 @@ def _add(args: argparse.Namespace) -> int:
             s2=args.s2,
             s1=args.s1,
             dem=args.dem,
+            plots=args.plots,
             bbox=args.bbox,
             county_id=args.county,
             flood_dates=floods,
@@ -74,6 +75,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="Sentinel-1 VV+VH GeoTIFF (bands described VV, VH), or folder",
     )
     add.add_argument("--dem", type=Path, help="DEM GeoTIFF in metres (or feet, converted)")
+    add.add_argument("--plots", type=Path,
+                     help="the insurer's plots: polygons with plot_id [block_id] columns "
+                     "(GeoPackage, GeoJSON, shapefile) or a plot_id/block_id raster")  # fmt: skip
     add.add_argument("--bbox", nargs=4, type=float, metavar=("WEST", "SOUTH", "EAST", "NORTH"),
                      help="degrees; default: the ground every date covers")  # fmt: skip
     add.add_argument("--county", help="county id (default: the county under the centre)")

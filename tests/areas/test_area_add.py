@@ -155,3 +155,57 @@ def test_dem_must_cover(kansas_store, season_items, tmp_path):
         dst.write(a, 1)
     with pytest.raises(FormatError, match=r"dem\.tif: covers 50 % of the area"):
         add_area_from_items(con, "a1", region_id="kansas", s2=season_items["stac"], dem=dem)
+
+
+def _plot_polygons(path):
+    """Four plots (two blocks) as polygons in lon/lat, over the generated fields."""
+    import geopandas as gpd
+    import shapely
+
+    boxes, plots, blocks = [], [], []
+    for k, (i, j) in enumerate(((0, 0), (0, 1), (2, 2), (3, 3)), 1):
+        x0, y1 = items.X0 + 300 * j + 20, items.Y0 - 300 * i - 20
+        boxes.append(shapely.box(x0, y1 - 260, x0 + 260, y1))
+        plots.append(k)
+        blocks.append(1 if k <= 2 else 2)
+    gdf = gpd.GeoDataFrame(
+        {"plot_id": plots, "block_id": blocks}, geometry=boxes, crs=items.CRS_UTM14
+    )
+    gdf.to_crs("EPSG:4326").to_file(path, driver="GPKG")
+    return path
+
+
+def test_plots_from_polygons_or_a_registry(kansas_store, season_items, tmp_path):
+    from paii_core.io.plots import read_plot_registry
+
+    con, data = kansas_store
+    gpkg = _plot_polygons(tmp_path / "plots.gpkg")
+    add_area_from_items(con, "k1", region_id="kansas", s2=season_items["stac"], plots=gpkg)
+    registry = area_folder("k1", data) / "plots" / "k1_plots.tif"
+    plot, block, _ = read_plot_registry(registry)
+    assert sorted(np.unique(plot)) == [0, 1, 2, 3, 4] and sorted(np.unique(block)) == [0, 1, 2]
+    assert 640 <= int((plot == 1).sum()) <= 730  # 26 x 26 px of 10 m, edges at pixel centres
+    row = con.execute("SELECT details FROM products WHERE kind = 'plots'").fetchone()
+    assert json.loads(row[0])["n_plots"] == 4
+    add_area_from_items(con, "k2", region_id="kansas", s2=season_items["stac"], plots=registry)
+    again, _, _ = read_plot_registry(area_folder("k2", data) / "plots" / "k2_plots.tif")
+    np.testing.assert_array_equal(again, plot)
+
+
+def test_plot_refusals(kansas_store, season_items, tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    con, _ = kansas_store
+    stac = season_items["stac"]
+    bad = tmp_path / "bad.gpkg"
+    gpd.GeoDataFrame({"id": [1]}, geometry=[shapely.box(0, 0, 1, 1)], crs=4326).to_file(bad)
+    with pytest.raises(FormatError, match="has no plot_id column"):
+        add_area_from_items(con, "k1", region_id="kansas", s2=stac, plots=bad)
+    far = tmp_path / "far.gpkg"
+    gpd.GeoDataFrame({"plot_id": [1]}, geometry=[shapely.box(0, 0, 1, 1)], crs=4326).to_file(far)
+    with pytest.raises(FormatError, match="has no plot on the area"):
+        add_area_from_items(con, "k1", region_id="kansas", s2=stac, plots=far)
+    with pytest.raises(FormatError, match="do not name plot_id and block_id"):
+        add_area_from_items(con, "k1", region_id="kansas", s2=stac, plots=_dem(tmp_path / "d.tif"))
+    assert con.execute("SELECT count(*) FROM aois").fetchone()[0] == 0
