@@ -154,8 +154,7 @@ def hand_speed() -> None:
     print(f"HAND 4,000 x 4,000: {time.perf_counter() - start:.1f} s")
 
 
-def big_speed() -> None:
-    size = 10_000
+def big_speed(size: int = 10_000) -> None:
     rng = np.random.default_rng(120)
     ter = terrain.make_terrain((size, size), PX, rng, hills=0.3)
     post = rng.standard_normal((2, size, size), dtype=np.float32) * np.float32(2.0)
@@ -167,8 +166,12 @@ def big_speed() -> None:
     fm = map_flood(post, ter.dem, pixel_size_m=PX)
     took = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+    start = time.perf_counter()
+    map_flood(post, None, pixel_size_m=PX)
+    no_dem = time.perf_counter() - start
+    print(f"map_flood {size:,} x {size:,} without DEM: {no_dem:.0f} s")
     print(
-        f"map_flood 10,000 x 10,000: {took:.0f} s = {size * size / 1e6 / took:.2f} MP/s, "
+        f"map_flood {size:,} x {size:,}: {took:.0f} s = {size * size / 1e6 / took:.2f} MP/s, "
         f"peak RSS {peak:.1f} GB, flooded {fm.flooded.mean():.3f}"
     )
 
@@ -180,6 +183,7 @@ if __name__ == "__main__":
         "--only", choices=("quality", "demo", "hand", "big"), help="run one part only"
     )
     parser.add_argument("--seed", type=int, action="append", help="held-out scene(s) to score")
+    parser.add_argument("--size", type=int, default=10_000, help="side of the --big scene")
     args = parser.parse_args()
     if args.only in (None, "quality"):
         quality(set(args.seed or ()))
@@ -188,4 +192,4 @@ if __name__ == "__main__":
     if args.only in (None, "hand"):
         hand_speed()
     if args.big or args.only == "big":
-        big_speed()
+        big_speed(args.size)
