@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "paii_core.crops.cli",
     "paii_core.insurance.cli",
     "paii_core.areas.cli",
+    "paii_core.batch.cli",
 )
 """Modules that add subcommands: each has ``register(subparsers)``; a feature adds its
 own module here instead of growing this file."""

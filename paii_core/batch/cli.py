@@ -1,0 +1,82 @@
+"""`paii batch JOB --inputs FILES|STAC --out DIR`: a job over many rasters on dask."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from paii_core.batch.jobs import JOBS
+
+__all__ = ["progress_bar", "register"]
+
+
+def progress_bar(stream=sys.stderr, width: int = 30):
+    """A one-line terminal progress bar: ``progress(done, total, skipped)``."""
+    start = time.perf_counter()
+
+    def report(done: int, total: int, skipped: int) -> None:
+        filled = int(width * done / total) if total else width
+        elapsed = time.perf_counter() - start
+        print(
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} tiles"
+            f" ({skipped} already done) {elapsed:6.1f} s",
+            end="\n" if done >= total else "",
+            file=stream,
+            flush=True,
+        )
+
+    return report
+
+
+def _run(args: argparse.Namespace) -> int:
+    from paii_core.batch.runner import run_batch
+    from paii_core.batch.stac import expand_inputs
+
+    counties = None
+    if args.counties is not None:
+        from paii_core.io import read_boundaries
+
+        counties = read_boundaries(args.counties, id_column=args.county_id)[["county_id", "geometry"]]
+    result = run_batch(
+        args.job, expand_inputs(args.inputs), args.out, scheduler=args.scheduler,
+        workers=args.workers, tile=args.tile, threads=args.threads, method=args.method,
+        level=args.level, dem=args.dem, counties=counties,
+        progress=None if args.quiet else progress_bar(),
+    )  # fmt: skip
+    print(
+        f"{result.out_dir}: {len(result.computed)} tiles computed, {len(result.skipped)} "
+        f"already done, {len(result.failed)} failed, {result.seconds:.1f} s"
+    )
+    for path in result.mosaics:
+        print(f"mosaic {path}")
+    if result.totals is not None:
+        print(f"county totals {result.totals}")
+    for key, error in result.failed.items():
+        print(f"failed {key}: {error}", file=sys.stderr)
+    return 1 if result.failed else 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `paii batch`."""
+    p = subparsers.add_parser(
+        "batch", help="run a job over many rasters (or one huge raster in windows) on dask"
+    )
+    p.add_argument("job", choices=JOBS)
+    p.add_argument("--inputs", nargs="+", required=True, type=Path,
+                   help="GeoTIFFs, or STAC Item / ItemCollection JSON files with local assets "
+                   "(cropland/parcels: Sentinel-2 L2A dates; files on one grid form a season)")  # fmt: skip
+    p.add_argument("--out", required=True, type=Path, help="output folder (tiles, manifest, mosaic)")
+    p.add_argument("--scheduler", default=None, help="tcp://HOST:PORT (default: a local cluster)")
+    p.add_argument("--workers", type=int, default=2, help="local worker processes (default 2)")
+    p.add_argument("--tile", type=int, default=2048, help="window core size in px (default 2048)")
+    p.add_argument("--threads", type=int, default=1, help="torch threads per worker (default 1)")
+    p.add_argument("--method", default="model", help="dehaze: model|dcp; sr: model|bicubic")
+    p.add_argument("--level", choices=("fine", "coarse"), default="fine", help="parcels level")
+    p.add_argument("--dem", type=Path, default=None, help="flood: DEM GeoTIFF in metres")
+    p.add_argument("--counties", type=Path, default=None,
+                   help="county boundaries (GeoJSON/shapefile) for per-county rollups")  # fmt: skip
+    p.add_argument("--county-id", default=None, help="id column of --counties")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_run)

@@ -1,0 +1,230 @@
+"""What one batch tile does for each job: read its window, call the engine, write it.
+
+Runs on dask workers. A tile's product goes to ``<out>/tiles/<scene>/<tile>.tif``
+through :func:`paii_core.io.write_geotiff` (temporary file + rename), so a worker killed
+mid-tile leaves no partial product; the client records the outcome in the manifest.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+from affine import Affine
+
+from paii_core import io
+from paii_core.batch.rollup import write_tile_rollup
+from paii_core.batch.tiles import Tile
+from paii_core.batch.windows import crop, window_files
+from paii_core.errors import FormatError, InputFileError, PaiiError, ValidationError
+
+__all__ = ["HALO", "JOBS", "JobOptions", "run_tile", "scene_date"]
+
+JOBS: tuple[str, ...] = ("dehaze", "sr", "cropland", "parcels", "flood")
+HALO: dict[str, int] = {"dehaze": 64, "sr": 32, "cropland": 16, "parcels": 64, "flood": 128}
+"""Context px around each core. SR: its 32 px margin, over the network's ~25 px field,
+so windows join exactly; cropland: twice the model's 8 px feature halo; parcels: a
+field's width (fields are ~5-40 px across); dehaze and flood see further (a ~100 px
+network field, image-wide water thresholds), so their windows are close, not exact."""
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    job: str
+    out_dir: str
+    method: str = "model"
+    level: str = "fine"
+    dem: str | None = None
+    threads: int = 1
+    model_version: str = ""
+
+
+def _tile_transform(tile: Tile, first: Path) -> tuple:
+    with io.geotiff._open_checked(first, "GeoTIFF") as src:
+        return src.crs, src.transform
+
+
+def _tags(opts: JobOptions, product: str, source: io.Raster | None, tile: Tile) -> dict:
+    tags = {
+        "PAII_PRODUCT": product,
+        "PAII_METHOD": opts.method,
+        "PAII_MODEL_VERSION": opts.model_version,
+        "PAII_BATCH_TILE": tile.key,
+    }
+    if source is not None and "SIMULATED" in source.tags:
+        tags["SIMULATED"] = source.tags["SIMULATED"]
+    return tags
+
+
+def _empty(tile: Tile, bands: int, scale: int = 1) -> tuple[np.ndarray, None]:
+    _, _, w, h = tile.core
+    return np.full((bands, h * scale, w * scale), np.nan, np.float32), None
+
+
+def _enhance(files: list[Path], tile: Tile, opts: JobOptions, out: Path):
+    from paii_core.enhance import api
+    from paii_core.enhance import files as efiles
+
+    scale = 4 if opts.job == "sr" else 1
+    if tile.core is None:  # the whole file: exactly what `paii dehaze` / `paii sr` write
+        if opts.job == "sr":
+            efiles.sr_geotiff(files[0], out, method=opts.method)
+        else:
+            efiles.dehaze_geotiff(files[0], out, method=opts.method)
+        return None
+    try:
+        raster = efiles.read_bgrn(files[0])
+    except InputFileError as e:
+        if type(e) is not InputFileError:  # FormatError & co.: a bad file, not a blank window
+            raise
+        raster = None
+    if raster is None:
+        values, _ = _empty(tile, 4, scale)
+    else:
+        net = api.load_model(opts.job) if opts.method == "model" else None
+        if opts.job == "sr":
+            values = api.super_resolve(raster.data, method=opts.method, net=net)
+        else:
+            values = api.dehaze(raster.data, method=opts.method, net=net)
+        values = crop(values, tile.core, tile.read, scale)
+    crs, transform = _tile_transform(tile, files[0])
+    core_t = transform @ Affine.translation(tile.core[0] - tile.read[0], tile.core[1] - tile.read[1])
+    io.write_geotiff(
+        out, values, crs=crs, transform=core_t @ Affine.scale(1 / scale),
+        band_names=("B2", "B3", "B4", "B8"),
+        tags=_tags(opts, f"{opts.job} reflectance", raster, tile),
+    )  # fmt: skip
+    return None
+
+
+def scene_date(raster: io.Raster, path: str | Path) -> date:
+    """The capture date: the DATE tag, else YYYYMMDD in the file name."""
+    text = raster.tags.get("DATE") or raster.tags.get("DATATAKE_SENSING_START")
+    if not text:
+        m = re.search(r"(20\d{6}|19\d{6})", Path(path).name)
+        text = f"{m.group(1)[:4]}-{m.group(1)[4:6]}-{m.group(1)[6:]}" if m else None
+    try:
+        return date.fromisoformat(str(text)[:10])
+    except (TypeError, ValueError):
+        raise FormatError(
+            path, "has no capture date (no DATE tag, no YYYYMMDD in its name)",
+            "tag it with DATE=YYYY-MM-DD (gdal_edit.py -mo DATE=2020-06-01 FILE)",
+        ) from None  # fmt: skip
+
+
+def _series(files: list[Path], originals: tuple[str, ...]):
+    rasters = []
+    for f, orig in zip(files, originals, strict=True):
+        scl = Path(orig).with_name(Path(orig).name.replace("_L2A", "_SCL"))
+        has_scl = scl.name != Path(orig).name and scl.is_file()
+        r = io.read_sentinel2_l2a(f, scl=scl if has_scl else None, mask_clouds=has_scl)
+        rasters.append((scene_date(r, orig), r))
+    rasters.sort(key=lambda x: x[0])
+    dates = [d for d, _ in rasters]
+    if len(set(dates)) != len(dates):
+        raise ValidationError(
+            f"two inputs of scene {Path(originals[0]).name} share a date; pass one file per date"
+        )
+    return np.stack([r.data for _, r in rasters]), dates, rasters[0][1]
+
+
+def _crops(files: list[Path], tile: Tile, opts: JobOptions, out: Path):
+    from paii_core.crops import cropland_probability, delineate_parcels
+
+    series, dates, first = _series(files, tile.scene.files)
+    core, read = tile.core, tile.read
+    if opts.job == "cropland":
+        values = cropland_probability(series, dates)
+        values = values if core is None else crop(values, core, read)
+        io.write_geotiff(
+            out, values, crs=first.crs, transform=_core_transform(first, tile),
+            band_names=("cropland_probability",), tags=_tags(opts, "cropland probability", first, tile),
+        )  # fmt: skip
+        return values, first.crs, _core_transform(first, tile), {}
+    labels = delineate_parcels(series, dates, level=opts.level)
+    labels = labels if core is None else crop(labels, core, read)
+    # Local ids 1..n (a parcel cut by the core keeps one id); made global at the mosaic.
+    ids, inverse = np.unique(labels, return_inverse=True)
+    compact = inverse.reshape(labels.shape).astype(np.int32) + (0 if ids[0] == 0 else 1)
+    n = int(compact.max())
+    io.write_geotiff(
+        out, compact, crs=first.crs, transform=_core_transform(first, tile), dtype="int32",
+        nodata=-1, band_names=("parcel_id",), tags=_tags(opts, f"{opts.level} parcels", first, tile),
+    )  # fmt: skip
+    return compact, first.crs, _core_transform(first, tile), {"n_labels": n}
+
+
+def _core_transform(raster: io.Raster, tile: Tile) -> Affine:
+    if tile.core is None:
+        return raster.transform
+    dx, dy = tile.core[0] - tile.read[0], tile.core[1] - tile.read[1]
+    return raster.transform @ Affine.translation(dx, dy)
+
+
+def _flood(files: list[Path], tile: Tile, opts: JobOptions, out: Path):
+    from paii_core.flood import files as ffiles
+    from paii_core.flood.mapping import FloodMap, map_flood
+
+    if opts.dem is None:
+        raise ValidationError("paii batch flood needs --dem DEM.tif (elevation in metres)")
+    sar = io.read_sentinel1(files[0])
+    if sar.crs.is_geographic:
+        raise ValidationError(
+            f"{tile.scene.files[0]}: the SAR grid is in degrees; flood mapping needs a "
+            "projected grid in metres (gdalwarp -t_srs EPSG:326xx)"
+        )
+    if not np.isfinite(sar.data).any():
+        flooded = np.zeros(sar.data.shape[1:], bool)
+        fm = FloodMap(flooded, np.full(flooded.shape, np.nan, np.float32), None)
+    else:
+        z = ffiles.dem_on_grid(io.read_dem(opts.dem), sar, dem_path=Path(opts.dem))
+        fm = map_flood(sar.data, z, pixel_size_m=abs(sar.transform.a))
+    if tile.core is not None:
+        fm = FloodMap(crop(fm.flooded, tile.core, tile.read), crop(fm.depth_m, tile.core, tile.read),
+                      fm.threshold_db)  # fmt: skip
+        sar = replace(sar, data=crop(sar.data, tile.core, tile.read).copy(),
+                      transform=_core_transform(sar, tile))  # fmt: skip
+    ffiles.write_flood(out, fm, sar)
+    values = np.where(np.isfinite(sar.data[0]), fm.flooded.astype(np.float32), np.nan)
+    return values, sar.crs, sar.transform, {}
+
+
+_RUNNERS = {"dehaze": _enhance, "sr": _enhance, "cropland": _crops, "parcels": _crops,
+            "flood": _flood}  # fmt: skip
+
+
+def run_tile(tile: Tile, opts: JobOptions, counties=None) -> dict:
+    """Compute and write one tile; returns its manifest record (status done or failed).
+
+    Errors PAII raises on purpose (a bad input file) make a ``failed`` record, not an
+    exception, so dask does not retry a tile that cannot succeed.
+    """
+    import os
+
+    import torch
+
+    torch.set_num_threads(opts.threads)
+    rel = f"tiles/{tile.key}.tif"
+    out = Path(opts.out_dir) / rel
+    record = {"tile": tile.key, "input_hash": tile.input_hash, "job": opts.job,
+              "model_version": opts.model_version, "output": rel, "pid": os.getpid()}  # fmt: skip
+    t0 = time.perf_counter()
+    try:
+        with window_files(tile.scene.files, tile.read) as files:
+            result = _RUNNERS[opts.job](files, tile, opts, out)
+        if result is not None:
+            values, crs, transform, extra = result
+            record.update(extra)
+            if counties is not None:
+                record["rollup"] = write_tile_rollup(
+                    Path(opts.out_dir), opts.job, tile.key, values, crs, transform, counties
+                )
+    except PaiiError as e:
+        record.update(status="failed", error=str(e))
+        return record
+    record.update(status="done", seconds=round(time.perf_counter() - t0, 3))
+    return record

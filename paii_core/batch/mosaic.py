@@ -1,0 +1,173 @@
+"""Batch tiles joined into Cloud-Optimized GeoTIFF mosaics, one per CRS and pixel size.
+
+Parcel ids across tiles. Each tile numbers its parcels 1..n (``n_labels`` in the
+manifest). The mosaic makes them global: tile ``k`` of the run (tiles in key order)
+adds the sum of the earlier tiles' ``n``, so ids never repeat; then parcels cut by a
+seam between two windows of one scene are joined. A window sees its halo (64 px, more
+than a field's width) past its core, so on both sides of a seam the same field is
+delineated from the same pixels and the two pieces meet along the seam: pieces ``a``
+(last column/row of one core) and ``b`` (first of the next) are one parcel when they
+face each other on at least half of the shorter one's seam length (union-find). The
+merged ids are renumbered 1..N in order, so the mosaic's ids are compact and stable
+for a given input and tiling.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import rasterio
+import rasterio.shutil
+from rasterio.windows import Window
+
+from paii_core.batch.tiles import Tile
+from paii_core.io._atomic import atomic_path
+
+__all__ = ["build_mosaics", "parcel_luts"]
+
+
+def _find(parent: np.ndarray, i: int) -> int:
+    root = i
+    while parent[root] != root:
+        root = parent[root]
+    while parent[i] != root:
+        parent[i], i = root, parent[i]
+    return root
+
+
+def _edge(path: Path, side: str) -> np.ndarray:
+    with rasterio.open(path) as src:
+        w, h = src.width, src.height
+        win = {"right": Window(w - 1, 0, 1, h), "left": Window(0, 0, 1, h),
+               "bottom": Window(0, h - 1, w, 1), "top": Window(0, 0, w, 1)}[side]  # fmt: skip
+        return src.read(1, window=win).ravel()
+
+
+def _join(parent, a_edge, b_edge, a_off, b_off) -> None:
+    both = (a_edge > 0) & (b_edge > 0)
+    if not both.any():
+        return
+    a = a_edge[both].astype(np.int64) + a_off
+    b = b_edge[both].astype(np.int64) + b_off
+    pairs, counts = np.unique(np.stack([a, b]), axis=1, return_counts=True)
+    len_a = dict(zip(*np.unique(a_edge[a_edge > 0] + a_off, return_counts=True), strict=True))
+    len_b = dict(zip(*np.unique(b_edge[b_edge > 0] + b_off, return_counts=True), strict=True))
+    for (x, y), n in zip(pairs.T, counts, strict=True):
+        if 2 * n >= min(len_a[x], len_b[y]):
+            rx, ry = _find(parent, int(x)), _find(parent, int(y))
+            if rx != ry:
+                parent[max(rx, ry)] = min(rx, ry)
+
+
+def parcel_luts(out_dir: Path, tiles: Sequence[Tile], records: dict[str, dict]) -> dict[str, np.ndarray]:
+    """Per tile key, the lookup ``local id -> global id`` (index 0 stays 0)."""
+    done = [t for t in sorted(tiles, key=lambda t: t.key) if t.key in records]
+    offsets, total = {}, 0
+    for t in done:
+        offsets[t.key] = total
+        total += int(records[t.key].get("n_labels", 0))
+    parent = np.arange(total + 1, dtype=np.int64)
+    placed = {(t.scene.name, t.core[0], t.core[1]): t for t in done if t.core is not None}
+    for t in done:
+        if t.core is None:
+            continue
+        c, r, w, h = t.core
+        for nb_key, a_side, b_side in (((c + w, r), "right", "left"), ((c, r + h), "bottom", "top")):
+            nb = placed.get((t.scene.name, *nb_key))
+            if nb is None:
+                continue
+            _join(
+                parent,
+                _edge(out_dir / records[t.key]["output"], a_side),
+                _edge(out_dir / records[nb.key]["output"], b_side),
+                offsets[t.key], offsets[nb.key],
+            )  # fmt: skip
+    roots = np.array([_find(parent, i) for i in range(total + 1)], dtype=np.int64)
+    _, final = np.unique(roots, return_inverse=True)  # root 0 (background) -> 0
+    luts = {}
+    for t in done:
+        n = int(records[t.key].get("n_labels", 0))
+        lut = final[offsets[t.key] : offsets[t.key] + n + 1].astype(np.int32)
+        lut[0] = 0
+        luts[t.key] = lut
+    return luts
+
+
+def _grid_key(src: rasterio.DatasetReader) -> tuple:
+    return (src.crs.to_string(), round(src.res[0], 9), round(src.res[1], 9))
+
+
+def build_mosaics(
+    out_dir: Path, job: str, tiles: Sequence[Tile], records: dict[str, dict]
+) -> list[Path]:
+    """Write ``mosaic/<job>_<n>.tif`` COGs (deflate, 256 px blocks, overviews) from the
+    finished tiles, one per CRS and pixel size; later tiles win where tiles overlap
+    (several dates of one place: a composite, latest input last). Returns the paths."""
+    luts = parcel_luts(out_dir, tiles, records) if job == "parcels" else {}
+    groups: dict[tuple, list[tuple[Tile, Path]]] = {}
+    for t in tiles:
+        if t.key not in records:
+            continue
+        path = out_dir / records[t.key]["output"]
+        with rasterio.open(path) as src:
+            groups.setdefault(_grid_key(src), []).append((t, path))
+    written = []
+    for n, members in enumerate(groups.values(), start=1):
+        target = out_dir / "mosaic" / f"{job}_{n}.tif"
+        _mosaic(target, members, luts, job)
+        written.append(target)
+    return written
+
+
+def _mosaic(target: Path, members: list[tuple[Tile, Path]], luts: dict, job: str) -> None:
+    bounds = []
+    for _, path in members:
+        with rasterio.open(path) as src:
+            bounds.append(src.bounds)
+            profile, descriptions, tags = dict(src.profile), src.descriptions, src.tags()
+            res = src.res
+    left = min(b.left for b in bounds)
+    top = max(b.top for b in bounds)
+    width = round((max(b.right for b in bounds) - left) / res[0])
+    height = round((top - min(b.bottom for b in bounds)) / res[1])
+    profile.update(
+        driver="GTiff", width=width, height=height, tiled=True, blockxsize=256, blockysize=256,
+        compress="deflate", BIGTIFF="IF_SAFER",
+        transform=rasterio.transform.from_origin(left, top, res[0], res[1]),
+    )  # fmt: skip
+    tags.pop("PAII_BATCH_TILE", None)
+    floating = np.dtype(profile["dtype"]).kind == "f"
+    labels = job in ("parcels",)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    full = target.with_name(f".{target.stem}.full.tif")
+    try:
+        with rasterio.open(full, "w+", **profile) as dst:
+            if not floating:
+                fill = np.full((profile["count"], 256, 256), profile["nodata"], profile["dtype"])
+                for _, win in dst.block_windows(1):
+                    dst.write(fill[:, : win.height, : win.width], window=win)
+            for t, path in members:
+                with rasterio.open(path) as src:
+                    data = src.read()
+                    col = round((src.bounds.left - left) / res[0])
+                    row = round((top - src.bounds.top) / res[1])
+                if labels:
+                    data = np.where(data >= 0, luts[t.key][np.clip(data, 0, None)], data)
+                win = Window(col, row, data.shape[2], data.shape[1])
+                old = dst.read(window=win)
+                keep = np.isnan(data) if floating else data == profile["nodata"]
+                dst.write(np.where(keep, old, data), window=win)
+            dst.descriptions = descriptions
+            dst.update_tags(**tags)
+        levels = max(1, int(math.log2(max(width, height) / 128))) if max(width, height) > 1 else 1
+        with atomic_path(target) as tmp:
+            rasterio.shutil.copy(
+                full, tmp, driver="COG", COMPRESS="DEFLATE", BLOCKSIZE=256,
+                OVERVIEWS="IGNORE_EXISTING", OVERVIEW_COUNT=levels,
+                OVERVIEW_RESAMPLING="NEAREST" if labels or not floating else "AVERAGE",
+            )  # fmt: skip
+    finally:
+        full.unlink(missing_ok=True)

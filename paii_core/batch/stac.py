@@ -1,0 +1,69 @@
+"""STAC Items / ItemCollections as `paii batch` inputs: their local GeoTIFF assets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import urlparse
+
+from paii_core.errors import FormatError
+
+__all__ = ["expand_inputs"]
+
+_TIFF_TYPES = ("image/tiff", "image/vnd.stac.geotiff")
+
+
+def _item_asset(item: dict, where: Path) -> Path:
+    assets = item.get("assets") or {}
+    tiffs = [
+        (k, a) for k, a in assets.items()
+        if isinstance(a, dict) and (str(a.get("type", "")).split(";")[0] in _TIFF_TYPES
+                                    or str(a.get("href", "")).lower().endswith((".tif", ".tiff")))
+    ]  # fmt: skip
+    data = [(k, a) for k, a in tiffs if "data" in (a.get("roles") or [])]
+    pick = data or tiffs
+    if len(pick) != 1:
+        raise FormatError(
+            where,
+            f"STAC item {item.get('id', '?')!r} has {len(pick)} GeoTIFF data assets "
+            f"({', '.join(k for k, _ in pick) or 'none'}); paii batch needs one stacked raster",
+            "give the item one asset with role 'data' (a B2/B3/B4/B8 stack), or pass the file",
+        )
+    href = str(pick[0][1]["href"])
+    parsed = urlparse(href)
+    if parsed.scheme not in ("", "file"):
+        raise FormatError(
+            where, f"asset href {href} is remote ({parsed.scheme})",
+            "download the assets and point the hrefs at the local files",
+        )  # fmt: skip
+    path = Path(parsed.path if parsed.scheme == "file" else href)
+    return path if path.is_absolute() else (where.parent / path)
+
+
+def expand_inputs(inputs: list[str | Path]) -> list[Path]:
+    """Input files with every ``.json`` STAC Item / ItemCollection replaced by its
+    items' GeoTIFF asset (one per item, in order). Raises FormatError for a JSON that is
+    not STAC or an item without exactly one GeoTIFF data asset."""
+    out: list[Path] = []
+    for raw in inputs:
+        p = Path(raw)
+        if p.suffix.lower() not in (".json", ".geojson"):
+            out.append(p)
+            continue
+        try:
+            doc = json.loads(p.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise FormatError(p, f"is not readable JSON ({e})", "pass a STAC Item or ItemCollection") from None
+        if not isinstance(doc, dict):
+            raise FormatError(p, "is not a STAC object", "pass a STAC Item or ItemCollection")
+        if doc.get("type") == "Feature":
+            items = [doc]
+        elif doc.get("type") == "FeatureCollection" and isinstance(doc.get("features"), list):
+            items = doc["features"]
+        else:
+            raise FormatError(
+                p, f"is not a STAC Item or ItemCollection (type {doc.get('type')!r})",
+                "pass a STAC Item (type Feature) or ItemCollection (type FeatureCollection)",
+            )  # fmt: skip
+        out.extend(_item_asset(i if isinstance(i, dict) else {}, p) for i in items)
+    return out

@@ -1,0 +1,151 @@
+"""Planning a batch: inputs grouped into scenes, scenes cut into windows with halos."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import rasterio
+
+from paii_core.errors import FormatError, InputNotFoundError, ValidationError
+from paii_core.io.geotiff import _open_checked
+
+__all__ = ["Scene", "Tile", "file_hash", "plan_tiles", "series_groups"]
+
+Window4 = tuple[int, int, int, int]
+"""``(col_off, row_off, width, height)`` in pixels of the scene."""
+
+
+@dataclass(frozen=True)
+class Scene:
+    """One place to process: one file, or the dates of one grid (cropland, parcels)."""
+
+    name: str
+    files: tuple[str, ...]
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Tile:
+    """A unit of work: the ``core`` window is written, ``read`` = core + halo is seen.
+
+    ``core`` and ``read`` are None when the whole scene is one tile (then the engine's
+    file functions run on it unchanged).
+    """
+
+    key: str
+    scene: Scene
+    core: Window4 | None
+    read: Window4 | None
+    input_hash: str
+
+
+def file_hash(path: str | Path, chunk: int = 1 << 20) -> str:
+    """SHA-256 of a file's bytes (hex)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _size(path: Path) -> tuple[int, int, tuple]:
+    with _open_checked(path, "GeoTIFF") as src:
+        if src.crs is None:
+            raise FormatError(path, "has no CRS", "georeference it (gdal_edit.py -a_srs)")
+        return src.width, src.height, (src.crs.to_string(), tuple(src.transform)[:6])
+
+
+def _stem(path: Path, taken: set[str]) -> str:
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", path.stem)
+    base, i = name, 1
+    while name in taken:
+        i += 1
+        name = f"{base}-{i}"
+    taken.add(name)
+    return name
+
+
+def single_scenes(paths: Sequence[Path]) -> list[Scene]:
+    """One scene per file."""
+    taken: set[str] = set()
+    scenes = []
+    for p in paths:
+        w, h, _ = _size(p)
+        scenes.append(Scene(_stem(p, taken), (str(p),), w, h))
+    return scenes
+
+
+def series_groups(paths: Sequence[Path]) -> list[Scene]:
+    """Files on one grid (CRS, transform, size) form one scene: a season of one place."""
+    groups: dict[tuple, list[Path]] = {}
+    sizes: dict[tuple, tuple[int, int]] = {}
+    for p in paths:
+        w, h, grid = _size(p)
+        key = (grid, w, h)
+        groups.setdefault(key, []).append(p)
+        sizes[key] = (w, h)
+    taken: set[str] = set()
+    return [
+        Scene(_stem(files[0], taken), tuple(str(f) for f in files), *sizes[key])
+        for key, files in groups.items()
+    ]
+
+
+def plan_tiles(
+    scenes: Sequence[Scene], *, tile: int, halo: int, salt: str, hashes: dict[str, str]
+) -> list[Tile]:
+    """Cut every scene larger than ``tile`` px into ``tile`` x ``tile`` cores with a
+    ``halo`` px context (clipped at the scene's edge). ``salt`` (job and options) and
+    the input files' ``hashes`` make each tile's input hash."""
+    if tile < 16:
+        raise ValidationError(f"--tile {tile} is too small; use 16 px or more (e.g. 2048)")
+    tiles = []
+    for s in scenes:
+        base = hashlib.sha256(
+            "|".join([salt, *(hashes[f] for f in s.files)]).encode()
+        ).hexdigest()
+        if s.width <= tile and s.height <= tile:
+            tiles.append(Tile(f"{s.name}/whole", s, None, None, base[:32]))
+            continue
+        for r in range(0, s.height, tile):
+            for c in range(0, s.width, tile):
+                core = (c, r, min(tile, s.width - c), min(tile, s.height - r))
+                c0, r0 = max(c - halo, 0), max(r - halo, 0)
+                c1 = min(c + core[2] + halo, s.width)
+                r1 = min(r + core[3] + halo, s.height)
+                key = f"{s.name}/r{r:06d}_c{c:06d}"
+                digest = hashlib.sha256(f"{base}|{core}|{halo}".encode()).hexdigest()[:32]
+                tiles.append(Tile(key, s, core, (c0, r0, c1 - c0, r1 - r0), digest))
+    return tiles
+
+
+def check_inputs(paths: Sequence[str | Path]) -> list[Path]:
+    """Existing input files, in the order given; raises InputNotFoundError otherwise."""
+    if not paths:
+        raise ValidationError("--inputs is empty; pass one or more GeoTIFFs or STAC items")
+    out = []
+    for p in map(Path, paths):
+        if not p.is_file():
+            raise InputNotFoundError(f"--inputs {p}: no such file; check the path")
+        out.append(p)
+    return out
+
+
+def window_profile(src: rasterio.DatasetReader, win: Window4) -> dict:
+    """The profile of ``src`` cut to ``win`` (same dtype, nodata, tiling)."""
+    from rasterio.windows import Window, transform
+
+    profile = dict(src.profile)
+    profile.update(
+        width=win[2], height=win[3], transform=transform(Window(*win), src.transform)
+    )
+    if win[2] < 16 or win[3] < 16 or win[2] % 16 or win[3] % 16:
+        profile.pop("blockxsize", None)
+        profile.pop("blockysize", None)
+        profile["tiled"] = False
+    return profile
