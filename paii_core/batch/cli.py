@@ -38,13 +38,23 @@ def _run(args: argparse.Namespace) -> int:
     if args.counties is not None:
         from paii_core.io import read_boundaries
 
-        counties = read_boundaries(args.counties, id_column=args.county_id)[["county_id", "geometry"]]
+        counties = read_boundaries(args.counties, id_column=args.county_id)[
+            ["county_id", "geometry"]
+        ]
     result = run_batch(
-        args.job, expand_inputs(args.inputs), args.out, scheduler=args.scheduler,
-        workers=args.workers, tile=args.tile, threads=args.threads, method=args.method,
-        level=args.level, dem=args.dem, counties=counties,
+        args.job,
+        expand_inputs(args.inputs),
+        args.out,
+        scheduler=args.scheduler,
+        workers=args.workers,
+        tile=args.tile,
+        threads=args.threads,
+        method=args.method,
+        level=args.level,
+        dem=args.dem,
+        counties=counties,
         progress=None if args.quiet else progress_bar(),
-    )  # fmt: skip
+    )
     print(
         f"{result.out_dir}: {len(result.computed)} tiles computed, {len(result.skipped)} "
         f"already done, {len(result.failed)} failed, {result.seconds:.1f} s"
@@ -64,10 +74,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "batch", help="run a job over many rasters (or one huge raster in windows) on dask"
     )
     p.add_argument("job", choices=JOBS)
-    p.add_argument("--inputs", nargs="+", required=True, type=Path,
-                   help="GeoTIFFs, or STAC Item / ItemCollection JSON files with local assets "
-                   "(cropland/parcels: Sentinel-2 L2A dates; files on one grid form a season)")  # fmt: skip
-    p.add_argument("--out", required=True, type=Path, help="output folder (tiles, manifest, mosaic)")
+    p.add_argument(
+        "--inputs",
+        nargs="+",
+        required=True,
+        type=Path,
+        help="GeoTIFFs, or STAC Item / ItemCollection JSON files with local assets "
+        "(cropland/parcels: Sentinel-2 L2A dates; files on one grid form a season)",
+    )
+    p.add_argument(
+        "--out", required=True, type=Path, help="output folder (tiles, manifest, mosaic)"
+    )
     p.add_argument("--scheduler", default=None, help="tcp://HOST:PORT (default: a local cluster)")
     p.add_argument("--workers", type=int, default=2, help="local worker processes (default 2)")
     p.add_argument("--tile", type=int, default=2048, help="window core size in px (default 2048)")
@@ -75,8 +92,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--method", default="model", help="dehaze: model|dcp; sr: model|bicubic")
     p.add_argument("--level", choices=("fine", "coarse"), default="fine", help="parcels level")
     p.add_argument("--dem", type=Path, default=None, help="flood: DEM GeoTIFF in metres")
-    p.add_argument("--counties", type=Path, default=None,
-                   help="county boundaries (GeoJSON/shapefile) for per-county rollups")  # fmt: skip
+    p.add_argument(
+        "--counties",
+        type=Path,
+        default=None,
+        help="county boundaries (GeoJSON/shapefile) for per-county rollups",
+    )
     p.add_argument("--county-id", default=None, help="id column of --counties")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_run)

@@ -92,12 +92,17 @@ def _enhance(files: list[Path], tile: Tile, opts: JobOptions, out: Path):
             values = api.dehaze(raster.data, method=opts.method, net=net)
         values = crop(values, tile.core, tile.read, scale)
     crs, transform = _tile_transform(tile, files[0])
-    core_t = transform @ Affine.translation(tile.core[0] - tile.read[0], tile.core[1] - tile.read[1])
+    core_t = transform @ Affine.translation(
+        tile.core[0] - tile.read[0], tile.core[1] - tile.read[1]
+    )
     io.write_geotiff(
-        out, values, crs=crs, transform=core_t @ Affine.scale(1 / scale),
+        out,
+        values,
+        crs=crs,
+        transform=core_t @ Affine.scale(1 / scale),
         band_names=("B2", "B3", "B4", "B8"),
         tags=_tags(opts, f"{opts.job} reflectance", raster, tile),
-    )  # fmt: skip
+    )
     return None
 
 
@@ -111,9 +116,10 @@ def scene_date(raster: io.Raster, path: str | Path) -> date:
         return date.fromisoformat(str(text)[:10])
     except (TypeError, ValueError):
         raise FormatError(
-            path, "has no capture date (no DATE tag, no YYYYMMDD in its name)",
+            path,
+            "has no capture date (no DATE tag, no YYYYMMDD in its name)",
             "tag it with DATE=YYYY-MM-DD (gdal_edit.py -mo DATE=2020-06-01 FILE)",
-        ) from None  # fmt: skip
+        ) from None
 
 
 def _series(files: list[Path], originals: tuple[str, ...]):
@@ -141,9 +147,13 @@ def _crops(files: list[Path], tile: Tile, opts: JobOptions, out: Path):
         values = cropland_probability(series, dates)
         values = values if core is None else crop(values, core, read)
         io.write_geotiff(
-            out, values, crs=first.crs, transform=_core_transform(first, tile),
-            band_names=("cropland_probability",), tags=_tags(opts, "cropland probability", first, tile),
-        )  # fmt: skip
+            out,
+            values,
+            crs=first.crs,
+            transform=_core_transform(first, tile),
+            band_names=("cropland_probability",),
+            tags=_tags(opts, "cropland probability", first, tile),
+        )
         return values, first.crs, _core_transform(first, tile), {}
     labels = delineate_parcels(series, dates, level=opts.level)
     labels = labels if core is None else crop(labels, core, read)
@@ -152,9 +162,15 @@ def _crops(files: list[Path], tile: Tile, opts: JobOptions, out: Path):
     compact = inverse.reshape(labels.shape).astype(np.int32) + (0 if ids[0] == 0 else 1)
     n = int(compact.max())
     io.write_geotiff(
-        out, compact, crs=first.crs, transform=_core_transform(first, tile), dtype="int32",
-        nodata=-1, band_names=("parcel_id",), tags=_tags(opts, f"{opts.level} parcels", first, tile),
-    )  # fmt: skip
+        out,
+        compact,
+        crs=first.crs,
+        transform=_core_transform(first, tile),
+        dtype="int32",
+        nodata=-1,
+        band_names=("parcel_id",),
+        tags=_tags(opts, f"{opts.level} parcels", first, tile),
+    )
     return compact, first.crs, _core_transform(first, tile), {"n_labels": n}
 
 
@@ -184,17 +200,28 @@ def _flood(files: list[Path], tile: Tile, opts: JobOptions, out: Path):
         z = ffiles.dem_on_grid(io.read_dem(opts.dem), sar, dem_path=Path(opts.dem))
         fm = map_flood(sar.data, z, pixel_size_m=abs(sar.transform.a))
     if tile.core is not None:
-        fm = FloodMap(crop(fm.flooded, tile.core, tile.read), crop(fm.depth_m, tile.core, tile.read),
-                      fm.threshold_db)  # fmt: skip
-        sar = replace(sar, data=crop(sar.data, tile.core, tile.read).copy(),
-                      transform=_core_transform(sar, tile))  # fmt: skip
+        fm = FloodMap(
+            crop(fm.flooded, tile.core, tile.read),
+            crop(fm.depth_m, tile.core, tile.read),
+            fm.threshold_db,
+        )
+        sar = replace(
+            sar,
+            data=crop(sar.data, tile.core, tile.read).copy(),
+            transform=_core_transform(sar, tile),
+        )
     ffiles.write_flood(out, fm, sar)
     values = np.where(np.isfinite(sar.data[0]), fm.flooded.astype(np.float32), np.nan)
     return values, sar.crs, sar.transform, {}
 
 
-_RUNNERS = {"dehaze": _enhance, "sr": _enhance, "cropland": _crops, "parcels": _crops,
-            "flood": _flood}  # fmt: skip
+_RUNNERS = {
+    "dehaze": _enhance,
+    "sr": _enhance,
+    "cropland": _crops,
+    "parcels": _crops,
+    "flood": _flood,
+}
 
 
 def run_tile(tile: Tile, opts: JobOptions, counties=None) -> dict:
@@ -210,8 +237,14 @@ def run_tile(tile: Tile, opts: JobOptions, counties=None) -> dict:
     torch.set_num_threads(opts.threads)
     rel = f"tiles/{tile.key}.tif"
     out = Path(opts.out_dir) / rel
-    record = {"tile": tile.key, "input_hash": tile.input_hash, "job": opts.job,
-              "model_version": opts.model_version, "output": rel, "pid": os.getpid()}  # fmt: skip
+    record = {
+        "tile": tile.key,
+        "input_hash": tile.input_hash,
+        "job": opts.job,
+        "model_version": opts.model_version,
+        "output": rel,
+        "pid": os.getpid(),
+    }
     t0 = time.perf_counter()
     try:
         with window_files(tile.scene.files, tile.read) as files:

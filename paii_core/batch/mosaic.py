@@ -41,8 +41,12 @@ def _find(parent: np.ndarray, i: int) -> int:
 def _edge(path: Path, side: str) -> np.ndarray:
     with rasterio.open(path) as src:
         w, h = src.width, src.height
-        win = {"right": Window(w - 1, 0, 1, h), "left": Window(0, 0, 1, h),
-               "bottom": Window(0, h - 1, w, 1), "top": Window(0, 0, w, 1)}[side]  # fmt: skip
+        win = {
+            "right": Window(w - 1, 0, 1, h),
+            "left": Window(0, 0, 1, h),
+            "bottom": Window(0, h - 1, w, 1),
+            "top": Window(0, 0, w, 1),
+        }[side]
         return src.read(1, window=win).ravel()
 
 
@@ -62,7 +66,9 @@ def _join(parent, a_edge, b_edge, a_off, b_off) -> None:
                 parent[max(rx, ry)] = min(rx, ry)
 
 
-def parcel_luts(out_dir: Path, tiles: Sequence[Tile], records: dict[str, dict]) -> dict[str, np.ndarray]:
+def parcel_luts(
+    out_dir: Path, tiles: Sequence[Tile], records: dict[str, dict]
+) -> dict[str, np.ndarray]:
     """Per tile key, the lookup ``local id -> global id`` (index 0 stays 0)."""
     done = [t for t in sorted(tiles, key=lambda t: t.key) if t.key in records]
     offsets, total = {}, 0
@@ -75,7 +81,10 @@ def parcel_luts(out_dir: Path, tiles: Sequence[Tile], records: dict[str, dict]) 
         if t.core is None:
             continue
         c, r, w, h = t.core
-        for nb_key, a_side, b_side in (((c + w, r), "right", "left"), ((c, r + h), "bottom", "top")):
+        for nb_key, a_side, b_side in (
+            ((c + w, r), "right", "left"),
+            ((c, r + h), "bottom", "top"),
+        ):
             nb = placed.get((t.scene.name, *nb_key))
             if nb is None:
                 continue
@@ -83,8 +92,9 @@ def parcel_luts(out_dir: Path, tiles: Sequence[Tile], records: dict[str, dict]) 
                 parent,
                 _edge(out_dir / records[t.key]["output"], a_side),
                 _edge(out_dir / records[nb.key]["output"], b_side),
-                offsets[t.key], offsets[nb.key],
-            )  # fmt: skip
+                offsets[t.key],
+                offsets[nb.key],
+            )
     roots = np.array([_find(parent, i) for i in range(total + 1)], dtype=np.int64)
     _, final = np.unique(roots, return_inverse=True)  # root 0 (background) -> 0
     luts = {}
@@ -134,10 +144,16 @@ def _mosaic(target: Path, members: list[tuple[Tile, Path]], luts: dict, job: str
     width = round((max(b.right for b in bounds) - left) / res[0])
     height = round((top - min(b.bottom for b in bounds)) / res[1])
     profile.update(
-        driver="GTiff", width=width, height=height, tiled=True, blockxsize=256, blockysize=256,
-        compress="deflate", BIGTIFF="IF_SAFER",
+        driver="GTiff",
+        width=width,
+        height=height,
+        tiled=True,
+        blockxsize=256,
+        blockysize=256,
+        compress="deflate",
+        BIGTIFF="IF_SAFER",
         transform=rasterio.transform.from_origin(left, top, res[0], res[1]),
-    )  # fmt: skip
+    )
     tags.pop("PAII_BATCH_TILE", None)
     floating = np.dtype(profile["dtype"]).kind == "f"
     labels = job in ("parcels",)
@@ -165,9 +181,14 @@ def _mosaic(target: Path, members: list[tuple[Tile, Path]], luts: dict, job: str
         levels = max(1, int(math.log2(max(width, height) / 128))) if max(width, height) > 1 else 1
         with atomic_path(target) as tmp:
             rasterio.shutil.copy(
-                full, tmp, driver="COG", COMPRESS="DEFLATE", BLOCKSIZE=256,
-                OVERVIEWS="IGNORE_EXISTING", OVERVIEW_COUNT=levels,
+                full,
+                tmp,
+                driver="COG",
+                COMPRESS="DEFLATE",
+                BLOCKSIZE=256,
+                OVERVIEWS="IGNORE_EXISTING",
+                OVERVIEW_COUNT=levels,
                 OVERVIEW_RESAMPLING="NEAREST" if labels or not floating else "AVERAGE",
-            )  # fmt: skip
+            )
     finally:
         full.unlink(missing_ok=True)

@@ -60,8 +60,11 @@ def write_tile_rollup(
         return None
     index = rasterize(
         ((geom, i + 1) for i, geom in enumerate(local.geometry)),
-        out_shape=shape, transform=transform, fill=0, dtype="int32",
-    )  # fmt: skip
+        out_shape=shape,
+        transform=transform,
+        fill=0,
+        dtype="int32",
+    )
     px_ha = abs(transform.a * transform.e - transform.b * transform.d) / 1e4
     v = values if values.ndim == 2 else values[0]
     n = len(local) + 1

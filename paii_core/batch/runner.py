@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +22,14 @@ from paii_core.batch.jobs import HALO, JOBS, JobOptions, run_tile
 from paii_core.batch.manifest import Manifest
 from paii_core.batch.mosaic import build_mosaics
 from paii_core.batch.rollup import county_totals
-from paii_core.batch.tiles import Tile, check_inputs, file_hash, plan_tiles, series_groups, single_scenes
+from paii_core.batch.tiles import (
+    Tile,
+    check_inputs,
+    file_hash,
+    plan_tiles,
+    series_groups,
+    single_scenes,
+)
 from paii_core.errors import ValidationError
 
 __all__ = ["BatchResult", "model_version", "plan", "run_batch"]
@@ -106,9 +112,13 @@ def _client(scheduler: str | None, workers: int, threads: int):
             ) from None
     env = {k: str(threads) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
     cluster = LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-        env=env, silence_logs=40,
-    )  # fmt: skip
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        env=env,
+        silence_logs=40,
+    )
     return Client(cluster), cluster
 
 
@@ -175,11 +185,20 @@ def run_batch(
             shared = client.scatter(counties, broadcast=True) if counties is not None else None
             keys = {f"paii-{job}-{t.input_hash}": t.key for t in todo}
             futures = [
-                client.submit(run_tile, t, job_opts, shared, key=f"paii-{job}-{t.input_hash}",
-                              pure=False, retries=2)  # fmt: skip
+                client.submit(
+                    run_tile,
+                    t,
+                    job_opts,
+                    shared,
+                    key=f"paii-{job}-{t.input_hash}",
+                    pure=False,
+                    retries=2,
+                )
                 for t in todo
             ]
-            for record in _completed(as_completed(futures, with_results=True, raise_errors=False), keys):
+            for record in _completed(
+                as_completed(futures, with_results=True, raise_errors=False), keys
+            ):
                 manifest.append(record)
                 if record["status"] == "done":
                     result.computed.append(record["tile"])
@@ -188,8 +207,11 @@ def run_batch(
                 if on_result:
                     on_result(client, record)
                 if progress:
-                    progress(len(result.computed) + len(result.skipped) + len(result.failed),
-                             len(tiles), len(result.skipped))  # fmt: skip
+                    progress(
+                        len(result.computed) + len(result.skipped) + len(result.failed),
+                        len(tiles),
+                        len(result.skipped),
+                    )
         finally:
             client.close()
             if cluster is not None:
@@ -214,7 +236,7 @@ def _completed(results, keys: dict[str, str]):
             continue
         try:
             fut.result()
-        except Exception as e:  # noqa: BLE001 - any worker error is recorded, the run goes on
+        except Exception as e:
             error = f"{type(e).__name__}: {e}"
         else:
             error = f"unexpected result {value!r}"

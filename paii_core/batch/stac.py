@@ -16,10 +16,14 @@ _TIFF_TYPES = ("image/tiff", "image/vnd.stac.geotiff")
 def _item_asset(item: dict, where: Path) -> Path:
     assets = item.get("assets") or {}
     tiffs = [
-        (k, a) for k, a in assets.items()
-        if isinstance(a, dict) and (str(a.get("type", "")).split(";")[0] in _TIFF_TYPES
-                                    or str(a.get("href", "")).lower().endswith((".tif", ".tiff")))
-    ]  # fmt: skip
+        (k, a)
+        for k, a in assets.items()
+        if isinstance(a, dict)
+        and (
+            str(a.get("type", "")).split(";")[0] in _TIFF_TYPES
+            or str(a.get("href", "")).lower().endswith((".tif", ".tiff"))
+        )
+    ]
     data = [(k, a) for k, a in tiffs if "data" in (a.get("roles") or [])]
     pick = data or tiffs
     if len(pick) != 1:
@@ -33,9 +37,10 @@ def _item_asset(item: dict, where: Path) -> Path:
     parsed = urlparse(href)
     if parsed.scheme not in ("", "file"):
         raise FormatError(
-            where, f"asset href {href} is remote ({parsed.scheme})",
+            where,
+            f"asset href {href} is remote ({parsed.scheme})",
             "download the assets and point the hrefs at the local files",
-        )  # fmt: skip
+        )
     path = Path(parsed.path if parsed.scheme == "file" else href)
     return path if path.is_absolute() else (where.parent / path)
 
@@ -53,7 +58,9 @@ def expand_inputs(inputs: list[str | Path]) -> list[Path]:
         try:
             doc = json.loads(p.read_text())
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise FormatError(p, f"is not readable JSON ({e})", "pass a STAC Item or ItemCollection") from None
+            raise FormatError(
+                p, f"is not readable JSON ({e})", "pass a STAC Item or ItemCollection"
+            ) from None
         if not isinstance(doc, dict):
             raise FormatError(p, "is not a STAC object", "pass a STAC Item or ItemCollection")
         if doc.get("type") == "Feature":
@@ -62,8 +69,9 @@ def expand_inputs(inputs: list[str | Path]) -> list[Path]:
             items = doc["features"]
         else:
             raise FormatError(
-                p, f"is not a STAC Item or ItemCollection (type {doc.get('type')!r})",
+                p,
+                f"is not a STAC Item or ItemCollection (type {doc.get('type')!r})",
                 "pass a STAC Item (type Feature) or ItemCollection (type FeatureCollection)",
-            )  # fmt: skip
+            )
         out.extend(_item_asset(i if isinstance(i, dict) else {}, p) for i in items)
     return out

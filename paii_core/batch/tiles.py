@@ -106,9 +106,7 @@ def plan_tiles(
         raise ValidationError(f"--tile {tile} is too small; use 16 px or more (e.g. 2048)")
     tiles = []
     for s in scenes:
-        base = hashlib.sha256(
-            "|".join([salt, *(hashes[f] for f in s.files)]).encode()
-        ).hexdigest()
+        base = hashlib.sha256("|".join([salt, *(hashes[f] for f in s.files)]).encode()).hexdigest()
         if s.width <= tile and s.height <= tile:
             tiles.append(Tile(f"{s.name}/whole", s, None, None, base[:32]))
             continue
@@ -141,9 +139,7 @@ def window_profile(src: rasterio.DatasetReader, win: Window4) -> dict:
     from rasterio.windows import Window, transform
 
     profile = dict(src.profile)
-    profile.update(
-        width=win[2], height=win[3], transform=transform(Window(*win), src.transform)
-    )
+    profile.update(width=win[2], height=win[3], transform=transform(Window(*win), src.transform))
     if win[2] < 16 or win[3] < 16 or win[2] % 16 or win[3] % 16:
         profile.pop("blockxsize", None)
         profile.pop("blockysize", None)

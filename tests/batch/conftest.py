@@ -19,9 +19,13 @@ def cluster():
     from distributed import LocalCluster
 
     c = LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-        silence_logs=40, env={"OMP_NUM_THREADS": "1"},
-    )  # fmt: skip
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=40,
+        env={"OMP_NUM_THREADS": "1"},
+    )
     yield c
     c.close()
 
@@ -43,9 +47,12 @@ def bgrn_files(tmp_path_factory) -> list[Path]:
             hazy[:, :10, :10] = np.nan
         paths.append(
             io.write_geotiff(
-                folder / f"scene_{i}.tif", hazy, crs=CRS, transform=transform(300_000 + 640 * i),
+                folder / f"scene_{i}.tif",
+                hazy,
+                crs=CRS,
+                transform=transform(300_000 + 640 * i),
                 band_names=("B2", "B3", "B4", "B8"),
-            )  # fmt: skip
+            )
         )
     return paths
 
@@ -56,9 +63,12 @@ def big_bgrn(tmp_path_factory) -> Path:
     rng = np.random.default_rng(4)
     data = rng.uniform(0.02, 0.4, (4, 112, 96)).astype(np.float32)
     return io.write_geotiff(
-        tmp_path_factory.mktemp("big") / "big.tif", data, crs=CRS, transform=transform(),
+        tmp_path_factory.mktemp("big") / "big.tif",
+        data,
+        crs=CRS,
+        transform=transform(),
         band_names=("B2", "B3", "B4", "B8"),
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture(scope="session")
@@ -70,9 +80,12 @@ def l2a_season(tmp_path_factory) -> tuple[list[Path], object]:
     folder = tmp_path_factory.mktemp("season")
     paths = [
         io.write_sentinel2_l2a(
-            folder / f"S2_t_{d:%Y%m%d}_L2A.tif", scene.series[k], crs=CRS,
-            transform=transform(), date=d.isoformat(),
-        )  # fmt: skip
+            folder / f"S2_t_{d:%Y%m%d}_L2A.tif",
+            scene.series[k],
+            crs=CRS,
+            transform=transform(),
+            date=d.isoformat(),
+        )
         for k, d in enumerate(scene.dates)
     ]
     return paths, scene

@@ -39,7 +39,9 @@ def test_whole_files_equal_paii_dehaze(cluster, bgrn_files, tmp_path):
     with rasterio.open(mosaic) as src:
         assert src.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG"
         assert src.overviews(1) and src.width == 64 * 3
-        np.testing.assert_allclose(src.read(window=((0, 64), (0, 64))), _read(ref.parent / "ref_0.tif"), atol=1e-5)
+        np.testing.assert_allclose(
+            src.read(window=((0, 64), (0, 64))), _read(ref.parent / "ref_0.tif"), atol=1e-5
+        )
 
 
 def test_sr_windows_join_like_one_pass(cluster, big_bgrn, tmp_path):
@@ -60,19 +62,22 @@ def test_cropland_windows_equal_one_pass_and_county_rollups(cluster, l2a_season,
         left, bottom, right, top = src.bounds
     mid = (left + right) / 2
     counties = gpd.GeoDataFrame(
-        {"county_id": ["41001", "41002"]}, geometry=[box(left, bottom, mid, top), box(mid, bottom, right, top)],
+        {"county_id": ["41001", "41002"]},
+        geometry=[box(left, bottom, mid, top), box(mid, bottom, right, top)],
         crs="EPSG:32650",
-    ).to_crs("EPSG:4326")  # fmt: skip
-    res = run_batch("cropland", paths, tmp_path, scheduler=cluster.scheduler_address, tile=32,
-                    counties=counties)  # fmt: skip
+    ).to_crs("EPSG:4326")
+    res = run_batch(
+        "cropland", paths, tmp_path, scheduler=cluster.scheduler_address, tile=32, counties=counties
+    )
     assert len(res.computed) == 4
     series = np.stack([read_sentinel2_l2a(p).data for p in paths])
     whole = cropland_probability(series, scene.dates)
     mosaic = _read(res.mosaics[0])[0]
     np.testing.assert_allclose(mosaic, whole, atol=1e-5)
     totals = duckdb.sql(
-        f"SELECT county_id, sum(cropland_ha) AS ha FROM read_parquet('{tmp_path}/rollups/*/*.parquet', "
-        "hive_partitioning = true) WHERE job = 'cropland' GROUP BY 1 ORDER BY 1"
+        "SELECT county_id, sum(cropland_ha) AS ha FROM read_parquet("
+        f"'{tmp_path}/rollups/*/*.parquet', hive_partitioning = true) "
+        "WHERE job = 'cropland' GROUP BY 1 ORDER BY 1"
     ).df()
     expected = [(whole[:, :32] > 0.5).sum() * 0.01, (whole[:, 32:] > 0.5).sum() * 0.01]
     np.testing.assert_allclose(totals["ha"], expected, atol=0.02)  # reprojected edges
@@ -88,16 +93,30 @@ def test_rerun_skips_finished_tiles(cluster, big_bgrn, tmp_path):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run_batch("dehaze", [big_bgrn], tmp_path, scheduler=cluster.scheduler_address, tile=64,
-                  method="dcp", on_result=stop_after_two)  # fmt: skip
+        run_batch(
+            "dehaze",
+            [big_bgrn],
+            tmp_path,
+            scheduler=cluster.scheduler_address,
+            tile=64,
+            method="dcp",
+            on_result=stop_after_two,
+        )
     stamps = {k: (tmp_path / "tiles" / f"{k}.tif").stat().st_mtime_ns for k in seen}
-    res = run_batch("dehaze", [big_bgrn], tmp_path, scheduler=cluster.scheduler_address, tile=64,
-                    method="dcp")  # fmt: skip
+    res = run_batch(
+        "dehaze", [big_bgrn], tmp_path, scheduler=cluster.scheduler_address, tile=64, method="dcp"
+    )
     assert sorted(res.skipped) == sorted(seen) and len(res.computed) == 2
     assert stamps == {k: (tmp_path / "tiles" / f"{k}.tif").stat().st_mtime_ns for k in seen}
     # Another method is another product: nothing is skipped.
-    other = run_batch("dehaze", [big_bgrn], tmp_path / "m", scheduler=cluster.scheduler_address,
-                      tile=64, method="model")  # fmt: skip
+    other = run_batch(
+        "dehaze",
+        [big_bgrn],
+        tmp_path / "m",
+        scheduler=cluster.scheduler_address,
+        tile=64,
+        method="model",
+    )
     assert not other.skipped and len(other.computed) == 4
 
 
@@ -113,10 +132,18 @@ def test_a_killed_worker_loses_and_corrupts_nothing(cluster, big_bgrn, tmp_path)
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)
 
-    res = run_batch("dehaze", [big_bgrn], tmp_path / "k", scheduler=cluster.scheduler_address,
-                    tile=48, on_result=kill_a_busy_worker)  # fmt: skip
+    res = run_batch(
+        "dehaze",
+        [big_bgrn],
+        tmp_path / "k",
+        scheduler=cluster.scheduler_address,
+        tile=48,
+        on_result=kill_a_busy_worker,
+    )
     assert killed, "no worker was busy when the first tile finished"
     assert len(res.computed) == 6 and not res.failed
-    ref = run_batch("dehaze", [big_bgrn], tmp_path / "r", scheduler=cluster.scheduler_address, tile=48)
+    ref = run_batch(
+        "dehaze", [big_bgrn], tmp_path / "r", scheduler=cluster.scheduler_address, tile=48
+    )
     np.testing.assert_array_equal(_read(res.mosaics[0]), _read(ref.mosaics[0]))
     assert not list((tmp_path / "k").rglob("*.tmp"))
