@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from pathlib import Path
@@ -33,6 +34,9 @@ def progress_bar(stream=sys.stderr, width: int = 30):
 def _run(args: argparse.Namespace) -> int:
     from paii_core.batch.runner import run_batch
     from paii_core.batch.stac import expand_inputs
+
+    if not args.verbose:  # dask logs every worker start; the progress bar says enough
+        logging.getLogger("distributed").setLevel(logging.ERROR)
 
     counties = None
     if args.counties is not None:

@@ -99,12 +99,30 @@ def plan(job: str, inputs: Sequence[str | Path], *, tile: int, options: dict) ->
     return plan_tiles(scenes, tile=tile, halo=HALO[job], salt=salt, hashes=hashes)
 
 
+def _check_options(job: str, method: str, dem: str | Path | None) -> None:
+    if job not in JOBS:
+        raise ValidationError(f"job {job!r} is unknown; use one of {', '.join(JOBS)}")
+    if job in ("dehaze", "sr"):
+        from paii_core.enhance.api import DEHAZE_METHODS, SR_METHODS
+
+        known = DEHAZE_METHODS if job == "dehaze" else SR_METHODS
+        if method not in known:
+            raise ValidationError(
+                f"--method {method!r} is unknown for {job}; use one of {', '.join(known)}"
+            )
+    if job == "flood" and dem is None:
+        raise ValidationError("paii batch flood needs --dem DEM.tif (elevation in metres)")
+
+
+CONNECT_TIMEOUT = "10s"
+
+
 def _client(scheduler: str | None, workers: int, threads: int):
     from distributed import Client, LocalCluster
 
     if scheduler:
         try:
-            return Client(scheduler, timeout="20s"), None
+            return Client(scheduler, timeout=CONNECT_TIMEOUT), None
         except OSError as e:
             raise ValidationError(
                 f"--scheduler {scheduler}: cannot reach it ({e}); start one with "
@@ -159,6 +177,7 @@ def run_batch(
 
     if workers < 1:
         raise ValidationError(f"--workers {workers} should be 1 or more")
+    _check_options(job, method, dem)
     t0 = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

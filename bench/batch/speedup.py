@@ -1,0 +1,104 @@
+"""Benchmark: `paii batch dehaze` on 16 demo-size GeoTIFFs, 1 vs 2 workers, against
+`paii dehaze` file by file (equality), plus a resume after an interruption.
+
+Run: PAII_DATA_DIR=<data with demo/> .venv/bin/python -m bench.batch.speedup [--files 16]
+Each run is a fresh `paii batch` process (LocalCluster start included in the wall time),
+torch set to 1 thread per worker. Writes bench/out/batch_speedup.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from paii_core.batch import run_batch
+from paii_core.config import paths
+from paii_core.enhance.files import dehaze_geotiff
+from paii_core.io import read_geotiff
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def demo_inputs(n: int) -> list[Path]:
+    files = sorted((paths().data / "demo").glob("*/s2/*_L2A.tif"))
+    if len(files) < n:
+        sys.exit(f"need {n} demo L2A files under {paths().data / 'demo'}; run `paii demo build`")
+    return files[:n]
+
+
+def timed_batch(inputs: list[Path], out: Path, workers: int) -> float:
+    cmd = [sys.executable, "-m", "paii_core.cli", "batch", "dehaze", "--inputs", *map(str, inputs),
+           "--out", str(out), "--workers", str(workers), "--threads", "1", "--quiet"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, env=env, cwd=REPO, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--files", type=int, default=16)
+    ap.add_argument("--repeats", type=int, default=1)
+    args = ap.parse_args()
+    inputs = demo_inputs(args.files)
+    torch.set_num_threads(1)
+    with tempfile.TemporaryDirectory(prefix="paii_bench_batch_") as tmp:
+        tmp = Path(tmp)
+        t0 = time.perf_counter()
+        refs = [dehaze_geotiff(p, tmp / "ref" / f"{i}.tif") for i, p in enumerate(inputs)]
+        serial_s = time.perf_counter() - t0
+        times: dict[int, list[float]] = {1: [], 2: []}
+        for r in range(args.repeats):
+            for w in (1, 2):
+                times[w].append(timed_batch(inputs, tmp / f"w{w}_{r}", w))
+        out = tmp / "w2_0"
+        worst = 0.0
+        for p, ref in zip(inputs, refs, strict=True):
+            got = read_geotiff(out / "tiles" / p.stem / "whole.tif").data
+            want = read_geotiff(ref).data
+            worst = max(worst, float(np.nanmax(np.abs(got - want))))
+            assert np.array_equal(np.isnan(got), np.isnan(want))
+        # Resume: stop after 6 tiles, rerun, count what was redone.
+        seen: list[str] = []
+
+        def stop(_client, record):
+            seen.append(record["tile"])
+            if len(seen) == 6:
+                raise KeyboardInterrupt
+
+        try:
+            run_batch("dehaze", inputs, tmp / "resume", workers=2, on_result=stop)
+        except KeyboardInterrupt:
+            pass
+        again = run_batch("dehaze", inputs, tmp / "resume", workers=2)
+    best = {w: min(v) for w, v in times.items()}
+    result = {
+        "files": len(inputs),
+        "size_px": "400x400",
+        "in_process_serial_s": round(serial_s, 1),
+        "workers_1_s": [round(t, 1) for t in times[1]],
+        "workers_2_s": [round(t, 1) for t in times[2]],
+        "speedup": round(best[1] / best[2], 2),
+        "max_abs_diff_vs_paii_dehaze": worst,
+        "resume_skipped": len(again.skipped),
+        "resume_recomputed": len(again.computed),
+        "interrupted_after": len(seen),
+        "load_avg_1min": os.getloadavg()[0],
+        "cpus": os.cpu_count(),
+    }
+    (REPO / "bench" / "out").mkdir(parents=True, exist_ok=True)
+    (REPO / "bench" / "out" / "batch_speedup.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

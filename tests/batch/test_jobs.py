@@ -1,0 +1,94 @@
+"""paii batch parcels and flood, and the `paii batch` command with county rollups."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import rasterio
+from shapely.geometry import box
+
+from paii_core import io
+from paii_core.batch import run_batch
+from paii_core.cli import main
+from tests.batch.conftest import CRS, transform
+
+
+def test_parcels_in_windows_agree_with_one_pass(cluster, l2a_season, tmp_path):
+    from paii_core.crops import delineate_parcels
+
+    paths, scene = l2a_season
+    res = run_batch("parcels", paths, tmp_path, scheduler=cluster.scheduler_address, tile=32)
+    assert len(res.computed) == 4 and not res.failed
+    mosaic = io.read_geotiff(res.mosaics[0]).data[0].astype(int)
+    series = np.stack([io.read_sentinel2_l2a(p).data for p in paths])
+    whole = delineate_parcels(series, scene.dates)
+    assert ((mosaic > 0) == (whole > 0)).mean() > 0.95
+    n_mosaic, n_whole = len(np.unique(mosaic)) - 1, len(np.unique(whole)) - 1
+    assert abs(n_mosaic - n_whole) <= max(2, 0.2 * n_whole), (n_mosaic, n_whole)
+    # Ids are compact 1..N across the four tiles.
+    assert sorted(np.unique(mosaic))[-1] == n_mosaic
+
+
+def test_cli_flood_whole_file_equals_paii_flood_with_county_totals(
+    cluster, l2a_season, tmp_path, capsys
+):
+    _, scene = l2a_season
+    sar = io.write_sentinel1(
+        tmp_path / "S1_post.tif", scene.sar[0], crs=CRS, transform=transform(), date="2020-03-05"
+    )
+    dem = io.write_dem(tmp_path / "dem.tif", scene.dem, crs=CRS, transform=transform())
+    with rasterio.open(sar) as src:
+        left, bottom, right, top = src.bounds
+    counties = tmp_path / "counties.geojson"
+    gpd.GeoDataFrame(
+        {"GEOID": ["19169"]}, geometry=[box(left, bottom, right, top)], crs="EPSG:32650"
+    ).to_crs("EPSG:4326").to_file(counties)
+    code = main(
+        [
+            "batch",
+            "flood",
+            "--inputs",
+            str(sar),
+            "--dem",
+            str(dem),
+            "--out",
+            str(tmp_path / "o"),
+            "--counties",
+            str(counties),
+            "--scheduler",
+            cluster.scheduler_address,
+        ]
+    )
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert "1/1 tiles" in out.err and "1 tiles computed" in out.out
+    assert main(["flood", "--post", str(sar), "--dem", str(dem), str(tmp_path / "ref.tif")]) == 0
+    got = io.read_geotiff(tmp_path / "o" / "tiles" / "S1_post" / "whole.tif")
+    ref = io.read_geotiff(tmp_path / "ref.tif")
+    assert got.band_names == ("flooded", "depth_m")
+    np.testing.assert_array_equal(got.data, ref.data)
+    import pandas as pd
+
+    totals = pd.read_parquet(tmp_path / "o" / "county_totals_flood.parquet")
+    assert totals["county_id"].tolist() == ["19169"]
+    flooded = np.nansum(ref.data[0]) * 0.01
+    assert abs(totals["flooded_ha"].iloc[0] - flooded) < 0.05
+    # A rerun does nothing and says so.
+    assert (
+        main(
+            [
+                "batch",
+                "flood",
+                "--inputs",
+                str(sar),
+                "--dem",
+                str(dem),
+                "--out",
+                str(tmp_path / "o"),
+                "--scheduler",
+                cluster.scheduler_address,
+            ]
+        )
+        == 0
+    )
+    assert "0 tiles computed, 1 already done" in capsys.readouterr().out
