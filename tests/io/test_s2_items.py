@@ -171,6 +171,17 @@ def test_stac_remote_asset_refused(tmp_path):
         open_s2_item(item)
 
 
+def test_stac_item_without_geometry_refused(tmp_path):
+    m.write_stac(tmp_path / "stac", [DAY])
+    item = next(tmp_path.rglob("S2B_*.json"))
+    doc = json.loads(item.read_text())
+    doc["geometry"], doc["bbox"] = None, None
+    del doc["bbox"]
+    item.write_text(json.dumps(doc))
+    with pytest.raises(FormatError, match="has no geometry, so the area it covers is unknown"):
+        open_s2_item(item)
+
+
 def test_stac_missing_asset_and_bad_json(tmp_path):
     m.write_stac(tmp_path / "stac", [DAY])
     item = next(tmp_path.rglob("S2B_*.json"))
