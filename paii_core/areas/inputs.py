@@ -108,12 +108,12 @@ def s1_on_grid(item: str | PathLike[str], grid: Grid) -> tuple[date, NDArray[np.
             "has no acquisition date (no DATE tag, no date in its name)",
             "tag it: `rio edit-info --tag DATE=2022-06-01 FILE`, or put YYYYMMDD in the name",
         )
+    if not np.isfinite(raw).any():
+        raise FormatError(path, "does not cover the area", "pass a scene over the area")
     units = sigma0_units(raw, tags, str(path))
     if units == "linear":
         with np.errstate(divide="ignore", invalid="ignore"):
             raw = np.where(raw > 0, 10.0 * np.log10(raw), np.nan).astype(np.float32)
-    if not np.isfinite(raw).any():
-        raise FormatError(path, "does not cover the area", "pass a scene over the area")
     return day, raw.astype(np.float32)
 
 

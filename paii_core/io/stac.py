@@ -55,7 +55,7 @@ def open_stac(path: Path) -> list[S2Scene]:
                 f"has type {kind!r}, not a STAC Feature, FeatureCollection, Catalog or Collection",
                 "pass a STAC item, ItemCollection or catalog JSON",
             )
-    except (pystac.STACError, KeyError, ValueError, OSError) as e:
+    except (pystac.STACError, pystac.STACTypeError, KeyError, TypeError, ValueError, OSError) as e:
         if isinstance(e, FormatError):
             raise
         raise FormatError(

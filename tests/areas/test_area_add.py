@@ -13,7 +13,7 @@ from paii_core.areas import add_area_from_items, area_folder
 from paii_core.areas.inputs import s1_on_grid
 from paii_core.cli import main
 from paii_core.crops.area import load_area, map_area
-from paii_core.errors import FormatError, ValidationError
+from paii_core.errors import FormatError, InputNotFoundError, ValidationError
 from paii_core.io.s2_scene import Grid
 
 from .conftest import items
@@ -209,3 +209,63 @@ def test_plot_refusals(kansas_store, season_items, tmp_path):
     with pytest.raises(FormatError, match="do not name plot_id and block_id"):
         add_area_from_items(con, "k1", region_id="kansas", s2=stac, plots=_dem(tmp_path / "d.tif"))
     assert con.execute("SELECT count(*) FROM aois").fetchone()[0] == 0
+
+
+def test_flood_dates_and_cli_date_check(kansas_store, season_items, tmp_path, capsys):
+    con, data = kansas_store
+    s1 = [_s1(tmp_path / "S1_a.tif", day="2022-07-01"), _s1(tmp_path / "S1_b.tif")]
+    add_area_from_items(con, "k1", region_id="kansas", s2=season_items["stac"], s1=s1,
+                        flood_dates=[items.date(2022, 7, 20)])  # fmt: skip
+    rows = con.execute(
+        "SELECT acquired, details FROM products WHERE kind = 's1_grd' ORDER BY acquired"
+    ).fetchall()
+    assert [json.loads(d)["flood_event"] for _, d in rows] == [False, True]
+    con.close()
+    code = main(["area", "add", "k2", "--region", "kansas", "--db", str(data / "paii.duckdb"),
+                 "--s2", str(season_items["stac"][0]), "--flood-date", "20/07/2022"])  # fmt: skip
+    assert (
+        code == 2 and "--flood-date ['20/07/2022'] should be YYYY-MM-DD" in capsys.readouterr().err
+    )
+
+
+def test_grid_refusals(kansas_store, season_items, tmp_path):
+    con, _ = kansas_store
+    other = items.write_band_folder(tmp_path / "elsewhere_L2A", items.date(2022, 11, 1))
+    with rasterio.open(other / "B02.tif", "r+") as dst:  # the same tile 5 km east
+        t = dst.transform
+        dst.transform = rasterio.Affine(t.a, t.b, t.c + 5000, t.d, t.e, t.f)
+    with pytest.raises(ValidationError, match="the Sentinel-2 items share no ground"):
+        add_area_from_items(con, "k1", region_id="kansas", s2=[*season_items["stac"], other])
+    with pytest.raises(ValidationError, match="pass a --bbox of at least 160 m"):
+        add_area_from_items(con, "k1", region_id="kansas", s2=season_items["stac"],
+                            bbox=(-97.44, 38.04, -97.4395, 38.0405))  # fmt: skip
+
+
+def test_s1_and_plot_file_refusals(kansas_store, season_items, tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    con, _ = kansas_store
+    stac = season_items["stac"]
+    with pytest.raises(InputNotFoundError, match="Sentinel-1 item not found"):
+        s1_on_grid(tmp_path / "nope.tif", GRID)
+    far = _s1(tmp_path / "S1_far.tif")
+    with rasterio.open(far, "r+") as dst:
+        dst.transform = rasterio.Affine(10, 0, 100000.0, 0, -10, 1000000.0)
+    with pytest.raises(FormatError, match="does not cover the area"):
+        s1_on_grid(far, GRID)
+    with pytest.raises(InputNotFoundError, match="plot file not found"):
+        add_area_from_items(con, "k1", region_id="kansas", s2=stac, plots=tmp_path / "p.gpkg")
+    box = shapely.box(-97.44, 38.04, -97.43, 38.045)
+    frac = tmp_path / "frac.gpkg"
+    gpd.GeoDataFrame({"plot_id": [1.5]}, geometry=[box], crs=4326).to_file(frac)
+    with pytest.raises(FormatError, match="column 'plot_id' holds non-integer ids"):
+        add_area_from_items(con, "k1", region_id="kansas", s2=stac, plots=frac)
+    zero = tmp_path / "zero.gpkg"
+    gpd.GeoDataFrame({"plot_id": [0]}, geometry=[box], crs=4326).to_file(zero)
+    with pytest.raises(FormatError, match=r"column 'plot_id' has ids outside 1\.\.2\^31"):
+        add_area_from_items(con, "k1", region_id="kansas", s2=stac, plots=zero)
+    junk = tmp_path / "junk.gpkg"
+    junk.write_text("not a geopackage")
+    with pytest.raises(FormatError, match="is not a readable vector file"):
+        add_area_from_items(con, "k1", region_id="kansas", s2=stac, plots=junk)
