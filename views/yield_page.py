@@ -11,7 +11,8 @@ from paii_core.errors import PaiiError
 from paii_core.regions import get_region
 from paii_core.store import yields as ystore
 from paii_core.yields import ASOF_DATES, UNITS, summarize_backtest
-from paii_core.yields.run import run_region
+from paii_core.yields.region import forecast_stored_region
+from paii_core.yields.trend import TREND_VERSION
 from paii_core.yields.units import convert_columns
 from ui.common import SIMULATED_NOTE, connection, current_context, legend, progress_bar, show_error
 
@@ -24,14 +25,18 @@ st.info(SIMULATED_NOTE, icon=":material/science:")
 
 def _fit() -> None:
     with progress_bar() as progress:
-        run = run_region(
+        run = forecast_stored_region(
             connection(), paths().data, ctx.region_id, actor="dashboard", progress=progress
         )
     for note in run.notes:
         st.warning(note, icon=":material/info:")
 
 
-if st.button("Fit and forecast (with backtests)", help="LightGBM per as-of date, ~1-2 min"):
+if st.button(
+    "Fit and forecast (with backtests)",
+    help="LightGBM per as-of date on the region's features (~1-2 min); a region with yields "
+    "alone gets their trend (`paii yield forecast --region R --features F` adds a table)",
+):
     try:
         _fit()
     except PaiiError as e:
@@ -63,6 +68,13 @@ asof = c2.selectbox(
 )
 unit = c3.selectbox("Unit", UNITS, index=UNITS.index(region.yield_unit), key="yield_unit")
 year = int(runs.loc[runs["crop"] == crop, "year"].max())
+if (runs.loc[runs["crop"] == crop, "model_version"] == TREND_VERSION).all():
+    st.info(
+        "Trend model from yields alone: each county's yield trend, with the spread of past "
+        "departures from it as P10..P90. No weather or imagery features, so every cut-off "
+        "gives the same forecast.",
+        icon=":material/trending_up:",
+    )
 
 try:
     frame = ystore.yield_forecast_frame(con, ctx.region_id, crop, year, asof)

@@ -8,6 +8,7 @@ import pandas as pd
 from paii_core.store.core import _translate, write_frame
 
 __all__ = [
+    "region_yields",
     "write_yield_run",
     "yield_backtest_frame",
     "yield_backtest_rows",
@@ -149,3 +150,23 @@ def yield_backtest_frame(
     for col in ("accuracy", "trend_accuracy", "coverage"):
         frame[col] = frame[col].astype(float)
     return frame
+
+
+def region_yields(con: duckdb.DuckDBPyConnection, region_id: str) -> pd.DataFrame:
+    """A region's observed county yields (the county_metrics "yield" rows), one per
+    county, crop and year (the newest source when several hold one).
+
+    Columns: county_id, crop, year, yield, unit, simulated.
+    """
+    sql = """
+        SELECT county_id, crop, year, value AS yield, unit, simulated FROM (
+            SELECT m.county_id, m.crop, year(m.period_start) AS year, m.value, m.unit,
+                   m.simulated,
+                   row_number() OVER (PARTITION BY m.county_id, m.crop, m.period_start
+                                      ORDER BY m.updated_at DESC, m.source) AS rn
+            FROM county_metrics m JOIN counties c USING (county_id)
+            WHERE c.region_id = ? AND m.metric = 'yield' AND m.value IS NOT NULL
+        ) WHERE rn = 1 ORDER BY crop, county_id, year
+    """
+    with _translate(f"read the yields of {region_id!r}"):
+        return con.execute(sql, [region_id]).df()

@@ -48,7 +48,32 @@ def _read_features(path: Path | None) -> pd.DataFrame:
         raise ValidationError(f"{path} is not a readable Parquet file ({e})") from e
 
 
+def _region_backtest(args: argparse.Namespace) -> int:
+    from paii_core import store
+    from paii_core.yields.region import backtest_region, read_feature_table
+
+    features = read_feature_table(args.features) if args.features else None
+    con = store.connect(args.db, read_only=True)
+    try:
+        bt = backtest_region(
+            con, args.region, features=features, asofs=_asofs(args.asof),
+            progress=_printer(args.quiet),
+        )  # fmt: skip
+    finally:
+        con.close()
+    model = "LightGBM on the feature table" if features is not None else "trend from yields alone"
+    print(f"{args.region}: leave-one-year-out backtest, {model}")
+    summary = summarize_backtest(bt)
+    print(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if args.out:
+        _write_csv(bt, Path(args.out), args.simulated)
+        print(f"wrote {len(bt)} backtest rows to {args.out}")
+    return 0
+
+
 def _backtest(args: argparse.Namespace) -> int:
+    if args.region:
+        return _region_backtest(args)
     features = _read_features(args.features)
     if args.yields is None:
         raise ValidationError("pass --yields FILE.csv (a NASS Quick Stats export)")
@@ -79,21 +104,20 @@ def _printer(quiet: bool):
 def _forecast(args: argparse.Namespace) -> int:
     from paii_core import store
     from paii_core.config import paths
-    from paii_core.yields.run import forecast_files, run_region
+    from paii_core.yields.run import forecast_files
 
     asofs = _asofs(args.asof)
     progress = _printer(args.quiet)
     if args.region:
+        from paii_core.yields.region import forecast_stored_region
+
         con = store.connect(args.db)
         try:
-            run = run_region(
-                con,
-                args.data or paths().data,
-                args.region,
-                asofs=asofs,
-                with_backtest=not args.no_backtest,
-                progress=progress,
-            )
+            run = forecast_stored_region(
+                con, args.data or paths().data, args.region, features_path=args.features,
+                features_simulated=args.features_simulated, year=args.year, asofs=asofs,
+                with_backtest=not args.no_backtest, progress=progress,
+            )  # fmt: skip
         finally:
             con.close()
         print(f"stored {len(run.forecasts)} forecasts of {run.year} ({run.model_version})")
@@ -108,7 +132,7 @@ def _forecast(args: argparse.Namespace) -> int:
             progress=progress,
         )
     else:
-        raise ValidationError("pass --region R (demo panels, stored) or --features and --yields")
+        raise ValidationError("pass --region R (stored yields) or --features and --yields")
     for note in run.notes:
         print(f"note: {note}")
     if args.out:
@@ -160,7 +184,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = parser.add_subparsers(dest="yield_command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--features", type=Path, help="as-of features Parquet")
+        p.add_argument(
+            "--features", type=Path, help="feature table, Parquet or CSV (columns in README)"
+        )
         p.add_argument("--yields", type=Path, help="USDA NASS Quick Stats CSV of yields")
         p.add_argument("--maize", action="store_true", help="read CORN as maize (China)")
         p.add_argument("--asof", default=",".join(ASOF_DATES), help="MM-DD dates, comma-sep.")
@@ -172,13 +198,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     bt = sub.add_parser("backtest", help="leave-one-year-out backtest at each as-of date")
     common(bt)
+    bt.add_argument(
+        "--region", help="backtest the region's stored yields (trend, or --features LightGBM)"
+    )
+    bt.add_argument("--db", type=Path, help="database (default: data/paii.duckdb)")
     bt.set_defaults(run=_backtest)
     fc = sub.add_parser("forecast", help="forecast the latest season (stored with --region)")
     common(fc)
-    fc.add_argument("--region", help="a demo region: forecast its panels and store them")
+    fc.add_argument(
+        "--region",
+        help="forecast a region's stored yields (trend, or LightGBM with --features; a demo "
+        "region without --features uses its demo panels) and store the forecasts",
+    )
     fc.add_argument("--data", type=Path, help="data folder (default: PAII's)")
     fc.add_argument("--db", type=Path, help="database (default: data/paii.duckdb)")
     fc.add_argument("--year", type=int, help="season to forecast (default: the latest)")
     fc.add_argument("--unit", choices=UNITS, help="unit of --out (default: the input's)")
     fc.add_argument("--no-backtest", action="store_true", help="skip the backtest")
+    fc.add_argument(
+        "--features-simulated",
+        action="store_true",
+        help="the --features table is simulated (stored forecasts say so)",
+    )
     fc.set_defaults(run=_forecast)

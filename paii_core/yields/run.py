@@ -21,7 +21,7 @@ from paii_core.yields.features import build_panel
 from paii_core.yields.model import fit_yield_model
 from paii_core.yields.nass import read_yield_csv
 
-__all__ = ["YieldRun", "forecast_files", "run_region"]
+__all__ = ["YieldRun", "forecast_files", "forecast_frames", "run_region", "store_run"]
 
 Progress = Callable[[float, str], None]
 
@@ -90,6 +90,34 @@ def forecast_files(
         raise ValidationError(f"{fp} has no features for {year}; pick a year it holds")
     if not (yields["year"] < year).any():
         raise ValidationError(f"{nass_path} has no yields before {year} to learn from")
+    return forecast_frames(
+        features,
+        yields,
+        year=year,
+        unit=units[0],
+        input_hash=_hash(fp, Path(nass_path)),
+        notes=notes,
+        asofs=asofs,
+        with_backtest=with_backtest,
+        progress=progress,
+    )
+
+
+def forecast_frames(
+    features: pd.DataFrame,
+    yields: pd.DataFrame,
+    *,
+    year: int,
+    unit: str,
+    input_hash: str,
+    notes: list[str] | None = None,
+    asofs: Sequence[str] = ASOF_DATES,
+    with_backtest: bool = True,
+    progress: Progress | None = None,
+) -> YieldRun:
+    """:func:`forecast_files` on tables: ``features`` (county_id, year, crop[, asof],
+    numeric columns) and ``yields`` (county_id, year, crop, yield[, unit])."""
+    notes = list(notes or [])
     forecasts, drivers, backtests = [], [], []
     steps = len(asofs) * (2 if with_backtest else 1)
     for i, asof in enumerate(asofs):
@@ -111,13 +139,51 @@ def forecast_files(
             backtests.append(backtest(panel, progress=step).assign(asof=asof))
     return YieldRun(
         year=year,
-        unit=units[0],
+        unit=unit,
         forecasts=pd.concat(forecasts, ignore_index=True),
         drivers=pd.concat(drivers, ignore_index=True),
         backtests=pd.concat(backtests, ignore_index=True) if backtests else None,
         model_version=model.version,
-        input_hash=_hash(fp, Path(nass_path)),
+        input_hash=input_hash,
         notes=notes,
+    )
+
+
+def store_run(
+    con: duckdb.DuckDBPyConnection,
+    region_id: str,
+    run: YieldRun,
+    *,
+    simulated: bool,
+    actor: str,
+    asofs: Sequence[str],
+) -> None:
+    """Write a run's forecasts, drivers and backtests as the region's, and audit it.
+
+    A forecast's unit is its crop's in ``run.forecasts["unit"]`` when present, else
+    ``run.unit``."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    stamp = {"region_id": region_id, "model_version": run.model_version}
+    units = {"unit": run.unit} if "unit" not in run.forecasts.columns else {}
+    # The store names the cut-off column as_of: ASOF is a DuckDB keyword.
+    fc = run.forecasts.rename(columns={"asof": "as_of"}).assign(
+        **stamp, **units, input_hash=run.input_hash, simulated=simulated, created_at=now
+    )
+    dr = run.drivers.rename(columns={"asof": "as_of"}).assign(**stamp)
+    bt = None
+    if run.backtests is not None:
+        bt = run.backtests.rename(columns={"asof": "as_of"})
+        bt = bt.assign(**stamp, simulated=simulated, created_at=now)
+        if "unit" not in bt.columns:
+            bt = bt.assign(unit=run.unit)
+    write_yield_run(con, region_id, fc, dr, bt)
+    log_event(
+        con,
+        actor=actor,
+        action="yield forecast",
+        entity="region",
+        entity_id=region_id,
+        detail={"year": run.year, "asofs": list(asofs), "model": run.model_version},
     )
 
 
@@ -143,25 +209,5 @@ def run_region(
         with_backtest=with_backtest,
         progress=progress,
     )
-    now = datetime.now(UTC).replace(tzinfo=None)
-    stamp = {"region_id": region.region_id, "model_version": run.model_version}
-    # The store names the cut-off column as_of: ASOF is a DuckDB keyword.
-    fc = run.forecasts.rename(columns={"asof": "as_of"}).assign(
-        **stamp, unit=run.unit, input_hash=run.input_hash, simulated=simulated, created_at=now
-    )
-    dr = run.drivers.rename(columns={"asof": "as_of"}).assign(**stamp)
-    bt = None
-    if run.backtests is not None:
-        bt = run.backtests.rename(columns={"asof": "as_of"}).assign(
-            **stamp, unit=run.unit, simulated=simulated, created_at=now
-        )
-    write_yield_run(con, region.region_id, fc, dr, bt)
-    log_event(
-        con,
-        actor=actor,
-        action="yield forecast",
-        entity="region",
-        entity_id=region.region_id,
-        detail={"year": run.year, "asofs": list(asofs), "model": run.model_version},
-    )
+    store_run(con, region.region_id, run, simulated=simulated, actor=actor, asofs=asofs)
     return run
