@@ -98,7 +98,8 @@ def load_scene(scene: S2Scene, grid: Grid) -> LoadedScene:
     bgrn = np.stack([refl(b) for b in BGRN])
     scl = prob = clouds = None
     if scene.level == "L1C":
-        prob = cloud_probability(np.stack([refl(b) for b in CLOUD_MODEL_BANDS]))
+        toa = np.stack([refl(b) for b in CLOUD_MODEL_BANDS])
+        prob = cloud_probability(toa, pixel_size_m=grid.pixel_size)
         clouds = cloud_mask(prob, pixel_size_m=grid.pixel_size)
         source = "s2cloudless"
     elif scene.scl is not None:

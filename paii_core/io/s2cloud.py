@@ -12,6 +12,7 @@ dilated by a disk, with eo-learn's 10 m disk radii (22 and 11 px) given here in 
 from __future__ import annotations
 
 import importlib.util
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,11 @@ CLOUD_MODEL_BANDS: tuple[str, ...] = (
 )  # fmt: skip
 """The model's 10 input bands, in its feature order (L1C TOA reflectance 0..1)."""
 CLOUD_THRESHOLD = 0.4
+PROCESSING_M = 40.0
+"""Pixel size the model is evaluated at: 10 m bands are block-averaged 4 x 4 first (the
+model is per pixel and clouds span hundreds of metres): 16x fewer predictions, 2.2 s
+instead of 21 s for 500 x 500 px at 10 m on one thread. The probability is then repeated
+back to the grid before the 220 m disk average."""
 AVERAGE_RADIUS_M = 220.0
 DILATION_RADIUS_M = 110.0
 _MODEL_FILE = "pixel_s2_cloud_detector_lightGBM_v0.1.txt"
@@ -57,12 +63,28 @@ def cloud_model_file() -> Path:
     return path
 
 
-def cloud_probability(toa: NDArray[np.floating]) -> NDArray[np.float32]:
-    """Per-pixel cloud probability of an L1C scene.
+def _blocks(x: NDArray[np.float64], k: int) -> NDArray[np.float64]:
+    """Mean over k x k blocks of ``(C, H, W)``, NaN-aware; edges padded with NaN."""
+    c, h, w = x.shape
+    hp, wp = -(-h // k) * k, -(-w // k) * k
+    pad = np.full((c, hp, wp), np.nan)
+    pad[:, :h, :w] = x
+    blocks = pad.reshape(c, hp // k, k, wp // k, k)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN blocks stay NaN
+        return np.nanmean(blocks, axis=(2, 4))
+
+
+def cloud_probability(
+    toa: NDArray[np.floating], *, pixel_size_m: float = PROCESSING_M
+) -> NDArray[np.float32]:
+    """Cloud probability of an L1C scene, evaluated at :data:`PROCESSING_M`.
 
     Args:
         toa: ``(10, H, W)`` top-of-atmosphere reflectance (0..1, offset removed) of
             :data:`CLOUD_MODEL_BANDS` in that order; NaN where no data.
+        pixel_size_m: the grid's pixel size; the bands are block-averaged to about
+            :data:`PROCESSING_M` before the model and the result repeated back.
 
     Returns:
         ``(H, W) float32`` in 0..1, NaN where any band is NaN.
@@ -77,13 +99,19 @@ def cloud_probability(toa: NDArray[np.floating]) -> NDArray[np.float32]:
         raise ValidationError(
             f"toa should be (10, H, W) bands {', '.join(CLOUD_MODEL_BANDS)}, got {x.shape}"
         )
-    pixels = x.reshape(len(CLOUD_MODEL_BANDS), -1).T
+    k = max(1, round(PROCESSING_M / pixel_size_m))
+    coarse = _blocks(x, k) if k > 1 else x
+    pixels = coarse.reshape(len(CLOUD_MODEL_BANDS), -1).T
     ok = np.isfinite(pixels).all(axis=1)
     prob = np.full(pixels.shape[0], np.nan, dtype=np.float32)
     if ok.any():
         booster = lightgbm.Booster(model_file=str(cloud_model_file()))
         prob[ok] = booster.predict(pixels[ok], num_threads=1).astype(np.float32)
-    return prob.reshape(x.shape[1:])
+    prob = prob.reshape(coarse.shape[1:])
+    if k > 1:
+        prob = np.repeat(np.repeat(prob, k, axis=0), k, axis=1)[: x.shape[1], : x.shape[2]]
+    prob[~np.isfinite(x).all(axis=0)] = np.nan
+    return prob
 
 
 def _disk(radius_px: int) -> NDArray[np.bool_]:
