@@ -50,8 +50,16 @@ def make_scene(
     size_px: int = 200,
     n_dates: int = 13,
     hires_factor: int = 2,
+    layout: str = "grid",
+    pixel_m: float = 10.0,
 ) -> Scene:
-    """Simulate a season over a ``size_px`` square of 10 m pixels in ``region``.
+    """Simulate a season over a ``size_px`` square of ``pixel_m`` pixels in ``region``.
+
+    ``layout`` picks the field pattern: ``"grid"`` is the demo's own road grid of strips
+    (:func:`paii_core.demo.landscape.make_landscape`, with the region's field size); the
+    others come from :func:`paii_core.crops.layouts.make_layout` (Voronoi cells, strips,
+    large blocks and pivots, the held-out ``"bsp"`` partition, the real ``"slovenia"``
+    parcels) and only borrow the region's crops, calendar and terrain.
 
     The landscape is laid out and rendered at ``10 / hires_factor`` m, then degraded to
     10 m with a sub-pixel shift, a PSF and sensor noise (so field edges hold mixed
@@ -60,23 +68,34 @@ def make_scene(
     Use seeds other than 0 and 7 (the demo and test worlds).
 
     Raises:
-        ValidationError: unknown region, size under 32 px, fewer than 6 dates.
+        ValidationError: unknown region or layout, size under 32 px, fewer than 6
+            dates, ``pixel_m`` outside 1..60.
     """
     if region not in _LOOK:
         raise ValidationError(f"region {region!r} is unknown; use one of: {', '.join(_LOOK)}")
     if size_px < 32 or n_dates < 6:
         raise ValidationError("make_scene needs size_px >= 32 and n_dates >= 6")
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 4242, zlib.crc32(region.encode())]))
+    if not 1.0 <= pixel_m <= 60.0:
+        raise ValidationError(f"pixel_m should be 1..60 metres, got {pixel_m}")
+    key = [seed, 4242, zlib.crc32(region.encode())]
+    if layout != "grid":
+        key.append(zlib.crc32(layout.encode()))
+    rng = np.random.default_rng(np.random.SeedSequence(key))
     base, relief, valley, field_ha = _LOOK[region]
     crops = REGIONS[region].aois[0].crops
-    hi_px = 10.0 / hires_factor
+    hi_px = pixel_m / hires_factor
     shape = (size_px * hires_factor,) * 2
     ter = terrain.make_terrain(
         shape, hi_px, rng, base_elevation_m=base, relief_m=relief, valley_depth_m=valley
     )
-    land = landscape.make_landscape(
-        shape, hi_px, rng, crops=crops, terrain=ter, mean_field_ha=field_ha
-    )
+    if layout == "grid":
+        land = landscape.make_landscape(
+            shape, hi_px, rng, crops=crops, terrain=ter, mean_field_ha=field_ha
+        )
+    else:
+        from paii_core.crops.layouts import make_layout
+
+        land = make_layout(layout, shape, hi_px, rng, crops=crops, terrain=ter)
     low = landscape.downsample_labels(land, hires_factor) if hires_factor > 1 else land
     dem = terrain.downsample_terrain(ter, hires_factor).dem if hires_factor > 1 else ter.dem
     dates = [SEASON_START + timedelta(days=16 * i) for i in range(n_dates)]
@@ -106,7 +125,7 @@ def make_scene(
         )
         radar.append(
             sar.simulate_sar(
-                low.land_cover, low.crop_type, ndvi_low, dem, 10.0, rng, paddy_flooded=paddy
+                low.land_cover, low.crop_type, ndvi_low, dem, pixel_m, rng, paddy_flooded=paddy
             )
         )
     return Scene(

@@ -1,4 +1,5 @@
-"""Training of the cropland model on generated scenes (seeds never used by demo or benchmark)."""
+"""Training of the cropland and parcel-boundary models on generated scenes (seeds never used
+by demo or benchmark)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from scipy import ndimage
 from paii_core.crops.cropland import CROPLAND_MODEL_VERSION, cropland_features, model_path
 from paii_core.crops.scenes import make_scene
 from paii_core.demo.classes import LandCover
+from paii_core.errors import ValidationError
 
-__all__ = ["TRAIN_SEEDS", "train_cropland"]
+__all__ = ["TRAIN_SEEDS", "boundary_jobs", "train_boundary", "train_cropland"]
 
 TRAIN_SEEDS: tuple[int, ...] = tuple(range(100, 106))
 """Training scenes: seeds 100..105 in every region. The benchmark uses 200 and up; the
@@ -77,29 +79,77 @@ def train_cropland(
     return path
 
 
-def train_boundary(
-    out_dir: Path | None = None,
+BoundaryJob = tuple[str, str, int, int, float, int]
+"""(layout, region, seed, size_px, pixel_m, hires_factor) of one boundary training scene."""
+_PIXEL_M = (10.0, 5.0, 10.0, 20.0)
+_HIRES = (4, 1, 2)
+
+
+def boundary_jobs(
+    seeds: tuple[int, ...] = TRAIN_SEEDS, layouts: tuple[str, ...] | None = None
+) -> list[BoundaryJob]:
+    """Training scenes of the boundary model: the demo's ``grid`` layout in every region
+    (Henan/Hubei 160 px, Iowa 240 px, 10 m rendered at 2.5 m, as the demo world) and each
+    other training layout of :data:`paii_core.crops.layouts.TRAINING_LAYOUTS` once per
+    seed, 200 px, the region, the pixel size (10, 5, 10, 20 m) and the rendering (at a
+    quarter, at the pixel size itself: sharp edges, or at half) turning with the seed,
+    so the model meets other sensors' sharpness and other field widths in pixels. Never
+    the held-out layout (``bsp``) nor the real pattern (``slovenia``): both are test-only.
+
+    Raises:
+        ValidationError: a held-out, real or unknown layout.
+    """
+    from paii_core.crops.layouts import TRAINING_LAYOUTS
+
+    layouts = TRAINING_LAYOUTS if layouts is None else tuple(layouts)
+    for name in layouts:
+        if name not in TRAINING_LAYOUTS:
+            raise ValidationError(
+                f"layout {name!r} is not a training layout (held-out and real patterns "
+                f"are test-only); use some of: {', '.join(TRAINING_LAYOUTS)}"
+            )
+    jobs: list[BoundaryJob] = []
+    for i, seed in enumerate(seeds):
+        for lay in layouts:
+            if lay == "grid":
+                jobs += [("grid", r, seed, 240 if r == "iowa" else 160, 10.0, 4) for r in REGIONS]
+            else:
+                k = TRAINING_LAYOUTS.index(lay)
+                jobs.append(
+                    (
+                        lay,
+                        REGIONS[(i + k) % 3],
+                        seed,
+                        200,
+                        _PIXEL_M[(i + 2 * k) % 4],
+                        _HIRES[(i + k) % 3],
+                    )
+                )
+    return jobs
+
+
+def boundary_training_set(
+    jobs: list[BoundaryJob],
     *,
-    seeds: tuple[int, ...] = TRAIN_SEEDS,
     pixels_per_scene: int = 20000,
     progress: Callable[[float, str], None] | None = None,
-) -> tuple[Path, Path]:
-    """Train the fine and coarse parcel-boundary boosters (needs the cropland model).
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Features ``(N, D)`` float32, fine and coarse boundary truth ``(N,)`` bool and the
+    feature names, ``pixels_per_scene`` pixels on and next to fields of every scene.
 
-    Scenes are rendered at 2.5 m and degraded to 10 m like the demo world, so field
-    edges carry the same mixed pixels. Returns the two paths written.
+    Scenes rendered finer than their pixel size are degraded like the demo world, so
+    field edges carry mixed pixels. Deterministic.
     """
-    import lightgbm as lgb
-
-    from paii_core.crops.boundary import boundary_features, boundary_truth, model_dir
+    from paii_core.crops.boundary import boundary_features, boundary_truth
     from paii_core.crops.cropland import cropland_probability
 
     rng = np.random.default_rng(2025)
     xs, fine_y, coarse_y = [], [], []
-    jobs = [(r, s) for s in seeds for r in REGIONS]
     names: tuple[str, ...] = ()
-    for i, (region, seed) in enumerate(jobs):
-        scene = make_scene(region, seed, size_px=240 if region == "iowa" else 160, hires_factor=4)
+    for i, (layout, region, seed, size, pixel_m, hires) in enumerate(jobs):
+        scene = make_scene(
+            region, seed, size_px=size, hires_factor=hires, layout=layout, pixel_m=pixel_m
+        )
         prob = cropland_probability(scene.series, scene.dates)
         feats, names = boundary_features(scene.series, scene.dates, prob)
         flat = feats.reshape(feats.shape[0], -1).T
@@ -111,30 +161,57 @@ def train_boundary(
         fine_y.append(boundary_truth(scene.fine_parcels).ravel()[pick])
         coarse_y.append(boundary_truth(scene.coarse_parcels).ravel()[pick])
         if progress:
-            progress((i + 1) / (len(jobs) + 1), f"boundary scene {region} seed {seed}")
-    x = np.concatenate(xs)
+            progress((i + 1) / (len(jobs) + 1), f"boundary scene {layout} {region} {seed}")
+    return np.concatenate(xs), np.concatenate(fine_y), np.concatenate(coarse_y), names
+
+
+def train_boundary(
+    out_dir: Path | None = None,
+    *,
+    seeds: tuple[int, ...] = TRAIN_SEEDS,
+    layouts: tuple[str, ...] | None = None,
+    pixels_per_scene: int = 20000,
+    progress: Callable[[float, str], None] | None = None,
+) -> tuple[Path, Path]:
+    """Train the fine and coarse parcel-boundary boosters (needs the cropland model) on
+    the scenes of :func:`boundary_jobs`. Returns the two paths written."""
+    from paii_core.crops.boundary import model_dir
+
+    jobs = boundary_jobs(seeds, layouts)
+    x, fine, coarse, names = boundary_training_set(
+        jobs, pixels_per_scene=pixels_per_scene, progress=progress
+    )
     folder = Path(out_dir) if out_dir is not None else model_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for level, ys in (("fine", fine_y), ("coarse", coarse_y)):
-        params = {
-            "objective": "binary",
-            "learning_rate": 0.08,
-            "num_leaves": 31,
-            "min_data_in_leaf": 40,
-            "feature_fraction": 0.9,
-            "num_threads": 2,
-            "seed": 7,
-            "deterministic": True,
-            "verbose": -1,
-        }
-        data = lgb.Dataset(x, np.concatenate(ys).astype(np.int32), feature_name=list(names))
-        booster = lgb.train(params, data, num_boost_round=200)
-        path = folder / f"boundary_{level}_lgbm.txt"
-        tmp = path.with_suffix(".tmp")
-        booster.save_model(str(tmp))
-        tmp.replace(path)
-        written.append(path)
+    written = [
+        _fit_boundary(x, y, names, folder / f"boundary_{level}_lgbm.txt")
+        for level, y in (("fine", fine), ("coarse", coarse))
+    ]
     if progress:
         progress(1.0, f"boundary models written to {folder}")
     return written[0], written[1]
+
+
+BOUNDARY_PARAMS = {
+    "objective": "binary",
+    "learning_rate": 0.08,
+    "num_leaves": 31,
+    "min_data_in_leaf": 40,
+    "feature_fraction": 0.9,
+    "num_threads": 2,
+    "seed": 7,
+    "deterministic": True,
+    "verbose": -1,
+}
+BOUNDARY_ROUNDS = 200
+
+
+def _fit_boundary(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], path: Path) -> Path:
+    import lightgbm as lgb
+
+    data = lgb.Dataset(x, y.astype(np.int32), feature_name=list(names))
+    booster = lgb.train(BOUNDARY_PARAMS, data, num_boost_round=BOUNDARY_ROUNDS)
+    tmp = path.with_suffix(".tmp")
+    booster.save_model(str(tmp))
+    tmp.replace(path)
+    return path
