@@ -11,14 +11,20 @@ import streamlit as st
 from paii_core import maps
 from paii_core.config import paths
 from paii_core.crops import area as crop_area
-from paii_core.crops.calendars import region_crops
-from paii_core.crops.labelling import heldout_scores, interior_points, rgb_data_url, survey_points
+from paii_core.crops.labelling import (
+    heldout_scores,
+    interior_points,
+    parse_classes_tag,
+    rgb_data_url,
+    survey_points,
+)
 from paii_core.crops.recognize import recognize_prepared
 from paii_core.crops.rollups import parcel_crops, parcel_polygons
 from paii_core.crops.view import crop_map_geotiff, parcel_geojson
 from paii_core.errors import PaiiError
 from paii_core.io import read_geotiff
 from paii_core.store import crops as crop_store
+from paii_core.store.calendars import region_calendars
 from ui.common import SIMULATED_NOTE, connection, current_context, progress_bar, show_error
 
 ctx = current_context()
@@ -78,8 +84,10 @@ if key not in st.session_state:
     truth = paths().data / "demo" / "truth" / aoi_id / "crop_type.tif"
     start = []
     if area.simulated and truth.is_file():
-        crop_type = np.nan_to_num(read_geotiff(truth).data[0], nan=-1).astype(int)
-        start = survey_points(crop_type, parcels.fine, per_crop=5, seed=1)
+        raster = read_geotiff(truth)
+        crop_type = np.nan_to_num(raster.data[0], nan=-1).astype(int)
+        classes = parse_classes_tag(raster.tags.get("CLASSES"))
+        start = survey_points(crop_type, parcels.fine, per_crop=5, seed=1, classes=classes)
     st.session_state[key] = start
 labels: list = st.session_state[key]
 st.caption(
@@ -97,9 +105,11 @@ if picked:
 
 t0 = time.perf_counter()
 last = st.session_state.get(f"{key}_map")
+calendars: dict = {}
 try:
-    cmap = recognize_prepared(prep, labels, region=area.region_id)
-    scores = heldout_scores(prep, labels, region=area.region_id)
+    calendars = region_calendars(con, area.region_id)
+    cmap = recognize_prepared(prep, labels, calendars=calendars)
+    scores = heldout_scores(prep, labels, region=area.region_id, calendars=calendars)
     st.session_state[f"{key}_map"] = (cmap, scores, len(labels))
 except PaiiError as e:
     show_error(e)
@@ -142,8 +152,12 @@ c1, c2, c3, c4 = st.columns([2, 2, 1, 1])
 options = list(range(1, len(points) + 1))
 default = {} if "crop_parcel" in st.session_state else {"index": None}
 parcel = c1.selectbox("Parcel", options, key="crop_parcel", placeholder="click one", **default)
-crop = c2.selectbox("Crop", list(region_crops(area.region_id)), key="crop_choice")
-if c3.button("Add label", disabled=parcel is None):
+NEW_CROP = "another crop..."
+known = sorted(set(calendars) | {c for *_, c in labels})
+crop = c2.selectbox("Crop", [*known, NEW_CROP], key="crop_choice")
+if crop == NEW_CROP:
+    crop = c2.text_input("Crop name (any)", key="crop_new", placeholder="e.g. sorghum").strip()
+if c3.button("Add label", disabled=parcel is None or not crop):
     r, c = points[parcel - 1]
     labels.append((int(r), int(c), crop))
     st.rerun()

@@ -16,7 +16,12 @@ import numpy as np
 
 from paii_core import store
 from paii_core.crops.area import load_area, map_area, prepared_for
-from paii_core.crops.labelling import heldout_scores, interior_points, survey_points
+from paii_core.crops.labelling import (
+    heldout_scores,
+    interior_points,
+    parse_classes_tag,
+    survey_points,
+)
 from paii_core.crops.recognize import recognize_prepared
 from paii_core.crops.rollups import parcel_crops, parcel_polygons
 from paii_core.crops.view import parcel_geojson
@@ -32,8 +37,13 @@ def relabel(data: Path, aoi_id: str = "henan-huaxian") -> None:
         parcels.fine, parcels.coarse, transform=area.transform, crs=area.crs, simplify_m=4.0
     )
     pts = interior_points(parcels.fine)
-    truth = read_geotiff(data / "demo" / "truth" / aoi_id / "crop_type.tif").data[0]
-    labels = survey_points(np.nan_to_num(truth, nan=-1).astype(int), parcels.fine, per_crop=5)
+    truth = read_geotiff(data / "demo" / "truth" / aoi_id / "crop_type.tif")
+    labels = survey_points(
+        np.nan_to_num(truth.data[0], nan=-1).astype(int),
+        parcels.fine,
+        per_crop=5,
+        classes=parse_classes_tag(truth.tags.get("CLASSES")),
+    )
     times = []
     for i in range(3):
         t = time.perf_counter()

@@ -1,135 +1,156 @@
-"""Expert crop calendars per region, as data: which crops grow when, and on which terrain.
+"""Crop calendars: when a crop is sown and harvested in a region, as rows users extend.
 
-Agronomic knowledge that PAII's recognition uses as a prior, written down from public
-crop calendars (USDA 1994, "Major World Crop Areas and Climatic Profiles", Agricultural
-Handbook 664; USDA NASS Iowa Crop Progress reports; FAO GIEWS country crop calendars for
-China), not taken from the demo generator. Days are days of year (DOY).
+Recognition may use them as an optional prior (how well a field's NDVI curve fits the
+season a calendar expects); a crop needs no calendar to be a class. The defaults are
+written down from public crop calendars (USDA 1994, "Major World Crop Areas and
+Climatic Profiles", Agricultural Handbook 664; USDA NASS Iowa Crop Progress reports;
+FAO GIEWS country crop calendars for China), not taken from the demo generator; `paii
+demo build` stores them and `paii crops calendar add` adds or replaces rows.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 from numpy.typing import NDArray
 
 from paii_core.errors import ValidationError
 
-__all__ = ["CALENDARS", "CropSeason", "ExpertCrop", "expected_ndvi", "region_crops"]
+__all__ = [
+    "DEFAULT_CALENDARS",
+    "CropCalendar",
+    "calendar_fit",
+    "calendars_by_crop",
+    "default_calendars",
+    "expected_ndvi",
+    "parse_month_day",
+]
+
+_MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
 
 
-@dataclass(frozen=True)
-class CropSeason:
-    """One growing cycle: NDVI rises around ``greenup``, tops near ``peak`` and falls
-    around ``senescence`` (all DOY, the mid-points of the rise and the fall)."""
+def parse_month_day(text: str, *, argument: str) -> tuple[int, int]:
+    """``"MM-DD"`` -> (month, day), checked against a leap year's calendar.
 
-    greenup: float
-    peak: float
-    senescence: float
-    peak_ndvi: float
-    start_ndvi: float = 0.18
-    """NDVI before the rise: bare soil, or the over-wintering canopy of a winter crop."""
-
-
-@dataclass(frozen=True)
-class ExpertCrop:
-    """What an agronomist knows of one crop in one region."""
-
-    crop: str
-    seasons: tuple[CropSeason, ...]
-    max_slope_deg: float = 25.0
-    """Steepest ground it is usually grown on (paddies need level land)."""
-    flooded_doys: tuple[float, float] | None = None
-    """Paddy rice: when standing water shows (dark in SAR, high NDWI)."""
-    note: str = ""
-
-
-CALENDARS: dict[str, dict[str, ExpertCrop]] = {
-    "henan": {
-        "wheat": ExpertCrop(
-            "wheat",
-            (CropSeason(45, 110, 140, 0.85, start_ndvi=0.40),),
-            note="winter wheat: sown October, re-greens late February, harvested early June",
-        ),
-        "maize": ExpertCrop(
-            "maize",
-            (CropSeason(45, 110, 140, 0.85, start_ndvi=0.40), CropSeason(190, 225, 255, 0.85)),
-            note="summer maize sown after the wheat harvest in June (wheat-maize rotation)",
-        ),
-        "peanut": ExpertCrop(
-            "peanut",
-            (CropSeason(160, 200, 235, 0.80),),
-            max_slope_deg=15.0,
-            note="spring peanut sown late April to May, dug in September",
-        ),
-    },
-    "hubei": {
-        "rice": ExpertCrop(
-            "rice",
-            (CropSeason(180, 220, 250, 0.85),),
-            max_slope_deg=4.0,
-            flooded_doys=(145, 185),
-            note="single-season middle rice, transplanted in June into flooded paddies",
-        ),
-        "rapeseed": ExpertCrop(
-            "rapeseed",
-            (CropSeason(30, 75, 120, 0.80, start_ndvi=0.45),),
-            note="winter rapeseed: flowers yellow in March, harvested in May",
-        ),
-        "maize": ExpertCrop(
-            "maize",
-            (CropSeason(125, 165, 205, 0.82),),
-            max_slope_deg=20.0,
-            note="spring maize, April to August, often on uplands",
-        ),
-    },
-    "iowa": {
-        "corn": ExpertCrop(
-            "corn",
-            (CropSeason(165, 205, 250, 0.88),),
-            note="planted late April to mid-May, silks in July, matures in September",
-        ),
-        "soybean": ExpertCrop(
-            "soybean",
-            (CropSeason(180, 220, 260, 0.88),),
-            note="planted mid-May to early June, canopy closes later than corn",
-        ),
-        "hay": ExpertCrop(
-            "hay",
-            (
-                CropSeason(105, 135, 155, 0.80, start_ndvi=0.30),
-                CropSeason(165, 180, 192, 0.78, start_ndvi=0.35),
-                CropSeason(200, 215, 230, 0.76, start_ndvi=0.35),
-            ),
-            note="alfalfa and grass hay: green from April, cut three times",
-        ),
-    },
-}
-"""Region id -> crop -> :class:`ExpertCrop`."""
-
-
-def region_crops(region: str) -> dict[str, ExpertCrop]:
-    """The expert crops of ``region``; an unknown region lists the known ones."""
+    Raises:
+        ValidationError: naming ``argument`` when the text is not a real month-day.
+    """
+    hit = _MONTH_DAY.match(str(text).strip())
+    if hit is None:
+        raise ValidationError(f"{argument} {text!r} is not a month-day; give MM-DD, e.g. 10-15")
+    month, day = int(hit.group(1)), int(hit.group(2))
     try:
-        return CALENDARS[region]
-    except KeyError:
+        date(2000, month, day)
+    except ValueError:
         raise ValidationError(
-            f"region {region!r} has no crop calendar; use one of: {', '.join(CALENDARS)}"
+            f"{argument} {text!r} is not a day of the year; give MM-DD, e.g. 10-15"
         ) from None
+    return month, day
 
 
-def expected_ndvi(crop: ExpertCrop, doy: NDArray) -> NDArray[np.float32]:
-    """The NDVI curve an expert expects, ``(len(doy),)`` float32.
+def _doy(month_day: str) -> int:
+    month, day = parse_month_day(month_day, argument="month-day")
+    return date(2001, month, day).timetuple().tm_yday if (month, day) != (2, 29) else 60
 
-    Each season is a double logistic (Beck et al. 2006, "Improved monitoring of
-    vegetation dynamics at very high latitudes", RSE 100) rising at ``greenup`` and
-    falling at ``senescence``; overlapping seasons take the larger value.
+
+@dataclass(frozen=True)
+class CropCalendar:
+    """One crop's season in one region: sown on ``sow``, harvested on ``harvest`` (MM-DD).
+    A harvest before the sowing date in the year means a crop that over-winters."""
+
+    region_id: str
+    crop: str
+    sow: str
+    harvest: str
+    source: str = "default"
+
+    def __post_init__(self) -> None:
+        parse_month_day(self.sow, argument="sow")
+        parse_month_day(self.harvest, argument="harvest")
+        if not self.crop.strip():
+            raise ValidationError("crop name is empty; give the crop's name, e.g. sorghum")
+        if self.sow == self.harvest:
+            raise ValidationError(
+                f"sow and harvest of {self.crop!r} are both {self.sow}; give different dates"
+            )
+
+    @property
+    def season_days(self) -> tuple[float, float]:
+        """(sowing, harvest) as days of the harvest's year: sowing is negative for a
+        crop sown the autumn before (winter wheat, rapeseed)."""
+        sow, harvest = _doy(self.sow), _doy(self.harvest)
+        return (float(sow - 365) if sow > harvest else float(sow)), float(harvest)
+
+
+DEFAULT_CALENDARS: tuple[CropCalendar, ...] = (
+    CropCalendar("henan", "wheat", "10-10", "06-05"),  # winter wheat, North China Plain
+    CropCalendar("henan", "maize", "06-10", "09-25"),  # summer maize after the wheat
+    CropCalendar("henan", "peanut", "05-01", "09-10"),
+    CropCalendar("hubei", "rice", "06-01", "09-20"),  # single-season middle rice
+    CropCalendar("hubei", "rapeseed", "10-01", "05-15"),  # winter rapeseed
+    CropCalendar("hubei", "maize", "04-10", "08-15"),  # spring maize on uplands
+    CropCalendar("iowa", "corn", "05-01", "10-01"),
+    CropCalendar("iowa", "soybean", "05-20", "10-05"),
+    CropCalendar("iowa", "hay", "04-01", "09-30"),  # alfalfa and grass hay, cut in summer
+)
+"""The defaults `paii demo build` stores for its three regions."""
+
+
+def default_calendars(region_id: str | None) -> dict[str, CropCalendar]:
+    """The default calendars of ``region_id`` by crop; empty for a region without any
+    (recognition then goes without a calendar prior)."""
+    return {c.crop: c for c in DEFAULT_CALENDARS if c.region_id == region_id}
+
+
+def expected_ndvi(calendar: CropCalendar, doy: NDArray) -> NDArray[np.float32]:
+    """The NDVI curve a calendar implies on days ``doy`` (of the season's main year),
+    ``(len(doy),)`` float32.
+
+    A double logistic (Beck et al. 2006, "Improved monitoring of vegetation dynamics at
+    very high latitudes", RSE 100): bare soil (0.18) until the canopy rises about 30 days
+    after sowing, a full canopy (0.8) until it falls about 15 days before harvest. A crop
+    sown the autumn before keeps a small over-winter canopy (0.35) and greens up in
+    spring (early March, day 60).
     """
     d = np.asarray(doy, dtype=np.float64)
-    out = np.full(d.shape, 0.18)
-    for s in crop.seasons:
-        rise = 1.0 / (1.0 + np.exp(-(d - s.greenup) / 8.0))
-        fall = 1.0 / (1.0 + np.exp(-(d - s.senescence) / 8.0))
-        floor = s.start_ndvi + (0.18 - s.start_ndvi) * fall
-        out = np.maximum(out, floor + (s.peak_ndvi - 0.18) * rise * (1.0 - fall))
-    return out.astype(np.float32)
+    sow, harvest = calendar.season_days
+
+    def step(at: float) -> NDArray:
+        return 1.0 / (1.0 + np.exp(-(d - at) / 8.0))
+
+    fall = step(harvest - 15.0)
+    green = sow + 30.0 if sow >= 0 else 60.0
+    floor = 0.18 + (0.17 * step(sow + 30.0) * (1.0 - fall) if sow < 0 else 0.0)
+    return (floor + (0.8 - floor) * step(green) * (1.0 - fall)).astype(np.float32)
+
+
+def calendar_fit(
+    curves: NDArray, doy: NDArray, calendars: Iterable[CropCalendar]
+) -> NDArray[np.float64]:
+    """``(N, K)`` how well each NDVI curve of ``curves`` (N, G) on days ``doy`` (G,) fits
+    each calendar's expected curve: exp(-RMSE^2 / (2 * 0.12^2)), 1 for a perfect fit."""
+    out = [
+        np.exp(
+            -0.5 * (np.sqrt(np.mean((curves - expected_ndvi(c, doy)[None]) ** 2, 1)) / 0.12) ** 2
+        )
+        for c in calendars
+    ]
+    return np.stack(out, axis=1) if out else np.zeros((len(curves), 0))
+
+
+def calendars_by_crop(rows: Iterable[Mapping]) -> dict[str, CropCalendar]:
+    """Store rows (region_id, crop, sow, harvest, source) as calendars by crop."""
+    return {
+        str(r["crop"]): CropCalendar(
+            str(r["region_id"]),
+            str(r["crop"]),
+            str(r["sow"]),
+            str(r["harvest"]),
+            str(r.get("source", "default")),
+        )
+        for r in rows
+    }

@@ -1,15 +1,16 @@
-"""`paii crops ...`: train the crop models."""
+"""`paii crops ...`: train the crop models; list and extend the crop calendars."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 
 __all__ = ["register"]
 
 
 def _train(args: argparse.Namespace) -> int:
     from paii_core.crops.train import train_boundary, train_cropland
-    from paii_core.demo.cli import progress_printer
+    from paii_core.progress import progress_printer
 
     report = None if args.quiet else progress_printer
     if args.model in ("cropland", "all"):
@@ -21,8 +22,47 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _calendar_add(args: argparse.Namespace) -> int:
+    from paii_core import store
+    from paii_core.crops.calendars import CropCalendar, parse_month_day
+    from paii_core.store.calendars import add_calendar
+
+    parse_month_day(args.sow, argument="--sow")
+    parse_month_day(args.harvest, argument="--harvest")
+    who = args.who or getpass.getuser()
+    cal = CropCalendar(args.region, args.crop.strip(), args.sow, args.harvest, source="user")
+    con = store.connect(args.db)
+    try:
+        add_calendar(con, cal, who=who)
+    finally:
+        con.close()
+    sow, _harvest = cal.season_days
+    winter = " (sown the year before harvest)" if sow < 0 else ""
+    print(f"{cal.region_id}: {cal.crop} sown {cal.sow}, harvested {cal.harvest}{winter}; stored")
+    return 0
+
+
+def _calendar_list(args: argparse.Namespace) -> int:
+    from paii_core import store
+    from paii_core.store.calendars import calendar_rows
+
+    con = store.connect(args.db, read_only=True)
+    try:
+        rows = calendar_rows(con, args.region)
+    finally:
+        con.close()
+    if rows.empty:
+        where = f"region {args.region!r}" if args.region else "the store"
+        print(f"no crop calendars in {where}; add one with `paii crops calendar add`")
+        return 0
+    print(f"{'region':<12} {'crop':<20} {'sow':<6} {'harvest':<8} source")
+    for r in rows.itertuples():
+        print(f"{r.region_id:<12} {r.crop:<20} {r.sow:<6} {r.harvest:<8} {r.source}")
+    return 0
+
+
 def register(commands: argparse._SubParsersAction) -> None:
-    """Add `paii crops train` to the `paii` parser."""
+    """Add `paii crops train` and `paii crops calendar add|list` to the `paii` parser."""
     crops = commands.add_parser("crops", help="cropland, parcels and crop types")
     sub = crops.add_subparsers(dest="crops_command", required=True)
     train = sub.add_parser(
@@ -31,3 +71,18 @@ def register(commands: argparse._SubParsersAction) -> None:
     train.add_argument("model", nargs="?", choices=("all", "cropland", "boundary"), default="all")
     train.add_argument("--quiet", action="store_true", help="no progress output")
     train.set_defaults(run=_train)
+
+    cal = sub.add_parser("calendar", help="crop calendars: the optional prior of recognition")
+    cal_sub = cal.add_subparsers(dest="calendar_command", required=True)
+    add = cal_sub.add_parser("add", help="add or replace a crop's calendar in a region")
+    add.add_argument("crop", help="crop name, any (e.g. sorghum, 'winter barley')")
+    add.add_argument("--region", required=True, help="region id in the store")
+    add.add_argument("--sow", required=True, help="sowing date MM-DD")
+    add.add_argument("--harvest", required=True, help="harvest date MM-DD")
+    add.add_argument("--who", default="", help="who adds it (default: the login name)")
+    add.add_argument("--db", default=None, help="database file (default data/paii.duckdb)")
+    add.set_defaults(run=_calendar_add)
+    lst = cal_sub.add_parser("list", help="list the stored crop calendars")
+    lst.add_argument("--region", default=None, help="only this region")
+    lst.add_argument("--db", default=None, help="database file (default data/paii.duckdb)")
+    lst.set_defaults(run=_calendar_list)

@@ -16,6 +16,7 @@ __all__ = [
     "DOY_GRID",
     "PixelFeatures",
     "day_of_year",
+    "fill_gaps",
     "ndvi_curve",
     "pixel_features",
     "validate_series",
@@ -37,18 +38,27 @@ class PixelFeatures:
     """(G, H, W) float32 smoothed NDVI on :data:`DOY_GRID`."""
 
 
-def validate_series(series: NDArray, dates: Sequence[date]) -> NDArray[np.float32]:
+def validate_series(
+    series: NDArray, dates: Sequence[date], *, extra_bands: bool = False
+) -> NDArray[np.float32]:
     """Check a ``(T, 4, H, W)`` BGRN series against its ``dates``; return it as float32.
+
+    With ``extra_bands`` the series may carry further bands after B, G, R, N
+    (``(T, 4 + E, H, W)``: red edge, SWIR...), as crop recognition uses every band.
 
     Raises:
         ValidationError: wrong rank or band count, dates that do not match T, dates out
-            of order, or fewer than 4 dates (a curve needs them).
+            of order or spanning more than a year, or fewer than 4 dates (a curve needs
+            them).
     """
     arr = np.asarray(series, dtype=np.float32)
-    if arr.ndim != 4 or arr.shape[1] != 4:
-        raise ValidationError(
-            f"series should be (T, 4, H, W) BGRN reflectance, got shape {arr.shape}"
+    if arr.ndim != 4 or arr.shape[1] < 4 or (arr.shape[1] != 4 and not extra_bands):
+        want = (
+            "(T, 4 + E, H, W): B, G, R, N then any other bands"
+            if extra_bands
+            else ("(T, 4, H, W) BGRN reflectance")
         )
+        raise ValidationError(f"series should be {want}, got shape {arr.shape}")
     if len(dates) != arr.shape[0]:
         raise ValidationError(
             f"dates has {len(dates)} entries but series has {arr.shape[0]} dates; give one "
@@ -61,15 +71,26 @@ def validate_series(series: NDArray, dates: Sequence[date]) -> NDArray[np.float3
     doy = day_of_year(dates)
     if np.any(np.diff(doy) <= 0):
         raise ValidationError("dates must be strictly increasing within one season")
+    if doy[-1] - doy[0] > 366:
+        raise ValidationError(
+            f"dates span {int(doy[-1] - doy[0])} days from {dates[0]} to {dates[-1]}; give "
+            "one season of at most a year"
+        )
     return arr
 
 
 def day_of_year(dates: Sequence[date]) -> NDArray[np.float32]:
-    """(T,) float32 day of year of each date."""
-    return np.array([d.timetuple().tm_yday for d in dates], dtype=np.float32)
+    """(T,) float32 day of each date in the season's main year (the year most dates fall
+    in; the later one on a tie): plain day of year for a season inside one calendar year,
+    negative for the autumn before (a winter crop sown in October) and above 365 for the
+    months after, so a season that crosses New Year stays in order."""
+    years = [d.year for d in dates]
+    main = max(set(years), key=lambda y: (years.count(y), y)) if years else 2000
+    start = date(main, 1, 1).toordinal()
+    return np.array([d.toordinal() - start + 1 for d in dates], dtype=np.float32)
 
 
-def _fill_gaps(values: NDArray[np.float32], t: NDArray[np.float32]) -> NDArray[np.float32]:
+def fill_gaps(values: NDArray[np.float32], t: NDArray[np.float32]) -> NDArray[np.float32]:
     """Linear interpolation over time of NaN gaps in ``(T, N)``; ends take the nearest value."""
     n_t, n = values.shape
     valid = np.isfinite(values)
@@ -127,7 +148,7 @@ def ndvi_curve(series: NDArray, dates: Sequence[date]) -> NDArray[np.float32]:
         ndvi = (arr[:, 3] - arr[:, 2]) / (arr[:, 3] + arr[:, 2])
     flat = ndvi.reshape(len(t), -1).astype(np.float32)
     empty = ~np.isfinite(flat).any(axis=0)
-    filled = _fill_gaps(flat, t)
+    filled = fill_gaps(flat, t)
     curve = _resample(_upper_envelope(filled), t)
     curve[:, empty] = np.nan
     return curve.reshape(len(DOY_GRID), h, w)

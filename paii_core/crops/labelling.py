@@ -1,11 +1,11 @@
 """What the labelling page needs from the engine: parcel click points, held-out scores of a
-label set, simulated survey points for the demo, and an RGB picture of the area."""
+label set, survey points sampled from a truth raster, and an RGB picture of the area."""
 
 from __future__ import annotations
 
 import base64
 import io as _io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -13,11 +13,17 @@ from numpy.typing import NDArray
 from PIL import Image
 from scipy import ndimage
 
+from paii_core.crops.calendars import CropCalendar
 from paii_core.crops.recognize import Label, Prepared, unit_probabilities, validate_labels
-from paii_core.demo.classes import CROPS
 from paii_core.errors import ValidationError
 
-__all__ = ["heldout_scores", "interior_points", "rgb_data_url", "survey_points"]
+__all__ = [
+    "heldout_scores",
+    "interior_points",
+    "parse_classes_tag",
+    "rgb_data_url",
+    "survey_points",
+]
 
 
 def interior_points(parcels: NDArray) -> NDArray[np.int64]:
@@ -38,14 +44,19 @@ def interior_points(parcels: NDArray) -> NDArray[np.int64]:
 
 
 def heldout_scores(
-    prepared: Prepared, labels: Sequence[Label], *, region: str | None, folds: int = 5
+    prepared: Prepared,
+    labels: Sequence[Label],
+    *,
+    region: str | None,
+    folds: int = 5,
+    calendars: Mapping[str, CropCalendar] | None = None,
 ) -> pd.DataFrame:
     """Precision and recall per crop on held-out labels: ``folds``-fold cross-validation
     over the label set (leave-one-out when there are fewer labels than folds); each
     held-out point is predicted by a map spread from the other labels only.
 
-    Columns: crop, labels, precision, recall (NaN where a crop was never predicted /
-    never held out). Raises ValidationError as :func:`validate_labels` does.
+    Columns: crop (sorted by name), labels, precision, recall (NaN where a crop was never
+    predicted / never held out). Raises ValidationError as :func:`validate_labels` does.
     """
     points = validate_labels(labels, prepared.parcels.shape)
     n = len(points)
@@ -57,7 +68,7 @@ def heldout_scores(
         train = [p for i, p in enumerate(points) if i not in test]
         if len({c for *_, c in train}) < 2:
             continue  # this fold leaves one class: nothing to learn from it
-        classes, prob = unit_probabilities(prepared, train, region=region)
+        classes, prob = unit_probabilities(prepared, train, region=region, calendars=calendars)
         for i in test:
             r, c, crop = points[i]
             unit = int(prepared.units[r, c])
@@ -65,7 +76,7 @@ def heldout_scores(
             pred.append(classes[int(prob[unit - 1].argmax())] if unit > 0 else "")
     rows = []
     t, p = np.asarray(truth, object), np.asarray(pred, object)
-    for crop in [c for c in CROPS if c in {q[2] for q in points}]:
+    for crop in sorted({q[2] for q in points}):
         tp = int(((t == crop) & (p == crop)).sum())
         n_pred, n_true = int((p == crop).sum()), int((t == crop).sum())
         rows.append(
@@ -84,17 +95,21 @@ def survey_points(
     parcels: NDArray,
     *,
     per_crop: int,
+    classes: Sequence[str],
     within: NDArray | None = None,
     seed: int = 0,
 ) -> list[Label]:
-    """Simulated field-survey points: ``per_crop`` parcels of each crop present, each
-    labelled at its interior point (a surveyor stands inside a field, not on its mixed
-    edge) with the crop found there in ``crop_type`` ((H, W) index into CROPS, -1 none;
-    the demo world's truth). ``within`` ((H, W), > 0 where allowed, e.g. on delineated
-    recognition units) keeps only the points that fall there. For the demo only: say so.
+    """Field-survey points sampled from a truth raster: ``per_crop`` parcels of each crop
+    present, each labelled at its interior point (a surveyor stands inside a field, not
+    on its mixed edge) with the crop found there in ``crop_type`` ((H, W) index into
+    ``classes``, -1 none; e.g. a simulated world's truth, whose ``CLASSES`` tag
+    :func:`parse_classes_tag` reads). ``within`` ((H, W), > 0 where allowed, e.g. on
+    delineated recognition units) keeps only the points that fall there. Say where the
+    truth is simulated.
 
     Raises:
-        ValidationError: grids of different shapes, or fewer than two crops on parcels.
+        ValidationError: grids of different shapes, a code outside ``classes``, or
+            fewer than two crops on parcels.
     """
     crop_type, parcels = np.asarray(crop_type), np.maximum(np.asarray(parcels), 0)
     if crop_type.shape != parcels.shape or (
@@ -108,15 +123,40 @@ def survey_points(
     if within is not None and len(pts):
         pts = pts[np.asarray(within)[pts[:, 0], pts[:, 1]] > 0]
     kinds = crop_type[pts[:, 0], pts[:, 1]] if len(pts) else np.zeros(0, int)
+    if len(kinds) and kinds.max() >= len(classes):
+        raise ValidationError(
+            f"crop_type holds code {int(kinds.max())} but classes names only {len(classes)} "
+            "crops; pass the names of every code"
+        )
     rng = np.random.default_rng(seed)
     out: list[Label] = []
     for code in sorted({int(v) for v in kinds if v >= 0}):
         idx = np.flatnonzero(kinds == code)
         for i in rng.permutation(idx)[:per_crop]:
-            out.append((int(pts[i, 0]), int(pts[i, 1]), CROPS[code]))
+            out.append((int(pts[i, 0]), int(pts[i, 1]), str(classes[code])))
     if len({c for *_, c in out}) < 2:
         raise ValidationError("the survey found fewer than two crops on the parcels")
     return [out[i] for i in rng.permutation(len(out))]
+
+
+def parse_classes_tag(tag: str | None) -> list[str]:
+    """Class names from a raster's ``CLASSES`` tag ``"0=wheat,1=maize,..."`` (the form
+    :func:`paii_core.crops.view.crop_map_geotiff` and the demo truth write), by code.
+
+    Raises:
+        ValidationError: a missing or malformed tag.
+    """
+    if not tag:
+        raise ValidationError("the raster has no CLASSES tag naming its codes; rebuild it")
+    names: dict[int, str] = {}
+    for part in str(tag).split(","):
+        code, sep, name = part.partition("=")
+        if not sep or not code.strip().isdigit() or not name.strip():
+            raise ValidationError(f"CLASSES tag part {part!r} should be CODE=NAME, e.g. 0=wheat")
+        names[int(code)] = name.strip()
+    if sorted(names) != list(range(len(names))):
+        raise ValidationError(f"CLASSES tag codes {sorted(names)} should run 0, 1, 2, ...")
+    return [names[i] for i in range(len(names))]
 
 
 def rgb_data_url(series: NDArray, *, max_px: int = 800) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -10,10 +11,16 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from paii_core.crops.features import pixel_features
+from paii_core.crops.features import day_of_year, fill_gaps, pixel_features
 from paii_core.errors import ValidationError
 
-__all__ = ["SIMILARITY_GROUPS", "UnitFeatures", "parcel_features", "similarity_space"]
+__all__ = [
+    "SIMILARITY_GROUPS",
+    "UnitFeatures",
+    "parcel_features",
+    "season_evidence",
+    "similarity_space",
+]
 
 SIMILARITY_GROUPS = ("curve", "phenology", "bands", "sar", "sar_rise")
 """Kinds of unit feature that tell crops apart and so enter the label-spreading distance.
@@ -77,9 +84,11 @@ def parcel_features(
                 f"sar should be (T, 2, H, W) or (2, H, W) VV, VH dB on the image grid "
                 f"{parcels.shape}, got {np.shape(sar)}"
             )
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # pixels radar never saw
             for b in range(2):
-                planes += [np.nanmin(s[:, b], 0), np.nanmean(s[:, b], 0), np.nanstd(s[:, b], 0)]
+                stats = (np.nanmin(s[:, b], 0), np.nanmean(s[:, b], 0), np.nanstd(s[:, b], 0))
+                planes += [np.where(np.isfinite(v), v, np.nanmean(v)) for v in stats]
         groups += ["sar"] * 6
     slope = np.full(n, np.nan, np.float32)
     if dem is not None:
@@ -139,3 +148,71 @@ def similarity_space(values: NDArray, groups: Sequence[str]) -> NDArray[np.float
     size = dict(zip(names.tolist(), count.tolist(), strict=True))
     weight = np.array([1.0 / np.sqrt(size[g]) for g in kinds[keep]])
     return (x * weight).astype(np.float32)
+
+
+def _unit_means(planes: NDArray, units: NDArray, n: int) -> NDArray[np.float32]:
+    """``(T, n)`` mean of the finite pixels of each unit 1..n in each plane of ``planes``
+    (T, H, W); NaN where a unit has no finite pixel that date (under cloud)."""
+    lab = units.ravel()
+    inside = lab > 0
+    out = np.full((len(planes), n), np.nan, np.float32)
+    for i, plane in enumerate(planes):
+        v = plane.ravel()
+        ok = inside & np.isfinite(v)
+        count = np.bincount(lab[ok], minlength=n + 1)[1:]
+        total = np.bincount(lab[ok], weights=v[ok], minlength=n + 1)[1:]
+        out[i] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    return out
+
+
+def _fill_mean(values: NDArray) -> NDArray[np.float32]:
+    """``(T, n)`` with each NaN replaced by its date's mean over the units (the overall
+    mean for a date nobody saw, 0 for nothing at all)."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        overall = float(np.nanmean(values)) if np.isfinite(values).any() else 0.0
+        per_date = np.nan_to_num(np.nanmean(values, axis=1), nan=overall)
+    return np.where(np.isfinite(values), values, per_date[:, None]).astype(np.float32)
+
+
+def _on_grid(values: NDArray, t: NDArray, grid: NDArray) -> NDArray[np.float32]:
+    """``(T, n)`` unit series on days ``t`` -> ``(G, n)`` on days ``grid``: cloud gaps
+    bridged linearly in time, then linear interpolation; a unit never seen stays 0."""
+    filled = np.nan_to_num(fill_gaps(values.astype(np.float32), t), nan=0.0)
+    i = np.clip(np.searchsorted(t, grid) - 1, 0, len(t) - 2)
+    w = np.clip((grid - t[i]) / (t[i + 1] - t[i]), 0.0, 1.0)[:, None]
+    return ((1 - w) * filled[i] + w * filled[i + 1]).astype(np.float32)
+
+
+def season_evidence(
+    series: NDArray,
+    dates: Sequence[date],
+    units: NDArray,
+    *,
+    sar: NDArray | None = None,
+    step_days: float = 15.0,
+) -> NDArray[np.float32]:
+    """``(N, D)`` float32 what each unit 1..N of ``units`` looked like over the season,
+    for a classifier of any crops: every band of ``series`` ((T, C, H, W), B, G, R, N
+    first, NaN for clouds) and NDVI and NDWI, each averaged over the unit's clear pixels
+    per date, cloud gaps bridged in time and resampled to every ``step_days`` over the
+    series' own span (so the features follow the area's season, whatever its calendar);
+    with ``sar`` ((S, 2, H, W) or (2, H, W) VV, VH dB) the unit's mean VV and VH per
+    radar date. Nothing here knows a crop: the labels decide what matters.
+    """
+    arr = np.asarray(series, np.float32)
+    n = int(units.max())
+    t = day_of_year(dates)
+    grid = np.arange(t[0], t[-1] + 0.5, step_days, dtype=np.float32)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ndvi = (arr[:, 3] - arr[:, 2]) / (arr[:, 3] + arr[:, 2])
+        ndwi = (arr[:, 1] - arr[:, 3]) / (arr[:, 1] + arr[:, 3])
+    planes = [arr[:, b] for b in range(arr.shape[1])] + [ndvi, ndwi]
+    blocks = [_on_grid(_unit_means(p, units, n), t, grid).T for p in planes]
+    if sar is not None:
+        s = np.asarray(sar, np.float32)
+        s = s[None] if s.ndim == 3 else s
+        for b in range(2):
+            means = _unit_means(s[:, b], units, n)
+            blocks.append(_fill_mean(means).T)
+    return np.concatenate(blocks, axis=1).astype(np.float32)

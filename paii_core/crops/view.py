@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import colorsys
+import hashlib
 import tempfile
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from rasterio.crs import CRS
 from paii_core.crops.recognize import CropMap
 from paii_core.io import write_geotiff
 
-__all__ = ["CROP_COLOURS", "crop_map_geotiff", "parcel_geojson"]
+__all__ = ["CROP_COLOURS", "crop_colour", "crop_map_geotiff", "parcel_geojson"]
 
 CROP_COLOURS: dict[str, tuple[int, int, int]] = {
     "wheat": (230, 190, 60),
@@ -27,6 +29,17 @@ CROP_COLOURS: dict[str, tuple[int, int, int]] = {
     "hay": (150, 120, 80),
     "": (200, 200, 200),
 }
+"""Colours of common crops; any other crop gets one from its name (:func:`crop_colour`)."""
+
+
+def crop_colour(crop: str) -> tuple[int, int, int]:
+    """The map colour of ``crop``: its :data:`CROP_COLOURS` entry, else a stable mid-tone
+    colour derived from the name (the same crop is the same colour on every map)."""
+    if crop in CROP_COLOURS:
+        return CROP_COLOURS[crop]
+    h = int(hashlib.sha256(crop.encode()).hexdigest()[:6], 16)
+    r, g, b = colorsys.hsv_to_rgb((h % 360) / 360.0, 0.55, 0.85)
+    return int(r * 255), int(g * 255), int(b * 255)
 
 
 def parcel_geojson(
@@ -59,7 +72,7 @@ def parcel_geojson(
                     "confidence": round(conf, 2),
                     "row": int(points[i, 0]),
                     "col": int(points[i, 1]),
-                    "fill": [*CROP_COLOURS.get(crop, (200, 200, 200)), alpha],
+                    "fill": [*crop_colour(crop), alpha],
                     "line": [255, 0, 0, 255] if pid == selected else [255, 255, 255, 160],
                 },
             }

@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 from paii_core.config import paths
+from paii_core.progress import progress_printer
 
 __all__ = ["progress_printer", "register"]
-
-
-def progress_printer(fraction: float, message: str) -> None:
-    """A progress bar on a terminal; one line per step in a log file."""
-    width = 30
-    done = round(fraction * width)
-    bar = f"[{'#' * done}{'.' * (width - done)}] {fraction:5.1%} {message}"
-    if sys.stdout.isatty():
-        print(f"\r{bar:<100}", end="" if fraction < 1.0 else "\n", flush=True)
-    else:
-        print(bar, flush=True)
 
 
 def _build(args: argparse.Namespace) -> int:

@@ -16,9 +16,11 @@ from rasterio.warp import transform_bounds
 
 from paii_core import io, store
 from paii_core.config import paths
+from paii_core.crops.calendars import DEFAULT_CALENDARS
 from paii_core.insurance.imports import import_policy_rows
 from paii_core.insurance.policy_file import read_policy_file
 from paii_core.regions import REGIONS, Region
+from paii_core.store.calendars import seed_calendars
 
 __all__ = ["COMMODITY_CROPS", "county_rows", "ingest_world"]
 
@@ -255,6 +257,7 @@ def ingest_world(
         ]
     )
     store.write_frame(con, "regions", regions)
+    seed_calendars(con, DEFAULT_CALENDARS, who="paii demo build")
     for i, region in enumerate(REGIONS.values()):
         report(i / 6, f"ingest {region.name}")
         store.write_frame(con, "counties", county_rows(region, boundary_dir))

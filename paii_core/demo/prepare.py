@@ -17,6 +17,7 @@ import duckdb
 import numpy as np
 
 from paii_core import io, store
+from paii_core.demo.classes import CROPS
 from paii_core.errors import DemoWorldMissingError
 
 __all__ = [
@@ -96,7 +97,7 @@ def _crop_steps(
             for name in ("crop_type", "fine_parcels")
         )
         points = survey_points(
-            crop_type, fields, per_crop=SURVEY_PER_CROP, within=prep.units, seed=0
+            crop_type, fields, per_crop=SURVEY_PER_CROP, within=prep.units, seed=0, classes=CROPS
         )
         cmap = recognize_prepared(prep, points, region=area.region_id)
         set_id = crop_area.save_labels(

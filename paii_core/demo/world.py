@@ -180,8 +180,16 @@ def _build_aoi(
         ("crop_type", low.crop_type, "int16", -2),
     ):
         p = w.path(f"{truth}/{name}.tif")
+        # The crop codes' names travel with the raster, so readers need not import CROPS.
+        tags = {"CLASSES": ",".join(f"{i}={c}" for i, c in enumerate(CROPS))}
         io.write_geotiff(
-            p, arr.astype(dtype), crs=crs, transform=transform, dtype=dtype, nodata=nodata
+            p,
+            arr.astype(dtype),
+            crs=crs,
+            transform=transform,
+            dtype=dtype,
+            nodata=nodata,
+            tags=tags if name == "crop_type" else None,
         )
         w.done(p)
     p = w.path(f"{truth}/parcels.csv")

@@ -42,8 +42,15 @@ log.addHandler(logging.NullHandler())
 MIGRATIONS = load_migrations()
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
-USER_TABLES: tuple[str, ...] = ("audit", "crop_label_sets", "crop_labels", "review_decisions")
-"""Tables people write through the dashboard: carried over when the demo world is rebuilt."""
+USER_TABLES: tuple[str, ...] = (
+    "audit",
+    "crop_calendars",
+    "crop_label_sets",
+    "crop_labels",
+    "review_decisions",
+)
+"""Tables people write (dashboard, `paii crops calendar add`): carried over when the demo
+world is rebuilt."""
 
 
 @contextmanager
@@ -86,8 +93,12 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
             f"the database is at schema version {current} but this PAII knows only "
             f"{SCHEMA_VERSION}; update PAII or rebuild the database with `paii demo build`"
         )
+    with _translate("read the applied migrations"):
+        applied = {r[0] for r in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    # Numbers are allocated per feature branch, so a lower one can land after a higher one:
+    # apply every migration this database lacks, not only those above its highest.
     for version, name, statements in MIGRATIONS:
-        if version <= current:
+        if version in applied:
             continue
         try:
             con.execute("BEGIN TRANSACTION")

@@ -8,8 +8,20 @@ import numpy as np
 import pytest
 
 from paii_core.crops import cropland_probability, delineate_parcels, recognize_crops
-from paii_core.crops.calendars import CALENDARS, expected_ndvi, region_crops
-from paii_core.crops.features import DOY_GRID, ndvi_curve, pixel_features, validate_series
+from paii_core.crops.calendars import (
+    DEFAULT_CALENDARS,
+    CropCalendar,
+    default_calendars,
+    expected_ndvi,
+    parse_month_day,
+)
+from paii_core.crops.features import (
+    DOY_GRID,
+    day_of_year,
+    ndvi_curve,
+    pixel_features,
+    validate_series,
+)
 from paii_core.crops.parcels import merge_parcels
 from paii_core.crops.recognize import validate_labels
 from paii_core.crops.scenes import make_scene
@@ -55,6 +67,19 @@ def test_validate_series_errors():
         validate_series(np.zeros((3, 4, 2, 2)), d[:3])
     with pytest.raises(ValidationError, match="strictly increasing"):
         validate_series(np.zeros((5, 4, 2, 2)), d[::-1])
+    with pytest.raises(ValidationError, match=r"T, 4 \+ E, H, W"):
+        validate_series(np.zeros((5, 3, 2, 2)), d, extra_bands=True)
+    assert validate_series(np.zeros((5, 10, 2, 2)), d, extra_bands=True).shape[1] == 10
+    long = [date(2019, 1, 1), date(2019, 6, 1), date(2019, 12, 1), date(2020, 2, 1)]
+    with pytest.raises(ValidationError, match="span 396 days"):
+        validate_series(np.zeros((4, 4, 2, 2)), long)
+
+
+def test_season_crossing_new_year_stays_in_order():
+    winter = [date(2020, 10, 15), date(2020, 12, 20), date(2021, 3, 1), date(2021, 5, 1)]
+    np.testing.assert_array_equal(day_of_year(winter), [-77, -11, 60, 121])
+    one_year = [date(2021, 3, 1), date(2021, 5, 1)]
+    np.testing.assert_array_equal(day_of_year(one_year), [60, 121])
 
 
 def test_cropland_separates_fields(scene):
@@ -140,7 +165,7 @@ def test_recognize_crops_learns_from_a_few_labels(scene):
         parcels=parcels,
         region="henan",
     )
-    assert cm.classes == [c for c in CROPS if c in {lab[2] for lab in labels}]
+    assert cm.classes == sorted({lab[2] for lab in labels})
     assert cm.probability.shape == (len(cm.classes), *parcels.shape)
     assert (cm.label_map[parcels == 0] == -1).all()
     lut = np.array([CROPS.index(c) for c in cm.classes])
@@ -160,12 +185,12 @@ def test_unlabelled_crop_is_low_confidence(scene):
 
 def test_labels_errors(scene):
     shape = (10, 10)
-    with pytest.raises(ValidationError, match="crop 'kale' is unknown"):
-        validate_labels([(1, 1, "kale"), (2, 2, "wheat")], shape)
+    with pytest.raises(ValidationError, match="has an empty crop name"):
+        validate_labels([(1, 1, "  "), (2, 2, "wheat")], shape)
     with pytest.raises(ValidationError, match="outside the image"):
         validate_labels([(1, 11, "maize"), (2, 2, "wheat")], shape)
     with pytest.raises(ValidationError, match="fewer than two crops"):
-        validate_labels([(1, 1, "wheat"), (2, 2, "wheat")], shape)
+        validate_labels([(1, 1, "wheat"), (2, 2, " wheat ")], shape)
     with pytest.raises(ValidationError, match=r"should be \(row, col, crop\)"):
         validate_labels([(1, 1)], shape)
     road = np.argwhere(scene.fine_parcels == 0)[0]
@@ -175,19 +200,59 @@ def test_labels_errors(scene):
     good = _labels(scene, scene.fine_parcels, 3)
     with pytest.raises(ValidationError, match="parcels should be"):
         recognize_crops(scene.series, scene.dates, good, parcels=np.ones((3, 3), np.int32))
-    with pytest.raises(ValidationError, match="no crop calendar"):
-        recognize_crops(scene.series, scene.dates, good, parcels=scene.fine_parcels, region="mars")
     with pytest.raises(ValidationError, match="sar should be"):
         parcel_features(scene.series, scene.dates, scene.fine_parcels, sar=np.zeros((3, 4, 4)))
     with pytest.raises(ValidationError, match="dem should be"):
         parcel_features(scene.series, scene.dates, scene.fine_parcels, dem=np.zeros((4, 4)))
 
 
-def test_calendars_are_expert_curves():
-    corn = region_crops("iowa")["corn"]
+@pytest.mark.parametrize("names", [("cotton", "sorghum", "meadow"), ("winter barley", "kale")])
+def test_any_crop_name_is_a_class_end_to_end(scene, names):
+    """Crops no calendar and no demo knows, in a region PAII has never heard of: the map
+    is learnt from the labels alone (the scene's crops renamed)."""
+    parcels = scene.fine_parcels
+    present = sorted({lab[2] for lab in _labels(scene, parcels)})
+    rename = dict(zip(present, names, strict=False))
+    labels = [(r, c, rename[k]) for r, c, k in _labels(scene, parcels) if k in rename]
+    cm = recognize_crops(
+        scene.series, scene.dates, labels, sar=scene.sar, parcels=parcels, region="kansas"
+    )
+    assert cm.classes == sorted(names)
+    truth = np.full(parcels.shape, "", object)
+    for k, v in rename.items():
+        truth[scene.crop_type == CROPS.index(k)] = v
+    judged = (parcels > 0) & (truth != "")
+    got = np.asarray(cm.classes, object)[cm.label_map[judged]]
+    assert (got == truth[judged]).mean() > 0.8
+
+
+def test_extra_bands_are_evidence_too(scene):
+    """A (T, 4 + E, H, W) series is accepted and its extra bands enter the evidence."""
+    parcels = scene.fine_parcels
+    extra = np.concatenate([scene.series, scene.series[:, 3:4] * 0.5], axis=1)
+    cm = recognize_crops(extra, scene.dates, _labels(scene, parcels), parcels=parcels)
+    assert cm.probability.shape[1:] == parcels.shape
+
+
+def test_calendars_are_rows_with_checked_dates():
+    corn = default_calendars("iowa")["corn"]
     curve = expected_ndvi(corn, DOY_GRID)
-    assert DOY_GRID[np.argmax(curve)] in range(190, 230)
-    assert set(CALENDARS) == {"henan", "hubei", "iowa"}
+    assert DOY_GRID[np.argmax(curve)] in range(150, 260)
+    assert {c.region_id for c in DEFAULT_CALENDARS} == {"henan", "hubei", "iowa"}
+    assert default_calendars("kansas") == {}
+    wheat = default_calendars("henan")["wheat"]
+    assert wheat.season_days[0] < 0  # sown the autumn before
+    winter = expected_ndvi(wheat, np.array([-100.0, 0.0, 120.0, 250.0]))
+    assert winter[1] > winter[0] and winter[2] > 0.7 and winter[3] < 0.25
+    assert parse_month_day("02-29", argument="--sow") == (2, 29)
+    with pytest.raises(ValidationError, match="--sow '13-01' is not a day of the year"):
+        parse_month_day("13-01", argument="--sow")
+    with pytest.raises(ValidationError, match="--harvest 'june' is not a month-day"):
+        parse_month_day("june", argument="--harvest")
+    with pytest.raises(ValidationError, match="both 05-01; give different dates"):
+        CropCalendar("iowa", "corn", "05-01", "05-01")
+    with pytest.raises(ValidationError, match="crop name is empty"):
+        CropCalendar("iowa", " ", "05-01", "09-01")
 
 
 def test_make_scene_errors():

@@ -78,8 +78,8 @@ def test_interior_points_lie_inside_their_parcels():
 def test_survey_points_and_heldout_scores(scene):
     crop_type = scene.crop_type
     with pytest.raises(ValidationError, match="differ"):
-        survey_points(crop_type, scene.fine_parcels[:5], per_crop=2)
-    labels = survey_points(crop_type, scene.fine_parcels, per_crop=4)
+        survey_points(crop_type, scene.fine_parcels[:5], per_crop=2, classes=CROPS)
+    labels = survey_points(crop_type, scene.fine_parcels, per_crop=4, classes=CROPS)
     assert len({c for *_, c in labels}) >= 2
     prep = prepare_recognition(scene.series, scene.dates, scene.fine_parcels)
     scores = heldout_scores(prep, labels, region=scene.region)
@@ -118,9 +118,9 @@ def test_survey_points_stand_inside_fields_on_units_and_spread_over_crops():
     units = fields.copy()
     units[7:11, 1:11] = 0  # field 3 was not delineated: no point on it
     with pytest.raises(ValidationError, match="fewer than two crops"):
-        survey_points(crop_type, fields, per_crop=2, within=units)
+        survey_points(crop_type, fields, per_crop=2, within=units, classes=CROPS)
     units[7:11, 1:11] = 3
-    labels = survey_points(crop_type, fields, per_crop=2, within=units, seed=0)
+    labels = survey_points(crop_type, fields, per_crop=2, within=units, seed=0, classes=CROPS)
     crops = [c for *_, c in labels]
     assert sorted(crops) == sorted([CROPS[0], CROPS[0], CROPS[1]])
     for r, c, _ in labels:
@@ -128,4 +128,4 @@ def test_survey_points_stand_inside_fields_on_units_and_spread_over_crops():
         # Interior points: no neighbour belongs to another field.
         assert len(set(fields[r - 1 : r + 2, c - 1 : c + 2].ravel())) == 1
     with pytest.raises(ValidationError, match="one shape"):
-        survey_points(crop_type, fields, per_crop=2, within=units[:3])
+        survey_points(crop_type, fields, per_crop=2, within=units[:3], classes=CROPS)

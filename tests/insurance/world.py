@@ -17,7 +17,7 @@ import pandas as pd
 
 from paii_core import io, store
 from paii_core.crops import area as crop_area
-from paii_core.crops.labelling import survey_points
+from paii_core.crops.labelling import parse_classes_tag, survey_points
 from paii_core.demo.ingest import ingest_world
 from paii_core.insurance import insured_plots
 from paii_core.store import crops as crop_store
@@ -50,7 +50,10 @@ def add_maps(con, data: Path, aoi_id: str = AOI) -> None:
         simulated=True,
     )
     crop_type = np.nan_to_num(io.read_geotiff(truth / "crop_type.tif").data[0], nan=-1)
-    labels = survey_points(crop_type.astype(int), fine.astype(np.int32), per_crop=5, seed=1)
+    classes = parse_classes_tag(io.read_geotiff(truth / "crop_type.tif").tags.get("CLASSES"))
+    labels = survey_points(
+        crop_type.astype(int), fine.astype(np.int32), per_crop=5, seed=1, classes=classes
+    )
     crop_store.save_label_set(con, aoi_id, labels, who="Ana Surveyor", simulated=True)
 
 

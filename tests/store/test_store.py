@@ -34,6 +34,20 @@ def test_migrate_is_idempotent(tmp_path):
     assert con.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == applied
 
 
+def test_a_lower_migration_that_lands_late_is_still_applied(tmp_path):
+    """Branches get their own numbers: a database at 15 that lacks 8 gets 8 on open."""
+    con = store.connect(tmp_path / "a.duckdb")
+    con.execute("DROP TABLE crop_calendars")
+    con.execute("DELETE FROM schema_migrations WHERE version = 8")
+    con.close()
+    con = store.connect(tmp_path / "a.duckdb")
+    assert con.execute("SELECT count(*) FROM crop_calendars").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == len(
+        store.MIGRATIONS
+    )
+    con.close()
+
+
 def test_database_newer_than_code_is_refused(tmp_path):
     con = store.connect(tmp_path / "a.duckdb")
     con.execute("INSERT INTO schema_migrations VALUES (999, 'future', now())")
