@@ -191,10 +191,20 @@ def prepared_for(area: Area, parcels: AreaParcels) -> Prepared:
     if cache.is_file():
         with np.load(cache) as z:
             x = z["x"]
-            return Prepared(parcels.fine, z["units"], x, z["curves"], z["slope"], spread_graph(x))
+            graph = spread_graph(x)
+            return Prepared(
+                parcels.fine, z["units"], x, z["curves"], z["slope"], graph, z["evidence"]
+            )
     prep = prepare_recognition(area.series, area.dates, parcels.fine, sar=area.sar, dem=area.dem)
     tmp = cache.with_name(cache.stem + ".part.npz")
-    np.savez(tmp, units=prep.units, x=prep.x, curves=prep.curves, slope=prep.slope)
+    np.savez(
+        tmp,
+        units=prep.units,
+        x=prep.x,
+        curves=prep.curves,
+        slope=prep.slope,
+        evidence=prep.evidence,
+    )
     tmp.replace(cache)
     return prep
 

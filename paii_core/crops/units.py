@@ -13,7 +13,7 @@ from paii_core.crops.features import ndvi_curve
 
 __all__ = ["UNITS_VERSION", "split_parcels"]
 
-UNITS_VERSION = "two-means-2"
+UNITS_VERSION = "two-means-2+evidence-1"
 """Changes whenever the splitting rule or the unit features do (cached recognition
 features carry it)."""
 
