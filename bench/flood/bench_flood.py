@@ -176,11 +176,53 @@ def big_speed(size: int = 10_000) -> None:
     )
 
 
+def files_speed(size: int) -> None:
+    """`paii flood` on GeoTIFFs: a size x size 10 m scene and a 30 m DEM, HAND cached."""
+    import tempfile
+
+    from affine import Affine
+
+    from paii_core.flood.files import map_flood_files
+
+    rng = np.random.default_rng(121)
+    ter = terrain.make_terrain((size // 3, size // 3), 3 * PX, rng, hills=0.3)
+    with tempfile.TemporaryDirectory() as tmp:
+        dem_path = io.write_dem(
+            Path(tmp) / "dem.tif",
+            ter.dem,
+            crs="EPSG:32650",
+            transform=Affine(30, 0, 5e5, 0, -30, 3e6),
+        )
+        z = np.repeat(np.repeat(ter.dem, 3, axis=0), 3, axis=1)
+        post = rng.standard_normal((2, size, size), dtype=np.float32) * np.float32(2.0)
+        post[0] -= 10.0
+        post[1] -= 17.0
+        post[:, z < np.quantile(z, 0.05)] -= 10.0
+        del z
+        s1 = io.write_sentinel1(
+            Path(tmp) / "s1.tif", post, crs="EPSG:32650", transform=Affine(10, 0, 5e5, 0, -10, 3e6),
+            date="2020-07-10",
+        )  # fmt: skip
+        del post
+        for run in ("HAND computed", "HAND cached"):
+            start = time.perf_counter()
+            fm, _ = map_flood_files(s1, dem_path, hand_cache=Path(tmp) / "cache")
+            took = time.perf_counter() - start
+            print(f"paii flood files {size:,} x {size:,} + 30 m DEM, {run}: {took:.0f} s = "
+                  f"{size * size / 1e6 / took:.2f} MP/s, water {fm.water.mean():.3f}")  # fmt: skip
+        start = time.perf_counter()
+        map_flood_files(s1, None)
+        took = time.perf_counter() - start
+        print(f"paii flood files {size:,} x {size:,} without DEM: {took:.0f} s")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+    print(f"peak RSS {peak:.1f} GB (whole process)")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--big", action="store_true", help="also time a 10,000 x 10,000 scene")
     parser.add_argument(
-        "--only", choices=("quality", "demo", "hand", "big"), help="run one part only"
+        "--only", choices=("quality", "demo", "hand", "big", "files"), help="run one part only"
     )
     parser.add_argument("--seed", type=int, action="append", help="held-out scene(s) to score")
     parser.add_argument("--size", type=int, default=10_000, help="side of the --big scene")
@@ -193,3 +235,5 @@ if __name__ == "__main__":
         hand_speed()
     if args.big or args.only == "big":
         big_speed(args.size)
+    if args.only == "files":
+        files_speed(args.size)

@@ -41,6 +41,20 @@ def flood_depth(
     out = np.full(z.shape, np.nan, dtype=np.float32)
     if not f.any():
         return out
+    # Work in the box around the flood (plus the smoothing reach): the distance
+    # transform is the cost, and floods are usually a small part of a scene.
+    rows, cols = np.nonzero(f)
+    pad = smooth_px + 2
+    box = (
+        slice(max(0, rows.min() - pad), rows.max() + pad + 1),
+        slice(max(0, cols.min() - pad), cols.max() + pad + 1),
+    )
+    out[box] = _depth_in_box(f[box], wet[box], z[box], smooth_px)
+    return out
+
+
+def _depth_in_box(f, wet, z, smooth_px):
+    out = np.full(z.shape, np.nan, dtype=np.float32)
     dry = ~wet & np.isfinite(z)
     shore = f & ndimage.binary_dilation(dry, structure=np.ones((3, 3), dtype=bool))
     shore &= np.isfinite(z)

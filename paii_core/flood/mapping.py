@@ -20,6 +20,8 @@ TILE_SIZES_PX = (32, 64, 128)
 GROW_DB = (1.0, 3.0)
 """Region growing admits pixels at least 1 and at most 3 dB brighter than the threshold,
 up to the midpoint of the water and land means."""
+RAW_GROW_PX = 2
+"""Single-look pixels join the water only this close to it (the 3 x 3 mean's reach)."""
 PRE_MARGIN_DB = 1.0
 """Pre-event water must be this much darker than the threshold to count as old water."""
 
@@ -198,9 +200,12 @@ def map_flood(
         vv = water.despeckle_db(post[0][padded])
         wet = water.grow_water(vv, vv < threshold, limit_db=grow_limit)
         # Narrow channels and shore pixels are mixed away by the 3 x 3 mean: admit
-        # single-look pixels darker than the class midpoint that touch the water (dark
-        # land speckle forms no chains at that level, so growth stays local).
-        wet = water.grow_water(post[0][padded], wet, limit_db=min(middle, grow_limit))
+        # single-look pixels darker than the class midpoint that touch the water, within
+        # RAW_GROW_PX of it (the width the 3 x 3 mean blurs; farther growth would swallow
+        # dark fields and radar shadow next to the water).
+        near = ndimage.binary_dilation(wet, structure=np.ones((3, 3), bool), iterations=RAW_GROW_PX)
+        dark = (post[0][padded] < min(middle, grow_limit)) & near
+        wet = water.grow_water(np.where(dark, -99.0, 0.0), wet, limit_db=0.0)
         wet = _drop_specks(wet, min_px=min_px)
         if height is not None:
             steep = terrain.slope_deg(z[padded], pixel_size_m=float(pixel_size_m)) > slope_max_deg
@@ -241,23 +246,36 @@ def _terrain_filter(
     """
     known = np.isfinite(height)
     wet = wet & ~(steep & known)
-    labels, n = ndimage.label(wet, structure=np.ones((3, 3), dtype=bool))
-    if n == 0:
+    high = wet & known & (height > hand_max_m)
+    if not high.any():
         return wet
-    shore = wet & ~ndimage.binary_erosion(wet, structure=np.ones((3, 3), dtype=bool))
+    labels, n = ndimage.label(wet, structure=np.ones((3, 3), dtype=bool))
+    # Only bodies with cells above hand_max_m need a level; the rest are kept as they are.
+    involved = np.zeros(n + 1, dtype=bool)
+    involved[labels[high]] = True
+    involved[0] = False
+    body = involved[labels]
+    shore = body & ~ndimage.binary_erosion(wet, structure=np.ones((3, 3), dtype=bool))
     shore &= known
     if not shore.any():
-        return wet
+        return wet & ~high
     cap = _quantile_by_label(labels[shore], height[shore], n, 0.9)
-    floor = _quantile_by_label(labels[wet & known], height[wet & known], n, 0.05)
+    floor = _quantile_by_label(labels[body & known], height[body & known], n, 0.05)
     # Only bodies that reach down to the drainage have a water level of their own.
     cap[~(floor <= hand_max_m)] = np.nan
     # The local level: HAND of the nearest shore cell (the FwDET idea, Cohen et al.
     # 2018), capped by the body's 90th percentile so an odd high shore cell is no licence.
-    idx = ndimage.distance_transform_edt(~shore, return_distances=False, return_indices=True)
-    local = np.minimum(height[idx[0], idx[1]], cap[labels])
-    limit = np.maximum(hand_max_m, np.where(np.isfinite(local), local + margin_m, hand_max_m))
-    return wet & (~known | (height <= limit))
+    # The distance transform runs only over the bounding box of the high cells' bodies.
+    rows, cols = np.nonzero(body)
+    box = (slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1))
+    idx = ndimage.distance_transform_edt(~shore[box], return_distances=False, return_indices=True)
+    local = np.minimum(height[box][idx[0], idx[1]], cap[labels[box]])
+    limit = np.where(np.isfinite(local), np.maximum(hand_max_m, local + margin_m), hand_max_m)
+    keep = wet.copy()
+    keep[high] = False
+    sub_high = high[box]
+    keep[box] |= sub_high & (height[box] <= limit)
+    return keep
 
 
 def _quantile_by_label(labels: NDArray, values: NDArray, n: int, q: float) -> NDArray[np.float64]:
