@@ -15,7 +15,7 @@ from paii_core import io
 from paii_core.config import paths
 from paii_core.crops import area as crop_area
 from paii_core.crops.recognize import CropMap, recognize_prepared
-from paii_core.errors import ValidationError
+from paii_core.errors import InputNotFoundError, ValidationError
 from paii_core.insurance.evidence import AreaCheck, CropCheck
 from paii_core.io.plots import read_plot_registry
 from paii_core.store import crops as crop_store
@@ -24,6 +24,7 @@ __all__ = [
     "CROPLAND_THRESHOLD",
     "AreaMaps",
     "PlotStats",
+    "geometry_plots",
     "insured_plots",
     "load_area_maps",
     "plot_checks",
@@ -101,15 +102,22 @@ def load_area_maps(
         InputNotFoundError, FormatError: the area's imagery is missing or unreadable.
     """
     area = crop_area.load_area(con, aoi_id, data_dir)
-    fine, coarse, grid = insured_plots(aoi_id, data_dir)
+    try:
+        fine, coarse, grid = insured_plots(aoi_id, data_dir)
+        transform, crs = grid.transform, grid.crs
+    except InputNotFoundError:
+        # An area of a user's own imagery has no plot registry: its policies name their
+        # plots by geometry (`paii policies import`), drawn onto the imagery's grid.
+        fine = np.zeros(area.series.shape[-2:], np.int64)
+        coarse, transform, crs = fine.copy(), area.transform, area.crs
     if area.series.shape[-2:] != fine.shape:
         raise ValidationError(
             f"the parcel registry of {aoi_id} is {fine.shape} but its imagery is "
             f"{area.series.shape[-2:]}; rebuild the demo world with `paii demo build`"
         )
     parcels = crop_area.map_area(con, area, data_dir=data_dir, compute=False)
-    kw = dict(aoi_id=aoi_id, fine_plots=fine, coarse_plots=coarse, transform=grid.transform)
-    kw.update(crs=grid.crs, rgb_series=area.series)
+    kw = dict(aoi_id=aoi_id, fine_plots=fine, coarse_plots=coarse, transform=transform)
+    kw.update(crs=crs, rgb_series=area.series)
     if parcels is None:
         note = (
             f"cropland and parcels of {aoi_id} are not mapped yet: open Crop labels and "
@@ -135,15 +143,39 @@ def load_area_maps(
     return AreaMaps(**kw, cropped=cropped, crop_map=cmap, label_set_id=set_id, note=note)
 
 
-def plot_stats(maps: AreaMaps, level: str, ids: NDArray) -> PlotStats:
-    """Pixels, cropped pixels and crop-map votes of plots ``ids`` at ``level``.
+def geometry_plots(maps: AreaMaps, geometries_wkb: list[bytes]) -> NDArray[np.int64]:
+    """(H, W) int64 raster of policy plots given as WKB polygons in EPSG:4326 on the
+    area's grid: plot i+1 where geometry i covers a pixel centre (later plots win where
+    two overlap), 0 elsewhere."""
+    import geopandas as gpd
+    import shapely
+    from rasterio.features import rasterize
+
+    geoms = gpd.GeoSeries(shapely.from_wkb(geometries_wkb), crs=4326).to_crs(maps.crs)
+    shapes = [(g, i + 1) for i, g in enumerate(geoms) if g is not None and not g.is_empty]
+    shape = maps.fine_plots.shape
+    if not shapes:
+        return np.zeros(shape, np.int64)
+    return rasterize(shapes, out_shape=shape, transform=maps.transform, dtype="int32").astype(
+        np.int64
+    )
+
+
+def plot_stats(
+    maps: AreaMaps, level: str, ids: NDArray, *, plots: NDArray | None = None
+) -> PlotStats:
+    """Pixels, cropped pixels and crop-map votes of plots ``ids`` at ``level`` ("plot":
+    of ``plots``, a raster from :func:`geometry_plots`).
 
     Raises:
-        ValidationError: a level other than "fine" or "coarse".
+        ValidationError: a level other than "fine", "coarse" or "plot" (with ``plots``).
     """
-    if level not in ("fine", "coarse"):
-        raise ValidationError(f"level should be 'fine' or 'coarse', not {level!r}")
-    plots = maps.fine_plots if level == "fine" else maps.coarse_plots
+    if level not in ("fine", "coarse", "plot") or (level == "plot") != (plots is not None):
+        raise ValidationError(
+            f"level should be 'fine' or 'coarse' (or 'plot' with a plots raster), not {level!r}"
+        )
+    if plots is None:
+        plots = maps.fine_plots if level == "fine" else maps.coarse_plots
     ids = np.asarray(ids, np.int64)
     size = max(int(plots.max()), int(ids.max(initial=0))) + 1
     flat = plots.ravel()

@@ -13,18 +13,16 @@ accepted (open classes).
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
 from os import PathLike
 from pathlib import Path
 
 import duckdb
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
-from shapely.validation import explain_validity
 
 from paii_core.importing import ImportReport, Problem, reject_if_problems
+from paii_core.insurance.policy_checks import Rows, blank, check_geometry, locate
 from paii_core.insurance.policy_file import POLICY_COLUMNS, read_policy_file
 from paii_core.insurance.terms import AREA_PER_HA
 from paii_core.store import imports as import_store
@@ -48,123 +46,25 @@ CURRENCY = {"CN": "CNY", "US": "USD"}
 _EQUAL_AREA = "EPSG:6933"
 
 
-class _Rows:
-    """Collects the problems of one file and parses its cells."""
-
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-
-    def add(self, row: int | None, column: str, problem: str, fix: str) -> None:
-        self.problems.append(Problem(row, column, problem, fix))
-
-    def number(self, row: int, column: str, text: str, *, positive: bool = False) -> float | None:
-        try:
-            value = float(text.replace(",", ""))
-        except ValueError:
-            what = "is empty" if not text else f"{text!r} is not a number"
-            self.add(row, column, what, f"write a number in {column}")
-            return None
-        if not np.isfinite(value) or value < 0 or (positive and value == 0):
-            rule = "> 0" if positive else ">= 0"
-            self.add(row, column, f"{text} is not a finite number {rule}", f"correct {column}")
-            return None
-        return value
-
-    def day(self, row: int, column: str, text: str) -> date | None:
-        try:
-            return datetime.fromisoformat(text).date()
-        except ValueError:
-            what = "is empty" if not text else f"{text!r} is not a date"
-            self.add(row, column, what, "write the date as YYYY-MM-DD, e.g. 2020-05-01")
-            return None
-
-    def plot_id(self, row: int, column: str, text: str) -> int | None:
-        try:
-            value = float(text)
-        except ValueError:
-            value = float("nan")
-        if not (np.isfinite(value) and value.is_integer() and value > 0):
-            self.add(row, column, f"{text!r} is not a positive whole number", "give the plot id")
-            return None
-        return int(value)
-
-
-def _blank(value: object) -> bool:
-    return isinstance(value, str) and not value.strip()
-
-
-def _geometry(rows: _Rows, row: int, value: object) -> shapely.Geometry | None:
-    if isinstance(value, str):
-        if not value:
-            return None
-        geom = shapely.from_wkt(value, on_invalid="ignore")
-        if geom is None:
-            rows.add(
-                row, "geometry", f"{value[:40]!r} is not WKT", "write POLYGON ((lon lat, ...))"
-            )
-            return None
-    else:
-        geom = value
-    fix = "give the plot's outline as a POLYGON or MULTIPOLYGON in longitude/latitude"
-    if geom is None or geom.is_empty:
-        rows.add(row, "geometry", "is empty", fix)
-        return None
-    if geom.geom_type not in ("Polygon", "MultiPolygon"):
-        rows.add(row, "geometry", f"is a {geom.geom_type}, not a polygon", fix)
-        return None
-    x0, y0, x1, y1 = geom.bounds
-    if x0 < -180 or x1 > 180 or y0 < -90 or y1 > 90:
-        rows.add(
-            row,
-            "geometry",
-            "coordinates are not longitude/latitude (outside +-180, +-90)",
-            "reproject the plots to EPSG:4326 (a GeoPackage may keep its own CRS)",
-        )
-        return None
-    if not geom.is_valid:
-        rows.add(
-            row,
-            "geometry",
-            f"is an invalid polygon ({explain_validity(geom)})",
-            "repair it (QGIS 'Fix geometries', shapely.make_valid) and import again",
-        )
-        return None
-    return geom
-
-
-def _locate(geoms: list, counties: gpd.GeoDataFrame) -> list[str | None]:
-    """The county holding each geometry's representative point (None if no county)."""
-    out: list[str | None] = [None] * len(geoms)
-    have = [i for i, g in enumerate(geoms) if g is not None]
-    if not have:
-        return out
-    points = shapely.point_on_surface(np.array([geoms[i] for i in have], dtype=object))
-    left, right = counties.sindex.query(points, predicate="intersects")
-    ids = counties["county_id"].to_numpy()
-    for i, j in zip(left, right, strict=True):
-        if out[have[i]] is None:
-            out[have[i]] = str(ids[j])
-    return out
-
-
 def validate_policies(
     raw: pd.DataFrame,
     facts: RegionFacts,
     *,
-    aois: list[str],
+    aois: pd.DataFrame,
     existing: dict[str, str],
     replace: bool = False,
 ) -> tuple[pd.DataFrame, list[Problem], list[str]]:
     """Check every row of a policy file (:func:`read_policy_file`) for ``facts``' region.
 
-    ``aois``: the region's area ids; ``existing``: policy id -> region of ids already
-    stored; with ``replace`` the region's own stored policies are to be replaced.
+    ``aois``: the region's areas (aoi_id, west, south, east, north); a polygon without an
+    aoi_id gets the area whose bounds hold it. ``existing``: policy id -> region of ids
+    already stored; with ``replace`` the region's own stored policies are to be replaced.
 
     Returns:
         (rows for the ``policies`` table, problems, notes). The rows are meaningful only
         when there are no problems.
     """
-    rows = _Rows()
+    rows = Rows()
     notes: list[str] = []
     cols = set(raw.columns)
     for col in REQUIRED:
@@ -186,15 +86,18 @@ def validate_policies(
     if "county_id" not in cols and "geometry" not in cols:
         rows.add(None, "county_id", "the column is missing", "add county_id or a geometry")
 
+    boxes = {r.aoi_id: shapely.box(r.west, r.south, r.east, r.north) for r in aois.itertuples()}
+    outside_areas = 0
+
     def cell(i: int, col: str) -> str:
         return str(raw[col].iat[i]).strip() if col in cols and col != "geometry" else ""
 
     n = len(raw)
     geoms = [
-        _geometry(rows, i + 1, raw["geometry"].iat[i]) if "geometry" in cols else None
+        check_geometry(rows, i + 1, raw["geometry"].iat[i]) if "geometry" in cols else None
         for i in range(n)
     ]
-    located = _locate(geoms, facts.counties)
+    located = locate(geoms, facts.counties)
     area_ha = (
         gpd.GeoSeries([g if g is not None else shapely.Point() for g in geoms], crs=4326)
         .to_crs(_EQUAL_AREA)
@@ -256,21 +159,23 @@ def validate_policies(
         elif "county_id" in cols and not county:
             rows.add(r, "county_id", "is empty", "give the county id, or a geometry")
         aoi, parcel, coarse = cell(i, "aoi_id"), cell(i, "parcel_id"), cell(i, "coarse_id")
-        if aoi and aoi not in aois:
-            rows.add(
-                r,
-                "aoi_id",
-                f"{aoi!r} is not an area of {facts.region_id}",
-                f"use one of {', '.join(aois) or '(none: add one with `paii area add`)'}",
-            )
+        if aoi and aoi not in boxes:
+            known = ", ".join(boxes) or "(none: add one with `paii area add`)"
+            rows.add(r, "aoi_id", f"{aoi!r} is not an area of {facts.region_id}", f"use {known}")
+        elif geom is not None and aoi and not boxes[aoi].contains(geom):
+            fix = "correct aoi_id or the geometry, or leave aoi_id empty"
+            rows.add(r, "geometry", f"lies outside area {aoi!r}", fix)
+        elif geom is not None and not aoi:
+            aoi = next((a for a, b in boxes.items() if b.contains(geom)), "")
+            outside_areas += not aoi
         parcel_id = rows.plot_id(r, "parcel_id", parcel) if parcel else None
         coarse_id = rows.plot_id(r, "coarse_id", coarse) if coarse else None
         if parcel and coarse:
             rows.add(r, "parcel_id", "both parcel_id and coarse_id are given", "keep one")
         if (parcel or coarse) and not aoi:
             rows.add(r, "aoi_id", "is empty but a plot id is given", "name the plot's area")
-        blank = "geometry" not in cols or _blank(raw["geometry"].iat[i])
-        if has_plot and geom is None and blank and not (parcel or coarse):
+        no_wkt = "geometry" not in cols or blank(raw["geometry"].iat[i])
+        if has_plot and geom is None and no_wkt and not (parcel or coarse):
             rows.add(r, "geometry", "the row names no plot", "give a WKT geometry or a plot id")
         crop = cell(i, "declared_crop").lower()
         if "declared_crop" in cols and not crop:
@@ -347,6 +252,11 @@ def validate_policies(
                 "geometry_wkb": None if geom is None else shapely.to_wkb(geom),
             }
         )  # fmt: skip
+    if outside_areas:
+        notes.append(
+            f"{outside_areas} policies lie outside every area of {facts.region_id}: their crop "
+            "and area checks wait for imagery there (`paii area add`)"
+        )
     frame = pd.DataFrame(out)
     if len(frame):
         for col in ("parcel_id", "coarse_id"):

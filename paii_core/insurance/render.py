@@ -20,7 +20,7 @@ from paii_core.crops.labelling import rgb_data_url
 from paii_core.crops.rollups import parcel_polygons
 from paii_core.crops.view import CROP_COLOURS
 from paii_core.errors import ValidationError
-from paii_core.insurance.area import AreaMaps
+from paii_core.insurance.area import AreaMaps, geometry_plots
 
 __all__ = ["MARGIN_PX", "crop_legend_html", "plot_mask", "policy_deck"]
 
@@ -29,11 +29,20 @@ MARGIN_PX = 12
 
 
 def plot_mask(maps: AreaMaps, policy: Mapping[str, Any]) -> NDArray[np.bool_]:
-    """(H, W) bool: the insured plot of ``policy`` (its parcel, or its whole block).
+    """(H, W) bool: the insured plot of ``policy`` (its parcel, its whole block, or its
+    polygon from the policy file).
 
     Raises:
         ValidationError: the policy's plot is not on the area's grid.
     """
+    if policy.get("level") == "plot":
+        wkb = policy.get("geometry_wkb")
+        mask = geometry_plots(maps, [bytes(wkb)]) > 0 if wkb is not None else None
+        if mask is None or not mask.any():
+            raise ValidationError(
+                f"policy {policy.get('policy_id')}: its plot is not on the grid of {maps.aoi_id}"
+            )
+        return mask
     fine = policy.get("level") == "fine"
     key = policy.get("parcel_id" if fine else "coarse_id")
     ident = 0 if key is None or pd.isna(key) else int(key)

@@ -12,7 +12,13 @@ import numpy as np
 import pandas as pd
 
 from paii_core.errors import ValidationError
-from paii_core.insurance.area import AreaMaps, load_area_maps, plot_checks, plot_stats
+from paii_core.insurance.area import (
+    AreaMaps,
+    geometry_plots,
+    load_area_maps,
+    plot_checks,
+    plot_stats,
+)
 from paii_core.insurance.evidence import FLAGS, PolicyEvidence, flood_check, yield_outlook
 from paii_core.store import insurance as ins_store
 
@@ -102,10 +108,17 @@ def review_portfolio(
 def _plot_checks(policies: pd.DataFrame, maps: Mapping[str, AreaMaps]) -> list:
     out: list = [None] * len(policies)
     for (aoi_id, level), part in policies.groupby(["aoi_id", "level"], dropna=False):
-        column = "parcel_id" if level == "fine" else "coarse_id"
         area_maps = maps.get(aoi_id) if isinstance(aoi_id, str) else None
-        ids = part[column].fillna(0).astype(np.int64).to_numpy()
-        stats = plot_stats(area_maps, level, ids) if area_maps is not None else None
+        stats = None
+        if level == "plot":  # a polygon from the policy file, drawn on the area's grid
+            ids = np.arange(1, len(part) + 1, dtype=np.int64)
+            if area_maps is not None:
+                raster = geometry_plots(area_maps, [bytes(g) for g in part["geometry_wkb"]])
+                stats = plot_stats(area_maps, "plot", ids, plots=raster)
+        else:
+            column = "parcel_id" if level == "fine" else "coarse_id"
+            ids = part[column].fillna(0).astype(np.int64).to_numpy()
+            stats = plot_stats(area_maps, level, ids) if area_maps is not None else None
         for j, idx in enumerate(part.index):
             pos = policies.index.get_loc(idx)
             out[pos] = plot_checks(

@@ -68,13 +68,13 @@ def region_facts(con: duckdb.DuckDBPyConnection, region_id: str) -> RegionFacts:
     return RegionFacts(region_id, str(row[0]), str(row[1]), str(row[2]), counties)
 
 
-def region_aois(con: duckdb.DuckDBPyConnection, region_id: str) -> list[str]:
-    """Ids of a region's areas of interest."""
+def region_aois(con: duckdb.DuckDBPyConnection, region_id: str) -> pd.DataFrame:
+    """A region's areas of interest: aoi_id, west, south, east, north (EPSG:4326)."""
     with _translate(f"read the areas of {region_id!r}"):
-        rows = con.execute(
-            "SELECT aoi_id FROM aois WHERE region_id = ? ORDER BY aoi_id", [region_id]
-        ).fetchall()
-    return [r[0] for r in rows]
+        return con.execute(
+            "SELECT aoi_id, west, south, east, north FROM aois WHERE region_id = ? ORDER BY aoi_id",
+            [region_id],
+        ).df()
 
 
 def existing_policy_regions(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> dict[str, str]:

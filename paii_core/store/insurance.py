@@ -34,10 +34,12 @@ def _read(con: duckdb.DuckDBPyConnection, what: str, sql: str, params: list) -> 
 
 def policies(con: duckdb.DuckDBPyConnection, region_id: str) -> pd.DataFrame:
     """A region's policies, by policy id, with their county's name (county_name) and the
-    level of their plot (level: "fine" for a parcel, "coarse" for a whole block)."""
+    level of their plot (level: "fine" for a parcel, "coarse" for a whole block of an
+    area's plot registry, "plot" for a polygon given in the policy file, geometry_wkb)."""
     sql = (
         "SELECT p.*, c.name AS county_name, "
-        "CASE WHEN p.parcel_id IS NOT NULL THEN 'fine' ELSE 'coarse' END AS level "
+        "CASE WHEN p.parcel_id IS NOT NULL THEN 'fine' WHEN p.coarse_id IS NOT NULL "
+        "THEN 'coarse' WHEN p.geometry_wkb IS NOT NULL THEN 'plot' ELSE 'coarse' END AS level "
         "FROM policies p "
         "LEFT JOIN counties c ON c.county_id = p.county_id "
         "WHERE p.region_id = ? ORDER BY p.policy_id"
