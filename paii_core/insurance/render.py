@@ -18,7 +18,7 @@ from rasterio.warp import transform_bounds
 from paii_core import maps as deck_maps
 from paii_core.crops.labelling import rgb_data_url
 from paii_core.crops.rollups import parcel_polygons
-from paii_core.crops.view import CROP_COLOURS
+from paii_core.crops.view import crop_colour
 from paii_core.errors import ValidationError
 from paii_core.insurance.area import AreaMaps, geometry_plots
 
@@ -55,7 +55,7 @@ def plot_mask(maps: AreaMaps, policy: Mapping[str, Any]) -> NDArray[np.bool_]:
 
 
 def _crop_png(label_map: NDArray, classes: list[str]) -> str:
-    palette = np.array([(*CROP_COLOURS.get(c, (200, 200, 200)), 150) for c in classes], np.uint8)
+    palette = np.array([(*crop_colour(c), 150) for c in classes], np.uint8)
     rgba = np.zeros((*label_map.shape, 4), np.uint8)
     ok = label_map >= 0
     rgba[ok] = palette[label_map[ok]]
@@ -66,7 +66,7 @@ def _crop_png(label_map: NDArray, classes: list[str]) -> str:
 
 def policy_deck(maps: AreaMaps, policy: Mapping[str, Any], *, height_px: int = 360) -> pdk.Deck:
     """A deck zoomed on the policy's plot: the season's true-colour composite, PAII's crop
-    map (when there is one, in :data:`CROP_COLOURS`) and the plot outlined in red, on the
+    map (when there is one, in :func:`crop_colour`) and the plot outlined in red, on the
     offline blank style.
 
     Raises:
@@ -128,7 +128,7 @@ def crop_legend_html(maps: AreaMaps) -> str:
         return ""
     items = []
     for crop in maps.crop_map.classes:
-        r, g, b = CROP_COLOURS.get(crop, (200, 200, 200))
+        r, g, b = crop_colour(crop)
         swatch = f"display:inline-block;width:12px;height:12px;background:rgb({r},{g},{b})"
         items.append(f"<span style='{swatch}'></span>&nbsp;{crop}")
     return "<div style='font-size:0.85rem'>" + " &nbsp; ".join(items) + "</div>"

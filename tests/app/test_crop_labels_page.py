@@ -96,3 +96,20 @@ def test_save_writes_label_set_with_who_and_rollups(crops_app, tiny_world):
         "SELECT metric, count(*) FROM county_metrics WHERE source = 'PAII crop map' GROUP BY 1"
     ).fetchall()
     assert dict(areas)["cropland_area_km2"] == 1 and dict(areas)["crop_area_km2"] >= 2
+
+
+def test_a_new_crop_name_becomes_a_class(crops_app):
+    n = len(crops_app.session_state[KEY])
+    crops_app.selectbox(key="crop_parcel").set_value(2)
+    crops_app.selectbox(key="crop_choice").set_value("another crop...")
+    _rerun(crops_app)
+    crops_app.text_input(key="crop_new").input("sorghum")
+    _rerun(crops_app)
+    next(b for b in crops_app.button if b.label == "Add label").click()
+    _rerun(crops_app)
+    assert not crops_app.exception and not crops_app.error
+    assert crops_app.session_state[KEY][-1][2] == "sorghum"
+    assert "sorghum" in set(crops_app.dataframe[0].value["crop"])
+    next(b for b in crops_app.button if b.label == "Undo last label").click()
+    _rerun(crops_app)
+    assert len(crops_app.session_state[KEY]) == n
