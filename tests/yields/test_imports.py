@@ -9,7 +9,6 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
-from shapely.geometry import box
 
 from paii_core import store
 from paii_core.cli import main
@@ -18,6 +17,7 @@ from paii_core.io.nass import read_nass_quickstats
 from paii_core.store.imports import data_imports
 from paii_core.yields.imports import crop_of_item, import_quickstats, yield_rows
 from paii_core.yields.units import convert_yield
+from tests.conftest import REPO
 
 EXPORT = Path(__file__).parent / "data" / "quickstats_arkansas_iowa.csv"
 ARKANSAS = ("05001", "05111", "05085")
@@ -37,17 +37,19 @@ def con(tiny_world, tmp_path):
         "regions",
         pd.DataFrame([{**region, "utm_epsg": 32615, "yield_unit": "bu/acre"}]),
     )
-    squares = gpd.GeoSeries([box(-91.5 + i * 0.3, 34.3, -91.2 + i * 0.3, 34.6) for i in range(3)])
+    gdf = gpd.read_parquet(REPO / "data" / "boundaries" / "us_counties_all.parquet")
+    gdf = gdf[gdf["county_id"].isin(ARKANSAS)].reset_index(drop=True)  # real US Census outlines
+    centre = gdf.geometry.representative_point()
     counties = pd.DataFrame(
         {
-            "county_id": ARKANSAS,
+            "county_id": gdf["county_id"].astype(str),
             "region_id": "arkansas",
-            "name": ["Arkansas", "Poinsett", "Lonoke"],
+            "name": gdf["name"],
             "parent": "Arkansas",
-            "area_km2": 900.0,
-            "centroid_lon": squares.centroid.x,
-            "centroid_lat": squares.centroid.y,
-            "geometry_wkb": shapely.to_wkb(squares.to_numpy()),
+            "area_km2": gdf.to_crs("EPSG:6933").area / 1e6,
+            "centroid_lon": centre.x,
+            "centroid_lat": centre.y,
+            "geometry_wkb": shapely.to_wkb(gdf.geometry.to_numpy()),
         }
     )
     store.write_frame(connection, "counties", counties)
