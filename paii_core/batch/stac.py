@@ -57,7 +57,7 @@ def expand_inputs(inputs: list[str | Path]) -> list[Path]:
             continue
         try:
             doc = json.loads(p.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        except (OSError, ValueError, RecursionError) as e:
             raise FormatError(
                 p, f"is not readable JSON ({e})", "pass a STAC Item or ItemCollection"
             ) from None

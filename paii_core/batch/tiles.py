@@ -128,7 +128,11 @@ def check_inputs(paths: Sequence[str | Path]) -> list[Path]:
         raise ValidationError("--inputs is empty; pass one or more GeoTIFFs or STAC items")
     out = []
     for p in map(Path, paths):
-        if not p.is_file():
+        try:
+            exists = p.is_file()
+        except OSError:  # e.g. a name too long for the file system
+            exists = False
+        if not exists:
             raise InputNotFoundError(f"--inputs {p}: no such file; check the path")
         out.append(p)
     return out

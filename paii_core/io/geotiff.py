@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from affine import Affine
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 from rasterio.coords import BoundingBox
 from rasterio.crs import CRS
-from rasterio.enums import MaskFlags
+from rasterio.enums import Interleaving, MaskFlags
 from rasterio.errors import CRSError, NotGeoreferencedWarning, RasterioError
 from rasterio.transform import array_bounds
 from rasterio.windows import Window
@@ -88,7 +89,7 @@ def _open_checked(path: Path, what: str) -> rasterio.DatasetReader:
             # A file without georeferencing gets a clearer FormatError from _check.
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             return rasterio.open(path)
-    except RasterioError as e:
+    except (RasterioError, UnicodeDecodeError) as e:  # bytes in the header that are not text
         raise FormatError(
             path,
             f"is not a readable {what} ({e})",
@@ -96,10 +97,31 @@ def _open_checked(path: Path, what: str) -> rasterio.DatasetReader:
         ) from e
 
 
+MAX_READ_BYTES = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+"""Memory one read may take (half the machine's): a file declaring more (a corrupt size,
+or a raster too big to hold) is refused before any allocation."""
+
+
 def _read_open(
     src: rasterio.DatasetReader, path: Path, window: Window | None = None
 ) -> NDArray[np.float32]:
     """Read every band (or a window) as float32 with masked pixels set to NaN."""
+    h, w = (src.height, src.width) if window is None else (int(window.height), int(window.width))
+    size = max(np.dtype(d).itemsize for d in src.dtypes)
+    # raw values + their float32 copy + one mask byte, per pixel and band; GDAL decodes a
+    # pixel-interleaved block of every band at once (a corrupt band count makes it huge)
+    need = src.count * h * w * (size + 5)
+    by, bx = src.block_shapes[0]
+    planes = src.count if src.interleaving == Interleaving.pixel else 1
+    need = max(need, bx * by * planes * size)
+    if need > MAX_READ_BYTES:
+        raise FormatError(
+            path,
+            f"declares {src.count} x {h} x {w} pixels, {need / 2**30:.1f} GiB to read, more "
+            f"than the {MAX_READ_BYTES / 2**30:.1f} GiB one read may use",
+            "read it in windows (paii_core.io.read_window, or `paii batch --tile 2048`); "
+            "if the file is small, its header is corrupt: re-download it",
+        )
     try:
         raw = src.read(window=window)
         all_valid = all(flags == [MaskFlags.all_valid] for flags in src.mask_flag_enums)
@@ -137,7 +159,13 @@ def _check(
             f"has {src.count} bands, expected {expected_bands}",
             "pass the right file or select its bands before reading",
         )
-    described = tuple(d or "" for d in src.descriptions)
+    try:
+        described = tuple(d or "" for d in src.descriptions)
+    except UnicodeDecodeError as e:
+        raise FormatError(
+            path, f"has band descriptions that are not text ({e}); the header is corrupt",
+            "re-download or rewrite the file",
+        ) from None  # fmt: skip
     if band_names is None:
         return tuple(d or f"band{i + 1}" for i, d in enumerate(described))
     names = tuple(band_names)

@@ -206,6 +206,8 @@ def read_nass_quickstats(
         try:
             cid = county_id_from_ansi(r["State ANSI"], r["County ANSI"])
             year = int(r["Year"])
+            if not 1800 <= year <= 2200:
+                raise ValueError(f"Year {r['Year']!r} is not a year")
         except ValueError as e:
             raise FormatError(p, f"row {int(idx) + 1} (line {line}): {e}", "fix that row") from e
         item = r["Data Item"].strip()

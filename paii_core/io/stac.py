@@ -39,7 +39,7 @@ def open_stac(path: Path) -> list[S2Scene]:
     """
     try:
         doc = json.loads(path.read_text())
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, RecursionError) as e:  # RecursionError: absurdly deep nesting
         raise FormatError(path, f"is not readable JSON ({e})", "pass a STAC JSON file") from e
     kind = doc.get("type") if isinstance(doc, dict) else None
     try:
@@ -91,7 +91,11 @@ def _local_href(item: pystac.Item, key: str, asset: pystac.Asset, where: Path) -
             "download the assets and point their hrefs at the local files",
         )
     local = urlparse(href).path if scheme == "file" else href
-    if not Path(local).is_file():
+    try:
+        exists = Path(local).is_file()
+    except OSError:  # a name too long for the file system: it cannot exist either
+        exists = False
+    if not exists:
         raise FormatError(
             where,
             f"item {item.id} asset {key!r} points at {local}, which does not exist",

@@ -1,0 +1,360 @@
+"""Fuzzing every PAII reader: mutated real-format files must give a result or a PaiiError.
+
+Run (10 minutes): .venv/bin/python -m bench.batch.fuzz --minutes 10
+The short run in the test suite (tests/io/test_fuzz_readers.py) calls :func:`fuzz`.
+
+Seeds are valid files written by PAII's own writers (GeoTIFF, Sentinel-2 L2A, SCL,
+Sentinel-1, DEM, plot registry, NASS CSV, OCO-2 Lite NetCDF4, GeoJSON boundaries, STAC
+items) and real files from data/real (ESA's MTD_MSIL2A.xml, a real DEM). Mutations:
+truncation, random bytes, a wrong magic number, bytes spliced in, huge declared sizes
+(TIFF width/height/byte counts, any 32-bit integer in a header set to 2^31-1) and, for
+text formats, deep nesting and overlong fields. Each case runs in a worker process whose
+address space is capped (``--memory-gb``, default 2 GiB above its start), so a reader that
+tries to allocate a huge declared size fails visibly (MemoryError = a finding) instead of
+swapping; a case running past ``--case-timeout`` s is a hang (a finding); a dead worker
+(segfault) is a finding; any exception that is not a PaiiError is a finding.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import random
+import resource
+import struct
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+Reader = Callable[[Path], object]
+
+
+def _grid():
+    from affine import Affine
+
+    return {"crs": "EPSG:32650", "transform": Affine(10, 0, 500_000, 0, -10, 3_900_000)}
+
+
+def build_seeds(folder: Path) -> dict[str, tuple[Path, Reader]]:
+    """Valid seed files and the reader each one is fed to, by name."""
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+    from rasterio.windows import Window
+    from shapely.geometry import box
+
+    from paii_core import io
+    from paii_core.batch.stac import expand_inputs
+    from paii_core.io.plots import read_plot_registry
+    from paii_core.io.s2_items import open_s2_item
+    from paii_core.io.s2_mtd import read_mtd
+    from paii_core.io.stac import open_stac
+
+    g = _grid()
+    rng = np.random.default_rng(0)
+    refl = rng.uniform(0.02, 0.4, (4, 24, 24)).astype(np.float32)
+    seeds: dict[str, tuple[Path, Reader]] = {}
+    gt = io.write_geotiff(folder / "plain.tif", refl, band_names=("B2", "B3", "B4", "B8"), **g)
+    seeds["read_geotiff"] = (gt, io.read_geotiff)
+    seeds["read_raster"] = (gt, io.read_raster)
+    seeds["read_window"] = (gt, lambda p: io.read_window(p, Window(2, 2, 8, 8)))
+    l2a = io.write_sentinel2_l2a(folder / "S2_20200601_L2A.tif", refl, date="2020-06-01", **g)
+    seeds["read_sentinel2_l2a"] = (l2a, io.read_sentinel2_l2a)
+    like = io.read_sentinel2_l2a(l2a)
+    scl = io.write_scl(folder / "scl.tif", rng.integers(0, 12, (24, 24)).astype(np.uint8), **g)
+    seeds["read_scl"] = (scl, lambda p: io.read_scl(p, like))
+    s1 = io.write_sentinel1(
+        folder / "s1.tif", rng.uniform(-25, -5, (2, 24, 24)), date="2020-06-01", **g
+    )
+    seeds["read_sentinel1"] = (s1, io.read_sentinel1)
+    dem = io.write_dem(folder / "dem.tif", rng.uniform(0, 90, (24, 24)), **g)
+    seeds["read_dem"] = (dem, io.read_dem)
+    real_dem = REPO / "data" / "real" / "olinda_dem" / "olinda_dem_utm25s.tif"
+    if real_dem.is_file():
+        seeds["read_dem_real"] = (real_dem, io.read_dem)
+    plots = io.write_geotiff(
+        folder / "plots.tif",
+        rng.integers(0, 9, (2, 24, 24)),
+        dtype="int32",
+        nodata=-1,
+        band_names=("plot_id", "block_id"),
+        **g,
+    )
+    seeds["read_plot_registry"] = (plots, read_plot_registry)
+    seeds["open_s2_item"] = (gt, open_s2_item)
+    nass = pd.DataFrame(
+        {
+            "county_id": ["19169", "19001"],
+            "year": [2020, 2021],
+            "commodity": ["CORN"] * 2,
+            "data_item": ["CORN, GRAIN - YIELD, MEASURED IN BU / ACRE"] * 2,
+            "value": [180.0, 123456.0],
+            "withheld": [None, None],
+            "state": ["IOWA"] * 2,
+            "county": ["STORY", "ADAIR"],
+        }
+    )
+    seeds["read_nass_quickstats"] = (
+        io.write_nass_quickstats(folder / "nass.csv", nass),
+        io.read_nass_quickstats,
+    )
+    sound = pd.DataFrame(
+        {
+            "sounding_id": np.array([2019060105101113, 2019060105101145]),
+            "time": pd.to_datetime(["2019-06-01 05:10:11.1", "2019-06-01 05:10:11.4"], utc=True),
+            "latitude": np.float32([30.5, 30.6]),
+            "longitude": np.float32([114.3, 114.4]),
+            "xco2": np.float32([410.2, 409.9]),
+            "xco2_uncertainty": np.float32([0.4, 0.5]),
+            "xco2_quality_flag": np.int8([0, 1]),
+        }
+    )
+    oco2 = io.write_oco2_lite(folder / "oco2_LtCO2_190601_B11014Ar_230101000000s.nc4", sound)
+    seeds["read_oco2_lite_file"] = (oco2, io.read_oco2_lite_file)
+    bounds = folder / "counties.geojson"
+    gpd.GeoDataFrame(
+        {"GEOID": ["19169", "19001"], "NAME": ["Story", "Adair"]},
+        geometry=[box(-93.7, 41.8, -93.2, 42.2), box(-94.7, 41.1, -94.2, 41.5)],
+        crs="EPSG:4326",
+    ).to_file(bounds)
+    seeds["read_boundaries"] = (bounds, io.read_boundaries)
+    item = {
+        "type": "Feature",
+        "stac_version": "1.0.0",
+        "id": "S2A_T50SKE_20200601_L2A",
+        "geometry": None,
+        "bbox": None,
+        "properties": {
+            "datetime": "2020-06-01T03:00:00Z",
+            "s2:processing_baseline": "05.10",
+            "proj:epsg": 32650,
+        },
+        "links": [],
+        "assets": {
+            b: {"href": str(l2a), "type": "image/tiff; application=geotiff", "roles": ["data"]}
+            for b in ("B02", "B03", "B04", "B08")
+        },
+    }
+    stac = folder / "item.json"
+    stac.write_text(json.dumps(item))
+    seeds["open_stac"] = (stac, open_stac)
+    one = folder / "one_asset.json"
+    one.write_text(json.dumps({**item, "assets": {"data": item["assets"]["B02"]}}))
+    seeds["batch_stac_inputs"] = (one, lambda p: expand_inputs([p]))
+    mtd = REPO / "data" / "real" / "s2_mtd_esa" / "MTD_MSIL2A.xml"
+    if mtd.is_file():
+        seeds["read_mtd"] = (mtd, read_mtd)
+    return seeds
+
+
+def _tiff_huge(data: bytearray, rng: random.Random) -> bytearray:
+    """Set ImageWidth/ImageLength/StripByteCounts/TileByteCounts/TileWidth in IFD0 huge."""
+    if data[:2] not in (b"II", b"MM") or len(data) < 8:
+        return _int_huge(data, rng)
+    e = "<" if data[:2] == b"II" else ">"
+    (magic,) = struct.unpack(e + "H", data[2:4])
+    if magic != 42:
+        return _int_huge(data, rng)
+    (ifd,) = struct.unpack(e + "I", data[4:8])
+    if ifd + 2 > len(data):
+        return data
+    (n,) = struct.unpack(e + "H", data[ifd : ifd + 2])
+    targets = {256, 257, 279, 325, 322, 323, 277, 258}
+    entries = [ifd + 2 + 12 * i for i in range(n) if ifd + 14 + 12 * i <= len(data)]
+    hits = [o for o in entries if struct.unpack(e + "H", data[o : o + 2])[0] in targets]
+    for o in rng.sample(hits, k=min(len(hits), rng.randint(1, 2))):
+        typ = struct.unpack(e + "H", data[o + 2 : o + 4])[0]
+        value = rng.choice([0, 0xFFFF, 0x7FFFFFFF, 0xFFFFFFFF, 1 << 20])
+        if typ == 3:  # SHORT
+            data[o + 8 : o + 10] = struct.pack(e + "H", value & 0xFFFF)
+        else:
+            data[o + 8 : o + 12] = struct.pack(e + "I", value & 0xFFFFFFFF)
+    return data
+
+
+def _int_huge(data: bytearray, rng: random.Random) -> bytearray:
+    for _ in range(rng.randint(1, 4)):
+        if len(data) < 8:
+            break
+        o = rng.randrange(0, min(len(data) - 4, 4096)) & ~3
+        data[o : o + 4] = struct.pack("<I", rng.choice([0x7FFFFFFF, 0xFFFFFFFF, 1 << 24]))
+    return data
+
+
+def _text_attack(data: bytearray, rng: random.Random) -> bytearray:
+    choice = rng.randrange(4)
+    if choice == 0:
+        return bytearray(b"[" * 200_000)
+    if choice == 1:
+        at = rng.randrange(len(data) + 1)
+        return data[:at] + b"9" * rng.choice([400, 5000, 1_000_000]) + data[at:]
+    if choice == 2:
+        return data + b"\n" + b",".join([b"x" * 1000] * rng.randint(1, 200))
+    return data.replace(b"2020", b"9" * rng.randint(5, 40), 1)
+
+
+def mutate(seed: bytes, rng: random.Random, text: bool) -> tuple[str, bytes]:
+    """One mutation of ``seed``: (its name, the bytes)."""
+    data = bytearray(seed)
+    kinds = ["truncate", "flip", "magic", "splice", "huge"] + (["text"] if text else [])
+    kind = rng.choice(kinds)
+    if kind == "truncate":
+        data = data[: rng.randrange(len(data))]
+    elif kind == "flip":
+        for _ in range(rng.choice([1, 4, 32])):
+            if data:
+                data[rng.randrange(len(data))] = rng.randrange(256)
+    elif kind == "magic":
+        magic = rng.choice(
+            [b"\x89HDF\r\n\x1a\n", b"II*\x00", b"MM\x00*", b"PK\x03\x04", b"\x00" * 8, b"{"]
+        )
+        data[: len(magic)] = magic
+    elif kind == "splice":
+        at = rng.randrange(len(data) + 1)
+        data[at:at] = os.urandom(rng.choice([1, 16, 512]))
+    elif kind == "huge":
+        data = _tiff_huge(data, rng)
+    else:
+        data = _text_attack(data, rng)
+    return kind, bytes(data)
+
+
+def _child(conn, memory_bytes: int) -> None:
+    import warnings
+
+    from paii_core.errors import PaiiError
+    from paii_core.io import geotiff
+
+    warnings.simplefilter("ignore")
+    # The readers' own memory budget, scaled to this worker's: a declared size over it
+    # must be refused (a PaiiError), not attempted.
+    geotiff.MAX_READ_BYTES = memory_bytes // 2
+    used = int(open("/proc/self/statm").read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    resource.setrlimit(resource.RLIMIT_AS, (used + memory_bytes, used + memory_bytes))
+    seeds = None
+    while True:
+        msg = conn.recv()
+        if msg is None:
+            return
+        folder, name, path = msg
+        if seeds is None:
+            seeds = build_seeds(Path(folder))
+        try:
+            seeds[name][1](Path(path))
+            conn.send(("ok", ""))
+        except PaiiError as e:
+            conn.send(("paii", type(e).__name__))
+        except BaseException as e:  # every other exception is a finding
+            ours = [f for f in traceback.extract_tb(e.__traceback__) if "paii_core" in f.filename]
+            where = f"{ours[-1].filename.split('paii_core')[-1]}:{ours[-1].lineno}" if ours else "?"
+            conn.send(("crash", f"{type(e).__name__} at paii_core{where}: {str(e)[:300]}"))
+
+
+def fuzz(
+    *,
+    seconds: float = 10.0,
+    max_cases: int | None = None,
+    seed: int = 0,
+    memory_gb: float = 2.0,
+    case_timeout: float = 30.0,
+    readers: list[str] | None = None,
+    keep: Path | None = None,
+) -> dict:
+    """Run mutated cases for ``seconds`` (or ``max_cases``); returns counts and findings
+    (failing inputs copied to ``keep`` when given)."""
+    rng = random.Random(seed)
+    ctx = mp.get_context("spawn")
+    out: dict = {"cases": 0, "by_reader": {}, "findings": [], "outcomes": {}}
+    with tempfile.TemporaryDirectory(prefix="paii_fuzz_") as tmp:
+        folder = Path(tmp) / "seeds"
+        folder.mkdir()
+        seeds = build_seeds(folder)
+        names = sorted(readers or seeds)
+        raw = {n: seeds[n][0].read_bytes() for n in names}
+        proc = conn = None
+        start = time.perf_counter()
+        i = 0
+        while time.perf_counter() - start < seconds and (max_cases is None or i < max_cases):
+            if proc is None:
+                conn, child_conn = ctx.Pipe()
+                proc = ctx.Process(
+                    target=_child, args=(child_conn, int(memory_gb * 2**30)), daemon=True
+                )
+                proc.start()
+            name = names[i % len(names)]
+            seed_path = seeds[name][0]
+            kind, data = mutate(
+                raw[name], rng, seed_path.suffix in (".csv", ".json", ".geojson", ".xml")
+            )
+            case = Path(tmp) / f"case_{i}{seed_path.suffix}"
+            if name == "read_oco2_lite_file":
+                case = Path(tmp) / f"c{i}_{seed_path.name}"
+            case.write_bytes(data)
+            conn.send((str(folder), name, str(case)))
+            if conn.poll(case_timeout + (60 if i < len(names) else 0)):
+                try:
+                    status, detail = conn.recv()
+                except EOFError:
+                    status, detail = "died", f"worker exit code {proc.exitcode}"
+            else:
+                status, detail = "hang", f"no answer in {case_timeout} s"
+            if status in ("died", "hang") or not proc.is_alive():
+                proc.kill()
+                proc.join()
+                proc = None
+                status = status if status in ("died", "hang", "crash") else "died"
+            out["outcomes"][status] = out["outcomes"].get(status, 0) + 1
+            out["by_reader"][name] = out["by_reader"].get(name, 0) + 1
+            if status in ("crash", "died", "hang"):
+                if keep is not None:  # the failing input, to reproduce it
+                    Path(keep).mkdir(parents=True, exist_ok=True)
+                    (Path(keep) / f"{name}_{i}{seed_path.suffix}").write_bytes(data)
+                out["findings"].append(
+                    {
+                        "reader": name,
+                        "mutation": kind,
+                        "status": status,
+                        "detail": detail,
+                        "case": i,
+                        "size": len(data),
+                    }
+                )
+            case.unlink(missing_ok=True)
+            i += 1
+        if proc is not None:
+            conn.send(None)
+            proc.join(10)
+            if proc.is_alive():
+                proc.kill()
+        out["cases"] = i
+        out["seconds"] = round(time.perf_counter() - start, 1)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--minutes", type=float, default=10.0)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--memory-gb", type=float, default=2.0)
+    ap.add_argument("--case-timeout", type=float, default=30.0)
+    args = ap.parse_args()
+    result = fuzz(
+        seconds=args.minutes * 60,
+        seed=args.seed,
+        memory_gb=args.memory_gb,
+        case_timeout=args.case_timeout,
+    )
+    (REPO / "bench" / "out").mkdir(parents=True, exist_ok=True)
+    (REPO / "bench" / "out" / "fuzz_readers.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps({k: v for k, v in result.items() if k != "findings"}, indent=2))
+    for f in result["findings"]:
+        print(f"FINDING {f['reader']} {f['mutation']} {f['status']}: {f['detail'][:400]}")
+
+
+if __name__ == "__main__":
+    main()
