@@ -86,8 +86,11 @@ if key not in st.session_state:
     if area.simulated and truth.is_file():
         raster = read_geotiff(truth)
         crop_type = np.nan_to_num(raster.data[0], nan=-1).astype(int)
-        classes = parse_classes_tag(raster.tags.get("CLASSES"))
-        start = survey_points(crop_type, parcels.fine, per_crop=5, seed=1, classes=classes)
+        try:
+            classes = parse_classes_tag(raster.tags.get("CLASSES"))
+            start = survey_points(crop_type, parcels.fine, per_crop=5, seed=1, classes=classes)
+        except PaiiError as e:  # a demo world built before its truth named its crops
+            st.caption(f"No starter labels: {e} (`paii demo build`).")
     st.session_state[key] = start
 labels: list = st.session_state[key]
 st.caption(
