@@ -12,7 +12,8 @@ from paii_core import io
 from paii_core.areas import add_area_from_items, area_folder
 from paii_core.areas.inputs import s1_on_grid
 from paii_core.cli import main
-from paii_core.crops.area import load_area, map_area
+from paii_core.crops.area import load_area, map_area, prepared_for
+from paii_core.crops.recognize import recognize_prepared
 from paii_core.errors import FormatError, InputNotFoundError, ValidationError
 from paii_core.io.s2_scene import Grid
 
@@ -56,6 +57,15 @@ def test_stac_area_runs_like_a_demo_area(kansas_store, season_items, tmp_path):
     assert area.dem is not None and abs(float(area.dem[0, 0]) - 440.0) < 1e-3
     parcels = map_area(con, area)
     assert parcels.fine.max() > 0 and parcels.cropland.shape == (items.SIZE, items.SIZE)
+    crops, labels, per_crop = items.field_crops(), [], {}
+    for i, j in np.ndindex(crops.shape):  # two labels per crop, at field centres
+        if per_crop.get(crops[i, j], 0) < 2:
+            labels.append((30 * i + 15, 30 * j + 15, str(crops[i, j])))
+            per_crop[crops[i, j]] = per_crop.get(crops[i, j], 0) + 1
+    cmap = recognize_prepared(prepared_for(area, parcels), labels, region="kansas")
+    centres = [cmap.label_map[30 * i + 15, 30 * j + 15] for i, j in np.ndindex(crops.shape)]
+    said = [cmap.classes[k] if k >= 0 else None for k in centres]
+    assert np.mean([s == c for s, c in zip(said, crops.ravel(), strict=True)]) >= 0.8
     rows = con.execute("SELECT kind, simulated, details FROM products WHERE aoi_id = ?",
                        ["kansas-harvey"]).fetchall()  # fmt: skip
     assert {r[0] for r in rows} == {"s2_l2a", "s1_grd", "dem"} and not any(r[1] for r in rows)

@@ -67,13 +67,19 @@ def transform(res: int = 10) -> Affine:
     return Affine(float(res), 0.0, X0, 0.0, -float(res), Y0)
 
 
+def field_crops() -> np.ndarray:
+    """(6, 6) crop name of each 30 x 30 px field (row-major from the north-west corner)."""
+    return np.random.default_rng(0).choice(["corn", "soy", "wheat", "grass"], size=(6, 6))
+
+
 def _cover(day: date) -> np.ndarray:
     """(SIZE, SIZE) vegetation fraction on ``day``: fields with crop curves, roads bare."""
     rng = np.random.default_rng(0)
     doy = day.timetuple().tm_yday
     peaks = {"corn": 200, "soy": 220, "wheat": 130, "grass": 170}
     widths = {"corn": 35, "soy": 30, "wheat": 30, "grass": 90}
-    crops = rng.choice(list(peaks), size=(6, 6))
+    crops = field_crops()
+    rng.choice(list(peaks), size=(6, 6))  # keep the noise draw below as it was
     cover = np.zeros((SIZE, SIZE))
     for i in range(6):
         for j in range(6):
