@@ -165,12 +165,6 @@ def scene_from_item(item: pystac.Item, where: Path) -> S2Scene:
             f"common_name, or by asset key); keys: {', '.join(item.assets) or '(none)'}",
             "name each band asset (B02 or blue, B03 or green, B04 or red, B08 or nir, scl)",
         )
-    if item.geometry is None:
-        raise FormatError(
-            where,
-            f"item {item.id} has no geometry, so the area it covers is unknown",
-            "set the item's geometry and bbox to its footprint (lon/lat polygon)",
-        )
     if item.datetime is None and not item.properties.get("start_datetime"):
         raise FormatError(where, f"item {item.id} has no datetime", "set the item's datetime")
     day = (item.datetime or pystac.utils.str_to_datetime(item.properties["start_datetime"])).date()
@@ -182,6 +176,12 @@ def scene_from_item(item: pystac.Item, where: Path) -> S2Scene:
             "set the property processing:level (L1C or L2A) or s2:product_type",
         )
     refs = {c: BandRef(_local_href(item, k, item.assets[k], where)) for c, k in keys.items()}
+    if item.geometry is None:
+        raise FormatError(
+            where,
+            f"item {item.id} has no geometry, so the area it covers is unknown",
+            "set the item's geometry and bbox to its footprint (lon/lat polygon)",
+        )
     data_keys = {c: k for c, k in keys.items() if c != "SCL"}
     offset, scale, rule = _offset(item, data_keys, where)
     return S2Scene(
