@@ -7,6 +7,7 @@ from datetime import date
 
 from streamlit.testing.v1 import AppTest
 
+from paii_core import store
 from tests.conftest import REPO
 from ui import common
 
@@ -16,6 +17,10 @@ def test_a_region_without_features_gets_a_labelled_trend(tiny_world, tmp_path, m
     for name in ("paii.duckdb", "paii.duckdb.wal"):
         if (tiny_world / name).exists():
             shutil.copy(tiny_world / name, tmp_path / name)
+    con = store.connect(tmp_path / "paii.duckdb")
+    for table in ("yield_forecasts", "yield_drivers", "yield_backtests"):
+        con.execute(f"DELETE FROM {table} WHERE region_id = 'hubei'")  # other tests' runs
+    con.close()
     monkeypatch.setenv("PAII_DATA_DIR", str(tmp_path))
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
     at.run()
@@ -29,7 +34,9 @@ def test_a_region_without_features_gets_a_labelled_trend(tiny_world, tmp_path, m
     assert not at.exception, at.exception
     assert any("Trend model from yields alone" in i.value for i in at.info)
     assert at.subheader[0].value.startswith("Rice 2021")
-    versions = common.connection().execute(
-        "SELECT DISTINCT model_version FROM yield_forecasts WHERE region_id = 'hubei'"
-    ).fetchall()
+    versions = (
+        common.connection()
+        .execute("SELECT DISTINCT model_version FROM yield_forecasts WHERE region_id = 'hubei'")
+        .fetchall()
+    )
     assert versions == [("yield-trend-1",)]
