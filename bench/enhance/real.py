@@ -24,9 +24,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from skimage.metrics import structural_similarity
 
 from bench.enhance import quality
 from paii_core.enhance import dehaze, load_model, real_scenes, scenes, super_resolve
+from paii_core.enhance.api import estimate_sensor
 from paii_core.enhance.sensor import SensorModel
 from paii_core.enhance.tiling import fill_nodata
 
@@ -61,9 +63,12 @@ def sr_rows(net, sr_kw: dict) -> list[dict]:
             lo = model.capture(truth)
             bic = super_resolve(lo, method="bicubic")
             out = super_resolve(lo, net=net, **sr_kw)
+            given = super_resolve(lo, net=net, sensor=model)
             row = {
                 "scene": sc.name,
                 "sensor_model": mname,
+                "estimated": estimate_sensor(lo).describe(),
+                "model_given_true_sensor": _psnr(given, truth),
                 "bicubic": _psnr(bic, truth),
                 "model": _psnr(out, truth),
                 "consistency_mae": float(np.mean(np.abs(model.capture(out) - lo))),
@@ -82,17 +87,30 @@ def sr_rows(net, sr_kw: dict) -> list[dict]:
     return rows
 
 
+def _ssim(a: np.ndarray, b: np.ndarray, valid: np.ndarray) -> float:
+    """Mean SSIM over bands and over ``valid`` pixels (flagged ones are NaN in ``a``)."""
+    maps = [
+        structural_similarity(np.nan_to_num(x), y, data_range=1.0, full=True)[1]
+        for x, y in zip(a, b, strict=True)
+    ]
+    return float(np.mean([m[valid].mean() for m in maps]))
+
+
 def _dehaze_metrics(hazy, clear, out, out_clear) -> dict:
-    valid = ~np.isnan(out)
+    """Scores over pixels the dehazer did not flag as too thick (NaN in ``out``); NDVI
+    terms over pixels whose clear N + R > 0.05 (not open water)."""
+    valid = ~np.isnan(out).any(axis=0)
+    land = valid & ((clear[3] + clear[2]) > 0.05)
     return {
-        "psnr_hazy": quality.psnr(hazy, clear),
-        "psnr_model": quality.psnr(out, clear),
-        "ssim_hazy": quality.ssim(hazy, clear),
-        "ssim_model": quality.ssim(out, clear),
-        "ndvi_mae_hazy": quality.ndvi_mae(hazy, clear),
-        "ndvi_mae_model": quality.ndvi_mae(out, clear),
-        "negative_share": float(np.mean(out[valid] < 0)),
-        "ndvi_consistency": float(np.nanmean(np.abs(_ndvi(out) - _ndvi(out_clear)))),
+        "flagged_share": float(1.0 - valid.mean()),
+        "psnr_hazy": quality.psnr(hazy[:, valid], clear[:, valid]),
+        "psnr_model": quality.psnr(out[:, valid], clear[:, valid]),
+        "ssim_hazy": _ssim(hazy, clear, valid),
+        "ssim_model": _ssim(out, clear, valid),
+        "ndvi_mae_hazy": float(np.mean(np.abs(_ndvi(hazy) - _ndvi(clear))[land])),
+        "ndvi_mae_model": float(np.mean(np.abs(_ndvi(out) - _ndvi(clear))[land])),
+        "negative_share": float(np.mean(out[:, valid] < 0)),
+        "ndvi_consistency": float(np.nanmean(np.abs(_ndvi(out) - _ndvi(out_clear))[land])),
     }
 
 
@@ -108,24 +126,26 @@ def dehaze_rows(net, dehaze_kw: dict) -> list[dict]:
         row.update(_dehaze_metrics(hazy, italy, out, italy_out))
         row["psnr_dcp"] = quality.psnr(dcp, italy)
         row["ndvi_mae_dcp"] = quality.ndvi_mae(dcp, italy)
+        row["clear_change_mae"] = float(np.nanmean(np.abs(italy_out - italy)))
         rows.append(row)
+    toa_kw = {**dehaze_kw, "toa": True}
     hazy = real_scenes.slovenia_l1c("2015-07-31").image
-    hazy_out = dehaze(hazy, net=net, **dehaze_kw)
+    hazy_out = dehaze(hazy, net=net, **toa_kw)
     for d in ("2015-07-11", "2015-08-30"):
         clear = real_scenes.slovenia_l1c(d).image
-        out_clear = dehaze(clear, net=net, **dehaze_kw)
+        out_clear = dehaze(clear, net=net, **toa_kw)
         row = {"scene": f"slovenia_l1c vs {d}", "haze": "real (2015-07-31)"}
         row.update(_dehaze_metrics(hazy, clear, hazy_out, out_clear))
-        row["clear_change_mae"] = float(np.mean(np.abs(out_clear - clear)))
+        row["clear_change_mae"] = float(np.nanmean(np.abs(out_clear - clear)))
         rows.append(row)
     landsat = real_scenes.landsat7_toa().image
-    landsat_out = dehaze(landsat, net=net, **dehaze_kw)
+    landsat_out = dehaze(landsat, net=net, **toa_kw)
     for k, tau in enumerate(TOA_TAUS):
         hazy, _ = scenes.hazy_version(landsat, np.random.default_rng(700 + k), mean_tau=tau)
-        out = dehaze(hazy, net=net, **dehaze_kw)
+        out = dehaze(hazy, net=net, **toa_kw)
         row = {"scene": "landsat7_olinda_toa", "haze": f"simulated tau {tau}"}
         row.update(_dehaze_metrics(hazy, landsat, out, landsat_out))
-        row["clear_change_mae"] = float(np.mean(np.abs(landsat_out - landsat)))
+        row["clear_change_mae"] = float(np.nanmean(np.abs(landsat_out - landsat)))
         rows.append(row)
     return rows
 

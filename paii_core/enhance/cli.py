@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from paii_core.enhance import api, files
+from paii_core.enhance.sensor import SensorModel
 
 __all__ = ["register"]
 
@@ -25,7 +26,7 @@ def _progress(label: str):
 
 def _dehaze(args: argparse.Namespace) -> int:
     out = files.dehaze_geotiff(
-        args.input, args.output, method=args.method, progress=_progress("dehaze")
+        args.input, args.output, method=args.method, level=args.level, progress=_progress("dehaze")
     )
     print(out)
     return 0
@@ -38,6 +39,7 @@ def _sr(args: argparse.Namespace) -> int:
         method=args.method,
         temporal=args.temporal,
         sar=args.sar,
+        sensor=None if args.psf_sigma is None else SensorModel(args.psf_sigma),
         progress=_progress("sr"),
     )
     print(out)
@@ -62,6 +64,8 @@ def _train(args: argparse.Namespace) -> int:
         batch=args.batch,
         patch=args.patch,
         warmup_steps=args.warmup_steps,
+        sensor=args.sensor,
+        real_share=args.real_share,
         progress=lambda step, loss: print(
             f"\rstep {step} loss {loss:.5f}", end="", file=sys.stderr, flush=True
         ),
@@ -74,8 +78,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the dehaze, sr and train subcommands."""
     p = subparsers.add_parser("dehaze", help="remove haze from a BGRN reflectance GeoTIFF")
     p.add_argument("input", type=Path, help="BGRN GeoTIFF (Sentinel-2 L2A stack or float)")
-    p.add_argument("output", type=Path, help="dehazed float32 GeoTIFF to write")
+    p.add_argument(
+        "output", type=Path, help="dehazed float32 GeoTIFF to write (B, G, R, NIR, THICK_HAZE)"
+    )
     p.add_argument("--method", choices=api.DEHAZE_METHODS, default="model")
+    p.add_argument(
+        "--level",
+        choices=("auto", "L2A", "TOA"),
+        default="auto",
+        help="surface (L2A) or top-of-atmosphere (L1C, Landsat L1) reflectance; "
+        "auto reads the file's tags (PRODUCT_TYPE, PROCESSING_LEVEL, REFLECTANCE)",
+    )
     p.set_defaults(run=_dehaze)
 
     p = subparsers.add_parser("sr", help="4x super-resolve a BGRN reflectance GeoTIFF")
@@ -90,6 +103,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="other BGRN captures of the same grid (a few days apart)",
     )
     p.add_argument("--sar", type=Path, default=None, help="Sentinel-1 VV, VH dB GeoTIFF")
+    p.add_argument(
+        "--psf-sigma",
+        type=float,
+        default=None,
+        help="the input's optics blur in input pixels on top of the detector box "
+        "(0 = plain area average; default: estimated from the image)",
+    )
     p.set_defaults(run=_sr)
 
     p = subparsers.add_parser("train", help="train an enhancement model on simulated scenes")
@@ -114,5 +134,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--patch", type=int, default=None, help="patch pixels (80 dehaze, 24 sr)")
     p.add_argument(
         "--warmup-steps", type=int, default=0, help="linear learning-rate warm-up (default 0)"
+    )
+    p.add_argument(
+        "--sensor",
+        choices=("fixed", "random"),
+        default="fixed",
+        help="sr: one sensor model (box + Gaussian 0.5) or a random one per batch",
+    )
+    p.add_argument(
+        "--real-share",
+        type=float,
+        default=0.0,
+        help="share of samples from the real training scene (self-supervised)",
     )
     p.set_defaults(run=_train)

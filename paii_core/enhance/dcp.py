@@ -18,7 +18,7 @@ from scipy import ndimage
 from paii_core.enhance._checks import check_bgrn
 from paii_core.enhance.haze_index import PATCH_PX, dark_channel
 
-__all__ = ["dcp_dehaze", "estimate_airlight", "guided_filter"]
+__all__ = ["dcp_dehaze", "dcp_transmission", "estimate_airlight", "guided_filter"]
 
 WAVELENGTHS_NM: tuple[float, ...] = (490.0, 560.0, 665.0, 842.0)
 """Central wavelengths of Sentinel-2 B2, B3, B4, B8 (ESA MSI spectral response)."""
@@ -65,6 +65,15 @@ def dcp_dehaze(
     """
     arr = check_bgrn(image)
     nodata = np.isnan(arr).any(axis=0)
+    filled, airlight, t550 = _transmission(arr, nodata, patch, radius, eps)
+    ratio = (np.asarray(WAVELENGTHS_NM, np.float32) / np.float32(550.0)) ** np.float32(-ANGSTROM)
+    t = np.maximum(t550[None] ** ratio[:, None, None], np.float32(T_MIN))
+    out = (filled - airlight[:, None, None]) / t + airlight[:, None, None]
+    out[:, nodata] = np.nan
+    return out.astype(np.float32)
+
+
+def _transmission(arr: NDArray, nodata: NDArray, patch: int, radius: int, eps: float):
     fill = np.nanmean(arr, axis=(1, 2))
     filled = np.where(np.isnan(arr), fill[:, None, None], arr)
     dark = dark_channel(filled[:3], patch)
@@ -73,8 +82,17 @@ def dcp_dehaze(
     t_raw = 1.0 - OMEGA * dark_channel(filled[:3] / airlight[:3, None, None], patch)
     guide = filled[:3].mean(axis=0)
     t550 = np.clip(guided_filter(guide, t_raw, radius, eps), T_MIN, 1.0)
-    ratio = (np.asarray(WAVELENGTHS_NM, np.float32) / np.float32(550.0)) ** np.float32(-ANGSTROM)
-    t = np.maximum(t550[None] ** ratio[:, None, None], np.float32(T_MIN))
-    out = (filled - airlight[:, None, None]) / t + airlight[:, None, None]
-    out[:, nodata] = np.nan
-    return out.astype(np.float32)
+    return filled, airlight, t550
+
+
+def dcp_transmission(
+    image: NDArray, *, patch: int = PATCH_PX, radius: int = 20, eps: float = 1e-3
+) -> NDArray[np.float32]:
+    """The Dark Channel Prior's transmission at 550 nm ``(H, W)`` float32 (T_MIN..1,
+    guided-filter refined; NaN on nodata) of a ``(4, H, W)`` BGRN image.
+    Raises ValidationError for a non-BGRN or all-nodata image."""
+    arr = check_bgrn(image)
+    nodata = np.isnan(arr).any(axis=0)
+    t550 = _transmission(arr, nodata, patch, radius, eps)[2].astype(np.float32)
+    t550[nodata] = np.nan
+    return t550

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from os import PathLike
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import rasterio
@@ -20,20 +21,29 @@ from numpy.typing import NDArray
 from rasterio.windows import Window
 
 from paii_core.enhance import api
-from paii_core.errors import FormatError, InputFileError
+from paii_core.enhance.sensor import SensorModel
+from paii_core.errors import FormatError, InputFileError, ValidationError
 from paii_core.io import Raster, read_geotiff, read_sentinel2_l2a, write_geotiff
 from paii_core.io._atomic import atomic_path
 from paii_core.io.geotiff import _open_checked
 
-__all__ = ["dehaze_geotiff", "read_bgrn", "sr_geotiff"]
+__all__ = ["dehaze_geotiff", "is_toa", "read_bgrn", "sr_geotiff"]
 
 BGRN = ("B2", "B3", "B4", "B8")
 _CACHE_MB = 64
-_KEPT_TAGS = ("DATE", "DATATAKE_SENSING_START", "SIMULATED", "SPACECRAFT_NAME")
+_KEPT_TAGS = (
+    "DATE",
+    "DATATAKE_SENSING_START",
+    "SIMULATED",
+    "SPACECRAFT_NAME",
+    "PRODUCT_TYPE",
+    "REFLECTANCE",
+)
 
 
 def read_bgrn(path: str | PathLike[str]) -> Raster:
-    """Read a BGRN reflectance GeoTIFF as ``(4, H, W)`` float32 with NaN nodata.
+    """Read a BGRN reflectance GeoTIFF as ``(4, H, W)`` float32 with NaN nodata (also a
+    ``paii dehaze`` output: its four bands, without the THICK_HAZE flag band).
 
     Raises InputNotFoundError for a missing file, FormatError when it is not a GeoTIFF,
     has no CRS or does not have the 4 bands B, G, R, NIR, and InputFileError when every
@@ -43,8 +53,12 @@ def read_bgrn(path: str | PathLike[str]) -> Raster:
     with _open_checked(p, "GeoTIFF") as src:
         integer = np.dtype(src.dtypes[0]).kind in "ui"
         count = src.count
+        flagged = count == 5 and src.descriptions[4] == "THICK_HAZE"
     if integer:
         raster = read_sentinel2_l2a(p)
+    elif flagged:  # a `paii dehaze` output: the BGRN bands, NaN where haze was too thick
+        full = read_geotiff(p, expected_bands=5)
+        raster = Raster(full.data[:4], full.crs, full.transform, BGRN, full.tags)
     else:
         if count != 4:
             raise FormatError(
@@ -69,26 +83,54 @@ def _tags(raster: Raster, product: str, method: str, version: str, simulated: bo
     return tags
 
 
+def is_toa(raster: Raster) -> bool:
+    """Whether a capture holds top-of-atmosphere reflectance, from its tags: a Sentinel-2
+    L1C product type or level, a Landsat Level-1 product, or ``REFLECTANCE=TOA``."""
+    tags = {k.upper(): str(v).upper() for k, v in raster.tags.items()}
+    if tags.get("REFLECTANCE") == "TOA":
+        return True
+    for key in ("PRODUCT_TYPE", "PROCESSING_LEVEL", "PRODUCT_LEVEL"):
+        text = tags.get(key, "")
+        if "L1C" in text or "MSI1C" in text or "LEVEL-1" in text or text.startswith("L1"):
+            return True
+    return False
+
+
 def dehaze_geotiff(
     src: str | PathLike[str],
     dst: str | PathLike[str],
     *,
     method: str = "model",
+    level: Literal["auto", "L2A", "TOA"] = "auto",
     simulated: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
-    """Dehaze ``src`` into ``dst`` (same grid, CRS and transform; NaN nodata kept)."""
+    """Dehaze ``src`` into ``dst`` (same grid, CRS and transform; NaN nodata kept).
+
+    ``level``: surface (L2A) or top-of-atmosphere (TOA) reflectance; ``"auto"`` reads it
+    from the tags (:func:`is_toa`). The output has the four dehazed bands and a fifth,
+    ``THICK_HAZE`` (1 where the haze is too thick to recover and the bands are NaN,
+    0 elsewhere, NaN on nodata). Raises ValidationError for another level."""
+    if level not in ("auto", "L2A", "TOA"):
+        raise ValidationError(f"level must be 'auto', 'L2A' or 'TOA', got {level!r}")
     raster = read_bgrn(src)
+    toa = is_toa(raster) if level == "auto" else level == "TOA"
     net = api.load_model("dehaze") if method == "model" else None
-    out = api.dehaze(raster.data, method=method, net=net, progress=progress)
+    out = api.dehaze(raster.data, method=method, net=net, toa=toa, progress=progress)
+    nodata = np.isnan(raster.data).any(axis=0)
+    flag = (np.isnan(out).any(axis=0) & ~nodata).astype(np.float32)
+    flag[nodata] = np.nan
     version = getattr(net, "version", "dcp")
+    tags = _tags(raster, "dehazed reflectance", method, version, simulated)
+    tags["PAII_REFLECTANCE_LEVEL"] = "TOA" if toa else "L2A"
+    tags["PAII_THICK_HAZE_SHARE"] = f"{float(np.nanmean(flag)):.4f}"
     return write_geotiff(
         dst,
-        out,
+        np.concatenate([out, flag[None]]),
         crs=raster.crs,
         transform=raster.transform,
-        band_names=BGRN,
-        tags=_tags(raster, "dehazed reflectance", method, version, simulated),
+        band_names=(*BGRN, "THICK_HAZE"),
+        tags=tags,
     )
 
 
@@ -100,18 +142,21 @@ def sr_geotiff(
     temporal: list[str | PathLike[str]] | None = None,
     sar: str | PathLike[str] | None = None,
     simulated: bool = False,
+    sensor: SensorModel | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
     """4x super-resolve ``src`` into ``dst``: same CRS, pixel size divided by 4, NaN
     nodata kept. ``temporal``: other BGRN captures on the same grid; ``sar``: a 2-band
-    VV, VH dB GeoTIFF on the same grid. Output tiles are streamed to disk."""
+    VV, VH dB GeoTIFF on the same grid; ``sensor``: the input's sensor model (default:
+    estimated from the image). The sensor model assumed is written to the output's tags
+    (``PAII_SENSOR_MODEL``, ``PAII_SR_DETAIL``). Output tiles are streamed to disk."""
     # A small GDAL block cache (the default is 5% of RAM): reading fills it and finished
     # output blocks would pile up in it; here they are compressed and written at once.
     with rasterio.Env(GDAL_CACHEMAX=_CACHE_MB):
-        return _sr_geotiff(src, dst, method, temporal, sar, simulated, progress)
+        return _sr_geotiff(src, dst, method, temporal, sar, simulated, sensor, progress)
 
 
-def _sr_geotiff(src, dst, method, temporal, sar, simulated, progress) -> Path:
+def _sr_geotiff(src, dst, method, temporal, sar, simulated, sensor, progress) -> Path:
     raster = read_bgrn(src)
     others = None
     if temporal:
@@ -131,6 +176,11 @@ def _sr_geotiff(src, dst, method, temporal, sar, simulated, progress) -> Path:
     _, h, w = raster.data.shape
     transform: Affine = raster.transform @ Affine.scale(0.25)
     tags = _tags(raster, "4x super-resolved reflectance", method, version, simulated)
+    if net is not None:
+        how = "given" if sensor is not None else "estimated from the image"
+        sensor = api.estimate_sensor(raster.data) if sensor is None else sensor
+        tags["PAII_SENSOR_MODEL"] = f"{sensor.describe()} ({how})"
+        tags["PAII_SR_DETAIL"] = f"{api.detail_weight(sensor):.2f}"
     profile = {
         "driver": "GTiff",
         "dtype": "float32",
@@ -161,6 +211,7 @@ def _sr_geotiff(src, dst, method, temporal, sar, simulated, progress) -> Path:
             sar=sar_data,
             method=method,
             net=net,
+            sensor=sensor,
             sink=sink,
             progress=progress,
         )

@@ -27,9 +27,9 @@ from paii_core.enhance.nets import psf_kernel_1d
 __all__ = ["Capture", "estimate_shift", "fuse_captures", "local_match"]
 
 FACTOR = 4
-REACH = 10
-"""Fine pixels of PSF support beyond the detector box: 4 sigma of the optics plus a
-whole coarse pixel of shift."""
+REACH = 18
+"""Fine pixels of PSF support beyond the detector box: 4 sigma of the optics (up to
+sigma 0.85 coarse px) plus a whole coarse pixel of shift."""
 MAX_SHIFT = 1.0
 """Largest registration offset searched, in coarse pixels: captures must already be on
 the reference grid (co-registered products), up to sub-pixel residuals."""
@@ -47,14 +47,20 @@ keeps that gain and turns the demo world's captures 16 days apart from -0.10 dB 
 class Capture:
     """The sensor's capture with a sub-pixel grid shift, and its adjoint.
 
-    ``Capture(shift)(hi)``: ``(C, 4h, 4w) -> (C, h, w)``; pixels whose footprint crosses
+    ``Capture(shift, device, sigma)(hi)``: ``(C, 4h, 4w) -> (C, h, w)`` for a sensor of
+    optics blur ``sigma`` (rows, columns; coarse px); pixels whose footprint crosses
     the border see zeros there (so :meth:`adjoint` is the exact transpose).
     """
 
-    def __init__(self, shift: tuple[float, float], device: torch.device | str = "cpu") -> None:
+    def __init__(
+        self,
+        shift: tuple[float, float],
+        device: torch.device | str = "cpu",
+        sigma: tuple[float, float] = (0.5, 0.5),
+    ) -> None:
         ky, kx = (
-            torch.from_numpy(psf_kernel_1d(FACTOR, 0.5, REACH, shift=float(s))).to(device)
-            for s in shift
+            torch.from_numpy(psf_kernel_1d(FACTOR, float(g), REACH, shift=float(s))).to(device)
+            for g, s in zip(sigma, shift, strict=True)
         )
         self.shift = (float(shift[0]), float(shift[1]))
         self.ky = ky.view(1, 1, -1, 1)
@@ -83,6 +89,7 @@ def estimate_shift(
     valid: torch.Tensor | None = None,
     *,
     iterations: int = 8,
+    sigma: tuple[float, float] = (0.5, 0.5),
 ) -> tuple[float, float]:
     """Sub-pixel offset ``(dy, dx)`` in coarse pixels of ``frame`` ``(C, h, w)`` against
     the capture of ``estimate`` ``(C, 4h, 4w)``: Gauss-Newton on the shift with a gain
@@ -96,12 +103,12 @@ def estimate_shift(
     shift = [0.0, 0.0]
     step_fd = 0.02
     for _ in range(iterations):
-        d0 = Capture(tuple(shift), frame.device)(estimate).flatten(1)[:, keep]
+        d0 = Capture(tuple(shift), frame.device, sigma)(estimate).flatten(1)[:, keep]
         grads = []
         for k in range(2):
             probe = list(shift)
             probe[k] += step_fd
-            dk = Capture(tuple(probe), frame.device)(estimate).flatten(1)[:, keep]
+            dk = Capture(tuple(probe), frame.device, sigma)(estimate).flatten(1)[:, keep]
             grads.append(((dk - d0) / step_fd).flatten())
         n = d0.shape[1]
         eye = torch.eye(c, device=frame.device, dtype=frame.dtype)
@@ -152,22 +159,27 @@ def fuse_captures(
     reference_valid: torch.Tensor | None = None,
     others_valid: torch.Tensor | None = None,
     shifts: list[tuple[float, float]] | None = None,
+    sigma: tuple[float, float] = (0.5, 0.5),
 ) -> torch.Tensor:
     """Refine a 4x ``estimate`` ``(C, 4h, 4w)`` of ``reference`` ``(C, h, w)`` with other
     captures ``(T, C, h, w)`` of the same place (masks ``(h, w)`` / ``(T, h, w)`` bool,
-    True where valid). ``shifts``: each capture's offset when known (tiles of one raster
+    True where valid), captured by a sensor of optics blur ``sigma`` (coarse px).
+    ``shifts``: each capture's offset when known (tiles of one raster
     share them, so that neighbouring tiles agree); else estimated here.
     Returns ``(C, 4h, 4w)``; the estimate itself when no capture has enough valid pixels."""
     h, w = reference.shape[1:]
     dev = reference.device
-    frames = [(Capture((0.0, 0.0), dev), reference, _interior(h, w, reference_valid, dev))]
+    frames = [(Capture((0.0, 0.0), dev, sigma), reference, _interior(h, w, reference_valid, dev))]
     for t in range(others.shape[0]):
         valid = None if others_valid is None else others_valid[t]
         weight = _interior(h, w, valid, dev)
         if float(weight.mean()) < 0.25:
             continue  # mostly cloud or outside the footprint
-        shift = estimate_shift(estimate, others[t], valid) if shifts is None else shifts[t]
-        cap = Capture(shift, dev)
+        if shifts is None:
+            shift = estimate_shift(estimate, others[t], valid, sigma=sigma)
+        else:
+            shift = shifts[t]
+        cap = Capture(shift, dev, sigma)
         matched, agreement = local_match(cap(estimate), others[t])
         frames.append((cap, matched, OTHER_WEIGHT * weight * agreement))
     if len(frames) == 1:

@@ -11,10 +11,18 @@ from itertools import pairwise
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy.special import ndtr
 from torch import nn
 
-__all__ = ["DehazeNet", "PsfDownsample", "SRNet", "back_project", "fast_back_project"]
+from paii_core.enhance.sensor import psf_kernel_1d
+
+__all__ = [
+    "DehazeNet",
+    "PsfDownsample",
+    "SRNet",
+    "back_project",
+    "fast_back_project",
+    "psf_kernel_1d",
+]
 
 REFLECTANCE_OFFSET = 0.15
 REFLECTANCE_SCALE = 0.15
@@ -72,33 +80,17 @@ class DehazeNet(nn.Module):
         return hazy + REFLECTANCE_SCALE * self.tail(x)
 
 
-def psf_kernel_1d(
-    factor: int = 4, sigma_lr: float = 0.5, reach: int = 6, shift: float = 0.0
-) -> np.ndarray:
-    """1-D weights over fine pixels of one coarse pixel: a ``factor``-wide detector box
-    convolved with a Gaussian optics PSF of ``sigma_lr`` coarse pixels (Schowengerdt 2007),
-    the sensor model the demo world's captures use. Length factor + 2 reach.
-    ``shift`` moves the footprint by that many coarse pixels (a capture whose grid is
-    offset by a sub-pixel amount); keep ``|shift| * factor`` well inside ``reach``."""
-    s = sigma_lr * factor
-    edges = np.arange(-reach, factor + reach + 1, dtype=np.float64)
-    sub = np.linspace(0.0, 1.0, 41)
-    w = []
-    for left in edges[:-1]:
-        u = left + sub - shift * factor  # fine-pixel positions; box covers [0, factor)
-        box_conv = ndtr((u - 0.0) / s) - ndtr((u - factor) / s)
-        w.append(np.trapezoid(box_conv, sub))
-    w = np.asarray(w)
-    return (w / w.sum()).astype(np.float32)
-
-
 class PsfDownsample(nn.Module):
-    """The sensor's capture as a fixed strided convolution: ``(B, C, 4H, 4W) -> (B, C, H, W)``."""
+    """The sensor's capture as a fixed strided convolution: ``(B, C, 4H, 4W) -> (B, C, H, W)``;
+    ``sigma_x`` (default ``sigma_lr``) is the optics blur along columns."""
 
-    def __init__(self, factor: int = 4, sigma_lr: float = 0.5, reach: int = 6) -> None:
+    def __init__(
+        self, factor: int = 4, sigma_lr: float = 0.5, reach: int = 6, sigma_x: float | None = None
+    ) -> None:
         super().__init__()
-        k1 = torch.from_numpy(psf_kernel_1d(factor, sigma_lr, reach))
-        self.register_buffer("kernel", (k1[:, None] * k1[None, :])[None, None], persistent=False)
+        ky = torch.from_numpy(psf_kernel_1d(factor, sigma_lr, reach))
+        kx = ky if sigma_x is None else torch.from_numpy(psf_kernel_1d(factor, sigma_x, reach))
+        self.register_buffer("kernel", (ky[:, None] * kx[None, :])[None, None], persistent=False)
         self.factor, self.reach = factor, reach
 
     def forward(self, hi: torch.Tensor) -> torch.Tensor:
@@ -168,13 +160,17 @@ def fast_back_project(
 class SRNet(nn.Module):
     """4x super-resolution of a BGRN capture with optional other dates and SAR.
 
-    ``forward(ref (B,4,h,w), others (B,T,4,h,w) or None, sar (B,2,h,w) dB or None)`` ->
-    ``(B, 4, 4h, 4w)``. Every capture is encoded together with the reference by one shared
-    encoder; the features are pooled over time by mean and max, so any number of dates
-    works (a shared encoder with temporal pooling, as in Deudon et al. 2020, HighRes-net,
-    in spirit). SAR adds field edges through its own small encoder. A residual over the
-    bicubic upsampling is predicted through PixelShuffle (Shi et al. 2016) and finally
-    back-projected so that the sensor model applied to the output returns ``ref``.
+    ``forward(ref (B,4,h,w), others (B,T,4,h,w) or None, sar (B,2,h,w) dB or None,
+    sigma (B,2) or None, detail)`` -> ``(B, 4, 4h, 4w)``. Every capture is encoded together with
+    the reference by one shared encoder; the features are pooled over time by mean and
+    max, so any number of dates works (a shared encoder with temporal pooling, as in
+    Deudon et al. 2020, HighRes-net, in spirit). SAR adds field edges through its own
+    small encoder. A residual over the bicubic upsampling is predicted through
+    PixelShuffle (Shi et al. 2016) and back-projected with the sensor model, the
+    detector box plus a Gaussian optics blur of ``sigma`` (rows, columns; coarse px;
+    default 0.5, the training captures'), so that capturing the output returns ``ref``.
+    ``detail`` scales that residual before the back-projection (0: the back-projected
+    bicubic upsampling, consistent with the sensor model but adding no learned detail).
     """
 
     def __init__(self, width: int = 48, blocks: int = 5, factor: int = 4) -> None:
@@ -191,11 +187,37 @@ class SRNet(nn.Module):
         self.tail = nn.Conv2d(16, 4, 3, padding=1)
         self.down = PsfDownsample(factor)
         self.register_buffer("lr_kernel", _lr_kernel(self.down), persistent=False)
+        self._sensors: dict[tuple[float, float], tuple[PsfDownsample, torch.Tensor]] = {}
         self.rows = 64
 
+    def sensor(self, sigma: tuple[float, float]) -> tuple[PsfDownsample, torch.Tensor]:
+        """The capture and its coarse back-projection kernel for blur ``sigma`` (rounded
+        to 0.01 px; a handful are kept per network)."""
+        key = (round(float(sigma[0]), 2), round(float(sigma[1]), 2))
+        if key not in self._sensors:
+            if len(self._sensors) > 64:
+                self._sensors.clear()
+            reach = max(6, int(np.ceil(4 * max(key) * self.factor)))
+            down = PsfDownsample(self.factor, key[0], reach, sigma_x=key[1])
+            self._sensors[key] = (down, _lr_kernel(down, size=2 * reach + 9))
+        down, kernel = self._sensors[key]
+        device = self.lr_kernel.device
+        if down.kernel.device != device:
+            down.to(device)
+            kernel = kernel.to(device)
+            self._sensors[key] = (down, kernel)
+        return down, kernel
+
     def forward(
-        self, ref: torch.Tensor, others: torch.Tensor | None = None, sar: torch.Tensor | None = None
+        self,
+        ref: torch.Tensor,
+        others: torch.Tensor | None = None,
+        sar: torch.Tensor | None = None,
+        sigma: torch.Tensor | None = None,
+        detail: float = 1.0,
     ) -> torch.Tensor:
+        if sigma is None:
+            sigma = ref.new_full((ref.shape[0], 2), 0.5)
         r = _norm(ref)
         fr = self.ref_enc(r)
         frames = [r] if others is None or others.shape[1] == 0 else list(_norm(others).unbind(1))
@@ -208,7 +230,17 @@ class SRNet(nn.Module):
         )
         x = self.fuse(torch.cat([fr, pooled, fs], 1))
         x = x + self.body(x)
-        return fast_back_project(ref, self._upsample(x), self.down, self.lr_kernel)
+        residual = self._upsample(x)
+        if detail != 1.0:
+            residual = residual.mul_(detail)
+        if bool((sigma == sigma[:1]).all()):  # one sensor model for the batch (inference)
+            down, kernel = self.sensor(tuple(sigma[0].tolist()))
+            return fast_back_project(ref, residual, down, kernel)
+        parts = []
+        for b in range(ref.shape[0]):
+            down, kernel = self.sensor(tuple(sigma[b].tolist()))
+            parts.append(fast_back_project(ref[b : b + 1], residual[b : b + 1], down, kernel))
+        return torch.cat(parts)
 
     def _upsample(self, x: torch.Tensor) -> torch.Tensor:
         """The 4x residual, in bands of :attr:`rows` coarse rows when not training: the

@@ -22,8 +22,9 @@ from typing import Literal
 import numpy as np
 import torch
 
-from paii_core.enhance import scenes
+from paii_core.enhance import real_scenes, scenes, sr_data
 from paii_core.enhance.nets import DehazeNet, SRNet
+from paii_core.enhance.tiling import fill_nodata
 from paii_core.enhance.weights import load_weights, save_weights
 from paii_core.errors import ValidationError
 
@@ -61,12 +62,16 @@ def seed_loss(pred: torch.Tensor, target: torch.Tensor, ndvi_weight: float = 0.2
 
 def _history_entry(meta: dict) -> dict:
     keys = ("version", "steps", "minutes", "seed", "lr", "ndvi_weight", "thick_share")
-    keys += ("batch", "patch", "warmup_steps")
+    keys += ("batch", "patch", "warmup_steps", "sensor", "real_share")
     return {k: meta[k] for k in keys if k in meta}
 
 
-def _augment(arrays: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
-    k, flip = int(rng.integers(4)), bool(rng.integers(2))
+def _augment(
+    arrays: list[np.ndarray], rng: np.random.Generator, *, quarter: bool = True
+) -> list[np.ndarray]:
+    """Rotate by a multiple of 90 degrees (of 180 when not ``quarter``: an anisotropic
+    sensor blur must keep its axes) and maybe flip, the same for every array."""
+    k, flip = int(rng.integers(4)) if quarter else 2 * int(rng.integers(2)), bool(rng.integers(2))
     out = []
     for a in arrays:
         a = np.rot90(a, k, axes=(-2, -1))
@@ -94,15 +99,29 @@ class _Pool:
 
 
 def _dehaze_batch(
-    pool: _Pool, rng: np.random.Generator, batch: int, patch: int, thick_share: float = 0.0
+    pool: _Pool,
+    rng: np.random.Generator,
+    batch: int,
+    patch: int,
+    thick_share: float = 0.0,
+    real: np.ndarray | None = None,
+    real_share: float = 0.0,
 ):
     xs, ys = [], []
     for _ in range(batch):
-        sc = pool.draw()
-        d = int(rng.integers(sc.clear.shape[0]))
-        h, w = sc.clear.shape[2:]
-        y, x = int(rng.integers(0, h - patch + 1)), int(rng.integers(0, w - patch + 1))
-        clear = sc.clear[d][:, y : y + patch, x : x + patch]
+        if real is not None and rng.random() < real_share:
+            # A real clear capture under simulated haze (self-supervised), its
+            # brightness varied as another date or place would.
+            h, w = real.shape[1:]
+            y, x = int(rng.integers(0, h - patch + 1)), int(rng.integers(0, w - patch + 1))
+            gain = rng.uniform(0.85, 1.15, 4).astype(np.float32)[:, None, None]
+            clear = real[:, y : y + patch, x : x + patch] * gain
+        else:
+            sc = pool.draw()
+            d = int(rng.integers(sc.clear.shape[0]))
+            h, w = sc.clear.shape[2:]
+            y, x = int(rng.integers(0, h - patch + 1)), int(rng.integers(0, w - patch + 1))
+            clear = sc.clear[d][:, y : y + patch, x : x + patch]
         if thick_share > 0 and rng.random() < thick_share:
             hazy, _ = scenes.hazy_version(clear, rng, mean_tau=float(rng.uniform(*THICK_TAU)))
         else:  # the seed's draw (same random stream when thick_share is 0)
@@ -128,6 +147,32 @@ def _sr_batch(pool: _Pool, rng: np.random.Generator, batch: int, patch: int):
     return t[0], (t[1] if others else None), (t[2] if use_sar else None), t[3]
 
 
+def _sr_batch_random(
+    pool: _Pool,
+    rng: np.random.Generator,
+    batch: int,
+    patch: int,
+    real: np.ndarray | None,
+    real_share: float,
+):
+    """A batch under one random sensor (:mod:`sr_data`), ``real_share`` of it from real."""
+    others = int(rng.choice([0, 0, 1, 2, 3]))
+    use_sar = bool(rng.random() < 0.3)
+    sigma = sr_data.random_sigma(rng)
+    cols: list[list[np.ndarray]] = [[], [], [], []]
+    for _ in range(batch):
+        if real is not None and rng.random() < real_share:
+            sample = sr_data.real_sample(real, rng, patch=patch, others=others, sigma=sigma)
+        else:
+            sample = sr_data.sim_sample(pool.draw(), rng, patch=patch, others=others, sigma=sigma)
+        augmented = _augment(list(sample), rng, quarter=sigma[0] == sigma[1])
+        for col, a in zip(cols, augmented, strict=True):
+            col.append(a)
+    t = [torch.from_numpy(np.stack(a)) for a in cols]
+    sig = torch.tensor([sigma], dtype=torch.float32).expand(batch, 2)
+    return t[0], (t[1] if others else None), (t[2] if use_sar else None), t[3], sig
+
+
 def train(
     name: Literal["dehaze", "sr"],
     out_dir: Path,
@@ -144,6 +189,8 @@ def train(
     batch: int | None = None,
     patch: int | None = None,
     warmup_steps: int = 0,
+    sensor: Literal["fixed", "random"] = "fixed",
+    real_share: float = 0.0,
     progress: Callable[[int, float], None] | None = None,
 ) -> dict:
     """Train ``name`` for at most ``minutes`` (or ``max_steps``) and save the weights and
@@ -155,7 +202,10 @@ def train(
     dehaze samples whose mean optical depth is drawn from :data:`THICK_TAU` rather than
     the full range; ``batch``, ``patch``: samples per step and their size in pixels
     (default 8 x 80 for dehaze, 12 x 24 for SR); ``warmup_steps``: steps of linear
-    learning-rate warm-up before the cosine decay.
+    learning-rate warm-up before the cosine decay. SR: ``sensor="random"`` captures each
+    batch by a random sensor (:mod:`paii_core.enhance.sr_data`). ``real_share``: the
+    share of samples cut from the real training scene (``real_scenes.italy_l2a("train")``),
+    self-supervised (SR: its own 4x capture; dehaze: under simulated haze).
     Raises ValidationError for an unknown name, a non-positive budget or rate, a share
     outside 0..1 or a patch larger than the pool scenes; InputNotFoundError when
     ``init`` has no weights."""
@@ -168,6 +218,11 @@ def train(
         )
     batch = _DEFAULT_BATCH[name][0] if batch is None else batch
     patch = _DEFAULT_BATCH[name][1] if patch is None else patch
+    if sensor not in ("fixed", "random") or not 0.0 <= real_share <= 1.0:
+        raise ValidationError(
+            f"sensor must be 'fixed' or 'random' and real_share within 0..1, "
+            f"got {sensor!r}, {real_share}"
+        )
     if not 0.0 <= thick_share <= 1.0 or warmup_steps < 0:
         raise ValidationError(
             f"thick_share must be within 0..1 and warmup_steps >= 0, "
@@ -187,6 +242,9 @@ def train(
     else:
         net = SRNet()
         pool = _Pool(rng, count=pool_size, refresh=48, size=_POOL_SIZE_PX[name], dates=4)
+    real = None
+    if real_share > 0:
+        real = fill_nodata(real_scenes.italy_l2a("train").image)
     if init is not None:
         net = load_weights(net, Path(init)).train()
         base_meta = json.loads((Path(init) / "meta.json").read_text())
@@ -203,8 +261,12 @@ def train(
         for g in opt.param_groups:  # cosine decay over the time budget
             g["lr"] = warm * lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * min(frac, 1.0))))
         if name == "dehaze":
-            x, y = _dehaze_batch(pool, rng, batch, patch, thick_share)
+            x, y = _dehaze_batch(pool, rng, batch, patch, thick_share, real, real_share)
             loss = seed_loss(net(x), y, ndvi_weight)
+        elif sensor == "random":
+            ref, oth, sar_, hi, sig = _sr_batch_random(pool, rng, batch, patch, real, real_share)
+            pred = net(ref, oth, sar_, sig)
+            loss = (pred - hi).abs().mean() + 0.1 * ndvi_l1(pred, hi)
         else:
             ref, oth, sar_, hi = _sr_batch(pool, rng, batch, patch)
             pred = net(ref, oth, sar_)
@@ -231,6 +293,8 @@ def train(
                 "train_regions": list(scenes.TRAIN_REGIONS),
                 "lr": lr,
             }
+            if real_share:
+                meta["real_share"] = real_share
             if name == "dehaze":
                 meta["ndvi_weight"] = ndvi_weight
                 if thick_share:
@@ -239,6 +303,8 @@ def train(
                 meta["batch"], meta["patch"] = batch, patch
             if warmup_steps:
                 meta["warmup_steps"] = warmup_steps
+            if name == "sr" and sensor == "random":
+                meta["sensor"] = sensor
             if history:
                 meta["history"] = history  # the runs this one was fine-tuned from
             meta = save_weights(net, out_dir, meta)

@@ -28,9 +28,18 @@ def test_sr_keeps_crs_scales_transform_and_keeps_nodata(tmp_path, scene, capsys)
         assert out.crs.to_epsg() == 32650 and out.shape == (192, 192)
         assert out.transform == T @ Affine.scale(0.25)
         assert out.tags()["DATE"] == "2020-07-01" and len(out.tags()["PAII_MODEL_VERSION"]) == 12
+        assert out.tags()["PAII_SENSOR_MODEL"].endswith("(estimated from the image)")
         data = out.read()
     assert np.isnan(data[:, :8, :8]).all() and not np.isnan(data[:, 8:, 8:]).any()
     assert "sr: tile 1/1" in capsys.readouterr().err
+
+
+def test_sr_records_a_given_sensor_model(tmp_path, scene):
+    src = _bgrn(tmp_path, scene)
+    assert main(["sr", str(src), str(tmp_path / "out.tif"), "--psf-sigma", "0"]) == 0
+    with rasterio.open(tmp_path / "out.tif") as out:
+        assert out.tags()["PAII_SENSOR_MODEL"] == "box 4x area average (given)"
+        assert out.tags()["PAII_SR_DETAIL"] == "0.00"
 
 
 def test_dehaze_on_a_demo_l2a_file(tiny_world, tmp_path):

@@ -116,3 +116,12 @@ def test_train_rejects_bad_arguments(tmp_path):
         train("sr", tmp_path, patch=96)
     with pytest.raises(ValidationError, match="batch must be >= 1"):
         train("dehaze", tmp_path, batch=0)
+    with pytest.raises(ValidationError, match="sensor must be 'fixed' or 'random'"):
+        train("sr", tmp_path, sensor="blind")
+    with pytest.raises(ValidationError, match=r"real_share within 0\.\.1"):
+        train("sr", tmp_path, sensor="random", real_share=2.0)
+
+
+def test_random_sensor_training_runs_on_simulated_and_real_scenes(tmp_path):
+    meta = train("sr", tmp_path, max_steps=2, pool_size=1, sensor="random", real_share=0.5)
+    assert meta["sensor"] == "random" and meta["real_share"] == 0.5 and meta["steps"] == 2
