@@ -74,6 +74,9 @@ def dcp_dehaze(
 
 
 def _transmission(arr: NDArray, nodata: NDArray, patch: int, radius: int, eps: float):
+    if nodata.all():  # no pixel has all four bands: nothing to dehaze, all stays nodata
+        ones = np.ones(arr.shape[1:], np.float32)
+        return np.nan_to_num(arr), np.ones(4, np.float32), ones
     fill = np.nanmean(arr, axis=(1, 2))
     filled = np.where(np.isnan(arr), fill[:, None, None], arr)
     dark = dark_channel(filled[:3], patch)
