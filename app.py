@@ -1,40 +1,54 @@
-"""PAII dashboard entry point: page config, navigation and the shared sidebar."""
+"""PAII dashboard entry point: page config, sign-in, navigation by role, shared sidebar."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from ui.common import sidebar
+from paii_core.access import Principal, allowed
+from paii_core.errors import PaiiError
+from ui import auth
+from ui.common import show_error, sidebar
 
 st.set_page_config(page_title="PAII", page_icon="🛰️", layout="wide")
 
 # Pages live in views/, not pages/: Streamlit treats a pages/ folder as its older
-# multipage mode when a page URL is opened directly, which would skip this file and the
-# shared sidebar.
-pages = [
-    st.Page("views/home.py", title="Home", icon=":material/map:", default=True),
-    st.Page(
-        "views/insurance_page.py",
-        title="Insurance",
-        icon=":material/policy:",
-        url_path="insurance",
-    ),
-    st.Page("views/flood_page.py", title="Flood", icon=":material/flood:", url_path="flood"),
-    st.Page("views/yield_page.py", title="Yield", icon=":material/agriculture:", url_path="yield"),
-    st.Page("views/carbon_page.py", title="Carbon", icon=":material/co2:", url_path="carbon"),
-    st.Page(
-        "views/imagery_page.py",
-        title="Imagery",
-        icon=":material/satellite_alt:",
-        url_path="imagery",
-    ),
-    st.Page(
-        "views/crop_labels_page.py",
-        title="Crop labels",
-        icon=":material/label:",
-        url_path="crop-labels",
-    ),
-]
-page = st.navigation(pages)
+# multipage mode when a page URL is opened directly, which would skip this file, the
+# sign-in and the shared sidebar. Each page names the permission it needs; a signed-in
+# user's navigation lists only the pages their role may open, so no URL reaches others.
+PAGES: tuple[tuple[str, str, str, str | None, str], ...] = (
+    ("views/home.py", "Home", ":material/map:", None, "county_data"),
+    ("views/insurance_page.py", "Insurance", ":material/policy:", "insurance", "policy_data"),
+    ("views/flood_page.py", "Flood", ":material/flood:", "flood", "analysis"),
+    ("views/yield_page.py", "Yield", ":material/agriculture:", "yield", "analysis"),
+    ("views/carbon_page.py", "Carbon", ":material/co2:", "carbon", "analysis"),
+    ("views/imagery_page.py", "Imagery", ":material/satellite_alt:", "imagery", "analysis"),
+    ("views/crop_labels_page.py", "Crop labels", ":material/label:", "crop-labels", "analysis"),
+    ("views/admin_page.py", "Admin", ":material/admin_panel_settings:", "admin", "admin"),
+)
+
+
+def _pages(principal: Principal) -> list:
+    return [
+        st.Page(path, title=title, icon=icon, url_path=url, default=url is None)
+        for path, title, icon, url, permission in PAGES
+        if allowed(principal.role, permission)
+    ]
+
+
+try:
+    auth.ensure_accounts()
+    principal = auth.current_principal()
+except PaiiError as e:
+    show_error(e)
+    st.stop()
+if principal is None:
+    st.navigation([st.Page(auth.sign_in_page, title="Sign in", url_path="sign-in")]).run()
+    st.stop()
+if auth.must_change_password(principal):
+    st.navigation([st.Page(auth.change_password_page, title="Password")]).run()
+    st.stop()
+page = st.navigation(_pages(principal))
 sidebar()
+with st.sidebar:
+    auth.account_box(principal)
 page.run()

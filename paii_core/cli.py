@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "paii_core.insurance.cli",
     "paii_core.areas.cli",
     "paii_core.batch.cli",
+    "paii_core.access.cli",
 )
 """Modules that add subcommands: each has ``register(subparsers)``; a feature adds its
 own module here instead of growing this file."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 from os import PathLike
 
 __all__ = [
+    "AccessDeniedError",
+    "AuthenticationError",
     "DemoWorldMissingError",
     "FormatError",
     "ImportRejectedError",
@@ -67,3 +69,11 @@ class DemoWorldMissingError(PaiiError, FileNotFoundError):
 
 class PaiiWarning(UserWarning):
     """Legal but suspicious input (for example reflectance above 1.5)."""
+
+
+class AuthenticationError(PaiiError, PermissionError):
+    """A sign-in failed: unknown user, wrong password, disabled or locked account."""
+
+
+class AccessDeniedError(PaiiError, PermissionError):
+    """The signed-in principal's role does not allow what was asked."""

@@ -23,3 +23,33 @@ def tiny_world(tmp_path_factory) -> Path:
     os.environ["PAII_DATA_DIR"] = str(data)
     build_demo(data, size="tiny", seed=7)
     return data
+
+
+TEST_PASSWORD = "test passphrase 1"
+
+
+def sign_up(con, user: str, role: str):
+    """An account of ``role`` in the store behind ``con`` (created once), signed in."""
+    from paii_core.access import add_user, authenticate
+    from paii_core.store import access as acc_store
+
+    if acc_store.user_row(con, user) is None:
+        add_user(con, user, role, TEST_PASSWORD, created_by="tests")
+    return authenticate(con, user, TEST_PASSWORD)
+
+
+def sign_in_app(at, role: str = "underwriter") -> None:
+    """Sign an AppTest session in as a ``role`` account of the current data folder's
+    store, as the sign-in form would (the principal in session state, seen just now)."""
+    from datetime import UTC, datetime
+
+    from paii_core import store
+    from paii_core.config import paths
+
+    con = store.connect(paths().database)
+    try:
+        principal = sign_up(con, role.replace("_", "-"), role)
+    finally:
+        con.close()
+    at.session_state["_paii_principal"] = principal
+    at.session_state["_paii_last_seen"] = datetime.now(UTC).replace(tzinfo=None)

@@ -16,6 +16,7 @@ from paii_core.flood.event import demo_flood_aois, run_demo_event, sar_path
 from paii_core.flood.files import map_flood_bytes
 from paii_core.regions import REGIONS
 from paii_core.store import flood as flood_store
+from ui.auth import can, signed_in
 from ui.common import SIMULATED_NOTE, connection, current_context, legend, progress_bar, show_error
 
 ctx = current_context()
@@ -123,7 +124,12 @@ event_id = st.selectbox(
 event = events.set_index("event_id").loc[event_id]
 try:
     products = flood_store.event_frame(con, "flood_products", event_id).sort_values("acquired")
-    hits = flood_store.policy_hits(con, event_id)
+    # Policy impacts only for roles that may see policy data (the store checks too).
+    hits = (
+        flood_store.policy_hits(con, event_id, principal=signed_in())
+        if can("policy_data")
+        else None
+    )
 except PaiiError as e:
     show_error(e)
     st.stop()
@@ -148,7 +154,8 @@ flooded = grid.data[grid.band_names.index("flooded")] == 1
 k1, k2, k3 = st.columns(3)
 k1.metric("Flooded", f"{product['flooded_km2']:,.2f} km²", help=f"on {day:%Y-%m-%d}")
 k2.metric("Mean depth", f"{product['mean_depth_m'] or 0:.2f} m")
-k3.metric("Policies hit", f"{len(hits)}", help="Any part of the parcel flooded on any date")
+if hits is not None:
+    k3.metric("Policies hit", f"{len(hits)}", help="Any part of the parcel flooded on any date")
 draw_extent(flooded, grid.data[grid.band_names.index("depth_m")], grid)
 
 st.subheader("Flooded cropland by county")
@@ -161,17 +168,18 @@ if valued:
     legend(scale.label, scale.unit, scale.vmin, scale.vmax, scale.stops)
 st.caption(f"{len(valued)} of {len(counties)} counties have a figure; grey ones have none.")
 
-st.subheader("Policies hit")
-table = hits[["policy_id", "insured", "declared_crop", "peak_flooded_share", "days_flooded"]]
-st.dataframe(
-    table.assign(peak_flooded_share=100 * table["peak_flooded_share"]),
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "peak_flooded_share": st.column_config.NumberColumn("flooded share", format="%.0f%%"),
-        "days_flooded": st.column_config.NumberColumn("days flooded", format="%.1f"),
-    },
-)
+if hits is not None:
+    st.subheader("Policies hit")
+    table = hits[["policy_id", "insured", "declared_crop", "peak_flooded_share", "days_flooded"]]
+    st.dataframe(
+        table.assign(peak_flooded_share=100 * table["peak_flooded_share"]),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "peak_flooded_share": st.column_config.NumberColumn("flooded share", format="%.0f%%"),
+            "days_flooded": st.column_config.NumberColumn("days flooded", format="%.1f"),
+        },
+    )
 st.subheader("Sentinel-1 before and after")
 draw_sar(before, after)
 stem = f"paii_flood_{event_id}_{day:%Y%m%d}_SIMULATED"

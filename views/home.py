@@ -9,6 +9,7 @@ import streamlit as st
 from paii_core import maps, overview
 from paii_core.errors import PaiiError
 from paii_core.regions import get_region
+from ui.auth import can
 from ui.common import SIMULATED_NOTE, connection, current_context, legend, show_error
 
 ctx = current_context()
@@ -38,7 +39,8 @@ k3.metric(
     if not math.isfinite(summary.yield_change_pct)
     else f"{summary.yield_change_pct:+.1f}% vs year before",
 )
-k4.metric("Policies", f"{summary.policies}", help=f"{summary.insured_area_ha:,.1f} ha declared")
+if can("policy_data"):
+    k4.metric("Policies", f"{summary.policies}", help=f"{summary.insured_area_ha:,.1f} ha declared")
 
 options = overview.metric_options(ctx.region_id)
 choice = st.selectbox("Map", options, format_func=lambda o: o.label, key="home_metric")

@@ -11,9 +11,11 @@ from paii_core.insurance import DECISIONS, FLAGS, filter_review, load_area_maps,
 from paii_core.insurance.render import crop_legend_html, policy_deck
 from paii_core.insurance.review import evidence_summary, review_csv, review_portfolio
 from paii_core.store import insurance as ins_store
+from ui.auth import audit, audit_once, signed_in
 from ui.common import SIMULATED_NOTE, connection, current_context, show_error
 
 ctx = current_context()
+principal = signed_in()
 st.title("Insurance")
 st.caption(
     "Is the declared crop and area what the satellite sees, was the plot flooded, "
@@ -39,9 +41,9 @@ try:
     con = connection()
     db = paths().database
     key = f"{db}:{db.stat().st_ino}"
-    aois = ins_store.policies(con, ctx.region_id)["aoi_id"].dropna().unique()
+    aois = ins_store.policies(con, ctx.region_id, principal=principal)["aoi_id"].dropna().unique()
     maps = {a: _maps(key, ins_store.area_stamp(con, a), a) for a in aois}
-    review = review_portfolio(con, ctx.region_id, asof=ctx.asof, maps=maps)
+    review = review_portfolio(con, ctx.region_id, asof=ctx.asof, principal=principal, maps=maps)
 except PaiiError as e:
     show_error(e)
     st.stop()
@@ -105,6 +107,9 @@ st.download_button(
     review_csv(shown),
     file_name=f"paii_insurance_review_{ctx.region_id}_{ctx.asof:%Y%m%d}_{tag}.csv",
     mime="text/csv",
+    on_click=lambda: audit(
+        "export portfolio review", "policies", ctx.region_id, policies=len(shown), asof=ctx.asof
+    ),
 )
 if shown.empty:
     st.info("No policy matches these filters.")
@@ -114,6 +119,7 @@ st.subheader("Evidence")
 policy_id = st.selectbox("Policy", list(shown["policy_id"]), key="ins_policy")
 policy = review.policies.set_index("policy_id").loc[policy_id]
 evidence = review.evidence[policy_id]
+audit_once("view policy evidence", "policies", policy_id, asof=ctx.asof)
 st.markdown(
     f"**{policy_id}** · {policy['insured']} · {policy['declared_crop']} on "
     f"{policy['declared_area_ha']:,.3f} ha · coverage {policy['coverage_level']:.0%} · "
@@ -141,13 +147,13 @@ with right:
 
 st.subheader("Decision")
 with st.form("ins_decision", clear_on_submit=True):
-    reviewer = st.text_input("Reviewer", key="ins_reviewer")
+    st.caption(f"Reviewer: **{principal.user}** (the signed-in user)")
     decision = st.radio("Decision", DECISIONS, horizontal=True, index=None, key="ins_choice")
     note = st.text_area("Note", key="ins_note")
     submitted = st.form_submit_button("Record decision", type="primary")
 if submitted:
     try:
-        decision_id = record_decision(con, evidence, decision, reviewer=reviewer, note=note)
+        decision_id = record_decision(con, evidence, decision, principal=principal, note=note)
         # Rerun so the portfolio table and counts show the new decision too.
         st.session_state["ins_done"] = (
             f"Recorded decision {decision_id}: {decision} on {policy_id}."
@@ -158,7 +164,7 @@ if submitted:
 if "ins_done" in st.session_state:
     st.success(st.session_state.pop("ins_done"))
 try:
-    history = ins_store.decisions(con, policy_id=policy_id)
+    history = ins_store.decisions(con, principal=principal, policy_id=policy_id)
 except PaiiError as e:
     show_error(e)
     st.stop()

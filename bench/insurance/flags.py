@@ -16,6 +16,7 @@ from datetime import date
 import pandas as pd
 
 from paii_core import store
+from paii_core.access import local_operator
 from paii_core.config import paths
 from paii_core.insurance import review_portfolio
 
@@ -36,7 +37,9 @@ def main() -> None:
             region_id = {"HA": "henan", "HB": "hubei", "IA": "iowa"}.get(region)
             if region_id is None:
                 continue
-            table = review_portfolio(con, region_id, asof=args.asof).table
+            table = review_portfolio(
+                con, region_id, asof=args.asof, principal=local_operator()
+            ).table
             both = table.merge(truth, on="policy_id")
             flagged = both["flags"].str.contains(DECLARATION_FLAGS, na=False)
             wrong = both["misdeclared"].astype(bool)

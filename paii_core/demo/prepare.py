@@ -138,6 +138,7 @@ def _yield_step(
 
 
 def _flood_step(con: duckdb.DuckDBPyConnection, data: Path, aoi_id: str) -> PrepareStep:
+    from paii_core.access import local_operator
     from paii_core.flood.event import run_demo_event
     from paii_core.store import flood as flood_store
 
@@ -147,7 +148,7 @@ def _flood_step(con: duckdb.DuckDBPyConnection, data: Path, aoi_id: str) -> Prep
         if not mine.empty:
             return "skipped", f"event {mine['event_id'].iloc[0]} stored"
         event_id = run_demo_event(con, data, aoi_id)
-        hits = flood_store.policy_hits(con, event_id)
+        hits = flood_store.policy_hits(con, event_id, principal=local_operator())
         return "done", f"event {event_id}: {len(hits)} policies hit"
 
     return _timed(f"flood event {aoi_id}", run)

@@ -19,11 +19,14 @@ def _asof(text: str) -> date:
 
 def _review(args: argparse.Namespace) -> int:
     from paii_core import store
+    from paii_core.access import local_operator
     from paii_core.insurance.review import filter_review, review_csv, review_portfolio
 
     con = store.connect(args.db)
     try:
-        review = review_portfolio(con, args.region, asof=args.asof, data_dir=args.data)
+        review = review_portfolio(
+            con, args.region, asof=args.asof, principal=local_operator(), data_dir=args.data
+        )
     finally:
         con.close()
     table = filter_review(review.table, flags=args.flag or ())

@@ -11,6 +11,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from paii_core.access import Principal
 from paii_core.errors import ValidationError
 from paii_core.insurance.area import (
     AreaMaps,
@@ -65,6 +66,7 @@ def review_portfolio(
     region_id: str,
     *,
     asof: date,
+    principal: Principal | None,
     maps: Mapping[str, AreaMaps] | None = None,
     data_dir: Path | None = None,
 ) -> PortfolioReview:
@@ -74,18 +76,21 @@ def review_portfolio(
     the other areas are loaded with :func:`load_area_maps`.
 
     Raises:
+        AccessDeniedError: ``principal`` may not see policy data.
         ValidationError: the region has no policies.
         StoreError, PaiiError subclasses: from the store and the area loaders.
     """
-    policies = ins_store.policies(con, region_id)
+    policies = ins_store.policies(con, region_id, principal=principal)
     if policies.empty:
         raise ValidationError(
             f"region {region_id!r} has no policies in the store; pick a region with an "
             "insurance portfolio or rebuild the demo world with `paii demo build`"
         )
-    floods = ins_store.policy_floods(con, region_id)
+    floods = ins_store.policy_floods(con, region_id, principal=principal)
     forecasts = ins_store.policy_forecasts(con, region_id)
-    last = ins_store.decisions(con, region_id=region_id).drop_duplicates("policy_id")
+    last = ins_store.decisions(con, principal=principal, region_id=region_id).drop_duplicates(
+        "policy_id"
+    )
     loaded = dict(maps or {})
     for aoi_id in policies["aoi_id"].dropna().unique():
         if aoi_id not in loaded:
@@ -258,21 +263,22 @@ def record_decision(
     evidence: PolicyEvidence,
     decision: str,
     *,
-    reviewer: str,
+    principal: Principal | None,
     note: str = "",
 ) -> int:
-    """Store a decision on ``evidence.policy_id`` with a snapshot of the evidence, and log
-    it in the audit trail; returns the decision id.
+    """Store the signed-in ``principal``'s decision on ``evidence.policy_id`` with a
+    snapshot of the evidence, and log it in the audit trail; returns the decision id.
 
     Raises:
-        ValidationError: empty reviewer, unknown decision or policy. StoreError: the write
-            failed (nothing is stored).
+        AccessDeniedError: ``principal`` may not decide on policies.
+        ValidationError: unknown decision or policy. StoreError: the write failed
+            (nothing is stored).
     """
     return ins_store.save_decision(
         con,
         evidence.policy_id,
         decision,
-        reviewer=reviewer,
+        principal=principal,
         note=note,
         evidence=evidence.snapshot(),
     )

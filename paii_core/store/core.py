@@ -48,9 +48,10 @@ USER_TABLES: tuple[str, ...] = (
     "crop_label_sets",
     "crop_labels",
     "review_decisions",
+    "users",
 )
-"""Tables people write (dashboard, `paii crops calendar add`): carried over when the demo
-world is rebuilt."""
+"""Tables people write (dashboard, `paii crops calendar add`, `paii users`): carried over
+when the demo world is rebuilt."""
 
 
 @contextmanager
@@ -266,15 +267,33 @@ def log_event(
     """Append one row to the audit trail (who, when, what); returns its event id."""
     if not actor.strip():
         raise ValidationError("actor should name who acted (a user name or 'paii demo build')")
-    with _translate("write the audit trail"):
-        # Ids follow the rows, not a sequence, so they survive the copy in refresh_database.
-        row = con.execute(
-            'INSERT INTO audit (event_id, "at", actor, action, entity, entity_id, detail) '
-            "SELECT coalesce(max(event_id), 0) + 1, ?, ?, ?, ?, ?, ? FROM audit "
-            "RETURNING event_id",
-            [_now(), actor, action, entity, entity_id, json.dumps(detail or {}, default=str)],
-        ).fetchone()
-    return int(row[0])
+    values = [actor, action, entity, entity_id, json.dumps(detail or {}, default=str)]
+    # Ids follow the rows, not a sequence, so they survive the copy in refresh_database.
+    # Two sessions appending at once can pick the same id: the loser retries (outside a
+    # transaction; inside one the caller's transaction is aborted and the caller retries).
+    for attempt in range(_AUDIT_RETRIES):
+        try:
+            row = con.execute(
+                'INSERT INTO audit (event_id, "at", actor, action, entity, entity_id, detail) '
+                "SELECT coalesce(max(event_id), 0) + 1, ?, ?, ?, ?, ?, ? FROM audit "
+                "RETURNING event_id",
+                [_now(), *values],
+            ).fetchone()
+            return int(row[0])
+        except duckdb.ConstraintException as e:
+            if "duplicate key" not in str(e).lower() or attempt == _AUDIT_RETRIES - 1:
+                raise StoreError(f"DuckDB could not write the audit trail: {e}") from e
+            first = e
+        except duckdb.TransactionException as e:
+            raise StoreError(
+                f"DuckDB could not write the audit trail (transaction conflict): {e}"
+            ) from first if attempt else e
+        except duckdb.Error as e:
+            raise StoreError(f"DuckDB could not write the audit trail: {e}") from e
+    raise AssertionError("unreachable")
+
+
+_AUDIT_RETRIES = 8
 
 
 def read_meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

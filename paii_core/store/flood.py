@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import duckdb
 import pandas as pd
 
+from paii_core.access import Principal, require
 from paii_core.errors import StoreError
 from paii_core.store.core import write_frame
 
@@ -80,8 +81,14 @@ def county_impacts(
         raise StoreError(f"could not read county flood impacts of {event_id}: {e}") from e
 
 
-def policy_hits(con: duckdb.DuckDBPyConnection, event_id: str) -> pd.DataFrame:
-    """Policies the event reached (any flooded share), most flooded first, with insured."""
+def policy_hits(
+    con: duckdb.DuckDBPyConnection, event_id: str, *, principal: Principal | None
+) -> pd.DataFrame:
+    """Policies the event reached (any flooded share), most flooded first, with insured.
+
+    Raises AccessDeniedError unless ``principal`` may see policy data.
+    """
+    require(con, principal, "policy_data")
     try:
         return con.execute(
             "SELECT i.policy_id, p.insured, i.declared_crop, i.county_id, i.parcel_ha, "

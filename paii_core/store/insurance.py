@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from paii_core.access import Principal, require
 from paii_core.errors import StoreError, ValidationError
 from paii_core.store.core import _translate, log_event
 
@@ -32,10 +33,16 @@ def _read(con: duckdb.DuckDBPyConnection, what: str, sql: str, params: list) -> 
         return con.execute(sql, params).df()
 
 
-def policies(con: duckdb.DuckDBPyConnection, region_id: str) -> pd.DataFrame:
+def policies(
+    con: duckdb.DuckDBPyConnection, region_id: str, *, principal: Principal | None
+) -> pd.DataFrame:
     """A region's policies, by policy id, with their county's name (county_name) and the
     level of their plot (level: "fine" for a parcel, "coarse" for a whole block of an
-    area's plot registry, "plot" for a polygon given in the policy file, geometry_wkb)."""
+    area's plot registry, "plot" for a polygon given in the policy file, geometry_wkb).
+
+    Raises AccessDeniedError unless ``principal`` may see policy data.
+    """
+    require(con, principal, "policy_data")
     sql = (
         "SELECT p.*, c.name AS county_name, "
         "CASE WHEN p.parcel_id IS NOT NULL THEN 'fine' WHEN p.coarse_id IS NOT NULL "
@@ -52,12 +59,16 @@ def policies(con: duckdb.DuckDBPyConnection, region_id: str) -> pd.DataFrame:
     return frame
 
 
-def policy_floods(con: duckdb.DuckDBPyConnection, region_id: str) -> pd.DataFrame:
+def policy_floods(
+    con: duckdb.DuckDBPyConnection, region_id: str, *, principal: Principal | None
+) -> pd.DataFrame:
     """Every stored flood impact on a region's policies, most flooded first per policy.
 
     Columns: policy_id, event_id, event_name, peak_flooded_share, peak_flooded_ha,
-    peak_date, days_flooded.
+    peak_date, days_flooded. Raises AccessDeniedError unless ``principal`` may see
+    policy data.
     """
+    require(con, principal, "policy_data")
     sql = (
         "SELECT i.policy_id, i.event_id, e.name AS event_name, i.peak_flooded_share, "
         "i.peak_flooded_ha, i.peak_date, i.days_flooded "
@@ -103,21 +114,24 @@ def save_decision(
     policy_id: str,
     decision: str,
     *,
-    reviewer: str,
+    principal: Principal | None,
     note: str = "",
     evidence: Mapping[str, Any],
 ) -> int:
-    """Store a reviewer's decision on a policy with the evidence they saw, and log it in
-    the audit trail, in one transaction; returns the decision id.
+    """Store the signed-in reviewer's decision on a policy with the evidence they saw, and
+    log it in the audit trail, in one transaction; returns the decision id.
+
+    The reviewer is ``principal`` (never a name typed in a form). Two reviewers deciding
+    at the same moment both end up in the history: a write that loses DuckDB's optimistic
+    concurrency check is retried with the next id.
 
     Raises:
-        ValidationError: an empty reviewer, a decision not in :data:`DECISIONS`, or a
-            policy id that is not in the store.
+        AccessDeniedError: ``principal`` may not see policy data.
+        ValidationError: a decision not in :data:`DECISIONS`, or a policy id that is not
+            in the store.
         StoreError: DuckDB refused the write (nothing is stored then).
     """
-    who = reviewer.strip()
-    if not who:
-        raise ValidationError("reviewer should name who decides (a user name); it is empty")
+    who = require(con, principal, "policy_data").user
     if decision not in DECISIONS:
         raise ValidationError(
             f"decision {decision!r} is unknown; use one of {', '.join(DECISIONS)}"
@@ -129,45 +143,80 @@ def save_decision(
     if row is None:
         raise ValidationError(f"policy {policy_id!r} is not in the store; pick a listed policy")
     snapshot = json.dumps(dict(evidence), default=str, sort_keys=True)
-    now = datetime.now(UTC).replace(tzinfo=None)
+    last_error: Exception | None = None
+    for _attempt in range(_RETRIES):
+        now = datetime.now(UTC).replace(tzinfo=None)
+        try:
+            con.execute("BEGIN TRANSACTION")
+            # Ids follow the rows, not a sequence, so they survive refresh_database's copy.
+            decision_id = con.execute(
+                "INSERT INTO review_decisions (decision_id, policy_id, decision, note, "
+                "reviewer, decided_at, evidence, simulated) "
+                "SELECT coalesce(max(decision_id), 0) + 1, ?, ?, ?, ?, ?, ?, ? "
+                "FROM review_decisions RETURNING decision_id",
+                [policy_id, decision, note.strip(), who, now, snapshot, bool(row[0])],
+            ).fetchone()[0]
+            log_event(
+                con,
+                actor=who,
+                action=f"review {decision}",
+                entity="policies",
+                entity_id=policy_id,
+                detail={"decision_id": int(decision_id), "note": note.strip()},
+            )
+            con.execute("COMMIT")
+            return int(decision_id)
+        except (duckdb.Error, StoreError) as e:
+            _rollback(con)
+            if not _is_conflict(e):
+                if isinstance(e, StoreError):
+                    raise
+                raise StoreError(
+                    f"saving the decision on {policy_id} failed, nothing stored: {e}"
+                ) from e
+            last_error = e
+    raise StoreError(
+        f"saving the decision on {policy_id} kept conflicting with other reviewers' "
+        f"writes ({_RETRIES} tries), nothing stored; try again: {last_error}"
+    )
+
+
+_RETRIES = 8
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back, unless DuckDB already did (a COMMIT that lost a conflict ends the
+    transaction itself)."""
     try:
-        con.execute("BEGIN TRANSACTION")
-        # Ids follow the rows, not a sequence, so they survive refresh_database's copy.
-        decision_id = con.execute(
-            "INSERT INTO review_decisions (decision_id, policy_id, decision, note, reviewer, "
-            "decided_at, evidence, simulated) "
-            "SELECT coalesce(max(decision_id), 0) + 1, ?, ?, ?, ?, ?, ?, ? FROM review_decisions "
-            "RETURNING decision_id",
-            [policy_id, decision, note.strip(), who, now, snapshot, bool(row[0])],
-        ).fetchone()[0]
-        log_event(
-            con,
-            actor=who,
-            action=f"review {decision}",
-            entity="policies",
-            entity_id=policy_id,
-            detail={"decision_id": int(decision_id), "note": note.strip()},
-        )
-        con.execute("COMMIT")
-    except (duckdb.Error, StoreError) as e:
         con.execute("ROLLBACK")
-        if isinstance(e, StoreError):
-            raise
-        raise StoreError(f"saving the decision on {policy_id} failed, nothing stored: {e}") from e
-    return int(decision_id)
+    except duckdb.TransactionException:
+        pass
+
+
+def _is_conflict(error: Exception) -> bool:
+    """Whether DuckDB refused a commit because another transaction wrote the same rows."""
+    text = str(error).lower()
+    return (
+        isinstance(error, duckdb.TransactionException)
+        or "conflict" in text
+        or "duplicate key" in text
+    )
 
 
 def decisions(
     con: duckdb.DuckDBPyConnection,
     *,
+    principal: Principal | None,
     region_id: str | None = None,
     policy_id: str | None = None,
 ) -> pd.DataFrame:
     """Review decisions, newest first, of one policy, one region's policies, or all.
 
     Columns: decision_id, policy_id, decision, note, reviewer, decided_at, evidence
-    (JSON text), simulated.
+    (JSON text), simulated. Raises AccessDeniedError unless ``principal`` may see
+    policy data.
     """
+    require(con, principal, "policy_data")
     sql = (
         "SELECT d.* FROM review_decisions d LEFT JOIN policies p USING (policy_id) "
         "WHERE (? IS NULL OR d.policy_id = ?) AND (? IS NULL OR p.region_id = ?) "

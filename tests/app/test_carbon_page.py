@@ -9,11 +9,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from paii_core import store
-from tests.conftest import REPO
+from tests.conftest import REPO, sign_in_app
 
 
 def _carbon_app() -> AppTest:
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=240)
+    sign_in_app(at)
     at.run()
     at.switch_page("views/carbon_page.py")
     return _rerun(at)

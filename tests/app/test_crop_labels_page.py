@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from paii_core import store
-from tests.conftest import REPO
+from tests.conftest import REPO, sign_in_app
 
 KEY = "crop_labels_henan-huaxian"
 
@@ -23,6 +23,7 @@ def _rerun(at: AppTest) -> AppTest:
 @pytest.fixture(scope="module")
 def crops_app(tiny_world):
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=240)
+    sign_in_app(at)
     at.run()
     at.switch_page("views/crop_labels_page.py")
     _rerun(at)

@@ -12,13 +12,14 @@ from streamlit.testing.v1 import AppTest
 
 from paii_core import io, store
 from paii_core.store import flood as flood_store
-from tests.conftest import REPO
+from tests.conftest import REPO, sign_in_app
 
 PAGE = str(REPO / "views" / "flood_page.py")
 
 
 def _page(region: str) -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=120)
+    sign_in_app(at)
     at.session_state["region_id"] = region
     at.session_state["asof"] = date(2020, 10, 31)
     at.run()

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from paii_core import store
-from tests.conftest import REPO
+from tests.conftest import REPO, sign_in_app
 
 APP = str(REPO / "app.py")
 
@@ -23,6 +23,7 @@ def _deck_specs(at: AppTest) -> list[dict]:
 @pytest.fixture()
 def home(tiny_world):
     at = AppTest.from_file(APP, default_timeout=60)
+    sign_in_app(at)
     at.run()
     assert not at.exception, at.exception
     return at
@@ -75,6 +76,7 @@ def test_yield_anomaly_map_is_diverging_and_labelled(home):
 def test_missing_database_shows_how_to_build(tmp_path, monkeypatch):
     monkeypatch.setenv("PAII_DATA_DIR", str(tmp_path))
     at = AppTest.from_file(APP, default_timeout=60)
+    sign_in_app(at)
     at.run()
     assert not at.exception
     assert any("paii demo build" in e.value for e in at.error)

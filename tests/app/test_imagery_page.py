@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, sign_in_app
 
 PAGE = str(REPO / "views" / "imagery_page.py")
 
@@ -16,6 +16,7 @@ PAGE = str(REPO / "views" / "imagery_page.py")
 @pytest.fixture()
 def imagery(tiny_world):
     at = AppTest.from_file(PAGE, default_timeout=120)
+    sign_in_app(at)
     at.session_state["region_id"] = "henan"
     at.session_state["asof"] = date(2020, 10, 31)
     at.run()

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from paii_core import store
-from tests.conftest import REPO
+from tests.conftest import REPO, sign_in_app
 from tests.insurance import world
 
 PAGE = str(REPO / "views" / "insurance_page.py")
@@ -30,6 +30,7 @@ def insured(tiny_world, tmp_path_factory):
 @pytest.fixture(scope="module")
 def app(insured):
     at = AppTest.from_file(PAGE, default_timeout=120)
+    sign_in_app(at)
     at.session_state["region_id"] = "henan"
     at.session_state["asof"] = date(2020, 10, 31)
     at.run()
@@ -78,14 +79,13 @@ def test_filter_and_evidence_of_a_crop_mismatch(app, insured):
 
 def test_recording_a_decision_stores_a_row(app, insured):
     app.selectbox(key="ins_policy").set_value("PA-HA-0003").run()
-    app.text_input(key="ins_reviewer").input("Mei Underwriter")
     app.radio(key="ins_choice").set_value("refer")
     app.text_area(key="ins_note").input("flooded in May: send a loss adjuster")
     app.button[0].click().run()
     assert not app.exception, app.exception
     assert any("Recorded decision" in s.value for s in app.success)
     history = app.dataframe[1].value
-    assert history[["reviewer", "decision"]].values.tolist() == [["Mei Underwriter", "refer"]]
+    assert history[["reviewer", "decision"]].values.tolist() == [["underwriter", "refer"]]
     table = app.dataframe[0].value.set_index("policy_id")
     assert table.at["PA-HA-0003", "last_decision"] == "refer"
     con = store.connect(insured / "paii.duckdb")
@@ -93,21 +93,46 @@ def test_recording_a_decision_stores_a_row(app, insured):
         "SELECT reviewer, decision, note, evidence FROM review_decisions WHERE policy_id = ?",
         ["PA-HA-0003"],
     ).fetchall()
-    assert rows[0][:3] == ("Mei Underwriter", "refer", "flooded in May: send a loss adjuster")
+    assert rows[0][:3] == ("underwriter", "refer", "flooded in May: send a loss adjuster")
     assert "flooded" in json.loads(rows[0][3])["flags"]
 
 
-def test_decision_without_reviewer_shows_an_error(app):
-    app.text_input(key="ins_reviewer").input("")
+def test_decision_without_a_choice_shows_an_error(app):
     app.button[0].click().run()
     assert not app.exception, app.exception
-    assert any("reviewer should name who decides" in e.value for e in app.error)
+    assert any("decision None is unknown" in e.value for e in app.error)
+
+
+def test_viewing_evidence_and_exporting_are_audited(app, insured):
+    app.selectbox(key="ins_policy").set_value("PA-HA-0001").run()
+    app.get("download_button")[0]  # the export is audited by its on_click (browser test)
+    con = store.connect(insured / "paii.duckdb")
+    try:
+        viewed = con.execute(
+            "SELECT actor FROM audit WHERE action = 'view policy evidence' AND entity_id = ?",
+            ["PA-HA-0001"],
+        ).fetchall()
+    finally:
+        con.close()
+    assert viewed == [("underwriter",)]
+
+
+def test_an_esg_analyst_gets_no_policy_data(insured):
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    sign_in_app(at, "esg_analyst")
+    at.session_state["region_id"] = "henan"
+    at.session_state["asof"] = date(2020, 10, 31)
+    at.run()
+    assert not at.exception, at.exception
+    assert any("may not see policy data" in e.value for e in at.error)
+    assert not at.dataframe and not at.get("download_button")
 
 
 def test_region_without_policies_shows_an_error(insured):
     con = store.connect(insured / "paii.duckdb")
     con.execute("DELETE FROM policies WHERE region_id = 'iowa'")
     at = AppTest.from_file(PAGE, default_timeout=120)
+    sign_in_app(at)
     at.session_state["region_id"] = "iowa"
     at.session_state["asof"] = date(2020, 10, 31)
     at.run()

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from paii_core.store import yields as ystore
 from paii_core.yields.run import run_region
-from tests.conftest import REPO
+from tests.conftest import REPO, sign_in_app
 from ui import common
 
 
@@ -25,6 +25,7 @@ def page(tiny_world):
     # The dashboard's own connection: DuckDB allows one configuration per file and process.
     run_region(common.connection(), tiny_world, "hubei", asofs=("09-01",), actor="test")
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    sign_in_app(at)
     at.run()
     at.switch_page("views/yield_page.py")
     _rerun(at)

@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from paii_core import store
+from paii_core.access import local_operator
 from paii_core.cli import main
 from paii_core.demo.ingest import ingest_world
 from paii_core.demo.prepare import (
@@ -22,7 +23,7 @@ from paii_core.insurance import review_portfolio
 from paii_core.store import crops as crop_store
 from paii_core.store import flood as flood_store
 from paii_core.yields import ASOF_DATES
-from tests.conftest import REPO
+from tests.conftest import REPO, sign_in_app
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +62,12 @@ def test_first_run_stores_every_product(prepared):
             assert {a for (a,) in stored} == set(ASOF_DATES), region_id
         events = flood_store.events(con)
         assert list(events["aoi_id"]) == ["hubei-jianli"]
-        assert len(flood_store.policy_hits(con, events["event_id"].iloc[0])) > 0
+        assert (
+            len(
+                flood_store.policy_hits(con, events["event_id"].iloc[0], principal=local_operator())
+            )
+            > 0
+        )
         assert con.execute("SELECT count(*) FROM xco2_county").fetchone()[0] > 0
     finally:
         con.close()
@@ -85,8 +91,12 @@ def test_insurance_review_sees_satellite_crops_forecasts_and_flood(prepared):
     data, _ = prepared
     con = store.connect(data / "paii.duckdb")
     try:
-        hubei = review_portfolio(con, "hubei", asof=DEMO_ASOF, data_dir=data).table
-        henan = review_portfolio(con, "henan", asof=DEMO_ASOF, data_dir=data).table
+        hubei = review_portfolio(
+            con, "hubei", asof=DEMO_ASOF, principal=local_operator(), data_dir=data
+        ).table
+        henan = review_portfolio(
+            con, "henan", asof=DEMO_ASOF, principal=local_operator(), data_dir=data
+        ).table
     finally:
         con.close()
     for table in (hubei, henan):
@@ -116,5 +126,6 @@ def test_cli_reports_a_missing_world(tmp_path, capsys):
 
 def test_prepared_as_of_is_the_sidebars_default(tiny_world):
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    sign_in_app(at)
     at.run()
     assert at.session_state["asof"] == DEMO_ASOF

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import socket
@@ -16,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import REPO
+from tests.conftest import REPO, TEST_PASSWORD, sign_up
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -30,6 +31,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = REPO / "test-artifacts"
+USERS = {"uw": "underwriter", "esg": "esg_analyst", "root": "admin"}
+"""Accounts in the browser tests' store; each signs in with tests.conftest.TEST_PASSWORD."""
 
 
 def _browser_required() -> bool:
@@ -59,6 +62,17 @@ def e2e_data(tiny_world, tmp_path_factory) -> Path:
     file, which the test process (AppTest) may hold too, and DuckDB allows one writer."""
     data = tmp_path_factory.mktemp("paii-e2e") / "data"
     shutil.copytree(tiny_world, data)
+    from paii_core import store
+
+    con = store.connect(data / "paii.duckdb")
+    try:
+        for user, role in USERS.items():
+            sign_up(con, user, role)
+        # What no one but an underwriter may see, read before the server holds the file.
+        ids = con.execute("SELECT policy_id, insured FROM policies").fetchall()
+        (data.parent / "policy_identities.json").write_text(json.dumps(ids))
+    finally:
+        con.close()
     return data
 
 
@@ -126,11 +140,20 @@ def page(chromium_path, streamlit_server):
         browser.close()
 
 
-def open_page(page, server: str, link: str, *, region: str | None = None) -> None:
-    """Open a page as a user does: at the root (a deep link would run the page without
-    app.py's navigation and shared sidebar), pick ``region`` in the sidebar, follow the
-    sidebar ``link``."""
-    page.goto(server)
+def sign_in(page, server: str, user: str = "uw", *, path: str = "") -> None:
+    """Open ``server/path`` and sign in through the form as ``user`` (see USERS)."""
+    page.goto(f"{server}/{path}")
+    page.get_by_label("User").fill(user)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text(f"Signed in as {user}").first.wait_for()
+
+
+def open_page(page, server: str, link: str, *, region: str | None = None, user: str = "uw") -> None:
+    """Open a page as a user does: sign in at the root (a deep link would run the page
+    without app.py's navigation and shared sidebar), pick ``region`` in the sidebar,
+    follow the sidebar ``link``."""
+    sign_in(page, server, user)
     page.get_by_text("county overview").first.wait_for()
     sidebar = page.get_by_test_id("stSidebar")
     if region is not None:
@@ -148,3 +171,9 @@ def map_pixels(page, name: str):
     shot = canvas.screenshot()
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     return np.asarray(Image.open(io.BytesIO(shot)).convert("RGB")).reshape(-1, 3).astype(int)
+
+
+@pytest.fixture(scope="session")
+def policy_identities(e2e_data) -> list[tuple[str, str]]:
+    """(policy_id, insured) of every policy in the browser tests' store."""
+    return [tuple(x) for x in json.loads((e2e_data.parent / "policy_identities.json").read_text())]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.e2e.conftest import map_pixels
+from tests.e2e.conftest import map_pixels, sign_in
 
 pytestmark = pytest.mark.e2e
 
 
 def test_carbon_compute_then_map_renders(page, streamlit_server):
-    page.goto(f"{streamlit_server}/carbon")
+    sign_in(page, streamlit_server, path="carbon")
     page.get_by_text("column CO2").first.wait_for()
     compute = page.get_by_role("button", name="Compute XCO2 from the sounding files")
     empty = page.get_by_text("No XCO2 results stored yet")

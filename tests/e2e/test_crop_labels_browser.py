@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, map_pixels
+from tests.e2e.conftest import ARTIFACTS, map_pixels, sign_in
 
 pytestmark = pytest.mark.e2e
 
 
 def test_crop_labels_map_renders(page, streamlit_server):
-    page.goto(f"{streamlit_server}/crop-labels")
+    sign_in(page, streamlit_server, path="crop-labels")
     button = page.get_by_role("button", name="Map cropland and parcels")
     title = page.get_by_text("Held-out precision and recall")
     try:

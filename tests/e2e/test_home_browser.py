@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.e2e.conftest import map_pixels
+from tests.e2e.conftest import map_pixels, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.e2e
 def test_home_map_renders_counties(page, streamlit_server):
     failed = []
     page.on("requestfailed", lambda r: failed.append(r.url))
-    page.goto(streamlit_server)
+    sign_in(page, streamlit_server)
     page.get_by_text("county overview").first.wait_for()
     pixels = map_pixels(page, "home")
     distinct = len(np.unique(pixels // 8, axis=0))

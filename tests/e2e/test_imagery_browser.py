@@ -7,13 +7,13 @@ import pytest
 from affine import Affine
 
 from paii_core.io import write_geotiff
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, sign_in
 
 pytestmark = pytest.mark.e2e
 
 
 def test_enhance_demo_scene_and_reject_bad_upload(page, streamlit_server, tmp_path):
-    page.goto(streamlit_server)
+    sign_in(page, streamlit_server)
     page.get_by_text("county overview").first.wait_for(timeout=60_000)
     page.get_by_role("link", name="Imagery", exact=True).click()
     page.get_by_role("button", name="Enhance").wait_for(timeout=60_000)

@@ -9,12 +9,14 @@ import pandas as pd
 import pytest
 
 from paii_core import store
+from paii_core.access import local_operator
 from paii_core.cli import main
-from paii_core.errors import InputNotFoundError, ValidationError
+from paii_core.errors import AccessDeniedError, InputNotFoundError, ValidationError
 from paii_core.insurance import load_area_maps, record_decision, review_portfolio
 from paii_core.insurance.area import insured_plots
 from paii_core.insurance.terms import area_in_yield_unit
 from paii_core.store import insurance as ins_store
+from tests.conftest import sign_up
 from tests.insurance import world
 
 ASOF = date(2020, 10, 31)
@@ -32,7 +34,7 @@ def insured(tiny_world, tmp_path_factory):
 @pytest.fixture(scope="module")
 def review(insured):
     data, con = insured
-    return review_portfolio(con, "henan", asof=ASOF, data_dir=data)
+    return review_portfolio(con, "henan", asof=ASOF, principal=local_operator(), data_dir=data)
 
 
 def test_demo_sums_insured_follow_the_indemnity_units(tiny_world):
@@ -99,7 +101,7 @@ def test_without_maps_the_checks_say_what_to_do(tiny_world, tmp_path):
     data = world.prepare(tiny_world, tmp_path / "data", maps=False)
     con = store.connect(data / "paii.duckdb")
     try:
-        bare = review_portfolio(con, "henan", asof=ASOF, data_dir=data)
+        bare = review_portfolio(con, "henan", asof=ASOF, principal=local_operator(), data_dir=data)
     finally:
         con.close()
     assert bare.table["satellite_crop"].isna().all() and bare.table["mapped_area_ha"].isna().all()
@@ -111,40 +113,45 @@ def test_without_maps_the_checks_say_what_to_do(tiny_world, tmp_path):
 def test_record_decision_stores_row_and_audit(review, insured):
     _, con = insured
     ev = review.evidence["PA-HA-0003"]
-    first = record_decision(con, ev, "refer", reviewer=" Mei ", note="field visit")
-    second = record_decision(con, ev, "approve", reviewer="Mei")
+    mei = sign_up(con, "mei", "underwriter")
+    first = record_decision(con, ev, "refer", principal=mei, note="field visit")
+    second = record_decision(con, ev, "approve", principal=mei)
     assert second == first + 1
-    rows = ins_store.decisions(con, policy_id="PA-HA-0003")
+    rows = ins_store.decisions(con, principal=mei, policy_id="PA-HA-0003")
     assert rows["decision"].tolist() == ["approve", "refer"]
-    assert rows["reviewer"].tolist() == ["Mei", "Mei"] and rows["simulated"].all()
+    assert rows["reviewer"].tolist() == ["mei", "mei"] and rows["simulated"].all()
     snap = json.loads(rows["evidence"].iloc[1])
     assert snap["policy_id"] == "PA-HA-0003" and "flooded" in snap["flags"]
-    assert len(ins_store.decisions(con, region_id="henan")) == 2
-    assert ins_store.decisions(con, region_id="iowa").empty
+    assert len(ins_store.decisions(con, principal=mei, region_id="henan")) == 2
+    assert ins_store.decisions(con, principal=mei, region_id="iowa").empty
     audit = con.execute(
         "SELECT actor, action, entity_id FROM audit WHERE entity = 'policies' ORDER BY event_id"
     ).fetchall()
-    assert audit == [("Mei", "review refer", "PA-HA-0003"), ("Mei", "review approve", "PA-HA-0003")]
-    again = review_portfolio(con, "henan", asof=ASOF, maps=review.maps)
+    assert audit == [("mei", "review refer", "PA-HA-0003"), ("mei", "review approve", "PA-HA-0003")]
+    again = review_portfolio(con, "henan", asof=ASOF, principal=mei, maps=review.maps)
     assert again.table.set_index("policy_id").at["PA-HA-0003", "last_decision"] == "approve"
 
 
 def test_decision_errors_store_nothing(review, insured):
     _, con = insured
     ev = review.evidence["PA-HA-0001"]
+    mei = sign_up(con, "mei", "underwriter")
     with pytest.raises(ValidationError, match="decision 'maybe' is unknown"):
-        record_decision(con, ev, "maybe", reviewer="Mei")
-    with pytest.raises(ValidationError, match="reviewer should name who decides"):
-        record_decision(con, ev, "approve", reviewer="  ")
+        record_decision(con, ev, "maybe", principal=mei)
+    with pytest.raises(AccessDeniedError, match="sign in first"):
+        record_decision(con, ev, "approve", principal=None)
+    esg = sign_up(con, "esg", "esg_analyst")
+    with pytest.raises(AccessDeniedError, match=r"'esg' \(esg_analyst\) may not see policy data"):
+        record_decision(con, ev, "approve", principal=esg)
     with pytest.raises(ValidationError, match="policy 'PA-XX-9' is not in the store"):
-        ins_store.save_decision(con, "PA-XX-9", "approve", reviewer="Mei", evidence={})
-    assert ins_store.decisions(con, policy_id="PA-HA-0001").empty
+        ins_store.save_decision(con, "PA-XX-9", "approve", principal=mei, evidence={})
+    assert ins_store.decisions(con, principal=mei, policy_id="PA-HA-0001").empty
 
 
 def test_loader_errors(insured, tmp_path):
     data, con = insured
     with pytest.raises(ValidationError, match="region 'nowhere' has no policies"):
-        review_portfolio(con, "nowhere", asof=ASOF)
+        review_portfolio(con, "nowhere", asof=ASOF, principal=local_operator())
     with pytest.raises(InputNotFoundError, match=r"nowhere-x_plots.tif: plot registry not found"):
         insured_plots("nowhere-x", data)
     with pytest.raises(ValidationError, match="area 'x' is not in the store"):

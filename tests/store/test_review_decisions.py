@@ -10,6 +10,7 @@ import pytest
 
 from paii_core import store
 from paii_core.store import insurance as ins_store
+from tests.conftest import sign_up
 
 
 def _policy(con: duckdb.DuckDBPyConnection, policy_id: str = "PA-IA-0001") -> None:
@@ -40,19 +41,65 @@ def test_decisions_survive_refresh_database(tmp_path):
     db = tmp_path / "paii.duckdb"
     store.refresh_database(_policy, db)
     con = store.connect(db)
+    ana = sign_up(con, "ana", "underwriter")
     first = ins_store.save_decision(
-        con, "PA-IA-0001", "reject", reviewer="Ana", note="not corn", evidence={"flags": ["x"]}
+        con, "PA-IA-0001", "reject", principal=ana, note="not corn", evidence={"flags": ["x"]}
     )
     con.close()
     store.refresh_database(_policy, db)
     con = store.connect(db)
     try:
-        kept = ins_store.decisions(con)
+        # The account survives the rebuild too (users is a user table).
+        ana = sign_up(con, "ana", "underwriter")
+        kept = ins_store.decisions(con, principal=ana)
         assert kept[["decision_id", "decision", "reviewer", "note"]].values.tolist() == [
-            [first, "reject", "Ana", "not corn"]
+            [first, "reject", "ana", "not corn"]
         ]
         assert kept["evidence"].iloc[0] == '{"flags": ["x"]}'
-        second = ins_store.save_decision(con, "PA-IA-0001", "approve", reviewer="Bo", evidence={})
+        second = ins_store.save_decision(con, "PA-IA-0001", "approve", principal=ana, evidence={})
         assert second == first + 1
+    finally:
+        con.close()
+
+
+def test_two_reviewers_deciding_at_once_are_both_kept(tmp_path):
+    """Two dashboard sessions (cursors of one connection, as the pages use) decide on the
+    same policy at the same moment: both decisions and both audit rows are stored."""
+    import threading
+
+    db = tmp_path / "paii.duckdb"
+    store.refresh_database(_policy, db)
+    con = store.connect(db)
+    people = [sign_up(con, name, "underwriter") for name in ("ana", "bo")]
+    barrier = threading.Barrier(2)
+    errors: list[Exception] = []
+
+    def decide(principal, decision):
+        cur = con.cursor()
+        barrier.wait()
+        try:
+            for _ in range(5):
+                ins_store.save_decision(cur, "PA-IA-0001", decision, principal=principal,
+                                        evidence={})  # fmt: skip
+        except Exception as e:  # collected for the assertion below
+            errors.append(e)
+
+    threads = [
+        threading.Thread(target=decide, args=(p, d))
+        for p, d in zip(people, ("approve", "reject"), strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert errors == []
+        kept = ins_store.decisions(con, principal=people[0])
+        assert sorted(kept["reviewer"].value_counts().items()) == [("ana", 5), ("bo", 5)]
+        assert kept["decision_id"].is_unique
+        audited = con.execute("SELECT count(*) FROM audit WHERE action LIKE 'review %'").fetchone()[
+            0
+        ]
+        assert audited == 10
     finally:
         con.close()

@@ -1,0 +1,251 @@
+"""Accounts: create, disable, sign in with lock-out, the first admin, permission checks."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+import pandas as pd
+
+from paii_core.access import passwords
+from paii_core.access.roles import ROLES, Permission, Principal, allowed
+from paii_core.errors import AccessDeniedError, AuthenticationError, ValidationError
+from paii_core.store import access as acc_store
+from paii_core.store.core import log_event
+
+__all__ = [
+    "FIRST_ADMIN",
+    "LOCKOUT",
+    "MAX_FAILURES",
+    "FirstAdmin",
+    "add_user",
+    "audit_trail",
+    "authenticate",
+    "change_password",
+    "disable_user",
+    "ensure_first_admin",
+    "list_users",
+    "require",
+]
+
+MAX_FAILURES = 5
+"""Consecutive wrong passwords before the account locks (OWASP suggests a small number)."""
+LOCKOUT = timedelta(minutes=15)
+FIRST_ADMIN = "admin"
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _check_name(user_name: str) -> str:
+    name = user_name.strip().lower()
+    if not _NAME.match(name):
+        raise ValidationError(
+            f"user name {user_name!r} is not valid; use 2-40 lower-case letters, digits, "
+            "'.', '_' or '-', starting with a letter or digit"
+        )
+    return name
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise ValidationError(f"role {role!r} is unknown; use one of: {', '.join(ROLES)}")
+
+
+def add_user(
+    con: duckdb.DuckDBPyConnection,
+    user_name: str,
+    role: str,
+    password: str,
+    *,
+    created_by: str,
+    must_change_password: bool = False,
+) -> str:
+    """Create an account; returns the normalised user name. The event is audited.
+
+    Raises:
+        ValidationError: a malformed name, an unknown role, a short password, or a name
+            that is taken.
+    """
+    name = _check_name(user_name)
+    _check_role(role)
+    if acc_store.user_row(con, name) is not None:
+        raise ValidationError(
+            f"user {name!r} exists already; pick another name or disable that account first"
+        )
+    digest = passwords.hash_password(password)
+    acc_store.insert_user(
+        con,
+        name,
+        role,
+        digest,
+        created_at=_now(),
+        created_by=created_by,
+        must_change_password=must_change_password,
+    )
+    log_event(
+        con, actor=created_by, action="user add", entity="users", entity_id=name,
+        detail={"role": role},
+    )  # fmt: skip
+    return name
+
+
+def _existing(con: duckdb.DuckDBPyConnection, user_name: str) -> dict:
+    row = acc_store.user_row(con, user_name.strip().lower())
+    if row is None:
+        raise ValidationError(
+            f"user {user_name!r} does not exist; `paii users list` shows the accounts"
+        )
+    return row
+
+
+def disable_user(con: duckdb.DuckDBPyConnection, user_name: str, *, actor: str) -> None:
+    """Disable an account: it can no longer sign in, and open sessions end at their
+    next page load (pages re-check the account). Audited."""
+    row = _existing(con, user_name)
+    acc_store.update_user(con, row["user_name"], disabled=True)
+    log_event(con, actor=actor, action="user disable", entity="users", entity_id=row["user_name"])
+
+
+def change_password(con: duckdb.DuckDBPyConnection, user_name: str, old: str, new: str) -> None:
+    """Change one's own password (the old one is checked). Audited.
+
+    Raises:
+        AuthenticationError: the old password is wrong.
+        ValidationError: the new one is too short or equals the old one.
+    """
+    row = _existing(con, user_name)
+    if not passwords.verify(row["password_hash"], old):
+        raise AuthenticationError("the current password is wrong; nothing changed")
+    if old == new:
+        raise ValidationError("the new password should differ from the current one")
+    acc_store.update_user(
+        con, row["user_name"], password_hash=passwords.hash_password(new),
+        must_change_password=False,
+    )  # fmt: skip
+    log_event(
+        con, actor=row["user_name"], action="password change", entity="users",
+        entity_id=row["user_name"],
+    )  # fmt: skip
+
+
+def list_users(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every account (no hashes), for `paii users list` and the admin page."""
+    return acc_store.list_users(con)
+
+
+def authenticate(con: duckdb.DuckDBPyConnection, user_name: str, password: str) -> Principal:
+    """Check a sign-in; every attempt, good or bad, goes to the audit trail.
+
+    After :data:`MAX_FAILURES` wrong passwords in a row the account locks for
+    :data:`LOCKOUT`; a correct password during the lock is refused too.
+
+    Raises:
+        AuthenticationError: unknown user or wrong password (one message for both, so the
+            form does not reveal which accounts exist), a disabled or a locked account.
+    """
+    name = user_name.strip().lower()
+    now = _now()
+    row = acc_store.user_row(con, name) if name else None
+
+    def fail(reason: str, message: str) -> AuthenticationError:
+        log_event(
+            con, actor=name or "(empty)", action="sign-in failed", entity="users",
+            entity_id=name or "(empty)", detail={"reason": reason},
+        )  # fmt: skip
+        return AuthenticationError(message)
+
+    generic = "user or password is wrong"
+    if row is None:
+        raise fail("unknown user", generic)
+    if row["disabled"]:
+        raise fail("disabled", "this account is disabled; ask an administrator")
+    if row["locked_until"] is not None and row["locked_until"] > now:
+        minutes = max(1, round((row["locked_until"] - now).total_seconds() / 60))
+        raise fail(
+            "locked",
+            f"this account is locked after {MAX_FAILURES} wrong passwords; "
+            f"try again in {minutes} min or ask an administrator",
+        )
+    if not passwords.verify(row["password_hash"], password):
+        failures = int(row["failed_attempts"]) + 1
+        locked = now + LOCKOUT if failures >= MAX_FAILURES else None
+        acc_store.update_user(
+            con, name, failed_attempts=0 if locked else failures, locked_until=locked
+        )
+        raise fail("wrong password" + (", locked" if locked else ""), generic)
+    acc_store.update_user(con, name, failed_attempts=0, locked_until=None, last_sign_in=now)
+    log_event(con, actor=name, action="sign-in", entity="users", entity_id=name)
+    return Principal(user=name, role=row["role"])
+
+
+def require(
+    con: duckdb.DuckDBPyConnection, principal: Principal | None, permission: Permission
+) -> Principal:
+    """The principal, re-read from the store, if its current role holds ``permission``.
+
+    Raises:
+        AccessDeniedError: nobody is signed in, the account is gone or disabled, or its
+            role does not hold the permission.
+    """
+    if not isinstance(principal, Principal):
+        raise AccessDeniedError(f"sign in first: {permission.replace('_', ' ')} needs an account")
+    if principal.local:
+        return principal
+    row = acc_store.user_row(con, principal.user)
+    if row is None or row["disabled"]:
+        raise AccessDeniedError(f"account {principal.user!r} is disabled or gone; sign in again")
+    if not allowed(row["role"], permission):
+        raise AccessDeniedError(
+            f"{principal.user!r} ({row['role']}) may not see {permission.replace('_', ' ')}; "
+            "ask an administrator for a role that may"
+        )
+    return Principal(user=row["user_name"], role=row["role"])
+
+
+@dataclass(frozen=True)
+class FirstAdmin:
+    """The admin account created on a first start, and its one-time password (None when
+    it came from PAII_ADMIN_PASSWORD, which the operator already knows)."""
+
+    user: str
+    one_time_password: str | None
+
+
+def ensure_first_admin(
+    con: duckdb.DuckDBPyConnection, env_password: str | None
+) -> FirstAdmin | None:
+    """Create the first admin when the store has no account; None when accounts exist.
+
+    The password comes from ``env_password`` (PAII_ADMIN_PASSWORD) or, without it, is a
+    one-time password the admin must change at the first sign-in. There is no default
+    password anywhere.
+    """
+    if acc_store.count_users(con) > 0:
+        return None
+    if env_password:
+        add_user(con, FIRST_ADMIN, "admin", env_password, created_by="PAII_ADMIN_PASSWORD")
+        return FirstAdmin(FIRST_ADMIN, None)
+    once = passwords.one_time_password()
+    add_user(con, FIRST_ADMIN, "admin", once, created_by="first start", must_change_password=True)
+    return FirstAdmin(FIRST_ADMIN, once)
+
+
+def audit_trail(
+    con: duckdb.DuckDBPyConnection,
+    principal: Principal | None,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+) -> pd.DataFrame:
+    """The audit trail for an admin, newest first (see store.access.audit_events).
+
+    Raises AccessDeniedError for anyone but an admin.
+    """
+    require(con, principal, "admin")
+    return acc_store.audit_events(con, actor=actor or None, action=action or None, since=since)

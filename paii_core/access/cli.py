@@ -1,0 +1,92 @@
+"""`paii users add|list|disable`: accounts for the dashboard's sign-in."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["register"]
+
+
+def _connect(args: argparse.Namespace):
+    from paii_core import store
+
+    return store.connect(args.db)
+
+
+def _actor() -> str:
+    from paii_core.access import local_operator
+
+    return local_operator().user
+
+
+def _add(args: argparse.Namespace) -> int:
+    from paii_core.access import add_user
+    from paii_core.errors import ValidationError
+
+    if not args.password_stdin:
+        raise ValidationError(
+            "--password-stdin is required: pipe the password in (never on the command line, "
+            "where other users see it in the process list)"
+        )
+    password = sys.stdin.readline().rstrip("\r\n")
+    con = _connect(args)
+    try:
+        name = add_user(con, args.name, args.role, password, created_by=_actor())
+    finally:
+        con.close()
+    print(f"created {name} ({args.role})")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from paii_core.access import list_users
+
+    con = _connect(args)
+    try:
+        users = list_users(con)
+    finally:
+        con.close()
+    if users.empty:
+        print("no accounts yet; the dashboard creates the first admin on its first start")
+        return 0
+    for row in users.itertuples():
+        state = "disabled" if row.disabled else "active"
+        seen = row.last_sign_in if row.last_sign_in is not None else "never"
+        print(f"{row.user_name:<24} {row.role:<12} {state:<9} last sign-in: {seen}")
+    return 0
+
+
+def _disable(args: argparse.Namespace) -> int:
+    from paii_core.access import disable_user
+
+    con = _connect(args)
+    try:
+        disable_user(con, args.name, actor=_actor())
+    finally:
+        con.close()
+    print(f"disabled {args.name}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `paii users add|list|disable`."""
+    from paii_core.access import ROLES
+
+    parser = subparsers.add_parser("users", help="dashboard accounts and roles")
+    sub = parser.add_subparsers(dest="users_command", required=True)
+    add = sub.add_parser("add", help="create an account (password read from stdin)")
+    add.add_argument("name", help="user name: lower-case letters, digits, . _ -")
+    add.add_argument("--role", required=True, choices=list(ROLES))
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    add.set_defaults(run=_add)
+    ls = sub.add_parser("list", help="every account with its role and state")
+    ls.set_defaults(run=_list)
+    dis = sub.add_parser("disable", help="stop an account from signing in")
+    dis.add_argument("name")
+    dis.set_defaults(run=_disable)
+    for p in (add, ls, dis):
+        p.add_argument("--db", type=Path, help="database (default: data/paii.duckdb)")

@@ -1,0 +1,58 @@
+"""Roles and what each may do; the one table the engine and the pages both consult."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["PERMISSIONS", "ROLES", "Permission", "Principal", "Role", "allowed", "local_operator"]
+
+Role = Literal["underwriter", "esg_analyst", "admin"]
+ROLES: tuple[Role, ...] = ("underwriter", "esg_analyst", "admin")
+
+Permission = Literal["policy_data", "county_data", "analysis", "workspace", "admin"]
+
+PERMISSIONS: dict[Permission, frozenset[Role]] = {
+    # Insured names, plots, declarations, indemnities, decisions and their exports.
+    "policy_data": frozenset({"underwriter"}),
+    # County statistics: yields, floods (without policies), XCO2, cropland shares.
+    "county_data": frozenset({"underwriter", "esg_analyst", "admin"}),
+    # The analysis pages: imagery, crop labels, floods, yields, carbon.
+    "analysis": frozenset({"underwriter", "esg_analyst"}),
+    # What data a region holds and importing more (policies need policy_data as well).
+    "workspace": frozenset({"underwriter", "esg_analyst", "admin"}),
+    # User accounts and the audit trail.
+    "admin": frozenset({"admin"}),
+}
+"""Which roles hold each permission. An admin manages accounts and reads the audit trail
+but sees no policyholder data: separation of duties, as insurers' access policies ask."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is signed in. Only :func:`paii_core.access.authenticate` makes one for a page;
+    the store re-reads the role from the users table on every check, so a forged or
+    stale principal (a disabled user, a changed role) is refused."""
+
+    user: str
+    role: Role
+    local: bool = False
+    """True for a process on the server with file access to the store (the `paii`
+    command): it could read the DuckDB file directly, so roles add nothing there; its
+    reads are still audited under ``cli:<login>``. Pages never make one."""
+
+
+def allowed(role: str, permission: Permission) -> bool:
+    """Whether ``role`` holds ``permission`` (an unknown role holds nothing)."""
+    return role in PERMISSIONS[permission]
+
+
+def local_operator() -> Principal:
+    """The principal of a `paii` command run on the server by the logged-in OS user."""
+    import getpass
+
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):
+        login = "unknown"
+    return Principal(user=f"cli:{login}", role="underwriter", local=True)

@@ -1,0 +1,95 @@
+"""Account queries: the users table (roles, password hashes, lock-out state)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from paii_core.store.core import _translate
+
+__all__ = ["audit_events", "count_users", "insert_user", "list_users", "update_user", "user_row"]
+
+_FIELDS = (
+    "role",
+    "password_hash",
+    "disabled",
+    "must_change_password",
+    "failed_attempts",
+    "locked_until",
+    "last_sign_in",
+)
+
+
+def user_row(con: duckdb.DuckDBPyConnection, user_name: str) -> dict[str, Any] | None:
+    """One account as a dict, or None when no such user exists."""
+    with _translate(f"read the account {user_name!r}"):
+        cur = con.execute("SELECT * FROM users WHERE user_name = ?", [user_name])
+        row = cur.fetchone()
+        names = [d[0] for d in cur.description]
+    return None if row is None else dict(zip(names, row, strict=True))
+
+
+def count_users(con: duckdb.DuckDBPyConnection) -> int:
+    with _translate("count the accounts"):
+        return int(con.execute("SELECT count(*) FROM users").fetchone()[0])
+
+
+def insert_user(
+    con: duckdb.DuckDBPyConnection,
+    user_name: str,
+    role: str,
+    password_hash: str,
+    *,
+    created_at: datetime,
+    created_by: str,
+    must_change_password: bool = False,
+) -> None:
+    with _translate(f"create the account {user_name!r}"):
+        con.execute(
+            "INSERT INTO users (user_name, role, password_hash, must_change_password, "
+            "created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)",
+            [user_name, role, password_hash, must_change_password, created_at, created_by],
+        )
+
+
+def update_user(con: duckdb.DuckDBPyConnection, user_name: str, **fields: Any) -> None:
+    """Set the given columns of one account (only the known mutable ones)."""
+    unknown = [k for k in fields if k not in _FIELDS]
+    if unknown:
+        raise ValueError(f"cannot update account columns {unknown}; known: {_FIELDS}")
+    clause = ", ".join(f'"{k}" = ?' for k in fields)
+    with _translate(f"update the account {user_name!r}"):
+        con.execute(f"UPDATE users SET {clause} WHERE user_name = ?", [*fields.values(), user_name])
+
+
+def list_users(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every account without its hash: user_name, role, disabled, locked_until,
+    failed_attempts, created_at, created_by, last_sign_in."""
+    with _translate("list the accounts"):
+        return con.execute(
+            "SELECT user_name, role, disabled, locked_until, failed_attempts, created_at, "
+            "created_by, last_sign_in FROM users ORDER BY user_name"
+        ).df()
+
+
+def audit_events(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    limit: int = 5000,
+) -> pd.DataFrame:
+    """The audit trail, newest first: event_id, at, actor, action, entity, entity_id,
+    detail. ``action`` matches as a prefix ("sign-in" finds failures too). Callers check
+    the admin permission first (paii_core.access.audit_trail)."""
+    sql = (
+        'SELECT event_id, "at", actor, action, entity, entity_id, detail FROM audit '
+        "WHERE (? IS NULL OR actor = ?) AND (? IS NULL OR starts_with(action, ?)) "
+        'AND (? IS NULL OR "at" >= ?) ORDER BY event_id DESC LIMIT ?'
+    )
+    with _translate("read the audit trail"):
+        return con.execute(sql, [actor, actor, action, action, since, since, limit]).df()

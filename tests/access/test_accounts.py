@@ -1,0 +1,168 @@
+"""Accounts: Argon2 hashes, roles, sign-in with lock-out, first admin, permission checks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from paii_core import store
+from paii_core.access import (
+    MAX_FAILURES,
+    Principal,
+    add_user,
+    authenticate,
+    change_password,
+    disable_user,
+    ensure_first_admin,
+    list_users,
+    local_operator,
+    passwords,
+    require,
+)
+from paii_core.errors import AccessDeniedError, AuthenticationError, ValidationError
+from paii_core.store import access as acc_store
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture()
+def con(tmp_path):
+    c = store.connect(tmp_path / "paii.duckdb")
+    yield c
+    c.close()
+
+
+def _audit(con) -> list[tuple[str, str]]:
+    return con.execute("SELECT actor, action FROM audit ORDER BY event_id").fetchall()
+
+
+def test_password_is_stored_as_an_argon2id_hash(con):
+    add_user(con, "Ann.Lee", "underwriter", PASSWORD, created_by="test")
+    row = acc_store.user_row(con, "ann.lee")
+    assert row["password_hash"].startswith("$argon2id$")
+    assert PASSWORD not in row["password_hash"]
+    assert passwords.verify(row["password_hash"], PASSWORD)
+    assert not passwords.verify(row["password_hash"], PASSWORD + "!")
+    assert not passwords.verify("not a hash", PASSWORD)
+    assert ("test", "user add") in _audit(con)
+
+
+@pytest.mark.parametrize(
+    ("name", "role", "password", "match"),
+    [
+        ("x", "underwriter", PASSWORD, "user name 'x' is not valid"),
+        ("bad name", "underwriter", PASSWORD, "is not valid"),
+        ("ann", "claims", PASSWORD, "role 'claims' is unknown; use one of: underwriter"),
+        ("ann", "admin", "short", "at least 10 characters; it has 5"),
+    ],
+)
+def test_add_user_refuses_bad_input(con, name, role, password, match):
+    with pytest.raises(ValidationError, match=match):
+        add_user(con, name, role, password, created_by="test")
+    assert list_users(con).empty
+
+
+def test_add_user_refuses_a_taken_name(con):
+    add_user(con, "ann", "underwriter", PASSWORD, created_by="test")
+    with pytest.raises(ValidationError, match="user 'ann' exists already"):
+        add_user(con, "ANN", "admin", PASSWORD, created_by="test")
+
+
+def test_sign_in_success_and_failure_are_audited(con):
+    add_user(con, "ann", "esg_analyst", PASSWORD, created_by="test")
+    principal = authenticate(con, " Ann ", PASSWORD)
+    assert principal == Principal("ann", "esg_analyst")
+    with pytest.raises(AuthenticationError, match="user or password is wrong"):
+        authenticate(con, "ann", "wrong password")
+    with pytest.raises(AuthenticationError, match="user or password is wrong"):
+        authenticate(con, "nobody", PASSWORD)
+    actions = _audit(con)
+    assert ("ann", "sign-in") in actions
+    assert actions.count(("ann", "sign-in failed")) == 1
+    assert ("nobody", "sign-in failed") in actions
+
+
+def test_repeated_failures_lock_the_account(con):
+    add_user(con, "ann", "underwriter", PASSWORD, created_by="test")
+    for _ in range(MAX_FAILURES):
+        with pytest.raises(AuthenticationError, match="wrong"):
+            authenticate(con, "ann", "guess guess guess")
+    with pytest.raises(AuthenticationError, match="locked after 5 wrong passwords"):
+        authenticate(con, "ann", PASSWORD)
+    # The lock ends by itself.
+    row = acc_store.user_row(con, "ann")
+    acc_store.update_user(con, "ann", locked_until=row["locked_until"] - timedelta(hours=1))
+    assert authenticate(con, "ann", PASSWORD).user == "ann"
+
+
+def test_disabled_account_cannot_sign_in_nor_keep_its_session(con):
+    add_user(con, "ann", "underwriter", PASSWORD, created_by="test")
+    principal = authenticate(con, "ann", PASSWORD)
+    disable_user(con, "ann", actor="boss")
+    with pytest.raises(AuthenticationError, match="disabled"):
+        authenticate(con, "ann", PASSWORD)
+    with pytest.raises(AccessDeniedError, match="disabled or gone"):
+        require(con, principal, "policy_data")
+    with pytest.raises(ValidationError, match="user 'zed' does not exist"):
+        disable_user(con, "zed", actor="boss")
+
+
+def test_require_reads_the_role_from_the_store_not_the_principal(con):
+    add_user(con, "esg", "esg_analyst", PASSWORD, created_by="test")
+    add_user(con, "uw", "underwriter", PASSWORD, created_by="test")
+    add_user(con, "root", "admin", PASSWORD, created_by="test")
+    assert require(con, Principal("uw", "underwriter"), "policy_data").user == "uw"
+    forged = Principal("esg", "underwriter")  # claims a role the account does not have
+    with pytest.raises(AccessDeniedError, match=r"'esg' \(esg_analyst\) may not see policy data"):
+        require(con, forged, "policy_data")
+    with pytest.raises(AccessDeniedError, match="may not see policy data"):
+        require(con, Principal("root", "admin"), "policy_data")
+    with pytest.raises(AccessDeniedError, match="sign in first"):
+        require(con, None, "policy_data")
+    with pytest.raises(AccessDeniedError, match="may not see admin"):
+        require(con, Principal("uw", "underwriter"), "admin")
+    assert require(con, local_operator(), "policy_data").local
+
+
+def test_first_admin_from_the_environment_or_a_one_time_password(tmp_path):
+    con = store.connect(tmp_path / "a.duckdb")
+    first = ensure_first_admin(con, "an admin passphrase")
+    assert first.one_time_password is None
+    assert authenticate(con, "admin", "an admin passphrase").role == "admin"
+    assert ensure_first_admin(con, "another passphrase!") is None  # accounts exist
+    con.close()
+    con = store.connect(tmp_path / "b.duckdb")
+    first = ensure_first_admin(con, None)
+    assert len(first.one_time_password) >= 16
+    assert acc_store.user_row(con, "admin")["must_change_password"]
+    authenticate(con, "admin", first.one_time_password)
+    con.close()
+
+
+def test_change_password(con):
+    add_user(con, "ann", "underwriter", PASSWORD, created_by="test")
+    with pytest.raises(AuthenticationError, match="current password is wrong"):
+        change_password(con, "ann", "not it at all", "a new passphrase")
+    with pytest.raises(ValidationError, match="should differ"):
+        change_password(con, "ann", PASSWORD, PASSWORD)
+    change_password(con, "ann", PASSWORD, "a new passphrase")
+    assert authenticate(con, "ann", "a new passphrase").user == "ann"
+
+
+def test_cli_users_add_list_disable(tmp_path, monkeypatch, capsys):
+    import io
+
+    from paii_core.cli import main
+
+    db = tmp_path / "cli.duckdb"
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["users", "add", "bob", "--role", "underwriter", "--password-stdin",
+                 "--db", str(db)]) == 0  # fmt: skip
+    assert main(["users", "add", "eve", "--role", "admin", "--db", str(db)]) == 2
+    assert "--password-stdin is required" in capsys.readouterr().err
+    assert main(["users", "list", "--db", str(db)]) == 0
+    assert "bob" in capsys.readouterr().out
+    assert main(["users", "disable", "bob", "--db", str(db)]) == 0
+    assert main(["users", "list", "--db", str(db)]) == 0
+    assert "disabled" in capsys.readouterr().out

@@ -1,0 +1,79 @@
+"""Policyholder data behind sign-in and roles, in a real browser: a signed-out visitor and
+an ESG analyst see no policy id, insured name or export on any page, by navigation, URL or
+query parameter; an underwriter does."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import TEST_PASSWORD
+from tests.e2e.conftest import ARTIFACTS, sign_in
+
+pytestmark = pytest.mark.e2e
+
+PATHS = (
+    "", "insurance", "flood", "yield", "carbon", "imagery", "crop-labels", "admin", "data",
+    "insurance?policy=PA-HA-0001", "?page=insurance&role=underwriter", "sign-in?user=uw",
+)  # fmt: skip
+
+
+def _settled(page) -> None:
+    """Wait until the Streamlit script has finished this run."""
+    page.wait_for_timeout(800)
+    page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=120_000)
+
+
+def _assert_no_policy_data(page, identities, where: str) -> None:
+    text = page.locator("body").inner_text()
+    shown = [
+        p for p, name in identities
+        if p in text or (name and re.search(rf"\b{re.escape(name)}\b", text))
+    ]  # fmt: skip
+    assert not shown, f"{where}: policy data visible: {shown[:3]}"
+    for word in ("Portfolio review CSV", "Policies hit", "Insured"):
+        assert word not in text, f"{where}: {word!r} is shown"
+
+
+def test_signed_out_visitor_sees_only_the_sign_in_form(page, streamlit_server, policy_identities):
+    for path in PATHS:
+        page.goto(f"{streamlit_server}/{path}")
+        page.get_by_role("button", name="Sign in").wait_for()
+        _settled(page)
+        _assert_no_policy_data(page, policy_identities, f"signed out /{path}")
+        assert page.get_by_test_id("stDownloadButton").count() == 0
+        assert page.get_by_test_id("stSidebarNav").count() == 0, "navigation shown signed out"
+    page.screenshot(path=str(ARTIFACTS / "sign_in.png"))
+
+
+def test_wrong_password_is_refused(page, streamlit_server):
+    page.goto(streamlit_server)
+    page.get_by_label("User").fill("uw")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("user or password is wrong").wait_for()
+
+
+def test_esg_analyst_sees_no_policy_data_anywhere(page, streamlit_server, policy_identities):
+    sign_in(page, streamlit_server, "esg")
+    nav = page.get_by_test_id("stSidebarNav")
+    for hidden in ("Insurance", "Admin"):
+        assert nav.get_by_role("link", name=hidden, exact=True).count() == 0
+    for path in PATHS:
+        page.goto(f"{streamlit_server}/{path}")
+        # A new page load is a new session: sign in again, landing where the URL asked.
+        page.get_by_label("User").fill("esg")
+        page.get_by_label("Password").fill(TEST_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_text("Signed in as esg").first.wait_for()
+        _settled(page)
+        _assert_no_policy_data(page, policy_identities, f"esg_analyst /{path}")
+    page.screenshot(path=str(ARTIFACTS / "esg_analyst.png"), full_page=True)
+
+
+def test_underwriter_sees_the_portfolio(page, streamlit_server, policy_identities):
+    sign_in(page, streamlit_server, "uw", path="insurance")
+    page.get_by_text("Portfolio review CSV").first.wait_for(timeout=120_000)
+    text = page.locator("body").inner_text()
+    assert any(p in text for p, _ in policy_identities)

@@ -1,0 +1,206 @@
+"""Sign-in for the dashboard: the form, the session's principal, idle expiry, sign-out."""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import UTC, datetime, timedelta
+
+import streamlit as st
+
+from paii_core import store
+from paii_core.access import (
+    Permission,
+    Principal,
+    allowed,
+    authenticate,
+    change_password,
+    ensure_first_admin,
+    require,
+)
+from paii_core.config import paths
+from paii_core.errors import AccessDeniedError, PaiiError
+from paii_core.store import access as acc_store
+from ui.common import connection, show_error
+
+log = logging.getLogger("paii.dashboard")
+
+# Session-state keys no widget uses: a browser can only reach them through the sign-in
+# form, so neither a URL, a query parameter nor a widget can set the principal.
+_PRINCIPAL = "_paii_principal"
+_LAST_SEEN = "_paii_last_seen"
+_NOTE = "_paii_sign_in_note"
+
+
+def idle_limit() -> timedelta:
+    """How long a session may sit idle before it must sign in again (PAII_SESSION_IDLE_HOURS,
+    8 h by default)."""
+    try:
+        hours = float(os.environ.get("PAII_SESSION_IDLE_HOURS", "8"))
+    except ValueError:
+        hours = 8.0
+    return timedelta(hours=hours if hours > 0 else 8.0)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@st.cache_resource(show_spinner=False)
+def _first_start(db_key: str) -> None:
+    """Create the first admin once per database file when it has no account yet, with
+    PAII_ADMIN_PASSWORD or a one-time password printed on the server's console (never
+    shown in the browser, where anyone who reaches the port would see it)."""
+    first = ensure_first_admin(connection(), os.environ.get("PAII_ADMIN_PASSWORD") or None)
+    if first is None:
+        return
+    if first.one_time_password is None:
+        print(f"PAII: created the first admin {first.user!r} from PAII_ADMIN_PASSWORD", flush=True)
+    else:
+        print(
+            f"PAII: first start: sign in as {first.user!r} with the one-time password "
+            f"{first.one_time_password} (you will be asked to change it)",
+            flush=True,
+        )
+
+
+def ensure_accounts() -> None:
+    """Run the first-start step for the current database (idempotent, once per file)."""
+    db = paths().database
+    _first_start(f"{db}:{db.stat().st_ino}" if db.exists() else str(db))
+
+
+def current_principal() -> Principal | None:
+    """The signed-in principal, or None: nobody signed in, the session sat idle past
+    :func:`idle_limit`, or the account was disabled since (checked on every page load)."""
+    principal = st.session_state.get(_PRINCIPAL)
+    if not isinstance(principal, Principal):
+        return None
+    last = st.session_state.get(_LAST_SEEN)
+    if last is None or _now() - last > idle_limit():
+        sign_out(reason="the session expired after being idle; sign in again")
+        return None
+    try:
+        fresh = require(connection(), principal, "county_data")
+    except AccessDeniedError as e:
+        sign_out(reason=str(e))
+        return None
+    st.session_state[_LAST_SEEN] = _now()
+    st.session_state[_PRINCIPAL] = fresh
+    return fresh
+
+
+def can(permission: Permission) -> bool:
+    """Whether the signed-in principal's role holds ``permission`` (for what a page shows;
+    the store checks again before it returns policy data)."""
+    principal = st.session_state.get(_PRINCIPAL)
+    return isinstance(principal, Principal) and allowed(principal.role, permission)
+
+
+def sign_out(*, reason: str | None = None) -> None:
+    principal = st.session_state.pop(_PRINCIPAL, None)
+    st.session_state.pop(_LAST_SEEN, None)
+    if reason:
+        st.session_state[_NOTE] = reason
+    if isinstance(principal, Principal):
+        try:
+            store.log_event(
+                connection(), actor=principal.user, action="sign-out", entity="users",
+                entity_id=principal.user, detail={"reason": reason or "signed out"},
+            )  # fmt: skip
+        except PaiiError as e:
+            log.warning("could not audit the sign-out of %s: %s", principal.user, e)
+
+
+def sign_in_page() -> None:
+    """The only page a signed-out visitor can open: fields User and Password, button
+    Sign in."""
+    st.title("PAII")
+    st.caption("Satellite evidence for crop insurers and ESG analysts. Sign in to continue.")
+    note = st.session_state.pop(_NOTE, None)
+    if note:
+        st.info(note, icon=":material/lock_clock:")
+    with st.form("sign_in"):
+        user = st.text_input("User", autocomplete="username")
+        password = st.text_input("Password", type="password", autocomplete="current-password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        try:
+            principal = authenticate(connection(), user, password)
+        except PaiiError as e:
+            show_error(e)
+            return
+        st.session_state[_PRINCIPAL] = principal
+        st.session_state[_LAST_SEEN] = _now()
+        st.rerun()
+    st.caption(
+        "No account? An administrator creates one (`paii users add NAME --role ROLE "
+        "--password-stdin`, or the Admin page)."
+    )
+
+
+def must_change_password(principal: Principal) -> bool:
+    """Whether ``principal`` signed in with a one-time password that must be replaced."""
+    row = acc_store.user_row(connection(), principal.user)
+    return bool(row and row["must_change_password"])
+
+
+def change_password_page() -> None:
+    """Shown instead of every page until a one-time password has been replaced."""
+    principal = st.session_state[_PRINCIPAL]
+    st.title("Choose your password")
+    st.caption(f"{principal.user} signed in with a one-time password; choose your own.")
+    with st.form("change_password"):
+        old = st.text_input("Current password", type="password")
+        new = st.text_input("New password", type="password")
+        again = st.text_input("New password again", type="password")
+        submitted = st.form_submit_button("Change password", type="primary")
+    if submitted:
+        if new != again:
+            st.error("The two new passwords differ; type the same one twice.")
+            return
+        try:
+            change_password(connection(), principal.user, old, new)
+        except PaiiError as e:
+            show_error(e)
+            return
+        st.rerun()
+
+
+def account_box(principal: Principal) -> None:
+    """Who is signed in, and the sign-out button (in the sidebar)."""
+    st.caption(f"Signed in as **{principal.user}** ({principal.role.replace('_', ' ')})")
+    if st.button("Sign out", key="sign_out"):
+        sign_out(reason="signed out")
+        st.rerun()
+
+
+def signed_in() -> Principal | None:
+    """The principal app.py validated for this run (None when a page runs alone, as in a
+    test without sign-in: the store then refuses policy data)."""
+    principal = st.session_state.get(_PRINCIPAL)
+    return principal if isinstance(principal, Principal) else None
+
+
+def audit(action: str, entity: str, entity_id: str, **detail: object) -> None:
+    """Append what the signed-in user did (a view of evidence, an export) to the audit
+    trail; a failure to audit is shown, never hidden."""
+    principal = signed_in()
+    try:
+        store.log_event(
+            connection(), actor=principal.user if principal else "(signed out)",
+            action=action, entity=entity, entity_id=entity_id, detail=detail,
+        )  # fmt: skip
+    except PaiiError as e:
+        show_error(e)
+
+
+def audit_once(action: str, entity: str, entity_id: str, **detail: object) -> None:
+    """:func:`audit`, once per session and (action, entity id): reruns of a page that
+    shows the same evidence are one view, not dozens."""
+    seen = st.session_state.setdefault("_paii_audited", set())
+    key = (action, entity, entity_id)
+    if key in seen:
+        return
+    seen.add(key)
+    audit(action, entity, entity_id, **detail)

@@ -1,0 +1,87 @@
+"""Admin: accounts (add, disable) and the audit trail with its export."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+import streamlit as st
+
+from paii_core.access import ROLES, add_user, audit_trail, disable_user, list_users
+from paii_core.errors import PaiiError
+from ui.auth import audit, signed_in
+from ui.common import connection, show_error
+
+principal = signed_in()
+st.title("Admin")
+st.caption("Accounts and roles, and the append-only audit trail of what people did.")
+
+try:
+    con = connection()
+    users = list_users(con)
+except PaiiError as e:
+    show_error(e)
+    st.stop()
+
+st.subheader("Accounts")
+st.dataframe(
+    users,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "user_name": "user",
+        "locked_until": st.column_config.DatetimeColumn("locked until (UTC)"),
+        "failed_attempts": "failed sign-ins",
+        "created_at": st.column_config.DatetimeColumn("created (UTC)"),
+        "created_by": "created by",
+        "last_sign_in": st.column_config.DatetimeColumn("last sign-in (UTC)"),
+    },
+)
+left, right = st.columns(2)
+with left, st.form("admin_add_user", clear_on_submit=True):
+    st.markdown("**Add an account**")
+    name = st.text_input("New user")
+    role = st.selectbox("Role", ROLES, format_func=lambda r: r.replace("_", " "))
+    password = st.text_input("Initial password", type="password")
+    added = st.form_submit_button("Add account")
+if added:
+    try:
+        created = add_user(con, name, role, password, created_by=principal.user)
+        st.session_state["admin_done"] = f"Created {created} ({role})."
+        st.rerun()
+    except PaiiError as e:
+        show_error(e)
+active = users.loc[~users["disabled"] & (users["user_name"] != principal.user), "user_name"]
+with right, st.form("admin_disable_user"):
+    st.markdown("**Disable an account**")
+    target = st.selectbox("Account", list(active), index=None, placeholder="choose")
+    disabled = st.form_submit_button("Disable")
+if disabled and target:
+    try:
+        disable_user(con, target, actor=principal.user)
+        st.session_state["admin_done"] = f"Disabled {target}; their sessions end at once."
+        st.rerun()
+    except PaiiError as e:
+        show_error(e)
+if "admin_done" in st.session_state:
+    st.success(st.session_state.pop("admin_done"))
+
+st.subheader("Audit trail")
+c1, c2, c3 = st.columns(3)
+actor = c1.selectbox("User", [None, *users["user_name"]], format_func=lambda u: u or "anyone")
+action = c2.text_input("Action starts with", placeholder="e.g. sign-in, review, export")
+days = c3.number_input("Last days", min_value=1, max_value=3650, value=30)
+since = datetime.combine(datetime.now(UTC).date() - timedelta(days=int(days)), time())
+try:
+    trail = audit_trail(con, principal, actor=actor, action=action.strip(), since=since)
+except PaiiError as e:
+    show_error(e)
+    st.stop()
+st.caption(f"{len(trail)} event(s), newest first; times in UTC.")
+st.dataframe(trail, hide_index=True, width="stretch", key="admin_audit")
+st.download_button(
+    f"Audit trail CSV ({len(trail)} events)",
+    trail.to_csv(index=False).encode(),
+    file_name=f"paii_audit_{datetime.now(UTC):%Y%m%d}.csv",
+    mime="text/csv",
+    on_click=lambda: audit("export audit trail", "audit", "csv", events=len(trail)),
+)
