@@ -76,7 +76,6 @@ def test_yield_anomaly_map_is_diverging_and_labelled(home):
 def test_missing_database_shows_how_to_build(tmp_path, monkeypatch):
     monkeypatch.setenv("PAII_DATA_DIR", str(tmp_path))
     at = AppTest.from_file(APP, default_timeout=60)
-    sign_in_app(at)
-    at.run()
+    at.run()  # no sign-in possible yet: the page says how to build the store first
     assert not at.exception
     assert any("paii demo build" in e.value for e in at.error)
