@@ -143,8 +143,8 @@ def page(chromium_path, streamlit_server):
 def sign_in(page, server: str, user: str = "uw", *, path: str = "") -> None:
     """Open ``server/path`` and sign in through the form as ``user`` (see USERS)."""
     page.goto(f"{server}/{path}")
-    page.get_by_label("User").fill(user)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_label("User", exact=True).fill(user)
+    page.get_by_label("Password", exact=True).fill(TEST_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_text(f"Signed in as {user}").first.wait_for()
 

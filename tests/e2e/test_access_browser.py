@@ -49,8 +49,8 @@ def test_signed_out_visitor_sees_only_the_sign_in_form(page, streamlit_server, p
 
 def test_wrong_password_is_refused(page, streamlit_server):
     page.goto(streamlit_server)
-    page.get_by_label("User").fill("uw")
-    page.get_by_label("Password").fill("not the password")
+    page.get_by_label("User", exact=True).fill("uw")
+    page.get_by_label("Password", exact=True).fill("not the password")
     page.get_by_role("button", name="Sign in").click()
     page.get_by_text("user or password is wrong").wait_for()
 
@@ -62,9 +62,12 @@ def test_esg_analyst_sees_no_policy_data_anywhere(page, streamlit_server, policy
         assert nav.get_by_role("link", name=hidden, exact=True).count() == 0
     for path in PATHS:
         page.goto(f"{streamlit_server}/{path}")
-        # A new page load is a new session: sign in again, landing where the URL asked.
-        page.get_by_label("User").fill("esg")
-        page.get_by_label("Password").fill(TEST_PASSWORD)
+        # A new page load is a new session: sign in again, landing where the URL asked
+        # (an unknown path shows Streamlit's "page not found" dialog first: close it).
+        page.get_by_role("button", name="Sign in").wait_for()
+        page.keyboard.press("Escape")
+        page.get_by_label("User", exact=True).fill("esg")
+        page.get_by_label("Password", exact=True).fill(TEST_PASSWORD)
         page.get_by_role("button", name="Sign in").click()
         page.get_by_text("Signed in as esg").first.wait_for()
         _settled(page)
