@@ -12,6 +12,7 @@ import shapely
 from rasterio.features import shapes
 
 from paii_core import store
+from paii_core.access import local_operator
 from paii_core.errors import ValidationError
 from paii_core.insurance import load_area_maps, review_portfolio
 from paii_core.insurance.area import geometry_plots, insured_plots, plot_stats
@@ -40,7 +41,7 @@ def _parcel_polygon(data, pid: int) -> shapely.Geometry:
 
 def test_a_polygon_policy_is_checked_like_its_registry_parcel(insured, tmp_path):
     data, con = insured
-    stored = ins_store.policies(con, "henan")
+    stored = ins_store.policies(con, "henan", principal=local_operator())
     twin = stored[stored["level"] == "fine"].iloc[0]
     polygon = _parcel_polygon(data, int(twin["parcel_id"]))
     row = {
@@ -53,10 +54,16 @@ def test_a_polygon_policy_is_checked_like_its_registry_parcel(insured, tmp_path)
     pd.DataFrame([row]).to_csv(path, index=False)
     report = import_policies(con, path, "henan")
     assert report.rows_written == 1 and not report.notes
-    geo = ins_store.policies(con, "henan").set_index("policy_id").loc["GEO-1"]
+    geo = (
+        ins_store.policies(con, "henan", principal=local_operator())
+        .set_index("policy_id")
+        .loc["GEO-1"]
+    )
     assert geo["level"] == "plot" and geo["aoi_id"] == world.AOI  # the area found from it
     assert geo["county_id"] == world.COUNTY
-    review = review_portfolio(con, "henan", asof=date(2020, 10, 31), data_dir=data)
+    review = review_portfolio(
+        con, "henan", asof=date(2020, 10, 31), principal=local_operator(), data_dir=data
+    )
     table = review.table.set_index("policy_id")
     for col in ("satellite_crop", "crop_share", "mapped_area_ha"):
         assert table.at["GEO-1", col] == table.at[twin["policy_id"], col], col
