@@ -15,18 +15,18 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from paii_core.access.roles import Permission, allowed
 from paii_core.errors import ImportRejectedError, PaiiError
 from paii_core.importing import ImportReport, problems_frame
 from paii_core.insurance.imports import import_policies
 from paii_core.insurance.policy_file import CSV_SUFFIXES, POLICY_COLUMNS, VECTOR_SUFFIXES
 from paii_core.yields.imports import import_quickstats
+from ui import auth
 
 __all__ = ["MAX_UPLOAD_MB", "policy_upload_form", "yield_upload_form"]
 
 MAX_UPLOAD_MB = 50
 """Uploads above this are refused before they are read (the CLI takes any size)."""
-
-_ACTOR = "dashboard upload"
 
 
 def _run_import(upload, run: Callable[[Path], ImportReport], *, what: str) -> ImportReport | None:
@@ -68,9 +68,23 @@ def _run_import(upload, run: Callable[[Path], ImportReport], *, what: str) -> Im
     return report
 
 
+def _signed_in_user(*permissions: Permission) -> str | None:
+    """The signed-in user when their role holds every permission, else None (with why)."""
+    principal = auth.current_principal()
+    if principal is None or not all(allowed(principal.role, p) for p in permissions):
+        needs = " and ".join(p.replace("_", " ") for p in permissions)
+        st.caption(f"Importing needs an account whose role may see {needs}.")
+        return None
+    return principal.user
+
+
 def policy_upload_form(con: duckdb.DuckDBPyConnection, region_id: str) -> ImportReport | None:
-    """Upload a policy file for ``region_id``: checked row by row, stored whole or not."""
+    """Upload a policy file for ``region_id``: checked row by row, stored whole or not.
+    Shown to roles holding both the workspace and the policy data permissions."""
     st.markdown("**Policies**: CSV (WKT geometry or plot ids), GeoPackage or GeoJSON")
+    user = _signed_in_user("workspace", "policy_data")
+    if user is None:
+        return None
     with st.expander("Columns of a policy file"):
         st.dataframe(
             pd.DataFrame(list(POLICY_COLUMNS.items()), columns=["column", "content"]),
@@ -85,7 +99,7 @@ def policy_upload_form(con: duckdb.DuckDBPyConnection, region_id: str) -> Import
     return _run_import(
         upload,
         lambda path: import_policies(
-            con, path, region_id, replace=replace, actor=_ACTOR, source=upload.name
+            con, path, region_id, replace=replace, actor=user, source=upload.name
         ),
         what="policies",
     )
@@ -97,11 +111,14 @@ def yield_upload_form(con: duckdb.DuckDBPyConnection, region_id: str) -> ImportR
         "**Yields**: a USDA NASS Quick Stats CSV export (county level); yields are "
         "converted to the region's unit, other rows are skipped and counted"
     )
+    user = _signed_in_user("workspace")
+    if user is None:
+        return None
     upload = st.file_uploader("Quick Stats CSV", type=["csv"], key=f"yield_upload_{region_id}")
     if upload is None or not st.button("Import yields", key=f"yield_import_{region_id}"):
         return None
     return _run_import(
         upload,
-        lambda path: import_quickstats(con, path, region_id, actor=_ACTOR, source=upload.name),
+        lambda path: import_quickstats(con, path, region_id, actor=user, source=upload.name),
         what="yields",
     )

@@ -9,7 +9,7 @@ import pytest
 from shapely.geometry import box
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, sign_in_app
 from ui import common
 from ui import imports as forms
 
@@ -52,8 +52,9 @@ def _policies_csv(wkt: str, coverage: str, area: str) -> bytes:
     return pd.DataFrame([row]).to_csv(index=False).encode()
 
 
-def _app() -> AppTest:
+def _app(role: str = "underwriter") -> AppTest:
     at = AppTest.from_file(SCRIPT, default_timeout=60)
+    sign_in_app(at, role)
     at.session_state["region_id"] = "iowa"
     return at.run()
 
@@ -105,3 +106,12 @@ def test_bad_files_and_oversized_uploads_are_errors_not_crashes(data, monkeypatc
     at = _upload(at, 1, "qs.csv", EXPORT.read_bytes(), "Import yields")
     assert not at.exception
     assert "above the 0 MB upload limit" in at.error[0].value
+
+
+def test_only_roles_that_may_see_policies_get_the_policy_form(data):
+    at = _app("esg_analyst")
+    assert not at.exception
+    assert [u.label for u in at.file_uploader] == ["Quick Stats CSV"]
+    assert any("may see workspace and policy data" in c.value for c in at.caption)
+    at = AppTest.from_file(SCRIPT, default_timeout=60).run()  # nobody signed in
+    assert not at.exception and not at.file_uploader

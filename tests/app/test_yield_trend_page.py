@@ -8,7 +8,7 @@ from datetime import date
 from streamlit.testing.v1 import AppTest
 
 from paii_core import store
-from tests.conftest import REPO
+from tests.conftest import REPO, sign_in_app
 from ui import common
 
 
@@ -23,6 +23,7 @@ def test_a_region_without_features_gets_a_labelled_trend(tiny_world, tmp_path, m
     con.close()
     monkeypatch.setenv("PAII_DATA_DIR", str(tmp_path))
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    sign_in_app(at)
     at.run()
     at.switch_page("views/yield_page.py")
     at.session_state["region_id"] = "hubei"
