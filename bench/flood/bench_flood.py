@@ -177,22 +177,24 @@ def big_speed(size: int = 10_000) -> None:
 
 
 def files_speed(size: int) -> None:
-    """`paii flood` on GeoTIFFs: a size x size 10 m scene and a 30 m DEM, HAND cached."""
+    """`paii flood` as a command on GeoTIFFs: a size x size 10 m scene and a 30 m DEM.
+
+    Each run is its own process (peak RSS of that process alone); the scene is mapped
+    window by window from disk when it has >= 25 MP (``flood.cli.STREAM_MIN_PX``).
+    """
+    import subprocess
+    import sys
     import tempfile
 
     from affine import Affine
-
-    from paii_core.flood.files import map_flood_files
 
     rng = np.random.default_rng(121)
     ter = terrain.make_terrain((size // 3, size // 3), 3 * PX, rng, hills=0.3)
     with tempfile.TemporaryDirectory() as tmp:
         dem_path = io.write_dem(
-            Path(tmp) / "dem.tif",
-            ter.dem,
-            crs="EPSG:32650",
+            Path(tmp) / "dem.tif", ter.dem, crs="EPSG:32650",
             transform=Affine(30, 0, 5e5, 0, -30, 3e6),
-        )
+        )  # fmt: skip
         z = np.repeat(np.repeat(ter.dem, 3, axis=0), 3, axis=1)
         post = rng.standard_normal((2, size, size), dtype=np.float32) * np.float32(2.0)
         post[0] -= 10.0
@@ -204,18 +206,28 @@ def files_speed(size: int) -> None:
             date="2020-07-10",
         )  # fmt: skip
         del post
-        for run in ("HAND computed", "HAND cached"):
-            start = time.perf_counter()
-            fm, _ = map_flood_files(s1, dem_path, hand_cache=Path(tmp) / "cache")
-            took = time.perf_counter() - start
-            print(f"paii flood files {size:,} x {size:,} + 30 m DEM, {run}: {took:.0f} s = "
-                  f"{size * size / 1e6 / took:.2f} MP/s, water {fm.water.mean():.3f}")  # fmt: skip
-        start = time.perf_counter()
-        map_flood_files(s1, None)
-        took = time.perf_counter() - start
-        print(f"paii flood files {size:,} x {size:,} without DEM: {took:.0f} s")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
-    print(f"peak RSS {peak:.1f} GB (whole process)")
+        cache = Path(tmp) / "cache"
+        runs = (
+            ("+ 30 m DEM, HAND computed", ["--dem", str(dem_path), "--hand-cache", str(cache)]),
+            ("+ 30 m DEM, HAND cached", ["--dem", str(dem_path), "--hand-cache", str(cache)]),
+            ("without DEM", []),
+        )
+        for label, extra in runs:
+            code = (
+                "import resource, sys, time; from paii_core.cli import main; "
+                "t = time.perf_counter(); "
+                "rc = main(sys.argv[1:]); took = time.perf_counter() - t; "
+                "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6; "
+                "print(f'TIME {took:.1f} RSS {rss:.2f}'); "
+                "sys.exit(rc)"
+            )
+            args = ["flood", "--post", str(s1), *extra, str(Path(tmp) / "out.tif")]
+            done = subprocess.run(
+                [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
+            )
+            took, rss = done.stdout.strip().splitlines()[-1].split()[1::2]
+            print(f"paii flood {size:,} x {size:,} {label}: {float(took):.0f} s = "
+                  f"{size * size / 1e6 / float(took):.2f} MP/s, peak RSS {rss} GB")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -12,17 +12,41 @@ def _progress(fraction: float, message: str) -> None:
     print(f"[{100 * fraction:5.1f}%] {message}", file=sys.stderr, flush=True)
 
 
-def _run(args: argparse.Namespace) -> int:
-    from paii_core.flood.files import map_flood_files, write_flood
+STREAM_MIN_PX = 25_000_000
+"""Projected scenes of at least this many pixels are mapped window by window from disk."""
 
-    flood, like = map_flood_files(
-        args.post, args.dem, pre_path=args.pre, units=args.units, hand_cache=args.hand_cache
-    )
-    out = write_flood(args.out, flood, like)
+
+def _run(args: argparse.Namespace) -> int:
+    import numpy as np
+    import rasterio
+
+    from paii_core.flood.files import map_flood_files, write_flood
+    from paii_core.flood.stream import map_flood_stream
+
+    try:
+        with rasterio.open(args.post) as src:
+            big = src.width * src.height >= STREAM_MIN_PX and not src.crs.is_geographic
+    except (rasterio.errors.RasterioError, AttributeError):
+        big = False  # the reader below reports what is wrong with the file
+    if big:
+        s = map_flood_stream(
+            args.post, args.out, args.dem, pre_path=args.pre, units=args.units,
+            hand_cache=args.hand_cache, progress=_progress,
+        )  # fmt: skip
+        water, flooded, t, method, ter, out = (
+            s.water_share, s.flooded_share, s.threshold_db, s.method, s.terrain, s.path
+        )  # fmt: skip
+    else:
+        flood, like = map_flood_files(
+            args.post, args.dem, pre_path=args.pre, units=args.units, hand_cache=args.hand_cache
+        )
+        out = write_flood(args.out, flood, like)
+        valid = ~np.isnan(like.data[0])
+        water, flooded = flood.water[valid].mean(), flood.flooded[valid].mean()
+        t, method, ter = flood.threshold_db, flood.method, flood.terrain
     print(
-        f"Water {flood.water.mean():.1%} of the scene, flooded {flood.flooded.mean():.1%} "
-        f"(VV threshold {flood.threshold_db} dB, {flood.method}; terrain: {flood.terrain}); "
-        f"wrote {out}"
+        f"Water {water:.1%} of the scene, flooded {flooded:.1%} "
+        f"(VV threshold {t} dB, {method}; terrain: {ter}); wrote {out}"
     )
     return 0
 

@@ -23,6 +23,7 @@ from paii_core.flood.terrain import hand
 __all__ = [
     "BAND_NAMES",
     "dem_on_grid",
+    "hand_grid",
     "map_flood_bytes",
     "map_flood_files",
     "utm_crs",
@@ -115,6 +116,25 @@ def _cached_hand(z: np.ndarray, px: float, cache_dir: Path | None) -> np.ndarray
     return out
 
 
+def hand_grid(
+    dem: io.Raster, crs: CRS, bounds: tuple[float, float, float, float], px: float
+) -> tuple[Affine, np.ndarray, float] | None:
+    """(transform, elevations, pixel size) of ``dem`` in ``crs`` at its own resolution
+    (never finer than ``px``) over ``bounds`` plus a 10 % margin; None without data there.
+    """
+    west, south, east, north = bounds
+    mx, my = 0.1 * (east - west), 0.1 * (north - south)
+    native, _, _ = calculate_default_transform(dem.crs, crs, dem.width, dem.height, *dem.bounds)
+    dem_px = max(float(abs(native.a)), px)
+    cols = int(np.ceil((east - west + 2 * mx) / dem_px))
+    rows = int(np.ceil((north - south + 2 * my) / dem_px))
+    grid = Affine(dem_px, 0.0, west - mx, 0.0, -dem_px, north + my)
+    coarse = _warp(dem.data, dem, crs, grid, (rows, cols), Resampling.bilinear)[0]
+    if not np.isfinite(coarse).any():
+        return None
+    return grid, coarse, dem_px
+
+
 def _hand_on_grid(dem: io.Raster, work: io.Raster, z: np.ndarray, cache: Path | None):
     """HAND on the working grid, routed on the DEM's own (coarser) grid where it is one.
 
@@ -123,19 +143,10 @@ def _hand_on_grid(dem: io.Raster, work: io.Raster, z: np.ndarray, cache: Path | 
     CRS, over the scene plus a 10 % margin) and resampled bilinearly to the SAR grid.
     """
     px = float(abs(work.transform.a))
-    west, south, east, north = work.bounds
-    mx, my = 0.1 * (east - west), 0.1 * (north - south)
-    box = (west - mx, south - my, east + mx, north + my)
-    native, _, _ = calculate_default_transform(
-        dem.crs, work.crs, dem.width, dem.height, *dem.bounds
-    )
-    dem_px = float(abs(native.a))
-    if dem_px < 1.5 * px:
+    found = hand_grid(dem, work.crs, work.bounds, px)
+    if found is None or found[2] < 1.5 * px:
         return _cached_hand(z, px, cache)
-    cols = int(np.ceil((box[2] - box[0]) / dem_px))
-    rows = int(np.ceil((box[3] - box[1]) / dem_px))
-    grid = Affine(dem_px, 0.0, box[0], 0.0, -dem_px, box[3])
-    coarse = _warp(dem.data, dem, work.crs, grid, (rows, cols), Resampling.bilinear)[0]
+    grid, coarse, dem_px = found
     height = _cached_hand(coarse, dem_px, cache)
     holder = io.Raster(height[None], work.crs, grid)
     shape = work.data.shape[1:]

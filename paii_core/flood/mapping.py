@@ -13,7 +13,7 @@ from paii_core.errors import ValidationError
 from paii_core.flood import terrain, water
 from paii_core.flood.depth import flood_depth
 
-__all__ = ["FloodMap", "map_flood"]
+__all__ = ["FloodMap", "Rules", "map_flood", "map_window"]
 
 TILE_SIZES_PX = (32, 64, 128)
 """Tile sides of the split-based threshold search (320 m to 1.3 km at 10 m)."""
@@ -191,46 +191,103 @@ def map_flood(
             if hand_m is not None
             else terrain.hand(z, pixel_size_m=float(pixel_size_m), channels=permanent)
         )
-    middle = 0.5 * (fit.water[0] + fit.land[0])
-    grow_limit = float(np.clip(middle, threshold + GROW_DB[0], threshold + GROW_DB[1]))
+    rules = Rules.from_fit(
+        fit, pixel_size_m=float(pixel_size_m), hand_max_m=hand_max_m,
+        level_margin_m=level_margin_m, slope_max_deg=slope_max_deg, change_db=change_db,
+    )  # fmt: skip
     windows = list(_windows(h, w, window_px, halo))
-    min_px = max(3, round(2000.0 / pixel_size_m**2))
     for i, (core, padded, inner) in enumerate(windows):
         report(i / len(windows), f"window {i + 1} of {len(windows)}")
-        vv = water.despeckle_db(post[0][padded])
-        wet = water.grow_water(vv, vv < threshold, limit_db=grow_limit)
-        # Narrow channels and shore pixels are mixed away by the 3 x 3 mean: admit
-        # single-look pixels darker than the class midpoint that touch the water, within
-        # RAW_GROW_PX of it (the width the 3 x 3 mean blurs; farther growth would swallow
-        # dark fields and radar shadow next to the water).
-        near = ndimage.binary_dilation(wet, structure=np.ones((3, 3), bool), iterations=RAW_GROW_PX)
-        dark = (post[0][padded] < min(middle, grow_limit)) & near
-        wet = water.grow_water(np.where(dark, -99.0, 0.0), wet, limit_db=0.0)
-        wet = _drop_specks(wet, min_px=min_px)
-        if height is not None:
-            steep = terrain.slope_deg(z[padded], pixel_size_m=float(pixel_size_m)) > slope_max_deg
-            wet = _terrain_filter(wet, height[padded], steep, hand_max_m, level_margin_m)
-            wet = _drop_specks(wet, min_px=min_px)
-        before = np.zeros(vv.shape, dtype=bool)
-        if pre is not None:
-            was = water.despeckle_db(pre[0][padded])
-            old = water.grow_water(
-                pre[0][padded], was < threshold - PRE_MARGIN_DB, limit_db=min(middle, grow_limit)
-            )
-            before = old & ((vv - was) > -change_db)
-        perm = permanent[padded] if permanent is not None else np.zeros(vv.shape, dtype=bool)
-        flood = _drop_specks(wet & ~before & ~perm, min_px=min_px)
-        if permanent is not None and pre is not None:
-            # Fields already under water before the event (rice paddies) are flooded
-            # too where the new flood reaches them: keep the old water joined to it.
-            flood = _joined(wet & ~perm, flood)
+        wet, flood, like, deep = map_window(
+            post[:, padded[0], padded[1]],
+            rules,
+            fit,
+            pre=pre[:, padded[0], padded[1]] if pre is not None else None,
+            dem=z[padded] if z is not None else None,
+            height=height[padded] if height is not None else None,
+            permanent=permanent[padded] if permanent is not None else None,
+        )
         wet_all[core] = wet[inner]
         flooded[core] = flood[inner]
-        likelihood[core] = water.water_likelihood(vv, fit)[inner]
-        if z is not None:
-            depth[core] = flood_depth(flood, z[padded], water=(wet & ~flood) | perm)[inner]
+        likelihood[core] = like[inner]
+        depth[core] = deep[inner]
     report(1.0, "done")
     return FloodMap(flooded, depth, threshold, wet_all, likelihood, fit.method, terrain_note)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The scene-wide numbers every window is mapped with."""
+
+    threshold: float
+    middle: float
+    grow_limit: float
+    min_px: int
+    pixel_size_m: float
+    hand_max_m: float = 10.0
+    level_margin_m: float = 3.0
+    slope_max_deg: float = 25.0
+    change_db: float = 3.0
+
+    @classmethod
+    def from_fit(cls, fit: water.WaterFit, *, pixel_size_m: float, **limits: float) -> Rules:
+        if fit.threshold_db is None:
+            raise ValidationError("the scene has no water threshold; nothing to map")
+        t = fit.threshold_db
+        middle = 0.5 * (fit.water[0] + fit.land[0])
+        grow = float(np.clip(middle, t + GROW_DB[0], t + GROW_DB[1]))
+        min_px = max(3, round(2000.0 / pixel_size_m**2))
+        return cls(t, middle, grow, min_px, pixel_size_m, **limits)
+
+
+def map_window(
+    post: NDArray[np.float32],
+    rules: Rules,
+    fit: water.WaterFit,
+    *,
+    pre: NDArray[np.float32] | None = None,
+    dem: NDArray[np.float32] | None = None,
+    height: NDArray[np.float32] | None = None,
+    permanent: NDArray[np.bool_] | None = None,
+) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+    """(water, flooded, likelihood, depth_m) of one window with its halo; see map_flood.
+
+    Terrain masks apply where ``height`` (HAND) is given; depth where ``dem`` is.
+    """
+    t = rules.threshold
+    vv = water.despeckle_db(post[0])
+    wet = water.grow_water(vv, vv < t, limit_db=rules.grow_limit)
+    # Narrow channels and shore pixels are mixed away by the 3 x 3 mean: admit
+    # single-look pixels darker than the class midpoint that touch the water, within
+    # RAW_GROW_PX of it (the width the 3 x 3 mean blurs; farther growth would swallow
+    # dark fields and radar shadow next to the water).
+    near = ndimage.binary_dilation(wet, structure=np.ones((3, 3), bool), iterations=RAW_GROW_PX)
+    dark = (post[0] < min(rules.middle, rules.grow_limit)) & near
+    wet = water.grow_water(np.where(dark, -99.0, 0.0), wet, limit_db=0.0)
+    wet = _drop_specks(wet, min_px=rules.min_px)
+    if height is not None and dem is not None:
+        steep = terrain.slope_deg(dem, pixel_size_m=rules.pixel_size_m) > rules.slope_max_deg
+        wet = _terrain_filter(wet, height, steep, rules.hand_max_m, rules.level_margin_m)
+        wet = _drop_specks(wet, min_px=rules.min_px)
+    before = np.zeros(vv.shape, dtype=bool)
+    if pre is not None:
+        was = water.despeckle_db(pre[0])
+        old = water.grow_water(
+            pre[0], was < t - PRE_MARGIN_DB, limit_db=min(rules.middle, rules.grow_limit)
+        )
+        before = old & ((vv - was) > -rules.change_db)
+    perm = permanent if permanent is not None else np.zeros(vv.shape, dtype=bool)
+    flood = _drop_specks(wet & ~before & ~perm, min_px=rules.min_px)
+    if permanent is not None and pre is not None:
+        # Fields already under water before the event (rice paddies) are flooded
+        # too where the new flood reaches them: keep the old water joined to it.
+        flood = _joined(wet & ~perm, flood)
+    like = water.water_likelihood(vv, fit)
+    if dem is not None:
+        deep = flood_depth(flood, dem, water=(wet & ~flood) | perm)
+    else:
+        deep = np.full(vv.shape, np.nan, dtype=np.float32)
+    return wet, flood, like, deep
 
 
 def _terrain_filter(

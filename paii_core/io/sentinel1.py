@@ -17,7 +17,14 @@ from rasterio.crs import CRS
 from paii_core.errors import FormatError, PaiiWarning, ValidationError
 from paii_core.io.geotiff import Raster, read_raster, write_geotiff
 
-__all__ = ["S1_BANDS", "SIGMA0_UNITS_TAG", "read_sentinel1", "sigma0_units", "write_sentinel1"]
+__all__ = [
+    "S1_BANDS",
+    "SIGMA0_UNITS_TAG",
+    "inspect_sentinel1",
+    "read_sentinel1",
+    "sigma0_units",
+    "write_sentinel1",
+]
 
 S1_BANDS: tuple[str, ...] = ("VV", "VH")
 SIGMA0_UNITS_TAG = "SIGMA0_UNITS"
@@ -223,6 +230,39 @@ def _to_db(raw: NDArray, units: str, where: Path) -> NDArray[np.float32]:
             stacklevel=3,
         )
     return db
+
+
+def inspect_sentinel1(
+    path: str | PathLike[str],
+    *,
+    units: Literal["auto", "linear", "db"] = "auto",
+    allow_vv_only: bool = False,
+    sample_px: int = 1024,
+) -> tuple[list[int], Literal["linear", "db"]]:
+    """(1-based band indexes of VV[, VH], units) of a Sentinel-1 GeoTIFF, for windowed reads.
+
+    The same checks as :func:`read_sentinel1` (band count, descriptions, HH/HV, units),
+    with the units decided on a decimated sample (at most ``sample_px`` a side) rather
+    than on every pixel, so a full scene need not be read.
+
+    Raises:
+        InputNotFoundError, FormatError, ValidationError: as :func:`read_sentinel1`.
+    """
+    from paii_core.io.geotiff import _check, _open_checked
+
+    if units not in ("auto", "linear", "db"):
+        raise ValidationError(f"units {units!r} is unknown; use 'auto', 'linear' or 'db'")
+    where = Path(path)
+    with _open_checked(where, "raster") as src:
+        names = _check(src, where, None, None)
+        step = max(1, max(src.height, src.width) // sample_px)
+        shape = (src.count, max(1, src.height // step), max(1, src.width // step))
+        sample = src.read(out_shape=shape, masked=True).astype(np.float32).filled(np.nan)
+        tags = dict(src.tags())
+    ref = Raster(sample, CRS.from_epsg(4326), Affine.identity(), names, tags)
+    order = _order(ref, where, allow_vv_only)
+    found = units if units != "auto" else sigma0_units(sample[order], tags, str(where))
+    return [i + 1 for i in order], found
 
 
 def write_sentinel1(

@@ -1,0 +1,83 @@
+"""The windowed mapper agrees with the in-memory one, writes the same bands; its errors."""
+
+import numpy as np
+import pytest
+from affine import Affine
+
+from paii_core import io
+from paii_core.demo import flood, landscape, phenology, sar, terrain
+from paii_core.errors import InputFileError
+from paii_core.flood.files import map_flood_files
+from paii_core.flood.stream import map_flood_stream
+
+UTM = "EPSG:32650"
+GRID = Affine(10, 0, 500_000, 0, -10, 3_300_000)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("stream")
+    rng = np.random.default_rng(44)
+    ter = terrain.make_terrain((300, 300), 10.0, rng, hills=0.4)
+    land = landscape.make_landscape((300, 300), 10.0, rng, crops=("maize",), terrain=ter)
+    truth = flood.simulate_flood(
+        ter.dem, ter.river_mask, 10.0, 1, rng, peak_index=0,
+        peak_stage_m=ter.bankfull_depth_m * 1.2,
+    ).flooded[0]  # fmt: skip
+    ndvi = phenology.landcover_ndvi(
+        land.land_cover, land.crop_type, land.fine_parcels, land.parcels, 200, rng
+    )
+    post = sar.simulate_sar(land.land_cover, land.crop_type, ndvi, ter.dem, 10.0, rng,
+                            flooded=truth)  # fmt: skip
+    post[:, :15, :15] = np.nan
+    s1 = io.write_sentinel1(tmp / "s1.tif", post, crs=UTM, transform=GRID, date="2020-07-10",
+                            units="linear")  # fmt: skip
+    dem = io.write_dem(tmp / "dem.tif", ter.dem, crs=UTM, transform=GRID)
+    return tmp, s1, dem
+
+
+def test_windows_agree_with_the_in_memory_map(files):
+    tmp, s1, dem = files
+    whole, _ = map_flood_files(s1, dem)
+    summary = map_flood_stream(s1, tmp / "out.tif", dem, window_px=128)
+    r = io.read_geotiff(summary.path)
+    assert r.band_names == ("water", "flooded", "depth_m", "likelihood")
+    assert r.tags["TERRAIN"] == "HAND/slope" and summary.threshold_db == whole.threshold_db
+    water = r.data[0] == 1
+    assert (water & whole.water).sum() / (water | whole.water).sum() > 0.97
+    assert np.isnan(r.data[0, :15, :15]).all()
+    assert summary.water_share == pytest.approx(water.sum() / np.isfinite(r.data[0]).sum())
+    bare = map_flood_stream(s1, tmp / "bare.tif", window_px=128, pre_path=s1)
+    assert bare.terrain == "none: no DEM" and bare.flooded_share < 0.01  # same image before
+
+
+def test_stream_errors_leave_no_output(files, tmp_path):
+    _, s1, _ = files
+    r = io.read_sentinel1(s1)
+    degrees = Affine(1e-4, 0, 113, 0, -1e-4, 30)
+    geo = io.write_sentinel1(tmp_path / "geo.tif", r.data, crs="EPSG:4326", transform=degrees,
+                             date="2020-07-10")  # fmt: skip
+    with pytest.raises(InputFileError, match="is in degrees"):
+        map_flood_stream(geo, tmp_path / "a.tif")
+    moved = Affine.translation(10, 0) @ GRID
+    shifted = io.write_sentinel1(tmp_path / "pre.tif", r.data, crs=UTM, transform=moved,
+                                 date="2020-06-10")  # fmt: skip
+    with pytest.raises(InputFileError, match="not on the grid"):
+        map_flood_stream(s1, tmp_path / "b.tif", pre_path=shifted)
+    far = io.write_dem(tmp_path / "far.tif", np.zeros((50, 50)), crs=UTM,
+                       transform=Affine.translation(1e6, 0) @ GRID)  # fmt: skip
+    with pytest.raises(InputFileError, match="does not overlap"):
+        map_flood_stream(s1, tmp_path / "c.tif", far)
+    assert not any((tmp_path / n).exists() for n in ("a.tif", "b.tif", "c.tif"))
+
+
+def test_command_maps_big_projected_scenes_window_by_window(files, tmp_path, monkeypatch, capsys):
+    from paii_core.cli import main
+    from paii_core.flood import cli as flood_cli
+
+    _, s1, dem = files
+    monkeypatch.setattr(flood_cli, "STREAM_MIN_PX", 1)
+    out = tmp_path / "big.tif"
+    assert main(["flood", "--post", str(s1), "--dem", str(dem), str(out)]) == 0
+    assert io.read_geotiff(out).tags["SOURCE"] == "paii flood (windowed)"
+    assert "terrain: HAND/slope" in capsys.readouterr().out
