@@ -163,12 +163,13 @@ def map_flood(
     h, w = post.shape[1:]
     halo = 64
     report = progress or (lambda _f, _m: None)
-    hists: list[water.TileHistograms] = []
+    hists: list[np.ndarray] = []
     scene = np.zeros(water.BINS.size - 1)
     for core, _, _ in _windows(h, w, window_px, 0):
         vv = water.despeckle_db(post[0][core])
-        hists += [water.tile_histograms(vv, tile_px=t) for t in TILE_SIZES_PX]
-        scene += hists[-1].counts.sum(axis=0)
+        tiles = [water.tile_histograms(vv, tile_px=t) for t in TILE_SIZES_PX]
+        scene += tiles[-1].counts.sum(axis=0)
+        hists += [water.pool_bimodal(t) for t in tiles]
     fit = water.fit_water(hists, scene)
     threshold = fit.threshold_db
     use_terrain = z is not None and terrain_masks

@@ -101,13 +101,14 @@ def map_flood_stream(
     grid_bounds = rasterio.transform.array_bounds(h, w, transform)
 
     report(0.0, "histograms")
-    hists: list[water.TileHistograms] = []
+    hists: list[np.ndarray] = []
     scene = np.zeros(water.BINS.size - 1)
     with rasterio.open(post_p) as src:
         for core, _, _ in _windows(h, w, window_px, 0):
             vv = water.despeckle_db(_read(src, bands[:1], found, _win(*core))[0])
-            hists += [water.tile_histograms(vv, tile_px=t) for t in TILE_SIZES_PX]
-            scene += hists[-1].counts.sum(axis=0)
+            tiles = [water.tile_histograms(vv, tile_px=t) for t in TILE_SIZES_PX]
+            scene += tiles[-1].counts.sum(axis=0)
+            hists += [water.pool_bimodal(t) for t in tiles]
     fit = water.fit_water(hists, scene)
 
     dem = coarse = None

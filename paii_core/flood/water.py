@@ -19,6 +19,7 @@ __all__ = [
     "fit_water",
     "grow_water",
     "otsu_threshold",
+    "pool_bimodal",
     "tile_histograms",
     "tiled_threshold",
     "water_likelihood",
@@ -227,7 +228,7 @@ def _classes(counts: NDArray[np.float64], threshold: float) -> tuple[tuple, tupl
 
 
 def fit_water(
-    hists: list[TileHistograms],
+    hists: list[TileHistograms | NDArray[np.float64]],
     scene_counts: ArrayLike,
     *,
     min_ashman: float = 2.0,
@@ -235,7 +236,9 @@ def fit_water(
 ) -> WaterFit:
     """Threshold and class model of a scene: split-based, else a global fallback.
 
-    First :func:`tiled_threshold` on the tiles. Where no tile is bimodal the whole
+    ``hists`` are tile histograms, or histograms already pooled by
+    :func:`pool_bimodal` (the mappers pool window by window to bound memory). First the
+    tiles as in :func:`tiled_threshold`. Where no tile is bimodal the whole
     scene's histogram (``scene_counts``) is tried: when its minimum-error split
     (Kittler & Illingworth 1986) separates two classes by Ashman's D >= ``min_ashman``
     below ``max_split_db`` that threshold is used with a :class:`PaiiWarning` (a global
@@ -244,12 +247,10 @@ def fit_water(
     of the threshold; they give the likelihood of :func:`water_likelihood`.
     """
     scene = np.asarray(scene_counts, dtype=np.float64)
-    pooled = np.zeros(BINS.size - 1)
-    for h in hists:
-        enough = h.counts.sum(axis=1) >= 0.5 * h.tile_px**2
-        if enough.any():
-            keep = _bimodal(h.counts[enough], min_ashman, 0.1, max_split_db)
-            pooled += h.counts[enough][keep].sum(axis=0)
+    pooled = sum(
+        (pool_bimodal(h, min_ashman=min_ashman, max_split_db=max_split_db) for h in hists),
+        np.zeros(BINS.size - 1),
+    )
     if pooled.sum() > 0:
         t = minimum_error_threshold(pooled, max_db=max_split_db)
         water, land = _classes(pooled, t)
@@ -269,6 +270,27 @@ def fit_water(
             )
             return WaterFit(t, water, land, "global")
     return WaterFit(None, (np.nan, np.nan), (np.nan, np.nan), "none")
+
+
+def pool_bimodal(
+    hist: TileHistograms | NDArray[np.float64],
+    *,
+    min_ashman: float = 2.0,
+    max_split_db: float = -12.0,
+) -> NDArray[np.float64]:
+    """Summed histogram of the clearly bimodal tiles of ``hist`` (see :func:`fit_water`).
+
+    Passing these sums instead of every tile's histogram keeps a full scene's threshold
+    search in a few kilobytes. An array given instead of :class:`TileHistograms` is
+    taken as an already pooled histogram and returned.
+    """
+    if not isinstance(hist, TileHistograms):
+        return np.asarray(hist, dtype=np.float64)
+    enough = hist.counts.sum(axis=1) >= 0.5 * hist.tile_px**2
+    if not enough.any():
+        return np.zeros(BINS.size - 1)
+    keep = _bimodal(hist.counts[enough], min_ashman, 0.1, max_split_db)
+    return hist.counts[enough][keep].sum(axis=0)
 
 
 def _valley(counts: NDArray[np.float64], threshold: float, depth: float = 0.5) -> bool:
