@@ -27,7 +27,14 @@ from paii_core.store import imports as import_store
 from paii_core.store.imports import ImportLog
 from paii_core.yields.units import BUSHEL_KG, MASS_UNITS_KG_PER_ACRE, UNITS, convert_yield
 
-__all__ = ["COMMODITY_NAMES", "PRACTICES", "crop_of_item", "import_quickstats", "yield_rows"]
+__all__ = [
+    "COMMODITY_NAMES",
+    "PRACTICES",
+    "commodity_crop",
+    "crop_of_item",
+    "import_quickstats",
+    "yield_rows",
+]
 
 COMMODITY_NAMES: dict[str, str] = {
     "CORN": "corn",
@@ -62,40 +69,45 @@ _DEFAULT_USE = {"GRAIN", "ALL CLASSES", "ALL UTILIZATION PRACTICES", "ALL PRODUC
 _YIELD_RE = re.compile(r"^(?P<what>.+?)\s+-\s+YIELD,\s+MEASURED IN\s+(?P<unit>.+)$", re.I)
 
 
+def commodity_crop(commodity: str, *, country: str) -> str:
+    """PAII's name of a Quick Stats commodity: ``"SOYBEANS"`` -> "soybean"; CORN is
+    "maize" in China (``country`` "CN"); an unlisted one in lower case."""
+    key = commodity.strip().upper()
+    name = COMMODITY_NAMES.get(key, key.lower())
+    return "maize" if country == "CN" and name == "corn" else name
+
+
 def crop_of_item(commodity: str, data_item: str, *, country: str) -> tuple[str, bool] | None:
     """The crop a yield Data Item is about, and whether it is a practice subset.
 
-    ``"CORN", "CORN, GRAIN - YIELD, MEASURED IN BU / ACRE"`` -> ("corn", False);
-    ``"CORN, SILAGE - YIELD..."`` -> ("corn (silage)", False); ``"WHEAT, WINTER,
-    IRRIGATED - ..."`` -> ("wheat (winter)", True); CORN is "maize" in China (``country``
-    "CN"); None when the item is not a yield.
+    Class words come first, as crops are named ("silage maize", "winter barley"); a
+    parenthesised qualifier follows. ``"CORN", "CORN, GRAIN - YIELD, MEASURED IN BU /
+    ACRE"`` -> ("corn", False); ``"CORN, SILAGE - ..."`` -> ("silage corn", False);
+    ``"WHEAT, WINTER, IRRIGATED - ..."`` -> ("winter wheat", True); ``"HAY, (EXCL
+    ALFALFA) - ..."`` -> ("hay (excl alfalfa)", False); None when not a yield item.
     """
     m = _YIELD_RE.match(data_item.strip())
     if m is None:
         return None
     parts = [q.strip() for q in m.group("what").split(",")]
-    base = commodity.strip().upper()
-    name = COMMODITY_NAMES.get(base, base.lower())
-    if country == "CN" and name == "corn":
-        name = "maize"
-    rest = parts[1:] if parts and parts[0].upper() == base else parts
+    key = commodity.strip().upper()
+    name = commodity_crop(commodity, country=country)
+    rest = parts[1:] if parts and parts[0].upper() == key else parts
     subset = any(q.upper() in PRACTICES for q in rest)
-    kinds = [q.strip("()").lower() for q in rest if q.upper() not in PRACTICES | _DEFAULT_USE]
-    return (f"{name} ({', '.join(kinds)})" if kinds else name), subset
+    kinds = [q for q in rest if q.upper() not in PRACTICES | _DEFAULT_USE]
+    words = [q.lower() for q in kinds if not q.startswith("(")]
+    after = [q.strip("()").lower() for q in kinds if q.startswith("(")]
+    crop = " ".join([*words, name])
+    return (f"{crop} ({', '.join(after)})" if after else crop), subset
 
 
-def _base(crop: str) -> str:
-    """ "wheat (winter)" -> "wheat": the commodity part of a crop name."""
-    return crop.split(" (")[0]
-
-
-def _target_unit(region_unit: str, crop: str, from_unit: str) -> str:
-    """The region's unit; but for a bushel region, bushels only for a crop that has a
-    bushel weight and comes in bushels or plain (rice in LB / ACRE): other crops and
-    products (hay, silage) are kept as mass, in t/ha."""
+def _target_unit(region_unit: str, crop: str, base: str, from_unit: str) -> str:
+    """The region's unit; but for a bushel region, bushels only for a crop that comes in
+    bushels, or is its commodity plain with a bushel weight (rice in LB / ACRE): other
+    crops and products (hay, silage) are kept as mass, in t/ha."""
     if region_unit != "bu/acre" or from_unit == "bu/acre":
         return region_unit
-    if crop in BUSHEL_KG:
+    if crop == base and base in BUSHEL_KG:
         return region_unit
     return "t/ha"
 
@@ -126,6 +138,7 @@ def yield_rows(
     ]
     keep &= skip(pd.Series([p is None for p in parsed], index=raw.index), "not a yield item")
     crops = pd.Series([p[0] if p else "" for p in parsed], index=raw.index)
+    bases = raw["commodity"].map(lambda c: commodity_crop(c, country=country))
     subset = pd.Series([bool(p and p[1]) for p in parsed], index=raw.index)
     keep &= skip(keep & subset, "production-practice subset (the all-practices row is kept)")
     if "domain" in raw.columns:
@@ -140,7 +153,7 @@ def yield_rows(
     for unit, n in units[bad].value_counts().items():
         skipped[f"unit {unit.upper() or '(none)'} cannot be converted"] = int(n)
     keep &= ~bad
-    no_bushel = keep & (units == "bu/acre") & ~crops.map(_base).isin(list(BUSHEL_KG))
+    no_bushel = keep & (units == "bu/acre") & ~bases.isin(list(BUSHEL_KG))
     for crop, n in crops[no_bushel].value_counts().items():
         skipped[f"{crop}: bushels without a published bushel weight"] = int(n)
     keep &= ~no_bushel
@@ -158,6 +171,7 @@ def yield_rows(
         {
             "county_id": rows["county_id"].to_numpy(),
             "crop": crops[keep].to_numpy(),
+            "base": bases[keep].to_numpy(),
             "year": rows["year"].to_numpy(),
             "from_unit": units[keep].to_numpy(),
             "raw": rows["value"].to_numpy(dtype=float),
@@ -165,13 +179,13 @@ def yield_rows(
     )
     values = np.empty(len(out))
     targets = np.empty(len(out), dtype=object)
-    for (crop, unit), idx in out.groupby(["crop", "from_unit"]).groups.items():
+    for (crop, base, unit), idx in out.groupby(["crop", "base", "from_unit"]).groups.items():
         pos = out.index.get_indexer(idx)
-        target = _target_unit(region_unit, crop, unit)
+        target = _target_unit(region_unit, crop, base, unit)
         raw_values = out["raw"].to_numpy()[pos]
-        values[pos] = convert_yield(raw_values, unit, target, crop=_base(crop))
+        values[pos] = convert_yield(raw_values, unit, target, crop=base)
         targets[pos] = target
-    out = out.assign(value=values, unit=targets).drop(columns="raw")
+    out = out.assign(value=values, unit=targets).drop(columns=["raw", "base"])
     moved = sorted({c for c, u in zip(out["crop"], out["unit"], strict=True) if u != region_unit})
     if moved:
         notes.append(

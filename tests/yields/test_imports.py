@@ -74,15 +74,15 @@ def test_rice_in_pounds_and_hay_in_tons_are_converted_and_the_rest_counted(con):
         "production-practice subset (the all-practices row is kept)": 9,
         "not the annual figure (Period is a forecast or month)": 1,
         "unit LB/ACRE/YEAR cannot be converted": 9,
-        "millet (proso): bushels without a published bushel weight": 9,
+        "proso millet: bushels without a published bushel weight": 9,
         "value withheld or not available (D)": 2,
         "value withheld or not available (Z)": 3,
         "county not in the region": 6,
     }
-    assert any("cotton (upland), hay: no bushel weight" in n for n in report.notes)
+    assert any("hay, upland cotton: no bushel weight" in n for n in report.notes)
     rows = _yields(con, "arkansas").set_index(["county_id", "crop", "year"])
     assert sorted(set(rows.index.get_level_values("crop"))) == [
-        "cotton (upland)", "hay", "rice", "sorghum", "soybean"
+        "hay", "rice", "sorghum", "soybean", "upland cotton"
     ]  # fmt: skip
     rice = rows.loc[("05001", "rice", 2019)]
     assert rice["unit"] == "bu/acre" and rice["value"] == pytest.approx(7310 / 45)  # 45 lb bushel
@@ -110,7 +110,7 @@ def test_iowa_keeps_corn_in_bushels_and_silage_as_mass(con):
     rows = _yields(con, "iowa")
     story = rows[rows["county_id"] == "19169"].set_index(["crop", "year"])
     assert story.loc[("corn", 2020), "value"] == pytest.approx(181.2)
-    assert story.loc[("corn (silage)", 2020), "unit"] == "t/ha"
+    assert story.loc[("silage corn", 2020), "unit"] == "t/ha"
     # the demo's simulated corn of 2019..2020 in Story is replaced, other counties kept
     assert len(rows) == before + 6 - int(story.index.isin([("corn", 2019), ("corn", 2020)]).sum())
 
@@ -127,7 +127,7 @@ def test_metric_regions_get_every_crop_in_their_unit(unit, rice, soybean):
     assert (table["unit"] == unit).all()
     assert table.loc[("05001", "rice", 2019), "value"] == pytest.approx(rice)
     assert table.loc[("05001", "soybean", 2019), "value"] == pytest.approx(soybean)
-    assert "millet (proso): bushels without a published bushel weight" in skipped
+    assert "proso millet: bushels without a published bushel weight" in skipped
 
 
 def test_mass_units_use_the_published_factors():
@@ -144,9 +144,12 @@ def test_crop_names_from_data_items():
     assert crop_of_item("CORN", item, country="US") == ("corn", False)
     assert crop_of_item("CORN", item, country="CN") == ("maize", False)
     silage = "CORN, SILAGE - YIELD, MEASURED IN TONS / ACRE"
-    assert crop_of_item("CORN", silage, country="US") == ("corn (silage)", False)
+    assert crop_of_item("CORN", silage, country="US") == ("silage corn", False)
+    assert crop_of_item("CORN", silage, country="CN") == ("silage maize", False)
     wheat = "WHEAT, WINTER, IRRIGATED - YIELD, MEASURED IN BU / ACRE"
-    assert crop_of_item("WHEAT", wheat, country="US") == ("wheat (winter)", True)
+    assert crop_of_item("WHEAT", wheat, country="US") == ("winter wheat", True)
+    spring = "WHEAT, SPRING, (EXCL DURUM) - YIELD, MEASURED IN BU / ACRE"
+    assert crop_of_item("WHEAT", spring, country="US") == ("spring wheat (excl durum)", False)
     hay = "HAY, (EXCL ALFALFA) - YIELD, MEASURED IN TONS / ACRE"
     assert crop_of_item("HAY", hay, country="US") == ("hay (excl alfalfa)", False)
     assert crop_of_item("CORN", "CORN, GRAIN - ACRES HARVESTED", country="US") is None
