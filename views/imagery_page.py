@@ -142,6 +142,15 @@ for col, (name, img) in zip(st.columns(len(panels)), panels, strict=True):
 st.subheader("NDVI")
 for col, (name, img) in zip(st.columns(len(panels)), panels, strict=True):
     col.image(views.ndvi_rgb(img), caption=f"NDVI {name}", width="stretch")
+if kind == "dehaze":
+    flags = views.flagged(data, results["model"].data)
+    if st.toggle("Thick-haze layer", value=bool(flags.any()), key="img_flags"):
+        st.image(
+            views.flag_overlay(data, flags),
+            caption=f"Magenta: haze too thick to recover, {flags.mean():.1%} of the pixels "
+            "(left as nodata and flagged in the GeoTIFF's THICK_HAZE band, not invented)",
+            width="stretch",
+        )
 if any(r.cached for r in results.values()):
     st.caption("Read from the cache of earlier results.")
 product = results["model"]

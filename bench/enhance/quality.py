@@ -2,7 +2,8 @@
 
 Run: .venv/bin/python -m bench.enhance.quality [--scenes 6] [--size 128]
 Scenes use seeds from BENCH_SEEDS (training draws from 1000..8999) in Henan, Hubei and
-Iowa (Iowa never seen in training). Dehaze: PSNR/SSIM of the hazy input, DCP and the
+Iowa (Iowa never seen in training). Dehaze (every pixel scored, thick-haze flags off, as
+before they existed): PSNR/SSIM of the hazy input, DCP and the
 model against the clear capture, and NDVI MAE (pixels where the clear N + R > 0.05, i.e.
 not open water, whose NDVI is a ratio of two tiny numbers). SR: PSNR/SSIM against the
 2.5 m truth for bicubic, the model on one date, with 3 other dates (within 8 days), and
@@ -66,8 +67,8 @@ def bench_dehaze(n: int, size: int, net) -> list[dict]:
             hazy, _ = scenes.hazy_version(sc.clear[0], rng, mean_tau=tau)
             for method, img in (
                 ("hazy input", hazy),
-                ("DCP", dehaze(hazy, method="dcp")),
-                ("model", dehaze(hazy, net=net)),
+                ("DCP", dehaze(hazy, method="dcp", flag_thick=False)),
+                ("model", dehaze(hazy, net=net, flag_thick=False)),
             ):
                 rows.append({"region": region, "tau": tau, **_row(method, img, sc.clear[0])})
     return rows
@@ -80,8 +81,8 @@ def bench_demo_dehaze(net) -> list[dict]:
             hazy, clear = read_bgrn(s.s2).data, read_bgrn(s.clear_truth).data
             for method, img in (
                 ("hazy input", hazy),
-                ("DCP", dehaze(hazy, method="dcp")),
-                ("model", dehaze(hazy, net=net)),
+                ("DCP", dehaze(hazy, method="dcp", flag_thick=False)),
+                ("model", dehaze(hazy, net=net, flag_thick=False)),
             ):
                 rows.append({"region": s.aoi_id, "tau": s.tau550, **_row(method, img, clear)})
     return rows

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 
 from paii_core.config import paths
 from paii_core.enhance import api
+from paii_core.enhance.files import is_toa
 from paii_core.errors import ValidationError
 from paii_core.io import Raster, read_geotiff, write_geotiff
 
@@ -80,7 +81,7 @@ def enhance_cached(
     if path.is_file():
         return Product(read_geotiff(path, expected_bands=4).data, path, True, version)
     if kind == "dehaze":
-        out = api.dehaze(raster.data, method=method, net=net, progress=progress)
+        out = api.dehaze(raster.data, method=method, net=net, toa=is_toa(raster), progress=progress)
         transform = raster.transform
     else:
         out = api.super_resolve(

@@ -1,11 +1,11 @@
-"""Images for people: true-colour and NDVI renderings of BGRN reflectance."""
+"""Images for people: true-colour and NDVI renderings of BGRN reflectance, thick-haze layer."""
 
 from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["ndvi_rgb", "true_colour"]
+__all__ = ["flag_overlay", "flagged", "ndvi_rgb", "true_colour"]
 
 _NDVI_STOPS = np.array(
     [[165, 0, 38], [244, 109, 67], [254, 224, 139], [166, 217, 106], [26, 152, 80], [0, 69, 41]],
@@ -34,3 +34,19 @@ def ndvi_rgb(image: NDArray) -> NDArray[np.uint8]:
     rgb = _NDVI_STOPS[lo] * (1 - frac) + _NDVI_STOPS[lo + 1] * frac
     rgb[np.isnan(ndvi)] = 0.0
     return rgb.astype(np.uint8)
+
+
+def flagged(image: NDArray, dehazed: NDArray) -> NDArray[np.bool_]:
+    """``(H, W)`` pixels the dehazer left as nodata although the input had data there:
+    haze too thick to recover."""
+    valid_in = ~np.isnan(np.asarray(image, dtype=np.float32)).any(axis=0)
+    return valid_in & np.isnan(np.asarray(dehazed, dtype=np.float32)).any(axis=0)
+
+
+def flag_overlay(image: NDArray, flags: NDArray, *, alpha: float = 0.6) -> NDArray[np.uint8]:
+    """True colour of ``image`` with the ``flags`` ``(H, W)`` layer drawn over it in
+    magenta (``alpha`` opaque), for a map of where the haze was too thick."""
+    rgb = true_colour(image).astype(np.float32)
+    magenta = np.array([255.0, 0.0, 255.0], np.float32)
+    rgb[flags] = (1 - alpha) * rgb[flags] + alpha * magenta
+    return (rgb + 0.5).astype(np.uint8)

@@ -67,3 +67,16 @@ def test_dehaze_geotiff_writes_a_thick_haze_band(tmp_path, clear_toa):
         assert set(np.unique(ds.read(5))) <= {0.0, 1.0}
     with pytest.raises(ValidationError, match="level must be"):
         dehaze_geotiff(src, tmp_path / "x.tif", level="L1")
+
+
+def test_flag_layer_marks_only_pixels_the_dehazer_left_empty():
+    from paii_core.enhance.views import flag_overlay, flagged
+
+    image = np.full((4, 3, 3), 0.1, np.float32)
+    image[:, 0, 0] = np.nan
+    dehazed = image.copy()
+    dehazed[:, 1, 1] = np.nan
+    flags = flagged(image, dehazed)
+    assert flags.sum() == 1 and flags[1, 1]
+    rgb = flag_overlay(image, flags)
+    assert rgb.shape == (3, 3, 3) and rgb[1, 1, 0] > rgb[1, 1, 1] and rgb[2, 2, 0] == rgb[2, 2, 1]
