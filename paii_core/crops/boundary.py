@@ -81,40 +81,6 @@ def _denoised_edges(planes: NDArray, usable: list[int]) -> dict[str, NDArray[np.
     return feats
 
 
-def _relative_edges(
-    edge: NDArray, window: NDArray, season: NDArray, crop: NDArray
-) -> dict[str, NDArray[np.float32]]:
-    """Scale-free edge measures: the multi-date and time-averaged edges over their 90th
-    percentile on the scene's cropland (so sensors of other contrast, noise or sharpness
-    give alike values), and their non-maximum suppression across the local edge
-    direction (Canny 1986, IEEE TPAMI 8), which keeps the crest of an edge whether it
-    is one pixel wide (a sharp sensor) or spread over two (a blurred one). The direction
-    is that of the season-mean bands' structure tensor (Di Zenzo 1986)."""
-    on = crop > 0.5
-    if on.sum() < 16:
-        on = np.ones_like(on)
-    gy = np.stack([ndimage.sobel(b, 0) for b in season])
-    gx = np.stack([ndimage.sobel(b, 1) for b in season])
-    jxx = ndimage.gaussian_filter((gx * gx).sum(0), 1.0)
-    jyy = ndimage.gaussian_filter((gy * gy).sum(0), 1.0)
-    jxy = ndimage.gaussian_filter((gx * gy).sum(0), 1.0)
-    theta = 0.5 * np.arctan2(2 * jxy, jxx - jyy)
-    dr = np.rint(np.sin(theta)).astype(int)
-    dc = np.rint(np.cos(theta)).astype(int)
-    out = {}
-    for name, plane in (("edge", edge), ("window", window)):
-        rel = plane / max(float(np.percentile(plane[on], 90)), 1e-6)
-        pad = np.pad(rel, 1, mode="edge")
-        rows, cols = np.indices(rel.shape) + 1
-        ahead = pad[rows + dr, cols + dc]
-        behind = pad[rows - dr, cols - dc]
-        out[f"{name}_rel"] = rel.astype(np.float32)
-        out[f"{name}_crest"] = np.where((rel >= ahead) & (rel >= behind), rel, 0.0).astype(
-            np.float32
-        )
-    return out
-
-
 def boundary_features(
     series: NDArray, dates: Sequence[date], cropland: NDArray
 ) -> tuple[NDArray[np.float32], tuple[str, ...]]:
@@ -161,8 +127,6 @@ def boundary_features(
     dist = np.stack(dists)
     crop = np.nan_to_num(np.asarray(cropland, np.float32), nan=0.0)
     smooth = ndimage.gaussian_filter(edge, 1.0)
-    denoised = _denoised_edges(arr, usable)
-    season = _window_means(arr, usable)[0]
     feats = {
         **{f"grad_{b}": means[i] for i, b in enumerate(("B", "G", "R", "N", "ndvi"))},
         "grad_max": peak,
@@ -173,8 +137,7 @@ def boundary_features(
         "curve_dist_mean": dist.mean(axis=0),
         "curve_dist_row": np.maximum(dists[0], dists[1]),
         "curve_dist_col": np.maximum(dists[2], dists[3]),
-        **denoised,
-        **_relative_edges(edge, denoised["window_grad"], season, crop),
+        **_denoised_edges(arr, usable),
         "cropland": crop,
         "cropland_min3": ndimage.minimum_filter(crop, 3),
         "cropland_grad": _sobel(crop),

@@ -86,12 +86,12 @@ _HIRES = (4, 1, 2)
 
 
 def boundary_jobs(
-    seeds: tuple[int, ...] = TRAIN_SEEDS, layouts: tuple[str, ...] | None = None
+    seeds: tuple[int, ...] = TRAIN_SEEDS, layouts: tuple[str, ...] = ("grid",)
 ) -> list[BoundaryJob]:
-    """Training scenes of the boundary model: the demo's ``grid`` layout in every region
-    (Henan/Hubei 160 px, Iowa 240 px, 10 m rendered at 2.5 m, as the demo world) and each
-    other training layout of :data:`paii_core.crops.layouts.TRAINING_LAYOUTS` once per
-    seed, 200 px, the region, the pixel size (10, 5, 10, 20 m) and the rendering (at a
+    """Training scenes of the boundary model per seed: for ``grid`` (the demo's layout)
+    one in every region (Henan/Hubei 160 px, Iowa 240 px, 10 m rendered at 2.5 m, as the
+    demo world); for each other layout of ``layouts`` (names from
+    :data:`paii_core.crops.layouts.TRAINING_LAYOUTS`) one scene of 200 px, the region, the pixel size (10, 5, 10, 20 m) and the rendering (at a
     quarter, at the pixel size itself: sharp edges, or at half) turning with the seed,
     so the model meets other sensors' sharpness and other field widths in pixels. Never
     the held-out layout (``bsp``) nor the real pattern (``slovenia``): both are test-only.
@@ -101,7 +101,6 @@ def boundary_jobs(
     """
     from paii_core.crops.layouts import TRAINING_LAYOUTS
 
-    layouts = TRAINING_LAYOUTS if layouts is None else tuple(layouts)
     for name in layouts:
         if name not in TRAINING_LAYOUTS:
             raise ValidationError(
@@ -169,12 +168,17 @@ def train_boundary(
     out_dir: Path | None = None,
     *,
     seeds: tuple[int, ...] = TRAIN_SEEDS,
-    layouts: tuple[str, ...] | None = None,
+    layouts: tuple[str, ...] = ("grid",),
     pixels_per_scene: int = 20000,
     progress: Callable[[float, str], None] | None = None,
 ) -> tuple[Path, Path]:
     """Train the fine and coarse parcel-boundary boosters (needs the cropland model) on
-    the scenes of :func:`boundary_jobs`. Returns the two paths written."""
+    the scenes of :func:`boundary_jobs`. Returns the two paths written.
+
+    The default (the demo's ``grid`` layout only) reproduces the shipped boundary-lgbm-2;
+    ``layouts=TRAINING_LAYOUTS`` trains on the mix of field layouts, pixel sizes and
+    sharpness, which did not beat it on the validation scenes (models/parcels/MODEL_CARD.md).
+    """
     from paii_core.crops.boundary import model_dir
 
     jobs = boundary_jobs(seeds, layouts)

@@ -113,10 +113,19 @@ def test_make_layout_rejects_unknown_names():
 
 
 def test_training_never_sees_the_heldout_or_real_layouts():
-    names = {job[0] for job in boundary_jobs()}
+    jobs = boundary_jobs(layouts=layouts.TRAINING_LAYOUTS)
+    names = {job[0] for job in jobs}
     assert names == set(layouts.TRAINING_LAYOUTS)
     assert "bsp" not in names and "slovenia" not in names
-    assert {job[4] for job in boundary_jobs()} == {5.0, 10.0, 20.0}
+    assert {job[4] for job in jobs} == {5.0, 10.0, 20.0}
+    assert {job[5] for job in jobs} == {1, 2, 4}
+    # The default reproduces the shipped model's scenes: the demo layout, seeds 100-105.
+    assert boundary_jobs()[:3] == [
+        ("grid", "henan", 100, 160, 10.0, 4),
+        ("grid", "hubei", 100, 160, 10.0, 4),
+        ("grid", "iowa", 100, 240, 10.0, 4),
+    ]
+    assert len(boundary_jobs()) == 18
     with pytest.raises(ValidationError, match="'bsp' is not a training layout"):
         boundary_jobs(layouts=("grid", "bsp"))
 
