@@ -61,12 +61,14 @@ def _t_per_ha(unit: str, crop: str) -> float:
     if unit == "kg/mu":
         return 1e-3 / _MU_HA
     if unit == "bu/acre":
-        if crop not in BUSHEL_KG:
+        # A class of a grain weighs as the grain: "winter wheat", "spring wheat (excl durum)".
+        grain = crop if crop in BUSHEL_KG else crop.split(" (")[0].split(" ")[-1]
+        if grain not in BUSHEL_KG:
             raise ValidationError(
                 f"crop {crop!r} has no bushel weight for bu/acre; use one of "
                 f"{', '.join(sorted(BUSHEL_KG))} or a mass unit (t/ha, kg/mu)"
             )
-        return BUSHEL_KG[crop] * 1e-3 / _ACRE_HA
+        return BUSHEL_KG[grain] * 1e-3 / _ACRE_HA
     if unit in MASS_UNITS_KG_PER_ACRE:
         return MASS_UNITS_KG_PER_ACRE[unit] * 1e-3 / _ACRE_HA
     known = ", ".join((*UNITS, *MASS_UNITS_KG_PER_ACRE))
@@ -83,7 +85,10 @@ def convert_yield(
     Raises:
         ValidationError: an unknown unit, or bu/acre for a crop without a bushel weight.
     """
-    factor = _t_per_ha(from_unit, crop) / _t_per_ha(to_unit, crop)
+    if from_unit == to_unit and from_unit in (*UNITS, *MASS_UNITS_KG_PER_ACRE):
+        factor = 1.0  # hay in bushels stays as it is: no bushel weight needed
+    else:
+        factor = _t_per_ha(from_unit, crop) / _t_per_ha(to_unit, crop)
     if np.isscalar(values):
         return float(values) * factor
     return np.asarray(values, dtype=float) * factor

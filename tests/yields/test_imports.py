@@ -135,6 +135,12 @@ def test_mass_units_use_the_published_factors():
     assert convert_yield(1.0, "tons/acre", "t/ha", crop="hay") == pytest.approx(2.24170, 1e-5)
     assert convert_yield(1.0, "cwt/acre", "t/ha", crop="potato") == pytest.approx(0.112085, 1e-5)
     assert convert_yield(4500.0, "lb/acre", "bu/acre", crop="rice") == pytest.approx(100.0)
+    assert convert_yield(50.0, "bu/acre", "t/ha", crop="winter wheat") == pytest.approx(
+        convert_yield(50.0, "bu/acre", "t/ha", crop="wheat")
+    )  # a class of a grain weighs as the grain
+    assert convert_yield(3.0, "bu/acre", "bu/acre", crop="hay") == 3.0
+    with pytest.raises(ValidationError, match="unit 'boxes/acre' is unknown"):
+        convert_yield(1.0, "boxes/acre", "boxes/acre", crop="orange")
     with pytest.raises(ValidationError, match="unit 'boxes/acre' is unknown"):
         convert_yield(1.0, "boxes/acre", "t/ha", crop="orange")
 
