@@ -102,15 +102,17 @@ def dehaze(
     arr = check_bgrn(image)
     if method not in DEHAZE_METHODS:
         raise ValidationError(f"method must be one of {DEHAZE_METHODS}, got {method!r}")
-    path = clear_sky_path(arr) if toa else np.zeros(4, np.float32)
-    surface = arr - path[:, None, None]
+    path = clear_sky_path(arr) if toa else None
+    surface = arr if path is None else arr - path[:, None, None]
     if method == "dcp":
         out = dcp_dehaze(surface)
         if progress:
             progress(1, 1)
     else:
         out = _dehaze_net(surface, net, tile, overlap, progress)
-    out = np.maximum(out, 0.0) + path[:, None, None]  # NaN stays NaN
+    np.maximum(out, 0.0, out=out)  # NaN stays NaN
+    if path is not None:
+        out += path[:, None, None]
     if flag_thick:
         out[:, thick_haze(surface)] = np.nan
     return out.astype(np.float32, copy=False)

@@ -118,17 +118,19 @@ def dehaze_geotiff(
     net = api.load_model("dehaze") if method == "model" else None
     out = api.dehaze(raster.data, method=method, net=net, toa=toa, progress=progress)
     nodata = np.isnan(raster.data).any(axis=0)
+    tags = _tags(raster, "dehazed reflectance", method, getattr(net, "version", "dcp"), simulated)
+    crs, transform = raster.crs, raster.transform
+    del raster  # the input is done with: its memory goes before the 5-band output is built
     flag = (np.isnan(out).any(axis=0) & ~nodata).astype(np.float32)
     flag[nodata] = np.nan
-    version = getattr(net, "version", "dcp")
-    tags = _tags(raster, "dehazed reflectance", method, version, simulated)
+    del nodata
     tags["PAII_REFLECTANCE_LEVEL"] = "TOA" if toa else "L2A"
     tags["PAII_THICK_HAZE_SHARE"] = f"{float(np.nanmean(flag)):.4f}"
     return write_geotiff(
         dst,
         np.concatenate([out, flag[None]]),
-        crs=raster.crs,
-        transform=raster.transform,
+        crs=crs,
+        transform=transform,
         band_names=(*BGRN, "THICK_HAZE"),
         tags=tags,
     )
