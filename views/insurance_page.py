@@ -9,7 +9,12 @@ from paii_core.config import paths
 from paii_core.errors import PaiiError
 from paii_core.insurance import DECISIONS, FLAGS, filter_review, load_area_maps, record_decision
 from paii_core.insurance.render import crop_legend_html, policy_deck
-from paii_core.insurance.review import evidence_summary, review_csv, review_portfolio
+from paii_core.insurance.review import (
+    evidence_summary,
+    loss_summary,
+    review_csv,
+    review_portfolio,
+)
 from paii_core.store import insurance as ins_store
 from ui.auth import audit, audit_once, signed_in
 from ui.common import SIMULATED_NOTE, connection, current_context, show_error
@@ -25,10 +30,10 @@ st.info(SIMULATED_NOTE, icon=":material/science:")
 
 
 ORDER = [
-    "policy_id", "insured", "flags", "declared_crop", "satellite_crop", "crop_share",
-    "declared_area_ha", "mapped_area_ha", "area_difference", "flooded_share",
-    "implied_indemnity", "forecast_p50", "guaranteed_yield", "yield_unit", "last_decision",
-    "county_name",
+    "policy_id", "insured", "priority", "flags", "declared_crop", "satellite_crop",
+    "crop_share", "declared_area_ha", "mapped_area_ha", "area_difference", "flooded_share",
+    "loss_p90", "loss_p50", "loss_p10", "ndvi_ratio", "implied_indemnity", "forecast_p50",
+    "guaranteed_yield", "yield_unit", "last_decision", "county_name",
 ]  # fmt: skip
 
 
@@ -62,7 +67,8 @@ currency = table["currency"].iloc[0]
 k3.metric(
     "Implied indemnity",
     f"{table['implied_indemnity'].sum():,.0f} {currency}",
-    help="Sum over policies of max(0, guarantee - county P50 forecast) x area x price",
+    help="Sum over policies of max(0, guarantee - county P50 forecast) x area x price; the "
+    "table's loss range scales the county P10/P50/P90 by each plot's NDVI against its county",
 )
 k4.metric("Decided", f"{int(table['last_decision'].notna().sum())}")
 
@@ -93,7 +99,12 @@ st.dataframe(
         "mapped_area_ha": number("mapped ha", format="%.2f"),
         "area_difference": number("area diff.", format="percent"),
         "flooded_share": number("flooded", format="percent"),
-        "implied_indemnity": number(f"implied loss ({currency})", format="%,.0f"),
+        "priority": number(f"priority ({currency})", format="%,.0f"),
+        "loss_p90": number("loss at P90", format="%,.0f"),
+        "loss_p50": number("loss at P50", format="%,.0f"),
+        "loss_p10": number("loss at P10", format="%,.0f"),
+        "ndvi_ratio": number("plot/county NDVI", format="%.2f"),
+        "implied_indemnity": number(f"county-P50 loss ({currency})", format="%,.0f"),
         "forecast_p50": number("county P50", format="%.4g"),
         "guaranteed_yield": number("guarantee", format="%.4g"),
         "yield_unit": "unit",
@@ -127,9 +138,13 @@ st.markdown(
 )
 badges = " ".join(f":red-badge[{FLAGS[f]}]" for f in evidence.flags)
 st.markdown(badges or ":green-badge[no flags]")
+st.caption("Priority: " + "; ".join(review.priorities[policy_id].reasons))
 left, right = st.columns([1, 1])
 with left:
-    rows = pd.DataFrame(evidence_summary(evidence), columns=["evidence", "value", "basis"])
+    summary = evidence_summary(evidence) + loss_summary(
+        review.losses[policy_id], review.priorities[policy_id], str(policy["currency"])
+    )
+    rows = pd.DataFrame(summary, columns=["evidence", "value", "basis"])
     st.table(rows.set_index("evidence"))
 area_maps = review.maps.get(policy["aoi_id"])
 with right:

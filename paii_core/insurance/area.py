@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -56,6 +57,8 @@ class AreaMaps:
     """(T, 4, H, W) float32 the season's BGRN, for drawing; None when not loaded."""
     note: str
     """What is mapped, or what to do to map it."""
+    dates: tuple[date, ...] = ()
+    """Acquisition dates of ``rgb_series``."""
 
     @property
     def pixel_ha(self) -> float:
@@ -117,7 +120,7 @@ def load_area_maps(
         )
     parcels = crop_area.map_area(con, area, data_dir=data_dir, compute=False)
     kw = dict(aoi_id=aoi_id, fine_plots=fine, coarse_plots=coarse, transform=transform)
-    kw.update(crs=crs, rgb_series=area.series)
+    kw.update(crs=crs, rgb_series=area.series, dates=tuple(area.dates))
     if parcels is None:
         note = (
             f"cropland and parcels of {aoi_id} are not mapped yet: open Crop labels and "
@@ -215,17 +218,19 @@ def plot_checks(
     if pixels == 0:
         note = f"the plot is not on the grid of {maps.aoi_id}"
         return CropCheck(declared_crop, None, None, note), AreaCheck(declared_ha, None, note)
-    crop, share = None, None
+    crop, share, shares = None, None, None
     if votes is not None and votes.sum() > 0:
         best = int(np.argmax(votes))
         crop, share = maps.crop_map.classes[best], float(votes[best] / votes.sum())
+        total = votes.sum()
+        shares = {c: float(v / total) for c, v in zip(maps.crop_map.classes, votes, strict=True)}
         crop_note = f"{share:.0%} of the plot's mapped pixels are {crop}"
     elif votes is not None:
         crop_note = "the crop map classifies no pixel of this plot"
     else:
         crop_note = maps.note
     if cropped is None:
-        return CropCheck(declared_crop, crop, share, crop_note), AreaCheck(
+        return CropCheck(declared_crop, crop, share, crop_note, shares), AreaCheck(
             declared_ha, None, maps.note
         )
     mapped = cropped * maps.pixel_ha
@@ -236,6 +241,6 @@ def plot_checks(
             area_note += f", {share:.0%} of them {crop} (the block's insured crop)"
         else:
             area_note += " (whole block, all crops: no crop map to isolate the insured crop)"
-    return CropCheck(declared_crop, crop, share, crop_note), AreaCheck(
+    return CropCheck(declared_crop, crop, share, crop_note, shares), AreaCheck(
         declared_ha, round(mapped, 4), area_note
     )

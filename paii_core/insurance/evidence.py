@@ -15,6 +15,7 @@ from paii_core.yields.units import convert_yield
 
 __all__ = [
     "AREA_TOLERANCE",
+    "CROP_SHARE_MIN",
     "FLAGS",
     "AreaCheck",
     "CropCheck",
@@ -27,6 +28,10 @@ __all__ = [
 
 AREA_TOLERANCE = 0.10
 """Declared area more than this share above the mapped area is flagged as over-declared."""
+
+CROP_SHARE_MIN = 0.5
+"""A plot whose declared crop covers less than this share of its mapped pixels is flagged
+as a crop mismatch (a whole-plot swap, or part of the plot in another crop)."""
 
 FLAGS: dict[str, str] = {
     "crop_mismatch": "crop mismatch",
@@ -47,10 +52,23 @@ class CropCheck:
     share: float | None
     """Share of the plot's classified pixels in ``satellite_crop`` (0..1)."""
     note: str
+    shares: dict[str, float] | None = None
+    """Share of the plot's classified pixels per crop; None when there is no map."""
+
+    @property
+    def declared_share(self) -> float | None:
+        """Share of the plot's classified pixels in the declared crop."""
+        if self.shares is None:
+            return None
+        return float(self.shares.get(self.declared_crop, 0.0))
 
     @property
     def mismatch(self) -> bool:
-        return self.satellite_crop is not None and self.satellite_crop != self.declared_crop
+        if self.satellite_crop is None:
+            return False
+        if self.shares is None:
+            return self.satellite_crop != self.declared_crop
+        return self.declared_share < CROP_SHARE_MIN
 
 
 @dataclass(frozen=True)

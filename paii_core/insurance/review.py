@@ -21,6 +21,16 @@ from paii_core.insurance.area import (
     plot_stats,
 )
 from paii_core.insurance.evidence import FLAGS, PolicyEvidence, flood_check, yield_outlook
+from paii_core.insurance.loss import (
+    LossRange,
+    NdviCurve,
+    Priority,
+    curve_ratio,
+    loss_range,
+    ndvi_curves,
+    reference_mask,
+    review_priority,
+)
 from paii_core.store import insurance as ins_store
 
 __all__ = [
@@ -28,9 +38,11 @@ __all__ = [
     "PortfolioReview",
     "evidence_summary",
     "filter_review",
+    "loss_summary",
     "record_decision",
     "review_csv",
     "review_portfolio",
+    "season_ratio",
 ]
 
 SIMULATED_TAG = "SIMULATED demo data"
@@ -38,8 +50,9 @@ SIMULATED_TAG = "SIMULATED demo data"
 COLUMNS = (
     "policy_id", "insured", "county_id", "county_name", "declared_crop", "satellite_crop",
     "crop_share", "declared_area_ha", "mapped_area_ha", "area_difference", "flooded_share",
-    "guaranteed_yield", "forecast_p50", "yield_unit", "implied_indemnity", "currency",
-    "flags", "n_flags", "last_decision", "simulated",
+    "guaranteed_yield", "forecast_p50", "yield_unit", "implied_indemnity", "ndvi_ratio",
+    "loss_p90", "loss_p50", "loss_p10", "currency", "priority", "priority_reasons", "flags",
+    "n_flags", "last_decision", "simulated",
 )  # fmt: skip
 """Columns of :attr:`PortfolioReview.table`, in order."""
 
@@ -51,14 +64,19 @@ class PortfolioReview:
     region_id: str
     asof: date
     table: pd.DataFrame
-    """One row per policy (:data:`COLUMNS`): misdeclared first, then most flags, then the
-    largest implied loss."""
+    """One row per policy (:data:`COLUMNS`), highest review priority first. implied_indemnity
+    is at the county P50; loss_p90 / loss_p50 / loss_p10 at the county P90 / P50 / P10
+    scaled by the plot's NDVI ratio (loss_p10 is the largest)."""
     evidence: dict[str, PolicyEvidence]
     policies: pd.DataFrame
     """The policies' own rows (the ``policies`` table with county_name)."""
     maps: dict[str, AreaMaps]
     notes: tuple[str, ...]
     """Per area: what is mapped, or what to do so the crop and area checks can run."""
+    curves: dict[str, NdviCurve]
+    """Per policy with imagery: its NDVI curve against the county's (whole series)."""
+    losses: dict[str, LossRange]
+    priorities: dict[str, Priority]
 
 
 def review_portfolio(
@@ -97,24 +115,40 @@ def review_portfolio(
             loaded[aoi_id] = load_area_maps(con, aoi_id, data_dir=data_dir)
     checks = _plot_checks(policies, loaded)
     by_policy = dict(tuple(floods.groupby("policy_id"))) if len(floods) else {}
-    evidence = {}
+    evidence, curves, losses, priorities = {}, {}, {}, {}
     for i, policy in enumerate(policies.to_dict("records")):
-        crop, area = checks[i]
-        flood = flood_check(policy, by_policy.get(policy["policy_id"], floods.iloc[:0]), asof=asof)
+        pid = policy["policy_id"]
+        crop, area, curve = checks[i]
+        flood = flood_check(policy, by_policy.get(pid, floods.iloc[:0]), asof=asof)
         outlook = yield_outlook(policy, forecasts, asof=asof)
-        evidence[policy["policy_id"]] = PolicyEvidence(
-            policy["policy_id"], crop, area, flood, outlook
-        )
-    table = _table(policies, evidence, last.set_index("policy_id")["decision"])
+        evidence[pid] = PolicyEvidence(pid, crop, area, flood, outlook)
+        ratio = None
+        if curve is not None:
+            curves[pid] = curve
+            ratio = season_ratio(curve, (policy["start_date"], min(policy["end_date"], asof)))
+        losses[pid] = loss_range(evidence[pid], policy, ratio)
+        priorities[pid] = review_priority(evidence[pid], policy, losses[pid])
+    table = _table(policies, evidence, last.set_index("policy_id")["decision"], losses, priorities)
     notes = tuple(f"{a}: {m.note}" for a, m in sorted(loaded.items()))
-    return PortfolioReview(region_id, asof, table, evidence, policies, loaded, notes)
+    return PortfolioReview(
+        region_id, asof, table, evidence, policies, loaded, notes, curves, losses, priorities
+    )
+
+
+def season_ratio(curve: NdviCurve, season: tuple[date, date]) -> float | None:
+    """The curve's plot/county NDVI ratio over the dates within ``season`` (inclusive)."""
+    inside = np.array([season[0] <= d <= season[1] for d in curve.dates], bool)
+    if not inside.any():
+        return None
+    ratio = curve_ratio(curve.plot[inside], curve.county[inside])
+    return ratio if ratio is None or ratio > 0 else None
 
 
 def _plot_checks(policies: pd.DataFrame, maps: Mapping[str, AreaMaps]) -> list:
     out: list = [None] * len(policies)
     for (aoi_id, level), part in policies.groupby(["aoi_id", "level"], dropna=False):
         area_maps = maps.get(aoi_id) if isinstance(aoi_id, str) else None
-        stats = None
+        stats = raster = None
         if level == "plot":  # a polygon from the policy file, drawn on the area's grid
             ids = np.arange(1, len(part) + 1, dtype=np.int64)
             if area_maps is not None:
@@ -123,28 +157,58 @@ def _plot_checks(policies: pd.DataFrame, maps: Mapping[str, AreaMaps]) -> list:
         else:
             column = "parcel_id" if level == "fine" else "coarse_id"
             ids = part[column].fillna(0).astype(np.int64).to_numpy()
-            stats = plot_stats(area_maps, level, ids) if area_maps is not None else None
+            if area_maps is not None:
+                raster = area_maps.fine_plots if level == "fine" else area_maps.coarse_plots
+                stats = plot_stats(area_maps, level, ids)
+        curves = _curves(area_maps, raster, ids, part["declared_crop"].astype(str).to_numpy())
         for j, idx in enumerate(part.index):
             pos = policies.index.get_loc(idx)
-            out[pos] = plot_checks(
-                area_maps,
-                level=level,
-                declared_crop=str(part.at[idx, "declared_crop"]),
-                declared_ha=float(part.at[idx, "declared_area_ha"]),
-                pixels=int(stats.pixels[j]) if stats else 0,
-                cropped=None if stats is None or stats.cropped is None else int(stats.cropped[j]),
-                votes=None if stats is None or stats.votes is None else stats.votes[j],
+            out[pos] = (
+                *plot_checks(
+                    area_maps,
+                    level=level,
+                    declared_crop=str(part.at[idx, "declared_crop"]),
+                    declared_ha=float(part.at[idx, "declared_area_ha"]),
+                    pixels=int(stats.pixels[j]) if stats else 0,
+                    cropped=None
+                    if stats is None or stats.cropped is None
+                    else int(stats.cropped[j]),
+                    votes=None if stats is None or stats.votes is None else stats.votes[j],
+                ),
+                curves[j],
             )
     return out
 
 
+def _curves(
+    maps: AreaMaps | None, raster: np.ndarray | None, ids: np.ndarray, crops: np.ndarray
+) -> list[NdviCurve | None]:
+    """Each plot's whole-series NDVI curve against its declared crop's county reference."""
+    out: list[NdviCurve | None] = [None] * len(ids)
+    if maps is None or raster is None or maps.rgb_series is None or not maps.dates:
+        return out
+    for crop in np.unique(crops):
+        sel = np.flatnonzero(crops == crop)
+        mask, words = reference_mask(maps, str(crop))
+        rows = ndvi_curves(maps.rgb_series, maps.dates, raster, ids[sel], mask)
+        for k, j in enumerate(sel):
+            if ids[j] > 0:
+                out[j] = NdviCurve(tuple(maps.dates), rows[k], rows[-1], words, None)
+    return out
+
+
 def _table(
-    policies: pd.DataFrame, evidence: Mapping[str, PolicyEvidence], last: pd.Series
+    policies: pd.DataFrame,
+    evidence: Mapping[str, PolicyEvidence],
+    last: pd.Series,
+    losses: Mapping[str, LossRange],
+    priorities: Mapping[str, Priority],
 ) -> pd.DataFrame:
     rows = []
     for p in policies.itertuples(index=False):
         ev = evidence[p.policy_id]
         diff = ev.area.relative_difference
+        pays = losses[p.policy_id].indemnity or (None, None, None)
         rows.append(
             {
                 "policy_id": p.policy_id,
@@ -162,7 +226,11 @@ def _table(
                 "forecast_p50": ev.outlook.p50,
                 "yield_unit": p.yield_unit,
                 "implied_indemnity": ev.outlook.indemnity,
+                "ndvi_ratio": losses[p.policy_id].ratio,
+                **dict(zip(("loss_p10", "loss_p50", "loss_p90"), pays, strict=True)),
                 "currency": p.currency,
+                "priority": priorities[p.policy_id].score,
+                "priority_reasons": "; ".join(priorities[p.policy_id].reasons),
                 "flags": ", ".join(FLAGS[k] for k in ev.flags),
                 "n_flags": len(ev.flags),
                 "last_decision": last.get(p.policy_id),
@@ -172,17 +240,12 @@ def _table(
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     for col in ("crop_share", "mapped_area_ha", "area_difference", "flooded_share"):
         table[col] = table[col].astype(float)
-    for col in ("forecast_p50", "implied_indemnity"):
+    for col in ("forecast_p50", "implied_indemnity", "ndvi_ratio", "loss_p10", "loss_p50"):
         table[col] = table[col].astype(float)
-    # Misdeclarations first: they question the policy itself, a loss only its payout.
-    order = table.assign(
-        _wrong=table["flags"].str.contains(f"{FLAGS['crop_mismatch']}|{FLAGS['area_over']}"),
-        _loss=table["implied_indemnity"].fillna(0),
-    )
-    order = order.sort_values(
-        ["_wrong", "n_flags", "_loss", "policy_id"], ascending=[False, False, False, True]
-    )
-    return order.drop(columns=["_wrong", "_loss"]).reset_index(drop=True)
+    table["loss_p90"] = table["loss_p90"].astype(float)
+    # The expected payout given the evidence ranks the review; flags break ties.
+    order = table.sort_values(["priority", "n_flags", "policy_id"], ascending=[False, False, True])
+    return order.reset_index(drop=True)
 
 
 def evidence_summary(evidence: PolicyEvidence) -> list[tuple[str, str, str]]:
@@ -220,6 +283,18 @@ def evidence_summary(evidence: PolicyEvidence) -> list[tuple[str, str, str]]:
             f"issued {out.issued}; {out.note}" if out.issued else out.note,
         ),
         ("Implied indemnity", loss, f"guarantee {out.guaranteed_yield:,.4g} {out.unit}"),
+    ]
+
+
+def loss_summary(loss: LossRange, priority: Priority, currency: str) -> list[tuple[str, str, str]]:
+    """The plot's loss range and review priority as (label, value, basis) rows."""
+    value = "n/a"
+    if loss.indemnity is not None:
+        p10, p50, p90 = loss.indemnity
+        value = f"{p50:,.0f} {currency} (P90 {p90:,.0f} .. P10 {p10:,.0f})"
+    return [
+        ("Plot loss range", value, loss.note),
+        ("Review priority", f"{priority.score:,.0f} {currency}", "; ".join(priority.reasons)),
     ]
 
 

@@ -53,6 +53,8 @@ def test_portfolio_flags_the_misdeclared_policies(app, insured):
         word = "crop mismatch" if row.kind == "crop" else "area over-declared"
         assert word in table.at[row.policy_id, "flags"], row.policy_id
     assert "flooded" in table.at["PA-HA-0003", "flags"]
+    assert table["priority"].is_monotonic_decreasing  # the review order is the priority
+    assert table[["loss_p10", "loss_p50", "loss_p90", "ndvi_ratio"]].notna().any().all()
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Policies"] == str(len(truth))
     label = app.get("download_button")[0].proto.label
@@ -72,6 +74,8 @@ def test_filter_and_evidence_of_a_crop_mismatch(app, insured):
     assert evidence.loc["Satellite crop", "value"].startswith(wrong.true_crop)
     basis = evidence.loc["Satellite crop", "basis"]
     assert basis.startswith("declared ") and not basis.startswith(f"declared {wrong.true_crop}")
+    assert "crop mismatch: the satellite sees" in evidence.loc["Review priority", "basis"]
+    assert any(c.value.startswith("Priority: crop mismatch") for c in app.caption)
     deck = json.loads(app.get("deck_gl_json_chart")[0].proto.json)
     assert [layer["id"] for layer in deck["layers"]] == ["imagery", "crop-map", "plot"]
     app.multiselect(key="ins_flags").set_value([]).run()

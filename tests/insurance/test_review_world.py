@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -85,16 +86,68 @@ def test_flood_and_expected_loss_exact(review):
     wheat = review.table[review.table["declared_crop"] == "wheat"]
     losses = wheat["implied_indemnity"] > 0
     assert losses.any() and wheat.loc[losses, "flags"].str.contains("expected loss").all()
-    wrong = review.table["flags"].str.contains("crop mismatch|area over-declared")
-    assert wrong.is_monotonic_decreasing  # misdeclared policies first, then by flags
-    for _, part in review.table.groupby(wrong):
-        assert part["n_flags"].is_monotonic_decreasing
+    assert review.table["priority"].is_monotonic_decreasing  # highest expected payout first
     maize = review.table[review.table["declared_crop"] == "maize"]
     assert maize["forecast_p50"].isna().all()
     assert (
         ev[maize["policy_id"].iloc[0]].outlook.note
         == "no county forecast of maize for 2020 is stored"
     )
+
+
+def test_loss_range_is_the_county_range_scaled_by_the_plot_ndvi(review):
+    t = review.table.set_index("policy_id")
+    p = review.policies.set_index("policy_id").loc["PA-HA-0001"]
+    ratio = t.at["PA-HA-0001", "ndvi_ratio"]
+    curve = review.curves["PA-HA-0001"]
+    assert curve.reference == "wheat on the area's cropland (crop map)"
+    season = [p["start_date"] <= d <= min(p["end_date"], ASOF) for d in curve.dates]
+    raw = np.nansum(curve.plot[season]) / np.nansum(curve.county[season])
+    assert ratio == pytest.approx(min(max(raw, 0.5), 1.5))
+    mu = p["declared_area_ha"] * 15
+    for col, q in zip(("loss_p10", "loss_p50", "loss_p90"), world.WHEAT, strict=True):
+        want = max(0.0, p["guaranteed_yield"] - q * ratio) * mu * p["price"]
+        assert t.at["PA-HA-0001", col] == pytest.approx(want)
+    wheat = t[t["declared_crop"] == "wheat"]
+    assert (wheat["loss_p10"] >= wheat["loss_p50"]).all()
+    assert (wheat["loss_p50"] >= wheat["loss_p90"]).all()
+    # Plots are not all alike: the NDVI ratio differs between wheat plots.
+    assert wheat["ndvi_ratio"].nunique() > 1
+
+
+def test_priority_puts_misdeclarations_and_losses_first_with_reasons(review, insured):
+    data, _ = insured
+    truth = pd.read_csv(data / "demo" / "truth" / "insurance" / "policies_truth.csv")
+    t = review.table.merge(truth, on="policy_id")
+    crop = t[t["kind"] == "crop"]
+    assert crop["priority_reasons"].str.contains("crop mismatch: the satellite sees").all()
+    area = t[t["kind"] == "area"]
+    assert area["priority_reasons"].str.contains("area over-declared: ").all()
+    # A crop swap voids the whole declaration without a forecast: its sum insured is at risk.
+    peanut = crop[crop["declared_crop"] != "wheat"]
+    if len(peanut):
+        sums = review.policies.set_index("policy_id")["sum_insured"]
+        assert peanut["priority"].to_numpy() == pytest.approx(
+            sums.loc[peanut["policy_id"]].to_numpy(), rel=0.02
+        )
+    top = t.head(max(1, len(t) // 4))
+    assert top["misdeclared"].mean() > t["misdeclared"].mean()
+    quiet = t[(t["n_flags"] == 0)]
+    assert (quiet["priority"] == 0).all()
+    reasons = quiet["priority_reasons"]
+    assert (reasons.str.startswith("no yield outlook (no county forecast of ")).any()
+    assert reasons.isin(["no discrepancy and no expected shortfall"]).any()
+
+
+def test_review_csv_has_the_loss_range_and_priority(review):
+    from io import StringIO
+
+    from paii_core.insurance import review_csv
+
+    back = pd.read_csv(StringIO(review_csv(review.table).decode()))
+    for col in ("ndvi_ratio", "loss_p10", "loss_p50", "loss_p90", "priority", "priority_reasons"):
+        assert col in back.columns
+    assert back["priority"].is_monotonic_decreasing
 
 
 def test_without_maps_the_checks_say_what_to_do(tiny_world, tmp_path):
