@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,7 @@ from paii_core.demo.panels import CROP_MODELS, trend_yield
 from paii_core.errors import ValidationError
 from paii_core.regions import get_region
 
-__all__ = ["COVERAGE_LEVELS", "INSURABLE", "CropTerms", "simulate_policies"]
+__all__ = ["COVERAGE_LEVELS", "INSURABLE", "LOOK_ALIKE", "CropTerms", "simulate_policies"]
 
 COVERAGE_LEVELS: tuple[float, ...] = (0.70, 0.75, 0.80, 0.85)
 _HA_PER_ACRE = 0.40468564224
@@ -56,6 +57,17 @@ INSURABLE: dict[tuple[str, str], CropTerms] = {
     ("iowa", "soybean"): CropTerms(9.17, "USD/bu", 0.03, ((0, 3, 15), (0, 12, 10))),
 }
 """Crops a region's insurers cover, with their terms; other crops get no policy."""
+
+LOOK_ALIKE: dict[tuple[str, str], str] = {
+    ("henan", "maize"): "peanut",
+    ("henan", "peanut"): "maize",
+    ("hubei", "rice"): "maize",
+    ("hubei", "maize"): "rice",
+    ("iowa", "corn"): "soybean",
+    ("iowa", "soybean"): "corn",
+}
+"""Insured crops grown in the same season, the swap a claimant can hope goes unnoticed
+(summer crops of the North China Plain, Jianghan summer crops, the Corn Belt's pair)."""
 
 _ISO_CODE = {"henan": "HA", "hubei": "HB", "iowa": "IA"}  # ISO 3166-2 (CN-HA, CN-HB, US-IA)
 _BLOCK_SHARE = {"CN": 0.25, "US": 0.6}  # chance that a road-bounded block is insured whole
@@ -130,6 +142,7 @@ def _units(
                     "coarse_id": int(cid),
                     "true_crop": crop,
                     "true_area_ha": float(by_crop[crop]),
+                    "unit_area_ha": float(by_crop.sum()),
                     "management": float(mgmt),
                 }
             )
@@ -142,6 +155,7 @@ def _units(
                 "coarse_id": pd.NA,
                 "true_crop": rec.crop,
                 "true_area_ha": float(rec.area_ha),
+                "unit_area_ha": float(rec.area_ha),
                 "management": float(getattr(rec, "management", 1.0)),
             }
         )
@@ -188,6 +202,63 @@ def _area_in_unit(area_ha: np.ndarray, yield_unit: str) -> np.ndarray:
     ]
 
 
+def _simple(
+    chosen: pd.DataFrame, options: list[str], fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Half another insurable crop, half an area x1.15-1.60; honest within 3%."""
+    n = len(chosen)
+    n_bad = round(fraction * n)
+    kind = np.array([None] * n, dtype=object)
+    bad = rng.choice(n, n_bad, replace=False)
+    kind[bad[: (n_bad + 1) // 2]] = "crop"
+    kind[bad[(n_bad + 1) // 2 :]] = "area"
+    declared_crop = chosen["true_crop"].to_numpy(dtype=object).copy()
+    for i in np.flatnonzero(kind == "crop"):
+        others = [c for c in options if c != declared_crop[i]]
+        if others:
+            declared_crop[i] = str(rng.choice(others))
+        else:
+            kind[i] = "area"
+    true_area = chosen["true_area_ha"].to_numpy(float)
+    factor = np.where(kind == "area", rng.uniform(1.15, 1.60, n), rng.uniform(0.97, 1.03, n))
+    return kind, declared_crop, np.maximum(np.round(true_area * factor, 3), 0.001)
+
+
+def _realistic(
+    chosen: pd.DataFrame,
+    region_id: str,
+    options: list[str],
+    fraction: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A third each of area +3-30%, look-alike crop swaps and part-plot swaps."""
+    n = len(chosen)
+    n_bad = round(fraction * n)
+    kind = np.array([None] * n, dtype=object)
+    bad = rng.choice(n, n_bad, replace=False)
+    kind[bad] = rng.choice(np.array(["area", "lookalike", "part"], dtype=object), n_bad)
+    true_crop = chosen["true_crop"].to_numpy(dtype=object)
+    declared_crop = true_crop.copy()
+    true_area = chosen["true_area_ha"].to_numpy(float)
+    unit_area = chosen["unit_area_ha"].to_numpy(float)
+    factor = rng.uniform(0.97, 1.03, n)
+    for i in np.flatnonzero(kind != None):  # noqa: E711 (object array)
+        if kind[i] == "part" and unit_area[i] <= 1.05 * true_area[i]:
+            kind[i] = "area"  # a single-crop unit: only its area can be stretched
+        if kind[i] == "lookalike":
+            twin = LOOK_ALIKE.get((region_id, true_crop[i]))
+            others = [c for c in options if c != true_crop[i]]
+            if twin is None and not others:
+                kind[i] = "area"
+            else:
+                declared_crop[i] = twin if twin is not None else str(rng.choice(others))
+        if kind[i] == "area":
+            factor[i] = 1.0 + rng.uniform(0.03, 0.30)
+        elif kind[i] == "part":
+            factor[i] = unit_area[i] / true_area[i] * rng.uniform(0.97, 1.03)
+    return kind, declared_crop, np.maximum(np.round(true_area * factor, 3), 0.001)
+
+
 def simulate_policies(
     parcels: pd.DataFrame,
     *,
@@ -199,6 +270,7 @@ def simulate_policies(
     misdeclared_fraction: float = 0.12,
     year: int = 2020,
     first_number: int = 1,
+    modes: Literal["simple", "realistic"] = "simple",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """An insurance portfolio on ``parcels`` and its truth, kept apart.
 
@@ -208,18 +280,27 @@ def simulate_policies(
     majority crop, on the area of the parcels that grow it). ``n_policies`` defaults to 60%
     of the insurable units (at most 400). round(misdeclared_fraction x n) policies declare
     wrongly: half another insurable crop ("crop"), half an area inflated by 15-60%
-    ("area"); honest declarations are within 3% of the true area.
+    ("area"); honest declarations are within 3% of the true area. ``modes="realistic"``
+    draws a third each of: an area over-declared by 3-30% (uniform); a swap to the
+    :data:`LOOK_ALIKE` crop ("lookalike"; another insured crop where there is none); a
+    part-plot swap ("part": a block declared whole under its main crop while part of it
+    grows others; an over-declared area where the unit is single-crop).
 
     Returns (policies, truth). policies: policy_id ("PA-<ISO 3166-2 code>-0001", numbered
     from ``first_number``), region_id, county_id, aoi_id, level ("fine"|"coarse"),
     parcel_id, coarse_id (Int64; the other one is NA), insured, declared_crop,
     declared_area_ha, coverage_level, guaranteed_yield, yield_unit (the region's), price,
     price_unit, currency, sum_insured, premium_rate, premium, year, start_date, end_date.
-    truth: policy_id, true_crop, true_area_ha, misdeclared, kind ("crop"|"area"|None).
+    truth: policy_id, true_crop, true_area_ha, misdeclared, kind ("crop"|"area"|None;
+    realistic: "area"|"lookalike"|"part"|None), grown_declared_ha (hectares of the plot
+    that truly grow the declared crop) and management (the plot's yield factor).
 
     Raises ValidationError for an unknown region, empty or malformed parcels, no parcel of
-    an insurable crop, a fraction outside [0, 1) or an impossible ``n_policies``.
+    an insurable crop, a fraction outside [0, 1), an impossible ``n_policies`` or unknown
+    ``modes``.
     """
+    if modes not in ("simple", "realistic"):
+        raise ValidationError(f"modes should be 'simple' or 'realistic', not {modes!r}")
     region = get_region(region_id)
     table = _check(parcels, misdeclared_fraction)
     units = _units(table, region.region_id, region.country, rng)
@@ -237,22 +318,15 @@ def simulate_policies(
         )
     chosen = units.iloc[np.sort(rng.choice(len(units), n, replace=False))].reset_index(drop=True)
 
-    n_bad = round(misdeclared_fraction * n)
-    kind = np.array([None] * n, dtype=object)
-    bad = rng.choice(n, n_bad, replace=False)
-    kind[bad[: (n_bad + 1) // 2]] = "crop"
-    kind[bad[(n_bad + 1) // 2 :]] = "area"
     options = [c for r, c in INSURABLE if r == region.region_id]
-    declared_crop = chosen["true_crop"].to_numpy(dtype=object).copy()
-    for i in np.flatnonzero(kind == "crop"):
-        others = [c for c in options if c != declared_crop[i]]
-        if others:
-            declared_crop[i] = str(rng.choice(others))
-        else:
-            kind[i] = "area"
     true_area = chosen["true_area_ha"].to_numpy(float)
-    factor = np.where(kind == "area", rng.uniform(1.15, 1.60, n), rng.uniform(0.97, 1.03, n))
-    declared_area = np.maximum(np.round(true_area * factor, 3), 0.001)
+    if modes == "simple":
+        kind, declared_crop, declared_area = _simple(chosen, options, misdeclared_fraction, rng)
+    else:
+        kind, declared_crop, declared_area = _realistic(
+            chosen, region.region_id, options, misdeclared_fraction, rng
+        )
+    grown = np.where(declared_crop == chosen["true_crop"].to_numpy(dtype=object), true_area, 0.0)
 
     coverage = rng.choice(COVERAGE_LEVELS, n)
     terms = [INSURABLE[(region.region_id, c)] for c in declared_crop]
@@ -305,6 +379,8 @@ def simulate_policies(
             "true_area_ha": true_area,
             "misdeclared": np.array([k is not None for k in kind]),
             "kind": kind,
+            "grown_declared_ha": grown,
+            "management": chosen["management"].to_numpy(float),
         }
     )
     return policies, truth

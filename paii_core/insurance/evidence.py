@@ -26,7 +26,7 @@ __all__ = [
     "yield_outlook",
 ]
 
-AREA_TOLERANCE = 0.10
+AREA_TOLERANCE = 0.08
 """Declared area more than this share above the mapped area is flagged as over-declared."""
 
 CROP_SHARE_MIN = 0.5

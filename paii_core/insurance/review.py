@@ -13,13 +13,7 @@ import pandas as pd
 
 from paii_core.access import Principal
 from paii_core.errors import ValidationError
-from paii_core.insurance.area import (
-    AreaMaps,
-    geometry_plots,
-    load_area_maps,
-    plot_checks,
-    plot_stats,
-)
+from paii_core.insurance.area import AreaMaps, load_area_maps
 from paii_core.insurance.evidence import FLAGS, PolicyEvidence, flood_check, yield_outlook
 from paii_core.insurance.loss import (
     LossRange,
@@ -27,15 +21,15 @@ from paii_core.insurance.loss import (
     Priority,
     curve_ratio,
     loss_range,
-    ndvi_curves,
-    reference_mask,
     review_priority,
 )
+from paii_core.insurance.plot_evidence import plot_evidence
 from paii_core.store import insurance as ins_store
 
 __all__ = [
     "SIMULATED_TAG",
     "PortfolioReview",
+    "assess_portfolio",
     "evidence_summary",
     "filter_review",
     "loss_summary",
@@ -113,7 +107,27 @@ def review_portfolio(
     for aoi_id in policies["aoi_id"].dropna().unique():
         if aoi_id not in loaded:
             loaded[aoi_id] = load_area_maps(con, aoi_id, data_dir=data_dir)
-    checks = _plot_checks(policies, loaded)
+    return assess_portfolio(
+        policies, loaded, floods=floods, forecasts=forecasts, decisions=last, asof=asof
+    )
+
+
+def assess_portfolio(
+    policies: pd.DataFrame,
+    maps: Mapping[str, AreaMaps],
+    *,
+    floods: pd.DataFrame,
+    forecasts: pd.DataFrame,
+    decisions: pd.DataFrame,
+    asof: date,
+) -> PortfolioReview:
+    """The review of ``policies`` (rows of the ``policies`` table with county_name and
+    simulated) against already loaded ``maps`` by area id, their rows of
+    ``flood_policy_impacts`` and the region's ``yield_forecasts``; ``decisions`` holds
+    each policy's latest decision (policy_id, decision). Reads no store: a benchmark can
+    score simulated portfolios with it."""
+    region_id = str(policies["region_id"].iloc[0]) if len(policies) else ""
+    checks = plot_evidence(policies, maps)
     by_policy = dict(tuple(floods.groupby("policy_id"))) if len(floods) else {}
     evidence, curves, losses, priorities = {}, {}, {}, {}
     for i, policy in enumerate(policies.to_dict("records")):
@@ -128,10 +142,11 @@ def review_portfolio(
             ratio = season_ratio(curve, (policy["start_date"], min(policy["end_date"], asof)))
         losses[pid] = loss_range(evidence[pid], policy, ratio)
         priorities[pid] = review_priority(evidence[pid], policy, losses[pid])
-    table = _table(policies, evidence, last.set_index("policy_id")["decision"], losses, priorities)
-    notes = tuple(f"{a}: {m.note}" for a, m in sorted(loaded.items()))
+    last = decisions.set_index("policy_id")["decision"] if len(decisions) else pd.Series()
+    table = _table(policies, evidence, last, losses, priorities)
+    notes = tuple(f"{a}: {m.note}" for a, m in sorted(maps.items()))
     return PortfolioReview(
-        region_id, asof, table, evidence, policies, loaded, notes, curves, losses, priorities
+        region_id, asof, table, evidence, policies, dict(maps), notes, curves, losses, priorities
     )
 
 
@@ -142,59 +157,6 @@ def season_ratio(curve: NdviCurve, season: tuple[date, date]) -> float | None:
         return None
     ratio = curve_ratio(curve.plot[inside], curve.county[inside])
     return ratio if ratio is None or ratio > 0 else None
-
-
-def _plot_checks(policies: pd.DataFrame, maps: Mapping[str, AreaMaps]) -> list:
-    out: list = [None] * len(policies)
-    for (aoi_id, level), part in policies.groupby(["aoi_id", "level"], dropna=False):
-        area_maps = maps.get(aoi_id) if isinstance(aoi_id, str) else None
-        stats = raster = None
-        if level == "plot":  # a polygon from the policy file, drawn on the area's grid
-            ids = np.arange(1, len(part) + 1, dtype=np.int64)
-            if area_maps is not None:
-                raster = geometry_plots(area_maps, [bytes(g) for g in part["geometry_wkb"]])
-                stats = plot_stats(area_maps, "plot", ids, plots=raster)
-        else:
-            column = "parcel_id" if level == "fine" else "coarse_id"
-            ids = part[column].fillna(0).astype(np.int64).to_numpy()
-            if area_maps is not None:
-                raster = area_maps.fine_plots if level == "fine" else area_maps.coarse_plots
-                stats = plot_stats(area_maps, level, ids)
-        curves = _curves(area_maps, raster, ids, part["declared_crop"].astype(str).to_numpy())
-        for j, idx in enumerate(part.index):
-            pos = policies.index.get_loc(idx)
-            out[pos] = (
-                *plot_checks(
-                    area_maps,
-                    level=level,
-                    declared_crop=str(part.at[idx, "declared_crop"]),
-                    declared_ha=float(part.at[idx, "declared_area_ha"]),
-                    pixels=int(stats.pixels[j]) if stats else 0,
-                    cropped=None
-                    if stats is None or stats.cropped is None
-                    else int(stats.cropped[j]),
-                    votes=None if stats is None or stats.votes is None else stats.votes[j],
-                ),
-                curves[j],
-            )
-    return out
-
-
-def _curves(
-    maps: AreaMaps | None, raster: np.ndarray | None, ids: np.ndarray, crops: np.ndarray
-) -> list[NdviCurve | None]:
-    """Each plot's whole-series NDVI curve against its declared crop's county reference."""
-    out: list[NdviCurve | None] = [None] * len(ids)
-    if maps is None or raster is None or maps.rgb_series is None or not maps.dates:
-        return out
-    for crop in np.unique(crops):
-        sel = np.flatnonzero(crops == crop)
-        mask, words = reference_mask(maps, str(crop))
-        rows = ndvi_curves(maps.rgb_series, maps.dates, raster, ids[sel], mask)
-        for k, j in enumerate(sel):
-            if ids[j] > 0:
-                out[j] = NdviCurve(tuple(maps.dates), rows[k], rows[-1], words, None)
-    return out
 
 
 def _table(

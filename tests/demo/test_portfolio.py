@@ -149,3 +149,49 @@ def test_bad_arguments_are_refused():
     hay = make_parcels("iowa").assign(crop="hay")
     with pytest.raises(ValidationError, match="no parcel grows a crop insured in iowa"):
         simulate("iowa", parcels=hay)
+
+
+def test_realistic_misdeclarations_follow_their_distributions():
+    parcels = make_parcels("iowa", n=800)
+    policies, truth = simulate("iowa", misdeclared_fraction=0.3, modes="realistic", parcels=parcels)
+    both = policies.merge(truth, on="policy_id")
+    kinds = truth["kind"].value_counts()
+    assert set(kinds.index) == {"area", "lookalike", "part"}
+    assert kinds.sum() == round(0.3 * len(policies))
+    area = both[both["kind"] == "area"]
+    ratio = area["declared_area_ha"] / area["true_area_ha"]
+    assert ratio.between(1.03 - 1e-3, 1.30 + 1e-3).all() and ratio.max() > 1.2
+    swap = both[both["kind"] == "lookalike"]
+    pairs = set(zip(swap["true_crop"], swap["declared_crop"], strict=True))
+    assert pairs <= {("corn", "soybean"), ("soybean", "corn")}
+    assert (swap["grown_declared_ha"] == 0).all()
+    part = both[both["kind"] == "part"]
+    assert (part["level"] == "coarse").all() and (part["declared_crop"] == part["true_crop"]).all()
+    assert (part["declared_area_ha"] > 1.03 * part["true_area_ha"]).all()
+    honest = both[both["kind"].isna()]
+    assert (honest["declared_area_ha"] / honest["true_area_ha"]).between(0.969, 1.031).all()
+    assert (honest["grown_declared_ha"] == honest["true_area_ha"]).all()
+    assert truth["management"].between(0.9, 1.1).all()
+
+
+def test_realistic_swap_without_a_look_alike_takes_another_insured_crop():
+    parcels = make_parcels("henan", n=400)
+    parcels["crop"] = "wheat"  # wheat has no summer look-alike: another insured crop is declared
+    policies, truth = simulate(
+        "henan", misdeclared_fraction=0.3, modes="realistic", parcels=parcels
+    )
+    both = policies.merge(truth, on="policy_id")
+    swap = both[both["kind"] == "lookalike"]
+    assert len(swap) and swap["declared_crop"].isin(["maize", "peanut"]).all()
+
+
+def test_default_mode_is_simple():
+    a, ta = simulate(seed=3)
+    b, _ = simulate(seed=3, modes="simple")
+    pd.testing.assert_frame_equal(a, b)
+    assert set(ta["kind"].dropna()) == {"crop", "area"}
+
+
+def test_unknown_modes_are_refused():
+    with pytest.raises(ValidationError, match="modes should be 'simple' or 'realistic'"):
+        simulate(modes="harsh")
