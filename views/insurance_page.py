@@ -9,6 +9,7 @@ from paii_core.config import paths
 from paii_core.errors import PaiiError
 from paii_core.insurance import DECISIONS, FLAGS, filter_review, load_area_maps, record_decision
 from paii_core.insurance.render import crop_legend_html, policy_deck
+from paii_core.insurance.report import policy_report
 from paii_core.insurance.review import (
     evidence_summary,
     loss_summary,
@@ -191,3 +192,24 @@ st.dataframe(
     key="ins_history",
     column_config={"decided_at": "decided (UTC)"},
 )
+
+st.subheader("Review report")
+report_key = (policy_id, ctx.asof)
+if st.button("Build review report (PDF)", key="ins_build_pdf"):
+    try:
+        with st.spinner("Dehazing, sharpening and drawing the report"):
+            pdf = policy_report(con, review, policy_id, principal=principal)
+        st.session_state["ins_pdf"] = (report_key, pdf)
+    except PaiiError as e:
+        show_error(e)
+built = st.session_state.get("ins_pdf")
+if built is not None and built[0] == report_key:
+    tag = "SIMULATED" if bool(policy["simulated"]) else "observed"
+    st.download_button(
+        f"Download review report {policy_id} (PDF)",
+        built[1],
+        file_name=f"paii_review_{policy_id}_{ctx.asof:%Y%m%d}_{tag}.pdf",
+        mime="application/pdf",
+        key="ins_pdf_download",
+        on_click=lambda: audit("export review report", "policies", policy_id, asof=ctx.asof),
+    )

@@ -1,5 +1,6 @@
-"""`paii insurance review` (a region's portfolio checked against PAII's evidence, as CSV)
-and `paii policies import` (an insurer's policy file, validated, written whole or not)."""
+"""`paii insurance review` (a region's portfolio against PAII's evidence, as CSV), `paii
+insurance report` (one policy's review PDF) and `paii policies import` (an insurer's policy
+file, validated, written whole or not)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,32 @@ def _review(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from paii_core import store
+    from paii_core.access import local_operator
+    from paii_core.insurance.report import policy_report
+    from paii_core.insurance.review import review_portfolio
+    from paii_core.store import insurance as ins_store
+
+    me = local_operator()
+    con = store.connect(args.db)
+    try:
+        region = ins_store.policy_region(con, args.policy, principal=me)
+        review = review_portfolio(con, region, asof=args.asof, principal=me, data_dir=args.data)
+        pdf = policy_report(con, review, args.policy, principal=me, data_dir=args.data)
+    finally:
+        con.close()
+    out: Path = args.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_bytes(pdf)
+    tmp.replace(out)
+    simulated = bool(review.policies.set_index("policy_id").at[args.policy, "simulated"])
+    tag = " (simulated demo data)" if simulated else ""
+    print(f"wrote the review report of {args.policy} ({len(pdf):,} bytes) to {out}{tag}")
+    return 0
+
+
 def _import(args: argparse.Namespace) -> int:
     from paii_core import store
     from paii_core.errors import ImportRejectedError
@@ -82,6 +109,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rv.add_argument("--data", type=Path, help="data folder (default: PAII's)")
     rv.add_argument("--db", type=Path, help="database (default: data/paii.duckdb)")
     rv.set_defaults(run=_review)
+    rp = sub.add_parser("report", help="one policy's review report as PDF")
+    rp.add_argument("--policy", required=True, help="policy id (as in the review CSV)")
+    rp.add_argument("--asof", type=_asof, default=date.today(), help="YYYY-MM-DD (default today)")
+    rp.add_argument("--out", type=Path, required=True, help="PDF to write")
+    rp.add_argument("--data", type=Path, help="data folder (default: PAII's)")
+    rp.add_argument("--db", type=Path, help="database (default: data/paii.duckdb)")
+    rp.set_defaults(run=_report)
 
     pol = subparsers.add_parser("policies", help="import an insurer's policies")
     psub = pol.add_subparsers(dest="policies_command", required=True)

@@ -59,6 +59,25 @@ def policies(
     return frame
 
 
+def policy_region(
+    con: duckdb.DuckDBPyConnection, policy_id: str, *, principal: Principal | None
+) -> str:
+    """The region id of ``policy_id``.
+
+    Raises AccessDeniedError unless ``principal`` may see policy data; ValidationError
+    for an unknown policy.
+    """
+    require(con, principal, "policy_data")
+    sql = "SELECT region_id FROM policies WHERE policy_id = ?"
+    frame = _read(con, f"policy {policy_id!r}", sql, [policy_id])
+    if frame.empty:
+        raise ValidationError(
+            f"policy {policy_id!r} is not in the store; `paii insurance review --region R "
+            "--out r.csv` lists a region's policies"
+        )
+    return str(frame["region_id"].iloc[0])
+
+
 def policy_floods(
     con: duckdb.DuckDBPyConnection, region_id: str, *, principal: Principal | None
 ) -> pd.DataFrame:

@@ -121,6 +121,16 @@ def test_viewing_evidence_and_exporting_are_audited(app, insured):
     assert viewed == [("underwriter",)]
 
 
+def test_review_report_pdf_is_built_and_offered(app):
+    app.selectbox(key="ins_policy").set_value("PA-HA-0003").run()
+    app.button(key="ins_build_pdf").click().run()
+    assert not app.exception, app.exception
+    key, pdf = app.session_state["ins_pdf"]
+    assert key == ("PA-HA-0003", date(2020, 10, 31)) and pdf[:5] == b"%PDF-"
+    labels = [b.proto.label for b in app.get("download_button")]
+    assert "Download review report PA-HA-0003 (PDF)" in labels
+
+
 def test_an_esg_analyst_gets_no_policy_data(insured):
     at = AppTest.from_file(PAGE, default_timeout=120)
     sign_in_app(at, "esg_analyst")
