@@ -39,5 +39,15 @@ def test_insurance_review_and_decision(page, streamlit_server):
     page.get_by_text("Recorded decision").first.wait_for(timeout=60_000)
     page.get_by_text("1 decision(s) on").first.wait_for()
     page.screenshot(path=str(ARTIFACTS / "insurance_decision.png"))
+
+    page.get_by_role("button", name="Build review report (PDF)").click()
+    button = page.get_by_role("button", name="Download review report")
+    button.wait_for(timeout=240_000)
+    with page.expect_download(timeout=60_000) as download:
+        button.click()
+    pdf = download.value
+    assert pdf.suggested_filename.endswith("_SIMULATED.pdf")
+    with open(pdf.path(), "rb") as f:
+        assert f.read(5) == b"%PDF-"
     external = [u for u in failed if not u.startswith(streamlit_server)]
     assert not external, f"requests left the machine: {external[:3]}"
