@@ -89,7 +89,9 @@ def _flood(con, data: Path, review: PortfolioReview, policy_id: str, window) -> 
     grid = review.maps[policy["aoi_id"]].fine_plots.shape
     if raster.data.shape[-2:] != grid:
         return None, f"{fc.note}; its flood map is on another grid than the area's imagery"
-    return np.nan_to_num(raster.data[0])[window] > 0.5, fc.note
+    # PAII's flood GeoTIFFs hold water, flooded, depth, ...: the flood is band 2 of 4.
+    band = raster.data[1] if raster.data.shape[0] >= 2 else raster.data[0]
+    return np.nan_to_num(band)[window] > 0.5, fc.note
 
 
 def _evidence_images(series: NDArray, dates, season, window) -> tuple:

@@ -7,8 +7,11 @@ import subprocess
 from dataclasses import replace
 from datetime import date
 
+import numpy as np
+import pandas as pd
 import pytest
 
+from paii_core import io as pio
 from paii_core import store
 from paii_core.access import local_operator
 from paii_core.cli import main
@@ -68,6 +71,25 @@ def test_report_errors(insured):
     with pytest.raises(ValidationError, match="policy 'PA-XX-1' is not in the store"):
         ins_store.policy_region(con, "PA-XX-1", principal=me)
     assert ins_store.policy_region(con, "PA-HA-0001", principal=me) == "henan"
+
+
+def test_flood_extent_at_the_peak_is_read_from_the_stored_flood_map(insured, tmp_path):
+    data, con, review = insured
+    maps = review.maps[world.AOI]
+    flooded = (maps.fine_plots > 0) & (np.arange(maps.fine_plots.shape[1]) % 2 == 0)[None, :]
+    bands = np.stack([flooded, flooded, flooded * 0.5, np.zeros_like(flooded)]).astype(np.float32)
+    path = tmp_path / "flood_20200520.tif"
+    pio.write_geotiff(path, bands, crs=maps.crs, transform=maps.transform)
+    row = {"event_id": "test-flood", "acquired": date(2020, 5, 20), "sar_path": "s1.tif",
+           "path": str(path), "threshold_db": -18.0, "flooded_km2": 0.1, "mean_depth_m": 0.5,
+           "simulated": True}  # fmt: skip
+    store.write_frame(con, "flood_products", pd.DataFrame([row]))
+    inputs = report_inputs(con, review, "PA-HA-0003", principal=local_operator(), data_dir=data)
+    assert inputs.flood is not None
+    assert inputs.flood.tolist() == flooded[inputs.window].tolist()
+    assert inputs.flood_note == "50% of the plot under water on 2020-05-20"
+    other = report_inputs(con, review, "PA-HA-0001", principal=local_operator(), data_dir=data)
+    assert other.flood is None and other.flood_note == "no flood event mapped over this area"
 
 
 def test_cli_writes_the_report(insured, tmp_path, capsys):
