@@ -214,10 +214,13 @@ def files_speed(size: int) -> None:
         )
         for label, extra in runs:
             code = (
-                "import resource, sys, time; from paii_core.cli import main; "
+                "import sys, time; from paii_core.cli import main; "
                 "t = time.perf_counter(); "
                 "rc = main(sys.argv[1:]); took = time.perf_counter() - t; "
-                "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6; "
+                # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forking
+                # parent across exec, so it would report this benchmark's own peak.
+                "rss = [int(x.split()[1]) for x in open('/proc/self/status') "
+                "if x.startswith('VmHWM')][0] / 1e6; "
                 "print(f'TIME {took:.1f} RSS {rss:.2f}'); "
                 "sys.exit(rc)"
             )

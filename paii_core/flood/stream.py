@@ -21,7 +21,10 @@ from paii_core.flood.mapping import TILE_SIZES_PX, Rules, _windows, map_window
 from paii_core.io._atomic import atomic_path
 from paii_core.io.sentinel1 import inspect_sentinel1
 
-__all__ = ["StreamSummary", "map_flood_stream"]
+__all__ = ["GDAL_CACHE_MB", "StreamSummary", "map_flood_stream"]
+
+GDAL_CACHE_MB = 256
+"""GDAL block cache for a windowed run, in MB."""
 
 
 @dataclass(frozen=True)
@@ -76,8 +79,16 @@ def map_flood_stream(
             pre-event scene on another grid, a DEM that does not cover the scene;
             reader errors as :func:`io.read_sentinel1`.
     """
-    report = progress or (lambda _f, _m: None)
-    post_p = Path(post_path)
+    # GDAL's block cache defaults to 5 % of RAM and fills with the blocks read and
+    # written; capped, a full scene stays within one window's working set plus this.
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+        return _stream(
+            Path(post_path), out_path, dem_path, pre_path, units, hand_cache, window_px,
+            progress or (lambda _f, _m: None),
+        )  # fmt: skip
+
+
+def _stream(post_p, out_path, dem_path, pre_path, units, hand_cache, window_px, report):
     bands, found = inspect_sentinel1(post_p, units=units, allow_vv_only=True)
     with rasterio.open(post_p) as src:
         crs, transform, h, w = src.crs, src.transform, src.height, src.width
