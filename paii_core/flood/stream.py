@@ -21,10 +21,10 @@ from paii_core.flood.mapping import TILE_SIZES_PX, Rules, _windows, map_window
 from paii_core.io._atomic import atomic_path
 from paii_core.io.sentinel1 import inspect_sentinel1
 
-__all__ = ["GDAL_CACHE_MB", "StreamSummary", "map_flood_stream"]
+__all__ = ["GDAL_CACHE_BYTES", "StreamSummary", "map_flood_stream"]
 
-GDAL_CACHE_MB = 256
-"""GDAL block cache for a windowed run, in MB."""
+GDAL_CACHE_BYTES = 256 * 1024 * 1024
+"""GDAL block cache for a windowed run (in bytes: rasterio passes a small number as bytes)."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def map_flood_stream(
     """
     # GDAL's block cache defaults to 5 % of RAM and fills with the blocks read and
     # written; capped, a full scene stays within one window's working set plus this.
-    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
         return _stream(
             Path(post_path), out_path, dem_path, pre_path, units, hand_cache, window_px,
             progress or (lambda _f, _m: None),
