@@ -148,3 +148,20 @@ def test_good_upload_maps_the_flood(tiny_world):
     assert not at.error, [e.value for e in at.error]
     assert _decks(at)["flood"]["@@type"] == "BitmapLayer"
     assert float(at.metric[0].value.split()[0].replace(",", "")) > 0
+
+
+def test_upload_without_dem_maps_water_and_says_there_was_no_terrain(tiny_world):
+    at = _page("hubei")
+    at.radio(key="flood_src").set_value("Upload GeoTIFFs").run()
+    manifest = json.loads((tiny_world / "demo" / "MANIFEST.json").read_text())
+    aoi = next(a for a in manifest["aois"] if a["aoi_id"] == "hubei-jianli")
+    day = [s["date"] for s in aoi["s1"] if s["flood_event"]][2].replace("-", "")
+    post = tiny_world / "demo/hubei-jianli/s1" / f"S1_hubei-jianli_{day}_sigma0.tif"
+    at.file_uploader(key="flood_post").set_value(("post.tif", post.read_bytes(), "image/tiff"))
+    at.run()
+    assert not at.button(key="flood_upload_run").disabled
+    at.button(key="flood_upload_run").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert any("No DEM" in w.value for w in at.warning)
+    assert _decks(at)["flood"]["@@type"] == "BitmapLayer"
