@@ -61,7 +61,8 @@ def _run(args: argparse.Namespace) -> int:
     )
     print(
         f"{result.out_dir}: {len(result.computed)} tiles computed, {len(result.skipped)} "
-        f"already done, {len(result.failed)} failed, {result.seconds:.1f} s"
+        f"already done, {len(result.failed)} failed, {result.seconds:.1f} s "
+        f"({result.compute_seconds:.1f} s computing)"
     )
     for path in result.mosaics:
         print(f"mosaic {path}")

@@ -200,11 +200,12 @@ def _flood(files: list[Path], tile: Tile, opts: JobOptions, out: Path):
         z = ffiles.dem_on_grid(io.read_dem(opts.dem), sar, dem_path=Path(opts.dem))
         fm = map_flood(sar.data, z, pixel_size_m=abs(sar.transform.a))
     if tile.core is not None:
-        fm = FloodMap(
-            crop(fm.flooded, tile.core, tile.read),
-            crop(fm.depth_m, tile.core, tile.read),
-            fm.threshold_db,
-        )
+        arrays = {
+            k: crop(getattr(fm, k), tile.core, tile.read)
+            for k in ("flooded", "depth_m", "water", "likelihood")
+            if getattr(fm, k, None) is not None
+        }
+        fm = replace(fm, **arrays)
         sar = replace(
             sar,
             data=crop(sar.data, tile.core, tile.read).copy(),

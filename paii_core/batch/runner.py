@@ -48,6 +48,8 @@ class BatchResult:
     mosaics: list[Path] = field(default_factory=list)
     totals: Path | None = None
     seconds: float = 0.0
+    compute_seconds: float = 0.0
+    """From the first tile submitted to the last result (no cluster start, no mosaic)."""
 
 
 def model_version(job: str, method: str = "model") -> str:
@@ -203,6 +205,7 @@ def run_batch(
         try:
             shared = client.scatter(counties, broadcast=True) if counties is not None else None
             keys = {f"paii-{job}-{t.input_hash}": t.key for t in todo}
+            t_submit = time.perf_counter()
             futures = [
                 client.submit(
                     run_tile,
@@ -225,6 +228,7 @@ def run_batch(
                     result.failed[record["tile"]] = record.get("error", "")
                 if on_result:
                     on_result(client, record)
+                result.compute_seconds = time.perf_counter() - t_submit
                 if progress:
                     progress(
                         len(result.computed) + len(result.skipped) + len(result.failed),

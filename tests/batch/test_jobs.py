@@ -10,6 +10,7 @@ from shapely.geometry import box
 from paii_core import io
 from paii_core.batch import run_batch
 from paii_core.cli import main
+from paii_core.flood.files import BAND_NAMES
 from tests.batch.conftest import CRS, transform
 
 
@@ -65,13 +66,13 @@ def test_cli_flood_whole_file_equals_paii_flood_with_county_totals(
     assert main(["flood", "--post", str(sar), "--dem", str(dem), str(tmp_path / "ref.tif")]) == 0
     got = io.read_geotiff(tmp_path / "o" / "tiles" / "S1_post" / "whole.tif")
     ref = io.read_geotiff(tmp_path / "ref.tif")
-    assert got.band_names == ("flooded", "depth_m")
+    assert got.band_names == BAND_NAMES and BAND_NAMES[1] == "flooded"
     np.testing.assert_array_equal(got.data, ref.data)
     import pandas as pd
 
     totals = pd.read_parquet(tmp_path / "o" / "county_totals_flood.parquet")
     assert totals["county_id"].tolist() == ["19169"]
-    flooded = np.nansum(ref.data[0]) * 0.01
+    flooded = np.nansum(ref.data[1]) * 0.01
     assert abs(totals["flooded_ha"].iloc[0] - flooded) < 0.05
     # A rerun does nothing and says so.
     assert (
