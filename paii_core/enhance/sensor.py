@@ -128,12 +128,13 @@ def estimate_blur(image: NDArray) -> tuple[float, float]:
     On real Sentinel-2 and Landsat-7 scenes captured by a known sensor (bench.enhance.real)
     it reads 0.0 for a box, 0.37-0.55 for sigma 0.5 and 0.70-0.80 for 0.75: it errs low,
     the safe side for back-projection."""
-    arr = np.asarray(image, dtype=np.float64)
-    _, h, w = arr.shape
+    _, h, w = np.shape(image)
     if min(h, w) < MIN_ESTIMATE_PX:
         return (0.0, 0.0)
     y0, x0 = max((h - ESTIMATE_WINDOW) // 2, 0), max((w - ESTIMATE_WINDOW) // 2, 0)
-    win = arr[:, y0 : y0 + ESTIMATE_WINDOW, x0 : x0 + ESTIMATE_WINDOW]
+    win = np.asarray(  # only the window is copied: the raster may be 4096 px or more
+        image[:, y0 : y0 + ESTIMATE_WINDOW, x0 : x0 + ESTIMATE_WINDOW], dtype=np.float64
+    )
     _, h, w = win.shape
     hann = np.outer(np.hanning(h), np.hanning(w))
     power = np.zeros((h, w))
