@@ -35,28 +35,31 @@ def _pages(principal: Principal) -> list:
     ]
 
 
-try:
-    auth.ensure_accounts()
-    principal = auth.current_principal()
-except PaiiError as e:
-    show_error(e)
-    st.stop()
-if principal is None:
-    # Every page's URL leads to the sign-in form (not to "page not found"); once signed
-    # in, the same URL opens that page if the role allows it.
-    gates = [st.Page(auth.sign_in_page, title="Sign in", url_path="sign-in", default=True)]
-    gates += [
-        st.Page(auth.sign_in_page, title=title, url_path=url)
-        for _, title, _, url, _ in PAGES
-        if url is not None
-    ]
-    st.navigation(gates, position="hidden").run()
-    st.stop()
-if auth.must_change_password(principal):
-    st.navigation([st.Page(auth.change_password_page, title="Password")]).run()
-    st.stop()
-page = st.navigation(_pages(principal))
-sidebar()
-with st.sidebar:
-    auth.account_box(principal)
-page.run()
+def _run() -> None:
+    try:
+        auth.ensure_accounts()
+        principal = auth.current_principal()
+    except PaiiError as e:
+        show_error(e)
+        return
+    if principal is None:
+        # Every page's URL leads to the sign-in form (not to "page not found"); once
+        # signed in, the same URL opens that page if the role allows it.
+        gates = [st.Page(auth.sign_in_page, title="Sign in", url_path="sign-in", default=True)]
+        gates += [
+            st.Page(auth.sign_in_page, title=title, url_path=url)
+            for _, title, _, url, _ in PAGES
+            if url is not None
+        ]
+        st.navigation(gates, position="hidden").run()
+    elif auth.must_change_password(principal):
+        st.navigation([st.Page(auth.change_password_page, title="Password")]).run()
+    else:
+        page = st.navigation(_pages(principal))
+        sidebar()
+        with st.sidebar:
+            auth.account_box(principal)
+        page.run()
+
+
+_run()

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+_MAIN = sys.modules["__main__"]
+
+
+@pytest.fixture(autouse=True)
+def _restore_main():
+    """AppTest runs page scripts as ``__main__`` and leaves the last one there; a process
+    spawned afterwards (dask workers, the reader fuzzer's case runner) re-runs its
+    parent's ``__main__`` file, so it would run app.py. Put pytest's back after each test."""
+    yield
+    sys.modules["__main__"] = _MAIN
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,10 @@ def db(tiny_world, tmp_path):
     for name in ("paii.duckdb", "paii.duckdb.wal"):
         if (tiny_world / name).exists():
             shutil.copy(tiny_world / name, tmp_path / name)
+    # Other tests (the Carbon page's) store XCO2 in the shared tiny world: start without.
+    con = store.connect(tmp_path / "paii.duckdb")
+    con.execute("DELETE FROM xco2_county")
+    con.close()
     return tmp_path / "paii.duckdb"
 
 
