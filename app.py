@@ -23,6 +23,7 @@ PAGES: tuple[tuple[str, str, str, str | None, str], ...] = (
     ("views/carbon_page.py", "Carbon", ":material/co2:", "carbon", "analysis"),
     ("views/imagery_page.py", "Imagery", ":material/satellite_alt:", "imagery", "analysis"),
     ("views/crop_labels_page.py", "Crop labels", ":material/label:", "crop-labels", "analysis"),
+    ("views/data_page.py", "Data", ":material/database:", "data", "workspace"),
     ("views/admin_page.py", "Admin", ":material/admin_panel_settings:", "admin", "admin"),
 )
 

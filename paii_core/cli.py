@@ -15,6 +15,7 @@ __all__ = ["main"]
 
 COMMAND_MODULES: tuple[str, ...] = (
     "paii_core.demo.cli",
+    "paii_core.workspace.cli",
     "paii_core.flood.cli",
     "paii_core.enhance.cli",
     "paii_core.carbon.cli",

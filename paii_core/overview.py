@@ -12,7 +12,7 @@ import shapely
 
 from paii_core import store
 from paii_core.errors import ValidationError
-from paii_core.regions import get_region
+from paii_core.workspace import get_region
 
 __all__ = [
     "MetricOption",
@@ -55,11 +55,17 @@ class RegionSummary:
     simulated: bool
 
 
-def metric_options(region_id: str) -> list[MetricOption]:
+def _yield_crops(con: duckdb.DuckDBPyConnection, region_id: str) -> list[str]:
+    """The region's declared yield crops first, then any other crop with stored yields."""
+    declared = list(get_region(con, region_id).yield_crops)
+    stored = store.metric_crops(con, region_id, "yield")
+    return declared + [c for c in stored if c not in declared]
+
+
+def metric_options(con: duckdb.DuckDBPyConnection, region_id: str) -> list[MetricOption]:
     """The county metrics the Home map offers for a region."""
-    region = get_region(region_id)
     options = [MetricOption("cropland_share", "Cropland share", "cropland_share")]
-    for crop in region.yield_crops:
+    for crop in _yield_crops(con, region_id):
         options.append(
             MetricOption(f"yield:{crop}", f"{crop.title()} yield, latest year", "yield", crop)
         )
@@ -75,8 +81,8 @@ def metric_options(region_id: str) -> list[MetricOption]:
     return options
 
 
-def _option(region_id: str, key: str) -> MetricOption:
-    options = {o.key: o for o in metric_options(region_id)}
+def _option(con: duckdb.DuckDBPyConnection, region_id: str, key: str) -> MetricOption:
+    options = {o.key: o for o in metric_options(con, region_id)}
     if key not in options:
         raise ValidationError(
             f"metric {key!r} is not offered for {region_id}; use one of {sorted(options)}"
@@ -92,7 +98,7 @@ def metric_frame(
     Columns as :func:`paii_core.store.county_metric_frame`; counties with no value keep
     NaN so the map can draw them grey rather than drop them.
     """
-    option = _option(region_id, key)
+    option = _option(con, region_id, key)
     if option.metric != "yield_anomaly":
         return store.county_metric_frame(con, region_id, option.metric, crop=option.crop, asof=asof)
     frame = store.county_metric_frame(con, region_id, "yield", crop=option.crop, asof=asof)
@@ -110,10 +116,11 @@ def metric_frame(
 
 def region_summary(con: duckdb.DuckDBPyConnection, region_id: str, *, asof: date) -> RegionSummary:
     """KPIs for the Home page: counties, cropland area, latest yield and its change, portfolio."""
-    region = get_region(region_id)
+    region = get_region(con, region_id)
     share = store.county_metric_frame(con, region_id, "cropland_share", asof=asof)
     cropland_km2 = float(np.nansum(share["area_km2"] * share["value"] / 100.0))
-    crop = region.yield_crops[0]
+    crops = _yield_crops(con, region_id)
+    crop = crops[0] if crops else ""
     history = store.county_metric_history(con, region_id, "yield", crop=crop, asof=asof)
     by_year = (
         history.assign(year=pd.to_datetime(history["period_start"]).dt.year)
@@ -143,7 +150,11 @@ def region_summary(con: duckdb.DuckDBPyConnection, region_id: str, *, asof: date
         policies=policies,
         insured_area_ha=insured,
         built_at=meta.get("built_at", "unknown"),
-        simulated=meta.get("simulated", "true") == "true",
+        simulated=bool(
+            share["simulated"].fillna(False).any()
+            or history["simulated"].fillna(False).any()
+            or store.policies_simulated(con, region_id)
+        ),
     )
 
 

@@ -12,15 +12,16 @@ from pathlib import Path
 import duckdb
 import streamlit as st
 
-from paii_core import store
+from paii_core import store, workspace
 from paii_core.config import paths
 from paii_core.errors import DemoWorldMissingError, PaiiError
-from paii_core.regions import REGIONS
+from paii_core.store import workspace as ws_store
 
 SIMULATED_NOTE = (
-    "Demo data: a simulated world built on real county boundaries. Yields, imagery, "
-    "soundings and policies are generated, not observed."
+    "{what} of this region are simulated: they come from PAII's demo world generator (on "
+    "real county boundaries), not from observations."
 )
+DEFAULT_ASOF = date(2020, 10, 31)
 
 
 @dataclass(frozen=True)
@@ -76,26 +77,80 @@ def database_path() -> Path:
     return paths().database
 
 
+def _stored_regions() -> tuple[list[workspace.Region], str | None]:
+    try:
+        return workspace.list_regions(connection()), None
+    except PaiiError as e:
+        return [], str(e)
+
+
 def sidebar() -> Context:
-    """Region and as-of date, defined once for all pages and kept across pages."""
+    """Region (from the store) and as-of date, defined once for all pages and kept
+    across pages; the chosen region's areas are listed under it."""
+    regions, problem = _stored_regions()
+    names = {r.region_id: r.name for r in regions}
     with st.sidebar:
         st.markdown("### PAII")
+        if st.session_state.get("region_id") not in names and names:
+            st.session_state["region_id"] = next(iter(names))
         region_id = st.selectbox(
             "Region",
-            list(REGIONS),
-            format_func=lambda r: REGIONS[r].name,
+            list(names),
+            format_func=lambda r: names.get(r, r),
             key="region_id",
+            placeholder="no region yet",
         )
+        if problem:
+            st.caption(problem)
+        elif not names:
+            st.caption("No region yet: add one with `paii region add` or `paii demo build`.")
         asof = st.date_input(
             "As of",
-            value=date(2020, 10, 31),
+            value=DEFAULT_ASOF,
             min_value=date(2000, 1, 1),
             max_value=date(2030, 12, 31),
             key="asof",
             help="Figures are shown as they were known on this date.",
         )
-        st.caption(SIMULATED_NOTE)
-    return Context(region_id=region_id, asof=asof)
+        if region_id:
+            areas = workspace.list_areas(connection(), region_id)
+            lines = [
+                f"- {a.aoi_id} ({', '.join(a.sensors)}, {a.n_dates} dates"
+                f"{', simulated' if a.simulated else ''})"
+                for a in areas
+            ]
+            st.caption("Areas:\n" + "\n".join(lines) if lines else "No area in this region.")
+    return Context(region_id=region_id or "", asof=asof)
+
+
+def simulated_kinds(region_id: str, kinds: tuple[str, ...] | None = None) -> list[str]:
+    """Which of a region's stored kinds of data (the Data page's rows: yields, policies,
+    XCO2 county months, ...) hold simulated rows."""
+    try:
+        inventory = ws_store.region_inventory(connection(), region_id)
+    except PaiiError:
+        return []
+    hit = inventory[inventory["simulated"] & (inventory["rows"] > 0)]
+    return [k for k in hit["kind"] if kinds is None or k in kinds]
+
+
+def simulated_notice(region_id: str, kinds: tuple[str, ...] | None = None) -> bool:
+    """Say, from the store, which of ``kinds`` of the region's data are simulated; returns
+    whether any is (and says nothing when none is)."""
+    hit = simulated_kinds(region_id, kinds)
+    if hit:
+        st.info(SIMULATED_NOTE.format(what=", ".join(hit).capitalize()), icon=":material/science:")
+    return bool(hit)
+
+
+def data_note(simulated: bool) -> str:
+    """The provenance column of an export."""
+    return "SIMULATED demo data" if simulated else "observed data"
+
+
+def file_tag(simulated: bool) -> str:
+    """The suffix of an export's file name: "_SIMULATED" for simulated data, else ""."""
+    return "_SIMULATED" if simulated else ""
 
 
 def show_error(error: PaiiError) -> None:
@@ -105,7 +160,22 @@ def show_error(error: PaiiError) -> None:
 
 def current_context() -> Context:
     """The sidebar's choices for a page (the sidebar is drawn by app.py before the page)."""
-    return Context(region_id=st.session_state["region_id"], asof=st.session_state["asof"])
+    return Context(
+        region_id=st.session_state.get("region_id") or "",
+        asof=st.session_state.get("asof", DEFAULT_ASOF),
+    )
+
+
+def current_region() -> tuple[Context, workspace.Region]:
+    """The sidebar's choices and the chosen region from the store; a page without a
+    usable region says why and stops."""
+    ctx = current_context()
+    try:
+        return ctx, workspace.get_region(connection(), ctx.region_id)
+    except PaiiError as e:
+        show_error(e)
+        st.stop()
+        raise  # st.stop() raises; this keeps type checkers right
 
 
 def legend(label: str, unit: str, vmin: float, vmax: float, stops: tuple[str, ...]) -> None:

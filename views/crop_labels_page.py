@@ -8,7 +8,7 @@ import numpy as np
 import pydeck as pdk
 import streamlit as st
 
-from paii_core import maps
+from paii_core import maps, workspace
 from paii_core.config import paths
 from paii_core.crops import area as crop_area
 from paii_core.crops.labelling import (
@@ -23,13 +23,11 @@ from paii_core.crops.rollups import parcel_crops, parcel_polygons
 from paii_core.crops.view import crop_map_geotiff, parcel_geojson
 from paii_core.errors import PaiiError
 from paii_core.io import read_geotiff
-from paii_core.store import crops as crop_store
 from paii_core.store.calendars import region_calendars
-from ui.common import SIMULATED_NOTE, connection, current_context, progress_bar, show_error
+from ui.common import connection, current_context, progress_bar, show_error
 
 ctx = current_context()
 st.title("Crop labels")
-st.info(SIMULATED_NOTE, icon=":material/science:")
 
 
 @st.cache_resource(show_spinner="Reading the area's season", max_entries=2)
@@ -51,13 +49,22 @@ def _mapped(db: str, aoi_id: str, input_hash: str, _area: crop_area.Area):
 
 try:
     con = connection()
-    areas = crop_store.aois(con)
+    records = {a.aoi_id: a for a in workspace.list_areas(con)}
 except PaiiError as e:
     show_error(e)
     st.stop()
-ids = list(areas["aoi_id"])
-mine = [a for a in ids if a.startswith(ctx.region_id)] or ids
+ids = list(records)
+if not ids:
+    st.info("No area in the store yet: add one with `paii area add` (or `paii demo build`).")
+    st.stop()
+mine = [a for a in ids if records[a].region_id == ctx.region_id] or ids
 aoi_id = st.selectbox("Area", ids, index=ids.index(mine[0]), key="crop_aoi")
+if records[aoi_id].simulated:
+    st.info(
+        f"The imagery of {aoi_id} is simulated: it comes from PAII's demo world generator, "
+        "not from observations.",
+        icon=":material/science:",
+    )
 db = str(paths().database)
 try:
     area = _area(db, aoi_id)
@@ -81,10 +88,10 @@ parcels, prep, geo, points, rgb_url = mapped
 
 key = f"crop_labels_{aoi_id}"
 if key not in st.session_state:
-    truth = paths().data / "demo" / "truth" / aoi_id / "crop_type.tif"
+    reference = workspace.area_files(con, aoi_id, "crop_reference")
     start = []
-    if area.simulated and truth.is_file():
-        raster = read_geotiff(truth)
+    if not reference.empty and reference["path"].iloc[-1].is_file():
+        raster = read_geotiff(reference["path"].iloc[-1])
         crop_type = np.nan_to_num(raster.data[0], nan=-1).astype(int)
         try:
             classes = parse_classes_tag(raster.tags.get("CLASSES"))
@@ -92,11 +99,18 @@ if key not in st.session_state:
         except PaiiError as e:  # a demo world built before its truth named its crops
             st.caption(f"No starter labels: {e} (`paii demo build`).")
     st.session_state[key] = start
+    st.session_state[f"{key}_from_reference"] = bool(start) and bool(
+        reference["simulated"].iloc[-1]
+    )
 labels: list = st.session_state[key]
-st.caption(
-    "Starter labels: simulated field-survey points sampled from the demo world's truth "
-    "(5 parcels per crop). Click a parcel, pick its crop and add a label; undo removes the last."
-)
+if st.session_state.get(f"{key}_from_reference"):
+    st.caption(
+        "Starter labels: simulated field-survey points sampled from the area's simulated "
+        "reference crop map (5 parcels per crop). Click a parcel, pick its crop and add a "
+        "label; undo removes the last."
+    )
+else:
+    st.caption("Click a parcel, pick its crop and add a label; undo removes the last.")
 
 sel = st.session_state.get("crop_map", {})
 picked = (sel.get("selection", {}).get("objects", {}) or {}).get("parcels", [])
@@ -122,13 +136,12 @@ except PaiiError as e:
 cmap, scores, _ = st.session_state[f"{key}_map"]
 crops_, conf = parcel_crops(parcels.fine, cmap)
 selected = st.session_state.get("crop_parcel")
-row = areas.set_index("aoi_id").loc[aoi_id]
 layers = [
     pdk.Layer(
         "BitmapLayer",
         id="rgb",
         image=pdk.types.String(rgb_url),  # a plain string would be read as an expression
-        bounds=[float(row[k]) for k in ("west", "south", "east", "north")],
+        bounds=list(records[aoi_id].bounds),
     ),
     pdk.Layer(
         "GeoJsonLayer",
@@ -141,7 +154,7 @@ layers = [
         auto_highlight=True,
     ),
 ]
-view = maps.view_for_bounds(row.west, row.south, row.east, row.north, height_px=560)
+view = maps.view_for_bounds(*records[aoi_id].bounds, height_px=560)
 deck = pdk.Deck(
     layers=layers,
     initial_view_state=view,

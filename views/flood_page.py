@@ -8,22 +8,30 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from paii_core import io, maps, overview
+from paii_core import io, maps, overview, workspace
 from paii_core.config import paths
 from paii_core.errors import PaiiError
 from paii_core.flood import render
-from paii_core.flood.event import demo_flood_aois, run_demo_event, sar_path
+from paii_core.flood.event import run_flood_event, sar_path
 from paii_core.flood.files import map_flood_bytes
-from paii_core.regions import REGIONS
 from paii_core.store import flood as flood_store
 from ui.auth import can, signed_in
-from ui.common import SIMULATED_NOTE, connection, current_context, legend, progress_bar, show_error
+from ui.common import (
+    connection,
+    current_context,
+    data_note,
+    file_tag,
+    legend,
+    progress_bar,
+    show_error,
+    simulated_notice,
+)
 
 ctx = current_context()
 st.title("Flood")
 st.caption("Open water from Sentinel-1 VV/VH, change against a pre-event image, HAND/slope masks")
-st.info(SIMULATED_NOTE, icon=":material/science:")
-source = st.radio("Source", ["Demo event", "Upload GeoTIFFs"], horizontal=True, key="flood_src")
+simulated_notice(ctx.region_id, ("flood events", "policies"))
+source = st.radio("Source", ["Stored areas", "Upload GeoTIFFs"], horizontal=True, key="flood_src")
 
 
 def draw_extent(flooded: np.ndarray, depth: np.ndarray, grid: io.Raster) -> None:
@@ -43,7 +51,7 @@ def draw_sar(before: io.Raster | None, after: io.Raster) -> None:
 
 
 def draw_exports(flooded: np.ndarray, grid: io.Raster, tif: bytes, stem: str, sim: bool) -> None:
-    note = {"data_note": "SIMULATED demo data"} if sim else {"source": "uploaded scene"}
+    note = {"data_note": data_note(sim)}
     polygons = render.flood_geojson(flooded, grid, properties=note)
     a, b = st.columns(2)
     a.download_button(
@@ -91,27 +99,30 @@ data_dir = paths().data
 try:
     con = connection()
     events = flood_store.events(con, ctx.region_id)
-    areas = demo_flood_aois(data_dir, ctx.region_id) if events.empty else []
+    areas = workspace.flood_areas(con, ctx.region_id) if events.empty else []
+    regions = {r.region_id: r.name for r in workspace.list_regions(con)}
+    flood_regions = {a.region_id for a in workspace.list_areas(con) if a.has_flood}
 except PaiiError as e:
     show_error(e)
     st.stop()
 if events.empty:
     if not areas:
-        others = [r for r in REGIONS if r != ctx.region_id and demo_flood_aois(data_dir, r)]
-        st.info("No flood event in this region's demo world: open one below, or upload GeoTIFFs.")
+        others = [r for r in regions if r != ctx.region_id and r in flood_regions]
+        st.info("No flood event in this region's areas: open one below, or upload GeoTIFFs.")
         for r in others:
             st.button(
-                f"Show the flood in {REGIONS[r].name}",
+                f"Show the flood in {regions[r]}",
                 key=f"flood_goto_{r}",
                 type="primary",
                 on_click=lambda r=r: st.session_state.update(region_id=r),  # the sidebar's key
             )
         st.stop()
-    st.write(f"The demo flood of {areas[0]} has not been mapped yet (about a minute).")
-    if st.button("Map the demo flood", key="flood_run", type="primary"):
+    demo = workspace.get_area(con, areas[0]).simulated
+    st.write(f"The flood of {areas[0]} has not been mapped yet (about a minute).")
+    if st.button(f"Map the {'demo ' * demo}flood", key="flood_run", type="primary"):
         try:
             with progress_bar() as progress:
-                run_demo_event(con, data_dir, areas[0], progress=progress)
+                run_flood_event(con, areas[0], data_dir=data_dir, progress=progress)
         except PaiiError as e:
             show_error(e)
             st.stop()
@@ -144,7 +155,9 @@ try:
     after = io.read_sentinel1(product["sar_path"])
     pre_day = event["pre_date"]
     before = (
-        None if pd.isna(pre_day) else io.read_sentinel1(sar_path(data_dir, event.aoi_id, pre_day))
+        None
+        if pd.isna(pre_day)
+        else io.read_sentinel1(sar_path(con, event.aoi_id, pre_day, data_dir=data_dir))
     )
     counties = flood_store.county_impacts(con, event_id, ctx.region_id, day)
 except PaiiError as e:
@@ -182,5 +195,6 @@ if hits is not None:
     )
 st.subheader("Sentinel-1 before and after")
 draw_sar(before, after)
-stem = f"paii_flood_{event_id}_{day:%Y%m%d}_SIMULATED"
-draw_exports(flooded, grid, Path(product["path"]).read_bytes(), stem, bool(event["simulated"]))
+simulated = bool(event["simulated"])
+stem = f"paii_flood_{event_id}_{day:%Y%m%d}{file_tag(simulated)}"
+draw_exports(flooded, grid, Path(product["path"]).read_bytes(), stem, simulated)

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import streamlit as st
 
 from paii_core import maps, overview
 from paii_core.errors import PaiiError
-from paii_core.regions import get_region
 from ui.auth import can
-from ui.common import SIMULATED_NOTE, connection, current_context, legend, show_error
+from ui.common import (
+    connection,
+    current_region,
+    data_note,
+    file_tag,
+    legend,
+    show_error,
+    simulated_notice,
+)
 
-ctx = current_context()
-region = get_region(ctx.region_id)
+ctx, region = current_region()
 st.title(f"{region.name}: county overview")
-st.info(SIMULATED_NOTE, icon=":material/science:")
+simulated_notice(ctx.region_id)
 
 try:
     con = connection()
@@ -42,7 +49,7 @@ k3.metric(
 if can("policy_data"):
     k4.metric("Policies", f"{summary.policies}", help=f"{summary.insured_area_ha:,.1f} ha declared")
 
-options = overview.metric_options(ctx.region_id)
+options = overview.metric_options(con, ctx.region_id)
 choice = st.selectbox("Map", options, format_func=lambda o: o.label, key="home_metric")
 try:
     frame = overview.metric_frame(con, ctx.region_id, choice.key, asof=ctx.asof)
@@ -63,16 +70,16 @@ st.caption(
     f"grey ones have none. Data built {summary.built_at} UTC."
 )
 
-table = (
-    frame[["county_id", "name", "parent", "value", "unit", "period_start"]]
-    .sort_values("value", ascending=False)
-    .assign(data_note="SIMULATED demo data")
-)
+table = frame[["county_id", "name", "parent", "value", "unit", "period_start", "simulated"]]
+table = table.sort_values("value", ascending=False)
+notes = [data_note(bool(s)) if pd.notna(s) else "" for s in table.pop("simulated")]
+table = table.assign(data_note=notes)
+simulated = bool(frame["simulated"].fillna(False).any())
 with st.expander("County table"):
     st.dataframe(table, hide_index=True, use_container_width=True)
     st.download_button(
         "Download CSV",
         table.to_csv(index=False).encode(),
-        file_name=f"paii_{ctx.region_id}_{choice.key.replace(':', '_')}_SIMULATED.csv",
+        file_name=f"paii_{ctx.region_id}_{choice.key.replace(':', '_')}{file_tag(simulated)}.csv",
         mime="text/csv",
     )

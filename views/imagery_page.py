@@ -13,11 +13,10 @@ import streamlit as st
 from paii_core.enhance import demo_scenes as ds
 from paii_core.enhance import files, products, views
 from paii_core.errors import PaiiError
-from ui.common import SIMULATED_NOTE, current_context, show_error
+from ui.common import current_context, show_error
 
 ctx = current_context()
 st.title("Imagery")
-st.info(SIMULATED_NOTE, icon=":material/science:")
 st.caption(
     "Haze index: mean Dark Channel Prior (He et al. 2009) on 0..255. Dehaze: a BGRN "
     "U-Net vs the DCP dehazer. Super-resolution 4x: a multi-date net vs bicubic."
@@ -77,6 +76,12 @@ try:
 except PaiiError as e:
     show_error(e)
     st.stop()
+if simulated:
+    st.info(
+        "This scene is simulated: it comes from PAII's demo world generator, not from an "
+        "observation.",
+        icon=":material/science:",
+    )
 
 task = st.radio("Enhancement", ["Dehaze", "Super-resolve 4x"], horizontal=True, key="img_task")
 kind = "dehaze" if task == "Dehaze" else "sr"

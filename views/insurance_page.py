@@ -18,7 +18,7 @@ from paii_core.insurance.review import (
 )
 from paii_core.store import insurance as ins_store
 from ui.auth import audit, audit_once, signed_in
-from ui.common import SIMULATED_NOTE, connection, current_context, show_error
+from ui.common import connection, current_context, file_tag, show_error, simulated_notice
 
 ctx = current_context()
 principal = signed_in()
@@ -27,7 +27,7 @@ st.caption(
     "Is the declared crop and area what the satellite sees, was the plot flooded, "
     "what loss does the yield outlook imply? Review, then record a decision."
 )
-st.info(SIMULATED_NOTE, icon=":material/science:")
+simulated_notice(ctx.region_id, ("policies", "flood events", "yield forecasts"))
 
 
 ORDER = [
@@ -113,11 +113,11 @@ st.dataframe(
         "county_name": "county",
     },
 )
-tag = "SIMULATED" if table["simulated"].any() else "observed"
+tag = file_tag(bool(table["simulated"].any()))
 st.download_button(
     f"Portfolio review CSV ({len(shown)} policies)",
     review_csv(shown),
-    file_name=f"paii_insurance_review_{ctx.region_id}_{ctx.asof:%Y%m%d}_{tag}.csv",
+    file_name=f"paii_insurance_review_{ctx.region_id}_{ctx.asof:%Y%m%d}{tag}.csv",
     mime="text/csv",
     on_click=lambda: audit(
         "export portfolio review", "policies", ctx.region_id, policies=len(shown), asof=ctx.asof

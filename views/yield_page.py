@@ -8,19 +8,26 @@ import streamlit as st
 from paii_core import maps, overview
 from paii_core.config import paths
 from paii_core.errors import PaiiError
-from paii_core.regions import get_region
 from paii_core.store import yields as ystore
 from paii_core.yields import ASOF_DATES, UNITS, summarize_backtest
 from paii_core.yields.region import forecast_stored_region
 from paii_core.yields.trend import TREND_VERSION
 from paii_core.yields.units import convert_columns
-from ui.common import SIMULATED_NOTE, connection, current_context, legend, progress_bar, show_error
+from ui.common import (
+    connection,
+    current_region,
+    data_note,
+    file_tag,
+    legend,
+    progress_bar,
+    show_error,
+    simulated_notice,
+)
 
-ctx = current_context()
-region = get_region(ctx.region_id)
+ctx, region = current_region()
 st.title("Yield")
 st.caption(f"{region.name}: county yield forecasts in season, with P10..P90 range")
-st.info(SIMULATED_NOTE, icon=":material/science:")
+simulated_notice(ctx.region_id, ("yields", "yield forecasts"))
 
 
 def _fit() -> None:
@@ -201,10 +208,11 @@ export = frame.loc[
     frame["p50"].notna(),
     ["county_id", "name", "trend", "p10", "p50", "p90", "mean5", "anomaly", "model_version"],
 ]
-export = export.assign(crop=crop, year=year, asof=asof, unit=unit, data_note="SIMULATED demo data")
+simulated = bool(frame.loc[frame["p50"].notna(), "simulated"].fillna(False).any())
+export = export.assign(crop=crop, year=year, asof=asof, unit=unit, data_note=data_note(simulated))
 st.download_button(
-    "Download forecasts CSV (simulated)",
+    "Download forecasts CSV" + (" (simulated)" if simulated else ""),
     export.to_csv(index=False).encode(),
-    file_name=f"paii_yield_{ctx.region_id}_{crop}_{year}_{asof}_SIMULATED.csv",
+    file_name=f"paii_yield_{ctx.region_id}_{crop}_{year}_{asof}{file_tag(simulated)}.csv",
     mime="text/csv",
 )

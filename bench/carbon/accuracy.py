@@ -26,8 +26,8 @@ from paii_core.carbon import aggregate_xco2, gapfill_xco2, read_oco2_lite
 from paii_core.carbon.gapfill import INTERVAL_Z
 from paii_core.config import REPO_ROOT, paths
 from paii_core.demo import soundings as gen
+from paii_core.demo.regions import DEMO_REGIONS as REGIONS
 from paii_core.io import read_boundaries
-from paii_core.regions import REGIONS
 
 MIN_GOOD = 20
 START = date(2019, 6, 1)

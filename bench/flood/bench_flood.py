@@ -26,7 +26,6 @@ from paii_core.config import paths
 from paii_core.demo import flood, landscape, phenology, sar, terrain
 from paii_core.demo.classes import LandCover
 from paii_core.flood import hand, map_flood
-from paii_core.flood.event import sar_path
 from paii_core.flood.water import despeckle_db, otsu_threshold, tile_histograms
 
 PX = 10.0
@@ -116,6 +115,11 @@ def quality(seeds: set[int] | None = None) -> None:
         cells = " | ".join(f"{s:.3f}" for s in scores)
         fp = " / ".join(f"{c:.1f}" for c in called) + f" % of {shadow.sum()} px"
         print(f"| {seed} {label} | {100 * truth.mean():.1f} | {cells} | {fp} |", flush=True)
+
+
+def sar_path(data_dir: Path, aoi_id: str, day: date) -> Path:
+    """The demo world's Sentinel-1 file of ``aoi_id`` on ``day`` (its files' layout)."""
+    return data_dir / "demo" / aoi_id / "s1" / f"S1_{aoi_id}_{day:%Y%m%d}_sigma0.tif"
 
 
 def demo_world(data_dir: Path, aoi_id: str = "hubei-jianli") -> None:

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from paii_core.regions import REGIONS
 
 from paii_core.config import paths
 from paii_core.demo.panels import simulate_county_panel
 from paii_core.io import read_boundaries
-from paii_core.regions import REGIONS
 from paii_core.yields import summarize_backtest
 from paii_core.yields.nass import read_yield_csv
 from paii_core.yields.trend import trend_backtest

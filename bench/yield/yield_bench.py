@@ -23,8 +23,8 @@ from shapely.geometry import box
 
 from paii_core.config import paths
 from paii_core.demo.panels import simulate_county_panel
+from paii_core.demo.regions import DEMO_REGIONS as REGIONS
 from paii_core.io import read_boundaries
-from paii_core.regions import REGIONS
 from paii_core.yields import build_panel, fit_yield_model, lead_time_backtest, summarize_backtest
 from paii_core.yields.nass import read_yield_csv
 

@@ -233,6 +233,7 @@ def add_area_from_items(
                 footprint=footprint,
                 products=rows,
                 replace=bool(exists),
+                warnings=told,
             )
         except Exception:
             shutil.rmtree(final, ignore_errors=True)

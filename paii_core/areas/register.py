@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import duckdb
@@ -11,6 +12,7 @@ from rasterio.warp import transform_bounds
 
 from paii_core.errors import StoreError, ValidationError
 from paii_core.io.s2_scene import Grid
+from paii_core.store import workspace as ws_store
 
 __all__ = ["area_county", "register_area"]
 
@@ -55,14 +57,36 @@ def register_area(
     footprint: shapely.Polygon,
     products: Sequence[dict],
     replace: bool,
+    warnings: Sequence[str] = (),
+    source: str = "paii area add",
 ) -> None:
-    """Write the area row and its input files (products) in one transaction; with
+    """Write the area row (the workspace's ``areas`` table: grid, sensors, dates, folder,
+    readers' warnings) and its input files (products) in one transaction; with
     ``replace`` the area's previous rows go in the same transaction."""
     west, south, east, north = footprint.bounds
-    aoi = {
+    frame = pd.DataFrame(list(products)).assign(region_id=region_id)
+    frame["acquired"] = pd.to_datetime(frame["acquired"]).dt.date
+    kinds = set(frame["kind"])
+    sensors = {"s2_l2a": "S2", "s2_l1c": "S2", "s1_grd": "S1", "dem": "DEM"}
+    dated = frame[frame["kind"].isin(["s2_l2a", "s2_l1c", "s1_grd"])]["acquired"].dropna()
+    n_s2 = frame[frame["kind"].isin(["s2_l2a", "s2_l1c"])]["acquired"].nunique()
+    flood = any(
+        json.loads(d or "{}").get("flood_event")
+        for k, d in zip(frame["kind"], frame["details"], strict=True)
+        if k == "s1_grd"
+    )
+    area = {
         "aoi_id": aoi_id,
         "region_id": region_id,
         "county_id": county_id,
+        "name": aoi_id,
+        "crops": [],
+        "has_flood": bool(flood),
+        "folder": f"workspace/{aoi_id}",
+        "sensors": sorted({sensors[k] for k in kinds if k in sensors}),
+        "first_date": min(dated) if len(dated) else None,
+        "last_date": max(dated) if len(dated) else None,
+        "n_dates": int(n_s2),
         "crs": grid.crs.to_string(),
         "pixel_size_m": grid.pixel_size,
         "width": grid.width,
@@ -71,32 +95,14 @@ def register_area(
         "south": south,
         "east": east,
         "north": north,
+        "source": source,
+        "warnings": [str(w) for w in warnings],
+        "simulated": bool(frame["simulated"].any()),
     }
-    frame = pd.DataFrame(list(products)).assign(
-        created_at=pd.Timestamp.now("UTC").tz_localize(None)
-    )
-    frame["acquired"] = pd.to_datetime(frame["acquired"]).dt.date
     try:
-        con.execute("BEGIN TRANSACTION")
-        if replace:
-            con.execute("DELETE FROM products WHERE aoi_id = ?", [aoi_id])
-            con.execute("DELETE FROM aois WHERE aoi_id = ?", [aoi_id])
-        con.register("_paii_area", pd.DataFrame([aoi]))
-        con.register("_paii_files", frame)
-        cols = ", ".join(f'"{c}"' for c in aoi)
-        con.execute(f"INSERT INTO aois ({cols}) SELECT {cols} FROM _paii_area")
-        cols = ", ".join(f'"{c}"' for c in frame.columns)
-        con.execute(f"INSERT INTO products ({cols}) SELECT {cols} FROM _paii_files")
-        con.execute("COMMIT")
-    except duckdb.Error as e:
-        con.execute("ROLLBACK")
+        ws_store.insert_area(con, area, frame, replace=replace)
+    except StoreError as e:
         raise StoreError(f"registering area {aoi_id!r} failed, nothing changed: {e}") from e
-    finally:
-        for name in ("_paii_area", "_paii_files"):
-            try:
-                con.unregister(name)
-            except duckdb.Error:
-                pass
 
 
 def grid_bounds(grid: Grid) -> tuple[float, float, float, float]:

@@ -65,14 +65,20 @@ def _run(args: argparse.Namespace) -> int:
     from paii_core import store
     from paii_core.carbon.pipeline import run_carbon
     from paii_core.config import paths
+    from paii_core.workspace.files import sounding_files
 
     con = store.connect(args.db)
     try:
+        given = [*args.files, *args.soundings]
+        if given:  # --soundings are observations unless marked; bare FILES unless --real
+            files, simulated = given, args.simulated or not (args.real or args.soundings)
+        else:  # the sounding files the store lists (the demo's are simulated)
+            files, simulated = sounding_files(con, data_dir=paths().data)
+            simulated = (simulated or args.simulated) and not args.real
         result = run_carbon(
             con,
-            [*args.files, *args.soundings] or [paths().data / "demo" / "oco2"],
-            # A user's --soundings are observations unless marked; the demo's are simulated.
-            simulated=args.simulated or not (args.real or args.soundings),
+            files,
+            simulated=simulated,
             progress=lambda f, m: print(f"{100 * f:5.1f}% {m}"),
             region_id=args.region,
         )
@@ -86,19 +92,19 @@ def _run(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from paii_core import store
     from paii_core.carbon.report import carbon_report_pdf
-    from paii_core.regions import get_region
     from paii_core.store import carbon as carbon_store
+    from paii_core.workspace import get_region
 
     con = store.connect(args.db, read_only=True)
     period = date.fromisoformat(f"{args.period}-01")
     frame = carbon_store.carbon_frame(con, args.region, period)
     county = args.county or str(frame.sort_values("n_soundings").iloc[-1]["county_id"])
     series = carbon_store.carbon_series(con, county)
-    simulated = bool(frame["simulated"].all())
+    simulated = bool(frame["simulated"].any())
     pdf = carbon_report_pdf(
         frame,
         series,
-        region_name=get_region(args.region).name,
+        region_name=get_region(con, args.region).name,
         period=period,
         county_label=f"county {county}",
         simulated=simulated,
@@ -128,7 +134,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     agg.add_argument("--simulated", action="store_true", help="mark the rows as simulated")
     agg.set_defaults(run=_aggregate)
     run = carbon.add_parser("run", help="aggregate + gap fill every region into the store")
-    run.add_argument("files", nargs="*", type=Path, help="default: data/demo/oco2")
+    run.add_argument("files", nargs="*", type=Path, help="default: the store's OCO-2 files")
     run.add_argument(
         "--soundings", nargs="+", type=Path, default=[], help="OCO-2 Lite files or folders"
     )

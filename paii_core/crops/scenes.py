@@ -9,8 +9,8 @@ from datetime import date, timedelta
 import numpy as np
 
 from paii_core.demo import haze, landscape, optics, phenology, sar, terrain
+from paii_core.demo.regions import DEMO_REGIONS
 from paii_core.errors import ValidationError
-from paii_core.regions import REGIONS
 
 __all__ = ["Scene", "make_scene"]
 
@@ -82,7 +82,7 @@ def make_scene(
         key.append(zlib.crc32(layout.encode()))
     rng = np.random.default_rng(np.random.SeedSequence(key))
     base, relief, valley, field_ha = _LOOK[region]
-    crops = REGIONS[region].aois[0].crops
+    crops = DEMO_REGIONS[region].aois[0].crops
     hi_px = pixel_m / hires_factor
     shape = (size_px * hires_factor,) * 2
     ter = terrain.make_terrain(

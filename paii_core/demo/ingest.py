@@ -11,18 +11,17 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
-import shapely
-from rasterio.warp import transform_bounds
 
-from paii_core import io, store
+from paii_core import io, store, workspace
 from paii_core.config import paths
 from paii_core.crops.calendars import DEFAULT_CALENDARS
+from paii_core.demo.regions import DEMO_REGIONS, DemoRegion
 from paii_core.insurance.imports import import_policy_rows
 from paii_core.insurance.policy_file import read_policy_file
-from paii_core.regions import REGIONS, Region
 from paii_core.store.calendars import seed_calendars
+from paii_core.workspace.files import add_region_file
 
-__all__ = ["COMMODITY_CROPS", "county_rows", "ingest_world"]
+__all__ = ["COMMODITY_CROPS", "ingest_world"]
 
 COMMODITY_CROPS = {
     "CORN": "corn",
@@ -33,26 +32,21 @@ COMMODITY_CROPS = {
 }
 """NASS commodity names to PAII crop names."""
 
-_EQUAL_AREA = "EPSG:6933"  # WGS 84 / NSIDC EASE-Grid 2.0 Global: equal-area, for county km2
 
-
-def county_rows(region: Region, boundary_dir: Path | None = None) -> pd.DataFrame:
-    """The counties table rows of a region, read from its real boundary file."""
-    gdf = io.read_boundaries((boundary_dir or paths().boundaries) / region.boundary_file)
-    parent_col = next((c for c in ("city", "state", "province") if c in gdf.columns), None)
-    area = gdf.to_crs(_EQUAL_AREA).area / 1e6
-    centre = gdf.geometry.representative_point()
-    return pd.DataFrame(
-        {
-            "county_id": gdf["county_id"].astype(str),
-            "region_id": region.region_id,
-            "name": gdf["name"].astype(str),
-            "parent": gdf[parent_col].astype(str) if parent_col else None,
-            "area_km2": area.to_numpy(),
-            "centroid_lon": centre.x.to_numpy(),
-            "centroid_lat": centre.y.to_numpy(),
-            "geometry_wkb": shapely.to_wkb(gdf.geometry.to_numpy()),
-        }
+def _add_region(
+    con: duckdb.DuckDBPyConnection, region: DemoRegion, boundary_dir: Path | None
+) -> None:
+    """The demo region through the same call as `paii region add` (files already WGS84)."""
+    workspace.add_region(
+        con,
+        region.region_id,
+        (boundary_dir or paths().boundaries) / region.boundary_file,
+        country=region.country,
+        yield_unit=region.yield_unit,
+        name=region.name,
+        source_crs="EPSG:4326",
+        yield_crops=region.yield_crops,
+        simulated=False,
     )
 
 
@@ -78,9 +72,24 @@ def _metric_rows(
 
 
 def _ingest_panels(
-    con: duckdb.DuckDBPyConnection, demo: Path, region: Region, now: datetime
+    con: duckdb.DuckDBPyConnection, data: Path, region: DemoRegion, now: datetime, generator: str
 ) -> None:
     rid = region.region_id
+    demo = data / "demo"
+    for kind, name in (
+        ("yield_csv", f"{rid}_nass_yield.csv"),
+        ("yield_features", f"{rid}_features_asof.parquet"),
+        ("county_stats", f"{rid}_county_stats.csv"),
+    ):
+        add_region_file(
+            con,
+            rid,
+            kind,
+            demo / "panels" / name,
+            simulated=True,
+            model_version=generator,
+            data_dir=data,
+        )
     nass = io.read_nass_quickstats(demo / f"panels/{rid}_nass_yield.csv")
     yields = nass.assign(crop=nass["commodity"].str.upper().map(COMMODITY_CROPS))
     yields = yields.dropna(subset=["crop"])
@@ -130,7 +139,7 @@ def _product(
     return {
         "product_id": f"{kind}:{rel}",
         "kind": kind,
-        "aoi_id": details.pop("aoi_id", None),
+        "aoi_id": None,
         "acquired": date.fromisoformat(acquired) if acquired else None,
         "path": f"demo/{rel}",
         "input_hash": manifest["files"][rel],
@@ -141,61 +150,53 @@ def _product(
     }
 
 
-def _ingest_aois(con: duckdb.DuckDBPyConnection, demo: Path, manifest: dict, now: datetime) -> None:
-    aois, products = [], []
+def _add_areas(con: duckdb.DuckDBPyConnection, data: Path, manifest: dict) -> None:
+    """Each demo area through :func:`workspace.add_area`, like `paii area add` does."""
+    demo = data / "demo"
+    files = manifest["files"]
     for rec in manifest["aois"]:
         tag = rec["aoi_id"]
-        dem = io.read_dem(demo / f"{tag}/dem/DEM_{tag}.tif")
-        west, south, east, north = transform_bounds(dem.crs, "EPSG:4326", *dem.bounds)
-        aois.append(
-            {
-                "aoi_id": tag,
-                "region_id": rec["region_id"],
-                "county_id": rec["county_id"],
-                "crs": dem.crs.to_string(),
-                "pixel_size_m": float(dem.res[0]),
-                "width": dem.width,
-                "height": dem.height,
-                "west": west,
-                "south": south,
-                "east": east,
-                "north": north,
-            }
-        )
-        products.append(
-            _product("dem", f"{tag}/dem/DEM_{tag}.tif", manifest, None, {"aoi_id": tag}, now)
-        )
+        spec = next(a for a in DEMO_REGIONS[rec["region_id"]].aois if a.aoi_id == tag)
+
+        def item(kind: str, rel: str, day: str | None = None, **details) -> workspace.AreaInput:
+            acquired = date.fromisoformat(day) if day else None
+            return workspace.AreaInput(kind, demo / rel, acquired, details, files[rel])
+
+        inputs = [item("dem", f"{tag}/dem/DEM_{tag}.tif")]
+        io.read_dem(inputs[0].path)
         for s2 in rec["s2"]:
             stamp = s2["date"].replace("-", "")
             rel = f"{tag}/s2/S2_{tag}_{stamp}_L2A.tif"
             scl = f"{tag}/s2/S2_{tag}_{stamp}_SCL.tif"
             image = io.read_sentinel2_l2a(demo / rel, scl=demo / scl)
             valid = float(np.isfinite(image.data).all(axis=0).mean())
-            products.append(
-                _product(
-                    "s2_l2a",
-                    rel,
-                    manifest,
-                    s2["date"],
-                    {"aoi_id": tag, "valid_fraction": round(valid, 4), "scl": f"demo/{scl}"},
-                    now,
-                )
+            inputs.append(
+                item("s2_l2a", rel, s2["date"], valid_fraction=round(valid, 4), scl=f"demo/{scl}")
             )
         for s1 in rec["s1"]:
             rel = f"{tag}/s1/S1_{tag}_{s1['date'].replace('-', '')}_sigma0.tif"
             io.read_sentinel1(demo / rel)
-            products.append(
-                _product(
-                    "s1_grd",
-                    rel,
-                    manifest,
-                    s1["date"],
-                    {"aoi_id": tag, "flood_event": s1["flood_event"]},
-                    now,
-                )
-            )
-    store.write_frame(con, "aois", pd.DataFrame(aois))
-    store.write_frame(con, "products", pd.DataFrame(products))
+            inputs.append(item("s1_grd", rel, s1["date"], flood_event=s1["flood_event"]))
+        plots = f"insurance/{tag}_plots.tif"
+        if plots in files:
+            inputs.append(item("plots", plots))
+        reference = f"truth/{tag}/crop_type.tif"
+        if reference in files:
+            inputs.append(item("crop_reference", reference, classes=manifest["crops"]))
+        workspace.add_area(
+            con,
+            tag,
+            region_id=rec["region_id"],
+            inputs=inputs,
+            county_id=rec["county_id"],
+            crops=spec.crops,
+            folder=demo / tag,
+            has_flood=spec.has_flood,
+            source=f"PAII demo world ({manifest['generator']}, seed {manifest['seed']})",
+            simulated=True,
+            model_version=manifest["generator"],
+            data_dir=data,
+        )
 
 
 def _ingest_soundings(
@@ -244,26 +245,13 @@ def ingest_world(
     manifest = json.loads((demo / "MANIFEST.json").read_text())
     now = datetime.now(UTC).replace(tzinfo=None)
     report = progress or (lambda f, m: None)
-    regions = pd.DataFrame(
-        [
-            {
-                "region_id": r.region_id,
-                "name": r.name,
-                "country": r.country,
-                "utm_epsg": r.utm_epsg,
-                "yield_unit": r.yield_unit,
-            }
-            for r in REGIONS.values()
-        ]
-    )
-    store.write_frame(con, "regions", regions)
-    seed_calendars(con, DEFAULT_CALENDARS, who="paii demo build")
-    for i, region in enumerate(REGIONS.values()):
+    for i, region in enumerate(DEMO_REGIONS.values()):
         report(i / 6, f"ingest {region.name}")
-        store.write_frame(con, "counties", county_rows(region, boundary_dir))
-        _ingest_panels(con, demo, region, now)
+        _add_region(con, region, boundary_dir)
+        _ingest_panels(con, Path(data_dir), region, now, manifest["generator"])
+    seed_calendars(con, DEFAULT_CALENDARS, who="paii demo build")
     report(0.5, "ingest imagery")
-    _ingest_aois(con, demo, manifest, now)
+    _add_areas(con, Path(data_dir), manifest)
     report(0.8, "ingest soundings")
     _ingest_soundings(con, demo, manifest, now)
     _ingest_policies(con, demo)

@@ -18,8 +18,8 @@ from pyproj import Geod
 from scipy.signal import lfilter
 from scipy.special import ndtr
 
+from paii_core.demo.regions import DemoRegion, demo_region
 from paii_core.errors import ValidationError
-from paii_core.regions import Region, get_region
 
 __all__ = [
     "ASOF_DATES",
@@ -177,7 +177,7 @@ class CountyPanel:
 
 def trend_yield(region_id: str, crop: str, year: int | np.ndarray) -> float | np.ndarray:
     """Technology-trend yield of a crop in a region and year, in the region's unit."""
-    key = (get_region(region_id).region_id, crop)
+    key = (demo_region(region_id).region_id, crop)
     if key not in CROP_MODELS:
         crops = ", ".join(c for r, c in CROP_MODELS if r == region_id)
         raise ValidationError(
@@ -500,7 +500,7 @@ def simulate_county_panel(
     gives the same panel). Raises ValidationError for an unknown region, empty or malformed
     counties, empty years or a non-Generator rng. See :class:`CountyPanel` for the frames.
     """
-    region = get_region(region_id)
+    region = demo_region(region_id)
     gdf = _check_counties(counties)
     yrs = _check_years(years)
     _check_rng(rng)
@@ -596,7 +596,7 @@ def simulate_county_panel(
     )
 
 
-def nass_frame(panel: CountyPanel, region: Region | str) -> pd.DataFrame:
+def nass_frame(panel: CountyPanel, region: DemoRegion | str) -> pd.DataFrame:
     """The panel's yields shaped for a USDA NASS Quick Stats CSV writer.
 
     Columns: county_id, year, commodity (CORN, SOYBEANS, WHEAT, RICE; maize is CORN as in
@@ -604,7 +604,7 @@ def nass_frame(panel: CountyPanel, region: Region | str) -> pd.DataFrame:
     "WHEAT - YIELD, MEASURED IN KG / MU"), value (rounded as published; NaN where withheld),
     withheld ("(D)" or None), state (upper case) and county (names; upper case for the US).
     """
-    reg = region if isinstance(region, Region) else get_region(region)
+    reg = region if isinstance(region, DemoRegion) else demo_region(region)
     if reg.region_id != panel.region_id:
         raise ValidationError(
             f"region {reg.region_id!r} does not match the panel's region {panel.region_id!r}"

@@ -25,8 +25,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import ndimage, sparse
 
 from paii_core.demo.classes import CROPS, LandCover, crop_index
+from paii_core.demo.regions import DEMO_REGIONS
 from paii_core.errors import ValidationError
-from paii_core.regions import REGIONS
 
 __all__ = [
     "CROP_CALENDARS",
@@ -209,7 +209,8 @@ _CALENDAR_TABLE: tuple[CropCalendar, ...] = (
 )
 
 REGION_CALENDAR: dict[str, dict[str, CropCalendar]] = {
-    region: {cal.crop: cal for cal in _CALENDAR_TABLE if cal.region == region} for region in REGIONS
+    region: {cal.crop: cal for cal in _CALENDAR_TABLE if cal.region == region}
+    for region in DEMO_REGIONS
 }
 """Region id -> crop -> calendar: the expert crop calendars of each region."""
 

@@ -20,8 +20,8 @@ import pandas as pd
 
 from paii_core.demo.classes import CROPS
 from paii_core.demo.panels import CROP_MODELS, trend_yield
+from paii_core.demo.regions import demo_region
 from paii_core.errors import ValidationError
-from paii_core.regions import get_region
 
 __all__ = ["COVERAGE_LEVELS", "INSURABLE", "LOOK_ALIKE", "CropTerms", "simulate_policies"]
 
@@ -301,7 +301,7 @@ def simulate_policies(
     """
     if modes not in ("simple", "realistic"):
         raise ValidationError(f"modes should be 'simple' or 'realistic', not {modes!r}")
-    region = get_region(region_id)
+    region = demo_region(region_id)
     table = _check(parcels, misdeclared_fraction)
     units = _units(table, region.region_id, region.country, rng)
     if units.empty:

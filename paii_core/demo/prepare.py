@@ -139,7 +139,7 @@ def _yield_step(
 
 def _flood_step(con: duckdb.DuckDBPyConnection, data: Path, aoi_id: str) -> PrepareStep:
     from paii_core.access import local_operator
-    from paii_core.flood.event import run_demo_event
+    from paii_core.flood.event import run_flood_event
     from paii_core.store import flood as flood_store
 
     def run() -> tuple[Literal["done", "skipped"], str]:
@@ -147,7 +147,7 @@ def _flood_step(con: duckdb.DuckDBPyConnection, data: Path, aoi_id: str) -> Prep
         mine = events[events["aoi_id"] == aoi_id]
         if not mine.empty:
             return "skipped", f"event {mine['event_id'].iloc[0]} stored"
-        event_id = run_demo_event(con, data, aoi_id)
+        event_id = run_flood_event(con, aoi_id, data_dir=data)
         hits = flood_store.policy_hits(con, event_id, principal=local_operator())
         return "done", f"event {event_id}: {len(hits)} policies hit"
 
@@ -157,12 +157,14 @@ def _flood_step(con: duckdb.DuckDBPyConnection, data: Path, aoi_id: str) -> Prep
 def _carbon_step(con: duckdb.DuckDBPyConnection, data: Path, regions: list[str]) -> PrepareStep:
     from paii_core.carbon.pipeline import run_carbon
     from paii_core.store import carbon as carbon_store
+    from paii_core.workspace.files import sounding_files
 
     def run() -> tuple[Literal["done", "skipped"], str]:
         # One run aggregates every region; any stored region means it has run.
         if any(carbon_store.carbon_periods(con, r) for r in regions):
             return "skipped", "XCO2 county results stored"
-        result = run_carbon(con, data / "demo" / "oco2", simulated=True, actor=ACTOR)
+        files, simulated = sounding_files(con, data_dir=data)
+        result = run_carbon(con, files, simulated=simulated, actor=ACTOR)
         return "done", f"{sum(result.rows.values())} county-periods from {result.files} files"
 
     return _timed("carbon XCO2", run)
@@ -186,7 +188,7 @@ def prepare_demo(
         DemoWorldMissingError: no demo world or database under ``data_dir``.
         PaiiError subclasses: from the engine steps (a failed step stores nothing).
     """
-    from paii_core.flood.event import demo_flood_aois
+    from paii_core import workspace
     from paii_core.store import crops as crop_store
 
     data = Path(data_dir)
@@ -212,7 +214,7 @@ def prepare_demo(
         regions = sorted(set(areas["region_id"]))
         for region_id in regions:
             done(_yield_step(con, data, region_id, with_backtest=with_backtest))
-        for aoi_id in demo_flood_aois(data):
+        for aoi_id in workspace.flood_areas(con):
             done(_flood_step(con, data, aoi_id))
         done(_carbon_step(con, data, regions))
     finally:

@@ -34,8 +34,9 @@ from paii_core.demo import (
     terrain,
 )
 from paii_core.demo.classes import CROPS, LandCover
+from paii_core.demo.regions import DEMO_REGIONS, DemoArea, DemoRegion
 from paii_core.errors import ValidationError
-from paii_core.regions import REGIONS, AoiSpec, Region
+from paii_core.workspace.regions import utm_epsg
 
 __all__ = ["GENERATOR_VERSION", "SIZES", "WorldSize", "build_world", "flood_dates", "season_dates"]
 
@@ -101,26 +102,28 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _load_counties(region: Region) -> gpd.GeoDataFrame:
+def _load_counties(region: DemoRegion) -> gpd.GeoDataFrame:
     return io.read_boundaries(paths().boundaries / region.boundary_file)
 
 
 def _aoi_grid(
-    region: Region, aoi: AoiSpec, counties: gpd.GeoDataFrame, side_px: int
+    region: DemoRegion, aoi: DemoArea, counties: gpd.GeoDataFrame, side_px: int
 ) -> tuple[CRS, Affine]:
-    """A 10 m UTM grid of ``side_px`` pixels centred on a point inside the county."""
+    """A 10 m grid of ``side_px`` pixels centred on a point inside the county, in the UTM
+    zone of that point."""
     row = counties.loc[counties["county_id"] == aoi.county_id]
     if row.empty:
         raise ValidationError(
             f"area {aoi.aoi_id}: county {aoi.county_id} is not in {region.boundary_file}"
         )
     point = row.geometry.iloc[0].representative_point()
-    to_utm = Transformer.from_crs("EPSG:4326", f"EPSG:{region.utm_epsg}", always_xy=True)
+    epsg = utm_epsg(point.x, point.y)
+    to_utm = Transformer.from_crs("EPSG:4326", f"EPSG:{epsg}", always_xy=True)
     x, y = to_utm.transform(point.x, point.y)
     half = side_px * PIXEL_M / 2
     x0 = np.floor((x - half) / PIXEL_M) * PIXEL_M
     y0 = np.ceil((y + half) / PIXEL_M) * PIXEL_M
-    return CRS.from_epsg(region.utm_epsg), Affine(PIXEL_M, 0, x0, 0, -PIXEL_M, y0)
+    return CRS.from_epsg(epsg), Affine(PIXEL_M, 0, x0, 0, -PIXEL_M, y0)
 
 
 def _block_mean(a: np.ndarray, f: int) -> np.ndarray:
@@ -145,7 +148,7 @@ class _Writer:
 
 
 def _build_aoi(
-    w: _Writer, region: Region, aoi: AoiSpec, counties, size: WorldSize, seed: int, progress
+    w: _Writer, region: DemoRegion, aoi: DemoArea, counties, size: WorldSize, seed: int, progress
 ) -> dict:
     rng = _rng(seed, "aoi", aoi.aoi_id)
     crs, transform = _aoi_grid(region, aoi, counties, size.aoi_px)
@@ -361,7 +364,7 @@ def _build_aoi(
 
 
 def _build_region_tables(
-    w: _Writer, region: Region, counties: gpd.GeoDataFrame, size: WorldSize, seed: int
+    w: _Writer, region: DemoRegion, counties: gpd.GeoDataFrame, size: WorldSize, seed: int
 ) -> None:
     rng = _rng(seed, "panel", region.region_id)
     panel = panels.simulate_county_panel(counties, region.region_id, size.years, rng)
@@ -455,7 +458,7 @@ def build_world(
     report = progress or (lambda f, m: None)
     try:
         w = _Writer(tmp)
-        regions = list(REGIONS.values())
+        regions = list(DEMO_REGIONS.values())
         steps = len(regions) * 2 + 2
         records, counties_all, bboxes = [], [], []
         for i, region in enumerate(regions):

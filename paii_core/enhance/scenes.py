@@ -15,8 +15,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from paii_core.demo import haze, landscape, optics, sar, terrain
+from paii_core.demo.regions import DEMO_REGIONS
 from paii_core.errors import ValidationError
-from paii_core.regions import REGIONS
 
 __all__ = [
     "BENCH_SEEDS",
@@ -56,8 +56,8 @@ def make_scene(
     """Simulate a ``size`` x ``size`` 10 m scene (and its 2.5 m truth) on ``dates`` dates
     within ``spread_days`` of a random day in the growing season.
     Raises ValidationError for an unknown region or a size below 16."""
-    if region not in REGIONS:
-        raise ValidationError(f"region must be one of {sorted(REGIONS)}, got {region!r}")
+    if region not in DEMO_REGIONS:
+        raise ValidationError(f"region must be one of {sorted(DEMO_REGIONS)}, got {region!r}")
     if size < 16 or dates < 1:
         raise ValidationError(f"size must be >= 16 and dates >= 1, got {size}, {dates}")
     rng = np.random.default_rng([seed, 3])
@@ -71,7 +71,7 @@ def make_scene(
         relief_m=relief,
         valley_depth_m=valley,
     )
-    crops = REGIONS[region].aois[0].crops
+    crops = DEMO_REGIONS[region].aois[0].crops
     land = landscape.make_landscape(
         hi_shape, 10.0 / FACTOR, rng, crops=crops, terrain=ter, mean_field_ha=_FIELD_HA[region]
     )

@@ -52,16 +52,28 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _event(args: argparse.Namespace) -> int:
-    from paii_core import store
+    from paii_core import store, workspace
     from paii_core.config import paths
-    from paii_core.flood.event import run_demo_event
+    from paii_core.errors import ValidationError
+    from paii_core.flood.event import run_flood_event
+    from paii_core.store import flood as flood_store
 
     con = store.connect()
     try:
-        event_id = run_demo_event(con, paths().data, args.aoi, progress=_progress)
+        aoi = args.aoi
+        if aoi is None:
+            areas = workspace.flood_areas(con)
+            if not areas:
+                raise ValidationError(
+                    "no area in the store has a flood event; add one with `paii area add` "
+                    "(Sentinel-1 dates of the event) or pass --aoi"
+                )
+            aoi = areas[0]
+        event_id = run_flood_event(con, aoi, data_dir=paths().data, progress=_progress)
+        simulated = bool(flood_store.events(con).set_index("event_id").loc[event_id, "simulated"])
     finally:
         con.close()
-    print(f"Stored flood event {event_id} (simulated demo data)")
+    print(f"Stored flood event {event_id}" + (" (simulated demo data)" if simulated else ""))
     return 0
 
 
@@ -80,6 +92,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--reproject-dem", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("out", help="output GeoTIFF: bands water, flooded, depth_m, likelihood")
     p.set_defaults(run=_run)
-    e = commands.add_parser("flood-event", help="map the demo world's flood event into the store")
-    e.add_argument("--aoi", default="hubei-jianli", help="area of the demo world")
+    e = commands.add_parser("flood-event", help="map an area's flood event into the store")
+    e.add_argument("--aoi", help="a stored area with flood dates (default: the first one)")
     e.set_defaults(run=_event)

@@ -12,8 +12,7 @@ from affine import Affine
 from numpy.typing import NDArray
 from rasterio.crs import CRS
 
-from paii_core import io
-from paii_core.config import paths
+from paii_core import io, workspace
 from paii_core.crops import area as crop_area
 from paii_core.crops.recognize import CropMap, recognize_prepared
 from paii_core.errors import InputNotFoundError, ValidationError
@@ -75,20 +74,23 @@ class PlotStats:
     """(N, K) crop-map pixels of each class, None without a crop map."""
 
 
-def insured_plots(aoi_id: str, data_dir: Path | None = None) -> tuple[NDArray, NDArray, io.Raster]:
+def insured_plots(
+    con: duckdb.DuckDBPyConnection, aoi_id: str, data_dir: Path | None = None
+) -> tuple[NDArray, NDArray, io.Raster]:
     """The insurer's plot registry of an area: plot and block ids ``(H, W)`` int64 (0 =
     none) and the raster they came from (for its grid).
 
-    In the demo world the registry is ``demo/insurance/<aoi>_plots.tif`` (bands plot_id,
+    The registry is the area's ``plots`` input file in the store (bands plot_id,
     block_id), the insurer's own data beside its policies; the crop and area evidence
     come from PAII's maps, never from the registry.
 
     Raises:
-        InputNotFoundError: the registry is missing (rebuild with `paii demo build`).
-        FormatError: it is not a 2-band registry raster.
+        ValidationError: unknown area.
+        InputNotFoundError: the store lists no registry for the area, or its file is
+            missing. FormatError: it is not a 2-band registry raster.
     """
-    root = Path(data_dir) if data_dir is not None else paths().data
-    return read_plot_registry(root / "demo" / "insurance" / f"{aoi_id}_plots.tif")
+    workspace.get_area(con, aoi_id)
+    return read_plot_registry(workspace.area_file(con, aoi_id, "plots", data_dir=data_dir))
 
 
 def load_area_maps(
@@ -106,7 +108,7 @@ def load_area_maps(
     """
     area = crop_area.load_area(con, aoi_id, data_dir)
     try:
-        fine, coarse, grid = insured_plots(aoi_id, data_dir)
+        fine, coarse, grid = insured_plots(con, aoi_id, data_dir)
         transform, crs = grid.transform, grid.crs
     except InputNotFoundError:
         # An area of a user's own imagery has no plot registry: its policies name their
@@ -116,7 +118,8 @@ def load_area_maps(
     if area.series.shape[-2:] != fine.shape:
         raise ValidationError(
             f"the parcel registry of {aoi_id} is {fine.shape} but its imagery is "
-            f"{area.series.shape[-2:]}; rebuild the demo world with `paii demo build`"
+            f"{area.series.shape[-2:]}; put the registry on the imagery's grid and add the "
+            f"area again (`paii area add {aoi_id} ... --replace`)"
         )
     parcels = crop_area.map_area(con, area, data_dir=data_dir, compute=False)
     kw = dict(aoi_id=aoi_id, fine_plots=fine, coarse_plots=coarse, transform=transform)

@@ -57,7 +57,7 @@ def carbon_frame(con: duckdb.DuckDBPyConnection, region_id: str, period: date) -
                x.period, coalesce(x.n_soundings, 0) AS n_soundings, x.xco2_mean, x.xco2_se,
                x.xco2_std, x.background, coalesce(x.low_count, TRUE) AS low_count,
                x.xco2_interp, x.xco2_interp_sd, x.xco2, x.xco2_sd, x.xco2_anomaly,
-               coalesce(x.source, 'none') AS source, coalesce(x.simulated, TRUE) AS simulated
+               coalesce(x.source, 'none') AS source, coalesce(x.simulated, FALSE) AS simulated
         FROM counties c
         LEFT JOIN xco2_county x ON x.county_id = c.county_id AND x.period = ?
         WHERE c.region_id = ? ORDER BY c.county_id

@@ -27,7 +27,9 @@ __all__ = [
     "county_metric_history",
     "data_period",
     "log_event",
+    "metric_crops",
     "migrate",
+    "policies_simulated",
     "portfolio_totals",
     "read_meta",
     "refresh_database",
@@ -365,6 +367,28 @@ def portfolio_totals(con: duckdb.DuckDBPyConnection, region_id: str) -> tuple[in
             [region_id],
         ).fetchone()
     return int(n), float(area)
+
+
+def metric_crops(con: duckdb.DuckDBPyConnection, region_id: str, metric: str) -> list[str]:
+    """Crops with stored values of ``metric`` in a region, most rows first."""
+    with _translate(f"read the crops of {metric!r} for region {region_id!r}"):
+        rows = con.execute(
+            "SELECT m.crop FROM county_metrics m JOIN counties c USING (county_id) "
+            "WHERE c.region_id = ? AND m.metric = ? AND m.crop <> '' "
+            "GROUP BY m.crop ORDER BY count(*) DESC, m.crop",
+            [region_id, metric],
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def policies_simulated(con: duckdb.DuckDBPyConnection, region_id: str) -> bool:
+    """Whether any stored policy of the region is simulated."""
+    with _translate("read the portfolio's provenance"):
+        row = con.execute(
+            "SELECT coalesce(bool_or(simulated), false) FROM policies WHERE region_id = ?",
+            [region_id],
+        ).fetchone()
+    return bool(row[0])
 
 
 def data_period(con: duckdb.DuckDBPyConnection) -> tuple[date, date] | None:

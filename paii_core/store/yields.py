@@ -55,7 +55,8 @@ def yield_forecast_frame(
     """Every county of the region with its forecast and the observed 5-year mean before.
 
     Columns: county_id, name, geometry_wkb, trend, p10, p50, p90, unit, model_version,
-    mean5 (mean observed yield of year-5..year-1), obs (the year's outcome when known).
+    mean5 (mean observed yield of year-5..year-1), obs (the year's outcome when known),
+    simulated (the forecast's inputs were simulated).
     Counties without a forecast keep NaN.
     """
     sql = """
@@ -67,7 +68,7 @@ def yield_forecast_frame(
             GROUP BY county_id
         )
         SELECT c.county_id, c.name, c.geometry_wkb, f.trend, f.p10, f.p50, f.p90, f.unit,
-               f.model_version, h.mean5, h.obs
+               f.model_version, f.simulated, h.mean5, h.obs
         FROM counties c
         LEFT JOIN yield_forecasts f ON f.county_id = c.county_id AND f.crop = ?
              AND f.year = ? AND f.as_of = ?

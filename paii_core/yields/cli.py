@@ -141,7 +141,8 @@ def _forecast(args: argparse.Namespace) -> int:
         for col in ("trend", "p10", "p50", "p90"):
             for crop, idx in fc.groupby("crop").groups.items():
                 fc.loc[idx, col] = convert_yield(fc.loc[idx, col], run.unit, unit, crop=crop)
-        _write_csv(fc.assign(unit=unit), Path(args.out), args.simulated)
+        simulated = args.simulated if run.simulated is None else run.simulated
+        _write_csv(fc.assign(unit=unit), Path(args.out), simulated)
         print(f"wrote {len(fc)} forecasts ({unit}) to {args.out}")
     return 0
 

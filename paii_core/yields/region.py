@@ -198,12 +198,18 @@ def forecast_stored_region(
     progress: Progress | None = None,
 ) -> YieldRun:
     """What `paii yield forecast --region` and the Yield page's button run: the feature
-    table at ``features_path`` when given; else a demo region's own panels (its simulated
-    weather and NDVI features, :func:`run_region`); else the trend of the stored yields."""
+    table at ``features_path`` when given; else the feature table and yield CSV the store
+    lists for the region (kinds ``yield_features`` and ``yield_csv``, e.g. a demo region's
+    simulated panels, :func:`run_region`); else the trend of the stored yields."""
+    from paii_core.store import workspace as ws_store
     from paii_core.yields.run import run_region
 
-    demo = Path(data_dir) / "demo" / "panels" / f"{region_id}_features_asof.parquet"
-    if features_path is None and demo.exists():
+    listed = {
+        kind
+        for kind in ("yield_features", "yield_csv")
+        if not ws_store.region_products(con, region_id, kind).empty
+    }
+    if features_path is None and listed == {"yield_features", "yield_csv"}:
         return run_region(
             con, data_dir, region_id, asofs=asofs, with_backtest=with_backtest, actor=actor,
             progress=progress,

@@ -13,9 +13,10 @@ import duckdb
 import pandas as pd
 
 from paii_core.errors import InputNotFoundError, ValidationError
-from paii_core.regions import get_region
 from paii_core.store import log_event
 from paii_core.store.yields import write_yield_run
+from paii_core.workspace import get_region
+from paii_core.workspace.files import region_file
 from paii_core.yields.backtest import ASOF_DATES, backtest
 from paii_core.yields.features import build_panel
 from paii_core.yields.model import fit_yield_model
@@ -38,6 +39,8 @@ class YieldRun:
     model_version: str
     input_hash: str
     notes: list[str] = field(default_factory=list)
+    simulated: bool | None = None
+    """Whether the inputs were simulated, when known from the store."""
 
 
 def _hash(*files: Path) -> str:
@@ -194,20 +197,31 @@ def run_region(
     *,
     asofs: Sequence[str] = ASOF_DATES,
     with_backtest: bool = True,
-    simulated: bool = True,
     actor: str = "paii yield forecast",
     progress: Progress | None = None,
 ) -> YieldRun:
-    """Forecast a region from data_dir/demo/panels/<region>_* and write it to the store."""
-    region = get_region(region_id)
-    panels = Path(data_dir) / "demo" / "panels"
+    """Forecast a region from the yield CSV and feature table the store lists for it
+    (kinds ``yield_csv`` and ``yield_features``) and write the results to the store.
+
+    The results are marked simulated when either input is. A region whose yields name
+    maize reads the CSV's CORN as maize.
+
+    Raises:
+        ValidationError: unknown region. InputNotFoundError: the region has no yield CSV
+            or feature table. See :func:`forecast_files` for the rest.
+    """
+    region = get_region(con, region_id)
+    features, sim_features = region_file(con, region_id, "yield_features", data_dir=data_dir)
+    yields, sim_yields = region_file(con, region_id, "yield_csv", data_dir=data_dir)
+    simulated = sim_features or sim_yields
     run = forecast_files(
-        panels / f"{region.region_id}_features_asof.parquet",
-        panels / f"{region.region_id}_nass_yield.csv",
-        maize=region.country == "CN",
+        features,
+        yields,
+        maize="maize" in region.yield_crops,
         asofs=asofs,
         with_backtest=with_backtest,
         progress=progress,
     )
+    run.simulated = simulated
     store_run(con, region.region_id, run, simulated=simulated, actor=actor, asofs=asofs)
     return run

@@ -8,8 +8,8 @@ import pytest
 
 from paii_core.demo import phenology as ph
 from paii_core.demo.classes import CROPS, LandCover, crop_index
+from paii_core.demo.regions import DEMO_REGIONS
 from paii_core.errors import ValidationError
-from paii_core.regions import REGIONS
 
 DOY = np.arange(1, 366)
 MONTH_START = np.cumsum([1, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30])
@@ -45,7 +45,7 @@ def tiny_fields(crops=("rice", "wheat", "corn"), shifts=(0.0, 10.0, -5.0)):
 
 def test_every_crop_and_every_region_crop_has_a_calendar():
     assert set(ph.CROP_CALENDARS) == set(CROPS)
-    for region in REGIONS.values():
+    for region in DEMO_REGIONS.values():
         for aoi in region.aois:
             assert set(aoi.crops) <= set(ph.REGION_CALENDAR[region.region_id])
 

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from affine import Affine
 
-from paii_core import io, store
+from paii_core import io, store, workspace
 from paii_core.cli import main
 from paii_core.errors import InputFileError
 from paii_core.flood import impact
-from paii_core.flood.event import demo_flood_aois, run_demo_event
+from paii_core.flood.event import run_flood_event
 from paii_core.flood.files import map_flood_files
 from paii_core.store import flood as flood_store
 
@@ -77,12 +77,12 @@ def far_sar(tmp_path, post):
 
 
 def test_demo_event_is_stored_with_impacts(tiny_world):
-    assert demo_flood_aois(tiny_world) == ["hubei-jianli"]
-    assert demo_flood_aois(tiny_world, "hubei") == ["hubei-jianli"]
-    assert demo_flood_aois(tiny_world, "iowa") == []
     con = store.connect(tiny_world / "paii.duckdb")
     try:
-        event_id = run_demo_event(con, tiny_world, "hubei-jianli")
+        assert workspace.flood_areas(con) == ["hubei-jianli"]
+        assert workspace.flood_areas(con, "hubei") == ["hubei-jianli"]
+        assert workspace.flood_areas(con, "iowa") == []
+        event_id = run_flood_event(con, "hubei-jianli", data_dir=tiny_world)
         events = flood_store.events(con, "hubei")
         products = flood_store.event_frame(con, "flood_products", event_id)
         counties = flood_store.event_frame(con, "flood_county_impacts", event_id)

@@ -12,7 +12,7 @@ import pytest
 from paii_core import store
 from paii_core.access import local_operator
 from paii_core.cli import main
-from paii_core.errors import AccessDeniedError, InputNotFoundError, ValidationError
+from paii_core.errors import AccessDeniedError, ValidationError
 from paii_core.insurance import load_area_maps, record_decision, review_portfolio
 from paii_core.insurance.area import insured_plots
 from paii_core.insurance.terms import area_in_yield_unit
@@ -205,8 +205,8 @@ def test_loader_errors(insured, tmp_path):
     data, con = insured
     with pytest.raises(ValidationError, match="region 'nowhere' has no policies"):
         review_portfolio(con, "nowhere", asof=ASOF, principal=local_operator())
-    with pytest.raises(InputNotFoundError, match=r"nowhere-x_plots.tif: plot registry not found"):
-        insured_plots("nowhere-x", data)
+    with pytest.raises(ValidationError, match="area 'nowhere-x' is not in the store"):
+        insured_plots(con, "nowhere-x", data)
     with pytest.raises(ValidationError, match="area 'x' is not in the store"):
         load_area_maps(con, "x", data_dir=tmp_path)
 

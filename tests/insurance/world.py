@@ -34,7 +34,7 @@ def add_maps(con, data: Path, aoi_id: str = AOI) -> None:
     """Store a parcels product drawn from the registry and a label set for ``aoi_id``."""
     area = crop_area.load_area(con, aoi_id, data)
     truth = data / "demo" / "truth" / aoi_id
-    fine, coarse, _ = insured_plots(aoi_id, data)
+    fine, coarse, _ = insured_plots(con, aoi_id, data)
     fine, coarse = fine.astype(np.float32), coarse.astype(np.float32)
     rel = Path("products") / "crops" / aoi_id / "parcels_registry.tif"
     bands = np.stack([(fine > 0).astype(np.float32), fine, coarse]).astype(np.float32)

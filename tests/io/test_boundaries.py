@@ -13,9 +13,9 @@ from numpy.testing import assert_allclose
 from shapely.geometry import Polygon, box
 
 from paii_core.config import REPO_ROOT
+from paii_core.demo.regions import DEMO_REGIONS
 from paii_core.errors import FormatError, InputNotFoundError, ValidationError
 from paii_core.io import gcj02_to_wgs84, read_boundaries, wgs84_to_gcj02
-from paii_core.regions import REGIONS
 
 # Earth radius used only to express the offsets in metres for the test.
 _M_PER_DEG = 111_195.0
@@ -130,7 +130,7 @@ def test_bad_source_crs_missing_and_unreadable(tmp_path):
 
 def test_shipped_boundaries():
     counts = {"henan": 157, "hubei": 103, "iowa": 99}
-    for region in REGIONS.values():
+    for region in DEMO_REGIONS.values():
         gdf = read_boundaries(REPO_ROOT / "data" / "boundaries" / region.boundary_file)
         assert len(gdf) == counts[region.region_id]
         assert gdf.crs.to_epsg() == 4326 and gdf.is_valid.all()

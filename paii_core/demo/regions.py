@@ -1,17 +1,23 @@
-"""The regions PAII knows: real county boundaries, units and crops of each."""
+"""The demo world's three regions and their areas: real county files, units and crops.
+
+These are the demo's own definitions, used to generate its files; `paii demo build`
+adds them to the store with :func:`paii_core.workspace.add_region` and
+:func:`paii_core.workspace.add_area` like any user's region, and the engine and pages
+read regions and areas from the store only. UTM zones are not written here: each area's
+grid is in the zone of its own county (:func:`paii_core.workspace.utm_epsg`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 from paii_core.errors import ValidationError
 
-__all__ = ["REGIONS", "AoiSpec", "Region", "get_region"]
+__all__ = ["DEMO_REGIONS", "DemoArea", "DemoRegion", "demo_region"]
 
 
 @dataclass(frozen=True)
-class AoiSpec:
+class DemoArea:
     """An area of interest inside a real county, where the demo world has imagery."""
 
     aoi_id: str
@@ -23,64 +29,61 @@ class AoiSpec:
 
 
 @dataclass(frozen=True)
-class Region:
-    """A province or state with its counties, crops and the units its users read."""
+class DemoRegion:
+    """A province or state of the demo with its county file, crops and units."""
 
     region_id: str
     name: str
-    country: Literal["CN", "US"]
+    country: str
     boundary_file: str
     """GeoJSON under data/boundaries/, EPSG:4326 (WGS84; Chinese files converted from GCJ-02)."""
-    utm_epsg: int
-    """Projected CRS of the region's rasters (the UTM zone of its areas of interest)."""
-    yield_unit: Literal["bu/acre", "t/ha", "kg/mu"]
+    yield_unit: str
     yield_crops: tuple[str, ...]
-    aois: tuple[AoiSpec, ...]
+    aois: tuple[DemoArea, ...]
 
 
-REGIONS: dict[str, Region] = {
+DEMO_REGIONS: dict[str, DemoRegion] = {
     r.region_id: r
     for r in (
-        Region(
+        DemoRegion(
             region_id="henan",
             name="Henan (CN)",
             country="CN",
             boundary_file="henan_counties.geojson",
-            utm_epsg=32650,
             yield_unit="kg/mu",
             yield_crops=("wheat", "maize"),
-            aois=(AoiSpec("henan-huaxian", "410526", ("wheat", "maize", "peanut")),),
+            aois=(DemoArea("henan-huaxian", "410526", ("wheat", "maize", "peanut")),),
         ),
-        Region(
+        DemoRegion(
             region_id="hubei",
             name="Hubei (CN)",
             country="CN",
             boundary_file="hubei_counties.geojson",
-            utm_epsg=32649,
             yield_unit="t/ha",
             yield_crops=("rice",),
             aois=(
-                AoiSpec("hubei-jianli", "421088", ("rice", "rapeseed", "maize"), has_flood=True),
+                DemoArea("hubei-jianli", "421088", ("rice", "rapeseed", "maize"), has_flood=True),
             ),
         ),
-        Region(
+        DemoRegion(
             region_id="iowa",
             name="Iowa (US)",
             country="US",
             boundary_file="iowa_counties.geojson",
-            utm_epsg=32615,
             yield_unit="bu/acre",
             yield_crops=("corn", "soybean"),
-            aois=(AoiSpec("iowa-story", "19169", ("corn", "soybean", "hay")),),
+            aois=(DemoArea("iowa-story", "19169", ("corn", "soybean", "hay")),),
         ),
     )
 }
 
 
-def get_region(region_id: str) -> Region:
-    """Look a region up by id; an unknown id lists the known ones."""
+def demo_region(region_id: str) -> DemoRegion:
+    """A demo region by id; an unknown id lists the known ones."""
     try:
-        return REGIONS[region_id]
+        return DEMO_REGIONS[region_id]
     except KeyError:
-        known = ", ".join(sorted(REGIONS))
-        raise ValidationError(f"region {region_id!r} is unknown; use one of: {known}") from None
+        known = ", ".join(sorted(DEMO_REGIONS))
+        raise ValidationError(
+            f"region {region_id!r} is not a demo region; use one of: {known}"
+        ) from None

@@ -1,0 +1,79 @@
+"""What a region holds, for the Data page: areas, stored data by kind, files, warnings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from paii_core.store import workspace as ws_store
+from paii_core.workspace.regions import Region, get_region
+
+__all__ = ["RegionData", "provenance", "region_data"]
+
+
+@dataclass(frozen=True)
+class RegionData:
+    """A region's loaded data with its freshness and provenance."""
+
+    region: Region
+    areas: pd.DataFrame
+    """One row per area: area, county, sensors, dates, first, last, crops, folder, source,
+    provenance, added."""
+    stored: pd.DataFrame
+    """One row per kind of stored data (yields, policies, XCO2...): kind, rows, first,
+    last, updated, provenance."""
+    files: pd.DataFrame
+    """Region-wide files and the sounding files: kind, files, first, last, added,
+    provenance."""
+    warnings: list[str]
+    """The readers' warnings, each prefixed with its area."""
+
+
+def provenance(simulated: bool, observed: bool) -> str:
+    """ "simulated", "observed", "mixed" or "" (no rows) from two any-flags."""
+    if simulated and observed:
+        return "mixed"
+    return "simulated" if simulated else "observed" if observed else ""
+
+
+def region_data(con: duckdb.DuckDBPyConnection, region_id: str) -> RegionData:
+    """Everything the store holds for a region.
+
+    Raises:
+        ValidationError: no such region. StoreError: the store cannot be read.
+    """
+    region = get_region(con, region_id)
+    raw = ws_store.area_frame(con, region_id)
+    areas = pd.DataFrame(
+        {
+            "area": raw["aoi_id"],
+            "county": raw["county_id"],
+            "sensors": [", ".join(s) for s in raw["sensors"]],
+            "dates": raw["n_dates"],
+            "first": raw["first_date"],
+            "last": raw["last_date"],
+            "crops": [", ".join(c) for c in raw["crops"]],
+            "folder": raw["folder"],
+            "source": raw["source"],
+            "provenance": ["simulated" if s else "observed" for s in raw["simulated"]],
+            "added": raw["created_at"],
+        }
+    )
+    warnings = [
+        f"{a}: {w}" for a, ws in zip(raw["aoi_id"], raw["warnings"], strict=True) for w in ws
+    ]
+    inv = ws_store.region_inventory(con, region_id)
+    stored = inv.assign(
+        provenance=[
+            provenance(s, o) for s, o in zip(inv["simulated"], inv["observed"], strict=True)
+        ]
+    ).drop(columns=["simulated", "observed"])
+    files = ws_store.file_summary(con, region_id)
+    files = files.assign(
+        provenance=[
+            provenance(s, o) for s, o in zip(files["simulated"], files["observed"], strict=True)
+        ]
+    ).drop(columns=["simulated", "observed"])
+    return RegionData(region=region, areas=areas, stored=stored, files=files, warnings=warnings)

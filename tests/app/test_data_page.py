@@ -1,0 +1,74 @@
+"""AppTest of the Data page: a region's areas, stored data and files with their provenance."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import geopandas as gpd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from paii_core import store, workspace
+from tests.conftest import REPO
+
+
+def _data_app(region: str) -> AppTest:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("views/data_page.py")
+    at.session_state["region_id"] = region
+    at.session_state["asof"] = date(2020, 10, 31)
+    return at.run()
+
+
+def test_data_page_lists_areas_data_and_files(tiny_world):
+    at = _data_app("hubei")
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Data: Hubei (CN)"
+    assert "103 counties" in at.caption[0].value and "t/ha" in at.caption[0].value
+    frames = [d.value for d in at.dataframe]
+    areas = next(f for f in frames if "area" in f.columns)
+    assert areas["area"].tolist() == ["hubei-jianli"]
+    assert areas["sensors"].iloc[0] == "DEM, S1, S2" and areas["dates"].iloc[0] == 12
+    assert areas["provenance"].tolist() == ["simulated"]
+    stored = next(f for f in frames if "rows" in f.columns).set_index("kind")
+    assert stored.loc["yields", "rows"] > 0 and stored.loc["yields", "provenance"] == "simulated"
+    assert stored.loc["policies", "provenance"] == "simulated"
+    files = next(f for f in frames if "files" in f.columns).set_index("kind")
+    assert {"yield_csv", "yield_features", "oco2_lite"} <= set(files.index)
+    assert (files["provenance"] == "simulated").all()
+
+
+@pytest.fixture()
+def own_region(tmp_path, monkeypatch):
+    """A data folder whose store holds one real region (five Alabama counties) and nothing
+    else: no demo world, no area, no data."""
+    counties = gpd.read_parquet(REPO / "data" / "boundaries" / "us_counties_all.parquet")
+    path = tmp_path / "al.geojson"
+    counties[counties["county_id"].str.startswith("01")].iloc[:5].to_file(path)
+    con = store.connect(tmp_path / "paii.duckdb")
+    workspace.add_region(con, "al", path, country="US", yield_unit="bu/acre", name="AL five")
+    con.close()
+    monkeypatch.setenv("PAII_DATA_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_data_page_of_a_new_region_says_what_to_add(own_region):
+    at = _data_app("al")
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Data: AL five"
+    text = " ".join(m.value for m in at.markdown)
+    assert "No area yet: add one with `paii area add AOI --region al" in text
+    assert "Nothing stored for this region yet." in text
+    assert not [d for d in at.dataframe if {"area", "rows", "files"} & set(d.value.columns)]
+    assert at.button(key="policy_import_al") is not None  # the import forms are there
+    assert not any("simulated" in i.value for i in at.info)
+
+
+def test_home_of_a_new_region_is_not_called_simulated(own_region):
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    assert at.sidebar.selectbox(key="region_id").value == "al"
+    assert at.title[0].value == "AL five: county overview"
+    assert not any("simulated" in i.value for i in at.info)

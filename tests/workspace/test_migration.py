@@ -1,0 +1,44 @@
+"""Migration 7 keeps a version-6 store's regions and areas."""
+
+from __future__ import annotations
+
+import duckdb
+
+from paii_core import store, workspace
+
+
+def test_v6_store_upgrades_with_its_regions_and_areas(tmp_path):
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+        "applied_at TIMESTAMP NOT NULL)"
+    )
+    for version, name, statements in store.MIGRATIONS:
+        if version > 6:
+            break
+        for sql in statements:
+            con.execute(sql)
+        con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
+    con.execute("INSERT INTO regions VALUES ('iowa', 'Iowa (US)', 'US', 32615, 'bu/acre')")
+    con.execute(
+        "INSERT INTO aois VALUES ('iowa-story', 'iowa', '19169', 'EPSG:32615', 10, 64, 64, "
+        "-93.5, 42.0, -93.4, 42.1)"
+    )
+    con.close()
+    con = store.connect(path)
+    try:
+        assert store.schema_version(con) >= 7
+        region = workspace.get_region(con, "iowa")
+        assert (region.name, region.utm_epsg, region.yield_crops) == ("Iowa (US)", 32615, ())
+        area = workspace.get_area(con, "iowa-story")
+        assert (area.county_id, area.width, area.sensors, area.simulated) == (
+            "19169",
+            64,
+            (),
+            False,
+        )
+        assert con.execute("SELECT aoi_id FROM aois").fetchall() == [("iowa-story",)]
+        assert "region_id" in store.table_columns(con, "products")
+    finally:
+        con.close()

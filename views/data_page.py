@@ -1,0 +1,57 @@
+"""Data: what the store holds for a region, how fresh it is, where it came from."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from paii_core.errors import PaiiError
+from paii_core.workspace.inventory import region_data
+from ui import imports
+from ui.common import connection, current_region, show_error
+
+ctx, region = current_region()
+st.title(f"Data: {region.name}")
+st.caption(
+    f"{region.n_counties} counties from {region.counties_file} ({region.country}); "
+    f"UTM zone EPSG:{region.utm_epsg}; yields in {region.yield_unit}"
+    + (f"; yield crops: {', '.join(region.yield_crops)}" if region.yield_crops else "")
+)
+if region.note:
+    st.warning(region.note, icon=":material/public:")
+
+try:
+    data = region_data(connection(), ctx.region_id)
+except PaiiError as e:
+    show_error(e)
+    st.stop()
+
+st.subheader("Import")
+left, right = st.columns(2)
+with left:
+    imports.policy_upload_form(connection(), ctx.region_id)
+with right:
+    imports.yield_upload_form(connection(), ctx.region_id)
+
+st.subheader("Areas")
+if data.areas.empty:
+    st.write(f"No area yet: add one with `paii area add AOI --region {ctx.region_id} --s2 ...`.")
+else:
+    st.dataframe(data.areas, hide_index=True, width="stretch", key="data_areas")
+for warning in data.warnings:
+    st.warning(warning, icon=":material/warning:")
+
+st.subheader("Stored data")
+loaded = data.stored[data.stored["rows"] > 0]
+if loaded.empty:
+    st.write("Nothing stored for this region yet.")
+else:
+    st.dataframe(loaded, hide_index=True, width="stretch", key="data_stored")
+missing = data.stored.loc[data.stored["rows"] == 0, "kind"].tolist()
+if missing:
+    st.caption(f"Not loaded: {', '.join(missing)}.")
+
+st.subheader("Files")
+if data.files.empty:
+    st.write("No region-wide file (yield CSV, features, soundings) is recorded yet.")
+else:
+    st.dataframe(data.files, hide_index=True, width="stretch", key="data_files")
