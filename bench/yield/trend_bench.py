@@ -20,6 +20,7 @@ from paii_core.regions import REGIONS
 
 from paii_core.config import paths
 from paii_core.demo.panels import simulate_county_panel
+from paii_core.demo.regions import DEMO_REGIONS as REGIONS
 from paii_core.io import read_boundaries
 from paii_core.yields import summarize_backtest
 from paii_core.yields.nass import read_yield_csv

@@ -15,10 +15,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from pyproj import Geod
-from scipy.signal import lfilter
-from scipy.special import ndtr
 
+from paii_core.demo.crop_season import ASOF_DATES, CropModel
+from paii_core.demo.crop_season import crop_features as _crop_features
+from paii_core.demo.crop_season import trend as _trend
 from paii_core.demo.regions import DemoRegion, demo_region
+from paii_core.demo.weather import Climate as _Climate
+from paii_core.demo.weather import chol as _chol
+from paii_core.demo.weather import field as _field
+from paii_core.demo.weather import simulate_weather as _simulate_weather
 from paii_core.errors import ValidationError
 
 __all__ = [
@@ -31,60 +36,6 @@ __all__ = [
     "simulate_county_panel",
     "trend_yield",
 ]
-
-ASOF_DATES: tuple[str, ...] = ("06-01", "07-01", "08-01", "09-01")
-"""Month-day cut-offs of the in-season (as-of) features; data up to the day before."""
-
-DOY0, DOY1 = 32, 288  # simulated window: 1 February .. 15 October, 365-day calendar
-_N_DAYS = DOY1 - DOY0 + 1
-_COMPOSITE = 8  # MODIS-like 8-day maximum-value composites (Holben, 1986)
-_REFERENCE_YEAR = 2019
-_DROUGHT_SOIL_FRACTION = 0.3
-
-
-@dataclass(frozen=True)
-class _Climate:
-    """Normals of one region at ``lat_ref`` (CMA 1981-2010 for Zhengzhou and Wuhan, NOAA
-    1991-2020 for Des Moines; rounded)."""
-
-    t_mean: float  # annual mean air temperature, deg C
-    t_amp: float  # half the January-July range, deg C
-    lat_ref: float
-    lapse_per_deg: float  # change of temperature per degree of latitude northward
-    dtr: float  # mean diurnal temperature range, deg C
-    rain_mm: tuple[float, ...]  # monthly totals, January..December
-    wet_days: tuple[float, ...]  # days with >= 1 mm, January..December
-    soil_mm: float  # plant-available water of the root zone
-
-
-@dataclass(frozen=True)
-class CropModel:
-    """How one crop of one region grows and yields.
-
-    Yield (log scale) = trend + county effect + weather response + noise, with the weather
-    response built from extreme heat (degree days of Tmax above ``damage_tmax``; the steep
-    loss above a threshold found by Schlenker & Roberts, 2009, PNAS 106:15594, who put it at
-    29 C for corn on the within-day temperature distribution; applied here to Tmax, hence the
-    higher thresholds), convex drought damage, a GDD optimum at the county's normal and
-    waterlogging.
-    """
-
-    crop: str
-    level: float  # yield at the reference year (2019), region unit
-    trend: float  # technology trend, fraction of ``level`` per year
-    season: tuple[int, int]  # first and last day of year of the crop's weather window
-    heat_tmax: float  # Tmax threshold of the ``heat_days`` feature, deg C
-    damage_tmax: float
-    edd_coef: float  # log-yield loss per degree day of Tmax above ``damage_tmax``
-    drought_coef: float  # log-yield loss at 30 drought days (grows with power 1.5)
-    gdd_coef: float  # log-yield loss at a 10% departure of GDD from the county normal
-    wet_coef: float  # log-yield loss per season-rain ratio above 1.5 x normal
-    phen_base: float  # base temperature of the phenology clock, deg C
-    greenup_gdd: float  # degree days from sowing to mid green-up
-    senesce_gdd: float  # degree days from sowing to mid senescence
-    ndvi_max: float
-    sown_share: float  # sown area as a share of cropland (double cropping allows sums > 1)
-    plants: bool = True  # False for winter wheat, already in the field at the window start
 
 
 @dataclass(frozen=True)
@@ -186,11 +137,6 @@ def trend_yield(region_id: str, crop: str, year: int | np.ndarray) -> float | np
     return _trend(CROP_MODELS[key], np.asarray(year, dtype=float))
 
 
-def _trend(model: CropModel, years: np.ndarray) -> np.ndarray:
-    """Linear technology trend through ``model.level`` in 2019, floored at 30% of it."""
-    return model.level * np.maximum(1.0 + model.trend * (years - _REFERENCE_YEAR), 0.3)
-
-
 # ---------------------------------------------------------------- validation
 
 
@@ -230,256 +176,7 @@ def _check_rng(rng: np.random.Generator) -> None:
         raise ValidationError("rng should be a numpy Generator, e.g. np.random.default_rng(0)")
 
 
-# ---------------------------------------------------------------- weather
-
-
-def _chol(xy_km: np.ndarray, length_km: float) -> np.ndarray:
-    """Cholesky factor of an exponential spatial correlation exp(-d / length)."""
-    d = np.hypot(*(xy_km[:, None, :] - xy_km[None, :, :]).transpose(2, 0, 1))
-    return np.linalg.cholesky(np.exp(-d / length_km) + 1e-6 * np.eye(len(xy_km)))
-
-
-def _field(rng: np.random.Generator, shape: tuple[int, ...], chol: np.ndarray) -> np.ndarray:
-    """Unit-variance Gaussian fields (..., C) correlated across counties."""
-    return rng.standard_normal((*shape, chol.shape[0])) @ chol.T
-
-
-def _ar1(x: np.ndarray, phi: float) -> np.ndarray:
-    """Stationary unit-variance AR(1) along axis 1 driven by unit-variance noise ``x``."""
-    b = np.sqrt(1.0 - phi * phi)
-    zi = x[:, 0:1, :] * (1.0 - b)  # so that the first value is x[:, 0], already stationary
-    return lfilter([b], [1.0, -phi], x, axis=1, zi=zi)[0]
-
-
-def _daily_normals(monthly: tuple[float, ...], doy: np.ndarray) -> np.ndarray:
-    """Month values at mid-month, linearly interpolated (periodically) to days of year."""
-    mid = (
-        np.cumsum([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
-        - np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]) / 2.0
-    )
-    return np.interp(doy, mid, np.asarray(monthly, float), period=365)
-
-
-def _extraterrestrial_mm(lat_deg: np.ndarray, doy: np.ndarray) -> np.ndarray:
-    """Extraterrestrial radiation (D, C) as mm/day of evaporation (FAO-56, Allen et al.
-    1998, eqs. 21-25 and the 0.408 conversion)."""
-    phi = np.deg2rad(lat_deg)[None, :]
-    j = doy[:, None].astype(float)
-    dr = 1 + 0.033 * np.cos(2 * np.pi * j / 365)
-    delta = 0.409 * np.sin(2 * np.pi * j / 365 - 1.39)
-    ws = np.arccos(np.clip(-np.tan(phi) * np.tan(delta), -1, 1))
-    ra = (
-        24
-        * 60
-        / np.pi
-        * 0.0820
-        * dr
-        * (ws * np.sin(phi) * np.sin(delta) + np.cos(phi) * np.cos(delta) * np.sin(ws))
-    )
-    return 0.408 * ra
-
-
-def _simulate_weather(
-    clim: _Climate, lat: np.ndarray, xy: np.ndarray, n_years: int, rng: np.random.Generator
-) -> dict[str, np.ndarray]:
-    """Daily weather (Y, D, C): tmax, tmin, tmean, rain, wet, soil (fraction of capacity).
-
-    Anomalies = a regional year term + smooth spatial fields + local noise, so that nearby
-    counties share a year's weather; dry spells run warm. Rain occurrence and amount come
-    from one correlated latent Gaussian (a Wilks, 1998, style multi-site generator)."""
-    ny, nc = n_years, len(lat)
-    doy = DOY0 + np.arange(_N_DAYS)
-    big, mid, small = _chol(xy, 500.0), _chol(xy, 250.0), _chol(xy, 120.0)
-
-    def season_term(sd_region: float, sd_field: float, sd_local: float) -> np.ndarray:
-        return (
-            sd_region * rng.standard_normal((ny, 1))
-            + sd_field * _field(rng, (ny,), mid)
-            + sd_local * rng.standard_normal((ny, nc))
-        )[:, None, :]
-
-    w_season = season_term(0.10, 0.08, 0.05)
-    t_season = season_term(0.5, 0.3, 0.15) - 1.5 * w_season
-    w_slow = 0.18 * _ar1(_field(rng, (ny, _N_DAYS), mid), 0.96)
-    t_slow = 0.9 * _ar1(_field(rng, (ny, _N_DAYS), big), 0.95) - 1.5 * w_slow
-    t_fast = 2.0 * _ar1(_field(rng, (ny, _N_DAYS), big), 0.6)
-    occ = ndtr(_ar1(_field(rng, (ny, _N_DAYS), small), 0.3))
-
-    month_len = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], float)
-    p_clim = _daily_normals(tuple(np.array(clim.wet_days) / month_len), doy)[None, :, None]
-    mean_clim = _daily_normals(tuple(np.array(clim.rain_mm) / month_len), doy)[None, :, None]
-    wetness = np.exp(w_season + w_slow - 0.5 * (0.10**2 + 0.08**2 + 0.05**2 + 0.18**2))
-    p = np.clip(p_clim * wetness**0.6, 0.01, 0.9)
-    wet = occ > 1.0 - p
-    depth = (mean_clim / p_clim) * wetness**0.4 * -np.log(np.clip((1.0 - occ) / p, 1e-9, 1.0))
-    rain = np.where(wet, depth, 0.0)
-
-    t_clim = (clim.t_mean + clim.lapse_per_deg * (lat - clim.lat_ref))[
-        None, None, :
-    ] + clim.t_amp * np.cos(2 * np.pi * (doy - 200) / 365.0)[None, :, None]
-    tmean = (
-        t_clim
-        + t_season
-        + t_slow
-        + t_fast
-        + 0.4 * rng.standard_normal((ny, _N_DAYS, nc))
-        - np.where(wet, 0.8, -0.3)
-    )
-    dtr = clim.dtr + np.where(wet, -3.0, 1.0)
-    tmax, tmin = tmean + dtr / 2, tmean - dtr / 2
-
-    # Soil-water bucket with Hargreaves ET0 (Hargreaves & Samani, 1985; FAO-56 eq. 52),
-    # actual ET reduced linearly below half the capacity (FAO-56 water-stress coefficient).
-    ra = _extraterrestrial_mm(lat, doy)[None]
-    et0 = 0.0023 * (tmean + 17.8) * np.sqrt(np.maximum(tmax - tmin, 0.0)) * ra
-    cap = clim.soil_mm
-    sw = cap * np.clip(0.8 + 0.1 * rng.standard_normal((ny, nc)), 0.4, 1.0)
-    soil = np.empty_like(rain)
-    for d in range(_N_DAYS):
-        aet = 0.8 * np.maximum(et0[:, d], 0.0) * np.minimum(1.0, sw / (0.5 * cap))
-        sw = np.clip(sw + rain[:, d] - aet, 0.0, cap)
-        soil[:, d] = sw / cap
-    return {"tmax": tmax, "tmin": tmin, "tmean": tmean, "rain": rain, "wet": wet, "soil": soil}
-
-
 # ---------------------------------------------------------------- crops
-
-
-def _cum(daily: np.ndarray) -> np.ndarray:
-    """Cumulative sums (Y, D + 1, C) with a leading zero, for window sums."""
-    out = np.zeros((daily.shape[0], daily.shape[1] + 1, daily.shape[2]))
-    np.cumsum(daily, axis=1, out=out[:, 1:])
-    return out
-
-
-def _cuts(model: CropModel) -> list[tuple[str, int]]:
-    """(label, exclusive end index) of the as-of cut-offs and of the whole season."""
-    a, b = model.season[0] - DOY0, model.season[1] - DOY0 + 1
-    doys = [int(pd.Timestamp(f"2019-{m}").day_of_year) for m in ASOF_DATES]
-    return [(lab, min(max(q - DOY0, a), b)) for lab, q in zip(ASOF_DATES, doys, strict=True)] + [
-        ("season", b)
-    ]
-
-
-def _crossing(cum_from_sow: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """First day index (Y, C) where degree days reach ``target``; the last day if never."""
-    reached = cum_from_sow >= target[:, None, :]
-    first = reached.argmax(axis=1).astype(float)
-    return np.where(reached.any(axis=1), first, _N_DAYS - 1.0)
-
-
-def _crop_features(
-    model: CropModel,
-    wx: dict[str, np.ndarray],
-    county_eff: np.ndarray,
-    years: np.ndarray,
-    rng: np.random.Generator,
-) -> tuple[dict, np.ndarray]:
-    """Features at each cut-off and the simulated log yield (Y, C) of one crop."""
-    ny, nc = len(years), wx["tmax"].shape[2]
-    tmax, tmean, rain, soil = wx["tmax"], wx["tmean"], wx["rain"], wx["soil"]
-    a, b = model.season[0] - DOY0, model.season[1] - DOY0 + 1
-    # Growing degree days, 86/50 F method: Tmax capped at 30 C, Tmin floored at 10 C.
-    gdd = np.maximum((np.minimum(tmax, 30.0) + np.maximum(wx["tmin"], 10.0)) / 2 - 10.0, 0.0)
-    daily = {
-        "gdd": gdd,
-        "rain_mm": rain,
-        "heat_days": (tmax > model.heat_tmax).astype(float),
-        "drought_days": (soil < _DROUGHT_SOIL_FRACTION).astype(float),
-        "tmax_sum": tmax,
-    }
-    cums = {k: _cum(v) for k, v in daily.items()}
-    season = {k: c[:, b] - c[:, a] for k, c in cums.items()}
-    edd = np.maximum(tmax[:, a:b] - model.damage_tmax, 0.0).sum(axis=1)
-
-    # Weather response (log yield), against each county's own normal GDD and rain.
-    gdd_dev = season["gdd"] / season["gdd"].mean(axis=0) - 1.0
-    wet_ratio = season["rain_mm"] / season["rain_mm"].mean(axis=0)
-    response = (
-        -model.edd_coef * edd
-        - model.drought_coef * (season["drought_days"] / 30.0) ** 1.5
-        - model.gdd_coef * (gdd_dev / 0.1) ** 2
-        - model.wet_coef * np.maximum(wet_ratio - 1.5, 0.0)
-    )
-    response -= np.median(response)  # a typical year sits on the trend; bad years fall below
-    noise = 0.04 * rng.standard_normal((ny, nc)) + 0.012 * rng.standard_normal((ny, 1))
-    log_yield = np.log(_trend(model, years.astype(float)))[:, None] + county_eff + response + noise
-
-    # Phenology: sowing delayed by a wet spell before it; a degree-day clock from sowing;
-    # drought and heat bring senescence forward.
-    if model.plants:
-        before = rain[:, max(a - 20, 0) : a].sum(axis=1)
-        delay = np.clip(
-            3.0 * rng.standard_normal((ny, nc)) + 6.0 * (before / before.mean() - 1.0), -5, 20
-        )
-    else:
-        delay = np.zeros((ny, nc))
-    sow = np.clip(np.round(a + delay), 0, _N_DAYS - 1).astype(int)
-    phen = _cum(np.maximum(tmean - model.phen_base, 0.0))[:, 1:]
-    from_sow = phen - np.take_along_axis(phen, sow[:, None, :], axis=1)
-    from_sow[np.arange(_N_DAYS)[None, :, None] < sow[:, None, :]] = -1.0
-    green = _crossing(from_sow, np.full((ny, nc), model.greenup_gdd))
-    # The canopy only knows the weather up to its peak (about 25 days after mid green-up)
-    # and its senescence only the stress up to then: no later weather leaks into NDVI.
-    peak = np.clip(green + 25, a, b - 1).astype(int)[:, None, :]
-    heat_cum, dry_cum = _cum(np.maximum(tmax - model.damage_tmax, 0.0)), cums["drought_days"]
-    so_far = (
-        -model.edd_coef * (np.take_along_axis(heat_cum, peak, 1)[:, 0] - heat_cum[:, a])
-        - model.drought_coef
-        * ((np.take_along_axis(dry_cum, peak, 1)[:, 0] - dry_cum[:, a]) / 30.0) ** 1.5
-    )
-    nominal = np.clip(_crossing(from_sow, np.full((ny, nc), model.senesce_gdd)), a, b - 1)
-    nominal = nominal.astype(int)[:, None, :]
-    stress = np.clip(
-        1.0
-        - 0.004 * (np.take_along_axis(dry_cum, nominal, 1)[:, 0] - dry_cum[:, a])
-        - 0.003
-        * (np.take_along_axis(cums["heat_days"], nominal, 1)[:, 0] - cums["heat_days"][:, a]),
-        0.75,
-        1.0,
-    )
-    senesce = np.maximum(_crossing(from_sow, model.senesce_gdd * stress), green + 20)
-    vigour = county_eff + so_far - so_far.mean() + 0.5 * noise
-    vmax = np.clip(
-        model.ndvi_max + 0.5 * vigour + 0.012 * rng.standard_normal((ny, nc)), 0.35, 0.93
-    )
-    t = np.arange(_N_DAYS)[None, :, None]
-    curve = 0.18 + (vmax[:, None, :] - 0.18) * (
-        1.0 / (1.0 + np.exp(-0.15 * (t - green[:, None, :])))
-        - 1.0 / (1.0 + np.exp(-0.12 * (t - senesce[:, None, :])))
-    )
-    # Clouds on wet days depress NDVI; maximum-value compositing mostly removes them.
-    observed = (
-        curve
-        + 0.015 * rng.standard_normal(curve.shape)
-        - wx["wet"] * rng.uniform(0.1, 0.4, curve.shape)
-    )
-    n_comp = (_N_DAYS - 1) // _COMPOSITE
-    comp = observed[:, 1 : 1 + n_comp * _COMPOSITE].reshape(ny, n_comp, _COMPOSITE, nc).max(axis=2)
-    comp_first = 1 + _COMPOSITE * np.arange(n_comp)  # day index of each composite's first day
-    comp_mid = comp_first + (_COMPOSITE - 1) / 2.0
-    in_season = (comp_mid >= a) & (comp_mid < b)
-    greenup_doy = np.round(DOY0 + green + 2.0 * rng.standard_normal((ny, nc)))
-
-    out = {}
-    for label, end in _cuts(model):
-        n_days = end - a
-        row = {k: c[:, end] - c[:, a] for k, c in cums.items()}
-        row["tmax_mean"] = row.pop("tmax_sum") / n_days if n_days > 0 else np.full((ny, nc), np.nan)
-        seen = in_season & (comp_first + _COMPOSITE <= end)
-        if seen.any():
-            row["ndvi_peak"] = comp[:, seen].max(axis=1)
-            row["ndvi_integral"] = comp[:, seen].sum(axis=1) * _COMPOSITE
-        else:
-            row["ndvi_peak"] = np.full((ny, nc), np.nan)
-            row["ndvi_integral"] = np.zeros((ny, nc))
-        # A green-up is only known once a composite after it shows the rise.
-        row["greenup_doy"] = np.where(greenup_doy + _COMPOSITE < DOY0 + end, greenup_doy, np.nan)
-        out[label] = row
-    return out, log_yield
-
-
-# ---------------------------------------------------------------- the panel
 
 
 def _county_geometry(counties: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -85,5 +85,5 @@ def demo_region(region_id: str) -> DemoRegion:
     except KeyError:
         known = ", ".join(sorted(DEMO_REGIONS))
         raise ValidationError(
-            f"region {region_id!r} is not a demo region; use one of: {known}"
+            f"region {region_id!r} is unknown; use one of: {known} (the demo's regions)"
         ) from None
