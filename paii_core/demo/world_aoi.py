@@ -11,6 +11,7 @@ from rasterio.crs import CRS
 
 from paii_core import io
 from paii_core.demo import flood, haze, landscape, optics, phenology, sar, terrain
+from paii_core.demo.classes import CROPS
 from paii_core.demo.regions import DemoArea, DemoRegion
 from paii_core.demo.world_base import (
     HIRES_FACTOR,
