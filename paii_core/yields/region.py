@@ -200,16 +200,20 @@ def forecast_stored_region(
     """What `paii yield forecast --region` and the Yield page's button run: the feature
     table at ``features_path`` when given; else the feature table and yield CSV the store
     lists for the region (kinds ``yield_features`` and ``yield_csv``, e.g. a demo region's
-    simulated panels, :func:`run_region`); else the trend of the stored yields."""
-    from paii_core.store import workspace as ws_store
+    simulated panels, :func:`run_region`) when both files are there; else the trend of the
+    stored yields."""
+    from paii_core.errors import InputNotFoundError
+    from paii_core.workspace.files import region_file
     from paii_core.yields.run import run_region
 
-    listed = {
-        kind
-        for kind in ("yield_features", "yield_csv")
-        if not ws_store.region_products(con, region_id, kind).empty
-    }
-    if features_path is None and listed == {"yield_features", "yield_csv"}:
+    try:
+        panels = [
+            region_file(con, region_id, kind, data_dir=data_dir)[0].is_file()
+            for kind in ("yield_features", "yield_csv")
+        ]
+    except InputNotFoundError:
+        panels = [False]
+    if features_path is None and all(panels):
         return run_region(
             con, data_dir, region_id, asofs=asofs, with_backtest=with_backtest, actor=actor,
             progress=progress,

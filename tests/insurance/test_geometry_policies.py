@@ -30,9 +30,9 @@ def insured(tiny_world, tmp_path_factory):
     con.close()
 
 
-def _parcel_polygon(data, pid: int) -> shapely.Geometry:
+def _parcel_polygon(con, data, pid: int) -> shapely.Geometry:
     """The registry parcel ``pid`` as a lon/lat polygon (its pixels' outline)."""
-    fine, _, grid = insured_plots(world.AOI, data)
+    fine, _, grid = insured_plots(con, world.AOI, data)
     mask = fine == pid
     parts = [shapely.geometry.shape(g) for g, v in shapes(mask.astype(np.uint8), mask=mask,
              transform=grid.transform) if v == 1]  # fmt: skip
@@ -43,7 +43,7 @@ def test_a_polygon_policy_is_checked_like_its_registry_parcel(insured, tmp_path)
     data, con = insured
     stored = ins_store.policies(con, "henan", principal=local_operator())
     twin = stored[stored["level"] == "fine"].iloc[0]
-    polygon = _parcel_polygon(data, int(twin["parcel_id"]))
+    polygon = _parcel_polygon(con, data, int(twin["parcel_id"]))
     row = {
         "policy_id": "GEO-1", "insured": "Wang Jianguo", "declared_crop": twin["declared_crop"],
         "declared_area_ha": twin["declared_area_ha"], "coverage_level": 0.8,
