@@ -9,11 +9,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from paii_core import store, workspace
-from tests.conftest import REPO
+from tests.conftest import REPO, sign_in_app
 
 
 def _data_app(region: str) -> AppTest:
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    sign_in_app(at)
     at.run()
     at.switch_page("views/data_page.py")
     at.session_state["region_id"] = region
@@ -67,6 +68,7 @@ def test_data_page_of_a_new_region_says_what_to_add(own_region):
 
 def test_home_of_a_new_region_is_not_called_simulated(own_region):
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    sign_in_app(at)
     at.run()
     assert not at.exception, at.exception
     assert at.sidebar.selectbox(key="region_id").value == "al"
