@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from paii_core.regions import REGIONS
 
 from paii_core.config import paths
 from paii_core.demo.panels import simulate_county_panel
