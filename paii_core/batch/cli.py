@@ -13,8 +13,11 @@ from paii_core.batch.jobs import JOBS
 __all__ = ["progress_bar", "register"]
 
 
-def progress_bar(stream=sys.stderr, width: int = 30):
-    """A one-line terminal progress bar: ``progress(done, total, skipped)``."""
+def progress_bar(stream=None, width: int = 30):
+    """A one-line terminal progress bar on ``stream`` (standard error when None, looked up
+    when the bar is made, not when this module was imported):
+    ``progress(done, total, skipped)``."""
+    stream = sys.stderr if stream is None else stream
     start = time.perf_counter()
 
     def report(done: int, total: int, skipped: int) -> None:

@@ -239,6 +239,8 @@ def run_batch(
             client.close()
             if cluster is not None:
                 cluster.close()
+        # A worker killed mid-write leaves its temporary file; its tile was redone elsewhere.
+        _clean_partials(out)
     done = manifest.finished(out)
     current = {t.key: done[t.key] for t in tiles if t.key in done}
     if current:

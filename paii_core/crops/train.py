@@ -91,8 +91,9 @@ def boundary_jobs(
     """Training scenes of the boundary model per seed: for ``grid`` (the demo's layout)
     one in every region (Henan/Hubei 160 px, Iowa 240 px, 10 m rendered at 2.5 m, as the
     demo world); for each other layout of ``layouts`` (names from
-    :data:`paii_core.crops.layouts.TRAINING_LAYOUTS`) one scene of 200 px, the region, the pixel size (10, 5, 10, 20 m) and the rendering (at a
-    quarter, at the pixel size itself: sharp edges, or at half) turning with the seed,
+    :data:`paii_core.crops.layouts.TRAINING_LAYOUTS`) one scene of 200 px, the region,
+    the pixel size (10, 5, 10, 20 m) and the rendering (at a quarter, at the pixel size
+    itself: sharp edges, or at half) turning with the seed,
     so the model meets other sensors' sharpness and other field widths in pixels. Never
     the held-out layout (``bsp``) nor the real pattern (``slovenia``): both are test-only.
 

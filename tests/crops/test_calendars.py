@@ -20,8 +20,12 @@ from paii_core.store.calendars import (
 def db(tmp_path):
     path = tmp_path / "paii.duckdb"
     con = store.connect(path)
-    con.execute("INSERT INTO regions VALUES ('kansas', 'Kansas (US)', 'US', 32614, 'bu/acre')")
-    con.execute("INSERT INTO regions VALUES ('iowa', 'Iowa (US)', 'US', 32615, 'bu/acre')")
+    for row in (("kansas", "Kansas (US)", "US", 32614), ("iowa", "Iowa (US)", "US", 32615)):
+        con.execute(
+            "INSERT INTO regions (region_id, name, country, utm_epsg, yield_unit) "
+            "VALUES (?, ?, ?, ?, 'bu/acre')",
+            list(row),
+        )
     con.close()
     return path
 
