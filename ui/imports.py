@@ -92,7 +92,9 @@ def policy_upload_form(con: duckdb.DuckDBPyConnection, region_id: str) -> Import
             width="stretch",
         )
     kinds = [s.lstrip(".") for s in (*CSV_SUFFIXES, *VECTOR_SUFFIXES) if s != ".shp"]
-    upload = st.file_uploader("Policy file", type=kinds, key=f"policy_upload_{region_id}")
+    upload = st.file_uploader(
+        "Policy file", type=kinds, key=f"policy_upload_{region_id}", max_upload_size=MAX_UPLOAD_MB
+    )
     replace = st.checkbox("Replace the region's stored policies", key=f"policy_replace_{region_id}")
     if upload is None or not st.button("Import policies", key=f"policy_import_{region_id}"):
         return None
@@ -114,7 +116,12 @@ def yield_upload_form(con: duckdb.DuckDBPyConnection, region_id: str) -> ImportR
     user = _signed_in_user("workspace")
     if user is None:
         return None
-    upload = st.file_uploader("Quick Stats CSV", type=["csv"], key=f"yield_upload_{region_id}")
+    upload = st.file_uploader(
+        "Quick Stats CSV",
+        type=["csv"],
+        key=f"yield_upload_{region_id}",
+        max_upload_size=MAX_UPLOAD_MB,
+    )
     if upload is None or not st.button("Import yields", key=f"yield_import_{region_id}"):
         return None
     return _run_import(
