@@ -10,10 +10,13 @@ import numpy as np
 import plotly.express as px
 import streamlit as st
 
+from paii_core import workspace
+from paii_core.enhance import area_scenes as sc
 from paii_core.enhance import demo_scenes as ds
 from paii_core.enhance import files, products, views
 from paii_core.errors import PaiiError
-from ui.common import current_context, show_error
+from paii_core.io import read_sentinel1
+from ui.common import connection, current_context, show_error
 
 ctx = current_context()
 st.title("Imagery")
@@ -24,44 +27,60 @@ st.caption(
 
 
 @st.cache_data(show_spinner="Reading haze of every date...")
-def _haze(aoi_id: str, _scenes: list, stamp: str):
-    return ds.haze_table([s for s in _scenes if s.aoi_id == aoi_id])
+def _haze(aoi_id: str, _scenes: list, stamp: tuple):
+    return sc.haze_table(_scenes)
 
 
-source = st.radio("Image", ["Demo scene", "Upload a GeoTIFF"], horizontal=True, key="img_src")
+source = st.radio("Image", ["Stored area", "Upload a GeoTIFF"], horizontal=True, key="img_src")
 raster = sar = None
 temporal, truth, simulated, label = None, {}, True, ""
 try:
-    if source == "Demo scene":
-        scenes = ds.demo_scenes()
-        aois = sorted({s.aoi_id for s in scenes})
-        default = next((i for i, a in enumerate(aois) if a.startswith(ctx.region_id)), 0)
-        aoi = st.selectbox("Area", aois, index=default, key="img_aoi")
-        table = _haze(aoi, scenes, str(scenes[0].s2.parent.parent.parent.stat().st_mtime))
+    if source == "Stored area":
+        con = connection()
+        records = workspace.list_areas(con)
+        if not records:
+            st.info(
+                "No area in the store yet: add one with `paii area add` (or `paii demo build`)."
+            )
+            st.stop()
+        aois = [a.aoi_id for a in records]
+        mine = [a.aoi_id for a in records if a.region_id == ctx.region_id] or aois
+        aoi = st.selectbox("Area", aois, index=aois.index(mine[0]), key="img_aoi")
+        scenes = sc.area_scenes(con, aoi)
+        if not scenes:
+            st.info(f"Area {aoi} has no Sentinel-2 date: add one with `paii area add {aoi} ...`.")
+            st.stop()
+        table = _haze(aoi, scenes, tuple((str(s.s2), s.s2.stat().st_mtime) for s in scenes))
+        known = bool(table["tau550"].notna().all())
         fig = px.bar(
             table,
             x="date",
             y="haze_index",
-            color="tau550",
-            labels={"haze_index": "Haze index (0..255)", "tau550": "Simulated τ550"},
+            color="tau550" if known else "valid_fraction",
+            labels={
+                "haze_index": "Haze index (0..255)",
+                "tau550": "Simulated τ550",
+                "valid_fraction": "Cloud-free share",
+            },
             title=f"Haze index per date, {aoi}",
         )
         st.plotly_chart(fig, key="img_haze_chart")
-        mine = [s for s in scenes if s.aoi_id == aoi]
         scene = st.selectbox(
             "Date",
-            mine,
+            scenes,
             key="img_date",
             index=int(table["haze_index"].to_numpy().argmax()),
-            format_func=lambda s: f"{s.day} (haze {table.loc[mine.index(s), 'haze_index']:.0f})",
+            format_func=lambda s: f"{s.day} (haze {table['haze_index'].iloc[scenes.index(s)]:.0f})",
         )
-        raster, sar = ds.read_scene(scene)
-        label = f"simulated_{aoi}_{scene.day:%Y%m%d}"
+        raster = files.read_bgrn(scene.s2)
+        sar = None if scene.s1 is None else read_sentinel1(scene.s1).data
+        simulated = scene.simulated
+        label = f"{'simulated_' * simulated}{aoi}_{scene.day:%Y%m%d}"
         if scene.clear_truth is not None:
             truth["dehaze"] = files.read_bgrn(scene.clear_truth).data
         if scene.hires_truth is not None:
             truth["sr"] = files.read_bgrn(scene.hires_truth).data
-        others = ds.neighbour_dates(scenes, scene)
+        others = sc.clear_neighbours(scenes, table, scene)
         if others:
             temporal = [files.read_bgrn(o.s2).data for o in others]
     else:

@@ -102,7 +102,9 @@ def run_flood_event(
             progress(i / len(s1), f"mapping {day}")
         post = io.read_sentinel1(path)
         fm = map_flood(post.data, dem, pre_sar=pre, pixel_size_m=px)
-        out = write_flood(out_dir / f"flood_{day:%Y%m%d}{suffix}.tif", fm, post)
+        out = write_flood(
+            out_dir / f"flood_{day:%Y%m%d}{suffix}.tif", fm, post, simulated=simulated
+        )
         masks.append(fm.flooded)
         depth = fm.depth_m[fm.flooded]
         products.append(

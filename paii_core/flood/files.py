@@ -243,12 +243,15 @@ def map_flood_bytes(
     return flood, after, before
 
 
-def write_flood(path: str | PathLike[str], flood: FloodMap, like: io.Raster) -> Path:
+def write_flood(
+    path: str | PathLike[str], flood: FloodMap, like: io.Raster, *, simulated: bool = False
+) -> Path:
     """Write a 4-band float32 GeoTIFF on ``like``'s grid: :data:`BAND_NAMES`.
 
     water and flooded are 0/1 and NaN where the SAR has no data; depth_m is NaN where
     dry or without a DEM; likelihood is 0..100. Tags say the threshold, its method and
-    the terrain exclusion used (``TERRAIN = none: no DEM`` when there was none).
+    the terrain exclusion used (``TERRAIN = none: no DEM`` when there was none), and a
+    ``SIMULATED`` tag when ``simulated`` (the inputs' provenance says so).
     """
     nodata = ~np.isfinite(like.data[0])
     water = flood.water if flood.water is not None else flood.flooded
@@ -262,17 +265,20 @@ def write_flood(path: str | PathLike[str], flood: FloodMap, like: io.Raster) -> 
     )
     bands[:2, nodata] = np.nan
     bands[3, nodata] = np.nan
+    tags: dict[str, object] = {
+        "THRESHOLD_DB": flood.threshold_db,
+        "THRESHOLD_METHOD": flood.method,
+        "TERRAIN": flood.terrain,
+        "LIKELIHOOD": "0..100, posterior of water from VV backscatter (GFM-style)",
+        "SOURCE": "paii flood",
+    }
+    if simulated:
+        tags["SIMULATED"] = "yes: mapped from simulated PAII demo data"
     return io.write_geotiff(
         path,
         bands,
         crs=like.crs,
         transform=like.transform,
         band_names=BAND_NAMES,
-        tags={
-            "THRESHOLD_DB": flood.threshold_db,
-            "THRESHOLD_METHOD": flood.method,
-            "TERRAIN": flood.terrain,
-            "LIKELIHOOD": "0..100, posterior of water from VV backscatter (GFM-style)",
-            "SOURCE": "paii flood",
-        },
+        tags=tags,
     )

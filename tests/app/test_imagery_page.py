@@ -50,3 +50,49 @@ def test_enhance_shows_before_after_and_download(imagery, task):
     assert files and files[0].startswith("File: simulated_") and ".tif" in files[0]
     imagery.button(key="img_run").click().run()
     assert any("cache" in c.value for c in imagery.caption)
+
+
+@pytest.fixture()
+def kansas_area(tmp_path, monkeypatch):
+    """A user area ('kansas-harvey', observed, not demo) added from a generated STAC
+    catalog to a fresh store holding only the Kansas region."""
+    from paii_core import store
+    from paii_core.areas import add_area_from_items
+    from tests.areas.conftest import add_kansas, items
+
+    data = tmp_path / "data"
+    data.mkdir()
+    monkeypatch.setenv("PAII_DATA_DIR", str(data))
+    catalog = items.write_stac(tmp_path / "items" / "stac", items.SEASON)
+    con = store.connect(data / "paii.duckdb")
+    try:
+        add_kansas(con)
+        add_area_from_items(con, "kansas-harvey", region_id="kansas", s2=[catalog])
+    finally:
+        con.close()
+    return items
+
+
+def test_user_area_lists_its_scenes(kansas_area):
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    sign_in_app(at)
+    at.session_state["region_id"] = "kansas"
+    at.session_state["asof"] = date(2022, 10, 31)
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="img_aoi").value == "kansas-harvey"
+    dates = at.selectbox(key="img_date")
+    assert len(dates.options) == len(kansas_area.SEASON)
+    assert all(
+        o.startswith(f"{d} (haze ") for o, d in zip(dates.options, kansas_area.SEASON, strict=True)
+    )
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert len(spec["data"][0]["x"]) == len(kansas_area.SEASON)
+    assert "τ550" not in at.get("plotly_chart")[0].proto.spec  # no demo truth here
+    assert not any("simulated" in i.value for i in at.info)  # observed inputs
+    at.button(key="img_run").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    files = [c.value for c in at.caption if c.value.startswith("File: ")]
+    assert files and files[0].startswith("File: kansas-harvey_") and "simulated" not in files[0]

@@ -36,6 +36,7 @@ def test_cli_writes_mask_and_depth(tiny_world, tmp_path, capsys):
     assert (r.data[0] >= r.data[1])[np.isfinite(r.data[0])].all()  # flood is water
     assert np.nanmin(r.data[3]) >= 0 and np.nanmax(r.data[3]) <= 100
     assert r.tags["TERRAIN"] == "HAND/slope"
+    assert "SIMULATED" not in r.tags  # a file passed by hand has no provenance to say so
     assert "flooded" in capsys.readouterr().out
     bare = tmp_path / "no_dem.tif"
     assert main(["flood", "--post", str(post), str(bare)]) == 0
@@ -91,6 +92,9 @@ def test_demo_event_is_stored_with_impacts(tiny_world):
         con.close()
     assert events["event_id"].tolist() == [event_id]
     assert len(products) == 5 and products["flooded_km2"].max() > 0
+    for path in products["path"]:  # demo inputs: the name and the tags say simulated
+        assert path.endswith("_SIMULATED.tif")
+        assert io.read_geotiff(path).tags["SIMULATED"].startswith("yes")
     assert (counties["cropland_flooded_km2"] <= counties["flooded_km2"] + 1e-9).all()
     assert hits["peak_flooded_share"].between(0, 1).all()
 
