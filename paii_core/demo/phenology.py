@@ -16,16 +16,26 @@ Crops Usual Planting and Harvesting Dates", Agricultural Handbook 628) for Iowa.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import ndimage, sparse
 
 from paii_core.demo.classes import CROPS, LandCover, crop_index
-from paii_core.demo.regions import DEMO_REGIONS
+from paii_core.demo.crop_calendars import (
+    _MAX_NDVI,
+    CROP_CALENDARS,
+    LANDCOVER_CALENDARS,
+    REGION_CALENDAR,
+    CropCalendar,
+    Season,
+    _check_region,
+    _raster_calendar,
+    calendar_table,
+    get_calendar,
+)
+from paii_core.demo.noise import ndvi_texture, smooth_noise
 from paii_core.errors import ValidationError
 
 __all__ = [
@@ -52,70 +62,6 @@ _LOGIT_98 = float(np.log(49.0))
 _YEAR = 365.0
 _FLOODED_NDVI = -0.05
 """NDVI of a puddled paddy: shallow turbid water over mud with a few seedlings."""
-_MAX_NDVI = 0.95
-
-
-@dataclass(frozen=True)
-class Season:
-    """One growing cycle on a field, with its key dates (DOY) and peak greenness.
-
-    The canopy rises from ``greenup_doy`` to ``greenup_doy + days_to_peak``, holds, and
-    declines over ``senescence_days`` to maturity, ``dry_down_days`` before
-    ``harvest_doy`` (harvest, cutting or leaf fall). ``crop`` may differ from its
-    calendar's crop when a field grows a preceding crop (wheat before summer maize).
-    """
-
-    crop: str
-    sowing_doy: int
-    greenup_doy: int
-    days_to_peak: int
-    peak_ndvi: float
-    senescence_days: int
-    harvest_doy: int
-    dry_down_days: int = 0
-    winter_ndvi: float | None = None
-    """Winter crops: NDVI of the dormant canopy between autumn emergence and green-up."""
-    flood_doys: tuple[int, int] | None = None
-    """Paddy rice: first and last day with standing water in the field."""
-    flowering_doys: tuple[int, int] | None = None
-    """Yellow-flowering crops (rapeseed): first and last day of flowering."""
-    cut: bool = False
-    """The season ends with a cutting (hay): green canopy removed, little residue."""
-
-    def __post_init__(self) -> None:
-        peak = self.greenup_doy + self.days_to_peak
-        decline = self.harvest_doy - self.dry_down_days - self.senescence_days
-        if not self.sowing_doy <= self.greenup_doy < peak <= decline:
-            raise ValidationError(
-                f"season of {self.crop!r}: dates must satisfy sowing <= green-up < peak <= "
-                f"start of senescence, got {self.sowing_doy}, {self.greenup_doy}, {peak}, {decline}"
-            )
-        if self.senescence_days < 1 or not 0.0 < self.peak_ndvi <= _MAX_NDVI:
-            raise ValidationError(
-                f"season of {self.crop!r}: senescence_days must be >= 1 and peak_ndvi in (0, 0.95]"
-            )
-
-    @property
-    def peak_doy(self) -> int:
-        return self.greenup_doy + self.days_to_peak
-
-
-@dataclass(frozen=True)
-class CropCalendar:
-    """The seasons of one crop (or land-cover class) in one region, as expert knowledge."""
-
-    crop: str
-    region: str
-    seasons: tuple[Season, ...]
-    base_ndvi: float = 0.15
-    """NDVI between seasons: bare soil for annual crops, the dormant sward for perennials."""
-    dormant_dry: float = 0.0
-    """Cover of dead plant material between seasons (dry grass, forest litter), 0..1."""
-    residue: float = 0.35
-    """Cover of stubble and straw just after harvest, decaying over ``residue_days``."""
-    residue_days: float = 50.0
-    perennial: bool = False
-    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -134,140 +80,6 @@ class CropStateMaps:
     flowering: NDArray[np.float32]
     standing_water: NDArray[np.bool_]
     paddy_flooded: NDArray[np.bool_]
-
-
-def _wheat(crop: str = "wheat") -> Season:
-    # North China Plain winter wheat: sown mid-October, re-greens early March, heads late
-    # April, harvested early June (USDA 1994).
-    return Season(crop, -80, 60, 45, 0.85, 35, 155, winter_ndvi=0.38)
-
-
-_CALENDAR_TABLE: tuple[CropCalendar, ...] = (
-    CropCalendar("wheat", "henan", (_wheat(),), note="winter wheat, summer fallow"),
-    CropCalendar(
-        "maize",
-        "henan",
-        (_wheat(), Season("maize", 166, 174, 48, 0.86, 30, 270)),
-        note="summer maize sown mid-June after winter wheat, harvested late September",
-    ),
-    CropCalendar(
-        "peanut",
-        "henan",
-        (Season("peanut", 125, 135, 60, 0.80, 35, 255),),
-        note="spring peanut, May to mid-September",
-    ),
-    CropCalendar(
-        "rice",
-        "hubei",
-        (Season("rice", 155, 157, 55, 0.85, 30, 265, flood_doys=(150, 245)),),
-        note="single-season rice: puddled ~doy 150, transplanted ~155, water visible until "
-        "the canopy closes (~3-4 weeks), peak August, drained before the September harvest",
-    ),
-    CropCalendar(
-        "rapeseed",
-        "hubei",
-        (
-            Season(
-                "rapeseed", -75, 35, 45, 0.80, 35, 140, winter_ndvi=0.45, flowering_doys=(65, 100)
-            ),
-        ),
-        note="winter rapeseed sown October, yellow flowering in March, harvested May",
-    ),
-    CropCalendar(
-        "maize",
-        "hubei",
-        (Season("maize", 100, 110, 60, 0.82, 30, 225),),
-        note="spring maize, April to mid-August",
-    ),
-    CropCalendar(
-        "corn",
-        "iowa",
-        (Season("corn", 123, 135, 65, 0.88, 45, 290, dry_down_days=30),),
-        note="planted early May, peak late July, dries down September, harvested October",
-    ),
-    CropCalendar(
-        "soybean",
-        "iowa",
-        (Season("soybean", 135, 148, 72, 0.88, 30, 282, dry_down_days=12),),
-        note="planted mid-May, greens up later than corn, peak August, harvested early October",
-    ),
-    CropCalendar(
-        "hay",
-        "iowa",
-        (
-            Season("hay", 90, 90, 50, 0.82, 3, 155, cut=True),
-            Season("hay", 157, 157, 28, 0.80, 3, 192, cut=True),
-            Season("hay", 194, 194, 28, 0.78, 3, 230, cut=True),
-            Season("hay", 232, 232, 30, 0.75, 40, 315),
-        ),
-        base_ndvi=0.28,
-        dormant_dry=0.5,
-        residue=0.1,
-        perennial=True,
-        note="alfalfa/grass hay: three cuttings (early June, July, mid-August), fall regrowth",
-    ),
-)
-
-REGION_CALENDAR: dict[str, dict[str, CropCalendar]] = {
-    region: {cal.crop: cal for cal in _CALENDAR_TABLE if cal.region == region}
-    for region in DEMO_REGIONS
-}
-"""Region id -> crop -> calendar: the expert crop calendars of each region."""
-
-CROP_CALENDARS: dict[str, CropCalendar] = {}
-"""Crop -> its calendar in the first region that grows it (maize: Henan summer maize)."""
-for _cal in _CALENDAR_TABLE:
-    CROP_CALENDARS.setdefault(_cal.crop, _cal)
-
-LANDCOVER_CALENDARS: dict[LandCover, CropCalendar] = {
-    LandCover.CROPLAND: CropCalendar(
-        "fallow", "any", (Season("weeds", 110, 110, 50, 0.35, 60, 300),), dormant_dry=0.2
-    ),
-    # Deciduous broadleaf stands leaf out before the summer crops and keep a woody floor.
-    LandCover.FOREST: CropCalendar(
-        "forest", "any", (Season("forest", 85, 85, 35, 0.88, 45, 320),), 0.40, 0.6, 0.0
-    ),
-    LandCover.GRASS: CropCalendar(
-        "grass", "any", (Season("grass", 80, 80, 55, 0.62, 60, 310),), 0.28, 0.7, 0.0
-    ),
-    LandCover.WATER: CropCalendar("water", "any", (), -0.40, 0.0, 0.0),
-    LandCover.BUILT: CropCalendar(
-        "built", "any", (Season("trees", 95, 95, 40, 0.20, 40, 310),), 0.10, 0.0, 0.0
-    ),
-    LandCover.ROAD: CropCalendar("road", "any", (), 0.08, 0.0, 0.0),
-}
-"""Land-cover code -> calendar of its non-crop vegetation (cropland without a crop: fallow)."""
-
-
-def get_calendar(crop: str | CropCalendar, region: str | None = None) -> CropCalendar:
-    """The calendar of ``crop`` in ``region`` (its default calendar when ``region`` is None)."""
-    if isinstance(crop, CropCalendar):
-        return crop
-    crop_index(crop)  # unknown crops raise, listing the known ones
-    _check_region(region)
-    if region is None:
-        return CROP_CALENDARS[crop]
-    try:
-        return REGION_CALENDAR[region][crop]
-    except KeyError:
-        grown = ", ".join(REGION_CALENDAR[region])
-        raise ValidationError(
-            f"crop {crop!r} has no calendar in region {region!r}; it grows: {grown}"
-        ) from None
-
-
-def _raster_calendar(crop: str, region: str | None) -> CropCalendar:
-    """Calendar for mapping: the region's own, else the crop's default calendar."""
-    _check_region(region)
-    if region is not None and crop in REGION_CALENDAR[region]:
-        return REGION_CALENDAR[region][crop]
-    return CROP_CALENDARS[crop]
-
-
-def _check_region(region: str | None) -> None:
-    if region is not None and region not in REGION_CALENDAR:
-        known = ", ".join(REGION_CALENDAR)
-        raise ValidationError(f"region {region!r} is unknown; use one of: {known}")
 
 
 def _logistic(x: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -532,66 +344,6 @@ def _gather_if_any(lut: NDArray, key: NDArray, dtype: type) -> NDArray:
     return np.take(lut.astype(dtype), key)
 
 
-def smooth_noise(
-    shape: tuple[int, int], rng: np.random.Generator, correlation_px: float
-) -> NDArray[np.float32]:
-    """Gaussian random field with zero mean and unit variance, ``(H, W)`` float32.
-
-    White noise smoothed by a Gaussian kernel of standard deviation ``correlation_px``.
-    Kernels of 2 pixels and more convolve a lattice of white noise spaced sigma / 2
-    instead (a process convolution, Higdon 2002, "Space and space-time modeling using
-    process convolutions"), two sparse matrix products whose cost does not grow with the
-    kernel; the weights are normalised so the variance is one at every pixel.
-    """
-    h, w = (int(s) for s in shape)
-    if h < 1 or w < 1 or correlation_px <= 0:
-        raise ValidationError("smooth_noise needs a positive shape and correlation_px > 0")
-    sigma = float(correlation_px)
-    if sigma < 2.0:
-        white = rng.standard_normal((h, w), dtype=np.float32)
-        field = ndimage.gaussian_filter(white, sigma, mode="reflect", truncate=3.0)
-        radius = int(3.0 * sigma + 0.5)
-        k = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
-        k /= k.sum()
-        return field / np.float32(np.sum(k**2))  # (sum k^2)^2 is the variance; sqrt of it
-    gy, gx = _lattice_weights(h, sigma), _lattice_weights(w, sigma)
-    lattice = rng.standard_normal((gy.shape[1], gx.shape[1]), dtype=np.float32)
-    return np.asarray(gy @ (gx @ lattice.T).T, dtype=np.float32)
-
-
-def _lattice_weights(n: int, sigma: float) -> sparse.csr_matrix:
-    """Sparse (n, nodes) Gaussian weights of lattice nodes spaced sigma / 2, rows of unit norm."""
-    step = sigma / 2.0
-    nodes = np.arange(-3.0 * sigma, n + 3.0 * sigma + step, step)
-    centres = np.arange(n) + 0.5
-    first = np.searchsorted(nodes, centres - 3.0 * sigma)
-    cols = first[:, None] + np.arange(int(np.ceil(6.0 * sigma / step)) + 2)[None, :]
-    inside = cols < len(nodes)
-    cols = np.minimum(cols, len(nodes) - 1)
-    d = (centres[:, None] - nodes[cols]) / sigma
-    g = np.where(inside & (np.abs(d) <= 3.0), np.exp(-0.5 * d * d), 0.0)
-    g /= np.sqrt(np.sum(g**2, axis=1, keepdims=True))
-    rows = np.broadcast_to(np.arange(n)[:, None], cols.shape)
-    keep = g > 0
-    return sparse.csr_matrix(
-        (g[keep].astype(np.float32), (rows[keep], cols[keep])), shape=(n, len(nodes))
-    )
-
-
-def ndvi_texture(
-    land_cover: NDArray, rng: np.random.Generator, *, amplitude: float = 0.03
-) -> NDArray[np.float32]:
-    """Within-field NDVI texture ``(H, W)`` float32: fine plus field-scale variation."""
-    shape = np.shape(land_cover)
-    fine = smooth_noise(shape, rng, 1.5)
-    broad = smooth_noise(shape, rng, 20.0)
-    texture = np.float32(0.6 * amplitude) * fine + np.float32(0.8 * amplitude) * broad
-    # Water, roofs and roads vary far less than canopies.
-    calm = np.ones(max(LandCover) + 1, dtype=np.float32)
-    calm[[LandCover.WATER, LandCover.BUILT, LandCover.ROAD]] = 0.3
-    return texture * calm[np.asarray(land_cover, dtype=np.intp)]
-
-
 def landcover_ndvi(
     land_cover: NDArray,
     crop_type: NDArray,
@@ -628,22 +380,3 @@ def paddy_flooded(
     *_, water, green, _ = _evaluate(_raster_calendar("rice", region), doy, shift, vigour)
     lut = (water > 0.5) & (green < 0.5)
     return (ct == crop_index("rice")) & lut[pid]
-
-
-def calendar_table(calendars: Mapping[str, CropCalendar]) -> pd.DataFrame:
-    """One row per season: the calendars as a table (for the UI and few-shot priors)."""
-    rows = [
-        {
-            "calendar": cal.crop,
-            "region": cal.region,
-            "crop": s.crop,
-            "sowing_doy": s.sowing_doy,
-            "greenup_doy": s.greenup_doy,
-            "peak_doy": s.peak_doy,
-            "peak_ndvi": s.peak_ndvi,
-            "harvest_doy": s.harvest_doy,
-        }
-        for cal in calendars.values()
-        for s in cal.seasons
-    ]
-    return pd.DataFrame(rows)
