@@ -35,11 +35,7 @@ TITLES = {
     "Home": "Kansas (US): county overview",
     "Data": "Data: Kansas (US)",
 }
-XFAIL = {
-    "Imagery": "Imagery reads only the demo world's scenes (paii_core.enhance.demo_scenes): "
-    "with no demo world it shows 'no demo world. Fix: run paii demo build' and never offers "
-    "the S2 dates of an area added with `paii area add` (issue #13)",
-}
+XFAIL: dict[str, str] = {}
 """Pages that do not yet work on a region built from public files: page -> the gap. Strict:
 once the page works, the test fails until its entry here is removed."""
 
