@@ -18,7 +18,11 @@ def _build(args: argparse.Namespace) -> int:
     data = Path(args.out) if args.out else paths().data
     start = time.perf_counter()
     manifest = build_demo(
-        data, size=args.size, seed=args.seed, progress=None if args.quiet else progress_printer
+        data,
+        size=args.size,
+        seed=args.seed,
+        progress=None if args.quiet else progress_printer,
+        replace_user_data=args.replace_user_data,
     )
     elapsed = time.perf_counter() - start
     print(
@@ -56,6 +60,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     build.add_argument("--size", choices=("full", "tiny"), default="full")
     build.add_argument("--seed", type=int, default=0, help="same seed, same world (default 0)")
+    build.add_argument(
+        "--replace-user-data",
+        action="store_true",
+        help="rebuild even if the database holds regions you added (they are dropped)",
+    )
     build.add_argument(
         "--out", help="data folder to write demo/ and paii.duckdb into (default data/)"
     )

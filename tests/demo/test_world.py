@@ -123,3 +123,24 @@ def test_cli_builds_and_reports(tmp_path, capsys):
     )
     out = capsys.readouterr().out
     assert "simulated" in out and (tmp_path / "paii.duckdb").exists()
+
+
+def test_rebuild_refuses_to_drop_a_users_regions(tmp_path, capsys):
+    from paii_core.demo.build import _refuse_to_drop_user_regions
+
+    db = tmp_path / "paii.duckdb"
+    con = store.connect(db)
+    con.execute(
+        "INSERT INTO regions (region_id, name, country, utm_epsg, yield_unit, simulated) "
+        "VALUES ('kansas', 'Kansas', 'US', 32614, 'bu/acre', false), "
+        "('iowa', 'Iowa (US)', 'US', 32615, 'bu/acre', true)"
+    )
+    con.close()
+    args = ["demo", "build", "--size", "tiny", "--out", str(tmp_path), "--quiet"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "holds your own regions (kansas)" in err and "--replace-user-data" in err
+    assert not (tmp_path / "demo").exists()  # nothing built, nothing replaced
+    with pytest.raises(ValidationError, match=r"would drop them with their areas, policies"):
+        _refuse_to_drop_user_regions(db)
+    _refuse_to_drop_user_regions(tmp_path / "none.duckdb")  # no store yet: nothing to keep
