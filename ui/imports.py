@@ -7,6 +7,7 @@ import`), so the page and the command report the same problems.
 
 from __future__ import annotations
 
+import math
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +28,11 @@ __all__ = ["MAX_UPLOAD_MB", "policy_upload_form", "yield_upload_form"]
 
 MAX_UPLOAD_MB = 50
 """Uploads above this are refused before they are read (the CLI takes any size)."""
+
+
+_WIDGET_CAP_MB = max(1, math.ceil(MAX_UPLOAD_MB))
+"""The uploaders' own cap (a positive whole number of MB), so the widget states the limit
+that :func:`_run_import` enforces. Fixed at import: a widget's identity includes it."""
 
 
 def _run_import(upload, run: Callable[[Path], ImportReport], *, what: str) -> ImportReport | None:
@@ -93,7 +99,7 @@ def policy_upload_form(con: duckdb.DuckDBPyConnection, region_id: str) -> Import
         )
     kinds = [s.lstrip(".") for s in (*CSV_SUFFIXES, *VECTOR_SUFFIXES) if s != ".shp"]
     upload = st.file_uploader(
-        "Policy file", type=kinds, key=f"policy_upload_{region_id}", max_upload_size=MAX_UPLOAD_MB
+        "Policy file", type=kinds, key=f"policy_upload_{region_id}", max_upload_size=_WIDGET_CAP_MB
     )
     replace = st.checkbox("Replace the region's stored policies", key=f"policy_replace_{region_id}")
     if upload is None or not st.button("Import policies", key=f"policy_import_{region_id}"):
@@ -120,7 +126,7 @@ def yield_upload_form(con: duckdb.DuckDBPyConnection, region_id: str) -> ImportR
         "Quick Stats CSV",
         type=["csv"],
         key=f"yield_upload_{region_id}",
-        max_upload_size=MAX_UPLOAD_MB,
+        max_upload_size=_WIDGET_CAP_MB,
     )
     if upload is None or not st.button("Import yields", key=f"yield_import_{region_id}"):
         return None
