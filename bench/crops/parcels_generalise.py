@@ -5,7 +5,7 @@
 
 Parts (matched IoU of truth fields matched at IoU > 0.5 / share of truth fields matched,
 fine parcels; baseline = connected components of the cropland mask):
-- ``heldout``: the held-out layout (``bsp``, paii_core/crops/layouts_heldout.py) in each
+- ``heldout``: the held-out layout (``bsp``, paii_core/demo/field_layouts_heldout.py) in each
   region's crops and calendar, 250 px: seeds 900-901 at 10 m rendered at 2.5 m and
   degraded (as the demo world), seed 902 rendered at 10 m directly (sharp edges, no mixed
   pixels), seed 903 at 5 m rendered at 2.5 m. Never used in training or tuning.
@@ -26,8 +26,8 @@ from skimage import measure
 
 from bench.crops.run import matched_iou
 from paii_core.crops import cropland_probability, delineate_parcels
-from paii_core.crops.layouts_real import real_extent_px
 from paii_core.crops.scenes import make_scene
+from paii_core.demo.field_layouts_real import real_extent_px
 
 REGIONS = ("henan", "hubei", "iowa")
 PARTS = ("heldout", "real", "layouts", "grid")

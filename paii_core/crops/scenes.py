@@ -57,7 +57,7 @@ def make_scene(
 
     ``layout`` picks the field pattern: ``"grid"`` is the demo's own road grid of strips
     (:func:`paii_core.demo.landscape.make_landscape`, with the region's field size); the
-    others come from :func:`paii_core.crops.layouts.make_layout` (Voronoi cells, strips,
+    others come from :func:`paii_core.demo.field_layouts.make_layout` (Voronoi cells, strips,
     large blocks and pivots, the held-out ``"bsp"`` partition, the real ``"slovenia"``
     parcels) and only borrow the region's crops, calendar and terrain.
 
@@ -93,7 +93,7 @@ def make_scene(
             shape, hi_px, rng, crops=crops, terrain=ter, mean_field_ha=field_ha
         )
     else:
-        from paii_core.crops.layouts import make_layout
+        from paii_core.demo.field_layouts import make_layout
 
         land = make_layout(layout, shape, hi_px, rng, crops=crops, terrain=ter)
     low = landscape.downsample_labels(land, hires_factor) if hires_factor > 1 else land

@@ -91,7 +91,7 @@ def boundary_jobs(
     """Training scenes of the boundary model per seed: for ``grid`` (the demo's layout)
     one in every region (Henan/Hubei 160 px, Iowa 240 px, 10 m rendered at 2.5 m, as the
     demo world); for each other layout of ``layouts`` (names from
-    :data:`paii_core.crops.layouts.TRAINING_LAYOUTS`) one scene of 200 px, the region,
+    :data:`paii_core.demo.field_layouts.TRAINING_LAYOUTS`) one scene of 200 px, the region,
     the pixel size (10, 5, 10, 20 m) and the rendering (at a quarter, at the pixel size
     itself: sharp edges, or at half) turning with the seed,
     so the model meets other sensors' sharpness and other field widths in pixels. Never
@@ -100,7 +100,7 @@ def boundary_jobs(
     Raises:
         ValidationError: a held-out, real or unknown layout.
     """
-    from paii_core.crops.layouts import TRAINING_LAYOUTS
+    from paii_core.demo.field_layouts import TRAINING_LAYOUTS
 
     for name in layouts:
         if name not in TRAINING_LAYOUTS:

@@ -13,7 +13,7 @@ from skimage.measure import label as label_regions
 
 from paii_core.demo.classes import CROPS, LandCover, crop_index
 from paii_core.demo.land_layout import (
-    _cut,  # noqa: F401 (re-exported: paii_core.crops.layouts imports it from here)
+    _cut,  # noqa: F401 (re-exported: paii_core.demo.field_layouts imports it from here)
     _fields_and_roads,
     _forest,
     _villages,

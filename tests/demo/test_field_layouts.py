@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 from skimage import measure
 
-from paii_core.crops import layouts, layouts_heldout, layouts_real
-from paii_core.crops.layouts import make_layout, paint_edges
 from paii_core.crops.train import boundary_jobs
+from paii_core.demo import field_layouts as layouts
+from paii_core.demo import field_layouts_heldout as layouts_heldout
+from paii_core.demo import field_layouts_real as layouts_real
 from paii_core.demo.classes import LandCover
+from paii_core.demo.field_layouts import make_layout, paint_edges
 from paii_core.errors import InputNotFoundError, ValidationError
 
 PX = 2.5

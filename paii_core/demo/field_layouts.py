@@ -286,7 +286,7 @@ LAYOUTS: dict[str, Layout] = {
 TRAINING_LAYOUTS: tuple[str, ...] = ("grid", "voronoi", "strips", "blocks")
 """Layouts the boundary model is trained and tuned on; ``grid`` is the demo's own
 (:func:`paii_core.demo.landscape.make_landscape`). The held-out layout
-(:mod:`paii_core.crops.layouts_heldout`) is never among them."""
+(:mod:`paii_core.demo.field_layouts_heldout`) is never among them."""
 
 
 def make_layout(
@@ -298,8 +298,8 @@ def make_layout(
     Raises:
         ValidationError: unknown layout name.
     """
-    from paii_core.crops.layouts_heldout import bsp_layout
-    from paii_core.crops.layouts_real import slovenia_layout
+    from paii_core.demo.field_layouts_heldout import bsp_layout
+    from paii_core.demo.field_layouts_real import slovenia_layout
 
     table = {**LAYOUTS, "bsp": bsp_layout, "slovenia": slovenia_layout}
     if name not in table:

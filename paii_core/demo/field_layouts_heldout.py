@@ -4,7 +4,7 @@ Fields are convex polygons made by cutting the land again and again with straigh
 any direction (a binary space partition, the way inheritance and land consolidation split
 parcels; cf. the STIT tessellations of Nagel & Weiss 2005, "Crack STIT tessellations",
 Adv. Appl. Probab. 37), so they meet in T-junctions at all angles, unlike the Voronoi
-cells, strips and grids of :mod:`paii_core.crops.layouts`. The first cuts are roads and
+cells, strips and grids of :mod:`paii_core.demo.field_layouts`. The first cuts are roads and
 bound the blocks; the later ones are hedges, balks, tracks or nothing but a crop change.
 The boundary model, its features and the watershed constants are chosen without ever
 looking at these scenes; the benchmark (bench/crops/parcels_generalise.py) scores them.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from paii_core.crops.layouts import assemble, paint_edges
+from paii_core.demo.field_layouts import assemble, paint_edges
 from paii_core.demo.landscape import Landscape
 from paii_core.demo.terrain import Terrain
 

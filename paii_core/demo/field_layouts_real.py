@@ -6,8 +6,8 @@ import numpy as np
 from scipy import ndimage
 
 from paii_core.config import paths
-from paii_core.crops.layouts import assemble
 from paii_core.demo.classes import LandCover
+from paii_core.demo.field_layouts import assemble
 from paii_core.demo.landscape import Landscape
 from paii_core.demo.terrain import Terrain
 from paii_core.errors import InputNotFoundError, ValidationError
