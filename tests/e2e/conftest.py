@@ -11,6 +11,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -76,13 +78,14 @@ def e2e_data(tiny_world, tmp_path_factory) -> Path:
     return data
 
 
-@pytest.fixture(scope="session")
-def streamlit_server(e2e_data):
-    """`streamlit run app.py` on a free loopback port, over a copy of the tiny world."""
+@contextmanager
+def serve(data_dir: Path, log_name: str) -> Iterator[str]:
+    """`streamlit run app.py` on a free loopback port over ``data_dir``; yields its URL and
+    stops it afterwards (its log goes to test-artifacts/``log_name``)."""
     port = _free_port()
-    env = {**os.environ, "PAII_DATA_DIR": str(e2e_data)}
+    env = {**os.environ, "PAII_DATA_DIR": str(data_dir)}
     ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "streamlit.log", "w")
+    log = open(ARTIFACTS / log_name, "w")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -117,14 +120,23 @@ def streamlit_server(e2e_data):
             time.sleep(0.5)
     else:
         proc.terminate()
-        pytest.fail(f"streamlit did not start on {url}; see {ARTIFACTS / 'streamlit.log'}")
-    yield url
-    proc.terminate()
+        pytest.fail(f"streamlit did not start on {url}; see {ARTIFACTS / log_name}")
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def streamlit_server(e2e_data):
+    """The shared server, over a copy of the tiny world."""
+    with serve(e2e_data, "streamlit.log") as url:
+        yield url
 
 
 @pytest.fixture()

@@ -12,8 +12,6 @@ import functools
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import geopandas as gpd
@@ -22,7 +20,7 @@ import pytest
 from shapely.geometry import box
 
 from tests.conftest import REPO, TEST_PASSWORD
-from tests.e2e.conftest import ARTIFACTS, CHROMIUM_ARGS, _free_port, sign_in
+from tests.e2e.conftest import ARTIFACTS, CHROMIUM_ARGS, serve, sign_in
 
 sys.path.insert(0, str(REPO / "tests" / "io"))
 import make_s2_items as items
@@ -134,36 +132,8 @@ def kansas_data(tmp_path_factory) -> Path:
 def kansas_server(kansas_data):
     """`streamlit run app.py` over the Kansas data folder (own server; the shared one
     serves the tiny demo world)."""
-    port = _free_port()
-    env = {**os.environ, "PAII_DATA_DIR": str(kansas_data)}
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "streamlit-kansas.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.enableStaticServing", "true"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.terminate()
-        pytest.fail(f"streamlit did not start on {url}; see {ARTIFACTS / 'streamlit-kansas.log'}")
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with serve(kansas_data, "streamlit-kansas.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
