@@ -11,6 +11,7 @@ import re
 import time
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from paii_core.batch.tiles import Tile
 from paii_core.batch.windows import crop, window_files
 from paii_core.errors import FormatError, InputFileError, PaiiError, ValidationError
 
-__all__ = ["HALO", "JOBS", "JobOptions", "run_tile", "scene_date"]
+__all__ = ["HALO", "JOBS", "JobOptions", "raster_sensor", "run_tile", "scene_date"]
 
 JOBS: tuple[str, ...] = ("dehaze", "sr", "cropland", "parcels", "flood")
 HALO: dict[str, int] = {"dehaze": 64, "sr": 32, "cropland": 16, "parcels": 64, "flood": 128}
@@ -65,11 +66,38 @@ def _empty(tile: Tile, bands: int, scale: int = 1) -> tuple[np.ndarray, None]:
     return np.full((bands, h * scale, w * scale), np.nan, np.float32), None
 
 
+@lru_cache(maxsize=64)
+def _raster_sensor(path: str, width: int, height: int, mtime_ns: int):
+    from paii_core.enhance import api
+    from paii_core.enhance import files as efiles
+    from paii_core.enhance.sensor import ESTIMATE_WINDOW, SensorModel
+
+    w, h = min(width, ESTIMATE_WINDOW), min(height, ESTIMATE_WINDOW)
+    win = ((width - w) // 2, (height - h) // 2, w, h)
+    with window_files((path,), win) as (copy,):
+        try:
+            data = efiles.read_bgrn(copy).data
+        except InputFileError as e:
+            if type(e) is not InputFileError:
+                raise
+            return SensorModel(0.0)  # an all-nodata centre: the box, as for the whole raster
+    return api.estimate_sensor(data)
+
+
+def raster_sensor(path: str | Path, width: int, height: int):
+    """The sensor model of a whole ``width`` x ``height`` raster, estimated as `paii sr`
+    estimates it (:func:`paii_core.enhance.api.estimate_sensor` reads the central
+    256 px window), from a copy of that window alone. Every window of a raster shares
+    it, so windows join as one pass does; cached per file (path, size, modification)."""
+    return _raster_sensor(str(path), width, height, Path(path).stat().st_mtime_ns)
+
+
 def _enhance(files: list[Path], tile: Tile, opts: JobOptions, out: Path):
     from paii_core.enhance import api
     from paii_core.enhance import files as efiles
 
     scale = 4 if opts.job == "sr" else 1
+    extra_tags: dict[str, str] = {}
     if tile.core is None:  # the whole file: exactly what `paii dehaze` / `paii sr` write
         if opts.job == "sr":
             efiles.sr_geotiff(files[0], out, method=opts.method)
@@ -87,7 +115,15 @@ def _enhance(files: list[Path], tile: Tile, opts: JobOptions, out: Path):
     else:
         net = api.load_model(opts.job) if opts.method == "model" else None
         if opts.job == "sr":
-            values = api.super_resolve(raster.data, method=opts.method, net=net)
+            sensor = None
+            if net is not None:
+                sc = tile.scene
+                sensor = raster_sensor(sc.files[0], sc.width, sc.height)
+                extra_tags = {
+                    "PAII_SENSOR_MODEL": f"{sensor.describe()} (estimated from the image)",
+                    "PAII_SR_DETAIL": f"{api.detail_weight(sensor):.2f}",
+                }
+            values = api.super_resolve(raster.data, method=opts.method, net=net, sensor=sensor)
         else:
             values = api.dehaze(raster.data, method=opts.method, net=net)
         values = crop(values, tile.core, tile.read, scale)
@@ -101,7 +137,7 @@ def _enhance(files: list[Path], tile: Tile, opts: JobOptions, out: Path):
         crs=crs,
         transform=core_t @ Affine.scale(1 / scale),
         band_names=("B2", "B3", "B4", "B8"),
-        tags=_tags(opts, f"{opts.job} reflectance", raster, tile),
+        tags={**_tags(opts, f"{opts.job} reflectance", raster, tile), **extra_tags},
     )
     return None
 

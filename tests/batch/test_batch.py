@@ -147,3 +147,35 @@ def test_a_killed_worker_loses_and_corrupts_nothing(cluster, big_bgrn, tmp_path)
     )
     np.testing.assert_array_equal(_read(res.mosaics[0]), _read(ref.mosaics[0]))
     assert not list((tmp_path / "k").rglob("*.tmp"))
+
+
+def test_sr_windows_share_one_sensor_estimate_per_raster(cluster, tmp_path):
+    """A raster blurred (sigma 0.7) but for a sharp corner (box capture): the raster
+    reads sigma 0.34, its windows alone 0.19 to 0.69; every window uses the raster's
+    estimate, so the mosaic equals `paii sr` and every tile names that model."""
+    from paii_core import io
+    from paii_core.batch.jobs import raster_sensor
+    from paii_core.enhance.files import sr_geotiff
+    from paii_core.enhance.sensor import SensorModel
+
+    from .conftest import CRS, transform
+
+    fine = np.random.default_rng(5).uniform(0.02, 0.4, (4, 448, 384)).astype(np.float32)
+    data = SensorModel(0.7).capture(fine)
+    data[:, :32, :32] = SensorModel(0.0).capture(fine)[:, :32, :32]
+    src = tmp_path / "mixed.tif"
+    io.write_geotiff(src, data, crs=CRS, transform=transform(), band_names=("B2", "B3", "B4", "B8"))
+    whole = api.estimate_sensor(data)
+    assert api.estimate_sensor(data[:, 32:, 32:]).sigma > whole.sigma + 0.3  # windows differ
+    assert api.estimate_sensor(data[:, :96, :96]).sigma < whole.sigma - 0.1
+    assert raster_sensor(src, 96, 112) == whole
+    res = run_batch("sr", [src], tmp_path / "out", scheduler=cluster.scheduler_address, tile=64)
+    assert len(res.computed) == 4 and not res.failed
+    ref = sr_geotiff(src, tmp_path / "ref.tif")
+    with rasterio.open(ref) as r:
+        want_tag = r.tags()["PAII_SENSOR_MODEL"]
+    for key in res.computed:
+        with rasterio.open(tmp_path / "out" / "tiles" / f"{key}.tif") as t:
+            assert t.tags()["PAII_SENSOR_MODEL"] == want_tag
+    with rasterio.open(res.mosaics[0]) as got:
+        np.testing.assert_allclose(got.read(), _read(ref), atol=1e-5)
