@@ -104,7 +104,9 @@ def _cached_hand(z: np.ndarray, px: float, cache_dir: Path | None) -> np.ndarray
     """HAND of ``z``, read from / written to ``cache_dir`` keyed by the DEM's content."""
     if cache_dir is None:
         return hand(z, pixel_size_m=px)
-    key = hashlib.sha256(np.ascontiguousarray(z).tobytes() + f"{px:.6f}".encode()).hexdigest()
+    digest = hashlib.sha256(memoryview(np.ascontiguousarray(z)).cast("B"))  # no copy
+    digest.update(f"{z.shape}{px:.6f}".encode())
+    key = digest.hexdigest()
     path = Path(cache_dir) / f"hand_{key[:24]}.npy"
     if path.exists():
         return np.load(path)
