@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from paii_core.batch.jobs import JOBS
+from paii_core.batch.jobs import DEVICES, JOBS
 
 __all__ = ["progress_bar", "register"]
 
@@ -59,6 +59,7 @@ def _run(args: argparse.Namespace) -> int:
         method=args.method,
         level=args.level,
         dem=args.dem,
+        device=args.device,
         counties=counties,
         progress=None if args.quiet else progress_bar(),
     )
@@ -99,6 +100,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=1, help="torch threads per worker (default 1)")
     p.add_argument("--method", default="model", help="dehaze: model|dcp; sr: model|bicubic")
     p.add_argument("--level", choices=("fine", "coarse"), default="fine", help="parcels level")
+    p.add_argument(
+        "--device",
+        choices=DEVICES,
+        default="auto",
+        help="dehaze/sr network on cpu or cuda (float16 mixed precision); auto: cuda when "
+        "a worker sees a GPU (default)",
+    )
     p.add_argument("--dem", type=Path, default=None, help="flood: DEM GeoTIFF in metres")
     p.add_argument(
         "--counties",

@@ -7,8 +7,11 @@ mid-tile leaves no partial product; the client records the outcome in the manife
 
 from __future__ import annotations
 
+import os
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
@@ -23,7 +26,16 @@ from paii_core.batch.tiles import Tile
 from paii_core.batch.windows import crop, window_files
 from paii_core.errors import FormatError, InputFileError, PaiiError, ValidationError
 
-__all__ = ["HALO", "JOBS", "JobOptions", "raster_sensor", "run_tile", "scene_date"]
+__all__ = [
+    "DEVICES",
+    "HALO",
+    "JOBS",
+    "JobOptions",
+    "device_for",
+    "raster_sensor",
+    "run_tile",
+    "scene_date",
+]
 
 JOBS: tuple[str, ...] = ("dehaze", "sr", "cropland", "parcels", "flood")
 HALO: dict[str, int] = {"dehaze": 64, "sr": 32, "cropland": 16, "parcels": 64, "flood": 128}
@@ -31,6 +43,44 @@ HALO: dict[str, int] = {"dehaze": 64, "sr": 32, "cropland": 16, "parcels": 64, "
 so windows join exactly; cropland: twice the model's 8 px feature halo; parcels: a
 field's width (fields are ~5-40 px across); dehaze and flood see further (a ~100 px
 network field, image-wide water thresholds), so their windows are close, not exact."""
+
+
+DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
+
+
+def device_for(requested: str) -> str:
+    """The torch device a worker computes on for ``--device requested``.
+    Raises ValidationError for an unknown device, or ``cuda`` where no GPU is visible."""
+    import torch
+
+    if requested not in DEVICES:
+        raise ValidationError(f"--device {requested!r} is unknown; use one of {', '.join(DEVICES)}")
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise ValidationError(
+            "--device cuda: this machine sees no CUDA GPU (torch.cuda.is_available() is "
+            "False); use --device cpu, or run the workers on a GPU machine (--scheduler)"
+        )
+    return requested
+
+
+@contextmanager
+def _on_device(device: str) -> Iterator[None]:
+    """The enhancement engine on ``device`` (it reads PAII_DEVICE), with float16 autocast
+    on CUDA; the previous PAII_DEVICE is put back after."""
+    import torch
+
+    before = os.environ.get("PAII_DEVICE")
+    os.environ["PAII_DEVICE"] = device
+    try:
+        with torch.autocast("cuda", dtype=torch.float16, enabled=device == "cuda"):
+            yield
+    finally:
+        if before is None:
+            os.environ.pop("PAII_DEVICE", None)
+        else:
+            os.environ["PAII_DEVICE"] = before
 
 
 @dataclass(frozen=True)
@@ -42,6 +92,8 @@ class JobOptions:
     dem: str | None = None
     threads: int = 1
     model_version: str = ""
+    device: str = "auto"
+    """``auto`` (CUDA when the worker sees a GPU), ``cpu`` or ``cuda`` (mixed precision)."""
 
 
 def _tile_transform(tile: Tile, first: Path) -> tuple:
@@ -267,8 +319,6 @@ def run_tile(tile: Tile, opts: JobOptions, counties=None) -> dict:
     Errors PAII raises on purpose (a bad input file) make a ``failed`` record, not an
     exception, so dask does not retry a tile that cannot succeed.
     """
-    import os
-
     import torch
 
     torch.set_num_threads(opts.threads)
@@ -284,7 +334,9 @@ def run_tile(tile: Tile, opts: JobOptions, counties=None) -> dict:
     }
     t0 = time.perf_counter()
     try:
-        with window_files(tile.scene.files, tile.read) as files:
+        device = device_for(opts.device)
+        record["device"] = device
+        with _on_device(device), window_files(tile.scene.files, tile.read) as files:
             result = _RUNNERS[opts.job](files, tile, opts, out)
         if result is not None:
             values, crs, transform, extra = result

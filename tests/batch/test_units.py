@@ -134,3 +134,30 @@ def test_bad_arguments_are_refused_before_any_work(tmp_path, big_bgrn, monkeypat
 def test_plan_tiles_rejects_a_tiny_tile():
     with pytest.raises(ValidationError, match="too small"):
         plan_tiles([], tile=4, halo=0, salt="", hashes={})
+
+
+def test_device_cuda_without_a_gpu_is_refused(monkeypatch, bgrn_files, tmp_path):
+    import torch
+
+    from paii_core.batch.jobs import device_for
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert device_for("auto") == "cpu" and device_for("cpu") == "cpu"
+    with pytest.raises(ValidationError, match="--device 'tpu' is unknown; use one of auto"):
+        device_for("tpu")
+    with pytest.raises(ValidationError, match="--device cuda: this machine sees no CUDA GPU"):
+        run_batch("dehaze", bgrn_files, tmp_path, workers=1, device="cuda")
+    assert not (tmp_path / "tiles").exists()
+
+
+def test_worker_config_keeps_glibc_adaptive_mmap_and_drops_the_profiler():
+    import dask
+
+    from paii_core.batch.runner import worker_config
+
+    cfg = worker_config()
+    environ = cfg["distributed.nanny.pre-spawn-environ"]
+    assert "MALLOC_TRIM_THRESHOLD_" not in environ
+    assert "MALLOC_TRIM_THRESHOLD_" in dask.config.get("distributed.nanny.pre-spawn-environ")
+    assert environ["OMP_NUM_THREADS"] == 1  # dask's other defaults stay
+    assert cfg["distributed.worker.profile.enabled"] is False
