@@ -45,8 +45,13 @@ lint: setup
 	$(BIN)/ruff check paii_core views ui app.py tests bench scripts
 	$(BIN)/ruff format --check paii_core views ui app.py tests bench scripts
 
+# Every capability's benchmark (under 20 minutes on 2 cores), then the table of current
+# figures at the top of bench/BENCHMARKS.md. `make bench BENCH_ARGS="--only flood"`,
+# `make bench FUZZ_MINUTES=2`; `python -m bench.run_all --list` names them.
+FUZZ_MINUTES ?= 10
+BENCH_ARGS ?=
 bench: world
-	$(BIN)/python -m bench.run_all
+	$(BIN)/python -m bench.run_all --fuzz-minutes $(FUZZ_MINUTES) $(BENCH_ARGS)
 
 clean:
 	rm -rf data/demo $(DB)

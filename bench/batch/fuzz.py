@@ -30,6 +30,8 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from bench.jsonout import write_json
+
 REPO = Path(__file__).resolve().parents[2]
 Reader = Callable[[Path], object]
 
@@ -342,6 +344,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--memory-gb", type=float, default=2.0)
     ap.add_argument("--case-timeout", type=float, default=30.0)
+    ap.add_argument("--json", type=Path, default=REPO / "bench" / "out" / "fuzz_readers.json")
     args = ap.parse_args()
     result = fuzz(
         seconds=args.minutes * 60,
@@ -349,8 +352,7 @@ def main() -> None:
         memory_gb=args.memory_gb,
         case_timeout=args.case_timeout,
     )
-    (REPO / "bench" / "out").mkdir(parents=True, exist_ok=True)
-    (REPO / "bench" / "out" / "fuzz_readers.json").write_text(json.dumps(result, indent=2))
+    write_json(args.json, result)
     print(json.dumps({k: v for k, v in result.items() if k != "findings"}, indent=2))
     for f in result["findings"]:
         print(f"FINDING {f['reader']} {f['mutation']} {f['status']}: {f['detail'][:400]}")

@@ -10,7 +10,6 @@ simulated content). Writes bench/out/batch_scaling.json and prints a Markdown ta
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import subprocess
@@ -22,6 +21,7 @@ from pathlib import Path
 import psutil
 import rasterio
 
+from bench.jsonout import write_json
 from paii_core.config import paths
 
 REPO = Path(__file__).resolve().parents[2]
@@ -84,6 +84,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--scales", type=int, nargs="+", default=[1, 2, 4, 8, 16])
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--json", type=Path, default=REPO / "bench" / "out" / "batch_scaling.json")
     args = ap.parse_args()
     units = sorted((paths().data / "demo").glob("*/s2/*_L2A.tif"))
     if not units:
@@ -106,13 +107,13 @@ def main() -> None:
                         "workers": w,
                         "seconds": round(seconds, 1),
                         "peak_mib": round(mib),
+                        "load_avg_1min": round(os.getloadavg()[0], 2),
                     }
                 )
                 print(rows[-1], flush=True)
     load = os.getloadavg()[0]
     result = {"rows": rows, "load_avg_1min_end": load, "cpus": os.cpu_count()}
-    (REPO / "bench" / "out").mkdir(parents=True, exist_ok=True)
-    (REPO / "bench" / "out" / "batch_scaling.json").write_text(json.dumps(result, indent=2))
+    write_json(args.json, result)
     print("| area (x demo) | km2 | tiles | workers | wall s | peak MiB |")
     print("| --- | --- | --- | --- | --- | --- |")
     for r in rows:

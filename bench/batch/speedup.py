@@ -2,8 +2,12 @@
 `paii dehaze` file by file (equality), plus a resume after an interruption.
 
 Run: PAII_DATA_DIR=<data with demo/> .venv/bin/python -m bench.batch.speedup [--files 16]
+     [--quick] [--json OUT]
 Each run is a fresh `paii batch` process (LocalCluster start included in the wall time),
-torch set to 1 thread per worker. Writes bench/out/batch_speedup.json.
+torch set to 1 thread per worker. Writes bench/out/batch_speedup.json (or OUT).
+``--quick`` (as in `make bench`): the 1 vs 2 worker timings only (equality with `paii
+dehaze` and the resume are checked by tests/batch). The 1-minute load average is recorded
+before and after each run: on a shared machine it says how much of two cores there was.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bench.jsonout import write_json
 from paii_core.batch import run_batch
 from paii_core.config import paths
 from paii_core.enhance.files import dehaze_geotiff
@@ -51,60 +56,72 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--files", type=int, default=16)
     ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--quick", action="store_true", help="timings only (no equality, resume)")
+    ap.add_argument("--json", type=Path, default=REPO / "bench" / "out" / "batch_speedup.json")
     args = ap.parse_args()
     inputs = demo_inputs(args.files)
     torch.set_num_threads(1)
+    load = [os.getloadavg()[0]]
+    result: dict = {"files": len(inputs), "size_px": "400x400", "cpus": os.cpu_count()}
     with tempfile.TemporaryDirectory(prefix="paii_bench_batch_") as tmp:
         tmp = Path(tmp)
-        t0 = time.perf_counter()
-        refs = [dehaze_geotiff(p, tmp / "ref" / f"{i}.tif") for i, p in enumerate(inputs)]
-        serial_s = time.perf_counter() - t0
+        if not args.quick:
+            t0 = time.perf_counter()
+            refs = [dehaze_geotiff(p, tmp / "ref" / f"{i}.tif") for i, p in enumerate(inputs)]
+            result["in_process_serial_s"] = round(time.perf_counter() - t0, 1)
         times: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
         for r in range(args.repeats):
             for w in (1, 2):
                 times[w].append(timed_batch(inputs, tmp / f"w{w}_{r}", w))
-        out = tmp / "w2_0"
-        worst = 0.0
-        for p, ref in zip(inputs, refs, strict=True):
-            got = read_geotiff(out / "tiles" / p.stem / "whole.tif").data
-            want = read_geotiff(ref).data
-            worst = max(worst, float(np.nanmax(np.abs(got - want))))
-            assert np.array_equal(np.isnan(got), np.isnan(want))
-        # Resume: stop after 6 tiles, rerun, count what was redone.
-        seen: list[str] = []
-
-        def stop(_client, record):
-            seen.append(record["tile"])
-            if len(seen) == 6:
-                raise KeyboardInterrupt
-
-        try:
-            run_batch("dehaze", inputs, tmp / "resume", workers=2, on_result=stop)
-        except KeyboardInterrupt:
-            pass
-        again = run_batch("dehaze", inputs, tmp / "resume", workers=2)
+                load.append(os.getloadavg()[0])
+        if not args.quick:
+            result.update(check_equal_and_resume(inputs, refs, tmp))
     best = {w: min(t for t, _ in v) for w, v in times.items()}
     best_compute = {w: min(c for _, c in v) for w, v in times.items()}
-    result = {
-        "files": len(inputs),
-        "size_px": "400x400",
-        "in_process_serial_s": round(serial_s, 1),
-        "workers_1_wall_s": [round(t, 1) for t, _ in times[1]],
-        "workers_2_wall_s": [round(t, 1) for t, _ in times[2]],
-        "workers_1_computing_s": [round(c, 1) for _, c in times[1]],
-        "workers_2_computing_s": [round(c, 1) for _, c in times[2]],
-        "speedup_wall": round(best[1] / best[2], 2),
-        "speedup_computing": round(best_compute[1] / best_compute[2], 2),
+    result.update(
+        {
+            "workers_1_wall_s": [round(t, 1) for t, _ in times[1]],
+            "workers_2_wall_s": [round(t, 1) for t, _ in times[2]],
+            "workers_1_computing_s": [round(c, 1) for _, c in times[1]],
+            "workers_2_computing_s": [round(c, 1) for _, c in times[2]],
+            "speedup_wall": round(best[1] / best[2], 2),
+            "speedup_computing": round(best_compute[1] / best_compute[2], 2),
+            "load_avg_1min": load[-1],
+            "load_avg_1min_runs": [round(v, 2) for v in load],
+        }
+    )
+    write_json(args.json, result)
+    print(json.dumps(result, indent=2))
+
+
+def check_equal_and_resume(inputs: list[Path], refs: list[Path], tmp: Path) -> dict:
+    """`--workers 2` output against `paii dehaze` file by file; then a run stopped after 6
+    tiles and rerun: how many tiles were skipped and how many redone."""
+    out = tmp / "w2_0"
+    worst = 0.0
+    for p, ref in zip(inputs, refs, strict=True):
+        got = read_geotiff(out / "tiles" / p.stem / "whole.tif").data
+        want = read_geotiff(ref).data
+        worst = max(worst, float(np.nanmax(np.abs(got - want))))
+        assert np.array_equal(np.isnan(got), np.isnan(want))
+    seen: list[str] = []
+
+    def stop(_client, record):
+        seen.append(record["tile"])
+        if len(seen) == 6:
+            raise KeyboardInterrupt
+
+    try:
+        run_batch("dehaze", inputs, tmp / "resume", workers=2, on_result=stop)
+    except KeyboardInterrupt:
+        pass
+    again = run_batch("dehaze", inputs, tmp / "resume", workers=2)
+    return {
         "max_abs_diff_vs_paii_dehaze": worst,
         "resume_skipped": len(again.skipped),
         "resume_recomputed": len(again.computed),
         "interrupted_after": len(seen),
-        "load_avg_1min": os.getloadavg()[0],
-        "cpus": os.cpu_count(),
     }
-    (REPO / "bench" / "out").mkdir(parents=True, exist_ok=True)
-    (REPO / "bench" / "out" / "batch_speedup.json").write_text(json.dumps(result, indent=2))
-    print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

@@ -11,8 +11,10 @@ import argparse
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from bench.carbon import accuracy
+from bench.jsonout import write_json
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -20,17 +22,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, nargs="*", default=[11, 12])
     parser.add_argument("--read", type=int, nargs="*", default=[1_000_000])
     parser.add_argument("--aggregate", type=int, nargs="*", default=[1_000_000, 30_000_000])
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args(argv)
+    report: dict = {"worlds": [], "speed": []}
     agg, gap = accuracy.demo_world()
-    print(json.dumps({"world": "demo seed 0", "aggregation": agg, "gapfill": gap}), flush=True)
+    report["worlds"].append({"world": "demo seed 0", "aggregation": agg, "gapfill": gap})
+    print(json.dumps(report["worlds"][-1]), flush=True)
     for seed in args.seeds:
         agg, gap = accuracy.held_out(seed)
-        print(json.dumps({"world": f"held-out seed {seed}", "aggregation": agg, "gapfill": gap}))
+        report["worlds"].append(
+            {"world": f"held-out seed {seed}", "aggregation": agg, "gapfill": gap}
+        )
+        print(json.dumps(report["worlds"][-1]))
     cases = [("read", n) for n in args.read] + [("aggregate", n) for n in args.aggregate]
     for case, n in cases:
         cmd = [sys.executable, "-m", "bench.carbon.speed", case, str(n)]
         sys.stdout.flush()
-        subprocess.run(cmd, check=True)
+        done = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True)
+        print(done.stdout, end="", flush=True)
+        report["speed"].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    write_json(args.json, report)
 
 
 if __name__ == "__main__":

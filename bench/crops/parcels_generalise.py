@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 from skimage import measure
 
 from bench.crops.run import matched_iou
+from bench.jsonout import write_json
 from paii_core.crops import cropland_probability, delineate_parcels
 from paii_core.crops.scenes import make_scene
 from paii_core.demo.field_layouts_real import real_extent_px
@@ -80,6 +82,7 @@ def main(argv: list[str] | None = None) -> None:
         choices=[900, 901, 902, 903],
         help="held-out scenes to run (900-901 as the demo, 902 sharp, 903 at 5 m)",
     )
+    parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = parser.parse_args(argv)
     rows = []
     for layout, region, seed, kw in _jobs(args.parts, tuple(args.heldout_seeds)):
@@ -135,6 +138,7 @@ def main(argv: list[str] | None = None) -> None:
     for lay, v in by.items():
         a = np.asarray(v)
         print(f"| {lay} | {len(v)} | {a[:, 0].mean():.3f} | {a[:, 1].mean():.2f} |")
+    write_json(args.json, {"rows": rows})
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score
 
+from bench.jsonout import write_json
 from paii_core.crops import recognize_crops
 from paii_core.crops.features import day_of_year, fill_gaps
 
@@ -201,6 +202,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--labels", type=int, default=40, help="labelled fields per draw")
     parser.add_argument("--min-fields", type=int, default=9, help="fields a crop needs")
     parser.add_argument("--sim", nargs="*", type=int, default=[], help="held-out seeds (200+)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = parser.parse_args(argv)
     if any(s < 200 for s in args.sim):
         parser.error("--sim seeds must be 200 or more: seeds below 200 are used in training")
@@ -218,14 +220,17 @@ def main(argv: list[str] | None = None) -> None:
             f"{row[('macro_f1', 'mean')]:.3f} ± {row[('macro_f1', 'std')]:.3f} | "
             f"{wins}/{args.draws} |"
         )
+    report = {"draws": args.draws, "labels": args.labels, "real": real.to_dict("records")}
     if args.sim:
         sim = sim_rows(args.sim, args.labels)
+        report["simulated"] = sim.to_dict("records")
         for (region, method), g in sim.groupby(["region", "method"]):
             print(
                 f"| simulated {region}, seeds {' '.join(map(str, args.sim))}, "
                 f"{g['fields scored'].sum()} fields scored | {method} | "
                 f"{g['accuracy'].mean():.3f} | {g['macro_f1'].mean():.3f} | |"
             )
+    write_json(args.json, report)
 
 
 if __name__ == "__main__":

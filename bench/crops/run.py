@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 from skimage import measure
 
+from bench.jsonout import write_json
 from paii_core.crops import cropland_probability, delineate_parcels, recognize_crops
 from paii_core.crops.features import ndvi_curve
 from paii_core.crops.labelling import interior_points
@@ -66,6 +68,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--seeds", nargs="+", type=int, default=list(SEEDS), help="held-out seeds (200+)"
     )
+    parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = parser.parse_args(argv)
     if any(s < 200 for s in args.seeds):
         parser.error("--seeds must be 200 or more: seeds below 200 are used in training")
@@ -133,6 +136,7 @@ def main(argv: list[str] | None = None) -> None:
         for n in (10, 40, 100):
             txt = ", ".join(f"{k} {v[0]:.2f}/{v[1]:.2f}" for k, v in r[f"crops_{n}"].items())
             print(f"| {r['region']} | {r['seed']} | {n} | {txt} | {r[f'rec_s_{n}']:.1f} |")
+    write_json(args.json, {"rows": rows})
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.jsonout import write_json
 from paii_core import io
 from paii_core.config import paths
 from paii_core.demo import flood, landscape, phenology, sar, terrain
@@ -29,6 +30,8 @@ from paii_core.flood import hand, map_flood
 from paii_core.flood.water import despeckle_db, otsu_threshold, tile_histograms
 
 PX = 10.0
+REPORT: dict = {}
+"""The figures printed, kept for ``--json OUT``."""
 # (seed, hills, relief_m, valley_depth_m, stage above bankfull as a share of it, label)
 SCENES = (
     (101, 0.6, 60.0, 20.0, 0.1, "hilly"),
@@ -115,6 +118,12 @@ def quality(seeds: set[int] | None = None) -> None:
         cells = " | ".join(f"{s:.3f}" for s in scores)
         fp = " / ".join(f"{c:.1f}" for c in called) + f" % of {shadow.sum()} px"
         print(f"| {seed} {label} | {100 * truth.mean():.1f} | {cells} | {fp} |", flush=True)
+        keys = ("global_otsu", "paii", "paii_no_pre", "paii_no_terrain", "no_pre_no_terrain")
+        REPORT.setdefault("quality", []).append(
+            {"seed": seed, "label": label, "water_pct": 100 * truth.mean()}
+            | dict(zip(keys, scores, strict=True))
+            | {"shadow_called_pct": called}
+        )
 
 
 def sar_path(data_dir: Path, aoi_id: str, day: date) -> Path:
@@ -140,10 +149,14 @@ def demo_world(data_dir: Path, aoi_id: str = "hubei-jianli") -> None:
         truth = io.read_geotiff(truth_dir / "flood" / f"flood_{day:%Y%m%d}.tif").data[0] == 1
         fm = map_flood(post, dem, pre_sar=pre.data, pixel_size_m=PX, permanent_water=perm)
         base = iou(global_otsu(post, perm), truth)
+        row = {"date": str(day), "water_pct": 100 * truth.mean(), "global_otsu": None}
+        REPORT.setdefault("demo", []).append(row)
         if not truth.any():  # IoU is undefined: count the false alarms instead
+            row["false_alarm_px"] = int(fm.flooded.sum())
             print(f"| {day} | 0 | n/a | n/a ({int(fm.flooded.sum())} px called flood) |")
             continue
         got = iou(fm.flooded, truth)
+        row.update(global_otsu=base, paii=got)
         miss, extra = (truth & ~fm.flooded).sum(), (fm.flooded & ~truth).sum()
         print(
             f"| {day} | {100 * truth.mean():.1f} | {base:.3f} | {got:.3f} "
@@ -155,7 +168,8 @@ def hand_speed() -> None:
     ter = terrain.make_terrain((4000, 4000), PX, np.random.default_rng(110), hills=0.3)
     start = time.perf_counter()
     hand(ter.dem, pixel_size_m=PX)
-    print(f"HAND 4,000 x 4,000: {time.perf_counter() - start:.1f} s")
+    REPORT["hand_4000_s"] = time.perf_counter() - start
+    print(f"HAND 4,000 x 4,000: {REPORT['hand_4000_s']:.1f} s")
 
 
 def big_speed(size: int = 10_000) -> None:
@@ -174,6 +188,8 @@ def big_speed(size: int = 10_000) -> None:
     map_flood(post, None, pixel_size_m=PX)
     no_dem = time.perf_counter() - start
     print(f"map_flood {size:,} x {size:,} without DEM: {no_dem:.0f} s")
+    REPORT["big"] = {"size": size, "seconds": took, "mp_per_s": size * size / 1e6 / took,
+                     "peak_rss_gb": peak, "no_dem_seconds": no_dem}  # fmt: skip
     print(
         f"map_flood {size:,} x {size:,}: {took:.0f} s = {size * size / 1e6 / took:.2f} MP/s, "
         f"peak RSS {peak:.1f} GB, flooded {fm.flooded.mean():.3f}"
@@ -245,6 +261,7 @@ if __name__ == "__main__":
     )
     parser.add_argument("--seed", type=int, action="append", help="held-out scene(s) to score")
     parser.add_argument("--size", type=int, default=10_000, help="side of the --big scene")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args()
     if args.only in (None, "quality"):
         quality(set(args.seed or ()))
@@ -256,3 +273,4 @@ if __name__ == "__main__":
         big_speed(args.size)
     if args.only == "files":
         files_speed(args.size)
+    write_json(args.json, REPORT)

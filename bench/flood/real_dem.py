@@ -144,6 +144,13 @@ def run() -> list[dict]:
 
 
 if __name__ == "__main__":
+    import argparse
+
+    from bench.jsonout import write_json
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
+    args = parser.parse_args()
     print("| DEM | flood | water % | global Otsu | PAII + pre | PAII no pre | PAII no DEM |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
-    run()
+    write_json(args.json, {"rows": run()})

@@ -30,6 +30,7 @@ from affine import Affine
 from pyproj import Transformer
 from rasterio.crs import CRS
 
+from bench.jsonout import write_json
 from paii_core.config import REPO_ROOT
 from paii_core.io.s2_items import open_s2_item
 from paii_core.io.s2_load import load_scene
@@ -194,19 +195,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tile", type=int, default=4000)
     ap.add_argument("--dates", type=int, default=6)
     ap.add_argument("--area", type=int, default=400)
+    ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = ap.parse_args(argv)
+    report: dict = {"clouds": []}
     print(
         "| data | scene | reference cloud % | s2cloudless (PAII) acc / IoU | "
         "probability > 0.4 only | blue > 0.2 |"
     )
     print("| --- | --- | --- | --- | --- | --- |")
     for r in clouds():
+        report["clouds"].append(r)
         a, c, b = r["s2cloudless"], r["raw"], r["blue > 0.2"]
         print(
             f"| {r['data']} | {r['scene']} | {r['reference cloud %']:.1f} | "
             f"{a[0]:.3f} / {a[1]:.3f} | {c[0]:.3f} / {c[1]:.3f} | {b[0]:.3f} / {b[1]:.3f} |"
         )
     w = windowed(args.tile, args.dates, args.area)
+    report["windowed"] = w
     print(
         f"\nwindowed read: {w['area']} x {w['area']} px of {w['n_dates']} dates from "
         f"{w['tile']} x {w['tile']} px COG tiles ({w['files_mb']:.0f} MB of files; a whole-tile "
@@ -214,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{w['seconds']:.1f} s, process RSS {w['before_mb']:.0f} MB before the read, peak "
         f"{w['peak_mb']:.0f} MB; valid {100 * w['finite']:.0f} %"
     )
+    write_json(args.json, report)
     return 0
 
 

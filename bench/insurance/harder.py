@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.jsonout import write_json
 from paii_core import store
 from paii_core.demo.portfolio import INSURABLE, simulate_policies
 from paii_core.errors import ValidationError
@@ -172,6 +173,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--tune", action="store_true", help="print the grid on tuning seeds")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args()
     areas = world_areas(args.data)
     if args.tune:
@@ -199,8 +201,19 @@ def main() -> None:
     print("|---|---|---|---|")
     p, r = precision_recall(mine, wrong)
     print(f"| PAII flags + priority | {p:.3f} | {r:.3f} | {top_decile_share(t, 'priority'):.3f} |")
+    report = {"policies": len(t), "misdeclared": int(wrong.sum()), "seeds": HELD_OUT_SEEDS}
+    report["paii"] = {
+        "precision": p,
+        "recall": r,
+        "top_decile_share": top_decile_share(t, "priority"),
+    }
     p, r = precision_recall(old, wrong)
     t["old_loss"] = t["implied_indemnity"].fillna(0)
+    report["baseline"] = {
+        "precision": p,
+        "recall": r,
+        "top_decile_share": top_decile_share(t, "old_loss"),
+    }
     print(
         f"| baseline: old flags + county-P50 loss | {p:.3f} | {r:.3f} | "
         f"{top_decile_share(t, 'old_loss'):.3f} |"
@@ -208,6 +221,8 @@ def main() -> None:
     for kind, part in t[wrong].groupby("kind"):
         found = part["flags"].str.contains("crop mismatch|area over-declared").mean()
         print(f"  recall on {kind}: {found:.3f} ({len(part)})")
+        report.setdefault("recall_by_kind", {})[kind] = found
+    write_json(args.json, report)
 
 
 if __name__ == "__main__":

@@ -86,13 +86,16 @@ def _fit_time(n_tiles: int = 10, side: int = 15, years: int = 20) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="held-out panels only at 09-01")
+    parser.add_argument(
+        "--json", type=Path, default=None, help=f"write the figures here instead of {OUT.name}"
+    )
     args = parser.parse_args()
     asofs = ("09-01",) if args.quick else ("07-01", "09-01")
     tables = [_demo(r) for r in REGIONS]
     tables += [_held_out(r, s, asofs) for s in (101, 102) for r in REGIONS]
     table = pd.concat(tables, ignore_index=True)
     timing = _fit_time()
-    OUT.write_text(
+    (args.json or OUT).write_text(
         json.dumps({"backtests": table.round(4).to_dict("records"), "fit": timing}, indent=1)
     )
     cols = [

@@ -1,0 +1,329 @@
+"""The benchmarks `make bench` runs, their quick-but-honest arguments, and how each one's
+JSON of figures becomes rows of the current-figures table.
+
+An extractor returns ``(metric, PAII figure, baseline figure, target, met)`` tuples; a
+figure missing from the JSON makes one row saying which, never a guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from statistics import mean
+
+from bench.table import Row
+
+__all__ = ["BENCHES", "Bench", "failure_row", "rows_for"]
+
+Figures = tuple[str, str, str, str, bool | None]
+
+
+@dataclass(frozen=True)
+class Bench:
+    name: str
+    capability: str
+    module: str
+    args: tuple[str, ...]
+    quick_args: tuple[str, ...]
+    budget_s: int
+    extract: Callable[[dict], list[Figures]]
+    phase: str = "sequential"
+    """``background`` (beside the others: the fuzz), ``sequential``, or ``alone`` (timings,
+    after everything else)."""
+
+
+def _f(v: float, digits: int = 3) -> str:
+    return f"{v:.{digits}f}"
+
+
+def enhance(d: dict) -> list[Figures]:
+    rows: list[Figures] = []
+    for model, s in d["sr_real_summary"].items():
+        g = s["mean_gain"]
+        rows.append((
+            f"4x SR: PSNR gain over bicubic, real scenes, {model} sensor (dB, mean; min)",
+            f"{g:+.2f} ({s['min_gain']:+.2f})", "bicubic: 0", "> 0", g > 0,
+        ))  # fmt: skip
+    sim = d["sr_simulated"]
+    m, b = sim["model, 1 date"]["psnr"], sim["bicubic"]["psnr"]
+    rows.append(("4x SR: PSNR, held-out simulated scenes (dB)", _f(m, 2), _f(b, 2),
+                 "> bicubic", m > b))  # fmt: skip
+    italy = [r for r in d["dehaze_real"] if r["scene"].startswith("italy")]
+    m, b = mean(r["psnr_model"] for r in italy), mean(r["psnr_dcp"] for r in italy)
+    rows.append((
+        f"dehaze: PSNR, real L2A scene (Italy) with simulated haze, {len(italy)} levels (dB)",
+        _f(m, 2), f"DCP {_f(b, 2)}", "> DCP", m > b,
+    ))  # fmt: skip
+    real = [r for r in d["dehaze_real"] if r["haze"].startswith("real")]
+    m, b = mean(r["ssim_model"] for r in real), mean(r["ssim_hazy"] for r in real)
+    rows.append((
+        "dehaze: SSIM to a clear date, real hazy L1C scene (Slovenia 2015-07-31)",
+        _f(m), f"hazy input {_f(b)}", "> hazy input", m > b,
+    ))  # fmt: skip
+    sim = d["dehaze_simulated"]
+    m, b = sim["model"]["psnr"], sim["DCP"]["psnr"]
+    rows.append(("dehaze: PSNR, held-out simulated scenes (dB)", _f(m, 2), f"DCP {_f(b, 2)}",
+                 "> DCP", m > b))  # fmt: skip
+    return rows
+
+
+def crops_sim(d: dict) -> list[Figures]:
+    rows = d["rows"]
+    scenes = f"{len(rows)} held-out simulated scenes"
+    f1, f1b = mean(r["cropland_f1"] for r in rows), mean(r["baseline_f1"] for r in rows)
+    share = mean(r["fine"][1] for r in rows)
+    share_b = mean(r["fine_base"][1] for r in rows)
+    macro = []
+    for r in rows:
+        pr = r["crops_40"].values()
+        macro.append(mean(2 * p * q / (p + q) if p + q else 0.0 for p, q in pr))
+    return [
+        (f"cropland F1, {scenes}", _f(f1), f"NDVI > 0.6: {_f(f1b)}", "> baseline", f1 > f1b),
+        (f"fine parcels: share of true fields matched (IoU > 0.5), {scenes}", _f(share, 2),
+         f"connected components: {_f(share_b, 2)}", "> baseline", share > share_b),
+        (f"crop types: macro F1 with 40 point labels, {scenes}", _f(mean(macro)),
+         "none in this benchmark (real fields below)", "", None),
+    ]  # fmt: skip
+
+
+def crops_real(d: dict) -> list[Figures]:
+    rows, base_name = d["real"], "NDVI nearest centroid"
+    by: dict[str, list[float]] = {}
+    for r in rows:
+        by.setdefault(r["method"], []).append(r["macro_f1"])
+    b = mean(by.pop(base_name))
+    return [
+        (f"crop types on REAL fields (East Africa 2017, {d['draws']} draws x {d['labels']} "
+         f"labels): macro F1, {method}", _f(mean(v)), f"{base_name}: {_f(b)}", "> baseline",
+         mean(v) > b)
+        for method, v in by.items()
+    ]  # fmt: skip
+
+
+def parcels_real(d: dict) -> list[Figures]:
+    rows = d["rows"]
+    share, base = mean(r["fine"][1] for r in rows), mean(r["fine_base"][1] for r in rows)
+    iou, iou_b = mean(r["fine"][0] for r in rows), mean(r["fine_base"][0] for r in rows)
+    return [(
+        "parcels on REAL register fields (Slovenia), simulated season: share matched "
+        "(mean matched IoU)", f"{_f(share, 2)} ({_f(iou)})",
+        f"connected components: {_f(base, 2)} ({_f(iou_b)})", "> baseline", share > base,
+    )]  # fmt: skip
+
+
+def flood(d: dict) -> list[Figures]:
+    q = d["quality"]
+    m, b = mean(r["paii"] for r in q), mean(r["global_otsu"] for r in q)
+    rows: list[Figures] = [(
+        f"flood IoU, {len(q)} held-out simulated scenes (seeds "
+        f"{', '.join(str(r['seed']) for r in q)})", _f(m), f"global Otsu: {_f(b)}",
+        "> baseline", m > b,
+    )]  # fmt: skip
+    demo = [r for r in d.get("demo", []) if r.get("paii") is not None]
+    if demo:
+        m, b = mean(r["paii"] for r in demo), mean(r["global_otsu"] for r in demo)
+        rows.append((f"flood IoU, demo world flood dates ({len(demo)})", _f(m),
+                     f"global Otsu: {_f(b)}", "> baseline", m > b))  # fmt: skip
+    if "hand_4000_s" in d:
+        rows.append(("HAND on a 4,000 x 4,000 DEM (s)", _f(d["hand_4000_s"], 1), "", "", None))
+    if "big" in d:
+        g = d["big"]
+        rows.append((
+            f"map_flood throughput, {g['size']:,} x {g['size']:,} px (MP/s; peak RSS GB)",
+            f"{g['mp_per_s']:.2f} ({g['peak_rss_gb']:.1f})", "", "", None,
+        ))  # fmt: skip
+    return rows
+
+
+def flood_real(d: dict) -> list[Figures]:
+    rows = d["rows"]
+    m, b = mean(r["pre"] for r in rows), mean(r["otsu"] for r in rows)
+    return [(f"flood IoU on REAL DEMs (Fort Worth, Olinda), {len(rows)} simulated floods",
+             _f(m), f"global Otsu: {_f(b)}", "> baseline", m > b)]  # fmt: skip
+
+
+def yields(d: dict) -> list[Figures]:
+    out: list[Figures] = []
+    bt = d["backtests"]
+    for panel in sorted({r["panel"] for r in bt}):
+        part = [r for r in bt if r["panel"] == panel and r["asof"] == "09-01"]
+        if not part:
+            continue
+        m, b = mean(r["rmse"] for r in part), mean(r["trend_rmse"] for r in part)
+        out.append((
+            f"county yield RMSE at 09-01, leave-one-year-out, {panel} panels "
+            f"({len(part)} region-crops)", _f(m), f"trend: {_f(b)}", "< trend", m < b,
+        ))  # fmt: skip
+    return out
+
+
+def carbon(d: dict) -> list[Figures]:
+    out: list[Figures] = []
+    for w in d["worlds"]:
+        a, g = w["aggregation"], w["gapfill"]
+        out.append((f"XCO2 county-months within 0.3 ppm of the sampled truth, {w['world']}",
+                    f"{a['within_0.3_sampled']:.3f} (MAE {a['mae_sampled']:.3f} ppm)", "",
+                    "", None))  # fmt: skip
+        out.append((f"XCO2 gap fill: share within the stated 90% interval, {w['world']}",
+                    _f(g["within_stated_90"]), "", "about 0.9", None))  # fmt: skip
+    for s in d["speed"]:
+        if s["case"] == "read":
+            out.append(
+                (
+                    f"OCO-2 Lite read, {s['n']:,} soundings (soundings/s; peak RSS MB)",
+                    f"{s['soundings_per_s']:,} ({s['peak_rss_mb']})",
+                    "",
+                    "",
+                    None,
+                )
+            )
+        else:
+            keys = [k for k in s if k not in ("case", "n")]
+            out.append((f"XCO2 county aggregation, {s['n']:,} soundings",
+                        ", ".join(f"{k} {s[k]}" for k in keys), "", "", None))  # fmt: skip
+    return out
+
+
+def insurance(d: dict) -> list[Figures]:
+    m, b = d["paii"], d["baseline"]
+    return [(
+        f"misdeclaration flags, held-out portfolios ({d['policies']} policies, "
+        f"{d['misdeclared']} misdeclared): precision / recall / top-decile loss share",
+        f"{m['precision']:.3f} / {m['recall']:.3f} / {m['top_decile_share']:.3f}",
+        f"old flags: {b['precision']:.3f} / {b['recall']:.3f} / {b['top_decile_share']:.3f}",
+        "recall and precision > baseline",
+        m["recall"] > b["recall"] and m["precision"] > b["precision"],
+    )]  # fmt: skip
+
+
+def imagery(d: dict) -> list[Figures]:
+    out: list[Figures] = []
+    for kind in ("real", "simulated"):
+        part = [r for r in d["clouds"] if r["data"].startswith(kind)]
+        if part:
+            m, b = mean(r["s2cloudless"][1] for r in part), mean(r["blue > 0.2"][1] for r in part)
+            out.append((f"L1C cloud mask IoU, {len(part)} {kind} scenes", _f(m),
+                        f"blue > 0.2: {_f(b)}", "> baseline", m > b))  # fmt: skip
+    w = d["windowed"]
+    out.append((
+        f"windowed read of {w['area']} px x {w['n_dates']} dates from {w['tile']} px COGs: "
+        "s; peak RSS MB", f"{w['seconds']:.1f} s; {w['peak_mb']:.0f} MB",
+        f"whole-tile read: {w['whole_tile_mb']:.0f} MB", "< whole tile",
+        w["peak_mb"] < w["whole_tile_mb"],
+    ))  # fmt: skip
+    return out
+
+
+def fuzz(d: dict) -> list[Figures]:
+    o = d["outcomes"]
+    bad = sum(o.get(k, 0) for k in ("crash", "died", "hang"))
+    return [(f"reader fuzz: {len(d['by_reader'])} readers, {d['seconds'] / 60:.1f} min",
+             f"{bad} crashes/hangs in {d['cases']} cases", "", "0", bad == 0)]  # fmt: skip
+
+
+def batch_speedup(d: dict) -> list[Figures]:
+    s = d["speedup_wall"]
+    w1, w2 = min(d["workers_1_wall_s"]), min(d["workers_2_wall_s"])
+    return [(
+        f"`paii batch dehaze`, {d['files']} demo-size GeoTIFFs: speed-up of 2 workers over 1 "
+        f"(wall; load average {max(d['load_avg_1min_runs']):.1f} on {d['cpus']} cores)",
+        f"{s:.2f}x ({w2} s)", f"1 worker: {w1} s", ">= 1.6x", s >= 1.6,
+    )]  # fmt: skip
+
+
+def batch_scaling(d: dict) -> list[Figures]:
+    rows = d["rows"]
+    top = max(r["scale"] for r in rows)
+    big = {r["workers"]: r for r in rows if r["scale"] == top}
+    peak = {w: [r["peak_mib"] for r in rows if r["workers"] == w] for w in big}
+    return [
+        (f"`paii batch dehaze` on {top}x the demo area ({big[w]['km2']} km2, {big[w]['tiles']} "
+         f"tiles), {w} worker(s): wall s; peak MiB over {len(peak[w])} sizes",
+         f"{big[w]['seconds']} s; {min(peak[w])}-{max(peak[w])} MiB", "", "memory flat in area",
+         max(peak[w]) < 1.2 * min(peak[w]))
+        for w in sorted(big)
+    ]  # fmt: skip
+
+
+def pages(d: dict) -> list[Figures]:
+    out: list[Figures] = []
+    for p in d["pages"]:
+        ok = p["cold_s"] < 3 and p["warm_s"] < 1
+        out.append((f"page {p['page']}: cold / warm load in Chromium (s)",
+                    f"{p['cold_s']:.1f} / {p['warm_s']:.1f}", "", "< 3 / < 1", ok))  # fmt: skip
+    c = d["concurrent"]
+    out.append((f"{c['sessions']} browser sessions at once: errors; p50 / p95 / max (s)",
+                f"{c['errors']}; {c['p50_s']:.1f} / {c['p95_s']:.1f} / {c['max_s']:.1f}", "",
+                "0 errors", c["errors"] == 0))  # fmt: skip
+    return out
+
+
+BENCHES: tuple[Bench, ...] = (
+    Bench("fuzz", "readers", "bench.batch.fuzz", (), (), 120, fuzz, phase="background"),
+    Bench("enhance", "enhancement (dehaze, 4x SR)", "bench.enhance.real",
+          ("--threads", "1", "--sim-scenes", "2"), ("--threads", "1", "--sim-scenes", "1"),
+          420, enhance),
+    Bench("crops", "cropland, parcels, crop types", "bench.crops.run",
+          ("--seeds", "201"), ("--regions", "iowa", "--seeds", "201"), 300, crops_sim),
+    Bench("crops_real", "crop types", "bench.crops.real_fields", ("--draws", "3"),
+          ("--draws", "1"), 180, crops_real),
+    Bench("parcels_real", "parcels", "bench.crops.parcels_generalise", ("--parts", "real"),
+          ("--parts", "real"), 180, parcels_real),
+    Bench("flood", "flood mapping", "bench.flood.bench_flood",
+          ("--seed", "101", "--seed", "104", "--seed", "108", "--big", "--size", "3000"),
+          ("--seed", "101", "--only", "quality"), 300, flood),
+    Bench("flood_real", "flood mapping", "bench.flood.real_dem", (), (), 180, flood_real),
+    Bench("yield", "county yields", "bench.yield.yield_bench", ("--quick",), ("--quick",),
+          240, yields),
+    Bench("carbon", "carbon (XCO2)", "bench.carbon.run",
+          ("--seeds", "11", "--read", "1000000", "--aggregate", "1000000"),
+          ("--seeds", "--read", "100000", "--aggregate", "100000"), 240, carbon),
+    Bench("insurance", "insurance review", "bench.insurance.harder", ("--data", "{data}"),
+          ("--data", "{data}"), 300, insurance),
+    Bench("imagery", "imagery readers", "bench.imagery.bench_imagery",
+          ("--tile", "2000", "--dates", "3"), ("--tile", "1000", "--dates", "2"), 180, imagery),
+    Bench("batch_speedup", "paii batch", "bench.batch.speedup", ("--quick",), ("--quick",
+          "--files", "4"), 420, batch_speedup, phase="alone"),
+    Bench("batch_scaling", "paii batch", "bench.batch.scaling",
+          ("--scales", "1", "4", "16"), ("--scales", "1", "2"), 480, batch_scaling,
+          phase="alone"),
+    Bench("pages", "dashboard pages", "bench.pages.latency", (), ("--quick",), 300, pages,
+          phase="alone"),
+)  # fmt: skip
+
+
+def _measured(rec: dict) -> str:
+    load = f"load {rec.get('load_avg_start', '?')}-{rec.get('load_avg_end', '?')}"
+    quick = ", quick run" if rec.get("quick") else ""
+    return f"{rec.get('started_utc', '?')}, {load}{quick}"
+
+
+def rows_for(bench: Bench, rec: dict) -> list[Row]:
+    """Table rows of a benchmark that ran to the end; a figure its JSON lacks gives one
+    row saying so."""
+    try:
+        figures = bench.extract(rec["figures"])
+    except (KeyError, TypeError, ValueError, IndexError) as e:
+        return [failure_row(bench, {**rec, "status": f"figures incomplete ({e!r})"})]
+    if not figures:
+        return [failure_row(bench, {**rec, "status": "no figures in its JSON"})]
+    return [
+        Row(bench.capability, m, p, b, t, met, _measured(rec), rec["command"])
+        for m, p, b, t, met in figures
+    ]
+
+
+def failure_row(bench: Bench, rec: dict) -> Row:
+    status = rec["status"]
+    if status == "missing":
+        text = f"not measured: {bench.module} missing"
+    elif status == "timeout":
+        text = f"not measured: timed out after {rec.get('budget_s', '?')} s"
+    elif status == "failed":
+        last = [ln for ln in rec.get("stderr_tail", "").splitlines() if ln.strip()]
+        why = last[-1][:160] if last else "no error output"
+        text = f"not measured: failed (exit {rec.get('returncode')}): {why}"
+    else:
+        text = f"not measured: {status}"
+    return Row(bench.capability, bench.name, text, "", "", None, _measured(rec),
+               rec.get("command", ""))  # fmt: skip

@@ -1,0 +1,235 @@
+"""`make bench`: every capability's benchmark, each in its own process with a time budget,
+then one table of current figures at the top of bench/BENCHMARKS.md.
+
+    .venv/bin/python -m bench.run_all                      # everything (under 20 min, 2 cores)
+    .venv/bin/python -m bench.run_all --only enhance,flood # some benchmarks (names: --list)
+    .venv/bin/python -m bench.run_all --quick              # smaller runs, for development
+    .venv/bin/python -m bench.run_all --fuzz-minutes 2     # a shorter reader fuzz
+
+Each benchmark writes its figures with ``--json bench/out/NAME.figures.json``; this runner
+wraps them in ``bench/out/NAME.json`` with the command, its exit status, its wall time, the
+1-minute load average before and after, and the tail of its standard error. A benchmark
+that fails, runs past its budget or is missing gives a row saying so, never an older
+figure. The reader fuzz (one core) runs beside the quality benchmarks; the timing
+benchmarks (batch speed-up and scaling, page latency) run after, with nothing else of
+ours running. ``--only`` rewrites the rows of the benchmarks it ran and keeps the others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.registry import BENCHES, Bench, failure_row, rows_for
+from bench.table import render_rows, rewrite_table
+from paii_core.config import paths
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "bench" / "out"
+TABLE = REPO / "bench" / "BENCHMARKS.md"
+TAIL_CHARS = 4000
+
+
+def command(bench: Bench, *, quick: bool, fuzz_minutes: float, json_path: Path) -> list[str]:
+    data = str(paths().data)
+    args = [a.replace("{data}", data) for a in (bench.quick_args if quick else bench.args)]
+    if bench.name == "fuzz":
+        args += ["--minutes", f"{fuzz_minutes:g}"]
+    return [sys.executable, "-m", bench.module, *args, "--json", str(json_path)]
+
+
+def shown(cmd: list[str]) -> str:
+    """The command as a user types it from the repository root."""
+    rest = [str(Path(a).relative_to(REPO)) if a.startswith(str(REPO)) else a for a in cmd[1:]]
+    return " ".join([".venv/bin/python", *rest])
+
+
+def _tail(text: str) -> str:
+    return text[-TAIL_CHARS:]
+
+
+def start(bench: Bench, cmd: list[str], log: Path) -> subprocess.Popen:
+    """The benchmark in a new process group (so a timeout stops its children too)."""
+    extra = os.environ.get("PYTHONPATH")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), *([extra] if extra else [])])}
+    with log.open("w") as err:
+        return subprocess.Popen(
+            cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True
+        )
+
+
+def finish(bench: Bench, proc: subprocess.Popen, cmd: list[str], info: dict, budget: float):
+    """Wait for ``proc`` (killing its process group past ``budget`` s from its start) and
+    write ``bench/out/NAME.json``; returns that record."""
+    left = max(1.0, budget - (time.perf_counter() - info["t0"]))
+    try:
+        code = proc.wait(timeout=left)
+        status = "ok" if code == 0 else "failed"
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        code, status = None, "timeout"
+    log = info["log"]
+    record = {
+        "name": bench.name,
+        "capability": bench.capability,
+        "command": shown(cmd),
+        "status": status,
+        "quick": info["quick"],
+        "returncode": code,
+        "budget_s": budget,
+        "seconds": round(time.perf_counter() - info["t0"], 1),
+        "started_utc": info["started"],
+        "load_avg_start": info["load"],
+        "load_avg_end": round(os.getloadavg()[0], 2),
+        "stderr_tail": _tail(log.read_text(errors="replace")) if log.exists() else "",
+        "figures": None,
+    }
+    figures = info["json"]
+    if status == "ok":
+        try:
+            record["figures"] = json.loads(figures.read_text())
+        except (OSError, ValueError) as e:
+            record["status"] = "failed"
+            record["stderr_tail"] += f"\n[run_all] no figures in {figures.name}: {e}"
+    (OUT / f"{bench.name}.json").write_text(json.dumps(record, indent=1))
+    log.unlink(missing_ok=True)
+    return record
+
+
+def missing(bench: Bench, cmd: list[str], quick: bool) -> dict:
+    record = {
+        "name": bench.name,
+        "capability": bench.capability,
+        "command": shown(cmd),
+        "status": "missing",
+        "quick": quick,
+        "started_utc": _now(),
+        "stderr_tail": f"module {bench.module} not found",
+        "figures": None,
+    }
+    (OUT / f"{bench.name}.json").write_text(json.dumps(record, indent=1))
+    return record
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def launch(bench: Bench, *, quick: bool, fuzz_minutes: float):
+    figures = OUT / f"{bench.name}.figures.json"
+    figures.unlink(missing_ok=True)
+    cmd = command(bench, quick=quick, fuzz_minutes=fuzz_minutes, json_path=figures)
+    if importlib.util.find_spec(bench.module) is None:
+        return None, cmd, missing(bench, cmd, quick)
+    info = {
+        "t0": time.perf_counter(),
+        "started": _now(),
+        "load": round(os.getloadavg()[0], 2),
+        "log": OUT / f"{bench.name}.stderr.log",
+        "json": figures,
+        "quick": quick,
+    }
+    print(f"[run_all] {bench.name}: {shown(cmd)} (budget {budget_of(bench, fuzz_minutes):.0f} s)")
+    return start(bench, cmd, info["log"]), cmd, info
+
+
+def budget_of(bench: Bench, fuzz_minutes: float) -> float:
+    if bench.name == "fuzz":  # the fuzz stops itself; leave room for its last case + seeds
+        return fuzz_minutes * 60 + bench.budget_s
+    return bench.budget_s
+
+
+def run(benches: list[Bench], *, quick: bool, fuzz_minutes: float) -> list[dict]:
+    """Run ``benches``: background ones (the fuzz) beside the sequential ones, then the
+    timing ones alone. Returns their records in ``benches`` order."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    records: dict[str, dict] = {}
+
+    def one(bench: Bench) -> None:
+        proc, cmd, info = launch(bench, quick=quick, fuzz_minutes=fuzz_minutes)
+        if proc is not None:
+            info = finish(bench, proc, cmd, info, budget_of(bench, fuzz_minutes))
+        records[bench.name] = info
+        print(f"[run_all] {bench.name}: {info['status']} ({info.get('seconds', 0)} s)")
+
+    background = []
+    for bench in (b for b in benches if b.phase == "background"):
+        proc, cmd, info = launch(bench, quick=quick, fuzz_minutes=fuzz_minutes)
+        if proc is None:
+            records[bench.name] = info
+        else:
+            background.append((bench, proc, cmd, info))
+    for bench in (b for b in benches if b.phase == "sequential"):
+        one(bench)
+    for bench, proc, cmd, info in background:
+        records[bench.name] = finish(bench, proc, cmd, info, budget_of(bench, fuzz_minutes))
+        print(f"[run_all] {bench.name}: {records[bench.name]['status']}")
+    for bench in (b for b in benches if b.phase == "alone"):
+        one(bench)
+    return [records[b.name] for b in benches]
+
+
+def table_rows(records: list[dict], benches: list[Bench]) -> dict[str, list[str]]:
+    """Rendered table rows per benchmark module, from the records of this run."""
+    by_name = {b.name: b for b in benches}
+    out: dict[str, list[str]] = {}
+    for rec in records:
+        bench = by_name[rec["name"]]
+        rows = rows_for(bench, rec) if rec["status"] == "ok" else [failure_row(bench, rec)]
+        out.setdefault(bench.module, []).extend(render_rows(rows))
+    return out
+
+
+def select(only: str | None) -> list[Bench]:
+    if not only:
+        return list(BENCHES)
+    names = [n.strip() for n in only.split(",") if n.strip()]
+    known = {b.name for b in BENCHES}
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        raise SystemExit(
+            f"--only {only!r}: unknown benchmark(s) {', '.join(unknown) or '(none given)'}; "
+            f"use names from: {', '.join(sorted(known))}"
+        )
+    return [b for b in BENCHES if b.name in names]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--only", help="comma-separated benchmark names (see --list)")
+    ap.add_argument("--quick", action="store_true", help="smaller runs, for development")
+    ap.add_argument("--fuzz-minutes", type=float, default=None, help="default 10 (quick: 1)")
+    ap.add_argument("--table", type=Path, default=TABLE, help="Markdown file with the markers")
+    ap.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    args = ap.parse_args(argv)
+    if args.list:
+        for b in BENCHES:
+            print(f"{b.name:12s} {b.capability}: python -m {b.module} ({b.phase}, {b.budget_s} s)")
+        return 0
+    if args.fuzz_minutes is not None and args.fuzz_minutes <= 0:
+        raise SystemExit(f"--fuzz-minutes {args.fuzz_minutes:g} should be more than 0")
+    fuzz_minutes = args.fuzz_minutes or (1.0 if args.quick else 10.0)
+    benches = select(args.only)
+    t0 = time.perf_counter()
+    records = run(benches, quick=args.quick, fuzz_minutes=fuzz_minutes)
+    order = list(dict.fromkeys(b.module for b in BENCHES))
+    rewrite_table(args.table, table_rows(records, benches), order)
+    took = time.perf_counter() - t0
+    bad = [r["name"] for r in records if r["status"] != "ok"]
+    print(f"[run_all] {len(records)} benchmarks in {took / 60:.1f} min; table in {args.table}")
+    if bad:
+        print(f"[run_all] not measured: {', '.join(bad)} (see bench/out/NAME.json)")
+    return 1 if any(r["status"] in ("failed", "timeout") for r in records) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

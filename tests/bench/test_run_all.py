@@ -1,0 +1,137 @@
+"""`make bench`'s runner without the heavy benchmarks: tiny stand-in modules that succeed,
+fail, hang or are missing; the table rewrite between the markers of BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench import run_all
+from bench.registry import BENCHES, Bench, batch_speedup, failure_row, fuzz, rows_for
+from bench.table import END, HEADER, START, render_rows, rewrite_table
+
+GOOD = """
+import argparse, json
+ap = argparse.ArgumentParser(); ap.add_argument("--json"); ap.add_argument("--x")
+a = ap.parse_args()
+open(a.json, "w").write(json.dumps({"value": float(a.x)}))
+"""
+FAIL = "import sys; print('reading scene 3', file=sys.stderr); raise SystemExit('no demo world')"
+HANG = "import time; time.sleep(60)"
+NO_JSON = "pass"
+
+
+def _value(d: dict):
+    return [("a value", f"{d['value']:.1f}", "1.0", "> 1", d["value"] > 1)]
+
+
+@pytest.fixture
+def fake(tmp_path, monkeypatch):
+    """Stand-in benchmark modules on the path, bench/out and the table in tmp_path."""
+    pkg = tmp_path / "mods" / "fakebench"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    for name, code in {"good": GOOD, "fail": FAIL, "hang": HANG, "nojson": NO_JSON}.items():
+        (pkg / f"{name}.py").write_text(code)
+    monkeypatch.syspath_prepend(str(tmp_path / "mods"))
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "mods"))
+    monkeypatch.setattr(run_all, "OUT", tmp_path / "out")
+    table = tmp_path / "BENCHMARKS.md"
+    table.write_text(f"# Benchmarks\n\nintro\n\n{START}\nNot yet measured.\n{END}\n\n## Notes\nkept\n")
+    benches = (
+        Bench("good", "cap A", "fakebench.good", ("--x", "2.5"), ("--x", "0.5"), 30, _value),
+        Bench("fail", "cap B", "fakebench.fail", (), (), 30, _value),
+        Bench("hang", "cap C", "fakebench.hang", (), (), 2, _value),
+        Bench("nojson", "cap D", "fakebench.nojson", (), (), 30, _value),
+        Bench("gone", "cap E", "fakebench.gone", (), (), 30, _value),
+    )
+    monkeypatch.setattr(run_all, "BENCHES", benches)
+    return table
+
+
+def test_rows_say_what_failed_and_nothing_is_invented(fake, tmp_path):
+    assert run_all.main(["--table", str(fake)]) == 1  # a failure and a timeout
+    text = fake.read_text()
+    body = text.split(START)[1].split(END)[0]
+    assert text.startswith("# Benchmarks\n\nintro\n") and text.endswith("## Notes\nkept\n")
+    assert "Not yet measured." not in body and body.count(HEADER[0]) == 1
+    rows = [ln for ln in body.splitlines() if ln.startswith("| cap ")]
+    assert len(rows) == 5
+    assert rows[0].startswith("| cap A | a value | 2.5 | 1.0 | > 1 | yes |")
+    assert "| `.venv/bin/python -m fakebench.good --x 2.5 --json " in rows[0]
+    assert "not measured: failed (exit 1): no demo world" in rows[1]
+    assert "not measured: timed out after 2 s" in rows[2]
+    assert "not measured: failed (exit 0)" in rows[3]
+    assert "not measured: fakebench.gone missing" in rows[4]
+    rec = json.loads((tmp_path / "out" / "fail.json").read_text())
+    assert rec["status"] == "failed" and "reading scene 3" in rec["stderr_tail"]
+    assert rec["figures"] is None and rec["load_avg_start"] >= 0
+    rec = json.loads((tmp_path / "out" / "nojson.json").read_text())
+    assert "no figures in nojson.figures.json" in rec["stderr_tail"]
+
+
+def test_only_rewrites_its_rows_and_keeps_the_others(fake):
+    run_all.main(["--table", str(fake), "--only", "good,gone"])
+    first = fake.read_text()
+    assert "| 2.5 |" in first and "missing" in first
+    run_all.main(["--table", str(fake), "--only", "good", "--quick"])
+    rows = [ln for ln in fake.read_text().splitlines() if ln.startswith("| cap ")]
+    assert [r.split(" | ")[0] for r in rows] == ["| cap A", "| cap E"]  # registry order
+    assert "| 0.5 | 1.0 | > 1 | **no** |" in rows[0] and "quick run" in rows[0]
+    assert "fakebench.gone missing" in rows[1]  # kept from the first run, as it was
+
+
+def test_only_refuses_an_unknown_name(fake):
+    with pytest.raises(SystemExit, match="--only 'good,bogus': unknown benchmark.s. bogus"):
+        run_all.main(["--table", str(fake), "--only", "good,bogus"])
+    with pytest.raises(SystemExit, match="--fuzz-minutes 0 should be more than 0"):
+        run_all.main(["--table", str(fake), "--fuzz-minutes", "0"])
+
+
+def test_table_without_markers_is_refused_and_left_alone(tmp_path):
+    path = tmp_path / "B.md"
+    path.write_text(f"# B\n{END}\n{START}\n")
+    with pytest.raises(SystemExit, match="needs exactly one <!-- current:start --> line"):
+        rewrite_table(path, {}, [])
+    assert path.read_text() == f"# B\n{END}\n{START}\n"
+
+
+def test_cells_with_pipes_stay_one_cell(tmp_path):
+    from bench.table import Row
+
+    (line,) = render_rows([Row("c", "a|b", "1", "", "", None, "now", "x -m m")])
+    assert line == "| c | a\\|b | 1 |  |  |  | now | `x -m m` |"
+    path = tmp_path / "B.md"
+    path.write_text(f"top\n{START}\n{END}\nbottom\n")
+    rewrite_table(path, {"m": [line]}, ["m"])
+    assert path.read_text() == f"top\n{START}\n{HEADER[0]}\n{HEADER[1]}\n{line}\n{END}\nbottom\n"
+
+
+def test_extractors_judge_targets_and_flag_missing_figures():
+    speed = {"speedup_wall": 1.27, "workers_1_wall_s": [148.5], "workers_2_wall_s": [117.1],
+             "files": 16, "load_avg_1min_runs": [15.6, 12.0], "cpus": 2}  # fmt: skip
+    ((metric, paii, base, target, met),) = batch_speedup(speed)
+    assert (paii, base, target, met) == ("1.27x (117.1 s)", "1 worker: 148.5 s", ">= 1.6x", False)
+    assert "load average 15.6 on 2 cores" in metric
+    d = {"outcomes": {"paii_error": 5, "ok": 3, "hang": 1}, "by_reader": {"a": 9},
+         "cases": 9, "seconds": 60.0}  # fmt: skip
+    assert fuzz(d)[0][1:] == ("1 crashes/hangs in 9 cases", "", "0", False)
+    bench = next(b for b in BENCHES if b.name == "batch_speedup")
+    rec = {"figures": {"files": 16}, "command": "c", "started_utc": "t", "status": "ok"}
+    (row,) = rows_for(bench, rec)
+    assert row.paii.startswith("not measured: figures incomplete (KeyError('speedup_wall'")
+
+
+def test_every_registered_module_exists_or_is_the_pages_contract():
+    import importlib.util
+
+    for b in BENCHES:
+        if b.module != "bench.pages.latency":
+            assert importlib.util.find_spec(b.module) is not None, b.module
+    assert failure_row(BENCHES[0], {"status": "missing"}).paii == (
+        "not measured: bench.batch.fuzz missing"
+    )
+    assert sys.executable
