@@ -83,7 +83,8 @@ if source == "Upload GeoTIFFs":
         st.stop()
     fm, post, pre = st.session_state["flood_upload"]
     km2 = fm.flooded.sum() * abs(post.transform.a * post.transform.e) / 1e6
-    st.metric("Flooded", f"{km2:,.2f} km²", help=f"VV threshold {fm.threshold_db} dB ({fm.method})")
+    rule = f"Water threshold {fm.threshold_db} dB on the VV/VH mean ({fm.method})"
+    st.metric("Flooded", f"{km2:,.2f} km²", help=rule)
     if fm.terrain.startswith("none"):
         st.warning(
             "No DEM: no terrain (HAND/slope) exclusion and no depth; radar shadow on "

@@ -7,7 +7,8 @@ VV, VH in dB, EPSG:4326, 512 x 512 at about 10 m, labels drawn on Sentinel-2 the
 and the ``water`` band of OUT.tif is scored. Baselines: one Otsu (1979) threshold on the
 whole chip's 3 x 3 despeckled VV (the issue's baseline), and, for information, on VH (the
 band Sen1Floods11's own Otsu labels use). Scored over labelled pixels with SAR data:
-IoU of water.
+IoU of water, and the share of labelled dry land that PAII calls water (the only score
+of a chip without water).
 
 Run: ``PYTHONPATH=. .venv/bin/python -m bench.flood.real_chips [--chips DIR]``
 (``--chips`` scores every ``*_S1Hand.tif`` with its ``*_LabelHand.tif`` in DIR instead).
@@ -65,12 +66,15 @@ def score(chip: Path) -> dict:
         sar = src.read().astype(np.float32)
     valid = (label >= 0) & np.isfinite(sar[0])
     truth = (label == 1) & valid
+    called = paii_water(chip) & valid
+    dry = valid & ~truth
     return {
         "chip": chip.name.removesuffix("_S1Hand.tif"),
         "water %": 100.0 * truth.sum() / max(1, valid.sum()),
         "otsu VV": iou(otsu(sar[0]) & valid, truth),
         "otsu VH": iou(otsu(sar[1]) & valid, truth),
-        "paii": iou(paii_water(chip) & valid, truth),
+        "paii": iou(called, truth),
+        "false %": 100.0 * (called & dry).sum() / max(1, dry.sum()),
     }
 
 
@@ -78,19 +82,20 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--chips", type=Path, default=CHIPS, help="folder of *_S1Hand.tif chips")
     args = ap.parse_args()
-    print("| chip | water % | global Otsu VV | global Otsu VH | paii flood (water) |")
-    print("| --- | --- | --- | --- | --- |")
+    print("| chip | water % | global Otsu VV | global Otsu VH | paii flood (water) | "
+          "paii: dry land called water |")  # fmt: skip
+    print("| --- | --- | --- | --- | --- | --- |")
     rows = []
     for chip in sorted(args.chips.glob("*_S1Hand.tif")):
         r = score(chip)
         rows.append(r)
         print(f"| {r['chip']} | {r['water %']:.1f} | {r['otsu VV']:.3f} | {r['otsu VH']:.3f} | "
-              f"{r['paii']:.3f} |", flush=True)  # fmt: skip
+              f"{r['paii']:.3f} | {r['false %']:.1f} % |", flush=True)  # fmt: skip
     wet = [r for r in rows if r["water %"] > 0]
     if wet:
         mean = {k: np.mean([r[k] for r in wet]) for k in ("otsu VV", "otsu VH", "paii")}
         print(f"| mean of {len(wet)} chips with water | | {mean['otsu VV']:.3f} | "
-              f"{mean['otsu VH']:.3f} | {mean['paii']:.3f} |")  # fmt: skip
+              f"{mean['otsu VH']:.3f} | {mean['paii']:.3f} | |")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ def _run(args: argparse.Namespace) -> int:
         t, method, ter = flood.threshold_db, flood.method, flood.terrain
     print(
         f"Water {water:.1%} of the scene, flooded {flooded:.1%} "
-        f"(VV threshold {t} dB, {method}; terrain: {ter}); wrote {out}"
+        f"(water threshold {t} dB on the VV/VH mean, {method}; terrain: {ter}); wrote {out}"
     )
     return 0
 

@@ -22,6 +22,10 @@ GROW_DB = (1.0, 3.0)
 up to the midpoint of the water and land means."""
 RAW_GROW_PX = 2
 """Single-look pixels join the water only this close to it (the 3 x 3 mean's reach)."""
+STRONG_SD = 1.0
+"""A water body must hold at least ``min_px`` pixels darker than the water class mean plus
+this many of its standard deviations (hysteresis: region growing extends clear water, it
+does not make water of a patch that is only moderately dark, such as wet paddies or roads)."""
 PRE_MARGIN_DB = 1.0
 """Pre-event water must be this much darker than the threshold to count as old water."""
 
@@ -117,14 +121,17 @@ def map_flood(
 ) -> FloodMap:
     """Map open water and flood water in a Sentinel-1 scene.
 
-    1. Speckle is damped by a 3 x 3 mean in power. The water threshold comes from
+    1. Water is sought in the mean of VV and VH + 7 dB (VV alone where VH is missing:
+       :func:`water.water_feature_db`). Speckle is damped by a 3 x 3 mean in power. The
+       water threshold comes from
        the split-based search over tiles of several sizes (:func:`water.fit_water`:
        tiles whose histogram is bimodal by Ashman's D, pooled, Kittler-Illingworth
        split; a global split with a warning where no tile is bimodal). VV below it is
        water, grown into touching pixels up to the midpoint of the water and land
        means, 1 to 3 dB above the threshold (:data:`GROW_DB`; region growing recovers
        the mixed pixels of shores and narrow channels), then into single-look pixels
-       darker than that midpoint which touch the water. The likelihood band is the
+       darker than that midpoint which touch the water. A body is kept only if it holds
+       a core of clear water (:data:`STRONG_SD`). The likelihood band is the
        two-Gaussian posterior of the pooled model.
     2. With ``pre_sar`` (same grid), water that was already there (below the threshold
        less :data:`PRE_MARGIN_DB` before, and not darkened by ``change_db``) is not
@@ -145,7 +152,7 @@ def map_flood(
 
     Args:
         post_sar: (2, H, W) VV, VH sigma0 in dB after the event; NaN = nodata (VH may
-            be all NaN: only VV is used for the water rule).
+            be all NaN: then only VV is used for the water rule).
         dem: (H, W) metres on the same grid, or None (no terrain exclusion, no depth).
         pre_sar: (2, H, W) before the event, or None.
         pixel_size_m: pixel size in metres.
@@ -166,7 +173,7 @@ def map_flood(
     hists: list[np.ndarray] = []
     scene = np.zeros(water.BINS.size - 1)
     for core, _, _ in _windows(h, w, window_px, 0):
-        vv = water.despeckle_db(post[0][core])
+        vv = water.despeckle_db(water.water_feature_db(post[:, core[0], core[1]]))
         tiles = [water.tile_histograms(vv, tile_px=t) for t in TILE_SIZES_PX]
         scene += tiles[-1].counts.sum(axis=0)
         hists += [water.pool_bimodal(t) for t in tiles]
@@ -229,6 +236,7 @@ class Rules:
     level_margin_m: float = 3.0
     slope_max_deg: float = 25.0
     change_db: float = 3.0
+    strong: float | None = None
 
     @classmethod
     def from_fit(cls, fit: water.WaterFit, *, pixel_size_m: float, **limits: float) -> Rules:
@@ -238,7 +246,8 @@ class Rules:
         middle = 0.5 * (fit.water[0] + fit.land[0])
         grow = float(np.clip(middle, t + GROW_DB[0], t + GROW_DB[1]))
         min_px = max(3, round(2000.0 / pixel_size_m**2))
-        return cls(t, middle, grow, min_px, pixel_size_m, **limits)
+        strong = min(t, fit.water[0] + STRONG_SD * fit.water[1])
+        return cls(t, middle, grow, min_px, pixel_size_m, strong=strong, **limits)
 
 
 def map_window(
@@ -256,25 +265,29 @@ def map_window(
     Terrain masks apply where ``height`` (HAND) is given; depth where ``dem`` is.
     """
     t = rules.threshold
-    vv = water.despeckle_db(post[0])
+    single = water.water_feature_db(post)
+    vv = water.despeckle_db(single)
     wet = water.grow_water(vv, vv < t, limit_db=rules.grow_limit)
     # Narrow channels and shore pixels are mixed away by the 3 x 3 mean: admit
     # single-look pixels darker than the class midpoint that touch the water, within
     # RAW_GROW_PX of it (the width the 3 x 3 mean blurs; farther growth would swallow
     # dark fields and radar shadow next to the water).
     near = ndimage.binary_dilation(wet, structure=np.ones((3, 3), bool), iterations=RAW_GROW_PX)
-    dark = (post[0] < min(rules.middle, rules.grow_limit)) & near
+    dark = (single < min(rules.middle, rules.grow_limit)) & near
     wet = water.grow_water(np.where(dark, -99.0, 0.0), wet, limit_db=0.0)
     wet = _drop_specks(wet, min_px=rules.min_px)
+    if rules.strong is not None:
+        wet = _with_core(wet, vv < rules.strong, min_px=rules.min_px)
     if height is not None and dem is not None:
         steep = terrain.slope_deg(dem, pixel_size_m=rules.pixel_size_m) > rules.slope_max_deg
         wet = _terrain_filter(wet, height, steep, rules.hand_max_m, rules.level_margin_m)
         wet = _drop_specks(wet, min_px=rules.min_px)
     before = np.zeros(vv.shape, dtype=bool)
     if pre is not None:
-        was = water.despeckle_db(pre[0])
+        pre_single = water.water_feature_db(pre)
+        was = water.despeckle_db(pre_single)
         old = water.grow_water(
-            pre[0], was < t - PRE_MARGIN_DB, limit_db=min(rules.middle, rules.grow_limit)
+            pre_single, was < t - PRE_MARGIN_DB, limit_db=min(rules.middle, rules.grow_limit)
         )
         before = old & ((vv - was) > -rules.change_db)
     perm = permanent if permanent is not None else np.zeros(vv.shape, dtype=bool)
@@ -356,6 +369,18 @@ def _joined(candidates: NDArray[np.bool_], core: NDArray[np.bool_]) -> NDArray[n
     labels, n = ndimage.label(candidates | core, structure=np.ones((3, 3), dtype=bool))
     keep = np.zeros(n + 1, dtype=bool)
     keep[labels[core]] = True
+    keep[0] = False
+    return keep[labels]
+
+
+def _with_core(
+    mask: NDArray[np.bool_], core: NDArray[np.bool_], *, min_px: int
+) -> NDArray[np.bool_]:
+    """8-connected patches of ``mask`` holding at least ``min_px`` pixels of ``core``."""
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
+    if n == 0:
+        return mask
+    keep = np.bincount(labels[core & mask], minlength=n + 1) >= min_px
     keep[0] = False
     return keep[labels]
 

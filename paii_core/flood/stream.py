@@ -116,7 +116,7 @@ def _stream(post_p, out_path, dem_path, pre_path, units, hand_cache, window_px, 
     scene = np.zeros(water.BINS.size - 1)
     with rasterio.open(post_p) as src:
         for core, _, _ in _windows(h, w, window_px, 0):
-            vv = water.despeckle_db(_read(src, bands[:1], found, _win(*core))[0])
+            vv = water.despeckle_db(water.water_feature_db(_read(src, bands, found, _win(*core))))
             tiles = [water.tile_histograms(vv, tile_px=t) for t in TILE_SIZES_PX]
             scene += tiles[-1].counts.sum(axis=0)
             hists += [water.pool_bimodal(t) for t in tiles]
