@@ -25,7 +25,8 @@ simulated_notice(ctx.region_id, ("policies", "flood events", "yield forecasts"))
 
 ORDER = [
     "policy_id", "insured", "priority", "flags", "declared_crop", "satellite_crop",
-    "crop_share", "declared_area_ha", "mapped_area_ha", "area_difference", "flooded_share",
+    "crop_share", "curve_crop", "declared_area_ha", "mapped_area_ha", "mapped_area_max_ha",
+    "area_difference", "area_excess", "flooded_share",
     "loss_p90", "loss_p50", "loss_p10", "ndvi_ratio", "implied_indemnity", "forecast_p50",
     "guaranteed_yield", "yield_unit", "last_decision", "county_name",
 ]  # fmt: skip
@@ -89,8 +90,11 @@ st.dataframe(
         "declared_crop": "declared crop",
         "satellite_crop": "satellite crop",
         "crop_share": number("crop share", format="percent"),
+        "curve_crop": "season-curve crop",
         "declared_area_ha": number("declared ha", format="%.3f"),
         "mapped_area_ha": number("mapped ha", format="%.2f"),
+        "mapped_area_max_ha": number("mapped ha (most)", format="%.2f"),
+        "area_excess": number("above most", format="percent"),
         "area_difference": number("area diff.", format="percent"),
         "flooded_share": number("flooded", format="percent"),
         "priority": number(f"priority ({currency})", format="%,.0f"),

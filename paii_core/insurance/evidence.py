@@ -26,12 +26,14 @@ __all__ = [
     "yield_outlook",
 ]
 
-AREA_TOLERANCE = 0.08
-"""Declared area more than this share above the mapped area is flagged as over-declared."""
+AREA_TOLERANCE = 0.04
+"""Declared area more than this share above the most the plot can hold of crop
+(:attr:`AreaCheck.mapped_max_ha`) is flagged as over-declared."""
 
-CROP_SHARE_MIN = 0.5
-"""A plot whose declared crop covers less than this share of its mapped pixels is flagged
-as a crop mismatch (a whole-plot swap, or part of the plot in another crop)."""
+CROP_SHARE_MIN = 0.3
+"""A plot whose declared crop covers less than this share of its mapped pixels, and whose
+own season NDVI curve fits another crop's county curve better than the declared crop's,
+is flagged as a crop mismatch (a whole-plot swap to another crop)."""
 
 FLAGS: dict[str, str] = {
     "crop_mismatch": "crop mismatch",
@@ -54,6 +56,11 @@ class CropCheck:
     note: str
     shares: dict[str, float] | None = None
     """Share of the plot's classified pixels per crop; None when there is no map."""
+    curve_crop: str | None = None
+    """The crop whose county NDVI curve (its mapped pixels, every date of the season's
+    imagery) the plot's own curve is nearest to; None without imagery or a crop map."""
+    curve_rmse: dict[str, float] | None = None
+    """NDVI root-mean-square difference between the plot's curve and each crop's."""
 
     @property
     def declared_share(self) -> float | None:
@@ -68,7 +75,11 @@ class CropCheck:
             return False
         if self.shares is None:
             return self.satellite_crop != self.declared_crop
-        return self.declared_share < CROP_SHARE_MIN
+        if self.declared_share >= CROP_SHARE_MIN:
+            return False
+        # The map's pixels say another crop; the plot's whole season must agree, so a
+        # confident error of the crop map on one plot does not flag an honest policy.
+        return self.curve_crop is None or self.curve_crop != self.declared_crop
 
 
 @dataclass(frozen=True)
@@ -77,7 +88,12 @@ class AreaCheck:
 
     declared_ha: float
     mapped_ha: float | None
+    """Hectares of the plot's pixels that PAII maps as cropped."""
     note: str
+    mapped_max_ha: float | None = None
+    """The most the measurement allows: ``mapped_ha`` plus the plot's mixed pixels (an
+    edge pixel partly in crop has a cropland probability between the two classes) and,
+    for a plot drawn from a polygon, half its boundary pixels; None means ``mapped_ha``."""
 
     @property
     def relative_difference(self) -> float | None:
@@ -90,8 +106,19 @@ class AreaCheck:
         return (self.declared_ha - self.mapped_ha) / self.mapped_ha
 
     @property
+    def excess(self) -> float | None:
+        """(declared - most mappable) / most mappable: how far the declaration exceeds
+        what the 10 m pixels can resolve; +inf when nothing is mapped, None without a map."""
+        top = self.mapped_max_ha if self.mapped_max_ha is not None else self.mapped_ha
+        if top is None:
+            return None
+        if top <= 0:
+            return float("inf")
+        return (self.declared_ha - top) / top
+
+    @property
     def over_declared(self) -> bool:
-        diff = self.relative_difference
+        diff = self.excess
         return diff is not None and diff > AREA_TOLERANCE
 
 
@@ -167,6 +194,7 @@ class PolicyEvidence:
         """A JSON-ready record of the evidence, stored with a decision."""
         out = asdict(self)
         out["area"]["relative_difference"] = self.area.relative_difference
+        out["area"]["excess"] = self.area.excess
         out["flags"] = [FLAGS[k] for k in self.flags]
         return out
 

@@ -201,7 +201,8 @@ def review_priority(evidence: PolicyEvidence, policy: dict, loss: LossRange) -> 
     seen, share = declared, 1.0
     area, crop = evidence.area, evidence.crop
     if area.over_declared and area.mapped_ha is not None:
-        seen = min(declared, area.mapped_ha)
+        most = area.mapped_max_ha if area.mapped_max_ha is not None else area.mapped_ha
+        seen = min(declared, most)
         reasons.append(
             f"area over-declared: {declared - seen:,.2f} of {declared:,.2f} ha not seen cropped"
         )

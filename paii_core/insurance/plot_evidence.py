@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -32,22 +33,53 @@ def plot_evidence(policies: pd.DataFrame, maps: Mapping[str, AreaMaps]) -> list:
                 raster = area_maps.fine_plots if level == "fine" else area_maps.coarse_plots
                 stats = plot_stats(area_maps, level, ids)
         curves = _curves(area_maps, raster, ids, part["declared_crop"].astype(str).to_numpy())
+        fits = _curve_fits(area_maps, raster, ids)
         for j, idx in enumerate(part.index):
             pos = policies.index.get_loc(idx)
-            out[pos] = (
-                *plot_checks(
-                    area_maps,
-                    level=level,
-                    declared_crop=str(part.at[idx, "declared_crop"]),
-                    declared_ha=float(part.at[idx, "declared_area_ha"]),
-                    pixels=int(stats.pixels[j]) if stats else 0,
-                    cropped=None
-                    if stats is None or stats.cropped is None
-                    else int(stats.cropped[j]),
-                    votes=None if stats is None or stats.votes is None else stats.votes[j],
-                ),
-                curves[j],
+            crop, area = plot_checks(
+                area_maps,
+                level=level,
+                declared_crop=str(part.at[idx, "declared_crop"]),
+                declared_ha=float(part.at[idx, "declared_area_ha"]),
+                pixels=int(stats.pixels[j]) if stats else 0,
+                cropped=None if stats is None or stats.cropped is None else int(stats.cropped[j]),
+                votes=None if stats is None or stats.votes is None else stats.votes[j],
+                mixed=None if stats is None or stats.mixed is None else int(stats.mixed[j]),
+                edge=int(stats.edge[j]) if stats is not None and stats.edge is not None else 0,
             )
+            if fits[j]:
+                crop = replace(crop, curve_crop=min(fits[j], key=fits[j].get), curve_rmse=fits[j])
+            out[pos] = (crop, area, curves[j])
+    return out
+
+
+def _curve_fits(
+    maps: AreaMaps | None, raster: np.ndarray | None, ids: np.ndarray
+) -> list[dict[str, float] | None]:
+    """Per plot: the NDVI RMS difference between its curve over every date of the
+    imagery and each mapped crop's county curve (the area's cropland the crop map calls
+    that crop); None without imagery, crop map or a plot on the grid."""
+    out: list[dict[str, float] | None] = [None] * len(ids)
+    if (
+        maps is None or raster is None or maps.crop_map is None or maps.cropped is None
+        or maps.rgb_series is None or not maps.dates
+    ):  # fmt: skip
+        return out
+    rows, refs = None, {}
+    for k, crop in enumerate(maps.crop_map.classes):
+        mask = maps.cropped & (maps.crop_map.label_map == k)
+        if mask.any():
+            rows = ndvi_curves(maps.rgb_series, maps.dates, raster, ids, mask)
+            refs[crop] = rows[-1]
+    if rows is None:
+        return out
+    for j in np.flatnonzero(ids > 0):
+        fit = {}
+        for crop, ref in refs.items():
+            both = np.isfinite(rows[j]) & np.isfinite(ref)
+            if both.any():
+                fit[crop] = float(np.sqrt(np.mean((rows[j][both] - ref[both]) ** 2)))
+        out[j] = fit or None
     return out
 
 

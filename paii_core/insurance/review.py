@@ -14,7 +14,14 @@ import pandas as pd
 from paii_core.access import Principal
 from paii_core.errors import ValidationError
 from paii_core.insurance.area import AreaMaps, load_area_maps
-from paii_core.insurance.evidence import FLAGS, PolicyEvidence, flood_check, yield_outlook
+from paii_core.insurance.evidence import (
+    FLAGS,
+    AreaCheck,
+    CropCheck,
+    PolicyEvidence,
+    flood_check,
+    yield_outlook,
+)
 from paii_core.insurance.loss import (
     LossRange,
     NdviCurve,
@@ -43,7 +50,8 @@ SIMULATED_TAG = "SIMULATED demo data"
 
 COLUMNS = (
     "policy_id", "insured", "county_id", "county_name", "declared_crop", "satellite_crop",
-    "crop_share", "declared_area_ha", "mapped_area_ha", "area_difference", "flooded_share",
+    "crop_share", "curve_crop", "declared_area_ha", "mapped_area_ha", "mapped_area_max_ha",
+    "area_difference", "area_excess", "flooded_share",
     "guaranteed_yield", "forecast_p50", "yield_unit", "implied_indemnity", "ndvi_ratio",
     "loss_p90", "loss_p50", "loss_p10", "currency", "priority", "priority_reasons", "flags",
     "n_flags", "last_decision", "simulated",
@@ -180,9 +188,12 @@ def _table(
                 "declared_crop": p.declared_crop,
                 "satellite_crop": ev.crop.satellite_crop,
                 "crop_share": ev.crop.share,
+                "curve_crop": ev.crop.curve_crop,
                 "declared_area_ha": p.declared_area_ha,
                 "mapped_area_ha": ev.area.mapped_ha,
+                "mapped_area_max_ha": ev.area.mapped_max_ha,
                 "area_difference": diff,
+                "area_excess": ev.area.excess,
                 "flooded_share": ev.flood.flooded_share if ev.flood.in_period else None,
                 "guaranteed_yield": p.guaranteed_yield,
                 "forecast_p50": ev.outlook.p50,
@@ -200,7 +211,10 @@ def _table(
             }
         )
     table = pd.DataFrame(rows, columns=list(COLUMNS))
-    for col in ("crop_share", "mapped_area_ha", "area_difference", "flooded_share"):
+    for col in (
+        "crop_share", "mapped_area_ha", "mapped_area_max_ha", "area_difference", "area_excess",
+        "flooded_share",
+    ):  # fmt: skip
         table[col] = table[col].astype(float)
     for col in ("forecast_p50", "implied_indemnity", "ndvi_ratio", "loss_p10", "loss_p50"):
         table[col] = table[col].astype(float)
@@ -231,11 +245,11 @@ def evidence_summary(evidence: PolicyEvidence) -> list[tuple[str, str, str]]:
         (
             "Satellite crop",
             na if crop is None else f"{crop} ({ev.crop.share:.0%})",
-            f"declared {ev.crop.declared_crop}; {ev.crop.note}",
+            f"declared {ev.crop.declared_crop}; {ev.crop.note}{_curve_words(ev.crop)}",
         ),
         (
             "Mapped area",
-            na if mapped is None else f"{mapped:,.2f} ha ({_percent(diff)})",
+            na if mapped is None else f"{mapped:,.2f}{_upto(ev.area)} ha ({_percent(diff)})",
             f"declared {ev.area.declared_ha:,.3f} ha; {ev.area.note}",
         ),
         ("Flooded", na if flood is None else f"{flood:.0%}", ev.flood.note),
@@ -258,6 +272,17 @@ def loss_summary(loss: LossRange, priority: Priority, currency: str) -> list[tup
         ("Plot loss range", value, loss.note),
         ("Review priority", f"{priority.score:,.0f} {currency}", "; ".join(priority.reasons)),
     ]
+
+
+def _curve_words(crop: CropCheck) -> str:
+    if crop.curve_crop is None:
+        return ""
+    return f"; the plot's season NDVI curve is nearest the county's {crop.curve_crop}"
+
+
+def _upto(area: AreaCheck) -> str:
+    top = area.mapped_max_ha
+    return "" if top is None or top <= (area.mapped_ha or 0) else f" to {top:,.2f}"
 
 
 def _percent(diff: float) -> str:

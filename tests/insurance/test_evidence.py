@@ -59,7 +59,12 @@ def test_indemnity_is_shortfall_times_area_times_price():
 def test_area_check_relative_difference_and_flag():
     assert AreaCheck(1.2, 1.0, "").relative_difference == pytest.approx(0.2)
     assert AreaCheck(1.2, 1.0, "").over_declared
-    assert not AreaCheck(1.05, 1.0, "").over_declared
+    assert not AreaCheck(1.03, 1.0, "").over_declared  # within AREA_TOLERANCE (0.04)
+    # The flag needs the declaration above the most the pixels allow, not the point value.
+    assert AreaCheck(1.2, 1.0, "", 1.18).excess == pytest.approx(0.02 / 1.18)
+    assert not AreaCheck(1.2, 1.0, "", 1.18).over_declared
+    assert AreaCheck(1.3, 1.0, "", 1.18).over_declared
+    assert AreaCheck(1.0, 0.0, "", 0.0).excess == float("inf")
     assert not AreaCheck(0.8, 1.0, "").over_declared  # under-declared is not flagged
     assert AreaCheck(1.0, 0.0, "").relative_difference == float("inf")
     assert AreaCheck(1.0, None, "").relative_difference is None
@@ -178,6 +183,79 @@ def test_plot_stats_and_checks_exact_on_a_4x4_grid():
     assert off.mapped_ha is None and "not on the grid of a" in off.note
     with pytest.raises(ValidationError, match="level should be 'fine' or 'coarse'"):
         plot_stats(maps, "block", np.array([1]))
+
+
+def test_mixed_and_edge_pixels_widen_the_mapped_area():
+    """A 3 x 3 plot in a 5 x 5 image: 6 pixels cropped, the centre a non-crop hole (not on
+    the edge: it stays out), a corner on the edge beside crop and a pixel of cropland
+    probability 0.3 count as possibly cropped."""
+    fine = np.zeros((5, 5), np.int64)
+    fine[1:4, 1:4] = 1
+    cropped = fine > 0
+    cropped[1, 1] = cropped[2, 2] = cropped[3, 3] = False
+    prob = np.where(cropped, 0.9, 0.0).astype(np.float32)
+    prob[3, 3] = 0.3
+    base = _maps()
+    maps = AreaMaps(
+        aoi_id="a", fine_plots=fine, coarse_plots=fine, transform=base.transform, crs=base.crs,
+        cropped=cropped, crop_map=None, label_set_id=None, rgb_series=None, note="",
+        cropland=prob,
+    )  # fmt: skip
+    stats = plot_stats(maps, "fine", np.array([1]))
+    assert (stats.pixels[0], stats.cropped[0], stats.mixed[0], stats.edge[0]) == (9, 6, 2, 8)
+    kw = dict(declared_crop="wheat", pixels=9, cropped=6, votes=None, mixed=2, edge=8)
+    _, area = plot_checks(maps, level="fine", declared_ha=0.08, **kw)
+    assert (area.mapped_ha, area.mapped_max_ha) == (0.06, 0.08)
+    assert area.excess == 0.0 and not area.over_declared and "2 more possibly" in area.note
+    _, area = plot_checks(maps, level="fine", declared_ha=0.09, **kw)
+    assert area.over_declared
+    # A polygon drawn on 10 m pixels may also lose half its boundary ring.
+    drawn = plot_stats(maps, "plot", np.array([1]), plots=fine)
+    assert drawn.edge.tolist() == [8]
+    _, area = plot_checks(maps, level="plot", declared_ha=0.09, **kw)
+    assert area.mapped_max_ha == 0.12 and not area.over_declared
+    assert "8 boundary pixels of the drawn polygon" in area.note
+
+
+def test_crop_mismatch_needs_the_season_curve_to_agree():
+    shares = {"wheat": 0.1, "maize": 0.9}
+    check = CropCheck("wheat", "maize", 0.9, "", shares)
+    assert check.mismatch  # no curve: the crop map alone decides
+    assert CropCheck("wheat", "maize", 0.9, "", shares, curve_crop="maize").mismatch
+    # The map says maize but the plot's own season looks like wheat: a map error.
+    assert not CropCheck("wheat", "maize", 0.9, "", shares, curve_crop="wheat").mismatch
+    honest = CropCheck("wheat", "wheat", 0.6, "", {"wheat": 0.6, "maize": 0.4}, curve_crop="maize")
+    assert not honest.mismatch  # the map's share is enough
+
+
+def test_plot_evidence_fits_each_plot_curve_to_the_mapped_crops():
+    from paii_core.insurance.plot_evidence import plot_evidence
+
+    maps = _maps()
+    # NDVI over three dates: wheat early (0.8, 0.5, 0.11), maize late (the reverse).
+    early = np.array([[0.05, 0.45], [0.1, 0.3], [0.2, 0.25]], np.float32)
+    series = np.full((3, 4, 4, 4), 0.1, np.float32)
+    wheat_like = np.isin(maps.fine_plots, (1, 3))  # plot 3 is wheat the map calls maize
+    for t in range(3):
+        late = early[2 - t]
+        for band, col in ((2, 0), (3, 1)):
+            series[t, band] = np.where(wheat_like, early[t, col], late[col])
+    maps = AreaMaps(
+        **{
+            **maps.__dict__,
+            "rgb_series": series,
+            "dates": (date(2020, 4, 1), date(2020, 6, 1), date(2020, 8, 1)),
+        }
+    )
+    policies = pd.DataFrame(
+        {"aoi_id": "a", "level": "fine", "parcel_id": [1, 3, 2], "coarse_id": None,
+         "declared_crop": ["maize", "wheat", "maize"], "declared_area_ha": 0.04}
+    )  # fmt: skip
+    (c1, _, _), (c3, _, _), (c2, _, _) = plot_evidence(policies, {"a": maps})
+    assert c1.curve_crop == "wheat" and c1.curve_rmse["wheat"] == pytest.approx(0.0, abs=1e-6)
+    assert c1.mismatch  # declared maize on a plot the map and its curve both see as wheat
+    assert c3.satellite_crop == "maize" and c3.curve_crop == "wheat" and not c3.mismatch
+    assert c2.curve_crop == "maize" and not c2.mismatch
 
 
 def test_checks_without_crop_map_or_parcels_say_so():

@@ -124,11 +124,11 @@ def test_priority_is_the_evidence_adjusted_expected_payout():
     pr = review_priority(over, POLICY, loss_range(over, POLICY, 1.2))
     assert pr.score == pytest.approx(full - 360 * 22.5 * 2.0)
     assert pr.reasons == ("area over-declared: 0.50 of 2.00 ha not seen cropped",)
-    swap = _evidence(crop=CropCheck("wheat", "maize", 0.7, "", {"wheat": 0.3, "maize": 0.7}))
+    swap = _evidence(crop=CropCheck("wheat", "maize", 0.8, "", {"wheat": 0.2, "maize": 0.8}))
     pr = review_priority(swap, POLICY, loss_range(swap, POLICY, 1.2))
-    assert pr.score == pytest.approx(full - 360 * 30 * 0.3 * 2.0)
+    assert pr.score == pytest.approx(full - 360 * 30 * 0.2 * 2.0)
     assert (
-        pr.reasons[0] == "crop mismatch: the satellite sees maize on 70% of the plot, wheat on 30%"
+        pr.reasons[0] == "crop mismatch: the satellite sees maize on 80% of the plot, wheat on 20%"
     )
     blind = _evidence(area=AreaCheck(2.0, 1.0, ""), p50=None)
     pr = review_priority(blind, POLICY, loss_range(blind, POLICY, None))
@@ -141,9 +141,13 @@ def test_priority_is_the_evidence_adjusted_expected_payout():
     )
 
 
-def test_crop_share_threshold_catches_part_plot_swaps():
+def test_crop_share_threshold_flags_whole_plot_swaps_only():
+    swap = CropCheck("wheat", "maize", 0.75, "", {"wheat": 0.25, "maize": 0.75})
+    assert swap.declared_share == 0.25 and swap.mismatch
+    # A block half in another crop is not a crop mismatch: its area check finds it (the
+    # declared block against its declared crop's share of the mapped cropland).
     part = CropCheck("wheat", "wheat", 0.55, "", {"wheat": 0.45, "maize": 0.55})
-    assert part.declared_share == 0.45 and part.mismatch
+    assert part.declared_share == 0.45 and not part.mismatch
     assert not CropCheck("wheat", "wheat", 0.8, "", {"wheat": 0.8, "maize": 0.2}).mismatch
     assert CropCheck("wheat", "maize", 0.8, "").mismatch  # no shares: the majority decides
     assert CropCheck("wheat", None, None, "").declared_share is None
