@@ -29,6 +29,7 @@ from bench.crops.run import matched_iou
 from bench.jsonout import write_json
 from paii_core.crops import cropland_probability, delineate_parcels
 from paii_core.crops.scenes import make_scene
+from paii_core.crops.sharpness import EDGE_CONCENTRATION_SHARP, MATCH_BLUR_PX, edge_concentration
 from paii_core.demo.field_layouts_real import real_extent_px
 
 REGIONS = ("henan", "hubei", "iowa")
@@ -97,6 +98,7 @@ def main(argv: list[str] | None = None) -> None:
             else None
         )
         secs = time.perf_counter() - t0
+        conc = edge_concentration(s.series)
         truth = s.land_cover == 1
         pred = prob > 0.5
         base = measure.label(pred, connectivity=1)
@@ -114,19 +116,22 @@ def main(argv: list[str] | None = None) -> None:
             "fine_base": matched_iou(s.fine_parcels, base),
             "coarse": matched_iou(s.coarse_parcels, coarse) if coarse is not None else None,
             "seconds": secs,
+            "edge": conc,
+            "blur": MATCH_BLUR_PX if conc > EDGE_CONCENTRATION_SHARP else 0.0,
         }
         rows.append(row)
         print(row, flush=True)
     print(
         "\n| layout | region | seed | pixel m / rendered at | fields (median ha) | "
-        "cropland F1 | fine IoU / matched (CC baseline) | coarse IoU / matched | s |"
+        "edge conc. (blur px) | cropland F1 | fine IoU / matched (CC baseline) | "
+        "coarse IoU / matched | s |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         coarse = f"{r['coarse'][0]:.3f} / {r['coarse'][1]:.2f}" if r["coarse"] else "-"
         print(
             f"| {r['layout']} | {r['region']} | {r['seed']} | {r['pixel']} | {r['fields']} "
-            f"({r['median_ha']:.1f}) | {r['cropland_f1']:.3f} | {r['fine'][0]:.3f} / "
+            f"({r['median_ha']:.1f}) | {r['edge']:.2f} ({r['blur']:g}) | {r['cropland_f1']:.3f} | {r['fine'][0]:.3f} / "
             f"{r['fine'][1]:.2f} ({r['fine_base'][0]:.3f} / {r['fine_base'][1]:.2f}) | "
             f"{coarse} | {r['seconds']:.1f} |"
         )

@@ -14,11 +14,13 @@ from scipy import ndimage
 
 from paii_core.config import paths
 from paii_core.crops.features import ndvi_curve, validate_series
+from paii_core.crops.sharpness import match_sharpness
 from paii_core.errors import InputNotFoundError
 
 __all__ = ["BOUNDARY_MODEL_VERSION", "boundary_features", "boundary_probability", "boundary_truth"]
 
-BOUNDARY_MODEL_VERSION = "boundary-lgbm-2"
+BOUNDARY_MODEL_VERSION = "boundary-lgbm-2.1"
+"""Boosters of boundary-lgbm-2; .1: inputs sharper than the training renders blurred first."""
 
 
 def model_dir() -> Path:
@@ -167,6 +169,8 @@ def boundary_probability(
 ) -> NDArray[np.float32]:
     """(H, W) float32 probability that a pixel lies on a ``level`` parcel boundary.
 
+    An input with sharper field edges than the training renders is first blurred toward
+    their sharpness (:func:`paii_core.crops.sharpness.match_sharpness`).
     Raises InputNotFoundError (naming `paii crops train`) when the model is missing.
     """
     path = model_dir() / f"boundary_{level}_lgbm.txt"
@@ -174,7 +178,8 @@ def boundary_probability(
         raise InputNotFoundError(
             f"parcel boundary model {path} is missing; run `paii crops train` to train it"
         )
-    feats, names = boundary_features(series, dates, cropland)
+    matched, _ = match_sharpness(validate_series(series, dates))
+    feats, names = boundary_features(matched, dates, cropland)
     booster = _booster(str(path), path.stat().st_mtime)
     wanted = booster.feature_name()
     missing = sorted(set(wanted) - set(names))
