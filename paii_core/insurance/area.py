@@ -268,7 +268,8 @@ def plot_checks(
     Without a crop map a block's mapped area is the whole block, so only a declaration
     above all of its cropland is flagged. Its upper bound adds the ``mixed`` pixels (field
     edges the 10 m pixels cannot resolve) and, for a plot drawn from a polygon ("plot"),
-    half its ``edge`` pixels (where drawing the polygon on 10 m pixels may lose area).
+    √``edge`` pixels: drawing a polygon at pixel centres miscounts its area by less than
+    that in 99 % of random polygons of 10-500 pixels (`python -m bench.insurance.raster_margin`).
     """
     if maps is None:
         note = "no maps of this policy's area"
@@ -292,12 +293,13 @@ def plot_checks(
             declared_ha, None, maps.note
         )
     mapped = cropped * maps.pixel_ha
-    top = (cropped + (mixed or 0) + (0.5 * edge if level == "plot" else 0.0)) * maps.pixel_ha
+    drawn = float(np.sqrt(edge)) if level == "plot" else 0.0
+    top = (cropped + (mixed or 0) + drawn) * maps.pixel_ha
     area_note = f"{cropped} of {pixels} pixels cropped"
     if mixed:
         area_note += f", {mixed} more possibly (mixed or edge pixels 10 m cannot resolve)"
     if level == "plot" and edge:
-        area_note += f"; {edge} boundary pixels of the drawn polygon"
+        area_note += f"; ±{drawn:.1f} pixels for drawing the polygon on the grid"
     if level == "coarse":
         if share is not None:
             mapped, top = mapped * share, top * share

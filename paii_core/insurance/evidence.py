@@ -93,7 +93,7 @@ class AreaCheck:
     mapped_max_ha: float | None = None
     """The most the measurement allows: ``mapped_ha`` plus the plot's mixed pixels (an
     edge pixel partly in crop has a cropland probability between the two classes) and,
-    for a plot drawn from a polygon, half its boundary pixels; None means ``mapped_ha``."""
+    for a plot drawn from a polygon, √(its boundary pixels); None means ``mapped_ha``."""
 
     @property
     def relative_difference(self) -> float | None:

@@ -47,3 +47,13 @@ def test_top_decile_share_exact():
     )  # fmt: skip
     assert harder.top_decile_share(t, "score") == pytest.approx(20 / 38)
     assert np.isnan(harder.top_decile_share(t.head(5), "score"))  # too few policies
+
+
+def test_polygon_drawing_margin_covers_the_drawn_area_error():
+    from bench.insurance import raster_margin
+
+    a = raster_margin.draw_errors(300, seed=1)
+    assert len(a) > 250 and (a[:, 1] > 0).all() and (a[:, 2] <= a[:, 1]).all()
+    lost = a[:, 0] - a[:, 1]
+    assert abs(lost.mean()) < 0.5  # pixel-centre drawing is unbiased
+    assert (lost <= np.sqrt(a[:, 2])).mean() >= 0.97  # the margin area.py uses
