@@ -10,7 +10,7 @@ band Sen1Floods11's own Otsu labels use). Scored over labelled pixels with SAR d
 IoU of water, and the share of labelled dry land that PAII calls water (the only score
 of a chip without water).
 
-Run: ``PYTHONPATH=. .venv/bin/python -m bench.flood.real_chips [--chips DIR]``
+Run: ``PYTHONPATH=. .venv/bin/python -m bench.flood.real_chips [--chips DIR] [--json OUT]``
 (``--chips`` scores every ``*_S1Hand.tif`` with its ``*_LabelHand.tif`` in DIR instead).
 """
 
@@ -81,6 +81,7 @@ def score(chip: Path) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--chips", type=Path, default=CHIPS, help="folder of *_S1Hand.tif chips")
+    ap.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = ap.parse_args()
     print("| chip | water % | global Otsu VV | global Otsu VH | paii flood (water) | "
           "paii: dry land called water |")  # fmt: skip
@@ -96,6 +97,9 @@ def main() -> None:
         mean = {k: np.mean([r[k] for r in wet]) for k in ("otsu VV", "otsu VH", "paii")}
         print(f"| mean of {len(wet)} chips with water | | {mean['otsu VV']:.3f} | "
               f"{mean['otsu VH']:.3f} | {mean['paii']:.3f} | |")  # fmt: skip
+    from bench.jsonout import write_json
+
+    write_json(args.json, {"rows": rows})
 
 
 if __name__ == "__main__":
