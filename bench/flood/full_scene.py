@@ -7,8 +7,10 @@ metres) covering the scene plus the 10 % margin HAND is computed over. Both are 
 disk strip by strip (the SAR as an uncompressed tiled GeoTIFF, 3.4 GB at full size), then
 ``paii flood --post S1 --dem DEM --hand-cache DIR OUT`` runs twice, each in its own process:
 first computing HAND (and caching it), then reading it from the cache. Time and VmHWM (peak
-resident memory) of each process are printed. The data are synthetic (no real scene of this
-size is at hand); they exercise the same code and the same amount of work.
+resident memory) of each process are printed, with its CPU time (user + system): on a
+shared machine the wall time mostly measures the other jobs. The data are synthetic (no
+real scene of this size is at hand); they exercise the same code and the same amount of
+work.
 
 Run: ``PYTHONPATH=. .venv/bin/python -m bench.flood.full_scene [--rows R --cols C] [--no-dem]``
 """
@@ -72,10 +74,12 @@ def write_inputs(folder: Path, rows: int, cols: int) -> tuple[Path, Path]:
 
 
 CHILD = (
-    "import sys, time; from paii_core.cli import main; t = time.perf_counter(); "
+    "import resource, sys, time; from paii_core.cli import main; t = time.perf_counter(); "
     "rc = main(sys.argv[1:]); took = time.perf_counter() - t; "
+    "u = resource.getrusage(resource.RUSAGE_SELF); cpu = u.ru_utime + u.ru_stime; "
     "rss = [int(x.split()[1]) for x in open('/proc/self/status') "
-    "if x.startswith('VmHWM')][0] / 1e6; print(f'TIME {took:.1f} RSS {rss:.2f}'); sys.exit(rc)"
+    "if x.startswith('VmHWM')][0] / 1e6; "
+    "print(f'TIME {took:.1f} RSS {rss:.2f} CPU {cpu:.1f}'); sys.exit(rc)"
 )
 
 
@@ -100,9 +104,10 @@ def main() -> None:
             cmd = [sys.executable, "-c", CHILD, "flood", "--post", str(s1), *extra,
                    str(folder / "out.tif")]  # fmt: skip
             done = subprocess.run(cmd, capture_output=True, text=True, check=True)
-            took, rss = done.stdout.strip().splitlines()[-1].split()[1::2]
+            took, rss, cpu = done.stdout.strip().splitlines()[-1].split()[1::2]
             print(f"paii flood {args.rows:,} x {args.cols:,}, {label}: {float(took):.0f} s "
-                  f"= {mp / float(took):.2f} MP/s, peak RSS {rss} GB", flush=True)  # fmt: skip
+                  f"= {mp / float(took):.2f} MP/s (CPU time {float(cpu):.0f} s), peak RSS "
+                  f"{rss} GB", flush=True)  # fmt: skip
             print("   " + done.stdout.strip().splitlines()[-2][:200], flush=True)
 
 
