@@ -356,12 +356,22 @@ def water_likelihood(vv_db: ArrayLike, fit: WaterFit) -> NDArray[np.float32]:
     if fit.threshold_db is None:
         out[~np.isfinite(x)] = np.nan
         return out
-    (mw, sw), (ml, sl) = fit.water, fit.land
-    # log densities; the difference is stable far in either tail
-    lw = -0.5 * ((x - mw) / sw) ** 2 - np.log(sw)
-    ll = -0.5 * ((x - ml) / sl) ** 2 - np.log(sl)
+    (mw, sw), (ml, sl) = (float(v) for v in fit.water), (float(v) for v in fit.land)
+    # The log-density difference ln p_land - ln p_water is a quadratic in x, evaluated
+    # by Horner's rule in float32 in place (a full scene's windows spend most of their
+    # likelihood time on temporaries otherwise); it is stable far in either tail.
+    a = 0.5 / sw**2 - 0.5 / sl**2
+    b = ml / sl**2 - mw / sw**2
+    c = 0.5 * mw**2 / sw**2 - 0.5 * ml**2 / sl**2 + np.log(sw) - np.log(sl)
+    d = x * np.float32(a)
+    d += np.float32(b)
+    d *= x
+    d += np.float32(c)
     with np.errstate(over="ignore", invalid="ignore"):
-        p = 100.0 / (1.0 + np.exp(np.clip(ll - lw, -60.0, 60.0)))
+        np.clip(d, -60.0, 60.0, out=d)
+        np.exp(d, out=d)
+        d += np.float32(1.0)
+        p = np.float32(100.0) / d
     # below the water mean the quadratic land tail would win back: water stays certain
-    p = np.where(x < mw, np.maximum(p, 50.0), p)
-    return p.astype(np.float32)
+    np.maximum(p, np.float32(50.0), out=p, where=x < mw)
+    return p
