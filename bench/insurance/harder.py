@@ -99,8 +99,35 @@ def world_areas(data: Path) -> list[dict]:
     return out
 
 
-def score_seed(data: Path, areas: list[dict], seed: int) -> pd.DataFrame:
-    """One row per policy of every area: evidence values, flags, priority, truth, true loss."""
+def as_polygons(pol: pd.DataFrame, maps, rng: np.random.Generator, shift_m: float) -> pd.DataFrame:
+    """``pol`` with each plot given as a polygon (level "plot", EPSG:4326 WKB), as a
+    policy file with geometry brings it: the registry plot (or block) traced along its
+    pixel edges and moved by a random offset of up to ``shift_m`` metres in x and y (a
+    boundary drawn by hand or from another map), then drawn back on the grid by the review."""
+    import geopandas as gpd
+    import shapely
+    from rasterio.features import shapes
+
+    geoms = []
+    for row in pol.itertuples(index=False):
+        fine = row.level == "fine"
+        raster = maps.fine_plots if fine else maps.coarse_plots
+        mask = raster == int(row.parcel_id if fine else row.coarse_id)
+        parts = [
+            shapely.geometry.shape(g)
+            for g, _ in shapes(mask.astype(np.uint8), mask=mask, transform=maps.transform)
+        ]
+        dx, dy = rng.uniform(-shift_m, shift_m, 2)
+        geoms.append(shapely.affinity.translate(shapely.union_all(parts), dx, dy))
+    wkb = gpd.GeoSeries(geoms, crs=maps.crs).to_crs(4326).to_wkb()
+    return pol.assign(level="plot", geometry_wkb=list(wkb))
+
+
+def score_seed(
+    data: Path, areas: list[dict], seed: int, *, polygons_shift_m: float | None = None
+) -> pd.DataFrame:
+    """One row per policy of every area: evidence values, flags, priority, truth, true loss.
+    With ``polygons_shift_m`` the plots come as shifted polygons (:func:`as_polygons`)."""
     frames = []
     for k, a in enumerate(areas):
         rng = np.random.default_rng([seed, k])
@@ -118,6 +145,9 @@ def score_seed(data: Path, areas: list[dict], seed: int) -> pd.DataFrame:
         fc = pd.DataFrame([_forecast(panel, a["county_id"], a["region_id"], c) for c in crops])
         fc["unit"] = fc["unit"].fillna(pol["yield_unit"].iloc[0])
         pol = pol.assign(county_name=a["county_id"], simulated=True, geometry_wkb=None)
+        if polygons_shift_m is not None:  # its own stream: the portfolio draws stay the same
+            shift_rng = np.random.default_rng([seed, k, 7])
+            pol = as_polygons(pol, a["maps"], shift_rng, polygons_shift_m)
         review = assess_portfolio(
             pol, {a["aoi_id"]: a["maps"]}, floods=pd.DataFrame(), forecasts=fc,
             decisions=pd.DataFrame(), asof=ASOF,
@@ -176,6 +206,13 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--tune", action="store_true", help="print the grid on tuning seeds")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument(
+        "--polygons",
+        type=float,
+        default=None,
+        metavar="SHIFT_M",
+        help="give the held-out plots as polygons shifted by up to SHIFT_M metres",
+    )
     args = parser.parse_args()
     areas = world_areas(args.data)
     if args.tune:
@@ -196,7 +233,12 @@ def main() -> None:
                     )
         print(f"tuning seeds {TUNE_SEEDS}: {len(t)} policies, {int(wrong.sum())} misdeclared")
         return
-    t = pd.concat([score_seed(args.data, areas, s) for s in HELD_OUT_SEEDS], ignore_index=True)
+    t = pd.concat(
+        [score_seed(args.data, areas, s, polygons_shift_m=args.polygons) for s in HELD_OUT_SEEDS],
+        ignore_index=True,
+    )
+    if args.polygons is not None:
+        print(f"plots given as polygons shifted by up to {args.polygons} m")
     wrong = t["misdeclared"].astype(bool).to_numpy()
     mine = t["flags"].str.contains("crop mismatch|area over-declared").to_numpy()
     old = ((t["area_difference"].fillna(0) > 0.10) | ~t["majority_ok"]).to_numpy()

@@ -8,7 +8,13 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from paii_core.insurance.area import AreaMaps, geometry_plots, plot_checks, plot_stats
+from paii_core.insurance.area import (
+    AreaMaps,
+    geometry_areas,
+    geometry_plots,
+    plot_checks,
+    plot_stats,
+)
 from paii_core.insurance.loss import NdviCurve, ndvi_curves, reference_mask
 
 __all__ = ["plot_evidence"]
@@ -20,11 +26,13 @@ def plot_evidence(policies: pd.DataFrame, maps: Mapping[str, AreaMaps]) -> list:
     out: list = [None] * len(policies)
     for (aoi_id, level), part in policies.groupby(["aoi_id", "level"], dropna=False):
         area_maps = maps.get(aoi_id) if isinstance(aoi_id, str) else None
-        stats = raster = None
+        stats = raster = outlines = None
         if level == "plot":  # a polygon from the policy file, drawn on the area's grid
             ids = np.arange(1, len(part) + 1, dtype=np.int64)
             if area_maps is not None:
-                raster = geometry_plots(area_maps, [bytes(g) for g in part["geometry_wkb"]])
+                wkb = [bytes(g) for g in part["geometry_wkb"]]
+                raster = geometry_plots(area_maps, wkb)
+                outlines = geometry_areas(area_maps, wkb)
                 stats = plot_stats(area_maps, "plot", ids, plots=raster)
         else:
             column = "parcel_id" if level == "fine" else "coarse_id"
@@ -45,7 +53,7 @@ def plot_evidence(policies: pd.DataFrame, maps: Mapping[str, AreaMaps]) -> list:
                 cropped=None if stats is None or stats.cropped is None else int(stats.cropped[j]),
                 votes=None if stats is None or stats.votes is None else stats.votes[j],
                 mixed=None if stats is None or stats.mixed is None else int(stats.mixed[j]),
-                edge=int(stats.edge[j]) if stats is not None and stats.edge is not None else 0,
+                outline_ha=None if outlines is None else float(outlines[j]),
             )
             if fits[j]:
                 crop = replace(crop, curve_crop=min(fits[j], key=fits[j].get), curve_rmse=fits[j])

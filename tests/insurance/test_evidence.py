@@ -202,19 +202,17 @@ def test_mixed_and_edge_pixels_widen_the_mapped_area():
         cropland=prob,
     )  # fmt: skip
     stats = plot_stats(maps, "fine", np.array([1]))
-    assert (stats.pixels[0], stats.cropped[0], stats.mixed[0], stats.edge[0]) == (9, 6, 2, 8)
-    kw = dict(declared_crop="wheat", pixels=9, cropped=6, votes=None, mixed=2, edge=8)
+    assert (stats.pixels[0], stats.cropped[0], stats.mixed[0]) == (9, 6, 2)
+    kw = dict(declared_crop="wheat", pixels=9, cropped=6, votes=None, mixed=2)
     _, area = plot_checks(maps, level="fine", declared_ha=0.08, **kw)
     assert (area.mapped_ha, area.mapped_max_ha) == (0.06, 0.08)
     assert area.excess == 0.0 and not area.over_declared and "2 more possibly" in area.note
     _, area = plot_checks(maps, level="fine", declared_ha=0.09, **kw)
     assert area.over_declared
-    # A polygon drawn at pixel centres may miscount its area by up to √(ring) pixels.
-    drawn = plot_stats(maps, "plot", np.array([1]), plots=fine)
-    assert drawn.edge.tolist() == [8]
-    _, area = plot_checks(maps, level="plot", declared_ha=0.09, **kw)
-    assert area.mapped_max_ha == round(0.08 + 8**0.5 * 0.01, 4) and not area.over_declared
-    assert "±2.8 pixels for drawing the polygon" in area.note
+    # A polygon plot keeps its outline's hectares; its drawn pixels give the share cropped.
+    _, area = plot_checks(maps, level="plot", declared_ha=0.09, outline_ha=0.1, **kw)
+    assert area.mapped_ha == round(0.1 * 6 / 9, 4) and area.mapped_max_ha == round(0.1 * 8 / 9, 4)
+    assert area.over_declared is False and "of the polygon's 0.100 ha" in area.note
 
 
 def test_crop_mismatch_needs_the_season_curve_to_agree():
