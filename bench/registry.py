@@ -255,6 +255,25 @@ def batch_scaling(d: dict) -> list[Figures]:
     ]  # fmt: skip
 
 
+def gpu(d: dict) -> list[Figures]:
+    if not d["cuda"]:
+        return [
+            (
+                "`paii batch dehaze --device cuda` (float16) vs CPU, 16 demo-size GeoTIFFs",
+                "not measured: no CUDA GPU on this machine (none was lent)",
+                "",
+                "",
+                None,
+            )
+        ]
+    return [(
+        f"`paii batch dehaze --device cuda` (float16, {d['device']}), {d['files']} demo-size "
+        "GeoTIFFs: speed-up over 2 CPU workers; max |difference| vs CPU",
+        f"{d['speedup']:.2f}x ({d['gpu_wall_s']} s); {d['max_abs_diff_vs_cpu']:.1e}",
+        f"CPU, 2 workers: {d['cpu_2_workers_wall_s']} s", "> 1x", d["speedup"] > 1,
+    )]  # fmt: skip
+
+
 def pages(d: dict) -> list[Figures]:
     out: list[Figures] = []
     for p in d["pages"]:
@@ -297,6 +316,8 @@ BENCHES: tuple[Bench, ...] = (
           "--files", "4"), 420, batch_speedup, phase="alone"),
     Bench("batch_scaling", "paii batch", "bench.batch.scaling",
           ("--scales", "1", "4", "16"), ("--scales", "1", "2"), 480, batch_scaling,
+          phase="alone"),
+    Bench("batch_gpu", "paii batch", "bench.batch.gpu", (), ("--files", "4"), 300, gpu,
           phase="alone"),
     Bench("pages", "dashboard pages", "bench.pages.latency", (), ("--quick",), 300, pages,
           phase="alone"),

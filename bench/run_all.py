@@ -7,7 +7,7 @@ then one table of current figures at the top of bench/BENCHMARKS.md.
     .venv/bin/python -m bench.run_all --fuzz-minutes 2     # a shorter reader fuzz
 
 Each benchmark writes its figures with ``--json bench/out/NAME.figures.json``; this runner
-wraps them in ``bench/out/NAME.json`` with the command, its exit status, its wall time, the
+wraps them in ``bench/out/NAME.run.json`` with the command, its exit status, its wall time, the
 1-minute load average before and after, and the tail of its standard error. A benchmark
 that fails, runs past its budget or is missing gives a row saying so, never an older
 figure. The reader fuzz (one core) runs beside the quality benchmarks; the timing
@@ -68,7 +68,7 @@ def start(bench: Bench, cmd: list[str], log: Path) -> subprocess.Popen:
 
 def finish(bench: Bench, proc: subprocess.Popen, cmd: list[str], info: dict, budget: float):
     """Wait for ``proc`` (killing its process group past ``budget`` s from its start) and
-    write ``bench/out/NAME.json``; returns that record."""
+    write ``bench/out/NAME.run.json``; returns that record."""
     left = max(1.0, budget - (time.perf_counter() - info["t0"]))
     try:
         code = proc.wait(timeout=left)
@@ -100,7 +100,7 @@ def finish(bench: Bench, proc: subprocess.Popen, cmd: list[str], info: dict, bud
         except (OSError, ValueError) as e:
             record["status"] = "failed"
             record["stderr_tail"] += f"\n[run_all] no figures in {figures.name}: {e}"
-    (OUT / f"{bench.name}.json").write_text(json.dumps(record, indent=1))
+    (OUT / f"{bench.name}.run.json").write_text(json.dumps(record, indent=1))
     log.unlink(missing_ok=True)
     return record
 
@@ -116,7 +116,7 @@ def missing(bench: Bench, cmd: list[str], quick: bool) -> dict:
         "stderr_tail": f"module {bench.module} not found",
         "figures": None,
     }
-    (OUT / f"{bench.name}.json").write_text(json.dumps(record, indent=1))
+    (OUT / f"{bench.name}.run.json").write_text(json.dumps(record, indent=1))
     return record
 
 
@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     bad = [r["name"] for r in records if r["status"] != "ok"]
     print(f"[run_all] {len(records)} benchmarks in {took / 60:.1f} min; table in {args.table}")
     if bad:
-        print(f"[run_all] not measured: {', '.join(bad)} (see bench/out/NAME.json)")
+        print(f"[run_all] not measured: {', '.join(bad)} (see bench/out/NAME.run.json)")
     return 1 if any(r["status"] in ("failed", "timeout") for r in records) else 0
 
 

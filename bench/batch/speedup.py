@@ -41,9 +41,12 @@ def demo_inputs(n: int) -> list[Path]:
     return files[:n]
 
 
-def timed_batch(inputs: list[Path], out: Path, workers: int) -> tuple[float, float]:
+def timed_batch(
+    inputs: list[Path], out: Path, workers: int, extra: list[str] | None = None
+) -> tuple[float, float]:
     cmd = [sys.executable, "-m", "paii_core.cli", "batch", "dehaze", "--inputs", *map(str, inputs),
-           "--out", str(out), "--workers", str(workers), "--threads", "1", "--quiet"]  # fmt: skip
+           "--out", str(out), "--workers", str(workers), "--threads", "1", "--quiet",
+           *(extra or [])]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     t0 = time.perf_counter()
     done = subprocess.run(cmd, check=True, env=env, cwd=REPO, capture_output=True, text=True)

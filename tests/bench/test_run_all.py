@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import pytest
 
 from bench import run_all
-from bench.registry import BENCHES, Bench, batch_speedup, failure_row, fuzz, rows_for
+from bench.registry import BENCHES, Bench, batch_speedup, failure_row, fuzz, gpu, rows_for
 from bench.table import END, HEADER, START, render_rows, rewrite_table
 
 GOOD = """
@@ -40,7 +39,9 @@ def fake(tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", str(tmp_path / "mods"))
     monkeypatch.setattr(run_all, "OUT", tmp_path / "out")
     table = tmp_path / "BENCHMARKS.md"
-    table.write_text(f"# Benchmarks\n\nintro\n\n{START}\nNot yet measured.\n{END}\n\n## Notes\nkept\n")
+    table.write_text(
+        f"# Benchmarks\n\nintro\n\n{START}\nNot yet measured.\n{END}\n\n## Notes\nkept\n"
+    )
     benches = (
         Bench("good", "cap A", "fakebench.good", ("--x", "2.5"), ("--x", "0.5"), 30, _value),
         Bench("fail", "cap B", "fakebench.fail", (), (), 30, _value),
@@ -66,10 +67,10 @@ def test_rows_say_what_failed_and_nothing_is_invented(fake, tmp_path):
     assert "not measured: timed out after 2 s" in rows[2]
     assert "not measured: failed (exit 0)" in rows[3]
     assert "not measured: fakebench.gone missing" in rows[4]
-    rec = json.loads((tmp_path / "out" / "fail.json").read_text())
+    rec = json.loads((tmp_path / "out" / "fail.run.json").read_text())
     assert rec["status"] == "failed" and "reading scene 3" in rec["stderr_tail"]
     assert rec["figures"] is None and rec["load_avg_start"] >= 0
-    rec = json.loads((tmp_path / "out" / "nojson.json").read_text())
+    rec = json.loads((tmp_path / "out" / "nojson.run.json").read_text())
     assert "no figures in nojson.figures.json" in rec["stderr_tail"]
 
 
@@ -85,7 +86,7 @@ def test_only_rewrites_its_rows_and_keeps_the_others(fake):
 
 
 def test_only_refuses_an_unknown_name(fake):
-    with pytest.raises(SystemExit, match="--only 'good,bogus': unknown benchmark.s. bogus"):
+    with pytest.raises(SystemExit, match=r"--only 'good,bogus': unknown benchmark\(s\) bogus"):
         run_all.main(["--table", str(fake), "--only", "good,bogus"])
     with pytest.raises(SystemExit, match="--fuzz-minutes 0 should be more than 0"):
         run_all.main(["--table", str(fake), "--fuzz-minutes", "0"])
@@ -119,6 +120,8 @@ def test_extractors_judge_targets_and_flag_missing_figures():
     d = {"outcomes": {"paii_error": 5, "ok": 3, "hang": 1}, "by_reader": {"a": 9},
          "cases": 9, "seconds": 60.0}  # fmt: skip
     assert fuzz(d)[0][1:] == ("1 crashes/hangs in 9 cases", "", "0", False)
+    ((_, paii, _, _, met),) = gpu({"cuda": False, "torch": "2"})
+    assert paii == "not measured: no CUDA GPU on this machine (none was lent)" and met is None
     bench = next(b for b in BENCHES if b.name == "batch_speedup")
     rec = {"figures": {"files": 16}, "command": "c", "started_utc": "t", "status": "ok"}
     (row,) = rows_for(bench, rec)
