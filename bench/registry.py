@@ -315,7 +315,7 @@ BENCHES: tuple[Bench, ...] = (
     Bench("batch_speedup", "paii batch", "bench.batch.speedup", ("--quick",), ("--quick",
           "--files", "4"), 420, batch_speedup, phase="alone"),
     Bench("batch_scaling", "paii batch", "bench.batch.scaling",
-          ("--scales", "1", "4", "16"), ("--scales", "1", "2"), 480, batch_scaling,
+          ("--scales", "1", "4", "16"), ("--scales", "1", "2"), 600, batch_scaling,
           phase="alone"),
     Bench("batch_gpu", "paii batch", "bench.batch.gpu", (), ("--files", "4"), 300, gpu,
           phase="alone"),
@@ -327,7 +327,10 @@ BENCHES: tuple[Bench, ...] = (
 def _measured(rec: dict) -> str:
     load = f"load {rec.get('load_avg_start', '?')}-{rec.get('load_avg_end', '?')}"
     quick = ", quick run" if rec.get("quick") else ""
-    return f"{rec.get('started_utc', '?')}, {load}{quick}"
+    cut = ""
+    if rec.get("status") == "timeout":
+        cut = f", PARTIAL: timed out after {rec.get('budget_s', '?')} s"
+    return f"{rec.get('started_utc', '?')}, {load}{quick}{cut}"
 
 
 def rows_for(bench: Bench, rec: dict) -> list[Row]:

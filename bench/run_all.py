@@ -100,6 +100,15 @@ def finish(bench: Bench, proc: subprocess.Popen, cmd: list[str], info: dict, bud
         except (OSError, ValueError) as e:
             record["status"] = "failed"
             record["stderr_tail"] += f"\n[run_all] no figures in {figures.name}: {e}"
+    elif status == "timeout" and figures.exists():
+        # A benchmark that writes its JSON as it goes (batch scaling) leaves the rows it
+        # finished: shown as partial, with the timeout beside them.
+        try:
+            partial = json.loads(figures.read_text())
+        except ValueError:
+            partial = None
+        if isinstance(partial, dict) and partial.get("partial"):
+            record["figures"] = partial
     (OUT / f"{bench.name}.run.json").write_text(json.dumps(record, indent=1))
     log.unlink(missing_ok=True)
     return record
@@ -184,7 +193,8 @@ def table_rows(records: list[dict], benches: list[Bench]) -> dict[str, list[str]
     out: dict[str, list[str]] = {}
     for rec in records:
         bench = by_name[rec["name"]]
-        rows = rows_for(bench, rec) if rec["status"] == "ok" else [failure_row(bench, rec)]
+        ok = rec["status"] == "ok" or rec.get("figures") is not None
+        rows = rows_for(bench, rec) if ok else [failure_row(bench, rec)]
         out.setdefault(bench.module, []).extend(render_rows(rows))
     return out
 

@@ -111,6 +111,7 @@ def main() -> None:
                     }
                 )
                 print(rows[-1], flush=True)
+                write_json(args.json, {"rows": rows, "partial": True, "cpus": os.cpu_count()})
     load = os.getloadavg()[0]
     result = {"rows": rows, "load_avg_1min_end": load, "cpus": os.cpu_count()}
     write_json(args.json, result)

@@ -20,6 +20,12 @@ open(a.json, "w").write(json.dumps({"value": float(a.x)}))
 """
 FAIL = "import sys; print('reading scene 3', file=sys.stderr); raise SystemExit('no demo world')"
 HANG = "import time; time.sleep(60)"
+PARTIAL = """
+import argparse, json, time
+ap = argparse.ArgumentParser(); ap.add_argument("--json"); a = ap.parse_args()
+open(a.json, "w").write(json.dumps({"value": 3.0, "partial": True}))
+time.sleep(60)
+"""
 NO_JSON = "pass"
 
 
@@ -33,7 +39,8 @@ def fake(tmp_path, monkeypatch):
     pkg = tmp_path / "mods" / "fakebench"
     pkg.mkdir(parents=True)
     (pkg / "__init__.py").write_text("")
-    for name, code in {"good": GOOD, "fail": FAIL, "hang": HANG, "nojson": NO_JSON}.items():
+    mods = {"good": GOOD, "fail": FAIL, "hang": HANG, "nojson": NO_JSON, "part": PARTIAL}
+    for name, code in mods.items():
         (pkg / f"{name}.py").write_text(code)
     monkeypatch.syspath_prepend(str(tmp_path / "mods"))
     monkeypatch.setenv("PYTHONPATH", str(tmp_path / "mods"))
@@ -48,6 +55,7 @@ def fake(tmp_path, monkeypatch):
         Bench("hang", "cap C", "fakebench.hang", (), (), 2, _value),
         Bench("nojson", "cap D", "fakebench.nojson", (), (), 30, _value),
         Bench("gone", "cap E", "fakebench.gone", (), (), 30, _value),
+        Bench("part", "cap F", "fakebench.part", (), (), 3, _value),
     )
     monkeypatch.setattr(run_all, "BENCHES", benches)
     return table
@@ -60,13 +68,15 @@ def test_rows_say_what_failed_and_nothing_is_invented(fake, tmp_path):
     assert text.startswith("# Benchmarks\n\nintro\n") and text.endswith("## Notes\nkept\n")
     assert "Not yet measured." not in body and body.count(HEADER[0]) == 1
     rows = [ln for ln in body.splitlines() if ln.startswith("| cap ")]
-    assert len(rows) == 5
+    assert len(rows) == 6
     assert rows[0].startswith("| cap A | a value | 2.5 | 1.0 | > 1 | yes |")
     assert "| `.venv/bin/python -m fakebench.good --x 2.5 --json " in rows[0]
     assert "not measured: failed (exit 1): no demo world" in rows[1]
     assert "not measured: timed out after 2 s" in rows[2]
     assert "not measured: failed (exit 0)" in rows[3]
     assert "not measured: fakebench.gone missing" in rows[4]
+    assert rows[5].startswith("| cap F | a value | 3.0 | 1.0 | > 1 | yes |")
+    assert "PARTIAL: timed out after 3 s" in rows[5]
     rec = json.loads((tmp_path / "out" / "fail.run.json").read_text())
     assert rec["status"] == "failed" and "reading scene 3" in rec["stderr_tail"]
     assert rec["figures"] is None and rec["load_avg_start"] >= 0
