@@ -56,13 +56,18 @@ def _tail(text: str) -> str:
     return text[-TAIL_CHARS:]
 
 
+def _read_tail(path: Path) -> str:
+    """The end of what a benchmark printed (how far it got, when it ran out of time)."""
+    return _tail(path.read_text(errors="replace")) if path.exists() else ""
+
+
 def start(bench: Bench, cmd: list[str], log: Path) -> subprocess.Popen:
     """The benchmark in a new process group (so a timeout stops its children too)."""
     extra = os.environ.get("PYTHONPATH")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), *([extra] if extra else [])])}
-    with log.open("w") as err:
+    with log.open("w") as err, log.with_suffix(".out").open("w") as out:
         return subprocess.Popen(
-            cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True
+            cmd, cwd=REPO, env=env, stdout=out, stderr=err, start_new_session=True
         )
 
 
@@ -91,6 +96,7 @@ def finish(bench: Bench, proc: subprocess.Popen, cmd: list[str], info: dict, bud
         "load_avg_start": info["load"],
         "load_avg_end": round(os.getloadavg()[0], 2),
         "stderr_tail": _tail(log.read_text(errors="replace")) if log.exists() else "",
+        "stdout_tail": _read_tail(log.with_suffix(".out")),
         "figures": None,
     }
     figures = info["json"]
@@ -111,6 +117,7 @@ def finish(bench: Bench, proc: subprocess.Popen, cmd: list[str], info: dict, bud
             record["figures"] = partial
     (OUT / f"{bench.name}.run.json").write_text(json.dumps(record, indent=1))
     log.unlink(missing_ok=True)
+    log.with_suffix(".out").unlink(missing_ok=True)
     return record
 
 
@@ -143,7 +150,7 @@ def launch(bench: Bench, *, quick: bool, fuzz_minutes: float):
         "t0": time.perf_counter(),
         "started": _now(),
         "load": round(os.getloadavg()[0], 2),
-        "log": OUT / f"{bench.name}.stderr.log",
+        "log": OUT / f"{bench.name}.stderr",
         "json": figures,
         "quick": quick,
     }
