@@ -136,6 +136,13 @@ def missing(bench: Bench, cmd: list[str], quick: bool) -> dict:
     return record
 
 
+def _exists(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # its package is missing too
+        return False
+
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
@@ -144,7 +151,7 @@ def launch(bench: Bench, *, quick: bool, fuzz_minutes: float):
     figures = OUT / f"{bench.name}.figures.json"
     figures.unlink(missing_ok=True)
     cmd = command(bench, quick=quick, fuzz_minutes=fuzz_minutes, json_path=figures)
-    if importlib.util.find_spec(bench.module) is None:
+    if not _exists(bench.module):
         return None, cmd, missing(bench, cmd, quick)
     info = {
         "t0": time.perf_counter(),
@@ -206,6 +213,17 @@ def table_rows(records: list[dict], benches: list[Bench]) -> dict[str, list[str]
     return out
 
 
+def _load(bench: Bench) -> dict:
+    path = OUT / f"{bench.name}.run.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise SystemExit(
+            f"--table-only: {path} is missing or unreadable ({e}); run the benchmark first "
+            f"(--only {bench.name})"
+        ) from None
+
+
 def select(only: str | None) -> list[Bench]:
     if not only:
         return list(BENCHES)
@@ -227,6 +245,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fuzz-minutes", type=float, default=None, help="default 10 (quick: 1)")
     ap.add_argument("--table", type=Path, default=TABLE, help="Markdown file with the markers")
     ap.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    ap.add_argument(
+        "--table-only",
+        action="store_true",
+        help="run nothing: rebuild the table from the records in bench/out/NAME.run.json",
+    )
     args = ap.parse_args(argv)
     if args.list:
         for b in BENCHES:
@@ -237,7 +260,10 @@ def main(argv: list[str] | None = None) -> int:
     fuzz_minutes = args.fuzz_minutes or (1.0 if args.quick else 10.0)
     benches = select(args.only)
     t0 = time.perf_counter()
-    records = run(benches, quick=args.quick, fuzz_minutes=fuzz_minutes)
+    if args.table_only:
+        records = [_load(b) for b in benches]
+    else:
+        records = run(benches, quick=args.quick, fuzz_minutes=fuzz_minutes)
     order = list(dict.fromkeys(b.module for b in BENCHES))
     rewrite_table(args.table, table_rows(records, benches), order)
     took = time.perf_counter() - t0

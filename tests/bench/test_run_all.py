@@ -56,6 +56,7 @@ def fake(tmp_path, monkeypatch):
         Bench("nojson", "cap D", "fakebench.nojson", (), (), 30, _value),
         Bench("gone", "cap E", "fakebench.gone", (), (), 30, _value),
         Bench("part", "cap F", "fakebench.part", (), (), 3, _value),
+        Bench("nopkg", "cap G", "nopkg.latency", (), (), 30, _value),
     )
     monkeypatch.setattr(run_all, "BENCHES", benches)
     return table
@@ -68,7 +69,7 @@ def test_rows_say_what_failed_and_nothing_is_invented(fake, tmp_path):
     assert text.startswith("# Benchmarks\n\nintro\n") and text.endswith("## Notes\nkept\n")
     assert "Not yet measured." not in body and body.count(HEADER[0]) == 1
     rows = [ln for ln in body.splitlines() if ln.startswith("| cap ")]
-    assert len(rows) == 6
+    assert len(rows) == 7
     assert rows[0].startswith("| cap A | a value | 2.5 | 1.0 | > 1 | yes |")
     assert "| `.venv/bin/python -m fakebench.good --x 2.5 --json " in rows[0]
     assert "not measured: failed (exit 1): no demo world" in rows[1]
@@ -77,6 +78,7 @@ def test_rows_say_what_failed_and_nothing_is_invented(fake, tmp_path):
     assert "not measured: fakebench.gone missing" in rows[4]
     assert rows[5].startswith("| cap F | a value | 3.0 | 1.0 | > 1 | yes |")
     assert "PARTIAL: timed out after 3 s" in rows[5]
+    assert "not measured: nopkg.latency missing" in rows[6]
     rec = json.loads((tmp_path / "out" / "fail.run.json").read_text())
     assert rec["status"] == "failed" and "reading scene 3" in rec["stderr_tail"]
     assert rec["figures"] is None and rec["load_avg_start"] >= 0
@@ -93,6 +95,15 @@ def test_only_rewrites_its_rows_and_keeps_the_others(fake):
     assert [r.split(" | ")[0] for r in rows] == ["| cap A", "| cap E"]  # registry order
     assert "| 0.5 | 1.0 | > 1 | **no** |" in rows[0] and "quick run" in rows[0]
     assert "fakebench.gone missing" in rows[1]  # kept from the first run, as it was
+
+
+def test_table_only_rebuilds_from_the_records(fake, tmp_path):
+    run_all.main(["--table", str(fake), "--only", "good"])
+    fake.write_text(f"{START}\n{END}\n")
+    assert run_all.main(["--table", str(fake), "--only", "good", "--table-only"]) == 0
+    assert "| cap A | a value | 2.5 |" in fake.read_text()
+    with pytest.raises(SystemExit, match=r"--table-only: .*fail\.run\.json is missing"):
+        run_all.main(["--table", str(fake), "--only", "fail", "--table-only"])
 
 
 def test_only_refuses_an_unknown_name(fake):
