@@ -14,18 +14,30 @@ from scipy import ndimage
 
 from paii_core.config import paths
 from paii_core.crops.features import ndvi_curve, validate_series
-from paii_core.crops.sharpness import match_sharpness
+from paii_core.crops.sharpness import is_sharp
 from paii_core.errors import InputNotFoundError
 
-__all__ = ["BOUNDARY_MODEL_VERSION", "boundary_features", "boundary_probability", "boundary_truth"]
+__all__ = [
+    "BOUNDARY_MODEL_VERSION",
+    "booster_name",
+    "boundary_features",
+    "boundary_probability",
+    "boundary_truth",
+]
 
-BOUNDARY_MODEL_VERSION = "boundary-lgbm-2.1"
-"""Boosters of boundary-lgbm-2; .1: inputs sharper than the training renders blurred first."""
+BOUNDARY_MODEL_VERSION = "boundary-lgbm-3"
+"""boundary-lgbm-2's boosters for degraded (Sentinel-2-like) inputs plus a pair trained on
+sharp renders, chosen per input by :func:`paii_core.crops.sharpness.is_sharp`."""
 
 
 def model_dir() -> Path:
     """models/parcels/: the fine and coarse boundary boosters."""
     return paths().root / "models" / "parcels"
+
+
+def booster_name(level: str, sharp: bool = False) -> str:
+    """File name of the ``level`` booster for degraded inputs or, ``sharp``, sharp ones."""
+    return f"boundary_{level}{'_sharp' if sharp else ''}_lgbm.txt"
 
 
 def _sobel(plane: NDArray) -> NDArray[np.float32]:
@@ -169,17 +181,17 @@ def boundary_probability(
 ) -> NDArray[np.float32]:
     """(H, W) float32 probability that a pixel lies on a ``level`` parcel boundary.
 
-    An input with sharper field edges than the training renders is first blurred toward
-    their sharpness (:func:`paii_core.crops.sharpness.match_sharpness`).
-    Raises InputNotFoundError (naming `paii crops train`) when the model is missing.
+    An input with sharper field edges than the degraded training renders
+    (:func:`paii_core.crops.sharpness.is_sharp`) is read by the boosters trained on sharp
+    renders. Raises InputNotFoundError (naming `paii crops train`) when the model is missing.
     """
-    path = model_dir() / f"boundary_{level}_lgbm.txt"
+    arr = validate_series(series, dates)
+    path = model_dir() / booster_name(level, is_sharp(arr))
     if not path.is_file():
         raise InputNotFoundError(
             f"parcel boundary model {path} is missing; run `paii crops train` to train it"
         )
-    matched, _ = match_sharpness(validate_series(series, dates))
-    feats, names = boundary_features(matched, dates, cropland)
+    feats, names = boundary_features(arr, dates, cropland)
     booster = _booster(str(path), path.stat().st_mtime)
     wanted = booster.feature_name()
     missing = sorted(set(wanted) - set(names))

@@ -19,6 +19,8 @@ def _train(args: argparse.Namespace) -> int:
     if args.model in ("boundary", "all"):
         fine, coarse = train_boundary(progress=report)
         print(f"parcel boundary models written to {fine} and {coarse}")
+        fine, coarse = train_boundary(sharp=True, progress=report)
+        print(f"parcel boundary models for sharp inputs written to {fine} and {coarse}")
     return 0
 
 

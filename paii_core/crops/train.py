@@ -14,7 +14,13 @@ from paii_core.crops.scenes import make_scene
 from paii_core.demo.classes import LandCover
 from paii_core.errors import ValidationError
 
-__all__ = ["TRAIN_SEEDS", "boundary_jobs", "train_boundary", "train_cropland"]
+__all__ = [
+    "TRAIN_SEEDS",
+    "boundary_jobs",
+    "sharp_boundary_jobs",
+    "train_boundary",
+    "train_cropland",
+]
 
 TRAIN_SEEDS: tuple[int, ...] = tuple(range(100, 106))
 """Training scenes: seeds 100..105 in every region. The benchmark uses 200 and up; the
@@ -128,6 +134,22 @@ def boundary_jobs(
     return jobs
 
 
+def sharp_boundary_jobs(seeds: tuple[int, ...] = TRAIN_SEEDS) -> list[BoundaryJob]:
+    """Training scenes of the boosters for sharp inputs: the demo's ``grid`` layout in
+    every region (Henan/Hubei 160 px, Iowa 240 px) and then one scene of each other
+    training layout (voronoi, strips, blocks; 200 px, the region turning with the seed)
+    per seed, all 10 m rendered at 10 m directly (no mixed pixels, no optical blur)."""
+    from paii_core.demo.field_layouts import TRAINING_LAYOUTS
+
+    others = [name for name in TRAINING_LAYOUTS if name != "grid"]
+    jobs: list[BoundaryJob] = [
+        ("grid", r, seed, 240 if r == "iowa" else 160, 10.0, 1) for seed in seeds for r in REGIONS
+    ]
+    for i, seed in enumerate(seeds):
+        jobs += [(lay, REGIONS[(i + k) % 3], seed, 200, 10.0, 1) for k, lay in enumerate(others)]
+    return jobs
+
+
 def boundary_training_set(
     jobs: list[BoundaryJob],
     *,
@@ -170,26 +192,28 @@ def train_boundary(
     *,
     seeds: tuple[int, ...] = TRAIN_SEEDS,
     layouts: tuple[str, ...] = ("grid",),
+    sharp: bool = False,
     pixels_per_scene: int = 20000,
     progress: Callable[[float, str], None] | None = None,
 ) -> tuple[Path, Path]:
     """Train the fine and coarse parcel-boundary boosters (needs the cropland model) on
-    the scenes of :func:`boundary_jobs`. Returns the two paths written.
+    the scenes of :func:`boundary_jobs`, or with ``sharp`` the pair for sharp inputs on
+    those of :func:`sharp_boundary_jobs` (``layouts`` unused). Returns the two paths.
 
-    The default (the demo's ``grid`` layout only) reproduces the shipped boundary-lgbm-2;
+    The defaults reproduce the shipped degraded-input pair (from boundary-lgbm-2);
     ``layouts=TRAINING_LAYOUTS`` trains on the mix of field layouts, pixel sizes and
     sharpness, which did not beat it on the validation scenes (models/parcels/MODEL_CARD.md).
     """
-    from paii_core.crops.boundary import model_dir
+    from paii_core.crops.boundary import booster_name, model_dir
 
-    jobs = boundary_jobs(seeds, layouts)
+    jobs = sharp_boundary_jobs(seeds) if sharp else boundary_jobs(seeds, layouts)
     x, fine, coarse, names = boundary_training_set(
         jobs, pixels_per_scene=pixels_per_scene, progress=progress
     )
     folder = Path(out_dir) if out_dir is not None else model_dir()
     folder.mkdir(parents=True, exist_ok=True)
     written = [
-        _fit_boundary(x, y, names, folder / f"boundary_{level}_lgbm.txt")
+        _fit_boundary(x, y, names, folder / booster_name(level, sharp))
         for level, y in (("fine", fine), ("coarse", coarse))
     ]
     if progress:

@@ -1,4 +1,4 @@
-"""Input sharpness: sharp seasons are blurred to the training renders' sharpness."""
+"""Input sharpness: which boundary boosters read a season."""
 
 from __future__ import annotations
 
@@ -25,32 +25,19 @@ def test_step_edges_concentrate_in_one_pixel_and_blurred_edges_do_not():
     assert sharpness.edge_concentration(_fields(sharp=False)) < sharpness.EDGE_CONCENTRATION_SHARP
 
 
-def test_sharp_season_is_blurred_and_blurred_one_passes_unchanged():
-    sharp = _fields(sharp=True)
-    out, blur = sharpness.match_sharpness(sharp)
-    assert blur == sharpness.MATCH_BLUR_PX
-    assert sharpness.edge_concentration(out) < sharpness.edge_concentration(sharp) - 0.15
-    soft = _fields(sharp=False)
-    same, none = sharpness.match_sharpness(soft)
-    assert none == 0.0 and same is soft
-
-
-def test_blur_keeps_clouds_as_nodata_and_ignores_them():
-    season = _fields(sharp=True)
-    season[1, :, 10:30, 10:30] = np.nan
-    out, blur = sharpness.match_sharpness(season)
-    assert blur > 0
-    assert np.isnan(out[1, :, 10:30, 10:30]).all()
-    assert np.isfinite(out[1, :, 40:, 40:]).all()
-    assert np.isfinite(out[0]).all()
-
-
-def test_featureless_or_tiny_input_is_left_alone():
+def test_featureless_or_tiny_input_counts_as_not_sharp():
     flat = np.full((2, 4, 40, 40), 0.2, np.float32)
     assert np.isnan(sharpness.edge_concentration(flat))
-    assert sharpness.match_sharpness(flat)[1] == 0.0
-    tiny = _fields(sharp=True)[:, :, :4, :4]
-    assert sharpness.match_sharpness(tiny)[1] == 0.0
+    assert not sharpness.is_sharp(flat)
+    assert not sharpness.is_sharp(_fields(sharp=True)[:, :, :4, :4])
+
+
+def test_clouds_do_not_hide_the_sharpness():
+    season = _fields(sharp=True)
+    season[1, :, 10:30, 10:30] = np.nan
+    season[2, :, 50:90, 0:40] = np.nan
+    assert sharpness.is_sharp(season)
+    assert not sharpness.is_sharp(np.where(np.isnan(season), np.nan, _fields(sharp=False)))
 
 
 def test_generated_scenes_sharp_only_when_rendered_at_the_pixel_size():
@@ -60,3 +47,21 @@ def test_generated_scenes_sharp_only_when_rendered_at_the_pixel_size():
     direct = make_scene("henan", 301, size_px=64, hires_factor=1, n_dates=6)
     assert sharpness.edge_concentration(degraded.series) < sharpness.EDGE_CONCENTRATION_SHARP
     assert sharpness.edge_concentration(direct.series) > sharpness.EDGE_CONCENTRATION_SHARP
+
+
+def test_shipped_sharp_boosters_find_the_boundaries_of_a_sharp_scene():
+    from paii_core.crops import boundary, delineate_parcels
+    from paii_core.crops.scenes import make_scene
+
+    scene = make_scene("iowa", 302, size_px=96, hires_factor=1, n_dates=8)
+    assert sharpness.is_sharp(scene.series)
+    crop = (scene.land_cover == 1).astype(np.float32)
+    for level, truth in (("fine", scene.fine_parcels), ("coarse", scene.coarse_parcels)):
+        prob = boundary.boundary_probability(scene.series, scene.dates, crop, level=level)
+        on = boundary.boundary_truth(truth)
+        assert prob[on].mean() > 2 * prob[~on & (truth > 0)].mean()
+    fine = delineate_parcels(scene.series, scene.dates, cropland=crop)
+    coarse = delineate_parcels(scene.series, scene.dates, cropland=crop, level="coarse")
+    # every coarse parcel is a union of whole fine parcels
+    pairs = np.unique(np.stack([fine.ravel(), coarse.ravel()]), axis=1)
+    assert len(np.unique(pairs[0][pairs[0] > 0])) == int((pairs[0] > 0).sum())
