@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import time
+from pathlib import Path
+
 import streamlit as st
 
 from paii_core.access import Principal, allowed
 from paii_core.errors import PaiiError
-from ui import auth
+from ui import auth, preparing, warmup
 from ui.common import show_error, sidebar
 
 st.set_page_config(page_title="PAII", page_icon="🛰️", layout="wide")
@@ -37,6 +41,9 @@ def _pages(principal: Principal) -> list:
 
 
 def _run() -> None:
+    warmup.start(Path(__file__).parent / "views")
+    if preparing.gate():  # a first run's preparation holds the store: show its progress
+        return
     try:
         auth.ensure_accounts()
         principal = auth.current_principal()
@@ -60,7 +67,11 @@ def _run() -> None:
         sidebar()
         with st.sidebar:
             auth.account_box(principal)
+        warmup.wait()
+        start = time.perf_counter()
         page.run()
+        if os.environ.get("PAII_PAGE_TIMES"):
+            print(f"PAII page {page.title}: {time.perf_counter() - start:.2f} s", flush=True)
 
 
 _run()

@@ -21,7 +21,7 @@ from paii_core.access import (
 from paii_core.config import paths
 from paii_core.errors import AccessDeniedError, PaiiError
 from paii_core.store import access as acc_store
-from ui.common import connection, show_error
+from ui.common import bookkeeping_write, connection, show_error
 
 log = logging.getLogger("paii.dashboard")
 
@@ -104,10 +104,11 @@ def sign_out(*, reason: str | None = None) -> None:
         st.session_state[_NOTE] = reason
     if isinstance(principal, Principal):
         try:
-            store.log_event(
-                connection(), actor=principal.user, action="sign-out", entity="users",
-                entity_id=principal.user, detail={"reason": reason or "signed out"},
-            )  # fmt: skip
+            with bookkeeping_write():
+                store.log_event(
+                    connection(), actor=principal.user, action="sign-out", entity="users",
+                    entity_id=principal.user, detail={"reason": reason or "signed out"},
+                )  # fmt: skip
         except PaiiError as e:
             log.warning("could not audit the sign-out of %s: %s", principal.user, e)
 
@@ -126,7 +127,8 @@ def sign_in_page() -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         try:
-            principal = authenticate(connection(), user, password)
+            with bookkeeping_write():
+                principal = authenticate(connection(), user, password)
         except PaiiError as e:
             show_error(e)
             return
@@ -187,10 +189,11 @@ def audit(action: str, entity: str, entity_id: str, **detail: object) -> None:
     trail; a failure to audit is shown, never hidden."""
     principal = signed_in()
     try:
-        store.log_event(
-            connection(), actor=principal.user if principal else "(signed out)",
-            action=action, entity=entity, entity_id=entity_id, detail=detail,
-        )  # fmt: skip
+        with bookkeeping_write():
+            store.log_event(
+                connection(), actor=principal.user if principal else "(signed out)",
+                action=action, entity=entity, entity_id=entity_id, detail=detail,
+            )  # fmt: skip
     except PaiiError as e:
         show_error(e)
 

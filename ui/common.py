@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 
 import duckdb
 import streamlit as st
@@ -22,6 +23,7 @@ SIMULATED_NOTE = (
     "real county boundaries), not from observations."
 )
 DEFAULT_ASOF = date(2020, 10, 31)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -77,9 +79,90 @@ def database_path() -> Path:
     return paths().database
 
 
+def store_state() -> tuple[str, int, int, int, int]:
+    """What changes whenever the store does: the database file's path, inode and
+    modification time and its write-ahead log's (every commit appends to the log, a
+    checkpoint rewrites the file, `paii demo build` swaps in a new one). Raises
+    FileNotFoundError when there is no database."""
+    db = paths().database
+    main = db.stat()
+    try:
+        wal = db.with_name(db.name + ".wal").stat()
+        log = (wal.st_mtime_ns, wal.st_size)
+    except FileNotFoundError:
+        log = (0, 0)
+    return (str(db), main.st_ino, main.st_mtime_ns, *log)
+
+
+class _Generation:
+    """The store's data generation in this process: it moves on with every change of
+    :func:`store_state` except those made inside :func:`bookkeeping_write` (sign-ins and
+    the audit trail, written on page views), so those do not empty every page's cache."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.state: tuple | None = None
+        self.number = 0
+
+
+@st.cache_resource(show_spinner=False)
+def _generation() -> _Generation:
+    return _Generation()
+
+
+def store_generation() -> tuple[str, int, int]:
+    """(database path, inode, data generation): the key of caches over store data."""
+    state = store_state()
+    gen = _generation()
+    with gen.lock:
+        if state != gen.state:
+            gen.state = state
+            gen.number += 1
+        return (state[0], state[1], gen.number)
+
+
+@contextmanager
+def bookkeeping_write() -> Iterator[None]:
+    """Around a write of accounts or the audit trail only (no data a page shows): the
+    store's data generation stays. Other threads' store_generation() wait the few
+    milliseconds the write takes; a data write another thread commits in that window
+    would be missed until the next change (a window of one small insert)."""
+    gen = _generation()
+    with gen.lock:
+        try:
+            current = store_state() == gen.state
+        except FileNotFoundError:
+            current = False
+        try:
+            yield
+        finally:
+            if current:
+                gen.state = store_state()
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _stored(name: str, state: tuple, args: tuple, kwargs: tuple, _read: Callable[..., T]) -> T:
+    return _read(connection(), *args, **dict(kwargs))
+
+
+def stored(read: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``read(connection(), *args, **kwargs)``, computed once per process until the store's
+    data changes (:func:`store_generation`), so a page visit does not query and rebuild the same
+    frames again. Arguments must be hashable by Streamlit's cache; errors are not cached.
+    Not for reads that take a ``principal=``: policy data is checked on every call."""
+    if "principal" in kwargs:
+        raise TypeError(f"{read.__qualname__}: reads of policy data are never cached")
+    try:
+        state = store_generation()
+    except FileNotFoundError:
+        return read(connection(), *args, **kwargs)  # raises DemoWorldMissingError
+    name = f"{read.__module__}.{read.__qualname__}"
+    return _stored(name, state, args, tuple(sorted(kwargs.items())), read)
+
+
 def _stored_regions() -> tuple[list[workspace.Region], str | None]:
     try:
-        return workspace.list_regions(connection()), None
+        return stored(workspace.list_regions), None
     except PaiiError as e:
         return [], str(e)
 
@@ -113,7 +196,7 @@ def sidebar() -> Context:
             help="Figures are shown as they were known on this date.",
         )
         if region_id:
-            areas = workspace.list_areas(connection(), region_id)
+            areas = stored(workspace.list_areas, region_id)
             lines = [
                 f"- {a.aoi_id} ({', '.join(a.sensors)}, {a.n_dates} dates"
                 f"{', simulated' if a.simulated else ''})"
@@ -127,7 +210,7 @@ def simulated_kinds(region_id: str, kinds: tuple[str, ...] | None = None) -> lis
     """Which of a region's stored kinds of data (the Data page's rows: yields, policies,
     XCO2 county months, ...) hold simulated rows."""
     try:
-        inventory = ws_store.region_inventory(connection(), region_id)
+        inventory = stored(ws_store.region_inventory, region_id)
     except PaiiError:
         return []
     hit = inventory[inventory["simulated"] & (inventory["rows"] > 0)]
@@ -171,7 +254,7 @@ def current_region() -> tuple[Context, workspace.Region]:
     usable region says why and stops."""
     ctx = current_context()
     try:
-        return ctx, workspace.get_region(connection(), ctx.region_id)
+        return ctx, stored(workspace.get_region, ctx.region_id)
     except PaiiError as e:
         show_error(e)
         st.stop()

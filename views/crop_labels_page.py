@@ -155,7 +155,7 @@ layers = [
     ),
 ]
 view = maps.view_for_bounds(*records[aoi_id].bounds, height_px=560)
-deck = pdk.Deck(
+deck = maps.CompactDeck(
     layers=layers,
     initial_view_state=view,
     map_style=maps.BLANK_STYLE,

@@ -18,6 +18,7 @@ from ui.common import (
     legend,
     show_error,
     simulated_notice,
+    stored,
 )
 
 ctx, region = current_region()
@@ -26,7 +27,7 @@ simulated_notice(ctx.region_id)
 
 try:
     con = connection()
-    summary = overview.region_summary(con, ctx.region_id, asof=ctx.asof)
+    summary = stored(overview.region_summary, ctx.region_id, asof=ctx.asof)
 except PaiiError as e:
     show_error(e)
     st.stop()
@@ -49,10 +50,10 @@ k3.metric(
 if can("policy_data"):
     k4.metric("Policies", f"{summary.policies}", help=f"{summary.insured_area_ha:,.1f} ha declared")
 
-options = overview.metric_options(con, ctx.region_id)
+options = stored(overview.metric_options, ctx.region_id)
 choice = st.selectbox("Map", options, format_func=lambda o: o.label, key="home_metric")
 try:
-    frame = overview.metric_frame(con, ctx.region_id, choice.key, asof=ctx.asof)
+    frame = stored(overview.metric_frame, ctx.region_id, choice.key, asof=ctx.asof)
 except PaiiError as e:
     show_error(e)
     st.stop()

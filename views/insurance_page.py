@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from paii_core.config import paths
 from paii_core.errors import PaiiError
 from paii_core.insurance import FLAGS, filter_review, load_area_maps
-from paii_core.insurance.review import review_csv, review_portfolio
+from paii_core.insurance.review import PortfolioReview, review_csv, review_portfolio
 from paii_core.store import insurance as ins_store
 from ui.auth import audit, signed_in
-from ui.common import connection, current_context, file_tag, show_error, simulated_notice
+from ui.common import (
+    connection,
+    current_context,
+    file_tag,
+    show_error,
+    simulated_notice,
+    store_generation,
+)
 from views.insurance_review import policy_review
 
 ctx = current_context()
@@ -37,13 +46,22 @@ def _maps(db: str, stamp: str, aoi_id: str):
     return load_area_maps(connection(), aoi_id)
 
 
+@st.cache_resource(show_spinner="Assessing the portfolio", max_entries=8)
+def _review(state: tuple, region_id: str, asof, _principal, _maps) -> PortfolioReview:
+    """The region's review, computed once per store state and date (seconds for a
+    portfolio). Reached only after this session's principal has read the policies (the
+    store's policy_data check); the shared result is copied, never changed, by a page."""
+    return review_portfolio(connection(), region_id, asof=asof, principal=_principal, maps=_maps)
+
+
 try:
     con = connection()
     db = paths().database
     key = f"{db}:{db.stat().st_ino}"
     aois = ins_store.policies(con, ctx.region_id, principal=principal)["aoi_id"].dropna().unique()
     maps = {a: _maps(key, ins_store.area_stamp(con, a), a) for a in aois}
-    review = review_portfolio(con, ctx.region_id, asof=ctx.asof, principal=principal, maps=maps)
+    shared = _review(store_generation(), ctx.region_id, ctx.asof, principal, maps)
+    review = replace(shared, table=shared.table.copy(), policies=shared.policies.copy())
 except PaiiError as e:
     show_error(e)
     st.stop()

@@ -22,6 +22,7 @@ from ui.common import (
     progress_bar,
     show_error,
     simulated_notice,
+    stored,
 )
 
 ctx, region = current_region()
@@ -50,7 +51,7 @@ if st.button(
         show_error(e)
 try:
     con = connection()
-    runs = ystore.yield_runs(con, ctx.region_id)
+    runs = stored(ystore.yield_runs, ctx.region_id)
 except PaiiError as e:
     show_error(e)
     st.stop()
@@ -63,12 +64,12 @@ if runs.empty:
 
 c1, c2, c3 = st.columns(3)
 crop = c1.selectbox("Crop", sorted(runs["crop"].unique()), key="yield_crop")
-stored = [a for a in ASOF_DATES if a in set(runs.loc[runs["crop"] == crop, "as_of"])]
+cutoffs = [a for a in ASOF_DATES if a in set(runs.loc[runs["crop"] == crop, "as_of"])]
 sidebar_md = f"{ctx.asof:%m-%d}"
-default = max([i for i, a in enumerate(stored) if a <= sidebar_md], default=len(stored) - 1)
+default = max([i for i, a in enumerate(cutoffs) if a <= sidebar_md], default=len(cutoffs) - 1)
 asof = c2.selectbox(
     "Forecast as of",
-    stored,
+    cutoffs,
     index=default,
     key="yield_asof",
     help="Defaults to the latest cut-off before the sidebar's date",
@@ -84,9 +85,9 @@ if (runs.loc[runs["crop"] == crop, "model_version"] == TREND_VERSION).all():
     )
 
 try:
-    frame = ystore.yield_forecast_frame(con, ctx.region_id, crop, year, asof)
-    back = ystore.yield_backtest_rows(con, ctx.region_id, crop)
-    acc_map = ystore.yield_backtest_frame(con, ctx.region_id, crop, asof)
+    frame = stored(ystore.yield_forecast_frame, ctx.region_id, crop, year, asof)
+    back = stored(ystore.yield_backtest_rows, ctx.region_id, crop)
+    acc_map = stored(ystore.yield_backtest_frame, ctx.region_id, crop, asof)
     src = frame["unit"].dropna().iloc[0] if frame["unit"].notna().any() else region.yield_unit
     frame = convert_columns(
         frame, ["trend", "p10", "p50", "p90", "mean5", "obs"], src, unit, crop=crop
@@ -119,8 +120,8 @@ county = st.selectbox(
     "County", list(names), format_func=lambda c: f"{names[c]} ({c})", key="yield_county"
 )
 try:
-    observed, fc = ystore.yield_history(con, county, crop, asof)
-    drivers = ystore.yield_drivers(con, county, crop, year, asof)
+    observed, fc = stored(ystore.yield_history, county, crop, asof)
+    drivers = stored(ystore.yield_drivers, county, crop, year, asof)
 except PaiiError as e:
     show_error(e)
     st.stop()

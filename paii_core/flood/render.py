@@ -104,7 +104,7 @@ def flood_deck(
             bounds=[west, south, east, north],
         ),
     ]
-    return pdk.Deck(
+    return maps.CompactDeck(
         layers=layers,
         initial_view_state=maps.view_for_bounds(west, south, east, north, height_px=480),
         map_style=maps.BLANK_STYLE,

@@ -117,7 +117,7 @@ def policy_deck(maps: AreaMaps, policy: Mapping[str, Any], *, height_px: int = 3
         )
     )
     view = deck_maps.view_for_bounds(west, south, east, north, height_px=height_px)
-    return pdk.Deck(
+    return deck_maps.CompactDeck(
         layers=layers, initial_view_state=view, map_style=deck_maps.BLANK_STYLE, map_provider=None
     )
 

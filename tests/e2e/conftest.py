@@ -6,11 +6,6 @@ import io
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,22 +14,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import REPO, TEST_PASSWORD, sign_up
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = REPO / "test-artifacts"
-USERS = {"uw": "underwriter", "esg": "esg_analyst", "root": "admin"}
-"""Accounts in the browser tests' store; each signs in with tests.conftest.TEST_PASSWORD."""
+from tests.conftest import sign_up
+from tests.e2e.server import (  # noqa: F401  (re-exported for the tests)
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    USERS,
+    ServerStartError,
+    free_port,
+    sign_in,
+)
+from tests.e2e.server import serve as _serve
 
 
 def _browser_required() -> bool:
@@ -50,12 +40,6 @@ def chromium_path() -> str:
             )
         pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
     return CHROMIUM
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -80,56 +64,13 @@ def e2e_data(tiny_world, tmp_path_factory) -> Path:
 
 @contextmanager
 def serve(data_dir: Path, log_name: str) -> Iterator[str]:
-    """`streamlit run app.py` on a free loopback port over ``data_dir``; yields its URL and
-    stops it afterwards (its log goes to test-artifacts/``log_name``)."""
-    port = _free_port()
-    env = {**os.environ, "PAII_DATA_DIR": str(data_dir)}
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / log_name, "w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(REPO / "app.py"),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.enableStaticServing",
-            "true",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.terminate()
-        pytest.fail(f"streamlit did not start on {url}; see {ARTIFACTS / log_name}")
+    """`streamlit run app.py` on a free loopback port over ``data_dir`` (tests.e2e.server);
+    a server that does not start fails the test."""
     try:
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        with _serve(data_dir, log_name) as url:
+            yield url
+    except ServerStartError as e:
+        pytest.fail(str(e))
 
 
 @pytest.fixture(scope="session")
@@ -150,15 +91,6 @@ def page(chromium_path, streamlit_server):
         pg.set_default_timeout(60_000)
         yield pg
         browser.close()
-
-
-def sign_in(page, server: str, user: str = "uw", *, path: str = "") -> None:
-    """Open ``server/path`` and sign in through the form as ``user`` (see USERS)."""
-    page.goto(f"{server}/{path}")
-    page.get_by_label("User", exact=True).fill(user)
-    page.get_by_label("Password", exact=True).fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_text(f"Signed in as {user}").first.wait_for()
 
 
 def open_page(page, server: str, link: str, *, region: str | None = None, user: str = "uw") -> None:

@@ -1,0 +1,325 @@
+"""Page latency in a real browser: each page cold and warm, then 8 sessions at once.
+
+    .venv/bin/python -m bench.pages.latency --json OUT.json [--quick] [--data DIR]
+
+Copies the prepared data folder (``--data``, default PAII_DATA_DIR or data/) to a temporary
+one, adds the browser tests' accounts there, starts `streamlit run app.py` on it and drives
+headless Chromium (playwright). A page's time runs from the click on its sidebar link (or
+on "Sign in" for Home) to the app's script finishing (the `stApp` element's
+data-test-script-state back at "notRunning", with no rerun following within 0.5 s).
+
+1. Cold and warm: on a freshly started server, every page once (cold, its first visit),
+   then every page again (warm), signed in as the role that may open it.
+2. Concurrent: a freshly started server, 8 browser sessions at once: one computes (the
+   Imagery page's Enhance, dehaze model and its baseline), seven sign in (underwriter or
+   ESG analyst), each picks its own region and opens 5 pages; every page load is checked
+   for an exception and for cross-talk (the sidebar showing another session's region or
+   another user), all bounded by --budget seconds.
+
+Writes {"pages": [{"page", "cold_s", "warm_s", ...}], "concurrent": {"sessions", "errors",
+"p50_s", "p95_s", "max_s", ...}, "measured", "load_average"}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from paii_core.config import paths
+from tests.e2e.server import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    TEST_PASSWORD,
+    add_users,
+    serve,
+)
+
+UW, ESG, ADMIN = "bench-uw", "bench-esg", "bench-admin"
+USERS = {UW: "underwriter", ESG: "esg_analyst", ADMIN: "admin"}
+"""The benchmark's own accounts (a copied store may hold a "uw" with another password)."""
+# (sidebar link, user): every page an underwriter may open, and Admin as the admin.
+PAGES: tuple[tuple[str, str], ...] = (
+    ("Home", UW),
+    ("Insurance", UW),
+    ("Flood", UW),
+    ("Yield", UW),
+    ("Carbon", UW),
+    ("Imagery", UW),
+    ("Crop labels", UW),
+    ("Data", UW),
+    ("Admin", ADMIN),
+)
+QUICK_PAGES = ("Home", "Insurance", "Yield", "Carbon", "Admin")
+BROWSE = ("Home", "Flood", "Yield", "Carbon", "Imagery", "Crop labels", "Data")
+"""Pages both browsing roles may open (Insurance is the underwriter's alone)."""
+
+_OBSERVE = """() => {
+  if (window.__paii) return;
+  window.__paii = [];
+  const app = document.querySelector('[data-testid="stApp"]');
+  new MutationObserver(() => window.__paii.push(
+      [performance.now(), app.getAttribute('data-test-script-state')]))
+    .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+# The time the page was done after t0, once it has stayed done for 500 ms; false until
+# then. Done: ``ready`` (a JS expression: the page the click leads to is shown) is true and
+# the script is not running; the time is the later of the first poll that saw ``ready``
+# and the script's last change of state. A fast run's "running" may never reach the DOM:
+# without it, done needs 1.5 s of quiet (a slow server may not have started the run yet).
+_SETTLED = """([t0, ready]) => {
+  const now = performance.now();
+  const state = document.querySelector('[data-testid="stApp"]')
+    .getAttribute('data-test-script-state');
+  if (!(0, eval)(ready) || state !== 'notRunning') { window.__paii_ready = null; return false; }
+  if (window.__paii_ready === null || window.__paii_ready < t0) window.__paii_ready = now;
+  let last = window.__paii_ready, ran = false;
+  for (const [t, s] of window.__paii) {
+    if (t >= t0) { ran = ran || s === 'running'; last = Math.max(last, t); }
+  }
+  return now - last > (ran ? 500 : 1500) ? last : false;
+}"""
+
+
+async def _timed(page, action, ready: str, timeout_s: float) -> float:
+    """Seconds from ``action`` (a click) to the page being done (see _SETTLED)."""
+    t0 = await page.evaluate("window.__paii_ready = null; performance.now()")
+    await action()
+    end = await page.wait_for_function(
+        _SETTLED, arg=[t0, ready], timeout=timeout_s * 1000, polling=50
+    )
+    return (await end.json_value() - t0) / 1000.0
+
+
+async def _exception(page) -> str | None:
+    """The text of an exception the page shows, if any."""
+    shown = page.get_by_test_id("stException")
+    if await shown.count():
+        return (await shown.first.inner_text())[:500]
+    return None
+
+
+async def _new_session(browser, server: str):
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = await context.new_page()
+    page.set_default_timeout(120_000)
+    await page.goto(server)
+    await page.get_by_label("User", exact=True).wait_for()
+    await page.evaluate(_OBSERVE)
+    return context, page
+
+
+async def _sign_in(page, user: str, timeout_s: float) -> float:
+    await page.get_by_label("User", exact=True).fill(user)
+    await page.get_by_label("Password", exact=True).fill(TEST_PASSWORD)
+    ready = f"document.body.innerText.includes('Signed in as {user}')"
+    return await _timed(page, page.get_by_role("button", name="Sign in").click, ready, timeout_s)
+
+
+async def _open(page, link: str, timeout_s: float) -> float:
+    sidebar = page.get_by_test_id("stSidebar")
+    target = sidebar.get_by_role("link", name=link, exact=True)
+    path = "/" + (await target.get_attribute("href") or "").rstrip("/").rsplit("/", 1)[-1]
+    path = "/" if link == "Home" else path
+    return await _timed(page, target.click, f"location.pathname === {path!r}", timeout_s)
+
+
+def _region_shown(region: str) -> str:
+    return (
+        'document.querySelector(\'[data-testid="stSidebar"] input[aria-label="Region"]\')'
+        f".value === {region!r}"
+    )
+
+
+async def cold_warm(server: str, names: tuple[str, ...], timeout_s: float) -> list[dict]:
+    """Each page's first visit on this server (cold) and its second (warm)."""
+    from playwright.async_api import Error as PlaywrightError
+    from playwright.async_api import async_playwright
+
+    rows: dict[str, dict] = {}
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for user in dict.fromkeys(u for _, u in PAGES):
+            mine = [n for n, u in PAGES if u == user and n in names]
+            if not mine:
+                continue
+            context, page = await _new_session(browser, server)
+            home = await _sign_in(page, user, timeout_s)  # lands on Home
+            for visit in ("cold_s", "warm_s"):
+                for name in mine:
+                    row = rows.setdefault(name, {"page": name, "user": user, "errors": []})
+                    try:
+                        took = home if name == "Home" and visit == "cold_s" else None
+                        took = took or await _open(page, name, timeout_s)
+                        row[visit] = round(took, 3)
+                    except PlaywrightError as e:
+                        row[visit] = None
+                        row["errors"].append(f"{visit}: {type(e).__name__}: {str(e)[:200]}")
+                    if error := await _exception(page):
+                        row["errors"].append(f"{visit}: {error}")
+                    print(f"{name} {visit} {row[visit]}", file=sys.stderr, flush=True)
+                if "Home" not in mine:  # leave the page so its second visit is one
+                    await _open(page, "Home", timeout_s)
+            await context.close()
+        await browser.close()
+    return [rows[n] for n, _ in PAGES if n in rows]
+
+
+async def _heavy(browser, server: str, timeout_s: float, log: list) -> None:
+    """One session computing: the Imagery page's Enhance (dehaze model and baseline)."""
+    context, page = await _new_session(browser, server)
+    try:
+        await _sign_in(page, UW, timeout_s)
+        await _open(page, "Imagery", timeout_s)
+        took = await _timed(
+            page,
+            page.get_by_role("button", name="Enhance").click,
+            "document.body.innerText.includes('NDVI')",
+            timeout_s,
+        )
+        log.append({"session": 0, "what": "Imagery Enhance", "s": round(took, 3)})
+        if error := await _exception(page):
+            log.append({"session": 0, "error": error})
+    except Exception as e:
+        log.append({"session": 0, "error": f"{type(e).__name__}: {str(e)[:300]}"})
+    finally:
+        await context.close()
+
+
+async def _browse(
+    browser, server: str, i: int, region: str, pages: int, timeout_s: float, log: list
+) -> list[float]:
+    """A browsing session: its own user and region, ``pages`` pages, each checked for an
+    exception and for another session's user or region showing."""
+    user = UW if i % 2 else ESG
+    times: list[float] = []
+    context, page = await _new_session(browser, server)
+    try:
+        times.append(await _sign_in(page, user, timeout_s))
+        sidebar = page.get_by_test_id("stSidebar")
+        await sidebar.get_by_test_id("stSelectbox").first.click()
+        await _timed(
+            page, page.get_by_role("option", name=region).click, _region_shown(region), timeout_s
+        )
+        for k in range(pages):
+            link = BROWSE[(i + k) % len(BROWSE)]
+            times.append(await _open(page, link, timeout_s))
+            if error := await _exception(page):
+                log.append({"session": i, "page": link, "error": error})
+            shown = await sidebar.locator('input[aria-label="Region"]').input_value()
+            if shown != region:
+                log.append({"session": i, "page": link, "error": f"cross-talk: region {shown!r}"})
+            if not await sidebar.get_by_text(f"Signed in as {user}").count():
+                log.append({"session": i, "page": link, "error": "cross-talk: user changed"})
+    except Exception as e:
+        log.append({"session": i, "error": f"{type(e).__name__}: {str(e)[:300]}"})
+    finally:
+        await context.close()
+    return times
+
+
+async def concurrent(server: str, regions: list[str], pages: int, budget_s: float) -> dict:
+    """8 sessions at once on ``server``: one computing, seven browsing ``pages`` pages."""
+    from playwright.async_api import async_playwright
+
+    log: list[dict] = []
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        t0 = time.monotonic()
+        tasks = [asyncio.create_task(_heavy(browser, server, budget_s, log))] + [
+            asyncio.create_task(
+                _browse(browser, server, i, regions[i % len(regions)], pages, budget_s, log)
+            )
+            for i in range(1, 8)
+        ]
+        done, pending = await asyncio.wait(tasks, timeout=budget_s)
+        for task in pending:
+            task.cancel()
+            log.append({"error": "a session ran past the time budget"})
+        wall = time.monotonic() - t0
+        times = [t for task in done if task.result() is not None for t in task.result()]
+        await browser.close()
+    errors = [e for e in log if "error" in e]
+    q = np.array(times) if times else np.array([np.nan])
+    return {
+        "sessions": 8,
+        "errors": len(errors),
+        "p50_s": round(float(np.percentile(q, 50)), 3),
+        "p95_s": round(float(np.percentile(q, 95)), 3),
+        "max_s": round(float(q.max()), 3),
+        "loads": len(times),
+        "wall_s": round(wall, 1),
+        "budget_s": budget_s,
+        "log": log,
+    }
+
+
+def _regions(data: Path) -> list[str]:
+    from paii_core import store, workspace
+
+    con = store.connect(data / "paii.duckdb")
+    try:
+        return [r.name for r in workspace.list_regions(con)]
+    finally:
+        con.close()
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--json", type=Path, required=True, help="where to write the figures")
+    ap.add_argument("--quick", action="store_true", help="5 pages, 3 pages a session")
+    ap.add_argument("--data", type=Path, default=None, help="prepared data folder")
+    ap.add_argument("--budget", type=float, default=None, help="concurrent run limit, s")
+    args = ap.parse_args(argv)
+    source = args.data or paths().data
+    if not (source / "paii.duckdb").exists():
+        raise SystemExit(
+            f"{source}: no paii.duckdb. Fix: `make world` (or `paii demo build` and "
+            "`paii demo prepare`) first, or pass --data DIR"
+        )
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"{CHROMIUM} is missing. Fix: apt-get install chromium")
+    names = QUICK_PAGES if args.quick else tuple(n for n, _ in PAGES)
+    budget = args.budget or (240.0 if args.quick else 420.0)
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="paii-latency-") as tmp:
+        data = Path(tmp) / "data"
+        shutil.copytree(source, data, ignore=shutil.ignore_patterns("real"))
+        add_users(data, USERS)
+        regions = _regions(data)
+        with serve(data, "latency-cold-warm.log") as server:
+            rows = asyncio.run(cold_warm(server, names, timeout_s=120))
+        with serve(data, "latency-concurrent.log") as server:
+            conc = asyncio.run(concurrent(server, regions, 3 if args.quick else 5, budget))
+    result = {
+        "pages": rows,
+        "concurrent": conc,
+        "measured": datetime.now(UTC).isoformat(timespec="seconds"),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "load_average_before": [round(x, 2) for x in load_before],
+        "cpus": os.cpu_count(),
+        "quick": args.quick,
+    }
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(result, indent=2) + "\n")
+    for r in rows:
+        print(f"{r['page']:<12} cold {r.get('cold_s', float('nan')):6.2f} s  "
+              f"warm {r.get('warm_s', float('nan')):6.2f} s  ({r['user']})")  # fmt: skip
+    print(
+        f"8 sessions: {conc['errors']} errors, p50 {conc['p50_s']} s, p95 {conc['p95_s']} s, "
+        f"max {conc['max_s']} s over {conc['loads']} loads in {conc['wall_s']} s"
+    )
+    return result
+
+
+if __name__ == "__main__":
+    main()
