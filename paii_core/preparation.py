@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -57,8 +58,9 @@ class Status:
         """Rough share done: build is the first third, prepare the rest."""
         if self.stage == "done":
             return 1.0
-        if self.stage == "build":
-            return min(0.3, 0.01 * self.step)
+        if self.stage == "build":  # `paii demo build` prints its own percentage
+            shown = re.search(r"(\d+(?:\.\d+)?)%", self.message)
+            return 0.33 * min(1.0, float(shown.group(1)) / 100) if shown else 0.0
         return 0.33 + 0.67 * min(1.0, self.step / PREPARE_STEPS)
 
     @property

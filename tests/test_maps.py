@@ -23,3 +23,29 @@ def test_a_shared_range_gives_equal_values_equal_colours():
     assert np.array_equal(a[1], b[0])
     c, _, _ = colour_scale(np.array([5.0, 9.0]))  # own percentile range: 5 is its low end
     assert not np.array_equal(a[1], c[0])
+
+
+def test_county_map_json_is_compact_snapped_and_the_same_spec():
+    import json
+
+    import pandas as pd
+    import pydeck as pdk
+    import shapely
+
+    from paii_core.maps import COORD_GRID_DEG, choropleth_deck, county_features, view_for_bounds
+
+    square = shapely.Polygon([(113.123456789, 34.1), (113.5, 34.1), (113.5, 34.4), (113.1, 34.4)])
+    frame = pd.DataFrame(
+        {"county_id": ["410101"], "name": ["A"], "value": [1.5], "geometry_wkb": [square.wkb]}
+    )
+    valued, missing, _ = county_features(frame, label="x", unit="t/ha")
+    deck = choropleth_deck(valued, missing, view_for_bounds(113, 34, 114, 35))
+    text = deck.to_json()
+    assert "\n" not in text and ": " not in text  # pydeck's own JSON is indented
+    spec = json.loads(text)
+    assert spec == json.loads(pdk.Deck.to_json(deck))  # the same spec as pydeck's own
+    ring = spec["layers"][1]["data"]["features"][0]["geometry"]["coordinates"][0]
+    assert all(
+        abs(c / COORD_GRID_DEG - round(c / COORD_GRID_DEG)) < 1e-6 for xy in ring for c in xy
+    )
+    assert any(abs(x - 113.12346) < 1e-9 for x, _ in ring)

@@ -35,9 +35,8 @@ def gate() -> bool:
         st.title("PAII is preparing its data")
         st.write(
             "This first start builds the simulated demo world and computes its products "
-            "(about 3-4 minutes on 2 CPU cores). The pages open here by themselves when it "
-            "is done; the terminal running `make run` shows the same progress in "
-            "`data/.preparation.log`."
+            "(about 3-4 minutes on 2 idle CPU cores). The pages open here by themselves "
+            "when it is done; its whole output goes to `.preparation.log` in the data folder."
         )
         _progress()
         return True
