@@ -34,7 +34,7 @@ STATUS_FILE = ".preparation.json"
 PREPARED = Path("demo") / ".prepared"
 """The stamp `make` and this module leave once the demo world is built and prepared."""
 STAGES = ("build", "prepare")
-PREPARE_STEPS = 16
+PREPARE_STEPS = 12
 """About how many lines `paii demo prepare` prints for the full demo world (one per step:
 parcels and labels per area, yields per region, flood, carbon): only for a progress bar."""
 
@@ -98,10 +98,13 @@ def read_status(data: Path | None = None) -> Status | None:
 
 
 def is_prepared(data: Path | None = None) -> bool:
-    """Whether the data folder holds a built and prepared demo world (or its own store
-    with no demo preparation pending)."""
+    """Whether the data folder needs no preparation: its demo world is built and prepared,
+    or it holds a store without a demo world (a user's own regions)."""
     data = data or paths().data
-    return (data / PREPARED).exists()
+    if (data / PREPARED).exists():
+        return True
+    # A store of the user's own regions without a demo world: nothing to prepare here.
+    return (data / "paii.duckdb").exists() and not (data / "demo" / "MANIFEST.json").exists()
 
 
 def _stage(data: Path, stage: str, command: list[str], started: str) -> None:

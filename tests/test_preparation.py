@@ -50,11 +50,15 @@ def test_failed_preparation_is_recorded_with_a_fix(tmp_path):
     assert not preparation.is_prepared(tmp_path)
 
 
-def test_background_does_nothing_for_a_prepared_world(tmp_path):
+def test_background_does_nothing_for_a_prepared_world_or_a_users_own_store(tmp_path):
     (tmp_path / "demo").mkdir()
     (tmp_path / preparation.PREPARED).touch()
     assert preparation.start_background(tmp_path) is None
     assert preparation.wait(tmp_path).stage == "done"
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "paii.duckdb").touch()  # regions added with `paii region add`, no demo world
+    assert preparation.is_prepared(own) and preparation.start_background(own) is None
 
 
 @pytest.fixture()
