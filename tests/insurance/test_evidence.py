@@ -341,3 +341,27 @@ def test_plot_mask_and_deck_layers():
     assert 117 <= min(lons) < max(lons) < 117.001  # UTM 50N: easting 500 km is 117 E
     bare = json.loads(policy_deck(_maps(crop_map=False), POLICY).to_json())
     assert [layer["id"] for layer in bare["layers"]] == ["imagery", "plot"]
+
+
+def test_a_polygon_a_pixel_off_its_field_is_registered_back():
+    """A 3 x 3 field whose right column is a mixed edge (probability 0.3), and the
+    policy's outline drawn one column to the right: the strip beyond the field touches no
+    cropped pixel, so only the offset search finds all 9 pixels possibly cropped."""
+    field = np.zeros((5, 6), bool)
+    field[1:4, 1:4] = True
+    prob = np.where(field, 0.9, 0.0).astype(np.float32)
+    prob[1:4, 3] = 0.3
+    drawn = np.zeros((5, 6), np.int64)
+    drawn[1:4, 2:5] = 1
+    base = _maps()
+    maps = AreaMaps(
+        aoi_id="a", fine_plots=np.zeros_like(drawn), coarse_plots=np.zeros_like(drawn),
+        transform=base.transform, crs=base.crs, cropped=prob > 0.5, crop_map=None,
+        label_set_id=None, rgb_series=None, note="", cropland=prob,
+    )  # fmt: skip
+    stats = plot_stats(maps, "plot", np.array([1]), plots=drawn)
+    assert (stats.pixels[0], stats.cropped[0], stats.mixed[0]) == (9, 6, 3)
+    # The registry's own raster is on the grid already: no offset is searched.
+    fine = maps.__dict__ | {"fine_plots": drawn}
+    stats = plot_stats(AreaMaps(**fine), "fine", np.array([1]))
+    assert (stats.pixels[0], stats.cropped[0], stats.mixed[0]) == (9, 3, 3)
