@@ -11,7 +11,9 @@ true loss is the payout at the plot's true yield (county truth x the plot's mana
 factor) on the declared terms, zero production where the declared crop is not grown.
 
 Seeds 0-4 tune the flag thresholds (`--tune` prints the grid); seeds 100-109 are held out
-and scored with the thresholds in paii_core/insurance/evidence.py. Baseline: the flags
+and scored with the thresholds in paii_core/insurance/evidence.py and area.py.
+`--polygons SHIFT_M` gives the held-out plots as polygons (their registry outline moved by
+up to SHIFT_M metres), as a policy file with geometry brings them. Baseline: the flags
 and order of the old review (majority crop, 10 % area tolerance, county-P50 loss order).
 """
 
