@@ -7,7 +7,8 @@ package graph at once, and Python's per-module import locks can deadlock
 session). So app.py starts :func:`start` on its first run (the sign-in page), a thread that
 imports every page's modules and the heavy libraries they load lazily, one module at a
 time under one lock; before running a page, app.py calls :func:`wait`, so no page script
-imports anything heavy while another thread does.
+imports anything heavy while another thread does (Home, Data and Admin, which load no heavy
+library, wait only for their own imports, done first).
 """
 
 from __future__ import annotations
@@ -25,22 +26,34 @@ LAZY = ("lightgbm", "sklearn.metrics", "sklearn.ensemble", "rasterio", "torch", 
 """Heavy libraries the engine imports inside functions (so no page's import line names
 them) and the slowest engine package."""
 
+LIGHT = ("home.py", "data_page.py", "admin_page.py")
+"""Pages that compute nothing with the heavy libraries: they wait only for their own
+imports, which the warm-up does first (the first page after sign-in is Home)."""
+
 _LOCK = threading.Lock()
 _DONE = threading.Event()
+_IMPORTED = threading.Condition()
+_imported: set[str] = set()
 _STARTED = threading.Lock()
 _started = False
 
 
-def page_modules(views: Path) -> list[str]:
-    """Absolute modules the page scripts under ``views`` import at their top level."""
+def _imports(path: Path) -> list[str]:
     names: list[str] = []
-    for path in sorted(views.glob("*.py")):
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                names.append(node.module)
-            elif isinstance(node, ast.Import):
-                names.extend(alias.name for alias in node.names)
-    return [n for n in dict.fromkeys(names) if n != "__future__"]
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.append(node.module)  # and what may be submodules (`from paii_core import maps`)
+            names.extend(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+    return [n for n in names if n != "__future__" and not n.startswith("views.")]
+
+
+def page_modules(views: Path) -> list[str]:
+    """Absolute modules the page scripts under ``views`` import at their top level, those
+    of the :data:`LIGHT` pages first."""
+    paths = sorted(views.glob("*.py"), key=lambda p: (p.name not in LIGHT, p.name))
+    return list(dict.fromkeys(n for path in paths for n in _imports(path)))
 
 
 def _run(modules: list[str]) -> None:
@@ -50,10 +63,15 @@ def _run(modules: list[str]) -> None:
             with _LOCK:
                 try:
                     importlib.import_module(name)
-                except Exception as e:  # a page that cannot import shows its own error
-                    log.warning("warm-up could not import %s: %s", name, e)
+                except Exception as e:  # not a module (a name from one), or a page's own error
+                    log.debug("warm-up did not import %s: %s", name, e)
+            with _IMPORTED:
+                _imported.add(name)
+                _IMPORTED.notify_all()
     finally:
         _DONE.set()
+        with _IMPORTED:
+            _IMPORTED.notify_all()
         log.info("warm-up imports done in %.1f s", time.perf_counter() - start)
 
 
@@ -64,11 +82,16 @@ def start(views: Path) -> None:
         if _started:
             return
         _started = True
-    modules = [m for m in page_modules(views) if not m.startswith("views.")] + list(LAZY)
+    modules = page_modules(views) + list(LAZY)
     threading.Thread(target=_run, args=(modules,), name="paii-warmup", daemon=True).start()
 
 
-def wait(timeout_s: float = 300.0) -> bool:
-    """Block until the warm-up imports are done (at once after the first minute of a
+def wait(page: Path | None = None, timeout_s: float = 300.0) -> bool:
+    """Block until the warm-up imports are done, or for a :data:`LIGHT` ``page`` (a page
+    script's path) until its own imports are (at once after the first minute of a
     process); False if they are still running after ``timeout_s``."""
-    return _DONE.wait(timeout_s)
+    if page is None or page.name not in LIGHT or not _started:
+        return _DONE.wait(timeout_s)
+    needed = set(_imports(page))
+    with _IMPORTED:
+        return _IMPORTED.wait_for(lambda: _DONE.is_set() or needed <= _imported, timeout_s)
