@@ -111,6 +111,20 @@ def parcels_real(d: dict) -> list[Figures]:
     )]  # fmt: skip
 
 
+def parcels_heldout(d: dict) -> list[Figures]:
+    rows = d["rows"]
+    share, base = mean(r["fine"][1] for r in rows), mean(r["fine_base"][1] for r in rows)
+    iou = mean(r["fine"][0] for r in rows)
+    worst_share, worst_iou = min(r["fine"][1] for r in rows), min(r["fine"][0] for r in rows)
+    return [(
+        f"parcels on the HELD-OUT field layout (simulated, {len(rows)} scenes, seeds "
+        f"{', '.join(sorted({str(r['seed']) for r in rows}))}): share matched (mean matched "
+        "IoU); worst scene", f"{_f(share, 2)} ({_f(iou)}); worst {_f(worst_share, 2)} "
+        f"({_f(worst_iou)})", f"connected components: {_f(base, 2)}",
+        ">= 0.60 (0.75) every scene", worst_share >= 0.6 and worst_iou >= 0.75,
+    )]  # fmt: skip
+
+
 def flood(d: dict) -> list[Figures]:
     q = d["quality"]
     m, b = mean(r["paii"] for r in q), mean(r["global_otsu"] for r in q)
@@ -307,6 +321,9 @@ BENCHES: tuple[Bench, ...] = (
           ("--seeds", "201"), ("--regions", "iowa", "--seeds", "201"), 300, crops_sim),
     Bench("crops_real", "crop types", "bench.crops.real_fields", ("--draws", "3"),
           ("--draws", "1"), 180, crops_real),
+    Bench("parcels_heldout", "parcels", "bench.crops.parcels_generalise",
+          ("--parts", "heldout"), ("--parts", "heldout", "--heldout-seeds", "902"), 420,
+          parcels_heldout),
     Bench("parcels_real", "parcels", "bench.crops.parcels_generalise", ("--parts", "real"),
           ("--parts", "real"), 180, parcels_real),
     Bench("flood", "flood mapping", "bench.flood.bench_flood",
