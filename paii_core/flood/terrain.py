@@ -11,7 +11,6 @@ from scipy.sparse import csgraph
 from skimage.morphology import reconstruction
 
 from paii_core.errors import ValidationError
-from paii_core.flood.lean import hand_lean
 
 __all__ = [
     "Drainage",
@@ -252,6 +251,9 @@ def hand(
                 f"channels should have the DEM's shape {z.shape}, got {extra.shape}"
             )
     if drainage is None:
+        # numba (import ~0.15 GB, seconds) is loaded only when HAND is computed
+        from paii_core.flood.lean import hand_lean
+
         out = hand_lean(z, channel_cells=cells, channels=extra)
         out[nodata] = np.nan
         return out
