@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from rasterio.windows import Window
 
 from paii_core.enhance import api
+from paii_core.enhance.haze_physics import thick_haze_band
 from paii_core.enhance.sensor import SensorModel
 from paii_core.errors import FormatError, InputFileError, ValidationError
 from paii_core.io import Raster, read_geotiff, read_sentinel2_l2a, write_geotiff
@@ -117,13 +118,10 @@ def dehaze_geotiff(
     toa = is_toa(raster) if level == "auto" else level == "TOA"
     net = api.load_model("dehaze") if method == "model" else None
     out = api.dehaze(raster.data, method=method, net=net, toa=toa, progress=progress)
-    nodata = np.isnan(raster.data).any(axis=0)
+    flag = thick_haze_band(raster.data, out)
     tags = _tags(raster, "dehazed reflectance", method, getattr(net, "version", "dcp"), simulated)
     crs, transform = raster.crs, raster.transform
     del raster  # the input is done with: its memory goes before the 5-band output is built
-    flag = (np.isnan(out).any(axis=0) & ~nodata).astype(np.float32)
-    flag[nodata] = np.nan
-    del nodata
     tags["PAII_REFLECTANCE_LEVEL"] = "TOA" if toa else "L2A"
     tags["PAII_THICK_HAZE_SHARE"] = f"{float(np.nanmean(flag)):.4f}"
     return write_geotiff(

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from paii_core.enhance.dcp import dcp_transmission
 from paii_core.enhance.haze_index import PATCH_PX
 
-__all__ = ["CLEAR_SKY_PATH", "THICK_T", "clear_sky_path", "thick_haze"]
+__all__ = ["CLEAR_SKY_PATH", "THICK_T", "clear_sky_path", "thick_haze", "thick_haze_band"]
 
 CLEAR_SKY_PATH = np.array([0.05, 0.03, 0.015, 0.005], np.float32)
 """Largest clear-sky path reflectance taken off B2, B3, B4, B8 of a TOA capture: the
@@ -62,3 +62,13 @@ def thick_haze(image: NDArray) -> NDArray[np.bool_]:
         flags = t550 < THICK_T
     flags = np.repeat(np.repeat(flags, k, axis=0), k, axis=1)[:h, :w]
     return flags & ~np.isnan(image).any(axis=0)
+
+
+def thick_haze_band(image: NDArray, dehazed: NDArray) -> NDArray[np.float32]:
+    """The ``THICK_HAZE`` band ``(H, W)`` float32 of a dehazed product: 1 where
+    ``image`` ``(4, H, W)`` had data but ``dehazed`` is NaN (haze too thick to recover),
+    0 elsewhere, NaN where the input was nodata."""
+    nodata = np.isnan(image).any(axis=0)
+    flag = (np.isnan(dehazed).any(axis=0) & ~nodata).astype(np.float32)
+    flag[nodata] = np.nan
+    return flag

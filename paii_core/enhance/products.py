@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from paii_core.config import paths
 from paii_core.enhance import api
 from paii_core.enhance.files import is_toa
+from paii_core.enhance.haze_physics import thick_haze_band
 from paii_core.errors import ValidationError
 from paii_core.io import Raster, read_geotiff, write_geotiff
 
@@ -66,6 +67,10 @@ def enhance_cached(
 ) -> Product:
     """Dehaze or 4x super-resolve ``raster`` (BGRN), or read the result of an earlier
     identical request. Files of simulated inputs carry "simulated" in name and tags.
+    A dehazed file has a fifth band, ``THICK_HAZE`` (as ``paii dehaze`` writes), and its
+    name says at which level the input was read (``_l2a``, or ``_toa`` for top-of-
+    atmosphere reflectance);
+    ``data`` holds the four reflectance bands.
     Raises ValidationError for an unknown kind or method."""
     if kind not in KINDS:
         raise ValidationError(f"kind must be one of {sorted(KINDS)}, got {kind!r}")
@@ -77,31 +82,39 @@ def enhance_cached(
         version += "+fusion"  # the multi-date reconstruction after the network
     key = input_hash(raster.data, temporal if kind == "sr" else None, sar if kind == "sr" else None)
     tag = "simulated_" if simulated else ""
-    path = paths().data / "enhanced" / f"{tag}{kind}_{method}_{version}_{key}.tif"
+    toa = kind == "dehaze" and is_toa(raster)
+    # Dehazed files name the level their input was read at (files of older versions,
+    # without the flag band, had no level in the name and are not read back).
+    level = ("_toa" if toa else "_l2a") if kind == "dehaze" else ""
+    path = paths().data / "enhanced" / f"{tag}{kind}_{method}_{version}{level}_{key}.tif"
+    bands = 5 if kind == "dehaze" else 4  # dehaze: B, G, R, NIR and the THICK_HAZE flags
     if path.is_file():
-        return Product(read_geotiff(path, expected_bands=4).data, path, True, version)
+        return Product(read_geotiff(path, expected_bands=bands).data[:4], path, True, version)
+    names: tuple[str, ...] = ("B2", "B3", "B4", "B8")
+    extra = {}
     if kind == "dehaze":
-        out = api.dehaze(raster.data, method=method, net=net, toa=is_toa(raster), progress=progress)
+        out = api.dehaze(raster.data, method=method, net=net, toa=toa, progress=progress)
+        flags = thick_haze_band(raster.data, out)
+        extra = {
+            "PAII_REFLECTANCE_LEVEL": "TOA" if toa else "L2A",
+            "PAII_THICK_HAZE_SHARE": f"{float(np.nansum(flags)) / max(1, (flags >= 0).sum()):.4f}",
+        }
+        written, names = np.concatenate([out, flags[None]]), (*names, "THICK_HAZE")
         transform = raster.transform
     else:
         out = api.super_resolve(
             raster.data, method=method, temporal=temporal, sar=sar, net=net, progress=progress
         )
         transform = raster.transform @ Affine.scale(0.25)
+        written = out
     tags = {
         "PAII_PRODUCT": kind,
         "PAII_METHOD": method,
         "PAII_MODEL_VERSION": version,
         "PAII_INPUT_HASH": key,
+        **extra,
     }
     if simulated:
         tags["SIMULATED"] = "yes: produced from simulated PAII demo data"
-    write_geotiff(
-        path,
-        out,
-        crs=raster.crs,
-        transform=transform,
-        band_names=("B2", "B3", "B4", "B8"),
-        tags=tags,
-    )
+    write_geotiff(path, written, crs=raster.crs, transform=transform, band_names=names, tags=tags)
     return Product(out, path, False, version)

@@ -96,3 +96,24 @@ def test_user_area_lists_its_scenes(kansas_area):
     assert not at.error, [e.value for e in at.error]
     files = [c.value for c in at.caption if c.value.startswith("File: ")]
     assert files and files[0].startswith("File: kansas-harvey_") and "simulated" not in files[0]
+
+
+def test_thick_haze_layer_matches_the_downloaded_flag_band(imagery):
+    import rasterio
+
+    imagery.radio(key="img_task").set_value("Dehaze").run()
+    imagery.button(key="img_run").click().run()
+    assert not imagery.exception, imagery.exception
+    layer = imagery.toggle(key="img_flags")
+    layer.set_value(True).run()
+    assert not imagery.exception, imagery.exception
+    note = [c.value for c in imagery.caption if c.value.startswith("Magenta: haze too thick")]
+    assert len(note) == 1
+    shown = float(note[0].split(", ")[1].split("%")[0]) / 100
+    with rasterio.open(imagery.session_state["img_result"][1]["model"].path) as ds:
+        assert ds.descriptions[4] == "THICK_HAZE"
+        flags = ds.read(5)
+    assert shown == pytest.approx(float((flags == 1).mean()), abs=6e-4)  # shown to 0.1 %
+    images_on = len(imagery.get("image"))
+    imagery.toggle(key="img_flags").set_value(False).run()
+    assert len(imagery.get("image")) == images_on - 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from affine import Affine
@@ -29,3 +31,32 @@ def test_second_request_is_read_from_cache(tiny_world, scene):
         enhance_cached("dehaze", raster, method="bicubic", simulated=True)
     with pytest.raises(ValidationError, match="kind must be one of"):
         enhance_cached("deblur", raster, method="model", simulated=True)
+
+
+def test_dehazed_product_keeps_the_thick_haze_band(tmp_path, monkeypatch, scene):
+    import rasterio
+
+    from paii_core.demo import haze
+
+    monkeypatch.setenv("PAII_DATA_DIR", str(tmp_path))
+    clear = scene.clear[0].copy()
+    tau = np.full(clear.shape[1:], 4.0, np.float32)  # haze too thick to see through
+    hazy = haze.apply_haze(clear, tau)
+    hazy[:, :3, :3] = np.nan
+    raster = Raster(hazy, "EPSG:32650", Affine(10, 0, 0, 0, -10, 0), tags={"REFLECTANCE": "TOA"})
+    first = enhance_cached("dehaze", raster, method="dcp", simulated=False)
+    again = enhance_cached("dehaze", raster, method="dcp", simulated=False)
+    assert first.path.name.startswith("dehaze_dcp_dcp_toa_") and again.cached
+    assert first.path.is_relative_to(tmp_path)
+    assert first.data.shape == again.data.shape == clear.shape
+    np.testing.assert_array_equal(first.data, again.data)
+    with rasterio.open(first.path) as ds:
+        assert ds.count == 5 and ds.descriptions[4] == "THICK_HAZE"
+        assert ds.tags()["PAII_REFLECTANCE_LEVEL"] == "TOA"
+        share, flags = float(ds.tags()["PAII_THICK_HAZE_SHARE"]), ds.read(5)
+    assert np.isnan(flags[:3, :3]).all() and np.isnan(first.data[:, :3, :3]).all()
+    assert np.nanmean(flags) > 0.5 and share == pytest.approx(np.nanmean(flags), abs=1e-4)
+    assert np.isnan(first.data[:, flags == 1]).all()
+    assert not np.isnan(first.data[:, flags == 0]).any()
+    l2a = enhance_cached("dehaze", replace(raster, tags={}), method="dcp", simulated=False)
+    assert l2a.path.name.startswith("dehaze_dcp_dcp_l2a_") and not l2a.cached
