@@ -107,7 +107,8 @@ def test_thick_haze_layer_matches_the_downloaded_flag_band(imagery):
     layer = imagery.toggle(key="img_flags")
     layer.set_value(True).run()
     assert not imagery.exception, imagery.exception
-    note = [c.value for c in imagery.caption if c.value.startswith("Magenta: haze too thick")]
+    captions = [i.caption for el in imagery.get("image") for i in el.proto.imgs]
+    note = [c for c in captions if c.startswith("Magenta: haze too thick")]
     assert len(note) == 1
     shown = float(note[0].split(", ")[1].split("%")[0]) / 100
     with rasterio.open(imagery.session_state["img_result"][1]["model"].path) as ds:
