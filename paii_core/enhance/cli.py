@@ -8,7 +8,6 @@ from pathlib import Path
 
 from paii_core.enhance import api, files
 from paii_core.enhance.sensor import SensorModel
-from paii_core.errors import ValidationError
 
 __all__ = ["register"]
 
@@ -51,8 +50,6 @@ def _train(args: argparse.Namespace) -> int:
     from paii_core.enhance.train import train
 
     out = api.model_dir(args.model) if args.out is None else Path(args.out)
-    if args.box_head:
-        return _train_box_head(args, out)
     meta = train(
         args.model,
         out,
@@ -74,30 +71,6 @@ def _train(args: argparse.Namespace) -> int:
         ),
     )
     print(f"\n{out}: {meta['steps']} steps, loss {meta['final_loss']}, version {meta['version']}")
-    return 0
-
-
-def _train_box_head(args: argparse.Namespace, out: Path) -> int:
-    from paii_core.enhance.sr_box import train_box_head
-
-    if args.model != "sr" or args.init is None:
-        raise ValidationError(
-            "--box-head fine-tunes the SR network's box head: use `paii train sr --box-head "
-            "--init models/sr`"
-        )
-    meta = train_box_head(
-        args.init,
-        out,
-        samples=args.samples,
-        steps=args.box_steps,
-        lr=args.lr,
-        seed=args.seed,
-        threads=args.threads,
-        progress=lambda step, loss: print(
-            f"\rstep {step} loss {loss:.5f}", end="", file=sys.stderr, flush=True
-        ),
-    )
-    print(f"\n{out}: box head {meta['box_head']}, version {meta['version']}")
     return 0
 
 
@@ -174,12 +147,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=0.0,
         help="share of samples from the real training scene (self-supervised)",
     )
-    p.add_argument(
-        "--box-head",
-        action="store_true",
-        help="sr: fine-tune only the head for box-sensor captures on the real training "
-        "scene (needs --init; --lr, --seed, --threads apply)",
-    )
-    p.add_argument("--samples", type=int, default=800, help="--box-head: real samples (800)")
-    p.add_argument("--box-steps", type=int, default=300, help="--box-head: steps (300)")
     p.set_defaults(run=_train)

@@ -169,11 +169,8 @@ class SRNet(nn.Module):
     PixelShuffle (Shi et al. 2016) and back-projected with the sensor model, the
     detector box plus a Gaussian optics blur of ``sigma`` (rows, columns; coarse px;
     default 0.5, the training captures'), so that capturing the output returns ``ref``.
-    ``detail`` scales that residual before the back-projection; the rest, ``1 - detail``,
-    goes to a second head (``up_box``, ``tail_box``) fine-tuned on real captures by a
-    box sensor (:mod:`paii_core.enhance.sr_box`), weighted by the buffer ``box_weight``
-    (0 in weights from before that head: then detail 0 is the back-projected bicubic
-    upsampling, consistent with the sensor model but adding no learned detail).
+    ``detail`` scales that residual before the back-projection (0: the back-projected
+    bicubic upsampling, consistent with the sensor model but adding no learned detail).
     """
 
     def __init__(self, width: int = 48, blocks: int = 5, factor: int = 4) -> None:
@@ -188,26 +185,10 @@ class SRNet(nn.Module):
             nn.Conv2d(width, 16 * factor * factor, 3, padding=1), nn.PixelShuffle(factor)
         )
         self.tail = nn.Conv2d(16, 4, 3, padding=1)
-        self.up_box = nn.Sequential(
-            nn.Conv2d(width, 16 * factor * factor, 3, padding=1), nn.PixelShuffle(factor)
-        )
-        self.tail_box = nn.Conv2d(16, 4, 3, padding=1)
-        self.register_buffer("box_weight", torch.zeros(()))
         self.down = PsfDownsample(factor)
         self.register_buffer("lr_kernel", _lr_kernel(self.down), persistent=False)
         self._sensors: dict[tuple[float, float], tuple[PsfDownsample, torch.Tensor]] = {}
         self.rows = 64
-
-    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
-        """Weights saved before the box head load with that head a copy of the main one
-        and ``box_weight`` 0 (their outputs are unchanged)."""
-        state = dict(state_dict)
-        if "box_weight" not in state:
-            for key in [k for k in state if k.startswith(("up.", "tail."))]:
-                head, rest = key.split(".", 1)
-                state.setdefault(f"{head}_box.{rest}", state[key].clone())
-            state["box_weight"] = torch.zeros(())
-        return super().load_state_dict(state, strict=strict, assign=assign)
 
     def sensor(self, sigma: tuple[float, float]) -> tuple[PsfDownsample, torch.Tensor]:
         """The capture and its coarse back-projection kernel for blur ``sigma`` (rounded
@@ -237,24 +218,6 @@ class SRNet(nn.Module):
     ) -> torch.Tensor:
         if sigma is None:
             sigma = ref.new_full((ref.shape[0], 2), 0.5)
-        x = self.features(ref, others, sar)
-        residual = self._residual(x, float(detail))
-        if bool((sigma == sigma[:1]).all()):  # one sensor model for the batch (inference)
-            down, kernel = self.sensor(tuple(sigma[0].tolist()))
-            return fast_back_project(ref, residual, down, kernel)
-        parts = []
-        for b in range(ref.shape[0]):
-            down, kernel = self.sensor(tuple(sigma[b].tolist()))
-            parts.append(fast_back_project(ref[b : b + 1], residual[b : b + 1], down, kernel))
-        return torch.cat(parts)
-
-    def features(
-        self,
-        ref: torch.Tensor,
-        others: torch.Tensor | None = None,
-        sar: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        """The body's features ``(B, width, h, w)``, which the heads upsample."""
         r = _norm(ref)
         fr = self.ref_enc(r)
         frames = [r] if others is None or others.shape[1] == 0 else list(_norm(others).unbind(1))
@@ -266,36 +229,31 @@ class SRNet(nn.Module):
             else self.sar_enc((sar - SAR_OFFSET_DB) / SAR_SCALE_DB)
         )
         x = self.fuse(torch.cat([fr, pooled, fs], 1))
-        return x + self.body(x)
+        x = x + self.body(x)
+        residual = self._upsample(x)
+        if detail != 1.0:
+            residual = residual.mul_(detail)
+        if bool((sigma == sigma[:1]).all()):  # one sensor model for the batch (inference)
+            down, kernel = self.sensor(tuple(sigma[0].tolist()))
+            return fast_back_project(ref, residual, down, kernel)
+        parts = []
+        for b in range(ref.shape[0]):
+            down, kernel = self.sensor(tuple(sigma[b].tolist()))
+            parts.append(fast_back_project(ref[b : b + 1], residual[b : b + 1], down, kernel))
+        return torch.cat(parts)
 
-    def _residual(self, x: torch.Tensor, detail: float) -> torch.Tensor:
-        """``detail`` x the main head's residual + ``(1 - detail) * box_weight`` x the box
-        head's; only the heads with a non-zero weight are run."""
-        box = (1.0 - detail) * float(self.box_weight)
-        if box == 0.0 and detail == 0.0:  # the back-projected bicubic upsampling alone
-            f = self.factor
-            return x.new_zeros(x.shape[0], 4, x.shape[2] * f, x.shape[3] * f)
-        if box == 0.0:
-            residual = self._upsample(x)
-            return residual if detail == 1.0 else residual.mul_(detail)
-        residual = self._upsample(x, box=True).mul_(box)
-        if detail != 0.0:
-            residual = residual.add_(self._upsample(x), alpha=detail)
-        return residual
-
-    def _upsample(self, x: torch.Tensor, box: bool = False) -> torch.Tensor:
+    def _upsample(self, x: torch.Tensor) -> torch.Tensor:
         """The 4x residual, in bands of :attr:`rows` coarse rows when not training: the
         256-channel pre-shuffle layer is the largest activation (151 MB for a 384 px
         tile), and two coarse rows of context make each band exact (two 3x3 convolutions,
         one at each resolution), so the result equals one pass."""
         h, f = x.shape[2], self.factor
-        up, tail = (self.up_box, self.tail_box) if box else (self.up, self.tail)
         if self.training or h <= self.rows:
-            return tail(F.leaky_relu(up(x), 0.1, inplace=True)).mul_(REFLECTANCE_SCALE)
+            return self.tail(F.leaky_relu(self.up(x), 0.1, inplace=True)).mul_(REFLECTANCE_SCALE)
         out = x.new_empty(x.shape[0], 4, h * f, x.shape[3] * f)
         for r0 in range(0, h, self.rows):
             r1 = min(r0 + self.rows, h)
             a, b = max(r0 - 2, 0), min(r1 + 2, h)
-            band = tail(F.leaky_relu(up(x[:, :, a:b]), 0.1, inplace=True))
+            band = self.tail(F.leaky_relu(self.up(x[:, :, a:b]), 0.1, inplace=True))
             out[:, :, r0 * f : r1 * f] = band[:, :, (r0 - a) * f : (r1 - a) * f]
         return out.mul_(REFLECTANCE_SCALE)
