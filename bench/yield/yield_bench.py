@@ -31,13 +31,14 @@ from paii_core.yields.nass import read_yield_csv
 OUT = Path(__file__).parent / "results.json"
 
 
-def _demo(region_id: str) -> pd.DataFrame:
+def _demo(region_id: str, asofs: tuple[str, ...] | None = None) -> pd.DataFrame:
     panels = paths().data / "demo" / "panels"
     feats = pd.read_parquet(panels / f"{region_id}_features_asof.parquet")
     yields, _ = read_yield_csv(
         panels / f"{region_id}_nass_yield.csv", maize=REGIONS[region_id].country == "CN"
     )
-    return summarize_backtest(lead_time_backtest(feats, yields)).assign(
+    kw = {} if asofs is None else {"asofs": asofs}
+    return summarize_backtest(lead_time_backtest(feats, yields, **kw)).assign(
         region=region_id, panel="demo (seed 0)"
     )
 
@@ -87,12 +88,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="held-out panels only at 09-01")
     parser.add_argument(
+        "--held-out-seeds", type=int, nargs="+", default=[101, 102], help="held-out panels"
+    )
+    parser.add_argument(
+        "--demo-asof", nargs="+", default=None, help="as-of dates of the demo panels (all)"
+    )
+    parser.add_argument(
         "--json", type=Path, default=None, help=f"write the figures here instead of {OUT.name}"
     )
     args = parser.parse_args()
     asofs = ("09-01",) if args.quick else ("07-01", "09-01")
-    tables = [_demo(r) for r in REGIONS]
-    tables += [_held_out(r, s, asofs) for s in (101, 102) for r in REGIONS]
+    demo_asofs = tuple(args.demo_asof) if args.demo_asof else None
+    tables = [_demo(r, demo_asofs) for r in REGIONS]
+    tables += [_held_out(r, s, asofs) for s in args.held_out_seeds for r in REGIONS]
     table = pd.concat(tables, ignore_index=True)
     timing = _fit_time()
     (args.json or OUT).write_text(
