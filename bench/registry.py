@@ -354,11 +354,13 @@ BENCHES: tuple[Bench, ...] = (
 )  # fmt: skip
 
 
-def _measured(rec: dict) -> str:
+def _measured(rec: dict, *, partial: bool = True) -> str:
     load = f"load {rec.get('load_avg_start', '?')}-{rec.get('load_avg_end', '?')}"
+    if "load_avg_start" not in rec:
+        load = "not run"
     quick = ", quick run" if rec.get("quick") else ""
     cut = ""
-    if rec.get("status") == "timeout":
+    if partial and rec.get("status") == "timeout":
         cut = f", PARTIAL: timed out after {rec.get('budget_s', '?')} s"
     return f"{rec.get('started_utc', '?')}, {load}{quick}{cut}"
 
@@ -390,5 +392,5 @@ def failure_row(bench: Bench, rec: dict) -> Row:
         text = f"not measured: failed (exit {rec.get('returncode')}): {why}"
     else:
         text = f"not measured: {status}"
-    return Row(bench.capability, bench.name, text, "", "", None, _measured(rec),
+    return Row(bench.capability, bench.name, text, "", "", None, _measured(rec, partial=False),
                rec.get("command", ""))  # fmt: skip
