@@ -24,7 +24,8 @@ from affine import Affine
 from rasterio.windows import Window
 
 from paii_core.enhance import scenes, super_resolve
-from paii_core.enhance.api import SR_CORE
+from paii_core.enhance.api import SR_CORE, estimate_sensor
+from paii_core.enhance.sensor import ESTIMATE_WINDOW
 from paii_core.io import write_geotiff
 
 
@@ -65,7 +66,12 @@ def main() -> None:
         with rasterio.open(dst) as d:
             tiled = d.read(window=Window(4 * x0, 4 * y0, 640, 640))
             assert d.shape == (4 * args.size, 4 * args.size)
-        whole = super_resolve(lo, core=512)
+        # The reference uses the raster's sensor model, as every tile of `paii sr` does
+        # (a 160 px window alone would estimate its own blur).
+        c0 = max((args.size - ESTIMATE_WINDOW) // 2, 0)
+        with rasterio.open(src) as s:
+            centre = s.read(window=Window(c0, c0, ESTIMATE_WINDOW, ESTIMATE_WINDOW))
+        whole = super_resolve(lo, core=512, sensor=estimate_sensor(centre))
         diff = np.abs(tiled - whole)[:, 192:-192, 192:-192]
         mid = diff.shape[1] // 2
         near = np.concatenate(
