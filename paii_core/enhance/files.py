@@ -118,10 +118,12 @@ def dehaze_geotiff(
     toa = is_toa(raster) if level == "auto" else level == "TOA"
     net = api.load_model("dehaze") if method == "model" else None
     out = api.dehaze(raster.data, method=method, net=net, toa=toa, progress=progress)
-    flag = thick_haze_band(raster.data, out)
+    nodata = np.isnan(raster.data).any(axis=0)
     tags = _tags(raster, "dehazed reflectance", method, getattr(net, "version", "dcp"), simulated)
     crs, transform = raster.crs, raster.transform
     del raster  # the input is done with: its memory goes before the 5-band output is built
+    flag = thick_haze_band(nodata, out)
+    del nodata
     tags["PAII_REFLECTANCE_LEVEL"] = "TOA" if toa else "L2A"
     tags["PAII_THICK_HAZE_SHARE"] = f"{float(np.nanmean(flag)):.4f}"
     return write_geotiff(

@@ -64,11 +64,10 @@ def thick_haze(image: NDArray) -> NDArray[np.bool_]:
     return flags & ~np.isnan(image).any(axis=0)
 
 
-def thick_haze_band(image: NDArray, dehazed: NDArray) -> NDArray[np.float32]:
-    """The ``THICK_HAZE`` band ``(H, W)`` float32 of a dehazed product: 1 where
-    ``image`` ``(4, H, W)`` had data but ``dehazed`` is NaN (haze too thick to recover),
-    0 elsewhere, NaN where the input was nodata."""
-    nodata = np.isnan(image).any(axis=0)
+def thick_haze_band(nodata: NDArray, dehazed: NDArray) -> NDArray[np.float32]:
+    """The ``THICK_HAZE`` band ``(H, W)`` float32 of a dehazed product: 1 where the input
+    had data (``nodata`` ``(H, W)`` False) but ``dehazed`` ``(4, H, W)`` is NaN (haze too
+    thick to recover), 0 elsewhere, NaN on the input's nodata."""
     flag = (np.isnan(dehazed).any(axis=0) & ~nodata).astype(np.float32)
     flag[nodata] = np.nan
     return flag

@@ -94,7 +94,7 @@ def enhance_cached(
     extra = {}
     if kind == "dehaze":
         out = api.dehaze(raster.data, method=method, net=net, toa=toa, progress=progress)
-        flags = thick_haze_band(raster.data, out)
+        flags = thick_haze_band(np.isnan(raster.data).any(axis=0), out)
         extra = {
             "PAII_REFLECTANCE_LEVEL": "TOA" if toa else "L2A",
             "PAII_THICK_HAZE_SHARE": f"{float(np.nansum(flags)) / max(1, (flags >= 0).sum()):.4f}",
