@@ -9,7 +9,16 @@ import sys
 import pytest
 
 from bench import run_all
-from bench.registry import BENCHES, Bench, batch_speedup, failure_row, fuzz, gpu, rows_for
+from bench.registry import (
+    BENCHES,
+    Bench,
+    batch_speedup,
+    failure_row,
+    fuzz,
+    gpu,
+    pages,
+    rows_for,
+)
 from bench.table import END, HEADER, START, render_rows, rewrite_table
 
 GOOD = """
@@ -143,6 +152,16 @@ def test_extractors_judge_targets_and_flag_missing_figures():
     assert fuzz(d)[0][1:] == ("1 crashes/hangs in 9 cases", "", "0", False)
     ((_, paii, _, _, met),) = gpu({"cuda": False, "torch": "2"})
     assert paii == "not measured: no CUDA GPU on this machine (none was lent)" and met is None
+    got = pages({"pages": [{"page": "Home", "cold_s": 2.0, "warm_s": 1.5},
+                           {"page": "Yield", "error": "Timeout 120 s"}],
+                 "concurrent": {"sessions": 8, "errors": 0, "unfinished": 1, "p50_s": 1.0,
+                                "p95_s": None, "max_s": 3.0}})  # fmt: skip
+    assert [r[1] for r in got] == [
+        "2.0 / 1.5",
+        "not measured: Timeout 120 s",
+        "0 (1); 1.0 / - / 3.0",
+    ]
+    assert [r[4] for r in got] == [False, False, False]
     bench = next(b for b in BENCHES if b.name == "batch_speedup")
     rec = {"figures": {"files": 16}, "command": "c", "started_utc": "t", "status": "ok"}
     (row,) = rows_for(bench, rec)
