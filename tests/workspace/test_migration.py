@@ -7,8 +7,8 @@ import duckdb
 from paii_core import store, workspace
 
 
-def test_v6_store_upgrades_with_its_regions_and_areas(tmp_path):
-    path = tmp_path / "old.duckdb"
+def _v6_store(path) -> duckdb.DuckDBPyConnection:
+    """A store as version 6 left it, with one region and one area (``aois``)."""
     con = duckdb.connect(str(path))
     con.execute(
         "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
@@ -25,6 +25,12 @@ def test_v6_store_upgrades_with_its_regions_and_areas(tmp_path):
         "INSERT INTO aois VALUES ('iowa-story', 'iowa', '19169', 'EPSG:32615', 10, 64, 64, "
         "-93.5, 42.0, -93.4, 42.1)"
     )
+    return con
+
+
+def test_v6_store_upgrades_with_its_regions_and_areas(tmp_path):
+    path = tmp_path / "old.duckdb"
+    con = _v6_store(path)
     con.close()
     con = store.connect(path)
     try:
@@ -49,22 +55,7 @@ def test_areas_carried_from_v6_get_their_facts_back_from_products(tmp_path):
     (simulated, sensors, dates, flood, folder) and its region is simulated, so `paii demo
     build` does not take it for a user's own data."""
     path = tmp_path / "old.duckdb"
-    con = duckdb.connect(str(path))
-    con.execute(
-        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-        "applied_at TIMESTAMP NOT NULL)"
-    )
-    for version, name, statements in store.MIGRATIONS:
-        if version > 6:
-            break
-        for sql in statements:
-            con.execute(sql)
-        con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
-    con.execute("INSERT INTO regions VALUES ('iowa', 'Iowa (US)', 'US', 32615, 'bu/acre')")
-    con.execute(
-        "INSERT INTO aois VALUES ('iowa-story', 'iowa', '19169', 'EPSG:32615', 10, 64, 64, "
-        "-93.5, 42.0, -93.4, 42.1)"
-    )
+    con = _v6_store(path)
     rows = [
         ("s2_l2a", "2020-05-01", "demo/iowa-story/s2/S2_a.tif", '{"scl": "x"}'),
         ("s2_l2a", "2020-06-01", "demo/iowa-story/s2/S2_b.tif", "{}"),
