@@ -202,14 +202,14 @@ def run(benches: list[Bench], *, quick: bool, fuzz_minutes: float) -> list[dict]
 
 
 def table_rows(records: list[dict], benches: list[Bench]) -> dict[str, list[str]]:
-    """Rendered table rows per benchmark module, from the records of this run."""
+    """Rendered table rows per benchmark name, from the records of this run."""
     by_name = {b.name: b for b in benches}
     out: dict[str, list[str]] = {}
     for rec in records:
         bench = by_name[rec["name"]]
         ok = rec["status"] == "ok" or rec.get("figures") is not None
         rows = rows_for(bench, rec) if ok else [failure_row(bench, rec)]
-        out.setdefault(bench.module, []).extend(render_rows(rows))
+        out.setdefault(bench.name, []).extend(render_rows(rows))
     return out
 
 
@@ -264,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         records = [_load(b) for b in benches]
     else:
         records = run(benches, quick=args.quick, fuzz_minutes=fuzz_minutes)
-    order = list(dict.fromkeys(b.module for b in BENCHES))
+    order = [b.name for b in BENCHES]
     rewrite_table(args.table, table_rows(records, benches), order)
     took = time.perf_counter() - t0
     bad = [r["name"] for r in records if r["status"] != "ok"]

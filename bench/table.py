@@ -65,24 +65,26 @@ def _split(text: str, path: Path) -> tuple[str, list[str], str]:
     return head, body.strip("\n").splitlines(), tail
 
 
-def _runs(line: str, module: str) -> bool:
-    return f"-m {module} " in line or f"-m {module}`" in line
+def _runs(line: str, name: str) -> bool:
+    """Whether a table line is benchmark ``name``'s: its command writes NAME.figures.json
+    (two benchmarks may run one module with other arguments)."""
+    return f"/{name}.figures.json" in line
 
 
 def rewrite_table(path: Path, new: dict[str, list[str]], order: list[str]) -> None:
-    """Rewrite the table between the markers of ``path``: for each module of ``order`` (the
-    registry's order), its rows from ``new`` when it ran now, else its rows already in the
-    table (an ``--only`` run keeps the others' figures, each with its own measured date).
-    Everything outside the markers stays as it is."""
+    """Rewrite the table between the markers of ``path``: for each benchmark name of
+    ``order`` (the registry's order), its rows from ``new`` when it ran now, else its rows
+    already in the table (an ``--only`` run keeps the others' figures, each with its own
+    measured date). Everything outside the markers stays as it is."""
     text = path.read_text()
     head, body, tail = _split(text, path)
     old = [line for line in body if line.startswith("| ") and line not in HEADER]
     lines: list[str] = []
-    for module in order:
-        if module in new:
-            lines += new[module]
+    for name in order:
+        if name in new:
+            lines += new[name]
         else:
-            lines += [line for line in old if _runs(line, module)]
+            lines += [line for line in old if _runs(line, name)]
     table = "\n".join([*HEADER, *lines])
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(f"{head}{START}\n{table}\n{END}{tail}")

@@ -66,6 +66,7 @@ def fake(tmp_path, monkeypatch):
         Bench("gone", "cap E", "fakebench.gone", (), (), 30, _value),
         Bench("part", "cap F", "fakebench.part", (), (), 3, _value),
         Bench("nopkg", "cap G", "nopkg.latency", (), (), 30, _value),
+        Bench("good2", "cap H", "fakebench.good", ("--x", "4"), ("--x", "4"), 30, _value),
     )
     monkeypatch.setattr(run_all, "BENCHES", benches)
     return table
@@ -78,7 +79,7 @@ def test_rows_say_what_failed_and_nothing_is_invented(fake, tmp_path):
     assert text.startswith("# Benchmarks\n\nintro\n") and text.endswith("## Notes\nkept\n")
     assert "Not yet measured." not in body and body.count(HEADER[0]) == 1
     rows = [ln for ln in body.splitlines() if ln.startswith("| cap ")]
-    assert len(rows) == 7
+    assert len(rows) == 8
     assert rows[0].startswith("| cap A | a value | 2.5 | 1.0 | > 1 | yes |")
     assert "| `.venv/bin/python -m fakebench.good --x 2.5 --json " in rows[0]
     assert "not measured: failed (exit 1): no demo world" in rows[1]
@@ -99,9 +100,11 @@ def test_only_rewrites_its_rows_and_keeps_the_others(fake):
     run_all.main(["--table", str(fake), "--only", "good,gone"])
     first = fake.read_text()
     assert "| 2.5 |" in first and "missing" in first
+    run_all.main(["--table", str(fake), "--only", "good2"])  # same module, other arguments
     run_all.main(["--table", str(fake), "--only", "good", "--quick"])
     rows = [ln for ln in fake.read_text().splitlines() if ln.startswith("| cap ")]
-    assert [r.split(" | ")[0] for r in rows] == ["| cap A", "| cap E"]  # registry order
+    assert [r.split(" | ")[0] for r in rows] == ["| cap A", "| cap E", "| cap H"]  # registry order
+    assert "| 4.0 |" in rows[2]
     assert "| 0.5 | 1.0 | > 1 | **no** |" in rows[0] and "quick run" in rows[0]
     assert "fakebench.gone missing" in rows[1]  # kept from the first run, as it was
 
