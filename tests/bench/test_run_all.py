@@ -13,9 +13,11 @@ from bench.registry import (
     BENCHES,
     Bench,
     batch_speedup,
+    enhance,
     failure_row,
     fuzz,
     gpu,
+    insurance,
     pages,
     rows_for,
 )
@@ -169,6 +171,28 @@ def test_extractors_judge_targets_and_flag_missing_figures():
     rec = {"figures": {"files": 16}, "command": "c", "started_utc": "t", "status": "ok"}
     (row,) = rows_for(bench, rec)
     assert row.paii.startswith("not measured: figures incomplete (KeyError('speedup_wall'")
+
+
+def test_enhance_and_insurance_rows_judge_the_issues_bars():
+    """SR needs +0.5 dB mean and no case under -0.2 (issue 11), not merely > 0; dehaze on real
+    TOA needs NDVI consistency <= 0.05; flags need precision and recall >= 0.85 (issue 14)."""
+    italy = {"scene": "italy_l2a", "haze": "simulated tau 0.5", "psnr_model": 37.0,
+             "psnr_dcp": 30.0, "ndvi_mae_model": 0.04, "ssim_model": 0.9, "ssim_hazy": 0.6,
+             "ndvi_consistency": 0.03, "negative_share": 0.0}  # fmt: skip
+    slovenia = {**italy, "scene": "slovenia_l1c", "haze": "real (2015-07-31)",
+                "ndvi_consistency": 0.15}  # fmt: skip
+    d = {"sr_real_summary": {"box": {"mean_gain": 0.19, "min_gain": 0.16},
+                             "gauss": {"mean_gain": 0.97, "min_gain": -0.3}},
+         "sr_simulated": {"model, 1 date": {"psnr": 33.2}, "bicubic": {"psnr": 31.7}},
+         "dehaze_real": [italy, slovenia],
+         "dehaze_simulated": {"model": {"psnr": 38.6}, "DCP": {"psnr": 25.2}}}  # fmt: skip
+    # box SR, gauss SR (a case under -0.2), simulator SR, Italy, SSIM, TOA NDVI, simulator
+    assert [row[4] for row in enhance(d)] == [False, False, True, True, True, False, True]
+    scores = {"precision": 0.84, "recall": 0.95, "top_decile_share": 0.9}
+    d = {"paii": scores, "baseline": scores, "policies": 10, "misdeclared": 2}
+    assert insurance(d)[0][4] is False
+    d["paii"] = {**scores, "precision": 0.9}
+    assert insurance(d)[0][4] is True
 
 
 def test_every_registered_module_exists_or_is_the_pages_contract():
