@@ -24,6 +24,7 @@ from paii_core.crops.view import crop_map_geotiff, parcel_geojson
 from paii_core.errors import PaiiError
 from paii_core.io import read_geotiff
 from paii_core.store.calendars import region_calendars
+from ui.auth import current_principal
 from ui.common import connection, current_context, progress_bar, show_error
 
 ctx = current_context()
@@ -122,17 +123,19 @@ if picked:
 
 t0 = time.perf_counter()
 last = st.session_state.get(f"{key}_map")
+wanted = tuple(tuple(label) for label in labels)
 calendars: dict = {}
 try:
     calendars = region_calendars(con, area.region_id)
-    cmap = recognize_prepared(prep, labels, calendars=calendars)
-    scores = heldout_scores(prep, labels, region=area.region_id, calendars=calendars)
-    st.session_state[f"{key}_map"] = (cmap, scores, len(labels))
+    if last is None or last[2] != wanted:  # a rerun with the same labels reuses the map
+        cmap = recognize_prepared(prep, labels, calendars=calendars)
+        scores = heldout_scores(prep, labels, region=area.region_id, calendars=calendars)
+        st.session_state[f"{key}_map"] = (cmap, scores, wanted)
 except PaiiError as e:
     show_error(e)
     if last is None:
         st.stop()
-    st.caption(f"Showing the previous map, from {last[2]} labels.")
+    st.caption(f"Showing the previous map, from {len(last[2])} labels.")
 cmap, scores, _ = st.session_state[f"{key}_map"]
 crops_, conf = parcel_crops(parcels.fine, cmap)
 selected = st.session_state.get("crop_parcel")
@@ -185,9 +188,9 @@ st.subheader("Held-out precision and recall")
 st.caption("5-fold cross-validation over the labels: each label predicted from the others.")
 st.dataframe(scores, hide_index=True, key="crop_scores")
 
-who = st.text_input("Your name (required to save)", key="crop_who")
+who = principal.user if (principal := current_principal()) else ""
 note = st.text_input("Note", key="crop_note")
-if st.button("Save label set", disabled=not who.strip()):
+if st.button("Save label set", disabled=not who, help=f"Saved as {who}, the signed-in user."):
     try:
         set_id = crop_area.save_labels(con, area, parcels, cmap, labels, who=who, note=note)
         st.success(f"Saved label set {set_id} ({len(labels)} labels) and county crop areas.")

@@ -82,8 +82,7 @@ def test_one_class_labels_show_error_and_keep_the_previous_map(crops_app):
 
 
 def test_save_writes_label_set_with_who_and_rollups(crops_app, tiny_world):
-    crops_app.text_input(key="crop_who").input("Ana Surveyor")
-    _rerun(crops_app)
+    """The label set is saved under the signed-in user: no name box anyone could fill."""
     next(b for b in crops_app.button if b.label == "Save label set").click()
     _rerun(crops_app)
     assert not crops_app.exception and not crops_app.error
@@ -92,7 +91,7 @@ def test_save_writes_label_set_with_who_and_rollups(crops_app, tiny_world):
     who, n = con.execute(
         "SELECT who, n_labels FROM crop_label_sets WHERE aoi_id = 'henan-huaxian'"
     ).fetchone()
-    assert who == "Ana Surveyor" and n == len(crops_app.session_state[KEY])
+    assert who == "underwriter" and n == len(crops_app.session_state[KEY])
     areas = con.execute(
         "SELECT metric, count(*) FROM county_metrics WHERE source = 'PAII crop map' GROUP BY 1"
     ).fetchall()
