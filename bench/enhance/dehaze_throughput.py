@@ -15,19 +15,14 @@ printed: the share of pixels flagged THICK_HAZE and that the nodata corner staye
 from __future__ import annotations
 
 import argparse
-import os
-import resource
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import rasterio
 from affine import Affine
 
-from bench.enhance.throughput import make_input
+from bench.enhance.throughput import make_input, run_paii
 from paii_core.enhance import scenes
 from paii_core.io import read_geotiff, write_geotiff
 
@@ -50,21 +45,12 @@ def main() -> None:
     parser.add_argument("--code", type=Path, default=REPO, help="repository to run")
     args = parser.parse_args()
     code = args.code.resolve()
-    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "PYTHONPATH": str(code)}
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "in.tif", Path(tmp) / "out.tif"
         make_hazy_input(src, args.size)
-        start = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "paii_core.cli", "dehaze", str(src), str(dst)],
-            check=True,
-            env=env,
-            cwd=code,
-            stderr=subprocess.DEVNULL,
+        wall, peak_mb, cpu_s = run_paii(
+            ["dehaze", str(src), str(dst)], threads=args.threads, code=code
         )
-        wall = time.perf_counter() - start
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        peak_mb, cpu_s = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
         with rasterio.open(dst) as d:
             count = d.count
             corner = d.read(1, window=((0, 64), (0, 64)))

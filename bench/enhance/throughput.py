@@ -29,6 +29,23 @@ from paii_core.enhance.sensor import ESTIMATE_WINDOW
 from paii_core.io import write_geotiff
 
 
+def run_paii(
+    args: list[str], *, threads: int, code: Path | None = None
+) -> tuple[float, float, float]:
+    """Run ``paii ARGS`` as a child process (``code``: the repository whose code it runs,
+    default the current one); returns its wall seconds, the peak RSS (MB) of this
+    process's children so far and their CPU seconds (user + system)."""
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
+    start = time.perf_counter()
+    cmd = [sys.executable, "-m", "paii_core.cli", *args]
+    subprocess.run(cmd, check=True, env=env, cwd=code, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+
+
 def make_input(path: Path, size: int) -> None:
     sc = scenes.make_scene(scenes.BENCH_SEEDS.start + 99, "iowa", size=256, dates=1)
     reps = -(-size // 256)
@@ -44,19 +61,10 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=4096)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads)}
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "in.tif", Path(tmp) / "out.tif"
         make_input(src, args.size)
-        start = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "paii_core.cli", "sr", str(src), str(dst)],
-            check=True,
-            env=env,
-            stderr=subprocess.DEVNULL,
-        )
-        wall = time.perf_counter() - start
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        wall, peak_mb, _ = run_paii(["sr", str(src), str(dst)], threads=args.threads)
         mp = args.size * args.size / 1e6
         # A 160 px window centred on the first interior tile corner (the tiles `paii sr`
         # uses); 48 px on each side are dropped, where the untiled run sees its own edge.
