@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import duckdb
@@ -13,6 +12,7 @@ from rasterio.warp import transform_bounds
 from paii_core.errors import StoreError, ValidationError
 from paii_core.io.s2_scene import Grid
 from paii_core.store import workspace as ws_store
+from paii_core.workspace.areas import area_facts
 
 __all__ = ["area_county", "register_area"]
 
@@ -66,27 +66,14 @@ def register_area(
     west, south, east, north = footprint.bounds
     frame = pd.DataFrame(list(products)).assign(region_id=region_id)
     frame["acquired"] = pd.to_datetime(frame["acquired"]).dt.date
-    kinds = set(frame["kind"])
-    sensors = {"s2_l2a": "S2", "s2_l1c": "S2", "s1_grd": "S1", "dem": "DEM"}
-    dated = frame[frame["kind"].isin(["s2_l2a", "s2_l1c", "s1_grd"])]["acquired"].dropna()
-    n_s2 = frame[frame["kind"].isin(["s2_l2a", "s2_l1c"])]["acquired"].nunique()
-    flood = any(
-        json.loads(d or "{}").get("flood_event")
-        for k, d in zip(frame["kind"], frame["details"], strict=True)
-        if k == "s1_grd"
-    )
     area = {
+        **area_facts(frame),
         "aoi_id": aoi_id,
         "region_id": region_id,
         "county_id": county_id,
         "name": aoi_id,
         "crops": [],
-        "has_flood": bool(flood),
         "folder": f"workspace/{aoi_id}",
-        "sensors": sorted({sensors[k] for k in kinds if k in sensors}),
-        "first_date": min(dated) if len(dated) else None,
-        "last_date": max(dated) if len(dated) else None,
-        "n_dates": int(n_s2),
         "crs": grid.crs.to_string(),
         "pixel_size_m": grid.pixel_size,
         "width": grid.width,

@@ -35,6 +35,7 @@ __all__ = [
     "AreaInput",
     "AreaRecord",
     "add_area",
+    "area_facts",
     "area_file",
     "area_files",
     "flood_areas",
@@ -233,6 +234,25 @@ def _check_inputs(inputs: Sequence[AreaInput], root: Path) -> None:
             raise InputNotFoundError(f"{item.path}: area input file not found; check the path")
 
 
+def area_facts(products: pd.DataFrame) -> dict:
+    """What an area's input files (``products`` rows: kind, acquired, details as JSON) say
+    of it: its sensors, first and last dated input, Sentinel-2 dates and whether an S1 date
+    is marked as a flood event. ``add_area`` and ``paii area add`` both record these."""
+    kinds = products["kind"]
+    dated = products.loc[kinds.isin(_DATED), "acquired"].dropna()
+    return {
+        "sensors": sorted({_SENSOR[k] for k in kinds if k in _SENSOR}),
+        "first_date": min(dated) if len(dated) else None,
+        "last_date": max(dated) if len(dated) else None,
+        "n_dates": int(products.loc[kinds.isin(_OPTICAL), "acquired"].nunique()),
+        "has_flood": any(
+            bool(json.loads(d or "{}").get("flood_event"))
+            for k, d in zip(kinds, products["details"], strict=True)
+            if k == "s1_grd"
+        ),
+    }
+
+
 def add_area(
     con: duckdb.DuckDBPyConnection,
     aoi_id: str,
@@ -300,8 +320,6 @@ def add_area(
         crs, "EPSG:4326", *array_bounds(height, width, transform)
     )
     county_id = _county_of(con, region.region_id, county_id, (west, south, east, north))
-    dated = sorted({i.acquired for i in inputs if i.kind in _DATED})
-    flood = any(bool(i.details.get("flood_event")) for i in inputs if i.kind == "s1_grd")
     rows = []
     for item in inputs:
         path = resolve(str(item.path), root)
@@ -320,18 +338,18 @@ def add_area(
                 "details": json.dumps(dict(item.details), sort_keys=True, default=str),
             }
         )
+    products = pd.DataFrame(rows)
+    facts = area_facts(products)
+    if has_flood is not None:
+        facts["has_flood"] = bool(has_flood)
     area = {
+        **facts,
         "aoi_id": aoi_id,
         "region_id": region.region_id,
         "county_id": county_id,
         "name": name or aoi_id,
         "crops": [str(c) for c in crops],
-        "has_flood": flood if has_flood is None else bool(has_flood),
         "folder": stored_path(folder if folder is not None else first.parent.parent, root),
-        "sensors": sorted({_SENSOR[i.kind] for i in inputs if i.kind in _SENSOR}),
-        "first_date": dated[0] if dated else None,
-        "last_date": dated[-1] if dated else None,
-        "n_dates": len({i.acquired for i in s2}),
         "crs": crs.to_string(),
         "pixel_size_m": float(abs(transform.a)),
         "width": int(width),
@@ -344,7 +362,7 @@ def add_area(
         "warnings": [str(w) for w in warnings],
         "simulated": bool(simulated),
     }
-    ws_store.insert_area(con, area, pd.DataFrame(rows), replace=taken and replace)
+    ws_store.insert_area(con, area, products, replace=taken and replace)
     return get_area(con, aoi_id)
 
 
