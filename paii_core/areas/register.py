@@ -12,7 +12,7 @@ from rasterio.warp import transform_bounds
 from paii_core.errors import StoreError, ValidationError
 from paii_core.io.s2_scene import Grid
 from paii_core.store import workspace as ws_store
-from paii_core.workspace.areas import area_facts
+from paii_core.workspace.areas import area_facts, county_under
 
 __all__ = ["area_county", "register_area"]
 
@@ -31,16 +31,14 @@ def area_county(
             f"region {region_id!r} is not in the store (it has: {', '.join(known) or 'none'}); "
             "add it first with `paii region add`"
         )
-    rows = con.execute(
-        "SELECT county_id, geometry_wkb FROM counties WHERE region_id = ?", [region_id]
-    ).fetchall()
+    counties = ws_store.county_frame(con, region_id)
     if county_id is not None:
-        if county_id not in {r[0] for r in rows}:
+        if county_id not in set(counties["county_id"]):
             raise ValidationError(f"--county {county_id!r} is not a county of region {region_id!r}")
         return county_id
-    for cid, wkb in rows:
-        if shapely.from_wkb(bytes(wkb)).covers(centre):
-            return str(cid)
+    found = county_under(counties, centre)
+    if found is not None:
+        return found
     raise ValidationError(
         f"the area's centre ({centre.x:.4f}, {centre.y:.4f}) lies in no county of region "
         f"{region_id!r}; check --bbox and --region, or name the county with --county"

@@ -38,6 +38,7 @@ __all__ = [
     "area_facts",
     "area_file",
     "area_files",
+    "county_under",
     "flood_areas",
     "get_area",
     "list_areas",
@@ -382,11 +383,18 @@ def _county_of(
         return county_id
     west, south, east, north = bounds
     centre = shapely.Point((west + east) / 2, (south + north) / 2)
-    geoms = shapely.from_wkb([bytes(b) for b in counties["geometry_wkb"]])
-    inside = shapely.contains(geoms, centre)
-    if not inside.any():
+    found = county_under(counties, centre)
+    if found is None:
         raise ValidationError(
             f"the area's centre ({centre.x:.4f}, {centre.y:.4f}) is in no county of region "
             f"{region_id!r}; check the imagery's CRS, or add the area to the region it lies in"
         )
-    return str(counties["county_id"].to_numpy()[np.flatnonzero(inside)[0]])
+    return found
+
+
+def county_under(counties: pd.DataFrame, point: shapely.Point) -> str | None:
+    """The id of the first of ``counties`` (county_id, geometry_wkb; lon/lat) that covers
+    ``point``, or None."""
+    geoms = shapely.from_wkb([bytes(b) for b in counties["geometry_wkb"]])
+    hit = np.flatnonzero(shapely.covers(geoms, point))
+    return str(counties["county_id"].to_numpy()[hit[0]]) if len(hit) else None
