@@ -12,6 +12,7 @@ import pandas as pd
 
 from paii_core.errors import StoreError, ValidationError
 from paii_core.store.core import write_frame
+from paii_core.store.workspace import area_products
 
 __all__ = [
     "ROLLUP_SOURCE",
@@ -58,11 +59,9 @@ def aoi_row(con: duckdb.DuckDBPyConnection, aoi_id: str) -> dict:
 
 def area_inputs(con: duckdb.DuckDBPyConnection, aoi_id: str) -> pd.DataFrame:
     """The area's S2 L2A, S1 and DEM products: kind, acquired, path, input_hash, details."""
-    sql = (
-        "SELECT kind, acquired, path, input_hash, details, simulated FROM products "
-        "WHERE aoi_id = ? AND kind IN ('s2_l2a', 's2_l1c', 's1_grd', 'dem') ORDER BY kind, acquired"
-    )
-    return _read(con, f"the input files of {aoi_id}", sql, [aoi_id])
+    files = area_products(con, aoi_id)
+    files = files[files["kind"].isin(["s2_l2a", "s2_l1c", "s1_grd", "dem"])]
+    return files.drop(columns="created_at").reset_index(drop=True)
 
 
 def find_product(
