@@ -391,7 +391,25 @@ def _measured(rec: dict, *, partial: bool = True) -> str:
     cut = ""
     if partial and rec.get("status") == "timeout":
         cut = f", PARTIAL: timed out after {rec.get('budget_s', '?')} s"
-    return f"{rec.get('started_utc', '?')}, {load}{quick}{cut}"
+    return f"{rec.get('started_utc', '?')}, {load}{_cost(rec)}{quick}{cut}"
+
+
+def _cost(rec: dict) -> str:
+    """``, 95 s wall, 150 s CPU, beside reader fuzz``: what the benchmark's run took, and
+    what of ``make bench`` ran alongside it (timing rows run with nothing)."""
+    if rec.get("seconds") is None:
+        return ""
+    text = f", {rec['seconds']:.0f} s wall"
+    if rec.get("cpu_user_s") is not None:
+        text += f", {rec['cpu_user_s'] + rec['cpu_sys_s']:.0f} s CPU"
+    phase, beside = rec.get("phase"), rec.get("beside") or []
+    if phase == "alone":
+        text += ", nothing alongside"
+    elif phase == "background":
+        text += ", beside the quality benchmarks"
+    elif beside:
+        text += f", beside {' and '.join(beside)}"
+    return text
 
 
 def rows_for(bench: Bench, rec: dict) -> list[Row]:

@@ -18,6 +18,7 @@ ours running. ``--only`` rewrites the rows of the benchmarks it ran and keeps th
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
@@ -29,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.registry import BENCHES, Bench, failure_row, rows_for
-from bench.table import render_rows, rewrite_table
+from bench.table import TOTAL, Row, render_rows, rewrite_table
 from paii_core.config import paths
 
 REPO = Path(__file__).resolve().parents[1]
@@ -74,14 +75,10 @@ def start(bench: Bench, cmd: list[str], log: Path) -> subprocess.Popen:
 def finish(bench: Bench, proc: subprocess.Popen, cmd: list[str], info: dict, budget: float):
     """Wait for ``proc`` (killing its process group past ``budget`` s from its start) and
     write ``bench/out/NAME.run.json``; returns that record."""
-    left = max(1.0, budget - (time.perf_counter() - info["t0"]))
-    try:
-        code = proc.wait(timeout=left)
-        status = "ok" if code == 0 else "failed"
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        code, status = None, "timeout"
+    code, usage = wait_usage(proc, info["t0"] + budget)
+    status = "ok" if code == 0 else "failed"
+    if code is None:
+        status = "timeout"
     log = info["log"]
     record = {
         "name": bench.name,
@@ -95,6 +92,12 @@ def finish(bench: Bench, proc: subprocess.Popen, cmd: list[str], info: dict, bud
         "started_utc": info["started"],
         "load_avg_start": info["load"],
         "load_avg_end": round(os.getloadavg()[0], 2),
+        "load_avg_end_1_5_15": [round(x, 2) for x in os.getloadavg()],
+        "cpu_user_s": round(usage.ru_utime, 1) if usage else None,
+        "cpu_sys_s": round(usage.ru_stime, 1) if usage else None,
+        "peak_rss_mib": round(usage.ru_maxrss / 1024) if usage else None,
+        "beside": info.get("beside", []),
+        "phase": bench.phase,
         "stderr_tail": _tail(log.read_text(errors="replace")) if log.exists() else "",
         "stdout_tail": _read_tail(log.with_suffix(".out")),
         "figures": None,
@@ -119,6 +122,26 @@ def finish(bench: Bench, proc: subprocess.Popen, cmd: list[str], info: dict, bud
     log.unlink(missing_ok=True)
     log.with_suffix(".out").unlink(missing_ok=True)
     return record
+
+
+def wait_usage(proc: subprocess.Popen, deadline: float):
+    """Wait for ``proc`` until ``deadline`` (a ``time.perf_counter()`` value), killing its
+    process group past it. Returns ``(exit code or None on timeout, resource usage)``: the
+    usage (``os.wait4``) is the child's own CPU plus that of every descendant it waited for,
+    so a benchmark's worker processes count too."""
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid == proc.pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            with contextlib.suppress(ProcessLookupError):  # nothing of it may outlive it
+                os.killpg(proc.pid, signal.SIGKILL)
+            return proc.returncode, usage
+        if time.perf_counter() >= deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return None, usage
+        time.sleep(0.2)
 
 
 def missing(bench: Bench, cmd: list[str], quick: bool) -> dict:
@@ -177,14 +200,21 @@ def run(benches: list[Bench], *, quick: bool, fuzz_minutes: float) -> list[dict]
     OUT.mkdir(parents=True, exist_ok=True)
     records: dict[str, dict] = {}
 
+    background: list[tuple] = []
+
+    def running() -> list[str]:
+        return [b.name for b, proc, _, _ in background if proc.poll() is None]
+
     def one(bench: Bench) -> None:
         proc, cmd, info = launch(bench, quick=quick, fuzz_minutes=fuzz_minutes)
         if proc is not None:
+            info["beside"] = running()
             info = finish(bench, proc, cmd, info, budget_of(bench, fuzz_minutes))
+            if info["beside"] and not running():
+                info["beside"] = [f"{n} (part of the time)" for n in info["beside"]]
         records[bench.name] = info
-        print(f"[run_all] {bench.name}: {info['status']} ({info.get('seconds', 0)} s)")
+        print(f"[run_all] {bench.name}: {info['status']}, {_usage_text(info)}", flush=True)
 
-    background = []
     for bench in (b for b in benches if b.phase == "background"):
         proc, cmd, info = launch(bench, quick=quick, fuzz_minutes=fuzz_minutes)
         if proc is None:
@@ -195,10 +225,37 @@ def run(benches: list[Bench], *, quick: bool, fuzz_minutes: float) -> list[dict]
         one(bench)
     for bench, proc, cmd, info in background:
         records[bench.name] = finish(bench, proc, cmd, info, budget_of(bench, fuzz_minutes))
-        print(f"[run_all] {bench.name}: {records[bench.name]['status']}")
+        print(f"[run_all] {bench.name}: {records[bench.name]['status']}, "
+              f"{_usage_text(records[bench.name])}", flush=True)  # fmt: skip
     for bench in (b for b in benches if b.phase == "alone"):
         one(bench)
     return [records[b.name] for b in benches]
+
+
+def _usage_text(rec: dict) -> str:
+    """``wall 95 s, CPU 150 s (user 140 + sys 10), load 1.2-2.3``, from a run record."""
+    if rec.get("seconds") is None:
+        return "not run"
+    cpu = ""
+    if rec.get("cpu_user_s") is not None:
+        u, s = rec["cpu_user_s"], rec["cpu_sys_s"]
+        cpu = f", CPU {u + s:.0f} s (user {u:.0f} + sys {s:.0f})"
+    return (f"wall {rec['seconds']:.0f} s{cpu}, load {rec.get('load_avg_start', '?')}-"
+            f"{rec.get('load_avg_end', '?')}")  # fmt: skip
+
+
+def summary(records: list[dict], took: float) -> str:
+    """The per-benchmark wall and CPU times as a plain-text table, and the whole run's."""
+    lines = [f"{'benchmark':16s} {'status':8s} {'wall s':>7s} {'CPU s':>7s} {'load':>11s}  beside"]
+    for r in records:
+        cpu = (r.get("cpu_user_s") or 0) + (r.get("cpu_sys_s") or 0)
+        load = f"{r.get('load_avg_start', '?')}-{r.get('load_avg_end', '?')}"
+        lines.append(f"{r['name']:16s} {r['status']:8s} {r.get('seconds') or 0:7.0f} {cpu:7.0f} "
+                     f"{load:>11s}  {', '.join(r.get('beside') or []) or '-'}")  # fmt: skip
+    cpu = sum((r.get("cpu_user_s") or 0) + (r.get("cpu_sys_s") or 0) for r in records)
+    lines.append(f"{'total':16s} {'':8s} {took:7.0f} {cpu:7.0f} load now "
+                 f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
+    return "\n".join(lines)
 
 
 def table_rows(records: list[dict], benches: list[Bench]) -> dict[str, list[str]]:
@@ -211,6 +268,28 @@ def table_rows(records: list[dict], benches: list[Bench]) -> dict[str, list[str]
         rows = rows_for(bench, rec) if ok else [failure_row(bench, rec)]
         out.setdefault(bench.name, []).extend(render_rows(rows))
     return out
+
+
+def total_row(records: list[dict], took: float, started: str, load0: float, args, fuzz_min: float):
+    """The whole run's row: its wall time against the 20-minute target (judged only for a
+    full run: every benchmark, not --quick, the 10-minute fuzz), and the CPU it used."""
+    cpu = sum((r.get("cpu_user_s") or 0) + (r.get("cpu_sys_s") or 0) for r in records)
+    full = not args.quick and fuzz_min >= 10
+    alone = [r["name"] for r in records if r.get("phase") == "alone"]
+    return Row(
+        "make bench",
+        f"whole run, {len(records)} benchmarks (the timing rows {', '.join(alone)} ran with "
+        "nothing else of make bench alongside; the quality rows beside the reader fuzz): wall "
+        "min; CPU min (user+sys of every benchmark's processes)",
+        f"{took / 60:.1f} min; CPU {cpu / 60:.1f} min",
+        "",
+        "< 20 min on 2 cores",
+        took < 20 * 60 if full else None,
+        f"{started}, load {load0}-{round(os.getloadavg()[0], 2)}"
+        + ("" if full else ", quick or short-fuzz run: not judged"),
+        f".venv/bin/python -m bench.run_all --fuzz-minutes {fuzz_min:g}"
+        + (" --quick" if args.quick else ""),
+    )
 
 
 def _load(bench: Bench) -> dict:
@@ -260,13 +339,19 @@ def main(argv: list[str] | None = None) -> int:
     fuzz_minutes = args.fuzz_minutes or (1.0 if args.quick else 10.0)
     benches = select(args.only)
     t0 = time.perf_counter()
+    started, load0 = _now(), round(os.getloadavg()[0], 2)
     if args.table_only:
         records = [_load(b) for b in benches]
     else:
         records = run(benches, quick=args.quick, fuzz_minutes=fuzz_minutes)
-    order = [b.name for b in BENCHES]
-    rewrite_table(args.table, table_rows(records, benches), order)
     took = time.perf_counter() - t0
+    rows = table_rows(records, benches)
+    whole = not args.only and not args.table_only
+    if whole:
+        rows[TOTAL] = render_rows([total_row(records, took, started, load0, args, fuzz_minutes)])
+    rewrite_table(args.table, rows, [TOTAL, *(b.name for b in BENCHES)])
+    if not args.table_only:
+        print(summary(records, took))
     bad = [r["name"] for r in records if r["status"] != "ok"]
     print(f"[run_all] {len(records)} benchmarks in {took / 60:.1f} min; table in {args.table}")
     if bad:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["END", "HEADER", "START", "Row", "render_rows", "rewrite_table"]
+__all__ = ["END", "HEADER", "START", "TOTAL", "Row", "render_rows", "rewrite_table"]
 
+TOTAL = "total"
+"""The name of the whole run's row (its command runs ``bench.run_all``)."""
 START = "<!-- current:start -->"
 END = "<!-- current:end -->"
 HEADER = (
@@ -68,6 +70,8 @@ def _split(text: str, path: Path) -> tuple[str, list[str], str]:
 def _runs(line: str, name: str) -> bool:
     """Whether a table line is benchmark ``name``'s: its command writes NAME.figures.json
     (two benchmarks may run one module with other arguments)."""
+    if name == TOTAL:
+        return "-m bench.run_all " in line
     return f"/{name}.figures.json" in line
 
 

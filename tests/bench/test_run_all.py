@@ -31,6 +31,16 @@ open(a.json, "w").write(json.dumps({"value": float(a.x)}))
 """
 FAIL = "import sys; print('reading scene 3', file=sys.stderr); raise SystemExit('no demo world')"
 HANG = "import time; time.sleep(60)"
+BUSY = """
+import argparse, json, subprocess, sys, time
+ap = argparse.ArgumentParser(); ap.add_argument("--json"); a = ap.parse_args()
+spin = "import time\\nt = time.process_time()\\nwhile time.process_time() - t < 0.6: pass"
+subprocess.run([sys.executable, "-c", spin], check=True)  # a child's CPU counts too
+t = time.process_time()
+while time.process_time() - t < 0.6:
+    pass
+open(a.json, "w").write(json.dumps({"value": 2.0}))
+"""
 PARTIAL = """
 import argparse, json, time
 ap = argparse.ArgumentParser(); ap.add_argument("--json"); a = ap.parse_args()
@@ -50,7 +60,8 @@ def fake(tmp_path, monkeypatch):
     pkg = tmp_path / "mods" / "fakebench"
     pkg.mkdir(parents=True)
     (pkg / "__init__.py").write_text("")
-    mods = {"good": GOOD, "fail": FAIL, "hang": HANG, "nojson": NO_JSON, "part": PARTIAL}
+    mods = {"good": GOOD, "fail": FAIL, "hang": HANG, "nojson": NO_JSON, "part": PARTIAL,
+            "busy": BUSY}  # fmt: skip
     for name, code in mods.items():
         (pkg / f"{name}.py").write_text(code)
     monkeypatch.syspath_prepend(str(tmp_path / "mods"))
@@ -205,3 +216,41 @@ def test_every_registered_module_exists_or_is_the_pages_contract():
         "not measured: bench.batch.fuzz missing"
     )
     assert sys.executable
+
+
+def test_records_wall_and_cpu_of_the_process_and_its_children_and_the_total(
+    fake, tmp_path, monkeypatch
+):
+    benches = (
+        Bench("busy", "cap A", "fakebench.busy", (), (), 60, _value),
+        Bench("slow", "cap B", "fakebench.hang", (), (), 60, _value, phase="background"),
+        Bench("alone", "cap C", "fakebench.good", ("--x", "3"), (), 60, _value, phase="alone"),
+    )
+    monkeypatch.setattr(run_all, "BENCHES", benches)
+    monkeypatch.setattr(run_all, "budget_of", lambda b, m: 2 if b.name == "slow" else 60)
+    assert run_all.main(["--table", str(fake)]) == 1  # the background one timed out
+    rec = json.loads((tmp_path / "out" / "busy.run.json").read_text())
+    assert rec["cpu_user_s"] + rec["cpu_sys_s"] >= 1.1  # 0.6 s its own + 0.6 s its child's
+    assert rec["seconds"] >= rec["cpu_user_s"] + rec["cpu_sys_s"] - 0.2  # one at a time
+    assert rec["beside"] == ["slow"] and rec["phase"] == "sequential"
+    alone = json.loads((tmp_path / "out" / "alone.run.json").read_text())
+    assert alone["beside"] == [] and alone["cpu_user_s"] < 5
+    body = fake.read_text().split(START)[1].split(END)[0]
+    lines = [ln for ln in body.splitlines() if ln.startswith("| ") and ln not in HEADER]
+    assert lines[0].startswith("| make bench | whole run, 3 benchmarks (the timing rows alone ")
+    assert "< 20 min on 2 cores | yes |" in lines[0]  # seconds, not minutes
+    assert "`.venv/bin/python -m bench.run_all --fuzz-minutes 10`" in lines[0]
+    busy = next(ln for ln in lines if ln.startswith("| cap A"))
+    assert " s CPU, beside slow" in busy and " s wall, " in busy
+    assert "nothing alongside" in next(ln for ln in lines if ln.startswith("| cap C"))
+    run_all.main(["--table", str(fake), "--only", "alone"])  # keeps the whole run's row
+    assert fake.read_text().split(START)[1].count("| make bench | whole run") == 1
+
+
+def test_a_quick_run_is_not_judged_against_the_20_minutes(fake, monkeypatch):
+    benches = (Bench("good", "cap A", "fakebench.good", ("--x", "2"), ("--x", "2"), 60, _value),)
+    monkeypatch.setattr(run_all, "BENCHES", benches)
+    assert run_all.main(["--table", str(fake), "--quick"]) == 0
+    (total,) = [ln for ln in fake.read_text().splitlines() if ln.startswith("| make bench")]
+    assert "| < 20 min on 2 cores |  |" in total and "not judged" in total
+    assert "--fuzz-minutes 1 --quick`" in total
