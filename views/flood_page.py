@@ -30,7 +30,10 @@ from ui.common import (
 ctx = current_context()
 st.title("Flood")
 st.caption("Open water from Sentinel-1 VV/VH, change against a pre-event image, HAND/slope masks")
-simulated_notice(ctx.region_id, ("flood events", "policies"))
+# Only a role that sees policies is told about them (an ESG analyst is not).
+simulated_notice(
+    ctx.region_id, ("flood events", "policies") if can("policy_data") else ("flood events",)
+)
 source = st.radio("Source", ["Stored areas", "Upload GeoTIFFs"], horizontal=True, key="flood_src")
 
 

@@ -17,9 +17,9 @@ from tests.conftest import REPO, sign_in_app
 PAGE = str(REPO / "views" / "flood_page.py")
 
 
-def _page(region: str) -> AppTest:
+def _page(region: str, role: str = "underwriter") -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=120)
-    sign_in_app(at)
+    sign_in_app(at, role)
     at.session_state["region_id"] = region
     at.session_state["asof"] = date(2020, 10, 31)
     at.run()
@@ -91,6 +91,14 @@ def test_policies_table_sar_date_slider_and_exports(mapped, tiny_world):
     slider.set_value(first).run()
     assert not mapped.exception, mapped.exception
     assert _decks(mapped)["flood"]["image"] != first_image
+
+
+def test_the_simulated_notice_names_policies_only_to_a_role_that_sees_them(mapped):
+    underwriter = " ".join(i.value for i in mapped.info).lower()
+    assert "policies" in underwriter and "flood events" in underwriter
+    analyst = " ".join(i.value for i in _page("hubei", "esg_analyst").info)
+    assert "Flood events of this region are simulated" in analyst
+    assert "polic" not in analyst.lower()
 
 
 def test_other_region_without_flood_says_so_and_offers_the_flooded_one(tiny_world):
