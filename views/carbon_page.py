@@ -27,6 +27,7 @@ from ui.common import (
     show_error,
     simulated_notice,
 )
+from ui.uploads import PORTFOLIO_MAX_MB, capped_uploader
 
 ctx, region = current_region()
 st.title("Carbon")
@@ -162,7 +163,10 @@ export = table.assign(period=f"{period:%Y-%m}", data_note=data_note(simulated))
 st.dataframe(export, hide_index=True, width="stretch")
 
 st.subheader("Portfolio")
-upload = st.file_uploader("CSV with county_id,weight", type="csv", key="carbon_upload")
+upload = capped_uploader(
+    "CSV with county_id,weight", type=["csv"], key="carbon_upload", max_mb=PORTFOLIO_MAX_MB,
+    fix="keep one row per county (county_id,weight): every county of a country fits",
+)  # fmt: skip
 picked = st.multiselect(
     "or pick counties (equal weights)",
     list(frame["county_id"]),

@@ -26,6 +26,7 @@ from ui.common import (
     show_error,
     simulated_notice,
 )
+from ui.uploads import RASTER_MAX_MB, capped_uploader
 
 ctx = current_context()
 st.title("Flood")
@@ -67,10 +68,15 @@ def draw_exports(flooded: np.ndarray, grid: io.Raster, tif: bytes, stem: str, si
 
 
 if source == "Upload GeoTIFFs":
-    kinds = ["tif", "tiff"]
-    post_file = st.file_uploader("Sentinel-1 after the event", type=kinds, key="flood_post")
-    pre_file = st.file_uploader("Sentinel-1 before (optional)", type=kinds, key="flood_pre")
-    dem_file = st.file_uploader("DEM in metres (optional)", type=kinds, key="flood_dem")
+    kinds, fix = ["tif", "tiff"], "map it with `paii flood --post FILE [--dem FILE] OUT.tif`"
+    post_file, pre_file, dem_file = (
+        capped_uploader(label, type=kinds, key=key, max_mb=RASTER_MAX_MB, fix=fix)
+        for label, key in (
+            ("Sentinel-1 after the event", "flood_post"),
+            ("Sentinel-1 before (optional)", "flood_pre"),
+            ("DEM in metres (optional)", "flood_dem"),
+        )
+    )
     if st.button("Map flood", key="flood_upload_run", disabled=not post_file):
         st.session_state.pop("flood_upload", None)
         try:

@@ -17,6 +17,7 @@ from paii_core.enhance import files, products, views
 from paii_core.errors import PaiiError
 from paii_core.io import read_sentinel1
 from ui.common import connection, current_context, show_error
+from ui.uploads import RASTER_MAX_MB, capped_uploader
 
 ctx = current_context()
 st.title("Imagery")
@@ -84,7 +85,10 @@ try:
         if others:
             temporal = [files.read_bgrn(o.s2).data for o in others]
     else:
-        upload = st.file_uploader("BGRN GeoTIFF (B2, B3, B4, B8)", type=["tif", "tiff"])
+        upload = capped_uploader(
+            "BGRN GeoTIFF (B2, B3, B4, B8)", type=["tif", "tiff"], key="imagery_upload",
+            max_mb=RASTER_MAX_MB, fix="enhance it with `paii dehaze` or `paii sr` instead",
+        )  # fmt: skip
         if upload is None:
             st.stop()
         with tempfile.TemporaryDirectory() as tmp:

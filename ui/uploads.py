@@ -1,0 +1,45 @@
+"""File uploads on the pages, each with its own size cap.
+
+Every ``st.file_uploader`` of the dashboard goes through :func:`capped_uploader` (or, on
+the Data page, ui/imports.py's forms with their own cap): the widget states and enforces
+the limit in the browser, and the size is checked again here before a byte is read, so a
+client that ignores the widget's limit gets an error instead of filling the server's memory.
+``server.maxUploadSize`` in .streamlit/config.toml caps what the server accepts at all.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+__all__ = ["PORTFOLIO_MAX_MB", "RASTER_MAX_MB", "capped_uploader", "too_big"]
+
+RASTER_MAX_MB = 200
+"""A GeoTIFF on the Flood and Imagery pages (a 10,000 x 10,000 px two-band float32
+Sentinel-1 scene is 760 MB: such scenes go through the `paii` commands, which read windows)."""
+PORTFOLIO_MAX_MB = 5
+"""The Carbon page's county_id,weight CSV (every US county at once is under 100 kB)."""
+
+
+def too_big(upload, max_mb: int, fix: str) -> bool:
+    """Whether ``upload`` is over ``max_mb`` MB; if so, shows an error naming the file,
+    its size, the limit and ``fix``."""
+    size_mb = upload.size / 2**20
+    if size_mb <= max_mb:
+        return False
+    st.error(
+        f"{upload.name} is {size_mb:,.1f} MB, above this page's {max_mb} MB upload limit. "
+        f"Fix: {fix}",
+        icon=":material/error:",
+    )
+    return True
+
+
+def capped_uploader(label: str, *, type: list[str], key: str, max_mb: int, fix: str):
+    """``st.file_uploader`` limited to ``max_mb`` MB; the upload, or None when there is none
+    or it is too big (then an error says so, with ``fix``)."""
+    upload = st.file_uploader(
+        label, type=type, key=key, max_upload_size=max_mb, help=f"Up to {max_mb} MB."
+    )
+    if upload is None or too_big(upload, max_mb, fix):
+        return None
+    return upload
