@@ -39,7 +39,9 @@ def _f(v: float, digits: int = 3) -> str:
 def enhance(d: dict) -> list[Figures]:
     """Rows against issue 11's bars: SR mean gain >= +0.5 dB and no case below -0.2 dB per
     sensor model, simulator gain >= +1.5 dB; dehaze DCP + 3 dB with NDVI MAE <= 0.05 on real
-    L2A, SSIM no lower than the hazy input's and NDVI consistency <= 0.05 on real TOA."""
+    L2A, SSIM no lower than the hazy input's on real haze; NDVI consistency <= 0.05 on real TOA
+    scenes under simulated haze (same scene), and <= the seasonal floor + 0.05 for the real
+    hazy date against other dates."""
     rows: list[Figures] = []
     for model, s in d["sr_real_summary"].items():
         g, low = s["mean_gain"], s["min_gain"]
@@ -68,14 +70,24 @@ def enhance(d: dict) -> list[Figures]:
         "dehaze: SSIM to a clear date, real hazy L1C scene (Slovenia 2015-07-31)",
         _f(m), f"hazy input {_f(b)}", ">= hazy input", m >= b,
     ))  # fmt: skip
-    toa = [r for r in d["dehaze_real"] if not r["scene"].startswith("italy")]
-    worst = max(r["ndvi_consistency"] for r in toa)
-    negative = max(r["negative_share"] for r in toa)
+    summary = d["dehaze_toa_summary"]
+    same, real_haze = summary["same scene"], summary["real haze, other date"]
+    worst, negative = same["worst_ndvi_consistency"], same["worst_negative_share"]
     rows.append((
-        "dehaze on real TOA scenes (Slovenia L1C, Landsat-7): worst |NDVI(dehaze(hazy)) - "
-        "NDVI(dehaze(clear))|; worst negative share",
+        f"dehaze, simulated haze on real TOA scenes (Landsat-7, Slovenia L1C; {same['rows']} "
+        "cases): worst |NDVI(dehaze(hazy)) - NDVI(dehaze(clear))| of the same scene "
+        f"({same['worst_row']}; up to {same['max_flagged_share']:.0%} flagged THICK_HAZE, "
+        "not scored); worst negative share",
         f"{_f(worst)}; {negative:.2%}", "", "<= 0.05; < 0.5 %",
         worst <= 0.05 and negative < 0.005,
+    ))  # fmt: skip
+    worst, floor = real_haze["worst_ndvi_consistency"], real_haze["floor_inputs"]
+    rows.append((
+        "dehaze, REAL haze (Slovenia L1C 2015-07-31) vs clear dates 20-30 days away: worst "
+        "|NDVI(dehaze(hazy)) - NDVI(dehaze(clear date))|, judged against the clear dates' "
+        "own NDVI difference (seasonal floor) + 0.05",
+        _f(worst), f"floor {_f(floor)}", f"<= floor + 0.05 = {_f(floor + 0.05)}",
+        worst <= floor + 0.05 and real_haze["worst_negative_share"] < 0.005,
     ))  # fmt: skip
     sim = d["dehaze_simulated"]
     m, b = sim["model"]["psnr"], sim["DCP"]["psnr"]

@@ -1,10 +1,12 @@
 """Real scenes of the enhancement development set (data/real/), with their splits.
 
-Three real captures, each read from its file in the project (see PROVENANCE.txt beside
+Four real captures, each read from its file in the project (see PROVENANCE.txt beside
 it): a Sentinel-2 L2A crop in South Tyrol (surface reflectance, 10 m), five Sentinel-2
-L1C dates in Slovenia (top of atmosphere, real thin haze on one date) and a Landsat-7
-ETM+ crop at Olinda (top of atmosphere, 28.5 m). Only the south of the Italian crop may
-be used for training (:func:`italy_l2a` ``part="train"``); everything else is held out.
+L1C dates in Slovenia (top of atmosphere, real thin haze on one date), a Landsat-7
+ETM+ crop at Olinda (top of atmosphere, 28.5 m) and a Landsat-5 TM crop in Para, Brazil
+(top of atmosphere, 30 m). Only the south of the Italian crop and the Landsat-5 crop
+(:func:`landsat5_toa`, a development scene for TOA choices) may be used for training or
+tuning (:func:`italy_l2a` ``part="train"``); everything else is held out.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = [
     "SLOVENIA_DATES",
     "RealScene",
     "italy_l2a",
+    "landsat5_toa",
     "landsat7_toa",
     "real_dir",
     "slovenia_l1c",
@@ -118,3 +121,40 @@ def landsat7_toa() -> RealScene:
     toa[:, (dn == 0).all(axis=0)] = np.nan
     name = "landsat7_olinda_toa"
     return RealScene(name, "Landsat-7 ETM+", "TOA", "unknown", 28.5, toa.astype(np.float32))
+
+
+_TM_ESUN = np.array([1983.0, 1796.0, 1536.0, 1031.0])
+"""Landsat-5 TM ESUN (W m-2 um-1), bands 1-4 (Chander, Markham & Helder 2009, table 11)."""
+_LANDSAT5_ID = "LT52240631988227CUB02"
+
+
+def _mtl(path: Path) -> dict[str, str]:
+    out = {}
+    for line in path.read_text().splitlines():
+        key, eq, value = line.partition("=")
+        if eq:
+            out[key.strip()] = value.strip().strip('"')
+    return out
+
+
+def landsat5_toa() -> RealScene:
+    """The Landsat-5 TM crop (Para, Brazil, 1988-08-14) as TOA reflectance ``(4, 310, 287)``
+    calibrated by its MTL file (radiance range, sun elevation) and the Earth-Sun distance
+    of the day. A development scene: TOA choices may be tuned on it, never judged on it."""
+    folder = ("rstoolbox_landsat5_tm",)
+    meta = _mtl(_file(*folder, f"{_LANDSAT5_ID}_MTL.txt"))
+    bands = []
+    for b in range(1, 5):
+        with rasterio.open(_file(*folder, f"{_LANDSAT5_ID}_B{b}.TIF")) as src:
+            dn = src.read(1).astype(np.float64)
+        lmax, lmin = (float(meta[f"RADIANCE_{k}_BAND_{b}"]) for k in ("MAXIMUM", "MINIMUM"))
+        qmax, qmin = (float(meta[f"QUANTIZE_CAL_{k}_BAND_{b}"]) for k in ("MAX", "MIN"))
+        bands.append((lmax - lmin) / (qmax - qmin) * (dn - qmin) + lmin)
+    radiance = np.stack(bands)
+    date = meta["DATE_ACQUIRED"]
+    doy = (np.datetime64(date, "D") - np.datetime64(date[:4] + "-01-01", "D")).astype(int) + 1
+    # Earth-Sun distance in AU (a first-order fit of the orbit's eccentricity 0.01672).
+    d_au = 1.0 - 0.01672 * np.cos(np.deg2rad(0.9856 * (doy - 4)))
+    cos_sz = np.cos(np.deg2rad(90.0 - float(meta["SUN_ELEVATION"])))
+    toa = np.pi * radiance * d_au**2 / (_TM_ESUN[:, None, None] * cos_sz)
+    return RealScene("landsat5_para_toa", "Landsat-5 TM", "TOA", date, 30.0, toa.astype(np.float32))

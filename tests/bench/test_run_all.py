@@ -186,19 +186,28 @@ def test_extractors_judge_targets_and_flag_missing_figures():
 
 def test_enhance_and_insurance_rows_judge_the_issues_bars():
     """SR needs +0.5 dB mean and no case under -0.2 (issue 11), not merely > 0; dehaze on real
-    TOA needs NDVI consistency <= 0.05; flags need precision and recall >= 0.85 (issue 14)."""
+    TOA needs NDVI consistency <= 0.05 on the same scene and <= floor + 0.05 against other
+    dates; flags need precision and recall >= 0.85 (issue 14)."""
     italy = {"scene": "italy_l2a", "haze": "simulated tau 0.5", "psnr_model": 37.0,
              "psnr_dcp": 30.0, "ndvi_mae_model": 0.04, "ssim_model": 0.9, "ssim_hazy": 0.6,
              "ndvi_consistency": 0.03, "negative_share": 0.0}  # fmt: skip
-    slovenia = {**italy, "scene": "slovenia_l1c", "haze": "real (2015-07-31)",
-                "ndvi_consistency": 0.15}  # fmt: skip
+    slovenia = {**italy, "scene": "slovenia_l1c", "haze": "real (2015-07-31)"}
+    same = {"rows": 8, "worst_ndvi_consistency": 0.06, "worst_row": "landsat, tau 0.5",
+            "max_flagged_share": 0.3, "worst_negative_share": 0.0}  # fmt: skip
+    real = {"worst_ndvi_consistency": 0.10, "floor_inputs": 0.06, "worst_negative_share": 0.0}
     d = {"sr_real_summary": {"box": {"mean_gain": 0.19, "min_gain": 0.16},
                              "gauss": {"mean_gain": 0.97, "min_gain": -0.3}},
          "sr_simulated": {"model, 1 date": {"psnr": 33.2}, "bicubic": {"psnr": 31.7}},
          "dehaze_real": [italy, slovenia],
+         "dehaze_toa_summary": {"same scene": same, "real haze, other date": real},
          "dehaze_simulated": {"model": {"psnr": 38.6}, "DCP": {"psnr": 25.2}}}  # fmt: skip
-    # box SR, gauss SR (a case under -0.2), simulator SR, Italy, SSIM, TOA NDVI, simulator
-    assert [row[4] for row in enhance(d)] == [False, False, True, True, True, False, True]
+    # box SR, gauss SR (a case under -0.2), simulator SR, Italy, SSIM, TOA same scene (0.06 >
+    # 0.05), TOA real haze (0.10 <= floor 0.06 + 0.05), simulator
+    got = enhance(d)
+    assert [row[4] for row in got] == [False, False, True, True, True, False, True, True]
+    assert "30% flagged" in got[5][0] and got[6][3] == "<= floor + 0.05 = 0.110"
+    same["worst_ndvi_consistency"], real["worst_ndvi_consistency"] = 0.05, 0.111
+    assert [row[4] for row in enhance(d)][5:7] == [True, False]
     scores = {"precision": 0.84, "recall": 0.95, "top_decile_share": 0.9}
     d = {"paii": scores, "baseline": scores, "policies": 10, "misdeclared": 2}
     assert insurance(d)[0][4] is False

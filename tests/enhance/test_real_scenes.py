@@ -32,6 +32,16 @@ def test_landsat_toa_range():
     assert 0.05 < np.nanmedian(sc.image[0]) < 0.2
 
 
+def test_landsat5_is_calibrated_to_toa_by_its_mtl():
+    sc = real_scenes.landsat5_toa()
+    assert sc.image.shape == (4, 310, 287) and sc.level == "TOA" and sc.date == "1988-08-14"
+    blue, red, nir = (np.median(sc.image[b]) for b in (0, 2, 3))
+    # Tropical forest at the top of the atmosphere: blue lifted by the path (> 0.06), red
+    # dark, NIR bright; DN 1 maps to the MTL's minimum radiance (just below 0).
+    assert 0.06 < blue < 0.12 and 0.02 < red < 0.06 and 0.2 < nir < 0.4
+    assert sc.image.min() > -0.01
+
+
 def test_bad_part_and_date_raise():
     with pytest.raises(ValidationError, match="part must be"):
         real_scenes.italy_l2a("test")
@@ -43,3 +53,5 @@ def test_missing_file_says_how_to_restore(monkeypatch, tmp_path):
     monkeypatch.setattr(real_scenes, "real_dir", lambda: tmp_path)
     with pytest.raises(InputNotFoundError, match="git checkout -- data/real"):
         real_scenes.landsat7_toa()
+    with pytest.raises(InputNotFoundError, match="git checkout -- data/real"):
+        real_scenes.landsat5_toa()
