@@ -75,7 +75,7 @@ def start(bench: Bench, cmd: list[str], log: Path) -> subprocess.Popen:
 def finish(bench: Bench, proc: subprocess.Popen, cmd: list[str], info: dict, budget: float):
     """Wait for ``proc`` (killing its process group past ``budget`` s from its start) and
     write ``bench/out/NAME.run.json``; returns that record."""
-    code, usage = wait_usage(proc, info["t0"] + budget)
+    code, usage, t_end = wait_usage(proc, info["t0"] + budget)
     status = "ok" if code == 0 else "failed"
     if code is None:
         status = "timeout"
@@ -88,7 +88,7 @@ def finish(bench: Bench, proc: subprocess.Popen, cmd: list[str], info: dict, bud
         "quick": info["quick"],
         "returncode": code,
         "budget_s": budget,
-        "seconds": round(time.perf_counter() - info["t0"], 1),
+        "seconds": round(t_end - info["t0"], 1),
         "started_utc": info["started"],
         "load_avg_start": info["load"],
         "load_avg_end": round(os.getloadavg()[0], 2),
@@ -124,24 +124,45 @@ def finish(bench: Bench, proc: subprocess.Popen, cmd: list[str], info: dict, bud
     return record
 
 
+_REAPED: dict[int, tuple[int, object, float]] = {}
+"""Exit code, resource usage and ``time.perf_counter()`` at its end of each benchmark
+process reaped so far, by pid (a process is reaped once: ``Popen.poll`` would lose them)."""
+
+
+_WATCHED: list[subprocess.Popen] = []
+"""The background benchmarks running (reaped while the others are waited for)."""
+
+
+def ended(proc: subprocess.Popen, *, block: bool = False) -> bool:
+    """Whether ``proc`` has ended; reaps it with ``os.wait4`` (keeping its exit code and
+    resource usage in ``_REAPED``) and then kills what is left of its process group."""
+    if proc.pid in _REAPED:
+        return True
+    pid, status, usage = os.wait4(proc.pid, 0 if block else os.WNOHANG)
+    if pid != proc.pid:
+        return False
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    _REAPED[proc.pid] = (proc.returncode, usage, time.perf_counter())
+    with contextlib.suppress(ProcessLookupError):  # nothing of it may outlive it
+        os.killpg(proc.pid, signal.SIGKILL)
+    return True
+
+
 def wait_usage(proc: subprocess.Popen, deadline: float):
     """Wait for ``proc`` until ``deadline`` (a ``time.perf_counter()`` value), killing its
-    process group past it. Returns ``(exit code or None on timeout, resource usage)``: the
-    usage (``os.wait4``) is the child's own CPU plus that of every descendant it waited for,
-    so a benchmark's worker processes count too."""
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid == proc.pid:
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            with contextlib.suppress(ProcessLookupError):  # nothing of it may outlive it
-                os.killpg(proc.pid, signal.SIGKILL)
-            return proc.returncode, usage
+    process group past it. Returns ``(exit code or None on timeout, resource usage, end
+    time)``: the usage (``os.wait4``) is the child's own CPU plus that of every descendant
+    it waited for, so a benchmark's worker processes count too."""
+    while not ended(proc):
+        for other in _WATCHED:  # a background benchmark's end is timed as it happens
+            ended(other)
         if time.perf_counter() >= deadline:
-            os.killpg(proc.pid, signal.SIGKILL)
-            _, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            return None, usage
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            ended(proc, block=True)
+            return None, *_REAPED[proc.pid][1:]
         time.sleep(0.2)
+    return _REAPED[proc.pid]
 
 
 def missing(bench: Bench, cmd: list[str], quick: bool) -> dict:
@@ -203,15 +224,17 @@ def run(benches: list[Bench], *, quick: bool, fuzz_minutes: float) -> list[dict]
     background: list[tuple] = []
 
     def running() -> list[str]:
-        return [b.name for b, proc, _, _ in background if proc.poll() is None]
+        return [b.name for b, proc, _, _ in background if not ended(proc)]
 
     def one(bench: Bench) -> None:
         proc, cmd, info = launch(bench, quick=quick, fuzz_minutes=fuzz_minutes)
         if proc is not None:
             info["beside"] = running()
             info = finish(bench, proc, cmd, info, budget_of(bench, fuzz_minutes))
-            if info["beside"] and not running():
-                info["beside"] = [f"{n} (part of the time)" for n in info["beside"]]
+            still = running()
+            info["beside"] = [n if n in still else f"{n} (part of the time)" for n in
+                              info["beside"]]  # fmt: skip
+            (OUT / f"{bench.name}.run.json").write_text(json.dumps(info, indent=1))
         records[bench.name] = info
         print(f"[run_all] {bench.name}: {info['status']}, {_usage_text(info)}", flush=True)
 
@@ -221,12 +244,14 @@ def run(benches: list[Bench], *, quick: bool, fuzz_minutes: float) -> list[dict]
             records[bench.name] = info
         else:
             background.append((bench, proc, cmd, info))
+            _WATCHED.append(proc)
     for bench in (b for b in benches if b.phase == "sequential"):
         one(bench)
     for bench, proc, cmd, info in background:
         records[bench.name] = finish(bench, proc, cmd, info, budget_of(bench, fuzz_minutes))
         print(f"[run_all] {bench.name}: {records[bench.name]['status']}, "
               f"{_usage_text(records[bench.name])}", flush=True)  # fmt: skip
+    _WATCHED.clear()
     for bench in (b for b in benches if b.phase == "alone"):
         one(bench)
     return [records[b.name] for b in benches]

@@ -39,6 +39,12 @@ subprocess.run([sys.executable, "-c", spin], check=True)  # a child's CPU counts
 t = time.process_time()
 while time.process_time() - t < 0.6:
     pass
+bg = __import__("pathlib").Path(a.json).with_name("bg.figures.json")  # a background bench
+for _ in range(600):  # wait for it to end (when there is one), so it ran part of the time
+    if bg.exists():
+        time.sleep(2)
+        break
+    time.sleep(0.05)
 open(a.json, "w").write(json.dumps({"value": 2.0}))
 """
 PARTIAL = """
@@ -233,6 +239,7 @@ def test_records_wall_and_cpu_of_the_process_and_its_children_and_the_total(
     benches = (
         Bench("busy", "cap A", "fakebench.busy", (), (), 60, _value),
         Bench("slow", "cap B", "fakebench.hang", (), (), 60, _value, phase="background"),
+        Bench("bg", "cap D", "fakebench.good", ("--x", "5"), (), 60, _value, phase="background"),
         Bench("alone", "cap C", "fakebench.good", ("--x", "3"), (), 60, _value, phase="alone"),
     )
     monkeypatch.setattr(run_all, "BENCHES", benches)
@@ -241,16 +248,19 @@ def test_records_wall_and_cpu_of_the_process_and_its_children_and_the_total(
     rec = json.loads((tmp_path / "out" / "busy.run.json").read_text())
     assert rec["cpu_user_s"] + rec["cpu_sys_s"] >= 1.1  # 0.6 s its own + 0.6 s its child's
     assert rec["seconds"] >= rec["cpu_user_s"] + rec["cpu_sys_s"] - 0.2  # one at a time
-    assert rec["beside"] == ["slow"] and rec["phase"] == "sequential"
+    assert rec["beside"] == ["slow", "bg (part of the time)"] and rec["phase"] == "sequential"
+    bg = json.loads((tmp_path / "out" / "bg.run.json").read_text())  # reaped while busy ran
+    assert bg["status"] == "ok" and bg["cpu_user_s"] is not None
+    assert bg["seconds"] <= rec["seconds"] - 1.5  # timed to its own end, not to busy's
     alone = json.loads((tmp_path / "out" / "alone.run.json").read_text())
     assert alone["beside"] == [] and alone["cpu_user_s"] < 5
     body = fake.read_text().split(START)[1].split(END)[0]
     lines = [ln for ln in body.splitlines() if ln.startswith("| ") and ln not in HEADER]
-    assert lines[0].startswith("| make bench | whole run, 3 benchmarks (the timing rows alone ")
+    assert lines[0].startswith("| make bench | whole run, 4 benchmarks (the timing rows alone ")
     assert "< 20 min on 2 cores | yes |" in lines[0]  # seconds, not minutes
     assert "`.venv/bin/python -m bench.run_all --fuzz-minutes 10`" in lines[0]
     busy = next(ln for ln in lines if ln.startswith("| cap A"))
-    assert " s CPU, beside slow" in busy and " s wall, " in busy
+    assert " s CPU, beside slow and bg (part of the time)" in busy and " s wall, " in busy
     assert "nothing alongside" in next(ln for ln in lines if ln.startswith("| cap C"))
     run_all.main(["--table", str(fake), "--only", "alone"])  # keeps the whole run's row
     assert fake.read_text().split(START)[1].count("| make bench | whole run") == 1
@@ -263,3 +273,26 @@ def test_a_quick_run_is_not_judged_against_the_20_minutes(fake, monkeypatch):
     (total,) = [ln for ln in fake.read_text().splitlines() if ln.startswith("| make bench")]
     assert "| < 20 min on 2 cores |  |" in total and "not judged" in total
     assert "--fuzz-minutes 1 --quick`" in total
+
+
+def test_timed_parts_have_their_own_rows_and_quality_rows_no_timings():
+    """flood and carbon's timed parts run alone (flood_speed, carbon_speed); their quality
+    parts' extractors no longer report the timings."""
+    from bench.registry import carbon, carbon_speed, flood, flood_speed
+
+    big = {"size": 3000, "seconds": 18.2, "mp_per_s": 0.4955, "peak_rss_gb": 1.45}
+    rows = flood_speed({"hand_4000_s": 20.17, "big": big})
+    assert [r[1] for r in rows] == ["20.2", "0.50 (1.4)"]
+    with pytest.raises(KeyError):
+        flood_speed({"hand_4000_s": 20.17})
+    q = [{"seed": 101, "paii": 0.9, "global_otsu": 0.8}]
+    assert [r[0] for r in flood({"quality": q, "hand_4000_s": 1.0, "big": big})] == [
+        "flood IoU, 1 held-out simulated scenes (seeds 101)"
+    ]
+    read = {"case": "read", "n": 1000, "soundings_per_s": 5000, "peak_rss_mb": 400}
+    (row,) = carbon_speed({"worlds": [], "speed": [read]})
+    assert row[1] == "5,000 (400)"
+    assert carbon({"worlds": [], "speed": [read]}) == []
+    by_name = {b.name: b for b in BENCHES}
+    assert by_name["flood_speed"].phase == by_name["carbon_speed"].phase == "alone"
+    assert "--parts" in by_name["carbon"].args and "speed" not in by_name["carbon"].args
