@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import plotly.graph_objects as go
-import pydeck as pdk
 import streamlit as st
 
 from paii_core import maps
@@ -14,6 +13,7 @@ from paii_core.carbon.pipeline import run_carbon
 from paii_core.carbon.portfolio import parse_portfolio, portfolio_exposure
 from paii_core.carbon.report import carbon_report_pdf, ranking
 from paii_core.config import paths
+from paii_core.county_chart import MapLayer, choropleth_chart
 from paii_core.errors import PaiiError
 from paii_core.store import carbon as carbon_store
 from paii_core.workspace.files import sounding_files
@@ -93,29 +93,16 @@ valued, missing, scale = maps.county_features(
 i_valued, i_missing, _ = maps.county_features(
     interp, value_column=metric, label=f"{label} (interpolated)", **shared
 )
-interp_layer = pdk.Layer(
-    "GeoJsonLayer",
-    id="counties-interpolated",
-    data={"type": "FeatureCollection", "features": i_valued},
-    get_fill_color="properties.fill",
-    get_line_color=[255, 255, 255, 230],
-    line_width_min_pixels=1.5,
+# Interpolated counties faded, with a white outline, over the measured ones.
+interp_layer = MapLayer(
+    "counties-interpolated",
+    i_valued,
     opacity=0.55,
-    pickable=True,
+    stroke="rgba(255,255,255,0.9)",
+    stroke_width=1.5,
 )
-west, south, east, north = (
-    frame["centroid_lon"].min() - 0.6,
-    frame["centroid_lat"].min() - 0.6,
-    frame["centroid_lon"].max() + 0.6,
-    frame["centroid_lat"].max() + 0.6,
-)
-deck = maps.choropleth_deck(
-    valued,
-    missing + i_missing,
-    maps.view_for_bounds(west, south, east, north, height_px=520),
-    extra_layers=[interp_layer],
-)
-st.pydeck_chart(deck, height=520, key="carbon_map")
+chart = choropleth_chart(valued, missing + i_missing, height_px=520, extra_layers=[interp_layer])
+st.vega_lite_chart(chart, width="stretch", key="carbon_map")
 if valued:
     legend(scale.label, scale.unit, scale.vmin, scale.vmax, scale.stops)
 st.caption(

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from paii_core import io, maps, overview, workspace
+from paii_core import io, maps, workspace
 from paii_core.config import paths
+from paii_core.county_chart import choropleth_chart
 from paii_core.errors import PaiiError
 from paii_core.flood import render
 from paii_core.flood.event import run_flood_event, sar_path
@@ -185,8 +186,9 @@ st.subheader("Flooded cropland by county")
 valued, missing, scale = maps.county_features(
     counties, label="Flooded cropland", unit="km²", decimals=2
 )
-view = maps.view_for_bounds(*overview.region_bounds(counties), height_px=420)
-st.pydeck_chart(maps.choropleth_deck(valued, missing, view), height=420, key="flood_counties")
+st.vega_lite_chart(
+    choropleth_chart(valued, missing, height_px=420), width="stretch", key="flood_counties"
+)
 if valued:
     legend(scale.label, scale.unit, scale.vmin, scale.vmax, scale.stops)
 st.caption(f"{len(valued)} of {len(counties)} counties have a figure; grey ones have none.")

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from paii_core import maps, overview
+from paii_core.county_chart import choropleth_chart
 from paii_core.errors import PaiiError
 from ui.auth import can
 from ui.common import (
@@ -62,8 +63,9 @@ unit = frame["unit"].dropna().iloc[0] if frame["unit"].notna().any() else ""
 valued, missing, scale = maps.county_features(
     frame, label=choice.label, unit=unit, diverging=choice.diverging, decimals=choice.decimals
 )
-view = maps.view_for_bounds(*overview.region_bounds(frame), height_px=560)
-st.pydeck_chart(maps.choropleth_deck(valued, missing, view), height=560, key="home_map")
+st.vega_lite_chart(
+    choropleth_chart(valued, missing, height_px=560), width="stretch", key="home_map"
+)
 if valued:
     legend(scale.label, scale.unit, scale.vmin, scale.vmax, scale.stops)
 st.caption(

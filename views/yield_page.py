@@ -5,8 +5,9 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from paii_core import maps, overview
+from paii_core import maps
 from paii_core.config import paths
+from paii_core.county_chart import choropleth_chart
 from paii_core.errors import PaiiError
 from paii_core.store import yields as ystore
 from paii_core.yields import ASOF_DATES, UNITS, summarize_backtest
@@ -107,9 +108,9 @@ column, map_unit, diverging = (
 valued, missing, scale = maps.county_features(
     frame, value_column=column, label=kind, unit=map_unit, diverging=diverging, decimals=1
 )
-west, south, east, north = overview.region_bounds(frame)
-view = maps.view_for_bounds(west, south, east, north, height_px=520)
-st.pydeck_chart(maps.choropleth_deck(valued, missing, view), height=520, key="yield_map")
+st.vega_lite_chart(
+    choropleth_chart(valued, missing, height_px=520), width="stretch", key="yield_map"
+)
 if valued:
     legend(scale.label, scale.unit, scale.vmin, scale.vmax, scale.stops)
 st.caption(f"{len(valued)} of {len(frame)} counties have a forecast; grey ones have none.")
@@ -185,8 +186,8 @@ else:
     valued, missing, scale = maps.county_features(
         acc_map, value_column="accuracy", label="Backtest accuracy", unit="%", decimals=1
     )
-    st.pydeck_chart(
-        maps.choropleth_deck(valued, missing, view), height=520, key="yield_accuracy_map"
+    st.vega_lite_chart(
+        choropleth_chart(valued, missing, height_px=520), width="stretch", key="yield_accuracy_map"
     )
     if valued:
         legend(scale.label, scale.unit, scale.vmin, scale.vmax, scale.stops)

@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from paii_core import store
+from tests.app.charts import county_maps
 from tests.conftest import REPO, sign_in_app
 
 
@@ -41,14 +42,13 @@ def carbon(tiny_world):
 def test_page_computes_and_draws_measured_and_interpolated(carbon, tiny_world):
     assert carbon.title[0].value == "Carbon"
     assert any("simulated" in i.value for i in carbon.info)
-    deck = json.loads(carbon.get("deck_gl_json_chart")[0].proto.json)
-    layers = {layer["id"]: layer for layer in deck["layers"]}
-    measured = layers["counties"]["data"]["features"]
-    interpolated = layers["counties-interpolated"]["data"]["features"]
+    layers = county_maps(carbon)[0]
+    measured = layers["counties"]
+    interpolated = layers["counties-interpolated"]
     assert measured and interpolated
     con = store.connect(tiny_world / "paii.duckdb")
     n = con.execute("SELECT count(*) FROM counties WHERE region_id = 'henan'").fetchone()[0]
-    drawn = len(measured) + len(interpolated) + len(layers["counties-missing"]["data"]["features"])
+    drawn = len(measured) + len(interpolated) + len(layers["counties-missing"])
     assert drawn == n
     srcs = dict(con.execute("SELECT source, count(*) FROM xco2_county GROUP BY source").fetchall())
     assert srcs.get("measured", 0) > 0 and srcs.get("interpolated", 0) > 0

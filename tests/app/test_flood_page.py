@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from paii_core import io, store
 from paii_core.store import flood as flood_store
+from tests.app.charts import county_maps
 from tests.conftest import REPO, sign_in_app
 
 PAGE = str(REPO / "views" / "flood_page.py")
@@ -62,8 +63,9 @@ def test_button_stores_the_event_and_the_page_draws_it(mapped, tiny_world):
     assert layers["flood"]["image"].startswith("data:image/png;base64,")
     west, south, east, north = layers["flood"]["bounds"]
     assert 111 < west < east < 115 and 28 < south < north < 31  # Jianli, Hubei
-    assert layers["counties"]["data"]["features"]  # the flooded county has a value
-    assert layers["counties-missing"]["data"]["features"]  # the rest are grey
+    counties = county_maps(mapped)[0]
+    assert counties["counties"]  # the flooded county has a value
+    assert counties["counties-missing"]  # the rest are grey
     assert float(mapped.metric[0].value.split()[0].replace(",", "")) > 0
 
 

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from paii_core import store
+from tests.app.charts import county_maps
 from tests.conftest import REPO, sign_in_app
 
 APP = str(REPO / "app.py")
-
-
-def _deck_specs(at: AppTest) -> list[dict]:
-    decks = []
-    for element in at.get("deck_gl_json_chart"):
-        decks.append(json.loads(element.proto.json))
-    return decks
 
 
 @pytest.fixture()
@@ -40,35 +32,32 @@ def test_home_shows_region_kpis_and_simulated_note(home, tiny_world):
 
 
 def test_home_choropleth_has_every_county(home, tiny_world):
-    decks = _deck_specs(home)
-    assert len(decks) == 1
-    layers = {layer["id"]: layer for layer in decks[0]["layers"]}
-    assert layers["counties"]["@@type"] == "GeoJsonLayer"
+    maps = county_maps(home)
+    assert len(maps) == 1 and not home.get("deck_gl_json_chart")  # no WebGL for counties
+    layers = maps[0]
     con = store.connect(tiny_world / "paii.duckdb")
     n = con.execute("SELECT count(*) FROM counties WHERE region_id = 'henan'").fetchone()[0]
-    drawn = len(layers["counties"]["data"]["features"]) + len(
-        layers["counties-missing"]["data"]["features"]
-    )
-    assert drawn == n
-    assert len(layers["counties"]["data"]["features"]) > 0.9 * n
-    assert decks[0]["mapStyle"] == "/app/static/blank_style.json"
+    assert len(layers["counties"]) + len(layers["counties-missing"]) == n
+    assert len(layers["counties"]) > 0.9 * n
+    first = layers["counties"][0]
+    assert first["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    assert first["properties"]["colour"].startswith("rgba(")
 
 
 def test_region_switch_redraws_iowa(home):
     home.sidebar.selectbox(key="region_id").set_value("iowa").run()
     assert not home.exception
     assert home.title[0].value.startswith("Iowa")
-    layers = {layer["id"]: layer for layer in _deck_specs(home)[0]["layers"]}
-    ids = {f["properties"]["county_id"] for f in layers["counties"]["data"]["features"]}
-    assert len(ids) == 99 or len(ids) + len(layers["counties-missing"]["data"]["features"]) == 99
+    layers = county_maps(home)[0]
+    ids = {f["properties"]["county_id"] for f in layers["counties"]}
+    assert len(ids) == 99 or len(ids) + len(layers["counties-missing"]) == 99
     assert all(i.startswith("19") and len(i) == 5 for i in ids)
 
 
 def test_yield_anomaly_map_is_diverging_and_labelled(home):
     home.selectbox(key="home_metric").select_index(2).run()
     assert not home.exception
-    layers = {layer["id"]: layer for layer in _deck_specs(home)[0]["layers"]}
-    feature = layers["counties"]["data"]["features"][0]
+    feature = county_maps(home)[0]["counties"][0]
     assert "vs previous 5-year mean" in feature["properties"]["metric"]
     assert feature["properties"]["value_text"].endswith("%")
 

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from paii_core.store import yields as ystore
 from paii_core.yields.run import run_region
+from tests.app.charts import county_maps
 from tests.conftest import REPO, sign_in_app
 from ui import common
 
@@ -46,10 +47,9 @@ def test_stored_forecasts_per_county_crop_year_asof(page, tiny_world):
 def test_page_draws_maps_charts_backtest_and_export(page):
     assert page.title[0].value == "Yield"
     assert any("simulated" in i.value for i in page.info)
-    decks = page.get("deck_gl_json_chart")
-    assert len(decks) == 2  # forecast map and backtest accuracy map
-    layers = {la["id"]: la for la in json.loads(decks[0].proto.json)["layers"]}
-    assert layers["counties"]["data"]["features"][0]["properties"]["value_text"].endswith("t/ha")
+    maps = county_maps(page)
+    assert len(maps) == 2  # forecast map and backtest accuracy map
+    assert maps[0]["counties"][0]["properties"]["value_text"].endswith("t/ha")
     charts = page.get("plotly_chart")
     assert len(charts) == 2
     history = json.loads(charts[0].proto.spec)
@@ -66,18 +66,12 @@ def test_unit_switch_converts_to_kg_per_mu(page):
     page.selectbox(key="yield_unit").set_value("kg/mu")
     _rerun(page)
     assert not page.exception
-    layers = {
-        la["id"]: la for la in json.loads(page.get("deck_gl_json_chart")[0].proto.json)["layers"]
-    }
-    text = layers["counties"]["data"]["features"][0]["properties"]["value_text"]
+    text = county_maps(page)[0]["counties"][0]["properties"]["value_text"]
     assert text.endswith("kg/mu") and float(text.split()[0].replace(",", "")) > 300
     assert {m.label: m.value for m in page.metric} == before  # accuracy has no unit
     page.radio(key="yield_map_kind").set_value("Anomaly vs 5-year mean")
     _rerun(page)
-    layers = {
-        la["id"]: la for la in json.loads(page.get("deck_gl_json_chart")[0].proto.json)["layers"]
-    }
-    assert layers["counties"]["data"]["features"][0]["properties"]["value_text"].endswith("%")
+    assert county_maps(page)[0]["counties"][0]["properties"]["value_text"].endswith("%")
 
 
 def test_region_without_forecasts_says_how_to_make_them(page):

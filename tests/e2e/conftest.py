@@ -107,11 +107,12 @@ def open_page(page, server: str, link: str, *, region: str | None = None, user: 
 
 
 def map_pixels(page, name: str):
-    """The first deck.gl canvas's pixels ``(N, 3)`` int, once drawn; a full-page
-    screenshot goes to test-artifacts/<name>.png."""
-    canvas = page.locator("canvas").first
+    """The first map canvas's pixels ``(N, 3)`` int, once drawn (deck.gl, or Vega for
+    the county maps); a full-page screenshot goes to test-artifacts/<name>.png."""
+    maps = "[data-testid=stVegaLiteChart] canvas, [data-testid=stDeckGlJsonChart] canvas"
+    canvas = page.locator(maps).first
     canvas.wait_for(state="visible")
-    page.wait_for_timeout(4000)  # deck.gl draws after its data (or image) is parsed
+    page.wait_for_timeout(4000)  # the map draws after its data (or image) is parsed
     shot = canvas.screenshot()
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     return np.asarray(Image.open(io.BytesIO(shot)).convert("RGB")).reshape(-1, 3).astype(int)

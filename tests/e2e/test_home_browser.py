@@ -1,4 +1,4 @@
-"""The Home page in a real browser: the deck.gl canvas renders counties, not a blank."""
+"""The Home page in a real browser: the county map's canvas renders counties, not a blank."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ def _screenshot_whole_page(page, path: Path) -> None:
     height = page.get_by_test_id("stMain").evaluate("e => e.scrollHeight")
     page.mouse.move(0, 0)  # no button tooltip left over the page
     page.set_viewport_size({"width": 1400, "height": min(int(height) + 40, 12_000)})
-    page.wait_for_timeout(2000)  # the charts re-lay out and deck.gl redraws
+    page.wait_for_timeout(2000)  # the charts re-lay out and redraw
     page.screenshot(path=str(path), full_page=True)
 
 
@@ -45,9 +45,9 @@ def test_yield_forecast_map_range_and_export(page, streamlit_server):
     stored.first.wait_for(timeout=180_000)
     page.get_by_text("Mean county accuracy").first.wait_for()
 
-    canvas = page.get_by_test_id("stDeckGlJsonChart").first.locator("canvas").first
+    canvas = page.get_by_test_id("stVegaLiteChart").first.locator("canvas").first
     canvas.wait_for(state="visible")
-    page.wait_for_timeout(3000)  # deck.gl draws a frame or two after the data arrives
+    page.wait_for_timeout(3000)  # Vega draws after it has compiled the spec
     shot = canvas.screenshot()
     _screenshot_whole_page(page, ARTIFACTS / "yield.png")
     pixels = np.asarray(Image.open(io.BytesIO(shot)).convert("RGB")).reshape(-1, 3).astype(int)
