@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
@@ -240,7 +240,10 @@ def flood_check(policy: Mapping[str, Any], impacts: pd.DataFrame, *, asof: date)
 
 
 def yield_outlook(
-    policy: Mapping[str, Any], forecasts: pd.DataFrame, *, asof: date
+    policy: Mapping[str, Any],
+    forecasts: pd.DataFrame | Sequence[Mapping[str, Any]],
+    *,
+    asof: date,
 ) -> YieldOutlook:
     """The latest county forecast of the policy's crop and season issued by ``asof``, and
     the implied indemnity (:func:`paii_core.insurance.terms.indemnity` on the declared
@@ -249,7 +252,8 @@ def yield_outlook(
     ``policy`` needs county_id, declared_crop, end_date (its year is the season),
     guaranteed_yield, yield_unit, declared_area_ha, price and currency; ``forecasts``
     are rows of ``yield_forecasts`` (county_id, crop, year, as_of 'MM-DD', p10, p50, p90,
-    unit, created_at). Without a usable forecast the figures are None and ``note`` says why.
+    unit, created_at), a frame or row dicts (a portfolio review hands each policy its
+    county's rows). Without a usable forecast the figures are None and ``note`` says why.
 
     Raises:
         ValidationError: a forecast unit that cannot be converted into the policy's.
@@ -266,21 +270,25 @@ def yield_outlook(
         indemnity_low=None,
         indemnity_high=None,
     )
-    mine = forecasts[
-        (forecasts["county_id"] == str(policy["county_id"]))
-        & (forecasts["crop"] == crop)
-        & (forecasts["year"] == year)
+    # Plain rows, not frame filters: a portfolio review calls this once per policy, and
+    # pandas' per-call overhead made it most of the review's time.
+    county = str(policy["county_id"])
+    rows = forecasts.to_dict("records") if isinstance(forecasts, pd.DataFrame) else forecasts
+    mine = [
+        r
+        for r in rows
+        if str(r["county_id"]) == county and str(r["crop"]) == crop and int(r["year"]) == year
     ]
-    if mine.empty:
+    if not mine:
         note = f"no county forecast of {crop} for {year} is stored"
         return YieldOutlook(**base, **empty, note=note)
-    issued = [date(year, int(a[:2]), int(a[3:5])) for a in mine["as_of"]]
-    known = mine.assign(issued=issued)
-    known = known[known["issued"] <= asof]
-    if known.empty:
+    issued = [date(year, int(r["as_of"][:2]), int(r["as_of"][3:5])) for r in mine]
+    known = [(d, mine[i]["created_at"], i) for i, d in enumerate(issued) if d <= asof]
+    if not known:
         note = f"no {crop} forecast issued by {asof:%Y-%m-%d} (the first is {min(issued)})"
         return YieldOutlook(**base, **empty, note=note)
-    row = known.sort_values(["issued", "created_at"]).iloc[-1]
+    day, _, latest = max(known)  # the latest issued, then created; the last row of ties
+    row = {**mine[latest], "issued": day}
     p10, p50, p90 = (
         # Rounded so a unit conversion's last-bit error is not read as a loss.
         round(float(convert_yield(float(row[k]), str(row["unit"]), unit, crop=crop)), 6)

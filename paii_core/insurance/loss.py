@@ -128,21 +128,27 @@ def ndvi_curves(
             f"plots {plots.shape} and reference {reference.shape} should be the images' "
             f"{series.shape[-2:]}"
         )
-    ndvi = _ndvi(series)
     ids = np.asarray(ids, np.int64)
     size = max(int(plots.max(initial=0)), int(ids.max(initial=0))) + 1
     flat = plots.ravel().astype(np.int64)
+    # NDVI of the pixels in the wanted plots or the reference only (in their order, so the
+    # sums are the same): a few plots of a large area were most of a review's time.
+    wanted = np.zeros(size, bool)
+    wanted[ids[ids > 0]] = True
+    keep = np.flatnonzero(wanted[flat] | reference.ravel())
+    flat, ref_mask = flat[keep], reference.ravel()[keep]
+    ndvi = _ndvi(series.reshape(*series.shape[:2], -1)[:, :, keep])
     out = np.full((len(ids) + 1, len(dates)), np.nan)
     for t, day in enumerate(dates):
         if season is not None and not season[0] <= day <= season[1]:
             continue
-        v = ndvi[t].ravel()
+        v = ndvi[t]
         ok = np.isfinite(v)
         s = np.bincount(flat[ok], weights=v[ok], minlength=size)[ids]
         n = np.bincount(flat[ok], minlength=size)[ids]
         with np.errstate(invalid="ignore", divide="ignore"):
             out[:-1, t] = np.where((ids > 0) & (n > 0), s / np.maximum(n, 1), np.nan)
-        ref = v[ok & reference.ravel()]
+        ref = v[ok & ref_mask]
         out[-1, t] = ref.mean() if ref.size else np.nan
     return out
 

@@ -135,6 +135,18 @@ def test_yield_outlook_takes_the_latest_forecast_issued_by_asof_in_the_policy_un
     assert none.indemnity is None and none.note == "no county forecast of peanut for 2020 is stored"
 
 
+def test_yield_outlook_from_row_dicts_equals_the_frame_and_breaks_ties_by_creation():
+    fc = _forecasts(
+        ("410526", "wheat", 2020, "08-01", 3.0, 4.2, 6.0, "t/ha", pd.Timestamp("2020-08-02")),
+        ("410526", "wheat", 2020, "08-01", 3.3, 4.5, 6.3, "t/ha", pd.Timestamp("2020-08-01")),
+        ("999999", "wheat", 2020, "08-01", 1.0, 1.0, 1.0, "t/ha", pd.Timestamp("2020-08-03")),
+    )
+    asof = date(2020, 10, 31)
+    framed = yield_outlook(POLICY, fc, asof=asof)
+    assert framed == yield_outlook(POLICY, fc.to_dict("records"), asof=asof)
+    assert framed.p50 == pytest.approx(280.0)  # the later-created rerun of 08-01: 4.2 t/ha
+
+
 def _maps(*, cropped=True, crop_map=True) -> AreaMaps:
     fine = np.array([[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 0, 0], [3, 3, 0, 0]], np.int64)
     coarse = np.where(fine > 0, 1, 0)
