@@ -82,10 +82,12 @@ def enhance(d: dict) -> list[Figures]:
         worst <= 0.05 and negative < 0.005,
     ))  # fmt: skip
     worst, floor = real_haze["worst_ndvi_consistency"], real_haze["floor_inputs"]
+    cloud = real_haze.get("cloud_mask_share")
+    said = "" if cloud is None else f"; s2cloudless marks {cloud:.0%} of it cloud"
     rows.append((
-        "dehaze, REAL haze (Slovenia L1C 2015-07-31) vs clear dates 20-30 days away: worst "
-        "|NDVI(dehaze(hazy)) - NDVI(dehaze(clear date))|, judged against the clear dates' "
-        "own NDVI difference (seasonal floor) + 0.05",
+        f"dehaze, REAL haze (Slovenia L1C 2015-07-31{said}) vs clear dates 20-30 days away: "
+        "worst |NDVI(dehaze(hazy)) - NDVI(dehaze(clear date))|, judged against the clear "
+        "dates' own NDVI difference (seasonal floor) + 0.05",
         _f(worst), f"floor {_f(floor)}", f"<= floor + 0.05 = {_f(floor + 0.05)}",
         worst <= floor + 0.05 and real_haze["worst_negative_share"] < 0.005,
     ))  # fmt: skip

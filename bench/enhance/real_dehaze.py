@@ -12,7 +12,8 @@ TOA, real haze (``criterion: "real haze, other date"``): Slovenia's hazy date (J
 against its clear dates (Jul 11, Aug 30). Two dates differ by the season as well as by
 the haze, so these rows are judged against the date-to-date floor: the NDVI difference of
 the two clear inputs that bracket the hazy date (Jul 11 vs Aug 30, 50 days apart), plus
-0.05. The floor of the dehazed clear dates is reported beside it.
+0.05. The floor of the dehazed clear dates is reported beside it, and so is the share of
+the hazy date that eo-learn's s2cloudless mask calls cloud (all of it: it is thin cloud).
 
 Every NDVI term is over land (clear N + R > 0.05) and over the pixels the dehazer did not
 flag as too thick (THICK_HAZE, NaN in the output); the flagged share is reported per row.
@@ -138,6 +139,9 @@ def toa_real_haze_rows(net, kw: dict) -> list[dict]:
                "level": "TOA", "criterion": REAL}  # fmt: skip
         row.update(dehaze_metrics(hazy, clear, out, out_clear))
         row["clear_change_mae"] = float(np.nanmean(np.abs(out_clear - clear)))
+        # eo-learn's s2cloudless mask of the hazy date: a cloud-masking pipeline would drop
+        # these pixels before any dehazing.
+        row["cloud_mask_share"] = real_scenes.slovenia_cloud_share(SLOVENIA_HAZY)
         row["floor_inputs"] = floor
         row["floor_dehazed"] = floor_dehazed
         row["target"] = floor + NDVI_TARGET
@@ -165,6 +169,7 @@ def toa_summary(rows: list[dict]) -> dict:
         if crit == REAL:
             out[crit]["floor_inputs"] = round(worst["floor_inputs"], 4)
             out[crit]["floor_dehazed"] = round(worst["floor_dehazed"], 4)
+            out[crit]["cloud_mask_share"] = round(worst["cloud_mask_share"], 4)
     return out
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "landsat5_toa",
     "landsat7_toa",
     "real_dir",
+    "slovenia_cloud_share",
     "slovenia_l1c",
 ]
 
@@ -105,6 +106,17 @@ def slovenia_l1c(date: str) -> RealScene:
     path = _file("slovenia_s2_l1c_eolearn", f"S2_L1C_TOA_{date.replace('-', '')}.tif")
     data = read_geotiff(path, expected_bands=4).data[:, :100, :100]
     return RealScene(f"slovenia_l1c_{date}", "Sentinel-2", "TOA", date, 10.0, data)
+
+
+def slovenia_cloud_share(date: str) -> float:
+    """Share of the Slovenian crop (the 100 x 100 px of :func:`slovenia_l1c`) that
+    eo-learn's s2cloudless mask (``CLM``, Sentinel Hub's run) marks as cloud on ``date``.
+    Raises ValidationError for a date not in :data:`SLOVENIA_DATES`."""
+    if date not in SLOVENIA_DATES:
+        raise ValidationError(f"date must be one of {sorted(SLOVENIA_DATES)}, got {date!r}")
+    path = _file("slovenia_s2_l1c_13band", f"CLM_{date.replace('-', '')}_eolearn.tif")
+    with rasterio.open(path) as src:
+        return float(np.mean(src.read(1)[:100, :100] > 0))
 
 
 def landsat7_toa() -> RealScene:

@@ -200,7 +200,8 @@ def test_enhance_and_insurance_rows_judge_the_issues_bars():
     slovenia = {**italy, "scene": "slovenia_l1c", "haze": "real (2015-07-31)"}
     same = {"rows": 8, "worst_ndvi_consistency": 0.06, "worst_row": "landsat, tau 0.5",
             "max_flagged_share": 0.3, "worst_negative_share": 0.0}  # fmt: skip
-    real = {"worst_ndvi_consistency": 0.10, "floor_inputs": 0.06, "worst_negative_share": 0.0}
+    real = {"worst_ndvi_consistency": 0.10, "floor_inputs": 0.06, "worst_negative_share": 0.0,
+            "cloud_mask_share": 1.0}  # fmt: skip
     d = {"sr_real_summary": {"box": {"mean_gain": 0.19, "min_gain": 0.16},
                              "gauss": {"mean_gain": 0.97, "min_gain": -0.3}},
          "sr_simulated": {"model, 1 date": {"psnr": 33.2}, "bicubic": {"psnr": 31.7}},
@@ -212,6 +213,7 @@ def test_enhance_and_insurance_rows_judge_the_issues_bars():
     got = enhance(d)
     assert [row[4] for row in got] == [False, False, True, True, True, False, True, True]
     assert "30% flagged" in got[5][0] and got[6][3] == "<= floor + 0.05 = 0.110"
+    assert "s2cloudless marks 100% of it cloud" in got[6][0]
     same["worst_ndvi_consistency"], real["worst_ndvi_consistency"] = 0.05, 0.111
     assert [row[4] for row in enhance(d)][5:7] == [True, False]
     scores = {"precision": 0.84, "recall": 0.95, "top_decile_share": 0.9}

@@ -26,6 +26,13 @@ def test_slovenia_hazy_date_is_brighter_than_clear():
     assert np.median(hazy[0]) > 1.5 * np.median(clear[0])
 
 
+def test_slovenia_cloud_mask_marks_the_hazy_date_only():
+    assert real_scenes.slovenia_cloud_share("2015-07-31") > 0.9
+    assert real_scenes.slovenia_cloud_share("2015-07-11") == 0.0
+    with pytest.raises(ValidationError, match="date must be one of"):
+        real_scenes.slovenia_cloud_share("2015-07-30")
+
+
 def test_landsat_toa_range():
     sc = real_scenes.landsat7_toa()
     assert sc.image.shape == (4, 352, 348) and sc.level == "TOA"
