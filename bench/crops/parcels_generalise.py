@@ -23,13 +23,16 @@ import time
 from pathlib import Path
 
 import numpy as np
+from scipy import ndimage
 from skimage import measure
 
 from bench.crops.run import matched_iou
 from bench.jsonout import write_json
 from paii_core.crops import cropland_probability, delineate_parcels
+from paii_core.crops.field_scale import patch_thickness
+from paii_core.crops.parcels import route
 from paii_core.crops.scenes import make_scene
-from paii_core.crops.sharpness import EDGE_CONCENTRATION_SHARP, edge_concentration
+from paii_core.crops.sharpness import edge_concentration
 from paii_core.demo.field_layouts_real import real_extent_px
 
 REGIONS = ("henan", "hubei", "iowa")
@@ -117,13 +120,15 @@ def main(argv: list[str] | None = None) -> None:
             "coarse": matched_iou(s.coarse_parcels, coarse) if coarse is not None else None,
             "seconds": secs,
             "edge": conc,
-            "boosters": "sharp" if conc > EDGE_CONCENTRATION_SHARP else "degraded",
+            "thickness": patch_thickness(ndimage.binary_opening(pred, iterations=1)),
+            "boosters": route(s.series, pred),
         }
         rows.append(row)
         print(row, flush=True)
     print(
         "\n| layout | region | seed | pixel m / rendered at | fields (median ha) | "
-        "edge conc. (boosters) | cropland F1 | fine IoU / matched (CC baseline) | "
+        "edge conc. / patch thickness (boosters) | cropland F1 | "
+        "fine IoU / matched (CC baseline) | "
         "coarse IoU / matched | s |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
@@ -131,7 +136,7 @@ def main(argv: list[str] | None = None) -> None:
         coarse = f"{r['coarse'][0]:.3f} / {r['coarse'][1]:.2f}" if r["coarse"] else "-"
         print(
             f"| {r['layout']} | {r['region']} | {r['seed']} | {r['pixel']} | {r['fields']} "
-            f"({r['median_ha']:.1f}) | {r['edge']:.2f} ({r['boosters']}) | "
+            f"({r['median_ha']:.1f}) | {r['edge']:.2f} / {r['thickness']:.1f} ({r['boosters']}) | "
             f"{r['cropland_f1']:.3f} | {r['fine'][0]:.3f} / "
             f"{r['fine'][1]:.2f} ({r['fine_base'][0]:.3f} / {r['fine_base'][1]:.2f}) | "
             f"{coarse} | {r['seconds']:.1f} |"

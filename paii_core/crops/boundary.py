@@ -15,19 +15,24 @@ from scipy import ndimage
 from paii_core.config import paths
 from paii_core.crops.features import ndvi_curve, validate_series
 from paii_core.crops.sharpness import is_sharp
-from paii_core.errors import InputNotFoundError
+from paii_core.errors import InputNotFoundError, ValidationError
 
 __all__ = [
     "BOUNDARY_MODEL_VERSION",
+    "PAIRS",
     "booster_name",
     "boundary_features",
     "boundary_probability",
     "boundary_truth",
 ]
 
-BOUNDARY_MODEL_VERSION = "boundary-lgbm-3"
-"""boundary-lgbm-2's boosters for degraded (Sentinel-2-like) inputs plus a pair trained on
-sharp renders, chosen per input by :func:`paii_core.crops.sharpness.is_sharp`."""
+BOUNDARY_MODEL_VERSION = "boundary-lgbm-4"
+"""boundary-lgbm-2's boosters for degraded (Sentinel-2-like) inputs, a pair trained on
+sharp renders, chosen per input by :func:`paii_core.crops.sharpness.is_sharp`, and a fine
+booster for small narrow fields (chosen by :func:`paii_core.crops.field_scale.small_fields`
+in :func:`paii_core.crops.parcels.delineate_parcels`)."""
+PAIRS: tuple[str, ...] = ("degraded", "sharp", "small")
+"""Booster sets: degraded inputs, sharp inputs, small fields (fine level only)."""
 
 
 def model_dir() -> Path:
@@ -35,9 +40,15 @@ def model_dir() -> Path:
     return paths().root / "models" / "parcels"
 
 
-def booster_name(level: str, sharp: bool = False) -> str:
-    """File name of the ``level`` booster for degraded inputs or, ``sharp``, sharp ones."""
-    return f"boundary_{level}{'_sharp' if sharp else ''}_lgbm.txt"
+def booster_name(level: str, pair: str = "degraded") -> str:
+    """File name of the ``level`` booster of ``pair`` (one of :data:`PAIRS`).
+
+    Raises:
+        ValidationError: unknown pair.
+    """
+    if pair not in PAIRS:
+        raise ValidationError(f"booster pair {pair!r} is unknown; use one of: {', '.join(PAIRS)}")
+    return f"boundary_{level}{'' if pair == 'degraded' else '_' + pair}_lgbm.txt"
 
 
 def _sobel(plane: NDArray) -> NDArray[np.float32]:
@@ -177,16 +188,25 @@ def _booster(path: str, mtime: float):
 
 
 def boundary_probability(
-    series: NDArray, dates: Sequence[date], cropland: NDArray, *, level: str = "fine"
+    series: NDArray,
+    dates: Sequence[date],
+    cropland: NDArray,
+    *,
+    level: str = "fine",
+    pair: str | None = None,
 ) -> NDArray[np.float32]:
     """(H, W) float32 probability that a pixel lies on a ``level`` parcel boundary.
 
-    An input with sharper field edges than the degraded training renders
+    ``pair`` picks the boosters (one of :data:`PAIRS`); by default an input with sharper
+    field edges than the degraded training renders
     (:func:`paii_core.crops.sharpness.is_sharp`) is read by the boosters trained on sharp
-    renders. Raises InputNotFoundError (naming `paii crops train`) when the model is missing.
+    renders, any other by the degraded-input pair. Raises InputNotFoundError (naming
+    `paii crops train`) when the model is missing, ValidationError for an unknown pair.
     """
     arr = validate_series(series, dates)
-    path = model_dir() / booster_name(level, is_sharp(arr))
+    if pair is None:
+        pair = "sharp" if is_sharp(arr) else "degraded"
+    path = model_dir() / booster_name(level, pair)
     if not path.is_file():
         raise InputNotFoundError(
             f"parcel boundary model {path} is missing; run `paii crops train` to train it"

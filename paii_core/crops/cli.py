@@ -21,6 +21,8 @@ def _train(args: argparse.Namespace) -> int:
         print(f"parcel boundary models written to {fine} and {coarse}")
         fine, coarse = train_boundary(sharp=True, progress=report)
         print(f"parcel boundary models for sharp inputs written to {fine} and {coarse}")
+        (small,) = train_boundary(small=True, progress=report)
+        print(f"parcel boundary model for small-field scenes written to {small}")
     return 0
 
 

@@ -13,12 +13,23 @@ from skimage import graph, measure, morphology, segmentation
 
 from paii_core.crops.boundary import boundary_probability
 from paii_core.crops.features import validate_series
+from paii_core.crops.field_scale import small_fields
+from paii_core.crops.sharpness import is_sharp
 from paii_core.errors import ValidationError
 
-__all__ = ["delineate_parcels", "merge_parcels"]
+__all__ = ["SMALL_FIELD_WATERSHED", "WATERSHED", "delineate_parcels", "merge_parcels", "route"]
 
 Level = Literal["fine", "coarse"]
 MIN_PIXELS = 4
+WATERSHED = {"marker_depth": 0.05, "merge_below": 0.22, "blur": 0.5, "opening": 1}
+"""Watershed of the degraded and sharp routes: basin depth, merge threshold, blur of the
+boundary map before the h-minima (pixels), openings of the cropland mask."""
+SMALL_FIELD_WATERSHED = {"marker_depth": 0.02, "merge_below": 0.3, "blur": 0.0, "opening": 0}
+"""Watershed of the small-field route: shallower basins, no blur and no opening (both
+erase fields two pixels wide). Chosen on training-layout validation scenes only
+(``meadows`` seeds 910-915: share matched 0.17 with the degraded pair and
+:data:`WATERSHED`, 0.27 with the small-field booster and these; settings within 0.01 of
+each other over marker depth 0.02-0.05, merge 0.22-0.35, blur 0-0.5, opening 0-1)."""
 
 
 def _check_level(level: str) -> None:
@@ -32,15 +43,17 @@ def delineate_parcels(
     *,
     level: Level = "fine",
     cropland: NDArray | None = None,
-    marker_depth: float = 0.05,
-    merge_below: float = 0.22,
+    marker_depth: float | None = None,
+    merge_below: float | None = None,
 ) -> NDArray[np.int32]:
     """Parcel instance labels ``(H, W)`` int32 from a ``(T, 4, H, W)`` season; 0 = no parcel.
 
     1. Extent: ``cropland`` probability > 0.5 (computed with :func:`cropland_probability`
-       when not given), opened once to drop stray pixels.
+       when not given), opened once to drop stray pixels (not on the small-field route).
     2. Boundaries: a LightGBM boundary model trained on generated scenes
-       (:mod:`paii_core.crops.boundary`: multi-date gradients and NDVI-curve distances).
+       (:mod:`paii_core.crops.boundary`: multi-date gradients and NDVI-curve distances),
+       its boosters picked by :func:`route`: sharp inputs, small-field scenes (cropland
+       in narrow patches; fine level only) or degraded inputs.
     3. Instances: a marker-controlled watershed (Beucher & Meyer 1993) of the boundary
        probability inside the extent, one marker per basin at least ``marker_depth``
        deep (h-minima, Soille 2003, "Morphological Image Analysis", 2nd ed.),
@@ -48,7 +61,9 @@ def delineate_parcels(
        while the mean probability along it is under ``merge_below`` (:func:`merge_parcels`).
        Two fields are thus parted by the strength of their whole shared boundary, not
        joined by its weakest pixel (markers taken as connected low-probability areas
-       leaked through any gap and merged touching fields).
+       leaked through any gap and merged touching fields). ``marker_depth`` and
+       ``merge_below`` default to the route's (:data:`WATERSHED`,
+       :data:`SMALL_FIELD_WATERSHED`).
 
     ``level="coarse"`` returns blocks (the fields of one road-bounded block): fine
     parcels merged over a region-adjacency graph where the coarse-boundary model sees
@@ -61,7 +76,7 @@ def delineate_parcels(
     """
     _check_level(level)
     for name, value in (("marker_depth", marker_depth), ("merge_below", merge_below)):
-        if not 0.0 < value < 1.0:
+        if value is not None and not 0.0 < value < 1.0:
             raise ValidationError(f"{name} should be a probability in (0, 1), got {value}")
     arr = validate_series(series, dates)
     shape = arr.shape[2:]
@@ -74,22 +89,42 @@ def delineate_parcels(
         raise ValidationError(
             f"cropland should be an (H, W) map of the series grid {shape}, got {cropland.shape}"
         )
-    mask = ndimage.binary_opening(np.nan_to_num(cropland, nan=0.0) > 0.5, iterations=1)
-    fine_edges = boundary_probability(arr, dates, cropland, level="fine")
-    fine = _watershed(fine_edges, mask, marker_depth, merge_below)
+    crop = np.nan_to_num(cropland, nan=0.0) > 0.5
+    pair = route(arr, crop)
+    ws = dict(SMALL_FIELD_WATERSHED if pair == "small" else WATERSHED)
+    given = {"marker_depth": marker_depth, "merge_below": merge_below}
+    ws.update({k: v for k, v in given.items() if v is not None})
+    mask = ndimage.binary_opening(crop, iterations=ws["opening"]) if ws["opening"] else crop
+    fine_edges = boundary_probability(arr, dates, cropland, level="fine", pair=pair)
+    fine = _watershed(fine_edges, mask, ws["marker_depth"], ws["merge_below"], ws["blur"])
     if level == "fine":
         return fine
-    coarse_edges = boundary_probability(arr, dates, cropland, level="coarse")
+    coarse_pair = "degraded" if pair == "small" else pair
+    coarse_edges = boundary_probability(arr, dates, cropland, level="coarse", pair=coarse_pair)
     return merge_parcels(fine, coarse_edges, threshold=0.15)
 
 
+def route(series: NDArray, cropland: NDArray) -> str:
+    """The boundary boosters for a ``(T, C, H, W)`` season with the (H, W) bool
+    ``cropland`` extent: ``"sharp"`` for inputs sharper than the degraded training renders
+    (:func:`paii_core.crops.sharpness.is_sharp`), else ``"small"`` where the cropland,
+    opened once, comes in narrow patches (:func:`paii_core.crops.field_scale.small_fields`),
+    else ``"degraded"``."""
+    if is_sharp(series):
+        return "sharp"
+    opened = ndimage.binary_opening(np.asarray(cropland, bool), iterations=1)
+    return "small" if small_fields(opened) else "degraded"
+
+
 def _watershed(
-    edges: NDArray, mask: NDArray, marker_depth: float, merge_below: float
+    edges: NDArray, mask: NDArray, marker_depth: float, merge_below: float, blur: float = 0.5
 ) -> NDArray[np.int32]:
     """h-minima watershed of a boundary map inside ``mask``, pieces merged across weak
     boundaries; tiny bits dropped. Returns ``(H, W)`` int32."""
     # A light blur keeps single noisy pixels from becoming basins of their own.
-    smooth = ndimage.gaussian_filter(np.asarray(edges, np.float64), 0.5)
+    smooth = np.asarray(edges, np.float64)
+    if blur > 0:
+        smooth = ndimage.gaussian_filter(smooth, blur)
     minima = morphology.h_minima(smooth, marker_depth).astype(bool) & mask
     markers = measure.label(minima, connectivity=1)
     seg = segmentation.watershed(edges, markers, mask=mask, connectivity=1)

@@ -18,6 +18,7 @@ __all__ = [
     "TRAIN_SEEDS",
     "boundary_jobs",
     "sharp_boundary_jobs",
+    "small_boundary_jobs",
     "train_boundary",
     "train_cropland",
 ]
@@ -139,15 +140,20 @@ def sharp_boundary_jobs(seeds: tuple[int, ...] = TRAIN_SEEDS) -> list[BoundaryJo
     every region (Henan/Hubei 160 px, Iowa 240 px) and then one scene of each other
     training layout (voronoi, strips, blocks; 200 px, the region turning with the seed)
     per seed, all 10 m rendered at 10 m directly (no mixed pixels, no optical blur)."""
-    from paii_core.demo.field_layouts import TRAINING_LAYOUTS
-
-    others = [name for name in TRAINING_LAYOUTS if name != "grid"]
+    others = ("voronoi", "strips", "blocks")  # the shipped sharp pair's layouts
     jobs: list[BoundaryJob] = [
         ("grid", r, seed, 240 if r == "iowa" else 160, 10.0, 1) for seed in seeds for r in REGIONS
     ]
     for i, seed in enumerate(seeds):
         jobs += [(lay, REGIONS[(i + k) % 3], seed, 200, 10.0, 1) for k, lay in enumerate(others)]
     return jobs
+
+
+def small_boundary_jobs(seeds: tuple[int, ...] = TRAIN_SEEDS) -> list[BoundaryJob]:
+    """Training scenes of the small-field booster: the ``meadows`` layout
+    (:mod:`paii_core.demo.field_layouts_small`) in every region per seed, 200 px of 10 m
+    rendered at 2.5 m and degraded as the demo world."""
+    return [("meadows", r, seed, 200, 10.0, 4) for seed in seeds for r in REGIONS]
 
 
 def boundary_training_set(
@@ -193,32 +199,45 @@ def train_boundary(
     seeds: tuple[int, ...] = TRAIN_SEEDS,
     layouts: tuple[str, ...] = ("grid",),
     sharp: bool = False,
+    small: bool = False,
     pixels_per_scene: int = 20000,
     progress: Callable[[float, str], None] | None = None,
-) -> tuple[Path, Path]:
+) -> tuple[Path, ...]:
     """Train the fine and coarse parcel-boundary boosters (needs the cropland model) on
     the scenes of :func:`boundary_jobs`, or with ``sharp`` the pair for sharp inputs on
-    those of :func:`sharp_boundary_jobs` (``layouts`` unused). Returns the two paths.
+    those of :func:`sharp_boundary_jobs`, or with ``small`` the fine booster for
+    small-field scenes on those of :func:`small_boundary_jobs` (``layouts`` unused by
+    both). Returns the paths written (fine first).
 
     The defaults reproduce the shipped degraded-input pair (from boundary-lgbm-2);
     ``layouts=TRAINING_LAYOUTS`` trains on the mix of field layouts, pixel sizes and
     sharpness, which did not beat it on the validation scenes (models/parcels/MODEL_CARD.md).
+
+    Raises:
+        ValidationError: both ``sharp`` and ``small``.
     """
     from paii_core.crops.boundary import booster_name, model_dir
 
-    jobs = sharp_boundary_jobs(seeds) if sharp else boundary_jobs(seeds, layouts)
+    if sharp and small:
+        raise ValidationError("train_boundary trains one booster set: pass sharp or small")
+    pair = "sharp" if sharp else "small" if small else "degraded"
+    jobs = {
+        "sharp": sharp_boundary_jobs,
+        "small": small_boundary_jobs,
+        "degraded": lambda s: boundary_jobs(s, layouts),
+    }[pair](seeds)
     x, fine, coarse, names = boundary_training_set(
         jobs, pixels_per_scene=pixels_per_scene, progress=progress
     )
     folder = Path(out_dir) if out_dir is not None else model_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    written = [
-        _fit_boundary(x, y, names, folder / booster_name(level, sharp))
-        for level, y in (("fine", fine), ("coarse", coarse))
-    ]
+    levels = (("fine", fine),) if small else (("fine", fine), ("coarse", coarse))
+    written = tuple(
+        _fit_boundary(x, y, names, folder / booster_name(level, pair)) for level, y in levels
+    )
     if progress:
         progress(1.0, f"boundary models written to {folder}")
-    return written[0], written[1]
+    return written
 
 
 BOUNDARY_PARAMS = {

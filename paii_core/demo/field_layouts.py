@@ -283,25 +283,27 @@ LAYOUTS: dict[str, Layout] = {
     "strips": strips_layout,
     "blocks": blocks_layout,
 }
-TRAINING_LAYOUTS: tuple[str, ...] = ("grid", "voronoi", "strips", "blocks")
+TRAINING_LAYOUTS: tuple[str, ...] = ("grid", "voronoi", "strips", "blocks", "meadows")
 """Layouts the boundary model is trained and tuned on; ``grid`` is the demo's own
-(:func:`paii_core.demo.landscape.make_landscape`). The held-out layout
+(:func:`paii_core.demo.landscape.make_landscape`), ``meadows`` the small narrow fields of
+:mod:`paii_core.demo.field_layouts_small`. The held-out layout
 (:mod:`paii_core.demo.field_layouts_heldout`) is never among them."""
 
 
 def make_layout(
     name: str, shape: tuple[int, int], px: float, rng: np.random.Generator, *, crops, terrain=None
 ) -> Landscape:
-    """The landscape of layout ``name`` (a key of :data:`LAYOUTS` or ``"bsp"``, the
-    held-out one, or ``"slovenia"``, real parcels).
+    """The landscape of layout ``name`` (a key of :data:`LAYOUTS`, ``"meadows"`` (small
+    narrow fields), ``"bsp"``, the held-out one, or ``"slovenia"``, real parcels).
 
     Raises:
         ValidationError: unknown layout name.
     """
     from paii_core.demo.field_layouts_heldout import bsp_layout
     from paii_core.demo.field_layouts_real import slovenia_layout
+    from paii_core.demo.field_layouts_small import meadows_layout
 
-    table = {**LAYOUTS, "bsp": bsp_layout, "slovenia": slovenia_layout}
+    table = {**LAYOUTS, "meadows": meadows_layout, "bsp": bsp_layout, "slovenia": slovenia_layout}
     if name not in table:
         raise ValidationError(f"layout {name!r} is unknown; use one of: grid, {', '.join(table)}")
     return table[name](shape, px, rng, crops=crops, terrain=terrain)

@@ -67,9 +67,8 @@ def test_sharp_input_is_read_by_the_sharp_boosters(scene, monkeypatch, tmp_path)
 
 def test_sharp_training_scenes_are_sharp_renders_of_training_layouts():
     from paii_core.crops.train import sharp_boundary_jobs
-    from paii_core.demo.field_layouts import TRAINING_LAYOUTS
 
     jobs = sharp_boundary_jobs((100, 101))
-    assert {j[0] for j in jobs} == set(TRAINING_LAYOUTS)
+    assert {j[0] for j in jobs} == {"grid", "voronoi", "strips", "blocks"}
     assert all(j[5] == 1 and j[4] == 10.0 for j in jobs)
     assert len(jobs) == 2 * 3 + 2 * 3

@@ -109,6 +109,25 @@ def test_paint_edges_follows_the_shares():
     assert (hedges > 0).sum(axis=1).tolist() == [6] * 8
 
 
+def test_meadows_are_small_narrow_fields_in_forest_clearings():
+    land = make_layout("meadows", (800, 800), PX, np.random.default_rng(4), crops=CROPS)
+    fine = land.fine_parcels
+    assert np.array_equal(land.land_cover == LandCover.CROPLAND, fine > 0)
+    assert measure.label(fine, connectivity=1).max() == len(np.unique(fine[fine > 0]))
+    assert (land.land_cover == LandCover.FOREST).mean() > 0.25  # a wooded landscape
+    assert 0.05 < (fine > 0).mean() < 0.5
+    props = [p for p in _inner(fine) if p.area * PX * PX >= 500]  # 0.05 ha and up
+    areas = np.array([p.area for p in props]) * PX * PX / 1e4
+    widths = np.array([p.axis_minor_length for p in props]) * PX
+    assert len(props) > 30
+    assert 0.05 <= np.median(areas) <= 1.0 and np.quantile(areas, 0.9) < 3.0
+    assert 15 < np.median(widths) < 80  # 2-8 pixels at 10 m
+    # touching fields form one block: no roads between them
+    blocks = measure.label(fine > 0, connectivity=1)
+    pairs = np.unique(np.c_[land.coarse_parcels[fine > 0], blocks[fine > 0]], axis=0)
+    assert len(np.unique(pairs[:, 0])) == len(pairs)
+
+
 def test_make_layout_rejects_unknown_names():
     with pytest.raises(ValidationError, match="layout 'hexagons' is unknown; use one of"):
         make_layout("hexagons", (64, 64), PX, np.random.default_rng(0), crops=CROPS)
