@@ -173,7 +173,7 @@ def _enhance(files: list[Path], tile: Tile, opts: JobOptions, out: Path):
                 sensor = raster_sensor(sc.files[0], sc.width, sc.height)
                 extra_tags = {
                     "PAII_SENSOR_MODEL": f"{sensor.describe()} (estimated from the image)",
-                    "PAII_SR_DETAIL": f"{api.detail_weight(sensor):.2f}",
+                    "PAII_SR_DETAIL": f"{api.detail_weight(sensor, net):.2f}",
                 }
             values = api.super_resolve(raster.data, method=opts.method, net=net, sensor=sensor)
         else:

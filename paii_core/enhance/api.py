@@ -179,11 +179,15 @@ def estimate_sensor(image: NDArray) -> SensorModel:
     return SensorModel(sy, sx)
 
 
-def detail_weight(sensor: SensorModel) -> float:
+def detail_weight(sensor: SensorModel, net: torch.nn.Module | None = None) -> float:
     """How much of the network's learned detail to add over the back-projected bicubic
-    upsampling for a capture by ``sensor`` (0..1). On real scenes that detail helps
-    where the optics blur is clear and costs up to 0.4 dB on box-averaged captures
-    (bench.enhance.real), so it fades in from sigma 0.1 to 0.3 coarse px."""
+    upsampling for a capture by ``sensor`` (0..1). A network that reads the blur
+    (``SRNet.reads_blur``: trained under random sensors with the blur as an input) gets
+    all of it. Otherwise that detail helps where the optics blur is clear and costs up to
+    0.4 dB on box-averaged captures (bench.enhance.real), so it fades in from sigma 0.1
+    to 0.3 coarse px."""
+    if net is not None and getattr(net, "reads_blur", False):
+        return 1.0
     sx = sensor.sigma if sensor.sigma_x is None else sensor.sigma_x
     mean = 0.5 * (sensor.sigma + sx)
     return float(np.clip((mean - 0.1) / 0.2, 0.0, 1.0))
@@ -255,7 +259,7 @@ def super_resolve(
         sensor = estimate_sensor(arr) if sensor is None else sensor
         sigma = (sensor.sigma, sensor.sigma if sensor.sigma_x is None else sensor.sigma_x)
         sig = torch.tensor([sigma], dtype=torch.float32, device=device)
-        detail = detail_weight(sensor)
+        detail = detail_weight(sensor, net)
         if t is not None and 0.5 * (sigma[0] + sigma[1]) < FUSE_MIN_SIGMA:
             t = None  # a sharp (box) capture: other dates would bring change, not detail
         if t is not None:

@@ -66,6 +66,7 @@ def _train(args: argparse.Namespace) -> int:
         warmup_steps=args.warmup_steps,
         sensor=args.sensor,
         real_share=args.real_share,
+        box_share=args.box_share,
         progress=lambda step, loss: print(
             f"\rstep {step} loss {loss:.5f}", end="", file=sys.stderr, flush=True
         ),
@@ -145,6 +146,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--real-share",
         type=float,
         default=0.0,
-        help="share of samples from the real training scene (self-supervised)",
+        help="share of samples from the real training scenes (self-supervised)",
+    )
+    p.add_argument(
+        "--box-share",
+        type=float,
+        default=1 / 3,
+        help="sr --sensor random: share of batches captured by the detector box alone (1/3)",
     )
     p.set_defaults(run=_train)

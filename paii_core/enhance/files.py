@@ -182,7 +182,7 @@ def _sr_geotiff(src, dst, method, temporal, sar, simulated, sensor, progress) ->
         how = "given" if sensor is not None else "estimated from the image"
         sensor = api.estimate_sensor(raster.data) if sensor is None else sensor
         tags["PAII_SENSOR_MODEL"] = f"{sensor.describe()} ({how})"
-        tags["PAII_SR_DETAIL"] = f"{api.detail_weight(sensor):.2f}"
+        tags["PAII_SR_DETAIL"] = f"{api.detail_weight(sensor, net):.2f}"
     profile = {
         "driver": "GTiff",
         "dtype": "float32",

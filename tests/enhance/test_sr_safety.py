@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from paii_core.enhance import real_scenes, scenes, sr_data, super_resolve
 from paii_core.enhance.api import detail_weight, estimate_sensor
+from paii_core.enhance.nets import SRNet
 from paii_core.enhance.sensor import SensorModel, estimate_blur
+from paii_core.errors import InputNotFoundError
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +63,36 @@ def test_random_sensor_samples_match_their_truth():
     ref, oth, sar, hi = sr_data.real_sample(image, rng, patch=8, others=0, sigma=(0.0, 0.0))
     assert ref.shape == (4, 8, 8) and oth.shape[0] == 0 and sar.shape == (2, 8, 8)
     assert sr_data.random_sigma(rng)[0] <= sr_data.SIGMA_RANGE[1]
+
+
+def test_a_network_that_reads_the_blur_keeps_all_its_detail():
+    net = SRNet()
+    assert detail_weight(SensorModel(0.0), net) == 0.0  # weights without the modulation
+    torch.nn.init.constant_(net.film.weight, 0.1)
+    assert detail_weight(SensorModel(0.0), net) == 1.0
+
+
+def test_sr_training_images_are_real_reflectance_of_three_sensors():
+    images = sr_data.training_images()
+    assert [a.shape[0] for a in images] == [4, 4, 4]
+    assert images[0].shape == real_scenes.italy_l2a("train").image.shape
+    for a in images:
+        assert np.isfinite(a).all() and min(a.shape[1:]) >= 300
+        red, nir = np.median(a[2]), np.median(a[3])
+        assert 0.01 < red < 0.3 and red < nir < 0.6  # vegetated land: NIR above red
+
+
+def test_the_network_is_told_the_blur_as_the_estimator_reads_it():
+    rng = np.random.default_rng(0)
+    assert sr_data.assumed_sigma((0.0, 0.0), rng) == (0.0, 0.0)
+    told = [sr_data.assumed_sigma((0.5, 0.5), rng)[0] for _ in range(50)]
+    assert 0.35 <= min(told) and max(told) <= 0.53
+
+
+def test_missing_training_scene_says_how_to_restore(monkeypatch, tmp_path):
+    (tmp_path / "italy_s2_l2a_openeo").mkdir()
+    src = real_scenes.real_dir() / "italy_s2_l2a_openeo" / "S2_L2A_sample.tif"
+    (tmp_path / "italy_s2_l2a_openeo" / "S2_L2A_sample.tif").write_bytes(src.read_bytes())
+    monkeypatch.setattr(real_scenes, "real_dir", lambda: tmp_path)
+    with pytest.raises(InputNotFoundError, match=r"SR training scene missing.*git checkout"):
+        sr_data.training_images()
