@@ -120,8 +120,13 @@ def test_train_rejects_bad_arguments(tmp_path):
         train("sr", tmp_path, sensor="blind")
     with pytest.raises(ValidationError, match=r"real_share within 0\.\.1"):
         train("sr", tmp_path, sensor="random", real_share=2.0)
+    with pytest.raises(ValidationError, match=r"box_share must be within 0\.\.1"):
+        train("sr", tmp_path, sensor="random", box_share=-0.1)
 
 
 def test_random_sensor_training_runs_on_simulated_and_real_scenes(tmp_path):
-    meta = train("sr", tmp_path, max_steps=2, pool_size=1, sensor="random", real_share=0.5)
+    meta = train(
+        "sr", tmp_path, max_steps=2, pool_size=1, sensor="random", real_share=0.5, box_share=1.0
+    )
     assert meta["sensor"] == "random" and meta["real_share"] == 0.5 and meta["steps"] == 2
+    assert meta["box_share"] == 1.0
