@@ -9,8 +9,10 @@ fine parcels; baseline = connected components of the cropland mask):
   region's crops and calendar, 250 px: seeds 900-901 at 10 m rendered at 2.5 m and
   degraded (as the demo world), seed 902 rendered at 10 m directly (sharp edges, no mixed
   pixels), seed 903 at 5 m rendered at 2.5 m. Never used in training or tuning.
-- ``real``: the real Slovenian register parcels (data/real/slovenia_lulc_parcels), season
-  simulated over them with Henan and Iowa crops (seed 900).
+- ``real``: the real Slovenian register parcels (data/real/slovenia_lulc_parcels: meadow
+  strips of 0.2 ha in woodland) and Bulgarian LPIS blocks (data/real/bulgaria_lpis_blocks:
+  large irregular blocks, a 2.5 km window), season simulated over them with Henan and Iowa
+  crops (seed 900), 10 m rendered at 2.5 m.
 - ``layouts``: the training layouts (voronoi, strips, blocks) on unseen seeds 900-901.
 - ``grid``: the demo layout's held-out seeds 201-204 as in bench/crops/run.py (Henan/Hubei
   300 px at 2.5 m, Iowa 400 px at 5 m): fine and coarse parcels.
@@ -51,10 +53,11 @@ def _jobs(parts: list[str], seeds: tuple[int, ...] = (900, 901, 902, 903)) -> li
         ]
         jobs = [j for j in jobs if j[2] in seeds]
     if "real" in parts:
-        side = min(real_extent_px(2.5)) // 4
-        jobs += [
-            ("slovenia", r, 900, {"size_px": side, "hires_factor": 4}) for r in ("henan", "iowa")
-        ]
+        for pattern in ("slovenia", "bulgaria"):
+            side = min(real_extent_px(2.5, pattern)) // 4
+            jobs += [
+                (pattern, r, 900, {"size_px": side, "hires_factor": 4}) for r in ("henan", "iowa")
+            ]
     if "layouts" in parts:
         jobs += [
             (lay, r, s, {"size_px": 250, "hires_factor": 4})

@@ -294,16 +294,23 @@ def make_layout(
     name: str, shape: tuple[int, int], px: float, rng: np.random.Generator, *, crops, terrain=None
 ) -> Landscape:
     """The landscape of layout ``name`` (a key of :data:`LAYOUTS`, ``"meadows"`` (small
-    narrow fields), ``"bsp"``, the held-out one, or ``"slovenia"``, real parcels).
+    narrow fields), ``"bsp"``, the held-out one, or ``"slovenia"`` and ``"bulgaria"``,
+    real parcels).
 
     Raises:
         ValidationError: unknown layout name.
     """
     from paii_core.demo.field_layouts_heldout import bsp_layout
-    from paii_core.demo.field_layouts_real import slovenia_layout
+    from paii_core.demo.field_layouts_real import bulgaria_layout, slovenia_layout
     from paii_core.demo.field_layouts_small import meadows_layout
 
-    table = {**LAYOUTS, "meadows": meadows_layout, "bsp": bsp_layout, "slovenia": slovenia_layout}
+    table = {
+        **LAYOUTS,
+        "meadows": meadows_layout,
+        "bsp": bsp_layout,
+        "slovenia": slovenia_layout,
+        "bulgaria": bulgaria_layout,
+    }
     if name not in table:
         raise ValidationError(f"layout {name!r} is unknown; use one of: grid, {', '.join(table)}")
     return table[name](shape, px, rng, crops=crops, terrain=terrain)

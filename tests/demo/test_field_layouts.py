@@ -161,12 +161,25 @@ def test_real_pattern_rasterises_register_parcels():
         make_layout("slovenia", (400, 400), 10.0, np.random.default_rng(0), crops=CROPS)
 
 
+def test_second_real_pattern_rasterises_large_register_blocks():
+    assert layouts_real.real_extent_px(10.0, "bulgaria") == (250, 250)
+    land = make_layout("bulgaria", (250, 250), 10.0, np.random.default_rng(0), crops=CROPS)
+    areas = np.bincount(land.fine_parcels.ravel())[1:]
+    areas = areas[areas > 0] * 100 / 1e4
+    assert len(areas) >= 25 and np.median(areas) > 2  # large blocks, unlike Slovenia
+    assert 0.4 < (land.fine_parcels > 0).mean() < 0.9
+    with pytest.raises(ValidationError, match="larger than the real pattern"):
+        make_layout("bulgaria", (260, 250), 10.0, np.random.default_rng(0), crops=CROPS)
+
+
 def test_real_pattern_missing_file(monkeypatch, tmp_path):
     from paii_core.config import Paths
 
     monkeypatch.setattr(layouts_real, "paths", lambda: Paths(root=tmp_path))
     with pytest.raises(InputNotFoundError, match=r"real parcel file .* is missing; restore it"):
         layouts_real.real_extent_px(10.0)
+    with pytest.raises(InputNotFoundError, match=r"bg_arable_land_2024.zip is missing"):
+        layouts_real.real_extent_px(10.0, "bulgaria")
 
 
 def test_make_scene_rejects_bad_pixel_size():
