@@ -29,19 +29,51 @@ COMMAND_MODULES: tuple[str, ...] = (
 """Modules that add subcommands: each has ``register(subparsers)``; a feature adds its
 own module here instead of growing this file."""
 
+COMMAND_NAMES: dict[str, str] = {
+    "demo": "paii_core.demo.cli",
+    "region": "paii_core.workspace.cli",
+    "flood": "paii_core.flood.cli",
+    "flood-event": "paii_core.flood.cli",
+    "dehaze": "paii_core.enhance.cli",
+    "sr": "paii_core.enhance.cli",
+    "train": "paii_core.enhance.cli",
+    "carbon": "paii_core.carbon.cli",
+    "yield": "paii_core.yields.cli",
+    "yields": "paii_core.yields.cli",
+    "crops": "paii_core.crops.cli",
+    "insurance": "paii_core.insurance.cli",
+    "policies": "paii_core.insurance.cli",
+    "area": "paii_core.areas.cli",
+    "batch": "paii_core.batch.cli",
+    "users": "paii_core.access.cli",
+}
+"""The module that registers each command, so `paii COMMAND` imports that module alone:
+importing them all costs seconds (torch, LightGBM, scikit-learn, DuckDB), which `paii
+batch` would pay before its workers start. A command missing here still works: the
+parser is then built from every module (also for `paii --help` and unknown commands)."""
 
-def _parser() -> argparse.ArgumentParser:
+
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or of ``command`` alone when its module is known."""
     parser = argparse.ArgumentParser(prog="paii", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     commands = parser.add_subparsers(dest="command", required=True)
-    for name in COMMAND_MODULES:
+    modules = (COMMAND_NAMES[command],) if command in COMMAND_NAMES else COMMAND_MODULES
+    for name in modules:
         importlib.import_module(name).register(commands)
     return parser
 
 
+def _command(argv: Sequence[str]) -> str | None:
+    """The command named in ``argv``: its first word that is not an option (the only
+    global option, -v/--verbose, takes no value)."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `paii` console script; returns the exit status."""
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = _parser(_command(argv)).parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s"
     )

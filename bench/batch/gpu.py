@@ -17,6 +17,7 @@ import numpy as np
 
 from bench.batch.speedup import REPO, demo_inputs, timed_batch
 from bench.jsonout import write_json
+from paii_core.batch.manifest import Manifest
 from paii_core.io import read_geotiff
 
 
@@ -38,6 +39,11 @@ def main() -> None:
         tmp = Path(tmp)
         gpu_s, _ = timed_batch(inputs, tmp / "gpu", 1, ["--device", "cuda"])
         cpu_s, _ = timed_batch(inputs, tmp / "cpu", 2, ["--device", "cpu"])
+        # The workers name the device each tile ran on: the GPU run must not have fallen
+        # back to the CPU unnoticed.
+        devices = {r.get("device") for r in Manifest(tmp / "gpu").latest().values()}
+        if devices != {"cuda"}:
+            raise SystemExit(f"--device cuda tiles ran on {sorted(map(str, devices))}")
         worst = 0.0
         for p in inputs:
             a = read_geotiff(tmp / "gpu" / "tiles" / p.stem / "whole.tif").data

@@ -1,6 +1,8 @@
 """Benchmark: `paii batch dehaze` on 1, 2, 4, 8 and 16 times the demo area (one raster of
 400 x 400 px at 10 m = 16 km2 per unit, cut into 512 px windows), 1 and 2 workers: wall
-time and peak memory (resident set of the whole process tree, sampled every 0.1 s).
+time and peak memory of the whole process tree (client, fork server, workers), sampled
+every 0.1 s as the sum of proportional set sizes: the workers are forked from a server
+that imported torch, and the pages they share are counted once, not once a process.
 
 Run: PAII_DATA_DIR=<data with demo/> .venv/bin/python -m bench.batch.scaling [--scales 1 2 4 8 16]
 The raster is the demo's first Sentinel-2 L2A scene tiled k times (real DN encoding,
@@ -45,8 +47,17 @@ def build_raster(unit: Path, k: int, out: Path) -> Path:
     return out
 
 
+def _pss(proc: psutil.Process) -> int:
+    """Proportional set size (shared pages split among their sharers); RSS where the
+    system does not give it."""
+    try:
+        return proc.memory_full_info().pss
+    except (AttributeError, psutil.AccessDenied):
+        return proc.memory_info().rss
+
+
 def run(raster: Path, out: Path, workers: int) -> tuple[float, float]:
-    """Wall seconds and peak resident MiB of `paii batch` and its workers."""
+    """Wall seconds and peak MiB (PSS) of `paii batch` and its workers."""
     cmd = [
         sys.executable,
         "-m",
@@ -71,7 +82,7 @@ def run(raster: Path, out: Path, workers: int) -> tuple[float, float]:
     while proc.poll() is None:
         try:
             tree = [root, *root.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            peak = max(peak, sum(_pss(p) for p in tree if p.is_running()))
         except psutil.Error:
             pass
         time.sleep(0.1)

@@ -27,6 +27,7 @@ import torch
 
 from bench.jsonout import write_json
 from paii_core.batch import run_batch
+from paii_core.batch.manifest import Manifest
 from paii_core.config import paths
 from paii_core.enhance.files import dehaze_geotiff
 from paii_core.io import read_geotiff
@@ -44,15 +45,39 @@ def demo_inputs(n: int) -> list[Path]:
 def timed_batch(
     inputs: list[Path], out: Path, workers: int, extra: list[str] | None = None
 ) -> tuple[float, float]:
+    wall, computing, _ = timed_run(inputs, out, workers, extra)
+    return wall, computing
+
+
+def timed_run(
+    inputs: list[Path], out: Path, workers: int, extra: list[str] | None = None
+) -> tuple[float, float, dict]:
+    """Wall and computing seconds of one fresh `paii batch dehaze` process, and its
+    timeline (seconds from the start of run_batch: workers connected, inputs planned,
+    last tile back, mosaics written, cluster closed) with the 1-minute load average
+    before and after."""
     cmd = [sys.executable, "-m", "paii_core.cli", "batch", "dehaze", "--inputs", *map(str, inputs),
            "--out", str(out), "--workers", str(workers), "--threads", "1", "--quiet",
            *(extra or [])]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+    load0 = os.getloadavg()[0]
     t0 = time.perf_counter()
     done = subprocess.run(cmd, check=True, env=env, cwd=REPO, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     computing = float(re.search(r"\(([\d.]+) s computing\)", done.stdout).group(1))
-    return wall, computing
+    steps = re.search(r"timeline \(seconds from the start\): (.*)", done.stdout)
+    timeline = {
+        name: float(sec)
+        for name, sec in re.findall(r"(\w+) ([\d.]+) s", steps.group(1) if steps else "")
+    }
+    timeline.update(load_before=round(load0, 2), load_after=round(os.getloadavg()[0], 2))
+    # Seconds a worker spent on each tile (its manifest record): equal with 1 and 2
+    # workers when the second worker had a core of its own.
+    tile_s = [r["seconds"] for r in Manifest(out).latest().values() if "seconds" in r]
+    if tile_s:
+        timeline["tile_s_median"] = round(float(np.median(tile_s)), 3)
+        timeline["workers_used"] = len({r.get("pid") for r in Manifest(out).latest().values()})
+    return wall, computing, timeline
 
 
 def main() -> None:
@@ -73,12 +98,15 @@ def main() -> None:
             refs = [dehaze_geotiff(p, tmp / "ref" / f"{i}.tif") for i, p in enumerate(inputs)]
             result["in_process_serial_s"] = round(time.perf_counter() - t0, 1)
         times: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
+        timelines: dict[int, list[dict]] = {1: [], 2: []}
         for r in range(args.repeats):
-            for w in (1, 2):
-                times[w].append(timed_batch(inputs, tmp / f"w{w}_{r}", w))
+            for w in (1, 2) if r % 2 == 0 else (2, 1):  # alternate: load drifts
+                wall, computing, timeline = timed_run(inputs, tmp / f"w{w}_{r}", w)
+                times[w].append((wall, computing))
+                timelines[w].append(timeline)
                 load.append(os.getloadavg()[0])
         if not args.quick:
-            result.update(check_equal_and_resume(inputs, refs, tmp))
+            result.update(check_equal_and_resume(inputs, refs, tmp / "w2_0"))
     best = {w: min(t for t, _ in v) for w, v in times.items()}
     best_compute = {w: min(c for _, c in v) for w, v in times.items()}
     result.update(
@@ -91,16 +119,18 @@ def main() -> None:
             "speedup_computing": round(best_compute[1] / best_compute[2], 2),
             "load_avg_1min": load[-1],
             "load_avg_1min_runs": [round(v, 2) for v in load],
+            "workers_1_timeline": timelines[1],
+            "workers_2_timeline": timelines[2],
         }
     )
     write_json(args.json, result)
     print(json.dumps(result, indent=2))
 
 
-def check_equal_and_resume(inputs: list[Path], refs: list[Path], tmp: Path) -> dict:
-    """`--workers 2` output against `paii dehaze` file by file; then a run stopped after 6
-    tiles and rerun: how many tiles were skipped and how many redone."""
-    out = tmp / "w2_0"
+def check_equal_and_resume(inputs: list[Path], refs: list[Path], out: Path) -> dict:
+    """`--workers 2` output (in ``out``) against `paii dehaze` file by file; then a run
+    stopped after 6 tiles and rerun: how many tiles were skipped and how many redone."""
+    tmp = out.parent
     worst = 0.0
     for p, ref in zip(inputs, refs, strict=True):
         got = read_geotiff(out / "tiles" / p.stem / "whole.tif").data

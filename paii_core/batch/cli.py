@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from paii_core.batch.jobs import DEVICES, JOBS
+from paii_core.batch.spec import DEVICES, JOBS
 
 __all__ = ["progress_bar", "register"]
 
@@ -39,6 +39,8 @@ def _run(args: argparse.Namespace) -> int:
     from paii_core.batch.stac import expand_inputs
 
     if not args.verbose:  # dask logs every worker start; the progress bar says enough
+        import distributed  # noqa: F401  (its import sets its loggers' levels: first)
+
         logging.getLogger("distributed").setLevel(logging.ERROR)
 
     counties = None
@@ -68,6 +70,8 @@ def _run(args: argparse.Namespace) -> int:
         f"already done, {len(result.failed)} failed, {result.seconds:.1f} s "
         f"({result.compute_seconds:.1f} s computing)"
     )
+    steps = ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items())
+    print(f"timeline (seconds from the start): {steps}")
     for path in result.mosaics:
         print(f"mosaic {path}")
     if result.totals is not None:

@@ -26,7 +26,7 @@ from rasterio.windows import Window
 from paii_core.batch.tiles import Tile
 from paii_core.io._atomic import atomic_path
 
-__all__ = ["build_mosaics", "parcel_luts"]
+__all__ = ["build_mosaics", "mosaic_groups", "parcel_luts", "write_mosaic"]
 
 
 def _find(parent: np.ndarray, i: int) -> int:
@@ -110,12 +110,13 @@ def _grid_key(src: rasterio.DatasetReader) -> tuple:
     return (src.crs.to_string(), round(src.res[0], 9), round(src.res[1], 9))
 
 
-def build_mosaics(
+def mosaic_groups(
     out_dir: Path, job: str, tiles: Sequence[Tile], records: dict[str, dict]
-) -> list[Path]:
-    """Write ``mosaic/<job>_<n>.tif`` COGs (deflate, 256 px blocks, overviews) from the
-    finished tiles, one per CRS and pixel size; later tiles win where tiles overlap
-    (several dates of one place: a composite, latest input last). Returns the paths."""
+) -> list[tuple[Path, list[tuple[Tile, Path]], dict[str, np.ndarray]]]:
+    """The mosaics to write from the finished tiles: ``(target, members, luts)`` per
+    CRS and pixel size, ``target`` = ``mosaic/<job>_<n>.tif``, ``members`` in the order
+    they are laid down, ``luts`` the parcel id tables of the members (parcels only).
+    Each is written on its own by :func:`write_mosaic`, so grids can go in parallel."""
     luts = parcel_luts(out_dir, tiles, records) if job == "parcels" else {}
     groups: dict[tuple, list[tuple[Tile, Path]]] = {}
     for t in tiles:
@@ -124,12 +125,32 @@ def build_mosaics(
         path = out_dir / records[t.key]["output"]
         with rasterio.open(path) as src:
             groups.setdefault(_grid_key(src), []).append((t, path))
-    written = []
-    for n, members in enumerate(groups.values(), start=1):
-        target = out_dir / "mosaic" / f"{job}_{n}.tif"
-        _mosaic(target, members, luts, job)
-        written.append(target)
-    return written
+    return [
+        (
+            out_dir / "mosaic" / f"{job}_{n}.tif",
+            members,
+            {t.key: luts[t.key] for t, _ in members if t.key in luts},
+        )
+        for n, members in enumerate(groups.values(), start=1)
+    ]
+
+
+def build_mosaics(
+    out_dir: Path, job: str, tiles: Sequence[Tile], records: dict[str, dict]
+) -> list[Path]:
+    """Write ``mosaic/<job>_<n>.tif`` COGs (deflate, 256 px blocks, overviews) from the
+    finished tiles, one per CRS and pixel size; later tiles win where tiles overlap
+    (several dates of one place: a composite, latest input last). Returns the paths.
+    (`paii batch` writes the groups of :func:`mosaic_groups` on its workers instead.)"""
+    return [write_mosaic(*g, job) for g in mosaic_groups(out_dir, job, tiles, records)]
+
+
+def write_mosaic(
+    target: Path, members: list[tuple[Tile, Path]], luts: dict[str, np.ndarray], job: str
+) -> Path:
+    """Write one mosaic COG (see :func:`build_mosaics`) and return its path."""
+    _mosaic(target, members, luts, job)
+    return target
 
 
 def _mosaic(target: Path, members: list[tuple[Tile, Path]], luts: dict, job: str) -> None:

@@ -1,9 +1,10 @@
 """`paii batch`: many rasters, or one huge raster in windows, on dask.distributed.
 
-The client plans tiles, skips those the manifest records as done for the same input
-hash and model version, submits the rest to a scheduler (a LocalCluster of worker
-processes by default, or any scheduler by address), records each outcome as it
-arrives, and finally builds the COG mosaics and county totals. Workers write tiles
+The client starts its workers (a LocalCluster of worker processes by default, or any
+scheduler by address), plans tiles while they start, skips those the manifest records
+as done for the same input hash and model version, submits the rest, records each
+outcome as it arrives, has the workers write the COG mosaics (one task per grid) and
+adds up the county totals. Only paths and small records travel. Workers write tiles
 atomically; a worker killed mid-tile loses only that tile's work: the scheduler reruns
 it elsewhere (its nanny restarts the process), and no partial file is ever renamed into
 place. Outputs must be on a file system every worker and the client can reach.
@@ -11,25 +12,16 @@ place. Outputs must be on a file system every worker and the client can reach.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from paii_core.batch.jobs import HALO, JOBS, JobOptions, device_for, run_tile
+from paii_core.batch.cluster import connect
 from paii_core.batch.manifest import Manifest
-from paii_core.batch.mosaic import build_mosaics
-from paii_core.batch.rollup import county_totals
-from paii_core.batch.tiles import (
-    Tile,
-    check_inputs,
-    file_hash,
-    plan_tiles,
-    series_groups,
-    single_scenes,
-)
+from paii_core.batch.spec import HALO, check_inputs, check_options, model_version
 from paii_core.errors import ValidationError
 
 __all__ = ["BatchResult", "model_version", "plan", "run_batch"]
@@ -50,40 +42,17 @@ class BatchResult:
     seconds: float = 0.0
     compute_seconds: float = 0.0
     """From the first tile submitted to the last result (no cluster start, no mosaic)."""
+    timings: dict[str, float] = field(default_factory=dict)
+    """Where the wall time went, in seconds from the call: ``connected`` (scheduler up),
+    ``planned`` (inputs read and hashed), ``computed`` (last tile back), ``mosaicked``,
+    ``closed`` (cluster shut down), ``done``."""
 
 
-def model_version(job: str, method: str = "model") -> str:
-    """Version of what computes ``job``: the weights' hash for the networks, the model
-    files' hash for the LightGBM crop models, the engine version for flood mapping."""
-    from paii_core.config import paths
-
-    if job in ("dehaze", "sr"):
-        if method != "model":
-            return f"{method}-{_code_version('enhance')}"
-        from paii_core.enhance.api import model_dir
-        from paii_core.enhance.weights import model_version as weights_version
-
-        return weights_version(model_dir(job))
-    if job in ("cropland", "parcels"):
-        folders = ["cropland"] + (["parcels"] if job == "parcels" else [])
-        h = hashlib.sha256()
-        for name in folders:
-            for f in sorted((paths().models / name).glob("*.txt")):
-                h.update(f.read_bytes())
-        return h.hexdigest()[:12]
-    return f"flood-{_code_version('flood')}"
-
-
-def _code_version(package: str) -> str:
-    """Hash of a classical method's source: a code change reruns its tiles."""
-    h = hashlib.sha256()
-    for f in sorted((Path(__file__).parent.parent / package).glob("*.py")):
-        h.update(f.read_bytes())
-    return h.hexdigest()[:12]
-
-
-def plan(job: str, inputs: Sequence[str | Path], *, tile: int, options: dict) -> list[Tile]:
+def plan(job: str, inputs: Sequence[str | Path], *, tile: int, options: dict):
     """The tiles of a run (see :func:`paii_core.batch.tiles.plan_tiles`)."""
+    from paii_core.batch.spec import JOBS
+    from paii_core.batch.tiles import file_hash, plan_tiles, series_groups, single_scenes
+
     if job not in JOBS:
         raise ValidationError(f"job {job!r} is unknown; use one of {', '.join(JOBS)}")
     paths = check_inputs(inputs)
@@ -101,75 +70,20 @@ def plan(job: str, inputs: Sequence[str | Path], *, tile: int, options: dict) ->
     return plan_tiles(scenes, tile=tile, halo=HALO[job], salt=salt, hashes=hashes)
 
 
-def _check_options(job: str, method: str, dem: str | Path | None) -> None:
-    if job not in JOBS:
-        raise ValidationError(f"job {job!r} is unknown; use one of {', '.join(JOBS)}")
-    if job in ("dehaze", "sr"):
-        from paii_core.enhance.api import DEHAZE_METHODS, SR_METHODS
-
-        known = DEHAZE_METHODS if job == "dehaze" else SR_METHODS
-        if method not in known:
-            raise ValidationError(
-                f"--method {method!r} is unknown for {job}; use one of {', '.join(known)}"
-            )
-    if job == "flood" and dem is None:
-        raise ValidationError("paii batch flood needs --dem DEM.tif (elevation in metres)")
-
-
-CONNECT_TIMEOUT = "10s"
-
-
-def _client(scheduler: str | None, workers: int, threads: int):
-    import dask
-    from distributed import Client, LocalCluster
-
-    if scheduler:
-        try:
-            return Client(scheduler, timeout=CONNECT_TIMEOUT), None
-        except OSError as e:
-            raise ValidationError(
-                f"--scheduler {scheduler}: cannot reach it ({e}); start one with "
-                "`dask scheduler` and pass its tcp://HOST:PORT, or leave --scheduler out"
-            ) from None
-    env = {k: str(threads) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
-    with dask.config.set(worker_config()):
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            env=env,
-            silence_logs=40,
-        )
-    return Client(cluster), cluster
-
-
-def worker_config() -> dict:
-    """Dask settings for PAII's workers (also for a cluster started by hand: `dask worker`
-    reads them from a dask config file).
-
-    Dask's nanny sets ``MALLOC_TRIM_THRESHOLD_=65536`` in each worker by default, which
-    turns off glibc's adaptive mmap threshold: every large torch buffer is then mapped and
-    unmapped per layer, and the page faults nearly doubled a dehaze tile's CPU time
-    (measured: 1.5 s of system time per two 400 px scenes, against 0.3 s). Its sampling
-    profiler (every 10 ms) is off too: nobody reads it and it takes the GIL."""
-    import dask
-
-    environ = {
-        k: v
-        for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
-        if k != "MALLOC_TRIM_THRESHOLD_"
-    }
-    return {
-        "distributed.nanny.pre-spawn-environ": environ,
-        "distributed.worker.profile.enabled": False,
-    }
-
-
 def _clean_partials(out_dir: Path) -> None:
     """Remove temporary files a killed writer left (they are never renamed into place)."""
     for tmp in out_dir.rglob(".*.tmp"):
         tmp.unlink(missing_ok=True)
+
+
+def _check_cheap(job, inputs, tile, workers, method, dem, device) -> None:
+    """Every argument check that needs no raster library, before any process starts."""
+    if workers < 1:
+        raise ValidationError(f"--workers {workers} should be 1 or more")
+    check_options(job, method, dem, device)
+    if tile < 16:
+        raise ValidationError(f"--tile {tile} is too small; use 16 px or more (e.g. 2048)")
+    check_inputs(inputs)
 
 
 def run_batch(
@@ -191,6 +105,12 @@ def run_batch(
 ) -> BatchResult:
     """Run ``job`` over ``inputs`` into ``out_dir``; see the module docstring.
 
+    The local cluster starts first, right after the arguments are checked: its worker
+    processes import the engine while this process reads and hashes the inputs and
+    compares them with the manifest. Then the tiles to do go to the workers as paths
+    (each worker reads its window and writes its tile; only small records come back),
+    and the mosaics, one per grid, are written by the workers in parallel.
+
     Args:
         counties: a GeoDataFrame from :func:`paii_core.io.read_boundaries` to add tile
             areas up per county (Parquet partitions under ``rollups/``).
@@ -203,17 +123,41 @@ def run_batch(
         ValidationError: unknown job, bad tile size or worker count, unreachable scheduler.
         InputNotFoundError / FormatError: a missing or unreadable input.
     """
+    t0 = time.perf_counter()
+    _check_cheap(job, inputs, tile, workers, method, dem, device)
+    if scheduler is None and device == "cuda":
+        from paii_core.batch.jobs import device_for
+
+        device_for(device)  # a local cluster sees this machine's GPUs
+    version = model_version(job, method)
+    out = Path(out_dir)
+    timings: dict[str, float] = {}
+    with ExitStack() as stack:
+        client, _ = connect(scheduler, workers, threads, stack, job)
+        timings["connected"] = time.perf_counter() - t0
+        result = _run(job, inputs, out, client, tile, threads, method, level, dem, device,
+                      version, counties, progress, on_result, timings, t0)  # fmt: skip
+    timings["closed"] = time.perf_counter() - t0
+    if counties is not None:
+        from paii_core.batch.rollup import county_totals
+
+        totals = county_totals(out, job)
+        if not totals.empty:
+            result.totals = out / f"county_totals_{job}.parquet"
+    result.seconds = time.perf_counter() - t0
+    timings["done"] = result.seconds
+    result.timings = {k: round(v, 3) for k, v in timings.items()}
+    return result
+
+
+def _run(job, inputs, out, client, tile, threads, method, level, dem, device, version,
+         counties, progress, on_result, timings, t0) -> BatchResult:  # fmt: skip
     from distributed import as_completed
 
-    if workers < 1:
-        raise ValidationError(f"--workers {workers} should be 1 or more")
-    _check_options(job, method, dem)
-    if scheduler is None:
-        device_for(device)  # a local cluster sees this machine's GPUs
-    t0 = time.perf_counter()
-    out = Path(out_dir)
+    from paii_core.batch.jobs import JobOptions, run_tile
+    from paii_core.batch.mosaic import mosaic_groups, write_mosaic
+
     out.mkdir(parents=True, exist_ok=True)
-    version = model_version(job, method)
     opts = {"method": method, "level": level, "dem": str(dem) if dem else None}
     tiles = plan(job, inputs, tile=tile, options={**opts, "model_version": version})
     job_opts = JobOptions(job, str(out), method, level, opts["dem"], threads, version, device)
@@ -228,58 +172,49 @@ def run_batch(
             result.skipped.append(t.key)
         else:
             todo.append(t)
+    timings["planned"] = time.perf_counter() - t0
     if progress:
         progress(len(result.skipped), len(tiles), len(result.skipped))
     if todo:
-        client, cluster = _client(scheduler, workers, threads)
-        try:
-            shared = client.scatter(counties, broadcast=True) if counties is not None else None
-            keys = {f"paii-{job}-{t.input_hash}": t.key for t in todo}
-            t_submit = time.perf_counter()
-            futures = [
-                client.submit(
-                    run_tile,
-                    t,
-                    job_opts,
-                    shared,
-                    key=f"paii-{job}-{t.input_hash}",
-                    pure=False,
-                    retries=2,
+        shared = client.scatter(counties, broadcast=True) if counties is not None else None
+        keys = {f"paii-{job}-{t.input_hash}": t.key for t in todo}
+        t_submit = time.perf_counter()
+        futures = [
+            client.submit(
+                run_tile, t, job_opts, shared, key=f"paii-{job}-{t.input_hash}", pure=False,
+                retries=2,
+            )
+            for t in todo
+        ]  # fmt: skip
+        for record in _completed(
+            as_completed(futures, with_results=True, raise_errors=False), keys
+        ):
+            manifest.append(record)
+            if record["status"] == "done":
+                result.computed.append(record["tile"])
+            else:
+                result.failed[record["tile"]] = record.get("error", "")
+            if on_result:
+                on_result(client, record)
+            result.compute_seconds = time.perf_counter() - t_submit
+            if progress:
+                progress(
+                    len(result.computed) + len(result.skipped) + len(result.failed),
+                    len(tiles),
+                    len(result.skipped),
                 )
-                for t in todo
-            ]
-            for record in _completed(
-                as_completed(futures, with_results=True, raise_errors=False), keys
-            ):
-                manifest.append(record)
-                if record["status"] == "done":
-                    result.computed.append(record["tile"])
-                else:
-                    result.failed[record["tile"]] = record.get("error", "")
-                if on_result:
-                    on_result(client, record)
-                result.compute_seconds = time.perf_counter() - t_submit
-                if progress:
-                    progress(
-                        len(result.computed) + len(result.skipped) + len(result.failed),
-                        len(tiles),
-                        len(result.skipped),
-                    )
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
         # A worker killed mid-write leaves its temporary file; its tile was redone elsewhere.
         _clean_partials(out)
+    timings["computed"] = time.perf_counter() - t0
     done = manifest.finished(out)
     current = {t.key: done[t.key] for t in tiles if t.key in done}
     if current:
-        result.mosaics = build_mosaics(out, job, tiles, current)
-    if counties is not None:
-        totals = county_totals(out, job)
-        if not totals.empty:
-            result.totals = out / f"county_totals_{job}.parquet"
-    result.seconds = time.perf_counter() - t0
+        groups = mosaic_groups(out, job, tiles, current)
+        # One task per grid: the workers write the mosaics in parallel (paths travel,
+        # and the small per-tile parcel id tables of a parcels run).
+        futures = [client.submit(write_mosaic, *g, job, pure=False) for g in groups]
+        result.mosaics = [f.result() for f in futures]
+    timings["mosaicked"] = time.perf_counter() - t0
     return result
 
 

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import rasterio
 
-from paii_core.errors import FormatError, InputNotFoundError, ValidationError
+from paii_core.batch.spec import check_inputs
+from paii_core.errors import FormatError, ValidationError
 from paii_core.io.geotiff import _open_checked
 
-__all__ = ["Scene", "Tile", "file_hash", "plan_tiles", "series_groups"]
+__all__ = ["Scene", "Tile", "check_inputs", "file_hash", "plan_tiles", "series_groups"]
 
 Window4 = tuple[int, int, int, int]
 """``(col_off, row_off, width, height)`` in pixels of the scene."""
@@ -120,22 +121,6 @@ def plan_tiles(
                 digest = hashlib.sha256(f"{base}|{core}|{halo}".encode()).hexdigest()[:32]
                 tiles.append(Tile(key, s, core, (c0, r0, c1 - c0, r1 - r0), digest))
     return tiles
-
-
-def check_inputs(paths: Sequence[str | Path]) -> list[Path]:
-    """Existing input files, in the order given; raises InputNotFoundError otherwise."""
-    if not paths:
-        raise ValidationError("--inputs is empty; pass one or more GeoTIFFs or STAC items")
-    out = []
-    for p in map(Path, paths):
-        try:
-            exists = p.is_file()
-        except OSError:  # e.g. a name too long for the file system
-            exists = False
-        if not exists:
-            raise InputNotFoundError(f"--inputs {p}: no such file; check the path")
-        out.append(p)
-    return out
 
 
 def window_profile(src: rasterio.DatasetReader, win: Window4) -> dict:

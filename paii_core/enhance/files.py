@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from os import PathLike
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import rasterio
@@ -27,6 +27,9 @@ from paii_core.errors import FormatError, InputFileError, ValidationError
 from paii_core.io import Raster, read_geotiff, read_sentinel2_l2a, write_geotiff
 from paii_core.io._atomic import atomic_path
 from paii_core.io.geotiff import _open_checked
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["dehaze_geotiff", "is_toa", "read_bgrn", "sr_geotiff"]
 
@@ -105,18 +108,24 @@ def dehaze_geotiff(
     level: Literal["auto", "L2A", "TOA"] = "auto",
     simulated: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    net: torch.nn.Module | None = None,
 ) -> Path:
     """Dehaze ``src`` into ``dst`` (same grid, CRS and transform; NaN nodata kept).
 
     ``level``: surface (L2A) or top-of-atmosphere (TOA) reflectance; ``"auto"`` reads it
     from the tags (:func:`is_toa`). The output has the four dehazed bands and a fifth,
     ``THICK_HAZE`` (1 where the haze is too thick to recover and the bands are NaN,
-    0 elsewhere, NaN on nodata). Raises ValidationError for another level."""
+    0 elsewhere, NaN on nodata). ``net``: the trained network already loaded (a batch
+    worker keeps one for all its files); default: loaded from models/dehaze.
+    Raises ValidationError for another level."""
     if level not in ("auto", "L2A", "TOA"):
         raise ValidationError(f"level must be 'auto', 'L2A' or 'TOA', got {level!r}")
     raster = read_bgrn(src)
     toa = is_toa(raster) if level == "auto" else level == "TOA"
-    net = api.load_model("dehaze") if method == "model" else None
+    if method != "model":
+        net = None
+    elif net is None:
+        net = api.load_model("dehaze")
     out = api.dehaze(raster.data, method=method, net=net, toa=toa, progress=progress)
     nodata = np.isnan(raster.data).any(axis=0)
     tags = _tags(raster, "dehazed reflectance", method, getattr(net, "version", "dcp"), simulated)

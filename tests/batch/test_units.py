@@ -108,7 +108,7 @@ def test_stac_errors_name_the_file(tmp_path, doc, match):
 
 
 def test_bad_arguments_are_refused_before_any_work(tmp_path, big_bgrn, monkeypatch):
-    monkeypatch.setattr("paii_core.batch.runner.CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr("paii_core.batch.cluster.CONNECT_TIMEOUT", "1s")
     with pytest.raises(ValidationError, match="job 'nope' is unknown"):
         run_batch("nope", [big_bgrn], tmp_path)
     with pytest.raises(InputNotFoundError, match="no such file"):
@@ -153,7 +153,7 @@ def test_device_cuda_without_a_gpu_is_refused(monkeypatch, bgrn_files, tmp_path)
 def test_worker_config_keeps_glibc_adaptive_mmap_and_drops_the_profiler():
     import dask
 
-    from paii_core.batch.runner import worker_config
+    from paii_core.batch.cluster import worker_config
 
     cfg = worker_config()
     environ = cfg["distributed.nanny.pre-spawn-environ"]

@@ -1,0 +1,127 @@
+"""The dask cluster of a `paii batch` run: a LocalCluster whose workers start while the
+client plans, or any scheduler by address.
+
+Only dask is imported here, so a run reaches this point (and its worker processes start
+importing the engine) before the client itself imports rasterio, geopandas and the rest.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from contextlib import ExitStack
+
+from paii_core.errors import ValidationError
+
+__all__ = ["CONNECT_TIMEOUT", "PRELOAD", "connect", "worker_config"]
+
+CONNECT_TIMEOUT = "10s"
+PRELOAD: dict[str, tuple[str, ...]] = {
+    "dehaze": ("torch", "paii_core.batch.jobs", "paii_core.enhance.files"),
+    "sr": ("torch", "paii_core.batch.jobs", "paii_core.enhance.files"),
+    "cropland": ("paii_core.batch.jobs", "paii_core.crops"),
+    "parcels": ("paii_core.batch.jobs", "paii_core.crops"),
+    "flood": ("paii_core.batch.jobs", "paii_core.flood.files", "paii_core.flood.mapping"),
+}
+"""What a local worker needs for each job, imported once, by the fork server every
+worker process is forked from (see :func:`_fork_server`)."""
+_BASE_PRELOAD = ("distributed", "numpy", "rasterio")
+
+
+def worker_config() -> dict:
+    """Dask settings for PAII's workers (also for a cluster started by hand: `dask worker`
+    reads them from a dask config file).
+
+    Dask's nanny sets ``MALLOC_TRIM_THRESHOLD_=65536`` in each worker by default, which
+    turns off glibc's adaptive mmap threshold: every large torch buffer is then mapped and
+    unmapped per layer, and the page faults nearly doubled a dehaze tile's CPU time
+    (measured: 1.5 s of system time per two 400 px scenes, against 0.3 s). Its sampling
+    profiler (every 10 ms) is off too: nobody reads it and it takes the GIL."""
+    import dask
+
+    environ = {
+        k: v
+        for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
+        if k != "MALLOC_TRIM_THRESHOLD_"
+    }
+    return {
+        "distributed.nanny.pre-spawn-environ": environ,
+        "distributed.worker.profile.enabled": False,
+    }
+
+
+def _fork_server(job: str, env: dict[str, str]) -> bool:
+    """Start multiprocessing's fork server with ``job``'s modules imported, so that every
+    local worker is forked from one process that imported distributed, torch and the
+    engine once (about 3 s of CPU each, which N spawned workers would all pay at the
+    same moment, on the cores the client and the other workers need). Nothing runs in
+    the server but imports: no thread, no CUDA context, nothing a fork could break.
+    ``env`` (the BLAS/OpenMP thread counts, read when those libraries load) is in force
+    while the server starts, then the client's environment is put back. Returns False
+    where there is no fork server (Windows): the workers are then spawned."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return False
+    from multiprocessing import forkserver
+
+    from distributed import utils
+
+    # dask would set its own list (every package it knows) the first time it makes a
+    # worker, and import each of them into this process to see what exists.
+    utils._forkserver_preload_set = True
+    forkserver.set_forkserver_preload([*_BASE_PRELOAD, *PRELOAD.get(job, ())])
+    before = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        forkserver.ensure_running()  # a server started by an earlier run is reused
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return True
+
+
+def connect(scheduler: str | None, workers: int, threads: int, stack: ExitStack, job: str = ""):
+    """``(client, cluster)``: a client of ``scheduler``, or of a new LocalCluster
+    (``cluster`` then, else None) of ``workers`` processes with one task thread each and
+    ``threads`` BLAS/OpenMP threads, forked from a server that imported ``job``'s
+    modules. Returns as soon as the local scheduler listens: the worker processes start
+    in the background, so the client plans meanwhile and its first tasks wait for them
+    at the scheduler. ``stack`` closes both (and keeps the worker settings in force for
+    as long as nannies may start workers: after a killed one, too).
+
+    Raises ValidationError when ``scheduler`` cannot be reached."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+        except OSError as e:
+            raise ValidationError(
+                f"--scheduler {scheduler}: cannot reach it ({e}); start one with "
+                "`dask scheduler` and pass its tcp://HOST:PORT, or leave --scheduler out"
+            ) from None
+        stack.callback(client.close)
+        return client, None
+    # Nannies read these settings when they are made, in the cluster's event loop, after
+    # scale() has returned (and again when they restart a killed worker).
+    env = {k: str(threads) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+    config = worker_config()
+    if _fork_server(job, env):
+        config["distributed.worker.multiprocessing-method"] = "forkserver"
+    stack.enter_context(dask.config.set(config))
+    cluster = LocalCluster(
+        n_workers=0,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        env=env,
+        silence_logs=40,
+    )
+    stack.callback(cluster.close)
+    cluster.scale(workers)  # non-blocking: the nannies start their workers from here on
+    client = Client(cluster)
+    stack.callback(client.close)
+    return client, cluster

@@ -1,0 +1,131 @@
+"""How `paii batch` starts: a torch-free client, workers forked from one server that
+imported the engine, one network per worker, and where the wall time went."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from paii_core.batch import spec
+from paii_core.batch.jobs import JobOptions, run_tile
+from paii_core.batch.runner import plan
+from paii_core.enhance import api
+from paii_core.enhance.files import dehaze_geotiff
+from paii_core.enhance.weights import model_version as weights_version
+from paii_core.io import read_geotiff
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_the_client_side_lists_and_versions_match_the_engine():
+    assert spec.METHODS == {"dehaze": api.DEHAZE_METHODS, "sr": api.SR_METHODS}
+    assert spec.model_version("dehaze") == weights_version(api.model_dir("dehaze"))
+
+
+def test_a_worker_loads_its_network_once_and_refuses_other_weights(
+    bgrn_files, tmp_path, monkeypatch
+):
+    from paii_core.batch import jobs
+
+    loads = []
+    real = api.load_model
+    monkeypatch.setattr(api, "load_model", lambda name: loads.append(name) or real(name))
+    monkeypatch.setattr(jobs, "_NETS", {})
+    version = spec.model_version("dehaze")
+    tiles = plan("dehaze", bgrn_files, tile=2048, options={"model_version": version})
+    opts = JobOptions("dehaze", str(tmp_path), model_version=version, device="cpu")
+    records = [run_tile(t, opts) for t in tiles]
+    assert [r["status"] for r in records] == ["done"] * 3 and loads == ["dehaze"]
+    stale = JobOptions("dehaze", str(tmp_path / "b"), model_version="0123456789ab", device="cpu")
+    record = run_tile(tiles[0], stale)
+    assert record["status"] == "failed"
+    assert "the run was planned with 0123456789ab (retrained during the run?)" in record["error"]
+
+
+_CLIENT = """
+import json, sys
+from paii_core.batch import run_batch
+r = run_batch("dehaze", sys.argv[1:-1], sys.argv[-1], workers=2)
+print(json.dumps({"torch": "torch" in sys.modules, "timings": r.timings,
+                  "computed": sorted(r.computed), "mosaics": [str(m) for m in r.mosaics]}))
+"""
+
+
+def test_a_local_run_keeps_torch_out_of_the_client_and_times_its_steps(bgrn_files, tmp_path):
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-c", _CLIENT, *map(str, bgrn_files), str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got["torch"] is False  # the workers import it (from their fork server)
+    assert got["computed"] == [f"scene_{i}/whole" for i in range(3)]
+    steps = ["connected", "planned", "computed", "mosaicked", "closed", "done"]
+    assert list(got["timings"]) == steps
+    times = [got["timings"][k] for k in steps]
+    assert times == sorted(times) and times[0] > 0
+    for i, src in enumerate(bgrn_files):
+        want = read_geotiff(dehaze_geotiff(src, tmp_path / f"ref_{i}.tif")).data
+        have = read_geotiff(out / "tiles" / f"scene_{i}" / "whole.tif").data
+        np.testing.assert_allclose(have, want, atol=1e-5)
+    assert len(got["mosaics"]) == 1 and Path(got["mosaics"][0]).is_file()
+
+
+@pytest.mark.parametrize("job", spec.JOBS)
+def test_every_job_preloads_importable_modules(job):
+    import importlib
+
+    from paii_core.batch.cluster import PRELOAD
+
+    for module in PRELOAD[job]:
+        importlib.import_module(module)
+
+
+def test_cuda_on_workers_without_a_gpu_fails_each_tile_clearly(cluster, bgrn_files, tmp_path):
+    """A remote scheduler's workers check the device themselves (the client may have no
+    GPU while they do): here none has one, so every tile fails with the reason, none is
+    retried or written, and the run says so."""
+    from paii_core.batch import run_batch
+
+    res = run_batch(
+        "dehaze", bgrn_files, tmp_path, scheduler=cluster.scheduler_address, device="cuda"
+    )
+    assert not res.computed and len(res.failed) == 3
+    assert all("--device cuda: this machine sees no CUDA GPU" in e for e in res.failed.values())
+    assert not (tmp_path / "tiles").exists() and not res.mosaics
+
+
+def test_the_device_context_sets_the_engine_device_and_autocasts_only_on_cuda(monkeypatch):
+    import os
+
+    import torch
+
+    from paii_core.batch.jobs import _on_device
+
+    monkeypatch.setenv("PAII_DEVICE", "before")
+    with _on_device("cpu"):
+        assert os.environ["PAII_DEVICE"] == "cpu"
+        assert not torch.is_autocast_enabled("cuda") and not torch.is_autocast_enabled("cpu")
+    assert os.environ["PAII_DEVICE"] == "before"
+    seen = []
+    monkeypatch.setattr(torch, "autocast", lambda *a, **k: seen.append((a, k)) or _Null())
+    with _on_device("cuda"):
+        assert os.environ["PAII_DEVICE"] == "cuda"
+    assert seen == [(("cuda",), {"dtype": torch.float16, "enabled": True})]
+
+
+class _Null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
