@@ -93,3 +93,20 @@ def test_small_field_training_scenes_and_one_set_per_call():
     assert len(jobs) == 6 and all(j[3:] == (200, 10.0, 4) for j in jobs)
     with pytest.raises(ValidationError, match="trains one booster set: pass sharp or small"):
         train_boundary(sharp=True, small=True)
+
+
+def test_small_field_watershed_keeps_a_patch_too_flat_for_a_basin():
+    from paii_core.crops.parcels import _watershed
+
+    # A field with a clear basin, and a small patch whose boundary map is flat and high
+    # (no h-minimum inside): the plain watershed leaves the patch out.
+    edges = np.full((20, 30), 0.7)
+    edges[3:17, 3:17] = 0.02
+    mask = np.zeros((20, 30), bool)
+    mask[2:18, 2:18] = True
+    mask[5:9, 22:28] = True
+    plain = _watershed(edges, mask, 0.02, 0.3, blur=0.0)
+    assert plain.max() == 1 and (plain[5:9, 22:28] == 0).all()
+    kept = _watershed(edges, mask, 0.02, 0.3, blur=0.0, keep_unmarked=True)
+    assert kept.max() == 2
+    assert len(np.unique(kept[5:9, 22:28])) == 1 and kept[6, 24] not in (0, kept[10, 10])
