@@ -8,7 +8,9 @@ session). So app.py starts :func:`start` on its first run (the sign-in page), a 
 imports every page's modules and the heavy libraries they load lazily, one module at a
 time under one lock; before running a page, app.py calls :func:`wait`, so no page script
 imports anything heavy while another thread does (Home, Data and Admin, which load no heavy
-library, wait only for their own imports, done first).
+library, wait only for their own imports, done first). PyTorch and the enhancement models
+(:data:`LAST`, a few seconds) come last, and only a page that imports them (Imagery)
+waits for them: the others wait for everything before.
 """
 
 from __future__ import annotations
@@ -26,12 +28,16 @@ LAZY = ("lightgbm", "sklearn.metrics", "sklearn.ensemble", "rasterio", "torch", 
 """Heavy libraries the engine imports inside functions (so no page's import line names
 them) and the slowest engine package."""
 
+LAST = ("torch", "paii_core.enhance")
+"""Imported after everything else; only pages importing them (or their submodules) wait."""
+
 LIGHT = ("home.py", "data_page.py", "admin_page.py")
 """Pages that compute nothing with the heavy libraries: they wait only for their own
 imports, which the warm-up does first (the first page after sign-in is Home)."""
 
 _LOCK = threading.Lock()
 _DONE = threading.Event()
+_CORE = threading.Event()
 _IMPORTED = threading.Condition()
 _imported: set[str] = set()
 _STARTED = threading.Lock()
@@ -56,10 +62,26 @@ def page_modules(views: Path) -> list[str]:
     return list(dict.fromkeys(n for path in paths for n in _imports(path)))
 
 
+def _last(name: str) -> bool:
+    return any(name == m or name.startswith(f"{m}.") for m in LAST)
+
+
+def warmup_modules(views: Path) -> list[str]:
+    """What the warm-up imports, in order: :func:`page_modules`, then :data:`LAZY`, with
+    the :data:`LAST` ones (and their submodules) moved to the end."""
+    modules = list(dict.fromkeys(page_modules(views) + list(LAZY) + list(LAST)))
+    return [m for m in modules if not _last(m)] + [m for m in modules if _last(m)]
+
+
 def _run(modules: list[str]) -> None:
     start = time.perf_counter()
     try:
         for name in modules:
+            if _last(name) and not _CORE.is_set():
+                _CORE.set()
+                log.info(
+                    "warm-up imports before %s done in %.1f s", name, time.perf_counter() - start
+                )
             with _LOCK:
                 try:
                     importlib.import_module(name)
@@ -69,6 +91,7 @@ def _run(modules: list[str]) -> None:
                 _imported.add(name)
                 _IMPORTED.notify_all()
     finally:
+        _CORE.set()
         _DONE.set()
         with _IMPORTED:
             _IMPORTED.notify_all()
@@ -82,16 +105,21 @@ def start(views: Path) -> None:
         if _started:
             return
         _started = True
-    modules = page_modules(views) + list(LAZY)
+    modules = warmup_modules(views)
     threading.Thread(target=_run, args=(modules,), name="paii-warmup", daemon=True).start()
 
 
 def wait(page: Path | None = None, timeout_s: float = 300.0) -> bool:
-    """Block until the warm-up imports are done, or for a :data:`LIGHT` ``page`` (a page
-    script's path) until its own imports are (at once after the first minute of a
-    process); False if they are still running after ``timeout_s``."""
-    if page is None or page.name not in LIGHT or not _started:
+    """Block until the warm-up imports ``page`` (a page script's path) needs are done: for a
+    :data:`LIGHT` page its own imports, for a page importing a :data:`LAST` module (or
+    without a page) all of them, for the others all but the LAST ones. At once after the
+    first minute of a process; False if they are still running after ``timeout_s``."""
+    if page is None or not _started:
         return _DONE.wait(timeout_s)
     needed = set(_imports(page))
+    if any(_last(m) for m in needed):
+        return _DONE.wait(timeout_s)
+    if page.name not in LIGHT:
+        return _CORE.wait(timeout_s)
     with _IMPORTED:
         return _IMPORTED.wait_for(lambda: _DONE.is_set() or needed <= _imported, timeout_s)

@@ -29,6 +29,7 @@ which part comes from which evidence.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from datetime import date
 
@@ -102,6 +103,23 @@ def _ndvi(series: NDArray) -> NDArray[np.float64]:
     return np.where(np.isfinite(out), out, np.nan)
 
 
+_LAST_NDVI: list[tuple[weakref.ref, NDArray[np.float64]]] = []
+
+
+def _series_ndvi(series: NDArray) -> NDArray[np.float64]:
+    """:func:`_ndvi` of ``series``, kept for the last series asked (a portfolio review asks
+    for the same area's series once per level and crop). Kept by the array's identity, so
+    a series must not be changed in place (an area's maps are read, never edited); the
+    result is read-only."""
+    for ref, ndvi in list(_LAST_NDVI):
+        if ref() is series:
+            return ndvi
+    ndvi = _ndvi(series)
+    ndvi.flags.writeable = False
+    _LAST_NDVI[:] = [(weakref.ref(series), ndvi)]
+    return ndvi
+
+
 def ndvi_curves(
     series: NDArray,
     dates: tuple[date, ...] | list[date],
@@ -137,7 +155,7 @@ def ndvi_curves(
     wanted[ids[ids > 0]] = True
     keep = np.flatnonzero(wanted[flat] | reference.ravel())
     flat, ref_mask = flat[keep], reference.ravel()[keep]
-    ndvi = _ndvi(series.reshape(*series.shape[:2], -1)[:, :, keep])
+    ndvi = _series_ndvi(series).reshape(series.shape[0], -1)[:, keep]
     out = np.full((len(ids) + 1, len(dates)), np.nan)
     for t, day in enumerate(dates):
         if season is not None and not season[0] <= day <= season[1]:

@@ -25,5 +25,18 @@ def test_pages_wait_for_the_warm_up_and_it_imports_the_heavy_libraries():
     assert warmup.wait(VIEWS / "home.py", timeout_s=600)
     assert set(warmup._imports(VIEWS / "home.py")) <= warmup._imported
     assert warmup.wait(VIEWS / "yield_page.py", timeout_s=600)
-    assert warmup._DONE.is_set()
+    assert warmup._CORE.is_set()  # all but torch and the enhance models
+    assert warmup.wait(VIEWS / "imagery_page.py", timeout_s=600)
+    assert warmup._DONE.is_set() and "torch" in sys.modules
     assert {"lightgbm", "sklearn.metrics", "plotly.graph_objects"} <= set(sys.modules)
+
+
+def test_torch_and_the_enhance_models_come_last_and_only_imagery_waits_for_them():
+    modules = warmup.warmup_modules(VIEWS)
+    last = [m for m in modules if m == "torch" or m.startswith(("torch.", "paii_core.enhance"))]
+    assert "paii_core.enhance" in last and "torch" in last
+    assert modules[-len(last) :] == last  # nothing else after them
+    assert {"lightgbm", "rasterio", "paii_core.insurance"} <= set(modules[: -len(last)])
+    needs = {p.name: any(warmup._last(m) for m in warmup._imports(p)) for p in VIEWS.glob("*.py")}
+    assert needs["imagery_page.py"]
+    assert not needs["insurance_page.py"] and not needs["yield_page.py"]

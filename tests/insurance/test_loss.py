@@ -63,6 +63,21 @@ def test_ndvi_curves_exact_and_season_mask():
     assert np.isnan(season[:, 0]).all() and season[0, 1:] == pytest.approx([0.5, 0.5])
 
 
+def test_ndvi_curves_of_one_series_reuse_its_ndvi_and_a_new_series_gets_its_own():
+    plots = _maps().fine_plots
+    ref = np.zeros((4, 4), bool)
+    ref[2:, :2] = True
+    series = _series(0.3)
+    first = ndvi_curves(series, DATES, plots, np.array([1]), ref)
+    again = ndvi_curves(series, DATES, plots, np.array([1, 3]), ref)  # the kept NDVI
+    assert again[0] == pytest.approx(first[0]) and again[1] == pytest.approx([2 / 3] * 3)
+    other = ndvi_curves(_series(0.9), DATES, plots, np.array([1]), ref)  # not the kept one
+    assert other[0] == pytest.approx([0.8] * 3)  # (0.9 - 0.1) / 1.0
+    changed = series.copy()  # kept by identity: changed data comes as another array
+    changed[:, 3, :2, :2] = 0.9
+    assert ndvi_curves(changed, DATES, plots, np.array([1]), ref)[0] == pytest.approx([0.8] * 3)
+
+
 def test_ndvi_curves_errors():
     plots, ref = _maps().fine_plots, np.ones((4, 4), bool)
     with pytest.raises(ValidationError, match=r"series should be \(T, 4, H, W\) BGRN"):
