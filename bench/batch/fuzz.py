@@ -5,7 +5,9 @@ The short run in the test suite (tests/io/test_fuzz_readers.py) calls :func:`fuz
 
 Seeds are valid files written by PAII's own writers (GeoTIFF, Sentinel-2 L2A, SCL,
 Sentinel-1, DEM, plot registry, NASS CSV, OCO-2 Lite NetCDF4, GeoJSON boundaries, STAC
-items) and real files from data/real (ESA's MTD_MSIL2A.xml, a real DEM). Mutations:
+items), what the pages' uploaders read (policy CSV and GeoJSON, the Carbon portfolio CSV,
+Quick Stats yields, an Imagery BGRN GeoTIFF, the Flood page's SAR and DEM through
+map_flood_bytes) and real files from data/real (ESA's MTD_MSIL2A.xml, a real DEM). Mutations:
 truncation, random bytes, a wrong magic number, bytes spliced in, huge declared sizes
 (TIFF width/height/byte counts, any 32-bit integer in a header set to 2^31-1) and, for
 text formats, deep nesting and overlong fields. Each case runs in a worker process whose
@@ -33,6 +35,8 @@ from pathlib import Path
 from bench.jsonout import write_json
 
 REPO = Path(__file__).resolve().parents[2]
+STARTUP_S = 300
+"""Longest a fuzz worker may take to import the readers and build the seeds."""
 Reader = Callable[[Path], object]
 
 
@@ -151,7 +155,41 @@ def build_seeds(folder: Path) -> dict[str, tuple[Path, Reader]]:
     mtd = REPO / "data" / "real" / "s2_mtd_esa" / "MTD_MSIL2A.xml"
     if mtd.is_file():
         seeds["read_mtd"] = (mtd, read_mtd)
+    _upload_seeds(folder, seeds)
     return seeds
+
+
+def _upload_seeds(folder: Path, seeds: dict[str, tuple[Path, Reader]]) -> None:
+    """What the pages' uploaders read: policy files (CSV, GeoJSON), the Carbon portfolio
+    CSV, Quick Stats yields, an Imagery BGRN GeoTIFF and the Flood page's SAR and DEM."""
+    from paii_core.carbon.portfolio import parse_portfolio
+    from paii_core.enhance.files import read_bgrn
+    from paii_core.flood.files import map_flood_bytes
+    from paii_core.insurance.policy_file import read_policy_file
+    from paii_core.yields.nass import read_yield_csv
+
+    policies = folder / "policies.csv"
+    policies.write_text(
+        "policy_id,farmer,declared_crop,insured_ha,geometry\n"
+        'P-1,Li Wei,maize,12.5,"POLYGON ((114.30 30.50, 114.31 30.50, 114.31 30.51, '
+        '114.30 30.50))"\nP-2,Wang Fang,rice,3,"POLYGON ((114.32 30.52, 114.33 30.52, '
+        '114.33 30.53, 114.32 30.52))"\n'
+    )
+    seeds["read_policy_file"] = (policies, read_policy_file)
+    vector = folder / "policies.geojson"
+    vector.write_text(seeds["read_boundaries"][0].read_text().replace("GEOID", "policy_id"))
+    seeds["read_policy_file_vector"] = (vector, read_policy_file)
+    book = folder / "portfolio.csv"
+    book.write_text("county_id,weight\n19169,2.5\n19001,1\n")
+    seeds["parse_portfolio"] = (book, lambda p: parse_portfolio(p.read_bytes(), name=p.name))
+    nass = seeds["read_nass_quickstats"][0]
+    seeds["read_yield_csv"] = (nass, read_yield_csv)
+    seeds["read_bgrn"] = (seeds["read_geotiff"][0], read_bgrn)
+    s1, dem = seeds["read_sentinel1"][0], seeds["read_dem"][0]
+    seeds["flood_upload_post"] = (s1, lambda p: map_flood_bytes((p.name, p.read_bytes())))
+    seeds["flood_upload_dem"] = (
+        dem, lambda p: map_flood_bytes((s1.name, s1.read_bytes()), (p.name, p.read_bytes()))
+    )  # fmt: skip
 
 
 def _tiff_huge(data: bytearray, rng: random.Random) -> bytearray:
@@ -226,26 +264,32 @@ def mutate(seed: bytes, rng: random.Random, text: bool) -> tuple[str, bytes]:
     return kind, bytes(data)
 
 
-def _child(conn, memory_bytes: int) -> None:
+def _child(conn, memory_bytes: int, folder: str) -> None:
     import warnings
 
     from paii_core.errors import PaiiError
     from paii_core.io import geotiff
 
     warnings.simplefilter("ignore")
+    # HAND's compiled kernels (numba/LLVM reserve gigabytes of address space when loaded
+    # and compiling) are made ready before the cap: the cap is for what a reader allocates.
+    import numpy as np
+
+    from paii_core.flood.terrain import hand
+
+    hand(np.arange(16, dtype=np.float32).reshape(4, 4), pixel_size_m=10.0)
+    seeds = build_seeds(Path(folder))  # valid files, written before the cap too
     # The readers' own memory budget, scaled to this worker's: a declared size over it
     # must be refused (a PaiiError), not attempted.
     geotiff.MAX_READ_BYTES = memory_bytes // 2
     used = int(open("/proc/self/statm").read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
     resource.setrlimit(resource.RLIMIT_AS, (used + memory_bytes, used + memory_bytes))
-    seeds = None
+    conn.send(("ready", ""))  # the start-up above is not charged to the first case
     while True:
         msg = conn.recv()
         if msg is None:
             return
-        folder, name, path = msg
-        if seeds is None:
-            seeds = build_seeds(Path(folder))
+        name, path = msg
         try:
             seeds[name][1](Path(path))
             conn.send(("ok", ""))
@@ -255,6 +299,13 @@ def _child(conn, memory_bytes: int) -> None:
             ours = [f for f in traceback.extract_tb(e.__traceback__) if "paii_core" in f.filename]
             where = f"{ours[-1].filename.split('paii_core')[-1]}:{ours[-1].lineno}" if ours else "?"
             conn.send(("crash", f"{type(e).__name__} at paii_core{where}: {str(e)[:300]}"))
+
+
+def _recv(conn) -> tuple[str, str]:
+    try:
+        return conn.recv()
+    except EOFError:
+        return ("died", "")
 
 
 def fuzz(
@@ -285,9 +336,16 @@ def fuzz(
             if proc is None:
                 conn, child_conn = ctx.Pipe()
                 proc = ctx.Process(
-                    target=_child, args=(child_conn, int(memory_gb * 2**30)), daemon=True
-                )
+                    target=_child, args=(child_conn, int(memory_gb * 2**30), str(folder)),
+                    daemon=True,
+                )  # fmt: skip
                 proc.start()
+                child_conn.close()  # so a worker that dies starting up gives EOF, not a wait
+                started = time.perf_counter()
+                if not conn.poll(STARTUP_S) or _recv(conn)[0] != "ready":
+                    raise RuntimeError(f"fuzz worker not ready in {STARTUP_S} s ({proc.exitcode})")
+                if i == 0:  # the fuzzing time runs from the first worker's start
+                    start += time.perf_counter() - started
             name = names[i % len(names)]
             seed_path = seeds[name][0]
             kind, data = mutate(
@@ -297,7 +355,7 @@ def fuzz(
             if name == "read_oco2_lite_file":
                 case = Path(tmp) / f"c{i}_{seed_path.name}"
             case.write_bytes(data)
-            conn.send((str(folder), name, str(case)))
+            conn.send((name, str(case)))
             if conn.poll(case_timeout + (60 if i < len(names) else 0)):
                 try:
                     status, detail = conn.recv()
@@ -345,12 +403,16 @@ def main() -> None:
     ap.add_argument("--memory-gb", type=float, default=2.0)
     ap.add_argument("--case-timeout", type=float, default=30.0)
     ap.add_argument("--json", type=Path, default=REPO / "bench" / "out" / "fuzz_readers.json")
+    ap.add_argument("--readers", nargs="+", help="only these readers (default: every one)")
+    ap.add_argument("--keep", type=Path, help="copy each failing input into this folder")
     args = ap.parse_args()
     result = fuzz(
         seconds=args.minutes * 60,
         seed=args.seed,
         memory_gb=args.memory_gb,
         case_timeout=args.case_timeout,
+        readers=args.readers,
+        keep=args.keep,
     )
     write_json(args.json, result)
     print(json.dumps({k: v for k, v in result.items() if k != "findings"}, indent=2))

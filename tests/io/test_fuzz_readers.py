@@ -23,6 +23,9 @@ def test_short_fuzz_run_finds_no_crash():
     assert result["cases"] >= 2 * len(result["by_reader"]), result  # every reader, twice
     assert result["findings"] == [], result["findings"]
     assert result["outcomes"].get("paii", 0) > 0
+    uploads = {"read_policy_file", "read_policy_file_vector", "parse_portfolio", "read_bgrn",
+               "read_yield_csv", "flood_upload_post", "flood_upload_dem"}  # fmt: skip
+    assert uploads <= set(result["by_reader"])  # what every page's uploader reads
 
 
 def test_deeply_nested_json_is_a_format_error(tmp_path):
