@@ -121,7 +121,8 @@ def connect(scheduler: str | None, workers: int, threads: int, stack: ExitStack,
         silence_logs=40,
     )
     stack.callback(cluster.close)
-    cluster.scale(workers)  # non-blocking: the nannies start their workers from here on
+    # The client first: made after scale(), it would wait for every worker to start.
     client = Client(cluster)
     stack.callback(client.close)
+    cluster.scale(workers)  # non-blocking: the nannies start their workers from here on
     return client, cluster

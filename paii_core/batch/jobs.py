@@ -21,7 +21,6 @@ import numpy as np
 from affine import Affine
 
 from paii_core import io
-from paii_core.batch.rollup import write_tile_rollup
 from paii_core.batch.spec import DEVICES, HALO, JOBS
 from paii_core.batch.tiles import Tile
 from paii_core.batch.windows import crop, window_files
@@ -363,6 +362,8 @@ def run_tile(tile: Tile, opts: JobOptions, counties=None) -> dict:
             values, crs, transform, extra = result
             record.update(extra)
             if counties is not None:
+                from paii_core.batch.rollup import write_tile_rollup  # pandas: only here
+
                 record["rollup"] = write_tile_rollup(
                     Path(opts.out_dir), opts.job, tile.key, values, crs, transform, counties
                 )
