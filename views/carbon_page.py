@@ -26,6 +26,7 @@ from ui.common import (
     progress_bar,
     show_error,
     simulated_notice,
+    stored,
 )
 from ui.uploads import PORTFOLIO_MAX_MB, capped_uploader
 
@@ -51,9 +52,8 @@ if st.button("Compute XCO2 from the sounding files", help="aggregate + gap fill,
         _run()
     except PaiiError as e:
         show_error(e)
-try:
-    con = connection()
-    periods = carbon_store.carbon_periods(con, ctx.region_id)
+try:  # store reads cached per data generation (ui.common.stored): no query on a revisit
+    periods = stored(carbon_store.carbon_periods, ctx.region_id)
 except PaiiError as e:
     show_error(e)
     st.stop()
@@ -76,7 +76,7 @@ metric = st.radio(
     key="carbon_metric",
     format_func=lambda m: {"xco2": "XCO2", "xco2_anomaly": "Anomaly"}[m],
 )
-frame = carbon_store.carbon_frame(con, ctx.region_id, period)
+frame = stored(carbon_store.carbon_frame, ctx.region_id, period)
 label = "XCO2 anomaly" if metric == "xco2_anomaly" else "XCO2"
 measured = frame[frame["source"] == "measured"]
 interp = frame[frame["source"] != "measured"]
@@ -119,7 +119,7 @@ county = st.selectbox(
     key="carbon_county",
     format_func=lambda c: f"{c} {names.get(c, '')}",
 )
-series = carbon_store.carbon_series(con, county)
+series = stored(carbon_store.carbon_series, county)
 fig = go.Figure(
     [
         go.Scatter(

@@ -32,6 +32,21 @@ def _haze(aoi_id: str, _scenes: list, stamp: tuple):
     return sc.haze_table(_scenes)
 
 
+@st.cache_resource(show_spinner=False, max_entries=24)
+def _cached_read(path: str, stamp: tuple[int, int], sar: bool):
+    """A stored area's file, read once per process while it is unchanged (reading the
+    date, its neighbours and truths was most of a visit's script time); read-only, so
+    nothing downstream can change the shared copy."""
+    raster = read_sentinel1(path) if sar else files.read_bgrn(path)
+    raster.data.flags.writeable = False
+    return raster
+
+
+def _read(path: Path, *, sar: bool = False):
+    info = path.stat()
+    return _cached_read(str(path), (info.st_mtime_ns, info.st_size), sar)
+
+
 source = st.radio("Image", ["Stored area", "Upload a GeoTIFF"], horizontal=True, key="img_src")
 raster = sar = None
 temporal, truth, simulated, label = None, {}, True, ""
@@ -73,17 +88,17 @@ try:
             index=int(table["haze_index"].to_numpy().argmax()),
             format_func=lambda s: f"{s.day} (haze {table['haze_index'].iloc[scenes.index(s)]:.0f})",
         )
-        raster = files.read_bgrn(scene.s2)
-        sar = None if scene.s1 is None else read_sentinel1(scene.s1).data
+        raster = _read(scene.s2)
+        sar = None if scene.s1 is None else _read(scene.s1, sar=True).data
         simulated = scene.simulated
         label = f"{'simulated_' * simulated}{aoi}_{scene.day:%Y%m%d}"
         if scene.clear_truth is not None:
-            truth["dehaze"] = files.read_bgrn(scene.clear_truth).data
+            truth["dehaze"] = _read(scene.clear_truth).data
         if scene.hires_truth is not None:
-            truth["sr"] = files.read_bgrn(scene.hires_truth).data
+            truth["sr"] = _read(scene.hires_truth).data
         others = sc.clear_neighbours(scenes, table, scene)
         if others:
-            temporal = [files.read_bgrn(o.s2).data for o in others]
+            temporal = [_read(o.s2).data for o in others]
     else:
         upload = capped_uploader(
             "BGRN GeoTIFF (B2, B3, B4, B8)", type=["tif", "tiff"], key="imagery_upload",
