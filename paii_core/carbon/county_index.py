@@ -139,6 +139,6 @@ class CountyIndex:
             # The tree returns pairs in no set order: keep the lowest county index per point.
             order = np.lexsort((g_idx, p_idx))
             p_idx, g_idx = p_idx[order], g_idx[order]
-            first = np.r_[True, p_idx[1:] != p_idx[:-1]]
+            first = np.r_[True, p_idx[1:] != p_idx[:-1]][: p_idx.size]  # none may hit
             out[edge[p_idx[first]]] = g_idx[first]
         return out
