@@ -215,11 +215,22 @@ def budget_of(bench: Bench, fuzz_minutes: float) -> float:
     return bench.budget_s
 
 
+PHASES = ("background", "sequential", "alone")
+PHASE_S: dict[str, float] = {}
+"""Wall seconds of the last run's two phases (fuzz beside the quality benchmarks; the
+timing benchmarks alone)."""
+
+
 def run(benches: list[Bench], *, quick: bool, fuzz_minutes: float) -> list[dict]:
     """Run ``benches``: background ones (the fuzz) beside the sequential ones, then the
     timing ones alone. Returns their records in ``benches`` order."""
     OUT.mkdir(parents=True, exist_ok=True)
     records: dict[str, dict] = {}
+    t0 = time.perf_counter()
+    n = {ph: [b.name for b in benches if b.phase == ph] for ph in PHASES}
+    print(f"[run_all] phase 1: {', '.join(n['background']) or 'no fuzz'} beside "
+          f"{', '.join(n['sequential']) or 'nothing'}; phase 2, one at a time with nothing "
+          f"alongside: {', '.join(n['alone']) or 'nothing'}", flush=True)  # fmt: skip
 
     background: list[tuple] = []
 
@@ -252,8 +263,11 @@ def run(benches: list[Bench], *, quick: bool, fuzz_minutes: float) -> list[dict]
         print(f"[run_all] {bench.name}: {records[bench.name]['status']}, "
               f"{_usage_text(records[bench.name])}", flush=True)  # fmt: skip
     _WATCHED.clear()
+    PHASE_S["fuzz + quality"] = round(time.perf_counter() - t0, 1)
+    t1 = time.perf_counter()
     for bench in (b for b in benches if b.phase == "alone"):
         one(bench)
+    PHASE_S["timing, alone"] = round(time.perf_counter() - t1, 1)
     return [records[b.name] for b in benches]
 
 
@@ -305,8 +319,9 @@ def total_row(records: list[dict], took: float, started: str, load0: float, args
         "make bench",
         f"whole run, {len(records)} benchmarks (the timing rows {', '.join(alone)} ran with "
         "nothing else of make bench alongside; the quality rows beside the reader fuzz): wall "
-        "min; CPU min (user+sys of every benchmark's processes)",
-        f"{took / 60:.1f} min; CPU {cpu / 60:.1f} min",
+        "min; CPU min (user+sys of every benchmark's processes); wall of each phase",
+        f"{took / 60:.1f} min; CPU {cpu / 60:.1f} min"
+        + "".join(f"; {k} {v / 60:.1f} min" for k, v in PHASE_S.items()),
         "",
         "< 20 min on 2 cores",
         took < 20 * 60 if full else None,

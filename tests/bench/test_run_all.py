@@ -260,6 +260,7 @@ def test_records_wall_and_cpu_of_the_process_and_its_children_and_the_total(
     lines = [ln for ln in body.splitlines() if ln.startswith("| ") and ln not in HEADER]
     assert lines[0].startswith("| make bench | whole run, 4 benchmarks (the timing rows alone ")
     assert "< 20 min on 2 cores | yes |" in lines[0]  # seconds, not minutes
+    assert " min; fuzz + quality 0.1 min; timing, alone 0.0 min |" in lines[0]
     assert "`.venv/bin/python -m bench.run_all --fuzz-minutes 10`" in lines[0]
     busy = next(ln for ln in lines if ln.startswith("| cap A"))
     assert " s CPU, beside slow and bg (part of the time)" in busy and " s wall, " in busy
