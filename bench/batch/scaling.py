@@ -124,7 +124,12 @@ def main() -> None:
                 print(rows[-1], flush=True)
                 write_json(args.json, {"rows": rows, "partial": True, "cpus": os.cpu_count()})
     load = os.getloadavg()[0]
-    result = {"rows": rows, "load_avg_1min_end": load, "cpus": os.cpu_count()}
+    result = {
+        "rows": rows,
+        "load_avg_1min_end": load,
+        "cpus": os.cpu_count(),
+        "memory": "peak of the summed PSS of the process tree (client, fork server, workers)",
+    }
     write_json(args.json, result)
     print("| area (x demo) | km2 | tiles | workers | wall s | peak MiB |")
     print("| --- | --- | --- | --- | --- | --- |")

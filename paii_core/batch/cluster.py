@@ -50,6 +50,14 @@ def worker_config() -> dict:
     }
 
 
+_SERVER_PAII_ENV: dict[str, str] | None = None
+"""The PAII_* environment of the fork server this process started (None: none yet)."""
+
+
+def _paii_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k.startswith("PAII_")}
+
+
 def _fork_server(job: str, env: dict[str, str]) -> bool:
     """Start multiprocessing's fork server with ``job``'s modules imported, so that every
     local worker is forked from one process that imported distributed, torch and the
@@ -58,8 +66,13 @@ def _fork_server(job: str, env: dict[str, str]) -> bool:
     the server but imports: no thread, no CUDA context, nothing a fork could break.
     ``env`` (the BLAS/OpenMP thread counts, read when those libraries load) is in force
     while the server starts, then the client's environment is put back. Returns False
-    where there is no fork server (Windows): the workers are then spawned."""
+    where there is no fork server (Windows), or where a server this process started
+    earlier has a PAII_* variable that has been unset since (a forked worker would still
+    see it; set ones are passed to every worker): the workers are then spawned."""
+    global _SERVER_PAII_ENV
     if "forkserver" not in multiprocessing.get_all_start_methods():
+        return False
+    if _SERVER_PAII_ENV is not None and not set(_SERVER_PAII_ENV) <= set(_paii_env()):
         return False
     from multiprocessing import forkserver
 
@@ -73,6 +86,8 @@ def _fork_server(job: str, env: dict[str, str]) -> bool:
     os.environ.update(env)
     try:
         forkserver.ensure_running()  # a server started by an earlier run is reused
+        if _SERVER_PAII_ENV is None:
+            _SERVER_PAII_ENV = _paii_env()
     finally:
         for k, v in before.items():
             if v is None:
@@ -109,7 +124,11 @@ def connect(scheduler: str | None, workers: int, threads: int, stack: ExitStack,
     # scale() has returned (and again when they restart a killed worker).
     env = {k: str(threads) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
     config = worker_config()
-    if _fork_server(job, env):
+    forked = _fork_server(job, env)
+    # A forked worker has the server's environment: PAII_* (data and model folders) as
+    # the client has them now go with every worker, set in it before it starts.
+    env.update(_paii_env())
+    if forked:
         config["distributed.worker.multiprocessing-method"] = "forkserver"
     stack.enter_context(dask.config.set(config))
     cluster = LocalCluster(

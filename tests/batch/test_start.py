@@ -129,3 +129,24 @@ class _Null:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_forked_workers_see_the_clients_paii_variables_of_each_run(monkeypatch):
+    """Workers fork from a server that keeps the environment it started with; the
+    client's PAII_* variables (data, model folders) of the moment go with each run."""
+    import os
+    from contextlib import ExitStack
+
+    from paii_core.batch import cluster
+
+    seen = []
+    for value in ("first", "second"):
+        monkeypatch.setenv("PAII_TEST_MARK", value)
+        with ExitStack() as stack:
+            client, _ = cluster.connect(None, 1, 1, stack, "dehaze")
+            seen.append(client.submit(os.environ.get, "PAII_TEST_MARK", pure=False).result())
+            seen.append(client.submit(os.environ.get, "OMP_NUM_THREADS", pure=False).result())
+    assert seen == ["first", "1", "second", "1"]
+    # A variable the server has but the client no longer has: spawn, not fork.
+    monkeypatch.setattr(cluster, "_SERVER_PAII_ENV", {"PAII_TEST_GONE": "x"})
+    assert cluster._fork_server("dehaze", {}) is False
