@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -39,9 +40,10 @@ def _run(args: argparse.Namespace) -> int:
     from paii_core.batch.stac import expand_inputs
 
     if not args.verbose:  # dask logs every worker start; the progress bar says enough
-        import distributed  # noqa: F401  (its import sets its loggers' levels: first)
-
-        logging.getLogger("distributed").setLevel(logging.ERROR)
+        if "distributed" in sys.modules:
+            logging.getLogger("distributed").setLevel(logging.ERROR)
+        else:  # read when dask is imported, after the workers' fork server has started
+            os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")
 
     counties = None
     if args.counties is not None:
