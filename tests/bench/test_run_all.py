@@ -4,6 +4,7 @@ fail, hang or are missing; the table rewrite between the markers of BENCHMARKS.m
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 import pytest
@@ -42,7 +43,7 @@ while time.process_time() - t < 0.6:
 bg = __import__("pathlib").Path(a.json).with_name("bg.figures.json")  # a background bench
 for _ in range(600):  # wait for it to end (when there is one), so it ran part of the time
     if bg.exists():
-        time.sleep(2)
+        time.sleep(3)
         break
     time.sleep(0.05)
 open(a.json, "w").write(json.dumps({"value": 2.0}))
@@ -253,14 +254,14 @@ def test_records_wall_and_cpu_of_the_process_and_its_children_and_the_total(
     assert rec["beside"] == ["slow", "bg (part of the time)"] and rec["phase"] == "sequential"
     bg = json.loads((tmp_path / "out" / "bg.run.json").read_text())  # reaped while busy ran
     assert bg["status"] == "ok" and bg["cpu_user_s"] is not None
-    assert bg["seconds"] <= rec["seconds"] - 1.5  # timed to its own end, not to busy's
+    assert bg["seconds"] <= rec["seconds"] - 1.0  # timed to its own end, not to busy's
     alone = json.loads((tmp_path / "out" / "alone.run.json").read_text())
     assert alone["beside"] == [] and alone["cpu_user_s"] < 5
     body = fake.read_text().split(START)[1].split(END)[0]
     lines = [ln for ln in body.splitlines() if ln.startswith("| ") and ln not in HEADER]
     assert lines[0].startswith("| make bench | whole run, 4 benchmarks (the timing rows alone ")
     assert "< 20 min on 2 cores | yes |" in lines[0]  # seconds, not minutes
-    assert " min; fuzz + quality 0.1 min; timing, alone 0.0 min |" in lines[0]
+    assert re.search(r" min; fuzz \+ quality \d+\.\d min; timing, alone \d+\.\d min \|", lines[0])
     assert "`.venv/bin/python -m bench.run_all --fuzz-minutes 10`" in lines[0]
     busy = next(ln for ln in lines if ln.startswith("| cap A"))
     assert " s CPU, beside slow and bg (part of the time)" in busy and " s wall, " in busy
