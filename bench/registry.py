@@ -13,7 +13,7 @@ from statistics import mean
 
 from bench.table import Row
 
-__all__ = ["BENCHES", "Bench", "failure_row", "rows_for"]
+__all__ = ["BENCHES", "Bench", "cpu_s", "failure_row", "rows_for"]
 
 Figures = tuple[str, str, str, str, bool | None]
 
@@ -433,6 +433,12 @@ def _measured(rec: dict, *, partial: bool = True) -> str:
     return f"{rec.get('started_utc', '?')}, {load}{_cost(rec)}{quick}{cut}"
 
 
+def cpu_s(rec: dict) -> float:
+    """CPU seconds of a run record: user + system of the benchmark's process and the
+    children it waited for, plus its orphaned descendants' (reaped by the runner)."""
+    return sum(rec.get(k) or 0.0 for k in ("cpu_user_s", "cpu_sys_s", "cpu_orphans_s"))
+
+
 def _cost(rec: dict) -> str:
     """``, 95 s wall, 150 s CPU, beside reader fuzz``: what the benchmark's run took, and
     what of ``make bench`` ran alongside it (timing rows run with nothing)."""
@@ -440,7 +446,7 @@ def _cost(rec: dict) -> str:
         return ""
     text = f", {rec['seconds']:.0f} s wall"
     if rec.get("cpu_user_s") is not None:
-        text += f", {rec['cpu_user_s'] + rec['cpu_sys_s']:.0f} s CPU"
+        text += f", {cpu_s(rec):.0f} s CPU"
     phase, beside = rec.get("phase"), rec.get("beside") or []
     if phase == "alone":
         text += ", nothing alongside"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import importlib.util
 import json
 import os
@@ -29,7 +30,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.registry import BENCHES, Bench, failure_row, rows_for
+from bench.registry import BENCHES, Bench, cpu_s, failure_row, rows_for
 from bench.table import TOTAL, Row, render_rows, rewrite_table
 from paii_core.config import paths
 
@@ -76,6 +77,7 @@ def finish(bench: Bench, proc: subprocess.Popen, cmd: list[str], info: dict, bud
     """Wait for ``proc`` (killing its process group past ``budget`` s from its start) and
     write ``bench/out/NAME.run.json``; returns that record."""
     code, usage, t_end = wait_usage(proc, info["t0"] + budget)
+    orphans = ORPHAN_CPU[0] - info.get("orphan_cpu0", ORPHAN_CPU[0])
     status = "ok" if code == 0 else "failed"
     if code is None:
         status = "timeout"
@@ -95,6 +97,7 @@ def finish(bench: Bench, proc: subprocess.Popen, cmd: list[str], info: dict, bud
         "load_avg_end_1_5_15": [round(x, 2) for x in os.getloadavg()],
         "cpu_user_s": round(usage.ru_utime, 1) if usage else None,
         "cpu_sys_s": round(usage.ru_stime, 1) if usage else None,
+        "cpu_orphans_s": round(orphans, 1),
         "peak_rss_mib": round(usage.ru_maxrss / 1024) if usage else None,
         "beside": info.get("beside", []),
         "phase": bench.phase,
@@ -127,25 +130,61 @@ def finish(bench: Bench, proc: subprocess.Popen, cmd: list[str], info: dict, bud
 _REAPED: dict[int, tuple[int, object, float]] = {}
 """Exit code, resource usage and ``time.perf_counter()`` at its end of each benchmark
 process reaped so far, by pid (a process is reaped once: ``Popen.poll`` would lose them)."""
-
-
+_TRACKED: set[int] = set()
+"""The pids of the benchmark processes started (everything else reaped is an orphan)."""
+ORPHAN_CPU = [0.0]
+"""CPU seconds of orphaned descendants reaped so far: processes whose parent exited
+without waiting for them (dask's worker servers, daemons) are re-parented to this runner
+as their subreaper, so their CPU is counted (it is lost to the benchmark's wait4)."""
 _WATCHED: list[subprocess.Popen] = []
 """The background benchmarks running (reaped while the others are waited for)."""
 
 
-def ended(proc: subprocess.Popen, *, block: bool = False) -> bool:
-    """Whether ``proc`` has ended; reaps it with ``os.wait4`` (keeping its exit code and
-    resource usage in ``_REAPED``) and then kills what is left of its process group."""
-    if proc.pid in _REAPED:
-        return True
-    pid, status, usage = os.wait4(proc.pid, 0 if block else os.WNOHANG)
-    if pid != proc.pid:
+def subreaper(on: bool = True) -> bool:
+    """Make this process the reaper of its orphaned descendants, or stop (Linux
+    PR_SET_CHILD_SUBREAPER); whether that worked."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(36, int(on), 0, 0, 0) == 0
+    except (OSError, AttributeError):
         return False
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    _REAPED[proc.pid] = (proc.returncode, usage, time.perf_counter())
-    with contextlib.suppress(ProcessLookupError):  # nothing of it may outlive it
-        os.killpg(proc.pid, signal.SIGKILL)
-    return True
+
+
+def _reap() -> None:
+    """Reap every child that has ended: a benchmark's record goes to ``_REAPED`` (and
+    what is left of its process group is killed), an orphan's CPU to ``ORPHAN_CPU``."""
+    while True:
+        try:
+            pid, status, usage = os.wait4(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        if pid not in _TRACKED:
+            ORPHAN_CPU[0] += usage.ru_utime + usage.ru_stime
+            continue
+        _REAPED[pid] = (os.waitstatus_to_exitcode(status), usage, time.perf_counter())
+        with contextlib.suppress(ProcessLookupError):  # nothing of it may outlive it
+            os.killpg(pid, signal.SIGKILL)
+
+
+def ended(proc: subprocess.Popen) -> bool:
+    """Whether ``proc`` (a benchmark) has ended; reaps what has ended (:func:`_reap`)."""
+    _TRACKED.add(proc.pid)
+    if proc.pid not in _REAPED:
+        _reap()
+    if proc.pid in _REAPED:
+        proc.returncode = _REAPED[proc.pid][0]
+        return True
+    return False
+
+
+def _drain(seconds: float = 1.0) -> None:
+    """Reap for ``seconds`` what a benchmark's end (and its group's kill) left ending."""
+    stop = time.perf_counter() + seconds
+    while time.perf_counter() < stop:
+        _reap()
+        time.sleep(0.05)
 
 
 def wait_usage(proc: subprocess.Popen, deadline: float):
@@ -159,9 +198,12 @@ def wait_usage(proc: subprocess.Popen, deadline: float):
         if time.perf_counter() >= deadline:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            ended(proc, block=True)
+            while not ended(proc):
+                time.sleep(0.05)
+            _drain()
             return None, *_REAPED[proc.pid][1:]
         time.sleep(0.2)
+    _drain()
     return _REAPED[proc.pid]
 
 
@@ -199,6 +241,7 @@ def launch(bench: Bench, *, quick: bool, fuzz_minutes: float):
         return None, cmd, missing(bench, cmd, quick)
     info = {
         "t0": time.perf_counter(),
+        "orphan_cpu0": ORPHAN_CPU[0],
         "started": _now(),
         "load": round(os.getloadavg()[0], 2),
         "log": OUT / f"{bench.name}.stderr",
@@ -225,6 +268,7 @@ def run(benches: list[Bench], *, quick: bool, fuzz_minutes: float) -> list[dict]
     """Run ``benches``: background ones (the fuzz) beside the sequential ones, then the
     timing ones alone. Returns their records in ``benches`` order."""
     OUT.mkdir(parents=True, exist_ok=True)
+    subreaper()
     records: dict[str, dict] = {}
     t0 = time.perf_counter()
     n = {ph: [b.name for b in benches if b.phase == ph] for ph in PHASES}
@@ -268,6 +312,8 @@ def run(benches: list[Bench], *, quick: bool, fuzz_minutes: float) -> list[dict]
     for bench in (b for b in benches if b.phase == "alone"):
         one(bench)
     PHASE_S["timing, alone"] = round(time.perf_counter() - t1, 1)
+    subreaper(False)
+    _drain(0.2)
     return [records[b.name] for b in benches]
 
 
@@ -277,8 +323,8 @@ def _usage_text(rec: dict) -> str:
         return "not run"
     cpu = ""
     if rec.get("cpu_user_s") is not None:
-        u, s = rec["cpu_user_s"], rec["cpu_sys_s"]
-        cpu = f", CPU {u + s:.0f} s (user {u:.0f} + sys {s:.0f})"
+        u, s, o = rec["cpu_user_s"], rec["cpu_sys_s"], rec.get("cpu_orphans_s") or 0
+        cpu = f", CPU {cpu_s(rec):.0f} s (user {u:.0f} + sys {s:.0f} + orphans {o:.0f})"
     return (f"wall {rec['seconds']:.0f} s{cpu}, load {rec.get('load_avg_start', '?')}-"
             f"{rec.get('load_avg_end', '?')}")  # fmt: skip
 
@@ -287,11 +333,11 @@ def summary(records: list[dict], took: float) -> str:
     """The per-benchmark wall and CPU times as a plain-text table, and the whole run's."""
     lines = [f"{'benchmark':16s} {'status':8s} {'wall s':>7s} {'CPU s':>7s} {'load':>11s}  beside"]
     for r in records:
-        cpu = (r.get("cpu_user_s") or 0) + (r.get("cpu_sys_s") or 0)
+        cpu = cpu_s(r)
         load = f"{r.get('load_avg_start', '?')}-{r.get('load_avg_end', '?')}"
         lines.append(f"{r['name']:16s} {r['status']:8s} {r.get('seconds') or 0:7.0f} {cpu:7.0f} "
                      f"{load:>11s}  {', '.join(r.get('beside') or []) or '-'}")  # fmt: skip
-    cpu = sum((r.get("cpu_user_s") or 0) + (r.get("cpu_sys_s") or 0) for r in records)
+    cpu = sum(cpu_s(r) for r in records)
     lines.append(f"{'total':16s} {'':8s} {took:7.0f} {cpu:7.0f} load now "
                  f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
     return "\n".join(lines)
@@ -312,14 +358,15 @@ def table_rows(records: list[dict], benches: list[Bench]) -> dict[str, list[str]
 def total_row(records: list[dict], took: float, started: str, load0: float, args, fuzz_min: float):
     """The whole run's row: its wall time against the 20-minute target (judged only for a
     full run: every benchmark, not --quick, the 10-minute fuzz), and the CPU it used."""
-    cpu = sum((r.get("cpu_user_s") or 0) + (r.get("cpu_sys_s") or 0) for r in records)
+    cpu = sum(cpu_s(r) for r in records)
     full = not args.quick and fuzz_min >= 10
     alone = [r["name"] for r in records if r.get("phase") == "alone"]
     return Row(
         "make bench",
         f"whole run, {len(records)} benchmarks (the timing rows {', '.join(alone)} ran with "
         "nothing else of make bench alongside; the quality rows beside the reader fuzz): wall "
-        "min; CPU min (user+sys of every benchmark's processes); wall of each phase",
+        "min; CPU min (user+sys of every benchmark's processes, orphans included); wall of "
+        "each phase",
         f"{took / 60:.1f} min; CPU {cpu / 60:.1f} min"
         + "".join(f"; {k} {v / 60:.1f} min" for k, v in PHASE_S.items()),
         "",

@@ -55,6 +55,20 @@ open(a.json, "w").write(json.dumps({"value": 3.0, "partial": True}))
 time.sleep(60)
 """
 NO_JSON = "pass"
+ORPHAN = """
+import argparse, json, os, time
+ap = argparse.ArgumentParser(); ap.add_argument("--json"); a = ap.parse_args()
+if os.fork() == 0:  # a child that leaves a grandchild behind, unwaited (like dask's)
+    if os.fork() == 0:
+        t = time.process_time()
+        while time.process_time() - t < 0.6:
+            pass
+        os._exit(0)
+    os._exit(0)
+os.wait()
+time.sleep(2)
+open(a.json, "w").write(json.dumps({"value": 2.0}))
+"""
 
 
 def _value(d: dict):
@@ -68,7 +82,7 @@ def fake(tmp_path, monkeypatch):
     pkg.mkdir(parents=True)
     (pkg / "__init__.py").write_text("")
     mods = {"good": GOOD, "fail": FAIL, "hang": HANG, "nojson": NO_JSON, "part": PARTIAL,
-            "busy": BUSY}  # fmt: skip
+            "busy": BUSY, "orphan": ORPHAN}  # fmt: skip
     for name, code in mods.items():
         (pkg / f"{name}.py").write_text(code)
     monkeypatch.syspath_prepend(str(tmp_path / "mods"))
@@ -300,3 +314,15 @@ def test_timed_parts_have_their_own_rows_and_quality_rows_no_timings():
     by_name = {b.name: b for b in BENCHES}
     assert by_name["flood_speed"].phase == by_name["carbon_speed"].phase == "alone"
     assert "--parts" in by_name["carbon"].args and "speed" not in by_name["carbon"].args
+
+
+def test_cpu_of_orphaned_descendants_counts_for_their_benchmark(fake, tmp_path, monkeypatch):
+    benches = (Bench("orphan", "cap A", "fakebench.orphan", (), (), 60, _value),)
+    monkeypatch.setattr(run_all, "BENCHES", benches)
+    assert run_all.main(["--table", str(fake)]) == 0
+    rec = json.loads((tmp_path / "out" / "orphan.run.json").read_text())
+    assert rec["cpu_orphans_s"] >= 0.5  # the grandchild's 0.6 s, lost to wait4 alone
+    assert rec["cpu_user_s"] + rec["cpu_sys_s"] < 0.5
+    assert f"{rec['cpu_user_s'] + rec['cpu_sys_s'] + rec['cpu_orphans_s']:.0f} s CPU" in (
+        fake.read_text()
+    )
