@@ -150,3 +150,32 @@ def test_forked_workers_see_the_clients_paii_variables_of_each_run(monkeypatch):
     # A variable the server has but the client no longer has: spawn, not fork.
     monkeypatch.setattr(cluster, "_SERVER_PAII_ENV", {"PAII_TEST_GONE": "x"})
     assert cluster._fork_server("dehaze", {}) is False
+
+
+def test_a_worker_killed_on_the_default_local_cluster_is_forked_again(cluster, big_bgrn, tmp_path):
+    """`paii batch` without --scheduler: a LocalCluster whose workers are forked from the
+    fork server. One is SIGKILLed mid-run; its nanny forks a new one, every tile is done
+    once, nothing partial is left, and the mosaic equals an undisturbed run's."""
+    import os
+    import signal
+
+    from paii_core.batch import run_batch
+
+    killed = []
+
+    def kill_a_busy_worker(client, record):
+        busy = [w for w, keys in client.processing().items() if keys]
+        if not killed and busy:
+            pid = client.run(os.getpid, workers=busy[:1])[busy[0]]
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+    res = run_batch("dehaze", [big_bgrn], tmp_path / "k", tile=48, on_result=kill_a_busy_worker)
+    assert killed and len(res.computed) == 6 and not res.failed
+    ref = run_batch(
+        "dehaze", [big_bgrn], tmp_path / "r", scheduler=cluster.scheduler_address, tile=48
+    )
+    np.testing.assert_array_equal(
+        read_geotiff(res.mosaics[0]).data, read_geotiff(ref.mosaics[0]).data
+    )
+    assert not list((tmp_path / "k").rglob("*.tmp"))
