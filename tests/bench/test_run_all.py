@@ -184,6 +184,9 @@ def test_extractors_judge_targets_and_flag_missing_figures():
     ((metric, paii, base, target, met),) = batch_speedup(speed)
     assert (paii, base, target, met) == ("1.27x (117.1 s)", "1 worker: 148.5 s", ">= 1.6x", False)
     assert "load average 15.6 on 2 cores" in metric
+    speed["workers_1_timeline"] = [{"tile_s_median": 2.64}]
+    speed["workers_2_timeline"] = [{"tile_s_median": 4.45}]
+    assert batch_speedup(speed)[0][2] == "1 worker: 148.5 s; per tile 2.64 s vs 4.45 s with 2"
     d = {"outcomes": {"paii_error": 5, "ok": 3, "hang": 1}, "by_reader": {"a": 9},
          "cases": 9, "seconds": 60.0}  # fmt: skip
     assert fuzz(d)[0][1:] == ("1 crashes/hangs in 9 cases", "", "0", False)
