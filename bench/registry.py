@@ -197,10 +197,27 @@ def flood_chips(d: dict) -> list[Figures]:
     wet = [r for r in d["rows"] if r["water %"] > 0]
     m, b = mean(r["paii"] for r in wet), mean(r["otsu VV"] for r in wet)
     wins = sum(r["paii"] > r["otsu VV"] for r in wet)
+    learned = [
+        (f"flood water IoU on the same {len(wet)} REAL chips, paii flood --water learned "
+         "(LightGBM); chips where it beats Otsu",
+         f"{_f(mean(r['learned'] for r in wet))}; "
+         f"{sum(r['learned'] > r['otsu VV'] for r in wet)} of {len(wet)}",
+         f"global Otsu VV: {_f(b)}; rules (default): {_f(m)}", "> rules",
+         mean(r["learned"] for r in wet) > m)
+    ] if wet and "learned" in wet[0] else []  # fmt: skip
     return [(f"flood water IoU on REAL hand-labelled Sentinel-1 chips (Sen1Floods11, "
              f"{len(wet)}), paii flood without DEM; chips where it beats Otsu",
              f"{_f(m)}; {wins} of {len(wet)}", f"global Otsu VV: {_f(b)}",
-             "> Otsu on every chip; ~0.67 mean", wins == len(wet) and m >= 0.67)]  # fmt: skip
+             "> Otsu on every chip; ~0.67 mean", wins == len(wet) and m >= 0.67)] + learned + [
+        (f"flood water IoU, paii flood --water learned, leave-one-chip-out on the {len(lo)} "
+         "DEV chips with water (model trained without the chip); chips where it beats Otsu",
+         f"{_f(mean(r['learned'] for r in lo))}; "
+         f"{sum(r['learned'] > r['otsu VV'] for r in lo)} of {len(lo)}",
+         f"global Otsu VV: {_f(mean(r['otsu VV'] for r in lo))}; rules: "
+         f"{_f(mean(r['paii'] for r in lo))}",
+         "> Otsu", mean(r["learned"] for r in lo) > mean(r["otsu VV"] for r in lo))
+        for lo in [[r for r in d.get("loco", []) if r["water %"] > 0]] if lo
+    ]  # fmt: skip
 
 
 def yields(d: dict) -> list[Figures]:

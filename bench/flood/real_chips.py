@@ -10,7 +10,14 @@ band Sen1Floods11's own Otsu labels use). Scored over labelled pixels with SAR d
 IoU of water, and the share of labelled dry land that PAII calls water (the only score
 of a chip without water).
 
-Run: ``PYTHONPATH=. .venv/bin/python -m bench.flood.real_chips [--chips DIR] [--json OUT]``
+Each chip is also mapped with ``--water learned`` (the LightGBM water model of
+models/flood/, trained on other chips: bench/flood/train_water.py). ``--loco`` adds a
+leave-one-chip-out table over the DEV chips that model is trained on
+(data/real/sen1floods11_dev/): for each dev chip with water a model pair is trained
+without it (same data and settings) and that chip is mapped with it through the same
+command (its ``paii flood`` column is the rules, as above).
+
+Run: ``PYTHONPATH=. .venv/bin/python -m bench.flood.real_chips [--chips DIR] [--loco] [--json OUT]``
 (``--chips`` scores every ``*_S1Hand.tif`` with its ``*_LabelHand.tif`` in DIR instead).
 """
 
@@ -43,22 +50,22 @@ def otsu(db: np.ndarray) -> np.ndarray:
     return x < t
 
 
-def paii_water(chip: Path) -> np.ndarray:
-    """The ``water`` band of ``paii flood --post CHIP OUT`` (run through the CLI)."""
+def paii_water(chip: Path, *extra: str) -> np.ndarray:
+    """The ``water`` band of ``paii flood --post CHIP [extra] OUT`` (run through the CLI)."""
     from paii_core.cli import main
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.tif"
         with warnings.catch_warnings(), contextlib.redirect_stdout(_io.StringIO()):
             warnings.simplefilter("ignore")
-            rc = main(["flood", "--post", str(chip), str(out)])
+            rc = main(["flood", "--post", str(chip), *extra, str(out)])
         if rc != 0:
             raise RuntimeError(f"paii flood failed on {chip} (exit {rc})")
         with rasterio.open(out) as src:
             return src.read(1) == 1
 
 
-def score(chip: Path) -> dict:
+def score(chip: Path, model: Path | None = None) -> dict:
     label_path = chip.with_name(chip.name.replace("_S1Hand", "_LabelHand"))
     with rasterio.open(label_path) as src:
         label = src.read(1)
@@ -67,6 +74,13 @@ def score(chip: Path) -> dict:
     valid = (label >= 0) & np.isfinite(sar[0])
     truth = (label == 1) & valid
     called = paii_water(chip) & valid
+    if model is None:
+        learned = paii_water(chip, "--water", "learned") & valid
+    else:
+        from paii_core.flood.learned import using_model
+
+        with using_model(model):
+            learned = paii_water(chip, "--water", "learned") & valid
     dry = valid & ~truth
     return {
         "chip": chip.name.removesuffix("_S1Hand.tif"),
@@ -75,6 +89,8 @@ def score(chip: Path) -> dict:
         "otsu VH": iou(otsu(sar[1]) & valid, truth),
         "paii": iou(called, truth),
         "false %": 100.0 * (called & dry).sum() / max(1, dry.sum()),
+        "learned": iou(learned, truth),
+        "learned false %": 100.0 * (learned & dry).sum() / max(1, dry.sum()),
     }
 
 
@@ -82,24 +98,59 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--chips", type=Path, default=CHIPS, help="folder of *_S1Hand.tif chips")
     ap.add_argument("--json", type=Path, default=None, help="also write the rows here")
+    ap.add_argument("--loco", action="store_true", help="also leave-one-chip-out on dev chips")
     args = ap.parse_args()
-    print("| chip | water % | global Otsu VV | global Otsu VH | paii flood (water) | "
-          "paii: dry land called water |")  # fmt: skip
-    print("| --- | --- | --- | --- | --- | --- |")
-    rows = []
-    for chip in sorted(args.chips.glob("*_S1Hand.tif")):
-        r = score(chip)
-        rows.append(r)
-        print(f"| {r['chip']} | {r['water %']:.1f} | {r['otsu VV']:.3f} | {r['otsu VH']:.3f} | "
-              f"{r['paii']:.3f} | {r['false %']:.1f} % |", flush=True)  # fmt: skip
-    wet = [r for r in rows if r["water %"] > 0]
-    if wet:
-        mean = {k: np.mean([r[k] for r in wet]) for k in ("otsu VV", "otsu VH", "paii")}
-        print(f"| mean of {len(wet)} chips with water | | {mean['otsu VV']:.3f} | "
-              f"{mean['otsu VH']:.3f} | {mean['paii']:.3f} | |")  # fmt: skip
+    report = {"rows": table(sorted(args.chips.glob("*_S1Hand.tif")))}
+    if args.loco:
+        print("\nLeave-one-chip-out on the DEV chips (each mapped by a model trained without it):")
+        report["loco"] = table(loco_models())
     from bench.jsonout import write_json
 
-    write_json(args.json, {"rows": rows})
+    write_json(args.json, report)
+
+
+def loco_models() -> list[tuple[Path, Path]]:
+    """(dev chip, model trained without it) for every dev chip with labelled water."""
+    from bench.flood import train_water as tw
+
+    chips = sorted(tw.DEV.glob("*_S1Hand.tif"))
+    rows = tw.build(chips, tw.SIM_SEEDS, np.random.default_rng(12), copies=tw.COPIES)
+    rows_vv = tw.build(
+        chips, tw.SIM_SEEDS, np.random.default_rng(13), copies=tw.COPIES, vv_only=True
+    )
+    tmp = Path(tempfile.mkdtemp(prefix="paii_loco_"))
+    out = []
+    for chip in chips:
+        name = chip.name.removesuffix("_S1Hand.tif")
+        if name not in rows or not (tw.chip_scene(chip)[1] == 1).any():
+            continue
+        tw.train_pair(tmp / name, rows, rows_vv, exclude=name)
+        out.append((chip, tmp / name))
+    return out
+
+
+def table(chips: list) -> list[dict]:
+    """Print and return the rows of ``chips`` (paths, or (path, model) pairs)."""
+    print("| chip | water % | global Otsu VV | global Otsu VH | paii flood (water) | "
+          "paii: dry land called water | paii flood --water learned | learned: dry land "
+          "called water |")  # fmt: skip
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    rows = []
+    for item in chips:
+        chip, model = item if isinstance(item, tuple) else (item, None)
+        r = score(chip, model)
+        rows.append(r)
+        print(f"| {r['chip']} | {r['water %']:.1f} | {r['otsu VV']:.3f} | {r['otsu VH']:.3f} | "
+              f"{r['paii']:.3f} | {r['false %']:.1f} % | {r['learned']:.3f} | "
+              f"{r['learned false %']:.1f} % |", flush=True)  # fmt: skip
+    wet = [r for r in rows if r["water %"] > 0]
+    if wet:
+        keys = ("otsu VV", "otsu VH", "paii", "learned")
+        mean = {k: np.mean([r[k] for r in wet]) for k in keys}
+        print(f"| mean of {len(wet)} chips with water | | {mean['otsu VV']:.3f} | "
+              f"{mean['otsu VH']:.3f} | {mean['paii']:.3f} | | {mean['learned']:.3f} "
+              "| |")  # fmt: skip
+    return rows
 
 
 if __name__ == "__main__":

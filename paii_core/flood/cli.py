@@ -23,6 +23,7 @@ def _run(args: argparse.Namespace) -> int:
     from paii_core.flood.files import map_flood_files, write_flood
     from paii_core.flood.stream import map_flood_stream
 
+    learned = args.water == "learned"
     try:
         with rasterio.open(args.post) as src:
             big = src.width * src.height >= STREAM_MIN_PX and not src.crs.is_geographic
@@ -31,22 +32,26 @@ def _run(args: argparse.Namespace) -> int:
     if big:
         s = map_flood_stream(
             args.post, args.out, args.dem, pre_path=args.pre, units=args.units,
-            hand_cache=args.hand_cache, progress=_progress,
+            hand_cache=args.hand_cache, progress=_progress, water_model=learned,
         )  # fmt: skip
         water, flooded, t, method, ter, out = (
             s.water_share, s.flooded_share, s.threshold_db, s.method, s.terrain, s.path
         )  # fmt: skip
+        source = s.water_source
     else:
         flood, like = map_flood_files(
-            args.post, args.dem, pre_path=args.pre, units=args.units, hand_cache=args.hand_cache
-        )
+            args.post, args.dem, pre_path=args.pre, units=args.units,
+            hand_cache=args.hand_cache, water_model=learned,
+        )  # fmt: skip
         out = write_flood(args.out, flood, like)
         valid = ~np.isnan(like.data[0])
         water, flooded = flood.water[valid].mean(), flood.flooded[valid].mean()
         t, method, ter = flood.threshold_db, flood.method, flood.terrain
+        source = flood.water_source
     print(
         f"Water {water:.1%} of the scene, flooded {flooded:.1%} "
-        f"(water threshold {t} dB on the VV/VH mean, {method}; terrain: {ter}); wrote {out}"
+        f"(water threshold {t} dB on the VV/VH mean, {method}; water by the {source}; "
+        f"terrain: {ter}); wrote {out}"
     )
     return 0
 
@@ -89,6 +94,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--units", choices=("auto", "linear", "db"), default="auto",
                    help="sigma0 units of the SAR (default: tag, else the values)")  # fmt: skip
     p.add_argument("--hand-cache", help="folder to keep HAND per DEM (computed once)")
+    p.add_argument("--water", choices=("rules", "learned"), default="rules",
+                   help="what decides the water band: the threshold rules (default) or the "
+                   "learned LightGBM model (models/flood/, see bench/BENCHMARKS.md)")  # fmt: skip
     p.add_argument("--reproject-dem", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("out", help="output GeoTIFF: bands water, flooded, depth_m, likelihood")
     p.set_defaults(run=_run)

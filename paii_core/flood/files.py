@@ -22,6 +22,7 @@ from paii_core.flood.terrain import hand
 
 __all__ = [
     "BAND_NAMES",
+    "WATER_SOURCES",
     "dem_on_grid",
     "hand_grid",
     "map_flood_bytes",
@@ -30,6 +31,11 @@ __all__ = [
     "write_flood",
 ]
 
+WATER_SOURCES = {
+    "learned": "learned model (LightGBM, models/flood/water_lgbm.txt) on the rules' water",
+    "rules": "rules (split-based threshold, region growing)",
+}
+"""The ``WATER_SOURCE`` tag of a flood GeoTIFF, by :attr:`FloodMap.water_source`."""
 BAND_NAMES = ("water", "flooded", "depth_m", "likelihood")
 """Bands of a flood GeoTIFF: water and flooded 0/1, depth in metres, likelihood 0..100."""
 
@@ -164,6 +170,7 @@ def map_flood_files(
     pre_path: str | PathLike[str] | None = None,
     units: Literal["auto", "linear", "db"] = "auto",
     hand_cache: str | PathLike[str] | None = None,
+    water_model: bool = False,
 ) -> tuple[FloodMap, io.Raster]:
     """Read Sentinel-1 (linear or dB, VV/VH or VV only, any CRS) and an optional DEM,
     map the flood; returns (map on the post-event scene's own grid, that scene).
@@ -173,6 +180,7 @@ def map_flood_files(
     masks, bilinear for depth and likelihood). The DEM may be in any CRS; it is
     resampled to the working grid. Without a DEM there is no HAND/slope exclusion and
     no depth (``FloodMap.terrain`` says so). ``hand_cache`` keeps HAND per DEM.
+    ``water_model``: water from the learned model (:mod:`paii_core.flood.learned`).
 
     Raises:
         InputFileError: no valid pixel, a DEM that does not cover the scene, a
@@ -198,7 +206,9 @@ def map_flood_files(
         dem = io.read_dem(dem_path)
         z = dem_on_grid(dem, work, dem_path=Path(dem_path))
         height = _hand_on_grid(dem, work, z, Path(hand_cache) if hand_cache else None)
-    fm = map_flood(work.data, z, pre_sar=pre_work, pixel_size_m=px, hand_m=height)
+    fm = map_flood(
+        work.data, z, pre_sar=pre_work, pixel_size_m=px, hand_m=height, water_model=water_model
+    )
     if work is not post:
         fm = _back_to_grid(fm, work, post)
     return fm, post
@@ -271,6 +281,7 @@ def write_flood(
         "THRESHOLD_DB": flood.threshold_db,
         "THRESHOLD_METHOD": flood.method,
         "TERRAIN": flood.terrain,
+        "WATER_SOURCE": WATER_SOURCES[flood.water_source],
         "LIKELIHOOD": "0..100, posterior of water from VV backscatter (GFM-style)",
         "SOURCE": "paii flood",
     }

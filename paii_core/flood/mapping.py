@@ -13,7 +13,7 @@ from paii_core.errors import ValidationError
 from paii_core.flood import terrain, water
 from paii_core.flood.depth import flood_depth
 
-__all__ = ["FloodMap", "Rules", "map_flood", "map_window"]
+__all__ = ["FloodMap", "Rules", "fit_scene", "map_flood", "map_window", "rules_water"]
 
 TILE_SIZES_PX = (32, 64, 128)
 """Tile sides of the split-based threshold search (320 m to 1.3 km at 10 m)."""
@@ -28,6 +28,13 @@ this many of its standard deviations (hysteresis: region growing extends clear w
 does not make water of a patch that is only moderately dark, such as wet paddies or roads)."""
 PRE_MARGIN_DB = 1.0
 """Pre-event water must be this much darker than the threshold to count as old water."""
+LEARNED_MAX_PX_M = 30.0
+"""The learned water model is trained on 10 and 20 m pixels; coarser scenes use the rules."""
+
+
+def use_learned(pixel_size_m: float) -> bool:
+    """True where the learned water model applies (pixels up to :data:`LEARNED_MAX_PX_M`)."""
+    return pixel_size_m <= LEARNED_MAX_PX_M
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,6 +55,8 @@ class FloodMap:
     """How the threshold was found: ``tiles``, ``global`` (fallback) or ``none``."""
     terrain: str = "HAND/slope"
     """Terrain exclusion used: ``HAND/slope``, or why none (``none: no DEM``)."""
+    water_source: str = "rules"
+    """What decided ``water``: ``learned`` (the LightGBM model) or ``rules`` (thresholds)."""
 
 
 def _validate(post, dem, pre, permanent, pixel_size_m):
@@ -103,6 +112,19 @@ def _windows(h: int, w: int, size: int, halo: int):
             )
 
 
+def fit_scene(post: NDArray[np.float32], *, window_px: int = 2048) -> water.WaterFit:
+    """The scene's :class:`water.WaterFit` from a ``(2, H, W)`` dB scene, window by window."""
+    h, w = post.shape[1:]
+    hists: list[np.ndarray] = []
+    scene = np.zeros(water.BINS.size - 1)
+    for core, _, _ in _windows(h, w, window_px, 0):
+        vv = water.despeckle_db(water.water_feature_db(post[:, core[0], core[1]]))
+        tiles = [water.tile_histograms(vv, tile_px=t) for t in TILE_SIZES_PX]
+        scene += tiles[-1].counts.sum(axis=0)
+        hists += [water.pool_bimodal(t) for t in tiles]
+    return water.fit_water(hists, scene)
+
+
 def map_flood(
     post_sar: ArrayLike,
     dem: ArrayLike | None = None,
@@ -117,6 +139,7 @@ def map_flood(
     slope_max_deg: float = 25.0,
     change_db: float = 3.0,
     window_px: int = 2048,
+    water_model: bool = False,
     progress: Callable[[float, str], None] | None = None,
 ) -> FloodMap:
     """Map open water and flood water in a Sentinel-1 scene.
@@ -131,8 +154,13 @@ def map_flood(
        means, 1 to 3 dB above the threshold (:data:`GROW_DB`; region growing recovers
        the mixed pixels of shores and narrow channels), then into single-look pixels
        darker than that midpoint which touch the water. A body is kept only if it holds
-       a core of clear water (:data:`STRONG_SD`). The likelihood band is the
-       two-Gaussian posterior of the pooled model.
+       a core of clear water (:data:`STRONG_SD`). With ``water_model`` (opt-in, for
+       pixels up to :data:`LEARNED_MAX_PX_M`) this rules' water is one input of
+       the learned model (:mod:`paii_core.flood.learned`: LightGBM per pixel on
+       backscatter, texture and tile statistics, trained on hand-labelled Sentinel-1
+       chips), whose water replaces it; a scene without water contrast (no threshold)
+       has no water either way. The likelihood band is the two-Gaussian posterior of
+       the pooled model.
     2. With ``pre_sar`` (same grid), water that was already there (below the threshold
        less :data:`PRE_MARGIN_DB` before, and not darkened by ``change_db``) is not
        flood. The pre-event image only ever removes such confident old water from
@@ -159,25 +187,21 @@ def map_flood(
         permanent_water: (H, W) bool, or None.
         hand_m: (H, W) precomputed HAND on this grid (computed from ``dem`` if None).
         progress: called with (fraction done, message).
+        water_model: water from the learned model (default False: the rules alone,
+            which the model has not beaten on held-out chips; bench/BENCHMARKS.md).
 
     Returns:
         A :class:`FloodMap`.
 
     Raises:
         ValidationError: shapes that differ, all-NaN SAR or DEM, bad pixel size.
+        InputNotFoundError: ``water_model`` and the model file is missing.
     """
     post, z, pre, permanent = _validate(post_sar, dem, pre_sar, permanent_water, pixel_size_m)
     h, w = post.shape[1:]
     halo = 64
     report = progress or (lambda _f, _m: None)
-    hists: list[np.ndarray] = []
-    scene = np.zeros(water.BINS.size - 1)
-    for core, _, _ in _windows(h, w, window_px, 0):
-        vv = water.despeckle_db(water.water_feature_db(post[:, core[0], core[1]]))
-        tiles = [water.tile_histograms(vv, tile_px=t) for t in TILE_SIZES_PX]
-        scene += tiles[-1].counts.sum(axis=0)
-        hists += [water.pool_bimodal(t) for t in tiles]
-    fit = water.fit_water(hists, scene)
+    fit = fit_scene(post, window_px=window_px)
     threshold = fit.threshold_db
     use_terrain = z is not None and terrain_masks
     terrain_note = "HAND/slope" if use_terrain else (
@@ -202,6 +226,7 @@ def map_flood(
     rules = Rules.from_fit(
         fit, pixel_size_m=float(pixel_size_m), hand_max_m=hand_max_m,
         level_margin_m=level_margin_m, slope_max_deg=slope_max_deg, change_db=change_db,
+        learned=water_model and use_learned(float(pixel_size_m)),
     )  # fmt: skip
     windows = list(_windows(h, w, window_px, halo))
     for i, (core, padded, inner) in enumerate(windows):
@@ -220,7 +245,10 @@ def map_flood(
         likelihood[core] = like[inner]
         depth[core] = deep[inner]
     report(1.0, "done")
-    return FloodMap(flooded, depth, threshold, wet_all, likelihood, fit.method, terrain_note)
+    source = "learned" if rules.learned else "rules"
+    return FloodMap(
+        flooded, depth, threshold, wet_all, likelihood, fit.method, terrain_note, source
+    )
 
 
 @dataclass(frozen=True)
@@ -237,9 +265,13 @@ class Rules:
     slope_max_deg: float = 25.0
     change_db: float = 3.0
     strong: float | None = None
+    learned: bool = False
+    """Water from the learned model (:mod:`paii_core.flood.learned`) instead of the rules."""
 
     @classmethod
-    def from_fit(cls, fit: water.WaterFit, *, pixel_size_m: float, **limits: float) -> Rules:
+    def from_fit(
+        cls, fit: water.WaterFit, *, pixel_size_m: float, learned: bool = False, **limits: float
+    ) -> Rules:
         if fit.threshold_db is None:
             raise ValidationError("the scene has no water threshold; nothing to map")
         t = fit.threshold_db
@@ -247,7 +279,7 @@ class Rules:
         grow = float(np.clip(middle, t + GROW_DB[0], t + GROW_DB[1]))
         min_px = max(3, round(2000.0 / pixel_size_m**2))
         strong = min(t, fit.water[0] + STRONG_SD * fit.water[1])
-        return cls(t, middle, grow, min_px, pixel_size_m, strong=strong, **limits)
+        return cls(t, middle, grow, min_px, pixel_size_m, strong=strong, learned=learned, **limits)
 
 
 def map_window(
@@ -264,25 +296,15 @@ def map_window(
 
     Terrain masks apply where ``height`` (HAND) is given; depth where ``dem`` is.
     """
-    t = rules.threshold
-    single = water.water_feature_db(post)
-    vv = water.despeckle_db(single)
-    wet = water.grow_water(vv, vv < t, limit_db=rules.grow_limit)
-    # Narrow channels and shore pixels are mixed away by the 3 x 3 mean: admit
-    # single-look pixels darker than the class midpoint that touch the water, within
-    # RAW_GROW_PX of it (the width the 3 x 3 mean blurs; farther growth would swallow
-    # dark fields and radar shadow next to the water).
-    near = ndimage.binary_dilation(wet, structure=np.ones((3, 3), bool), iterations=RAW_GROW_PX)
-    dark = (single < min(rules.middle, rules.grow_limit)) & near
-    wet = water.grow_water(np.where(dark, -99.0, 0.0), wet, limit_db=0.0)
-    wet = _drop_specks(wet, min_px=rules.min_px)
-    if rules.strong is not None:
-        wet = _with_core(wet, vv < rules.strong, min_px=rules.min_px)
+    vv, wet = rules_water(post, rules)
+    if rules.learned:
+        wet = _learned_water(post, fit, wet, rules)
     if height is not None and dem is not None:
         steep = terrain.slope_deg(dem, pixel_size_m=rules.pixel_size_m) > rules.slope_max_deg
         wet = _terrain_filter(wet, height, steep, rules.hand_max_m, rules.level_margin_m)
         wet = _drop_specks(wet, min_px=rules.min_px)
     before = np.zeros(vv.shape, dtype=bool)
+    t = rules.threshold
     if pre is not None:
         pre_single = water.water_feature_db(pre)
         was = water.despeckle_db(pre_single)
@@ -302,6 +324,36 @@ def map_window(
     else:
         deep = np.full(vv.shape, np.nan, dtype=np.float32)
     return wet, flood, like, deep
+
+
+def rules_water(
+    post: NDArray[np.float32], rules: Rules
+) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
+    """(despeckled water feature in dB, water by the rules) of one window; see map_flood."""
+    single = water.water_feature_db(post)
+    vv = water.despeckle_db(single)
+    wet = water.grow_water(vv, vv < rules.threshold, limit_db=rules.grow_limit)
+    # Narrow channels and shore pixels are mixed away by the 3 x 3 mean: admit
+    # single-look pixels darker than the class midpoint that touch the water, within
+    # RAW_GROW_PX of it (the width the 3 x 3 mean blurs; farther growth would swallow
+    # dark fields and radar shadow next to the water).
+    near = ndimage.binary_dilation(wet, structure=np.ones((3, 3), bool), iterations=RAW_GROW_PX)
+    dark = (single < min(rules.middle, rules.grow_limit)) & near
+    wet = water.grow_water(np.where(dark, -99.0, 0.0), wet, limit_db=0.0)
+    wet = _drop_specks(wet, min_px=rules.min_px)
+    if rules.strong is not None:
+        wet = _with_core(wet, vv < rules.strong, min_px=rules.min_px)
+    return vv, wet
+
+
+def _learned_water(
+    post: NDArray[np.float32], fit: water.WaterFit, wet: NDArray[np.bool_], rules: Rules
+) -> NDArray[np.bool_]:
+    """Water by the learned model (:mod:`paii_core.flood.learned`), specks dropped."""
+    from paii_core.flood.learned import water_probability
+
+    p, cut = water_probability(post, fit, wet)
+    return _drop_specks(np.nan_to_num(p, nan=0.0) >= cut, min_px=rules.min_px)
 
 
 def _terrain_filter(

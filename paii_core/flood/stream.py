@@ -16,8 +16,8 @@ from rasterio.windows import Window
 from paii_core import io
 from paii_core.errors import InputFileError
 from paii_core.flood import water
-from paii_core.flood.files import BAND_NAMES, _cached_hand, _warp, hand_grid
-from paii_core.flood.mapping import TILE_SIZES_PX, Rules, _windows, map_window
+from paii_core.flood.files import BAND_NAMES, WATER_SOURCES, _cached_hand, _warp, hand_grid
+from paii_core.flood.mapping import TILE_SIZES_PX, Rules, _windows, map_window, use_learned
 from paii_core.io._atomic import atomic_path
 from paii_core.io.sentinel1 import inspect_sentinel1
 
@@ -37,6 +37,8 @@ class StreamSummary:
     terrain: str
     water_share: float
     flooded_share: float
+    water_source: str = "rules"
+    """``learned`` or ``rules``: what decided the water band (see FloodMap.water_source)."""
 
 
 def _read(src: rasterio.DatasetReader, bands: list[int], units: str, win: Window) -> np.ndarray:
@@ -64,6 +66,7 @@ def map_flood_stream(
     hand_cache: str | PathLike[str] | None = None,
     window_px: int = 2048,
     progress: Callable[[float, str], None] | None = None,
+    water_model: bool = False,
 ) -> StreamSummary:
     """:func:`files.map_flood_files` + :func:`files.write_flood` for scenes too big to hold.
 
@@ -73,6 +76,7 @@ def map_flood_stream(
     (tiled, deflate; written beside the target and renamed only when complete). HAND
     is routed once on the DEM's own grid (cached in ``hand_cache``) and resampled per
     window. Memory: one window of SAR, DEM and HAND plus the DEM-grid HAND.
+    ``water_model``: water from the learned model, as in :func:`mapping.map_flood`.
 
     Raises:
         InputFileError: a geographic scene (use :func:`files.map_flood_files`), a
@@ -84,11 +88,13 @@ def map_flood_stream(
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
         return _stream(
             Path(post_path), out_path, dem_path, pre_path, units, hand_cache, window_px,
-            progress or (lambda _f, _m: None),
+            progress or (lambda _f, _m: None), water_model,
         )  # fmt: skip
 
 
-def _stream(post_p, out_path, dem_path, pre_path, units, hand_cache, window_px, report):
+def _stream(
+    post_p, out_path, dem_path, pre_path, units, hand_cache, window_px, report, water_model
+):
     bands, found = inspect_sentinel1(post_p, units=units, allow_vv_only=True)
     with rasterio.open(post_p) as src:
         crs, transform, h, w = src.crs, src.transform, src.height, src.width
@@ -133,6 +139,7 @@ def _stream(post_p, out_path, dem_path, pre_path, units, hand_cache, window_px, 
             )
         coarse = (coarse[0], _cached_hand(coarse[1], coarse[2], _opt(hand_cache)), coarse[2])
     terrain_note = "HAND/slope" if dem is not None else "none: no DEM"
+    learned = water_model and fit.threshold_db is not None and use_learned(px)
 
     counts = np.zeros(3)
     with atomic_path(out_path) as tmp:
@@ -151,7 +158,7 @@ def _stream(post_p, out_path, dem_path, pre_path, units, hand_cache, window_px, 
                     report(0.1 + 0.9 * k / len(windows), f"window {k + 1} of {len(windows)}")
                     out = _map_one(
                         src, bands, found, pre_src, pre_bands, padded, fit, px, grid, dem,
-                        coarse, pre_units if pre_src else found,
+                        coarse, pre_units if pre_src else found, learned,
                     )  # fmt: skip
                     block = np.stack([b[inner] for b in out])
                     dst.write(block, window=_win(*core))
@@ -163,12 +170,19 @@ def _stream(post_p, out_path, dem_path, pre_path, units, hand_cache, window_px, 
             dst.update_tags(
                 THRESHOLD_DB=fit.threshold_db, THRESHOLD_METHOD=fit.method,
                 TERRAIN=terrain_note, SOURCE="paii flood (windowed)",
+                WATER_SOURCE=WATER_SOURCES["learned" if learned else "rules"],
                 LIKELIHOOD="0..100, posterior of water from VV backscatter (GFM-style)",
             )  # fmt: skip
     report(1.0, "done")
     n = max(counts[0], 1.0)
     return StreamSummary(
-        Path(out_path), fit.threshold_db, fit.method, terrain_note, counts[1] / n, counts[2] / n
+        Path(out_path),
+        fit.threshold_db,
+        fit.method,
+        terrain_note,
+        counts[1] / n,
+        counts[2] / n,
+        "learned" if learned else "rules",
     )
 
 
@@ -176,7 +190,9 @@ def _opt(path: str | PathLike[str] | None) -> Path | None:
     return Path(path) if path else None
 
 
-def _map_one(src, bands, units, pre_src, pre_bands, padded, fit, px, grid, dem, coarse, pre_units):
+def _map_one(
+    src, bands, units, pre_src, pre_bands, padded, fit, px, grid, dem, coarse, pre_units, learned
+):
     """The four output bands of one padded window."""
     post = _read(src, bands, units, _win(*padded))
     shape = post.shape[1:]
@@ -196,7 +212,7 @@ def _map_one(src, bands, units, pre_src, pre_bands, padded, fit, px, grid, dem, 
         height = _warp(holder.data, holder, grid.crs, t, shape, Resampling.bilinear)[0]
         if not np.isfinite(z).any():
             z = height = None
-    rules = Rules.from_fit(fit, pixel_size_m=px)
+    rules = Rules.from_fit(fit, pixel_size_m=px, learned=learned)
     wet, flood, like, deep = map_window(post, rules, fit, pre=pre, dem=z, height=height)
     out_w = wet.astype(np.float32)
     out_f = flood.astype(np.float32)

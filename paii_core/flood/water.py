@@ -240,6 +240,8 @@ class WaterFit:
     """(mean, standard deviation) of despeckled VV over land, dB."""
     method: str
     """``tiles`` (split-based), ``global`` (fallback on the whole histogram) or ``none``."""
+    scene_otsu_db: float | None = None
+    """One Otsu threshold of the whole scene's histogram (context for the learned model)."""
 
 
 def _classes(counts: NDArray[np.float64], threshold: float) -> tuple[tuple, tuple]:
@@ -274,6 +276,7 @@ def fit_water(
     of the threshold; they give the likelihood of :func:`water_likelihood`.
     """
     scene = np.asarray(scene_counts, dtype=np.float64)
+    whole = otsu_threshold(scene) if scene.sum() > 0 else None
     pooled = sum(
         (pool_bimodal(h, min_ashman=min_ashman, max_split_db=max_split_db) for h in hists),
         np.zeros(BINS.size - 1),
@@ -283,7 +286,7 @@ def fit_water(
         # class cannot be a sliver: half that share is the least the split may leave.
         t = minimum_error_threshold(pooled, max_db=max_split_db, min_share=POOLED_MIN_SHARE)
         water, land = _classes(pooled, t)
-        return WaterFit(t, water, land, "tiles")
+        return WaterFit(t, water, land, "tiles", whole)
     if scene.sum() > 0:
         t = minimum_error_threshold(scene, max_db=max_split_db)
         water, land = _classes(scene, t)
@@ -297,8 +300,8 @@ def fit_water(
                 PaiiWarning,
                 stacklevel=3,
             )
-            return WaterFit(t, water, land, "global")
-    return WaterFit(None, (np.nan, np.nan), (np.nan, np.nan), "none")
+            return WaterFit(t, water, land, "global", whole)
+    return WaterFit(None, (np.nan, np.nan), (np.nan, np.nan), "none", whole)
 
 
 def pool_bimodal(

@@ -1,0 +1,108 @@
+"""The learned water model: features, loading errors, wiring into map_flood and `paii flood`."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+
+from paii_core.cli import main
+from paii_core.config import paths
+from paii_core.errors import InputNotFoundError
+from paii_core.flood import learned, map_flood
+from paii_core.flood.mapping import Rules, fit_scene, rules_water
+
+CHIPS = paths().root / "data" / "real" / "sen1floods11_handlabeled"
+
+
+def _lake(vv_only: bool = False, offset: float = 0.0) -> np.ndarray:
+    """(2, 200, 200) dB: land near -9 / -16 dB with a dark lake (-21 / -27 dB)."""
+    rng = np.random.default_rng(5)
+    post = np.empty((2, 200, 200), dtype=np.float32)
+    post[0] = -9.0 + 10 * np.log10(rng.gamma(4.4, 1 / 4.4, (200, 200)))
+    post[1] = -16.0 + 10 * np.log10(rng.gamma(4.4, 1 / 4.4, (200, 200)))
+    lake = np.zeros((200, 200), bool)
+    lake[60:140, 50:150] = True
+    post[:, lake] -= 12.0
+    post += np.float32(offset)
+    if vv_only:
+        post[1] = np.nan
+    return post, lake
+
+
+def _features(post):
+    fit = fit_scene(post)
+    _, wet = rules_water(post, Rules.from_fit(fit, pixel_size_m=10.0))
+    return learned.water_features(post, fit, wet)
+
+
+def test_features_cover_the_gate_and_vv_only_leaves_vh_missing():
+    post, lake = _lake()
+    post[:, :5, :5] = np.nan
+    x, gate = _features(post)
+    assert x.shape == (len(learned.FEATURES), gate.sum())
+    assert np.isfinite(x).all()
+    # the gate holds the lake and its surroundings, never the pixels without data
+    assert gate[lake].all() and not gate[:5, :5].any()
+    assert 0.2 < gate.mean() < 0.6
+    x_vv, gate_vv = _features(_lake(vv_only=True)[0])
+    assert np.isnan(x_vv[learned.FEATURES.index("vh")]).all()
+    assert np.isfinite(x_vv[learned.FEATURES.index("mix")]).all()
+    assert gate_vv[lake].all()
+
+
+@pytest.mark.parametrize("vv_only", [False, True])
+@pytest.mark.parametrize("offset", [0.0, -2.0, 2.0])
+def test_model_finds_the_lake_in_vv_vh_and_vv_only_scenes_under_calibration_offsets(
+    vv_only, offset
+):
+    post, lake = _lake(vv_only, offset)
+    fm = map_flood(post, None, pixel_size_m=10.0, water_model=True)
+    assert fm.water_source == "learned"
+    iou = (fm.water & lake).sum() / (fm.water | lake).sum()
+    assert iou > 0.9
+    assert map_flood(post, None, pixel_size_m=10.0).water_source == "rules"  # the default
+
+
+def test_coarse_pixels_use_the_rules():
+    post, _ = _lake()
+    assert map_flood(post, None, pixel_size_m=60.0, water_model=True).water_source == "rules"
+
+
+def test_missing_model_is_a_clear_error(tmp_path):
+    post, _ = _lake()
+    with (
+        learned.using_model(tmp_path),
+        pytest.raises(InputNotFoundError, match=r"flood water model .* is missing; restore"),
+    ):
+        map_flood(post, None, pixel_size_m=10.0, water_model=True)
+
+
+@pytest.mark.parametrize(
+    ("vv_only", "names"), [(False, learned.FEATURES), (True, learned.FEATURES_VV)]
+)
+def test_committed_model_files_load_with_their_cut(vv_only, names):
+    booster, cut = learned.load_water_model(vv_only=vv_only)
+    assert booster.feature_name() == list(names)
+    assert 0.0 < cut < 1.0
+
+
+def _chip_iou(chip: Path, out: Path) -> tuple[float, float]:
+    """(paii water IoU, global Otsu VV IoU) of a real test chip through the command."""
+    from bench.flood.real_chips import iou, otsu
+
+    assert main(["flood", "--post", str(chip), "--water", "learned", str(out)]) == 0
+    label = rasterio.open(chip.with_name(chip.name.replace("_S1Hand", "_LabelHand"))).read(1)
+    sar = rasterio.open(chip).read()
+    valid = (label >= 0) & np.isfinite(sar[0])
+    with rasterio.open(out) as src:
+        assert src.tags()["WATER_SOURCE"].startswith("learned model")
+        water = (src.read(1) == 1) & valid
+    truth = (label == 1) & valid
+    return iou(water, truth), iou(otsu(sar[0]) & valid, truth)
+
+
+def test_real_chip_through_the_command_beats_one_otsu_threshold(tmp_path, capsys):
+    got, otsu = _chip_iou(CHIPS / "USA_905409_S1Hand.tif", tmp_path / "usa.tif")
+    assert "water by the learned" in capsys.readouterr().out
+    assert got > otsu
