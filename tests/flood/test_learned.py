@@ -106,3 +106,28 @@ def test_real_chip_through_the_command_beats_one_otsu_threshold(tmp_path, capsys
     got, otsu = _chip_iou(CHIPS / "USA_905409_S1Hand.tif", tmp_path / "usa.tif")
     assert "water by the learned" in capsys.readouterr().out
     assert got > otsu
+
+
+def test_windowed_command_path_uses_the_model_and_agrees_with_the_in_memory_map(tmp_path):
+    from affine import Affine
+
+    from paii_core import io
+    from paii_core.flood.files import map_flood_files
+    from paii_core.flood.stream import map_flood_stream
+
+    post, lake = _lake()
+    post[:, :10, :10] = np.nan
+    grid = Affine(10, 0, 500_000, 0, -10, 3_300_000)
+    s1 = io.write_sentinel1(tmp_path / "s1.tif", post, crs="EPSG:32650", transform=grid,
+                            date="2020-07-10")  # fmt: skip
+    summary = map_flood_stream(s1, tmp_path / "out.tif", window_px=96, water_model=True)
+    assert summary.water_source == "learned"
+    with rasterio.open(tmp_path / "out.tif") as src:
+        assert src.tags()["WATER_SOURCE"].startswith("learned model")
+        water = src.read(1)
+    assert np.isnan(water[:10, :10]).all()
+    whole, _ = map_flood_files(s1, water_model=True)
+    assert whole.water_source == "learned"
+    agree = ((water == 1) & whole.water).sum() / ((water == 1) | whole.water).sum()
+    assert agree > 0.95
+    assert ((water == 1) & lake).sum() / ((water == 1) | lake).sum() > 0.9
