@@ -96,7 +96,7 @@ HEADER = ("scene", "water %", "global Otsu", "PAII", "PAII no pre", "PAII no ter
           "no pre, no terrain", "shadow px called flood, same 4 PAII columns")  # fmt: skip
 
 
-def quality(seeds: set[int] | None = None) -> None:
+def quality(seeds: set[int] | None = None, water_model: bool = False) -> None:
     print("| " + " | ".join(HEADER) + " |")
     print("| --- " * len(HEADER) + "|")
     for seed, hills, relief, valley, stage, label in SCENES:
@@ -112,7 +112,9 @@ def quality(seeds: set[int] | None = None) -> None:
             {"pre_sar": pre, "terrain_masks": False},
             {"terrain_masks": False},
         ):
-            fm = map_flood(post, dem, pixel_size_m=PX, permanent_water=perm, **kw)
+            fm = map_flood(
+                post, dem, pixel_size_m=PX, permanent_water=perm, water_model=water_model, **kw
+            )
             scores.append(iou(fm.flooded, truth))
             called.append(100 * (fm.flooded & shadow).sum() / max(1, shadow.sum()))
         cells = " | ".join(f"{s:.3f}" for s in scores)
@@ -262,12 +264,14 @@ if __name__ == "__main__":
         "and big on their own)",
     )  # fmt: skip
     parser.add_argument("--seed", type=int, action="append", help="held-out scene(s) to score")
+    parser.add_argument("--water", choices=("rules", "learned"), default="rules",
+                        help="quality: water from the rules or the learned model")  # fmt: skip
     parser.add_argument("--size", type=int, default=10_000, help="side of the --big scene")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args()
     parts = set(args.only or ("quality", "demo", "hand"))
     if "quality" in parts:
-        quality(set(args.seed or ()))
+        quality(set(args.seed or ()), water_model=args.water == "learned")
     if "demo" in parts:
         demo_world(paths().data)
     if "hand" in parts:
