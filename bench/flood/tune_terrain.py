@@ -18,8 +18,8 @@ import numpy as np
 
 from bench.flood.bench_flood import PX, iou, scene
 from paii_core.demo import sar
-from paii_core.flood import map_flood, slope_deg, terrain
-from paii_core.flood.mapping import _drop_specks, _window_water
+from paii_core.flood import map_flood, slope_deg, terrain, water
+from paii_core.flood.mapping import _drop_specks
 
 TRAIN = (
     (201, 0.6, 60.0, 20.0, 0.1),
@@ -46,8 +46,13 @@ def main() -> None:
                 post, dem, pixel_size_m=PX, permanent_water=perm, pre_sar=before,
                 terrain_masks=False,
             )  # fmt: skip
-            full = (slice(None), slice(None))
-            _, was = _window_water(post, before, full, fm.threshold_db, 3.0)
+            # Water that was there before the event (despeckled pre-event feature under
+            # the scene's threshold, not brighter by more than 3 dB now): HAND's channels.
+            was = np.zeros(truth.shape, dtype=bool)
+            if before is not None and fm.threshold_db is not None:
+                then = water.despeckle_db(water.water_feature_db(before))
+                now = water.despeckle_db(water.water_feature_db(post))
+                was = (then < fm.threshold_db) & ((now - then) > -3.0)
             known = was | perm
             height = terrain.hand(dem, pixel_size_m=PX, channels=known if known.any() else None)
             slope = slope_deg(dem, pixel_size_m=PX)
