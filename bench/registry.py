@@ -337,9 +337,10 @@ def batch_scaling(d: dict) -> list[Figures]:
     big = {r["workers"]: r for r in rows if r["scale"] == top}
     # Peak memory compared where every worker had a tile (1 tile keeps a second one idle).
     peak = {w: [r["peak_mib"] for r in rows if r["workers"] == w and r["tiles"] >= w] for w in big}
+    measure = "summed PSS" if "PSS" in d.get("memory", "") else "summed RSS"
     return [
         (f"`paii batch dehaze` on {top}x the demo area ({big[w]['km2']} km2, {big[w]['tiles']} "
-         f"tiles), {w} worker(s): wall s; peak MiB over {len(peak[w])} sizes",
+         f"tiles), {w} worker(s): wall s; peak MiB ({measure}) over {len(peak[w])} sizes",
          f"{big[w]['seconds']} s; {min(peak[w])}-{max(peak[w])} MiB", "", "memory flat in area",
          max(peak[w]) < 1.2 * min(peak[w]))
         for w in sorted(big)

@@ -13,6 +13,7 @@ from bench import run_all
 from bench.registry import (
     BENCHES,
     Bench,
+    batch_scaling,
     batch_speedup,
     enhance,
     failure_row,
@@ -187,6 +188,11 @@ def test_extractors_judge_targets_and_flag_missing_figures():
     speed["workers_1_timeline"] = [{"tile_s_median": 2.64}]
     speed["workers_2_timeline"] = [{"tile_s_median": 4.45}]
     assert batch_speedup(speed)[0][2] == "1 worker: 148.5 s; per tile 2.64 s vs 4.45 s with 2"
+    rows = [{"scale": k, "km2": 16.0 * k, "tiles": k, "workers": 1, "seconds": 9.0 * k,
+             "peak_mib": 500 + k} for k in (1, 4)]  # fmt: skip
+    ((metric, paii, _, _, met),) = batch_scaling({"rows": rows, "memory": "summed PSS of the tree"})
+    assert "peak MiB (summed PSS) over 2 sizes" in metric and paii == "36.0 s; 501-504 MiB" and met
+    assert "(summed RSS)" in batch_scaling({"rows": rows})[0][0]  # figures from before PSS
     d = {"outcomes": {"paii_error": 5, "ok": 3, "hang": 1}, "by_reader": {"a": 9},
          "cases": 9, "seconds": 60.0}  # fmt: skip
     assert fuzz(d)[0][1:] == ("1 crashes/hangs in 9 cases", "", "0", False)
