@@ -7,12 +7,17 @@ then one table of current figures at the top of bench/BENCHMARKS.md.
     .venv/bin/python -m bench.run_all --fuzz-minutes 2     # a shorter reader fuzz
 
 Each benchmark writes its figures with ``--json bench/out/NAME.figures.json``; this runner
-wraps them in ``bench/out/NAME.run.json`` with the command, its exit status, its wall time, the
-1-minute load average before and after, and the tail of its standard error. A benchmark
-that fails, runs past its budget or is missing gives a row saying so, never an older
-figure. The reader fuzz (one core) runs beside the quality benchmarks; the timing
-benchmarks (batch speed-up and scaling, page latency) run after, with nothing else of
-ours running. ``--only`` rewrites the rows of the benchmarks it ran and keeps the others.
+wraps them in ``bench/out/NAME.run.json`` with the command, its exit status, its wall time,
+its CPU time (user + system of its process and the children it waited for, from wait4,
+plus its orphaned descendants', which this runner reaps as their subreaper: dask's worker
+processes are such orphans), the load average before and after, what ran alongside, and
+the tail of its standard error; at the end it prints every benchmark's wall and CPU
+seconds. A benchmark that fails, runs past its budget or is missing gives a row saying
+so, never an older figure. Phase 1: the reader fuzz (one core) runs beside the quality
+benchmarks (scores, not speeds); phase 2: the timing benchmarks (flood and carbon speed,
+batch speed-up and scaling, page latency) run one at a time with nothing else of ours
+running. The table's first row is the whole run's wall time (and each phase's) against
+the 20 minutes. ``--only`` rewrites the rows of the benchmarks it ran and keeps the others.
 """
 
 from __future__ import annotations
@@ -272,9 +277,12 @@ def run(benches: list[Bench], *, quick: bool, fuzz_minutes: float) -> list[dict]
     records: dict[str, dict] = {}
     t0 = time.perf_counter()
     n = {ph: [b.name for b in benches if b.phase == ph] for ph in PHASES}
-    print(f"[run_all] phase 1: {', '.join(n['background']) or 'no fuzz'} beside "
-          f"{', '.join(n['sequential']) or 'nothing'}; phase 2, one at a time with nothing "
-          f"alongside: {', '.join(n['alone']) or 'nothing'}", flush=True)  # fmt: skip
+    if n["background"] or n["sequential"]:
+        print(f"[run_all] phase 1: {', '.join(n['background']) or 'no fuzz'} beside "
+              f"{', '.join(n['sequential']) or 'nothing'}", flush=True)  # fmt: skip
+    if n["alone"]:
+        print(f"[run_all] phase 2, one at a time with nothing alongside: "
+              f"{', '.join(n['alone'])}", flush=True)  # fmt: skip
 
     background: list[tuple] = []
 
