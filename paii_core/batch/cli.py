@@ -52,21 +52,26 @@ def _run(args: argparse.Namespace) -> int:
         counties = read_boundaries(args.counties, id_column=args.county_id)[
             ["county_id", "geometry"]
         ]
-    result = run_batch(
-        args.job,
-        expand_inputs(args.inputs),
-        args.out,
-        scheduler=args.scheduler,
-        workers=args.workers,
-        tile=args.tile,
-        threads=args.threads,
-        method=args.method,
-        level=args.level,
-        dem=args.dem,
-        device=args.device,
-        counties=counties,
-        progress=None if args.quiet else progress_bar(),
-    )
+    try:
+        result = run_batch(
+            args.job,
+            expand_inputs(args.inputs),
+            args.out,
+            scheduler=args.scheduler,
+            workers=args.workers,
+            tile=args.tile,
+            threads=args.threads,
+            method=args.method,
+            level=args.level,
+            dem=args.dem,
+            device=args.device,
+            counties=counties,
+            progress=None if args.quiet else progress_bar(),
+        )
+    finally:
+        from paii_core.batch.cluster import stop_fork_server
+
+        stop_fork_server()  # its teardown would hold our output open for ~0.7 s
     print(
         f"{result.out_dir}: {len(result.computed)} tiles computed, {len(result.skipped)} "
         f"already done, {len(result.failed)} failed, {result.seconds:.1f} s "

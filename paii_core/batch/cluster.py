@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from contextlib import ExitStack
 
 from paii_core.errors import ValidationError
 
-__all__ = ["CONNECT_TIMEOUT", "PRELOAD", "connect", "worker_config"]
+__all__ = ["CONNECT_TIMEOUT", "PRELOAD", "connect", "stop_fork_server", "worker_config"]
 
 CONNECT_TIMEOUT = "10s"
 PRELOAD: dict[str, tuple[str, ...]] = {
@@ -95,6 +96,26 @@ def _fork_server(job: str, env: dict[str, str]) -> bool:
     # dask would set its own list (every package it knows) the first time it makes a
     # worker, and import each of them into this process to see what exists.
     utils._forkserver_preload_set = True
+    return True
+
+
+def stop_fork_server() -> bool:
+    """End the fork server this process started, at once (SIGKILL: it holds nothing but
+    imported modules, and its workers are gone once their cluster is closed). Left to
+    itself it ends when this process does, tearing torch down for ~0.7 s while it still
+    holds this process's standard output, so a caller reading `paii batch`'s output waits
+    for it. Returns whether one was running; a later run starts a new one."""
+    from multiprocessing import forkserver
+
+    global _SERVER_PAII_ENV
+    _SERVER_PAII_ENV = None  # the next server takes the environment of its own start
+    pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return False
     return True
 
 

@@ -179,3 +179,21 @@ def test_a_worker_killed_on_the_default_local_cluster_is_forked_again(cluster, b
         read_geotiff(res.mosaics[0]).data, read_geotiff(ref.mosaics[0]).data
     )
     assert not list((tmp_path / "k").rglob("*.tmp"))
+
+
+def test_stopping_the_fork_server_ends_it_and_a_later_run_starts_another():
+    import os
+    from contextlib import ExitStack
+    from multiprocessing import forkserver
+
+    from paii_core.batch import cluster
+
+    cluster.stop_fork_server()  # a server of an earlier test may hold other PAII_* values
+    with ExitStack() as stack:
+        client, _ = cluster.connect(None, 1, 1, stack, "dehaze")
+        first = client.submit(os.getppid, pure=False).result()  # forked by the server
+    assert cluster.stop_fork_server() is True
+    with ExitStack() as stack:
+        client, _ = cluster.connect(None, 1, 1, stack, "dehaze")
+        second = client.submit(os.getppid, pure=False).result()
+    assert second != first and second == forkserver._forkserver._forkserver_pid
