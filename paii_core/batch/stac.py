@@ -33,7 +33,13 @@ def _item_asset(item: dict, where: Path) -> Path:
             f"({', '.join(k for k, _ in pick) or 'none'}); paii batch needs one stacked raster",
             "give the item one asset with role 'data' (a B2/B3/B4/B8 stack), or pass the file",
         )
-    href = str(pick[0][1]["href"])
+    if not isinstance(pick[0][1].get("href"), str):
+        raise FormatError(
+            where,
+            f"asset {pick[0][0]!r} of STAC item {item.get('id', '?')!r} has no href",
+            "give the asset an href with the path of its GeoTIFF",
+        )
+    href = pick[0][1]["href"]
     parsed = urlparse(href)
     if parsed.scheme not in ("", "file"):
         raise FormatError(

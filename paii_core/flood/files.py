@@ -82,8 +82,19 @@ def dem_on_grid(dem: io.Raster, sar: io.Raster, *, dem_path: Path) -> np.ndarray
     if same and dem.transform.almost_equals(sar.transform):
         out = dem.data[0]
     else:
-        there = transform_bounds(dem.crs, sar.crs, *dem.bounds)
-        if disjoint_bounds(there, sar.bounds):
+        if dem.crs is None or not (dem.crs.is_geographic or dem.crs.is_projected):
+            raise InputFileError(
+                dem_path,
+                f"has a CRS that cannot be placed on the SAR grid ({dem.crs})",
+                "give the DEM a geographic or projected CRS, e.g. `gdalwarp -t_srs EPSG:4326`",
+            )
+        try:
+            apart = disjoint_bounds(transform_bounds(dem.crs, sar.crs, *dem.bounds), sar.bounds)
+        except ValueError as e:  # a transform that flips one axis only
+            raise InputFileError(
+                dem_path, f"has unusable bounds ({e})", "re-export the DEM with GDAL"
+            ) from e
+        if apart:
             raise InputFileError(
                 dem_path, "does not overlap the SAR scene", "pass a DEM that covers the scene"
             )

@@ -34,8 +34,15 @@ _UNIT_TAGS = ("UNITTYPE", "UNITS", "UNIT")
 
 def _declared_unit(path: Path, tags: dict[str, str]) -> str:
     """The elevation unit from the band unit type, else from a UNITTYPE / units tag."""
-    with rasterio.open(path) as src:
-        band_unit = (src.units[0] or "").strip()
+    try:
+        with rasterio.open(path) as src:
+            band_unit = (src.units[0] or "").strip()
+    except UnicodeDecodeError as e:
+        raise FormatError(
+            path,
+            f"has a band unit that is not valid UTF-8 text ({e.reason})",
+            "set the unit again, e.g. `gdal_edit.py -units metre FILE`, or re-download the DEM",
+        ) from e
     if band_unit:
         return band_unit.lower()
     upper = {k.upper(): v for k, v in tags.items()}

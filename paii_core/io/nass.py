@@ -166,6 +166,12 @@ def read_nass_quickstats(
         raise FormatError(
             p, f"is not a readable CSV ({e})", "pass the Quick Stats CSV export"
         ) from e
+    if not isinstance(raw.index, pd.RangeIndex):  # pandas made the surplus fields an index
+        raise FormatError(
+            p,
+            "has rows with more fields than its header (an unquoted comma in a value?)",
+            "export the query again from quickstats.nass.usda.gov as CSV",
+        )
     raw.columns = [str(c).strip() for c in raw.columns]
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:

@@ -76,6 +76,10 @@ def _describe(path: Path) -> tuple[tuple[str, ...], dict[str, str], int]:
                 return tuple(d or "" for d in src.descriptions), dict(src.tags()), src.count
     except RasterioError as e:
         raise FormatError(path, f"is not a readable raster ({e})", "re-download it") from e
+    except UnicodeDecodeError as e:
+        raise FormatError(
+            path, f"has band metadata that is not valid UTF-8 text ({e.reason})", "re-download it"
+        ) from e
 
 
 def _level_from(text: str, tags: Mapping[str, str]) -> str | None:

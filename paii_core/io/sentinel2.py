@@ -178,9 +178,15 @@ def read_scl(path: str | PathLike[str], like: Raster) -> NDArray[np.uint8]:
 
     Raises:
         InputNotFoundError: no such file.
-        FormatError: unreadable, no CRS, not one band, values above 11.
+        FormatError: unreadable, no CRS or a local one, not one band, values above 11.
     """
     scl = read_raster(path, expected_bands=1)
+    if not (scl.crs.is_geographic or scl.crs.is_projected):
+        raise FormatError(
+            path,
+            f"has a CRS that cannot be placed on the 10 m grid ({scl.crs})",
+            "pass the SCL band of the L2A product as delivered (SCL_20m, UTM)",
+        )
     values = scl.data[0]
     finite = values[np.isfinite(values)]
     if finite.size and (finite.min() < 0 or finite.max() > _SCL_MAX):

@@ -98,6 +98,10 @@ def test_stac_items_give_their_local_data_asset(tmp_path, big_bgrn):
             {"type": "Feature", "assets": {"d": {"href": "https://x/a.tif", "roles": ["data"]}}},
             "is remote",
         ),
+        (
+            {"type": "Feature", "id": "z", "assets": {"d": {"type": "image/tiff"}}},
+            "asset 'd' of STAC item 'z' has no href",
+        ),
     ],
 )
 def test_stac_errors_name_the_file(tmp_path, doc, match):

@@ -64,3 +64,11 @@ def test_two_bands_rejected(tmp_path):
 def test_writer_rejects_3d(tmp_path, grid):
     with pytest.raises(ValidationError, match=r"dem should be \(H, W\) metres"):
         write_dem(tmp_path / "x.tif", np.ones((1, 2, 2)), **grid)
+
+
+def test_undecodable_unit_names_the_file(tmp_path):
+    path = write_geotiff(tmp_path / "odd.tif", np.ones((2, 2)), crs=UTM50, transform=ORIGIN,
+                         band_units=("metre",))  # fmt: skip
+    path.write_bytes(path.read_bytes().replace(b"metre", b"m\x8ctre"))  # same length
+    with pytest.raises(FormatError, match=r"odd\.tif: has a band unit that is not valid UTF-8"):
+        read_dem(path)

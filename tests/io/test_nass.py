@@ -206,3 +206,11 @@ def test_failed_write_keeps_previous_file(tmp_path, monkeypatch):
         write_nass_quickstats(path, _frame().iloc[:1])
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["keep.csv"]
+
+
+def test_rows_longer_than_the_header_are_refused(tmp_path):
+    path = _export(tmp_path)
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([lines[0], lines[1] + ',"SURVEY"', *lines[2:]]) + "\n")
+    with pytest.raises(FormatError, match=r"qs\.csv: has rows with more fields than its header"):
+        read_nass_quickstats(path)

@@ -316,3 +316,15 @@ def test_real_esa_mtd(tmp_path):
     )
     loaded = load_scene(scene, GRID)  # the generated bands of DAY, scaled by the real offsets
     np.testing.assert_allclose(loaded.reflectance[2], m.truth(DAY)["B04"], atol=1e-4)
+
+
+def test_undecodable_band_names_name_the_file(tmp_path):
+    from paii_core.io import write_geotiff
+
+    from .conftest import ORIGIN, UTM50
+
+    path = write_geotiff(tmp_path / "odd.tif", np.ones((4, 2, 2)), crs=UTM50, transform=ORIGIN,
+                         band_names=("B2", "B3", "B4", "B8"))  # fmt: skip
+    path.write_bytes(path.read_bytes().replace(b"B8", b"\x8c8"))  # same length
+    with pytest.raises(FormatError, match=r"odd\.tif: has band metadata that is not valid UTF-8"):
+        open_s2_item(path)

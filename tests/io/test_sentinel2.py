@@ -234,6 +234,10 @@ def test_scl_errors(tmp_path, grid):
                         **grid)  # fmt: skip
     with pytest.raises(FormatError, match=r"bad_scl\.tif: has values 40\.\.40, outside the SCL"):
         read_sentinel2_l2a(path, scl=bad)
+    local = CRS.from_wkt('LOCAL_CS["local",UNIT["metre",1]]')
+    odd = write_scl(tmp_path / "local.tif", np.full((2, 2), 4), crs=local, transform=ORIGIN)
+    with pytest.raises(FormatError, match=r"local\.tif: has a CRS that cannot be placed"):
+        read_sentinel2_l2a(path, scl=odd)
 
 
 def test_reflectance_out_of_range_warns(tmp_path, grid):
