@@ -116,6 +116,9 @@ def stop_fork_server() -> bool:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         return False
+    # Reap it and forget its socket, or multiprocessing keeps handing the dead server's
+    # address to the next run's workers, which then never start.
+    forkserver._forkserver._stop()
     return True
 
 
