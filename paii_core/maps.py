@@ -19,7 +19,6 @@ __all__ = [
     "MISSING_RGBA",
     "CompactDeck",
     "Legend",
-    "choropleth_deck",
     "colour_scale",
     "county_features",
     "view_for_bounds",
@@ -213,45 +212,4 @@ def view_for_bounds(
     zoom = float(np.clip(np.log2(pixels_per_degree * 360.0 / 512.0), 1, 18))
     return pdk.ViewState(
         longitude=(west + east) / 2, latitude=(south + north) / 2, zoom=zoom, pitch=0, bearing=0
-    )
-
-
-def choropleth_deck(
-    valued: list[dict],
-    missing: list[dict],
-    view: pdk.ViewState,
-    *,
-    layer_id: str = "counties",
-    extra_layers: Sequence[pdk.Layer] = (),
-) -> pdk.Deck:
-    """A deck with a grey layer for missing counties under the coloured one."""
-    outline = [60, 60, 60, 160]
-    layers = [
-        pdk.Layer(
-            "GeoJsonLayer",
-            id=f"{layer_id}-missing",
-            data={"type": "FeatureCollection", "features": missing},
-            get_fill_color=list(MISSING_RGBA),
-            get_line_color=outline,
-            line_width_min_pixels=0.5,
-            pickable=True,
-        ),
-        pdk.Layer(
-            "GeoJsonLayer",
-            id=layer_id,
-            data={"type": "FeatureCollection", "features": valued},
-            get_fill_color="properties.fill",
-            get_line_color=outline,
-            line_width_min_pixels=0.5,
-            pickable=True,
-            auto_highlight=True,
-        ),
-        *extra_layers,
-    ]
-    return CompactDeck(
-        layers=layers,
-        initial_view_state=view,
-        map_style=BLANK_STYLE,
-        map_provider=None,
-        tooltip={"html": "<b>{name}</b> ({county_id})<br/>{metric}: {value_text}"},
     )

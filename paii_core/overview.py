@@ -8,7 +8,6 @@ from datetime import date
 import duckdb
 import numpy as np
 import pandas as pd
-import shapely
 
 from paii_core import store
 from paii_core.errors import ValidationError
@@ -19,7 +18,6 @@ __all__ = [
     "RegionSummary",
     "metric_frame",
     "metric_options",
-    "region_bounds",
     "region_summary",
 ]
 
@@ -156,10 +154,3 @@ def region_summary(con: duckdb.DuckDBPyConnection, region_id: str, *, asof: date
             or store.policies_simulated(con, region_id)
         ),
     )
-
-
-def region_bounds(frame: pd.DataFrame) -> tuple[float, float, float, float]:
-    """West, south, east, north of the counties in ``frame`` (from their geometries)."""
-    geoms = shapely.from_wkb([bytes(b) for b in frame["geometry_wkb"]])
-    west, south, east, north = shapely.total_bounds(geoms)
-    return float(west), float(south), float(east), float(north)

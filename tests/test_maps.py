@@ -32,14 +32,27 @@ def test_county_map_json_is_compact_snapped_and_the_same_spec():
     import pydeck as pdk
     import shapely
 
-    from paii_core.maps import COORD_GRID_DEG, choropleth_deck, county_features, view_for_bounds
+    from paii_core.maps import (
+        BLANK_STYLE,
+        COORD_GRID_DEG,
+        CompactDeck,
+        county_features,
+        view_for_bounds,
+    )
 
     square = shapely.Polygon([(113.123456789, 34.1), (113.5, 34.1), (113.5, 34.4), (113.1, 34.4)])
     frame = pd.DataFrame(
         {"county_id": ["410101"], "name": ["A"], "value": [1.5], "geometry_wkb": [square.wkb]}
     )
     valued, missing, _ = county_features(frame, label="x", unit="t/ha")
-    deck = choropleth_deck(valued, missing, view_for_bounds(113, 34, 114, 35))
+    layers = [
+        pdk.Layer("GeoJsonLayer", id=lid, data={"type": "FeatureCollection", "features": f})
+        for lid, f in (("missing", missing), ("counties", valued))
+    ]
+    deck = CompactDeck(
+        layers=layers, initial_view_state=view_for_bounds(113, 34, 114, 35),
+        map_style=BLANK_STYLE, map_provider=None,
+    )  # fmt: skip
     text = deck.to_json()
     assert "\n" not in text and ": " not in text  # pydeck's own JSON is indented
     spec = json.loads(text)
