@@ -23,6 +23,7 @@ from paii_core.insurance.imports import import_policies
 from paii_core.insurance.policy_file import CSV_SUFFIXES, POLICY_COLUMNS, VECTOR_SUFFIXES
 from paii_core.yields.imports import import_quickstats
 from ui import auth
+from ui.uploads import too_big
 
 __all__ = ["MAX_UPLOAD_MB", "policy_upload_form", "yield_upload_form"]
 
@@ -38,13 +39,8 @@ that :func:`_run_import` enforces. Fixed at import: a widget's identity includes
 def _run_import(upload, run: Callable[[Path], ImportReport], *, what: str) -> ImportReport | None:
     """Save the upload to a temporary file under its own name, run the import on it and
     show the outcome; None when it was refused."""
-    size_mb = upload.size / 2**20
-    if size_mb > MAX_UPLOAD_MB:
-        st.error(
-            f"{upload.name} is {size_mb:,.1f} MB, above the {MAX_UPLOAD_MB} MB upload limit. "
-            f"Fix: split the file, or import it with the `paii {what} import` command",
-            icon=":material/error:",
-        )
+    fix = f"split the file, or import it with the `paii {what} import` command"
+    if too_big(upload, MAX_UPLOAD_MB, fix):
         return None
     with tempfile.TemporaryDirectory(prefix="paii-upload-") as tmp:
         path = Path(tmp) / Path(upload.name).name

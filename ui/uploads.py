@@ -27,7 +27,7 @@ def too_big(upload, max_mb: int, fix: str) -> bool:
     if size_mb <= max_mb:
         return False
     st.error(
-        f"{upload.name} is {size_mb:,.1f} MB, above this page's {max_mb} MB upload limit. "
+        f"{upload.name} is {size_mb:,.1f} MB, above the {max_mb} MB upload limit of this page. "
         f"Fix: {fix}",
         icon=":material/error:",
     )

@@ -65,7 +65,7 @@ def test_an_upload_over_the_cap_is_refused_with_the_fix(widget):
     assert widget["asked"] == ("S1", {"type": ["tif"], "key": "k", "max_upload_size": 5,
                                       "help": "Up to 5 MB."})  # fmt: skip
     (error,) = widget["errors"]
-    assert error == "big.tif is 5.0 MB, above this page's 5 MB upload limit. Fix: use the CLI"
+    assert error == "big.tif is 5.0 MB, above the 5 MB upload limit of this page. Fix: use the CLI"
 
 
 def test_an_upload_at_the_cap_or_none_passes(widget):
