@@ -13,22 +13,6 @@ from paii_core.errors import PaiiError
 __all__ = ["main"]
 
 
-COMMAND_MODULES: tuple[str, ...] = (
-    "paii_core.demo.cli",
-    "paii_core.workspace.cli",
-    "paii_core.flood.cli",
-    "paii_core.enhance.cli",
-    "paii_core.carbon.cli",
-    "paii_core.yields.cli",
-    "paii_core.crops.cli",
-    "paii_core.insurance.cli",
-    "paii_core.areas.cli",
-    "paii_core.batch.cli",
-    "paii_core.access.cli",
-)
-"""Modules that add subcommands: each has ``register(subparsers)``; a feature adds its
-own module here instead of growing this file."""
-
 COMMAND_NAMES: dict[str, str] = {
     "demo": "paii_core.demo.cli",
     "region": "paii_core.workspace.cli",
@@ -47,10 +31,13 @@ COMMAND_NAMES: dict[str, str] = {
     "batch": "paii_core.batch.cli",
     "users": "paii_core.access.cli",
 }
-"""The module that registers each command, so `paii COMMAND` imports that module alone:
-importing them all costs seconds (torch, LightGBM, scikit-learn, DuckDB), which `paii
-batch` would pay before its workers start. A command missing here still works: the
-parser is then built from every module (also for `paii --help` and unknown commands)."""
+"""Each command and the module that registers it (``register(subparsers)``), so `paii
+COMMAND` imports that module alone: importing them all costs seconds (torch, LightGBM,
+scikit-learn, DuckDB), which `paii batch` would pay before its workers start. A feature
+adds its commands here instead of growing this file."""
+
+COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(COMMAND_NAMES.values()))
+"""Every command module once, in order: the parser of `paii --help` and unknown commands."""
 
 
 def _parser(command: str | None = None) -> argparse.ArgumentParser:

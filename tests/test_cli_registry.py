@@ -28,6 +28,11 @@ def test_each_named_command_is_registered_by_its_module(command):
     assert command in _registered(module)
 
 
+@pytest.mark.parametrize("module", cli.COMMAND_MODULES)
+def test_every_command_a_module_registers_is_named(module):
+    assert {c for c, m in cli.COMMAND_NAMES.items() if m == module} == _registered(module)
+
+
 def test_command_is_the_first_word_that_is_not_an_option():
     assert cli._command(["-v", "batch", "dehaze", "--inputs", "a.tif"]) == "batch"
     assert cli._command(["--help"]) is None
