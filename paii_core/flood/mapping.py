@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,7 +13,15 @@ from paii_core.errors import ValidationError
 from paii_core.flood import terrain, water
 from paii_core.flood.depth import flood_depth
 
-__all__ = ["FloodMap", "Rules", "fit_scene", "map_flood", "map_window", "rules_water"]
+__all__ = [
+    "FloodMap",
+    "Rules",
+    "fit_scene",
+    "fit_windows",
+    "map_flood",
+    "map_window",
+    "rules_water",
+]
 
 TILE_SIZES_PX = (32, 64, 128)
 """Tile sides of the split-based threshold search (320 m to 1.3 km at 10 m)."""
@@ -112,17 +120,23 @@ def _windows(h: int, w: int, size: int, halo: int):
             )
 
 
-def fit_scene(post: NDArray[np.float32], *, window_px: int = 2048) -> water.WaterFit:
-    """The scene's :class:`water.WaterFit` from a ``(2, H, W)`` dB scene, window by window."""
-    h, w = post.shape[1:]
+def fit_windows(windows: Iterable[NDArray[np.float32]]) -> water.WaterFit:
+    """A scene's :class:`water.WaterFit` from its ``(2, h, w)`` dB windows (no overlap),
+    pooled one window at a time so memory stays that of a window."""
     hists: list[np.ndarray] = []
     scene = np.zeros(water.BINS.size - 1)
-    for core, _, _ in _windows(h, w, window_px, 0):
-        vv = water.despeckle_db(water.water_feature_db(post[:, core[0], core[1]]))
+    for window in windows:
+        vv = water.despeckle_db(water.water_feature_db(window))
         tiles = [water.tile_histograms(vv, tile_px=t) for t in TILE_SIZES_PX]
         scene += tiles[-1].counts.sum(axis=0)
         hists += [water.pool_bimodal(t) for t in tiles]
     return water.fit_water(hists, scene)
+
+
+def fit_scene(post: NDArray[np.float32], *, window_px: int = 2048) -> water.WaterFit:
+    """The scene's :class:`water.WaterFit` from a ``(2, H, W)`` dB scene, window by window."""
+    h, w = post.shape[1:]
+    return fit_windows(post[:, c[0], c[1]] for c, _, _ in _windows(h, w, window_px, 0))
 
 
 def map_flood(

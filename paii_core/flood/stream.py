@@ -15,9 +15,8 @@ from rasterio.windows import Window
 
 from paii_core import io
 from paii_core.errors import InputFileError
-from paii_core.flood import water
 from paii_core.flood.files import BAND_NAMES, WATER_SOURCES, _cached_hand, _warp, hand_grid
-from paii_core.flood.mapping import TILE_SIZES_PX, Rules, _windows, map_window, use_learned
+from paii_core.flood.mapping import Rules, _windows, fit_windows, map_window, use_learned
 from paii_core.io._atomic import atomic_path
 from paii_core.io.sentinel1 import inspect_sentinel1
 
@@ -118,15 +117,9 @@ def _stream(
     grid_bounds = rasterio.transform.array_bounds(h, w, transform)
 
     report(0.0, "histograms")
-    hists: list[np.ndarray] = []
-    scene = np.zeros(water.BINS.size - 1)
     with rasterio.open(post_p) as src:
-        for core, _, _ in _windows(h, w, window_px, 0):
-            vv = water.despeckle_db(water.water_feature_db(_read(src, bands, found, _win(*core))))
-            tiles = [water.tile_histograms(vv, tile_px=t) for t in TILE_SIZES_PX]
-            scene += tiles[-1].counts.sum(axis=0)
-            hists += [water.pool_bimodal(t) for t in tiles]
-    fit = water.fit_water(hists, scene)
+        cores = (c for c, _, _ in _windows(h, w, window_px, 0))
+        fit = fit_windows(_read(src, bands, found, _win(*c)) for c in cores)
 
     dem = coarse = None
     if dem_path is not None:
