@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 import duckdb
@@ -55,6 +56,14 @@ counts as possibly cropped whatever its probability: its footprint straddles the
 edge, so the 10 m pixel cannot say how much of it is crop (chosen on tuning seeds only)."""
 
 
+def series_ndvi(series: NDArray) -> NDArray[np.float64]:
+    """(T, ...) NDVI of a (T, 4, ...) BGRN series, NaN where it is undefined."""
+    red, nir = series[:, 2].astype(np.float64), series[:, 3].astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (nir - red) / (nir + red)
+    return np.where(np.isfinite(out), out, np.nan)
+
+
 @dataclass(frozen=True, eq=False)
 class AreaMaps:
     """One area's insured plots and what PAII has mapped there."""
@@ -80,6 +89,17 @@ class AreaMaps:
     """Acquisition dates of ``rgb_series``."""
     cropland: NDArray[np.float32] | None = None
     """(H, W) float32 PAII's cropland probability (0 where unknown); None when not mapped."""
+
+    @cached_property
+    def ndvi_series(self) -> NDArray[np.float64] | None:
+        """(T, H, W) NDVI of ``rgb_series`` (NaN where undefined), read-only, computed once
+        per area: a portfolio review reads it once per map level and crop. None when the
+        imagery is not loaded."""
+        if self.rgb_series is None:
+            return None
+        ndvi = series_ndvi(self.rgb_series)
+        ndvi.flags.writeable = False
+        return ndvi
 
     @property
     def pixel_ha(self) -> float:

@@ -29,7 +29,6 @@ which part comes from which evidence.
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 from datetime import date
 
@@ -37,7 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from paii_core.errors import ValidationError
-from paii_core.insurance.area import AreaMaps
+from paii_core.insurance.area import AreaMaps, series_ndvi
 from paii_core.insurance.evidence import PolicyEvidence
 from paii_core.insurance.terms import area_in_yield_unit, indemnity
 
@@ -96,30 +95,6 @@ class Priority:
     reasons: tuple[str, ...]
 
 
-def _ndvi(series: NDArray) -> NDArray[np.float64]:
-    red, nir = series[:, 2].astype(np.float64), series[:, 3].astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = (nir - red) / (nir + red)
-    return np.where(np.isfinite(out), out, np.nan)
-
-
-_LAST_NDVI: list[tuple[weakref.ref, NDArray[np.float64]]] = []
-
-
-def _series_ndvi(series: NDArray) -> NDArray[np.float64]:
-    """:func:`_ndvi` of ``series``, kept for the last series asked (a portfolio review asks
-    for the same area's series once per level and crop). Kept by the array's identity, so
-    a series must not be changed in place (an area's maps are read, never edited); the
-    result is read-only."""
-    for ref, ndvi in list(_LAST_NDVI):
-        if ref() is series:
-            return ndvi
-    ndvi = _ndvi(series)
-    ndvi.flags.writeable = False
-    _LAST_NDVI[:] = [(weakref.ref(series), ndvi)]
-    return ndvi
-
-
 def ndvi_curves(
     series: NDArray,
     dates: tuple[date, ...] | list[date],
@@ -128,9 +103,11 @@ def ndvi_curves(
     reference: NDArray,
     *,
     season: tuple[date, date] | None = None,
+    ndvi: NDArray | None = None,
 ) -> NDArray[np.float64]:
     """(N + 1, T) mean NDVI per date of plots ``ids`` of raster ``plots`` (rows 0..N-1)
-    and of the ``reference`` mask (last row). ``series`` is (T, 4, H, W) BGRN; dates
+    and of the ``reference`` mask (last row). ``series`` is (T, 4, H, W) BGRN; ``ndvi``
+    its (T, H, W) NDVI where already computed (:attr:`AreaMaps.ndvi_series`); dates
     outside ``season`` (inclusive) are NaN.
 
     Raises:
@@ -155,7 +132,11 @@ def ndvi_curves(
     wanted[ids[ids > 0]] = True
     keep = np.flatnonzero(wanted[flat] | reference.ravel())
     flat, ref_mask = flat[keep], reference.ravel()[keep]
-    ndvi = _series_ndvi(series).reshape(series.shape[0], -1)[:, keep]
+    t_count = series.shape[0]
+    if ndvi is None:
+        ndvi = series_ndvi(series.reshape(t_count, series.shape[1], -1)[:, :, keep])
+    else:
+        ndvi = np.asarray(ndvi).reshape(t_count, -1)[:, keep]
     out = np.full((len(ids) + 1, len(dates)), np.nan)
     for t, day in enumerate(dates):
         if season is not None and not season[0] <= day <= season[1]:
@@ -289,5 +270,8 @@ def policy_curve(
             "load_area_maps"
         )
     mask, words = reference_mask(maps, crop)
-    rows = ndvi_curves(maps.rgb_series, maps.dates, plots, np.array([plot_id]), mask, season=season)
+    rows = ndvi_curves(
+        maps.rgb_series, maps.dates, plots, np.array([plot_id]), mask, season=season,
+        ndvi=maps.ndvi_series,
+    )  # fmt: skip
     return NdviCurve(tuple(maps.dates), rows[0], rows[1], words, curve_ratio(rows[0], rows[1]))

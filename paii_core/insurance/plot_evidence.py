@@ -77,7 +77,9 @@ def _curve_fits(
     for k, crop in enumerate(maps.crop_map.classes):
         mask = maps.cropped & (maps.crop_map.label_map == k)
         if mask.any():
-            rows = ndvi_curves(maps.rgb_series, maps.dates, raster, ids, mask)
+            rows = ndvi_curves(
+                maps.rgb_series, maps.dates, raster, ids, mask, ndvi=maps.ndvi_series
+            )
             refs[crop] = rows[-1]
     if rows is None:
         return out
@@ -101,7 +103,9 @@ def _curves(
     for crop in np.unique(crops):
         sel = np.flatnonzero(crops == crop)
         mask, words = reference_mask(maps, str(crop))
-        rows = ndvi_curves(maps.rgb_series, maps.dates, raster, ids[sel], mask)
+        rows = ndvi_curves(
+            maps.rgb_series, maps.dates, raster, ids[sel], mask, ndvi=maps.ndvi_series
+        )
         for k, j in enumerate(sel):
             if ids[j] > 0:
                 out[j] = NdviCurve(tuple(maps.dates), rows[k], rows[-1], words, None)
