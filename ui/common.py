@@ -222,7 +222,8 @@ def simulated_notice(region_id: str, kinds: tuple[str, ...] | None = None) -> bo
     whether any is (and says nothing when none is)."""
     hit = simulated_kinds(region_id, kinds)
     if hit:
-        st.info(SIMULATED_NOTE.format(what=", ".join(hit).capitalize()), icon=":material/science:")
+        what = ", ".join(hit)  # upper-case the first letter only: "XCO2" stays "XCO2"
+        st.info(SIMULATED_NOTE.format(what=what[:1].upper() + what[1:]), icon=":material/science:")
     return bool(hit)
 
 
