@@ -33,6 +33,7 @@ def _run(args: argparse.Namespace) -> int:
         s = map_flood_stream(
             args.post, args.out, args.dem, pre_path=args.pre, units=args.units,
             hand_cache=args.hand_cache, progress=_progress, water_model=learned,
+            model_dir=args.water_model,
         )  # fmt: skip
         water, flooded, t, method, ter, out = (
             s.water_share, s.flooded_share, s.threshold_db, s.method, s.terrain, s.path
@@ -41,7 +42,7 @@ def _run(args: argparse.Namespace) -> int:
     else:
         flood, like = map_flood_files(
             args.post, args.dem, pre_path=args.pre, units=args.units,
-            hand_cache=args.hand_cache, water_model=learned,
+            hand_cache=args.hand_cache, water_model=learned, model_dir=args.water_model,
         )  # fmt: skip
         out = write_flood(args.out, flood, like)
         valid = ~np.isnan(like.data[0])
@@ -97,6 +98,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--water", choices=("rules", "learned"), default="rules",
                    help="what decides the water band: the threshold rules (default) or the "
                    "learned LightGBM model (models/flood/, see bench/BENCHMARKS.md)")  # fmt: skip
+    p.add_argument("--water-model", metavar="DIR",
+                   help="folder with the learned model's files (water_lgbm.txt, "
+                   "water_vv_lgbm.txt; default models/flood/), e.g. one retrained by "
+                   "bench.flood.train_water --out DIR")  # fmt: skip
     p.add_argument("--reproject-dem", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("out", help="output GeoTIFF: bands water, flooded, depth_m, likelihood")
     p.set_defaults(run=_run)

@@ -182,6 +182,7 @@ def map_flood_files(
     units: Literal["auto", "linear", "db"] = "auto",
     hand_cache: str | PathLike[str] | None = None,
     water_model: bool = False,
+    model_dir: str | PathLike[str] | None = None,
 ) -> tuple[FloodMap, io.Raster]:
     """Read Sentinel-1 (linear or dB, VV/VH or VV only, any CRS) and an optional DEM,
     map the flood; returns (map on the post-event scene's own grid, that scene).
@@ -191,7 +192,8 @@ def map_flood_files(
     masks, bilinear for depth and likelihood). The DEM may be in any CRS; it is
     resampled to the working grid. Without a DEM there is no HAND/slope exclusion and
     no depth (``FloodMap.terrain`` says so). ``hand_cache`` keeps HAND per DEM.
-    ``water_model``: water from the learned model (:mod:`paii_core.flood.learned`).
+    ``water_model``: water from the learned model (:mod:`paii_core.flood.learned`), whose
+    files are in ``model_dir`` (default ``models/flood/``).
 
     Raises:
         InputFileError: no valid pixel, a DEM that does not cover the scene, a
@@ -218,8 +220,9 @@ def map_flood_files(
         z = dem_on_grid(dem, work, dem_path=Path(dem_path))
         height = _hand_on_grid(dem, work, z, Path(hand_cache) if hand_cache else None)
     fm = map_flood(
-        work.data, z, pre_sar=pre_work, pixel_size_m=px, hand_m=height, water_model=water_model
-    )
+        work.data, z, pre_sar=pre_work, pixel_size_m=px, hand_m=height, water_model=water_model,
+        model_dir=Path(model_dir) if model_dir is not None else None,
+    )  # fmt: skip
     if work is not post:
         fm = _back_to_grid(fm, work, post)
     return fm, post

@@ -17,8 +17,6 @@ VV-only variant trained on the same scenes with VH removed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -37,7 +35,6 @@ __all__ = [
     "VV_MODEL_NAME",
     "load_water_model",
     "model_path",
-    "using_model",
     "water_features",
     "water_probability",
 ]
@@ -67,23 +64,12 @@ DARKER_IS_WETTER = frozenset({
     "vv", "vh", "mix", "mix_raw", "mean9_minus_t", "mean25_minus_t", "min9_minus_t",
 })  # fmt: skip
 """Features the model's water probability may only fall with (monotone constraints)."""
-_OVERRIDE: list[Path] = []
 
 
-def model_path(*, vv_only: bool = False) -> Path:
-    """The model file in ``models/flood/`` (or the folder :func:`using_model` set)."""
-    folder = _OVERRIDE[-1] if _OVERRIDE else paths().models / "flood"
-    return folder / (VV_MODEL_NAME if vv_only else MODEL_NAME)
-
-
-@contextmanager
-def using_model(folder: Path) -> Iterator[None]:
-    """Map with the model files in ``folder`` inside the block (leave-one-chip-out)."""
-    _OVERRIDE.append(Path(folder))
-    try:
-        yield
-    finally:
-        _OVERRIDE.pop()
+def model_path(*, vv_only: bool = False, folder: Path | None = None) -> Path:
+    """The model file in ``folder`` (default ``models/flood/``)."""
+    base = Path(folder) if folder is not None else paths().models / "flood"
+    return base / (VV_MODEL_NAME if vv_only else MODEL_NAME)
 
 
 @lru_cache(maxsize=2)
@@ -96,13 +82,16 @@ def _booster(path: str, mtime: float):
     return booster, float(meta.get("threshold", 0.5))
 
 
-def load_water_model(path: Path | None = None, *, vv_only: bool = False):
-    """(LightGBM booster, probability threshold) of the water model (or its VV-only one).
+def load_water_model(
+    path: Path | None = None, *, vv_only: bool = False, folder: Path | None = None
+):
+    """(LightGBM booster, probability threshold) of the water model (or its VV-only one):
+    the file ``path``, else the one in ``folder`` (default ``models/flood/``).
 
     Raises:
         InputNotFoundError: the model file is missing (names the command that retrains it).
     """
-    p = Path(path) if path is not None else model_path(vv_only=vv_only)
+    p = Path(path) if path is not None else model_path(vv_only=vv_only, folder=folder)
     if not p.is_file():
         raise InputNotFoundError(
             f"flood water model {p} is missing; restore it from git (models/flood/) or "
@@ -168,14 +157,19 @@ def water_features(
 
 
 def water_probability(
-    post: NDArray[np.float32], fit: water.WaterFit, rules_wet: NDArray[np.bool_]
+    post: NDArray[np.float32],
+    fit: water.WaterFit,
+    rules_wet: NDArray[np.bool_],
+    *,
+    model_dir: Path | None = None,
 ) -> tuple[NDArray[np.float32], float]:
     """((H, W) probability of water 0..1, NaN where no SAR; the model's threshold).
 
-    A window without any VH data is classified by the VV-only model.
+    A window without any VH data is classified by the VV-only model. ``model_dir``: the
+    folder of the model files (default ``models/flood/``).
     """
     vv_only = not np.isfinite(post[1]).any()
-    booster, threshold = load_water_model(vv_only=vv_only)
+    booster, threshold = load_water_model(vv_only=vv_only, folder=model_dir)
     x, gate = water_features(post, fit, rules_wet, FEATURES_VV if vv_only else FEATURES)
     p = np.where(np.isfinite(post[0]), np.float32(0.0), np.float32(np.nan))
     if x.shape[1]:

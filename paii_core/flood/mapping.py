@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -154,6 +155,7 @@ def map_flood(
     change_db: float = 3.0,
     window_px: int = 2048,
     water_model: bool = False,
+    model_dir: Path | None = None,
     progress: Callable[[float, str], None] | None = None,
 ) -> FloodMap:
     """Map open water and flood water in a Sentinel-1 scene.
@@ -203,6 +205,7 @@ def map_flood(
         progress: called with (fraction done, message).
         water_model: water from the learned model (default False: the rules alone,
             which the model has not beaten on held-out chips; bench/BENCHMARKS.md).
+        model_dir: folder of the learned model's files (default ``models/flood/``).
 
     Returns:
         A :class:`FloodMap`.
@@ -240,7 +243,7 @@ def map_flood(
     rules = Rules.from_fit(
         fit, pixel_size_m=float(pixel_size_m), hand_max_m=hand_max_m,
         level_margin_m=level_margin_m, slope_max_deg=slope_max_deg, change_db=change_db,
-        learned=water_model and use_learned(float(pixel_size_m)),
+        learned=water_model and use_learned(float(pixel_size_m)), model_dir=model_dir,
     )  # fmt: skip
     windows = list(_windows(h, w, window_px, halo))
     for i, (core, padded, inner) in enumerate(windows):
@@ -281,10 +284,18 @@ class Rules:
     strong: float | None = None
     learned: bool = False
     """Water from the learned model (:mod:`paii_core.flood.learned`) instead of the rules."""
+    model_dir: Path | None = None
+    """Folder of the learned model's files (None: ``models/flood/``)."""
 
     @classmethod
     def from_fit(
-        cls, fit: water.WaterFit, *, pixel_size_m: float, learned: bool = False, **limits: float
+        cls,
+        fit: water.WaterFit,
+        *,
+        pixel_size_m: float,
+        learned: bool = False,
+        model_dir: Path | None = None,
+        **limits: float,
     ) -> Rules:
         if fit.threshold_db is None:
             raise ValidationError("the scene has no water threshold; nothing to map")
@@ -293,7 +304,10 @@ class Rules:
         grow = float(np.clip(middle, t + GROW_DB[0], t + GROW_DB[1]))
         min_px = max(3, round(2000.0 / pixel_size_m**2))
         strong = min(t, fit.water[0] + STRONG_SD * fit.water[1])
-        return cls(t, middle, grow, min_px, pixel_size_m, strong=strong, learned=learned, **limits)
+        return cls(
+            t, middle, grow, min_px, pixel_size_m, strong=strong, learned=learned,
+            model_dir=model_dir, **limits,
+        )  # fmt: skip
 
 
 def map_window(
@@ -366,7 +380,7 @@ def _learned_water(
     """Water by the learned model (:mod:`paii_core.flood.learned`), specks dropped."""
     from paii_core.flood.learned import water_probability
 
-    p, cut = water_probability(post, fit, wet)
+    p, cut = water_probability(post, fit, wet, model_dir=rules.model_dir)
     return _drop_specks(np.nan_to_num(p, nan=0.0) >= cut, min_px=rules.min_px)
 
 

@@ -66,6 +66,7 @@ def map_flood_stream(
     window_px: int = 2048,
     progress: Callable[[float, str], None] | None = None,
     water_model: bool = False,
+    model_dir: str | PathLike[str] | None = None,
 ) -> StreamSummary:
     """:func:`files.map_flood_files` + :func:`files.write_flood` for scenes too big to hold.
 
@@ -75,7 +76,8 @@ def map_flood_stream(
     (tiled, deflate; written beside the target and renamed only when complete). HAND
     is routed once on the DEM's own grid (cached in ``hand_cache``) and resampled per
     window. Memory: one window of SAR, DEM and HAND plus the DEM-grid HAND.
-    ``water_model``: water from the learned model, as in :func:`mapping.map_flood`.
+    ``water_model``: water from the learned model (files in ``model_dir``), as in
+    :func:`mapping.map_flood`.
 
     Raises:
         InputFileError: a geographic scene (use :func:`files.map_flood_files`), a
@@ -88,12 +90,14 @@ def map_flood_stream(
         return _stream(
             Path(post_path), out_path, dem_path, pre_path, units, hand_cache, window_px,
             progress or (lambda _f, _m: None), water_model,
+            Path(model_dir) if model_dir is not None else None,
         )  # fmt: skip
 
 
 def _stream(
-    post_p, out_path, dem_path, pre_path, units, hand_cache, window_px, report, water_model
-):
+    post_p, out_path, dem_path, pre_path, units, hand_cache, window_px, report, water_model,
+    model_dir,
+):  # fmt: skip
     bands, found = inspect_sentinel1(post_p, units=units, allow_vv_only=True)
     with rasterio.open(post_p) as src:
         crs, transform, h, w = src.crs, src.transform, src.height, src.width
@@ -151,7 +155,7 @@ def _stream(
                     report(0.1 + 0.9 * k / len(windows), f"window {k + 1} of {len(windows)}")
                     out = _map_one(
                         src, bands, found, pre_src, pre_bands, padded, fit, px, grid, dem,
-                        coarse, pre_units if pre_src else found, learned,
+                        coarse, pre_units if pre_src else found, learned, model_dir,
                     )  # fmt: skip
                     block = np.stack([b[inner] for b in out])
                     dst.write(block, window=_win(*core))
@@ -184,8 +188,9 @@ def _opt(path: str | PathLike[str] | None) -> Path | None:
 
 
 def _map_one(
-    src, bands, units, pre_src, pre_bands, padded, fit, px, grid, dem, coarse, pre_units, learned
-):
+    src, bands, units, pre_src, pre_bands, padded, fit, px, grid, dem, coarse, pre_units, learned,
+    model_dir,
+):  # fmt: skip
     """The four output bands of one padded window."""
     post = _read(src, bands, units, _win(*padded))
     shape = post.shape[1:]
@@ -205,7 +210,7 @@ def _map_one(
         height = _warp(holder.data, holder, grid.crs, t, shape, Resampling.bilinear)[0]
         if not np.isfinite(z).any():
             z = height = None
-    rules = Rules.from_fit(fit, pixel_size_m=px, learned=learned)
+    rules = Rules.from_fit(fit, pixel_size_m=px, learned=learned, model_dir=model_dir)
     wet, flood, like, deep = map_window(post, rules, fit, pre=pre, dem=z, height=height)
     out_w = wet.astype(np.float32)
     out_f = flood.astype(np.float32)

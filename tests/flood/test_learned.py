@@ -71,11 +71,31 @@ def test_coarse_pixels_use_the_rules():
 
 def test_missing_model_is_a_clear_error(tmp_path):
     post, _ = _lake()
-    with (
-        learned.using_model(tmp_path),
-        pytest.raises(InputNotFoundError, match=r"flood water model .* is missing; restore"),
-    ):
-        map_flood(post, None, pixel_size_m=10.0, water_model=True)
+    with pytest.raises(InputNotFoundError, match=r"flood water model .* is missing; restore"):
+        map_flood(post, None, pixel_size_m=10.0, water_model=True, model_dir=tmp_path)
+
+
+def test_command_maps_with_the_model_folder_it_is_given(tmp_path, capsys):
+    import shutil
+
+    post, _ = _lake()
+    from affine import Affine
+
+    from paii_core import io
+
+    s1 = io.write_sentinel1(tmp_path / "s1.tif", post, crs="EPSG:32650",
+                            transform=Affine(10, 0, 500_000, 0, -10, 3_300_000),
+                            date="2020-07-10")  # fmt: skip
+    folder = tmp_path / "models"
+    args = ["flood", "--post", str(s1), "--water", "learned", "--water-model", str(folder)]
+    assert main([*args, str(tmp_path / "a.tif")]) != 0
+    assert "models/water_lgbm.txt is missing" in capsys.readouterr().err
+    assert not (tmp_path / "a.tif").exists()
+    folder.mkdir()
+    for name in (learned.MODEL_NAME, learned.VV_MODEL_NAME):
+        shutil.copy(learned.model_path(), folder / name)
+    assert main([*args, str(tmp_path / "b.tif")]) == 0
+    assert "water by the learned" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
