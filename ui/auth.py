@@ -136,8 +136,8 @@ def sign_in_page() -> None:
         st.session_state[_LAST_SEEN] = _now()
         st.rerun()
     st.caption(
-        "No account? An administrator creates one (`paii users add NAME --role ROLE "
-        "--password-stdin`, or the Admin page)."
+        "No account, or a forgotten password? An administrator creates one or resets it "
+        "on the Admin page (or `paii users add` / `paii users reset-password`)."
     )
 
 

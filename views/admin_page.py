@@ -1,4 +1,5 @@
-"""Admin: accounts (add, disable) and the audit trail with its export."""
+"""Admin: accounts (add, disable, enable, reset a password) and the audit trail with its
+export."""
 
 from __future__ import annotations
 
@@ -6,7 +7,15 @@ from datetime import UTC, datetime, time, timedelta
 
 import streamlit as st
 
-from paii_core.access import ROLES, add_user, audit_trail, disable_user, list_users
+from paii_core.access import (
+    ROLES,
+    add_user,
+    audit_trail,
+    disable_user,
+    enable_user,
+    list_users,
+    reset_password,
+)
 from paii_core.errors import PaiiError
 from ui.auth import audit, signed_in
 from ui.common import connection, show_error
@@ -36,7 +45,7 @@ st.dataframe(
         "last_sign_in": st.column_config.DatetimeColumn("last sign-in (UTC)"),
     },
 )
-left, right = st.columns(2)
+left, middle, right = st.columns(3)
 with left, st.form("admin_add_user", clear_on_submit=True):
     st.markdown("**Add an account**")
     name = st.text_input("New user")
@@ -50,15 +59,42 @@ if added:
         st.rerun()
     except PaiiError as e:
         show_error(e)
-active = users.loc[~users["disabled"] & (users["user_name"] != principal.user), "user_name"]
-with right, st.form("admin_disable_user"):
-    st.markdown("**Disable an account**")
-    target = st.selectbox("Account", list(active), index=None, placeholder="choose")
+others = users.loc[users["user_name"] != principal.user]
+is_disabled = dict(zip(others["user_name"], others["disabled"], strict=True))
+with middle, st.form("admin_disable_user"):
+    st.markdown("**Disable or enable an account**")
+    target = st.selectbox(
+        "Account",
+        list(others["user_name"]),
+        index=None,
+        placeholder="choose",
+        format_func=lambda u: f"{u} (disabled)" if is_disabled[u] else u,
+    )
     disabled = st.form_submit_button("Disable")
-if disabled and target:
+    enabled = st.form_submit_button("Enable")
+if (disabled or enabled) and target:
     try:
-        disable_user(con, target, actor=principal.user)
-        st.session_state["admin_done"] = f"Disabled {target}; their sessions end at once."
+        if disabled:
+            disable_user(con, target, actor=principal.user)
+            st.session_state["admin_done"] = f"Disabled {target}; their sessions end at once."
+        else:
+            enable_user(con, target, actor=principal.user)
+            st.session_state["admin_done"] = f"Enabled {target}; they can sign in again."
+        st.rerun()
+    except PaiiError as e:
+        show_error(e)
+with right, st.form("admin_reset_password", clear_on_submit=True):
+    st.markdown("**Reset a forgotten password**")
+    whose = st.selectbox("Account ", list(others["user_name"]), index=None, placeholder="choose")
+    one_time = st.text_input("One-time password", type="password")
+    reset = st.form_submit_button("Reset password")
+    st.caption("They must choose their own at the next sign-in; a lock-out is lifted.")
+if reset and whose:
+    try:
+        reset_password(con, whose, one_time, actor=principal.user)
+        st.session_state["admin_done"] = (
+            f"Reset the password of {whose}; give them the one-time password yourself."
+        )
         st.rerun()
     except PaiiError as e:
         show_error(e)

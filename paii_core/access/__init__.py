@@ -10,9 +10,11 @@ from paii_core.access.accounts import (
     authenticate,
     change_password,
     disable_user,
+    enable_user,
     ensure_first_admin,
     list_users,
     require,
+    reset_password,
 )
 from paii_core.access.roles import (
     PERMISSIONS,
@@ -40,8 +42,10 @@ __all__ = [
     "authenticate",
     "change_password",
     "disable_user",
+    "enable_user",
     "ensure_first_admin",
     "list_users",
     "local_operator",
     "require",
+    "reset_password",
 ]

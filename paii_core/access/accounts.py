@@ -25,9 +25,11 @@ __all__ = [
     "authenticate",
     "change_password",
     "disable_user",
+    "enable_user",
     "ensure_first_admin",
     "list_users",
     "require",
+    "reset_password",
 ]
 
 MAX_FAILURES = 5
@@ -109,6 +111,37 @@ def disable_user(con: duckdb.DuckDBPyConnection, user_name: str, *, actor: str) 
     row = _existing(con, user_name)
     acc_store.update_user(con, row["user_name"], disabled=True)
     log_event(con, actor=actor, action="user disable", entity="users", entity_id=row["user_name"])
+
+
+def enable_user(con: duckdb.DuckDBPyConnection, user_name: str, *, actor: str) -> None:
+    """Let a disabled account sign in again (its password is unchanged). Audited.
+
+    Raises:
+        ValidationError: no such account, or it is not disabled.
+    """
+    row = _existing(con, user_name)
+    if not row["disabled"]:
+        raise ValidationError(f"user {row['user_name']!r} is not disabled; nothing to enable")
+    acc_store.update_user(con, row["user_name"], disabled=False)
+    log_event(con, actor=actor, action="user enable", entity="users", entity_id=row["user_name"])
+
+
+def reset_password(
+    con: duckdb.DuckDBPyConnection, user_name: str, one_time: str, *, actor: str
+) -> None:
+    """An administrator's reset of a forgotten password: ``one_time`` replaces it, must be
+    changed at the next sign-in, and a lock-out from failed attempts is lifted. A disabled
+    account stays disabled. Audited (the password itself is never logged).
+
+    Raises:
+        ValidationError: no such account, or ``one_time`` is too short.
+    """
+    row = _existing(con, user_name)
+    acc_store.update_user(
+        con, row["user_name"], password_hash=passwords.hash_password(one_time),
+        must_change_password=True, failed_attempts=0, locked_until=None,
+    )  # fmt: skip
+    log_event(con, actor=actor, action="password reset", entity="users", entity_id=row["user_name"])
 
 
 def change_password(con: duckdb.DuckDBPyConnection, user_name: str, old: str, new: str) -> None:

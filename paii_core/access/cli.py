@@ -1,4 +1,4 @@
-"""`paii users add|list|disable`: accounts for the dashboard's sign-in."""
+"""`paii users add|list|disable|enable|reset-password`: accounts for the dashboard's sign-in."""
 
 from __future__ import annotations
 
@@ -21,8 +21,7 @@ def _actor() -> str:
     return local_operator().user
 
 
-def _add(args: argparse.Namespace) -> int:
-    from paii_core.access import add_user
+def _password(args: argparse.Namespace) -> str:
     from paii_core.errors import ValidationError
 
     if not args.password_stdin:
@@ -30,7 +29,13 @@ def _add(args: argparse.Namespace) -> int:
             "--password-stdin is required: pipe the password in (never on the command line, "
             "where other users see it in the process list)"
         )
-    password = sys.stdin.readline().rstrip("\r\n")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _add(args: argparse.Namespace) -> int:
+    from paii_core.access import add_user
+
+    password = _password(args)
     con = _connect(args)
     try:
         name = add_user(con, args.name, args.role, password, created_by=_actor())
@@ -70,8 +75,33 @@ def _disable(args: argparse.Namespace) -> int:
     return 0
 
 
+def _enable(args: argparse.Namespace) -> int:
+    from paii_core.access import enable_user
+
+    con = _connect(args)
+    try:
+        enable_user(con, args.name, actor=_actor())
+    finally:
+        con.close()
+    print(f"enabled {args.name}")
+    return 0
+
+
+def _reset(args: argparse.Namespace) -> int:
+    from paii_core.access import reset_password
+
+    password = _password(args)
+    con = _connect(args)
+    try:
+        reset_password(con, args.name, password, actor=_actor())
+    finally:
+        con.close()
+    print(f"reset the password of {args.name}: they must choose a new one at their next sign-in")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add `paii users add|list|disable`."""
+    """Add `paii users add|list|disable|enable|reset-password`."""
     from paii_core.access import ROLES
 
     parser = subparsers.add_parser("users", help="dashboard accounts and roles")
@@ -88,5 +118,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     dis = sub.add_parser("disable", help="stop an account from signing in")
     dis.add_argument("name")
     dis.set_defaults(run=_disable)
-    for p in (add, ls, dis):
+    ena = sub.add_parser("enable", help="let a disabled account sign in again")
+    ena.add_argument("name")
+    ena.set_defaults(run=_enable)
+    reset = sub.add_parser(
+        "reset-password",
+        help="replace a forgotten password with a one-time one (read from stdin) that the "
+        "user must change at the next sign-in; lifts a lock-out",
+    )
+    reset.add_argument("name")
+    reset.add_argument(
+        "--password-stdin", action="store_true", help="read the one-time password from stdin"
+    )
+    reset.set_defaults(run=_reset)
+    for p in (add, ls, dis, ena, reset):
         p.add_argument("--db", type=Path, help="database (default: data/paii.duckdb)")

@@ -14,11 +14,13 @@ from paii_core.access import (
     authenticate,
     change_password,
     disable_user,
+    enable_user,
     ensure_first_admin,
     list_users,
     local_operator,
     passwords,
     require,
+    reset_password,
 )
 from paii_core.errors import AccessDeniedError, AuthenticationError, ValidationError
 from paii_core.store import access as acc_store
@@ -150,6 +152,39 @@ def test_change_password(con):
     assert authenticate(con, "ann", "a new passphrase").user == "ann"
 
 
+def test_reset_password_lifts_a_lock_out_and_forces_a_new_password(con):
+    add_user(con, "ann", "underwriter", PASSWORD, created_by="test")
+    for _ in range(MAX_FAILURES):
+        with pytest.raises(AuthenticationError, match="wrong"):
+            authenticate(con, "ann", "guess guess guess")
+    reset_password(con, "ann", "one-time passphrase", actor="boss")
+    row = acc_store.user_row(con, "ann")
+    assert row["must_change_password"] and row["failed_attempts"] == 0
+    assert row["locked_until"] is None
+    with pytest.raises(AuthenticationError, match="wrong"):
+        authenticate(con, "ann", PASSWORD)  # the forgotten password no longer works
+    assert authenticate(con, "ann", "one-time passphrase").user == "ann"
+    assert ("boss", "password reset") in _audit(con)
+    assert "one-time passphrase" not in str(con.execute("SELECT * FROM audit").fetchall())
+    with pytest.raises(ValidationError, match="user 'zed' does not exist"):
+        reset_password(con, "zed", "one-time passphrase", actor="boss")
+    with pytest.raises(ValidationError, match="at least"):
+        reset_password(con, "ann", "short", actor="boss")
+
+
+def test_reset_keeps_a_disabled_account_disabled_until_enabled(con):
+    add_user(con, "ann", "underwriter", PASSWORD, created_by="test")
+    disable_user(con, "ann", actor="boss")
+    reset_password(con, "ann", "one-time passphrase", actor="boss")
+    with pytest.raises(AuthenticationError, match="disabled"):
+        authenticate(con, "ann", "one-time passphrase")
+    enable_user(con, "ann", actor="boss")
+    assert authenticate(con, "ann", "one-time passphrase").user == "ann"
+    assert ("boss", "user enable") in _audit(con)
+    with pytest.raises(ValidationError, match="'ann' is not disabled"):
+        enable_user(con, "ann", actor="boss")
+
+
 def test_cli_users_add_list_disable(tmp_path, monkeypatch, capsys):
     import io
 
@@ -166,3 +201,15 @@ def test_cli_users_add_list_disable(tmp_path, monkeypatch, capsys):
     assert main(["users", "disable", "bob", "--db", str(db)]) == 0
     assert main(["users", "list", "--db", str(db)]) == 0
     assert "disabled" in capsys.readouterr().out
+    assert main(["users", "enable", "bob", "--db", str(db)]) == 0
+    assert main(["users", "reset-password", "bob", "--db", str(db)]) == 2
+    assert "--password-stdin is required" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("a one-time passphrase\n"))
+    assert main(["users", "reset-password", "bob", "--password-stdin", "--db", str(db)]) == 0
+    assert "must choose a new one" in capsys.readouterr().out
+    con = store.connect(db)
+    try:
+        assert authenticate(con, "bob", "a one-time passphrase").user == "bob"
+        assert acc_store.user_row(con, "bob")["must_change_password"]
+    finally:
+        con.close()

@@ -1,0 +1,63 @@
+"""AppTest of the Admin page: an administrator disables, enables and resets accounts."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from paii_core import store
+from paii_core.access import add_user, authenticate
+from paii_core.config import paths
+from paii_core.store import access as acc_store
+from tests.conftest import REPO, sign_in_app
+
+
+def _admin_app() -> AppTest:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    sign_in_app(at, "admin")
+    at.run()
+    at.switch_page("views/admin_page.py")
+    return at.run()
+
+
+def _button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_admin_resets_a_forgotten_password_and_enables_an_account(tiny_world):
+    con = store.connect(paths().database)
+    try:
+        if acc_store.user_row(con, "forgetful") is None:
+            add_user(con, "forgetful", "underwriter", "the forgotten one", created_by="test")
+    finally:
+        con.close()
+    at = _admin_app()
+    assert not at.exception, at.exception
+    account = next(s for s in at.selectbox if s.label == "Account")
+    account.set_value("forgetful")
+    at = _button(at, "Disable").click().run()
+    assert not at.exception, at.exception
+    assert "Disabled forgetful" in at.success[0].value
+    assert "forgetful (disabled)" in next(s for s in at.selectbox if s.label == "Account").options
+
+    whose = next(s for s in at.selectbox if s.label == "Account ")
+    whose.set_value("forgetful")
+    short = next(t for t in at.text_input if t.label == "One-time password")
+    short.input("short")
+    at = _button(at, "Reset password").click().run()
+    assert not at.exception, at.exception
+    assert "at least" in at.error[0].value  # the page shows the error, nothing changed
+
+    next(s for s in at.selectbox if s.label == "Account ").set_value("forgetful")
+    next(t for t in at.text_input if t.label == "One-time password").input("a one-time phrase")
+    at = _button(at, "Reset password").click().run()
+    assert "Reset the password of forgetful" in at.success[0].value
+    next(s for s in at.selectbox if s.label == "Account").set_value("forgetful")
+    at = _button(at, "Enable").click().run()
+    assert "Enabled forgetful" in at.success[0].value
+
+    con = store.connect(paths().database)
+    try:
+        assert authenticate(con, "forgetful", "a one-time phrase").user == "forgetful"
+        assert acc_store.user_row(con, "forgetful")["must_change_password"]
+    finally:
+        con.close()
