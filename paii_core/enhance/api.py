@@ -17,7 +17,8 @@ from paii_core.enhance.dcp import dcp_dehaze
 from paii_core.enhance.fusion import estimate_shift, fuse_captures
 from paii_core.enhance.haze_index import HazeIndex
 from paii_core.enhance.haze_index import haze_index as _haze_index
-from paii_core.enhance.haze_physics import clear_sky_path, thick_haze
+from paii_core.enhance.haze_path import path_dehaze
+from paii_core.enhance.haze_physics import THICK_T, clear_sky_path, thick_haze
 from paii_core.enhance.nets import DehazeNet, SRNet
 from paii_core.enhance.sensor import SensorModel, estimate_blur
 from paii_core.enhance.tiling import fill_nodata, tiled_apply, tiled_crop
@@ -28,6 +29,7 @@ __all__ = [
     "DEHAZE_METHODS",
     "SR_METHODS",
     "dehaze",
+    "dehaze_method",
     "detail_weight",
     "estimate_sensor",
     "haze_index",
@@ -36,7 +38,7 @@ __all__ = [
     "super_resolve",
 ]
 
-DEHAZE_METHODS: tuple[str, ...] = ("model", "dcp")
+DEHAZE_METHODS: tuple[str, ...] = ("model", "dcp", "path")
 SR_METHODS: tuple[str, ...] = ("model", "bicubic")
 SR_CORE, SR_MARGIN = 320, 32
 """SR tiles in input pixels: a 320 px core (1280 px out, five 256 px GeoTIFF blocks) seen
@@ -76,10 +78,29 @@ def _pad_to(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, int, int]:
     return x, h, w
 
 
+def dehaze_method(method: str, toa: bool) -> str:
+    """The method :func:`dehaze` runs for ``method`` on a TOA (``toa``) or surface
+    image: ``"model"`` on top-of-atmosphere input is ``"path"``, the per-band path
+    inversion of :mod:`paii_core.enhance.haze_path` (the network, trained on surface
+    reflectance, misjudged the airlight per band of TOA captures: NDVI of
+    dehaze(hazy) against dehaze(clear) 0.107 on the development TOA scenes against 0.031
+    by the path). ``"path"`` needs TOA input (its clear dark-object levels are those of
+    TOA reflectance). Raises ValidationError for an unknown method or ``"path"`` on a
+    surface image."""
+    if method not in DEHAZE_METHODS:
+        raise ValidationError(f"method must be one of {DEHAZE_METHODS}, got {method!r}")
+    if method == "path" and not toa:
+        raise ValidationError(
+            "method 'path' needs top-of-atmosphere input (L1C, Landsat L1): pass toa=True "
+            "(`--level TOA`), or use 'model' or 'dcp' on surface (L2A) reflectance"
+        )
+    return "path" if toa and method == "model" else method
+
+
 def dehaze(
     image: NDArray,
     *,
-    method: Literal["model", "dcp"] = "model",
+    method: Literal["model", "dcp", "path"] = "model",
     net: torch.nn.Module | None = None,
     toa: bool = False,
     flag_thick: bool = True,
@@ -91,17 +112,27 @@ def dehaze(
 
     ``method="model"`` runs the trained network (``net``, default the one in
     models/dehaze) tile by tile on CUDA when present; ``"dcp"`` the Dark Channel Prior
-    baseline. ``toa``: the image is top-of-atmosphere reflectance (L1C, Landsat L1); the
-    clear sky's path reflectance is taken off before and put back after
+    baseline; ``"path"`` the per-band path inversion for TOA input. ``toa``: the image
+    is top-of-atmosphere reflectance (L1C, Landsat L1); ``"model"`` then runs
+    ``"path"`` (:func:`dehaze_method`), and for ``"dcp"`` the clear sky's path
+    reflectance is taken off before and put back after
     (:mod:`paii_core.enhance.haze_physics`). The output is never negative; with
-    ``flag_thick`` pixels whose haze is too thick to recover
-    (:func:`~paii_core.enhance.haze_physics.thick_haze`) are NaN.
+    ``flag_thick`` pixels whose haze is too thick to recover are NaN (transmission at
+    550 nm under :data:`~paii_core.enhance.haze_physics.THICK_T`: the path's own
+    estimate for ``"path"``, the Dark Channel Prior's otherwise).
     Returns ``(4, H, W)`` float32. Raises ValidationError for a bad image or method,
     InputNotFoundError when the model has not been trained.
     """
     arr = check_bgrn(image)
-    if method not in DEHAZE_METHODS:
-        raise ValidationError(f"method must be one of {DEHAZE_METHODS}, got {method!r}")
+    method = dehaze_method(method, toa)
+    if method == "path":
+        out, t550 = path_dehaze(arr)
+        if progress:
+            progress(1, 1)
+        if flag_thick:
+            with np.errstate(invalid="ignore"):
+                out[:, t550 < THICK_T] = np.nan
+        return out
     path = clear_sky_path(arr) if toa else None
     surface = arr if path is None else arr - path[:, None, None]
     if method == "dcp":

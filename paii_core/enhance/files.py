@@ -122,13 +122,14 @@ def dehaze_geotiff(
         raise ValidationError(f"level must be 'auto', 'L2A' or 'TOA', got {level!r}")
     raster = read_bgrn(src)
     toa = is_toa(raster) if level == "auto" else level == "TOA"
+    method = api.dehaze_method(method, toa)  # "model" on TOA input is "path"
     if method != "model":
         net = None
     elif net is None:
         net = api.load_model("dehaze")
     out = api.dehaze(raster.data, method=method, net=net, toa=toa, progress=progress)
     nodata = np.isnan(raster.data).any(axis=0)
-    tags = _tags(raster, "dehazed reflectance", method, getattr(net, "version", "dcp"), simulated)
+    tags = _tags(raster, "dehazed reflectance", method, getattr(net, "version", method), simulated)
     crs, transform = raster.crs, raster.transform
     del raster  # the input is done with: its memory goes before the 5-band output is built
     flag = thick_haze_band(nodata, out)

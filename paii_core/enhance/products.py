@@ -76,13 +76,15 @@ def enhance_cached(
         raise ValidationError(f"kind must be one of {sorted(KINDS)}, got {kind!r}")
     if method not in KINDS[kind]:
         raise ValidationError(f"method for {kind} must be one of {KINDS[kind]}, got {method!r}")
+    toa = kind == "dehaze" and is_toa(raster)
+    if kind == "dehaze":  # "model" on a TOA capture is the path inversion (api.dehaze_method)
+        method = api.dehaze_method(method, toa)
     net = api.load_model(kind) if method == "model" else None
     version = getattr(net, "version", method)
     if kind == "sr" and method == "model" and temporal is not None:
         version += "+fusion"  # the multi-date reconstruction after the network
     key = input_hash(raster.data, temporal if kind == "sr" else None, sar if kind == "sr" else None)
     tag = "simulated_" if simulated else ""
-    toa = kind == "dehaze" and is_toa(raster)
     # Dehazed files name the level their input was read at (files of older versions,
     # without the flag band, had no level in the name and are not read back).
     level = ("_toa" if toa else "_l2a") if kind == "dehaze" else ""
