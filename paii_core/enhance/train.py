@@ -28,7 +28,7 @@ from paii_core.enhance.tiling import fill_nodata
 from paii_core.enhance.weights import load_weights, save_weights
 from paii_core.errors import ValidationError
 
-__all__ = ["ndvi_l1", "seed_loss", "train"]
+__all__ = ["SR_LOSSES", "ndvi_l1", "pixel_loss", "seed_loss", "train"]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,17 @@ def ndvi_l1(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (diff * mask).sum() / mask.sum().clamp_min(1)
 
 
+SR_LOSSES: tuple[str, ...] = ("l1", "rmse")
+
+
+def pixel_loss(pred: torch.Tensor, target: torch.Tensor, kind: str = "l1") -> torch.Tensor:
+    """The SR pixel term: mean absolute error (``"l1"``) or root mean squared error
+    (``"rmse"``, of the same scale as L1, its gradient that of the squared error)."""
+    if kind == "rmse":
+        return (pred - target).pow(2).mean().add(1e-12).sqrt()
+    return (pred - target).abs().mean()
+
+
 def seed_loss(pred: torch.Tensor, target: torch.Tensor, ndvi_weight: float = 0.2) -> torch.Tensor:
     """L1(RGB) + L1(N) + ndvi_weight * L1(NDVI) of ``(B, 4, H, W)`` BGRN tensors."""
     rgb = (pred[:, :3] - target[:, :3]).abs().mean()
@@ -62,7 +73,7 @@ def seed_loss(pred: torch.Tensor, target: torch.Tensor, ndvi_weight: float = 0.2
 
 def _history_entry(meta: dict) -> dict:
     keys = ("version", "steps", "minutes", "seed", "lr", "ndvi_weight", "thick_share")
-    keys += ("batch", "patch", "warmup_steps", "sensor", "real_share", "box_share")
+    keys += ("batch", "patch", "warmup_steps", "sensor", "real_share", "box_share", "sr_loss")
     return {k: meta[k] for k in keys if k in meta}
 
 
@@ -197,6 +208,7 @@ def train(
     sensor: Literal["fixed", "random"] = "fixed",
     real_share: float = 0.0,
     box_share: float = 1 / 3,
+    sr_loss: Literal["l1", "rmse"] = "l1",
     progress: Callable[[int, float], None] | None = None,
 ) -> dict:
     """Train ``name`` for at most ``minutes`` (or ``max_steps``) and save the weights and
@@ -210,7 +222,10 @@ def train(
     (default 8 x 80 for dehaze, 12 x 24 for SR); ``warmup_steps``: steps of linear
     learning-rate warm-up before the cosine decay. SR: ``sensor="random"`` captures each
     batch by a random sensor (:mod:`paii_core.enhance.sr_data`), ``box_share`` of the
-    batches by the detector box alone. ``real_share``: the
+    batches by the detector box alone; ``sr_loss``: the SR pixel term, ``"l1"`` (mean
+    absolute error) or ``"rmse"`` (root mean squared error: the benchmarks score PSNR, a
+    squared error, and under L1 the network learns the conditional median of the detail
+    rather than its mean). ``real_share``: the
     share of samples cut from real captures, self-supervised (SR: each its own 4x
     capture, from :func:`sr_data.training_images`; dehaze: the training rows of
     ``real_scenes.italy_l2a`` under simulated haze).
@@ -233,6 +248,8 @@ def train(
         )
     if not 0.0 <= box_share <= 1.0:
         raise ValidationError(f"box_share must be within 0..1, got {box_share}")
+    if sr_loss not in SR_LOSSES:
+        raise ValidationError(f"sr_loss must be one of {SR_LOSSES}, got {sr_loss!r}")
     if not 0.0 <= thick_share <= 1.0 or warmup_steps < 0:
         raise ValidationError(
             f"thick_share must be within 0..1 and warmup_steps >= 0, "
@@ -280,11 +297,11 @@ def train(
                 pool, rng, batch, patch, real, real_share, box_share
             )
             pred = net(ref, oth, sar_, sig)
-            loss = (pred - hi).abs().mean() + 0.1 * ndvi_l1(pred, hi)
+            loss = pixel_loss(pred, hi, sr_loss) + 0.1 * ndvi_l1(pred, hi)
         else:
             ref, oth, sar_, hi = _sr_batch(pool, rng, batch, patch)
             pred = net(ref, oth, sar_)
-            loss = (pred - hi).abs().mean() + 0.1 * ndvi_l1(pred, hi)
+            loss = pixel_loss(pred, hi, sr_loss) + 0.1 * ndvi_l1(pred, hi)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
@@ -319,6 +336,8 @@ def train(
                 meta["warmup_steps"] = warmup_steps
             if name == "sr" and sensor == "random":
                 meta["sensor"], meta["box_share"] = sensor, round(box_share, 3)
+            if name == "sr" and sr_loss != "l1":
+                meta["sr_loss"] = sr_loss
             if history:
                 meta["history"] = history  # the runs this one was fine-tuned from
             meta = save_weights(net, out_dir, meta)

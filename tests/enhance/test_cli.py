@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import rasterio
@@ -81,3 +83,10 @@ def test_paii_train_writes_weights_and_reports_version(tmp_path, capsys):
     assert main(["train", "sr", "--max-steps", "1", "--threads", "1", "--out", str(out)]) == 0
     assert (out / "weights.pt").is_file() and (out / "meta.json").is_file()
     assert "1 steps" in capsys.readouterr().out
+
+
+def test_paii_train_passes_the_sr_loss(tmp_path):
+    out = tmp_path / "sr"
+    args = ["train", "sr", "--max-steps", "1", "--threads", "1", "--out", str(out)]
+    assert main([*args, "--sensor", "random", "--sr-loss", "rmse"]) == 0
+    assert json.loads((out / "meta.json").read_text())["sr_loss"] == "rmse"

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from paii_core.enhance.nets import DehazeNet, SRNet
-from paii_core.enhance.train import ndvi_l1, seed_loss, train
+from paii_core.enhance.train import ndvi_l1, pixel_loss, seed_loss, train
 from paii_core.enhance.weights import load_weights, model_version, save_weights
 from paii_core.errors import InputFileError, InputNotFoundError, ValidationError
 
@@ -122,6 +122,8 @@ def test_train_rejects_bad_arguments(tmp_path):
         train("sr", tmp_path, sensor="random", real_share=2.0)
     with pytest.raises(ValidationError, match=r"box_share must be within 0\.\.1"):
         train("sr", tmp_path, sensor="random", box_share=-0.1)
+    with pytest.raises(ValidationError, match=r"sr_loss must be one of \('l1', 'rmse'\)"):
+        train("sr", tmp_path, sensor="random", sr_loss="l2")
 
 
 def test_random_sensor_training_runs_on_simulated_and_real_scenes(tmp_path):
@@ -130,3 +132,15 @@ def test_random_sensor_training_runs_on_simulated_and_real_scenes(tmp_path):
     )
     assert meta["sensor"] == "random" and meta["real_share"] == 0.5 and meta["steps"] == 2
     assert meta["box_share"] == 1.0
+
+
+def test_pixel_loss_is_l1_or_rmse():
+    pred, target = torch.zeros(1, 4, 2, 2), torch.zeros(1, 4, 2, 2)
+    target[0, 0, 0, 0] = 0.4  # one error of 0.4 among 16 values
+    assert pixel_loss(pred, target, "l1").item() == pytest.approx(0.4 / 16)
+    assert pixel_loss(pred, target, "rmse").item() == pytest.approx((0.16 / 16) ** 0.5)
+
+
+def test_rmse_training_is_recorded(tmp_path):
+    meta = train("sr", tmp_path, max_steps=1, pool_size=1, sensor="random", sr_loss="rmse")
+    assert meta["sr_loss"] == "rmse" and meta["steps"] == 1
