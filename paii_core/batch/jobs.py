@@ -351,7 +351,7 @@ def run_tile(tile: Tile, opts: JobOptions, counties=None) -> dict:
         "output": rel,
         "pid": os.getpid(),
     }
-    t0 = time.perf_counter()
+    t0, cpu0, started = time.perf_counter(), time.thread_time(), time.time()
     try:
         device = device_for(opts.device)
         record["device"] = device
@@ -370,5 +370,13 @@ def run_tile(tile: Tile, opts: JobOptions, counties=None) -> dict:
     except PaiiError as e:
         record.update(status="failed", error=str(e))
         return record
-    record.update(status="done", seconds=round(time.perf_counter() - t0, 3))
+    # Wall and CPU seconds of this task's thread (CPU time does not grow when other
+    # processes share the cores: a load-independent measure), and when it ran (epoch s).
+    record.update(
+        status="done",
+        seconds=round(time.perf_counter() - t0, 3),
+        cpu_seconds=round(time.thread_time() - cpu0, 3),
+        started=round(started, 3),
+        ended=round(time.time(), 3),
+    )
     return record

@@ -24,7 +24,7 @@ from paii_core.batch.manifest import Manifest
 from paii_core.batch.spec import HALO, check_inputs, check_options, model_version
 from paii_core.errors import ValidationError
 
-__all__ = ["BatchResult", "model_version", "plan", "run_batch"]
+__all__ = ["BatchJob", "BatchResult", "model_version", "plan", "run_batch"]
 
 Progress = Callable[[int, int, int], None]
 """``progress(done, total, skipped)`` after each tile."""
@@ -123,44 +123,101 @@ def run_batch(
         ValidationError: unknown job, bad tile size or worker count, unreachable scheduler.
         InputNotFoundError / FormatError: a missing or unreadable input.
     """
-    t0 = time.perf_counter()
+    clock = _Clock()
     _check_cheap(job, inputs, tile, workers, method, dem, device)
     if scheduler is None and device == "cuda":
         from paii_core.batch.jobs import device_for
 
         device_for(device)  # a local cluster sees this machine's GPUs
-    version = model_version(job, method)
-    out = Path(out_dir)
-    timings: dict[str, float] = {}
+    spec = BatchJob(
+        job=job,
+        inputs=tuple(inputs),
+        out=Path(out_dir),
+        tile=tile,
+        threads=threads,
+        method=method,
+        level=level,
+        dem=str(dem) if dem else None,
+        device=device,
+        version=model_version(job, method),
+        counties=counties,
+        progress=progress,
+        on_result=on_result,
+    )
     with ExitStack() as stack:
         client, _ = connect(scheduler, workers, threads, stack, job)
-        timings["connected"] = time.perf_counter() - t0
-        result = _run(job, inputs, out, client, tile, threads, method, level, dem, device,
-                      version, counties, progress, on_result, timings, t0)  # fmt: skip
-    timings["closed"] = time.perf_counter() - t0
+        clock.mark("connected")
+        result = _run(spec, client, clock)
+    clock.mark("closed")
     if counties is not None:
         from paii_core.batch.rollup import county_totals
 
-        totals = county_totals(out, job)
+        totals = county_totals(spec.out, job)
         if not totals.empty:
-            result.totals = out / f"county_totals_{job}.parquet"
-    result.seconds = time.perf_counter() - t0
-    timings["done"] = result.seconds
-    result.timings = {k: round(v, 3) for k, v in timings.items()}
+            result.totals = spec.out / f"county_totals_{job}.parquet"
+    result.seconds = clock.mark("done")
+    result.timings = clock.rounded()
     return result
 
 
-def _run(job, inputs, out, client, tile, threads, method, level, dem, device, version,
-         counties, progress, on_result, timings, t0) -> BatchResult:  # fmt: skip
+@dataclass(frozen=True)
+class BatchJob:
+    """What one run computes, and the caller's hooks: everything but the cluster."""
+
+    job: str
+    inputs: tuple[str | Path, ...]
+    out: Path
+    tile: int = 2048
+    threads: int = 1
+    """BLAS/OpenMP/torch threads per worker."""
+    method: str = "model"
+    level: str = "fine"
+    dem: str | None = None
+    device: str = "auto"
+    version: str = ""
+    """:func:`model_version` of the job and method, as the client planned it."""
+    counties: object = field(default=None, compare=False, repr=False)
+    """GeoDataFrame of county_id and geometry, or None (no rollups)."""
+    progress: Progress | None = field(default=None, compare=False, repr=False)
+    on_result: Callable[[object, dict], None] | None = field(
+        default=None, compare=False, repr=False
+    )
+
+    @property
+    def options(self) -> dict:
+        """The options that make a tile's input hash (with the model version)."""
+        return {"method": self.method, "level": self.level, "dem": self.dem}
+
+
+class _Clock:
+    """Seconds from the start of a run, by step name (:attr:`BatchResult.timings`)."""
+
+    def __init__(self) -> None:
+        self.t0 = time.perf_counter()
+        self.marks: dict[str, float] = {}
+
+    def mark(self, step: str) -> float:
+        self.marks[step] = time.perf_counter() - self.t0
+        return self.marks[step]
+
+    def rounded(self) -> dict[str, float]:
+        return {k: round(v, 3) for k, v in self.marks.items()}
+
+
+def _run(spec: BatchJob, client, clock: _Clock) -> BatchResult:
     from distributed import as_completed
 
     from paii_core.batch.jobs import JobOptions, run_tile
     from paii_core.batch.mosaic import mosaic_groups, write_mosaic
 
+    job, out, progress = spec.job, spec.out, spec.progress
     out.mkdir(parents=True, exist_ok=True)
-    opts = {"method": method, "level": level, "dem": str(dem) if dem else None}
-    tiles = plan(job, inputs, tile=tile, options={**opts, "model_version": version})
-    job_opts = JobOptions(job, str(out), method, level, opts["dem"], threads, version, device)
+    tiles = plan(
+        job, spec.inputs, tile=spec.tile, options={**spec.options, "model_version": spec.version}
+    )
+    job_opts = JobOptions(
+        job, str(out), spec.method, spec.level, spec.dem, spec.threads, spec.version, spec.device
+    )
     manifest = Manifest(out)
     _clean_partials(out)
     finished = manifest.finished(out)
@@ -168,14 +225,19 @@ def _run(job, inputs, out, client, tile, threads, method, level, dem, device, ve
     todo = []
     for t in tiles:
         rec = finished.get(t.key)
-        if rec and rec.get("input_hash") == t.input_hash and rec.get("model_version") == version:
+        if (
+            rec
+            and rec.get("input_hash") == t.input_hash
+            and rec.get("model_version") == spec.version
+        ):
             result.skipped.append(t.key)
         else:
             todo.append(t)
-    timings["planned"] = time.perf_counter() - t0
+    clock.mark("planned")
     if progress:
         progress(len(result.skipped), len(tiles), len(result.skipped))
     if todo:
+        counties = spec.counties
         shared = client.scatter(counties, broadcast=True) if counties is not None else None
         keys = {f"paii-{job}-{t.input_hash}": t.key for t in todo}
         t_submit = time.perf_counter()
@@ -194,8 +256,8 @@ def _run(job, inputs, out, client, tile, threads, method, level, dem, device, ve
                 result.computed.append(record["tile"])
             else:
                 result.failed[record["tile"]] = record.get("error", "")
-            if on_result:
-                on_result(client, record)
+            if spec.on_result:
+                spec.on_result(client, record)
             result.compute_seconds = time.perf_counter() - t_submit
             if progress:
                 progress(
@@ -205,7 +267,7 @@ def _run(job, inputs, out, client, tile, threads, method, level, dem, device, ve
                 )
         # A worker killed mid-write leaves its temporary file; its tile was redone elsewhere.
         _clean_partials(out)
-    timings["computed"] = time.perf_counter() - t0
+    clock.mark("computed")
     done = manifest.finished(out)
     current = {t.key: done[t.key] for t in tiles if t.key in done}
     if current:
@@ -214,7 +276,7 @@ def _run(job, inputs, out, client, tile, threads, method, level, dem, device, ve
         # and the small per-tile parcel id tables of a parcels run).
         futures = [client.submit(write_mosaic, *g, job, pure=False) for g in groups]
         result.mosaics = [f.result() for f in futures]
-    timings["mosaicked"] = time.perf_counter() - t0
+    clock.mark("mosaicked")
     return result
 
 

@@ -137,6 +137,8 @@ def test_forked_workers_see_the_clients_paii_variables_of_each_run(monkeypatch):
     import os
     from contextlib import ExitStack
 
+    import dask
+
     from paii_core.batch import cluster
 
     seen = []
@@ -146,7 +148,10 @@ def test_forked_workers_see_the_clients_paii_variables_of_each_run(monkeypatch):
             client, _ = cluster.connect(None, 1, 1, stack, "dehaze")
             seen.append(client.submit(os.environ.get, "PAII_TEST_MARK", pure=False).result())
             seen.append(client.submit(os.environ.get, "OMP_NUM_THREADS", pure=False).result())
-    assert seen == ["first", "1", "second", "1"]
+            # PAII's dask settings (worker_config) reach the workers too.
+            tick = client.submit(dask.config.get, "distributed.admin.tick.interval", pure=False)
+            seen.append(tick.result())
+    assert seen == ["first", "1", "1s", "second", "1", "1s"]
     # A variable the server has but the client no longer has: spawn, not fork.
     monkeypatch.setattr(cluster, "_SERVER_PAII_ENV", {"PAII_TEST_GONE": "x"})
     assert cluster._fork_server("dehaze", {}) is False

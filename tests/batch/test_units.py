@@ -154,7 +154,7 @@ def test_device_cuda_without_a_gpu_is_refused(monkeypatch, bgrn_files, tmp_path)
     assert not (tmp_path / "tiles").exists()
 
 
-def test_worker_config_keeps_glibc_adaptive_mmap_and_drops_the_profiler():
+def test_worker_config_keeps_glibc_adaptive_mmap_drops_the_profiler_slows_watchdogs():
     import dask
 
     from paii_core.batch.cluster import worker_config
@@ -165,3 +165,5 @@ def test_worker_config_keeps_glibc_adaptive_mmap_and_drops_the_profiler():
     assert "MALLOC_TRIM_THRESHOLD_" in dask.config.get("distributed.nanny.pre-spawn-environ")
     assert environ["OMP_NUM_THREADS"] == 1  # dask's other defaults stay
     assert cfg["distributed.worker.profile.enabled"] is False
+    assert cfg["distributed.admin.tick.interval"] == "1s"  # dask: 20 ms
+    assert cfg["distributed.worker.memory.monitor-interval"] == "500ms"  # dask: 100 ms
