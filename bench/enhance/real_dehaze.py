@@ -16,7 +16,10 @@ the two clear inputs that bracket the hazy date (Jul 11 vs Aug 30, 50 days apart
 the hazy date that eo-learn's s2cloudless mask calls cloud (all of it: it is thin cloud).
 
 Every NDVI term is over land (clear N + R > 0.05) and over the pixels the dehazer did not
-flag as too thick (THICK_HAZE, NaN in the output); the flagged share is reported per row.
+flag as too thick (THICK_HAZE, NaN in the output); the flagged share is reported per row,
+and for simulated haze beside the share of pixels whose true transmission is under 0.15
+and the field's drawn mean depth. On TOA input ``dehaze`` runs the per-band path
+inversion (``paii_core.enhance.haze_path``; the network only on L2A).
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ SLOVENIA_HAZY = "2015-07-31"
 FLOOR_PAIR = ("2015-07-11", "2015-08-30")
 """The clear dates that bracket the hazy one: their NDVI difference is the seasonal floor."""
 NDVI_TARGET = 0.05
+TRUE_THICK_T = 0.15
+"""Simulated rows report the share of pixels whose TRUE transmission at 550 nm is under
+this, beside the share the dehazer flagged THICK_HAZE."""
 SAME, REAL = "same scene", "real haze, other date"
 
 
@@ -108,14 +114,20 @@ def toa_same_scene_rows(net, kw: dict) -> list[dict]:
         clear = sc.image
         out_clear = dehaze(clear, net=net, **kw)
         for k, tau in enumerate(TOA_TAUS):
-            hazy, _ = scenes.hazy_version(
+            hazy, field = scenes.hazy_version(
                 fill_nodata(clear), np.random.default_rng(seed + k), mean_tau=tau
             )
-            hazy[:, np.isnan(clear).any(axis=0)] = np.nan
+            nodata = np.isnan(clear).any(axis=0)
+            hazy[:, nodata] = np.nan
             out = dehaze(hazy, net=net, **kw)
             row = {"scene": sc.name, "haze": f"simulated tau {tau}", "level": "TOA",
                    "criterion": SAME, "target": NDVI_TARGET}  # fmt: skip
             row.update(dehaze_metrics(hazy, clear, out, out_clear))
+            # What the draw really was: the field's mean depth (a log-normal field's mean
+            # can sit far from the tau asked) and the share of pixels whose true
+            # transmission at 550 nm is under 0.15, against which the flagged share reads.
+            row["tau_drawn_mean"] = float(field[~nodata].mean())
+            row["true_thick_share"] = float(np.mean(np.exp(-field[~nodata]) < TRUE_THICK_T))
             row["clear_change_mae"] = float(np.nanmean(np.abs(out_clear - clear)))
             row["met"] = row["ndvi_consistency"] <= NDVI_TARGET
             rows.append(row)
@@ -163,9 +175,13 @@ def toa_summary(rows: list[dict]) -> dict:
             "target": round(worst["target"], 4),
             "met_rows": sum(bool(r["met"]) for r in sel),
             "max_flagged_share": round(max(r["flagged_share"] for r in sel), 4),
+            "worst_row_flagged_share": round(worst["flagged_share"], 4),
             "worst_negative_share": round(max(r["negative_share"] for r in sel), 4),
             "ssim_no_lower_than_hazy": all(r["ssim_model"] >= r["ssim_hazy"] for r in sel),
         }
+        if crit == SAME:
+            out[crit]["worst_row_true_thick_share"] = round(worst["true_thick_share"], 4)
+            out[crit]["worst_row_tau_drawn_mean"] = round(worst["tau_drawn_mean"], 3)
         if crit == REAL:
             out[crit]["floor_inputs"] = round(worst["floor_inputs"], 4)
             out[crit]["floor_dehazed"] = round(worst["floor_dehazed"], 4)

@@ -17,8 +17,9 @@ from paii_core.enhance.dcp import dcp_dehaze
 from paii_core.enhance.fusion import estimate_shift, fuse_captures
 from paii_core.enhance.haze_index import HazeIndex
 from paii_core.enhance.haze_index import haze_index as _haze_index
+from paii_core.enhance.haze_path import THICK_T as PATH_THICK_T
 from paii_core.enhance.haze_path import path_dehaze
-from paii_core.enhance.haze_physics import THICK_T, clear_sky_path, thick_haze
+from paii_core.enhance.haze_physics import clear_sky_path, thick_haze
 from paii_core.enhance.nets import DehazeNet, SRNet
 from paii_core.enhance.sensor import SensorModel, estimate_blur
 from paii_core.enhance.tiling import fill_nodata, tiled_apply, tiled_crop
@@ -118,8 +119,9 @@ def dehaze(
     reflectance is taken off before and put back after
     (:mod:`paii_core.enhance.haze_physics`). The output is never negative; with
     ``flag_thick`` pixels whose haze is too thick to recover are NaN (transmission at
-    550 nm under :data:`~paii_core.enhance.haze_physics.THICK_T`: the path's own
-    estimate for ``"path"``, the Dark Channel Prior's otherwise).
+    550 nm under :data:`~paii_core.enhance.haze_path.THICK_T` by the path's own
+    estimate for ``"path"``, under :data:`~paii_core.enhance.haze_physics.THICK_T` by
+    the Dark Channel Prior otherwise).
     Returns ``(4, H, W)`` float32. Raises ValidationError for a bad image or method,
     InputNotFoundError when the model has not been trained.
     """
@@ -131,7 +133,7 @@ def dehaze(
             progress(1, 1)
         if flag_thick:
             with np.errstate(invalid="ignore"):
-                out[:, t550 < THICK_T] = np.nan
+                out[:, t550 < PATH_THICK_T] = np.nan
         return out
     path = clear_sky_path(arr) if toa else None
     surface = arr if path is None else arr - path[:, None, None]

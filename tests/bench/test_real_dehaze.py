@@ -29,11 +29,13 @@ def test_metrics_skip_flagged_pixels_and_report_their_share():
 
 def test_summary_judges_same_scene_by_005_and_real_haze_by_its_floor():
     base = {"flagged_share": 0.1, "negative_share": 0.0, "ssim_model": 0.9, "ssim_hazy": 0.8}
+    drawn = {"true_thick_share": 0.0, "tau_drawn_mean": 0.5}
     rows = [
-        {**base, "scene": "a", "haze": "t 0.5", "criterion": SAME, "target": 0.05,
+        {**base, **drawn, "scene": "a", "haze": "t 0.5", "criterion": SAME, "target": 0.05,
          "ndvi_consistency": 0.04, "met": True},
         {**base, "scene": "a", "haze": "t 1.0", "criterion": SAME, "target": 0.05,
-         "ndvi_consistency": 0.07, "met": False, "flagged_share": 0.6},
+         "ndvi_consistency": 0.07, "met": False, "flagged_share": 0.6,
+         "true_thick_share": 0.55, "tau_drawn_mean": 1.9},
         {**base, "scene": "s", "haze": "real", "criterion": REAL, "target": 0.11,
          "ndvi_consistency": 0.10, "met": True, "floor_inputs": 0.06, "floor_dehazed": 0.08,
          "cloud_mask_share": 1.0},
@@ -43,5 +45,8 @@ def test_summary_judges_same_scene_by_005_and_real_haze_by_its_floor():
     same, real = s[SAME], s[REAL]
     assert (same["rows"], same["met_rows"], same["worst_ndvi_consistency"]) == (2, 1, 0.07)
     assert same["worst_row"] == "a, t 1.0" and same["max_flagged_share"] == 0.6
+    # the worst case's flags read beside how much of it was truly too thick
+    assert same["worst_row_flagged_share"] == 0.6 and same["worst_row_true_thick_share"] == 0.55
+    assert same["worst_row_tau_drawn_mean"] == 1.9
     assert (real["met_rows"], real["target"], real["floor_inputs"]) == (1, 0.11, 0.06)
     assert real["cloud_mask_share"] == 1.0 and same["ssim_no_lower_than_hazy"]

@@ -237,6 +237,10 @@ def test_enhance_and_insurance_rows_judge_the_issues_bars():
     got = enhance(d)
     assert [row[4] for row in got] == [False, False, True, True, True, False, True, True]
     assert "30% flagged" in got[5][0] and got[6][3] == "<= floor + 0.05 = 0.110"
+    assert "its flagged share not reported" in got[5][0]  # a JSON from before that field
+    same.update(worst_row_flagged_share=0.97, worst_row_true_thick_share=0.9)
+    note = "(landsat, tau 0.5: 97% flagged THICK_HAZE, 90% truly under t550 0.15;"
+    assert note in enhance(d)[5][0]
     assert "s2cloudless marks 100% of it cloud" in got[6][0]
     same["worst_ndvi_consistency"], real["worst_ndvi_consistency"] = 0.05, 0.111
     assert [row[4] for row in enhance(d)][5:7] == [True, False]
