@@ -26,7 +26,10 @@ from rasterio.windows import Window
 from paii_core.batch.tiles import Tile
 from paii_core.io._atomic import atomic_path
 
-__all__ = ["build_mosaics", "mosaic_groups", "parcel_luts", "write_mosaic"]
+__all__ = ["RAW_LIMIT", "build_mosaics", "mosaic_groups", "parcel_luts", "write_mosaic"]
+
+RAW_LIMIT = 1 << 30
+"""Bytes above which a mosaic's intermediate (pre-COG) file is written deflated."""
 
 
 def _find(parent: np.ndarray, i: int) -> int:
@@ -153,11 +156,18 @@ def write_mosaic(
     return target
 
 
+def _read_member(path: Path) -> np.ndarray:
+    """Every band of one finished tile."""
+    with rasterio.open(path) as src:
+        return src.read()
+
+
 def _mosaic(target: Path, members: list[tuple[Tile, Path]], luts: dict, job: str) -> None:
-    bounds = []
+    bounds, sizes = [], []
     for _, path in members:
         with rasterio.open(path) as src:
             bounds.append(src.bounds)
+            sizes.append((src.width, src.height))
             profile, descriptions, tags = dict(src.profile), src.descriptions, src.tags()
             res = src.res
     left = min(b.left for b in bounds)
@@ -171,10 +181,15 @@ def _mosaic(target: Path, members: list[tuple[Tile, Path]], luts: dict, job: str
         tiled=True,
         blockxsize=256,
         blockysize=256,
-        compress="deflate",
         BIGTIFF="IF_SAFER",
         transform=rasterio.transform.from_origin(left, top, res[0], res[1]),
     )
+    # The intermediate file is compressed only when it would be large: compressing it
+    # and decompressing it for the COG copy cost 0.05 s per 400 x 400 x 5 float32 tile
+    # written, beside 0.09 s for the whole COG copy.
+    profile.pop("compress", None)
+    if width * height * profile["count"] * np.dtype(profile["dtype"]).itemsize > RAW_LIMIT:
+        profile["compress"] = "deflate"
     tags.pop("PAII_BATCH_TILE", None)
     floating = np.dtype(profile["dtype"]).kind == "f"
     labels = job in ("parcels",)
@@ -182,21 +197,31 @@ def _mosaic(target: Path, members: list[tuple[Tile, Path]], luts: dict, job: str
     full = target.with_name(f".{target.stem}.full.tif")
     try:
         with rasterio.open(full, "w+", **profile) as dst:
-            if not floating:
-                fill = np.full((profile["count"], 256, 256), profile["nodata"], profile["dtype"])
+            nodata = profile.get("nodata")
+            if not (floating and nodata is not None and np.isnan(nodata)):
+                # Unwritten blocks read as the nodata value, or 0 without one: start empty.
+                empty = np.nan if floating and nodata is None else nodata
+                fill = np.full((profile["count"], 256, 256), empty, profile["dtype"])
                 for _, win in dst.block_windows(1):
                     dst.write(fill[:, : win.height, : win.width], window=win)
-            for t, path in members:
-                with rasterio.open(path) as src:
-                    data = src.read()
-                    col = round((src.bounds.left - left) / res[0])
-                    row = round((top - src.bounds.top) / res[1])
+            # Latest member first, each pixel (and band) keeping the first valid value it
+            # gets: the last valid one in member order, as documented. A member whose
+            # window is already full is not read at all (14 dates of one place whose
+            # latest is cloud-free: 1 tile read instead of 14).
+            for (t, path), b, (w, h) in zip(
+                reversed(members), reversed(bounds), reversed(sizes), strict=True
+            ):
+                col = round((b.left - left) / res[0])
+                row = round((top - b.top) / res[1])
+                win = Window(col, row, w, h)
+                old = dst.read(window=win)
+                hole = np.isnan(old) if floating else old == nodata
+                if not hole.any():
+                    continue
+                data = _read_member(path)
                 if labels:
                     data = np.where(data >= 0, luts[t.key][np.clip(data, 0, None)], data)
-                win = Window(col, row, data.shape[2], data.shape[1])
-                old = dst.read(window=win)
-                keep = np.isnan(data) if floating else data == profile["nodata"]
-                dst.write(np.where(keep, old, data), window=win)
+                dst.write(np.where(hole, data, old), window=win)
             dst.descriptions = descriptions
             dst.update_tags(**tags)
         levels = max(1, int(math.log2(max(width, height) / 128))) if max(width, height) > 1 else 1

@@ -71,6 +71,46 @@ def test_parcel_ids_are_unique_and_joined_across_a_seam(tmp_path):
     assert sorted(np.unique(ids).tolist()) == [0, 1, 2, 3, 4]
 
 
+def test_a_mosaic_keeps_the_latest_valid_value_and_reads_no_covered_tile(
+    tmp_path, monkeypatch
+):
+    """Overlapping float tiles (several dates of one place, one shifted): each pixel and
+    band of the mosaic is the last valid value in member order, as laying the members
+    down one after the other gives; a member whose whole window later ones already
+    cover is never read."""
+    from paii_core.batch import mosaic as mosaic_mod
+
+    rng = np.random.default_rng(5)
+    scene = Scene("s", ("s.tif",), 16, 16)
+    stacks, tiles, records = [], [], {}
+    for i, x0 in enumerate((300_000.0, 300_000.0, 300_040.0, 300_000.0, 300_000.0)):
+        data = rng.uniform(0, 1, (2, 16, 16)).astype(np.float32)
+        if i in (3, 4):
+            data[:, 2:9, 3:12] = np.nan  # a cloud on the two latest dates
+        if i == 4:
+            data[1, 12:, :4] = np.nan  # one band only
+        key = f"s{i}/whole"
+        rel = f"tiles/{key}.tif"
+        io.write_geotiff(tmp_path / rel, data, crs=CRS, transform=transform(x0))
+        stacks.append((data, int(round((x0 - 300_000.0) / 10))))
+        tiles.append(Tile(key, scene, None, None, f"h{i}"))
+        records[key] = {"output": rel}
+    read = []
+    real = mosaic_mod._read_member
+    monkeypatch.setattr(mosaic_mod, "_read_member", lambda p: read.append(p.parent.name) or real(p))
+    (mosaic,) = build_mosaics(tmp_path, "dehaze", tiles, records)
+    want = np.full((2, 16, 20), np.nan, np.float32)
+    for data, col in stacks:  # laid down in order, later valid values win
+        window = want[:, :, col : col + 16]
+        window[...] = np.where(np.isnan(data), window, data)
+    np.testing.assert_array_equal(io.read_geotiff(mosaic).data, want)
+    # s2 (shifted) fills the cloud from column 4 on, s1 the rest of it: s0 is unread.
+    assert read == ["s4", "s3", "s2", "s1"]
+    monkeypatch.setattr(mosaic_mod, "RAW_LIMIT", 0)  # a large mosaic: deflated intermediate
+    (again,) = build_mosaics(tmp_path, "dehaze", tiles, records)
+    np.testing.assert_array_equal(io.read_geotiff(again).data, want)
+
+
 def test_stac_items_give_their_local_data_asset(tmp_path, big_bgrn):
     item = {
         "type": "Feature",
