@@ -217,6 +217,10 @@ def flood_chips(d: dict) -> list[Figures]:
     def beside(key: str) -> str:
         return f" (pooled {_f(pool[key])})" if key in pool else ""
 
+    def lo_pool(key: str) -> str:
+        lp = d.get("loco_pooled", {})
+        return f" (pooled {_f(lp[key])})" if key in lp else ""
+
     learned = [
         (f"flood water IoU on the same {len(wet)} REAL chips, paii flood --water learned "
          "(LightGBM), per-chip mean (pooled); chips where it beats Otsu",
@@ -234,10 +238,10 @@ def flood_chips(d: dict) -> list[Figures]:
              "> Otsu on every chip; ~0.67 pooled (published SAR-only)", met)] + learned + [
         (f"flood water IoU, paii flood --water learned, leave-one-chip-out on the {len(lo)} "
          "DEV chips with water (model trained without the chip); chips where it beats Otsu",
-         f"{_f(mean(r['learned'] for r in lo))}; "
+         f"{_f(mean(r['learned'] for r in lo))}{lo_pool('learned')}; "
          f"{sum(r['learned'] > r['otsu VV'] for r in lo)} of {len(lo)}",
-         f"global Otsu VV: {_f(mean(r['otsu VV'] for r in lo))}; rules: "
-         f"{_f(mean(r['paii'] for r in lo))}",
+         f"global Otsu VV: {_f(mean(r['otsu VV'] for r in lo))}{lo_pool('otsu VV')}; rules: "
+         f"{_f(mean(r['paii'] for r in lo))}{lo_pool('paii')}",
          "> Otsu", mean(r["learned"] for r in lo) > mean(r["otsu VV"] for r in lo))
         for lo in [[r for r in d.get("loco", []) if r["water %"] > 0]] if lo
     ]  # fmt: skip

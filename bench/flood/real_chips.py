@@ -46,6 +46,8 @@ from paii_core.config import paths
 from paii_core.flood.water import despeckle_db, otsu_threshold, tile_histograms
 
 CHIPS = paths().root / "data" / "real" / "sen1floods11_handlabeled"
+SOURCES: set[tuple[str, str]] = set()
+"""(options, WATER_SOURCE tag) of every output scored."""
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -60,7 +62,8 @@ def otsu(db: np.ndarray) -> np.ndarray:
 
 
 def paii_water(chip: Path, *extra: str) -> np.ndarray:
-    """The ``water`` band of ``paii flood --post CHIP [extra] OUT`` (run through the CLI)."""
+    """The ``water`` band of ``paii flood --post CHIP [extra] OUT`` (run through the CLI);
+    the output's WATER_SOURCE tag (what decided the band) is collected in :data:`SOURCES`."""
     from paii_core.cli import main
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -71,6 +74,7 @@ def paii_water(chip: Path, *extra: str) -> np.ndarray:
         if rc != 0:
             raise RuntimeError(f"paii flood failed on {chip} (exit {rc})")
         with rasterio.open(out) as src:
+            SOURCES.add((" ".join(extra) or "default", src.tags().get("WATER_SOURCE", "")))
             return src.read(1) == 1
 
 
@@ -117,6 +121,8 @@ def main() -> None:
     args = ap.parse_args()
     report = {"rows": table(sorted(args.chips.glob("*_S1Hand.tif")))}
     report["pooled"] = pooled(report["rows"])
+    for options, source in sorted(SOURCES):
+        print(f"water band of paii flood ({options.split(' --water-model')[0]}): {source}")
     if args.loco:
         print("\nLeave-one-chip-out on the DEV chips (each mapped by a model trained without it):")
         report["loco"] = table(loco_models())

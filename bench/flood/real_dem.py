@@ -103,7 +103,10 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
     return float((a & b).sum() / max(1, (a | b).sum()))
 
 
-def run() -> list[dict]:
+def run(no_dem_water_model: bool = False) -> list[dict]:
+    """Rows of every DEM and flood; the no-DEM column maps water with the rules as
+    `paii flood` does by default, or with the learned model (``no_dem_water_model``, as
+    ``paii flood --water learned``)."""
     rows = []
     real = paths().root / "data" / "real"
     for i, (rel, label) in enumerate(DEMS):
@@ -128,7 +131,7 @@ def run() -> list[dict]:
                     for key, pre_path in (("pre", paths_["pre"]), ("no pre", None)):
                         fm, _ = map_flood_files(paths_["post"], dem_path, pre_path=pre_path)
                         scores[key] = iou(fm.flooded, truth)
-                    fm, _ = map_flood_files(paths_["post"], None)
+                    fm, _ = map_flood_files(paths_["post"], None, water_model=no_dem_water_model)
                     scores["no DEM"] = iou(fm.flooded, truth)
             rows.append(
                 {"dem": label, "flood": f"{kind} ({stage:g} m)", "water %": 100 * truth.mean()}
@@ -150,7 +153,13 @@ if __name__ == "__main__":
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
+    parser.add_argument(
+        "--no-dem-water",
+        choices=("learned", "rules"),
+        default="rules",
+        help="what decides water in the no-DEM column (default: the rules, as paii flood)",
+    )
     args = parser.parse_args()
     print("| DEM | flood | water % | global Otsu | PAII + pre | PAII no pre | PAII no DEM |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
-    write_json(args.json, {"rows": run()})
+    write_json(args.json, {"rows": run(args.no_dem_water == "learned")})

@@ -97,7 +97,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--hand-cache", help="folder to keep HAND per DEM (computed once)")
     p.add_argument("--water", choices=("rules", "learned"), default="rules",
                    help="what decides the water band: the threshold rules (default) or the "
-                   "learned LightGBM model (models/flood/, see bench/BENCHMARKS.md)")  # fmt: skip
+                   "learned LightGBM model (models/flood/; the rules wherever it cannot run: "
+                   "pixels over 30 m, no water contrast); see bench/BENCHMARKS.md")  # fmt: skip
     p.add_argument("--water-model", metavar="DIR",
                    help="folder with the learned model's files (water_lgbm.txt, "
                    "water_vv_lgbm.txt; default models/flood/), e.g. one retrained by "

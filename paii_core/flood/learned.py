@@ -60,8 +60,20 @@ chip's water share from it (leave-one-chip-out chose this set over ones with the
 class means and per-tile Otsu thresholds)."""
 FEATURES_VV = tuple(f for f in FEATURES if f not in ("vh", "vv_minus_vh"))
 """Features of the VV-only model (``mix`` is then VV itself)."""
+EXTRA_FEATURES = (
+    "vv_minus_t", "vh_minus_t", "mean101_minus_t", "std51",
+    "local_otsu_minus_t", "mix_minus_local_otsu", "local_ashman", "local_share",
+)  # fmt: skip
+"""Candidate features computed on request (leave-one-chip-out chooses among them,
+bench/flood/select_water.py): the bands against the scene threshold, a 1 km mean and a
+510 m spread, and the Otsu split of the 96 x 96 px neighbourhood (:data:`LOCAL_TILE_PX`
+tiles, 3 x 3): its threshold against the scene's, the pixel against it, its Ashman D
+(bimodality) and its dark-class share."""
+LOCAL_TILE_PX = 32
+"""Tile of the local Otsu split; 3 x 3 tiles (96 px) stay within the mapper's 64 px halo."""
 DARKER_IS_WETTER = frozenset({
     "vv", "vh", "mix", "mix_raw", "mean9_minus_t", "mean25_minus_t", "min9_minus_t",
+    "vv_minus_t", "vh_minus_t", "mix_minus_local_otsu",
 })  # fmt: skip
 """Features the model's water probability may only fall with (monotone constraints)."""
 
@@ -136,24 +148,55 @@ def water_features(
     power = power.astype(np.float32)
     x = np.where(valid, single, 0.0).astype(np.float32)
     whole = bool(valid.all())
+    scales = (*SCALES_PX, 101) if "mean101_minus_t" in names else SCALES_PX
+    spread = (*SCALES_PX[:2], 51) if "std51" in names else SCALES_PX[:2]
     with np.errstate(divide="ignore", invalid="ignore"):
-        for s in SCALES_PX:
+        for s in scales:
             count = (
                 np.float32(1.0) if whole
                 else ndimage.uniform_filter(valid.astype(np.float32), s, mode="nearest")[gate]
             )  # fmt: skip
             m = ndimage.uniform_filter(power, s, mode="nearest")[gate] / count
             cols[f"mean{s}_minus_t"] = np.float32(10.0) * np.log10(m) - t
-            if s in SCALES_PX[:2]:
+            if s in spread:
                 m1 = ndimage.uniform_filter(x, s, mode="nearest")[gate] / count
                 m2 = ndimage.uniform_filter(x * x, s, mode="nearest")[gate] / count
                 cols[f"std{s}"] = np.sqrt(np.maximum(m2 - m1 * m1, 0.0))
+    cols["vv_minus_t"] = cols["vv"] - t
+    cols["vh_minus_t"] = cols["vh"] - t
+    if any(name.startswith("local_") or name.endswith("local_otsu") for name in names):
+        cols.update(_local_split(mix, valid, gate, t))
     wet = rules_wet.astype(np.float32)
     cols["rules_wet"] = wet[gate]
     cols["rules_share25"] = ndimage.uniform_filter(wet, 25, mode="nearest")[gate]
     for i, name in enumerate(names):
         out[i] = cols[name]
     return out, gate
+
+
+def _local_split(
+    mix: NDArray[np.float32], valid: NDArray[np.bool_], gate: NDArray[np.bool_], t: np.float32
+) -> dict[str, NDArray[np.float32]]:
+    """Features of the Otsu split of each pixel's 3 x 3 tiles (:data:`LOCAL_TILE_PX`):
+    NaN where those tiles hold under a quarter of their pixels with data."""
+    tile = LOCAL_TILE_PX
+    hist = water.tile_histograms(np.where(valid, mix, np.nan), tile_px=tile)
+    h, w = mix.shape
+    rows, cols = -(-h // tile), -(-w // tile)
+    counts = hist.counts.reshape(rows, cols, -1)
+    padded = np.pad(counts, ((1, 1), (1, 1), (0, 0)))
+    near = sum(padded[i : i + rows, j : j + cols] for i in range(3) for j in range(3))
+    k, share, ashman = water._otsu_rows(near.reshape(rows * cols, -1))
+    split = water.BINS[k + 1].astype(np.float32)
+    few = near.sum(axis=2).ravel() < 0.25 * 9 * tile * tile
+    split[few] = share[few] = ashman[few] = np.nan
+    r, c = np.nonzero(gate)
+    at = (r // tile) * cols + c // tile
+    local = split[at]
+    return {
+        "local_otsu_minus_t": local - t, "mix_minus_local_otsu": mix[gate] - local,
+        "local_ashman": ashman[at].astype(np.float32), "local_share": share[at].astype(np.float32),
+    }  # fmt: skip
 
 
 def water_probability(

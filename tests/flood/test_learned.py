@@ -51,6 +51,25 @@ def test_features_cover_the_gate_and_vv_only_leaves_vh_missing():
     assert gate_vv[lake].all()
 
 
+def test_candidate_features_are_local_and_sided_with_the_lake():
+    post, lake = _lake()
+    fit = fit_scene(post)
+    _, wet = rules_water(post, Rules.from_fit(fit, pixel_size_m=10.0))
+    names = (*learned.FEATURES, *learned.EXTRA_FEATURES)
+    x, gate = learned.water_features(post, fit, wet, names)
+    col = {n: x[i] for i, n in enumerate(names)}
+    inside = lake[gate]
+    for name in ("vv_minus_t", "mix_minus_local_otsu", "mean101_minus_t"):
+        assert np.nanmedian(col[name][inside]) < np.nanmedian(col[name][~inside])
+    # the local split sees two classes at the shore, one in the middle of the lake
+    shore = np.zeros_like(lake)
+    shore[55:65, 50:150] = True
+    assert np.nanmedian(col["local_ashman"][shore[gate]]) > 2.0
+    assert np.isfinite(col["local_share"]).mean() > 0.9
+    base, _ = learned.water_features(post, fit, wet)
+    assert np.array_equal(base, x[: len(learned.FEATURES)])
+
+
 @pytest.mark.parametrize("vv_only", [False, True])
 @pytest.mark.parametrize("offset", [0.0, -2.0, 2.0])
 def test_model_finds_the_lake_in_vv_vh_and_vv_only_scenes_under_calibration_offsets(
@@ -151,3 +170,29 @@ def test_windowed_command_path_uses_the_model_and_agrees_with_the_in_memory_map(
     agree = ((water == 1) & whole.water).sum() / ((water == 1) | whole.water).sum()
     assert agree > 0.95
     assert ((water == 1) & lake).sum() / ((water == 1) | lake).sum() > 0.9
+
+
+def test_command_tags_the_method_that_decided_water(tmp_path, capsys):
+    from affine import Affine
+
+    from paii_core import io
+
+    post, lake = _lake()
+    grid = Affine(10, 0, 500_000, 0, -10, 3_300_000)
+    s1 = io.write_sentinel1(tmp_path / "s1.tif", post, crs="EPSG:32650", transform=grid,
+                            date="2020-07-10")  # fmt: skip
+    dem = io.write_dem(tmp_path / "dem.tif", np.full((200, 200), 50.0, np.float32),
+                       crs="EPSG:32650", transform=grid)  # fmt: skip
+    sources = {}
+    for name, extra in (("default", []), ("dem", ["--dem", str(dem)]),
+                        ("learned", ["--water", "learned"])):  # fmt: skip
+        out = tmp_path / f"{name}.tif"
+        assert main(["flood", "--post", str(s1), *extra, str(out)]) == 0
+        with rasterio.open(out) as src:
+            sources[name] = src.tags()["WATER_SOURCE"]
+            water = src.read(1) == 1
+        assert (water & lake).sum() / (water | lake).sum() > 0.9
+    assert sources["default"].startswith("rules") and sources["dem"].startswith("rules")
+    assert sources["learned"].startswith("learned model")
+    printed = capsys.readouterr().out
+    assert "water by the rules" in printed and "water by the learned" in printed
