@@ -23,8 +23,14 @@ ctx = current_context()
 st.title("Imagery")
 st.caption(
     "Haze index: mean Dark Channel Prior (He et al. 2009) on 0..255. Dehaze: a BGRN "
-    "U-Net vs the DCP dehazer. Super-resolution 4x: a multi-date net vs bicubic."
+    "U-Net (top-of-atmosphere input: the per-band haze path read from dark objects) vs "
+    "the DCP dehazer. Super-resolution 4x: a multi-date net vs bicubic."
 )
+
+
+def _model_caption(version: str) -> str:
+    """The model panel's caption: the network's version, or the TOA path method by name."""
+    return "Model: haze path (TOA input)" if version == "path" else f"Model {version}"
 
 
 @st.cache_data(show_spinner="Reading haze of every date...")
@@ -175,7 +181,7 @@ base = "dcp" if kind == "dehaze" else "bicubic"
 panels = [
     ("Input", data),
     (f"Baseline ({base})", results[base].data),
-    (f"Model {results['model'].version}", results["model"].data),
+    (_model_caption(results["model"].version), results["model"].data),
 ]
 if kind in truth:
     panels.append(("Truth (simulated)", truth[kind]))
