@@ -101,24 +101,44 @@ def path_dehaze(image: NDArray) -> tuple[NDArray[np.float32], NDArray[np.float32
     Raises ValidationError for a non-BGRN or all-nodata image."""
     arr = check_bgrn(image)
     nodata = np.isnan(arr).any(axis=0)
-    filled = fill_nodata(arr)
+    filled = fill_nodata(arr)  # the caller's array itself when it has no NaN: not written
     ratio = (np.asarray(WAVELENGTHS_NM, np.float32) / np.float32(550.0)) ** np.float32(-ANGSTROM)
-    base = CLEAR_DARK[:, None, None]
     dark = dark_objects(filled)
     brightest = np.percentile(dark[:, ::4, ::4].reshape(3, -1), 99.9, axis=1).astype(np.float32)
-    airlight = np.maximum(AIRLIGHT[:3], brightest + AIRLIGHT_MARGIN)[:, None, None]
-    excess = np.maximum(dark - base, -DARK_SLACK)
-    del dark
-    t_vis = np.clip(1.0 - np.maximum(excess, 0.0) / (airlight - base), T_FLOOR, 1.0)
+    airlight = np.maximum(AIRLIGHT[:3], brightest + AIRLIGHT_MARGIN)
     out = np.empty_like(filled)
-    out[:3] = (filled[:3] - excess - base * (1.0 - t_vis)) / t_vis
+    # Band by band and in place (a 4096 px capture holds 64 MB per band-plane): the path
+    # taken off is excess + base (1 - t), and each band's optical depth goes into ``dark``.
+    for b in range(3):
+        base = CLEAR_DARK[b]
+        excess = dark[b] - base
+        np.maximum(excess, -DARK_SLACK, out=excess)
+        t = np.maximum(excess, 0.0)
+        t *= np.float32(-1.0 / (airlight[b] - base))
+        t += 1.0
+        np.clip(t, T_FLOOR, 1.0, out=t)
+        np.subtract(filled[b], excess, out=out[b])
+        out[b] -= base
+        np.multiply(t, base, out=excess)
+        out[b] += excess
+        out[b] /= t
+        np.log(t, out=t)
+        np.multiply(t, -1.0 / ratio[b], out=dark[b])
+        del excess, t
     # One optical depth for NIR: the median of the visible bands' (robust to one band's
-    # dark objects being lifted by bright ground).
-    tau550 = np.median(-np.log(t_vis) / ratio[:3, None, None], axis=0)
-    t_nir = np.exp(-tau550 * ratio[3])
-    out[3] = (filled[3] - AIRLIGHT[3] * (1.0 - t_nir)) / t_nir
+    # dark objects being lifted by bright ground), as sum - max - min of the three.
+    tau550 = dark.sum(axis=0)
+    tau550 -= dark.max(axis=0)
+    tau550 -= dark.min(axis=0)
+    del dark
+    t_nir = np.exp(tau550 * -ratio[3])
+    np.multiply(t_nir, AIRLIGHT[3], out=out[3])
+    out[3] += filled[3] - AIRLIGHT[3]
+    out[3] /= t_nir
+    del t_nir
     np.maximum(out, 0.0, out=out)
     out[:, nodata] = np.nan
-    t550 = np.exp(-tau550).astype(np.float32)
+    np.negative(tau550, out=tau550)
+    t550 = np.exp(tau550, out=tau550)
     t550[nodata] = np.nan
     return out.astype(np.float32, copy=False), t550
