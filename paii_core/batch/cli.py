@@ -109,7 +109,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=2, help="local worker processes (default 2)")
     p.add_argument("--tile", type=int, default=2048, help="window core size in px (default 2048)")
     p.add_argument("--threads", type=int, default=1, help="torch threads per worker (default 1)")
-    p.add_argument("--method", default="model", help="dehaze: model|dcp; sr: model|bicubic")
+    p.add_argument(
+        "--method",
+        default="model",
+        help="dehaze: model|dcp|path (path: TOA input); sr: model|bicubic",
+    )
     p.add_argument("--level", choices=("fine", "coarse"), default="fine", help="parcels level")
     p.add_argument(
         "--device",

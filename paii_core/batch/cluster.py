@@ -14,7 +14,14 @@ from contextlib import ExitStack
 
 from paii_core.errors import ValidationError
 
-__all__ = ["CONNECT_TIMEOUT", "PRELOAD", "connect", "stop_fork_server", "worker_config"]
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "MALLOC_ENV",
+    "PRELOAD",
+    "connect",
+    "stop_fork_server",
+    "worker_config",
+]
 
 CONNECT_TIMEOUT = "10s"
 TICK_INTERVAL = "1s"
@@ -29,6 +36,19 @@ PRELOAD: dict[str, tuple[str, ...]] = {
 """What a local worker needs for each job, imported once, by the fork server every
 worker process is forked from (see :func:`_fork_server`)."""
 _BASE_PRELOAD = ("distributed", "numpy", "rasterio")
+MALLOC_ENV: dict[str, str] = {
+    "MALLOC_MMAP_THRESHOLD_": str(32 << 20),
+    "MALLOC_TRIM_THRESHOLD_": str(256 << 20),
+}
+"""glibc malloc settings of every worker, read when its process (or its fork server)
+starts. Left to itself, glibc gives each freed torch activation (17 MB for a 256 px
+patch of 64 channels) back to the kernel as soon as 2x its size is free at the top of
+the heap, and faults it in, zeroed, page by page at the next layer: 0.17-0.20 s of
+system time per 400 px dehaze scene, a fifth of its CPU, and memory traffic that two
+workers on one machine share. Buffers up to 32 MiB (glibc's own adaptive ceiling) come
+from the heap, and up to 256 MiB of free heap is kept for the next layer and tile:
+0.005 s of system time per scene (measured at load 6.6-7.3). The cost is memory that is
+not returned between tiles: a worker holds its peak."""
 
 
 def worker_config() -> dict:
@@ -38,8 +58,9 @@ def worker_config() -> dict:
     Dask's nanny sets ``MALLOC_TRIM_THRESHOLD_=65536`` in each worker by default, which
     turns off glibc's adaptive mmap threshold: every large torch buffer is then mapped and
     unmapped per layer, and the page faults nearly doubled a dehaze tile's CPU time
-    (measured: 1.5 s of system time per two 400 px scenes, against 0.3 s). Its sampling
-    profiler (every 10 ms) is off too: nobody reads it and it takes the GIL.
+    (measured: 1.5 s of system time per two 400 px scenes, against 0.3 s). PAII's
+    workers get :data:`MALLOC_ENV` instead. Dask's sampling profiler (every 10 ms) is
+    off too: nobody reads it and it takes the GIL.
 
     Two of dask's watchdogs are slowed: every server's event-loop tick (20 ms: the
     scheduler, each nanny and each worker wake 50 times a second to measure how late
@@ -49,11 +70,11 @@ def worker_config() -> dict:
     plus both workers; measured at load 4.5-5.7): CPU that a busy 2-core machine takes
     from the tiles."""
     import dask
+    import distributed  # noqa: F401  (puts dask.distributed's defaults into dask.config)
 
     environ = {
-        k: v
-        for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
-        if k != "MALLOC_TRIM_THRESHOLD_"
+        **dask.config.get("distributed.nanny.pre-spawn-environ", {}),
+        **MALLOC_ENV,
     }
     return {
         "distributed.nanny.pre-spawn-environ": environ,
@@ -77,7 +98,8 @@ def _fork_server(job: str, env: dict[str, str]) -> bool:
     engine once (about 3 s of CPU each, which N spawned workers would all pay at the
     same moment, on the cores the client and the other workers need). Nothing runs in
     the server but imports: no thread, no CUDA context, nothing a fork could break.
-    ``env`` (the BLAS/OpenMP thread counts, read when those libraries load) is in force
+    ``env`` (the BLAS/OpenMP thread counts and :data:`MALLOC_ENV`, read when those
+    libraries load and when the process starts) is in force
     while the server starts, then the client's environment is put back. Returns False
     where there is no fork server (Windows), or where a server this process started
     earlier has a PAII_* variable that has been unset since (a forked worker would still
@@ -159,6 +181,7 @@ def connect(scheduler: str | None, workers: int, threads: int, stack: ExitStack,
     # Nannies read these settings when they are made, in the cluster's event loop, after
     # scale() has returned (and again when they restart a killed worker).
     env = {k: str(threads) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+    env.update(MALLOC_ENV)  # a forked worker keeps the malloc state of its server
     forked = _fork_server(job, env)
     import dask
     from distributed import Client, LocalCluster

@@ -195,8 +195,11 @@ def _enhance(files: list[Path], tile: Tile, opts: JobOptions, out: Path):
                     "PAII_SR_DETAIL": f"{api.detail_weight(sensor, net):.2f}",
                 }
             values = api.super_resolve(raster.data, method=opts.method, net=net, sensor=sensor)
-        else:
-            values = api.dehaze(raster.data, method=opts.method, net=net)
+        else:  # as `paii dehaze` does: TOA input is dehazed by its haze path
+            toa = efiles.is_toa(raster)
+            method = api.dehaze_method(opts.method, toa)
+            net = net if method == "model" else None
+            values = api.dehaze(raster.data, method=method, net=net, toa=toa)
         values = crop(values, tile.core, tile.read, scale)
     crs, transform = _tile_transform(tile, files[0])
     core_t = transform @ Affine.translation(

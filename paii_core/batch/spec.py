@@ -30,7 +30,10 @@ so windows join exactly; cropland: twice the model's 8 px feature halo; parcels:
 field's width (fields are ~5-40 px across); dehaze and flood see further (a ~100 px
 network field, image-wide water thresholds), so their windows are close, not exact."""
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
-METHODS: dict[str, tuple[str, ...]] = {"dehaze": ("model", "dcp"), "sr": ("model", "bicubic")}
+METHODS: dict[str, tuple[str, ...]] = {
+    "dehaze": ("model", "dcp", "path"),
+    "sr": ("model", "bicubic"),
+}
 """`--method` of the enhancement jobs (paii_core.enhance.api's DEHAZE_METHODS, SR_METHODS)."""
 WEIGHTS_FILE = "weights.pt"
 

@@ -131,6 +131,22 @@ class _Null:
         return False
 
 
+def _page_faults_per_round() -> int:
+    """Minor page faults of allocating, touching and freeing three 20 MB arrays."""
+    import resource
+
+    def round_() -> None:
+        arrays = [np.ones(5 << 20, np.float32) for _ in range(3)]
+        del arrays
+
+    round_()
+    round_()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(5):
+        round_()
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) // 5
+
+
 def test_forked_workers_see_the_clients_paii_variables_of_each_run(monkeypatch):
     """Workers fork from a server that keeps the environment it started with; the
     client's PAII_* variables (data, model folders) of the moment go with each run."""
@@ -151,7 +167,10 @@ def test_forked_workers_see_the_clients_paii_variables_of_each_run(monkeypatch):
             # PAII's dask settings (worker_config) reach the workers too.
             tick = client.submit(dask.config.get, "distributed.admin.tick.interval", pure=False)
             seen.append(tick.result())
-    assert seen == ["first", "1", "1s", "second", "1", "1s"]
+            # Freed buffers are taken again without faulting their pages back in (a few
+            # faults for other allocations; glibc's defaults: ~1500 a round).
+            seen.append(client.submit(_page_faults_per_round, pure=False).result() < 50)
+    assert seen == ["first", "1", "1s", True, "second", "1", "1s", True]
     # A variable the server has but the client no longer has: spawn, not fork.
     monkeypatch.setattr(cluster, "_SERVER_PAII_ENV", {"PAII_TEST_GONE": "x"})
     assert cluster._fork_server("dehaze", {}) is False
@@ -202,3 +221,34 @@ def test_stopping_the_fork_server_ends_it_and_a_later_run_starts_another():
         client, _ = cluster.connect(None, 1, 1, stack, "dehaze")
         second = client.submit(os.getppid, pure=False).result()
     assert second != first and second == forkserver._forkserver._forkserver_pid
+
+
+def test_windows_of_a_toa_raster_are_dehazed_by_its_path_as_paii_dehaze_does(tmp_path):
+    """`paii dehaze` runs the haze path, not the surface-trained network, on top-of-
+    atmosphere input (method "model" becomes "path"); a batch window does the same."""
+    from paii_core import io
+    from paii_core.enhance.files import read_bgrn
+    from tests.batch.conftest import CRS, transform
+
+    rng = np.random.default_rng(8)
+    toa = 0.08 + rng.uniform(0.0, 0.3, (4, 80, 80)).astype(np.float32)
+    src = io.write_geotiff(
+        tmp_path / "toa.tif",
+        toa,
+        crs=CRS,
+        transform=transform(),
+        band_names=("B2", "B3", "B4", "B8"),
+        tags={"REFLECTANCE": "TOA"},
+    )
+    version = spec.model_version("dehaze")
+    tile = plan("dehaze", [src], tile=48, options={"model_version": version})[0]
+    opts = JobOptions("dehaze", str(tmp_path / "out"), model_version=version, device="cpu")
+    record = run_tile(tile, opts)
+    assert record["status"] == "done", record
+    c, r, w, h = tile.read
+    window = read_bgrn(src).data[:, r : r + h, c : c + w]
+    want = api.dehaze(window, method="path", toa=True)
+    cc, cr, cw, ch = tile.core
+    want = want[:, cr - r : cr - r + ch, cc - c : cc - c + cw]
+    got = read_geotiff(tmp_path / "out" / record["output"]).data
+    np.testing.assert_allclose(got, want, atol=1e-6)

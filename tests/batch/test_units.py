@@ -71,9 +71,7 @@ def test_parcel_ids_are_unique_and_joined_across_a_seam(tmp_path):
     assert sorted(np.unique(ids).tolist()) == [0, 1, 2, 3, 4]
 
 
-def test_a_mosaic_keeps_the_latest_valid_value_and_reads_no_covered_tile(
-    tmp_path, monkeypatch
-):
+def test_a_mosaic_keeps_the_latest_valid_value_and_reads_no_covered_tile(tmp_path, monkeypatch):
     """Overlapping float tiles (several dates of one place, one shifted): each pixel and
     band of the mosaic is the last valid value in member order, as laying the members
     down one after the other gives; a member whose whole window later ones already
@@ -92,7 +90,7 @@ def test_a_mosaic_keeps_the_latest_valid_value_and_reads_no_covered_tile(
         key = f"s{i}/whole"
         rel = f"tiles/{key}.tif"
         io.write_geotiff(tmp_path / rel, data, crs=CRS, transform=transform(x0))
-        stacks.append((data, int(round((x0 - 300_000.0) / 10))))
+        stacks.append((data, round((x0 - 300_000.0) / 10)))
         tiles.append(Tile(key, scene, None, None, f"h{i}"))
         records[key] = {"output": rel}
     read = []
@@ -194,15 +192,16 @@ def test_device_cuda_without_a_gpu_is_refused(monkeypatch, bgrn_files, tmp_path)
     assert not (tmp_path / "tiles").exists()
 
 
-def test_worker_config_keeps_glibc_adaptive_mmap_drops_the_profiler_slows_watchdogs():
+def test_worker_config_sets_malloc_drops_the_profiler_slows_watchdogs():
     import dask
 
     from paii_core.batch.cluster import worker_config
 
     cfg = worker_config()
     environ = cfg["distributed.nanny.pre-spawn-environ"]
-    assert "MALLOC_TRIM_THRESHOLD_" not in environ
-    assert "MALLOC_TRIM_THRESHOLD_" in dask.config.get("distributed.nanny.pre-spawn-environ")
+    assert environ["MALLOC_TRIM_THRESHOLD_"] == str(256 << 20)  # dask: 65536
+    assert environ["MALLOC_MMAP_THRESHOLD_"] == str(32 << 20)
+    assert dask.config.get("distributed.nanny.pre-spawn-environ")["MALLOC_TRIM_THRESHOLD_"] == 65536
     assert environ["OMP_NUM_THREADS"] == 1  # dask's other defaults stay
     assert cfg["distributed.worker.profile.enabled"] is False
     assert cfg["distributed.admin.tick.interval"] == "1s"  # dask: 20 ms
