@@ -104,6 +104,16 @@ def enhance(d: dict) -> list[Figures]:
         _f(worst), f"floor {_f(floor)}", f"<= floor + 0.05 = {_f(floor + 0.05)}",
         worst <= floor + 0.05 and real_haze["worst_negative_share"] < 0.005,
     ))  # fmt: skip
+    thick = summary.get("thick haze")
+    if thick is not None:
+        shares = ", ".join(f"{f:.0%} vs {t:.0%}" for _, f, t in thick["flagged_vs_true_thick"])
+        rows.append((
+            f"dehaze, THICK simulated haze (tau {thick['tau']}, beyond the issue's 0.5-1.0) on "
+            f"the same {thick['rows']} real TOA scenes: flagged THICK_HAZE vs truly under t550 "
+            f"0.15 per scene ({shares}); worst NDVI consistency on the unflagged pixels "
+            f"({thick['worst_row']})",
+            _f(thick["worst_unflagged_ndvi_consistency"]), "", "reported, not judged", None,
+        ))  # fmt: skip
     sim = d["dehaze_simulated"]
     m, b = sim["model"]["psnr"], sim["DCP"]["psnr"]
     rows.append(("dehaze: PSNR, held-out simulated scenes (dB)", _f(m, 2), f"DCP {_f(b, 2)}",

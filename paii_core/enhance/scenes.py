@@ -99,11 +99,20 @@ def make_scene(
 
 
 def hazy_version(
-    clear: NDArray, rng: np.random.Generator, *, mean_tau: float | None = None
+    clear: NDArray,
+    rng: np.random.Generator,
+    *,
+    mean_tau: float | None = None,
+    scene_mean: bool = False,
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     """Physically simulated haze over a clear ``(4, H, W)`` capture: a log-normal, smooth
     optical depth field (thickness drawn 0.05..1.7 unless ``mean_tau``), an Angstrom
     exponent 0.9..1.6 and an airlight within 15 % of the default per band.
+
+    ``mean_tau`` is the field's expected mean; on a scene smaller than a few correlation
+    lengths one draw's mean can sit far from it (2.5 for 1.0 happens). ``scene_mean=True``
+    scales the draw so that this scene's mean depth is exactly ``mean_tau``, as a benchmark
+    case labelled "tau 1.0" should be.
     Returns the hazy image ``(4, H, W)`` and the depth field ``(H, W)``."""
     h, w = clear.shape[1:]
     tau = float(rng.uniform(0.05, 1.7)) if mean_tau is None else float(mean_tau)
@@ -114,6 +123,8 @@ def hazy_version(
         variability=float(rng.uniform(0.1, 0.6)),
         correlation_px=float(rng.uniform(20.0, 150.0)),
     )
+    if scene_mean and tau > 0:
+        field *= np.float32(tau / float(field.mean()))
     airlight = np.asarray(haze.DEFAULT_AIRLIGHT) * rng.uniform(0.85, 1.15, 4)
     hazy = haze.apply_haze(
         clear, field, airlight=airlight.tolist(), angstrom=float(rng.uniform(0.9, 1.6))

@@ -244,6 +244,13 @@ def test_enhance_and_insurance_rows_judge_the_issues_bars():
     assert "s2cloudless marks 100% of it cloud" in got[6][0]
     same["worst_ndvi_consistency"], real["worst_ndvi_consistency"] = 0.05, 0.111
     assert [row[4] for row in enhance(d)][5:7] == [True, False]
+    d["dehaze_toa_summary"]["thick haze"] = {
+        "rows": 2, "tau": 2.0, "worst_unflagged_ndvi_consistency": 0.09,
+        "worst_row": "slovenia, simulated tau 2.0",
+        "flagged_vs_true_thick": [["landsat", 0.88, 0.54], ["slovenia", 0.48, 0.53]],
+    }  # fmt: skip
+    thick = enhance(d)[7]
+    assert "88% vs 54%, 48% vs 53%" in thick[0] and thick[1] == "0.090" and thick[4] is None
     scores = {"precision": 0.84, "recall": 0.95, "top_decile_share": 0.9}
     d = {"paii": scores, "baseline": scores, "policies": 10, "misdeclared": 2}
     assert insurance(d)[0][4] is False

@@ -80,3 +80,20 @@ def test_flag_layer_marks_only_pixels_the_dehazer_left_empty():
     assert flags.sum() == 1 and flags[1, 1]
     rgb = flag_overlay(image, flags)
     assert rgb.shape == (3, 3, 3) and rgb[1, 1, 0] > rgb[1, 1, 1] and rgb[2, 2, 0] == rgb[2, 2, 1]
+
+
+def test_scene_mean_haze_has_exactly_the_depth_asked():
+    clear = real_scenes.italy_l2a("bench").image[:, :96, :96]
+    clear = np.nan_to_num(clear)
+    means = []
+    for seed in range(6):
+        loose, field = scenes.hazy_version(clear, np.random.default_rng(seed), mean_tau=1.0)
+        exact, scaled = scenes.hazy_version(
+            clear, np.random.default_rng(seed), mean_tau=1.0, scene_mean=True
+        )
+        means.append(float(field.mean()))
+        assert abs(float(scaled.mean()) - 1.0) < 1e-4
+        # the same draw, only scaled: the pattern of the haze is kept
+        assert np.corrcoef(field.ravel(), scaled.ravel())[0, 1] > 0.999
+    # one draw of a 96 px scene can sit well away from the expected mean
+    assert max(abs(m - 1.0) for m in means) > 0.05
