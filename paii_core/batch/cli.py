@@ -131,4 +131,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--county-id", default=None, help="id column of --counties")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(run=_run)
+    # The process ends as soon as the run returns (paii_core.cli.main): its cluster is
+    # closed and its fork server stopped, every output written and closed.
+    p.set_defaults(run=_run, exit_at_once=True)

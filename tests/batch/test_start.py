@@ -252,3 +252,30 @@ def test_windows_of_a_toa_raster_are_dehazed_by_its_path_as_paii_dehaze_does(tmp
     want = want[:, cr - r : cr - r + ch, cc - c : cc - c + cw]
     got = read_geotiff(tmp_path / "out" / record["output"]).data
     np.testing.assert_allclose(got, want, atol=1e-6)
+
+
+def test_paii_batch_ends_its_process_at_once_only_as_the_process_command(monkeypatch, tmp_path):
+    from paii_core import cli
+
+    ended = []
+    monkeypatch.setattr(cli, "_exit_now", ended.append)
+    argv = ["batch", "dehaze", "--inputs", str(tmp_path / "missing.tif"), "--out", str(tmp_path)]
+    assert cli.main(argv) == 2 and ended == []  # called with arguments (tests, scripts)
+    monkeypatch.setattr(sys, "argv", ["paii", *argv])
+    assert cli.main() == 2 and ended == [2]
+
+
+def test_paii_batch_prints_its_summary_through_a_pipe_before_ending(bgrn_files, tmp_path):
+    """The process ends without Python's teardown: its output is flushed first (here
+    block-buffered, as through any pipe without PYTHONUNBUFFERED)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    done = subprocess.run(
+        [sys.executable, "-m", "paii_core.cli", "batch", "dehaze", "--inputs",
+         *map(str, bgrn_files), "--out", str(tmp_path / "o"), "--workers", "1", "--quiet"],
+        cwd=REPO, capture_output=True, text=True, timeout=600, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "3 tiles computed, 0 already done, 0 failed" in done.stdout
+    assert done.stdout.rstrip().splitlines()[-1].startswith("mosaic ")
