@@ -361,6 +361,8 @@ def batch_speedup(d: dict) -> list[Figures]:
     tile = [[t.get("tile_s_median") for t in d.get(f"workers_{w}_timeline", [])] for w in (1, 2)]
     if all(tile) and all(None not in t for t in tile):
         base += f"; per tile {min(tile[0]):.2f} s vs {min(tile[1]):.2f} s with 2"
+    if d.get("speedup_cpu_model"):  # load-robust: from the runs' CPU seconds
+        base += f"; the CPU profile predicts {d['speedup_cpu_model']:.2f}x on 2 idle cores"
     return [(
         f"`paii batch dehaze`, {d['files']} demo-size GeoTIFFs: speed-up of 2 workers over 1 "
         f"(wall; load average {max(d['load_avg_1min_runs']):.1f} on {d['cpus']} cores)",

@@ -188,6 +188,8 @@ def test_extractors_judge_targets_and_flag_missing_figures():
     speed["workers_1_timeline"] = [{"tile_s_median": 2.64}]
     speed["workers_2_timeline"] = [{"tile_s_median": 4.45}]
     assert batch_speedup(speed)[0][2] == "1 worker: 148.5 s; per tile 2.64 s vs 4.45 s with 2"
+    speed["speedup_cpu_model"] = 1.71
+    assert batch_speedup(speed)[0][2].endswith("; the CPU profile predicts 1.71x on 2 idle cores")
     rows = [{"scale": k, "km2": 16.0 * k, "tiles": k, "workers": 1, "seconds": 9.0 * k,
              "peak_mib": 500 + k} for k in (1, 4)]  # fmt: skip
     ((metric, paii, _, _, met),) = batch_scaling({"rows": rows, "memory": "summed PSS of the tree"})
