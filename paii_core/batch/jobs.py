@@ -165,6 +165,7 @@ def raster_sensor(path: str | Path, width: int, height: int):
 def _enhance(files: list[Path], tile: Tile, opts: JobOptions, out: Path):
     from paii_core.enhance import api
     from paii_core.enhance import files as efiles
+    from paii_core.enhance.haze_physics import thick_haze_band
 
     scale = 4 if opts.job == "sr" else 1
     extra_tags: dict[str, str] = {}
@@ -181,8 +182,9 @@ def _enhance(files: list[Path], tile: Tile, opts: JobOptions, out: Path):
         if type(e) is not InputFileError:  # FormatError & co.: a bad file, not a blank window
             raise
         raster = None
+    dehazing = opts.job == "dehaze"
     if raster is None:
-        values, _ = _empty(tile, 4, scale)
+        values, _ = _empty(tile, 5 if dehazing else 4, scale)
     else:
         net = _network(opts) if opts.method == "model" else None
         if opts.job == "sr":
@@ -200,6 +202,9 @@ def _enhance(files: list[Path], tile: Tile, opts: JobOptions, out: Path):
             method = api.dehaze_method(opts.method, toa)
             net = net if method == "model" else None
             values = api.dehaze(raster.data, method=method, net=net, toa=toa)
+            # the fifth band `paii dehaze` writes: 1 where the haze was too thick to recover
+            flag = thick_haze_band(np.isnan(raster.data).any(axis=0), values)
+            values = np.concatenate([values, flag[None]])
         values = crop(values, tile.core, tile.read, scale)
     crs, transform = _tile_transform(tile, files[0])
     core_t = transform @ Affine.translation(
@@ -210,7 +215,7 @@ def _enhance(files: list[Path], tile: Tile, opts: JobOptions, out: Path):
         values,
         crs=crs,
         transform=core_t @ Affine.scale(1 / scale),
-        band_names=("B2", "B3", "B4", "B8"),
+        band_names=("B2", "B3", "B4", "B8", "THICK_HAZE")[: len(values)],
         tags={**_tags(opts, f"{opts.job} reflectance", raster, tile), **extra_tags},
     )
     return None

@@ -232,6 +232,7 @@ def test_windows_of_a_toa_raster_are_dehazed_by_its_path_as_paii_dehaze_does(tmp
 
     rng = np.random.default_rng(8)
     toa = 0.08 + rng.uniform(0.0, 0.3, (4, 80, 80)).astype(np.float32)
+    toa[:, 10:30, 10:30] = 0.55  # an opaque patch: flagged THICK_HAZE, not invented
     src = io.write_geotiff(
         tmp_path / "toa.tif",
         toa,
@@ -250,8 +251,11 @@ def test_windows_of_a_toa_raster_are_dehazed_by_its_path_as_paii_dehaze_does(tmp
     want = api.dehaze(window, method="path", toa=True)
     cc, cr, cw, ch = tile.core
     want = want[:, cr - r : cr - r + ch, cc - c : cc - c + cw]
-    got = read_geotiff(tmp_path / "out" / record["output"]).data
-    np.testing.assert_allclose(got, want, atol=1e-6)
+    got = read_geotiff(tmp_path / "out" / record["output"])
+    assert got.band_names[-1] == "THICK_HAZE"  # the fifth band `paii dehaze` writes too
+    np.testing.assert_allclose(got.data[:4], want, atol=1e-6)
+    flagged = np.isnan(want).any(axis=0)
+    assert flagged.any() and (got.data[4] == flagged).all()
 
 
 def test_paii_batch_ends_its_process_at_once_only_as_the_process_command(monkeypatch, tmp_path):
