@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 __all__ = ["register"]
@@ -63,14 +64,20 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _on_account(args: argparse.Namespace, action: Callable[..., None], *extra: str) -> None:
+    """``action(con, args.name, *extra, actor=...)`` as the local operator, with the
+    database open only for that call."""
+    con = _connect(args)
+    try:
+        action(con, args.name, *extra, actor=_actor())
+    finally:
+        con.close()
+
+
 def _disable(args: argparse.Namespace) -> int:
     from paii_core.access import disable_user
 
-    con = _connect(args)
-    try:
-        disable_user(con, args.name, actor=_actor())
-    finally:
-        con.close()
+    _on_account(args, disable_user)
     print(f"disabled {args.name}")
     return 0
 
@@ -78,11 +85,7 @@ def _disable(args: argparse.Namespace) -> int:
 def _enable(args: argparse.Namespace) -> int:
     from paii_core.access import enable_user
 
-    con = _connect(args)
-    try:
-        enable_user(con, args.name, actor=_actor())
-    finally:
-        con.close()
+    _on_account(args, enable_user)
     print(f"enabled {args.name}")
     return 0
 
@@ -90,12 +93,7 @@ def _enable(args: argparse.Namespace) -> int:
 def _reset(args: argparse.Namespace) -> int:
     from paii_core.access import reset_password
 
-    password = _password(args)
-    con = _connect(args)
-    try:
-        reset_password(con, args.name, password, actor=_actor())
-    finally:
-        con.close()
+    _on_account(args, reset_password, _password(args))
     print(f"reset the password of {args.name}: they must choose a new one at their next sign-in")
     return 0
 
