@@ -201,6 +201,7 @@ def test_worker_config_sets_malloc_drops_the_profiler_slows_watchdogs():
     environ = cfg["distributed.nanny.pre-spawn-environ"]
     assert environ["MALLOC_TRIM_THRESHOLD_"] == str(256 << 20)  # dask: 65536
     assert environ["MALLOC_MMAP_THRESHOLD_"] == str(32 << 20)
+    assert environ["GDAL_CACHEMAX"] == "64"  # GDAL: 5 % of the machine's memory
     assert dask.config.get("distributed.nanny.pre-spawn-environ")["MALLOC_TRIM_THRESHOLD_"] == 65536
     assert environ["OMP_NUM_THREADS"] == 1  # dask's other defaults stay
     assert cfg["distributed.worker.profile.enabled"] is False
