@@ -162,8 +162,9 @@ def water_features(
                 m1 = ndimage.uniform_filter(x, s, mode="nearest")[gate] / count
                 m2 = ndimage.uniform_filter(x * x, s, mode="nearest")[gate] / count
                 cols[f"std{s}"] = np.sqrt(np.maximum(m2 - m1 * m1, 0.0))
-    cols["vv_minus_t"] = cols["vv"] - t
-    cols["vh_minus_t"] = cols["vh"] - t
+    for band in ("vv", "vh"):  # candidates only: not the shipped models' features
+        if f"{band}_minus_t" in names:
+            cols[f"{band}_minus_t"] = cols[band] - t
     if any(name.startswith("local_") or name.endswith("local_otsu") for name in names):
         cols.update(_local_split(mix, valid, gate, t))
     wet = rules_wet.astype(np.float32)
