@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from bench.enhance import dehaze_dev
+from paii_core.demo import haze
 from paii_core.enhance import real_scenes, scenes
+from paii_core.enhance.haze_path import AIRLIGHT, nir_airlight, path_dehaze
 
 
 def test_dev_draw_is_the_benchmarks_scene_mean_draw():
@@ -26,3 +28,37 @@ def test_the_true_nir_airlight_bounds_the_module():
     module = dehaze_dev.evaluate("module", (1.0,), (904,))
     oracle = dehaze_dev.evaluate("oracle-nir", (1.0,), (904,))
     assert oracle["mean"] < module["mean"]
+
+
+def test_the_development_set_holds_sea_lake_and_land():
+    cases = dehaze_dev.dev_cases()
+    assert set(cases) == {"landsat5", "landsat8", "italy_toa", "sc_sea", "sc_inland"}
+    sea, scored = cases["sc_sea"]
+    assert sea.shape == (4, 110, 110) and not np.isnan(sea).any()
+    # TOA by the MTL: (DN * 2e-5 - 0.1) / sin(62.17310472 deg); NIR DN 23868 at the corner
+    assert sea[3, 0, 0] == np.float32((23868 * 2e-5 - 0.1) / np.sin(np.deg2rad(62.17310472)))
+    water = sea[3] < sea[1]
+    assert 0.5 < water.mean() < 0.7 and 0.025 < np.percentile(sea[3][water], 5) < 0.035
+    assert 0.75 < scored.mean() < 0.95  # BQA cloud and shadow left out of the score
+    inland, _ = cases["sc_inland"]
+    assert 0.02 < (inland[3] < inland[1]).mean() < 0.08  # Lake Marion
+
+
+def test_a_scene_with_water_reads_the_nir_airlight_off_the_prior():
+    """South Carolina inland (Lake Marion) under haze whose NIR airlight is 15 % below the
+    prior: the lake pulls the airlight toward the truth, and vegetation's dehazed NIR comes
+    out closer to the clear capture's than with the prior."""
+    clear = dehaze_dev.dev_cases()["sc_inland"][0]
+    field = haze.haze_optical_depth(
+        clear.shape[1:], np.random.default_rng(3), mean_tau=1.0, variability=0.3,
+        correlation_px=60.0,
+    )  # fmt: skip
+    hazy = haze.apply_haze(clear, field, airlight=[0.36, 0.33, 0.30, 0.221], angstrom=1.1)
+    out, t550 = path_dehaze(hazy)
+    t_nir = t550**dehaze_dev.NIR_RATIO
+    found = nir_airlight(hazy[3], out[1], t_nir, np.ones(t_nir.shape, bool))
+    assert 0.221 < found < float(AIRLIGHT[3]) - 0.01
+    veg = (clear[3] + clear[2]) > 0.2
+    with_prior = (hazy[3] - AIRLIGHT[3] * (1 - t_nir)) / t_nir
+    err_prior = np.mean(np.abs(with_prior - clear[3])[veg])
+    assert np.mean(np.abs(out[3] - clear[3])[veg]) < 0.8 * err_prior
