@@ -13,14 +13,17 @@ green, i.e. NDWI < 0, McFeeters 1996): the test scenes hold almost no scored wat
 sea has N + R < 0.05, Slovenia has none), and water's NDVI is a ratio of two small numbers;
 South Carolina's BQA cloud and cloud-shadow pixels are not scored either. Variants:
 
-- ``module``: :func:`paii_core.enhance.haze_path.path_dehaze` as it is (sixth pass: the
-  NIR airlight fused from the prior and the scene's water, ``nir_airlight``);
-- ``prior-nir``: the same, NIR re-inverted with the prior airlight (the fifth pass's NIR);
+- ``module``: :func:`paii_core.enhance.haze_path.path_dehaze` as it is;
+- ``prior-nir``: the same, NIR re-inverted with the prior airlight (equal to ``module``);
 - ``oracle-nir``: the same, NIR re-inverted with the draw's TRUE NIR airlight (a bound);
 - ``nir-dark-C``: NIR re-inverted with the prior airlight capped so that the 0.5th
   percentile of the hazy pixels' NIR (1 - t_NIR >= 0.2) dehazes to no less than C (a
   NIR dark-object bound: water, shadow), within 0.7-1 x the prior. Tried in the fifth pass
-  and rejected (bench/BENCHMARKS.md): it depends on how dark the scene's water is.
+  and rejected (bench/BENCHMARKS.md): it depends on how dark the scene's water is;
+- ``water-fused[-SD]`` and ``water-map-SD-K``: the NIR airlight from the prior and the
+  scene's water (:func:`water_airlight`), tried in the sixth pass: better on development,
+  worse on the benchmark's Landsat-7 Olinda rows, not landed in the module
+  (bench/BENCHMARKS.md).
 
 Command: ``PYTHONPATH=$PWD python -m bench.enhance.dehaze_dev [--seeds 900 905] [--taus
 0.5 0.75 1.0]``; a few seconds per variant.
@@ -33,6 +36,7 @@ import itertools
 
 import numpy as np
 import rasterio
+from scipy import ndimage
 
 from paii_core.demo import haze
 from paii_core.enhance import real_scenes
@@ -127,6 +131,56 @@ def nir_dark_airlight(nir: np.ndarray, t_nir: np.ndarray, dark: float) -> float:
     return float(np.clip(np.percentile(bound, 0.5), 0.7 * prior, prior))
 
 
+AIRLIGHT_NIR_SD = 0.0225
+"""Spread of the drawn NIR airlight about the prior (15 % either way, uniform)."""
+WATER_NIR, WATER_NIR_SD = 0.02, 0.01
+"""Clear-sky TOA NIR of water and its spread, from physics (water leaves no NIR, Gordon &
+Wang 1994: the clear path alone, Rayleigh about 0.005 plus background aerosol 0-0.03)."""
+WATER_NDWI, WATER_NIR_MAX, WATER_MIN_SHARE, WATER_T_MAX, WATER_PASSES = 0.3, 0.06, 0.005, 0.95, 3
+
+
+def _water(g, n, valid) -> np.ndarray | None:
+    """Water among every other pixel: NDWI > 0.3 (McFeeters 1996) and NIR < 0.06 in the
+    image dehazed with the current airlight, eroded by one pixel; None if under 0.5 %."""
+    water = (g * (1.0 - WATER_NDWI) > n * (1.0 + WATER_NDWI)) & (n < WATER_NIR_MAX) & valid
+    water = ndimage.binary_erosion(water)
+    return water if water.sum() >= max(50, WATER_MIN_SHARE * water.size) else None
+
+
+def water_airlight(nir, green_out, t_nir, how: str, sd_j: float = WATER_NIR_SD, k: float = 1.0):
+    """The NIR airlight from the prior and the scene's water, re-detected with the current
+    airlight :data:`WATER_PASSES` times. ``how="fused"``: each water pixel's airlight with
+    water's NIR taken as :data:`WATER_NIR`, fused with the prior by inverse variances (sd of
+    the water value ``sd_j`` x t / (1 - t)). ``how="map"``: water's NIR J and the airlight A
+    fitted jointly to the water pixels, I = J t + A (1 - t) (haze varies over the water, so
+    both are identified), as a maximum a posteriori estimate under the priors A ~ (prior,
+    :data:`AIRLIGHT_NIR_SD`) and J ~ (:data:`WATER_NIR`, ``sd_j``); the pixels' residual
+    variance is inflated ``k`` times (neighbouring pixels share their haze)."""
+    prior = float(AIRLIGHT[3])
+    step = np.s_[::2, ::2]
+    g, h, t = green_out[step], nir[step], t_nir[step].astype(np.float64)
+    valid = (t < WATER_T_MAX) & (g > 0)
+    air = prior
+    for _ in range(WATER_PASSES):
+        water = _water(g, (h - air * (1.0 - t)) / t, valid)
+        if water is None:
+            break
+        tw, hw = t[water], h[water].astype(np.float64)
+        if how == "fused":
+            found = float(np.median((hw - WATER_NIR * tw) / (1.0 - tw)))
+            sd = sd_j * float(np.median(tw / (1.0 - tw)))
+            w_p, w_w = AIRLIGHT_NIR_SD**-2, sd**-2
+            air = (prior * w_p + found * w_w) / (w_p + w_w)
+            continue
+        x = np.stack([1.0 - tw, tw], axis=1)
+        coef = np.linalg.lstsq(x, hw, rcond=None)[0]
+        noise = max(float(np.var(hw - x @ coef)), 1e-8) * k
+        lhs = x.T @ x / noise + np.diag([AIRLIGHT_NIR_SD**-2, sd_j**-2])
+        rhs = x.T @ hw / noise + np.array([prior / AIRLIGHT_NIR_SD**2, WATER_NIR / sd_j**2])
+        air = float(np.linalg.solve(lhs, rhs)[0])
+    return air
+
+
 def dehaze(image: np.ndarray, variant: str, true_air: np.ndarray | None) -> tuple:
     out, t550 = path_dehaze(image)
     if variant == "module" or (variant == "oracle-nir" and true_air is None):
@@ -136,6 +190,12 @@ def dehaze(image: np.ndarray, variant: str, true_air: np.ndarray | None) -> tupl
         air = float(true_air[3])
     elif variant == "prior-nir":
         air = float(AIRLIGHT[3])
+    elif variant.startswith("water-fused"):  # water-fused[-SDJ]
+        sd_j = float(variant.split("-")[2]) if variant.count("-") > 1 else WATER_NIR_SD
+        air = water_airlight(image[3], out[1], t_nir, "fused", sd_j)
+    elif variant.startswith("water-map"):  # water-map-SDJ-K
+        _, _, sd_j, k = variant.split("-")
+        air = water_airlight(image[3], out[1], t_nir, "map", float(sd_j), float(k))
     else:
         air = nir_dark_airlight(image[3], t_nir, float(variant.split("-")[-1]))
     out[3] = np.maximum((image[3] - air * (1.0 - t_nir)) / t_nir, 0.0)
@@ -172,7 +232,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seeds", type=int, nargs=2, default=(900, 905), help="first, end")
     ap.add_argument("--taus", type=float, nargs="+", default=(0.5, 0.75, 1.0))
     ap.add_argument(
-        "--variants", nargs="+", default=("module", "oracle-nir", "nir-dark-0.01", "nir-dark-0.03")
+        "--variants", nargs="+", default=("module", "oracle-nir", "water-fused", "water-map-0.03-300")
     )
     args = ap.parse_args(argv)
     for v in args.variants:

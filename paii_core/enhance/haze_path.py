@@ -18,14 +18,8 @@ with per-band scales):
   the true airlight: its error only scales J_b - D_b, which is small for the dark red of
   vegetation, so NDVI holds;
 - NIR has no dark objects over land: its transmission follows the visible bands' optical
-  depth by the Angstrom law. Its airlight is the prior, unless the scene holds water: clear
-  water is black in NIR (the black-pixel assumption of ocean-colour correction, Gordon &
-  Wang 1994, Appl. Opt. 33(3)), so its TOA NIR is the clear-sky path alone, and under haze
-  each water pixel gives the airlight as (I - J_w t) / (1 - t). The two are fused by their
-  variances (:func:`nir_airlight`): the prior's spread against the water level's
-  uncertainty scaled by t / (1 - t), so thin haze leans on the prior and thick haze on the
-  water. Vegetation's NIR is close to the airlight, so an airlight error moves it little;
-  dark ground and NDVI's denominator feel it (development figures in bench/BENCHMARKS.md).
+  depth by the Angstrom law and is inverted with the prior airlight; vegetation's NIR is
+  close to that airlight, so the prior's error there moves it little.
 
 A clear capture has no excess (D_b <= Dc_b over most of it) and is left nearly unchanged,
 so dehaze(clear) and dehaze(hazy) of one place agree (issue 11's TOA criterion). The
@@ -49,9 +43,7 @@ __all__ = [
     "CLEAR_DARK",
     "DARK_PATCH_PX",
     "THICK_T",
-    "WATER_NIR",
     "dark_objects",
-    "nir_airlight",
     "path_dehaze",
 ]
 
@@ -88,27 +80,6 @@ must be treated alike for dehaze(clear) and dehaze(hazy) to agree (development d
 cases within 0.05 NDVI 29 -> 33 of 36, mean 0.029 -> 0.024; a clear capture's change
 0.0040 -> 0.0045 reflectance MAE on Landsat-5)."""
 T_FLOOR = 0.1
-AIRLIGHT_NIR_SD = 0.0225
-"""Standard deviation of the NIR airlight about :data:`AIRLIGHT` (a 15 % spread either way,
-as uniform: 0.26 x 0.3 / sqrt(12))."""
-WATER_NIR = 0.02
-"""Clear-sky TOA NIR reflectance of water, and its standard deviation :data:`WATER_NIR_SD`:
-water leaves no NIR (Gordon & Wang 1994), so this is the clear path, Rayleigh (about 0.005
-at 842 nm) plus background aerosol (0-0.03). Set from that physics, not fitted: the
-development scenes' water reads 0.023-0.035 (Landsat-5 river, South Carolina sea and lake),
-and a water level fitted to them would fail on darker seas (bench/BENCHMARKS.md, fifth pass)."""
-WATER_NIR_SD = 0.01
-WATER_NDWI = 0.3
-"""Water in the dehazed image: NDWI (green - NIR) / (green + NIR) above this (McFeeters
-1996) and NIR under :data:`WATER_NIR_MAX`, eroded by one pixel (shores are mixed)."""
-WATER_NIR_MAX = 0.06
-WATER_MIN_SHARE = 0.005
-"""Water is used only when at least this share of the (every-other-pixel) scene is water
-and at least 50 such pixels; the NIR airlight is then fused from it."""
-WATER_PASSES = 3
-"""Times water is looked for, each in NIR dehazed with the airlight the last pass found."""
-WATER_T_MAX = 0.95
-"""Water pixels whose NIR transmission is above this carry no haze to read and are skipped."""
 
 
 def dark_objects(image: NDArray) -> NDArray[np.float32]:
@@ -161,7 +132,9 @@ def path_dehaze(image: NDArray) -> tuple[NDArray[np.float32], NDArray[np.float32
     tau550 -= dark.min(axis=0)
     del dark
     t_nir = np.exp(tau550 * -ratio[3])
-    _invert(out[3], filled[3], t_nir, nir_airlight(filled[3], out[1], t_nir, ~nodata))
+    np.multiply(t_nir, AIRLIGHT[3], out=out[3])
+    out[3] += filled[3] - AIRLIGHT[3]
+    out[3] /= t_nir
     del t_nir
     np.maximum(out, 0.0, out=out)
     out[:, nodata] = np.nan
@@ -169,36 +142,3 @@ def path_dehaze(image: NDArray) -> tuple[NDArray[np.float32], NDArray[np.float32
     t550 = np.exp(tau550, out=tau550)
     t550[nodata] = np.nan
     return out.astype(np.float32, copy=False), t550
-
-
-def _invert(out: NDArray, hazy: NDArray, t: NDArray, air: float) -> None:
-    """``out = (hazy - air (1 - t)) / t`` in place (Koschmieder's law inverted)."""
-    np.multiply(t, air, out=out)
-    out += hazy - air
-    out /= t
-
-
-def nir_airlight(nir: NDArray, green_out: NDArray, t_nir: NDArray, valid: NDArray) -> float:
-    """The NIR airlight: :data:`AIRLIGHT` fused with what the scene's water says (module
-    docstring). ``nir`` is the hazy NIR, ``green_out`` the dehazed green, ``t_nir`` the NIR
-    transmission, ``valid`` the pixels with data (all ``(H, W)``); every other pixel is
-    used. Water is looked for in NIR dehazed with the current airlight, :data:`WATER_PASSES`
-    times: an airlight above the prior leaves hazy water too bright in NIR to be found at
-    first. Returns the prior itself without enough water."""
-    prior = float(AIRLIGHT[3])
-    step = np.s_[::2, ::2]
-    g, h, t = green_out[step], nir[step], t_nir[step].astype(np.float64)
-    valid = valid[step] & (t < WATER_T_MAX) & (g > 0)
-    air = prior
-    for _ in range(WATER_PASSES):
-        n = (h - air * (1.0 - t)) / t
-        water = (g * (1.0 - WATER_NDWI) > n * (1.0 + WATER_NDWI)) & (n < WATER_NIR_MAX) & valid
-        water = ndimage.binary_erosion(water)
-        if water.sum() < max(50, WATER_MIN_SHARE * water.size):
-            break
-        tw = t[water]
-        found = float(np.median((h[water] - WATER_NIR * tw) / (1.0 - tw)))
-        sd = WATER_NIR_SD * float(np.median(tw / (1.0 - tw)))
-        w_prior, w_water = AIRLIGHT_NIR_SD**-2, sd**-2
-        air = (prior * w_prior + found * w_water) / (w_prior + w_water)
-    return air

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from bench.enhance import dehaze_dev
 from paii_core.demo import haze
 from paii_core.enhance import real_scenes, scenes
-from paii_core.enhance.haze_path import AIRLIGHT, nir_airlight, path_dehaze
+from paii_core.enhance.haze_path import AIRLIGHT, path_dehaze
 
 
 def test_dev_draw_is_the_benchmarks_scene_mean_draw():
@@ -56,9 +57,51 @@ def test_a_scene_with_water_reads_the_nir_airlight_off_the_prior():
     hazy = haze.apply_haze(clear, field, airlight=[0.36, 0.33, 0.30, 0.221], angstrom=1.1)
     out, t550 = path_dehaze(hazy)
     t_nir = t550**dehaze_dev.NIR_RATIO
-    found = nir_airlight(hazy[3], out[1], t_nir, np.ones(t_nir.shape, bool))
+    found = dehaze_dev.water_airlight(hazy[3], out[1], t_nir, "fused")
     assert 0.221 < found < float(AIRLIGHT[3]) - 0.01
     veg = (clear[3] + clear[2]) > 0.2
     with_prior = (hazy[3] - AIRLIGHT[3] * (1 - t_nir)) / t_nir
+    with_water = (hazy[3] - found * (1 - t_nir)) / t_nir
     err_prior = np.mean(np.abs(with_prior - clear[3])[veg])
-    assert np.mean(np.abs(out[3] - clear[3])[veg]) < 0.8 * err_prior
+    assert np.mean(np.abs(with_water - clear[3])[veg]) < 0.8 * err_prior
+
+
+def _lake(t_water: float, air: float, water_nir: float = 0.02) -> tuple[np.ndarray, ...]:
+    """A 40 x 40 px scene: water (clear NIR ``water_nir``) in its left half, vegetation
+    (0.3) in its right, dehazed green 0.1; NIR transmission ``t_water`` over the water's
+    top half, 0.9 x it below (haze varies over the water), 0.5 over land; airlight ``air``."""
+    green = np.full((40, 40), 0.1, np.float32)
+    clear_nir = np.full((40, 40), 0.3, np.float32)
+    clear_nir[:, :20] = water_nir
+    t_nir = np.full((40, 40), 0.5, np.float32)
+    t_nir[:20, :20], t_nir[20:, :20] = t_water, 0.9 * t_water
+    hazy = clear_nir * t_nir + air * (1 - t_nir)
+    return hazy.astype(np.float32), green, t_nir
+
+
+def test_water_fused_weighs_prior_and_water_by_their_variances():
+    hazy, green, t_nir = _lake(0.5, 0.29)
+    hazy[20:, :20], t_nir[20:, :20] = hazy[:20, :20], t_nir[:20, :20]  # one t over water
+    # every water pixel reads 0.29 with sd WATER_NIR_SD x t / (1 - t) = 0.01
+    w_p, w_w = dehaze_dev.AIRLIGHT_NIR_SD**-2, 0.01**-2
+    expected = (0.26 * w_p + 0.29 * w_w) / (w_p + w_w)
+    assert expected == pytest.approx(0.28505, abs=1e-5)
+    assert dehaze_dev.water_airlight(hazy, green, t_nir, "fused") == pytest.approx(expected)
+
+
+def test_water_map_fits_a_darker_water_and_its_airlight_together():
+    """Water 0.005 in NIR (a clear sea), not the assumed 0.02: the fused estimate is pulled
+    below the true airlight, the joint fit is not."""
+    hazy, green, t_nir = _lake(0.6, 0.29, water_nir=0.005)
+    fused = dehaze_dev.water_airlight(hazy, green, t_nir, "fused")
+    joint = dehaze_dev.water_airlight(hazy, green, t_nir, "map", 0.03, 100.0)
+    assert abs(joint - 0.29) < 0.005 < abs(fused - 0.29)
+
+
+def test_no_water_keeps_the_prior():
+    hazy, green, t_nir = _lake(0.5, 0.29)
+    land = np.full_like(hazy, 0.3 * 0.5 + 0.29 * 0.5)  # NIR far above green: no water
+    assert dehaze_dev.water_airlight(land, green, t_nir, "fused") == float(AIRLIGHT[3])
+    clear_sky, green, t_clear = _lake(0.97, 0.29)  # water with (almost) no haze over it
+    clear_sky[20:, :20], t_clear[20:, :20] = clear_sky[:20, :20], t_clear[:20, :20]
+    assert dehaze_dev.water_airlight(clear_sky, green, t_clear, "map") == float(AIRLIGHT[3])

@@ -11,16 +11,7 @@ from paii_core.demo import haze
 from paii_core.enhance import dehaze, real_scenes
 from paii_core.enhance.api import dehaze_method
 from paii_core.enhance.files import dehaze_geotiff
-from paii_core.enhance.haze_path import (
-    AIRLIGHT,
-    AIRLIGHT_NIR_SD,
-    CLEAR_DARK,
-    WATER_NIR,
-    WATER_NIR_SD,
-    dark_objects,
-    nir_airlight,
-    path_dehaze,
-)
+from paii_core.enhance.haze_path import CLEAR_DARK, dark_objects, path_dehaze
 from paii_core.errors import ValidationError
 from paii_core.io import write_geotiff
 
@@ -102,53 +93,3 @@ def test_model_on_toa_input_runs_the_path_and_path_needs_toa(clear_toa, tmp_path
     with rasterio.open(out) as ds:
         assert ds.tags()["PAII_METHOD"] == "path" and ds.tags()["PAII_REFLECTANCE_LEVEL"] == "TOA"
         np.testing.assert_allclose(ds.read([1, 2, 3, 4]), path_dehaze(clear_toa)[0], atol=1e-6)
-
-
-def _lake(t_water: float, air: float, t_land: float = 0.5) -> tuple[np.ndarray, ...]:
-    """A 40 x 40 px scene: water in its left half (clear NIR WATER_NIR), vegetation (0.3) in
-    its right, dehazed green 0.1; NIR transmission ``t_water`` over the water and
-    ``t_land`` over the land, airlight ``air``."""
-    green = np.full((40, 40), 0.1, np.float32)
-    clear_nir = np.full((40, 40), 0.3, np.float32)
-    clear_nir[:, :20] = WATER_NIR
-    t_nir = np.full((40, 40), t_land, np.float32)
-    t_nir[:, :20] = t_water
-    hazy = clear_nir * t_nir + air * (1 - t_nir)
-    return hazy.astype(np.float32), green, t_nir
-
-
-def test_water_moves_the_nir_airlight_by_the_variances():
-    hazy, green, t_nir = _lake(0.5, 0.29)
-    valid = np.ones((40, 40), bool)
-    # every water pixel reads the true airlight 0.29 with sd WATER_NIR_SD x t/(1-t) = 0.01
-    w_p, w_w = AIRLIGHT_NIR_SD**-2, (WATER_NIR_SD * 1.0) ** -2
-    expected = (0.26 * w_p + 0.29 * w_w) / (w_p + w_w)
-    assert expected == pytest.approx(0.28505, abs=1e-5)
-    assert nir_airlight(hazy, green, t_nir, valid) == pytest.approx(expected, abs=1e-6)
-
-
-def test_no_water_or_no_haze_over_it_keeps_the_prior():
-    hazy, green, t_nir = _lake(0.5, 0.29)
-    valid = np.ones((40, 40), bool)
-    prior = float(AIRLIGHT[3])
-    land = np.full_like(hazy, 0.3 * 0.5 + 0.29 * 0.5)  # NIR far above green: no water
-    assert nir_airlight(land, green, t_nir, valid) == prior
-    clear_sky, green, t_clear = _lake(0.97, 0.29, t_land=0.97)
-    assert nir_airlight(clear_sky, green, t_clear, valid) == prior
-    few = valid.copy()
-    few[:, 3:] = False  # 3 columns of water, eroded at the scene's edge: too few pixels
-    assert nir_airlight(hazy, green, t_nir, few) == prior
-
-
-def test_water_hidden_by_a_bright_airlight_is_found_on_a_later_pass(monkeypatch):
-    """Under thick haze with an airlight 15 % above the prior, water dehazed with the
-    prior is too bright in NIR to pass for water; the thinner-hazed water found first
-    moves the airlight, and the next pass finds the rest."""
-    hazy, green, t_nir = _lake(0.6, 0.299)
-    thick, _, t_thick = _lake(0.45, 0.299)
-    hazy[:20, :20], t_nir[:20, :20] = thick[:20, :20], t_thick[:20, :20]
-    valid = np.ones((40, 40), bool)
-    three = nir_airlight(hazy, green, t_nir, valid)
-    monkeypatch.setattr("paii_core.enhance.haze_path.WATER_PASSES", 1)
-    one = nir_airlight(hazy, green, t_nir, valid)
-    assert 0.26 < one < three < 0.299
