@@ -231,9 +231,8 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs=2, default=(900, 905), help="first, end")
     ap.add_argument("--taus", type=float, nargs="+", default=(0.5, 0.75, 1.0))
-    ap.add_argument(
-        "--variants", nargs="+", default=("module", "oracle-nir", "water-fused", "water-map-0.03-300")
-    )
+    default = ("module", "oracle-nir", "water-fused", "water-map-0.03-300")
+    ap.add_argument("--variants", nargs="+", default=default)
     args = ap.parse_args(argv)
     for v in args.variants:
         print(evaluate(v, args.taus, range(*args.seeds)), flush=True)
