@@ -1,0 +1,100 @@
+"""The scene's own split where its histogram is clearly bimodal (water a large share)."""
+
+import numpy as np
+import pytest
+
+from paii_core.errors import ValidationError
+from paii_core.flood.water import (
+    BINS,
+    SCENE_MIN_ETA,
+    fit_water,
+    minimum_error_threshold,
+    scene_separability,
+)
+
+CENTRES = 0.5 * (BINS[1:] + BINS[:-1])
+
+
+def _two_modes(water_share: float) -> np.ndarray:
+    water = np.exp(-0.5 * ((CENTRES + 20.0) / 1.5) ** 2)
+    land = np.exp(-0.5 * ((CENTRES + 9.0) / 1.5) ** 2)
+    return 1e5 * (water_share * water / water.sum() + (1 - water_share) * land / land.sum())
+
+
+def test_separability_exact_on_tiny_histograms():
+    counts = np.zeros(CENTRES.size)
+    counts[[10, 50]] = 5.0  # two spikes: no spread within either class
+    assert scene_separability(counts) == pytest.approx((1.0, 0.5))
+    counts = np.zeros(CENTRES.size)
+    counts[[40, 41, 42]] = [1.0, 1.0, 2.0]  # split after bin 41: eta = 0.5625 / 0.6875
+    assert scene_separability(counts) == pytest.approx((9.0 / 11.0, 0.5))
+    assert scene_separability(np.zeros(CENTRES.size)) == (0.0, 0.0)
+    one = np.zeros(CENTRES.size)
+    one[7] = 3.0
+    assert scene_separability(one) == (0.0, 0.0)
+
+
+def test_one_gaussian_is_below_the_limit():
+    gauss = 1e5 * np.exp(-0.5 * ((CENTRES + 9.0) / 1.5) ** 2)
+    eta, share = scene_separability(gauss)
+    assert eta == pytest.approx(2.0 / np.pi, abs=0.01) and eta < SCENE_MIN_ETA
+    assert share == pytest.approx(0.5, abs=0.05)
+
+
+def test_separability_rejects_a_histogram_on_other_bins():
+    with pytest.raises(ValidationError, match="one histogram of 200 bins"):
+        scene_separability(np.ones(50))
+    with pytest.raises(ValidationError, match=r"got shape \(2, 200\)"):
+        scene_separability(np.ones((2, 200)))
+
+
+def test_bimodal_scene_takes_its_own_split():
+    counts = _two_modes(0.4)
+    fit = fit_water([counts], counts)
+    assert fit.method == "scene"
+    assert fit.threshold_db == minimum_error_threshold(counts, max_db=-12.0, min_share=0.05)
+    assert -17.0 < fit.threshold_db < -12.0
+    assert fit.water[0] == pytest.approx(-20.0, abs=0.1)
+    assert fit.land[0] == pytest.approx(-9.0, abs=0.1)
+
+
+def test_little_water_and_bright_splits_stay_with_the_tiles():
+    little = _two_modes(0.04)  # eta of the scene below the limit: the pooled tiles decide
+    tiles = _two_modes(0.4)
+    fit = fit_water([tiles], little)
+    assert fit.method == "tiles"
+    assert fit.threshold_db == minimum_error_threshold(tiles, max_db=-12.0, min_share=0.05)
+    # bimodal, but the two modes are bright land covers (split above -12 dB): not water
+    bright = np.roll(_two_modes(0.4), 40)  # modes at -10 and +1 dB
+    assert scene_separability(bright)[0] >= SCENE_MIN_ETA
+    assert fit_water([tiles], bright).method == "tiles"
+
+
+def test_real_development_chips():
+    # Sen1Floods11 development chips (not the benchmark's test chips): Nigeria, half
+    # water, is clearly bimodal; Somalia, 1.6 % water, is not.
+    from paii_core import io
+    from paii_core.config import paths
+    from paii_core.flood.files import _to_working_grid
+    from paii_core.flood.mapping import fit_scene
+
+    dev = paths().root / "data/real/sen1floods11_dev"
+    nigeria = fit_scene(_to_working_grid(io.read_sentinel1(dev / "Nigeria_812045_S1Hand.tif")).data)
+    assert (nigeria.method, nigeria.threshold_db) == ("scene", -14.5)
+    somalia = fit_scene(_to_working_grid(io.read_sentinel1(dev / "Somalia_699062_S1Hand.tif")).data)
+    assert (somalia.method, somalia.threshold_db) == ("tiles", -16.75)
+
+
+def test_scene_split_keeps_the_class_model_of_the_tiles():
+    # a third, moderately dark mode (wet fields at -14 dB) in the scene but not in the
+    # bimodal tiles: the threshold is the scene's, the water class the tiles' (lake only)
+    tiles = _two_modes(0.4)
+    fields = np.exp(-0.5 * ((CENTRES + 14.0) / 0.5) ** 2)
+    scene = _two_modes(0.35) + 1e4 * fields / fields.sum()
+    fit = fit_water([tiles], scene)
+    assert fit.method == "scene"
+    assert fit.threshold_db == minimum_error_threshold(scene, max_db=-12.0, min_share=0.05)
+    low = CENTRES < fit.threshold_db
+    mean = (tiles[low] * CENTRES[low]).sum() / tiles[low].sum()
+    assert fit.water[0] == pytest.approx(mean)
+    assert fit.water[0] < -19.5  # not pulled towards the fields' -14 dB
