@@ -48,6 +48,8 @@ from paii_core.flood.water import despeckle_db, otsu_threshold, tile_histograms
 CHIPS = paths().root / "data" / "real" / "sen1floods11_handlabeled"
 SOURCES: set[tuple[str, str]] = set()
 """(options, WATER_SOURCE tag) of every output scored."""
+SPLITS: dict[str, str] = {}
+"""Chip file name -> "THRESHOLD_DB dB (THRESHOLD_METHOD)" of its default ``paii flood`` output."""
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -74,7 +76,12 @@ def paii_water(chip: Path, *extra: str) -> np.ndarray:
         if rc != 0:
             raise RuntimeError(f"paii flood failed on {chip} (exit {rc})")
         with rasterio.open(out) as src:
-            SOURCES.add((" ".join(extra) or "default", src.tags().get("WATER_SOURCE", "")))
+            tags = src.tags()
+            SOURCES.add((" ".join(extra) or "default", tags.get("WATER_SOURCE", "")))
+            if not extra:
+                SPLITS[chip.name] = (
+                    f"{tags.get('THRESHOLD_DB', '?')} dB ({tags.get('THRESHOLD_METHOD', '?')})"
+                )
             return src.read(1) == 1
 
 
@@ -96,6 +103,7 @@ def score(chip: Path, model: Path | None = None) -> dict:
         "chip": chip.name.removesuffix("_S1Hand.tif"),
         "water %": 100.0 * truth.sum() / max(1, valid.sum()),
         **{k: iou(m, truth) for k, m in maps.items()},
+        "split": SPLITS.get(chip.name, ""),
         "false %": 100.0 * (called & dry).sum() / max(1, dry.sum()),
         "learned false %": 100.0 * (learned & dry).sum() / max(1, dry.sum()),
         "counts": {k: [int((m & truth).sum()), int((m | truth).sum())] for k, m in maps.items()},
@@ -155,27 +163,28 @@ def loco_models() -> list[tuple[Path, Path]]:
 def table(chips: list) -> list[dict]:
     """Print and return the rows of ``chips`` (paths, or (path, model) pairs)."""
     print("| chip | water % | global Otsu VV | global Otsu VH | paii flood (water) | "
-          "paii: dry land called water | paii flood --water learned | learned: dry land "
-          "called water |")  # fmt: skip
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+          "paii: dry land called water | paii: threshold (method) | paii flood --water "
+          "learned | learned: dry land called water |")  # fmt: skip
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     rows = []
     for item in chips:
         chip, model = item if isinstance(item, tuple) else (item, None)
         r = score(chip, model)
         rows.append(r)
         print(f"| {r['chip']} | {r['water %']:.1f} | {r['otsu VV']:.3f} | {r['otsu VH']:.3f} | "
-              f"{r['paii']:.3f} | {r['false %']:.1f} % | {r['learned']:.3f} | "
+              f"{r['paii']:.3f} | {r['false %']:.1f} % | {r['split']} | {r['learned']:.3f} | "
               f"{r['learned false %']:.1f} % |", flush=True)  # fmt: skip
     wet = [r for r in rows if r["water %"] > 0]
     if wet:
         mean = {k: np.mean([r[k] for r in wet]) for k in KEYS}
         print(f"| mean of {len(wet)} chips with water | | {mean['otsu VV']:.3f} | "
-              f"{mean['otsu VH']:.3f} | {mean['paii']:.3f} | | {mean['learned']:.3f} "
+              f"{mean['otsu VH']:.3f} | {mean['paii']:.3f} | | | {mean['learned']:.3f} "
               "| |")  # fmt: skip
     if rows:
         tot = pooled(rows)
         print(f"| pooled: all {len(rows)} chips' pixels | | {tot['otsu VV']:.3f} | "
-              f"{tot['otsu VH']:.3f} | {tot['paii']:.3f} | | {tot['learned']:.3f} | |")  # fmt: skip
+              f"{tot['otsu VH']:.3f} | {tot['paii']:.3f} | | | {tot['learned']:.3f} "
+              "| |")  # fmt: skip
     return rows
 
 

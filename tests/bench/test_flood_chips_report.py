@@ -31,3 +31,14 @@ def test_registry_row_is_the_per_chip_mean_with_the_pooled_figure_beside_it():
     rows = [_row("a", 40.0, big), _row("b", 2.0, low)]
     met = flood_chips({"rows": rows, "pooled": pooled(rows)})[0]
     assert met[1].startswith("0.550 (pooled 0.836)") and met[4] is True
+
+
+def test_the_threshold_and_its_method_come_from_the_outputs_tags():
+    # a development chip (not a test chip) through `paii flood`: half water, bimodal scene
+    from bench.flood.real_chips import SPLITS, paii_water
+    from paii_core.config import paths
+
+    chip = paths().root / "data/real/sen1floods11_dev/Nigeria_812045_S1Hand.tif"
+    water = paii_water(chip)
+    assert SPLITS[chip.name] == "-14.5 dB (scene)"
+    assert 0.4 < water.mean() < 0.6
