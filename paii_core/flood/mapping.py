@@ -61,7 +61,8 @@ class FloodMap:
     likelihood: NDArray[np.float32] | None = None
     """(H, W) water likelihood 0..100 from the backscatter alone (NaN: no SAR data)."""
     method: str = "tiles"
-    """How the threshold was found: ``tiles``, ``global`` (fallback) or ``none``."""
+    """How the threshold was found: ``scene`` (the clearly bimodal scene's own split),
+    ``tiles`` (split-based), ``global`` (fallback) or ``none``."""
     terrain: str = "HAND/slope"
     """Terrain exclusion used: ``HAND/slope``, or why none (``none: no DEM``)."""
     water_source: str = "rules"
@@ -165,7 +166,9 @@ def map_flood(
        water threshold comes from
        the split-based search over tiles of several sizes (:func:`water.fit_water`:
        tiles whose histogram is bimodal by Ashman's D, pooled, Kittler-Illingworth
-       split; a global split with a warning where no tile is bimodal). VV below it is
+       split; the scene's own split where its whole histogram is clearly bimodal, i.e.
+       water is a large share of it; a global split with a warning where no tile is
+       bimodal). VV below it is
        water, grown into touching pixels up to the midpoint of the water and land
        means, 1 to 3 dB above the threshold (:data:`GROW_DB`; region growing recovers
        the mixed pixels of shores and narrow channels), then into single-look pixels
