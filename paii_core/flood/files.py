@@ -17,25 +17,34 @@ from rasterio.warp import Resampling, calculate_default_transform, reproject, tr
 
 from paii_core import io
 from paii_core.errors import InputFileError
+from paii_core.flood import learned
 from paii_core.flood.mapping import FloodMap, map_flood
 from paii_core.flood.terrain import hand
 
 __all__ = [
     "BAND_NAMES",
-    "WATER_SOURCES",
     "dem_on_grid",
     "hand_grid",
     "map_flood_bytes",
     "map_flood_files",
     "utm_crs",
+    "water_source_tag",
     "write_flood",
 ]
 
-WATER_SOURCES = {
-    "learned": "learned model (LightGBM, models/flood/water_lgbm.txt) on the rules' water",
-    "rules": "rules (split-based threshold, region growing)",
-}
-"""The ``WATER_SOURCE`` tag of a flood GeoTIFF, by :attr:`FloodMap.water_source`."""
+
+def water_source_tag(source: str, model_dir: Path | None = None) -> str:
+    """The ``WATER_SOURCE`` tag of a flood GeoTIFF: the rules, or the learned model's
+    files where they were read (``model_dir``; None: ``models/flood/``)."""
+    if source != "learned":
+        return "rules (split-based threshold, region growing)"
+    folder = learned.model_path(folder=model_dir).parent
+    return (
+        f"learned model (LightGBM {learned.MODEL_NAME}, {learned.VV_MODEL_NAME} where VH "
+        f"is missing, in {folder}) on the rules' water"
+    )
+
+
 BAND_NAMES = ("water", "flooded", "depth_m", "likelihood")
 """Bands of a flood GeoTIFF: water and flooded 0/1, depth in metres, likelihood 0..100."""
 
@@ -295,7 +304,7 @@ def write_flood(
         "THRESHOLD_DB": flood.threshold_db,
         "THRESHOLD_METHOD": flood.method,
         "TERRAIN": flood.terrain,
-        "WATER_SOURCE": WATER_SOURCES[flood.water_source],
+        "WATER_SOURCE": water_source_tag(flood.water_source, flood.water_model_dir),
         "LIKELIHOOD": "0..100, posterior of water from VV backscatter (GFM-style)",
         "SOURCE": "paii flood",
     }

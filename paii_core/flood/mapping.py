@@ -67,6 +67,9 @@ class FloodMap:
     """Terrain exclusion used: ``HAND/slope``, or why none (``none: no DEM``)."""
     water_source: str = "rules"
     """What decided ``water``: ``learned`` (the LightGBM model) or ``rules`` (thresholds)."""
+    water_model_dir: Path | None = None
+    """Folder of the learned model's files when ``water_source`` is ``learned`` and they
+    came from a folder other than ``models/flood/``."""
 
 
 def _validate(post, dem, pre, permanent, pixel_size_m):
@@ -267,8 +270,9 @@ def map_flood(
     report(1.0, "done")
     source = "learned" if rules.learned else "rules"
     return FloodMap(
-        flooded, depth, threshold, wet_all, likelihood, fit.method, terrain_note, source
-    )
+        flooded, depth, threshold, wet_all, likelihood, fit.method, terrain_note, source,
+        rules.model_dir if rules.learned else None,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

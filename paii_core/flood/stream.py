@@ -15,7 +15,7 @@ from rasterio.windows import Window
 
 from paii_core import io
 from paii_core.errors import InputFileError
-from paii_core.flood.files import BAND_NAMES, WATER_SOURCES, _cached_hand, _warp, hand_grid
+from paii_core.flood.files import BAND_NAMES, _cached_hand, _warp, hand_grid, water_source_tag
 from paii_core.flood.mapping import Rules, _windows, fit_windows, map_window, use_learned
 from paii_core.io._atomic import atomic_path
 from paii_core.io.sentinel1 import inspect_sentinel1
@@ -167,7 +167,7 @@ def _stream(
             dst.update_tags(
                 THRESHOLD_DB=fit.threshold_db, THRESHOLD_METHOD=fit.method,
                 TERRAIN=terrain_note, SOURCE="paii flood (windowed)",
-                WATER_SOURCE=WATER_SOURCES["learned" if learned else "rules"],
+                WATER_SOURCE=water_source_tag("learned" if learned else "rules", _opt(model_dir)),
                 LIKELIHOOD="0..100, posterior of water from VV backscatter (GFM-style)",
             )  # fmt: skip
     report(1.0, "done")

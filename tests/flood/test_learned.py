@@ -196,3 +196,30 @@ def test_command_tags_the_method_that_decided_water(tmp_path, capsys):
     assert sources["learned"].startswith("learned model")
     printed = capsys.readouterr().out
     assert "water by the rules" in printed and "water by the learned" in printed
+
+
+def test_water_source_tag_names_the_folder_the_model_was_read_from(tmp_path):
+    import shutil
+
+    from affine import Affine
+
+    from paii_core import io
+    from paii_core.flood.stream import map_flood_stream
+
+    own = tmp_path / "my_models"
+    shutil.copytree(learned.model_path().parent, own)
+    post, _ = _lake()
+    grid = Affine(10, 0, 500_000, 0, -10, 3_300_000)
+    s1 = io.write_sentinel1(tmp_path / "s1.tif", post, crs="EPSG:32650", transform=grid,
+                            date="2020-07-10")  # fmt: skip
+    tags = {}
+    for name in ("default", "own"):
+        folder = ["--water-model", str(own)] if name == "own" else []
+        out = tmp_path / f"{name}.tif"
+        assert main(["flood", "--post", str(s1), "--water", "learned", *folder, str(out)]) == 0
+        tags[name] = rasterio.open(out).tags()["WATER_SOURCE"]
+    map_flood_stream(s1, tmp_path / "win.tif", window_px=96, water_model=True, model_dir=own)
+    tags["windowed"] = rasterio.open(tmp_path / "win.tif").tags()["WATER_SOURCE"]
+    assert f"in {learned.model_path().parent})" in tags["default"]
+    assert f"in {own})" in tags["own"] and f"in {own})" in tags["windowed"]
+    assert str(learned.model_path().parent) not in tags["own"]
