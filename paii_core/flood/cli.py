@@ -49,10 +49,14 @@ def _run(args: argparse.Namespace) -> int:
         water, flooded = flood.water[valid].mean(), flood.flooded[valid].mean()
         t, method, ter = flood.threshold_db, flood.method, flood.terrain
         source = flood.water_source
+    split = (
+        f"water threshold {t} dB on the VV/VH mean, {method}"
+        if t is not None
+        else "no water contrast in the scene, so no water threshold"
+    )
     print(
         f"Water {water:.1%} of the scene, flooded {flooded:.1%} "
-        f"(water threshold {t} dB on the VV/VH mean, {method}; water by the {source}; "
-        f"terrain: {ter}); wrote {out}"
+        f"({split}; water by the {source}; terrain: {ter}); wrote {out}"
     )
     return 0
 

@@ -81,3 +81,18 @@ def test_command_maps_big_projected_scenes_window_by_window(files, tmp_path, mon
     assert main(["flood", "--post", str(s1), "--dem", str(dem), str(out)]) == 0
     assert io.read_geotiff(out).tags["SOURCE"] == "paii flood (windowed)"
     assert "terrain: HAND/slope" in capsys.readouterr().out
+
+
+def test_command_says_when_a_scene_has_no_water_contrast(tmp_path, capsys):
+    from paii_core.cli import main
+
+    rng = np.random.default_rng(3)
+    land = np.stack([rng.normal(-8, 1, (128, 128)), rng.normal(-15, 1, (128, 128))])
+    s1 = io.write_sentinel1(tmp_path / "dry.tif", land.astype(np.float32), crs="EPSG:32650",
+                            transform=Affine(10, 0, 500_000, 0, -10, 3_300_000),
+                            date="2020-07-10")  # fmt: skip
+    assert main(["flood", "--post", str(s1), str(tmp_path / "out.tif")]) == 0
+    printed = capsys.readouterr().out
+    assert "Water 0.0% of the scene" in printed
+    assert "no water contrast in the scene, so no water threshold" in printed
+    assert "None dB" not in printed
