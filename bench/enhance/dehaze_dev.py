@@ -24,7 +24,10 @@ South Carolina's BQA cloud and cloud-shadow pixels are not scored either. Varian
 - ``water-fused[-SD]`` and ``water-map-SD-K``: the NIR airlight from the prior and the
   scene's water (:func:`water_airlight`), tried in the sixth pass: better on development,
   worse on the benchmark's Landsat-7 Olinda rows, not landed in the module
-  (bench/BENCHMARKS.md).
+  (bench/BENCHMARKS.md);
+- ``water-land-PX``: ``water-fused`` with the land's transmission carried over the shore
+  water (normalised convolution, sigma PX / 2 of every other pixel) instead of the water's
+  own; on development indistinguishable from ``water-fused``, never run on the test.
 
 Command: ``PYTHONPATH=$PWD python -m bench.enhance.dehaze_dev [--seeds 900 905] [--taus
 0.5 0.75 1.0]``; a few seconds per variant.
@@ -168,7 +171,9 @@ def _water(g, n, valid) -> np.ndarray | None:
     return water if water.sum() >= max(50, WATER_MIN_SHARE * water.size) else None
 
 
-def water_airlight(nir, green_out, t_nir, how: str, sd_j: float = WATER_NIR_SD, k: float = 1.0):
+def water_airlight(
+    nir, green_out, t_nir, how: str, sd_j: float = WATER_NIR_SD, k: float = 1.0, land_px: float = 0
+):
     """The NIR airlight from the prior and the scene's water, re-detected with the current
     airlight :data:`WATER_PASSES` times. ``how="fused"``: each water pixel's airlight with
     water's NIR taken as :data:`WATER_NIR`, fused with the prior by inverse variances (sd of
@@ -186,7 +191,15 @@ def water_airlight(nir, green_out, t_nir, how: str, sd_j: float = WATER_NIR_SD, 
         water = _water(g, (h - air * (1.0 - t)) / t, valid)
         if water is None:
             break
-        tw, hw = t[water], h[water].astype(np.float64)
+        tt = t
+        if land_px > 0:  # the land's transmission carried over the water near the shore
+            land = (~ndimage.binary_dilation(water, iterations=2) & valid).astype(np.float64)
+            near = ndimage.gaussian_filter(land, land_px / 2)
+            tt = ndimage.gaussian_filter(t * land, land_px / 2) / np.maximum(near, 1e-6)
+            water = water & (near >= 0.2)
+            if water.sum() < 50:
+                break
+        tw, hw = tt[water], h[water].astype(np.float64)
         if how == "fused":
             found = float(np.median((hw - WATER_NIR * tw) / (1.0 - tw)))
             sd = sd_j * float(np.median(tw / (1.0 - tw)))
@@ -214,6 +227,9 @@ def dehaze(image: np.ndarray, variant: str, true_air: np.ndarray | None) -> tupl
     elif variant.startswith("water-fused"):  # water-fused[-SDJ]
         sd_j = float(variant.split("-")[2]) if variant.count("-") > 1 else WATER_NIR_SD
         air = water_airlight(image[3], out[1], t_nir, "fused", sd_j)
+    elif variant.startswith("water-land"):  # water-land-PX: fused, land's t over water
+        px = float(variant.split("-")[2])
+        air = water_airlight(image[3], out[1], t_nir, "fused", land_px=px)
     elif variant.startswith("water-map"):  # water-map-SDJ-K
         _, _, sd_j, k = variant.split("-")
         air = water_airlight(image[3], out[1], t_nir, "map", float(sd_j), float(k))

@@ -75,15 +75,18 @@ def test_a_scene_with_water_reads_the_nir_airlight_off_the_prior():
     assert np.mean(np.abs(with_water - clear[3])[veg]) < 0.8 * err_prior
 
 
-def _lake(t_water: float, air: float, water_nir: float = 0.02) -> tuple[np.ndarray, ...]:
-    """A 40 x 40 px scene: water (clear NIR ``water_nir``) in its left half, vegetation
+def _lake(
+    t_water: float, air: float, water_nir: float = 0.02, n: int = 40
+) -> tuple[np.ndarray, ...]:
+    """An n x n px scene: water (clear NIR ``water_nir``) in its left half, vegetation
     (0.3) in its right, dehazed green 0.1; NIR transmission ``t_water`` over the water's
     top half, 0.9 x it below (haze varies over the water), 0.5 over land; airlight ``air``."""
-    green = np.full((40, 40), 0.1, np.float32)
-    clear_nir = np.full((40, 40), 0.3, np.float32)
-    clear_nir[:, :20] = water_nir
-    t_nir = np.full((40, 40), 0.5, np.float32)
-    t_nir[:20, :20], t_nir[20:, :20] = t_water, 0.9 * t_water
+    h = n // 2
+    green = np.full((n, n), 0.1, np.float32)
+    clear_nir = np.full((n, n), 0.3, np.float32)
+    clear_nir[:, :h] = water_nir
+    t_nir = np.full((n, n), 0.5, np.float32)
+    t_nir[:h, :h], t_nir[h:, :h] = t_water, 0.9 * t_water
     hazy = clear_nir * t_nir + air * (1 - t_nir)
     return hazy.astype(np.float32), green, t_nir
 
@@ -114,3 +117,19 @@ def test_no_water_keeps_the_prior():
     clear_sky, green, t_clear = _lake(0.97, 0.29)  # water with (almost) no haze over it
     clear_sky[20:, :20], t_clear[20:, :20] = clear_sky[:20, :20], t_clear[:20, :20]
     assert dehaze_dev.water_airlight(clear_sky, green, t_clear, "map") == float(AIRLIGHT[3])
+
+
+def test_water_land_carries_the_lands_transmission_over_the_shore_water():
+    """With one transmission over land and water the land's carried over equals the
+    water's own; where the water's own is off (t read too low over a bright sea), the land's
+    gives back the airlight the land is inverted with."""
+    hazy, green, t_nir = _lake(0.5, 0.29, n=80)
+    hazy[40:, :40], t_nir[40:, :40] = hazy[:40, :40], t_nir[:40, :40]  # one t everywhere
+    own = dehaze_dev.water_airlight(hazy, green, t_nir, "fused")
+    carried = dehaze_dev.water_airlight(hazy, green, t_nir, "fused", land_px=10.0)
+    assert carried == pytest.approx(own, abs=1e-9)
+    low = t_nir.copy()
+    low[:, :40] = 0.45  # the water's transmission read 0.05 too low
+    biased = dehaze_dev.water_airlight(hazy, green, low, "fused")
+    fixed = dehaze_dev.water_airlight(hazy, green, low, "fused", land_px=10.0)
+    assert abs(fixed - own) < 1e-6 < abs(biased - own)
