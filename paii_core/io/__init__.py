@@ -9,6 +9,7 @@ import importlib
 
 from paii_core.io.dem import read_dem, write_dem
 from paii_core.io.geotiff import Raster, read_geotiff, read_raster, read_window, write_geotiff
+from paii_core.io.landsat import read_landsat
 from paii_core.io.sentinel1 import S1_BANDS, read_sentinel1, sigma0_units, write_sentinel1
 from paii_core.io.sentinel2 import (
     CLOUD_SCL_CLASSES,
@@ -67,6 +68,7 @@ __all__ = [
     "read_boundaries",
     "read_dem",
     "read_geotiff",
+    "read_landsat",
     "read_nass_quickstats",
     "read_oco2_lite_file",
     "read_raster",

