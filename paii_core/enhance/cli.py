@@ -8,6 +8,8 @@ from pathlib import Path
 
 from paii_core.enhance import api, files
 from paii_core.enhance.sensor import SensorModel
+from paii_core.errors import ValidationError
+from paii_core.io.bands import BandSelection
 
 __all__ = ["register"]
 
@@ -24,9 +26,27 @@ def _progress(label: str):
     return report
 
 
+def _band_selection(args: argparse.Namespace) -> BandSelection | None:
+    """The --bands statement, or None; --reflectance/--scale/--offset need --bands."""
+    if args.bands is None:
+        given = [f"--{k}" for k in ("reflectance", "scale", "offset") if getattr(args, k)]
+        if given:
+            raise ValidationError(
+                f"{', '.join(given)} given without --bands; add --bands B,G,R,N (the 1-based "
+                "numbers of the blue, green, red and NIR bands of the input file)"
+            )
+        return None
+    return BandSelection.parse(args.bands, args.reflectance, args.scale, args.offset)
+
+
 def _dehaze(args: argparse.Namespace) -> int:
     out = files.dehaze_geotiff(
-        args.input, args.output, method=args.method, level=args.level, progress=_progress("dehaze")
+        args.input,
+        args.output,
+        method=args.method,
+        level=args.level,
+        progress=_progress("dehaze"),
+        bands=_band_selection(args),
     )
     print(out)
     return 0
@@ -41,6 +61,7 @@ def _sr(args: argparse.Namespace) -> int:
         sar=args.sar,
         sensor=None if args.psf_sigma is None else SensorModel(args.psf_sigma),
         progress=_progress("sr"),
+        bands=_band_selection(args),
     )
     print(out)
     return 0
@@ -76,10 +97,48 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+_INPUT_HELP = (
+    "BGRN GeoTIFF (Sentinel-2 L2A stack or float reflectance), or a Landsat 4-9 product: "
+    "its *_MTL.txt / *_MTL.json, its folder, or one of its band files (Level-1 is read as "
+    "TOA reflectance, Collection 2 Level-2 SR_B* as surface reflectance)"
+)
+
+
+def _add_band_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("inputs without band names (nothing is guessed)")
+    g.add_argument(
+        "--bands",
+        default=None,
+        metavar="B,G,R,N",
+        help="1-based numbers of the input's blue, green, red and NIR bands, e.g. 1,2,3,4 "
+        "(a Landsat 4-7 stack) or 2,3,4,5 (Landsat 8-9)",
+    )
+    g.add_argument(
+        "--reflectance",
+        choices=("toa", "surface"),
+        default=None,
+        help="with --bands: top-of-atmosphere (Level-1) or surface (Level-2) reflectance",
+    )
+    g.add_argument(
+        "--scale",
+        default=None,
+        help="with --bands: reflectance = value * scale + offset; one number or four "
+        "(B,G,R,N); required for integer DN",
+    )
+    g.add_argument(
+        "--offset",
+        default=None,
+        help="with --bands: see --scale (default 0); several negative values need the = "
+        "form: --offset=-0.03,-0.03,-0.02,-0.05",
+    )
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the dehaze, sr and train subcommands."""
-    p = subparsers.add_parser("dehaze", help="remove haze from a BGRN reflectance GeoTIFF")
-    p.add_argument("input", type=Path, help="BGRN GeoTIFF (Sentinel-2 L2A stack or float)")
+    p = subparsers.add_parser(
+        "dehaze", help="remove haze from a BGRN reflectance GeoTIFF or a Landsat product"
+    )
+    p.add_argument("input", type=Path, help=_INPUT_HELP)
     p.add_argument(
         "output", type=Path, help="dehazed float32 GeoTIFF to write (B, G, R, NIR, THICK_HAZE)"
     )
@@ -89,12 +148,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=("auto", "L2A", "TOA"),
         default="auto",
         help="surface (L2A) or top-of-atmosphere (L1C, Landsat L1) reflectance; "
-        "auto reads the file's tags (PRODUCT_TYPE, PROCESSING_LEVEL, REFLECTANCE)",
+        "auto reads the file's tags (PRODUCT_TYPE, PROCESSING_LEVEL, REFLECTANCE), "
+        "a Landsat MTL or --reflectance",
     )
+    _add_band_options(p)
     p.set_defaults(run=_dehaze)
 
-    p = subparsers.add_parser("sr", help="4x super-resolve a BGRN reflectance GeoTIFF")
-    p.add_argument("input", type=Path, help="BGRN GeoTIFF (Sentinel-2 L2A stack or float)")
+    p = subparsers.add_parser(
+        "sr", help="4x super-resolve a BGRN reflectance GeoTIFF or a Landsat product"
+    )
+    p.add_argument("input", type=Path, help=_INPUT_HELP)
     p.add_argument("output", type=Path, help="float32 GeoTIFF at a quarter of the pixel size")
     p.add_argument("--method", choices=api.SR_METHODS, default="model")
     p.add_argument(
@@ -112,6 +175,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="the input's optics blur in input pixels on top of the detector box "
         "(0 = plain area average; default: estimated from the image)",
     )
+    _add_band_options(p)
     p.set_defaults(run=_sr)
 
     p = subparsers.add_parser("train", help="train an enhancement model on simulated scenes")

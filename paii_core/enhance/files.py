@@ -26,7 +26,9 @@ from paii_core.enhance.sensor import SensorModel
 from paii_core.errors import FormatError, InputFileError, ValidationError
 from paii_core.io import Raster, read_geotiff, read_sentinel2_l2a, write_geotiff
 from paii_core.io._atomic import atomic_path
+from paii_core.io.bands import BandSelection, read_selected_bands
 from paii_core.io.geotiff import _open_checked
+from paii_core.io.landsat import is_landsat, read_landsat
 
 if TYPE_CHECKING:
     import torch
@@ -45,15 +47,39 @@ _KEPT_TAGS = (
 )
 
 
-def read_bgrn(path: str | PathLike[str]) -> Raster:
+def read_bgrn(path: str | PathLike[str], bands: BandSelection | None = None) -> Raster:
     """Read a BGRN reflectance GeoTIFF as ``(4, H, W)`` float32 with NaN nodata (also a
-    ``paii dehaze`` output: its four bands, without the THICK_HAZE flag band).
+    ``paii dehaze`` output: its four bands, without the THICK_HAZE flag band), or a
+    Landsat product (its MTL file, folder, or a band file beside the MTL: TOA reflectance
+    for Level-1, surface for Collection 2 Level-2; :func:`paii_core.io.read_landsat`).
+    ``bands``: which bands of the file are B, G, R, NIR and how they scale to reflectance
+    (:func:`paii_core.io.bands.read_selected_bands`), for files without band names.
 
     Raises InputNotFoundError for a missing file, FormatError when it is not a GeoTIFF,
     has no CRS or does not have the 4 bands B, G, R, NIR, and InputFileError when every
     pixel is nodata.
     """
     p = Path(path)
+    if bands is not None:
+        return read_selected_bands(p, bands)
+    if p.is_dir() or is_landsat(p):
+        return read_landsat(p)
+    try:
+        return _read_named_bgrn(p)
+    except FormatError as e:
+        if "never guesses band order" not in e.problem and "expected 4" not in e.problem:
+            raise
+        raise FormatError(
+            p,
+            e.problem,
+            f"{e.fix}; or say which bands are blue, green, red "
+            "and NIR: --bands B,G,R,N (1-based) with --reflectance toa|surface "
+            "and, for integer DN, --scale/--offset; or pass a Landsat product's "
+            "MTL file",
+        ) from None
+
+
+def _read_named_bgrn(p: Path) -> Raster:
     with _open_checked(p, "GeoTIFF") as src:
         integer = np.dtype(src.dtypes[0]).kind in "ui"
         count = src.count
@@ -109,6 +135,7 @@ def dehaze_geotiff(
     simulated: bool = False,
     progress: Callable[[int, int], None] | None = None,
     net: torch.nn.Module | None = None,
+    bands: BandSelection | None = None,
 ) -> Path:
     """Dehaze ``src`` into ``dst`` (same grid, CRS and transform; NaN nodata kept).
 
@@ -116,11 +143,12 @@ def dehaze_geotiff(
     from the tags (:func:`is_toa`). The output has the four dehazed bands and a fifth,
     ``THICK_HAZE`` (1 where the haze is too thick to recover and the bands are NaN,
     0 elsewhere, NaN on nodata). ``net``: the trained network already loaded (a batch
-    worker keeps one for all its files); default: loaded from models/dehaze.
+    worker keeps one for all its files); default: loaded from models/dehaze. ``src`` and
+    ``bands``: as for :func:`read_bgrn` (a Landsat product is read from its MTL).
     Raises ValidationError for another level."""
     if level not in ("auto", "L2A", "TOA"):
         raise ValidationError(f"level must be 'auto', 'L2A' or 'TOA', got {level!r}")
-    raster = read_bgrn(src)
+    raster = read_bgrn(src, bands)
     toa = is_toa(raster) if level == "auto" else level == "TOA"
     method = api.dehaze_method(method, toa)  # "model" on TOA input is "path"
     if method != "model":
@@ -156,25 +184,27 @@ def sr_geotiff(
     simulated: bool = False,
     sensor: SensorModel | None = None,
     progress: Callable[[int, int], None] | None = None,
+    bands: BandSelection | None = None,
 ) -> Path:
     """4x super-resolve ``src`` into ``dst``: same CRS, pixel size divided by 4, NaN
     nodata kept. ``temporal``: other BGRN captures on the same grid; ``sar``: a 2-band
     VV, VH dB GeoTIFF on the same grid; ``sensor``: the input's sensor model (default:
     estimated from the image). The sensor model assumed is written to the output's tags
-    (``PAII_SENSOR_MODEL``, ``PAII_SR_DETAIL``). Output tiles are streamed to disk."""
+    (``PAII_SENSOR_MODEL``, ``PAII_SR_DETAIL``). Output tiles are streamed to disk.
+    ``src`` and ``bands``: as for :func:`read_bgrn` (``bands`` applies to ``temporal`` too)."""
     # A small GDAL block cache (the default is 5% of RAM): reading fills it and finished
     # output blocks would pile up in it; here they are compressed and written at once.
     with rasterio.Env(GDAL_CACHEMAX=_CACHE_MB):
-        return _sr_geotiff(src, dst, method, temporal, sar, simulated, sensor, progress)
+        return _sr_geotiff(src, dst, method, temporal, sar, simulated, sensor, progress, bands)
 
 
-def _sr_geotiff(src, dst, method, temporal, sar, simulated, sensor, progress) -> Path:
-    raster = read_bgrn(src)
+def _sr_geotiff(src, dst, method, temporal, sar, simulated, sensor, progress, bands) -> Path:
+    raster = read_bgrn(src, bands)
     others = None
     if temporal:
         stack = []
         for path in temporal:
-            other = read_bgrn(path)
+            other = read_bgrn(path, bands)
             _same_grid(raster, other, path)
             stack.append(other.data)
         others = np.stack(stack)

@@ -134,8 +134,8 @@ def find_mtl(path: str | PathLike[str]) -> Path:
         return p
     folder = p if p.is_dir() else p.parent
     found = sorted({m for g in _MTL_GLOBS for m in folder.glob(g)})
-    if p.is_file():  # a band file: the MTL that lists it (its product ID prefix)
-        found = [m for m in found if p.name.upper().startswith(_product_id(m).upper())]
+    if p.is_file():  # a band file: the MTL that lists it by name
+        found = [m for m in found if _lists(m, p.name)]
     if not found:
         where = "in this folder" if p.is_dir() else "beside this file"
         raise InputNotFoundError(
@@ -151,6 +151,15 @@ def find_mtl(path: str | PathLike[str]) -> Path:
             "pass the MTL file of the product you mean instead of the folder",
         )
     return next((m for m in found if m.suffix.lower() == ".txt"), found[0])
+
+
+def _lists(mtl: Path, name: str) -> bool:
+    """Whether ``mtl`` names the file ``name`` (a band or quality file of its product)."""
+    try:
+        meta = read_mtl(mtl)
+    except (InputNotFoundError, FormatError):
+        return False
+    return any(name == v for keys in meta.values() for v in keys.values())
 
 
 def _product_id(mtl: Path) -> str:

