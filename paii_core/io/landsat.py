@@ -82,8 +82,8 @@ def read_mtl(path: str | PathLike[str]) -> Mtl:
     if text.lstrip().startswith("{"):
         try:
             _json_groups(json.loads(text), "", groups)
-        except json.JSONDecodeError as exc:
-            raise FormatError(p, f"is not valid JSON ({exc})", _FIX_MTL) from None
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+            raise FormatError(p, f"is not valid JSON ({type(exc).__name__})", _FIX_MTL) from None
     else:
         stack = [""]
         for line in text.splitlines():
@@ -130,6 +130,12 @@ def find_mtl(path: str | PathLike[str]) -> Path:
     p = Path(path)
     if not p.exists():
         raise InputNotFoundError(f"{p}: Landsat product not found; check the path")
+    if p.is_file() and re.search(r"\.(tar|tar\.gz|tgz|zip)$", p.name, re.IGNORECASE):
+        raise FormatError(
+            p,
+            "is an archive; PAII reads the extracted product",
+            f"extract it (tar -xf {p.name} -C FOLDER) and pass FOLDER or its *_MTL.txt",
+        )
     if p.is_file() and re.search(r"_mtl\.(txt|json)$", p.name, re.IGNORECASE):
         return p
     folder = p if p.is_dir() else p.parent
@@ -168,7 +174,10 @@ def _product_id(mtl: Path) -> str:
 
 def is_landsat(path: str | PathLike[str]) -> bool:
     """Whether ``path`` is a Landsat MTL file, a folder holding one, or a band file with
-    its MTL beside it (nothing is read but file names)."""
+    its MTL beside it (nothing is read but file names and MTLs), or a Landsat product's
+    archive (``L*.tar``: :func:`read_landsat` then says to extract it)."""
+    if re.match(r"L[CTEOM]0?\d.*\.(tar|tar\.gz|tgz|zip)$", Path(path).name, re.IGNORECASE):
+        return Path(path).is_file()
     try:
         find_mtl(path)
     except (InputNotFoundError, FormatError):
@@ -231,11 +240,14 @@ def _num(prod: _Product, *keys: str, group: str | None = None) -> float | None:
     if value is None:
         return None
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
+        number = float("nan")
+    if not np.isfinite(number):
         raise FormatError(
-            prod.mtl, f"has {keys[0]} = {value!r}, not a number", "restore the original MTL"
-        ) from None
+            prod.mtl, f"has {keys[0]} = {value!r}, not a finite number", "restore the original MTL"
+        )
+    return number
 
 
 def _gain_offset(prod: _Product, band: int, sin_elev: float, d_au: float) -> tuple[float, float]:
@@ -348,8 +360,17 @@ def read_landsat(path: str | PathLike[str]) -> Raster:
                 "pass the four band files of one product, unresampled",
             )
         gain, offset = _gain_offset(prod, band, sin_elev, d_au)
+        if not (0.0 < gain < 1.0 and abs(offset) < 10.0):  # reflectance per DN is ~1e-5..1e-2
+            raise FormatError(
+                prod.mtl,
+                f"calibrates band {band} to reflectance = DN * {gain:.4g} + {offset:.4g}, "
+                "not reflectance (a gain in (0, 1) and an offset within +-10 are)",
+                "restore the original MTL (its radiance or reflectance coefficients are wrong)",
+            )
         fill |= dn == 0
-        data[i] = dn.astype(np.float32) * np.float32(gain) + np.float32(offset)
+        data[i] = dn  # in place: no full-scene float temporaries (a scene is 60 MP)
+        data[i] *= np.float32(gain)
+        data[i] += np.float32(offset)
     qa = _quality_fill(prod, grid0)
     if qa is not None:
         fill |= qa

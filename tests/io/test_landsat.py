@@ -321,7 +321,16 @@ def test_missing_file_list(tmp_path: Path) -> None:
 
 def test_bad_number(tmp_path: Path) -> None:
     mtl = _etm_old_format(tmp_path, SUN_ELEVATION="high")
-    with pytest.raises(FormatError, match="has SUN_ELEVATION = 'high', not a number"):
+    with pytest.raises(FormatError, match="has SUN_ELEVATION = 'high', not a finite number"):
+        read_landsat(mtl)
+    mtl = _etm_old_format(tmp_path, SUN_ELEVATION="nan")
+    with pytest.raises(FormatError, match="has SUN_ELEVATION = 'nan', not a finite number"):
+        read_landsat(mtl)
+
+
+def test_coefficients_that_do_not_give_reflectance(tmp_path: Path) -> None:
+    mtl = _etm_old_format(tmp_path, LMAX_BAND2=-50.0)
+    with pytest.raises(FormatError, match=r"calibrates band 2 to reflectance = DN \* -"):
         read_landsat(mtl)
 
 
@@ -375,3 +384,59 @@ def test_a_file_the_mtl_does_not_list_is_not_the_product(tmp_path: Path) -> None
     shutil.copy(L5 / f"{L5_ID}_B1.TIF", tmp_path / f"{L5_ID}_B1_dehazed.tif")
     assert is_landsat(tmp_path / f"{L5_ID}_B1.TIF")
     assert not is_landsat(tmp_path / f"{L5_ID}_B1_dehazed.tif")
+
+
+def test_an_archive_is_explained(tmp_path: Path) -> None:
+    tar = tmp_path / "LC08_L2SP_001002_20220101_20220102_02_T1.tar"
+    tar.write_bytes(b"\0" * 512)
+    assert is_landsat(tar)
+    with pytest.raises(FormatError, match=r"is an archive; PAII reads the extracted product"):
+        read_landsat(tar)
+
+
+def test_deeply_nested_json_mtl_is_a_format_error(tmp_path: Path) -> None:
+    p = tmp_path / "X_MTL.json"
+    p.write_text("{" + "[" * 200_000)
+    with pytest.raises(FormatError, match="is not valid JSON"):
+        read_mtl(p)
+    p.write_text('{"a":' * 5000 + "1" + "}" * 5000)
+    with pytest.raises(FormatError, match="is not valid JSON"):
+        read_mtl(p)
+
+
+def test_mutated_real_mtls_fail_only_with_paii_errors(tmp_path: Path) -> None:
+    """A short fuzz: the real Landsat-5 MTL with lines dropped, values swapped, bytes
+    flipped; every outcome is reflectance or a PaiiError, never a crash."""
+    from paii_core.errors import PaiiError
+
+    rng = np.random.default_rng(7)
+    for name in (f"{L5_ID}_B{b}.TIF" for b in (1, 2, 3, 4)):
+        shutil.copy(L5 / name, tmp_path / name)
+    lines = (L5 / f"{L5_ID}_MTL.txt").read_text().splitlines()
+    outcomes = {"ok": 0, "error": 0}
+    for _ in range(150):
+        mutated = list(lines)
+        for _ in range(int(rng.integers(1, 6))):
+            i = int(rng.integers(len(mutated)))
+            kind = rng.integers(4)
+            if kind == 0:
+                del mutated[i]
+            elif kind == 1:
+                key = mutated[i].partition("=")[0]
+                mutated[i] = f"{key}= {rng.choice(['', 'nan', '-1e400', 'x', '0', '1e308'])}"
+            elif kind == 2:
+                raw = bytearray(mutated[i].encode())
+                if raw:
+                    raw[int(rng.integers(len(raw)))] = int(rng.integers(1, 256))
+                mutated[i] = raw.decode("utf-8", errors="replace")
+            else:
+                mutated.insert(i, mutated[int(rng.integers(len(mutated)))])
+        (tmp_path / f"{L5_ID}_MTL.txt").write_text("\n".join(mutated))
+        try:
+            raster = read_landsat(tmp_path)
+        except PaiiError:
+            outcomes["error"] += 1
+        else:
+            outcomes["ok"] += 1
+            assert raster.data.shape == (4, 310, 287)
+    assert outcomes["ok"] > 0 and outcomes["error"] > 0, outcomes
