@@ -23,6 +23,7 @@ COMMAND_NAMES: dict[str, str] = {
     "dehaze": "paii_core.enhance.cli",
     "sr": "paii_core.enhance.cli",
     "train": "paii_core.enhance.cli",
+    "reflectance": "paii_core.enhance.cli",
     "carbon": "paii_core.carbon.cli",
     "yield": "paii_core.yields.cli",
     "yields": "paii_core.yields.cli",

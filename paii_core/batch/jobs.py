@@ -202,6 +202,11 @@ def _enhance(files: list[Path], tile: Tile, opts: JobOptions, out: Path):
             method = api.dehaze_method(opts.method, toa)
             net = net if method == "model" else None
             values = api.dehaze(raster.data, method=method, net=net, toa=toa)
+            extra_tags = {  # what ran, as `paii dehaze` tags it (not the requested method)
+                "PAII_METHOD": method,
+                "PAII_MODEL_VERSION": opts.model_version if method == "model" else method,
+                "PAII_REFLECTANCE_LEVEL": "TOA" if toa else "L2A",
+            }
             # the fifth band `paii dehaze` writes: 1 where the haze was too thick to recover
             flag = thick_haze_band(np.isnan(raster.data).any(axis=0), values)
             values = np.concatenate([values, flag[None]])

@@ -1,4 +1,5 @@
-"""`paii dehaze`, `paii sr` and `paii train`: the enhancement models on GeoTIFFs."""
+"""`paii dehaze`, `paii sr` and `paii train`: the enhancement models on GeoTIFFs;
+`paii reflectance`: a Landsat product (or a stack named by --bands) as BGRN reflectance."""
 
 from __future__ import annotations
 
@@ -64,6 +65,26 @@ def _sr(args: argparse.Namespace) -> int:
         bands=_band_selection(args),
     )
     print(out)
+    return 0
+
+
+def _reflectance(args: argparse.Namespace) -> int:
+    from paii_core.io import write_geotiff
+
+    raster = files.read_bgrn(args.input, _band_selection(args))
+    tags = {**raster.tags, "PAII_PRODUCT": "BGRN reflectance"}
+    out = write_geotiff(
+        args.output,
+        raster.data,
+        crs=raster.crs,
+        transform=raster.transform,
+        band_names=("blue", "green", "red", "nir"),
+        tags=tags,
+    )
+    print(
+        f"{out}: {tags.get('REFLECTANCE', 'reflectance')} {raster.count} x {raster.height} x "
+        f"{raster.width}"
+    )
     return 0
 
 
@@ -134,7 +155,7 @@ def _add_band_options(p: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the dehaze, sr and train subcommands."""
+    """Add the dehaze, sr, reflectance and train subcommands."""
     p = subparsers.add_parser(
         "dehaze", help="remove haze from a BGRN reflectance GeoTIFF or a Landsat product"
     )
@@ -177,6 +198,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     _add_band_options(p)
     p.set_defaults(run=_sr)
+
+    p = subparsers.add_parser(
+        "reflectance",
+        help="write a Landsat product (or a stack named by --bands) as a BGRN reflectance "
+        "GeoTIFF, e.g. for `paii batch`",
+    )
+    p.add_argument("input", type=Path, help=_INPUT_HELP)
+    p.add_argument("output", type=Path, help="float32 GeoTIFF: blue, green, red, NIR, NaN nodata")
+    _add_band_options(p)
+    p.set_defaults(run=_reflectance)
 
     p = subparsers.add_parser("train", help="train an enhancement model on simulated scenes")
     p.add_argument("model", choices=("dehaze", "sr"))

@@ -253,6 +253,9 @@ def test_windows_of_a_toa_raster_are_dehazed_by_its_path_as_paii_dehaze_does(tmp
     want = want[:, cr - r : cr - r + ch, cc - c : cc - c + cw]
     got = read_geotiff(tmp_path / "out" / record["output"])
     assert got.band_names[-1] == "THICK_HAZE"  # the fifth band `paii dehaze` writes too
+    # the tags say what ran, as `paii dehaze` writes them (was the requested "model")
+    assert got.tags["PAII_METHOD"] == "path" and got.tags["PAII_MODEL_VERSION"] == "path"
+    assert got.tags["PAII_REFLECTANCE_LEVEL"] == "TOA"
     np.testing.assert_allclose(got.data[:4], want, atol=1e-6)
     flagged = np.isnan(want).any(axis=0)
     assert flagged.any() and (got.data[4] == flagged).all()

@@ -176,3 +176,34 @@ def test_bands_errors_raised_by_the_library(tmp_path: Path) -> None:
 def test_a_folder_without_an_mtl_is_explained(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no Landsat MTL metadata file"):
         read_bgrn(tmp_path)
+
+
+def test_paii_reflectance_writes_the_product_for_batch(tmp_path: Path, capsys) -> None:
+    """`paii reflectance` writes what `paii sr/dehaze` read from the product, as a BGRN
+    GeoTIFF that `paii batch` windows (its TOA tag picks the path method there too)."""
+    from paii_core.batch import spec
+    from paii_core.batch.jobs import JobOptions, run_tile
+    from paii_core.batch.runner import plan
+    from paii_core.io import read_geotiff
+
+    out = tmp_path / "refl.tif"
+    assert main(["reflectance", str(L5), str(out)]) == 0
+    assert "TOA 4 x 310 x 287" in capsys.readouterr().out
+    product, written = read_landsat(L5), read_bgrn(out)
+    assert np.array_equal(product.data, written.data, equal_nan=True)
+    assert written.crs == product.crs and written.transform == product.transform
+    assert is_toa(written) and written.tags["LANDSAT_PRODUCT_ID"] == L5_ID
+    assert main(["dehaze", str(out), str(tmp_path / "a.tif")]) == 0
+    assert main(["dehaze", str(L5), str(tmp_path / "b.tif")]) == 0
+    a, b = read_geotiff(tmp_path / "a.tif"), read_geotiff(tmp_path / "b.tif")
+    assert np.array_equal(a.data, b.data, equal_nan=True)
+    version = spec.model_version("dehaze")
+    tile = plan("dehaze", [out], tile=128, options={"model_version": version})[0]
+    opts = JobOptions("dehaze", str(tmp_path / "batch"), model_version=version, device="cpu")
+    record = run_tile(tile, opts)
+    assert record["status"] == "done", record
+    got = read_geotiff(tmp_path / "batch" / record["output"])
+    assert got.tags["PAII_METHOD"] == "path" and np.isfinite(got.data[:4]).all()
+    args = ["reflectance", str(L7), str(tmp_path / "c.tif"), "--bands", "1,2,3,4"]
+    assert main([*args, "--reflectance", "surface", "--scale", "0.002"]) == 0
+    assert read_bgrn(tmp_path / "c.tif").tags["REFLECTANCE"] == "SURFACE"
