@@ -62,8 +62,15 @@ def read_bgrn(path: str | PathLike[str], bands: BandSelection | None = None) -> 
     p = Path(path)
     if bands is not None:
         return read_selected_bands(p, bands)
-    if p.is_dir() or is_landsat(p):
+    if is_landsat(p):
         return read_landsat(p)
+    if p.is_dir():
+        raise FormatError(
+            p,
+            "is a folder without a Landsat MTL file (*_MTL.txt or *_MTL.json)",
+            "pass a BGRN GeoTIFF, or a Landsat product's folder (its band files and MTL); "
+            "a Sentinel-2 product: `paii area add` reads .SAFE folders",
+        )
     try:
         return _read_named_bgrn(p)
     except FormatError as e:

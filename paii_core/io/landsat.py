@@ -180,8 +180,10 @@ def is_landsat(path: str | PathLike[str]) -> bool:
         return Path(path).is_file()
     try:
         find_mtl(path)
-    except (InputNotFoundError, FormatError):
+    except InputNotFoundError:
         return False
+    except FormatError:  # MTLs of several products: Landsat, and read_landsat says which
+        return True
     return True
 
 

@@ -174,7 +174,7 @@ def test_bands_errors_raised_by_the_library(tmp_path: Path) -> None:
 
 
 def test_a_folder_without_an_mtl_is_explained(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="no Landsat MTL metadata file"):
+    with pytest.raises(FormatError, match=r"is a folder without a Landsat MTL file.*\.SAFE"):
         read_bgrn(tmp_path)
 
 

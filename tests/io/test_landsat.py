@@ -370,6 +370,7 @@ def test_folder_with_two_products(tmp_path: Path) -> None:
     shutil.copy(L5 / f"{L5_ID}_MTL.txt", tmp_path)
     with pytest.raises(FormatError, match="holds 2 Landsat products' MTL files"):
         read_landsat(tmp_path)
+    assert is_landsat(tmp_path)  # so `paii sr/dehaze` say the same
 
 
 def test_read_mtl_missing(tmp_path: Path) -> None:
