@@ -26,7 +26,6 @@ bands, or flagged fill (bit 0) in the product's quality band, is NaN in all four
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from os import PathLike
@@ -37,6 +36,7 @@ from numpy.typing import NDArray
 
 from paii_core.errors import FormatError, InputFileError, InputNotFoundError
 from paii_core.io.geotiff import Raster, _open_checked
+from paii_core.io.landsat_mtl import Mtl, find_mtl, get, is_landsat, read_mtl
 
 __all__ = ["LANDSAT_BANDS", "find_mtl", "is_landsat", "read_landsat", "read_mtl"]
 
@@ -50,14 +50,6 @@ _ESUN = {
     7: (1997.0, 1812.0, 1533.0, 1039.0),
 }
 _C2_SR_MULT, _C2_SR_ADD = 2.75e-5, -0.2
-_MTL_GLOBS = ("*_MTL.txt", "*_MTL.json", "*_mtl.txt", "*_mtl.json")
-_FIX_MTL = (
-    "keep the product's *_MTL.txt (or *_MTL.json) beside its band files, as USGS "
-    "EarthExplorer delivers them"
-)
-
-Mtl = dict[str, dict[str, str]]
-"""An MTL file: group name -> key -> value (innermost group; strings unquoted)."""
 
 
 @dataclass(frozen=True)
@@ -69,128 +61,10 @@ class _Product:
     surface: bool
 
 
-def read_mtl(path: str | PathLike[str]) -> Mtl:
-    """Parse a Landsat MTL file (ODL text or Collection 2 JSON) into groups of keys.
-
-    Raises InputNotFoundError for a missing file and FormatError for a file that is not
-    an MTL (no ``KEY = value`` lines in groups, or JSON without objects)."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputNotFoundError(f"{p}: Landsat MTL file not found. Fix: {_FIX_MTL}")
-    text = p.read_bytes().replace(b"\x00", b"").decode("utf-8", errors="replace")
-    groups: Mtl = {}
-    if text.lstrip().startswith("{"):
-        try:
-            _json_groups(json.loads(text), "", groups)
-        except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
-            raise FormatError(p, f"is not valid JSON ({type(exc).__name__})", _FIX_MTL) from None
-    else:
-        stack = [""]
-        for line in text.splitlines():
-            key, eq, value = line.partition("=")
-            key, value = key.strip(), value.strip().strip('"')
-            if not eq:
-                continue
-            if key == "GROUP":
-                stack.append(value)
-            elif key == "END_GROUP":
-                if len(stack) > 1:
-                    stack.pop()
-            else:
-                groups.setdefault(stack[-1], {})[key] = value
-    if not any(groups.values()):
-        raise FormatError(p, "is not a Landsat MTL file (no KEY = value metadata found)", _FIX_MTL)
-    return groups
-
-
-def _json_groups(node: object, name: str, out: Mtl) -> None:
-    if not isinstance(node, dict):
-        return
-    for key, value in node.items():
-        if isinstance(value, dict):
-            _json_groups(value, key, out)
-        elif not isinstance(value, list):
-            out.setdefault(name, {})[key] = "" if value is None else str(value)
-
-
-def _get(meta: Mtl, *keys: str, group: str | None = None) -> str | None:
-    """The first of ``keys`` found: in ``group`` when given, else in any group."""
-    scopes = [meta.get(group, {})] if group else list(meta.values())
-    for key in keys:
-        for scope in scopes:
-            if key in scope and scope[key] != "":
-                return scope[key]
-    return None
-
-
-def find_mtl(path: str | PathLike[str]) -> Path:
-    """The MTL file of ``path``: the MTL itself, the product folder, or a band file with
-    its MTL beside it. Raises InputNotFoundError when there is none and FormatError when a
-    folder holds several products."""
-    p = Path(path)
-    if not p.exists():
-        raise InputNotFoundError(f"{p}: Landsat product not found; check the path")
-    if p.is_file() and re.search(r"\.(tar|tar\.gz|tgz|zip)$", p.name, re.IGNORECASE):
-        raise FormatError(
-            p,
-            "is an archive; PAII reads the extracted product",
-            f"extract it (tar -xf {p.name} -C FOLDER) and pass FOLDER or its *_MTL.txt",
-        )
-    if p.is_file() and re.search(r"_mtl\.(txt|json)$", p.name, re.IGNORECASE):
-        return p
-    folder = p if p.is_dir() else p.parent
-    found = sorted({m for g in _MTL_GLOBS for m in folder.glob(g)})
-    if p.is_file():  # a band file: the MTL that lists it by name
-        found = [m for m in found if _lists(m, p.name)]
-    if not found:
-        where = "in this folder" if p.is_dir() else "beside this file"
-        raise InputNotFoundError(
-            f"{p}: no Landsat MTL metadata file (*_MTL.txt or *_MTL.json) {where}; "
-            f"reflectance cannot be computed without it. Fix: {_FIX_MTL}"
-        )
-    # Collection 2 delivers the same metadata as .txt and .json: one product, one MTL.
-    ids = {_product_id(m).upper() for m in found}
-    if len(ids) > 1:
-        raise FormatError(
-            p,
-            f"holds {len(ids)} Landsat products' MTL files ({', '.join(m.name for m in found)})",
-            "pass the MTL file of the product you mean instead of the folder",
-        )
-    return next((m for m in found if m.suffix.lower() == ".txt"), found[0])
-
-
-def _lists(mtl: Path, name: str) -> bool:
-    """Whether ``mtl`` names the file ``name`` (a band or quality file of its product)."""
-    try:
-        meta = read_mtl(mtl)
-    except (InputNotFoundError, FormatError):
-        return False
-    return any(name == v for keys in meta.values() for v in keys.values())
-
-
-def _product_id(mtl: Path) -> str:
-    return re.sub(r"_mtl\.(txt|json)$", "", mtl.name, flags=re.IGNORECASE)
-
-
-def is_landsat(path: str | PathLike[str]) -> bool:
-    """Whether ``path`` is a Landsat MTL file, a folder holding one, or a band file with
-    its MTL beside it (nothing is read but file names and MTLs), or a Landsat product's
-    archive (``L*.tar``: :func:`read_landsat` then says to extract it)."""
-    if re.match(r"L[CTEOM]0?\d.*\.(tar|tar\.gz|tgz|zip)$", Path(path).name, re.IGNORECASE):
-        return Path(path).is_file()
-    try:
-        find_mtl(path)
-    except InputNotFoundError:
-        return False
-    except FormatError:  # MTLs of several products: Landsat, and read_landsat says which
-        return True
-    return True
-
-
 def _product(mtl: Path) -> _Product:
     meta = read_mtl(mtl)
-    craft = _get(meta, "SPACECRAFT_ID") or ""
-    sensor = (_get(meta, "SENSOR_ID") or "").upper()
+    craft = get(meta, "SPACECRAFT_ID") or ""
+    sensor = (get(meta, "SENSOR_ID") or "").upper()
     digits = re.sub(r"\D", "", craft)
     number = int(digits) if digits else 0
     if number not in (4, 5, 7, 8, 9):
@@ -212,7 +86,7 @@ def _product(mtl: Path) -> _Product:
             "pass the Landsat TM product of the scene (sensor ID TM)",
         )
     surface = "LEVEL2_SURFACE_REFLECTANCE_PARAMETERS" in meta or bool(
-        re.search(r"_SR_B\d", _get(meta, "FILE_NAME_BAND_1", "FILE_NAME_BAND_2") or "")
+        re.search(r"_SR_B\d", get(meta, "FILE_NAME_BAND_1", "FILE_NAME_BAND_2") or "")
     )
     bands = _OLI_BANDS if number >= 8 else _TM_ETM_BANDS
     return _Product(mtl, meta, number, bands, surface)
@@ -220,7 +94,7 @@ def _product(mtl: Path) -> _Product:
 
 def _band_file(prod: _Product, band: int) -> Path:
     group = "PRODUCT_CONTENTS" if prod.surface and "PRODUCT_CONTENTS" in prod.meta else None
-    name = _get(prod.meta, f"FILE_NAME_BAND_{band}", f"BAND{band}_FILE_NAME", group=group)
+    name = get(prod.meta, f"FILE_NAME_BAND_{band}", f"BAND{band}_FILE_NAME", group=group)
     if name is None:
         raise FormatError(
             prod.mtl,
@@ -238,7 +112,7 @@ def _band_file(prod: _Product, band: int) -> Path:
 
 
 def _num(prod: _Product, *keys: str, group: str | None = None) -> float | None:
-    value = _get(prod.meta, *keys, group=group)
+    value = get(prod.meta, *keys, group=group)
     if value is None:
         return None
     try:
@@ -298,7 +172,7 @@ def _gain_offset(prod: _Product, band: int, sin_elev: float, d_au: float) -> tup
 def _sun(prod: _Product) -> tuple[float, float, str]:
     """sin(sun elevation), Earth-Sun distance (AU) and acquisition date."""
     elev = _num(prod, "SUN_ELEVATION")
-    date = _get(prod.meta, "DATE_ACQUIRED", "ACQUISITION_DATE") or ""
+    date = get(prod.meta, "DATE_ACQUIRED", "ACQUISITION_DATE") or ""
     if not prod.surface and (elev is None or not 0.0 < elev <= 90.0):
         raise FormatError(
             prod.mtl,
@@ -387,17 +261,17 @@ def read_landsat(path: str | PathLike[str]) -> Raster:
     tags = {
         "REFLECTANCE": "SURFACE" if prod.surface else "TOA",
         "SPACECRAFT_NAME": f"Landsat-{prod.spacecraft}",
-        "SENSOR": _get(prod.meta, "SENSOR_ID") or "",
+        "SENSOR": get(prod.meta, "SENSOR_ID") or "",
         "DATE": date,
-        "PRODUCT_TYPE": _get(prod.meta, "PROCESSING_LEVEL", "DATA_TYPE", "PRODUCT_TYPE") or level,
+        "PRODUCT_TYPE": get(prod.meta, "PROCESSING_LEVEL", "DATA_TYPE", "PRODUCT_TYPE") or level,
         "PROCESSING_LEVEL": level,
-        "LANDSAT_PRODUCT_ID": _get(prod.meta, "LANDSAT_PRODUCT_ID", "LANDSAT_SCENE_ID") or "",
+        "LANDSAT_PRODUCT_ID": get(prod.meta, "LANDSAT_PRODUCT_ID", "LANDSAT_SCENE_ID") or "",
         "LANDSAT_BANDS": ",".join(str(b) for b in prod.bands),
         "PAII_CALIBRATION": _describe(prod),
     }
     if prod.surface:  # an L2 MTL also holds its L1 record (PROCESSING_LEVEL = L1TP there)
         tags["PRODUCT_TYPE"] = (
-            _get(prod.meta, "PROCESSING_LEVEL", group="PRODUCT_CONTENTS") or "L2SP"
+            get(prod.meta, "PROCESSING_LEVEL", group="PRODUCT_CONTENTS") or "L2SP"
         )
     return Raster(data, grid0["crs"], grid0["transform"], LANDSAT_BANDS, tags)
 
@@ -405,14 +279,14 @@ def read_landsat(path: str | PathLike[str]) -> Raster:
 def _describe(prod: _Product) -> str:
     if prod.surface:
         return "surface reflectance = DN * mult + add (MTL LEVEL2 parameters)"
-    if _get(prod.meta, f"REFLECTANCE_MULT_BAND_{prod.bands[0]}") is not None:
+    if get(prod.meta, f"REFLECTANCE_MULT_BAND_{prod.bands[0]}") is not None:
         return "TOA reflectance = (DN * REFLECTANCE_MULT + REFLECTANCE_ADD) / sin(SUN_ELEVATION)"
     return "TOA reflectance = pi * radiance * d^2 / (ESUN * sin(SUN_ELEVATION)) (Chander 2009)"
 
 
 def _quality_fill(prod: _Product, grid: dict) -> NDArray[np.bool_] | None:
     """Fill pixels (bit 0) of the product's quality band, when it is there and on the grid."""
-    name = _get(prod.meta, "FILE_NAME_QUALITY_L1_PIXEL", "FILE_NAME_BAND_QUALITY")
+    name = get(prod.meta, "FILE_NAME_QUALITY_L1_PIXEL", "FILE_NAME_BAND_QUALITY")
     if name is None or not (prod.mtl.parent / name).is_file():
         return None
     qa, qgrid = _read_band(prod.mtl.parent / name)

@@ -441,3 +441,11 @@ def test_mutated_real_mtls_fail_only_with_paii_errors(tmp_path: Path) -> None:
             outcomes["ok"] += 1
             assert raster.data.shape == (4, 310, 287)
     assert outcomes["ok"] > 0 and outcomes["error"] > 0, outcomes
+
+
+def test_a_huge_mtl_is_refused_unread(tmp_path: Path) -> None:
+    p = tmp_path / "X_MTL.txt"
+    with p.open("wb") as f:
+        f.truncate(5 * 2**20)
+    with pytest.raises(FormatError, match="is 5 MiB, too big for a Landsat MTL file"):
+        read_mtl(p)
