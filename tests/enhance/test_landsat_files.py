@@ -207,3 +207,25 @@ def test_paii_reflectance_writes_the_product_for_batch(tmp_path: Path, capsys) -
     args = ["reflectance", str(L7), str(tmp_path / "c.tif"), "--bands", "1,2,3,4"]
     assert main([*args, "--reflectance", "surface", "--scale", "0.002"]) == 0
     assert read_bgrn(tmp_path / "c.tif").tags["REFLECTANCE"] == "SURFACE"
+
+
+def test_bands_scales_reproduce_the_benchmark_landsat7_calibration() -> None:
+    """--bands with per-band --scale/--offset from the ETM+ high-gain LMIN/LMAX and ESUN
+    (Chander et al. 2009) and the sun elevation real_scenes assumes (55 deg) gives the
+    benchmark's landsat7_toa(), so that scene could be read through the CLI's path."""
+    from paii_core.enhance.real_scenes import landsat7_toa
+
+    lmin = np.array([-6.2, -6.4, -5.0, -5.1])
+    lmax = np.array([191.6, 196.5, 152.9, 157.4])
+    esun = np.array([1997.0, 1812.0, 1533.0, 1039.0])
+    k = np.pi / (esun * np.sin(np.deg2rad(55.0)))
+    gain = (lmax - lmin) / 254.0
+    scale, offset = gain * k, (lmin - gain) * k  # radiance = gain * (DN - 1) + LMIN
+    sel = BandSelection.parse(
+        "1,2,3,4", "toa", ",".join(map(str, scale)), ",".join(map(str, offset))
+    )
+    ours = read_selected_bands(L7, sel).data[:, :352, :348]
+    bench = landsat7_toa().image
+    valid = np.isfinite(bench)
+    assert valid.mean() > 0.99
+    assert np.allclose(ours[valid], bench[valid], rtol=1e-5, atol=1e-6)
