@@ -241,7 +241,7 @@ def _register(net, arr, temporal, sar, device, sigma) -> list[tuple[float, float
     sa = None if sar is None else tensor(sar[win])[None]
     sig = torch.tensor([sigma], dtype=torch.float32, device=device)
     with torch.inference_mode():
-        estimate = net(ref, others[None], sa, sig)[0]
+        estimate = net(ref, None, sa, sig)[0]
         return [
             estimate_shift(estimate, others[k], _valid(f[win]).to(device), sigma=sigma)
             for k, f in enumerate(temporal)
@@ -265,9 +265,12 @@ def super_resolve(
     """4x super-resolution of a ``(4, H, W)`` BGRN image -> ``(4, 4H, 4W)`` float32.
 
     ``temporal`` ``(T, 4, H, W)``: other captures of the same place (registered to the
-    image's grid, sub-pixel shifts allowed, NaN where cloudy); the network sees them and
-    its estimate is then refined by multi-frame reconstruction from them
-    (:func:`paii_core.enhance.fusion.fuse_captures`). ``sar`` ``(2, H, W)``: Sentinel-1
+    image's grid, sub-pixel shifts allowed, NaN where cloudy); the network's one-date
+    estimate is refined by multi-frame reconstruction from them
+    (:func:`paii_core.enhance.fusion.fuse_captures`). The network is not given them:
+    trained to use them it learned to ignore them, and with stronger weights seeing them
+    cost 0.02-0.07 dB on simulated training scenes (bench/BENCHMARKS.md, issue 11 sixth
+    pass). ``sar`` ``(2, H, W)``: Sentinel-1
     VV, VH dB. Both are optional and used only by the model. ``sensor``: the sensor
     model the capture was taken with (default: :func:`estimate_sensor`); the output is
     back-projected to be consistent with it, and the network's learned detail is
@@ -305,16 +308,14 @@ def super_resolve(
             if method == "bicubic":
                 out = F.interpolate(ref, scale_factor=scale, mode="bicubic", align_corners=False)
                 return out[0].float().cpu().numpy()
-            oth = None
-            if t is not None:
-                oth = torch.from_numpy(np.stack([fill_nodata(f[win]) for f in t]))[None].to(device)
             sa = None if s is None else torch.from_numpy(fill_nodata(s[win]))[None].to(device)
-            out = net(ref, oth, sa, sig, detail)[0]
-            if oth is not None:
+            out = net(ref, None, sa, sig, detail)[0]
+            if t is not None:
+                oth = torch.from_numpy(np.stack([fill_nodata(f[win]) for f in t])).to(device)
                 out = fuse_captures(
                     out,
                     ref[0],
-                    oth[0],
+                    oth,
                     reference_valid=_valid(arr[win]).to(device),
                     others_valid=_valid(t[(slice(None), *win)]).to(device),
                     shifts=shifts,

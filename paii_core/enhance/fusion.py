@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from paii_core.enhance.nets import psf_kernel_1d
+from paii_core.errors import ValidationError
 
 __all__ = ["Capture", "estimate_shift", "fuse_captures", "local_match"]
 
@@ -35,13 +36,17 @@ MAX_SHIFT = 1.0
 the reference grid (co-registered products), up to sub-pixel residuals."""
 OTHER_WEIGHT = 0.5
 """Weight of another date relative to the reference date, whose ground is the target."""
-PRIOR_WEIGHT = 0.03
+PRIOR_WEIGHT = 0.3
 ITERATIONS = 20
-"""Tuned on bench.enhance.quality's SR scenes (captures within 8 days): lam 0.03 and
-weight 0.5 gave the best gain that does not shrink with more iterations (+0.47 dB at 20
-and 40 iterations; lam 0.003 overfits noise after 20). Weighting by the local agreement
-keeps that gain and turns the demo world's captures 16 days apart from -0.10 dB to
-+0.13 dB."""
+"""First tuned for the weaker estimate of weights fabc8c79bd00 on bench.enhance.quality's
+SR scenes (captures within 8 days): lam 0.03 and weight 0.5 gave +0.47 dB there, and
+weighting by the local agreement turned the demo world's captures 16 days apart from
+-0.10 dB to +0.13 dB. A stronger estimate leaves less for the other dates to add, and
+what they add is then outweighed by their changes and noise: with weights b9f510cc9961
+(one date +0.6 dB over c28b0e6cad9b) lam 0.03 cost up to 0.16 dB on simulated training
+scenes. Re-selected on simulated TRAINING seeds (1000..8999, 8 and 16 days apart) with
+both weights: lam 0.3 costs at most 0.013 dB with the stronger estimate (mean +0.007) and
+adds +0.01 to +0.04 dB with the weaker one (bench/BENCHMARKS.md, issue 11 sixth pass)."""
 
 
 class Capture:
@@ -160,13 +165,21 @@ def fuse_captures(
     others_valid: torch.Tensor | None = None,
     shifts: list[tuple[float, float]] | None = None,
     sigma: tuple[float, float] = (0.5, 0.5),
+    prior_weight: float = PRIOR_WEIGHT,
 ) -> torch.Tensor:
     """Refine a 4x ``estimate`` ``(C, 4h, 4w)`` of ``reference`` ``(C, h, w)`` with other
     captures ``(T, C, h, w)`` of the same place (masks ``(h, w)`` / ``(T, h, w)`` bool,
     True where valid), captured by a sensor of optics blur ``sigma`` (coarse px).
     ``shifts``: each capture's offset when known (tiles of one raster
     share them, so that neighbouring tiles agree); else estimated here.
-    Returns ``(C, 4h, 4w)``; the estimate itself when no capture has enough valid pixels."""
+    ``prior_weight``: ``lam``, how strongly the estimate is kept; the default suits the
+    SR network's estimate, a weaker start (bicubic) gains more from a weaker prior (0.03).
+    Returns ``(C, 4h, 4w)``; the estimate itself when no capture has enough valid pixels.
+    Raises ValidationError for a prior weight that is not positive."""
+    if not prior_weight > 0:
+        raise ValidationError(
+            f"prior_weight must be > 0 (it keeps what no capture constrains), got {prior_weight}"
+        )
     h, w = reference.shape[1:]
     dev = reference.device
     frames = [(Capture((0.0, 0.0), dev, sigma), reference, _interior(h, w, reference_valid, dev))]
@@ -186,12 +199,12 @@ def fuse_captures(
         return estimate
 
     def normal(x: torch.Tensor) -> torch.Tensor:
-        out = PRIOR_WEIGHT * x
+        out = prior_weight * x
         for cap, _, wgt in frames:
             out = out + FACTOR**2 * cap.adjoint(wgt * cap(x))
         return out
 
-    rhs = PRIOR_WEIGHT * estimate
+    rhs = prior_weight * estimate
     for cap, y, wgt in frames:
         rhs = rhs + FACTOR**2 * cap.adjoint(wgt * y)
     x = estimate.clone()
