@@ -41,12 +41,13 @@ ITERATIONS = 20
 """First tuned for the weaker estimate of weights fabc8c79bd00 on bench.enhance.quality's
 SR scenes (captures within 8 days): lam 0.03 and weight 0.5 gave +0.47 dB there, and
 weighting by the local agreement turned the demo world's captures 16 days apart from
--0.10 dB to +0.13 dB. A stronger estimate leaves less for the other dates to add, and
-what they add is then outweighed by their changes and noise: with weights b9f510cc9961
-(one date +0.6 dB over c28b0e6cad9b) lam 0.03 cost up to 0.16 dB on simulated training
-scenes. Re-selected on simulated TRAINING seeds (1000..8999, 8 and 16 days apart) with
-both weights: lam 0.3 costs at most 0.013 dB with the stronger estimate (mean +0.007) and
-adds +0.01 to +0.04 dB with the weaker one (bench/BENCHMARKS.md, issue 11 sixth pass)."""
+-0.10 dB to +0.13 dB. A stronger estimate leaves the other dates less to add, and their
+changes and noise then outweigh it: with weights b9f510cc9961 (one date +0.6 dB over
+c28b0e6cad9b) lam 0.03 cost up to 0.06 dB on simulated TRAINING scenes (seeds 1000..8999,
+8 and 16 days apart) and 0.16 dB on the scene of tests/enhance/test_api.py. lam 0.3,
+selected on those training scenes: b9f510cc9961 +0.017 / +0.040 / -0.010 / -0.002 dB,
+c28b0e6cad9b +0.022 / +0.029 / -0.003 / -0.000 (bench/BENCHMARKS.md, issue 11 sixth
+pass)."""
 
 
 class Capture:
