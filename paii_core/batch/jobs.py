@@ -221,7 +221,11 @@ def _enhance(files: list[Path], tile: Tile, opts: JobOptions, out: Path):
         crs=crs,
         transform=core_t @ Affine.scale(1 / scale),
         band_names=("B2", "B3", "B4", "B8", "THICK_HAZE")[: len(values)],
-        tags={**_tags(opts, f"{opts.job} reflectance", raster, tile), **extra_tags},
+        tags={
+            **_tags(opts, f"{opts.job} reflectance", raster, tile),
+            "PAII_BANDS": efiles.BANDS_NOTE,
+            **extra_tags,
+        },
     )
     return None
 

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 __all__ = ["dehaze_geotiff", "is_toa", "read_bgrn", "sr_geotiff"]
 
 BGRN = ("B2", "B3", "B4", "B8")
+BANDS_NOTE = "B2 blue, B3 green, B4 red, B8 NIR (Sentinel-2 band names, whatever the sensor)"
+"""The ``PAII_BANDS`` tag of every `paii sr` / `paii dehaze` output."""
 _CACHE_MB = 64
 _KEPT_TAGS = (
     "DATE",
@@ -115,6 +117,9 @@ def _tags(raster: Raster, product: str, method: str, version: str, simulated: bo
     # Only what still holds for reflectance: the L2A scaling tags would mislead a reader.
     tags = {k: v for k, v in raster.tags.items() if k in _KEPT_TAGS}
     tags.update(PAII_PRODUCT=product, PAII_METHOD=method, PAII_MODEL_VERSION=version)
+    # The band names are PAII's (Sentinel-2's) whatever the sensor: a Landsat-8 user
+    # would otherwise read "B8" as the panchromatic band.
+    tags["PAII_BANDS"] = BANDS_NOTE
     if simulated:
         tags["SIMULATED"] = "yes: produced from simulated PAII demo data"
     return tags

@@ -256,6 +256,7 @@ def test_windows_of_a_toa_raster_are_dehazed_by_its_path_as_paii_dehaze_does(tmp
     # the tags say what ran, as `paii dehaze` writes them (was the requested "model")
     assert got.tags["PAII_METHOD"] == "path" and got.tags["PAII_MODEL_VERSION"] == "path"
     assert got.tags["PAII_REFLECTANCE_LEVEL"] == "TOA"
+    assert got.tags["PAII_BANDS"].startswith("B2 blue, B3 green, B4 red, B8 NIR")
     np.testing.assert_allclose(got.data[:4], want, atol=1e-6)
     flagged = np.isnan(want).any(axis=0)
     assert flagged.any() and (got.data[4] == flagged).all()

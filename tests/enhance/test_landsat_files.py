@@ -34,6 +34,8 @@ def test_dehaze_on_a_landsat5_level1_product_uses_the_toa_method(tmp_path: Path)
         assert src.shape == (310, 287) and src.count == 5
     assert tags["PAII_METHOD"] == "path" and tags["PAII_REFLECTANCE_LEVEL"] == "TOA"
     assert tags["SPACECRAFT_NAME"] == "Landsat-5" and tags["DATE"] == "1988-08-14"
+    # Landsat's own band 8 is panchromatic: the output says its names are PAII's.
+    assert tags["PAII_BANDS"].startswith("B2 blue, B3 green, B4 red, B8 NIR (Sentinel-2")
 
 
 def test_sr_on_a_landsat5_band_file_keeps_crs_at_a_quarter_pixel(tmp_path: Path) -> None:
