@@ -24,7 +24,8 @@ st.title("Imagery")
 st.caption(
     "Haze index: mean Dark Channel Prior (He et al. 2009) on 0..255. Dehaze: a BGRN "
     "U-Net (top-of-atmosphere input: the per-band haze path read from dark objects) vs "
-    "the DCP dehazer. Super-resolution 4x: a multi-date net vs bicubic."
+    "the DCP dehazer. Super-resolution 4x: a network on one date, refined by the other "
+    "dates (multi-frame reconstruction), vs bicubic."
 )
 
 
