@@ -11,6 +11,7 @@ from os import PathLike
 __all__ = [
     "AccessDeniedError",
     "AuthenticationError",
+    "BandOrderError",
     "DemoWorldMissingError",
     "FormatError",
     "ImportRejectedError",
@@ -44,6 +45,11 @@ class InputFileError(PaiiError, ValueError):
 
 class FormatError(InputFileError):
     """A file is not in the format the reader expects (not a GeoTIFF, not NetCDF4...)."""
+
+
+class BandOrderError(FormatError):
+    """A raster's bands do not say which is blue, green, red and NIR (no band names, or
+    not four bands): the caller may know a way to say it (`paii sr --bands`)."""
 
 
 class ValidationError(PaiiError, ValueError):

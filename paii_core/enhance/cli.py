@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from paii_core.enhance import api, files
 from paii_core.enhance.sensor import SensorModel
-from paii_core.errors import ValidationError
+from paii_core.errors import BandOrderError, FormatError, ValidationError
 from paii_core.io.bands import BandSelection
 
 __all__ = ["register"]
@@ -40,30 +42,49 @@ def _band_selection(args: argparse.Namespace) -> BandSelection | None:
     return BandSelection.parse(args.bands, args.reflectance, args.scale, args.offset)
 
 
+@contextmanager
+def _band_options_hint(args: argparse.Namespace) -> Iterator[None]:
+    """An input whose bands are not named gets the command's own way to name them."""
+    try:
+        yield
+    except BandOrderError as e:
+        if args.bands is not None:
+            raise
+        raise FormatError(
+            e.path,
+            e.problem,
+            f"{e.fix}; or say which bands are blue, green, red and NIR: --bands B,G,R,N "
+            "(1-based) with --reflectance toa|surface and, for integer DN, --scale/--offset; "
+            "or pass a Landsat product's MTL file",
+        ) from None
+
+
 def _dehaze(args: argparse.Namespace) -> int:
-    out = files.dehaze_geotiff(
-        args.input,
-        args.output,
-        method=args.method,
-        level=args.level,
-        progress=_progress("dehaze"),
-        bands=_band_selection(args),
-    )
+    with _band_options_hint(args):
+        out = files.dehaze_geotiff(
+            args.input,
+            args.output,
+            method=args.method,
+            level=args.level,
+            progress=_progress("dehaze"),
+            bands=_band_selection(args),
+        )
     print(out)
     return 0
 
 
 def _sr(args: argparse.Namespace) -> int:
-    out = files.sr_geotiff(
-        args.input,
-        args.output,
-        method=args.method,
-        temporal=args.temporal,
-        sar=args.sar,
-        sensor=None if args.psf_sigma is None else SensorModel(args.psf_sigma),
-        progress=_progress("sr"),
-        bands=_band_selection(args),
-    )
+    with _band_options_hint(args):
+        out = files.sr_geotiff(
+            args.input,
+            args.output,
+            method=args.method,
+            temporal=args.temporal,
+            sar=args.sar,
+            sensor=None if args.psf_sigma is None else SensorModel(args.psf_sigma),
+            progress=_progress("sr"),
+            bands=_band_selection(args),
+        )
     print(out)
     return 0
 
@@ -71,7 +92,8 @@ def _sr(args: argparse.Namespace) -> int:
 def _reflectance(args: argparse.Namespace) -> int:
     from paii_core.io import write_geotiff
 
-    raster = files.read_bgrn(args.input, _band_selection(args))
+    with _band_options_hint(args):
+        raster = files.read_bgrn(args.input, _band_selection(args))
     tags = {**raster.tags, "PAII_PRODUCT": "BGRN reflectance"}
     out = write_geotiff(
         args.output,

@@ -23,7 +23,7 @@ from rasterio.windows import Window
 from paii_core.enhance import api
 from paii_core.enhance.haze_physics import thick_haze_band
 from paii_core.enhance.sensor import SensorModel
-from paii_core.errors import FormatError, InputFileError, ValidationError
+from paii_core.errors import BandOrderError, FormatError, InputFileError, ValidationError
 from paii_core.io import Raster, read_geotiff, read_sentinel2_l2a, write_geotiff
 from paii_core.io._atomic import atomic_path
 from paii_core.io.bands import BandSelection, read_selected_bands
@@ -57,9 +57,9 @@ def read_bgrn(path: str | PathLike[str], bands: BandSelection | None = None) -> 
     ``bands``: which bands of the file are B, G, R, NIR and how they scale to reflectance
     (:func:`paii_core.io.bands.read_selected_bands`), for files without band names.
 
-    Raises InputNotFoundError for a missing file, FormatError when it is not a GeoTIFF,
-    has no CRS or does not have the 4 bands B, G, R, NIR, and InputFileError when every
-    pixel is nodata.
+    Raises InputNotFoundError for a missing file, FormatError when it is not a GeoTIFF
+    or has no CRS, BandOrderError (a FormatError) when its bands do not say which is B, G,
+    R, NIR, and InputFileError when every pixel is nodata.
     """
     p = Path(path)
     if bands is not None:
@@ -73,19 +73,7 @@ def read_bgrn(path: str | PathLike[str], bands: BandSelection | None = None) -> 
             "pass a BGRN GeoTIFF, or a Landsat product's folder (its band files and MTL); "
             "a Sentinel-2 product: `paii area add` reads .SAFE folders",
         )
-    try:
-        return _read_named_bgrn(p)
-    except FormatError as e:
-        if "never guesses band order" not in e.problem and "expected 4" not in e.problem:
-            raise
-        raise FormatError(
-            p,
-            e.problem,
-            f"{e.fix}; or say which bands are blue, green, red "
-            "and NIR: --bands B,G,R,N (1-based) with --reflectance toa|surface "
-            "and, for integer DN, --scale/--offset; or pass a Landsat product's "
-            "MTL file",
-        ) from None
+    return _read_named_bgrn(p)
 
 
 def _read_named_bgrn(p: Path) -> Raster:
@@ -100,7 +88,7 @@ def _read_named_bgrn(p: Path) -> Raster:
         raster = Raster(full.data[:4], full.crs, full.transform, BGRN, full.tags)
     else:
         if count != 4:
-            raise FormatError(
+            raise BandOrderError(
                 p,
                 f"has {count} bands, expected 4 (B2 blue, B3 green, B4 red, B8 NIR)",
                 "pass a BGRN reflectance GeoTIFF, e.g. a Sentinel-2 L2A B2/B3/B4/B8 stack",

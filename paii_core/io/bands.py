@@ -129,6 +129,6 @@ def read_selected_bands(path: str | PathLike[str], sel: BandSelection) -> Raster
     tags = {k: v for k, v in file_tags.items() if k.upper() not in dropped}
     tags.update(
         REFLECTANCE="TOA" if sel.reflectance == "toa" else "SURFACE",
-        PAII_BANDS=",".join(map(str, sel.bands)),
+        SOURCE_BANDS=",".join(map(str, sel.bands)),
     )
     return Raster(data.astype(np.float32), crs, transform, ("blue", "green", "red", "nir"), tags)

@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike, NDArray
 from rasterio.crs import CRS
 from rasterio.warp import Resampling, reproject
 
-from paii_core.errors import FormatError, PaiiWarning, ValidationError
+from paii_core.errors import BandOrderError, FormatError, PaiiWarning, ValidationError
 from paii_core.io.geotiff import Raster, read_geotiff, read_raster, write_geotiff
 
 __all__ = [
@@ -126,7 +126,7 @@ def _read_stack(path: Path) -> tuple[NDArray[np.float32], Raster]:
                 f"stack bands {', '.join(S2_BANDS)} or pass a mapping of per-band files",
             )
         return raster.data[[keys.index(b) for b in S2_BANDS]], raster
-    raise FormatError(
+    raise BandOrderError(
         path,
         f"has {raster.count} bands without descriptions naming Sentinel-2 bands "
         f"({', '.join(raster.band_names)}); PAII never guesses band order (a B4, B3, B2, B8 "

@@ -87,8 +87,8 @@ def test_scene_mean_haze_has_exactly_the_depth_asked():
     clear = np.nan_to_num(clear)
     means = []
     for seed in range(6):
-        loose, field = scenes.hazy_version(clear, np.random.default_rng(seed), mean_tau=1.0)
-        exact, scaled = scenes.hazy_version(
+        _loose, field = scenes.hazy_version(clear, np.random.default_rng(seed), mean_tau=1.0)
+        _exact, scaled = scenes.hazy_version(
             clear, np.random.default_rng(seed), mean_tau=1.0, scene_mean=True
         )
         means.append(float(field.mean()))

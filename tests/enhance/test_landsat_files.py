@@ -14,7 +14,7 @@ from affine import Affine
 from paii_core.cli import main
 from paii_core.config import paths
 from paii_core.enhance.files import is_toa, read_bgrn
-from paii_core.errors import FormatError, InputFileError, ValidationError
+from paii_core.errors import BandOrderError, FormatError, InputFileError, ValidationError
 from paii_core.io import write_geotiff
 from paii_core.io.bands import BandSelection, read_selected_bands
 from paii_core.io.landsat import read_landsat
@@ -87,17 +87,23 @@ def test_dehaze_on_a_collection2_level2_product_uses_the_surface_method(tmp_path
         assert src.tags()["PAII_REFLECTANCE_LEVEL"] == "L2A"
 
 
-def test_unnamed_stack_needs_bands_and_the_message_says_so(tmp_path: Path) -> None:
-    with pytest.raises(FormatError, match=r"never guesses band order.*--bands B,G,R,N"):
-        read_bgrn(L7)
+def test_unnamed_stack_needs_bands_and_the_message_says_so(tmp_path: Path, capsys) -> None:
     three = write_geotiff(
         tmp_path / "rgb.tif",
         np.full((3, 4, 4), 0.1, np.float32),
         crs="EPSG:32650",
         transform=Affine(10, 0, 0, 0, -10, 0),
     )
-    with pytest.raises(FormatError, match=r"has 3 bands, expected 4.*or say which bands"):
-        read_bgrn(three)
+    for path, problem in ((L7, "never guesses band order"), (three, "has 3 bands, expected 4")):
+        # The engine's message (as a page shows it) names no command-line option ...
+        with pytest.raises(BandOrderError, match=problem) as err:
+            read_bgrn(path)
+        assert "--bands" not in str(err.value)
+        # ... the command adds its own way to name the bands.
+        assert main(["dehaze", str(path), str(tmp_path / "out.tif")]) == 2
+        printed = capsys.readouterr().err
+        assert re.search(problem + r".*--bands B,G,R,N.*or pass a Landsat product's MTL", printed)
+    assert not (tmp_path / "out.tif").exists()
 
 
 def test_bands_option_reads_the_landsat7_stack(tmp_path: Path) -> None:
@@ -112,6 +118,10 @@ def test_bands_option_reads_the_landsat7_stack(tmp_path: Path) -> None:
         dn = src.read([4, 3, 2, 1]).astype(np.float32)
     assert np.allclose(raster.data, dn * np.float32(0.001))
     assert raster.tags["REFLECTANCE"] == "SURFACE" and not is_toa(raster)
+    assert raster.tags["SOURCE_BANDS"] == "4,3,2,1"  # the file's bands; not PAII_BANDS
+    assert main(["reflectance", str(L7), str(tmp_path / "r.tif"), *args, "--offset=-0.03"]) == 0
+    with rasterio.open(tmp_path / "r.tif") as src:
+        assert src.tags()["SOURCE_BANDS"] == "1,2,3,4" and "PAII_BANDS" not in src.tags()
     assert main(["sr", str(L7), str(tmp_path / "s.tif"), "--method", "bicubic", *args]) == 0
     with rasterio.open(tmp_path / "s.tif") as src:
         assert src.res == pytest.approx((28.5 / 4, 28.5 / 4))
