@@ -21,6 +21,7 @@ __all__ = [
     "PaiiWarning",
     "StoreError",
     "ValidationError",
+    "name_file_as",
 ]
 
 
@@ -83,3 +84,16 @@ class AuthenticationError(PaiiError, PermissionError):
 
 class AccessDeniedError(PaiiError, PermissionError):
     """The signed-in principal's role does not allow what was asked."""
+
+
+def name_file_as(error: PaiiError, path: str | PathLike[str], name: str) -> PaiiError:
+    """``error`` with ``path`` replaced by ``name`` in its message (and ``.path``), in place.
+
+    Uploads are read from a temporary copy; the user knows the file by the name they
+    uploaded, not by ``/tmp/...``. Returns ``error`` so a caller can ``raise`` it.
+    """
+    old = str(path)
+    error.args = tuple(a.replace(old, name) if isinstance(a, str) else a for a in error.args)
+    if getattr(error, "path", None) == old:
+        error.path = name
+    return error

@@ -8,7 +8,6 @@ import`), so the page and the command report the same problems.
 from __future__ import annotations
 
 import math
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from paii_core.insurance.imports import import_policies
 from paii_core.insurance.policy_file import CSV_SUFFIXES, POLICY_COLUMNS, VECTOR_SUFFIXES
 from paii_core.yields.imports import import_quickstats
 from ui import auth
-from ui.uploads import too_big
+from ui.uploads import saved_upload, too_big
 
 __all__ = ["MAX_UPLOAD_MB", "policy_upload_form", "yield_upload_form"]
 
@@ -42,22 +41,20 @@ def _run_import(upload, run: Callable[[Path], ImportReport], *, what: str) -> Im
     fix = f"split the file, or import it with the `paii {what} import` command"
     if too_big(upload, MAX_UPLOAD_MB, fix):
         return None
-    with tempfile.TemporaryDirectory(prefix="paii-upload-") as tmp:
-        path = Path(tmp) / Path(upload.name).name
-        path.write_bytes(upload.getvalue())
-        try:
+    try:
+        with saved_upload(upload) as path:
             report = run(path)
-        except ImportRejectedError as e:
-            st.error(
-                f"{upload.name}: {len(e.problems)} problem(s); nothing was imported. "
-                "Fix each row below and upload the file again.",
-                icon=":material/error:",
-            )
-            st.dataframe(problems_frame(e.problems), hide_index=True, width="stretch")
-            return None
-        except PaiiError as e:
-            st.error(str(e), icon=":material/error:")
-            return None
+    except ImportRejectedError as e:
+        st.error(
+            f"{upload.name}: {len(e.problems)} problem(s); nothing was imported. "
+            "Fix each row below and upload the file again.",
+            icon=":material/error:",
+        )
+        st.dataframe(problems_frame(e.problems), hide_index=True, width="stretch")
+        return None
+    except PaiiError as e:
+        st.error(str(e), icon=":material/error:")
+        return None
     st.success(report.summary(), icon=":material/check_circle:")
     if report.skipped:
         skipped = pd.DataFrame(

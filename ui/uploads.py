@@ -9,9 +9,16 @@ client that ignores the widget's limit gets an error instead of filling the serv
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import streamlit as st
 
-__all__ = ["PORTFOLIO_MAX_MB", "RASTER_MAX_MB", "capped_uploader", "too_big"]
+from paii_core.errors import PaiiError, name_file_as
+
+__all__ = ["PORTFOLIO_MAX_MB", "RASTER_MAX_MB", "capped_uploader", "saved_upload", "too_big"]
 
 RASTER_MAX_MB = 200
 """A GeoTIFF on the Flood and Imagery pages (a 10,000 x 10,000 px two-band float32
@@ -43,3 +50,16 @@ def capped_uploader(label: str, *, type: list[str], key: str, max_mb: int, fix: 
     if upload is None or too_big(upload, max_mb, fix):
         return None
     return upload
+
+
+@contextmanager
+def saved_upload(upload) -> Iterator[Path]:
+    """The upload saved under its own name in a temporary folder for the block; a
+    PaiiError raised in the block names the uploaded file, not the temporary copy."""
+    with tempfile.TemporaryDirectory(prefix="paii-upload-") as tmp:
+        path = Path(tmp) / Path(upload.name).name
+        path.write_bytes(upload.getvalue())
+        try:
+            yield path
+        except PaiiError as e:
+            raise name_file_as(e, path, upload.name) from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from paii_core.enhance import files, products, views
 from paii_core.errors import PaiiError
 from paii_core.io import read_sentinel1
 from ui.common import connection, current_context, show_error
-from ui.uploads import RASTER_MAX_MB, capped_uploader
+from ui.uploads import RASTER_MAX_MB, capped_uploader, saved_upload
 
 ctx = current_context()
 st.title("Imagery")
@@ -113,9 +112,7 @@ try:
         )  # fmt: skip
         if upload is None:
             st.stop()
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / Path(upload.name).name
-            path.write_bytes(upload.getvalue())
+        with saved_upload(upload) as path:
             raster = files.read_bgrn(path)
         simulated, label = False, Path(upload.name).stem
 except PaiiError as e:

@@ -16,7 +16,7 @@ from rasterio.crs import CRS
 from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
 
 from paii_core import io
-from paii_core.errors import InputFileError
+from paii_core.errors import InputFileError, PaiiError, name_file_as
 from paii_core.flood import learned
 from paii_core.flood.mapping import FloodMap, map_flood
 from paii_core.flood.terrain import hand
@@ -267,14 +267,22 @@ def map_flood_bytes(
     file. Returns (map, post-event SAR, pre-event SAR or None).
     """
     with tempfile.TemporaryDirectory(prefix="paii_flood_upload_") as tmp:
-        saved = {}
+        saved, names = {}, {}
         for role, item in (("post", post), ("dem", dem), ("pre", pre)):
             if item is not None:
+                names[role] = item[0]
                 saved[role] = Path(tmp) / role / Path(item[0]).name
                 saved[role].parent.mkdir()
                 saved[role].write_bytes(item[1])
-        flood, after = map_flood_files(saved["post"], saved.get("dem"), pre_path=saved.get("pre"))
-        before = io.read_sentinel1(saved["pre"], allow_vv_only=True) if "pre" in saved else None
+        try:
+            flood, after = map_flood_files(
+                saved["post"], saved.get("dem"), pre_path=saved.get("pre")
+            )
+            before = io.read_sentinel1(saved["pre"], allow_vv_only=True) if "pre" in saved else None
+        except PaiiError as e:
+            for role, path in saved.items():
+                name_file_as(e, path, f"{Path(names[role]).name} ({role})")
+            raise
     return flood, after, before
 
 

@@ -139,7 +139,8 @@ def test_bad_uploads_show_an_error(tiny_world, tmp_path):
     at.run()
     at.button(key="flood_upload_run").click().run()
     assert not at.exception, at.exception
-    assert any("junk.tif" in e.value for e in at.error)
+    (error,) = [e.value for e in at.error]
+    assert error.startswith("junk.tif (dem): ") and "paii_flood_upload_" not in error
 
 
 def test_good_upload_maps_the_flood(tiny_world):

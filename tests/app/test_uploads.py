@@ -10,6 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from paii_core.enhance.files import read_bgrn
+from paii_core.errors import FormatError
 from ui import uploads
 
 REPO = Path(__file__).resolve().parents[2]
@@ -76,3 +78,21 @@ def test_an_upload_at_the_cap_or_none_passes(widget):
     widget["upload"] = None
     assert uploads.capped_uploader("S1", type=["tif"], key="k", max_mb=5, fix="x") is None
     assert widget["errors"] == []
+
+
+def test_an_error_reading_a_saved_upload_names_the_uploaded_file_not_the_copy():
+    upload = SimpleNamespace(name="L7_ETMs.tif", getvalue=lambda: b"not a GeoTIFF")
+    with pytest.raises(FormatError, match=r"^L7_ETMs\.tif: .*Fix: ") as caught:
+        with uploads.saved_upload(upload) as path:
+            assert path.name == "L7_ETMs.tif" and path.read_bytes() == b"not a GeoTIFF"
+            copy = str(path)
+            read_bgrn(path)
+    assert copy not in str(caught.value) and caught.value.path == "L7_ETMs.tif"
+    assert not Path(copy).exists()  # the temporary copy is gone
+
+
+def test_an_upload_read_without_error_is_removed_afterwards():
+    upload = SimpleNamespace(name="ok.tif", getvalue=lambda: b"x")
+    with uploads.saved_upload(upload) as path:
+        assert path.exists()
+    assert not path.exists()
