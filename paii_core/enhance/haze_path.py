@@ -36,6 +36,7 @@ from scipy import ndimage
 from paii_core.enhance._checks import check_bgrn
 from paii_core.enhance.dcp import ANGSTROM, WAVELENGTHS_NM
 from paii_core.enhance.tiling import fill_nodata
+from paii_core.errors import ValidationError
 
 __all__ = [
     "AIRLIGHT",
@@ -94,12 +95,33 @@ def dark_objects(image: NDArray) -> NDArray[np.float32]:
     return out
 
 
-def path_dehaze(image: NDArray) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+def _check_levels(clear_dark: NDArray, shape: tuple[int, ...]) -> NDArray[np.float32]:
+    """``clear_dark`` as float32 ``(3,)`` or ``(3, H, W)``, or ValidationError."""
+    levels = np.asarray(clear_dark, np.float32)
+    if levels.shape not in ((3,), (3, *shape)):
+        raise ValidationError(
+            f"clear_dark must give B, G, R levels as (3,) or (3, H, W) = (3, {shape[0]}, "
+            f"{shape[1]}), got shape {levels.shape}"
+        )
+    if not (np.isfinite(levels).all() and (levels >= 0).all() and (levels < AIRLIGHT[2]).all()):
+        raise ValidationError(
+            "clear_dark must be finite reflectance levels between 0 and the prior red airlight "
+            f"{AIRLIGHT[2]:.2f} (a clear capture's dark objects), e.g. haze_path.CLEAR_DARK"
+        )
+    return levels
+
+
+def path_dehaze(
+    image: NDArray, clear_dark: NDArray | None = None
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     """Dehaze a ``(4, H, W)`` BGRN top-of-atmosphere reflectance image by its per-band
     haze path (module docstring). Returns the dehazed TOA image ``(4, H, W)`` float32
     (NaN nodata kept, never negative) and the transmission at 550 nm ``(H, W)``.
+    ``clear_dark``: the clear dark-object level of B, G, R, ``(3,)`` or ``(3, H, W)``
+    (default :data:`CLEAR_DARK`; the development harness passes others).
     Raises ValidationError for a non-BGRN or all-nodata image."""
     arr = check_bgrn(image)
+    levels = CLEAR_DARK if clear_dark is None else _check_levels(clear_dark, arr.shape[1:])
     nodata = np.isnan(arr).any(axis=0)
     filled = fill_nodata(arr)  # the caller's array itself when it has no NaN: not written
     ratio = (np.asarray(WAVELENGTHS_NM, np.float32) / np.float32(550.0)) ** np.float32(-ANGSTROM)
@@ -110,7 +132,7 @@ def path_dehaze(image: NDArray) -> tuple[NDArray[np.float32], NDArray[np.float32
     # Band by band and in place (a 4096 px capture holds 64 MB per band-plane): the path
     # taken off is excess + base (1 - t), and each band's optical depth goes into ``dark``.
     for b in range(3):
-        base = CLEAR_DARK[b]
+        base = levels[b]
         excess = dark[b] - base
         np.maximum(excess, -DARK_SLACK, out=excess)
         t = np.maximum(excess, 0.0)

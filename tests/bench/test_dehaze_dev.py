@@ -8,7 +8,7 @@ import pytest
 from bench.enhance import dehaze_dev
 from paii_core.demo import haze
 from paii_core.enhance import real_scenes, scenes
-from paii_core.enhance.haze_path import AIRLIGHT, path_dehaze
+from paii_core.enhance.haze_path import AIRLIGHT, CLEAR_DARK, path_dehaze
 
 
 def test_dev_draw_is_the_benchmarks_scene_mean_draw():
@@ -31,13 +31,17 @@ def test_the_true_nir_airlight_bounds_the_module():
     assert oracle["mean"] < module["mean"]
 
 
+DN_MAUI_NIR = 5764
+"""NIR DN of the Maui crop's corner pixel (the open sea)."""
 DN_S2_NIR = 7495
 """NIR DN of the St. Lawrence crop's corner (row 57, column 57 of the stored tile)."""
 
 
 def test_the_development_set_holds_sea_lake_and_land():
     cases = dehaze_dev.dev_cases()
-    assert set(cases) == {"landsat5", "landsat8", "italy_toa", "sc_sea", "sc_inland", "s2_estuary"}
+    assert set(cases) == {
+        "landsat5", "landsat8", "italy_toa", "sc_sea", "sc_inland", "s2_estuary", "maui_coast"
+    }  # fmt: skip
     sea, scored = cases["sc_sea"]
     assert sea.shape == (4, 110, 110) and not np.isnan(sea).any()
     # TOA by the MTL: (DN * 2e-5 - 0.1) / sin(62.17310472 deg); NIR DN 23868 at the corner
@@ -52,6 +56,12 @@ def test_the_development_set_holds_sea_lake_and_land():
     water = estuary[3] < estuary[1]
     assert 0.3 < water.mean() < 0.45 and 0.01 < np.percentile(estuary[3][water], 5) < 0.015
     assert 0.7 < scored.mean() < 0.9  # cloud (blue above 0.2) and its neighbours left out
+    maui, scored = cases["maui_coast"]  # Landsat-9 by its MTL: (DN * 2e-5 - 0.1) / sin(66.18 deg)
+    assert maui.shape == (4, 367, 301)
+    assert maui[3, 0, 0] == np.float32((DN_MAUI_NIR * 2e-5 - 0.1) / np.sin(np.deg2rad(66.18265267)))
+    water = maui[3] < maui[1]  # the clear Pacific: NIR near 0.02
+    assert 0.4 < water.mean() < 0.45 and 0.015 < np.percentile(maui[3][water], 5) < 0.02
+    assert scored.mean() > 0.98
 
 
 def test_a_scene_with_water_reads_the_nir_airlight_off_the_prior():
@@ -133,3 +143,44 @@ def test_water_land_carries_the_lands_transmission_over_the_shore_water():
     biased = dehaze_dev.water_airlight(hazy, green, low, "fused")
     fixed = dehaze_dev.water_airlight(hazy, green, low, "fused", land_px=10.0)
     assert abs(fixed - own) < 1e-6 < abs(biased - own)
+
+
+def _uniform(levels) -> np.ndarray:
+    """A 16 x 16 px capture whose B, G, R are ``levels`` everywhere (NIR 0.3): its own dark
+    objects (minimum and Gaussian filters of a constant)."""
+    image = np.empty((4, 16, 16), np.float32)
+    image[:] = np.asarray([*levels, 0.3], np.float32)[:, None, None]
+    return image
+
+
+def test_scene_levels_keep_the_part_of_the_excess_haze_cannot_explain():
+    ratio = (np.asarray([490.0, 560.0, 665.0]) / 550.0) ** -1.3
+    h = (np.asarray([0.36, 0.33, 0.30]) - CLEAR_DARK) * ratio  # the path's direction
+    hazy_like = _uniform(CLEAR_DARK + 0.05 * h)  # dark objects lifted along it: haze
+    np.testing.assert_allclose(
+        dehaze_dev.scene_levels(hazy_like, "ortho", 5.0), CLEAR_DARK, atol=1e-6
+    )
+    flat = np.full(3, 0.012)  # a brighter ground: the same in every band
+    ortho = dehaze_dev.scene_levels(_uniform(CLEAR_DARK + flat), "ortho", 5.0)
+    np.testing.assert_allclose(ortho, CLEAR_DARK + flat - h * (flat @ h) / (h @ h), atol=1e-6)
+    # percentile form: the scene's level, never under CLEAR_DARK
+    low = dehaze_dev.scene_levels(_uniform([0.05, 0.07, 0.02]), "pct", 5.0)
+    np.testing.assert_allclose(low, [CLEAR_DARK[0], 0.07, CLEAR_DARK[2]], atol=1e-6)
+
+
+def test_the_harness_reports_how_much_the_clear_capture_is_changed():
+    """The clear capture's own dark-object map as the clear level (an oracle) leaves it
+    unchanged; the module changes it, and the transmission errors over water and land
+    (read minus true) are reported for the hazy draws."""
+    oracle = dehaze_dev.evaluate("oracle-base-map", (0.5,), (900,), scenes=["s2_estuary"])
+    module = dehaze_dev.evaluate("module", (0.5,), (900,), scenes=["s2_estuary"])
+    assert oracle["cases"] == module["cases"] == 1
+    got, mod = oracle["per_scene"]["s2_estuary"], module["per_scene"]["s2_estuary"]
+    assert got["clear_mae"] == 0.0 and got["clear_ndvi"] == 0.0
+    assert 0.005 < mod["clear_mae"] < 0.05 and mod["clear_ndvi"] > 0.0
+    for stats in (got, mod):
+        assert abs(stats["t_err_land"]) < 0.2 and abs(stats["t_err_water"]) < 0.2
+    # a NIR variant after a clear-level variant: the levels are the oracle's, NIR the truth's
+    both = dehaze_dev.evaluate("oracle-base-map+oracle-nir", (0.5,), (900,), ["s2_estuary"])
+    assert both["per_scene"]["s2_estuary"]["t_err_land"] == got["t_err_land"]
+    assert both["mean"] != oracle["mean"]

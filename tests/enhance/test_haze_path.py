@@ -93,3 +93,41 @@ def test_model_on_toa_input_runs_the_path_and_path_needs_toa(clear_toa, tmp_path
     with rasterio.open(out) as ds:
         assert ds.tags()["PAII_METHOD"] == "path" and ds.tags()["PAII_REFLECTANCE_LEVEL"] == "TOA"
         np.testing.assert_allclose(ds.read([1, 2, 3, 4]), path_dehaze(clear_toa)[0], atol=1e-6)
+
+
+def test_given_clear_levels_set_the_dark_objects_output_exactly():
+    """A uniform capture is its own dark object (D = I), so each visible band comes out
+    at the clear level it is given, (I - D) / t + Dc = Dc, and NIR is inverted with the
+    median visible optical depth tau_b = -ln(1 - (D_b - Dc_b) / (A_b - Dc_b)) / r_b."""
+    image = np.empty((4, 12, 12), np.float32)
+    image[:] = np.array([0.2, 0.15, 0.1, 0.3], np.float32)[:, None, None]
+    levels = np.array([0.1, 0.08, 0.05], np.float32)
+    out, t550 = path_dehaze(image, clear_dark=levels)
+    np.testing.assert_allclose(
+        out[:3], np.broadcast_to(levels[:, None, None], (3, 12, 12)), atol=1e-6
+    )
+    ratio = (np.asarray([490.0, 560.0, 665.0, 842.0]) / 550.0) ** -1.3
+    air = np.array([0.36, 0.33, 0.30, 0.26])
+    tau = -np.log(1 - (image[:3, 0, 0] - levels) / (air[:3] - levels)) / ratio[:3]
+    t_nir = np.exp(-np.median(tau) * ratio[3])
+    np.testing.assert_allclose(out[3], (0.3 - 0.26 * (1 - t_nir)) / t_nir, rtol=1e-5)
+    np.testing.assert_allclose(t550, np.exp(-np.median(tau)), rtol=1e-5)
+    # the capture's own levels leave it unchanged; a map of them equals the three numbers
+    same, t_same = path_dehaze(image, clear_dark=image[:3, 0, 0])
+    np.testing.assert_allclose(same, image, atol=1e-6)
+    assert np.all(t_same == 1.0)
+    as_map, _ = path_dehaze(image, clear_dark=np.broadcast_to(levels[:, None, None], (3, 12, 12)))
+    np.testing.assert_array_equal(as_map, out)
+
+
+def test_clear_levels_of_the_wrong_shape_or_range_are_refused(clear_toa):
+    with pytest.raises(ValidationError, match=r"clear_dark must give B, G, R levels as \(3,\)"):
+        path_dehaze(clear_toa, clear_dark=np.zeros(4))
+    with pytest.raises(
+        ValidationError, match=r"\(3, H, W\) = \(3, 128, 128\), got shape \(3, 5, 5\)"
+    ):
+        path_dehaze(clear_toa, clear_dark=np.zeros((3, 5, 5)))
+    with pytest.raises(ValidationError, match="clear_dark must be finite reflectance levels"):
+        path_dehaze(clear_toa, clear_dark=[0.07, np.nan, 0.04])
+    with pytest.raises(ValidationError, match=r"between 0 and the prior red airlight 0\.30"):
+        path_dehaze(clear_toa, clear_dark=[0.07, 0.05, 0.3])
