@@ -1,0 +1,214 @@
+"""Development harness for the rules' water on the DEV chips only (never the held-out ones).
+
+For each labelled chip of data/real/sen1floods11_dev/ (Sen1Floods11 HandLabeled, not the
+benchmark's test chips) the chip is mapped as ``paii flood --post CHIP OUT`` maps it
+(:func:`paii_core.flood.files.map_flood_files`: UTM working grid, no DEM) and scored over
+labelled pixels on the chip's own grid: water IoU and the share of labelled dry land that is
+called water. ``--stages`` also follows the rules' water on the working grid through each of
+its steps (threshold on the 3 x 3 mean, region growing, single-look growing, speck removal,
+clear-water core) and says how much dry land each step adds or removes, with the label
+resampled (nearest) to the working grid: which process over-calls dry land; beside each
+step, the median local coefficient of variation (7 x 7, linear power) of the labelled water
+and of the dry land it calls water (the texture a smoothness gate would use). ``--checks``
+adds the must-not-regress figures a rule change is judged by: the held-out simulator
+(``bench_flood --only quality``: flooded IoU mean and worst with pre-event image and DEM, and
+with neither) and the real-DEM benchmark (``real_dem``: mean with pre-event image, mean of
+the no-DEM column).
+
+Refuses the held-out folder data/real/sen1floods11_handlabeled/ (rules of evidence: the
+test chips are scored once, by bench.flood.real_chips, with a method chosen here).
+
+Run: ``PYTHONPATH=. .venv/bin/python -m bench.flood.water_dev [--stages] [--json OUT]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from rasterio.warp import Resampling
+from scipy import ndimage
+
+from paii_core import io
+from paii_core.config import paths
+from paii_core.errors import ValidationError
+from paii_core.flood import files, mapping, water
+
+DEV = paths().root / "data" / "real" / "sen1floods11_dev"
+HELD_OUT = paths().root / "data" / "real" / "sen1floods11_handlabeled"
+
+
+def dev_chips(folder: Path = DEV) -> list[Path]:
+    """The ``*_S1Hand.tif`` chips of ``folder``; the held-out folder is refused."""
+    if Path(folder).resolve() == HELD_OUT.resolve():
+        raise ValidationError(
+            f"{folder} holds the held-out test chips; develop on {DEV} "
+            "(score the test chips once with bench.flood.real_chips)"
+        )
+    return sorted(Path(folder).glob("*_S1Hand.tif"))
+
+
+def label_of(chip: Path) -> np.ndarray:
+    with rasterio.open(chip.with_name(chip.name.replace("_S1Hand", "_LabelHand"))) as src:
+        return src.read(1)
+
+
+def score(called: np.ndarray, label: np.ndarray, valid: np.ndarray) -> dict:
+    """IoU of water, dry land called water (%), and the (intersection, union, FP, dry) counts."""
+    truth = (label == 1) & valid
+    dry = valid & (label == 0)
+    c = called & valid
+    inter, union = int((c & truth).sum()), int((c | truth).sum())
+    fp = int((c & dry).sum())
+    return {
+        "iou": inter / max(1, union),
+        "false %": 100.0 * fp / max(1, int(dry.sum())),
+        "counts": [inter, union, fp, int(dry.sum())],
+    }
+
+
+def map_chip(chip: Path) -> dict:
+    """Score the ``water`` band of the command's path on ``chip`` (its own grid)."""
+    label = label_of(chip)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fm, post = files.map_flood_files(chip)
+    valid = (label >= 0) & np.isfinite(post.data[0])
+    out = score(fm.water, label, valid)
+    out["split"] = f"{fm.threshold_db} dB ({fm.method})"
+    return out
+
+
+def local_cv(db: np.ndarray, size: int = 7) -> np.ndarray:
+    """(H, W) local coefficient of variation (std / mean) of linear power in a ``size`` square.
+
+    NaN pixels are left out of the window statistics and stay NaN. Fully developed speckle
+    of L looks has CV 1 / sqrt(L) over any homogeneous surface, water or land.
+    """
+    x = np.asarray(db, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValidationError(f"db should be an (H, W) array, got shape {x.shape}")
+    valid = np.isfinite(x)
+    p = np.where(valid, np.power(10.0, x / 10.0), 0.0)
+    n = ndimage.uniform_filter(valid.astype(np.float64), size, mode="nearest")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = ndimage.uniform_filter(p, size, mode="nearest") / n
+        m2 = ndimage.uniform_filter(p * p, size, mode="nearest") / n
+        cv = np.sqrt(np.maximum(m2 - m * m, 0.0)) / m
+    cv[~valid] = np.nan
+    return cv
+
+
+def stages(chip: Path) -> list[tuple[str, dict]]:
+    """Water after each step of :func:`paii_core.flood.mapping.rules_water` on the working
+    grid, scored against the label resampled (nearest) to that grid."""
+    post = io.read_sentinel1(chip, allow_vv_only=True)
+    work = files._to_working_grid(post)
+    lab = io.Raster(label_of(chip)[None].astype(np.float32), post.crs, post.transform)
+    label = files._warp(
+        lab.data, lab, work.crs, work.transform, work.data.shape[1:], Resampling.nearest
+    )[0]
+    label = np.where(np.isfinite(label), label, -1)
+    valid = (label >= 0) & np.isfinite(work.data[0])
+    px = float(abs(work.transform.a))
+    fit = mapping.fit_scene(work.data)
+    if fit.threshold_db is None:
+        return [("no threshold", score(np.zeros_like(valid), label, valid))]
+    rules = mapping.Rules.from_fit(fit, pixel_size_m=px)
+    cv = local_cv(water.water_feature_db(work.data))
+    out = []
+    for name, mask in stage_masks(work.data, rules):
+        r = score(mask, label, valid)
+        for key, part in (("cv water", mask & (label == 1)), ("cv dry", mask & (label == 0))):
+            r[key] = float(np.nanmedian(cv[part])) if part.any() else float("nan")
+        out.append((name, r))
+    return out
+
+
+def stage_masks(post: np.ndarray, rules: mapping.Rules) -> list[tuple[str, np.ndarray]]:
+    """The rules' water after each of their steps; the last equals
+    :func:`paii_core.flood.mapping.rules_water` (tested)."""
+    single = water.water_feature_db(post)
+    vv = water.despeckle_db(single)
+    seeds = vv < rules.threshold
+    grown = water.grow_water(vv, seeds, limit_db=rules.grow_limit)
+    near = ndimage.binary_dilation(
+        grown, structure=np.ones((3, 3), bool), iterations=mapping.RAW_GROW_PX
+    )
+    dark = (single < min(rules.middle, rules.grow_limit)) & near
+    raw = water.grow_water(np.where(dark, -99.0, 0.0), grown, limit_db=0.0)
+    specks = mapping._drop_specks(raw, min_px=rules.min_px)
+    core = mapping._with_core(specks, vv < rules.strong, min_px=rules.min_px)
+    return [("threshold", seeds), ("region growing", grown), ("single-look growing", raw),
+            ("specks dropped", specks), ("clear-water core (final)", core)]  # fmt: skip
+
+
+def checks() -> dict[str, float]:
+    """The must-not-regress figures: held-out simulator and real-DEM benchmark means."""
+    import contextlib
+    import io as _io
+
+    from bench.flood import bench_flood, real_dem
+
+    bench_flood.REPORT.clear()
+    with contextlib.redirect_stdout(_io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bench_flood.quality()
+        dem_rows = real_dem.run()
+    q = bench_flood.REPORT["quality"]
+    paii, neither = [r["paii"] for r in q], [r["no_pre_no_terrain"] for r in q]
+    return {
+        "sim PAII mean": float(np.mean(paii)), "sim PAII worst": float(min(paii)),
+        "sim neither mean": float(np.mean(neither)), "sim neither worst": float(min(neither)),
+        "real-DEM pre mean": float(np.mean([r["pre"] for r in dem_rows])),
+        "real-DEM no-DEM mean": float(np.mean([r["no DEM"] for r in dem_rows])),
+    }  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--chips", type=Path, default=DEV, help="folder of DEV *_S1Hand.tif chips")
+    ap.add_argument("--stages", action="store_true", help="also score each step of the rules")
+    ap.add_argument("--checks", action="store_true", help="also the simulator and real-DEM")
+    ap.add_argument("--json", type=Path, default=None, help="also write the rows here")
+    args = ap.parse_args()
+    chips = dev_chips(args.chips)
+    rows = {}
+    print("| chip | water IoU | dry land called water | threshold (method) |")
+    print("| --- | --- | --- | --- |")
+    for chip in chips:
+        name = chip.name.removesuffix("_S1Hand.tif")
+        r = map_chip(chip)
+        rows[name] = r
+        print(f"| {name} | {r['iou']:.3f} | {r['false %']:.2f} % | {r['split']} |", flush=True)
+    wet = [r for r in rows.values() if r["counts"][1] > r["counts"][2]]
+    inter = sum(r["counts"][0] for r in rows.values())
+    union = sum(r["counts"][1] for r in rows.values())
+    print(f"| mean of chips with water | {np.mean([r['iou'] for r in wet]):.3f} | | |")
+    print(f"| pooled | {inter / max(1, union):.3f} | | |")
+    report: dict = {"rows": rows}
+    if args.stages:
+        report["stages"] = {}
+        print("\n| chip | step | water IoU | dry land called water | CV 7x7: water | CV: dry "
+              "called water |")  # fmt: skip
+        print("| --- | --- | --- | --- | --- | --- |")
+        for chip in chips:
+            name = chip.name.removesuffix("_S1Hand.tif")
+            report["stages"][name] = stages(chip)
+            for step, r in report["stages"][name]:
+                print(f"| {name} | {step} | {r['iou']:.3f} | {r['false %']:.2f} % | "
+                      f"{r.get('cv water', np.nan):.2f} | {r.get('cv dry', np.nan):.2f} |",
+                      flush=True)  # fmt: skip
+    if args.checks:
+        report["checks"] = checks()
+        print("\n" + ", ".join(f"{k} {v:.3f}" for k, v in report["checks"].items()))
+    from bench.jsonout import write_json
+
+    write_json(args.json, report)
+
+
+if __name__ == "__main__":
+    main()
