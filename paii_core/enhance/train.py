@@ -25,7 +25,7 @@ import torch
 from paii_core.enhance import real_scenes, scenes, sr_data
 from paii_core.enhance.nets import DehazeNet, SRNet
 from paii_core.enhance.tiling import fill_nodata
-from paii_core.enhance.weights import load_weights, save_weights
+from paii_core.enhance.weights import WeightEMA, load_weights, save_weights
 from paii_core.errors import ValidationError
 
 __all__ = ["SR_LOSSES", "ndvi_l1", "pixel_loss", "seed_loss", "train"]
@@ -56,12 +56,19 @@ def ndvi_l1(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 SR_LOSSES: tuple[str, ...] = ("l1", "rmse")
 
 
-def pixel_loss(pred: torch.Tensor, target: torch.Tensor, kind: str = "l1") -> torch.Tensor:
+def pixel_loss(
+    pred: torch.Tensor, target: torch.Tensor, kind: str = "l1", nir_weight: float = 1.0
+) -> torch.Tensor:
     """The SR pixel term: mean absolute error (``"l1"``) or root mean squared error
-    (``"rmse"``, of the same scale as L1, its gradient that of the squared error)."""
-    if kind == "rmse":
-        return (pred - target).pow(2).mean().add(1e-12).sqrt()
-    return (pred - target).abs().mean()
+    (``"rmse"``, of the same scale as L1, its gradient that of the squared error).
+    ``nir_weight`` weighs the NIR band's error against the visible bands' (1 each) in
+    the per-pixel mean, normalised so that equal errors in all bands give the same loss
+    whatever the weight."""
+    err = (pred - target).pow(2) if kind == "rmse" else (pred - target).abs()
+    if nir_weight != 1.0:
+        w = torch.tensor([1.0, 1.0, 1.0, nir_weight], dtype=err.dtype, device=err.device)
+        err = err * (w / w.mean()).view(1, -1, 1, 1)
+    return err.mean().add(1e-12).sqrt() if kind == "rmse" else err.mean()
 
 
 def seed_loss(pred: torch.Tensor, target: torch.Tensor, ndvi_weight: float = 0.2) -> torch.Tensor:
@@ -74,6 +81,7 @@ def seed_loss(pred: torch.Tensor, target: torch.Tensor, ndvi_weight: float = 0.2
 def _history_entry(meta: dict) -> dict:
     keys = ("version", "steps", "minutes", "seed", "lr", "ndvi_weight", "thick_share")
     keys += ("batch", "patch", "warmup_steps", "sensor", "real_share", "box_share", "sr_loss")
+    keys += ("nir_weight", "ema")
     return {k: meta[k] for k in keys if k in meta}
 
 
@@ -209,6 +217,9 @@ def train(
     real_share: float = 0.0,
     box_share: float = 1 / 3,
     sr_loss: Literal["l1", "rmse"] = "l1",
+    nir_weight: float = 1.0,
+    ema: float = 0.0,
+    keep_every: int = 0,
     progress: Callable[[int, float], None] | None = None,
 ) -> dict:
     """Train ``name`` for at most ``minutes`` (or ``max_steps``) and save the weights and
@@ -228,9 +239,15 @@ def train(
     rather than its mean). ``real_share``: the
     share of samples cut from real captures, self-supervised (SR: each its own 4x
     capture, from :func:`sr_data.training_images`; dehaze: the training rows of
-    ``real_scenes.italy_l2a`` under simulated haze).
+    ``real_scenes.italy_l2a`` under simulated haze). ``nir_weight``: SR, the NIR band's
+    weight in the pixel term (:func:`pixel_loss`). ``ema``: when > 0, the saved weights
+    are an exponential moving average of the trained ones with this decay
+    (:class:`WeightEMA`; the raw weights go to ``out_dir/raw``). ``keep_every``: when > 0,
+    a copy of the saved weights every that many steps in ``out_dir/step_N`` (snapshots
+    to choose among on development images).
     Raises ValidationError for an unknown name, a non-positive budget or rate, a share
-    outside 0..1 or a patch larger than the pool scenes; InputNotFoundError when
+    outside 0..1, a NIR weight <= 0, an EMA decay outside 0..1, a negative keep_every or
+    a patch larger than the pool scenes; InputNotFoundError when
     ``init`` has no weights."""
     if name not in ("dehaze", "sr"):
         raise ValidationError(f"model name must be 'dehaze' or 'sr', got {name!r}")
@@ -250,6 +267,11 @@ def train(
         raise ValidationError(f"box_share must be within 0..1, got {box_share}")
     if sr_loss not in SR_LOSSES:
         raise ValidationError(f"sr_loss must be one of {SR_LOSSES}, got {sr_loss!r}")
+    if nir_weight <= 0 or not 0.0 <= ema < 1.0 or keep_every < 0:
+        raise ValidationError(
+            f"nir_weight must be > 0, ema within 0..1 (0 = off) and keep_every >= 0, "
+            f"got {nir_weight}, {ema}, {keep_every}"
+        )
     if not 0.0 <= thick_share <= 1.0 or warmup_steps < 0:
         raise ValidationError(
             f"thick_share must be within 0..1 and warmup_steps >= 0, "
@@ -281,6 +303,7 @@ def train(
     else:
         history = []
     opt = torch.optim.Adam(net.parameters(), lr=lr)
+    averaged = WeightEMA(net, ema) if ema else None
     budget = minutes * 60.0
     start, step, running = time.monotonic(), 0, None
     meta: dict = {}
@@ -297,15 +320,17 @@ def train(
                 pool, rng, batch, patch, real, real_share, box_share
             )
             pred = net(ref, oth, sar_, sig)
-            loss = pixel_loss(pred, hi, sr_loss) + 0.1 * ndvi_l1(pred, hi)
+            loss = pixel_loss(pred, hi, sr_loss, nir_weight) + 0.1 * ndvi_l1(pred, hi)
         else:
             ref, oth, sar_, hi = _sr_batch(pool, rng, batch, patch)
             pred = net(ref, oth, sar_)
-            loss = pixel_loss(pred, hi, sr_loss) + 0.1 * ndvi_l1(pred, hi)
+            loss = pixel_loss(pred, hi, sr_loss, nir_weight) + 0.1 * ndvi_l1(pred, hi)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
         opt.step()
+        if averaged is not None:
+            averaged.update(net)
         step += 1
         value = loss.item()
         running = value if running is None else 0.98 * running + 0.02 * value
@@ -313,7 +338,8 @@ def train(
             log.info("%s step %d loss %.5f (%.0f s)", name, step, running, time.monotonic() - start)
             if progress:
                 progress(step, running)
-        if step % 100 == 0 or step >= max_steps or time.monotonic() - start >= budget:
+        kept = bool(keep_every) and step % keep_every == 0
+        if step % 100 == 0 or kept or step >= max_steps or time.monotonic() - start >= budget:
             meta = {
                 "model": name,
                 "steps": step,
@@ -338,9 +364,18 @@ def train(
                 meta["sensor"], meta["box_share"] = sensor, round(box_share, 3)
             if name == "sr" and sr_loss != "l1":
                 meta["sr_loss"] = sr_loss
+            if name == "sr" and nir_weight != 1.0:
+                meta["nir_weight"] = nir_weight
+            if averaged is not None:
+                meta["ema"] = ema
             if history:
                 meta["history"] = history  # the runs this one was fine-tuned from
-            meta = save_weights(net, out_dir, meta)
+            if averaged is not None:
+                save_weights(net, Path(out_dir) / "raw", {**meta, "raw_of_ema": True})
+            saved = net if averaged is None else averaged.shadow
+            meta = save_weights(saved, out_dir, meta)
+            if kept:
+                save_weights(saved, Path(out_dir) / f"step_{step}", meta)
     return meta
 
 

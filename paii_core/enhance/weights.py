@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import io
 import json
@@ -10,9 +11,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from paii_core.errors import InputFileError, InputNotFoundError
+from paii_core.errors import InputFileError, InputNotFoundError, ValidationError
 
-__all__ = ["WEIGHTS_FILE", "load_weights", "model_version", "save_weights"]
+__all__ = ["WEIGHTS_FILE", "WeightEMA", "load_weights", "model_version", "save_weights"]
 
 WEIGHTS_FILE = "weights.pt"
 META_FILE = "meta.json"
@@ -62,3 +63,32 @@ def load_weights(net: nn.Module, model_dir: Path) -> nn.Module:
             f"retrain with `paii train {Path(model_dir).name}`",
         ) from e
     return net.eval()
+
+
+class WeightEMA:
+    """Exponential moving average of a network's parameters during training (Polyak &
+    Juditsky 1992; the running form of stochastic weight averaging, Izmailov et al. 2018):
+    the average of the last ~1 / (1 - ``decay``) steps sits in a flatter, better point
+    than any single noisy step. The early steps use the decay (1 + t) / (10 + t) when that
+    is smaller, so the average is not stuck at the starting weights.
+    Raises ValidationError for a decay outside 0 < decay < 1."""
+
+    def __init__(self, net: nn.Module, decay: float) -> None:
+        if not 0.0 < decay < 1.0:
+            raise ValidationError(f"EMA decay must be within 0 < decay < 1, got {decay}")
+        self.decay, self.updates = decay, 0
+        self.shadow = copy.deepcopy(net).eval()
+        for p in self.shadow.parameters():
+            p.requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, net: nn.Module) -> None:
+        """Move the average toward ``net``'s current weights by one step."""
+        self.updates += 1
+        d = min(self.decay, (1 + self.updates) / (10 + self.updates))
+        current = net.state_dict()
+        for k, v in self.shadow.state_dict().items():
+            if v.dtype.is_floating_point:
+                v.mul_(d).add_(current[k].detach(), alpha=1 - d)
+            else:
+                v.copy_(current[k])

@@ -62,3 +62,16 @@ def test_missing_file_says_how_to_restore(monkeypatch, tmp_path):
         real_scenes.landsat7_toa()
     with pytest.raises(InputNotFoundError, match="git checkout -- data/real"):
         real_scenes.landsat5_toa()
+
+
+def test_etm_toa_follows_the_high_gain_rescaling_and_keeps_fill_as_nan():
+    dn = np.ones((4, 2, 2))
+    dn[:, 0, 0] = 255.0
+    dn[:, 1, 1] = 0.0  # fill in all four bands
+    toa = real_scenes.etm_toa(dn, 90.0)
+    # DN 1 is LMIN, DN 255 is LMAX; sun at the zenith: rho = pi L / ESUN
+    assert toa[3, 0, 1] == pytest.approx(np.pi * -5.1 / 1039.0)
+    assert toa[0, 0, 0] == pytest.approx(np.pi * 191.6 / 1997.0)
+    assert np.isnan(toa[:, 1, 1]).all() and np.isfinite(toa[:, :, 0]).all()
+    lower_sun = real_scenes.etm_toa(dn, 30.0)
+    assert lower_sun[0, 0, 0] == pytest.approx(2 * toa[0, 0, 0])  # 1 / sin(30 deg)

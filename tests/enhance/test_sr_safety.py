@@ -72,11 +72,12 @@ def test_a_network_that_reads_the_blur_keeps_all_its_detail():
     assert detail_weight(SensorModel(0.0), net) == 1.0
 
 
-def test_sr_training_images_are_real_reflectance_of_four_sensors():
+def test_sr_training_images_are_real_reflectance_of_five_captures():
     images = sr_data.training_images()
-    assert [a.shape[0] for a in images] == [4, 4, 4, 4]
+    assert [a.shape[0] for a in images] == [4, 4, 4, 4, 4]
     assert images[0].shape == real_scenes.italy_l2a("train").image.shape
     assert images[3].shape == real_scenes.landsat5_toa().image.shape
+    assert images[4].shape == (4, 408, 438)  # the North Carolina Landsat-7 crop
     for a in images:
         assert np.isfinite(a).all() and min(a.shape[1:]) >= 280
         red, nir = np.median(a[2]), np.median(a[3])

@@ -10,7 +10,7 @@ import torch
 
 from paii_core.enhance.nets import DehazeNet, SRNet
 from paii_core.enhance.train import ndvi_l1, pixel_loss, seed_loss, train
-from paii_core.enhance.weights import load_weights, model_version, save_weights
+from paii_core.enhance.weights import WeightEMA, load_weights, model_version, save_weights
 from paii_core.errors import InputFileError, InputNotFoundError, ValidationError
 
 
@@ -124,6 +124,12 @@ def test_train_rejects_bad_arguments(tmp_path):
         train("sr", tmp_path, sensor="random", box_share=-0.1)
     with pytest.raises(ValidationError, match=r"sr_loss must be one of \('l1', 'rmse'\)"):
         train("sr", tmp_path, sensor="random", sr_loss="l2")
+    with pytest.raises(ValidationError, match="nir_weight must be > 0"):
+        train("sr", tmp_path, nir_weight=0.0)
+    with pytest.raises(ValidationError, match=r"ema within 0\.\.1 \(0 = off\)"):
+        train("sr", tmp_path, ema=1.0)
+    with pytest.raises(ValidationError, match="keep_every >= 0"):
+        train("sr", tmp_path, keep_every=-1)
 
 
 def test_random_sensor_training_runs_on_simulated_and_real_scenes(tmp_path):
@@ -144,3 +150,61 @@ def test_pixel_loss_is_l1_or_rmse():
 def test_rmse_training_is_recorded(tmp_path):
     meta = train("sr", tmp_path, max_steps=1, pool_size=1, sensor="random", sr_loss="rmse")
     assert meta["sr_loss"] == "rmse" and meta["steps"] == 1
+
+
+def test_nir_weight_weighs_the_nir_error_and_keeps_the_scale():
+    pred, target = torch.zeros(1, 4, 2, 2), torch.full((1, 4, 2, 2), 0.1)
+    for kind in ("l1", "rmse"):  # the same error in every band: the same loss
+        assert pixel_loss(pred, target, kind, nir_weight=3.0).item() == pytest.approx(0.1)
+    nir_only = torch.zeros(1, 4, 2, 2)
+    nir_only[:, 3] = 0.1
+    vis_only = torch.zeros(1, 4, 2, 2)
+    vis_only[:, 0] = 0.1
+    # weights 1, 1, 1, 3 normalised by their mean 1.5: NIR 2x, a visible band 2/3x
+    assert pixel_loss(pred, nir_only, "l1", 3.0).item() == pytest.approx(0.1 / 4 * 2)
+    assert pixel_loss(pred, vis_only, "l1", 3.0).item() == pytest.approx(0.1 / 4 * 2 / 3)
+    assert pixel_loss(pred, nir_only, "rmse", 3.0).item() == pytest.approx((0.01 / 4 * 2) ** 0.5)
+
+
+def test_weight_ema_moves_toward_the_trained_weights():
+    net = torch.nn.Linear(2, 1)
+    with torch.no_grad():
+        net.weight.fill_(0.0)
+    ema = WeightEMA(net, decay=0.9)
+    with torch.no_grad():
+        net.weight.fill_(1.0)
+    ema.update(net)  # first update: decay (1 + 1) / (10 + 1) = 0.18 < 0.9
+    assert ema.shadow.weight[0, 0].item() == pytest.approx(1 - 2 / 11)
+    for _ in range(200):
+        ema.update(net)
+    assert ema.shadow.weight[0, 0].item() == pytest.approx(1.0, abs=1e-6)
+    assert not ema.shadow.weight.requires_grad and net.weight.requires_grad
+    with pytest.raises(ValidationError, match=r"EMA decay must be within 0 < decay < 1, got 1\.0"):
+        WeightEMA(net, decay=1.0)
+
+
+def test_ema_training_saves_the_average_its_raw_weights_and_snapshots(tmp_path):
+    meta = train(
+        "sr",
+        tmp_path,
+        max_steps=2,
+        pool_size=1,
+        sensor="random",
+        sr_loss="rmse",
+        batch=2,
+        patch=16,
+        lr=1e-2,
+        ema=0.99,
+        nir_weight=2.0,
+        keep_every=1,
+    )
+    assert meta["ema"] == 0.99 and meta["nir_weight"] == 2.0 and meta["steps"] == 2
+    raw = json.loads((tmp_path / "raw" / "meta.json").read_text())
+    assert raw["raw_of_ema"] and raw["version"] != meta["version"]
+    averaged = load_weights(SRNet(), tmp_path).state_dict()
+    trained = load_weights(SRNet(), tmp_path / "raw").state_dict()
+    assert any(not torch.equal(averaged[k], trained[k]) for k in averaged)
+    assert model_version(tmp_path / "step_2") == meta["version"]
+    assert model_version(tmp_path / "step_1") != meta["version"]
+    tuned = train("sr", tmp_path / "b", max_steps=1, pool_size=1, sensor="random", init=tmp_path)
+    assert tuned["history"][-1]["ema"] == 0.99 and tuned["history"][-1]["nir_weight"] == 2.0
