@@ -28,7 +28,12 @@ South Carolina's BQA cloud and cloud-shadow pixels are not scored either. Varian
   (bench/BENCHMARKS.md);
 - ``water-land-PX``: ``water-fused`` with the land's transmission carried over the shore
   water (normalised convolution, sigma PX / 2 of every other pixel) instead of the water's
-  own; on development indistinguishable from ``water-fused``, never run on the test;
+  own; on development indistinguishable from ``water-fused`` in the sixth pass; with the
+  Maui coast added (seventh pass) ``water-land-10`` was the best non-oracle variant, put in
+  the module and run once on the benchmark: Landsat-7 Olinda tau 1.0 worse (0.104 -> 0.139),
+  so not kept (bench/BENCHMARKS.md);
+- ``water-landmap-SD-K-PX``: ``water-map-SD-K`` with the land's transmission carried over
+  the shore water as in ``water-land-PX`` (seventh pass);
 - ``oracle-base`` / ``oracle-base-map``: the clear capture's OWN dark-object levels (median
   per band, or its map) as the path's clear level, for its hazy draws too (bounds: what a
   perfect scene-relative clear level could give; seventh pass);
@@ -265,15 +270,16 @@ the hazy capture alike: its median per band, or its map (bounds, not methods).""
 def scene_levels(image: np.ndarray, how: str, q: float) -> np.ndarray:
     """A scene-relative clear dark-object level of B, G, R from the image alone.
     ``how="pct"``: the q-th percentile of its dark-object map, never under
-    :data:`CLEAR_DARK` (Chavez 1988 per scene); ``how="ortho"``: :data:`CLEAR_DARK` plus
-    the part of that percentile's excess that the haze path cannot explain, i.e. its excess
+    :data:`CLEAR_DARK` nor over 0.29 (Chavez 1988 per scene); ``how="ortho"``:
+    :data:`CLEAR_DARK` plus the part of that percentile's excess that the haze path cannot
+    explain, i.e. its excess
     less its projection on the path's spectral direction (A_b - Dc_b) (lambda_b/550)^-alpha
     (the haze-optimised transformation's idea, Zhang, Guindon & Cihlar 2002: haze moves dark
     objects along one direction in band space, ground along others)."""
     dark = dark_objects(image)[:, ::2, ::2].reshape(3, -1)
     level = np.percentile(dark, q, axis=1)
-    if how == "pct":
-        return np.maximum(level, CLEAR_DARK).astype(np.float32)
+    if how == "pct":  # kept under the prior red airlight, as path_dehaze requires
+        return np.clip(level, CLEAR_DARK, 0.29).astype(np.float32)
     ratio = (np.asarray(WAVELENGTHS_NM[:3]) / 550.0) ** -ANGSTROM
     h = (AIRLIGHT[:3] - CLEAR_DARK) * ratio
     excess = level - CLEAR_DARK
@@ -307,6 +313,9 @@ def dehaze(
     elif variant.startswith("water-fused"):  # water-fused[-SDJ]
         sd_j = float(variant.split("-")[2]) if variant.count("-") > 1 else WATER_NIR_SD
         air = water_airlight(image[3], out[1], t_nir, "fused", sd_j)
+    elif variant.startswith("water-landmap"):  # water-landmap-SDJ-K-PX: map, land's t
+        _, _, sd_j, k, px = variant.split("-")
+        air = water_airlight(image[3], out[1], t_nir, "map", float(sd_j), float(k), float(px))
     elif variant.startswith("water-land"):  # water-land-PX: fused, land's t over water
         px = float(variant.split("-")[2])
         air = water_airlight(image[3], out[1], t_nir, "fused", land_px=px)

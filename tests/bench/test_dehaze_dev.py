@@ -166,6 +166,8 @@ def test_scene_levels_keep_the_part_of_the_excess_haze_cannot_explain():
     # percentile form: the scene's level, never under CLEAR_DARK
     low = dehaze_dev.scene_levels(_uniform([0.05, 0.07, 0.02]), "pct", 5.0)
     np.testing.assert_allclose(low, [CLEAR_DARK[0], 0.07, CLEAR_DARK[2]], atol=1e-6)
+    high = dehaze_dev.scene_levels(_uniform([0.4, 0.07, 0.05]), "pct", 5.0)  # under haze
+    np.testing.assert_allclose(high, [0.29, 0.07, 0.05], atol=1e-6)  # kept under the airlight
 
 
 def test_the_harness_reports_how_much_the_clear_capture_is_changed():
