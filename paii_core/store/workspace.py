@@ -157,8 +157,9 @@ def region_products(
 
 
 def region_inventory(con: duckdb.DuckDBPyConnection, region_id: str) -> pd.DataFrame:
-    """What a region holds, one row per kind of data: kind, rows, first, last, updated,
-    simulated (any row simulated), observed (any row not simulated)."""
+    """What a region holds, one row per kind of data: kind, rows, first, last, updated
+    (for policies: the last import of the region's policies), simulated (any row
+    simulated), observed (any row not simulated)."""
     sql = """
         SELECT 'yields' AS kind, count(*) AS rows, min(period_start) AS first,
                max(period_start) AS last, max(updated_at) AS updated,
@@ -173,7 +174,9 @@ def region_inventory(con: duckdb.DuckDBPyConnection, region_id: str) -> pd.DataF
         FROM county_metrics m JOIN counties c USING (county_id)
         WHERE c.region_id = ? AND m.metric <> 'yield'
         UNION ALL
-        SELECT 'policies', count(*), min(start_date), max(end_date), NULL,
+        SELECT 'policies', count(*), min(start_date), max(end_date),
+               (SELECT max(imported_at) FROM data_imports
+                WHERE kind = 'policies' AND region_id = ?),
                coalesce(bool_or(simulated), false), coalesce(bool_or(NOT simulated), false)
         FROM policies WHERE region_id = ?
         UNION ALL
@@ -189,7 +192,7 @@ def region_inventory(con: duckdb.DuckDBPyConnection, region_id: str) -> pd.DataF
                coalesce(bool_or(simulated), false), coalesce(bool_or(NOT simulated), false)
         FROM flood_events WHERE region_id = ?
     """
-    return _read(con, f"the inventory of region {region_id}", sql, [region_id] * 6)
+    return _read(con, f"the inventory of region {region_id}", sql, [region_id] * 7)
 
 
 def file_summary(con: duckdb.DuckDBPyConnection, region_id: str) -> pd.DataFrame:

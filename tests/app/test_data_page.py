@@ -35,6 +35,7 @@ def test_data_page_lists_areas_data_and_files(tiny_world):
     stored = next(f for f in frames if "rows" in f.columns).set_index("kind")
     assert stored.loc["yields", "rows"] > 0 and stored.loc["yields", "provenance"] == "simulated"
     assert stored.loc["policies", "provenance"] == "simulated"
+    assert not stored["updated"].isna().any()  # policies: their last import
     files = next(f for f in frames if "files" in f.columns).set_index("kind")
     assert {"yield_csv", "yield_features", "oco2_lite"} <= set(files.index)
     assert (files["provenance"] == "simulated").all()
