@@ -47,10 +47,14 @@ test scene Landsat-7 Olinda names (bench/BENCHMARKS.md), measured here on develo
 captures: how much the CLEAR capture is changed (``clear_mae``: reflectance MAE of
 dehaze(clear) against clear; ``clear_ndvi``: its NDVI change over land) and the error of
 the transmission at 550 nm read from the hazy draws (read minus true) over water
-(``t_err_water``) and over scored land (``t_err_land``).
+(``t_err_water``) and over scored land (``t_err_land``); and the mean error of the NIR
+airlight the variant used (``air_err``, used minus drawn). ``--stress OFFSET WATER_SCALE``
+(:func:`stressed`) makes every capture look like that diagnosis first: B, G, R lifted by
+OFFSET (dark objects above ``CLEAR_DARK``, the transmission read low) and water's NIR scaled
+by WATER_SCALE (a clearer sea); e.g. ``--stress 0.015 0.5``.
 
 Command: ``PYTHONPATH=$PWD python -m bench.enhance.dehaze_dev [--seeds 900 905] [--taus
-0.5 0.75 1.0]``; a few seconds per variant.
+0.5 0.75 1.0] [--stress OFFSET WATER_SCALE] [--variants ...]``; 5-30 s per variant.
 """
 
 from __future__ import annotations
@@ -291,7 +295,8 @@ def dehaze(
     image: np.ndarray, variant: str, true_air: np.ndarray | None, clear: np.ndarray | None = None
 ) -> tuple:
     """Dehaze ``image`` by ``variant`` (module docstring); ``true_air`` is the draw's
-    airlight (None for the clear capture), ``clear`` the clear capture (oracles only)."""
+    airlight (None for the clear capture), ``clear`` the clear capture (oracles only).
+    Returns the dehazed image, the transmission at 550 nm and the NIR airlight used."""
     levels = None
     base, _, variant = variant.rpartition("+")  # BASE+NIR: a base variant with a NIR one
     if variant in BASE_VARIANTS or variant.startswith("scene-"):
@@ -304,7 +309,7 @@ def dehaze(
         levels = dark if base == "oracle-base-map" else np.median(dark.reshape(3, -1), axis=1)
     out, t550 = path_dehaze(image, clear_dark=levels)
     if variant == "module" or (variant == "oracle-nir" and true_air is None):
-        return out, t550
+        return out, t550, float(AIRLIGHT[3])
     t_nir = t550**NIR_RATIO
     if variant == "oracle-nir":
         air = float(true_air[3])
@@ -325,31 +330,49 @@ def dehaze(
     else:
         air = nir_dark_airlight(image[3], t_nir, float(variant.split("-")[-1]))
     out[3] = np.maximum((image[3] - air * (1.0 - t_nir)) / t_nir, 0.0)
-    return out, t550
+    return out, t550, air
 
 
 def _mean(x: list[float]) -> float:
     return round(float(np.mean(x)), 4) if x else float("nan")
 
 
-def evaluate(variant: str, taus, seeds, scenes=None) -> dict:
+def stressed(clear: np.ndarray, offset: float, water_scale: float) -> np.ndarray:
+    """A development capture made to look like the sixth pass's diagnosis of Olinda (a
+    STRESS case, not a real capture): ``offset`` added to B, G, R everywhere (ground and
+    water whose dark objects sit above :data:`CLEAR_DARK`, as on a bright urban coast with
+    turbid water) and the NIR of its water (clear NIR below green) scaled by
+    ``water_scale`` (a clearer sea, which leaves less NIR)."""
+    out = clear.copy()
+    water = clear[3] < clear[1]
+    out[:3] += np.float32(offset)
+    out[3][water] *= np.float32(water_scale)
+    return out
+
+
+def evaluate(variant: str, taus, seeds, scenes=None, stress=None) -> dict:
     """NDVI consistency over the development cases (module docstring), and per capture what
     the sixth pass's diagnosis of Landsat-7 Olinda names (bench/BENCHMARKS.md): how much the
     CLEAR capture is changed (reflectance MAE over its valid pixels, and NDVI change over its
-    land), and the error of the transmission at 550 nm (read minus true, mean over the
-    hazy draws) over water (clear NIR below green) and over scored land."""
+    land), the error of the transmission at 550 nm (read minus true, mean over the hazy
+    draws) over water (clear NIR below green) and over scored land, and the mean error of
+    the NIR airlight the variant used (``air_err``, used minus drawn). ``stress``:
+    ``(offset, water_scale)`` of :func:`stressed`, applied to every capture first."""
     errs, per_scene, stats = [], {}, {}
     for name, (clear, scored) in dev_cases().items():
         if scenes is not None and name not in scenes:
             continue
-        out_clear, _ = dehaze(clear, variant, None, clear)
+        if stress is not None:
+            clear = stressed(clear, *stress)
+        out_clear, _, _ = dehaze(clear, variant, None, clear)
         land = scored & ((clear[3] + clear[2]) > 0.05) & (clear[3] > clear[1])
         water = clear[3] < clear[1]
-        t_land, t_water = [], []
+        t_land, t_water, air_err = [], [], []
         for tau, seed in itertools.product(taus, seeds):
             rng = np.random.default_rng(seed * 10 + int(tau * 100))
             hazy, field, air = draw(clear, rng, tau)
-            out, t550 = dehaze(hazy, variant, air, clear)
+            out, t550, air_nir = dehaze(hazy, variant, air, clear)
+            air_err.append(air_nir - float(air[3]))
             mask = land & (t550 >= THICK_T)
             errs.append(float(np.mean(np.abs(ndvi(out) - ndvi(out_clear))[mask])))
             per_scene.setdefault(name, []).append(errs[-1])
@@ -362,6 +385,7 @@ def evaluate(variant: str, taus, seeds, scenes=None) -> dict:
             "clear_ndvi": round(float(np.mean(np.abs(ndvi(out_clear) - ndvi(clear))[land])), 4),
             "t_err_land": _mean(t_land),
             "t_err_water": _mean(t_water),
+            "air_err": _mean(air_err),
         }
     e = np.asarray(errs)
     return {
@@ -381,9 +405,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--taus", type=float, nargs="+", default=(0.5, 0.75, 1.0))
     default = ("module", "oracle-nir", "water-fused", "water-map-0.03-300")
     ap.add_argument("--variants", nargs="+", default=default)
+    ap.add_argument(
+        "--stress", type=float, nargs=2, metavar=("OFFSET", "WATER_SCALE"),
+        help="evaluate on stressed captures (see stressed), e.g. 0.015 0.5",
+    )  # fmt: skip
     args = ap.parse_args(argv)
     for v in args.variants:
-        print(evaluate(v, args.taus, range(*args.seeds)), flush=True)
+        print(evaluate(v, args.taus, range(*args.seeds), stress=args.stress), flush=True)
 
 
 if __name__ == "__main__":

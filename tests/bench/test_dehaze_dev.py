@@ -186,3 +186,24 @@ def test_the_harness_reports_how_much_the_clear_capture_is_changed():
     both = dehaze_dev.evaluate("oracle-base-map+oracle-nir", (0.5,), (900,), ["s2_estuary"])
     assert both["per_scene"]["s2_estuary"]["t_err_land"] == got["t_err_land"]
     assert both["mean"] != oracle["mean"]
+
+
+def test_stressed_lifts_the_visible_bands_and_darkens_the_water():
+    clear = np.zeros((4, 2, 2), np.float32)
+    clear[:] = np.array([0.08, 0.06, 0.04, 0.3], np.float32)[:, None, None]
+    clear[1, 0, 0], clear[3, 0, 0] = 0.07, 0.02  # one water pixel: NIR below green
+    out = dehaze_dev.stressed(clear, 0.015, 0.5)
+    np.testing.assert_allclose(out[:3], clear[:3] + 0.015, atol=1e-7)
+    assert out[3, 0, 0] == np.float32(0.01) and np.all(out[3].ravel()[1:] == np.float32(0.3))
+    assert clear[3, 0, 0] == np.float32(0.02)  # the capture itself is not written
+
+
+def test_the_harness_reports_the_nir_airlight_error():
+    """The true NIR airlight has no error; the prior's is the prior minus the draw's."""
+    args = ((0.5,), (900,), ["s2_estuary"])
+    assert dehaze_dev.evaluate("oracle-nir", *args)["per_scene"]["s2_estuary"]["air_err"] == 0
+    clear = dehaze_dev.dev_cases()["s2_estuary"][0]
+    _, _, air = dehaze_dev.draw(clear, np.random.default_rng(900 * 10 + 50), 0.5)
+    module = dehaze_dev.evaluate("module", *args, stress=(0.0, 1.0))
+    assert module["per_scene"]["s2_estuary"]["air_err"] == round(0.26 - air[3], 4)
+    assert module["mean"] == dehaze_dev.evaluate("module", *args)["mean"]  # a null stress
