@@ -9,6 +9,15 @@ from paii_core.workspace.inventory import region_data
 from ui import imports
 from ui.common import connection, current_region, show_error
 
+# Acquisition and period dates as days; when rows were stored or files added, to the minute.
+DATES = {
+    **{c: st.column_config.DateColumn(c, format="YYYY-MM-DD") for c in ("first", "last")},
+    **{
+        c: st.column_config.DatetimeColumn(c, format="YYYY-MM-DD HH:mm")
+        for c in ("updated", "added")
+    },
+}
+
 ctx, region = current_region()
 st.title(f"Data: {region.name}")
 st.caption(
@@ -36,7 +45,9 @@ st.subheader("Areas")
 if data.areas.empty:
     st.write(f"No area yet: add one with `paii area add AOI --region {ctx.region_id} --s2 ...`.")
 else:
-    st.dataframe(data.areas, hide_index=True, width="stretch", key="data_areas")
+    st.dataframe(
+        data.areas, hide_index=True, width="stretch", key="data_areas", column_config=DATES
+    )
 for warning in data.warnings:
     st.warning(warning, icon=":material/warning:")
 
@@ -45,7 +56,7 @@ loaded = data.stored[data.stored["rows"] > 0]
 if loaded.empty:
     st.write("Nothing stored for this region yet.")
 else:
-    st.dataframe(loaded, hide_index=True, width="stretch", key="data_stored")
+    st.dataframe(loaded, hide_index=True, width="stretch", key="data_stored", column_config=DATES)
 missing = data.stored.loc[data.stored["rows"] == 0, "kind"].tolist()
 if missing:
     st.caption(f"Not loaded: {', '.join(missing)}.")
@@ -54,4 +65,6 @@ st.subheader("Files")
 if data.files.empty:
     st.write("No region-wide file (yield CSV, features, soundings) is recorded yet.")
 else:
-    st.dataframe(data.files, hide_index=True, width="stretch", key="data_files")
+    st.dataframe(
+        data.files, hide_index=True, width="stretch", key="data_files", column_config=DATES
+    )
