@@ -374,7 +374,8 @@ def evaluate(variant: str, taus, seeds, scenes=None, stress=None) -> dict:
             out, t550, air_nir = dehaze(hazy, variant, air, clear)
             air_err.append(air_nir - float(air[3]))
             mask = land & (t550 >= THICK_T)
-            errs.append(float(np.mean(np.abs(ndvi(out) - ndvi(out_clear))[mask])))
+            diff = np.abs(ndvi(out) - ndvi(out_clear))[mask]  # empty: all flagged thick
+            errs.append(float(diff.mean()) if diff.size else float("nan"))
             per_scene.setdefault(name, []).append(errs[-1])
             t_err = t550 - np.exp(-field)
             t_land.append(float(t_err[land].mean()))
@@ -388,13 +389,15 @@ def evaluate(variant: str, taus, seeds, scenes=None, stress=None) -> dict:
             "air_err": _mean(air_err),
         }
     e = np.asarray(errs)
+    flagged, e = int(np.isnan(e).sum()), e[~np.isnan(e)]
     return {
         "variant": variant,
         "cases": len(e),
+        "all_flagged": flagged,
         "within_0.05": int((e <= 0.05).sum()),
         "mean": round(float(e.mean()), 4),
         "worst": round(float(e.max()), 4),
-        "per_scene_mean": {k: round(float(np.mean(v)), 3) for k, v in per_scene.items()},
+        "per_scene_mean": {k: round(float(np.nanmean(v)), 3) for k, v in per_scene.items()},
         "per_scene": stats,
     }
 
