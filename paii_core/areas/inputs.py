@@ -16,6 +16,7 @@ from rasterio.warp import Resampling
 
 from paii_core import io
 from paii_core.errors import FormatError, InputNotFoundError
+from paii_core.io.geotiff import band_descriptions
 from paii_core.io.s2_scene import BandRef, Grid, parse_date, read_band
 from paii_core.io.sentinel1 import S1_BANDS, sigma0_units
 
@@ -38,7 +39,7 @@ def _tags(path: Path) -> tuple[tuple[str, ...], dict[str, str]]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             with rasterio.open(path) as src:
-                return tuple(d or "" for d in src.descriptions), dict(src.tags())
+                return band_descriptions(src), dict(src.tags())
     except RasterioError as e:
         raise FormatError(path, f"is not a readable raster ({e})", "re-download it") from e
 

@@ -14,6 +14,7 @@ from rasterio.warp import Resampling
 
 from paii_core import io
 from paii_core.errors import FormatError, InputNotFoundError
+from paii_core.io.geotiff import band_descriptions
 from paii_core.io.plots import REGISTRY_BANDS
 from paii_core.io.s2_scene import BandRef, Grid, read_band
 
@@ -81,7 +82,7 @@ def plots_on_grid(item: str | PathLike[str], grid: Grid, out: Path) -> tuple[Pat
         bands = np.stack(layers)
     else:
         with rasterio.open(path) as src:
-            names = tuple(d or "" for d in src.descriptions)
+            names = band_descriptions(src)
         if sorted(n for n in names if n in REGISTRY_BANDS) != sorted(REGISTRY_BANDS):
             raise FormatError(
                 path,

@@ -23,7 +23,7 @@ from rasterio.windows import Window
 from paii_core.errors import FormatError, InputNotFoundError, ValidationError
 from paii_core.io._atomic import atomic_path
 
-__all__ = ["Raster", "read_geotiff", "read_raster", "read_window", "write_geotiff"]
+__all__ = ["Raster", "band_descriptions", "read_geotiff", "read_raster", "read_window", "write_geotiff"]
 
 BLOCK_SIZE = 256
 COMPRESSIONS = ("deflate", "lzw", "zstd", "none")
@@ -79,6 +79,21 @@ class Raster:
     def res(self) -> tuple[float, float]:
         """Pixel size ``(x, y)`` in CRS units, both positive."""
         return (abs(self.transform.a), abs(self.transform.e))
+
+
+def band_descriptions(src: rasterio.DatasetReader) -> tuple[str, ...]:
+    """Each band's name, "" where it has none: its GDAL description, else its
+    ``DESCRIPTION`` metadata item (openEO's GeoTIFFs name bands only there).
+
+    Raises UnicodeDecodeError when the header's text is not UTF-8 (a corrupt file).
+    """
+    described = tuple(d or "" for d in src.descriptions)
+    if all(described):
+        return described
+    return tuple(
+        d or str(src.tags(i + 1).get("DESCRIPTION", "")).strip()
+        for i, d in enumerate(described)
+    )
 
 
 def _open_checked(path: Path, what: str) -> rasterio.DatasetReader:
@@ -160,7 +175,7 @@ def _check(
             "pass the right file or select its bands before reading",
         )
     try:
-        described = tuple(d or "" for d in src.descriptions)
+        described = band_descriptions(src)
     except UnicodeDecodeError as e:
         raise FormatError(
             path, f"has band descriptions that are not text ({e}); the header is corrupt",

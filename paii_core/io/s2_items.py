@@ -12,6 +12,7 @@ import rasterio
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
 
 from paii_core.errors import FormatError, InputNotFoundError
+from paii_core.io.geotiff import band_descriptions
 from paii_core.io.s2_mtd import Metadata, read_mtd
 from paii_core.io.s2_scene import (
     QUANTIFICATION,
@@ -73,7 +74,7 @@ def _describe(path: Path) -> tuple[tuple[str, ...], dict[str, str], int]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             with rasterio.open(path) as src:
-                return tuple(d or "" for d in src.descriptions), dict(src.tags()), src.count
+                return band_descriptions(src), dict(src.tags()), src.count
     except RasterioError as e:
         raise FormatError(path, f"is not a readable raster ({e})", "re-download it") from e
     except UnicodeDecodeError as e:
@@ -134,7 +135,8 @@ def _tag_metadata(path: Path, tags: Mapping[str, str], level: str) -> tuple[dict
         f"says neither its {offset_tag} nor its processing baseline, so whether its DN "
         "carry the -1000 offset of baseline 04.00 and later is unknown",
         f"tag it: `rio edit-info --tag PROCESSING_BASELINE=05.10 FILE` (the baseline in the "
-        f"product name, _N0510_) or `--tag {offset_tag}=-1000`",
+        f"product name, _N0510_) or `--tag {offset_tag}=-1000`; DN already harmonised "
+        f"(Sentinel Hub, openEO) take `--tag {offset_tag}=0`",
     )
 
 

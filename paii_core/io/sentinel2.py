@@ -100,7 +100,8 @@ def _offset_and_scale(tags: Mapping[str, str], where: str | None) -> tuple[float
                 "path, so whether its DN carry the -1000 offset of baseline 04.00 and "
                 "later is unknown (reflectance would be 0.1 off)",
                 "tag it: `rio edit-info --tag PROCESSING_BASELINE=05.10 FILE` (the _Nxxxx_ "
-                "of the product name) or `--tag BOA_ADD_OFFSET=-1000`",
+                "of the product name) or `--tag BOA_ADD_OFFSET=-1000`; DN already harmonised "
+                "(Sentinel Hub, openEO) take `--tag BOA_ADD_OFFSET=0`",
             )
         baseline = int(m.group(1)) + int(m.group(2)) / 100.0
     return (_L2A_OFFSET if baseline >= _OFFSET_FROM_BASELINE else 0.0), scale

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import rasterio
@@ -200,3 +202,21 @@ def test_uncompressed_write(tmp_path, grid):
     path = write_geotiff(tmp_path / "raw.tif", np.ones((2, 2)), compress=None, **grid)
     with rasterio.open(path) as src:
         assert src.compression is None
+
+
+def test_band_names_from_description_metadata(tmp_path, grid):
+    """openEO names bands only in each band's DESCRIPTION metadata item, not in GDAL's
+    band description: both are band names (the description wins where both exist)."""
+    path = write_geotiff(tmp_path / "openeo.tif", _image(), **grid)
+    with rasterio.open(path, "r+") as dst:
+        dst.update_tags(1, DESCRIPTION="B04")
+        dst.update_tags(2, DESCRIPTION="B03")
+        dst.set_band_description(3, "B02")
+        dst.update_tags(3, DESCRIPTION="ignored")
+    assert read_geotiff(path).band_names == ("B04", "B03", "B02")
+
+
+def test_real_openeo_file_band_names():
+    """The real openEO L2A sample (data/real/italy_s2_l2a_openeo) was 'band1'..'band5'."""
+    path = Path(__file__).resolve().parents[2] / "data/real/italy_s2_l2a_openeo/S2_L2A_sample.tif"
+    assert read_geotiff(path).band_names == ("B04", "B03", "B02", "B08", "SCL")

@@ -272,18 +272,18 @@ def test_real_l1c_clouds_match_eolearn(day, cloudy):
 ITALY = Path(__file__).resolve().parents[2] / "data" / "real" / "italy_s2_l2a_openeo"
 
 
-def test_real_openeo_stack_refused_then_read_once_described(tmp_path):
-    """A real openEO Sentinel-2 L2A GeoTIFF (bands B04, B03, B02, B08, SCL with no band
-    descriptions): refused, never read by position (red would become blue); once described
-    and tagged as its provenance says, it reads with plausible vegetation reflectance."""
+def test_real_openeo_stack_read_by_its_band_metadata(tmp_path):
+    """A real openEO Sentinel-2 L2A GeoTIFF names its bands B04, B03, B02, B08, SCL only in
+    each band's DESCRIPTION metadata item (no GDAL band description): read by those names,
+    never by position (red would become blue). Without an offset tag it is refused; tagged
+    as its provenance says, it reads with plausible vegetation reflectance."""
     src_path = ITALY / "S2_L2A_sample.tif"
-    with pytest.raises(FormatError, match=r"has 5 bands without descriptions .*never guesses"):
+    with pytest.raises(FormatError, match=r"S2_L2A_sample\.tif: says neither its BOA_ADD_OFFSET nor "
+                       r"its processing baseline.*BOA_ADD_OFFSET=0"):  # fmt: skip
         open_s2_item(src_path)
     path = tmp_path / "S2_L2A_20220612_openeo.tif"
     shutil.copy(src_path, path)
     with rasterio.open(path, "r+") as dst:
-        for i, name in enumerate(("B04", "B03", "B02", "B08", "SCL"), 1):
-            dst.set_band_description(i, name)
         dst.update_tags(BOA_ADD_OFFSET="0", DATE="2022-06-12")  # harmonised by Sentinel Hub
     (scene,) = open_s2_item(path)
     with rasterio.open(path) as src:
@@ -328,3 +328,12 @@ def test_undecodable_band_names_name_the_file(tmp_path):
     path.write_bytes(path.read_bytes().replace(b"B8", b"\x8c8"))  # same length
     with pytest.raises(FormatError, match=r"odd\.tif: has band metadata that is not valid UTF-8"):
         open_s2_item(path)
+
+
+def test_stack_named_in_band_metadata_as_openeo_writes(tmp_path):
+    path = m.write_stack(tmp_path / "S2_openeo.tif", DAY, names=())
+    with rasterio.open(path, "r+", IGNORE_COG_LAYOUT_BREAK="YES") as dst:
+        for i, name in enumerate(("B02", "B03", "B04", "B08"), 1):
+            dst.update_tags(i, DESCRIPTION=name)
+    (scene,) = open_s2_item(path)
+    _check(scene)
