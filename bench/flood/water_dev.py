@@ -10,7 +10,10 @@ clear-water core) and says how much dry land each step adds or removes, with the
 resampled (nearest) to the working grid: which process over-calls dry land; beside each
 step, the median local coefficient of variation (7 x 7, linear power) of the labelled water
 and of the dry land it calls water (the texture a smoothness gate would use). ``--checks``
-adds the must-not-regress figures a rule change is judged by: the held-out simulator
+``--jitter`` prints each chip's threshold when the working grid is cropped by 0, 4, 8, 16 and
+24 px (the split-based tiles then fall on other ground): a threshold that moves by dB under
+such crops rests on a weak, tile-dependent split, and the chip's IoU on it is luck.
+``--checks`` adds the must-not-regress figures a rule change is judged by: the held-out simulator
 (``bench_flood --only quality``: flooded IoU mean and worst with pre-event image and DEM, and
 with neither) and the real-DEM benchmark (``real_dem``: mean with pre-event image, mean of
 the no-DEM column).
@@ -146,6 +149,23 @@ def stage_masks(post: np.ndarray, rules: mapping.Rules) -> list[tuple[str, np.nd
             ("specks dropped", specks), ("clear-water core (final)", core)]  # fmt: skip
 
 
+JITTER_PX = (0, 4, 8, 16, 24)
+"""Crops (rows and columns dropped at the top left) of the threshold stability check."""
+
+
+def threshold_jitter(post: np.ndarray, offsets: tuple[int, ...] = JITTER_PX) -> list:
+    """The scene threshold (dB, or None) of a ``(2, H, W)`` dB scene cropped by each offset."""
+    post = np.asarray(post, dtype=np.float32)
+    if post.ndim != 3 or post.shape[0] != 2:
+        raise ValidationError(f"post should be (2, H, W) VV, VH in dB, got shape {post.shape}")
+    if max(offsets) > min(post.shape[1:]) - 16:
+        raise ValidationError(
+            f"offsets up to {max(offsets)} px leave under 16 px of the {post.shape[1:]} scene; "
+            "use smaller offsets"
+        )
+    return [mapping.fit_scene(post[:, o:, o:]).threshold_db for o in offsets]
+
+
 def checks() -> dict[str, float]:
     """The must-not-regress figures: held-out simulator and real-DEM benchmark means."""
     import contextlib
@@ -172,6 +192,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--chips", type=Path, default=DEV, help="folder of DEV *_S1Hand.tif chips")
     ap.add_argument("--stages", action="store_true", help="also score each step of the rules")
+    ap.add_argument("--jitter", action="store_true", help="threshold under 0-24 px crops")
     ap.add_argument("--checks", action="store_true", help="also the simulator and real-DEM")
     ap.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = ap.parse_args()
@@ -202,6 +223,15 @@ def main() -> None:
                 print(f"| {name} | {step} | {r['iou']:.3f} | {r['false %']:.2f} % | "
                       f"{r.get('cv water', np.nan):.2f} | {r.get('cv dry', np.nan):.2f} |",
                       flush=True)  # fmt: skip
+    if args.jitter:
+        report["jitter"] = {}
+        print(f"\n| chip | threshold (dB) with the working grid cropped by {JITTER_PX} px |")
+        print("| --- | --- |")
+        for chip in chips:
+            name = chip.name.removesuffix("_S1Hand.tif")
+            work = files._to_working_grid(io.read_sentinel1(chip, allow_vv_only=True))
+            report["jitter"][name] = threshold_jitter(work.data)
+            print(f"| {name} | {' / '.join(str(t) for t in report['jitter'][name])} |")
     if args.checks:
         report["checks"] = checks()
         print("\n" + ", ".join(f"{k} {v:.3f}" for k, v in report["checks"].items()))

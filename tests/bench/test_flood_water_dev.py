@@ -58,3 +58,18 @@ def test_the_last_step_is_the_rules_water():
     assert steps[0][1][78:82, 78:82].any()  # the speck is below the threshold ...
     assert not steps[-1][1][76:84, 76:84].any()  # ... and dropped by the end
     assert steps[-1][1][25:55, 15:65].all()
+
+
+def test_threshold_jitter_is_steady_on_a_clearly_bimodal_scene():
+    rng = np.random.default_rng(5)
+    vv = np.full((160, 160), -9.0) + rng.normal(0, 1.0, (160, 160))
+    vv[30:130, 20:90] = -20.0 + rng.normal(0, 1.0, (100, 70))
+    post = np.stack([vv, vv - 7.0]).astype(np.float32)
+    got = water_dev.threshold_jitter(post, (0, 8, 16))
+    assert len(got) == 3 and max(got) - min(got) <= 0.5
+    flat = np.stack([vv * 0 - 9.0, vv * 0 - 16.0]).astype(np.float32)
+    assert water_dev.threshold_jitter(flat, (0, 8)) == [None, None]
+    with pytest.raises(ValidationError, match=r"\(2, H, W\) VV, VH in dB, got shape \(160, 160\)"):
+        water_dev.threshold_jitter(vv)
+    with pytest.raises(ValidationError, match="offsets up to 150 px leave under 16 px"):
+        water_dev.threshold_jitter(post, (0, 150))
