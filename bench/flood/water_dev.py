@@ -13,7 +13,9 @@ and of the dry land it calls water (the texture a smoothness gate would use). ``
 ``--jitter`` prints each chip's threshold when the working grid is cropped by 0, 4, 8, 16 and
 24 px (the split-based tiles then fall on other ground): a threshold that moves by dB under
 such crops rests on a weak, tile-dependent split, and the chip's IoU on it is luck.
-``--checks`` adds the must-not-regress figures a rule change is judged by: the held-out simulator
+``--variant NAME`` runs all of it under one of the rule variants of
+:mod:`bench.flood.water_variants` (none is in the engine). ``--checks`` adds the
+must-not-regress figures a rule change is judged by: the held-out simulator
 (``bench_flood --only quality``: flooded IoU mean and worst with pre-event image and DEM, and
 with neither) and the real-DEM benchmark (``real_dem``: mean with pre-event image, mean of
 the no-DEM column).
@@ -192,10 +194,23 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--chips", type=Path, default=DEV, help="folder of DEV *_S1Hand.tif chips")
     ap.add_argument("--stages", action="store_true", help="also score each step of the rules")
+    ap.add_argument("--variant", default=None, help="a rule variant of water_variants.VARIANTS")
     ap.add_argument("--jitter", action="store_true", help="threshold under 0-24 px crops")
     ap.add_argument("--checks", action="store_true", help="also the simulator and real-DEM")
     ap.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = ap.parse_args()
+    if args.variant is None:
+        run(args)
+        return
+    from bench.flood.water_variants import variant
+
+    with variant(args.variant):
+        print(f"variant: {args.variant}")
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
+    """The tables of :func:`main` (under whatever variant is in force)."""
     chips = dev_chips(args.chips)
     rows = {}
     print("| chip | water IoU | dry land called water | threshold (method) |")

@@ -1,0 +1,240 @@
+"""Rule variants of the rules' water measured on the DEV chips (fourth pass), rerunnable.
+
+Each variant is a context manager that swaps one step of :mod:`paii_core.flood.mapping`
+(or the working grid of :mod:`paii_core.flood.files`) for the time of a run and restores it;
+``bench.flood.water_dev --variant NAME`` scores the dev chips (and with ``--checks`` the
+simulator and the real-DEM benchmark) under it. None of them is in the engine: each lost on
+the development chips or on the simulators (bench/BENCHMARKS.md, "Flood water, fourth
+pass"). The directions:
+
+- decision scale: the threshold and the growing applied to another speckle filter (a 5 x 5
+  boxcar; a Lee (1980) minimum-mean-square-error filter of 5 or 7 px for 4.4 looks, the
+  equivalent number of looks of Sentinel-1 IW GRD), or to the mean power of segments
+  (SLIC, Achanta et al. 2012; Felzenszwalb & Huttenlocher 2004) instead of pixels;
+  a majority filter of the final water (post-classification smoothing); a minimum mapping
+  unit 3 times larger;
+- growing bounded by the two-class model's posterior (P(water | x) > 0.5 under the fitted
+  Gaussians in dB, equal priors or the scene's thresholded share) instead of t + 1..3 dB;
+- a texture gate: grown pixels kept only where the local coefficient of variation of
+  linear power (7 x 7) is below a limit (water is smooth);
+- a square working grid at the finer side of a geographic pixel (no input column merged).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+
+import numpy as np
+from scipy import ndimage
+
+from paii_core.errors import ValidationError
+from paii_core.flood import files, mapping, water
+
+SEGMENT_SIZES_PX = {"slic": 30, "felzenszwalb": 50}
+"""Mean segment size (SLIC) or scale (Felzenszwalb) of the segment-mean variants."""
+
+
+def lee_db(db: np.ndarray, *, size: int = 5, looks: float = 4.4) -> np.ndarray:
+    """(H, W) float32 Lee (1980) filter of a dB image, computed in linear power, in dB.
+
+    out = m + k (x - m) with m the local mean, k = (1 - Cu^2 / Ci^2) / (1 + Cu^2) clipped to
+    0..1, Cu^2 = 1 / looks (speckle) and Ci^2 the local variance over m^2: homogeneous areas
+    are averaged, edges and bright points kept. NaN pixels stay NaN and are left out.
+    """
+    x = np.asarray(db, dtype=np.float32)
+    if x.ndim != 2:
+        raise ValidationError(f"db should be an (H, W) array, got shape {x.shape}")
+    if looks <= 0:
+        raise ValidationError(f"looks should be positive, got {looks}")
+    valid = np.isfinite(x)
+    p = np.where(valid, np.power(10.0, x / 10.0), 0.0)
+    n = ndimage.uniform_filter(valid.astype(np.float64), size, mode="nearest")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = ndimage.uniform_filter(p, size, mode="nearest") / n
+        var = np.maximum(ndimage.uniform_filter(p * p, size, mode="nearest") / n - m * m, 0.0)
+        ci2 = var / (m * m)
+        cu2 = 1.0 / looks
+        k = np.clip((1.0 - cu2 / np.maximum(ci2, 1e-12)) / (1.0 + cu2), 0.0, 1.0)
+        out = 10.0 * np.log10(m + k * (p - m))
+    out[~valid] = np.nan
+    return out.astype(np.float32)
+
+
+def segment_mean_db(db: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(H, W) float32 mean power (in dB) of each pixel's segment; NaN pixels left out, kept NaN."""
+    x = np.asarray(db, dtype=np.float64)
+    lab = np.asarray(labels)
+    if lab.shape != x.shape:
+        raise ValidationError(f"labels {lab.shape} should have the image's shape {x.shape}")
+    valid = np.isfinite(x)
+    n = int(lab.max()) + 1
+    power = np.bincount(lab.ravel(), np.where(valid, 10.0 ** (x / 10.0), 0.0).ravel(), n)
+    count = np.bincount(lab.ravel(), valid.ravel().astype(float), n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = (10.0 * np.log10(power / count))[lab]
+    out[~valid] = np.nan
+    return out.astype(np.float32)
+
+
+def majority(mask: np.ndarray, size: int) -> np.ndarray:
+    """(H, W) bool: pixels where more than half of the ``size`` square around them is set."""
+    return ndimage.uniform_filter(np.asarray(mask, dtype=np.float32), size) > 0.5
+
+
+def _segments(kind: str) -> Callable[[np.ndarray], np.ndarray]:
+    from skimage.segmentation import felzenszwalb, slic
+
+    def decide(single: np.ndarray) -> np.ndarray:
+        vv = water.despeckle_db(single)
+        x = np.where(np.isfinite(vv), vv, np.nanmedian(vv)).astype(np.float64)
+        k = SEGMENT_SIZES_PX[kind]
+        if kind == "slic":
+            lab = slic(x, n_segments=max(1, x.size // k), compactness=0.1, channel_axis=None,
+                       start_label=0)  # fmt: skip
+        else:
+            lab = felzenszwalb(x, scale=k, sigma=0.5, min_size=10)
+        return segment_mean_db(single, lab)
+
+    return decide
+
+
+def _posterior_limit(fit: water.WaterFit, prior: float = 0.5) -> float | None:
+    """The dB above the water mean where P(water | x) falls to 0.5 under ``fit``'s Gaussians."""
+    (mw, sw), (ml, sl) = fit.water, fit.land
+    xs = np.arange(mw, 0.0, 0.01)
+    lw = -0.5 * ((xs - mw) / sw) ** 2 - np.log(sw) + np.log(prior)
+    ll = -0.5 * ((xs - ml) / sl) ** 2 - np.log(sl) + np.log(1.0 - prior)
+    over = np.flatnonzero(lw < ll)
+    return float(xs[over[0]]) if over.size else None
+
+
+def rules_water_with(
+    post: np.ndarray,
+    rules: mapping.Rules,
+    *,
+    decide: Callable[[np.ndarray], np.ndarray] | None = None,
+    limit: float | None = None,
+    smooth_gate: float | None = None,
+    min_px: int | None = None,
+    final: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`paii_core.flood.mapping.rules_water` with one step swapped (None: as there).
+
+    ``decide`` maps the single-look feature to the image the threshold, growing and core
+    are decided on (default its 3 x 3 boxcar); ``limit`` the growing limit; ``smooth_gate``
+    admits grown pixels only where the 7 x 7 local CV is below it; ``min_px`` the
+    minimum body; ``final`` post-processes the water.
+    """
+    from bench.flood.water_dev import local_cv
+
+    single = water.water_feature_db(post)
+    d = water.despeckle_db(single) if decide is None else decide(single)
+    grow = rules.grow_limit if limit is None else limit
+    seeds = d < rules.threshold
+    candidate = d
+    if smooth_gate is not None:
+        candidate = np.where((np.nan_to_num(local_cv(single), nan=9.0) < smooth_gate) | seeds,
+                             d, 99.0)  # fmt: skip
+    wet = water.grow_water(candidate, seeds, limit_db=grow)
+    near = ndimage.binary_dilation(wet, structure=np.ones((3, 3), bool),
+                                   iterations=mapping.RAW_GROW_PX)  # fmt: skip
+    dark = (single < min(rules.middle, grow)) & near
+    wet = water.grow_water(np.where(dark, -99.0, 0.0), wet, limit_db=0.0)
+    wet = mapping._drop_specks(wet, min_px=rules.min_px if min_px is None else min_px)
+    if rules.strong is not None:
+        wet = mapping._with_core(wet, d < rules.strong, min_px=rules.min_px)
+    if final is not None:
+        wet = final(wet)
+    return d, wet
+
+
+@contextlib.contextmanager
+def _rules(make: Callable[[np.ndarray, mapping.Rules, water.WaterFit], dict]) -> Iterator[None]:
+    """Swap ``mapping.rules_water`` for :func:`rules_water_with` with ``make``'s options."""
+    saved_rules, saved_fit = mapping.rules_water, mapping.fit_scene
+    state: dict = {}
+
+    def fit_scene(post, **kw):
+        state["fit"] = saved_fit(post, **kw)
+        return state["fit"]
+
+    def rules_water(post, rules):
+        return rules_water_with(post, rules, **make(post, rules, state["fit"]))
+
+    mapping.fit_scene, mapping.rules_water = fit_scene, rules_water
+    try:
+        yield
+    finally:
+        mapping.fit_scene, mapping.rules_water = saved_fit, saved_rules
+
+
+def _clipped(value: float | None, rules: mapping.Rules) -> float:
+    low, high = rules.threshold, rules.threshold + mapping.GROW_DB[1]
+    return float(np.clip(high if value is None else value, low, high))
+
+
+def _scene_prior(post: np.ndarray, rules: mapping.Rules) -> float:
+    d = water.despeckle_db(water.water_feature_db(post))
+    return float(np.clip(np.nanmean(d < rules.threshold), 0.01, 0.99))
+
+
+@contextlib.contextmanager
+def _finer_grid() -> Iterator[None]:
+    """A geographic scene's working grid square at the finer side of its pixel."""
+    saved = files._to_working_grid
+
+    def to_grid(sar):
+        if not sar.crs.is_geographic:
+            return sar
+        from rasterio.warp import Resampling, calculate_default_transform
+
+        from paii_core import io
+
+        lat = np.radians(0.5 * (sar.bounds[1] + sar.bounds[3]))
+        per_lon = 111_412.84 * np.cos(lat) - 93.5 * np.cos(3 * lat)
+        per_lat = 111_132.92 - 559.82 * np.cos(2 * lat) + 1.175 * np.cos(4 * lat)
+        side = min(abs(sar.transform.a) * per_lon, abs(sar.transform.e) * per_lat)
+        crs = files.utm_crs(sar.crs, sar.bounds)
+        transform, w, h = calculate_default_transform(
+            sar.crs, crs, sar.width, sar.height, *sar.bounds, resolution=side
+        )
+        power = np.power(np.float32(10.0), sar.data / np.float32(10.0))
+        warped = files._warp(power, sar, crs, transform, (h, w), Resampling.bilinear)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            db = np.float32(10.0) * np.log10(warped)
+        return io.Raster(db.astype(np.float32), crs, transform, sar.band_names, dict(sar.tags))
+
+    files._to_working_grid = to_grid
+    try:
+        yield
+    finally:
+        files._to_working_grid = saved
+
+
+VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager]] = {
+    "box 5x5 decision": lambda: _rules(
+        lambda p, r, f: {"decide": lambda s: water.despeckle_db(s, size=5)}),
+    "Lee 5x5 decision": lambda: _rules(lambda p, r, f: {"decide": lambda s: lee_db(s, size=5)}),
+    "Lee 7x7 decision": lambda: _rules(lambda p, r, f: {"decide": lambda s: lee_db(s, size=7)}),
+    "SLIC segment mean": lambda: _rules(lambda p, r, f: {"decide": _segments("slic")}),
+    "Felzenszwalb segment mean": lambda: _rules(
+        lambda p, r, f: {"decide": _segments("felzenszwalb")}),
+    "majority 5x5": lambda: _rules(lambda p, r, f: {"final": lambda m: majority(m, 5)}),
+    "minimum body x3": lambda: _rules(lambda p, r, f: {"min_px": 3 * r.min_px}),
+    "growing to posterior 0.5": lambda: _rules(
+        lambda p, r, f: {"limit": _clipped(_posterior_limit(f), r)}),
+    "growing to posterior 0.5, scene prior": lambda: _rules(
+        lambda p, r, f: {"limit": _clipped(_posterior_limit(f, _scene_prior(p, r)), r)}),
+    "CV gate 0.6 on growing": lambda: _rules(lambda p, r, f: {"smooth_gate": 0.6}),
+    "CV gate 0.8 on growing": lambda: _rules(lambda p, r, f: {"smooth_gate": 0.8}),
+    "finer working grid": _finer_grid,
+}  # fmt: skip
+"""Name -> context manager factory of every variant of the fourth pass."""
+
+
+def variant(name: str) -> contextlib.AbstractContextManager:
+    """The context manager of variant ``name`` (see :data:`VARIANTS`)."""
+    if name not in VARIANTS:
+        raise ValidationError(f"unknown variant {name!r}; choose one of: {', '.join(VARIANTS)}")
+    return VARIANTS[name]()

@@ -1,0 +1,91 @@
+"""The fourth pass's rule variants: exact filters, the swap and its undoing."""
+
+import numpy as np
+import pytest
+
+from bench.flood import water_variants as wv
+from paii_core.errors import ValidationError
+from paii_core.flood import files, mapping, water
+
+
+def _scene() -> np.ndarray:
+    rng = np.random.default_rng(4)
+    vv = np.full((96, 96), -9.0) + rng.normal(0, 1.5, (96, 96))
+    vv[20:60, 10:70] = -21.0 + rng.normal(0, 1.5, (40, 60))
+    return np.stack([vv, vv - 7.0]).astype(np.float32)
+
+
+def test_lee_keeps_a_flat_image_and_nan():
+    flat = np.full((6, 6), -12.0, dtype=np.float32)
+    flat[0, 0] = np.nan
+    out = wv.lee_db(flat, size=3)
+    assert np.isnan(out[0, 0]) and np.allclose(out[np.isfinite(out)], -12.0, atol=1e-5)
+    # a bright point far above speckle (Ci^2 >> 1 / looks) is kept nearly as it is
+    spot = np.full((7, 7), -20.0, dtype=np.float32)
+    spot[3, 3] = 10.0
+    assert wv.lee_db(spot, size=3)[3, 3] > 9.0
+    with pytest.raises(ValidationError, match=r"\(H, W\) array, got shape \(1, 6, 6\)"):
+        wv.lee_db(flat[None])
+    with pytest.raises(ValidationError, match="looks should be positive, got 0"):
+        wv.lee_db(flat, looks=0)
+
+
+def test_segment_mean_is_the_mean_power_in_db():
+    db = 10 * np.log10(np.array([[1.0, 3.0, 10.0], [np.nan, 10.0, 10.0]]))
+    labels = np.array([[0, 0, 1], [0, 1, 1]])
+    out = wv.segment_mean_db(db, labels)
+    assert out[0, 0] == out[0, 1] == pytest.approx(10 * np.log10(2.0))
+    assert np.isnan(out[1, 0]) and out[1, 2] == pytest.approx(10.0)
+    with pytest.raises(ValidationError, match=r"labels \(3,\) should have the image's shape"):
+        wv.segment_mean_db(db, np.zeros(3, dtype=int))
+
+
+def test_majority_fills_a_hole_and_drops_a_thin_line():
+    m = np.zeros((7, 7), dtype=bool)
+    m[1:6, 1:6] = True
+    m[3, 3] = False
+    assert wv.majority(m, 3)[3, 3]
+    line = np.zeros((7, 7), dtype=bool)
+    line[3, :] = True
+    assert not wv.majority(line, 3).any()
+
+
+def test_posterior_limit_of_equal_spreads_is_the_midpoint():
+    fit = water.WaterFit(-15.0, (-20.0, 2.0), (-10.0, 2.0), "tiles")
+    assert wv._posterior_limit(fit) == pytest.approx(-15.0, abs=0.011)
+    # a larger water prior moves the crossing towards land
+    assert wv._posterior_limit(fit, 0.9) > -15.0 + 0.8
+
+
+def test_no_option_is_the_engine_and_variants_are_undone():
+    post = _scene()
+    rules = mapping.Rules.from_fit(mapping.fit_scene(post), pixel_size_m=10.0)
+    assert np.array_equal(wv.rules_water_with(post, rules)[1], mapping.rules_water(post, rules)[1])
+    before = (mapping.rules_water, mapping.fit_scene, files._to_working_grid)
+    for name in wv.VARIANTS:
+        with wv.variant(name):
+            if name != "finer working grid":
+                assert mapping.rules_water is not before[0]
+                fm = mapping.map_flood(post, pixel_size_m=10.0)
+                assert fm.water[25:55, 15:65].mean() > 0.9  # every variant still finds the lake
+            else:
+                assert files._to_working_grid is not before[2]
+        assert (mapping.rules_water, mapping.fit_scene, files._to_working_grid) == before
+    with pytest.raises(ValidationError, match="unknown variant 'nope'; choose one of: box 5x5"):
+        wv.variant("nope")
+
+
+def test_finer_grid_is_square_at_the_narrow_side_of_a_degree_pixel():
+    from affine import Affine
+    from rasterio.crs import CRS
+
+    from paii_core import io
+
+    data = np.full((2, 40, 40), -10.0, dtype=np.float32)
+    geo = io.Raster(data, CRS.from_epsg(4326), Affine(1e-4, 0, 10.0, 0, -1e-4, 60.0), ("VV", "VH"))
+    with wv.variant("finer working grid"):
+        work = files._to_working_grid(geo)
+    # 1e-4 deg of longitude at 59.998 N is 5.58 m (of latitude 11.1 m): 80 rows, 40 columns
+    assert abs(work.transform.a) == pytest.approx(5.58, abs=0.01)
+    assert work.data.shape[1] >= 2 * 40 - 2 and np.nanmax(np.abs(work.data + 10.0)) < 1e-4
+    assert files._to_working_grid(geo).data.shape[1] < work.data.shape[1]
