@@ -139,7 +139,8 @@ def stage_masks(post: np.ndarray, rules: mapping.Rules) -> list[tuple[str, np.nd
     single = water.water_feature_db(post)
     vv = water.despeckle_db(single)
     seeds = vv < rules.threshold
-    grown = water.grow_water(vv, seeds, limit_db=rules.grow_limit)
+    edges = water.kuan_db(single, size=mapping.GROW_FILTER_PX)
+    grown = water.grow_water(edges, seeds, limit_db=rules.grow_limit)
     near = ndimage.binary_dilation(
         grown, structure=np.ones((3, 3), bool), iterations=mapping.RAW_GROW_PX
     )

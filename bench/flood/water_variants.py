@@ -1,15 +1,21 @@
 """Rule variants of the rules' water measured on the DEV chips (fourth pass), rerunnable.
 
+They modify the rules as they were BEFORE the fourth pass (everything decided on the 3 x 3
+boxcar), so that the figures of bench/BENCHMARKS.md "Flood water, fourth pass" rerun as
+they were measured; "growing on Kuan 7x7" is the one the engine took.
+
 Each variant is a context manager that swaps one step of :mod:`paii_core.flood.mapping`
 (or the working grid of :mod:`paii_core.flood.files`) for the time of a run and restores it;
 ``bench.flood.water_dev --variant NAME`` scores the dev chips (and with ``--checks`` the
 simulator and the real-DEM benchmark) under it. None of them is in the engine: each lost on
-the development chips or on the simulators (bench/BENCHMARKS.md, "Flood water, fourth
-pass"). The directions:
+the development chips or on the simulators, except growing on a Kuan filter (seeds and core
+on the boxcar), which the engine now does. The directions:
 
-- decision scale: the threshold and the growing applied to another speckle filter (a 5 x 5
-  boxcar; a Lee (1980) minimum-mean-square-error filter of 5 or 7 px for 4.4 looks, the
-  equivalent number of looks of Sentinel-1 IW GRD), or to the mean power of segments
+- decision scale: the threshold, growing and core applied to another speckle filter (a 5 x 5
+  boxcar; the Lee (1980) minimum-mean-square-error filter in Kuan et al.'s (1985) form,
+  :func:`paii_core.flood.water.kuan_db`, of 5 or 7 px for 4.4 looks, the
+  equivalent number of looks of Sentinel-1 IW GRD), or the growing alone on a Kuan filter of
+  5 or 7 px, or all three on the mean power of segments
   (SLIC, Achanta et al. 2012; Felzenszwalb & Huttenlocher 2004) instead of pixels;
   a majority filter of the final water (post-classification smoothing); a minimum mapping
   unit 3 times larger;
@@ -35,30 +41,9 @@ SEGMENT_SIZES_PX = {"slic": 30, "felzenszwalb": 50}
 """Mean segment size (SLIC) or scale (Felzenszwalb) of the segment-mean variants."""
 
 
-def lee_db(db: np.ndarray, *, size: int = 5, looks: float = 4.4) -> np.ndarray:
-    """(H, W) float32 Lee (1980) filter of a dB image, computed in linear power, in dB.
-
-    out = m + k (x - m) with m the local mean, k = (1 - Cu^2 / Ci^2) / (1 + Cu^2) clipped to
-    0..1, Cu^2 = 1 / looks (speckle) and Ci^2 the local variance over m^2: homogeneous areas
-    are averaged, edges and bright points kept. NaN pixels stay NaN and are left out.
-    """
-    x = np.asarray(db, dtype=np.float32)
-    if x.ndim != 2:
-        raise ValidationError(f"db should be an (H, W) array, got shape {x.shape}")
-    if looks <= 0:
-        raise ValidationError(f"looks should be positive, got {looks}")
-    valid = np.isfinite(x)
-    p = np.where(valid, np.power(10.0, x / 10.0), 0.0)
-    n = ndimage.uniform_filter(valid.astype(np.float64), size, mode="nearest")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        m = ndimage.uniform_filter(p, size, mode="nearest") / n
-        var = np.maximum(ndimage.uniform_filter(p * p, size, mode="nearest") / n - m * m, 0.0)
-        ci2 = var / (m * m)
-        cu2 = 1.0 / looks
-        k = np.clip((1.0 - cu2 / np.maximum(ci2, 1e-12)) / (1.0 + cu2), 0.0, 1.0)
-        out = 10.0 * np.log10(m + k * (p - m))
-    out[~valid] = np.nan
-    return out.astype(np.float32)
+def kuan_db(db: np.ndarray, *, size: int = 5, looks: float = water.S1_LOOKS) -> np.ndarray:
+    """:func:`paii_core.flood.water.kuan_db` (the engine's, 7 x 7 there by default)."""
+    return water.kuan_db(db, size=size, looks=looks)
 
 
 def segment_mean_db(db: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -114,15 +99,20 @@ def rules_water_with(
     rules: mapping.Rules,
     *,
     decide: Callable[[np.ndarray], np.ndarray] | None = None,
+    grow_on: Callable[[np.ndarray], np.ndarray] | None = None,
     limit: float | None = None,
     smooth_gate: float | None = None,
     min_px: int | None = None,
     final: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`paii_core.flood.mapping.rules_water` with one step swapped (None: as there).
+    """The rules' water as they were before the fourth pass, with one step swapped.
 
-    ``decide`` maps the single-look feature to the image the threshold, growing and core
-    are decided on (default its 3 x 3 boxcar); ``limit`` the growing limit; ``smooth_gate``
+    Before the fourth pass the threshold, the growing and the core were all decided on
+    the 3 x 3 boxcar; the engine now grows on a Kuan filter (``grow_on`` =
+    ``water.kuan_db(s, size=mapping.GROW_FILTER_PX)`` gives :func:`mapping.rules_water`,
+    tested). ``decide`` maps the single-look feature to the image the threshold, growing
+    and core are decided on (default its 3 x 3 boxcar); ``grow_on`` the image the growing
+    alone is decided on (default ``decide``'s); ``limit`` the growing limit; ``smooth_gate``
     admits grown pixels only where the 7 x 7 local CV is below it; ``min_px`` the
     minimum body; ``final`` post-processes the water.
     """
@@ -132,10 +122,10 @@ def rules_water_with(
     d = water.despeckle_db(single) if decide is None else decide(single)
     grow = rules.grow_limit if limit is None else limit
     seeds = d < rules.threshold
-    candidate = d
+    candidate = d if grow_on is None else grow_on(single)
     if smooth_gate is not None:
         candidate = np.where((np.nan_to_num(local_cv(single), nan=9.0) < smooth_gate) | seeds,
-                             d, 99.0)  # fmt: skip
+                             candidate, 99.0)  # fmt: skip
     wet = water.grow_water(candidate, seeds, limit_db=grow)
     near = ndimage.binary_dilation(wet, structure=np.ones((3, 3), bool),
                                    iterations=mapping.RAW_GROW_PX)  # fmt: skip
@@ -215,11 +205,15 @@ def _finer_grid() -> Iterator[None]:
 VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager]] = {
     "box 5x5 decision": lambda: _rules(
         lambda p, r, f: {"decide": lambda s: water.despeckle_db(s, size=5)}),
-    "Lee 5x5 decision": lambda: _rules(lambda p, r, f: {"decide": lambda s: lee_db(s, size=5)}),
-    "Lee 7x7 decision": lambda: _rules(lambda p, r, f: {"decide": lambda s: lee_db(s, size=7)}),
+    "Kuan 5x5 decision": lambda: _rules(lambda p, r, f: {"decide": lambda s: kuan_db(s, size=5)}),
+    "Kuan 7x7 decision": lambda: _rules(lambda p, r, f: {"decide": lambda s: kuan_db(s, size=7)}),
     "SLIC segment mean": lambda: _rules(lambda p, r, f: {"decide": _segments("slic")}),
     "Felzenszwalb segment mean": lambda: _rules(
         lambda p, r, f: {"decide": _segments("felzenszwalb")}),
+    "growing on Kuan 5x5": lambda: _rules(
+        lambda p, r, f: {"grow_on": lambda s: kuan_db(s, size=5)}),
+    "growing on Kuan 7x7 (the engine since the fourth pass)": lambda: _rules(
+        lambda p, r, f: {"grow_on": lambda s: kuan_db(s, size=7)}),
     "majority 5x5": lambda: _rules(lambda p, r, f: {"final": lambda m: majority(m, 5)}),
     "minimum body x3": lambda: _rules(lambda p, r, f: {"min_px": 3 * r.min_px}),
     "growing to posterior 0.5": lambda: _rules(

@@ -29,6 +29,13 @@ TILE_SIZES_PX = (32, 64, 128)
 GROW_DB = (1.0, 3.0)
 """Region growing admits pixels at least 1 and at most 3 dB brighter than the threshold,
 up to the midpoint of the water and land means."""
+GROW_FILTER_PX = 7
+"""Region growing decides on a Kuan filter of this window (:func:`water.kuan_db`), not on the
+3 x 3 boxcar the seeds and the core use: the boxcar smears bright land into the shore's
+pixels and dark water into the land's; the Kuan filter keeps a pixel's own value where its
+window holds an edge. Chosen on the development chips and simulators (bench/BENCHMARKS.md,
+"Flood water, fourth pass": every development chip equal or better, simulator and real-DEM
+figures equal or better; 5 x 5 was the other size measured)."""
 RAW_GROW_PX = 2
 """Single-look pixels join the water only this close to it (the 3 x 3 mean's reach)."""
 STRONG_SD = 1.0
@@ -174,7 +181,8 @@ def map_flood(
        bimodal). VV below it is
        water, grown into touching pixels up to the midpoint of the water and land
        means, 1 to 3 dB above the threshold (:data:`GROW_DB`; region growing recovers
-       the mixed pixels of shores and narrow channels), then into single-look pixels
+       the mixed pixels of shores and narrow channels; it decides on a Kuan filter,
+       :data:`GROW_FILTER_PX`, which keeps the shore sharp), then into single-look pixels
        darker than that midpoint which touch the water. A body is kept only if it holds
        a core of clear water (:data:`STRONG_SD`). With ``water_model`` (opt-in, for
        pixels up to :data:`LEARNED_MAX_PX_M`) this rules' water is one input of
@@ -367,7 +375,9 @@ def rules_water(
     """(despeckled water feature in dB, water by the rules) of one window; see map_flood."""
     single = water.water_feature_db(post)
     vv = water.despeckle_db(single)
-    wet = water.grow_water(vv, vv < rules.threshold, limit_db=rules.grow_limit)
+    # seeds on the 3 x 3 mean, growth into the pixels the edge-keeping filter finds dark
+    edges = water.kuan_db(single, size=GROW_FILTER_PX)
+    wet = water.grow_water(edges, vv < rules.threshold, limit_db=rules.grow_limit)
     # Narrow channels and shore pixels are mixed away by the 3 x 3 mean: admit
     # single-look pixels darker than the class midpoint that touch the water, within
     # RAW_GROW_PX of it (the width the 3 x 3 mean blurs; farther growth would swallow

@@ -15,19 +15,19 @@ def _scene() -> np.ndarray:
     return np.stack([vv, vv - 7.0]).astype(np.float32)
 
 
-def test_lee_keeps_a_flat_image_and_nan():
+def test_kuan_keeps_a_flat_image_and_nan():  # the engine's filter (water.kuan_db)
     flat = np.full((6, 6), -12.0, dtype=np.float32)
     flat[0, 0] = np.nan
-    out = wv.lee_db(flat, size=3)
+    out = wv.kuan_db(flat, size=3)
     assert np.isnan(out[0, 0]) and np.allclose(out[np.isfinite(out)], -12.0, atol=1e-5)
     # a bright point far above speckle (Ci^2 >> 1 / looks) is kept nearly as it is
     spot = np.full((7, 7), -20.0, dtype=np.float32)
     spot[3, 3] = 10.0
-    assert wv.lee_db(spot, size=3)[3, 3] > 9.0
+    assert wv.kuan_db(spot, size=3)[3, 3] > 9.0
     with pytest.raises(ValidationError, match=r"\(H, W\) array, got shape \(1, 6, 6\)"):
-        wv.lee_db(flat[None])
+        wv.kuan_db(flat[None])
     with pytest.raises(ValidationError, match="looks should be positive, got 0"):
-        wv.lee_db(flat, looks=0)
+        wv.kuan_db(flat, looks=0)
 
 
 def test_segment_mean_is_the_mean_power_in_db():
@@ -60,7 +60,9 @@ def test_posterior_limit_of_equal_spreads_is_the_midpoint():
 def test_no_option_is_the_engine_and_variants_are_undone():
     post = _scene()
     rules = mapping.Rules.from_fit(mapping.fit_scene(post), pixel_size_m=10.0)
-    assert np.array_equal(wv.rules_water_with(post, rules)[1], mapping.rules_water(post, rules)[1])
+    engine = mapping.rules_water(post, rules)[1]
+    kuan7 = wv.rules_water_with(post, rules, grow_on=lambda s: water.kuan_db(s, size=7))[1]
+    assert np.array_equal(kuan7, engine)
     before = (mapping.rules_water, mapping.fit_scene, files._to_working_grid)
     for name in wv.VARIANTS:
         with wv.variant(name):
