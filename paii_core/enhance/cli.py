@@ -59,7 +59,16 @@ def _band_options_hint(args: argparse.Namespace) -> Iterator[None]:
         ) from None
 
 
+def _check_output(args: argparse.Namespace) -> None:
+    """OUT must be a file path that is none of the inputs (checked before any work)."""
+    from paii_core.io import check_output
+
+    inputs = [args.input, *(getattr(args, "temporal", None) or ()), getattr(args, "sar", None)]
+    check_output(args.output, inputs=inputs, argument="OUTPUT")
+
+
 def _dehaze(args: argparse.Namespace) -> int:
+    _check_output(args)
     with _band_options_hint(args):
         out = files.dehaze_geotiff(
             args.input,
@@ -74,6 +83,7 @@ def _dehaze(args: argparse.Namespace) -> int:
 
 
 def _sr(args: argparse.Namespace) -> int:
+    _check_output(args)
     with _band_options_hint(args):
         out = files.sr_geotiff(
             args.input,
@@ -92,6 +102,7 @@ def _sr(args: argparse.Namespace) -> int:
 def _reflectance(args: argparse.Namespace) -> int:
     from paii_core.io import write_geotiff
 
+    _check_output(args)
     with _band_options_hint(args):
         raster = files.read_bgrn(args.input, _band_selection(args))
     tags = {**raster.tags, "PAII_PRODUCT": "BGRN reflectance"}

@@ -22,7 +22,9 @@ def _run(args: argparse.Namespace) -> int:
 
     from paii_core.flood.files import map_flood_files, write_flood
     from paii_core.flood.stream import map_flood_stream
+    from paii_core.io import check_output
 
+    check_output(args.out, inputs=(args.post, args.pre, args.dem), argument="OUT")
     learned = args.water == "learned"
     try:
         with rasterio.open(args.post) as src:

@@ -22,6 +22,9 @@ def _review(args: argparse.Namespace) -> int:
     from paii_core import store
     from paii_core.access import local_operator
     from paii_core.insurance.review import filter_review, review_csv, review_portfolio
+    from paii_core.io import check_output
+
+    check_output(args.out, argument="--out")
 
     con = store.connect(args.db)
     try:
@@ -49,8 +52,10 @@ def _report(args: argparse.Namespace) -> int:
     from paii_core.access import local_operator
     from paii_core.insurance.report import policy_report
     from paii_core.insurance.review import review_portfolio
+    from paii_core.io import check_output
     from paii_core.store import insurance as ins_store
 
+    check_output(args.out, argument="--out")
     me = local_operator()
     con = store.connect(args.db)
     try:

@@ -7,6 +7,7 @@ process that only reads rasters (a `paii batch` worker) never loads them.
 
 import importlib
 
+from paii_core.io._atomic import check_output
 from paii_core.io.dem import read_dem, write_dem
 from paii_core.io.geotiff import Raster, read_geotiff, read_raster, read_window, write_geotiff
 from paii_core.io.landsat import read_landsat
@@ -62,6 +63,7 @@ __all__ = [
     "S1_BANDS",
     "S2_BANDS",
     "Raster",
+    "check_output",
     "county_id_from_ansi",
     "gcj02_to_wgs84",
     "iter_oco2_lite",

@@ -1,15 +1,52 @@
-"""Atomic file replacement shared by every PAII writer."""
+"""Atomic file replacement shared by every PAII writer, and the checks of an output path."""
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from os import PathLike
 from pathlib import Path
 
-__all__ = ["atomic_path"]
+from paii_core.errors import ValidationError
+
+__all__ = ["atomic_path", "check_output"]
+
+
+def check_output(
+    path: str | PathLike[str],
+    *,
+    inputs: Iterable[str | PathLike[str] | None] = (),
+    argument: str = "the output",
+) -> Path:
+    """Refuse an output path that cannot be written, before any work is done.
+
+    Raises ValidationError when ``path`` is a folder, when a folder above it is a file,
+    or when it is one of ``inputs`` (writing it would destroy that input). Returns it.
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise ValidationError(
+            f"{target}: {argument} is a folder, not a file. Fix: give a file name, e.g. "
+            f"{target / 'out.tif'}"
+        )
+    for parent in target.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValidationError(
+                    f"{target}: {argument}'s folder {parent} is a file, not a folder. "
+                    "Fix: write the output elsewhere"
+                )
+            break
+    if target.exists():
+        for given in inputs:
+            if given is not None and Path(given).exists() and os.path.samefile(target, given):
+                raise ValidationError(
+                    f"{target}: {argument} is also the input {given}; writing it would "
+                    "destroy that input. Fix: give another output path"
+                )
+    return target
 
 
 @contextmanager
@@ -19,9 +56,10 @@ def atomic_path(path: str | PathLike[str]) -> Iterator[Path]:
     The temporary file lives in the same folder so ``os.replace`` is an atomic rename on
     the same file system: readers see the old file or the new one, never half of one.
     On any exception the temporary file is removed and ``path`` is left untouched.
-    The parent folder is created when missing.
+    The parent folder is created when missing. Raises ValidationError (before writing)
+    when ``path`` is a folder or a folder above it is a file.
     """
-    target = Path(path)
+    target = check_output(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     # A unique name (not mkstemp) so the writer creates the file with the usual permissions.
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")

@@ -23,7 +23,14 @@ from rasterio.windows import Window
 from paii_core.errors import FormatError, InputNotFoundError, ValidationError
 from paii_core.io._atomic import atomic_path
 
-__all__ = ["Raster", "band_descriptions", "read_geotiff", "read_raster", "read_window", "write_geotiff"]
+__all__ = [
+    "Raster",
+    "band_descriptions",
+    "read_geotiff",
+    "read_raster",
+    "read_window",
+    "write_geotiff",
+]
 
 BLOCK_SIZE = 256
 COMPRESSIONS = ("deflate", "lzw", "zstd", "none")
@@ -91,8 +98,7 @@ def band_descriptions(src: rasterio.DatasetReader) -> tuple[str, ...]:
     if all(described):
         return described
     return tuple(
-        d or str(src.tags(i + 1).get("DESCRIPTION", "")).strip()
-        for i, d in enumerate(described)
+        d or str(src.tags(i + 1).get("DESCRIPTION", "")).strip() for i, d in enumerate(described)
     )
 
 

@@ -72,6 +72,10 @@ def _region_backtest(args: argparse.Namespace) -> int:
 
 
 def _backtest(args: argparse.Namespace) -> int:
+    from paii_core.io import check_output
+
+    if args.out:
+        check_output(args.out, argument="--out")
     if args.region:
         return _region_backtest(args)
     features = _read_features(args.features)
@@ -104,8 +108,11 @@ def _printer(quiet: bool):
 def _forecast(args: argparse.Namespace) -> int:
     from paii_core import store
     from paii_core.config import paths
+    from paii_core.io import check_output
     from paii_core.yields.run import forecast_files
 
+    if args.out:
+        check_output(args.out, argument="--out")
     asofs = _asofs(args.asof)
     progress = _printer(args.quiet)
     if args.region:

@@ -278,8 +278,8 @@ def test_real_openeo_stack_read_by_its_band_metadata(tmp_path):
     never by position (red would become blue). Without an offset tag it is refused; tagged
     as its provenance says, it reads with plausible vegetation reflectance."""
     src_path = ITALY / "S2_L2A_sample.tif"
-    with pytest.raises(FormatError, match=r"S2_L2A_sample\.tif: says neither its BOA_ADD_OFFSET nor "
-                       r"its processing baseline.*BOA_ADD_OFFSET=0"):  # fmt: skip
+    with pytest.raises(FormatError, match=r"S2_L2A_sample\.tif: says neither its BOA_ADD_OFFSET "
+                       r"nor its processing baseline.*BOA_ADD_OFFSET=0"):  # fmt: skip
         open_s2_item(src_path)
     path = tmp_path / "S2_L2A_20220612_openeo.tif"
     shutil.copy(src_path, path)

@@ -105,7 +105,8 @@ def test_offset_from_safe_name_or_refused(tmp_path):
     with pytest.raises(
         FormatError,
         match=r"bare\.tif: has no BOA_ADD_OFFSET or PROCESSING_BASELI"
-        r"NE tag .* Fix: tag it: `rio edit-info --tag PROCESSING_BASELINE.*harmonised .* `--tag BOA_ADD_OFFSET=0`",
+        r"NE tag .* Fix: tag it: `rio edit-info --tag PROCESSING_BASELINE.*harmonised .*"
+        r"`--tag BOA_ADD_OFFSET=0`",
     ):
         read_sentinel2_l2a(bare)
 

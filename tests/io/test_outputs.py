@@ -1,0 +1,67 @@
+"""Output paths that cannot be written are refused before any work, naming the argument."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from affine import Affine
+
+from paii_core.cli import main
+from paii_core.errors import ValidationError
+from paii_core.io import check_output, write_geotiff
+
+REAL = Path(__file__).resolve().parents[2] / "data/real"
+CHIP = REAL / "sen1floods11_dev/Spain_6860600_S1Hand.tif"
+LANDSAT5 = REAL / "rstoolbox_landsat5_tm"
+GRID = {"crs": "EPSG:32650", "transform": Affine(10, 0, 300000, 0, -10, 4000000)}
+
+
+def test_check_output_refusals(tmp_path):
+    src = tmp_path / "in.tif"
+    src.write_bytes(b"x")
+    with pytest.raises(ValidationError, match=r"OUT is a folder, not a file\. Fix: give a file"):
+        check_output(tmp_path, argument="OUT")
+    with pytest.raises(ValidationError, match=r"x\.tif: OUT's folder .*in\.tif is a file, not a "
+                       r"folder\. Fix: write the output elsewhere"):  # fmt: skip
+        check_output(src / "x.tif", argument="OUT")
+    with pytest.raises(ValidationError, match=r"OUT is also the input .*in\.tif; writing it would "
+                       r"destroy that input\. Fix: give another output path"):  # fmt: skip
+        check_output(tmp_path / "." / "in.tif", inputs=(None, src), argument="OUT")
+    assert check_output(tmp_path / "new" / "o.tif", inputs=(src,)) == tmp_path / "new" / "o.tif"
+
+
+def test_writer_refuses_a_folder_without_a_traceback(tmp_path):
+    (tmp_path / "out.tif").mkdir()
+    with pytest.raises(ValidationError, match=r"out\.tif: the output is a folder"):
+        write_geotiff(tmp_path / "out.tif", np.ones((2, 2)), **GRID)
+    assert [p.name for p in tmp_path.iterdir()] == ["out.tif"]
+
+
+def test_flood_refuses_overwriting_its_input(tmp_path, capsys):
+    post = tmp_path / "post.tif"
+    post.write_bytes(CHIP.read_bytes())
+    assert main(["flood", "--post", str(post), str(post)]) == 2
+    assert "OUT is also the input" in capsys.readouterr().err
+    assert post.read_bytes() == CHIP.read_bytes()
+    assert main(["flood", "--post", str(CHIP), str(tmp_path)]) == 2
+    assert f"{tmp_path}: OUT is a folder, not a file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["reflectance", "dehaze", "sr"])
+def test_enhance_commands_refuse_bad_outputs(tmp_path, capsys, command):
+    band = next(LANDSAT5.glob("*_B3.TIF"))
+    assert main([command, str(band), str(band)]) == 2
+    assert "OUTPUT is also the input" in capsys.readouterr().err
+    assert main([command, str(LANDSAT5), str(tmp_path)]) == 2
+    assert "OUTPUT is a folder, not a file" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_report_commands_refuse_a_folder(tmp_path, capsys):
+    assert main(["carbon", "report", "--region", "x", "--period", "2019-06",
+                 "--out", str(tmp_path)]) == 2  # fmt: skip
+    assert "--out is a folder, not a file" in capsys.readouterr().err
+    assert main(["insurance", "review", "--region", "x", "--out", str(tmp_path)]) == 2
+    assert "--out is a folder, not a file" in capsys.readouterr().err
