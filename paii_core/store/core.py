@@ -120,6 +120,7 @@ def connect(
     path: Path | str | None = None, *, read_only: bool = False
 ) -> duckdb.DuckDBPyConnection:
     """Open the store at ``path`` (default data/paii.duckdb); migrate it unless read-only.
+    A writable open of a database in a folder that does not exist yet creates the folder.
 
     Raises DemoWorldMissingError when a read-only open finds no file, StoreError when
     DuckDB refuses the file (locked by another writer, corrupt).
@@ -129,6 +130,8 @@ def connect(
         raise DemoWorldMissingError(
             f"{db}: no PAII database yet. Fix: run `paii demo build` (or `make run`) to build it"
         )
+    if not read_only and not db.parent.is_dir() and not db.parent.exists():
+        db.parent.mkdir(parents=True)  # a new data folder (PAII_DATA_DIR) gets its store
     try:
         con = duckdb.connect(str(db), read_only=read_only)
     except duckdb.IOException as e:

@@ -77,6 +77,14 @@ def test_read_only_open_of_missing_file_says_how_to_build(tmp_path):
         store.connect(tmp_path / "none.duckdb", read_only=True)
 
 
+def test_writable_open_creates_a_new_data_folder(tmp_path):
+    """A new user's PAII_DATA_DIR need not exist: `paii region add` was refused with
+    'DuckDB could not open the database ...: No such file or directory'."""
+    con = store.connect(tmp_path / "new" / "data" / "paii.duckdb")
+    assert core.schema_version(con) == core.SCHEMA_VERSION
+    con.close()
+
+
 def test_write_frame_replaces_rows_in_one_transaction(tmp_path):
     con = store.connect(tmp_path / "a.duckdb")
     store.write_frame(con, "regions", _region_row("iowa"))
