@@ -121,9 +121,18 @@ def _read_stack(path: Path) -> tuple[NDArray[np.float32], Raster]:
     if any(keys):
         missing = [b for b in S2_BANDS if b not in keys]
         if missing:
-            raise FormatError(
+            landsat = "B8" in missing and any(
+                re.fullmatch(r"B0?5", n.strip(), flags=re.IGNORECASE) for n in raster.band_names
+            )
+            raise BandOrderError(
                 path,
-                f"band descriptions {raster.band_names} lack {', '.join(missing)}",
+                f"band descriptions {raster.band_names} lack {', '.join(missing)}"
+                + (
+                    " (names are read as Sentinel-2's: B5 is its red edge, while a Landsat "
+                    "8/9 stack's B5 is NIR)"
+                    if landsat
+                    else ""
+                ),
                 f"stack bands {', '.join(S2_BANDS)} or pass a mapping of per-band files",
             )
         return raster.data[[keys.index(b) for b in S2_BANDS]], raster

