@@ -74,6 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s"
     )
+    # GDAL's warnings about real files ("CPLE_AppDefined in X.tif: TIFFReadDirectory: Sum
+    # of Photometric type-related color channels ...", a dozen times per openEO GeoTIFF)
+    # say nothing a user can act on; what matters is raised as PaiiError. -v shows them.
+    logging.getLogger("rasterio").setLevel(logging.NOTSET if args.verbose else logging.ERROR)
     try:
         status = args.run(args)
     except PaiiError as e:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -58,3 +59,15 @@ def test_paii_batch_starts_without_torch_or_lightgbm():
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_gdal_warnings_only_with_verbose(tmp_path, caplog):
+    """The real openEO GeoTIFF makes GDAL warn a dozen times ('CPLE_AppDefined ...
+    TIFFReadDirectory'); a plain command hides them, -v shows them."""
+    src = REPO / "data/real/italy_s2_l2a_openeo/S2_L2A_sample.tif"
+    args = ["reflectance", str(src), str(tmp_path / "r.tif")]
+    with caplog.at_level(logging.WARNING):
+        assert cli.main(args) == 2  # refused: no offset tag
+        assert not [r for r in caplog.records if r.name.startswith("rasterio")]
+        assert cli.main(["-v", *args]) == 2
+        assert [r for r in caplog.records if "TIFFReadDirectory" in r.getMessage()]
