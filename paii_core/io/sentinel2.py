@@ -65,7 +65,8 @@ def _parse_baseline(text: str, where: str | None) -> float:
 
 
 def _offset_and_scale(tags: Mapping[str, str], where: str | None) -> tuple[float, float]:
-    """(BOA_ADD_OFFSET, QUANTIFICATION_VALUE) from tags, baseline, or the SAFE name."""
+    """(offset, QUANTIFICATION_VALUE) from the BOA_ADD_OFFSET (L2A) or RADIO_ADD_OFFSET
+    (L1C) tag, the baseline, or the SAFE name."""
     upper = {k.upper(): v for k, v in tags.items()}
     scale = _QUANTIFICATION
     if "QUANTIFICATION_VALUE" in upper:
@@ -80,13 +81,16 @@ def _offset_and_scale(tags: Mapping[str, str], where: str | None) -> tuple[float
                 "positive number",
                 "set it to 10000 (the L2A value) or remove it",
             )
-    if "BOA_ADD_OFFSET" in upper:
+    # L2A names its offset BOA_ADD_OFFSET, L1C RADIO_ADD_OFFSET: the same (DN + offset) rule
+    for name in ("BOA_ADD_OFFSET", "RADIO_ADD_OFFSET"):
+        if name not in upper:
+            continue
         try:
-            return float(upper["BOA_ADD_OFFSET"]), scale
+            return float(upper[name]), scale
         except ValueError:
             raise FormatError(
                 where,
-                f"BOA_ADD_OFFSET tag {upper['BOA_ADD_OFFSET']!r} is not a number",
+                f"{name} tag {upper[name]!r} is not a number",
                 "set it to -1000 (baseline 04.00 and later) or 0",
             ) from None
     if "PROCESSING_BASELINE" in upper:
@@ -230,7 +234,8 @@ def read_sentinel2_l2a(
     """Read Sentinel-2 L2A bands B2, B3, B4, B8 as surface reflectance.
 
     ``reflectance = (DN + BOA_ADD_OFFSET) / QUANTIFICATION_VALUE`` (ESA L2A Product
-    Specification). The offset comes from the ``BOA_ADD_OFFSET`` tag; else from the
+    Specification). The offset comes from the ``BOA_ADD_OFFSET`` tag (an L1C file's
+    ``RADIO_ADD_OFFSET``: its DN then give TOA reflectance by the same rule); else from the
     ``PROCESSING_BASELINE`` tag (-1000 from 04.00 on, 0 before); else from ``_Nxxxx_`` in
     a SAFE product path; else the file is refused (FormatError). ``QUANTIFICATION_VALUE``
     defaults to 10000. DN 0 (and the file's nodata) is NaN.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from rasterio.crs import CRS
 from paii_core.errors import BandOrderError, FormatError, PaiiWarning, ValidationError
 from paii_core.io import (
     S2_BANDS,
+    read_geotiff,
     read_scl,
     read_sentinel2_l2a,
     write_geotiff,
@@ -283,3 +285,19 @@ def test_writer_rejects(tmp_path, grid, kwargs, match):
 def test_write_scl_rejects(tmp_path, grid, scl, match):
     with pytest.raises(ValidationError, match=match):
         write_scl(tmp_path / "scl.tif", scl, **grid)
+
+
+def test_l1c_stack_offset_from_radio_add_offset():
+    """A real L1C stack tagged RADIO_ADD_OFFSET=0 (L1C's name for the offset) reads as TOA
+    reflectance equal to eo-learn's float TOA of the same date; it was refused for lacking
+    BOA_ADD_OFFSET, which no L1C product has."""
+    real = Path(__file__).resolve().parents[2] / "data/real"
+    raster = read_sentinel2_l2a(real / "slovenia_s2_l1c_13band/S2_L1C_20150731_13band.tif")
+    toa = read_geotiff(real / "slovenia_s2_l1c_eolearn/S2_L1C_TOA_20150731.tif")
+    np.testing.assert_allclose(raster.data, toa.data, atol=6e-5)
+
+
+def test_bad_radio_add_offset_refused(tmp_path):
+    path = _dn_file(tmp_path / "l1c.tif", np.full((4, 1, 1), 2000), tags={"RADIO_ADD_OFFSET": "x"})
+    with pytest.raises(FormatError, match=r"l1c\.tif: RADIO_ADD_OFFSET tag 'x' is not a number"):
+        read_sentinel2_l2a(path)
