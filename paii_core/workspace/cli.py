@@ -4,11 +4,32 @@ from __future__ import annotations
 
 import argparse
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from paii_core.errors import FormatError
 from paii_core.yields.units import UNITS
 
 __all__ = ["register"]
+
+_OPTIONS = {
+    "id_column=": "--id-column",
+    "name_column=": "--name-column",
+    "source_crs=": "--source-crs ",
+}
+"""The engine's keyword arguments, as `paii region add` spells them in an error's text."""
+
+
+def _with_options(error: FormatError) -> FormatError:
+    """The boundary reader's error, naming this command's options for its keywords."""
+    problem, fix = error.problem, error.fix
+    for keyword, option in _OPTIONS.items():
+        problem, fix = (
+            problem.replace(keyword[:-1] + " ", option.strip() + " "),
+            fix.replace(keyword, option),
+        )
+    return FormatError(error.path, problem, fix)
 
 
 def _add(args: argparse.Namespace) -> int:
@@ -16,7 +37,7 @@ def _add(args: argparse.Namespace) -> int:
 
     con = store.connect(args.db)
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, _options_hint():
             warnings.simplefilter("always")
             region = workspace.add_region(
                 con,
@@ -53,6 +74,14 @@ def _add(args: argparse.Namespace) -> int:
     if region.note:
         print(f"note: {region.note}")
     return 0
+
+
+@contextmanager
+def _options_hint() -> Iterator[None]:
+    try:
+        yield
+    except FormatError as e:
+        raise _with_options(e) from None
 
 
 def _list(args: argparse.Namespace) -> int:

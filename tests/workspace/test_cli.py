@@ -32,3 +32,27 @@ def test_region_list_on_an_empty_store(tmp_path, capsys):
     store.connect(db).close()
     assert main(["region", "list", "--db", str(db)]) == 0
     assert "No region yet: add one with `paii region add" in capsys.readouterr().out
+
+
+def test_region_add_errors_name_the_command_options(tmp_path, capsys):
+    """The boundary reader's fixes name its keywords (id_column=, source_crs=); the command
+    names its own options instead."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    db = tmp_path / "new" / "paii.duckdb"  # a data folder that does not exist yet
+    frame = gpd.GeoDataFrame({"nuts": ["SI061"]}, geometry=[box(14.3, 45.7, 14.8, 46.1)])
+    frame.set_crs(4326).to_file(tmp_path / "si.geojson")
+    frame.to_file(tmp_path / "si.shp")
+    (tmp_path / "si.prj").unlink(missing_ok=True)  # a shapefile without its .prj
+    base = ["region", "add", "si", "--country", "SI", "--yield-unit", "t/ha", "--db", str(db)]
+    assert main([*base, "--counties", str(tmp_path / "si.geojson")]) == 2
+    assert "Fix: pass --id-column naming the FIPS or adcode column" in capsys.readouterr().err
+    assert main([*base, "--counties", str(tmp_path / "si.geojson"), "--id-column", "nuts"]) == 2
+    err = capsys.readouterr().err
+    assert "has 'SI061' in row 0, not a FIPS code or adcode. Fix: pick" in err
+    assert err.rstrip().endswith("with --id-column")
+    assert main([*base, "--counties", str(tmp_path / "si.shp"), "--id-column", "x"]) == 2
+    assert "Fix: add the .prj file or pass --source-crs 'EPSG:4326'" in capsys.readouterr().err
+    assert main([*base, "--counties", str(tmp_path / "si.geojson"), "--id-column", "x"]) == 2
+    assert "--id-column 'x' is not a column; columns are nuts" in capsys.readouterr().err
