@@ -79,6 +79,15 @@ def check_geometry(rows: Rows, row: int, value: object) -> shapely.Geometry | No
         rows.add(row, "geometry", f"is a {geom.geom_type}, not a polygon", fix)
         return None
     x0, y0, x1, y1 = geom.bounds
+    if -90 <= x0 and x1 <= 90 and -180 <= y0 and y1 <= 180 and (y0 < -90 or y1 > 90):
+        rows.add(
+            row,
+            "geometry",
+            f"coordinates look like latitude, longitude (the second of each pair reaches "
+            f"{y0 if y0 < -90 else y1:g}, beyond +-90)",
+            "write each point as longitude then latitude: POLYGON ((lon lat, ...))",
+        )
+        return None
     if x0 < -180 or x1 > 180 or y0 < -90 or y1 > 90:
         rows.add(
             row,

@@ -131,6 +131,11 @@ def test_percent_coverage_is_read_as_a_share(con, plot, tmp_path):
             r"coordinates are not longitude/latitude",
         ),
         (
+            {"geometry": box(46.96, -100.52, 46.965, -100.512).wkt},
+            r"column geometry: coordinates look like latitude, longitude \(the second of each "
+            r"pair reaches -100.52, beyond \+-90\)\. Fix: write each point as longitude then",
+        ),
+        (
             {"geometry": box(-100.0, 38.0, -99.99, 38.01).wkt, "county_id": ""},
             r"column geometry: lies outside every county of iowa",
         ),
