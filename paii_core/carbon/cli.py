@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
+import warnings
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -10,6 +13,7 @@ import geopandas as gpd
 import pandas as pd
 
 from paii_core.config import REPO_ROOT
+from paii_core.errors import PaiiWarning
 
 __all__ = ["register"]
 
@@ -39,6 +43,7 @@ def _aggregate(args: argparse.Namespace) -> int:
     from paii_core.carbon import aggregate_xco2, iter_soundings
     from paii_core.errors import ValidationError
     from paii_core.io import check_output
+    from paii_core.io._atomic import atomic_path
 
     check_output(args.out, argument="--out")
 
@@ -49,15 +54,25 @@ def _aggregate(args: argparse.Namespace) -> int:
     else:
         counties = _counties(args.boundaries or [DEFAULT_BOUNDARIES])
     errors: list = []
-    table = aggregate_xco2(
-        iter_soundings(args.files, errors=errors),
-        counties,
-        freq=args.freq,
-        min_soundings=args.min_soundings,
-    )
+    read: list[int] = []
+
+    def soundings() -> Iterator[pd.DataFrame]:
+        for frame in iter_soundings(args.files, errors=errors):
+            read.append(len(frame))
+            yield frame
+
+    with warnings.catch_warnings():  # each skipped file is printed below, once
+        warnings.filterwarnings("ignore", message="skipped ", category=PaiiWarning)
+        table = aggregate_xco2(
+            soundings(), counties, freq=args.freq, min_soundings=args.min_soundings
+        )
+    if not read and errors:  # every file was bad: write nothing, as `paii carbon run` does
+        for e in errors[1:]:
+            print(f"  also unreadable: {e}", file=sys.stderr)
+        raise errors[0]
     table["data_note"] = "SIMULATED demo data" if args.simulated else "OCO-2 L2 Lite"
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_parquet(args.out, index=False)
+    with atomic_path(args.out) as tmp:
+        table.to_parquet(tmp, index=False)
     print(f"wrote {args.out}: {len(table)} county-periods; skipped {len(errors)} bad files")
     for e in errors:
         print(f"  skipped {e}")

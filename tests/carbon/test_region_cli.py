@@ -45,6 +45,21 @@ def test_aggregate_onto_a_stored_regions_counties(tiny_world, db, tmp_path, caps
     assert "region 'kansas' is not in the store" in capsys.readouterr().err
 
 
+def test_aggregate_of_only_bad_files_writes_nothing(tiny_world, db, tmp_path, capsys):
+    """Every file unreadable: refused (exit 2) and no empty Parquet written; each bad
+    file named once (it was 'wrote X: 0 county-periods', exit 0, warnings twice)."""
+    bad = [tmp_path / "a.nc4", tmp_path / "b.nc4"]
+    for p in bad:
+        p.write_bytes(b"\xff\xd8 not netcdf")
+    out = tmp_path / "x.parquet"
+    args = ["carbon", "aggregate", *map(str, bad), "--region", "hubei", "--db", str(db)]
+    assert main([*args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "also unreadable: " in err and f"{bad[1]}: is not a readable NetCDF4" in err
+    assert f"paii: error: {bad[0]}: is not a readable NetCDF4 file" in err
+    assert err.count("a.nc4") == 1 and not out.exists()
+
+
 def test_run_for_one_region_stores_it_and_leaves_the_others(tiny_world, db, capsys):
     oco2 = str(tiny_world / "demo" / "oco2")
     args = ["carbon", "run", "--region", "hubei", "--soundings", oco2, "--db", str(db)]
