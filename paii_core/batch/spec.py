@@ -53,7 +53,8 @@ def check_options(job: str, method: str, dem: str | Path | None, device: str) ->
 
 
 def check_inputs(paths: Sequence[str | Path]) -> list[Path]:
-    """Existing input files, in the order given; raises InputNotFoundError otherwise."""
+    """Existing input files, in the order given; raises InputNotFoundError for a missing
+    one, ValidationError for a folder."""
     if not paths:
         raise ValidationError("--inputs is empty; pass one or more GeoTIFFs or STAC items")
     out = []
@@ -62,6 +63,11 @@ def check_inputs(paths: Sequence[str | Path]) -> list[Path]:
             exists = p.is_file()
         except OSError:  # e.g. a name too long for the file system
             exists = False
+        if not exists and p.is_dir():
+            raise ValidationError(
+                f"--inputs {p}: is a folder, not a file. Fix: pass its rasters, e.g. "
+                f"--inputs {p / '*.tif'} (the shell expands the pattern), or STAC items"
+            )
         if not exists:
             raise InputNotFoundError(f"--inputs {p}: no such file; check the path")
         out.append(p)

@@ -207,3 +207,14 @@ def test_worker_config_sets_malloc_drops_the_profiler_slows_watchdogs():
     assert cfg["distributed.worker.profile.enabled"] is False
     assert cfg["distributed.admin.tick.interval"] == "1s"  # dask: 20 ms
     assert cfg["distributed.worker.memory.monitor-interval"] == "500ms"  # dask: 100 ms
+
+
+def test_inputs_folder_is_explained(tmp_path):
+    """A folder given as --inputs was reported as 'no such file; check the path'."""
+    from paii_core.batch.spec import check_inputs
+
+    with pytest.raises(ValidationError, match=r"--inputs .*: is a folder, not a file\. Fix: "
+                       r"pass its rasters, e\.g\. --inputs .*\*\.tif"):  # fmt: skip
+        check_inputs([tmp_path])
+    with pytest.raises(InputNotFoundError, match=r"nope\.tif: no such file; check the path"):
+        check_inputs([tmp_path / "nope.tif"])
