@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 __all__ = ["register"]
 
@@ -27,7 +28,10 @@ def _run(args: argparse.Namespace) -> int:
     check_output(args.out, inputs=(args.post, args.pre, args.dem), argument="OUT")
     learned = args.water == "learned"
     try:
-        with rasterio.open(args.post) as src:
+        with warnings.catch_warnings():  # the reader below says what a file lacks
+            warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
+            src = rasterio.open(args.post)
+        with src:
             big = src.width * src.height >= STREAM_MIN_PX and not src.crs.is_geographic
     except (rasterio.errors.RasterioError, AttributeError):
         big = False  # the reader below reports what is wrong with the file

@@ -16,7 +16,12 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 from rasterio.coords import BoundingBox
 from rasterio.crs import CRS
 from rasterio.enums import Interleaving, MaskFlags
-from rasterio.errors import CRSError, NotGeoreferencedWarning, RasterioError
+from rasterio.errors import (
+    CRSError,
+    NodataShadowWarning,
+    NotGeoreferencedWarning,
+    RasterioError,
+)
 from rasterio.transform import array_bounds
 from rasterio.windows import Window
 
@@ -146,7 +151,10 @@ def _read_open(
     try:
         raw = src.read(window=window)
         all_valid = all(flags == [MaskFlags.all_valid] for flags in src.mask_flag_enums)
-        masks = None if all_valid else src.read_masks(window=window)
+        with warnings.catch_warnings():
+            # "nodata shadows the alpha band": the nodata value is what PAII masks by
+            warnings.simplefilter("ignore", NodataShadowWarning)
+            masks = None if all_valid else src.read_masks(window=window)
     except RasterioError as e:
         raise FormatError(
             path,

