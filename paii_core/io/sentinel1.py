@@ -39,6 +39,8 @@ _UNIT_NAMES: dict[str, Literal["linear", "db"]] = {
 _OTHER_POLS = ("HH", "HV")
 _NEGATIVE_SHARE_DB = 0.01
 _LINEAR_MEDIAN_MAX = 1.0
+_NOT_BACKSCATTER_SHARE = 0.9
+"""Linear sigma0 is positive: a file with more than this share of values <= 0 is no scene."""
 SourceType = str | PathLike[str] | Mapping[str, str | PathLike[str]]
 
 
@@ -223,6 +225,18 @@ def _to_db(raw: NDArray, units: str, where: Path) -> NDArray[np.float32]:
         power = raw.astype(np.float64)
         db = np.where(power > 0, 10.0 * np.log10(power), np.nan).astype(np.float32)
     dropped = int(np.count_nonzero(np.isfinite(raw) & (raw <= 0)))
+    finite = int(np.count_nonzero(np.isfinite(raw)))
+    if finite and dropped > _NOT_BACKSCATTER_SHARE * finite:
+        seen = np.unique(raw[np.isfinite(raw)])
+        shown = ", ".join(f"{v:g}" for v in seen[:4]) + ("..." if seen.size > 4 else "")
+        raise FormatError(
+            where,
+            f"{dropped / finite:.1%} of its values are <= 0, which linear sigma0 never is "
+            f"(values {shown}): it is not backscatter (a water label or a mask?) or its "
+            "units are not linear",
+            "pass the Sentinel-1 VV (and VH) backscatter GeoTIFF; if it holds dB, tag it "
+            f"{SIGMA0_UNITS_TAG}=db",
+        )
     if dropped:
         warnings.warn(
             f"{where}: {dropped} linear sigma0 values <= 0 have no dB value; set to NaN",

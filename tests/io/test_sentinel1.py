@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import rasterio
@@ -65,6 +67,16 @@ def test_nonpositive_linear_becomes_nan(tmp_path):
     assert np.isnan(r.data[0, 0, 0]) and r.data[1, 1, 1] == np.float32(
         10 * np.log10(np.float64(np.float32(0.05)))
     )
+
+
+def test_a_label_file_is_not_backscatter():
+    """The real Sen1Floods11 hand label (-1, 0, 1) given as --post was read as linear
+    sigma0 and mapped to 0 % water with a warning; it is refused."""
+    label = Path(__file__).resolve().parents[2] / "data/real/sen1floods11_dev"
+    with pytest.raises(FormatError, match=r"Spain_6860600_LabelHand\.tif: 99\.9% of its values "
+                       r"are <= 0, which linear sigma0 never is \(values -1, 0, 1\): it is not "
+                       r"backscatter .* Fix: pass the Sentinel-1 VV"):  # fmt: skip
+        read_sentinel1(label / "Spain_6860600_LabelHand.tif", allow_vv_only=True)
 
 
 def test_mapping_of_files(tmp_path):
