@@ -73,6 +73,10 @@ try:
             st.info(f"Area {aoi} has no Sentinel-2 date: add one with `paii area add {aoi} ...`.")
             st.stop()
         table = _haze(aoi, scenes, tuple((str(s.s2), s.s2.stat().st_mtime) for s in scenes))
+        scenes, table = sc.with_pixels(scenes, table)
+        if not scenes:
+            st.info(f"Every Sentinel-2 date of {aoi} is masked whole (clouds): no image to show.")
+            st.stop()
         known = bool(table["tau550"].notna().all())
         fig = px.bar(
             table,

@@ -22,9 +22,16 @@ from paii_core import workspace
 from paii_core.enhance import demo_scenes as ds
 from paii_core.enhance.files import read_bgrn
 from paii_core.enhance.haze_index import haze_index
-from paii_core.errors import DemoWorldMissingError
+from paii_core.errors import DemoWorldMissingError, FormatError, InputFileError
 
-__all__ = ["CLOUDY_BELOW", "AreaScene", "area_scenes", "clear_neighbours", "haze_table"]
+__all__ = [
+    "CLOUDY_BELOW",
+    "AreaScene",
+    "area_scenes",
+    "clear_neighbours",
+    "haze_table",
+    "with_pixels",
+]
 
 CLOUDY_BELOW = 0.9
 """A date with less than this fraction of valid (cloud-free) pixels counts as cloudy."""
@@ -96,13 +103,23 @@ def _day(value: object) -> date:
     return value.date() if hasattr(value, "date") else value  # type: ignore[return-value]
 
 
+def _haze_level(path: Path) -> float:
+    """The haze index of one date; NaN when no pixel of it is valid (clouds masked)."""
+    try:
+        return haze_index(read_bgrn(path).data).level
+    except InputFileError as e:
+        if isinstance(e, FormatError):
+            raise
+        return float("nan")  # all nodata: an L1C date masked whole by its clouds
+
+
 def haze_table(scenes: list[AreaScene]) -> pd.DataFrame:
-    """Haze index of each scene: columns date, haze_index, valid_fraction, cloudy and
-    tau550 (NaN where the simulated truth is not known)."""
+    """Haze index of each scene: columns date, haze_index (NaN for a date without a valid
+    pixel), valid_fraction, cloudy and tau550 (NaN where the simulated truth is not known)."""
     rows = [
         {
             "date": s.day,
-            "haze_index": haze_index(read_bgrn(s.s2).data).level,
+            "haze_index": _haze_level(s.s2),
             "valid_fraction": np.nan if s.valid_fraction is None else s.valid_fraction,
             "cloudy": s.cloudy,
             "tau550": np.nan if s.tau550 is None else s.tau550,
@@ -110,6 +127,15 @@ def haze_table(scenes: list[AreaScene]) -> pd.DataFrame:
         for s in scenes
     ]
     return pd.DataFrame(rows, columns=["date", "haze_index", "valid_fraction", "cloudy", "tau550"])
+
+
+def with_pixels(
+    scenes: list[AreaScene], table: pd.DataFrame
+) -> tuple[list[AreaScene], pd.DataFrame]:
+    """The scenes (and their :func:`haze_table` rows) that have a valid pixel: a date
+    masked whole by clouds cannot be shown or enhanced."""
+    keep = table["haze_index"].notna().to_numpy()
+    return [s for s, k in zip(scenes, keep, strict=True) if k], table[keep].reset_index(drop=True)
 
 
 def clear_neighbours(

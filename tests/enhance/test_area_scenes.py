@@ -25,3 +25,35 @@ def test_demo_area_scenes_match_the_manifest_and_carry_its_truth(tiny_world):
     assert hazy.tau550 > 0
     others = sc.clear_neighbours(scenes, table, hazy)
     assert others and all(o.tau550 == 0.0 and not o.cloudy and o.day != hazy.day for o in others)
+
+
+def test_a_date_masked_whole_is_left_out_not_an_error(tiny_world, tmp_path):
+    """An L1C area's date that its cloud mask removed whole (the real Slovenian
+    2015-07-31 capture) made the Imagery page show 'is all nodata' instead of the area."""
+    from dataclasses import replace
+
+    import numpy as np
+    import pytest
+
+    from paii_core.errors import FormatError
+    from paii_core.io import read_geotiff, write_geotiff
+
+    con = store.connect(tiny_world / "paii.duckdb")
+    try:
+        aoi = next(s.aoi_id for s in ds.demo_scenes(tiny_world) if s.aoi_id.startswith("henan"))
+        scenes = sc.area_scenes(con, aoi, data_dir=tiny_world)[:3]
+    finally:
+        con.close()
+    src = read_geotiff(scenes[1].s2)
+    masked = write_geotiff(
+        tmp_path / "masked.tif", np.full_like(src.data, np.nan), crs=src.crs,
+        transform=src.transform, band_names=src.band_names, tags=src.tags,
+    )  # fmt: skip
+    scenes[1] = replace(scenes[1], s2=masked)
+    table = sc.haze_table(scenes)
+    assert np.isnan(table["haze_index"].iloc[1]) and table["haze_index"].notna().sum() == 2
+    kept, rows = sc.with_pixels(scenes, table)
+    assert [s.day for s in kept] == [scenes[0].day, scenes[2].day] == rows["date"].tolist()
+    (tmp_path / "junk.tif").write_bytes(b"not a tiff")
+    with pytest.raises(FormatError, match=r"junk\.tif: is not a readable"):
+        sc.haze_table([replace(scenes[0], s2=tmp_path / "junk.tif")])
