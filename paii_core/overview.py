@@ -49,7 +49,8 @@ class RegionSummary:
     yield_unit: str
     policies: int
     insured_area_ha: float
-    built_at: str
+    built_at: str | None
+    """When `paii demo build` built the store (UTC); None for a store it did not build."""
     simulated: bool
 
 
@@ -147,7 +148,7 @@ def region_summary(con: duckdb.DuckDBPyConnection, region_id: str, *, asof: date
         yield_unit=region.yield_unit,
         policies=policies,
         insured_area_ha=insured,
-        built_at=meta.get("built_at", "unknown"),
+        built_at=meta.get("built_at"),
         simulated=bool(
             share["simulated"].fillna(False).any()
             or history["simulated"].fillna(False).any()

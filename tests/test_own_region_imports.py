@@ -92,3 +92,17 @@ def test_a_non_demo_region_runs_through_the_import_commands(kansas, tmp_path, ca
     assert row["policy_id"] == "KS-1" and row["county_id"] == "20079"
     assert row["declared_crop"] == "winter wheat" and row["forecast_p50"] > 30  # trend of 2021
     assert not bool(row["simulated"])
+
+
+def test_own_store_has_no_demo_build_time(kansas):
+    """A store `paii demo build` did not build has no build time (Home said 'Data built
+    unknown UTC')."""
+    from datetime import date
+
+    from paii_core.overview import region_summary
+
+    con = store.connect(kansas[0])
+    try:
+        assert region_summary(con, "kansas", asof=date(2020, 10, 31)).built_at is None
+    finally:
+        con.close()

@@ -58,7 +58,10 @@ except PaiiError as e:
     show_error(e)
     st.stop()
 if not periods:
-    st.warning("No XCO2 results stored yet: press the button above (or run `paii carbon run`).")
+    st.warning(
+        "No XCO2 results stored yet: press the button above (or run "
+        f"`paii carbon run --region {ctx.region_id} --soundings DIR`)."
+    )
     st.stop()
 simulated_notice(ctx.region_id, ("XCO2 county months",))
 

@@ -70,7 +70,8 @@ if valued:
     legend(scale.label, scale.unit, scale.vmin, scale.vmax, scale.stops)
 st.caption(
     f"{len(valued)} of {len(frame)} counties have a value as of {ctx.asof:%Y-%m-%d}; "
-    f"grey ones have none. Data built {summary.built_at} UTC."
+    f"grey ones have none."
+    + (f" Demo world built {summary.built_at} UTC." if summary.built_at else "")
 )
 
 table = frame[["county_id", "name", "parent", "value", "unit", "period_start", "simulated"]]

@@ -103,8 +103,9 @@ def review_portfolio(
     policies = ins_store.policies(con, region_id, principal=principal)
     if policies.empty:
         raise ValidationError(
-            f"region {region_id!r} has no policies in the store; pick a region with an "
-            "insurance portfolio or rebuild the demo world with `paii demo build`"
+            f"region {region_id!r} has no policies in the store; import the insurer's "
+            f"policies (`paii policies import POLICIES.csv --region {region_id}`, or the Data "
+            "page's import) or pick a region with an insurance portfolio"
         )
     floods = ins_store.policy_floods(con, region_id, principal=principal)
     forecasts = ins_store.policy_forecasts(con, region_id)

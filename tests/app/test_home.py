@@ -31,6 +31,11 @@ def test_home_shows_region_kpis_and_simulated_note(home, tiny_world):
     assert n > 100  # real Henan boundaries, not a toy
 
 
+def test_home_caption_names_the_demo_build_only_when_there_is_one(home):
+    caption = next(c.value for c in home.caption if "counties have a value" in c.value)
+    assert " Demo world built 2" in caption and "unknown" not in caption
+
+
 def test_home_choropleth_has_every_county(home, tiny_world):
     maps = county_maps(home)
     assert len(maps) == 1 and not home.get("deck_gl_json_chart")  # no WebGL for counties

@@ -152,3 +152,4 @@ def test_region_without_policies_shows_an_error(insured):
     at.run()
     assert not at.exception, at.exception
     assert any("region 'iowa' has no policies" in e.value for e in at.error)
+    assert any("`paii policies import POLICIES.csv --region iowa`" in e.value for e in at.error)

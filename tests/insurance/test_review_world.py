@@ -203,7 +203,9 @@ def test_decision_errors_store_nothing(review, insured):
 
 def test_loader_errors(insured, tmp_path):
     data, con = insured
-    with pytest.raises(ValidationError, match="region 'nowhere' has no policies"):
+    with pytest.raises(ValidationError, match=r"region .nowhere. has no policies in the store; "
+                       r"import the insurer.s policies \(`paii policies import POLICIES\.csv "
+                       r"--region nowhere`"):  # fmt: skip
         review_portfolio(con, "nowhere", asof=ASOF, principal=local_operator())
     with pytest.raises(ValidationError, match="area 'nowhere-x' is not in the store"):
         insured_plots(con, "nowhere-x", data)
