@@ -82,7 +82,8 @@ class BandSelection:
 
 def read_selected_bands(path: str | PathLike[str], sel: BandSelection) -> Raster:
     """Read ``sel.bands`` of ``path`` as ``(4, H, W)`` float32 reflectance, NaN where the
-    file masks a pixel (its nodata value or mask) in any of the four bands.
+    file masks a pixel (its nodata value or mask) in any of the four bands; integer DN
+    without a nodata value have DN 0 as no data (Landsat's and Sentinel-2's fill).
 
     Raises FormatError when a band number exceeds the file's bands, when integer DN come
     without a scale, or when the scaled values are not reflectance (median above 1.5),
@@ -109,6 +110,10 @@ def read_selected_bands(path: str | PathLike[str], sel: BandSelection) -> Raster
                 "the Landsat product's MTL file instead of this file",
             )
         data = _read_open(src, p)[[b - 1 for b in sel.bands]]
+        if integer and src.nodata is None:
+            # Landsat and Sentinel-2 DN 0 is fill (outside the swath), never a measurement:
+            # scaled, it would become a reflectance of --offset (e.g. -0.1, "dark water")
+            data[data == 0] = np.nan
         crs, transform, file_tags = src.crs, src.transform, src.tags()
     scale = np.asarray(sel.scale or (1.0,), np.float32).reshape(-1, 1, 1)
     offset = np.asarray(sel.offset or (0.0,), np.float32).reshape(-1, 1, 1)

@@ -251,3 +251,17 @@ def test_bands_scales_reproduce_the_benchmark_landsat7_calibration() -> None:
     valid = np.isfinite(bench)
     assert valid.mean() > 0.99
     assert np.allclose(ours[valid], bench[valid], rtol=1e-5, atol=1e-6)
+
+
+def test_bands_option_masks_dn_zero_fill_of_a_real_oli_stack() -> None:
+    """The real OLI stack (rio-tiler, no nodata value) has DN 0 outside the scene: with
+    --bands and --scale 2e-5 --offset -0.1 the fill became reflectance -0.1 in every band
+    (30 % of the pixels, read downstream as dark water); it is no data."""
+    stack = REAL / "landsat8_oli_rio_tiler_sc" / "LC08_L1TP_016037_20170813_DN_B2_B3_B4_B5.tif"
+    sel = BandSelection.parse("1,2,3,4", "toa", "2e-5", "-0.1")
+    raster = read_selected_bands(stack, sel)
+    with rasterio.open(stack) as src:
+        fill = (src.read() == 0).any(axis=0)
+    assert 0.2 < fill.mean() < 0.4
+    assert np.isnan(raster.data[:, fill]).all() and not np.isnan(raster.data[:, ~fill]).any()
+    assert float(np.nanmin(raster.data)) > 0
