@@ -62,7 +62,8 @@ def _run(args: argparse.Namespace) -> int:
     )
     print(
         f"Water {water:.1%} of the scene, flooded {flooded:.1%} "
-        f"({split}; water by the {source}; terrain: {ter}); wrote {out}"
+        f"({split}; water by the {'learned model' if source == 'learned' else source}; "
+        f"terrain: {ter}); wrote {out}"
     )
     return 0
 
