@@ -178,7 +178,8 @@ def _check(
         raise FormatError(
             path,
             "has no CRS (no georeferencing)",
-            "assign one, e.g. `gdal_edit.py -a_srs EPSG:32650 FILE`, or rewrite it with crs=",
+            "assign the CRS of its coordinates, e.g. `gdal_edit.py -a_srs EPSG:32650 FILE` "
+            "(and `-a_ullr` for its corners if it has no geotransform either)",
         )
     if band_names is not None and expected_bands is None:
         expected_bands = len(band_names)
@@ -269,7 +270,7 @@ def read_geotiff(
             raise FormatError(
                 p,
                 f"is a {src.driver} raster, not a GeoTIFF",
-                "convert it with `gdal_translate -of GTiff` or use read_raster",
+                "convert it to a GeoTIFF: `gdal_translate -of GTiff FILE OUT.tif`",
             )
         names = _check(src, p, expected_bands, band_names)
         data = _read_open(src, p)

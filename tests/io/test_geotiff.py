@@ -108,7 +108,9 @@ def test_no_crs(tmp_path):
     profile = {"driver": "GTiff", "height": 2, "width": 2, "count": 1, "dtype": "float32"}
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(np.ones((1, 2, 2), dtype=np.float32))
-    with pytest.raises(FormatError, match=r"nocrs\.tif: has no CRS.*Fix: assign one"):
+    with pytest.raises(FormatError, match=r"nocrs\.tif: has no CRS.*Fix: assign the CRS of its "
+                       r"coordinates, e\.g\. `gdal_edit\.py -a_srs EPSG:32650 FILE` "
+                       r"\(and `-a_ullr`"):  # fmt: skip
         read_geotiff(path)
 
 
@@ -136,7 +138,8 @@ def test_other_driver_is_not_a_geotiff(tmp_path):
     profile = {"driver": "ENVI", "height": 2, "width": 2, "count": 1, "dtype": "float32"}
     with rasterio.open(path, "w", crs="EPSG:32650", transform=ORIGIN, **profile) as dst:
         dst.write(np.ones((1, 2, 2), dtype=np.float32))
-    with pytest.raises(FormatError, match="is a ENVI raster, not a GeoTIFF"):
+    with pytest.raises(FormatError, match=r"is a ENVI raster, not a GeoTIFF\. Fix: convert it to a "
+                       r"GeoTIFF: `gdal_translate -of GTiff FILE OUT\.tif`$"):  # fmt: skip
         read_geotiff(path)
     assert read_raster(path).data.shape == (1, 2, 2)
 
