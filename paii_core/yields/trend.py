@@ -8,13 +8,14 @@ nothing of the season: every as-of date gets the same forecast.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from paii_core.errors import ValidationError
+from paii_core.errors import PaiiWarning, ValidationError
 from paii_core.yields.backtest import accuracy
 from paii_core.yields.model import _trend_fit
 
@@ -102,19 +103,33 @@ def fit_trend_model(panel: pd.DataFrame, *, target: str = "yield") -> TrendModel
     """Fit each crop's trend on the observed rows of ``panel`` (county_id, year[, crop],
     ``target``).
 
+    A crop with fewer than 10 observed county-years is left out (a PaiiWarning names it).
+
     Raises:
-        ValidationError: missing columns, or a crop with fewer than 10 observed
-            county-years.
+        ValidationError: missing columns, or no crop with 10 observed county-years.
     """
     frame = _rows(panel, target)
     frame = frame[frame[target].notna()]
+    counts = frame.groupby("crop", sort=True).size()
+    thin = counts[counts < MIN_OBSERVED]
+    if len(thin) and len(thin) == len(counts):
+        raise ValidationError(
+            f"no crop has {MIN_OBSERVED} observed county-years to fit a trend on ("
+            + ", ".join(f"crop {c or '(none)'} has {n}" for c, n in thin.items())
+            + "); import more years of county yields (`paii yields import`)"
+        )
+    if len(thin):  # a real Quick Stats export holds sparse crops: forecast the others
+        warnings.warn(
+            "no yield trend for "
+            + ", ".join(f"{c or '(none)'} ({n} observed county-years)" for c, n in thin.items())
+            + f": a crop needs {MIN_OBSERVED}; the other crops are forecast",
+            PaiiWarning,
+            stacklevel=2,
+        )
     crops = {}
     for crop, rows in frame.groupby("crop", sort=True):
         if len(rows) < MIN_OBSERVED:
-            raise ValidationError(
-                f"crop {crop or '(none)'} has {len(rows)} observed county-years; the trend "
-                f"needs at least {MIN_OBSERVED}"
-            )
+            continue
         logy = np.log(rows[target].to_numpy(dtype=float))
         slope, level, county = _trend_fit(rows, logy)
         fitted = county.reindex(rows["county_id"]).to_numpy() + slope * rows["year"].to_numpy(

@@ -10,7 +10,7 @@ import pytest
 
 from paii_core import store
 from paii_core.cli import main
-from paii_core.errors import FormatError, InputNotFoundError, ValidationError
+from paii_core.errors import FormatError, InputNotFoundError, PaiiWarning, ValidationError
 from paii_core.store import yields as ystore
 from paii_core.yields.region import (
     backtest_region,
@@ -64,8 +64,22 @@ def test_trend_backtest_scores_each_held_out_year():
     assert 0.5 < bt["covered"].mean() < 0.95
 
 
+def test_a_sparse_crop_is_left_out_not_an_error():
+    """A Quick Stats export's sparse crop (withheld counties) blocked every crop's
+    forecast: 'crop rye has 3 observed county-years; the trend needs at least 10'."""
+    panel = _panel()
+    rye = panel.head(3).assign(crop="rye")
+    with pytest.warns(PaiiWarning, match=r"no yield trend for rye \(3 observed county-years\)"):
+        model = fit_trend_model(pd.concat([panel, rye], ignore_index=True))
+    assert list(model.crops) == ["oats"]
+    with pytest.warns(PaiiWarning, match="no yield trend for rye"):
+        bt = trend_backtest(pd.concat([panel, rye], ignore_index=True))
+    assert set(bt["crop"]) == {"oats"}
+
+
 def test_trend_errors():
-    with pytest.raises(ValidationError, match="crop oats has 6 observed county-years; the trend"):
+    with pytest.raises(ValidationError, match=r"no crop has 10 observed county-years to fit a "
+                       r"trend on \(crop oats has 6\); import more years"):  # fmt: skip
         fit_trend_model(_panel().head(6))
     with pytest.raises(ValidationError, match="yields lack column"):
         fit_trend_model(_panel().drop(columns="year"))
