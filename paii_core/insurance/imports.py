@@ -67,6 +67,14 @@ def validate_policies(
     rows = Rows()
     notes: list[str] = []
     cols = set(raw.columns)
+    if {"data_item", "commodity", "value"} <= cols and "policy_id" not in cols:
+        rows.add(
+            None,
+            "policy_id",
+            "this is a USDA Quick Stats export (Data Item, Commodity, Value), not a policy file",
+            f"import it with `paii yields import FILE --region {facts.region_id}`",
+        )
+        return pd.DataFrame(), rows.problems, notes
     for col in REQUIRED:
         if col not in cols:
             rows.add(None, col, "the column is missing", f"add it: {POLICY_COLUMNS[col]}")

@@ -180,6 +180,20 @@ def test_missing_columns_and_every_bad_row_are_reported_together(con, plot, tmp_
     assert any(p.startswith("row 2, column price") for p in problems)
 
 
+def test_a_quick_stats_export_is_named_as_such(con, tmp_path):
+    """A yields export given to `paii policies import` listed 40 problems (every policy
+    column missing, every row empty); it is named with the command that imports it."""
+    path = tmp_path / "qs.csv"
+    pd.DataFrame(
+        [{"Year": "2022", "Commodity": "CORN", "Data Item": "CORN, GRAIN - YIELD, MEASURED IN "
+          "BU / ACRE", "County ANSI": "169", "Value": "201.3"}]
+    ).to_csv(path, index=False)  # fmt: skip
+    assert _problems(con, path) == [
+        "file, column policy_id: this is a USDA Quick Stats export (Data Item, Commodity, "
+        "Value), not a policy file. Fix: import it with `paii yields import FILE --region iowa`"
+    ]
+
+
 def test_a_file_without_any_plot_is_rejected(con, plot, tmp_path):
     frame = pd.DataFrame([_row(plot)]).drop(columns=["geometry"])
     path = tmp_path / "noplot.csv"
