@@ -80,9 +80,15 @@ def run_flood_event(
     flagged = [bool(d.get("flood_event")) for d in s1_files["details"]]
     flood_dates = [d for d, f in zip(day, flagged, strict=True) if f]
     if not flood_dates:
+        others = workspace.flood_areas(con)
         raise ValidationError(
             f"area {aoi_id} has no flood event (no Sentinel-1 date marked flood_event); "
-            f"pick one of the flood areas: {', '.join(workspace.flood_areas(con)) or 'none'}"
+            + (
+                f"pick one of the flood areas: {', '.join(others)}"
+                if others
+                else "no area has one yet: add the event's Sentinel-1 dates with `paii area "
+                f"add {aoi_id} --replace ... --s1 ITEM... --flood-date YYYY-MM-DD`"
+            )
         )
     before = [d for d in day if d < flood_dates[0]]
     paths_by_day = dict(zip(day, s1_files["path"], strict=True))

@@ -170,3 +170,22 @@ def test_hh_scene_is_refused_by_the_command(tmp_path, capsys):
     assert main(["flood", "--post", str(path), str(tmp_path / "o.tif")]) == 2
     assert "holds HH/HV polarisation" in capsys.readouterr().err
     assert not (tmp_path / "o.tif").exists()
+
+
+def test_an_area_without_an_event_says_where_events_are(tiny_world, monkeypatch):
+    """With no flood area at all the message ended 'pick one of the flood areas: none'."""
+    from paii_core.errors import ValidationError
+
+    con = store.connect(tiny_world / "paii.duckdb")
+    try:
+        iowa = next(a.aoi_id for a in workspace.list_areas(con) if a.region_id == "iowa")
+        with pytest.raises(ValidationError, match=r"has no flood event .*; pick one of the "
+                           r"flood areas: hubei-jianli$"):  # fmt: skip
+            run_flood_event(con, iowa, data_dir=tiny_world)
+        monkeypatch.setattr(workspace, "flood_areas", lambda con, region=None: [])
+        with pytest.raises(ValidationError, match=r"no area has one yet: add the event's "
+                           rf"Sentinel-1 dates with `paii area add {iowa} --replace \.\.\. "
+                           r"--s1 ITEM\.\.\. --flood-date YYYY-MM-DD`"):  # fmt: skip
+            run_flood_event(con, iowa, data_dir=tiny_world)
+    finally:
+        con.close()
