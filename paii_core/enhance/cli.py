@@ -64,7 +64,7 @@ def _check_output(args: argparse.Namespace) -> None:
     from paii_core.io import check_output
 
     inputs = [args.input, *(getattr(args, "temporal", None) or ()), getattr(args, "sar", None)]
-    check_output(args.output, inputs=inputs, argument="OUTPUT")
+    check_output(args.output, inputs=inputs, argument="OUTPUT", suffixes=(".tif", ".tiff"))
 
 
 def _dehaze(args: argparse.Namespace) -> int:

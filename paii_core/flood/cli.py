@@ -13,6 +13,7 @@ def _progress(fraction: float, message: str) -> None:
     print(f"[{100 * fraction:5.1f}%] {message}", file=sys.stderr, flush=True)
 
 
+_TIFF = (".tif", ".tiff")
 STREAM_MIN_PX = 25_000_000
 """Projected scenes of at least this many pixels are mapped window by window from disk."""
 
@@ -25,7 +26,7 @@ def _run(args: argparse.Namespace) -> int:
     from paii_core.flood.stream import map_flood_stream
     from paii_core.io import check_output
 
-    check_output(args.out, inputs=(args.post, args.pre, args.dem), argument="OUT")
+    check_output(args.out, inputs=(args.post, args.pre, args.dem), argument="OUT", suffixes=_TIFF)
     learned = args.water == "learned"
     try:
         with warnings.catch_warnings():  # the reader below says what a file lacks

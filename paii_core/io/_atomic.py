@@ -19,17 +19,26 @@ def check_output(
     *,
     inputs: Iterable[str | PathLike[str] | None] = (),
     argument: str = "the output",
+    suffixes: tuple[str, ...] = (),
 ) -> Path:
     """Refuse an output path that cannot be written, before any work is done.
 
     Raises ValidationError when ``path`` is a folder, when a folder above it is a file,
-    or when it is one of ``inputs`` (writing it would destroy that input). Returns it.
+    or when it is one of ``inputs`` (writing it would destroy that input), or when
+    ``suffixes`` are given (e.g. ``(".tif", ".tiff")``) and its name ends otherwise.
+    Returns it.
     """
     target = Path(path)
     if target.is_dir():
         raise ValidationError(
             f"{target}: {argument} is a folder, not a file. Fix: give a file name, e.g. "
             f"{target / 'out.tif'}"
+        )
+    if suffixes and target.suffix.lower() not in suffixes:
+        raise ValidationError(
+            f"{target}: {argument} must end in {' or '.join(suffixes)}: that is the kind of "
+            f"file written, whatever the name says. Fix: name it "
+            f"{target.with_suffix(suffixes[0]).name}"
         )
     for parent in target.parents:
         if parent.exists():

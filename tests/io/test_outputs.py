@@ -98,3 +98,14 @@ def test_a_folder_given_as_a_file_is_named_as_such(tmp_path, capsys):
         read_policy_file(tmp_path)
     assert main(["flood", "--post", str(tmp_path), str(tmp_path / "o.tif")]) == 2
     assert f"{tmp_path}: is a folder, not a raster file" in capsys.readouterr().err
+
+
+def test_geotiff_outputs_need_a_tif_name(tmp_path, capsys):
+    """`paii flood ... out.png` wrote a GeoTIFF named out.png."""
+    assert main(["flood", "--post", str(CHIP), str(tmp_path / "out.png")]) == 2
+    assert ("out.png: OUT must end in .tif or .tiff: that is the kind of file written, whatever "
+            "the name says. Fix: name it out.tif") in capsys.readouterr().err  # fmt: skip
+    assert main(["reflectance", str(LANDSAT5), str(tmp_path / "refl")]) == 2
+    assert "refl: OUTPUT must end in .tif or .tiff" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+    assert check_output(tmp_path / "o.TIFF", suffixes=(".tif", ".tiff")).name == "o.TIFF"
