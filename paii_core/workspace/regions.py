@@ -151,6 +151,17 @@ def read_counties(
     return gdf
 
 
+def _default_name(region_id: str, counties: gpd.GeoDataFrame) -> str:
+    """The one state or province every county names (North Dakota for `nd`), else the
+    id in title case."""
+    for col in _PARENT_COLUMNS[1:]:  # not "city": a province holds several
+        if col in counties.columns:
+            values = counties[col].dropna().astype(str).str.strip().unique()
+            if len(values) == 1 and values[0]:
+                return str(values[0])
+    return region_id.replace("-", " ").title()
+
+
 def county_rows(region_id: str, counties: gpd.GeoDataFrame) -> pd.DataFrame:
     """The store's counties rows of a region from :func:`read_counties` output."""
     parent_col = next((c for c in _PARENT_COLUMNS if c in counties.columns), None)
@@ -293,7 +304,7 @@ def add_region(
         note = GCJ02_NOTE
     row = {
         "region_id": region_id,
-        "name": name or region_id.replace("-", " ").title(),
+        "name": name or _default_name(region_id, counties),
         "country": country,
         "utm_epsg": utm_epsg(centre.x, centre.y),
         "yield_unit": yield_unit,

@@ -56,3 +56,20 @@ def test_region_add_errors_name_the_command_options(tmp_path, capsys):
     assert "Fix: add the .prj file or pass --source-crs 'EPSG:4326'" in capsys.readouterr().err
     assert main([*base, "--counties", str(tmp_path / "si.geojson"), "--id-column", "x"]) == 2
     assert "--id-column 'x' is not a column; columns are nuts" in capsys.readouterr().err
+
+
+def test_region_name_defaults_to_the_one_state_of_its_counties(tmp_path, capsys):
+    """`paii region add nd` of North Dakota's counties was named 'Nd' on every page."""
+    import geopandas as gpd
+
+    from paii_core.config import paths
+
+    us = gpd.read_parquet(paths().root / "data/boundaries/us_counties_all.parquet")
+    us[us["state"] == "North Dakota"].to_file(tmp_path / "nd.gpkg")
+    db = ["--db", str(tmp_path / "paii.duckdb"), "--country", "US", "--yield-unit", "bu/acre"]
+    assert main(["region", "add", "nd", "--counties", str(tmp_path / "nd.gpkg"), *db]) == 0
+    assert "Added region nd (North Dakota, US): 53 counties" in capsys.readouterr().out
+    sd = us[us["state"] == "South Dakota"].drop(columns="state")  # no state column: the id
+    sd.to_file(tmp_path / "sd.gpkg")
+    assert main(["region", "add", "sd-west", "--counties", str(tmp_path / "sd.gpkg"), *db]) == 0
+    assert "Added region sd-west (Sd West, US)" in capsys.readouterr().out
