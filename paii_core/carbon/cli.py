@@ -107,9 +107,20 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _month(text: str) -> date:
+    """--period YYYY-MM as the month's first day."""
+    try:
+        return date.fromisoformat(f"{text}-01")
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--period {text!r}: use a month as YYYY-MM, e.g. 2019-06"
+        ) from None
+
+
 def _report(args: argparse.Namespace) -> int:
     from paii_core import store
     from paii_core.carbon.report import carbon_report_pdf
+    from paii_core.errors import ValidationError
     from paii_core.io import check_output
     from paii_core.io._atomic import atomic_path
     from paii_core.store import carbon as carbon_store
@@ -117,8 +128,19 @@ def _report(args: argparse.Namespace) -> int:
 
     check_output(args.out, argument="--out")
     con = store.connect(args.db, read_only=True)
-    period = date.fromisoformat(f"{args.period}-01")
+    period = args.period
     frame = carbon_store.carbon_frame(con, args.region, period)
+    if frame["xco2"].isna().all():
+        stored = carbon_store.carbon_periods(con, args.region)
+        con.close()
+        raise ValidationError(
+            f"no XCO2 of region {args.region!r} is stored for {period:%Y-%m}; "
+            + (
+                f"pick a stored month ({len(stored)} from {stored[0]:%Y-%m} to {stored[-1]:%Y-%m})"
+                if len(stored)
+                else f"store it first: `paii carbon run --region {args.region} --soundings DIR`"
+            )
+        )
     county = args.county or str(frame.sort_values("n_soundings").iloc[-1]["county_id"])
     series = carbon_store.carbon_series(con, county)
     simulated = bool(frame["simulated"].any())
@@ -169,7 +191,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.set_defaults(run=_run)
     rep = carbon.add_parser("report", help="PDF report of a region and month")
     rep.add_argument("--region", required=True)
-    rep.add_argument("--period", required=True, help="YYYY-MM")
+    rep.add_argument("--period", required=True, type=_month, help="YYYY-MM")
     rep.add_argument("--county", default=None, help="county charted (default: most soundings)")
     rep.add_argument("--db", type=Path, default=None)
     rep.add_argument("--out", type=Path, required=True)

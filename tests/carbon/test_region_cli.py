@@ -81,3 +81,16 @@ def test_run_for_one_region_stores_it_and_leaves_the_others(tiny_world, db, caps
             run_carbon(con, [tiny_world / "demo" / "oco2"], simulated=True, region_id="kansas")
     finally:
         con.close()
+
+
+def test_report_of_a_month_without_xco2_is_refused(tiny_world, db, tmp_path, capsys):
+    """A month without stored XCO2 wrote an empty PDF; a month 13 was a traceback."""
+    out = tmp_path / "r.pdf"
+    base = ["carbon", "report", "--region", "hubei", "--db", str(db), "--out", str(out)]
+    assert main([*base, "--period", "2019-06"]) == 2  # the fixture starts without XCO2
+    assert ("no XCO2 of region 'hubei' is stored for 2019-06; store it first: `paii carbon "
+            "run --region hubei --soundings DIR`") in capsys.readouterr().err  # fmt: skip
+    with pytest.raises(SystemExit):
+        main([*base, "--period", "2019-13"])
+    assert "--period '2019-13': use a month as YYYY-MM" in capsys.readouterr().err
+    assert not out.exists()
