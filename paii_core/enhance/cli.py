@@ -105,7 +105,10 @@ def _reflectance(args: argparse.Namespace) -> int:
     _check_output(args)
     with _band_options_hint(args):
         raster = files.read_bgrn(args.input, _band_selection(args))
-    tags = {**raster.tags, "PAII_PRODUCT": "BGRN reflectance"}
+    # The DN scaling tags were applied: on a reflectance file they would be applied again
+    scaling = ("BOA_ADD_OFFSET", "RADIO_ADD_OFFSET", "QUANTIFICATION_VALUE")
+    tags = {k: v for k, v in raster.tags.items() if k.upper() not in scaling}
+    tags["PAII_PRODUCT"] = "BGRN reflectance"
     out = write_geotiff(
         args.output,
         raster.data,

@@ -265,3 +265,17 @@ def test_bands_option_masks_dn_zero_fill_of_a_real_oli_stack() -> None:
     assert 0.2 < fill.mean() < 0.4
     assert np.isnan(raster.data[:, fill]).all() and not np.isnan(raster.data[:, ~fill]).any()
     assert float(np.nanmin(raster.data)) > 0
+
+
+def test_reflectance_of_an_l1c_stack_drops_the_applied_scaling_tags(tmp_path: Path) -> None:
+    """paii reflectance copied RADIO_ADD_OFFSET / QUANTIFICATION_VALUE (or an L2A file's
+    BOA_ADD_OFFSET=-1000) onto float reflectance, where a reader would apply them again."""
+    src = REAL / "slovenia_s2_l1c_13band" / "S2_L1C_20150731_13band.tif"
+    out = tmp_path / "r.tif"
+    assert main(["reflectance", str(src), str(out)]) == 0
+    back = read_bgrn(out)
+    assert not {"RADIO_ADD_OFFSET", "QUANTIFICATION_VALUE", "BOA_ADD_OFFSET"} & set(back.tags)
+    assert back.tags["PROCESSING_LEVEL"] == "Level-1C" and is_toa(back)
+    toa = REAL / "slovenia_s2_l1c_eolearn" / "S2_L1C_TOA_20150731.tif"
+    with rasterio.open(toa) as t:
+        np.testing.assert_allclose(back.data, t.read(), atol=6e-5)
