@@ -1,9 +1,11 @@
-"""`paii crops ...`: train the crop models; list and extend the crop calendars."""
+"""`paii crops ...`: train the crop models, map an area's cropland and parcels, list and
+extend the crop calendars."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
+from pathlib import Path
 
 __all__ = ["register"]
 
@@ -23,6 +25,31 @@ def _train(args: argparse.Namespace) -> int:
         print(f"parcel boundary models for sharp inputs written to {fine} and {coarse}")
         (small,) = train_boundary(small=True, progress=report)
         print(f"parcel boundary model for small-field scenes written to {small}")
+    return 0
+
+
+def _map(args: argparse.Namespace) -> int:
+    from paii_core import store
+    from paii_core.crops.area import load_area, map_area
+    from paii_core.progress import progress_printer
+
+    con = store.connect(args.db)
+    try:
+        area = load_area(con, args.aoi, data_dir=args.data)
+        done = map_area(
+            con, area, data_dir=args.data, progress=None if args.quiet else progress_printer
+        )
+    finally:
+        con.close()
+    if done is None:  # map_area computes whatever is not stored: never None here
+        raise RuntimeError(f"cropland and parcels of {args.aoi} were not mapped")
+    kind = "already stored" if done.cached else "mapped and stored"
+    print(
+        f"{args.aoi}: cropland and parcels {kind} ({int(done.fine.max())} fine, "
+        f"{int(done.coarse.max())} coarse parcels, cropland share "
+        f"{float((done.cropland > 0.5).mean()):.0%}); {done.path}"
+        + (" (simulated demo data)" if area.simulated else "")
+    )
     return 0
 
 
@@ -75,6 +102,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     train.add_argument("model", nargs="?", choices=("all", "cropland", "boundary"), default="all")
     train.add_argument("--quiet", action="store_true", help="no progress output")
     train.set_defaults(run=_train)
+
+    mp = sub.add_parser(
+        "map", help="map an area's cropland and parcels into the store (as the Crop labels page)"
+    )
+    mp.add_argument("aoi", help="area id (see `paii region list`)")
+    mp.add_argument("--db", default=None, help="database file (default data/paii.duckdb)")
+    mp.add_argument("--data", type=Path, default=None, help="data folder (default data/)")
+    mp.add_argument("--quiet", action="store_true", help="no progress output")
+    mp.set_defaults(run=_map)
 
     cal = sub.add_parser("calendar", help="crop calendars: the optional prior of recognition")
     cal_sub = cal.add_subparsers(dest="calendar_command", required=True)

@@ -173,7 +173,7 @@ def load_area_maps(
     if parcels is None:
         note = (
             f"cropland and parcels of {aoi_id} are not mapped yet: open Crop labels and "
-            "press 'Map cropland and parcels'"
+            f"press 'Map cropland and parcels' (or run `paii crops map {aoi_id}`)"
         )
         return AreaMaps(**kw, cropped=None, crop_map=None, label_set_id=None, note=note)
     prob = np.nan_to_num(parcels.cropland).astype(np.float32)
