@@ -21,7 +21,7 @@ from paii_core.enhance.haze_path import THICK_T as PATH_THICK_T
 from paii_core.enhance.haze_path import path_dehaze
 from paii_core.enhance.haze_physics import clear_sky_path, thick_haze
 from paii_core.enhance.nets import DehazeNet, SRNet
-from paii_core.enhance.sensor import SensorModel, estimate_blur
+from paii_core.enhance.sensor import SensorModel, estimate_blur, keep_nonnegative
 from paii_core.enhance.tiling import fill_nodata, tiled_apply, tiled_crop
 from paii_core.enhance.weights import load_weights, model_version
 from paii_core.errors import ValidationError
@@ -274,7 +274,8 @@ def super_resolve(
     VV, VH dB. Both are optional and used only by the model. ``sensor``: the sensor
     model the capture was taken with (default: :func:`estimate_sensor`); the output is
     back-projected to be consistent with it, and the network's learned detail is
-    weighted by :func:`detail_weight`. ``"bicubic"`` is the baseline. NaN nodata stays
+    weighted by :func:`detail_weight`; no output value is negative
+    (:func:`~paii_core.enhance.sensor.keep_nonnegative`). ``"bicubic"`` is the baseline. NaN nodata stays
     NaN (as 4x4 blocks). Tiles are ``core`` px seen with
     ``margin`` px of context; with ``sink`` each finished tile goes to
     ``sink(row0, col0, block)`` and None is returned.
@@ -321,7 +322,7 @@ def super_resolve(
                     shifts=shifts,
                     sigma=sigma,
                 )
-            return out.float().cpu().numpy()
+            return keep_nonnegative(out, scale).float().cpu().numpy()
 
     return tiled_crop(
         run,

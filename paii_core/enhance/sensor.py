@@ -20,7 +20,7 @@ from scipy.special import ndtr
 
 from paii_core.errors import ValidationError
 
-__all__ = ["SensorModel", "psf_kernel_1d"]
+__all__ = ["SensorModel", "keep_nonnegative", "psf_kernel_1d"]
 
 MAX_SIGMA = 1.5
 """Largest optics blur accepted, in coarse pixels (beyond it 4x SR has nothing to add)."""
@@ -156,3 +156,23 @@ def estimate_blur(image: NDArray) -> tuple[float, float]:
     sol = np.linalg.lstsq(design, np.log(power[keep]) - box, rcond=None)[0]
     sy, sx = (float(np.sqrt(max(v, 0.0))) for v in sol[2:])
     return (min(sy, MAX_SIGMA), min(sx, MAX_SIGMA))
+
+
+def keep_nonnegative(hi: torch.Tensor, factor: int = 4) -> torch.Tensor:
+    """``hi`` ``(C, H, W)`` (H, W multiples of ``factor``) without negative reflectance, each
+    ``factor`` x ``factor`` block keeping its mean.
+
+    Bicubic interpolation, and so the back-projection built on it, overshoots beside a very
+    bright pixel (1.9 next to 0.0001 in a real L2A scene gave -0.67): negative values are
+    set to 0 and the block's other values scaled down so its mean, the area-averaging
+    capture of the block, is what it was (a block whose mean is negative becomes 0). A
+    block without negatives is unchanged.
+    """
+    if not bool((hi < 0).any()):
+        return hi
+    mean = F.avg_pool2d(hi[None], factor)[0]
+    clipped = hi.clamp(min=0.0)
+    kept = F.avg_pool2d(clipped[None], factor)[0]
+    ratio = torch.where(kept > 0, mean.clamp(min=0.0) / kept.clamp(min=1e-12), 0.0)
+    ratio = torch.where(F.max_pool2d(-hi[None], factor)[0] > 0, ratio, 1.0)
+    return clipped * ratio.repeat_interleave(factor, 1).repeat_interleave(factor, 2)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
-from paii_core.enhance.sensor import SensorModel, psf_kernel_1d
+from paii_core.enhance import super_resolve
+from paii_core.enhance.sensor import SensorModel, keep_nonnegative, psf_kernel_1d
 from paii_core.errors import ValidationError
 
 
@@ -45,3 +47,32 @@ def test_bad_models_raise():
         SensorModel(0.5, factor=1)
     with pytest.raises(ValidationError, match="multiples of 4"):
         SensorModel(0.5).capture(np.zeros((1, 10, 12), np.float32))
+
+
+def test_negative_values_are_removed_and_each_block_keeps_its_mean():
+    hi = torch.tensor(
+        [
+            [[-0.2, 0.6, 0.1, 0.1], [0.2, 0.2, 0.1, 0.1]],
+            [[-0.4, 0.1, 0.3, 0.3], [0.1, 0.1, 0.3, 0.3]],
+        ]
+    )
+    out = keep_nonnegative(hi, factor=2)
+    # block 1 of band 0: mean 0.2, clipped [0, 0.6, 0.2, 0.2] (mean 0.25) scaled by 0.8
+    torch.testing.assert_close(out[0, :, :2], torch.tensor([[0.0, 0.48], [0.16, 0.16]]))
+    assert torch.equal(out[0, :, 2:], hi[0, :, 2:])  # no negative: untouched
+    assert torch.equal(out[1, :, :2], torch.zeros(2, 2))  # mean -0.025: all 0
+    assert torch.equal(out[1, :, 2:], hi[1, :, 2:])
+    assert not bool((out < 0).any())
+    positive = hi.abs()
+    assert keep_nonnegative(positive, factor=2) is positive
+
+
+def test_sr_of_a_very_bright_pixel_on_dark_ground_has_no_negative_reflectance():
+    lo = np.full((4, 24, 24), 0.0001, np.float32)
+    lo[:, 12, 12] = 1.9  # a specular roof in a real L2A scene beside dark water
+    lo[:, 5:8, 3] = np.nan
+    out = super_resolve(lo)
+    assert np.nanmin(out) >= 0.0 and np.isnan(out[:, 20:32, 12:16]).all()
+    assert np.nanmin(super_resolve(lo, method="bicubic")) < -0.05  # what the model avoids
+    block = out[:, 48:52, 48:52].mean(axis=(1, 2))
+    np.testing.assert_allclose(block, 1.9, rtol=0.05)
