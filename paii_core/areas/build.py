@@ -69,14 +69,30 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _cloud_scl(reflectance: np.ndarray, clouds: np.ndarray) -> np.ndarray:
+    """``(H, W)`` uint8 SCL codes of an L1C date from its s2cloudless mask: 9 (cloud) where
+    it found cloud, 7 (unclassified: PAII does not classify the ground) elsewhere, 0 where
+    no band has data.
+
+    Kept beside the reflectance instead of blanking it: readers that want clear ground
+    mask the cloud classes as they do for L2A (:func:`paii_core.crops.area.load_area`),
+    while the Imagery page still sees a hazy date that s2cloudless calls cloud (the real
+    Slovenian L1C capture of 2015-07-31 is 100 % "cloud" to it) and can dehaze it."""
+    codes = np.where(clouds, 9, 7).astype(np.uint8)
+    codes[~np.isfinite(reflectance).any(axis=0)] = 0
+    return codes
+
+
 def _write_s2(tmp: Path, aoi_id: str, s: LoadedScene, grid: Grid) -> tuple[str, dict]:
-    """One date as the demo's L2A-style stack (+ SCL); L1C clouds are written as nodata."""
+    """One date as the demo's L2A-style stack (+ SCL). An L1C date's s2cloudless clouds go
+    into an SCL-coded mask beside it (:func:`_cloud_scl`), its reflectance kept whole."""
     stamp = f"{s.day:%Y%m%d}"
     refl = s.reflectance.copy()
     details: dict = {"level": s.level, "clouds": s.cloud_source, "offset_rule": s.offset_rule}
     details["sources"] = list(s.sources)
-    if s.scl is None and s.clouds is not None:
-        refl[:, s.clouds] = np.nan  # no SCL to carry them: clouds become nodata
+    scl = s.scl
+    if scl is None and s.clouds is not None:
+        scl = _cloud_scl(refl, s.clouds)
     name = f"S2_{aoi_id}_{stamp}_{'L1C' if s.level == 'L1C' else 'L2A'}.tif"
     extra = {"PROCESSING_LEVEL": s.level, "CLOUDS": s.cloud_source, "SOURCE_OFFSET": s.offset_rule}
     with warnings.catch_warnings():
@@ -89,10 +105,10 @@ def _write_s2(tmp: Path, aoi_id: str, s: LoadedScene, grid: Grid) -> tuple[str, 
             date=s.day.isoformat(),
             extra_tags=extra,
         )
-    if s.scl is not None:
+    if scl is not None:
         io.write_scl(
             tmp / "s2" / f"S2_{aoi_id}_{stamp}_SCL.tif",
-            s.scl,
+            scl,
             crs=grid.crs,
             transform=grid.transform,
         )

@@ -46,7 +46,10 @@ __all__ = [
 
 INPUT_KINDS: dict[str, str] = {
     "s2_l2a": "Sentinel-2 L2A reflectance (one GeoTIFF per date)",
-    "s2_l1c": "Sentinel-2 L1C reflectance, clouds as nodata (one GeoTIFF per date)",
+    "s2_l1c": (
+        "Sentinel-2 L1C reflectance (one GeoTIFF per date, s2cloudless clouds in an SCL-coded "
+        "mask beside it)"
+    ),
     "s1_grd": "Sentinel-1 sigma0 VV, VH (one GeoTIFF per date)",
     "dem": "elevation in metres",
     "plots": "the insurer's plot registry (bands plot_id, block_id)",

@@ -279,3 +279,29 @@ def test_s1_and_plot_file_refusals(kansas_store, season_items, tmp_path):
     junk.write_text("not a geopackage")
     with pytest.raises(FormatError, match="is not a readable vector file"):
         add_area_from_items(con, "k1", region_id="kansas", s2=stac, plots=junk)
+
+
+def test_l1c_clouds_are_a_mask_beside_the_reflectance_not_nodata(kansas_store, tmp_path):
+    """A hazy L1C date that s2cloudless calls cloud keeps its pixels for the Imagery page's
+    dehaze; crop maps still read it without the clouds."""
+    from paii_core.enhance import area_scenes
+
+    con, data = kansas_store
+    days = items.SEASON[2:6]
+    day = items.date(2022, 6, 4)
+    assert day in items.CLOUDY and day == days[1]
+    l1c = [items.write_safe(tmp_path, d, level="L1C") for d in days]
+    add_area_from_items(con, "kansas-l1c", region_id="kansas", s2=l1c)
+    s2 = area_folder("kansas-l1c", data) / "s2"
+    cloud = items.cloud_mask(day)
+    blue = io.read_sentinel2_l2a(s2 / "S2_kansas-l1c_20220604_L1C.tif").data[0]
+    np.testing.assert_allclose(blue[cloud], items.truth(day)["B02"][cloud], atol=2e-4)
+    with rasterio.open(s2 / "S2_kansas-l1c_20220604_SCL.tif") as src:
+        codes = src.read(1)
+        assert src.descriptions == ("SCL",)
+    assert (codes[cloud] == 9).mean() > 0.95 and set(np.unique(codes)) == {7, 9}
+    area = load_area(con, "kansas-l1c")
+    assert np.isnan(area.series[1, 0][cloud]).mean() > 0.95
+    assert np.isfinite(area.series[1, 0][~cloud]).mean() > 0.7
+    table = area_scenes.haze_table(area_scenes.area_scenes(con, "kansas-l1c", data_dir=data))
+    assert table["haze_index"].notna().all() and len(table) == 4
