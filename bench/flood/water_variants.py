@@ -24,6 +24,13 @@ on the boxcar), which the engine now does. The directions:
 - a texture gate: grown pixels kept only where the local coefficient of variation of
   linear power (7 x 7) is below a limit (water is smooth);
 - a square working grid at the finer side of a geographic pixel (no input column merged).
+
+The variants named "engine: ..." (fifth pass) start from the engine's rules as they are
+now (growing on the Kuan 7 x 7 filter) and add one step: an object-level decision (a
+water body kept only if its mean power is below the threshold or the class midpoint,
+:func:`dark_objects`), a minimum mapping unit 3 times larger, growing bounded by the
+posterior, or the CV gate. None won on the development chips or their sub-windows
+(:mod:`bench.flood.water_windows`; bench/BENCHMARKS.md, "Flood water, fifth pass").
 """
 
 from __future__ import annotations
@@ -67,6 +74,25 @@ def majority(mask: np.ndarray, size: int) -> np.ndarray:
     return ndimage.uniform_filter(np.asarray(mask, dtype=np.float32), size) > 0.5
 
 
+def dark_objects(mask: np.ndarray, db: np.ndarray, max_db: float) -> np.ndarray:
+    """The 8-connected bodies of ``mask`` whose mean power (linear mean of ``db``, NaN left
+    out) is below ``max_db``: an object-level decision, each body as a whole."""
+    m = np.asarray(mask, dtype=bool)
+    x = np.asarray(db, dtype=np.float64)
+    if m.shape != x.shape:
+        raise ValidationError(f"mask {m.shape} and db {x.shape} should have one shape")
+    labels, n = ndimage.label(m, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return m
+    ok = np.isfinite(x) & m
+    power = np.bincount(labels[ok], 10.0 ** (x[ok] / 10.0), n + 1)
+    count = np.bincount(labels[ok], minlength=n + 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        keep = power / count < 10.0 ** (max_db / 10.0)
+    keep[0] = False
+    return keep[labels]
+
+
 def _segments(kind: str) -> Callable[[np.ndarray], np.ndarray]:
     from skimage.segmentation import felzenszwalb, slic
 
@@ -104,6 +130,7 @@ def rules_water_with(
     smooth_gate: float | None = None,
     min_px: int | None = None,
     final: Callable[[np.ndarray], np.ndarray] | None = None,
+    object_max_db: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The rules' water as they were before the fourth pass, with one step swapped.
 
@@ -114,7 +141,8 @@ def rules_water_with(
     and core are decided on (default its 3 x 3 boxcar); ``grow_on`` the image the growing
     alone is decided on (default ``decide``'s); ``limit`` the growing limit; ``smooth_gate``
     admits grown pixels only where the 7 x 7 local CV is below it; ``min_px`` the
-    minimum body; ``final`` post-processes the water.
+    minimum body; ``final`` post-processes the water; ``object_max_db`` keeps only the water
+    bodies whose mean power (of the single-look feature) is below it (:func:`dark_objects`).
     """
     from bench.flood.water_dev import local_cv
 
@@ -134,6 +162,8 @@ def rules_water_with(
     wet = mapping._drop_specks(wet, min_px=rules.min_px if min_px is None else min_px)
     if rules.strong is not None:
         wet = mapping._with_core(wet, d < rules.strong, min_px=rules.min_px)
+    if object_max_db is not None:
+        wet = dark_objects(wet, single, object_max_db)
     if final is not None:
         wet = final(wet)
     return d, wet
@@ -157,6 +187,11 @@ def _rules(make: Callable[[np.ndarray, mapping.Rules, water.WaterFit], dict]) ->
         yield
     finally:
         mapping.fit_scene, mapping.rules_water = saved_fit, saved_rules
+
+
+def _engine_grow(single: np.ndarray) -> np.ndarray:
+    """The image the engine grows on: the Kuan filter of :data:`mapping.GROW_FILTER_PX`."""
+    return water.kuan_db(single, size=mapping.GROW_FILTER_PX)
 
 
 def _clipped(value: float | None, rules: mapping.Rules) -> float:
@@ -223,6 +258,19 @@ VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager]] = {
     "CV gate 0.6 on growing": lambda: _rules(lambda p, r, f: {"smooth_gate": 0.6}),
     "CV gate 0.8 on growing": lambda: _rules(lambda p, r, f: {"smooth_gate": 0.8}),
     "finer working grid": _finer_grid,
+    # fifth pass: on the engine's rules (growing on Kuan 7 x 7), one step added or swapped
+    "engine: bodies darker than the threshold as a whole": lambda: _rules(
+        lambda p, r, f: {"grow_on": _engine_grow, "object_max_db": r.threshold}),
+    "engine: bodies darker than the class midpoint as a whole": lambda: _rules(
+        lambda p, r, f: {"grow_on": _engine_grow, "object_max_db": r.middle}),
+    "engine: minimum body x3": lambda: _rules(
+        lambda p, r, f: {"grow_on": _engine_grow, "min_px": 3 * r.min_px}),
+    "engine: growing to posterior 0.5": lambda: _rules(
+        lambda p, r, f: {"grow_on": _engine_grow, "limit": _clipped(_posterior_limit(f), r)}),
+    "engine: CV gate 0.8 on growing": lambda: _rules(
+        lambda p, r, f: {"grow_on": _engine_grow, "smooth_gate": 0.8}),
+    "engine: CV gate 1.0 on growing": lambda: _rules(
+        lambda p, r, f: {"grow_on": _engine_grow, "smooth_gate": 1.0}),
 }  # fmt: skip
 """Name -> context manager factory of every variant of the fourth pass."""
 

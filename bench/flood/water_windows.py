@@ -1,0 +1,197 @@
+"""Sub-windows of the DEV chips as more development scenes for the rules' water (never the
+held-out chips).
+
+Six development chips are too few to show every way the rules fail: none of them has the
+held-out India chip's trouble (a scene about half water where the rules call dry land water
+and lose to one global Otsu threshold). Windows cut from the development chips are scenes of
+their own to the command: each gets its own scene split (or split-based tiles), with other
+water shares than its chip (Nigeria 12-88 %, Pakistan 45-82 %, Somalia 0-6 %). A window is
+written as a GeoTIFF with its own geotransform (EPSG:4326, like its chip) and mapped as
+``paii flood --post WINDOW OUT`` maps it (:func:`paii_core.flood.files.map_flood_files`, no
+DEM), then scored on its labelled pixels against one global Otsu threshold of the window's
+despeckled VV (the benchmark's baseline, :func:`bench.flood.real_chips.otsu`). For every
+window the table also says how much of its labelled dry land the rules call water and how far
+those pixels lie from labelled water (within 3 px: the shore, mixed pixels and the label's
+registration; beyond 10 px: dry ground far from any water).
+
+Windows overlap (corners and centre of each chip, ``window_offsets``), so their figures are
+not independent; they show where a rule loses, not a sample mean. Chips and windows with
+less than half of their pixels labelled are skipped.
+
+``--stages`` follows the rules step by step on every window of at least 25 % water (which
+step calls its dry land water). Run: ``PYTHONPATH=. .venv/bin/python -m
+bench.flood.water_windows [--size 256] [--stages] [--variant NAME] [--json OUT]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from rasterio.windows import Window
+from scipy import ndimage
+
+from bench.flood.real_chips import otsu
+from bench.flood.water_dev import DEV, dev_chips, label_of, score, stages
+from paii_core.errors import ValidationError
+from paii_core.flood import files
+
+LARGE_WATER = (25.0, 75.0)
+"""Water shares (%) of the windows counted as "large-water" scenes in the summary."""
+
+
+def window_offsets(n: int, size: int) -> list[int]:
+    """Offsets of windows of ``size`` px along a side of ``n`` px: first, middle and last."""
+    if not 16 <= size <= n:
+        raise ValidationError(f"window size {size} px should be 16 to {n} px (the chip's side)")
+    return sorted({0, (n - size) // 2, n - size})
+
+
+def write_window(chip: Path, row: int, col: int, size: int, folder: Path) -> Path:
+    """Write the ``size`` square at (``row``, ``col``) of ``chip`` and of its label into
+    ``folder`` under the chip's names; returns the SAR window's path."""
+    out = Path(folder) / chip.name
+    for src_path, dst_path in ((chip, out), (label_path(chip), label_path(out))):
+        with rasterio.open(src_path) as src:
+            win = Window(col, row, size, size)
+            if row < 0 or col < 0 or row + size > src.height or col + size > src.width:
+                raise ValidationError(
+                    f"{src_path}: window {size} px at row {row}, column {col} leaves the "
+                    f"{src.height} x {src.width} chip; choose a window inside it"
+                )
+            profile = src.profile.copy()
+            profile.update(width=size, height=size, transform=src.window_transform(win))
+            with rasterio.open(dst_path, "w", **profile) as dst:
+                dst.write(src.read(window=win))
+                dst.descriptions = src.descriptions
+                dst.update_tags(**src.tags())
+    return out
+
+
+def label_path(chip: Path) -> Path:
+    return chip.with_name(chip.name.replace("_S1Hand", "_LabelHand"))
+
+
+def false_distance(called: np.ndarray, label: np.ndarray, valid: np.ndarray) -> dict:
+    """Share (%) of the dry land called water lying within 3 px and beyond 10 px of labelled
+    water (None where no dry land is called water; all beyond 10 px where the label has no
+    water)."""
+    fp = called & valid & (label == 0)
+    if not fp.any():
+        return {"fp near %": None, "fp far %": None}
+    dist = ndimage.distance_transform_edt(label != 1) if (label == 1).any() else None
+    d = np.full(int(fp.sum()), np.inf) if dist is None else dist[fp]
+    return {"fp near %": 100.0 * float((d <= 3).mean()), "fp far %": 100.0 * float((d > 10).mean())}
+
+
+def map_window(chip: Path, row: int, col: int, size: int, *, steps: bool = False) -> dict | None:
+    """Scores of the command's water and of global Otsu VV on one window (None: under half
+    of the window labelled); ``steps``: also the rules' water after each of their steps
+    (:func:`bench.flood.water_dev.stages`) on windows of at least 25 % water."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_window(chip, row, col, size, Path(tmp))
+        label = label_of(path)
+        with rasterio.open(path) as src:
+            vv = src.read(1).astype(np.float32)
+        valid = (label >= 0) & np.isfinite(vv)
+        if valid.sum() < 0.5 * size * size:
+            return None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fm, _ = files.map_flood_files(path)
+        share = 100.0 * float(((label == 1) & valid).sum()) / float(valid.sum())
+        steps_of = stages(path) if steps and share >= LARGE_WATER[0] else None
+    rules, base = score(fm.water, label, valid), score(otsu(vv), label, valid)
+    return {
+        "chip": chip.name.removesuffix("_S1Hand.tif"), "row": row, "col": col,
+        "water %": share, "iou": rules["iou"], "false %": rules["false %"],
+        "counts": rules["counts"],
+        "otsu": base["iou"], "otsu false %": base["false %"], "otsu counts": base["counts"],
+        "split": f"{fm.threshold_db} dB ({fm.method})",
+        **false_distance(fm.water, label, valid), "stages": steps_of,
+    }  # fmt: skip
+
+
+def summary(rows: list[dict]) -> dict:
+    """Mean and pooled IoU (rules, Otsu) over windows with water, and where the rules lose."""
+    wet = [r for r in rows if r["water %"] >= 1.0]
+    large = [r for r in wet if LARGE_WATER[0] <= r["water %"] <= LARGE_WATER[1]]
+
+    def pooled(key: str, part: list[dict]) -> float:
+        inter = sum(r[key][0] for r in part)
+        return inter / max(1, sum(r[key][1] for r in part))
+
+    return {
+        "windows": len(rows), "with water": len(wet), "large-water": len(large),
+        "mean iou": float(np.mean([r["iou"] for r in wet])) if wet else float("nan"),
+        "mean otsu": float(np.mean([r["otsu"] for r in wet])) if wet else float("nan"),
+        "pooled iou": pooled("counts", rows), "pooled otsu": pooled("otsu counts", rows),
+        "lose to otsu": sum(r["iou"] < r["otsu"] for r in wet),
+        "large lose to otsu": sum(r["iou"] < r["otsu"] for r in large),
+        "large false % mean": float(np.mean([r["false %"] for r in large])) if large else 0.0,
+    }  # fmt: skip
+
+
+def run(size: int, folder: Path = DEV, *, steps: bool = False) -> dict:
+    rows = []
+    print("| chip | window (row, col) | water % | Otsu VV | rules | dry called water (Otsu) "
+          "| of it within 3 px / beyond 10 px of water | threshold (method) |")  # fmt: skip
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for chip in dev_chips(folder):
+        with rasterio.open(chip) as src:
+            h, w = src.height, src.width
+        for row in window_offsets(h, size):
+            for col in window_offsets(w, size):
+                r = map_window(chip, row, col, size, steps=steps)
+                if r is None:
+                    continue
+                rows.append(r)
+                near, far = (
+                    "-" if r[k] is None else f"{r[k]:.0f} %" for k in ("fp near %", "fp far %")
+                )
+                print(f"| {r['chip']} | {row}, {col} | {r['water %']:.1f} | {r['otsu']:.3f} | "
+                      f"{r['iou']:.3f} | {r['false %']:.1f} % ({r['otsu false %']:.1f} %) | "
+                      f"{near} / {far} | {r['split']} |", flush=True)  # fmt: skip
+    if steps:
+        print("\n| large-water window | step | water IoU | dry land called water |")
+        print("| --- | --- | --- | --- |")
+        for r in rows:
+            for step, x in r["stages"] or []:
+                print(f"| {r['chip']} {r['row']}, {r['col']} | {step} | {x['iou']:.3f} | "
+                      f"{x['false %']:.2f} % |")  # fmt: skip
+    s = summary(rows)
+    print(f"\n{s['windows']} windows of {size} px, {s['with water']} with water >= 1 % "
+          f"({s['large-water']} with {LARGE_WATER[0]:.0f}-{LARGE_WATER[1]:.0f} %): mean IoU rules "
+          f"{s['mean iou']:.3f} vs Otsu {s['mean otsu']:.3f}, pooled {s['pooled iou']:.3f} vs "
+          f"{s['pooled otsu']:.3f}; rules below Otsu on {s['lose to otsu']} windows "
+          f"({s['large lose to otsu']} large-water); large-water windows call "
+          f"{s['large false % mean']:.1f} % of their dry land water on average")  # fmt: skip
+    return {"size": size, "rows": rows, "summary": s}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size", type=int, default=256, help="window side in chip pixels")
+    ap.add_argument("--chips", type=Path, default=DEV, help="folder of DEV *_S1Hand.tif chips")
+    ap.add_argument("--stages", action="store_true", help="steps of the rules, large water")
+    ap.add_argument("--variant", default=None, help="a rule variant of water_variants.VARIANTS")
+    ap.add_argument("--json", type=Path, default=None, help="also write the rows here")
+    args = ap.parse_args()
+    from bench.flood.water_variants import variant
+    from bench.jsonout import write_json
+
+    if args.variant is None:
+        report = run(args.size, args.chips, steps=args.stages)
+    else:
+        with variant(args.variant):
+            print(f"variant: {args.variant}")
+            report = run(args.size, args.chips, steps=args.stages)
+    write_json(args.json, report)
+
+
+if __name__ == "__main__":
+    main()
