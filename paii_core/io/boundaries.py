@@ -171,6 +171,34 @@ def _resolve_crs(source_crs: str) -> CRS:
         ) from None
 
 
+def _check_crs_fits(gdf: gpd.GeoDataFrame, where: str | None) -> None:
+    """Refuse coordinates that cannot be in the CRS the file declares: degrees labelled
+    with a projected CRS (every county would shrink to a speck near 0°N after
+    reprojection) or metres labelled as degrees (off the globe)."""
+    west, south, east, north = gdf.total_bounds
+    in_degrees = -180 <= west and east <= 180 and -90 <= south and north <= 90
+    crs = gdf.crs
+    name = crs.to_string()
+    if crs.is_projected and in_degrees and max(east - west, north - south) < 360:
+        raise FormatError(
+            where,
+            f"declares {name} (metres) but its coordinates ({west:.3f}, {south:.3f}) .. "
+            f"({east:.3f}, {north:.3f}) look like longitude/latitude in degrees: read as "
+            "metres, every county would be a few square metres near 0°N",
+            "pass source_crs='EPSG:4326' (paii region add --source-crs EPSG:4326), or fix "
+            "the file's CRS",
+        )
+    if crs.is_geographic and not in_degrees:
+        raise FormatError(
+            where,
+            f"declares {name} (degrees) but its coordinates ({west:.0f}, {south:.0f}) .. "
+            f"({east:.0f}, {north:.0f}) are beyond ±180° longitude / ±90° latitude "
+            "(projected metres?)",
+            "pass the file's projected CRS as source_crs= (paii region add --source-crs "
+            "EPSG:XXXXX), or fix the file's CRS",
+        )
+
+
 def _load(path: str | PathLike[str]) -> gpd.GeoDataFrame:
     p = Path(path)
     if not p.exists():
@@ -269,6 +297,7 @@ def read_boundaries(
             "has no CRS (a shapefile without its .prj, or a GeoDataFrame without .crs)",
             "add the .prj file or pass source_crs='EPSG:4326' (or the right code)",
         )
+    _check_crs_fits(gdf, where)
     gdf = gdf.to_crs("EPSG:4326")
 
     if id_column is None:

@@ -235,3 +235,26 @@ def test_import_script_all(tmp_path):
     us = read_boundaries(out / "us_counties_all.parquet")
     assert list(us.columns) == ["county_id", "name", "state", "geometry"]
     assert list(us["county_id"]) == ["01001", "19169"]
+
+
+def test_degrees_labelled_as_utm_refused(tmp_path):
+    """Longitude/latitude in a file that declares UTM metres (a real QA file: Kansas
+    counties labelled EPSG:32615) used to be read as 9 specks off Ecuador."""
+    path = tmp_path / "ks_wrong_crs.gpkg"
+    _counties(["20121", "20091"]).set_crs("EPSG:32615", allow_override=True).to_file(path)
+    with pytest.raises(
+        FormatError,
+        match=r"ks_wrong_crs\.gpkg: declares EPSG:32615 \(metres\) but its coordinates .* look "
+        r"like longitude/latitude.*Fix: pass source_crs='EPSG:4326'",
+    ):
+        read_boundaries(path)
+    fixed = read_boundaries(path, source_crs="EPSG:4326")
+    assert fixed.total_bounds[1] == pytest.approx(40.0)
+
+
+def test_metres_labelled_as_degrees_refused():
+    utm = _counties(["20121"]).to_crs("EPSG:32615")
+    wrong = utm.set_crs("EPSG:4326", allow_override=True)
+    with pytest.raises(FormatError, match=r"declares EPSG:4326 \(degrees\) but .* beyond ±180°"):
+        read_boundaries(wrong)
+    assert read_boundaries(utm).total_bounds[1] == pytest.approx(40.0)
