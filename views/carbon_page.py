@@ -16,6 +16,7 @@ from paii_core.config import paths
 from paii_core.county_chart import MapLayer, choropleth_chart
 from paii_core.errors import PaiiError
 from paii_core.store import carbon as carbon_store
+from paii_core.text import count
 from paii_core.workspace.files import sounding_files
 from ui.common import (
     connection,
@@ -109,7 +110,7 @@ st.vega_lite_chart(chart, width="stretch", key="carbon_map")
 if valued:
     legend(scale.label, scale.unit, scale.vmin, scale.vmax, scale.stops)
 st.caption(
-    f"{len(measured)} counties measured (≥20 good soundings, solid outline); "
+    f"{count(len(measured), 'county', 'counties')} measured (≥20 good soundings, solid outline); "
     f"{len(i_valued)} interpolated by Gaussian process (faded, white outline); "
     f"{len(i_missing)} without a value (grey)."
 )

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from paii_core.errors import FormatError
+from paii_core.text import count
 from paii_core.yields.units import UNITS
 
 __all__ = ["register"]
@@ -68,7 +69,8 @@ def _add(args: argparse.Namespace) -> int:
         print(f"warning: {w.message}")
     print(
         f"Added region {region.region_id} ({region.name}, {region.country}): "
-        f"{region.n_counties} counties from {region.counties_file}, UTM EPSG:{region.utm_epsg}, "
+        f"{count(region.n_counties, 'county', 'counties')} from {region.counties_file}, "
+        f"UTM EPSG:{region.utm_epsg}, "
         f"yields in {region.yield_unit}"
     )
     if region.note:
