@@ -160,6 +160,11 @@ def stored(read: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return _stored(name, state, args, tuple(sorted(kwargs.items())), read)
 
 
+PICK_REGION = "region_pick"
+"""Session key a page sets (then reruns) to choose the sidebar's region, e.g. one it added:
+the sidebar's own widget key cannot be written once the sidebar is drawn."""
+
+
 def _stored_regions() -> tuple[list[workspace.Region], str | None]:
     try:
         return stored(workspace.list_regions), None
@@ -174,6 +179,9 @@ def sidebar() -> Context:
     names = {r.region_id: r.name for r in regions}
     with st.sidebar:
         st.markdown("### PAII")
+        picked = st.session_state.pop(PICK_REGION, None)  # set by a page before its rerun
+        if picked in names:
+            st.session_state["region_id"] = picked
         if st.session_state.get("region_id") not in names and names:
             st.session_state["region_id"] = next(iter(names))
         region_id = st.selectbox(

@@ -24,7 +24,7 @@ from paii_core.yields.imports import import_quickstats
 from ui import auth
 from ui.uploads import saved_upload, too_big
 
-__all__ = ["MAX_UPLOAD_MB", "policy_upload_form", "yield_upload_form"]
+__all__ = ["MAX_UPLOAD_MB", "policy_upload_form", "signed_in_user", "yield_upload_form"]
 
 MAX_UPLOAD_MB = 50
 """Uploads above this are refused before they are read (the CLI takes any size)."""
@@ -67,7 +67,7 @@ def _run_import(upload, run: Callable[[Path], ImportReport], *, what: str) -> Im
     return report
 
 
-def _signed_in_user(*permissions: Permission) -> str | None:
+def signed_in_user(*permissions: Permission) -> str | None:
     """The signed-in user when their role holds every permission, else None (with why)."""
     principal = auth.current_principal()
     if principal is None or not all(allowed(principal.role, p) for p in permissions):
@@ -81,7 +81,7 @@ def policy_upload_form(con: duckdb.DuckDBPyConnection, region_id: str) -> Import
     """Upload a policy file for ``region_id``: checked row by row, stored whole or not.
     Shown to roles holding both the workspace and the policy data permissions."""
     st.markdown("**Policies**: CSV (WKT geometry or plot ids), GeoPackage or GeoJSON")
-    user = _signed_in_user("workspace", "policy_data")
+    user = signed_in_user("workspace", "policy_data")
     if user is None:
         return None
     with st.expander("Columns of a policy file"):
@@ -112,7 +112,7 @@ def yield_upload_form(con: duckdb.DuckDBPyConnection, region_id: str) -> ImportR
         "**Yields**: a USDA NASS Quick Stats CSV export (county level); yields are "
         "converted to the region's unit, other rows are skipped and counted"
     )
-    user = _signed_in_user("workspace")
+    user = signed_in_user("workspace")
     if user is None:
         return None
     upload = st.file_uploader(

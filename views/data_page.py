@@ -5,9 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from paii_core.errors import PaiiError
+from paii_core.text import count
 from paii_core.workspace.inventory import region_data
 from ui import imports
-from ui.common import connection, current_region, show_error
+from ui.common import connection, current_context, current_region, show_error
+from ui.region_form import added_notice, region_upload_form
 
 # Acquisition and period dates as days; when rows were stored or files added, to the minute.
 DATES = {
@@ -18,10 +20,17 @@ DATES = {
     },
 }
 
+if not current_context().region_id:
+    st.title("Data")
+    st.info("No region yet: add one from a county boundary file.", icon=":material/public:")
+    region_upload_form(connection())
+    st.stop()
 ctx, region = current_region()
 st.title(f"Data: {region.name}")
+added_notice()
 st.caption(
-    f"{region.n_counties} counties from {region.counties_file} ({region.country}); "
+    f"{count(region.n_counties, 'county', 'counties')} from {region.counties_file} "
+    f"({region.country}); "
     f"UTM zone EPSG:{region.utm_epsg}; yields in {region.yield_unit}"
     + (f"; yield crops: {', '.join(region.yield_crops)}" if region.yield_crops else "")
 )
@@ -40,6 +49,9 @@ with left:
     imports.policy_upload_form(connection(), ctx.region_id)
 with right:
     imports.yield_upload_form(connection(), ctx.region_id)
+
+with st.expander("Add a region from a county boundary file"):
+    region_upload_form(connection())
 
 st.subheader("Areas")
 if data.areas.empty:

@@ -185,8 +185,7 @@ def _check_crs_fits(gdf: gpd.GeoDataFrame, where: str | None) -> None:
             f"declares {name} (metres) but its coordinates ({west:.3f}, {south:.3f}) .. "
             f"({east:.3f}, {north:.3f}) look like longitude/latitude in degrees: read as "
             "metres, every county would be a few square metres near 0°N",
-            "pass source_crs='EPSG:4326' (paii region add --source-crs EPSG:4326), or fix "
-            "the file's CRS",
+            "pass source_crs='EPSG:4326', or fix the file's CRS",
         )
     if crs.is_geographic and not in_degrees:
         raise FormatError(
@@ -194,8 +193,8 @@ def _check_crs_fits(gdf: gpd.GeoDataFrame, where: str | None) -> None:
             f"declares {name} (degrees) but its coordinates ({west:.0f}, {south:.0f}) .. "
             f"({east:.0f}, {north:.0f}) are beyond ±180° longitude / ±90° latitude "
             "(projected metres?)",
-            "pass the file's projected CRS as source_crs= (paii region add --source-crs "
-            "EPSG:XXXXX), or fix the file's CRS",
+            "pass source_crs= the coordinates' projected CRS such as 'EPSG:32615', or fix "
+            "the file's CRS",
         )
 
 

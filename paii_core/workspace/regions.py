@@ -242,6 +242,7 @@ def add_region(
     yield_crops: tuple[str, ...] = (),
     simulated: bool = False,
     replace: bool = False,
+    source: str | None = None,
 ) -> Region:
     """Add a region and its counties to the store, all or nothing.
 
@@ -257,6 +258,8 @@ def add_region(
         yield_crops: crops with county yields, the main one first (lower case).
         simulated: the boundaries are simulated (real county files: False).
         replace: replace a stored region of this id (its counties too).
+        source: what to record as the counties file (e.g. an uploaded file's own name,
+            not its temporary copy); default the path.
 
     Raises:
         ValidationError: a bad id, country, unit or crop; the id is taken (without
@@ -309,7 +312,7 @@ def add_region(
         "utm_epsg": utm_epsg(centre.x, centre.y),
         "yield_unit": yield_unit,
         "yield_crops": list(yield_crops),
-        "counties_file": _display_path(path),
+        "counties_file": source or _display_path(path),
         "id_column": id_column or "",
         "name_column": name_column or "",
         "n_counties": len(counties),

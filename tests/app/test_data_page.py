@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from paii_core import store, workspace
 from tests.conftest import REPO, sign_in_app
+from ui import common
 
 
 def _data_app(region: str) -> AppTest:
@@ -75,3 +76,65 @@ def test_home_of_a_new_region_is_not_called_simulated(own_region):
     assert at.sidebar.selectbox(key="region_id").value == "al"
     assert at.title[0].value == "AL five: county overview"
     assert not any("simulated" in i.value for i in at.info)
+
+
+def _kansas_file(tmp_path, name: str, crs: str | None = None) -> bytes:
+    """Three real Kansas counties (FIPS 20045, 20059, 20121) as a GeoPackage's bytes; with
+    ``crs`` their lon/lat coordinates are labelled with that (wrong) CRS."""
+    counties = gpd.read_parquet(REPO / "data" / "boundaries" / "us_counties_all.parquet")
+    ks = counties[counties["county_id"].isin(["20045", "20059", "20121"])]
+    if crs:
+        ks = ks.set_crs(crs, allow_override=True)
+    path = tmp_path / name
+    ks.to_file(path, driver="GPKG")
+    return path.read_bytes()
+
+
+def _add_region(at: AppTest, name: str, content: bytes, region_id: str) -> AppTest:
+    at.file_uploader(key="region_upload").set_value((name, content, "application/geopackage"))
+    at.text_input(key="region_new_id").set_value(region_id)
+    at.text_input(key="region_new_country").set_value("US")
+    at.run()
+    at.button(key="region_add").click()
+    return at.run()
+
+
+def test_data_page_adds_a_region_from_an_uploaded_boundary_file(own_region, tmp_path):
+    at = _data_app("al")
+    at = _add_region(at, "ks_three.gpkg", _kansas_file(tmp_path, "k.gpkg"), "ks-east")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    # the new region is chosen in the sidebar and the page shows it, with what to do next
+    assert at.sidebar.selectbox(key="region_id").value == "ks-east"
+    assert at.title[0].value == "Data: Kansas"  # the name read from the file
+    assert at.caption[0].value.startswith("3 counties from ks_three.gpkg (US)")
+    assert "Region ks-east (Kansas) added: 3 counties from ks_three.gpkg" in at.success[0].value
+    assert "paii area add AOI --region ks-east" in at.success[0].value
+    con = common.connection()  # the page's own (a second open of the file is refused)
+    assert workspace.get_region(con, "ks-east").counties_file == "ks_three.gpkg"
+
+
+def test_data_page_refuses_a_boundary_file_in_the_wrong_crs_naming_it(own_region, tmp_path):
+    at = _data_app("al")
+    wrong = _kansas_file(tmp_path, "w.gpkg", crs="EPSG:32615")
+    at = _add_region(at, "ks_wrong_crs.gpkg", wrong, "ks-east")
+    assert not at.exception, at.exception
+    message = at.error[0].value
+    assert message.startswith("Region not added. ks_wrong_crs.gpkg: declares EPSG:32615"), message
+    assert "Fix: enter in Coordinates' CRS: 'EPSG:4326'" in message and "/tmp" not in message
+    assert at.title[0].value == "Data: AL five"  # the page goes on
+    assert [r.region_id for r in workspace.list_regions(common.connection())] == ["al"]
+    at.text_input(key="region_new_crs").set_value("EPSG:4326")
+    at.run()
+    at.button(key="region_add").click()
+    at = at.run()
+    assert not at.error and at.sidebar.selectbox(key="region_id").value == "ks-east"
+
+
+def test_data_page_without_any_region_offers_the_region_form(tmp_path, monkeypatch):
+    store.connect(tmp_path / "paii.duckdb").close()
+    monkeypatch.setenv("PAII_DATA_DIR", str(tmp_path))
+    at = _data_app("")
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Data"
+    assert "No region yet: add one from a county boundary file." in at.info[0].value
+    assert at.file_uploader(key="region_upload") is not None
