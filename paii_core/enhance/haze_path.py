@@ -18,10 +18,8 @@ with per-band scales):
   the true airlight: its error only scales J_b - D_b, which is small for the dark red of
   vegetation, so NDVI holds;
 - NIR has no dark objects over land: its transmission follows the visible bands' optical
-  depth by the Angstrom law. Its airlight is the prior, or, where the scene holds hazed
-  water near land, read from that water (:mod:`paii_core.enhance.water_airlight`: water is
-  black in NIR, so its hazy NIR against the transmission gives the airlight); vegetation's
-  NIR is close to the airlight, so an error there moves it little, dark ground more.
+  depth by the Angstrom law and is inverted with the prior airlight; vegetation's NIR is
+  close to that airlight, so the prior's error there moves it little.
 
 A clear capture has no excess (D_b <= Dc_b over most of it) and is left nearly unchanged,
 so dehaze(clear) and dehaze(hazy) of one place agree (issue 11's TOA criterion). The
@@ -38,7 +36,6 @@ from scipy import ndimage
 from paii_core.enhance._checks import check_bgrn
 from paii_core.enhance.dcp import ANGSTROM, WAVELENGTHS_NM
 from paii_core.enhance.tiling import fill_nodata
-from paii_core.enhance.water_airlight import nir_airlight
 from paii_core.errors import ValidationError
 
 __all__ = [
@@ -157,9 +154,8 @@ def path_dehaze(
     tau550 -= dark.min(axis=0)
     del dark
     t_nir = np.exp(tau550 * -ratio[3])
-    air_nir = np.float32(nir_airlight(filled[3], out[1], t_nir, ~nodata, float(AIRLIGHT[3])))
-    np.multiply(t_nir, air_nir, out=out[3])
-    out[3] += filled[3] - air_nir
+    np.multiply(t_nir, AIRLIGHT[3], out=out[3])
+    out[3] += filled[3] - AIRLIGHT[3]
     out[3] /= t_nir
     del t_nir
     np.maximum(out, 0.0, out=out)
