@@ -39,6 +39,13 @@ South Carolina's BQA cloud and cloud-shadow pixels are not scored either. Varian
   perfect scene-relative clear level could give; seventh pass);
 - ``scene-pct-Q`` / ``scene-ortho-Q``: a scene-relative clear level read from the image
   alone (:func:`scene_levels`), tried in the seventh pass;
+- ``hot-K[-DEGREE]`` (eighth pass, idea (b)): the NIR airlight from how the land's hazy NIR
+  follows the haze, the ground's NIR modelled from the dehazed visible bands
+  (:func:`hot_airlight`), weighed against the prior by its standard error inflated sqrt(K)
+  times; ``soil-K-NDVI`` (idea (a)): the same on the soil line only (dehazed NDVI under
+  NDVI); ``alpha-W`` (idea (c)): the NIR transmission with a per-scene Angstrom exponent
+  read from the visible depths, shrunk to the fixed one by W (:func:`scene_angstrom`;
+  ``alpha-0`` is the module). All three were rejected on development (bench/BENCHMARKS.md);
 - ``BASE+NIR``: a clear-level variant (``oracle-base*``, ``scene-*``) followed by a NIR
   variant, e.g. ``oracle-base-map+oracle-nir``.
 
@@ -51,10 +58,12 @@ the transmission at 550 nm read from the hazy draws (read minus true) over water
 airlight the variant used (``air_err``, used minus drawn). ``--stress OFFSET WATER_SCALE``
 (:func:`stressed`) makes every capture look like that diagnosis first: B, G, R lifted by
 OFFSET (dark objects above ``CLEAR_DARK``, the transmission read low) and water's NIR scaled
-by WATER_SCALE (a clearer sea); e.g. ``--stress 0.015 0.5``.
+by WATER_SCALE (a clearer sea); e.g. ``--stress 0.015 0.5``. A third number, WATER_VIS
+(eighth pass), lifts the water's visible bands further, more so offshore (a bright coastal
+sea, as Olinda's: :func:`stressed`); e.g. ``--stress 0.015 0.5 0.06``.
 
 Command: ``PYTHONPATH=$PWD python -m bench.enhance.dehaze_dev [--seeds 900 905] [--taus
-0.5 0.75 1.0] [--stress OFFSET WATER_SCALE] [--variants ...]``; 5-30 s per variant.
+0.5 0.75 1.0] [--stress OFFSET WATER_SCALE [WATER_VIS]] [--variants ...]``; 5-30 s per variant.
 """
 
 from __future__ import annotations
@@ -67,6 +76,12 @@ import numpy as np
 import rasterio
 from scipy import ndimage
 
+from bench.enhance.dehaze_dev_nir import (
+    AIRLIGHT_NIR_SD,
+    band_depths,
+    hot_airlight,
+    scene_angstrom,
+)
 from paii_core.demo import haze
 from paii_core.enhance import real_scenes
 from paii_core.enhance.dcp import ANGSTROM, WAVELENGTHS_NM
@@ -206,8 +221,6 @@ def nir_dark_airlight(nir: np.ndarray, t_nir: np.ndarray, dark: float) -> float:
     return float(np.clip(np.percentile(bound, 0.5), 0.7 * prior, prior))
 
 
-AIRLIGHT_NIR_SD = 0.0225
-"""Spread of the drawn NIR airlight about the prior (15 % either way, uniform)."""
 WATER_NIR, WATER_NIR_SD = 0.02, 0.01
 """Clear-sky TOA NIR of water and its spread, from physics (water leaves no NIR, Gordon &
 Wang 1994: the clear path alone, Rayleigh about 0.005 plus background aerosol 0-0.03)."""
@@ -315,6 +328,20 @@ def dehaze(
         air = float(true_air[3])
     elif variant == "prior-nir":
         air = float(AIRLIGHT[3])
+    elif variant.startswith("alpha-"):  # alpha-WEIGHT: scene Angstrom exponent, prior A
+        depths = band_depths(image)
+        alpha = scene_angstrom(depths, float(variant.split("-")[1]))
+        ratios = (np.asarray(WAVELENGTHS_NM) / 550.0) ** -alpha
+        tau550 = np.median(depths / ratios[:3, None, None], axis=0)
+        t_nir = np.exp(-tau550 * ratios[3])
+        air = float(AIRLIGHT[3])
+    elif variant.startswith("soil-"):  # soil-K-NDVI: the soil line (idea (a)), low NDVI
+        _, k, top = variant.split("-")
+        air = hot_airlight(image[3], out, t_nir, float(k), 1, float(top))
+    elif variant.startswith("hot-"):  # hot-K[-DEGREE]: land's NIR against the haze
+        parts = variant.split("-")
+        deg = int(parts[2]) if len(parts) > 2 else 1
+        air = hot_airlight(image[3], out, t_nir, float(parts[1]), deg)
     elif variant.startswith("water-fused"):  # water-fused[-SDJ]
         sd_j = float(variant.split("-")[2]) if variant.count("-") > 1 else WATER_NIR_SD
         air = water_airlight(image[3], out[1], t_nir, "fused", sd_j)
@@ -337,16 +364,32 @@ def _mean(x: list[float]) -> float:
     return round(float(np.mean(x)), 4) if x else float("nan")
 
 
-def stressed(clear: np.ndarray, offset: float, water_scale: float) -> np.ndarray:
+WATER_VIS_SHAPE = (1.0, 1.3, 0.8)
+"""How ``water_vis`` of :func:`stressed` splits over B, G, R: the excess of Olinda's clear
+sea over :data:`CLEAR_DARK`, 0.058 / 0.076 / 0.047 (eighth pass, diagnosed after its test
+look), over its blue."""
+WATER_VIS_RAMP_PX = 20.0
+
+
+def stressed(
+    clear: np.ndarray, offset: float, water_scale: float, water_vis: float = 0.0
+) -> np.ndarray:
     """A development capture made to look like the sixth pass's diagnosis of Olinda (a
     STRESS case, not a real capture): ``offset`` added to B, G, R everywhere (ground and
     water whose dark objects sit above :data:`CLEAR_DARK`, as on a bright urban coast with
     turbid water) and the NIR of its water (clear NIR below green) scaled by
-    ``water_scale`` (a clearer sea, which leaves less NIR)."""
+    ``water_scale`` (a clearer sea, which leaves less NIR). ``water_vis`` (eighth pass):
+    the water's B, G, R lifted further by up to this x :data:`WATER_VIS_SHAPE`, growing
+    with the distance from the shore over :data:`WATER_VIS_RAMP_PX` (a bright coastal sea
+    whose visible dark objects sit far above the land's, more so offshore, as Olinda's)."""
     out = clear.copy()
     water = clear[3] < clear[1]
     out[:3] += np.float32(offset)
     out[3][water] *= np.float32(water_scale)
+    if water_vis > 0:
+        ramp = np.minimum(ndimage.distance_transform_edt(water) / WATER_VIS_RAMP_PX, 1.0)
+        lift = np.asarray(WATER_VIS_SHAPE, np.float32)[:, None, None] * (water_vis * ramp)
+        out[:3] += lift.astype(np.float32)
     return out
 
 
@@ -357,7 +400,8 @@ def evaluate(variant: str, taus, seeds, scenes=None, stress=None) -> dict:
     land), the error of the transmission at 550 nm (read minus true, mean over the hazy
     draws) over water (clear NIR below green) and over scored land, and the mean error of
     the NIR airlight the variant used (``air_err``, used minus drawn). ``stress``:
-    ``(offset, water_scale)`` of :func:`stressed`, applied to every capture first."""
+    ``(offset, water_scale[, water_vis])`` of :func:`stressed`, applied to every capture
+    first."""
     errs, per_scene, stats = [], {}, {}
     for name, (clear, scored) in dev_cases().items():
         if scenes is not None and name not in scenes:
@@ -409,10 +453,12 @@ def main(argv: list[str] | None = None) -> None:
     default = ("module", "oracle-nir", "water-fused", "water-map-0.03-300")
     ap.add_argument("--variants", nargs="+", default=default)
     ap.add_argument(
-        "--stress", type=float, nargs=2, metavar=("OFFSET", "WATER_SCALE"),
-        help="evaluate on stressed captures (see stressed), e.g. 0.015 0.5",
+        "--stress", type=float, nargs="+", metavar="OFFSET WATER_SCALE [WATER_VIS]",
+        help="evaluate on stressed captures (see stressed), e.g. 0.015 0.5 or 0.015 0.5 0.06",
     )  # fmt: skip
     args = ap.parse_args(argv)
+    if args.stress is not None and len(args.stress) not in (2, 3):
+        ap.error("--stress takes OFFSET WATER_SCALE [WATER_VIS]: two or three numbers")
     for v in args.variants:
         print(evaluate(v, args.taus, range(*args.seeds), stress=args.stress), flush=True)
 

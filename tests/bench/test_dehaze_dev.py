@@ -207,3 +207,69 @@ def test_the_harness_reports_the_nir_airlight_error():
     module = dehaze_dev.evaluate("module", *args, stress=(0.0, 1.0))
     assert module["per_scene"]["s2_estuary"]["air_err"] == round(0.26 - air[3], 4)
     assert module["mean"] == dehaze_dev.evaluate("module", *args)["mean"]  # a null stress
+
+
+def _land(t: np.ndarray, air: float) -> tuple[np.ndarray, np.ndarray]:
+    """Land whose clear NIR is exactly 0.1 + 2 x its red, under NIR transmission ``t`` and
+    airlight ``air``: the hazy NIR and the dehazed image (B, G, R known, NIR unused)."""
+    h, w = t.shape
+    out = np.zeros((4, h, w), np.float32)
+    out[0], out[1] = 0.05, 0.07
+    out[2] = np.linspace(0.03, 0.12, h * w, dtype=np.float32).reshape(h, w)
+    nir = (0.1 + 2.0 * out[2]) * t + air * (1.0 - t)
+    return nir.astype(np.float32), out
+
+
+def test_hot_airlight_reads_the_land_nir_slope_against_the_haze():
+    """I_N / t = J_N + A (1 - t) / t with J_N a linear function of the visible bands: an
+    exact fit has no residual, so A itself outweighs the prior."""
+    rng = np.random.default_rng(0)
+    t = rng.uniform(0.4, 0.9, (40, 40)).astype(np.float32)
+    nir, out = _land(t, 0.29)
+    assert dehaze_dev.hot_airlight(nir, out, t, 1.0) == pytest.approx(0.29, abs=1e-4)
+    few = t.copy()
+    few[:, 2:] = 0.99  # hazed land on 20 of the 400 sampled pixels: under 200, the prior
+    assert dehaze_dev.hot_airlight(nir, out, few, 1.0) == float(AIRLIGHT[3])
+    # the soil-line form keeps only pixels whose (prior-dehazed) NDVI is under max_ndvi:
+    # none of these are (NDVI 0.4-0.8), so the prior stays
+    assert dehaze_dev.hot_airlight(nir, out, t, 1.0, max_ndvi=0.3) == float(AIRLIGHT[3])
+
+
+def test_hot_airlight_weighs_a_noisy_slope_against_the_prior():
+    rng = np.random.default_rng(1)
+    t = rng.uniform(0.4, 0.9, (40, 40)).astype(np.float32)
+    nir, out = _land(t, 0.29)
+    nir = nir + rng.normal(0, 0.02, nir.shape).astype(np.float32)
+    free = dehaze_dev.hot_airlight(nir, out, t, 1.0)
+    tied = dehaze_dev.hot_airlight(nir, out, t, 1e6)  # standard error inflated 1000 x
+    assert abs(tied - 0.26) < 1e-3 and abs(free - 0.29) < abs(tied - 0.29)
+
+
+def test_scene_angstrom_reads_the_exponent_of_the_visible_depths():
+    ratio = (np.asarray([490.0, 560.0, 665.0]) / 550.0) ** -1.0
+    depths = np.broadcast_to(0.8 * ratio[:, None, None], (3, 40, 40)).copy()
+    assert dehaze_dev.scene_angstrom(depths, 1.0) == pytest.approx(1.0, abs=1e-9)
+    assert dehaze_dev.scene_angstrom(depths, 0.5) == pytest.approx(1.15, abs=1e-9)
+    assert dehaze_dev.scene_angstrom(depths * 0.1, 1.0) == 1.3  # green depth under 0.2
+
+
+def test_alpha_zero_is_the_module():
+    clear = dehaze_dev.dev_cases()["s2_estuary"][0]
+    hazy, _, air = dehaze_dev.draw(clear, np.random.default_rng(3), 0.75)
+    module, _, _ = dehaze_dev.dehaze(hazy, "module", air)
+    same, _, used = dehaze_dev.dehaze(hazy, "alpha-0", air)
+    np.testing.assert_allclose(same, module, atol=1e-5)
+    assert used == float(AIRLIGHT[3])
+
+
+def test_stressed_lifts_the_seas_visible_bands_with_the_distance_from_the_shore():
+    clear = np.zeros((4, 1, 50), np.float32)
+    clear[:] = np.array([0.08, 0.06, 0.04, 0.3], np.float32)[:, None, None]
+    clear[1, 0, 25:], clear[3, 0, 25:] = 0.07, 0.02  # sea in the right half
+    out = dehaze_dev.stressed(clear, 0.0, 1.0, 0.06)
+    np.testing.assert_array_equal(out[:, 0, :25], clear[:, 0, :25])  # land untouched
+    shape = np.asarray(dehaze_dev.WATER_VIS_SHAPE, np.float32)
+    # distance to the nearest land pixel: 1 px at the shore, 25 px at the far edge
+    np.testing.assert_allclose(out[:3, 0, 25] - clear[:3, 0, 25], 0.06 * shape / 20, atol=1e-7)
+    np.testing.assert_allclose(out[:3, 0, 49] - clear[:3, 0, 49], 0.06 * shape, atol=1e-7)
+    np.testing.assert_array_equal(out[3], clear[3])
