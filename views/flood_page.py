@@ -13,6 +13,7 @@ from paii_core.config import paths
 from paii_core.county_chart import choropleth_chart
 from paii_core.errors import PaiiError
 from paii_core.flood import render
+from paii_core.flood.area import mask_area_km2
 from paii_core.flood.event import run_flood_event, sar_path
 from paii_core.flood.files import map_flood_bytes
 from paii_core.store import flood as flood_store
@@ -92,7 +93,7 @@ if source == "Upload GeoTIFFs":
     if "flood_upload" not in st.session_state:
         st.stop()
     fm, post, pre = st.session_state["flood_upload"]
-    km2 = fm.flooded.sum() * abs(post.transform.a * post.transform.e) / 1e6
+    km2 = mask_area_km2(fm.flooded, post.transform, post.crs)
     rule = f"Water threshold {fm.threshold_db} dB on the VV/VH mean ({fm.method})"
     st.metric("Flooded", f"{km2:,.2f} km²", help=rule)
     if fm.terrain.startswith("none"):

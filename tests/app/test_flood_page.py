@@ -176,3 +176,17 @@ def test_upload_without_dem_maps_water_and_says_there_was_no_terrain(tiny_world)
     assert not at.error, [e.value for e in at.error]
     assert any("No DEM" in w.value for w in at.warning)
     assert _decks(at)["flood"]["@@type"] == "BitmapLayer"
+
+
+def test_upload_of_a_real_chip_in_degrees_reports_its_area_in_km2(tiny_world):
+    """The real Sen1Floods11 USA_905409 chip (EPSG:4326, Kansas, 16 % water by its hand
+    label): the page said 'Flooded 0.00 km²' (degrees times degrees)."""
+    chip = REPO / "data/real/sen1floods11_handlabeled/USA_905409_S1Hand.tif"
+    at = _page("hubei")
+    at.radio(key="flood_src").set_value("Upload GeoTIFFs").run()
+    at.file_uploader(key="flood_post").set_value((chip.name, chip.read_bytes(), "image/tiff"))
+    at.run()
+    at.button(key="flood_upload_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    km2 = float(at.metric[0].value.split()[0].replace(",", ""))
+    assert 1.0 < km2 < 8.0, at.metric[0].value  # of a 20.4 km² chip
