@@ -273,3 +273,16 @@ def test_stressed_lifts_the_seas_visible_bands_with_the_distance_from_the_shore(
     np.testing.assert_allclose(out[:3, 0, 25] - clear[:3, 0, 25], 0.06 * shape / 20, atol=1e-7)
     np.testing.assert_allclose(out[:3, 0, 49] - clear[:3, 0, 49], 0.06 * shape, atol=1e-7)
     np.testing.assert_array_equal(out[3], clear[3])
+
+
+def test_the_harness_reports_the_scatter_of_the_nir_airlight_error():
+    """The root mean square of the prior's airlight error over two draws (-0.004 and
+    -0.020), above the size of their mean."""
+    clear = dehaze_dev.dev_cases()["s2_estuary"][0]
+    errs = [
+        0.26 - dehaze_dev.draw(clear, np.random.default_rng(s * 10 + 50), 0.5)[2][3]
+        for s in (900, 901)
+    ]
+    got = dehaze_dev.evaluate("prior-nir", (0.5,), (900, 901), ["s2_estuary"])["per_scene"]
+    assert got["s2_estuary"]["air_rmse"] == round(float(np.sqrt(np.mean(np.square(errs)))), 4)
+    assert got["s2_estuary"]["air_rmse"] > abs(got["s2_estuary"]["air_err"])
