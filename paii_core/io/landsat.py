@@ -38,7 +38,14 @@ from paii_core.errors import FormatError, InputFileError, InputNotFoundError
 from paii_core.io.geotiff import Raster, _open_checked
 from paii_core.io.landsat_mtl import Mtl, find_mtl, get, is_landsat, read_mtl
 
-__all__ = ["LANDSAT_BANDS", "find_mtl", "is_landsat", "read_landsat", "read_mtl"]
+__all__ = [
+    "LANDSAT_BANDS",
+    "find_mtl",
+    "is_landsat",
+    "read_landsat",
+    "read_mtl",
+    "reflectance_coefficients",
+]
 
 LANDSAT_BANDS = ("blue", "green", "red", "nir")
 _TM_ETM_BANDS = (1, 2, 3, 4)
@@ -274,6 +281,21 @@ def read_landsat(path: str | PathLike[str]) -> Raster:
             get(prod.meta, "PROCESSING_LEVEL", group="PRODUCT_CONTENTS") or "L2SP"
         )
     return Raster(data, grid0["crs"], grid0["transform"], LANDSAT_BANDS, tags)
+
+
+def reflectance_coefficients(
+    path: str | PathLike[str],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], str]:
+    """Per-band ``gain`` and ``offset`` (blue, green, red, NIR) with reflectance = DN *
+    gain + offset, and ``"TOA"`` or ``"SURFACE"``, from a product's MTL alone: the
+    calibration :func:`read_landsat` applies, for band DN read from elsewhere (a crop
+    of the band files that lost their georeferencing). Raises as :func:`read_landsat`
+    does for the MTL (InputNotFoundError, FormatError)."""
+    prod = _product(find_mtl(path))
+    sin_elev, d_au, _ = _sun(prod)
+    pairs = [_gain_offset(prod, b, sin_elev, d_au) for b in prod.bands]
+    gain, offset = (np.array(v, np.float64) for v in zip(*pairs, strict=True))
+    return gain, offset, "SURFACE" if prod.surface else "TOA"
 
 
 def _describe(prod: _Product) -> str:

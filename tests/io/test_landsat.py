@@ -449,3 +449,25 @@ def test_a_huge_mtl_is_refused_unread(tmp_path: Path) -> None:
         f.truncate(5 * 2**20)
     with pytest.raises(FormatError, match="is 5 MiB, too big for a Landsat MTL file"):
         read_mtl(p)
+
+
+def test_reflectance_coefficients_are_the_calibration_read_landsat_applies() -> None:
+    from paii_core.io.landsat import reflectance_coefficients
+
+    gain, offset, level = reflectance_coefficients(L5 / f"{L5_ID}_MTL.txt")
+    with rasterio.open(L5 / f"{L5_ID}_B4.TIF") as src:
+        dn = float(src.read(1)[0, 0])
+    assert level == "TOA"
+    assert dn * gain[3] + offset[3] == pytest.approx(read_landsat(L5).data[3, 0, 0], rel=1e-6)
+    l2 = REAL / "landsat8_xlandsat_brumadinho" / "LC08_L2SP_218074_20190114_20200829_02_T1_MTL.txt"
+    gain, offset, level = reflectance_coefficients(l2)
+    assert level == "SURFACE"
+    np.testing.assert_allclose(gain, 2.75e-5)
+    np.testing.assert_allclose(offset, -0.2)
+
+
+def test_reflectance_coefficients_without_an_mtl_raise(tmp_path: Path) -> None:
+    from paii_core.io.landsat import reflectance_coefficients
+
+    with pytest.raises(InputNotFoundError):
+        reflectance_coefficients(tmp_path / "LC08_missing_MTL.txt")
