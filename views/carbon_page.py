@@ -39,13 +39,24 @@ st.caption(f"{region.name}: column CO2 (OCO-2 XCO2) by county and month")
 def _run() -> None:
     files, simulated = sounding_files(connection(), data_dir=paths().data)
     with progress_bar() as progress:
-        run_carbon(
+        run = run_carbon(
             connection(),
             files,
             simulated=simulated,
             progress=progress,
             actor="dashboard",
+            region_id=ctx.region_id,
         )
+    if ctx.region_id in run.uncovered():
+        st.warning(
+            f"Read {count(run.files, 'stored OCO-2 file')}"
+            f"{' (simulated, from the demo)' * simulated}: none of their soundings falls in "
+            f"or near {region.name}'s counties, so no XCO2 was computed for it. Add OCO-2 Lite "
+            "files that cover it: `paii carbon run --region "
+            f"{ctx.region_id} --soundings DIR`.",
+            icon=":material/satellite_alt:",
+        )
+        st.stop()
 
 
 if st.button("Compute XCO2 from the sounding files", help="aggregate + gap fill, ~1 min"):

@@ -104,6 +104,11 @@ def _run(args: argparse.Namespace) -> int:
         con.close()
     where = f" of {args.region}" if args.region else ""
     print(f"stored {sum(result.rows.values())} county-periods{where} from {result.files} files")
+    for region in result.uncovered():
+        print(
+            f"region {region}: no sounding of these files falls in or near its counties; "
+            f"nothing stored for it (pass OCO-2 Lite files that cover it with --soundings)"
+        )
     return 0
 
 

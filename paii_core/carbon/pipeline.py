@@ -32,6 +32,10 @@ class CarbonRun:
     def __init__(self, rows: dict[str, int], files: int, skipped: list[str]) -> None:
         self.rows, self.files, self.skipped = rows, files, skipped
 
+    def uncovered(self) -> list[str]:
+        """Regions none of whose counties got a value: no sounding in or near them."""
+        return [r for r, n in self.rows.items() if n == 0]
+
 
 def store_counties(con: duckdb.DuckDBPyConnection) -> gpd.GeoDataFrame:
     """Every county in the store: county_id, region_id, geometry (EPSG:4326)."""
@@ -111,11 +115,14 @@ def run_carbon(
     regions = sorted(counties["region_id"].unique())
     for j, region in enumerate(regions):
         report(0.4 + 0.55 * j / len(regions), f"gap filling {region}")
-        sub = counties[counties["region_id"] == region]
-        filled = gapfill_xco2(good, sub)
-        table = combine(
-            agg[agg["region_id"] == region], filled.counties, min_soundings=min_soundings
-        )
+        measured = agg[agg["region_id"] == region]
+        table = pd.DataFrame()
+        if not measured.empty:
+            filled = gapfill_xco2(good, counties[counties["region_id"] == region])
+            table = combine(measured, filled.counties, min_soundings=min_soundings)
+        if table.empty or (table["source"] == "none").all():  # no sounding in or near it:
+            rows[region] = 0  # nothing to store; its earlier rows (if any) stay as they are
+            continue
         table = table.assign(
             period=table["period"].dt.date, simulated=simulated, input_hash=digest, updated_at=stamp
         )

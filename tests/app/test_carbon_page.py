@@ -80,3 +80,40 @@ def test_portfolio_pick_gives_exposure(carbon):
     labels = {m.label: m.value for m in carbon.metric}
     assert labels["Interpolated share"].endswith("%")
     assert "ppm" in labels["Weighted XCO2"]
+
+
+def test_a_region_the_soundings_do_not_cover_is_told_so_after_the_button(
+    tiny_world, tmp_path, monkeypatch
+):
+    """Real Kansas counties beside the demo's (simulated) soundings: the run crashed, and
+    the page then still said 'No XCO2 results stored yet: press the button above'."""
+    import shutil
+
+    import geopandas as gpd
+
+    from paii_core import workspace
+
+    for name in ("paii.duckdb", "paii.duckdb.wal"):
+        if (tiny_world / name).exists():
+            shutil.copy(tiny_world / name, tmp_path / name)
+    (tmp_path / "demo").symlink_to(tiny_world / "demo")  # the stored sounding files
+    counties = gpd.read_parquet(REPO / "data" / "boundaries" / "us_counties_all.parquet")
+    path = tmp_path / "ks.geojson"
+    counties[counties["county_id"].isin(["20045", "20059", "20121"])].to_file(path)
+    con = store.connect(tmp_path / "paii.duckdb")
+    workspace.add_region(con, "kc", path, country="US", yield_unit="bu/acre", name="Kansas")
+    con.close()
+    monkeypatch.setenv("PAII_DATA_DIR", str(tmp_path))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=240)
+    sign_in_app(at)
+    at.run()
+    at.switch_page("views/carbon_page.py")
+    at.session_state["region_id"] = "kc"
+    at.run()
+    at.button[0].click()
+    at.run()
+    assert not at.exception, at.exception
+    text = " ".join(w.value for w in at.warning)
+    assert "(simulated, from the demo): none of their soundings falls in or near Kansas's" in text
+    assert "paii carbon run --region kc --soundings DIR" in text
+    assert "press the button above" not in text

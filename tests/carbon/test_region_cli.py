@@ -94,3 +94,30 @@ def test_report_of_a_month_without_xco2_is_refused(tiny_world, db, tmp_path, cap
         main([*base, "--period", "2019-13"])
     assert "--period '2019-13': use a month as YYYY-MM" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_region_no_sounding_covers_is_reported_not_a_crash(tiny_world, db, capsys):
+    """Real Kansas counties, soundings only over the demo's regions: `paii carbon run
+    --region` crashed (AttributeError in the empty table's dates); now nothing is stored
+    for the region and the command says so. The other regions' runs are unchanged."""
+    import geopandas as gpd
+
+    from paii_core import workspace
+    from tests.conftest import REPO
+
+    counties = gpd.read_parquet(REPO / "data" / "boundaries" / "us_counties_all.parquet")
+    path = db.parent / "ks.geojson"
+    counties[counties["county_id"].isin(["20045", "20059", "20121"])].to_file(path)
+    con = store.connect(db)
+    workspace.add_region(con, "kc", path, country="US", yield_unit="bu/acre")
+    con.close()
+    oco2 = str(tiny_world / "demo" / "oco2")
+    assert main(["carbon", "run", "--region", "kc", "--soundings", oco2, "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "stored 0 county-periods of kc" in out
+    assert "region kc: no sounding of these files falls in or near its counties" in out
+    con = store.connect(db)
+    run = run_carbon(con, [oco2], simulated=True)  # every region: kc gets no all-empty rows
+    n_kc = con.execute("SELECT count(*) FROM xco2_county WHERE region_id = 'kc'").fetchone()[0]
+    con.close()
+    assert run.uncovered() == ["kc"] and n_kc == 0 and run.rows["iowa"] > 0
