@@ -14,6 +14,9 @@ from paii_core.store.core import write_frame
 __all__ = ["county_impacts", "event_frame", "events", "policy_hits", "save_event"]
 
 _TABLES = ("flood_products", "flood_policy_impacts", "flood_county_impacts", "flood_crop_impacts")
+_POLICY_TABLES = frozenset({"flood_policy_impacts", "flood_crop_impacts"})
+"""Tables made of policy rows or of policyholders' declarations (declared crop, plot
+hectares, policies hit per declared crop): read only by a principal allowed policy data."""
 
 
 def save_event(
@@ -51,10 +54,25 @@ def events(con: duckdb.DuckDBPyConnection, region_id: str | None = None) -> pd.D
         raise StoreError(f"could not read flood events: {e}") from e
 
 
-def event_frame(con: duckdb.DuckDBPyConnection, table: str, event_id: str) -> pd.DataFrame:
-    """All rows of one flood table for ``event_id``."""
+def event_frame(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    event_id: str,
+    *,
+    principal: Principal | None = None,
+) -> pd.DataFrame:
+    """All rows of one flood table for ``event_id``.
+
+    Raises:
+        StoreError: ``table`` is not a flood table.
+        AccessDeniedError: ``table`` holds policy rows or declarations
+            (flood_policy_impacts, flood_crop_impacts) and ``principal`` may not see
+            policy data.
+    """
     if table not in _TABLES:
         raise StoreError(f"{table!r} is not a flood table; use one of {', '.join(_TABLES)}")
+    if table in _POLICY_TABLES:
+        require(con, principal, "policy_data")
     try:
         return con.execute(f'SELECT * FROM "{table}" WHERE event_id = ?', [event_id]).df()
     except duckdb.Error as e:

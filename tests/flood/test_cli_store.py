@@ -7,12 +7,14 @@ import pytest
 from affine import Affine
 
 from paii_core import io, store, workspace
+from paii_core.access import local_operator
 from paii_core.cli import main
-from paii_core.errors import InputFileError
+from paii_core.errors import AccessDeniedError, InputFileError
 from paii_core.flood import impact
 from paii_core.flood.event import run_flood_event
 from paii_core.flood.files import map_flood_files
 from paii_core.store import flood as flood_store
+from tests.conftest import sign_up
 
 
 def _aoi(world):
@@ -87,7 +89,16 @@ def test_demo_event_is_stored_with_impacts(tiny_world):
         events = flood_store.events(con, "hubei")
         products = flood_store.event_frame(con, "flood_products", event_id)
         counties = flood_store.event_frame(con, "flood_county_impacts", event_id)
-        hits = flood_store.event_frame(con, "flood_policy_impacts", event_id)
+        hits = flood_store.event_frame(
+            con, "flood_policy_impacts", event_id, principal=local_operator()
+        )
+        # Policy rows and declared crops need a principal allowed policy data.
+        esg = sign_up(con, "esg", "esg_analyst")
+        for table in ("flood_policy_impacts", "flood_crop_impacts"):
+            with pytest.raises(AccessDeniedError, match="sign in first"):
+                flood_store.event_frame(con, table, event_id)
+            with pytest.raises(AccessDeniedError, match=r"'esg' \(esg_analyst\) may not see"):
+                flood_store.event_frame(con, table, event_id, principal=esg)
     finally:
         con.close()
     assert events["event_id"].tolist() == [event_id]
