@@ -178,8 +178,10 @@ def authenticate(con: duckdb.DuckDBPyConnection, user_name: str, password: str) 
     :data:`LOCKOUT`; a correct password during the lock is refused too.
 
     Raises:
-        AuthenticationError: unknown user or wrong password (one message for both, so the
-            form does not reveal which accounts exist), a disabled or a locked account.
+        AuthenticationError: unknown user or wrong password (one message and the same
+            Argon2 work for both, so neither the form nor its timing reveals which
+            accounts exist), a disabled account (said only with its right password) or a
+            locked one.
     """
     name = user_name.strip().lower()
     now = _now()
@@ -194,8 +196,15 @@ def authenticate(con: duckdb.DuckDBPyConnection, user_name: str, password: str) 
 
     generic = "user or password is wrong"
     if row is None:
+        # Verify against a throw-away hash anyway: an Argon2 check takes tens of ms, so
+        # answering an unknown name at once would tell which accounts exist by timing.
+        passwords.verify(passwords.dummy_hash(), password)
         raise fail("unknown user", generic)
     if row["disabled"]:
+        # Say "disabled" only to someone who knows the password: otherwise the form
+        # would tell anyone which accounts exist (and are disabled).
+        if not passwords.verify(row["password_hash"], password):
+            raise fail("disabled, wrong password", generic)
         raise fail("disabled", "this account is disabled; ask an administrator")
     if row["locked_until"] is not None and row["locked_until"] > now:
         minutes = max(1, round((row["locked_until"] - now).total_seconds() / 60))

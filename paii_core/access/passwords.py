@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import secrets
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from paii_core.errors import ValidationError
 
-__all__ = ["MIN_LENGTH", "check_strength", "hash_password", "one_time_password", "verify"]
+__all__ = [
+    "MIN_LENGTH",
+    "check_strength",
+    "dummy_hash",
+    "hash_password",
+    "one_time_password",
+    "verify",
+]
 
 MIN_LENGTH = 10
 """NIST SP 800-63B asks for at least 8 characters; 10 leaves a margin for shared machines."""
@@ -43,6 +51,14 @@ def verify(stored_hash: str, password: str) -> bool:
         return _HASHER.verify(stored_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+@cache
+def dummy_hash() -> str:
+    """A hash of a random password no one knows, made once per process with the same
+    parameters as real ones: sign-in checks an unknown user's password against it, so
+    an unknown name costs the same time as a wrong password."""
+    return _HASHER.hash(secrets.token_urlsafe(24))
 
 
 def one_time_password() -> str:

@@ -213,3 +213,38 @@ def test_cli_users_add_list_disable(tmp_path, monkeypatch, capsys):
         assert acc_store.user_row(con, "bob")["must_change_password"]
     finally:
         con.close()
+
+
+def test_unknown_user_costs_one_argon2_check_like_a_wrong_password(con, monkeypatch):
+    """Answering an unknown name without hashing would reveal accounts by timing."""
+    add_user(con, "ann", "underwriter", PASSWORD, created_by="test")
+    checks: list[str] = []
+    real = passwords.verify
+
+    def spy(stored_hash: str, password: str) -> bool:
+        checks.append(stored_hash)
+        return real(stored_hash, password)
+
+    monkeypatch.setattr(passwords, "verify", spy)
+    with pytest.raises(AuthenticationError, match="user or password is wrong"):
+        authenticate(con, "nobody", "guess guess guess")
+    with pytest.raises(AuthenticationError, match="user or password is wrong"):
+        authenticate(con, "ann", "guess guess guess")
+    assert len(checks) == 2
+    # The throw-away hash has the real hashes' parameters (so the same cost).
+    real_hash = acc_store.user_row(con, "ann")["password_hash"]
+    assert checks[0] != real_hash
+    assert checks[0].split("$")[:4] == real_hash.split("$")[:4]
+
+
+def test_disabled_is_said_only_to_someone_with_the_password(con):
+    add_user(con, "ann", "underwriter", PASSWORD, created_by="test")
+    disable_user(con, "ann", actor="boss")
+    with pytest.raises(AuthenticationError, match="user or password is wrong"):
+        authenticate(con, "ann", "guess guess guess")
+    with pytest.raises(AuthenticationError, match="this account is disabled"):
+        authenticate(con, "ann", PASSWORD)
+    reasons = con.execute(
+        "SELECT detail->>'reason' FROM audit WHERE action = 'sign-in failed' ORDER BY event_id"
+    ).fetchall()
+    assert reasons == [("disabled, wrong password",), ("disabled",)]
