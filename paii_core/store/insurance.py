@@ -138,7 +138,8 @@ def save_decision(
     evidence: Mapping[str, Any],
 ) -> int:
     """Store the signed-in reviewer's decision on a policy with the evidence they saw, and
-    log it in the audit trail, in one transaction; returns the decision id.
+    log it in the audit trail (the decision before and after; not the note's text), in
+    one transaction; returns the decision id.
 
     The reviewer is ``principal`` (never a name typed in a form). Two reviewers deciding
     at the same moment both end up in the history: a write that loses DuckDB's optimistic
@@ -167,6 +168,11 @@ def save_decision(
         now = datetime.now(UTC).replace(tzinfo=None)
         try:
             con.execute("BEGIN TRANSACTION")
+            before = con.execute(
+                "SELECT decision_id, decision, reviewer FROM review_decisions "
+                "WHERE policy_id = ? ORDER BY decided_at DESC, decision_id DESC LIMIT 1",
+                [policy_id],
+            ).fetchone()
             # Ids follow the rows, not a sequence, so they survive refresh_database's copy.
             decision_id = con.execute(
                 "INSERT INTO review_decisions (decision_id, policy_id, decision, note, "
@@ -181,7 +187,7 @@ def save_decision(
                 action=f"review {decision}",
                 entity="policies",
                 entity_id=policy_id,
-                detail={"decision_id": int(decision_id), "note": note.strip()},
+                detail=_audit_detail(int(decision_id), decision, before, note.strip()),
             )
             con.execute("COMMIT")
             return int(decision_id)
@@ -201,6 +207,23 @@ def save_decision(
 
 
 _RETRIES = 8
+
+
+def _audit_detail(
+    decision_id: int, decision: str, before: tuple | None, note: str
+) -> dict[str, Any]:
+    """What the audit trail keeps of a decision: the decision before and after, and
+    whether a note was written. Not the note itself: it is free text about the
+    policyholder, and the audit trail is read by admins, who see no policy data (the
+    note stays in review_decisions, behind the policy_data permission)."""
+    return {
+        "decision_id": decision_id,
+        "before": None if before is None else before[1],
+        "before_decision_id": None if before is None else int(before[0]),
+        "before_reviewer": None if before is None else before[2],
+        "after": decision,
+        "note_chars": len(note),
+    }
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:

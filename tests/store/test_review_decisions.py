@@ -103,3 +103,39 @@ def test_two_reviewers_deciding_at_once_are_both_kept(tmp_path):
         assert audited == 10
     finally:
         con.close()
+
+
+def test_a_decision_is_audited_with_before_and_after_but_not_its_note(tmp_path):
+    """Admins read the audit trail and see no policy data: a reviewer's note (free text
+    about the policyholder) stays out of it; the decision it replaced goes in."""
+    import json
+
+    db = tmp_path / "paii.duckdb"
+    store.refresh_database(_policy, db)
+    con = store.connect(db)
+    try:
+        ana = sign_up(con, "ana", "underwriter")
+        bo = sign_up(con, "bo", "underwriter")
+        first = ins_store.save_decision(
+            con, "PA-IA-0001", "refer", principal=ana, note="Dale says hail", evidence={}
+        )
+        second = ins_store.save_decision(con, "PA-IA-0001", "approve", principal=bo, evidence={})
+        rows = con.execute(
+            "SELECT actor, action, entity_id, detail FROM audit "
+            "WHERE starts_with(action, 'review') ORDER BY event_id"
+        ).fetchall()
+    finally:
+        con.close()
+    assert [r[:3] for r in rows] == [
+        ("ana", "review refer", "PA-IA-0001"),
+        ("bo", "review approve", "PA-IA-0001"),
+    ]
+    assert "hail" not in rows[0][3] and "Dale" not in rows[0][3]
+    assert json.loads(rows[0][3]) == {
+        "decision_id": first, "before": None, "before_decision_id": None,
+        "before_reviewer": None, "after": "refer", "note_chars": 14,
+    }  # fmt: skip
+    assert json.loads(rows[1][3]) == {
+        "decision_id": second, "before": "refer", "before_decision_id": first,
+        "before_reviewer": "ana", "after": "approve", "note_chars": 0,
+    }  # fmt: skip
