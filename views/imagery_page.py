@@ -13,7 +13,7 @@ from paii_core import workspace
 from paii_core.enhance import area_scenes as sc
 from paii_core.enhance import demo_scenes as ds
 from paii_core.enhance import files, products, views
-from paii_core.errors import PaiiError
+from paii_core.errors import BandOrderError, PaiiError
 from paii_core.io import read_sentinel1
 from ui.common import connection, current_context, show_error
 from ui.uploads import RASTER_MAX_MB, capped_uploader, saved_upload
@@ -121,6 +121,14 @@ try:
         simulated, label = False, Path(upload.name).stem
 except PaiiError as e:
     show_error(e)
+    if isinstance(e, BandOrderError) and source != "Stored area":
+        st.info(
+            "This page takes a BGRN reflectance GeoTIFF. Make one from a Landsat product "
+            "with `paii reflectance LANDSAT_MTL.txt OUT.tif`, or from an unnamed stack with "
+            "`paii reflectance STACK.tif OUT.tif --bands 1,2,3,4 --reflectance toa|surface "
+            "[--scale S --offset O]`, then upload OUT.tif.",
+            icon=":material/lightbulb:",
+        )
     st.stop()
 if simulated:
     st.info(

@@ -118,3 +118,21 @@ def test_thick_haze_layer_matches_the_downloaded_flag_band(imagery):
     images_on = len(imagery.get("image"))
     imagery.toggle(key="img_flags").set_value(False).run()
     assert len(imagery.get("image")) == images_on - 1
+
+
+def test_a_landsat_stack_upload_says_how_to_make_a_bgrn_file(imagery):
+    """The real Landsat 8 DN stack (bands described B2, B3, B4, B5): the page said only
+    'stack bands B2, B3, B4, B8 or pass a mapping of per-band files', which a page user
+    cannot do; it now names `paii reflectance` and the page stays usable."""
+    stack = (
+        REPO / "data/real/landsat8_oli_rio_tiler_sc/LC08_L1TP_016037_20170813_DN_B2_B3_B4_B5.tif"
+    )
+    imagery.radio(key="img_src").set_value("Upload a GeoTIFF").run()
+    imagery.file_uploader(key="imagery_upload").set_value(
+        (stack.name, stack.read_bytes(), "image/tiff")
+    )
+    imagery.run()
+    assert not imagery.exception, imagery.exception
+    assert imagery.error[0].value.startswith(f"{stack.name}: band descriptions")
+    hint = " ".join(i.value for i in imagery.info)
+    assert "paii reflectance LANDSAT_MTL.txt OUT.tif" in hint and "upload OUT.tif" in hint
