@@ -82,7 +82,13 @@ def _decisions(
         decision = st.radio("Decision", DECISIONS, horizontal=True, index=None, key="ins_choice")
         note = st.text_area("Note", key="ins_note")
         submitted = st.form_submit_button("Record decision", type="primary")
-    if submitted:
+    if submitted and decision is None:
+        st.error(
+            f"No decision chosen: pick {', '.join(DECISIONS[:-1])} or {DECISIONS[-1]}, then "
+            "record it (nothing was recorded; the note is to be typed again).",
+            icon=":material/error:",
+        )
+    elif submitted:
         try:
             evidence = review.evidence[policy_id]
             decision_id = record_decision(con, evidence, decision, principal=principal, note=note)

@@ -104,7 +104,11 @@ def test_recording_a_decision_stores_a_row(app, insured):
 def test_decision_without_a_choice_shows_an_error(app):
     app.button[0].click().run()
     assert not app.exception, app.exception
-    assert any("decision None is unknown" in e.value for e in app.error)
+    # said 'decision None is unknown; use one of approve, refer, reject'
+    assert [e.value for e in app.error] == [
+        "No decision chosen: pick approve, refer or reject, then record it (nothing was "
+        "recorded; the note is to be typed again)."
+    ]
 
 
 def test_viewing_evidence_and_exporting_are_audited(app, insured):
