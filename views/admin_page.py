@@ -15,6 +15,7 @@ from paii_core.access import (
     enable_user,
     list_users,
     reset_password,
+    set_role,
 )
 from paii_core.errors import PaiiError
 from ui.auth import audit, signed_in
@@ -95,6 +96,20 @@ if reset and whose:
         st.session_state["admin_done"] = (
             f"Reset the password of {whose}; give them the one-time password yourself."
         )
+        st.rerun()
+    except PaiiError as e:
+        show_error(e)
+with st.form("admin_set_role"):
+    st.markdown("**Change a role**")
+    r1, r2 = st.columns(2)
+    whom = r1.selectbox("Account  ", list(others["user_name"]), index=None, placeholder="choose")
+    new_role = r2.selectbox("New role", ROLES, format_func=lambda r: r.replace("_", " "))
+    changed = st.form_submit_button("Change role")
+    st.caption("Takes effect at their next page load; the audit trail keeps before and after.")
+if changed and whom:
+    try:
+        set_role(con, whom, new_role, actor=principal.user)
+        st.session_state["admin_done"] = f"{whom} is now {new_role.replace('_', ' ')}."
         st.rerun()
     except PaiiError as e:
         show_error(e)

@@ -15,6 +15,7 @@ from paii_core.access.accounts import (
     list_users,
     require,
     reset_password,
+    set_role,
 )
 from paii_core.access.roles import (
     PERMISSIONS,
@@ -48,4 +49,5 @@ __all__ = [
     "local_operator",
     "require",
     "reset_password",
+    "set_role",
 ]

@@ -30,6 +30,7 @@ __all__ = [
     "list_users",
     "require",
     "reset_password",
+    "set_role",
 ]
 
 MAX_FAILURES = 5
@@ -105,12 +106,48 @@ def _existing(con: duckdb.DuckDBPyConnection, user_name: str) -> dict:
     return row
 
 
+def _keep_an_admin(con: duckdb.DuckDBPyConnection, row: dict, change: str) -> None:
+    """Refuse ``change`` when it would leave no active admin (nobody could then manage
+    accounts or read the audit trail from the dashboard)."""
+    if row["role"] == "admin" and not row["disabled"]:
+        if acc_store.active_admins(con) == [row["user_name"]]:
+            raise ValidationError(
+                f"{change} {row['user_name']!r} would leave no active admin; add or enable "
+                "another admin first (`paii users add NAME --role admin --password-stdin`)"
+            )
+
+
 def disable_user(con: duckdb.DuckDBPyConnection, user_name: str, *, actor: str) -> None:
     """Disable an account: it can no longer sign in, and open sessions end at their
-    next page load (pages re-check the account). Audited."""
+    next page load (pages re-check the account). Audited.
+
+    Raises:
+        ValidationError: no such account, or it is the last active admin.
+    """
     row = _existing(con, user_name)
+    _keep_an_admin(con, row, "disabling")
     acc_store.update_user(con, row["user_name"], disabled=True)
     log_event(con, actor=actor, action="user disable", entity="users", entity_id=row["user_name"])
+
+
+def set_role(con: duckdb.DuckDBPyConnection, user_name: str, role: str, *, actor: str) -> None:
+    """Give an account another role; it takes effect at the account's next page load
+    (pages and the store re-read the role). Audited with the role before and after.
+
+    Raises:
+        ValidationError: no such account, an unknown role, the role it has already, or a
+            change that would leave no active admin.
+    """
+    _check_role(role)
+    row = _existing(con, user_name)
+    if row["role"] == role:
+        raise ValidationError(f"user {row['user_name']!r} is {role} already; nothing changed")
+    _keep_an_admin(con, row, f"making {role} of")
+    acc_store.update_user(con, row["user_name"], role=role)
+    log_event(
+        con, actor=actor, action="role change", entity="users", entity_id=row["user_name"],
+        detail={"before": row["role"], "after": role},
+    )  # fmt: skip
 
 
 def enable_user(con: duckdb.DuckDBPyConnection, user_name: str, *, actor: str) -> None:

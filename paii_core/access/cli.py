@@ -1,4 +1,5 @@
-"""`paii users add|list|disable|enable|reset-password`: accounts for the dashboard's sign-in."""
+"""`paii users add|list|disable|enable|set-role|reset-password`: accounts for the dashboard's
+sign-in."""
 
 from __future__ import annotations
 
@@ -90,6 +91,14 @@ def _enable(args: argparse.Namespace) -> int:
     return 0
 
 
+def _set_role(args: argparse.Namespace) -> int:
+    from paii_core.access import set_role
+
+    _on_account(args, set_role, args.role)
+    print(f"{args.name} is now {args.role} (from their next page load)")
+    return 0
+
+
 def _reset(args: argparse.Namespace) -> int:
     from paii_core.access import reset_password
 
@@ -99,7 +108,7 @@ def _reset(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add `paii users add|list|disable|enable|reset-password`."""
+    """Add `paii users add|list|disable|enable|set-role|reset-password`."""
     from paii_core.access import ROLES
 
     parser = subparsers.add_parser("users", help="dashboard accounts and roles")
@@ -119,6 +128,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ena = sub.add_parser("enable", help="let a disabled account sign in again")
     ena.add_argument("name")
     ena.set_defaults(run=_enable)
+    role = sub.add_parser("set-role", help="give an account another role (audited)")
+    role.add_argument("name")
+    role.add_argument("--role", required=True, choices=list(ROLES))
+    role.set_defaults(run=_set_role)
     reset = sub.add_parser(
         "reset-password",
         help="replace a forgotten password with a one-time one (read from stdin) that the "
@@ -129,5 +142,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--password-stdin", action="store_true", help="read the one-time password from stdin"
     )
     reset.set_defaults(run=_reset)
-    for p in (add, ls, dis, ena, reset):
+    for p in (add, ls, dis, ena, role, reset):
         p.add_argument("--db", type=Path, help="database (default: data/paii.duckdb)")

@@ -10,7 +10,15 @@ import pandas as pd
 
 from paii_core.store.core import _translate
 
-__all__ = ["audit_events", "count_users", "insert_user", "list_users", "update_user", "user_row"]
+__all__ = [
+    "active_admins",
+    "audit_events",
+    "count_users",
+    "insert_user",
+    "list_users",
+    "update_user",
+    "user_row",
+]
 
 _FIELDS = (
     "role",
@@ -35,6 +43,15 @@ def user_row(con: duckdb.DuckDBPyConnection, user_name: str) -> dict[str, Any] |
 def count_users(con: duckdb.DuckDBPyConnection) -> int:
     with _translate("count the accounts"):
         return int(con.execute("SELECT count(*) FROM users").fetchone()[0])
+
+
+def active_admins(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The user names of the admin accounts that are not disabled."""
+    with _translate("count the active admins"):
+        rows = con.execute(
+            "SELECT user_name FROM users WHERE role = 'admin' AND NOT disabled ORDER BY user_name"
+        ).fetchall()
+    return [r[0] for r in rows]
 
 
 def insert_user(

@@ -21,6 +21,7 @@ from paii_core.access import (
     passwords,
     require,
     reset_password,
+    set_role,
 )
 from paii_core.errors import AccessDeniedError, AuthenticationError, ValidationError
 from paii_core.store import access as acc_store
@@ -248,3 +249,71 @@ def test_disabled_is_said_only_to_someone_with_the_password(con):
         "SELECT detail->>'reason' FROM audit WHERE action = 'sign-in failed' ORDER BY event_id"
     ).fetchall()
     assert reasons == [("disabled, wrong password",), ("disabled",)]
+
+
+def test_the_last_active_admin_cannot_be_disabled_nor_demoted(con):
+    add_user(con, "root", "admin", PASSWORD, created_by="test")
+    with pytest.raises(ValidationError, match="disabling 'root' would leave no active admin"):
+        disable_user(con, "root", actor="root")
+    with pytest.raises(ValidationError, match="making underwriter of 'root' would leave no"):
+        set_role(con, "root", "underwriter", actor="root")
+    assert authenticate(con, "root", PASSWORD).role == "admin"
+    # With a second active admin, either may go; a disabled admin does not count.
+    add_user(con, "deputy", "admin", PASSWORD, created_by="root")
+    disable_user(con, "deputy", actor="root")
+    with pytest.raises(ValidationError, match="would leave no active admin"):
+        disable_user(con, "root", actor="root")
+    enable_user(con, "deputy", actor="root")
+    disable_user(con, "root", actor="deputy")
+    assert acc_store.active_admins(con) == ["deputy"]
+
+
+def test_a_role_change_is_audited_with_before_and_after_and_takes_effect_at_once(con):
+    import json
+
+    add_user(con, "root", "admin", PASSWORD, created_by="test")
+    add_user(con, "mei", "esg_analyst", PASSWORD, created_by="root")
+    session = authenticate(con, "mei", PASSWORD)
+    with pytest.raises(AccessDeniedError, match="may not see policy data"):
+        require(con, session, "policy_data")
+    set_role(con, "mei", "underwriter", actor="root")
+    # The open session's principal still says esg_analyst; the store's role decides.
+    assert require(con, session, "policy_data").role == "underwriter"
+    row = con.execute(
+        "SELECT actor, entity_id, detail FROM audit WHERE action = 'role change'"
+    ).fetchone()
+    assert row[:2] == ("root", "mei")
+    assert json.loads(row[2]) == {"before": "esg_analyst", "after": "underwriter"}
+    with pytest.raises(ValidationError, match="'mei' is underwriter already"):
+        set_role(con, "mei", "underwriter", actor="root")
+    with pytest.raises(ValidationError, match="role 'boss' is unknown"):
+        set_role(con, "mei", "boss", actor="root")
+    with pytest.raises(ValidationError, match="user 'zed' does not exist"):
+        set_role(con, "zed", "admin", actor="root")
+
+
+def test_cli_set_role_and_last_admin(tmp_path, monkeypatch, capsys):
+    import io
+
+    from paii_core.cli import main
+
+    db = tmp_path / "cli.duckdb"
+    for name, role in (("root", "admin"), ("bob", "esg_analyst")):
+        monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+        assert main(["users", "add", name, "--role", role, "--password-stdin",
+                     "--db", str(db)]) == 0  # fmt: skip
+    assert main(["users", "set-role", "bob", "--role", "underwriter", "--db", str(db)]) == 0
+    assert "bob is now underwriter" in capsys.readouterr().out
+    assert main(["users", "disable", "root", "--db", str(db)]) != 0
+    assert "would leave no active admin" in capsys.readouterr().err
+    con = store.connect(db)
+    try:
+        assert acc_store.user_row(con, "bob")["role"] == "underwriter"
+        assert not acc_store.user_row(con, "root")["disabled"]
+        assert (
+            con.execute("SELECT actor FROM audit WHERE action = 'role change'")
+            .fetchone()[0]
+            .startswith("cli:")
+        )
+    finally:
+        con.close()

@@ -61,3 +61,28 @@ def test_admin_resets_a_forgotten_password_and_enables_an_account(tiny_world):
         assert acc_store.user_row(con, "forgetful")["must_change_password"]
     finally:
         con.close()
+
+
+def test_admin_changes_a_role_and_the_trail_keeps_before_and_after(tiny_world):
+    con = store.connect(paths().database)
+    try:
+        if acc_store.user_row(con, "promoted") is None:
+            add_user(con, "promoted", "esg_analyst", "a long passphrase", created_by="test")
+    finally:
+        con.close()
+    at = _admin_app()
+    assert not at.exception, at.exception
+    next(s for s in at.selectbox if s.label == "Account  ").set_value("promoted")
+    next(s for s in at.selectbox if s.label == "New role").set_value("underwriter")
+    at = _button(at, "Change role").click().run()
+    assert not at.exception, at.exception
+    assert "promoted is now underwriter" in at.success[0].value
+    con = store.connect(paths().database)
+    try:
+        assert acc_store.user_row(con, "promoted")["role"] == "underwriter"
+        detail = con.execute(
+            "SELECT detail FROM audit WHERE action = 'role change' AND entity_id = 'promoted'"
+        ).fetchone()[0]
+    finally:
+        con.close()
+    assert '"before": "esg_analyst"' in detail and '"after": "underwriter"' in detail
