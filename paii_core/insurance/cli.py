@@ -18,6 +18,27 @@ def _asof(text: str) -> date:
         raise argparse.ArgumentTypeError(f"--asof {text!r}: use a date as YYYY-MM-DD") from e
 
 
+def _write(out: Path, data: bytes) -> None:
+    """``data`` to ``out`` whole (through a temporary file beside it)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(out)
+
+
+def _audit_export(
+    con, actor: str, action: str, entity_id: str, out: Path, **detail: object
+) -> None:
+    """An export of policy data from the command line goes to the audit trail as the
+    dashboard's do, under the operator's ``cli:<login>`` and with the file written."""
+    from paii_core.store import log_event
+
+    log_event(
+        con, actor=actor, action=action, entity="policies", entity_id=entity_id,
+        detail={**detail, "file": str(out.resolve())},
+    )  # fmt: skip
+
+
 def _review(args: argparse.Namespace) -> int:
     from paii_core import store
     from paii_core.access import local_operator
@@ -26,19 +47,21 @@ def _review(args: argparse.Namespace) -> int:
 
     check_output(args.out, argument="--out")
 
+    me = local_operator()
     con = store.connect(args.db)
     try:
         review = review_portfolio(
-            con, args.region, asof=args.asof, principal=local_operator(), data_dir=args.data
+            con, args.region, asof=args.asof, principal=me, data_dir=args.data
         )
+        table = filter_review(review.table, flags=args.flag or ())
+        out: Path = args.out
+        _write(out, review_csv(table))
+        _audit_export(
+            con, me.user, "export portfolio review", args.region, out,
+            policies=len(table), asof=args.asof,
+        )  # fmt: skip
     finally:
         con.close()
-    table = filter_review(review.table, flags=args.flag or ())
-    out: Path = args.out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_bytes(review_csv(table))
-    tmp.replace(out)
     for note in review.notes:
         print(note)
     flagged = int((table["n_flags"] > 0).sum())
@@ -62,13 +85,11 @@ def _report(args: argparse.Namespace) -> int:
         region = ins_store.policy_region(con, args.policy, principal=me)
         review = review_portfolio(con, region, asof=args.asof, principal=me, data_dir=args.data)
         pdf = policy_report(con, review, args.policy, principal=me, data_dir=args.data)
+        out: Path = args.out
+        _write(out, pdf)
+        _audit_export(con, me.user, "export review report", args.policy, out, asof=args.asof)
     finally:
         con.close()
-    out: Path = args.out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_bytes(pdf)
-    tmp.replace(out)
     simulated = bool(review.policies.set_index("policy_id").at[args.policy, "simulated"])
     tag = " (simulated demo data)" if simulated else ""
     print(f"wrote the review report of {args.policy} ({len(pdf):,} bytes) to {out}{tag}")
@@ -77,14 +98,16 @@ def _report(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     from paii_core import store
+    from paii_core.access import local_operator
     from paii_core.errors import ImportRejectedError
     from paii_core.insurance.imports import import_policies
 
     con = store.connect(args.db)
     try:
         report = import_policies(
-            con, args.file, args.region, replace=args.replace, simulated=args.simulated
-        )
+            con, args.file, args.region, replace=args.replace, simulated=args.simulated,
+            actor=local_operator().user,
+        )  # fmt: skip
     except ImportRejectedError as e:
         print(f"{len(e.problems)} problem(s); nothing was imported:")
         for problem in e.problems:

@@ -102,3 +102,11 @@ def test_cli_writes_the_report(insured, tmp_path, capsys):
     )  # fmt: skip
     assert code == 0 and out.read_bytes()[:5] == b"%PDF-"
     assert "(simulated demo data)" in capsys.readouterr().out
+    con = store.connect(data / "paii.duckdb")
+    try:
+        actor, entity_id = con.execute(
+            "SELECT actor, entity_id FROM audit WHERE action = 'export review report'"
+        ).fetchone()
+    finally:
+        con.close()
+    assert actor.startswith("cli:") and entity_id == "PA-HA-0001"
