@@ -224,10 +224,11 @@ def test_cli_review_writes_a_simulated_csv(insured, tmp_path, capsys, monkeypatc
     assert (table["data_note"] == "SIMULATED demo data").all()
     assert "1 policies, 1 flagged" in capsys.readouterr().out
     # A policy export from the command line is audited like the dashboard's.
-    actor, entity_id, detail = insured[1].execute(
+    sql = (
         "SELECT actor, entity_id, detail FROM audit WHERE action = 'export portfolio review' "
         "ORDER BY event_id DESC LIMIT 1"
-    ).fetchone()
+    )
+    actor, entity_id, detail = insured[1].execute(sql).fetchone()
     assert actor.startswith("cli:") and entity_id == "henan"
     assert '"policies": 1' in detail and str(out.resolve()) in detail
     assert main([*args[:3], "nowhere", "--out", str(out)]) == 2
