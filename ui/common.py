@@ -216,12 +216,17 @@ def sidebar() -> Context:
 
 def simulated_kinds(region_id: str, kinds: tuple[str, ...] | None = None) -> list[str]:
     """Which of a region's stored kinds of data (the Data page's rows: yields, policies,
-    XCO2 county months, ...) hold simulated rows."""
+    XCO2 county months, ...) hold simulated rows; "policies" only for a role that may see
+    policy data (whether a region has policies is the insurer's business)."""
+    from ui.auth import can  # ui.auth imports this module
+
     try:
         inventory = stored(ws_store.region_inventory, region_id)
     except PaiiError:
         return []
     hit = inventory[inventory["simulated"] & (inventory["rows"] > 0)]
+    if not can("policy_data"):
+        hit = hit[hit["kind"] != "policies"]
     return [k for k in hit["kind"] if kinds is None or k in kinds]
 
 

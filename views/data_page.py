@@ -8,6 +8,7 @@ from paii_core.errors import PaiiError
 from paii_core.text import count
 from paii_core.workspace.inventory import region_data
 from ui import imports
+from ui.auth import signed_in
 from ui.common import connection, current_context, current_region, show_error
 from ui.region_form import added_notice, region_upload_form
 
@@ -38,7 +39,7 @@ if region.note:
     st.warning(region.note, icon=":material/public:")
 
 try:
-    data = region_data(connection(), ctx.region_id)
+    data = region_data(connection(), ctx.region_id, principal=signed_in())
 except PaiiError as e:
     show_error(e)
     st.stop()

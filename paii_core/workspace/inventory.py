@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from paii_core.access import Principal, require
+from paii_core.errors import AccessDeniedError
 from paii_core.store import workspace as ws_store
 from paii_core.workspace.regions import Region, get_region
 
@@ -31,6 +33,14 @@ class RegionData:
     """The readers' warnings, each prefixed with its area."""
 
 
+def _sees_policies(con: duckdb.DuckDBPyConnection, principal: Principal | None) -> bool:
+    try:
+        require(con, principal, "policy_data")
+    except AccessDeniedError:
+        return False
+    return True
+
+
 def provenance(simulated: bool, observed: bool) -> str:
     """ "simulated", "observed", "mixed" or "" (no rows) from two any-flags."""
     if simulated and observed:
@@ -38,8 +48,11 @@ def provenance(simulated: bool, observed: bool) -> str:
     return "simulated" if simulated else "observed" if observed else ""
 
 
-def region_data(con: duckdb.DuckDBPyConnection, region_id: str) -> RegionData:
-    """Everything the store holds for a region.
+def region_data(
+    con: duckdb.DuckDBPyConnection, region_id: str, *, principal: Principal | None = None
+) -> RegionData:
+    """Everything the store holds for a region; the policies row (how many, their
+    period) only for a ``principal`` allowed policy data.
 
     Raises:
         ValidationError: no such region. StoreError: the store cannot be read.
@@ -65,6 +78,8 @@ def region_data(con: duckdb.DuckDBPyConnection, region_id: str) -> RegionData:
         f"{a}: {w}" for a, ws in zip(raw["aoi_id"], raw["warnings"], strict=True) for w in ws
     ]
     inv = ws_store.region_inventory(con, region_id)
+    if not _sees_policies(con, principal):
+        inv = inv[inv["kind"] != "policies"].reset_index(drop=True)
     stored = inv.assign(
         provenance=[
             provenance(s, o) for s, o in zip(inv["simulated"], inv["observed"], strict=True)

@@ -138,3 +138,23 @@ def test_data_page_without_any_region_offers_the_region_form(tmp_path, monkeypat
     assert at.title[0].value == "Data"
     assert "No region yet: add one from a county boundary file." in at.info[0].value
     assert at.file_uploader(key="region_upload") is not None
+
+
+def test_an_esg_analyst_is_not_told_about_policies(tiny_world):
+    """Home hides the policy count from roles without policy data; the Data page's stored
+    rows and every page's simulated-data notice did not."""
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    sign_in_app(at, "esg_analyst")
+    at.run()
+    at.session_state["region_id"] = "hubei"
+    at.session_state["asof"] = date(2020, 10, 31)
+    at.run()
+    assert not at.exception, at.exception
+    notes = " ".join(i.value for i in at.info)
+    assert "simulated" in notes and "olicies" not in notes  # Home's notice
+    at.switch_page("views/data_page.py")
+    at.run()
+    assert not at.exception, at.exception
+    stored = next(d.value for d in at.dataframe if "rows" in d.value.columns)
+    assert "yields" in stored["kind"].tolist() and "policies" not in stored["kind"].tolist()
+    assert not any("olicies" in c.value for c in at.caption)  # nor "Not loaded: policies"
