@@ -98,8 +98,12 @@ def can(permission: Permission) -> bool:
 
 
 def sign_out(*, reason: str | None = None) -> None:
-    principal = st.session_state.pop(_PRINCIPAL, None)
-    st.session_state.pop(_LAST_SEEN, None)
+    """End the session's sign-in and forget everything the session kept: a built policy
+    report, the set of evidence views already audited (else the next person to sign in
+    in this tab would view the same policies unaudited), uploads, widget choices."""
+    principal = st.session_state.get(_PRINCIPAL)
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
     if reason:
         st.session_state[_NOTE] = reason
     if isinstance(principal, Principal):
