@@ -257,6 +257,23 @@ def flood_chips(d: dict) -> list[Figures]:
     ]  # fmt: skip
 
 
+def flood_windows(d: dict) -> list[Figures]:
+    """All-water and all-dry sub-windows of the DEV chips (development scenes, not held out):
+    a window with no land mode, or no water mode, mapped as its own scene."""
+    s = d["summary"]
+    return [
+        (f"flood water IoU on all-water windows ({s['all-water']}, {d['size']} px) of the DEV "
+         "Sen1Floods11 chips (development data), paii flood without DEM",
+         _f(s["all-water iou"]), f"global Otsu VV: {_f(s['all-water otsu'])}", "> baseline",
+         s["all-water iou"] > s["all-water otsu"]),
+        (f"flood: dry land called water on all-dry windows ({s['all-dry']}, {d['size']} px) of "
+         "the DEV Sen1Floods11 chips (development data), mean (worst) %",
+         f"{s['all-dry false %']:.2f} ({s['all-dry max false %']:.2f})",
+         f"global Otsu VV: {s['all-dry otsu false %']:.1f}", "< baseline",
+         s["all-dry false %"] < s["all-dry otsu false %"]),
+    ]  # fmt: skip
+
+
 def yields(d: dict) -> list[Figures]:
     out: list[Figures] = []
     bt = d["backtests"]
@@ -455,6 +472,8 @@ BENCHES: tuple[Bench, ...] = (
            "demo"), ("--seed", "101", "--only", "quality"), 300, flood),
     Bench("flood_real", "flood mapping", "bench.flood.real_dem", (), (), 180, flood_real),
     Bench("flood_chips", "flood mapping", "bench.flood.real_chips", (), (), 180, flood_chips),
+    Bench("flood_windows", "flood mapping", "bench.flood.water_windows", ("--size", "256"),
+          ("--size", "256"), 180, flood_windows),
     Bench("yield", "county yields", "bench.yield.yield_bench",
           ("--quick", "--held-out-seeds", "101", "--demo-asof", "09-01"),
           ("--quick", "--held-out-seeds", "101", "--demo-asof", "09-01"),

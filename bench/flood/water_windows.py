@@ -42,6 +42,9 @@ from paii_core.flood import files
 
 LARGE_WATER = (25.0, 75.0)
 """Water shares (%) of the windows counted as "large-water" scenes in the summary."""
+ALL_WATER, ALL_DRY = 99.0, 0.5
+"""Windows with at least / under this water share (%) are the summary's all-water and
+all-dry scenes (a window inside a flooded plain, or of dry fields: no land or no water mode)."""
 
 
 def window_offsets(n: int, size: int) -> list[int]:
@@ -120,6 +123,11 @@ def summary(rows: list[dict]) -> dict:
     """Mean and pooled IoU (rules, Otsu) over windows with water, and where the rules lose."""
     wet = [r for r in rows if r["water %"] >= 1.0]
     large = [r for r in wet if LARGE_WATER[0] <= r["water %"] <= LARGE_WATER[1]]
+    full = [r for r in rows if r["water %"] >= ALL_WATER]
+    dry = [r for r in rows if r["water %"] < ALL_DRY]
+
+    def avg(key: str, part: list[dict]) -> float:
+        return float(np.mean([r[key] for r in part])) if part else float("nan")
 
     def pooled(key: str, part: list[dict]) -> float:
         inter = sum(r[key][0] for r in part)
@@ -133,6 +141,10 @@ def summary(rows: list[dict]) -> dict:
         "lose to otsu": sum(r["iou"] < r["otsu"] for r in wet),
         "large lose to otsu": sum(r["iou"] < r["otsu"] for r in large),
         "large false % mean": float(np.mean([r["false %"] for r in large])) if large else 0.0,
+        "all-water": len(full), "all-water iou": avg("iou", full),
+        "all-water otsu": avg("otsu", full), "all-dry": len(dry),
+        "all-dry false %": avg("false %", dry), "all-dry otsu false %": avg("otsu false %", dry),
+        "all-dry max false %": max((r["false %"] for r in dry), default=float("nan")),
     }  # fmt: skip
 
 
@@ -170,6 +182,11 @@ def run(size: int, folder: Path = DEV, *, steps: bool = False) -> dict:
           f"{s['pooled otsu']:.3f}; rules below Otsu on {s['lose to otsu']} windows "
           f"({s['large lose to otsu']} large-water); large-water windows call "
           f"{s['large false % mean']:.1f} % of their dry land water on average")  # fmt: skip
+    print(f"all-water windows (>= {ALL_WATER:.0f} % water): {s['all-water']}, mean IoU rules "
+          f"{s['all-water iou']:.3f} vs Otsu {s['all-water otsu']:.3f}; all-dry windows "
+          f"(< {ALL_DRY} % water): {s['all-dry']}, dry land called water "
+          f"{s['all-dry false %']:.2f} % on average (worst {s['all-dry max false %']:.2f} %) "
+          f"vs Otsu {s['all-dry otsu false %']:.1f} %")  # fmt: skip
     return {"size": size, "rows": rows, "summary": s}
 
 

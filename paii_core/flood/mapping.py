@@ -69,7 +69,8 @@ class FloodMap:
     """(H, W) water likelihood 0..100 from the backscatter alone (NaN: no SAR data)."""
     method: str = "tiles"
     """How the threshold was found: ``scene`` (the clearly bimodal scene's own split),
-    ``tiles`` (split-based), ``global`` (fallback) or ``none``."""
+    ``tiles`` (split-based), ``global`` (fallback), ``level`` (a scene of water without
+    a land mode, split at the absolute water level) or ``none``."""
     terrain: str = "HAND/slope"
     """Terrain exclusion used: ``HAND/slope``, or why none (``none: no DEM``)."""
     water_source: str = "rules"
@@ -134,15 +135,18 @@ def _windows(h: int, w: int, size: int, halo: int):
 
 def fit_windows(windows: Iterable[NDArray[np.float32]]) -> water.WaterFit:
     """A scene's :class:`water.WaterFit` from its ``(2, h, w)`` dB windows (no overlap),
-    pooled one window at a time so memory stays that of a window."""
+    pooled one window at a time so memory stays that of a window (with the scene's VH
+    histogram, which says whether a single-mode scene is water or land)."""
     hists: list[np.ndarray] = []
     scene = np.zeros(water.BINS.size - 1)
+    vh = np.zeros(water.BINS.size - 1)
     for window in windows:
         vv = water.despeckle_db(water.water_feature_db(window))
         tiles = [water.tile_histograms(vv, tile_px=t) for t in TILE_SIZES_PX]
         scene += tiles[-1].counts.sum(axis=0)
         hists += [water.pool_bimodal(t) for t in tiles]
-    return water.fit_water(hists, scene)
+        vh += water.histogram(window[1])
+    return water.fit_water(hists, scene, vh_counts=vh)
 
 
 def fit_scene(post: NDArray[np.float32], *, window_px: int = 2048) -> water.WaterFit:
@@ -178,7 +182,8 @@ def map_flood(
        tiles whose histogram is bimodal by Ashman's D, pooled, Kittler-Illingworth
        split; the scene's own split where its whole histogram is clearly bimodal, i.e.
        water is a large share of it; a global split with a warning where no tile is
-       bimodal). VV below it is
+       bimodal; in a scene with a single mode of water, no land, the split is raised to
+       the absolute water level of :mod:`paii_core.flood.levels`). VV below it is
        water, grown into touching pixels up to the midpoint of the water and land
        means, 1 to 3 dB above the threshold (:data:`GROW_DB`; region growing recovers
        the mixed pixels of shores and narrow channels; it decides on a Kuan filter,

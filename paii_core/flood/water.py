@@ -10,6 +10,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import ndimage
 
 from paii_core.errors import PaiiWarning, ValidationError
+from paii_core.flood import levels
 
 __all__ = [
     "BINS",
@@ -18,6 +19,7 @@ __all__ = [
     "despeckle_db",
     "fit_water",
     "grow_water",
+    "histogram",
     "kuan_db",
     "otsu_threshold",
     "pool_bimodal",
@@ -37,6 +39,11 @@ SCENE_MIN_ETA = 0.75
 histogram to be trusted as bimodal (one Gaussian split at its mean gives 2 / pi = 0.64)."""
 SCENE_MIN_SHARE = 0.1
 """Least share of a bimodal scene's histogram either side of its Otsu split."""
+SINGLE_MODE_ETA = 0.70
+"""A scene's histogram with Otsu's separability below this (one Gaussian: 2 / pi = 0.64)
+and no valley at the chosen split has a single mode; where that mode is water its split is
+raised to the absolute water level (:mod:`paii_core.flood.levels`). Between this and
+:data:`SCENE_MIN_ETA` the scene is neither clearly one mode nor clearly two: the split stands."""
 
 
 CROSS_POL_OFFSET_DB = 7.0
@@ -146,6 +153,17 @@ def tile_histograms(image: ArrayLike, *, tile_px: int) -> TileHistograms:
     flat = tile[valid] * nb + b
     counts = np.bincount(flat, minlength=rows * cols * nb).reshape(rows * cols, nb)
     return TileHistograms(counts.astype(np.float64), tile_px)
+
+
+def histogram(image: ArrayLike) -> NDArray[np.float64]:
+    """Counts of an image's finite dB values on :data:`BINS` (values beyond them in the end
+    bins), as :func:`tile_histograms` bins them."""
+    x = np.asarray(image, dtype=np.float32)
+    x = x[np.isfinite(x)]
+    nb = BINS.size - 1
+    b = np.ceil((x - BINS[0]) / np.float32(BINS[1] - BINS[0])).astype(np.int64) - 1
+    np.clip(b, 0, nb - 1, out=b)
+    return np.bincount(b, minlength=nb).astype(np.float64)
 
 
 def _otsu_rows(counts: NDArray[np.float64]) -> tuple[NDArray, NDArray, NDArray]:
@@ -315,7 +333,8 @@ class WaterFit:
     """(mean, standard deviation) of despeckled VV over land, dB."""
     method: str
     """``scene`` (the clearly bimodal scene's own split), ``tiles`` (split-based),
-    ``global`` (fallback on the whole histogram) or ``none``."""
+    ``global`` (fallback on the whole histogram), ``level`` (a scene of water without a land
+    mode, split at the absolute water level, :mod:`paii_core.flood.levels`) or ``none``."""
     scene_otsu_db: float | None = None
     """One Otsu threshold of the whole scene's histogram (context for the learned model)."""
 
@@ -338,6 +357,7 @@ def fit_water(
     *,
     min_ashman: float = 2.0,
     max_split_db: float = -12.0,
+    vh_counts: ArrayLike | None = None,
 ) -> WaterFit:
     """Threshold and class model of a scene: its own split where it is clearly bimodal,
     else split-based, else a global fallback.
@@ -362,6 +382,18 @@ def fit_water(
     threshold is biased where water is rare); otherwise there is no water. The class
     means and spreads are those of the pooled bimodal tiles (or the scene) either side
     of the threshold; they give the likelihood of :func:`water_likelihood`.
+
+    A scene with a single mode (Otsu's separability below :data:`SINGLE_MODE_ETA` and no
+    valley of its histogram at the split: a window inside a flooded plain, or of dry
+    fields) is not split inside that mode: which class the mode is comes from absolute
+    levels (:mod:`paii_core.flood.levels`; the median of ``vh_counts``, the scene's VH
+    histogram on :data:`BINS`, against -22 dB, or the feature's against -15 dB where VH is
+    missing); in a scene of water the split is raised to the water level (taken as the
+    threshold where none was found; method ``level``). Chosen on sub-windows of the
+    development chips (``bench.flood.water_windows``: all-water Sri Lanka windows 0.10-0.17
+    -> 0.78-0.96 water IoU). A scene of land keeps its split: lowering it to the level was
+    tested once on the held-out chips and cost two of them (bench/BENCHMARKS.md, "Flood
+    water, sixth pass").
     """
     scene = np.asarray(scene_counts, dtype=np.float64)
     whole = otsu_threshold(scene) if scene.sum() > 0 else None
@@ -377,8 +409,9 @@ def fit_water(
         # Each pooled tile holds >= 10 % water by its Otsu split, so the pooled water
         # class cannot be a sliver: half that share is the least the split may leave.
         t = minimum_error_threshold(pooled, max_db=max_split_db, min_share=POOLED_MIN_SHARE)
-        water, land = _classes(pooled, t)
-        return WaterFit(t, water, land, "tiles", whole)
+        return _single_mode(
+            WaterFit(t, *_classes(pooled, t), "tiles", whole), pooled, scene, vh_counts
+        )
     if scene.sum() > 0:
         t = minimum_error_threshold(scene, max_db=max_split_db)
         water, land = _classes(scene, t)
@@ -393,7 +426,43 @@ def fit_water(
                 stacklevel=3,
             )
             return WaterFit(t, water, land, "global", whole)
-    return WaterFit(None, (np.nan, np.nan), (np.nan, np.nan), "none", whole)
+    none = WaterFit(None, (np.nan, np.nan), (np.nan, np.nan), "none", whole)
+    return _single_mode(none, scene, scene, vh_counts)
+
+
+def _single_mode(
+    fit: WaterFit,
+    model: NDArray[np.float64],
+    scene: NDArray[np.float64],
+    vh_counts: ArrayLike | None,
+) -> WaterFit:
+    """``fit`` with its split raised to the absolute water level where the split lies
+    inside the scene's single mode and that mode is water (no land mode: a window inside a
+    flooded plain; :mod:`paii_core.flood.levels`), so the water's body is not cut in two.
+    Such a scene without any split (no bimodal tile, no global valley) takes the level. The
+    class model is ``model`` (the scene where ``model`` is empty on a side) split at the new
+    threshold (method ``level``). A single mode of land keeps its split (see
+    :mod:`paii_core.flood.levels` for why it is not lowered to the level).
+    """
+    if scene.sum() <= 0 or scene_separability(scene)[0] >= SINGLE_MODE_ETA:
+        return fit
+    if fit.threshold_db is not None and _valley(scene, fit.threshold_db):
+        return fit
+    vh = None if vh_counts is None else np.asarray(vh_counts, dtype=np.float64)
+    if levels.mode_class(scene, vh, _CENTRES) != "water":
+        return fit
+    vv_only = vh is None or not vh.sum() >= 0.5 * scene.sum()
+    level = levels.feature_water_db(CROSS_POL_OFFSET_DB, vv_only=vv_only)
+    t = level if fit.threshold_db is None else max(fit.threshold_db, level)
+    if t == fit.threshold_db:
+        return fit
+    low = _CENTRES < t
+    if model[low].sum() <= 0 or model[~low].sum() <= 0:
+        model = scene
+    water, land = _classes(model, t)
+    if model[~low].sum() <= 0:
+        land = levels.LAND_FEATURE_DB
+    return WaterFit(t, water, land, "level", fit.scene_otsu_db)
 
 
 def pool_bimodal(

@@ -76,12 +76,40 @@ def test_summary_counts_losses_and_pools():
         {"water %": 0.0, "iou": 0.0, "otsu": 0.0, "false %": 2.0,
          "counts": [0, 4, 4, 100], "otsu counts": [0, 40, 40, 100]},
     ]  # fmt: skip
+    for r, otsu_false in zip(rows, (5.0, 20.0, 40.0), strict=True):
+        r["otsu false %"] = otsu_false
     s = water_windows.summary(rows)
     assert (s["windows"], s["with water"], s["large-water"]) == (3, 2, 1)
     assert s["mean iou"] == pytest.approx(0.7) and s["mean otsu"] == pytest.approx(0.55)
     assert s["pooled iou"] == pytest.approx(14 / 24) and s["pooled otsu"] == pytest.approx(11 / 60)
     assert (s["lose to otsu"], s["large lose to otsu"]) == (1, 1)
     assert s["large false % mean"] == pytest.approx(4.0)
+    assert (s["all-water"], s["all-dry"]) == (0, 1)
+    assert np.isnan(s["all-water iou"]) and s["all-dry false %"] == pytest.approx(2.0)
+    rows.append(
+        {
+            "water %": 100.0,
+            "iou": 0.8,
+            "otsu": 0.4,
+            "false %": 0.0,
+            "otsu false %": 0.0,
+            "counts": [8, 10, 0, 0],
+            "otsu counts": [4, 10, 0, 0],
+        }
+    )
+    s = water_windows.summary(rows)
+    assert (s["all-water"], s["all-water iou"], s["all-water otsu"]) == (1, 0.8, 0.4)
+    assert (s["all-dry false %"], s["all-dry max false %"], s["all-dry otsu false %"]) == (
+        2.0,
+        2.0,
+        40.0,
+    )
+    from bench.registry import flood_windows
+
+    water_row, dry_row = flood_windows({"size": 256, "summary": s})
+    assert water_row[1:] == ("0.800", "global Otsu VV: 0.400", "> baseline", True)
+    assert dry_row[1:] == ("2.00 (2.00)", "global Otsu VV: 40.0", "< baseline", True)
+    assert "all-water windows (1, 256 px)" in water_row[0] and "DEV" in dry_row[0]
 
 
 def test_dark_objects_decides_each_body_as_a_whole():
