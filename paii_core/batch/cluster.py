@@ -19,12 +19,21 @@ __all__ = [
     "GDAL_ENV",
     "MALLOC_ENV",
     "PRELOAD",
+    "check_scheduler",
     "connect",
     "stop_fork_server",
     "worker_config",
 ]
 
 CONNECT_TIMEOUT = "10s"
+PROBE_TIMEOUT = 3.0
+"""Seconds to wait for a TCP answer from ``--scheduler`` before dask's own handshake
+(which retries a refused connection until :data:`CONNECT_TIMEOUT`)."""
+WORKER_TIMEOUT = 30.0
+"""Seconds a run waits for a first worker at a ``--scheduler`` that has none: its tasks
+would otherwise wait there for ever."""
+SCHEDULER_PROTOCOLS = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
+"""dask's comm protocols; the TCP-based ones are probed before connecting."""
 TICK_INTERVAL = "1s"
 MEMORY_MONITOR_INTERVAL = "500ms"
 PRELOAD: dict[str, tuple[str, ...]] = {
@@ -165,6 +174,62 @@ def stop_fork_server() -> bool:
     return True
 
 
+def check_scheduler(scheduler: str) -> None:
+    """Refuse a ``--scheduler`` address that is malformed, or where nothing listens, in
+    at most :data:`PROBE_TIMEOUT` seconds (dask alone would retry a refused port for
+    :data:`CONNECT_TIMEOUT`, then print a traceback for a malformed one).
+    Raises ValidationError naming the option, the problem and the fix."""
+    import socket
+
+    fix = "pass the address `dask scheduler` prints, e.g. tcp://10.0.0.5:8786"
+    proto, sep, rest = scheduler.partition("://")
+    if not sep:
+        proto, rest = "tcp", scheduler
+    if proto not in SCHEDULER_PROTOCOLS:
+        extra = " (a web address: the dashboard?)" if proto in ("http", "https") else ""
+        raise ValidationError(
+            f"--scheduler {scheduler}: protocol {proto!r} is not a dask scheduler's"
+            f"{extra}; {fix}"
+        )
+    if proto not in ("tcp", "tls", "ws", "wss"):
+        return  # in-process or UCX: dask's own connect says what is wrong
+    host, colon, port = rest.rstrip("/").rpartition(":")
+    host = host.strip("[]")
+    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValidationError(f"--scheduler {scheduler}: expected HOST:PORT after {proto}://; {fix}")
+    try:
+        with socket.create_connection((host, int(port)), timeout=PROBE_TIMEOUT):
+            pass
+    except socket.gaierror:
+        raise ValidationError(
+            f"--scheduler {scheduler}: host {host!r} is unknown here; check the name, or "
+            f"{fix}"
+        ) from None
+    except OSError as e:
+        why = "nothing listens there" if isinstance(e, ConnectionRefusedError) else (
+            f"no answer within {PROBE_TIMEOUT:g} s" if isinstance(e, TimeoutError) else str(e)
+        )
+        raise ValidationError(
+            f"--scheduler {scheduler}: cannot reach it ({why}); start one with "
+            f"`dask scheduler --port {port}` (and `dask worker {proto}://{host}:{port}` on "
+            f"each machine), or leave --scheduler out for a local cluster"
+        ) from None
+
+
+def wait_for_workers(client, scheduler: str) -> None:
+    """Wait up to :data:`WORKER_TIMEOUT` seconds for a first worker at ``scheduler``;
+    raises ValidationError when none joins (the run would wait for ever)."""
+    try:
+        client.wait_for_workers(1, timeout=WORKER_TIMEOUT)
+    except TimeoutError:
+        raise ValidationError(
+            f"--scheduler {scheduler}: no worker has joined it within {WORKER_TIMEOUT:g} s, "
+            f"so no tile could run; start workers with `dask worker {scheduler}` (PAII "
+            f"installed or on their PYTHONPATH, inputs and --out on storage they all see), "
+            f"then rerun"
+        ) from None
+
+
 def connect(scheduler: str | None, workers: int, threads: int, stack: ExitStack, job: str = ""):
     """``(client, cluster)``: a client of ``scheduler``, or of a new LocalCluster
     (``cluster`` then, else None) of ``workers`` processes with one task thread each and
@@ -176,6 +241,7 @@ def connect(scheduler: str | None, workers: int, threads: int, stack: ExitStack,
 
     Raises ValidationError when ``scheduler`` cannot be reached."""
     if scheduler:
+        check_scheduler(scheduler)
         from distributed import Client
 
         try:
@@ -183,9 +249,16 @@ def connect(scheduler: str | None, workers: int, threads: int, stack: ExitStack,
         except OSError as e:
             raise ValidationError(
                 f"--scheduler {scheduler}: cannot reach it ({e}); start one with "
-                "`dask scheduler` and pass its tcp://HOST:PORT, or leave --scheduler out"
+                f"`dask scheduler` and pass its tcp://HOST:PORT, or leave --scheduler out"
+            ) from None
+        except Exception as e:  # something listens, but does not speak dask's protocol
+            raise ValidationError(
+                f"--scheduler {scheduler}: something answers there, but not a dask "
+                f"scheduler ({type(e).__name__}); pass the scheduler's own tcp://HOST:PORT "
+                f"(`dask scheduler` prints it, 8786 by default; 8787 is its dashboard)"
             ) from None
         stack.callback(client.close)
+        wait_for_workers(client, scheduler)
         return client, None
     # Nannies read these settings when they are made, in the cluster's event loop, after
     # scale() has returned (and again when they restart a killed worker).

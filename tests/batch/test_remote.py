@@ -1,0 +1,79 @@
+"""paii batch against a scheduler it did not start (--scheduler): wrong addresses, a
+scheduler without workers, workers that do not see the client's files, relative paths,
+finished tiles not recomputed after a worker is lost, mosaics named after the input."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from paii_core import io
+from paii_core.batch import cluster as cluster_mod
+from paii_core.batch import run_batch
+from paii_core.batch.mosaic import build_mosaics
+from paii_core.batch.tiles import Scene, Tile
+from paii_core.errors import InputNotFoundError, ValidationError
+from tests.batch.conftest import CRS, transform
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def http_port():
+    """A local port where a web server answers (as a scheduler's dashboard would)."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    stop = threading.Event()
+
+    def serve():
+        srv.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n" * 4)
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    yield srv.getsockname()[1]
+    stop.set()
+    t.join(2)
+    srv.close()
+
+
+def test_a_scheduler_without_workers_is_refused_instead_of_waiting(
+    monkeypatch, bgrn_files, tmp_path
+):
+    from distributed import LocalCluster
+
+    monkeypatch.setattr(cluster_mod, "WORKER_TIMEOUT", 1.0)
+    errors: list[BaseException] = []
+    with LocalCluster(
+        n_workers=0, processes=False, protocol="tcp", host="127.0.0.1", dashboard_address=":0"
+    ) as empty:
+
+        def run():
+            try:
+                run_batch("dehaze", bgrn_files[:1], tmp_path, scheduler=empty.scheduler_address)
+            except BaseException as e:  # noqa: BLE001 (checked below)
+                errors.append(e)
+
+        t = threading.Thread(target=run, daemon=True)
+        t.start()
+        t.join(30)
+        assert not t.is_alive(), "paii batch waited for ever at a scheduler with no worker"
+    assert len(errors) == 1 and isinstance(errors[0], ValidationError)
+    assert "no worker has joined it within 1 s" in str(errors[0])
+    assert "dask worker tcp://" in str(errors[0])
