@@ -26,7 +26,14 @@ from rasterio.windows import Window
 from paii_core.batch.tiles import Tile
 from paii_core.io._atomic import atomic_path
 
-__all__ = ["RAW_LIMIT", "build_mosaics", "mosaic_groups", "parcel_luts", "write_mosaic"]
+__all__ = [
+    "RAW_LIMIT",
+    "build_mosaics",
+    "mosaic_groups",
+    "mosaic_name",
+    "parcel_luts",
+    "write_mosaic",
+]
 
 RAW_LIMIT = 1 << 30
 """Bytes above which a mosaic's intermediate (pre-COG) file is written deflated."""
@@ -117,7 +124,7 @@ def mosaic_groups(
     out_dir: Path, job: str, tiles: Sequence[Tile], records: dict[str, dict]
 ) -> list[tuple[Path, list[tuple[Tile, Path]], dict[str, np.ndarray]]]:
     """The mosaics to write from the finished tiles: ``(target, members, luts)`` per
-    CRS and pixel size, ``target`` = ``mosaic/<job>_<n>.tif``, ``members`` in the order
+    CRS and pixel size, ``target`` = ``mosaic/`` :func:`mosaic_name`, ``members`` in the order
     they are laid down, ``luts`` the parcel id tables of the members (parcels only).
     Each is written on its own by :func:`write_mosaic`, so grids can go in parallel."""
     luts = parcel_luts(out_dir, tiles, records) if job == "parcels" else {}
@@ -130,18 +137,27 @@ def mosaic_groups(
             groups.setdefault(_grid_key(src), []).append((t, path))
     return [
         (
-            out_dir / "mosaic" / f"{job}_{n}.tif",
+            out_dir / "mosaic" / mosaic_name(members, job),
             members,
             {t.key: luts[t.key] for t, _ in members if t.key in luts},
         )
-        for n, members in enumerate(groups.values(), start=1)
+        for members in groups.values()
     ]
+
+
+def mosaic_name(members: Sequence[tuple[Tile, Path]], job: str) -> str:
+    """``<input>_<job>.tif`` for the mosaic of one input (scene), as a user would name
+    the output of `paii <job>`; ``<first input>_and_<k>_more_<job>.tif`` for a grid of
+    several. A scene's windows all share one grid, so the first scene names one mosaic."""
+    scenes = list(dict.fromkeys(t.scene.name for t, _ in members))
+    more = f"_and_{len(scenes) - 1}_more" if len(scenes) > 1 else ""
+    return f"{scenes[0]}{more}_{job}.tif"
 
 
 def build_mosaics(
     out_dir: Path, job: str, tiles: Sequence[Tile], records: dict[str, dict]
 ) -> list[Path]:
-    """Write ``mosaic/<job>_<n>.tif`` COGs (deflate, 256 px blocks, overviews) from the
+    """Write ``mosaic/<input>_<job>.tif`` COGs (:func:`mosaic_name`) (deflate, 256 px blocks, overviews) from the
     finished tiles, one per CRS and pixel size; later tiles win where tiles overlap
     (several dates of one place: a composite, latest input last). Returns the paths.
     (`paii batch` writes the groups of :func:`mosaic_groups` on its workers instead.)"""
@@ -194,7 +210,9 @@ def _mosaic(target: Path, members: list[tuple[Tile, Path]], luts: dict, job: str
     floating = np.dtype(profile["dtype"]).kind == "f"
     labels = job in ("parcels",)
     target.parent.mkdir(parents=True, exist_ok=True)
-    full = target.with_name(f".{target.stem}.full.tif")
+    # Hidden, and ``.tmp`` so that a run after a killed one removes it (_clean_partials);
+    # the mosaic appears under its name only when complete (atomic_path).
+    full = target.with_name(f".{target.stem}.full.tmp")
     try:
         with rasterio.open(full, "w+", **profile) as dst:
             nodata = profile.get("nodata")

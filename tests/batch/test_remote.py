@@ -77,3 +77,20 @@ def test_a_scheduler_without_workers_is_refused_instead_of_waiting(
     assert len(errors) == 1 and isinstance(errors[0], ValidationError)
     assert "no worker has joined it within 1 s" in str(errors[0])
     assert "dask worker tcp://" in str(errors[0])
+
+
+def test_mosaics_are_named_after_their_input_and_job(tmp_path):
+    """`big_dehaze.tif` for one input, `a_and_1_more_sr.tif` for a grid of two (was
+    `dehaze_1.tif` whatever the input); a killed writer's intermediate is hidden."""
+    data = np.ones((1, 16, 16), np.float32)
+    tiles, records = [], {}
+    for name, x0 in (("a", 300_000.0), ("b", 300_160.0)):
+        rel = f"tiles/{name}/whole.tif"
+        io.write_geotiff(tmp_path / rel, data, crs=CRS, transform=transform(x0))
+        tiles.append(Tile(f"{name}/whole", Scene(name, (f"{name}.tif",), 16, 16), None, None, name))
+        records[f"{name}/whole"] = {"output": rel}
+    (one,) = build_mosaics(tmp_path, "dehaze", tiles[:1], records)
+    (two,) = build_mosaics(tmp_path, "sr", tiles, records)
+    assert (one.name, two.name) == ("a_dehaze.tif", "a_and_1_more_sr.tif")
+    assert sorted(p.name for p in (tmp_path / "mosaic").iterdir()) == sorted([one.name, two.name])
+
