@@ -129,10 +129,13 @@ def run_batch(
         from paii_core.batch.jobs import device_for
 
         device_for(device)  # a local cluster sees this machine's GPUs
+    # Absolute paths: the workers of a --scheduler run in their own working folders.
+    inputs = tuple(Path(p).absolute() for p in inputs)
+    dem = Path(dem).absolute() if dem else None
     spec = BatchJob(
         job=job,
-        inputs=tuple(inputs),
-        out=Path(out_dir),
+        inputs=inputs,
+        out=Path(out_dir).absolute(),
         tile=tile,
         threads=threads,
         method=method,
@@ -145,9 +148,9 @@ def run_batch(
         on_result=on_result,
     )
     with ExitStack() as stack:
-        client, _ = connect(scheduler, workers, threads, stack, job)
+        client, cluster = connect(scheduler, workers, threads, stack, job)
         clock.mark("connected")
-        result = _run(spec, client, clock)
+        result = _run(spec, client, clock, scheduler if cluster is None else None)
     clock.mark("closed")
     if counties is not None:
         from paii_core.batch.rollup import county_totals
@@ -204,7 +207,9 @@ class _Clock:
         return {k: round(v, 3) for k, v in self.marks.items()}
 
 
-def _run(spec: BatchJob, client, clock: _Clock) -> BatchResult:
+def _run(spec: BatchJob, client, clock: _Clock, remote: str | None = None) -> BatchResult:
+    """The run on ``client``'s cluster; ``remote`` is the --scheduler address of a cluster
+    this process did not start (its workers are checked to see the files first)."""
     from distributed import as_completed
 
     from paii_core.batch.jobs import JobOptions, run_tile
@@ -236,6 +241,12 @@ def _run(spec: BatchJob, client, clock: _Clock) -> BatchResult:
     clock.mark("planned")
     if progress:
         progress(len(result.skipped), len(tiles), len(result.skipped))
+    if todo and remote:
+        from paii_core.batch.remote import check_workers_see
+
+        extra = [spec.dem] if spec.dem else []
+        files = sorted({f for t in todo for f in t.scene.files} | set(extra))
+        check_workers_see(client, remote, files, out)
     if todo:
         counties = spec.counties
         shared = client.scatter(counties, broadcast=True) if counties is not None else None

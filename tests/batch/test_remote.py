@@ -16,6 +16,7 @@ from paii_core import io
 from paii_core.batch import cluster as cluster_mod
 from paii_core.batch import run_batch
 from paii_core.batch.mosaic import build_mosaics
+from paii_core.batch.remote import check_workers_see, worker_view
 from paii_core.batch.tiles import Scene, Tile
 from paii_core.errors import InputNotFoundError, ValidationError
 from tests.batch.conftest import CRS, transform
@@ -77,6 +78,47 @@ def test_a_scheduler_without_workers_is_refused_instead_of_waiting(
     assert len(errors) == 1 and isinstance(errors[0], ValidationError)
     assert "no worker has joined it within 1 s" in str(errors[0])
     assert "dask worker tcp://" in str(errors[0])
+
+
+class _Workers:
+    """A client whose workers see the file system with ``hidden`` paths missing."""
+
+    def __init__(self, hidden: set[str]) -> None:
+        self.hidden = hidden
+
+    def run(self, fn, paths, probe):
+        assert fn is worker_view
+        seen = worker_view([p for p in paths if p not in self.hidden], probe)
+        seen["missing"] += [p for p in paths if p in self.hidden]
+        if probe in self.hidden or str(Path(probe).parent) in self.hidden:
+            seen["out"] = False
+        return {"tcp://10.0.0.7:40000": seen}
+
+
+def test_an_input_or_out_folder_workers_cannot_see_is_named_with_the_fix(tmp_path, bgrn_files):
+    files = [str(f) for f in bgrn_files]
+    out = tmp_path / "out"
+    with pytest.raises(InputNotFoundError, match=r"--inputs .*scene_1.tif \(and 1 more\): this machine reads it, but worker tcp://10.0.0.7:40000 .*shared disk"):
+        check_workers_see(_Workers(set(files[1:])), "tcp://s:8786", files, out)
+    with pytest.raises(ValidationError, match=r"--out .*out: worker tcp://10.0.0.7:40000 .* does not see this folder.*same path"):
+        check_workers_see(_Workers({str(out)}), "tcp://s:8786", files, out)
+    check_workers_see(_Workers(set()), "tcp://s:8786", files, out)
+    assert not list(out.iterdir())  # the probe file is gone
+
+
+def test_relative_paths_reach_workers_that_run_in_another_folder(
+    cluster, bgrn_files, tmp_path, monkeypatch
+):
+    """The shared cluster's workers started in the test's folder; the client now runs
+    elsewhere and names its input and output relative to it. Before, every tile failed
+    with "GeoTIFF not found" (the workers looked in their own folder)."""
+    monkeypatch.chdir(bgrn_files[0].parent)
+    res = run_batch(
+        "dehaze", [bgrn_files[0].name], "rel_out", scheduler=cluster.scheduler_address,
+        method="dcp",
+    )  # fmt: skip
+    assert not res.failed and len(res.computed) == 1
+    assert res.mosaics == [bgrn_files[0].parent / "rel_out" / "mosaic" / "scene_0_dehaze.tif"]
 
 
 def test_mosaics_are_named_after_their_input_and_job(tmp_path):
