@@ -259,9 +259,12 @@ def _run(spec: BatchJob, client, clock: _Clock, remote: str | None = None) -> Ba
             )
             for t in todo
         ]  # fmt: skip
-        for record in _completed(
-            as_completed(futures, with_results=True, raise_errors=False), keys
-        ):
+        results = as_completed(futures, with_results=True, raise_errors=False)
+        # Only as_completed holds a tile's future until its record is back: one held after
+        # would keep its (tiny) result on its worker, and a worker lost later in the run
+        # would make the scheduler compute every tile it had finished again.
+        del futures
+        for record in _completed(results, keys):
             manifest.append(record)
             if record["status"] == "done":
                 result.computed.append(record["tile"])
@@ -295,6 +298,8 @@ def _completed(results, keys: dict[str, str]):
     """Tile records as they finish; a task that raised becomes a failed record."""
     for fut, value in results:
         if isinstance(value, dict):
+            fut.release()  # its record is all we need (see _run)
+            del fut
             yield value
             continue
         try:
@@ -303,4 +308,7 @@ def _completed(results, keys: dict[str, str]):
             error = f"{type(e).__name__}: {e}"
         else:
             error = f"unexpected result {value!r}"
-        yield {"tile": keys.get(str(fut.key), str(fut.key)), "status": "failed", "error": error}
+        key = str(fut.key)
+        fut.release()
+        del fut
+        yield {"tile": keys.get(key, key), "status": "failed", "error": error}

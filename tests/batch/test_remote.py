@@ -54,6 +54,28 @@ def http_port():
     srv.close()
 
 
+@pytest.mark.parametrize(
+    "address, match",
+    [
+        ("tcp://127.0.0.1:{free}", r"--scheduler .*cannot reach it \(nothing listens there\).*dask scheduler --port"),
+        ("127.0.0.1:87x", r"--scheduler 127.0.0.1:87x: expected HOST:PORT"),
+        ("nonsense", r"--scheduler nonsense: expected HOST:PORT"),
+        ("http://127.0.0.1:8787", r"protocol 'http' is not a dask scheduler's \(a web address"),
+        ("tcp://no-such-host.invalid:8786", r"host 'no-such-host.invalid' is unknown"),
+        ("tcp://127.0.0.1:{http}", r"something answers there, but not a dask scheduler.*8786"),
+    ],
+)  # fmt: skip
+def test_a_wrong_scheduler_address_is_refused_fast_naming_the_option(
+    address, match, http_port, bgrn_files, tmp_path
+):
+    address = address.format(free=_free_port(), http=http_port)
+    t0 = time.perf_counter()
+    with pytest.raises(ValidationError, match=match):
+        run_batch("dehaze", bgrn_files[:1], tmp_path / "out", scheduler=address, method="dcp")
+    assert time.perf_counter() - t0 < 6  # dask alone retried a refused port for 10 s
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_scheduler_without_workers_is_refused_instead_of_waiting(
     monkeypatch, bgrn_files, tmp_path
 ):
@@ -121,6 +143,29 @@ def test_relative_paths_reach_workers_that_run_in_another_folder(
     assert res.mosaics == [bgrn_files[0].parent / "rel_out" / "mosaic" / "scene_0_dehaze.tif"]
 
 
+def test_finished_tiles_are_released_so_a_lost_worker_does_not_redo_them(
+    cluster, big_bgrn, tmp_path
+):
+    """Each tile's future is released once its record is in the manifest: a future kept
+    until the end kept its result on its worker, and when that worker died the
+    scheduler computed every tile it had finished again (seen on real files: a tile
+    redone a minute after its record)."""
+    held = []
+
+    def check(client, record):
+        key = f"paii-{record['job']}-{record['input_hash']}"
+        deadline = time.monotonic() + 5
+        while client.refcount.get(key, 0) and time.monotonic() < deadline:
+            time.sleep(0.05)  # the release reaches the client's loop asynchronously
+        held.append(client.refcount.get(key, 0))
+
+    res = run_batch(
+        "dehaze", [big_bgrn], tmp_path, scheduler=cluster.scheduler_address, tile=64,
+        method="dcp", on_result=check,
+    )  # fmt: skip
+    assert len(res.computed) == 4 and held == [0, 0, 0, 0]
+
+
 def test_mosaics_are_named_after_their_input_and_job(tmp_path):
     """`big_dehaze.tif` for one input, `a_and_1_more_sr.tif` for a grid of two (was
     `dehaze_1.tif` whatever the input); a killed writer's intermediate is hidden."""
@@ -135,4 +180,3 @@ def test_mosaics_are_named_after_their_input_and_job(tmp_path):
     (two,) = build_mosaics(tmp_path, "sr", tiles, records)
     assert (one.name, two.name) == ("a_dehaze.tif", "a_and_1_more_sr.tif")
     assert sorted(p.name for p in (tmp_path / "mosaic").iterdir()) == sorted([one.name, two.name])
-
