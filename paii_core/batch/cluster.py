@@ -188,26 +188,30 @@ def check_scheduler(scheduler: str) -> None:
     if proto not in SCHEDULER_PROTOCOLS:
         extra = " (a web address: the dashboard?)" if proto in ("http", "https") else ""
         raise ValidationError(
-            f"--scheduler {scheduler}: protocol {proto!r} is not a dask scheduler's"
-            f"{extra}; {fix}"
+            f"--scheduler {scheduler}: protocol {proto!r} is not a dask scheduler's{extra}; {fix}"
         )
     if proto not in ("tcp", "tls", "ws", "wss"):
         return  # in-process or UCX: dask's own connect says what is wrong
     host, colon, port = rest.rstrip("/").rpartition(":")
     host = host.strip("[]")
     if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValidationError(f"--scheduler {scheduler}: expected HOST:PORT after {proto}://; {fix}")
+        raise ValidationError(
+            f"--scheduler {scheduler}: expected HOST:PORT after {proto}://; {fix}"
+        )
     try:
         with socket.create_connection((host, int(port)), timeout=PROBE_TIMEOUT):
             pass
     except socket.gaierror:
         raise ValidationError(
-            f"--scheduler {scheduler}: host {host!r} is unknown here; check the name, or "
-            f"{fix}"
+            f"--scheduler {scheduler}: host {host!r} is unknown here; check the name, or {fix}"
         ) from None
     except OSError as e:
-        why = "nothing listens there" if isinstance(e, ConnectionRefusedError) else (
-            f"no answer within {PROBE_TIMEOUT:g} s" if isinstance(e, TimeoutError) else str(e)
+        why = (
+            "nothing listens there"
+            if isinstance(e, ConnectionRefusedError)
+            else (
+                f"no answer within {PROBE_TIMEOUT:g} s" if isinstance(e, TimeoutError) else str(e)
+            )
         )
         raise ValidationError(
             f"--scheduler {scheduler}: cannot reach it ({why}); start one with "

@@ -157,10 +157,11 @@ def mosaic_name(members: Sequence[tuple[Tile, Path]], job: str) -> str:
 def build_mosaics(
     out_dir: Path, job: str, tiles: Sequence[Tile], records: dict[str, dict]
 ) -> list[Path]:
-    """Write ``mosaic/<input>_<job>.tif`` COGs (:func:`mosaic_name`) (deflate, 256 px blocks, overviews) from the
-    finished tiles, one per CRS and pixel size; later tiles win where tiles overlap
-    (several dates of one place: a composite, latest input last). Returns the paths.
-    (`paii batch` writes the groups of :func:`mosaic_groups` on its workers instead.)"""
+    """Write ``mosaic/<input>_<job>.tif`` COGs (:func:`mosaic_name`; deflate, 256 px
+    blocks, overviews) from the finished tiles, one per CRS and pixel size; later tiles
+    win where tiles overlap (several dates of one place: a composite, latest input
+    last). Returns the paths. (`paii batch` writes the groups of :func:`mosaic_groups`
+    on its workers instead.)"""
     return [write_mosaic(*g, job) for g in mosaic_groups(out_dir, job, tiles, records)]
 
 

@@ -57,7 +57,7 @@ def http_port():
 @pytest.mark.parametrize(
     "address, match",
     [
-        ("tcp://127.0.0.1:{free}", r"--scheduler .*cannot reach it \(nothing listens there\).*dask scheduler --port"),
+        ("tcp://127.0.0.1:{free}", r"cannot reach it \(nothing listens there\).*--port"),
         ("127.0.0.1:87x", r"--scheduler 127.0.0.1:87x: expected HOST:PORT"),
         ("nonsense", r"--scheduler nonsense: expected HOST:PORT"),
         ("http://127.0.0.1:8787", r"protocol 'http' is not a dask scheduler's \(a web address"),
@@ -90,7 +90,7 @@ def test_a_scheduler_without_workers_is_refused_instead_of_waiting(
         def run():
             try:
                 run_batch("dehaze", bgrn_files[:1], tmp_path, scheduler=empty.scheduler_address)
-            except BaseException as e:  # noqa: BLE001 (checked below)
+            except BaseException as e:
                 errors.append(e)
 
         t = threading.Thread(target=run, daemon=True)
@@ -120,9 +120,13 @@ class _Workers:
 def test_an_input_or_out_folder_workers_cannot_see_is_named_with_the_fix(tmp_path, bgrn_files):
     files = [str(f) for f in bgrn_files]
     out = tmp_path / "out"
-    with pytest.raises(InputNotFoundError, match=r"--inputs .*scene_1.tif \(and 1 more\): this machine reads it, but worker tcp://10.0.0.7:40000 .*shared disk"):
+    seen_here = (
+        r"scene_1.tif \(and 1 more\): this machine reads it, but worker tcp://10.0.0.7:40000"
+    )
+    with pytest.raises(InputNotFoundError, match=rf"--inputs .*{seen_here} .*shared disk"):
         check_workers_see(_Workers(set(files[1:])), "tcp://s:8786", files, out)
-    with pytest.raises(ValidationError, match=r"--out .*out: worker tcp://10.0.0.7:40000 .* does not see this folder.*same path"):
+    not_there = r"--out .*out: worker tcp://10.0.0.7:40000 .* does not see this folder"
+    with pytest.raises(ValidationError, match=rf"{not_there}.*same path"):
         check_workers_see(_Workers({str(out)}), "tcp://s:8786", files, out)
     check_workers_see(_Workers(set()), "tcp://s:8786", files, out)
     assert not list(out.iterdir())  # the probe file is gone
