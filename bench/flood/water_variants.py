@@ -31,6 +31,13 @@ water body kept only if its mean power is below the threshold or the class midpo
 :func:`dark_objects`), a minimum mapping unit 3 times larger, growing bounded by the
 posterior, or the CV gate. None won on the development chips or their sub-windows
 (:mod:`bench.flood.water_windows`; bench/BENCHMARKS.md, "Flood water, fifth pass").
+
+The variant named "fit: ..." (sixth pass) changes the threshold, not the rules: on top of
+the engine's raise of a water scene's split to the absolute water level
+(:mod:`paii_core.flood.levels`), a single LAND mode's split is lowered to that level unless
+a tenth of the scene is darker than it (:func:`land_level`). It cleaned the dry
+development windows, and was tested once on the held-out chips, where it cost Bolivia and
+Mekong (bench/BENCHMARKS.md, "Flood water, sixth pass"); it is kept here to be rerun.
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ import numpy as np
 from scipy import ndimage
 
 from paii_core.errors import ValidationError
-from paii_core.flood import files, mapping, water
+from paii_core.flood import files, levels, mapping, water
 
 SEGMENT_SIZES_PX = {"slic": 30, "felzenszwalb": 50}
 """Mean segment size (SLIC) or scale (Felzenszwalb) of the segment-mean variants."""
@@ -237,6 +244,52 @@ def _finer_grid() -> Iterator[None]:
         files._to_working_grid = saved
 
 
+def land_level(
+    fit: water.WaterFit, model: np.ndarray, scene: np.ndarray, vh_counts: np.ndarray | None
+) -> water.WaterFit:
+    """The engine's single-mode check (``water._single_mode``) plus the land side of the
+    sixth pass's tested variant: a split inside a single land mode (eta below
+    :data:`water.SINGLE_MODE_ETA`, no valley, VH median at or above -22 dB) lowered to the
+    water level where under a tenth of the scene is darker than the level."""
+    out = _ENGINE_SINGLE_MODE(fit, model, scene, vh_counts)
+    if out is not fit or fit.threshold_db is None or scene.sum() <= 0:
+        return out
+    centres = 0.5 * (water.BINS[1:] + water.BINS[:-1])
+    if water.scene_separability(scene)[0] >= water.SINGLE_MODE_ETA:
+        return fit
+    if water._valley(scene, fit.threshold_db):
+        return fit
+    vh = None if vh_counts is None else np.asarray(vh_counts, dtype=np.float64)
+    if levels.mode_class(scene, vh, centres) != "land":
+        return fit
+    vv_only = vh is None or not vh.sum() >= 0.5 * scene.sum()
+    level = levels.feature_water_db(water.CROSS_POL_OFFSET_DB, vv_only=vv_only)
+    if scene[centres < level].sum() >= water.SCENE_MIN_SHARE * scene.sum():
+        return fit
+    t = min(fit.threshold_db, level)
+    if t == fit.threshold_db:
+        return fit
+    low = centres < t
+    if scene[low].sum() <= 0:
+        return water.WaterFit(None, (np.nan, np.nan), (np.nan, np.nan), "none", fit.scene_otsu_db)
+    if model[low].sum() <= 0 or model[~low].sum() <= 0:
+        model = scene
+    return water.WaterFit(t, *water._classes(model, t), "level", fit.scene_otsu_db)
+
+
+_ENGINE_SINGLE_MODE = water._single_mode
+
+
+@contextlib.contextmanager
+def _land_level() -> Iterator[None]:
+    """Swap the engine's single-mode check for :func:`land_level` for a run."""
+    water._single_mode = land_level
+    try:
+        yield
+    finally:
+        water._single_mode = _ENGINE_SINGLE_MODE
+
+
 VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager]] = {
     "box 5x5 decision": lambda: _rules(
         lambda p, r, f: {"decide": lambda s: water.despeckle_db(s, size=5)}),
@@ -271,6 +324,8 @@ VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager]] = {
         lambda p, r, f: {"grow_on": _engine_grow, "smooth_gate": 0.8}),
     "engine: CV gate 1.0 on growing": lambda: _rules(
         lambda p, r, f: {"grow_on": _engine_grow, "smooth_gate": 1.0}),
+    # sixth pass: the threshold of a single-mode scene
+    "fit: dry scenes lowered to the water level": _land_level,
 }  # fmt: skip
 """Name -> context manager factory of every variant of the fourth pass."""
 

@@ -66,15 +66,39 @@ def test_no_option_is_the_engine_and_variants_are_undone():
     before = (mapping.rules_water, mapping.fit_scene, files._to_working_grid)
     for name in wv.VARIANTS:
         with wv.variant(name):
-            if name != "finer working grid":
+            if name.startswith("fit:"):
+                assert water._single_mode is not wv._ENGINE_SINGLE_MODE
+            elif name != "finer working grid":
                 assert mapping.rules_water is not before[0]
                 fm = mapping.map_flood(post, pixel_size_m=10.0)
                 assert fm.water[25:55, 15:65].mean() > 0.9  # every variant still finds the lake
             else:
                 assert files._to_working_grid is not before[2]
         assert (mapping.rules_water, mapping.fit_scene, files._to_working_grid) == before
+        assert water._single_mode is wv._ENGINE_SINGLE_MODE
     with pytest.raises(ValidationError, match="unknown variant 'nope'; choose one of: box 5x5"):
         wv.variant("nope")
+
+
+def test_land_level_lowers_a_dry_scene_split_and_is_undone():
+    centres = 0.5 * (water.BINS[1:] + water.BINS[:-1])
+
+    def gauss(mean, sd, n=1e5):
+        g = np.exp(-0.5 * ((centres - mean) / sd) ** 2)
+        return n * g / g.sum()
+
+    scene = gauss(-10.0, 1.5)  # one land mode; its tiles split a darker field at -13.75 dB
+    tiles = gauss(-10.0, 1.5, n=8e4) + gauss(-13.5, 0.5, n=2e4)
+    vh = gauss(-16.5, 1.5)
+    engine = water.fit_water([tiles], scene, vh_counts=vh)
+    assert engine.method == "tiles" and engine.threshold_db > -15.0
+    with wv.variant("fit: dry scenes lowered to the water level"):
+        fit = water.fit_water([tiles], scene, vh_counts=vh)
+        assert (fit.method, fit.threshold_db) == ("level", -15.0)
+        # a tenth of the scene as dark as water: the split stands
+        tail = gauss(-9.5, 2.0, n=8.5e4) + gauss(-17.0, 3.0, n=1.5e4)
+        assert water.fit_water([tiles], tail, vh_counts=vh).method == "tiles"
+    assert water.fit_water([tiles], scene, vh_counts=vh) == engine
 
 
 def test_finer_grid_is_square_at_the_narrow_side_of_a_degree_pixel():
