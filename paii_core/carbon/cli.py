@@ -45,7 +45,7 @@ def _aggregate(args: argparse.Namespace) -> int:
     from paii_core.io import check_output
     from paii_core.io._atomic import atomic_path
 
-    check_output(args.out, argument="--out")
+    check_output(args.out, argument="--out", overwrite=args.overwrite)
 
     if args.region and args.boundaries:
         raise ValidationError("pass --region (the store's counties) or --boundaries, not both")
@@ -131,7 +131,7 @@ def _report(args: argparse.Namespace) -> int:
     from paii_core.store import carbon as carbon_store
     from paii_core.workspace import get_region
 
-    check_output(args.out, argument="--out")
+    check_output(args.out, argument="--out", overwrite=args.overwrite)
     con = store.connect(args.db, read_only=True)
     try:
         period = args.period
@@ -176,6 +176,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     agg = carbon.add_parser("aggregate", help="soundings -> county-period table (Parquet)")
     agg.add_argument("files", nargs="+", type=Path, help="OCO-2 Lite .nc4 files or folders")
     agg.add_argument("--out", type=Path, required=True, help="output .parquet")
+    agg.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     agg.add_argument(
         "--boundaries", nargs="+", type=Path, help="county GeoJSONs (default: data/boundaries)"
     )
@@ -203,4 +204,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rep.add_argument("--county", default=None, help="county charted (default: most soundings)")
     rep.add_argument("--db", type=Path, default=None)
     rep.add_argument("--out", type=Path, required=True)
+    rep.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     rep.set_defaults(run=_report)

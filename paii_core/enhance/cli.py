@@ -64,7 +64,13 @@ def _check_output(args: argparse.Namespace) -> None:
     from paii_core.io import check_output
 
     inputs = [args.input, *(getattr(args, "temporal", None) or ()), getattr(args, "sar", None)]
-    check_output(args.output, inputs=inputs, argument="OUTPUT", suffixes=(".tif", ".tiff"))
+    check_output(
+        args.output,
+        inputs=inputs,
+        argument="OUTPUT",
+        suffixes=(".tif", ".tiff"),
+        overwrite=args.overwrite,
+    )
 
 
 def _dehaze(args: argparse.Namespace) -> int:
@@ -212,6 +218,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "a Landsat MTL or --reflectance",
     )
     _add_band_options(p)
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.set_defaults(run=_dehaze)
 
     p = subparsers.add_parser(
@@ -236,6 +243,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(0 = plain area average; default: estimated from the image)",
     )
     _add_band_options(p)
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.set_defaults(run=_sr)
 
     p = subparsers.add_parser(
@@ -246,6 +254,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("input", type=Path, help=_INPUT_HELP)
     p.add_argument("output", type=Path, help="float32 GeoTIFF: blue, green, red, NIR, NaN nodata")
     _add_band_options(p)
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.set_defaults(run=_reflectance)
 
     p = subparsers.add_parser("train", help="train an enhancement model on simulated scenes")

@@ -26,7 +26,13 @@ def _run(args: argparse.Namespace) -> int:
     from paii_core.flood.stream import map_flood_stream
     from paii_core.io import check_output
 
-    check_output(args.out, inputs=(args.post, args.pre, args.dem), argument="OUT", suffixes=_TIFF)
+    check_output(
+        args.out,
+        inputs=(args.post, args.pre, args.dem),
+        argument="OUT",
+        suffixes=_TIFF,
+        overwrite=args.overwrite,
+    )
     learned = args.water == "learned"
     try:
         with warnings.catch_warnings():  # the reader below says what a file lacks
@@ -117,6 +123,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                    "bench.flood.train_water --out DIR")  # fmt: skip
     p.add_argument("--reproject-dem", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("out", help="output GeoTIFF: bands water, flooded, depth_m, likelihood")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.set_defaults(run=_run)
     e = commands.add_parser("flood-event", help="map an area's flood event into the store")
     e.add_argument("--aoi", help="a stored area with flood dates (default: the first one)")

@@ -45,7 +45,7 @@ def _review(args: argparse.Namespace) -> int:
     from paii_core.insurance.review import filter_review, review_csv, review_portfolio
     from paii_core.io import check_output
 
-    check_output(args.out, argument="--out")
+    check_output(args.out, argument="--out", overwrite=args.overwrite)
 
     me = local_operator()
     con = store.connect(args.db)
@@ -78,7 +78,7 @@ def _report(args: argparse.Namespace) -> int:
     from paii_core.io import check_output
     from paii_core.store import insurance as ins_store
 
-    check_output(args.out, argument="--out")
+    check_output(args.out, argument="--out", overwrite=args.overwrite)
     me = local_operator()
     con = store.connect(args.db)
     try:
@@ -134,6 +134,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--flag", action="append", choices=list(FLAGS), help="keep policies with this flag"
     )
     rv.add_argument("--out", type=Path, required=True, help="CSV to write")
+    rv.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     rv.add_argument("--data", type=Path, help="data folder (default: PAII's)")
     rv.add_argument("--db", type=Path, help="database (default: data/paii.duckdb)")
     rv.set_defaults(run=_review)
@@ -141,6 +142,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rp.add_argument("--policy", required=True, help="policy id (as in the review CSV)")
     rp.add_argument("--asof", type=_asof, default=date.today(), help="YYYY-MM-DD (default today)")
     rp.add_argument("--out", type=Path, required=True, help="PDF to write")
+    rp.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     rp.add_argument("--data", type=Path, help="data folder (default: PAII's)")
     rp.add_argument("--db", type=Path, help="database (default: data/paii.duckdb)")
     rp.set_defaults(run=_report)

@@ -20,13 +20,15 @@ def check_output(
     inputs: Iterable[str | PathLike[str] | None] = (),
     argument: str = "the output",
     suffixes: tuple[str, ...] = (),
+    overwrite: bool | None = None,
 ) -> Path:
     """Refuse an output path that cannot be written, before any work is done.
 
     Raises ValidationError when ``path`` is a folder, when a folder above it is a file,
     or when it is one of ``inputs`` (writing it would destroy that input), or when
     ``suffixes`` are given (e.g. ``(".tif", ".tiff")``) and its name ends otherwise.
-    Returns it.
+    ``overwrite=False`` (a command without ``--overwrite``) also refuses a file that
+    exists already; None leaves that to the caller. Returns it.
     """
     target = Path(path)
     if target.is_dir():
@@ -55,6 +57,11 @@ def check_output(
                     f"{target}: {argument} is also the input {given}; writing it would "
                     "destroy that input. Fix: give another output path"
                 )
+        if overwrite is False:
+            raise ValidationError(
+                f"{target}: {argument} exists already and would be replaced. Fix: pass "
+                "--overwrite to replace it, or give another output path"
+            )
     return target
 
 

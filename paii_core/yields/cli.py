@@ -75,7 +75,7 @@ def _backtest(args: argparse.Namespace) -> int:
     from paii_core.io import check_output
 
     if args.out:
-        check_output(args.out, argument="--out")
+        check_output(args.out, argument="--out", overwrite=args.overwrite)
     if args.region:
         return _region_backtest(args)
     features = _read_features(args.features)
@@ -112,7 +112,7 @@ def _forecast(args: argparse.Namespace) -> int:
     from paii_core.yields.run import forecast_files
 
     if args.out:
-        check_output(args.out, argument="--out")
+        check_output(args.out, argument="--out", overwrite=args.overwrite)
     asofs = _asofs(args.asof)
     progress = _printer(args.quiet)
     if args.region:
@@ -199,6 +199,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         p.add_argument("--maize", action="store_true", help="read CORN as maize (China)")
         p.add_argument("--asof", default=",".join(ASOF_DATES), help="MM-DD dates, comma-sep.")
         p.add_argument("--out", type=Path, help="CSV to write")
+        p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
         p.add_argument(
             "--real", dest="simulated", action="store_false", help="inputs are real data"
         )

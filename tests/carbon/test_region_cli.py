@@ -40,7 +40,7 @@ def test_aggregate_onto_a_stored_regions_counties(tiny_world, db, tmp_path, caps
     both = ["carbon", "aggregate", oco2, "--region", "hubei", "--boundaries", oco2, "--out", "x"]
     assert main(both) == 2
     assert "pass --region" in capsys.readouterr().err
-    bad = ["carbon", "aggregate", oco2, "--region", "kansas", "--db", str(db), "--out", str(out)]
+    bad = ["carbon", "aggregate", oco2, "--region", "kansas", "--db", str(db), "--out", "k.parquet"]
     assert main(bad) == 2
     assert "region 'kansas' is not in the store" in capsys.readouterr().err
 

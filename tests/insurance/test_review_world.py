@@ -231,5 +231,5 @@ def test_cli_review_writes_a_simulated_csv(insured, tmp_path, capsys, monkeypatc
     actor, entity_id, detail = insured[1].execute(sql).fetchone()
     assert actor.startswith("cli:") and entity_id == "henan"
     assert '"policies": 1' in detail and str(out.resolve()) in detail
-    assert main([*args[:3], "nowhere", "--out", str(out)]) == 2
+    assert main([*args[:3], "nowhere", "--out", str(tmp_path / "none.csv")]) == 2
     assert "region 'nowhere' has no policies" in capsys.readouterr().err

@@ -109,3 +109,26 @@ def test_geotiff_outputs_need_a_tif_name(tmp_path, capsys):
     assert "refl: OUTPUT must end in .tif or .tiff" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
     assert check_output(tmp_path / "o.TIFF", suffixes=(".tif", ".tiff")).name == "o.TIFF"
+
+
+def test_an_existing_output_is_kept_unless_overwrite_is_passed(tmp_path, capsys):
+    """`paii dehaze IN OUT` on an OUT that exists replaced it without a word (found by the
+    QA pass); now it is refused, naming --overwrite, and kept byte for byte."""
+    slovenia = REAL / "slovenia_s2_l1c_eolearn" / "S2_L1C_TOA_20150731.tif"
+    out = tmp_path / "dehazed.tif"
+    out.write_bytes(b"an earlier result")
+    assert main(["dehaze", str(slovenia), str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "dehazed.tif: OUTPUT exists already and would be replaced. Fix: pass --overwrite" in err
+    assert out.read_bytes() == b"an earlier result"
+    assert main(["dehaze", str(slovenia), str(out), "--overwrite"]) == 0
+    assert out.read_bytes()[:2] in (b"II", b"MM")  # a GeoTIFF now
+    report = tmp_path / "review.csv"
+    report.write_text("kept")
+    args = ["insurance", "review", "--region", "henan", "--out", str(report)]
+    assert main(args) == 2
+    assert "review.csv: --out exists already" in capsys.readouterr().err
+    assert report.read_text() == "kept"
+    with pytest.raises(ValidationError, match="exists already"):
+        check_output(report, overwrite=False)
+    assert check_output(report) == report  # library callers decide for themselves
