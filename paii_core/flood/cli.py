@@ -8,6 +8,12 @@ import warnings
 
 __all__ = ["register"]
 
+METHOD_NOTES = {
+    "level": "level (the scene is water with no land mode, so the absolute water level "
+    "is the threshold, not a split of the water)",
+}
+"""How the command explains a threshold method beyond its name (water.WaterFit.method)."""
+
 
 def _progress(fraction: float, message: str) -> None:
     print(f"[{100 * fraction:5.1f}%] {message}", file=sys.stderr, flush=True)
@@ -63,7 +69,7 @@ def _run(args: argparse.Namespace) -> int:
         t, method, ter = flood.threshold_db, flood.method, flood.terrain
         source = flood.water_source
     split = (
-        f"water threshold {t} dB on the VV/VH mean, {method}"
+        f"water threshold {t} dB on the VV/VH mean, {METHOD_NOTES.get(method, method)}"
         if t is not None
         else "no water contrast in the scene, so no water threshold"
     )

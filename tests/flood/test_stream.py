@@ -96,3 +96,18 @@ def test_command_says_when_a_scene_has_no_water_contrast(tmp_path, capsys):
     assert "Water 0.0% of the scene" in printed
     assert "no water contrast in the scene, so no water threshold" in printed
     assert "None dB" not in printed
+
+
+def test_command_says_when_a_scene_is_all_water(tmp_path, capsys):
+    from paii_core.cli import main
+
+    rng = np.random.default_rng(4)  # wind-roughened water: VV -12 dB, VH -26 dB everywhere
+    wet = np.stack([rng.normal(-12, 1, (128, 128)), rng.normal(-26, 1, (128, 128))])
+    s1 = io.write_sentinel1(tmp_path / "wet.tif", wet.astype(np.float32), crs="EPSG:32650",
+                            transform=Affine(10, 0, 500_000, 0, -10, 3_300_000),
+                            date="2020-07-10")  # fmt: skip
+    assert main(["flood", "--post", str(s1), str(tmp_path / "out.tif")]) == 0
+    printed = capsys.readouterr().out
+    assert "water threshold -15.0 dB on the VV/VH mean, level (the scene is water" in printed
+    water_share = float(printed.split("Water ")[1].split("%")[0])
+    assert water_share > 95.0
