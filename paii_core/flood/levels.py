@@ -28,6 +28,11 @@ windows cleaner (Spain: dry land called water 1.7-11.2 % -> 0.8-2.2 %) but, test
 the held-out chips, cost the two small-water chips whose tiles split above every published
 level (real flood water of mixed 10 m pixels, flooded vegetation or wind is brighter than
 calm open water), so it is not done (bench/BENCHMARKS.md, "Flood water, sixth pass").
+
+Known limit: a scene made only of a radar-dark land cover (smooth sand, tarmac: VH below
+-22 dB over the whole scene) is taken for a scene of water and mapped as water below -15 dB;
+the split-based tiles already called parts of such scenes water. Operational services mask
+such ground with an exclusion layer (the Copernicus GFM's), which PAII does not have.
 """
 
 from __future__ import annotations
