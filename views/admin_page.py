@@ -14,6 +14,7 @@ from paii_core.access import (
     disable_user,
     enable_user,
     list_users,
+    require,
     reset_password,
     set_role,
 )
@@ -21,12 +22,14 @@ from paii_core.errors import PaiiError
 from ui.auth import audit, signed_in
 from ui.common import connection, show_error
 
-principal = signed_in()
 st.title("Admin")
 st.caption("Accounts and roles, and the append-only audit trail of what people did.")
 
 try:
     con = connection()
+    # app.py lists this page for admins only; the page checks again (re-reading the
+    # account's role) before it shows or changes any account.
+    principal = require(con, signed_in(), "admin")
     users = list_users(con)
 except PaiiError as e:
     show_error(e)

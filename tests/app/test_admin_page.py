@@ -86,3 +86,18 @@ def test_admin_changes_a_role_and_the_trail_keeps_before_and_after(tiny_world):
     finally:
         con.close()
     assert '"before": "esg_analyst"' in detail and '"after": "underwriter"' in detail
+
+
+def test_the_page_itself_refuses_anyone_but_an_admin(tiny_world):
+    """The navigation hides the page from other roles; run on its own (a stale session,
+    a role changed since), it refuses before listing or changing any account."""
+    for role in (None, "underwriter", "esg_analyst"):
+        at = AppTest.from_file(str(REPO / "views" / "admin_page.py"), default_timeout=120)
+        if role:
+            sign_in_app(at, role)
+        at.run()
+        assert not at.exception, at.exception
+        assert at.error and (
+            "may not see admin" in at.error[0].value or "sign in first" in at.error[0].value
+        )
+        assert not at.dataframe and not at.button
