@@ -232,24 +232,26 @@ def authenticate(con: duckdb.DuckDBPyConnection, user_name: str, password: str) 
         return AuthenticationError(message)
 
     generic = "user or password is wrong"
-    if row is None:
-        # Verify against a throw-away hash anyway: an Argon2 check takes tens of ms, so
-        # answering an unknown name at once would tell which accounts exist by timing.
-        passwords.verify(passwords.dummy_hash(), password)
-        raise fail("unknown user", generic)
-    if row["disabled"]:
-        # Say "disabled" only to someone who knows the password: otherwise the form
-        # would tell anyone which accounts exist (and are disabled).
-        if not passwords.verify(row["password_hash"], password):
-            raise fail("disabled, wrong password", generic)
-        raise fail("disabled", "this account is disabled; ask an administrator")
-    if row["locked_until"] is not None and row["locked_until"] > now:
-        minutes = max(1, round((row["locked_until"] - now).total_seconds() / 60))
-        raise fail(
-            "locked",
+
+    def locked_message(until: datetime) -> str:
+        minutes = max(1, round((until - now).total_seconds() / 60))
+        return (
             f"this account is locked after {MAX_FAILURES} wrong passwords; "
-            f"try again in {minutes} min or ask an administrator",
+            f"try again in {minutes} min or ask an administrator"
         )
+
+    if row is None:
+        # An unknown name gets the same Argon2 work (timing) and the same lock-out after
+        # MAX_FAILURES tries (counted in the audit trail) as an account: neither the
+        # time taken nor a lock message tells which accounts exist.
+        passwords.verify(passwords.dummy_hash(), password)
+        until, failures = _unknown_name_state(con, name)
+        if until is not None and until > now:
+            raise fail("unknown user, while locked", locked_message(until))
+        locks = failures + 1 >= MAX_FAILURES
+        raise fail("unknown user" + (", locked" if locks else ""), generic)
+    if row["locked_until"] is not None and row["locked_until"] > now:
+        raise fail("locked", locked_message(row["locked_until"]))
     if not passwords.verify(row["password_hash"], password):
         failures = int(row["failed_attempts"]) + 1
         locked = now + LOCKOUT if failures >= MAX_FAILURES else None
@@ -257,9 +259,25 @@ def authenticate(con: duckdb.DuckDBPyConnection, user_name: str, password: str) 
             con, name, failed_attempts=0 if locked else failures, locked_until=locked
         )
         raise fail("wrong password" + (", locked" if locked else ""), generic)
+    if row["disabled"]:
+        # Said only to someone who knows the password (wrong ones above count towards
+        # the lock as for any account): the form does not tell which accounts are disabled.
+        raise fail("disabled", "this account is disabled; ask an administrator")
     acc_store.update_user(con, name, failed_attempts=0, locked_until=None, last_sign_in=now)
     log_event(con, actor=name, action="sign-in", entity="users", entity_id=name)
     return Principal(user=name, role=row["role"])
+
+
+def _unknown_name_state(con: duckdb.DuckDBPyConnection, name: str) -> tuple[datetime | None, int]:
+    """For a name with no account: when its shadow lock ends (None: never locked) and
+    how many failures it has had since its last lock began, from the audit trail."""
+    events = acc_store.failed_sign_ins(con, name or "(empty)")
+    locks = events.loc[events["reason"] == "unknown user, locked", "at"]
+    start = locks.max() if len(locks) else None
+    counted = events["reason"] == "unknown user"
+    if start is not None:
+        counted &= events["at"] > start
+    return (None if start is None else start + LOCKOUT), int(counted.sum())
 
 
 def require(

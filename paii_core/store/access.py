@@ -14,6 +14,7 @@ __all__ = [
     "active_admins",
     "audit_events",
     "count_users",
+    "failed_sign_ins",
     "insert_user",
     "list_users",
     "update_user",
@@ -52,6 +53,17 @@ def active_admins(con: duckdb.DuckDBPyConnection) -> list[str]:
             "SELECT user_name FROM users WHERE role = 'admin' AND NOT disabled ORDER BY user_name"
         ).fetchall()
     return [r[0] for r in rows]
+
+
+def failed_sign_ins(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
+    """The failed sign-ins under ``name`` from the audit trail, oldest first: at, reason
+    (for the lock-out of names that have no account)."""
+    with _translate(f"read the failed sign-ins of {name!r}"):
+        return con.execute(
+            "SELECT \"at\", detail->>'reason' AS reason FROM audit "
+            "WHERE action = 'sign-in failed' AND entity_id = ? ORDER BY event_id",
+            [name],
+        ).df()
 
 
 def insert_user(

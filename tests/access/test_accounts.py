@@ -248,7 +248,41 @@ def test_disabled_is_said_only_to_someone_with_the_password(con):
     reasons = con.execute(
         "SELECT detail->>'reason' FROM audit WHERE action = 'sign-in failed' ORDER BY event_id"
     ).fetchall()
-    assert reasons == [("disabled, wrong password",), ("disabled",)]
+    assert reasons == [("wrong password",), ("disabled",)]
+
+
+def test_an_unknown_name_and_a_disabled_account_lock_like_an_account(con):
+    """Before, only active accounts locked after MAX_FAILURES wrong passwords: a sixth
+    try told an attacker that the name was a real, active account."""
+    add_user(con, "ann", "underwriter", PASSWORD, created_by="test")
+    add_user(con, "old", "underwriter", PASSWORD, created_by="test")
+    disable_user(con, "old", actor="boss")
+    answers = {}
+    for name in ("ann", "nobody", "old"):
+        got = []
+        for _ in range(MAX_FAILURES + 2):
+            with pytest.raises(AuthenticationError) as e:
+                authenticate(con, name, "guess guess guess")
+            got.append(str(e.value))
+        answers[name] = got
+    assert answers["ann"] == answers["nobody"] == answers["old"]
+    assert answers["ann"][MAX_FAILURES - 1] == "user or password is wrong"
+    assert "locked after 5 wrong passwords; try again in 15 min" in answers["ann"][MAX_FAILURES]
+    # The right password during the lock is refused too; the disabled account says
+    # "disabled" only once its lock has ended and the password is right.
+    with pytest.raises(AuthenticationError, match="locked"):
+        authenticate(con, "old", PASSWORD)
+    # The locks end after LOCKOUT; an unknown name counts again from zero.
+    con.execute('UPDATE audit SET "at" = "at" - INTERVAL 1 HOUR')
+    for name in ("ann", "old"):
+        row = acc_store.user_row(con, name)
+        acc_store.update_user(con, name, locked_until=row["locked_until"] - timedelta(hours=1))
+    for _ in range(MAX_FAILURES - 1):
+        with pytest.raises(AuthenticationError, match="user or password is wrong"):
+            authenticate(con, "nobody", "guess guess guess")
+    with pytest.raises(AuthenticationError, match="this account is disabled"):
+        authenticate(con, "old", PASSWORD)
+    assert authenticate(con, "ann", PASSWORD).user == "ann"
 
 
 def test_the_last_active_admin_cannot_be_disabled_nor_demoted(con):
