@@ -16,6 +16,7 @@ from paii_core.flood import render
 from paii_core.flood.area import mask_area_km2
 from paii_core.flood.event import run_flood_event, sar_path
 from paii_core.flood.files import map_flood_bytes
+from paii_core.flood.water import describe_method
 from paii_core.store import flood as flood_store
 from ui.auth import can, signed_in
 from ui.common import (
@@ -94,8 +95,12 @@ if source == "Upload GeoTIFFs":
         st.stop()
     fm, post, pre = st.session_state["flood_upload"]
     km2 = mask_area_km2(fm.flooded, post.transform, post.crs)
-    rule = f"Water threshold {fm.threshold_db} dB on the VV/VH mean ({fm.method})"
-    st.metric("Flooded", f"{km2:,.2f} km²", help=rule)
+    st.metric("Flooded", f"{km2:,.2f} km²")
+    st.caption(
+        f"Water threshold {fm.threshold_db} dB on the VV/VH mean: {describe_method(fm.method)}"
+        if fm.threshold_db is not None
+        else "No water contrast in the scene, so no water threshold: nothing is called water."
+    )
     if fm.terrain.startswith("none"):
         st.warning(
             "No DEM: no terrain (HAND/slope) exclusion and no depth; radar shadow on "

@@ -8,12 +8,6 @@ import warnings
 
 __all__ = ["register"]
 
-METHOD_NOTES = {
-    "level": "level (the scene is water with no land mode, so the absolute water level "
-    "is the threshold, not a split of the water)",
-}
-"""How the command explains a threshold method beyond its name (water.WaterFit.method)."""
-
 
 def _progress(fraction: float, message: str) -> None:
     print(f"[{100 * fraction:5.1f}%] {message}", file=sys.stderr, flush=True)
@@ -30,6 +24,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from paii_core.flood.files import map_flood_files, write_flood
     from paii_core.flood.stream import map_flood_stream
+    from paii_core.flood.water import describe_method
     from paii_core.io import check_output
 
     check_output(
@@ -69,7 +64,7 @@ def _run(args: argparse.Namespace) -> int:
         t, method, ter = flood.threshold_db, flood.method, flood.terrain
         source = flood.water_source
     split = (
-        f"water threshold {t} dB on the VV/VH mean, {METHOD_NOTES.get(method, method)}"
+        f"water threshold {t} dB on the VV/VH mean, {describe_method(method)}"
         if t is not None
         else "no water contrast in the scene, so no water threshold"
     )

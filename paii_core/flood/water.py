@@ -16,6 +16,7 @@ __all__ = [
     "BINS",
     "TileHistograms",
     "WaterFit",
+    "describe_method",
     "despeckle_db",
     "fit_water",
     "grow_water",
@@ -337,6 +338,23 @@ class WaterFit:
     mode, split at the absolute water level, :mod:`paii_core.flood.levels`) or ``none``."""
     scene_otsu_db: float | None = None
     """One Otsu threshold of the whole scene's histogram (context for the learned model)."""
+
+
+METHOD_TEXT = {
+    "scene": "the scene's own split between its water and land modes",
+    "tiles": "split on the tiles that hold both water and land",
+    "global": "one split of the whole scene's histogram (no tile held both classes)",
+    "level": "the scene is water with no land mode, so the absolute water level is the "
+    "threshold, not a split of the water",
+    "none": "no water contrast in the scene",
+}
+"""What each :attr:`WaterFit.method` means, in words for a page or a command's summary."""
+
+
+def describe_method(method: str) -> str:
+    """``method (what it means)`` for a known threshold method, else the name alone."""
+    text = METHOD_TEXT.get(method)
+    return f"{method} ({text})" if text else method
 
 
 def _classes(counts: NDArray[np.float64], threshold: float) -> tuple[tuple, tuple]:

@@ -11,6 +11,7 @@ from affine import Affine
 from streamlit.testing.v1 import AppTest
 
 from paii_core import io, store
+from paii_core.flood.water import METHOD_TEXT
 from paii_core.store import flood as flood_store
 from tests.app.charts import county_maps
 from tests.conftest import REPO, sign_in_app
@@ -159,6 +160,9 @@ def test_good_upload_maps_the_flood(tiny_world):
     assert not at.error, [e.value for e in at.error]
     assert _decks(at)["flood"]["@@type"] == "BitmapLayer"
     assert float(at.metric[0].value.split()[0].replace(",", "")) > 0
+    # the threshold and what its method means are on the page, not in a hidden tooltip
+    rule = next(c.value for c in at.caption if c.value.startswith("Water threshold"))
+    assert any(f"{m} ({text})" in rule for m, text in METHOD_TEXT.items()), rule
 
 
 def test_upload_without_dem_maps_water_and_says_there_was_no_terrain(tiny_world):

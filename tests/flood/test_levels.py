@@ -102,3 +102,11 @@ def test_map_flood_exact_on_tiny_scenes():
     both = map_flood(_scene(vv, vh), pixel_size_m=10.0)
     assert both.method == "scene" and -20.0 < both.threshold_db < -9.0
     assert both.water[:, :24].all() and not both.water[:, 24:].any()
+
+
+def test_each_threshold_method_is_said_in_words():
+    from paii_core.flood.water import describe_method
+
+    assert describe_method("level").startswith("level (the scene is water with no land mode")
+    assert describe_method("tiles") == "tiles (split on the tiles that hold both water and land)"
+    assert describe_method("learned") == "learned"  # a name without words stays a name
