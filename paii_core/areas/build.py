@@ -28,6 +28,7 @@ from paii_core.errors import PaiiWarning, ValidationError
 from paii_core.io.s2_items import open_s2_item
 from paii_core.io.s2_load import LoadedScene, load_season
 from paii_core.io.s2_scene import Grid
+from paii_core.text import count
 
 __all__ = ["AREA_WRITER", "AddedArea", "add_area_from_items", "area_folder"]
 
@@ -161,15 +162,15 @@ def add_area_from_items(
     scenes = [scene for item in s2 for scene in open_s2_item(item)]
     grid, footprint = area_grid(scenes, bbox)
     county = area_county(con, region_id, footprint.centroid, county_id)
-    note(0.1, f"{len(scenes)} Sentinel-2 scenes onto {grid.width} x {grid.height} px")
+    note(0.1, f"{count(len(scenes), 'Sentinel-2 scene')} onto {grid.width} x {grid.height} px")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PaiiWarning)
         season = load_season(scenes, grid)
     told = [str(w.message) for w in caught if issubclass(w.category, PaiiWarning)]
     if len(season) < 4:
         raise ValidationError(
-            f"only {len(season)} dates of the Sentinel-2 items cover the area; crop mapping "
-            "needs at least 4 dates over a season: add items"
+            f"the Sentinel-2 items cover the area on only {count(len(season), 'date')}; crop "
+            "mapping needs at least 4 dates over a season: add items"
         )
     final = area_folder(aoi_id, data)
     tmp = final.with_name(f".{aoi_id}.part-{uuid.uuid4().hex[:8]}")

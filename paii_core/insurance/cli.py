@@ -44,6 +44,7 @@ def _review(args: argparse.Namespace) -> int:
     from paii_core.access import local_operator
     from paii_core.insurance.review import filter_review, review_csv, review_portfolio
     from paii_core.io import check_output
+    from paii_core.text import count
 
     check_output(args.out, argument="--out", overwrite=args.overwrite)
 
@@ -66,7 +67,7 @@ def _review(args: argparse.Namespace) -> int:
         print(note)
     flagged = int((table["n_flags"] > 0).sum())
     tag = " (simulated demo data)" if table["simulated"].any() else ""
-    print(f"wrote {len(table)} policies, {flagged} flagged, to {out}{tag}")
+    print(f"wrote {count(len(table), 'policy', 'policies')}, {flagged} flagged, to {out}{tag}")
     return 0
 
 

@@ -222,7 +222,7 @@ def test_cli_review_writes_a_simulated_csv(insured, tmp_path, capsys, monkeypatc
     table = pd.read_csv(out, dtype={"county_id": str})
     assert table["policy_id"].tolist() == ["PA-HA-0003"]
     assert (table["data_note"] == "SIMULATED demo data").all()
-    assert "1 policies, 1 flagged" in capsys.readouterr().out
+    assert "wrote 1 policy, 1 flagged" in capsys.readouterr().out  # was '1 policies'
     # A policy export from the command line is audited like the dashboard's.
     sql = (
         "SELECT actor, entity_id, detail FROM audit WHERE action = 'export portfolio review' "
