@@ -248,7 +248,8 @@ def files_speed(size: int) -> None:
                 "print(f'TIME {took:.1f} RSS {rss:.2f}'); "
                 "sys.exit(rc)"
             )
-            args = ["flood", "--post", str(s1), *extra, str(Path(tmp) / "out.tif")]
+            # the three runs write one scratch file: --overwrite, as paii refuses to replace one
+            args = ["flood", "--post", str(s1), *extra, "--overwrite", str(Path(tmp) / "out.tif")]
             done = subprocess.run(
                 [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
             )

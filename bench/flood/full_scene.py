@@ -101,7 +101,7 @@ def main() -> None:
         if args.no_dem:
             runs.append(("without DEM", []))
         for label, extra in runs:
-            cmd = [sys.executable, "-c", CHILD, "flood", "--post", str(s1), *extra,
+            cmd = [sys.executable, "-c", CHILD, "flood", "--post", str(s1), *extra, "--overwrite",
                    str(folder / "out.tif")]  # fmt: skip
             done = subprocess.run(cmd, capture_output=True, text=True, check=True)
             took, rss, cpu = done.stdout.strip().splitlines()[-1].split()[1::2]
