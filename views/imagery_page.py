@@ -66,7 +66,15 @@ try:
             )
             st.stop()
         aois = [a.aoi_id for a in records]
-        mine = [a.aoi_id for a in records if a.region_id == ctx.region_id] or aois
+        mine = [a.aoi_id for a in records if a.region_id == ctx.region_id]
+        if not mine:
+            st.info(
+                f"Region {ctx.region_id} has no area yet: the areas below are other regions'. "
+                f"Add one with `paii area add AOI --region {ctx.region_id} --s2 ...`, or "
+                "upload a GeoTIFF.",
+                icon=":material/info:",
+            )
+            mine = aois
         aoi = st.selectbox("Area", aois, index=aois.index(mine[0]), key="img_aoi")
         scenes = sc.area_scenes(con, aoi)
         if not scenes:

@@ -136,3 +136,36 @@ def test_a_landsat_stack_upload_says_how_to_make_a_bgrn_file(imagery):
     assert imagery.error[0].value.startswith(f"{stack.name}: band descriptions")
     hint = " ".join(i.value for i in imagery.info)
     assert "paii reflectance LANDSAT_MTL.txt OUT.tif" in hint and "upload OUT.tif" in hint
+
+
+def test_a_region_without_areas_says_the_areas_shown_are_other_regions(
+    tiny_world, tmp_path, monkeypatch
+):
+    """A user's new region (real Kansas counties, no imagery yet): the page showed the
+    demo's Henan area with no word that it belongs to another region."""
+    import shutil
+
+    import geopandas as gpd
+
+    from paii_core import store, workspace
+
+    for name in ("paii.duckdb", "paii.duckdb.wal"):  # a copy: the shared world stays as it is
+        if (tiny_world / name).exists():
+            shutil.copy(tiny_world / name, tmp_path / name)
+    (tmp_path / "demo").symlink_to(tiny_world / "demo")
+    counties = gpd.read_parquet(REPO / "data" / "boundaries" / "us_counties_all.parquet")
+    path = tmp_path / "ks.geojson"
+    counties[counties["county_id"].isin(["20045", "20059"])].to_file(path)
+    con = store.connect(tmp_path / "paii.duckdb")
+    workspace.add_region(con, "ks-two", path, country="US", yield_unit="bu/acre")
+    con.close()
+    monkeypatch.setenv("PAII_DATA_DIR", str(tmp_path))
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    sign_in_app(at)
+    at.session_state["region_id"] = "ks-two"
+    at.run()
+    assert not at.exception, at.exception
+    note = at.info[0].value
+    assert note.startswith("Region ks-two has no area yet: the areas below are other regions'")
+    assert "paii area add AOI --region ks-two --s2" in note
+    assert at.selectbox(key="img_aoi").value != ""  # the page still works on another area
