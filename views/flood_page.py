@@ -41,11 +41,17 @@ simulated_notice(
 source = st.radio("Source", ["Stored areas", "Upload GeoTIFFs"], horizontal=True, key="flood_src")
 
 
-def draw_extent(flooded: np.ndarray, depth: np.ndarray, grid: io.Raster) -> None:
-    """The flood over its area, coloured by depth, with its legend."""
+def draw_extent(
+    flooded: np.ndarray, depth: np.ndarray, grid: io.Raster, *, has_depth: bool = True
+) -> None:
+    """The flood over its area, coloured by depth, with its legend (without a DEM there is
+    no depth: the water is drawn in one colour and the caption says so)."""
     deck = render.flood_deck(flooded, depth, grid, max_depth_m=render.DEPTH_MAX_M)
     st.pydeck_chart(deck, height=480, key="flood_map")
-    legend("Water depth", "m", 0.0, render.DEPTH_MAX_M, render.DEPTH_STOPS)
+    if has_depth:
+        legend("Water depth", "m", 0.0, render.DEPTH_MAX_M, render.DEPTH_STOPS)
+    else:
+        st.caption("Blue: water. No depth scale: depth needs a DEM.")
 
 
 def draw_sar(before: io.Raster | None, after: io.Raster) -> None:
@@ -107,7 +113,7 @@ if source == "Upload GeoTIFFs":
             "hill slopes may be called water.",
             icon=":material/terrain:",
         )
-    draw_extent(fm.flooded, fm.depth_m, post)
+    draw_extent(fm.flooded, fm.depth_m, post, has_depth=not fm.terrain.startswith("none"))
     draw_sar(pre, post)
     draw_exports(fm.flooded, post, render.flood_geotiff_bytes(fm, post), "paii_flood_upload", False)
     st.stop()

@@ -179,6 +179,9 @@ def test_upload_without_dem_maps_water_and_says_there_was_no_terrain(tiny_world)
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     assert any("No DEM" in w.value for w in at.warning)
+    # no depth legend (0..3 m) over water whose depth nobody knows
+    assert not any("Water depth" in m.value for m in at.markdown)
+    assert any(c.value == "Blue: water. No depth scale: depth needs a DEM." for c in at.caption)
     assert _decks(at)["flood"]["@@type"] == "BitmapLayer"
 
 
