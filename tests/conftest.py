@@ -63,4 +63,5 @@ def sign_in_app(at, role: str = "underwriter") -> None:
     finally:
         con.close()
     at.session_state["_paii_principal"] = principal
-    at.session_state["_paii_last_seen"] = datetime.now(UTC).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    at.session_state["_paii_last_seen"] = at.session_state["_paii_signed_in_at"] = now

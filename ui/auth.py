@@ -30,6 +30,7 @@ log = logging.getLogger("paii.dashboard")
 _PRINCIPAL = "_paii_principal"
 _LAST_SEEN = "_paii_last_seen"
 _NOTE = "_paii_sign_in_note"
+_SIGNED_IN_AT = "_paii_signed_in_at"
 
 
 def idle_limit() -> timedelta:
@@ -40,6 +41,16 @@ def idle_limit() -> timedelta:
     except ValueError:
         hours = 8.0
     return timedelta(hours=hours if hours > 0 else 8.0)
+
+
+def session_limit() -> timedelta:
+    """How long a session may last however active it is (PAII_SESSION_MAX_HOURS, 12 h by
+    default): an open tab kept busy must still sign in again once a working day."""
+    try:
+        hours = float(os.environ.get("PAII_SESSION_MAX_HOURS", "12"))
+    except ValueError:
+        hours = 12.0
+    return timedelta(hours=hours if hours > 0 else 12.0)
 
 
 def _now() -> datetime:
@@ -72,13 +83,19 @@ def ensure_accounts() -> None:
 
 def current_principal() -> Principal | None:
     """The signed-in principal, or None: nobody signed in, the session sat idle past
-    :func:`idle_limit`, or the account was disabled since (checked on every page load)."""
+    :func:`idle_limit` or began more than :func:`session_limit` ago, or the account was
+    disabled since (checked on every page load)."""
     principal = st.session_state.get(_PRINCIPAL)
     if not isinstance(principal, Principal):
         return None
     last = st.session_state.get(_LAST_SEEN)
     if last is None or _now() - last > idle_limit():
         sign_out(reason="the session expired after being idle; sign in again")
+        return None
+    began = st.session_state.get(_SIGNED_IN_AT)
+    if began is None or _now() - began > session_limit():
+        hours = session_limit().total_seconds() / 3600
+        sign_out(reason=f"the session reached its limit of {hours:g} h; sign in again")
         return None
     try:
         fresh = require(connection(), principal, "county_data")
@@ -137,7 +154,7 @@ def sign_in_page() -> None:
             show_error(e)
             return
         st.session_state[_PRINCIPAL] = principal
-        st.session_state[_LAST_SEEN] = _now()
+        st.session_state[_LAST_SEEN] = st.session_state[_SIGNED_IN_AT] = _now()
         st.rerun()
     st.caption(
         "No account, or a forgotten password? An administrator creates one or resets it "

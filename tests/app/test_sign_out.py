@@ -50,3 +50,16 @@ def test_an_idle_session_forgets_it_too(tiny_world):
     assert not at.exception, at.exception
     assert _kept(at) == []
     assert any("expired after being idle" in i.value for i in at.info)
+
+
+def test_a_busy_session_still_ends_at_its_limit(tiny_world, monkeypatch):
+    """Idle expiry alone let a tab kept active stay signed in for ever."""
+    monkeypatch.setenv("PAII_SESSION_MAX_HOURS", "12")
+    at = _signed_in()
+    now = datetime.now(UTC).replace(tzinfo=None)
+    at.session_state["_paii_signed_in_at"] = now - timedelta(hours=13)
+    at.session_state["_paii_last_seen"] = now  # active a moment ago
+    at = at.run()
+    assert not at.exception, at.exception
+    assert "_paii_principal" not in at.session_state and _kept(at) == []
+    assert any("reached its limit of 12 h" in i.value for i in at.info)
