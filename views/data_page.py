@@ -81,3 +81,8 @@ else:
     st.dataframe(
         data.files, hide_index=True, width="stretch", key="data_files", column_config=DATES
     )
+    if "oco2_lite" in set(data.files["kind"]):
+        st.caption(
+            "oco2_lite: the store's OCO-2 sounding files, shared by every region; the "
+            "Carbon page says whether their soundings cover this one."
+        )

@@ -40,6 +40,9 @@ def test_data_page_lists_areas_data_and_files(tiny_world):
     files = next(f for f in frames if "files" in f.columns).set_index("kind")
     assert {"yield_csv", "yield_features", "oco2_lite"} <= set(files.index)
     assert (files["provenance"] == "simulated").all()
+    # the sounding files are every region's, not this one's own
+    assert any(c.value.startswith("oco2_lite: the store's OCO-2 sounding files, shared by every")
+               for c in at.caption)  # fmt: skip
 
 
 @pytest.fixture()
