@@ -35,7 +35,8 @@ def test_sr_model_beats_bicubic_and_keeps_nodata(scene):
     # other dates never cost more than 0.1 dB (issue 11). They added +0.19 dB here to the
     # estimate of fabc8c79bd00; to c28b0e6cad9b's ~1 dB better one (held-out simulator
     # +3.03 vs +1.93 over bicubic) the fusion's prior weight 0.3 adds +0.045 (0.03: -0.03;
-    # with the shipped b9f510cc9961's still stronger estimate -0.004, 0.03: -0.20)
+    # with b9f510cc9961's still stronger estimate -0.004, 0.03: -0.20; shipped 5c839e15c7f5
+    # passes too)
     assert _psnr(multi, truth) > _psnr(out, truth) - 0.1
     assert _psnr(multi, truth) > _psnr(bic, truth) + 1.0
 
