@@ -18,6 +18,7 @@ from paii_core.errors import PaiiError
 from paii_core.store import carbon as carbon_store
 from paii_core.text import count
 from paii_core.workspace.files import sounding_files
+from ui.auth import signed_in
 from ui.common import (
     connection,
     current_region,
@@ -32,6 +33,14 @@ from ui.common import (
 from ui.uploads import PORTFOLIO_MAX_MB, capped_uploader
 
 ctx, region = current_region()
+
+
+def _actor() -> str:
+    """Who ran a computation, for the audit trail: the signed-in user."""
+    principal = signed_in()
+    return principal.user if principal else "dashboard"
+
+
 st.title("Carbon")
 st.caption(f"{region.name}: column CO2 (OCO-2 XCO2) by county and month")
 
@@ -44,7 +53,7 @@ def _run() -> None:
             files,
             simulated=simulated,
             progress=progress,
-            actor="dashboard",
+            actor=_actor(),
             region_id=ctx.region_id,
         )
     if ctx.region_id in run.uncovered():

@@ -117,3 +117,8 @@ def test_a_region_the_soundings_do_not_cover_is_told_so_after_the_button(
     assert "(simulated, from the demo): none of their soundings falls in or near Kansas's" in text
     assert "paii carbon run --region kc --soundings DIR" in text
     assert "press the button above" not in text
+    # the audit trail names who pressed the button (it said 'dashboard')
+    from ui import common
+
+    sql = "SELECT actor FROM audit WHERE action = 'carbon run' ORDER BY event_id DESC LIMIT 1"
+    assert common.connection().execute(sql).fetchone()[0] == "underwriter"
