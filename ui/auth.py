@@ -148,8 +148,9 @@ def sign_in_page() -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         try:
-            with bookkeeping_write():
-                principal = authenticate(connection(), user, password)
+            # The Argon2 check runs outside the bookkeeping lock (every page's store
+            # read waits on it); only the decision's writes take it.
+            principal = authenticate(connection(), user, password, writes=bookkeeping_write)
         except PaiiError as e:
             show_error(e)
             return

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -208,11 +210,25 @@ def list_users(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return acc_store.list_users(con)
 
 
-def authenticate(con: duckdb.DuckDBPyConnection, user_name: str, password: str) -> Principal:
+def authenticate(
+    con: duckdb.DuckDBPyConnection,
+    user_name: str,
+    password: str,
+    *,
+    writes: Callable[[], AbstractContextManager[object]] = nullcontext,
+) -> Principal:
     """Check a sign-in; every attempt, good or bad, goes to the audit trail.
 
     After :data:`MAX_FAILURES` wrong passwords in a row the account locks for
     :data:`LOCKOUT`; a correct password during the lock is refused too.
+
+    The Argon2 check (a large share of a second on a loaded machine) runs first, outside
+    ``writes``; the decision and its writes (failure count, lock, audit) run inside
+    ``writes()``, on the account read again there. The dashboard passes its bookkeeping
+    lock, which every page's store read also takes: holding it through the hash let a
+    stream of sign-in attempts stall every signed-in user's pages. Attempts that finish
+    after the lock was set are answered "locked", right password or not, so running
+    them in parallel gains an attacker no more than :data:`MAX_FAILURES` answers.
 
     Raises:
         AuthenticationError: unknown user or wrong password (one message and the same
@@ -221,8 +237,35 @@ def authenticate(con: duckdb.DuckDBPyConnection, user_name: str, password: str) 
             locked one.
     """
     name = user_name.strip().lower()
+    seen = acc_store.user_row(con, name) if name else None
+    until, _ = _lock_state(con, name, seen)
+    checked = None if seen is None else seen["password_hash"]
+    right = False
+    if until is None or until <= _now():  # a locked name is refused without the hash work
+        right = passwords.verify(checked or passwords.dummy_hash(), password)
+    with writes():
+        return _decide(con, name, right, checked)
+
+
+def _lock_state(
+    con: duckdb.DuckDBPyConnection, name: str, row: dict | None
+) -> tuple[datetime | None, int]:
+    """When the name's lock ends (None: not locked) and its failures since (for a name
+    without an account, from the audit trail)."""
+    if row is None:
+        return _unknown_name_state(con, name)
+    return row["locked_until"], int(row["failed_attempts"])
+
+
+def _decide(
+    con: duckdb.DuckDBPyConnection, name: str, right: bool, checked: str | None
+) -> Principal:
+    """The outcome of a sign-in whose password check gave ``right`` against the hash
+    ``checked``, on the account as it is now; writes the failure count, lock and audit."""
     now = _now()
     row = acc_store.user_row(con, name) if name else None
+    # A password checked against a hash that has changed since (a reset) proves nothing.
+    right = right and row is not None and row["password_hash"] == checked
 
     def fail(reason: str, message: str) -> AuthenticationError:
         log_event(
@@ -240,20 +283,19 @@ def authenticate(con: duckdb.DuckDBPyConnection, user_name: str, password: str) 
             f"try again in {minutes} min or ask an administrator"
         )
 
+    until, failures = _lock_state(con, name, row)
     if row is None:
         # An unknown name gets the same Argon2 work (timing) and the same lock-out after
         # MAX_FAILURES tries (counted in the audit trail) as an account: neither the
         # time taken nor a lock message tells which accounts exist.
-        passwords.verify(passwords.dummy_hash(), password)
-        until, failures = _unknown_name_state(con, name)
         if until is not None and until > now:
             raise fail("unknown user, while locked", locked_message(until))
         locks = failures + 1 >= MAX_FAILURES
         raise fail("unknown user" + (", locked" if locks else ""), generic)
-    if row["locked_until"] is not None and row["locked_until"] > now:
-        raise fail("locked", locked_message(row["locked_until"]))
-    if not passwords.verify(row["password_hash"], password):
-        failures = int(row["failed_attempts"]) + 1
+    if until is not None and until > now:
+        raise fail("locked", locked_message(until))
+    if not right:
+        failures += 1
         locked = now + LOCKOUT if failures >= MAX_FAILURES else None
         acc_store.update_user(
             con, name, failed_attempts=0 if locked else failures, locked_until=locked

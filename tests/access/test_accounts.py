@@ -351,3 +351,73 @@ def test_cli_set_role_and_last_admin(tmp_path, monkeypatch, capsys):
         )
     finally:
         con.close()
+
+
+def test_the_hash_work_runs_outside_the_writes_lock(con, monkeypatch):
+    """The dashboard's bookkeeping lock is taken by every page's store read: holding it
+    through Argon2 let a stream of sign-in attempts stall every signed-in user."""
+    from contextlib import contextmanager
+
+    add_user(con, "ann", "underwriter", PASSWORD, created_by="test")
+    events: list[str] = []
+    inside = [False]
+    real = passwords.verify
+
+    def spy(stored_hash: str, password: str) -> bool:
+        events.append("verify inside" if inside[0] else "verify")
+        return real(stored_hash, password)
+
+    @contextmanager
+    def writes():
+        inside[0] = True
+        events.append("lock")
+        try:
+            yield
+        finally:
+            inside[0] = False
+
+    monkeypatch.setattr(passwords, "verify", spy)
+    assert authenticate(con, "ann", PASSWORD, writes=writes).user == "ann"
+    for name in ("ann", "nobody"):
+        with pytest.raises(AuthenticationError, match="user or password is wrong"):
+            authenticate(con, name, "guess guess guess", writes=writes)
+    assert events == ["verify", "lock"] * 3
+
+
+def test_parallel_wrong_passwords_get_no_more_than_max_failures_answers(tmp_path):
+    import threading
+    from contextlib import contextmanager
+
+    db = tmp_path / "paii.duckdb"
+    con = store.connect(db)
+    add_user(con, "ann", "underwriter", PASSWORD, created_by="test")
+    lock = threading.Lock()
+
+    @contextmanager
+    def writes():
+        with lock:
+            yield
+
+    answers: list[str] = []
+
+    def attempt(password: str) -> None:
+        cur = con.cursor()
+        try:
+            authenticate(cur, "ann", password, writes=writes)
+            answers.append("signed in")
+        except AuthenticationError as e:
+            answers.append(str(e))
+        finally:
+            cur.close()
+
+    guesses = [f"guess number {i:02d}" for i in range(3 * MAX_FAILURES)]
+    threads = [threading.Thread(target=attempt, args=(g,)) for g in guesses]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    con.close()
+    # However the threads interleave (all hash before any decides): exactly MAX_FAILURES
+    # wrong answers, then the lock for the rest.
+    assert answers.count("user or password is wrong") == MAX_FAILURES
+    assert sum("locked after" in a for a in answers) == len(guesses) - MAX_FAILURES
