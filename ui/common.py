@@ -250,6 +250,15 @@ def file_tag(simulated: bool) -> str:
     return "_SIMULATED" if simulated else ""
 
 
+def no_area_notice(region_id: str, extra: str = "") -> None:
+    """Say that ``region_id`` has no area, so the areas a page offers are other regions'."""
+    st.info(
+        f"Region {region_id} has no area yet: the areas below are other regions'. Add one "
+        f"with `paii area add AOI --region {region_id} --s2 ...`{extra}.",
+        icon=":material/info:",
+    )
+
+
 def show_error(error: PaiiError) -> None:
     """A PAII error in words a user can act on; the page goes on with what it has."""
     st.error(str(error), icon=":material/error:")

@@ -25,7 +25,7 @@ from paii_core.errors import PaiiError
 from paii_core.io import read_geotiff
 from paii_core.store.calendars import region_calendars
 from ui.auth import current_principal
-from ui.common import connection, current_context, progress_bar, show_error
+from ui.common import connection, current_context, no_area_notice, progress_bar, show_error
 
 ctx = current_context()
 st.title("Crop labels")
@@ -58,7 +58,10 @@ ids = list(records)
 if not ids:
     st.info("No area in the store yet: add one with `paii area add` (or `paii demo build`).")
     st.stop()
-mine = [a for a in ids if records[a].region_id == ctx.region_id] or ids
+mine = [a for a in ids if records[a].region_id == ctx.region_id]
+if not mine:
+    no_area_notice(ctx.region_id)
+    mine = ids
 aoi_id = st.selectbox("Area", ids, index=ids.index(mine[0]), key="crop_aoi")
 if records[aoi_id].simulated:
     st.info(

@@ -15,7 +15,7 @@ from paii_core.enhance import demo_scenes as ds
 from paii_core.enhance import files, products, views
 from paii_core.errors import BandOrderError, PaiiError
 from paii_core.io import read_sentinel1
-from ui.common import connection, current_context, show_error
+from ui.common import connection, current_context, no_area_notice, show_error
 from ui.uploads import RASTER_MAX_MB, capped_uploader, saved_upload
 
 ctx = current_context()
@@ -68,12 +68,7 @@ try:
         aois = [a.aoi_id for a in records]
         mine = [a.aoi_id for a in records if a.region_id == ctx.region_id]
         if not mine:
-            st.info(
-                f"Region {ctx.region_id} has no area yet: the areas below are other regions'. "
-                f"Add one with `paii area add AOI --region {ctx.region_id} --s2 ...`, or "
-                "upload a GeoTIFF.",
-                icon=":material/info:",
-            )
+            no_area_notice(ctx.region_id, ", or upload a GeoTIFF")
             mine = aois
         aoi = st.selectbox("Area", aois, index=aois.index(mine[0]), key="img_aoi")
         scenes = sc.area_scenes(con, aoi)

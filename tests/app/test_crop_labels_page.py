@@ -113,3 +113,37 @@ def test_a_new_crop_name_becomes_a_class(crops_app):
     next(b for b in crops_app.button if b.label == "Undo last label").click()
     _rerun(crops_app)
     assert len(crops_app.session_state[KEY]) == n
+
+
+def test_a_region_without_areas_says_the_areas_shown_are_other_regions(
+    tiny_world, tmp_path, monkeypatch
+):
+    """A user's new region without imagery: the page showed the demo's Henan area as if it
+    were the region's (found by the QA pass with real North Carolina counties)."""
+    import shutil
+
+    import geopandas as gpd
+
+    from paii_core import store, workspace
+
+    for name in ("paii.duckdb", "paii.duckdb.wal"):  # a copy: the shared world stays as it is
+        if (tiny_world / name).exists():
+            shutil.copy(tiny_world / name, tmp_path / name)
+    (tmp_path / "demo").symlink_to(tiny_world / "demo")
+    counties = gpd.read_parquet(REPO / "data" / "boundaries" / "us_counties_all.parquet")
+    path = tmp_path / "nc.geojson"
+    counties[counties["county_id"].isin(["37183", "37101"])].to_file(path)
+    con = store.connect(tmp_path / "paii.duckdb")
+    workspace.add_region(con, "nc-two", path, country="US", yield_unit="bu/acre")
+    con.close()
+    monkeypatch.setenv("PAII_DATA_DIR", str(tmp_path))
+    at = AppTest.from_file(str(REPO / "views" / "crop_labels_page.py"), default_timeout=240)
+    sign_in_app(at)
+    at.session_state["region_id"] = "nc-two"
+    at.session_state["asof"] = date(2020, 10, 31)
+    at.run()
+    assert not at.exception, at.exception
+    assert at.info[0].value.startswith(
+        "Region nc-two has no area yet: the areas below are other regions'. Add one with "
+        "`paii area add AOI --region nc-two --s2 ...`."
+    )
