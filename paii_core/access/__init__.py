@@ -2,12 +2,9 @@
 
 from paii_core.access.accounts import (
     FIRST_ADMIN,
-    LOCKOUT,
-    MAX_FAILURES,
     FirstAdmin,
     add_user,
     audit_trail,
-    authenticate,
     change_password,
     disable_user,
     enable_user,
@@ -26,6 +23,7 @@ from paii_core.access.roles import (
     allowed,
     local_operator,
 )
+from paii_core.access.signin import LOCKOUT, MAX_FAILURES, authenticate
 
 __all__ = [
     "FIRST_ADMIN",

@@ -1,0 +1,138 @@
+"""Sign-in: the Argon2 check, lock-out after repeated failures (for names without an
+account too), and the audit of every attempt."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+
+from paii_core.access import passwords
+from paii_core.access.roles import Principal
+from paii_core.errors import AuthenticationError
+from paii_core.store import access as acc_store
+from paii_core.store.core import log_event
+
+__all__ = ["LOCKOUT", "MAX_FAILURES", "authenticate"]
+
+MAX_FAILURES = 5
+"""Consecutive wrong passwords before the account locks (OWASP suggests a small number)."""
+LOCKOUT = timedelta(minutes=15)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def authenticate(
+    con: duckdb.DuckDBPyConnection,
+    user_name: str,
+    password: str,
+    *,
+    writes: Callable[[], AbstractContextManager[object]] = nullcontext,
+) -> Principal:
+    """Check a sign-in; every attempt, good or bad, goes to the audit trail.
+
+    After :data:`MAX_FAILURES` wrong passwords in a row the account locks for
+    :data:`LOCKOUT`; a correct password during the lock is refused too.
+
+    The Argon2 check (a large share of a second on a loaded machine) runs first, outside
+    ``writes``; the decision and its writes (failure count, lock, audit) run inside
+    ``writes()``, on the account read again there. The dashboard passes its bookkeeping
+    lock, which every page's store read also takes: holding it through the hash let a
+    stream of sign-in attempts stall every signed-in user's pages. Attempts that finish
+    after the lock was set are answered "locked", right password or not, so running
+    them in parallel gains an attacker no more than :data:`MAX_FAILURES` answers.
+
+    Raises:
+        AuthenticationError: unknown user or wrong password (one message and the same
+            Argon2 work for both, so neither the form nor its timing reveals which
+            accounts exist), a disabled account (said only with its right password) or a
+            locked one.
+    """
+    name = user_name.strip().lower()
+    seen = acc_store.user_row(con, name) if name else None
+    until, _ = _lock_state(con, name, seen)
+    checked = None if seen is None else seen["password_hash"]
+    right = False
+    if until is None or until <= _now():  # a locked name is refused without the hash work
+        right = passwords.verify(checked or passwords.dummy_hash(), password)
+    with writes():
+        return _decide(con, name, right, checked)
+
+
+def _lock_state(
+    con: duckdb.DuckDBPyConnection, name: str, row: dict | None
+) -> tuple[datetime | None, int]:
+    """When the name's lock ends (None: not locked) and its failures since (for a name
+    without an account, from the audit trail)."""
+    if row is None:
+        return _unknown_name_state(con, name)
+    return row["locked_until"], int(row["failed_attempts"])
+
+
+def _decide(
+    con: duckdb.DuckDBPyConnection, name: str, right: bool, checked: str | None
+) -> Principal:
+    """The outcome of a sign-in whose password check gave ``right`` against the hash
+    ``checked``, on the account as it is now; writes the failure count, lock and audit."""
+    now = _now()
+    row = acc_store.user_row(con, name) if name else None
+    # A password checked against a hash that has changed since (a reset) proves nothing.
+    right = right and row is not None and row["password_hash"] == checked
+
+    def fail(reason: str, message: str) -> AuthenticationError:
+        log_event(
+            con, actor=name or "(empty)", action="sign-in failed", entity="users",
+            entity_id=name or "(empty)", detail={"reason": reason},
+        )  # fmt: skip
+        return AuthenticationError(message)
+
+    generic = "user or password is wrong"
+
+    def locked_message(until: datetime) -> str:
+        minutes = max(1, round((until - now).total_seconds() / 60))
+        return (
+            f"this account is locked after {MAX_FAILURES} wrong passwords; "
+            f"try again in {minutes} min or ask an administrator"
+        )
+
+    until, failures = _lock_state(con, name, row)
+    if row is None:
+        # An unknown name gets the same Argon2 work (timing) and the same lock-out after
+        # MAX_FAILURES tries (counted in the audit trail) as an account: neither the
+        # time taken nor a lock message tells which accounts exist.
+        if until is not None and until > now:
+            raise fail("unknown user, while locked", locked_message(until))
+        locks = failures + 1 >= MAX_FAILURES
+        raise fail("unknown user" + (", locked" if locks else ""), generic)
+    if until is not None and until > now:
+        raise fail("locked", locked_message(until))
+    if not right:
+        failures += 1
+        locked = now + LOCKOUT if failures >= MAX_FAILURES else None
+        acc_store.update_user(
+            con, name, failed_attempts=0 if locked else failures, locked_until=locked
+        )
+        raise fail("wrong password" + (", locked" if locked else ""), generic)
+    if row["disabled"]:
+        # Said only to someone who knows the password (wrong ones above count towards
+        # the lock as for any account): the form does not tell which accounts are disabled.
+        raise fail("disabled", "this account is disabled; ask an administrator")
+    acc_store.update_user(con, name, failed_attempts=0, locked_until=None, last_sign_in=now)
+    log_event(con, actor=name, action="sign-in", entity="users", entity_id=name)
+    return Principal(user=name, role=row["role"])
+
+
+def _unknown_name_state(con: duckdb.DuckDBPyConnection, name: str) -> tuple[datetime | None, int]:
+    """For a name with no account: when its shadow lock ends (None: never locked) and
+    how many failures it has had since its last lock began, from the audit trail."""
+    events = acc_store.failed_sign_ins(con, name or "(empty)")
+    locks = events.loc[events["reason"] == "unknown user, locked", "at"]
+    start = locks.max() if len(locks) else None
+    counted = events["reason"] == "unknown user"
+    if start is not None:
+        counted &= events["at"] > start
+    return (None if start is None else start + LOCKOUT), int(counted.sum())
