@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from paii_core.errors import ImportRejectedError
+from paii_core.text import count
 
 __all__ = ["ImportReport", "Problem", "problems_frame", "reject_if_problems"]
 
@@ -62,9 +63,9 @@ class ImportReport:
                 f"nothing was imported into {self.region_id}"
             )
         skipped = sum(self.skipped.values())
-        extra = f", {skipped} rows skipped" if skipped else ""
+        extra = f", {count(skipped, 'row')} skipped" if skipped else ""
         return (
-            f"{self.source}: {self.rows_written} {self.kind} rows imported into "
+            f"{self.source}: {count(self.rows_written, 'row')} of {self.kind} imported into "
             f"{self.region_id} from {self.rows_read} read{extra}"
         )
 

@@ -63,7 +63,7 @@ def test_a_non_demo_region_runs_through_the_import_commands(kansas, tmp_path, ca
     _quickstats(qs)
     base = ["--db", str(db)]
     assert main(["yields", "import", str(qs), "--region", "kansas", *base]) == 0
-    assert "75 yields rows imported into kansas from 78 read" in capsys.readouterr().out
+    assert "75 rows of yields imported into kansas from 78 read" in capsys.readouterr().out
     forecast = ["yield", "forecast", "--region", "kansas", "--data", str(data), *base]
     assert main([*forecast, "--asof", "09-01", "--quiet"]) == 0
     out = capsys.readouterr().out
@@ -83,7 +83,7 @@ def test_a_non_demo_region_runs_through_the_import_commands(kansas, tmp_path, ca
     pol = tmp_path / "kansas_policies.csv"
     pd.DataFrame([policy]).to_csv(pol, index=False)
     assert main(["policies", "import", str(pol), "--region", "kansas", *base]) == 0
-    assert "1 policies rows imported into kansas" in capsys.readouterr().out
+    assert "1 row of policies imported into kansas" in capsys.readouterr().out
     review = tmp_path / "review.csv"
     args = ["insurance", "review", "--region", "kansas", "--asof", "2021-10-31"]
     assert main([*args, "--out", str(review), "--data", str(data), *base]) == 0

@@ -88,11 +88,12 @@ def test_a_valid_policy_file_and_a_quickstats_export_are_imported(data):
     csv = _policies_csv(_story_plot_wkt(), "80", "3.5")
     at = _upload(at, 0, "good.csv", csv, "Import policies")
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert "1 policies rows imported into iowa" in at.success[0].value
+    assert "1 row of policies imported into iowa" in at.success[0].value
     assert _policy_count() == before + 1
     at = _upload(at, 1, "qs.csv", EXPORT.read_bytes(), "Import yields")
     assert not at.exception and not at.error
-    assert "6 yields rows imported into iowa from 88 read, 82 rows skipped" in at.success[-1].value
+    summary = at.success[-1].value
+    assert "6 rows of yields imported into iowa from 88 read, 82 rows skipped" in summary
     skipped = at.dataframe[-1].value
     assert skipped.set_index("reason").at["county not in the region", "rows"] == 40
 

@@ -284,7 +284,8 @@ def test_cli_imports_and_reports_every_problem(tiny_world, plot, tmp_path, con, 
     con.close()  # the CLI opens the file itself
     good = _csv(tmp_path, [_row(plot)])
     assert main(["policies", "import", str(good), "--region", "iowa", "--db", str(db)]) == 0
-    assert "1 policies rows imported into iowa" in capsys.readouterr().out
+    # said "1 policies rows imported"
+    assert "1 row of policies imported into iowa" in capsys.readouterr().out
     bad = _csv(tmp_path, [_row(plot, policy_id="A", coverage_level="0.9"),
                           _row(plot, policy_id="B", end_date="2019-01-01")], "bad.csv")  # fmt: skip
     assert main(["policies", "import", str(bad), "--region", "iowa", "--db", str(db)]) == 2

@@ -189,7 +189,7 @@ def test_cli_prints_what_was_stored_and_skipped(con, tmp_path, capsys):
     db = str(tmp_path / "paii.duckdb")
     assert main(["yields", "import", str(EXPORT), "--region", "arkansas", "--db", db]) == 0
     out = capsys.readouterr().out
-    assert "40 yields rows imported into arkansas from 88 read, 48 rows skipped" in out
+    assert "40 rows of yields imported into arkansas from 88 read, 48 rows skipped" in out
     assert "skipped      9 rows: not a yield item" in out
     assert main(["yields", "import", str(EXPORT), "--region", "henan", "--db", db]) == 2
     assert "no county yield of region henan" in capsys.readouterr().err
