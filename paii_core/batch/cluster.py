@@ -22,6 +22,7 @@ __all__ = [
     "check_scheduler",
     "connect",
     "stop_fork_server",
+    "tune_malloc",
     "worker_config",
 ]
 
@@ -59,6 +60,34 @@ workers on one machine share. Buffers up to 32 MiB (glibc's own adaptive ceiling
 from the heap, and up to 256 MiB of free heap is kept for the next layer and tile:
 0.005 s of system time per scene (measured at load 6.6-7.3). The cost is memory that is
 not returned between tiles: a worker holds its peak."""
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt() parameter numbers
+_MALLOC_TUNED = False
+
+
+def tune_malloc() -> bool:
+    """Give this process :data:`MALLOC_ENV`'s malloc settings now, through glibc's
+    ``mallopt`` (the variables themselves are read only when a process starts). Called
+    by every tile (once per process counts): a worker started by hand with `dask
+    worker` has its nanny's ``MALLOC_TRIM_THRESHOLD_=65536`` and none of PAII's
+    settings, and paid the page faults described above. Returns whether the settings
+    are in force (False off glibc, e.g. macOS or musl)."""
+    global _MALLOC_TUNED
+    if _MALLOC_TUNED:
+        return True
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    ok = mallopt(_M_MMAP_THRESHOLD, int(MALLOC_ENV["MALLOC_MMAP_THRESHOLD_"])) == 1
+    ok &= mallopt(_M_TRIM_THRESHOLD, int(MALLOC_ENV["MALLOC_TRIM_THRESHOLD_"])) == 1
+    _MALLOC_TUNED = ok
+    return ok
+
+
 GDAL_ENV: dict[str, str] = {"GDAL_CACHEMAX": "64"}
 """GDAL's block cache of every worker, in MB (read once, at the first raster I/O). GDAL's
 default is 5 % of the machine's memory, and a worker writing a mosaic kept its dirty

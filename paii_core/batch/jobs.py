@@ -357,6 +357,9 @@ def run_tile(tile: Tile, opts: JobOptions, counties=None) -> dict:
     """
     import torch
 
+    from paii_core.batch.cluster import tune_malloc
+
+    tune_malloc()  # a worker started by hand (`dask worker`) lacks PAII's malloc settings
     torch.set_num_threads(opts.threads)
     rel = f"tiles/{tile.key}.tif"
     out = Path(opts.out_dir) / rel
