@@ -70,6 +70,10 @@ class StoreError(PaiiError, RuntimeError):
     """The DuckDB store could not be read or written."""
 
 
+class ClusterError(PaiiError, RuntimeError):
+    """A dask cluster a batch job runs on lost every worker mid-run."""
+
+
 class DemoWorldMissingError(PaiiError, FileNotFoundError):
     """The demo world or its database has not been built yet."""
 

@@ -264,6 +264,8 @@ def _run(spec: BatchJob, client, clock: _Clock, remote: str | None = None) -> Ba
         # would keep its (tiny) result on its worker, and a worker lost later in the run
         # would make the scheduler compute every tile it had finished again.
         del futures
+        if remote:  # no nanny of ours restarts a lost worker there
+            results = _while_workers(results, client, remote, len(todo))
         for record in _completed(results, keys):
             manifest.append(record)
             if record["status"] == "done":
@@ -312,3 +314,36 @@ def _completed(results, keys: dict[str, str]):
         fut.release()
         del fut
         yield {"tile": keys.get(key, key), "status": "failed", "error": error}
+
+
+def _while_workers(results, client, scheduler: str, total: int):
+    """``results`` as they come, raising ClusterError once the scheduler has had no
+    worker for :data:`~paii_core.batch.cluster.WORKER_TIMEOUT` seconds: its tasks would
+    wait there for ever (seen with both hand-started workers killed). Finished tiles are
+    in the manifest by then, so a rerun with the same --out does only the rest."""
+    from paii_core.batch import cluster
+    from paii_core.errors import ClusterError
+
+    alone_since, next_check, left = None, 0.0, total
+    while not results.is_empty():
+        if results.has_ready():
+            batch = results.next_batch(block=False)
+            left -= len(batch)
+            yield from batch
+            continue
+        now = time.monotonic()
+        if now >= next_check:
+            next_check = now + 1.0
+            if client.nthreads():
+                alone_since = None
+            elif alone_since is None:
+                alone_since = now
+            elif now - alone_since > cluster.WORKER_TIMEOUT:
+                raise ClusterError(
+                    f"--scheduler {scheduler}: every worker has left and none came back "
+                    f"within {cluster.WORKER_TIMEOUT:g} s ({left} of {total} tiles not done); "
+                    f"start workers with `dask worker {scheduler}` and rerun the same "
+                    f"command: tiles already done are kept (manifest.jsonl) and skipped"
+                )
+        with results.thread_condition:  # woken by the next result
+            results.thread_condition.wait(timeout=0.1)

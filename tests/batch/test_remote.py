@@ -226,3 +226,44 @@ def test_a_hand_started_worker_gets_the_malloc_settings_of_a_local_one(tmp_path)
     plain, tuned = faults("plain"), faults("tuned")
     assert plain > 4000  # faulted in again every time (fewer with transparent huge pages)
     assert tuned < plain / 20, (plain, tuned)
+
+
+def test_a_run_whose_workers_all_leave_fails_and_says_how_to_resume(
+    monkeypatch, big_bgrn, tmp_path
+):
+    """Both hand-started workers killed: the tasks waited at the scheduler for ever.
+    Now the run fails once no worker has been there for WORKER_TIMEOUT, naming the
+    scheduler, the tiles left and the rerun that resumes."""
+    from distributed import LocalCluster
+
+    from paii_core.errors import ClusterError
+
+    monkeypatch.setattr(cluster_mod, "WORKER_TIMEOUT", 1.0)
+    errors: list[BaseException] = []
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", host="127.0.0.1",
+        dashboard_address=":0",
+    ) as c:  # fmt: skip
+
+        def workers_leave(done, total, skipped):  # called once planned, before submitting
+            c.scale(0)
+            deadline = time.monotonic() + 10
+            while c.scheduler.workers and time.monotonic() < deadline:
+                time.sleep(0.05)
+
+        def run():
+            try:
+                run_batch(
+                    "dehaze", [big_bgrn], tmp_path, scheduler=c.scheduler_address, tile=64,
+                    method="dcp", progress=workers_leave,
+                )  # fmt: skip
+            except BaseException as e:
+                errors.append(e)
+
+        t = threading.Thread(target=run, daemon=True)
+        t.start()
+        t.join(40)
+        assert not t.is_alive(), "paii batch waited for ever with no worker left"
+    assert len(errors) == 1 and isinstance(errors[0], ClusterError), errors
+    assert "every worker has left" in str(errors[0]) and "(4 of 4 tiles not done)" in str(errors[0])
+    assert "rerun the same command" in str(errors[0])
