@@ -14,23 +14,33 @@ from paii_core.batch.spec import DEVICES, JOBS
 __all__ = ["progress_bar", "register"]
 
 
-def progress_bar(stream=None, width: int = 30):
-    """A one-line terminal progress bar on ``stream`` (standard error when None, looked up
-    when the bar is made, not when this module was imported):
-    ``progress(done, total, skipped)``."""
+def progress_bar(stream=None, width: int = 30, every_s: float = 30.0):
+    """Progress on ``stream`` (standard error when None, looked up when the bar is made,
+    not when this module was imported): ``progress(done, total, skipped)``.
+
+    On a terminal, one bar redrawn in place. Anywhere else (a log file, a pipe, a job
+    scheduler's output), whole lines, one when another 5 % of the tiles are done or
+    ``every_s`` seconds have passed, and the last: a bar redrawn with carriage returns
+    made one log line of every update."""
     stream = sys.stderr if stream is None else stream
     start = time.perf_counter()
+    tty = bool(getattr(stream, "isatty", lambda: False)())
+    last = {"done": -1, "t": -float("inf")}
 
     def report(done: int, total: int, skipped: int) -> None:
         filled = int(width * done / total) if total else width
         elapsed = time.perf_counter() - start
-        print(
-            f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} tiles"
-            f" ({skipped} already done) {elapsed:6.1f} s",
-            end="\n" if done >= total else "",
-            file=stream,
-            flush=True,
+        text = (
+            f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} tiles"
+            f" ({skipped} already done) {elapsed:6.1f} s"
         )
+        if tty:
+            print(f"\r{text}", end="\n" if done >= total else "", file=stream, flush=True)
+            return
+        step = max(1, total // 20)
+        if done >= total or done - last["done"] >= step or elapsed - last["t"] >= every_s:
+            last.update(done=done, t=elapsed)
+            print(text, file=stream, flush=True)
 
     return report
 

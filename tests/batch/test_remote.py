@@ -267,3 +267,29 @@ def test_a_run_whose_workers_all_leave_fails_and_says_how_to_resume(
     assert len(errors) == 1 and isinstance(errors[0], ClusterError), errors
     assert "every worker has left" in str(errors[0]) and "(4 of 4 tiles not done)" in str(errors[0])
     assert "rerun the same command" in str(errors[0])
+
+
+def test_progress_goes_to_a_log_as_whole_lines_and_to_a_terminal_as_one_bar():
+    """A run's standard error in a log file (nohup, a job scheduler) was one line of
+    carriage returns; it is now a line per 5 % of the tiles, and the last."""
+    import io as stdio
+
+    from paii_core.batch.cli import progress_bar
+
+    log = stdio.StringIO()
+    report = progress_bar(log)
+    for done in range(41):
+        report(done, 40, 0)
+    lines = log.getvalue().splitlines()
+    assert "\r" not in log.getvalue() and len(lines) == 21
+    assert lines[-1].startswith("[" + "#" * 30 + "] 40/40 tiles (0 already done)")
+
+    class Terminal(stdio.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    term = Terminal()
+    report = progress_bar(term)
+    for done in range(3):
+        report(done, 2, 0)
+    assert term.getvalue().count("\r") == 3 and term.getvalue().count("\n") == 1
