@@ -16,6 +16,7 @@ from paii_core.access import (
     authenticate,
     change_password,
     ensure_first_admin,
+    exposure_warning,
     require,
 )
 from paii_core.config import paths
@@ -62,6 +63,9 @@ def _first_start(db_key: str) -> None:
     """Create the first admin once per database file when it has no account yet, with
     PAII_ADMIN_PASSWORD or a one-time password printed on the server's console (never
     shown in the browser, where anyone who reaches the port would see it)."""
+    loose = exposure_warning(paths().database)
+    if loose:
+        print(f"PAII: warning: {loose}", flush=True)
     first = ensure_first_admin(connection(), os.environ.get("PAII_ADMIN_PASSWORD") or None)
     if first is None:
         return

@@ -21,6 +21,7 @@ from paii_core.access.roles import (
     Principal,
     Role,
     allowed,
+    exposure_warning,
     local_operator,
 )
 from paii_core.access.signin import LOCKOUT, MAX_FAILURES, authenticate
@@ -43,6 +44,7 @@ __all__ = [
     "disable_user",
     "enable_user",
     "ensure_first_admin",
+    "exposure_warning",
     "list_users",
     "local_operator",
     "require",

@@ -48,13 +48,17 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from paii_core.access import list_users
+    from paii_core.access import exposure_warning, list_users
+    from paii_core.config import paths
 
     con = _connect(args)
     try:
         users = list_users(con)
     finally:
         con.close()
+    loose = exposure_warning(args.db or paths().database)
+    if loose:
+        print(f"warning: {loose}", file=sys.stderr)
     if users.empty:
         print("no accounts yet; the dashboard creates the first admin on its first start")
         return 0

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
-__all__ = ["PERMISSIONS", "ROLES", "Permission", "Principal", "Role", "allowed", "local_operator"]
+__all__ = [
+    "PERMISSIONS",
+    "ROLES",
+    "Permission",
+    "Principal",
+    "Role",
+    "allowed",
+    "exposure_warning",
+    "local_operator",
+]
 
 Role = Literal["underwriter", "esg_analyst", "admin"]
 ROLES: tuple[Role, ...] = ("underwriter", "esg_analyst", "admin")
@@ -56,3 +67,27 @@ def local_operator() -> Principal:
     except (KeyError, OSError):
         login = "unknown"
     return Principal(user=f"cli:{login}", role="underwriter", local=True)
+
+
+def exposure_warning(database: Path) -> str | None:
+    """A warning when other users of this machine can read the store (its folder, the
+    database or its write-ahead log is group- or world-readable): it holds policyholder
+    data and password hashes, and reading the file bypasses every role. None when it is
+    private or does not exist yet."""
+    loose = []
+    for path in (database.parent, database, database.with_name(database.name + ".wal")):
+        try:
+            mode = path.stat().st_mode
+        except FileNotFoundError:
+            continue
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            loose.append(f"{path} (mode {stat.S_IMODE(mode):o})")
+    if not loose or not database.exists():
+        return None
+    folder = database.parent
+    return (
+        f"other users of this machine can read {', '.join(loose)}: the store holds "
+        "policyholder data and password hashes, and reading the file bypasses the roles. "
+        f"Fix: chmod 700 {folder} && chmod 600 {folder}/*.duckdb* "
+        "(and run the dashboard and `paii` as the owner)"
+    )

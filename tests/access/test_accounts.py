@@ -421,3 +421,32 @@ def test_parallel_wrong_passwords_get_no_more_than_max_failures_answers(tmp_path
     # wrong answers, then the lock for the rest.
     assert answers.count("user or password is wrong") == MAX_FAILURES
     assert sum("locked after" in a for a in answers) == len(guesses) - MAX_FAILURES
+
+
+def test_a_store_other_users_can_read_is_warned_about(tmp_path, capsys):
+    """With the usual umask 022 the store is created mode 644 in a 755 folder: any user
+    of the machine could read the policies and the password hashes past every role."""
+    import os
+
+    from paii_core.access import exposure_warning
+    from paii_core.cli import main
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    db = folder / "paii.duckdb"
+    assert exposure_warning(db) is None  # nothing to protect yet
+    store.connect(db).close()
+    os.chmod(folder, 0o755)
+    os.chmod(db, 0o644)
+    warning = exposure_warning(db)
+    assert warning is not None and "(mode 644)" in warning and "(mode 755)" in warning
+    assert f"Fix: chmod 700 {folder} && chmod 600 {folder}/*.duckdb*" in warning
+    assert main(["users", "list", "--db", str(db)]) == 0
+    assert "other users of this machine can read" in capsys.readouterr().err
+    os.chmod(folder, 0o700)
+    os.chmod(db, 0o600)
+    for wal in folder.glob("*.wal"):
+        os.chmod(wal, 0o600)
+    assert exposure_warning(db) is None
+    assert main(["users", "list", "--db", str(db)]) == 0
+    assert "warning" not in capsys.readouterr().err
