@@ -17,6 +17,7 @@ from paii_core.flood.area import mask_area_km2
 from paii_core.flood.event import run_flood_event, sar_path
 from paii_core.flood.files import map_flood_bytes
 from paii_core.flood.water import describe_method
+from paii_core.io.sentinel1 import SIGMA0_UNITS_READ_TAG
 from paii_core.store import flood as flood_store
 from ui.auth import can, signed_in
 from ui.common import (
@@ -107,6 +108,12 @@ if source == "Upload GeoTIFFs":
         if fm.threshold_db is not None
         else "No water contrast in the scene, so no water threshold: nothing is called water."
     )
+    read = post.tags.get(SIGMA0_UNITS_READ_TAG)
+    if read:
+        st.caption(
+            f"{post_file.name if post_file else 'The scene'} was read as "
+            + ("linear power, converted to dB." if read == "linear" else "dB (decibels).")
+        )
     if fm.terrain.startswith("none"):
         st.warning(
             "No DEM: no terrain (HAND/slope) exclusion and no depth; radar shadow on "

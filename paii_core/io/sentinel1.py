@@ -19,6 +19,7 @@ from paii_core.io.geotiff import Raster, read_raster, write_geotiff
 
 __all__ = [
     "S1_BANDS",
+    "SIGMA0_UNITS_READ_TAG",
     "SIGMA0_UNITS_TAG",
     "inspect_sentinel1",
     "read_sentinel1",
@@ -29,6 +30,9 @@ __all__ = [
 S1_BANDS: tuple[str, ...] = ("VV", "VH")
 SIGMA0_UNITS_TAG = "SIGMA0_UNITS"
 """Dataset tag naming the units of the stored sigma0: ``linear`` (power) or ``db``."""
+SIGMA0_UNITS_READ_TAG = "SIGMA0_UNITS_READ"
+"""Tag of a read scene: the units its file held (``linear`` or ``db``) before conversion to
+dB, so a caller can tell the user how the file was read."""
 
 _UNIT_NAMES: dict[str, Literal["linear", "db"]] = {
     "linear": "linear",
@@ -198,9 +202,10 @@ def read_sentinel1(
     pols = "VV,VH" if db.shape[0] == 2 else "VV"
     if db.shape[0] == 1:
         db = np.concatenate([db, np.full_like(db, np.nan)])
-    drop = (SIGMA0_UNITS_TAG, "POLARISATIONS")
+    drop = (SIGMA0_UNITS_TAG, SIGMA0_UNITS_READ_TAG, "POLARISATIONS")
     tags = {k: v for k, v in ref.tags.items() if k.upper() not in drop}
     tags[SIGMA0_UNITS_TAG] = "db"
+    tags[SIGMA0_UNITS_READ_TAG] = found
     tags["POLARISATIONS"] = pols
     return Raster(db, ref.crs, ref.transform, S1_BANDS, tags)
 

@@ -197,3 +197,25 @@ def test_upload_of_a_real_chip_in_degrees_reports_its_area_in_km2(tiny_world):
     assert not at.exception and not at.error, [e.value for e in at.error]
     km2 = float(at.metric[0].value.split()[0].replace(",", ""))
     assert 1.0 < km2 < 8.0, at.metric[0].value  # of a 20.4 km² chip
+    assert any(c.value == f"{chip.name} was read as dB (decibels)." for c in at.caption)
+
+
+def test_upload_says_a_linear_chip_was_read_as_linear_power(tiny_world, tmp_path):
+    """The same real chip in linear power: mapped alike, and the page says how it read it."""
+    import rasterio
+
+    chip = REPO / "data/real/sen1floods11_handlabeled/USA_905409_S1Hand.tif"
+    linear = tmp_path / "USA_905409_linear.tif"
+    with rasterio.open(chip) as src:
+        profile, db, names = src.profile, src.read(), src.descriptions
+    with rasterio.open(linear, "w", **profile) as dst:
+        dst.write((10 ** (db / 10)).astype("float32"))
+        dst.descriptions = names
+    at = _page("hubei")
+    at.radio(key="flood_src").set_value("Upload GeoTIFFs").run()
+    at.file_uploader(key="flood_post").set_value((linear.name, linear.read_bytes(), "image/tiff"))
+    at.run()
+    at.button(key="flood_upload_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    expected = f"{linear.name} was read as linear power, converted to dB."
+    assert any(c.value == expected for c in at.caption), [c.value for c in at.caption]
