@@ -47,10 +47,13 @@ def _run_import(upload, run: Callable[[Path], ImportReport], *, what: str) -> Im
     except ImportRejectedError as e:
         st.error(
             f"{upload.name}: {len(e.problems)} problem(s); nothing was imported. "
-            "Fix each row below and upload the file again.",
+            "Fix each problem below and upload the file again.",
             icon=":material/error:",
         )
-        st.dataframe(problems_frame(e.problems), hide_index=True, width="stretch")
+        table = problems_frame(e.problems)
+        # A problem of the whole file (a missing column) has no row: say so, not "None".
+        table["row"] = table["row"].astype("string").fillna("whole file")
+        st.dataframe(table, hide_index=True, width="stretch")
         return None
     except PaiiError as e:
         st.error(str(e), icon=":material/error:")

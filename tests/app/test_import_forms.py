@@ -116,3 +116,15 @@ def test_only_roles_that_may_see_policies_get_the_policy_form(data):
     assert any("may see workspace and policy data" in c.value for c in at.caption)
     at = AppTest.from_file(SCRIPT, default_timeout=60).run()  # nobody signed in
     assert not at.exception and not at.file_uploader
+
+
+def test_a_policy_file_with_other_columns_lists_them_as_whole_file_problems(data):
+    """id,farmer,crop,acres (no policy column at all): the table's row column said 'None'."""
+    at = _app()
+    csv = b"id,farmer,crop,acres\n1,Joe,corn,100\n"
+    at = _upload(at, 0, "farmers.csv", csv, "Import policies")
+    assert not at.exception, at.exception
+    assert "Fix each problem below" in at.error[0].value
+    table = at.dataframe[-1].value
+    missing = table[table["problem"] == "the column is missing"]
+    assert "policy_id" in set(missing["column"]) and set(missing["row"]) == {"whole file"}
