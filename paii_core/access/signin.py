@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 
 from paii_core.access import passwords
+from paii_core.access.accounts import _NAME
 from paii_core.access.roles import Principal
 from paii_core.errors import AuthenticationError
 from paii_core.store import access as acc_store
@@ -20,6 +21,19 @@ __all__ = ["LOCKOUT", "MAX_FAILURES", "authenticate"]
 MAX_FAILURES = 5
 """Consecutive wrong passwords before the account locks (OWASP suggests a small number)."""
 LOCKOUT = timedelta(minutes=15)
+
+
+NOT_A_NAME = "(not a user name)"
+"""What the audit trail records for a sign-in whose user field cannot be an account name
+(empty, spaces, capitals-only differences aside): often a password typed in the wrong
+field, which must not be kept in clear."""
+
+
+def _as_logged(user_name: str) -> str:
+    """The user field as the audit trail may keep it: the account name it would be, or
+    :data:`NOT_A_NAME` (no account can have it, so nothing is lost)."""
+    name = user_name.strip().lower()
+    return name if _NAME.match(name) else NOT_A_NAME
 
 
 def _now() -> datetime:
@@ -52,8 +66,8 @@ def authenticate(
             accounts exist), a disabled account (said only with its right password) or a
             locked one.
     """
-    name = user_name.strip().lower()
-    seen = acc_store.user_row(con, name) if name else None
+    name = _as_logged(user_name)
+    seen = acc_store.user_row(con, name)
     until, _ = _lock_state(con, name, seen)
     checked = None if seen is None else seen["password_hash"]
     right = False
@@ -79,14 +93,14 @@ def _decide(
     """The outcome of a sign-in whose password check gave ``right`` against the hash
     ``checked``, on the account as it is now; writes the failure count, lock and audit."""
     now = _now()
-    row = acc_store.user_row(con, name) if name else None
+    row = acc_store.user_row(con, name)
     # A password checked against a hash that has changed since (a reset) proves nothing.
     right = right and row is not None and row["password_hash"] == checked
 
     def fail(reason: str, message: str) -> AuthenticationError:
         log_event(
-            con, actor=name or "(empty)", action="sign-in failed", entity="users",
-            entity_id=name or "(empty)", detail={"reason": reason},
+            con, actor=name, action="sign-in failed", entity="users", entity_id=name,
+            detail={"reason": reason},
         )  # fmt: skip
         return AuthenticationError(message)
 
@@ -129,7 +143,7 @@ def _decide(
 def _unknown_name_state(con: duckdb.DuckDBPyConnection, name: str) -> tuple[datetime | None, int]:
     """For a name with no account: when its shadow lock ends (None: never locked) and
     how many failures it has had since its last lock began, from the audit trail."""
-    events = acc_store.failed_sign_ins(con, name or "(empty)")
+    events = acc_store.failed_sign_ins(con, name)
     locks = events.loc[events["reason"] == "unknown user, locked", "at"]
     start = locks.max() if len(locks) else None
     counted = events["reason"] == "unknown user"

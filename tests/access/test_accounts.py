@@ -450,3 +450,21 @@ def test_a_store_other_users_can_read_is_warned_about(tmp_path, capsys):
     assert exposure_warning(db) is None
     assert main(["users", "list", "--db", str(db)]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_a_password_typed_in_the_user_field_is_not_kept_in_clear(con):
+    """Failed sign-ins record the user field; one that cannot be a user name (often the
+    password in the wrong field) is recorded as '(not a user name)'."""
+    add_user(con, "ann", "underwriter", PASSWORD, created_by="test")
+    for typed in (PASSWORD, "  Correct Horse Battery!", ""):
+        with pytest.raises(AuthenticationError, match="user or password is wrong"):
+            authenticate(con, typed, "")
+    with pytest.raises(AuthenticationError, match="user or password is wrong"):
+        authenticate(con, " Bob ", "guess guess guess")
+    trail = con.execute("SELECT actor, entity_id, detail FROM audit").fetchall()
+    text = repr(trail).lower()
+    assert "horse" not in text
+    failed = con.execute(
+        "SELECT actor FROM audit WHERE action = 'sign-in failed' ORDER BY event_id"
+    ).fetchall()
+    assert failed == [("(not a user name)",)] * 3 + [("bob",)]
