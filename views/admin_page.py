@@ -19,6 +19,7 @@ from paii_core.access import (
     set_role,
 )
 from paii_core.errors import PaiiError
+from paii_core.store import access as acc_store
 from ui.auth import audit, signed_in
 from ui.common import connection, show_error
 
@@ -131,6 +132,12 @@ except PaiiError as e:
     show_error(e)
     st.stop()
 st.caption(f"{len(trail)} event(s), newest first; times in UTC.")
+if len(trail) >= acc_store.AUDIT_LIMIT:
+    st.warning(
+        f"Only the newest {acc_store.AUDIT_LIMIT:,} events are shown and exported: older "
+        "ones match too. Narrow the days, the user or the action to see them.",
+        icon=":material/filter_alt:",
+    )
 st.dataframe(trail, hide_index=True, width="stretch", key="admin_audit")
 st.download_button(
     f"Audit trail CSV ({len(trail)} events)",

@@ -11,6 +11,7 @@ import pandas as pd
 from paii_core.store.core import _translate
 
 __all__ = [
+    "AUDIT_LIMIT",
     "active_admins",
     "audit_events",
     "count_users",
@@ -30,6 +31,10 @@ _FIELDS = (
     "locked_until",
     "last_sign_in",
 )
+
+
+AUDIT_LIMIT = 5000
+"""The most audit events one read returns (the newest); a reader shows when it is hit."""
 
 
 def user_row(con: duckdb.DuckDBPyConnection, user_name: str) -> dict[str, Any] | None:
@@ -110,10 +115,11 @@ def audit_events(
     actor: str | None = None,
     action: str | None = None,
     since: datetime | None = None,
-    limit: int = 5000,
+    limit: int | None = None,
 ) -> pd.DataFrame:
     """The audit trail, newest first: event_id, at, actor, action, entity, entity_id,
-    detail. ``action`` matches as a prefix ("sign-in" finds failures too). Callers check
+    detail; at most ``limit`` (default :data:`AUDIT_LIMIT`) events. ``action`` matches
+    as a prefix ("sign-in" finds failures too). Callers check
     the admin permission first (paii_core.access.audit_trail)."""
     sql = (
         'SELECT event_id, "at", actor, action, entity, entity_id, detail FROM audit '
@@ -121,4 +127,6 @@ def audit_events(
         'AND (? IS NULL OR "at" >= ?) ORDER BY event_id DESC LIMIT ?'
     )
     with _translate("read the audit trail"):
-        return con.execute(sql, [actor, actor, action, action, since, since, limit]).df()
+        return con.execute(
+            sql, [actor, actor, action, action, since, since, limit or AUDIT_LIMIT]
+        ).df()
