@@ -177,7 +177,8 @@ def reset_password(
 
 
 def change_password(con: duckdb.DuckDBPyConnection, user_name: str, old: str, new: str) -> None:
-    """Change one's own password (the old one is checked). Audited.
+    """Change one's own password (the old one is checked). Audited, a wrong current
+    password too.
 
     Raises:
         AuthenticationError: the old password is wrong.
@@ -185,6 +186,10 @@ def change_password(con: duckdb.DuckDBPyConnection, user_name: str, old: str, ne
     """
     row = _existing(con, user_name)
     if not passwords.verify(row["password_hash"], old):
+        log_event(
+            con, actor=row["user_name"], action="password change failed", entity="users",
+            entity_id=row["user_name"], detail={"reason": "wrong current password"},
+        )  # fmt: skip
         raise AuthenticationError("the current password is wrong; nothing changed")
     if old == new:
         raise ValidationError("the new password should differ from the current one")

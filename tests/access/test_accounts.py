@@ -151,6 +151,11 @@ def test_change_password(con):
         change_password(con, "ann", PASSWORD, PASSWORD)
     change_password(con, "ann", PASSWORD, "a new passphrase")
     assert authenticate(con, "ann", "a new passphrase").user == "ann"
+    # The wrong current password is in the audit trail too (not only the change).
+    assert [a for a in _audit(con) if a[1].startswith("password change")] == [
+        ("ann", "password change failed"),
+        ("ann", "password change"),
+    ]
 
 
 def test_reset_password_lifts_a_lock_out_and_forces_a_new_password(con):
