@@ -132,6 +132,31 @@ def test_an_input_or_out_folder_workers_cannot_see_is_named_with_the_fix(tmp_pat
     assert not list(out.iterdir())  # the probe file is gone
 
 
+def test_a_worker_running_other_paii_code_is_refused(tmp_path, bgrn_files, monkeypatch):
+    """A worker started before a `git pull` (or from another install) keeps the code it
+    imported: its tiles could differ from this version's. Found: a `dask worker`
+    started without PYTHONPATH ran /work/main's editable install, not the client's."""
+    from paii_core.batch import remote
+
+    class Stale(_Workers):
+        def run(self, fn, paths, probe):
+            answers = super().run(fn, paths, probe)
+            return {
+                a: {**v, "code": ("0123456789ab", "/old/paii_core")} for a, v in answers.items()
+            }
+
+    other = r"runs other PAII code \(version 0123456789ab from /old/paii_core\)"
+    with pytest.raises(
+        ValidationError, match=rf"--scheduler tcp://s:8786: worker tcp://10.0.0.7:40000 .* {other}"
+    ):
+        check_workers_see(Stale(set()), "tcp://s:8786", [str(bgrn_files[0])], tmp_path)
+    version, root = remote.code_version()
+    assert len(version) == 12 and root.endswith("paii_core")
+    assert remote.code_version() is remote.code_version()  # taken once per process
+    with pytest.raises(ValidationError, match=r"restart the workers from the same PAII"):
+        check_workers_see(Stale(set()), "tcp://s:8786", [str(bgrn_files[0])], tmp_path)
+
+
 def test_relative_paths_reach_workers_that_run_in_another_folder(
     cluster, bgrn_files, tmp_path, monkeypatch
 ):
