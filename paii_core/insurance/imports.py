@@ -27,6 +27,7 @@ from paii_core.insurance.policy_file import POLICY_COLUMNS, read_policy_file
 from paii_core.insurance.terms import AREA_PER_HA
 from paii_core.store import imports as import_store
 from paii_core.store.imports import ImportLog, RegionFacts
+from paii_core.text import count
 
 __all__ = [
     "AREA_FACTOR",
@@ -262,8 +263,9 @@ def validate_policies(
         )  # fmt: skip
     if outside_areas:
         notes.append(
-            f"{outside_areas} policies lie outside every area of {facts.region_id}: their crop "
-            "and area checks wait for imagery there (`paii area add`)"
+            f"{count(outside_areas, 'policy lies', 'policies lie')} outside every area of "
+            f"{facts.region_id}: their crop and area checks wait for imagery there "
+            "(`paii area add`)"
         )
     frame = pd.DataFrame(out)
     if len(frame):

@@ -90,7 +90,7 @@ def test_policies_outside_every_area_are_stored_with_a_note(insured, tmp_path):
     path = tmp_path / "far.csv"
     pd.DataFrame([row]).to_csv(path, index=False)
     report = import_policies(con, path, "henan")
-    assert "1 policies lie outside every area of henan" in report.notes[0]
+    assert "1 policy lies outside every area of henan" in report.notes[0]
     bad = dict(row, policy_id="GEO-3", aoi_id=world.AOI)
     pd.DataFrame([bad]).to_csv(path, index=False)
     with pytest.raises(ValidationError, match="column geometry: lies outside area 'henan-huaxian'"):
