@@ -38,18 +38,17 @@ st.caption(
 if region.note:
     st.warning(region.note, icon=":material/public:")
 
-try:
-    data = region_data(connection(), ctx.region_id, principal=signed_in())
-except PaiiError as e:
-    show_error(e)
-    st.stop()
-
 st.subheader("Import")
 left, right = st.columns(2)
 with left:
     imports.policy_upload_form(connection(), ctx.region_id)
 with right:
     imports.yield_upload_form(connection(), ctx.region_id)
+try:  # read after the forms, so what they just imported is listed below
+    data = region_data(connection(), ctx.region_id, principal=signed_in())
+except PaiiError as e:
+    show_error(e)
+    st.stop()
 
 with st.expander("Add a region from a county boundary file"):
     region_upload_form(connection())

@@ -161,3 +161,26 @@ def test_an_esg_analyst_is_not_told_about_policies(tiny_world):
     stored = next(d.value for d in at.dataframe if "rows" in d.value.columns)
     assert "yields" in stored["kind"].tolist() and "policies" not in stored["kind"].tolist()
     assert not any("olicies" in c.value for c in at.caption)  # nor "Not loaded: policies"
+
+
+def test_data_page_lists_policies_imported_in_the_same_run(own_region):
+    """A policy file imported on the page: 'Stored data' below it said 'Nothing stored
+    for this region yet' until the next click (it was read before the import)."""
+    counties = gpd.read_parquet(REPO / "data" / "boundaries" / "us_counties_all.parquet")
+    alabama = counties[counties["county_id"].str.startswith("01")].iloc[:5]
+    x, y = alabama.geometry.iloc[0].representative_point().coords[0]
+    wkt = f"POLYGON (({x} {y}, {x + 0.004} {y}, {x + 0.004} {y + 0.004}, {x} {y + 0.004}, {x} {y}))"
+    csv = (
+        "policy_id,insured,declared_crop,declared_area_ha,coverage_level,guaranteed_yield,"
+        "price,premium_rate,start_date,end_date,geometry\n"
+        f'AL-1,Ann Moore,cotton,13,75,800,0.7,0.05,2021-04-01,2021-11-30,"{wkt}"\n'
+    ).encode()
+    at = _data_app("al")
+    at.file_uploader(key="policy_upload_al").set_value(("al.csv", csv, "text/csv"))
+    at.run()
+    at.button(key="policy_import_al").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "1 row of policies imported into al" in at.success[0].value
+    stored = next(d.value for d in at.dataframe if "rows" in d.value.columns).set_index("kind")
+    assert stored.loc["policies", "rows"] == 1
