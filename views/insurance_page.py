@@ -11,6 +11,7 @@ from paii_core.errors import PaiiError
 from paii_core.insurance import FLAGS, filter_review, load_area_maps
 from paii_core.insurance.review import PortfolioReview, review_csv, review_portfolio
 from paii_core.store import insurance as ins_store
+from paii_core.text import count
 from ui.auth import audit, signed_in
 from ui.common import (
     connection,
@@ -77,11 +78,19 @@ k1, k2, k3, k4 = st.columns(4)
 k1.metric("Policies", f"{len(table)}")
 k2.metric("Flagged", f"{int((table['n_flags'] > 0).sum())}")
 currency = table["currency"].iloc[0]
+implied = table["implied_indemnity"]
+unknown = int(implied.isna().sum())
 k3.metric(
     "Implied indemnity",
-    f"{table['implied_indemnity'].sum():,.0f} {currency}",
+    f"{implied.sum():,.0f} {currency}" if unknown < len(table) else "n/a",
     help="Sum over policies of max(0, guarantee - county P50 forecast) x area x price; the "
-    "table's loss range scales the county P10/P50/P90 by each plot's NDVI against its county",
+    "table's loss range scales the county P10/P50/P90 by each plot's NDVI against its county"
+    + (
+        f". Not counted: {count(unknown, 'policy', 'policies')} without a stored county "
+        "forecast of its crop and year (Yield page)"
+        if unknown
+        else ""
+    ),
 )
 k4.metric("Decided", f"{int(table['last_decision'].notna().sum())}")
 

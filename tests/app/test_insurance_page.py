@@ -157,3 +157,37 @@ def test_region_without_policies_shows_an_error(insured):
     assert not at.exception, at.exception
     assert any("region 'iowa' has no policies" in e.value for e in at.error)
     assert any("`paii policies import POLICIES.csv --region iowa`" in e.value for e in at.error)
+
+
+def test_implied_indemnity_is_not_zero_when_no_forecast_is_known(tmp_path, monkeypatch):
+    """A real-boundary region with one policy and no yield forecast: the metric said
+    'Implied indemnity 0 USD' (a sum of unknowns), the evidence 'n/a' (QA pass)."""
+    import geopandas as gpd
+
+    from paii_core import workspace
+    from paii_core.insurance.imports import import_policies
+
+    counties = gpd.read_parquet(REPO / "data" / "boundaries" / "us_counties_all.parquet")
+    al = counties[counties["county_id"].str.startswith("01")].iloc[:3]
+    al.to_file(tmp_path / "al.geojson")
+    x, y = al.geometry.iloc[0].representative_point().coords[0]
+    wkt = f"POLYGON (({x} {y}, {x + 0.004} {y}, {x + 0.004} {y + 0.004}, {x} {y + 0.004}, {x} {y}))"
+    (tmp_path / "p.csv").write_text(
+        "policy_id,insured,declared_crop,declared_area_ha,coverage_level,guaranteed_yield,"
+        "price,premium_rate,start_date,end_date,geometry\n"
+        f'AL-1,Ann Moore,cotton,13,75,800,0.7,0.05,2020-04-01,2020-11-30,"{wkt}"\n'
+    )
+    con = store.connect(tmp_path / "paii.duckdb")
+    workspace.add_region(con, "al", tmp_path / "al.geojson", country="US", yield_unit="bu/acre")
+    import_policies(con, tmp_path / "p.csv", "al")
+    con.close()
+    monkeypatch.setenv("PAII_DATA_DIR", str(tmp_path))
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    sign_in_app(at)
+    at.session_state["region_id"] = "al"
+    at.session_state["asof"] = date(2020, 10, 31)
+    at.run()
+    assert not at.exception, at.exception
+    metric = next(m for m in at.metric if m.label == "Implied indemnity")
+    assert metric.value == "n/a"
+    assert "Not counted: 1 policy without a stored county forecast" in metric.proto.help
