@@ -184,7 +184,8 @@ def region_inventory(con: duckdb.DuckDBPyConnection, region_id: str) -> pd.DataF
                coalesce(bool_or(simulated), false), coalesce(bool_or(NOT simulated), false)
         FROM xco2_county WHERE region_id = ? AND source = 'measured'
         UNION ALL
-        SELECT 'yield forecasts', count(*), NULL, NULL, max(created_at),
+        SELECT 'yield forecasts', count(*), make_date(min(year), 1, 1),
+               make_date(max(year), 1, 1), max(created_at),
                coalesce(bool_or(simulated), false), coalesce(bool_or(NOT simulated), false)
         FROM yield_forecasts WHERE region_id = ?
         UNION ALL

@@ -201,3 +201,20 @@ def test_unreadable_file_is_a_store_error(tmp_path):
     db.write_bytes(b"not a duckdb file at all" * 100)
     with pytest.raises(StoreError, match="could not open the database"):
         store.connect(db)
+
+
+def test_region_inventory_gives_yield_forecasts_their_years(tmp_path):
+    """The Data page showed None as the first and last of stored yield forecasts."""
+    from paii_core.store import workspace as ws_store
+
+    con = store.connect(tmp_path / "a.duckdb")
+    store.write_frame(con, "regions", _region_row("iowa"))
+    for year in (2019, 2021):
+        con.execute(
+            "INSERT INTO yield_forecasts VALUES ('iowa', '19169', 'corn', ?, '09-01', 1, 1, 2,"
+            " 3, 'bu/acre', 'v1', 'h', true, now())",
+            [year],
+        )
+    inv = ws_store.region_inventory(con, "iowa").set_index("kind")
+    first, last = inv.loc["yield forecasts", ["first", "last"]]
+    assert (str(first)[:10], str(last)[:10]) == ("2019-01-01", "2021-01-01")
