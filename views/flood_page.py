@@ -19,7 +19,7 @@ from paii_core.flood.files import map_flood_bytes
 from paii_core.flood.water import describe_method
 from paii_core.io.sentinel1 import SIGMA0_UNITS_READ_TAG
 from paii_core.store import flood as flood_store
-from ui.auth import can, signed_in
+from ui.auth import audit_once, can, signed_in
 from ui.common import (
     connection,
     current_context,
@@ -213,6 +213,9 @@ if valued:
 st.caption(f"{len(valued)} of {len(counties)} counties have a figure; grey ones have none.")
 
 if hits is not None:
+    # Insured names are shown: one audit entry per session and event, as the Insurance
+    # page's evidence views have.
+    audit_once("view flood policy hits", "flood_events", str(event_id), policies=len(hits))
     st.subheader("Policies hit")
     table = hits[["policy_id", "insured", "declared_crop", "peak_flooded_share", "days_flooded"]]
     st.dataframe(

@@ -219,3 +219,22 @@ def test_upload_says_a_linear_chip_was_read_as_linear_power(tiny_world, tmp_path
     assert not at.exception and not at.error, [e.value for e in at.error]
     expected = f"{linear.name} was read as linear power, converted to dB."
     assert any(c.value == expected for c in at.caption), [c.value for c in at.caption]
+
+
+def test_viewing_the_policies_hit_is_audited_for_an_underwriter_only(mapped, tiny_world):
+    """The Flood page lists insured names; before, only the Insurance page's evidence
+    views were in the audit trail."""
+    analyst = _page("hubei", "esg_analyst")
+    assert not any(s.value == "Policies hit" for s in analyst.subheader)
+    con = store.connect(tiny_world / "paii.duckdb")
+    try:
+        rows = con.execute(
+            "SELECT actor, entity_id, detail FROM audit WHERE action = 'view flood policy hits'"
+        ).fetchall()
+        event_id = flood_store.events(con, "hubei")["event_id"].iloc[0]
+    finally:
+        con.close()
+    assert any(s.value == "Policies hit" for s in mapped.subheader)
+    # Once per session (each AppTest here is a session), never for the analyst.
+    assert rows and {r[:2] for r in rows} == {("underwriter", event_id)}
+    assert all('"policies": ' in r[2] for r in rows)
