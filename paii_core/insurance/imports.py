@@ -264,8 +264,8 @@ def validate_policies(
     if outside_areas:
         notes.append(
             f"{count(outside_areas, 'policy lies', 'policies lie')} outside every area of "
-            f"{facts.region_id}: their crop and area checks wait for imagery there "
-            "(`paii area add`)"
+            f"{facts.region_id}: {'its' if outside_areas == 1 else 'their'} crop and area "
+            "checks wait for imagery there (`paii area add`)"
         )
     frame = pd.DataFrame(out)
     if len(frame):
