@@ -275,8 +275,8 @@ def super_resolve(
     model the capture was taken with (default: :func:`estimate_sensor`); the output is
     back-projected to be consistent with it, and the network's learned detail is
     weighted by :func:`detail_weight`; no output value is negative
-    (:func:`~paii_core.enhance.sensor.keep_nonnegative`). ``"bicubic"`` is the baseline. NaN nodata stays
-    NaN (as 4x4 blocks). Tiles are ``core`` px seen with
+    (:func:`~paii_core.enhance.sensor.keep_nonnegative`). ``"bicubic"`` is the baseline.
+    NaN nodata stays NaN (as 4x4 blocks). Tiles are ``core`` px seen with
     ``margin`` px of context; with ``sink`` each finished tile goes to
     ``sink(row0, col0, block)`` and None is returned.
     Raises ValidationError for a bad image, scale, extras or method.
