@@ -86,6 +86,10 @@ def _describe(path: Path) -> tuple[tuple[str, ...], dict[str, str], int]:
 def _level_from(text: str, tags: Mapping[str, str]) -> str | None:
     upper = {k.upper(): str(v).upper() for k, v in tags.items()}
     level = upper.get("PROCESSING_LEVEL", "")
+    if upper.get("REFLECTANCE") == "TOA":
+        return "L1C"
+    if upper.get("REFLECTANCE") in ("SURFACE", "BOA"):
+        return "L2A"
     if "1C" in level or "RADIO_ADD_OFFSET" in upper:
         return "L1C"
     if "2A" in level or "BOA_ADD_OFFSET" in upper:
@@ -101,6 +105,11 @@ def _level_from(text: str, tags: Mapping[str, str]) -> str | None:
 def _tag_metadata(path: Path, tags: Mapping[str, str], level: str) -> tuple[dict, float, str]:
     """Per-band offsets, scale and the rule that gave them, from a file's tags or name."""
     upper = {k.upper(): v for k, v in tags.items()}
+    kind = str(upper.get("REFLECTANCE", "")).upper()
+    if kind in ("TOA", "SURFACE", "BOA"):
+        # reflectance already (`paii reflectance` output, eo-learn or openEO float stacks):
+        # no DN offset or quantification applies
+        return {"*": 0.0}, 1.0, f"REFLECTANCE={kind} tag (reflectance, not DN)"
     scale = QUANTIFICATION
     if "QUANTIFICATION_VALUE" in upper:
         try:

@@ -65,8 +65,9 @@ def load_scene(scene: S2Scene, grid: Grid) -> LoadedScene:
     no data), SCL clouds (classes 3, 8, 9, 10) for L2A, s2cloudless for L1C.
 
     Raises:
-        FormatError: a BGRN band is missing; an L1C scene lacks the 10 bands s2cloudless
-            needs; SCL values outside 0..11. InputNotFoundError: a band file is missing.
+        FormatError: a BGRN band is missing; an L1C product has some but not all of the
+            10 bands s2cloudless needs (a BGRN-only L1C stack is read with a warning, its
+            clouds unmasked); SCL values outside 0..11. InputNotFoundError: a band file is missing.
     """
     missing = [b for b in BGRN if b not in scene.bands]
     if missing:
@@ -76,8 +77,12 @@ def load_scene(scene: S2Scene, grid: Grid) -> LoadedScene:
             "pass an item with B02, B03, B04 and B08",
         )
     codes = list(BGRN)
-    if scene.level == "L1C":
-        lacking = [b for b in CLOUD_MODEL_BANDS if b not in scene.bands]
+    lacking = [b for b in CLOUD_MODEL_BANDS if b not in scene.bands]
+    # A BGRN-only L1C stack (reflectance written by `paii reflectance`, eo-learn, openEO)
+    # has its clouds unmasked, as an L2A without SCL; a product with some but not all of
+    # the model's other bands is a broken download and is refused.
+    bgrn_only = scene.level == "L1C" and not (set(scene.bands) - set(BGRN))
+    if scene.level == "L1C" and not bgrn_only:
         if lacking:
             raise FormatError(
                 scene.source,
@@ -97,7 +102,7 @@ def load_scene(scene: S2Scene, grid: Grid) -> LoadedScene:
 
     bgrn = np.stack([refl(b) for b in BGRN])
     scl = prob = clouds = None
-    if scene.level == "L1C":
+    if scene.level == "L1C" and not bgrn_only:
         toa = np.stack([refl(b) for b in CLOUD_MODEL_BANDS])
         prob = cloud_probability(toa, pixel_size_m=grid.pixel_size)
         clouds = cloud_mask(prob, pixel_size_m=grid.pixel_size)
@@ -112,6 +117,15 @@ def load_scene(scene: S2Scene, grid: Grid) -> LoadedScene:
         scl = np.nan_to_num(raw, nan=0).astype(np.uint8)
         clouds = np.isin(scl, CLOUD_SCL_CLASSES)
         source = "SCL"
+    elif bgrn_only:
+        warnings.warn(
+            f"{scene.source}: L1C with only B02, B03, B04 and B08, so its clouds are not "
+            f"masked (the s2cloudless model also needs {', '.join(lacking)}); pass the full "
+            "L1C product, or its L2A product with SCL, to mask them",
+            PaiiWarning,
+            stacklevel=2,
+        )
+        source = "none"
     else:
         warnings.warn(
             f"{scene.source}: L2A without an SCL band, so its clouds are not masked; add "

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import rasterio
 
-from paii_core.errors import FormatError, InputNotFoundError
+from paii_core.errors import FormatError, InputNotFoundError, PaiiWarning
 from paii_core.io.s2_items import open_s2_item
 from paii_core.io.s2_load import BGRN, load_scene, load_season
 from paii_core.io.s2_mtd import read_mtd
@@ -337,3 +337,25 @@ def test_stack_named_in_band_metadata_as_openeo_writes(tmp_path):
             dst.update_tags(i, DESCRIPTION=name)
     (scene,) = open_s2_item(path)
     _check(scene)
+
+
+@pytest.mark.parametrize(("kind", "level"), [("TOA", "L1C"), ("SURFACE", "L2A")])
+def test_reflectance_stack_is_read_as_reflectance_not_dn(tmp_path, kind, level):
+    """A BGRN float stack tagged REFLECTANCE (what `paii reflectance` writes; eo-learn's
+    Slovenian TOA files carry it too) takes no DN offset; before, it was refused for
+    lacking a RADIO_ADD_OFFSET, and an L1C one for lacking the cloud model's bands."""
+    truth = m.truth(DAY)
+    data = np.stack([truth[b] for b in ("B02", "B03", "B04", "B08")]).astype(np.float32)
+    path = tmp_path / "S2_20220604_bgrn.tif"
+    profile = dict(driver="GTiff", count=4, dtype="float32", width=m.SIZE, height=m.SIZE,
+                   crs=m.CRS_UTM14, transform=m.transform(10))  # fmt: skip
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(data)
+        dst.descriptions = ("B2", "B3", "B4", "B8")
+        dst.update_tags(REFLECTANCE=kind)
+    (scene,) = open_s2_item(path)
+    assert (scene.level, scene.scale, set(scene.offsets.values())) == (level, 1.0, {0.0})
+    with pytest.warns(PaiiWarning, match="clouds are not masked"):
+        loaded = load_scene(scene, GRID)
+    np.testing.assert_array_equal(loaded.reflectance, data)
+    assert loaded.clouds is None
