@@ -56,6 +56,7 @@ def _read(path: Path, *, sar: bool = False):
 source = st.radio("Image", ["Stored area", "Upload a GeoTIFF"], horizontal=True, key="img_src")
 raster = sar = None
 temporal, truth, simulated, label = None, {}, True, ""
+origin, acquired = "", None
 try:
     if source == "Stored area":
         con = connection()
@@ -105,6 +106,7 @@ try:
         sar = None if scene.s1 is None else _read(scene.s1, sar=True).data
         simulated = scene.simulated
         label = f"{'simulated_' * simulated}{aoi}_{scene.day:%Y%m%d}"
+        origin, acquired = f"area {aoi}, Sentinel-2 of {scene.day}", scene.day.isoformat()
         if scene.clear_truth is not None:
             truth["dehaze"] = _read(scene.clear_truth).data
         if scene.hires_truth is not None:
@@ -122,6 +124,7 @@ try:
         with saved_upload(upload) as path:
             raster = files.read_bgrn(path)
         simulated, label = False, Path(upload.name).stem
+        origin, acquired = upload.name, raster.tags.get("DATE")
 except PaiiError as e:
     show_error(e)
     if isinstance(e, BandOrderError) and source != "Stored area":
@@ -219,9 +222,11 @@ product = results["model"]
 name = f"{label}_{kind}_{product.version}.tif"
 st.download_button(
     "Download the model result (GeoTIFF)",
-    product.path.read_bytes(),
+    products.download_bytes(product, source=origin, acquired=acquired),
     key="img_download",
     file_name=name,
     mime="image/tiff",
 )
-st.caption(f"File: {name} (tags say what made it{', and that it is simulated' * simulated}).")
+st.caption(
+    f"File: {name} (tags say what made it, from what{', and that it is simulated' * simulated})."
+)

@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import rasterio
 from affine import Affine
 from numpy.typing import NDArray
+from rasterio.io import MemoryFile
 
 from paii_core.config import paths
 from paii_core.enhance import api
@@ -25,7 +27,7 @@ from paii_core.enhance.haze_physics import thick_haze_band
 from paii_core.errors import ValidationError
 from paii_core.io import Raster, read_geotiff, write_geotiff
 
-__all__ = ["KINDS", "Product", "enhance_cached", "input_hash"]
+__all__ = ["KINDS", "Product", "download_bytes", "enhance_cached", "input_hash"]
 
 KINDS: dict[str, tuple[str, ...]] = {"dehaze": api.DEHAZE_METHODS, "sr": api.SR_METHODS}
 
@@ -120,3 +122,22 @@ def enhance_cached(
         tags["SIMULATED"] = "yes: produced from simulated PAII demo data"
     write_geotiff(path, written, crs=raster.crs, transform=transform, band_names=names, tags=tags)
     return Product(out, path, False, version)
+
+
+def download_bytes(product: Product, *, source: str, acquired: str | None = None) -> bytes:
+    """The product's GeoTIFF as bytes for a download, its tags naming the input it came
+    from (``PAII_SOURCE``: an uploaded file's name or a stored area and date) and, when
+    known, its acquisition date (``DATE``). The cached file itself is keyed by its pixels
+    alone, so two inputs with equal pixels share it: the source goes into the copy."""
+    with rasterio.open(product.path) as src:
+        profile, data = src.profile, src.read()
+        descriptions, tags = src.descriptions, src.tags()
+    tags["PAII_SOURCE"] = source
+    if acquired:
+        tags["DATE"] = acquired
+    with MemoryFile() as mem:
+        with mem.open(**profile) as dst:
+            dst.write(data)
+            dst.descriptions = descriptions
+            dst.update_tags(**tags)
+        return mem.read()

@@ -60,3 +60,23 @@ def test_dehazed_product_keeps_the_thick_haze_band(tmp_path, monkeypatch, scene)
     assert not np.isnan(first.data[:, flags == 0]).any()
     l2a = enhance_cached("dehaze", replace(raster, tags={}), method="dcp", simulated=False)
     assert l2a.path.name.startswith("dehaze_dcp_dcp_l2a_") and not l2a.cached
+
+
+def test_download_names_the_input_it_came_from(tmp_path, monkeypatch, scene):
+    """The downloaded GeoTIFF says its input (an uploaded file's name) and date; the
+    cached file, keyed by pixels alone, is left as it was."""
+    import rasterio
+    from rasterio.io import MemoryFile
+
+    from paii_core.enhance.products import download_bytes
+
+    monkeypatch.setenv("PAII_DATA_DIR", str(tmp_path))
+    raster = Raster(scene.clear[0], "EPSG:32650", Affine(10, 0, 0, 0, -10, 0))
+    product = enhance_cached("sr", raster, method="bicubic", simulated=False)
+    data = download_bytes(product, source="T33UUU_20170216.tif", acquired="2017-02-16")
+    with MemoryFile(data) as mem, mem.open() as got, rasterio.open(product.path) as kept:
+        tags = got.tags()
+        assert (tags["PAII_SOURCE"], tags["DATE"]) == ("T33UUU_20170216.tif", "2017-02-16")
+        assert tags["PAII_METHOD"] == "bicubic" and "PAII_SOURCE" not in kept.tags()
+        assert got.descriptions == kept.descriptions and got.transform == kept.transform
+        np.testing.assert_array_equal(got.read(), kept.read())
