@@ -276,9 +276,12 @@ def loss_summary(loss: LossRange, priority: Priority, currency: str) -> list[tup
     if loss.indemnity is not None:
         p10, p50, p90 = loss.indemnity
         value = f"{p50:,.0f} {currency} (P90 {p90:,.0f} .. P10 {p10:,.0f})"
+    # a priority of 0 with no loss range is "nothing known", not "no payout expected"
+    unknown = loss.indemnity is None and priority.score == 0
+    score = "n/a" if unknown else f"{priority.score:,.0f} {currency}"
     return [
         ("Plot loss range", value, loss.note),
-        ("Review priority", f"{priority.score:,.0f} {currency}", "; ".join(priority.reasons)),
+        ("Review priority", score, "; ".join(priority.reasons)),
     ]
 
 

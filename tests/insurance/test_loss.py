@@ -166,3 +166,18 @@ def test_crop_share_threshold_flags_whole_plot_swaps_only():
     assert not CropCheck("wheat", "wheat", 0.8, "", {"wheat": 0.8, "maize": 0.2}).mismatch
     assert CropCheck("wheat", "maize", 0.8, "").mismatch  # no shares: the majority decides
     assert CropCheck("wheat", None, None, "").declared_share is None
+
+
+def test_review_priority_with_nothing_known_says_na_not_zero():
+    """A plot without a county forecast has no loss range; its priority of 0 means that
+    nothing is known, and the evidence table said '0 USD' (QA pass, real Kansas plot)."""
+    from paii_core.insurance.loss import LossRange, Priority
+    from paii_core.insurance.review import loss_summary
+
+    unknown = LossRange(None, None, None, "no county forecast")
+    rows = dict((k, v) for k, v, _ in loss_summary(unknown, Priority(0.0, ()), "USD"))
+    assert rows == {"Plot loss range": "n/a", "Review priority": "n/a"}
+    flagged = loss_summary(unknown, Priority(1200.0, ("declared crop not seen",)), "USD")
+    assert flagged[1][1] == "1,200 USD"
+    known = LossRange(1.0, (9.0, 10.0, 11.0), (0.0, 0.0, 0.0), "scaled")
+    assert loss_summary(known, Priority(0.0, ()), "USD")[1][1] == "0 USD"
