@@ -146,25 +146,25 @@ def tile_histograms(image: ArrayLike, *, tile_px: int) -> TileHistograms:
     tile = (np.arange(h)[:, None] // tile_px) * cols + (np.arange(w)[None, :] // tile_px)
     valid = np.isfinite(x)
     nb = BINS.size - 1
-    # The bins are uniform: ceil((x - first edge) / width) - 1 is searchsorted(BINS, x) - 1
-    # (an edge value falls in the bin below it) without a binary search per pixel.
-    step = np.float32(BINS[1] - BINS[0])
-    b = np.ceil((x[valid] - BINS[0]) / step).astype(np.int64) - 1
-    np.clip(b, 0, nb - 1, out=b)
-    flat = tile[valid] * nb + b
+    flat = tile[valid] * nb + _bin_index(x[valid])
     counts = np.bincount(flat, minlength=rows * cols * nb).reshape(rows * cols, nb)
     return TileHistograms(counts.astype(np.float64), tile_px)
+
+
+def _bin_index(values: NDArray[np.float32]) -> NDArray[np.int64]:
+    """The :data:`BINS` bin of each finite dB value (values beyond them in the end bins).
+    The bins are uniform: ceil((x - first edge) / width) - 1 is searchsorted(BINS, x) - 1
+    (an edge value falls in the bin below it) without a binary search per pixel."""
+    step = np.float32(BINS[1] - BINS[0])
+    b = np.ceil((values - BINS[0]) / step).astype(np.int64) - 1
+    return np.clip(b, 0, BINS.size - 2, out=b)
 
 
 def histogram(image: ArrayLike) -> NDArray[np.float64]:
     """Counts of an image's finite dB values on :data:`BINS` (values beyond them in the end
     bins), as :func:`tile_histograms` bins them."""
     x = np.asarray(image, dtype=np.float32)
-    x = x[np.isfinite(x)]
-    nb = BINS.size - 1
-    b = np.ceil((x - BINS[0]) / np.float32(BINS[1] - BINS[0])).astype(np.int64) - 1
-    np.clip(b, 0, nb - 1, out=b)
-    return np.bincount(b, minlength=nb).astype(np.float64)
+    return np.bincount(_bin_index(x[np.isfinite(x)]), minlength=BINS.size - 1).astype(np.float64)
 
 
 def _otsu_rows(counts: NDArray[np.float64]) -> tuple[NDArray, NDArray, NDArray]:
