@@ -111,6 +111,13 @@ def current_principal() -> Principal | None:
     return fresh
 
 
+def actor() -> str:
+    """Who runs a computation from a page, for the audit trail: the signed-in user, else
+    ``dashboard``."""
+    principal = signed_in()
+    return principal.user if principal else "dashboard"
+
+
 def can(permission: Permission) -> bool:
     """Whether the signed-in principal's role holds ``permission`` (for what a page shows;
     the store checks again before it returns policy data)."""

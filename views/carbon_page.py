@@ -18,7 +18,7 @@ from paii_core.errors import PaiiError
 from paii_core.store import carbon as carbon_store
 from paii_core.text import count
 from paii_core.workspace.files import sounding_files
-from ui.auth import signed_in
+from ui.auth import actor
 from ui.common import (
     connection,
     current_region,
@@ -35,12 +35,6 @@ from ui.uploads import PORTFOLIO_MAX_MB, capped_uploader
 ctx, region = current_region()
 
 
-def _actor() -> str:
-    """Who ran a computation, for the audit trail: the signed-in user."""
-    principal = signed_in()
-    return principal.user if principal else "dashboard"
-
-
 st.title("Carbon")
 st.caption(f"{region.name}: column CO2 (OCO-2 XCO2) by county and month")
 
@@ -53,7 +47,7 @@ def _run() -> None:
             files,
             simulated=simulated,
             progress=progress,
-            actor=_actor(),
+            actor=actor(),
             region_id=ctx.region_id,
         )
     if ctx.region_id in run.uncovered():

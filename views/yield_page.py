@@ -14,7 +14,7 @@ from paii_core.yields import ASOF_DATES, UNITS, summarize_backtest
 from paii_core.yields.region import forecast_stored_region
 from paii_core.yields.trend import TREND_VERSION
 from paii_core.yields.units import convert_columns
-from ui.auth import signed_in
+from ui.auth import actor
 from ui.common import (
     connection,
     current_region,
@@ -30,12 +30,6 @@ from ui.common import (
 ctx, region = current_region()
 
 
-def _actor() -> str:
-    """Who ran a computation, for the audit trail: the signed-in user."""
-    principal = signed_in()
-    return principal.user if principal else "dashboard"
-
-
 st.title("Yield")
 st.caption(f"{region.name}: county yield forecasts in season, with P10..P90 range")
 simulated_notice(ctx.region_id, ("yields", "yield forecasts"))
@@ -44,7 +38,7 @@ simulated_notice(ctx.region_id, ("yields", "yield forecasts"))
 def _fit() -> None:
     with progress_bar() as progress:
         run = forecast_stored_region(
-            connection(), paths().data, ctx.region_id, actor=_actor(), progress=progress
+            connection(), paths().data, ctx.region_id, actor=actor(), progress=progress
         )
     for note in run.notes:
         st.warning(note, icon=":material/info:")
