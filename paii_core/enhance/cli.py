@@ -61,14 +61,14 @@ def _band_options_hint(args: argparse.Namespace) -> Iterator[None]:
 
 def _check_output(args: argparse.Namespace) -> None:
     """OUT must be a file path that is none of the inputs (checked before any work)."""
-    from paii_core.io import check_output
+    from paii_core.io import GEOTIFF_SUFFIXES, check_output
 
     inputs = [args.input, *(getattr(args, "temporal", None) or ()), getattr(args, "sar", None)]
     check_output(
         args.output,
         inputs=inputs,
         argument="OUTPUT",
-        suffixes=(".tif", ".tiff"),
+        suffixes=GEOTIFF_SUFFIXES,
         overwrite=args.overwrite,
     )
 

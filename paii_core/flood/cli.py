@@ -13,7 +13,6 @@ def _progress(fraction: float, message: str) -> None:
     print(f"[{100 * fraction:5.1f}%] {message}", file=sys.stderr, flush=True)
 
 
-_TIFF = (".tif", ".tiff")
 STREAM_MIN_PX = 25_000_000
 """Projected scenes of at least this many pixels are mapped window by window from disk."""
 
@@ -25,13 +24,13 @@ def _run(args: argparse.Namespace) -> int:
     from paii_core.flood.files import map_flood_files, write_flood
     from paii_core.flood.stream import map_flood_stream
     from paii_core.flood.water import describe_method
-    from paii_core.io import check_output
+    from paii_core.io import GEOTIFF_SUFFIXES, check_output
 
     check_output(
         args.out,
         inputs=(args.post, args.pre, args.dem),
         argument="OUT",
-        suffixes=_TIFF,
+        suffixes=GEOTIFF_SUFFIXES,
         overwrite=args.overwrite,
     )
     learned = args.water == "learned"

@@ -7,7 +7,7 @@ process that only reads rasters (a `paii batch` worker) never loads them.
 
 import importlib
 
-from paii_core.io._atomic import check_output
+from paii_core.io._atomic import GEOTIFF_SUFFIXES, check_output
 from paii_core.io.dem import read_dem, write_dem
 from paii_core.io.geotiff import Raster, read_geotiff, read_raster, read_window, write_geotiff
 from paii_core.io.landsat import read_landsat
@@ -57,6 +57,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "CLOUD_SCL_CLASSES",
     "GCJ02",
+    "GEOTIFF_SUFFIXES",
     "NASS_CODES",
     "NASS_COLUMNS",
     "OCO2_COLUMNS",

@@ -11,7 +11,10 @@ from pathlib import Path
 
 from paii_core.errors import ValidationError
 
-__all__ = ["atomic_path", "check_output"]
+__all__ = ["GEOTIFF_SUFFIXES", "atomic_path", "check_output"]
+
+GEOTIFF_SUFFIXES = (".tif", ".tiff")
+"""Names a GeoTIFF output may end in (``check_output(suffixes=...)``)."""
 
 
 def check_output(
