@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from paii_core import store
+from tests.app.regions import world_with_new_region
 from tests.conftest import REPO, sign_in_app
 
 KEY = "crop_labels_henan-huaxian"
@@ -120,23 +121,7 @@ def test_a_region_without_areas_says_the_areas_shown_are_other_regions(
 ):
     """A user's new region without imagery: the page showed the demo's Henan area as if it
     were the region's (found by the QA pass with real North Carolina counties)."""
-    import shutil
-
-    import geopandas as gpd
-
-    from paii_core import store, workspace
-
-    for name in ("paii.duckdb", "paii.duckdb.wal"):  # a copy: the shared world stays as it is
-        if (tiny_world / name).exists():
-            shutil.copy(tiny_world / name, tmp_path / name)
-    (tmp_path / "demo").symlink_to(tiny_world / "demo")
-    counties = gpd.read_parquet(REPO / "data" / "boundaries" / "us_counties_all.parquet")
-    path = tmp_path / "nc.geojson"
-    counties[counties["county_id"].isin(["37183", "37101"])].to_file(path)
-    con = store.connect(tmp_path / "paii.duckdb")
-    workspace.add_region(con, "nc-two", path, country="US", yield_unit="bu/acre")
-    con.close()
-    monkeypatch.setenv("PAII_DATA_DIR", str(tmp_path))
+    world_with_new_region(tiny_world, tmp_path, monkeypatch, "nc-two", ["37183", "37101"])
     at = AppTest.from_file(str(REPO / "views" / "crop_labels_page.py"), default_timeout=240)
     sign_in_app(at)
     at.session_state["region_id"] = "nc-two"

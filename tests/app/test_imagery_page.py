@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app.regions import world_with_new_region
 from tests.conftest import REPO, sign_in_app
 
 PAGE = str(REPO / "views" / "imagery_page.py")
@@ -143,23 +144,7 @@ def test_a_region_without_areas_says_the_areas_shown_are_other_regions(
 ):
     """A user's new region (real Kansas counties, no imagery yet): the page showed the
     demo's Henan area with no word that it belongs to another region."""
-    import shutil
-
-    import geopandas as gpd
-
-    from paii_core import store, workspace
-
-    for name in ("paii.duckdb", "paii.duckdb.wal"):  # a copy: the shared world stays as it is
-        if (tiny_world / name).exists():
-            shutil.copy(tiny_world / name, tmp_path / name)
-    (tmp_path / "demo").symlink_to(tiny_world / "demo")
-    counties = gpd.read_parquet(REPO / "data" / "boundaries" / "us_counties_all.parquet")
-    path = tmp_path / "ks.geojson"
-    counties[counties["county_id"].isin(["20045", "20059"])].to_file(path)
-    con = store.connect(tmp_path / "paii.duckdb")
-    workspace.add_region(con, "ks-two", path, country="US", yield_unit="bu/acre")
-    con.close()
-    monkeypatch.setenv("PAII_DATA_DIR", str(tmp_path))
+    world_with_new_region(tiny_world, tmp_path, monkeypatch, "ks-two", ["20045", "20059"])
     at = AppTest.from_file(PAGE, default_timeout=120)
     sign_in_app(at)
     at.session_state["region_id"] = "ks-two"
