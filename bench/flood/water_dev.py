@@ -1,10 +1,13 @@
 """Development harness for the rules' water on the DEV chips only (never the held-out ones).
 
 For each labelled chip of data/real/sen1floods11_dev/ (Sen1Floods11 HandLabeled, not the
-benchmark's test chips) the chip is mapped as ``paii flood --post CHIP OUT`` maps it
+benchmark's test chips) and of data/real/stac_overflow_dev/ (three hand-labelled chips in
+the STAC Overflow competition's layout, UTM; see its PROVENANCE.txt: India_pxs10 is of the
+India test chip's flood event) the chip is mapped as ``paii flood --post CHIP OUT`` maps it
 (:func:`paii_core.flood.files.map_flood_files`: UTM working grid, no DEM) and scored over
 labelled pixels on the chip's own grid: water IoU and the share of labelled dry land that is
-called water. ``--stages`` also follows the rules' water on the working grid through each of
+called water, beside one global Otsu threshold of the chip's despeckled VV (the benchmark's
+baseline, :func:`bench.flood.real_chips.otsu`). ``--stages`` also follows the rules' water on the working grid through each of
 its steps (threshold on the 3 x 3 mean, region growing, single-look growing, speck removal,
 clear-water core) and says how much dry land each step adds or removes, with the label
 resampled (nearest) to the working grid: which process over-calls dry land; beside each
@@ -23,7 +26,8 @@ the no-DEM column).
 Refuses the held-out folder data/real/sen1floods11_handlabeled/ (rules of evidence: the
 test chips are scored once, by bench.flood.real_chips, with a method chosen here).
 
-Run: ``PYTHONPATH=. .venv/bin/python -m bench.flood.water_dev [--stages] [--json OUT]``
+Run: ``PYTHONPATH=. .venv/bin/python -m bench.flood.water_dev [--chips DIR ...] [--stages]
+[--json OUT]`` (default: both development folders).
 """
 
 from __future__ import annotations
@@ -43,6 +47,9 @@ from paii_core.errors import ValidationError
 from paii_core.flood import files, mapping, water
 
 DEV = paths().root / "data" / "real" / "sen1floods11_dev"
+MORE_DEV = paths().root / "data" / "real" / "stac_overflow_dev"
+"""More development chips (STAC Overflow layout, seventh pass); not used by the learned model."""
+DEV_FOLDERS = (DEV, MORE_DEV)
 HELD_OUT = paths().root / "data" / "real" / "sen1floods11_handlabeled"
 
 
@@ -54,6 +61,11 @@ def dev_chips(folder: Path = DEV) -> list[Path]:
             "(score the test chips once with bench.flood.real_chips)"
         )
     return sorted(Path(folder).glob("*_S1Hand.tif"))
+
+
+def chips_of(folders) -> list[Path]:  # noqa: ANN001
+    """The chips of every folder of ``folders`` (:func:`dev_chips`: the held-out one refused)."""
+    return [c for f in folders for c in dev_chips(f)]
 
 
 def label_of(chip: Path) -> np.ndarray:
@@ -76,13 +88,18 @@ def score(called: np.ndarray, label: np.ndarray, valid: np.ndarray) -> dict:
 
 
 def map_chip(chip: Path) -> dict:
-    """Score the ``water`` band of the command's path on ``chip`` (its own grid)."""
+    """Score the ``water`` band of the command's path on ``chip`` (its own grid), and one
+    global Otsu threshold of its despeckled VV (``otsu``, ``otsu false %``)."""
+    from bench.flood.real_chips import otsu
+
     label = label_of(chip)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fm, post = files.map_flood_files(chip)
     valid = (label >= 0) & np.isfinite(post.data[0])
     out = score(fm.water, label, valid)
+    base = score(otsu(post.data[0]), label, valid)
+    out["otsu"], out["otsu false %"] = base["iou"], base["false %"]
     out["split"] = f"{fm.threshold_db} dB ({fm.method})"
     return out
 
@@ -193,7 +210,8 @@ def checks() -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--chips", type=Path, default=DEV, help="folder of DEV *_S1Hand.tif chips")
+    ap.add_argument("--chips", type=Path, nargs="+", default=list(DEV_FOLDERS),
+                    help="folders of DEV *_S1Hand.tif chips (default: both dev folders)")
     ap.add_argument("--stages", action="store_true", help="also score each step of the rules")
     ap.add_argument("--variant", default=None, help="a rule variant of water_variants.VARIANTS")
     ap.add_argument("--jitter", action="store_true", help="threshold under 0-24 px crops")
@@ -212,20 +230,25 @@ def main() -> None:
 
 def run(args: argparse.Namespace) -> None:
     """The tables of :func:`main` (under whatever variant is in force)."""
-    chips = dev_chips(args.chips)
+    chips = chips_of(args.chips)
     rows = {}
-    print("| chip | water IoU | dry land called water | threshold (method) |")
-    print("| --- | --- | --- | --- |")
+    print("| chip | water IoU | dry land called water | global Otsu VV: IoU | Otsu: dry called "
+          "water | threshold (method) |")  # fmt: skip
+    print("| --- | --- | --- | --- | --- | --- |")
     for chip in chips:
         name = chip.name.removesuffix("_S1Hand.tif")
         r = map_chip(chip)
         rows[name] = r
-        print(f"| {name} | {r['iou']:.3f} | {r['false %']:.2f} % | {r['split']} |", flush=True)
+        print(f"| {name} | {r['iou']:.3f} | {r['false %']:.2f} % | {r['otsu']:.3f} | "
+              f"{r['otsu false %']:.2f} % | {r['split']} |", flush=True)  # fmt: skip
     wet = [r for r in rows.values() if r["counts"][1] > r["counts"][2]]
     inter = sum(r["counts"][0] for r in rows.values())
     union = sum(r["counts"][1] for r in rows.values())
-    print(f"| mean of chips with water | {np.mean([r['iou'] for r in wet]):.3f} | | |")
-    print(f"| pooled | {inter / max(1, union):.3f} | | |")
+    print(f"| mean of chips with water | {np.mean([r['iou'] for r in wet]):.3f} | | "
+          f"{np.mean([r['otsu'] for r in wet]):.3f} | | |")  # fmt: skip
+    print(f"| pooled | {inter / max(1, union):.3f} | | | | |")
+    print(f"rules above global Otsu VV on {sum(r['iou'] > r['otsu'] for r in wet)} of "
+          f"{len(wet)} chips with water")  # fmt: skip
     report: dict = {"rows": rows}
     if args.stages:
         report["stages"] = {}

@@ -43,6 +43,7 @@ Mekong (bench/BENCHMARKS.md, "Flood water, sixth pass"); it is kept here to be r
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -138,6 +139,7 @@ def rules_water_with(
     min_px: int | None = None,
     final: Callable[[np.ndarray], np.ndarray] | None = None,
     object_max_db: float | None = None,
+    uncored_max_db: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The rules' water as they were before the fourth pass, with one step swapped.
 
@@ -149,7 +151,9 @@ def rules_water_with(
     alone is decided on (default ``decide``'s); ``limit`` the growing limit; ``smooth_gate``
     admits grown pixels only where the 7 x 7 local CV is below it; ``min_px`` the
     minimum body; ``final`` post-processes the water; ``object_max_db`` keeps only the water
-    bodies whose mean power (of the single-look feature) is below it (:func:`dark_objects`).
+    bodies whose mean power (of the single-look feature) is below it (:func:`dark_objects`);
+    ``uncored_max_db`` keeps, beside the bodies with a clear-water core, those without one
+    whose mean power (of the single-look feature) is below it.
     """
     from bench.flood.water_dev import local_cv
 
@@ -168,7 +172,10 @@ def rules_water_with(
     wet = water.grow_water(np.where(dark, -99.0, 0.0), wet, limit_db=0.0)
     wet = mapping._drop_specks(wet, min_px=rules.min_px if min_px is None else min_px)
     if rules.strong is not None:
-        wet = mapping._with_core(wet, d < rules.strong, min_px=rules.min_px)
+        cored = mapping._with_core(wet, d < rules.strong, min_px=rules.min_px)
+        if uncored_max_db is not None:
+            cored |= dark_objects(wet, single, uncored_max_db)
+        wet = cored
     if object_max_db is not None:
         wet = dark_objects(wet, single, object_max_db)
     if final is not None:
@@ -280,6 +287,36 @@ def land_level(
 _ENGINE_SINGLE_MODE = water._single_mode
 
 
+_ENGINE_FROM_FIT = mapping.Rules.from_fit.__func__
+
+
+def scene_core(sd: float | None) -> Callable[[], contextlib.AbstractContextManager]:
+    """On the scene path only (a scene clearly bimodal by its own histogram, method
+    ``scene``), the clear-water core at the water mean + ``sd`` standard deviations (capped
+    at the threshold, as the engine's; ``inf``: the threshold itself), or no core at all
+    (``sd`` None); every other scene keeps the engine's core
+    (:data:`paii_core.flood.mapping.STRONG_SD`)."""
+
+    def from_fit(cls, fit: water.WaterFit, **kw):  # noqa: ANN001, ANN202
+        rules = _ENGINE_FROM_FIT(cls, fit, **kw)
+        if fit.method != "scene":
+            return rules
+        if sd is None:
+            return dataclasses.replace(rules, strong=None)
+        strong = min(rules.threshold, fit.water[0] + sd * fit.water[1])
+        return dataclasses.replace(rules, strong=strong)
+
+    @contextlib.contextmanager
+    def swap() -> Iterator[None]:
+        mapping.Rules.from_fit = classmethod(from_fit)
+        try:
+            yield
+        finally:
+            mapping.Rules.from_fit = classmethod(_ENGINE_FROM_FIT)
+
+    return swap
+
+
 @contextlib.contextmanager
 def _land_level() -> Iterator[None]:
     """Swap the engine's single-mode check for :func:`land_level` for a run."""
@@ -326,6 +363,19 @@ VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager]] = {
         lambda p, r, f: {"grow_on": _engine_grow, "smooth_gate": 1.0}),
     # sixth pass: the threshold of a single-mode scene
     "fit: dry scenes lowered to the water level": _land_level,
+    # seventh pass: the clear-water core on the scene path (clearly bimodal scenes) only
+    "scene: no clear-water core": scene_core(None),
+    "scene: clear-water core at water mean + 2 sd": scene_core(2.0),
+    "scene: clear-water core at water mean + 3 sd": scene_core(3.0),
+    "scene: clear-water core at the threshold": scene_core(float("inf")),
+    "engine: bodies without a core kept if darker than the class midpoint": lambda: _rules(
+        lambda p, r, f: {"grow_on": _engine_grow, "uncored_max_db": r.middle}),
+    "scene: bodies without a core kept if darker than the class midpoint": lambda: _rules(
+        lambda p, r, f: {"grow_on": _engine_grow,
+                         "uncored_max_db": r.middle if f.method == "scene" else None}),
+    "scene: bodies without a core kept if 1 dB darker than the class midpoint": lambda: _rules(
+        lambda p, r, f: {"grow_on": _engine_grow,
+                         "uncored_max_db": r.middle - 1.0 if f.method == "scene" else None}),
 }  # fmt: skip
 """Name -> context manager factory of every variant of the fourth pass."""
 

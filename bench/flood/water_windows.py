@@ -20,7 +20,9 @@ less than half of their pixels labelled are skipped.
 
 ``--stages`` follows the rules step by step on every window of at least 25 % water (which
 step calls its dry land water). Run: ``PYTHONPATH=. .venv/bin/python -m
-bench.flood.water_windows [--size 256] [--stages] [--variant NAME] [--json OUT]``
+bench.flood.water_windows [--size 256] [--chips DIR ...] [--stages] [--variant NAME] [--json
+OUT]``; ``--chips data/real/sen1floods11_dev data/real/stac_overflow_dev`` adds the windows
+of the three STAC Overflow chips (seventh pass; the registry's rows stay on the first folder).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from rasterio.windows import Window
 from scipy import ndimage
 
 from bench.flood.real_chips import otsu
-from bench.flood.water_dev import DEV, dev_chips, label_of, score, stages
+from bench.flood.water_dev import DEV, chips_of, label_of, score, stages
 from paii_core.errors import ValidationError
 from paii_core.flood import files
 
@@ -148,12 +150,14 @@ def summary(rows: list[dict]) -> dict:
     }  # fmt: skip
 
 
-def run(size: int, folder: Path = DEV, *, steps: bool = False) -> dict:
+def run(size: int, folder: Path | list[Path] = DEV, *, steps: bool = False) -> dict:
+    """Windows of every chip of ``folder`` (one folder or a list of them)."""
+    folders = [folder] if isinstance(folder, (str, Path)) else list(folder)
     rows = []
     print("| chip | window (row, col) | water % | Otsu VV | rules | dry called water (Otsu) "
           "| of it within 3 px / beyond 10 px of water | threshold (method) |")  # fmt: skip
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for chip in dev_chips(folder):
+    for chip in chips_of(folders):
         with rasterio.open(chip) as src:
             h, w = src.height, src.width
         for row in window_offsets(h, size):
@@ -193,7 +197,9 @@ def run(size: int, folder: Path = DEV, *, steps: bool = False) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", type=int, default=256, help="window side in chip pixels")
-    ap.add_argument("--chips", type=Path, default=DEV, help="folder of DEV *_S1Hand.tif chips")
+    ap.add_argument("--chips", type=Path, nargs="+", default=[DEV],
+                    help="folders of DEV *_S1Hand.tif chips (default: the Sen1Floods11 dev "
+                    "chips; add data/real/stac_overflow_dev for the STAC Overflow ones)")
     ap.add_argument("--stages", action="store_true", help="steps of the rules, large water")
     ap.add_argument("--variant", default=None, help="a rule variant of water_variants.VARIANTS")
     ap.add_argument("--json", type=Path, default=None, help="also write the rows here")

@@ -16,6 +16,33 @@ def test_the_held_out_chips_are_refused():
     assert not any(n.startswith(("Bolivia", "India", "Mekong", "USA")) for n in names)
 
 
+def test_the_stac_overflow_chips_are_development_scenes_apart_from_the_test_chips():
+    import rasterio
+    from rasterio.warp import transform_bounds
+
+    more = water_dev.dev_chips(water_dev.MORE_DEV)
+    assert [c.name for c in more] == ["India_pxs10_S1Hand.tif", "Paraguay_jja10_S1Hand.tif",
+                                      "Sri-Lanka_qxb32_S1Hand.tif"]  # fmt: skip
+    assert len(water_dev.chips_of(water_dev.DEV_FOLDERS)) == 9
+    with pytest.raises(ValidationError, match="holds the held-out test chips"):
+        water_dev.chips_of([water_dev.DEV, water_dev.HELD_OUT])
+
+    def box(path):
+        with rasterio.open(path) as src:
+            return transform_bounds(src.crs, "EPSG:4326", *src.bounds)
+
+    held = [box(c) for c in sorted(water_dev.HELD_OUT.glob("*_S1Hand.tif"))]
+    assert len(held) == 4
+    for chip in more:
+        w, s_, e, n = box(chip)
+        assert all(e < hw or w > he or n < hs or s_ > hn for hw, hs, he, hn in held), chip
+        label = water_dev.label_of(chip)
+        assert set(np.unique(label)) <= {-1, 0, 1} and label.shape == (512, 512)
+        with rasterio.open(chip) as src:
+            assert src.count == 2 and src.descriptions == ("VV", "VH")
+            assert src.crs.to_epsg() in (32644, 32646, 32721)
+
+
 def test_score_counts_labelled_pixels_only():
     label = np.array([[1, 1, 0, 0], [0, 0, -1, -1]])
     called = np.array([[1, 0, 1, 0], [0, 0, 1, 1]], dtype=bool)

@@ -68,6 +68,10 @@ def test_no_option_is_the_engine_and_variants_are_undone():
         with wv.variant(name):
             if name.startswith("fit:"):
                 assert water._single_mode is not wv._ENGINE_SINGLE_MODE
+            elif name.startswith("scene: clear-water core") or name == "scene: no clear-water core":
+                assert mapping.Rules.from_fit.__func__ is not wv._ENGINE_FROM_FIT
+                fm = mapping.map_flood(post, pixel_size_m=10.0)
+                assert fm.water[25:55, 15:65].mean() > 0.9
             elif name != "finer working grid":
                 assert mapping.rules_water is not before[0]
                 fm = mapping.map_flood(post, pixel_size_m=10.0)
@@ -76,6 +80,7 @@ def test_no_option_is_the_engine_and_variants_are_undone():
                 assert files._to_working_grid is not before[2]
         assert (mapping.rules_water, mapping.fit_scene, files._to_working_grid) == before
         assert water._single_mode is wv._ENGINE_SINGLE_MODE
+        assert mapping.Rules.from_fit.__func__ is wv._ENGINE_FROM_FIT
     with pytest.raises(ValidationError, match="unknown variant 'nope'; choose one of: box 5x5"):
         wv.variant("nope")
 
@@ -115,3 +120,34 @@ def test_finer_grid_is_square_at_the_narrow_side_of_a_degree_pixel():
     assert abs(work.transform.a) == pytest.approx(5.58, abs=0.01)
     assert work.data.shape[1] >= 2 * 40 - 2 and np.nanmax(np.abs(work.data + 10.0)) < 1e-4
     assert files._to_working_grid(geo).data.shape[1] < work.data.shape[1]
+
+
+def test_scene_core_variants_change_only_the_scene_path():
+    scene = water.WaterFit(-15.0, (-20.0, 2.0), (-10.0, 2.0), "scene")
+    tiles = water.WaterFit(-15.0, (-20.0, 2.0), (-10.0, 2.0), "tiles")
+    engine = mapping.Rules.from_fit(scene, pixel_size_m=10.0)
+    assert engine.strong == -18.0  # min(t, water mean + 1 sd)
+    with wv.variant("scene: no clear-water core"):
+        assert mapping.Rules.from_fit(scene, pixel_size_m=10.0).strong is None
+        assert mapping.Rules.from_fit(tiles, pixel_size_m=10.0).strong == -18.0
+    with wv.variant("scene: clear-water core at water mean + 2 sd"):
+        assert mapping.Rules.from_fit(scene, pixel_size_m=10.0).strong == -16.0
+    with wv.variant("scene: clear-water core at the threshold"):
+        assert mapping.Rules.from_fit(scene, pixel_size_m=10.0).strong == -15.0
+    assert mapping.Rules.from_fit(scene, pixel_size_m=10.0) == engine
+
+
+def test_uncored_bodies_are_kept_only_below_the_limit():
+    rng = np.random.default_rng(6)
+    vv = np.full((80, 80), -9.0) + rng.normal(0, 0.5, (80, 80))
+    vv[10:40, 10:40] = -22.0  # clear water: has a core
+    vv[50:70, 50:70] = -17.5  # moderately dark body: no core below water mean + 1 sd
+    post = np.stack([vv, vv - 7.0]).astype(np.float32)
+    fit = water.WaterFit(-16.0, (-22.0, 0.5), (-9.0, 0.5), "scene")
+    rules = mapping.Rules.from_fit(fit, pixel_size_m=10.0)  # middle -15.5
+    plain = wv.rules_water_with(post, rules, grow_on=wv._engine_grow)[1]
+    assert plain[15:35, 15:35].all() and not plain[50:70, 50:70].any()
+    kept = wv.rules_water_with(post, rules, grow_on=wv._engine_grow, uncored_max_db=-16.5)[1]
+    assert kept[52:68, 52:68].all() and kept[15:35, 15:35].all()
+    too_strict = wv.rules_water_with(post, rules, grow_on=wv._engine_grow, uncored_max_db=-18.0)
+    assert not too_strict[1][50:70, 50:70].any()
