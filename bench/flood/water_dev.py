@@ -7,9 +7,10 @@ India test chip's flood event) the chip is mapped as ``paii flood --post CHIP OU
 (:func:`paii_core.flood.files.map_flood_files`: UTM working grid, no DEM) and scored over
 labelled pixels on the chip's own grid: water IoU and the share of labelled dry land that is
 called water, beside one global Otsu threshold of the chip's despeckled VV (the benchmark's
-baseline, :func:`bench.flood.real_chips.otsu`). ``--stages`` also follows the rules' water on the working grid through each of
-its steps (threshold on the 3 x 3 mean, region growing, single-look growing, speck removal,
-clear-water core) and says how much dry land each step adds or removes, with the label
+baseline, :func:`bench.flood.real_chips.otsu`). ``--stages`` also follows the rules' water
+on the working grid through each of its steps (threshold on the 3 x 3 mean, region growing,
+single-look growing, speck removal, clear-water core, with the scene path's clearly dark
+bodies) and says how much dry land each step adds or removes, with the label
 resampled (nearest) to the working grid: which process over-calls dry land; beside each
 step, the median local coefficient of variation (7 x 7, linear power) of the labelled water
 and of the dry land it calls water (the texture a smoothness gate would use). ``--checks``
@@ -63,7 +64,7 @@ def dev_chips(folder: Path = DEV) -> list[Path]:
     return sorted(Path(folder).glob("*_S1Hand.tif"))
 
 
-def chips_of(folders) -> list[Path]:  # noqa: ANN001
+def chips_of(folders) -> list[Path]:
     """The chips of every folder of ``folders`` (:func:`dev_chips`: the held-out one refused)."""
     return [c for f in folders for c in dev_chips(f)]
 
@@ -165,6 +166,9 @@ def stage_masks(post: np.ndarray, rules: mapping.Rules) -> list[tuple[str, np.nd
     raw = water.grow_water(np.where(dark, -99.0, 0.0), grown, limit_db=0.0)
     specks = mapping._drop_specks(raw, min_px=rules.min_px)
     core = mapping._with_core(specks, vv < rules.strong, min_px=rules.min_px)
+    uncored = getattr(rules, "uncored_max_db", None)
+    if uncored is not None:  # the scene path keeps clearly dark bodies without a core
+        core |= mapping._dark_bodies(specks, single, uncored)
     return [("threshold", seeds), ("region growing", grown), ("single-look growing", raw),
             ("specks dropped", specks), ("clear-water core (final)", core)]  # fmt: skip
 
@@ -210,8 +214,13 @@ def checks() -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--chips", type=Path, nargs="+", default=list(DEV_FOLDERS),
-                    help="folders of DEV *_S1Hand.tif chips (default: both dev folders)")
+    ap.add_argument(
+        "--chips",
+        type=Path,
+        nargs="+",
+        default=list(DEV_FOLDERS),
+        help="folders of DEV *_S1Hand.tif chips (default: both dev folders)",
+    )
     ap.add_argument("--stages", action="store_true", help="also score each step of the rules")
     ap.add_argument("--variant", default=None, help="a rule variant of water_variants.VARIANTS")
     ap.add_argument("--jitter", action="store_true", help="threshold under 0-24 px crops")

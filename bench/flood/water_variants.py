@@ -38,6 +38,15 @@ the engine's raise of a water scene's split to the absolute water level
 a tenth of the scene is darker than it (:func:`land_level`). It cleaned the dry
 development windows, and was tested once on the held-out chips, where it cost Bolivia and
 Mekong (bench/BENCHMARKS.md, "Flood water, sixth pass"); it is kept here to be rerun.
+
+The variants named "scene: ..." (seventh pass) change the clear-water core on the scene path
+only (a scene split by its own clearly bimodal histogram), measured on the development chips
+with the STAC Overflow ones (India_pxs10 among them) and their windows: no core, a core at
+the water mean + 2 or 3 sd or at the threshold (:func:`scene_core`), or bodies without a
+core kept where their mean power is below the class midpoint, or 1 dB below it. The last is
+now in the engine (``mapping.UNCORED_MARGIN_DB``); "engine before the seventh pass" takes it
+out again (:func:`scene_core` with the engine's core and ``uncored_max_db`` None) so that
+the figures before it rerun.
 """
 
 from __future__ import annotations
@@ -288,18 +297,23 @@ _ENGINE_SINGLE_MODE = water._single_mode
 
 
 _ENGINE_FROM_FIT = mapping.Rules.from_fit.__func__
+STRONG_ENGINE = -1.0
+"""``sd`` of :func:`scene_core` that keeps the engine's core (the engine before the seventh
+pass: no body without a core kept)."""
 
 
 def scene_core(sd: float | None) -> Callable[[], contextlib.AbstractContextManager]:
     """On the scene path only (a scene clearly bimodal by its own histogram, method
     ``scene``), the clear-water core at the water mean + ``sd`` standard deviations (capped
     at the threshold, as the engine's; ``inf``: the threshold itself), or no core at all
-    (``sd`` None); every other scene keeps the engine's core
-    (:data:`paii_core.flood.mapping.STRONG_SD`)."""
+    (``sd`` None), or the engine's core (:data:`STRONG_ENGINE`); every other scene keeps
+    the engine's core (:data:`paii_core.flood.mapping.STRONG_SD`). Bodies without a core
+    are never kept (the engine's ``uncored_max_db`` is taken out: these are variants of the
+    engine before the seventh pass)."""
 
-    def from_fit(cls, fit: water.WaterFit, **kw):  # noqa: ANN001, ANN202
-        rules = _ENGINE_FROM_FIT(cls, fit, **kw)
-        if fit.method != "scene":
+    def from_fit(cls, fit: water.WaterFit, **kw):
+        rules = dataclasses.replace(_ENGINE_FROM_FIT(cls, fit, **kw), uncored_max_db=None)
+        if fit.method != "scene" or sd == STRONG_ENGINE:
             return rules
         if sd is None:
             return dataclasses.replace(rules, strong=None)
@@ -368,6 +382,7 @@ VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager]] = {
     "scene: clear-water core at water mean + 2 sd": scene_core(2.0),
     "scene: clear-water core at water mean + 3 sd": scene_core(3.0),
     "scene: clear-water core at the threshold": scene_core(float("inf")),
+    "engine before the seventh pass": scene_core(STRONG_ENGINE),
     "engine: bodies without a core kept if darker than the class midpoint": lambda: _rules(
         lambda p, r, f: {"grow_on": _engine_grow, "uncored_max_db": r.middle}),
     "scene: bodies without a core kept if darker than the class midpoint": lambda: _rules(

@@ -197,9 +197,14 @@ def run(size: int, folder: Path | list[Path] = DEV, *, steps: bool = False) -> d
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", type=int, default=256, help="window side in chip pixels")
-    ap.add_argument("--chips", type=Path, nargs="+", default=[DEV],
-                    help="folders of DEV *_S1Hand.tif chips (default: the Sen1Floods11 dev "
-                    "chips; add data/real/stac_overflow_dev for the STAC Overflow ones)")
+    ap.add_argument(
+        "--chips",
+        type=Path,
+        nargs="+",
+        default=[DEV],
+        help="folders of DEV *_S1Hand.tif chips (default: the Sen1Floods11 dev "
+        "chips; add data/real/stac_overflow_dev for the STAC Overflow ones)",
+    )
     ap.add_argument("--stages", action="store_true", help="steps of the rules, large water")
     ap.add_argument("--variant", default=None, help="a rule variant of water_variants.VARIANTS")
     ap.add_argument("--json", type=Path, default=None, help="also write the rows here")

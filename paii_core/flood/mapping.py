@@ -42,6 +42,15 @@ STRONG_SD = 1.0
 """A water body must hold at least ``min_px`` pixels darker than the water class mean plus
 this many of its standard deviations (hysteresis: region growing extends clear water, it
 does not make water of a patch that is only moderately dark, such as wet paddies or roads)."""
+UNCORED_MARGIN_DB = 1.0
+"""In a scene split by its own clearly bimodal histogram (method ``scene``: water a large
+share of it), a body without a core of clear water is still water where its mean power is
+at least this much darker than the midpoint of the water and land means: the shallow flood
+water of a monsoon plain is a whole body of moderately dark pixels, which the core alone
+drops; a moderately dark field or road is about as bright as that midpoint. Chosen on the
+development data (bench/BENCHMARKS.md, "Flood water, seventh pass": in the India_pxs10
+chip and its windows the dropped bodies were labelled water and 1.3-2.8 dB darker than the
+midpoint, in Nigeria's windows labelled dry and under 0.3 dB darker)."""
 PRE_MARGIN_DB = 1.0
 """Pre-event water must be this much darker than the threshold to count as old water."""
 LEARNED_MAX_PX_M = 30.0
@@ -189,7 +198,9 @@ def map_flood(
        the mixed pixels of shores and narrow channels; it decides on a Kuan filter,
        :data:`GROW_FILTER_PX`, which keeps the shore sharp), then into single-look pixels
        darker than that midpoint which touch the water. A body is kept only if it holds
-       a core of clear water (:data:`STRONG_SD`). With ``water_model`` (opt-in, for
+       a core of clear water (:data:`STRONG_SD`) or, in a scene split by its own
+       histogram, is as a whole clearly darker than that midpoint
+       (:data:`UNCORED_MARGIN_DB`). With ``water_model`` (opt-in, for
        pixels up to :data:`LEARNED_MAX_PX_M`) this rules' water is one input of
        the learned model (:mod:`paii_core.flood.learned`: LightGBM per pixel on
        backscatter, texture and tile statistics, trained on hand-labelled Sentinel-1
@@ -302,6 +313,9 @@ class Rules:
     slope_max_deg: float = 25.0
     change_db: float = 3.0
     strong: float | None = None
+    uncored_max_db: float | None = None
+    """Bodies without a clear-water core are kept where their mean power is below this
+    (:data:`UNCORED_MARGIN_DB`; None: the core decides alone)."""
     learned: bool = False
     """Water from the learned model (:mod:`paii_core.flood.learned`) instead of the rules."""
     model_dir: Path | None = None
@@ -324,9 +338,10 @@ class Rules:
         grow = float(np.clip(middle, t + GROW_DB[0], t + GROW_DB[1]))
         min_px = max(3, round(2000.0 / pixel_size_m**2))
         strong = min(t, fit.water[0] + STRONG_SD * fit.water[1])
+        uncored = middle - UNCORED_MARGIN_DB if fit.method == "scene" else None
         return cls(
-            t, middle, grow, min_px, pixel_size_m, strong=strong, learned=learned,
-            model_dir=model_dir, **limits,
+            t, middle, grow, min_px, pixel_size_m, strong=strong, uncored_max_db=uncored,
+            learned=learned, model_dir=model_dir, **limits,
         )  # fmt: skip
 
 
@@ -392,7 +407,10 @@ def rules_water(
     wet = water.grow_water(np.where(dark, -99.0, 0.0), wet, limit_db=0.0)
     wet = _drop_specks(wet, min_px=rules.min_px)
     if rules.strong is not None:
-        wet = _with_core(wet, vv < rules.strong, min_px=rules.min_px)
+        cored = _with_core(wet, vv < rules.strong, min_px=rules.min_px)
+        if rules.uncored_max_db is not None:
+            cored |= _dark_bodies(wet, single, rules.uncored_max_db)
+        wet = cored
     return vv, wet
 
 
@@ -483,6 +501,22 @@ def _with_core(
     if n == 0:
         return mask
     keep = np.bincount(labels[core & mask], minlength=n + 1) >= min_px
+    keep[0] = False
+    return keep[labels]
+
+
+def _dark_bodies(
+    mask: NDArray[np.bool_], db: NDArray[np.float32], max_db: float
+) -> NDArray[np.bool_]:
+    """8-connected patches of ``mask`` whose mean power (the linear mean of ``db`` over the
+    patch, NaN pixels left out) is below ``max_db``."""
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
+    if n == 0:
+        return mask
+    ok = mask & np.isfinite(db)
+    power = np.bincount(labels[ok], np.power(10.0, db[ok] / 10.0), n + 1)
+    count = np.bincount(labels[ok], minlength=n + 1)
+    keep = power < np.power(10.0, max_db / 10.0) * count
     keep[0] = False
     return keep[labels]
 

@@ -68,7 +68,10 @@ def test_no_option_is_the_engine_and_variants_are_undone():
         with wv.variant(name):
             if name.startswith("fit:"):
                 assert water._single_mode is not wv._ENGINE_SINGLE_MODE
-            elif name.startswith("scene: clear-water core") or name == "scene: no clear-water core":
+            elif name.startswith("scene: clear-water core") or name in (
+                "scene: no clear-water core",
+                "engine before the seventh pass",
+            ):
                 assert mapping.Rules.from_fit.__func__ is not wv._ENGINE_FROM_FIT
                 fm = mapping.map_flood(post, pixel_size_m=10.0)
                 assert fm.water[25:55, 15:65].mean() > 0.9
@@ -134,6 +137,10 @@ def test_scene_core_variants_change_only_the_scene_path():
         assert mapping.Rules.from_fit(scene, pixel_size_m=10.0).strong == -16.0
     with wv.variant("scene: clear-water core at the threshold"):
         assert mapping.Rules.from_fit(scene, pixel_size_m=10.0).strong == -15.0
+    with wv.variant("engine before the seventh pass"):
+        before = mapping.Rules.from_fit(scene, pixel_size_m=10.0)
+        assert before.strong == -18.0 and before.uncored_max_db is None
+    assert engine.uncored_max_db == -16.0  # the class midpoint -15 less 1 dB
     assert mapping.Rules.from_fit(scene, pixel_size_m=10.0) == engine
 
 

@@ -4,9 +4,12 @@ import numpy as np
 import pytest
 
 from paii_core.errors import ValidationError
+from paii_core.flood import mapping
+from paii_core.flood.mapping import map_flood
 from paii_core.flood.water import (
     BINS,
     SCENE_MIN_ETA,
+    WaterFit,
     fit_water,
     minimum_error_threshold,
     scene_separability,
@@ -98,3 +101,44 @@ def test_scene_split_keeps_the_class_model_of_the_tiles():
     mean = (tiles[low] * CENTRES[low]).sum() / tiles[low].sum()
     assert fit.water[0] == pytest.approx(mean)
     assert fit.water[0] < -19.5  # not pulled towards the fields' -14 dB
+
+
+def test_dark_bodies_are_judged_by_their_mean_power():
+    from paii_core.flood.mapping import _dark_bodies
+
+    db = np.array([[-20.0, -10.0, 0.0, -30.0], [np.nan, -20.0, 0.0, -30.0]], dtype=np.float32)
+    mask = np.array([[1, 1, 0, 1], [1, 1, 0, 1]], dtype=bool)
+    # left body: powers 0.01, 0.1, 0.01 (NaN left out): mean 0.04 = -13.98 dB; right: -30 dB
+    assert np.array_equal(_dark_bodies(mask, db, -13.9), mask)
+    kept = _dark_bodies(mask, db, -14.0)
+    assert not kept[:, :2].any() and kept[:, 3].all()
+    assert not _dark_bodies(np.zeros_like(mask), db, 0.0).any()
+
+
+def test_uncored_limit_only_on_the_scene_path():
+    scene = WaterFit(-15.0, (-20.0, 2.0), (-10.0, 2.0), "scene")
+    r = mapping.Rules.from_fit(scene, pixel_size_m=10.0)
+    assert r.middle == -15.0 and r.uncored_max_db == -15.0 - mapping.UNCORED_MARGIN_DB
+    for method in ("tiles", "global", "level"):
+        fit = WaterFit(-15.0, (-20.0, 2.0), (-10.0, 2.0), method)
+        assert mapping.Rules.from_fit(fit, pixel_size_m=10.0).uncored_max_db is None
+
+
+def test_a_clearly_dark_body_without_a_core_is_water_in_a_bimodal_scene():
+    rng = np.random.default_rng(11)
+    vv = rng.normal(-9.0, 1.0, (240, 240)).astype(np.float32)
+    vv[10:110, 10:230] = rng.normal(-22.0, 1.5, (100, 220))  # a river plain: clear water
+    vv[160:200, 20:60] = rng.normal(-18.0, 0.5, (40, 40))  # shallow flood: no clear core
+    vv[160:200, 140:180] = rng.normal(-15.0, 0.5, (40, 40))  # a wet field near the midpoint
+    post = np.stack([vv, vv - 7.0])
+    fit = mapping.fit_scene(post)
+    assert fit.method == "scene"
+    rules = mapping.Rules.from_fit(fit, pixel_size_m=10.0)
+    assert rules.uncored_max_db == pytest.approx(rules.middle - 1.0)
+    assert -16.5 < rules.uncored_max_db < -15.5 and rules.strong < -18.5
+    fm = map_flood(post, None, pixel_size_m=10.0)
+    assert fm.water[20:100, 20:220].all()
+    assert fm.water[165:195, 25:55].all()  # kept: as a whole clearly darker than the midpoint
+    assert not fm.water[160:200, 140:180].any()  # dropped: no core, not clearly dark
+    plain = mapping.Rules(**{**rules.__dict__, "uncored_max_db": None})
+    assert not mapping.rules_water(post, plain)[1][160:200, 20:60].any()  # the core alone
