@@ -286,3 +286,15 @@ def test_the_harness_reports_the_scatter_of_the_nir_airlight_error():
     got = dehaze_dev.evaluate("prior-nir", (0.5,), (900, 901), ["s2_estuary"])["per_scene"]
     assert got["s2_estuary"]["air_rmse"] == round(float(np.sqrt(np.mean(np.square(errs)))), 4)
     assert got["s2_estuary"]["air_rmse"] > abs(got["s2_estuary"]["air_err"])
+
+
+def test_score_water_scores_as_the_benchmark_and_reports_the_waters_part():
+    """With water scored (N + R > 0.05 alone, as bench.enhance.real), the Maui coast's sea
+    enters the score and carries most of its error; without, nothing of it is water."""
+    args = ((1.0,), (900,), ["maui_coast"])
+    land = dehaze_dev.evaluate("module", *args)
+    both = dehaze_dev.evaluate("module", *args, score_water=True)
+    got = both["per_scene"]["maui_coast"]
+    assert 0.3 < got["water_share"] < 0.5  # its clear Pacific
+    assert 0.0 < got["water_part"] <= both["mean"]
+    assert both["mean"] > land["mean"] and "water_share" not in land["per_scene"]["maui_coast"]
