@@ -404,7 +404,9 @@ def evaluate(variant: str, taus, seeds, scenes=None, stress=None, score_water=Fa
     land), the error of the transmission at 550 nm (read minus true, mean over the hazy
     draws) over water (clear NIR below green) and over scored land, and the mean error of
     the NIR airlight the variant used (``air_err``, used minus drawn; ``air_rmse``, its root
-    mean square over the draws, eighth pass: the scatter a mean error hides). ``stress``:
+    mean square over the draws, eighth pass: the scatter a mean error hides; ``nir_only`` /
+    ``red_only``, ninth pass: the error with only dehaze(hazy)'s NIR, or only its red, put
+    beside dehaze(clear)'s other band). ``stress``:
     ``(offset, water_scale[, water_vis])`` of :func:`stressed`, applied to every capture
     first. ``score_water``: score water too, as the benchmark does (N + R > 0.05 alone), and
     report the scored water's share and its part of the mean error per capture."""
@@ -419,7 +421,7 @@ def evaluate(variant: str, taus, seeds, scenes=None, stress=None, score_water=Fa
         land = scored & ((clear[3] + clear[2]) > 0.05)
         if not score_water:
             land &= clear[3] > clear[1]
-        t_land, t_water, air_err, water_part = [], [], [], []
+        t_land, t_water, air_err, water_part, nir_only, red_only = [], [], [], [], [], []
         for tau, seed in itertools.product(taus, seeds):
             rng = np.random.default_rng(seed * 10 + int(tau * 100))
             hazy, field, air = draw(clear, rng, tau)
@@ -430,6 +432,12 @@ def evaluate(variant: str, taus, seeds, scenes=None, stress=None, score_water=Fa
             errs.append(float(diff.mean()) if diff.size else float("nan"))
             if diff.size:  # the water's part of this case's mean error
                 water_part.append(float(diff[water[mask]].sum()) / diff.size)
+                # one band of dehaze(hazy) at a time, the other from dehaze(clear)
+                mixed = out_clear.copy()
+                mixed[3] = out[3]
+                nir_only.append(float(np.abs(ndvi(mixed) - ndvi(out_clear))[mask].mean()))
+                mixed[3], mixed[2] = out_clear[3], out[2]
+                red_only.append(float(np.abs(ndvi(mixed) - ndvi(out_clear))[mask].mean()))
             per_scene.setdefault(name, []).append(errs[-1])
             t_err = t550 - np.exp(-field)
             t_land.append(float(t_err[land].mean()))
@@ -442,6 +450,8 @@ def evaluate(variant: str, taus, seeds, scenes=None, stress=None, score_water=Fa
             "t_err_water": _mean(t_water),
             "air_err": _mean(air_err),
             "air_rmse": round(float(np.sqrt(np.mean(np.square(air_err)))), 4),
+            "nir_only": _mean(nir_only),
+            "red_only": _mean(red_only),
         }
         if score_water:
             stats[name]["water_share"] = round(float((land & water).sum() / land.sum()), 4)

@@ -298,3 +298,5 @@ def test_score_water_scores_as_the_benchmark_and_reports_the_waters_part():
     assert 0.3 < got["water_share"] < 0.5  # its clear Pacific
     assert 0.0 < got["water_part"] <= both["mean"]
     assert both["mean"] > land["mean"] and "water_share" not in land["per_scene"]["maui_coast"]
+    # the sea's error goes through NIR: dehaze(hazy)'s NIR alone carries more than its red
+    assert got["nir_only"] > got["red_only"] > 0.0
