@@ -29,6 +29,7 @@ import shapely.geometry
 from affine import Affine
 from pyproj import Transformer
 from rasterio.crs import CRS
+from scipy import ndimage
 
 from bench.jsonout import write_json
 from paii_core.config import REPO_ROOT
@@ -44,12 +45,22 @@ REAL = REPO_ROOT / "data" / "real" / "slovenia_s2_l1c_13band"
 BLUE_THRESHOLD = 0.2
 
 
-def _scores(mask: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
-    """(accuracy, IoU of the cloud class; NaN when neither has cloud)."""
+def _scores(mask: np.ndarray, truth: np.ndarray, pixel_m: float) -> tuple[float, ...]:
+    """(accuracy, IoU of the cloud class (NaN when neither has cloud), share of the true
+    cloud left unmasked (NaN without cloud), distance in m of the farthest clear pixel
+    masked from the nearest true cloud (0 when none; inf when the truth has no cloud))."""
     acc = float((mask == truth).mean())
     union = np.logical_or(mask, truth).sum()
     iou = float(np.logical_and(mask, truth).sum() / union) if union else float("nan")
-    return acc, iou
+    missed = float((truth & ~mask).sum() / truth.sum()) if truth.any() else float("nan")
+    false = mask & ~truth
+    if not false.any():
+        farthest = 0.0
+    elif not truth.any():
+        farthest = float("inf")
+    else:
+        farthest = float(ndimage.distance_transform_edt(~truth)[false].max() * pixel_m)
+    return acc, iou, missed, farthest
 
 
 def clouds() -> list[dict]:
@@ -68,9 +79,9 @@ def clouds() -> list[dict]:
                 "data": "real",
                 "scene": f"Slovenia {day}",
                 "reference cloud %": 100 * ref.mean(),
-                "s2cloudless": _scores(loaded.clouds, ref),
-                "raw": _scores(loaded.cloud_probability > CLOUD_THRESHOLD, ref),
-                "blue > 0.2": _scores(base, ref),
+                "s2cloudless": _scores(loaded.clouds, ref, 10.0),
+                "raw": _scores(loaded.cloud_probability > CLOUD_THRESHOLD, ref, 10.0),
+                "blue > 0.2": _scores(base, ref, 10.0),
             }
         )
     with tempfile.TemporaryDirectory() as tmp:
@@ -85,9 +96,9 @@ def clouds() -> list[dict]:
                     "data": "simulated (held out)",
                     "scene": f"generated {day}",
                     "reference cloud %": 100 * truth.mean(),
-                    "s2cloudless": _scores(loaded.clouds, truth),
-                    "raw": _scores(loaded.cloud_probability > CLOUD_THRESHOLD, truth),
-                    "blue > 0.2": _scores(base, truth),
+                    "s2cloudless": _scores(loaded.clouds, truth, 10.0),
+                    "raw": _scores(loaded.cloud_probability > CLOUD_THRESHOLD, truth, 10.0),
+                    "blue > 0.2": _scores(base, truth, 10.0),
                 }
             )
     return rows
