@@ -33,6 +33,7 @@ COMMAND_NAMES: dict[str, str] = {
     "area": "paii_core.areas.cli",
     "batch": "paii_core.batch.cli",
     "users": "paii_core.access.cli",
+    "audit": "paii_core.access.cli",
 }
 """Each command and the module that registers it (``register(subparsers)``), so `paii
 COMMAND` imports that module alone: importing them all costs seconds (torch, LightGBM,

@@ -9,7 +9,9 @@ import streamlit as st
 
 from paii_core.access import (
     ROLES,
+    Principal,
     add_user,
+    audit_chain_state,
     audit_trail,
     disable_user,
     enable_user,
@@ -20,11 +22,21 @@ from paii_core.access import (
 )
 from paii_core.errors import PaiiError
 from paii_core.store import access as acc_store
+from paii_core.store.audit_chain import ChainState
 from ui.auth import audit, signed_in
-from ui.common import connection, show_error
+from ui.common import connection, show_error, store_state
 
 st.title("Admin")
 st.caption("Accounts and roles, and the append-only audit trail of what people did.")
+
+
+@st.cache_data(show_spinner="Checking the audit trail's hash chain", max_entries=4)
+def _chain(state: tuple, _principal: Principal) -> ChainState:
+    """The chain's state for the store as it is (``state``: the file's and its log's
+    size and times, which any change moves): the whole trail is re-hashed only then
+    (about 30 us per event)."""
+    return audit_chain_state(connection(), _principal)
+
 
 try:
     con = connection()
@@ -121,6 +133,24 @@ if "admin_done" in st.session_state:
     st.success(st.session_state.pop("admin_done"))
 
 st.subheader("Audit trail")
+try:
+    chain = _chain(store_state(), principal)
+except PaiiError as e:
+    show_error(e)
+    st.stop()
+if chain.intact:
+    st.caption(
+        f":material/verified: Hash chain {chain.summary()}. Head `{chain.anchor}`: keep it "
+        "outside the server; `paii audit verify --anchor` with it later also shows a trail "
+        "cut short or rewritten."
+    )
+else:
+    st.error(
+        f"The audit trail's hash chain is {chain.summary()}. The trail was changed outside "
+        "PAII, by someone with the database file: keep a copy of the file as evidence and "
+        "compare it with a backup; `paii audit verify` repeats this check.",
+        icon=":material/gpp_bad:",
+    )
 c1, c2, c3 = st.columns(3)
 actor = c1.selectbox("User", [None, *users["user_name"]], format_func=lambda u: u or "anyone")
 action = c2.text_input("Action starts with", placeholder="e.g. sign-in, review, export")

@@ -14,12 +14,14 @@ from paii_core.access import passwords
 from paii_core.access.roles import ROLES, Permission, Principal, allowed
 from paii_core.errors import AccessDeniedError, AuthenticationError, ValidationError
 from paii_core.store import access as acc_store
+from paii_core.store.audit_chain import ChainState, verify
 from paii_core.store.core import log_event
 
 __all__ = [
     "FIRST_ADMIN",
     "FirstAdmin",
     "add_user",
+    "audit_chain_state",
     "audit_trail",
     "change_password",
     "disable_user",
@@ -274,3 +276,13 @@ def audit_trail(
     """
     require(con, principal, "admin")
     return acc_store.audit_events(con, actor=actor or None, action=action or None, since=since)
+
+
+def audit_chain_state(con: duckdb.DuckDBPyConnection, principal: Principal | None) -> ChainState:
+    """Whether the audit trail's hash chain holds, where it starts and its first broken
+    link (see :func:`paii_core.store.audit_chain.verify`), for an admin.
+
+    Raises AccessDeniedError for anyone but an admin.
+    """
+    require(con, principal, "admin")
+    return verify(con)

@@ -1,5 +1,5 @@
 """`paii users add|list|disable|enable|set-role|reset-password`: accounts for the dashboard's
-sign-in."""
+sign-in; `paii audit verify`: the audit trail's hash chain."""
 
 from __future__ import annotations
 
@@ -111,8 +111,30 @@ def _reset(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verify(args: argparse.Namespace) -> int:
+    from paii_core.store.audit_chain import parse_anchor, verify
+
+    anchor = parse_anchor(args.anchor) if args.anchor else None
+    con = _connect(args)
+    try:
+        state = verify(con, anchor=anchor)
+    finally:
+        con.close()
+    if not state.intact:
+        print(f"audit trail {state.summary()}", file=sys.stderr)
+        return 1
+    print(f"audit trail {state.summary()}")
+    if state.anchor:
+        print(
+            f"head: {state.anchor}\n(keep this line outside the server: `paii audit verify "
+            "--anchor` with it later also shows a trail cut short or rewritten and rehashed)"
+        )
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add `paii users add|list|disable|enable|set-role|reset-password`."""
+    """Add `paii users add|list|disable|enable|set-role|reset-password` and `paii audit
+    verify`."""
     from paii_core.access import ROLES
 
     parser = subparsers.add_parser("users", help="dashboard accounts and roles")
@@ -146,5 +168,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--password-stdin", action="store_true", help="read the one-time password from stdin"
     )
     reset.set_defaults(run=_reset)
-    for p in (add, ls, dis, ena, role, reset):
+    audit = subparsers.add_parser("audit", help="the audit trail's integrity")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    check = audit_sub.add_parser(
+        "verify",
+        help="check the audit trail's hash chain; exits 1 naming the first broken link",
+    )
+    check.add_argument(
+        "--anchor",
+        metavar="EVENT_ID:HASH",
+        help="a 'head' line printed by an earlier verify: that event must still be there, "
+        "unchanged (catches deleted newest events and a rehashed trail)",
+    )
+    check.set_defaults(run=_verify)
+    for p in (add, ls, dis, ena, role, reset, check):
         p.add_argument("--db", type=Path, help="database (default: data/paii.duckdb)")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -16,6 +18,7 @@ import pandas as pd
 
 from paii_core.config import paths
 from paii_core.errors import DemoWorldMissingError, StoreError, ValidationError
+from paii_core.store.audit_chain import GENESIS, link_hash, seal_unchained
 from paii_core.store.migrations import load_migrations
 
 __all__ = [
@@ -46,6 +49,7 @@ SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 USER_TABLES: tuple[str, ...] = (
     "audit",
+    "audit_chain",
     "crop_calendars",
     "crop_label_sets",
     "crop_labels",
@@ -105,8 +109,11 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
             continue
         try:
             con.execute("BEGIN TRANSACTION")
-            for sql in statements:
-                con.execute(sql)
+            for step in statements:
+                if callable(step):
+                    step(con)
+                else:
+                    con.execute(step)
             con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, _now()])
             con.execute("COMMIT")
         except duckdb.Error as e:
@@ -241,17 +248,30 @@ def _carry_user_tables(con: duckdb.DuckDBPyConnection, old: Path) -> None:
     with _translate("copy the audit trail from the previous database", old):
         # ATTACH takes no parameters: quote the path as an SQL literal.
         literal = str(old).replace("'", "''")
+        mine = {table: table_columns(con, table) for table in USER_TABLES}  # before ATTACH
         con.execute(f"ATTACH '{literal}' AS old_db (READ_ONLY)")
         try:
+            carried = set()
             for table in USER_TABLES:
-                present = con.execute(
-                    "SELECT count(*) FROM information_schema.tables "
-                    "WHERE table_catalog = 'old_db' AND table_name = ?",
-                    [table],
-                ).fetchone()[0]
-                if present:
-                    con.execute(f'DELETE FROM "{table}"')
-                    con.execute(f'INSERT INTO "{table}" SELECT * FROM old_db."{table}"')
+                # By name, the columns both have: the old file may be at an older
+                # schema (a store from before the audit chain, never opened since).
+                old_columns = {
+                    r[0]
+                    for r in con.execute(
+                        "SELECT column_name FROM information_schema.columns "
+                        "WHERE table_catalog = 'old_db' AND table_name = ?",
+                        [table],
+                    ).fetchall()
+                }
+                if not old_columns:
+                    continue
+                cols = ", ".join(f'"{c}"' for c in mine[table] if c in old_columns)
+                con.execute(f'DELETE FROM "{table}"')
+                con.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM old_db."{table}"')
+                carried.add(table)
+            if "audit" in carried and "audit_chain" not in carried:
+                con.execute("DELETE FROM audit_chain")  # the new file's record, not the trail's
+                seal_unchained(con)
         finally:
             con.execute("DETACH old_db")
 
@@ -269,36 +289,63 @@ def log_event(
     entity_id: str,
     detail: Mapping[str, Any] | None = None,
 ) -> int:
-    """Append one row to the audit trail (who, when, what); returns its event id."""
+    """Append one row to the audit trail (who, when, what), chained to the previous
+    event by its hash (:mod:`paii_core.store.audit_chain`); returns its event id.
+
+    Appends are serialised in this process (:data:`_APPEND_LOCK`; DuckDB lets only one
+    process write a file). Underneath, the new event's id is the last one's plus one and
+    ids are the primary key, so two writers that read the same last event (one of them
+    inside a transaction not yet committed) cannot both append after it: the chain
+    cannot fork. The loser's insert is refused and it retries, after a short wait, with
+    the winner's event as its predecessor. Inside a caller's transaction (save_decision)
+    the refusal aborts that transaction: the StoreError says "transaction conflict" and
+    the caller retries the whole of it.
+    """
     if not actor.strip():
         raise ValidationError("actor should name who acted (a user name or 'paii demo build')")
-    values = [actor, action, entity, entity_id, json.dumps(detail or {}, default=str)]
-    # Ids follow the rows, not a sequence, so they survive the copy in refresh_database.
-    # Two sessions appending at once can pick the same id: the loser retries (outside a
-    # transaction; inside one the caller's transaction is aborted and the caller retries).
+    text = json.dumps(detail or {}, default=str)
     for attempt in range(_AUDIT_RETRIES):
+        if attempt:
+            time.sleep(0.005 * 2**attempt)  # let the winner's transaction commit
         try:
-            row = con.execute(
-                'INSERT INTO audit (event_id, "at", actor, action, entity, entity_id, detail) '
-                "SELECT coalesce(max(event_id), 0) + 1, ?, ?, ?, ?, ?, ? FROM audit "
-                "RETURNING event_id",
-                [_now(), *values],
-            ).fetchone()
-            return int(row[0])
-        except duckdb.ConstraintException as e:
-            if "duplicate key" not in str(e).lower() or attempt == _AUDIT_RETRIES - 1:
-                raise StoreError(f"DuckDB could not write the audit trail: {e}") from e
-            first = e
-        except duckdb.TransactionException as e:
-            raise StoreError(
-                f"DuckDB could not write the audit trail (transaction conflict): {e}"
-            ) from first if attempt else e
+            with _APPEND_LOCK:
+                return _append(con, actor, action, entity, entity_id, text)
         except duckdb.Error as e:
-            raise StoreError(f"DuckDB could not write the audit trail: {e}") from e
+            message = str(e).lower()
+            lost = isinstance(e, duckdb.TransactionException) or "duplicate key" in message
+            if not lost:
+                raise StoreError(f"DuckDB could not write the audit trail: {e}") from e
+            if "transaction is aborted" in message or attempt == _AUDIT_RETRIES - 1:
+                raise StoreError(
+                    f"DuckDB could not write the audit trail (transaction conflict): {e}"
+                ) from e
     raise AssertionError("unreachable")
 
 
 _AUDIT_RETRIES = 8
+_APPEND_LOCK = threading.Lock()
+"""Serialises this process's audit appends (read the last event, insert the next one).
+Without it two dashboard sessions appending at once kept losing the race to each other:
+132 hash computations for 80 events from two threads, and one writer ran out of its 8
+tries."""
+
+
+def _append(
+    con: duckdb.DuckDBPyConnection, actor: str, action: str, entity: str, entity_id: str,
+    text: str,
+) -> int:  # fmt: skip
+    last = con.execute("SELECT event_id, hash FROM audit ORDER BY event_id DESC LIMIT 1").fetchone()
+    # Ids follow the rows, not a sequence, so they survive refresh_database's copy.
+    event_id = 1 if last is None else int(last[0]) + 1
+    prev = GENESIS if last is None else last[1]
+    at = _now()
+    digest = link_hash(event_id, at, actor, action, entity, entity_id, text, prev)
+    con.execute(
+        'INSERT INTO audit (event_id, "at", actor, action, entity, entity_id, detail, '
+        "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [event_id, at, actor, action, entity, entity_id, text, prev, digest],
+    )
+    return event_id
 
 
 def read_meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

@@ -111,3 +111,30 @@ def test_a_cut_audit_trail_says_so(tiny_world, monkeypatch):
     assert not at.exception, at.exception
     assert next(d.value for d in at.dataframe if "action" in d.value.columns).shape[0] == 2
     assert any("Only the newest 2 events are shown and exported" in w.value for w in at.warning)
+
+
+def test_the_page_shows_the_audit_chain_and_its_first_broken_link(tiny_world):
+    """The audit trail is a hash chain: the page says it holds and from which event; an
+    event edited in the database file is named, with its time."""
+    at = _admin_app()
+    assert not at.exception, at.exception
+    assert any("Hash chain intact:" in c.value and "chain starts at event" in c.value
+               for c in at.caption)  # fmt: skip
+    con = store.connect(paths().database)
+    try:
+        event_id, when, actor = con.execute(
+            'SELECT event_id, "at", actor FROM audit ORDER BY event_id DESC LIMIT 1'
+        ).fetchone()
+        con.execute("UPDATE audit SET actor = 'someone else' WHERE event_id = ?", [event_id])
+        at = _admin_app()
+        assert not at.exception, at.exception
+        # The sign-in of _admin_app adds no event (it sets the session directly), so the
+        # edited event is still the chain's first broken link.
+        broken = [e.value for e in at.error if "hash chain is broken" in e.value]
+        assert broken and f"at event {event_id} ({when:%Y-%m-%d %H:%M:%S} UTC)" in broken[0]
+        assert "content does not match its hash (edited)" in broken[0]
+    finally:
+        con.execute("UPDATE audit SET actor = ? WHERE event_id = ?", [actor, event_id])
+        con.close()
+    at = _admin_app()
+    assert not [e for e in at.error if "hash chain" in e.value]

@@ -1,20 +1,26 @@
 """Versioned schema migrations, one module each: ``vNNNN_<name>.py``.
 
 Each module defines ``VERSION`` (int), ``NAME`` (str) and ``STATEMENTS`` (SQL strings,
-applied in one transaction). Released migrations are never edited; a change is a new
-module. One file per migration lets work on different features add tables without
-touching a shared list.
+or a function of the connection for a step SQL cannot say well, such as hashing every
+audit event in order; all applied in one transaction). Released migrations are never
+edited; a change is a new module. One file per migration lets work on different features
+add tables without touching a shared list.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 
-__all__ = ["load_migrations"]
+import duckdb
+
+__all__ = ["Step", "load_migrations"]
+
+Step = str | Callable[[duckdb.DuckDBPyConnection], None]
 
 
-def load_migrations() -> tuple[tuple[int, str, tuple[str, ...]], ...]:
+def load_migrations() -> tuple[tuple[int, str, tuple[Step, ...]], ...]:
     """Every migration as (version, name, statements), in version order."""
     found = []
     for info in pkgutil.iter_modules(__path__):
