@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["REPO_ROOT", "Paths", "paths", "torch_device"]
+__all__ = ["REPO_ROOT", "Paths", "make_private_folder", "paths", "torch_device"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,6 +48,15 @@ class Paths:
 def paths() -> Paths:
     """Current paths; read the environment on each call so tests can redirect data."""
     return Paths()
+
+
+def make_private_folder(folder: Path) -> None:
+    """Create ``folder`` (and its parents) if missing, the folder itself owner-only
+    (0700): PAII's data folder holds the store (policyholder data, password hashes) and
+    its write-ahead log, which DuckDB creates with the umask's mode. An existing folder
+    keeps its mode (the dashboard and `paii users list` warn when it is loose)."""
+    if not folder.exists():
+        folder.mkdir(parents=True, mode=0o700, exist_ok=True)
 
 
 def torch_device() -> str:

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from paii_core.config import paths
+from paii_core.config import make_private_folder, paths
 
 __all__ = ["Status", "is_prepared", "read_status", "run", "start_background", "wait"]
 
@@ -143,7 +143,7 @@ def run(data: Path | None = None) -> Status:
     """Build (when the store is missing) and prepare the demo world in ``data`` in this
     process, keeping the status file current; returns the final status."""
     data = data or paths().data
-    data.mkdir(parents=True, exist_ok=True)
+    make_private_folder(data)
     started = _now()
     try:
         if not (data / "paii.duckdb").exists() or not (data / "demo" / "MANIFEST.json").exists():
@@ -169,7 +169,7 @@ def start_background(data: Path | None = None) -> Status | None:
         return current
     if is_prepared(data):
         return None
-    data.mkdir(parents=True, exist_ok=True)
+    make_private_folder(data)
     log = open(data / ".preparation.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "paii_core.preparation", "--foreground"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -16,7 +17,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from paii_core.config import paths
+from paii_core.config import make_private_folder, paths
 from paii_core.errors import DemoWorldMissingError, StoreError, ValidationError
 from paii_core.store.audit_chain import GENESIS, link_hash, seal_unchained
 from paii_core.store.migrations import load_migrations
@@ -127,7 +128,9 @@ def connect(
     path: Path | str | None = None, *, read_only: bool = False
 ) -> duckdb.DuckDBPyConnection:
     """Open the store at ``path`` (default data/paii.duckdb); migrate it unless read-only.
-    A writable open of a database in a folder that does not exist yet creates the folder.
+    A writable open of a database in a folder that does not exist yet creates the folder
+    (owner-only, 0700); a new database file is made owner-only (0600) before anything
+    is written to it.
 
     Raises DemoWorldMissingError when a read-only open finds no file, StoreError when
     DuckDB refuses the file (locked by another writer, corrupt).
@@ -137,10 +140,15 @@ def connect(
         raise DemoWorldMissingError(
             f"{db}: no PAII database yet. Fix: run `paii demo build` (or `make run`) to build it"
         )
-    if not read_only and not db.parent.exists():
-        db.parent.mkdir(parents=True)  # a new data folder (PAII_DATA_DIR) gets its store
+    new = not read_only and not db.exists()
+    if not read_only:
+        make_private_folder(db.parent)  # a new data folder (PAII_DATA_DIR) gets its store
     try:
         con = duckdb.connect(str(db), read_only=read_only)
+        if new:
+            # DuckDB creates the file with the umask's mode (0644 under the usual 022);
+            # only its empty header is there yet, the migrations write after this.
+            os.chmod(db, 0o600)
     except duckdb.IOException as e:
         if "lock" in str(e).lower():
             raise StoreError(
@@ -224,7 +232,7 @@ def refresh_database(
     and the partial file is removed.
     """
     target = Path(path) if path is not None else paths().database
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_private_folder(target.parent)
     tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
         leftover.unlink(missing_ok=True)
@@ -237,6 +245,10 @@ def refresh_database(
             con.execute("CHECKPOINT")
         finally:
             con.close()
+        if target.exists():
+            # The new file is owner-only; a mode the operator chose for the old one (a
+            # group shared by the dashboard's and the CLI's users) is kept.
+            os.chmod(tmp, stat.S_IMODE(target.stat().st_mode))
         os.replace(tmp, target)
     finally:
         for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):

@@ -473,3 +473,74 @@ def test_a_password_typed_in_the_user_field_is_not_kept_in_clear(con):
         "SELECT actor FROM audit WHERE action = 'sign-in failed' ORDER BY event_id"
     ).fetchall()
     assert failed == [("(not a user name)",)] * 3 + [("bob",)]
+
+
+@pytest.fixture()
+def umask_022():
+    """The usual umask, under which DuckDB and mkdir made the store 644 in a 755 folder."""
+    import os
+
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def _mode(path) -> int:
+    import stat
+
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_a_new_store_and_the_data_folder_paii_creates_are_owner_only(tmp_path, umask_022):
+    from paii_core.access import exposure_warning
+
+    db = tmp_path / "new" / "data" / "paii.duckdb"
+    con = store.connect(db)
+    add_user(con, "ann", "underwriter", PASSWORD, created_by="test")
+    con.close()
+    assert (_mode(db.parent), _mode(db)) == (0o700, 0o600)
+    assert exposure_warning(db) is None
+    # In a folder that exists already (the repository's data/), the folder keeps its
+    # mode and the warning names it; the file is still owner-only.
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    con = store.connect(shared / "paii.duckdb")
+    con.close()
+    assert (_mode(shared), _mode(shared / "paii.duckdb")) == (0o755, 0o600)
+    warning = exposure_warning(shared / "paii.duckdb")
+    assert warning is not None and f"{shared} (mode 755)" in warning
+    assert "paii.duckdb (mode" not in warning
+
+
+def test_an_existing_store_keeps_its_mode_and_its_warning(tmp_path, umask_022):
+    """PAII does not change the mode of a store someone already has (the dashboard and
+    the CLI may run as different users sharing a group); it warns instead."""
+    import os
+
+    from paii_core.access import exposure_warning
+
+    db = tmp_path / "paii.duckdb"
+    store.connect(db).close()
+    os.chmod(db, 0o640)
+    store.connect(db).close()
+    assert _mode(db) == 0o640
+    assert "(mode 640)" in exposure_warning(db)
+
+
+def test_a_rebuilt_store_is_owner_only_or_keeps_the_mode_chosen(tmp_path, umask_022):
+    import os
+
+    from paii_core.config import make_private_folder
+
+    db = tmp_path / "data" / "paii.duckdb"
+    store.refresh_database(lambda con: None, db)
+    assert (_mode(db.parent), _mode(db)) == (0o700, 0o600)
+    os.chmod(db, 0o640)
+    store.refresh_database(lambda con: None, db)
+    assert _mode(db) == 0o640
+    folder = tmp_path / "prepared" / "data"
+    make_private_folder(folder)  # what the first start's preparation creates
+    assert _mode(folder) == 0o700
+    os.chmod(folder, 0o750)
+    make_private_folder(folder)
+    assert _mode(folder) == 0o750
