@@ -9,6 +9,7 @@ from typing import Literal
 import duckdb
 
 from paii_core import store
+from paii_core.config import make_private_folder
 from paii_core.demo.ingest import ingest_world
 from paii_core.demo.world import build_world
 from paii_core.errors import StoreError, ValidationError
@@ -35,6 +36,7 @@ def build_demo(
             add`), which a rebuild would drop, and ``replace_user_data`` is False.
     """
     data = Path(data_dir)
+    make_private_folder(data)  # before the world's files: the store will live here
     if not replace_user_data:
         _refuse_to_drop_user_regions(data / "paii.duckdb")
     report = progress or (lambda f, m: None)
