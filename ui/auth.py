@@ -145,6 +145,16 @@ def sign_out(*, reason: str | None = None) -> None:
             log.warning("could not audit the sign-out of %s: %s", principal.user, e)
 
 
+def client_address() -> str:
+    """The address the sign-in came from, for the throttle per client: the WebSocket's
+    peer as Streamlit gives it (``st.context.ip_address``; behind a proxy, what the
+    proxy's X-Forwarded-For says when the proxy is trusted: docs/ACCESS.md), or
+    ``localhost`` for a browser on the server itself (Streamlit gives None there) or
+    when there is no real connection (AppTest gives a mock object)."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) and address else "localhost"
+
+
 def sign_in_page() -> None:
     """The only page a signed-out visitor can open: fields User and Password, button
     Sign in."""
@@ -161,7 +171,9 @@ def sign_in_page() -> None:
         try:
             # The Argon2 check runs outside the bookkeeping lock (every page's store
             # read waits on it); only the decision's writes take it.
-            principal = authenticate(connection(), user, password, writes=bookkeeping_write)
+            principal = authenticate(
+                connection(), user, password, writes=bookkeeping_write, client=client_address()
+            )
         except PaiiError as e:
             show_error(e)
             return

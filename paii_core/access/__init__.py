@@ -25,9 +25,17 @@ from paii_core.access.roles import (
     exposure_warning,
     local_operator,
 )
-from paii_core.access.signin import LOCKOUT, MAX_FAILURES, authenticate
+from paii_core.access.signin import (
+    CLIENT_MAX_FAILURES,
+    CLIENT_WINDOW,
+    LOCKOUT,
+    MAX_FAILURES,
+    authenticate,
+)
 
 __all__ = [
+    "CLIENT_MAX_FAILURES",
+    "CLIENT_WINDOW",
     "FIRST_ADMIN",
     "LOCKOUT",
     "MAX_FAILURES",

@@ -1,5 +1,6 @@
 """Sign-in: the Argon2 check, lock-out after repeated failures (for names without an
-account too), and the audit of every attempt."""
+account too), a throttle per client address (against password spraying: one guess for
+each of many names), and the audit of every attempt."""
 
 from __future__ import annotations
 
@@ -16,11 +17,22 @@ from paii_core.errors import AuthenticationError
 from paii_core.store import access as acc_store
 from paii_core.store.core import log_event
 
-__all__ = ["LOCKOUT", "MAX_FAILURES", "authenticate"]
+__all__ = ["CLIENT_MAX_FAILURES", "CLIENT_WINDOW", "LOCKOUT", "MAX_FAILURES", "authenticate"]
 
 MAX_FAILURES = 5
 """Consecutive wrong passwords before the account locks (OWASP suggests a small number)."""
 LOCKOUT = timedelta(minutes=15)
+
+CLIENT_MAX_FAILURES = 20
+"""Failed sign-ins one client address may have within :data:`CLIENT_WINDOW`; further
+attempts from it are refused unchecked until the oldest of them is that old. A spray of
+one guess per name then gets 20 guesses per 15 minutes from an address, not as many as
+Argon2 lets through (about 2 a second per server core); a team behind one office NAT
+can still mistype 20 times."""
+CLIENT_WINDOW = timedelta(minutes=15)
+CLIENT_THROTTLED = "too many failures from this client"
+"""The audit reason of an attempt refused by the client throttle (not itself counted as
+a failure of the client, so the throttle ends 15 minutes after the failures it counts)."""
 
 
 NOT_A_NAME = "(not a user name)"
@@ -46,11 +58,17 @@ def authenticate(
     password: str,
     *,
     writes: Callable[[], AbstractContextManager[object]] = nullcontext,
+    client: str | None = None,
 ) -> Principal:
-    """Check a sign-in; every attempt, good or bad, goes to the audit trail.
+    """Check a sign-in; every attempt, good or bad, goes to the audit trail (with
+    ``client``, the address it came from, when given).
 
     After :data:`MAX_FAILURES` wrong passwords in a row the account locks for
-    :data:`LOCKOUT`; a correct password during the lock is refused too.
+    :data:`LOCKOUT`; a correct password during the lock is refused too. A ``client``
+    with :data:`CLIENT_MAX_FAILURES` failed sign-ins (any names) within
+    :data:`CLIENT_WINDOW` is refused, right password or not and without the Argon2
+    work, until the oldest of them is that old. The page passes the address Streamlit
+    gives it (the engine stays free of streamlit); None skips the client throttle.
 
     The Argon2 check (a large share of a second on a loaded machine) runs first, outside
     ``writes``; the decision and its writes (failure count, lock, audit) run inside
@@ -63,18 +81,29 @@ def authenticate(
     Raises:
         AuthenticationError: unknown user or wrong password (one message and the same
             Argon2 work for both, so neither the form nor its timing reveals which
-            accounts exist), a disabled account (said only with its right password) or a
-            locked one.
+            accounts exist), a disabled account (said only with its right password), a
+            locked one, or a throttled client (the same answer for every name).
     """
     name = _as_logged(user_name)
     seen = acc_store.user_row(con, name)
     until, _ = _lock_state(con, name, seen)
     checked = None if seen is None else seen["password_hash"]
     right = False
-    if until is None or until <= _now():  # a locked name is refused without the hash work
+    throttled = client is not None and _client_blocked_until(con, client) is not None
+    # A locked name or a throttled client is refused without the hash work.
+    if not throttled and (until is None or until <= _now()):
         right = passwords.verify(checked or passwords.dummy_hash(), password)
     with writes():
-        return _decide(con, name, right, checked)
+        return _decide(con, name, right, checked, client)
+
+
+def _client_blocked_until(con: duckdb.DuckDBPyConnection, client: str) -> datetime | None:
+    """When ``client``'s throttle ends, or None when it may try now."""
+    since = _now() - CLIENT_WINDOW
+    failed = acc_store.client_failures(con, client, since=since, excluding=CLIENT_THROTTLED)
+    if len(failed) < CLIENT_MAX_FAILURES:
+        return None
+    return failed[CLIENT_MAX_FAILURES - 1] + CLIENT_WINDOW  # newest first
 
 
 def _lock_state(
@@ -88,19 +117,25 @@ def _lock_state(
 
 
 def _decide(
-    con: duckdb.DuckDBPyConnection, name: str, right: bool, checked: str | None
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    right: bool,
+    checked: str | None,
+    client: str | None,
 ) -> Principal:
     """The outcome of a sign-in whose password check gave ``right`` against the hash
-    ``checked``, on the account as it is now; writes the failure count, lock and audit."""
+    ``checked``, on the account and the client's record as they are now; writes the
+    failure count, lock and audit."""
     now = _now()
     row = acc_store.user_row(con, name)
     # A password checked against a hash that has changed since (a reset) proves nothing.
     right = right and row is not None and row["password_hash"] == checked
+    origin = {} if client is None else {"client": client}
 
     def fail(reason: str, message: str) -> AuthenticationError:
         log_event(
             con, actor=name, action="sign-in failed", entity="users", entity_id=name,
-            detail={"reason": reason},
+            detail={"reason": reason, **origin},
         )  # fmt: skip
         return AuthenticationError(message)
 
@@ -113,6 +148,16 @@ def _decide(
             f"try again in {minutes} min or ask an administrator"
         )
 
+    # Checked again here, under ``writes``: parallel attempts from one client that all
+    # passed the first check get no more than CLIENT_MAX_FAILURES answers in all.
+    blocked = None if client is None else _client_blocked_until(con, client)
+    if blocked is not None:
+        minutes = max(1, round((blocked - now).total_seconds() / 60))
+        raise fail(
+            CLIENT_THROTTLED,
+            f"too many failed sign-ins from your address ({CLIENT_MAX_FAILURES} in "
+            f"{CLIENT_WINDOW.total_seconds() / 60:g} min); try again in {minutes} min",
+        )
     until, failures = _lock_state(con, name, row)
     if row is None:
         # An unknown name gets the same Argon2 work (timing) and the same lock-out after
@@ -136,7 +181,9 @@ def _decide(
         # the lock as for any account): the form does not tell which accounts are disabled.
         raise fail("disabled", "this account is disabled; ask an administrator")
     acc_store.update_user(con, name, failed_attempts=0, locked_until=None, last_sign_in=now)
-    log_event(con, actor=name, action="sign-in", entity="users", entity_id=name)
+    log_event(
+        con, actor=name, action="sign-in", entity="users", entity_id=name, detail=origin or None
+    )
     return Principal(user=name, role=row["role"])
 
 

@@ -14,6 +14,7 @@ __all__ = [
     "AUDIT_LIMIT",
     "active_admins",
     "audit_events",
+    "client_failures",
     "count_users",
     "failed_sign_ins",
     "insert_user",
@@ -69,6 +70,21 @@ def failed_sign_ins(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
             "WHERE action = 'sign-in failed' AND entity_id = ? ORDER BY event_id",
             [name],
         ).df()
+
+
+def client_failures(
+    con: duckdb.DuckDBPyConnection, client: str, *, since: datetime, excluding: str
+) -> list[datetime]:
+    """When the failed sign-ins from ``client`` after ``since`` happened, newest first,
+    leaving out those whose reason is ``excluding`` (for the throttle per client)."""
+    with _translate(f"read the failed sign-ins from {client!r}"):
+        rows = con.execute(
+            'SELECT "at" FROM audit WHERE action = \'sign-in failed\' AND "at" > ? '
+            "AND (detail->>'client') = ? AND coalesce(detail->>'reason', '') <> ? "
+            'ORDER BY "at" DESC',
+            [since, client, excluding],
+        ).fetchall()
+    return [r[0] for r in rows]
 
 
 def insert_user(

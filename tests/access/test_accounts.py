@@ -544,3 +544,93 @@ def test_a_rebuilt_store_is_owner_only_or_keeps_the_mode_chosen(tmp_path, umask_
     os.chmod(folder, 0o750)
     make_private_folder(folder)
     assert _mode(folder) == 0o750
+
+
+def test_a_client_spraying_names_is_throttled_whatever_the_name(con, monkeypatch):
+    """Lock-out per name let one address try one password on every name, slowed only by
+    Argon2. Now CLIENT_MAX_FAILURES failures from one address (any names) stop it, even
+    with a right password, without the hash work; another address is not affected."""
+    import json
+
+    from paii_core.access import passwords, signin
+
+    monkeypatch.setattr(signin, "CLIENT_MAX_FAILURES", 3)
+    add_user(con, "ann", "underwriter", PASSWORD, created_by="test")
+    for name in ("bob", "carl", "ann"):  # one guess per name: no account locks
+        with pytest.raises(AuthenticationError, match="user or password is wrong"):
+            authenticate(con, name, "Summer2026!!", client="203.0.113.7")
+    checks = []
+    real_verify = passwords.verify
+    monkeypatch.setattr(passwords, "verify", lambda h, p: checks.append(h) or real_verify(h, p))
+    for name, password in (("dora", "Summer2026!!"), ("ann", PASSWORD)):
+        with pytest.raises(AuthenticationError, match=r"too many failed sign-ins from your addr"):
+            authenticate(con, name, password, client="203.0.113.7")
+    assert checks == []  # refused before the Argon2 work
+    assert authenticate(con, "ann", PASSWORD, client="198.51.100.2").user == "ann"
+    assert acc_store.user_row(con, "ann")["failed_attempts"] == 0
+    rows = con.execute(
+        "SELECT entity_id, detail FROM audit WHERE action LIKE 'sign-in%' ORDER BY event_id"
+    ).fetchall()
+    details = [(name, json.loads(d)) for name, d in rows]
+    assert [d.get("client") for _, d in details] == ["203.0.113.7"] * 5 + ["198.51.100.2"]
+    assert [d.get("reason") for _, d in details[3:5]] == ["too many failures from this client"] * 2
+
+
+def test_the_client_throttle_ends_a_window_after_the_failures_it_counts(con, monkeypatch):
+    """Refused attempts do not count, so hammering on does not extend the throttle."""
+    from paii_core.access import signin
+
+    monkeypatch.setattr(signin, "CLIENT_MAX_FAILURES", 2)
+    add_user(con, "ann", "underwriter", PASSWORD, created_by="test")
+    for name in ("bob", "carl"):
+        with pytest.raises(AuthenticationError, match="user or password is wrong"):
+            authenticate(con, name, "guess guess guess", client="203.0.113.7")
+    with pytest.raises(AuthenticationError, match=r"try again in 15 min"):
+        authenticate(con, "ann", PASSWORD, client="203.0.113.7")
+    real_now = signin._now
+
+    def later(delta):
+        monkeypatch.setattr(signin, "_now", lambda: real_now() + delta)
+
+    later(signin.CLIENT_WINDOW - timedelta(minutes=1))
+    with pytest.raises(AuthenticationError, match=r"try again in 1 min"):
+        authenticate(con, "ann", PASSWORD, client="203.0.113.7")
+    # A window after the counted failures (the two refusals since are younger): free.
+    later(signin.CLIENT_WINDOW + timedelta(seconds=5))
+    assert authenticate(con, "ann", PASSWORD, client="203.0.113.7").user == "ann"
+
+
+def test_parallel_attempts_from_one_client_get_no_more_than_its_limit(tmp_path, monkeypatch):
+    import threading
+    from contextlib import contextmanager
+
+    from paii_core.access import signin
+
+    monkeypatch.setattr(signin, "CLIENT_MAX_FAILURES", 3)
+    con = store.connect(tmp_path / "paii.duckdb")
+    lock = threading.Lock()
+
+    @contextmanager
+    def writes():
+        with lock:
+            yield
+
+    answers: list[str] = []
+
+    def attempt(name: str) -> None:
+        cur = con.cursor()
+        try:
+            authenticate(cur, name, "guess guess guess", writes=writes, client="203.0.113.7")
+        except AuthenticationError as e:
+            answers.append(str(e))
+        finally:
+            cur.close()
+
+    threads = [threading.Thread(target=attempt, args=(f"name{i}",)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    con.close()
+    assert answers.count("user or password is wrong") == 3
+    assert sum("too many failed sign-ins" in a for a in answers) == 5
