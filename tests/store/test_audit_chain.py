@@ -265,3 +265,30 @@ def test_an_audit_write_that_duckdb_refuses_is_a_store_error(con):
     con.execute("ALTER TABLE audit RENAME TO audit_gone")
     with pytest.raises(StoreError, match="could not write the audit trail"):
         store.log_event(con, actor="ana", action="x", entity="y", entity_id="z")
+
+
+def test_an_open_transaction_cannot_fork_the_chain(con):
+    """Appends inside a transaction (save_decision's) race other writers on the primary
+    key: the first to commit event N+1 wins, the other is refused (its caller retries
+    the whole transaction), and no two events ever follow the same one."""
+    mine, other = con.cursor(), con.cursor()
+    _events(con, 1)
+    # Mine appends first but has not committed: the other's commit wins, mine's fails.
+    mine.execute("BEGIN TRANSACTION")
+    assert store.log_event(mine, actor="ana", action="review", entity="p", entity_id="1") == 2
+    assert store.log_event(other, actor="bo", action="view", entity="p", entity_id="2") == 2
+    with pytest.raises(duckdb.TransactionException, match="duplicate key"):
+        mine.execute("COMMIT")
+    # Mine began before the other's append: its append finds the id taken, inside its
+    # transaction, and says so for the caller to retry.
+    mine.execute("BEGIN TRANSACTION")
+    mine.execute("SELECT count(*) FROM audit").fetchall()
+    assert store.log_event(other, actor="bo", action="view", entity="p", entity_id="3") == 3
+    with pytest.raises(StoreError, match=r"could not write the audit trail \(transaction conf"):
+        store.log_event(mine, actor="ana", action="review", entity="p", entity_id="1")
+    mine.execute("ROLLBACK")
+    assert store.log_event(mine, actor="ana", action="review", entity="p", entity_id="1") == 4
+    assert con.execute("SELECT list(actor ORDER BY event_id) FROM audit").fetchone()[0] == [
+        "ana", "bo", "bo", "ana"
+    ]  # fmt: skip
+    assert verify(con).intact
