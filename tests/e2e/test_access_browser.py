@@ -80,3 +80,14 @@ def test_underwriter_sees_the_portfolio(page, streamlit_server, policy_identitie
     page.get_by_text("Portfolio review CSV").first.wait_for(timeout=120_000)
     text = page.locator("body").inner_text()
     assert any(p in text for p, _ in policy_identities)
+
+
+def test_admin_sees_the_audit_chain_hold(page, streamlit_server):
+    """The Admin page verifies the audit trail's hash chain on the server's own store
+    (its events from this session's sign-ins included) and says where it starts."""
+    sign_in(page, streamlit_server, "root")
+    page.get_by_test_id("stSidebar").get_by_role("link", name="Admin").click()
+    line = page.get_by_text("Hash chain intact:")
+    line.wait_for(timeout=120_000)
+    assert "the chain starts at event" in line.inner_text()
+    assert page.get_by_text("hash chain is broken").count() == 0
