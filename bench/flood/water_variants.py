@@ -47,6 +47,13 @@ core kept where their mean power is below the class midpoint, or 1 dB below it. 
 now in the engine (``mapping.UNCORED_MARGIN_DB``); "engine before the seventh pass" takes it
 out again (:func:`scene_core` with the engine's core and ``uncored_max_db`` None) so that
 the figures before it rerun.
+
+The variants named "feature: ..." and "split: ..." (eighth pass) address flood water that is
+as bright as land in VV and dark only in VH (Paraguay_jja10, Pakistan_849790): the water
+feature chosen per scene by the Otsu separability of its histogram (VH + 7 dB where clearly
+more bimodal than the engine's mean of VV and VH + 7 dB, :func:`separable_feature`), and
+Otsu's split where the minimum-error criterion has no interior minimum (:func:`ki_or_otsu`).
+Neither is in the engine (bench/BENCHMARKS.md, "Flood water, eighth pass").
 """
 
 from __future__ import annotations
@@ -341,6 +348,149 @@ def _land_level() -> Iterator[None]:
         water._single_mode = _ENGINE_SINGLE_MODE
 
 
+_ENGINE_FEATURE = water.water_feature_db
+_ENGINE_KI = water.minimum_error_threshold
+FEATURE_MARGIN = 0.05
+"""Least excess of VH + 7 dB's Otsu separability over the engine feature's for
+:func:`separable_feature` to take VH (eighth pass)."""
+
+
+def separable_feature(sar: np.ndarray, margin: float = FEATURE_MARGIN) -> np.ndarray:
+    """The water feature of ``sar`` (``(2, H, W)`` VV, VH dB) chosen by bimodality: VH + 7 dB
+    where the Otsu separability eta (Otsu 1979; :func:`paii_core.flood.water.scene_separability`)
+    of its despeckled histogram exceeds that of the engine's feature (the mean of VV and VH +
+    7 dB) by ``margin``, else the engine's feature. VV alone is never a candidate: wind and
+    vegetation brighten flood water in VV far more than in VH (:mod:`paii_core.flood.levels`),
+    and VV's own histogram can be bimodal for other reasons (Sri-Lanka_534068: VV eta 0.62,
+    mix 0.56, VH 0.50 on 98 % water). The choice is made on the array it is given: one
+    scene for the development chips and windows (one mapping window each), not scene-wide
+    for scenes over ``mapping.map_flood``'s window."""
+    x = np.asarray(sar, dtype=np.float32)
+    mix = _ENGINE_FEATURE(x)
+    if x.ndim != 3 or x.shape[0] != 2 or not np.isfinite(x[1]).any():
+        return mix
+    vh = np.where(np.isfinite(x[1]), x[1] + np.float32(water.CROSS_POL_OFFSET_DB), x[0])
+    vh = vh.astype(np.float32)
+    eta_mix = water.scene_separability(water.histogram(water.despeckle_db(mix)))[0]
+    eta_vh = water.scene_separability(water.histogram(water.despeckle_db(vh)))[0]
+    return vh if eta_vh >= eta_mix + margin else mix
+
+
+def ki_or_otsu(counts, *, max_db: float = 0.0, min_share: float = 1e-3) -> float:
+    """:func:`paii_core.flood.water.minimum_error_threshold`, except where its criterion J(t)
+    has no interior minimum: where the least admissible J lies at the dark end of the
+    admissible range (the ``min_share`` limit) and J is still lower beyond it, the split is
+    the degenerate tail one Kittler & Illingworth (1986) warn of, and Otsu's (capped at
+    ``max_db``) is taken instead (eighth pass)."""
+    c = np.asarray(counts, dtype=np.float64)
+    t = _ENGINE_KI(c, max_db=max_db, min_share=min_share)
+    centres = 0.5 * (water.BINS[1:] + water.BINS[:-1])
+    p = c / max(c.sum(), 1.0)
+    p1 = np.cumsum(p)
+    p2 = 1.0 - p1
+    m1 = np.cumsum(p * centres)
+    s1 = np.cumsum(p * centres**2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mu1, mu2 = m1 / p1, (m1[-1] - m1) / p2
+        v1, v2 = s1 / p1 - mu1**2, (s1[-1] - s1) / p2 - mu2**2
+        j = 1.0 + p1 * np.log(v1) + p2 * np.log(v2) - 2.0 * (p1 * np.log(p1) + p2 * np.log(p2))
+    ok = (p1 >= min_share) & (p2 >= min_share) & (v1 > 1e-4) & (v2 > 1e-4) & np.isfinite(j)
+    ok &= centres <= max_db
+    if not ok.any():
+        return t
+    admissible = np.flatnonzero(ok)
+    k = int(admissible[np.argmin(j[admissible])])
+    if k == admissible[0] and k > 0 and np.isfinite(j[k - 1]) and j[k - 1] < j[k]:
+        return min(water.otsu_threshold(c), max_db)
+    return t
+
+
+_ENGINE_FIT = water.fit_water
+VH_WATER_SHARE = 0.25
+"""Least share of a scene's VH below the calm-water level (``levels.VH_WATER_DB``) for
+:func:`fit_vh_share` to refuse a degenerate minimum-error split (eighth pass)."""
+
+
+def ki_degenerate(counts, *, max_db: float, min_share: float) -> bool:
+    """True where :func:`paii_core.flood.water.minimum_error_threshold`'s criterion J(t)
+    has no interior minimum: its least admissible value lies at the dark end of the
+    admissible range and J is still lower beyond it (a sliver of the dark tail split off)."""
+    c = np.asarray(counts, dtype=np.float64)
+    centres = 0.5 * (water.BINS[1:] + water.BINS[:-1])
+    p = c / max(c.sum(), 1.0)
+    p1 = np.cumsum(p)
+    p2 = 1.0 - p1
+    m1 = np.cumsum(p * centres)
+    s1 = np.cumsum(p * centres**2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mu1, mu2 = m1 / p1, (m1[-1] - m1) / p2
+        v1, v2 = s1 / p1 - mu1**2, (s1[-1] - s1) / p2 - mu2**2
+        j = 1.0 + p1 * np.log(v1) + p2 * np.log(v2) - 2.0 * (p1 * np.log(p1) + p2 * np.log(p2))
+    ok = (p1 >= min_share) & (p2 >= min_share) & (v1 > 1e-4) & (v2 > 1e-4) & np.isfinite(j)
+    ok &= centres <= max_db
+    if not ok.any():
+        return False
+    admissible = np.flatnonzero(ok)
+    k = int(admissible[np.argmin(j[admissible])])
+    return bool(k == admissible[0] and k > 0 and np.isfinite(j[k - 1]) and j[k - 1] < j[k])
+
+
+def fit_vh_share(hists, scene_counts, *, min_ashman=2.0, max_split_db=-12.0, vh_counts=None):
+    """The engine's :func:`paii_core.flood.water.fit_water`, except on the tiles path where
+    the pooled tiles' minimum-error split is degenerate (:func:`ki_degenerate`) while at
+    least :data:`VH_WATER_SHARE` of the scene's VH lies below the calm-water level: the
+    levels say water is no sliver, so Otsu's split of the pooled tiles (capped at
+    ``max_split_db``) is taken, then the engine's single-mode check."""
+    fit = _ENGINE_FIT(
+        hists, scene_counts, min_ashman=min_ashman, max_split_db=max_split_db,
+        vh_counts=vh_counts,
+    )  # fmt: skip
+    if fit.method != "tiles" or vh_counts is None:
+        return fit
+    vh = np.asarray(vh_counts, dtype=np.float64)
+    centres = 0.5 * (water.BINS[1:] + water.BINS[:-1])
+    if vh.sum() <= 0 or vh[centres < levels.VH_WATER_DB].sum() < VH_WATER_SHARE * vh.sum():
+        return fit
+    pooled = sum(
+        (water.pool_bimodal(h, min_ashman=min_ashman, max_split_db=max_split_db) for h in hists),
+        np.zeros(water.BINS.size - 1),
+    )
+    if not ki_degenerate(pooled, max_db=max_split_db, min_share=water.POOLED_MIN_SHARE):
+        return fit
+    t = min(water.otsu_threshold(pooled), max_split_db)
+    scene = np.asarray(scene_counts, dtype=np.float64)
+    out = water.WaterFit(t, *water._classes(pooled, t), "tiles", fit.scene_otsu_db)
+    return water._single_mode(out, pooled, scene, vh)
+
+
+@contextlib.contextmanager
+def _vh_share() -> Iterator[None]:
+    water.fit_water = fit_vh_share
+    try:
+        yield
+    finally:
+        water.fit_water = _ENGINE_FIT
+
+
+def _fit_swap(feature: bool, split: bool) -> Callable[[], contextlib.AbstractContextManager]:
+    """Swap the water feature (:func:`separable_feature`) and/or the minimum-error split
+    (:func:`ki_or_otsu`) for a run."""
+
+    @contextlib.contextmanager
+    def swap() -> Iterator[None]:
+        if feature:
+            water.water_feature_db = separable_feature
+        if split:
+            water.minimum_error_threshold = ki_or_otsu
+        try:
+            yield
+        finally:
+            water.water_feature_db = _ENGINE_FEATURE
+            water.minimum_error_threshold = _ENGINE_KI
+
+    return swap
+
+
 VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager]] = {
     "box 5x5 decision": lambda: _rules(
         lambda p, r, f: {"decide": lambda s: water.despeckle_db(s, size=5)}),
@@ -391,6 +541,11 @@ VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager]] = {
     "scene: bodies without a core kept if 1 dB darker than the class midpoint": lambda: _rules(
         lambda p, r, f: {"grow_on": _engine_grow,
                          "uncored_max_db": r.middle - 1.0 if f.method == "scene" else None}),
+    # eighth pass: VV-bright flood water (Paraguay_jja10, Pakistan_849790)
+    "feature: VH + 7 dB where clearly more bimodal": _fit_swap(True, False),
+    "split: Otsu where K-I has no interior minimum": _fit_swap(False, True),
+    "feature and split: both": _fit_swap(True, True),
+    "split: Otsu where K-I has no interior minimum and a quarter of VH is water-dark": _vh_share,
 }  # fmt: skip
 """Name -> context manager factory of every variant of the fourth pass."""
 

@@ -68,6 +68,13 @@ def test_no_option_is_the_engine_and_variants_are_undone():
         with wv.variant(name):
             if name.startswith("fit:"):
                 assert water._single_mode is not wv._ENGINE_SINGLE_MODE
+            elif name.startswith(("feature", "split:")):  # the eighth pass's feature / split
+                swapped = (water.water_feature_db, water.minimum_error_threshold,
+                           water.fit_water)  # fmt: skip
+                engine = (wv._ENGINE_FEATURE, wv._ENGINE_KI, wv._ENGINE_FIT)
+                assert swapped != engine
+                fm = mapping.map_flood(post, pixel_size_m=10.0)
+                assert fm.water[25:55, 15:65].mean() > 0.9
             elif name.startswith("scene: clear-water core") or name in (
                 "scene: no clear-water core",
                 "engine before the seventh pass",
@@ -84,6 +91,9 @@ def test_no_option_is_the_engine_and_variants_are_undone():
         assert (mapping.rules_water, mapping.fit_scene, files._to_working_grid) == before
         assert water._single_mode is wv._ENGINE_SINGLE_MODE
         assert mapping.Rules.from_fit.__func__ is wv._ENGINE_FROM_FIT
+        assert water.water_feature_db is wv._ENGINE_FEATURE
+        assert water.minimum_error_threshold is wv._ENGINE_KI
+        assert water.fit_water is wv._ENGINE_FIT
     with pytest.raises(ValidationError, match="unknown variant 'nope'; choose one of: box 5x5"):
         wv.variant("nope")
 
@@ -158,3 +168,53 @@ def test_uncored_bodies_are_kept_only_below_the_limit():
     assert kept[52:68, 52:68].all() and kept[15:35, 15:35].all()
     too_strict = wv.rules_water_with(post, rules, grow_on=wv._engine_grow, uncored_max_db=-18.0)
     assert not too_strict[1][50:70, 50:70].any()
+
+
+CENTRES = 0.5 * (water.BINS[1:] + water.BINS[:-1])
+
+
+def _gauss(mean: float, sd: float, n: float = 1e5) -> np.ndarray:
+    g = np.exp(-0.5 * ((CENTRES - mean) / sd) ** 2)
+    return n * g / g.sum()
+
+
+def test_separable_feature_takes_vh_only_where_clearly_more_bimodal():
+    rng = np.random.default_rng(12)
+    vv = (-9.0 + rng.normal(0, 1.5, (96, 96))).astype(np.float32)  # water as bright as land
+    vh = vv - 7.0
+    vh[20:60, 10:70] = -24.0 + rng.normal(0, 1.5, (40, 60))  # dark in VH only
+    sar = np.stack([vv, vh]).astype(np.float32)
+    chosen = wv.separable_feature(sar)
+    assert np.allclose(chosen, vh + 7.0)
+    both = _scene()  # dark in both: the engine's feature is as bimodal, so it stays
+    assert np.array_equal(wv.separable_feature(both), water.water_feature_db(both))
+    assert np.array_equal(wv.separable_feature(sar, margin=1.0), water.water_feature_db(sar))
+    vv_only = np.stack([vv, np.full_like(vv, np.nan)])
+    assert np.array_equal(wv.separable_feature(vv_only), vv)
+
+
+def test_degenerate_minimum_error_split_falls_to_otsu():
+    broad = _gauss(-9.5, 2.0, 6e4) + _gauss(-14.0, 3.0, 4e4)  # one broad hump, no valley
+    assert wv.ki_degenerate(broad, max_db=-12.0, min_share=0.05)
+    ki = water.minimum_error_threshold(broad, max_db=-12.0, min_share=0.05)
+    otsu = water.otsu_threshold(broad)
+    assert ki < otsu - 1.0
+    assert wv.ki_or_otsu(broad, max_db=-12.0, min_share=0.05) == min(otsu, -12.0)
+    two = _gauss(-20.0, 1.5, 3e4) + _gauss(-9.0, 1.5, 7e4)  # an interior minimum: K-I stands
+    assert not wv.ki_degenerate(two, max_db=-12.0, min_share=0.05)
+    assert wv.ki_or_otsu(two, max_db=-12.0, min_share=0.05) == water.minimum_error_threshold(
+        two, max_db=-12.0, min_share=0.05
+    )
+    assert not wv.ki_degenerate(np.zeros(CENTRES.size), max_db=-12.0, min_share=0.05)
+
+
+def test_vh_share_refuses_a_degenerate_split_only_where_vh_says_water():
+    broad = _gauss(-9.5, 2.0, 6e4) + _gauss(-14.0, 3.0, 4e4)
+    engine = water.fit_water([broad], broad, vh_counts=_gauss(-17.0, 2.0))
+    assert engine.method == "tiles"
+    assert wv.fit_vh_share([broad], broad, vh_counts=_gauss(-17.0, 2.0)) == engine
+    dark_vh = _gauss(-17.0, 2.0, 6e4) + _gauss(-25.0, 1.5, 4e4)  # 40 % of VH below -22 dB
+    fit = wv.fit_vh_share([broad], broad, vh_counts=dark_vh)
+    assert fit.method == "tiles" and fit.threshold_db == min(water.otsu_threshold(broad), -12.0)
+    assert fit.threshold_db > engine.threshold_db + 1.0
+    assert wv.fit_vh_share([broad], broad, vh_counts=None) == engine

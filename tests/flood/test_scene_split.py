@@ -5,6 +5,7 @@ import pytest
 
 from paii_core.errors import ValidationError
 from paii_core.flood import mapping
+from paii_core.flood import water as water_module
 from paii_core.flood.mapping import map_flood
 from paii_core.flood.water import (
     BINS,
@@ -142,3 +143,15 @@ def test_a_clearly_dark_body_without_a_core_is_water_in_a_bimodal_scene():
     assert not fm.water[160:200, 140:180].any()  # dropped: no core, not clearly dark
     plain = mapping.Rules(**{**rules.__dict__, "uncored_max_db": None})
     assert not mapping.rules_water(post, plain)[1][160:200, 20:60].any()  # the core alone
+
+
+def test_the_tiles_ashman_test_does_not_reject_one_gaussian():
+    """Ashman's D of Otsu's truncated classes: 2.65 for any single Gaussian, so the tiles'
+    D >= 2 keeps unimodal tiles too; the split ceiling and the class shares filter them
+    (bench/BENCHMARKS.md, "Flood water, eighth pass")."""
+    for sd in (1.0, 2.0, 3.0):
+        one = np.exp(-0.5 * ((CENTRES + 12.0) / sd) ** 2)[None] * 1e5
+        _, share, ashman = water_module._otsu_rows(one)
+        assert share[0] == pytest.approx(0.5, abs=0.01)
+        assert ashman[0] == pytest.approx(2.65, abs=0.02)
+        assert water_module._bimodal(one, 2.0, 0.1, -12.0)[0]
