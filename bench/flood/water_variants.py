@@ -53,7 +53,10 @@ as bright as land in VV and dark only in VH (Paraguay_jja10, Pakistan_849790): t
 feature chosen per scene by the Otsu separability of its histogram (VH + 7 dB where clearly
 more bimodal than the engine's mean of VV and VH + 7 dB, :func:`separable_feature`), and
 Otsu's split where the minimum-error criterion has no interior minimum (:func:`ki_or_otsu`).
-Neither is in the engine (bench/BENCHMARKS.md, "Flood water, eighth pass").
+The second is in the engine only where at least a quarter of the scene's despeckled VH is
+below the calm-water level (``water.DARK_VH_MIN_SHARE``); "split: ... raw VH ..." judges
+that share on the raw VH (rejected: a dry window crossed it), and "engine before the eighth
+pass" takes the rule out (bench/BENCHMARKS.md, "Flood water, eighth pass").
 """
 
 from __future__ import annotations
@@ -435,12 +438,23 @@ def ki_degenerate(counts, *, max_db: float, min_share: float) -> bool:
     return bool(k == admissible[0] and k > 0 and np.isfinite(j[k - 1]) and j[k - 1] < j[k])
 
 
-def fit_vh_share(hists, scene_counts, *, min_ashman=2.0, max_split_db=-12.0, vh_counts=None):
-    """The engine's :func:`paii_core.flood.water.fit_water`, except on the tiles path where
-    the pooled tiles' minimum-error split is degenerate (:func:`ki_degenerate`) while at
-    least :data:`VH_WATER_SHARE` of the scene's VH lies below the calm-water level: the
-    levels say water is no sliver, so Otsu's split of the pooled tiles (capped at
-    ``max_split_db``) is taken, then the engine's single-mode check."""
+def fit_before_eighth(hists, scene_counts, *, vh_smooth_counts=None, **kw) -> water.WaterFit:
+    """:func:`paii_core.flood.water.fit_water` as before the eighth pass: without the
+    despeckled VH histogram, so a degenerate tiles split is never refused."""
+    return _ENGINE_FIT(hists, scene_counts, **kw)
+
+
+def fit_vh_share(
+    hists, scene_counts, *, min_ashman=2.0, max_split_db=-12.0, vh_counts=None,
+    vh_smooth_counts=None,
+):  # fmt: skip
+    """The engine's :func:`paii_core.flood.water.fit_water` as before the eighth pass
+    (``vh_smooth_counts`` ignored), except on the tiles path where the pooled tiles'
+    minimum-error split is degenerate (:func:`ki_degenerate`) while at least
+    :data:`VH_WATER_SHARE` of the scene's RAW VH histogram lies below the calm-water level:
+    Otsu's split of the pooled tiles (capped at ``max_split_db``) is taken, then the
+    engine's single-mode check (the single-look VH's speckle widens its histogram, so a dry
+    Sri-Lanka_qxb32 window crossed the share; the engine judges the despeckled VH)."""
     fit = _ENGINE_FIT(
         hists, scene_counts, min_ashman=min_ashman, max_split_db=max_split_db,
         vh_counts=vh_counts,
@@ -464,8 +478,9 @@ def fit_vh_share(hists, scene_counts, *, min_ashman=2.0, max_split_db=-12.0, vh_
 
 
 @contextlib.contextmanager
-def _vh_share() -> Iterator[None]:
-    water.fit_water = fit_vh_share
+def _fit_as(fit: Callable) -> Iterator[None]:
+    """Swap :func:`paii_core.flood.water.fit_water` for ``fit`` for a run."""
+    water.fit_water = fit
     try:
         yield
     finally:
@@ -474,10 +489,12 @@ def _vh_share() -> Iterator[None]:
 
 def _fit_swap(feature: bool, split: bool) -> Callable[[], contextlib.AbstractContextManager]:
     """Swap the water feature (:func:`separable_feature`) and/or the minimum-error split
-    (:func:`ki_or_otsu`) for a run."""
+    (:func:`ki_or_otsu`) for a run, on the engine before the eighth pass
+    (:func:`fit_before_eighth`)."""
 
     @contextlib.contextmanager
     def swap() -> Iterator[None]:
+        water.fit_water = fit_before_eighth  # on the engine as it was when measured
         if feature:
             water.water_feature_db = separable_feature
         if split:
@@ -487,6 +504,7 @@ def _fit_swap(feature: bool, split: bool) -> Callable[[], contextlib.AbstractCon
         finally:
             water.water_feature_db = _ENGINE_FEATURE
             water.minimum_error_threshold = _ENGINE_KI
+            water.fit_water = _ENGINE_FIT
 
     return swap
 
@@ -545,7 +563,9 @@ VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager]] = {
     "feature: VH + 7 dB where clearly more bimodal": _fit_swap(True, False),
     "split: Otsu where K-I has no interior minimum": _fit_swap(False, True),
     "feature and split: both": _fit_swap(True, True),
-    "split: Otsu where K-I has no interior minimum and a quarter of VH is water-dark": _vh_share,
+    "split: Otsu where K-I has no interior minimum and a quarter of raw VH is water-dark":
+        lambda: _fit_as(fit_vh_share),
+    "engine before the eighth pass": lambda: _fit_as(fit_before_eighth),
 }  # fmt: skip
 """Name -> context manager factory of every variant of the fourth pass."""
 

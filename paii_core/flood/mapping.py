@@ -145,17 +145,21 @@ def _windows(h: int, w: int, size: int, halo: int):
 def fit_windows(windows: Iterable[NDArray[np.float32]]) -> water.WaterFit:
     """A scene's :class:`water.WaterFit` from its ``(2, h, w)`` dB windows (no overlap),
     pooled one window at a time so memory stays that of a window (with the scene's VH
-    histogram, which says whether a single-mode scene is water or land)."""
+    histogram, which says whether a single-mode scene is water or land, and that of its
+    despeckled VH, which says whether water is more than a sliver of it)."""
     hists: list[np.ndarray] = []
     scene = np.zeros(water.BINS.size - 1)
     vh = np.zeros(water.BINS.size - 1)
+    vh_smooth = np.zeros(water.BINS.size - 1)
     for window in windows:
         vv = water.despeckle_db(water.water_feature_db(window))
         tiles = [water.tile_histograms(vv, tile_px=t) for t in TILE_SIZES_PX]
         scene += tiles[-1].counts.sum(axis=0)
         hists += [water.pool_bimodal(t) for t in tiles]
         vh += water.histogram(window[1])
-    return water.fit_water(hists, scene, vh_counts=vh)
+        if np.isfinite(window[1]).any():
+            vh_smooth += water.histogram(water.despeckle_db(window[1]))
+    return water.fit_water(hists, scene, vh_counts=vh, vh_smooth_counts=vh_smooth)
 
 
 def fit_scene(post: NDArray[np.float32], *, window_px: int = 2048) -> water.WaterFit:

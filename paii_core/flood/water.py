@@ -24,7 +24,9 @@ __all__ = [
     "kuan_db",
     "otsu_threshold",
     "pool_bimodal",
+    "dark_vh_share",
     "scene_separability",
+    "tail_minimum",
     "tile_histograms",
     "tiled_threshold",
     "water_likelihood",
@@ -45,6 +47,15 @@ SINGLE_MODE_ETA = 0.70
 and no valley at the chosen split has a single mode; where that mode is water its split is
 raised to the absolute water level (:mod:`paii_core.flood.levels`). Between this and
 :data:`SCENE_MIN_ETA` the scene is neither clearly one mode nor clearly two: the split stands."""
+
+
+DARK_VH_MIN_SHARE = 0.25
+"""Least share of a scene's despeckled VH below the calm-water level
+(:data:`paii_core.flood.levels.VH_WATER_DB`) for :func:`fit_water` to refuse the pooled
+tiles' degenerate minimum-error split (a sliver of the dark tail) and split them by Otsu.
+Chosen on the development chips' windows: the dry windows of Sri-Lanka_qxb32, radar-dark
+land, reach 0.19; Paraguay_jja10's flood windows 0.11-0.54 (bench/BENCHMARKS.md, "Flood
+water, eighth pass")."""
 
 
 CROSS_POL_OFFSET_DB = 7.0
@@ -245,6 +256,18 @@ def minimum_error_threshold(
     bins has a tiny spread), the known degenerate minimum of the criterion.
     """
     c = np.asarray(counts, dtype=np.float64)
+    j, ok = _ki_criterion(c, max_db, min_share)
+    if not ok.any():
+        return otsu_threshold(c)
+    k = int(np.flatnonzero(ok)[np.argmin(j[ok])])
+    return float(BINS[k + 1])
+
+
+def _ki_criterion(
+    c: NDArray[np.float64], max_db: float, min_share: float
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Kittler-Illingworth's J at every bin edge of histogram ``c`` and where it is admissible
+    (each class >= ``min_share``, both spread, the split at or below ``max_db``)."""
     p = c / max(c.sum(), 1.0)
     p1 = np.cumsum(p)
     p2 = 1.0 - p1
@@ -257,10 +280,41 @@ def minimum_error_threshold(
         j = 1.0 + p1 * np.log(v1) + p2 * np.log(v2) - 2.0 * (p1 * np.log(p1) + p2 * np.log(p2))
     ok = (p1 >= min_share) & (p2 >= min_share) & (v1 > 1e-4) & (v2 > 1e-4) & np.isfinite(j)
     ok &= _CENTRES <= max_db
+    return j, ok
+
+
+def tail_minimum(counts: ArrayLike, *, max_db: float = 0.0, min_share: float = 1e-3) -> bool:
+    """True where :func:`minimum_error_threshold`'s criterion J(t) has no interior minimum:
+    its least admissible value lies at the dark end of the admissible range (the
+    ``min_share`` limit) and J is lower still beyond it, so the split is the degenerate one
+    that cuts a sliver off the dark tail (Kittler & Illingworth 1986 take thresholds at
+    local minima of J; a histogram with no two separate modes, such as one broad hump of
+    flood water and land, has none). False for an empty histogram or no admissible split.
+    """
+    c = np.asarray(counts, dtype=np.float64)
+    if c.ndim != 1 or c.size != _CENTRES.size:
+        raise ValidationError(
+            f"counts should be one histogram of {_CENTRES.size} bins (water.BINS), got "
+            f"shape {c.shape}"
+        )
+    if c.sum() <= 0:
+        return False
+    j, ok = _ki_criterion(c, max_db, min_share)
     if not ok.any():
-        return otsu_threshold(c)
-    k = int(np.flatnonzero(ok)[np.argmin(j[ok])])
-    return float(BINS[k + 1])
+        return False
+    admissible = np.flatnonzero(ok)
+    k = int(admissible[np.argmin(j[admissible])])
+    return bool(k == admissible[0] and k > 0 and np.isfinite(j[k - 1]) and j[k - 1] < j[k])
+
+
+def dark_vh_share(vh_counts: ArrayLike | None) -> float:
+    """Share of a VH histogram on :data:`BINS` below the calm-water level
+    (:data:`paii_core.flood.levels.VH_WATER_DB`); 0.0 for None or an empty histogram."""
+    if vh_counts is None:
+        return 0.0
+    vh = np.asarray(vh_counts, dtype=np.float64)
+    total = vh.sum()
+    return float(vh[_CENTRES < levels.VH_WATER_DB].sum() / total) if total > 0 else 0.0
 
 
 def tiled_threshold(
@@ -376,6 +430,7 @@ def fit_water(
     min_ashman: float = 2.0,
     max_split_db: float = -12.0,
     vh_counts: ArrayLike | None = None,
+    vh_smooth_counts: ArrayLike | None = None,
 ) -> WaterFit:
     """Threshold and class model of a scene: its own split where it is clearly bimodal,
     else split-based, else a global fallback.
@@ -412,6 +467,16 @@ def fit_water(
     -> 0.78-0.96 water IoU). A scene of land keeps its split: lowering it to the level was
     tested once on the held-out chips and cost two of them (bench/BENCHMARKS.md, "Flood
     water, sixth pass").
+
+    On the tiles path, where the pooled tiles' minimum-error criterion has no interior
+    minimum (:func:`tail_minimum`: its split would cut a sliver off the dark tail) while at
+    least :data:`DARK_VH_MIN_SHARE` of the scene's despeckled VH (``vh_smooth_counts``, the
+    histogram of :func:`despeckle_db` of VH on :data:`BINS`) is below the calm-water level,
+    the levels say water is no sliver: the pooled tiles are split by Otsu instead (capped at
+    ``max_split_db``). Flood water roughened by wind or vegetation is as bright as land in
+    VV and darker only in VH, so the feature's histogram is one broad hump with no valley
+    (development chip Paraguay_jja10, 64 % water: 0.088 -> 0.525 water IoU; bench/BENCHMARKS.md,
+    "Flood water, eighth pass"). A scene whose water is a small dark tail keeps its split.
     """
     scene = np.asarray(scene_counts, dtype=np.float64)
     whole = otsu_threshold(scene) if scene.sum() > 0 else None
@@ -427,6 +492,10 @@ def fit_water(
         # Each pooled tile holds >= 10 % water by its Otsu split, so the pooled water
         # class cannot be a sliver: half that share is the least the split may leave.
         t = minimum_error_threshold(pooled, max_db=max_split_db, min_share=POOLED_MIN_SHARE)
+        if dark_vh_share(vh_smooth_counts) >= DARK_VH_MIN_SHARE and tail_minimum(
+            pooled, max_db=max_split_db, min_share=POOLED_MIN_SHARE
+        ):
+            t = min(otsu_threshold(pooled), max_split_db)
         return _single_mode(
             WaterFit(t, *_classes(pooled, t), "tiles", whole), pooled, scene, vh_counts
         )

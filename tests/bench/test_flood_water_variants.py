@@ -68,7 +68,7 @@ def test_no_option_is_the_engine_and_variants_are_undone():
         with wv.variant(name):
             if name.startswith("fit:"):
                 assert water._single_mode is not wv._ENGINE_SINGLE_MODE
-            elif name.startswith(("feature", "split:")):  # the eighth pass's feature / split
+            elif name.startswith(("feature", "split:")) or name == "engine before the eighth pass":
                 swapped = (water.water_feature_db, water.minimum_error_threshold,
                            water.fit_water)  # fmt: skip
                 engine = (wv._ENGINE_FEATURE, wv._ENGINE_KI, wv._ENGINE_FIT)
@@ -218,3 +218,7 @@ def test_vh_share_refuses_a_degenerate_split_only_where_vh_says_water():
     assert fit.method == "tiles" and fit.threshold_db == min(water.otsu_threshold(broad), -12.0)
     assert fit.threshold_db > engine.threshold_db + 1.0
     assert wv.fit_vh_share([broad], broad, vh_counts=None) == engine
+    # the engine judges the despeckled VH; the variants' "before" ignores it
+    assert water.fit_water([broad], broad, vh_counts=dark_vh, vh_smooth_counts=dark_vh) == fit
+    before = wv.fit_before_eighth([broad], broad, vh_counts=dark_vh, vh_smooth_counts=dark_vh)
+    assert before == engine == water.fit_water([broad], broad, vh_counts=dark_vh)

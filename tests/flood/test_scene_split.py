@@ -155,3 +155,71 @@ def test_the_tiles_ashman_test_does_not_reject_one_gaussian():
         assert share[0] == pytest.approx(0.5, abs=0.01)
         assert ashman[0] == pytest.approx(2.65, abs=0.02)
         assert water_module._bimodal(one, 2.0, 0.1, -12.0)[0]
+
+
+def _gauss(mean: float, sd: float, n: float = 1e5) -> np.ndarray:
+    g = np.exp(-0.5 * ((CENTRES - mean) / sd) ** 2)
+    return n * g / g.sum()
+
+
+# One broad hump of VV-bright flood water and land (no valley), as Paraguay_jja10's feature.
+_BROAD = _gauss(-9.5, 2.0, 6e4) + _gauss(-14.0, 3.0, 4e4)
+
+
+def test_tail_minimum_finds_the_degenerate_split():
+    assert water_module.tail_minimum(_BROAD, max_db=-12.0, min_share=0.05)
+    assert not water_module.tail_minimum(_two_modes(0.3), max_db=-12.0, min_share=0.05)
+    assert not water_module.tail_minimum(np.zeros(CENTRES.size), max_db=-12.0, min_share=0.05)
+    assert not water_module.tail_minimum(_BROAD, max_db=-30.0, min_share=0.05)  # none admissible
+    with pytest.raises(ValidationError, match=r"counts should be one histogram of 200 bins"):
+        water_module.tail_minimum(np.ones(10))
+
+
+def test_dark_vh_share():
+    assert water_module.dark_vh_share(None) == 0.0
+    assert water_module.dark_vh_share(np.zeros(CENTRES.size)) == 0.0
+    vh = _gauss(-17.0, 1.0, 6e4) + _gauss(-26.0, 1.0, 4e4)
+    assert water_module.dark_vh_share(vh) == pytest.approx(0.4, abs=0.01)
+
+
+def test_a_degenerate_tiles_split_falls_to_otsu_only_where_vh_says_water():
+    dry_vh = _gauss(-17.0, 2.0)
+    wet_vh = _gauss(-17.0, 2.0, 6e4) + _gauss(-25.0, 1.5, 4e4)  # 40 % below -22 dB
+    engine = fit_water([_BROAD], _BROAD, vh_counts=dry_vh, vh_smooth_counts=dry_vh)
+    assert engine.method == "tiles"
+    assert engine.threshold_db == minimum_error_threshold(_BROAD, max_db=-12.0, min_share=0.05)
+    assert fit_water([_BROAD], _BROAD, vh_counts=dry_vh) == engine  # no despeckled VH given
+    wet = fit_water([_BROAD], _BROAD, vh_counts=dry_vh, vh_smooth_counts=wet_vh)
+    assert wet.method == "tiles"
+    assert wet.threshold_db == min(water_module.otsu_threshold(_BROAD), -12.0)
+    assert wet.threshold_db > engine.threshold_db + 1.0
+    # a clear valley: the minimum-error split stands whatever VH says
+    two = _two_modes(0.3)
+    assert fit_water([two], _BROAD, vh_counts=dry_vh, vh_smooth_counts=wet_vh) == fit_water(
+        [two], _BROAD, vh_counts=dry_vh
+    )
+
+
+def test_scene_fit_reads_the_despeckled_vh():
+    rng = np.random.default_rng(8)
+    land = -9.0 + rng.normal(0, 1.5, (128, 128))
+    vv = land.copy()
+    vh = land - 7.0
+    vh[:, :48] = -25.0 + rng.normal(0, 2.0, (128, 48))  # flood water dark in VH only
+    vv[:, :48] = -11.0 + rng.normal(0, 1.5, (128, 48))
+    post = np.stack([vv, vh]).astype(np.float32)
+    seen = {}
+    real = water_module.fit_water
+
+    def spy(*args, **kw):
+        seen.update(kw)
+        return real(*args, **kw)
+
+    mapping.water.fit_water = spy
+    try:
+        mapping.fit_scene(post)
+    finally:
+        mapping.water.fit_water = real
+    smooth = water_module.histogram(water_module.despeckle_db(post[1]))
+    assert np.array_equal(seen["vh_smooth_counts"], smooth)
+    assert np.array_equal(seen["vh_counts"], water_module.histogram(post[1]))
