@@ -194,10 +194,13 @@ def map_flood(
        the split-based search over tiles of several sizes (:func:`water.fit_water`:
        tiles whose histogram is bimodal by Ashman's D, pooled, Kittler-Illingworth
        split; the scene's own split where its whole histogram is clearly bimodal, i.e.
-       water is a large share of it; a global split with a warning where no tile is
-       bimodal; in a scene with a single mode of water, no land, the split is raised to
-       the absolute water level of :mod:`paii_core.flood.levels`). VV below it is
-       water, grown into touching pixels up to the midpoint of the water and land
+       water is a large share of it; Otsu's split of the tiles where their
+       minimum-error split would cut off only a sliver of the dark tail while a
+       quarter of the despeckled VH is as dark as calm water; a global split with a
+       warning where no tile is bimodal; in a scene with a single mode of water, no
+       land, the split is raised to the absolute water level of
+       :mod:`paii_core.flood.levels`). VV below it is water, grown into touching
+       pixels up to the midpoint of the water and land
        means, 1 to 3 dB above the threshold (:data:`GROW_DB`; region growing recovers
        the mixed pixels of shores and narrow channels; it decides on a Kuan filter,
        :data:`GROW_FILTER_PX`, which keeps the shore sharp), then into single-look pixels
