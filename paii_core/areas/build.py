@@ -24,6 +24,7 @@ from paii_core.areas.inputs import dem_on_grid, s1_on_grid
 from paii_core.areas.plots import plots_on_grid
 from paii_core.areas.register import area_county, register_area
 from paii_core.config import paths
+from paii_core.crops.features import season_gap
 from paii_core.errors import PaiiWarning, ValidationError
 from paii_core.io.s2_items import open_s2_item
 from paii_core.io.s2_load import LoadedScene, load_season
@@ -146,14 +147,20 @@ def add_area_from_items(
 
     Raises:
         ValidationError: bad id, unknown region, an existing area without ``replace``,
-            fewer than 4 usable dates, no county under the area, bad bbox.
+            no item with data over the area, no county under the area, bad bbox. Fewer
+            dates than a season curve needs (``crops.features.SEASON_MIN_DATES``) is an area all the
+            same, with a warning that says what its crop maps lack.
         InputNotFoundError, FormatError: an item that cannot be read (see the readers).
     """
     note = progress or (lambda f, m: None)
     _check_id(aoi_id)
     data = Path(data_dir) if data_dir is not None else paths().data
     if not s2:
-        raise ValidationError("--s2 needs at least one Sentinel-2 item")
+        raise ValidationError(
+            "--s2 needs at least one Sentinel-2 item: an area's grid and its imagery come "
+            "from Sentinel-2. A Sentinel-1 scene alone maps water without an area: `paii "
+            "flood --post S1.tif [--dem DEM.tif] OUT.tif`, or the Flood page's upload"
+        )
     exists = con.execute("SELECT count(*) FROM aois WHERE aoi_id = ?", [aoi_id]).fetchone()[0]
     if exists and not replace:
         raise ValidationError(
@@ -167,11 +174,14 @@ def add_area_from_items(
         warnings.simplefilter("always", PaiiWarning)
         season = load_season(scenes, grid)
     told = [str(w.message) for w in caught if issubclass(w.category, PaiiWarning)]
-    if len(season) < 4:
+    if not season:
         raise ValidationError(
-            f"the Sentinel-2 items cover the area on only {count(len(season), 'date')}; crop "
-            "mapping needs at least 4 dates over a season: add items"
+            f"the Sentinel-2 items ({count(len(scenes), 'scene')}) have no data over the "
+            "area; check --bbox, or pass items that cover it"
         )
+    gap = season_gap(aoi_id, region_id, len(season))
+    if gap is not None:  # an area all the same: Imagery needs one date, crop maps a season
+        told.append(gap)
     final = area_folder(aoi_id, data)
     tmp = final.with_name(f".{aoi_id}.part-{uuid.uuid4().hex[:8]}")
     rel = Path("workspace") / aoi_id

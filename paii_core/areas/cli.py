@@ -13,6 +13,7 @@ def _add(args: argparse.Namespace) -> int:
     from paii_core import store
     from paii_core.areas.build import add_area_from_items
     from paii_core.errors import ValidationError
+    from paii_core.text import count
 
     try:
         floods = [date.fromisoformat(d) for d in args.flood_date]
@@ -39,11 +40,14 @@ def _add(args: argparse.Namespace) -> int:
     finally:
         con.close()
     g = added.grid
+    first, last = added.dates[0], added.dates[-1]
     print(
         f"area {added.aoi_id} (region {added.region_id}, county {added.county_id}): "
-        f"{g.width} x {g.height} px at 10 m in {g.crs.to_string()}, {len(added.dates)} "
-        f"Sentinel-2 dates {added.dates[0]} .. {added.dates[-1]}, {added.n_s1} Sentinel-1, "
-        f"DEM {'yes' if added.has_dem else 'no'}; files in {added.folder}"
+        f"{g.width} x {g.height} px at 10 m in {g.crs.to_string()}, "
+        f"{count(len(added.dates), 'Sentinel-2 date')} {first}"
+        + (f" .. {last}" if last != first else "")
+        + f", {added.n_s1} Sentinel-1, DEM {'yes' if added.has_dem else 'no'}; files in "
+        f"{added.folder}"
     )
     for w in added.warnings:
         print(f"warning: {w}")
@@ -65,7 +69,16 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     add.add_argument("aoi", help="area id, e.g. kansas-harvey")
     add.add_argument("--region", required=True, help="region id (see `paii region list`)")
-    add.add_argument("--s2", nargs="+", required=True, type=Path, metavar="ITEM")
+    # Not required by argparse: add_area_from_items says why an area needs one, and what
+    # to do with a Sentinel-1 scene alone.
+    add.add_argument(
+        "--s2",
+        nargs="*",
+        default=[],
+        type=Path,
+        metavar="ITEM",
+        help="Sentinel-2 items, one or more dates (crop maps need 4 of a season)",
+    )
     add.add_argument(
         "--s1",
         nargs="*",

@@ -20,11 +20,12 @@ from paii_core import io
 from paii_core.config import paths
 from paii_core.crops.boundary import BOUNDARY_MODEL_VERSION
 from paii_core.crops.cropland import CROPLAND_MODEL_VERSION, cropland_probability
+from paii_core.crops.features import season_gap
 from paii_core.crops.parcels import delineate_parcels, merge_parcels
 from paii_core.crops.recognize import CropMap, Prepared, prepare_recognition, spread_graph
 from paii_core.crops.rollups import county_rollups
 from paii_core.crops.units import UNITS_VERSION
-from paii_core.errors import InputNotFoundError
+from paii_core.errors import InputNotFoundError, ValidationError
 from paii_core.store import crops as crop_store
 from paii_core.store import log_event
 
@@ -137,7 +138,16 @@ def map_area(
 
     Returns None when nothing is stored and ``compute`` is False. The product is one
     3-band GeoTIFF (cropland probability, fine id, coarse id) under :func:`product_dir`.
+
+    Raises:
+        ValidationError: (when it would compute) the area has fewer Sentinel-2 dates than
+            a season curve needs; the message says how many more (:func:`season_gap`).
     """
+    gap = season_gap(area.aoi_id, area.region_id, len(area.dates))
+    if gap is not None:
+        if not compute:
+            return None
+        raise ValidationError(gap)
     data = Path(data_dir) if data_dir is not None else paths().data
     row = crop_store.find_product(
         con, area.aoi_id, "parcels", area.input_hash, PARCELS_MODEL_VERSION

@@ -11,20 +11,43 @@ import numpy as np
 from numpy.typing import NDArray
 
 from paii_core.errors import ValidationError
+from paii_core.text import count
 
 __all__ = [
     "DOY_GRID",
+    "SEASON_MIN_DATES",
     "PixelFeatures",
     "day_of_year",
     "fill_gaps",
     "ndvi_curve",
     "pixel_features",
+    "season_gap",
     "validate_series",
 ]
 
 DOY_GRID: NDArray[np.float32] = np.arange(65, 290, 16, dtype=np.float32)
 """Days of year the NDVI curve is resampled onto (5 March .. mid-October every 16 days),
 so scenes with other capture dates give comparable features."""
+
+SEASON_MIN_DATES = 4
+"""Optical dates a season curve needs (cropland, parcels and crop recognition read one);
+an area with fewer is still an area: the Imagery page works on a single date."""
+
+
+def season_gap(aoi_id: str, region_id: str, n_dates: int) -> str | None:
+    """Why the crop maps of area ``aoi_id`` (``n_dates`` Sentinel-2 dates) cannot be made,
+    and what to add; None when it has a season. Said alike by ``paii area add``, ``paii
+    crops map``, the Crop labels and Insurance pages."""
+    missing = SEASON_MIN_DATES - n_dates
+    if missing <= 0:
+        return None
+    return (
+        f"area {aoi_id} has {count(n_dates, 'Sentinel-2 date')}; cropland, parcels and crop "
+        f"maps need at least {SEASON_MIN_DATES} over one season (they read the season's NDVI "
+        f"curve). Add {count(missing, 'more Sentinel-2 date')} of the same season: `paii area "
+        f"add {aoi_id} --region {region_id} --s2 ITEM... --replace` with its items and the new "
+        "ones. Imagery (dehaze, super-resolution) works on it as it is"
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,9 +87,11 @@ def validate_series(
             f"dates has {len(dates)} entries but series has {arr.shape[0]} dates; give one "
             "date per image"
         )
-    if arr.shape[0] < 4:
+    if arr.shape[0] < SEASON_MIN_DATES:
         raise ValidationError(
-            f"series needs at least 4 dates for a season curve, got {arr.shape[0]}"
+            f"series needs at least {SEASON_MIN_DATES} dates for a season curve, got "
+            f"{arr.shape[0]}: add {count(SEASON_MIN_DATES - arr.shape[0], 'more optical date')} "
+            "of the same season"
         )
     doy = day_of_year(dates)
     if np.any(np.diff(doy) <= 0):

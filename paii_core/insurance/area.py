@@ -15,6 +15,7 @@ from rasterio.crs import CRS
 
 from paii_core import io, workspace
 from paii_core.crops import area as crop_area
+from paii_core.crops.features import season_gap
 from paii_core.crops.recognize import CropMap, recognize_prepared
 from paii_core.errors import InputNotFoundError, ValidationError
 from paii_core.insurance.evidence import AreaCheck, CropCheck
@@ -170,6 +171,9 @@ def load_area_maps(
     parcels = crop_area.map_area(con, area, data_dir=data_dir, compute=False)
     kw = dict(aoi_id=aoi_id, fine_plots=fine, coarse_plots=coarse, transform=transform)
     kw.update(crs=crs, rgb_series=area.series, dates=tuple(area.dates))
+    gap = season_gap(aoi_id, area.region_id, len(area.dates))
+    if gap is not None:  # "press 'Map cropland'" would only meet the same refusal
+        return AreaMaps(**kw, cropped=None, crop_map=None, label_set_id=None, note=gap)
     if parcels is None:
         note = (
             f"cropland and parcels of {aoi_id} are not mapped yet: open Crop labels and "

@@ -33,3 +33,36 @@ def world_with_new_region(
     workspace.add_region(con, region_id, path, country="US", yield_unit="bu/acre")
     con.close()
     monkeypatch.setenv("PAII_DATA_DIR", str(folder))
+
+
+SLOVENIA_L1C = REPO / "data" / "real" / "slovenia_s2_l1c_13band"
+"""Five real Sentinel-2 L1C captures of one Slovenian km² (eo-learn; see its PROVENANCE)."""
+SLOVENIA_DAYS = ("20150711", "20150731", "20150820", "20150830", "20150909")
+
+
+def real_area_with_dates(folder: Path, monkeypatch: pytest.MonkeyPatch, days: list[str]) -> Path:
+    """Make ``folder`` the data folder of a user with their own imagery only: region 'si',
+    whose one "county" is the outline (convex hull) of the real Slovenian land-use register
+    patch (data/real/slovenia_lulc_parcels: no Slovenian municipality boundary is stored
+    here), and area 'si-patch' added by `paii area add` from the real L1C captures of
+    ``days`` (YYYYMMDD of :data:`SLOVENIA_DAYS`; none: no area). Returns ``folder``."""
+    from paii_core.areas import add_area_from_items
+
+    lulc = gpd.read_file(REPO / "data" / "real" / "slovenia_lulc_parcels" / "LULC.gpkg")
+    outline = gpd.GeoDataFrame(
+        {"county_id": ["00001"], "name": ["RABA patch"]},
+        geometry=[lulc.union_all().convex_hull],
+        crs=lulc.crs,
+    )
+    outline.to_file(folder / "si.geojson")
+    monkeypatch.setenv("PAII_DATA_DIR", str(folder))
+    con = store.connect(folder / "paii.duckdb")
+    try:
+        workspace.add_region(con, "si", folder / "si.geojson", country="SI", yield_unit="t/ha",
+                             name="Slovenia patch")  # fmt: skip
+        if days:
+            s2 = [SLOVENIA_L1C / f"S2_L1C_{day}_13band.tif" for day in days]
+            add_area_from_items(con, "si-patch", region_id="si", s2=s2, data_dir=folder)
+    finally:
+        con.close()
+    return folder
