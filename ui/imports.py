@@ -24,7 +24,15 @@ from paii_core.yields.imports import import_quickstats
 from ui import auth
 from ui.uploads import saved_upload, too_big
 
-__all__ = ["MAX_UPLOAD_MB", "policy_upload_form", "signed_in_user", "yield_upload_form"]
+__all__ = [
+    "MAX_UPLOAD_MB",
+    "POLICY_FORM",
+    "YIELD_FORM",
+    "policy_upload_form",
+    "signed_in_user",
+    "upload_forms",
+    "yield_upload_form",
+]
 
 MAX_UPLOAD_MB = 50
 """Uploads above this are refused before they are read (the CLI takes any size)."""
@@ -70,6 +78,23 @@ def _run_import(upload, run: Callable[[Path], ImportReport], *, what: str) -> Im
     return report
 
 
+POLICY_FORM: tuple[Permission, ...] = ("workspace", "policy_data")
+YIELD_FORM: tuple[Permission, ...] = ("workspace",)
+"""The permissions each upload form needs."""
+
+
+def _may(*permissions: Permission) -> bool:
+    principal = auth.current_principal()
+    return principal is not None and all(allowed(principal.role, p) for p in permissions)
+
+
+def upload_forms() -> list[Callable[[duckdb.DuckDBPyConnection, str], ImportReport | None]]:
+    """The upload forms the signed-in role may use (policies first), for a page to lay
+    out: an analyst without policy data gets the yields form alone."""
+    forms = ((policy_upload_form, POLICY_FORM), (yield_upload_form, YIELD_FORM))
+    return [form for form, needs in forms if _may(*needs)]
+
+
 def signed_in_user(*permissions: Permission) -> str | None:
     """The signed-in user when their role holds every permission, else None (with why)."""
     principal = auth.current_principal()
@@ -82,9 +107,12 @@ def signed_in_user(*permissions: Permission) -> str | None:
 
 def policy_upload_form(con: duckdb.DuckDBPyConnection, region_id: str) -> ImportReport | None:
     """Upload a policy file for ``region_id``: checked row by row, stored whole or not.
-    Shown to roles holding both the workspace and the policy data permissions."""
+    Drawn only for roles holding both the workspace and the policy data permissions: to
+    any other role it shows nothing, not even its heading."""
+    if not _may(*POLICY_FORM):
+        return None
     st.markdown("**Policies**: CSV (WKT geometry or plot ids), GeoPackage or GeoJSON")
-    user = signed_in_user("workspace", "policy_data")
+    user = signed_in_user(*POLICY_FORM)
     if user is None:
         return None
     with st.expander("Columns of a policy file"):
@@ -110,12 +138,15 @@ def policy_upload_form(con: duckdb.DuckDBPyConnection, region_id: str) -> Import
 
 
 def yield_upload_form(con: duckdb.DuckDBPyConnection, region_id: str) -> ImportReport | None:
-    """Upload a USDA NASS Quick Stats export of county yields for ``region_id``."""
+    """Upload a USDA NASS Quick Stats export of county yields for ``region_id`` (drawn
+    only for roles with the workspace permission)."""
+    if not _may(*YIELD_FORM):
+        return None
     st.markdown(
         "**Yields**: a USDA NASS Quick Stats CSV export (county level); yields are "
         "converted to the region's unit, other rows are skipped and counted"
     )
-    user = signed_in_user("workspace")
+    user = signed_in_user(*YIELD_FORM)
     if user is None:
         return None
     upload = st.file_uploader(

@@ -38,12 +38,12 @@ st.caption(
 if region.note:
     st.warning(region.note, icon=":material/public:")
 
-st.subheader("Import")
-left, right = st.columns(2)
-with left:
-    imports.policy_upload_form(connection(), ctx.region_id)
-with right:
-    imports.yield_upload_form(connection(), ctx.region_id)
+forms = imports.upload_forms()  # only those the role may use: no heading of another's
+if forms:
+    st.subheader("Import")
+    for column, form in zip(st.columns(len(forms)), forms, strict=True):
+        with column:
+            form(connection(), ctx.region_id)
 try:  # read after the forms, so what they just imported is listed below
     data = region_data(connection(), ctx.region_id, principal=signed_in())
 except PaiiError as e:

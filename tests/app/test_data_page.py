@@ -161,6 +161,9 @@ def test_an_esg_analyst_is_not_told_about_policies(tiny_world):
     stored = next(d.value for d in at.dataframe if "rows" in d.value.columns)
     assert "yields" in stored["kind"].tolist() and "policies" not in stored["kind"].tolist()
     assert not any("olicies" in c.value for c in at.caption)  # nor "Not loaded: policies"
+    # nor the policy import form's heading (the form itself was already hidden)
+    assert not any("olicies" in m.value for m in at.markdown)
+    assert any(m.value.startswith("**Yields**") for m in at.markdown)
 
 
 def test_data_page_lists_policies_imported_in_the_same_run(own_region):

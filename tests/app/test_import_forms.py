@@ -113,9 +113,12 @@ def test_only_roles_that_may_see_policies_get_the_policy_form(data):
     at = _app("esg_analyst")
     assert not at.exception
     assert [u.label for u in at.file_uploader] == ["Quick Stats CSV"]
-    assert any("may see workspace and policy data" in c.value for c in at.caption)
+    # Not even the policy form's heading or a word about it: only what the role can use.
+    shown = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    assert any(t.startswith("**Yields**") for t in shown)
+    assert not any("olic" in t for t in shown), shown
     at = AppTest.from_file(SCRIPT, default_timeout=60).run()  # nobody signed in
-    assert not at.exception and not at.file_uploader
+    assert not at.exception and not at.file_uploader and not at.markdown
 
 
 def test_a_policy_file_with_other_columns_lists_them_as_whole_file_problems(data):
