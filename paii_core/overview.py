@@ -10,14 +10,18 @@ import numpy as np
 import pandas as pd
 
 from paii_core import store
+from paii_core.access import Principal
 from paii_core.errors import ValidationError
+from paii_core.store import insurance as ins_store
 from paii_core.workspace import get_region
 
 __all__ = [
     "MetricOption",
+    "Portfolio",
     "RegionSummary",
     "metric_frame",
     "metric_options",
+    "portfolio",
     "region_summary",
 ]
 
@@ -36,7 +40,9 @@ class MetricOption:
 
 @dataclass(frozen=True)
 class RegionSummary:
-    """Headline figures of a region as of a date."""
+    """Headline figures of a region as of a date, from county data only: pages cache it
+    for every session, whatever the role, so it holds no policy figure (see
+    :func:`portfolio`)."""
 
     region_id: str
     counties: int
@@ -47,11 +53,18 @@ class RegionSummary:
     yield_mean: float
     yield_change_pct: float
     yield_unit: str
-    policies: int
-    insured_area_ha: float
     built_at: str | None
     """When `paii demo build` built the store (UTC); None for a store it did not build."""
     simulated: bool
+    """Whether its county figures (cropland, yields) are simulated."""
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """A region's insured portfolio in two figures."""
+
+    policies: int
+    insured_area_ha: float
 
 
 def _yield_crops(con: duckdb.DuckDBPyConnection, region_id: str) -> list[str]:
@@ -114,7 +127,7 @@ def metric_frame(
 
 
 def region_summary(con: duckdb.DuckDBPyConnection, region_id: str, *, asof: date) -> RegionSummary:
-    """KPIs for the Home page: counties, cropland area, latest yield and its change, portfolio."""
+    """KPIs for the Home page: counties, cropland area, latest yield and its change."""
     region = get_region(con, region_id)
     share = store.county_metric_frame(con, region_id, "cropland_share", asof=asof)
     cropland_km2 = float(np.nansum(share["area_km2"] * share["value"] / 100.0))
@@ -134,7 +147,6 @@ def region_summary(con: duckdb.DuckDBPyConnection, region_id: str, *, asof: date
         if len(by_year) > 1
         else float("nan")
     )
-    policies, insured = store.portfolio_totals(con, region_id)
     meta = store.read_meta(con)
     return RegionSummary(
         region_id=region_id,
@@ -146,12 +158,19 @@ def region_summary(con: duckdb.DuckDBPyConnection, region_id: str, *, asof: date
         yield_mean=mean,
         yield_change_pct=change,
         yield_unit=region.yield_unit,
-        policies=policies,
-        insured_area_ha=insured,
         built_at=meta.get("built_at"),
         simulated=bool(
-            share["simulated"].fillna(False).any()
-            or history["simulated"].fillna(False).any()
-            or store.policies_simulated(con, region_id)
+            share["simulated"].fillna(False).any() or history["simulated"].fillna(False).any()
         ),
     )
+
+
+def portfolio(
+    con: duckdb.DuckDBPyConnection, region_id: str, *, principal: Principal | None
+) -> Portfolio:
+    """Number of policies and declared hectares of a region, for a principal allowed to
+    see policy data (read on every call, never cached across sessions).
+
+    Raises AccessDeniedError for any other principal.
+    """
+    return Portfolio(*ins_store.portfolio_totals(con, region_id, principal=principal))

@@ -10,7 +10,7 @@ import streamlit as st
 from paii_core import maps, overview
 from paii_core.county_chart import choropleth_chart
 from paii_core.errors import PaiiError
-from ui.auth import can
+from ui.auth import can, current_principal
 from ui.common import (
     connection,
     current_region,
@@ -48,8 +48,12 @@ k3.metric(
     if not math.isfinite(summary.yield_change_pct)
     else f"{summary.yield_change_pct:+.1f}% vs year before",
 )
-if can("policy_data"):
-    k4.metric("Policies", f"{summary.policies}", help=f"{summary.insured_area_ha:,.1f} ha declared")
+if can("policy_data"):  # read for this principal only: the cached summary holds no policy
+    try:
+        book = overview.portfolio(con, ctx.region_id, principal=current_principal())
+        k4.metric("Policies", f"{book.policies}", help=f"{book.insured_area_ha:,.1f} ha declared")
+    except PaiiError as e:
+        show_error(e)
 
 options = stored(overview.metric_options, ctx.region_id)
 choice = st.selectbox("Map", options, format_func=lambda o: o.label, key="home_metric")

@@ -33,8 +33,6 @@ __all__ = [
     "log_event",
     "metric_crops",
     "migrate",
-    "policies_simulated",
-    "portfolio_totals",
     "read_meta",
     "refresh_database",
     "schema_version",
@@ -421,16 +419,6 @@ def county_metric_history(
     return frame
 
 
-def portfolio_totals(con: duckdb.DuckDBPyConnection, region_id: str) -> tuple[int, float]:
-    """Number of policies and declared hectares insured in a region."""
-    with _translate("read the portfolio"):
-        n, area = con.execute(
-            "SELECT count(*), coalesce(sum(declared_area_ha), 0) FROM policies WHERE region_id = ?",
-            [region_id],
-        ).fetchone()
-    return int(n), float(area)
-
-
 def metric_crops(con: duckdb.DuckDBPyConnection, region_id: str, metric: str) -> list[str]:
     """Crops with stored values of ``metric`` in a region, most rows first."""
     with _translate(f"read the crops of {metric!r} for region {region_id!r}"):
@@ -441,16 +429,6 @@ def metric_crops(con: duckdb.DuckDBPyConnection, region_id: str, metric: str) ->
             [region_id, metric],
         ).fetchall()
     return [r[0] for r in rows]
-
-
-def policies_simulated(con: duckdb.DuckDBPyConnection, region_id: str) -> bool:
-    """Whether any stored policy of the region is simulated."""
-    with _translate("read the portfolio's provenance"):
-        row = con.execute(
-            "SELECT coalesce(bool_or(simulated), false) FROM policies WHERE region_id = ?",
-            [region_id],
-        ).fetchone()
-    return bool(row[0])
 
 
 def data_period(con: duckdb.DuckDBPyConnection) -> tuple[date, date] | None:

@@ -21,6 +21,7 @@ __all__ = [
     "policies",
     "policy_floods",
     "policy_forecasts",
+    "portfolio_totals",
     "save_decision",
 ]
 
@@ -57,6 +58,23 @@ def policies(
     for col in ("start_date", "end_date"):
         frame[col] = pd.to_datetime(frame[col]).dt.date
     return frame
+
+
+def portfolio_totals(
+    con: duckdb.DuckDBPyConnection, region_id: str, *, principal: Principal | None
+) -> tuple[int, float]:
+    """Number of policies and declared hectares insured in a region.
+
+    Raises AccessDeniedError unless ``principal`` may see policy data: the size of a
+    portfolio is the insurer's business, not an ESG analyst's.
+    """
+    require(con, principal, "policy_data")
+    with _translate("read the portfolio"):
+        n, area = con.execute(
+            "SELECT count(*), coalesce(sum(declared_area_ha), 0) FROM policies WHERE region_id = ?",
+            [region_id],
+        ).fetchone()
+    return int(n), float(area)
 
 
 def policy_region(
