@@ -48,6 +48,7 @@ class RegionSummary:
     counties: int
     counties_with_data: int
     cropland_km2: float
+    """NaN when no county of the region has a cropland share."""
     yield_crop: str
     yield_year: int | None
     yield_mean: float
@@ -130,7 +131,11 @@ def region_summary(con: duckdb.DuckDBPyConnection, region_id: str, *, asof: date
     """KPIs for the Home page: counties, cropland area, latest yield and its change."""
     region = get_region(con, region_id)
     share = store.county_metric_frame(con, region_id, "cropland_share", asof=asof)
-    cropland_km2 = float(np.nansum(share["area_km2"] * share["value"] / 100.0))
+    cropland_km2 = (  # no county with a share is "not known", not 0 km²
+        float(np.nansum(share["area_km2"] * share["value"] / 100.0))
+        if share["value"].notna().any()
+        else float("nan")
+    )
     crops = _yield_crops(con, region_id)
     crop = crops[0] if crops else ""
     history = store.county_metric_history(con, region_id, "yield", crop=crop, asof=asof)

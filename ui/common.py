@@ -17,6 +17,7 @@ from paii_core import store, workspace
 from paii_core.config import paths
 from paii_core.errors import DemoWorldMissingError, PaiiError
 from paii_core.store import workspace as ws_store
+from paii_core.text import count
 
 SIMULATED_NOTE = (
     "{what} of this region are simulated: they come from PAII's demo world generator (on "
@@ -206,7 +207,7 @@ def sidebar() -> Context:
         if region_id:
             areas = stored(workspace.list_areas, region_id)
             lines = [
-                f"- {a.aoi_id} ({', '.join(a.sensors)}, {a.n_dates} dates"
+                f"- {a.aoi_id} ({', '.join(a.sensors)}, {count(a.n_dates, 'date')}"
                 f"{', simulated' if a.simulated else ''})"
                 for a in areas
             ]

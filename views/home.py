@@ -42,7 +42,9 @@ k1, k2, k3, k4 = st.columns(4)
 k1.metric("Counties", f"{summary.counties}", help="Real county boundaries of the region")
 k2.metric("Cropland", _fmt(summary.cropland_km2, ",.0f", " km²"))
 k3.metric(
-    f"{summary.yield_crop.title()} yield {summary.yield_year or ''}",
+    f"{summary.yield_crop.title()} yield {summary.yield_year or ''}".strip().capitalize()
+    if summary.yield_crop
+    else "Yield",
     _fmt(summary.yield_mean, ",.1f", f" {summary.yield_unit}"),
     delta=None
     if not math.isfinite(summary.yield_change_pct)
@@ -72,10 +74,11 @@ st.vega_lite_chart(
 )
 if valued:
     legend(scale.label, scale.unit, scale.vmin, scale.vmax, scale.stops)
+# The demo build's time says nothing of a region of the user's own data in the same store.
+built = summary.built_at if summary.simulated else None
 st.caption(
     f"{len(valued)} of {len(frame)} counties have a value as of {ctx.asof:%Y-%m-%d}; "
-    f"grey ones have none."
-    + (f" Demo world built {summary.built_at} UTC." if summary.built_at else "")
+    f"grey ones have none." + (f" Demo world built {built} UTC." if built else "")
 )
 
 table = frame[["county_id", "name", "parent", "value", "unit", "period_start", "simulated"]]

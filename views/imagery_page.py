@@ -93,7 +93,11 @@ try:
                 "valid_fraction": "Cloud-free share",
             },
             title=f"Haze index per date, {aoi}",
+            range_color=None if known else (0.0, 1.0),
         )
+        # One bar per acquisition date: a date axis stretched one date across a
+        # millisecond-wide range ("23:59:59.9996 Jul 30") and said nothing of the others.
+        fig.update_xaxes(type="category")
         st.plotly_chart(fig, key="img_haze_chart")
         scene = st.selectbox(
             "Date",

@@ -30,7 +30,8 @@ class RegionData:
     """Region-wide files and the sounding files: kind, files, first, last, added,
     provenance."""
     warnings: list[str]
-    """The readers' warnings, each prefixed with its area."""
+    """The readers' warnings, each naming its area (prefixed with it unless it starts
+    "area <id> ")."""
 
 
 def _sees_policies(con: duckdb.DuckDBPyConnection, principal: Principal | None) -> bool:
@@ -74,8 +75,10 @@ def region_data(
             "added": raw["created_at"],
         }
     )
-    warnings = [
-        f"{a}: {w}" for a, ws in zip(raw["aoi_id"], raw["warnings"], strict=True) for w in ws
+    warnings = [  # "si-hazy: area si-hazy has 1 date" says the name once too often
+        w if w.startswith(f"area {a} ") else f"{a}: {w}"
+        for a, ws in zip(raw["aoi_id"], raw["warnings"], strict=True)
+        for w in ws
     ]
     inv = ws_store.region_inventory(con, region_id)
     if not _sees_policies(con, principal):

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.regions import real_area_with_dates
+from tests.app.regions import real_area_with_dates, world_with_new_region
 from tests.conftest import REPO, sign_in_app
 
 GAP = "area si-patch has 1 Sentinel-2 date; cropland, parcels and crop maps need at least 4"
@@ -36,8 +36,10 @@ def test_imagery_dehazes_the_one_real_date(one_date):
     at = _page("imagery_page.py")
     assert not at.error and not any("simulated" in i.value for i in at.info)
     assert at.selectbox(key="img_aoi").value == "si-patch"
-    bars = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
-    assert bars["x"] == ["2015-07-31"]
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["data"][0]["x"] == ["2015-07-31"]
+    # one bar per date, not one date stretched over a millisecond-wide time axis
+    assert spec["layout"]["xaxis"]["type"] == "category"
     at.button(key="img_run").click().run()
     assert not at.exception, at.exception
     assert not at.error and len(at.get("image")) >= 6
@@ -64,4 +66,21 @@ def test_data_page_lists_the_area_and_what_it_lacks(one_date):
     assert not at.exception, at.exception
     areas = next(d.value for d in at.dataframe if "area" in d.value.columns)
     assert areas["area"].tolist() == ["si-patch"] and areas["dates"].tolist() == [1]
-    assert any(GAP in w.value for w in at.warning)
+    assert any(w.value.startswith(GAP) for w in at.warning)  # not "si-patch: area si-patch"
+    assert "- si-patch (S2, 1 date)" in at.sidebar.caption[0].value  # not "1 dates"
+
+
+def test_home_of_a_region_without_county_data_says_not_known(tiny_world, tmp_path, monkeypatch):
+    """Home of a user's new region in a store the demo built: it said 'Cropland 0 km²' when
+    no county share is known, labelled 'yield' without a crop and gave the demo world's
+    build time under the region's map."""
+    world_with_new_region(tiny_world, tmp_path, monkeypatch, "ks", ["20079", "20155"])
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    sign_in_app(at)
+    at.session_state["region_id"] = "ks"
+    at.run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Cropland"] == "n/a" and metrics["Yield"] == "n/a"
+    caption = next(c.value for c in at.caption if "counties have a value" in c.value)
+    assert "Demo world" not in caption
