@@ -25,8 +25,16 @@ from paii_core.crops.view import crop_map_geotiff, parcel_geojson
 from paii_core.errors import PaiiError
 from paii_core.io import read_geotiff
 from paii_core.store.calendars import region_calendars
+from paii_core.text import count
 from ui.auth import current_principal
-from ui.common import connection, current_context, no_area_notice, progress_bar, show_error
+from ui.common import (
+    connection,
+    current_context,
+    data_note,
+    no_area_notice,
+    progress_bar,
+    show_error,
+)
 
 ctx = current_context()
 st.title("Crop labels")
@@ -135,7 +143,9 @@ wanted = tuple(tuple(label) for label in labels)
 calendars: dict = {}
 try:
     calendars = region_calendars(con, area.region_id)
-    if last is None or last[2] != wanted:  # a rerun with the same labels reuses the map
+    if last is None and len({c for *_, c in labels}) < 2:
+        pass  # an area without starter labels: its parcels are drawn to click on first
+    elif last is None or last[2] != wanted:  # a rerun with the same labels reuses the map
         cmap = recognize_prepared(prep, labels, calendars=calendars)
         scores = heldout_scores(prep, labels, region=area.region_id, calendars=calendars)
         st.session_state[f"{key}_map"] = (cmap, scores, wanted)
@@ -144,8 +154,17 @@ except PaiiError as e:
     if last is None:
         st.stop()
     st.caption(f"Showing the previous map, from {len(last[2])} labels.")
-cmap, scores, _ = st.session_state[f"{key}_map"]
-crops_, conf = parcel_crops(parcels.fine, cmap)
+if f"{key}_map" in st.session_state:
+    cmap, scores, _ = st.session_state[f"{key}_map"]
+    crops_, conf = parcel_crops(parcels.fine, cmap)
+else:
+    cmap = scores = None
+    crops_, conf = np.full(int(parcels.fine.max()), "", object), np.zeros(int(parcels.fine.max()))
+    st.info(
+        f"No crop map yet ({count(len(labels), 'label')}): label parcels of at least two crops "
+        "(click a parcel, pick or type its crop, Add label) and the map is drawn at once.",
+        icon=":material/label:",
+    )
 selected = st.session_state.get("crop_parcel")
 layers = [
     pdk.Layer(
@@ -192,6 +211,8 @@ if c4.button("Undo last label", disabled=not labels):
     labels.pop()
     st.rerun()
 
+if cmap is None:
+    st.stop()  # nothing to score, save or download before the first map
 st.subheader("Held-out precision and recall")
 st.caption("5-fold cross-validation over the labels: each label predicted from the others.")
 st.dataframe(scores, hide_index=True, key="crop_scores")
@@ -209,7 +230,7 @@ tag = "SIMULATED" if area.simulated else "observed"
 d1, d2 = st.columns(2)
 tif = crop_map_geotiff(cmap, transform=area.transform, crs=area.crs, simulated=area.simulated)
 d1.download_button("Crop map GeoTIFF", tif, file_name=f"paii_cropmap_{aoi_id}_{tag}.tif")
-export = geo.assign(crop=crops_, confidence=conf, data_note=f"{tag} demo data")
+export = geo.assign(crop=crops_, confidence=conf, data_note=data_note(area.simulated))
 d2.download_button(
     "Parcels GeoJSON", export.to_json(), file_name=f"paii_parcels_{aoi_id}_{tag}.geojson"
 )

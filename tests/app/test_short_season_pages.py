@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.regions import real_area_with_dates, world_with_new_region
+from tests.app.regions import SLOVENIA_DAYS, real_area_with_dates, world_with_new_region
 from tests.conftest import REPO, sign_in_app
 
 GAP = "area si-patch has 1 Sentinel-2 date; cropland, parcels and crop maps need at least 4"
@@ -84,3 +84,29 @@ def test_home_of_a_region_without_county_data_says_not_known(tiny_world, tmp_pat
     assert metrics["Cropland"] == "n/a" and metrics["Yield"] == "n/a"
     caption = next(c.value for c in at.caption if "counties have a value" in c.value)
     assert "Demo world" not in caption
+
+
+def test_an_area_without_starter_labels_can_be_labelled(tmp_path, monkeypatch):
+    """A user's area of four real dates and no reference crop map: once its parcels were
+    mapped the page said 'labels name fewer than two crops' and stopped, with no map to
+    click, so its first label could never be added."""
+    real_area_with_dates(tmp_path, monkeypatch, list(SLOVENIA_DAYS[:4]))
+    at = _page("crop_labels_page.py")
+    mapping = [b for b in at.button if b.label == "Map cropland and parcels"]
+    assert mapping and not at.info  # four dates: no season gap
+    mapping[0].click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert any(i.value.startswith("No crop map yet (0 labels): label parcels of at least two")
+               for i in at.info)  # fmt: skip
+    assert at.get("deck_gl_json_chart") and not at.get("download_button")
+    for parcel, crop in ((1, "grassland"), (2, "forest")):
+        at.selectbox(key="crop_parcel").set_value(parcel)
+        at.selectbox(key="crop_choice").set_value("another crop...").run()
+        at.text_input(key="crop_new").set_value(crop).run()
+        next(b for b in at.button if b.label == "Add label").click().run()
+        assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert not any(i.value.startswith("No crop map yet") for i in at.info)
+    scores = next(d.value for d in at.dataframe if "recall" in d.value.columns)
+    assert {"grassland", "forest"} <= set(scores.iloc[:, 0]) and at.get("download_button")
