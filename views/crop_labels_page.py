@@ -192,7 +192,8 @@ deck = maps.CompactDeck(
     tooltip={"text": "parcel {parcel_id}: {crop} ({confidence}), {area_ha} ha"},
 )
 st.pydeck_chart(deck, height=560, key="crop_map", on_select="rerun", selection_mode="single-object")
-st.caption(f"Recognised and drawn in {time.perf_counter() - t0:.1f} s · {len(labels)} labels")
+done = "Recognised and drawn" if cmap is not None else "Parcels drawn"
+st.caption(f"{done} in {time.perf_counter() - t0:.1f} s · {count(len(labels), 'label')}")
 
 c1, c2, c3, c4 = st.columns([2, 2, 1, 1])
 options = list(range(1, len(points) + 1))

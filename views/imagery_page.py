@@ -166,7 +166,8 @@ if kind == "sr":
         truth["sr"] = ds.window(truth["sr"], row, col, size, scale=4)
     st.caption(
         f"SR runs on a {size} x {size} px window ({size / 100:.2f} km); "
-        f"other dates used: {0 if stack is None else len(stack)}; SAR: {sar is not None}."
+        f"other dates used: {0 if stack is None else len(stack)}; "
+        f"Sentinel-1: {'used' if sar is not None else 'none in this area'}."
     )
 
 key = (label, kind, data.shape, float(np.nansum(data)))

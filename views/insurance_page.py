@@ -59,7 +59,16 @@ try:
     con = connection()
     db = paths().database
     key = f"{db}:{db.stat().st_ino}"
-    aois = ins_store.policies(con, ctx.region_id, principal=principal)["aoi_id"].dropna().unique()
+    held = ins_store.policies(con, ctx.region_id, principal=principal)
+    if held.empty:
+        # A region without a portfolio yet is a normal state, not an error.
+        st.info(
+            f"No policies in {ctx.region_id} yet: import the insurer's policy file on the Data "
+            f"page, or run `paii policies import POLICIES.csv --region {ctx.region_id}`.",
+            icon=":material/info:",
+        )
+        st.stop()
+    aois = held["aoi_id"].dropna().unique()
     maps = {a: _maps(key, ins_store.area_stamp(con, a), a) for a in aois}
     shared = _review(store_generation(), ctx.region_id, ctx.asof, principal, maps)
     review = replace(shared, table=shared.table.copy(), policies=shared.policies.copy())

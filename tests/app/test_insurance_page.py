@@ -146,7 +146,8 @@ def test_an_esg_analyst_gets_no_policy_data(insured):
     assert not at.dataframe and not at.get("download_button")
 
 
-def test_region_without_policies_shows_an_error(insured):
+def test_region_without_policies_says_how_to_import_them(insured):
+    """No portfolio yet is a normal state: an information box with the import, no error."""
     con = store.connect(insured / "paii.duckdb")
     con.execute("DELETE FROM policies WHERE region_id = 'iowa'")
     at = AppTest.from_file(PAGE, default_timeout=120)
@@ -155,8 +156,10 @@ def test_region_without_policies_shows_an_error(insured):
     at.session_state["asof"] = date(2020, 10, 31)
     at.run()
     assert not at.exception, at.exception
-    assert any("region 'iowa' has no policies" in e.value for e in at.error)
-    assert any("`paii policies import POLICIES.csv --region iowa`" in e.value for e in at.error)
+    assert not at.error
+    assert any("No policies in iowa yet" in i.value for i in at.info)
+    assert any("`paii policies import POLICIES.csv --region iowa`" in i.value for i in at.info)
+    assert not at.dataframe
 
 
 def test_implied_indemnity_is_not_zero_when_no_forecast_is_known(tmp_path, monkeypatch):

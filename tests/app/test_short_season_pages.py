@@ -100,6 +100,9 @@ def test_an_area_without_starter_labels_can_be_labelled(tmp_path, monkeypatch):
     assert any(i.value.startswith("No crop map yet (0 labels): label parcels of at least two")
                for i in at.info)  # fmt: skip
     assert at.get("deck_gl_json_chart") and not at.get("download_button")
+    assert any(c.value.startswith("Parcels drawn in ") and c.value.endswith("· 0 labels")
+               for c in at.caption)  # fmt: skip
+    assert not any(c.value.startswith("Recognised") for c in at.caption)  # nothing recognised
     for parcel, crop in ((1, "grassland"), (2, "forest")):
         at.selectbox(key="crop_parcel").set_value(parcel)
         at.selectbox(key="crop_choice").set_value("another crop...").run()
@@ -108,5 +111,7 @@ def test_an_area_without_starter_labels_can_be_labelled(tmp_path, monkeypatch):
         assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     assert not any(i.value.startswith("No crop map yet") for i in at.info)
+    assert any(c.value.startswith("Recognised and drawn in ") and c.value.endswith("· 2 labels")
+               for c in at.caption)  # fmt: skip
     scores = next(d.value for d in at.dataframe if "recall" in d.value.columns)
     assert {"grassland", "forest"} <= set(scores.iloc[:, 0]) and at.get("download_button")
