@@ -155,6 +155,7 @@ def _train(args: argparse.Namespace) -> int:
         nir_weight=args.nir_weight,
         ema=args.ema,
         keep_every=args.keep_every,
+        sr_others=args.others,
         progress=lambda step, loss: print(
             f"\rstep {step} loss {loss:.5f}", end="", file=sys.stderr, flush=True
         ),
@@ -322,5 +323,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=int,
         default=0,
         help="also keep the saved weights every N steps in OUT/step_N (default 0 = off)",
+    )
+    p.add_argument(
+        "--others",
+        type=int,
+        default=3,
+        help="sr: most other dates given to the network per batch, 0-3 (default 3); 0 trains "
+        "only the one-date network that `paii sr` runs (other dates are fused after it)",
     )
     p.set_defaults(run=_train)

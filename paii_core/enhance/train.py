@@ -151,8 +151,8 @@ def _dehaze_batch(
     return torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys))
 
 
-def _sr_batch(pool: _Pool, rng: np.random.Generator, batch: int, patch: int):
-    others = int(rng.choice([0, 0, 1, 2, 3]))
+def _sr_batch(pool: _Pool, rng: np.random.Generator, batch: int, patch: int, max_others: int = 3):
+    others = min(int(rng.choice([0, 0, 1, 2, 3])), max_others)
     use_sar = bool(rng.random() < 0.3)
     refs, oths, sars, his = [], [], [], []
     for _ in range(batch):
@@ -174,11 +174,13 @@ def _sr_batch_random(
     real: list[np.ndarray] | None,
     real_share: float,
     box_share: float = 1 / 3,
+    max_others: int = 3,
 ):
     """A batch under one random sensor (:mod:`sr_data`), ``real_share`` of it from the
-    real captures ``real`` (each drawn in proportion to its area). Returns the inputs, the
-    truth and the blur the network is told (:func:`sr_data.assumed_sigma`)."""
-    others = int(rng.choice([0, 0, 1, 2, 3]))
+    real captures ``real`` (each drawn in proportion to its area), with 0-3 other dates
+    (at most ``max_others``). Returns the inputs, the truth and the blur the network is
+    told (:func:`sr_data.assumed_sigma`)."""
+    others = min(int(rng.choice([0, 0, 1, 2, 3])), max_others)
     use_sar = bool(rng.random() < 0.3)
     sigma = sr_data.random_sigma(rng, box_share)
     cols: list[list[np.ndarray]] = [[], [], [], []]
@@ -220,6 +222,7 @@ def train(
     nir_weight: float = 1.0,
     ema: float = 0.0,
     keep_every: int = 0,
+    sr_others: int = 3,
     progress: Callable[[int, float], None] | None = None,
 ) -> dict:
     """Train ``name`` for at most ``minutes`` (or ``max_steps``) and save the weights and
@@ -244,10 +247,13 @@ def train(
     are an exponential moving average of the trained ones with this decay
     (:class:`WeightEMA`; the raw weights go to ``out_dir/raw``). ``keep_every``: when > 0,
     a copy of the saved weights every that many steps in ``out_dir/step_N`` (snapshots
-    to choose among on development images).
+    to choose among on development images). ``sr_others``: SR, the most other dates a
+    batch is given (0-3, drawn as 0, 0, 1, 2, 3 and capped); 0 trains only the one-date
+    network that :func:`paii_core.enhance.super_resolve` runs (other dates are fused
+    after it, :mod:`paii_core.enhance.fusion`, never given to it).
     Raises ValidationError for an unknown name, a non-positive budget or rate, a share
-    outside 0..1, a NIR weight <= 0, an EMA decay outside 0..1, a negative keep_every or
-    a patch larger than the pool scenes; InputNotFoundError when
+    outside 0..1, a NIR weight <= 0, an EMA decay outside 0..1, a negative keep_every,
+    sr_others outside 0..3 or a patch larger than the pool scenes; InputNotFoundError when
     ``init`` has no weights."""
     if name not in ("dehaze", "sr"):
         raise ValidationError(f"model name must be 'dehaze' or 'sr', got {name!r}")
@@ -271,6 +277,10 @@ def train(
         raise ValidationError(
             f"nir_weight must be > 0, ema within 0..1 (0 = off) and keep_every >= 0, "
             f"got {nir_weight}, {ema}, {keep_every}"
+        )
+    if sr_others not in (0, 1, 2, 3):
+        raise ValidationError(
+            f"sr_others (--others) must be 0, 1, 2 or 3 other dates per SR batch, got {sr_others}"
         )
     if not 0.0 <= thick_share <= 1.0 or warmup_steps < 0:
         raise ValidationError(
@@ -317,12 +327,12 @@ def train(
             loss = seed_loss(net(x), y, ndvi_weight)
         elif sensor == "random":
             ref, oth, sar_, hi, sig = _sr_batch_random(
-                pool, rng, batch, patch, real, real_share, box_share
+                pool, rng, batch, patch, real, real_share, box_share, sr_others
             )
             pred = net(ref, oth, sar_, sig)
             loss = pixel_loss(pred, hi, sr_loss, nir_weight) + 0.1 * ndvi_l1(pred, hi)
         else:
-            ref, oth, sar_, hi = _sr_batch(pool, rng, batch, patch)
+            ref, oth, sar_, hi = _sr_batch(pool, rng, batch, patch, sr_others)
             pred = net(ref, oth, sar_)
             loss = pixel_loss(pred, hi, sr_loss, nir_weight) + 0.1 * ndvi_l1(pred, hi)
         opt.zero_grad()
@@ -368,6 +378,8 @@ def train(
                 meta["nir_weight"] = nir_weight
             if averaged is not None:
                 meta["ema"] = ema
+            if name == "sr" and sr_others != 3:
+                meta["sr_others"] = sr_others
             if history:
                 meta["history"] = history  # the runs this one was fine-tuned from
             if averaged is not None:

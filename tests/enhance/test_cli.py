@@ -90,3 +90,10 @@ def test_paii_train_passes_the_sr_loss(tmp_path):
     args = ["train", "sr", "--max-steps", "1", "--threads", "1", "--out", str(out)]
     assert main([*args, "--sensor", "random", "--sr-loss", "rmse"]) == 0
     assert json.loads((out / "meta.json").read_text())["sr_loss"] == "rmse"
+
+
+def test_paii_train_passes_the_cap_on_other_dates(tmp_path):
+    out = tmp_path / "sr"
+    args = ["train", "sr", "--max-steps", "1", "--threads", "1", "--out", str(out)]
+    assert main([*args, "--sensor", "random", "--others", "0"]) == 0
+    assert json.loads((out / "meta.json").read_text())["sr_others"] == 0

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from paii_core.enhance.nets import DehazeNet, SRNet
-from paii_core.enhance.train import ndvi_l1, pixel_loss, seed_loss, train
+from paii_core.enhance.train import _sr_batch_random, ndvi_l1, pixel_loss, seed_loss, train
 from paii_core.enhance.weights import WeightEMA, load_weights, model_version, save_weights
 from paii_core.errors import InputFileError, InputNotFoundError, ValidationError
 
@@ -130,6 +130,31 @@ def test_train_rejects_bad_arguments(tmp_path):
         train("sr", tmp_path, ema=1.0)
     with pytest.raises(ValidationError, match="keep_every >= 0"):
         train("sr", tmp_path, keep_every=-1)
+    with pytest.raises(ValidationError, match=r"sr_others \(--others\) must be 0, 1, 2 or 3"):
+        train("sr", tmp_path, sr_others=4)
+
+
+def test_sr_batches_give_other_dates_only_up_to_the_cap():
+    real = [np.random.default_rng(0).uniform(0.0, 0.4, (4, 160, 160)).astype(np.float32)]
+
+    def counts(cap: int) -> list[int]:
+        rng = np.random.default_rng(5)
+        out = []
+        for _ in range(12):
+            ref, oth, _, hi, _ = _sr_batch_random(None, rng, 2, 8, real, 1.0, 0.5, cap)
+            assert ref.shape == (2, 4, 8, 8) and hi.shape == (2, 4, 32, 32)
+            out.append(0 if oth is None else oth.shape[1])
+        return out
+
+    assert max(counts(3)) == 3 and min(counts(3)) == 0
+    assert set(counts(1)) == {0, 1}
+    assert set(counts(0)) == {0}
+
+
+def test_one_date_training_is_recorded(tmp_path):
+    meta = train("sr", tmp_path, max_steps=1, pool_size=1, sensor="random", sr_others=0)
+    assert meta["sr_others"] == 0 and meta["steps"] == 1
+    assert "sr_others" not in train("sr", tmp_path / "b", max_steps=1, pool_size=1)
 
 
 def test_random_sensor_training_runs_on_simulated_and_real_scenes(tmp_path):
