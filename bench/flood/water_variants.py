@@ -387,23 +387,7 @@ def ki_or_otsu(counts, *, max_db: float = 0.0, min_share: float = 1e-3) -> float
     ``max_db``) is taken instead (eighth pass)."""
     c = np.asarray(counts, dtype=np.float64)
     t = _ENGINE_KI(c, max_db=max_db, min_share=min_share)
-    centres = 0.5 * (water.BINS[1:] + water.BINS[:-1])
-    p = c / max(c.sum(), 1.0)
-    p1 = np.cumsum(p)
-    p2 = 1.0 - p1
-    m1 = np.cumsum(p * centres)
-    s1 = np.cumsum(p * centres**2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mu1, mu2 = m1 / p1, (m1[-1] - m1) / p2
-        v1, v2 = s1 / p1 - mu1**2, (s1[-1] - s1) / p2 - mu2**2
-        j = 1.0 + p1 * np.log(v1) + p2 * np.log(v2) - 2.0 * (p1 * np.log(p1) + p2 * np.log(p2))
-    ok = (p1 >= min_share) & (p2 >= min_share) & (v1 > 1e-4) & (v2 > 1e-4) & np.isfinite(j)
-    ok &= centres <= max_db
-    if not ok.any():
-        return t
-    admissible = np.flatnonzero(ok)
-    k = int(admissible[np.argmin(j[admissible])])
-    if k == admissible[0] and k > 0 and np.isfinite(j[k - 1]) and j[k - 1] < j[k]:
+    if water.tail_minimum(c, max_db=max_db, min_share=min_share):
         return min(water.otsu_threshold(c), max_db)
     return t
 
@@ -415,27 +399,9 @@ VH_WATER_SHARE = 0.25
 
 
 def ki_degenerate(counts, *, max_db: float, min_share: float) -> bool:
-    """True where :func:`paii_core.flood.water.minimum_error_threshold`'s criterion J(t)
-    has no interior minimum: its least admissible value lies at the dark end of the
-    admissible range and J is still lower beyond it (a sliver of the dark tail split off)."""
-    c = np.asarray(counts, dtype=np.float64)
-    centres = 0.5 * (water.BINS[1:] + water.BINS[:-1])
-    p = c / max(c.sum(), 1.0)
-    p1 = np.cumsum(p)
-    p2 = 1.0 - p1
-    m1 = np.cumsum(p * centres)
-    s1 = np.cumsum(p * centres**2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mu1, mu2 = m1 / p1, (m1[-1] - m1) / p2
-        v1, v2 = s1 / p1 - mu1**2, (s1[-1] - s1) / p2 - mu2**2
-        j = 1.0 + p1 * np.log(v1) + p2 * np.log(v2) - 2.0 * (p1 * np.log(p1) + p2 * np.log(p2))
-    ok = (p1 >= min_share) & (p2 >= min_share) & (v1 > 1e-4) & (v2 > 1e-4) & np.isfinite(j)
-    ok &= centres <= max_db
-    if not ok.any():
-        return False
-    admissible = np.flatnonzero(ok)
-    k = int(admissible[np.argmin(j[admissible])])
-    return bool(k == admissible[0] and k > 0 and np.isfinite(j[k - 1]) and j[k - 1] < j[k])
+    """The engine's :func:`paii_core.flood.water.tail_minimum` (J(t) without an interior
+    minimum), under the name the eighth pass's variants were written with."""
+    return water.tail_minimum(counts, max_db=max_db, min_share=min_share)
 
 
 def fit_before_eighth(hists, scene_counts, *, vh_smooth_counts=None, **kw) -> water.WaterFit:
