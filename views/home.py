@@ -87,7 +87,7 @@ notes = [data_note(bool(s)) if pd.notna(s) else "" for s in table.pop("simulated
 table = table.assign(data_note=notes)
 simulated = bool(frame["simulated"].fillna(False).any())
 with st.expander("County table"):
-    st.dataframe(table, hide_index=True, use_container_width=True)
+    st.dataframe(table, hide_index=True, width="stretch")
     st.download_button(
         "Download CSV",
         table.to_csv(index=False).encode(),

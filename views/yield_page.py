@@ -154,7 +154,7 @@ hist.update_layout(
     yaxis_title=unit,
     margin={"t": 50, "b": 30},
 )
-left.plotly_chart(hist, use_container_width=True, key="yield_history")
+left.plotly_chart(hist, width="stretch", key="yield_history")
 drv = drivers[drivers["driver"] != "baseline"].head(8).iloc[::-1]
 bars = go.Figure(
     go.Bar(
@@ -170,7 +170,7 @@ bars.update_layout(
     xaxis_title="% of trend yield (log points x 100)",
     margin={"t": 50, "b": 30},
 )
-right.plotly_chart(bars, use_container_width=True, key="yield_drivers")
+right.plotly_chart(bars, width="stretch", key="yield_drivers")
 
 st.subheader("Track record: leave-one-year-out backtest")
 if back.empty:
@@ -198,7 +198,7 @@ else:
     st.dataframe(
         summary.drop(columns="crop").assign(coverage=100 * summary["coverage"]),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         column_config={
             "asof": "cut-off",
             "accuracy": st.column_config.NumberColumn("accuracy %", format="%.1f"),
