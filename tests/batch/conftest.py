@@ -1,7 +1,13 @@
-"""A local dask cluster shared by the batch tests, and tiny real-format inputs."""
+"""A local dask cluster shared by the batch tests, hand-started `dask scheduler` /
+`dask worker` processes, and tiny real-format inputs."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +17,65 @@ from affine import Affine
 from paii_core import io
 
 CRS = "EPSG:32650"
+REPO = Path(__file__).resolve().parents[2]
+DASK = Path(sys.executable).with_name("dask")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class HandStarted:
+    """`dask scheduler` and `dask worker` started as separate commands, as a data engineer
+    starts them, in ``folder``; every process is stopped on exit, whatever happened (a
+    scheduler run inside the test process, in a thread, once hung a CI run for an hour)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+        self.port = free_port()
+        self.address = f"tcp://127.0.0.1:{self.port}"
+        self.procs: list[subprocess.Popen] = []
+
+    def _start(self, *args: str, cwd: Path | None = None) -> subprocess.Popen:
+        proc = subprocess.Popen(
+            [str(DASK), *args, "--no-dashboard"], cwd=cwd or self.folder, env=self.env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        self.procs.append(proc)
+        return proc
+
+    def __enter__(self) -> HandStarted:
+        self._start("scheduler", "--host", "127.0.0.1", "--port", str(self.port))
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return self
+            except OSError:
+                if time.monotonic() > deadline:
+                    self.__exit__()
+                    raise
+                time.sleep(0.2)
+
+    def worker(self, *args: str, cwd: Path | None = None) -> subprocess.Popen:
+        """A `dask worker` of this scheduler with one task thread (and ``args``), run in
+        ``cwd`` (this folder by default)."""
+        local = self.folder / f"w{len(self.procs)}"
+        return self._start("worker", self.address, "--nthreads", "1",
+                           "--local-directory", str(local), *args, cwd=cwd)  # fmt: skip
+
+    def __exit__(self, *exc) -> None:
+        for p in reversed(self.procs):
+            p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(5)
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,10 +15,9 @@ import rasterio
 from rasterio.windows import Window
 
 from paii_core.enhance.files import sr_geotiff
+from tests.batch.conftest import REPO, HandStarted
 
-REPO = Path(__file__).resolve().parents[2]
 REAL = REPO / "data" / "real" / "italy_s2_l2a_openeo" / "S2_L2A_sample.tif"
-DASK = Path(sys.executable).with_name("dask")
 
 pytestmark = pytest.mark.slow
 
@@ -42,47 +39,13 @@ def _crop(dst: Path) -> Path:
     return dst
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_listening(port: int, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
-
 def test_paii_batch_sr_on_a_hand_started_scheduler_equals_paii_sr(tmp_path):
     src = _crop(tmp_path / "S2_L2A_crop.tif")
-    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
-    port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    procs: list[subprocess.Popen] = []
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
-    try:
-        procs.append(
-            subprocess.Popen(
-                [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                 "--no-dashboard"], cwd=tmp_path, **quiet,
-            )
-        )  # fmt: skip
-        _wait_listening(port, 60)
-        procs.append(
-            subprocess.Popen(
-                [str(DASK), "worker", address, "--nthreads", "1", "--no-dashboard",
-                 "--local-directory", str(tmp_path / "w")], cwd=tmp_path.parent, **quiet,
-            )
-        )  # fmt: skip
+    with HandStarted(tmp_path) as cluster:
+        cluster.worker(cwd=tmp_path.parent)
         cmd = [sys.executable, "-m", "paii_core.cli", "batch", "sr", "--inputs", src.name,
-               "--out", "out", "--tile", "64", "--scheduler", address]  # fmt: skip
+               "--out", "out", "--tile", "64", "--scheduler", cluster.address]  # fmt: skip
+        env = cluster.env
         deadline = time.monotonic() + 120
         while True:  # the worker imports torch before it joins; paii batch waits 30 s
             run = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True,
@@ -94,15 +57,6 @@ def test_paii_batch_sr_on_a_hand_started_scheduler_equals_paii_sr(tmp_path):
         again = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True,
                                timeout=240)  # fmt: skip
         assert "0 tiles computed, 4 already done" in again.stdout, again.stderr[-2000:]
-    finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(5)
     mosaic = tmp_path / "out" / "mosaic" / "S2_L2A_crop_sr.tif"
     # The log of a run is whole lines, not a bar redrawn with carriage returns.
     assert "\r" not in run.stderr and "4/4 tiles" in run.stderr

@@ -19,13 +19,7 @@ from paii_core.batch.mosaic import build_mosaics
 from paii_core.batch.remote import check_workers_see, worker_view
 from paii_core.batch.tiles import Scene, Tile
 from paii_core.errors import InputNotFoundError, ValidationError
-from tests.batch.conftest import CRS, transform
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.batch.conftest import CRS, HandStarted, free_port, transform
 
 
 @pytest.fixture
@@ -68,7 +62,7 @@ def http_port():
 def test_a_wrong_scheduler_address_is_refused_fast_naming_the_option(
     address, match, http_port, bgrn_files, tmp_path
 ):
-    address = address.format(free=_free_port(), http=http_port)
+    address = address.format(free=free_port(), http=http_port)
     t0 = time.perf_counter()
     with pytest.raises(ValidationError, match=match):
         run_batch("dehaze", bgrn_files[:1], tmp_path / "out", scheduler=address, method="dcp")
@@ -79,27 +73,11 @@ def test_a_wrong_scheduler_address_is_refused_fast_naming_the_option(
 def test_a_scheduler_without_workers_is_refused_instead_of_waiting(
     monkeypatch, bgrn_files, tmp_path
 ):
-    from distributed import LocalCluster
-
     monkeypatch.setattr(cluster_mod, "WORKER_TIMEOUT", 1.0)
-    errors: list[BaseException] = []
-    with LocalCluster(
-        n_workers=0, processes=False, protocol="tcp", host="127.0.0.1", dashboard_address=":0"
-    ) as empty:
-
-        def run():
-            try:
-                run_batch("dehaze", bgrn_files[:1], tmp_path, scheduler=empty.scheduler_address)
-            except BaseException as e:
-                errors.append(e)
-
-        t = threading.Thread(target=run, daemon=True)
-        t.start()
-        t.join(30)
-        assert not t.is_alive(), "paii batch waited for ever at a scheduler with no worker"
-    assert len(errors) == 1 and isinstance(errors[0], ValidationError)
-    assert "no worker has joined it within 1 s" in str(errors[0])
-    assert "dask worker tcp://" in str(errors[0])
+    with HandStarted(tmp_path) as empty, pytest.raises(ValidationError) as err:
+        run_batch("dehaze", bgrn_files[:1], tmp_path / "out", scheduler=empty.address)
+    assert "no worker has joined it within 1 s" in str(err.value)
+    assert "dask worker tcp://" in str(err.value)
 
 
 class _Workers:
@@ -259,39 +237,32 @@ def test_a_run_whose_workers_all_leave_fails_and_says_how_to_resume(
     """Both hand-started workers killed: the tasks waited at the scheduler for ever.
     Now the run fails once no worker has been there for WORKER_TIMEOUT, naming the
     scheduler, the tiles left and the rerun that resumes."""
-    from distributed import LocalCluster
+    from distributed import Client
 
     from paii_core.errors import ClusterError
 
-    monkeypatch.setattr(cluster_mod, "WORKER_TIMEOUT", 1.0)
-    errors: list[BaseException] = []
-    with LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", host="127.0.0.1",
-        dashboard_address=":0",
-    ) as c:  # fmt: skip
+    with HandStarted(tmp_path) as cluster:
+        worker = cluster.worker("--no-nanny")  # a nanny would start it again
+        with Client(cluster.address, timeout=30) as watch:
+            watch.wait_for_workers(1, timeout=120)  # it imports PAII before it joins
 
-        def workers_leave(done, total, skipped):  # called once planned, before submitting
-            c.scale(0)
-            deadline = time.monotonic() + 10
-            while c.scheduler.workers and time.monotonic() < deadline:
-                time.sleep(0.05)
+            def workers_leave(done, total, skipped):  # called once planned, before submitting
+                worker.kill()
+                worker.wait(20)
+                deadline = time.monotonic() + 20
+                while watch.scheduler_info(n_workers=-1)["workers"]:
+                    assert time.monotonic() < deadline, "the scheduler still lists the worker"
+                    time.sleep(0.1)
 
-        def run():
-            try:
+            monkeypatch.setattr(cluster_mod, "WORKER_TIMEOUT", 1.0)
+            with pytest.raises(ClusterError) as err:
                 run_batch(
-                    "dehaze", [big_bgrn], tmp_path, scheduler=c.scheduler_address, tile=64,
+                    "dehaze", [big_bgrn], tmp_path / "out", scheduler=cluster.address, tile=64,
                     method="dcp", progress=workers_leave,
                 )  # fmt: skip
-            except BaseException as e:
-                errors.append(e)
-
-        t = threading.Thread(target=run, daemon=True)
-        t.start()
-        t.join(40)
-        assert not t.is_alive(), "paii batch waited for ever with no worker left"
-    assert len(errors) == 1 and isinstance(errors[0], ClusterError), errors
-    assert "every worker has left" in str(errors[0]) and "(4 of 4 tiles not done)" in str(errors[0])
-    assert "rerun the same command" in str(errors[0])
+    message = str(err.value)
+    assert "every worker has left" in message and "(4 of 4 tiles not done)" in message
+    assert "rerun the same command" in message
 
 
 def test_progress_goes_to_a_log_as_whole_lines_and_to_a_terminal_as_one_bar():
