@@ -416,11 +416,11 @@ def test_parallel_wrong_passwords_get_no_more_than_max_failures_answers(tmp_path
             cur.close()
 
     guesses = [f"guess number {i:02d}" for i in range(3 * MAX_FAILURES)]
-    threads = [threading.Thread(target=attempt, args=(g,)) for g in guesses]
+    threads = [threading.Thread(target=attempt, args=(g,), daemon=True) for g in guesses]
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
+        t.join(120)  # a hung writer fails the test instead of the run
     con.close()
     # However the threads interleave (all hash before any decides): exactly MAX_FAILURES
     # wrong answers, then the lock for the rest.
@@ -626,11 +626,11 @@ def test_parallel_attempts_from_one_client_get_no_more_than_its_limit(tmp_path, 
         finally:
             cur.close()
 
-    threads = [threading.Thread(target=attempt, args=(f"name{i}",)) for i in range(8)]
+    threads = [threading.Thread(target=attempt, args=(f"name{i}",), daemon=True) for i in range(8)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
+        t.join(120)  # a hung writer fails the test instead of the run
     con.close()
     assert answers.count("user or password is wrong") == 3
     assert sum("too many failed sign-ins" in a for a in answers) == 5

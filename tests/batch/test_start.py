@@ -162,14 +162,18 @@ def test_forked_workers_see_the_clients_paii_variables_of_each_run(monkeypatch):
         monkeypatch.setenv("PAII_TEST_MARK", value)
         with ExitStack() as stack:
             client, _ = cluster.connect(None, 1, 1, stack, "dehaze")
-            seen.append(client.submit(os.environ.get, "PAII_TEST_MARK", pure=False).result())
-            seen.append(client.submit(os.environ.get, "OMP_NUM_THREADS", pure=False).result())
+            seen.append(
+                client.submit(os.environ.get, "PAII_TEST_MARK", pure=False).result(timeout=120)
+            )
+            seen.append(
+                client.submit(os.environ.get, "OMP_NUM_THREADS", pure=False).result(timeout=120)
+            )
             # PAII's dask settings (worker_config) reach the workers too.
             tick = client.submit(dask.config.get, "distributed.admin.tick.interval", pure=False)
-            seen.append(tick.result())
+            seen.append(tick.result(timeout=120))
             # Freed buffers are taken again without faulting their pages back in (a few
             # faults for other allocations; glibc's defaults: ~1500 a round).
-            seen.append(client.submit(_page_faults_per_round, pure=False).result() < 50)
+            seen.append(client.submit(_page_faults_per_round, pure=False).result(timeout=120) < 50)
     assert seen == ["first", "1", "1s", True, "second", "1", "1s", True]
     # A variable the server has but the client no longer has: spawn, not fork.
     monkeypatch.setattr(cluster, "_SERVER_PAII_ENV", {"PAII_TEST_GONE": "x"})
@@ -215,11 +219,11 @@ def test_stopping_the_fork_server_ends_it_and_a_later_run_starts_another():
     cluster.stop_fork_server()  # a server of an earlier test may hold other PAII_* values
     with ExitStack() as stack:
         client, _ = cluster.connect(None, 1, 1, stack, "dehaze")
-        first = client.submit(os.getppid, pure=False).result()  # forked by the server
+        first = client.submit(os.getppid, pure=False).result(timeout=120)  # forked by the server
     assert cluster.stop_fork_server() is True
     with ExitStack() as stack:
         client, _ = cluster.connect(None, 1, 1, stack, "dehaze")
-        second = client.submit(os.getppid, pure=False).result()
+        second = client.submit(os.getppid, pure=False).result(timeout=120)
     assert second != first and second == forkserver._forkserver._forkserver_pid
 
 

@@ -150,7 +150,7 @@ def test_two_writers_do_not_fork_the_chain(tmp_path):
 
     def write(actor: str) -> None:
         cur = con.cursor()
-        barrier.wait()
+        barrier.wait(60)
         try:
             _events(cur, 40, actor)
         except Exception as e:  # collected for the assertion below
@@ -158,11 +158,11 @@ def test_two_writers_do_not_fork_the_chain(tmp_path):
         finally:
             cur.close()
 
-    threads = [threading.Thread(target=write, args=(a,)) for a in ("ana", "bo")]
+    threads = [threading.Thread(target=write, args=(a,), daemon=True) for a in ("ana", "bo")]
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
+        t.join(120)  # a hung writer fails the test instead of the run
     try:
         assert errors == []
         ids = [r[0] for r in con.execute("SELECT event_id FROM audit ORDER BY event_id").fetchall()]

@@ -76,7 +76,7 @@ def test_two_reviewers_deciding_at_once_are_both_kept(tmp_path):
 
     def decide(principal, decision):
         cur = con.cursor()
-        barrier.wait()
+        barrier.wait(60)
         try:
             for _ in range(5):
                 ins_store.save_decision(cur, "PA-IA-0001", decision, principal=principal,
@@ -85,13 +85,13 @@ def test_two_reviewers_deciding_at_once_are_both_kept(tmp_path):
             errors.append(e)
 
     threads = [
-        threading.Thread(target=decide, args=(p, d))
+        threading.Thread(target=decide, args=(p, d), daemon=True)
         for p, d in zip(people, ("approve", "reject"), strict=True)
     ]
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
+        t.join(120)  # a hung writer fails the test instead of the run
     try:
         assert errors == []
         kept = ins_store.decisions(con, principal=people[0])
