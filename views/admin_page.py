@@ -1,5 +1,5 @@
-"""Admin: accounts (add, disable, enable, reset a password) and the audit trail with its
-export."""
+"""Admin: accounts (add, disable, enable, reset a password), client addresses throttled
+after failed sign-ins, and the audit trail with its export."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 import streamlit as st
 
 from paii_core.access import (
+    CLIENT_MAX_FAILURES,
     ROLES,
     Principal,
     add_user,
@@ -15,10 +16,12 @@ from paii_core.access import (
     audit_trail,
     disable_user,
     enable_user,
+    lift_client_throttle,
     list_users,
     require,
     reset_password,
     set_role,
+    throttled_clients,
 )
 from paii_core.errors import PaiiError
 from paii_core.store import access as acc_store
@@ -44,6 +47,7 @@ try:
     # account's role) before it shows or changes any account.
     principal = require(con, signed_in(), "admin")
     users = list_users(con)
+    throttled = throttled_clients(con)
 except PaiiError as e:
     show_error(e)
     st.stop()
@@ -129,6 +133,31 @@ if changed and whom:
         st.rerun()
     except PaiiError as e:
         show_error(e)
+if not throttled.empty:
+    with st.form("admin_lift_throttle"):
+        st.markdown("**Client addresses refused after failed sign-ins**")
+        st.caption(
+            f"An address is refused after {CLIENT_MAX_FAILURES} failed sign-ins (any names) "
+            "within 15 min, until the oldest is 15 min old: "
+            + "; ".join(
+                f"{r.client} ({r.failures} failures, until {r.until:%H:%M} UTC)"
+                for r in throttled.itertuples()
+            )
+            + ". Lift it for an office that mistyped, not for an address you do not know."
+        )
+        address = st.selectbox(
+            "Address", list(throttled["client"]), index=None, placeholder="choose"
+        )
+        lift = st.form_submit_button("Lift throttle")
+    if lift and address:
+        try:
+            failures = lift_client_throttle(con, address, actor=principal.user)
+            st.session_state["admin_done"] = (
+                f"Lifted the throttle of {address}: its {failures} failures stop counting."
+            )
+            st.rerun()
+        except PaiiError as e:
+            show_error(e)
 if "admin_done" in st.session_state:
     st.success(st.session_state.pop("admin_done"))
 

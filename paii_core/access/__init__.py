@@ -31,6 +31,8 @@ from paii_core.access.signin import (
     LOCKOUT,
     MAX_FAILURES,
     authenticate,
+    lift_client_throttle,
+    throttled_clients,
 )
 
 __all__ = [
@@ -55,9 +57,11 @@ __all__ = [
     "enable_user",
     "ensure_first_admin",
     "exposure_warning",
+    "lift_client_throttle",
     "list_users",
     "local_operator",
     "require",
     "reset_password",
     "set_role",
+    "throttled_clients",
 ]

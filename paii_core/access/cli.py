@@ -1,5 +1,6 @@
 """`paii users add|list|disable|enable|set-role|reset-password`: accounts for the dashboard's
-sign-in; `paii audit verify`: the audit trail's hash chain."""
+sign-in; `paii users throttled|lift-throttle`: client addresses refused after too many
+failed sign-ins; `paii audit verify`: the audit trail's hash chain."""
 
 from __future__ import annotations
 
@@ -111,6 +112,38 @@ def _reset(args: argparse.Namespace) -> int:
     return 0
 
 
+def _throttled(args: argparse.Namespace) -> int:
+    from paii_core.access import CLIENT_MAX_FAILURES, throttled_clients
+
+    con = _connect(args)
+    try:
+        clients = throttled_clients(con)
+    finally:
+        con.close()
+    if clients.empty:
+        print("no client address is throttled now")
+    for row in clients.itertuples():
+        print(f"{row.client:<40} {row.failures} failed sign-ins  throttled until {row.until} UTC")
+    if not clients.empty:
+        print(
+            f"(an address is refused after {CLIENT_MAX_FAILURES} failures in the window; "
+            "`paii users lift-throttle ADDRESS` lets it sign in again now)"
+        )
+    return 0
+
+
+def _lift(args: argparse.Namespace) -> int:
+    from paii_core.access import lift_client_throttle
+
+    con = _connect(args)
+    try:
+        failures = lift_client_throttle(con, args.address, actor=_actor())
+    finally:
+        con.close()
+    print(f"lifted the throttle of {args.address}: its {failures} failed sign-ins stop counting")
+    return 0
+
+
 def _verify(args: argparse.Namespace) -> int:
     from paii_core.store.audit_chain import parse_anchor, verify
 
@@ -133,8 +166,8 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add `paii users add|list|disable|enable|set-role|reset-password` and `paii audit
-    verify`."""
+    """Add `paii users add|list|disable|enable|set-role|reset-password|throttled|
+    lift-throttle` and `paii audit verify`."""
     from paii_core.access import ROLES
 
     parser = subparsers.add_parser("users", help="dashboard accounts and roles")
@@ -168,6 +201,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--password-stdin", action="store_true", help="read the one-time password from stdin"
     )
     reset.set_defaults(run=_reset)
+    throttled = sub.add_parser(
+        "throttled", help="client addresses refused now after too many failed sign-ins"
+    )
+    throttled.set_defaults(run=_throttled)
+    lift = sub.add_parser(
+        "lift-throttle",
+        help="let a throttled client address sign in again now (audited; its failures so "
+        "far stop counting)",
+    )
+    lift.add_argument("address", help="as `paii users throttled` prints it")
+    lift.set_defaults(run=_lift)
     audit = subparsers.add_parser("audit", help="the audit trail's integrity")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     check = audit_sub.add_parser(
@@ -181,5 +225,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "unchanged (catches deleted newest events and a rehashed trail)",
     )
     check.set_defaults(run=_verify)
-    for p in (add, ls, dis, ena, role, reset, check):
+    for p in (add, ls, dis, ena, role, reset, throttled, lift, check):
         p.add_argument("--db", type=Path, help="database (default: data/paii.duckdb)")

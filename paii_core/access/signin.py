@@ -9,15 +9,24 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 
 import duckdb
+import pandas as pd
 
 from paii_core.access import passwords
 from paii_core.access.accounts import _NAME
 from paii_core.access.roles import Principal
-from paii_core.errors import AuthenticationError
+from paii_core.errors import AuthenticationError, ValidationError
 from paii_core.store import access as acc_store
 from paii_core.store.core import log_event
 
-__all__ = ["CLIENT_MAX_FAILURES", "CLIENT_WINDOW", "LOCKOUT", "MAX_FAILURES", "authenticate"]
+__all__ = [
+    "CLIENT_MAX_FAILURES",
+    "CLIENT_WINDOW",
+    "LOCKOUT",
+    "MAX_FAILURES",
+    "authenticate",
+    "lift_client_throttle",
+    "throttled_clients",
+]
 
 MAX_FAILURES = 5
 """Consecutive wrong passwords before the account locks (OWASP suggests a small number)."""
@@ -104,6 +113,46 @@ def _client_blocked_until(con: duckdb.DuckDBPyConnection, client: str) -> dateti
     if len(failed) < CLIENT_MAX_FAILURES:
         return None
     return failed[CLIENT_MAX_FAILURES - 1] + CLIENT_WINDOW  # newest first
+
+
+def throttled_clients(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The client addresses refused now: columns ``client``, ``failures`` (counted in
+    the window) and ``until`` (when the throttle ends on its own, UTC), soonest first."""
+    failed = acc_store.recent_client_failures(
+        con, since=_now() - CLIENT_WINDOW, excluding=CLIENT_THROTTLED
+    )
+    rows = [
+        (client, len(ats), ats.iloc[CLIENT_MAX_FAILURES - 1] + CLIENT_WINDOW)  # newest first
+        for client, ats in failed.groupby("client", sort=False)["at"]
+        if len(ats) >= CLIENT_MAX_FAILURES
+    ]
+    out = pd.DataFrame(rows, columns=["client", "failures", "until"])
+    return out.sort_values("until", ignore_index=True)
+
+
+def lift_client_throttle(con: duckdb.DuckDBPyConnection, client: str, *, actor: str) -> int:
+    """An administrator's lift of ``client``'s throttle (an office behind one address
+    that mistyped 20 times need not wait 15 minutes): its failures so far stop counting.
+    Audited. Returns how many failures were counted.
+
+    Raises:
+        ValidationError: ``client`` is not throttled now (the message lists those that are).
+    """
+    throttled = throttled_clients(con)
+    hit = throttled[throttled["client"] == client.strip()]
+    if hit.empty:
+        now = ", ".join(throttled["client"]) or "none"
+        raise ValidationError(
+            f"client address {client!r} is not throttled now, so there is nothing to lift "
+            f"(throttled now: {now}); give the address as the Admin page or "
+            "`paii users throttled` shows it"
+        )
+    failures = int(hit["failures"].iloc[0])
+    log_event(
+        con, actor=actor, action=acc_store.THROTTLE_LIFTED, entity="clients",
+        entity_id=client.strip(), detail={"failures": failures},
+    )  # fmt: skip
+    return failures
 
 
 def _lock_state(

@@ -12,6 +12,7 @@ from paii_core.store.core import _translate
 
 __all__ = [
     "AUDIT_LIMIT",
+    "THROTTLE_LIFTED",
     "active_admins",
     "audit_events",
     "client_failures",
@@ -19,6 +20,7 @@ __all__ = [
     "failed_sign_ins",
     "insert_user",
     "list_users",
+    "recent_client_failures",
     "update_user",
     "user_row",
 ]
@@ -72,19 +74,43 @@ def failed_sign_ins(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
         ).df()
 
 
+THROTTLE_LIFTED = "client throttle lifted"
+"""The audit action of an administrator lifting a client address's throttle: failures
+from that address up to it no longer count."""
+
+_CLIENT_FAILURES = f"""
+    WITH lifts AS (
+        SELECT entity_id AS client, max("at") AS lifted FROM audit
+        WHERE action = '{THROTTLE_LIFTED}' GROUP BY entity_id
+    )
+    SELECT (a.detail->>'client') AS client, a."at" AS "at"
+    FROM audit a LEFT JOIN lifts l ON l.client = (a.detail->>'client')
+    WHERE a.action = 'sign-in failed' AND a."at" > ? AND (a.detail->>'client') IS NOT NULL
+      AND coalesce((a.detail->>'reason'), '') <> ? AND (l.lifted IS NULL OR a."at" > l.lifted)
+"""
+
+
 def client_failures(
     con: duckdb.DuckDBPyConnection, client: str, *, since: datetime, excluding: str
 ) -> list[datetime]:
-    """When the failed sign-ins from ``client`` after ``since`` happened, newest first,
-    leaving out those whose reason is ``excluding`` (for the throttle per client)."""
+    """When the failed sign-ins from ``client`` after ``since`` (and after an
+    administrator last lifted its throttle) happened, newest first, leaving out those
+    whose reason is ``excluding`` (for the throttle per client)."""
     with _translate(f"read the failed sign-ins from {client!r}"):
         rows = con.execute(
-            'SELECT "at" FROM audit WHERE action = \'sign-in failed\' AND "at" > ? '
-            "AND (detail->>'client') = ? AND coalesce(detail->>'reason', '') <> ? "
-            'ORDER BY "at" DESC',
-            [since, client, excluding],
+            f"{_CLIENT_FAILURES} AND (a.detail->>'client') = ? ORDER BY a.\"at\" DESC",
+            [since, excluding, client],
         ).fetchall()
-    return [r[0] for r in rows]
+    return [r[1] for r in rows]
+
+
+def recent_client_failures(
+    con: duckdb.DuckDBPyConnection, *, since: datetime, excluding: str
+) -> pd.DataFrame:
+    """Every counted failed sign-in after ``since``, as :func:`client_failures` counts
+    them: columns ``client`` and ``at``, newest first."""
+    with _translate("read the failed sign-ins per client address"):
+        return con.execute(f'{_CLIENT_FAILURES} ORDER BY a."at" DESC', [since, excluding]).fetchdf()
 
 
 def insert_user(

@@ -600,6 +600,64 @@ def test_the_client_throttle_ends_a_window_after_the_failures_it_counts(con, mon
     assert authenticate(con, "ann", PASSWORD, client="203.0.113.7").user == "ann"
 
 
+def test_an_admin_lifts_a_client_throttle_and_only_later_failures_count(con, monkeypatch):
+    """An office behind one address that mistyped CLIENT_MAX_FAILURES times waited 15
+    minutes: an administrator can now lift its throttle (audited); failures from then on
+    count afresh, and another throttled address stays throttled."""
+    from paii_core.access import lift_client_throttle, signin, throttled_clients
+
+    monkeypatch.setattr(signin, "CLIENT_MAX_FAILURES", 2)
+    add_user(con, "ann", "underwriter", PASSWORD, created_by="test")
+    office, other = "203.0.113.7", "198.51.100.9"
+    for i, client in enumerate((office, office, other, other)):
+        with pytest.raises(AuthenticationError, match="user or password is wrong"):
+            authenticate(con, f"name{i}", "guess guess guess", client=client)
+    assert throttled_clients(con)["client"].tolist() in ([office, other], [other, office])
+    assert throttled_clients(con)["failures"].tolist() == [2, 2]
+    with pytest.raises(ValidationError, match=r"'192.0.2.1' is not throttled now.*throttled now"):
+        lift_client_throttle(con, "192.0.2.1", actor="admin")
+    assert lift_client_throttle(con, office, actor="admin") == 2
+    assert throttled_clients(con)["client"].tolist() == [other]
+    assert authenticate(con, "ann", PASSWORD, client=office).user == "ann"
+    with pytest.raises(AuthenticationError, match="too many failed sign-ins from your address"):
+        authenticate(con, "ann", PASSWORD, client=other)
+    lifted = con.execute(
+        "SELECT actor, entity_id FROM audit WHERE action = 'client throttle lifted'"
+    ).fetchall()
+    assert lifted == [("admin", office)]
+    for i in range(2):  # counted afresh after the lift
+        with pytest.raises(AuthenticationError, match="user or password is wrong"):
+            authenticate(con, f"later{i}", "guess guess guess", client=office)
+    with pytest.raises(AuthenticationError, match="too many failed sign-ins from your address"):
+        authenticate(con, "ann", PASSWORD, client=office)
+    with pytest.raises(ValidationError, match=r"'192.0.2.1' is not throttled"):
+        lift_client_throttle(con, "192.0.2.1", actor="admin")
+
+
+def test_cli_lists_throttled_addresses_and_lifts_one(tmp_path, monkeypatch, capsys):
+    from paii_core.access import signin
+    from paii_core.cli import main
+
+    monkeypatch.setattr(signin, "CLIENT_MAX_FAILURES", 2)
+    db = tmp_path / "cli.duckdb"
+    con = store.connect(db)
+    try:
+        for name in ("x1", "x2"):
+            with pytest.raises(AuthenticationError):
+                authenticate(con, name, "guess guess guess", client="203.0.113.7")
+    finally:
+        con.close()
+    assert main(["users", "throttled", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "203.0.113.7" in out and "2 failed sign-ins" in out and "lift-throttle" in out
+    assert main(["users", "lift-throttle", "192.0.2.1", "--db", str(db)]) != 0
+    assert "nothing to lift (throttled now: 203.0.113.7)" in capsys.readouterr().err
+    assert main(["users", "lift-throttle", "203.0.113.7", "--db", str(db)]) == 0
+    assert "its 2 failed sign-ins stop counting" in capsys.readouterr().out
+    assert main(["users", "throttled", "--db", str(db)]) == 0
+    assert "no client address is throttled now" in capsys.readouterr().out
+
+
 def test_parallel_attempts_from_one_client_get_no_more_than_its_limit(tmp_path, monkeypatch):
     import threading
     from contextlib import contextmanager

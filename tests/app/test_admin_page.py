@@ -138,3 +138,41 @@ def test_the_page_shows_the_audit_chain_and_its_first_broken_link(tiny_world):
         con.close()
     at = _admin_app()
     assert not [e for e in at.error if "hash chain" in e.value]
+
+
+def test_admin_lifts_the_throttle_of_a_client_address(tiny_world, monkeypatch):
+    """An office behind one address that mistyped too often: the page lists the address
+    with its failures and lifts its throttle (audited)."""
+    import pytest
+
+    from paii_core.access import signin
+    from paii_core.errors import AuthenticationError
+
+    monkeypatch.setattr(signin, "CLIENT_MAX_FAILURES", 2)
+    con = store.connect(paths().database)
+    try:
+        for name in ("office1", "office2"):
+            with pytest.raises(AuthenticationError):
+                authenticate(con, name, "mistyped again", client="203.0.113.50")
+    finally:
+        con.close()
+    at = _admin_app()
+    assert not at.exception, at.exception
+    form = next(m.value for m in at.markdown if "refused after failed sign-ins" in m.value)
+    assert form
+    assert any("203.0.113.50 (2 failures, until" in c.value for c in at.caption)
+    next(s for s in at.selectbox if s.label == "Address").set_value("203.0.113.50")
+    at = _button(at, "Lift throttle").click().run()
+    assert not at.exception, at.exception
+    assert "Lifted the throttle of 203.0.113.50" in at.success[0].value
+    assert not any(s.label == "Address" for s in at.selectbox)  # none throttled now
+    con = store.connect(paths().database)
+    try:
+        assert signin.throttled_clients(con).empty
+        (actor,) = con.execute(
+            "SELECT actor FROM audit WHERE action = 'client throttle lifted' "
+            "AND entity_id = '203.0.113.50'"
+        ).fetchone()
+        assert actor == "admin"
+    finally:
+        con.close()
