@@ -57,6 +57,14 @@ The second is in the engine only where at least a quarter of the scene's despeck
 below the calm-water level (``water.DARK_VH_MIN_SHARE``); "split: ... raw VH ..." judges
 that share on the raw VH (rejected: a dry window crossed it), and "engine before the eighth
 pass" takes the rule out (bench/BENCHMARKS.md, "Flood water, eighth pass").
+
+The variants of the ninth pass ask whether one principled change removes the India test
+chip's extra water: growth beyond the seeds only where both polarisations, each on its own,
+are on the water side of the class midpoint (:func:`both_polarisations`, everywhere or on
+the scene path only), and the scene path's split at the posterior 0.5 of a Gaussian mixture
+fitted to the scene's histogram with one land mode or two (:func:`mixture_split`). Each
+lowered development chips and windows (bench/BENCHMARKS.md, "Flood water, ninth pass"):
+outside the India event the pixels dark in VH but not in VV are mostly water.
 """
 
 from __future__ import annotations
@@ -475,6 +483,133 @@ def _fit_swap(feature: bool, split: bool) -> Callable[[], contextlib.AbstractCon
     return swap
 
 
+def both_polarisations(post: np.ndarray, rules: mapping.Rules) -> np.ndarray:
+    """(H, W) bool: where both polarisations, each on its own, are on the water side of the
+    class midpoint: the Kuan-filtered (:data:`mapping.GROW_FILTER_PX`) VV below
+    ``rules.middle`` and the Kuan-filtered VH + 7 dB (the feature's scale,
+    ``water.CROSS_POL_OFFSET_DB``) below it too; VV alone where VH is missing (ninth pass)."""
+    x = np.asarray(post, dtype=np.float32)
+    vv = water.kuan_db(x[0], size=mapping.GROW_FILTER_PX)
+    agree = vv < rules.middle
+    if np.isfinite(x[1]).any():
+        offset = np.float32(water.CROSS_POL_OFFSET_DB)
+        vh = water.kuan_db(x[1], size=mapping.GROW_FILTER_PX) + offset
+        agree &= np.where(np.isfinite(vh), vh < rules.middle, True)
+    return agree
+
+
+def rules_water_agreeing(
+    post: np.ndarray, rules: mapping.Rules, *, scene_only: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """The engine's :func:`paii_core.flood.mapping.rules_water` except that growth beyond
+    the seeds (region growing and single-look growing) admits only pixels where both
+    polarisations agree (:func:`both_polarisations`); ``scene_only``: only on the scene path
+    (``rules.uncored_max_db`` set, the engine's mark of a scene split by its own histogram)."""
+    if scene_only and rules.uncored_max_db is None:
+        return _ENGINE_RULES_WATER(post, rules)
+    single = water.water_feature_db(post)
+    vv = water.despeckle_db(single)
+    seeds = vv < rules.threshold
+    agree = both_polarisations(post, rules) | seeds
+    edges = np.where(agree, water.kuan_db(single, size=mapping.GROW_FILTER_PX), 99.0)
+    wet = water.grow_water(edges, seeds, limit_db=rules.grow_limit)
+    near = ndimage.binary_dilation(wet, structure=np.ones((3, 3), bool),
+                                   iterations=mapping.RAW_GROW_PX)  # fmt: skip
+    dark = (single < min(rules.middle, rules.grow_limit)) & near & agree
+    wet = water.grow_water(np.where(dark, -99.0, 0.0), wet, limit_db=0.0)
+    wet = mapping._drop_specks(wet, min_px=rules.min_px)
+    if rules.strong is not None:
+        cored = mapping._with_core(wet, vv < rules.strong, min_px=rules.min_px)
+        if rules.uncored_max_db is not None:
+            cored |= mapping._dark_bodies(wet, single, rules.uncored_max_db)
+        wet = cored
+    return vv, wet
+
+
+_ENGINE_RULES_WATER = mapping.rules_water
+
+
+def _agreeing(scene_only: bool) -> Callable[[], contextlib.AbstractContextManager]:
+    @contextlib.contextmanager
+    def swap() -> Iterator[None]:
+        mapping.rules_water = lambda post, rules: rules_water_agreeing(
+            post, rules, scene_only=scene_only
+        )
+        try:
+            yield
+        finally:
+            mapping.rules_water = _ENGINE_RULES_WATER
+
+    return swap
+
+
+def mixture_split(counts, *, components: int = 3, iters: int = 300) -> tuple[float | None, dict]:
+    """The split where the posterior of the darkest component of a Gaussian mixture, fitted
+    by EM (Dempster, Laird & Rubin 1977) to a histogram on ``water.BINS``, falls to 0.5
+    above that component's mean (ninth pass: the land class allowed two modes, e.g. wet and
+    dry fields, with ``components`` 3). Starts from the minimum-error split (water below it)
+    and, for 3, the Otsu split of the rest. Returns (split dB or None, {"mean", "sd",
+    "share"} of the components, darkest first)."""
+    c = np.asarray(counts, dtype=np.float64)
+    if c.shape != (water.BINS.size - 1,) or c.sum() <= 0:
+        raise ValidationError(
+            f"counts should be a non-empty histogram on water.BINS ({water.BINS.size - 1} "
+            f"bins), got shape {c.shape} and {c.sum():g} counts"
+        )
+    if components not in (2, 3):
+        raise ValidationError(f"components should be 2 or 3, got {components}")
+    x, w = water._CENTRES, c / c.sum()
+    t0 = water.minimum_error_threshold(c, min_share=water.POOLED_MIN_SHARE)
+    parts = [x < t0, x >= t0]
+    if components == 3:
+        t1 = water.otsu_threshold(np.where(parts[1], c, 0.0))
+        parts = [parts[0], parts[1] & (x < t1), parts[1] & (x >= t1)]
+    parts = [p for p in parts if w[p].sum() > 0]
+    pi = np.array([w[p].sum() for p in parts])
+    mu = np.array([(w[p] * x[p]).sum() / w[p].sum() for p in parts])
+    sd = np.array(
+        [
+            np.sqrt((w[p] * (x[p] - m) ** 2).sum() / w[p].sum())
+            for p, m in zip(parts, mu, strict=True)
+        ]
+    )
+    sd = np.maximum(sd, 0.5)
+    for _ in range(iters):
+        dens = pi[:, None] * np.exp(-0.5 * ((x - mu[:, None]) / sd[:, None]) ** 2) / sd[:, None]
+        r = dens / np.maximum(dens.sum(0, keepdims=True), 1e-300)
+        nk = np.maximum((r * w).sum(1), 1e-12)
+        pi, mu = nk / nk.sum(), (r * w * x).sum(1) / nk
+        sd = np.maximum(np.sqrt((r * w * (x - mu[:, None]) ** 2).sum(1) / nk), 0.5)
+    order = np.argsort(mu)
+    pi, mu, sd = pi[order], mu[order], sd[order]
+    dens = pi[:, None] * np.exp(-0.5 * ((x - mu[:, None]) / sd[:, None]) ** 2) / sd[:, None]
+    post = dens[0] / np.maximum(dens.sum(0), 1e-300)
+    above = np.flatnonzero((x > mu[0]) & (post < 0.5))
+    split = float(water.BINS[above[0]]) if above.size else None
+    return split, {"mean": mu.tolist(), "sd": sd.tolist(), "share": pi.tolist()}
+
+
+def _mixture_scene_split(components: int) -> Callable[[], contextlib.AbstractContextManager]:
+    """On the scene path only, the split at :func:`mixture_split`'s posterior 0.5 (capped at
+    -12 dB) instead of the minimum-error split; the class model as the engine's (the pooled
+    tiles split at the new threshold)."""
+
+    def fit(hists, scene_counts, **kw):
+        out = _ENGINE_FIT(hists, scene_counts, **kw)
+        if out.method != "scene":
+            return out
+        t, _ = mixture_split(scene_counts, components=components)
+        if t is None:
+            return out
+        t = min(t, kw.get("max_split_db", -12.0))
+        pooled = sum(
+            (water.pool_bimodal(h) for h in hists), np.zeros(water.BINS.size - 1)
+        )  # fmt: skip
+        return water.WaterFit(t, *water._classes(pooled, t), "scene", out.scene_otsu_db)
+
+    return lambda: _fit_as(fit)
+
+
 VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager]] = {
     "box 5x5 decision": lambda: _rules(
         lambda p, r, f: {"decide": lambda s: water.despeckle_db(s, size=5)}),
@@ -532,6 +667,11 @@ VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager]] = {
     "split: Otsu where K-I has no interior minimum and a quarter of raw VH is water-dark":
         lambda: _fit_as(fit_vh_share),
     "engine before the eighth pass": lambda: _fit_as(fit_before_eighth),
+    # ninth pass: growth beyond the seeds only where VV and VH + 7 dB both say water
+    "growth where both polarisations agree": _agreeing(False),
+    "scene: growth where both polarisations agree": _agreeing(True),
+    "scene: split at the two-component mixture's posterior 0.5": _mixture_scene_split(2),
+    "scene: split at the three-component mixture's posterior 0.5": _mixture_scene_split(3),
 }  # fmt: skip
 """Name -> context manager factory of every variant of the fourth pass."""
 

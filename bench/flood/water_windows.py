@@ -18,6 +18,12 @@ Windows overlap (corners and centre of each chip, ``window_offsets``), so their 
 not independent; they show where a rule loses, not a sample mean. Chips and windows with
 less than half of their pixels labelled are skipped.
 
+The summary also pools, over the windows of at least 25 % water, the pixels dark in VH but
+not in VV (each band against its own Otsu split of the window, :func:`cross_pol_parts`): the
+land the India test chip's scene over-calls. It gives how many of them are dry and how many
+water, and what share of each the method and global Otsu VV call water, with the windows of
+the test chip's own event (:data:`SAME_EVENT_AS_TEST`) kept apart (ninth pass).
+
 ``--stages`` follows the rules step by step on every window of at least 25 % water (which
 step calls its dry land water). Run: ``PYTHONPATH=. .venv/bin/python -m
 bench.flood.water_windows [--size 256] [--chips DIR ...] [--stages] [--variant NAME] [--json
@@ -41,12 +47,18 @@ from bench.flood.real_chips import otsu
 from bench.flood.water_dev import DEV, chips_of, label_of, score, stages
 from paii_core.errors import ValidationError
 from paii_core.flood import files
+from paii_core.flood.water import despeckle_db, histogram, otsu_threshold
 
 LARGE_WATER = (25.0, 75.0)
 """Water shares (%) of the windows counted as "large-water" scenes in the summary."""
 ALL_WATER, ALL_DRY = 99.0, 0.5
 """Windows with at least / under this water share (%) are the summary's all-water and
 all-dry scenes (a window inside a flooded plain, or of dry fields: no land or no water mode)."""
+SAME_EVENT_AS_TEST = ("India_pxs10",)
+"""Development chips of a held-out test chip's own flood event (India_pxs10: the Assam 2016
+flood of India_900498, data/real/stac_overflow_dev/PROVENANCE.txt). The summary's
+cross-polarisation figures keep their windows apart: what is chosen on them is not
+independent of that test chip."""
 
 
 def window_offsets(n: int, size: int) -> list[int]:
@@ -93,6 +105,29 @@ def false_distance(called: np.ndarray, label: np.ndarray, valid: np.ndarray) -> 
     return {"fp near %": 100.0 * float((d <= 3).mean()), "fp far %": 100.0 * float((d > 10).mean())}
 
 
+def cross_pol_parts(
+    sar: np.ndarray, label: np.ndarray, valid: np.ndarray, called: np.ndarray, base: np.ndarray
+) -> dict:
+    """Counts over a window's pixels dark in VH but not in VV: each band despeckled (3 x 3)
+    and set against its own Otsu split of the window's valid pixels (the land that the
+    India test chip's scene over-calls: moderately dark in VV, at VH's noise floor). Returns
+    the numbers of such dry and water pixels, and how many of each ``called`` (the method)
+    and ``base`` (global Otsu VV) call water. All zero where VH is missing."""
+    sar = np.asarray(sar, dtype=np.float32)
+    if sar.ndim != 3 or sar.shape[0] != 2:
+        raise ValidationError(f"sar should be (2, H, W) VV, VH in dB, got shape {sar.shape}")
+    keys = ("dry", "water", "dry called", "water called", "dry otsu", "water otsu")
+    ok = valid & np.isfinite(sar[0]) & np.isfinite(sar[1])
+    if not ok.any():
+        return dict.fromkeys(keys, 0)
+    vv, vh = despeckle_db(sar[0]), despeckle_db(sar[1])
+    t_vv, t_vh = otsu_threshold(histogram(vv[ok])), otsu_threshold(histogram(vh[ok]))
+    part = ok & (vh < t_vh) & ~(vv < t_vv)
+    dry, wet = part & (label == 0), part & (label == 1)
+    counts = (dry, wet, dry & called, wet & called, dry & base, wet & base)
+    return {k: int(m.sum()) for k, m in zip(keys, counts, strict=True)}
+
+
 def map_window(chip: Path, row: int, col: int, size: int, *, steps: bool = False) -> dict | None:
     """Scores of the command's water and of global Otsu VV on one window (None: under half
     of the window labelled); ``steps``: also the rules' water after each of their steps
@@ -101,7 +136,8 @@ def map_window(chip: Path, row: int, col: int, size: int, *, steps: bool = False
         path = write_window(chip, row, col, size, Path(tmp))
         label = label_of(path)
         with rasterio.open(path) as src:
-            vv = src.read(1).astype(np.float32)
+            sar = src.read().astype(np.float32)
+        vv = sar[0]
         valid = (label >= 0) & np.isfinite(vv)
         if valid.sum() < 0.5 * size * size:
             return None
@@ -110,14 +146,16 @@ def map_window(chip: Path, row: int, col: int, size: int, *, steps: bool = False
             fm, _ = files.map_flood_files(path)
         share = 100.0 * float(((label == 1) & valid).sum()) / float(valid.sum())
         steps_of = stages(path) if steps and share >= LARGE_WATER[0] else None
-    rules, base = score(fm.water, label, valid), score(otsu(vv), label, valid)
+    base_water = otsu(vv)
+    rules, base = score(fm.water, label, valid), score(base_water, label, valid)
+    pol = cross_pol_parts(sar, label, valid, fm.water, base_water) if sar.shape[0] == 2 else None
     return {
         "chip": chip.name.removesuffix("_S1Hand.tif"), "row": row, "col": col,
         "water %": share, "iou": rules["iou"], "false %": rules["false %"],
         "counts": rules["counts"],
         "otsu": base["iou"], "otsu false %": base["false %"], "otsu counts": base["counts"],
         "split": f"{fm.threshold_db} dB ({fm.method})",
-        **false_distance(fm.water, label, valid), "stages": steps_of,
+        **false_distance(fm.water, label, valid), "stages": steps_of, "cross-pol": pol,
     }  # fmt: skip
 
 
@@ -147,7 +185,37 @@ def summary(rows: list[dict]) -> dict:
         "all-water otsu": avg("otsu", full), "all-dry": len(dry),
         "all-dry false %": avg("false %", dry), "all-dry otsu false %": avg("otsu false %", dry),
         "all-dry max false %": max((r["false %"] for r in dry), default=float("nan")),
+        **cross_pol_summary(rows),
     }  # fmt: skip
+
+
+def _pct(tot: dict, key: str, of: str) -> float:
+    return 100.0 * tot[key] / tot[of] if tot[of] else float("nan")
+
+
+def cross_pol_summary(rows: list[dict]) -> dict:
+    """:func:`cross_pol_parts` pooled over the windows of at least 25 % water
+    (``LARGE_WATER[0]``), those of other events (``cross-pol other``) apart from those of
+    :data:`SAME_EVENT_AS_TEST` (``cross-pol same event``): per group the dry and water
+    pixels dark in VH but not in VV, and the share (%) of each the method and global Otsu VV
+    call water (NaN where a group has none)."""
+    out = {}
+    for name, same in (("other", False), ("same event", True)):
+        part = [
+            r["cross-pol"] for r in rows
+            if r.get("cross-pol") and r["water %"] >= LARGE_WATER[0]
+            and (r.get("chip", "") in SAME_EVENT_AS_TEST) == same
+        ]  # fmt: skip
+        tot = {
+            k: sum(p[k] for p in part)
+            for k in ("dry", "water", "dry called", "water called", "dry otsu", "water otsu")
+        }
+        out[f"cross-pol {name}"] = {
+            "dry": tot["dry"], "water": tot["water"],
+            **{f"{k} %": _pct(tot, k, k.split()[0]) for k in ("dry called", "water called",
+                                                              "dry otsu", "water otsu")},
+        }  # fmt: skip
+    return out
 
 
 def run(size: int, folder: Path | list[Path] = DEV, *, steps: bool = False) -> dict:
@@ -191,6 +259,17 @@ def run(size: int, folder: Path | list[Path] = DEV, *, steps: bool = False) -> d
           f"(< {ALL_DRY} % water): {s['all-dry']}, dry land called water "
           f"{s['all-dry false %']:.2f} % on average (worst {s['all-dry max false %']:.2f} %) "
           f"vs Otsu {s['all-dry otsu false %']:.1f} %")  # fmt: skip
+    for name in ("other", "same event"):
+        c = s[f"cross-pol {name}"]
+        group = (
+            "the test chip's event, " + ", ".join(SAME_EVENT_AS_TEST)
+            if name != "other"
+            else "other events"
+        )
+        print(f"windows >= {LARGE_WATER[0]:.0f} % water of {group}: "
+              f"pixels dark in VH but not in VV: {c['dry']} dry, {c['water']} water; called "
+              f"water: dry {c['dry called %']:.1f} % (Otsu VV {c['dry otsu %']:.1f} %), water "
+              f"{c['water called %']:.1f} % (Otsu VV {c['water otsu %']:.1f} %)")  # fmt: skip
     return {"size": size, "rows": rows, "summary": s}
 
 

@@ -68,7 +68,9 @@ def test_no_option_is_the_engine_and_variants_are_undone():
         with wv.variant(name):
             if name.startswith("fit:"):
                 assert water._single_mode is not wv._ENGINE_SINGLE_MODE
-            elif name.startswith(("feature", "split:")) or name == "engine before the eighth pass":
+            elif name.startswith(("feature", "split:", "scene: split at")) or (
+                name == "engine before the eighth pass"
+            ):
                 swapped = (water.water_feature_db, water.minimum_error_threshold,
                            water.fit_water)  # fmt: skip
                 engine = (wv._ENGINE_FEATURE, wv._ENGINE_KI, wv._ENGINE_FIT)
@@ -222,3 +224,77 @@ def test_vh_share_refuses_a_degenerate_split_only_where_vh_says_water():
     assert water.fit_water([broad], broad, vh_counts=dark_vh, vh_smooth_counts=dark_vh) == fit
     before = wv.fit_before_eighth([broad], broad, vh_counts=dark_vh, vh_smooth_counts=dark_vh)
     assert before == engine == water.fit_water([broad], broad, vh_counts=dark_vh)
+
+
+def test_both_polarisations_needs_each_band_below_the_midpoint():
+    rules = mapping.Rules.from_fit(
+        water.WaterFit(-15.0, (-20.0, 2.0), (-10.0, 2.0), "scene"), pixel_size_m=10.0
+    )
+    assert rules.middle == -15.0
+    sar = np.zeros((2, 40, 40), dtype=np.float32)
+    sar[0], sar[1] = -20.0, -27.0  # water in both: VV -20, VH + 7 = -20
+    sar[0, :, 20:] = -12.0  # VV-bright, VH still dark: VH + 7 = -20, VV above the midpoint
+    agree = wv.both_polarisations(sar, rules)
+    assert agree[:, :14].all() and not agree[:, 26:].any()
+    sar[1] = np.nan  # VV only: VV decides alone
+    assert (wv.both_polarisations(sar, rules) == agree).all()
+    with pytest.raises(ValidationError, match=r"an \(H, W\) array"):
+        wv.both_polarisations(np.zeros((2, 4), dtype=np.float32), rules)
+
+
+def test_growth_where_both_polarisations_agree_stops_at_vv_bright_pixels_and_is_undone():
+    rng = np.random.default_rng(9)
+    vv = np.full((96, 96), -9.0) + rng.normal(0, 0.3, (96, 96))
+    vh = vv - 7.0
+    vv[20:60, 10:40], vh[20:60, 10:40] = -26.0, -33.0  # clear water: feature -26
+    vv[20:60, 40:70], vh[20:60, 40:70] = -10.0, -31.0  # VV-bright, VH-dark: feature -17
+    sar = np.stack([vv, vh]).astype(np.float32)
+    fits = {m: water.WaterFit(-18.0, (-24.0, 1.0), (-8.0, 1.0), m) for m in ("scene", "tiles")}
+    rules = {m: mapping.Rules.from_fit(f, pixel_size_m=10.0) for m, f in fits.items()}
+    assert (rules["scene"].middle, rules["scene"].grow_limit) == (-16.0, -16.0)
+    engine = {m: mapping.rules_water(sar, r)[1] for m, r in rules.items()}
+    for wet in engine.values():  # the engine grows into the VH-only pixels
+        assert wet[25:55, 15:35].all() and wet[25:55, 45:65].all()
+    both = "growth where both polarisations agree"
+    for name, changed in ((both, ("scene", "tiles")), (f"scene: {both}", ("scene",))):
+        with wv.variant(name):
+            wet = {m: mapping.rules_water(sar, r)[1] for m, r in rules.items()}
+        for m in changed:
+            assert wet[m][25:55, 15:35].all() and not wet[m][25:55, 45:65].any()
+        for m in set(rules) - set(changed):
+            assert (wet[m] == engine[m]).all()
+    assert all((mapping.rules_water(sar, r)[1] == engine[m]).all() for m, r in rules.items())
+
+
+def test_mixture_split_of_two_equal_gaussians_is_their_midpoint():
+    x = 0.5 * (water.BINS[1:] + water.BINS[:-1])
+    two = np.exp(-0.5 * ((x + 22.0) / 1.5) ** 2) + np.exp(-0.5 * ((x + 10.0) / 1.5) ** 2)
+    t, model = wv.mixture_split(1e6 * two, components=2)
+    assert t == pytest.approx(-16.0, abs=0.25)
+    assert model["mean"] == pytest.approx([-22.0, -10.0], abs=0.05)
+    assert model["share"] == pytest.approx([0.5, 0.5], abs=0.01)
+    # a third, moderately dark mode (wet fields) takes the middle; water's split moves down
+    three = two + 0.8 * np.exp(-0.5 * ((x + 15.0) / 1.5) ** 2)
+    t3, model3 = wv.mixture_split(1e6 * three, components=3)
+    assert model3["mean"][1] == pytest.approx(-15.0, abs=0.3) and t3 < -18.0
+    with pytest.raises(ValidationError, match=r"histogram on water\.BINS"):
+        wv.mixture_split(np.ones(10))
+    with pytest.raises(ValidationError, match="components should be 2 or 3"):
+        wv.mixture_split(1e6 * two, components=4)
+
+
+def test_mixture_split_variant_changes_only_the_scene_path_and_is_undone():
+    name = "scene: split at the three-component mixture's posterior 0.5"
+    scene = _scene()
+    engine = mapping.fit_scene(scene)
+    assert (engine.method, engine.threshold_db) == ("scene", -19.25)
+    vv = water.despeckle_db(water.water_feature_db(scene))
+    expected, _ = wv.mixture_split(water.histogram(vv), components=3)
+    with wv.variant(name):
+        fit = mapping.fit_scene(scene)
+    assert fit.method == "scene" and fit.threshold_db == expected != engine.threshold_db
+    tiles = water.WaterFit(-15.0, (-20.0, 2.0), (-10.0, 2.0), "tiles")
+    with wv.variant(name), pytest.MonkeyPatch.context() as mp:
+        mp.setattr(wv, "_ENGINE_FIT", lambda *a, **k: tiles)
+        assert water.fit_water([], np.ones(water.BINS.size - 1)) is tiles
+    assert mapping.fit_scene(scene) == engine

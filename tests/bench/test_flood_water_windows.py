@@ -128,3 +128,45 @@ def test_dark_objects_decides_each_body_as_a_whole():
         ValidationError, match=r"mask \(5, 9\) and db \(5, 8\) should have one shape"
     ):
         water_variants.dark_objects(mask, db[:, :8], -13.0)
+
+
+def test_cross_pol_parts_counts_pixels_dark_in_vh_but_not_in_vv():
+    sar = np.zeros((2, 20, 20), dtype=np.float32)
+    sar[0], sar[1] = -8.1, -15.1  # land (values off the 0.25 dB bin edges)
+    sar[0, :6], sar[1, :6] = -22.1, -29.1  # water, dark in both (a land strip below it)
+    sar[0, 10:16, :10], sar[1, 10:16, :10] = -9.1, -27.9  # VH-dark, VV-bright: the part
+    label = np.zeros((20, 20), dtype=np.int16)
+    label[:6] = 1
+    label[10:13, :10] = 1  # the part's upper half is water, its lower half dry
+    valid = np.ones_like(label, dtype=bool)
+    called = np.zeros_like(valid)
+    called[10:16, :5] = True
+    base = np.zeros_like(valid)
+    r = water_windows.cross_pol_parts(sar, label, valid, called, base)
+    # the 3 x 3 mean lifts VH above its split on the part's rim beside land, so the part
+    # is rows 11-14 x columns 0-8: water rows 11-12, dry rows 13-14
+    assert (r["water"], r["dry"], r["water called"], r["dry called"]) == (18, 18, 10, 10)
+    assert r["dry otsu"] == r["water otsu"] == 0
+    sar[1] = np.nan
+    assert set(water_windows.cross_pol_parts(sar, label, valid, called, base).values()) == {0}
+    with pytest.raises(ValidationError, match="VV, VH"):
+        water_windows.cross_pol_parts(sar[0], label, valid, called, base)
+
+
+def test_cross_pol_summary_keeps_the_test_events_windows_apart():
+    part = {"dry": 10, "water": 30, "dry called": 1, "water called": 15, "dry otsu": 0,
+            "water otsu": 3}  # fmt: skip
+    rows = [
+        {"chip": "Nigeria_812045", "water %": 50.0, "cross-pol": part},
+        {"chip": "Somalia_699062", "water %": 5.0, "cross-pol": part},  # under 25 %: left out
+        {"chip": "India_pxs10", "water %": 60.0,
+         "cross-pol": {**part, "dry": 40, "dry called": 20}},
+        {"chip": "Spain_6860600", "water %": 90.0, "cross-pol": None},  # no VH
+    ]  # fmt: skip
+    s = water_windows.cross_pol_summary(rows)
+    assert s["cross-pol other"] == {"dry": 10, "water": 30, "dry called %": 10.0,
+                                    "water called %": 50.0, "dry otsu %": 0.0,
+                                    "water otsu %": 10.0}  # fmt: skip
+    assert s["cross-pol same event"]["dry"] == 40
+    assert s["cross-pol same event"]["dry called %"] == 50.0
+    assert np.isnan(water_windows.cross_pol_summary(rows[1:2])["cross-pol other"]["dry called %"])
