@@ -17,6 +17,10 @@ and of the dry land it calls water (the texture a smoothness gate would use). ``
 ``--jitter`` prints each chip's threshold when the working grid is cropped by 0, 4, 8, 16 and
 24 px (the split-based tiles then fall on other ground): a threshold that moves by dB under
 such crops rests on a weak, tile-dependent split, and the chip's IoU on it is luck.
+``--decompose`` says where each chip's dry land called water sits: by which bands are dark
+there (:func:`polarisation_part`), for the rules and for global Otsu VV, and by the step that
+first called it; beside it the best IoU any per-pixel rule on the despeckled (VV, VH) pair
+could reach, fitted to the label (:func:`cell_oracle_iou`: what polarimetry leaves to gain).
 ``--variant NAME`` runs all of it under one of the rule variants of
 :mod:`bench.flood.water_variants` (none is in the engine). ``--checks`` adds the
 must-not-regress figures a rule change is judged by: the held-out simulator
@@ -125,9 +129,9 @@ def local_cv(db: np.ndarray, size: int = 7) -> np.ndarray:
     return cv
 
 
-def stages(chip: Path) -> list[tuple[str, dict]]:
-    """Water after each step of :func:`paii_core.flood.mapping.rules_water` on the working
-    grid, scored against the label resampled (nearest) to that grid."""
+def working_grid(chip: Path) -> tuple[io.Raster, np.ndarray, np.ndarray]:
+    """(the chip on the command's working grid, its label resampled (nearest) to that grid
+    with -1 where unlabelled, the labelled pixels with VV)."""
     post = io.read_sentinel1(chip, allow_vv_only=True)
     work = files._to_working_grid(post)
     lab = io.Raster(label_of(chip)[None].astype(np.float32), post.crs, post.transform)
@@ -135,7 +139,13 @@ def stages(chip: Path) -> list[tuple[str, dict]]:
         lab.data, lab, work.crs, work.transform, work.data.shape[1:], Resampling.nearest
     )[0]
     label = np.where(np.isfinite(label), label, -1)
-    valid = (label >= 0) & np.isfinite(work.data[0])
+    return work, label, (label >= 0) & np.isfinite(work.data[0])
+
+
+def stages(chip: Path) -> list[tuple[str, dict]]:
+    """Water after each step of :func:`paii_core.flood.mapping.rules_water` on the working
+    grid, scored against the label resampled (nearest) to that grid."""
+    work, label, valid = working_grid(chip)
     px = float(abs(work.transform.a))
     fit = mapping.fit_scene(work.data)
     if fit.threshold_db is None:
@@ -171,6 +181,92 @@ def stage_masks(post: np.ndarray, rules: mapping.Rules) -> list[tuple[str, np.nd
         core |= mapping._dark_bodies(specks, single, uncored)
     return [("threshold", seeds), ("region growing", grown), ("single-look growing", raw),
             ("specks dropped", specks), ("clear-water core (final)", core)]  # fmt: skip
+
+
+POLARISATION_PARTS = ("both", "VH only", "VV only", "neither")
+"""Pixels by which bands are dark (each band's despeckled value below its own Otsu split of
+the scene's labelled pixels): the classes of :func:`decompose`."""
+
+
+def polarisation_part(post: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """(H, W) index into :data:`POLARISATION_PARTS` of each pixel of a ``(2, H, W)`` dB scene
+    (-1 outside ``valid`` or where VH is missing): dark in both bands, in VH only, in VV only
+    or in neither, each band despeckled (3 x 3) and set against its own Otsu split over
+    ``valid`` (Otsu 1979, :func:`paii_core.flood.water.otsu_threshold`)."""
+    post = np.asarray(post, dtype=np.float32)
+    if post.ndim != 3 or post.shape[0] != 2:
+        raise ValidationError(f"post should be (2, H, W) VV, VH in dB, got shape {post.shape}")
+    ok = valid & np.isfinite(post[0]) & np.isfinite(post[1])
+    out = np.full(post.shape[1:], -1, dtype=np.int8)
+    if not ok.any():
+        return out
+    vv, vh = water.despeckle_db(post[0]), water.despeckle_db(post[1])
+    dark_vv = vv < water.otsu_threshold(water.histogram(vv[ok]))
+    dark_vh = vh < water.otsu_threshold(water.histogram(vh[ok]))
+    part = np.select([dark_vv & dark_vh, dark_vh, dark_vv], [0, 1, 2], 3)
+    out[ok] = part[ok]
+    return out
+
+
+def cell_oracle_iou(
+    post: np.ndarray, label: np.ndarray, valid: np.ndarray, step_db: float = 0.5
+) -> float:
+    """The best water IoU any per-pixel rule on the despeckled (VV, VH) pair can reach on
+    this scene: cells of ``step_db`` in both bands, each called water or not with the label's
+    help, the cells taken in order of their water share (an upper bound fitted to the label,
+    not a method: what polarimetry alone leaves to gain)."""
+    post = np.asarray(post, dtype=np.float32)
+    ok = valid & (label >= 0) & np.isfinite(post[0]) & np.isfinite(post[1])
+    if not ok.any():
+        return float("nan")
+    vv, vh = water.despeckle_db(post[0])[ok], water.despeckle_db(post[1])[ok]
+    a = np.floor(vv / step_db).astype(np.int64)
+    b = np.floor(vh / step_db).astype(np.int64)
+    a, b = a - a.min(), b - b.min()
+    key = a * (b.max() + 1) + b
+    wet = (label[ok] == 1).astype(np.float64)
+    w, n = np.bincount(key, wet), np.bincount(key)
+    order = np.argsort(-(w / np.maximum(n, 1)))
+    inter, called = np.cumsum(w[order]), np.cumsum(n[order])
+    return float(np.max(inter / (called + wet.sum() - inter)))
+
+
+def decompose(chip: Path) -> dict | None:
+    """Where a chip's dry land called water sits, on the working grid (label resampled
+    nearest): per :data:`POLARISATION_PARTS` class the share (%) of the labelled dry land the
+    rules call water and global Otsu VV (of the working grid's despeckled VV) calls water,
+    the share of the rules' dry land called water by the step that first called it (seeds,
+    region growing, single-look growing), the labelled water each misses (%), and
+    :func:`cell_oracle_iou`. None where the scene has no threshold."""
+    from bench.flood.real_chips import otsu
+
+    work, label, valid = working_grid(chip)
+    fit = mapping.fit_scene(work.data)
+    if fit.threshold_db is None:
+        return None
+    rules = mapping.Rules.from_fit(fit, pixel_size_m=float(abs(work.transform.a)))
+    steps = dict(stage_masks(work.data, rules))
+    final = steps["clear-water core (final)"]
+    base = otsu(work.data[0])
+    part = polarisation_part(work.data, valid)
+    dry, wet = valid & (label == 0), valid & (label == 1)
+    n_dry, n_wet = max(1, int(dry.sum())), max(1, int(wet.sum()))
+
+    def pct(mask: np.ndarray, of: int) -> float:
+        return 100.0 * float(mask.sum()) / of
+
+    seeds, grown = steps["threshold"], steps["region growing"]
+    parts = POLARISATION_PARTS
+    entered = {"seeds": seeds, "region growing": grown & ~seeds,
+               "single-look growing": steps["single-look growing"] & ~grown}  # fmt: skip
+    return {
+        "method": fit.method,
+        "rules": {p: pct(final & dry & (part == i), n_dry) for i, p in enumerate(parts)},
+        "otsu": {p: pct(base & dry & (part == i), n_dry) for i, p in enumerate(parts)},
+        "step": {k: pct(final & dry & m, n_dry) for k, m in entered.items()},
+        "missed": pct(wet & ~final, n_wet), "otsu missed": pct(wet & ~base, n_wet),
+        "oracle": cell_oracle_iou(work.data, label, valid),
+    }  # fmt: skip
 
 
 JITTER_PX = (0, 4, 8, 16, 24)
@@ -224,6 +320,9 @@ def main() -> None:
     ap.add_argument("--stages", action="store_true", help="also score each step of the rules")
     ap.add_argument("--variant", default=None, help="a rule variant of water_variants.VARIANTS")
     ap.add_argument("--jitter", action="store_true", help="threshold under 0-24 px crops")
+    ap.add_argument(
+        "--decompose", action="store_true", help="dry land called water by band and by step"
+    )
     ap.add_argument("--checks", action="store_true", help="also the simulator and real-DEM")
     ap.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = ap.parse_args()
@@ -271,6 +370,25 @@ def run(args: argparse.Namespace) -> None:
                 print(f"| {name} | {step} | {r['iou']:.3f} | {r['false %']:.2f} % | "
                       f"{r.get('cv water', np.nan):.2f} | {r.get('cv dry', np.nan):.2f} |",
                       flush=True)  # fmt: skip
+    if args.decompose:
+        report["decompose"] = {}
+        cols = " / ".join(POLARISATION_PARTS)
+        print(f"\n| chip | method | dry land called water by the rules, dark in: {cols} | by "
+              f"global Otsu VV: {cols} | rules' by the step that called it: seeds / growing / "
+              "single-look | water missed: rules / Otsu | best per-pixel (VV, VH) rule, "
+              "fitted to the label |")  # fmt: skip
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        for chip in chips:
+            name = chip.name.removesuffix("_S1Hand.tif")
+            d = report["decompose"][name] = decompose(chip)
+            if d is None:
+                continue
+            print(f"| {name} | {d['method']} | "
+                  f"{' / '.join(f'{v:.1f}' for v in d['rules'].values())} % | "
+                  f"{' / '.join(f'{v:.1f}' for v in d['otsu'].values())} % | "
+                  f"{' / '.join(f'{v:.1f}' for v in d['step'].values())} % | "
+                  f"{d['missed']:.1f} / {d['otsu missed']:.1f} % | {d['oracle']:.3f} |",
+                  flush=True)  # fmt: skip
     if args.jitter:
         report["jitter"] = {}
         print(f"\n| chip | threshold (dB) with the working grid cropped by {JITTER_PX} px |")

@@ -100,3 +100,69 @@ def test_threshold_jitter_is_steady_on_a_clearly_bimodal_scene():
         water_dev.threshold_jitter(vv)
     with pytest.raises(ValidationError, match="offsets up to 150 px leave under 16 px"):
         water_dev.threshold_jitter(post, (0, 150))
+
+
+def test_polarisation_part_classes_each_band_by_its_own_split():
+    post = np.zeros((2, 24, 24), dtype=np.float32)
+    post[0], post[1] = -8.1, -15.1  # land: dark in neither
+    post[:, :8] = np.array([-22.1, -29.1], dtype=np.float32)[:, None, None]  # both
+    post[0, 12:20, :10], post[1, 12:20, :10] = -9.1, -27.9  # VH only
+    valid = np.ones((24, 24), dtype=bool)
+    part = water_dev.polarisation_part(post, valid)
+    assert water_dev.POLARISATION_PARTS[part[2, 2]] == "both"
+    assert water_dev.POLARISATION_PARTS[part[15, 4]] == "VH only"
+    assert water_dev.POLARISATION_PARTS[part[22, 22]] == "neither"
+    assert (part[12:20, 12:] == 3).all() and (part[14:18, :8] == 1).all()
+    valid[20:] = False
+    assert (water_dev.polarisation_part(post, valid)[20:] == -1).all()
+    post[1] = np.nan
+    assert (water_dev.polarisation_part(post, np.ones((24, 24), bool)) == -1).all()
+    with pytest.raises(ValidationError, match=r"post should be \(2, H, W\)"):
+        water_dev.polarisation_part(post[0], valid)
+
+
+def test_cell_oracle_iou_is_one_where_the_bands_separate_and_less_where_a_cell_is_mixed():
+    post = np.zeros((2, 20, 20), dtype=np.float32)
+    post[0], post[1] = -8.1, -15.1
+    post[:, :10] = np.array([-22.1, -29.1], dtype=np.float32)[:, None, None]
+    label = np.zeros((20, 20), dtype=np.int16)
+    label[:10] = 1
+    valid = np.ones((20, 20), dtype=bool)
+    # the 3 x 3 mean gives the two shore rows their own cells: every cell is pure
+    assert water_dev.cell_oracle_iou(post, label, valid) == 1.0
+    label[:10, :5] = 0  # a quarter of the dark pixels labelled dry
+    # rows 0-8 (180 px, 135 water) and the shore row 9 (20 px, 15 water) are 3/4 water, row
+    # 10 and the land none: the best rule calls both dark cells, IoU 150 / 200
+    assert water_dev.cell_oracle_iou(post, label, valid) == pytest.approx(0.75)
+    assert np.isnan(water_dev.cell_oracle_iou(post, label, np.zeros_like(valid)))
+
+
+def test_decompose_splits_the_rules_dry_land_called_water_by_band_and_step(tmp_path):
+    import rasterio
+    from rasterio.transform import from_origin
+
+    rng = np.random.default_rng(3)
+    h = w = 96
+    vv = np.full((h, w), -9.0) + rng.normal(0, 1.0, (h, w))
+    vh = vv - 7.0
+    vv[10:60, 10:70], vh[10:60, 10:70] = -22.0, -29.0  # a lake, dark in both bands
+    label = np.zeros((h, w), dtype=np.int16)
+    label[10:60, 10:70] = 1
+    label[10:20, 10:70] = 0  # its top labelled dry: called water, dark in both
+    common = {"driver": "GTiff", "height": h, "width": w, "crs": "EPSG:32630",
+              "transform": from_origin(500000.0, 4000000.0, 10.0, 10.0)}  # fmt: skip
+    chip = tmp_path / "Lake_1_S1Hand.tif"
+    with rasterio.open(chip, "w", count=2, dtype="float32", **common) as dst:
+        dst.write(np.stack([vv, vh]).astype(np.float32))
+        dst.descriptions = ("VV", "VH")
+    with rasterio.open(tmp_path / "Lake_1_LabelHand.tif", "w", count=1, dtype="int16",
+                       **common) as dst:  # fmt: skip
+        dst.write(label[None])
+    d = water_dev.decompose(chip)
+    dry = int((label == 0).sum())
+    inner = 100.0 * 8 * 58 / dry  # the dry top of the lake, less its rim on land
+    assert d["rules"]["both"] >= inner
+    assert sum(d["rules"].values()) == pytest.approx(sum(d["step"].values()))
+    assert d["rules"]["VH only"] == d["rules"]["VV only"] == 0.0
+    assert d["otsu"]["both"] >= inner and d["oracle"] > 0.8
+    assert set(d) == {"method", "rules", "otsu", "step", "missed", "otsu missed", "oracle"}
