@@ -58,13 +58,14 @@ below the calm-water level (``water.DARK_VH_MIN_SHARE``); "split: ... raw VH ...
 that share on the raw VH (rejected: a dry window crossed it), and "engine before the eighth
 pass" takes the rule out (bench/BENCHMARKS.md, "Flood water, eighth pass").
 
-The variants of the ninth pass ask whether one principled change removes the India test
-chip's extra water: growth beyond the seeds only where both polarisations, each on its own,
-are on the water side of the class midpoint (:func:`both_polarisations`, everywhere or on
-the scene path only), and the scene path's split at the posterior 0.5 of a Gaussian mixture
-fitted to the scene's histogram with one land mode or two (:func:`mixture_split`). Each
-lowered development chips and windows (bench/BENCHMARKS.md, "Flood water, ninth pass"):
-outside the India event the pixels dark in VH but not in VV are mostly water.
+The variants of the ninth pass ask whether one principled change removes the extra water
+of India_pxs10 (the India test chip's event): growth beyond the seeds only where both
+polarisations, each on its own, are on the water side of the class midpoint
+(:func:`both_polarisations`, everywhere or on the scene path only), and the scene path's
+split at the posterior 0.5 of a Gaussian mixture fitted to the scene's histogram with one
+land mode or two (:func:`mixture_split`). Each lowered development chips and windows
+(bench/BENCHMARKS.md, "Flood water, ninth pass"): outside the India event the pixels dark
+in VH but not in VV are mostly water.
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ less than half of their pixels labelled are skipped.
 
 The summary also pools, over the windows of at least 25 % water, the pixels dark in VH but
 not in VV (each band against its own Otsu split of the window, :func:`cross_pol_parts`): the
-land the India test chip's scene over-calls. It gives how many of them are dry and how many
+land that India_pxs10, a development chip of the India test chip's event, over-calls (the
+test chip's own errors were never looked at). It gives how many of them are dry and how many
 water, and what share of each the method and global Otsu VV call water, with the windows of
 the test chip's own event (:data:`SAME_EVENT_AS_TEST`) kept apart (ninth pass).
 
@@ -109,8 +110,9 @@ def cross_pol_parts(
     sar: np.ndarray, label: np.ndarray, valid: np.ndarray, called: np.ndarray, base: np.ndarray
 ) -> dict:
     """Counts over a window's pixels dark in VH but not in VV: each band despeckled (3 x 3)
-    and set against its own Otsu split of the window's valid pixels (the land that the
-    India test chip's scene over-calls: moderately dark in VV, at VH's noise floor). Returns
+    and set against its own Otsu split of the window's valid pixels (the land that
+    India_pxs10, of the India test chip's event, over-calls: moderately dark in VV, at VH's
+    noise floor). Returns
     the numbers of such dry and water pixels, and how many of each ``called`` (the method)
     and ``base`` (global Otsu VV) call water. All zero where VH is missing."""
     sar = np.asarray(sar, dtype=np.float32)
