@@ -42,7 +42,7 @@ k1, k2, k3, k4 = st.columns(4)
 k1.metric("Counties", f"{summary.counties}", help="Real county boundaries of the region")
 k2.metric("Cropland", _fmt(summary.cropland_km2, ",.0f", " km²"))
 k3.metric(
-    f"{summary.yield_crop.title()} yield {summary.yield_year or ''}".strip().capitalize()
+    f"{summary.yield_crop} yield {summary.yield_year or ''}".strip().capitalize()
     if summary.yield_crop
     else "Yield",
     _fmt(summary.yield_mean, ",.1f", f" {summary.yield_unit}"),
