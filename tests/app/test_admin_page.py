@@ -173,6 +173,6 @@ def test_admin_lifts_the_throttle_of_a_client_address(tiny_world, monkeypatch):
             "SELECT actor FROM audit WHERE action = 'client throttle lifted' "
             "AND entity_id = '203.0.113.50'"
         ).fetchone()
-        assert actor == "admin"
+        assert actor == "test-admin"
     finally:
         con.close()
