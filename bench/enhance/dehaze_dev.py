@@ -25,6 +25,12 @@ water's share (``water_share``) and its part of the error (``water_part``). Vari
   percentile of the hazy pixels' NIR (1 - t_NIR >= 0.2) dehazes to no less than C (a
   NIR dark-object bound: water, shadow), within 0.7-1 x the prior. Tried in the fifth pass
   and rejected (bench/BENCHMARKS.md): it depends on how dark the scene's water is;
+- ``nir-darkrel-C-Q`` (eleventh pass): ``nir-dark-C`` with the NIR transmission read
+  from the optical depth ABOVE the scene's Q-th percentile depth: an upper bound on the
+  transmission where the dark objects carry an additive "phantom" haze (a bright sea or
+  town whose visible dark objects sit above ``CLEAR_DARK``), so the cap, which grows with
+  the transmission, stays a true upper bound there. Safe, but it almost never bites
+  (bench/BENCHMARKS.md, eleventh pass);
 - ``water-fused[-SD]`` and ``water-map-SD-K``: the NIR airlight from the prior and the
   scene's water (:func:`water_airlight`), tried in the sixth pass: better on development,
   worse on the benchmark's Landsat-7 Olinda rows, not landed in the module
@@ -358,6 +364,11 @@ def dehaze(
     elif variant.startswith("water-map"):  # water-map-SDJ-K
         _, _, sd_j, k = variant.split("-")
         air = water_airlight(image[3], out[1], t_nir, "map", float(sd_j), float(k))
+    elif variant.startswith("nir-darkrel-"):  # nir-darkrel-C-Q (module docstring)
+        _, _, c, q = variant.split("-")
+        tau = -np.log(t550)
+        tau = np.maximum(tau - np.percentile(tau[::4, ::4], float(q)), 0.0)
+        air = nir_dark_airlight(image[3], np.exp(-tau * NIR_RATIO), float(c))
     else:
         air = nir_dark_airlight(image[3], t_nir, float(variant.split("-")[-1]))
     out[3] = np.maximum((image[3] - air * (1.0 - t_nir)) / t_nir, 0.0)

@@ -300,3 +300,18 @@ def test_score_water_scores_as_the_benchmark_and_reports_the_waters_part():
     assert both["mean"] > land["mean"] and "water_share" not in land["per_scene"]["maui_coast"]
     # the sea's error goes through NIR: dehaze(hazy)'s NIR alone carries more than its red
     assert got["nir_only"] > got["red_only"] > 0.0
+
+
+def test_the_relative_nir_dark_bound_keeps_the_prior_where_the_sea_reads_phantom_haze():
+    """South Carolina's sea (visible dark objects above CLEAR_DARK) under a draw whose NIR
+    airlight is ABOVE the prior: the absolute NIR dark bound still pulls the airlight below
+    the prior (the sea's transmission is read low), the relative one does not."""
+    args = ((1.0,), (900,), ["sc_sea"])
+
+    def air_err(variant: str) -> float:
+        return dehaze_dev.evaluate(variant, *args)["per_scene"]["sc_sea"]["air_err"]
+
+    prior = air_err("module")
+    assert prior < -0.01  # the draw's NIR airlight is above the prior
+    assert air_err("nir-dark-0.0") < prior - 0.01
+    assert air_err("nir-darkrel-0.0-1") >= prior - 1e-4
