@@ -23,10 +23,11 @@ from paii_core.enhance.haze_physics import clear_sky_path, thick_haze
 from paii_core.enhance.nets import DehazeNet, SRNet
 from paii_core.enhance.sensor import SensorModel, estimate_blur, keep_nonnegative
 from paii_core.enhance.tiling import fill_nodata, tiled_apply, tiled_crop
-from paii_core.enhance.weights import load_weights, model_version
+from paii_core.enhance.weights import WEIGHTS_FILE, load_weights, model_version
 from paii_core.errors import ValidationError
 
 __all__ = [
+    "BOX_SPECIALIST",
     "DEHAZE_METHODS",
     "SR_METHODS",
     "dehaze",
@@ -36,6 +37,7 @@ __all__ = [
     "haze_index",
     "load_model",
     "model_dir",
+    "sr_net_for",
     "super_resolve",
 ]
 
@@ -58,15 +60,48 @@ def model_dir(name: Literal["dehaze", "sr"]) -> Path:
     return paths().models / name
 
 
+BOX_SPECIALIST = "box"
+"""Subfolder of an SR model folder with the weights :func:`super_resolve` runs on
+captures read as a box sensor (:data:`BOX_MAX_SIGMA`): the same network trained on box
+captures alone, so the box case no longer shares its 459 k parameters with every blurred
+sensor (issue 11, eleventh pass). Optional: without it the main weights serve every
+sensor."""
+BOX_MAX_SIGMA = 0.1
+"""A capture whose estimated blur is under this (coarse px) on both axes is taken by the
+box specialist; the estimator reads 0.0 on box-averaged real captures
+(:func:`paii_core.enhance.sensor.estimate_blur`)."""
+
+
 def load_model(name: Literal["dehaze", "sr"], folder: Path | None = None) -> torch.nn.Module:
-    """The trained network ``name`` in eval mode on the CPU, with ``.version`` set.
-    Raises ValidationError for an unknown name, InputNotFoundError when not trained."""
+    """The trained network ``name`` in eval mode on the CPU, with ``.version`` set. For
+    ``"sr"`` a box specialist in ``folder/box`` (:data:`BOX_SPECIALIST`) is loaded too,
+    as the network's ``box_net`` (``None`` without one), and ``.version`` then names both
+    weights (``MAIN+box.BOX``). Raises ValidationError for an unknown name,
+    InputNotFoundError when not trained, InputFileError for weights that do not fit."""
     nets = {"dehaze": DehazeNet, "sr": SRNet}
     if name not in nets:
         raise ValidationError(f"model must be one of {sorted(nets)}, got {name!r}")
     folder = model_dir(name) if folder is None else Path(folder)
     net = load_weights(nets[name](), folder)
     net.version = model_version(folder)
+    if name == "sr":
+        box_dir = folder / BOX_SPECIALIST
+        box = None
+        if (box_dir / WEIGHTS_FILE).is_file():
+            box = load_weights(SRNet(), box_dir)
+            box.version = net.version = f"{net.version}+box.{model_version(box_dir)}"
+        net.__dict__["box_net"] = box  # not a submodule: the main state dict stays as saved
+    return net
+
+
+def sr_net_for(net: torch.nn.Module, sensor: SensorModel) -> torch.nn.Module:
+    """The network :func:`super_resolve` runs for a capture by ``sensor``: ``net``'s box
+    specialist (``box_net``, :data:`BOX_SPECIALIST`) when the blur is under
+    :data:`BOX_MAX_SIGMA` on both axes and it has one, else ``net`` itself."""
+    box = getattr(net, "box_net", None)
+    sx = sensor.sigma if sensor.sigma_x is None else sensor.sigma_x
+    if box is not None and max(sensor.sigma, sx) < BOX_MAX_SIGMA:
+        return box
     return net
 
 
@@ -273,7 +308,8 @@ def super_resolve(
     pass). ``sar`` ``(2, H, W)``: Sentinel-1
     VV, VH dB. Both are optional and used only by the model. ``sensor``: the sensor
     model the capture was taken with (default: :func:`estimate_sensor`); the output is
-    back-projected to be consistent with it, and the network's learned detail is
+    back-projected to be consistent with it, a box sensor is served by the network's box
+    specialist when it has one (:func:`sr_net_for`), and the network's learned detail is
     weighted by :func:`detail_weight`; no output value is negative
     (:func:`~paii_core.enhance.sensor.keep_nonnegative`). ``"bicubic"`` is the baseline.
     NaN nodata stays NaN (as 4x4 blocks). Tiles are ``core`` px seen with
@@ -288,12 +324,10 @@ def super_resolve(
         raise ValidationError(f"method must be one of {SR_METHODS}, got {method!r}")
     t, s = _check_extras(arr, temporal, sar)
     device = torch_device()
-    if method == "model":
-        net = (load_model("sr") if net is None else net).to(device)
-
     shifts = None
     if method == "model":
         sensor = estimate_sensor(arr) if sensor is None else sensor
+        net = sr_net_for(load_model("sr") if net is None else net, sensor).to(device)
         sigma = (sensor.sigma, sensor.sigma if sensor.sigma_x is None else sensor.sigma_x)
         sig = torch.tensor([sigma], dtype=torch.float32, device=device)
         detail = detail_weight(sensor, net)

@@ -102,3 +102,40 @@ def test_missing_training_scene_says_how_to_restore(monkeypatch, tmp_path):
     monkeypatch.setattr(real_scenes, "real_dir", lambda: tmp_path)
     with pytest.raises(InputNotFoundError, match=r"SR training scene missing.*git checkout"):
         sr_data.training_images()
+
+
+def test_a_box_specialist_serves_box_captures_only(truth, tmp_path):
+    from paii_core.enhance import load_model
+    from paii_core.enhance.api import sr_net_for
+    from paii_core.enhance.weights import save_weights
+    from paii_core.errors import InputFileError
+
+    torch.manual_seed(0)
+    main, box = SRNet(), SRNet()
+    for net, value in ((main, 0.1), (box, -0.2)):
+        torch.nn.init.constant_(net.film.weight, value)  # both read the blur: full detail
+    folder = tmp_path / "sr"
+    main_version = save_weights(main, folder, {"model": "sr"})["version"]
+    box_version = save_weights(box, folder / "box", {"model": "sr"})["version"]
+    loaded = load_model("sr", folder)
+    assert loaded.version == f"{main_version}+box.{box_version}"
+    assert sr_net_for(loaded, SensorModel(0.0)) is loaded.box_net
+    assert sr_net_for(loaded, SensorModel(0.5)) is loaded
+    assert sr_net_for(loaded, SensorModel(0.0, sigma_x=0.3)) is loaded
+    assert "box_net.film.weight" not in loaded.state_dict()
+    lo = SensorModel(0.0).capture(truth)
+    by_box = super_resolve(lo, net=load_model("sr", folder / "box"), sensor=SensorModel(0.0))
+    np.testing.assert_array_equal(super_resolve(lo, net=loaded), by_box)
+    plain = load_model("sr", folder)
+    plain.__dict__["box_net"] = None
+    assert np.abs(super_resolve(lo, net=plain) - by_box).max() > 1e-4
+    blurred = SensorModel(0.5).capture(truth)
+    np.testing.assert_array_equal(
+        super_resolve(blurred, net=loaded, sensor=SensorModel(0.5)),
+        super_resolve(blurred, net=plain, sensor=SensorModel(0.5)),
+    )
+    from paii_core.enhance.nets import DehazeNet
+
+    save_weights(DehazeNet(), folder / "box", {"model": "dehaze"})
+    with pytest.raises(InputFileError, match="weights do not fit SRNet"):
+        load_model("sr", folder)
