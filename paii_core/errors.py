@@ -20,6 +20,7 @@ __all__ = [
     "PaiiError",
     "PaiiWarning",
     "StoreError",
+    "StoreLockedError",
     "ValidationError",
     "name_file_as",
 ]
@@ -68,6 +69,15 @@ class ImportRejectedError(ValidationError):
 
 class StoreError(PaiiError, RuntimeError):
     """The DuckDB store could not be read or written."""
+
+
+class StoreLockedError(StoreError):
+    """Another process holds the store's write lock (DuckDB allows one writing process).
+    ``holder`` names it ("PID 4242: streamlit run app.py") when DuckDB says which, else ""."""
+
+    def __init__(self, message: str, holder: str = "") -> None:
+        self.holder = holder
+        super().__init__(message)
 
 
 class ClusterError(PaiiError, RuntimeError):

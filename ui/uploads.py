@@ -10,15 +10,23 @@ client that ignores the widget's limit gets an error instead of filling the serv
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import streamlit as st
 
+from paii_core.config import make_private_folder
 from paii_core.errors import PaiiError, name_file_as
 
-__all__ = ["PORTFOLIO_MAX_MB", "RASTER_MAX_MB", "capped_uploader", "saved_upload", "too_big"]
+__all__ = [
+    "PORTFOLIO_MAX_MB",
+    "RASTER_MAX_MB",
+    "capped_uploader",
+    "saved_upload",
+    "saved_uploads",
+    "too_big",
+]
 
 RASTER_MAX_MB = 200
 """A GeoTIFF on the Flood and Imagery pages (a 10,000 x 10,000 px two-band float32
@@ -63,3 +71,27 @@ def saved_upload(upload) -> Iterator[Path]:
             yield path
         except PaiiError as e:
             raise name_file_as(e, path, upload.name) from None
+
+
+@contextmanager
+def saved_uploads(uploads: Sequence, folder: Path) -> Iterator[dict[str, str]]:
+    """The uploads saved under their own names in a new private folder inside ``folder``
+    (created owner-only: it sits in the data folder, on the data's disk, not in a small
+    /tmp), for the block; yields {saved path: uploaded name}. The folder and every file
+    in it are removed when the block ends, however it ends, so a failure leaves nothing
+    half-written; a PaiiError raised in the block names the uploaded files, not the
+    copies."""
+    make_private_folder(folder)
+    with tempfile.TemporaryDirectory(prefix="upload-", dir=folder) as tmp:
+        saved: dict[str, str] = {}
+        for i, upload in enumerate(uploads):  # a folder each: two files may share a name
+            path = Path(tmp) / str(i) / Path(upload.name).name
+            path.parent.mkdir()
+            path.write_bytes(upload.getvalue())
+            saved[str(path)] = upload.name
+        try:
+            yield saved
+        except PaiiError as e:
+            for path, name in saved.items():
+                name_file_as(e, path, name)
+            raise

@@ -6,10 +6,12 @@ import streamlit as st
 
 from paii_core.errors import PaiiError
 from paii_core.text import count
+from paii_core.workspace import list_regions
 from paii_core.workspace.inventory import region_data
 from ui import imports
+from ui.area_form import added_area_notice, area_form, may_add_areas
 from ui.auth import signed_in
-from ui.common import connection, current_context, current_region, show_error
+from ui.common import connection, current_context, current_region, show_error, stored
 from ui.region_form import added_notice, region_upload_form
 
 # Acquisition and period dates as days; when rows were stored or files added, to the minute.
@@ -29,6 +31,7 @@ if not current_context().region_id:
 ctx, region = current_region()
 st.title(f"Data: {region.name}")
 added_notice()
+added_area_notice()
 st.caption(
     f"{count(region.n_counties, 'county', 'counties')} from {region.counties_file} "
     f"({region.country}); "
@@ -55,13 +58,19 @@ with st.expander("Add a region from a county boundary file"):
 
 st.subheader("Areas")
 if data.areas.empty:
-    st.write(f"No area yet: add one with `paii area add AOI --region {ctx.region_id} --s2 ...`.")
+    st.write(
+        f"No area yet: add one with `paii area add AOI --region {ctx.region_id} --s2 ...`"
+        + (", or from your Sentinel-2 files below." if may_add_areas() else ".")
+    )
 else:
     st.dataframe(
         data.areas, hide_index=True, width="stretch", key="data_areas", column_config=DATES
     )
 for warning in data.warnings:
     st.warning(warning, icon=":material/warning:")
+if may_add_areas():
+    with st.expander("Add an area from your Sentinel-2 files", expanded=data.areas.empty):
+        area_form(connection(), [r.region_id for r in stored(list_regions)], ctx.region_id)
 
 st.subheader("Stored data")
 loaded = data.stored[data.stored["rows"] > 0]

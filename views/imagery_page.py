@@ -18,6 +18,9 @@ from paii_core.io import read_sentinel1
 from ui.common import connection, current_context, no_area_notice, show_error
 from ui.uploads import RASTER_MAX_MB, capped_uploader, saved_upload
 
+WINDOW_PX = 128
+"""The side of the window SR runs on (a 4x output of 512 px); smaller scenes go whole."""
+
 ctx = current_context()
 st.title("Imagery")
 st.caption(
@@ -152,20 +155,23 @@ kind = "dehaze" if task == "Dehaze" else "sr"
 data, stack, sar_win = raster.data, temporal, sar
 if kind == "sr":
     h, w = data.shape[1:]
-    size = min(128, h, w)
+    size = (min(WINDOW_PX, h), min(WINDOW_PX, w))  # a smaller scene is used whole
     c1, c2 = st.columns(2)
-    row = col = 0  # a scene no larger than the window is used whole
-    if h > size:
-        row = c1.slider("Window row (10 m px)", 0, h - size, (h - size) // 2, key="img_row")
-    if w > size:
-        col = c2.slider("Window column (10 m px)", 0, w - size, (w - size) // 2, key="img_col")
+    row = col = 0
+    if h > WINDOW_PX:
+        row = c1.slider("Window row (10 m px)", 0, h - WINDOW_PX, (h - WINDOW_PX) // 2,
+                        key="img_row")  # fmt: skip
+    if w > WINDOW_PX:
+        col = c2.slider("Window column (10 m px)", 0, w - WINDOW_PX, (w - WINDOW_PX) // 2,
+                        key="img_col")  # fmt: skip
     data = ds.window(data, row, col, size)
     stack = None if temporal is None else [ds.window(t, row, col, size) for t in temporal]
     sar_win = None if sar is None else ds.window(sar, row, col, size)
     if "sr" in truth:
         truth["sr"] = ds.window(truth["sr"], row, col, size, scale=4)
     st.caption(
-        f"SR runs on a {size} x {size} px window ({size / 100:.2f} km); "
+        f"SR runs on {'the whole scene' if size == (h, w) else 'a window'}, "
+        f"{size[0]} x {size[1]} px ({size[0] / 100:.2f} x {size[1] / 100:.2f} km); "
         f"other dates used: {0 if stack is None else len(stack)}; "
         f"Sentinel-1: {'used' if sar is not None else 'none in this area'}."
     )

@@ -21,7 +21,7 @@ __all__ = [
 Role = Literal["underwriter", "esg_analyst", "admin"]
 ROLES: tuple[Role, ...] = ("underwriter", "esg_analyst", "admin")
 
-Permission = Literal["policy_data", "county_data", "analysis", "workspace", "admin"]
+Permission = Literal["policy_data", "county_data", "analysis", "workspace", "areas", "admin"]
 
 PERMISSIONS: dict[Permission, frozenset[Role]] = {
     # Insured names, plots, declarations, indemnities, decisions and their exports.
@@ -32,6 +32,11 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     "analysis": frozenset({"underwriter", "esg_analyst"}),
     # What data a region holds and importing more (policies need policy_data as well).
     "workspace": frozenset({"underwriter", "esg_analyst", "admin"}),
+    # Adding an area of interest from uploaded Sentinel-2 / Sentinel-1 files (the Data
+    # page's form; `paii area add` on the server needs no role): it writes imagery under
+    # the data folder and can replace an area others use, so not every workspace role.
+    # The underwriter reviews parcels on their own captures; the admin manages the data.
+    "areas": frozenset({"underwriter", "admin"}),
     # User accounts and the audit trail.
     "admin": frozenset({"admin"}),
 }

@@ -8,7 +8,7 @@ import json
 import shutil
 import uuid
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from os import PathLike
@@ -36,6 +36,8 @@ __all__ = ["AREA_WRITER", "AddedArea", "add_area_from_items", "area_folder"]
 AREA_WRITER = "paii area add 1"
 """Model version of the products this writes (bump when the file layout changes)."""
 _AOI_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
+_RESERVED = {"regions": "<data>/workspace/regions holds every region's yield and feature files"}
+"""Ids whose area folder would be another folder of the workspace layout."""
 Progress = Callable[[float, str], None]
 
 
@@ -64,6 +66,10 @@ def _check_id(aoi_id: str) -> str:
             f"area id {aoi_id!r} should be lower-case letters, digits, '-' and '_' "
             "(e.g. kansas-harvey), starting with a letter or digit"
         )
+    if aoi_id in _RESERVED:
+        raise ValidationError(
+            f"area id {aoi_id!r} is reserved ({_RESERVED[aoi_id]}); choose another id"
+        )
     return aoi_id
 
 
@@ -85,13 +91,15 @@ def _cloud_scl(reflectance: np.ndarray, clouds: np.ndarray) -> np.ndarray:
     return codes
 
 
-def _write_s2(tmp: Path, aoi_id: str, s: LoadedScene, grid: Grid) -> tuple[str, dict]:
+def _write_s2(
+    tmp: Path, aoi_id: str, s: LoadedScene, grid: Grid, named: Callable[[object], str]
+) -> tuple[str, dict]:
     """One date as the demo's L2A-style stack (+ SCL). An L1C date's s2cloudless clouds go
     into an SCL-coded mask beside it (:func:`_cloud_scl`), its reflectance kept whole."""
     stamp = f"{s.day:%Y%m%d}"
     refl = s.reflectance.copy()
     details: dict = {"level": s.level, "clouds": s.cloud_source, "offset_rule": s.offset_rule}
-    details["sources"] = list(s.sources)
+    details["sources"] = [named(source) for source in s.sources]
     scl = s.scl
     if scl is None and s.clouds is not None:
         scl = _cloud_scl(refl, s.clouds)
@@ -136,6 +144,7 @@ def add_area_from_items(
     replace: bool = False,
     data_dir: Path | None = None,
     progress: Progress | None = None,
+    source_names: Mapping[str, str] | None = None,
 ) -> AddedArea:
     """Read Sentinel-2 items (any form, see :func:`open_s2_item`) onto one 10 m UTM grid,
     with Sentinel-1, a DEM and the insurer's plots when given, write them under
@@ -144,6 +153,12 @@ def add_area_from_items(
 
     Files are written to a temporary folder and moved into place only when every item was
     read; the store rows are written in one transaction. Nothing is left half-written.
+    ``source_names`` maps an item's path (as given) to what the area's records call it,
+    e.g. an uploaded file's own name instead of its temporary copy.
+
+    A too-few-dates notice (:func:`paii_core.crops.features.season_gap`) is among the
+    returned warnings but not stored with the area: readers say it from the area's
+    dates as they are then (:func:`paii_core.workspace.inventory.region_data`).
 
     Raises:
         ValidationError: bad id, unknown region, an existing area without ``replace``,
@@ -153,6 +168,16 @@ def add_area_from_items(
         InputNotFoundError, FormatError: an item that cannot be read (see the readers).
     """
     note = progress or (lambda f, m: None)
+    names = {str(k): v for k, v in (source_names or {}).items()}
+
+    def named(path: object) -> str:
+        return names.get(str(path), str(path))
+
+    def renamed(text: str) -> str:
+        for path, name in names.items():
+            text = text.replace(path, name)
+        return text
+
     _check_id(aoi_id)
     data = Path(data_dir) if data_dir is not None else paths().data
     if not s2:
@@ -173,22 +198,20 @@ def add_area_from_items(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PaiiWarning)
         season = load_season(scenes, grid)
-    told = [str(w.message) for w in caught if issubclass(w.category, PaiiWarning)]
+    told = [renamed(str(w.message)) for w in caught if issubclass(w.category, PaiiWarning)]
     if not season:
         raise ValidationError(
             f"the Sentinel-2 items ({count(len(scenes), 'scene')}) have no data over the "
             "area; check --bbox, or pass items that cover it"
         )
-    gap = season_gap(aoi_id, region_id, len(season))
-    if gap is not None:  # an area all the same: Imagery needs one date, crop maps a season
-        told.append(gap)
+    gap = season_gap(aoi_id, region_id, len(season))  # said, not stored: dates can change
     final = area_folder(aoi_id, data)
     tmp = final.with_name(f".{aoi_id}.part-{uuid.uuid4().hex[:8]}")
     rel = Path("workspace") / aoi_id
     products: list[dict] = []
     try:
         for i, s in enumerate(season):
-            name, details = _write_s2(tmp, aoi_id, s, grid)
+            name, details = _write_s2(tmp, aoi_id, s, grid, named)
             if "scl" in details:
                 details["scl"] = (rel / "s2" / details["scl"]).as_posix()
             kind = "s2_l1c" if s.level == "L1C" else "s2_l2a"
@@ -206,7 +229,7 @@ def add_area_from_items(
                     kind="s1_grd",
                     rel=f"s1/{name}",
                     acquired=day,
-                    details={"flood_event": flood, "source": str(item)},
+                    details={"flood_event": flood, "source": named(item)},
                 )
             )
         if dem is not None:
@@ -221,12 +244,12 @@ def add_area_from_items(
                     kind="dem",
                     rel=f"dem/DEM_{aoi_id}.tif",
                     acquired=None,
-                    details={"source": str(dem)},
+                    details={"source": named(dem)},
                 )
             )
         if plots is not None:
             registry, n_plots = plots_on_grid(plots, grid, tmp / "plots" / f"{aoi_id}_plots.tif")
-            details = {"source": str(plots), "n_plots": n_plots}
+            details = {"source": named(plots), "n_plots": n_plots}
             products.append(
                 dict(kind="plots", rel=f"plots/{registry.name}", acquired=None, details=details)
             )
@@ -280,7 +303,7 @@ def add_area_from_items(
         [s.day for s in season],
         len(s1),
         dem is not None,
-        told,
+        told + ([gap] if gap is not None else []),
     )
 
 

@@ -12,7 +12,7 @@ __all__ = ["register"]
 def _add(args: argparse.Namespace) -> int:
     from paii_core import store
     from paii_core.areas.build import add_area_from_items
-    from paii_core.errors import ValidationError
+    from paii_core.errors import StoreLockedError, ValidationError
     from paii_core.text import count
 
     try:
@@ -21,7 +21,10 @@ def _add(args: argparse.Namespace) -> int:
         raise ValidationError(
             f"--flood-date {args.flood_date} should be YYYY-MM-DD dates"
         ) from None
-    con = store.connect(args.db)
+    try:
+        con = store.connect(args.db)
+    except StoreLockedError as e:
+        raise StoreLockedError(_locked(args, e.holder), e.holder) from e
     try:
         added = add_area_from_items(
             con,
@@ -52,6 +55,21 @@ def _add(args: argparse.Namespace) -> int:
     for w in added.warnings:
         print(f"warning: {w}")
     return 0
+
+
+def _locked(args: argparse.Namespace, holder: str) -> str:
+    """What `paii area add` says when another process (the dashboard, most often) holds
+    the store: DuckDB lets one process write it, so the two ways out."""
+    from paii_core.config import paths
+
+    db = args.db or paths().database
+    who = f"another process ({holder})" if holder else "another process"
+    return (
+        f"{db} is held by {who}, most likely the dashboard: DuckDB lets one process write "
+        f"the store at a time, so area {args.aoi} was not added. Fix: either stop that "
+        "process (the dashboard) and run this command again, or add the area from the "
+        'running dashboard: Data page, "Add an area" (upload the Sentinel-2 files there)'
+    )
 
 
 def _printer(fraction: float, message: str) -> None:

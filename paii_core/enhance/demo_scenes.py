@@ -103,11 +103,16 @@ def read_scene(scene: DemoScene) -> tuple[Raster, NDArray[np.float32] | None]:
     return raster, sar
 
 
-def window(data: NDArray, row: int, col: int, size: int, scale: int = 1) -> NDArray:
-    """A ``size`` x ``size`` window at (row, col) of a ``(C, H, W)`` array, in units of
-    the input grid (``scale`` for an output at a finer grid). Raises ValidationError
-    when it does not fit."""
+def window(
+    data: NDArray, row: int, col: int, size: int | tuple[int, int], scale: int = 1
+) -> NDArray:
+    """A ``size`` x ``size`` (or ``(rows, cols)``) window at (row, col) of a ``(C, H, W)``
+    array, in units of the input grid (``scale`` for an output at a finer grid). Raises
+    ValidationError when it does not fit."""
+    rows, cols = (size, size) if isinstance(size, int) else size
     h, w = data.shape[-2] // scale, data.shape[-1] // scale
-    if not (0 <= row <= h - size and 0 <= col <= w - size):
-        raise ValidationError(f"window {size} px at ({row}, {col}) does not fit in {h} x {w}")
-    return data[..., row * scale : (row + size) * scale, col * scale : (col + size) * scale]
+    if not (0 <= row <= h - rows and 0 <= col <= w - cols):
+        raise ValidationError(
+            f"window {rows} x {cols} px at ({row}, {col}) does not fit in {h} x {w}"
+        )
+    return data[..., row * scale : (row + rows) * scale, col * scale : (col + cols) * scale]

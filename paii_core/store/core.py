@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import stat
 import threading
 import time
@@ -18,7 +19,7 @@ import duckdb
 import pandas as pd
 
 from paii_core.config import make_private_folder, paths
-from paii_core.errors import DemoWorldMissingError, StoreError, ValidationError
+from paii_core.errors import DemoWorldMissingError, StoreError, StoreLockedError, ValidationError
 from paii_core.store.audit_chain import GENESIS, link_hash, seal_unchained
 from paii_core.store.migrations import load_migrations
 
@@ -30,6 +31,7 @@ __all__ = [
     "county_metric_frame",
     "county_metric_history",
     "data_period",
+    "lock_holder",
     "log_event",
     "metric_crops",
     "migrate",
@@ -149,9 +151,13 @@ def connect(
             os.chmod(db, 0o600)
     except duckdb.IOException as e:
         if "lock" in str(e).lower():
-            raise StoreError(
-                f"{db} is held by another PAII process (the dashboard or a running job). "
-                "Fix: use the dashboard's own button for this, or stop that process and retry"
+            holder = lock_holder(str(e))
+            raise StoreLockedError(
+                f"{db} is held by another PAII process"
+                + (f" ({holder})" if holder else "")
+                + " (the dashboard or a running job). "
+                "Fix: use the dashboard's own button for this, or stop that process and retry",
+                holder,
             ) from e
         raise StoreError(f"DuckDB could not open the database ({db}): {e}") from e
     except duckdb.Error as e:
@@ -165,6 +171,27 @@ def connect(
             "Fix: run `paii demo build` to rebuild it"
         )
     return con
+
+
+_LOCK_PID = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+
+
+def lock_holder(message: str) -> str:
+    """Which process holds the store, from DuckDB's lock error ("Conflicting lock is held
+    in /usr/bin/python3 (PID 4242)"): "PID 4242: streamlit run app.py" with its command
+    line where this system shows it (/proc), else "PID 4242: /usr/bin/python3"; "" when
+    the message names none."""
+    found = _LOCK_PID.search(message)
+    if found is None:
+        return ""
+    pid, program = found["pid"], found["program"]
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        command = " ".join(a.decode(errors="replace") for a in argv if a)
+    except OSError:  # not Linux, or the process has just ended
+        command = ""
+    command = command or program
+    return f"PID {pid}: {command if len(command) <= 120 else command[:119] + '…'}"
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
 
 from paii_core.access import Principal, require
+from paii_core.crops.features import season_gap
 from paii_core.errors import AccessDeniedError
 from paii_core.store import workspace as ws_store
 from paii_core.workspace.regions import Region, get_region
 
 __all__ = ["RegionData", "provenance", "region_data"]
+
+_STORED_GAP = re.compile(r"area \S+ has \d+ Sentinel-2 dates?; cropland, parcels and crop maps")
+"""The too-few-dates notice as `paii area add` stored it before it was said from the
+area's current dates instead (stores written before session 11 hold it)."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +85,13 @@ def region_data(
         w if w.startswith(f"area {a} ") else f"{a}: {w}"
         for a, ws in zip(raw["aoi_id"], raw["warnings"], strict=True)
         for w in ws
+        if not _STORED_GAP.match(w)
     ]
+    # From the area's dates now: a notice stored at the add would name the count then.
+    gaps = (
+        season_gap(a, region_id, int(n)) for a, n in zip(raw["aoi_id"], raw["n_dates"], strict=True)
+    )
+    warnings += [g for g in gaps if g is not None]
     inv = ws_store.region_inventory(con, region_id)
     if not _sees_policies(con, principal):
         inv = inv[inv["kind"] != "policies"].reset_index(drop=True)

@@ -154,3 +154,23 @@ def test_a_region_without_areas_says_the_areas_shown_are_other_regions(
     assert note.startswith("Region ks-two has no area yet: the areas below are other regions'")
     assert "paii area add AOI --region ks-two --s2" in note
     assert at.selectbox(key="img_aoi").value != ""  # the page still works on another area
+
+
+def test_a_scene_smaller_than_the_window_is_super_resolved_whole(tmp_path, monkeypatch):
+    """A real 99 x 100 px area (QA session 10): the page offered a "Window row" slider
+    from 0 to 1, a square 99 px window being cut from the 100 px high scene."""
+    from tests.app.regions import real_area_with_dates
+
+    real_area_with_dates(tmp_path, monkeypatch, ["20150711", "20150830"])
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    sign_in_app(at)
+    at.session_state["region_id"] = "si"
+    at.run()
+    at.radio(key="img_task").set_value("Super-resolve 4x").run()
+    assert not at.exception, at.exception
+    assert not at.slider  # neither a row nor a column to choose
+    said = next(c.value for c in at.caption if c.value.startswith("SR runs on"))
+    assert said.startswith("SR runs on the whole scene, 100 x 99 px (1.00 x 0.99 km)"), said
+    at.button(key="img_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.get("download_button")

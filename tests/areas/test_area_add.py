@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import rasterio
 
-from paii_core import io
+from paii_core import io, store
 from paii_core.areas import add_area_from_items, area_folder
 from paii_core.areas.inputs import s1_on_grid
 from paii_core.cli import main
 from paii_core.crops.area import load_area, map_area, prepared_for
 from paii_core.crops.recognize import recognize_prepared
-from paii_core.errors import FormatError, InputNotFoundError, ValidationError
+from paii_core.errors import FormatError, InputNotFoundError, StoreLockedError, ValidationError
 from paii_core.io.s2_scene import Grid
+from paii_core.store.core import lock_holder
 
 from .conftest import items
 
@@ -109,6 +112,13 @@ def test_refusals_leave_nothing(kansas_store, season_items):
         add_area_from_items(con, "a1", region_id="ohio", s2=stac)
     with pytest.raises(ValidationError, match="area id 'Bad Id' should be lower-case"):
         add_area_from_items(con, "Bad Id", region_id="kansas", s2=stac)
+    regions = data / "workspace" / "regions" / "kansas"  # region-wide files live there
+    regions.mkdir(parents=True)
+    (regions / "yields.csv").write_text("kept")
+    reserved = r"area id 'regions' is reserved \(<data>/workspace/regions holds"
+    with pytest.raises(ValidationError, match=reserved):
+        add_area_from_items(con, "regions", region_id="kansas", s2=stac)
+    assert (regions / "yields.csv").read_text() == "kept"
     with pytest.raises(
         ValidationError, match="--county '19169' is not a county of region 'kansas'"
     ):
@@ -303,3 +313,55 @@ def test_l1c_clouds_are_a_mask_beside_the_reflectance_not_nodata(kansas_store, t
     assert np.isfinite(area.series[1, 0][~cloud]).mean() > 0.7
     table = area_scenes.haze_table(area_scenes.area_scenes(con, "kansas-l1c", data_dir=data))
     assert table["haze_index"].notna().all() and len(table) == 4
+
+
+def test_the_cli_says_who_holds_the_store_and_the_two_ways_out(kansas_store, season_items,
+                                                               capsys):  # fmt: skip
+    """`paii area add` while the dashboard runs: DuckDB lets one process write the store."""
+    con, data = kansas_store
+    con.close()
+    db = data / "paii.duckdb"
+    holder = subprocess.Popen(  # holds the store as the dashboard does, until told to stop
+        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
+         "print('ok', flush=True); sys.stdin.read()", str(db)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        args = ["area", "add", "k-locked", "--region", "kansas", "--quiet", "--db", str(db),
+                "--s2", *map(str, season_items["stac"])]  # fmt: skip
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert f"{db} is held by another process (PID {holder.pid}: " in err, err
+        assert "most likely the dashboard" in err and "area k-locked was not added" in err
+        assert "stop that process (the dashboard) and run this command again" in err
+        assert 'Data page, "Add an area"' in err
+        with pytest.raises(StoreLockedError, match=r"held by another PAII process \(PID \d+") as e:
+            store.connect(db)
+        assert e.value.holder.startswith(f"PID {holder.pid}: ")
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=20)
+    assert main(args) == 0  # the dashboard stopped: the command runs
+    assert not area_folder("k-locked", data).with_name(".k-locked").exists()
+
+
+def test_lock_holder_reads_duckdbs_message():
+    said = ('IO Error: Could not set lock on file "/d/paii.duckdb": Conflicting lock is held '
+            "in /usr/bin/python3 (PID 999999999). See also https://duckdb.org")  # fmt: skip
+    assert lock_holder(said) == "PID 999999999: /usr/bin/python3"  # no such process to read
+    assert lock_holder("IO Error: Could not set lock on file") == ""
+
+
+def test_records_name_an_upload_by_its_own_name(kansas_store, season_items):
+    con, _ = kansas_store
+    first = season_items["mixed"][0]  # a stacked GeoTIFF
+    added = add_area_from_items(con, "k-up", region_id="kansas", s2=season_items["mixed"][:4],
+                                source_names={str(first): "my_upload.tif"})  # fmt: skip
+    assert added.dates == items.SEASON[:4]
+    rows = con.execute(
+        "SELECT details FROM products WHERE aoi_id = 'k-up' ORDER BY acquired"
+    ).fetchall()
+    details = [json.loads(d) for (d,) in rows]
+    assert details[0]["sources"] == ["my_upload.tif"]
+    assert details[1]["sources"][0].startswith(str(season_items["mixed"][1]))  # as given

@@ -16,6 +16,7 @@ from paii_core.enhance import area_scenes
 from paii_core.errors import ValidationError
 from paii_core.insurance import load_area_maps
 from paii_core.workspace import get_area
+from paii_core.workspace.inventory import region_data
 from tests.app.regions import SLOVENIA_DAYS, SLOVENIA_L1C, real_area_with_dates
 
 from .conftest import items
@@ -27,8 +28,11 @@ def test_one_real_capture_is_an_area_for_imagery_not_crop_maps(tmp_path, monkeyp
     try:
         record = get_area(con, "si-patch")
         assert (record.n_dates, record.sensors, record.simulated) == (1, ("S2",), False)
-        assert record.warnings == (season_gap("si-patch", "si", 1),)
-        assert "Add 3 more Sentinel-2 dates of the same season" in record.warnings[0]
+        # said from the area's dates as they are when read, not stored at the add
+        assert record.warnings == ()
+        said_now = region_data(con, "si").warnings
+        assert said_now == [season_gap("si-patch", "si", 1)]
+        assert "Add 3 more Sentinel-2 dates of the same season" in said_now[0]
         scenes = area_scenes.area_scenes(con, "si-patch", data_dir=tmp_path)
         table = area_scenes.haze_table(scenes)
         assert [s.day.isoformat() for s in scenes] == ["2015-07-31"]
@@ -48,6 +52,21 @@ def test_one_real_capture_is_an_area_for_imagery_not_crop_maps(tmp_path, monkeyp
     err = capsys.readouterr().err
     assert "paii: error: area si-patch has 1 Sentinel-2 date" in err
     assert "`paii area add si-patch --region si --s2 ITEM... --replace`" in err
+
+
+def test_a_notice_stored_by_an_earlier_add_gives_way_to_the_count_now(tmp_path, monkeypatch):
+    """Stores written before session 11 hold the add's too-few-dates notice, which named
+    the count at the time of the add (QA session 10, "Left")."""
+    real_area_with_dates(tmp_path, monkeypatch, ["20150731", "20150820"])
+    con = store.connect(tmp_path / "paii.duckdb")
+    try:
+        old = season_gap("si-patch", "si", 3)  # as an add of three dates stored it
+        con.execute("UPDATE areas SET warnings = [?, 'band order from descriptions'] "
+                    "WHERE aoi_id = 'si-patch'", [old])  # fmt: skip
+        said = region_data(con, "si").warnings
+    finally:
+        con.close()
+    assert said == ["si-patch: band order from descriptions", season_gap("si-patch", "si", 2)]
 
 
 def test_the_cli_adds_three_real_dates_and_says_one_more_is_needed(tmp_path, monkeypatch, capsys):

@@ -31,8 +31,13 @@ def test_missing_demo_world_and_bad_window(tmp_path):
     arr = np.zeros((4, 10, 10))
     assert ds.window(arr, 2, 3, 5).shape == (4, 5, 5)
     assert ds.window(np.zeros((4, 40, 40)), 2, 3, 5, scale=4).shape == (4, 20, 20)
-    with pytest.raises(ValidationError, match="does not fit"):
+    with pytest.raises(
+        ValidationError, match=r"window 5 x 5 px at \(8, 0\) does not fit in 10 x 10"
+    ):
         ds.window(arr, 8, 0, 5)
+    assert ds.window(arr, 1, 0, (9, 10)).shape == (4, 9, 10)  # rows x columns
+    with pytest.raises(ValidationError, match=r"window 9 x 10 px at \(2, 0\) does not fit"):
+        ds.window(arr, 2, 0, (9, 10))
 
 
 def test_make_scene_rejects_bad_arguments():

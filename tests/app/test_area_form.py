@@ -1,0 +1,162 @@
+"""AppTest of the Data page's "Add an area" form: a user's real Sentinel-2 L1C files
+(data/real/slovenia_s2_l1c_13band) become an area through the dashboard's own store."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from paii_core import workspace
+from paii_core.areas import grid as area_grid
+from paii_core.workspace.layout import WORKSPACE_DIR
+from tests.app.regions import SLOVENIA_L1C, real_area_with_dates
+from tests.conftest import REPO, sign_in_app
+from ui import common
+from ui.area_form import UPLOADS_DIR
+
+
+def _tif(day: str, kind: str = "S2_L1C", suffix: str = "13band") -> tuple[str, bytes, str]:
+    path = SLOVENIA_L1C / f"{kind}_{day}_{suffix}.tif"
+    return (path.name, path.read_bytes(), "image/tiff")
+
+
+@pytest.fixture()
+def si_region(tmp_path, monkeypatch):
+    """Region 'si' (the real Slovenian patch) with no area, and region 'al' (five real
+    Alabama counties) beside it, in a fresh data folder."""
+    folder = real_area_with_dates(tmp_path, monkeypatch, [])
+    from paii_core import store
+
+    counties = gpd.read_parquet(REPO / "data" / "boundaries" / "us_counties_all.parquet")
+    counties[counties["county_id"].str.startswith("01")].iloc[:5].to_file(tmp_path / "al.geojson")
+    con = store.connect(folder / "paii.duckdb")
+    try:
+        workspace.add_region(con, "al", tmp_path / "al.geojson", country="US",
+                             yield_unit="bu/acre", name="AL five")  # fmt: skip
+    finally:
+        con.close()
+    return folder
+
+
+def _data_app(role: str = "underwriter") -> AppTest:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=180)
+    sign_in_app(at, role)
+    at.run()
+    at.switch_page("views/data_page.py")
+    at.session_state["region_id"] = "si"
+    return at.run()
+
+
+def _add(at: AppTest, files: list, aoi: str, *, region: str | None = None, **fields) -> AppTest:
+    at.file_uploader(key="area_s2").set_value(files)
+    at.text_input(key="area_new_id").set_value(aoi)
+    if region:
+        at.selectbox(key="area_new_region").set_value(region)
+    if "bbox" in fields:
+        at.text_input(key="area_new_bbox").set_value(fields["bbox"])
+    if fields.get("replace"):
+        at.checkbox(key="area_new_replace").check()
+    at.run()
+    at.button(key="area_add").click()
+    return at.run()
+
+
+def _nothing_left(folder) -> None:
+    """No upload copy, no half-made area folder."""
+    uploads = folder / WORKSPACE_DIR / UPLOADS_DIR
+    assert not uploads.exists() or not any(uploads.iterdir())
+    assert not [p for p in (folder / WORKSPACE_DIR).glob(".*") if p.name != UPLOADS_DIR]
+
+
+def test_an_underwriter_adds_an_area_from_real_l1c_files(si_region):
+    at = _data_app()
+    assert not at.exception, at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "or from your Sentinel-2 files below" in text
+    assert at.expander[-1].label == "Add an area from your Sentinel-2 files"
+    at = _add(at, [_tif("20150711"), _tif("20150830")], "si-two")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    done = at.success[0].value
+    assert done.startswith("Area si-two added to region si (county 00001): 99 x 100 px"), done
+    assert "2 Sentinel-2 dates 2015-07-11 .. 2015-08-30" in done
+    assert "from S2_L1C_20150711_13band.tif, S2_L1C_20150830_13band.tif" in done
+    # listed without a restart: the sidebar's areas, the Areas table, the season notice
+    listed = next(c.value for c in at.sidebar.caption if c.value.startswith("Areas:"))
+    assert "- si-two (S2, 2 dates)" in listed
+    areas = next(d.value for d in at.dataframe if "area" in d.value.columns)
+    assert areas["area"].tolist() == ["si-two"] and areas["provenance"].tolist() == ["observed"]
+    assert any(w.value.startswith("area si-two has 2 Sentinel-2 dates;") for w in at.warning)
+    # the records name the uploaded files, whose temporary copies are gone
+    con = common.connection()
+    rows = con.execute(
+        "SELECT details FROM products WHERE aoi_id = 'si-two' ORDER BY acquired"
+    ).fetchall()
+    details = [json.loads(d) for (d,) in rows]
+    assert [d["sources"] for d in details] == [
+        ["S2_L1C_20150711_13band.tif"],
+        ["S2_L1C_20150830_13band.tif"],
+    ]
+    assert sorted(p.name for p in (si_region / WORKSPACE_DIR / "si-two" / "s2").iterdir()) == [
+        "S2_si-two_20150711_L1C.tif", "S2_si-two_20150711_SCL.tif",
+        "S2_si-two_20150830_L1C.tif", "S2_si-two_20150830_SCL.tif",
+    ]  # fmt: skip
+    _nothing_left(si_region)
+
+
+def test_bad_input_gets_the_engines_error_and_leaves_nothing(si_region, monkeypatch):
+    at = _data_app()
+    # a cloud mask is not a Sentinel-2 item
+    at = _add(at, [_tif("20150711", "CLM", "eolearn")], "si-mask")
+    assert not at.exception, at.exception
+    message = at.error[0].value
+    assert message.startswith("Area not added. CLM_20150711_eolearn.tif"), message
+    assert "/tmp" not in message and str(si_region) not in message
+    # the region's one county is in Slovenia: Alabama's are nowhere near these files
+    at = _add(at, [_tif("20150711")], "si-far", region="al")
+    message = at.error[0].value
+    assert "lies in no county of region 'al'; check Bounding box and Region" in message, message
+    # a bounding box that is not four numbers
+    at = _add(at, [_tif("20150711")], "si-box", region="si", bbox="14.0 46.3")
+    assert "Bounding box '14.0 46.3' should be four numbers in degrees" in at.error[0].value
+    # larger than an area may be
+    monkeypatch.setattr(area_grid, "MAX_SIDE_PX", 50)
+    at = _add(at, [_tif("20150711")], "si-big", bbox="")
+    message = at.error[0].value
+    assert "the area would be 99 x 100 px at 10 m, more than 50 px a side" in message, message
+    assert "--" not in message  # options are named as the form's fields
+    assert not workspace.list_areas(common.connection())
+    _nothing_left(si_region)
+    assert not (si_region / WORKSPACE_DIR / "si-big").exists()
+
+
+def test_a_taken_name_is_refused_until_replace_is_ticked(si_region):
+    at = _add(_data_app(), [_tif("20150731")], "si-patch")
+    assert not at.error, [e.value for e in at.error]
+    at = _add(at, [_tif("20150711"), _tif("20150820")], "si-patch")
+    message = at.error[0].value
+    assert message == (
+        "Area not added. area 'si-patch' already exists; tick \"Replace the area if it "
+        'exists", or choose another id'
+    )
+    assert workspace.get_area(common.connection(), "si-patch").n_dates == 1
+    at = _add(at, [_tif("20150711"), _tif("20150820")], "si-patch", replace=True)
+    assert not at.error, [e.value for e in at.error]
+    assert workspace.get_area(common.connection(), "si-patch").n_dates == 2
+    # the notice says the count as it is now, not the one-date notice of the first add
+    gaps = [w.value for w in at.warning if w.value.startswith("area si-patch has")]
+    assert len(gaps) == 1 and gaps[0].startswith("area si-patch has 2 Sentinel-2 dates;"), gaps
+    _nothing_left(si_region)
+
+
+@pytest.mark.parametrize("role", ["esg_analyst"])
+def test_a_role_that_may_not_add_areas_sees_no_form(si_region, role):
+    at = _data_app(role)
+    assert not at.exception, at.exception
+    assert not [u for u in at.get("file_uploader") if u.proto.id.find("area_s2") >= 0]
+    assert "Add an area from your Sentinel-2 files" not in [e.label for e in at.expander]
+    text = " ".join(m.value for m in at.markdown)
+    assert "No area yet: add one with `paii area add AOI --region si --s2 ...`." in text
+    assert "Sentinel-2 files below" not in text

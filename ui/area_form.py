@@ -1,0 +1,170 @@
+"""The Data page's form for a new area: Sentinel-2 (and Sentinel-1) files uploaded from
+the browser.
+
+The reading, checks and all-or-nothing write are the engine's
+(:func:`paii_core.areas.add_area_from_items`, the same as `paii area add`), run on the
+dashboard's own connection: `paii area add` cannot open the store while the dashboard
+holds it. The uploads are saved in a private folder under the data folder for the run
+and removed after it, whatever happens; errors name the uploaded files.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import streamlit as st
+
+from paii_core.access import require
+from paii_core.access.roles import Permission
+from paii_core.areas import AddedArea, add_area_from_items
+from paii_core.config import paths
+from paii_core.errors import PaiiError, ValidationError
+from paii_core.text import count
+from paii_core.workspace.layout import WORKSPACE_DIR
+from ui import auth
+from ui.common import PICK_REGION, progress_bar
+from ui.uploads import RASTER_MAX_MB, saved_uploads, too_big
+
+__all__ = [
+    "AREA_FORM",
+    "S1_TYPES",
+    "S2_TYPES",
+    "UPLOADS_DIR",
+    "added_area_notice",
+    "area_form",
+    "may_add_areas",
+]
+
+AREA_FORM: tuple[Permission, ...] = ("workspace", "areas")
+"""The permissions the form needs (an ESG analyst's role lacks "areas": no form)."""
+S2_TYPES = ["tif", "tiff", "jp2"]
+"""One-file Sentinel-2 items `paii area add --s2` reads: a stacked GeoTIFF / COG / JP2
+with band descriptions (a .SAFE or a band folder is a folder: the command takes those)."""
+S1_TYPES = ["tif", "tiff"]
+UPLOADS_DIR = ".uploads"
+"""Under <data>/workspace/: no area id starts with '.', so no area folder is this one."""
+
+_FIELDS = {
+    "pass --replace to rebuild it": 'tick "Replace the area if it exists"',
+    "--bbox WEST SOUTH EAST NORTH": "Bounding box (WEST SOUTH EAST NORTH)",
+    "--bbox": "Bounding box",
+    "--region": "Region",
+    "--s2": "Sentinel-2 files",
+    "name the county with --county": "add it with `paii area add ... --county ID`",
+}
+"""The command's options, as this form names its fields in an error's text."""
+
+_ADDED = "area_added"
+
+
+def added_area_notice() -> None:
+    """The message of an area just added by the form (shown once, after the rerun that
+    lists the area in the sidebar and the Areas table; its warnings are the page's, read
+    from the store under the table)."""
+    added = st.session_state.pop(_ADDED, None)
+    if added:
+        st.success(added, icon=":material/check_circle:")
+
+
+def may_add_areas() -> bool:
+    """Whether the signed-in role may use the form (a page draws its heading only then)."""
+    return all(auth.can(p) for p in AREA_FORM)
+
+
+def _bbox(text: str) -> list[float] | None:
+    if not text.strip():
+        return None
+    parts = text.replace(",", " ").split()
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) != 4:
+        raise ValidationError(
+            f"Bounding box {text!r} should be four numbers in degrees: WEST SOUTH EAST NORTH "
+            "(e.g. 14.02 46.37 14.04 46.38), or empty for the ground every date covers"
+        )
+    return values
+
+
+def _summary(added: AddedArea, names: list[str]) -> str:
+    g, first, last = added.grid, added.dates[0], added.dates[-1]
+    return (
+        f"Area {added.aoi_id} added to region {added.region_id} (county {added.county_id}): "
+        f"{g.width} x {g.height} px at 10 m in {g.crs.to_string()}, "
+        f"{count(len(added.dates), 'Sentinel-2 date')} {first}"
+        + (f" .. {last}" if last != first else "")
+        + f", {added.n_s1} Sentinel-1, from {', '.join(names)}. It is listed in the sidebar; "
+        "open it on Imagery or Crop labels."
+    )
+
+
+def area_form(con: duckdb.DuckDBPyConnection, region_ids: list[str], region_id: str) -> None:
+    """Upload Sentinel-2 files (and a Sentinel-1 file) and add them as an area of one of
+    ``region_ids`` (``region_id`` first chosen). Drawn only for roles holding
+    :data:`AREA_FORM`; on success the page reruns with the area listed."""
+    if not may_add_areas():
+        return
+    st.markdown(
+        "**Sentinel-2 files**: stacked GeoTIFFs (L2A or L1C, bands described B02 .. B08 or "
+        "all 13), one or more dates of one place; the area is the ground every date covers"
+    )
+    s2 = st.file_uploader(
+        "Sentinel-2 files",
+        type=S2_TYPES,
+        accept_multiple_files=True,
+        key="area_s2",
+        max_upload_size=RASTER_MAX_MB,
+        help=f"Up to {RASTER_MAX_MB} MB each. A .SAFE folder, a folder of band files or a "
+        "STAC catalog: `paii area add` on the server takes them.",
+    )
+    s1 = st.file_uploader(
+        "Sentinel-1 file (optional): a VV+VH GeoTIFF, bands described VV and VH",
+        type=S1_TYPES,
+        key="area_s1",
+        max_upload_size=RASTER_MAX_MB,
+    )
+    a, b, c = st.columns(3)
+    aoi_id = a.text_input("Area id", key="area_new_id", placeholder="kansas-harvey")
+    region = b.selectbox(
+        "Region", region_ids, index=region_ids.index(region_id), key="area_new_region"
+    )
+    bbox = c.text_input(
+        "Bounding box (optional)",
+        key="area_new_bbox",
+        placeholder="WEST SOUTH EAST NORTH (degrees)",
+        help="Default: the ground every Sentinel-2 date covers (at most 20 km a side)",
+    )
+    replace = st.checkbox("Replace the area if it exists", key="area_new_replace")
+    if not s2 or not st.button("Add area", key="area_add", type="primary"):
+        return
+    uploads = [*s2, *([s1] if s1 is not None else [])]
+    fix = "add the area with `paii area add AOI --region ID --s2 FILE...` on the server"
+    if any(too_big(u, RASTER_MAX_MB, fix) for u in uploads):
+        return
+    try:
+        require(con, auth.current_principal(), "areas")  # the role now, from the store
+        folder = paths().data / WORKSPACE_DIR / UPLOADS_DIR
+        with saved_uploads(uploads, folder) as saved, progress_bar("reading the files") as bar:
+            paths_ = list(saved)
+            added = add_area_from_items(
+                con,
+                aoi_id.strip(),
+                region_id=region,
+                s2=paths_[: len(s2)],
+                s1=paths_[len(s2) :],
+                bbox=_bbox(bbox),
+                replace=replace,
+                progress=bar,
+                source_names=saved,
+            )
+    except PaiiError as e:
+        problem = str(e)
+        for option, field in _FIELDS.items():
+            problem = problem.replace(option, field)
+        st.error(f"Area not added. {problem}", icon=":material/error:")
+        return
+    st.session_state[_ADDED] = _summary(added, [u.name for u in s2]) + (
+        f" {count(len(added.warnings), 'warning')} below, under Areas." if added.warnings else ""
+    )
+    st.session_state[PICK_REGION] = region
+    st.rerun()
