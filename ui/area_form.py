@@ -54,6 +54,10 @@ _FIELDS = {
 """The command's options, as this form names its fields in an error's text."""
 
 _ADDED = "area_added"
+_ROUND = "area_form_round"
+"""How many areas the form has added in this session: its widgets' keys end with it, so
+after an add the browser draws new, empty widgets (it keeps a file uploader's files and
+the fields' text across reruns whatever the session state says)."""
 
 
 def added_area_notice() -> None:
@@ -98,12 +102,13 @@ def _summary(added: AddedArea, names: list[str]) -> str:
     )
 
 
-def area_form(con: duckdb.DuckDBPyConnection, region_ids: list[str], region_id: str) -> None:
+def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id: str) -> None:
     """Upload Sentinel-2 files (and a Sentinel-1 file) and add them as an area of one of
-    ``region_ids`` (``region_id`` first chosen). Drawn only for roles holding
+    ``regions`` (id -> name; ``region_id`` first chosen). Drawn only for roles holding
     :data:`AREA_FORM`; on success the page reruns with the area listed."""
     if not may_add_areas():
         return
+    n = st.session_state.get(_ROUND, 0)
     st.markdown(
         "**Sentinel-2 files**: stacked GeoTIFFs (L2A or L1C, bands described B02 .. B08 or "
         "all 13), one or more dates of one place; the area is the ground every date covers"
@@ -112,7 +117,7 @@ def area_form(con: duckdb.DuckDBPyConnection, region_ids: list[str], region_id: 
         "Sentinel-2 files",
         type=S2_TYPES,
         accept_multiple_files=True,
-        key="area_s2",
+        key=f"area_s2_{n}",
         max_upload_size=RASTER_MAX_MB,
         help=f"Up to {RASTER_MAX_MB} MB each. A .SAFE folder, a folder of band files or a "
         "STAC catalog: `paii area add` on the server takes them.",
@@ -120,21 +125,25 @@ def area_form(con: duckdb.DuckDBPyConnection, region_ids: list[str], region_id: 
     s1 = st.file_uploader(
         "Sentinel-1 file (optional): a VV+VH GeoTIFF, bands described VV and VH",
         type=S1_TYPES,
-        key="area_s1",
+        key=f"area_s1_{n}",
         max_upload_size=RASTER_MAX_MB,
     )
     a, b, c = st.columns(3)
-    aoi_id = a.text_input("Area id", key="area_new_id", placeholder="kansas-harvey")
+    aoi_id = a.text_input("Area id", key=f"area_new_id_{n}", placeholder="kansas-harvey")
     region = b.selectbox(
-        "Region", region_ids, index=region_ids.index(region_id), key="area_new_region"
+        "Region",
+        list(regions),
+        index=list(regions).index(region_id),
+        format_func=lambda r: f"{regions[r]} ({r})",
+        key="area_new_region",
     )
     bbox = c.text_input(
         "Bounding box (optional)",
-        key="area_new_bbox",
+        key=f"area_new_bbox_{n}",
         placeholder="WEST SOUTH EAST NORTH (degrees)",
         help="Default: the ground every Sentinel-2 date covers (at most 20 km a side)",
     )
-    replace = st.checkbox("Replace the area if it exists", key="area_new_replace")
+    replace = st.checkbox("Replace the area if it exists", key=f"area_new_replace_{n}")
     if not s2 or not st.button("Add area", key="area_add", type="primary"):
         return
     uploads = [*s2, *([s1] if s1 is not None else [])]
@@ -167,4 +176,5 @@ def area_form(con: duckdb.DuckDBPyConnection, region_ids: list[str], region_id: 
         f" {count(len(added.warnings), 'warning')} below, under Areas." if added.warnings else ""
     )
     st.session_state[PICK_REGION] = region
+    st.session_state[_ROUND] = n + 1  # an empty form for the next area, not these files
     st.rerun()

@@ -70,7 +70,7 @@ for warning in data.warnings:
     st.warning(warning, icon=":material/warning:")
 if may_add_areas():
     with st.expander("Add an area from your Sentinel-2 files", expanded=data.areas.empty):
-        area_form(connection(), [r.region_id for r in stored(list_regions)], ctx.region_id)
+        area_form(connection(), {r.region_id: r.name for r in stored(list_regions)}, ctx.region_id)
 
 st.subheader("Stored data")
 loaded = data.stored[data.stored["rows"] > 0]

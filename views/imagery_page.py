@@ -18,8 +18,9 @@ from paii_core.io import read_sentinel1
 from ui.common import connection, current_context, no_area_notice, show_error
 from ui.uploads import RASTER_MAX_MB, capped_uploader, saved_upload
 
+# The side of the window SR runs on (a 4x output of 512 px); smaller scenes go whole. (A
+# docstring here would be drawn: Streamlit's "magic" writes a page's bare strings.)
 WINDOW_PX = 128
-"""The side of the window SR runs on (a 4x output of 512 px); smaller scenes go whole."""
 
 ctx = current_context()
 st.title("Imagery")

@@ -50,15 +50,18 @@ def _data_app(role: str = "underwriter") -> AppTest:
     return at.run()
 
 
-def _add(at: AppTest, files: list, aoi: str, *, region: str | None = None, **fields) -> AppTest:
-    at.file_uploader(key="area_s2").set_value(files)
-    at.text_input(key="area_new_id").set_value(aoi)
+def _add(
+    at: AppTest, files: list, aoi: str, *, region: str | None = None, n: int = 0, **fields
+) -> AppTest:
+    """Fill the form (``n``: how many areas it has added in the session) and press Add."""
+    at.file_uploader(key=f"area_s2_{n}").set_value(files)
+    at.text_input(key=f"area_new_id_{n}").set_value(aoi)
     if region:
         at.selectbox(key="area_new_region").set_value(region)
     if "bbox" in fields:
-        at.text_input(key="area_new_bbox").set_value(fields["bbox"])
+        at.text_input(key=f"area_new_bbox_{n}").set_value(fields["bbox"])
     if fields.get("replace"):
-        at.checkbox(key="area_new_replace").check()
+        at.checkbox(key=f"area_new_replace_{n}").check()
     at.run()
     at.button(key="area_add").click()
     return at.run()
@@ -104,6 +107,9 @@ def test_an_underwriter_adds_an_area_from_real_l1c_files(si_region):
         "S2_si-two_20150830_L1C.tif", "S2_si-two_20150830_SCL.tif",
     ]  # fmt: skip
     _nothing_left(si_region)
+    # the form is empty again: the next area does not start with these two files
+    assert not at.file_uploader(key="area_s2_1").value
+    assert at.text_input(key="area_new_id_1").value == ""
 
 
 def test_bad_input_gets_the_engines_error_and_leaves_nothing(si_region, monkeypatch):
@@ -135,14 +141,14 @@ def test_bad_input_gets_the_engines_error_and_leaves_nothing(si_region, monkeypa
 def test_a_taken_name_is_refused_until_replace_is_ticked(si_region):
     at = _add(_data_app(), [_tif("20150731")], "si-patch")
     assert not at.error, [e.value for e in at.error]
-    at = _add(at, [_tif("20150711"), _tif("20150820")], "si-patch")
+    at = _add(at, [_tif("20150711"), _tif("20150820")], "si-patch", n=1)
     message = at.error[0].value
     assert message == (
         "Area not added. area 'si-patch' already exists; tick \"Replace the area if it "
         'exists", or choose another id'
     )
     assert workspace.get_area(common.connection(), "si-patch").n_dates == 1
-    at = _add(at, [_tif("20150711"), _tif("20150820")], "si-patch", replace=True)
+    at = _add(at, [_tif("20150711"), _tif("20150820")], "si-patch", n=1, replace=True)
     assert not at.error, [e.value for e in at.error]
     assert workspace.get_area(common.connection(), "si-patch").n_dates == 2
     # the notice says the count as it is now, not the one-date notice of the first add

@@ -169,6 +169,7 @@ def test_a_scene_smaller_than_the_window_is_super_resolved_whole(tmp_path, monke
     at.radio(key="img_task").set_value("Super-resolve 4x").run()
     assert not at.exception, at.exception
     assert not at.slider  # neither a row nor a column to choose
+    assert not [m.value for m in at.markdown if "window SR runs on" in m.value]  # no stray text
     said = next(c.value for c in at.caption if c.value.startswith("SR runs on"))
     assert said.startswith("SR runs on the whole scene, 100 x 99 px (1.00 x 0.99 km)"), said
     at.button(key="img_run").click().run()
