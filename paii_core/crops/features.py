@@ -46,7 +46,7 @@ def season_gap(aoi_id: str, region_id: str, n_dates: int) -> str | None:
         f"maps need at least {SEASON_MIN_DATES} over one season (they read the season's NDVI "
         f"curve). Add {count(missing, 'more Sentinel-2 date')} of the same season: `paii area "
         f"add {aoi_id} --region {region_id} --s2 ITEM... --replace` with its items and the new "
-        "ones, or the Data page's \"Add an area\" with the same id and Replace ticked. "
+        'ones, or the Data page\'s "Add an area" with the same id and Replace ticked. '
         "Imagery (dehaze, super-resolution) works on it as it is"
     )
 

@@ -23,6 +23,7 @@ from paii_core.io.s2_scene import (
     parse_baseline,
     parse_date,
 )
+from paii_core.text import count
 
 __all__ = ["open_folder", "open_s2_item", "open_safe", "open_stack"]
 
@@ -172,12 +173,12 @@ def _scene(
 
 def open_stack(path: Path) -> S2Scene:
     """A stacked GeoTIFF / COG: bands named by their descriptions, never by position."""
-    descriptions, tags, count = _describe(path)
+    descriptions, tags, n_bands = _describe(path)
     codes = [band_code(d) if d else None for d in descriptions]
     if not any(c for c in codes if c != "SCL"):
         raise FormatError(
             path,
-            f"has {count} bands without descriptions naming Sentinel-2 bands "
+            f"has {count(n_bands, 'band')} without descriptions naming Sentinel-2 bands "
             f"({', '.join(d or '(none)' for d in descriptions)}); PAII never guesses band "
             "order (a B4, B3, B2, B8 stack read as B2, B3, B4, B8 swaps red and blue)",
             _DESCRIBE_FIX,
