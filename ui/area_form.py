@@ -45,7 +45,8 @@ UPLOADS_DIR = ".uploads"
 
 _FIELDS = {
     "pass --replace to rebuild it": 'tick "Replace the area if it exists"',
-    "--bbox WEST SOUTH EAST NORTH": "Bounding box (WEST SOUTH EAST NORTH)",
+    "--bbox WEST SOUTH EAST NORTH (degrees)": "a Bounding box (WEST SOUTH EAST NORTH, degrees)",
+    "--bbox WEST SOUTH EAST NORTH": "a Bounding box (WEST SOUTH EAST NORTH, degrees)",
     "--bbox": "Bounding box",
     "--region": "Region",
     "--s2": "Sentinel-2 files",

@@ -134,6 +134,7 @@ def test_bad_input_gets_the_engines_error_and_leaves_nothing(si_region, monkeypa
     at = _add(at, [_tif("20150711")], "si-big", bbox="")
     message = at.error[0].value
     assert "the area would be 99 x 100 px at 10 m, more than 50 px a side" in message, message
+    assert "pass a Bounding box (WEST SOUTH EAST NORTH, degrees) of at most 20 km" in message
     assert "--" not in message  # options are named as the form's fields
     assert not workspace.list_areas(common.connection())
     _nothing_left(si_region)
