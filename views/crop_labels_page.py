@@ -21,7 +21,7 @@ from paii_core.crops.labelling import (
 )
 from paii_core.crops.recognize import recognize_prepared
 from paii_core.crops.rollups import parcel_crops, parcel_polygons
-from paii_core.crops.view import crop_map_geotiff, parcel_geojson
+from paii_core.crops.view import coloured_parcels, crop_map_geotiff, parcel_shapes
 from paii_core.errors import PaiiError
 from paii_core.io import read_geotiff
 from paii_core.store.calendars import region_calendars
@@ -54,7 +54,9 @@ def _mapped(db: str, aoi_id: str, input_hash: str, _area: crop_area.Area):
     geo = parcel_polygons(
         parcels.fine, parcels.coarse, transform=_area.transform, crs=_area.crs, simplify_m=4.0
     )
-    return parcels, prep, geo, interior_points(parcels.fine), rgb_data_url(_area.series)
+    points = interior_points(parcels.fine)
+    # The map's parcel shapes are built once here; a rerun only recolours them.
+    return parcels, prep, geo, points, parcel_shapes(geo, points), rgb_data_url(_area.series)
 
 
 try:
@@ -101,7 +103,7 @@ if mapped is None:
         _mapped.clear()
         st.rerun()
     st.stop()
-parcels, prep, geo, points, rgb_url = mapped
+parcels, prep, geo, points, shapes, rgb_url = mapped
 
 key = f"crop_labels_{aoi_id}"
 if key not in st.session_state:
@@ -176,7 +178,7 @@ layers = [
     pdk.Layer(
         "GeoJsonLayer",
         id="parcels",
-        data=parcel_geojson(geo, crops_, conf, points, selected=selected),
+        data=coloured_parcels(shapes, crops_, conf, selected=selected),
         get_fill_color="properties.fill",
         get_line_color="properties.line",
         line_width_min_pixels=1,
@@ -229,9 +231,21 @@ if st.button("Save label set", disabled=not who, help=f"Saved as {who}, the sign
 
 tag = "SIMULATED" if area.simulated else "observed"
 d1, d2 = st.columns(2)
-tif = crop_map_geotiff(cmap, transform=area.transform, crs=area.crs, simulated=area.simulated)
-d1.download_button("Crop map GeoTIFF", tif, file_name=f"paii_cropmap_{aoi_id}_{tag}.tif")
-export = geo.assign(crop=crops_, confidence=conf, data_note=data_note(area.simulated))
+# Both files are written when their button is pressed (Streamlit calls ``data`` then), not
+# on every rerun: the parcels' GeoJSON alone is megabytes.
+d1.download_button(
+    "Crop map GeoTIFF",
+    lambda cmap=cmap, area=area: crop_map_geotiff(
+        cmap, transform=area.transform, crs=area.crs, simulated=area.simulated
+    ),
+    file_name=f"paii_cropmap_{aoi_id}_{tag}.tif",
+    mime="image/tiff",
+)
 d2.download_button(
-    "Parcels GeoJSON", export.to_json(), file_name=f"paii_parcels_{aoi_id}_{tag}.geojson"
+    "Parcels GeoJSON",
+    lambda geo=geo, crops_=crops_, conf=conf, area=area: geo.assign(
+        crop=crops_, confidence=conf, data_note=data_note(area.simulated)
+    ).to_json(),
+    file_name=f"paii_parcels_{aoi_id}_{tag}.geojson",
+    mime="application/geo+json",
 )

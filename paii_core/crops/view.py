@@ -5,18 +5,28 @@ from __future__ import annotations
 import colorsys
 import hashlib
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import shapely
 from affine import Affine
 from numpy.typing import NDArray
 from rasterio.crs import CRS
+from shapely.geometry import mapping
 
 from paii_core.crops.recognize import CropMap
 from paii_core.io import write_geotiff
 
-__all__ = ["CROP_COLOURS", "crop_colour", "crop_map_geotiff", "parcel_geojson"]
+__all__ = [
+    "CROP_COLOURS",
+    "coloured_parcels",
+    "crop_colour",
+    "crop_map_geotiff",
+    "parcel_geojson",
+    "parcel_shapes",
+]
 
 CROP_COLOURS: dict[str, tuple[int, int, int]] = {
     "wheat": (230, 190, 60),
@@ -42,6 +52,73 @@ def crop_colour(crop: str) -> tuple[int, int, int]:
     return int(r * 255), int(g * 255), int(b * 255)
 
 
+def parcel_shapes(
+    parcels: gpd.GeoDataFrame, points: NDArray, *, decimals: int = 6
+) -> tuple[dict, ...]:
+    """The parts of :func:`parcel_geojson`'s features that do not depend on the crop map,
+    built once per parcel map: each parcel's geometry (EPSG:4326, coordinates rounded to
+    ``decimals``, 6 = about 0.1 m, so the map's JSON carries about half the characters of
+    full doubles) and its parcel_id, coarse_id, area_ha, row and col properties."""
+    geoms = shapely.transform(
+        np.asarray(parcels.geometry.values, dtype=object), lambda xy: np.round(xy, decimals)
+    )
+    ids = parcels["parcel_id"].to_numpy(np.int64)
+    coarse = parcels["coarse_id"].to_numpy(np.int64)
+    area = np.round(parcels["area_ha"].to_numpy(np.float64), 2)
+    pts = np.asarray(points, np.int64).reshape(-1, 2)
+    return tuple(
+        {
+            "geometry": mapping(g),
+            "parcel_id": int(ids[i]),
+            "coarse_id": int(coarse[i]),
+            "area_ha": float(area[i]),
+            "row": int(pts[i, 0]),
+            "col": int(pts[i, 1]),
+        }
+        for i, g in enumerate(geoms)
+    )
+
+
+def coloured_parcels(
+    shapes: Sequence[dict],
+    crops: NDArray,
+    confidence: NDArray,
+    *,
+    selected: int | None = None,
+) -> dict:
+    """A FeatureCollection of :func:`parcel_shapes` coloured by crop, fainter where the
+    map is unsure: properties parcel_id, coarse_id, area_ha, crop, confidence, row, col
+    (the point a label goes to) and fill / line colours. The geometries are shared with
+    ``shapes``, not copied."""
+    colours = {c: crop_colour(c) for c in {str(c) for c in crops}}
+    feats = []
+    for i, s in enumerate(shapes):
+        crop = str(crops[i]) if len(crops) else ""
+        conf = float(confidence[i]) if len(confidence) and np.isfinite(confidence[i]) else 0.0
+        alpha = int(60 + 170 * min(max(conf, 0.0), 1.0)) if crop else 40
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": s["geometry"],
+                "properties": {
+                    "parcel_id": s["parcel_id"],
+                    "coarse_id": s["coarse_id"],
+                    "area_ha": s["area_ha"],
+                    "crop": crop or "unknown",
+                    "confidence": round(conf, 2),
+                    "row": s["row"],
+                    "col": s["col"],
+                    "fill": [*(colours.get(crop) or crop_colour(crop)), alpha],
+                    "line": [255, 0, 0, 255] if s["parcel_id"] == selected else _LINE,
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": feats}
+
+
+_LINE = [255, 255, 255, 160]
+
+
 def parcel_geojson(
     parcels: gpd.GeoDataFrame,
     crops: NDArray,
@@ -52,32 +129,9 @@ def parcel_geojson(
 ) -> dict:
     """A FeatureCollection of the parcels (EPSG:4326) coloured by crop, fainter where the
     map is unsure; properties parcel_id, coarse_id, area_ha, crop, confidence, row, col
-    (the point a label goes to) and fill / line colours."""
-    feats = []
-    geo = parcels.geometry.__geo_interface__["features"]
-    for i, g in enumerate(geo):
-        crop = str(crops[i]) if len(crops) else ""
-        conf = float(confidence[i]) if len(confidence) and np.isfinite(confidence[i]) else 0.0
-        pid = int(parcels["parcel_id"].iat[i])
-        alpha = int(60 + 170 * min(max(conf, 0.0), 1.0)) if crop else 40
-        feats.append(
-            {
-                "type": "Feature",
-                "geometry": g["geometry"],
-                "properties": {
-                    "parcel_id": pid,
-                    "coarse_id": int(parcels["coarse_id"].iat[i]),
-                    "area_ha": round(float(parcels["area_ha"].iat[i]), 2),
-                    "crop": crop or "unknown",
-                    "confidence": round(conf, 2),
-                    "row": int(points[i, 0]),
-                    "col": int(points[i, 1]),
-                    "fill": [*crop_colour(crop), alpha],
-                    "line": [255, 0, 0, 255] if pid == selected else [255, 255, 255, 160],
-                },
-            }
-        )
-    return {"type": "FeatureCollection", "features": feats}
+    (the point a label goes to) and fill / line colours. A page that redraws the same
+    parcels keeps :func:`parcel_shapes` and calls :func:`coloured_parcels`."""
+    return coloured_parcels(parcel_shapes(parcels, points), crops, confidence, selected=selected)
 
 
 def crop_map_geotiff(
