@@ -122,6 +122,23 @@ def store_generation() -> tuple[str, int, int]:
         return (state[0], state[1], gen.number)
 
 
+@st.cache_resource(show_spinner="Reading the area's season", max_entries=4)
+def _stored_area(db_key: str, aoi_id: str):
+    from paii_core.crops.area import load_area  # rasterio and the readers: heavy pages only
+
+    return load_area(connection(), aoi_id)
+
+
+def stored_area(aoi_id: str):
+    """The area's season as :func:`paii_core.crops.area.load_area` reads it (seconds: every
+    date's Sentinel-2, SCL and Sentinel-1 file), read once per process and database file
+    and shared by the pages that need it (Crop labels, Insurance's area maps). The result
+    is shared between sessions: pages read it, never change it. Raises what load_area
+    raises."""
+    db = paths().database
+    return _stored_area(f"{db}:{db.stat().st_ino}", aoi_id)
+
+
 @contextmanager
 def bookkeeping_write() -> Iterator[None]:
     """Around a write of accounts or the audit trail only (no data a page shows): the

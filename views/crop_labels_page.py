@@ -34,15 +34,11 @@ from ui.common import (
     no_area_notice,
     progress_bar,
     show_error,
+    stored_area,
 )
 
 ctx = current_context()
 st.title("Crop labels")
-
-
-@st.cache_resource(show_spinner="Reading the area's season", max_entries=2)
-def _area(db: str, aoi_id: str) -> crop_area.Area:
-    return crop_area.load_area(connection(), aoi_id)
 
 
 @st.cache_resource(show_spinner="Loading parcels and recognition features", max_entries=2)
@@ -86,7 +82,7 @@ if gap is not None:  # the season is not read at all: nothing here can use it
     st.stop()
 db = str(paths().database)
 try:
-    area = _area(db, aoi_id)
+    area = stored_area(aoi_id)
 except PaiiError as e:
     show_error(e)
     st.stop()

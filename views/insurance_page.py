@@ -20,6 +20,7 @@ from ui.common import (
     show_error,
     simulated_notice,
     store_generation,
+    stored_area,
 )
 from views.insurance_review import policy_review
 
@@ -44,7 +45,7 @@ ORDER = [
 
 @st.cache_resource(show_spinner="Loading the area's maps", max_entries=4)
 def _maps(db: str, stamp: str, aoi_id: str):
-    return load_area_maps(connection(), aoi_id)
+    return load_area_maps(connection(), aoi_id, area=stored_area(aoi_id))
 
 
 @st.cache_resource(show_spinner="Assessing the portfolio", max_entries=8)

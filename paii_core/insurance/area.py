@@ -141,10 +141,16 @@ def insured_plots(
 
 
 def load_area_maps(
-    con: duckdb.DuckDBPyConnection, aoi_id: str, *, data_dir: Path | None = None
+    con: duckdb.DuckDBPyConnection,
+    aoi_id: str,
+    *,
+    data_dir: Path | None = None,
+    area: crop_area.Area | None = None,
 ) -> AreaMaps:
     """The area's insured plots, PAII's cropland (the stored parcels product, never
-    computed here) and the crop map of the latest saved label set.
+    computed here) and the crop map of the latest saved label set. ``area``: the area's
+    season already read by :func:`paii_core.crops.area.load_area` (a dashboard shares one
+    between pages), else it is read here.
 
     A missing product is not an error: the maps are None and ``note`` says which page
     makes them. A label set the recogniser rejects is reported in ``note`` too.
@@ -153,7 +159,13 @@ def load_area_maps(
         ValidationError: an unknown area. InputNotFoundError: no plot registry.
         InputNotFoundError, FormatError: the area's imagery is missing or unreadable.
     """
-    area = crop_area.load_area(con, aoi_id, data_dir)
+    if area is None:
+        area = crop_area.load_area(con, aoi_id, data_dir)
+    elif area.aoi_id != aoi_id:
+        raise ValidationError(
+            f"load_area_maps was given the season of area {area.aoi_id} for area {aoi_id}; "
+            f"pass the one load_area read for {aoi_id}, or none"
+        )
     try:
         fine, coarse, grid = insured_plots(con, aoi_id, data_dir)
         transform, crs = grid.transform, grid.crs

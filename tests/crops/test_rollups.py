@@ -13,6 +13,7 @@ from paii_core import store
 from paii_core.crops.labelling import heldout_scores, interior_points, survey_points
 from paii_core.crops.recognize import CropMap, prepare_recognition
 from paii_core.crops.rollups import county_rollups, parcel_polygons, pixel_area_m2, write_parcels
+from paii_core.crops.view import coloured_parcels, crop_colour, parcel_geojson, parcel_shapes
 from paii_core.demo.classes import CROPS
 from paii_core.errors import ValidationError
 from paii_core.store import crops as crop_store
@@ -129,3 +130,28 @@ def test_survey_points_stand_inside_fields_on_units_and_spread_over_crops():
         assert len(set(fields[r - 1 : r + 2, c - 1 : c + 2].ravel())) == 1
     with pytest.raises(ValidationError, match="one shape"):
         survey_points(crop_type, fields, per_crop=2, within=units[:3], classes=CROPS)
+
+
+def test_parcel_shapes_are_built_once_and_recoloured_per_crop_map():
+    fine, coarse, cmap = _map()
+    gdf = parcel_polygons(fine, coarse, transform=T, crs=CRS, crop_map=cmap)
+    points = interior_points(fine)
+    shapes = parcel_shapes(gdf, points)
+    assert [s["parcel_id"] for s in shapes] == [1, 2]
+    for s, g in zip(shapes, gdf.geometry, strict=True):  # rounded to 1e-6 degrees, in place
+        xy = np.asarray(s["geometry"]["coordinates"][0])
+        assert np.abs(xy - np.asarray(g.exterior.coords)).max() <= 5e-7
+        assert np.array_equal(xy, np.round(xy, 6))
+    crops, conf = np.array(["wheat", "maize"], object), np.array([0.9, np.nan])
+    fc = coloured_parcels(shapes, crops, conf, selected=2)
+    props = [f["properties"] for f in fc["features"]]
+    assert [p["crop"] for p in props] == ["wheat", "maize"]
+    assert props[0]["fill"] == [*crop_colour("wheat"), int(60 + 170 * 0.9)]
+    assert props[1]["confidence"] == 0.0 and props[1]["line"] == [255, 0, 0, 255]
+    assert props[0]["line"] != props[1]["line"] and props[0]["row"] == points[0, 0]
+    assert fc["features"][0]["geometry"] is shapes[0]["geometry"]  # shared, not copied
+    # parcel_geojson is the same drawing in one call.
+    assert parcel_geojson(gdf, crops, conf, points, selected=2) == fc
+    unmapped = coloured_parcels(shapes, np.array([], object), np.array([]))
+    assert {f["properties"]["crop"] for f in unmapped["features"]} == {"unknown"}
+    assert unmapped["features"][0]["properties"]["fill"][3] == 40

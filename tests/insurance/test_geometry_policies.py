@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import geopandas as gpd
@@ -13,6 +14,7 @@ from rasterio.features import shapes
 
 from paii_core import store
 from paii_core.access import local_operator
+from paii_core.crops.area import load_area
 from paii_core.errors import ValidationError
 from paii_core.insurance import load_area_maps, review_portfolio
 from paii_core.insurance.area import geometry_plots, insured_plots, plot_stats
@@ -106,3 +108,16 @@ def test_plot_level_needs_a_raster(insured):
     ):
         plot_stats(maps, "plot", np.array([1]))
     assert not geometry_plots(maps, []).any()
+
+
+def test_area_maps_reuse_a_season_already_read_and_refuse_another_areas(insured):
+    data, con = insured
+    area = load_area(con, world.AOI, data)
+    shared = load_area_maps(con, world.AOI, data_dir=data, area=area)
+    read = load_area_maps(con, world.AOI, data_dir=data)
+    assert shared.rgb_series is area.series  # not read again
+    np.testing.assert_array_equal(shared.rgb_series, read.rgb_series)
+    assert shared.note == read.note and (shared.crop_map is None) == (read.crop_map is None)
+    other = replace(area, aoi_id="elsewhere")
+    with pytest.raises(ValidationError, match="given the season of area elsewhere for area"):
+        load_area_maps(con, world.AOI, data_dir=data, area=other)
