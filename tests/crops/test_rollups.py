@@ -10,7 +10,12 @@ import pytest
 from affine import Affine
 
 from paii_core import store
-from paii_core.crops.labelling import heldout_scores, interior_points, survey_points
+from paii_core.crops.labelling import (
+    heldout_scores,
+    interior_points,
+    nan_median_time,
+    survey_points,
+)
 from paii_core.crops.recognize import CropMap, prepare_recognition
 from paii_core.crops.rollups import county_rollups, parcel_polygons, pixel_area_m2, write_parcels
 from paii_core.crops.view import coloured_parcels, crop_colour, parcel_geojson, parcel_shapes
@@ -155,3 +160,15 @@ def test_parcel_shapes_are_built_once_and_recoloured_per_crop_map():
     unmapped = coloured_parcels(shapes, np.array([], object), np.array([]))
     assert {f["properties"]["crop"] for f in unmapped["features"]} == {"unknown"}
     assert unmapped["features"][0]["properties"]["fill"][3] == 40
+
+
+def test_nan_median_time_is_nanmedian_without_its_all_nan_warning():
+    rng = np.random.default_rng(3)
+    stack = rng.random((6, 3, 9, 9)).astype(np.float32)
+    stack[rng.random(stack.shape) < 0.3] = np.nan  # odd and even counts of values
+    stack[:, :, 0, 0] = np.nan  # a pixel never seen
+    with pytest.warns(RuntimeWarning, match="All-NaN"):
+        expected = np.nanmedian(stack, axis=0)
+    got = nan_median_time(stack)
+    assert got.dtype == np.float32 and np.isnan(got[:, 0, 0]).all()
+    np.testing.assert_array_equal(got, expected)
