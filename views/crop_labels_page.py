@@ -52,7 +52,8 @@ def _mapped(db: str, aoi_id: str, input_hash: str, _area: crop_area.Area):
     )
     points = interior_points(parcels.fine)
     # The map's parcel shapes are built once here; a rerun only recolours them.
-    return parcels, prep, geo, points, parcel_shapes(geo, points), rgb_data_url(_area.series)
+    shapes = parcel_shapes(geo, points, simplify_m=8.0)  # under a pixel; half the vertices
+    return parcels, prep, geo, points, shapes, rgb_data_url(_area.series)
 
 
 try:

@@ -52,16 +52,27 @@ def crop_colour(crop: str) -> tuple[int, int, int]:
     return int(r * 255), int(g * 255), int(b * 255)
 
 
+_M_PER_DEGREE = 111_320.0
+"""Metres per degree of latitude (and of longitude at the equator), near enough for a
+simplification tolerance."""
+
+
 def parcel_shapes(
-    parcels: gpd.GeoDataFrame, points: NDArray, *, decimals: int = 6
+    parcels: gpd.GeoDataFrame, points: NDArray, *, simplify_m: float = 0.0, decimals: int = 6
 ) -> tuple[dict, ...]:
     """The parts of :func:`parcel_geojson`'s features that do not depend on the crop map,
-    built once per parcel map: each parcel's geometry (EPSG:4326, coordinates rounded to
-    ``decimals``, 6 = about 0.1 m, so the map's JSON carries about half the characters of
-    full doubles) and its parcel_id, coarse_id, area_ha, row and col properties."""
-    geoms = shapely.transform(
-        np.asarray(parcels.geometry.values, dtype=object), lambda xy: np.round(xy, decimals)
-    )
+    built once per parcel map: each parcel's geometry and its parcel_id, coarse_id,
+    area_ha, row and col properties.
+
+    Geometries are in EPSG:4326, simplified (Douglas-Peucker, topology kept) by
+    ``simplify_m`` metres of latitude, which east-west is ``simplify_m`` x cos(latitude),
+    never more (a browser draws a map of thousands of parcels in software WebGL: fewer
+    vertices, less to draw), then rounded to ``decimals`` (6: about 0.1 m; the map's JSON
+    carries about half the characters of full doubles)."""
+    geoms = np.asarray(parcels.geometry.values, dtype=object)
+    if simplify_m > 0:
+        geoms = shapely.simplify(geoms, simplify_m / _M_PER_DEGREE, preserve_topology=True)
+    geoms = shapely.transform(geoms, lambda xy: np.round(xy, decimals))
     ids = parcels["parcel_id"].to_numpy(np.int64)
     coarse = parcels["coarse_id"].to_numpy(np.int64)
     area = np.round(parcels["area_ha"].to_numpy(np.float64), 2)

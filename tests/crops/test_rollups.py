@@ -7,6 +7,7 @@ from datetime import date
 
 import numpy as np
 import pytest
+import shapely
 from affine import Affine
 
 from paii_core import store
@@ -172,3 +173,16 @@ def test_nan_median_time_is_nanmedian_without_its_all_nan_warning():
     got = nan_median_time(stack)
     assert got.dtype == np.float32 and np.isnan(got[:, 0, 0]).all()
     np.testing.assert_array_equal(got, expected)
+
+
+def test_parcel_shapes_simplify_within_their_tolerance():
+    stair = np.zeros((12, 12), np.int32)
+    for r in range(12):
+        stair[r, : r + 1] = 1  # a pixel staircase: many vertices on one diagonal
+    gdf = parcel_polygons(stair, stair, transform=T, crs=CRS)
+    points = interior_points(stair)
+    exact, simple = parcel_shapes(gdf, points)[0], parcel_shapes(gdf, points, simplify_m=15.0)[0]
+    a = shapely.geometry.shape(exact["geometry"])
+    b = shapely.geometry.shape(simple["geometry"])
+    assert len(b.exterior.coords) < len(a.exterior.coords) / 3
+    assert a.hausdorff_distance(b) <= 15.0 / 111_320.0 + 1e-6  # degrees
