@@ -68,13 +68,14 @@ def _run() -> None:
         with st.sidebar:
             auth.account_box(principal)
         script = {title: path for path, title, *_ in PAGES}.get(page.title)
-        warmup.wait(Path(__file__).parent / script if script else None)
-        start = time.perf_counter()
-        try:
-            page.run()
-        finally:  # PAII_PAGE_TIMES=1: each page's script time on the console (benchmarks)
-            if os.environ.get("PAII_PAGE_TIMES"):
-                print(f"PAII page {page.title}: {time.perf_counter() - start:.2f} s", flush=True)
+        with warmup.page_run(Path(__file__).parent / script if script else None):
+            start = time.perf_counter()
+            try:
+                page.run()
+            finally:  # PAII_PAGE_TIMES=1: each page's script time on the console (benchmarks)
+                if os.environ.get("PAII_PAGE_TIMES"):
+                    took = time.perf_counter() - start
+                    print(f"PAII page {page.title}: {took:.2f} s", flush=True)
 
 
 _run()

@@ -20,6 +20,8 @@ import importlib
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 log = logging.getLogger("paii.dashboard")
@@ -42,6 +44,11 @@ _IMPORTED = threading.Condition()
 _imported: set[str] = set()
 _STARTED = threading.Lock()
 _started = False
+_PAGES = threading.Condition()
+_running = 0
+"""Page scripts running (or waiting to run) that do not need the :data:`LAST` imports."""
+QUIET_S = 60.0
+"""The longest the :data:`LAST` imports wait, in all, for no page to be running."""
 
 
 def _imports(path: Path) -> list[str]:
@@ -103,12 +110,24 @@ def _core_done(start: float, name: str) -> None:
     log.info("warm-up imports before %s done in %.1f s", name, time.perf_counter() - start)
 
 
+def _wait_quiet(timeout_s: float) -> bool:
+    """Block until no page counted by :func:`page_run` is running; False after ``timeout_s``."""
+    with _PAGES:
+        return _PAGES.wait_for(lambda: _running == 0, max(timeout_s, 0.0))
+
+
 def _run(modules: list[str]) -> None:
     start = time.perf_counter()
+    quiet_until = None
     try:
         for name in modules:
             if _last(name) and not _CORE.is_set():
                 _core_done(start, name)
+            if _last(name):
+                # PyTorch's import is seconds of CPU under the GIL: run it between pages, not
+                # beside one (Insurance's first visit took 1.7 s alone, 4.0-5.8 s beside it).
+                quiet_until = quiet_until or time.monotonic() + QUIET_S
+                _wait_quiet(quiet_until - time.monotonic())
             with _LOCK:
                 try:
                     importlib.import_module(name)
@@ -136,6 +155,30 @@ def start(views: Path) -> None:
     threading.Thread(target=_run, args=(modules,), name="paii-warmup", daemon=True).start()
 
 
+def _needs_last(page: Path | None) -> bool:
+    return page is None or any(_last(m) for m in _imports(page))
+
+
+@contextmanager
+def page_run(page: Path | None = None, timeout_s: float = 300.0) -> Iterator[bool]:
+    """:func:`wait` for ``page``, then run the block (the page script); yields what wait
+    returned. While a page that does not need the :data:`LAST` imports waits or runs, the
+    warm-up holds those imports back (at most :data:`QUIET_S` in all), so the first visits
+    of the other pages do not share the CPU with PyTorch's import."""
+    global _running
+    counted = _started and not _needs_last(page)
+    if counted:
+        with _PAGES:
+            _running += 1
+    try:
+        yield wait(page, timeout_s)
+    finally:
+        if counted:
+            with _PAGES:
+                _running -= 1
+                _PAGES.notify_all()
+
+
 def wait(page: Path | None = None, timeout_s: float = 300.0) -> bool:
     """Block until the warm-up imports ``page`` (a page script's path) needs are done: for a
     :data:`LIGHT` page its own imports, for a page importing a :data:`LAST` module (or
@@ -144,7 +187,7 @@ def wait(page: Path | None = None, timeout_s: float = 300.0) -> bool:
     if page is None or not _started:
         return _DONE.wait(timeout_s)
     needed = set(_imports(page))
-    if any(_last(m) for m in needed):
+    if _needs_last(page):
         return _DONE.wait(timeout_s)
     if page.name not in LIGHT:
         return _CORE.wait(timeout_s)

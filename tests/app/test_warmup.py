@@ -40,3 +40,20 @@ def test_torch_and_the_enhance_models_come_last_and_only_imagery_waits_for_them(
     needs = {p.name: any(warmup._last(m) for m in warmup._imports(p)) for p in VIEWS.glob("*.py")}
     assert needs["imagery_page.py"]
     assert not needs["insurance_page.py"] and not needs["yield_page.py"]
+
+
+def test_a_running_page_holds_back_the_last_imports_but_one_needing_them_does_not():
+    warmup.start(VIEWS)
+    assert warmup._wait_quiet(0)  # no page running
+    with warmup.page_run(VIEWS / "insurance_page.py", timeout_s=600) as ready:
+        assert ready and warmup._running == 1
+        assert not warmup._wait_quiet(0.05)  # the torch import would wait (bounded)
+    assert warmup._running == 0 and warmup._wait_quiet(0)
+    with warmup.page_run(VIEWS / "imagery_page.py", timeout_s=600) as ready:
+        assert ready and warmup._running == 0  # it waits for torch: never counted
+    try:
+        with warmup.page_run(VIEWS / "home.py", timeout_s=600):
+            raise RuntimeError("a page's own error")
+    except RuntimeError:
+        pass
+    assert warmup._running == 0
