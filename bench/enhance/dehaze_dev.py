@@ -202,6 +202,12 @@ def dev_cases() -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 def draw(clear: np.ndarray, rng: np.random.Generator, tau: float):
     """``scenes.hazy_version(..., scene_mean=True)``'s draw, returning its airlight too."""
+    hazy, field, air, _ = draw_truth(clear, rng, tau)
+    return hazy, field, air
+
+
+def draw_truth(clear: np.ndarray, rng: np.random.Generator, tau: float):
+    """:func:`draw`, returning its Angstrom exponent too: ``(hazy, field, air, alpha)``."""
     field = haze.haze_optical_depth(
         clear.shape[1:],
         rng,
@@ -211,10 +217,9 @@ def draw(clear: np.ndarray, rng: np.random.Generator, tau: float):
     )
     field *= np.float32(tau / float(field.mean()))
     air = np.asarray(haze.DEFAULT_AIRLIGHT) * rng.uniform(0.85, 1.15, 4)
-    hazy = haze.apply_haze(
-        clear, field, airlight=air.tolist(), angstrom=float(rng.uniform(0.9, 1.6))
-    )
-    return hazy, field, air
+    alpha = float(rng.uniform(0.9, 1.6))
+    hazy = haze.apply_haze(clear, field, airlight=air.tolist(), angstrom=alpha)
+    return hazy, field, air, alpha
 
 
 def ndvi(x: np.ndarray) -> np.ndarray:

@@ -51,8 +51,7 @@ import itertools
 
 import numpy as np
 
-from bench.enhance.dehaze_dev import dev_cases, ndvi
-from paii_core.demo import haze
+from bench.enhance.dehaze_dev import dev_cases, draw_truth, ndvi
 from paii_core.enhance import haze_path as hp
 from paii_core.enhance.dcp import ANGSTROM, WAVELENGTHS_NM
 
@@ -70,17 +69,7 @@ WL = np.asarray(WAVELENGTHS_NM, np.float64)
 def draw(clear: np.ndarray, rng: np.random.Generator, tau: float) -> dict:
     """``bench.enhance.dehaze_dev.draw`` (the same random sequence), returning the truth
     too: the depth field, airlights, Angstrom exponent, per-band transmission and path."""
-    field = haze.haze_optical_depth(
-        clear.shape[1:],
-        rng,
-        mean_tau=tau,
-        variability=float(rng.uniform(0.1, 0.6)),
-        correlation_px=float(rng.uniform(20.0, 150.0)),
-    )
-    field *= np.float32(tau / float(field.mean()))
-    air = np.asarray(haze.DEFAULT_AIRLIGHT) * rng.uniform(0.85, 1.15, 4)
-    alpha = float(rng.uniform(0.9, 1.6))
-    hazy = haze.apply_haze(clear, field, airlight=air.tolist(), angstrom=alpha)
+    hazy, field, air, alpha = draw_truth(clear, rng, tau)
     t = np.exp(-field[None].astype(np.float64) * ((WL / 550.0) ** -alpha)[:, None, None])
     return {"hazy": hazy, "field": field, "air": air, "alpha": alpha, "t": t,
             "path": air[:, None, None] * (1.0 - t)}  # fmt: skip
