@@ -123,7 +123,7 @@ def store_generation() -> tuple[str, int, int]:
 
 
 @st.cache_resource(show_spinner="Reading the area's season", max_entries=4)
-def _stored_area(db_key: str, aoi_id: str):
+def _stored_area(db_key: str, aoi_id: str, input_hash: str):
     from paii_core.crops.area import load_area  # rasterio and the readers: heavy pages only
 
     return load_area(connection(), aoi_id)
@@ -133,10 +133,14 @@ def stored_area(aoi_id: str):
     """The area's season as :func:`paii_core.crops.area.load_area` reads it (seconds: every
     date's Sentinel-2, SCL and Sentinel-1 file), read once per process and database file
     and shared by the pages that need it (Crop labels, Insurance's area maps). The result
-    is shared between sessions: pages read it, never change it. Raises what load_area
-    raises."""
+    is shared between sessions: pages read it, never change it; an area replaced with
+    other files (the Data page's form, `paii area add --replace`) is read again. Raises
+    what load_area raises."""
+    from paii_core.crops.area import area_inputs_hash
+
     db = paths().database
-    return _stored_area(f"{db}:{db.stat().st_ino}", aoi_id)
+    inputs = area_inputs_hash(connection(), aoi_id)
+    return _stored_area(f"{db}:{db.stat().st_ino}", aoi_id, inputs)
 
 
 @contextmanager

@@ -33,6 +33,7 @@ __all__ = [
     "PARCELS_MODEL_VERSION",
     "Area",
     "AreaParcels",
+    "area_inputs_hash",
     "load_area",
     "map_area",
     "prepared_for",
@@ -76,6 +77,16 @@ class AreaParcels:
     cached: bool
 
 
+def _inputs_hash(files) -> str:
+    return hashlib.sha256("|".join(sorted(files["input_hash"])).encode()).hexdigest()
+
+
+def area_inputs_hash(con: duckdb.DuckDBPyConnection, aoi_id: str) -> str:
+    """:attr:`Area.input_hash` of the area as the store lists it now, without reading a
+    raster (a cache key: an area replaced with other files gets another)."""
+    return _inputs_hash(crop_store.area_inputs(con, aoi_id))
+
+
 def load_area(con: duckdb.DuckDBPyConnection, aoi_id: str, data_dir: Path | None = None) -> Area:
     """Read an area's S2 L2A season (SCL clouds masked), S1 and DEM named in the store.
 
@@ -102,7 +113,7 @@ def load_area(con: duckdb.DuckDBPyConnection, aoi_id: str, data_dir: Path | None
             radar.append(io.read_sentinel1(data / row.path).data)
     dems = files[files["kind"] == "dem"]
     dem = io.read_dem(data / dems.iloc[0]["path"]).data[0] if not dems.empty else None
-    digest = hashlib.sha256("|".join(sorted(files["input_hash"])).encode()).hexdigest()
+    digest = _inputs_hash(files)
     return Area(
         aoi_id=aoi_id,
         region_id=str(aoi["region_id"]),

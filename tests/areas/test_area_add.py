@@ -141,11 +141,17 @@ def test_area_outside_the_region_refused(kansas_store, season_items):
 
 
 def test_replace_rebuilds(kansas_store, season_items):
+    """... and the area's inputs hash (the dashboard's key for its cached season) moves."""
+    from paii_core.crops.area import area_inputs_hash, load_area
+
     con, data = kansas_store
     add_area_from_items(con, "k1", region_id="kansas", s2=season_items["mixed"][:5])
+    before = area_inputs_hash(con, "k1")
+    assert before == load_area(con, "k1", data).input_hash
     add_area_from_items(con, "k1", region_id="kansas", s2=season_items["mixed"][:4], replace=True)
     n = con.execute("SELECT count(*) FROM products WHERE aoi_id = 'k1'").fetchone()[0]
     assert n == 4 and len(list((area_folder("k1", data) / "s2").glob("S2_k1_*_L*.tif"))) == 4
+    assert area_inputs_hash(con, "k1") == load_area(con, "k1", data).input_hash != before
 
 
 GRID = Grid(items.CRS_UTM14, items.transform(10), items.SIZE, items.SIZE)
