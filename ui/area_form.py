@@ -152,7 +152,8 @@ def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id
     if any(too_big(u, RASTER_MAX_MB, fix) for u in uploads):
         return
     try:
-        require(con, auth.current_principal(), "areas")  # the role now, from the store
+        who = auth.current_principal()
+        require(con, who, "areas")  # the role now, from the store
         folder = paths().data / WORKSPACE_DIR / UPLOADS_DIR
         with saved_uploads(uploads, folder) as saved, progress_bar("reading the files") as bar:
             paths_ = list(saved)
@@ -166,6 +167,7 @@ def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id
                 replace=replace,
                 progress=bar,
                 source_names=saved,
+                source=f"Data page upload by {who.user}",
             )
     except PaiiError as e:
         problem = str(e)

@@ -3,12 +3,14 @@ written in the demo areas' layout and formats, and registered in the store."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import shutil
 import uuid
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from os import PathLike
@@ -145,6 +147,7 @@ def add_area_from_items(
     data_dir: Path | None = None,
     progress: Progress | None = None,
     source_names: Mapping[str, str] | None = None,
+    source: str = "paii area add",
 ) -> AddedArea:
     """Read Sentinel-2 items (any form, see :func:`open_s2_item`) onto one 10 m UTM grid,
     with Sentinel-1, a DEM and the insurer's plots when given, write them under
@@ -154,7 +157,12 @@ def add_area_from_items(
     Files are written to a temporary folder and moved into place only when every item was
     read; the store rows are written in one transaction. Nothing is left half-written.
     ``source_names`` maps an item's path (as given) to what the area's records call it,
-    e.g. an uploaded file's own name instead of its temporary copy.
+    e.g. an uploaded file's own name instead of its temporary copy; ``source`` is what
+    the area's row says added it (the Areas table's "source").
+
+    One area id is added by one caller at a time (a lock file beside the area's folder,
+    held for the whole build): a second session or process adding the same id meanwhile
+    is refused instead of racing the first one's files.
 
     A too-few-dates notice (:func:`paii_core.crops.features.season_gap`) is among the
     returned warnings but not stored with the area: readers say it from the area's
@@ -162,6 +170,7 @@ def add_area_from_items(
 
     Raises:
         ValidationError: bad id, unknown region, an existing area without ``replace``,
+            the same id being added by another session or process at the time,
             no item with data over the area, no county under the area, bad bbox. Fewer
             dates than a season curve needs (``crops.features.SEASON_MIN_DATES``) is an area all the
             same, with a warning that says what its crop maps lack.
@@ -180,131 +189,165 @@ def add_area_from_items(
 
     _check_id(aoi_id)
     data = Path(data_dir) if data_dir is not None else paths().data
-    if not s2:
-        raise ValidationError(
-            "--s2 needs at least one Sentinel-2 item: an area's grid and its imagery come "
-            "from Sentinel-2. A Sentinel-1 scene alone maps water without an area: `paii "
-            "flood --post S1.tif [--dem DEM.tif] OUT.tif`, or the Flood page's upload"
-        )
-    exists = con.execute("SELECT count(*) FROM aois WHERE aoi_id = ?", [aoi_id]).fetchone()[0]
-    if exists and not replace:
-        raise ValidationError(
-            f"area {aoi_id!r} already exists; pass --replace to rebuild it, or choose another id"
-        )
-    scenes = [scene for item in s2 for scene in open_s2_item(item)]
-    grid, footprint = area_grid(scenes, bbox)
-    county = area_county(con, region_id, footprint.centroid, county_id)
-    note(0.1, f"{count(len(scenes), 'Sentinel-2 scene')} onto {grid.width} x {grid.height} px")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", PaiiWarning)
-        season = load_season(scenes, grid)
-    told = [renamed(str(w.message)) for w in caught if issubclass(w.category, PaiiWarning)]
-    if not season:
-        raise ValidationError(
-            f"the Sentinel-2 items ({count(len(scenes), 'scene')}) have no data over the "
-            "area; check --bbox, or pass items that cover it"
-        )
-    gap = season_gap(aoi_id, region_id, len(season))  # said, not stored: dates can change
-    final = area_folder(aoi_id, data)
-    tmp = final.with_name(f".{aoi_id}.part-{uuid.uuid4().hex[:8]}")
-    rel = Path("workspace") / aoi_id
-    products: list[dict] = []
-    try:
-        for i, s in enumerate(season):
-            name, details = _write_s2(tmp, aoi_id, s, grid, named)
-            if "scl" in details:
-                details["scl"] = (rel / "s2" / details["scl"]).as_posix()
-            kind = "s2_l1c" if s.level == "L1C" else "s2_l2a"
-            products.append(dict(kind=kind, rel=f"s2/{name}", acquired=s.day, details=details))
-            note(0.1 + 0.7 * (i + 1) / len(season), f"{s.day} written")
-        for item in s1:
-            day, sar = s1_on_grid(item, grid)
-            name = f"S1_{aoi_id}_{day:%Y%m%d}_sigma0.tif"
-            io.write_sentinel1(
-                tmp / "s1" / name, sar, crs=grid.crs, transform=grid.transform, date=day.isoformat()
+    with _adding(aoi_id, data):
+        if not s2:
+            raise ValidationError(
+                "--s2 needs at least one Sentinel-2 item: an area's grid and its imagery come "
+                "from Sentinel-2. A Sentinel-1 scene alone maps water without an area: `paii "
+                "flood --post S1.tif [--dem DEM.tif] OUT.tif`, or the Flood page's upload"
             )
-            flood = day in set(flood_dates)
-            products.append(
-                dict(
-                    kind="s1_grd",
-                    rel=f"s1/{name}",
-                    acquired=day,
-                    details={"flood_event": flood, "source": named(item)},
-                )
+        exists = con.execute("SELECT count(*) FROM aois WHERE aoi_id = ?", [aoi_id]).fetchone()[0]
+        if exists and not replace:
+            raise ValidationError(
+                f"area {aoi_id!r} already exists; pass --replace to rebuild it, "
+                "or choose another id"
             )
-        if dem is not None:
-            io.write_dem(
-                tmp / "dem" / f"DEM_{aoi_id}.tif",
-                dem_on_grid(dem, grid),
-                crs=grid.crs,
-                transform=grid.transform,
+        scenes = [scene for item in s2 for scene in open_s2_item(item)]
+        grid, footprint = area_grid(scenes, bbox)
+        county = area_county(con, region_id, footprint.centroid, county_id)
+        note(0.1, f"{count(len(scenes), 'Sentinel-2 scene')} onto {grid.width} x {grid.height} px")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", PaiiWarning)
+            season = load_season(scenes, grid)
+        told = [renamed(str(w.message)) for w in caught if issubclass(w.category, PaiiWarning)]
+        if not season:
+            raise ValidationError(
+                f"the Sentinel-2 items ({count(len(scenes), 'scene')}) have no data over the "
+                "area; check --bbox, or pass items that cover it"
             )
-            products.append(
-                dict(
-                    kind="dem",
-                    rel=f"dem/DEM_{aoi_id}.tif",
-                    acquired=None,
-                    details={"source": named(dem)},
-                )
-            )
-        if plots is not None:
-            registry, n_plots = plots_on_grid(plots, grid, tmp / "plots" / f"{aoi_id}_plots.tif")
-            details = {"source": named(plots), "n_plots": n_plots}
-            products.append(
-                dict(kind="plots", rel=f"plots/{registry.name}", acquired=None, details=details)
-            )
-        rows = [
-            {
-                "product_id": f"{p['kind']}:{(rel / p['rel']).as_posix()}",
-                "kind": p["kind"],
-                "aoi_id": aoi_id,
-                "acquired": p["acquired"],
-                "path": (rel / p["rel"]).as_posix(),
-                "input_hash": _sha(tmp / p["rel"]),
-                "model_version": AREA_WRITER,
-                "simulated": False,
-                "details": json.dumps(
-                    {"aoi_id": aoi_id, **p["details"]}, sort_keys=True, default=str
-                ),
-            }
-            for p in products
-        ]
-        old = final.with_name(f".{aoi_id}.old-{uuid.uuid4().hex[:8]}")
-        if final.exists():
-            final.rename(old)
-        tmp.rename(final)
+        gap = season_gap(aoi_id, region_id, len(season))  # said, not stored: dates can change
+        final = area_folder(aoi_id, data)
+        tmp = final.with_name(f".{aoi_id}.part-{uuid.uuid4().hex[:8]}")
+        rel = Path("workspace") / aoi_id
+        products: list[dict] = []
         try:
-            register_area(
-                con,
-                aoi_id=aoi_id,
-                region_id=region_id,
-                county_id=county,
-                grid=grid,
-                footprint=footprint,
-                products=rows,
-                replace=bool(exists),
-                warnings=told,
+            for i, s in enumerate(season):
+                name, details = _write_s2(tmp, aoi_id, s, grid, named)
+                if "scl" in details:
+                    details["scl"] = (rel / "s2" / details["scl"]).as_posix()
+                kind = "s2_l1c" if s.level == "L1C" else "s2_l2a"
+                products.append(dict(kind=kind, rel=f"s2/{name}", acquired=s.day, details=details))
+                note(0.1 + 0.7 * (i + 1) / len(season), f"{s.day} written")
+            for item in s1:
+                day, sar = s1_on_grid(item, grid)
+                name = f"S1_{aoi_id}_{day:%Y%m%d}_sigma0.tif"
+                io.write_sentinel1(
+                    tmp / "s1" / name,
+                    sar,
+                    crs=grid.crs,
+                    transform=grid.transform,
+                    date=day.isoformat(),
+                )
+                flood = day in set(flood_dates)
+                products.append(
+                    dict(
+                        kind="s1_grd",
+                        rel=f"s1/{name}",
+                        acquired=day,
+                        details={"flood_event": flood, "source": named(item)},
+                    )
+                )
+            if dem is not None:
+                io.write_dem(
+                    tmp / "dem" / f"DEM_{aoi_id}.tif",
+                    dem_on_grid(dem, grid),
+                    crs=grid.crs,
+                    transform=grid.transform,
+                )
+                products.append(
+                    dict(
+                        kind="dem",
+                        rel=f"dem/DEM_{aoi_id}.tif",
+                        acquired=None,
+                        details={"source": named(dem)},
+                    )
+                )
+            if plots is not None:
+                registry, n_plots = plots_on_grid(
+                    plots, grid, tmp / "plots" / f"{aoi_id}_plots.tif"
+                )
+                details = {"source": named(plots), "n_plots": n_plots}
+                products.append(
+                    dict(kind="plots", rel=f"plots/{registry.name}", acquired=None, details=details)
+                )
+            rows = [
+                {
+                    "product_id": f"{p['kind']}:{(rel / p['rel']).as_posix()}",
+                    "kind": p["kind"],
+                    "aoi_id": aoi_id,
+                    "acquired": p["acquired"],
+                    "path": (rel / p["rel"]).as_posix(),
+                    "input_hash": _sha(tmp / p["rel"]),
+                    "model_version": AREA_WRITER,
+                    "simulated": False,
+                    "details": json.dumps(
+                        {"aoi_id": aoi_id, **p["details"]}, sort_keys=True, default=str
+                    ),
+                }
+                for p in products
+            ]
+            old = final.with_name(f".{aoi_id}.old-{uuid.uuid4().hex[:8]}")
+            if final.exists():
+                final.rename(old)
+            tmp.rename(final)
+            try:
+                register_area(
+                    con,
+                    aoi_id=aoi_id,
+                    region_id=region_id,
+                    county_id=county,
+                    grid=grid,
+                    footprint=footprint,
+                    products=rows,
+                    replace=bool(exists),
+                    warnings=told,
+                    source=source,
+                )
+            except Exception:
+                shutil.rmtree(final, ignore_errors=True)
+                if old.exists():
+                    old.rename(final)
+                raise
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        note(1.0, f"area {aoi_id} registered")
+        return AddedArea(
+            aoi_id,
+            region_id,
+            county,
+            final,
+            grid,
+            [s.day for s in season],
+            len(s1),
+            dem is not None,
+            told + ([gap] if gap is not None else []),
+        )
+
+
+@contextmanager
+def _adding(aoi_id: str, data: Path) -> Iterator[None]:
+    """Hold ``<data>/workspace/.<aoi_id>.adding`` locked (flock: a crashed process leaves
+    no lock behind) while an area of that id is built; the file is removed while still
+    locked, and a lock taken on a file already removed counts as taken by the other."""
+    lock = area_folder(aoi_id, data).with_name(f".{aoi_id}.adding")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            ours = lock.exists() and lock.samefile(f"/proc/self/fd/{handle.fileno()}")
+        except BlockingIOError:
+            ours = False
+        if not ours:
+            raise ValidationError(
+                f"area {aoi_id!r} is being added by another session or process right now; "
+                "wait until it finishes, then add again with --replace, or choose another id"
             )
-        except Exception:
-            shutil.rmtree(final, ignore_errors=True)
-            if old.exists():
-                old.rename(final)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    note(1.0, f"area {aoi_id} registered")
-    return AddedArea(
-        aoi_id,
-        region_id,
-        county,
-        final,
-        grid,
-        [s.day for s in season],
-        len(s1),
-        dem is not None,
-        told + ([gap] if gap is not None else []),
-    )
+        try:
+            yield
+        finally:
+            lock.unlink(missing_ok=True)
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def footprint_wkt(footprint: shapely.Polygon) -> str:

@@ -91,6 +91,7 @@ def test_an_underwriter_adds_an_area_from_real_l1c_files(si_region):
     assert "- si-two (S2, 2 dates)" in listed
     areas = next(d.value for d in at.dataframe if "area" in d.value.columns)
     assert areas["area"].tolist() == ["si-two"] and areas["provenance"].tolist() == ["observed"]
+    assert areas["source"].tolist() == ["Data page upload by underwriter"]
     assert any(w.value.startswith("area si-two has 2 Sentinel-2 dates;") for w in at.warning)
     # the records name the uploaded files, whose temporary copies are gone
     con = common.connection()

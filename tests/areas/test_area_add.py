@@ -19,6 +19,7 @@ from paii_core.crops.recognize import recognize_prepared
 from paii_core.errors import FormatError, InputNotFoundError, StoreLockedError, ValidationError
 from paii_core.io.s2_scene import Grid
 from paii_core.store.core import lock_holder
+from paii_core.workspace.areas import get_area
 
 from .conftest import items
 
@@ -371,3 +372,27 @@ def test_records_name_an_upload_by_its_own_name(kansas_store, season_items):
     details = [json.loads(d) for (d,) in rows]
     assert details[0]["sources"] == ["my_upload.tif"]
     assert details[1]["sources"][0].startswith(str(season_items["mixed"][1]))  # as given
+
+
+def test_the_same_id_is_added_by_one_caller_at_a_time(kansas_store, season_items):
+    con, data = kansas_store
+    tried: list[str] = []
+
+    def meanwhile(fraction, message):  # another session adds the same id mid-build
+        if tried:
+            return
+        with pytest.raises(ValidationError, match="'k-one' is being added by another session"):
+            add_area_from_items(con, "k-one", region_id="kansas", s2=season_items["mixed"][:4],
+                                replace=True)  # fmt: skip
+        tried.append(message)
+
+    added = add_area_from_items(con, "k-one", region_id="kansas", s2=season_items["mixed"][:4],
+                                progress=meanwhile, source="Data page upload by ana")  # fmt: skip
+    assert tried and added.dates == items.SEASON[:4]
+    assert sorted(p.name for p in area_folder("k-one", data).iterdir()) == ["s2"]
+    assert get_area(con, "k-one").source == "Data page upload by ana"
+    again = add_area_from_items(con, "k-one", region_id="kansas", s2=season_items["mixed"][:3],
+                                replace=True)  # fmt: skip  (the lock was let go)
+    assert again.dates == items.SEASON[:3]
+    assert not list((data / "workspace").glob(".k-one*"))  # no lock file, no part folder left
+    assert get_area(con, "k-one").source == "paii area add"
