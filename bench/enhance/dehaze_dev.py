@@ -55,6 +55,18 @@ water's share (``water_share``) and its part of the error (``water_part``). Vari
   NDVI); ``alpha-W`` (idea (c)): the NIR transmission with a per-scene Angstrom exponent
   read from the visible depths, shrunk to the fixed one by W (:func:`scene_angstrom`;
   ``alpha-0`` is the module). All three were rejected on development (bench/BENCHMARKS.md);
+- ``water-2s-SDT-PX`` (twelfth pass, idea (a)): the NIR airlight from confidently
+  detected deep water read from both sides (water's clear NIR within 0.00-0.02,
+  :func:`two_sided_airlight`), weighed against the prior by its variance, the read
+  transmission's error in t taken as SDT; PX > 0 carries the land's transmission over the
+  shore water (it then never finds deep water near enough to the shore: the prior);
+  ``water-raise-Q``: the prior only ever raised to the Q-th percentile of deep water's lower
+  bound (:func:`raised_airlight`); ``angstrom-oracle-W`` / ``angstrom-read-W`` (idea (b)):
+  the NIR airlight extrapolated from the draw's TRUE visible airlights, or the module's,
+  by a power law in wavelength, shrunk to the prior by W (:func:`angstrom_airlight`). None
+  landed (bench/BENCHMARKS.md, twelfth pass). ``--nir-air LO HI`` draws the NIR airlight
+  within LO..HI x the default (e.g. 1.05 1.15: above the prior, as Olinda tau 1.0's draw)
+  and ``--scenes`` keeps some captures (e.g. the three with a sea);
 - ``BASE+NIR``: a clear-level variant (``oracle-base*``, ``scene-*``) followed by a NIR
   variant, e.g. ``oracle-base-map+oracle-nir``.
 
@@ -72,7 +84,8 @@ by WATER_SCALE (a clearer sea); e.g. ``--stress 0.015 0.5``. A third number, WAT
 sea, as Olinda's: :func:`stressed`); e.g. ``--stress 0.015 0.5 0.06``.
 
 Command: ``PYTHONPATH=$PWD python -m bench.enhance.dehaze_dev [--seeds 900 905] [--taus
-0.5 0.75 1.0] [--stress OFFSET WATER_SCALE [WATER_VIS]] [--score-water] [--variants ...]``;
+0.5 0.75 1.0] [--stress OFFSET WATER_SCALE [WATER_VIS]] [--score-water] [--nir-air LO HI]
+[--scenes NAME ...] [--variants ...]``;
 5-30 s per variant.
 """
 
@@ -97,6 +110,7 @@ from paii_core.enhance import real_scenes
 from paii_core.enhance.dcp import ANGSTROM, WAVELENGTHS_NM
 from paii_core.enhance.haze_path import (
     AIRLIGHT,
+    AIRLIGHT_MARGIN,
     CLEAR_DARK,
     THICK_T,
     dark_objects,
@@ -176,6 +190,12 @@ def _maui() -> tuple[np.ndarray, np.ndarray]:
     return toa, ~ndimage.binary_dilation(toa[0] > 0.2)
 
 
+DEV_NAMES = (
+    "landsat5", "landsat8", "italy_toa", "sc_sea", "sc_inland", "s2_estuary", "maui_coast"
+)  # fmt: skip
+"""The development captures' names (:func:`dev_cases`' keys, in order)."""
+
+
 def dev_scenes() -> dict[str, np.ndarray]:
     """The development captures as TOA reflectance ``(4, H, W)``, nodata filled."""
     return {name: image for name, (image, _) in dev_cases().items()}
@@ -200,14 +220,18 @@ def dev_cases() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return cases
 
 
-def draw(clear: np.ndarray, rng: np.random.Generator, tau: float):
+def draw(clear: np.ndarray, rng: np.random.Generator, tau: float, nir_air=None):
     """``scenes.hazy_version(..., scene_mean=True)``'s draw, returning its airlight too."""
-    hazy, field, air, _ = draw_truth(clear, rng, tau)
+    hazy, field, air, _ = draw_truth(clear, rng, tau, nir_air)
     return hazy, field, air
 
 
-def draw_truth(clear: np.ndarray, rng: np.random.Generator, tau: float):
-    """:func:`draw`, returning its Angstrom exponent too: ``(hazy, field, air, alpha)``."""
+def draw_truth(clear: np.ndarray, rng: np.random.Generator, tau: float, nir_air=None):
+    """:func:`draw`, returning its Angstrom exponent too: ``(hazy, field, air, alpha)``.
+    ``nir_air`` ``(LO, HI)`` (twelfth pass): the NIR airlight's factor on the default
+    drawn within LO..HI instead of 0.85..1.15, by mapping the same uniform draw onto that
+    range (the field, the other airlights and the exponent stay the draw's), e.g.
+    ``(1.05, 1.15)`` for draws whose NIR airlight is above the prior, the failing kind."""
     field = haze.haze_optical_depth(
         clear.shape[1:],
         rng,
@@ -216,7 +240,11 @@ def draw_truth(clear: np.ndarray, rng: np.random.Generator, tau: float):
         correlation_px=float(rng.uniform(20.0, 150.0)),
     )
     field *= np.float32(tau / float(field.mean()))
-    air = np.asarray(haze.DEFAULT_AIRLIGHT) * rng.uniform(0.85, 1.15, 4)
+    factor = rng.uniform(0.85, 1.15, 4)
+    if nir_air is not None:
+        lo, hi = nir_air
+        factor[3] = lo + (hi - lo) * (factor[3] - 0.85) / 0.3
+    air = np.asarray(haze.DEFAULT_AIRLIGHT) * factor
     alpha = float(rng.uniform(0.9, 1.6))
     hazy = haze.apply_haze(clear, field, airlight=air.tolist(), angstrom=alpha)
     return hazy, field, air, alpha
@@ -294,6 +322,88 @@ def water_airlight(
     return air
 
 
+WATER_NIR_RANGE = (0.0, 0.02)
+"""Clear TOA NIR of deep water, both sides (twelfth pass): water leaves no NIR, and the
+clear path over it is Rayleigh's (about 0.005 at 842 nm) plus some background aerosol
+(Gordon & Wang 1994); the development seas read 0.012-0.031, Maui's 0.017-0.020."""
+DEEP_WATER_PX, DEEP_WATER_MIN_SHARE = 3, 0.02
+
+
+def two_sided_airlight(
+    nir, green_out, t_nir, sd_t: float, land_px: float = 0.0
+) -> tuple[float, float]:
+    """The NIR airlight from confidently detected deep water, read from both sides (idea
+    (a) of the twelfth pass): water's clear NIR lies within :data:`WATER_NIR_RANGE`, so
+    the path over water, I - t rho_w, is known within 0.02 t whatever the haze; each water
+    pixel's airlight lies within [(I - 0.02 t) / (1 - t), I / (1 - t)], a uniform spread
+    about its middle, and the transmission read from the visible bands adds an error of sd
+    ``sd_t`` in t, i.e. A sd_t / (1 - t) in the airlight. Deep water: NDWI > 0.3 and
+    dehazed NIR < 0.06 (the prior's airlight), eroded by :data:`DEEP_WATER_PX` pixels, at
+    least :data:`DEEP_WATER_MIN_SHARE` of the (every other) pixels; else the prior. The
+    water's estimate (median over its pixels) and the prior (:data:`AIRLIGHT_NIR_SD`) are
+    weighed by their inverse variances. ``land_px``: the land's transmission carried over
+    the shore water as in :func:`water_airlight` (0: the water's own). Returns the
+    airlight and the water's weight (0 without enough deep water)."""
+    prior = float(AIRLIGHT[3])
+    step = np.s_[::2, ::2]
+    g, h, t = green_out[step], nir[step].astype(np.float64), t_nir[step].astype(np.float64)
+    valid = (t < WATER_T_MAX) & (g > 0)
+    n = (h - prior * (1.0 - t)) / t
+    water = (g * (1.0 - WATER_NDWI) > n * (1.0 + WATER_NDWI)) & (n < WATER_NIR_MAX) & valid
+    deep = ndimage.binary_erosion(water, iterations=DEEP_WATER_PX)
+    if deep.sum() < max(50, DEEP_WATER_MIN_SHARE * deep.size):
+        return prior, 0.0
+    tt = t
+    if land_px > 0:
+        land = (~ndimage.binary_dilation(water, iterations=2) & valid).astype(np.float64)
+        near = ndimage.gaussian_filter(land, land_px / 2)
+        tt = ndimage.gaussian_filter(t * land, land_px / 2) / np.maximum(near, 1e-6)
+        deep = deep & (near >= 0.2)
+        if deep.sum() < 50:
+            return prior, 0.0
+    tw, hw = tt[deep], h[deep]
+    lo, hi = WATER_NIR_RANGE
+    mid = (hw - 0.5 * (lo + hi) * tw) / (1.0 - tw)
+    found = float(np.median(mid))
+    half = 0.5 * (hi - lo) * float(np.median(tw / (1.0 - tw)))
+    sd_air = found * sd_t * float(np.median(1.0 / (1.0 - tw)))
+    var_w = half**2 / 3.0 + sd_air**2
+    w_p, w_w = AIRLIGHT_NIR_SD**-2, 1.0 / var_w
+    weight = w_w / (w_p + w_w)
+    return (1.0 - weight) * prior + weight * found, weight
+
+
+def raised_airlight(nir, green_out, t_nir, q: float) -> float:
+    """The prior NIR airlight, only ever RAISED to a lower bound read from deep water
+    (twelfth pass, the mirror of the eleventh pass's lowering bound): water's clear NIR is
+    at most ``WATER_NIR_RANGE[1]``, so A >= (I - 0.02 t) / (1 - t) at each deep-water
+    pixel (:func:`two_sided_airlight`'s water); the ``q``-th percentile of that bound over
+    the water, if above the prior, is used, kept under 1.3 x the prior. A transmission read
+    low (a bright sea's phantom haze) lowers the bound, so it then errs on the prior's side."""
+    prior = float(AIRLIGHT[3])
+    step = np.s_[::2, ::2]
+    g, h, t = green_out[step], nir[step].astype(np.float64), t_nir[step].astype(np.float64)
+    valid = (t < WATER_T_MAX) & (g > 0)
+    n = (h - prior * (1.0 - t)) / t
+    water = (g * (1.0 - WATER_NDWI) > n * (1.0 + WATER_NDWI)) & (n < WATER_NIR_MAX) & valid
+    deep = ndimage.binary_erosion(water, iterations=DEEP_WATER_PX)
+    if deep.sum() < max(50, DEEP_WATER_MIN_SHARE * deep.size):
+        return prior
+    tw = t[deep]
+    bound = float(np.percentile((h[deep] - WATER_NIR_RANGE[1] * tw) / (1.0 - tw), q))
+    return float(np.clip(bound, prior, 1.3 * prior))
+
+
+def angstrom_airlight(visible_air, weight: float) -> float:
+    """The NIR airlight tied to the visible ones by a power law in wavelength (idea (b) of
+    the twelfth pass): ln A_b fitted on ln lambda_b over B, G, R, extrapolated to NIR
+    and shrunk to the prior by ``weight`` (1: the extrapolation alone)."""
+    x = np.log(np.asarray(WAVELENGTHS_NM[:3], np.float64))
+    slope, icpt = np.polyfit(x, np.log(np.asarray(visible_air, np.float64)), 1)
+    found = float(np.exp(icpt + slope * np.log(WAVELENGTHS_NM[3])))
+    return (1.0 - weight) * float(AIRLIGHT[3]) + weight * found
+
+
 BASE_VARIANTS = ("oracle-base", "oracle-base-map")
 """The clear capture's own dark-object levels as the path's clear level, for the clear and
 the hazy capture alike: its median per band, or its map (bounds, not methods)."""
@@ -369,6 +479,20 @@ def dehaze(
     elif variant.startswith("water-map"):  # water-map-SDJ-K
         _, _, sd_j, k = variant.split("-")
         air = water_airlight(image[3], out[1], t_nir, "map", float(sd_j), float(k))
+    elif variant.startswith("water-2s-"):  # water-2s-SDT-PX: two-sided deep water
+        _, _, sd_t, px = variant.split("-")
+        air, _ = two_sided_airlight(image[3], out[1], t_nir, float(sd_t), float(px))
+    elif variant.startswith("water-raise-"):  # water-raise-Q: a raising-only bound
+        air = raised_airlight(image[3], out[1], t_nir, float(variant.split("-")[2]))
+    elif variant.startswith("angstrom-"):  # angstrom-oracle-W / angstrom-read-W
+        _, which, w = variant.split("-")
+        if which == "oracle" and true_air is not None:  # the draw's TRUE visible airlights
+            vis = true_air[:3]
+        else:  # the module's: the prior raised to the brightest dark objects
+            dark = dark_objects(image)
+            brightest = np.percentile(dark[:, ::4, ::4].reshape(3, -1), 99.9, axis=1)
+            vis = np.maximum(AIRLIGHT[:3], brightest + AIRLIGHT_MARGIN)
+        air = angstrom_airlight(vis, float(w))
     elif variant.startswith("nir-darkrel-"):  # nir-darkrel-C-Q (module docstring)
         _, _, c, q = variant.split("-")
         tau = -np.log(t550)
@@ -413,7 +537,9 @@ def stressed(
     return out
 
 
-def evaluate(variant: str, taus, seeds, scenes=None, stress=None, score_water=False) -> dict:
+def evaluate(
+    variant: str, taus, seeds, scenes=None, stress=None, score_water=False, nir_air=None
+) -> dict:
     """NDVI consistency over the development cases (module docstring), and per capture what
     the sixth pass's diagnosis of Landsat-7 Olinda names (bench/BENCHMARKS.md): how much the
     CLEAR capture is changed (reflectance MAE over its valid pixels, and NDVI change over its
@@ -425,7 +551,8 @@ def evaluate(variant: str, taus, seeds, scenes=None, stress=None, score_water=Fa
     beside dehaze(clear)'s other band). ``stress``:
     ``(offset, water_scale[, water_vis])`` of :func:`stressed`, applied to every capture
     first. ``score_water``: score water too, as the benchmark does (N + R > 0.05 alone), and
-    report the scored water's share and its part of the mean error per capture."""
+    report the scored water's share and its part of the mean error per capture.
+    ``nir_air``: the NIR airlight's factor range of the draws (:func:`draw_truth`)."""
     errs, per_scene, stats = [], {}, {}
     for name, (clear, scored) in dev_cases().items():
         if scenes is not None and name not in scenes:
@@ -440,7 +567,7 @@ def evaluate(variant: str, taus, seeds, scenes=None, stress=None, score_water=Fa
         t_land, t_water, air_err, water_part, nir_only, red_only = [], [], [], [], [], []
         for tau, seed in itertools.product(taus, seeds):
             rng = np.random.default_rng(seed * 10 + int(tau * 100))
-            hazy, field, air = draw(clear, rng, tau)
+            hazy, field, air = draw(clear, rng, tau, nir_air)
             out, t550, air_nir = dehaze(hazy, variant, air, clear)
             air_err.append(air_nir - float(air[3]))
             mask = land & (t550 >= THICK_T)
@@ -500,12 +627,20 @@ def main(argv: list[str] | None = None) -> None:
         "--score-water", action="store_true",
         help="score water with N + R > 0.05 too, as bench.enhance.real does",
     )  # fmt: skip
+    ap.add_argument(
+        "--nir-air", type=float, nargs=2, metavar=("LO", "HI"),
+        help="draw the NIR airlight within LO..HI x the default (e.g. 1.05 1.15: above the prior)",
+    )  # fmt: skip
+    ap.add_argument("--scenes", nargs="+", help="only these development captures")
     args = ap.parse_args(argv)
     if args.stress is not None and len(args.stress) not in (2, 3):
         ap.error("--stress takes OFFSET WATER_SCALE [WATER_VIS]: two or three numbers")
+    unknown = sorted(set(args.scenes or ()) - set(DEV_NAMES))
+    if unknown:
+        ap.error(f"--scenes: no development capture {unknown}; choose among {list(DEV_NAMES)}")
     for v in args.variants:
-        res = evaluate(v, args.taus, range(*args.seeds), stress=args.stress,
-                       score_water=args.score_water)  # fmt: skip
+        res = evaluate(v, args.taus, range(*args.seeds), args.scenes, stress=args.stress,
+                       score_water=args.score_water, nir_air=args.nir_air)  # fmt: skip
         print(res, flush=True)
 
 

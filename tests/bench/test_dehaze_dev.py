@@ -315,3 +315,63 @@ def test_the_relative_nir_dark_bound_keeps_the_prior_where_the_sea_reads_phantom
     assert prior < -0.01  # the draw's NIR airlight is above the prior
     assert air_err("nir-dark-0.0") < prior - 0.01
     assert air_err("nir-darkrel-0.0-1") >= prior - 1e-4
+
+
+def test_nir_air_draws_the_nir_airlight_in_its_range_and_keeps_the_rest():
+    """``nir_air`` maps the same uniform draw onto LO..HI for NIR only: the field, the
+    visible airlights and the exponent are the benchmark draw's."""
+    clear = real_scenes.landsat5_toa().image[:, :64, :64].copy()
+    plain = dehaze_dev.draw_truth(clear, np.random.default_rng(7), 1.0)
+    above = dehaze_dev.draw_truth(clear, np.random.default_rng(7), 1.0, (1.05, 1.15))
+    np.testing.assert_array_equal(plain[1], above[1])
+    np.testing.assert_array_equal(plain[2][:3], above[2][:3])
+    assert plain[3] == above[3]
+    u = (plain[2][3] / 0.26 - 0.85) / 0.3
+    assert above[2][3] / 0.26 == pytest.approx(1.05 + 0.1 * u)
+    np.testing.assert_array_equal(plain[0][:3], above[0][:3])
+    assert not np.array_equal(plain[0][3], above[0][3])
+
+
+def test_two_sided_water_reads_the_path_from_both_sides_and_weighs_the_prior():
+    """Water anywhere in 0..0.02 reads the airlight within the half-width its two sides
+    leave; the water's weight falls as the transmission's error grows."""
+    for water_nir in (0.0, 0.01, 0.02):
+        hazy, green, t_nir = _lake(0.5, 0.29, water_nir, 80)
+        found, weight = dehaze_dev.two_sided_airlight(hazy, green, t_nir, 0.0)
+        assert weight > 0.5
+        assert abs(found - 0.29) < 0.01 * 0.9 / 0.1 + 1e-6  # half-width x t / (1 - t)
+    hazy, green, t_nir = _lake(0.5, 0.29, 0.01, 80)
+    sure, w_sure = dehaze_dev.two_sided_airlight(hazy, green, t_nir, 0.0)
+    loose, w_loose = dehaze_dev.two_sided_airlight(hazy, green, t_nir, 0.1)
+    assert w_loose < w_sure and abs(loose - 0.26) < abs(sure - 0.26)
+
+
+def test_two_sided_water_needs_deep_water():
+    """A strip of water narrower than the erosion leaves the prior, with weight 0."""
+    hazy, green, t_nir = _lake(0.5, 0.29, 0.01, 80)
+    narrow = hazy.copy()
+    narrow[:, :36] = 0.3 * 0.5 + 0.29 * 0.5  # only 4 px of water left by the shore
+    assert dehaze_dev.two_sided_airlight(narrow, green, t_nir, 0.0) == (float(AIRLIGHT[3]), 0.0)
+
+
+def test_angstrom_airlight_extrapolates_a_power_law_and_shrinks_to_the_prior():
+    lam = np.asarray(dehaze_dev.WAVELENGTHS_NM, np.float64)
+    vis = 0.3 * (lam[:3] / 665.0) ** -0.8
+    assert dehaze_dev.angstrom_airlight(vis, 1.0) == pytest.approx(0.3 * (lam[3] / 665.0) ** -0.8)
+    assert dehaze_dev.angstrom_airlight(vis, 0.0) == pytest.approx(float(AIRLIGHT[3]))
+
+
+def test_raised_airlight_only_raises():
+    """Deep water under an airlight above the prior raises it to the water's lower bound
+    (water at 0.02, the bound's own level: exact); under one below it, the prior stays."""
+    hazy, green, t_nir = _lake(0.5, 0.29, 0.02, 80)
+    assert dehaze_dev.raised_airlight(hazy, green, t_nir, 50.0) == pytest.approx(0.29, abs=1e-6)
+    hazy, green, t_nir = _lake(0.5, 0.24, 0.02, 80)
+    assert dehaze_dev.raised_airlight(hazy, green, t_nir, 50.0) == float(AIRLIGHT[3])
+
+
+def test_an_unknown_capture_is_refused(capsys):
+    with pytest.raises(SystemExit):
+        dehaze_dev.main(["--scenes", "olinda"])
+    assert "--scenes: no development capture ['olinda']" in capsys.readouterr().err
+    assert set(dehaze_dev.DEV_NAMES) == set(dehaze_dev.dev_cases())
