@@ -21,6 +21,13 @@ such crops rests on a weak, tile-dependent split, and the chip's IoU on it is lu
 there (:func:`polarisation_part`), for the rules and for global Otsu VV, and by the step that
 first called it; beside it the best IoU any per-pixel rule on the despeckled (VV, VH) pair
 could reach, fitted to the label (:func:`cell_oracle_iou`: what polarimetry leaves to gain).
+``--texture`` asks whether context beyond a pixel's own (VV, VH) separates the dry land from
+the water among the pixels the rules call water that are dark in VH only (the India event's
+extra water, ninth pass): per feature of :func:`texture_features` (local coefficient of
+variation, VV - VH and band means over a neighbourhood, the dark classes' share around,
+the size of the pixel's "VH only" patch) the rank AUC (:func:`rank_auc`) of water against
+dry among those pixels, on India_pxs10 (the test chip's event) and pooled over the other
+chips, with the medians: a feature helps only if it separates both the same way.
 ``--variant NAME`` runs all of it under one of the rule variants of
 :mod:`bench.flood.water_variants` (none is in the engine). ``--checks`` adds the
 must-not-regress figures a rule change is judged by: the held-out simulator
@@ -269,6 +276,83 @@ def decompose(chip: Path) -> dict | None:
     }  # fmt: skip
 
 
+def rank_auc(x: np.ndarray, wet: np.ndarray) -> float:
+    """Probability that a random ``wet`` pixel has a larger ``x`` than a random dry one
+    (Mann-Whitney, ties counted half; NaN values left out); NaN without both classes."""
+    from scipy.stats import rankdata
+
+    x, wet = np.asarray(x, dtype=np.float64), np.asarray(wet, dtype=bool)
+    if x.shape != wet.shape:
+        raise ValidationError(f"x {x.shape} and wet {wet.shape} should have the same shape")
+    ok = np.isfinite(x)
+    x, wet = x[ok], wet[ok]
+    n1, n0 = int(wet.sum()), int((~wet).sum())
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    r = rankdata(x)
+    return float((r[wet].sum() - n1 * (n1 + 1) / 2.0) / (n1 * n0))
+
+
+def _box(a: np.ndarray, size: int) -> np.ndarray:
+    ok = np.isfinite(a)
+    n = ndimage.uniform_filter(ok.astype(np.float64), size, mode="nearest")
+    m = ndimage.uniform_filter(np.where(ok, a, 0.0), size, mode="nearest")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(n > 0, m / n, np.nan)
+
+
+TEXTURE_FEATURES = (
+    "CV VV 9", "CV VH 9", "CV VV 15", "CV VH 15", "VV - VH 7", "VV - VH 31", "VV 61", "VH 61",
+    "both share 31", "VH-only share 31", "VH-only patch (log10 px)", "distance to both (px)",
+)  # fmt: skip
+"""The context features of :func:`texture_features` (a number: the window side in px)."""
+
+
+def texture_features(post: np.ndarray, part: np.ndarray) -> dict[str, np.ndarray]:
+    """(H, W) context features of a ``(2, H, W)`` dB scene whose :func:`polarisation_part`
+    classes are ``part``: local coefficient of variation of each band (:func:`local_cv`),
+    the mean of VV - VH and of each band over a square, the share of pixels dark in both
+    bands / in VH only around, the size of the pixel's 8-connected "VH only" patch and the
+    distance to the nearest pixel dark in both."""
+    post = np.asarray(post, dtype=np.float64)
+    if post.ndim != 3 or post.shape[0] != 2 or part.shape != post.shape[1:]:
+        raise ValidationError(
+            f"post should be (2, H, W) VV, VH in dB and part (H, W), got {post.shape} and "
+            f"{part.shape}"
+        )
+    vv, vh = post
+    only = part == 1
+    patches, _ = ndimage.label(only, structure=np.ones((3, 3), bool))
+    sizes = np.bincount(patches.ravel())
+    sizes[0] = 1
+    return {
+        "CV VV 9": local_cv(vv, 9), "CV VH 9": local_cv(vh, 9),
+        "CV VV 15": local_cv(vv, 15), "CV VH 15": local_cv(vh, 15),
+        "VV - VH 7": _box(vv - vh, 7), "VV - VH 31": _box(vv - vh, 31),
+        "VV 61": _box(vv, 61), "VH 61": _box(vh, 61),
+        "both share 31": _box((part == 0).astype(np.float64), 31),
+        "VH-only share 31": _box(only.astype(np.float64), 31),
+        "VH-only patch (log10 px)": np.log10(sizes[patches]).astype(np.float64),
+        "distance to both (px)": ndimage.distance_transform_edt(part != 0),
+    }  # fmt: skip
+
+
+def texture(chip: Path) -> dict | None:
+    """(feature -> values, and ``"wet"``) at the labelled pixels the rules call water that
+    are dark in VH only (working grid); None where the scene has no threshold."""
+    work, label, valid = working_grid(chip)
+    fit = mapping.fit_scene(work.data)
+    if fit.threshold_db is None or not np.isfinite(work.data[1]).any():
+        return None
+    rules = mapping.Rules.from_fit(fit, pixel_size_m=float(abs(work.transform.a)))
+    final = stage_masks(work.data, rules)[-1][1]
+    part = polarisation_part(work.data, valid)
+    pick = final & valid & (part == 1)
+    out = {k: v[pick] for k, v in texture_features(work.data, part).items()}
+    out["wet"] = label[pick] == 1
+    return out
+
+
 JITTER_PX = (0, 4, 8, 16, 24)
 """Crops (rows and columns dropped at the top left) of the threshold stability check."""
 
@@ -322,6 +406,9 @@ def main() -> None:
     ap.add_argument("--jitter", action="store_true", help="threshold under 0-24 px crops")
     ap.add_argument(
         "--decompose", action="store_true", help="dry land called water by band and by step"
+    )
+    ap.add_argument(
+        "--texture", action="store_true", help="context features of the VH-only water called"
     )
     ap.add_argument("--checks", action="store_true", help="also the simulator and real-DEM")
     ap.add_argument("--json", type=Path, default=None, help="also write the rows here")
@@ -389,6 +476,8 @@ def run(args: argparse.Namespace) -> None:
                   f"{' / '.join(f'{v:.1f}' for v in d['step'].values())} % | "
                   f"{d['missed']:.1f} / {d['otsu missed']:.1f} % | {d['oracle']:.3f} |",
                   flush=True)  # fmt: skip
+    if args.texture:
+        report["texture"] = texture_table(chips)
     if args.jitter:
         report["jitter"] = {}
         print(f"\n| chip | threshold (dB) with the working grid cropped by {JITTER_PX} px |")
@@ -404,6 +493,37 @@ def run(args: argparse.Namespace) -> None:
     from bench.jsonout import write_json
 
     write_json(args.json, report)
+
+
+def texture_table(chips: list[Path], event: str = "India_pxs10") -> dict:
+    """Print and return :func:`texture`'s AUC and medians, ``event``'s chip apart."""
+    got = {c.name.removesuffix("_S1Hand.tif"): texture(c) for c in chips}
+    got = {k: v for k, v in got.items() if v is not None and v["wet"].size}
+    groups = {event: [v for k, v in got.items() if k == event],
+              "other chips": [v for k, v in got.items() if k != event]}  # fmt: skip
+    print(f"\n| feature (VH-only pixels the rules call water) | {event}: AUC water > dry | "
+          "median dry / water | other chips: AUC | median dry / water |")  # fmt: skip
+    print("| --- | --- | --- | --- | --- |")
+    table: dict = {g: {"n wet / dry": None} for g in groups}
+    for g, parts in groups.items():
+        wet = np.concatenate([p["wet"] for p in parts]) if parts else np.zeros(0, bool)
+        table[g]["n wet / dry"] = [int(wet.sum()), int((~wet).sum())]
+    for name in TEXTURE_FEATURES:
+        cells = []
+        for g, parts in groups.items():
+            if not parts:
+                cells += ["", ""]
+                continue
+            x = np.concatenate([p[name] for p in parts])
+            wet = np.concatenate([p["wet"] for p in parts])
+            a = rank_auc(x, wet)
+            med = [float(np.nanmedian(x[m])) if m.any() else float("nan") for m in (~wet, wet)]
+            table[g][name] = {"auc": a, "median dry / water": med}
+            cells += [f"{a:.3f}", f"{med[0]:.3f} / {med[1]:.3f}"]
+        print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+    print(" ; ".join(f"{g}: {v['n wet / dry'][0]} water / {v['n wet / dry'][1]} dry pixels"
+                     for g, v in table.items()))  # fmt: skip
+    return table
 
 
 if __name__ == "__main__":

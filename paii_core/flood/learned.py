@@ -63,12 +63,14 @@ FEATURES_VV = tuple(f for f in FEATURES if f not in ("vh", "vv_minus_vh"))
 EXTRA_FEATURES = (
     "vv_minus_t", "vh_minus_t", "mean101_minus_t", "std51",
     "local_otsu_minus_t", "mix_minus_local_otsu", "local_ashman", "local_share",
+    "cv9_vv", "cv9_vh", "ratio31",
 )  # fmt: skip
 """Candidate features computed on request (leave-one-chip-out chooses among them,
 bench/flood/select_water.py): the bands against the scene threshold, a 1 km mean and a
 510 m spread, and the Otsu split of the 96 x 96 px neighbourhood (:data:`LOCAL_TILE_PX`
 tiles, 3 x 3): its threshold against the scene's, the pixel against it, its Ashman D
-(bimodality) and its dark-class share."""
+(bimodality) and its dark-class share; texture (flood14): each band's 9 px local coefficient
+of variation of power (speckle over flat ground, more over texture) and VV - VH over 310 m."""
 LOCAL_TILE_PX = 32
 """Tile of the local Otsu split; 3 x 3 tiles (96 px) stay within the mapper's 64 px halo."""
 DARKER_IS_WETTER = frozenset({
@@ -165,6 +167,11 @@ def water_features(
     for band in ("vv", "vh"):  # candidates only: not the shipped models' features
         if f"{band}_minus_t" in names:
             cols[f"{band}_minus_t"] = cols[band] - t
+    for band, db in (("vv", post[0]), ("vh", post[1])):
+        if f"cv9_{band}" in names:
+            cols[f"cv9_{band}"] = _local_cv(db, 9)[gate]
+    if "ratio31" in names:
+        cols["ratio31"] = _box_mean(vv - vh, 31)[gate] if vh is not None else np.full(n, np.nan)
     if any(name.startswith("local_") or name.endswith("local_otsu") for name in names):
         cols.update(_local_split(mix, valid, gate, t))
     wet = rules_wet.astype(np.float32)
@@ -173,6 +180,24 @@ def water_features(
     for i, name in enumerate(names):
         out[i] = cols[name]
     return out, gate
+
+
+def _box_mean(a: NDArray[np.float32], size: int) -> NDArray[np.float32]:
+    """Mean of the finite values of ``a`` in a ``size`` square (NaN where none)."""
+    ok = np.isfinite(a)
+    n = ndimage.uniform_filter(ok.astype(np.float32), size, mode="nearest")
+    m = ndimage.uniform_filter(np.where(ok, a, 0.0).astype(np.float32), size, mode="nearest")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(n > 0, m / n, np.nan).astype(np.float32)
+
+
+def _local_cv(db: NDArray[np.float32], size: int) -> NDArray[np.float32]:
+    """Local coefficient of variation (std / mean of linear power) in a ``size`` square: the
+    speckle's 1 / sqrt(looks) over a homogeneous surface, more over texture (NaN without data)."""
+    p = np.power(np.float32(10.0), np.asarray(db, np.float32) / np.float32(10.0))
+    m, m2 = _box_mean(p, size), _box_mean(p * p, size)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (np.sqrt(np.maximum(m2 - m * m, 0.0)) / m).astype(np.float32)
 
 
 def _local_split(

@@ -166,3 +166,34 @@ def test_decompose_splits_the_rules_dry_land_called_water_by_band_and_step(tmp_p
     assert d["rules"]["VH only"] == d["rules"]["VV only"] == 0.0
     assert d["otsu"]["both"] >= inner and d["oracle"] > 0.8
     assert set(d) == {"method", "rules", "otsu", "step", "missed", "otsu missed", "oracle"}
+
+
+def test_rank_auc_is_the_share_of_wet_dry_pairs_ordered_with_ties_half():
+    wet = np.array([True, True, False, False])
+    assert water_dev.rank_auc(np.array([3.0, 4.0, 1.0, 2.0]), wet) == 1.0
+    assert water_dev.rank_auc(np.array([1.0, 2.0, 3.0, 4.0]), wet) == 0.0
+    # pairs (3 > 1), (3 > 2), (1 = 1: half), (1 < 2): 2.5 of 4
+    assert water_dev.rank_auc(np.array([3.0, 1.0, 1.0, 2.0]), wet) == pytest.approx(0.625)
+    assert water_dev.rank_auc(np.array([3.0, np.nan, 1.0, 2.0]), wet) == 1.0
+    assert np.isnan(water_dev.rank_auc(np.array([1.0, 2.0]), np.array([True, True])))
+    with pytest.raises(ValidationError, match=r"x \(3,\) and wet \(4,\) should have the same"):
+        water_dev.rank_auc(np.zeros(3), wet)
+
+
+def test_texture_features_measure_speckle_ratio_and_the_vh_only_patches():
+    rng = np.random.default_rng(4)
+    post = np.empty((2, 64, 64))
+    post[0] = -9.0 + 10 * np.log10(rng.gamma(4.0, 1 / 4.0, (64, 64)))
+    post[1] = -16.0 + 10 * np.log10(rng.gamma(4.0, 1 / 4.0, (64, 64)))
+    part = np.full((64, 64), 3, dtype=np.int8)
+    part[:10, :10] = 1  # a 100 px "VH only" patch
+    part[40:, 40:] = 0
+    f = water_dev.texture_features(post, part)
+    assert set(f) == set(water_dev.TEXTURE_FEATURES)
+    assert abs(np.median(f["CV VV 15"]) - 0.5) < 0.05  # 4 looks: 1 / sqrt(4)
+    assert abs(np.median(f["VV - VH 31"]) - 7.0) < 0.2
+    assert f["VH-only patch (log10 px)"][5, 5] == pytest.approx(2.0)
+    assert f["distance to both (px)"][40, 40] == 0.0 and f["distance to both (px)"][40, 30] == 10
+    assert f["both share 31"][63, 63] == 1.0
+    with pytest.raises(ValidationError, match=r"post should be \(2, H, W\) VV, VH in dB and"):
+        water_dev.texture_features(post[0], part)

@@ -66,6 +66,19 @@ def test_candidate_features_are_local_and_sided_with_the_lake():
     shore[55:65, 50:150] = True
     assert np.nanmedian(col["local_ashman"][shore[gate]]) > 2.0
     assert np.isfinite(col["local_share"]).mean() > 0.9
+    # speckle of 4.4 looks: CV 1 / sqrt(4.4) = 0.48 over the lake's and the land's flat
+    # interiors, more where the 9 px window holds both; VV - VH is 7 dB on both sides
+    middle = np.zeros_like(lake)
+    middle[80:120, 70:130] = True
+    for band in ("vv", "vh"):
+        cv = col[f"cv9_{band}"]
+        assert abs(np.median(cv[middle[gate]]) - 4.4**-0.5) < 0.05
+        assert np.median(cv[shore[gate]]) > np.median(cv[middle[gate]]) + 0.3
+    assert abs(np.median(col["ratio31"]) - 7.0) < 0.3
+    vv_only = np.stack([post[0], np.full_like(post[1], np.nan)])
+    x_vv, _ = learned.water_features(vv_only, fit, wet, names)
+    for name in ("cv9_vh", "ratio31"):
+        assert np.isnan(x_vv[names.index(name)]).all()
     base, _ = learned.water_features(post, fit, wet)
     assert np.array_equal(base, x[: len(learned.FEATURES)])
 
