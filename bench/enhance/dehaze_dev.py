@@ -329,6 +329,22 @@ clear path over it is Rayleigh's (about 0.005 at 842 nm) plus some background ae
 DEEP_WATER_PX, DEEP_WATER_MIN_SHARE = 3, 0.02
 
 
+def _deep_water(nir, green_out, t_nir, prior: float):
+    """Every other pixel's NIR ``h`` and transmission ``t``, where they are valid, the
+    water the prior airlight reveals (NDWI > :data:`WATER_NDWI`, NIR under
+    :data:`WATER_NIR_MAX`) and its interior eroded by :data:`DEEP_WATER_PX` pixels (None
+    when under :data:`DEEP_WATER_MIN_SHARE` of the pixels or 50)."""
+    step = np.s_[::2, ::2]
+    g, h, t = green_out[step], nir[step].astype(np.float64), t_nir[step].astype(np.float64)
+    valid = (t < WATER_T_MAX) & (g > 0)
+    n = (h - prior * (1.0 - t)) / t
+    water = (g * (1.0 - WATER_NDWI) > n * (1.0 + WATER_NDWI)) & (n < WATER_NIR_MAX) & valid
+    deep = ndimage.binary_erosion(water, iterations=DEEP_WATER_PX)
+    if deep.sum() < max(50, DEEP_WATER_MIN_SHARE * deep.size):
+        return h, t, valid, water, None
+    return h, t, valid, water, deep
+
+
 def two_sided_airlight(
     nir, green_out, t_nir, sd_t: float, land_px: float = 0.0
 ) -> tuple[float, float]:
@@ -345,13 +361,8 @@ def two_sided_airlight(
     the shore water as in :func:`water_airlight` (0: the water's own). Returns the
     airlight and the water's weight (0 without enough deep water)."""
     prior = float(AIRLIGHT[3])
-    step = np.s_[::2, ::2]
-    g, h, t = green_out[step], nir[step].astype(np.float64), t_nir[step].astype(np.float64)
-    valid = (t < WATER_T_MAX) & (g > 0)
-    n = (h - prior * (1.0 - t)) / t
-    water = (g * (1.0 - WATER_NDWI) > n * (1.0 + WATER_NDWI)) & (n < WATER_NIR_MAX) & valid
-    deep = ndimage.binary_erosion(water, iterations=DEEP_WATER_PX)
-    if deep.sum() < max(50, DEEP_WATER_MIN_SHARE * deep.size):
+    h, t, valid, water, deep = _deep_water(nir, green_out, t_nir, prior)
+    if deep is None:
         return prior, 0.0
     tt = t
     if land_px > 0:
@@ -381,13 +392,8 @@ def raised_airlight(nir, green_out, t_nir, q: float) -> float:
     the water, if above the prior, is used, kept under 1.3 x the prior. A transmission read
     low (a bright sea's phantom haze) lowers the bound, so it then errs on the prior's side."""
     prior = float(AIRLIGHT[3])
-    step = np.s_[::2, ::2]
-    g, h, t = green_out[step], nir[step].astype(np.float64), t_nir[step].astype(np.float64)
-    valid = (t < WATER_T_MAX) & (g > 0)
-    n = (h - prior * (1.0 - t)) / t
-    water = (g * (1.0 - WATER_NDWI) > n * (1.0 + WATER_NDWI)) & (n < WATER_NIR_MAX) & valid
-    deep = ndimage.binary_erosion(water, iterations=DEEP_WATER_PX)
-    if deep.sum() < max(50, DEEP_WATER_MIN_SHARE * deep.size):
+    h, t, _, _, deep = _deep_water(nir, green_out, t_nir, prior)
+    if deep is None:
         return prior
     tw = t[deep]
     bound = float(np.percentile((h[deep] - WATER_NIR_RANGE[1] * tw) / (1.0 - tw), q))
