@@ -16,6 +16,22 @@ $(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
 	$(BIN)/pip install --quiet --no-compile --no-deps -r requirements-nodeps.txt
 	touch $(STAMP)
 
+# Bytecode of the installed packages, written once (about 60 s of CPU, both cores), before
+# `make test` / `make bench` prepare or run anything. Where PYTHONDONTWRITEBYTECODE is set
+# (as on the shared 2-core machine), Python never writes what it compiles, so every process
+# compiled torch, dask, pandas... from source again: importing `paii batch`'s worker modules
+# took 6.8-8.0 s of CPU instead of 2.3-2.6 s, on the critical path of every batch run and
+# of every dashboard start (bench/BENCHMARKS.md, "Bytecode"). Python checks each .pyc against
+# its source, so a stale one is never used. Test folders are skipped (never imported, and
+# one of torch's is Python 3.12 syntax).
+COMPILED := $(VENV)/.compiled
+$(COMPILED): $(STAMP)
+	$(BIN)/python -m compileall -q -j 0 -x '/(tests?|testing/_internal)/' $(VENV)/lib
+	touch $(COMPILED)
+
+# PAII's own modules, compiled where stale (a stat per file when nothing changed).
+COMPILE_OWN = $(BIN)/python -m compileall -q -j 0 paii_core ui views bench app.py
+
 setup: $(STAMP)
 
 # The demo world is built once, then prepared once (parcels, a simulated survey label
@@ -23,7 +39,7 @@ setup: $(STAMP)
 # `make rebuild` builds and prepares it again from its seed. `make run` starts that in the
 # background and the dashboard at once (its pages show the progress); `make world` (and
 # so test and bench) waits for a background preparation or runs it in the foreground.
-$(PREPARED): | $(STAMP)
+$(PREPARED): | $(STAMP) $(COMPILED)
 	$(BIN)/python -m paii_core.preparation --wait
 
 world: $(PREPARED)
@@ -33,11 +49,16 @@ rebuild: setup
 	$(BIN)/paii demo prepare
 	touch $(PREPARED)
 
+# The packages' bytecode is compiled in the background here (niced), so a first `make run`
+# answers as soon as before; the dashboard's later starts read it.
 run: setup
 	$(BIN)/python -m paii_core.preparation --background
+	@test -f $(COMPILED) || (nice -n 10 $(MAKE) --no-print-directory $(COMPILED) > /dev/null 2>&1 &)
+	$(COMPILE_OWN)
 	$(BIN)/streamlit run app.py
 
 test: world
+	$(COMPILE_OWN)
 	$(BIN)/pytest
 
 lint: setup
@@ -50,6 +71,7 @@ lint: setup
 FUZZ_MINUTES ?= 10
 BENCH_ARGS ?=
 bench: world
+	$(COMPILE_OWN)
 	$(BIN)/python -m bench.run_all --fuzz-minutes $(FUZZ_MINUTES) $(BENCH_ARGS)
 
 clean:
