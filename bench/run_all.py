@@ -398,6 +398,25 @@ def _load(bench: Bench) -> dict:
         ) from None
 
 
+BYTECODE_CHECKED = ("torch", "distributed", "pandas")
+"""Libraries whose import is seconds of CPU when compiled from source."""
+
+
+def uncompiled(modules: tuple[str, ...] = BYTECODE_CHECKED) -> list[str]:
+    """Those of ``modules`` that every process would compile from source: no bytecode
+    beside them (or under PYTHONPYCACHEPREFIX) while PYTHONDONTWRITEBYTECODE keeps Python
+    from writing it. On the shared machine that added 4-6 s of CPU to each `paii batch`
+    run's start and 6-8 s to each dashboard start (BENCHMARKS, "Bytecode, once")."""
+    if not sys.dont_write_bytecode:
+        return []
+    missing = []
+    for name in modules:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.cached and not Path(spec.cached).exists():
+            missing.append(name)
+    return missing
+
+
 def select(only: str | None) -> list[Bench]:
     if not only:
         return list(BENCHES)
@@ -433,6 +452,11 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"--fuzz-minutes {args.fuzz_minutes:g} should be more than 0")
     fuzz_minutes = args.fuzz_minutes or (1.0 if args.quick else 10.0)
     benches = select(args.only)
+    if not args.table_only and (raw := uncompiled()):
+        print(f"[run_all] warning: {', '.join(raw)} have no bytecode and "
+              f"PYTHONDONTWRITEBYTECODE is set, so every benchmark process compiles them "
+              f"from source (seconds of CPU in each timing); run `make .venv/.compiled` "
+              f"first, or `make bench`", flush=True)  # fmt: skip
     t0 = time.perf_counter()
     started, load0 = _now(), round(os.getloadavg()[0], 2)
     if args.table_only:

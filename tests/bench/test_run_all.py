@@ -348,3 +348,23 @@ def test_cpu_of_orphaned_descendants_counts_for_their_benchmark(fake, tmp_path, 
     assert f"{rec['cpu_user_s'] + rec['cpu_sys_s'] + rec['cpu_orphans_s']:.0f} s CPU" in (
         fake.read_text()
     )
+
+
+def test_uncompiled_names_libraries_compiled_from_source_in_every_process(tmp_path, monkeypatch):
+    import importlib.util
+    import py_compile
+    from pathlib import Path
+
+    pkg = tmp_path / "paii_probe_pkg"
+    pkg.mkdir()
+    source = pkg / "__init__.py"
+    source.write_text("X = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    assert run_all.uncompiled(("paii_probe_pkg", "no_such_module_here")) == ["paii_probe_pkg"]
+    cached = Path(importlib.util.cache_from_source(str(source)))  # where Python looks
+    py_compile.compile(str(source), cfile=str(cached))
+    assert run_all.uncompiled(("paii_probe_pkg",)) == []
+    cached.unlink()
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)  # Python writes it on import
+    assert run_all.uncompiled(("paii_probe_pkg",)) == []
