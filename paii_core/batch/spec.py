@@ -36,6 +36,9 @@ METHODS: dict[str, tuple[str, ...]] = {
 }
 """`--method` of the enhancement jobs (paii_core.enhance.api's DEHAZE_METHODS, SR_METHODS)."""
 WEIGHTS_FILE = "weights.pt"
+BOX_SPECIALIST = "box"
+"""The SR box specialist's sub-folder (``paii_core.enhance.api.BOX_SPECIALIST``; the client
+never imports torch, so the name is repeated here and a test keeps the two equal)."""
 
 
 def check_options(job: str, method: str, dem: str | Path | None, device: str) -> None:
@@ -87,7 +90,11 @@ def model_version(job: str, method: str = "model") -> str:
         weights = paths().models / job / WEIGHTS_FILE
         if not weights.is_file():
             raise InputNotFoundError(f"{weights}: no trained weights. Fix: run `paii train {job}`")
-        return hashlib.sha256(weights.read_bytes()).hexdigest()[:12]
+        version = hashlib.sha256(weights.read_bytes()).hexdigest()[:12]
+        box = weights.parent / BOX_SPECIALIST / WEIGHTS_FILE
+        if job == "sr" and box.is_file():  # as api.load_model names main + box weights
+            version += f"+box.{hashlib.sha256(box.read_bytes()).hexdigest()[:12]}"
+        return version
     if job in ("cropland", "parcels"):
         folders = ["cropland"] + (["parcels"] if job == "parcels" else [])
         h = hashlib.sha256()

@@ -25,6 +25,8 @@ REPO = Path(__file__).resolve().parents[2]
 def test_the_client_side_lists_and_versions_match_the_engine():
     assert spec.METHODS == {"dehaze": api.DEHAZE_METHODS, "sr": api.SR_METHODS}
     assert spec.model_version("dehaze") == weights_version(api.model_dir("dehaze"))
+    assert spec.BOX_SPECIALIST == api.BOX_SPECIALIST
+    assert spec.model_version("sr") == api.load_model("sr").version  # with a box specialist
 
 
 def test_a_worker_loads_its_network_once_and_refuses_other_weights(
