@@ -1,5 +1,5 @@
-"""The Data page's form for a new area: Sentinel-2 (and Sentinel-1) files uploaded from
-the browser.
+"""The Data page's form for a new area: Sentinel-2 and/or Sentinel-1 files (and a DEM)
+uploaded from the browser.
 
 The reading, checks and all-or-nothing write are the engine's
 (:func:`paii_core.areas.add_area_from_items`, the same as `paii area add`), run on the
@@ -9,6 +9,8 @@ and removed after it, whatever happens; errors name the uploaded files.
 """
 
 from __future__ import annotations
+
+from datetime import date
 
 import duckdb
 import streamlit as st
@@ -50,6 +52,8 @@ _FIELDS = {
     "--bbox": "Bounding box",
     "--region": "Region",
     "--s2": "Sentinel-2 files",
+    "--s1": "Sentinel-1 files",
+    "--flood-date": "Flood date",
     "name the county with --county": "add it with `paii area add ... --county ID`",
 }
 """The command's options, as this form names its fields in an error's text."""
@@ -91,20 +95,29 @@ def _bbox(text: str) -> list[float] | None:
     return values
 
 
+def _dates(text: str) -> list[date]:
+    try:
+        return [date.fromisoformat(p) for p in text.replace(",", " ").split()]
+    except ValueError:
+        raise ValidationError(
+            f"Flood dates {text!r} should be dates YYYY-MM-DD separated by spaces "
+            "(e.g. 2018-09-21 2018-09-27), or empty"
+        ) from None
+
+
 def _summary(added: AddedArea, names: list[str]) -> str:
-    g, first, last = added.grid, added.dates[0], added.dates[-1]
+    g = added.grid
+    pages = "Imagery or Crop labels" if added.dates else "Flood"
     return (
         f"Area {added.aoi_id} added to region {added.region_id} (county {added.county_id}): "
-        f"{g.width} x {g.height} px at 10 m in {g.crs.to_string()}, "
-        f"{count(len(added.dates), 'Sentinel-2 date')} {first}"
-        + (f" .. {last}" if last != first else "")
-        + f", {added.n_s1} Sentinel-1, from {', '.join(names)}. It is listed in the sidebar; "
-        "open it on Imagery or Crop labels."
+        f"{g.width} x {g.height} px at 10 m in {g.crs.to_string()}, {added.s2_dates()}, "
+        f"{count(added.n_s1, 'Sentinel-1 date')}, from {', '.join(names)}. It is listed in "
+        f"the sidebar; open it on {pages}."
     )
 
 
 def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id: str) -> None:
-    """Upload Sentinel-2 files (and a Sentinel-1 file) and add them as an area of one of
+    """Upload Sentinel-2 and/or Sentinel-1 files (and a DEM) and add them as an area of one of
     ``regions`` (id -> name; ``region_id`` first chosen). Drawn only for roles holding
     :data:`AREA_FORM`; on success the page reruns with the area listed."""
     if not may_add_areas():
@@ -112,7 +125,9 @@ def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id
     n = st.session_state.get(_ROUND, 0)
     st.markdown(
         "**Sentinel-2 files**: stacked GeoTIFFs (L2A or L1C, bands described B02 .. B08 or "
-        "all 13), one or more dates of one place; the area is the ground every date covers"
+        "all 13), one or more dates of one place; the area is the ground every date covers. "
+        "**Sentinel-1 files** alone make a flood area (Flood page) on the ground every "
+        "Sentinel-1 date covers"
     )
     s2 = st.file_uploader(
         "Sentinel-2 files",
@@ -124,10 +139,26 @@ def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id
         "STAC catalog: `paii area add` on the server takes them.",
     )
     s1 = st.file_uploader(
-        "Sentinel-1 file (optional): a VV+VH GeoTIFF, bands described VV and VH",
+        "Sentinel-1 files: VV+VH GeoTIFFs (bands described VV and VH), one per date, any "
+        "CRS; without Sentinel-2 they make a flood area on their own",
         type=S1_TYPES,
+        accept_multiple_files=True,
         key=f"area_s1_{n}",
         max_upload_size=RASTER_MAX_MB,
+    )
+    dem = st.file_uploader(
+        "DEM (optional): a GeoTIFF of elevation in metres, for the flood's terrain masks "
+        "and depth",
+        type=S1_TYPES,
+        key=f"area_dem_{n}",
+        max_upload_size=RASTER_MAX_MB,
+    )
+    floods = st.text_input(
+        "Flood dates (optional)",
+        key=f"area_new_floods_{n}",
+        placeholder="YYYY-MM-DD ...",
+        help="The Sentinel-1 dates that show the flood; an earlier Sentinel-1 date is the "
+        "pre-event image",
     )
     a, b, c = st.columns(3)
     aoi_id = a.text_input("Area id", key=f"area_new_id_{n}", placeholder="kansas-harvey")
@@ -142,12 +173,13 @@ def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id
         "Bounding box (optional)",
         key=f"area_new_bbox_{n}",
         placeholder="WEST SOUTH EAST NORTH (degrees)",
-        help="Default: the ground every Sentinel-2 date covers (at most 20 km a side)",
+        help="Default: the ground every Sentinel-2 date (without Sentinel-2: every "
+        "Sentinel-1 date) covers, at most 20 km a side",
     )
     replace = st.checkbox("Replace the area if it exists", key=f"area_new_replace_{n}")
-    if not s2 or not st.button("Add area", key="area_add", type="primary"):
+    if not (s2 or s1) or not st.button("Add area", key="area_add", type="primary"):
         return
-    uploads = [*s2, *([s1] if s1 is not None else [])]
+    uploads = [*s2, *s1, *([dem] if dem is not None else [])]
     fix = "add the area with `paii area add AOI --region ID --s2 FILE...` on the server"
     if any(too_big(u, RASTER_MAX_MB, fix) for u in uploads):
         return
@@ -162,7 +194,9 @@ def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id
                 aoi_id.strip(),
                 region_id=region,
                 s2=paths_[: len(s2)],
-                s1=paths_[len(s2) :],
+                s1=paths_[len(s2) : len(s2) + len(s1)],
+                dem=paths_[-1] if dem is not None else None,
+                flood_dates=_dates(floods),
                 bbox=_bbox(bbox),
                 replace=replace,
                 progress=bar,
@@ -175,7 +209,7 @@ def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id
             problem = problem.replace(option, field)
         st.error(f"Area not added. {problem}", icon=":material/error:")
         return
-    st.session_state[_ADDED] = _summary(added, [u.name for u in s2]) + (
+    st.session_state[_ADDED] = _summary(added, [u.name for u in uploads]) + (
         f" {count(len(added.warnings), 'warning')} below, under Areas." if added.warnings else ""
     )
     st.session_state[PICK_REGION] = region

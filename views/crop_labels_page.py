@@ -11,7 +11,7 @@ import streamlit as st
 from paii_core import maps, workspace
 from paii_core.config import paths
 from paii_core.crops import area as crop_area
-from paii_core.crops.features import season_gap
+from paii_core.crops.features import area_gap
 from paii_core.crops.labelling import (
     heldout_scores,
     interior_points,
@@ -77,7 +77,8 @@ if records[aoi_id].simulated:
         "not from observations.",
         icon=":material/science:",
     )
-gap = season_gap(aoi_id, records[aoi_id].region_id, records[aoi_id].n_dates)
+record = records[aoi_id]
+gap = area_gap(aoi_id, record.region_id, record.n_dates, record.sensors)
 if gap is not None:  # the season is not read at all: nothing here can use it
     st.info(f"No crop labels here yet: {gap}.", icon=":material/date_range:")
     st.stop()

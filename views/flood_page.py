@@ -194,16 +194,39 @@ except PaiiError as e:
     show_error(e)
     st.stop()
 flooded = grid.data[grid.band_names.index("flooded")] == 1
+has_depth = not str(grid.tags.get("TERRAIN", "")).startswith("none")
 k1, k2, k3 = st.columns(3)
 k1.metric("Flooded", f"{product['flooded_km2']:,.2f} km²", help=f"on {day:%Y-%m-%d}")
-k2.metric("Mean depth", f"{product['mean_depth_m'] or 0:.2f} m")
+if has_depth:
+    k2.metric("Mean depth", f"{product['mean_depth_m'] or 0:.2f} m")
+else:
+    k2.metric("Mean depth", "no DEM", help="Depth needs a DEM of the area")
 if hits is not None:
     k3.metric("Policies hit", f"{len(hits)}", help="Any part of the parcel flooded on any date")
-draw_extent(flooded, grid.data[grid.band_names.index("depth_m")], grid)
+if not has_depth:
+    st.warning(
+        f"Area {event.aoi_id} has no DEM: water was mapped from the radar alone, with no "
+        "terrain (HAND/slope) exclusion and no depth. Add one with `paii area add "
+        f"{event.aoi_id} --replace ... --dem DEM.tif`.",
+        icon=":material/terrain:",
+    )
+draw_extent(flooded, grid.data[grid.band_names.index("depth_m")], grid, has_depth=has_depth)
 
-st.subheader("Flooded cropland by county")
+# Flooded cropland needs the insurer's parcels; an area without them has flooded land only.
+on_crops = counties["value"].notna().any() or counties["flooded_km2"].isna().all()
+st.subheader("Flooded cropland by county" if on_crops else "Flooded land by county")
+if not on_crops:
+    st.caption(
+        f"Area {event.aoi_id} has no plot registry, so which flooded land is cropland is "
+        "unknown: the map shows all flooded land. Add the insurer's plots with `paii area "
+        f"add {event.aoi_id} --replace ... --plots PLOTS.gpkg`."
+    )
+    counties = counties.assign(value=counties["flooded_km2"])
 valued, missing, scale = maps.county_features(
-    counties, label="Flooded cropland", unit="km²", decimals=2
+    counties,
+    label="Flooded cropland" if on_crops else "Flooded land",
+    unit="km²",
+    decimals=2,
 )
 st.vega_lite_chart(
     choropleth_chart(valued, missing, height_px=420), width="stretch", key="flood_counties"

@@ -21,12 +21,12 @@ import numpy as np
 import shapely
 
 from paii_core import io
-from paii_core.areas.grid import area_grid
-from paii_core.areas.inputs import dem_on_grid, s1_on_grid
+from paii_core.areas.grid import area_grid, footprints_grid
+from paii_core.areas.inputs import dem_on_grid, s1_footprint, s1_on_grid
 from paii_core.areas.plots import plots_on_grid
 from paii_core.areas.register import area_county, register_area
 from paii_core.config import paths
-from paii_core.crops.features import season_gap
+from paii_core.crops.features import sar_only_note, season_gap
 from paii_core.errors import PaiiWarning, ValidationError
 from paii_core.io.s2_items import open_s2_item
 from paii_core.io.s2_load import LoadedScene, load_season
@@ -54,6 +54,14 @@ class AddedArea:
     n_s1: int
     has_dem: bool
     warnings: list[str] = field(default_factory=list)
+
+    def s2_dates(self) -> str:
+        """ "3 Sentinel-2 dates 2022-05-01 .. 2022-07-20", or "no Sentinel-2"."""
+        if not self.dates:
+            return "no Sentinel-2"
+        first, last = self.dates[0], self.dates[-1]
+        span = f"{first}" + (f" .. {last}" if last != first else "")
+        return f"{count(len(self.dates), 'Sentinel-2 date')} {span}"
 
 
 def area_folder(aoi_id: str, data_dir: Path | None = None) -> Path:
@@ -152,7 +160,9 @@ def add_area_from_items(
     """Read Sentinel-2 items (any form, see :func:`open_s2_item`) onto one 10 m UTM grid,
     with Sentinel-1, a DEM and the insurer's plots when given, write them under
     :func:`area_folder` in the demo areas' formats and register the area and its files in
-    the store.
+    the store. Without Sentinel-2 the area is Sentinel-1's alone (a flood area): its grid
+    is the 10 m UTM grid over the ground every SAR date covers (or ``bbox``), whatever
+    CRS the SAR files are in.
 
     Files are written to a temporary folder and moved into place only when every item was
     read; the store rows are written in one transaction. Nothing is left half-written.
@@ -171,9 +181,11 @@ def add_area_from_items(
     Raises:
         ValidationError: bad id, unknown region, an existing area without ``replace``,
             the same id being added by another session or process at the time,
-            no item with data over the area, no county under the area, bad bbox. Fewer
-            dates than a season curve needs (``crops.features.SEASON_MIN_DATES``) is an area all the
-            same, with a warning that says what its crop maps lack.
+            neither Sentinel-2 nor Sentinel-1 items, a --flood-date that is no
+            Sentinel-1 date, no item with data over the area, no county under the area,
+            bad bbox. Fewer dates than a season curve needs
+            (``crops.features.SEASON_MIN_DATES``) is an area all the same, with a warning
+            that says what its crop maps lack.
         InputNotFoundError, FormatError: an item that cannot be read (see the readers).
     """
     note = progress or (lambda f, m: None)
@@ -190,11 +202,10 @@ def add_area_from_items(
     _check_id(aoi_id)
     data = Path(data_dir) if data_dir is not None else paths().data
     with _adding(aoi_id, data):
-        if not s2:
+        if not s2 and not s1:
             raise ValidationError(
-                "--s2 needs at least one Sentinel-2 item: an area's grid and its imagery come "
-                "from Sentinel-2. A Sentinel-1 scene alone maps water without an area: `paii "
-                "flood --post S1.tif [--dem DEM.tif] OUT.tif`, or the Flood page's upload"
+                "an area needs imagery: pass --s2 with Sentinel-2 items (imagery and crop "
+                "maps) and/or --s1 with Sentinel-1 items (flood maps)"
             )
         exists = con.execute("SELECT count(*) FROM aois WHERE aoi_id = ?", [aoi_id]).fetchone()[0]
         if exists and not replace:
@@ -203,19 +214,30 @@ def add_area_from_items(
                 "or choose another id"
             )
         scenes = [scene for item in s2 for scene in open_s2_item(item)]
-        grid, footprint = area_grid(scenes, bbox)
+        if scenes:
+            grid, footprint = area_grid(scenes, bbox)
+            read = count(len(scenes), "Sentinel-2 scene")
+        else:  # Sentinel-1 alone: a flood area, its grid over the SAR dates' common ground
+            by_day: dict[date, list] = {}
+            for item in s1:
+                day, outline = s1_footprint(item)
+                by_day.setdefault(day, []).append(outline)
+            grid, footprint = footprints_grid(by_day, bbox, sensor="Sentinel-1")
+            read = count(len(s1), "Sentinel-1 scene")
         county = area_county(con, region_id, footprint.centroid, county_id)
-        note(0.1, f"{count(len(scenes), 'Sentinel-2 scene')} onto {grid.width} x {grid.height} px")
+        note(0.1, f"{read} onto {grid.width} x {grid.height} px")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", PaiiWarning)
-            season = load_season(scenes, grid)
+            season = load_season(scenes, grid) if scenes else []
         told = [renamed(str(w.message)) for w in caught if issubclass(w.category, PaiiWarning)]
-        if not season:
+        if scenes and not season:
             raise ValidationError(
                 f"the Sentinel-2 items ({count(len(scenes), 'scene')}) have no data over the "
                 "area; check --bbox, or pass items that cover it"
             )
-        gap = season_gap(aoi_id, region_id, len(season))  # said, not stored: dates can change
+        # Said, not stored: dates can change. A Sentinel-1 area is a flood area; it is
+        # told what Sentinel-2 would add, not that its season is short.
+        gap = season_gap(aoi_id, region_id, len(season)) if scenes else sar_only_note(aoi_id)
         final = area_folder(aoi_id, data)
         tmp = final.with_name(f".{aoi_id}.part-{uuid.uuid4().hex[:8]}")
         rel = Path("workspace") / aoi_id
@@ -228,6 +250,7 @@ def add_area_from_items(
                 kind = "s2_l1c" if s.level == "L1C" else "s2_l2a"
                 products.append(dict(kind=kind, rel=f"s2/{name}", acquired=s.day, details=details))
                 note(0.1 + 0.7 * (i + 1) / len(season), f"{s.day} written")
+            s1_days: list[date] = []  # in the order given
             for item in s1:
                 day, sar = s1_on_grid(item, grid)
                 name = f"S1_{aoi_id}_{day:%Y%m%d}_sigma0.tif"
@@ -239,6 +262,7 @@ def add_area_from_items(
                     date=day.isoformat(),
                 )
                 flood = day in set(flood_dates)
+                s1_days.append(day)
                 products.append(
                     dict(
                         kind="s1_grd",
@@ -246,6 +270,13 @@ def add_area_from_items(
                         acquired=day,
                         details={"flood_event": flood, "source": named(item)},
                     )
+                )
+            unmatched = sorted(set(flood_dates) - set(s1_days))
+            if unmatched:
+                raise ValidationError(
+                    f"--flood-date {', '.join(map(str, unmatched))} is no Sentinel-1 date of "
+                    f"the area (its Sentinel-1 dates: {', '.join(map(str, s1_days)) or 'none'}); "
+                    "pass the dates of the Sentinel-1 items that show the flood"
                 )
             if dem is not None:
                 io.write_dem(

@@ -13,7 +13,6 @@ def _add(args: argparse.Namespace) -> int:
     from paii_core import store
     from paii_core.areas.build import add_area_from_items
     from paii_core.errors import StoreLockedError, ValidationError
-    from paii_core.text import count
 
     try:
         floods = [date.fromisoformat(d) for d in args.flood_date]
@@ -43,13 +42,10 @@ def _add(args: argparse.Namespace) -> int:
     finally:
         con.close()
     g = added.grid
-    first, last = added.dates[0], added.dates[-1]
     print(
         f"area {added.aoi_id} (region {added.region_id}, county {added.county_id}): "
-        f"{g.width} x {g.height} px at 10 m in {g.crs.to_string()}, "
-        f"{count(len(added.dates), 'Sentinel-2 date')} {first}"
-        + (f" .. {last}" if last != first else "")
-        + f", {added.n_s1} Sentinel-1, DEM {'yes' if added.has_dem else 'no'}; files in "
+        f"{g.width} x {g.height} px at 10 m in {g.crs.to_string()}, {added.s2_dates()}, "
+        f"{added.n_s1} Sentinel-1, DEM {'yes' if added.has_dem else 'no'}; files in "
         f"{added.folder}"
     )
     for w in added.warnings:
@@ -83,12 +79,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     add = sub.add_parser(
         "add",
         help="add an area from Sentinel-2 items (stacked GeoTIFF/COG, folder of band files, "
-        ".SAFE, or local STAC catalog/item/ItemCollection JSON)",
+        ".SAFE, or local STAC catalog/item/ItemCollection JSON) and/or Sentinel-1 items "
+        "(Sentinel-1 alone makes a flood area)",
     )
     add.add_argument("aoi", help="area id, e.g. kansas-harvey")
     add.add_argument("--region", required=True, help="region id (see `paii region list`)")
-    # Not required by argparse: add_area_from_items says why an area needs one, and what
-    # to do with a Sentinel-1 scene alone.
+    # Not required by argparse: an area needs --s2 or --s1 (add_area_from_items says so).
     add.add_argument(
         "--s2",
         nargs="*",
@@ -103,7 +99,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         default=[],
         type=Path,
         metavar="ITEM",
-        help="Sentinel-1 VV+VH GeoTIFF (bands described VV, VH), or folder",
+        help="Sentinel-1 VV+VH GeoTIFFs (bands described VV, VH) or folders, one per date, "
+        "any CRS; alone they make a flood area on a 10 m UTM grid",
     )
     add.add_argument("--dem", type=Path, help="DEM GeoTIFF in metres (or feet, converted)")
     add.add_argument("--plots", type=Path,

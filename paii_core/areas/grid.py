@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import warnings
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import rasterio
@@ -12,12 +13,21 @@ import shapely.geometry
 from affine import Affine
 from pyproj import Transformer
 from rasterio.crs import CRS
+from rasterio.errors import NotGeoreferencedWarning
 from rasterio.warp import transform_bounds
 
-from paii_core.errors import ValidationError
+from paii_core.errors import FormatError, ValidationError
 from paii_core.io.s2_scene import Grid, S2Scene
 
-__all__ = ["MAX_SIDE_PX", "PIXEL_M", "area_grid", "scene_footprint", "utm_crs"]
+__all__ = [
+    "MAX_SIDE_PX",
+    "PIXEL_M",
+    "area_grid",
+    "footprints_grid",
+    "raster_footprint",
+    "scene_footprint",
+    "utm_crs",
+]
 
 PIXEL_M = 10.0
 MAX_SIDE_PX = 2000
@@ -42,17 +52,49 @@ def scene_footprint(scene: S2Scene) -> shapely.Geometry:
     """Lon/lat outline of a scene's blue band (its file's bounds, or the STAC geometry)."""
     if scene.stac is not None and getattr(scene.stac, "geometry", None):
         return shapely.geometry.shape(scene.stac.geometry)
-    with rasterio.open(scene.bands["B02"].path) as src:
+    return raster_footprint(scene.bands["B02"].path)
+
+
+def raster_footprint(path: str) -> shapely.Geometry:
+    """Lon/lat outline of a georeferenced raster file (its bounds, in any CRS).
+
+    Raises FormatError: the file has no CRS."""
+    with warnings.catch_warnings():  # no georeferencing: refused below, by name
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        src = rasterio.open(path)
+    with src:
+        if src.crs is None:
+            raise FormatError(
+                path,
+                "has no coordinate reference system, so where it lies is unknown",
+                "pass the product as delivered (GeoTIFF with its CRS), or set one: "
+                "`rio edit-info --crs EPSG:4326 FILE`",
+            )
         return _reproject(shapely.box(*src.bounds), src.crs, "EPSG:4326")
 
 
 def area_grid(
     scenes: Sequence[S2Scene], bbox: Sequence[float] | None = None
 ) -> tuple[Grid, shapely.Polygon]:
+    """The area's 10 m UTM grid over Sentinel-2 ``scenes`` (see :func:`footprints_grid`)."""
+    by_day: dict = {}
+    for s in scenes:
+        by_day.setdefault(s.day, []).append(scene_footprint(s))
+    return footprints_grid(by_day, bbox, sensor="Sentinel-2")
+
+
+def footprints_grid(
+    by_day: Mapping[object, Sequence[shapely.Geometry]],
+    bbox: Sequence[float] | None = None,
+    *,
+    sensor: str,
+) -> tuple[Grid, shapely.Polygon]:
     """The area's 10 m UTM grid, snapped to multiples of 10 m (the Sentinel-2 grid).
 
     Over ``bbox`` (west, south, east, north in degrees) when given, else over the part
-    every date covers (the scenes of one date joined, the dates intersected).
+    every date covers: ``by_day`` maps a date to the lon/lat footprints of its items
+    (joined within a date, intersected across dates). ``sensor`` names the items in
+    errors ("Sentinel-2", "Sentinel-1").
 
     Returns:
         The grid and its lon/lat footprint.
@@ -70,16 +112,13 @@ def area_grid(
             )
         shape = shapely.box(west, south, east, north)
     else:
-        by_day: dict = {}
-        for s in scenes:
-            by_day.setdefault(s.day, []).append(scene_footprint(s))
         shape = None
         for parts in by_day.values():
-            day_shape = shapely.union_all(parts)
+            day_shape = shapely.union_all(list(parts))
             shape = day_shape if shape is None else shapely.intersection(shape, day_shape)
         if shape is None or shape.is_empty or shape.area == 0:
             raise ValidationError(
-                "the Sentinel-2 items share no ground (their footprints do not overlap); "
+                f"the {sensor} items share no ground (their footprints do not overlap); "
                 "pass items of one place, or --bbox WEST SOUTH EAST NORTH inside all of them"
             )
     centre = shape.centroid

@@ -10,17 +10,19 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
+import shapely
 from numpy.typing import NDArray
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from rasterio.warp import Resampling
 
 from paii_core import io
+from paii_core.areas.grid import raster_footprint
 from paii_core.errors import FormatError, InputNotFoundError
 from paii_core.io.geotiff import band_descriptions
 from paii_core.io.s2_scene import BandRef, Grid, parse_date, read_band
 from paii_core.io.sentinel1 import S1_BANDS, sigma0_units
 
-__all__ = ["dem_on_grid", "s1_on_grid"]
+__all__ = ["dem_on_grid", "s1_footprint", "s1_on_grid"]
 
 _POL_RE = re.compile(r"(?:^|[^A-Z])(VV|VH|HH|HV)(?:[^A-Z]|$)")
 _S1_FIX = (
@@ -78,19 +80,12 @@ def _s1_refs(path: Path) -> tuple[dict[str, BandRef], dict[str, str]]:
     return pols, tags
 
 
-def s1_on_grid(item: str | PathLike[str], grid: Grid) -> tuple[date, NDArray[np.float32]]:
-    """A Sentinel-1 GRD/RTC item (2-band GeoTIFF described VV, VH, or a folder of VV and
-    VH files) as ``(2, H, W) float32`` VV, VH sigma0 in dB on ``grid``, with its date.
-
-    Raises:
-        InputNotFoundError: no such item. FormatError: HH/HV polarisation, undescribed
-            bands, no date, undecidable units (see :func:`sigma0_units`).
-    """
+def _s1_item(item: str | PathLike[str]) -> tuple[Path, dict[str, BandRef], dict[str, str], date]:
+    """A Sentinel-1 item's path, VV/VH bands, tags and date (metadata only)."""
     path = Path(item).expanduser()
     if not path.exists():
         raise InputNotFoundError(f"{path}: Sentinel-1 item not found; check the path")
     refs, tags = _s1_refs(path)
-    raw = np.stack([read_band(refs[p], grid, nodata=None) for p in S1_BANDS])
     upper = {k.upper(): v for k, v in tags.items()}
     day = next(
         (
@@ -109,6 +104,30 @@ def s1_on_grid(item: str | PathLike[str], grid: Grid) -> tuple[date, NDArray[np.
             "has no acquisition date (no DATE tag, no date in its name)",
             "tag it: `rio edit-info --tag DATE=2022-06-01 FILE`, or put YYYYMMDD in the name",
         )
+    return path, refs, tags, day
+
+
+def s1_footprint(item: str | PathLike[str]) -> tuple[date, shapely.Geometry]:
+    """A Sentinel-1 item's date and lon/lat outline (its VV file's bounds, any CRS): what
+    an area made from Sentinel-1 alone takes its grid from.
+
+    Raises:
+        InputNotFoundError, FormatError: as :func:`s1_on_grid`, or a file without a CRS.
+    """
+    _, refs, _, day = _s1_item(item)
+    return day, raster_footprint(refs["VV"].path)
+
+
+def s1_on_grid(item: str | PathLike[str], grid: Grid) -> tuple[date, NDArray[np.float32]]:
+    """A Sentinel-1 GRD/RTC item (2-band GeoTIFF described VV, VH, or a folder of VV and
+    VH files) as ``(2, H, W) float32`` VV, VH sigma0 in dB on ``grid``, with its date.
+
+    Raises:
+        InputNotFoundError: no such item. FormatError: HH/HV polarisation, undescribed
+            bands, no date, undecidable units (see :func:`sigma0_units`).
+    """
+    path, refs, tags, day = _s1_item(item)
+    raw = np.stack([read_band(refs[p], grid, nodata=None) for p in S1_BANDS])
     if not np.isfinite(raw).any():
         raise FormatError(path, "does not cover the area", "pass a scene over the area")
     units = sigma0_units(raw, tags, str(path))

@@ -20,7 +20,7 @@ from paii_core import io
 from paii_core.config import paths
 from paii_core.crops.boundary import BOUNDARY_MODEL_VERSION
 from paii_core.crops.cropland import CROPLAND_MODEL_VERSION, cropland_probability
-from paii_core.crops.features import season_gap
+from paii_core.crops.features import sar_only_note, season_gap
 from paii_core.crops.parcels import delineate_parcels, merge_parcels
 from paii_core.crops.recognize import CropMap, Prepared, prepare_recognition, spread_graph
 from paii_core.crops.rollups import county_rollups
@@ -100,7 +100,13 @@ def load_area(con: duckdb.DuckDBPyConnection, aoi_id: str, data_dir: Path | None
     s2 = files[files["kind"].isin(("s2_l2a", "s2_l1c"))].sort_values("acquired")
     if s2.empty:
         raise InputNotFoundError(
-            f"the store lists no Sentinel-2 files for {aoi_id}; rebuild with `paii demo build`"
+            f"the store lists no Sentinel-2 files for {aoi_id}: "
+            + (
+                sar_only_note(aoi_id)
+                if (files["kind"] == "s1_grd").any()
+                else "rebuild it with `paii demo build`, or add its imagery with `paii area "
+                f"add {aoi_id} --replace --s2 ITEM...`"
+            )
         )
     images = []
     for row in s2.itertuples():

@@ -17,10 +17,12 @@ __all__ = [
     "DOY_GRID",
     "SEASON_MIN_DATES",
     "PixelFeatures",
+    "area_gap",
     "day_of_year",
     "fill_gaps",
     "ndvi_curve",
     "pixel_features",
+    "sar_only_note",
     "season_gap",
     "validate_series",
 ]
@@ -48,6 +50,25 @@ def season_gap(aoi_id: str, region_id: str, n_dates: int) -> str | None:
         f"add {aoi_id} --region {region_id} --s2 ITEM... --replace` with its items and the new "
         'ones, or the Data page\'s "Add an area" with the same id and Replace ticked. '
         "Imagery (dehaze, super-resolution) works on it as it is"
+    )
+
+
+def area_gap(aoi_id: str, region_id: str, n_dates: int, sensors: Sequence[str]) -> str | None:
+    """What an area with ``sensors`` (e.g. ("S1", "S2")) and ``n_dates`` Sentinel-2 dates
+    lacks for crop maps: :func:`sar_only_note` for a Sentinel-1 area, else
+    :func:`season_gap`."""
+    if "S1" in sensors and "S2" not in sensors:
+        return sar_only_note(aoi_id)
+    return season_gap(aoi_id, region_id, n_dates)
+
+
+def sar_only_note(aoi_id: str) -> str:
+    """What an area made from Sentinel-1 alone is for, and what Sentinel-2 would add (said
+    in place of :func:`season_gap` for such an area)."""
+    return (
+        f"area {aoi_id} has Sentinel-1 only: it maps floods (Flood page, `paii flood`); "
+        "imagery, cropland, parcels and crop maps need Sentinel-2 dates of the same ground: "
+        f"`paii area add {aoi_id} --replace --s2 ITEM... --s1 ITEM...`"
     )
 
 

@@ -64,14 +64,18 @@ def run_flood_event(
     """Map the flood of ``aoi_id`` on every event date and store it; returns the event id.
 
     The event dates are the area's Sentinel-1 files marked ``flood_event``; the pre-event
-    image is the last Sentinel-1 date before them. Parcels are the insurer's plot
+    image is the last Sentinel-1 date before them. The area's DEM, when it has one,
+    gives the terrain masks and depth; without one water is mapped from the SAR alone
+    (:func:`map_flood` without ``dem``: no depth). Parcels are the insurer's plot
     registry (the area's ``plots`` file); cropland is every parcel pixel, and the crop is
-    the declared one. Products go to ``<data>/products/flood/<event>/``, their name and
-    the event marked simulated when the area's inputs are.
+    the declared one. An area without a registry places no policy and its counties'
+    flooded cropland is unknown (NULL); their flooded land is stored all the same.
+    Products go to ``<data>/products/flood/<event>/``, their name and the event marked
+    simulated when the area's inputs are.
 
     Raises:
         ValidationError: unknown area, or an area without flood dates.
-        InputNotFoundError: no DEM or plot registry for the area. FormatError: a bad file.
+        FormatError: a bad file.
     """
     area = workspace.get_area(con, aoi_id)
     data = data_root(data_dir)
@@ -94,7 +98,8 @@ def run_flood_event(
     paths_by_day = dict(zip(day, s1_files["path"], strict=True))
     s1 = {d: paths_by_day[d] for d in flood_dates}
     pre_path = paths_by_day[before[-1]] if before else None
-    dem = io.read_dem(workspace.area_file(con, aoi_id, "dem", data_dir=data)).data[0]
+    dem_files = workspace.area_files(con, aoi_id, "dem", data_dir=data)
+    dem = io.read_dem(dem_files["path"].iloc[-1]).data[0] if not dem_files.empty else None
     pre = io.read_sentinel1(pre_path).data if pre_path else None
     px = area.pixel_size_m
     simulated = area.simulated or bool(s1_files["simulated"].any())
@@ -124,15 +129,21 @@ def run_flood_event(
             }
         )
     stack = np.stack(masks)
-    plots, blocks, _ = read_plot_registry(workspace.area_file(con, aoi_id, "plots", data_dir=data))
-    fine = np.where(plots > 0, plots, -1)
-    coarse = np.where(blocks > 0, blocks, -1)
+    registry = workspace.area_files(con, aoi_id, "plots", data_dir=data)
+    if registry.empty:  # no parcel geometry: no policy is placed, cropland is unknown
+        fine = coarse = np.full(stack.shape[1:], -1, np.int64)
+        cropland = None
+    else:
+        plots, blocks, _ = read_plot_registry(registry["path"].iloc[-1])
+        fine = np.where(plots > 0, plots, -1)
+        coarse = np.where(blocks > 0, blocks, -1)
+        cropland = fine > 0
     policies = con.execute("SELECT * FROM policies WHERE aoi_id = ?", [aoi_id]).df()
     hits = impact.policy_impacts(
         stack, flood_dates, policies, fine_parcels=fine, coarse_parcels=coarse, pixel_size_m=px
     )
     counties = impact.county_totals(
-        stack, flood_dates, county_id=area.county_id, cropland=fine > 0, pixel_size_m=px
+        stack, flood_dates, county_id=area.county_id, cropland=cropland, pixel_size_m=px
     )
     flood_store.save_event(
         con,

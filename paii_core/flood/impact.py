@@ -126,24 +126,31 @@ def county_totals(
     dates: Sequence[date],
     *,
     county_id: str,
-    cropland: ArrayLike,
+    cropland: ArrayLike | None,
     pixel_size_m: float,
 ) -> pd.DataFrame:
     """Flooded and flooded-cropland area (km2) per date for one county's area.
 
-    ``cropland`` is ``(H, W)`` bool: here the insurer's parcel geometry (any parcel).
+    ``cropland`` is ``(H, W)`` bool: here the insurer's parcel geometry (any parcel);
+    None where it is unknown (an area without one): flooded cropland is then NaN.
     """
     f = _stack(flooded, dates)
-    crop = np.asarray(cropland, dtype=bool)
-    if crop.shape != f.shape[1:]:
-        raise ValidationError(f"cropland {crop.shape} should be on the flood grid {f.shape[1:]}")
     km2 = pixel_size_m**2 / 1e6
+    if cropland is None:
+        on_crops = np.full(len(dates), np.nan)
+    else:
+        crop = np.asarray(cropland, dtype=bool)
+        if crop.shape != f.shape[1:]:
+            raise ValidationError(
+                f"cropland {crop.shape} should be on the flood grid {f.shape[1:]}"
+            )
+        on_crops = (f & crop).sum(axis=(1, 2)) * km2
     return pd.DataFrame(
         {
             "county_id": str(county_id),
             "acquired": list(dates),
             "flooded_km2": f.sum(axis=(1, 2)) * km2,
-            "cropland_flooded_km2": (f & crop).sum(axis=(1, 2)) * km2,
+            "cropland_flooded_km2": on_crops,
         }
     )
 

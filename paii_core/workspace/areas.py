@@ -59,6 +59,8 @@ INPUT_KINDS: dict[str, str] = {
 """Kinds of area input files; every one lies on the area's grid."""
 _DATED = ("s2_l2a", "s2_l1c", "s1_grd")
 _OPTICAL = ("s2_l2a", "s2_l1c")
+_IMAGERY = (*_OPTICAL, "s1_grd")
+"""What an area's grid can come from: Sentinel-2 first, else Sentinel-1 (a flood area)."""
 _SENSOR = {"s2_l2a": "S2", "s2_l1c": "S2", "s1_grd": "S1", "dem": "DEM"}
 
 
@@ -219,10 +221,10 @@ def area_file(
 
 
 def _check_inputs(inputs: Sequence[AreaInput], root: Path) -> None:
-    if not any(i.kind in _OPTICAL for i in inputs):
+    if not any(i.kind in _IMAGERY for i in inputs):
         raise ValidationError(
-            "an area needs at least one Sentinel-2 input (kind 's2_l2a' or 's2_l1c'); "
-            "pass --s2 ITEM"
+            "an area needs at least one Sentinel-2 input (kind 's2_l2a' or 's2_l1c') or, "
+            "for a flood area, a Sentinel-1 input (kind 's1_grd'); pass --s2 ITEM or --s1 ITEM"
         )
     for item in inputs:
         if item.kind not in INPUT_KINDS:
@@ -280,11 +282,13 @@ def add_area(
     Args:
         aoi_id: new id (lower-case letters, digits, '-', '_').
         region_id: a stored region; the area must lie in one of its counties.
-        inputs: its files (at least one s2_l2a), all on one grid (CRS, transform, size).
-            Relative paths are under the data folder.
+        inputs: its files (at least one Sentinel-2 or, for a flood area, one Sentinel-1
+            file), all on one grid (CRS, transform, size). Relative paths are under the
+            data folder.
         county_id: the county it lies in; default the county holding its centre.
         crops: crops grown there, the main one first (a hint for labelling).
-        folder: where its files are (default: the first S2 file's parent's parent).
+        folder: where its files are (default: the first S2 file's parent's parent; the
+            first S1 file's without S2).
         has_flood: default True when an s1_grd input has ``details["flood_event"]``.
         source: how the files came (a STAC item, a SAFE folder, "demo world ...").
         warnings: the readers' warnings, shown on the Data page.
@@ -292,8 +296,8 @@ def add_area(
 
     Raises:
         ValidationError: bad id, unknown region or county, the area is outside the
-            region, taken id (without ``replace``), no S2 input, unknown kind, a dated
-            input without a date.
+            region, taken id (without ``replace``), neither S2 nor S1 input, unknown
+            kind, a dated input without a date.
         InputNotFoundError: a missing file. FormatError: a file off the area's grid, or
             not a raster with a CRS.
     """
@@ -306,8 +310,8 @@ def add_area(
         raise ValidationError(
             f"area {aoi_id!r} already exists; pick another id or replace it with --replace"
         )
-    s2 = [i for i in inputs if i.kind in _OPTICAL]
-    first = resolve(str(s2[0].path), root)
+    imagery = sorted((i for i in inputs if i.kind in _IMAGERY), key=lambda i: i.kind == "s1_grd")
+    first = resolve(str(imagery[0].path), root)
     crs, transform, width, height = _grid(first)
     for item in inputs:
         path = resolve(str(item.path), root)
@@ -318,7 +322,7 @@ def add_area(
             raise FormatError(
                 path,
                 f"is not on the area's grid ({crs}, {width}x{height} px from {first.name})",
-                "resample every input onto the first Sentinel-2 file's grid first",
+                f"resample every input onto {first.name}'s grid first",
             )
     west, south, east, north = transform_bounds(
         crs, "EPSG:4326", *array_bounds(height, width, transform)

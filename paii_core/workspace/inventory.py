@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 
 from paii_core.access import Principal, require
-from paii_core.crops.features import season_gap
+from paii_core.crops.features import area_gap
 from paii_core.errors import AccessDeniedError
 from paii_core.store import workspace as ws_store
 from paii_core.workspace.regions import Region, get_region
@@ -89,7 +89,8 @@ def region_data(
     ]
     # From the area's dates now: a notice stored at the add would name the count then.
     gaps = (
-        season_gap(a, region_id, int(n)) for a, n in zip(raw["aoi_id"], raw["n_dates"], strict=True)
+        area_gap(a, region_id, int(n), sensors)
+        for a, n, sensors in zip(raw["aoi_id"], raw["n_dates"], raw["sensors"], strict=True)
     )
     warnings += [g for g in gaps if g is not None]
     inv = ws_store.region_inventory(con, region_id)

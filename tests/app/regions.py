@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import geopandas as gpd
@@ -63,6 +64,54 @@ def real_area_with_dates(folder: Path, monkeypatch: pytest.MonkeyPatch, days: li
         if days:
             s2 = [SLOVENIA_L1C / f"S2_L1C_{day}_13band.tif" for day in days]
             add_area_from_items(con, "si-patch", region_id="si", s2=s2, data_dir=folder)
+    finally:
+        con.close()
+    return folder
+
+
+NIGERIA_CHIP = REPO / "data" / "real" / "sen1floods11_dev" / "Nigeria_812045_S1Hand.tif"
+"""A real Sentinel-1 chip of the September 2018 Nigeria flood (Sen1Floods11 development
+chip, EPSG:4326, VV/VH dB; see its PROVENANCE)."""
+NIGERIA_DAY = "2018-09-21"
+"""The date tagged on the test's copy: the chip carries none (Sen1Floods11's Nigeria event
+is of September 2018; the test needs a date, not this exact one)."""
+
+
+def nigeria_chip(folder: Path) -> Path:
+    """A copy of :data:`NIGERIA_CHIP` in ``folder``, its date (:data:`NIGERIA_DAY`) in its
+    name as a user would give it."""
+    chip = folder / f"Nigeria_812045_S1_{NIGERIA_DAY.replace('-', '')}.tif"
+    shutil.copy(NIGERIA_CHIP, chip)
+    return chip
+
+
+def real_sar_area(folder: Path, monkeypatch: pytest.MonkeyPatch, *, add: bool = True) -> Path:
+    """Make ``folder`` the data folder of a claims analyst with one real Sentinel-1 scene
+    and nothing else: region 'ng', whose one "county" is the chip's outline, and area
+    'ng-chip' added by `paii area add` from the chip alone (no Sentinel-2, no DEM, no
+    plots), its date marked as the flood (``add`` False: the region alone). Returns
+    ``folder``."""
+    import rasterio
+    import shapely
+    from rasterio.warp import transform_bounds
+
+    from paii_core.areas import add_area_from_items
+
+    chip = nigeria_chip(folder)
+    with rasterio.open(NIGERIA_CHIP) as src:
+        outline = shapely.box(*transform_bounds(src.crs, "EPSG:4326", *src.bounds))
+    gpd.GeoDataFrame(
+        {"county_id": ["00001"], "name": ["Nigeria chip"]}, geometry=[outline], crs="EPSG:4326"
+    ).to_file(folder / "ng.geojson")
+    monkeypatch.setenv("PAII_DATA_DIR", str(folder))
+    con = store.connect(folder / "paii.duckdb")
+    try:
+        workspace.add_region(con, "ng", folder / "ng.geojson", country="NG", yield_unit="t/ha",
+                             name="Nigeria chip")  # fmt: skip
+        if add:
+            flood = [date.fromisoformat(NIGERIA_DAY)]
+            add_area_from_items(con, "ng-chip", region_id="ng", s2=[], s1=[chip],
+                                data_dir=folder, flood_dates=flood)  # fmt: skip
     finally:
         con.close()
     return folder

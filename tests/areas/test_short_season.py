@@ -102,4 +102,4 @@ def test_an_area_needs_sentinel2_data_over_it(kansas_store, tmp_path, capsys):
     con.close()
     assert main(["area", "add", "k0", "--region", "kansas"]) == 2
     err = capsys.readouterr().err
-    assert "--s2 needs at least one Sentinel-2 item" in err and "paii flood --post S1.tif" in err
+    assert "an area needs imagery: pass --s2 with Sentinel-2 items" in err and "--s1" in err

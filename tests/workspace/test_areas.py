@@ -58,8 +58,9 @@ def test_area_lookups_name_the_fix(con, alabama, area_inputs, tmp_path):
 @pytest.mark.parametrize(
     ("change", "error", "match"),
     [
-        (lambda i: [x for x in i if x.kind != "s2_l2a"], ValidationError,
-         r"an area needs at least one Sentinel-2 input \(kind 's2_l2a' or 's2_l1c'\)"),
+        (lambda i: [x for x in i if x.kind not in ("s2_l2a", "s1_grd")], ValidationError,
+         r"an area needs at least one Sentinel-2 input \(kind 's2_l2a' or 's2_l1c'\) or, "
+         r"for a flood area, a Sentinel-1 input"),
         (lambda i: [*i, replace(i[-1], kind="lidar")], ValidationError,
          r"input kind 'lidar' \(.*dem.tif\) is unknown; use one of: s2_l2a"),
         (lambda i: [replace(i[0], acquired=None), *i[1:]], ValidationError,
