@@ -129,38 +129,55 @@ data_dir = paths().data
 try:
     con = connection()
     events = flood_store.events(con, ctx.region_id)
-    areas = workspace.flood_areas(con, ctx.region_id) if events.empty else []
+    # An area's flood is mapped once (an event); areas added since wait for theirs.
+    unmapped = [
+        a for a in workspace.flood_areas(con, ctx.region_id) if a not in set(events["aoi_id"])
+    ]
     regions = {r.region_id: r.name for r in workspace.list_regions(con)}
     flood_regions = {a.region_id for a in workspace.list_areas(con) if a.has_flood}
 except PaiiError as e:
     show_error(e)
     st.stop()
-if events.empty:
-    if not areas:
-        others = [r for r in regions if r != ctx.region_id and r in flood_regions]
-        st.info("No flood event in this region's areas: open one below, or upload GeoTIFFs.")
-        for r in others:
-            st.button(
-                f"Show the flood in {regions[r]}",
-                key=f"flood_goto_{r}",
-                type="primary",
-                on_click=lambda r=r: st.session_state.update(region_id=r),  # the sidebar's key
-            )
-        st.stop()
-    demo = workspace.get_area(con, areas[0]).simulated
-    st.write(f"The flood of {areas[0]} has not been mapped yet (about a minute).")
-    if st.button(f"Map the {'demo ' * demo}flood", key="flood_run", type="primary"):
-        try:
-            with progress_bar() as progress:
-                run_flood_event(con, areas[0], data_dir=data_dir, progress=progress)
-        except PaiiError as e:
-            show_error(e)
-            st.stop()
-        st.rerun()
+if events.empty and not unmapped:
+    others = [r for r in regions if r != ctx.region_id and r in flood_regions]
+    st.info("No flood event in this region's areas: open one below, or upload GeoTIFFs.")
+    for r in others:
+        st.button(
+            f"Show the flood in {regions[r]}",
+            key=f"flood_goto_{r}",
+            type="primary",
+            on_click=lambda r=r: st.session_state.update(region_id=r),  # the sidebar's key
+        )
     st.stop()
+if unmapped:
+    with (
+        st.container()
+        if events.empty
+        else st.expander(f"Not mapped yet: the flood of {', '.join(unmapped)}", expanded=False)
+    ):
+        aoi = (
+            unmapped[0]
+            if len(unmapped) == 1
+            else st.selectbox("Area", unmapped, key="flood_unmapped")
+        )
+        demo = workspace.get_area(con, aoi).simulated
+        st.write(f"The flood of {aoi} has not been mapped yet (about a minute).")
+        if st.button(f"Map the {'demo ' * demo}flood", key="flood_run", type="primary"):
+            try:
+                with progress_bar() as progress:
+                    run_flood_event(con, aoi, data_dir=data_dir, progress=progress)
+            except PaiiError as e:
+                show_error(e)
+                st.stop()
+            st.rerun()
+    if events.empty:
+        st.stop()
 
 event_id = st.selectbox(
-    "Event", events["event_id"], format_func=lambda e: events.set_index("event_id").name[e]
+    "Event",
+    events["event_id"],
+    format_func=lambda e: events.set_index("event_id").name[e],
+    key="flood_event",
 )
 event = events.set_index("event_id").loc[event_id]
 try:

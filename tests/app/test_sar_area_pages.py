@@ -58,6 +58,25 @@ def test_the_flood_page_maps_a_sentinel1_only_area(tmp_path, monkeypatch):
     assert "1 of 1 counties have a figure; grey ones have none." in captions
     assert "No pre-event image." in captions
 
+    # A second flood area added since: the page still offers to map it.
+    from paii_core import store
+    from paii_core.areas import add_area_from_items
+    from paii_core.config import paths
+
+    con = store.connect(paths().database)
+    try:
+        add_area_from_items(con, "ng-second", region_id="ng", s2=[], s1=[nigeria_chip(tmp_path)],
+                            flood_dates=[date.fromisoformat(NIGERIA_DAY)])  # fmt: skip
+    finally:
+        con.close()
+    at.run()
+    assert not at.exception, at.exception
+    assert [e.label for e in at.expander] == ["Not mapped yet: the flood of ng-second"]
+    at.button(key="flood_run").click().run()
+    assert not at.exception and not at.error, (at.exception, at.error)
+    assert not at.expander  # both mapped
+    assert len(at.selectbox(key="flood_event").options) == 2
+
 
 def test_pages_that_need_sentinel2_say_so(tmp_path, monkeypatch):
     real_sar_area(tmp_path, monkeypatch)
