@@ -164,10 +164,14 @@ def tile_histograms(image: ArrayLike, *, tile_px: int) -> TileHistograms:
 
 def _bin_index(values: NDArray[np.float32]) -> NDArray[np.int64]:
     """The :data:`BINS` bin of each finite dB value (values beyond them in the end bins).
-    The bins are uniform: ceil((x - first edge) / width) - 1 is searchsorted(BINS, x) - 1
-    (an edge value falls in the bin below it) without a binary search per pixel."""
+    The bins are uniform and half-open, [lower edge, upper edge) as numpy.histogram's:
+    floor((x - first edge) / width) without a binary search per pixel. An edge value
+    falls in the bin above it, so a split at bin k's upper edge t calls water exactly the
+    pixels counted in bins 0..k (water is ``x < t`` throughout): with the bin below, a
+    pixel on the edge was counted as water and not called water, and whether a
+    despeckled value landed on the edge or a float32 step off it depended on the CPU."""
     step = np.float32(BINS[1] - BINS[0])
-    b = np.ceil((values - BINS[0]) / step).astype(np.int64) - 1
+    b = np.floor((values - BINS[0]) / step).astype(np.int64)
     return np.clip(b, 0, BINS.size - 2, out=b)
 
 
