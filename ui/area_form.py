@@ -147,8 +147,7 @@ def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id
         max_upload_size=RASTER_MAX_MB,
     )
     dem = st.file_uploader(
-        "DEM (optional): a GeoTIFF of elevation in metres, for the flood's terrain masks "
-        "and depth",
+        "DEM (optional): a GeoTIFF of elevation in metres, for the flood's terrain masks and depth",
         type=S1_TYPES,
         key=f"area_dem_{n}",
         max_upload_size=RASTER_MAX_MB,

@@ -228,12 +228,20 @@ def sidebar() -> Context:
         if region_id:
             areas = stored(workspace.list_areas, region_id)
             lines = [
-                f"- {a.aoi_id} ({', '.join(a.sensors)}, {count(a.n_dates, 'date')}"
+                f"- {a.aoi_id} ({', '.join(a.sensors)}, {_dates_said(a)}"
                 f"{', simulated' if a.simulated else ''})"
                 for a in areas
             ]
             st.caption("Areas:\n" + "\n".join(lines) if lines else "No area in this region.")
     return Context(region_id=region_id or "", asof=asof)
+
+
+def _dates_said(area: workspace.AreaRecord) -> str:
+    """ "3 dates" (Sentinel-2) or, for an area of Sentinel-1 alone, "flood" / "no flood
+    date" (its dates are radar dates: 0 dates would read as an empty area)."""
+    if "S2" in area.sensors or "S1" not in area.sensors:
+        return count(area.n_dates, "date")
+    return "flood" if area.has_flood else "no flood date"
 
 
 def simulated_kinds(region_id: str, kinds: tuple[str, ...] | None = None) -> list[str]:

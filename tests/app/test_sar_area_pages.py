@@ -85,10 +85,17 @@ def test_pages_that_need_sentinel2_say_so(tmp_path, monkeypatch):
     assert said and SAR_ONLY in said[0] and "Add 4 more" not in said[0], said
     imagery = _page("imagery_page.py")
     assert any("ng-chip has no Sentinel-2 date" in i.value for i in imagery.info)
-    data = _page("data_page.py")
+    data = AppTest.from_file(str(REPO / "app.py"), default_timeout=180)  # with its sidebar
+    sign_in_app(data)
+    data.run()
+    data.switch_page("views/data_page.py")
+    data.session_state["region_id"] = "ng"
+    data.run()
+    assert not data.exception, data.exception
     areas = next(d.value for d in data.dataframe if "area" in d.value.columns)
     assert areas["sensors"].tolist() == ["S1"] and areas["dates"].tolist() == [0]
     assert any(w.value.startswith(SAR_ONLY) for w in data.warning)
+    assert "- ng-chip (S1, flood)" in data.sidebar.caption[0].value  # not "0 dates"
 
 
 def test_the_form_adds_a_sentinel1_only_area(tmp_path, monkeypatch):
