@@ -14,7 +14,7 @@ from paii_core.county_chart import choropleth_chart
 from paii_core.errors import PaiiError
 from paii_core.flood import render
 from paii_core.flood.area import mask_area_km2
-from paii_core.flood.event import run_flood_event, sar_path
+from paii_core.flood.event import inputs_digest, is_stale, run_flood_event, sar_path
 from paii_core.flood.files import map_flood_bytes
 from paii_core.flood.water import describe_method
 from paii_core.io.sentinel1 import SIGMA0_UNITS_READ_TAG
@@ -180,6 +180,27 @@ event_id = st.selectbox(
     key="flood_event",
 )
 event = events.set_index("event_id").loc[event_id]
+try:
+    stale = is_stale(event["input_hash"], inputs_digest(con, event.aoi_id, data_dir=data_dir))
+except PaiiError as e:
+    show_error(e)
+    st.stop()
+if stale:
+    st.warning(
+        f"Area {event.aoi_id}'s inputs changed since this flood was mapped on "
+        f"{event['created_at']:%Y-%m-%d %H:%M} UTC (its Sentinel-1 dates, DEM, plots or "
+        "policies): the figures below are the old ones. Map it again to bring them up "
+        "to date.",
+        icon=":material/update:",
+    )
+    if st.button("Map the flood again", key="flood_remap", type="primary"):
+        try:
+            with progress_bar() as progress:
+                run_flood_event(con, event.aoi_id, data_dir=data_dir, progress=progress)
+        except PaiiError as e:
+            show_error(e)
+            st.stop()
+        st.rerun()
 try:
     products = flood_store.event_frame(con, "flood_products", event_id).sort_values("acquired")
     # Policy impacts only for roles that may see policy data (the store checks too).

@@ -27,8 +27,11 @@ from paii_core.io.plots import read_plot_registry
 from paii_core.store import flood as flood_store
 from paii_core.workspace.layout import data_root
 
-__all__ = ["METHOD", "run_flood_event", "sar_path"]
+__all__ = ["DIGEST_PREFIX", "METHOD", "inputs_digest", "is_stale", "run_flood_event", "sar_path"]
 
+DIGEST_PREFIX = "inputs-1:"
+"""Marks an event's ``input_hash`` made by :func:`inputs_digest` (earlier events hashed
+their Sentinel-1 paths only)."""
 METHOD = "paii-flood-1: split-based KI threshold, change detection, HAND/slope masks, FwDET"
 
 
@@ -104,7 +107,7 @@ def run_flood_event(
     px = area.pixel_size_m
     simulated = area.simulated or bool(s1_files["simulated"].any())
     suffix = "_SIMULATED" if simulated else ""
-    digest = hashlib.sha256(json.dumps([str(p) for p in s1.values()] + [METHOD]).encode())
+    digest = inputs_digest(con, aoi_id, data_dir=data)
     event_id = f"{aoi_id}-{flood_dates[0]:%Y%m%d}"
     out_dir = data / "products" / "flood" / event_id
     masks, products = [], []
@@ -156,7 +159,7 @@ def run_flood_event(
             "pre_date": before[-1] if before else None,
             "first_date": flood_dates[0],
             "last_date": flood_dates[-1],
-            "input_hash": digest.hexdigest(),
+            "input_hash": digest,
             "method": METHOD,
             "simulated": simulated,
         },
@@ -165,6 +168,38 @@ def run_flood_event(
         counties=counties,
         crops=impact.crop_totals(hits),
     )
+    # One event per area: a rebuilt area whose flood dates moved leaves no older event.
+    flood_store.drop_events(con, aoi_id, keep=event_id)
     if progress:
         progress(1.0, "stored")
     return event_id
+
+
+def inputs_digest(
+    con: duckdb.DuckDBPyConnection, aoi_id: str, *, data_dir: str | PathLike[str] | None = None
+) -> str:
+    """What an area's flood event was mapped from, as one hash: its Sentinel-1 files and
+    their flood marks, DEM and plot registry (the stored files' sha256), the policies on
+    it (id, parcel, declared crop) and :data:`METHOD`. An event whose ``input_hash``
+    differs from this is out of date (:func:`is_stale`)."""
+    parts: list = []
+    for kind in ("s1_grd", "dem", "plots"):
+        files = workspace.area_files(con, aoi_id, kind, data_dir=data_dir)
+        parts += [
+            [kind, str(h), bool(d.get("flood_event"))]
+            for h, d in zip(files["input_hash"], files["details"], strict=True)
+        ]
+    policies = con.execute(
+        "SELECT policy_id, parcel_id, coarse_id, declared_crop FROM policies WHERE aoi_id = ? "
+        "ORDER BY policy_id",
+        [aoi_id],
+    ).fetchall()
+    parts.append([[str(v) for v in row] for row in policies])
+    return DIGEST_PREFIX + hashlib.sha256(json.dumps([parts, METHOD]).encode()).hexdigest()
+
+
+def is_stale(stored_hash: str, current_hash: str) -> bool:
+    """Whether an event stored with ``stored_hash`` is out of date against its area's
+    :func:`inputs_digest` now. Events stored before the digest named the inputs (no
+    :data:`DIGEST_PREFIX`) are not judged."""
+    return stored_hash.startswith(DIGEST_PREFIX) and stored_hash != current_hash

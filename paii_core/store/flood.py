@@ -11,7 +11,7 @@ from paii_core.access import Principal, require
 from paii_core.errors import StoreError
 from paii_core.store.core import write_frame
 
-__all__ = ["county_impacts", "event_frame", "events", "policy_hits", "save_event"]
+__all__ = ["county_impacts", "drop_events", "event_frame", "events", "policy_hits", "save_event"]
 
 _TABLES = ("flood_products", "flood_policy_impacts", "flood_county_impacts", "flood_crop_impacts")
 _POLICY_TABLES = frozenset({"flood_policy_impacts", "flood_crop_impacts"})
@@ -40,6 +40,32 @@ def save_event(
         write_frame(con, table, rows, replace_where={"event_id": event_id})
     row = pd.DataFrame([{**event, "created_at": datetime.now(UTC).replace(tzinfo=None)}])
     write_frame(con, "flood_events", row, replace_where={"event_id": event_id})
+
+
+def drop_events(con: duckdb.DuckDBPyConnection, aoi_id: str, *, keep: str) -> list[str]:
+    """Delete area ``aoi_id``'s flood events other than ``keep`` (all their rows, one
+    transaction); returns the ids dropped."""
+    try:
+        gone = [
+            r[0]
+            for r in con.execute(
+                "SELECT event_id FROM flood_events WHERE aoi_id = ? AND event_id <> ?",
+                [aoi_id, keep],
+            ).fetchall()
+        ]
+        if not gone:
+            return []
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for table in (*_TABLES, "flood_events"):
+                con.execute(f'DELETE FROM "{table}" WHERE event_id IN (SELECT unnest(?))', [gone])
+            con.execute("COMMIT")
+        except duckdb.Error:
+            con.execute("ROLLBACK")
+            raise
+    except duckdb.Error as e:
+        raise StoreError(f"could not drop the older flood events of {aoi_id}: {e}") from e
+    return gone
 
 
 def events(con: duckdb.DuckDBPyConnection, region_id: str | None = None) -> pd.DataFrame:

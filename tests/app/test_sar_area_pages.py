@@ -58,6 +58,17 @@ def test_the_flood_page_maps_a_sentinel1_only_area(tmp_path, monkeypatch):
     assert "1 of 1 counties have a figure; grey ones have none." in captions
     assert "No pre-event image." in captions
 
+    # A DEM added to the area since: the event says it is out of date and maps again with it.
+    replace_with_dem(tmp_path)
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Area ng-chip's inputs changed since this flood was mapped" in w.value
+               for w in at.warning)  # fmt: skip
+    at.button(key="flood_remap").click().run()
+    assert not at.exception and not at.error, (at.exception, at.error)
+    assert not [w for w in at.warning if "inputs changed" in w.value or "no DEM" in w.value]
+    assert {m.label: m.value for m in at.metric}["Mean depth"].endswith(" m")
+
     # A second flood area added since: the page still offers to map it.
     from paii_core import store
     from paii_core.areas import add_area_from_items
@@ -76,6 +87,29 @@ def test_the_flood_page_maps_a_sentinel1_only_area(tmp_path, monkeypatch):
     assert not at.exception and not at.error, (at.exception, at.error)
     assert not at.expander  # both mapped
     assert len(at.selectbox(key="flood_event").options) == 2
+
+
+def replace_with_dem(folder) -> None:
+    """Rebuild area ng-chip with a DEM: a plain sloping up to the east over the chip's
+    ground (EPSG:4326, metres), as a user adding the terrain later would."""
+    from affine import Affine
+
+    from paii_core import io, store
+    from paii_core.areas import add_area_from_items
+    from paii_core.config import paths
+
+    with rasterio.open(NIGERIA_CHIP) as src:
+        left, top, (dx, dy) = src.bounds.left, src.bounds.top, src.res
+    _, xx = np.mgrid[:200, :200]
+    dem = io.write_dem(folder / "dem.tif", 120.0 + 0.05 * xx, crs="EPSG:4326",
+                       transform=Affine(dx * 2.6, 0, left, 0, -dy * 2.6, top))  # fmt: skip
+    con = store.connect(paths().database)
+    try:
+        add_area_from_items(con, "ng-chip", region_id="ng", s2=[], s1=[nigeria_chip(folder)],
+                            dem=dem, flood_dates=[date.fromisoformat(NIGERIA_DAY)],
+                            replace=True)  # fmt: skip
+    finally:
+        con.close()
 
 
 def test_pages_that_need_sentinel2_say_so(tmp_path, monkeypatch):

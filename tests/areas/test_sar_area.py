@@ -16,7 +16,7 @@ from paii_core import io
 from paii_core.areas import add_area_from_items, area_folder
 from paii_core.cli import main
 from paii_core.errors import FormatError, ValidationError
-from paii_core.flood.event import run_flood_event
+from paii_core.flood.event import inputs_digest, is_stale, run_flood_event
 from paii_core.store import flood as flood_store
 from paii_core.workspace.areas import get_area
 from paii_core.workspace.inventory import region_data
@@ -94,6 +94,19 @@ def test_sentinel1_alone_makes_a_flood_area(kansas_store, sar):
     stored = con.execute("SELECT count(*) FROM flood_county_impacts WHERE event_id = ? "
                          "AND cropland_flooded_km2 IS NULL", [event]).fetchone()[0]  # fmt: skip
     assert stored == 1  # NULL, not NaN or 0
+
+    # The area rebuilt with both dates marked as the flood: the event is out of date, and
+    # mapping it again leaves one event, the new one.
+    def stored_hash() -> str:
+        return flood_store.events(con).set_index("event_id").loc[event, "input_hash"]
+
+    assert not is_stale(stored_hash(), inputs_digest(con, "harvey-sar", data_dir=data))
+    add_area_from_items(con, "harvey-sar", region_id="kansas", s2=[], s1=sar,
+                        flood_dates=[PRE, POST], replace=True)  # fmt: skip
+    assert is_stale(stored_hash(), inputs_digest(con, "harvey-sar", data_dir=data))
+    again = run_flood_event(con, "harvey-sar", data_dir=data)
+    assert again != event and flood_store.events(con)["event_id"].tolist() == [again]
+    assert not flood_store.event_frame(con, "flood_county_impacts", event).shape[0]
 
 
 @pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")  # the bare file
