@@ -68,3 +68,16 @@ def sign_in_app(at, role: str = "underwriter") -> None:
     at.session_state["_paii_principal"] = principal
     now = datetime.now(UTC).replace(tzinfo=None)
     at.session_state["_paii_last_seen"] = at.session_state["_paii_signed_in_at"] = now
+
+
+def data_page_app(region_id: str, role: str = "underwriter", timeout_s: int = 180):
+    """The dashboard (app.py, with its sidebar) signed in as ``role``, on the Data page of
+    region ``region_id``, run once."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=timeout_s)
+    sign_in_app(at, role)
+    at.run()
+    at.switch_page("views/data_page.py")
+    at.session_state["region_id"] = region_id
+    return at.run()

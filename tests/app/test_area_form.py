@@ -13,7 +13,7 @@ from paii_core import workspace
 from paii_core.areas import grid as area_grid
 from paii_core.workspace.layout import WORKSPACE_DIR
 from tests.app.regions import SLOVENIA_L1C, real_area_with_dates
-from tests.conftest import REPO, sign_in_app
+from tests.conftest import REPO, data_page_app
 from ui import common
 from ui.area_form import UPLOADS_DIR
 
@@ -42,12 +42,7 @@ def si_region(tmp_path, monkeypatch):
 
 
 def _data_app(role: str = "underwriter") -> AppTest:
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=180)
-    sign_in_app(at, role)
-    at.run()
-    at.switch_page("views/data_page.py")
-    at.session_state["region_id"] = "si"
-    return at.run()
+    return data_page_app("si", role)
 
 
 def _add(

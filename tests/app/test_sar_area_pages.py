@@ -12,7 +12,7 @@ import rasterio
 from streamlit.testing.v1 import AppTest
 
 from tests.app.regions import NIGERIA_CHIP, NIGERIA_DAY, nigeria_chip, real_sar_area
-from tests.conftest import REPO, sign_in_app
+from tests.conftest import REPO, data_page_app, sign_in_app
 
 SAR_ONLY = "area ng-chip has Sentinel-1 only: it maps floods (Flood page, `paii flood`)"
 
@@ -119,12 +119,7 @@ def test_pages_that_need_sentinel2_say_so(tmp_path, monkeypatch):
     assert said and SAR_ONLY in said[0] and "Add 4 more" not in said[0], said
     imagery = _page("imagery_page.py")
     assert any("ng-chip has no Sentinel-2 date" in i.value for i in imagery.info)
-    data = AppTest.from_file(str(REPO / "app.py"), default_timeout=180)  # with its sidebar
-    sign_in_app(data)
-    data.run()
-    data.switch_page("views/data_page.py")
-    data.session_state["region_id"] = "ng"
-    data.run()
+    data = data_page_app("ng")
     assert not data.exception, data.exception
     areas = next(d.value for d in data.dataframe if "area" in d.value.columns)
     assert areas["sensors"].tolist() == ["S1"] and areas["dates"].tolist() == [0]
@@ -136,12 +131,7 @@ def test_the_form_adds_a_sentinel1_only_area(tmp_path, monkeypatch):
     real_sar_area(tmp_path, monkeypatch, add=False)
     (tmp_path / "upload").mkdir()
     chip = nigeria_chip(tmp_path / "upload")
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=180)
-    sign_in_app(at)
-    at.run()
-    at.switch_page("views/data_page.py")
-    at.session_state["region_id"] = "ng"
-    at.run()
+    at = data_page_app("ng")
     at.file_uploader(key="area_s1_0").set_value([(chip.name, chip.read_bytes(), "image/tiff")])
     at.text_input(key="area_new_id_0").set_value("ng-upload")
     at.text_input(key="area_new_floods_0").set_value("2018-09-22")  # a wrong date first

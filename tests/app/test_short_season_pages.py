@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app.regions import SLOVENIA_DAYS, real_area_with_dates, world_with_new_region
-from tests.conftest import REPO, sign_in_app
+from tests.conftest import REPO, data_page_app, sign_in_app
 
 GAP = "area si-patch has 1 Sentinel-2 date; cropland, parcels and crop maps need at least 4"
 
@@ -57,12 +57,7 @@ def test_crop_labels_say_how_many_more_dates(one_date):
 
 
 def test_data_page_lists_the_area_and_what_it_lacks(one_date):
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
-    sign_in_app(at)
-    at.run()
-    at.switch_page("views/data_page.py")
-    at.session_state["region_id"] = "si"
-    at.run()
+    at = data_page_app("si")
     assert not at.exception, at.exception
     areas = next(d.value for d in at.dataframe if "area" in d.value.columns)
     assert areas["area"].tolist() == ["si-patch"] and areas["dates"].tolist() == [1]
