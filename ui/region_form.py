@@ -46,7 +46,8 @@ def region_upload_form(con: duckdb.DuckDBPyConnection) -> workspace.Region | Non
     """Upload a county boundary file and add it as a region; the new region, or None."""
     st.markdown(
         "**County boundaries**: GeoJSON, GeoPackage, GeoParquet, or a shapefile zipped with "
-        "its .shx, .dbf and .prj; one polygon per county with a FIPS code or adcode column"
+        "its .shx, .dbf and .prj; one polygon per county with a code column (FIPS, adcode, "
+        "NUTS_ID, a P-code, GID_2...)"
     )
     if signed_in_user("workspace") is None:
         return None

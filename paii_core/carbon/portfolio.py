@@ -54,7 +54,7 @@ def portfolio_exposure(frame: pd.DataFrame, portfolio: pd.DataFrame) -> dict[str
     if m["xco2"].isna().all() and not m["county_id"].isin(frame["county_id"]).any():
         raise ValidationError(
             "no county of the portfolio is in this region; check the county ids "
-            "(5-digit FIPS or 6-digit adcodes)"
+            "(as the region's boundary file writes them: zero-padded FIPS, adcodes, NUTS...)"
         )
     has = m["xco2"].notna()
     w = m["weight"].to_numpy(float)

@@ -37,10 +37,39 @@ ID_CANDIDATES: tuple[str, ...] = (
     "GEOID20",
     "adcode",
     "ADCODE",
+    "NUTS_ID",
+    "ADM3_PCODE",
+    "ADM2_PCODE",
+    "ADM1_PCODE",
+    "GID_3",
+    "GID_2",
+    "GID_1",
+    "shapeID",
 )
-"""Columns tried, in order, when ``id_column`` is not given."""
+"""Columns tried, in order, when ``id_column`` is not given: US Census (GEOID, FIPS),
+Chinese adcodes, Eurostat NUTS, OCHA common operational datasets (P-codes), GADM and
+geoBoundaries ids."""
 
-NAME_CANDIDATES: tuple[str, ...] = ("name", "NAME", "Name", "NAMELSAD", "county", "County")
+NAME_CANDIDATES: tuple[str, ...] = (
+    "name",
+    "NAME",
+    "Name",
+    "NAMELSAD",
+    "county",
+    "County",
+    "NAME_LATN",
+    "NUTS_NAME",
+    "ADM3_EN",
+    "ADM2_EN",
+    "ADM1_EN",
+    "NAME_3",
+    "NAME_2",
+    "NAME_1",
+    "shapeName",
+)
+_CODE = r"[A-Za-z0-9][A-Za-z0-9._\-]{0,39}"
+"""A county id that is not a FIPS code or adcode: a code as its source writes it (NUTS
+'SI061', P-code 'NG001001', GADM 'NGA.1.1_1', a 7-digit IBGE code)."""
 
 # Krasovsky 1940 ellipsoid, the one the published GCJ-02 offset is defined on.
 _A = 6378245.0
@@ -227,17 +256,23 @@ def _pad_ids(values: pd.Series, column: str, where: str | None) -> pd.Series:
             where, f"id column {column!r} is empty in row {row}", "give every county an id"
         )
     text = values.map(norm)
-    bad = ~text.str.fullmatch(r"\d{1,6}")
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise FormatError(
-            where,
-            f"id column {column!r} has {text.iloc[row]!r} in row {row}, not a FIPS code or adcode",
-            "pick the column of 5-digit FIPS or 6-digit adcodes with id_column=",
-        )
-    # FIPS codes lose their leading zero when stored as numbers; adcodes never start with 0.
-    width = 6 if column.lower() == "adcode" or (text.str.len() == 6).all() else 5
-    padded = text.str.zfill(width)
+    if text.str.fullmatch(r"\d{1,6}").all():
+        # FIPS codes lose their leading zero when stored as numbers; adcodes never start
+        # with 0.
+        width = 6 if column.lower() == "adcode" or (text.str.len() == 6).all() else 5
+        padded = text.str.zfill(width)
+    else:  # other codes are kept as their source writes them
+        bad = ~text.str.fullmatch(_CODE)
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise FormatError(
+                where,
+                f"id column {column!r} has {text.iloc[row]!r} in row {row}, not a county "
+                "code (letters, digits, '.', '_' or '-', at most 40)",
+                "pick the column of the counties' codes with id_column= (FIPS, adcode, "
+                "NUTS_ID, a P-code, GID_2...)",
+            )
+        padded = text
     dup = padded.duplicated()
     if dup.any():
         raise FormatError(
@@ -260,8 +295,9 @@ def read_boundaries(
         path: a GeoJSON / shapefile / GeoPackage / GeoParquet (``.parquet``) path, or a
             GeoDataFrame.
         id_column: column holding the county id; default the first of
-            :data:`ID_CANDIDATES` present. US FIPS codes are padded to 5 digits, Chinese
-            adcodes kept at 6.
+            :data:`ID_CANDIDATES` present. Numeric ids of up to 6 digits are US FIPS
+            codes (padded to 5 digits) or Chinese adcodes (kept at 6); other codes (NUTS,
+            P-codes, GADM ids, longer numeric codes) are kept as written.
         source_crs: CRS of the coordinates when the file has none or declares the wrong
             one; ``"GCJ-02"`` means longitude/latitude in China's GCJ-02 datum, converted
             to WGS84 with :func:`gcj02_to_wgs84`.
@@ -273,7 +309,7 @@ def read_boundaries(
     Raises:
         InputNotFoundError: the file does not exist.
         FormatError: unreadable file, no CRS (shapefile without .prj) and no
-            ``source_crs``, no id column, empty, repeated or non-numeric ids, no rows.
+            ``source_crs``, no id column, empty, repeated or malformed ids, no rows.
         ValidationError: ``source_crs`` is not a CRS.
     """
     if isinstance(path, gpd.GeoDataFrame):
@@ -306,7 +342,7 @@ def read_boundaries(
                 where,
                 f"no county id column among {', '.join(ID_CANDIDATES)}; columns are "
                 f"{', '.join(map(str, gdf.columns))}",
-                "pass id_column= naming the FIPS or adcode column",
+                "pass id_column= naming the counties' code column",
             )
         id_column = found[0]
     elif id_column not in gdf.columns:

@@ -102,12 +102,33 @@ def test_geodataframe_without_crs():
 
 
 @pytest.mark.parametrize(
+    ("column", "ids", "names", "name_column"),
+    [
+        ("NUTS_ID", ["SI031", "SI032", "DE40A"], ["Pomurska", "Podravska", "Uckermark"],
+         "NAME_LATN"),
+        ("ADM2_PCODE", ["NG001001", "NG001002"], ["Aba North", "Aba South"], "ADM2_EN"),
+        ("GID_2", ["NGA.1.1_1", "NGA.1.2_1"], ["Aba North", "Aba South"], "NAME_2"),
+        ("CD_MUN", [5300108, 1100015], ["Brasília", "Alta Floresta d'Oeste"], "name"),
+    ],
+)  # fmt: skip
+def test_other_countries_codes_are_kept_as_written(column, ids, names, name_column):
+    """Eurostat NUTS, OCHA P-codes, GADM ids and 7-digit IBGE municipality codes: a
+    user's own regions, not only US FIPS and Chinese adcodes."""
+    gdf = _counties(ids, column, **{name_column: names})
+    kwargs = {"id_column": column} if column == "CD_MUN" else {}  # found by name otherwise
+    got = read_boundaries(gdf, **kwargs)
+    assert got["county_id"].tolist() == [str(i) for i in ids]
+    assert got["name"].tolist() == names
+
+
+@pytest.mark.parametrize(
     ("gdf", "kwargs", "match"),
     [
         (_counties(["19169"], "code"), {}, "no county id column among county_id, geoid"),
         (_counties(["19169"]), {"id_column": "fips5"}, "id_column 'fips5' is not a column"),
         (_counties(["19169", "19169"]), {}, "id column 'GEOID' repeats '19169'"),
-        (_counties(["19x69"]), {}, "id column 'GEOID' has '19x69' in row 0"),
+        (_counties(["19 169"]), {}, "id column 'GEOID' has '19 169' in row 0, not a county code"),
+        (_counties(["SI061", "SI/62"], "NUTS_ID"), {}, "'NUTS_ID' has 'SI/62' in row 1"),
         (_counties(["19169", None]), {}, "id column 'GEOID' is empty in row 1"),
         (_counties([]), {}, "has no features"),
     ],

@@ -47,11 +47,12 @@ def test_region_add_errors_name_the_command_options(tmp_path, capsys):
     (tmp_path / "si.prj").unlink(missing_ok=True)  # a shapefile without its .prj
     base = ["region", "add", "si", "--country", "SI", "--yield-unit", "t/ha", "--db", str(db)]
     assert main([*base, "--counties", str(tmp_path / "si.geojson")]) == 2
-    assert "Fix: pass --id-column naming the FIPS or adcode column" in capsys.readouterr().err
-    assert main([*base, "--counties", str(tmp_path / "si.geojson"), "--id-column", "nuts"]) == 2
+    assert "Fix: pass --id-column naming the counties' code column" in capsys.readouterr().err
+    frame.assign(nuts=["SI 061"]).set_crs(4326).to_file(tmp_path / "bad.geojson")
+    assert main([*base, "--counties", str(tmp_path / "bad.geojson"), "--id-column", "nuts"]) == 2
     err = capsys.readouterr().err
-    assert "has 'SI061' in row 0, not a FIPS code or adcode. Fix: pick" in err
-    assert err.rstrip().endswith("with --id-column")
+    assert "has 'SI 061' in row 0, not a county code (letters, digits" in err
+    assert "Fix: pick the column of the counties' codes with --id-column" in err
     assert main([*base, "--counties", str(tmp_path / "si.shp"), "--id-column", "x"]) == 2
     assert "Fix: add the .prj file or pass --source-crs 'EPSG:4326'" in capsys.readouterr().err
     assert main([*base, "--counties", str(tmp_path / "si.geojson"), "--id-column", "x"]) == 2
