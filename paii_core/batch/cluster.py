@@ -263,6 +263,16 @@ def wait_for_workers(client, scheduler: str) -> None:
         ) from None
 
 
+def _finalise_failed_client() -> None:
+    """Finalise a Client whose construction failed, here and now. Its ``__del__`` closes
+    it; left to a later garbage collection, that ran inside another client's event-loop
+    lock once (a test run hung 10 minutes in ``LoopRunner.stop`` and the half-closed
+    client left dask's process-wide scheduler set to 'dask.distributed')."""
+    import gc
+
+    gc.collect()
+
+
 def connect(scheduler: str | None, workers: int, threads: int, stack: ExitStack, job: str = ""):
     """``(client, cluster)``: a client of ``scheduler``, or of a new LocalCluster
     (``cluster`` then, else None) of ``workers`` processes with one task thread each and
@@ -272,19 +282,25 @@ def connect(scheduler: str | None, workers: int, threads: int, stack: ExitStack,
     at the scheduler. ``stack`` closes both (and keeps the worker settings in force for
     as long as nannies may start workers: after a killed one, too).
 
+    The client is not made dask's default (``set_as_default=False``): the batch submits
+    to it by name, and nothing else in the process (xarray or dask reads) is sent to the
+    cluster, or fails with "no Client active" after it closes.
+
     Raises ValidationError when ``scheduler`` cannot be reached."""
     if scheduler:
         check_scheduler(scheduler)
         from distributed import Client
 
         try:
-            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
         except OSError as e:
+            _finalise_failed_client()
             raise ValidationError(
                 f"--scheduler {scheduler}: cannot reach it ({e}); start one with "
                 f"`dask scheduler` and pass its tcp://HOST:PORT, or leave --scheduler out"
             ) from None
         except Exception as e:  # something listens, but does not speak dask's protocol
+            _finalise_failed_client()
             raise ValidationError(
                 f"--scheduler {scheduler}: something answers there, but not a dask "
                 f"scheduler ({type(e).__name__}); pass the scheduler's own tcp://HOST:PORT "
@@ -319,7 +335,7 @@ def connect(scheduler: str | None, workers: int, threads: int, stack: ExitStack,
     )
     stack.callback(cluster.close)
     # The client first: made after scale(), it would wait for every worker to start.
-    client = Client(cluster)
+    client = Client(cluster, set_as_default=False)
     stack.callback(client.close)
     cluster.scale(workers)  # non-blocking: the nannies start their workers from here on
     return client, cluster

@@ -259,7 +259,8 @@ def _run(spec: BatchJob, client, clock: _Clock, remote: str | None = None) -> Ba
             )
             for t in todo
         ]  # fmt: skip
-        results = as_completed(futures, with_results=True, raise_errors=False)
+        # The client is not dask's default (batch.cluster.connect): name its loop.
+        results = as_completed(futures, client.loop, with_results=True, raise_errors=False)
         # Only as_completed holds a tile's future until its record is back: one held after
         # would keep its (tiny) result on its worker, and a worker lost later in the run
         # would make the scheduler compute every tile it had finished again.

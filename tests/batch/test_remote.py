@@ -9,6 +9,7 @@ import threading
 import time
 from pathlib import Path
 
+import dask
 import numpy as np
 import pytest
 
@@ -175,9 +176,10 @@ def test_finished_tiles_are_released_so_a_lost_worker_does_not_redo_them(
     until the end kept its result on its worker, and when that worker died the
     scheduler computed every tile it had finished again (seen on real files: a tile
     redone a minute after its record)."""
-    held = []
+    held, schedulers = [], set()
 
     def check(client, record):
+        schedulers.add(dask.config.get("scheduler", None))
         key = f"paii-{record['job']}-{record['input_hash']}"
         deadline = time.monotonic() + 5
         while client.refcount.get(key, 0) and time.monotonic() < deadline:
@@ -189,6 +191,9 @@ def test_finished_tiles_are_released_so_a_lost_worker_does_not_redo_them(
         method="dcp", on_result=check,
     )  # fmt: skip
     assert len(res.computed) == 4 and held == [0, 0, 0, 0]
+    # The run's client is not dask's default: the process's own dask work (xarray reads)
+    # stays local, and a client closed badly cannot leave it pointing at a cluster.
+    assert schedulers == {None}
 
 
 def test_mosaics_are_named_after_their_input_and_job(tmp_path):
