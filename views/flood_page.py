@@ -55,6 +55,18 @@ def draw_extent(
         st.caption("Blue: water. No depth scale: depth needs a DEM.")
 
 
+def map_button(label: str, key: str, aoi_id: str) -> None:
+    """A button that maps (or maps again) area ``aoi_id``'s flood event, then reruns."""
+    if st.button(label, key=key, type="primary"):
+        try:
+            with progress_bar() as progress:
+                run_flood_event(connection(), aoi_id, data_dir=paths().data, progress=progress)
+        except PaiiError as e:
+            show_error(e)
+            st.stop()
+        st.rerun()
+
+
 def draw_sar(before: io.Raster | None, after: io.Raster) -> None:
     left, right = st.columns(2)
     if before is not None:
@@ -130,9 +142,8 @@ try:
     con = connection()
     events = flood_store.events(con, ctx.region_id)
     # An area's flood is mapped once (an event); areas added since wait for theirs.
-    unmapped = [
-        a for a in workspace.flood_areas(con, ctx.region_id) if a not in set(events["aoi_id"])
-    ]
+    mapped = set(events["aoi_id"])
+    unmapped = [a for a in workspace.flood_areas(con, ctx.region_id) if a not in mapped]
     regions = {r.region_id: r.name for r in workspace.list_regions(con)}
     flood_regions = {a.region_id for a in workspace.list_areas(con) if a.has_flood}
 except PaiiError as e:
@@ -162,14 +173,7 @@ if unmapped:
         )
         demo = workspace.get_area(con, aoi).simulated
         st.write(f"The flood of {aoi} has not been mapped yet (about a minute).")
-        if st.button(f"Map the {'demo ' * demo}flood", key="flood_run", type="primary"):
-            try:
-                with progress_bar() as progress:
-                    run_flood_event(con, aoi, data_dir=data_dir, progress=progress)
-            except PaiiError as e:
-                show_error(e)
-                st.stop()
-            st.rerun()
+        map_button(f"Map the {'demo ' * demo}flood", "flood_run", aoi)
     if events.empty:
         st.stop()
 
@@ -193,14 +197,7 @@ if stale:
         "to date.",
         icon=":material/update:",
     )
-    if st.button("Map the flood again", key="flood_remap", type="primary"):
-        try:
-            with progress_bar() as progress:
-                run_flood_event(con, event.aoi_id, data_dir=data_dir, progress=progress)
-        except PaiiError as e:
-            show_error(e)
-            st.stop()
-        st.rerun()
+    map_button("Map the flood again", "flood_remap", event.aoi_id)
 try:
     products = flood_store.event_frame(con, "flood_products", event_id).sort_values("acquired")
     # Policy impacts only for roles that may see policy data (the store checks too).
