@@ -28,6 +28,7 @@ from ui.uploads import RASTER_MAX_MB, saved_uploads, too_big
 
 __all__ = [
     "AREA_FORM",
+    "AREA_FORM_TITLE",
     "S1_TYPES",
     "S2_TYPES",
     "UPLOADS_DIR",
@@ -38,9 +39,11 @@ __all__ = [
 
 AREA_FORM: tuple[Permission, ...] = ("workspace", "areas")
 """The permissions the form needs (an ESG analyst's role lacks "areas": no form)."""
-S2_TYPES = ["tif", "tiff", "jp2"]
-"""One-file Sentinel-2 items `paii area add --s2` reads: a stacked GeoTIFF / COG / JP2
-with band descriptions (a .SAFE or a band folder is a folder: the command takes those)."""
+AREA_FORM_TITLE = "Add an area from your Sentinel-2 or Sentinel-1 files"
+S2_TYPES = ["tif", "tiff", "jp2", "xml"]
+"""The files of Sentinel-2 items `paii area add --s2` reads: stacked GeoTIFFs / COGs / JP2s
+with band descriptions, or one file per band (a .SAFE's IMG_DATA files) with the
+product's MTD XML (:func:`paii_core.io.s2_items.open_s2_items` groups them by date)."""
 S1_TYPES = ["tif", "tiff"]
 UPLOADS_DIR = ".uploads"
 """Under <data>/workspace/: no area id starts with '.', so no area folder is this one."""
@@ -124,8 +127,11 @@ def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id
         return
     n = st.session_state.get(_ROUND, 0)
     st.markdown(
-        "**Sentinel-2 files**: stacked GeoTIFFs (L2A or L1C, bands described B02 .. B08 or "
-        "all 13), one or more dates of one place; the area is the ground every date covers. "
+        "**Sentinel-2 files**: L2A or L1C, one or more dates of one place; the area is the "
+        "ground every date covers. Either stacked GeoTIFFs (bands described B02 .. B08 or "
+        "all 13), or one file per band as in a .SAFE's IMG_DATA "
+        "(`T33UUU_20230601T101559_B02_10m.jp2` ...) with each product's `MTD_MSIL2A.xml` or "
+        "`MTD_MSIL1C.xml`; the files are grouped by the date in their names. "
         "**Sentinel-1 files** alone make a flood area (Flood page) on the ground every "
         "Sentinel-1 date covers"
     )

@@ -9,7 +9,7 @@ from paii_core.text import count
 from paii_core.workspace import list_regions
 from paii_core.workspace.inventory import region_data
 from ui import imports
-from ui.area_form import added_area_notice, area_form, may_add_areas
+from ui.area_form import AREA_FORM_TITLE, added_area_notice, area_form, may_add_areas
 from ui.auth import signed_in
 from ui.common import connection, current_context, current_region, show_error, stored
 from ui.region_form import added_notice, region_upload_form
@@ -60,7 +60,7 @@ st.subheader("Areas")
 if data.areas.empty:
     st.write(
         f"No area yet: add one with `paii area add AOI --region {ctx.region_id} --s2 ...`"
-        + (", or from your Sentinel-2 files below." if may_add_areas() else ".")
+        + (", or from your Sentinel-2 or Sentinel-1 files below." if may_add_areas() else ".")
     )
 else:
     st.dataframe(
@@ -69,7 +69,7 @@ else:
 for warning in data.warnings:
     st.warning(warning, icon=":material/warning:")
 if may_add_areas():
-    with st.expander("Add an area from your Sentinel-2 files", expanded=data.areas.empty):
+    with st.expander(AREA_FORM_TITLE, expanded=data.areas.empty):
         area_form(connection(), {r.region_id: r.name for r in stored(list_regions)}, ctx.region_id)
 
 st.subheader("Stored data")

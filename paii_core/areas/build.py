@@ -28,7 +28,7 @@ from paii_core.areas.register import area_county, register_area
 from paii_core.config import paths
 from paii_core.crops.features import sar_only_note, season_gap
 from paii_core.errors import PaiiWarning, ValidationError
-from paii_core.io.s2_items import open_s2_item
+from paii_core.io.s2_items import open_s2_items
 from paii_core.io.s2_load import LoadedScene, load_season
 from paii_core.io.s2_scene import Grid
 from paii_core.text import count
@@ -213,7 +213,7 @@ def add_area_from_items(
                 f"area {aoi_id!r} already exists; pass --replace to rebuild it, "
                 "or choose another id"
             )
-        scenes = [scene for item in s2 for scene in open_s2_item(item)]
+        scenes = open_s2_items(s2)
         if scenes:
             grid, footprint = area_grid(scenes, bbox)
             read = count(len(scenes), "Sentinel-2 scene")
@@ -244,7 +244,7 @@ def add_area_from_items(
         products: list[dict] = []
         try:
             for i, s in enumerate(season):
-                name, details = _write_s2(tmp, aoi_id, s, grid, named)
+                name, details = _write_s2(tmp, aoi_id, s, grid, renamed)
                 if "scl" in details:
                     details["scl"] = (rel / "s2" / details["scl"]).as_posix()
                 kind = "s2_l1c" if s.level == "L1C" else "s2_l2a"

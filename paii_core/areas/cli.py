@@ -91,7 +91,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         default=[],
         type=Path,
         metavar="ITEM",
-        help="Sentinel-2 items, one or more dates (crop maps need 4 of a season)",
+        help="Sentinel-2 items, one or more dates (crop maps need 4 of a season); loose "
+        "band files (..._B02_10m.jp2) are grouped by the date in their names, each "
+        "product's MTD_MSIL*.xml joined to its date",
     )
     add.add_argument(
         "--s1",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from os import PathLike
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from paii_core.io.s2_scene import (
 )
 from paii_core.text import count
 
-__all__ = ["open_folder", "open_s2_item", "open_safe", "open_stack"]
+__all__ = ["open_folder", "open_s2_item", "open_s2_items", "open_safe", "open_stack"]
 
 _RASTER_SUFFIXES = (".tif", ".tiff", ".jp2")
 _SAFE_BASELINE_RE = re.compile(r"_N(\d{2})(\d{2})_")
@@ -194,10 +195,10 @@ def open_stack(path: Path) -> S2Scene:
     return _scene(path, bands, scl, level, dates, _tag_metadata(path, tags, level))
 
 
-def _band_files(folder: Path) -> dict[str, Path]:
-    """Band code -> the finest-resolution file of that band under ``folder``."""
+def _band_files(paths: Iterable[Path]) -> dict[str, Path]:
+    """Band code -> the finest-resolution file of that band among ``paths``."""
     found: dict[str, tuple[float, Path]] = {}
-    for p in sorted(folder.rglob("*")):
+    for p in paths:
         if p.suffix.lower() not in _RASTER_SUFFIXES or not p.is_file():
             continue
         code = band_code(p.stem)
@@ -233,36 +234,130 @@ def _from_mtd(path: Path, meta: Metadata, bands: dict[str, BandRef]) -> tuple[di
 
 def open_folder(folder: Path) -> S2Scene:
     """A folder of per-band files (``B02.tif``, ``*_B02_10m.jp2``, ``SCL_20m.tif``...)."""
-    files = _band_files(folder)
+    mtd = next(iter(sorted(folder.glob("MTD*.xml"))), None)
+    return _band_scene(folder, _band_files(sorted(folder.rglob("*"))), mtd, folder.as_posix())
+
+
+def _band_scene(source: Path, files: dict[str, Path], mtd: Path | None, named: str) -> S2Scene:
+    """One date's band files (band code -> file), with its product MTD XML when there is
+    one; ``named`` is the text the level may be read from (a folder's path, file names)."""
     bands = {c: BandRef(str(p)) for c, p in files.items() if c != "SCL"}
     if not bands:
         raise FormatError(
-            folder,
+            source,
             "holds no Sentinel-2 band files (names like B02.tif or T15SUC_..._B02_10m.jp2)",
             "pass a folder with one file per band named by its band code",
         )
     scl = BandRef(str(files["SCL"])) if "SCL" in files else None
-    mtd = next(iter(sorted(folder.glob("MTD*.xml"))), None)
     meta = read_mtd(mtd) if mtd is not None else None
     first = Path(next(iter(bands.values())).path)
     tags = _describe(first)[1]
-    level = (meta.level if meta else None) or _level_from(folder.as_posix(), tags)
+    level = (meta.level if meta else None) or _level_from(named, tags)
     if level is None and scl is not None:
         level = "L2A"
     if level is None:
         raise FormatError(
-            folder,
+            source,
             "does not say whether it is L1C (top of atmosphere) or L2A (surface "
             "reflectance): no MTD XML, no PROCESSING_LEVEL tag, no L1C/L2A in its name, no SCL",
-            "rename the folder with _L2A or _L1C, or add the product's MTD_MSIL2A.xml",
+            "rename the folder with _L2A or _L1C, or add the product's MTD_MSIL2A.xml"
+            if source.is_dir()
+            else "pass the product's MTD_MSIL2A.xml (or MTD_MSIL1C.xml) with the band files, "
+            "or put L2A or L1C in their names",
         )
-    metadata = _from_mtd(folder, meta, bands) if meta else _tag_metadata(first, tags, level)
+    try:
+        metadata = _from_mtd(source, meta, bands) if meta else _tag_metadata(first, tags, level)
+    except FormatError as e:
+        if meta is not None or source.is_dir():
+            raise
+        raise FormatError(
+            e.path, e.problem, f"pass the product's MTD XML with the band files, or {e.fix}"
+        ) from None
     upper = {k.upper(): v for k, v in tags.items()}
     dates = ([meta.start] if meta and meta.start else []) + [
         upper[t] for t in _DATE_TAGS if t in upper
     ]
-    dates += [folder.name] + [Path(b.path).stem for b in bands.values()]
-    return _scene(folder, bands, scl, level, dates, metadata)
+    dates += [source.name] + [Path(b.path).stem for b in bands.values()]
+    return _scene(source, bands, scl, level, dates, metadata)
+
+
+def open_s2_items(items: Sequence[str | PathLike[str]]) -> list[S2Scene]:
+    """The scenes of several Sentinel-2 items: each as :func:`open_s2_item`, except loose
+    band files (one band each, the band code in the name: ``T33UUU_20230601T101559_B02_10m.jp2``,
+    ``B04.tif``), which are grouped by the date and tile in their names into one scene
+    each, and product metadata files (``MTD_MSIL2A.xml``), each joined to the band files
+    of its date. So the files of a .SAFE's IMG_DATA (or of any band-per-file download)
+    can be passed as they are, without their folders.
+
+    Raises:
+        InputNotFoundError: an item that does not exist.
+        FormatError: as :func:`open_s2_item`; a band file without a date in its name, a
+            band given twice for one date, an MTD file no band file's date matches.
+    """
+    scenes: list[S2Scene] = []
+    groups: dict[tuple[date, str | None], list[Path]] = {}
+    mtds: list[Path] = []
+    for item in items:
+        path = Path(item).expanduser()
+        if path.is_file() and path.suffix.lower() == ".xml" and path.name.upper().startswith("MTD"):
+            mtds.append(path)
+        elif _loose_band(path):
+            day = parse_date(path.stem)
+            if day is None:
+                raise FormatError(
+                    path,
+                    "is a single band file without a date in its name, so which date's "
+                    "other bands it goes with is unknown",
+                    "keep the product's file names (T33UUU_20230601T101559_B02_10m.jp2), or "
+                    "put each date's band files in a folder named with the date",
+                )
+            tile = next((m.group(1) for m in [_TILE_RE.search(path.stem)] if m), None)
+            groups.setdefault((day, tile), []).append(path)
+        else:
+            scenes.extend(open_s2_item(path))
+    by_day = {}
+    for mtd in mtds:
+        meta = read_mtd(mtd)
+        day = parse_date(meta.start or "")
+        keys = [k for k in groups if k[0] == day]
+        if not keys:
+            raise FormatError(
+                mtd,
+                f"is the metadata of a product of {day or 'an unknown date'}, but no band "
+                f"file of that date was given (band files' dates: "
+                f"{', '.join(sorted({str(k[0]) for k in groups})) or 'none'})",
+                "pass it with the band files of its product, or leave it out",
+            )
+        for key in keys:
+            by_day[key] = mtd
+    for (day, tile), paths in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+        codes: dict[str, list[Path]] = {}
+        for p in paths:
+            codes.setdefault(band_code(p.stem) or "", []).append(p)
+        twice = {c: ps for c, ps in codes.items() if len(ps) > 1}
+        if twice:
+            code, ps = next(iter(twice.items()))
+            raise FormatError(
+                ps[1],
+                f"is band {code} of {day}{f' tile {tile}' if tile else ''}, as is {ps[0].name}",
+                "pass each band of a date once (the finest resolution)",
+            )
+        files = _band_files(paths)
+        source = Path(" + ".join(str(files[c]) for c in sorted(files)))
+        named = " ".join(p.name for p in paths)
+        scenes.append(_band_scene(source, files, by_day.get((day, tile)), named))
+    return scenes
+
+
+def _loose_band(path: Path) -> bool:
+    """A single-band raster file named by its band code and not describing its band
+    otherwise (a stack's one band described B02 is read as a stack, as before)."""
+    if not path.is_file() or path.suffix.lower() not in _RASTER_SUFFIXES:
+        return False
+    if band_code(path.stem) is None:
+        return False
+    descriptions, _, n_bands = _describe(path)
+    return n_bands == 1 and not any(band_code(d) for d in descriptions if d)
 
 
 def open_safe(safe: Path) -> list[S2Scene]:
@@ -283,7 +378,7 @@ def open_safe(safe: Path) -> list[S2Scene]:
         )
     scenes = []
     for granule in granules:
-        files = _band_files(granule / "IMG_DATA")
+        files = _band_files(sorted((granule / "IMG_DATA").rglob("*")))
         bands = {c: BandRef(str(p)) for c, p in files.items() if c != "SCL"}
         if not bands:
             raise FormatError(

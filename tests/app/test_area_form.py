@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 
 import geopandas as gpd
+import numpy as np
 import pytest
+import rasterio
 from streamlit.testing.v1 import AppTest
 
 from paii_core import workspace
@@ -15,7 +17,9 @@ from paii_core.workspace.layout import WORKSPACE_DIR
 from tests.app.regions import SLOVENIA_L1C, real_area_with_dates
 from tests.conftest import REPO, data_page_app
 from ui import common
-from ui.area_form import UPLOADS_DIR
+from ui.area_form import AREA_FORM_TITLE, UPLOADS_DIR
+
+BANDS13 = [*(f"B{i:02d}" for i in range(1, 13)), "B8A"]  # sorted as the source lists them
 
 
 def _tif(day: str, kind: str = "S2_L1C", suffix: str = "13band") -> tuple[str, bytes, str]:
@@ -73,8 +77,12 @@ def test_an_underwriter_adds_an_area_from_real_l1c_files(si_region):
     at = _data_app()
     assert not at.exception, at.exception
     text = " ".join(m.value for m in at.markdown)
-    assert "or from your Sentinel-2 files below" in text
-    assert at.expander[-1].label == "Add an area from your Sentinel-2 files"
+    assert "or from your Sentinel-2 or Sentinel-1 files below" in text
+    assert (
+        at.expander[-1].label
+        == AREA_FORM_TITLE
+        == ("Add an area from your Sentinel-2 or Sentinel-1 files")
+    )
     at = _add(at, [_tif("20150711"), _tif("20150830")], "si-two")
     assert not at.exception and not at.error, [e.value for e in at.error]
     done = at.success[0].value
@@ -106,6 +114,50 @@ def test_an_underwriter_adds_an_area_from_real_l1c_files(si_region):
     # the form is empty again: the next area does not start with these two files
     assert not at.file_uploader(key="area_s2_1").value
     assert at.text_input(key="area_new_id_1").value == ""
+
+
+def _band_files(day: str, tmp_path) -> list[tuple[str, bytes, str]]:
+    """The real 13-band L1C stack of ``day`` as one GeoTIFF per band, named and tagged as
+    a band-per-file download (``S2_L1C_20150711_B02.tif``: date and band in the name,
+    level and offset in the tags)."""
+    with rasterio.open(SLOVENIA_L1C / f"S2_L1C_{day}_13band.tif") as src:
+        profile, tags = src.profile | {"count": 1}, src.tags()
+        files = []
+        for i, band in enumerate(src.descriptions, 1):
+            path = tmp_path / f"S2_L1C_{day}_{band}.tif"
+            with rasterio.open(path, "w", **profile) as dst:
+                dst.write(src.read(i), 1)
+                dst.update_tags(**tags)
+            files.append((path.name, path.read_bytes(), "image/tiff"))
+    return files
+
+
+def test_band_per_file_uploads_make_the_same_area_as_stacks(si_region, tmp_path):
+    """Two dates' 26 band files in one upload: grouped by date into the same two scenes,
+    the same pixels as from the stacks, the records naming each date's files."""
+    at = _add(
+        _data_app(),
+        [*_band_files("20150711", tmp_path), *_band_files("20150830", tmp_path)],
+        "si-bands",
+    )
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    done = at.success[0].value
+    assert "2 Sentinel-2 dates 2015-07-11 .. 2015-08-30" in done, done
+    at = _add(at, [_tif("20150711"), _tif("20150830")], "si-stacks", n=1)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    con = common.connection()
+    rows = con.execute(
+        "SELECT details FROM products WHERE aoi_id = 'si-bands' ORDER BY acquired"
+    ).fetchall()
+    sources = [json.loads(d)["sources"] for (d,) in rows]
+    assert sources[0] == [" + ".join(f"S2_L1C_20150711_{b}.tif" for b in BANDS13)], sources
+    area = si_region / WORKSPACE_DIR
+    for day in ("20150711", "20150830"):
+        with rasterio.open(area / "si-bands" / "s2" / f"S2_si-bands_{day}_L1C.tif") as a:
+            with rasterio.open(area / "si-stacks" / "s2" / f"S2_si-stacks_{day}_L1C.tif") as b:
+                np.testing.assert_array_equal(a.read(), b.read())
+                assert a.transform == b.transform
+    _nothing_left(si_region)
 
 
 def test_bad_input_gets_the_engines_error_and_leaves_nothing(si_region, monkeypatch):
@@ -161,7 +213,7 @@ def test_a_role_that_may_not_add_areas_sees_no_form(si_region, role):
     at = _data_app(role)
     assert not at.exception, at.exception
     assert not [u for u in at.get("file_uploader") if u.proto.id.find("area_s2") >= 0]
-    assert "Add an area from your Sentinel-2 files" not in [e.label for e in at.expander]
+    assert AREA_FORM_TITLE not in [e.label for e in at.expander]
     text = " ".join(m.value for m in at.markdown)
     assert "No area yet: add one with `paii area add AOI --region si --s2 ...`." in text
-    assert "Sentinel-2 files below" not in text
+    assert "files below" not in text

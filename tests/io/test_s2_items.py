@@ -12,7 +12,7 @@ import pytest
 import rasterio
 
 from paii_core.errors import FormatError, InputNotFoundError, PaiiWarning
-from paii_core.io.s2_items import open_s2_item
+from paii_core.io.s2_items import open_s2_item, open_s2_items
 from paii_core.io.s2_load import BGRN, load_scene, load_season
 from paii_core.io.s2_mtd import read_mtd
 from paii_core.io.s2_scene import Grid, band_code
@@ -359,3 +359,64 @@ def test_reflectance_stack_is_read_as_reflectance_not_dn(tmp_path, kind, level):
         loaded = load_scene(scene, GRID)
     np.testing.assert_array_equal(loaded.reflectance, data)
     assert loaded.clouds is None
+
+
+def _loose(safe: Path, into: Path) -> list[Path]:
+    """A .SAFE's band files and MTD XML copied flat into one folder, as a browser uploads
+    them (no GRANULE/IMG_DATA/R10m folders, nothing in the folder names)."""
+    into.mkdir(parents=True, exist_ok=True)
+    files = [p for p in sorted(safe.rglob("*")) if p.suffix == ".jp2" or p.name.startswith("MTD")]
+    return [Path(shutil.copy(p, into / p.name)) for p in files]
+
+
+def test_loose_band_files_with_their_mtd_read_as_the_safe(tmp_path):
+    safe = m.write_safe(tmp_path / "safe", DAY, level="L2A", baseline="04.00")
+    (whole,) = open_s2_item(safe)
+    (loose,) = open_s2_items(_loose(safe, tmp_path / "up"))
+    assert (loose.day, loose.level, loose.tile) == (whole.day, whole.level, whole.tile)
+    assert loose.offsets == whole.offsets and loose.scale == whole.scale
+    assert loose.offset_rule == "BOA_ADD_OFFSET in MTD_MSIL2A.xml"
+    assert Path(loose.bands["B02"].path).name.endswith("_B02_10m.jp2")  # the finest of each
+    assert loose.scl is not None and "B02_10m.jp2 + " in loose.source
+    a, b = load_scene(whole, GRID), load_scene(loose, GRID)
+    np.testing.assert_array_equal(a.reflectance, b.reflectance)
+    np.testing.assert_array_equal(a.clouds, b.clouds)
+
+
+def test_loose_files_of_two_dates_each_take_their_own_mtd(tmp_path):
+    """Two products' files in one upload: each date's bands go with the MTD of that date
+    (baselines 03.01 and 04.00: offsets 0 and -1000), a stack beside them as before."""
+    first, second = m.SEASON[1], m.SEASON[2]
+    files = []
+    for day, baseline in ((first, "03.01"), (second, "04.00")):
+        safe = m.write_safe(tmp_path / f"safe{day}", day, level="L1C", baseline=baseline)
+        files += _loose(safe, tmp_path / f"up{day}")
+    stack = m.write_stack(tmp_path / "S2_stack.tif", DAY, names=("B02", "B03", "B04", "B08"))
+    scenes = open_s2_items([*files, stack])
+    assert [(s.day, s.level) for s in scenes] == [(DAY, "L2A"), (first, "L1C"), (second, "L1C")]
+    assert [set(s.offsets.values()) for s in scenes[1:]] == [{0.0}, {-1000.0}]
+    for s in scenes[1:]:
+        _check(s)
+
+
+def test_loose_files_refused_with_what_to_pass(tmp_path):
+    safe = m.write_safe(tmp_path / "safe", DAY, level="L2A", baseline="04.00")
+    files = _loose(safe, tmp_path / "up")
+    bands = [p for p in files if p.suffix == ".jp2"]
+    with pytest.raises(FormatError, match=r"processing baseline.*Fix: pass the product's MTD XML"):
+        open_s2_items(bands)  # the offset of baseline 04.00 is in the MTD, not the JP2s
+    twice = tmp_path / "again" / bands[1].name
+    twice.parent.mkdir()
+    shutil.copy(bands[1], twice)
+    with pytest.raises(FormatError, match=rf"is band B\d\w of {DAY} tile 14SPG, as is"):
+        open_s2_items([*files, twice])
+    undated = tmp_path / "B04.tif"
+    shutil.copy(bands[0], undated)
+    with pytest.raises(FormatError, match=r"B04.tif: is a single band file without a date"):
+        open_s2_items([undated])
+    other = m.write_safe(tmp_path / "other", m.SEASON[0], level="L2A")
+    with pytest.raises(
+        FormatError,
+        match=rf"MTD_MSIL2A.xml: is the metadata of a product of {m.SEASON[0]}, but no band file of that date",
+    ):
+        open_s2_items([*bands, other / "MTD_MSIL2A.xml"])
