@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,20 @@ def sign_in_app(at, role: str = "underwriter") -> None:
     at.session_state["_paii_principal"] = principal
     now = datetime.now(UTC).replace(tzinfo=None)
     at.session_state["_paii_last_seen"] = at.session_state["_paii_signed_in_at"] = now
+
+
+def finish_area_add(at, timeout_s: float = 300):
+    """Run ``at`` (just after a click on the Data page's "Add area") until the add it
+    started in the background has ended and the page shows its outcome."""
+    from ui.area_form import _JOB
+
+    at.run()
+    end = time.monotonic() + timeout_s
+    while _JOB in at.session_state and not at.exception:
+        assert time.monotonic() < end, f"the area add ran over {timeout_s} s"
+        time.sleep(0.3)
+        at.run()
+    return at
 
 
 def data_page_app(region_id: str, role: str = "underwriter", timeout_s: int = 180):

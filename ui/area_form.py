@@ -4,13 +4,17 @@ uploaded from the browser.
 The reading, checks and all-or-nothing write are the engine's
 (:func:`paii_core.areas.add_area_from_items`, the same as `paii area add`), run on the
 dashboard's own connection: `paii area add` cannot open the store while the dashboard
-holds it. The uploads are saved in a private folder under the data folder for the run
+holds it. They run as a background job of the dashboard process (:mod:`ui.jobs`): the
+form shows its progress, the user may open other pages meanwhile, and a closed tab does
+not stop it. The uploads are saved in a private folder under the data folder for the run
 and removed after it, whatever happens; errors name the uploaded files.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import streamlit as st
@@ -22,8 +26,8 @@ from paii_core.config import paths
 from paii_core.errors import PaiiError, ValidationError
 from paii_core.text import count
 from paii_core.workspace.layout import WORKSPACE_DIR
-from ui import auth
-from ui.common import PICK_REGION, progress_bar
+from ui import auth, jobs
+from ui.common import PICK_REGION
 from ui.uploads import RASTER_MAX_MB, saved_uploads, too_big
 
 __all__ = [
@@ -62,6 +66,9 @@ _FIELDS = {
 """The command's options, as this form names its fields in an error's text."""
 
 _ADDED = "area_added"
+_FAILED = "area_failed"
+_JOB = "area_job"
+"""The session's running add: (job id, region id, form round, uploaded file names)."""
 _ROUND = "area_form_round"
 """How many areas the form has added in this session: its widgets' keys end with it, so
 after an add the browser draws new, empty widgets (it keeps a file uploader's files and
@@ -111,10 +118,13 @@ def _dates(text: str) -> list[date]:
 def _summary(added: AddedArea, names: list[str]) -> str:
     g = added.grid
     pages = "Imagery or Crop labels" if added.dates else "Flood"
+    files = (
+        ", ".join(names) if len(names) <= 4 else f"{len(names)} files, {names[0]} .. {names[-1]}"
+    )
     return (
         f"Area {added.aoi_id} added to region {added.region_id} (county {added.county_id}): "
         f"{g.width} x {g.height} px at 10 m in {g.crs.to_string()}, {added.s2_dates()}, "
-        f"{count(added.n_s1, 'Sentinel-1 date')}, from {', '.join(names)}. It is listed in "
+        f"{count(added.n_s1, 'Sentinel-1 date')}, from {files}. It is listed in "
         f"the sidebar; open it on {pages}."
     )
 
@@ -182,6 +192,12 @@ def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id
         "Sentinel-1 date) covers, at most 20 km a side",
     )
     replace = st.checkbox("Replace the area if it exists", key=f"area_new_replace_{n}")
+    if _JOB in st.session_state:
+        _job_progress()  # the form's Add waits for the add under way
+        return
+    failed = st.session_state.pop(_FAILED, None)
+    if failed:
+        st.error(f"Area not added. {failed}", icon=":material/error:")
     if not (s2 or s1) or not st.button("Add area", key="area_add", type="primary"):
         return
     uploads = [*s2, *s1, *([dem] if dem is not None else [])]
@@ -191,32 +207,112 @@ def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id
     try:
         who = auth.current_principal()
         require(con, who, "areas")  # the role now, from the store
-        folder = paths().data / WORKSPACE_DIR / UPLOADS_DIR
-        with saved_uploads(uploads, folder) as saved, progress_bar("reading the files") as bar:
-            paths_ = list(saved)
-            added = add_area_from_items(
-                con,
-                aoi_id.strip(),
-                region_id=region,
-                s2=paths_[: len(s2)],
-                s1=paths_[len(s2) : len(s2) + len(s1)],
-                dem=paths_[-1] if dem is not None else None,
-                flood_dates=_dates(floods),
-                bbox=_bbox(bbox),
-                replace=replace,
-                progress=bar,
-                source_names=saved,
-                source=f"Data page upload by {who.user}",
-            )
+        add = _Add(
+            aoi_id=aoi_id.strip(),
+            region_id=region,
+            files=[_File(u.name, u.getvalue()) for u in uploads],
+            n_s2=len(s2),
+            n_s1=len(s1),
+            has_dem=dem is not None,
+            flood_dates=_dates(floods),
+            bbox=_bbox(bbox),
+            replace=replace,
+            who=who.user,
+        )
     except PaiiError as e:
-        problem = str(e)
-        for option, field in _FIELDS.items():
-            problem = problem.replace(option, field)
-        st.error(f"Area not added. {problem}", icon=":material/error:")
+        st.error(f"Area not added. {_as_fields(str(e))}", icon=":material/error:")
         return
-    st.session_state[_ADDED] = _summary(added, [u.name for u in uploads]) + (
-        f" {count(len(added.warnings), 'warning')} below, under Areas." if added.warnings else ""
-    )
-    st.session_state[PICK_REGION] = region
-    st.session_state[_ROUND] = n + 1  # an empty form for the next area, not these files
+    cursor = con.cursor()  # the job's own: a DuckDB cursor serves one thread at a time
+    job = jobs.start(f"Adding area {add.aoi_id}", who.user, lambda note: _run(cursor, add, note))
+    st.session_state[_JOB] = (job.id, region, n, [f.name for f in add.files])
+    st.rerun()
+
+
+class _File(NamedTuple):
+    """An upload's name and bytes, read on the page (:func:`saved_uploads` writes them)."""
+
+    name: str
+    data: bytes
+
+    def getvalue(self) -> bytes:
+        return self.data
+
+
+class _Add(NamedTuple):
+    aoi_id: str
+    region_id: str
+    files: list[_File]
+    """Sentinel-2 files, then Sentinel-1 files, then the DEM."""
+    n_s2: int
+    n_s1: int
+    has_dem: bool
+    flood_dates: list[date]
+    bbox: list[float] | None
+    replace: bool
+    who: str
+
+
+def _run(con: duckdb.DuckDBPyConnection, add: _Add, note: jobs.Progress) -> AddedArea:
+    """The job: save the uploads, add the area, remove the copies (in the job's thread)."""
+    try:
+        folder = paths().data / WORKSPACE_DIR / UPLOADS_DIR
+        with saved_uploads(add.files, folder) as saved:
+            paths_ = [Path(p) for p in saved]
+            return add_area_from_items(
+                con,
+                add.aoi_id,
+                region_id=add.region_id,
+                s2=paths_[: add.n_s2],
+                s1=paths_[add.n_s2 : add.n_s2 + add.n_s1],
+                dem=paths_[-1] if add.has_dem else None,
+                flood_dates=add.flood_dates,
+                bbox=add.bbox,
+                replace=add.replace,
+                progress=note,
+                source_names=saved,
+                source=f"Data page upload by {add.who}",
+            )
+    finally:
+        con.close()
+
+
+def _as_fields(problem: str) -> str:
+    """An engine error's text with the command's options named as this form's fields."""
+    for option, field in _FIELDS.items():
+        problem = problem.replace(option, field)
+    return problem
+
+
+@st.fragment(run_every=1.0)
+def _job_progress() -> None:
+    """The add under way; when it ends, the whole page runs again with its outcome."""
+    job_id, region, n, names = st.session_state[_JOB]
+    job = jobs.find(job_id)
+    if job is None:  # the dashboard process that ran it is gone
+        del st.session_state[_JOB]
+        st.session_state[_FAILED] = (
+            "The dashboard restarted while the area was being added, which stopped the add "
+            "(nothing of it was kept). Fix: add the files again"
+        )
+        st.rerun()
+        return
+    fraction, message, done, added, error = job.state()
+    if not done:
+        st.progress(fraction, text=f"{job.label}: {message}")
+        st.caption(
+            "This goes on if you open other pages or close the tab; the outcome is shown "
+            "here, and the area is listed in the sidebar when it is added."
+        )
+        return
+    del st.session_state[_JOB]
+    if error is not None or not isinstance(added, AddedArea):
+        st.session_state[_FAILED] = _as_fields(error or "the add returned no area")
+    else:
+        st.session_state[_ADDED] = _summary(added, names) + (
+            f" {count(len(added.warnings), 'warning')} below, under Areas."
+            if added.warnings
+            else ""
+        )
+        st.session_state[PICK_REGION] = region
+        st.session_state[_ROUND] = n + 1  # an empty form for the next area, not these files
     st.rerun()

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import geopandas as gpd
 import numpy as np
@@ -15,7 +17,7 @@ from paii_core import workspace
 from paii_core.areas import grid as area_grid
 from paii_core.workspace.layout import WORKSPACE_DIR
 from tests.app.regions import SLOVENIA_L1C, real_area_with_dates
-from tests.conftest import REPO, data_page_app
+from tests.conftest import REPO, data_page_app, finish_area_add
 from ui import common
 from ui.area_form import AREA_FORM_TITLE, UPLOADS_DIR
 
@@ -63,7 +65,7 @@ def _add(
         at.checkbox(key=f"area_new_replace_{n}").check()
     at.run()
     at.button(key="area_add").click()
-    return at.run()
+    return finish_area_add(at)
 
 
 def _nothing_left(folder) -> None:
@@ -143,6 +145,7 @@ def test_band_per_file_uploads_make_the_same_area_as_stacks(si_region, tmp_path)
     assert not at.exception and not at.error, [e.value for e in at.error]
     done = at.success[0].value
     assert "2 Sentinel-2 dates 2015-07-11 .. 2015-08-30" in done, done
+    assert "from 26 files, S2_L1C_20150711_B01.tif .. S2_L1C_20150830_B12.tif." in done, done
     at = _add(at, [_tif("20150711"), _tif("20150830")], "si-stacks", n=1)
     assert not at.exception and not at.error, [e.value for e in at.error]
     con = common.connection()
@@ -217,3 +220,44 @@ def test_a_role_that_may_not_add_areas_sees_no_form(si_region, role):
     text = " ".join(m.value for m in at.markdown)
     assert "No area yet: add one with `paii area add AOI --region si --s2 ...`." in text
     assert "files below" not in text
+
+
+def test_the_add_runs_on_while_the_user_opens_other_pages(si_region, monkeypatch):
+    """The add is a job of the dashboard process: while it runs the form shows its
+    progress instead of "Add area"; the user opens Home and comes back to the outcome."""
+    from ui import area_form, jobs
+
+    gate = threading.Event()
+    real_add = area_form.add_area_from_items
+
+    def held(*args, progress, **kwargs):
+        progress(0.05, "waiting for the test")
+        assert gate.wait(120)
+        return real_add(*args, progress=progress, **kwargs)
+
+    monkeypatch.setattr(area_form, "add_area_from_items", held)
+    at = _data_app()
+    at.file_uploader(key="area_s2_0").set_value([_tif("20150711")])
+    at.text_input(key="area_new_id_0").set_value("si-later")
+    at.run()
+    at.button(key="area_add").click()
+    at.run()
+    job = jobs.find(at.session_state["area_job"][0])
+    while job.state()[1] != "waiting for the test":
+        time.sleep(0.1)
+    at.run()
+    bars = at.get("progress")
+    assert bars and bars[0].proto.text == "Adding area si-later: waiting for the test"
+    assert not [b for b in at.button if b.key == "area_add"]
+    at.switch_page("views/home.py").run()
+    assert not at.exception, at.exception
+    gate.set()
+    while not job.state()[2]:
+        time.sleep(0.1)
+    assert job.error is None, job.error
+    at.switch_page("views/data_page.py")
+    at = finish_area_add(at)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.success[0].value.startswith("Area si-later added to region si"), at.success
+    assert workspace.get_area(common.connection(), "si-later").n_dates == 1
+    _nothing_left(si_region)

@@ -1,0 +1,116 @@
+"""Work a page starts and the dashboard process finishes in a thread of its own.
+
+A long engine call run inside the page's script (adding an area from a few hundred MB of
+uploads) blocks the browser tab until it ends, and dies half-way if the tab is closed or
+the page rerun. A :class:`Job` instead runs in a thread of the dashboard process: the
+page that started it shows its progress with a fragment that reruns every second, the
+user may open other pages meanwhile, and the work ends (or fails, with its message)
+whatever the browser does. Jobs live in this process only: a dashboard restart ends
+them, and the engine's own all-or-nothing writes leave nothing half-made.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from paii_core.errors import PaiiError
+
+__all__ = ["Job", "find", "start"]
+
+Progress = Callable[[float, str], None]
+_LOG = logging.getLogger(__name__)
+_KEEP = 50
+"""Finished jobs kept for their pages to read their outcome (the oldest go first)."""
+
+
+@dataclass
+class Job:
+    """One piece of work: its progress while it runs, then its result or its error."""
+
+    id: str
+    user: str
+    label: str
+    started: datetime
+    fraction: float = 0.0
+    message: str = "starting"
+    done: bool = False
+    result: object = None
+    error: str | None = None
+    """The PaiiError's message (file, problem, fix), or what else stopped it."""
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def note(self, fraction: float, message: str) -> None:
+        """The engine's ``progress(fraction, message)`` callback."""
+        with self._lock:
+            self.fraction = min(max(float(fraction), 0.0), 1.0)
+            self.message = message
+
+    def state(self) -> tuple[float, str, bool, object, str | None]:
+        """(fraction, message, done, result, error), read at one instant."""
+        with self._lock:
+            return self.fraction, self.message, self.done, self.result, self.error
+
+    def _finish(self, result: object = None, error: str | None = None) -> None:
+        with self._lock:
+            self.result, self.error, self.done = result, error, True
+            if error is None:
+                self.fraction = 1.0
+
+
+class _Jobs:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.jobs: dict[str, Job] = {}
+
+
+@st.cache_resource(show_spinner=False)
+def _jobs() -> _Jobs:
+    return _Jobs()
+
+
+def start(label: str, user: str, work: Callable[[Progress], object]) -> Job:
+    """Run ``work(progress)`` in a new thread and return its :class:`Job` at once.
+
+    ``work`` must not call Streamlit (it runs outside any page's script); what it returns
+    becomes ``job.result``. A PaiiError it raises becomes ``job.error`` as it is; any
+    other exception is logged with its traceback and reported as unexpected.
+    """
+    job = Job(uuid.uuid4().hex[:12], user, label, datetime.now(UTC))
+
+    def run() -> None:
+        try:
+            job._finish(result=work(job.note))
+        except PaiiError as e:
+            job._finish(error=str(e))
+        except Exception as e:  # the thread's last word: nobody else would see it
+            _LOG.exception("%s failed", label)
+            job._finish(
+                error=f"{label} stopped on an unexpected error ({type(e).__name__}: {e}). "
+                "Fix: retry; if it happens again, send the dashboard's log to your "
+                "administrator"
+            )
+
+    registry = _jobs()
+    with registry.lock:
+        registry.jobs[job.id] = job
+        finished = [j for j in registry.jobs.values() if j.done]
+        for old in finished[: max(0, len(finished) - _KEEP)]:
+            del registry.jobs[old.id]
+    threading.Thread(target=run, name=f"paii-job-{job.id}", daemon=True).start()
+    return job
+
+
+def find(job_id: str | None) -> Job | None:
+    """The job of ``job_id`` in this process (None: unknown, e.g. after a restart)."""
+    if job_id is None:
+        return None
+    registry = _jobs()
+    with registry.lock:
+        return registry.jobs.get(job_id)
