@@ -33,6 +33,7 @@ from ui.uploads import RASTER_MAX_MB, saved_uploads, too_big
 __all__ = [
     "AREA_FORM",
     "AREA_FORM_TITLE",
+    "PLOT_TYPES",
     "S1_TYPES",
     "S2_TYPES",
     "UPLOADS_DIR",
@@ -49,6 +50,9 @@ S2_TYPES = ["tif", "tiff", "jp2", "xml"]
 with band descriptions, or one file per band (a .SAFE's IMG_DATA files) with the
 product's MTD XML (:func:`paii_core.io.s2_items.open_s2_items` groups them by date)."""
 S1_TYPES = ["tif", "tiff"]
+PLOT_TYPES = ["gpkg", "geojson", "json", "zip", "tif", "tiff"]
+"""The insurer's plots: polygons (GeoPackage, GeoJSON, a zipped shapefile) or a registry
+GeoTIFF, as `paii area add --plots` reads them (:func:`paii_core.areas.plots.plots_on_grid`)."""
 UPLOADS_DIR = ".uploads"
 """Under <data>/workspace/: no area id starts with '.', so no area folder is this one."""
 
@@ -61,6 +65,7 @@ _FIELDS = {
     "--s2": "Sentinel-2 files",
     "--s1": "Sentinel-1 files",
     "--flood-date": "Flood date",
+    "--plots": "Plots",
     "name the county with --county": "add it with `paii area add ... --county ID`",
 }
 """The command's options, as this form names its fields in an error's text."""
@@ -168,6 +173,14 @@ def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id
         key=f"area_dem_{n}",
         max_upload_size=RASTER_MAX_MB,
     )
+    plots = st.file_uploader(
+        "Plots (optional): the insurer's plot polygons with a plot_id (and block_id) column, "
+        "as GeoPackage, GeoJSON or a zipped shapefile, or a registry GeoTIFF; policies "
+        "name these plot ids, and the flood and crop evidence is read per plot",
+        type=PLOT_TYPES,
+        key=f"area_plots_{n}",
+        max_upload_size=RASTER_MAX_MB,
+    )
     floods = st.text_input(
         "Flood dates (optional)",
         key=f"area_new_floods_{n}",
@@ -200,7 +213,7 @@ def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id
         st.error(f"Area not added. {failed}", icon=":material/error:")
     if not (s2 or s1) or not st.button("Add area", key="area_add", type="primary"):
         return
-    uploads = [*s2, *s1, *([dem] if dem is not None else [])]
+    uploads = [*s2, *s1, *(f for f in (dem, plots) if f is not None)]
     fix = "add the area with `paii area add AOI --region ID --s2 FILE...` on the server"
     if any(too_big(u, RASTER_MAX_MB, fix) for u in uploads):
         return
@@ -214,6 +227,7 @@ def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id
             n_s2=len(s2),
             n_s1=len(s1),
             has_dem=dem is not None,
+            has_plots=plots is not None,
             flood_dates=_dates(floods),
             bbox=_bbox(bbox),
             replace=replace,
@@ -242,10 +256,11 @@ class _Add(NamedTuple):
     aoi_id: str
     region_id: str
     files: list[_File]
-    """Sentinel-2 files, then Sentinel-1 files, then the DEM."""
+    """Sentinel-2 files, then Sentinel-1 files, then the DEM and the plots if any."""
     n_s2: int
     n_s1: int
     has_dem: bool
+    has_plots: bool
     flood_dates: list[date]
     bbox: list[float] | None
     replace: bool
@@ -258,13 +273,15 @@ def _run(con: duckdb.DuckDBPyConnection, add: _Add, note: jobs.Progress) -> Adde
         folder = paths().data / WORKSPACE_DIR / UPLOADS_DIR
         with saved_uploads(add.files, folder) as saved:
             paths_ = [Path(p) for p in saved]
+            s1_end = add.n_s2 + add.n_s1
             return add_area_from_items(
                 con,
                 add.aoi_id,
                 region_id=add.region_id,
                 s2=paths_[: add.n_s2],
-                s1=paths_[add.n_s2 : add.n_s2 + add.n_s1],
-                dem=paths_[-1] if add.has_dem else None,
+                s1=paths_[add.n_s2 : s1_end],
+                dem=paths_[s1_end] if add.has_dem else None,
+                plots=paths_[-1] if add.has_plots else None,
                 flood_dates=add.flood_dates,
                 bbox=add.bbox,
                 replace=add.replace,

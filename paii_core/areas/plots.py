@@ -20,7 +20,8 @@ from paii_core.io.s2_scene import BandRef, Grid, read_band
 
 __all__ = ["plots_on_grid"]
 
-_VECTOR = (".gpkg", ".geojson", ".json", ".shp")
+_VECTOR = (".gpkg", ".geojson", ".json", ".shp", ".zip")
+"""Vector forms (``.zip``: a zipped shapefile, read in place)."""
 
 
 def _ids(values, path: Path, column: str) -> np.ndarray:
@@ -41,8 +42,8 @@ def plots_on_grid(item: str | PathLike[str], grid: Grid, out: Path) -> tuple[Pat
     of plots on the grid.
 
     ``item`` is a registry raster (2 bands described plot_id, block_id; resampled nearest)
-    or polygons (GeoPackage, GeoJSON, shapefile) with a ``plot_id`` column and optionally
-    ``block_id`` (default: the plot id), burnt in at pixel centres.
+    or polygons (GeoPackage, GeoJSON, shapefile, zipped shapefile) with a ``plot_id``
+    column and optionally ``block_id`` (default: the plot id), burnt in at pixel centres.
 
     Raises:
         InputNotFoundError: no such file. FormatError: missing id columns or bands,

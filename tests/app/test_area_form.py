@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import threading
 import time
+import zipfile
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -260,4 +262,47 @@ def test_the_add_runs_on_while_the_user_opens_other_pages(si_region, monkeypatch
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.success[0].value.startswith("Area si-later added to region si"), at.success
     assert workspace.get_area(common.connection(), "si-later").n_dates == 1
+    _nothing_left(si_region)
+
+
+def test_the_insurers_plots_come_with_the_area(si_region, tmp_path):
+    """The real Slovenian register parcels (data/real/slovenia_lulc_parcels) numbered as
+    plots and uploaded as a zipped shapefile become the area's plot registry; a file
+    without plot ids is refused with the form's field named."""
+    lulc = gpd.read_file(REPO / "data" / "real" / "slovenia_lulc_parcels" / "LULC.gpkg")
+    lulc["plot_id"] = range(1, len(lulc) + 1)
+    shp = tmp_path / "shp"
+    shp.mkdir()
+    lulc[["plot_id", "RABA_ID", "geometry"]].to_file(shp / "parcels.shp")
+    bundle = tmp_path / "parcels.zip"
+    with zipfile.ZipFile(bundle, "w") as z:
+        for part in sorted(shp.iterdir()):
+            z.write(part, part.name)
+    lulc[["RABA_ID", "geometry"]].to_file(tmp_path / "no_ids.gpkg")
+
+    def add(plots: Path, aoi: str, n: int) -> AppTest:
+        at.file_uploader(key=f"area_plots_{n}").set_value(
+            (plots.name, plots.read_bytes(), "application/octet-stream")
+        )
+        return _add(at, [_tif("20150711")], aoi, n=n)
+
+    at = _data_app()
+    at = add(tmp_path / "no_ids.gpkg", "si-plots", 0)
+    message = at.error[0].value
+    assert message.startswith("Area not added. no_ids.gpkg: has no plot_id column"), message
+    at = add(bundle, "si-plots", 0)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    row = (
+        common.connection()
+        .execute("SELECT details FROM products WHERE aoi_id = 'si-plots' AND kind = 'plots'")
+        .fetchone()
+    )
+    details = json.loads(row[0])
+    assert details["source"] == "parcels.zip" and 70 <= details["n_plots"] <= len(
+        lulc
+    )  # 78: a few lie off the patch
+    with rasterio.open(
+        si_region / WORKSPACE_DIR / "si-plots" / "plots" / "si-plots_plots.tif"
+    ) as r:
+        assert r.descriptions == ("plot_id", "block_id") and r.read(1).max() <= len(lulc)
     _nothing_left(si_region)
