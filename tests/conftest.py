@@ -71,15 +71,19 @@ def sign_in_app(at, role: str = "underwriter") -> None:
     at.session_state["_paii_last_seen"] = at.session_state["_paii_signed_in_at"] = now
 
 
-def finish_area_add(at, timeout_s: float = 300):
-    """Run ``at`` (just after a click on the Data page's "Add area") until the add it
-    started in the background has ended and the page shows its outcome."""
-    from ui.area_form import _JOB
+def finish_jobs(at, timeout_s: float = 300):
+    """Run ``at`` (just after a click on a button that starts a background job: the Data
+    page's "Add area", "Map the flood"...) until every job of its session has ended and
+    the page shows the outcome."""
+    from ui.jobs import STATE_PREFIX
+
+    def running() -> bool:
+        return any(str(k).startswith(STATE_PREFIX) for k in at.session_state.keys())
 
     at.run()
     end = time.monotonic() + timeout_s
-    while _JOB in at.session_state and not at.exception:
-        assert time.monotonic() < end, f"the area add ran over {timeout_s} s"
+    while running() and not at.exception:
+        assert time.monotonic() < end, f"the page's job ran over {timeout_s} s"
         time.sleep(0.3)
         at.run()
     return at

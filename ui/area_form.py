@@ -72,8 +72,10 @@ _FIELDS = {
 
 _ADDED = "area_added"
 _FAILED = "area_failed"
-_JOB = "area_job"
-"""The session's running add: (job id, region id, form round, uploaded file names)."""
+_JOB = f"{jobs.STATE_PREFIX}area_add"
+"""The session's add under way: its job id (:func:`ui.jobs.follow`)."""
+_JOB_FORM = "area_job_form"
+"""... and what its outcome needs: (region id, form round, uploaded file names)."""
 _ROUND = "area_form_round"
 """How many areas the form has added in this session: its widgets' keys end with it, so
 after an add the browser draws new, empty widgets (it keeps a file uploader's files and
@@ -205,8 +207,7 @@ def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id
         "Sentinel-1 date) covers, at most 20 km a side",
     )
     replace = st.checkbox("Replace the area if it exists", key=f"area_new_replace_{n}")
-    if _JOB in st.session_state:
-        _job_progress()  # the form's Add waits for the add under way
+    if jobs.follow(_JOB, _added):  # the form's Add waits for the add under way
         return
     failed = st.session_state.pop(_FAILED, None)
     if failed:
@@ -238,7 +239,8 @@ def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id
         return
     cursor = con.cursor()  # the job's own: a DuckDB cursor serves one thread at a time
     job = jobs.start(f"Adding area {add.aoi_id}", who.user, lambda note: _run(cursor, add, note))
-    st.session_state[_JOB] = (job.id, region, n, [f.name for f in add.files])
+    st.session_state[_JOB] = job.id
+    st.session_state[_JOB_FORM] = (region, n, [f.name for f in add.files])
     st.rerun()
 
 
@@ -300,28 +302,13 @@ def _as_fields(problem: str) -> str:
     return problem
 
 
-@st.fragment(run_every=1.0)
-def _job_progress() -> None:
-    """The add under way; when it ends, the whole page runs again with its outcome."""
-    job_id, region, n, names = st.session_state[_JOB]
-    job = jobs.find(job_id)
-    if job is None:  # the dashboard process that ran it is gone
-        del st.session_state[_JOB]
-        st.session_state[_FAILED] = (
-            "The dashboard restarted while the area was being added, which stopped the add "
-            "(nothing of it was kept). Fix: add the files again"
-        )
-        st.rerun()
+def _added(job: jobs.Job | None) -> None:
+    """The add's outcome, for the page's next run: its notice, or its error."""
+    region, n, names = st.session_state.pop(_JOB_FORM)
+    if job is None:
+        st.session_state[_FAILED] = jobs.GONE
         return
-    fraction, message, done, added, error = job.state()
-    if not done:
-        st.progress(fraction, text=f"{job.label}: {message}")
-        st.caption(
-            "This goes on if you open other pages or close the tab; the outcome is shown "
-            "here, and the area is listed in the sidebar when it is added."
-        )
-        return
-    del st.session_state[_JOB]
+    _, _, _, added, error = job.state()
     if error is not None or not isinstance(added, AddedArea):
         st.session_state[_FAILED] = _as_fields(error or "the add returned no area")
     else:
@@ -332,4 +319,3 @@ def _job_progress() -> None:
         )
         st.session_state[PICK_REGION] = region
         st.session_state[_ROUND] = n + 1  # an empty form for the next area, not these files
-    st.rerun()

@@ -22,12 +22,18 @@ import streamlit as st
 
 from paii_core.errors import PaiiError
 
-__all__ = ["Job", "find", "start"]
+__all__ = ["GONE", "STATE_PREFIX", "Job", "find", "follow", "job_button", "start"]
 
 Progress = Callable[[float, str], None]
 _LOG = logging.getLogger(__name__)
 _KEEP = 50
 """Finished jobs kept for their pages to read their outcome (the oldest go first)."""
+STATE_PREFIX = "job:"
+"""Session-state keys of the session's jobs under way (``job:<button key>`` -> job id)."""
+GONE = (
+    "The dashboard restarted while this ran, which stopped it (nothing of it was kept). "
+    "Fix: run it again"
+)
 
 
 @dataclass
@@ -114,3 +120,53 @@ def find(job_id: str | None) -> Job | None:
     registry = _jobs()
     with registry.lock:
         return registry.jobs.get(job_id)
+
+
+def follow(state_key: str, on_done: Callable[[Job | None], None]) -> bool:
+    """Whether the session has a job under ``state_key`` (a :data:`STATE_PREFIX` key);
+    if so its progress is drawn here, redrawn every second, and when it ends (or is gone:
+    None) ``on_done`` is called once in the page's script and the whole page runs again."""
+    if state_key not in st.session_state:
+        return False
+    _progress(state_key, on_done)
+    return True
+
+
+@st.fragment(run_every=1.0)
+def _progress(state_key: str, on_done: Callable[[Job | None], None]) -> None:
+    job = find(st.session_state.get(state_key))
+    if job is not None:
+        fraction, message, done, _, _ = job.state()
+        if not done:
+            st.progress(fraction, text=f"{job.label}: {message}")
+            st.caption(
+                "This goes on if you open other pages or close the tab; its outcome is "
+                "shown here when you come back."
+            )
+            return
+    st.session_state.pop(state_key, None)
+    on_done(job)
+    st.rerun()
+
+
+def job_button(
+    label: str, key: str, title: str, user: str, work: Callable[[Progress], object]
+) -> None:
+    """A primary button that runs ``work`` as a background job titled ``title``: while it
+    runs, its progress stands in the button's place; when it ends the page runs again,
+    with the job's error (if any) shown here once."""
+    state_key, failed_key = f"{STATE_PREFIX}{key}", f"{key}:failed"
+
+    def done(job: Job | None) -> None:
+        error = GONE if job is None else job.state()[4]
+        if error is not None:
+            st.session_state[failed_key] = error
+
+    if follow(state_key, done):
+        return
+    failed = st.session_state.pop(failed_key, None)
+    if failed:
+        st.error(failed, icon=":material/error:")
+    if st.button(label, key=key, type="primary"):
+        st.session_state[state_key] = start(title, user, work).id
+        st.rerun()

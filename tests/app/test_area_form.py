@@ -19,7 +19,7 @@ from paii_core import workspace
 from paii_core.areas import grid as area_grid
 from paii_core.workspace.layout import WORKSPACE_DIR
 from tests.app.regions import SLOVENIA_L1C, real_area_with_dates
-from tests.conftest import REPO, data_page_app, finish_area_add
+from tests.conftest import REPO, data_page_app, finish_jobs
 from ui import common
 from ui.area_form import AREA_FORM_TITLE, UPLOADS_DIR
 
@@ -67,7 +67,7 @@ def _add(
         at.checkbox(key=f"area_new_replace_{n}").check()
     at.run()
     at.button(key="area_add").click()
-    return finish_area_add(at)
+    return finish_jobs(at)
 
 
 def _nothing_left(folder) -> None:
@@ -244,7 +244,7 @@ def test_the_add_runs_on_while_the_user_opens_other_pages(si_region, monkeypatch
     at.run()
     at.button(key="area_add").click()
     at.run()
-    job = jobs.find(at.session_state["area_job"][0])
+    job = jobs.find(at.session_state["job:area_add"])
     while job.state()[1] != "waiting for the test":
         time.sleep(0.1)
     at.run()
@@ -258,7 +258,7 @@ def test_the_add_runs_on_while_the_user_opens_other_pages(si_region, monkeypatch
         time.sleep(0.1)
     assert job.error is None, job.error
     at.switch_page("views/data_page.py")
-    at = finish_area_add(at)
+    at = finish_jobs(at)
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.success[0].value.startswith("Area si-later added to region si"), at.success
     assert workspace.get_area(common.connection(), "si-later").n_dates == 1

@@ -12,7 +12,7 @@ import rasterio
 from streamlit.testing.v1 import AppTest
 
 from tests.app.regions import NIGERIA_CHIP, NIGERIA_DAY, nigeria_chip, real_sar_area
-from tests.conftest import REPO, data_page_app, finish_area_add, sign_in_app
+from tests.conftest import REPO, data_page_app, finish_jobs, sign_in_app
 
 SAR_ONLY = "area ng-chip has Sentinel-1 only: it maps floods (Flood page, `paii flood`)"
 
@@ -137,7 +137,7 @@ def test_the_form_adds_a_sentinel1_only_area(tmp_path, monkeypatch):
     at.text_input(key="area_new_floods_0").set_value("2018-09-22")  # a wrong date first
     at.run()
     at.button(key="area_add").click()
-    finish_area_add(at)
+    finish_jobs(at)
     assert not at.exception, at.exception
     wrong = [e.value for e in at.error]
     assert wrong and wrong[0].startswith("Area not added. Flood date 2018-09-22 is no "
@@ -146,7 +146,7 @@ def test_the_form_adds_a_sentinel1_only_area(tmp_path, monkeypatch):
     at.text_input(key="area_new_floods_0").set_value(NIGERIA_DAY)
     at.run()
     at.button(key="area_add").click()
-    finish_area_add(at)
+    finish_jobs(at)
     assert not at.exception and not at.error, (at.exception, at.error)
     done = [s.value for s in at.success]
     assert done and done[0].startswith("Area ng-upload added to region ng"), done

@@ -417,6 +417,6 @@ def test_loose_files_refused_with_what_to_pass(tmp_path):
     other = m.write_safe(tmp_path / "other", m.SEASON[0], level="L2A")
     with pytest.raises(
         FormatError,
-        match=rf"MTD_MSIL2A.xml: is the metadata of a product of {m.SEASON[0]}, but no band file of that date",
+        match=rf"MTD_MSIL2A.xml: is the metadata of a product of {m.SEASON[0]}, but no band",
     ):
         open_s2_items([*bands, other / "MTD_MSIL2A.xml"])
