@@ -73,20 +73,22 @@ def sign_in_app(at, role: str = "underwriter") -> None:
 
 def finish_jobs(at, timeout_s: float = 300):
     """Run ``at`` (just after a click on a button that starts a background job: the Data
-    page's "Add area", "Map the flood"...) until every job of its session has ended and
-    the page shows the outcome."""
-    from ui.jobs import STATE_PREFIX
+    page's "Add area", "Map the flood"...) until every job of its session has ended and the
+    page has shown the outcome."""
+    from ui import jobs
 
-    def running() -> bool:
-        return any(str(k).startswith(STATE_PREFIX) for k in at.session_state.keys())
+    def followed() -> list:
+        ids = [at.session_state[k] for k in at.session_state.keys()
+               if str(k).startswith(jobs.STATE_PREFIX)]  # fmt: skip
+        return [j for j in map(jobs.find, ids) if j is not None]
 
     at.run()
     end = time.monotonic() + timeout_s
-    while running() and not at.exception:
+    while any(not j.state()[2] for j in followed()) and not at.exception:
         assert time.monotonic() < end, f"the page's job ran over {timeout_s} s"
         time.sleep(0.3)
-        at.run()
-    return at
+    # a page that showed the job's outcome already showed it once; else it shows it now
+    return at.run() if followed() else at
 
 
 def data_page_app(region_id: str, role: str = "underwriter", timeout_s: int = 180):

@@ -18,9 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import duckdb
 import streamlit as st
 
 from paii_core.errors import PaiiError
+from ui.auth import actor
+from ui.common import connection
 
 __all__ = ["GONE", "STATE_PREFIX", "Job", "find", "follow", "job_button", "start"]
 
@@ -150,17 +153,25 @@ def _progress(state_key: str, on_done: Callable[[Job | None], None]) -> None:
 
 
 def job_button(
-    label: str, key: str, title: str, user: str, work: Callable[[Progress], object]
+    label: str,
+    key: str,
+    title: str,
+    work: Callable[[duckdb.DuckDBPyConnection, Progress], object],
+    *,
+    then: Callable[[], None] | None = None,
 ) -> None:
-    """A primary button that runs ``work`` as a background job titled ``title``: while it
-    runs, its progress stands in the button's place; when it ends the page runs again,
-    with the job's error (if any) shown here once."""
+    """A primary button that runs ``work(con, progress)`` as a background job titled
+    ``title``, on a store cursor of its own (closed after): while it runs, its progress
+    stands in the button's place; when it ends, ``then`` is called (on success) and the
+    page runs again, with the job's error (if any) shown here once."""
     state_key, failed_key = f"{STATE_PREFIX}{key}", f"{key}:failed"
 
     def done(job: Job | None) -> None:
         error = GONE if job is None else job.state()[4]
         if error is not None:
             st.session_state[failed_key] = error
+        elif then is not None:
+            then()
 
     if follow(state_key, done):
         return
@@ -168,5 +179,13 @@ def job_button(
     if failed:
         st.error(failed, icon=":material/error:")
     if st.button(label, key=key, type="primary"):
-        st.session_state[state_key] = start(title, user, work).id
+        con = connection()  # the job's own cursor: one thread at a time uses a cursor
+
+        def run(progress: Progress) -> object:
+            try:
+                return work(con, progress)
+            finally:
+                con.close()
+
+        st.session_state[state_key] = start(title, actor(), run).id
         st.rerun()

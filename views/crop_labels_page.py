@@ -32,10 +32,10 @@ from ui.common import (
     current_context,
     data_note,
     no_area_notice,
-    progress_bar,
     show_error,
     stored_area,
 )
+from ui.jobs import job_button
 
 ctx = current_context()
 st.title("Crop labels")
@@ -91,15 +91,13 @@ except PaiiError as e:
 mapped = _mapped(db, aoi_id, area.input_hash, area)
 if mapped is None:
     st.warning("Cropland and parcels are not mapped for this area yet (about a minute).")
-    if st.button("Map cropland and parcels", type="primary"):
-        try:
-            with progress_bar() as progress:
-                crop_area.map_area(con, area, progress=progress)
-        except PaiiError as e:
-            show_error(e)
-            st.stop()
-        _mapped.clear()
-        st.rerun()
+    job_button(
+        "Map cropland and parcels",
+        "crops_map",
+        f"Mapping cropland and parcels of {aoi_id}",
+        lambda con, progress: crop_area.map_area(con, area, progress=progress),
+        then=_mapped.clear,
+    )
     st.stop()
 parcels, prep, geo, points, shapes, rgb_url = mapped
 

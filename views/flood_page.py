@@ -26,10 +26,10 @@ from ui.common import (
     data_note,
     file_tag,
     legend,
-    progress_bar,
     show_error,
     simulated_notice,
 )
+from ui.jobs import job_button
 from ui.uploads import RASTER_MAX_MB, capped_uploader
 
 ctx = current_context()
@@ -56,15 +56,15 @@ def draw_extent(
 
 
 def map_button(label: str, key: str, aoi_id: str) -> None:
-    """A button that maps (or maps again) area ``aoi_id``'s flood event, then reruns."""
-    if st.button(label, key=key, type="primary"):
-        try:
-            with progress_bar() as progress:
-                run_flood_event(connection(), aoi_id, data_dir=paths().data, progress=progress)
-        except PaiiError as e:
-            show_error(e)
-            st.stop()
-        st.rerun()
+    """A button that maps (or maps again) area ``aoi_id``'s flood event in the background;
+    the page runs again with the event when it is done."""
+    data_dir = paths().data
+    job_button(
+        label,
+        key,
+        f"Mapping the flood of {aoi_id}",
+        lambda con, progress: run_flood_event(con, aoi_id, data_dir=data_dir, progress=progress),
+    )
 
 
 def draw_sar(before: io.Raster | None, after: io.Raster) -> None:

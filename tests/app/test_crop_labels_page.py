@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from paii_core import store
 from tests.app.regions import world_with_new_region
-from tests.conftest import REPO, sign_in_app
+from tests.conftest import REPO, finish_jobs, sign_in_app
 
 KEY = "crop_labels_henan-huaxian"
 
@@ -31,7 +31,7 @@ def crops_app(tiny_world):
     assert not at.exception, at.exception
     if at.warning:  # not mapped yet: press the button, as a user would
         at.button[0].click()
-        _rerun(at)
+        finish_jobs(at)
         _rerun(at)
     assert not at.exception, at.exception
     return at

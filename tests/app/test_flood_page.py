@@ -14,7 +14,7 @@ from paii_core import io, store
 from paii_core.flood.water import METHOD_TEXT
 from paii_core.store import flood as flood_store
 from tests.app.charts import county_maps
-from tests.conftest import REPO, sign_in_app
+from tests.conftest import REPO, finish_jobs, sign_in_app
 
 PAGE = str(REPO / "views" / "flood_page.py")
 
@@ -39,7 +39,8 @@ def mapped(tiny_world):
         con.close()
     at = _page("hubei")
     assert at.button(key="flood_run").label == "Map the demo flood"
-    at.button(key="flood_run").click().run()
+    at.button(key="flood_run").click()
+    finish_jobs(at)
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     return at

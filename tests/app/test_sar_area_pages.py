@@ -41,7 +41,8 @@ def test_the_flood_page_maps_a_sentinel1_only_area(tmp_path, monkeypatch):
     real_sar_area(tmp_path, monkeypatch)
     at = _page("flood_page.py")
     assert at.button(key="flood_run").label == "Map the flood"  # not "the demo flood"
-    at.button(key="flood_run").click().run()
+    at.button(key="flood_run").click()
+    finish_jobs(at)
     assert not at.exception and not at.error, (at.exception, at.error)
     metrics = {m.label: m.value for m in at.metric}
     flooded = float(metrics["Flooded"].split()[0].replace(",", ""))
@@ -64,7 +65,8 @@ def test_the_flood_page_maps_a_sentinel1_only_area(tmp_path, monkeypatch):
     assert not at.exception, at.exception
     assert any("Area ng-chip's inputs changed since this flood was mapped" in w.value
                for w in at.warning)  # fmt: skip
-    at.button(key="flood_remap").click().run()
+    at.button(key="flood_remap").click()
+    finish_jobs(at)
     assert not at.exception and not at.error, (at.exception, at.error)
     assert not [w for w in at.warning if "inputs changed" in w.value or "no DEM" in w.value]
     assert {m.label: m.value for m in at.metric}["Mean depth"].endswith(" m")
@@ -83,7 +85,8 @@ def test_the_flood_page_maps_a_sentinel1_only_area(tmp_path, monkeypatch):
     at.run()
     assert not at.exception, at.exception
     assert [e.label for e in at.expander] == ["Not mapped yet: the flood of ng-second"]
-    at.button(key="flood_run").click().run()
+    at.button(key="flood_run").click()
+    finish_jobs(at)
     assert not at.exception and not at.error, (at.exception, at.error)
     assert not at.expander  # both mapped
     assert len(at.selectbox(key="flood_event").options) == 2

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app.regions import SLOVENIA_DAYS, real_area_with_dates, world_with_new_region
-from tests.conftest import REPO, data_page_app, sign_in_app
+from tests.conftest import REPO, data_page_app, finish_jobs, sign_in_app
 
 GAP = "area si-patch has 1 Sentinel-2 date; cropland, parcels and crop maps need at least 4"
 
@@ -89,7 +89,8 @@ def test_an_area_without_starter_labels_can_be_labelled(tmp_path, monkeypatch):
     at = _page("crop_labels_page.py")
     mapping = [b for b in at.button if b.label == "Map cropland and parcels"]
     assert mapping and not at.info  # four dates: no season gap
-    mapping[0].click().run()
+    mapping[0].click()
+    finish_jobs(at)
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     assert any(i.value.startswith("No crop map yet (0 labels): label parcels of at least two")
