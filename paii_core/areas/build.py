@@ -239,6 +239,10 @@ def add_area_from_items(
         # told what Sentinel-2 would add, not that its season is short.
         gap = season_gap(aoi_id, region_id, len(season)) if scenes else sar_only_note(aoi_id)
         final = area_folder(aoi_id, data)
+        # A part folder of this id left by a process killed mid-add (a dashboard restart
+        # during its background add): the lock says no live add of this id writes it.
+        for stale in final.parent.glob(f".{aoi_id}.part-*"):
+            shutil.rmtree(stale, ignore_errors=True)
         tmp = final.with_name(f".{aoi_id}.part-{uuid.uuid4().hex[:8]}")
         rel = Path("workspace") / aoi_id
         products: list[dict] = []

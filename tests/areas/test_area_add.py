@@ -397,3 +397,17 @@ def test_the_same_id_is_added_by_one_caller_at_a_time(kansas_store, season_items
     assert again.dates == items.SEASON[:3]
     assert not list((data / "workspace").glob(".k-one*"))  # no lock file, no part folder left
     assert get_area(con, "k-one").source == "paii area add"
+
+
+def test_a_killed_adds_part_folder_goes_with_the_next_add_of_its_id(kansas_store, season_items):
+    """A process killed mid-add (the dashboard restarted under its background add) leaves
+    its hidden part folder; the next add of that id removes it, and no other id's."""
+    con, data = kansas_store
+    dead = data / "workspace" / ".k-one.part-0badf00d"
+    other = data / "workspace" / ".k-two.part-0badf00d"
+    for folder in (dead, other):
+        (folder / "s2").mkdir(parents=True)
+        (folder / "s2" / "S2_half.tif").write_bytes(b"half-written")
+    add_area_from_items(con, "k-one", region_id="kansas", s2=season_items["mixed"][:1])
+    assert not dead.exists() and other.exists()
+    assert "S2_half.tif" not in {p.name for p in (area_folder("k-one", data) / "s2").iterdir()}
