@@ -10,7 +10,7 @@ import streamlit as st
 
 from paii_core.access import Principal, allowed
 from paii_core.errors import PaiiError
-from ui import auth, preparing, warmup
+from ui import auth, jobs, preparing, warmup
 from ui.common import show_error, sidebar
 
 st.set_page_config(page_title="PAII", page_icon="🛰️", layout="wide")
@@ -66,6 +66,7 @@ def _run() -> None:
         page = st.navigation(_pages(principal))
         sidebar()
         with st.sidebar:
+            jobs.under_way()
             auth.account_box(principal)
         script = {title: path for path, title, *_ in PAGES}.get(page.title)
         with warmup.page_run(Path(__file__).parent / script if script else None):

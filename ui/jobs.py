@@ -25,7 +25,7 @@ from paii_core.errors import PaiiError
 from ui.auth import actor
 from ui.common import connection
 
-__all__ = ["GONE", "STATE_PREFIX", "Job", "find", "follow", "job_button", "start"]
+__all__ = ["GONE", "STATE_PREFIX", "Job", "find", "follow", "job_button", "start", "under_way"]
 
 Progress = Callable[[float, str], None]
 _LOG = logging.getLogger(__name__)
@@ -189,3 +189,15 @@ def job_button(
 
         st.session_state[state_key] = start(title, actor(), run).id
         st.rerun()
+
+
+def under_way() -> None:
+    """The sidebar's line for the session's jobs still running (shown on every page, so
+    work started on one page is seen from the others)."""
+    running = []
+    for key in [k for k in st.session_state if str(k).startswith(STATE_PREFIX)]:
+        job = find(st.session_state[key])
+        if job is not None and not job.state()[2]:
+            running.append(f"- {job.label}: {round(100 * job.state()[0])} %")
+    if running:
+        st.caption("Under way:\n" + "\n".join(running))

@@ -253,6 +253,8 @@ def test_the_add_runs_on_while_the_user_opens_other_pages(si_region, monkeypatch
     assert not [b for b in at.button if b.key == "area_add"]
     at.switch_page("views/home.py").run()
     assert not at.exception, at.exception
+    told = [c.value for c in at.sidebar.caption if c.value.startswith("Under way:")]
+    assert told == ["Under way:\n- Adding area si-later: 5 %"], told
     gate.set()
     while not job.state()[2]:
         time.sleep(0.1)
