@@ -158,12 +158,15 @@ def job_button(
     title: str,
     work: Callable[[duckdb.DuckDBPyConnection, Progress], object],
     *,
-    then: Callable[[], None] | None = None,
+    then: Callable[[object], None] | None = None,
+    help: str | None = None,
 ) -> None:
     """A primary button that runs ``work(con, progress)`` as a background job titled
     ``title``, on a store cursor of its own (closed after): while it runs, its progress
-    stands in the button's place; when it ends, ``then`` is called (on success) and the
-    page runs again, with the job's error (if any) shown here once."""
+    stands in the button's place; when it ends, ``then(result)`` is called (on success,
+    in the page's script) and the page runs again, with the job's error (if any) shown
+    here once. ``work`` runs outside the page: it reads no session state (take what it
+    needs, e.g. the signed-in user, before)."""
     state_key, failed_key = f"{STATE_PREFIX}{key}", f"{key}:failed"
 
     def done(job: Job | None) -> None:
@@ -171,14 +174,14 @@ def job_button(
         if error is not None:
             st.session_state[failed_key] = error
         elif then is not None:
-            then()
+            then(job.state()[3])
 
     if follow(state_key, done):
         return
     failed = st.session_state.pop(failed_key, None)
     if failed:
         st.error(failed, icon=":material/error:")
-    if st.button(label, key=key, type="primary"):
+    if st.button(label, key=key, type="primary", help=help):
         con = connection()  # the job's own cursor: one thread at a time uses a cursor
 
         def run(progress: Progress) -> object:

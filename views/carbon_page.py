@@ -20,16 +20,15 @@ from paii_core.text import count
 from paii_core.workspace.files import sounding_files
 from ui.auth import actor
 from ui.common import (
-    connection,
     current_region,
     data_note,
     file_tag,
     legend,
-    progress_bar,
     show_error,
     simulated_notice,
     stored,
 )
+from ui.jobs import job_button
 from ui.uploads import PORTFOLIO_MAX_MB, capped_uploader
 
 ctx, region = current_region()
@@ -39,34 +38,40 @@ st.title("Carbon")
 st.caption(f"{region.name}: column CO2 (OCO-2 XCO2) by county and month")
 
 
-def _run() -> None:
-    files, simulated = sounding_files(connection(), data_dir=paths().data)
-    with progress_bar() as progress:
-        run = run_carbon(
-            connection(),
-            files,
-            simulated=simulated,
-            progress=progress,
-            actor=actor(),
-            region_id=ctx.region_id,
-        )
-    if ctx.region_id in run.uncovered():
-        st.warning(
-            f"Read {count(run.files, 'stored OCO-2 file')}"
-            f"{' (simulated, from the demo)' * simulated}: none of their soundings falls in "
-            f"or near {region.name}'s counties, so no XCO2 was computed for it. Add OCO-2 Lite "
-            "files that cover it: `paii carbon run --region "
-            f"{ctx.region_id} --soundings DIR`.",
-            icon=":material/satellite_alt:",
-        )
-        st.stop()
+def _compute(con, progress):
+    files, simulated = sounding_files(con, data_dir=data_dir)
+    run = run_carbon(
+        con, files, simulated=simulated, progress=progress, actor=who, region_id=ctx.region_id
+    )
+    if ctx.region_id not in run.uncovered():
+        return None
+    return (
+        f"Read {count(run.files, 'stored OCO-2 file')}"
+        f"{' (simulated, from the demo)' * simulated}: none of their soundings falls in "
+        f"or near {region.name}'s counties, so no XCO2 was computed for it. Add OCO-2 Lite "
+        f"files that cover it: `paii carbon run --region {ctx.region_id} --soundings DIR`."
+    )
 
 
-if st.button("Compute XCO2 from the sounding files", help="aggregate + gap fill, ~1 min"):
-    try:
-        _run()
-    except PaiiError as e:
-        show_error(e)
+def _uncovered(said: object) -> None:
+    if said:
+        st.session_state[_UNCOVERED] = said
+
+
+_UNCOVERED = "carbon_uncovered"
+data_dir, who = paths().data, actor()  # read here: the job runs outside the page
+job_button(
+    "Compute XCO2 from the sounding files",
+    "carbon_run",
+    f"Computing XCO2 for {region.name}",
+    _compute,
+    then=_uncovered,
+    help="aggregate + gap fill, ~1 min",
+)
+uncovered = st.session_state.pop(_UNCOVERED, None)
+if uncovered:
+    st.warning(uncovered, icon=":material/satellite_alt:")
+    st.stop()
 try:  # store reads cached per data generation (ui.common.stored): no query on a revisit
     periods = stored(carbon_store.carbon_periods, ctx.region_id)
 except PaiiError as e:

@@ -96,7 +96,7 @@ if mapped is None:
         "crops_map",
         f"Mapping cropland and parcels of {aoi_id}",
         lambda con, progress: crop_area.map_area(con, area, progress=progress),
-        then=_mapped.clear,
+        then=lambda _: _mapped.clear(),
     )
     st.stop()
 parcels, prep, geo, points, shapes, rgb_url = mapped

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from paii_core import store
 from tests.app.charts import county_maps
-from tests.conftest import REPO, sign_in_app
+from tests.conftest import REPO, finish_jobs, sign_in_app
 
 
 def _carbon_app() -> AppTest:
@@ -34,7 +34,7 @@ def carbon(tiny_world):
     assert not at.exception, at.exception
     if at.warning:  # nothing stored yet: compute, as a user would
         at.button[0].click()
-        _rerun(at)
+        finish_jobs(at)
     assert not at.exception, at.exception
     return at
 
@@ -111,7 +111,7 @@ def test_a_region_the_soundings_do_not_cover_is_told_so_after_the_button(
     at.session_state["region_id"] = "kc"
     at.run()
     at.button[0].click()
-    at.run()
+    finish_jobs(at)
     assert not at.exception, at.exception
     text = " ".join(w.value for w in at.warning)
     assert "(simulated, from the demo): none of their soundings falls in or near Kansas's" in text
