@@ -16,7 +16,7 @@ from rasterio.crs import CRS
 from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
 
 from paii_core import io
-from paii_core.errors import InputFileError, PaiiError, name_file_as
+from paii_core.errors import InputFileError, PaiiError, ValidationError, name_file_as
 from paii_core.flood import learned
 from paii_core.flood.mapping import FloodMap, map_flood
 from paii_core.flood.terrain import hand
@@ -24,6 +24,7 @@ from paii_core.flood.terrain import hand
 __all__ = [
     "BAND_NAMES",
     "dem_on_grid",
+    "hand_cache_folder",
     "hand_grid",
     "map_flood_bytes",
     "map_flood_files",
@@ -126,6 +127,32 @@ def _same_grid(a: io.Raster, b: io.Raster) -> bool:
     )
 
 
+def hand_cache_folder(folder: str | PathLike[str] | None) -> Path | None:
+    """``folder`` created and checked writable, so HAND can be kept there; None stays None.
+
+    Raises:
+        ValidationError: it is a file, or cannot be created or written.
+    """
+    if folder is None:
+        return None
+    path = Path(folder)
+    fix = (
+        "Fix: pass a folder you may write to as --hand-cache, or leave it out (HAND is "
+        "then computed on each run)"
+    )
+    if path.exists() and not path.is_dir():
+        raise ValidationError(f"hand cache {path} is a file, not a folder. {fix}")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as e:
+        raise ValidationError(
+            f"hand cache folder {path} cannot be written ({e.strerror}). {fix}"
+        ) from None
+    return path
+
+
 def _cached_hand(z: np.ndarray, px: float, cache_dir: Path | None) -> np.ndarray:
     """HAND of ``z``, read from / written to ``cache_dir`` keyed by the DEM's content."""
     if cache_dir is None:
@@ -207,7 +234,9 @@ def map_flood_files(
     Raises:
         InputFileError: no valid pixel, a DEM that does not cover the scene, a
             pre-event image on another grid; reader errors (HH/HV, bad units, ...).
+        ValidationError: a ``hand_cache`` that cannot be written (checked first).
     """
+    cache = hand_cache_folder(hand_cache) if dem_path is not None else None
     post = io.read_sentinel1(post_path, units=units, allow_vv_only=True)
     if not np.isfinite(post.data[0]).any():
         raise InputFileError(Path(post_path), "holds no data (all nodata)", "pass a valid scene")
@@ -227,7 +256,7 @@ def map_flood_files(
     if dem_path is not None:
         dem = io.read_dem(dem_path)
         z = dem_on_grid(dem, work, dem_path=Path(dem_path))
-        height = _hand_on_grid(dem, work, z, Path(hand_cache) if hand_cache else None)
+        height = _hand_on_grid(dem, work, z, cache)
     fm = map_flood(
         work.data, z, pre_sar=pre_work, pixel_size_m=px, hand_m=height, water_model=water_model,
         model_dir=Path(model_dir) if model_dir is not None else None,

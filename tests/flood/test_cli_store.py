@@ -1,9 +1,12 @@
 """`paii flood` on GeoTIFFs and its errors; the demo event mapped into the store."""
 
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
+import rasterio
 from affine import Affine
 
 from paii_core import io, store, workspace
@@ -200,3 +203,38 @@ def test_an_area_without_an_event_says_where_events_are(tiny_world, monkeypatch)
             run_flood_event(con, iowa, data_dir=tiny_world)
     finally:
         con.close()
+
+
+REAL_CHIP = (
+    Path(__file__).resolve().parents[2] / "data/real/sen1floods11_dev/Nigeria_812045_S1Hand.tif"
+)
+
+
+def _dem_over(chip, path, *, cols=None):
+    """A gently sloping DEM (metres) on the chip's own grid; only its first ``cols``
+    columns when given, as a DEM tile that covers part of the scene."""
+    with rasterio.open(chip) as src:
+        h, w, crs, transform = src.height, src.width, src.crs, src.transform
+    cols = w if cols is None else cols
+    z = 100.0 + 0.05 * np.arange(cols, dtype=np.float32)[None, :].repeat(h, axis=0)
+    return io.write_dem(path, z, crs=crs, transform=transform)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc")
+def test_an_unwritable_hand_cache_is_refused_before_any_work(tmp_path, capsys):
+    """`paii flood --hand-cache /proc/x` (or a file) ended in a FileNotFoundError /
+    FileExistsError traceback after HAND was computed; now it is refused first."""
+    dem = _dem_over(REAL_CHIP, tmp_path / "dem.tif")
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    out = tmp_path / "o.tif"
+    for cache, problem in (("/proc/paii_hand", "folder /proc/paii_hand cannot be written ("),
+                           (str(a_file), f"{a_file} is a file, not a folder")):  # fmt: skip
+        args = ["flood", "--post", str(REAL_CHIP), "--dem", str(dem), "--hand-cache", cache]
+        assert main([*args, str(out)]) == 2
+        err = capsys.readouterr().err
+        assert f"hand cache {problem}" in err and "Traceback" not in err
+        assert "Fix: pass a folder you may write to as --hand-cache, or leave it out" in err
+        assert not out.exists()
+    assert main([*args[:-2], "--hand-cache", str(tmp_path / "hand"), str(out)]) == 0
+    assert len(list((tmp_path / "hand").glob("hand_*.npy"))) == 1
