@@ -231,16 +231,26 @@ def _load(path: str | PathLike[str]) -> gpd.GeoDataFrame:
     p = Path(path)
     if not p.exists():
         raise InputNotFoundError(f"{p}: boundary file not found; check the path")
+    fix = "pass a GeoJSON, shapefile (.shp with .shx, .dbf, .prj), GeoPackage or GeoParquet"
     try:
         if p.suffix.lower() in (".parquet", ".geoparquet"):
-            return gpd.read_parquet(p)
-        return gpd.read_file(p)
+            gdf = gpd.read_parquet(p)
+        else:
+            gdf = gpd.read_file(p)
     except Exception as e:  # pyogrio / pyarrow raise several unrelated types for bad files
         raise FormatError(
-            p,
-            f"cannot be read as a vector file ({type(e).__name__}: {e})",
-            "pass a GeoJSON, shapefile (.shp with .shx, .dbf, .prj), GeoPackage or GeoParquet",
+            p, f"cannot be read as a vector file ({type(e).__name__}: {e})", fix
         ) from e
+    # GDAL reads a CSV (or a GeoPackage's attribute table) as a table without geometry.
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise FormatError(
+            p,
+            f"holds a table without geometry (columns {', '.join(map(str, gdf.columns))}), "
+            "not county polygons",
+            f"{fix} of the counties; a CSV with WKT polygons converts with `ogr2ogr -f "
+            "GeoJSON out.geojson in.csv -oo GEOM_POSSIBLE_NAMES=geometry -a_srs EPSG:4326`",
+        )
+    return gdf
 
 
 def _pad_ids(values: pd.Series, column: str, where: str | None) -> pd.Series:

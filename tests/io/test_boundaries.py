@@ -279,3 +279,22 @@ def test_metres_labelled_as_degrees_refused():
     with pytest.raises(FormatError, match=r"declares EPSG:4326 \(degrees\) but .* beyond ±180°"):
         read_boundaries(wrong)
     assert read_boundaries(utm).total_bounds[1] == pytest.approx(40.0)
+
+
+def test_a_csv_of_counties_is_refused_as_a_table_without_geometry(tmp_path, capsys):
+    """`paii region add ... --counties counties.csv` (the real Iowa boundaries saved as a
+    CSV with WKT, as a spreadsheet export gives them) ended in an AttributeError
+    traceback ('DataFrame' object has no attribute 'crs')."""
+    from paii_core.cli import main
+
+    iowa = gpd.read_file(REPO_ROOT / "data/boundaries/iowa_counties.geojson").head(3)
+    path = tmp_path / "iowa.csv"
+    iowa.to_csv(path, index=False)
+    with pytest.raises(FormatError, match=r"iowa\.csv: holds a table without geometry "
+                       r"\(columns county_id, name, state, geometry\), not county polygons\. "
+                       r"Fix: pass a GeoJSON.*ogr2ogr -f GeoJSON"):  # fmt: skip
+        read_boundaries(path)
+    args = ["region", "add", "ia", "--counties", str(path), "--country", "US"]
+    assert main([*args, "--yield-unit", "bu/acre", "--db", str(tmp_path / "p.duckdb")]) == 2
+    err = capsys.readouterr().err
+    assert "iowa.csv: holds a table without geometry" in err and "Traceback" not in err
