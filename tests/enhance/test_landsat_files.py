@@ -166,6 +166,20 @@ def test_bands_on_a_float_file_and_its_file_tags_cannot_contradict(tmp_path: Pat
         (["--bands", "1,2,3,4", "--reflectance", "toa", "--scale", "1"], r"median of 68"),
         (["--bands", "1,2,3,4", "--reflectance", "toa", "--scale", "x"], r"--scale 'x' is not"),
         (["--bands", "1,2,3,4", "--reflectance", "toa", "--scale", "1,2"], r"one finite number"),
+        # --scale 0 wrote a flat image of the offset, --scale -0.003 one of negative
+        # reflectance; an --offset that leaves most pixels below 0 was written too.
+        (
+            ["--bands", "1,2,3,4", "--reflectance", "toa", "--scale", "0"],
+            r"--scale '0' should be above 0: reflectance = value \* scale \+ offset",
+        ),
+        (
+            ["--bands", "1,2,3,4", "--reflectance", "toa", "--scale", "0.003,0.003,-0.003,0.004"],
+            r"--scale '0.003,0.003,-0.003,0.004' should be above 0",
+        ),
+        (
+            ["--bands", "1,2,3,4", "--reflectance", "toa", "--scale", "0.003", "--offset=-1"],
+            r"median of -0\.\d+ after --scale/--offset .*most pixels below 0",
+        ),
     ],
 )
 def test_bad_band_options_are_explained(tmp_path: Path, capsys, args, message) -> None:
