@@ -147,6 +147,13 @@ def test_percent_coverage_is_read_as_a_share(con, plot, tmp_path):
         ({"start_date": "15/03/2020"}, r"column start_date: '15/03/2020' is not a date"),
         ({"end_date": "2020-01-01"}, r"column end_date: 2020-01-01 is not after start_date"),
         ({"price": "cheap"}, r"column price: 'cheap' is not a number"),
+        # a decimal comma was read as a thousands separator: price 3,88 stored as 388
+        (
+            {"price": "3,88"},
+            r"row 1, column price: '3,88' is not a number: a comma only groups thousands "
+            r"\(1,234\.5\)\. Fix: write decimals with a point in price, e\.g\. '3\.88'",
+        ),
+        ({"guaranteed_yield": "1,50,0"}, r"column guaranteed_yield: '1,50,0' is not a number"),
         ({"yield_unit": "t/ha"}, r"column yield_unit: 't/ha' is not the region's unit"),
         ({"policy_id": ""}, r"column policy_id: is empty"),
         ({"region_id": "henan"}, r"column region_id: 'henan' is not 'iowa'"),
@@ -300,3 +307,15 @@ def test_policy_columns_are_documented_in_the_readme():
     readme = (REPO / "README.md").read_text()
     for column in policy_imports.POLICY_COLUMNS:
         assert f"`{column}`" in readme, column
+
+
+def test_thousands_separators_are_still_read():
+    from paii_core.insurance.policy_checks import Rows
+
+    rows = Rows()
+    assert [rows.number(1, "premium", t) for t in ("1,234.5", "12,000", "3.88")] == [
+        1234.5,
+        12000.0,
+        3.88,
+    ]
+    assert rows.problems == []
