@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+import warnings
 from dataclasses import replace
 from os import PathLike
 from pathlib import Path
@@ -16,7 +17,7 @@ from rasterio.crs import CRS
 from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
 
 from paii_core import io
-from paii_core.errors import InputFileError, PaiiError, ValidationError, name_file_as
+from paii_core.errors import InputFileError, PaiiError, PaiiWarning, ValidationError, name_file_as
 from paii_core.flood import learned
 from paii_core.flood.mapping import FloodMap, map_flood
 from paii_core.flood.terrain import hand
@@ -117,6 +118,28 @@ def dem_on_grid(dem: io.Raster, sar: io.Raster, *, dem_path: Path) -> np.ndarray
             "pass a DEM that covers the scene",
         )
     return out
+
+
+DEM_COVER_MIN = 0.99
+"""A DEM with data under less of the scene than this leaves terrain and depth partial."""
+
+
+def _partial_cover(z: np.ndarray, work: io.Raster, dem_path: Path) -> str | None:
+    """The terrain note of a DEM with data under part of the scene (and a warning), or
+    None when it covers the scene: outside it no pixel is excluded by HAND or slope and
+    none gets a depth, so the map is not the one a full DEM gives."""
+    scene = np.isfinite(work.data[0])
+    share = float(np.count_nonzero(scene & np.isfinite(z)) / max(1, np.count_nonzero(scene)))
+    if share >= DEM_COVER_MIN:
+        return None
+    warnings.warn(
+        f"{dem_path}: has data under {share:.0%} of the SAR scene; elsewhere no pixel is "
+        "excluded by HAND or slope and none gets a depth. Fix: pass a DEM (mosaic) that "
+        "covers the whole scene",
+        PaiiWarning,
+        stacklevel=3,
+    )
+    return f"HAND/slope on {share:.0%} of the scene (the DEM's data); none elsewhere"
 
 
 def _same_grid(a: io.Raster, b: io.Raster) -> bool:
@@ -227,7 +250,9 @@ def map_flood_files(
     same pixel size) and the results are brought back to its grid (nearest for the
     masks, bilinear for depth and likelihood). The DEM may be in any CRS; it is
     resampled to the working grid. Without a DEM there is no HAND/slope exclusion and
-    no depth (``FloodMap.terrain`` says so). ``hand_cache`` keeps HAND per DEM.
+    no depth (``FloodMap.terrain`` says so); a DEM with data under less than 99 % of
+    the scene gives them only there, with a :class:`PaiiWarning` and a terrain note
+    that gives its share. ``hand_cache`` keeps HAND per DEM.
     ``water_model``: water from the learned model (:mod:`paii_core.flood.learned`), whose
     files are in ``model_dir`` (default ``models/flood/``).
 
@@ -252,15 +277,18 @@ def map_flood_files(
     work = _to_working_grid(post)
     pre_work = _to_working_grid(pre).data if pre is not None else None
     px = float(abs(work.transform.a))
-    z = height = None
+    z = height = partial = None
     if dem_path is not None:
         dem = io.read_dem(dem_path)
         z = dem_on_grid(dem, work, dem_path=Path(dem_path))
+        partial = _partial_cover(z, work, Path(dem_path))
         height = _hand_on_grid(dem, work, z, cache)
     fm = map_flood(
         work.data, z, pre_sar=pre_work, pixel_size_m=px, hand_m=height, water_model=water_model,
         model_dir=Path(model_dir) if model_dir is not None else None,
     )  # fmt: skip
+    if partial is not None and fm.terrain == "HAND/slope":
+        fm = replace(fm, terrain=partial)
     if work is not post:
         fm = _back_to_grid(fm, work, post)
     return fm, post

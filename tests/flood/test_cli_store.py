@@ -12,7 +12,7 @@ from affine import Affine
 from paii_core import io, store, workspace
 from paii_core.access import local_operator
 from paii_core.cli import main
-from paii_core.errors import AccessDeniedError, InputFileError
+from paii_core.errors import AccessDeniedError, InputFileError, PaiiWarning
 from paii_core.flood import impact
 from paii_core.flood.event import run_flood_event
 from paii_core.flood.files import map_flood_files
@@ -238,3 +238,25 @@ def test_an_unwritable_hand_cache_is_refused_before_any_work(tmp_path, capsys):
         assert not out.exists()
     assert main([*args[:-2], "--hand-cache", str(tmp_path / "hand"), str(out)]) == 0
     assert len(list((tmp_path / "hand").glob("hand_*.npy"))) == 1
+
+
+def test_a_dem_under_part_of_the_scene_is_said_in_the_warning_tag_and_summary(tmp_path, capsys):
+    """A DEM tile under the western 150 of the real chip's 512 columns gave a map with
+    terrain exclusion and depth on that strip only, tagged and summarised as
+    'terrain: HAND/slope' like a full DEM."""
+    dem = _dem_over(REAL_CHIP, tmp_path / "dem.tif", cols=150)
+    warned = (
+        r"dem\.tif: has data under 29% of the SAR scene; elsewhere no pixel is excluded by "
+        r"HAND or slope and none gets a depth\. Fix: pass a DEM \(mosaic\) that covers"
+    )
+    with pytest.warns(PaiiWarning, match=warned):
+        fm, _ = map_flood_files(REAL_CHIP, dem)
+    note = "HAND/slope on 29% of the scene (the DEM's data); none elsewhere"
+    assert fm.terrain == note
+    out = tmp_path / "o.tif"
+    with pytest.warns(PaiiWarning):
+        assert main(["flood", "--post", str(REAL_CHIP), "--dem", str(dem), str(out)]) == 0
+    assert f"terrain: {note}" in capsys.readouterr().out
+    assert io.read_geotiff(out).tags["TERRAIN"] == note
+    full = _dem_over(REAL_CHIP, tmp_path / "full.tif")
+    assert map_flood_files(REAL_CHIP, full)[0].terrain == "HAND/slope"
