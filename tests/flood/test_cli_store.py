@@ -260,3 +260,23 @@ def test_a_dem_under_part_of_the_scene_is_said_in_the_warning_tag_and_summary(tm
     assert io.read_geotiff(out).tags["TERRAIN"] == note
     full = _dem_over(REAL_CHIP, tmp_path / "full.tif")
     assert map_flood_files(REAL_CHIP, full)[0].terrain == "HAND/slope"
+
+
+def test_the_command_prints_paii_warnings_without_engine_source_lines(tmp_path):
+    """`paii flood --dem DEM_IN_FEET.tif` printed 'paii_core/flood/files.py:228:
+    PaiiWarning: ...' and the source line `dem = io.read_dem(dem_path)`: the engine's
+    code, not the user's. Python's own warning display only shows outside pytest."""
+    import subprocess
+    import sys
+
+    dem = _dem_over(REAL_CHIP, tmp_path / "dem_ft.tif")
+    with rasterio.open(dem, "r+") as dst:
+        dst.units = ("ft",)
+    args = ["flood", "--post", str(REAL_CHIP), "--dem", str(dem), str(tmp_path / "o.tif")]
+    run = subprocess.run(
+        [sys.executable, "-m", "paii_core.cli", *args], capture_output=True, text=True,
+        cwd=Path(__file__).resolve().parents[2], timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert f"paii: warning: {dem}: elevations are in 'ft'; converted to metres\n" in run.stderr
+    assert "PaiiWarning" not in run.stderr and "read_dem(" not in run.stderr
