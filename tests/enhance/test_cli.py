@@ -132,3 +132,17 @@ def test_a_float_file_that_is_not_reflectance_is_refused(tmp_path, capsys, comma
         assert re.search(expected[name], err), err
         assert not out.exists()
     assert main([command, str(REAL_TOA), str(tmp_path / "ok.tif")]) == 0
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "2", "wide"])
+def test_a_psf_sigma_out_of_range_is_named_as_the_option(tmp_path, capsys, value):
+    """`paii sr IN OUT --psf-sigma -1` said 'sensor blur sigma must be within 0..1.5
+    coarse pixels, got -1.0, None' (the engine's fields, not the option)."""
+    with pytest.raises(SystemExit) as stop:
+        main(["sr", str(REAL_TOA), str(tmp_path / "o.tif"), "--psf-sigma", value])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert (
+        f"argument --psf-sigma: '{value}' should be a number of input pixels from 0 to 1.5" in err
+    )
+    assert not (tmp_path / "o.tif").exists()
