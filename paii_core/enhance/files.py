@@ -57,7 +57,8 @@ def read_bgrn(path: str | PathLike[str], bands: BandSelection | None = None) -> 
     Landsat product (its MTL file, folder, or a band file beside the MTL: TOA reflectance
     for Level-1, surface for Collection 2 Level-2; :func:`paii_core.io.read_landsat`).
     ``bands``: which bands of the file are B, G, R, NIR and how they scale to reflectance
-    (:func:`paii_core.io.bands.read_selected_bands`), for files without band names.
+    (:func:`paii_core.io.bands.read_selected_bands`), for files without band names; a
+    ValidationError when given with a Landsat MTL or product folder.
 
     Raises InputNotFoundError for a missing file, FormatError when it is not a GeoTIFF,
     has no CRS or is a float file that is not reflectance (infinite values, a median
@@ -66,6 +67,12 @@ def read_bgrn(path: str | PathLike[str], bands: BandSelection | None = None) -> 
     """
     p = Path(path)
     if bands is not None:
+        if (p.is_dir() or p.suffix.lower() in (".txt", ".json")) and is_landsat(p):
+            raise ValidationError(
+                f"{p}: is a Landsat product, whose MTL names its bands and calibration; "
+                "--bands, --reflectance, --scale and --offset are for a stack without band "
+                "names. Fix: leave them out"
+            )
         return read_selected_bands(p, bands)
     if is_landsat(p):
         return read_landsat(p)

@@ -293,3 +293,18 @@ def test_reflectance_of_an_l1c_stack_drops_the_applied_scaling_tags(tmp_path: Pa
     toa = REAL / "slovenia_s2_l1c_eolearn" / "S2_L1C_TOA_20150731.tif"
     with rasterio.open(toa) as t:
         np.testing.assert_allclose(back.data, t.read(), atol=6e-5)
+
+
+@pytest.mark.parametrize("given", ["mtl", "folder"])
+def test_band_options_with_a_landsat_product_are_refused(tmp_path: Path, capsys, given) -> None:
+    """`paii reflectance LT5..._MTL.txt OUT --bands 1,2,3,4 --reflectance toa` said the
+    MTL 'is not a readable GeoTIFF (... not recognized as being in a supported file
+    format)': --bands had sent a product to the reader of unnamed stacks."""
+    source = L5 / f"{L5_ID}_MTL.txt" if given == "mtl" else L5
+    out = tmp_path / "r.tif"
+    args = ["--bands", "1,2,3,4", "--reflectance", "toa"]
+    assert main(["reflectance", str(source), str(out), *args]) == 2
+    err = capsys.readouterr().err
+    assert f"{source}: is a Landsat product, whose MTL names its bands and calibration; " in err
+    assert "Fix: leave them out" in err and "not a readable GeoTIFF" not in err
+    assert not out.exists()
