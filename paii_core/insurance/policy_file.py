@@ -47,6 +47,9 @@ ALIASES: dict[str, str] = {
 }
 """Other names accepted for a column (after lower-casing and spaces to underscores)."""
 
+SHAPEFILE_NAMES: dict[str, str] = {n[:10]: n for n in POLICY_COLUMNS if len(n) > 10}
+"""A shapefile (dBase) keeps 10 characters of a column name: declared_c is declared_crop."""
+
 CSV_SUFFIXES = (".csv", ".txt")
 VECTOR_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp")
 
@@ -64,6 +67,8 @@ def _text(value: object) -> str:
 
 def _normalise(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     names = [str(c).strip().lower().replace(" ", "_") for c in frame.columns]
+    if path.suffix.lower() == ".shp":
+        names = [SHAPEFILE_NAMES.get(n, n) for n in names]
     names = [ALIASES.get(n, n) for n in names]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
@@ -82,7 +87,8 @@ def read_policy_file(path: str | PathLike[str]) -> pd.DataFrame:
     CSV: a ``geometry`` (or ``wkt``) column of WKT text in EPSG:4326, or plot ids
     (``aoi_id`` with ``parcel_id``/``coarse_id``). GeoPackage / GeoJSON / shapefile:
     the layer's geometry, reprojected to EPSG:4326, as shapely objects. Column names are
-    lower-cased, spaces become underscores and :data:`ALIASES` apply.
+    lower-cased, spaces become underscores and :data:`ALIASES` apply; a shapefile's
+    names cut to 10 characters are read as the whole names (:data:`SHAPEFILE_NAMES`).
 
     Raises:
         InputNotFoundError: no such file.

@@ -240,6 +240,25 @@ def test_geopackage_in_utm_and_geojson_are_read(con, plot, tmp_path):
     assert back.symmetric_difference(plot).area < 1e-3 * plot.area  # back in lon/lat
 
 
+@pytest.mark.filterwarnings("ignore:Column names longer than 10 characters")
+@pytest.mark.filterwarnings("ignore:Normalized/laundered field name")
+def test_a_shapefile_with_names_cut_to_10_characters_is_read(con, plot, tmp_path):
+    """A policy shapefile (dBase keeps 10 characters of a name: declared_c, coverage_l,
+    guaranteed, premium_ra) was refused: 'column declared_crop: the column is missing',
+    and so on for five columns that were there."""
+    row = _row(plot, policy_id="SH-0001")
+    geom = shapely.from_wkt(row.pop("geometry"))
+    path = tmp_path / "policies.shp"
+    gpd.GeoDataFrame([row], geometry=[geom], crs=4326).to_file(path)
+    assert "declared_c" in gpd.read_file(path).columns  # the format cut the names
+    assert import_policies(con, path, "iowa").rows_written == 1
+    stored = con.execute(
+        "SELECT declared_crop, coverage_level, guaranteed_yield, premium FROM policies "
+        "WHERE policy_id = 'SH-0001'"
+    ).fetchone()
+    assert stored[:3] == ("winter barley", 0.75, 150.0) and stored[3] > 0
+
+
 def test_replace_swaps_the_region_portfolio(con, plot, tmp_path):
     n_iowa = con.execute("SELECT count(*) FROM policies WHERE region_id = 'iowa'").fetchone()[0]
     assert n_iowa > 0
