@@ -21,6 +21,7 @@ __all__ = [
     "S1_BANDS",
     "SIGMA0_UNITS_READ_TAG",
     "SIGMA0_UNITS_TAG",
+    "check_sigma0",
     "inspect_sentinel1",
     "read_sentinel1",
     "sigma0_units",
@@ -203,7 +204,7 @@ def read_sentinel1(
 
     found = units if units != "auto" else sigma0_units(raw, ref.tags, str(where))
     db = _to_db(raw, found, where)
-    _check_sigma0(raw[0], db[0], found, where)
+    check_sigma0(raw[0], db[0], found, where)
     pols = "VV,VH" if db.shape[0] == 2 else "VV"
     if db.shape[0] == 1:
         db = np.concatenate([db, np.full_like(db, np.nan)])
@@ -215,7 +216,7 @@ def read_sentinel1(
     return Raster(db, ref.crs, ref.transform, S1_BANDS, tags)
 
 
-def _check_sigma0(raw_vv: NDArray, db_vv: NDArray, units: str, where: Path) -> None:
+def check_sigma0(raw_vv: NDArray, db_vv: NDArray, units: str, where: Path) -> None:
     """Refuse VV values that no calibrated sigma0 takes; warn when values stated as dB
     (by ``units`` or the file's tag) look like linear power.
 
@@ -319,7 +320,7 @@ def inspect_sentinel1(
     order = _order(ref, where, allow_vv_only)
     found = units if units != "auto" else sigma0_units(sample[order], tags, str(where))
     vv = sample[order[0]]
-    _check_sigma0(vv, _to_db(vv[None], found, where)[0], found, where)
+    check_sigma0(vv, _to_db(vv[None], found, where)[0], found, where)
     return [i + 1 for i in order], found
 
 
