@@ -74,10 +74,13 @@ def _band_options_hint(args: argparse.Namespace) -> Iterator[None]:
 
 
 def _check_output(args: argparse.Namespace) -> None:
-    """OUT must be a file path that is none of the inputs (checked before any work)."""
+    """OUT must be a file path that is none of the inputs, nor a file of the input's
+    Landsat product (checked before any work)."""
     from paii_core.io import GEOTIFF_SUFFIXES, check_output
+    from paii_core.io.landsat_mtl import product_files
 
     inputs = [args.input, *(getattr(args, "temporal", None) or ()), getattr(args, "sar", None)]
+    inputs += product_files(args.input)  # a product given by its MTL or folder: its bands
     check_output(
         args.output,
         inputs=inputs,

@@ -148,3 +148,21 @@ def test_an_unwritable_output_folder_is_refused_before_any_work(tmp_path, capsys
     assert f"out.tif: {name}'s folder /proc cannot be written (" in err
     assert "Fix: write the output in a folder you may write to" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("given", ["folder", "mtl"])
+def test_an_output_over_a_band_file_of_the_input_product_is_refused(tmp_path, capsys, given):
+    """`paii dehaze PRODUCT_FOLDER PRODUCT_FOLDER/..._B1.TIF --overwrite` replaced the
+    product's own blue band by the dehazed image: only the path given (the folder or
+    the MTL) counted as the input."""
+    import shutil
+
+    product = tmp_path / "l5"
+    shutil.copytree(LANDSAT5, product)
+    band = next(product.glob("*_B1.TIF"))
+    before = band.read_bytes()
+    source = product if given == "folder" else next(product.glob("*_MTL.txt"))
+    assert main(["dehaze", str(source), str(band), "--overwrite"]) == 2
+    err = capsys.readouterr().err
+    assert f"{band}: OUTPUT is also the input {band}; writing it would destroy that input" in err
+    assert band.read_bytes() == before
