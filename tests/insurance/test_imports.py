@@ -320,6 +320,30 @@ def test_cli_imports_and_reports_every_problem(tiny_world, plot, tmp_path, con, 
     assert "row 1, column coverage_level" in out and "row 2, column end_date" in out
 
 
+def test_the_report_of_a_policy_outside_every_area_says_so(tiny_world, tmp_path, con, capsys):
+    """A policy imported in Woodbury County, where no area lies (the import's note says
+    so): `paii insurance report --policy KS-0001` said 'the imagery of its area None is
+    not loaded'."""
+    counties = region_facts(con, "iowa").counties
+    far = counties.loc[counties["county_id"] == "19193", "geometry"].iloc[0]  # Woodbury
+    c = far.representative_point()
+    square = box(c.x - 0.0012, c.y - 0.0009, c.x + 0.0012, c.y + 0.0009)
+    row = _row(square, county_id="19193")
+    db = tmp_path / "paii.duckdb"
+    con.close()  # the CLI opens the file itself
+    args = ["--db", str(db)]
+    assert main(["policies", "import", str(_csv(tmp_path, [row])), "--region", "iowa",
+                 *args]) == 0  # fmt: skip
+    assert "1 policy lies outside every area of iowa" in capsys.readouterr().out
+    out = tmp_path / "r.pdf"
+    report = ["insurance", "report", "--policy", "KS-0001", "--out", str(out)]
+    assert main([*report, "--data", str(tiny_world), *args]) == 2
+    err = capsys.readouterr().err
+    assert ("policy KS-0001 lies in no area of region iowa: no imagery covers its plot" in err
+            and "Fix: add an area over it (`paii area add AOI --region iowa" in err)  # fmt: skip
+    assert "None" not in err and not out.exists()
+
+
 def test_policy_columns_are_documented_in_the_readme():
     from tests.conftest import REPO
 
