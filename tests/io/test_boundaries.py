@@ -298,3 +298,30 @@ def test_a_csv_of_counties_is_refused_as_a_table_without_geometry(tmp_path, caps
     assert main([*args, "--yield-unit", "bu/acre", "--db", str(tmp_path / "p.duckdb")]) == 2
     err = capsys.readouterr().err
     assert "iowa.csv: holds a table without geometry" in err and "Traceback" not in err
+
+
+def test_a_zip_with_its_shapefile_in_a_folder_is_read_and_several_layers_refused(tmp_path):
+    """The real Iowa boundaries as a zip whose shapefile sits in a folder (as boundary
+    downloads often are) was 'not recognized as being in a supported file format'; a
+    GeoPackage of two layers (or a zip of two shapefiles) was read from its first layer
+    with pyogrio's 'Specify layer parameter' warning, an option `paii region add` has
+    not."""
+    import zipfile
+
+    iowa = gpd.read_file(REPO_ROOT / "data/boundaries/iowa_counties.geojson")
+    shp = tmp_path / "shp"
+    shp.mkdir()
+    iowa.head(3).to_file(shp / "counties.shp")
+    nested = tmp_path / "iowa_counties.zip"
+    with zipfile.ZipFile(nested, "w") as archive:
+        for f in shp.iterdir():
+            archive.write(f, f"tl_2020_19_county/{f.name}")
+    assert list(read_boundaries(nested)["county_id"]) == list(iowa.head(3)["county_id"])
+    two = tmp_path / "two.gpkg"
+    iowa.head(3).to_file(two, layer="counties")
+    iowa.tail(3).to_file(two, layer="states")
+    with pytest.raises(FormatError, match=r"two\.gpkg: holds 2 layers \(counties, states\); "
+                       r"which one holds the counties is not guessed\. Fix: pass a file of "
+                       r"the counties' layer alone, e\.g\. `ogr2ogr -f GPKG counties\.gpkg "
+                       r"two\.gpkg counties`"):  # fmt: skip
+        read_boundaries(two)
