@@ -259,6 +259,24 @@ def test_a_shapefile_with_names_cut_to_10_characters_is_read(con, plot, tmp_path
     assert stored[:3] == ("winter barley", 0.75, 150.0) and stored[3] > 0
 
 
+def test_a_geopackage_of_several_layers_is_refused(con, plot, tmp_path):
+    """A GeoPackage holding last year's layer and this year's was imported from its
+    first layer (last year's), with only pyogrio's 'specify layer parameter' warning."""
+    row = _row(plot)
+    geom = shapely.from_wkt(row.pop("geometry"))
+    path = tmp_path / "portfolio.gpkg"
+    gdf = gpd.GeoDataFrame([row], geometry=[geom], crs=4326)
+    gdf.assign(policy_id="OLD-1").to_file(path, layer="policies_2019")
+    gdf.assign(policy_id="NEW-1").to_file(path, layer="policies_2020")
+    with pytest.raises(FormatError, match=r"portfolio\.gpkg: holds 2 layers \(policies_2019, "
+                       r"policies_2020\); which one holds the policies is not guessed\. Fix: "
+                       r"pass a file of the policies' layer alone"):  # fmt: skip
+        import_policies(con, path, "iowa")
+    assert (
+        con.execute("SELECT count(*) FROM policies WHERE policy_id LIKE '%-1'").fetchone()[0] == 0
+    )
+
+
 def test_replace_swaps_the_region_portfolio(con, plot, tmp_path):
     n_iowa = con.execute("SELECT count(*) FROM policies WHERE region_id = 'iowa'").fetchone()[0]
     assert n_iowa > 0
