@@ -7,10 +7,11 @@ import importlib
 import logging
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import NoReturn
 
-from paii_core.errors import PaiiError
+from paii_core.errors import PaiiError, PaiiWarning
 
 __all__ = ["main"]
 
@@ -79,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # of Photometric type-related color channels ...", a dozen times per openEO GeoTIFF)
     # say nothing a user can act on; what matters is raised as PaiiError. -v shows them.
     logging.getLogger("rasterio").setLevel(logging.NOTSET if args.verbose else logging.ERROR)
+    formatwarning = warnings.formatwarning
+    warnings.formatwarning = _format_warning
     try:
         status = args.run(args)
     except PaiiError as e:
@@ -87,9 +90,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\npaii: interrupted; earlier outputs are intact", file=sys.stderr)
         status = 130
+    finally:
+        warnings.formatwarning = formatwarning
     if own and getattr(args, "exit_at_once", False):
         _exit_now(status)
     return status
+
+
+def _format_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    line: str | None = None,
+) -> str:
+    """PAII's own warnings as the user's (``paii: warning: ...``): Python's format adds
+    the engine's file, line number and source line, which say nothing to a user."""
+    if issubclass(category, PaiiWarning):
+        return f"paii: warning: {message}\n"
+    return _FORMAT_WARNING(message, category, filename, lineno, line)
+
+
+_FORMAT_WARNING = warnings.formatwarning
 
 
 def _exit_now(status: int) -> NoReturn:

@@ -20,7 +20,7 @@ from paii_core.areas.grid import raster_footprint
 from paii_core.errors import FormatError, InputNotFoundError
 from paii_core.io.geotiff import band_descriptions
 from paii_core.io.s2_scene import BandRef, Grid, parse_date, read_band
-from paii_core.io.sentinel1 import S1_BANDS, sigma0_units
+from paii_core.io.sentinel1 import S1_BANDS, check_sigma0, sigma0_units
 
 __all__ = ["dem_on_grid", "s1_footprint", "s1_on_grid"]
 
@@ -124,17 +124,20 @@ def s1_on_grid(item: str | PathLike[str], grid: Grid) -> tuple[date, NDArray[np.
 
     Raises:
         InputNotFoundError: no such item. FormatError: HH/HV polarisation, undescribed
-            bands, no date, undecidable units (see :func:`sigma0_units`).
+            bands, no date, undecidable units (see :func:`sigma0_units`), values no
+            sigma0 takes (:func:`paii_core.io.sentinel1.check_sigma0`).
     """
     path, refs, tags, day = _s1_item(item)
     raw = np.stack([read_band(refs[p], grid, nodata=None) for p in S1_BANDS])
     if not np.isfinite(raw).any():
         raise FormatError(path, "does not cover the area", "pass a scene over the area")
     units = sigma0_units(raw, tags, str(path))
+    db = raw
     if units == "linear":
         with np.errstate(divide="ignore", invalid="ignore"):
-            raw = np.where(raw > 0, 10.0 * np.log10(raw), np.nan).astype(np.float32)
-    return day, raw.astype(np.float32)
+            db = np.where(raw > 0, 10.0 * np.log10(raw), np.nan).astype(np.float32)
+    check_sigma0(raw[0], db[0], units, path)
+    return day, db.astype(np.float32)
 
 
 def dem_on_grid(item: str | PathLike[str], grid: Grid) -> NDArray[np.float32]:

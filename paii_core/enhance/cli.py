@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from paii_core.enhance import api, files
-from paii_core.enhance.sensor import SensorModel
+from paii_core.enhance.sensor import MAX_SIGMA, SensorModel
 from paii_core.errors import BandOrderError, FormatError, ValidationError
 from paii_core.io.bands import BandSelection
 
@@ -27,6 +27,20 @@ def _progress(label: str):
         )
 
     return report
+
+
+def _psf_sigma(text: str) -> float:
+    """--psf-sigma: a blur the sensor model takes (argparse names the option)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 <= value <= MAX_SIGMA:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} should be a number of input pixels from 0 to {MAX_SIGMA} (0 = plain "
+            "area average); leave it out to estimate it from the image"
+        )
+    return value
 
 
 def _band_selection(args: argparse.Namespace) -> BandSelection | None:
@@ -60,10 +74,13 @@ def _band_options_hint(args: argparse.Namespace) -> Iterator[None]:
 
 
 def _check_output(args: argparse.Namespace) -> None:
-    """OUT must be a file path that is none of the inputs (checked before any work)."""
+    """OUT must be a file path that is none of the inputs, nor a file of the input's
+    Landsat product (checked before any work)."""
     from paii_core.io import GEOTIFF_SUFFIXES, check_output
+    from paii_core.io.landsat_mtl import product_files
 
     inputs = [args.input, *(getattr(args, "temporal", None) or ()), getattr(args, "sar", None)]
+    inputs += product_files(args.input)  # a product given by its MTL or folder: its bands
     check_output(
         args.output,
         inputs=inputs,
@@ -238,10 +255,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--sar", type=Path, default=None, help="Sentinel-1 VV, VH dB GeoTIFF")
     p.add_argument(
         "--psf-sigma",
-        type=float,
+        type=_psf_sigma,
         default=None,
-        help="the input's optics blur in input pixels on top of the detector box "
-        "(0 = plain area average; default: estimated from the image)",
+        help="the input's optics blur in input pixels on top of the detector box, "
+        f"0..{MAX_SIGMA} (0 = plain area average; default: estimated from the image)",
     )
     _add_band_options(p)
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")

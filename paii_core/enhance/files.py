@@ -39,6 +39,8 @@ BGRN = ("B2", "B3", "B4", "B8")
 BANDS_NOTE = "B2 blue, B3 green, B4 red, B8 NIR (Sentinel-2 band names, whatever the sensor)"
 """The ``PAII_BANDS`` tag of every `paii sr` / `paii dehaze` output."""
 _CACHE_MB = 64
+_MAX_REFLECTANCE_MEDIAN = 1.5
+"""A float file whose median is above this is not reflectance (as for --bands)."""
 _KEPT_TAGS = (
     "DATE",
     "DATATAKE_SENSING_START",
@@ -55,14 +57,22 @@ def read_bgrn(path: str | PathLike[str], bands: BandSelection | None = None) -> 
     Landsat product (its MTL file, folder, or a band file beside the MTL: TOA reflectance
     for Level-1, surface for Collection 2 Level-2; :func:`paii_core.io.read_landsat`).
     ``bands``: which bands of the file are B, G, R, NIR and how they scale to reflectance
-    (:func:`paii_core.io.bands.read_selected_bands`), for files without band names.
+    (:func:`paii_core.io.bands.read_selected_bands`), for files without band names; a
+    ValidationError when given with a Landsat MTL or product folder.
 
-    Raises InputNotFoundError for a missing file, FormatError when it is not a GeoTIFF
-    or has no CRS, BandOrderError (a FormatError) when its bands do not say which is B, G,
+    Raises InputNotFoundError for a missing file, FormatError when it is not a GeoTIFF,
+    has no CRS or is a float file that is not reflectance (infinite values, a median
+    above 1.5), BandOrderError (a FormatError) when its bands do not say which is B, G,
     R, NIR, and InputFileError when every pixel is nodata.
     """
     p = Path(path)
     if bands is not None:
+        if (p.is_dir() or p.suffix.lower() in (".txt", ".json")) and is_landsat(p):
+            raise ValidationError(
+                f"{p}: is a Landsat product, whose MTL names its bands and calibration; "
+                "--bands, --reflectance, --scale and --offset are for a stack without band "
+                "names. Fix: leave them out"
+            )
         return read_selected_bands(p, bands)
     if is_landsat(p):
         return read_landsat(p)
@@ -94,11 +104,36 @@ def _read_named_bgrn(p: Path) -> Raster:
                 "pass a BGRN reflectance GeoTIFF, e.g. a Sentinel-2 L2A B2/B3/B4/B8 stack",
             )
         raster = read_geotiff(p, expected_bands=4)
+        _check_reflectance(raster.data, p)
     if np.isnan(raster.data).all():
         raise InputFileError(
             p, "is all nodata (no valid pixel)", "pass a capture that covers the area"
         )
     return raster
+
+
+def _check_reflectance(data: NDArray[np.float32], p: Path) -> None:
+    """A float BGRN file is read as reflectance as it is: refuse values that are not."""
+    fix = (
+        "if it holds DN, radiance or percent, say how its values become reflectance: "
+        "--bands 1,2,3,4 --reflectance toa|surface --scale S [--offset O] (e.g. --scale "
+        "0.0001 for DN x 10000, 0.01 for percent)"
+    )
+    infinite = int(np.count_nonzero(np.isinf(data)))
+    if infinite:
+        raise FormatError(
+            p, f"holds {infinite} infinite values; reflectance is finite", f"set them to "
+            f"nodata (NaN) first, e.g. `gdal_calc.py`; or {fix}"
+        )  # fmt: skip
+    valid = data[np.isfinite(data)]
+    median = float(np.median(valid)) if valid.size else 0.0
+    if median > _MAX_REFLECTANCE_MEDIAN:
+        raise FormatError(
+            p,
+            f"is read as reflectance (a float GeoTIFF of 4 bands), but its median is "
+            f"{median:.3g} and reflectance is mostly 0 to 1",
+            fix,
+        )
 
 
 def _tags(raster: Raster, product: str, method: str, version: str, simulated: bool) -> dict:

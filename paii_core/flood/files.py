@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+import warnings
 from dataclasses import replace
 from os import PathLike
 from pathlib import Path
@@ -16,7 +17,7 @@ from rasterio.crs import CRS
 from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
 
 from paii_core import io
-from paii_core.errors import InputFileError, PaiiError, name_file_as
+from paii_core.errors import InputFileError, PaiiError, PaiiWarning, ValidationError, name_file_as
 from paii_core.flood import learned
 from paii_core.flood.mapping import FloodMap, map_flood
 from paii_core.flood.terrain import hand
@@ -24,6 +25,7 @@ from paii_core.flood.terrain import hand
 __all__ = [
     "BAND_NAMES",
     "dem_on_grid",
+    "hand_cache_folder",
     "hand_grid",
     "map_flood_bytes",
     "map_flood_files",
@@ -118,12 +120,60 @@ def dem_on_grid(dem: io.Raster, sar: io.Raster, *, dem_path: Path) -> np.ndarray
     return out
 
 
+DEM_COVER_MIN = 0.99
+"""A DEM with data under less of the scene than this leaves terrain and depth partial."""
+
+
+def _partial_cover(z: np.ndarray, work: io.Raster, dem_path: Path) -> str | None:
+    """The terrain note of a DEM with data under part of the scene (and a warning), or
+    None when it covers the scene: outside it no pixel is excluded by HAND or slope and
+    none gets a depth, so the map is not the one a full DEM gives."""
+    scene = np.isfinite(work.data[0])
+    share = float(np.count_nonzero(scene & np.isfinite(z)) / max(1, np.count_nonzero(scene)))
+    if share >= DEM_COVER_MIN:
+        return None
+    warnings.warn(
+        f"{dem_path}: has data under {share:.0%} of the SAR scene; elsewhere no pixel is "
+        "excluded by HAND or slope and none gets a depth. Fix: pass a DEM (mosaic) that "
+        "covers the whole scene",
+        PaiiWarning,
+        stacklevel=3,
+    )
+    return f"HAND/slope on {share:.0%} of the scene (the DEM's data); none elsewhere"
+
+
 def _same_grid(a: io.Raster, b: io.Raster) -> bool:
     return (
         a.crs == b.crs
         and a.data.shape[1:] == b.data.shape[1:]
         and a.transform.almost_equals(b.transform)
     )
+
+
+def hand_cache_folder(folder: str | PathLike[str] | None) -> Path | None:
+    """``folder`` created and checked writable, so HAND can be kept there; None stays None.
+
+    Raises:
+        ValidationError: it is a file, or cannot be created or written.
+    """
+    if folder is None:
+        return None
+    path = Path(folder)
+    fix = (
+        "Fix: pass a folder you may write to as --hand-cache, or leave it out (HAND is "
+        "then computed on each run)"
+    )
+    if path.exists() and not path.is_dir():
+        raise ValidationError(f"hand cache {path} is a file, not a folder. {fix}")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as e:
+        raise ValidationError(
+            f"hand cache folder {path} cannot be written ({e.strerror}). {fix}"
+        ) from None
+    return path
 
 
 def _cached_hand(z: np.ndarray, px: float, cache_dir: Path | None) -> np.ndarray:
@@ -200,14 +250,18 @@ def map_flood_files(
     same pixel size) and the results are brought back to its grid (nearest for the
     masks, bilinear for depth and likelihood). The DEM may be in any CRS; it is
     resampled to the working grid. Without a DEM there is no HAND/slope exclusion and
-    no depth (``FloodMap.terrain`` says so). ``hand_cache`` keeps HAND per DEM.
+    no depth (``FloodMap.terrain`` says so); a DEM with data under less than 99 % of
+    the scene gives them only there, with a :class:`PaiiWarning` and a terrain note
+    that gives its share. ``hand_cache`` keeps HAND per DEM.
     ``water_model``: water from the learned model (:mod:`paii_core.flood.learned`), whose
     files are in ``model_dir`` (default ``models/flood/``).
 
     Raises:
         InputFileError: no valid pixel, a DEM that does not cover the scene, a
             pre-event image on another grid; reader errors (HH/HV, bad units, ...).
+        ValidationError: a ``hand_cache`` that cannot be written (checked first).
     """
+    cache = hand_cache_folder(hand_cache) if dem_path is not None else None
     post = io.read_sentinel1(post_path, units=units, allow_vv_only=True)
     if not np.isfinite(post.data[0]).any():
         raise InputFileError(Path(post_path), "holds no data (all nodata)", "pass a valid scene")
@@ -223,15 +277,18 @@ def map_flood_files(
     work = _to_working_grid(post)
     pre_work = _to_working_grid(pre).data if pre is not None else None
     px = float(abs(work.transform.a))
-    z = height = None
+    z = height = partial = None
     if dem_path is not None:
         dem = io.read_dem(dem_path)
         z = dem_on_grid(dem, work, dem_path=Path(dem_path))
-        height = _hand_on_grid(dem, work, z, Path(hand_cache) if hand_cache else None)
+        partial = _partial_cover(z, work, Path(dem_path))
+        height = _hand_on_grid(dem, work, z, cache)
     fm = map_flood(
         work.data, z, pre_sar=pre_work, pixel_size_m=px, hand_m=height, water_model=water_model,
         model_dir=Path(model_dir) if model_dir is not None else None,
     )  # fmt: skip
+    if partial is not None and fm.terrain == "HAND/slope":
+        fm = replace(fm, terrain=partial)
     if work is not post:
         fm = _back_to_grid(fm, work, post)
     return fm, post

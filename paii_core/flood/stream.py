@@ -15,7 +15,14 @@ from rasterio.windows import Window
 
 from paii_core import io
 from paii_core.errors import InputFileError
-from paii_core.flood.files import BAND_NAMES, _cached_hand, _warp, hand_grid, water_source_tag
+from paii_core.flood.files import (
+    BAND_NAMES,
+    _cached_hand,
+    _warp,
+    hand_cache_folder,
+    hand_grid,
+    water_source_tag,
+)
 from paii_core.flood.mapping import Rules, _windows, fit_windows, map_window, use_learned
 from paii_core.io._atomic import atomic_path
 from paii_core.io.sentinel1 import inspect_sentinel1
@@ -86,9 +93,10 @@ def map_flood_stream(
     """
     # GDAL's block cache defaults to 5 % of RAM and fills with the blocks read and
     # written; capped, a full scene stays within one window's working set plus this.
+    cache = hand_cache_folder(hand_cache) if dem_path is not None else None
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
         return _stream(
-            Path(post_path), out_path, dem_path, pre_path, units, hand_cache, window_px,
+            Path(post_path), out_path, dem_path, pre_path, units, cache, window_px,
             progress or (lambda _f, _m: None), water_model,
             Path(model_dir) if model_dir is not None else None,
         )  # fmt: skip

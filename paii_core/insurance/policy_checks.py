@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 import geopandas as gpd
@@ -14,6 +15,10 @@ from paii_core.importing import Problem
 __all__ = ["Rows", "blank", "check_geometry", "locate"]
 
 
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+"""A number whose commas group thousands ("1,234.5"), as spreadsheets write them."""
+
+
 class Rows:
     """Collects the problems of one file and parses its cells."""
 
@@ -24,6 +29,15 @@ class Rows:
         self.problems.append(Problem(row, column, problem, fix))
 
     def number(self, row: int, column: str, text: str, *, positive: bool = False) -> float | None:
+        if "," in text and not _THOUSANDS.fullmatch(text.strip()):
+            # "3,88" is a decimal comma: read as 388, a price 100 times too high
+            self.add(
+                row,
+                column,
+                f"{text!r} is not a number: a comma only groups thousands (1,234.5)",
+                f"write decimals with a point in {column}, e.g. {text.replace(',', '.')!r}",
+            )
+            return None
         try:
             value = float(text.replace(",", ""))
         except ValueError:

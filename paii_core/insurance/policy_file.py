@@ -9,6 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 
 from paii_core.errors import FormatError, InputNotFoundError
 
@@ -47,6 +48,9 @@ ALIASES: dict[str, str] = {
 }
 """Other names accepted for a column (after lower-casing and spaces to underscores)."""
 
+SHAPEFILE_NAMES: dict[str, str] = {n[:10]: n for n in POLICY_COLUMNS if len(n) > 10}
+"""A shapefile (dBase) keeps 10 characters of a column name: declared_c is declared_crop."""
+
 CSV_SUFFIXES = (".csv", ".txt")
 VECTOR_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp")
 
@@ -64,6 +68,8 @@ def _text(value: object) -> str:
 
 def _normalise(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     names = [str(c).strip().lower().replace(" ", "_") for c in frame.columns]
+    if path.suffix.lower() == ".shp":
+        names = [SHAPEFILE_NAMES.get(n, n) for n in names]
     names = [ALIASES.get(n, n) for n in names]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
@@ -82,12 +88,13 @@ def read_policy_file(path: str | PathLike[str]) -> pd.DataFrame:
     CSV: a ``geometry`` (or ``wkt``) column of WKT text in EPSG:4326, or plot ids
     (``aoi_id`` with ``parcel_id``/``coarse_id``). GeoPackage / GeoJSON / shapefile:
     the layer's geometry, reprojected to EPSG:4326, as shapely objects. Column names are
-    lower-cased, spaces become underscores and :data:`ALIASES` apply.
+    lower-cased, spaces become underscores and :data:`ALIASES` apply; a shapefile's
+    names cut to 10 characters are read as the whole names (:data:`SHAPEFILE_NAMES`).
 
     Raises:
         InputNotFoundError: no such file.
-        FormatError: an unknown extension, an unreadable or empty file, a vector layer
-            without a CRS, two columns with one meaning.
+        FormatError: an unknown extension, an unreadable or empty file, a vector file of
+            several layers, a vector layer without a CRS, two columns with one meaning.
     """
     p = Path(path)
     if p.is_dir():
@@ -107,11 +114,20 @@ def read_policy_file(path: str | PathLike[str]) -> pd.DataFrame:
         frame = frame.apply(lambda col: col.str.strip())
     elif suffix in VECTOR_SUFFIXES:
         try:
-            gdf = gpd.read_file(p)
+            layers = [str(name) for name, _ in pyogrio.list_layers(p)]
+            gdf = gpd.read_file(p) if len(layers) < 2 else None
         except Exception as e:  # GDAL/pyogrio raise many unrelated types for a bad file
             raise FormatError(
                 p, f"is not a readable vector file ({type(e).__name__}: {e})", "re-export it"
             ) from e
+        if gdf is None:  # GDAL would read the first layer, whatever it holds
+            raise FormatError(
+                p,
+                f"holds {len(layers)} layers ({', '.join(layers)}); which one holds the "
+                "policies is not guessed",
+                f"pass a file of the policies' layer alone, e.g. `ogr2ogr -f GPKG "
+                f"policies.gpkg {p.name} {layers[-1]}`",
+            )
         if gdf.crs is None:
             raise FormatError(p, "has no CRS", "set the layer's CRS (EPSG:4326 or its own)")
         geoms = gdf.to_crs(4326).geometry

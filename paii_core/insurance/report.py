@@ -142,6 +142,13 @@ def report_inputs(
         )
     data = Path(data_dir) if data_dir is not None else paths().data
     policy = review.policies.set_index("policy_id").loc[policy_id]
+    if pd.isna(policy["aoi_id"]):
+        raise ValidationError(
+            f"policy {policy_id} lies in no area of region {review.region_id}: no imagery "
+            "covers its plot, and the report shows the plot on an area's season of imagery. "
+            f"Fix: add an area over it (`paii area add AOI --region {review.region_id} "
+            "--s2 ITEM...`)"
+        )
     maps = review.maps.get(policy["aoi_id"])
     if maps is None or maps.rgb_series is None or not maps.dates:
         raise ValidationError(

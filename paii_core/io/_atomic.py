@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -28,7 +29,8 @@ def check_output(
     """Refuse an output path that cannot be written, before any work is done.
 
     Raises ValidationError when ``path`` is a folder, when a folder above it is a file,
-    or when it is one of ``inputs`` (writing it would destroy that input), or when
+    when its folder (or the nearest one that exists) cannot be written, or when it is
+    one of ``inputs`` (writing it would destroy that input), or when
     ``suffixes`` are given (e.g. ``(".tif", ".tiff")``) and its name ends otherwise.
     ``overwrite=False`` (a command without ``--overwrite``) also refuses a file that
     exists already; None leaves that to the caller. Returns it.
@@ -52,6 +54,7 @@ def check_output(
                     f"{target}: {argument}'s folder {parent} is a file, not a folder. "
                     "Fix: write the output elsewhere"
                 )
+            _check_writable(target, parent, argument)
             break
     if target.exists():
         for given in inputs:
@@ -66,6 +69,21 @@ def check_output(
                 "--overwrite to replace it, or give another output path"
             )
     return target
+
+
+def _check_writable(target: Path, folder: Path, argument: str) -> None:
+    """Refuse ``folder`` when a file cannot be created in it (read-only, no permission).
+
+    A file is created and removed at once: ``os.access`` says yes to root even where
+    the file system refuses, and the writer would fail only after the work is done."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        raise ValidationError(
+            f"{target}: {argument}'s folder {folder} cannot be written ({e.strerror}). "
+            "Fix: write the output in a folder you may write to"
+        ) from None
 
 
 @contextmanager

@@ -39,6 +39,12 @@ def _numbers(text: str | None, what: str) -> tuple[float, ...] | None:
         raise ValidationError(
             f"--{what} {text!r} should be one finite number (all bands) or four (B, G, R, NIR)"
         )
+    if what == "scale" and min(values) <= 0:
+        raise ValidationError(
+            f"--scale {text!r} should be above 0: reflectance = value * scale + offset, and a "
+            "scale of 0 makes every pixel the offset, a negative one turns bright into dark; "
+            "e.g. --scale 0.0000275 (Landsat C2 L2) or the REFLECTANCE_MULT of the MTL"
+        )
     return values
 
 
@@ -61,7 +67,8 @@ class BandSelection:
         scale: str | None = None,
         offset: str | None = None,
     ) -> BandSelection:
-        """From the command line's text. Raises ValidationError naming the option."""
+        """From the command line's text. Raises ValidationError naming the option (also
+        for a --scale of 0 or below)."""
         try:
             idx = tuple(int(b) for b in str(bands).split(","))
         except ValueError:
@@ -86,7 +93,8 @@ def read_selected_bands(path: str | PathLike[str], sel: BandSelection) -> Raster
     without a nodata value have DN 0 as no data (Landsat's and Sentinel-2's fill).
 
     Raises FormatError when a band number exceeds the file's bands, when integer DN come
-    without a scale, or when the scaled values are not reflectance (median above 1.5),
+    without a scale, or when the scaled values are not reflectance (median above 1.5 or
+    below 0),
     and InputFileError when every pixel is nodata."""
     p = Path(path)
     with _open_checked(p, "GeoTIFF") as src:
@@ -122,11 +130,12 @@ def read_selected_bands(path: str | PathLike[str], sel: BandSelection) -> Raster
     if np.isnan(data).all():
         raise InputFileError(p, "is all nodata (no valid pixel)", "pass a capture with data")
     median = float(np.nanmedian(data))
-    if median > _MAX_MEDIAN:
+    if not 0.0 <= median <= _MAX_MEDIAN:
         raise FormatError(
             p,
             f"gives reflectance with a median of {median:.3g} after --scale/--offset "
-            "(reflectance is mostly 0 to 1): its values are not reflectance yet",
+            "(reflectance is mostly 0 to 1): its values are not reflectance "
+            + ("yet" if median > 0 else "(most pixels below 0: an --offset too negative?)"),
             "give the --scale (and --offset) that turn its values into reflectance",
         )
     # The user's --reflectance is the level: no file tag may contradict it (is_toa).

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from paii_core.errors import FormatError, InputNotFoundError
 
-__all__ = ["FIX_MTL", "Mtl", "find_mtl", "get", "is_landsat", "read_mtl"]
+__all__ = ["FIX_MTL", "Mtl", "find_mtl", "get", "is_landsat", "product_files", "read_mtl"]
 
 _MAX_MTL_BYTES = 4 * 2**20
 _MTL_GLOBS = ("*_MTL.txt", "*_MTL.json", "*_mtl.txt", "*_mtl.json")
@@ -146,3 +146,16 @@ def is_landsat(path: str | PathLike[str]) -> bool:
     except FormatError:  # MTLs of several products: Landsat, and read_landsat says which
         return True
     return True
+
+
+def product_files(path: str | PathLike[str]) -> list[Path]:
+    """The files of the Landsat product ``path`` belongs to (as :func:`find_mtl` finds
+    it): its MTL and every file beside it that the MTL names; [] when it is no product.
+    An output written over one of them would destroy the input."""
+    try:
+        mtl = find_mtl(path)
+        meta = read_mtl(mtl)
+    except (InputNotFoundError, FormatError):
+        return []
+    named = {v for keys in meta.values() for v in keys.values() if isinstance(v, str)}
+    return [mtl, *(mtl.parent / n for n in sorted(named) if (mtl.parent / n).is_file())]

@@ -211,9 +211,10 @@ def read_nass_quickstats(
             )
         try:
             cid = county_id_from_ansi(r["State ANSI"], r["County ANSI"])
-            year = int(r["Year"])
-            if not 1800 <= year <= 2200:
+            text = str(r["Year"]).strip()
+            if not (text.isdecimal() and 1800 <= int(text) <= 2200):
                 raise ValueError(f"Year {r['Year']!r} is not a year")
+            year = int(text)
         except ValueError as e:
             raise FormatError(p, f"row {int(idx) + 1} (line {line}): {e}", "fix that row") from e
         item = r["Data Item"].strip()

@@ -21,6 +21,7 @@ __all__ = [
     "S1_BANDS",
     "SIGMA0_UNITS_READ_TAG",
     "SIGMA0_UNITS_TAG",
+    "check_sigma0",
     "inspect_sentinel1",
     "read_sentinel1",
     "sigma0_units",
@@ -43,6 +44,9 @@ _UNIT_NAMES: dict[str, Literal["linear", "db"]] = {
 _OTHER_POLS = ("HH", "HV")
 _NEGATIVE_SHARE_DB = 0.01
 _LINEAR_MEDIAN_MAX = 1.0
+_DB_MEDIAN_RANGE = (-50.0, 10.0)
+"""The median VV of any calibrated scene in dB lies well within this (water about -25,
+land -15 to -5, cities up to 0)."""
 _NOT_BACKSCATTER_SHARE = 0.9
 """Linear sigma0 is positive: a file with more than this share of values <= 0 is no scene."""
 SourceType = str | PathLike[str] | Mapping[str, str | PathLike[str]]
@@ -169,7 +173,8 @@ def read_sentinel1(
         InputNotFoundError: a file is missing.
         FormatError: unreadable file, no CRS, band count != 2 (or != 1 per file; 1
             allowed for VV with ``allow_vv_only``), HH/HV bands, descriptions not
-            VV/VH, files on different grids, unknown or undecidable units.
+            VV/VH, files on different grids, unknown or undecidable units, a median VV
+            outside -50..10 dB (values that are not calibrated sigma0).
         ValidationError: a mapping without both VV and VH, unknown ``units``.
     """
     if units not in ("auto", "linear", "db"):
@@ -199,6 +204,7 @@ def read_sentinel1(
 
     found = units if units != "auto" else sigma0_units(raw, ref.tags, str(where))
     db = _to_db(raw, found, where)
+    check_sigma0(raw[0], db[0], found, where)
     pols = "VV,VH" if db.shape[0] == 2 else "VV"
     if db.shape[0] == 1:
         db = np.concatenate([db, np.full_like(db, np.nan)])
@@ -208,6 +214,38 @@ def read_sentinel1(
     tags[SIGMA0_UNITS_READ_TAG] = found
     tags["POLARISATIONS"] = pols
     return Raster(db, ref.crs, ref.transform, S1_BANDS, tags)
+
+
+def check_sigma0(raw_vv: NDArray, db_vv: NDArray, units: str, where: Path) -> None:
+    """Refuse VV values that no calibrated sigma0 takes; warn when values stated as dB
+    (by ``units`` or the file's tag) look like linear power.
+
+    Raises:
+        FormatError: the median VV in dB lies outside -50..10 (dB x 100, raw DN...).
+    """
+    finite = np.isfinite(db_vv)
+    if not finite.any():
+        return
+    median = float(np.median(db_vv[finite]))
+    if not _DB_MEDIAN_RANGE[0] <= median <= _DB_MEDIAN_RANGE[1]:
+        raise FormatError(
+            where,
+            f"has a median VV of {median:.4g} dB (read as {units}), which sigma0 never is "
+            "(mostly -30 to 0 dB): its values are not calibrated backscatter (dB x 100 in "
+            "integers, or raw DN?)",
+            "write sigma0 in dB or linear power first, e.g. for dB x 100: `gdal_calc.py -A "
+            "FILE --allBands A --calc 'A/100.0' --type Float32 --outfile OUT`",
+        )
+    raw = raw_vv[np.isfinite(raw_vv)]
+    negative = np.count_nonzero(raw < 0) / raw.size
+    if units == "db" and negative <= _NEGATIVE_SHARE_DB and median <= _LINEAR_MEDIAN_MAX:
+        warnings.warn(
+            f"{where}: is read as dB (as --units or its {SIGMA0_UNITS_TAG} tag say), but its "
+            f"VV values look like linear power ({negative:.1%} negative, median "
+            f"{median:.3g}); if they are, pass --units linear",
+            PaiiWarning,
+            stacklevel=3,
+        )
 
 
 def _same_grid(vv: Raster, vh: Raster, by_pol: dict) -> None:
@@ -281,6 +319,8 @@ def inspect_sentinel1(
     ref = Raster(sample, CRS.from_epsg(4326), Affine.identity(), names, tags)
     order = _order(ref, where, allow_vv_only)
     found = units if units != "auto" else sigma0_units(sample[order], tags, str(where))
+    vv = sample[order[0]]
+    check_sigma0(vv, _to_db(vv[None], found, where)[0], found, where)
     return [i + 1 for i in order], found
 
 

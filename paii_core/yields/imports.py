@@ -20,7 +20,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from paii_core.errors import ValidationError
+from paii_core.errors import FormatError, ValidationError
 from paii_core.importing import ImportReport
 from paii_core.io.nass import read_nass_quickstats
 from paii_core.store import imports as import_store
@@ -213,7 +213,7 @@ def import_quickstats(
 
     Raises:
         InputNotFoundError, FormatError: not a readable Quick Stats export (see
-            :func:`paii_core.io.read_nass_quickstats`).
+            :func:`paii_core.io.read_nass_quickstats`), or a negative yield.
         ValidationError: an unknown region, or no yield of the region's counties at all
             (the skip reasons are listed).
         StoreError: DuckDB refused the write (rolled back; the store is unchanged).
@@ -228,6 +228,16 @@ def import_quickstats(
         country=facts.country,
     )
     name = source or p.name
+    negative = rows[rows["value"] < 0]
+    if not negative.empty:
+        first = negative.iloc[0]
+        raise FormatError(
+            p,
+            f"has {len(negative)} negative yield(s), e.g. county {first['county_id']} "
+            f"{first['crop']} {first['year']}: {first['value']:g} {first['unit']}; a yield "
+            "is never below 0, so the file was edited or damaged",
+            "correct those rows or export the query again from quickstats.nass.usda.gov",
+        )
     report = ImportReport("yields", name, region_id, len(raw), skipped=skipped, notes=notes)
     if rows.empty:
         reasons = "; ".join(f"{n} {r}" for r, n in skipped.items()) or "no county rows"

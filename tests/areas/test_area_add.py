@@ -411,3 +411,29 @@ def test_a_killed_adds_part_folder_goes_with_the_next_add_of_its_id(kansas_store
     add_area_from_items(con, "k-one", region_id="kansas", s2=season_items["mixed"][:1])
     assert not dead.exists() and other.exists()
     assert "S2_half.tif" not in {p.name for p in (area_folder("k-one", data) / "s2").iterdir()}
+
+
+def test_s1_values_no_sigma0_takes_are_refused_naming_the_item(tmp_path):
+    """The real Sen1Floods11 dev chip Nigeria_812045 packed as int16 dB x 100 was added
+    as a flood area; `paii flood-event` then failed naming the area's own copy under
+    data/workspace, not the user's file. Now the item is refused as it is added."""
+    from paii_core.config import REPO_ROOT
+
+    real = REPO_ROOT / "data/real/sen1floods11_dev/Nigeria_812045_S1Hand.tif"
+    with rasterio.open(real) as src:
+        db, profile, names = src.read(), src.profile, src.descriptions
+        grid = Grid(src.crs, src.transform, src.width, src.height)
+    packed = np.where(np.isnan(db), -32768, np.round(db * 100)).astype(np.int16)
+    path = tmp_path / "S1_20180920_db100.tif"
+    with rasterio.open(path, "w", **(profile | {"dtype": "int16", "nodata": -32768})) as dst:
+        dst.write(packed)
+        dst.descriptions = names
+    with pytest.raises(FormatError, match=r"S1_20180920_db100\.tif: has a median VV of -1\d{3} "
+                       r"dB \(read as db\), which sigma0 never is"):  # fmt: skip
+        s1_on_grid(path, grid)
+    dated = tmp_path / "S1_20180920.tif"
+    with rasterio.open(dated, "w", **profile) as dst:
+        dst.write(db)
+        dst.descriptions = names
+    day, sar = s1_on_grid(dated, grid)
+    assert str(day) == "2018-09-20" and np.nanmedian(sar[0]) == pytest.approx(-14, abs=3)

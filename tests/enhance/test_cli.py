@@ -11,6 +11,7 @@ import rasterio
 from affine import Affine
 
 from paii_core.cli import main
+from paii_core.config import paths
 from paii_core.enhance.files import read_bgrn
 from paii_core.errors import FormatError, InputFileError
 from paii_core.io import write_geotiff
@@ -99,3 +100,49 @@ def test_paii_train_passes_the_cap_on_other_dates(tmp_path):
     args = ["train", "sr", "--max-steps", "1", "--threads", "1", "--out", str(out)]
     assert main([*args, "--sensor", "random", "--others", "0"]) == 0
     assert json.loads((out / "meta.json").read_text())["sr_others"] == 0
+
+
+REAL_TOA = paths().root / "data/real/slovenia_s2_l1c_eolearn/S2_L1C_TOA_20150711.tif"
+
+
+@pytest.mark.parametrize("command", ["dehaze", "sr"])
+def test_a_float_file_that_is_not_reflectance_is_refused(tmp_path, capsys, command):
+    """The real Slovenian TOA stack saved as float DN x 10000 (a common export) was
+    dehazed and upsampled as reflectance near 1000 without a word; one with an infinite
+    pixel gave NaN patches and numpy overflow warnings. Both are now refused."""
+    with rasterio.open(REAL_TOA) as src:
+        data, profile, names = src.read(), src.profile, src.descriptions
+    variants = {"dn.tif": data * 10000}
+    variants["inf.tif"] = data.copy()
+    variants["inf.tif"][:, 50, 50] = np.inf
+    expected = {
+        "dn.tif": r"dn\.tif: is read as reflectance \(a float GeoTIFF of 4 bands\), but its "
+        r"median is 717 and reflectance is mostly 0 to 1\. Fix: if it holds DN, "
+        r"radiance or percent, say how .*--scale 0\.0001 for DN x 10000",
+        "inf.tif": r"inf\.tif: holds 4 infinite values; reflectance is finite\. Fix: set them",
+    }
+    for name, values in variants.items():
+        path = tmp_path / name
+        with rasterio.open(path, "w", **profile) as dst:
+            dst.write(values)
+            dst.descriptions = names
+        out = tmp_path / f"out_{name}"
+        assert main([command, str(path), str(out)]) == 2
+        err = capsys.readouterr().err
+        assert re.search(expected[name], err), err
+        assert not out.exists()
+    assert main([command, str(REAL_TOA), str(tmp_path / "ok.tif")]) == 0
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "2", "wide"])
+def test_a_psf_sigma_out_of_range_is_named_as_the_option(tmp_path, capsys, value):
+    """`paii sr IN OUT --psf-sigma -1` said 'sensor blur sigma must be within 0..1.5
+    coarse pixels, got -1.0, None' (the engine's fields, not the option)."""
+    with pytest.raises(SystemExit) as stop:
+        main(["sr", str(REAL_TOA), str(tmp_path / "o.tif"), "--psf-sigma", value])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert (
+        f"argument --psf-sigma: '{value}' should be a number of input pixels from 0 to 1.5" in err
+    )
+    assert not (tmp_path / "o.tif").exists()

@@ -166,6 +166,20 @@ def test_bands_on_a_float_file_and_its_file_tags_cannot_contradict(tmp_path: Pat
         (["--bands", "1,2,3,4", "--reflectance", "toa", "--scale", "1"], r"median of 68"),
         (["--bands", "1,2,3,4", "--reflectance", "toa", "--scale", "x"], r"--scale 'x' is not"),
         (["--bands", "1,2,3,4", "--reflectance", "toa", "--scale", "1,2"], r"one finite number"),
+        # --scale 0 wrote a flat image of the offset, --scale -0.003 one of negative
+        # reflectance; an --offset that leaves most pixels below 0 was written too.
+        (
+            ["--bands", "1,2,3,4", "--reflectance", "toa", "--scale", "0"],
+            r"--scale '0' should be above 0: reflectance = value \* scale \+ offset",
+        ),
+        (
+            ["--bands", "1,2,3,4", "--reflectance", "toa", "--scale", "0.003,0.003,-0.003,0.004"],
+            r"--scale '0.003,0.003,-0.003,0.004' should be above 0",
+        ),
+        (
+            ["--bands", "1,2,3,4", "--reflectance", "toa", "--scale", "0.003", "--offset=-1"],
+            r"median of -0\.\d+ after --scale/--offset .*most pixels below 0",
+        ),
     ],
 )
 def test_bad_band_options_are_explained(tmp_path: Path, capsys, args, message) -> None:
@@ -279,3 +293,18 @@ def test_reflectance_of_an_l1c_stack_drops_the_applied_scaling_tags(tmp_path: Pa
     toa = REAL / "slovenia_s2_l1c_eolearn" / "S2_L1C_TOA_20150731.tif"
     with rasterio.open(toa) as t:
         np.testing.assert_allclose(back.data, t.read(), atol=6e-5)
+
+
+@pytest.mark.parametrize("given", ["mtl", "folder"])
+def test_band_options_with_a_landsat_product_are_refused(tmp_path: Path, capsys, given) -> None:
+    """`paii reflectance LT5..._MTL.txt OUT --bands 1,2,3,4 --reflectance toa` said the
+    MTL 'is not a readable GeoTIFF (... not recognized as being in a supported file
+    format)': --bands had sent a product to the reader of unnamed stacks."""
+    source = L5 / f"{L5_ID}_MTL.txt" if given == "mtl" else L5
+    out = tmp_path / "r.tif"
+    args = ["--bands", "1,2,3,4", "--reflectance", "toa"]
+    assert main(["reflectance", str(source), str(out), *args]) == 2
+    err = capsys.readouterr().err
+    assert f"{source}: is a Landsat product, whose MTL names its bands and calibration; " in err
+    assert "Fix: leave them out" in err and "not a readable GeoTIFF" not in err
+    assert not out.exists()

@@ -1,15 +1,18 @@
 """`paii flood` on GeoTIFFs and its errors; the demo event mapped into the store."""
 
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
+import rasterio
 from affine import Affine
 
 from paii_core import io, store, workspace
 from paii_core.access import local_operator
 from paii_core.cli import main
-from paii_core.errors import AccessDeniedError, InputFileError
+from paii_core.errors import AccessDeniedError, InputFileError, PaiiWarning
 from paii_core.flood import impact
 from paii_core.flood.event import run_flood_event
 from paii_core.flood.files import map_flood_files
@@ -200,3 +203,80 @@ def test_an_area_without_an_event_says_where_events_are(tiny_world, monkeypatch)
             run_flood_event(con, iowa, data_dir=tiny_world)
     finally:
         con.close()
+
+
+REAL_CHIP = (
+    Path(__file__).resolve().parents[2] / "data/real/sen1floods11_dev/Nigeria_812045_S1Hand.tif"
+)
+
+
+def _dem_over(chip, path, *, cols=None):
+    """A gently sloping DEM (metres) on the chip's own grid; only its first ``cols``
+    columns when given, as a DEM tile that covers part of the scene."""
+    with rasterio.open(chip) as src:
+        h, w, crs, transform = src.height, src.width, src.crs, src.transform
+    cols = w if cols is None else cols
+    z = 100.0 + 0.05 * np.arange(cols, dtype=np.float32)[None, :].repeat(h, axis=0)
+    return io.write_dem(path, z, crs=crs, transform=transform)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc")
+def test_an_unwritable_hand_cache_is_refused_before_any_work(tmp_path, capsys):
+    """`paii flood --hand-cache /proc/x` (or a file) ended in a FileNotFoundError /
+    FileExistsError traceback after HAND was computed; now it is refused first."""
+    dem = _dem_over(REAL_CHIP, tmp_path / "dem.tif")
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    out = tmp_path / "o.tif"
+    for cache, problem in (("/proc/paii_hand", "folder /proc/paii_hand cannot be written ("),
+                           (str(a_file), f"{a_file} is a file, not a folder")):  # fmt: skip
+        args = ["flood", "--post", str(REAL_CHIP), "--dem", str(dem), "--hand-cache", cache]
+        assert main([*args, str(out)]) == 2
+        err = capsys.readouterr().err
+        assert f"hand cache {problem}" in err and "Traceback" not in err
+        assert "Fix: pass a folder you may write to as --hand-cache, or leave it out" in err
+        assert not out.exists()
+    assert main([*args[:-2], "--hand-cache", str(tmp_path / "hand"), str(out)]) == 0
+    assert len(list((tmp_path / "hand").glob("hand_*.npy"))) == 1
+
+
+def test_a_dem_under_part_of_the_scene_is_said_in_the_warning_tag_and_summary(tmp_path, capsys):
+    """A DEM tile under the western 150 of the real chip's 512 columns gave a map with
+    terrain exclusion and depth on that strip only, tagged and summarised as
+    'terrain: HAND/slope' like a full DEM."""
+    dem = _dem_over(REAL_CHIP, tmp_path / "dem.tif", cols=150)
+    warned = (
+        r"dem\.tif: has data under 29% of the SAR scene; elsewhere no pixel is excluded by "
+        r"HAND or slope and none gets a depth\. Fix: pass a DEM \(mosaic\) that covers"
+    )
+    with pytest.warns(PaiiWarning, match=warned):
+        fm, _ = map_flood_files(REAL_CHIP, dem)
+    note = "HAND/slope on 29% of the scene (the DEM's data); none elsewhere"
+    assert fm.terrain == note
+    out = tmp_path / "o.tif"
+    with pytest.warns(PaiiWarning):
+        assert main(["flood", "--post", str(REAL_CHIP), "--dem", str(dem), str(out)]) == 0
+    assert f"terrain: {note}" in capsys.readouterr().out
+    assert io.read_geotiff(out).tags["TERRAIN"] == note
+    full = _dem_over(REAL_CHIP, tmp_path / "full.tif")
+    assert map_flood_files(REAL_CHIP, full)[0].terrain == "HAND/slope"
+
+
+def test_the_command_prints_paii_warnings_without_engine_source_lines(tmp_path):
+    """`paii flood --dem DEM_IN_FEET.tif` printed 'paii_core/flood/files.py:228:
+    PaiiWarning: ...' and the source line `dem = io.read_dem(dem_path)`: the engine's
+    code, not the user's. Python's own warning display only shows outside pytest."""
+    import subprocess
+    import sys
+
+    dem = _dem_over(REAL_CHIP, tmp_path / "dem_ft.tif")
+    with rasterio.open(dem, "r+") as dst:
+        dst.units = ("ft",)
+    args = ["flood", "--post", str(REAL_CHIP), "--dem", str(dem), str(tmp_path / "o.tif")]
+    run = subprocess.run(
+        [sys.executable, "-m", "paii_core.cli", *args], capture_output=True, text=True,
+        cwd=Path(__file__).resolve().parents[2], timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert f"paii: warning: {dem}: elevations are in 'ft'; converted to metres\n" in run.stderr
+    assert "PaiiWarning" not in run.stderr and "read_dem(" not in run.stderr

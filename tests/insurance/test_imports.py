@@ -147,6 +147,13 @@ def test_percent_coverage_is_read_as_a_share(con, plot, tmp_path):
         ({"start_date": "15/03/2020"}, r"column start_date: '15/03/2020' is not a date"),
         ({"end_date": "2020-01-01"}, r"column end_date: 2020-01-01 is not after start_date"),
         ({"price": "cheap"}, r"column price: 'cheap' is not a number"),
+        # a decimal comma was read as a thousands separator: price 3,88 stored as 388
+        (
+            {"price": "3,88"},
+            r"row 1, column price: '3,88' is not a number: a comma only groups thousands "
+            r"\(1,234\.5\)\. Fix: write decimals with a point in price, e\.g\. '3\.88'",
+        ),
+        ({"guaranteed_yield": "1,50,0"}, r"column guaranteed_yield: '1,50,0' is not a number"),
         ({"yield_unit": "t/ha"}, r"column yield_unit: 't/ha' is not the region's unit"),
         ({"policy_id": ""}, r"column policy_id: is empty"),
         ({"region_id": "henan"}, r"column region_id: 'henan' is not 'iowa'"),
@@ -233,6 +240,43 @@ def test_geopackage_in_utm_and_geojson_are_read(con, plot, tmp_path):
     assert back.symmetric_difference(plot).area < 1e-3 * plot.area  # back in lon/lat
 
 
+@pytest.mark.filterwarnings("ignore:Column names longer than 10 characters")
+@pytest.mark.filterwarnings("ignore:Normalized/laundered field name")
+def test_a_shapefile_with_names_cut_to_10_characters_is_read(con, plot, tmp_path):
+    """A policy shapefile (dBase keeps 10 characters of a name: declared_c, coverage_l,
+    guaranteed, premium_ra) was refused: 'column declared_crop: the column is missing',
+    and so on for five columns that were there."""
+    row = _row(plot, policy_id="SH-0001")
+    geom = shapely.from_wkt(row.pop("geometry"))
+    path = tmp_path / "policies.shp"
+    gpd.GeoDataFrame([row], geometry=[geom], crs=4326).to_file(path)
+    assert "declared_c" in gpd.read_file(path).columns  # the format cut the names
+    assert import_policies(con, path, "iowa").rows_written == 1
+    stored = con.execute(
+        "SELECT declared_crop, coverage_level, guaranteed_yield, premium FROM policies "
+        "WHERE policy_id = 'SH-0001'"
+    ).fetchone()
+    assert stored[:3] == ("winter barley", 0.75, 150.0) and stored[3] > 0
+
+
+def test_a_geopackage_of_several_layers_is_refused(con, plot, tmp_path):
+    """A GeoPackage holding last year's layer and this year's was imported from its
+    first layer (last year's), with only pyogrio's 'specify layer parameter' warning."""
+    row = _row(plot)
+    geom = shapely.from_wkt(row.pop("geometry"))
+    path = tmp_path / "portfolio.gpkg"
+    gdf = gpd.GeoDataFrame([row], geometry=[geom], crs=4326)
+    gdf.assign(policy_id="OLD-1").to_file(path, layer="policies_2019")
+    gdf.assign(policy_id="NEW-1").to_file(path, layer="policies_2020")
+    with pytest.raises(FormatError, match=r"portfolio\.gpkg: holds 2 layers \(policies_2019, "
+                       r"policies_2020\); which one holds the policies is not guessed\. Fix: "
+                       r"pass a file of the policies' layer alone"):  # fmt: skip
+        import_policies(con, path, "iowa")
+    assert (
+        con.execute("SELECT count(*) FROM policies WHERE policy_id LIKE '%-1'").fetchone()[0] == 0
+    )
+
+
 def test_replace_swaps_the_region_portfolio(con, plot, tmp_path):
     n_iowa = con.execute("SELECT count(*) FROM policies WHERE region_id = 'iowa'").fetchone()[0]
     assert n_iowa > 0
@@ -294,9 +338,45 @@ def test_cli_imports_and_reports_every_problem(tiny_world, plot, tmp_path, con, 
     assert "row 1, column coverage_level" in out and "row 2, column end_date" in out
 
 
+def test_the_report_of_a_policy_outside_every_area_says_so(tiny_world, tmp_path, con, capsys):
+    """A policy imported in Woodbury County, where no area lies (the import's note says
+    so): `paii insurance report --policy KS-0001` said 'the imagery of its area None is
+    not loaded'."""
+    counties = region_facts(con, "iowa").counties
+    far = counties.loc[counties["county_id"] == "19193", "geometry"].iloc[0]  # Woodbury
+    c = far.representative_point()
+    square = box(c.x - 0.0012, c.y - 0.0009, c.x + 0.0012, c.y + 0.0009)
+    row = _row(square, county_id="19193")
+    db = tmp_path / "paii.duckdb"
+    con.close()  # the CLI opens the file itself
+    args = ["--db", str(db)]
+    assert main(["policies", "import", str(_csv(tmp_path, [row])), "--region", "iowa",
+                 *args]) == 0  # fmt: skip
+    assert "1 policy lies outside every area of iowa" in capsys.readouterr().out
+    out = tmp_path / "r.pdf"
+    report = ["insurance", "report", "--policy", "KS-0001", "--out", str(out)]
+    assert main([*report, "--data", str(tiny_world), *args]) == 2
+    err = capsys.readouterr().err
+    assert ("policy KS-0001 lies in no area of region iowa: no imagery covers its plot" in err
+            and "Fix: add an area over it (`paii area add AOI --region iowa" in err)  # fmt: skip
+    assert "None" not in err and not out.exists()
+
+
 def test_policy_columns_are_documented_in_the_readme():
     from tests.conftest import REPO
 
     readme = (REPO / "README.md").read_text()
     for column in policy_imports.POLICY_COLUMNS:
         assert f"`{column}`" in readme, column
+
+
+def test_thousands_separators_are_still_read():
+    from paii_core.insurance.policy_checks import Rows
+
+    rows = Rows()
+    assert [rows.number(1, "premium", t) for t in ("1,234.5", "12,000", "3.88")] == [
+        1234.5,
+        12000.0,
+        3.88,
+    ]
+    assert rows.problems == []

@@ -279,3 +279,49 @@ def test_metres_labelled_as_degrees_refused():
     with pytest.raises(FormatError, match=r"declares EPSG:4326 \(degrees\) but .* beyond ±180°"):
         read_boundaries(wrong)
     assert read_boundaries(utm).total_bounds[1] == pytest.approx(40.0)
+
+
+def test_a_csv_of_counties_is_refused_as_a_table_without_geometry(tmp_path, capsys):
+    """`paii region add ... --counties counties.csv` (the real Iowa boundaries saved as a
+    CSV with WKT, as a spreadsheet export gives them) ended in an AttributeError
+    traceback ('DataFrame' object has no attribute 'crs')."""
+    from paii_core.cli import main
+
+    iowa = gpd.read_file(REPO_ROOT / "data/boundaries/iowa_counties.geojson").head(3)
+    path = tmp_path / "iowa.csv"
+    iowa.to_csv(path, index=False)
+    with pytest.raises(FormatError, match=r"iowa\.csv: holds a table without geometry "
+                       r"\(columns county_id, name, state, geometry\), not county polygons\. "
+                       r"Fix: pass a GeoJSON.*ogr2ogr -f GeoJSON"):  # fmt: skip
+        read_boundaries(path)
+    args = ["region", "add", "ia", "--counties", str(path), "--country", "US"]
+    assert main([*args, "--yield-unit", "bu/acre", "--db", str(tmp_path / "p.duckdb")]) == 2
+    err = capsys.readouterr().err
+    assert "iowa.csv: holds a table without geometry" in err and "Traceback" not in err
+
+
+def test_a_zip_with_its_shapefile_in_a_folder_is_read_and_several_layers_refused(tmp_path):
+    """The real Iowa boundaries as a zip whose shapefile sits in a folder (as boundary
+    downloads often are) was 'not recognized as being in a supported file format'; a
+    GeoPackage of two layers (or a zip of two shapefiles) was read from its first layer
+    with pyogrio's 'Specify layer parameter' warning, an option `paii region add` has
+    not."""
+    import zipfile
+
+    iowa = gpd.read_file(REPO_ROOT / "data/boundaries/iowa_counties.geojson")
+    shp = tmp_path / "shp"
+    shp.mkdir()
+    iowa.head(3).to_file(shp / "counties.shp")
+    nested = tmp_path / "iowa_counties.zip"
+    with zipfile.ZipFile(nested, "w") as archive:
+        for f in shp.iterdir():
+            archive.write(f, f"tl_2020_19_county/{f.name}")
+    assert list(read_boundaries(nested)["county_id"]) == list(iowa.head(3)["county_id"])
+    two = tmp_path / "two.gpkg"
+    iowa.head(3).to_file(two, layer="counties")
+    iowa.tail(3).to_file(two, layer="states")
+    with pytest.raises(FormatError, match=r"two\.gpkg: holds 2 layers \(counties, states\); "
+                       r"which one holds the counties is not guessed\. Fix: pass a file of "
+                       r"the counties' layer alone, e\.g\. `ogr2ogr -f GPKG counties\.gpkg "
+                       r"two\.gpkg counties`"):  # fmt: skip
+        read_boundaries(two)

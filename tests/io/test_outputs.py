@@ -132,3 +132,37 @@ def test_an_existing_output_is_kept_unless_overwrite_is_passed(tmp_path, capsys)
     with pytest.raises(ValidationError, match="exists already"):
         check_output(report, overwrite=False)
     assert check_output(report) == report  # library callers decide for themselves
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+@pytest.mark.parametrize("command", ["dehaze", "sr", "reflectance", "flood"])
+def test_an_unwritable_output_folder_is_refused_before_any_work(tmp_path, capsys, command):
+    """`paii dehaze IN /proc/out.tif` (a folder no one may write in: /proc refuses even
+    root, as a read-only mount would) ended in a RasterioIOError traceback after the work;
+    now it is refused first, naming OUTPUT's folder."""
+    out = Path("/proc/paii_out/out.tif")
+    args = ["--post", str(CHIP), str(out)] if command == "flood" else [str(LANDSAT5), str(out)]
+    assert main([command, *args]) == 2
+    err = capsys.readouterr().err
+    name = "OUT" if command == "flood" else "OUTPUT"
+    assert f"out.tif: {name}'s folder /proc cannot be written (" in err
+    assert "Fix: write the output in a folder you may write to" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("given", ["folder", "mtl"])
+def test_an_output_over_a_band_file_of_the_input_product_is_refused(tmp_path, capsys, given):
+    """`paii dehaze PRODUCT_FOLDER PRODUCT_FOLDER/..._B1.TIF --overwrite` replaced the
+    product's own blue band by the dehazed image: only the path given (the folder or
+    the MTL) counted as the input."""
+    import shutil
+
+    product = tmp_path / "l5"
+    shutil.copytree(LANDSAT5, product)
+    band = next(product.glob("*_B1.TIF"))
+    before = band.read_bytes()
+    source = product if given == "folder" else next(product.glob("*_MTL.txt"))
+    assert main(["dehaze", str(source), str(band), "--overwrite"]) == 2
+    err = capsys.readouterr().err
+    assert f"{band}: OUTPUT is also the input {band}; writing it would destroy that input" in err
+    assert band.read_bytes() == before

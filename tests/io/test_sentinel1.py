@@ -167,3 +167,44 @@ def test_writer_rejects(tmp_path, grid, kwargs, match):
     args = {"sigma0_db": np.zeros((2, 2, 2)), "date": "2020-07-10"} | grid | kwargs
     with pytest.raises(ValidationError, match=match):
         write_sentinel1(tmp_path / "x.tif", **args)
+
+
+REAL_CHIP = (
+    Path(__file__).resolve().parents[2] / "data/real/sen1floods11_dev/Nigeria_812045_S1Hand.tif"
+)
+
+
+def _variant(path: Path, values: np.ndarray, **profile) -> Path:
+    with rasterio.open(REAL_CHIP) as src:
+        kw, names = src.profile | profile, src.descriptions
+    with rasterio.open(path, "w", **kw) as dst:
+        dst.write(values)
+        dst.descriptions = names
+    return path
+
+
+def test_values_no_sigma0_takes_are_refused_and_linear_read_as_db_is_warned(tmp_path):
+    """The real chip stored as int16 dB x 100 (a common packing) was read as dB with a
+    median near -1445 dB: 'no water contrast', water 0 %, and an output written. Its
+    linear copy read with --units db gave the same silent 0 %: now it is warned."""
+    with rasterio.open(REAL_CHIP) as src:
+        db = src.read()
+    packed = np.where(np.isnan(db), -32768, np.round(db * 100)).astype(np.int16)
+    path = _variant(tmp_path / "db100.tif", packed, dtype="int16", nodata=-32768)
+    with pytest.raises(FormatError, match=r"db100\.tif: has a median VV of -1\d{3} dB \(read as "
+                       r"db\), which sigma0 never is \(mostly -30 to 0 dB\).*Fix: write sigma0 "
+                       r"in dB or linear power first"):  # fmt: skip
+        read_sentinel1(path)
+    from paii_core.io.sentinel1 import inspect_sentinel1
+
+    with pytest.raises(FormatError, match=r"has a median VV of -1\d{3} dB"):
+        inspect_sentinel1(path)
+    linear = _variant(tmp_path / "lin.tif", (10.0 ** (db / 10.0)).astype(np.float32))
+    warned = (
+        r"lin\.tif: is read as dB \(as --units or its SIGMA0_UNITS tag say\), but its VV "
+        r"values look like linear power \(0\.0% negative, median 0\.0\d+\); if they are, "
+        r"pass --units linear"
+    )
+    with pytest.warns(PaiiWarning, match=warned):
+        read_sentinel1(linear, units="db")
+    assert_allclose(read_sentinel1(linear).data, db, atol=1e-4)  # auto: linear, no warning

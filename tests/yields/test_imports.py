@@ -12,7 +12,7 @@ import shapely
 
 from paii_core import store
 from paii_core.cli import main
-from paii_core.errors import StoreError, ValidationError
+from paii_core.errors import FormatError, StoreError, ValidationError
 from paii_core.io.nass import read_nass_quickstats
 from paii_core.store.imports import data_imports
 from paii_core.yields.imports import crop_of_item, import_quickstats, yield_rows
@@ -193,3 +193,16 @@ def test_cli_prints_what_was_stored_and_skipped(con, tmp_path, capsys):
     assert "skipped      9 rows: not a yield item" in out
     assert main(["yields", "import", str(EXPORT), "--region", "henan", "--db", db]) == 2
     assert "no county yield of region henan" in capsys.readouterr().err
+
+
+def test_a_negative_yield_is_refused_and_nothing_is_written(con, tmp_path):
+    """The real export with Story County's 2019 corn yield edited to -196.4 was imported
+    as a yield of -196.4 bu/acre without a word."""
+    edited = tmp_path / "edited.csv"
+    edited.write_text(EXPORT.read_text().replace('"196.4"', '"-196.4"'))
+    before = _yields(con, "iowa")
+    with pytest.raises(FormatError, match=r"edited\.csv: has 1 negative yield\(s\), e\.g\. county "
+                       r"19169 corn 2019: -196\.4 bu/acre; a yield is never below 0.*Fix: "
+                       r"correct those rows"):  # fmt: skip
+        import_quickstats(con, edited, "iowa")
+    pd.testing.assert_frame_equal(before, _yields(con, "iowa"))
