@@ -5,7 +5,6 @@ from __future__ import annotations
 from os import PathLike
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pyogrio
 import rasterio
@@ -17,6 +16,7 @@ from paii_core.errors import FormatError, InputNotFoundError
 from paii_core.io.geotiff import band_descriptions
 from paii_core.io.plots import REGISTRY_BANDS
 from paii_core.io.s2_scene import BandRef, Grid, read_band
+from paii_core.io.vectors import read_one_layer
 
 __all__ = ["plots_on_grid"]
 
@@ -55,7 +55,9 @@ def plots_on_grid(item: str | PathLike[str], grid: Grid, out: Path) -> tuple[Pat
     shape = (grid.height, grid.width)
     if path.suffix.lower() in _VECTOR:
         try:
-            gdf = gpd.read_file(path)
+            gdf = read_one_layer(path, "the plots", "plots.gpkg")
+        except FormatError:  # several layers (a FormatError is a ValueError too)
+            raise
         except (pyogrio.errors.DataSourceError, ValueError) as e:
             raise FormatError(path, f"is not a readable vector file ({e})", "re-export it") from e
         if "plot_id" not in gdf.columns:

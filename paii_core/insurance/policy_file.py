@@ -6,12 +6,11 @@ from datetime import date, datetime
 from os import PathLike
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 
 from paii_core.errors import FormatError, InputNotFoundError
+from paii_core.io.vectors import read_one_layer
 
 __all__ = ["ALIASES", "POLICY_COLUMNS", "VECTOR_SUFFIXES", "read_policy_file"]
 
@@ -114,20 +113,13 @@ def read_policy_file(path: str | PathLike[str]) -> pd.DataFrame:
         frame = frame.apply(lambda col: col.str.strip())
     elif suffix in VECTOR_SUFFIXES:
         try:
-            layers = [str(name) for name, _ in pyogrio.list_layers(p)]
-            gdf = gpd.read_file(p) if len(layers) < 2 else None
+            gdf = read_one_layer(p, "the policies", "policies.gpkg")
+        except FormatError:
+            raise
         except Exception as e:  # GDAL/pyogrio raise many unrelated types for a bad file
             raise FormatError(
                 p, f"is not a readable vector file ({type(e).__name__}: {e})", "re-export it"
             ) from e
-        if gdf is None:  # GDAL would read the first layer, whatever it holds
-            raise FormatError(
-                p,
-                f"holds {len(layers)} layers ({', '.join(layers)}); which one holds the "
-                "policies is not guessed",
-                f"pass a file of the policies' layer alone, e.g. `ogr2ogr -f GPKG "
-                f"policies.gpkg {p.name} {layers[-1]}`",
-            )
         if gdf.crs is None:
             raise FormatError(p, "has no CRS", "set the layer's CRS (EPSG:4326 or its own)")
         geoms = gdf.to_crs(4326).geometry

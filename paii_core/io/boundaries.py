@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import zipfile
 from os import PathLike
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from paii_core.errors import FormatError, InputNotFoundError, ValidationError
+from paii_core.io.vectors import read_one_layer
 
 __all__ = [
     "GCJ02",
@@ -229,47 +228,22 @@ def _check_crs_fits(gdf: gpd.GeoDataFrame, where: str | None) -> None:
         )
 
 
-def _vector_source(p: Path) -> str | Path:
-    """What GDAL opens for ``p``: a zip whose shapefile lies in a folder inside it (as
-    boundary downloads often are) is opened at that folder."""
-    if p.suffix.lower() != ".zip":
-        return p
-    try:
-        with zipfile.ZipFile(p) as archive:
-            shapefiles = [n for n in archive.namelist() if n.lower().endswith(".shp")]
-    except zipfile.BadZipFile:
-        return p  # the reader says it cannot be read
-    folders = {str(PurePosixPath(n).parent) for n in shapefiles}
-    if len(folders) == 1 and (folder := folders.pop()) != ".":
-        return f"/vsizip/{p}/{folder}"
-    return p
-
-
 def _load(path: str | PathLike[str]) -> gpd.GeoDataFrame:
     p = Path(path)
     if not p.exists():
         raise InputNotFoundError(f"{p}: boundary file not found; check the path")
     fix = "pass a GeoJSON, shapefile (.shp with .shx, .dbf, .prj), GeoPackage or GeoParquet"
-    layers: list[str] = []
     try:
         if p.suffix.lower() in (".parquet", ".geoparquet"):
             gdf = gpd.read_parquet(p)
         else:
-            source = _vector_source(p)
-            layers = [str(name) for name, _ in pyogrio.list_layers(source)]
-            gdf = gpd.read_file(source) if len(layers) < 2 else None
+            gdf = read_one_layer(p, "the counties", "counties.gpkg")
+    except FormatError:
+        raise
     except Exception as e:  # pyogrio / pyarrow raise several unrelated types for bad files
         raise FormatError(
             p, f"cannot be read as a vector file ({type(e).__name__}: {e})", fix
         ) from e
-    if gdf is None:  # GDAL would read the first layer, whatever it holds
-        raise FormatError(
-            p,
-            f"holds {len(layers)} layers ({', '.join(layers)}); which one holds the counties "
-            "is not guessed",
-            f"pass a file of the counties' layer alone, e.g. `ogr2ogr -f GPKG counties.gpkg "
-            f"{p.name} {layers[0]}`",
-        )
     # GDAL reads a CSV (or a GeoPackage's attribute table) as a table without geometry.
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise FormatError(

@@ -233,7 +233,33 @@ def test_plot_refusals(kansas_store, season_items, tmp_path):
         add_area_from_items(con, "k1", region_id="kansas", s2=stac, plots=far)
     with pytest.raises(FormatError, match="do not name plot_id and block_id"):
         add_area_from_items(con, "k1", region_id="kansas", s2=stac, plots=_dem(tmp_path / "d.tif"))
+    two = tmp_path / "two.gpkg"
+    plots = _plot_polygons(tmp_path / "plots.gpkg")
+    for layer in ("plots_2019", "plots_2020"):
+        gpd.read_file(plots).to_file(two, layer=layer)
+    with pytest.raises(FormatError, match=r"two\.gpkg: holds 2 layers \(plots_2019, plots_2020\)"):
+        add_area_from_items(con, "k1", region_id="kansas", s2=stac, plots=two)
     assert con.execute("SELECT count(*) FROM aois").fetchone()[0] == 0
+
+
+def test_plots_zipped_in_a_folder_are_read(kansas_store, season_items, tmp_path):
+    """A zipped shapefile whose files lie in a folder inside the zip (as parcel downloads
+    often are) is read where it lies."""
+    import zipfile
+
+    import geopandas as gpd
+
+    con, _ = kansas_store
+    shp = tmp_path / "shp"
+    shp.mkdir()
+    gpd.read_file(_plot_polygons(tmp_path / "plots.gpkg")).to_file(shp / "plots.shp")
+    nested = tmp_path / "plots.zip"
+    with zipfile.ZipFile(nested, "w") as archive:
+        for part in sorted(shp.iterdir()):
+            archive.write(part, f"farm_plots_2024/{part.name}")
+    add_area_from_items(con, "k1", region_id="kansas", s2=season_items["stac"], plots=nested)
+    row = con.execute("SELECT details FROM products WHERE kind = 'plots'").fetchone()
+    assert json.loads(row[0])["n_plots"] == 4
 
 
 def test_flood_dates_and_cli_date_check(kansas_store, season_items, tmp_path, capsys):

@@ -270,7 +270,8 @@ def test_a_geopackage_of_several_layers_is_refused(con, plot, tmp_path):
     gdf.assign(policy_id="NEW-1").to_file(path, layer="policies_2020")
     with pytest.raises(FormatError, match=r"portfolio\.gpkg: holds 2 layers \(policies_2019, "
                        r"policies_2020\); which one holds the policies is not guessed\. Fix: "
-                       r"pass a file of the policies' layer alone"):  # fmt: skip
+                       r"pass a file of that layer alone: `ogr2ogr -f GPKG "
+                       r"policies\.gpkg"):  # fmt: skip
         import_policies(con, path, "iowa")
     assert (
         con.execute("SELECT count(*) FROM policies WHERE policy_id LIKE '%-1'").fetchone()[0] == 0

@@ -322,6 +322,6 @@ def test_a_zip_with_its_shapefile_in_a_folder_is_read_and_several_layers_refused
     iowa.tail(3).to_file(two, layer="states")
     with pytest.raises(FormatError, match=r"two\.gpkg: holds 2 layers \(counties, states\); "
                        r"which one holds the counties is not guessed\. Fix: pass a file of "
-                       r"the counties' layer alone, e\.g\. `ogr2ogr -f GPKG counties\.gpkg "
-                       r"two\.gpkg counties`"):  # fmt: skip
+                       r"that layer alone: `ogr2ogr -f GPKG counties\.gpkg two\.gpkg "
+                       r"LAYER`"):  # fmt: skip
         read_boundaries(two)
