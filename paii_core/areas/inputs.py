@@ -21,6 +21,7 @@ from paii_core.errors import FormatError, InputNotFoundError
 from paii_core.io.geotiff import band_descriptions
 from paii_core.io.s2_scene import BandRef, Grid, parse_date, read_band
 from paii_core.io.sentinel1 import S1_BANDS, check_sigma0, sigma0_units
+from paii_core.text import count
 
 __all__ = ["dem_on_grid", "s1_footprint", "s1_on_grid"]
 
@@ -58,6 +59,13 @@ def _s1_refs(path: Path) -> tuple[dict[str, BandRef], dict[str, str]]:
         tags = _tags(Path(next(iter(pols.values())).path))[1] if pols else {}
     else:
         descriptions, tags = _tags(path)
+        if len(descriptions) < 2:
+            raise FormatError(
+                path,
+                f"has {count(len(descriptions), 'band')}; a Sentinel-1 item needs two, VV and VH",
+                "pass the dual-polarisation product: a GeoTIFF of VV and VH (bands described "
+                "VV and VH), or a folder of its VV and VH files",
+            )
         pols = {}
         for i, d in enumerate(descriptions):
             pol = _pol(d)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from paii_core.errors import FormatError
+from paii_core.errors import FormatError, ValidationError
 from paii_core.text import count
 from paii_core.yields.units import UNITS
 
@@ -22,15 +22,17 @@ _OPTIONS = {
 """The engine's keyword arguments, as `paii region add` spells them in an error's text."""
 
 
+def _named(text: str) -> str:
+    """An engine message with this command's options for the engine's keywords (in a fix,
+    ``source_crs='EPSG:4326'``; in a problem, ``source_crs 'X' is not a CRS``)."""
+    for keyword, option in _OPTIONS.items():
+        text = text.replace(keyword, option).replace(keyword[:-1] + " ", option.strip() + " ")
+    return text
+
+
 def _with_options(error: FormatError) -> FormatError:
     """The boundary reader's error, naming this command's options for its keywords."""
-    problem, fix = error.problem, error.fix
-    for keyword, option in _OPTIONS.items():
-        problem, fix = (
-            problem.replace(keyword[:-1] + " ", option.strip() + " "),
-            fix.replace(keyword, option),
-        )
-    return FormatError(error.path, problem, fix)
+    return FormatError(error.path, _named(error.problem), _named(error.fix))
 
 
 def _add(args: argparse.Namespace) -> int:
@@ -84,6 +86,8 @@ def _options_hint() -> Iterator[None]:
         yield
     except FormatError as e:
         raise _with_options(e) from None
+    except ValidationError as e:
+        raise ValidationError(_named(str(e))) from None
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -169,6 +169,11 @@ def test_s1_polarisations(tmp_path):
         s1_on_grid(_s1(tmp_path / "vv.tif", names=("VV", "X")), GRID)
     with pytest.raises(FormatError, match="has no acquisition date"):
         s1_on_grid(_s1(tmp_path / "s1_nodate.tif", day=""), GRID)
+    one = tmp_path / "S1_20220720_VV.tif"
+    io.write_geotiff(one, np.full((1, 8, 8), -9.0), crs=items.CRS_UTM14,
+                     transform=items.transform(10), band_names=["VV"])  # fmt: skip
+    with pytest.raises(FormatError, match=r"VV\.tif: has 1 band; a Sentinel-1 item needs two"):
+        s1_on_grid(one, GRID)
 
 
 def test_dem_must_cover(kansas_store, season_items, tmp_path):

@@ -57,6 +57,8 @@ def test_region_add_errors_name_the_command_options(tmp_path, capsys):
     assert "Fix: add the .prj file or pass --source-crs 'EPSG:4326'" in capsys.readouterr().err
     assert main([*base, "--counties", str(tmp_path / "si.geojson"), "--id-column", "x"]) == 2
     assert "--id-column 'x' is not a column; columns are nuts" in capsys.readouterr().err
+    assert main([*base, "--counties", str(tmp_path / "si.shp"), "--source-crs", "EPSG:0"]) == 2
+    assert "--source-crs 'EPSG:0' is not a CRS" in capsys.readouterr().err
 
 
 def test_region_name_defaults_to_the_one_state_of_its_counties(tmp_path, capsys):
