@@ -14,6 +14,9 @@ from paii_core.importing import Problem
 
 __all__ = ["Rows", "blank", "check_geometry", "locate"]
 
+_OGR_DATE = re.compile(r"\d{4}/\d{2}/\d{2}(?: \d{2}:\d{2}:\d{2}(?:\.\d+)?)?")
+"""Year first, so not ambiguous: ``2020/03/15`` or ``2020/03/15 00:00:00`` (OGR)."""
+
 
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
 """A number whose commas group thousands ("1,234.5"), as spreadsheets write them."""
@@ -51,6 +54,8 @@ class Rows:
         return value
 
     def day(self, row: int, column: str, text: str) -> date | None:
+        if _OGR_DATE.fullmatch(text):  # how GDAL writes a date into a shapefile or CSV
+            text = text.replace("/", "-")
         try:
             return datetime.fromisoformat(text).date()
         except ValueError:

@@ -257,6 +257,16 @@ def test_a_shapefile_with_names_cut_to_10_characters_is_read(con, plot, tmp_path
         "WHERE policy_id = 'SH-0001'"
     ).fetchone()
     assert stored[:3] == ("winter barley", 0.75, 150.0) and stored[3] > 0
+    # dates as GDAL writes a datetime into a shapefile's text field: year first, slashes
+    row = _row(plot, policy_id="SH-0002", start_date="2020/03/15 00:00:00")
+    row["end_date"] = "2020/12/10"
+    geom = shapely.from_wkt(row.pop("geometry"))
+    gpd.GeoDataFrame([row], geometry=[geom], crs=4326).to_file(tmp_path / "dates.shp")
+    assert import_policies(con, tmp_path / "dates.shp", "iowa").rows_written == 1
+    days = con.execute(
+        "SELECT start_date, end_date FROM policies WHERE policy_id = 'SH-0002'"
+    ).fetchone()
+    assert [str(d) for d in days] == ["2020-03-15", "2020-12-10"]
 
 
 def test_a_geopackage_of_several_layers_is_refused(con, plot, tmp_path):
