@@ -124,12 +124,10 @@ DEM_COVER_MIN = 0.99
 """A DEM with data under less of the scene than this leaves terrain and depth partial."""
 
 
-def _partial_cover(z: np.ndarray, work: io.Raster, dem_path: Path) -> str | None:
-    """The terrain note of a DEM with data under part of the scene (and a warning), or
-    None when it covers the scene: outside it no pixel is excluded by HAND or slope and
-    none gets a depth, so the map is not the one a full DEM gives."""
-    scene = np.isfinite(work.data[0])
-    share = float(np.count_nonzero(scene & np.isfinite(z)) / max(1, np.count_nonzero(scene)))
+def partial_cover(share: float, dem_path: Path) -> str | None:
+    """The terrain note of a DEM with data under only ``share`` of the scene (and a
+    warning), or None when it covers the scene: outside it no pixel is excluded by HAND
+    or slope and none gets a depth, so the map is not the one a full DEM gives."""
     if share >= DEM_COVER_MIN:
         return None
     warnings.warn(
@@ -281,7 +279,9 @@ def map_flood_files(
     if dem_path is not None:
         dem = io.read_dem(dem_path)
         z = dem_on_grid(dem, work, dem_path=Path(dem_path))
-        partial = _partial_cover(z, work, Path(dem_path))
+        scene = np.isfinite(work.data[0])
+        share = np.count_nonzero(scene & np.isfinite(z)) / max(1, np.count_nonzero(scene))
+        partial = partial_cover(float(share), Path(dem_path))
         height = _hand_on_grid(dem, work, z, cache)
     fm = map_flood(
         work.data, z, pre_sar=pre_work, pixel_size_m=px, hand_m=height, water_model=water_model,

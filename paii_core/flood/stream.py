@@ -10,6 +10,7 @@ from typing import Literal
 
 import numpy as np
 import rasterio
+from affine import Affine
 from rasterio.warp import Resampling
 from rasterio.windows import Window
 
@@ -21,6 +22,7 @@ from paii_core.flood.files import (
     _warp,
     hand_cache_folder,
     hand_grid,
+    partial_cover,
     water_source_tag,
 )
 from paii_core.flood.mapping import Rules, _windows, fit_windows, map_window, use_learned
@@ -133,7 +135,7 @@ def _stream(
         cores = (c for c, _, _ in _windows(h, w, window_px, 0))
         fit = fit_windows(_read(src, bands, found, _win(*c)) for c in cores)
 
-    dem = coarse = None
+    dem = coarse = partial = None
     if dem_path is not None:
         report(0.05, "terrain (HAND)")
         dem = io.read_dem(dem_path)
@@ -142,8 +144,9 @@ def _stream(
             raise InputFileError(
                 Path(dem_path), "does not overlap the SAR scene", "pass a DEM that covers it"
             )
+        partial = partial_cover(_inner_share(coarse, grid_bounds), Path(dem_path))
         coarse = (coarse[0], _cached_hand(coarse[1], coarse[2], _opt(hand_cache)), coarse[2])
-    terrain_note = "HAND/slope" if dem is not None else "none: no DEM"
+    terrain_note = "none: no DEM" if dem is None else (partial or "HAND/slope")
     learned = water_model and fit.threshold_db is not None and use_learned(px)
 
     counts = np.zeros(3)
@@ -189,6 +192,17 @@ def _stream(
         counts[2] / n,
         "learned" if learned else "rules",
     )
+
+
+def _inner_share(coarse: tuple[Affine, np.ndarray, float], bounds) -> float:
+    """The share of the scene's bounds where the DEM (on its coarse grid, which reaches
+    10 % beyond them) has data."""
+    grid, z, _ = coarse
+    west, south, east, north = bounds
+    col0, row0 = (int(v) for v in np.floor(~grid * (west, north)))
+    col1, row1 = (int(v) for v in np.ceil(~grid * (east, south)))
+    inner = z[max(row0, 0) : row1, max(col0, 0) : col1]
+    return float(np.isfinite(inner).mean()) if inner.size else 0.0
 
 
 def _opt(path: str | PathLike[str] | None) -> Path | None:

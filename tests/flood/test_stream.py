@@ -6,7 +6,7 @@ from affine import Affine
 
 from paii_core import io
 from paii_core.demo import flood, landscape, phenology, sar, terrain
-from paii_core.errors import InputFileError
+from paii_core.errors import InputFileError, PaiiWarning
 from paii_core.flood.files import map_flood_files
 from paii_core.flood.stream import map_flood_stream
 
@@ -111,3 +111,15 @@ def test_command_says_when_a_scene_is_all_water(tmp_path, capsys):
     assert "water threshold -15.0 dB on the VV/VH mean, level (the scene is water" in printed
     water_share = float(printed.split("Water ")[1].split("%")[0])
     assert water_share > 95.0
+
+
+def test_a_dem_under_part_of_a_big_scene_is_said_as_in_memory(files, tmp_path):
+    """The windowed path (full scenes) summarised a DEM under part of the scene as full
+    terrain; it now warns and notes the share, as the in-memory path does."""
+    tmp, s1, _ = files
+    dem = io.read_dem(tmp / "dem.tif")
+    west = io.write_dem(tmp_path / "west.tif", dem.data[0][:, :90], crs=UTM, transform=GRID)
+    with pytest.warns(PaiiWarning, match=r"west\.tif: has data under 30% of the SAR scene"):
+        summary = map_flood_stream(s1, tmp_path / "out.tif", west, window_px=128)
+    note = "HAND/slope on 30% of the scene (the DEM's data); none elsewhere"
+    assert summary.terrain == note and io.read_geotiff(summary.path).tags["TERRAIN"] == note
