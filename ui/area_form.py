@@ -237,8 +237,9 @@ def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id
     except PaiiError as e:
         st.error(f"Area not added. {_as_fields(str(e))}", icon=":material/error:")
         return
-    cursor = con.cursor()  # the job's own: a DuckDB cursor serves one thread at a time
-    job = jobs.start(f"Adding area {add.aoi_id}", who.user, lambda note: _run(cursor, add, note))
+    job = jobs.start_on_store(
+        f"Adding area {add.aoi_id}", who.user, lambda con, note: _run(con, add, note)
+    )
     st.session_state[_JOB] = job.id
     st.session_state[_JOB_FORM] = (region, n, [f.name for f in add.files])
     st.rerun()
@@ -271,28 +272,25 @@ class _Add(NamedTuple):
 
 def _run(con: duckdb.DuckDBPyConnection, add: _Add, note: jobs.Progress) -> AddedArea:
     """The job: save the uploads, add the area, remove the copies (in the job's thread)."""
-    try:
-        folder = paths().data / WORKSPACE_DIR / UPLOADS_DIR
-        with saved_uploads(add.files, folder) as saved:
-            paths_ = [Path(p) for p in saved]
-            s1_end = add.n_s2 + add.n_s1
-            return add_area_from_items(
-                con,
-                add.aoi_id,
-                region_id=add.region_id,
-                s2=paths_[: add.n_s2],
-                s1=paths_[add.n_s2 : s1_end],
-                dem=paths_[s1_end] if add.has_dem else None,
-                plots=paths_[-1] if add.has_plots else None,
-                flood_dates=add.flood_dates,
-                bbox=add.bbox,
-                replace=add.replace,
-                progress=note,
-                source_names=saved,
-                source=f"Data page upload by {add.who}",
-            )
-    finally:
-        con.close()
+    folder = paths().data / WORKSPACE_DIR / UPLOADS_DIR
+    with saved_uploads(add.files, folder) as saved:
+        paths_ = [Path(p) for p in saved]
+        s1_end = add.n_s2 + add.n_s1
+        return add_area_from_items(
+            con,
+            add.aoi_id,
+            region_id=add.region_id,
+            s2=paths_[: add.n_s2],
+            s1=paths_[add.n_s2 : s1_end],
+            dem=paths_[s1_end] if add.has_dem else None,
+            plots=paths_[-1] if add.has_plots else None,
+            flood_dates=add.flood_dates,
+            bbox=add.bbox,
+            replace=add.replace,
+            progress=note,
+            source_names=saved,
+            source=f"Data page upload by {add.who}",
+        )
 
 
 def _as_fields(problem: str) -> str:

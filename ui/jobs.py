@@ -25,7 +25,17 @@ from paii_core.errors import PaiiError
 from ui.auth import actor
 from ui.common import connection
 
-__all__ = ["GONE", "STATE_PREFIX", "Job", "find", "follow", "job_button", "start", "under_way"]
+__all__ = [
+    "GONE",
+    "STATE_PREFIX",
+    "Job",
+    "find",
+    "follow",
+    "job_button",
+    "start",
+    "start_on_store",
+    "under_way",
+]
 
 Progress = Callable[[float, str], None]
 _LOG = logging.getLogger(__name__)
@@ -116,6 +126,22 @@ def start(label: str, user: str, work: Callable[[Progress], object]) -> Job:
     return job
 
 
+def start_on_store(
+    label: str, user: str, work: Callable[[duckdb.DuckDBPyConnection, Progress], object]
+) -> Job:
+    """:func:`start` of ``work(con, progress)`` on a store cursor of the job's own (a
+    DuckDB cursor serves one thread at a time), closed when the work ends."""
+    con = connection()
+
+    def run(progress: Progress) -> object:
+        try:
+            return work(con, progress)
+        finally:
+            con.close()
+
+    return start(label, user, run)
+
+
 def find(job_id: str | None) -> Job | None:
     """The job of ``job_id`` in this process (None: unknown, e.g. after a restart)."""
     if job_id is None:
@@ -182,15 +208,7 @@ def job_button(
     if failed:
         st.error(failed, icon=":material/error:")
     if st.button(label, key=key, type="primary", help=help):
-        con = connection()  # the job's own cursor: one thread at a time uses a cursor
-
-        def run(progress: Progress) -> object:
-            try:
-                return work(con, progress)
-            finally:
-                con.close()
-
-        st.session_state[state_key] = start(title, actor(), run).id
+        st.session_state[state_key] = start_on_store(title, actor(), work).id
         st.rerun()
 
 
