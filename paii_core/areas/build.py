@@ -298,9 +298,14 @@ def add_area_from_items(
                     )
                 )
             if plots is not None:
-                registry, n_plots = plots_on_grid(
-                    plots, grid, tmp / "plots" / f"{aoi_id}_plots.tif"
-                )
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", PaiiWarning)
+                    registry, n_plots = plots_on_grid(
+                        plots, grid, tmp / "plots" / f"{aoi_id}_plots.tif"
+                    )
+                told += [
+                    renamed(str(w.message)) for w in caught if issubclass(w.category, PaiiWarning)
+                ]
                 details = {"source": named(plots), "n_plots": n_plots}
                 products.append(
                     dict(kind="plots", rel=f"plots/{registry.name}", acquired=None, details=details)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
 from os import PathLike
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pyogrio
 import rasterio
@@ -12,7 +14,7 @@ from rasterio.features import rasterize
 from rasterio.warp import Resampling
 
 from paii_core import io
-from paii_core.errors import FormatError, InputNotFoundError
+from paii_core.errors import FormatError, InputNotFoundError, PaiiWarning
 from paii_core.io.geotiff import band_descriptions
 from paii_core.io.plots import REGISTRY_BANDS
 from paii_core.io.s2_scene import BandRef, Grid, read_band
@@ -34,6 +36,36 @@ def _ids(values, path: Path, column: str) -> np.ndarray:
     if ids.size and (ids.min() < 1 or ids.max() > np.iinfo(np.int32).max):
         raise FormatError(path, f"column {column!r} has ids outside 1..2^31", "renumber from 1")
     return ids
+
+
+def _check_plots(geometry, plot: np.ndarray, block: np.ndarray, path: Path) -> None:
+    """A plot drawn as several polygons (a parcel cut by a road) is one plot; the same
+    plot id in two blocks is a contradiction and refused. Plots that overlap each other
+    are warned about: each overlapping pixel goes to the plot drawn last."""
+    pairs = np.unique(np.stack([plot, block], axis=1), axis=0)
+    ids, n_blocks = np.unique(pairs[:, 0], return_counts=True)
+    if (n_blocks > 1).any():
+        twice = ids[n_blocks > 1]
+        shown = ", ".join(str(i) for i in twice[:5]) + (" ..." if twice.size > 5 else "")
+        raise FormatError(
+            path,
+            f"gives {twice.size} plot id(s) more than one block_id (plot_id {shown})",
+            "give each plot one block_id (or number the plots of each block apart)",
+        )
+    if len(geometry) < 2:
+        return
+    parts = gpd.GeoDataFrame({"plot": plot}, geometry=geometry.make_valid().values)
+    parts = parts.dissolve("plot")
+    total = float(parts.area.sum())
+    union = float(parts.union_all().area)
+    if total > union * 1.001:
+        warnings.warn(
+            f"{path}: plots overlap each other on {(total - union) / 1e4:,.1f} ha "
+            f"({(total - union) / union:.1%} of the plots' area); each overlapping pixel is "
+            "counted in the plot drawn last. Check the plot boundaries.",
+            PaiiWarning,
+            stacklevel=3,
+        )
 
 
 def plots_on_grid(item: str | PathLike[str], grid: Grid, out: Path) -> tuple[Path, int]:
@@ -71,6 +103,7 @@ def plots_on_grid(item: str | PathLike[str], grid: Grid, out: Path) -> tuple[Pat
         gdf = gdf.to_crs(grid.crs)
         plot = _ids(gdf["plot_id"], path, "plot_id")
         block = _ids(gdf["block_id"], path, "block_id") if "block_id" in gdf else plot
+        _check_plots(gdf.geometry, plot, block, path)
         layers = []
         for ids in (plot, block):
             layers.append(
