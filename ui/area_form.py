@@ -28,7 +28,7 @@ from paii_core.text import count
 from paii_core.workspace.layout import WORKSPACE_DIR
 from ui import auth, jobs
 from ui.common import PICK_REGION
-from ui.uploads import RASTER_MAX_MB, saved_uploads, too_big
+from ui.uploads import PRODUCT_MAX_MB, RASTER_MAX_MB, saved_uploads, too_big
 
 __all__ = [
     "AREA_FORM",
@@ -45,10 +45,11 @@ __all__ = [
 AREA_FORM: tuple[Permission, ...] = ("workspace", "areas")
 """The permissions the form needs (an ESG analyst's role lacks "areas": no form)."""
 AREA_FORM_TITLE = "Add an area from your Sentinel-2 or Sentinel-1 files"
-S2_TYPES = ["tif", "tiff", "jp2", "xml"]
-"""The files of Sentinel-2 items `paii area add --s2` reads: stacked GeoTIFFs / COGs / JP2s
-with band descriptions, or one file per band (a .SAFE's IMG_DATA files) with the
-product's MTD XML (:func:`paii_core.io.s2_items.open_s2_items` groups them by date)."""
+S2_TYPES = ["zip", "tif", "tiff", "jp2", "xml"]
+"""The files of Sentinel-2 items `paii area add --s2` reads: a product's .zip as
+downloaded (a zipped .SAFE, read in place), stacked GeoTIFFs / COGs / JP2s with band
+descriptions, or one file per band (a .SAFE's IMG_DATA files) with the product's MTD XML
+(:func:`paii_core.io.s2_items.open_s2_items` groups them by date)."""
 S1_TYPES = ["tif", "tiff"]
 PLOT_TYPES = ["gpkg", "geojson", "json", "zip", "tif", "tiff"]
 """The insurer's plots: polygons (GeoPackage, GeoJSON, a zipped shapefile) or a registry
@@ -145,7 +146,8 @@ def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id
     n = st.session_state.get(_ROUND, 0)
     st.markdown(
         "**Sentinel-2 files**: L2A or L1C, one or more dates of one place; the area is the "
-        "ground every date covers. Either stacked GeoTIFFs (bands described B02 .. B08 or "
+        "ground every date covers. Either each product's .zip as downloaded (a zipped .SAFE, "
+        f"up to {PRODUCT_MAX_MB:,} MB), stacked GeoTIFFs (bands described B02 .. B08 or "
         "all 13), or one file per band as in a .SAFE's IMG_DATA "
         "(`T33UUU_20230601T101559_B02_10m.jp2` ...) with each product's `MTD_MSIL2A.xml` or "
         "`MTD_MSIL1C.xml`; the files are grouped by the date in their names. "
@@ -157,9 +159,9 @@ def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id
         type=S2_TYPES,
         accept_multiple_files=True,
         key=f"area_s2_{n}",
-        max_upload_size=RASTER_MAX_MB,
-        help=f"Up to {RASTER_MAX_MB} MB each. A .SAFE folder, a folder of band files or a "
-        "STAC catalog: `paii area add` on the server takes them.",
+        max_upload_size=PRODUCT_MAX_MB,
+        help=f"Up to {PRODUCT_MAX_MB:,} MB each. An unzipped .SAFE folder, a folder of band "
+        "files or a STAC catalog: `paii area add` on the server takes them.",
     )
     s1 = st.file_uploader(
         "Sentinel-1 files: VV+VH GeoTIFFs (bands described VV and VH), one per date, any "
@@ -216,7 +218,9 @@ def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id
         return
     uploads = [*s2, *s1, *(f for f in (dem, plots) if f is not None)]
     fix = "add the area with `paii area add AOI --region ID --s2 FILE...` on the server"
-    if any(too_big(u, RASTER_MAX_MB, fix) for u in uploads):
+    if any(too_big(u, PRODUCT_MAX_MB, fix) for u in s2) or any(
+        too_big(u, RASTER_MAX_MB, fix) for u in uploads[len(s2) :]
+    ):
         return
     try:
         who = auth.current_principal()
@@ -224,7 +228,7 @@ def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id
         add = _Add(
             aoi_id=aoi_id.strip(),
             region_id=region,
-            files=[_File(u.name, u.getvalue()) for u in uploads],
+            files=[_File(u.name, u.getbuffer()) for u in uploads],  # not copied
             n_s2=len(s2),
             n_s1=len(s1),
             has_dem=dem is not None,
@@ -249,9 +253,9 @@ class _File(NamedTuple):
     """An upload's name and bytes, read on the page (:func:`saved_uploads` writes them)."""
 
     name: str
-    data: bytes
+    data: bytes | memoryview
 
-    def getvalue(self) -> bytes:
+    def getvalue(self) -> bytes | memoryview:
         return self.data
 
 

@@ -79,8 +79,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     add = sub.add_parser(
         "add",
         help="add an area from Sentinel-2 items (stacked GeoTIFF/COG, folder of band files, "
-        ".SAFE, or local STAC catalog/item/ItemCollection JSON) and/or Sentinel-1 items "
-        "(Sentinel-1 alone makes a flood area)",
+        ".SAFE folder or its .zip, or local STAC catalog/item/ItemCollection JSON) and/or "
+        "Sentinel-1 items (Sentinel-1 alone makes a flood area)",
     )
     add.add_argument("aoi", help="area id, e.g. kansas-harvey")
     add.add_argument("--region", required=True, help="region id (see `paii region list`)")

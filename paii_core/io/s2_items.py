@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+import zipfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from os import PathLike
 from pathlib import Path
@@ -26,7 +27,14 @@ from paii_core.io.s2_scene import (
 )
 from paii_core.text import count
 
-__all__ = ["open_folder", "open_s2_item", "open_s2_items", "open_safe", "open_stack"]
+__all__ = [
+    "open_folder",
+    "open_s2_item",
+    "open_s2_items",
+    "open_safe",
+    "open_safe_zip",
+    "open_stack",
+]
 
 _RASTER_SUFFIXES = (".tif", ".tiff", ".jp2")
 _SAFE_BASELINE_RE = re.compile(r"_N(\d{2})(\d{2})_")
@@ -41,7 +49,7 @@ _DESCRIBE_FIX = (
 def open_s2_item(item: str | PathLike[str]) -> list[S2Scene]:
     """The scenes of one Sentinel-2 item, whatever its form.
 
-    Forms: a ``.SAFE`` folder (L1C or L2A), a folder of per-band files (``B02.tif``,
+    Forms: a ``.SAFE`` folder (L1C or L2A) or its ``.zip``, a folder of per-band files (``B02.tif``,
     ``T15SUC_..._B02_10m.jp2``...), a stacked GeoTIFF / COG with band descriptions, or a
     local STAC catalog, collection, item or ItemCollection JSON (one scene per item).
 
@@ -57,6 +65,8 @@ def open_s2_item(item: str | PathLike[str]) -> list[S2Scene]:
         if path.suffix.upper() == ".SAFE" or any(path.glob("MTD_MSIL*.xml")):
             return open_safe(path)
         return [open_folder(path)]
+    if path.suffix.lower() == ".zip":
+        return open_safe_zip(path)
     if path.suffix.lower() == ".json":
         from paii_core.io.stac import open_stac
 
@@ -66,8 +76,8 @@ def open_s2_item(item: str | PathLike[str]) -> list[S2Scene]:
     raise FormatError(
         path,
         "is not a Sentinel-2 item PAII reads",
-        "pass a stacked GeoTIFF/COG, a folder of band files, a .SAFE folder, or a local "
-        "STAC catalog / item / ItemCollection .json",
+        "pass a stacked GeoTIFF/COG, a folder of band files, a .SAFE folder or its .zip, or a "
+        "local STAC catalog / item / ItemCollection .json",
     )
 
 
@@ -195,20 +205,27 @@ def open_stack(path: Path) -> S2Scene:
     return _scene(path, bands, scl, level, dates, _tag_metadata(path, tags, level))
 
 
-def _band_files(paths: Iterable[Path]) -> dict[str, Path]:
-    """Band code -> the finest-resolution file of that band among ``paths``."""
-    found: dict[str, tuple[float, Path]] = {}
+def _band_files(
+    paths: Iterable[Path], resolution: Callable[[Path], float] | None = None
+) -> dict[str, Path]:
+    """Band code -> the finest-resolution file of that band among ``paths`` (files; other
+    names are skipped). A resolution not in the name (``_10m``) is read by ``resolution``
+    (default: opening the file), only where a band has several files."""
+    candidates: dict[str, list[Path]] = {}
     for p in paths:
-        if p.suffix.lower() not in _RASTER_SUFFIXES or not p.is_file():
-            continue
-        code = band_code(p.stem)
-        if code is None:
-            continue
+        if p.suffix.lower() in _RASTER_SUFFIXES and (code := band_code(p.stem)) is not None:
+            candidates.setdefault(code, []).append(p)
+    read = resolution or _resolution
+
+    def res(p: Path) -> float:
         m = re.search(r"_(\d{2})m$", p.stem)
-        res = float(m.group(1)) if m else _resolution(p)
-        if code not in found or res < found[code][0]:
-            found[code] = (res, p)
-    return {c: p for c, (_, p) in found.items()}
+        return float(m.group(1)) if m else read(p)
+
+    return {c: ps[0] if len(ps) == 1 else min(ps, key=res) for c, ps in candidates.items()}
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file())
 
 
 def _resolution(path: Path) -> float:
@@ -235,7 +252,7 @@ def _from_mtd(path: Path, meta: Metadata, bands: dict[str, BandRef]) -> tuple[di
 def open_folder(folder: Path) -> S2Scene:
     """A folder of per-band files (``B02.tif``, ``*_B02_10m.jp2``, ``SCL_20m.tif``...)."""
     mtd = next(iter(sorted(folder.glob("MTD*.xml"))), None)
-    return _band_scene(folder, _band_files(sorted(folder.rglob("*"))), mtd, folder.as_posix())
+    return _band_scene(folder, _band_files(_files(folder)), mtd, folder.as_posix())
 
 
 def _band_scene(source: Path, files: dict[str, Path], mtd: Path | None, named: str) -> S2Scene:
@@ -370,15 +387,23 @@ def open_safe(safe: Path) -> list[S2Scene]:
             "has no MTD_MSIL1C.xml or MTD_MSIL2A.xml product metadata",
             "pass the whole .SAFE folder as downloaded (unzipped), metadata included",
         )
-    meta = read_mtd(mtd)
-    granules = sorted(p for p in (safe / "GRANULE").glob("*") if (p / "IMG_DATA").is_dir())
+    granules = {
+        p: _files(p / "IMG_DATA")
+        for p in sorted((safe / "GRANULE").glob("*"))
+        if (p / "IMG_DATA").is_dir()
+    }
+    return _safe_scenes(safe, read_mtd(mtd), granules)
+
+
+def _safe_scenes(safe: Path, meta: Metadata, granules: dict[Path, list[Path]]) -> list[S2Scene]:
+    """One scene per granule of a .SAFE (granule folder -> its IMG_DATA files)."""
     if not granules:
         raise FormatError(
             safe, "has no GRANULE/*/IMG_DATA folder", "pass the complete .SAFE product"
         )
     scenes = []
-    for granule in granules:
-        files = _band_files(sorted((granule / "IMG_DATA").rglob("*")))
+    for granule, paths in granules.items():
+        files = _band_files(paths)
         bands = {c: BandRef(str(p)) for c, p in files.items() if c != "SCL"}
         if not bands:
             raise FormatError(
@@ -388,4 +413,46 @@ def open_safe(safe: Path) -> list[S2Scene]:
         level = meta.level or "L2A"
         dates = [meta.start or "", safe.name]
         scenes.append(_scene(granule, bands, scl, level, dates, _from_mtd(safe, meta, bands)))
+    return scenes
+
+
+_SAFE_MTD_RE = re.compile(r"(?:[^/]+/)*[^/]+\.SAFE/MTD_MSIL(?:1C|2A)\.xml", re.IGNORECASE)
+
+
+def open_safe_zip(archive: Path) -> list[S2Scene]:
+    """A zipped ``.SAFE`` product as downloaded (Copernicus Data Space and most other
+    sources), read in place: the MTD XML from the zip, the band files through GDAL's
+    ``/vsizip/``; nothing is unpacked. A zip of several products gives all their scenes.
+
+    Raises:
+        FormatError: not a zip, or no ``X.SAFE/MTD_MSIL1C.xml`` / ``MTD_MSIL2A.xml`` in it,
+            or what :func:`open_safe` refuses.
+    """
+    archive = archive.resolve()
+    inside = f"/vsizip/{{{archive}}}"  # braces: the archive's own path may hold '.zip/'
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            names = [n for n in zf.namelist() if not n.endswith("/")]
+            mtds = sorted(n for n in names if _SAFE_MTD_RE.fullmatch(n))
+            metas = [(m, read_mtd(zipfile.Path(zf, m))) for m in mtds]
+    except zipfile.BadZipFile as e:
+        raise FormatError(archive, f"is not a readable zip ({e})", "download it again") from e
+    if not metas:
+        raise FormatError(
+            archive,
+            "holds no Sentinel-2 product (no X.SAFE/MTD_MSIL1C.xml or MTD_MSIL2A.xml in it)",
+            "pass the product's .zip as downloaded, or its .SAFE folder",
+        )
+    scenes = []
+    for mtd, meta in metas:
+        safe = mtd.rsplit("/", 1)[0]
+        granules: dict[Path, list[Path]] = {}
+        for name in names:
+            parts = name.split("/")
+            k = safe.count("/") + 1  # parts[k] == "GRANULE"
+            if name.startswith(f"{safe}/GRANULE/") and len(parts) > k + 3:
+                if parts[k + 2] == "IMG_DATA":  # named as inside the zip, read through GDAL
+                    granule = Path(archive, safe, "GRANULE", parts[k + 1])
+                    granules.setdefault(granule, []).append(Path(f"{inside}/{name}"))
+        scenes += _safe_scenes(Path(archive, safe), meta, granules)
     return scenes

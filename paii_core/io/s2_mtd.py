@@ -39,8 +39,9 @@ def read_mtd(path: Path) -> Metadata:
             that are not numbers, an offset band_id outside 0..12.
     """
     try:
-        root = ET.parse(path).getroot()
-    except (ET.ParseError, OSError) as e:
+        with path.open("rb") as f:  # a file, or a member of a zip (zipfile.Path)
+            root = ET.parse(f).getroot()
+    except (ET.ParseError, OSError, KeyError) as e:
         raise FormatError(path, f"is not readable XML ({e})", "pass the product's MTD file") from e
     texts: dict[str, str] = {}
     offsets: dict[str, float] = {}

@@ -169,7 +169,7 @@ def read_band(
         InputNotFoundError: no such file. FormatError: unreadable, no CRS, no such band.
     """
     path = Path(ref.path)
-    if not path.exists():
+    if not ref.path.startswith("/vsi") and not path.exists():  # /vsizip/: a zipped .SAFE
         raise InputNotFoundError(f"{path}: band file not found; check the item's paths")
     try:
         with warnings.catch_warnings():

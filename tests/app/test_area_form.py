@@ -165,6 +165,58 @@ def test_band_per_file_uploads_make_the_same_area_as_stacks(si_region, tmp_path)
     _nothing_left(si_region)
 
 
+def _zipped_safe(day: str, tmp_path) -> tuple[str, bytes, str]:
+    """The real 13-band L1C stack of ``day`` as a zipped .SAFE, as Copernicus Data Space
+    serves a product: MTD_MSIL1C.xml (baseline 02.04, no offset) and one lossless JPEG2000
+    per band under GRANULE/*/IMG_DATA, the .SAFE folder at the zip's root."""
+    from datetime import date
+
+    from tests.io.make_s2_items import _mtd
+
+    stamp = f"{day}T101006"
+    name = f"S2A_MSIL1C_{stamp}_N0204_R022_T33TVM_{stamp}"
+    safe = tmp_path / f"{name}.SAFE"
+    img = safe / "GRANULE" / f"L1C_T33TVM_A000162_{stamp}" / "IMG_DATA"
+    img.mkdir(parents=True)
+    (safe / "MTD_MSIL1C.xml").write_text(_mtd("L1C", date.fromisoformat(day), "02.04", 0.0))
+    with rasterio.open(SLOVENIA_L1C / f"S2_L1C_{day}_13band.tif") as src:
+        profile = {k: src.profile[k] for k in ("dtype", "width", "height", "crs", "transform")}
+        profile |= {"driver": "JP2OpenJPEG", "count": 1, "QUALITY": 100, "REVERSIBLE": "YES"}
+        for i, band in enumerate(src.descriptions, 1):
+            with rasterio.open(img / f"T33TVM_{stamp}_{band}.jp2", "w", **profile) as dst:
+                dst.write(src.read(i), 1)
+    bundle = tmp_path / f"{name}.zip"
+    with zipfile.ZipFile(bundle, "w") as z:
+        for part in sorted(safe.rglob("*")):
+            z.write(part, part.relative_to(tmp_path).as_posix())
+    return (bundle.name, bundle.read_bytes(), "application/zip")
+
+
+def test_a_products_zip_as_downloaded_makes_the_same_area_as_its_stack(si_region, tmp_path):
+    """A zipped .SAFE uploaded as it was downloaded: read in place (nothing unpacked),
+    the same pixels as from the stack, the records naming the zip's granule."""
+    at = _add(_data_app(), [_zipped_safe("20150711", tmp_path)], "si-zip")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    done = at.success[0].value
+    assert "1 Sentinel-2 date 2015-07-11" in done and "from S2A_MSIL1C_20150711T101006_" in done
+    at = _add(at, [_tif("20150711")], "si-stack", n=1)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    (details,) = (
+        common.connection()
+        .execute("SELECT details FROM products WHERE aoi_id = 'si-zip'")
+        .fetchone()
+    )
+    (source,) = json.loads(details)["sources"]
+    assert source.startswith("S2A_MSIL1C_20150711T101006_N0204_R022_T33TVM_20150711T101006.zip/")
+    assert source.endswith(".SAFE/GRANULE/L1C_T33TVM_A000162_20150711T101006"), source
+    area = si_region / WORKSPACE_DIR
+    with rasterio.open(area / "si-zip" / "s2" / "S2_si-zip_20150711_L1C.tif") as a:
+        with rasterio.open(area / "si-stack" / "s2" / "S2_si-stack_20150711_L1C.tif") as b:
+            np.testing.assert_array_equal(a.read(), b.read())
+            assert a.transform == b.transform
+    _nothing_left(si_region)
+
+
 def test_bad_input_gets_the_engines_error_and_leaves_nothing(si_region, monkeypatch):
     at = _data_app()
     # a cloud mask is not a Sentinel-2 item

@@ -43,7 +43,7 @@ def test_every_uploader_of_the_dashboard_has_a_size_cap():
 def test_the_server_cap_covers_every_page_cap():
     config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
     server = config["server"]["maxUploadSize"]
-    assert uploads.PORTFOLIO_MAX_MB < uploads.RASTER_MAX_MB <= server
+    assert uploads.PORTFOLIO_MAX_MB < uploads.RASTER_MAX_MB < uploads.PRODUCT_MAX_MB <= server
 
 
 @pytest.fixture

@@ -73,7 +73,7 @@ def kansas_store(tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def season_items(tmp_path_factory) -> dict[str, list[Path]]:
     """The generated season in every form: a STAC catalog of all dates, and the same dates
-    spread over a stack, band folders and L2A / L1C SAFEs."""
+    spread over a stack, band folders and L2A / L1C SAFEs (one zipped)."""
     root = tmp_path_factory.mktemp("s2-items")
     days = items.SEASON
     mixed: list[Path] = []
@@ -85,6 +85,8 @@ def season_items(tmp_path_factory) -> dict[str, list[Path]]:
             mixed.append(items.write_band_folder(root / f"bands_{day:%Y%m%d}", day))
         elif i % 4 == 2:
             mixed.append(items.write_safe(root, day, level="L2A"))
+        elif i == 7:  # as downloaded: zipped
+            mixed.append(items.zip_safe(items.write_safe(root, day, level="L1C")))
         else:
             mixed.append(items.write_safe(root, day, level="L1C"))
     catalog = items.write_stac(root / "stac", days)

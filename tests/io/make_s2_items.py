@@ -12,7 +12,9 @@ Run ``python tests/io/make_s2_items.py OUT`` to write one of each under OUT.
 
 from __future__ import annotations
 
+import shutil
 import sys
+import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -253,6 +255,17 @@ def write_safe(root: Path, day: date, *, level: str = "L2A", baseline: str = "04
             granule / "R20m" / f"T{TILE}_{stamp}_SCL_20m.jp2", [scl(day)], 20, driver="JP2OpenJPEG"
         )
     return safe
+
+
+def zip_safe(safe: Path) -> Path:
+    """The .SAFE zipped as Copernicus Data Space serves it (the .SAFE folder at the zip's
+    root), beside the folder, which is removed."""
+    archive = safe.with_suffix(".zip")
+    with zipfile.ZipFile(archive, "w") as zf:
+        for p in sorted(safe.rglob("*")):
+            zf.write(p, p.relative_to(safe.parent).as_posix())
+    shutil.rmtree(safe)
+    return archive
 
 
 def write_stac(

@@ -68,6 +68,39 @@ def test_safe_l2a(tmp_path, baseline):
     assert _check(scene).cloud_source == "SCL"
 
 
+@pytest.mark.parametrize("level", ["L2A", "L1C"])
+def test_a_zipped_safe_reads_in_place_as_the_folder(tmp_path, level):
+    (folder,) = open_s2_item(m.write_safe(tmp_path / "safe", DAY, level=level))
+    archive = m.zip_safe(m.write_safe(tmp_path / "zip", DAY, level=level))
+    (zipped,) = open_s2_item(archive)
+    assert zipped.source.startswith(f"{archive}/S2B_MSI{level}_")  # named inside the zip
+    assert zipped.bands["B04"].path.startswith(f"/vsizip/{{{archive}}}/S2B_MSI{level}_")
+    for key in ("day", "level", "tile", "offsets", "scale", "offset_rule"):
+        assert getattr(zipped, key) == getattr(folder, key), key
+    assert sorted(zipped.bands) == sorted(folder.bands) and not list(tmp_path.glob("zip/*.SAFE"))
+    a, b = load_scene(folder, GRID), load_scene(zipped, GRID)
+    np.testing.assert_array_equal(a.reflectance, b.reflectance)
+    np.testing.assert_array_equal(a.clouds, b.clouds)
+
+
+def test_a_zip_without_a_product_or_not_a_zip_is_refused(tmp_path):
+    import zipfile
+
+    other = tmp_path / "photos.zip"
+    with zipfile.ZipFile(other, "w") as zf:
+        zf.writestr("holiday/B02.jpg", b"x")
+    with pytest.raises(
+        FormatError,
+        match=r"photos\.zip: holds no Sentinel-2 product \(no "
+        r"X\.SAFE/MTD_MSIL1C\.xml",
+    ):
+        open_s2_item(other)
+    broken = tmp_path / "S2A_cut_short.zip"
+    broken.write_bytes(b"PK\x03\x04 cut short")
+    with pytest.raises(FormatError, match=r"S2A_cut_short\.zip: is not a readable zip"):
+        open_s2_item(broken)
+
+
 def test_safe_l1c_clouds_from_s2cloudless(tmp_path):
     (scene,) = open_s2_item(m.write_safe(tmp_path, DAY, level="L1C"))
     assert scene.level == "L1C" and "RADIO_ADD_OFFSET" in scene.offset_rule
