@@ -50,7 +50,9 @@ S2_TYPES = ["zip", "tif", "tiff", "jp2", "xml"]
 downloaded (a zipped .SAFE, read in place), stacked GeoTIFFs / COGs / JP2s with band
 descriptions, or one file per band (a .SAFE's IMG_DATA files) with the product's MTD XML
 (:func:`paii_core.io.s2_items.open_s2_items` groups them by date)."""
-S1_TYPES = ["tif", "tiff"]
+S1_TYPES = ["tif", "tiff", "zip"]
+"""Sentinel-1: GeoTIFFs of bands described VV and VH, or a product's .zip of one GeoTIFF
+per polarisation as downloaded (an ASF HyP3 RTC product, read in place)."""
 PLOT_TYPES = ["gpkg", "geojson", "json", "zip", "tif", "tiff"]
 """The insurer's plots: polygons (GeoPackage, GeoJSON, a zipped shapefile) or a registry
 GeoTIFF, as `paii area add --plots` reads them (:func:`paii_core.areas.plots.plots_on_grid`)."""
@@ -164,12 +166,13 @@ def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id
         "files or a STAC catalog: `paii area add` on the server takes them.",
     )
     s1 = st.file_uploader(
-        "Sentinel-1 files: VV+VH GeoTIFFs (bands described VV and VH), one per date, any "
-        "CRS; without Sentinel-2 they make a flood area on their own",
+        "Sentinel-1 files: VV+VH GeoTIFFs (bands described VV and VH) or each product's "
+        ".zip of one GeoTIFF per polarisation (ASF HyP3 RTC), one per date, any CRS; "
+        "without Sentinel-2 they make a flood area on their own",
         type=S1_TYPES,
         accept_multiple_files=True,
         key=f"area_s1_{n}",
-        max_upload_size=RASTER_MAX_MB,
+        max_upload_size=PRODUCT_MAX_MB,
     )
     dem = st.file_uploader(
         "DEM (optional): a GeoTIFF of elevation in metres, for the flood's terrain masks and depth",
@@ -218,8 +221,8 @@ def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id
         return
     uploads = [*s2, *s1, *(f for f in (dem, plots) if f is not None)]
     fix = "add the area with `paii area add AOI --region ID --s2 FILE...` on the server"
-    if any(too_big(u, PRODUCT_MAX_MB, fix) for u in s2) or any(
-        too_big(u, RASTER_MAX_MB, fix) for u in uploads[len(s2) :]
+    if any(too_big(u, PRODUCT_MAX_MB, fix) for u in [*s2, *s1]) or any(
+        too_big(u, RASTER_MAX_MB, fix) for u in uploads[len(s2) + len(s1) :]
     ):
         return
     try:

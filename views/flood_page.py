@@ -90,15 +90,17 @@ def draw_exports(flooded: np.ndarray, grid: io.Raster, tif: bytes, stem: str, si
 
 
 if source == "Upload GeoTIFFs":
-    kinds, fix = ["tif", "tiff"], "map it with `paii flood --post FILE [--dem FILE] OUT.tif`"
+    fix = "map it with `paii flood --post FILE [--dem FILE] OUT.tif`"
     post_file, pre_file, dem_file = (
         capped_uploader(label, type=kinds, key=key, max_mb=RASTER_MAX_MB, fix=fix)
-        for label, key in (
-            ("Sentinel-1 after the event", "flood_post"),
-            ("Sentinel-1 before (optional)", "flood_pre"),
-            ("DEM in metres (optional)", "flood_dem"),
+        for label, key, kinds in (
+            ("Sentinel-1 after the event: a GeoTIFF of bands described VV and VH, or the "
+             "product's .zip of one GeoTIFF per polarisation (ASF HyP3 RTC)", "flood_post",
+             ["tif", "tiff", "zip"]),
+            ("Sentinel-1 before (optional)", "flood_pre", ["tif", "tiff", "zip"]),
+            ("DEM in metres (optional)", "flood_dem", ["tif", "tiff"]),
         )
-    )
+    )  # fmt: skip
     if st.button("Map flood", key="flood_upload_run", disabled=not post_file):
         st.session_state.pop("flood_upload", None)
         try:

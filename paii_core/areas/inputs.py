@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import warnings
 from datetime import date
 from os import PathLike
@@ -19,22 +18,17 @@ from paii_core import io
 from paii_core.areas.grid import raster_footprint
 from paii_core.errors import FormatError, InputNotFoundError
 from paii_core.io.geotiff import band_descriptions
+from paii_core.io.s1_items import polarisation_files, polarisation_of
 from paii_core.io.s2_scene import BandRef, Grid, parse_date, read_band
 from paii_core.io.sentinel1 import S1_BANDS, check_sigma0, sigma0_units
 from paii_core.text import count
 
 __all__ = ["dem_on_grid", "s1_footprint", "s1_on_grid"]
 
-_POL_RE = re.compile(r"(?:^|[^A-Z])(VV|VH|HH|HV)(?:[^A-Z]|$)")
 _S1_FIX = (
     "pass a dual-polarisation VV+VH product (Sentinel-1 IW over land); PAII's flood and "
     "crop models were built for VV and VH and never read HH/HV in their place"
 )
-
-
-def _pol(name: str) -> str | None:
-    found = set(_POL_RE.findall(str(name).upper()))
-    return found.pop() if len(found) == 1 else None
 
 
 def _tags(path: Path) -> tuple[tuple[str, ...], dict[str, str]]:
@@ -49,14 +43,10 @@ def _tags(path: Path) -> tuple[tuple[str, ...], dict[str, str]]:
 
 def _s1_refs(path: Path) -> tuple[dict[str, BandRef], dict[str, str]]:
     """Polarisation -> band, from band descriptions (a stack) or file names (a folder)."""
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.suffix.lower() in (".tif", ".tiff"))
-        pols = {}
-        for p in files:
-            pol = _pol(p.stem)
-            if pol is not None:
-                pols.setdefault(pol, BandRef(str(p)))
-        tags = _tags(Path(next(iter(pols.values())).path))[1] if pols else {}
+    files = polarisation_files(path)  # a folder or zip of one GeoTIFF per polarisation
+    if files is not None:
+        pols = {pol: BandRef(f) for pol, f in files.items()}
+        tags = _tags(Path(files["VV"]))[1]
     else:
         descriptions, tags = _tags(path)
         if len(descriptions) < 2:
@@ -68,7 +58,7 @@ def _s1_refs(path: Path) -> tuple[dict[str, BandRef], dict[str, str]]:
             )
         pols = {}
         for i, d in enumerate(descriptions):
-            pol = _pol(d)
+            pol = polarisation_of(d)
             if pol is not None:
                 pols[pol] = BandRef(str(path), i + 1)
         if not pols:

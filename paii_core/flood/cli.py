@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from contextlib import ExitStack
 
 __all__ = ["register"]
 
@@ -25,6 +26,7 @@ def _run(args: argparse.Namespace) -> int:
     from paii_core.flood.stream import map_flood_stream
     from paii_core.flood.water import describe_method
     from paii_core.io import GEOTIFF_SUFFIXES, check_output
+    from paii_core.io.s1_items import sentinel1_stack
 
     check_output(
         args.out,
@@ -34,34 +36,37 @@ def _run(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
     )
     learned = args.water == "learned"
-    try:
-        with warnings.catch_warnings():  # the reader below says what a file lacks
-            warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
-            src = rasterio.open(args.post)
-        with src:
-            big = src.width * src.height >= STREAM_MIN_PX and not src.crs.is_geographic
-    except (rasterio.errors.RasterioError, AttributeError):
-        big = False  # the reader below reports what is wrong with the file
-    if big:
-        s = map_flood_stream(
-            args.post, args.out, args.dem, pre_path=args.pre, units=args.units,
-            hand_cache=args.hand_cache, progress=_progress, water_model=learned,
-            model_dir=args.water_model,
-        )  # fmt: skip
-        water, flooded, t, method, ter, out = (
-            s.water_share, s.flooded_share, s.threshold_db, s.method, s.terrain, s.path
-        )  # fmt: skip
-        source = s.water_source
-    else:
-        flood, like = map_flood_files(
-            args.post, args.dem, pre_path=args.pre, units=args.units,
-            hand_cache=args.hand_cache, water_model=learned, model_dir=args.water_model,
-        )  # fmt: skip
-        out = write_flood(args.out, flood, like)
-        valid = ~np.isnan(like.data[0])
-        water, flooded = flood.water[valid].mean(), flood.flooded[valid].mean()
-        t, method, ter = flood.threshold_db, flood.method, flood.terrain
-        source = flood.water_source
+    with ExitStack() as files:  # a folder or zip of per-polarisation files: one stack each
+        post = files.enter_context(sentinel1_stack(args.post))
+        pre = files.enter_context(sentinel1_stack(args.pre)) if args.pre else None
+        try:
+            with warnings.catch_warnings():  # the reader below says what a file lacks
+                warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
+                src = rasterio.open(post)
+            with src:
+                big = src.width * src.height >= STREAM_MIN_PX and not src.crs.is_geographic
+        except (rasterio.errors.RasterioError, AttributeError):
+            big = False  # the reader below reports what is wrong with the file
+        if big:
+            s = map_flood_stream(
+                post, args.out, args.dem, pre_path=pre, units=args.units,
+                hand_cache=args.hand_cache, progress=_progress, water_model=learned,
+                model_dir=args.water_model,
+            )  # fmt: skip
+            water, flooded, t, method, ter, out = (
+                s.water_share, s.flooded_share, s.threshold_db, s.method, s.terrain, s.path
+            )  # fmt: skip
+            source = s.water_source
+        else:
+            flood, like = map_flood_files(
+                post, args.dem, pre_path=pre, units=args.units,
+                hand_cache=args.hand_cache, water_model=learned, model_dir=args.water_model,
+            )  # fmt: skip
+            out = write_flood(args.out, flood, like)
+            valid = ~np.isnan(like.data[0])
+            water, flooded = flood.water[valid].mean(), flood.flooded[valid].mean()
+            t, method, ter = flood.threshold_db, flood.method, flood.terrain
+            source = flood.water_source
     split = (
         f"water threshold {t} dB on the VV/VH mean, {describe_method(method)}"
         if t is not None
@@ -106,8 +111,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
         "flood", help="water, flood, depth and likelihood GeoTIFF from Sentinel-1 (+ DEM)"
     )
-    p.add_argument("--post", required=True, help="Sentinel-1 VV/VH (or VV) GeoTIFF after the event")
-    p.add_argument("--pre", help="Sentinel-1 GeoTIFF before the event, same grid")
+    p.add_argument(
+        "--post",
+        required=True,
+        help="Sentinel-1 after the event: a GeoTIFF of bands described VV and VH (or VV), or "
+        "a folder or .zip of one GeoTIFF per polarisation (an ASF HyP3 RTC product)",
+    )
+    p.add_argument("--pre", help="Sentinel-1 before the event, in the same forms, same grid")
     p.add_argument("--dem", help="DEM GeoTIFF in metres, any CRS (optional: without it no "
                    "HAND/slope exclusion and no depth)")  # fmt: skip
     p.add_argument("--units", choices=("auto", "linear", "db"), default="auto",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import warnings
+from contextlib import ExitStack
 from dataclasses import replace
 from os import PathLike
 from pathlib import Path
@@ -21,6 +22,7 @@ from paii_core.errors import InputFileError, PaiiError, PaiiWarning, ValidationE
 from paii_core.flood import learned
 from paii_core.flood.mapping import FloodMap, map_flood
 from paii_core.flood.terrain import hand
+from paii_core.io.s1_items import sentinel1_stack
 
 __all__ = [
     "BAND_NAMES",
@@ -332,10 +334,13 @@ def map_flood_bytes(
                 saved[role].parent.mkdir()
                 saved[role].write_bytes(item[1])
         try:
-            flood, after = map_flood_files(
-                saved["post"], saved.get("dem"), pre_path=saved.get("pre")
-            )
-            before = io.read_sentinel1(saved["pre"], allow_vv_only=True) if "pre" in saved else None
+            with ExitStack() as stacks:  # a zip of per-polarisation files: one stack each
+                post_sar = stacks.enter_context(sentinel1_stack(saved["post"]))
+                pre_sar = None
+                if "pre" in saved:
+                    pre_sar = stacks.enter_context(sentinel1_stack(saved["pre"]))
+                flood, after = map_flood_files(post_sar, saved.get("dem"), pre_path=pre_sar)
+                before = io.read_sentinel1(pre_sar, allow_vv_only=True) if pre_sar else None
         except PaiiError as e:
             for role, path in saved.items():
                 name_file_as(e, path, f"{Path(names[role]).name} ({role})")

@@ -220,6 +220,23 @@ def test_upload_says_a_linear_chip_was_read_as_linear_power(tiny_world, tmp_path
     assert not at.exception and not at.error, [e.value for e in at.error]
     expected = f"{linear.name} was read as linear power, converted to dB."
     assert any(c.value == expected for c in at.caption), [c.value for c in at.caption]
+    # The same scene as downloaded from ASF (HyP3 RTC): a zip of one GeoTIFF per
+    # polarisation, read in place; the same flooded area.
+    import zipfile
+
+    rtc = tmp_path / "S1A_IW_20190531T000000_DVP_RTC10_G_gpuned_0A1B.zip"
+    with zipfile.ZipFile(rtc, "w") as z:
+        for i, pol in enumerate(("VV", "VH"), 1):
+            part = tmp_path / f"{rtc.stem}_{pol}.tif"
+            with rasterio.open(part, "w", **profile | {"count": 1}) as dst:
+                dst.write((10 ** (db[i - 1] / 10)).astype("float32"), 1)
+            z.write(part, f"{rtc.stem}/{part.name}")
+    flooded = at.metric[0].value
+    at.file_uploader(key="flood_post").set_value((rtc.name, rtc.read_bytes(), "application/zip"))
+    at.run()
+    at.button(key="flood_upload_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.metric[0].value == flooded
 
 
 def test_viewing_the_policies_hit_is_audited_for_an_underwriter_only(mapped, tiny_world):

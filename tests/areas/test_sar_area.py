@@ -3,6 +3,8 @@ coordinates: added on a 10 m UTM grid, its flood mapped and stored, the Flood pa
 
 from __future__ import annotations
 
+import json
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import rasterio
 from affine import Affine
 from rasterio.warp import transform_bounds
 
-from paii_core import io
+from paii_core import io, store
 from paii_core.areas import add_area_from_items, area_folder
 from paii_core.cli import main
 from paii_core.errors import FormatError, ValidationError
@@ -107,6 +109,46 @@ def test_sentinel1_alone_makes_a_flood_area(kansas_store, sar):
     again = run_flood_event(con, "harvey-sar", data_dir=data)
     assert again != event and flood_store.events(con)["event_id"].tolist() == [again]
     assert not flood_store.event_frame(con, "flood_county_impacts", event).shape[0]
+
+
+def _as_rtc_zip(scene: Path, day: date) -> Path:
+    """``scene`` as an ASF HyP3 RTC product's zip: one GeoTIFF per polarisation, the date
+    in the product's name only (no DATE tag)."""
+    name = f"S1A_IW_{day:%Y%m%d}T001500_DVP_RTC10_G_gpuned_77AB"
+    archive = scene.with_name(f"{name}.zip")
+    with rasterio.open(scene) as src, zipfile.ZipFile(archive, "w") as z:
+        for i, pol in enumerate(("VV", "VH"), 1):
+            part = scene.with_name(f"{name}_{pol}.tif")
+            with rasterio.open(part, "w", **src.profile | {"count": 1}) as dst:
+                dst.write(src.read(i), 1)
+            z.write(part, f"{name}/{part.name}")
+    return archive
+
+
+def test_rtc_zips_as_downloaded_make_the_same_flood_area(kansas_store, sar):
+    con, data = kansas_store
+    zips = [_as_rtc_zip(path, day) for path, day in zip(sar, (PRE, POST), strict=True)]
+    args = ["area", "add", "harvey-rtc", "--region", "kansas", "--quiet", "--db",
+            str(data / "paii.duckdb"), "--s1", *map(str, zips),
+            "--flood-date", str(POST)]  # fmt: skip
+    con.close()
+    assert main(args) == 0
+    con = store.connect(data / "paii.duckdb")
+    try:
+        add_area_from_items(con, "harvey-tif", region_id="kansas", s2=[], s1=sar,
+                            flood_dates=[POST])  # fmt: skip
+        for day in (PRE, POST):
+            a, b = (
+                area_folder(aoi, data) / "s1" / f"S1_{aoi}_{day:%Y%m%d}_sigma0.tif"
+                for aoi in ("harvey-rtc", "harvey-tif")
+            )
+            with rasterio.open(a) as ra, rasterio.open(b) as rb:
+                np.testing.assert_array_equal(ra.read(), rb.read())
+        details = con.execute("SELECT details FROM products WHERE aoi_id = 'harvey-rtc' "
+                              "AND kind = 's1_grd' ORDER BY acquired").fetchall()  # fmt: skip
+        assert [json.loads(d)["source"] for (d,) in details] == list(map(str, zips))
+    finally:
+        con.close()
 
 
 @pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")  # the bare file

@@ -1,0 +1,186 @@
+"""Sentinel-1 items as they are downloaded: one file per polarisation, in a folder or a zip.
+
+Analysis-ready Sentinel-1 comes as one GeoTIFF per polarisation: ASF HyP3 RTC products
+(a zip of ``S1A_IW_20180927T..._RTC30_..._VV.tif`` and ``..._VH.tif`` with maps and
+metadata beside them), Sentinel Hub / openEO exports (``VV.tif``, ``VH.tif``), SNAP
+GeoTIFF exports per band. PAII's SAR readers take a stack of bands described VV and VH;
+:func:`sentinel1_stack` gives such a stack for a folder or a zip without unpacking it
+(a GDAL VRT over the files, read through ``/vsizip/`` for a zip), so every reader, the
+windowed full-scene mapper included, reads per-polarisation files as they came.
+
+A raw GRD ``.SAFE`` (uncalibrated amplitude in radar geometry) is refused with how to
+get calibrated, terrain-corrected backscatter: PAII does not calibrate or geocode.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import xml.etree.ElementTree as ET
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from os import PathLike
+from pathlib import Path
+
+import rasterio
+from rasterio.errors import RasterioError
+
+from paii_core.errors import FormatError, PaiiError, name_file_as
+
+__all__ = ["polarisation_files", "polarisation_of", "sentinel1_stack"]
+
+_POL_RE = re.compile(r"(?:^|[^A-Z])(VV|VH|HH|HV)(?:[^A-Z]|$)")
+_RASTERS = (".tif", ".tiff")
+_GRD_FIX = (
+    "PAII reads calibrated, terrain-corrected backscatter (sigma0 or gamma0, dB or linear "
+    "power) on a map grid: process the GRD first (SNAP: Apply-Orbit-File, Calibration to "
+    "Sigma0, Terrain-Correction, export GeoTIFF), or download the scene as an ASF HyP3 RTC "
+    "product and pass its .zip"
+)
+_GDAL_TYPES = {
+    "uint8": "Byte", "int8": "Int8", "uint16": "UInt16", "int16": "Int16", "uint32": "UInt32",
+    "int32": "Int32", "float32": "Float32", "float64": "Float64",
+}  # fmt: skip
+
+
+def polarisation_of(name: str) -> str | None:
+    """The one polarisation a file name or band description states as a word
+    (``..._RTC30_G_gpuned_5A2B_VV`` -> VV, ``Sigma0_VH_db`` -> VH); else None."""
+    found = set(_POL_RE.findall(name.upper()))
+    return found.pop() if len(found) == 1 else None
+
+
+def _is_grd_safe(names: list[str]) -> bool:
+    return any(n.endswith("manifest.safe") for n in names) and any(
+        "/measurement/" in f"/{n}" for n in names
+    )
+
+
+def polarisation_files(item: Path) -> dict[str, str] | None:
+    """Polarisation -> the file GDAL opens, for a folder or ``.zip`` of one GeoTIFF per
+    polarisation; None for anything else (a single file is read as it is).
+
+    Raises:
+        FormatError: a raw GRD .SAFE; no VV file; two files of one polarisation; an
+            unreadable zip.
+    """
+    if item.is_dir():
+        paths = sorted(p for p in item.rglob("*") if p.is_file())
+        names = [p.relative_to(item).as_posix() for p in paths]
+        opened = {n: str(p) for n, p in zip(names, paths, strict=True)}
+    elif item.suffix.lower() == ".zip":
+        try:
+            with zipfile.ZipFile(item) as archive:
+                names = [n for n in archive.namelist() if not n.endswith("/")]
+        except zipfile.BadZipFile as e:
+            raise FormatError(item, f"is not a readable zip ({e})", "download it again") from e
+        inside = f"/vsizip/{{{item.resolve()}}}"  # braces: the path may hold '.zip/'
+        opened = {n: f"{inside}/{n}" for n in names}
+    else:
+        return None
+    if _is_grd_safe(names):
+        raise FormatError(
+            item,
+            "is a raw Sentinel-1 GRD product (.SAFE: uncalibrated amplitude in radar "
+            "geometry, no map grid)",
+            _GRD_FIX,
+        )
+    found: dict[str, list[str]] = {}
+    for name in names:
+        stem, suffix = Path(name).stem, Path(name).suffix.lower()
+        if suffix in _RASTERS and (pol := polarisation_of(stem)) is not None:
+            found.setdefault(pol, []).append(name)
+    if "VV" not in found:
+        held = ", ".join(f"{p}: {', '.join(n)}" for p, n in sorted(found.items())) or "none"
+        raise FormatError(
+            item,
+            f"holds no VV GeoTIFF (a file named ..._VV.tif); polarisation files found: {held}",
+            "pass a dual-polarisation VV+VH product (Sentinel-1 IW over land), one GeoTIFF "
+            "per polarisation named by it, or a GeoTIFF of bands described VV and VH",
+        )
+    for pol, files in sorted(found.items()):
+        if len(files) > 1:
+            raise FormatError(
+                item,
+                f"holds {len(files)} {pol} files ({', '.join(files)}); which one to read is "
+                "not guessed",
+                "pass a folder or zip with one GeoTIFF per polarisation",
+            )
+    return {pol: opened[files[0]] for pol, files in found.items() if pol in ("VV", "VH")}
+
+
+def _stack_vrt(files: dict[str, str], item: Path, vrt: Path) -> None:
+    """A VRT of the VV (then VH) files as bands described VV, VH, with the VV file's tags;
+    the files must share one grid."""
+    ref = None
+    bands = []
+    for pol in ("VV", "VH"):
+        if pol not in files:
+            continue
+        try:
+            with rasterio.open(files[pol]) as src:
+                if src.crs is None:
+                    raise FormatError(
+                        item, f"has a {pol} file without a CRS ({Path(files[pol]).name})",
+                        _GRD_FIX,
+                    )  # fmt: skip
+                grid = (src.crs, src.transform, src.width, src.height)
+                if ref is None:
+                    ref = (grid, dict(src.tags()))
+                elif grid != ref[0]:
+                    raise FormatError(
+                        item,
+                        f"has VV and VH files on different grids ({Path(files['VV']).name}: "
+                        f"{ref[0][2]} x {ref[0][3]} px, {Path(files[pol]).name}: "
+                        f"{src.width} x {src.height} px)",
+                        "pass the VV and VH files of one product",
+                    )
+                bands.append((pol, files[pol], src.dtypes[0], src.nodata))
+        except RasterioError as e:
+            name = Path(files[pol]).name
+            raise FormatError(item, f"has a {pol} file {name} GDAL cannot read ({e})",
+                              "download it again") from e  # fmt: skip
+    assert ref is not None  # VV is always there
+    (crs, transform, width, height), tags = ref
+    root = ET.Element("VRTDataset", rasterXSize=str(width), rasterYSize=str(height))
+    ET.SubElement(root, "SRS").text = crs.to_wkt()
+    ET.SubElement(root, "GeoTransform").text = ", ".join(repr(v) for v in transform.to_gdal())
+    meta = ET.SubElement(root, "Metadata")
+    for key, value in tags.items():
+        ET.SubElement(meta, "MDI", key=key).text = str(value)
+    for i, (pol, path, dtype, nodata) in enumerate(bands, 1):
+        band = ET.SubElement(root, "VRTRasterBand", dataType=_GDAL_TYPES[dtype], band=str(i))
+        ET.SubElement(band, "Description").text = pol
+        if nodata is not None:
+            ET.SubElement(band, "NoDataValue").text = repr(float(nodata))
+        source = ET.SubElement(band, "SimpleSource")
+        ET.SubElement(source, "SourceFilename", relativeToVRT="0").text = path
+        ET.SubElement(source, "SourceBand").text = "1"
+    ET.ElementTree(root).write(vrt, encoding="utf-8")
+
+
+@contextmanager
+def sentinel1_stack(item: str | PathLike[str]) -> Iterator[Path]:
+    """The Sentinel-1 item at ``item`` as one raster of bands described VV (and VH), for
+    the block: a GeoTIFF as it is; a folder or ``.zip`` of one GeoTIFF per polarisation
+    as a temporary VRT over them (named after the item, so a date in its name is kept;
+    nothing unpacked). A PaiiError raised in the block names ``item``, not the VRT.
+
+    Raises:
+        FormatError: as :func:`polarisation_files`; VV and VH files on different grids or
+            without a CRS.
+    """
+    path = Path(item).expanduser()
+    files = polarisation_files(path) if path.exists() else None
+    if files is None:
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="paii-s1-") as tmp:
+        name = path.name[: -len(".zip")] if path.suffix.lower() == ".zip" else path.name
+        vrt = Path(tmp) / f"{name}.vrt"
+        _stack_vrt(files, path, vrt)
+        try:
+            yield vrt
+        except PaiiError as e:
+            raise name_file_as(e, vrt, str(path)) from None
