@@ -81,6 +81,24 @@ def test_command_maps_big_projected_scenes_window_by_window(files, tmp_path, mon
     assert main(["flood", "--post", str(s1), "--dem", str(dem), str(out)]) == 0
     assert io.read_geotiff(out).tags["SOURCE"] == "paii flood (windowed)"
     assert "terrain: HAND/slope" in capsys.readouterr().out
+    # The scene as an RTC product's zip (one GeoTIFF per polarisation): the windowed path
+    # reads it through the VRT stack, to the same map.
+    import zipfile
+
+    import rasterio
+
+    rtc = tmp_path / "S1A_IW_20200710T000000_DVP_RTC10_G_gpuned_9C3D.zip"
+    with rasterio.open(s1) as src, zipfile.ZipFile(rtc, "w") as z:
+        for i, pol in enumerate(("VV", "VH"), 1):
+            part = tmp_path / f"{rtc.stem}_{pol}.tif"
+            with rasterio.open(part, "w", **src.profile | {"count": 1}) as dst:
+                dst.write(src.read(i), 1)
+            z.write(part, part.name)
+    zipped = tmp_path / "big_rtc.tif"
+    assert main(["flood", "--post", str(rtc), "--dem", str(dem), str(zipped)]) == 0
+    a, b = io.read_geotiff(out), io.read_geotiff(zipped)
+    assert b.tags["SOURCE"] == "paii flood (windowed)"
+    np.testing.assert_array_equal(a.data, b.data)
 
 
 def test_command_says_when_a_scene_has_no_water_contrast(tmp_path, capsys):
