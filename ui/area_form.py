@@ -33,6 +33,7 @@ from ui.uploads import PRODUCT_MAX_MB, RASTER_MAX_MB, saved_uploads, too_big
 __all__ = [
     "AREA_FORM",
     "AREA_FORM_TITLE",
+    "DEM_TYPES",
     "PLOT_TYPES",
     "S1_TYPES",
     "S2_TYPES",
@@ -53,6 +54,8 @@ descriptions, or one file per band (a .SAFE's IMG_DATA files) with the product's
 S1_TYPES = ["tif", "tiff", "zip"]
 """Sentinel-1: GeoTIFFs of bands described VV and VH, or a product's .zip of one GeoTIFF
 per polarisation as downloaded (an ASF HyP3 RTC product, read in place)."""
+DEM_TYPES = ["tif", "tiff", "hgt", "zip"]
+"""A DEM GeoTIFF, or an SRTM tile as downloaded (``N38W098.hgt``, ``N38W098.SRTMGL1.hgt.zip``)."""
 PLOT_TYPES = ["gpkg", "geojson", "json", "zip", "tif", "tiff"]
 """The insurer's plots: polygons (GeoPackage, GeoJSON, a zipped shapefile) or a registry
 GeoTIFF, as `paii area add --plots` reads them (:func:`paii_core.areas.plots.plots_on_grid`)."""
@@ -175,8 +178,9 @@ def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id
         max_upload_size=PRODUCT_MAX_MB,
     )
     dem = st.file_uploader(
-        "DEM (optional): a GeoTIFF of elevation in metres, for the flood's terrain masks and depth",
-        type=S1_TYPES,
+        "DEM (optional): a GeoTIFF of elevation in metres or an SRTM .hgt tile (zipped or "
+        "not), for the flood's terrain masks and depth",
+        type=DEM_TYPES,
         key=f"area_dem_{n}",
         max_upload_size=RASTER_MAX_MB,
     )

@@ -98,7 +98,8 @@ if source == "Upload GeoTIFFs":
              "product's .zip of one GeoTIFF per polarisation (ASF HyP3 RTC)", "flood_post",
              ["tif", "tiff", "zip"]),
             ("Sentinel-1 before (optional)", "flood_pre", ["tif", "tiff", "zip"]),
-            ("DEM in metres (optional)", "flood_dem", ["tif", "tiff"]),
+            ("DEM in metres (optional): a GeoTIFF or an SRTM .hgt tile", "flood_dem",
+             ["tif", "tiff", "hgt", "zip"]),
         )
     )  # fmt: skip
     if st.button("Map flood", key="flood_upload_run", disabled=not post_file):

@@ -49,8 +49,14 @@ def _declared_unit(path: Path, tags: dict[str, str]) -> str:
     return next((upper[t].strip().lower() for t in _UNIT_TAGS if t in upper), "")
 
 
+DEM_DRIVERS = ("GTiff", "SRTMHGT")
+"""A DEM is a GeoTIFF (Copernicus DEM, 3DEP, ...) or an SRTM tile as NASA and USGS serve it
+(``N38W098.hgt``, or zipped ``N38W098.SRTMGL1.hgt.zip``, read in place by GDAL)."""
+
+
 def read_dem(path: str | PathLike[str]) -> Raster:
     """Read a one-band DEM as metres; use ``.data[0]`` for the ``(H, W)`` elevations.
+    Forms: :data:`DEM_DRIVERS`.
 
     The unit comes from the band unit type (GDAL ``GetUnitType``) or a ``UNITTYPE`` /
     ``units`` tag; none means metres. Feet (``ft``, ``foot``, ``feet``, ``us-ft``...)
@@ -62,10 +68,11 @@ def read_dem(path: str | PathLike[str]) -> Raster:
 
     Raises:
         InputNotFoundError: no such file.
-        FormatError: not a GeoTIFF, truncated, no CRS, band count != 1, unknown unit.
+        FormatError: not a GeoTIFF or SRTM .hgt, truncated, no CRS, band count != 1,
+            unknown unit.
     """
     p = Path(path)
-    raster = read_geotiff(p)
+    raster = read_geotiff(p, drivers=DEM_DRIVERS)
     if raster.count != 1:
         raise FormatError(
             p,

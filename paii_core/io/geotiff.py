@@ -255,8 +255,11 @@ def read_geotiff(
     *,
     expected_bands: int | None = None,
     band_names: Sequence[str] | None = None,
+    drivers: Sequence[str] = ("GTiff",),
 ) -> Raster:
     """Read a whole GeoTIFF (or COG) into a :class:`Raster`; see :func:`read_raster`.
+    ``drivers``: the GDAL drivers taken (a DEM also takes ``SRTMHGT``: ``.hgt`` and
+    ``.hgt.zip`` tiles as downloaded).
 
     An all-nodata file is not an error: its data is all NaN.
 
@@ -268,10 +271,12 @@ def read_geotiff(
     """
     p = Path(path)
     with _open_checked(p, "GeoTIFF") as src:
-        if src.driver != "GTiff":
+        if src.driver not in drivers:
+            also = {"SRTMHGT": "SRTM .hgt"}
+            taken = " or ".join(["GeoTIFF", *(also.get(d, d) for d in drivers if d != "GTiff")])
             raise FormatError(
                 p,
-                f"is a {src.driver} raster, not a GeoTIFF",
+                f"is a {src.driver} raster, not a {taken}",
                 "convert it to a GeoTIFF: `gdal_translate -of GTiff FILE OUT.tif`",
             )
         names = _check(src, p, expected_bands, band_names)

@@ -72,3 +72,42 @@ def test_undecodable_unit_names_the_file(tmp_path):
     path.write_bytes(path.read_bytes().replace(b"metre", b"m\x8ctre"))  # same length
     with pytest.raises(FormatError, match=r"odd\.tif: has a band unit that is not valid UTF-8"):
         read_dem(path)
+
+
+def test_srtm_tiles_as_downloaded(tmp_path):
+    """The real Fort Worth SRTM 3" subset (data/real/pysheds_dem_90m) inside its 1-degree
+    tile N32W098 (1201 x 1201 px, voids -32768 around it), as an .hgt and as NASA's
+    zipped .hgt.zip: read in place, voids NaN, the real elevations where they are."""
+    import zipfile
+
+    from rasterio.shutil import copy as gdal_copy
+
+    from paii_core.config import REPO_ROOT
+
+    real = REPO_ROOT / "data" / "real" / "pysheds_dem_90m" / "dem_3arcsec_epsg4326.tif"
+    with rasterio.open(real) as src:
+        sub = src.read(1)
+    tile = np.full((1201, 1201), -32768, np.int16)
+    tile[214 : 214 + sub.shape[0], 618 : 618 + sub.shape[1]] = sub
+    half = 0.5 / 1200  # .hgt pixels are centred on whole 3" points
+    tif = tmp_path / "tile.tif"
+    with rasterio.open(tif, "w", driver="GTiff", width=1201, height=1201, count=1,
+                       dtype="int16", crs="EPSG:4326", nodata=-32768,
+                       transform=rasterio.Affine(1 / 1200, 0, -98 - half, 0, -1 / 1200, 33 + half),
+                       ) as dst:  # fmt: skip
+        dst.write(tile, 1)
+    hgt = tmp_path / "N32W098.hgt"
+    gdal_copy(tif, hgt, driver="SRTMHGT")
+    archive = tmp_path / "N32W098.SRTMGL3.hgt.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.write(hgt, hgt.name)
+    for path in (hgt, archive):
+        r = read_dem(path)
+        assert r.data.shape == (1, 1201, 1201) and r.crs.to_epsg() == 4326
+        inner = r.data[0, 214 : 214 + sub.shape[0], 618 : 618 + sub.shape[1]]
+        assert_array_equal(inner, np.where(sub == -32768, np.nan, sub).astype(np.float32))
+        assert np.isnan(r.data[0, :200]).all()  # voids are no data, not -32768 m
+    grid = tmp_path / "dem.asc"
+    gdal_copy(tif, grid, driver="AAIGrid")
+    with pytest.raises(FormatError, match=r"dem\.asc: is a AAIGrid raster, not a GeoTIFF or SRTM "):
+        read_dem(grid)

@@ -96,8 +96,10 @@ def test_a_folder_given_as_a_file_is_named_as_such(tmp_path, capsys):
         read_geotiff(tmp_path)
     with pytest.raises(FormatError, match=r": is a folder, not a policy file\. Fix: pass the CSV"):
         read_policy_file(tmp_path)
+    # A folder is a Sentinel-1 form (one GeoTIFF per polarisation): said what it lacks.
     assert main(["flood", "--post", str(tmp_path), str(tmp_path / "o.tif")]) == 2
-    assert f"{tmp_path}: is a folder, not a raster file" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"{tmp_path}: holds no VV GeoTIFF (a file named ..._VV.tif); polarisation files " in err
 
 
 def test_geotiff_outputs_need_a_tif_name(tmp_path, capsys):
