@@ -179,8 +179,10 @@ def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id
     )
     dem = st.file_uploader(
         "DEM (optional): a GeoTIFF of elevation in metres or an SRTM .hgt tile (zipped or "
-        "not), for the flood's terrain masks and depth",
+        "not), for the flood's terrain masks and depth; the tiles the area lies across are "
+        "mosaicked",
         type=DEM_TYPES,
+        accept_multiple_files=True,
         key=f"area_dem_{n}",
         max_upload_size=RASTER_MAX_MB,
     )
@@ -223,7 +225,7 @@ def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id
         st.error(f"Area not added. {failed}", icon=":material/error:")
     if not (s2 or s1) or not st.button("Add area", key="area_add", type="primary"):
         return
-    uploads = [*s2, *s1, *(f for f in (dem, plots) if f is not None)]
+    uploads = [*s2, *s1, *dem, *(f for f in (plots,) if f is not None)]
     fix = "add the area with `paii area add AOI --region ID --s2 FILE...` on the server"
     if any(too_big(u, PRODUCT_MAX_MB, fix) for u in [*s2, *s1]) or any(
         too_big(u, RASTER_MAX_MB, fix) for u in uploads[len(s2) + len(s1) :]
@@ -238,7 +240,7 @@ def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id
             files=[_File(u.name, u.getbuffer()) for u in uploads],  # not copied
             n_s2=len(s2),
             n_s1=len(s1),
-            has_dem=dem is not None,
+            n_dem=len(dem),
             has_plots=plots is not None,
             flood_dates=_dates(floods),
             bbox=_bbox(bbox),
@@ -270,10 +272,11 @@ class _Add(NamedTuple):
     aoi_id: str
     region_id: str
     files: list[_File]
-    """Sentinel-2 files, then Sentinel-1 files, then the DEM and the plots if any."""
+    """Sentinel-2 files, then Sentinel-1 files, then the DEM tiles and the plots if any."""
     n_s2: int
     n_s1: int
-    has_dem: bool
+    n_dem: int
+    """DEM tiles (mosaicked)."""
     has_plots: bool
     flood_dates: list[date]
     bbox: list[float] | None
@@ -287,13 +290,14 @@ def _run(con: duckdb.DuckDBPyConnection, add: _Add, note: jobs.Progress) -> Adde
     with saved_uploads(add.files, folder) as saved:
         paths_ = [Path(p) for p in saved]
         s1_end = add.n_s2 + add.n_s1
+        dem = paths_[s1_end : s1_end + add.n_dem]
         return add_area_from_items(
             con,
             add.aoi_id,
             region_id=add.region_id,
             s2=paths_[: add.n_s2],
             s1=paths_[add.n_s2 : s1_end],
-            dem=paths_[s1_end] if add.has_dem else None,
+            dem=dem or None,
             plots=paths_[-1] if add.has_plots else None,
             flood_dates=add.flood_dates,
             bbox=add.bbox,

@@ -28,6 +28,7 @@ from paii_core.areas.register import area_county, register_area
 from paii_core.config import paths
 from paii_core.crops.features import sar_only_note, season_gap
 from paii_core.errors import PaiiWarning, ValidationError
+from paii_core.io.dem_tiles import dem_mosaic, dem_name
 from paii_core.io.s2_items import open_s2_items
 from paii_core.io.s2_load import LoadedScene, load_season
 from paii_core.io.s2_scene import Grid
@@ -139,6 +140,11 @@ def _write_s2(
     return name, details
 
 
+def _items(item: str | PathLike[str] | Sequence[str | PathLike[str]]) -> list:
+    """One item or several as a list (a DEM may be given as its tiles)."""
+    return [item] if isinstance(item, str | PathLike) else list(item)
+
+
 def add_area_from_items(
     con: duckdb.DuckDBPyConnection,
     aoi_id: str,
@@ -146,7 +152,7 @@ def add_area_from_items(
     region_id: str,
     s2: Sequence[str | PathLike[str]],
     s1: Sequence[str | PathLike[str]] = (),
-    dem: str | PathLike[str] | None = None,
+    dem: str | PathLike[str] | Sequence[str | PathLike[str]] | None = None,
     plots: str | PathLike[str] | None = None,
     bbox: Sequence[float] | None = None,
     county_id: str | None = None,
@@ -283,18 +289,17 @@ def add_area_from_items(
                     "pass the dates of the Sentinel-1 items that show the flood"
                 )
             if dem is not None:
+                with dem_mosaic(dem) as one:  # several tiles: one DEM
+                    z = dem_on_grid(one, grid)
                 io.write_dem(
-                    tmp / "dem" / f"DEM_{aoi_id}.tif",
-                    dem_on_grid(dem, grid),
-                    crs=grid.crs,
-                    transform=grid.transform,
+                    tmp / "dem" / f"DEM_{aoi_id}.tif", z, crs=grid.crs, transform=grid.transform
                 )
                 products.append(
                     dict(
                         kind="dem",
                         rel=f"dem/DEM_{aoi_id}.tif",
                         acquired=None,
-                        details={"source": named(dem)},
+                        details={"source": dem_name([named(d) for d in _items(dem)])},
                     )
                 )
             if plots is not None:

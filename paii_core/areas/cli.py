@@ -104,7 +104,14 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="Sentinel-1 VV+VH GeoTIFFs (bands described VV, VH) or folders, one per date, "
         "any CRS; alone they make a flood area on a 10 m UTM grid",
     )
-    add.add_argument("--dem", type=Path, help="DEM GeoTIFF in metres (or feet, converted)")
+    add.add_argument(
+        "--dem",
+        nargs="+",
+        type=Path,
+        metavar="DEM",
+        help="DEM in metres (or feet, converted): a GeoTIFF, an SRTM .hgt (zipped or not), or "
+        "the tiles the area lies across, mosaicked",
+    )
     add.add_argument("--plots", type=Path,
                      help="the insurer's plots: polygons with plot_id [block_id] columns "
                      "(GeoPackage, GeoJSON, shapefile) or a plot_id/block_id raster")  # fmt: skip

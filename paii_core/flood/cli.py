@@ -26,11 +26,12 @@ def _run(args: argparse.Namespace) -> int:
     from paii_core.flood.stream import map_flood_stream
     from paii_core.flood.water import describe_method
     from paii_core.io import GEOTIFF_SUFFIXES, check_output
+    from paii_core.io.dem_tiles import dem_mosaic
     from paii_core.io.s1_items import sentinel1_stack
 
     check_output(
         args.out,
-        inputs=(args.post, args.pre, args.dem),
+        inputs=(args.post, args.pre, *(args.dem or ())),
         argument="OUT",
         suffixes=GEOTIFF_SUFFIXES,
         overwrite=args.overwrite,
@@ -39,6 +40,7 @@ def _run(args: argparse.Namespace) -> int:
     with ExitStack() as files:  # a folder or zip of per-polarisation files: one stack each
         post = files.enter_context(sentinel1_stack(args.post))
         pre = files.enter_context(sentinel1_stack(args.pre)) if args.pre else None
+        dem = files.enter_context(dem_mosaic(args.dem)) if args.dem else None  # tiles: one DEM
         try:
             with warnings.catch_warnings():  # the reader below says what a file lacks
                 warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
@@ -49,7 +51,7 @@ def _run(args: argparse.Namespace) -> int:
             big = False  # the reader below reports what is wrong with the file
         if big:
             s = map_flood_stream(
-                post, args.out, args.dem, pre_path=pre, units=args.units,
+                post, args.out, dem, pre_path=pre, units=args.units,
                 hand_cache=args.hand_cache, progress=_progress, water_model=learned,
                 model_dir=args.water_model,
             )  # fmt: skip
@@ -59,7 +61,7 @@ def _run(args: argparse.Namespace) -> int:
             source = s.water_source
         else:
             flood, like = map_flood_files(
-                post, args.dem, pre_path=pre, units=args.units,
+                post, dem, pre_path=pre, units=args.units,
                 hand_cache=args.hand_cache, water_model=learned, model_dir=args.water_model,
             )  # fmt: skip
             out = write_flood(args.out, flood, like)
@@ -118,8 +120,10 @@ def register(commands: argparse._SubParsersAction) -> None:
         "a folder or .zip of one GeoTIFF per polarisation (an ASF HyP3 RTC product)",
     )
     p.add_argument("--pre", help="Sentinel-1 before the event, in the same forms, same grid")
-    p.add_argument("--dem", help="DEM GeoTIFF in metres, any CRS (optional: without it no "
-                   "HAND/slope exclusion and no depth)")  # fmt: skip
+    p.add_argument("--dem", action="append", metavar="DEM",
+                   help="DEM in metres, any CRS: a GeoTIFF or an SRTM .hgt (zipped or not); "
+                   "repeat --dem for the tiles a scene lies across, mosaicked (optional: "
+                   "without it no HAND/slope exclusion and no depth)")  # fmt: skip
     p.add_argument("--units", choices=("auto", "linear", "db"), default="auto",
                    help="sigma0 units of the SAR (default: tag, else the values)")  # fmt: skip
     p.add_argument("--hand-cache", help="folder to keep HAND per DEM (computed once)")

@@ -49,9 +49,10 @@ def _declared_unit(path: Path, tags: dict[str, str]) -> str:
     return next((upper[t].strip().lower() for t in _UNIT_TAGS if t in upper), "")
 
 
-DEM_DRIVERS = ("GTiff", "SRTMHGT")
-"""A DEM is a GeoTIFF (Copernicus DEM, 3DEP, ...) or an SRTM tile as NASA and USGS serve it
-(``N38W098.hgt``, or zipped ``N38W098.SRTMGL1.hgt.zip``, read in place by GDAL)."""
+DEM_DRIVERS = ("GTiff", "SRTMHGT", "VRT")
+"""A DEM is a GeoTIFF (Copernicus DEM, 3DEP, ...), an SRTM tile as NASA and USGS serve it
+(``N38W098.hgt``, or zipped ``N38W098.SRTMGL1.hgt.zip``, read in place by GDAL), or a GDAL
+VRT (a user's own mosaic, or :func:`paii_core.io.dem_tiles.dem_mosaic`'s of several tiles)."""
 
 
 def read_dem(path: str | PathLike[str]) -> Raster:

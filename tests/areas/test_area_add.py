@@ -187,6 +187,39 @@ def test_dem_must_cover(kansas_store, season_items, tmp_path):
         add_area_from_items(con, "a1", region_id="kansas", s2=season_items["stac"], dem=dem)
 
 
+def test_an_area_across_two_dem_tiles_takes_both(kansas_store, season_items, tmp_path, capsys):
+    """The DEM as two tiles the area lies across (west and east halves): mosaicked, the
+    area's DEM is the whole one's; either tile alone covers half the area and is refused."""
+    con, data = kansas_store
+    whole = _dem(tmp_path / "whole.tif")
+    with rasterio.open(whole) as src:
+        z, profile = src.read(1), src.profile
+    tiles = []
+    for name, cols in (("west", slice(0, 100)), ("east", slice(80, None))):  # 20 px overlap
+        t = profile["transform"] * rasterio.Affine.translation(cols.start, 0)
+        part = z[:, cols]
+        path = tmp_path / f"dem_{name}.tif"
+        with rasterio.open(path, "w", **profile | {"width": part.shape[1], "transform": t}) as d:
+            d.write(part, 1)
+        tiles.append(path)
+    with pytest.raises(FormatError, match=r"dem_west\.tif: covers 5\d % of the area"):
+        add_area_from_items(con, "a1", region_id="kansas", s2=season_items["stac"], dem=tiles[0])
+    add_area_from_items(con, "two", region_id="kansas", s2=season_items["stac"], dem=tiles)
+    add_area_from_items(con, "one", region_id="kansas", s2=season_items["stac"], dem=whole)
+    a, b = (
+        io.read_dem(area_folder(aoi, data) / "dem" / f"DEM_{aoi}.tif").data
+        for aoi in ("two", "one")
+    )
+    np.testing.assert_array_equal(a, b)
+    (detail,) = con.execute(
+        "SELECT details FROM products WHERE aoi_id = 'two' AND kind = 'dem'"
+    ).fetchone()
+    assert json.loads(detail)["source"] == f"{tiles[0]} + {tiles[1]}"
+    tiles[1].write_bytes(b"not a raster")
+    with pytest.raises(FormatError, match=r"dem_east\.tif: is not a readable raster"):
+        add_area_from_items(con, "a2", region_id="kansas", s2=season_items["stac"], dem=tiles)
+
+
 def _plot_polygons(path):
     """Four plots (two blocks) as polygons in lon/lat, over the generated fields."""
     import geopandas as gpd

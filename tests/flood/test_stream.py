@@ -141,3 +141,29 @@ def test_a_dem_under_part_of_a_big_scene_is_said_as_in_memory(files, tmp_path):
         summary = map_flood_stream(s1, tmp_path / "out.tif", west, window_px=128)
     note = "HAND/slope on 30% of the scene (the DEM's data); none elsewhere"
     assert summary.terrain == note and io.read_geotiff(summary.path).tags["TERRAIN"] == note
+
+
+def test_command_takes_the_dem_as_its_tiles(files, tmp_path, capsys):
+    """`--dem WEST --dem EAST`: the scene across two DEM tiles maps as with the whole DEM."""
+    import rasterio
+
+    from paii_core.cli import main
+
+    _, s1, dem = files
+    with rasterio.open(dem) as src:
+        z, profile = src.read(1), src.profile
+    tiles = []
+    for name, start, stop in (("west", 0, 160), ("east", 150, z.shape[1])):
+        t = profile["transform"] * Affine.translation(start, 0)
+        path = tmp_path / f"dem_{name}.tif"
+        with rasterio.open(path, "w", **profile | {"width": stop - start, "transform": t}) as d:
+            d.write(z[:, start:stop], 1)
+        tiles.append(str(path))
+    whole, tiled = tmp_path / "whole.tif", tmp_path / "tiled.tif"
+    assert main(["flood", "--post", str(s1), "--dem", str(dem), str(whole)]) == 0
+    assert main(["flood", "--post", str(s1), "--dem", tiles[0], "--dem", tiles[1], str(tiled)]) == 0
+    a, b = io.read_geotiff(whole), io.read_geotiff(tiled)
+    assert b.tags["TERRAIN"] == "HAND/slope"
+    np.testing.assert_array_equal(a.data, b.data)
+    assert main(["flood", "--post", str(s1), "--dem", tiles[0], str(tmp_path / "w.tif")]) == 0
+    assert "none elsewhere" in capsys.readouterr().out  # one tile: terrain on half the scene
