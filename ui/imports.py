@@ -19,7 +19,12 @@ from paii_core.access.roles import Permission, allowed
 from paii_core.errors import ImportRejectedError, PaiiError
 from paii_core.importing import ImportReport, problems_frame
 from paii_core.insurance.imports import import_policies
-from paii_core.insurance.policy_file import CSV_SUFFIXES, POLICY_COLUMNS, VECTOR_SUFFIXES
+from paii_core.insurance.policy_file import (
+    CSV_SUFFIXES,
+    EXCEL_SUFFIXES,
+    POLICY_COLUMNS,
+    VECTOR_SUFFIXES,
+)
 from paii_core.yields.imports import import_quickstats
 from ui import auth
 from ui.uploads import saved_upload, too_big
@@ -121,7 +126,8 @@ def policy_upload_form(con: duckdb.DuckDBPyConnection, region_id: str) -> Import
             hide_index=True,
             width="stretch",
         )
-    kinds = [s.lstrip(".") for s in (*CSV_SUFFIXES, *VECTOR_SUFFIXES) if s != ".shp"]
+    suffixes = (*CSV_SUFFIXES, *EXCEL_SUFFIXES, *VECTOR_SUFFIXES)
+    kinds = [s.lstrip(".") for s in suffixes if s != ".shp"]
     upload = st.file_uploader(
         "Policy file", type=kinds, key=f"policy_upload_{region_id}", max_upload_size=_WIDGET_CAP_MB
     )

@@ -1,4 +1,5 @@
-"""An insurer's policy file read as text columns: CSV (WKT or plot ids), GeoPackage, GeoJSON."""
+"""An insurer's policy file read as text columns: CSV (WKT or plot ids), an Excel workbook,
+GeoPackage, GeoJSON, shapefile."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ import pandas as pd
 from paii_core.errors import FormatError, InputNotFoundError
 from paii_core.io.vectors import read_one_layer
 
-__all__ = ["ALIASES", "POLICY_COLUMNS", "VECTOR_SUFFIXES", "read_policy_file"]
+__all__ = [
+    "ALIASES",
+    "CSV_SUFFIXES",
+    "EXCEL_SUFFIXES",
+    "POLICY_COLUMNS",
+    "VECTOR_SUFFIXES",
+    "read_policy_file",
+]
 
 POLICY_COLUMNS: dict[str, str] = {
     "policy_id": "required; unique text id of the policy",
@@ -51,6 +59,8 @@ SHAPEFILE_NAMES: dict[str, str] = {n[:10]: n for n in POLICY_COLUMNS if len(n) >
 """A shapefile (dBase) keeps 10 characters of a column name: declared_c is declared_crop."""
 
 CSV_SUFFIXES = (".csv", ".txt")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+"""Excel workbooks (openpyxl); the old binary .xls is refused with the fix to save as .xlsx."""
 VECTOR_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp")
 
 
@@ -58,11 +68,41 @@ def _text(value: object) -> str:
     """A cell as the text a user typed: '' for missing, ISO for dates, 3 for 3.0."""
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
         return ""
+    if isinstance(value, datetime | pd.Timestamp) and value == value.replace(
+        hour=0, minute=0, second=0, microsecond=0
+    ):
+        return value.date().isoformat()  # a date cell (Excel, GeoPackage) as typed
     if isinstance(value, datetime | date | pd.Timestamp):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+def _read_excel(path: Path) -> pd.DataFrame:
+    """The one sheet with data of a workbook, every cell as the text a user typed."""
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
+    except Exception as e:  # openpyxl raises many types for a file that is not a workbook
+        raise FormatError(
+            path,
+            f"is not a readable Excel workbook ({type(e).__name__}: {e})",
+            "save it again from Excel as .xlsx, or as CSV UTF-8",
+        ) from e
+    filled = {name: f.dropna(how="all") for name, f in sheets.items()}
+    filled = {name: f for name, f in filled.items() if not f.empty}
+    if len(filled) > 1:
+        raise FormatError(
+            path,
+            f"has {len(filled)} sheets with data ({', '.join(map(str, filled))}); which one "
+            "holds the policies is not guessed",
+            "save the policies' sheet alone as a workbook or as CSV UTF-8",
+        )
+    if not filled:
+        raise FormatError(path, "has no rows", "export the policies with a header row")
+    frame = next(iter(filled.values()))
+    frame = frame.loc[:, ~frame.columns.astype(str).str.startswith("Unnamed:")]
+    return pd.DataFrame({str(c).strip(): [_text(v) for v in frame[c]] for c in frame.columns})
 
 
 def _normalise(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -85,7 +125,8 @@ def read_policy_file(path: str | PathLike[str]) -> pd.DataFrame:
     """The rows of a policy file, every column as text except ``geometry``.
 
     CSV: a ``geometry`` (or ``wkt``) column of WKT text in EPSG:4326, or plot ids
-    (``aoi_id`` with ``parcel_id``/``coarse_id``). GeoPackage / GeoJSON / shapefile:
+    (``aoi_id`` with ``parcel_id``/``coarse_id``). Excel (.xlsx): the same columns in the
+    workbook's one sheet with data (dates and numbers as typed). GeoPackage / GeoJSON / shapefile:
     the layer's geometry, reprojected to EPSG:4326, as shapely objects. Column names are
     lower-cased, spaces become underscores and :data:`ALIASES` apply; a shapefile's
     names cut to 10 characters are read as the whole names (:data:`SHAPEFILE_NAMES`).
@@ -93,12 +134,15 @@ def read_policy_file(path: str | PathLike[str]) -> pd.DataFrame:
     Raises:
         InputNotFoundError: no such file.
         FormatError: an unknown extension, an unreadable or empty file, a vector file of
-            several layers, a vector layer without a CRS, two columns with one meaning.
+            several layers or a workbook of several sheets with data, a vector layer
+            without a CRS, two columns with one meaning.
     """
     p = Path(path)
     if p.is_dir():
         raise FormatError(
-            p, "is a folder, not a policy file", "pass the CSV, GeoPackage or GeoJSON itself"
+            p,
+            "is a folder, not a policy file",
+            "pass the CSV, Excel workbook, GeoPackage or GeoJSON itself",
         )
     if not p.is_file():
         raise InputNotFoundError(f"{p}: policy file not found; check the path")
@@ -111,6 +155,14 @@ def read_policy_file(path: str | PathLike[str]) -> pd.DataFrame:
         except (pd.errors.ParserError, UnicodeDecodeError) as e:
             raise FormatError(p, f"is not a readable CSV ({e})", "save it as UTF-8 CSV") from e
         frame = frame.apply(lambda col: col.str.strip())
+    elif suffix in EXCEL_SUFFIXES:
+        frame = _read_excel(p)
+    elif suffix == ".xls":
+        raise FormatError(
+            p,
+            "is an old binary Excel workbook (.xls)",
+            "open it in Excel and save it as .xlsx (Excel Workbook) or as CSV UTF-8",
+        )
     elif suffix in VECTOR_SUFFIXES:
         try:
             gdf = read_one_layer(p, "the policies", "policies.gpkg")
@@ -128,7 +180,7 @@ def read_policy_file(path: str | PathLike[str]) -> pd.DataFrame:
         )
         frame["geometry"] = list(geoms)
     else:
-        known = ", ".join(CSV_SUFFIXES + VECTOR_SUFFIXES)
+        known = ", ".join(CSV_SUFFIXES + EXCEL_SUFFIXES + VECTOR_SUFFIXES)
         raise FormatError(p, f"has the unknown extension {suffix!r}", f"use one of {known}")
     if frame.empty:
         raise FormatError(p, "has a header but no rows", "export a file with policies")

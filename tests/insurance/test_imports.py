@@ -110,6 +110,49 @@ def test_a_valid_csv_with_wkt_is_stored_with_its_geometry(con, plot, tmp_path):
     assert log["source"].iloc[0] == "policies.csv" and log["rows_written"].iloc[0] == 2
 
 
+def test_an_excel_workbook_is_read_as_typed(con, plot, tmp_path):
+    """Policies as an underwriter keeps them: an .xlsx with real date cells, numbers as
+    numbers (coverage 75 %), a title row left empty and a blank column; stored as the CSV
+    would be. A workbook of two sheets with data, and an old .xls, are refused with fixes."""
+    from datetime import datetime
+
+    rows = [_row(plot), _row(plot, policy_id="KS-0002", county_id="")]
+    frame = pd.DataFrame(rows)
+    frame["start_date"] = datetime(2020, 3, 15)
+    frame["end_date"] = datetime(2020, 12, 10)
+    frame["coverage_level"] = 75  # percent, as a number cell
+    frame["guaranteed_yield"] = 150.0
+    frame["notes"] = None
+    book = tmp_path / "Portfolio 2020.xlsx"
+    with pd.ExcelWriter(book, engine="openpyxl") as xl:
+        frame.to_excel(xl, sheet_name="Policies", index=False)
+        pd.DataFrame().to_excel(xl, sheet_name="Empty")
+    report = import_policies(con, book, "iowa")
+    assert report.ok and report.rows_written == 2, report.problems
+    stored = con.execute(
+        "SELECT policy_id, start_date, end_date, coverage_level, county_id FROM policies "
+        "WHERE policy_id LIKE 'KS-%' ORDER BY policy_id"
+    ).fetchall()
+    assert [r[0] for r in stored] == ["KS-0001", "KS-0002"]
+    assert {(str(r[1]), str(r[2]), r[3], r[4]) for r in stored} == {
+        ("2020-03-15", "2020-12-10", 0.75, STORY)
+    }
+    two = tmp_path / "two.xlsx"
+    with pd.ExcelWriter(two, engine="openpyxl") as xl:
+        frame.to_excel(xl, sheet_name="2020", index=False)
+        frame.to_excel(xl, sheet_name="2021", index=False)
+    with pytest.raises(FormatError, match=r"two\.xlsx: has 2 sheets with data \(2020, 2021\); "):
+        import_policies(con, two, "iowa")
+    old = tmp_path / "old.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(FormatError, match=r"old\.xls: is an old binary Excel workbook .*\.xlsx"):
+        import_policies(con, old, "iowa")
+    broken = tmp_path / "broken.xlsx"
+    broken.write_text("policy_id,insured")
+    with pytest.raises(FormatError, match=r"broken\.xlsx: is not a readable Excel workbook"):
+        import_policies(con, broken, "iowa")
+
+
 def test_percent_coverage_is_read_as_a_share(con, plot, tmp_path):
     import_policies(con, _csv(tmp_path, [_row(plot, coverage_level="80")]), "iowa")
     value = con.execute("SELECT coverage_level FROM policies WHERE policy_id = 'KS-0001'")
