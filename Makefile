@@ -57,9 +57,14 @@ run: setup
 	$(COMPILE_OWN)
 	$(BIN)/streamlit run app.py
 
+# Two pytest workers (pytest-xdist), each test file whole on one worker (its module
+# fixtures built once): the suite waits on browsers, servers and subprocesses for much of
+# its time, so a second worker on CI's 2 cores takes tests/app from 204 s to 147 s
+# (bench/BENCHMARKS.md, "Lead, session 15"). `make test TEST_WORKERS=0` runs it in one process.
+TEST_WORKERS ?= 2
 test: world
 	$(COMPILE_OWN)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: setup
 	$(BIN)/ruff check paii_core views ui app.py tests bench scripts
