@@ -108,9 +108,11 @@ def band_descriptions(src: rasterio.DatasetReader) -> tuple[str, ...]:
 
 
 def _open_checked(path: Path, what: str) -> rasterio.DatasetReader:
-    if not path.exists():
+    if str(path).startswith("/vsi"):  # a member of an archive (paii_core.io.archives)
+        pass  # GDAL says below whether it is there and readable
+    elif not path.exists():
         raise InputNotFoundError(f"{path}: {what} not found; check the path")
-    if path.is_dir():
+    elif path.is_dir():
         raise FormatError(path, f"is a folder, not a {what} file", f"pass the {what} file itself")
     try:
         with warnings.catch_warnings():

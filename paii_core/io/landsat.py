@@ -35,6 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from paii_core.errors import FormatError, InputFileError, InputNotFoundError
+from paii_core.io.archives import is_member
 from paii_core.io.geotiff import Raster, _open_checked
 from paii_core.io.landsat_mtl import Mtl, find_mtl, get, is_landsat, read_mtl
 
@@ -99,6 +100,11 @@ def _product(mtl: Path) -> _Product:
     return _Product(mtl, meta, number, bands, surface)
 
 
+def _exists(path: Path) -> bool:
+    """A file beside the MTL: on disk, or in the archive the MTL was read from."""
+    return is_member(path) if str(path).startswith("/vsi") else path.is_file()
+
+
 def _band_file(prod: _Product, band: int) -> Path:
     group = "PRODUCT_CONTENTS" if prod.surface and "PRODUCT_CONTENTS" in prod.meta else None
     name = get(prod.meta, f"FILE_NAME_BAND_{band}", f"BAND{band}_FILE_NAME", group=group)
@@ -109,7 +115,7 @@ def _band_file(prod: _Product, band: int) -> Path:
             "pass the MTL file that came with the product, unedited",
         )
     path = prod.mtl.parent / name
-    if not path.is_file():
+    if not _exists(path):
         raise InputNotFoundError(
             f"{path}: band {band} file of the Landsat product is missing (listed in "
             f"{prod.mtl.name}). Fix: put the product's band {band} GeoTIFF beside its MTL "
@@ -309,7 +315,7 @@ def _describe(prod: _Product) -> str:
 def _quality_fill(prod: _Product, grid: dict) -> NDArray[np.bool_] | None:
     """Fill pixels (bit 0) of the product's quality band, when it is there and on the grid."""
     name = get(prod.meta, "FILE_NAME_QUALITY_L1_PIXEL", "FILE_NAME_BAND_QUALITY")
-    if name is None or not (prod.mtl.parent / name).is_file():
+    if name is None or not _exists(prod.mtl.parent / name):
         return None
     qa, qgrid = _read_band(prod.mtl.parent / name)
     if qgrid != grid:

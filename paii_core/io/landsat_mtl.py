@@ -1,6 +1,6 @@
 """Landsat MTL metadata files: parsing (ODL text of pre-collection, Collection 1 and 2
 products, and Collection 2 JSON) into groups of keys, and finding a product's MTL from the
-MTL itself, the product folder or one of its band files."""
+MTL itself, the product folder, one of its band files or the archive it came in."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from os import PathLike
 from pathlib import Path
 
 from paii_core.errors import FormatError, InputNotFoundError
+from paii_core.io.archives import ARCHIVE_RE, archive_members, is_member, member_bytes, member_path
 
 __all__ = ["FIX_MTL", "Mtl", "find_mtl", "get", "is_landsat", "product_files", "read_mtl"]
 
@@ -30,15 +31,19 @@ def read_mtl(path: str | PathLike[str]) -> Mtl:
     Raises InputNotFoundError for a missing file and FormatError for a file that is not
     an MTL (no ``KEY = value`` lines in groups, or JSON without objects)."""
     p = Path(path)
-    if not p.is_file():
+    inside = str(p).startswith("/vsi")  # a member of the product's archive
+    if not (is_member(p) if inside else p.is_file()):
         raise InputNotFoundError(f"{p}: Landsat MTL file not found. Fix: {FIX_MTL}")
-    if p.stat().st_size > _MAX_MTL_BYTES:  # real MTLs are 5-70 kB (some NUL-padded)
+    raw = member_bytes(p) if inside else None
+    size = len(raw) if raw is not None else p.stat().st_size
+    if size > _MAX_MTL_BYTES:  # real MTLs are 5-70 kB (some NUL-padded)
         raise FormatError(
             p,
-            f"is {p.stat().st_size / 2**20:.0f} MiB, too big for a Landsat MTL file",
+            f"is {size / 2**20:.0f} MiB, too big for a Landsat MTL file",
             "pass the product's *_MTL.txt (a few kB)",
         )
-    text = p.read_bytes().replace(b"\x00", b"").decode("utf-8", errors="replace")
+    raw = raw if raw is not None else p.read_bytes()
+    text = raw.replace(b"\x00", b"").decode("utf-8", errors="replace")
     groups: Mtl = {}
     if text.lstrip().startswith("{"):
         try:
@@ -91,12 +96,8 @@ def find_mtl(path: str | PathLike[str]) -> Path:
     p = Path(path)
     if not p.exists():
         raise InputNotFoundError(f"{p}: Landsat product not found; check the path")
-    if p.is_file() and re.search(r"\.(tar|tar\.gz|tgz|zip)$", p.name, re.IGNORECASE):
-        raise FormatError(
-            p,
-            "is an archive; PAII reads the extracted product",
-            f"extract it (tar -xf {p.name} -C FOLDER) and pass FOLDER or its *_MTL.txt",
-        )
+    if p.is_file() and ARCHIVE_RE.search(p.name):
+        return _archive_mtl(p)
     if p.is_file() and re.search(r"_mtl\.(txt|json)$", p.name, re.IGNORECASE):
         return p
     folder = p if p.is_dir() else p.parent
@@ -118,6 +119,28 @@ def find_mtl(path: str | PathLike[str]) -> Path:
             "pass the MTL file of the product you mean instead of the folder",
         )
     return next((m for m in found if m.suffix.lower() == ".txt"), found[0])
+
+
+def _archive_mtl(archive: Path) -> Path:
+    """The MTL inside a product's archive as downloaded (EarthExplorer's ``.tar``), as the
+    path GDAL reads members by: its bands are read in place, nothing unpacked."""
+    found = [m for m in archive_members(archive) if re.search(r"_mtl\.(txt|json)$", m, re.I)]
+    if not found:
+        raise FormatError(
+            archive,
+            "holds no Landsat MTL metadata file (*_MTL.txt or *_MTL.json)",
+            "pass the product's archive as USGS EarthExplorer delivers it (the .tar of its "
+            "band files and MTL), or the extracted folder",
+        )
+    ids = {_product_id(Path(m)).upper() for m in found}
+    if len(ids) > 1:
+        raise FormatError(
+            archive,
+            f"holds {len(ids)} Landsat products' MTL files ({', '.join(sorted(found))})",
+            "pass one product's archive",
+        )
+    mtl = next((m for m in found if m.lower().endswith(".txt")), found[0])
+    return member_path(archive, mtl)
 
 
 def _lists(mtl: Path, name: str) -> bool:
@@ -152,6 +175,8 @@ def product_files(path: str | PathLike[str]) -> list[Path]:
     """The files of the Landsat product ``path`` belongs to (as :func:`find_mtl` finds
     it): its MTL and every file beside it that the MTL names; [] when it is no product.
     An output written over one of them would destroy the input."""
+    if Path(path).is_file() and ARCHIVE_RE.search(Path(path).name):
+        return [Path(path)]  # read in place: the archive is the product's one file
     try:
         mtl = find_mtl(path)
         meta = read_mtl(mtl)

