@@ -152,7 +152,7 @@ def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id
     st.markdown(
         "**Sentinel-2 files**: L2A or L1C, one or more dates of one place; the area is the "
         "ground every date covers. Either each product's .zip as downloaded (a zipped .SAFE, "
-        f"up to {PRODUCT_MAX_MB:,} MB), stacked GeoTIFFs (bands described B02 .. B08 or "
+        f"up to {PRODUCT_MAX_MB // 1024} GB), stacked GeoTIFFs (bands described B02 .. B08 or "
         "all 13), or one file per band as in a .SAFE's IMG_DATA "
         "(`T33UUU_20230601T101559_B02_10m.jp2` ...) with each product's `MTD_MSIL2A.xml` or "
         "`MTD_MSIL1C.xml`; the files are grouped by the date in their names. "
@@ -165,7 +165,7 @@ def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id
         accept_multiple_files=True,
         key=f"area_s2_{n}",
         max_upload_size=PRODUCT_MAX_MB,
-        help=f"Up to {PRODUCT_MAX_MB:,} MB each. An unzipped .SAFE folder, a folder of band "
+        help=f"Up to {PRODUCT_MAX_MB // 1024} GB each. An unzipped .SAFE folder, a folder of band "
         "files or a STAC catalog: `paii area add` on the server takes them.",
     )
     s1 = st.file_uploader(

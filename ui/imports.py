@@ -116,7 +116,10 @@ def policy_upload_form(con: duckdb.DuckDBPyConnection, region_id: str) -> Import
     any other role it shows nothing, not even its heading."""
     if not _may(*POLICY_FORM):
         return None
-    st.markdown("**Policies**: CSV (WKT geometry or plot ids), GeoPackage or GeoJSON")
+    st.markdown(
+        "**Policies**: CSV (WKT geometry or plot ids), an Excel workbook (.xlsx), GeoPackage or "
+        "GeoJSON"
+    )
     user = signed_in_user(*POLICY_FORM)
     if user is None:
         return None

@@ -32,7 +32,7 @@ __all__ = [
 RASTER_MAX_MB = 200
 """A GeoTIFF on the Flood and Imagery pages (a 10,000 x 10,000 px two-band float32
 Sentinel-1 scene is 760 MB: such scenes go through the `paii` commands, which read windows)."""
-PRODUCT_MAX_MB = 1500
+PRODUCT_MAX_MB = 2048
 """A Sentinel-2 product's .zip as downloaded on the Data page's area form (L1C 0.5-0.8 GB,
 L2A 0.8-1.2 GB a tile). Streamlit holds an upload in the server's memory until the form
 writes it to the data folder's disk; the engine then reads only the area's windows of it."""

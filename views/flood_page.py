@@ -39,7 +39,7 @@ st.caption("Open water from Sentinel-1 VV/VH, change against a pre-event image, 
 simulated_notice(
     ctx.region_id, ("flood events", "policies") if can("policy_data") else ("flood events",)
 )
-source = st.radio("Source", ["Stored areas", "Upload GeoTIFFs"], horizontal=True, key="flood_src")
+source = st.radio("Source", ["Stored areas", "Upload files"], horizontal=True, key="flood_src")
 
 
 def draw_extent(
@@ -89,7 +89,7 @@ def draw_exports(flooded: np.ndarray, grid: io.Raster, tif: bytes, stem: str, si
     b.download_button("Mask + depth GeoTIFF", tif, file_name=f"{stem}.tif", mime="image/tiff")
 
 
-if source == "Upload GeoTIFFs":
+if source == "Upload files":
     fix = "map it with `paii flood --post FILE [--dem FILE] OUT.tif`"
     post_file, pre_file, dem_file = (
         capped_uploader(label, type=kinds, key=key, max_mb=RASTER_MAX_MB, fix=fix)

@@ -118,7 +118,7 @@ def test_other_region_without_flood_says_so_and_offers_the_flooded_one(tiny_worl
 
 def test_bad_uploads_show_an_error(tiny_world, tmp_path):
     at = _page("hubei")
-    at.radio(key="flood_src").set_value("Upload GeoTIFFs").run()
+    at.radio(key="flood_src").set_value("Upload files").run()
     assert at.button(key="flood_upload_run").disabled
     manifest = json.loads((tiny_world / "demo" / "MANIFEST.json").read_text())
     aoi = next(a for a in manifest["aois"] if a["aoi_id"] == "hubei-jianli")
@@ -147,7 +147,7 @@ def test_bad_uploads_show_an_error(tiny_world, tmp_path):
 
 def test_good_upload_maps_the_flood(tiny_world):
     at = _page("hubei")
-    at.radio(key="flood_src").set_value("Upload GeoTIFFs").run()
+    at.radio(key="flood_src").set_value("Upload files").run()
     manifest = json.loads((tiny_world / "demo" / "MANIFEST.json").read_text())
     aoi = next(a for a in manifest["aois"] if a["aoi_id"] == "hubei-jianli")
     day = [s["date"] for s in aoi["s1"] if s["flood_event"]][2].replace("-", "")
@@ -168,7 +168,7 @@ def test_good_upload_maps_the_flood(tiny_world):
 
 def test_upload_without_dem_maps_water_and_says_there_was_no_terrain(tiny_world):
     at = _page("hubei")
-    at.radio(key="flood_src").set_value("Upload GeoTIFFs").run()
+    at.radio(key="flood_src").set_value("Upload files").run()
     manifest = json.loads((tiny_world / "demo" / "MANIFEST.json").read_text())
     aoi = next(a for a in manifest["aois"] if a["aoi_id"] == "hubei-jianli")
     day = [s["date"] for s in aoi["s1"] if s["flood_event"]][2].replace("-", "")
@@ -191,7 +191,7 @@ def test_upload_of_a_real_chip_in_degrees_reports_its_area_in_km2(tiny_world):
     label): the page said 'Flooded 0.00 km²' (degrees times degrees)."""
     chip = REPO / "data/real/sen1floods11_handlabeled/USA_905409_S1Hand.tif"
     at = _page("hubei")
-    at.radio(key="flood_src").set_value("Upload GeoTIFFs").run()
+    at.radio(key="flood_src").set_value("Upload files").run()
     at.file_uploader(key="flood_post").set_value((chip.name, chip.read_bytes(), "image/tiff"))
     at.run()
     at.button(key="flood_upload_run").click().run()
@@ -213,7 +213,7 @@ def test_upload_says_a_linear_chip_was_read_as_linear_power(tiny_world, tmp_path
         dst.write((10 ** (db / 10)).astype("float32"))
         dst.descriptions = names
     at = _page("hubei")
-    at.radio(key="flood_src").set_value("Upload GeoTIFFs").run()
+    at.radio(key="flood_src").set_value("Upload files").run()
     at.file_uploader(key="flood_post").set_value((linear.name, linear.read_bytes(), "image/tiff"))
     at.run()
     at.button(key="flood_upload_run").click().run()
