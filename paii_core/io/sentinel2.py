@@ -271,6 +271,19 @@ def read_sentinel2_l2a(
     offset, scale = _offset_and_scale(ref.tags, where)
     refl = dn.astype(np.float32, copy=True)
     refl[refl == 0] = np.nan
+    if scale > 1:  # DN: never negative, so a negative one is an undeclared fill (-9999)
+        negative = refl < 0
+        if negative.any():
+            values = np.unique(refl[negative])
+            shown = ", ".join(f"{v:g}" for v in values[:3]) + (" ..." if values.size > 3 else "")
+            warnings.warn(
+                f"{where}: {int(negative.sum())} values are negative DN ({shown}), which "
+                "Sentinel-2 DN never are: read as no data, an undeclared fill value. Fix: "
+                f"declare it, e.g. `gdal_edit.py -a_nodata {values[0]:g} FILE`",
+                PaiiWarning,
+                stacklevel=2,
+            )
+            refl[negative] = np.nan
     refl = ((refl + np.float32(offset)) / np.float32(scale)).astype(np.float32)
 
     tags = dict(ref.tags)

@@ -133,6 +133,23 @@ def test_dn_zero_is_nodata(tmp_path):
     assert np.isnan(r.data[2, 0, 0]) and r.data[2, 0, 1] == np.float32(0.05)
 
 
+def test_an_undeclared_negative_fill_is_no_data_with_the_fix(tmp_path):
+    """An int16 stack whose fill is -9999 without a nodata tag (FORCE, some GEE exports):
+    those pixels were read as reflectance -1.1 and enhanced."""
+    dn = np.full((4, 2, 3), 1500, np.int16)
+    dn[:, 0, :2] = -9999
+    path = tmp_path / "int16.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=3, height=2, count=4, dtype="int16",
+                       crs=UTM50, transform=ORIGIN) as dst:  # no nodata declared  # fmt: skip
+        dst.write(dn)
+        dst.descriptions = S2_BANDS
+        dst.update_tags(BOA_ADD_OFFSET="-1000")
+    with pytest.warns(PaiiWarning, match=r"int16\.tif: 8 values are negative DN \(-9999\), .*"
+                      r"gdal_edit\.py -a_nodata -9999 FILE"):  # fmt: skip
+        r = read_sentinel2_l2a(path)
+    assert np.isnan(r.data[:, 0, :2]).all() and (r.data[:, 1] == np.float32(0.05)).all()
+
+
 def test_missing_band_descriptions(tmp_path):
     path = _dn_file(tmp_path / "m.tif", np.ones((4, 2, 2)), ("B2", "B3", "B4", "B5"))
     with pytest.raises(BandOrderError, match=r"m\.tif: band descriptions .* lack B8 \(names "
