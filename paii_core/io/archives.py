@@ -47,7 +47,7 @@ def _members(archive: str, mtime: float) -> tuple[str, ...]:
                 return tuple(_plain(n) for n in z.namelist() if not n.endswith("/"))
         with tarfile.open(path) as t:
             return tuple(_plain(m.name) for m in t.getmembers() if m.isfile())
-    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as e:
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as e:
         raise FormatError(path, f"is not a readable archive ({e})", "download it again") from e
 
 

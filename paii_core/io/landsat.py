@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
+from rasterio.errors import RasterioError
 
 from paii_core.errors import FormatError, InputFileError, InputNotFoundError
 from paii_core.io.archives import is_member
@@ -213,7 +214,12 @@ def _read_band(path: Path) -> tuple[NDArray, dict]:
         if src.crs is None:
             raise FormatError(path, "has no CRS", "pass the band file as USGS delivered it")
         grid = {"crs": src.crs, "transform": src.transform, "shape": (src.height, src.width)}
-        return src.read(1), grid
+        try:
+            return src.read(1), grid
+        except RasterioError as e:  # a band damaged past its header (a cut download)
+            raise FormatError(
+                path, f"could not be read to the end ({e})", "download it again"
+            ) from e
 
 
 def read_landsat(path: str | PathLike[str]) -> Raster:

@@ -38,10 +38,10 @@ _GRD_FIX = (
     "Sigma0, Terrain-Correction, export GeoTIFF), or download the scene as an ASF HyP3 RTC "
     "product and pass its .zip"
 )
-_GDAL_TYPES = {
-    "uint8": "Byte", "int8": "Int8", "uint16": "UInt16", "int16": "Int16", "uint32": "UInt32",
-    "int32": "Int32", "float32": "Float32", "float64": "Float64",
-}  # fmt: skip
+
+
+def _stack_type(dtype: str) -> str:
+    return "Float64" if dtype == "float64" else "Float32"
 
 
 def polarisation_of(name: str) -> str | None:
@@ -73,7 +73,7 @@ def polarisation_files(item: Path) -> dict[str, str] | None:
         try:
             with zipfile.ZipFile(item) as archive:
                 names = [n for n in archive.namelist() if not n.endswith("/")]
-        except zipfile.BadZipFile as e:
+        except (zipfile.BadZipFile, NotImplementedError) as e:  # or a version Python lacks
             raise FormatError(item, f"is not a readable zip ({e})", "download it again") from e
         inside = f"/vsizip/{{{item.resolve()}}}"  # braces: the path may hold '.zip/'
         opened = {n: f"{inside}/{n}" for n in names}
@@ -137,7 +137,7 @@ def _stack_vrt(files: dict[str, str], item: Path, vrt: Path) -> None:
                         "pass the VV and VH files of one product",
                     )
                 bands.append((pol, files[pol], src.dtypes[0], src.nodata))
-        except RasterioError as e:
+        except (RasterioError, UnicodeDecodeError) as e:  # or tags that are not text
             name = Path(files[pol]).name
             raise FormatError(item, f"has a {pol} file {name} GDAL cannot read ({e})",
                               "download it again") from e  # fmt: skip
@@ -150,7 +150,9 @@ def _stack_vrt(files: dict[str, str], item: Path, vrt: Path) -> None:
     for key, value in tags.items():
         ET.SubElement(meta, "MDI", key=key).text = str(value)
     for i, (pol, path, dtype, nodata) in enumerate(bands, 1):
-        band = ET.SubElement(root, "VRTRasterBand", dataType=_GDAL_TYPES[dtype], band=str(i))
+        # One type for both bands (rasterio reads a stack of one type): float32 holds
+        # any sigma0 file's values, dB, linear power or scaled integers.
+        band = ET.SubElement(root, "VRTRasterBand", dataType=_stack_type(dtype), band=str(i))
         ET.SubElement(band, "Description").text = pol
         if nodata is not None:
             ET.SubElement(band, "NoDataValue").text = repr(float(nodata))

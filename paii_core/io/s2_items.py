@@ -435,7 +435,7 @@ def open_safe_zip(archive: Path) -> list[S2Scene]:
             names = [n for n in zf.namelist() if not n.endswith("/")]
             mtds = sorted(n for n in names if _SAFE_MTD_RE.fullmatch(n))
             metas = [(m, read_mtd(zipfile.Path(zf, m))) for m in mtds]
-    except zipfile.BadZipFile as e:
+    except (zipfile.BadZipFile, NotImplementedError) as e:  # or a version Python lacks
         raise FormatError(archive, f"is not a readable zip ({e})", "download it again") from e
     if not metas:
         raise FormatError(

@@ -4,6 +4,7 @@ quantification and the per-band RADIO_ADD_OFFSET / BOA_ADD_OFFSET of baseline 04
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def read_mtd(path: Path) -> Metadata:
     try:
         with path.open("rb") as f:  # a file, or a member of a zip (zipfile.Path)
             root = ET.parse(f).getroot()
-    except (ET.ParseError, OSError, KeyError) as e:
+    except (ET.ParseError, OSError, KeyError, NotImplementedError, zipfile.BadZipFile) as e:
         raise FormatError(path, f"is not readable XML ({e})", "pass the product's MTD file") from e
     texts: dict[str, str] = {}
     offsets: dict[str, float] = {}

@@ -15,6 +15,7 @@ import numpy as np
 import rasterio
 from affine import Affine
 from numpy.typing import NDArray
+from rasterio._err import CPLE_BaseError
 from rasterio.crs import CRS
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from rasterio.vrt import WarpedVRT
@@ -199,7 +200,7 @@ def read_band(
             ) as vrt:
                 data = vrt.read(ref.index).astype(np.float32)
                 valid = vrt.dataset_mask() > 0
-        except RasterioError as e:
+        except (RasterioError, CPLE_BaseError) as e:  # CPLE: a CRS GDAL cannot transform
             raise FormatError(
                 path, f"could not be read to the end ({e})", "re-download the file"
             ) from e
