@@ -7,7 +7,9 @@ Seeds are valid files written by PAII's own writers (GeoTIFF, Sentinel-2 L2A, SC
 Sentinel-1, DEM, plot registry, NASS CSV, OCO-2 Lite NetCDF4, GeoJSON boundaries, STAC
 items), what the pages' uploaders read (policy CSV and GeoJSON, the Carbon portfolio CSV,
 Quick Stats yields, an Imagery BGRN GeoTIFF, the Flood page's SAR and DEM through
-map_flood_bytes) and real files from data/real (ESA's MTD_MSIL2A.xml, a real DEM). Mutations:
+map_flood_bytes), real files from data/real (ESA's MTD_MSIL2A.xml, a real DEM) and products
+as downloaded (a zipped .SAFE, an ASF RTC zip, a Landsat .tar with the real OLI MTL, DEM
+tiles mosaicked, an Excel policy workbook). Mutations:
 truncation, random bytes, a wrong magic number, bytes spliced in, huge declared sizes
 (TIFF width/height/byte counts, any 32-bit integer in a header set to 2^31-1) and, for
 text formats, deep nesting and overlong fields. Each case runs in a worker process whose
