@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 import tempfile
 import xml.etree.ElementTree as ET
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from os import PathLike
@@ -27,6 +26,7 @@ import rasterio
 from rasterio.errors import RasterioError
 
 from paii_core.errors import FormatError, PaiiError, name_file_as
+from paii_core.io.archives import archive_members, member_path
 
 __all__ = ["polarisation_files", "polarisation_of", "sentinel1_stack"]
 
@@ -70,13 +70,8 @@ def polarisation_files(item: Path) -> dict[str, str] | None:
         names = [p.relative_to(item).as_posix() for p in paths]
         opened = {n: str(p) for n, p in zip(names, paths, strict=True)}
     elif item.suffix.lower() == ".zip":
-        try:
-            with zipfile.ZipFile(item) as archive:
-                names = [n for n in archive.namelist() if not n.endswith("/")]
-        except (zipfile.BadZipFile, NotImplementedError) as e:  # or a version Python lacks
-            raise FormatError(item, f"is not a readable zip ({e})", "download it again") from e
-        inside = f"/vsizip/{{{item.resolve()}}}"  # braces: the path may hold '.zip/'
-        opened = {n: f"{inside}/{n}" for n in names}
+        names = list(archive_members(item))
+        opened = {n: str(member_path(item, n)) for n in names}
     else:
         return None
     if _is_grd_safe(names):
