@@ -55,12 +55,21 @@ def test_wrong_password_is_refused(page, streamlit_server):
     page.get_by_text("user or password is wrong").wait_for()
 
 
+LINKS = ("Flood", "Yield", "Carbon", "Imagery", "Crop labels", "Data")
+"""The pages an ESG analyst's sidebar offers, opened by their links in one session."""
+
+
 def test_esg_analyst_sees_no_policy_data_anywhere(page, streamlit_server, policy_identities):
     sign_in(page, streamlit_server, "esg")
     nav = page.get_by_test_id("stSidebarNav")
     for hidden in ("Insurance", "Admin"):
         assert nav.get_by_role("link", name=hidden, exact=True).count() == 0
-    for path in PATHS:
+    for link in LINKS:
+        nav.get_by_role("link", name=link, exact=True).click()
+        _settled(page)
+        _assert_no_policy_data(page, policy_identities, f"esg_analyst {link}")
+    # Each URL in a new page load: a new session, signed in again, landing where it asked.
+    for path in (p for p in PATHS if p.replace("-", " ") not in {x.lower() for x in LINKS}):
         page.goto(f"{streamlit_server}/{path}")
         # A new page load is a new session: sign in again, landing where the URL asked
         # (an unknown path shows Streamlit's "page not found" dialog first: close it).
