@@ -28,7 +28,7 @@ from paii_core.areas.register import area_county, register_area
 from paii_core.config import paths
 from paii_core.crops.features import sar_only_note, season_gap
 from paii_core.errors import PaiiWarning, ValidationError
-from paii_core.io.dem_tiles import dem_mosaic, dem_name
+from paii_core.io.dem_tiles import dem_mosaic, dem_name, tile_paths
 from paii_core.io.s2_items import open_s2_items
 from paii_core.io.s2_load import LoadedScene, load_season
 from paii_core.io.s2_scene import Grid
@@ -138,11 +138,6 @@ def _write_s2(
         details["cloud_fraction"] = round(float(np.mean(s.clouds)), 4)
     details["valid_fraction"] = round(s.valid_fraction, 4)
     return name, details
-
-
-def _items(item: str | PathLike[str] | Sequence[str | PathLike[str]]) -> list:
-    """One item or several as a list (a DEM may be given as its tiles)."""
-    return [item] if isinstance(item, str | PathLike) else list(item)
 
 
 def add_area_from_items(
@@ -299,7 +294,7 @@ def add_area_from_items(
                         kind="dem",
                         rel=f"dem/DEM_{aoi_id}.tif",
                         acquired=None,
-                        details={"source": dem_name([named(d) for d in _items(dem)])},
+                        details={"source": dem_name([named(d) for d in tile_paths(dem)])},
                     )
                 )
             if plots is not None:

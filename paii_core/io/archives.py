@@ -23,6 +23,10 @@ __all__ = ["ARCHIVE_RE", "archive_members", "is_member", "member_bytes", "member
 # a user's download folder is not PAII's to write in.
 os.environ.setdefault("CPL_VSIL_GZIP_WRITE_PROPERTIES", "NO")
 
+_UNREADABLE = (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, NotImplementedError)
+"""What a damaged archive raises (zipfile raises NotImplementedError for a zip version or a
+compression method it cannot read: a refusal of the file, not unfinished code)."""
+
 ARCHIVE_RE = re.compile(r"\.(tar|tar\.gz|tgz|zip)$", re.IGNORECASE)
 _MEMBER_RE = re.compile(r"^/vsi(tar|zip)/\{(?P<archive>[^}]+)\}/(?P<member>.+)$")
 
@@ -47,8 +51,13 @@ def _members(archive: str, mtime: float) -> tuple[str, ...]:
                 return tuple(_plain(n) for n in z.namelist() if not n.endswith("/"))
         with tarfile.open(path) as t:
             return tuple(_plain(m.name) for m in t.getmembers() if m.isfile())
-    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as e:
-        raise FormatError(path, f"is not a readable archive ({e})", "download it again") from e
+    except _UNREADABLE as e:
+        raise _unreadable(path, e) from e
+
+
+def _unreadable(archive: Path, e: BaseException) -> FormatError:
+    kind = "zip" if _is_zip(archive) else "archive"
+    return FormatError(archive, f"is not a readable {kind} ({e})", "download it again")
 
 
 def archive_members(archive: Path) -> tuple[str, ...]:
@@ -79,13 +88,18 @@ def member_bytes(path: str | Path) -> bytes:
     if m is None:
         raise ValueError(f"{path} is not a member of an archive")
     archive, member = Path(m["archive"]), m["member"]
-    if _is_zip(archive):
-        with zipfile.ZipFile(archive) as z:
-            name = next(n for n in z.namelist() if _plain(n) == member)
-            return z.read(name)
-    with tarfile.open(archive) as t:
-        info = next((m for m in t.getmembers() if _plain(m.name) == member), None)
-        f = t.extractfile(info) if info is not None and info.isfile() else None
-        if f is None:
-            raise FormatError(archive, f"holds no file {member}", "download it again")
-        return f.read()
+    try:
+        if _is_zip(archive):
+            with zipfile.ZipFile(archive) as z:
+                name = next((n for n in z.namelist() if _plain(n) == member), None)
+                if name is not None:
+                    return z.read(name)
+        else:
+            with tarfile.open(archive) as t:
+                info = next((i for i in t.getmembers() if _plain(i.name) == member), None)
+                f = t.extractfile(info) if info is not None and info.isfile() else None
+                if f is not None:
+                    return f.read()
+    except _UNREADABLE as e:
+        raise _unreadable(archive, e) from e
+    raise FormatError(archive, f"holds no file {member}", "download it again")

@@ -23,12 +23,18 @@ from rasterio.errors import RasterioError
 
 from paii_core.errors import FormatError, InputNotFoundError, PaiiError, name_file_as
 
-__all__ = ["dem_mosaic", "dem_name"]
+__all__ = ["dem_mosaic", "dem_name", "tile_paths"]
 
 
 def dem_name(items: Sequence[str | PathLike[str]]) -> str:
     """How messages and records name one DEM given as ``items`` (its tiles)."""
     return " + ".join(str(p) for p in items)
+
+
+def tile_paths(items: Sequence[str | PathLike[str]] | str | PathLike[str]) -> list[Path]:
+    """The files of one DEM given as one file or as its tiles."""
+    listed = [items] if isinstance(items, str | PathLike) else list(items)
+    return [Path(p).expanduser() for p in listed]
 
 
 def _tile(path: Path) -> dict:
@@ -111,8 +117,7 @@ def dem_mosaic(items: Sequence[str | PathLike[str]] | str | PathLike[str]) -> It
         InputNotFoundError: a tile is missing. FormatError: an unreadable tile, tiles in
             different CRSs or units, a tile of several bands or without a CRS.
     """
-    paths = [Path(items)] if isinstance(items, str | PathLike) else [Path(p) for p in items]
-    paths = [p.expanduser() for p in paths]
+    paths = tile_paths(items)
     if len(paths) == 1:
         yield paths[0]
         return

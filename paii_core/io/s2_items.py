@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import warnings
-import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from os import PathLike
@@ -14,6 +13,7 @@ import rasterio
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
 
 from paii_core.errors import FormatError, InputNotFoundError
+from paii_core.io.archives import archive_members, member_path
 from paii_core.io.geotiff import band_descriptions
 from paii_core.io.s2_mtd import Metadata, read_mtd
 from paii_core.io.s2_scene import (
@@ -429,22 +429,17 @@ def open_safe_zip(archive: Path) -> list[S2Scene]:
             or what :func:`open_safe` refuses.
     """
     archive = archive.resolve()
-    inside = f"/vsizip/{{{archive}}}"  # braces: the archive's own path may hold '.zip/'
-    try:
-        with zipfile.ZipFile(archive) as zf:
-            names = [n for n in zf.namelist() if not n.endswith("/")]
-            mtds = sorted(n for n in names if _SAFE_MTD_RE.fullmatch(n))
-            metas = [(m, read_mtd(zipfile.Path(zf, m))) for m in mtds]
-    except (zipfile.BadZipFile, NotImplementedError) as e:  # or a version Python lacks
-        raise FormatError(archive, f"is not a readable zip ({e})", "download it again") from e
-    if not metas:
+    names = archive_members(archive)
+    mtds = sorted(n for n in names if _SAFE_MTD_RE.fullmatch(n))
+    if not mtds:
         raise FormatError(
             archive,
             "holds no Sentinel-2 product (no X.SAFE/MTD_MSIL1C.xml or MTD_MSIL2A.xml in it)",
             "pass the product's .zip as downloaded, or its .SAFE folder",
         )
     scenes = []
-    for mtd, meta in metas:
+    for mtd in mtds:
+        meta = read_mtd(member_path(archive, mtd))
         safe = mtd.rsplit("/", 1)[0]
         granules: dict[Path, list[Path]] = {}
         for name in names:
@@ -453,6 +448,6 @@ def open_safe_zip(archive: Path) -> list[S2Scene]:
             if name.startswith(f"{safe}/GRANULE/") and len(parts) > k + 3:
                 if parts[k + 2] == "IMG_DATA":  # named as inside the zip, read through GDAL
                     granule = Path(archive, safe, "GRANULE", parts[k + 1])
-                    granules.setdefault(granule, []).append(Path(f"{inside}/{name}"))
+                    granules.setdefault(granule, []).append(member_path(archive, name))
         scenes += _safe_scenes(Path(archive, safe), meta, granules)
     return scenes

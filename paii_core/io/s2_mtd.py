@@ -4,11 +4,11 @@ quantification and the per-band RADIO_ADD_OFFSET / BOA_ADD_OFFSET of baseline 04
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from paii_core.errors import FormatError
+from paii_core.io.archives import member_bytes
 from paii_core.io.s2_scene import QUANTIFICATION, S2_ALL_BANDS, parse_baseline
 
 __all__ = ["Metadata", "read_mtd"]
@@ -39,10 +39,10 @@ def read_mtd(path: Path) -> Metadata:
         FormatError: not XML, a baseline that is not NN.NN, offsets or quantification
             that are not numbers, an offset band_id outside 0..12.
     """
-    try:
-        with path.open("rb") as f:  # a file, or a member of a zip (zipfile.Path)
-            root = ET.parse(f).getroot()
-    except (ET.ParseError, OSError, KeyError, NotImplementedError, zipfile.BadZipFile) as e:
+    try:  # a file, or a member of the product's zip (paii_core.io.archives)
+        inside = str(path).startswith("/vsi")
+        root = ET.fromstring(member_bytes(path) if inside else path.read_bytes())
+    except (ET.ParseError, OSError) as e:
         raise FormatError(path, f"is not readable XML ({e})", "pass the product's MTD file") from e
     texts: dict[str, str] = {}
     offsets: dict[str, float] = {}
