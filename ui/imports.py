@@ -25,7 +25,8 @@ from paii_core.insurance.policy_file import (
     POLICY_COLUMNS,
     VECTOR_SUFFIXES,
 )
-from paii_core.yields.imports import import_quickstats
+from paii_core.yields.imports import import_yields
+from paii_core.yields.table import TABLE_COLUMNS
 from ui import auth
 from ui.uploads import saved_upload, too_big
 
@@ -85,6 +86,9 @@ def _run_import(upload, run: Callable[[Path], ImportReport], *, what: str) -> Im
 
 POLICY_FORM: tuple[Permission, ...] = ("workspace", "policy_data")
 YIELD_FORM: tuple[Permission, ...] = ("workspace",)
+YIELD_UNIT_CHOICES = ("t/ha", "kg/ha", "kg/mu", "jin/mu", "q/ha", "bu/acre", "lb/acre")
+"""Units offered for a yield table that names none (every spelling in
+:data:`paii_core.yields.table.UNIT_NAMES` is read from a file)."""
 """The permissions each upload form needs."""
 
 
@@ -147,27 +151,43 @@ def policy_upload_form(con: duckdb.DuckDBPyConnection, region_id: str) -> Import
 
 
 def yield_upload_form(con: duckdb.DuckDBPyConnection, region_id: str) -> ImportReport | None:
-    """Upload a USDA NASS Quick Stats export of county yields for ``region_id`` (drawn
-    only for roles with the workspace permission)."""
+    """Upload county yields for ``region_id``: a yield table (CSV or Excel) or a USDA NASS
+    Quick Stats export (drawn only for roles with the workspace permission)."""
     if not _may(*YIELD_FORM):
         return None
     st.markdown(
-        "**Yields**: a USDA NASS Quick Stats CSV export (county level); yields are "
-        "converted to the region's unit, other rows are skipped and counted"
+        "**Yields**: a county yield table (CSV or Excel) or a USDA NASS Quick Stats CSV "
+        "export; yields are converted to the region's unit, rows of other counties are "
+        "skipped and counted"
     )
     user = signed_in_user(*YIELD_FORM)
     if user is None:
         return None
+    with st.expander("Columns of a yield table"):
+        st.dataframe(
+            pd.DataFrame(list(TABLE_COLUMNS.items()), columns=["column", "content"]),
+            hide_index=True,
+            width="stretch",
+        )
     upload = st.file_uploader(
-        "Quick Stats CSV",
-        type=["csv"],
+        "Yield file",
+        type=[s.lstrip(".") for s in (*CSV_SUFFIXES, *EXCEL_SUFFIXES)],
         key=f"yield_upload_{region_id}",
         max_upload_size=_WIDGET_CAP_MB,
+    )
+    unit = st.selectbox(
+        "Unit, where the file names none",
+        YIELD_UNIT_CHOICES,
+        index=None,
+        placeholder="the file names its unit",
+        key=f"yield_unit_{region_id}",
+        help="A yield table whose header says 'yield (kg/mu)' or that has a unit column "
+        "needs nothing here; a Quick Stats export names its units itself.",
     )
     if upload is None or not st.button("Import yields", key=f"yield_import_{region_id}"):
         return None
     return _run_import(
         upload,
-        lambda path: import_quickstats(con, path, region_id, actor=user, source=upload.name),
+        lambda path: import_yields(con, path, region_id, unit=unit, actor=user, source=upload.name),
         what="yields",
     )

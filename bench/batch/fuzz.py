@@ -9,7 +9,8 @@ items), what the pages' uploaders read (policy CSV and GeoJSON, the Carbon portf
 Quick Stats yields, an Imagery BGRN GeoTIFF, the Flood page's SAR and DEM through
 map_flood_bytes), real files from data/real (ESA's MTD_MSIL2A.xml, a real DEM) and products
 as downloaded (a zipped .SAFE, an ASF RTC zip, a Landsat .tar with the real OLI MTL, DEM
-tiles mosaicked, an Excel policy workbook). Mutations:
+tiles mosaicked, an Excel policy workbook) and county yield tables (a semicolon CSV, a
+Chinese yearbook workbook). Mutations:
 truncation, random bytes, a wrong magic number, bytes spliced in, huge declared sizes
 (TIFF width/height/byte counts, any 32-bit integer in a header set to 2^31-1) and, for
 text formats, deep nesting and overlong fields. Each case runs in a worker process whose
@@ -159,7 +160,37 @@ def build_seeds(folder: Path) -> dict[str, tuple[Path, Reader]]:
         seeds["read_mtd"] = (mtd, read_mtd)
     _upload_seeds(folder, seeds)
     _archive_seeds(folder, seeds)
+    _yield_table_seeds(folder, seeds)
     return seeds
+
+
+def _yield_table_seeds(folder: Path, seeds: dict[str, tuple[Path, Reader]]) -> None:
+    """County yield tables (session 16): a semicolon CSV with decimal commas and a Chinese
+    yearbook's workbook, read for a region of three counties."""
+    import pandas as pd
+
+    from paii_core.yields.table import read_yield_table
+
+    counties = pd.DataFrame(
+        {"county_id": ["05001", "05111", "410526"], "name": ["Arkansas", "Poinsett", "滑县"]}
+    )
+
+    def read(path: Path):
+        return read_yield_table(path, counties=counties, country="US", unit="t/ha")
+
+    table = folder / "yields.csv"
+    table.write_text(
+        "county_id;crop;year;Yield (dt/ha);unit\n5001;wheat;2020;72,5;dt/ha\n"
+        "05111;Corn;2021;-;\nArkansas;soybeans;2019;31;q/ha\n",
+        encoding="utf-8",
+    )
+    seeds["read_yield_table"] = (table, read)
+    book = folder / "yields.xlsx"
+    pd.DataFrame(
+        {"县": ["滑县", "滑县"], "作物": ["小麦", "玉米"], "年份": [2019, 2020],
+         "单产": [455.2, "NA"], "单位": ["公斤/亩", "斤/亩"]}
+    ).to_excel(book, index=False)  # fmt: skip
+    seeds["read_yield_table_xlsx"] = (book, read)
 
 
 def _archive_seeds(folder: Path, seeds: dict[str, tuple[Path, Reader]]) -> None:

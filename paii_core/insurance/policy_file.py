@@ -3,14 +3,13 @@ GeoPackage, GeoJSON, shapefile."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from os import PathLike
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from paii_core.errors import FormatError, InputNotFoundError
+from paii_core.io.tables import CSV_SUFFIXES, EXCEL_SUFFIXES, cell_text, read_text_table
 from paii_core.io.vectors import read_one_layer
 
 __all__ = [
@@ -58,51 +57,7 @@ ALIASES: dict[str, str] = {
 SHAPEFILE_NAMES: dict[str, str] = {n[:10]: n for n in POLICY_COLUMNS if len(n) > 10}
 """A shapefile (dBase) keeps 10 characters of a column name: declared_c is declared_crop."""
 
-CSV_SUFFIXES = (".csv", ".txt")
-EXCEL_SUFFIXES = (".xlsx", ".xlsm")
-"""Excel workbooks (openpyxl); the old binary .xls is refused with the fix to save as .xlsx."""
 VECTOR_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp")
-
-
-def _text(value: object) -> str:
-    """A cell as the text a user typed: '' for missing, ISO for dates, 3 for 3.0."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
-        return ""
-    if isinstance(value, datetime | pd.Timestamp) and value == value.replace(
-        hour=0, minute=0, second=0, microsecond=0
-    ):
-        return value.date().isoformat()  # a date cell (Excel, GeoPackage) as typed
-    if isinstance(value, datetime | date | pd.Timestamp):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _read_excel(path: Path) -> pd.DataFrame:
-    """The one sheet with data of a workbook, every cell as the text a user typed."""
-    try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
-    except Exception as e:  # openpyxl raises many types for a file that is not a workbook
-        raise FormatError(
-            path,
-            f"is not a readable Excel workbook ({type(e).__name__}: {e})",
-            "save it again from Excel as .xlsx, or as CSV UTF-8",
-        ) from e
-    filled = {name: f.dropna(how="all") for name, f in sheets.items()}
-    filled = {name: f for name, f in filled.items() if not f.empty}
-    if len(filled) > 1:
-        raise FormatError(
-            path,
-            f"has {len(filled)} sheets with data ({', '.join(map(str, filled))}); which one "
-            "holds the policies is not guessed",
-            "save the policies' sheet alone as a workbook or as CSV UTF-8",
-        )
-    if not filled:
-        raise FormatError(path, "has no rows", "export the policies with a header row")
-    frame = next(iter(filled.values()))
-    frame = frame.loc[:, ~frame.columns.astype(str).str.startswith("Unnamed:")]
-    return pd.DataFrame({str(c).strip(): [_text(v) for v in frame[c]] for c in frame.columns})
 
 
 def _normalise(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -147,22 +102,8 @@ def read_policy_file(path: str | PathLike[str]) -> pd.DataFrame:
     if not p.is_file():
         raise InputNotFoundError(f"{p}: policy file not found; check the path")
     suffix = p.suffix.lower()
-    if suffix in CSV_SUFFIXES:
-        try:
-            frame = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        except pd.errors.EmptyDataError:
-            raise FormatError(p, "is empty", "export the policies with a header row") from None
-        except (pd.errors.ParserError, UnicodeDecodeError) as e:
-            raise FormatError(p, f"is not a readable CSV ({e})", "save it as UTF-8 CSV") from e
-        frame = frame.apply(lambda col: col.str.strip())
-    elif suffix in EXCEL_SUFFIXES:
-        frame = _read_excel(p)
-    elif suffix == ".xls":
-        raise FormatError(
-            p,
-            "is an old binary Excel workbook (.xls)",
-            "open it in Excel and save it as .xlsx (Excel Workbook) or as CSV UTF-8",
-        )
+    if suffix in (*CSV_SUFFIXES, *EXCEL_SUFFIXES, ".xls"):
+        frame = read_text_table(p, "the policies")
     elif suffix in VECTOR_SUFFIXES:
         try:
             gdf = read_one_layer(p, "the policies", "policies.gpkg")
@@ -176,7 +117,7 @@ def read_policy_file(path: str | PathLike[str]) -> pd.DataFrame:
             raise FormatError(p, "has no CRS", "set the layer's CRS (EPSG:4326 or its own)")
         geoms = gdf.to_crs(4326).geometry
         frame = pd.DataFrame(
-            {c: [_text(v) for v in gdf[c]] for c in gdf.columns if c != gdf.geometry.name}
+            {c: [cell_text(v) for v in gdf[c]] for c in gdf.columns if c != gdf.geometry.name}
         )
         frame["geometry"] = list(geoms)
     else:

@@ -156,11 +156,13 @@ def _forecast(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     from paii_core import store
-    from paii_core.yields.imports import import_quickstats
+    from paii_core.yields.imports import import_yields
 
     con = store.connect(args.db)
     try:
-        report = import_quickstats(con, args.file, args.region, simulated=args.simulated)
+        report = import_yields(
+            con, args.file, args.region, unit=args.unit, simulated=args.simulated
+        )
     finally:
         con.close()
     print(report.summary())
@@ -178,11 +180,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         .add_subparsers(dest="yields_command", required=True)
         .add_parser(
             "import",
-            help="store the county yields of any USDA NASS Quick Stats CSV export, converted to "
-            "the region's unit; other rows are skipped and counted",
+            help="store county yields, converted to the region's unit: a county yield table "
+            "(CSV or Excel: county_id or county, crop, year, yield, unit) or any USDA NASS "
+            "Quick Stats CSV export; rows of other counties are skipped and counted",
         )
     )
-    imp.add_argument("file", type=Path, help="Quick Stats CSV export")
+    imp.add_argument("file", type=Path, help="yield table (.csv, .xlsx) or Quick Stats CSV")
+    imp.add_argument(
+        "--unit",
+        help="the yield table's unit where the file names none (t/ha, kg/ha, kg/mu, jin/mu, "
+        "bu/acre, lb/acre, q/ha...)",
+    )
     imp.add_argument("--region", required=True, help="region id (`paii region list`)")
     imp.add_argument("--simulated", action="store_true", help="the yields are simulated")
     imp.add_argument("--db", type=Path, help="database (default: data/paii.duckdb)")

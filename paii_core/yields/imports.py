@@ -1,4 +1,8 @@
-"""`paii yields import`: any USDA NASS Quick Stats export to a region's county yields.
+"""`paii yields import`: a county yield table (CSV or Excel, any unit PAII converts) or any
+USDA NASS Quick Stats export to a region's county yields.
+
+A yield table's rows are checked one by one and a file with a problem is refused whole,
+listing them (:mod:`paii_core.yields.table`). For a Quick Stats export:
 
 Every county row of the export is either stored (a yield, converted to the region's unit)
 or skipped for a reason that the report counts: not a yield item, a unit PAII cannot
@@ -20,19 +24,23 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from paii_core.errors import FormatError, ValidationError
-from paii_core.importing import ImportReport
+from paii_core.errors import FormatError, InputNotFoundError, ValidationError
+from paii_core.importing import ImportReport, reject_if_problems
 from paii_core.io.nass import read_nass_quickstats
 from paii_core.store import imports as import_store
 from paii_core.store.imports import ImportLog
+from paii_core.yields.table import is_quickstats, read_yield_table
 from paii_core.yields.units import BUSHEL_KG, MASS_UNITS_KG_PER_ACRE, UNITS, convert_yield
 
 __all__ = [
     "COMMODITY_NAMES",
     "PRACTICES",
     "commodity_crop",
+    "convert_rows",
     "crop_of_item",
     "import_quickstats",
+    "import_yield_table",
+    "import_yields",
     "yield_rows",
 ]
 
@@ -177,6 +185,26 @@ def yield_rows(
             "raw": rows["value"].to_numpy(dtype=float),
         }
     )
+    return convert_rows(out, region_unit=region_unit, skipped=skipped, notes=notes)
+
+
+def convert_rows(
+    rows: pd.DataFrame, *, region_unit: str, skipped: dict[str, int], notes: list[str]
+) -> tuple[pd.DataFrame, dict[str, int], list[str]]:
+    """County yields (county_id, crop, base: the crop's commodity or grain, year, from_unit,
+    raw) in the region's unit: bushels of a crop without a bushel weight and repeated
+    county-crop-years skipped (counted in ``skipped``); a crop kept in t/ha in a bushel
+    region named in ``notes``.
+
+    Returns:
+        (yields: county_id, crop, year, value, unit, from_unit; skipped; notes).
+    """
+    out = rows.reset_index(drop=True)
+    no_bushel = (out["from_unit"] == "bu/acre") & ~out["base"].isin(list(BUSHEL_KG))
+    for crop, n in out.loc[no_bushel, "crop"].value_counts().items():
+        reason = f"{crop}: bushels without a published bushel weight"
+        skipped[reason] = skipped.get(reason, 0) + int(n)
+    out = out[~no_bushel].reset_index(drop=True)
     values = np.empty(len(out))
     targets = np.empty(len(out), dtype=object)
     for (crop, base, unit), idx in out.groupby(["crop", "base", "from_unit"]).groups.items():
@@ -193,8 +221,10 @@ def yield_rows(
             f"not {region_unit}"
         )
     dup = out.duplicated(["county_id", "crop", "year"])
-    keep_dup = skip(pd.Series(dup.to_numpy(), index=out.index), "duplicate county-crop-year")
-    return out[keep_dup].reset_index(drop=True), skipped, notes
+    if dup.any():
+        reason = "duplicate county-crop-year"
+        skipped[reason] = skipped.get(reason, 0) + int(dup.sum())
+    return out[~dup].reset_index(drop=True), skipped, notes
 
 
 def import_quickstats(
@@ -245,6 +275,100 @@ def import_quickstats(
             f"{name}: no county yield of region {region_id} to import ({reasons}); export "
             "'... - YIELD' data items of the region's counties from Quick Stats"
         )
+    _store(
+        con, rows, report, p, source=f"NASS Quick Stats: {name}", simulated=simulated, actor=actor
+    )
+    return report
+
+
+def import_yield_table(
+    con: duckdb.DuckDBPyConnection,
+    path: str | PathLike[str],
+    region_id: str,
+    *,
+    unit: str | None = None,
+    simulated: bool = False,
+    actor: str = "paii yields import",
+    source: str | None = None,
+) -> ImportReport:
+    """Store a county yield table (CSV or Excel, :data:`paii_core.yields.table.TABLE_COLUMNS`)
+    for a region, all or nothing; ``unit`` is the file's unit where it names none.
+
+    Each stored (county, crop, year) replaces what the store held for it from any source;
+    other years and crops are kept.
+
+    Raises:
+        InputNotFoundError, FormatError: an unreadable file or missing columns.
+        ImportRejectedError: any row has a problem (a yield that is not a number, a year,
+            an unknown unit, a county named twice in the region, one county-crop-year with
+            two yields, a grain's yields implausible in the unit given); ``.problems``
+            lists them all and nothing is written.
+        ValidationError: an unknown region, or no yield of the region's counties at all.
+        StoreError: DuckDB refused the write (rolled back; the store is unchanged).
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputNotFoundError(f"{p}: yield table not found; check the path")
+    facts = import_store.region_facts(con, region_id)
+    table = read_yield_table(p, counties=facts.counties, country=facts.country, unit=unit)
+    name = source or p.name
+    report = ImportReport(
+        "yields", name, region_id, table.rows_read, problems=table.problems,
+        skipped=table.skipped, notes=table.notes,
+    )  # fmt: skip
+    reject_if_problems(report)
+    # the report's skipped and notes are added to in place
+    rows, _, _ = convert_rows(
+        table.rows, region_unit=facts.yield_unit, skipped=report.skipped, notes=report.notes
+    )
+    if rows.empty:
+        reasons = "; ".join(f"{n} {r}" for r, n in report.skipped.items()) or "no rows"
+        raise ValidationError(
+            f"{name}: no county yield of region {region_id} to import ({reasons}); give the "
+            "region's counties by county_id or by their names in the region's boundaries"
+        )
+    _store(con, rows, report, p, source=f"yield table: {name}", simulated=simulated, actor=actor)
+    return report
+
+
+def import_yields(
+    con: duckdb.DuckDBPyConnection,
+    path: str | PathLike[str],
+    region_id: str,
+    *,
+    unit: str | None = None,
+    simulated: bool = False,
+    actor: str = "paii yields import",
+    source: str | None = None,
+) -> ImportReport:
+    """Store a file of county yields for a region: a USDA NASS Quick Stats export
+    (:func:`import_quickstats`, recognised by its header) or a county yield table
+    (:func:`import_yield_table`; ``unit`` applies to it alone)."""
+    p = Path(path)
+    if is_quickstats(p):
+        if unit is not None:
+            raise ValidationError(
+                f"{source or p.name}: a Quick Stats export names its units in each Data Item; "
+                "leave out --unit"
+            )
+        return import_quickstats(con, p, region_id, simulated=simulated, actor=actor, source=source)
+    return import_yield_table(
+        con, p, region_id, unit=unit, simulated=simulated, actor=actor, source=source
+    )
+
+
+def _store(
+    con: duckdb.DuckDBPyConnection,
+    rows: pd.DataFrame,
+    report: ImportReport,
+    path: Path,
+    *,
+    source: str,
+    simulated: bool,
+    actor: str,
+) -> None:
+    """Write converted yields (county_id, crop, year, value, unit) to ``county_metrics``,
+    replacing the same county-crop-years, logged as ``report``'s import."""
     now = datetime.now(UTC).replace(tzinfo=None)
     years = rows["year"].astype(int)
     frame = pd.DataFrame(
@@ -256,7 +380,7 @@ def import_quickstats(
             "period_end": [date(y, 12, 31) for y in years],
             "value": rows["value"].astype(float),
             "unit": rows["unit"],
-            "source": f"NASS Quick Stats: {name}",
+            "source": source,
             "simulated": simulated,
             "updated_at": now,
         }
@@ -273,15 +397,14 @@ def import_quickstats(
             delete_params=[],
             log=ImportLog(
                 kind="yields",
-                region_id=region_id,
-                source=name,
-                input_hash=hashlib.sha256(p.read_bytes()).hexdigest()[:16],
-                rows_read=len(raw),
-                skipped=skipped,
+                region_id=report.region_id,
+                source=report.source,
+                input_hash=hashlib.sha256(path.read_bytes()).hexdigest()[:16],
+                rows_read=report.rows_read,
+                skipped=report.skipped,
                 simulated=simulated,
                 actor=actor,
             ),
         )
     finally:
         con.unregister("_paii_keys")
-    return report

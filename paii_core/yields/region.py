@@ -74,8 +74,9 @@ def stored_region_yields(con: duckdb.DuckDBPyConnection, region_id: str) -> pd.D
     yields = ystore.region_yields(con, region_id)
     if yields.empty:
         raise ValidationError(
-            f"region {region_id!r} has no yields in the store; import a Quick Stats export "
-            f"with `paii yields import FILE --region {region_id}` (or the Data page)"
+            f"region {region_id!r} has no yields in the store; import county yields (a "
+            "county yield table in CSV or Excel, or a Quick Stats export) with "
+            f"`paii yields import FILE --region {region_id}` (or the Data page)"
         )
     return yields
 

@@ -59,6 +59,12 @@ def _app(role: str = "underwriter") -> AppTest:
     return at.run()
 
 
+def _table(at: AppTest, column: str) -> pd.DataFrame:
+    """The last table drawn with ``column`` (the problems' or the skipped rows'; the forms'
+    column guides are tables too)."""
+    return next(d.value for d in reversed(at.dataframe) if column in d.value.columns)
+
+
 def _upload(at: AppTest, index: int, name: str, content: bytes, button: str) -> AppTest:
     at.file_uploader[index].set_value((name, content, "text/csv"))
     at.run()
@@ -76,7 +82,7 @@ def test_a_rejected_policy_file_shows_every_problem_and_stores_nothing(data):
     )
     assert not at.exception
     assert "2 problem(s); nothing was imported" in at.error[0].value
-    table = at.dataframe[-1].value
+    table = _table(at, "problem")
     assert list(table.columns) == ["row", "column", "problem", "fix"]
     assert set(table["column"]) == {"coverage_level", "declared_area_ha"}
     assert _policy_count() == before
@@ -94,15 +100,41 @@ def test_a_valid_policy_file_and_a_quickstats_export_are_imported(data):
     assert not at.exception and not at.error
     summary = at.success[-1].value
     assert "6 rows of yields imported into iowa from 88 read, 82 rows skipped" in summary
-    skipped = at.dataframe[-1].value
+    skipped = _table(at, "reason")
     assert skipped.set_index("reason").at["county not in the region", "rows"] == 40
+
+
+def test_a_yield_table_without_a_unit_is_imported_once_the_unit_is_chosen(data):
+    """An insurer's own county yields by county name; the unit is chosen in the form."""
+    at = _app("esg_analyst")
+    table = b"county,crop,year,yield\nStory,corn,2021,201\nBoone County,corn,2021,198\n"
+    at = _upload(at, 0, "own.csv", table, "Import yields")
+    assert not at.exception
+    assert "1 problem(s); nothing was imported" in at.error[0].value
+    assert _table(at, "problem")["row"].tolist() == ["whole file"]
+    at.selectbox(key="yield_unit_iowa").set_value("bu/acre")
+    next(b for b in at.button if b.label == "Import yields").click()
+    at = at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "2 rows of yields imported into iowa from 2 read" in at.success[-1].value
+    stored = (
+        common.connection()
+        .execute(
+            "SELECT county_id, value FROM county_metrics WHERE source = 'yield table: own.csv' "
+            "ORDER BY 1"
+        )
+        .fetchall()
+    )
+    assert stored == [("19015", 198.0), ("19169", 201.0)]  # Boone, Story
 
 
 def test_bad_files_and_oversized_uploads_are_errors_not_crashes(data, monkeypatch):
     at = _app()
     at = _upload(at, 1, "policies.csv", b"policy_id\nA\n", "Import yields")
     assert not at.exception
-    assert at.error[0].value.startswith("policies.csv: lacks columns"), at.error[0].value
+    assert at.error[0].value.startswith(
+        "policies.csv: has no county_id (or county), crop, year, yield column"
+    ), at.error[0].value
     monkeypatch.setattr(forms, "MAX_UPLOAD_MB", 0)
     at = _upload(at, 1, "qs.csv", EXPORT.read_bytes(), "Import yields")
     assert not at.exception
@@ -112,7 +144,7 @@ def test_bad_files_and_oversized_uploads_are_errors_not_crashes(data, monkeypatc
 def test_only_roles_that_may_see_policies_get_the_policy_form(data):
     at = _app("esg_analyst")
     assert not at.exception
-    assert [u.label for u in at.file_uploader] == ["Quick Stats CSV"]
+    assert [u.label for u in at.file_uploader] == ["Yield file"]
     # Not even the policy form's heading or a word about it: only what the role can use.
     shown = [m.value for m in at.markdown] + [c.value for c in at.caption]
     assert any(t.startswith("**Yields**") for t in shown)
@@ -128,6 +160,6 @@ def test_a_policy_file_with_other_columns_lists_them_as_whole_file_problems(data
     at = _upload(at, 0, "farmers.csv", csv, "Import policies")
     assert not at.exception, at.exception
     assert "Fix each problem below" in at.error[0].value
-    table = at.dataframe[-1].value
+    table = _table(at, "problem")
     missing = table[table["problem"] == "the column is missing"]
     assert "policy_id" in set(missing["column"]) and set(missing["row"]) == {"whole file"}

@@ -2,59 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import geopandas as gpd
 import pandas as pd
 import pytest
-import shapely
 
-from paii_core import store
 from paii_core.cli import main
 from paii_core.errors import FormatError, StoreError, ValidationError
 from paii_core.io.nass import read_nass_quickstats
 from paii_core.store.imports import data_imports
 from paii_core.yields.imports import crop_of_item, import_quickstats, yield_rows
 from paii_core.yields.units import convert_yield
-from tests.conftest import REPO
+from tests.yields.conftest import ARKANSAS
 
 EXPORT = Path(__file__).parent / "data" / "quickstats_arkansas_iowa.csv"
-ARKANSAS = ("05001", "05111", "05085")
 LB_ACRE_IN_T_HA = 0.45359237e-3 / 0.40468564224  # NIST HB 44: 1 lb, 1 acre
-
-
-@pytest.fixture()
-def con(tiny_world, tmp_path):
-    """A copy of the tiny world's store with an Arkansas region (bu/acre) beside Iowa."""
-    for name in ("paii.duckdb", "paii.duckdb.wal"):
-        if (tiny_world / name).exists():
-            shutil.copy(tiny_world / name, tmp_path / name)
-    connection = store.connect(tmp_path / "paii.duckdb")
-    region = {"region_id": "arkansas", "name": "Arkansas (US)", "country": "US"}
-    store.write_frame(
-        connection,
-        "regions",
-        pd.DataFrame([{**region, "utm_epsg": 32615, "yield_unit": "bu/acre"}]),
-    )
-    gdf = gpd.read_parquet(REPO / "data" / "boundaries" / "us_counties_all.parquet")
-    gdf = gdf[gdf["county_id"].isin(ARKANSAS)].reset_index(drop=True)  # real US Census outlines
-    centre = gdf.geometry.representative_point()
-    counties = pd.DataFrame(
-        {
-            "county_id": gdf["county_id"].astype(str),
-            "region_id": "arkansas",
-            "name": gdf["name"],
-            "parent": "Arkansas",
-            "area_km2": gdf.to_crs("EPSG:6933").area / 1e6,
-            "centroid_lon": centre.x,
-            "centroid_lat": centre.y,
-            "geometry_wkb": shapely.to_wkb(gdf.geometry.to_numpy()),
-        }
-    )
-    store.write_frame(connection, "counties", counties)
-    yield connection
-    connection.close()
 
 
 def _yields(con, region: str) -> pd.DataFrame:

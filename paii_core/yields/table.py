@@ -1,0 +1,442 @@
+"""A county yield table as an insurer or a statistics office keeps it: one row per county,
+crop and year, in CSV or Excel, in any unit PAII can convert.
+
+This is how yields come for regions outside the USA (a Chinese provincial yearbook's
+county table, a national statistics download), and how a US insurer keeps its own loss-
+adjusted yields. Rows are checked one by one; a file with any problem is refused whole,
+listing every problem with its row and the fix (as policies are).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from paii_core.errors import FormatError
+from paii_core.importing import Problem
+from paii_core.io.tables import csv_separator, read_text_table
+from paii_core.yields.units import BUSHEL_KG, MASS_UNITS_KG_PER_ACRE, UNITS, convert_yield
+
+__all__ = [
+    "CROP_NAMES",
+    "TABLE_COLUMNS",
+    "UNIT_NAMES",
+    "TableRows",
+    "grain_of",
+    "is_quickstats",
+    "read_yield_table",
+    "table_unit",
+]
+
+TABLE_COLUMNS: dict[str, str] = {
+    "county_id": "the county's id in the region (FIPS 19153, admin code 410526); or give county",
+    "county": "the county's name as in the region's boundaries (used when county_id is absent)",
+    "crop": "any crop name: wheat, maize, winter wheat, soybeans, 玉米 ...",
+    "year": "the harvest year, e.g. 2019",
+    "yield": "the yield, a number; empty, NA or - for a year without one (skipped)",
+    "unit": "t/ha, kg/ha, kg/mu, jin/mu, bu/acre, lb/acre, q/ha...; or in the header as "
+    "'yield (kg/mu)', or chosen on import for the whole file",
+}
+"""The columns of a county yield table and what each holds (README.md shows the same)."""
+
+ALIASES: dict[str, str] = {
+    "fips": "county_id",
+    "geoid": "county_id",
+    "county_code": "county_id",
+    "county_fips": "county_id",
+    "adcode": "county_id",
+    "code": "county_id",
+    "county_name": "county",
+    "name": "county",
+    "commodity": "crop",
+    "crop_name": "crop",
+    "season": "year",
+    "harvest_year": "year",
+    "crop_year": "year",
+    "value": "yield",
+    "yield_value": "yield",
+    "yield_unit": "unit",
+    "units": "unit",
+    "县": "county",
+    "作物": "crop",
+    "年份": "year",
+    "年": "year",
+    "单产": "yield",
+    "单位": "unit",
+}
+"""Other names accepted for a column (after lower-casing; spaces and hyphens become _)."""
+
+CROP_NAMES: dict[str, str] = {
+    "corn": "corn",
+    "soybeans": "soybean",
+    "peanuts": "peanut",
+    "sugarbeets": "sugarbeet",
+    "potatoes": "potato",
+    "小麦": "wheat",
+    "冬小麦": "winter wheat",
+    "春小麦": "spring wheat",
+    "玉米": "maize",
+    "稻谷": "rice",
+    "水稻": "rice",
+    "大豆": "soybean",
+    "花生": "peanut",
+    "棉花": "cotton",
+    "油菜籽": "rapeseed",
+    "油菜": "rapeseed",
+    "高粱": "sorghum",
+    "谷子": "millet",
+    "马铃薯": "potato",
+    "甘薯": "sweet potato",
+}
+"""Crop names read as PAII names them (plural Quick Stats names, Chinese yearbook names);
+any other name is kept in lower case. Corn is maize in a Chinese region."""
+
+UNIT_NAMES: dict[str, tuple[str, float]] = {
+    **{u: (u, 1.0) for u in (*UNITS, *MASS_UNITS_KG_PER_ACRE)},
+    "bu/ac": ("bu/acre", 1.0),
+    "bu/a": ("bu/acre", 1.0),
+    "bushels/acre": ("bu/acre", 1.0),
+    "bpa": ("bu/acre", 1.0),
+    "lbs/acre": ("lb/acre", 1.0),
+    "lb/ac": ("lb/acre", 1.0),
+    "t/ha": ("t/ha", 1.0),
+    "tonnes/ha": ("t/ha", 1.0),
+    "tonne/ha": ("t/ha", 1.0),
+    "mt/ha": ("t/ha", 1.0),
+    "吨/公顷": ("t/ha", 1.0),
+    "kg/ha": ("t/ha", 1e-3),
+    "公斤/公顷": ("t/ha", 1e-3),
+    "千克/公顷": ("t/ha", 1e-3),
+    # A quintal (q) and a decitonne (dt) are 100 kg (FAO, "World Programme for the Census of
+    # Agriculture", units; dt/ha is the German statistics offices' yield unit).
+    "q/ha": ("t/ha", 0.1),
+    "qt/ha": ("t/ha", 0.1),
+    "dt/ha": ("t/ha", 0.1),
+    "公斤/亩": ("kg/mu", 1.0),
+    "千克/亩": ("kg/mu", 1.0),
+    "kg/亩": ("kg/mu", 1.0),
+    # One jin (市斤) is 0.5 kg (PRC Measurement Law units, 1984).
+    "jin/mu": ("kg/mu", 0.5),
+    "斤/亩": ("kg/mu", 0.5),
+}
+"""Unit spellings (lower case, no spaces; "per" read as "/") -> (PAII unit, factor)."""
+
+MISSING = frozenset({"", "na", "n/a", "nan", "-", "--", "—", "..", "...", "(d)", "(na)", "(z)"})
+"""Cells that mean "no yield this year": the row is skipped and counted."""
+
+PLAUSIBLE_T_HA = (0.2, 25.0)
+"""A grain's median county yield lies in this range in t/ha (world county yields of wheat,
+maize, rice, soybean, barley: about 0.5 to 15 t/ha; FAOSTAT): outside it the unit is wrong."""
+
+_HEADER_UNIT = re.compile(r"^(?P<name>.+?)\s*[(\[](?P<unit>[^)\]]+)[)\]]\s*$")
+
+
+def _column_name(header: str) -> tuple[str, str | None]:
+    """A header's column name and the unit written in it: "Yield (kg/mu)" -> ("yield",
+    "kg/mu")."""
+    text = unicodedata.normalize("NFKC", str(header)).strip()
+    m = _HEADER_UNIT.match(text) if len(text) <= 100 else None  # no backtracking on junk
+    unit = None
+    if m and table_unit(m.group("unit")) is not None:
+        text, unit = m.group("name"), m.group("unit")
+    name = re.sub(r"[\s\-]+", "_", text.strip().lower())
+    return ALIASES.get(name, name), unit
+
+
+def _listed(names: list[str], most: int = 12, width: int = 40) -> str:
+    """Column names for a message: a dozen at most, each cut to ``width`` characters."""
+    shown = [n if len(n) <= width else n[: width - 3] + "..." for n in map(str, names[:most])]
+    more = f" and {len(names) - most} more" if len(names) > most else ""
+    return ", ".join(shown) + more
+
+
+def table_unit(text: str) -> tuple[str, float] | None:
+    """(PAII unit, factor) of a unit as written ("kg per ha" -> ("t/ha", 0.001)); None
+    for a unit PAII cannot convert."""
+    return UNIT_NAMES.get(_unit_key(text))
+
+
+def _unit_key(text: str) -> str:
+    key = unicodedata.normalize("NFKC", text).strip().lower()
+    key = re.sub(r"\s*per\s*", "/", key)
+    return re.sub(r"\s+", "", key).replace("hectare", "ha").replace("acres", "acre")
+
+
+def grain_of(crop: str) -> str:
+    """The grain a crop class weighs as ("winter wheat" -> "wheat"), or the crop itself."""
+    if crop in BUSHEL_KG:
+        return crop
+    last = crop.split(" (")[0].split(" ")[-1]
+    return last if last in BUSHEL_KG else crop
+
+
+def is_quickstats(path: Path) -> bool:
+    """Whether a CSV's header is a USDA NASS Quick Stats export's (Commodity, Data Item)."""
+    if path.suffix.lower() not in (".csv", ".txt") or not path.is_file():
+        return False
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
+        header = f.readline()
+    sep = csv_separator(path)
+    names = {h.strip().strip('"').lower() for h in header.split(sep)}
+    return {"commodity", "data item"} <= names
+
+
+def _name_key(name: str) -> str:
+    text = unicodedata.normalize("NFKC", name).casefold()
+    text = re.sub(r"\s+", " ", text).strip()
+    return re.sub(r"\s+(county|parish|co\.?)$", "", text)
+
+
+def _crop(text: str, country: str) -> str:
+    key = unicodedata.normalize("NFKC", text).strip()
+    name = CROP_NAMES.get(key.lower(), re.sub(r"\s+", " ", key.lower()))
+    return "maize" if country == "CN" and name == "corn" else name
+
+
+def _number(text: str, decimal_comma: bool) -> float | None:
+    """A yield cell as a number: "1,234.5" (thousands) or, in a semicolon CSV, "7,52"."""
+    t = text.replace(" ", "").replace("\u00a0", "")
+    if decimal_comma and re.fullmatch(r"-?\d+,\d+", t):
+        t = t.replace(",", ".")
+    elif re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", t):
+        t = t.replace(",", "")
+    try:
+        value = float(t)
+    except ValueError:
+        return None
+    return value if np.isfinite(value) else None
+
+
+@dataclass
+class TableRows:
+    """A yield table's county rows of the region: county_id, crop, base (the grain a crop
+    weighs as), year, from_unit, raw (the number in from_unit); what was skipped and why;
+    notes for the user; problems (any problem refuses the whole file)."""
+
+    rows: pd.DataFrame
+    rows_read: int
+    skipped: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+class _Counties:
+    """The region's counties, found by id (zero-padded as the region's) or by name."""
+
+    def __init__(self, counties: pd.DataFrame) -> None:
+        self.ids = set(counties["county_id"].astype(str))
+        lengths = {len(i) for i in self.ids}
+        self.width = (
+            lengths.pop() if len(lengths) == 1 and all(i.isdigit() for i in self.ids) else 0
+        )
+        keys = counties["name"].astype(str).map(_name_key)
+        self.by_name: dict[str, str] = {}
+        self.ambiguous: set[str] = set(keys[keys.duplicated()])
+        for key, cid in zip(keys, counties["county_id"].astype(str), strict=True):
+            if key not in self.ambiguous:
+                self.by_name[key] = cid
+        self.padded = 0
+
+    def by_id(self, text: str) -> str:
+        t = text.strip()
+        if self.width and t.isdigit() and len(t) < self.width:
+            self.padded += 1
+            return t.zfill(self.width)
+        return t
+
+
+def read_yield_table(
+    path: Path, *, counties: pd.DataFrame, country: str, unit: str | None = None
+) -> TableRows:
+    """The county yields of a CSV / Excel yield table (:data:`TABLE_COLUMNS`) for a region
+    whose ``counties`` (county_id, name) and ``country`` are given; ``unit`` is the whole
+    file's unit where it has no unit column or header unit.
+
+    Raises:
+        InputNotFoundError, FormatError: an unreadable file (see
+            :func:`paii_core.io.tables.read_text_table`), or columns missing.
+    """
+    frame = read_text_table(path, "the yields")
+    named = [_column_name(c) for c in frame.columns]
+    names = [n for n, _ in named]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise FormatError(
+            path, f"has several columns that mean {', '.join(dup)}", "keep one column of each"
+        )
+    frame.columns = names
+    frame = frame[(frame != "").any(axis=1)]
+    key = "county_id" if "county_id" in names else "county"
+    missing = [c for c in ("crop", "year", "yield") if c not in names]
+    if key not in names:
+        missing.insert(0, "county_id (or county)")
+    if missing:
+        raise FormatError(
+            path,
+            f"has no {', '.join(missing)} column (its columns: {_listed(names)})",
+            "give one row per county, crop and year with the columns county_id (or county), "
+            "crop, year, yield and unit; a Quick Stats export needs its own header "
+            "(Commodity, Data Item, Value)",
+        )
+    header_unit = next((u for n, u in named if n == "yield" and u), None)
+    file_unit = header_unit or unit
+    problems: list[Problem] = []
+    if "unit" not in names and file_unit is None:
+        problems.append(
+            Problem(
+                None,
+                "unit",
+                "the file says no unit: no unit column, no unit in the yield header",
+                "add a unit column, write the unit in the header ('yield (kg/mu)') or choose "
+                "the file's unit on import (--unit)",
+            )
+        )
+    places = _Counties(counties)
+    skipped: dict[str, int] = {}
+    notes: list[str] = []
+    decimal_comma = path.suffix.lower() in (".csv", ".txt") and csv_separator(path) == ";"
+    out: list[tuple[int, str, str, int, str, float, float, str]] = []
+    outside: list[str] = []
+
+    def skip(reason: str, n: int = 1) -> None:
+        skipped[reason] = skipped.get(reason, 0) + n
+
+    def bad(row: int, column: str, problem: str, fix: str) -> None:
+        problems.append(Problem(row, column, problem, fix))
+
+    for row, rec in enumerate(frame.to_dict("records"), start=1):
+        if key == "county_id":
+            label = places.by_id(str(rec["county_id"]))
+            found = label if label in places.ids else None
+        else:
+            label = str(rec["county"]).strip()
+            if _name_key(label) in places.ambiguous:
+                fix = "give the county_id column instead"
+                bad(row, "county", f"{label!r} names several counties of the region", fix)
+                continue
+            found = places.by_name.get(_name_key(label))
+        if not label:
+            bad(row, key, "empty", f"give the county's {key}")
+            continue
+        if found is None:
+            skip("county not in the region")
+            outside.append(label)
+            continue
+        text = str(rec["yield"])
+        if text.strip().lower() in MISSING:
+            skip("no yield value (empty, NA or -)")
+            continue
+        value = _number(text, decimal_comma)
+        if value is None:
+            bad(row, "yield", f"{text!r} is not a number", "write a number, or leave it empty")
+        elif value < 0:
+            bad(row, "yield", f"{text} is below 0", "a yield is never below 0: correct it")
+        year_text = str(rec["year"]).strip()
+        year = int(year_text) if re.fullmatch(r"\d{4}", year_text) else None
+        if year is None or not 1900 <= year <= 2100:
+            bad(row, "year", f"{year_text!r} is not a year", "write the harvest year, e.g. 2019")
+        crop = _crop(str(rec["crop"]), country)
+        if not crop:
+            bad(row, "crop", "empty", "name the crop, e.g. wheat")
+        written = str(rec.get("unit", "")).strip() or file_unit
+        parsed = table_unit(written) if written else None
+        if written and parsed is None:
+            known = ", ".join(n for n in UNIT_NAMES if n.isascii())
+            bad(row, "unit", f"{written!r} is not a yield unit PAII converts", f"use {known}")
+        elif not written and "unit" in names:
+            bad(row, "unit", "empty", "write the yield's unit, e.g. t/ha")
+        if value is None or value < 0 or year is None or parsed is None or not crop:
+            continue
+        out.append((row, found, crop, year, parsed[0], value * parsed[1], value, written))
+    if outside:
+        example = ", ".join(sorted(set(outside))[:3])
+        by = "ids" if key == "county_id" else "names"
+        notes.append(f"rows of county {by} not in the region were skipped (e.g. {example})")
+    if places.padded:
+        notes.append(
+            f"{places.padded} county ids were read with their leading zeros restored "
+            f"({places.width} digits, as the region's; spreadsheets drop them)"
+        )
+    rows = pd.DataFrame(
+        out, columns=["row", "county_id", "crop", "year", "from_unit", "raw", "typed", "as_typed"]
+    ).astype({"row": int, "year": int, "raw": float, "typed": float})
+    rows["base"] = rows["crop"].map(grain_of)
+    rows, dup_problems = _duplicates(rows, skip)
+    problems += dup_problems
+    problems += _implausible(rows)
+    return TableRows(
+        rows.drop(columns=["row", "typed", "as_typed"]),
+        len(frame),
+        skipped=skipped,
+        notes=notes,
+        problems=problems,
+    )
+
+
+def _duplicates(rows: pd.DataFrame, skip) -> tuple[pd.DataFrame, list[Problem]]:
+    """Rows repeating a county-crop-year: the same yield again is skipped, another yield is
+    a problem (which of the two is right is not guessed)."""
+    keys = ["county_id", "crop", "year"]
+    first = rows.drop_duplicates(keys)
+    again = rows[rows.duplicated(keys)].merge(
+        first[[*keys, "row", "from_unit", "raw"]], on=keys, suffixes=("", "_first")
+    )
+    same = (again["from_unit"] == again["from_unit_first"]) & np.isclose(
+        again["raw"], again["raw_first"]
+    )
+    if same.any():
+        skip("duplicate county-crop-year", int(same.sum()))
+    problems = [
+        Problem(
+            int(rec.row),
+            "yield",
+            f"county {rec.county_id} {rec.crop} {rec.year} is also in row {rec.row_first} "
+            "with another yield",
+            "keep one row per county, crop and year",
+        )
+        for rec in again[~same].itertuples()
+    ]
+    return first, problems
+
+
+def _t_ha(value: float, unit: tuple[str, float], grain: str) -> float:
+    """``value`` in a (PAII unit, factor) of :data:`UNIT_NAMES`, in t/ha."""
+    return float(convert_yield(value * unit[1], unit[0], "t/ha", crop=grain))
+
+
+def _implausible(rows: pd.DataFrame) -> list[Problem]:
+    """A problem for each grain whose median yield is outside :data:`PLAUSIBLE_T_HA`, naming
+    the units that would make it plausible: a file in kg/ha called t/ha would otherwise be
+    stored 1000 times too high."""
+    problems = []
+    lo, hi = PLAUSIBLE_T_HA
+    spellings: dict[tuple[str, float], str] = {}
+    for name, canon in UNIT_NAMES.items():
+        if name.isascii():
+            spellings.setdefault(canon, name)
+    for (crop, typed_unit), group in rows.groupby(["crop", "as_typed"]):
+        base = grain_of(str(crop))
+        if base not in BUSHEL_KG:
+            continue
+        median = float(np.median(group["typed"]))
+
+        t_ha = _t_ha(median, UNIT_NAMES[_unit_key(str(typed_unit))], base)
+        if lo <= t_ha <= hi:
+            continue
+        likely = [name for u, name in spellings.items() if lo <= _t_ha(median, u, base) <= hi]
+        fix = f"check the unit: {', '.join(likely[:4])} would fit" if likely else "check the unit"
+        problems.append(
+            Problem(
+                None,
+                "unit",
+                f"{crop}: the median yield {median:g} {typed_unit} is {t_ha:.3g} t/ha, not a "
+                f"{crop} yield (county medians lie between {lo:g} and {hi:g} t/ha)",
+                fix,
+            )
+        )
+    return problems
