@@ -13,8 +13,10 @@ import pandas as pd
 
 from paii_core.errors import FormatError, InputNotFoundError, ValidationError
 from paii_core.io._atomic import atomic_path
+from paii_core.io.tables import csv_separator
 
 __all__ = [
+    "API_COLUMNS",
     "NASS_CODES",
     "NASS_COLUMNS",
     "county_id_from_ansi",
@@ -117,6 +119,45 @@ def county_id_from_ansi(state_ansi: str, county_ansi: str) -> str:
     return s.zfill(2) + (c.zfill(3) if len(c) <= 3 else c)
 
 
+API_COLUMNS: dict[str, str] = {
+    "source_desc": "Program",
+    "year": "Year",
+    "reference_period_desc": "Period",
+    "week_ending": "Week Ending",
+    "agg_level_desc": "Geo Level",
+    "state_name": "State",
+    "state_ansi": "State ANSI",
+    "state_fips_code": "State ANSI",
+    "asd_desc": "Ag District",
+    "asd_code": "Ag District Code",
+    "county_name": "County",
+    "county_ansi": "County ANSI",
+    "county_code": "County ANSI",
+    "commodity_desc": "Commodity",
+    "short_desc": "Data Item",
+    "domain_desc": "Domain",
+    "domaincat_desc": "Domain Category",
+    "value": "Value",
+    "cv_%": "CV (%)",
+    "cv (%)": "CV (%)",
+}
+"""Quick Stats API names (its CSV/JSON, rnassqs, the bulk qs.*.txt files in upper case) of
+the web export's columns; the first of two names for one column wins (state_ansi)."""
+
+
+def _web_names(raw: pd.DataFrame) -> pd.DataFrame:
+    """A Quick Stats API / bulk table with the web export's column names; a web export as
+    it is."""
+    lower = {c.lower(): c for c in raw.columns}
+    if "Data Item" in raw.columns or "short_desc" not in lower:
+        return raw
+    chosen: dict[str, str] = {}
+    for api, web in API_COLUMNS.items():
+        if api in lower and web not in chosen.values():
+            chosen[lower[api]] = web
+    return raw[list(chosen)].rename(columns=chosen)
+
+
 def _parse_value(text: str) -> tuple[float, str | None] | None:
     """``"1,234"`` -> (1234.0, None); ``"(D)"`` -> (nan, "(D)"); garbage -> None."""
     t = text.strip()
@@ -157,7 +198,9 @@ def read_nass_quickstats(
     if not p.exists():
         raise InputNotFoundError(f"{p}: Quick Stats CSV not found; check the path")
     try:
-        raw = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        raw = pd.read_csv(
+            p, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=csv_separator(p)
+        )
     except pd.errors.EmptyDataError:
         raise FormatError(
             p, "is empty", "export the query again from quickstats.nass.usda.gov"
@@ -173,6 +216,7 @@ def read_nass_quickstats(
             "export the query again from quickstats.nass.usda.gov as CSV",
         )
     raw.columns = [str(c).strip() for c in raw.columns]
+    raw = _web_names(raw)
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:
         raise FormatError(

@@ -39,11 +39,14 @@ def cell_text(value: object) -> str:
 
 
 def csv_separator(path: Path) -> str:
-    """``;`` for a CSV whose header is separated by semicolons (what Excel writes where the
-    decimal mark is a comma), else ``,``."""
+    """The field separator of a text table, read from its header: a tab (a tab-separated
+    export), ``;`` (what Excel writes where the decimal mark is a comma), else ``,``."""
     with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
         header = re.sub(r'"[^"]*"', "", f.readline(1 << 16))  # quoted names say nothing
-    return ";" if ";" in header and "," not in header else ","
+    for sep in ("\t", ";"):
+        if sep in header and "," not in header:
+            return sep
+    return ","
 
 
 def _read_csv(path: Path, what: str) -> pd.DataFrame:

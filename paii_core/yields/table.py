@@ -176,14 +176,15 @@ def grain_of(crop: str) -> str:
 
 
 def is_quickstats(path: Path) -> bool:
-    """Whether a CSV's header is a USDA NASS Quick Stats export's (Commodity, Data Item)."""
+    """Whether a CSV's header is a USDA NASS Quick Stats export's (Commodity, Data Item),
+    or its API's (commodity_desc, short_desc)."""
     if path.suffix.lower() not in (".csv", ".txt") or not path.is_file():
         return False
     with open(path, encoding="utf-8-sig", errors="replace") as f:
         header = f.readline()
     sep = csv_separator(path)
     names = {h.strip().strip('"').lower() for h in header.split(sep)}
-    return {"commodity", "data item"} <= names
+    return {"commodity", "data item"} <= names or {"commodity_desc", "short_desc"} <= names
 
 
 def _name_key(name: str) -> str:

@@ -11,7 +11,7 @@ from paii_core.cli import main
 from paii_core.errors import FormatError, StoreError, ValidationError
 from paii_core.io.nass import read_nass_quickstats
 from paii_core.store.imports import data_imports
-from paii_core.yields.imports import crop_of_item, import_quickstats, yield_rows
+from paii_core.yields.imports import crop_of_item, import_quickstats, import_yields, yield_rows
 from paii_core.yields.units import convert_yield
 from tests.yields.conftest import ARKANSAS
 
@@ -56,6 +56,28 @@ def test_rice_in_pounds_and_hay_in_tons_are_converted_and_the_rest_counted(con):
     assert not rows["simulated"].any()
     log = data_imports(con, "arkansas").iloc[0]
     assert log["kind"] == "yields" and log["rows_read"] == 88 and log["rows_written"] == 40
+
+
+@pytest.mark.parametrize("upper", [False, True])
+def test_the_quick_stats_api_layout_is_read_as_the_web_export(con, tmp_path, upper):
+    """The API's CSV (rnassqs, usdarnass: short_desc, county_code...) and, in upper case and
+    tab-separated, the bulk qs.*.txt layout: the same rows as the web export's."""
+    web = pd.read_csv(EXPORT, dtype=str, keep_default_na=False)
+    api = {
+        "Program": "source_desc", "Year": "year", "Period": "reference_period_desc",
+        "Geo Level": "agg_level_desc", "State": "state_name", "State ANSI": "state_fips_code",
+        "County": "county_name", "County ANSI": "county_code", "Commodity": "commodity_desc",
+        "Data Item": "short_desc", "Domain": "domain_desc", "Value": "Value",
+    }  # fmt: skip
+    table = web[list(api)].rename(columns=api).assign(statisticcat_desc="YIELD")
+    path = tmp_path / ("qs.crops.txt" if upper else "nassqs.csv")
+    if upper:
+        table.columns = [c.upper() for c in table.columns]
+    table.to_csv(path, index=False, sep="\t" if upper else ",")
+    report = import_yields(con, path, "arkansas")
+    expected = import_quickstats(con, EXPORT, "arkansas")
+    assert report.rows_written == expected.rows_written == 40
+    assert report.skipped == expected.skipped
 
 
 def test_a_second_import_replaces_the_same_county_crop_years(con):
