@@ -25,7 +25,9 @@ headless Chromium (playwright). A page load starts at the click on its sidebar l
    ESG analyst), each picks its own region and opens 5 pages; every page load is checked
    for an exception and for cross-talk (the sidebar showing another session's region or
    another user), all bounded by --budget seconds ("unfinished": sessions still running
-   then, cancelled; their finished page loads count in the percentiles).
+   then, cancelled; their finished page loads count in the percentiles). The browser runs
+   at nice 19 here: users' browsers do not share the server's cores
+   (:func:`low_priority_browser`).
 
 Writes {"pages": [{"page", "cold_s", "warm_s", "cold_painted_s", "warm_painted_s",
 "cold_shown_s", "warm_shown_s", ...}], "concurrent": {"sessions", "errors", "p50_s",
@@ -337,14 +339,32 @@ async def _browse(
         await context.close()
 
 
-async def concurrent(server: str, regions: list[str], pages: int, budget_s: float) -> dict:
-    """8 sessions at once on ``server``: one computing, seven browsing ``pages`` pages."""
+def low_priority_browser(folder: Path) -> Path:
+    """An executable in ``folder`` that starts Chromium at the lowest CPU priority (nice 19;
+    its renderer and GPU processes inherit it).
+
+    Eight users' browsers run on eight users' machines, not on the server's two cores: on
+    the benchmark machine they took 273 of the run's 389 CPU seconds at normal priority
+    (2026-12-07 17:01 UTC), so the figure measured the browsers starving the dashboard.
+    At nice 19 they get every CPU second the server leaves, and still must receive and
+    show every page: a starved browser makes the timings longer, never shorter."""
+    wrapper = folder / "chromium-nice"
+    wrapper.write_text(f'#!/bin/sh\nexec nice -n 19 {CHROMIUM} "$@"\n')
+    wrapper.chmod(0o755)
+    return wrapper
+
+
+async def concurrent(
+    server: str, regions: list[str], pages: int, budget_s: float, browser_path: Path
+) -> dict:
+    """8 sessions at once on ``server``: one computing, seven browsing ``pages`` pages, in
+    the browser ``browser_path`` starts (:func:`low_priority_browser`)."""
     from playwright.async_api import async_playwright
 
     log: list[dict] = []
     times: list[Load] = []
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = await p.chromium.launch(executable_path=str(browser_path), args=CHROMIUM_ARGS)
         t0 = time.monotonic()
         tasks = [asyncio.create_task(_heavy(browser, server, budget_s, log))] + [
             asyncio.create_task(
@@ -373,6 +393,7 @@ async def concurrent(server: str, regions: list[str], pages: int, budget_s: floa
         "loads_planned": 7 * (pages + 1),
         "wall_s": round(wall, 1),
         "budget_s": budget_s,
+        "browsers": "one Chromium, 8 contexts, at nice 19 (low_priority_browser)",
         "log": log,
     }
 
@@ -426,7 +447,10 @@ def main(argv: list[str] | None = None) -> dict:
         conc = None
         if not args.no_concurrent:
             with serve(data, "latency-concurrent.log") as server:
-                conc = asyncio.run(concurrent(server, regions, 3 if args.quick else 5, budget))
+                browser = low_priority_browser(Path(tmp))
+                conc = asyncio.run(
+                    concurrent(server, regions, 3 if args.quick else 5, budget, browser)
+                )
     result = {
         "pages": rows,
         "concurrent": conc,
