@@ -65,7 +65,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         result = run_batch(
             args.job,
-            expand_inputs(args.inputs),
+            expand_inputs(args.inputs, stacks=Path(args.out) / "inputs"),
             args.out,
             scheduler=args.scheduler,
             workers=args.workers,
@@ -109,8 +109,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         nargs="+",
         required=True,
         type=Path,
-        help="GeoTIFFs, or STAC Item / ItemCollection JSON files with local assets "
-        "(cropland/parcels: Sentinel-2 L2A dates; files on one grid form a season)",
+        help="GeoTIFFs, STAC Item / ItemCollection JSON files with local assets, or "
+        "Sentinel-2 products as downloaded (.SAFE folders or their .zip: read in place, a "
+        "BGRN stack per granule in OUT/inputs) (cropland/parcels: Sentinel-2 dates; files "
+        "on one grid form a season)",
     )
     p.add_argument(
         "--out", required=True, type=Path, help="output folder (tiles, manifest, mosaic)"

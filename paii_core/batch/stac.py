@@ -1,4 +1,5 @@
-"""STAC Items / ItemCollections as `paii batch` inputs: their local GeoTIFF assets."""
+"""`paii batch` inputs: STAC Items / ItemCollections as their local GeoTIFF assets, and
+Sentinel-2 products (a .SAFE folder or its .zip) as a BGRN stack per granule."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from paii_core.errors import FormatError
+from paii_core.io.s2_vrt import is_s2_product, scene_stack_vrt, stack_name
 
 __all__ = ["expand_inputs"]
 
@@ -51,13 +53,29 @@ def _item_asset(item: dict, where: Path) -> Path:
     return path if path.is_absolute() else (where.parent / path)
 
 
-def expand_inputs(inputs: list[str | Path]) -> list[Path]:
+def _product_stacks(product: Path, stacks: Path) -> list[Path]:
+    from paii_core.io.s2_items import open_s2_item
+
+    stacks.mkdir(parents=True, exist_ok=True)
+    return [scene_stack_vrt(s, stacks / stack_name(s)) for s in open_s2_item(product)]
+
+
+def expand_inputs(inputs: list[str | Path], stacks: Path | None = None) -> list[Path]:
     """Input files with every ``.json`` STAC Item / ItemCollection replaced by its
-    items' GeoTIFF asset (one per item, in order). Raises FormatError for a JSON that is
-    not STAC or an item without exactly one GeoTIFF data asset."""
+    items' GeoTIFF asset (one per item, in order), and, with a ``stacks`` folder, every
+    Sentinel-2 product (a ``.SAFE`` folder or its ``.zip``) by a BGRN stack (a VRT in
+    ``stacks``) per granule, read in place (:mod:`paii_core.io.s2_vrt`).
+
+    Raises:
+        FormatError: a JSON that is not STAC or an item without exactly one GeoTIFF data
+            asset; a product PAII cannot read (see :func:`paii_core.io.open_s2_item`).
+    """
     out: list[Path] = []
     for raw in inputs:
         p = Path(raw)
+        if stacks is not None and is_s2_product(p):
+            out.extend(_product_stacks(p, stacks))
+            continue
         if p.suffix.lower() not in (".json", ".geojson"):
             out.append(p)
             continue

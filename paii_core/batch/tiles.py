@@ -108,7 +108,9 @@ def plan_tiles(
     tiles = []
     for s in scenes:
         base = hashlib.sha256("|".join([salt, *(hashes[f] for f in s.files)]).encode()).hexdigest()
-        if s.width <= tile and s.height <= tile:
+        # a product's stack (a VRT) is read as window copies, GeoTIFFs the engine reads
+        stacked = any(f.lower().endswith(".vrt") for f in s.files)
+        if s.width <= tile and s.height <= tile and not stacked:
             tiles.append(Tile(f"{s.name}/whole", s, None, None, base[:32]))
             continue
         for r in range(0, s.height, tile):

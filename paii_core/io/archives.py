@@ -17,7 +17,14 @@ from pathlib import Path
 
 from paii_core.errors import FormatError
 
-__all__ = ["ARCHIVE_RE", "archive_members", "is_member", "member_bytes", "member_path"]
+__all__ = [
+    "ARCHIVE_RE",
+    "archive_members",
+    "container",
+    "is_member",
+    "member_bytes",
+    "member_path",
+]
 
 # GDAL would write an index of a .tar.gz it seeks in beside it (NAME.tar.gz.properties):
 # a user's download folder is not PAII's to write in.
@@ -74,6 +81,13 @@ def member_path(archive: Path, member: str) -> Path:
     """GDAL's path of ``member`` inside ``archive`` (rasterio opens it in place)."""
     kind = "zip" if _is_zip(archive) else "tar"
     return Path(f"/vsi{kind}/{{{archive.resolve()}}}/{member}")
+
+
+def container(path: str | Path) -> Path:
+    """The file that holds ``path`` on disk: its archive for a :func:`member_path`, else
+    ``path`` itself."""
+    m = _MEMBER_RE.match(str(path))
+    return Path(m["archive"]) if m else Path(path)
 
 
 def is_member(path: str | Path) -> bool:

@@ -19,9 +19,11 @@ from os import PathLike
 from pathlib import Path
 
 import rasterio
+from affine import Affine
 from rasterio.errors import RasterioError
 
 from paii_core.errors import FormatError, InputNotFoundError, PaiiError, name_file_as
+from paii_core.io.vrt import add_band, vrt_dataset, write_vrt
 
 __all__ = ["dem_mosaic", "dem_name", "tile_paths"]
 
@@ -82,16 +84,9 @@ def _write_vrt(tiles: list[dict], vrt: Path) -> None:
     west, south = min(b[0] for b in boxes), min(b[1] for b in boxes)
     east, north = max(b[2] for b in boxes), max(b[3] for b in boxes)
     width, height = math.ceil((east - west) / rx - 1e-6), math.ceil((north - south) / ry - 1e-6)
-    root = ET.Element("VRTDataset", rasterXSize=str(width), rasterYSize=str(height))
-    ET.SubElement(root, "SRS").text = first["crs"].to_wkt()
-    ET.SubElement(root, "GeoTransform").text = ", ".join(
-        repr(v) for v in (west, rx, 0.0, north, 0.0, -ry)
-    )
-    meta = ET.SubElement(root, "Metadata")
-    for key, value in first["tags"].items():
-        ET.SubElement(meta, "MDI", key=key).text = str(value)
-    band = ET.SubElement(root, "VRTRasterBand", dataType="Float32", band="1")
-    ET.SubElement(band, "NoDataValue").text = "nan"
+    grid = Affine(rx, 0.0, west, 0.0, -ry, north)
+    root = vrt_dataset(first["crs"], grid, width, height, first["tags"])
+    band = add_band(root, "Float32", nodata=float("nan"))
     if first["unit"]:
         ET.SubElement(band, "UnitType").text = first["unit"]
     for t, (w, s, e, n) in zip(tiles, boxes, strict=True):
@@ -104,7 +99,7 @@ def _write_vrt(tiles: list[dict], vrt: Path) -> None:
                       xSize=repr((e - w) / rx), ySize=repr((n - s) / ry))  # fmt: skip
         if t["nodata"] is not None:  # a tile's void leaves what another tile has there
             ET.SubElement(source, "NODATA").text = repr(float(t["nodata"]))
-    ET.ElementTree(root).write(vrt, encoding="utf-8")
+    write_vrt(root, vrt)
 
 
 @contextmanager

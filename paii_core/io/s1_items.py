@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 import tempfile
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
 from os import PathLike
@@ -27,6 +26,7 @@ from rasterio.errors import RasterioError
 
 from paii_core.errors import FormatError, PaiiError, name_file_as
 from paii_core.io.archives import archive_members, member_path
+from paii_core.io.vrt import add_band, vrt_dataset, write_vrt
 
 __all__ = ["polarisation_files", "polarisation_of", "sentinel1_stack"]
 
@@ -138,23 +138,12 @@ def _stack_vrt(files: dict[str, str], item: Path, vrt: Path) -> None:
                               "download it again") from e  # fmt: skip
     assert ref is not None  # VV is always there
     (crs, transform, width, height), tags = ref
-    root = ET.Element("VRTDataset", rasterXSize=str(width), rasterYSize=str(height))
-    ET.SubElement(root, "SRS").text = crs.to_wkt()
-    ET.SubElement(root, "GeoTransform").text = ", ".join(repr(v) for v in transform.to_gdal())
-    meta = ET.SubElement(root, "Metadata")
-    for key, value in tags.items():
-        ET.SubElement(meta, "MDI", key=key).text = str(value)
-    for i, (pol, path, dtype, nodata) in enumerate(bands, 1):
+    root = vrt_dataset(crs, transform, width, height, tags)
+    for pol, path, dtype, nodata in bands:
         # One type for both bands (rasterio reads a stack of one type): float32 holds
         # any sigma0 file's values, dB, linear power or scaled integers.
-        band = ET.SubElement(root, "VRTRasterBand", dataType=_stack_type(dtype), band=str(i))
-        ET.SubElement(band, "Description").text = pol
-        if nodata is not None:
-            ET.SubElement(band, "NoDataValue").text = repr(float(nodata))
-        source = ET.SubElement(band, "SimpleSource")
-        ET.SubElement(source, "SourceFilename", relativeToVRT="0").text = path
-        ET.SubElement(source, "SourceBand").text = "1"
-    ET.ElementTree(root).write(vrt, encoding="utf-8")
+        add_band(root, _stack_type(dtype), description=pol, nodata=nodata, source=(path, 1))
+    write_vrt(root, vrt)
 
 
 @contextmanager

@@ -1,0 +1,59 @@
+"""GDAL VRT documents: several files, or files inside an archive, read as one raster without
+copying a pixel (the Sentinel-1 polarisations, DEM tiles, a Sentinel-2 product's bands)."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from pathlib import Path
+
+from affine import Affine
+from rasterio.crs import CRS
+
+__all__ = ["add_band", "vrt_dataset", "write_vrt"]
+
+
+def vrt_dataset(
+    crs: CRS, transform: Affine, width: int, height: int, tags: Mapping[str, object]
+) -> ET.Element:
+    """The root of a VRT of ``width`` x ``height`` px on the grid (``crs``, ``transform``)
+    with dataset metadata ``tags``; add its bands with :func:`add_band`."""
+    root = ET.Element("VRTDataset", rasterXSize=str(width), rasterYSize=str(height))
+    ET.SubElement(root, "SRS").text = crs.to_wkt()
+    ET.SubElement(root, "GeoTransform").text = ", ".join(repr(v) for v in transform.to_gdal())
+    meta = ET.SubElement(root, "Metadata")
+    for key, value in tags.items():
+        ET.SubElement(meta, "MDI", key=key).text = str(value)
+    return root
+
+
+def add_band(
+    root: ET.Element,
+    data_type: str,
+    *,
+    description: str | None = None,
+    nodata: float | None = None,
+    source: tuple[str, int] | None = None,
+) -> ET.Element:
+    """A band of GDAL type ``data_type`` ("UInt16", "Float32") appended to ``root``; with
+    ``source`` (a GDAL path, 1-based band), that band of that file, pixel for pixel."""
+    number = len(root.findall("VRTRasterBand")) + 1
+    band = ET.SubElement(root, "VRTRasterBand", dataType=data_type, band=str(number))
+    if description is not None:
+        ET.SubElement(band, "Description").text = description
+    if nodata is not None:
+        ET.SubElement(band, "NoDataValue").text = repr(float(nodata))
+    if source is not None:
+        simple = ET.SubElement(band, "SimpleSource")
+        ET.SubElement(simple, "SourceFilename", relativeToVRT="0").text = source[0]
+        ET.SubElement(simple, "SourceBand").text = str(source[1])
+    return band
+
+
+def write_vrt(root: ET.Element, path: Path) -> Path:
+    """``root`` written to ``path``, unless ``path`` already holds exactly that document (a
+    rerun leaves it untouched, so what was computed from it is not redone)."""
+    text = ET.tostring(root, encoding="unicode")
+    if not (path.is_file() and path.read_text(encoding="utf-8") == text):
+        path.write_text(text, encoding="utf-8")
+    return path
