@@ -154,7 +154,11 @@ except PaiiError as e:
     st.stop()
 if events.empty and not unmapped:
     others = [r for r in regions if r != ctx.region_id and r in flood_regions]
-    st.info("No flood event in this region's areas: open one below, or upload GeoTIFFs.")
+    st.info(
+        "No flood event in this region's areas. Map your own Sentinel-1 files with **Upload "
+        "files** above, or add an area with post-event Sentinel-1 images on the Data page"
+        + ("; or open another region's flood below." if others else ".")
+    )
     for r in others:
         st.button(
             f"Show the flood in {regions[r]}",

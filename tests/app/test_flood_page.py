@@ -107,7 +107,8 @@ def test_the_simulated_notice_names_policies_only_to_a_role_that_sees_them(mappe
 
 def test_other_region_without_flood_says_so_and_offers_the_flooded_one(tiny_world):
     at = _page("iowa")
-    assert any("No flood event" in i.value for i in at.info)
+    (note,) = [i.value for i in at.info if "No flood event" in i.value]
+    assert "**Upload files** above" in note and "or open another region's flood below" in note
     go = at.button(key="flood_goto_hubei")
     assert go.label == "Show the flood in Hubei (CN)"
     go.click().run()
