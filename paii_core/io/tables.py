@@ -49,16 +49,29 @@ def csv_separator(path: Path) -> str:
     return ","
 
 
+_DECIMAL_COMMA = re.compile(r"[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+")
+"""A number written with a decimal comma ("12,5", "1.234,5"), as in a semicolon CSV."""
+
+
+def _decimal_point(cell: str) -> str:
+    """``"1.234,5"`` -> ``"1234.5"``; any other cell as it is."""
+    if _DECIMAL_COMMA.fullmatch(cell):
+        return cell.replace(".", "").replace(",", ".")
+    return cell
+
+
 def _read_csv(path: Path, what: str) -> pd.DataFrame:
+    sep = csv_separator(path)
     try:
-        frame = pd.read_csv(
-            path, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=csv_separator(path)
-        )
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=sep)
     except pd.errors.EmptyDataError:
         raise FormatError(path, "is empty", f"export {what} with a header row") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as e:
         raise FormatError(path, f"is not a readable CSV ({e})", "save it as UTF-8 CSV") from e
-    return frame.apply(lambda col: col.str.strip())
+    frame = frame.apply(lambda col: col.str.strip())
+    if sep == ";":  # where Excel separates fields by ";", its decimal mark is the comma
+        frame = frame.apply(lambda col: col.map(_decimal_point))
+    return frame
 
 
 def _read_excel(path: Path, what: str) -> pd.DataFrame:
@@ -88,8 +101,9 @@ def _read_excel(path: Path, what: str) -> pd.DataFrame:
 
 
 def read_text_table(path: Path, what: str) -> pd.DataFrame:
-    """A CSV (comma or semicolon separated, UTF-8) or an Excel workbook's one sheet with
-    data, every cell as text; ``what`` ("the policies") names the content in errors.
+    """A CSV (comma, semicolon or tab separated, UTF-8) or an Excel workbook's one sheet
+    with data, every cell as text; ``what`` ("the policies") names the content in errors.
+    In a semicolon CSV a number's comma is its decimal mark: "1.234,5" is read "1234.5".
 
     Raises:
         FormatError: another extension (an old .xls with the fix to save as .xlsx), an

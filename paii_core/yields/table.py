@@ -199,12 +199,11 @@ def _crop(text: str, country: str) -> str:
     return "maize" if country == "CN" and name == "corn" else name
 
 
-def _number(text: str, decimal_comma: bool) -> float | None:
-    """A yield cell as a number: "1,234.5" (thousands) or, in a semicolon CSV, "7,52"."""
+def _number(text: str) -> float | None:
+    """A yield cell as a number: "1,234.5" (thousands; a semicolon CSV's "7,52" was read
+    "7.52" already, :func:`paii_core.io.tables.read_text_table`)."""
     t = text.replace(" ", "").replace("\u00a0", "")
-    if decimal_comma and re.fullmatch(r"-?\d+,\d+", t):
-        t = t.replace(",", ".")
-    elif re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", t):
+    if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", t):
         t = t.replace(",", "")
     try:
         value = float(t)
@@ -300,7 +299,6 @@ def read_yield_table(
     places = _Counties(counties)
     skipped: dict[str, int] = {}
     notes: list[str] = []
-    decimal_comma = path.suffix.lower() in (".csv", ".txt") and csv_separator(path) == ";"
     out: list[tuple[int, str, str, int, str, float, float, str]] = []
     outside: list[str] = []
 
@@ -332,7 +330,7 @@ def read_yield_table(
         if text.strip().lower() in MISSING:
             skip("no yield value (empty, NA or -)")
             continue
-        value = _number(text, decimal_comma)
+        value = _number(text)
         if value is None:
             bad(row, "yield", f"{text!r} is not a number", "write a number, or leave it empty")
         elif value < 0:
