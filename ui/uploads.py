@@ -18,6 +18,7 @@ import streamlit as st
 
 from paii_core.config import make_private_folder
 from paii_core.errors import PaiiError, name_file_as
+from paii_core.io.untrusted import check_upload
 
 __all__ = [
     "PORTFOLIO_MAX_MB",
@@ -73,6 +74,7 @@ def saved_upload(upload) -> Iterator[Path]:
         path = Path(tmp) / Path(upload.name).name
         path.write_bytes(upload.getvalue())
         try:
+            check_upload(path)
             yield path
         except PaiiError as e:
             raise name_file_as(e, path, upload.name) from None
@@ -95,6 +97,8 @@ def saved_uploads(uploads: Sequence, folder: Path) -> Iterator[dict[str, str]]:
             path.write_bytes(upload.getvalue())
             saved[str(path)] = upload.name
         try:
+            for path in saved:
+                check_upload(Path(path))
             yield saved
         except PaiiError as e:
             for path, name in saved.items():

@@ -23,6 +23,7 @@ from paii_core.flood import learned
 from paii_core.flood.mapping import FloodMap, map_flood
 from paii_core.flood.terrain import hand
 from paii_core.io.s1_items import sentinel1_stack
+from paii_core.io.untrusted import check_upload
 
 __all__ = [
     "BAND_NAMES",
@@ -334,6 +335,8 @@ def map_flood_bytes(
                 saved[role].parent.mkdir()
                 saved[role].write_bytes(item[1])
         try:
+            for path in saved.values():
+                check_upload(path)
             with ExitStack() as stacks:  # a zip of per-polarisation files: one stack each
                 post_sar = stacks.enter_context(sentinel1_stack(saved["post"]))
                 pre_sar = None

@@ -96,8 +96,9 @@ def is_member(path: str | Path) -> bool:
     return bool(m) and m["member"] in archive_members(Path(m["archive"]))
 
 
-def member_bytes(path: str | Path) -> bytes:
-    """The content of the member :func:`member_path` named (metadata files: small)."""
+def member_bytes(path: str | Path, limit: int = -1) -> bytes:
+    """The content of the member :func:`member_path` named (metadata files: small), or its
+    first ``limit`` bytes."""
     m = _MEMBER_RE.match(str(path))
     if m is None:
         raise ValueError(f"{path} is not a member of an archive")
@@ -107,13 +108,14 @@ def member_bytes(path: str | Path) -> bytes:
             with zipfile.ZipFile(archive) as z:
                 name = next((n for n in z.namelist() if _plain(n) == member), None)
                 if name is not None:
-                    return z.read(name)
+                    with z.open(name) as f:
+                        return f.read(limit)
         else:
             with tarfile.open(archive) as t:
                 info = next((i for i in t.getmembers() if _plain(i.name) == member), None)
                 f = t.extractfile(info) if info is not None and info.isfile() else None
                 if f is not None:
-                    return f.read()
+                    return f.read(limit)
     except _UNREADABLE as e:
         raise _unreadable(archive, e) from e
     raise FormatError(archive, f"holds no file {member}", "download it again")
