@@ -15,6 +15,7 @@ from affine import Affine
 from paii_core import io
 from paii_core.errors import FormatError
 from paii_core.flood.files import map_flood_bytes
+from paii_core.insurance.policy_file import read_policy_file
 from paii_core.io.untrusted import check_upload
 from tests.io import make_s2_items as items
 from ui.uploads import saved_upload
@@ -54,9 +55,17 @@ def test_the_flood_page_upload_refuses_it_naming_the_upload(tmp_path, secret):
 
 
 def test_an_ogr_vrt_named_as_geojson_and_a_vrt_inside_a_zip_are_refused(tmp_path, secret):
+    table = tmp_path / "server.csv"  # any text file the server can read
+    table.write_text("user,secret\nadmin,SECRET-HASH\n")
     ogr = tmp_path / "policies.geojson"
-    ogr.write_text(f'<OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>{secret}'
-                   "</SrcDataSource></OGRVRTLayer></OGRVRTDataSource>")  # fmt: skip
+    ogr.write_text(
+        '<OGRVRTDataSource><OGRVRTLayer name="server">'
+        f"<SrcDataSource>{table}</SrcDataSource><SrcLayer>server</SrcLayer>"
+        "<GeometryType>wkbPoint</GeometryType><LayerSRS>EPSG:4326</LayerSRS>"
+        '<GeometryField encoding="PointFromColumns" x="secret" y="secret"/>'
+        "</OGRVRTLayer></OGRVRTDataSource>"
+    )
+    assert read_policy_file(ogr)["secret"].tolist() == ["SECRET-HASH"]  # what it did
     with pytest.raises(FormatError, match="is an XML file"):
         check_upload(ogr)
     rtc = tmp_path / "S1A_IW_RTC.zip"
