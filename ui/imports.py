@@ -184,10 +184,19 @@ def yield_upload_form(con: duckdb.DuckDBPyConnection, region_id: str) -> ImportR
         help="A yield table whose header says 'yield (kg/mu)' or that has a unit column "
         "needs nothing here; a Quick Stats export names its units itself.",
     )
+    crop = st.text_input(
+        "Crop, where the file names none",
+        key=f"yield_crop_{region_id}",
+        placeholder="the file has a crop column",
+        help="For a file of one crop without a crop column, e.g. a yearbook table of "
+        "county wheat yields with one column per year.",
+    ).strip()
     if upload is None or not st.button("Import yields", key=f"yield_import_{region_id}"):
         return None
     return _run_import(
         upload,
-        lambda path: import_yields(con, path, region_id, unit=unit, actor=user, source=upload.name),
+        lambda path: import_yields(
+            con, path, region_id, unit=unit, crop=crop or None, actor=user, source=upload.name
+        ),
         what="yields",
     )

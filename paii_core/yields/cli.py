@@ -161,7 +161,7 @@ def _import(args: argparse.Namespace) -> int:
     con = store.connect(args.db)
     try:
         report = import_yields(
-            con, args.file, args.region, unit=args.unit, simulated=args.simulated
+            con, args.file, args.region, unit=args.unit, crop=args.crop, simulated=args.simulated
         )
     finally:
         con.close()
@@ -191,6 +191,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="the yield table's unit where the file names none (t/ha, kg/ha, kg/mu, jin/mu, "
         "bu/acre, lb/acre, q/ha...)",
     )
+    imp.add_argument("--crop", help="the yield table's crop where it has no crop column")
     imp.add_argument("--region", required=True, help="region id (`paii region list`)")
     imp.add_argument("--simulated", action="store_true", help="the yields are simulated")
     imp.add_argument("--db", type=Path, help="database (default: data/paii.duckdb)")

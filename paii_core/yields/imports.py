@@ -287,12 +287,14 @@ def import_yield_table(
     region_id: str,
     *,
     unit: str | None = None,
+    crop: str | None = None,
     simulated: bool = False,
     actor: str = "paii yields import",
     source: str | None = None,
 ) -> ImportReport:
     """Store a county yield table (CSV or Excel, :data:`paii_core.yields.table.TABLE_COLUMNS`)
-    for a region, all or nothing; ``unit`` is the file's unit where it names none.
+    for a region, all or nothing; ``unit`` is the file's unit where it names none, ``crop``
+    its crop where it has no crop column.
 
     Each stored (county, crop, year) replaces what the store held for it from any source;
     other years and crops are kept.
@@ -310,7 +312,9 @@ def import_yield_table(
     if not p.is_file():
         raise InputNotFoundError(f"{p}: yield table not found; check the path")
     facts = import_store.region_facts(con, region_id)
-    table = read_yield_table(p, counties=facts.counties, country=facts.country, unit=unit)
+    table = read_yield_table(
+        p, counties=facts.counties, country=facts.country, unit=unit, crop=crop
+    )
     name = source or p.name
     report = ImportReport(
         "yields", name, region_id, table.rows_read, problems=table.problems,
@@ -337,23 +341,24 @@ def import_yields(
     region_id: str,
     *,
     unit: str | None = None,
+    crop: str | None = None,
     simulated: bool = False,
     actor: str = "paii yields import",
     source: str | None = None,
 ) -> ImportReport:
     """Store a file of county yields for a region: a USDA NASS Quick Stats export
     (:func:`import_quickstats`, recognised by its header) or a county yield table
-    (:func:`import_yield_table`; ``unit`` applies to it alone)."""
+    (:func:`import_yield_table`; ``unit`` and ``crop`` apply to it alone)."""
     p = Path(path)
     if is_quickstats(p):
-        if unit is not None:
+        if unit is not None or crop is not None:
             raise ValidationError(
-                f"{source or p.name}: a Quick Stats export names its units in each Data Item; "
-                "leave out --unit"
+                f"{source or p.name}: a Quick Stats export names its crops and units in each "
+                "Data Item; leave out --unit and --crop"
             )
         return import_quickstats(con, p, region_id, simulated=simulated, actor=actor, source=source)
     return import_yield_table(
-        con, p, region_id, unit=unit, simulated=simulated, actor=actor, source=source
+        con, p, region_id, unit=unit, crop=crop, simulated=simulated, actor=actor, source=source
     )
 
 

@@ -36,8 +36,10 @@ __all__ = [
 TABLE_COLUMNS: dict[str, str] = {
     "county_id": "the county's id in the region (FIPS 19153, admin code 410526); or give county",
     "county": "the county's name as in the region's boundaries (used when county_id is absent)",
-    "crop": "any crop name: wheat, maize, winter wheat, soybeans, 玉米 ...",
-    "year": "the harvest year, e.g. 2019",
+    "crop": "any crop name: wheat, maize, winter wheat, soybeans, 玉米 ...; or chosen on "
+    "import for a file of one crop",
+    "year": "the harvest year, e.g. 2019; or one column per year (2018, 2019年...) holding "
+    "the yields",
     "yield": "the yield, a number; empty, NA or - for a year without one (skipped)",
     "unit": "t/ha, kg/ha, kg/mu, jin/mu, bu/acre, lb/acre, q/ha...; or in the header as "
     "'yield (kg/mu)', or chosen on import for the whole file",
@@ -126,12 +128,17 @@ UNIT_NAMES: dict[str, tuple[str, float]] = {
 }
 """Unit spellings (lower case, no spaces; "per" read as "/") -> (PAII unit, factor)."""
 
-MISSING = frozenset({"", "na", "n/a", "nan", "-", "--", "—", "..", "...", "(d)", "(na)", "(z)"})
+MISSING = frozenset(
+    {"", "na", "n/a", "nan", "-", "--", "—", "..", "...", "…", "(d)", "(na)", "(z)"}
+)
 """Cells that mean "no yield this year": the row is skipped and counted."""
 
 PLAUSIBLE_T_HA = (0.2, 25.0)
 """A grain's median county yield lies in this range in t/ha (world county yields of wheat,
 maize, rice, soybean, barley: about 0.5 to 15 t/ha; FAOSTAT): outside it the unit is wrong."""
+
+_YEAR_COLUMN = re.compile(r"(19|20)\d{2}(年|_?yield)?")
+"""A wide table's year column: 2019, 2019年, 2019_yield."""
 
 _HEADER_UNIT = re.compile(r"^(?P<name>.+?)\s*[(\[](?P<unit>[^)\]]+)[)\]]\s*$")
 
@@ -251,11 +258,18 @@ class _Counties:
 
 
 def read_yield_table(
-    path: Path, *, counties: pd.DataFrame, country: str, unit: str | None = None
+    path: Path,
+    *,
+    counties: pd.DataFrame,
+    country: str,
+    unit: str | None = None,
+    crop: str | None = None,
 ) -> TableRows:
     """The county yields of a CSV / Excel yield table (:data:`TABLE_COLUMNS`) for a region
     whose ``counties`` (county_id, name) and ``country`` are given; ``unit`` is the whole
-    file's unit where it has no unit column or header unit.
+    file's unit where it has no unit column or header unit, ``crop`` its crop where it has
+    no crop column. A wide table, one column per year ("2018", "2019年", as statistical
+    yearbooks print them) instead of year and yield columns, is read as the long one.
 
     Raises:
         InputNotFoundError, FormatError: an unreadable file (see
@@ -271,6 +285,17 @@ def read_yield_table(
         )
     frame.columns = names
     frame = frame[(frame != "").any(axis=1)]
+    years = [n for n in names if _YEAR_COLUMN.fullmatch(n)]
+    if "year" not in names and "yield" not in names and len(years) >= 2:
+        frame = frame.melt(
+            id_vars=[n for n in names if n not in years], value_vars=years,
+            var_name="year", value_name="yield",
+        )  # fmt: skip
+        frame["year"] = frame["year"].str[:4]
+        names = list(frame.columns)
+    if "crop" not in names and crop:
+        frame["crop"] = crop
+        names.append("crop")
     key = "county_id" if "county_id" in names else "county"
     missing = [c for c in ("crop", "year", "yield") if c not in names]
     if key not in names:
@@ -280,8 +305,9 @@ def read_yield_table(
             path,
             f"has no {', '.join(missing)} column (its columns: {_listed(names)})",
             "give one row per county, crop and year with the columns county_id (or county), "
-            "crop, year, yield and unit; a Quick Stats export needs its own header "
-            "(Commodity, Data Item, Value)",
+            "crop, year, yield and unit (or one column per year; a file of one crop may leave "
+            "the crop out and name it on import, --crop); a Quick Stats export needs its own "
+            "header (Commodity, Data Item, Value)",
         )
     header_unit = next((u for n, u in named if n == "yield" and u), None)
     file_unit = header_unit or unit

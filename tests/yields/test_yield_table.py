@@ -53,6 +53,27 @@ def test_a_chinese_yearbook_workbook_by_county_name_is_stored_in_the_regions_uni
     }
 
 
+def test_a_wide_yearbook_table_of_one_crop_is_read_as_the_long_one(con, tmp_path):
+    """As a statistical yearbook prints a county table: one column per year, the crop and
+    unit in the table's title, so given on import."""
+    book = tmp_path / "小麦单产.xlsx"
+    pd.DataFrame(
+        {
+            "县": ["滑县", "中原区"],
+            "2018年": [431, 402],
+            "2019年": [455.2, "…"],
+            "2020年": [460, 415],
+        }
+    ).to_excel(book, index=False)  # fmt: skip
+    with pytest.raises(FormatError, match="no crop column"):
+        import_yields(con, book, "henan", unit="公斤/亩")
+    report = import_yields(con, book, "henan", unit="公斤/亩", crop="小麦")
+    assert report.rows_written == 5 and report.rows_read == 6
+    got = _yields(con, "henan")
+    assert set(got["crop"]) == {"wheat"} and sorted(set(got["year"])) == [2018, 2019, 2020]
+    assert got.set_index(["county_id", "year"]).at[("410526", 2019), "value"] == 455.2
+
+
 def test_a_us_csv_with_ids_spreadsheets_shortened_gets_its_zeros_back(con, tmp_path):
     csv = tmp_path / "own.csv"
     csv.write_text(
