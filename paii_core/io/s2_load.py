@@ -15,7 +15,7 @@ from paii_core.io.s2_scene import Grid, S2Scene, read_band
 from paii_core.io.s2cloud import CLOUD_MODEL_BANDS, cloud_mask, cloud_probability
 from paii_core.io.sentinel2 import CLOUD_SCL_CLASSES
 
-__all__ = ["BGRN", "LoadedScene", "load_scene", "load_season"]
+__all__ = ["BGRN", "LoadedScene", "load_scene", "load_season", "require_bgrn"]
 
 BGRN: tuple[str, ...] = ("B02", "B03", "B04", "B08")
 """The bands PAII's engine uses (its B2, B3, B4, B8), in its order."""
@@ -60,6 +60,17 @@ def _dn(scene: S2Scene, codes: list[str], grid: Grid) -> dict[str, NDArray[np.fl
     return out
 
 
+def require_bgrn(scene: S2Scene, fix: str) -> None:
+    """Raise FormatError (with ``fix``) when the scene lacks one of B02, B03, B04, B08."""
+    missing = [b for b in BGRN if b not in scene.bands]
+    if missing:
+        raise FormatError(
+            scene.source,
+            f"lacks band(s) {', '.join(missing)} (has {', '.join(sorted(scene.bands))})",
+            fix,
+        )
+
+
 def load_scene(scene: S2Scene, grid: Grid) -> LoadedScene:
     """Read one scene onto ``grid``: ``(DN + offset) / scale`` of B2, B3, B4, B8 (DN 0 is
     no data), SCL clouds (classes 3, 8, 9, 10) for L2A, s2cloudless for L1C.
@@ -69,13 +80,7 @@ def load_scene(scene: S2Scene, grid: Grid) -> LoadedScene:
             10 bands s2cloudless needs (a BGRN-only L1C stack is read with a warning, its
             clouds unmasked); SCL values outside 0..11. InputNotFoundError: a band file is missing.
     """
-    missing = [b for b in BGRN if b not in scene.bands]
-    if missing:
-        raise FormatError(
-            scene.source,
-            f"lacks band(s) {', '.join(missing)} (has {', '.join(sorted(scene.bands))})",
-            "pass an item with B02, B03, B04 and B08",
-        )
+    require_bgrn(scene, "pass an item with B02, B03, B04 and B08")
     codes = list(BGRN)
     lacking = [b for b in CLOUD_MODEL_BANDS if b not in scene.bands]
     # A BGRN-only L1C stack (reflectance written by `paii reflectance`, eo-learn, openEO)

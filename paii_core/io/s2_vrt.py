@@ -17,7 +17,7 @@ from rasterio.errors import RasterioError
 
 from paii_core.errors import FormatError
 from paii_core.io.archives import container
-from paii_core.io.s2_load import BGRN
+from paii_core.io.s2_load import BGRN, require_bgrn
 from paii_core.io.s2_scene import S2Scene
 from paii_core.io.vrt import add_band, vrt_dataset, write_vrt
 
@@ -57,13 +57,7 @@ def scene_stack_vrt(scene: S2Scene, vrt: Path) -> Path:
         FormatError: a band is missing or unreadable, the four are not on one grid (they
             are the 10 m bands of one granule), or their offsets differ.
     """
-    missing = [b for b in BGRN if b not in scene.bands]
-    if missing:
-        raise FormatError(
-            scene.source,
-            f"lacks band(s) {', '.join(missing)} (has {', '.join(sorted(scene.bands))})",
-            "pass the complete product as downloaded",
-        )
+    require_bgrn(scene, "pass the complete product as downloaded")
     grids = []
     for code in BGRN:
         ref = scene.bands[code]
