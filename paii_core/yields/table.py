@@ -36,8 +36,8 @@ __all__ = [
 TABLE_COLUMNS: dict[str, str] = {
     "county_id": "the county's id in the region (FIPS 19153, admin code 410526); or give county",
     "county": "the county's name as in the region's boundaries (used when county_id is absent)",
-    "crop": "any crop name: wheat, maize, winter wheat, soybeans, 玉米 ...; or chosen on "
-    "import for a file of one crop",
+    "crop": "any crop name: wheat, maize, winter wheat, soybeans, 玉米 ...; or one column per "
+    "crop holding the yields; or chosen on import for a file of one crop",
     "year": "the harvest year, e.g. 2019; or one column per year (2018, 2019年...) holding "
     "the yields",
     "yield": "the yield, a number; empty, NA or - for a year without one (skipped)",
@@ -127,6 +127,12 @@ UNIT_NAMES: dict[str, tuple[str, float]] = {
     "斤/亩": ("kg/mu", 0.5),
 }
 """Unit spellings (lower case, no spaces; "per" read as "/") -> (PAII unit, factor)."""
+
+_KNOWN_CROPS = frozenset(
+    {*CROP_NAMES, *CROP_NAMES.values(), *BUSHEL_KG, "cotton", "peanut", "rapeseed", "canola",
+     "millet", "potato", "sugarbeet", "sunflower", "hay"}
+)  # fmt: skip
+"""Column names read as crops in a table of one column per crop (county, year, wheat, maize)."""
 
 MISSING = frozenset(
     {"", "na", "n/a", "nan", "-", "--", "—", "..", "...", "…", "(d)", "(na)", "(z)"}
@@ -269,7 +275,8 @@ def read_yield_table(
     whose ``counties`` (county_id, name) and ``country`` are given; ``unit`` is the whole
     file's unit where it has no unit column or header unit, ``crop`` its crop where it has
     no crop column. A wide table, one column per year ("2018", "2019年", as statistical
-    yearbooks print them) instead of year and yield columns, is read as the long one.
+    yearbooks print them) or one per crop ("wheat", "玉米", "maize (t/ha)") instead of the
+    year or crop and yield columns, is read as the long one.
 
     Raises:
         InputNotFoundError, FormatError: an unreadable file (see
@@ -292,6 +299,15 @@ def read_yield_table(
             var_name="year", value_name="yield",
         )  # fmt: skip
         frame["year"] = frame["year"].str[:4]
+        names = list(frame.columns)
+    by_crop = {n: u for n, u in named if n in _KNOWN_CROPS}
+    if "yield" not in names and "crop" not in names and by_crop:
+        frame = frame.melt(
+            id_vars=[n for n in names if n not in by_crop], value_vars=list(by_crop),
+            var_name="crop", value_name="yield",
+        )  # fmt: skip
+        if "unit" not in frame.columns and any(by_crop.values()):  # "wheat (t/ha)"
+            frame["unit"] = frame["crop"].map(lambda c: by_crop[c] or "")
         names = list(frame.columns)
     if "crop" not in names and crop:
         frame["crop"] = crop

@@ -74,6 +74,15 @@ def test_a_wide_yearbook_table_of_one_crop_is_read_as_the_long_one(con, tmp_path
     assert got.set_index(["county_id", "year"]).at[("410526", 2019), "value"] == 455.2
 
 
+def test_a_table_of_one_column_per_crop(con, tmp_path):
+    csv = tmp_path / "by_crop.csv"
+    csv.write_text("county_id,year,Corn (bu/acre),Soybeans (bu/acre)\n05001,2021,180,52\n")
+    report = import_yields(con, csv, "arkansas")
+    assert report.rows_written == 2
+    got = _yields(con, "arkansas").set_index("crop")
+    assert got.at["corn", "value"] == 180 and got.at["soybean", "value"] == 52
+
+
 def test_a_us_csv_with_ids_spreadsheets_shortened_gets_its_zeros_back(con, tmp_path):
     csv = tmp_path / "own.csv"
     csv.write_text(
