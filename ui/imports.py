@@ -26,7 +26,7 @@ from paii_core.insurance.policy_file import (
     VECTOR_SUFFIXES,
 )
 from paii_core.yields.imports import import_yields
-from paii_core.yields.table import TABLE_COLUMNS
+from paii_core.yields.table import COMMON_UNITS, TABLE_COLUMNS
 from ui import auth
 from ui.uploads import saved_upload, too_big
 
@@ -86,9 +86,6 @@ def _run_import(upload, run: Callable[[Path], ImportReport], *, what: str) -> Im
 
 POLICY_FORM: tuple[Permission, ...] = ("workspace", "policy_data")
 YIELD_FORM: tuple[Permission, ...] = ("workspace",)
-YIELD_UNIT_CHOICES = ("t/ha", "kg/ha", "kg/mu", "jin/mu", "q/ha", "bu/acre", "lb/acre")
-"""Units offered for a yield table that names none (every spelling in
-:data:`paii_core.yields.table.UNIT_NAMES` is read from a file)."""
 """The permissions each upload form needs."""
 
 
@@ -177,7 +174,7 @@ def yield_upload_form(con: duckdb.DuckDBPyConnection, region_id: str) -> ImportR
     )
     unit = st.selectbox(
         "Unit, where the file names none",
-        YIELD_UNIT_CHOICES,
+        COMMON_UNITS,
         index=None,
         placeholder="the file names its unit",
         key=f"yield_unit_{region_id}",

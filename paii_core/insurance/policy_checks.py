@@ -11,15 +11,12 @@ import shapely
 from shapely.validation import explain_validity
 
 from paii_core.importing import Problem
+from paii_core.io.tables import THOUSANDS
 
 __all__ = ["Rows", "blank", "check_geometry", "locate"]
 
 _OGR_DATE = re.compile(r"\d{4}/\d{2}/\d{2}(?: \d{2}:\d{2}:\d{2}(?:\.\d+)?)?")
 """Year first, so not ambiguous: ``2020/03/15`` or ``2020/03/15 00:00:00`` (OGR)."""
-
-
-_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
-"""A number whose commas group thousands ("1,234.5"), as spreadsheets write them."""
 
 
 class Rows:
@@ -32,7 +29,7 @@ class Rows:
         self.problems.append(Problem(row, column, problem, fix))
 
     def number(self, row: int, column: str, text: str, *, positive: bool = False) -> float | None:
-        if "," in text and not _THOUSANDS.fullmatch(text.strip()):
+        if "," in text and not THOUSANDS.fullmatch(text.strip()):
             # "3,88" is a decimal comma: read as 388, a price 100 times too high
             self.add(
                 row,

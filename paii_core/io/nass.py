@@ -20,6 +20,7 @@ __all__ = [
     "NASS_CODES",
     "NASS_COLUMNS",
     "county_id_from_ansi",
+    "is_quickstats",
     "read_nass_quickstats",
     "unit_from_data_item",
     "write_nass_quickstats",
@@ -143,6 +144,17 @@ API_COLUMNS: dict[str, str] = {
 }
 """Quick Stats API names (its CSV/JSON, rnassqs, the bulk qs.*.txt files in upper case) of
 the web export's columns; the first of two names for one column wins (state_ansi)."""
+
+
+def is_quickstats(path: Path) -> bool:
+    """Whether a CSV's header is a USDA NASS Quick Stats export's (Commodity, Data Item),
+    or its API's (commodity_desc, short_desc)."""
+    if path.suffix.lower() not in (".csv", ".txt") or not path.is_file():
+        return False
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
+        header = f.readline()
+    names = {h.strip().strip('"').lower() for h in header.split(csv_separator(path))}
+    return {"commodity", "data item"} <= names or {"commodity_desc", "short_desc"} <= names
 
 
 def _web_names(raw: pd.DataFrame) -> pd.DataFrame:

@@ -16,7 +16,14 @@ import pandas as pd
 
 from paii_core.errors import FormatError
 
-__all__ = ["CSV_SUFFIXES", "EXCEL_SUFFIXES", "cell_text", "csv_separator", "read_text_table"]
+__all__ = [
+    "CSV_SUFFIXES",
+    "EXCEL_SUFFIXES",
+    "THOUSANDS",
+    "cell_text",
+    "csv_separator",
+    "read_text_table",
+]
 
 CSV_SUFFIXES = (".csv", ".txt")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -48,6 +55,9 @@ def csv_separator(path: Path) -> str:
             return sep
     return ","
 
+
+THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+"""A number whose commas group thousands ("1,234.5"), as spreadsheets write them."""
 
 _DECIMAL_COMMA = re.compile(r"[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+")
 """A number written with a decimal comma ("12,5", "1.234,5"), as in a semicolon CSV."""

@@ -11,6 +11,7 @@ import pandas as pd
 from paii_core.errors import InputNotFoundError, ValidationError
 from paii_core.yields.backtest import ASOF_DATES, lead_time_backtest, summarize_backtest
 from paii_core.yields.nass import read_yield_csv
+from paii_core.yields.table import COMMON_UNITS
 from paii_core.yields.units import UNITS, convert_yield
 
 __all__ = ["register"]
@@ -188,8 +189,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp.add_argument("file", type=Path, help="yield table (.csv, .xlsx) or Quick Stats CSV")
     imp.add_argument(
         "--unit",
-        help="the yield table's unit where the file names none (t/ha, kg/ha, kg/mu, jin/mu, "
-        "bu/acre, lb/acre, q/ha...)",
+        help="the yield table's unit where the file names none: "
+        f"{', '.join(COMMON_UNITS)} (a file may spell more)",
     )
     imp.add_argument("--crop", help="the yield table's crop where it has no crop column")
     imp.add_argument("--region", required=True, help="region id (`paii region list`)")

@@ -26,10 +26,10 @@ import pandas as pd
 
 from paii_core.errors import FormatError, InputNotFoundError, ValidationError
 from paii_core.importing import ImportReport, reject_if_problems
-from paii_core.io.nass import read_nass_quickstats
+from paii_core.io.nass import is_quickstats, read_nass_quickstats
 from paii_core.store import imports as import_store
 from paii_core.store.imports import ImportLog
-from paii_core.yields.table import is_quickstats, read_yield_table
+from paii_core.yields.table import read_yield_table
 from paii_core.yields.units import BUSHEL_KG, MASS_UNITS_KG_PER_ACRE, UNITS, convert_yield
 
 __all__ = [
@@ -39,7 +39,6 @@ __all__ = [
     "convert_rows",
     "crop_of_item",
     "import_quickstats",
-    "import_yield_table",
     "import_yields",
     "yield_rows",
 ]
@@ -281,7 +280,7 @@ def import_quickstats(
     return report
 
 
-def import_yield_table(
+def import_yields(
     con: duckdb.DuckDBPyConnection,
     path: str | PathLike[str],
     region_id: str,
@@ -292,23 +291,32 @@ def import_yield_table(
     actor: str = "paii yields import",
     source: str | None = None,
 ) -> ImportReport:
-    """Store a county yield table (CSV or Excel, :data:`paii_core.yields.table.TABLE_COLUMNS`)
-    for a region, all or nothing; ``unit`` is the file's unit where it names none, ``crop``
-    its crop where it has no crop column.
+    """Store a file of county yields for a region, all or nothing: a USDA NASS Quick Stats
+    export (recognised by its header; :func:`import_quickstats`) or a county yield table
+    (CSV or Excel, :data:`paii_core.yields.table.TABLE_COLUMNS`). ``unit`` is a table's
+    unit where it names none, ``crop`` its crop where it has no crop column.
 
     Each stored (county, crop, year) replaces what the store held for it from any source;
     other years and crops are kept.
 
     Raises:
         InputNotFoundError, FormatError: an unreadable file or missing columns.
-        ImportRejectedError: any row has a problem (a yield that is not a number, a year,
-            an unknown unit, a county named twice in the region, one county-crop-year with
-            two yields, a grain's yields implausible in the unit given); ``.problems``
+        ImportRejectedError: a table's row has a problem (a yield that is not a number, a
+            year, an unknown unit, a county named twice in the region, one county-crop-year
+            with two yields, a grain's yields implausible in the unit given); ``.problems``
             lists them all and nothing is written.
-        ValidationError: an unknown region, or no yield of the region's counties at all.
+        ValidationError: an unknown region, no yield of the region's counties at all, or
+            ``unit`` / ``crop`` given with a Quick Stats export.
         StoreError: DuckDB refused the write (rolled back; the store is unchanged).
     """
     p = Path(path)
+    if is_quickstats(p):
+        if unit is not None or crop is not None:
+            raise ValidationError(
+                f"{source or p.name}: a Quick Stats export names its crops and units in each "
+                "Data Item; leave out --unit and --crop"
+            )
+        return import_quickstats(con, p, region_id, simulated=simulated, actor=actor, source=source)
     if not p.is_file():
         raise InputNotFoundError(f"{p}: yield table not found; check the path")
     facts = import_store.region_facts(con, region_id)
@@ -333,33 +341,6 @@ def import_yield_table(
         )
     _store(con, rows, report, p, source=f"yield table: {name}", simulated=simulated, actor=actor)
     return report
-
-
-def import_yields(
-    con: duckdb.DuckDBPyConnection,
-    path: str | PathLike[str],
-    region_id: str,
-    *,
-    unit: str | None = None,
-    crop: str | None = None,
-    simulated: bool = False,
-    actor: str = "paii yields import",
-    source: str | None = None,
-) -> ImportReport:
-    """Store a file of county yields for a region: a USDA NASS Quick Stats export
-    (:func:`import_quickstats`, recognised by its header) or a county yield table
-    (:func:`import_yield_table`; ``unit`` and ``crop`` apply to it alone)."""
-    p = Path(path)
-    if is_quickstats(p):
-        if unit is not None or crop is not None:
-            raise ValidationError(
-                f"{source or p.name}: a Quick Stats export names its crops and units in each "
-                "Data Item; leave out --unit and --crop"
-            )
-        return import_quickstats(con, p, region_id, simulated=simulated, actor=actor, source=source)
-    return import_yield_table(
-        con, p, region_id, unit=unit, crop=crop, simulated=simulated, actor=actor, source=source
-    )
 
 
 def _store(

@@ -19,16 +19,16 @@ import pandas as pd
 
 from paii_core.errors import FormatError
 from paii_core.importing import Problem
-from paii_core.io.tables import csv_separator, read_text_table
+from paii_core.io.tables import THOUSANDS, read_text_table
 from paii_core.yields.units import BUSHEL_KG, MASS_UNITS_KG_PER_ACRE, UNITS, convert_yield
 
 __all__ = [
+    "COMMON_UNITS",
     "CROP_NAMES",
     "TABLE_COLUMNS",
     "UNIT_NAMES",
     "TableRows",
     "grain_of",
-    "is_quickstats",
     "read_yield_table",
     "table_unit",
 ]
@@ -128,6 +128,10 @@ UNIT_NAMES: dict[str, tuple[str, float]] = {
 }
 """Unit spellings (lower case, no spaces; "per" read as "/") -> (PAII unit, factor)."""
 
+COMMON_UNITS = ("t/ha", "kg/ha", "kg/mu", "jin/mu", "q/ha", "bu/acre", "lb/acre")
+"""The units offered for a table that names none (the form's list, the CLI's help); a
+file may spell any of :data:`UNIT_NAMES`."""
+
 _KNOWN_CROPS = frozenset(
     {*CROP_NAMES, *CROP_NAMES.values(), *BUSHEL_KG, "cotton", "peanut", "rapeseed", "canola",
      "millet", "potato", "sugarbeet", "sunflower", "hay"}
@@ -188,18 +192,6 @@ def grain_of(crop: str) -> str:
     return last if last in BUSHEL_KG else crop
 
 
-def is_quickstats(path: Path) -> bool:
-    """Whether a CSV's header is a USDA NASS Quick Stats export's (Commodity, Data Item),
-    or its API's (commodity_desc, short_desc)."""
-    if path.suffix.lower() not in (".csv", ".txt") or not path.is_file():
-        return False
-    with open(path, encoding="utf-8-sig", errors="replace") as f:
-        header = f.readline()
-    sep = csv_separator(path)
-    names = {h.strip().strip('"').lower() for h in header.split(sep)}
-    return {"commodity", "data item"} <= names or {"commodity_desc", "short_desc"} <= names
-
-
 def _name_key(name: str) -> str:
     text = unicodedata.normalize("NFKC", name).casefold()
     text = re.sub(r"\s+", " ", text).strip()
@@ -216,7 +208,7 @@ def _number(text: str) -> float | None:
     """A yield cell as a number: "1,234.5" (thousands; a semicolon CSV's "7,52" was read
     "7.52" already, :func:`paii_core.io.tables.read_text_table`)."""
     t = text.replace(" ", "").replace("\u00a0", "")
-    if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", t):
+    if THOUSANDS.fullmatch(t):
         t = t.replace(",", "")
     try:
         value = float(t)

@@ -11,8 +11,9 @@ import pytest
 from paii_core import store
 from paii_core.cli import main
 from paii_core.errors import FormatError, ImportRejectedError, ValidationError
+from paii_core.io.nass import is_quickstats
 from paii_core.yields.imports import import_yields
-from paii_core.yields.table import TABLE_COLUMNS, is_quickstats, table_unit
+from paii_core.yields.table import TABLE_COLUMNS, table_unit
 from paii_core.yields.units import convert_yield
 from tests.conftest import REPO
 
