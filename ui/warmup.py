@@ -16,6 +16,7 @@ waits for them: the others wait for everything before.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import logging
 import threading
@@ -51,15 +52,39 @@ QUIET_S = 60.0
 """The longest the :data:`LAST` imports wait, in all, for no page to be running."""
 
 
-def _imports(path: Path) -> list[str]:
+_AST_LOCK = threading.Lock()
+
+
+def _imports(path: Path) -> tuple[str, ...]:
+    """The absolute modules a page script imports at its top level (parsed once per
+    version of the file)."""
+    return _parsed_imports(path, path.stat().st_mtime_ns)
+
+
+@functools.cache
+def _parsed_imports(path: Path, mtime_ns: int) -> tuple[str, ...]:
+    # CPython 3.11 keeps the AST constructor's recursion depth per interpreter, not per
+    # thread: the warm-up thread and a page run parsing at once failed the page with
+    # "SystemError: AST constructor recursion depth mismatch" (python/cpython#106905, a
+    # browser test of a fresh clone, session 16). Ours parse one at a time and once per
+    # file; a parse that still meets Streamlit's own (its script threads) is tried again.
+    source = path.read_text(encoding="utf-8")
+    with _AST_LOCK:
+        for attempt in range(3):
+            try:
+                tree = ast.parse(source)
+                break
+            except SystemError:
+                if attempt == 2:
+                    raise
     names: list[str] = []
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+    for node in tree.body:
         if isinstance(node, ast.ImportFrom) and node.module and not node.level:
             names.append(node.module)  # and what may be submodules (`from paii_core import maps`)
             names.extend(f"{node.module}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.Import):
             names.extend(alias.name for alias in node.names)
-    return [n for n in names if n != "__future__" and not n.startswith("views.")]
+    return tuple(n for n in names if n != "__future__" and not n.startswith("views."))
 
 
 def page_modules(views: Path) -> list[str]:

@@ -57,3 +57,19 @@ def test_a_running_page_holds_back_the_last_imports_but_one_needing_them_does_no
     except RuntimeError:
         pass
     assert warmup._running == 0
+
+
+def test_each_page_is_parsed_once_per_version(tmp_path, monkeypatch):
+    """CPython 3.11's parser is not safe in two threads at once (the warm-up and a page run
+    failed a page with "AST constructor recursion depth mismatch"): ours parse a file once,
+    under a lock, and again only when it changes."""
+    calls = []
+    parse = warmup.ast.parse
+    monkeypatch.setattr(warmup.ast, "parse", lambda src: calls.append(1) or parse(src))
+    page = tmp_path / "page.py"
+    page.write_text("import pandas\nfrom paii_core import maps\n")
+    first = warmup._imports(page)
+    assert warmup._imports(page) == first == ("pandas", "paii_core", "paii_core.maps")
+    assert len(calls) == 1
+    page.write_text("import numpy\n")
+    assert warmup._imports(page) == ("numpy",) and len(calls) == 2
