@@ -25,6 +25,7 @@ from paii_core.batch.spec import DEVICES, HALO, JOBS
 from paii_core.batch.tiles import Tile
 from paii_core.batch.windows import crop, window_files
 from paii_core.errors import FormatError, InputFileError, PaiiError, ValidationError
+from paii_core.io.geotiff import CAPTURE_TAGS
 
 __all__ = [
     "DEVICES",
@@ -120,15 +121,16 @@ def _tile_transform(tile: Tile, first: Path) -> tuple:
 
 
 def _tags(opts: JobOptions, product: str, source: io.Raster | None, tile: Tile) -> dict:
-    tags = {
+    # what still holds of the input (its date, sensor, reflectance level), as `paii sr` /
+    # `paii dehaze` keep it
+    kept = {} if source is None else {k: v for k, v in source.tags.items() if k in CAPTURE_TAGS}
+    return {
+        **kept,
         "PAII_PRODUCT": product,
         "PAII_METHOD": opts.method,
         "PAII_MODEL_VERSION": opts.model_version,
         "PAII_BATCH_TILE": tile.key,
     }
-    if source is not None and "SIMULATED" in source.tags:
-        tags["SIMULATED"] = source.tags["SIMULATED"]
-    return tags
 
 
 def _empty(tile: Tile, bands: int, scale: int = 1) -> tuple[np.ndarray, None]:

@@ -180,13 +180,20 @@ def _read_member(path: Path) -> np.ndarray:
 
 
 def _mosaic(target: Path, members: list[tuple[Tile, Path]], luts: dict, job: str) -> None:
-    bounds, sizes = [], []
+    bounds, sizes, member_tags = [], [], []
     for _, path in members:
         with rasterio.open(path) as src:
             bounds.append(src.bounds)
             sizes.append((src.width, src.height))
-            profile, descriptions, tags = dict(src.profile), src.descriptions, src.tags()
+            profile, descriptions = dict(src.profile), src.descriptions
+            member_tags.append(src.tags())
             res = src.res
+    # What holds for the whole mosaic: tags every member shares (dates of one season
+    # differ), and SIMULATED if any member is simulated.
+    tags = {k: v for k, v in member_tags[-1].items() if all(t.get(k) == v for t in member_tags)}
+    simulated = next((t["SIMULATED"] for t in member_tags if "SIMULATED" in t), None)
+    if simulated is not None:
+        tags["SIMULATED"] = simulated
     left = min(b.left for b in bounds)
     top = max(b.top for b in bounds)
     width = round((max(b.right for b in bounds) - left) / res[0])
@@ -207,7 +214,6 @@ def _mosaic(target: Path, members: list[tuple[Tile, Path]], luts: dict, job: str
     profile.pop("compress", None)
     if width * height * profile["count"] * np.dtype(profile["dtype"]).itemsize > RAW_LIMIT:
         profile["compress"] = "deflate"
-    tags.pop("PAII_BATCH_TILE", None)
     floating = np.dtype(profile["dtype"]).kind == "f"
     labels = job in ("parcels",)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,6 @@
-"""`paii batch` inputs: STAC Items / ItemCollections as their local GeoTIFF assets, and
-Sentinel-2 products (a .SAFE folder or its .zip) as a BGRN stack per granule."""
+"""`paii batch` inputs: STAC Items / ItemCollections as their local GeoTIFF assets,
+Sentinel-2 products (a .SAFE folder or its .zip) as a BGRN stack per granule, and Landsat
+products (a .tar as downloaded, the folder, or the MTL) as a BGRN reflectance stack."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from paii_core.errors import FormatError
+from paii_core.io.landsat_mtl import find_mtl, is_landsat
+from paii_core.io.landsat_vrt import landsat_stack_vrt
 from paii_core.io.s2_vrt import is_s2_product, scene_stack_vrt, stack_name
 
 __all__ = ["expand_inputs"]
@@ -64,17 +67,28 @@ def expand_inputs(inputs: list[str | Path], stacks: Path | None = None) -> list[
     """Input files with every ``.json`` STAC Item / ItemCollection replaced by its
     items' GeoTIFF asset (one per item, in order), and, with a ``stacks`` folder, every
     Sentinel-2 product (a ``.SAFE`` folder or its ``.zip``) by a BGRN stack (a VRT in
-    ``stacks``) per granule, read in place (:mod:`paii_core.io.s2_vrt`).
+    ``stacks``) per granule, read in place (:mod:`paii_core.io.s2_vrt`), and every Landsat
+    product (its ``.tar``, folder, MTL, or band files: one stack per product) by a BGRN
+    reflectance stack (:mod:`paii_core.io.landsat_vrt`).
 
     Raises:
         FormatError: a JSON that is not STAC or an item without exactly one GeoTIFF data
-            asset; a product PAII cannot read (see :func:`paii_core.io.open_s2_item`).
+            asset; a product PAII cannot read (see :func:`paii_core.io.open_s2_item`,
+            :func:`paii_core.io.read_landsat`).
+        InputNotFoundError: a Landsat product without its MTL or a band file.
     """
     out: list[Path] = []
+    landsat: set[Path] = set()  # each product once, however many of its files were passed
     for raw in inputs:
         p = Path(raw)
         if stacks is not None and is_s2_product(p):
             out.extend(_product_stacks(p, stacks))
+            continue
+        if stacks is not None and is_landsat(p):
+            mtl = find_mtl(p)
+            if mtl not in landsat:
+                landsat.add(mtl)
+                out.append(landsat_stack_vrt(p, stacks))
             continue
         if p.suffix.lower() not in (".json", ".geojson"):
             out.append(p)

@@ -27,7 +27,7 @@ from paii_core.errors import BandOrderError, FormatError, InputFileError, Valida
 from paii_core.io import Raster, read_geotiff, read_sentinel2_l2a, write_geotiff
 from paii_core.io._atomic import atomic_path
 from paii_core.io.bands import BandSelection, read_selected_bands
-from paii_core.io.geotiff import _open_checked
+from paii_core.io.geotiff import CAPTURE_TAGS, _open_checked
 from paii_core.io.landsat import is_landsat, read_landsat
 
 if TYPE_CHECKING:
@@ -41,14 +41,6 @@ BANDS_NOTE = "B2 blue, B3 green, B4 red, B8 NIR (Sentinel-2 band names, whatever
 _CACHE_MB = 64
 _MAX_REFLECTANCE_MEDIAN = 1.5
 """A float file whose median is above this is not reflectance (as for --bands)."""
-_KEPT_TAGS = (
-    "DATE",
-    "DATATAKE_SENSING_START",
-    "SIMULATED",
-    "SPACECRAFT_NAME",
-    "PRODUCT_TYPE",
-    "REFLECTANCE",
-)
 
 
 def read_bgrn(path: str | PathLike[str], bands: BandSelection | None = None) -> Raster:
@@ -138,7 +130,7 @@ def _check_reflectance(data: NDArray[np.float32], p: Path) -> None:
 
 def _tags(raster: Raster, product: str, method: str, version: str, simulated: bool) -> dict:
     # Only what still holds for reflectance: the L2A scaling tags would mislead a reader.
-    tags = {k: v for k, v in raster.tags.items() if k in _KEPT_TAGS}
+    tags = {k: v for k, v in raster.tags.items() if k in CAPTURE_TAGS}
     tags.update(PAII_PRODUCT=product, PAII_METHOD=method, PAII_MODEL_VERSION=version)
     # The band names are PAII's (Sentinel-2's) whatever the sensor: a Landsat-8 user
     # would otherwise read "B8" as the panchromatic band.

@@ -127,6 +127,17 @@ def _open_checked(path: Path, what: str) -> rasterio.DatasetReader:
         ) from e
 
 
+# The tags of a capture that still hold for reflectance computed from it (sharpened,
+# dehazed): its date, sensor, product type and reflectance level, and SIMULATED.
+CAPTURE_TAGS = (
+    "DATE",
+    "DATATAKE_SENSING_START",
+    "SIMULATED",
+    "SPACECRAFT_NAME",
+    "PRODUCT_TYPE",
+    "REFLECTANCE",
+)
+
 MAX_READ_BYTES = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
 """Memory one read may take (half the machine's): a file declaring more (a corrupt size,
 or a raster too big to hold) is refused before any allocation."""

@@ -42,6 +42,8 @@ from paii_core.io.landsat_mtl import Mtl, find_mtl, get, is_landsat, read_mtl
 
 __all__ = [
     "LANDSAT_BANDS",
+    "Calibration",
+    "calibration",
     "find_mtl",
     "is_landsat",
     "read_landsat",
@@ -222,38 +224,32 @@ def _read_band(path: Path) -> tuple[NDArray, dict]:
             ) from e
 
 
-def read_landsat(path: str | PathLike[str]) -> Raster:
-    """Read a Landsat product as ``(4, H, W)`` float32 blue, green, red, NIR reflectance
-    with NaN nodata: top-of-atmosphere for Level-1, surface for Collection 2 Level-2.
+@dataclass(frozen=True)
+class Calibration:
+    """What turns a Landsat product's band files into BGRN reflectance: the MTL, the blue,
+    green, red and NIR files (paths GDAL opens, archive members included), reflectance =
+    DN * ``gains[i]`` + ``offsets[i]`` (DN 0 is fill), and the tags of the reflectance."""
 
-    ``path``: the MTL file, the product folder, or one band file beside its MTL. Tags:
-    ``REFLECTANCE`` (``TOA`` or ``SURFACE``), ``SPACECRAFT_NAME``, ``SENSOR``, ``DATE``,
-    ``PRODUCT_TYPE``, ``PROCESSING_LEVEL`` (``LEVEL-1`` / ``LEVEL-2``), ``LANDSAT_PRODUCT_ID``
-    and ``PAII_CALIBRATION``.
+    mtl: Path
+    files: tuple[Path, ...]
+    gains: tuple[float, float, float, float]
+    offsets: tuple[float, float, float, float]
+    tags: dict[str, str]
 
-    Raises InputNotFoundError (no product, MTL or band file), FormatError (not an MTL,
-    unknown spacecraft, thermal-only product, no calibration or sun elevation, band grids
-    that differ) and InputFileError when every pixel is fill."""
-    mtl = find_mtl(path)
-    prod = _product(mtl)
-    files = [_band_file(prod, b) for b in prod.bands]
+
+def calibration(path: str | PathLike[str], *, files: bool = True) -> Calibration:
+    """The calibration of the Landsat product ``path`` (its MTL, folder, a band file beside
+    its MTL, or its archive), from the MTL alone: no pixel is read. ``files=False``: the
+    band files are not looked for (``files`` is empty).
+
+    Raises InputNotFoundError (no product, MTL or band file) and FormatError (not an MTL,
+    unknown spacecraft, thermal-only product, no calibration or sun elevation, coefficients
+    that do not give reflectance)."""
+    prod = _product(find_mtl(path))
+    found = tuple(_band_file(prod, b) for b in prod.bands) if files else ()
     sin_elev, d_au, date = _sun(prod)
-    data = np.empty((4, 0, 0), np.float32)
-    grid0: dict = {}
-    fill = None
-    for i, (band, file) in enumerate(zip(prod.bands, files, strict=True)):
-        dn, grid = _read_band(file)
-        if i == 0:
-            grid0 = grid
-            data = np.empty((4, *dn.shape), np.float32)
-            fill = np.zeros(dn.shape, bool)
-        elif grid != grid0:
-            raise FormatError(
-                file,
-                f"is not on the grid of {files[0].name} (CRS, transform or size differ: "
-                f"{grid['shape']} vs {grid0['shape']})",
-                "pass the four band files of one product, unresampled",
-            )
+    gains, offsets = [], []
+    for band in prod.bands:
         gain, offset = _gain_offset(prod, band, sin_elev, d_au)
         if not (0.0 < gain < 1.0 and abs(offset) < 10.0):  # reflectance per DN is ~1e-5..1e-2
             raise FormatError(
@@ -262,20 +258,8 @@ def read_landsat(path: str | PathLike[str]) -> Raster:
                 "not reflectance (a gain in (0, 1) and an offset within +-10 are)",
                 "restore the original MTL (its radiance or reflectance coefficients are wrong)",
             )
-        fill |= dn == 0
-        data[i] = dn  # in place: no full-scene float temporaries (a scene is 60 MP)
-        data[i] *= np.float32(gain)
-        data[i] += np.float32(offset)
-    qa = _quality_fill(prod, grid0)
-    if qa is not None:
-        fill |= qa
-    data[:, fill] = np.nan
-    if fill.all():
-        raise InputFileError(
-            mtl,
-            "is all fill (DN 0) in its blue, green, red and NIR bands",
-            "pass a product that covers land or sea (a whole scene, not its fill border)",
-        )
+        gains.append(gain)
+        offsets.append(offset)
     level = "LEVEL-2" if prod.surface else "LEVEL-1"
     tags = {
         "REFLECTANCE": "SURFACE" if prod.surface else "TOA",
@@ -292,7 +276,53 @@ def read_landsat(path: str | PathLike[str]) -> Raster:
         tags["PRODUCT_TYPE"] = (
             get(prod.meta, "PROCESSING_LEVEL", group="PRODUCT_CONTENTS") or "L2SP"
         )
-    return Raster(data, grid0["crs"], grid0["transform"], LANDSAT_BANDS, tags)
+    return Calibration(prod.mtl, found, tuple(gains), tuple(offsets), tags)  # type: ignore[arg-type]
+
+
+def read_landsat(path: str | PathLike[str]) -> Raster:
+    """Read a Landsat product as ``(4, H, W)`` float32 blue, green, red, NIR reflectance
+    with NaN nodata: top-of-atmosphere for Level-1, surface for Collection 2 Level-2.
+
+    ``path``: the MTL file, the product folder, or one band file beside its MTL. Tags:
+    ``REFLECTANCE`` (``TOA`` or ``SURFACE``), ``SPACECRAFT_NAME``, ``SENSOR``, ``DATE``,
+    ``PRODUCT_TYPE``, ``PROCESSING_LEVEL`` (``LEVEL-1`` / ``LEVEL-2``), ``LANDSAT_PRODUCT_ID``
+    and ``PAII_CALIBRATION``.
+
+    Raises InputNotFoundError (no product, MTL or band file), FormatError (not an MTL,
+    unknown spacecraft, thermal-only product, no calibration or sun elevation, band grids
+    that differ) and InputFileError when every pixel is fill."""
+    cal = calibration(path)
+    data = np.empty((4, 0, 0), np.float32)
+    grid0: dict = {}
+    fill = None
+    for i, file in enumerate(cal.files):
+        dn, grid = _read_band(file)
+        if i == 0:
+            grid0 = grid
+            data = np.empty((4, *dn.shape), np.float32)
+            fill = np.zeros(dn.shape, bool)
+        elif grid != grid0:
+            raise FormatError(
+                file,
+                f"is not on the grid of {cal.files[0].name} (CRS, transform or size differ: "
+                f"{grid['shape']} vs {grid0['shape']})",
+                "pass the four band files of one product, unresampled",
+            )
+        fill |= dn == 0
+        data[i] = dn  # in place: no full-scene float temporaries (a scene is 60 MP)
+        data[i] *= np.float32(cal.gains[i])
+        data[i] += np.float32(cal.offsets[i])
+    qa = _quality_fill(_product(cal.mtl), grid0)
+    if qa is not None:
+        fill |= qa
+    data[:, fill] = np.nan
+    if fill.all():
+        raise InputFileError(
+            cal.mtl,
+            "is all fill (DN 0) in its blue, green, red and NIR bands",
+            "pass a product that covers land or sea (a whole scene, not its fill border)",
+        )
+    return Raster(data, grid0["crs"], grid0["transform"], LANDSAT_BANDS, cal.tags)
 
 
 def reflectance_coefficients(
@@ -303,11 +333,9 @@ def reflectance_coefficients(
     calibration :func:`read_landsat` applies, for band DN read from elsewhere (a crop
     of the band files that lost their georeferencing). Raises as :func:`read_landsat`
     does for the MTL (InputNotFoundError, FormatError)."""
-    prod = _product(find_mtl(path))
-    sin_elev, d_au, _ = _sun(prod)
-    pairs = [_gain_offset(prod, b, sin_elev, d_au) for b in prod.bands]
-    gain, offset = (np.array(v, np.float64) for v in zip(*pairs, strict=True))
-    return gain, offset, "SURFACE" if prod.surface else "TOA"
+    cal = calibration(path, files=False)
+    gain, offset = np.array(cal.gains, np.float64), np.array(cal.offsets, np.float64)
+    return gain, offset, cal.tags["REFLECTANCE"]
 
 
 def _describe(prod: _Product) -> str:

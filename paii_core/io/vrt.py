@@ -34,9 +34,13 @@ def add_band(
     description: str | None = None,
     nodata: float | None = None,
     source: tuple[str, int] | None = None,
+    scale: tuple[float, float] | None = None,
+    source_nodata: float | None = None,
 ) -> ET.Element:
     """A band of GDAL type ``data_type`` ("UInt16", "Float32") appended to ``root``; with
-    ``source`` (a GDAL path, 1-based band), that band of that file, pixel for pixel."""
+    ``source`` (a GDAL path, 1-based band), that band of that file, pixel for pixel, or
+    with ``scale`` (ratio, offset) each value as ``value * ratio + offset``; source pixels
+    equal to ``source_nodata`` are left at the band's ``nodata``."""
     number = len(root.findall("VRTRasterBand")) + 1
     band = ET.SubElement(root, "VRTRasterBand", dataType=data_type, band=str(number))
     if description is not None:
@@ -44,9 +48,15 @@ def add_band(
     if nodata is not None:
         ET.SubElement(band, "NoDataValue").text = repr(float(nodata))
     if source is not None:
-        simple = ET.SubElement(band, "SimpleSource")
-        ET.SubElement(simple, "SourceFilename", relativeToVRT="0").text = source[0]
-        ET.SubElement(simple, "SourceBand").text = str(source[1])
+        plain = scale is None and source_nodata is None
+        src = ET.SubElement(band, "SimpleSource" if plain else "ComplexSource")
+        ET.SubElement(src, "SourceFilename", relativeToVRT="0").text = str(source[0])
+        ET.SubElement(src, "SourceBand").text = str(source[1])
+        if scale is not None:
+            ET.SubElement(src, "ScaleOffset").text = repr(float(scale[1]))
+            ET.SubElement(src, "ScaleRatio").text = repr(float(scale[0]))
+        if source_nodata is not None:
+            ET.SubElement(src, "NODATA").text = repr(float(source_nodata))
     return band
 
 

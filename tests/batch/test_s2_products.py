@@ -58,6 +58,16 @@ def test_paii_batch_dehazes_products_by_their_level_and_a_rerun_redoes_nothing(
         with rasterio.open(tile) as src:
             levels[tile.parent.name[:3]] = src.tags()["PAII_REFLECTANCE_LEVEL"]
     assert levels == {"L1C": "TOA", "L2A": "L2A"}  # the L1C by its haze path, as paii dehaze
+    # one mosaic of the two dates (one grid) names neither date; each tile names its own
+    (mosaic,) = (out / "mosaic").glob("*.tif")
+    with rasterio.open(mosaic) as src:
+        assert "DATE" not in src.tags() and "PRODUCT_TYPE" not in src.tags()
+        assert src.tags()["PAII_PRODUCT"] == "dehaze reflectance"
+    dates = set()
+    for tile in (out / "tiles").rglob("*.tif"):
+        with rasterio.open(tile) as src:
+            dates.add(src.tags()["DATE"])
+    assert dates == {"2020-06-01", "2020-07-01"}
     again = run_batch(
         "dehaze", expand_inputs([*products], stacks=out / "inputs"), out,
         scheduler=cluster.scheduler_address,
