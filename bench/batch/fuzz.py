@@ -28,6 +28,7 @@ import multiprocessing as mp
 import os
 import random
 import resource
+import shutil
 import struct
 import tempfile
 import time
@@ -258,6 +259,21 @@ def _archive_seeds(folder: Path, seeds: dict[str, tuple[Path, Reader]]) -> None:
                                         nodata=0, **g)  # fmt: skip
                 t.add(part, part.name)
         seeds["read_landsat_tar"] = (tar, io.read_landsat)
+
+        def batch_landsat(path: Path):  # what a `paii batch` worker reads of the product
+            from paii_core.batch.stac import expand_inputs
+            from paii_core.batch.windows import window_files
+            from paii_core.enhance.files import read_bgrn
+
+            stacks = Path(tempfile.mkdtemp(prefix="fuzz_stacks_"))
+            try:
+                (stack,) = expand_inputs([path], stacks=stacks)
+                with window_files((str(stack),), (0, 0, 16, 16)) as (copy,):
+                    return read_bgrn(copy)
+            finally:
+                shutil.rmtree(stacks, ignore_errors=True)
+
+        seeds["batch_landsat_tar"] = (tar, batch_landsat)
 
     west = io.write_dem(folder / "tile_w.tif", rng.uniform(0, 90, (24, 24)), **g)
     east_t = g["transform"] * g["transform"].translation(20, 0)

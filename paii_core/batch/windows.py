@@ -10,9 +10,11 @@ from pathlib import Path
 import numpy as np
 import rasterio
 from rasterio.enums import MaskFlags
+from rasterio.errors import RasterioError
 from rasterio.windows import Window
 
 from paii_core.batch.tiles import Window4, window_profile
+from paii_core.errors import FormatError
 from paii_core.io.geotiff import _open_checked
 
 __all__ = ["crop", "window_files"]
@@ -25,8 +27,18 @@ def _copy_window(path: Path, win: Window4, dst_path: Path) -> None:
         window = Window(*win)
         profile = window_profile(src, win)
         profile["driver"] = "GTiff"
+        try:
+            values = src.read(window=window)
+        except RasterioError as e:  # damaged past its header (a cut download, a bad member)
+            raise FormatError(
+                path,
+                f"could not be read in the window of columns {win[0]}-{win[0] + win[2]}, rows "
+                f"{win[1]}-{win[1] + win[3]} ({e})",
+                "the file (or, for a product's stack, a band file it reads) is damaged: "
+                "download or write it again",
+            ) from e
         with rasterio.open(dst_path, "w", **profile) as dst:
-            dst.write(src.read(window=window))
+            dst.write(values)
             masked = any(MaskFlags.per_dataset in f for f in src.mask_flag_enums)
             if masked and src.nodata is None:
                 dst.write_mask(src.dataset_mask(window=window))
