@@ -38,8 +38,8 @@ TABLE_COLUMNS: dict[str, str] = {
     "county": "the county's name as in the region's boundaries (used when county_id is absent)",
     "crop": "any crop name: wheat, maize, winter wheat, soybeans, 玉米 ...; or one column per "
     "crop holding the yields; or chosen on import for a file of one crop",
-    "year": "the harvest year, e.g. 2019; or one column per year (2018, 2019年...) holding "
-    "the yields",
+    "year": "the harvest year, e.g. 2019; or one column per year (2018, 2019年...) or per crop "
+    "and year (Corn 2019, 小麦2019年...) holding the yields",
     "yield": "the yield, a number; empty, NA or - for a year without one (skipped)",
     "unit": "t/ha, kg/ha, kg/mu, jin/mu, bu/acre, lb/acre, q/ha...; or in the header as "
     "'yield (kg/mu)', or chosen on import for the whole file",
@@ -150,6 +150,11 @@ maize, rice, soybean, barley: about 0.5 to 15 t/ha; FAOSTAT): outside it the uni
 _YEAR_COLUMN = re.compile(r"(19|20)\d{2}(年|_?yield)?")
 """A wide table's year column: 2019, 2019年, 2019_yield."""
 
+_CROP_YEAR_COLUMN = re.compile(
+    r"(?P<crop>[^\d].*?)_?(?P<year>(?:19|20)\d{2})年?|(?P<year2>(?:19|20)\d{2})年?_?(?P<crop2>\D.*)"
+)
+"""A column of one crop and year: corn_2019 ("Corn 2019 (bu/acre)"), 2019_wheat, 小麦2019年."""
+
 _HEADER_UNIT = re.compile(r"^(?P<name>.+?)\s*[(\[](?P<unit>[^)\]]+)[)\]]\s*$")
 
 
@@ -163,6 +168,17 @@ def _column_name(header: str) -> tuple[str, str | None]:
         text, unit = m.group("name"), m.group("unit")
     name = re.sub(r"[\s\-]+", "_", text.strip().lower())
     return ALIASES.get(name, name), unit
+
+
+def _crop_year(name: str) -> tuple[str, str] | None:
+    """The crop and year of a column of one crop and year, None for any other column."""
+    m = _CROP_YEAR_COLUMN.fullmatch(name) if len(name) <= 100 else None
+    if m is None:
+        return None
+    crop = (m.group("crop") or m.group("crop2")).strip("_")
+    if crop not in _KNOWN_CROPS and crop.replace("_", " ") not in _KNOWN_CROPS:
+        return None
+    return crop.replace("_", " "), m.group("year") or m.group("year2")
 
 
 def _listed(names: list[str], most: int = 12, width: int = 40) -> str:
@@ -267,8 +283,9 @@ def read_yield_table(
     whose ``counties`` (county_id, name) and ``country`` are given; ``unit`` is the whole
     file's unit where it has no unit column or header unit, ``crop`` its crop where it has
     no crop column. A wide table, one column per year ("2018", "2019年", as statistical
-    yearbooks print them) or one per crop ("wheat", "玉米", "maize (t/ha)") instead of the
-    year or crop and yield columns, is read as the long one.
+    yearbooks print them), one per crop ("wheat", "玉米", "maize (t/ha)") or one per crop
+    and year ("Corn 2019 (bu/acre)", "2019 wheat", "小麦2019年") instead of the year, crop
+    and yield columns, is read as the long one.
 
     Raises:
         InputNotFoundError, FormatError: an unreadable file (see
@@ -284,6 +301,18 @@ def read_yield_table(
         )
     frame.columns = names
     frame = frame[(frame != "").any(axis=1)]
+    crop_years = {n: (*cy, u) for n, u in named if (cy := _crop_year(n))}
+    if not {"year", "yield", "crop"} & set(names) and len(crop_years) >= 2:
+        frame = frame.melt(
+            id_vars=[n for n in names if n not in crop_years], value_vars=list(crop_years),
+            var_name="_column", value_name="yield",
+        )  # fmt: skip
+        frame["crop"] = frame["_column"].map(lambda c: crop_years[c][0])
+        frame["year"] = frame["_column"].map(lambda c: crop_years[c][1])
+        if "unit" not in frame.columns and any(u for *_, u in crop_years.values()):
+            frame["unit"] = frame["_column"].map(lambda c: crop_years[c][2] or "")
+        frame = frame.drop(columns="_column")
+        names = list(frame.columns)
     years = [n for n in names if _YEAR_COLUMN.fullmatch(n)]
     if "year" not in names and "yield" not in names and len(years) >= 2:
         frame = frame.melt(

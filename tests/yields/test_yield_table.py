@@ -84,6 +84,29 @@ def test_a_table_of_one_column_per_crop(con, tmp_path):
     assert got.at["corn", "value"] == 180 and got.at["soybean", "value"] == 52
 
 
+def test_a_table_of_one_column_per_crop_and_year(con, tmp_path):
+    """A spreadsheet of crops side by side for several years: each column names its crop,
+    year and unit; a Chinese one writes 玉米2019年."""
+    csv = tmp_path / "by_crop_and_year.csv"
+    csv.write_text(
+        "county_id,Corn 2020 (bu/acre),Corn 2021 (bu/acre),Soybeans 2021 (bu/acre)\n"
+        "05001,170,180,52\n05111,,175,NA\n"
+    )
+    report = import_yields(con, csv, "arkansas")
+    assert report.rows_written == 4 and report.rows_read == 6
+    assert report.skipped == {"no yield value (empty, NA or -)": 2}
+    got = _yields(con, "arkansas").set_index(["county_id", "crop", "year"])["value"]
+    assert got[("05001", "corn", 2020)] == 170 and got[("05001", "corn", 2021)] == 180
+    assert got[("05001", "soybean", 2021)] == 52 and got[("05111", "corn", 2021)] == 175
+    book = tmp_path / "河南分作物单产.xlsx"
+    pd.DataFrame(
+        {"县": ["滑县"], "小麦2019年": [455.2], "小麦2020年": [460], "玉米2020年": [520]}
+    ).to_excel(book, index=False)
+    assert import_yields(con, book, "henan", unit="公斤/亩").rows_written == 3
+    henan = _yields(con, "henan").set_index(["crop", "year"])["value"]
+    assert henan[("wheat", 2019)] == pytest.approx(455.2) and henan[("maize", 2020)] == 520
+
+
 def test_a_us_csv_with_ids_spreadsheets_shortened_gets_its_zeros_back(con, tmp_path):
     csv = tmp_path / "own.csv"
     csv.write_text(
