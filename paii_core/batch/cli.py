@@ -135,7 +135,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="dehaze/sr network on cpu or cuda (float16 mixed precision); auto: cuda when "
         "a worker sees a GPU (default)",
     )
-    p.add_argument("--dem", type=Path, default=None, help="flood: DEM GeoTIFF in metres")
+    p.add_argument(
+        "--dem",
+        type=Path,
+        default=None,
+        help="flood: DEM GeoTIFF in metres, any CRS (optional, as for `paii flood`: without "
+        "it no HAND/slope exclusion); SAR inputs may be in degrees, VV-only, linear or dB",
+    )
     p.add_argument(
         "--counties",
         type=Path,

@@ -308,23 +308,18 @@ def _core_transform(raster: io.Raster, tile: Tile) -> Affine:
 
 
 def _flood(files: list[Path], tile: Tile, opts: JobOptions, out: Path):
+    """The window mapped as `paii flood --post WINDOW [--dem DEM]` maps a file: linear or dB,
+    VV-only or VV+VH, any CRS (a geographic window on its UTM zone's grid and back), the
+    DEM optional."""
     from paii_core.flood import files as ffiles
-    from paii_core.flood.mapping import FloodMap, map_flood
+    from paii_core.flood.mapping import FloodMap
 
-    if opts.dem is None:
-        raise ValidationError("paii batch flood needs --dem DEM.tif (elevation in metres)")
-    sar = io.read_sentinel1(files[0])
-    if sar.crs.is_geographic:
-        raise ValidationError(
-            f"{tile.scene.files[0]}: the SAR grid is in degrees; flood mapping needs a "
-            "projected grid in metres (gdalwarp -t_srs EPSG:326xx)"
-        )
+    sar = io.read_sentinel1(files[0], allow_vv_only=True)
     if not np.isfinite(sar.data).any():
         flooded = np.zeros(sar.data.shape[1:], bool)
         fm = FloodMap(flooded, np.full(flooded.shape, np.nan, np.float32), None)
     else:
-        z = ffiles.dem_on_grid(io.read_dem(opts.dem), sar, dem_path=Path(opts.dem))
-        fm = map_flood(sar.data, z, pixel_size_m=abs(sar.transform.a))
+        fm, sar = ffiles.map_flood_files(files[0], opts.dem)
     if tile.core is not None:
         arrays = {
             k: crop(getattr(fm, k), tile.core, tile.read)

@@ -12,7 +12,7 @@ from rasterio.features import rasterize
 
 from paii_core.io._atomic import atomic_path
 
-__all__ = ["ROLLUP_METRIC", "county_totals", "write_tile_rollup"]
+__all__ = ["ROLLUP_METRIC", "cell_areas_ha", "county_totals", "write_tile_rollup"]
 
 ROLLUP_METRIC: dict[str, str] = {
     "dehaze": "valid_ha",
@@ -35,6 +35,25 @@ def _metric_mask(job: str, values: np.ndarray) -> np.ndarray:
     return np.isfinite(v)
 
 
+AUTHALIC_RADIUS_M = 6_371_007.2
+"""The radius of the sphere with the WGS 84 ellipsoid's area (Snyder 1987, Map Projections:
+A Working Manual, p. 16): cell areas on it are within 0.5 % of the ellipsoid's."""
+
+
+def cell_areas_ha(crs: CRS, transform: Affine, height: int) -> np.ndarray:
+    """``(height,)`` float64 area (ha) of one pixel in each row of the grid: constant on a
+    projected grid; on a north-up geographic grid R^2 * dlon * (sin(lat_top) -
+    sin(lat_bottom)) on the authalic sphere (the exact area of a latitude-longitude cell
+    on a sphere)."""
+    if not crs.is_geographic:
+        area = abs(transform.a * transform.e - transform.b * transform.d) / 1e4
+        return np.full(height, area)
+    rows = np.arange(height + 1)
+    lat = np.deg2rad(np.clip(transform.f + rows * transform.e, -90.0, 90.0))
+    dlon = np.deg2rad(abs(transform.a))
+    return AUTHALIC_RADIUS_M**2 * dlon * np.abs(np.diff(np.sin(lat))) / 1e4
+
+
 def write_tile_rollup(
     out_dir: Path,
     job: str,
@@ -47,9 +66,8 @@ def write_tile_rollup(
     """Areas (ha) per county in one tile, written to
     ``rollups/job=<job>/<tile>.parquet`` (hive partitioning); None when the tile
     touches no county. ``counties``: GeoDataFrame with county_id in EPSG:4326.
-    Pixel areas are on the tile's projected grid (a geographic grid gives no area)."""
-    if crs.is_geographic:
-        return None
+    Pixel areas are the tile's projected grid's, or on a geographic grid each row's cell
+    area on the sphere (:func:`cell_areas_ha`)."""
     shape = values.shape[-2:]
     local = counties.to_crs(crs)
     h, w = shape
@@ -65,18 +83,20 @@ def write_tile_rollup(
         fill=0,
         dtype="int32",
     )
-    px_ha = abs(transform.a * transform.e - transform.b * transform.d) / 1e4
+    px_ha = cell_areas_ha(crs, transform, h)[:, None]  # (H, 1): per row
     v = values if values.ndim == 2 else values[0]
     n = len(local) + 1
-    valid = np.bincount(index.ravel(), weights=np.isfinite(v).ravel().astype(float), minlength=n)
-    hit = np.bincount(index.ravel(), weights=_metric_mask(job, values).ravel(), minlength=n)
+    valid_w = (np.isfinite(v) * px_ha).ravel()
+    hit_w = (_metric_mask(job, values) * px_ha).ravel()
+    valid = np.bincount(index.ravel(), weights=valid_w, minlength=n)
+    hit = np.bincount(index.ravel(), weights=hit_w, minlength=n)
     metric = ROLLUP_METRIC[job]
     frame = pd.DataFrame(
         {
             "county_id": local["county_id"].astype(str).to_numpy(),
             "tile": key,
-            "valid_ha": valid[1:] * px_ha,
-            **({metric: hit[1:] * px_ha} if metric != "valid_ha" else {}),
+            "valid_ha": valid[1:],
+            **({metric: hit[1:]} if metric != "valid_ha" else {}),
         }
     )
     frame = frame[frame["valid_ha"] > 0]

@@ -42,15 +42,14 @@ never imports torch, so the name is repeated here and a test keeps the two equal
 
 
 def check_options(job: str, method: str, dem: str | Path | None, device: str) -> None:
-    """Raise ValidationError for an unknown job, method or device, or flood without DEM."""
+    """Raise ValidationError for an unknown job, method or device (``dem`` is optional for
+    flood, as for `paii flood`: without it there is no HAND/slope exclusion)."""
     if job not in JOBS:
         raise ValidationError(f"job {job!r} is unknown; use one of {', '.join(JOBS)}")
     if job in METHODS and method not in METHODS[job]:
         raise ValidationError(
             f"--method {method!r} is unknown for {job}; use one of {', '.join(METHODS[job])}"
         )
-    if job == "flood" and dem is None:
-        raise ValidationError("paii batch flood needs --dem DEM.tif (elevation in metres)")
     if device not in DEVICES:
         raise ValidationError(f"--device {device!r} is unknown; use one of {', '.join(DEVICES)}")
 

@@ -271,7 +271,10 @@ def validate_policies(
     if len(frame):
         for col in ("parcel_id", "coarse_id"):
             frame[col] = frame[col].astype("Int64")
-    return frame, rows.problems, notes
+    # A missing column is said once for the file, not again as "is empty" on every row.
+    missing = {p.column for p in rows.problems if p.row is None}
+    problems = [p for p in rows.problems if p.row is None or p.column not in missing]
+    return frame, problems, notes
 
 
 def import_policies(

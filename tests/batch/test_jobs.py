@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pytest
 import rasterio
 from shapely.geometry import box
 
@@ -93,3 +94,38 @@ def test_cli_flood_whole_file_equals_paii_flood_with_county_totals(
         == 0
     )
     assert "0 tiles computed, 1 already done" in capsys.readouterr().out
+
+
+def test_batch_flood_takes_a_real_chip_in_degrees_without_a_dem_as_paii_flood_does(
+    cluster, tmp_path
+):
+    """A hand-labelled Sentinel-1 chip as Sen1Floods11 ships it (EPSG:4326, VV and VH in
+    dB, no DEM): `paii batch flood` maps it as `paii flood --post` does, and its county
+    totals are areas on the ground (per-row cell areas of the degree grid)."""
+    import pandas as pd
+
+    from paii_core.config import paths
+
+    chip = paths().root / "data" / "real" / "sen1floods11_dev" / "Pakistan_849790_S1Hand.tif"
+    with rasterio.open(chip) as src:
+        bounds = src.bounds
+    counties = tmp_path / "counties.geojson"
+    gpd.GeoDataFrame(
+        {"GEOID": ["99001"]}, geometry=[box(*bounds).buffer(0.01)], crs="EPSG:4326"
+    ).to_file(counties)
+    out = tmp_path / "o"
+    args = ["--inputs", str(chip), "--out", str(out), "--counties", str(counties)]
+    assert main(["batch", "flood", *args, "--scheduler", cluster.scheduler_address]) == 0
+    assert main(["flood", "--post", str(chip), str(tmp_path / "ref.tif")]) == 0
+    got = io.read_geotiff(out / "tiles" / "Pakistan_849790_S1Hand" / "whole.tif")
+    ref = io.read_geotiff(tmp_path / "ref.tif")
+    np.testing.assert_array_equal(got.data, ref.data)
+    assert got.crs == ref.crs == "EPSG:4326"
+    totals = pd.read_parquet(out / "county_totals_flood.parquet")
+    ground_ha = (
+        gpd.GeoSeries([box(*bounds)], crs="EPSG:4326").to_crs("EPSG:6933").area.iloc[0] / 1e4
+    )
+    assert totals["valid_ha"].iloc[0] == pytest.approx(ground_ha, rel=0.005)
+    km2 = ground_ha / 100
+    flooded_share = np.nanmean(ref.data[1])
+    assert totals["flooded_ha"].iloc[0] == pytest.approx(flooded_share * km2 * 100, rel=0.02)

@@ -163,8 +163,6 @@ def test_bad_arguments_are_refused_before_any_work(tmp_path, big_bgrn, monkeypat
         run_batch("dehaze", [big_bgrn], tmp_path, workers=0)
     with pytest.raises(ValidationError, match="--method 'x' is unknown for dehaze"):
         run_batch("dehaze", [big_bgrn], tmp_path, method="x")
-    with pytest.raises(ValidationError, match="needs --dem"):
-        run_batch("flood", [big_bgrn], tmp_path)
     with pytest.raises(ValidationError, match="cannot reach it"):
         run_batch("dehaze", [big_bgrn], tmp_path, scheduler="tcp://127.0.0.1:9")
     bad = tmp_path / "bad.tif"
