@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import rasterio
+from rasterio.errors import CRSError
 
 from paii_core.batch.spec import check_inputs
 from paii_core.errors import FormatError, ValidationError
@@ -81,11 +82,45 @@ def single_scenes(paths: Sequence[Path]) -> list[Scene]:
     return scenes
 
 
+SEASON_PIXEL_M = (8.0, 12.5)
+"""The pixel sizes (m) a season for cropland and parcels may have: the models learned
+Sentinel-2's 10 m fields, and their neighbourhood features are in pixels."""
+
+
+def _season_pixel(path: Path) -> None:
+    with _open_checked(path, "GeoTIFF") as src:
+        crs, res = src.crs, src.res
+    lo, hi = SEASON_PIXEL_M
+    if crs is not None and crs.is_geographic:
+        raise FormatError(
+            path,
+            "is on a grid in degrees; cropland and parcels are mapped on 10 m pixels",
+            "reproject it to its UTM zone at 10 m (gdalwarp -t_srs EPSG:326xx -tr 10 10)",
+        )
+    if crs is None:
+        return  # said by the grid check (no CRS)
+    try:
+        to_m = crs.linear_units_factor[1]  # a State Plane grid in feet: 0.3048
+    except CRSError:  # a CRS whose units PROJ cannot name: left to the models
+        return
+    res = (res[0] * to_m, res[1] * to_m)
+    if not (lo <= res[0] <= hi and lo <= res[1] <= hi):
+        raise FormatError(
+            path,
+            f"has {res[0]:.3g} x {res[1]:.3g} m pixels; cropland and parcels need Sentinel-2's "
+            f"10 m (their models learned 10 m fields)",
+            "pass Sentinel-2 10 m dates (B2, B3, B4, B8), not Landsat or resampled imagery",
+        )
+
+
 def series_groups(paths: Sequence[Path]) -> list[Scene]:
-    """Files on one grid (CRS, transform, size) form one scene: a season of one place."""
+    """Files on one grid (CRS, transform, size) form one scene: a season of one place.
+    Raises FormatError for a file that is not on a 10 m projected grid
+    (:data:`SEASON_PIXEL_M`)."""
     groups: dict[tuple, list[Path]] = {}
     sizes: dict[tuple, tuple[int, int]] = {}
     for p in paths:
+        _season_pixel(p)
         w, h, grid = _size(p)
         key = (grid, w, h)
         groups.setdefault(key, []).append(p)

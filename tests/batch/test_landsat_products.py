@@ -113,3 +113,13 @@ def test_band_files_on_different_grids_are_refused(product, tmp_path):
     narrow.replace(band)
     with pytest.raises(FormatError, match="on different grids"):
         expand_inputs([odd], stacks=tmp_path / "inputs")
+
+
+def test_cropland_and_parcels_refuse_a_landsat_season_by_its_pixel_size(product, tmp_path):
+    """A Landsat stack is 30 m: the crop models learned 10 m fields, so a season of it is
+    refused, naming the file and what to pass instead."""
+    _, tar = product
+    (stack,) = expand_inputs([tar], stacks=tmp_path / "inputs")
+    for job in ("cropland", "parcels"):
+        with pytest.raises(FormatError, match=r"has 30 x 30 m pixels; cropland and parcels"):
+            run_batch(job, [stack], tmp_path / job)
