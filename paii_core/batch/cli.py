@@ -112,7 +112,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="GeoTIFFs, STAC Item / ItemCollection JSON files with local assets, or "
         "Sentinel-2 products as downloaded (.SAFE folders or their .zip: read in place, a "
         "BGRN stack per granule in OUT/inputs), Landsat 4-9 products (the .tar, folder or "
-        "MTL: a reflectance stack in OUT/inputs) (cropland/parcels: Sentinel-2 dates; files "
+        "MTL: a reflectance stack in OUT/inputs), Sentinel-1 products (a folder or .zip of "
+        "VV/VH GeoTIFFs, e.g. an ASF RTC zip) (cropland/parcels: Sentinel-2 dates; files "
         "on one grid form a season)",
     )
     p.add_argument(

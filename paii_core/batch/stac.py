@@ -1,6 +1,7 @@
 """`paii batch` inputs: STAC Items / ItemCollections as their local GeoTIFF assets,
-Sentinel-2 products (a .SAFE folder or its .zip) as a BGRN stack per granule, and Landsat
-products (a .tar as downloaded, the folder, or the MTL) as a BGRN reflectance stack."""
+Sentinel-2 products (a .SAFE folder or its .zip) as a BGRN stack per granule, Landsat
+products (a .tar as downloaded, the folder, or the MTL) as a BGRN reflectance stack, and
+Sentinel-1 products (a folder or .zip of polarisation GeoTIFFs) as a VV/VH stack."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from urllib.parse import urlparse
 from paii_core.errors import FormatError
 from paii_core.io.landsat_mtl import find_mtl, is_landsat
 from paii_core.io.landsat_vrt import landsat_stack_vrt
+from paii_core.io.s1_items import is_s1_product, s1_stack_vrt
 from paii_core.io.s2_vrt import is_s2_product, scene_stack_vrt, stack_name
 
 __all__ = ["expand_inputs"]
@@ -69,7 +71,9 @@ def expand_inputs(inputs: list[str | Path], stacks: Path | None = None) -> list[
     Sentinel-2 product (a ``.SAFE`` folder or its ``.zip``) by a BGRN stack (a VRT in
     ``stacks``) per granule, read in place (:mod:`paii_core.io.s2_vrt`), and every Landsat
     product (its ``.tar``, folder, MTL, or band files: one stack per product) by a BGRN
-    reflectance stack (:mod:`paii_core.io.landsat_vrt`).
+    reflectance stack (:mod:`paii_core.io.landsat_vrt`), and every Sentinel-1 product (a
+    folder or ``.zip`` of one GeoTIFF per polarisation, as ASF's RTC products come) by a
+    VV/VH stack (:func:`paii_core.io.s1_items.s1_stack_vrt`).
 
     Raises:
         FormatError: a JSON that is not STAC or an item without exactly one GeoTIFF data
@@ -83,6 +87,9 @@ def expand_inputs(inputs: list[str | Path], stacks: Path | None = None) -> list[
         p = Path(raw)
         if stacks is not None and is_s2_product(p):
             out.extend(_product_stacks(p, stacks))
+            continue
+        if stacks is not None and is_s1_product(p):
+            out.append(s1_stack_vrt(p, stacks))
             continue
         if stacks is not None and is_landsat(p):
             mtl = find_mtl(p)

@@ -28,7 +28,13 @@ from paii_core.errors import FormatError, PaiiError, name_file_as
 from paii_core.io.archives import archive_members, member_path
 from paii_core.io.vrt import add_band, vrt_dataset, write_vrt
 
-__all__ = ["polarisation_files", "polarisation_of", "sentinel1_stack"]
+__all__ = [
+    "is_s1_product",
+    "polarisation_files",
+    "polarisation_of",
+    "s1_stack_vrt",
+    "sentinel1_stack",
+]
 
 _POL_RE = re.compile(r"(?:^|[^A-Z])(VV|VH|HH|HV)(?:[^A-Z]|$)")
 _RASTERS = (".tif", ".tiff")
@@ -146,6 +152,51 @@ def _stack_vrt(files: dict[str, str], item: Path, vrt: Path) -> None:
     write_vrt(root, vrt)
 
 
+def is_s1_product(path: Path) -> bool:
+    """Whether ``path`` is a folder or ``.zip`` that holds a Sentinel-1 product: GeoTIFFs
+    named by their polarisation (``..._VV.tif``), or a raw GRD ``.SAFE`` (which
+    :func:`polarisation_files` then refuses with how to process it)."""
+    if path.is_dir():
+        names = [p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()]
+    elif path.suffix.lower() == ".zip" and path.is_file():
+        try:
+            names = list(archive_members(path))
+        except FormatError:
+            return False  # not a readable zip: the caller's reader says so
+    else:
+        return False
+    return _is_grd_safe(names) or any(
+        Path(n).suffix.lower() in _RASTERS and polarisation_of(Path(n).stem) for n in names
+    )
+
+
+def _stack_name(path: Path) -> str:
+    return path.name[: -len(".zip")] if path.suffix.lower() == ".zip" else path.name
+
+
+def s1_stack_vrt(item: str | PathLike[str], stacks: Path) -> Path:
+    """The Sentinel-1 product ``item`` (a folder or ``.zip`` of one GeoTIFF per
+    polarisation) as a VRT of bands described VV (and VH) in the folder ``stacks``, named
+    after the item; rewritten only if changed (`paii batch` keeps it beside its outputs).
+
+    Raises:
+        FormatError: as :func:`polarisation_files`; not such a folder or zip; VV and VH
+            files on different grids or without a CRS.
+    """
+    path = Path(item).expanduser()
+    files = polarisation_files(path)
+    if files is None:
+        raise FormatError(
+            path,
+            "is not a folder or .zip of Sentinel-1 polarisation GeoTIFFs",
+            "pass the product as downloaded (an ASF RTC .zip), or a GeoTIFF of bands VV, VH",
+        )
+    stacks.mkdir(parents=True, exist_ok=True)
+    vrt = stacks / f"{_stack_name(path)}.vrt"
+    _stack_vrt(files, path, vrt)
+    return vrt
+
+
 @contextmanager
 def sentinel1_stack(item: str | PathLike[str]) -> Iterator[Path]:
     """The Sentinel-1 item at ``item`` as one raster of bands described VV (and VH), for
@@ -163,8 +214,7 @@ def sentinel1_stack(item: str | PathLike[str]) -> Iterator[Path]:
         yield path
         return
     with tempfile.TemporaryDirectory(prefix="paii-s1-") as tmp:
-        name = path.name[: -len(".zip")] if path.suffix.lower() == ".zip" else path.name
-        vrt = Path(tmp) / f"{name}.vrt"
+        vrt = Path(tmp) / f"{_stack_name(path)}.vrt"
         _stack_vrt(files, path, vrt)
         try:
             yield vrt

@@ -129,3 +129,24 @@ def test_batch_flood_takes_a_real_chip_in_degrees_without_a_dem_as_paii_flood_do
     km2 = ground_ha / 100
     flooded_share = np.nanmean(ref.data[1])
     assert totals["flooded_ha"].iloc[0] == pytest.approx(flooded_share * km2 * 100, rel=0.02)
+
+
+def test_batch_flood_takes_an_rtc_zip_as_downloaded_as_paii_flood_does(cluster, tmp_path):
+    """An ASF HyP3 RTC product (one linear-power GeoTIFF per polarisation, in its zip) goes
+    into `paii batch flood` as it came: a VV/VH stack in OUT/inputs, mapped as `paii flood
+    --post ZIP` maps it."""
+    from paii_core.batch.stac import expand_inputs
+    from tests.io.test_s1_items import RTC, _rtc, _zip
+
+    archive = _zip(_rtc(tmp_path / "rtc"))
+    out = tmp_path / "o"
+    (stack,) = expand_inputs([archive], stacks=out / "inputs")
+    assert stack == out / "inputs" / f"{RTC}.vrt"
+    with rasterio.open(stack) as src:
+        assert src.descriptions == ("VV", "VH") and "/vsizip/" in src.files[1]
+    res = run_batch("flood", [stack], out, scheduler=cluster.scheduler_address)
+    assert not res.failed and len(res.computed) == 1
+    assert main(["flood", "--post", str(archive), str(tmp_path / "ref.tif")]) == 0
+    (tile,) = (out / "tiles" / RTC).glob("*.tif")  # a stack is read in windows: one here
+    got = io.read_geotiff(tile)
+    np.testing.assert_array_equal(got.data, io.read_geotiff(tmp_path / "ref.tif").data)
