@@ -74,6 +74,7 @@ def _run(args: argparse.Namespace) -> int:
             method=args.method,
             level=args.level,
             dem=args.dem,
+            pre=expand_inputs(args.pre, stacks=Path(args.out) / "inputs") if args.pre else (),
             device=args.device,
             counties=counties,
             progress=None if args.quiet else progress_bar(),
@@ -135,6 +136,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="auto",
         help="dehaze/sr network on cpu or cuda (float16 mixed precision); auto: cuda when "
         "a worker sees a GPU (default)",
+    )
+    p.add_argument(
+        "--pre",
+        nargs="+",
+        type=Path,
+        default=None,
+        help="flood: pre-event Sentinel-1 scenes (files or products as --inputs), each paired "
+        "with the input on its grid for change detection, as `paii flood --pre`",
     )
     p.add_argument(
         "--dem",

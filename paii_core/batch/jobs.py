@@ -308,7 +308,8 @@ def _core_transform(raster: io.Raster, tile: Tile) -> Affine:
 
 
 def _flood(files: list[Path], tile: Tile, opts: JobOptions, out: Path):
-    """The window mapped as `paii flood --post WINDOW [--dem DEM]` maps a file: linear or dB,
+    """The window mapped as `paii flood --post WINDOW [--pre WINDOW] [--dem DEM]` maps a file
+    (the pre-event window, when given, is the same window of the pre-event scene): linear or dB,
     VV-only or VV+VH, any CRS (a geographic window on its UTM zone's grid and back), the
     DEM optional."""
     from paii_core.flood import files as ffiles
@@ -319,7 +320,8 @@ def _flood(files: list[Path], tile: Tile, opts: JobOptions, out: Path):
         flooded = np.zeros(sar.data.shape[1:], bool)
         fm = FloodMap(flooded, np.full(flooded.shape, np.nan, np.float32), None)
     else:
-        fm, sar = ffiles.map_flood_files(files[0], opts.dem)
+        pre = files[1] if len(files) > 1 else None  # the pre-event scene on this grid
+        fm, sar = ffiles.map_flood_files(files[0], opts.dem, pre_path=pre)
     if tile.core is not None:
         arrays = {
             k: crop(getattr(fm, k), tile.core, tile.read)

@@ -48,20 +48,35 @@ class BatchResult:
     ``closed`` (cluster shut down), ``done``."""
 
 
-def plan(job: str, inputs: Sequence[str | Path], *, tile: int, options: dict):
-    """The tiles of a run (see :func:`paii_core.batch.tiles.plan_tiles`)."""
+def plan(
+    job: str,
+    inputs: Sequence[str | Path],
+    *,
+    tile: int,
+    options: dict,
+    pre: Sequence[str | Path] = (),
+):
+    """The tiles of a run (see :func:`paii_core.batch.tiles.plan_tiles`); ``pre``: flood's
+    pre-event scenes, each a second file of the input on its grid (its hash in the tile's)."""
     from paii_core.batch.spec import JOBS
-    from paii_core.batch.tiles import file_hash, plan_tiles, series_groups, single_scenes
+    from paii_core.batch.tiles import (
+        file_hash,
+        plan_tiles,
+        series_groups,
+        single_scenes,
+        with_pre_event,
+    )
 
     if job not in JOBS:
         raise ValidationError(f"job {job!r} is unknown; use one of {', '.join(JOBS)}")
     paths = check_inputs(inputs)
+    pres = check_inputs(pre) if pre else []
     if job in ("cropland", "parcels"):
         paths = [p for p in paths if not p.stem.endswith("_SCL")]  # cloud masks, not dates
         scenes = series_groups(paths)
     else:
-        scenes = single_scenes(paths)
-    hashes = {str(p): file_hash(p) for p in paths}
+        scenes = with_pre_event(single_scenes(paths), pres)
+    hashes = {str(p): file_hash(p) for p in [*paths, *pres]}
     extra = [options.get("dem")] if job == "flood" else []
     if extra and extra[0]:
         hashes[str(extra[0])] = file_hash(extra[0])
@@ -76,8 +91,10 @@ def _clean_partials(out_dir: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _check_cheap(job, inputs, tile, workers, method, dem, device) -> None:
+def _check_cheap(job, inputs, tile, workers, method, dem, device, pre=()) -> None:
     """Every argument check that needs no raster library, before any process starts."""
+    if pre and job != "flood":
+        raise ValidationError(f"--pre is for flood (pre-event Sentinel-1), not {job}")
     if workers < 1:
         raise ValidationError(f"--workers {workers} should be 1 or more")
     check_options(job, method, dem, device)
@@ -98,6 +115,7 @@ def run_batch(
     method: str = "model",
     level: str = "fine",
     dem: str | Path | None = None,
+    pre: Sequence[str | Path] = (),
     device: str = "auto",
     counties=None,
     progress: Progress | None = None,
@@ -112,6 +130,9 @@ def run_batch(
     and the mosaics, one per grid, are written by the workers in parallel.
 
     Args:
+        pre: flood only: pre-event Sentinel-1 scenes, each paired with the input on its
+            grid (:func:`paii_core.batch.tiles.with_pre_event`) for change detection, as
+            `paii flood --pre` does.
         counties: a GeoDataFrame from :func:`paii_core.io.read_boundaries` to add tile
             areas up per county (Parquet partitions under ``rollups/``).
         on_result: called ``(client, record)`` after each tile (tests kill a worker here).
@@ -124,7 +145,7 @@ def run_batch(
         InputNotFoundError / FormatError: a missing or unreadable input.
     """
     clock = _Clock()
-    _check_cheap(job, inputs, tile, workers, method, dem, device)
+    _check_cheap(job, inputs, tile, workers, method, dem, device, pre)
     if scheduler is None and device == "cuda":
         from paii_core.batch.jobs import device_for
 
@@ -132,6 +153,7 @@ def run_batch(
     # Absolute paths: the workers of a --scheduler run in their own working folders.
     inputs = tuple(Path(p).absolute() for p in inputs)
     dem = Path(dem).absolute() if dem else None
+    pre = tuple(str(Path(p).absolute()) for p in pre)
     spec = BatchJob(
         job=job,
         inputs=inputs,
@@ -141,6 +163,7 @@ def run_batch(
         method=method,
         level=level,
         dem=str(dem) if dem else None,
+        pre=pre,
         device=device,
         version=model_version(job, method),
         counties=counties,
@@ -176,6 +199,8 @@ class BatchJob:
     method: str = "model"
     level: str = "fine"
     dem: str | None = None
+    pre: tuple[str, ...] = ()
+    """Pre-event scenes (flood), each paired with the input on its grid."""
     device: str = "auto"
     version: str = ""
     """:func:`model_version` of the job and method, as the client planned it."""
@@ -218,7 +243,11 @@ def _run(spec: BatchJob, client, clock: _Clock, remote: str | None = None) -> Ba
     job, out, progress = spec.job, spec.out, spec.progress
     out.mkdir(parents=True, exist_ok=True)
     tiles = plan(
-        job, spec.inputs, tile=spec.tile, options={**spec.options, "model_version": spec.version}
+        job,
+        spec.inputs,
+        tile=spec.tile,
+        options={**spec.options, "model_version": spec.version},
+        pre=spec.pre,
     )
     job_opts = JobOptions(
         job, str(out), spec.method, spec.level, spec.dem, spec.threads, spec.version, spec.device

@@ -15,7 +15,15 @@ from paii_core.batch.spec import check_inputs
 from paii_core.errors import FormatError, ValidationError
 from paii_core.io.geotiff import _open_checked
 
-__all__ = ["Scene", "Tile", "check_inputs", "file_hash", "plan_tiles", "series_groups"]
+__all__ = [
+    "Scene",
+    "Tile",
+    "check_inputs",
+    "file_hash",
+    "plan_tiles",
+    "series_groups",
+    "with_pre_event",
+]
 
 Window4 = tuple[int, int, int, int]
 """``(col_off, row_off, width, height)`` in pixels of the scene."""
@@ -111,6 +119,42 @@ def _season_pixel(path: Path) -> None:
             f"10 m (their models learned 10 m fields)",
             "pass Sentinel-2 10 m dates (B2, B3, B4, B8), not Landsat or resampled imagery",
         )
+
+
+def with_pre_event(scenes: list[Scene], pres: Sequence[Path]) -> list[Scene]:
+    """Each post-event scene with the pre-event file on its grid (same CRS, transform and
+    size) as its second file; a scene with none stays alone (mapped without change
+    detection).
+
+    Raises:
+        ValidationError: a pre-event file on no input's grid, or two on one grid.
+    """
+    grids = {}
+    for p in pres:
+        w, h, grid = _size(p)
+        key = (grid, w, h)
+        if key in grids:
+            raise ValidationError(
+                f"--pre {grids[key]} and {p} are on one grid; which is the pre-event image "
+                "is not guessed. Fix: pass one pre-event scene per grid"
+            )
+        grids[key] = p
+    out, used = [], set()
+    for s in scenes:
+        w, h, grid = _size(Path(s.files[0]))
+        pre = grids.get((grid, w, h))
+        if pre is not None:
+            used.add(pre)
+            s = Scene(s.name, (s.files[0], str(pre)), s.width, s.height)
+        out.append(s)
+    unpaired = [str(p) for p in pres if p not in used]
+    if unpaired:
+        raise ValidationError(
+            f"--pre {', '.join(unpaired)}: on the grid of no input (CRS, transform and size "
+            "must equal a post-event scene's). Fix: pass the pre-event scene of each input "
+            "on its grid, e.g. both from the same RTC processing or gdalwarp to one grid"
+        )
+    return out
 
 
 def series_groups(paths: Sequence[Path]) -> list[Scene]:

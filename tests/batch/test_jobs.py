@@ -150,3 +150,41 @@ def test_batch_flood_takes_an_rtc_zip_as_downloaded_as_paii_flood_does(cluster, 
     (tile,) = (out / "tiles" / RTC).glob("*.tif")  # a stack is read in windows: one here
     got = io.read_geotiff(tile)
     np.testing.assert_array_equal(got.data, io.read_geotiff(tmp_path / "ref.tif").data)
+
+
+def test_batch_flood_with_a_pre_event_scene_equals_paii_flood_pre(cluster, l2a_season, tmp_path):
+    """--pre pairs each input with the pre-event scene on its grid, window by window, for
+    the change detection `paii flood --pre` does; a pre-event scene on no input's grid, or
+    --pre for another job, is refused before anything runs."""
+    from paii_core.errors import ValidationError
+
+    _, scene = l2a_season
+    post, pre = (
+        io.write_sentinel1(
+            tmp_path / f"S1_{n}.tif", scene.sar[k], crs=CRS, transform=transform(), date=day
+        )
+        for n, k, day in (("post", 6, "2020-07-01"), ("pre", 0, "2020-03-05"))
+    )
+    dem = io.write_dem(tmp_path / "dem.tif", scene.dem, crs=CRS, transform=transform())
+    out = tmp_path / "o"
+    res = run_batch("flood", [post], out, pre=[pre], dem=dem, scheduler=cluster.scheduler_address)
+    assert not res.failed and len(res.computed) == 1
+    args = ["--post", str(post), "--dem", str(dem)]
+    assert main(["flood", *args, "--pre", str(pre), str(tmp_path / "ref.tif")]) == 0
+    assert main(["flood", *args, str(tmp_path / "alone.tif")]) == 0
+    ref = io.read_geotiff(tmp_path / "ref.tif").data
+    got = io.read_geotiff(out / "tiles" / "S1_post" / "whole.tif").data
+    np.testing.assert_array_equal(got, ref)
+    # the pre-event image changes this scene's map, so the equality shows it was used
+    assert not np.array_equal(ref, io.read_geotiff(tmp_path / "alone.tif").data)
+    moved = io.write_sentinel1(
+        tmp_path / "S1_elsewhere.tif", scene.sar[0], crs=CRS, transform=transform(x0=1000),
+        date="2020-03-05",
+    )  # fmt: skip
+    elsewhere = r"S1_elsewhere\.tif: on the grid of no input"
+    with pytest.raises(ValidationError, match=elsewhere):
+        run_batch(
+            "flood", [post], tmp_path / "o2", pre=[moved], scheduler=cluster.scheduler_address
+        )
+    with pytest.raises(ValidationError, match="--pre is for flood"):
+        run_batch("dehaze", [post], tmp_path / "o3", pre=[pre])
