@@ -123,3 +123,23 @@ def test_cropland_and_parcels_refuse_a_landsat_season_by_its_pixel_size(product,
     for job in ("cropland", "parcels"):
         with pytest.raises(FormatError, match=r"has 30 x 30 m pixels; cropland and parcels"):
             run_batch(job, [stack], tmp_path / job)
+
+
+@pytest.mark.parametrize("level2", [True, False])
+def test_a_collection2_product_stacks_as_read_landsat_reads_it(tmp_path, level2):
+    """Collection 2 (MTL in JSON): Level-2 surface reflectance (DN * 2.75e-5 - 0.2) and
+    Level-1 TOA from its REFLECTANCE_MULT/ADD over sin(sun elevation), fill as NaN."""
+    from tests.io.test_landsat import _c2
+
+    (tmp_path / "product").mkdir()
+    _c2(tmp_path / "product", level2=level2, as_json=True)
+    (stack,) = expand_inputs([tmp_path / "product"], stacks=tmp_path / "inputs")
+    expected = read_landsat(tmp_path / "product")
+    with rasterio.open(stack) as src:
+        win = (0, 0, src.width, src.height)
+    with window_files((str(stack),), win) as (copy,):
+        got = read_bgrn(copy)
+    # GDAL scales in double, read_landsat in float32: equal within float32's step
+    np.testing.assert_allclose(got.data, expected.data, atol=1e-7, equal_nan=True)
+    assert np.isnan(got.data[:, 0, 0]).all()  # DN 0: fill
+    assert is_toa(got) is (not level2) and got.tags["REFLECTANCE"] == expected.tags["REFLECTANCE"]
