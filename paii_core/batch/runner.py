@@ -75,7 +75,8 @@ def plan(
         paths = [p for p in paths if not p.stem.endswith("_SCL")]  # cloud masks, not dates
         scenes = series_groups(paths)
     else:
-        scenes = with_pre_event(single_scenes(paths), pres)
+        scenes = single_scenes(paths)
+        scenes = with_pre_event(scenes, pres) if pres else scenes
     hashes = {str(p): file_hash(p) for p in [*paths, *pres]}
     extra = [options.get("dem")] if job == "flood" else []
     if extra and extra[0]:
