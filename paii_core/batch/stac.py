@@ -119,4 +119,5 @@ def expand_inputs(inputs: list[str | Path], stacks: Path | None = None) -> list[
                 "pass a STAC Item (type Feature) or ItemCollection (type FeatureCollection)",
             )
         out.extend(_item_asset(i if isinstance(i, dict) else {}, p) for i in items)
-    return out
+    # one product passed twice (its .tar and its folder, a zip and the same zip) is one stack
+    return list(dict.fromkeys(out))

@@ -59,11 +59,12 @@ def test_the_stack_reads_as_the_product(product, tmp_path):
 
 
 def test_a_product_passed_as_its_files_is_one_stack(product, tmp_path):
-    folder, _ = product
+    folder, _ = product  # and as its archive: the same stack
     files = [*sorted(folder.glob("*.TIF")), folder / f"{L5_ID}_MTL.txt"]
     other = tmp_path / "other.tif"
     shutil.copy(paths().root / "data" / "real" / "olinda_landsat7_stars" / "L7_ETMs.tif", other)
-    stacks = expand_inputs([*files, folder, other], stacks=tmp_path / "inputs")
+    _, tar = product
+    stacks = expand_inputs([*files, folder, other, tar], stacks=tmp_path / "inputs")
     assert stacks == [tmp_path / "inputs" / f"{L5_ID}.vrt", other]
 
 
