@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,7 @@ import rasterio
 from rasterio.errors import CRSError
 
 from paii_core.batch.spec import check_inputs
-from paii_core.errors import FormatError, ValidationError
+from paii_core.errors import FormatError, PaiiWarning, ValidationError
 from paii_core.io.geotiff import _open_checked
 
 __all__ = [
@@ -124,7 +125,7 @@ def _season_pixel(path: Path) -> None:
 def with_pre_event(scenes: list[Scene], pres: Sequence[Path]) -> list[Scene]:
     """Each post-event scene with the pre-event file on its grid (same CRS, transform and
     size) as its second file; a scene with none stays alone (mapped without change
-    detection).
+    detection, with a PaiiWarning that says which).
 
     Raises:
         ValidationError: a pre-event file on no input's grid, or two on one grid.
@@ -147,6 +148,15 @@ def with_pre_event(scenes: list[Scene], pres: Sequence[Path]) -> list[Scene]:
             used.add(pre)
             s = Scene(s.name, (s.files[0], str(pre)), s.width, s.height)
         out.append(s)
+    alone = [s.name for s in out if len(s.files) == 1]
+    if alone:
+        shown = ", ".join(alone[:3]) + (f" and {len(alone) - 3} more" if len(alone) > 3 else "")
+        warnings.warn(
+            f"{len(alone)} of {len(out)} inputs have no pre-event scene on their grid "
+            f"({shown}): mapped without change detection",
+            PaiiWarning,
+            stacklevel=2,
+        )
     unpaired = [str(p) for p in pres if p not in used]
     if unpaired:
         raise ValidationError(

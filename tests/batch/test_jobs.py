@@ -186,5 +186,15 @@ def test_batch_flood_with_a_pre_event_scene_equals_paii_flood_pre(cluster, l2a_s
         run_batch(
             "flood", [post], tmp_path / "o2", pre=[moved], scheduler=cluster.scheduler_address
         )
+    from paii_core.errors import PaiiWarning
+
+    lone = io.write_sentinel1(
+        tmp_path / "S1_lone.tif", scene.sar[3], crs=CRS, transform=transform(x0=1000),
+        date="2020-07-01",
+    )  # fmt: skip
+    with pytest.warns(PaiiWarning, match=r"1 of 2 inputs .* \(S1_lone\): mapped without change"):
+        run_batch(
+            "flood", [post, lone], tmp_path / "o4", pre=[pre], scheduler=cluster.scheduler_address
+        )
     with pytest.raises(ValidationError, match="--pre is for flood"):
         run_batch("dehaze", [post], tmp_path / "o3", pre=[pre])
