@@ -6,6 +6,7 @@ Sentinel-1 products (a folder or .zip of polarisation GeoTIFFs) as a VV/VH stack
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -65,6 +66,17 @@ def _product_stacks(product: Path, stacks: Path) -> list[Path]:
     return [scene_stack_vrt(s, stacks / stack_name(s)) for s in open_s2_item(product)]
 
 
+def _may_be_landsat(path: Path) -> bool:
+    """A folder, an MTL or a file named as Landsat names its products and bands (LC08_...,
+    LT05_..., LT52240631988227CUB02_B1.TIF): only these are looked at further, so a run over
+    thousands of GeoTIFFs in one folder does not search that folder for MTLs once per file."""
+    name = path.name
+    return path.is_dir() or bool(
+        re.search(r"_mtl\.(txt|json)$", name, re.IGNORECASE)
+        or re.match(r"L[CTEOM]0?\d", name, re.IGNORECASE)
+    )
+
+
 def expand_inputs(inputs: list[str | Path], stacks: Path | None = None) -> list[Path]:
     """Input files with every ``.json`` STAC Item / ItemCollection replaced by its
     items' GeoTIFF asset (one per item, in order), and, with a ``stacks`` folder, every
@@ -91,7 +103,7 @@ def expand_inputs(inputs: list[str | Path], stacks: Path | None = None) -> list[
         if stacks is not None and is_s1_product(p):
             out.append(s1_stack_vrt(p, stacks))
             continue
-        if stacks is not None and is_landsat(p):
+        if stacks is not None and _may_be_landsat(p) and is_landsat(p):
             mtl = find_mtl(p)
             if mtl not in landsat:
                 landsat.add(mtl)
