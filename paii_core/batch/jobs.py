@@ -321,7 +321,7 @@ def _flood(files: list[Path], tile: Tile, opts: JobOptions, out: Path):
         fm = FloodMap(flooded, np.full(flooded.shape, np.nan, np.float32), None)
     else:
         pre = files[1] if len(files) > 1 else None  # the pre-event scene on this grid
-        fm, sar = ffiles.map_flood_files(files[0], opts.dem, pre_path=pre)
+        fm = ffiles.map_flood_scene(sar, opts.dem, pre_path=pre)
     if tile.core is not None:
         arrays = {
             k: crop(getattr(fm, k), tile.core, tile.read)

@@ -64,10 +64,14 @@ def file_hash(path: str | Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def _size(path: Path) -> tuple[int, int, tuple]:
+def _size(path: Path, check=None) -> tuple[int, int, tuple]:
+    """Width, height and grid key of a raster; ``check(path, crs, res)`` runs on the same
+    open (one open per input)."""
     with _open_checked(path, "GeoTIFF") as src:
         if src.crs is None:
             raise FormatError(path, "has no CRS", "georeference it (gdal_edit.py -a_srs)")
+        if check is not None:
+            check(path, src.crs, src.res)
         return src.width, src.height, (src.crs.to_string(), tuple(src.transform)[:6])
 
 
@@ -96,18 +100,14 @@ SEASON_PIXEL_M = (8.0, 12.5)
 Sentinel-2's 10 m fields, and their neighbourhood features are in pixels."""
 
 
-def _season_pixel(path: Path) -> None:
-    with _open_checked(path, "GeoTIFF") as src:
-        crs, res = src.crs, src.res
+def _season_pixel(path: Path, crs, res: tuple[float, float]) -> None:
     lo, hi = SEASON_PIXEL_M
-    if crs is not None and crs.is_geographic:
+    if crs.is_geographic:
         raise FormatError(
             path,
             "is on a grid in degrees; cropland and parcels are mapped on 10 m pixels",
             "reproject it to its UTM zone at 10 m (gdalwarp -t_srs EPSG:326xx -tr 10 10)",
         )
-    if crs is None:
-        return  # said by the grid check (no CRS)
     try:
         to_m = crs.linear_units_factor[1]  # a State Plane grid in feet: 0.3048
     except CRSError:  # a CRS whose units PROJ cannot name: left to the models
@@ -174,8 +174,7 @@ def series_groups(paths: Sequence[Path]) -> list[Scene]:
     groups: dict[tuple, list[Path]] = {}
     sizes: dict[tuple, tuple[int, int]] = {}
     for p in paths:
-        _season_pixel(p)
-        w, h, grid = _size(p)
+        w, h, grid = _size(p, check=_season_pixel)
         key = (grid, w, h)
         groups.setdefault(key, []).append(p)
         sizes[key] = (w, h)

@@ -32,6 +32,7 @@ __all__ = [
     "hand_grid",
     "map_flood_bytes",
     "map_flood_files",
+    "map_flood_scene",
     "utm_crs",
     "water_source_tag",
     "write_flood",
@@ -266,6 +267,26 @@ def map_flood_files(
     post = io.read_sentinel1(post_path, units=units, allow_vv_only=True)
     if not np.isfinite(post.data[0]).any():
         raise InputFileError(Path(post_path), "holds no data (all nodata)", "pass a valid scene")
+    fm = map_flood_scene(
+        post, dem_path, pre_path=pre_path, units=units, hand_cache=cache,
+        water_model=water_model, model_dir=model_dir,
+    )  # fmt: skip
+    return fm, post
+
+
+def map_flood_scene(
+    post: io.Raster,
+    dem_path: str | PathLike[str] | None = None,
+    *,
+    pre_path: str | PathLike[str] | None = None,
+    units: Literal["auto", "linear", "db"] = "auto",
+    hand_cache: Path | None = None,
+    water_model: bool = False,
+    model_dir: str | PathLike[str] | None = None,
+) -> FloodMap:
+    """:func:`map_flood_files` on a post-event scene already read (a `paii batch` window,
+    read once); ``hand_cache`` a folder :func:`hand_cache_folder` checked. Raises as
+    :func:`map_flood_files` does for the pre-event scene and the DEM."""
     pre = None
     if pre_path is not None:
         pre = io.read_sentinel1(pre_path, units=units, allow_vv_only=True)
@@ -285,7 +306,7 @@ def map_flood_files(
         scene = np.isfinite(work.data[0])
         share = np.count_nonzero(scene & np.isfinite(z)) / max(1, np.count_nonzero(scene))
         partial = partial_cover(float(share), Path(dem_path))
-        height = _hand_on_grid(dem, work, z, cache)
+        height = _hand_on_grid(dem, work, z, hand_cache)
     fm = map_flood(
         work.data, z, pre_sar=pre_work, pixel_size_m=px, hand_m=height, water_model=water_model,
         model_dir=Path(model_dir) if model_dir is not None else None,
@@ -294,7 +315,7 @@ def map_flood_files(
         fm = replace(fm, terrain=partial)
     if work is not post:
         fm = _back_to_grid(fm, work, post)
-    return fm, post
+    return fm
 
 
 def _back_to_grid(fm: FloodMap, work: io.Raster, grid: io.Raster) -> FloodMap:

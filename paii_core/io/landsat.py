@@ -232,8 +232,8 @@ class Calibration:
 
     mtl: Path
     files: tuple[Path, ...]
-    gains: tuple[float, float, float, float]
-    offsets: tuple[float, float, float, float]
+    gains: tuple[float, ...]
+    offsets: tuple[float, ...]
     tags: dict[str, str]
 
 
@@ -276,7 +276,7 @@ def calibration(path: str | PathLike[str], *, files: bool = True) -> Calibration
         tags["PRODUCT_TYPE"] = (
             get(prod.meta, "PROCESSING_LEVEL", group="PRODUCT_CONTENTS") or "L2SP"
         )
-    return Calibration(prod.mtl, found, tuple(gains), tuple(offsets), tags)  # type: ignore[arg-type]
+    return Calibration(prod.mtl, found, tuple(gains), tuple(offsets), tags)
 
 
 def read_landsat(path: str | PathLike[str]) -> Raster:

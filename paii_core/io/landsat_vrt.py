@@ -11,27 +11,16 @@ atmosphere for Level-1, surface for Collection 2 Level-2, NaN where the DN is 0 
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import rasterio
 from rasterio.errors import RasterioError
 
 from paii_core.errors import FormatError
-from paii_core.io.archives import container
 from paii_core.io.landsat import LANDSAT_BANDS, Calibration, calibration
-from paii_core.io.vrt import add_band, vrt_dataset, write_vrt
+from paii_core.io.vrt import add_band, source_stamp, vrt_dataset, write_vrt
 
 __all__ = ["landsat_stack_vrt", "stack_name"]
-
-
-def _stamp(cal: Calibration) -> str:
-    """The size and modification time of the files the stack reads (the archive, or the
-    MTL and each band file): a product replaced under the same name changes the stack's
-    text, so `paii batch` (which hashes its inputs) computes it again."""
-    held = sorted({container(p) for p in (cal.mtl, *cal.files)})
-    stats = [(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in held if p.exists()]
-    return hashlib.sha256(repr(stats).encode()).hexdigest()[:16]
 
 
 def stack_name(cal: Calibration) -> str:
@@ -71,7 +60,11 @@ def landsat_stack_vrt(path: str | Path, stacks: Path) -> Path:
             "pass the product as USGS delivered it (its band files, unresampled)",
         )
     crs, transform, width, height = grids[0]
-    tags = {**cal.tags, "PAII_SOURCE": str(Path(path)), "PAII_SOURCE_STAMP": _stamp(cal)}
+    tags = {
+        **cal.tags,
+        "PAII_SOURCE": str(Path(path)),
+        "PAII_SOURCE_STAMP": source_stamp((cal.mtl, *cal.files)),
+    }
     root = vrt_dataset(crs, transform, width, height, tags)
     for name, file, gain, offset in zip(
         LANDSAT_BANDS, cal.files, cal.gains, cal.offsets, strict=True

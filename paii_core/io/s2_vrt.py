@@ -9,17 +9,15 @@ its DN into reflectance: the offset, the quantification value, the level and the
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import rasterio
 from rasterio.errors import RasterioError
 
 from paii_core.errors import FormatError
-from paii_core.io.archives import container
 from paii_core.io.s2_load import BGRN, require_bgrn
 from paii_core.io.s2_scene import S2Scene
-from paii_core.io.vrt import add_band, vrt_dataset, write_vrt
+from paii_core.io.vrt import add_band, source_stamp, vrt_dataset, write_vrt
 
 __all__ = ["is_s2_product", "scene_stack_vrt", "stack_name"]
 
@@ -31,15 +29,6 @@ def is_s2_product(path: Path) -> bool:
     if path.is_dir():
         return name.endswith(".SAFE") or any(path.glob("MTD_MSIL*.xml"))
     return name.endswith(".ZIP") and name.startswith(("S2A_", "S2B_", "S2C_"))
-
-
-def _stamp(scene: S2Scene) -> str:
-    """The size and modification time of the files holding the scene's bands (the zip, or
-    each band file): a product replaced under the same name changes the stack's text, so
-    `paii batch` (which hashes its inputs) computes it again."""
-    held = sorted({container(scene.bands[b].path) for b in BGRN})
-    stats = [(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in held if p.exists()]
-    return hashlib.sha256(repr(stats).encode()).hexdigest()[:16]
 
 
 def stack_name(scene: S2Scene) -> str:
@@ -91,7 +80,7 @@ def scene_stack_vrt(scene: S2Scene, vrt: Path) -> Path:
         "DATE": scene.day.isoformat(),
         "PAII_SOURCE": str(scene.source),
         "PAII_OFFSET_RULE": scene.offset_rule,
-        "PAII_SOURCE_STAMP": _stamp(scene),
+        "PAII_SOURCE_STAMP": source_stamp(scene.bands[b].path for b in BGRN),
     }
     if scene.tile:
         tags["TILE"] = scene.tile

@@ -3,14 +3,17 @@ copying a pixel (the Sentinel-1 polarisations, DEM tiles, a Sentinel-2 product's
 
 from __future__ import annotations
 
+import hashlib
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from affine import Affine
 from rasterio.crs import CRS
 
-__all__ = ["add_band", "vrt_dataset", "write_vrt"]
+from paii_core.io.archives import container
+
+__all__ = ["add_band", "source_stamp", "vrt_dataset", "write_vrt"]
 
 
 def vrt_dataset(
@@ -58,6 +61,15 @@ def add_band(
         if source_nodata is not None:
             ET.SubElement(src, "NODATA").text = repr(float(source_nodata))
     return band
+
+
+def source_stamp(paths: Iterable[str | Path]) -> str:
+    """A short hash of the size and modification time of the files a VRT reads (an
+    archive stands for its members): a product replaced under the same name changes the
+    VRT's text, so `paii batch` (which hashes its inputs) computes it again."""
+    held = sorted({container(p) for p in paths})
+    stats = [(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in held if p.exists()]
+    return hashlib.sha256(repr(stats).encode()).hexdigest()[:16]
 
 
 def write_vrt(root: ET.Element, path: Path) -> Path:
