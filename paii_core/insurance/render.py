@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import io as _io
 from collections.abc import Mapping
 from typing import Any
@@ -123,12 +124,14 @@ def policy_deck(maps: AreaMaps, policy: Mapping[str, Any], *, height_px: int = 3
 
 
 def crop_legend_html(maps: AreaMaps) -> str:
-    """A one-line HTML legend of the crop map's colours; empty without a crop map."""
+    """A one-line HTML legend of the crop map's colours, crop names escaped; empty
+    without a crop map."""
     if maps.crop_map is None:
         return ""
     items = []
     for crop in maps.crop_map.classes:
         r, g, b = crop_colour(crop)
         swatch = f"display:inline-block;width:12px;height:12px;background:rgb({r},{g},{b})"
-        items.append(f"<span style='{swatch}'></span>&nbsp;{crop}")
+        # crop names are free text (Crop labels: "another crop..."), drawn as raw HTML
+        items.append(f"<span style='{swatch}'></span>&nbsp;{html.escape(crop)}")
     return "<div style='font-size:0.85rem'>" + " &nbsp; ".join(items) + "</div>"

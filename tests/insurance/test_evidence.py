@@ -27,7 +27,7 @@ from paii_core.insurance import (
 )
 from paii_core.insurance.area import plot_checks, plot_stats
 from paii_core.insurance.evidence import flood_check, yield_outlook
-from paii_core.insurance.render import plot_mask, policy_deck
+from paii_core.insurance.render import crop_legend_html, plot_mask, policy_deck
 
 POLICY = {
     "policy_id": "P1", "county_id": "410526", "declared_crop": "wheat",
@@ -166,6 +166,16 @@ def _maps(*, cropped=True, crop_map=True) -> AreaMaps:
         rgb_series=np.full((2, 4, 4, 4), 0.1, np.float32),
         note="what is mapped",
     )
+
+
+def test_the_crop_legend_escapes_crop_names_typed_on_crop_labels():
+    """Crop names are free text and the legend is drawn as raw HTML on the Insurance page:
+    a name with markup was drawn as markup in an underwriter's browser."""
+    maps = _maps()
+    maps.crop_map.classes[1] = '<img src=x onerror="alert(1)">'
+    legend = crop_legend_html(maps)
+    assert "<img" not in legend and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in legend
+    assert "&nbsp;wheat" in legend
 
 
 def test_plot_stats_and_checks_exact_on_a_4x4_grid():
