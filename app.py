@@ -50,6 +50,7 @@ def _run() -> None:
     except PaiiError as e:
         show_error(e)
         return
+    auth.write_cookie()
     if principal is None:
         # Every page's URL leads to the sign-in form (not to "page not found"); once
         # signed in, the same URL opens that page if the role allows it.

@@ -1,4 +1,5 @@
-"""Sign-in for the dashboard: the form, the session's principal, idle expiry, sign-out."""
+"""Sign-in for the dashboard: the form, the session's principal, idle expiry, sign-out,
+and the cookie that lets a sign-in survive a page reload (:mod:`paii_core.access.sessions`)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,21 @@ import streamlit as st
 
 from paii_core import store
 from paii_core.access import (
+    COOKIE,
     Permission,
     Principal,
     allowed,
     authenticate,
     change_password,
+    end_session,
+    ended_reason,
     ensure_first_admin,
     exposure_warning,
+    is_token,
+    open_session,
     require,
+    resume_session,
+    touch_session,
 )
 from paii_core.config import paths
 from paii_core.errors import AccessDeniedError, PaiiError
@@ -32,6 +40,22 @@ _PRINCIPAL = "_paii_principal"
 _LAST_SEEN = "_paii_last_seen"
 _NOTE = "_paii_sign_in_note"
 _SIGNED_IN_AT = "_paii_signed_in_at"
+_TOKEN = "_paii_session_token"  # this tab's sign-in token (the cookie's value)
+_TOUCHED = "_paii_session_touched"  # when the store last heard the sign-in was in use
+_COOKIE_OUT = "_paii_cookie_out"  # a cookie write for the browser: a token, or "" to clear
+_SPENT = "_paii_spent_cookie"  # the cookie this tab connected with, once tried or ended
+
+_ENDED_ELSEWHERE = {
+    "signed out": "you signed out in another tab or window",
+    "password changed": "the password was changed in another tab or window",
+    "password reset": "an administrator reset this account's password",
+    "account disabled": "an administrator disabled this account",
+}
+"""What a tab says when its sign-in was ended outside it, by the end's reason."""
+
+TOUCH_EVERY = timedelta(minutes=1)
+"""How often a page load records in the store that its sign-in is in use (the idle limit
+of a reload counts from there)."""
 
 
 def idle_limit() -> timedelta:
@@ -86,12 +110,14 @@ def ensure_accounts() -> None:
 
 
 def current_principal() -> Principal | None:
-    """The signed-in principal, or None: nobody signed in, the session sat idle past
-    :func:`idle_limit` or began more than :func:`session_limit` ago, or the account was
-    disabled since (checked on every page load)."""
+    """The signed-in principal, or None: nobody signed in (and the browser's cookie holds
+    no live sign-in, :func:`_resume`), the session sat idle past :func:`idle_limit` or
+    began more than :func:`session_limit` ago, the account was disabled since, or its
+    sign-in ended elsewhere (signed out in another tab, a password reset): checked on
+    every page load."""
     principal = st.session_state.get(_PRINCIPAL)
     if not isinstance(principal, Principal):
-        return None
+        return _resume()
     last = st.session_state.get(_LAST_SEEN)
     if last is None or _now() - last > idle_limit():
         sign_out(reason="the session expired after being idle; sign in again")
@@ -106,9 +132,81 @@ def current_principal() -> Principal | None:
     except AccessDeniedError as e:
         sign_out(reason=str(e))
         return None
+    ended = ended_reason(connection(), st.session_state.get(_TOKEN))
+    if ended is not None:  # signed out in another tab, a password reset...
+        said = _ENDED_ELSEWHERE.get(ended, f"this sign-in has ended ({ended})")
+        sign_out(reason=f"{said}; sign in again")
+        return None
     st.session_state[_LAST_SEEN] = _now()
     st.session_state[_PRINCIPAL] = fresh
+    _touch()
     return fresh
+
+
+def _cookie_token() -> str | None:
+    """The sign-in token the browser presented when this tab connected (Streamlit reads the
+    cookies of the WebSocket's opening request; they stay as they were for the tab's whole
+    connection), or None (also where there is no real connection: AppTest gives a mock)."""
+    value = st.context.cookies.get(COOKIE)
+    return value if is_token(value) else None
+
+
+def _resume() -> Principal | None:
+    """Sign the tab in from the browser's cookie when it holds a live sign-in (a reload, a
+    second tab); a dead one is cleared and the sign-in page says why. A cookie is tried
+    once per tab: after a sign-out the tab still sees the cookie it connected with."""
+    token = _cookie_token()
+    if token is None or token == st.session_state.get(_SPENT):
+        return None
+    st.session_state[_SPENT] = token
+    try:
+        with bookkeeping_write():
+            resumed = resume_session(
+                connection(), token, idle=idle_limit(), limit=session_limit(),
+                client=client_address(),
+            )  # fmt: skip
+    except AccessDeniedError as e:
+        st.session_state[_NOTE] = str(e)
+        resumed = None
+    if resumed is None:
+        st.session_state[_COOKIE_OUT] = ""
+        return None
+    now = _now()
+    st.session_state[_PRINCIPAL] = resumed.principal
+    st.session_state[_SIGNED_IN_AT] = resumed.signed_in_at
+    st.session_state[_LAST_SEEN] = st.session_state[_TOUCHED] = now
+    st.session_state[_TOKEN] = token
+    return resumed.principal
+
+
+def _touch() -> None:
+    """Tell the store the tab's sign-in is in use, at most once per :data:`TOUCH_EVERY`; a
+    failed write is logged (the tab itself keeps its own idle clock)."""
+    token = st.session_state.get(_TOKEN)
+    last = st.session_state.get(_TOUCHED)
+    if token is None or (last is not None and _now() - last < TOUCH_EVERY):
+        return
+    st.session_state[_TOUCHED] = _now()
+    try:
+        with bookkeeping_write():
+            touch_session(connection(), token)
+    except PaiiError as e:
+        log.warning("could not record the activity of a sign-in: %s", e)
+
+
+def write_cookie() -> None:
+    """Send the browser the cookie change this run decided (the token after a sign-in, an
+    emptied cookie after a sign-out or a dead token), once. A session cookie: the browser
+    drops it when it closes; the store's idle and session limits apply in any case."""
+    value = st.session_state.pop(_COOKIE_OUT, None)
+    if value is None or (value and not is_token(value)):
+        return
+    cookie = f"{COOKIE}={value}; Path=/; SameSite=Strict" + ("" if value else "; Max-Age=0")
+    st.html(
+        f"<script>document.cookie = '{cookie}' + "
+        "(window.location.protocol === 'https:' ? '; Secure' : '');</script>",
+        unsafe_allow_javascript=True,
+    )
 
 
 def actor() -> str:
@@ -130,13 +228,18 @@ def sign_out(*, reason: str | None = None) -> None:
     report, the set of evidence views already audited (else the next person to sign in
     in this tab would view the same policies unaudited), uploads, widget choices."""
     principal = st.session_state.get(_PRINCIPAL)
+    token = st.session_state.get(_TOKEN)
     for key in list(st.session_state.keys()):
         del st.session_state[key]
     if reason:
         st.session_state[_NOTE] = reason
+    # The tab keeps the cookie it connected with: never resume it again here.
+    st.session_state[_SPENT] = _cookie_token()
+    st.session_state[_COOKIE_OUT] = ""
     if isinstance(principal, Principal):
         try:
             with bookkeeping_write():
+                end_session(connection(), token, reason or "signed out")
                 store.log_event(
                     connection(), actor=principal.user, action="sign-out", entity="users",
                     entity_id=principal.user, detail={"reason": reason or "signed out"},
@@ -174,11 +277,15 @@ def sign_in_page() -> None:
             principal = authenticate(
                 connection(), user, password, writes=bookkeeping_write, client=client_address()
             )
+            with bookkeeping_write():
+                token = open_session(connection(), principal, client=client_address())
         except PaiiError as e:
             show_error(e)
             return
         st.session_state[_PRINCIPAL] = principal
         st.session_state[_LAST_SEEN] = st.session_state[_SIGNED_IN_AT] = _now()
+        st.session_state[_TOUCHED] = _now()
+        st.session_state[_TOKEN] = st.session_state[_COOKIE_OUT] = token
         st.rerun()
     st.caption(
         "No account, or a forgotten password? An administrator creates one or resets it "
@@ -207,7 +314,9 @@ def change_password_page() -> None:
             st.error("The two new passwords differ; type the same one twice.")
             return
         try:
-            change_password(connection(), principal.user, old, new)
+            change_password(
+                connection(), principal.user, old, new, keep=st.session_state.get(_TOKEN)
+            )
         except PaiiError as e:
             show_error(e)
             return

@@ -14,6 +14,7 @@ from paii_core.access import passwords
 from paii_core.access.roles import ROLES, Permission, Principal, allowed
 from paii_core.errors import AccessDeniedError, AuthenticationError, ValidationError
 from paii_core.store import access as acc_store
+from paii_core.store import sessions as ses_store
 from paii_core.store.audit_chain import ChainState, verify
 from paii_core.store.core import log_event
 
@@ -115,8 +116,8 @@ def _keep_an_admin(con: duckdb.DuckDBPyConnection, row: dict, change: str) -> No
 
 
 def disable_user(con: duckdb.DuckDBPyConnection, user_name: str, *, actor: str) -> None:
-    """Disable an account: it can no longer sign in, and open sessions end at their
-    next page load (pages re-check the account). Audited.
+    """Disable an account: it can no longer sign in, open sessions end at their next page
+    load (pages re-check the account) and no browser can resume one. Audited.
 
     Raises:
         ValidationError: no such account, or it is the last active admin.
@@ -124,6 +125,7 @@ def disable_user(con: duckdb.DuckDBPyConnection, user_name: str, *, actor: str) 
     row = _existing(con, user_name)
     _keep_an_admin(con, row, "disabling")
     acc_store.update_user(con, row["user_name"], disabled=True)
+    ses_store.end_sessions(con, _now(), "account disabled", user_name=row["user_name"])
     log_event(con, actor=actor, action="user disable", entity="users", entity_id=row["user_name"])
 
 
@@ -164,8 +166,9 @@ def reset_password(
     con: duckdb.DuckDBPyConnection, user_name: str, one_time: str, *, actor: str
 ) -> None:
     """An administrator's reset of a forgotten password: ``one_time`` replaces it, must be
-    changed at the next sign-in, and a lock-out from failed attempts is lifted. A disabled
-    account stays disabled. Audited (the password itself is never logged).
+    changed at the next sign-in, a lock-out from failed attempts is lifted, and the
+    account's dashboard sign-ins end. A disabled account stays disabled. Audited (the
+    password itself is never logged).
 
     Raises:
         ValidationError: no such account, or ``one_time`` is too short.
@@ -175,12 +178,16 @@ def reset_password(
         con, row["user_name"], password_hash=passwords.hash_password(one_time),
         must_change_password=True, failed_attempts=0, locked_until=None,
     )  # fmt: skip
+    ses_store.end_sessions(con, _now(), "password reset", user_name=row["user_name"])
     log_event(con, actor=actor, action="password reset", entity="users", entity_id=row["user_name"])
 
 
-def change_password(con: duckdb.DuckDBPyConnection, user_name: str, old: str, new: str) -> None:
+def change_password(
+    con: duckdb.DuckDBPyConnection, user_name: str, old: str, new: str, *, keep: str | None = None
+) -> None:
     """Change one's own password (the old one is checked). Audited, a wrong current
-    password too.
+    password too. The account's other dashboard sign-ins end (all but the one whose
+    token is ``keep``: the browser that changed it).
 
     Raises:
         AuthenticationError: the old password is wrong.
@@ -199,6 +206,8 @@ def change_password(con: duckdb.DuckDBPyConnection, user_name: str, old: str, ne
         con, row["user_name"], password_hash=passwords.hash_password(new),
         must_change_password=False,
     )  # fmt: skip
+    kept = ses_store.digest(keep) if keep else None
+    ses_store.end_sessions(con, _now(), "password changed", user_name=row["user_name"], keep=kept)
     log_event(
         con, actor=row["user_name"], action="password change", entity="users",
         entity_id=row["user_name"],

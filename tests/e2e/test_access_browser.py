@@ -8,7 +8,6 @@ import re
 
 import pytest
 
-from tests.conftest import TEST_PASSWORD
 from tests.e2e.conftest import ARTIFACTS, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -68,17 +67,13 @@ def test_esg_analyst_sees_no_policy_data_anywhere(page, streamlit_server, policy
         nav.get_by_role("link", name=link, exact=True).click()
         _settled(page)
         _assert_no_policy_data(page, policy_identities, f"esg_analyst {link}")
-    # Each URL in a new page load: a new session, signed in again, landing where it asked.
+    # Each URL in a new page load: a new session, signed in again from the browser's
+    # cookie, landing where the URL asked (a path the role may not open shows Streamlit's
+    # "page not found" dialog over the default page: close it).
     for path in (p for p in PATHS if p.replace("-", " ") not in {x.lower() for x in LINKS}):
         page.goto(f"{streamlit_server}/{path}")
-        # A new page load is a new session: sign in again, landing where the URL asked
-        # (an unknown path shows Streamlit's "page not found" dialog first: close it).
-        page.get_by_role("button", name="Sign in").wait_for()
-        page.keyboard.press("Escape")
-        page.get_by_label("User", exact=True).fill("esg")
-        page.get_by_label("Password", exact=True).fill(TEST_PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
         page.get_by_text("Signed in as esg").first.wait_for()
+        page.keyboard.press("Escape")
         _settled(page)
         _assert_no_policy_data(page, policy_identities, f"esg_analyst /{path}")
     page.screenshot(path=str(ARTIFACTS / "esg_analyst.png"), full_page=True)
@@ -100,3 +95,43 @@ def test_admin_sees_the_audit_chain_hold(page, streamlit_server):
     line.wait_for(timeout=120_000)
     assert "the chain starts at event" in line.inner_text()
     assert page.get_by_text("hash chain is broken").count() == 0
+
+
+def _cookie(page) -> list[dict]:
+    return [c for c in page.context.cookies() if c["name"] == "paii_session"]
+
+
+def test_a_sign_in_survives_a_reload_and_a_second_tab_until_sign_out(page, streamlit_server):
+    """Before, a reload (or a second tab) showed the sign-in form again."""
+    sign_in(page, streamlit_server, "uw")
+    (cookie,) = _cookie(page)
+    assert cookie["sameSite"] == "Strict" and cookie["expires"] == -1  # a session cookie
+    page.reload()
+    page.get_by_text("Signed in as uw").first.wait_for()
+    assert page.get_by_role("button", name="Sign in").count() == 0
+    other = page.context.new_page()
+    other.goto(f"{streamlit_server}/flood")
+    other.get_by_text("Signed in as uw").first.wait_for()
+    page.get_by_test_id("stSidebar").get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign in").wait_for()
+    _settled(page)
+    assert _cookie(page) == []
+    page.reload()
+    page.get_by_role("button", name="Sign in").wait_for()
+    # The other tab, still connected, ends at its next step and says why.
+    other.get_by_test_id("stSidebar").get_by_role("link", name="Home").click()
+    other.get_by_text("you signed out in another tab or window").wait_for()
+    page.screenshot(path=str(ARTIFACTS / "signed_out_elsewhere.png"))
+
+
+def test_a_browser_without_the_cookie_must_sign_in(page, streamlit_server):
+    """Another browser (no cookie) gets the form while this one is signed in."""
+    sign_in(page, streamlit_server, "uw")
+    fresh = page.context.browser.new_context()
+    try:
+        other = fresh.new_page()
+        other.goto(streamlit_server)
+        other.get_by_role("button", name="Sign in").wait_for()
+        assert other.get_by_text("Signed in as").count() == 0
+    finally:
+        fresh.close()
