@@ -12,6 +12,7 @@ import streamlit as st
 from paii_core import store
 from paii_core.access import (
     COOKIE,
+    ENDED_BY_ADMIN,
     Permission,
     Principal,
     allowed,
@@ -21,10 +22,12 @@ from paii_core.access import (
     ended_reason,
     ensure_first_admin,
     exposure_warning,
+    idle_limit,
     is_token,
     open_session,
     require,
     resume_session,
+    session_limit,
     touch_session,
 )
 from paii_core.config import paths
@@ -50,32 +53,13 @@ _ENDED_ELSEWHERE = {
     "password changed": "the password was changed in another tab or window",
     "password reset": "an administrator reset this account's password",
     "account disabled": "an administrator disabled this account",
+    ENDED_BY_ADMIN: "an administrator signed this account out",
 }
 """What a tab says when its sign-in was ended outside it, by the end's reason."""
 
 TOUCH_EVERY = timedelta(minutes=1)
 """How often a page load records in the store that its sign-in is in use (the idle limit
 of a reload counts from there)."""
-
-
-def idle_limit() -> timedelta:
-    """How long a session may sit idle before it must sign in again (PAII_SESSION_IDLE_HOURS,
-    8 h by default)."""
-    try:
-        hours = float(os.environ.get("PAII_SESSION_IDLE_HOURS", "8"))
-    except ValueError:
-        hours = 8.0
-    return timedelta(hours=hours if hours > 0 else 8.0)
-
-
-def session_limit() -> timedelta:
-    """How long a session may last however active it is (PAII_SESSION_MAX_HOURS, 12 h by
-    default): an open tab kept busy must still sign in again once a working day."""
-    try:
-        hours = float(os.environ.get("PAII_SESSION_MAX_HOURS", "12"))
-    except ValueError:
-        hours = 12.0
-    return timedelta(hours=hours if hours > 0 else 12.0)
 
 
 def _now() -> datetime:
@@ -161,10 +145,7 @@ def _resume() -> Principal | None:
     st.session_state[_SPENT] = token
     try:
         with bookkeeping_write():
-            resumed = resume_session(
-                connection(), token, idle=idle_limit(), limit=session_limit(),
-                client=client_address(),
-            )  # fmt: skip
+            resumed = resume_session(connection(), token, client=client_address())
     except AccessDeniedError as e:
         st.session_state[_NOTE] = str(e)
         resumed = None

@@ -1,5 +1,5 @@
-"""Admin: accounts (add, disable, enable, reset a password), client addresses throttled
-after failed sign-ins, and the audit trail with its export."""
+"""Admin: accounts (add, disable, enable, reset a password, end their sign-ins), client
+addresses throttled after failed sign-ins, and the audit trail with its export."""
 
 from __future__ import annotations
 
@@ -18,14 +18,17 @@ from paii_core.access import (
     enable_user,
     lift_client_throttle,
     list_users,
+    open_sign_ins,
     require,
     reset_password,
     set_role,
+    sign_out_everywhere,
     throttled_clients,
 )
 from paii_core.errors import PaiiError
 from paii_core.store import access as acc_store
 from paii_core.store.audit_chain import ChainState
+from paii_core.text import count
 from ui.auth import audit, signed_in
 from ui.common import connection, show_error, store_state
 
@@ -46,7 +49,8 @@ try:
     # app.py lists this page for admins only; the page checks again (re-reading the
     # account's role) before it shows or changes any account.
     principal = require(con, signed_in(), "admin")
-    users = list_users(con)
+    users = list_users(con).merge(open_sign_ins(con), on="user_name", how="left")
+    users["open_sign_ins"] = users["open_sign_ins"].fillna(0).astype(int)
     throttled = throttled_clients(con)
 except PaiiError as e:
     show_error(e)
@@ -64,6 +68,10 @@ st.dataframe(
         "created_at": st.column_config.DatetimeColumn("created (UTC)"),
         "created_by": "created by",
         "last_sign_in": st.column_config.DatetimeColumn("last sign-in (UTC)"),
+        "open_sign_ins": st.column_config.NumberColumn(
+            "open sign-ins", help="Browsers signed in now (reloads and tabs of one count once)"
+        ),
+        "last_active": st.column_config.DatetimeColumn("last active (UTC)"),
     },
 )
 left, middle, right = st.columns(3)
@@ -119,13 +127,28 @@ if reset and whose:
         st.rerun()
     except PaiiError as e:
         show_error(e)
-with st.form("admin_set_role"):
+role_col, out_col = st.columns(2)
+with role_col, st.form("admin_set_role"):
     st.markdown("**Change a role**")
     r1, r2 = st.columns(2)
     whom = r1.selectbox("Account  ", list(others["user_name"]), index=None, placeholder="choose")
     new_role = r2.selectbox("New role", ROLES, format_func=lambda r: r.replace("_", " "))
     changed = st.form_submit_button("Change role")
     st.caption("Takes effect at their next page load; the audit trail keeps before and after.")
+with out_col, st.form("admin_sign_out"):
+    st.markdown("**End an account's sign-ins**")
+    gone = st.selectbox("Account   ", list(others["user_name"]), index=None, placeholder="choose")
+    ended = st.form_submit_button("Sign out everywhere")
+    st.caption("A lost laptop, a tab left open on a shared computer: the account stays usable.")
+if ended and gone:
+    try:
+        n = sign_out_everywhere(con, gone, actor=principal.user)
+        st.session_state["admin_done"] = (
+            f"Ended {count(n, 'sign-in')} of {gone}; their open tabs ask for the password."
+        )
+        st.rerun()
+    except PaiiError as e:
+        show_error(e)
 if changed and whom:
     try:
         set_role(con, whom, new_role, actor=principal.user)

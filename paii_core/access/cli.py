@@ -1,5 +1,5 @@
-"""`paii users add|list|disable|enable|set-role|reset-password`: accounts for the dashboard's
-sign-in; `paii users throttled|lift-throttle`: client addresses refused after too many
+"""`paii users add|list|disable|enable|set-role|reset-password|sign-out`: accounts for the
+dashboard's sign-in; `paii users throttled|lift-throttle`: client addresses refused after too many
 failed sign-ins; `paii audit verify`: the audit trail's hash chain."""
 
 from __future__ import annotations
@@ -49,12 +49,13 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from paii_core.access import exposure_warning, list_users
+    from paii_core.access import exposure_warning, list_users, open_sign_ins
     from paii_core.config import paths
 
     con = _connect(args)
     try:
         users = list_users(con)
+        live = dict(open_sign_ins(con)[["user_name", "open_sign_ins"]].itertuples(index=False))
     finally:
         con.close()
     loose = exposure_warning(args.db or paths().database)
@@ -66,7 +67,10 @@ def _list(args: argparse.Namespace) -> int:
     for row in users.itertuples():
         state = "disabled" if row.disabled else "active"
         seen = row.last_sign_in if row.last_sign_in is not None else "never"
-        print(f"{row.user_name:<24} {row.role:<12} {state:<9} last sign-in: {seen}")
+        print(
+            f"{row.user_name:<24} {row.role:<12} {state:<9} last sign-in: {seen}"
+            f"  open sign-ins: {live.get(row.user_name, 0)}"
+        )
     return 0
 
 
@@ -109,6 +113,22 @@ def _reset(args: argparse.Namespace) -> int:
 
     _on_account(args, reset_password, _password(args))
     print(f"reset the password of {args.name}: they must choose a new one at their next sign-in")
+    return 0
+
+
+def _sign_out(args: argparse.Namespace) -> int:
+    from paii_core.access import sign_out_everywhere
+    from paii_core.text import count
+
+    con = _connect(args)
+    try:
+        ended = sign_out_everywhere(con, args.name, actor=_actor())
+    finally:
+        con.close()
+    print(
+        f"ended {count(ended, 'dashboard sign-in')} of {args.name}: open tabs end at their "
+        "next step and must sign in again; the account stays usable"
+    )
     return 0
 
 
@@ -201,6 +221,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--password-stdin", action="store_true", help="read the one-time password from stdin"
     )
     reset.set_defaults(run=_reset)
+    out = sub.add_parser(
+        "sign-out",
+        help="end every dashboard sign-in of an account (a lost laptop, a tab left open on a "
+        "shared computer); the account stays usable (audited)",
+    )
+    out.add_argument("name")
+    out.set_defaults(run=_sign_out)
     throttled = sub.add_parser(
         "throttled", help="client addresses refused now after too many failed sign-ins"
     )
@@ -225,5 +252,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "unchanged (catches deleted newest events and a rehashed trail)",
     )
     check.set_defaults(run=_verify)
-    for p in (add, ls, dis, ena, role, reset, throttled, lift, check):
+    for p in (add, ls, dis, ena, role, reset, out, throttled, lift, check):
         p.add_argument("--db", type=Path, help="database (default: data/paii.duckdb)")

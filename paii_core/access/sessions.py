@@ -12,30 +12,37 @@ own password change (other sign-ins) end it for good.
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import duckdb
+import pandas as pd
 
 from paii_core.access.accounts import require
 from paii_core.access.roles import Principal
-from paii_core.errors import AccessDeniedError
+from paii_core.errors import AccessDeniedError, ValidationError
+from paii_core.store import access as acc_store
 from paii_core.store import sessions as ses_store
 from paii_core.store.core import log_event
 
 __all__ = [
     "COOKIE",
+    "ENDED_BY_ADMIN",
     "KEEP_ENDED",
     "TOKEN_BYTES",
     "Resumed",
     "end_session",
-    "end_user_sessions",
     "ended_reason",
+    "idle_limit",
     "is_token",
     "open_session",
+    "open_sign_ins",
     "resume_session",
+    "session_limit",
+    "sign_out_everywhere",
     "touch_session",
 ]
 
@@ -48,7 +55,30 @@ TOKEN_BYTES = 32
 KEEP_ENDED = timedelta(days=7)
 """How long a sign-in's row is kept after it began (its events stay in the audit trail)."""
 
+ENDED_BY_ADMIN = "ended by an administrator"
+"""The end reason of sign-ins an administrator ended (:func:`sign_out_everywhere`)."""
+
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
+
+
+def _hours(variable: str, default: float) -> timedelta:
+    try:
+        hours = float(os.environ.get(variable, str(default)))
+    except ValueError:
+        hours = default
+    return timedelta(hours=hours if hours > 0 else default)
+
+
+def idle_limit() -> timedelta:
+    """How long a sign-in may sit idle before it must sign in again (PAII_SESSION_IDLE_HOURS,
+    8 h by default)."""
+    return _hours("PAII_SESSION_IDLE_HOURS", 8.0)
+
+
+def session_limit() -> timedelta:
+    """How long a sign-in may last however active it is (PAII_SESSION_MAX_HOURS, 12 h by
+    default): an open tab kept busy must still sign in again once a working day."""
+    return _hours("PAII_SESSION_MAX_HOURS", 12.0)
 
 
 @dataclass(frozen=True)
@@ -87,8 +117,8 @@ def resume_session(
     con: duckdb.DuckDBPyConnection,
     token: str | None,
     *,
-    idle: timedelta,
-    limit: timedelta,
+    idle: timedelta | None = None,
+    limit: timedelta | None = None,
     client: str | None = None,
 ) -> Resumed | None:
     """The sign-in ``token`` belongs to, resumed (audited as ``session resume``), or None
@@ -99,9 +129,12 @@ def resume_session(
             password change), sat idle longer than ``idle``, began longer than ``limit``
             ago, or its account is disabled or gone; the message says which, for the
             sign-in page. An expired sign-in is ended here, so it is refused for good.
+            ``idle`` and ``limit`` default to :func:`idle_limit` and :func:`session_limit`.
     """
     if not is_token(token):
         return None
+    idle = idle_limit() if idle is None else idle
+    limit = session_limit() if limit is None else limit
     digest = ses_store.digest(token)
     row = ses_store.session_row(con, digest)
     if row is None:
@@ -154,10 +187,32 @@ def end_session(con: duckdb.DuckDBPyConnection, token: str | None, reason: str) 
         ses_store.end_sessions(con, _now(), reason, digest=ses_store.digest(token))
 
 
-def end_user_sessions(
-    con: duckdb.DuckDBPyConnection, user_name: str, reason: str, *, keep: str | None = None
-) -> int:
-    """End every open sign-in of ``user_name`` (but the one with token ``keep``); returns
-    how many ended."""
-    kept = ses_store.digest(keep) if is_token(keep) else None
-    return ses_store.end_sessions(con, _now(), reason, user_name=user_name, keep=kept)
+def sign_out_everywhere(con: duckdb.DuckDBPyConnection, user_name: str, *, actor: str) -> int:
+    """An administrator's end of every dashboard sign-in of ``user_name`` (a lost laptop, a
+    session left open on a shared computer): each open tab ends at its next step and no
+    cookie resumes one; the account itself stays usable. Audited with the count; returns it.
+
+    Raises:
+        ValidationError: no such account.
+    """
+    row = acc_store.user_row(con, user_name.strip().lower())
+    if row is None:
+        raise ValidationError(
+            f"user {user_name!r} does not exist; `paii users list` shows the accounts"
+        )
+    ended = ses_store.end_sessions(con, _now(), ENDED_BY_ADMIN, user_name=row["user_name"])
+    log_event(
+        con, actor=actor, action="sign-ins end", entity="users", entity_id=row["user_name"],
+        detail={"ended": ended},
+    )  # fmt: skip
+    return ended
+
+
+def open_sign_ins(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Per account, the dashboard sign-ins still live now (not ended, active within
+    :func:`idle_limit`, begun within :func:`session_limit`): columns ``user_name``,
+    ``open_sign_ins``, ``last_active``; accounts without one are left out."""
+    now = _now()
+    return ses_store.live_sessions(
+        con, seen_after=now - idle_limit(), began_after=now - session_limit()
+    )

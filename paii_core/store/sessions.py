@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 from paii_core.store.core import _translate
 
@@ -14,7 +15,7 @@ __all__ = [
     "digest",
     "end_sessions",
     "insert_session",
-    "open_sessions",
+    "live_sessions",
     "prune_sessions",
     "session_row",
     "touch_session",
@@ -81,16 +82,18 @@ def end_sessions(
         return len(cur.fetchall())
 
 
-def open_sessions(con: duckdb.DuckDBPyConnection, user_name: str) -> int:
-    """How many sign-ins of ``user_name`` have not ended (expired ones included until a
-    browser presents them or they are pruned)."""
-    with _translate(f"count the sign-ins of {user_name!r}"):
-        return int(
-            con.execute(
-                "SELECT count(*) FROM web_sessions WHERE user_name = ? AND ended_at IS NULL",
-                [user_name],
-            ).fetchone()[0]
-        )
+def live_sessions(
+    con: duckdb.DuckDBPyConnection, *, seen_after: datetime, began_after: datetime
+) -> pd.DataFrame:
+    """Per account, the sign-ins not ended, seen after ``seen_after`` and begun after
+    ``began_after``: user_name, open_sign_ins, last_active."""
+    with _translate("count the open sign-ins"):
+        return con.execute(
+            "SELECT user_name, count(*) AS open_sign_ins, max(last_seen) AS last_active "
+            "FROM web_sessions WHERE ended_at IS NULL AND last_seen > ? AND signed_in_at > ? "
+            "GROUP BY user_name ORDER BY user_name",
+            [seen_after, began_after],
+        ).df()
 
 
 def prune_sessions(con: duckdb.DuckDBPyConnection, before: datetime) -> None:

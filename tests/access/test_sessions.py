@@ -18,12 +18,14 @@ from paii_core.access import (
     ended_reason,
     is_token,
     open_session,
+    open_sign_ins,
     reset_password,
     resume_session,
     set_role,
+    sign_out_everywhere,
 )
 from paii_core.access.sessions import KEEP_ENDED
-from paii_core.errors import AccessDeniedError
+from paii_core.errors import AccessDeniedError, ValidationError
 
 PASSWORD = "correct horse battery"
 LIMITS = {"idle": timedelta(hours=8), "limit": timedelta(hours=12)}
@@ -151,3 +153,55 @@ def test_old_sign_ins_are_pruned_when_a_new_one_opens(con):
     _age(con, began=KEEP_ENDED + timedelta(hours=1))
     _sign_in(con)
     assert con.execute("SELECT count(*) FROM web_sessions").fetchone()[0] == 1
+
+
+def test_an_administrator_ends_every_sign_in_of_an_account_it_stays_usable(con):
+    add_user(con, "bob", "underwriter", PASSWORD, created_by="test")
+    laptop, desk, bobs = _sign_in(con), _sign_in(con), _sign_in(con, "bob")
+    assert open_sign_ins(con).set_index("user_name")["open_sign_ins"].to_dict() == {
+        "ann": 2, "bob": 1,
+    }  # fmt: skip
+    assert sign_out_everywhere(con, "Ann", actor="root") == 2
+    for token in (laptop, desk):
+        with pytest.raises(AccessDeniedError, match="ended by an administrator"):
+            resume_session(con, token, **LIMITS)
+    assert resume_session(con, bobs, **LIMITS).principal.user == "bob"
+    assert open_sign_ins(con)["user_name"].tolist() == ["bob"]
+    assert _sign_in(con)  # the account itself still signs in
+    event = con.execute(
+        "SELECT actor, action, entity_id, detail->>'ended' FROM audit WHERE action = 'sign-ins end'"
+    ).fetchone()
+    assert event == ("root", "sign-ins end", "ann", "2")
+    with pytest.raises(ValidationError, match="'nobody' does not exist"):
+        sign_out_everywhere(con, "nobody", actor="root")
+
+
+def test_expired_sign_ins_are_not_counted_open(con, monkeypatch):
+    monkeypatch.setenv("PAII_SESSION_IDLE_HOURS", "8")
+    _sign_in(con)
+    _age(con, began=timedelta(hours=9), seen=timedelta(hours=9))
+    assert open_sign_ins(con).empty
+
+
+def test_cli_sign_out_ends_an_accounts_sign_ins(tmp_path, capsys):
+    from paii_core.cli import main
+
+    db = tmp_path / "paii.duckdb"
+    c = store.connect(db)
+    try:
+        add_user(c, "mei", "underwriter", PASSWORD, created_by="test")
+        token = _sign_in(c, "mei")
+    finally:
+        c.close()
+    assert main(["users", "list", "--db", str(db)]) == 0
+    assert "open sign-ins: 1" in capsys.readouterr().out
+    assert main(["users", "sign-out", "mei", "--db", str(db)]) == 0
+    assert "ended 1 dashboard sign-in of mei" in capsys.readouterr().out
+    assert main(["users", "sign-out", "nobody", "--db", str(db)]) != 0
+    assert "'nobody' does not exist" in capsys.readouterr().err
+    c = store.connect(db)
+    try:
+        with pytest.raises(AccessDeniedError, match="ended by an administrator"):
+            resume_session(c, token, **LIMITS)
+    finally:
+        c.close()

@@ -176,3 +176,26 @@ def test_admin_lifts_the_throttle_of_a_client_address(tiny_world, monkeypatch):
         assert actor == "test-admin"
     finally:
         con.close()
+
+
+def test_admin_ends_an_accounts_sign_ins_and_sees_them_counted(tiny_world):
+    from paii_core.access import open_session
+
+    con = store.connect(paths().database)
+    try:
+        if acc_store.user_row(con, "roaming") is None:
+            add_user(con, "roaming", "underwriter", "a roaming passphrase", created_by="test")
+        for _ in range(2):
+            open_session(con, authenticate(con, "roaming", "a roaming passphrase"))
+    finally:
+        con.close()
+    at = _admin_app()
+    assert not at.exception, at.exception
+    table = next(d for d in at.dataframe if "open_sign_ins" in d.value.columns).value
+    assert table.set_index("user_name").loc["roaming", "open_sign_ins"] == 2
+    next(s for s in at.selectbox if s.label == "Account   ").set_value("roaming")
+    at = _button(at, "Sign out everywhere").click().run()
+    assert not at.exception, at.exception
+    assert "Ended 2 sign-ins of roaming" in at.success[0].value
+    table = next(d for d in at.dataframe if "open_sign_ins" in d.value.columns).value
+    assert table.set_index("user_name").loc["roaming", "open_sign_ins"] == 0
