@@ -18,6 +18,7 @@ from rasterio.warp import transform_bounds, transform_geom
 
 from paii_core import io, maps
 from paii_core.errors import ValidationError
+from paii_core.flood.area import polygon_area_m2
 from paii_core.flood.files import write_flood
 from paii_core.flood.mapping import FloodMap
 
@@ -131,7 +132,8 @@ def flood_geojson(flooded: ArrayLike, raster: io.Raster, *, properties: dict | N
 
     Polygons trace the pixel edges of ``flooded`` ``(H, W)`` on ``raster``'s grid
     (rasterio.features.shapes, 8-connected), reprojected to lon/lat. Every feature
-    carries ``properties`` plus its area in hectares; demo data gets its note here.
+    carries ``properties`` plus its area in hectares (on the ground, also on a grid in
+    degrees: :func:`area.polygon_area_m2`); demo data gets its note here.
     """
     f = np.asarray(flooded, dtype=bool)
     if f.shape != raster.data.shape[1:]:
@@ -140,18 +142,11 @@ def flood_geojson(flooded: ArrayLike, raster: io.Raster, *, properties: dict | N
     for geom, _ in features.shapes(
         f.astype(np.uint8), mask=f, transform=raster.transform, connectivity=8
     ):
-        rings = geom["coordinates"]
-        area = abs(_ring_area(rings[0])) - sum(abs(_ring_area(r)) for r in rings[1:])
+        area = polygon_area_m2(geom["coordinates"], raster.crs)
         lonlat = transform_geom(raster.crs, CRS.from_epsg(4326), geom)
         props = {**(properties or {}), "area_ha": round(area / 1e4, 4)}
         out.append({"type": "Feature", "geometry": lonlat, "properties": props})
     return {"type": "FeatureCollection", "features": out}
-
-
-def _ring_area(ring: list) -> float:
-    """Shoelace area of a ring in the grid's units (square metres for a projected CRS)."""
-    xy = np.asarray(ring, dtype=np.float64)
-    return 0.5 * float(np.sum(xy[:-1, 0] * xy[1:, 1] - xy[1:, 0] * xy[:-1, 1]))
 
 
 def flood_geotiff_bytes(flood: FloodMap, like: io.Raster) -> bytes:

@@ -14,6 +14,7 @@ from rasterio.crs import CRS
 from paii_core import io
 from paii_core.errors import ValidationError
 from paii_core.flood import render
+from paii_core.flood.area import mask_area_km2
 from paii_core.flood.mapping import FloodMap
 
 # 40 x 60 cells of 10 m in UTM 49N near Jianli (Hubei).
@@ -87,3 +88,24 @@ def test_deck_has_bitmap_in_lonlat_bounds_and_geotiff_bytes(tmp_path):
     back = io.read_geotiff(tmp_path / "f.tif")
     assert back.band_names == ("water", "flooded", "depth_m", "likelihood")
     assert np.array_equal(back.data[1] == 1, flooded)
+
+
+def test_polygon_areas_on_a_degree_grid_are_ground_areas():
+    # A Sen1Floods11 chip's grid: EPSG:4326, 512 px of 1/11132 degree (about 10 m) at 9 N.
+    # The shoelace on degrees gave every polygon 0.0 ha.
+    step = 8.983152841195215e-05
+    grid = io.Raster(
+        data=np.zeros((2, 40, 60), np.float32),
+        crs=CRS.from_epsg(4326),
+        transform=Affine(step, 0, 5.795, 0, -step, 9.107),
+        band_names=("VV", "VH"),
+        tags={},
+    )
+    flooded, _ = _flood()
+    fc = render.flood_geojson(flooded, grid)
+    areas = sorted(f["properties"]["area_ha"] for f in fc["features"])
+    # 91 and 200 cells of 9.86 x 9.99 m (a degree of longitude shrinks by cos 9.1 deg)
+    assert areas == pytest.approx([0.8964, 1.9704], abs=2e-4)
+    assert sum(areas) == pytest.approx(
+        100 * mask_area_km2(flooded, grid.transform, grid.crs), abs=1e-3
+    )
