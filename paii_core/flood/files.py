@@ -373,14 +373,22 @@ def map_flood_bytes(
 
 
 def write_flood(
-    path: str | PathLike[str], flood: FloodMap, like: io.Raster, *, simulated: bool = False
+    path: str | PathLike[str],
+    flood: FloodMap,
+    like: io.Raster,
+    *,
+    simulated: bool = False,
+    inputs: dict[str, str | None] | None = None,
 ) -> Path:
     """Write a 4-band float32 GeoTIFF on ``like``'s grid: :data:`BAND_NAMES`.
 
     water and flooded are 0/1 and NaN where the SAR has no data; depth_m is NaN where
     dry or without a DEM; likelihood is 0..100. Tags say the threshold, its method and
     the terrain exclusion used (``TERRAIN = none: no DEM`` when there was none), and a
-    ``SIMULATED`` tag when ``simulated`` (the inputs' provenance says so).
+    ``SIMULATED`` tag when ``simulated`` (the inputs' provenance says so). ``inputs``
+    (``{"post": name, "pre": name or None, "dem": name or None}``) names the files the
+    map came from, as ``INPUT_POST``, ``INPUT_PRE`` and ``INPUT_DEM`` tags ("none" for a
+    missing one), so that a file passed on says where it came from.
     """
     nodata = ~np.isfinite(like.data[0])
     water = flood.water if flood.water is not None else flood.flooded
@@ -402,6 +410,8 @@ def write_flood(
         "LIKELIHOOD": "0..100, posterior of water from VV backscatter (GFM-style)",
         "SOURCE": "paii flood",
     }
+    for role, name in (inputs or {}).items():
+        tags[f"INPUT_{role.upper()}"] = name or "none"
     if simulated:
         tags["SIMULATED"] = "yes: mapped from simulated PAII demo data"
     return io.write_geotiff(

@@ -149,10 +149,13 @@ def flood_geojson(flooded: ArrayLike, raster: io.Raster, *, properties: dict | N
     return {"type": "FeatureCollection", "features": out}
 
 
-def flood_geotiff_bytes(flood: FloodMap, like: io.Raster) -> bytes:
-    """The mask + depth GeoTIFF of :func:`files.write_flood` as bytes (for a download)."""
+def flood_geotiff_bytes(
+    flood: FloodMap, like: io.Raster, *, inputs: dict[str, str | None] | None = None
+) -> bytes:
+    """The mask + depth GeoTIFF of :func:`files.write_flood` as bytes (for a download);
+    ``inputs`` names the files it was mapped from (tags ``INPUT_POST``, ``_PRE``, ``_DEM``)."""
     with tempfile.TemporaryDirectory(prefix="paii_flood_") as tmp:
-        return write_flood(Path(tmp) / "flood.tif", flood, like).read_bytes()
+        return write_flood(Path(tmp) / "flood.tif", flood, like, inputs=inputs).read_bytes()
 
 
 def geojson_bytes(collection: dict) -> bytes:

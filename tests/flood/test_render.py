@@ -88,6 +88,19 @@ def test_deck_has_bitmap_in_lonlat_bounds_and_geotiff_bytes(tmp_path):
     back = io.read_geotiff(tmp_path / "f.tif")
     assert back.band_names == ("water", "flooded", "depth_m", "likelihood")
     assert np.array_equal(back.data[1] == 1, flooded)
+    assert "INPUT_POST" not in back.tags
+
+
+def test_geotiff_download_names_the_files_it_was_mapped_from(tmp_path):
+    """The Flood page's download of an upload said only SOURCE=paii flood: passed on, the
+    file no longer said which scene, pre-event image or DEM it came from."""
+    flooded, depth = _flood()
+    inputs = {"post": "Nigeria_812045_S1Hand.tif", "pre": None, "dem": "dem.tif"}
+    blob = render.flood_geotiff_bytes(FloodMap(flooded, depth, -18.0), GRID, inputs=inputs)
+    (tmp_path / "f.tif").write_bytes(blob)
+    tags = io.read_geotiff(tmp_path / "f.tif").tags
+    assert tags["INPUT_POST"] == "Nigeria_812045_S1Hand.tif"
+    assert tags["INPUT_PRE"] == "none" and tags["INPUT_DEM"] == "dem.tif"
 
 
 def test_polygon_areas_on_a_degree_grid_are_ground_areas():
