@@ -67,6 +67,14 @@ def map_button(label: str, key: str, aoi_id: str) -> None:
     )
 
 
+def no_pre_note(fix: str) -> None:
+    """Without a pre-event image every water pixel after the event is flood: say so."""
+    st.caption(
+        "No pre-event image: all open water after the event counts as flooded, rivers and "
+        f"lakes included. {fix} to leave out the water that was already there."
+    )
+
+
 def draw_sar(before: io.Raster | None, after: io.Raster) -> None:
     left, right = st.columns(2)
     if before is not None:
@@ -106,18 +114,25 @@ if source == "Upload files":
         st.session_state.pop("flood_upload", None)
         try:
             with st.spinner("Mapping the flood..."):
-                st.session_state["flood_upload"] = map_flood_bytes(
-                    (post_file.name, post_file.getvalue()),
-                    (dem_file.name, dem_file.getvalue()) if dem_file else None,
-                    pre=(pre_file.name, pre_file.getvalue()) if pre_file else None,
-                )
+                st.session_state["flood_upload"] = (
+                    *map_flood_bytes(
+                        (post_file.name, post_file.getvalue()),
+                        (dem_file.name, dem_file.getvalue()) if dem_file else None,
+                        pre=(pre_file.name, pre_file.getvalue()) if pre_file else None,
+                    ),
+                    {"post": post_file.name, "pre": pre_file and pre_file.name,
+                     "dem": dem_file and dem_file.name},
+                )  # fmt: skip
         except PaiiError as e:
             show_error(e)
     if "flood_upload" not in st.session_state:
         st.stop()
-    fm, post, pre = st.session_state["flood_upload"]
-    km2 = mask_area_km2(fm.flooded, post.transform, post.crs)
-    st.metric("Flooded", f"{km2:,.2f} km²")
+    fm, post, pre, inputs = st.session_state["flood_upload"]
+    water_col, flood_col = st.columns(2)
+    water_col.metric("Open water", f"{mask_area_km2(fm.water, post.transform, post.crs):,.2f} km²")
+    flood_col.metric("Flooded", f"{mask_area_km2(fm.flooded, post.transform, post.crs):,.2f} km²")
+    if pre is None:
+        no_pre_note("Upload a Sentinel-1 image of the same grid from before the event")
     st.caption(
         f"Water threshold {fm.threshold_db} dB on the VV/VH mean: {describe_method(fm.method)}"
         if fm.threshold_db is not None
@@ -126,7 +141,7 @@ if source == "Upload files":
     read = post.tags.get(SIGMA0_UNITS_READ_TAG)
     if read:
         st.caption(
-            f"{post_file.name if post_file else 'The scene'} was read as "
+            f"{inputs['post']} was read as "
             + ("linear power, converted to dB." if read == "linear" else "dB (decibels).")
         )
     if fm.terrain.startswith("none"):
@@ -137,7 +152,8 @@ if source == "Upload files":
         )
     draw_extent(fm.flooded, fm.depth_m, post, has_depth=not fm.terrain.startswith("none"))
     draw_sar(pre, post)
-    draw_exports(fm.flooded, post, render.flood_geotiff_bytes(fm, post), "paii_flood_upload", False)
+    tif = render.flood_geotiff_bytes(fm, post, inputs=inputs)
+    draw_exports(fm.flooded, post, tif, "paii_flood_upload", False)
     st.stop()
 
 data_dir = paths().data
@@ -243,6 +259,11 @@ if has_depth:
     k2.metric("Mean depth", f"{product['mean_depth_m'] or 0:.2f} m")
 else:
     k2.metric("Mean depth", "no DEM", help="Depth needs a DEM of the area")
+if before is None:
+    no_pre_note(
+        f"Add area {event.aoi_id} again with a Sentinel-1 date before the flood (Data page, "
+        '"Add an area", Replace ticked)'
+    )
 if hits is not None:
     k3.metric("Policies hit", f"{len(hits)}", help="Any part of the parcel flooded on any date")
 if not has_depth:

@@ -257,3 +257,28 @@ def test_viewing_the_policies_hit_is_audited_for_an_underwriter_only(mapped, tin
     # Once per session (each AppTest here is a session), never for the analyst.
     assert rows and {r[:2] for r in rows} == {("underwriter", event_id)}
     assert all('"policies": ' in r[2] for r in rows)
+
+
+def test_upload_tells_open_water_from_flood_and_says_when_there_is_no_pre_image(tiny_world):
+    """A real Sen1Floods11 chip (Nigeria_812045, a river about half the chip): without a
+    pre-event image the page said "Flooded 12.96 km²" with no word that the river counts;
+    with the same chip as its own pre-event image (no change at all) it said "Flooded
+    0.45 km²" and no more. Now open water and flood are both shown, and a missing
+    pre-event image is named with what it means."""
+    chip = REPO / "data/real/sen1floods11_dev/Nigeria_812045_S1Hand.tif"
+    at = _page("hubei")
+    at.radio(key="flood_src").set_value("Upload files").run()
+    at.file_uploader(key="flood_post").set_value((chip.name, chip.read_bytes(), "image/tiff"))
+    at.run()
+    at.button(key="flood_upload_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    metrics = {m.label: float(m.value.split()[0]) for m in at.metric}
+    assert metrics["Open water"] == metrics["Flooded"] > 10
+    assert any(c.value.startswith("No pre-event image: all open water") for c in at.caption)
+    at.file_uploader(key="flood_pre").set_value((chip.name, chip.read_bytes(), "image/tiff"))
+    at.run()
+    at.button(key="flood_upload_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    metrics = {m.label: float(m.value.split()[0]) for m in at.metric}
+    assert metrics["Flooded"] < 0.1 * metrics["Open water"]
+    assert not any(c.value.startswith("No pre-event image") for c in at.caption)
