@@ -86,6 +86,8 @@ _ROUND = "area_form_round"
 """How many areas the form has added in this session: its widgets' keys end with it, so
 after an add the browser draws new, empty widgets (it keeps a file uploader's files and
 the fields' text across reruns whatever the session state says)."""
+_SIDEBAR_REGION = "area_form_sidebar_region"
+"""The sidebar's region when the form last drew: the form's Region follows it when it moves."""
 
 
 def added_area_notice() -> None:
@@ -203,6 +205,11 @@ def area_form(con: duckdb.DuckDBPyConnection, regions: dict[str, str], region_id
     )
     a, b, c = st.columns(3)
     aoi_id = a.text_input("Area id", key=f"area_new_id_{n}", placeholder="kansas-harvey")
+    if st.session_state.get(_SIDEBAR_REGION) != region_id:
+        # A widget's key keeps its value over `index=`: after the sidebar moved to another
+        # region the form still offered the old one, and the area went there.
+        st.session_state[_SIDEBAR_REGION] = region_id
+        st.session_state["area_new_region"] = region_id
     region = b.selectbox(
         "Region",
         list(regions),

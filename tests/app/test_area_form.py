@@ -360,3 +360,18 @@ def test_the_insurers_plots_come_with_the_area(si_region, tmp_path):
     ) as r:
         assert r.descriptions == ("plot_id", "block_id") and r.read(1).max() <= len(lulc)
     _nothing_left(si_region)
+
+
+def test_the_forms_region_follows_the_sidebar(si_region):
+    """The Data page opened on one region, then the sidebar moved to the user's new region:
+    the page said "Data: AL five" but the form's Region still offered the first one, and
+    Add put the area there (or refused it as outside that region's counties)."""
+    at = _data_app()
+    assert at.selectbox(key="area_new_region").value == "si"
+    at.session_state["region_id"] = "al"  # the sidebar's key
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="area_new_region").value == "al"
+    # a region chosen in the form itself stays while the sidebar does not move
+    at.selectbox(key="area_new_region").set_value("si").run()
+    assert at.selectbox(key="area_new_region").value == "si"
