@@ -229,14 +229,20 @@ try:
         if can("policy_data")
         else None
     )
+    # Policies are placed on the flood through the area's plot registry: without one, none is.
+    no_plots = workspace.area_files(con, event.aoi_id, "plots", data_dir=data_dir).empty
 except PaiiError as e:
     show_error(e)
     st.stop()
 dates = [d.date() if hasattr(d, "date") else d for d in products["acquired"]]
 peak = dates[int(products["flooded_km2"].to_numpy().argmax())]
-day = st.select_slider(
-    "Date", dates, value=peak, key="flood_date", format_func=lambda d: f"{d:%d %b %Y}"
-)
+if len(dates) > 1:
+    day = st.select_slider(
+        "Date", dates, value=peak, key="flood_date", format_func=lambda d: f"{d:%d %b %Y}"
+    )
+else:  # a slider of one date drew that date three times over a lone dot
+    day = dates[0]
+    st.markdown(f"**Date**: {day:%d %b %Y}, the event's one Sentinel-1 date")
 product = products.iloc[dates.index(day)]
 try:
     grid = io.read_geotiff(product["path"])
@@ -264,7 +270,14 @@ if before is None:
         f"Add area {event.aoi_id} again with a Sentinel-1 date before the flood (Data page, "
         '"Add an area", Replace ticked)'
     )
-if hits is not None:
+if hits is not None and no_plots:
+    k3.metric(
+        "Policies hit",
+        "n/a",
+        help=f"Area {event.aoi_id} has no plot registry, so no policy is placed on its flood",
+    )
+    hits = None
+elif hits is not None:
     k3.metric("Policies hit", f"{len(hits)}", help="Any part of the parcel flooded on any date")
 if not has_depth:
     st.warning(

@@ -51,6 +51,12 @@ def test_the_flood_page_maps_a_sentinel1_only_area(tmp_path, monkeypatch):
     # when written; unlabelled pixels are a few % of the chip)
     assert abs(flooded - labelled) < 0.15 * labelled, (flooded, labelled)
     assert metrics["Mean depth"] == "no DEM"
+    # No plot registry: no policy can be placed, so "0 policies hit" would be a false all
+    # clear; and one date is said, not drawn as a slider of one date.
+    assert metrics["Policies hit"] == "n/a"
+    assert "Policies hit" not in [s.value for s in at.subheader]
+    assert not at.select_slider
+    assert any(m.value.startswith("**Date**: ") for m in at.markdown)
     assert any("Area ng-chip has no DEM: water was mapped from the radar alone" in w.value
                for w in at.warning)  # fmt: skip
     assert "Flooded land by county" in [s.value for s in at.subheader]
