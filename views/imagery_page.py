@@ -60,7 +60,7 @@ def _read(path: Path, *, sar: bool = False):
 source = st.radio("Image", ["Stored area", "Upload a GeoTIFF"], horizontal=True, key="img_src")
 raster = sar = None
 temporal, truth, simulated, label = None, {}, True, ""
-origin, acquired = "", None
+origin, acquired, like = "", None, None
 try:
     if source == "Stored area":
         con = connection()
@@ -132,7 +132,7 @@ try:
         with saved_upload(upload) as path:
             raster = files.read_bgrn(path)
         simulated, label = False, Path(upload.name).stem
-        origin, acquired = upload.name, raster.tags.get("DATE")
+        origin, acquired, like = upload.name, raster.tags.get("DATE"), raster
 except PaiiError as e:
     show_error(e)
     if isinstance(e, BandOrderError) and source != "Stored area":
@@ -234,7 +234,7 @@ product = results["model"]
 name = f"{label}_{kind}_{product.version}.tif"
 st.download_button(
     "Download the model result (GeoTIFF)",
-    products.download_bytes(product, source=origin, acquired=acquired),
+    products.download_bytes(product, source=origin, acquired=acquired, like=like),
     key="img_download",
     file_name=name,
     mime="image/tiff",

@@ -124,17 +124,39 @@ def enhance_cached(
     return Product(out, path, False, version)
 
 
-def download_bytes(product: Product, *, source: str, acquired: str | None = None) -> bytes:
+SENSOR_TAGS = (
+    "SPACECRAFT_NAME",
+    "SENSOR",
+    "LANDSAT_PRODUCT_ID",
+    "LANDSAT_BANDS",
+    "PRODUCT_TYPE",
+    "PROCESSING_LEVEL",
+)
+"""Tags of an input that say which satellite and product it is (``paii reflectance`` writes
+them from a Landsat MTL): a download keeps them."""
+
+
+def download_bytes(
+    product: Product, *, source: str, acquired: str | None = None, like: Raster | None = None
+) -> bytes:
     """The product's GeoTIFF as bytes for a download, its tags naming the input it came
     from (``PAII_SOURCE``: an uploaded file's name or a stored area and date) and, when
     known, its acquisition date (``DATE``). The cached file itself is keyed by its pixels
-    alone, so two inputs with equal pixels share it: the source goes into the copy."""
+    alone, so two inputs with equal pixels share it: the source goes into the copy.
+
+    ``like`` (the input as read) gives the copy its four band names and its
+    :data:`SENSOR_TAGS`: a Landsat TM input's bands stay blue, green, red, nir of
+    Landsat-5, not Sentinel-2's B2, B3, B4, B8."""
     with rasterio.open(product.path) as src:
         profile, data = src.profile, src.read()
         descriptions, tags = src.descriptions, src.tags()
     tags["PAII_SOURCE"] = source
     if acquired:
         tags["DATE"] = acquired
+    if like is not None:
+        tags.update({k: like.tags[k] for k in SENSOR_TAGS if k in like.tags})
+        if len(like.band_names) == 4:
+            descriptions = (*like.band_names, *descriptions[4:])
     with MemoryFile() as mem:
         with mem.open(**profile) as dst:
             dst.write(data)

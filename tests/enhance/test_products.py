@@ -80,3 +80,25 @@ def test_download_names_the_input_it_came_from(tmp_path, monkeypatch, scene):
         assert tags["PAII_METHOD"] == "bicubic" and "PAII_SOURCE" not in kept.tags()
         assert got.descriptions == kept.descriptions and got.transform == kept.transform
         np.testing.assert_array_equal(got.read(), kept.read())
+
+
+def test_download_of_a_landsat_input_keeps_its_sensor_and_band_names(tmp_path, monkeypatch, scene):
+    """A Landsat-5 TM reflectance file (`paii reflectance` of data/real/rstoolbox_landsat5_tm)
+    dehazed on the Imagery page came back with Sentinel-2's band names B2, B3, B4, B8 and
+    without SPACECRAFT_NAME, SENSOR or the product id."""
+    from rasterio.io import MemoryFile
+
+    from paii_core.enhance.products import download_bytes
+
+    monkeypatch.setenv("PAII_DATA_DIR", str(tmp_path))
+    tags = {"DATE": "1988-08-14", "SPACECRAFT_NAME": "Landsat-5", "SENSOR": "TM",
+            "LANDSAT_PRODUCT_ID": "LT52240631988227CUB02", "REFLECTANCE": "TOA"}  # fmt: skip
+    raster = Raster(scene.clear[0], "EPSG:32722", Affine(30, 0, 0, 0, -30, 0),
+                    band_names=("blue", "green", "red", "nir"), tags=tags)  # fmt: skip
+    product = enhance_cached("dehaze", raster, method="dcp", simulated=False)
+    data = download_bytes(product, source="LT05_refl.tif", acquired="1988-08-14", like=raster)
+    with MemoryFile(data) as mem, mem.open() as got:
+        assert got.descriptions == ("blue", "green", "red", "nir", "THICK_HAZE")
+        got_tags = got.tags()
+        assert got_tags["SPACECRAFT_NAME"] == "Landsat-5" and got_tags["SENSOR"] == "TM"
+        assert got_tags["LANDSAT_PRODUCT_ID"] == "LT52240631988227CUB02"
