@@ -17,6 +17,7 @@ from rasterio.warp import Resampling, reproject
 
 from paii_core.errors import BandOrderError, FormatError, PaiiWarning, ValidationError
 from paii_core.io.geotiff import Raster, read_geotiff, read_raster, write_geotiff
+from paii_core.text import count
 
 __all__ = [
     "CLOUD_SCL_CLASSES",
@@ -142,7 +143,7 @@ def _read_stack(path: Path) -> tuple[NDArray[np.float32], Raster]:
         return raster.data[[keys.index(b) for b in S2_BANDS]], raster
     raise BandOrderError(
         path,
-        f"has {raster.count} bands without descriptions naming Sentinel-2 bands "
+        f"has {count(raster.count, 'band')} without descriptions naming Sentinel-2 bands "
         f"({', '.join(raster.band_names)}); PAII never guesses band order (a B4, B3, B2, B8 "
         "stack read as B2, B3, B4, B8 swaps red and blue)",
         "name each band: `rio edit-info --bidx 1 --description B02 FILE`, and so on for "

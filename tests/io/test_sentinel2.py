@@ -164,6 +164,13 @@ def test_wrong_band_count_without_descriptions(tmp_path):
         read_sentinel2_l2a(path)
 
 
+def test_one_band_file_is_one_band(tmp_path):
+    """A Landsat band file (LT05_..._B1.TIF) uploaded on the Imagery page: "has 1 bands"."""
+    path = _dn_file(tmp_path / "LT05_B1.tif", np.ones((1, 2, 2)), describe=False)
+    with pytest.raises(FormatError, match="has 1 band without descriptions naming Sentinel-2"):
+        read_sentinel2_l2a(path)
+
+
 def test_four_bands_without_descriptions_are_never_read_by_position(tmp_path):
     path = _dn_file(tmp_path / "four.tif", np.ones((4, 2, 2)), describe=False,
                     tags={"BOA_ADD_OFFSET": "0"})  # fmt: skip
