@@ -87,6 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PaiiError as e:
         print(f"\npaii: error: {e}", file=sys.stderr)
         status = 2
+    except PermissionError as e:  # a file no reader checked first (an MTL, a CSV)
+        print(f"\npaii: error: {_permission_message(e)}", file=sys.stderr)
+        status = 2
     except KeyboardInterrupt:
         print("\npaii: interrupted; earlier outputs are intact", file=sys.stderr)
         status = 130
@@ -95,6 +98,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if own and getattr(args, "exit_at_once", False):
         _exit_now(status)
     return status
+
+
+def _permission_message(error: PermissionError) -> str:
+    """A file this user may not read or write, as a user's error with its fix (the
+    traceback named the engine's line, not what to do)."""
+    name = error.filename or "a file"
+    return (
+        f"{name}: cannot be opened: permission denied for this user. Fix: make it readable "
+        f"(an input) or writable (an output or its folder) for this user, e.g. `chmod u+rw "
+        f"'{name}'` as its owner, or run as a user who may"
+    )
 
 
 def _format_warning(

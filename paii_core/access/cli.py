@@ -49,6 +49,8 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from paii_core.access import exposure_warning, list_users, open_sign_ins
     from paii_core.config import paths
 
@@ -66,7 +68,10 @@ def _list(args: argparse.Namespace) -> int:
         return 0
     for row in users.itertuples():
         state = "disabled" if row.disabled else "active"
-        seen = row.last_sign_in if row.last_sign_in is not None else "never"
+        # pandas gives an account that never signed in NaT, not None
+        seen = (
+            "never" if row.last_sign_in is None or pd.isna(row.last_sign_in) else row.last_sign_in
+        )
         print(
             f"{row.user_name:<24} {row.role:<12} {state:<9} last sign-in: {seen}"
             f"  open sign-ins: {live.get(row.user_name, 0)}"

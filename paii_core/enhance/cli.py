@@ -100,8 +100,9 @@ def _dehaze(args: argparse.Namespace) -> int:
             level=args.level,
             progress=_progress("dehaze"),
             bands=_band_selection(args),
+            source=_source(args.input),
         )
-    print(out)
+    print(_wrote("Dehazed", args.input, out))
     return 0
 
 
@@ -117,8 +118,9 @@ def _sr(args: argparse.Namespace) -> int:
             sensor=None if args.psf_sigma is None else SensorModel(args.psf_sigma),
             progress=_progress("sr"),
             bands=_band_selection(args),
+            source=_source(args.input),
         )
-    print(out)
+    print(_wrote("Super-resolved 4x", args.input, out))
     return 0
 
 
@@ -132,6 +134,7 @@ def _reflectance(args: argparse.Namespace) -> int:
     scaling = ("BOA_ADD_OFFSET", "RADIO_ADD_OFFSET", "QUANTIFICATION_VALUE")
     tags = {k: v for k, v in raster.tags.items() if k.upper() not in scaling}
     tags["PAII_PRODUCT"] = "BGRN reflectance"
+    tags["PAII_SOURCE"] = _source(args.input)
     out = write_geotiff(
         args.output,
         raster.data,
@@ -140,11 +143,61 @@ def _reflectance(args: argparse.Namespace) -> int:
         band_names=("blue", "green", "red", "nir"),
         tags=tags,
     )
-    print(
-        f"{out}: {tags.get('REFLECTANCE', 'reflectance')} {raster.count} x {raster.height} x "
-        f"{raster.width}"
-    )
+    print(_wrote("Read", args.input, out))
     return 0
+
+
+def _source(path: str) -> str:
+    """The input as the output's ``PAII_SOURCE`` tag names it: a Landsat product's folder
+    or MTL by the product's name, a file by its own."""
+    p = Path(path).expanduser()
+    return p.resolve().name if p.name in ("", ".", "..") else p.name
+
+
+def _wrote(verb: str, source: str, out: Path) -> str:
+    """What a command made, for its user: the input, its capture and reflectance level,
+    the method, the grid and the file written (read back from the file's own tags)."""
+    import rasterio
+
+    with rasterio.open(out) as dst:
+        tags, crs, (w, h), (rx, ry) = dst.tags(), dst.crs, (dst.width, dst.height), dst.res
+        bands = ", ".join(d or "?" for d in dst.descriptions)
+    capture = ", ".join(
+        t
+        for t in (
+            tags.get("SPACECRAFT_NAME"),
+            tags.get("DATE"),
+            {"TOA": "top-of-atmosphere", "SURFACE": "surface"}.get(
+                tags.get("PAII_REFLECTANCE_LEVEL", tags.get("REFLECTANCE", "")).upper(),
+                "surface" if tags.get("PAII_REFLECTANCE_LEVEL") == "L2A" else "",
+            )
+            + (
+                " reflectance"
+                if tags.get("PAII_REFLECTANCE_LEVEL") or tags.get("REFLECTANCE")
+                else ""
+            ),
+        )
+        if t
+    )
+    how = ""
+    if "PAII_METHOD" in tags:
+        version = tags.get("PAII_MODEL_VERSION", "")
+        how = f" by the {tags['PAII_METHOD']} method" + (
+            f" (model {version})" if version not in ("", tags["PAII_METHOD"]) else ""
+        )
+    haze = tags.get("PAII_THICK_HAZE_SHARE")
+    thick = (
+        f"; haze too thick to recover on {float(haze):.1%} of pixels (NaN, THICK_HAZE 1)"
+        if haze
+        else ""
+    )
+    simulated = "; SIMULATED demo data" if "SIMULATED" in tags else ""
+    size = f"{rx:g} m" if crs is not None and crs.is_projected else f"{rx:g} x {ry:g}"
+    return (
+        f"{verb} {source} ({capture}){how}: {w} x {h} px at {size}, "
+        f"{crs.to_string() if crs else 'no CRS'}{thick}{simulated}; wrote {out} "
+        f"(float32 {bands}, NaN nodata)"
+    )
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -128,9 +128,13 @@ def _check_reflectance(data: NDArray[np.float32], p: Path) -> None:
         )
 
 
-def _tags(raster: Raster, product: str, method: str, version: str, simulated: bool) -> dict:
+def _tags(
+    raster: Raster, product: str, method: str, version: str, simulated: bool, source: str | None
+) -> dict:
     # Only what still holds for reflectance: the L2A scaling tags would mislead a reader.
     tags = {k: v for k, v in raster.tags.items() if k in CAPTURE_TAGS}
+    if source:  # the output, passed on, still says what it was made from
+        tags["PAII_SOURCE"] = source
     tags.update(PAII_PRODUCT=product, PAII_METHOD=method, PAII_MODEL_VERSION=version)
     # The band names are PAII's (Sentinel-2's) whatever the sensor: a Landsat-8 user
     # would otherwise read "B8" as the panchromatic band.
@@ -163,6 +167,7 @@ def dehaze_geotiff(
     progress: Callable[[int, int], None] | None = None,
     net: torch.nn.Module | None = None,
     bands: BandSelection | None = None,
+    source: str | None = None,
 ) -> Path:
     """Dehaze ``src`` into ``dst`` (same grid, CRS and transform; NaN nodata kept).
 
@@ -172,6 +177,7 @@ def dehaze_geotiff(
     0 elsewhere, NaN on nodata). ``net``: the trained network already loaded (a batch
     worker keeps one for all its files); default: loaded from models/dehaze. ``src`` and
     ``bands``: as for :func:`read_bgrn` (a Landsat product is read from its MTL).
+    ``source``: the input's name for the ``PAII_SOURCE`` tag (none without it).
     Raises ValidationError for another level."""
     if level not in ("auto", "L2A", "TOA"):
         raise ValidationError(f"level must be 'auto', 'L2A' or 'TOA', got {level!r}")
@@ -184,7 +190,8 @@ def dehaze_geotiff(
         net = api.load_model("dehaze")
     out = api.dehaze(raster.data, method=method, net=net, toa=toa, progress=progress)
     nodata = np.isnan(raster.data).any(axis=0)
-    tags = _tags(raster, "dehazed reflectance", method, getattr(net, "version", method), simulated)
+    version = getattr(net, "version", method)
+    tags = _tags(raster, "dehazed reflectance", method, version, simulated, source)
     crs, transform = raster.crs, raster.transform
     del raster  # the input is done with: its memory goes before the 5-band output is built
     flag = thick_haze_band(nodata, out)
@@ -212,20 +219,26 @@ def sr_geotiff(
     sensor: SensorModel | None = None,
     progress: Callable[[int, int], None] | None = None,
     bands: BandSelection | None = None,
+    source: str | None = None,
 ) -> Path:
     """4x super-resolve ``src`` into ``dst``: same CRS, pixel size divided by 4, NaN
     nodata kept. ``temporal``: other BGRN captures on the same grid; ``sar``: a 2-band
     VV, VH dB GeoTIFF on the same grid; ``sensor``: the input's sensor model (default:
     estimated from the image). The sensor model assumed is written to the output's tags
     (``PAII_SENSOR_MODEL``, ``PAII_SR_DETAIL``). Output tiles are streamed to disk.
-    ``src`` and ``bands``: as for :func:`read_bgrn` (``bands`` applies to ``temporal`` too)."""
+    ``src`` and ``bands``: as for :func:`read_bgrn` (``bands`` applies to ``temporal`` too);
+    ``source``: as for :func:`dehaze_geotiff`."""
     # A small GDAL block cache (the default is 5% of RAM): reading fills it and finished
     # output blocks would pile up in it; here they are compressed and written at once.
     with rasterio.Env(GDAL_CACHEMAX=_CACHE_MB):
-        return _sr_geotiff(src, dst, method, temporal, sar, simulated, sensor, progress, bands)
+        return _sr_geotiff(
+            src, dst, method, temporal, sar, simulated, sensor, progress, bands, source
+        )
 
 
-def _sr_geotiff(src, dst, method, temporal, sar, simulated, sensor, progress, bands) -> Path:
+def _sr_geotiff(
+    src, dst, method, temporal, sar, simulated, sensor, progress, bands, source
+) -> Path:
     raster = read_bgrn(src, bands)
     others = None
     if temporal:
@@ -244,7 +257,7 @@ def _sr_geotiff(src, dst, method, temporal, sar, simulated, sensor, progress, ba
     version = getattr(net, "version", "bicubic")
     _, h, w = raster.data.shape
     transform: Affine = raster.transform @ Affine.scale(0.25)
-    tags = _tags(raster, "4x super-resolved reflectance", method, version, simulated)
+    tags = _tags(raster, "4x super-resolved reflectance", method, version, simulated, source)
     if net is not None:
         how = "given" if sensor is not None else "estimated from the image"
         sensor = api.estimate_sensor(raster.data) if sensor is None else sensor

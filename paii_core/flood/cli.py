@@ -74,12 +74,33 @@ def _run(args: argparse.Namespace) -> int:
         if t is not None
         else "no water contrast in the scene, so no water threshold"
     )
+    water_km2, flooded_km2 = _areas_km2(out)
     print(
-        f"Water {water:.1%} of the scene, flooded {flooded:.1%} "
+        f"Water {water_km2:,.2f} km² ({water:.1%} of the scene), flooded {flooded_km2:,.2f} km² "
+        f"({flooded:.1%}) "
         f"({split}; water by the {'learned model' if source == 'learned' else source}; "
         f"terrain: {ter}); wrote {out}"
     )
     return 0
+
+
+def _areas_km2(path) -> tuple[float, float]:
+    """Water and flooded km² of a written flood GeoTIFF, read block by block (a scene
+    mapped window by window need not fit in memory); a grid in degrees is measured on
+    the sphere, row by row (:func:`paii_core.flood.area.mask_area_km2`)."""
+    import rasterio
+    from rasterio.windows import transform as window_transform
+
+    from paii_core.flood.area import mask_area_km2
+
+    water = flooded = 0.0
+    with rasterio.open(path) as src:
+        for _, win in src.block_windows(1):
+            bands = src.read((1, 2), window=win)
+            at = window_transform(win, src.transform)
+            water += mask_area_km2(bands[0] == 1, at, src.crs)
+            flooded += mask_area_km2(bands[1] == 1, at, src.crs)
+    return water, flooded
 
 
 def _event(args: argparse.Namespace) -> int:

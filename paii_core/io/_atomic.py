@@ -1,4 +1,5 @@
-"""Atomic file replacement shared by every PAII writer, and the checks of an output path."""
+"""Atomic file replacement shared by every PAII writer, the checks of an output path, and
+the check that an input file may be read."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from contextlib import contextmanager
 from os import PathLike
 from pathlib import Path
 
-from paii_core.errors import ValidationError
+from paii_core.errors import InputFileError, ValidationError
 
-__all__ = ["GEOTIFF_SUFFIXES", "atomic_path", "check_output"]
+__all__ = ["GEOTIFF_SUFFIXES", "atomic_path", "check_output", "check_readable"]
 
 GEOTIFF_SUFFIXES = (".tif", ".tiff")
 """Names a GeoTIFF output may end in (``check_output(suffixes=...)``)."""
@@ -69,6 +70,33 @@ def check_output(
                 "--overwrite to replace it, or give another output path"
             )
     return target
+
+
+def check_readable(path: str | PathLike[str]) -> None:
+    """Refuse a file this process may not read (its mode, its owner), naming the fix.
+
+    Readers would otherwise report the library's own failure ("not recognized as being
+    in a supported file format", "not a readable raster ... re-download the file if it is
+    damaged"), which sends the user after a damaged file. Opening is the test, not
+    ``os.access``, which says yes to root whatever the file system does.
+
+    Raises:
+        InputFileError: the file exists but cannot be opened for reading.
+    """
+    target = Path(path)
+    if not target.is_file():
+        return  # missing files and folders are the readers' to report
+    try:
+        with open(target, "rb"):
+            pass
+    except PermissionError:
+        raise InputFileError(
+            target,
+            "cannot be read: permission denied (the file's mode or owner does not let this "
+            "user read it)",
+            f"make it readable, e.g. `chmod u+r '{target}'` as its owner, or run as a user "
+            "who may read it",
+        ) from None
 
 
 def _check_writable(target: Path, folder: Path, argument: str) -> None:

@@ -14,6 +14,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from paii_core.errors import FormatError, InputNotFoundError, ValidationError
+from paii_core.io._atomic import check_readable
 from paii_core.io.vectors import read_one_layer
 
 __all__ = [
@@ -232,6 +233,7 @@ def _load(path: str | PathLike[str]) -> gpd.GeoDataFrame:
     p = Path(path)
     if not p.exists():
         raise InputNotFoundError(f"{p}: boundary file not found; check the path")
+    check_readable(p)
     fix = "pass a GeoJSON, shapefile (.shp with .shx, .dbf, .prj), GeoPackage or GeoParquet"
     try:
         if p.suffix.lower() in (".parquet", ".geoparquet"):

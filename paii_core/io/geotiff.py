@@ -26,7 +26,7 @@ from rasterio.transform import array_bounds
 from rasterio.windows import Window
 
 from paii_core.errors import FormatError, InputNotFoundError, ValidationError
-from paii_core.io._atomic import atomic_path
+from paii_core.io._atomic import atomic_path, check_readable
 
 __all__ = [
     "Raster",
@@ -114,6 +114,7 @@ def _open_checked(path: Path, what: str) -> rasterio.DatasetReader:
         raise InputNotFoundError(f"{path}: {what} not found; check the path")
     elif path.is_dir():
         raise FormatError(path, f"is a folder, not a {what} file", f"pass the {what} file itself")
+    check_readable(path)
     try:
         with warnings.catch_warnings():
             # A file without georeferencing gets a clearer FormatError from _check.

@@ -16,6 +16,7 @@ from rasterio.crs import CRS
 
 from paii_core.errors import FormatError, PaiiWarning, ValidationError
 from paii_core.io.geotiff import Raster, read_raster, write_geotiff
+from paii_core.text import count
 
 __all__ = [
     "S1_BANDS",
@@ -49,6 +50,13 @@ _DB_MEDIAN_RANGE = (-50.0, 10.0)
 land -15 to -5, cities up to 0)."""
 _NOT_BACKSCATTER_SHARE = 0.9
 """Linear sigma0 is positive: a file with more than this share of values <= 0 is no scene."""
+_CLASS_VALUES_MAX = 4
+"""A VV band of at most this many distinct values is a class raster (a water label, a
+mask: Sen1Floods11's LabelHand holds -1, 0, 1), not backscatter, which speckle makes
+differ from pixel to pixel."""
+_CLASS_CHECK_MIN_PX = 256
+"""Scenes smaller than this are too small to judge by their distinct values."""
+_CLASS_CHECK_SAMPLE = 1_000_000
 SourceType = str | PathLike[str] | Mapping[str, str | PathLike[str]]
 
 
@@ -202,6 +210,7 @@ def read_sentinel1(
         ref = read_raster(where)
         raw = ref.data[_order(ref, where, allow_vv_only)]
 
+    _refuse_class_raster(raw[0], where)  # before its 0s are said to have no dB value
     found = units if units != "auto" else sigma0_units(raw, ref.tags, str(where))
     db = _to_db(raw, found, where)
     check_sigma0(raw[0], db[0], found, where)
@@ -221,8 +230,10 @@ def check_sigma0(raw_vv: NDArray, db_vv: NDArray, units: str, where: Path) -> No
     (by ``units`` or the file's tag) look like linear power.
 
     Raises:
-        FormatError: the median VV in dB lies outside -50..10 (dB x 100, raw DN...).
+        FormatError: the VV band holds a handful of distinct values (a label or mask
+            raster), or its median in dB lies outside -50..10 (dB x 100, raw DN...).
     """
+    _refuse_class_raster(raw_vv, where)
     finite = np.isfinite(db_vv)
     if not finite.any():
         return
@@ -246,6 +257,25 @@ def check_sigma0(raw_vv: NDArray, db_vv: NDArray, units: str, where: Path) -> No
             PaiiWarning,
             stacklevel=3,
         )
+
+
+def _refuse_class_raster(raw_vv: NDArray, where: Path) -> None:
+    """Refuse a VV band of a few distinct values: a label or mask file passed as the scene
+    (its 0/1 values read as linear sigma0 would map as a scene without water)."""
+    raw = raw_vv[np.isfinite(raw_vv)]
+    if raw.size < _CLASS_CHECK_MIN_PX:
+        return
+    seen = np.unique(raw[:: max(1, raw.size // _CLASS_CHECK_SAMPLE)])
+    if seen.size > _CLASS_VALUES_MAX:
+        return
+    raise FormatError(
+        where,
+        f"holds only {count(seen.size, 'distinct value')} ({', '.join(f'{v:g}' for v in seen)}),"
+        " as a class raster does (a water label, a mask), not backscatter, whose values "
+        "differ from pixel to pixel",
+        "pass the Sentinel-1 VV (and VH) sigma0 GeoTIFF, e.g. a Sen1Floods11 chip's "
+        "*_S1Hand.tif rather than its *_LabelHand.tif",
+    )
 
 
 def _same_grid(vv: Raster, vh: Raster, by_pol: dict) -> None:
@@ -318,6 +348,7 @@ def inspect_sentinel1(
         tags = dict(src.tags())
     ref = Raster(sample, CRS.from_epsg(4326), Affine.identity(), names, tags)
     order = _order(ref, where, allow_vv_only)
+    _refuse_class_raster(sample[order[0]], where)
     found = units if units != "auto" else sigma0_units(sample[order], tags, str(where))
     vv = sample[order[0]]
     check_sigma0(vv, _to_db(vv[None], found, where)[0], found, where)

@@ -203,7 +203,8 @@ def test_cli_users_add_list_disable(tmp_path, monkeypatch, capsys):
     assert main(["users", "add", "eve", "--role", "admin", "--db", str(db)]) == 2
     assert "--password-stdin is required" in capsys.readouterr().err
     assert main(["users", "list", "--db", str(db)]) == 0
-    assert "bob" in capsys.readouterr().out
+    listed = capsys.readouterr().out
+    assert "bob" in listed and "last sign-in: never" in listed and "NaT" not in listed
     assert main(["users", "disable", "bob", "--db", str(db)]) == 0
     assert main(["users", "list", "--db", str(db)]) == 0
     assert "disabled" in capsys.readouterr().out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -146,3 +147,23 @@ def test_a_psf_sigma_out_of_range_is_named_as_the_option(tmp_path, capsys, value
         f"argument --psf-sigma: '{value}' should be a number of input pixels from 0 to 1.5" in err
     )
     assert not (tmp_path / "o.tif").exists()
+
+
+def test_dehaze_and_reflectance_say_what_they_wrote_and_name_their_source(tmp_path, capsys):
+    """`paii dehaze` printed the output path alone and `paii reflectance` "OUT: TOA 4 x
+    310 x 287"; neither file said what it was made from."""
+    product = Path(__file__).resolve().parents[2] / "data/real/rstoolbox_landsat5_tm"
+    assert main(["dehaze", str(product), str(tmp_path / "d.tif")]) == 0
+    said = capsys.readouterr().out
+    assert said.startswith(
+        f"Dehazed {product} (Landsat-5, 1988-08-14, top-of-atmosphere reflectance) by the "
+        "path method: 287 x 310 px at 30 m, EPSG:32622; haze too thick to recover on 0.0% "
+    )
+    assert said.rstrip().endswith(
+        f"wrote {tmp_path / 'd.tif'} (float32 B2, B3, B4, B8, THICK_HAZE, NaN nodata)"
+    )
+    assert main(["reflectance", f"{product}/", str(tmp_path / "r.tif")]) == 0
+    assert capsys.readouterr().out.startswith(f"Read {product}")
+    for name in ("d.tif", "r.tif"):
+        with rasterio.open(tmp_path / name) as out:
+            assert out.tags()["PAII_SOURCE"] == "rstoolbox_landsat5_tm"

@@ -224,7 +224,9 @@ def test_paii_reflectance_writes_the_product_for_batch(tmp_path: Path, capsys) -
 
     out = tmp_path / "refl.tif"
     assert main(["reflectance", str(L5), str(out)]) == 0
-    assert "TOA 4 x 310 x 287" in capsys.readouterr().out
+    assert "(Landsat-5, 1988-08-14, top-of-atmosphere reflectance): 287 x 310 px" in (
+        capsys.readouterr().out
+    )
     product, written = read_landsat(L5), read_bgrn(out)
     assert np.array_equal(product.data, written.data, equal_nan=True)
     assert written.crs == product.crs and written.transform == product.transform

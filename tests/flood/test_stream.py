@@ -1,5 +1,7 @@
 """The windowed mapper agrees with the in-memory one, writes the same bands; its errors."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from affine import Affine
@@ -111,7 +113,7 @@ def test_command_says_when_a_scene_has_no_water_contrast(tmp_path, capsys):
                             date="2020-07-10")  # fmt: skip
     assert main(["flood", "--post", str(s1), str(tmp_path / "out.tif")]) == 0
     printed = capsys.readouterr().out
-    assert "Water 0.0% of the scene" in printed
+    assert "Water 0.00 km² (0.0% of the scene)" in printed
     assert "no water contrast in the scene, so no water threshold" in printed
     assert "None dB" not in printed
 
@@ -127,7 +129,7 @@ def test_command_says_when_a_scene_is_all_water(tmp_path, capsys):
     assert main(["flood", "--post", str(s1), str(tmp_path / "out.tif")]) == 0
     printed = capsys.readouterr().out
     assert "water threshold -15.0 dB on the VV/VH mean, level (the scene is water" in printed
-    water_share = float(printed.split("Water ")[1].split("%")[0])
+    water_share = float(printed.split("km² (")[1].split("%")[0])
     assert water_share > 95.0
 
 
@@ -167,3 +169,18 @@ def test_command_takes_the_dem_as_its_tiles(files, tmp_path, capsys):
     np.testing.assert_array_equal(a.data, b.data)
     assert main(["flood", "--post", str(s1), "--dem", tiles[0], str(tmp_path / "w.tif")]) == 0
     assert "none elsewhere" in capsys.readouterr().out  # one tile: terrain on half the scene
+
+
+def test_command_gives_the_water_and_flood_in_km2(tmp_path, capsys):
+    """`paii flood` gave shares alone ("Water 50.3% of the scene"): the area is what a
+    claims analyst reports. The real Nigeria chip is in degrees (EPSG:4326, about 9.08 N):
+    its water pixels are measured on the sphere, each about 10.0 x 9.87 m."""
+    from paii_core.cli import main
+
+    chip = Path(__file__).resolve().parents[2] / "data/real/sen1floods11_dev"
+    out = tmp_path / "nigeria.tif"
+    assert main(["flood", "--post", str(chip / "Nigeria_812045_S1Hand.tif"), str(out)]) == 0
+    printed = capsys.readouterr().out
+    water = int(np.nansum(io.read_geotiff(out).data[0]))
+    assert 12.9 < water * 10.0 * 9.87 / 1e6 < 13.1
+    assert printed.startswith("Water 12.96 km² (50.3% of the scene), flooded 12.96 km² (50.3%) (")

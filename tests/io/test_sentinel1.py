@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from paii_core.errors import FormatError, PaiiWarning, ValidationError
 from paii_core.io import read_sentinel1, sigma0_units, write_geotiff, write_sentinel1
+from paii_core.io.sentinel1 import inspect_sentinel1
 
 from .conftest import ORIGIN, UTM50
 
@@ -71,12 +73,26 @@ def test_nonpositive_linear_becomes_nan(tmp_path):
 
 def test_a_label_file_is_not_backscatter():
     """The real Sen1Floods11 hand label (-1, 0, 1) given as --post was read as linear
-    sigma0 and mapped to 0 % water with a warning; it is refused."""
-    label = Path(__file__).resolve().parents[2] / "data/real/sen1floods11_dev"
-    with pytest.raises(FormatError, match=r"Spain_6860600_LabelHand\.tif: 99\.9% of its values "
-                       r"are <= 0, which linear sigma0 never is \(values -1, 0, 1\): it is not "
-                       r"backscatter .* Fix: pass the Sentinel-1 VV"):  # fmt: skip
-        read_sentinel1(label / "Spain_6860600_LabelHand.tif", allow_vv_only=True)
+    sigma0 and mapped to 0 % water with a warning; it is refused. So is a label of mostly
+    water (India_pxs10: 65 % ones), whose 0/1 passed the share of values <= 0: `paii
+    flood` mapped it as a scene and exited 0."""
+    real = Path(__file__).resolve().parents[2] / "data/real"
+    for label, values in (
+        ("sen1floods11_dev/Spain_6860600_LabelHand.tif", "3 distinct values (-1, 0, 1)"),
+        ("stac_overflow_dev/India_pxs10_LabelHand.tif", "2 distinct values (0, 1)"),
+    ):
+        with pytest.raises(FormatError, match=rf"LabelHand\.tif: holds only {re.escape(values)}, "
+                           r"as a class raster does .* Fix: pass the Sentinel-1 VV .* "
+                           r"\*_S1Hand\.tif rather than its \*_LabelHand\.tif"):  # fmt: skip
+            read_sentinel1(real / label, allow_vv_only=True)
+        with pytest.raises(FormatError, match=re.escape(values)):  # the windowed reader's
+            inspect_sentinel1(real / label, allow_vv_only=True)
+
+
+def test_few_values_over_a_small_scene_are_judged_by_the_values(tmp_path):
+    """Under 256 pixels a scene is too small to call a class raster by its values."""
+    path = _plain(tmp_path / "flat.tif", np.full((2, 8, 8), -12.0, np.float32))
+    assert read_sentinel1(path).data.shape == (2, 8, 8)
 
 
 def test_mapping_of_files(tmp_path):
