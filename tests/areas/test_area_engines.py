@@ -10,14 +10,12 @@ from paii_core.areas import add_area_from_items
 from paii_core.crops.area import load_area, map_area
 
 from .conftest import items
-from .test_area_add import _plot_polygons, _s1
+from .test_area_add import SPECKLE, _plot_polygons, _s1
 
 
 def _flooded_s1(path, day):
     """VV, VH dB: dry land everywhere but open water over the southern third."""
-    db = np.stack(
-        [np.full((items.SIZE, items.SIZE), -9.0), np.full((items.SIZE, items.SIZE), -16.0)]
-    )
+    db = np.stack([-9.0 + SPECKLE, -16.0 + SPECKLE])
     db[:, 120:, :] = np.array([-22.0, -28.0])[:, None, None]
     io.write_geotiff(path, db, crs=items.CRS_UTM14, transform=items.transform(10),
                      band_names=("VV", "VH"), tags={"DATE": day})  # fmt: skip
