@@ -80,16 +80,16 @@ def interrupted_message(out: Path, seen: dict[str, int]) -> str:
             f"paii batch: interrupted after all {total} tiles were done, before every mosaic "
             f"was written; {resume}: it computes no tile again and writes the mosaics"
         )
-    kept_text = (
-        f"; the {kept} tiles done are kept in {out} ({MANIFEST_NAME}), a tile cut off "
-        f"mid-way is not"
-        if kept
-        else "; none was finished"
-    )
+    if not kept:
+        return (
+            f"paii batch: interrupted after {done} of {total} tiles, before any was "
+            f"finished; rerun the same command (same --out) to run them"
+        )
     return (
-        f"paii batch: interrupted after {done} of {total} tiles{kept_text}. To resume, "
-        f"rerun the same command (same --out): it skips the done tiles and computes the "
-        f"other {total - min(kept, total)}"
+        f"paii batch: interrupted after {done} of {total} tiles; the {kept} tiles done are "
+        f"kept in {out} ({MANIFEST_NAME}), a tile cut off mid-way is not. To resume, rerun "
+        f"the same command (same --out): it skips the done tiles and computes the other "
+        f"{total - min(kept, total)}"
     )
 
 

@@ -65,8 +65,9 @@ def test_the_message_before_planning_and_after_the_last_tile(tmp_path):
         "paii batch: interrupted before its tiles were planned (no tile had run); rerun the "
         "same command (same --out) to resume"
     )
-    assert interrupted_message(tmp_path, {"done": 0, "total": 5, "skipped": 0}).startswith(
-        "paii batch: interrupted after 0 of 5 tiles; none was finished. To resume"
+    assert interrupted_message(tmp_path, {"done": 0, "total": 5, "skipped": 0}) == (
+        "paii batch: interrupted after 0 of 5 tiles, before any was finished; rerun the "
+        "same command (same --out) to run them"
     )
     assert "before every mosaic was written" in interrupted_message(
         tmp_path, {"done": 5, "total": 5, "skipped": 0}
