@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import time
 from pathlib import Path
 
 from paii_core.batch.spec import DEVICES, JOBS
 
-__all__ = ["progress_bar", "register"]
+__all__ = ["interrupted_message", "progress_bar", "register"]
 
 
 def progress_bar(stream=None, width: int = 30, every_s: float = 30.0):
@@ -45,6 +46,53 @@ def progress_bar(stream=None, width: int = 30, every_s: float = 30.0):
     return report
 
 
+def _interrupt(verbose: bool):
+    """The SIGINT handler of a run: Ctrl-C raises KeyboardInterrupt as Python's own does,
+    and first (unless ``verbose``) mutes tornado's callback errors: the client's event
+    loop was still fetching the records of tiles done on a worker, and each fetch cut
+    off by the closing cluster printed a CommClosedError traceback (about 40 lines)
+    above the message saying what was kept."""
+
+    def handler(signum, frame) -> None:
+        if not verbose:
+            logging.getLogger("tornado.application").setLevel(logging.CRITICAL)
+        raise KeyboardInterrupt
+
+    return handler
+
+
+def interrupted_message(out: Path, seen: dict[str, int]) -> str:
+    """What a run stopped by Ctrl-C leaves in ``out`` and how to go on: the tiles the
+    manifest records as done (kept, and skipped by a rerun of the same command) against
+    ``seen``, the last progress (``done``, ``total``, ``skipped``; empty when the run
+    stopped before its tiles were planned)."""
+    from paii_core.batch.manifest import MANIFEST_NAME, Manifest
+
+    kept = len(Manifest(out).finished(out)) if out.is_dir() else 0
+    total = seen.get("total")
+    resume = "rerun the same command (same --out) to resume"
+    if total is None:
+        where = f"{kept} tiles of an earlier run are kept in {out}" if kept else "no tile had run"
+        return f"paii batch: interrupted before its tiles were planned ({where}); {resume}"
+    done = seen.get("done", 0)
+    if done >= total:
+        return (
+            f"paii batch: interrupted after all {total} tiles were done, before every mosaic "
+            f"was written; {resume}: it computes no tile again and writes the mosaics"
+        )
+    if not kept:
+        return (
+            f"paii batch: interrupted after {done} of {total} tiles, before any was "
+            f"finished; rerun the same command (same --out) to run them"
+        )
+    return (
+        f"paii batch: interrupted after {done} of {total} tiles; the {kept} tiles done are "
+        f"kept in {out} ({MANIFEST_NAME}), a tile cut off mid-way is not. To resume, rerun "
+        f"the same command (same --out): it skips the done tiles and computes the other "
+        f"{total - min(kept, total)}"
+    )
+
+
 def _run(args: argparse.Namespace) -> int:
     from paii_core.batch.runner import run_batch
     from paii_core.batch.stac import expand_inputs
@@ -62,6 +110,15 @@ def _run(args: argparse.Namespace) -> int:
         counties = read_boundaries(args.counties, id_column=args.county_id)[
             ["county_id", "geometry"]
         ]
+    bar = None if args.quiet else progress_bar()
+    seen: dict[str, int] = {}
+
+    def progress(done: int, total: int, skipped: int) -> None:
+        seen.update(done=done, total=total, skipped=skipped)
+        if bar:
+            bar(done, total, skipped)
+
+    previous = signal.signal(signal.SIGINT, _interrupt(args.verbose))
     try:
         result = run_batch(
             args.job,
@@ -77,9 +134,13 @@ def _run(args: argparse.Namespace) -> int:
             pre=expand_inputs(args.pre, stacks=Path(args.out) / "inputs") if args.pre else (),
             device=args.device,
             counties=counties,
-            progress=None if args.quiet else progress_bar(),
+            progress=progress,
         )
+    except KeyboardInterrupt:
+        print(f"\n{interrupted_message(Path(args.out), seen)}", file=sys.stderr)
+        return 130
     finally:
+        signal.signal(signal.SIGINT, previous)
         from paii_core.batch.cluster import stop_fork_server
 
         stop_fork_server()  # its teardown would hold our output open for ~0.7 s

@@ -10,7 +10,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-from contextlib import ExitStack
+import threading
+from contextlib import ExitStack, contextmanager
 
 from paii_core.errors import ValidationError
 
@@ -139,6 +140,25 @@ def _paii_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k.startswith("PAII_")}
 
 
+@contextmanager
+def _sigint_ignored():
+    """SIGINT ignored in this process while the block starts the fork server, which
+    inherits that (an ignored signal stays ignored across exec) and hands it on to every
+    worker forked from it: Ctrl-C in a terminal goes to the whole process group, and each
+    worker (and the server, while it imports the engine) printed a KeyboardInterrupt
+    traceback, 70-190 lines before `paii batch` said it was interrupted. The client alone
+    handles Ctrl-C; closing its cluster ends the workers. Does nothing outside the main
+    thread, where Python cannot set a signal handler."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _fork_server(job: str, env: dict[str, str]) -> bool:
     """Start multiprocessing's fork server with ``job``'s modules imported, so that every
     local worker is forked from one process that imported distributed, torch and the
@@ -163,7 +183,8 @@ def _fork_server(job: str, env: dict[str, str]) -> bool:
     before = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        forkserver.ensure_running()  # a server started by an earlier run is reused
+        with _sigint_ignored():
+            forkserver.ensure_running()  # a server started by an earlier run is reused
         if _SERVER_PAII_ENV is None:
             _SERVER_PAII_ENV = _paii_env()
     finally:
@@ -330,6 +351,10 @@ def connect(scheduler: str | None, workers: int, threads: int, stack: ExitStack,
         threads_per_worker=1,
         processes=True,
         dashboard_address=None,
+        # The scheduler serves its health checks over HTTP even without a dashboard, on
+        # 8787 unless told: with another cluster (a notebook's) there, every run printed
+        # dask's "UserWarning: Port 8787 is already in use". Any free port does.
+        scheduler_kwargs={"dashboard_address": ":0"},
         env=env,
         silence_logs=40,
     )

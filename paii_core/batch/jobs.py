@@ -164,6 +164,11 @@ def raster_sensor(path: str | Path, width: int, height: int):
     return _raster_sensor(str(path), width, height, Path(path).stat().st_mtime_ns)
 
 
+PRODUCTS = {"dehaze": "dehazed reflectance", "sr": "4x super-resolved reflectance"}
+"""``PAII_PRODUCT`` of a window's output, as `paii dehaze` / `paii sr` tag a whole file
+(a window said "dehaze reflectance")."""
+
+
 def _enhance(files: list[Path], tile: Tile, opts: JobOptions, out: Path):
     from paii_core.enhance import api
     from paii_core.enhance import files as efiles
@@ -224,7 +229,7 @@ def _enhance(files: list[Path], tile: Tile, opts: JobOptions, out: Path):
         transform=core_t @ Affine.scale(1 / scale),
         band_names=("B2", "B3", "B4", "B8", "THICK_HAZE")[: len(values)],
         tags={
-            **_tags(opts, f"{opts.job} reflectance", raster, tile),
+            **_tags(opts, PRODUCTS[opts.job], raster, tile),
             "PAII_BANDS": efiles.BANDS_NOTE,
             **extra_tags,
         },
@@ -348,6 +353,20 @@ _RUNNERS = {
 }
 
 
+def _what_ran(out: Path, planned: str) -> dict:
+    """The method and version a tile's output is tagged with, for its manifest record,
+    and the version the run was ``planned`` with (what a rerun compares)."""
+    import rasterio
+
+    with rasterio.open(out) as src:
+        tags = src.tags()
+    return {
+        "method": tags.get("PAII_METHOD", ""),
+        "model_version": tags.get("PAII_MODEL_VERSION", planned),
+        "planned_version": planned,
+    }
+
+
 def run_tile(tile: Tile, opts: JobOptions, counties=None) -> dict:
     """Compute and write one tile; returns its manifest record (status done or failed).
 
@@ -377,6 +396,8 @@ def run_tile(tile: Tile, opts: JobOptions, counties=None) -> dict:
         opts = replace(opts, device=device)
         with _on_device(device), window_files(tile.scene.files, tile.read) as files:
             result = _RUNNERS[opts.job](files, tile, opts, out)
+        if opts.job in PRODUCTS:  # what ran: a TOA input is dehazed by its haze path
+            record.update(_what_ran(out, opts.model_version))
         if result is not None:
             values, crs, transform, extra = result
             record.update(extra)

@@ -16,7 +16,9 @@ MANIFEST_NAME = "manifest.jsonl"
 class Manifest:
     """Append-only JSON-lines record of tile outcomes in an output folder.
 
-    Each line is ``{"tile", "input_hash", "model_version", "status", "output", ...}``.
+    Each line is ``{"tile", "input_hash", "model_version", "status", "output", ...}``;
+    a dehaze or SR tile also has ``method`` and ``model_version`` as run (``path`` for a
+    TOA input dehazed by its haze path) and ``planned_version``, the run's.
     Only the client writes it (workers return their record), one ``write`` + ``fsync``
     per line, so a killed run leaves at most a torn last line, which reading skips.
     The latest line for a tile wins.

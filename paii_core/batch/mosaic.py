@@ -173,6 +173,17 @@ def write_mosaic(
     return target
 
 
+def _flag_share(dst, band: int) -> str:
+    """The share of flagged pixels (1) among the valid ones (not NaN) of 0-based ``band``
+    of the open mosaic, read block by block, as `paii dehaze` tags its THICK_HAZE band."""
+    flagged = valid = 0
+    for _, win in dst.block_windows(band + 1):
+        flag = dst.read(band + 1, window=win)
+        valid += int(np.isfinite(flag).sum())
+        flagged += int(np.nansum(flag))
+    return f"{flagged / max(1, valid):.4f}"
+
+
 def _read_member(path: Path) -> np.ndarray:
     """Every band of one finished tile."""
     with rasterio.open(path) as src:
@@ -248,6 +259,8 @@ def _mosaic(target: Path, members: list[tuple[Tile, Path]], luts: dict, job: str
                     data = np.where(data >= 0, luts[t.key][np.clip(data, 0, None)], data)
                 dst.write(np.where(hole, data, old), window=win)
             dst.descriptions = descriptions
+            if "THICK_HAZE" in descriptions:  # a member's own share is not the mosaic's
+                tags["PAII_THICK_HAZE_SHARE"] = _flag_share(dst, descriptions.index("THICK_HAZE"))
             dst.update_tags(**tags)
         levels = max(1, int(math.log2(max(width, height) / 128))) if max(width, height) > 1 else 1
         with atomic_path(target) as tmp:

@@ -263,7 +263,8 @@ def _run(spec: BatchJob, client, clock: _Clock, remote: str | None = None) -> Ba
         if (
             rec
             and rec.get("input_hash") == t.input_hash
-            and rec.get("model_version") == spec.version
+            # the version planned (a dehaze tile of a TOA input records "path" as run)
+            and rec.get("planned_version", rec.get("model_version")) == spec.version
         ):
             result.skipped.append(t.key)
         else:

@@ -28,6 +28,7 @@ def _run(args: argparse.Namespace) -> int:
     from paii_core.io import GEOTIFF_SUFFIXES, check_output
     from paii_core.io.dem_tiles import dem_mosaic
     from paii_core.io.s1_items import sentinel1_stack
+    from paii_core.io.sentinel1 import SIGMA0_UNITS_READ_TAG
 
     check_output(
         args.out,
@@ -58,7 +59,7 @@ def _run(args: argparse.Namespace) -> int:
             water, flooded, t, method, ter, out = (
                 s.water_share, s.flooded_share, s.threshold_db, s.method, s.terrain, s.path
             )  # fmt: skip
-            source = s.water_source
+            source, units_read = s.water_source, s.units_read
         else:
             flood, like = map_flood_files(
                 post, dem, pre_path=pre, units=args.units,
@@ -68,7 +69,7 @@ def _run(args: argparse.Namespace) -> int:
             valid = ~np.isnan(like.data[0])
             water, flooded = flood.water[valid].mean(), flood.flooded[valid].mean()
             t, method, ter = flood.threshold_db, flood.method, flood.terrain
-            source = flood.water_source
+            source, units_read = flood.water_source, like.tags.get(SIGMA0_UNITS_READ_TAG, "")
     split = (
         f"water threshold {t} dB on the VV/VH mean, {describe_method(method)}"
         if t is not None
@@ -79,9 +80,18 @@ def _run(args: argparse.Namespace) -> int:
         f"Water {water_km2:,.2f} km² ({water:.1%} of the scene), flooded {flooded_km2:,.2f} km² "
         f"({flooded:.1%}) "
         f"({split}; water by the {'learned model' if source == 'learned' else source}; "
-        f"terrain: {ter}); wrote {out}"
+        f"terrain: {ter}); {_read_as(args.post, units_read, args.units)}; wrote {out}"
     )
     return 0
+
+
+def _read_as(post, units_read: str, units: str) -> str:
+    """How the post-event SAR was read, as the Flood page says it: linear power is
+    converted to dB; ``units`` is what --units asked (``auto``: the tag, else the
+    values decided)."""
+    how = "linear power, converted to dB" if units_read == "linear" else "dB (decibels)"
+    why = f" (--units {units})" if units != "auto" else ""
+    return f"{post} read as {how}{why}"
 
 
 def _areas_km2(path) -> tuple[float, float]:

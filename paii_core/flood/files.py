@@ -23,6 +23,7 @@ from paii_core.flood import learned
 from paii_core.flood.mapping import FloodMap, map_flood
 from paii_core.flood.terrain import hand
 from paii_core.io.s1_items import sentinel1_stack
+from paii_core.io.sentinel1 import SIGMA0_UNITS_READ_TAG
 from paii_core.io.untrusted import check_upload
 
 __all__ = [
@@ -410,6 +411,8 @@ def write_flood(
         "LIKELIHOOD": "0..100, posterior of water from VV backscatter (GFM-style)",
         "SOURCE": "paii flood",
     }
+    if like.tags.get(SIGMA0_UNITS_READ_TAG):  # how the SAR was read: linear or dB
+        tags[SIGMA0_UNITS_READ_TAG] = like.tags[SIGMA0_UNITS_READ_TAG]
     for role, name in (inputs or {}).items():
         tags[f"INPUT_{role.upper()}"] = name or "none"
     if simulated:

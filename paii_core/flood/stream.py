@@ -47,6 +47,9 @@ class StreamSummary:
     flooded_share: float
     water_source: str = "rules"
     """``learned`` or ``rules``: what decided the water band (see FloodMap.water_source)."""
+    units_read: str = ""
+    """``linear`` or ``db``: how the post-event scene's values were read (its tag, the
+    caller's ``units`` or the values themselves), as the ``SIGMA0_UNITS_READ`` tag says."""
 
 
 def _read(src: rasterio.DatasetReader, bands: list[int], units: str, win: Window) -> np.ndarray:
@@ -180,6 +183,7 @@ def _stream(
                 TERRAIN=terrain_note, SOURCE="paii flood (windowed)",
                 WATER_SOURCE=water_source_tag("learned" if learned else "rules", _opt(model_dir)),
                 LIKELIHOOD="0..100, posterior of water from VV backscatter (GFM-style)",
+                SIGMA0_UNITS_READ=found,
             )  # fmt: skip
     report(1.0, "done")
     n = max(counts[0], 1.0)
@@ -191,6 +195,7 @@ def _stream(
         counts[1] / n,
         counts[2] / n,
         "learned" if learned else "rules",
+        found,
     )
 
 

@@ -16,6 +16,7 @@ from pyproj.exceptions import CRSError
 from paii_core.errors import FormatError, InputNotFoundError, ValidationError
 from paii_core.io._atomic import check_readable
 from paii_core.io.vectors import read_one_layer
+from paii_core.text import count
 
 __all__ = [
     "GCJ02",
@@ -202,39 +203,70 @@ def _resolve_crs(source_crs: str) -> CRS:
         ) from None
 
 
-def _check_crs_fits(gdf: gpd.GeoDataFrame, where: str | None) -> None:
-    """Refuse coordinates that cannot be in the CRS the file declares: degrees labelled
+def _check_crs_fits(
+    gdf: gpd.GeoDataFrame,
+    where: str | None,
+    *,
+    source_crs: str | None = None,
+    declared: CRS | None = None,
+) -> None:
+    """Refuse coordinates that cannot be in the CRS the file declares, or that
+    ``source_crs`` gave them (``declared``: the file's own CRS then): degrees labelled
     with a projected CRS (every county would shrink to a speck near 0°N after
     reprojection) or metres labelled as degrees (off the globe)."""
     west, south, east, north = gdf.total_bounds
     in_degrees = -180 <= west and east <= 180 and -90 <= south and north <= 90
     crs = gdf.crs
     name = crs.to_string()
+    if source_crs is None:
+        as_read, undo = "declares {} ({})", ""
+    else:  # the option set the CRS, not the file
+        own = f"the file declares {declared.to_string()}" if declared else "the file has no CRS"
+        as_read = f"was read as {{}} ({{}}), as source_crs={source_crs!r} asks ({own}),"
+        undo = (
+            f"leave source_crs out to read it as the {declared.to_string()} it declares, or "
+            if declared and declared != crs
+            else ""
+        )
+    fix_file = "" if source_crs else ", or fix the file's CRS"
     if crs.is_projected and in_degrees and max(east - west, north - south) < 360:
         raise FormatError(
             where,
-            f"declares {name} (metres) but its coordinates ({west:.3f}, {south:.3f}) .. "
-            f"({east:.3f}, {north:.3f}) look like longitude/latitude in degrees: read as "
+            f"{as_read.format(name, 'metres')} but its coordinates ({west:.3f}, {south:.3f}) "
+            f".. ({east:.3f}, {north:.3f}) look like longitude/latitude in degrees: read as "
             "metres, every county would be a few square metres near 0°N",
-            "pass source_crs='EPSG:4326', or fix the file's CRS",
+            f"{undo}pass source_crs='EPSG:4326'{fix_file}",
         )
     if crs.is_geographic and not in_degrees:
         raise FormatError(
             where,
-            f"declares {name} (degrees) but its coordinates ({west:.0f}, {south:.0f}) .. "
-            f"({east:.0f}, {north:.0f}) are beyond ±180° longitude / ±90° latitude "
+            f"{as_read.format(name, 'degrees')} but its coordinates ({west:.0f}, {south:.0f}) "
+            f".. ({east:.0f}, {north:.0f}) are beyond ±180° longitude / ±90° latitude "
             "(projected metres?)",
-            "pass source_crs= the coordinates' projected CRS such as 'EPSG:32615', or fix "
-            "the file's CRS",
+            f"{undo}pass source_crs='EPSG:32615' (a UTM zone: the coordinates' own projected "
+            f"CRS){fix_file}",
         )
+
+
+VECTOR_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".parquet", ".geoparquet", ".zip")
+"""Names of the boundary files a folder passed instead of one is searched for."""
 
 
 def _load(path: str | PathLike[str]) -> gpd.GeoDataFrame:
     p = Path(path)
     if not p.exists():
         raise InputNotFoundError(f"{p}: boundary file not found; check the path")
-    check_readable(p)
     fix = "pass a GeoJSON, shapefile (.shp with .shx, .dbf, .prj), GeoPackage or GeoParquet"
+    if p.is_dir():  # GDAL reads a folder as its shapefiles, and named the wrong problem
+        found = sorted(f.name for f in p.iterdir() if f.suffix.lower() in VECTOR_SUFFIXES)
+        inside = f": {', '.join(found[:5])}{' ...' if len(found) > 5 else ''}" if found else ""
+        raise FormatError(
+            p,
+            f"is a folder, not a boundary file ({count(len(found), 'vector file')} in it"
+            f"{inside})",
+            f"{fix} file itself" + (f", e.g. {p / found[0]}" if found else ""),
+        )
+    check_readable(p)
     try:
         if p.suffix.lower() in (".parquet", ".geoparquet"):
             gdf = gpd.read_parquet(p)
@@ -336,6 +368,7 @@ def read_boundaries(
     if len(gdf) == 0:
         raise FormatError(where, "has no features", "pass a file with at least one county")
 
+    declared = gdf.crs
     if source_crs is not None and source_crs.upper().replace("_", "-") == GCJ02:
         gdf = gdf.set_crs("EPSG:4326", allow_override=True)
         gdf = gdf.set_geometry(shapely.transform(gdf.geometry.values, _gcj02_to_wgs84_xy))
@@ -347,7 +380,7 @@ def read_boundaries(
             "has no CRS (a shapefile without its .prj, or a GeoDataFrame without .crs)",
             "add the .prj file or pass source_crs='EPSG:4326' (or the right code)",
         )
-    _check_crs_fits(gdf, where)
+    _check_crs_fits(gdf, where, source_crs=source_crs, declared=declared)
     gdf = gdf.to_crs("EPSG:4326")
 
     if id_column is None:

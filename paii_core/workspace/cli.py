@@ -26,8 +26,10 @@ def _named(text: str) -> str:
     """An engine message with this command's options for the engine's keywords (in a fix,
     ``source_crs='EPSG:4326'``; in a problem, ``source_crs 'X' is not a CRS``)."""
     for keyword, option in _OPTIONS.items():
-        text = text.replace(keyword, option).replace(keyword[:-1] + " ", option.strip() + " ")
-    return text
+        text = text.replace(keyword + " ", option.strip() + " ").replace(keyword, option)
+        text = text.replace(keyword[:-1] + " ", option.strip() + " ")
+    # the engine's "--replace (replace=True)" names the option and the keyword
+    return text.replace(" (replace=True)", "")
 
 
 def _with_options(error: FormatError) -> FormatError:

@@ -62,7 +62,7 @@ def test_paii_batch_dehazes_products_by_their_level_and_a_rerun_redoes_nothing(
     (mosaic,) = (out / "mosaic").glob("*.tif")
     with rasterio.open(mosaic) as src:
         assert "DATE" not in src.tags() and "PRODUCT_TYPE" not in src.tags()
-        assert src.tags()["PAII_PRODUCT"] == "dehaze reflectance"
+        assert src.tags()["PAII_PRODUCT"] == "dehazed reflectance"  # as `paii dehaze` tags it
     dates = set()
     for tile in (out / "tiles").rglob("*.tif"):
         with rasterio.open(tile) as src:

@@ -268,6 +268,45 @@ def test_windows_of_a_toa_raster_are_dehazed_by_its_path_as_paii_dehaze_does(tmp
     assert flagged.any() and (got.data[4] == flagged).all()
 
 
+def test_windows_of_a_toa_raster_record_what_ran_and_their_mosaic_its_thick_haze_share(
+    tmp_path,
+):
+    """A tiled `paii batch dehaze` mosaic said `PAII_PRODUCT=dehaze reflectance` with no
+    `PAII_THICK_HAZE_SHARE` (a one-window input's says "dehazed reflectance" with the
+    share), and the manifest recorded the network's version for tiles the haze path
+    dehazed."""
+    from paii_core import io
+    from paii_core.batch.manifest import Manifest
+    from paii_core.batch.mosaic import build_mosaics
+    from tests.batch.conftest import CRS, transform
+
+    rng = np.random.default_rng(9)
+    toa = 0.08 + rng.uniform(0.0, 0.3, (4, 80, 80)).astype(np.float32)
+    toa[:, 10:30, 10:30] = 0.55  # opaque: flagged THICK_HAZE
+    bands, tags = ("B2", "B3", "B4", "B8"), {"REFLECTANCE": "TOA"}
+    src = io.write_geotiff(
+        tmp_path / "toa.tif", toa, crs=CRS, transform=transform(), band_names=bands, tags=tags
+    )
+    version = spec.model_version("dehaze")
+    out = tmp_path / "out"
+    opts = JobOptions("dehaze", str(out), model_version=version, device="cpu")
+    tiles = plan("dehaze", [src], tile=48, options={"model_version": version})
+    assert len(tiles) == 4
+    manifest = Manifest(out)
+    for tile in tiles:
+        record = run_tile(tile, opts)
+        assert record["status"] == "done", record
+        assert (record["method"], record["model_version"]) == ("path", "path")
+        assert record["planned_version"] == version  # what a rerun compares
+        manifest.append(record)
+    (mosaic,) = build_mosaics(out, "dehaze", tiles, manifest.finished(out))
+    got = read_geotiff(mosaic)
+    assert got.tags["PAII_PRODUCT"] == "dehazed reflectance"
+    flags = got.data[4]
+    share = float(np.nansum(flags)) / np.isfinite(flags).sum()
+    assert share > 0.01 and got.tags["PAII_THICK_HAZE_SHARE"] == f"{share:.4f}"
+
+
 def test_paii_batch_ends_its_process_at_once_only_as_the_process_command(monkeypatch, tmp_path):
     from paii_core import cli
 

@@ -280,3 +280,32 @@ def test_the_command_prints_paii_warnings_without_engine_source_lines(tmp_path):
     assert run.returncode == 0, run.stderr
     assert f"paii: warning: {dem}: elevations are in 'ft'; converted to metres\n" in run.stderr
     assert "PaiiWarning" not in run.stderr and "read_dem(" not in run.stderr
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_the_command_says_whether_the_sar_was_read_as_db_or_linear(
+    tmp_path, capsys, monkeypatch, streamed
+):
+    """`paii flood` did not say how it read the input (the Flood page does), nor did its
+    output's tags: a linear-power scene misread as dB maps nothing, silently."""
+    from paii_core.flood import cli as flood_cli
+
+    if streamed:  # a big scene: mapped window by window, by another writer
+        monkeypatch.setattr(flood_cli, "STREAM_MIN_PX", 0)
+    chip, _ = _geographic_chip(tmp_path, 2)
+    db = io.read_geotiff(chip)
+    utm = Affine(10, 0, 300_000, 0, -10, 3_300_000)  # streaming takes a projected grid
+    for units, data in (("db", db.data), ("linear", 10 ** (db.data / 10))):
+        path = io.write_geotiff(
+            tmp_path / f"{units}.tif", data.astype(np.float32), crs="EPSG:32650",
+            transform=utm, band_names=("VV", "VH"),
+        )  # fmt: skip
+        out = tmp_path / f"out_{units}.tif"
+        assert main(["flood", "--post", str(path), str(out)]) == 0
+        said = capsys.readouterr().out
+        how = "linear power, converted to dB" if units == "linear" else "dB (decibels)"
+        assert f"; {path} read as {how}; wrote {out}" in said, said
+        assert io.read_geotiff(out).tags["SIGMA0_UNITS_READ"] == units
+    path = tmp_path / "db.tif"
+    assert main(["flood", "--post", str(path), "--units", "db", "--overwrite", str(out)]) == 0
+    assert f"{path} read as dB (decibels) (--units db); wrote" in capsys.readouterr().out

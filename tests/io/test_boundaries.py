@@ -325,3 +325,50 @@ def test_a_zip_with_its_shapefile_in_a_folder_is_read_and_several_layers_refused
                        r"that layer alone: `ogr2ogr -f GPKG counties\.gpkg two\.gpkg "
                        r"LAYER`"):  # fmt: skip
         read_boundaries(two)
+
+
+def test_a_wrong_source_crs_is_named_as_the_option_not_the_file(tmp_path, capsys):
+    """`paii region add --source-crs EPSG:4326` on counties in UTM said the file "declares
+    EPSG:4326" (the option set it; the file declares EPSG:32615), the fix read "--source-crs
+    the coordinates'" with two spaces, and a taken id "--replace (replace=True)"."""
+    from paii_core.cli import main
+
+    path = tmp_path / "ks_utm.gpkg"
+    _counties(["20121", "20091"]).to_crs("EPSG:32615").to_file(path)
+    with pytest.raises(FormatError) as e:
+        read_boundaries(path, source_crs="EPSG:4326")
+    assert str(e.value).startswith(
+        f"{path}: was read as EPSG:4326 (degrees), as source_crs='EPSG:4326' asks (the file "
+        "declares EPSG:32615), but its coordinates"
+    )
+    assert "Fix: leave source_crs out to read it as the EPSG:32615 it declares, or" in str(e.value)
+    db = ["--db", str(tmp_path / "p.duckdb"), "--country", "US", "--yield-unit", "bu/acre"]
+    assert (
+        main(["region", "add", "ks", "--counties", str(path), "--source-crs", "EPSG:4326", *db])
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert "as --source-crs 'EPSG:4326' asks (the file declares EPSG:32615)" in err
+    assert "  " not in err.strip() and "declares EPSG:4326" not in err
+    assert main(["region", "add", "ks", "--counties", str(path), *db]) == 0
+    assert main(["region", "add", "ks", "--counties", str(path), *db]) == 2
+    err = capsys.readouterr().err
+    assert err.rstrip().endswith("replace it with --replace"), err
+
+
+def test_a_folder_of_counties_is_called_a_folder_with_its_files(tmp_path):
+    """`--counties FOLDER` was read by GDAL as its shapefiles: "has no CRS" for a folder
+    whose shapefile had no .prj."""
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    _counties(["20121"]).to_file(folder / "ks.shp")
+    (folder / "ks.prj").unlink()
+    with pytest.raises(FormatError) as e:
+        read_boundaries(folder)
+    assert str(e.value) == (
+        f"{folder}: is a folder, not a boundary file (1 vector file in it: ks.shp). Fix: pass "
+        "a GeoJSON, shapefile (.shp with .shx, .dbf, .prj), GeoPackage or GeoParquet file "
+        f"itself, e.g. {folder / 'ks.shp'}"
+    )
+    with pytest.raises(FormatError, match=r"is a folder, not a boundary file \(0 vector files"):
+        read_boundaries(tmp_path / "shp" / ".." / "shp" / "..")
