@@ -38,6 +38,7 @@ __all__ = [
     "S1_TYPES",
     "S2_TYPES",
     "UPLOADS_DIR",
+    "add_area_hint",
     "added_area_notice",
     "area_form",
     "may_add_areas",
@@ -102,6 +103,19 @@ def added_area_notice() -> None:
 def may_add_areas() -> bool:
     """Whether the signed-in role may use the form (a page draws its heading only then)."""
     return all(auth.can(p) for p in AREA_FORM)
+
+
+def add_area_hint(command: str, *, replace: bool = False) -> str:
+    """Where a page sends its user to add an area's files: ``command`` on the server, and
+    this form on the Data page for a role that may use it (with the same id and Replace
+    ticked when ``replace``). Ends with a word, so a page may end the sentence with a full
+    stop (a command ending in "ITEM..." before one read "ITEM....")."""
+    form = f'the Data page\'s form "{AREA_FORM_TITLE}"' + (
+        " with the same id and \"Replace the area if it exists\" ticked" if replace else ""
+    )
+    if may_add_areas():
+        return f"{form}, or `{command}` on the server"
+    return f"`{command}` on the server (an account that may add areas can use {form})"
 
 
 def _bbox(text: str) -> list[float] | None:

@@ -282,9 +282,11 @@ def file_tag(simulated: bool) -> str:
 
 def no_area_notice(region_id: str, extra: str = "") -> None:
     """Say that ``region_id`` has no area, so the areas a page offers are other regions'."""
+    from ui.area_form import add_area_hint  # ui.area_form imports this module
+
     st.info(
         f"Region {region_id} has no area yet: the areas below are other regions'. Add one "
-        f"with `paii area add AOI --region {region_id} --s2 ...`{extra}.",
+        f"with {add_area_hint(f'paii area add AOI --region {region_id} --s2 ...')}{extra}.",
         icon=":material/info:",
     )
 

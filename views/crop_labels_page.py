@@ -26,6 +26,7 @@ from paii_core.errors import PaiiError
 from paii_core.io import read_geotiff
 from paii_core.store.calendars import region_calendars
 from paii_core.text import count
+from ui.area_form import add_area_hint
 from ui.auth import current_principal
 from ui.common import (
     connection,
@@ -64,7 +65,7 @@ except PaiiError as e:
     st.stop()
 ids = list(records)
 if not ids:
-    st.info("No area in the store yet: add one with `paii area add` (or `paii demo build`).")
+    st.info(f"No area in the store yet: add one with {add_area_hint('paii area add')}.")
     st.stop()
 mine = [a for a in ids if records[a].region_id == ctx.region_id]
 if not mine:

@@ -15,6 +15,7 @@ from paii_core.enhance import demo_scenes as ds
 from paii_core.enhance import files, products, views
 from paii_core.errors import BandOrderError, PaiiError
 from paii_core.io import read_sentinel1
+from ui.area_form import add_area_hint
 from ui.common import connection, current_context, no_area_notice, show_error
 from ui.uploads import RASTER_MAX_MB, capped_uploader, saved_upload
 
@@ -66,9 +67,7 @@ try:
         con = connection()
         records = workspace.list_areas(con)
         if not records:
-            st.info(
-                "No area in the store yet: add one with `paii area add` (or `paii demo build`)."
-            )
+            st.info(f"No area in the store yet: add one with {add_area_hint('paii area add')}.")
             st.stop()
         aois = [a.aoi_id for a in records]
         mine = [a.aoi_id for a in records if a.region_id == ctx.region_id]
@@ -78,7 +77,8 @@ try:
         aoi = st.selectbox("Area", aois, index=aois.index(mine[0]), key="img_aoi")
         scenes = sc.area_scenes(con, aoi)
         if not scenes:
-            st.info(f"Area {aoi} has no Sentinel-2 date: add one with `paii area add {aoi} ...`.")
+            hint = add_area_hint(f"paii area add {aoi} --replace --s2 ITEM...", replace=True)
+            st.info(f"Area {aoi} has no Sentinel-2 date: add its dates with {hint}.")
             st.stop()
         table = _haze(aoi, scenes, tuple((str(s.s2), s.s2.stat().st_mtime) for s in scenes))
         scenes, table = sc.with_pixels(scenes, table)

@@ -68,7 +68,8 @@ def sar_only_note(aoi_id: str) -> str:
     return (
         f"area {aoi_id} has Sentinel-1 only: it maps floods (Flood page, `paii flood`); "
         "imagery, cropland, parcels and crop maps need Sentinel-2 dates of the same ground: "
-        f"`paii area add {aoi_id} --replace --s2 ITEM... --s1 ITEM...`"
+        f"`paii area add {aoi_id} --replace --s2 ITEM... --s1 ITEM...`, or the Data page's "
+        '"Add an area" with the same id, its Sentinel-1 files too, and Replace ticked'
     )
 
 

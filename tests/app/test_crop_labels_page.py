@@ -130,5 +130,6 @@ def test_a_region_without_areas_says_the_areas_shown_are_other_regions(
     assert not at.exception, at.exception
     assert at.info[0].value.startswith(
         "Region nc-two has no area yet: the areas below are other regions'. Add one with "
-        "`paii area add AOI --region nc-two --s2 ...`."
+        'the Data page\'s form "Add an area from your Sentinel-2 or Sentinel-1 files", or '
+        "`paii area add AOI --region nc-two --s2 ...` on the server."
     )

@@ -126,8 +126,23 @@ def test_pages_that_need_sentinel2_say_so(tmp_path, monkeypatch):
     crops = _page("crop_labels_page.py")
     said = [i.value for i in crops.info if i.value.startswith("No crop labels here yet: ")]
     assert said and SAR_ONLY in said[0] and "Add 4 more" not in said[0], said
+    # The Data page's form is named beside the command, and the sentence does not end in
+    # "ITEM....": the page's full stop after the command's "ITEM..." (QA session 18).
+    assert said[0].endswith('"Add an area" with the same id, its Sentinel-1 files too, and '
+                            "Replace ticked.") and "...." not in said[0], said  # fmt: skip
     imagery = _page("imagery_page.py")
-    assert any("ng-chip has no Sentinel-2 date" in i.value for i in imagery.info)
+    note = next(i.value for i in imagery.info if "ng-chip has no Sentinel-2 date" in i.value)
+    assert note == (
+        "Area ng-chip has no Sentinel-2 date: add its dates with the Data page's form "
+        '"Add an area from your Sentinel-2 or Sentinel-1 files" with the same id and '
+        '"Replace the area if it exists" ticked, or `paii area add ng-chip --replace --s2 '
+        "ITEM...` on the server."
+    )
+    esg = _page("imagery_page.py", "esg_analyst")  # a role without the area form
+    note = next(i.value for i in esg.info if "ng-chip has no Sentinel-2 date" in i.value)
+    assert note.endswith("on the server (an account that may add areas can use the Data "
+                         'page\'s form "Add an area from your Sentinel-2 or Sentinel-1 files" '
+                         'with the same id and "Replace the area if it exists" ticked).')  # fmt: skip
     data = data_page_app("ng")
     assert not data.exception, data.exception
     areas = next(d.value for d in data.dataframe if "area" in d.value.columns)
