@@ -13,7 +13,8 @@ import streamlit as st
 from paii_core import workspace
 from paii_core.errors import PaiiError
 from paii_core.text import count
-from paii_core.yields.units import UNITS
+from paii_core.yields.units import UNITS, country_unit
+from ui.area_form import AREA_FORM_TITLE, may_add_areas
 from ui.common import PICK_REGION
 from ui.imports import MAX_UPLOAD_MB, signed_in_user
 from ui.uploads import saved_upload, too_big
@@ -60,7 +61,15 @@ def region_upload_form(con: duckdb.DuckDBPyConnection) -> workspace.Region | Non
     a, b, c = st.columns(3)
     region_id = a.text_input("Region id", key="region_new_id", placeholder="kansas-east")
     country = b.text_input("Country (ISO 3166 code)", key="region_new_country", placeholder="US")
-    unit = c.selectbox("Yield unit", UNITS, key="region_new_unit")
+    # No unit chosen: the country's (a Nigerian region defaulted to bu/acre, QA session 18).
+    unit = c.selectbox(
+        "Yield unit",
+        UNITS,
+        index=None,
+        key="region_new_unit",
+        placeholder=f"{country_unit(country)} (the country's)" if country.strip() else
+        "from the country: bu/acre (US), kg/mu (CN), else t/ha",
+    )
     a, b, c = st.columns(3)
     name = a.text_input("Display name (optional)", key="region_new_name")
     id_column = b.text_input(
@@ -84,7 +93,7 @@ def region_upload_form(con: duckdb.DuckDBPyConnection) -> workspace.Region | Non
                 region_id.strip(),
                 path,
                 country=country.strip().upper(),
-                yield_unit=unit,
+                yield_unit=unit or country_unit(country),
                 name=name.strip() or None,
                 id_column=id_column.strip() or None,
                 source_crs=source_crs.strip() or None,
@@ -96,11 +105,16 @@ def region_upload_form(con: duckdb.DuckDBPyConnection) -> workspace.Region | Non
             problem = problem.replace(keyword, field)
         st.error(f"Region not added. {problem}", icon=":material/error:")
         return None
+    command = f"`paii area add AOI --region {region.region_id} --s2 ...`"
     st.session_state[_ADDED] = (
         f"Region {region.region_id} ({region.name}) added: "
         f"{count(region.n_counties, 'county', 'counties')} from {upload.name}, UTM zone "
-        f"EPSG:{region.utm_epsg}. Add its imagery with "
-        f"`paii area add AOI --region {region.region_id} --s2 ...`."
+        f"EPSG:{region.utm_epsg}; yields in {region.yield_unit}. Add its imagery "
+        + (
+            f'with the form "{AREA_FORM_TITLE}" under Areas below, or {command} on the server.'
+            if may_add_areas()
+            else f"with {command} on the server."
+        )
     )
     st.session_state[PICK_REGION] = region.region_id
     st.rerun()

@@ -16,6 +16,7 @@ __all__ = [
     "YieldUnit",
     "convert_columns",
     "convert_yield",
+    "country_unit",
 ]
 
 YieldUnit = Literal["bu/acre", "t/ha", "kg/mu"]
@@ -24,6 +25,17 @@ UNITS: tuple[str, ...] = ("bu/acre", "t/ha", "kg/mu")
 _LB_KG = 0.45359237
 _ACRE_HA = 0.40468564224
 _MU_HA = 1.0 / 15.0  # 1 mu = 666.67 m2
+
+COUNTRY_UNITS: dict[str, str] = {"US": "bu/acre", "CN": "kg/mu"}
+"""The unit a country's farm statistics print yields in, where it is not t/ha: USDA NASS
+bushels per acre, the Chinese yearbooks' kg per mu (jin per mu in some provinces)."""
+
+
+def country_unit(country: str) -> str:
+    """The yield unit a region of ``country`` (ISO 3166-1 alpha-2) is read in by default:
+    bu/acre for the US, kg/mu for China, t/ha (FAOSTAT's and most agencies') elsewhere."""
+    return COUNTRY_UNITS.get(country.strip().upper(), "t/ha")
+
 
 # Standard test weights of a bushel (USDA ERS, "Weights, Measures, and Conversion Factors
 # for Agricultural Commodities and Their Products", Agricultural Handbook 697, 1992): corn

@@ -93,10 +93,12 @@ def _kansas_file(tmp_path, name: str, crs: str | None = None) -> bytes:
     return path.read_bytes()
 
 
-def _add_region(at: AppTest, name: str, content: bytes, region_id: str) -> AppTest:
+def _add_region(
+    at: AppTest, name: str, content: bytes, region_id: str, country: str = "US"
+) -> AppTest:
     at.file_uploader(key="region_upload").set_value((name, content, "application/geopackage"))
     at.text_input(key="region_new_id").set_value(region_id)
-    at.text_input(key="region_new_country").set_value("US")
+    at.text_input(key="region_new_country").set_value(country)
     at.run()
     at.button(key="region_add").click()
     return at.run()
@@ -111,9 +113,26 @@ def test_data_page_adds_a_region_from_an_uploaded_boundary_file(own_region, tmp_
     assert at.title[0].value == "Data: Kansas"  # the name read from the file
     assert at.caption[0].value.startswith("3 counties from ks_three.gpkg (US)")
     assert "Region ks-east (Kansas) added: 3 counties from ks_three.gpkg" in at.success[0].value
-    assert "paii area add AOI --region ks-east" in at.success[0].value
+    # the area form just below is named, not only the command (QA session 18)
+    assert at.success[0].value.endswith(
+        "UTM zone EPSG:32615; yields in bu/acre. Add its imagery with the form \"Add an area "
+        "from your Sentinel-2 or Sentinel-1 files\" under Areas below, or `paii area add AOI "
+        "--region ks-east --s2 ...` on the server."
+    ), at.success[0].value
     con = common.connection()  # the page's own (a second open of the file is refused)
     assert workspace.get_region(con, "ks-east").counties_file == "ks_three.gpkg"
+
+
+def test_a_new_regions_yield_unit_follows_its_country(own_region, tmp_path):
+    """QA session 18: a Nigerian region added without touching "Yield unit" read its yields
+    in bu/acre, the first unit of the list, whatever its country."""
+    at = _data_app("al")
+    assert at.selectbox(key="region_new_unit").value is None
+    at = _add_region(at, "three.gpkg", _kansas_file(tmp_path, "k.gpkg"), "ng-three", "ng")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    con = common.connection()
+    assert workspace.get_region(con, "ng-three").yield_unit == "t/ha"
+    assert "yields in t/ha" in at.success[0].value
 
 
 def test_data_page_refuses_a_boundary_file_in_the_wrong_crs_naming_it(own_region, tmp_path):
