@@ -103,7 +103,8 @@ def colour_scale(
     The range is ``value_range`` (so several layers can share one scale), else the
     2nd..98th percentile so one outlier county does not wash out the map; a diverging
     scale is centred on zero, blue for high values, or red with ``high_is_bad`` (a CO2
-    excess). Returns (rgba, vmin, vmax).
+    excess). Returns (rgba, vmin, vmax); vmin == vmax when every value is one and the same
+    (one county with a figure): each is coloured as the low end, and no span is invented.
     """
     values = np.asarray(values, dtype=float)
     rgba = np.tile(np.array(MISSING_RGBA, dtype=np.uint8), (values.size, 1))
@@ -117,16 +118,17 @@ def colour_scale(
     if diverging:
         hi = max(abs(lo), abs(hi)) or 1.0
         lo = -hi
-    if hi <= lo:
-        hi = lo + 1.0
+    one_value = bool(hi <= lo)
     ramp = _ramp(diverging, high_is_bad)
-    pos = np.clip((values[finite] - lo) / (hi - lo), 0, 1) * (len(ramp) - 1)
+    pos = np.clip((values[finite] - lo) / (1.0 if one_value else hi - lo), 0, 1) * (
+        len(ramp) - 1
+    )
     i = np.minimum(pos.astype(int), len(ramp) - 2)
     frac = (pos - i)[:, None]
     rgb = ramp[i] * (1 - frac) + ramp[i + 1] * frac
     rgba[finite, :3] = np.round(rgb).astype(np.uint8)
     rgba[finite, 3] = alpha
-    return rgba, float(lo), float(hi)
+    return rgba, float(lo), float(lo if one_value else hi)
 
 
 def _hex(rgb: Sequence[float]) -> str:
@@ -187,6 +189,8 @@ def county_features(
         }
         (valued if has else missing).append(feature)
     ramp = _ramp(diverging, high_is_bad)
+    if vmin == vmax:  # one value: its one colour, not a ramp to a value no county has
+        ramp = ramp[:1]
     legend = Legend(label, unit, vmin, vmax, tuple(_hex(c) for c in ramp))
     return valued, missing, legend
 

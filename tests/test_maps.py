@@ -62,3 +62,35 @@ def test_county_map_json_is_compact_snapped_and_the_same_spec():
         abs(c / COORD_GRID_DEG - round(c / COORD_GRID_DEG)) < 1e-6 for xy in ring for c in xy
     )
     assert any(abs(x - 113.12346) < 1e-9 for x, _ in ring)
+
+
+def test_one_value_gets_one_colour_and_a_legend_of_that_value():
+    """QA session 18: a region of one county (11.8 km² flooded) had a legend from 11.8 to
+    12.8, a span no county has."""
+    import pandas as pd
+    import shapely
+    from streamlit.testing.v1 import AppTest
+
+    from paii_core.maps import county_features
+
+    rgba, lo, hi = colour_scale(np.array([11.8, np.nan, 11.8]))
+    assert (lo, hi) == (11.8, 11.8) and np.array_equal(rgba[0], rgba[2])
+    square = shapely.to_wkb(shapely.box(0, 0, 1, 1))
+    frame = pd.DataFrame(
+        {"county_id": ["1"], "name": ["One"], "geometry_wkb": [square], "value": [11.8]}
+    )
+    valued, _, legend = county_features(frame, label="Flooded", unit="km²")
+    assert (legend.vmin, legend.vmax) == (11.8, 11.8) and len(legend.stops) == 1
+    fill = valued[0]["properties"]["fill"][:3]
+    assert legend.stops[0] == "#" + "".join(f"{c:02x}" for c in fill)
+
+    def page(vmin: float, vmax: float, stops: tuple[str, ...]) -> None:
+        from ui.common import legend as draw
+
+        draw("Flooded", "km²", vmin, vmax, stops)
+
+    at = AppTest.from_function(
+        page, args=(legend.vmin, legend.vmax, legend.stops), default_timeout=60
+    ).run()
+    text = at.markdown[0].value
+    assert "11.8: every county with a figure" in text and "12.8" not in text

@@ -317,7 +317,17 @@ def current_region() -> tuple[Context, workspace.Region]:
 
 
 def legend(label: str, unit: str, vmin: float, vmax: float, stops: tuple[str, ...]) -> None:
-    """A colour bar under a map: gradient and its end values."""
+    """A colour bar under a map: gradient and its end values; for one value (``vmin ==
+    vmax``, e.g. a region with one county) its one colour and that value."""
+    if vmin == vmax:
+        st.markdown(
+            f"<div style='font-size:0.85rem'>{label} ({unit})</div>"
+            "<div style='display:flex;align-items:center;gap:6px;font-size:0.8rem'>"
+            f"<span style='width:24px;height:12px;border-radius:3px;background:{stops[0]}'>"
+            f"</span><span>{vmin:,.1f}: every county with a figure</span></div>",
+            unsafe_allow_html=True,
+        )
+        return
     gradient = ", ".join(stops)
     st.markdown(
         f"<div style='font-size:0.85rem'>{label} ({unit})</div>"
