@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import rasterio.transform
 from affine import Affine
 from rasterio.coords import disjoint_bounds
 from rasterio.crs import CRS
@@ -143,6 +144,39 @@ def partial_cover(share: float, dem_path: Path) -> str | None:
         stacklevel=3,
     )
     return f"HAND/slope on {share:.0%} of the scene (the DEM's data); none elsewhere"
+
+
+def pre_grid_error(
+    pre_path: str | PathLike[str],
+    pre_crs: CRS,
+    pre_bounds: tuple[float, float, float, float],
+    crs: CRS,
+    transform: Affine,
+    height: int,
+    width: int,
+) -> InputFileError:
+    """The refusal of a pre-event scene that is not on the post-event scene's grid
+    (``crs``, ``transform``, ``height`` x ``width``): the gdalwarp command that puts it on
+    it, or, when it lies elsewhere, that it is of another place (a warp would be empty)."""
+    west, south, east, north = rasterio.transform.array_bounds(height, width, transform)
+    there = transform_bounds(pre_crs, crs, *pre_bounds, densify_pts=21)
+    if disjoint_bounds(there, (west, south, east, north)):
+        return InputFileError(
+            Path(pre_path),
+            "does not overlap the post-event scene: it is an image of another place",
+            "pass a Sentinel-1 scene of the same ground from before the event",
+        )
+    epsg = crs.to_epsg()
+    target = f"EPSG:{epsg}" if epsg else f"'{crs.to_wkt()}'"
+    command = (
+        f"gdalwarp -t_srs {target} -te {west!r} {south!r} {east!r} {north!r} "
+        f"-ts {width} {height} -r bilinear '{pre_path}' pre_on_post_grid.tif"
+    )
+    return InputFileError(
+        Path(pre_path),
+        f"is not on the grid of the post-event scene ({width} x {height} px in {target})",
+        f"put it on that grid with `{command}` and pass pre_on_post_grid.tif",
+    )
 
 
 def _same_grid(a: io.Raster, b: io.Raster) -> bool:
@@ -292,10 +326,10 @@ def map_flood_scene(
     if pre_path is not None:
         pre = io.read_sentinel1(pre_path, units=units, allow_vv_only=True)
         if not _same_grid(pre, post):
-            raise InputFileError(
-                Path(pre_path),
-                "is not on the grid of the post-event scene",
-                "pass a pre-event scene on the same grid (same CRS, size and transform)",
+            h, w = pre.data.shape[1:]
+            pre_bounds = rasterio.transform.array_bounds(h, w, pre.transform)
+            raise pre_grid_error(
+                pre_path, pre.crs, pre_bounds, post.crs, post.transform, *post.data.shape[1:]
             )
     work = _to_working_grid(post)
     pre_work = _to_working_grid(pre).data if pre is not None else None

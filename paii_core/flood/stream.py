@@ -23,6 +23,7 @@ from paii_core.flood.files import (
     hand_cache_folder,
     hand_grid,
     partial_cover,
+    pre_grid_error,
     water_source_tag,
 )
 from paii_core.flood.mapping import Rules, _windows, fit_windows, map_window, use_learned
@@ -125,10 +126,9 @@ def _stream(
         with rasterio.open(pre_path) as pre_src:
             same = (pre_src.crs, pre_src.height, pre_src.width) == (crs, h, w)
             if not (same and pre_src.transform.almost_equals(transform)):
-                raise InputFileError(
-                    Path(pre_path), "is not on the grid of the post-event scene",
-                    "pass a pre-event scene on the same grid (same CRS, size and transform)",
-                )  # fmt: skip
+                raise pre_grid_error(
+                    pre_path, pre_src.crs, tuple(pre_src.bounds), crs, transform, h, w
+                )
     px = float(abs(transform.a))
     grid = io.Raster(np.zeros((1, 1, 1), np.float32), crs, transform)
     grid_bounds = rasterio.transform.array_bounds(h, w, transform)

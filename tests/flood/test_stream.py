@@ -1,10 +1,12 @@
 """The windowed mapper agrees with the in-memory one, writes the same bands; its errors."""
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 from affine import Affine
+from rasterio.warp import Resampling, reproject
 
 from paii_core import io
 from paii_core.demo import flood, landscape, phenology, sar, terrain
@@ -64,8 +66,32 @@ def test_stream_errors_leave_no_output(files, tmp_path):
     moved = Affine.translation(10, 0) @ GRID
     shifted = io.write_sentinel1(tmp_path / "pre.tif", r.data, crs=UTM, transform=moved,
                                  date="2020-06-10")  # fmt: skip
-    with pytest.raises(InputFileError, match="not on the grid"):
+    with pytest.raises(InputFileError, match="not on the grid") as refused:
         map_flood_stream(s1, tmp_path / "b.tif", pre_path=shifted)
+    # The fix is the command that puts it on the grid (QA session 18: it named none); the
+    # scene it gives, made here as gdalwarp would, is taken.
+    said = str(refused.value)
+    command = re.search(r"`(gdalwarp [^`]*)`", said).group(1).split()
+    assert command[1:3] == ["-t_srs", UTM] and "300 x 300 px in EPSG:32650" in said
+    west, south, east, north = (float(v) for v in command[4:8])
+    width, height = int(command[9]), int(command[10])
+    assert (west, north, width, height) == (500_000, 3_300_000, 300, 300)
+    on_grid = np.full((r.data.shape[0], height, width), np.nan, np.float32)
+    for band in range(r.data.shape[0]):
+        reproject(r.data[band], on_grid[band], src_transform=moved, src_crs=UTM,
+                  dst_transform=Affine((east - west) / width, 0, west, 0,
+                                       (south - north) / height, north),
+                  dst_crs=UTM, resampling=Resampling.bilinear, src_nodata=np.nan,
+                  dst_nodata=np.nan)  # fmt: skip
+    warped = io.write_sentinel1(tmp_path / "pre_on_post_grid.tif", on_grid, crs=UTM,
+                                transform=GRID, date="2020-06-10")  # fmt: skip
+    map_flood_stream(s1, tmp_path / "b2.tif", pre_path=warped)
+    elsewhere = io.write_sentinel1(tmp_path / "far_pre.tif", r.data, crs=UTM,
+                                   transform=Affine.translation(1e6, 0) @ GRID,
+                                   date="2020-06-10")  # fmt: skip
+    with pytest.raises(InputFileError, match=r"far_pre\.tif: does not overlap the post-event "
+                       "scene: it is an image of another place"):  # fmt: skip
+        map_flood_stream(s1, tmp_path / "b3.tif", pre_path=elsewhere)
     far = io.write_dem(tmp_path / "far.tif", np.zeros((50, 50)), crs=UTM,
                        transform=Affine.translation(1e6, 0) @ GRID)  # fmt: skip
     with pytest.raises(InputFileError, match="does not overlap"):
