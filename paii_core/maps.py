@@ -120,9 +120,7 @@ def colour_scale(
         lo = -hi
     one_value = bool(hi <= lo)
     ramp = _ramp(diverging, high_is_bad)
-    pos = np.clip((values[finite] - lo) / (1.0 if one_value else hi - lo), 0, 1) * (
-        len(ramp) - 1
-    )
+    pos = np.clip((values[finite] - lo) / (1.0 if one_value else hi - lo), 0, 1) * (len(ramp) - 1)
     i = np.minimum(pos.astype(int), len(ramp) - 2)
     frac = (pos - i)[:, None]
     rgb = ramp[i] * (1 - frac) + ramp[i + 1] * frac

@@ -111,7 +111,7 @@ def add_area_hint(command: str, *, replace: bool = False) -> str:
     ticked when ``replace``). Ends with a word, so a page may end the sentence with a full
     stop (a command ending in "ITEM..." before one read "ITEM....")."""
     form = f'the Data page\'s form "{AREA_FORM_TITLE}"' + (
-        " with the same id and \"Replace the area if it exists\" ticked" if replace else ""
+        ' with the same id and "Replace the area if it exists" ticked' if replace else ""
     )
     if may_add_areas():
         return f"{form}, or `{command}` on the server"

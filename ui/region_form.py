@@ -67,8 +67,9 @@ def region_upload_form(con: duckdb.DuckDBPyConnection) -> workspace.Region | Non
         UNITS,
         index=None,
         key="region_new_unit",
-        placeholder=f"{country_unit(country)} (the country's)" if country.strip() else
-        "from the country: bu/acre (US), kg/mu (CN), else t/ha",
+        placeholder=f"{country_unit(country)} (the country's)"
+        if country.strip()
+        else "from the country: bu/acre (US), kg/mu (CN), else t/ha",
     )
     a, b, c = st.columns(3)
     name = a.text_input("Display name (optional)", key="region_new_name")

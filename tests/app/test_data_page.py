@@ -115,8 +115,8 @@ def test_data_page_adds_a_region_from_an_uploaded_boundary_file(own_region, tmp_
     assert "Region ks-east (Kansas) added: 3 counties from ks_three.gpkg" in at.success[0].value
     # the area form just below is named, not only the command (QA session 18)
     assert at.success[0].value.endswith(
-        "UTM zone EPSG:32615; yields in bu/acre. Add its imagery with the form \"Add an area "
-        "from your Sentinel-2 or Sentinel-1 files\" under Areas below, or `paii area add AOI "
+        'UTM zone EPSG:32615; yields in bu/acre. Add its imagery with the form "Add an area '
+        'from your Sentinel-2 or Sentinel-1 files" under Areas below, or `paii area add AOI '
         "--region ks-east --s2 ...` on the server."
     ), at.success[0].value
     con = common.connection()  # the page's own (a second open of the file is refused)

@@ -140,9 +140,11 @@ def test_pages_that_need_sentinel2_say_so(tmp_path, monkeypatch):
     )
     esg = _page("imagery_page.py", "esg_analyst")  # a role without the area form
     note = next(i.value for i in esg.info if "ng-chip has no Sentinel-2 date" in i.value)
-    assert note.endswith("on the server (an account that may add areas can use the Data "
-                         'page\'s form "Add an area from your Sentinel-2 or Sentinel-1 files" '
-                         'with the same id and "Replace the area if it exists" ticked).')  # fmt: skip
+    assert note.endswith(
+        "on the server (an account that may add areas can use the Data page's form "
+        '"Add an area from your Sentinel-2 or Sentinel-1 files" with the same id and '
+        '"Replace the area if it exists" ticked).'
+    )
     data = data_page_app("ng")
     assert not data.exception, data.exception
     areas = next(d.value for d in data.dataframe if "area" in d.value.columns)
