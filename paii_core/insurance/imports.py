@@ -116,6 +116,11 @@ def validate_policies(
     county_ids = set(facts.counties["county_id"])
     width = max(len(c) for c in county_ids)
     example = ", ".join(sorted(county_ids)[:3])
+    by_name: dict[str, list[str]] = {}  # "story" and "story county" -> ["19169"]
+    for cid, cname in zip(facts.counties["county_id"], facts.counties["name"], strict=True):
+        key = str(cname).strip().casefold()
+        for k in {key, key.removesuffix(" county"), f"{key} county"}:
+            by_name.setdefault(k, []).append(str(cid))
     first_row: dict[str, int] = {}
     out = []
     for i in range(n):
@@ -142,11 +147,17 @@ def validate_policies(
         geom = geoms[i]
         if county and county not in county_ids:
             padded = county.zfill(width) if county.isdigit() else county
-            hint = (
-                f"did you mean {padded!r}? ids are zero-padded text"
-                if padded in county_ids
-                else (f"use a county id of {facts.region_id} (e.g. {example})")
-            )
+            named = sorted(set(by_name.get(county.casefold(), [])))
+            if padded in county_ids:
+                hint = f"did you mean {padded!r}? ids are zero-padded text"
+            elif named:  # a name where the id goes (QA session 18)
+                hint = (
+                    f"it is the name of county {' or '.join(named)}; write "
+                    + ("its id" if len(named) == 1 else "the id of the one meant")
+                    + " in county_id"
+                )
+            else:
+                hint = f"use a county id of {facts.region_id} (e.g. {example})"
             rows.add(r, "county_id", f"{county!r} is not a county of {facts.region_id}", hint)
         if geom is not None:
             where = located[i]

@@ -79,6 +79,10 @@ def _read_csv(path: Path, what: str) -> pd.DataFrame:
     except (pd.errors.ParserError, UnicodeDecodeError) as e:
         raise FormatError(path, f"is not a readable CSV ({e})", "save it as UTF-8 CSV") from e
     frame = frame.apply(lambda col: col.str.strip())
+    # Rows of empty cells after the last filled one (",,,,," lines a spreadsheet's export
+    # leaves under its data) are not rows; inner ones stay, so row numbers stay the file's.
+    filled = frame.ne("").any(axis=1).to_numpy()
+    frame = frame.iloc[: int(filled.nonzero()[0][-1]) + 1 if filled.any() else 0]
     if sep == ";":  # where Excel separates fields by ";", its decimal mark is the comma
         frame = frame.apply(lambda col: col.map(_decimal_point))
     return frame

@@ -437,3 +437,23 @@ def test_thousands_separators_are_still_read():
         3.88,
     ]
     assert rows.problems == []
+
+
+def test_a_county_name_for_its_id_and_trailing_blank_rows(con, plot, tmp_path):
+    """QA session 18: "Story" in county_id was "not a county of iowa" with three other ids
+    as examples; a CSV exported with empty ",,,," rows under its data had 13 problems
+    reported for each of them."""
+    named = _csv(
+        tmp_path,
+        [_row(plot, county_id="Story"), _row(plot, policy_id="KS-2", county_id="story county")],
+    )
+    assert _problems(con, named) == [
+        f"row {r}, column county_id: {v!r} is not a county of iowa. Fix: it is the name of "
+        f"county {STORY}; write its id in county_id"
+        for r, v in ((1, "Story"), (2, "story county"))
+    ]
+    exported = tmp_path / "exported.csv"
+    rows = pd.DataFrame([_row(plot), _row(plot, policy_id="KS-2")]).to_csv(index=False)
+    exported.write_text(rows + ",,,,,,,,,,,\n" * 2 + " , ,,,,,,,,,,\n")
+    report = import_policies(con, exported, "iowa")
+    assert (report.rows_read, report.rows_written) == (2, 2)
