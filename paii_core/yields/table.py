@@ -20,6 +20,7 @@ import pandas as pd
 from paii_core.errors import FormatError
 from paii_core.importing import Problem
 from paii_core.io.tables import THOUSANDS, read_text_table
+from paii_core.text import count
 from paii_core.yields.units import BUSHEL_KG, MASS_UNITS_KG_PER_ACRE, UNITS, convert_yield
 
 __all__ = [
@@ -364,6 +365,7 @@ def read_yield_table(
     notes: list[str] = []
     out: list[tuple[int, str, str, int, str, float, float, str]] = []
     outside: list[str] = []
+    named: dict[str, str] = {}  # a county's name written where its id goes -> the id
 
     def skip(reason: str, n: int = 1) -> None:
         skipped[reason] = skipped.get(reason, 0) + n
@@ -375,6 +377,10 @@ def read_yield_table(
         if key == "county_id":
             label = places.by_id(str(rec["county_id"]))
             found = label if label in places.ids else None
+            if found is None and not label.isdigit():  # "Story" for 19169 (QA session 18)
+                found = places.by_name.get(_name_key(label))
+                if found is not None:
+                    named[label] = found
         else:
             label = str(rec["county"]).strip()
             if _name_key(label) in places.ambiguous:
@@ -419,6 +425,12 @@ def read_yield_table(
         example = ", ".join(sorted(set(outside))[:3])
         by = "ids" if key == "county_id" else "names"
         notes.append(f"rows of county {by} not in the region were skipped (e.g. {example})")
+    if named:
+        example = ", ".join(f"{k} -> {v}" for k, v in sorted(named.items())[:3])
+        notes.append(
+            f"county_id held the names of {count(len(named), 'county', 'counties')} of the "
+            f"region, read as those counties ({example})"
+        )
     if places.padded:
         notes.append(
             f"{places.padded} county ids were read with their leading zeros restored "

@@ -220,3 +220,20 @@ def test_the_readme_shows_the_yield_table_columns():
     readme = (REPO / "README.md").read_text()
     for column, content in TABLE_COLUMNS.items():
         assert f"| `{column}` | {content} |" in readme, column
+
+
+def test_county_names_in_the_id_column_and_trailing_empty_rows(con, tmp_path):
+    """QA session 18: a table whose county_id held names ("Lonoke County") had every row
+    skipped as "not in the region", then "no yield of the region"; the ";;;;" rows a
+    spreadsheet leaves under its data were each an "empty county_id" problem."""
+    csv = tmp_path / "names.csv"
+    csv.write_text(
+        "county_id;crop;year;yield;unit\nLonoke County;wheat;2020;4,5;t/ha\n"
+        "05001;wheat;2020;4,1;t/ha\n;;;;\n;;;;\n",
+        "utf-8",
+    )
+    report = import_yields(con, csv, "arkansas")
+    assert report.rows_written == 2 and not report.skipped, report
+    assert "county_id held the names of 1 county of the region, read as those counties " \
+        "(Lonoke County -> 05085)" in report.notes  # fmt: skip
+    assert sorted(_yields(con, "arkansas")["county_id"]) == ["05001", "05085"]
