@@ -24,6 +24,8 @@ __all__ = ["BOUNDARY_TYPES", "added_notice", "region_upload_form"]
 _FIELDS = {
     "pass id_column=": "enter in County id column: the column",
     "pass source_crs=": "enter in Coordinates' CRS: ",
+    "as source_crs=": "as Coordinates' CRS = ",
+    "leave source_crs out": "leave Coordinates' CRS empty",
     "with --replace (replace=True)": "in `paii region add ... --replace`",
 }
 """The engine's keyword arguments, as this form names its fields in an error's text."""

@@ -262,8 +262,7 @@ def _load(path: str | PathLike[str]) -> gpd.GeoDataFrame:
         inside = f": {', '.join(found[:5])}{' ...' if len(found) > 5 else ''}" if found else ""
         raise FormatError(
             p,
-            f"is a folder, not a boundary file ({count(len(found), 'vector file')} in it"
-            f"{inside})",
+            f"is a folder, not a boundary file ({count(len(found), 'vector file')} in it{inside})",
             f"{fix} file itself" + (f", e.g. {p / found[0]}" if found else ""),
         )
     check_readable(p)

@@ -152,6 +152,17 @@ def test_data_page_refuses_a_boundary_file_in_the_wrong_crs_naming_it(own_region
     assert not at.error and at.sidebar.selectbox(key="region_id").value == "ks-east"
 
 
+def test_a_wrong_crs_typed_in_the_form_is_named_as_the_forms_field(own_region, tmp_path):
+    """The engine names its keyword (source_crs); the form says its field's label."""
+    at = _data_app("al")
+    at.text_input(key="region_new_crs").set_value("EPSG:32615")
+    at = _add_region(at, "ks.gpkg", _kansas_file(tmp_path, "k.gpkg"), "ks-typed")
+    assert not at.exception, at.exception
+    message = at.error[0].value
+    assert "as Coordinates' CRS = 'EPSG:32615' asks (the file declares EPSG:4326)" in message
+    assert "leave Coordinates' CRS empty" in message and "source_crs" not in message
+
+
 def test_data_page_without_any_region_offers_the_region_form(tmp_path, monkeypatch):
     store.connect(tmp_path / "paii.duckdb").close()
     monkeypatch.setenv("PAII_DATA_DIR", str(tmp_path))
