@@ -12,22 +12,22 @@ import streamlit as st
 from paii_core import store
 from paii_core.access import (
     COOKIE,
-    ENDED_BY_ADMIN,
+    SIGNED_OUT,
     Permission,
     Principal,
     allowed,
     authenticate,
     change_password,
     end_session,
+    ended_elsewhere,
     ended_reason,
     ensure_first_admin,
+    expiry,
     exposure_warning,
-    idle_limit,
     is_token,
     open_session,
     require,
     resume_session,
-    session_limit,
     touch_session,
 )
 from paii_core.config import paths
@@ -47,15 +47,6 @@ _TOKEN = "_paii_session_token"  # this tab's sign-in token (the cookie's value)
 _TOUCHED = "_paii_session_touched"  # when the store last heard the sign-in was in use
 _COOKIE_OUT = "_paii_cookie_out"  # a cookie write for the browser: a token, or "" to clear
 _SPENT = "_paii_spent_cookie"  # the cookie this tab connected with, once tried or ended
-
-_ENDED_ELSEWHERE = {
-    "signed out": "you signed out in another tab or window",
-    "password changed": "the password was changed in another tab or window",
-    "password reset": "an administrator reset this account's password",
-    "account disabled": "an administrator disabled this account",
-    ENDED_BY_ADMIN: "an administrator signed this account out",
-}
-"""What a tab says when its sign-in was ended outside it, by the end's reason."""
 
 TOUCH_EVERY = timedelta(minutes=1)
 """How often a page load records in the store that its sign-in is in use (the idle limit
@@ -95,21 +86,19 @@ def ensure_accounts() -> None:
 
 def current_principal() -> Principal | None:
     """The signed-in principal, or None: nobody signed in (and the browser's cookie holds
-    no live sign-in, :func:`_resume`), the session sat idle past :func:`idle_limit` or
-    began more than :func:`session_limit` ago, the account was disabled since, or its
-    sign-in ended elsewhere (signed out in another tab, a password reset): checked on
-    every page load."""
+    no live sign-in, :func:`_resume`), the session expired (idle or at its limit:
+    :func:`paii_core.access.expiry`), the account was disabled since, or its sign-in ended
+    elsewhere (signed out in another tab, a password reset): checked on every page load."""
     principal = st.session_state.get(_PRINCIPAL)
     if not isinstance(principal, Principal):
         return _resume()
-    last = st.session_state.get(_LAST_SEEN)
-    if last is None or _now() - last > idle_limit():
-        sign_out(reason="the session expired after being idle; sign in again")
-        return None
-    began = st.session_state.get(_SIGNED_IN_AT)
-    if began is None or _now() - began > session_limit():
-        hours = session_limit().total_seconds() / 3600
-        sign_out(reason=f"the session reached its limit of {hours:g} h; sign in again")
+    # a session without its times (never through the form) counts as expired
+    expired = expiry(
+        st.session_state.get(_LAST_SEEN) or datetime.min,
+        st.session_state.get(_SIGNED_IN_AT) or datetime.min,
+    )
+    if expired is not None:
+        sign_out(reason=expired)
         return None
     try:
         fresh = require(connection(), principal, "county_data")
@@ -118,8 +107,7 @@ def current_principal() -> Principal | None:
         return None
     ended = ended_reason(connection(), st.session_state.get(_TOKEN))
     if ended is not None:  # signed out in another tab, a password reset...
-        said = _ENDED_ELSEWHERE.get(ended, f"this sign-in has ended ({ended})")
-        sign_out(reason=f"{said}; sign in again")
+        sign_out(reason=ended_elsewhere(ended))
         return None
     st.session_state[_LAST_SEEN] = _now()
     st.session_state[_PRINCIPAL] = fresh
@@ -220,10 +208,10 @@ def sign_out(*, reason: str | None = None) -> None:
     if isinstance(principal, Principal):
         try:
             with bookkeeping_write():
-                end_session(connection(), token, reason or "signed out")
+                end_session(connection(), token, reason or SIGNED_OUT)
                 store.log_event(
                     connection(), actor=principal.user, action="sign-out", entity="users",
-                    entity_id=principal.user, detail={"reason": reason or "signed out"},
+                    entity_id=principal.user, detail={"reason": reason or SIGNED_OUT},
                 )  # fmt: skip
         except PaiiError as e:
             log.warning("could not audit the sign-out of %s: %s", principal.user, e)
@@ -308,7 +296,7 @@ def account_box(principal: Principal) -> None:
     """Who is signed in, and the sign-out button (in the sidebar)."""
     st.caption(f"Signed in as **{principal.user}** ({principal.role.replace('_', ' ')})")
     if st.button("Sign out", key="sign_out"):
-        sign_out(reason="signed out")
+        sign_out(reason=SIGNED_OUT)
         st.rerun()
 
 

@@ -17,7 +17,7 @@ from paii_core.flood.area import mask_area_km2
 from paii_core.flood.event import inputs_digest, is_stale, run_flood_event, sar_path
 from paii_core.flood.files import map_flood_bytes
 from paii_core.flood.water import describe_method
-from paii_core.io.sentinel1 import SIGMA0_UNITS_READ_TAG
+from paii_core.io.sentinel1 import SIGMA0_UNITS_READ_TAG, read_as
 from paii_core.store import flood as flood_store
 from ui.auth import audit_once, can, signed_in
 from ui.common import (
@@ -140,10 +140,7 @@ if source == "Upload files":
     )
     read = post.tags.get(SIGMA0_UNITS_READ_TAG)
     if read:
-        st.caption(
-            f"{inputs['post']} was read as "
-            + ("linear power, converted to dB." if read == "linear" else "dB (decibels).")
-        )
+        st.caption(f"{inputs['post']} was read as {read_as(read)}.")
     if fm.terrain.startswith("none"):
         st.warning(
             "No DEM: no terrain (HAND/slope) exclusion and no depth; radar shadow on "

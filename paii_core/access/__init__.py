@@ -1,6 +1,7 @@
 """Who may use PAII: accounts, Argon2 password hashes, roles, sign-in with lock-out."""
 
 from paii_core.access.accounts import (
+    ENDED_BY_ADMIN,
     FIRST_ADMIN,
     FirstAdmin,
     add_user,
@@ -14,6 +15,7 @@ from paii_core.access.accounts import (
     require,
     reset_password,
     set_role,
+    sign_out_everywhere,
 )
 from paii_core.access.roles import (
     PERMISSIONS,
@@ -27,17 +29,18 @@ from paii_core.access.roles import (
 )
 from paii_core.access.sessions import (
     COOKIE,
-    ENDED_BY_ADMIN,
+    SIGNED_OUT,
     Resumed,
     end_session,
+    ended_elsewhere,
     ended_reason,
+    expiry,
     idle_limit,
     is_token,
     open_session,
     open_sign_ins,
     resume_session,
     session_limit,
-    sign_out_everywhere,
     touch_session,
 )
 from paii_core.access.signin import (
@@ -60,6 +63,7 @@ __all__ = [
     "MAX_FAILURES",
     "PERMISSIONS",
     "ROLES",
+    "SIGNED_OUT",
     "FirstAdmin",
     "Permission",
     "Principal",
@@ -74,8 +78,10 @@ __all__ = [
     "disable_user",
     "enable_user",
     "end_session",
+    "ended_elsewhere",
     "ended_reason",
     "ensure_first_admin",
+    "expiry",
     "exposure_warning",
     "idle_limit",
     "is_token",

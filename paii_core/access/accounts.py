@@ -32,9 +32,16 @@ __all__ = [
     "require",
     "reset_password",
     "set_role",
+    "sign_out_everywhere",
 ]
 
 FIRST_ADMIN = "admin"
+
+ENDED_DISABLED = "account disabled"
+ENDED_RESET = "password reset"
+ENDED_CHANGED = "password changed"
+ENDED_BY_ADMIN = "ended by an administrator"
+"""Why the account actions below end dashboard sign-ins (``web_sessions.end_reason``)."""
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 
 
@@ -125,7 +132,7 @@ def disable_user(con: duckdb.DuckDBPyConnection, user_name: str, *, actor: str) 
     row = _existing(con, user_name)
     _keep_an_admin(con, row, "disabling")
     acc_store.update_user(con, row["user_name"], disabled=True)
-    ses_store.end_sessions(con, _now(), "account disabled", user_name=row["user_name"])
+    ses_store.end_sessions(con, _now(), ENDED_DISABLED, user_name=row["user_name"])
     log_event(con, actor=actor, action="user disable", entity="users", entity_id=row["user_name"])
 
 
@@ -178,7 +185,7 @@ def reset_password(
         con, row["user_name"], password_hash=passwords.hash_password(one_time),
         must_change_password=True, failed_attempts=0, locked_until=None,
     )  # fmt: skip
-    ses_store.end_sessions(con, _now(), "password reset", user_name=row["user_name"])
+    ses_store.end_sessions(con, _now(), ENDED_RESET, user_name=row["user_name"])
     log_event(con, actor=actor, action="password reset", entity="users", entity_id=row["user_name"])
 
 
@@ -207,11 +214,28 @@ def change_password(
         must_change_password=False,
     )  # fmt: skip
     kept = ses_store.digest(keep) if keep else None
-    ses_store.end_sessions(con, _now(), "password changed", user_name=row["user_name"], keep=kept)
+    ses_store.end_sessions(con, _now(), ENDED_CHANGED, user_name=row["user_name"], keep=kept)
     log_event(
         con, actor=row["user_name"], action="password change", entity="users",
         entity_id=row["user_name"],
     )  # fmt: skip
+
+
+def sign_out_everywhere(con: duckdb.DuckDBPyConnection, user_name: str, *, actor: str) -> int:
+    """An administrator's end of every dashboard sign-in of ``user_name`` (a lost laptop, a
+    session left open on a shared computer): each open tab ends at its next step and no
+    cookie resumes one; the account itself stays usable. Audited with the count; returns it.
+
+    Raises:
+        ValidationError: no such account.
+    """
+    row = _existing(con, user_name)
+    ended = ses_store.end_sessions(con, _now(), ENDED_BY_ADMIN, user_name=row["user_name"])
+    log_event(
+        con, actor=actor, action="sign-ins end", entity="users", entity_id=row["user_name"],
+        detail={"ended": ended},
+    )  # fmt: skip
+    return ended
 
 
 def list_users(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

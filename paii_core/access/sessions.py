@@ -21,28 +21,34 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 import pandas as pd
 
-from paii_core.access.accounts import require
+from paii_core.access.accounts import (
+    ENDED_BY_ADMIN,
+    ENDED_CHANGED,
+    ENDED_DISABLED,
+    ENDED_RESET,
+    require,
+)
 from paii_core.access.roles import Principal
-from paii_core.errors import AccessDeniedError, ValidationError
-from paii_core.store import access as acc_store
+from paii_core.errors import AccessDeniedError
 from paii_core.store import sessions as ses_store
 from paii_core.store.core import log_event
 
 __all__ = [
     "COOKIE",
-    "ENDED_BY_ADMIN",
     "KEEP_ENDED",
+    "SIGNED_OUT",
     "TOKEN_BYTES",
     "Resumed",
     "end_session",
+    "ended_elsewhere",
     "ended_reason",
+    "expiry",
     "idle_limit",
     "is_token",
     "open_session",
     "open_sign_ins",
     "resume_session",
     "session_limit",
-    "sign_out_everywhere",
     "touch_session",
 ]
 
@@ -55,8 +61,16 @@ TOKEN_BYTES = 32
 KEEP_ENDED = timedelta(days=7)
 """How long a sign-in's row is kept after it began (its events stay in the audit trail)."""
 
-ENDED_BY_ADMIN = "ended by an administrator"
-"""The end reason of sign-ins an administrator ended (:func:`sign_out_everywhere`)."""
+SIGNED_OUT = "signed out"
+"""The end reason of a sign-in its user signed out of."""
+
+_ENDED_ELSEWHERE = {
+    SIGNED_OUT: "you signed out in another tab or window",
+    ENDED_CHANGED: "the password was changed in another tab or window",
+    ENDED_RESET: "an administrator reset this account's password",
+    ENDED_DISABLED: "an administrator disabled this account",
+    ENDED_BY_ADMIN: "an administrator signed this account out",
+}
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
@@ -92,6 +106,31 @@ class Resumed:
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def expiry(
+    last_seen: datetime,
+    signed_in_at: datetime,
+    *,
+    idle: timedelta | None = None,
+    limit: timedelta | None = None,
+) -> str | None:
+    """Why a sign-in last active at ``last_seen`` and begun at ``signed_in_at`` has expired
+    (idle longer than ``idle``, begun longer than ``limit`` ago: by default
+    :func:`idle_limit` and :func:`session_limit`), for the sign-in page; None while live."""
+    now = _now()
+    limit = session_limit() if limit is None else limit
+    if now - last_seen > (idle_limit() if idle is None else idle):
+        return "the session expired after being idle; sign in again"
+    if now - signed_in_at > limit:
+        return f"the session reached its limit of {limit.total_seconds() / 3600:g} h; sign in again"
+    return None
+
+
+def ended_elsewhere(reason: str) -> str:
+    """What an open tab says when its sign-in was ended outside it, by the end's reason."""
+    said = _ENDED_ELSEWHERE.get(reason, f"this sign-in has ended ({reason})")
+    return f"{said}; sign in again"
 
 
 def is_token(value: object) -> bool:
@@ -133,8 +172,6 @@ def resume_session(
     """
     if not is_token(token):
         return None
-    idle = idle_limit() if idle is None else idle
-    limit = session_limit() if limit is None else limit
     digest = ses_store.digest(token)
     row = ses_store.session_row(con, digest)
     if row is None:
@@ -142,14 +179,10 @@ def resume_session(
     if row["ended_at"] is not None:
         raise AccessDeniedError(f"this sign-in has ended ({row['end_reason']}); sign in again")
     now = _now()
-    reason = None
-    if now - row["last_seen"] > idle:
-        reason = "the session expired after being idle; sign in again"
-    elif now - row["signed_in_at"] > limit:
-        hours = limit.total_seconds() / 3600
-        reason = f"the session reached its limit of {hours:g} h; sign in again"
+    reason = expiry(row["last_seen"], row["signed_in_at"], idle=idle, limit=limit)
     if reason is None:
         try:
+            # require re-reads the account: its role, not the placeholder given here
             principal = require(con, Principal(row["user_name"], "esg_analyst"), "county_data")
         except AccessDeniedError as e:
             reason = str(e)
@@ -185,27 +218,6 @@ def end_session(con: duckdb.DuckDBPyConnection, token: str | None, reason: str) 
     """End the sign-in ``token`` (sign-out, expiry): its cookie resumes nothing after."""
     if is_token(token):
         ses_store.end_sessions(con, _now(), reason, digest=ses_store.digest(token))
-
-
-def sign_out_everywhere(con: duckdb.DuckDBPyConnection, user_name: str, *, actor: str) -> int:
-    """An administrator's end of every dashboard sign-in of ``user_name`` (a lost laptop, a
-    session left open on a shared computer): each open tab ends at its next step and no
-    cookie resumes one; the account itself stays usable. Audited with the count; returns it.
-
-    Raises:
-        ValidationError: no such account.
-    """
-    row = acc_store.user_row(con, user_name.strip().lower())
-    if row is None:
-        raise ValidationError(
-            f"user {user_name!r} does not exist; `paii users list` shows the accounts"
-        )
-    ended = ses_store.end_sessions(con, _now(), ENDED_BY_ADMIN, user_name=row["user_name"])
-    log_event(
-        con, actor=actor, action="sign-ins end", entity="users", entity_id=row["user_name"],
-        detail={"ended": ended},
-    )  # fmt: skip
-    return ended
 
 
 def open_sign_ins(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -89,7 +89,9 @@ def _read_as(post, units_read: str, units: str) -> str:
     """How the post-event SAR was read, as the Flood page says it: linear power is
     converted to dB; ``units`` is what --units asked (``auto``: the tag, else the
     values decided)."""
-    how = "linear power, converted to dB" if units_read == "linear" else "dB (decibels)"
+    from paii_core.io.sentinel1 import read_as
+
+    how = read_as(units_read)
     why = f" (--units {units})" if units != "auto" else ""
     return f"{post} read as {how}{why}"
 

@@ -24,6 +24,7 @@ __all__ = [
     "SIGMA0_UNITS_TAG",
     "check_sigma0",
     "inspect_sentinel1",
+    "read_as",
     "read_sentinel1",
     "sigma0_units",
     "write_sentinel1",
@@ -34,7 +35,14 @@ SIGMA0_UNITS_TAG = "SIGMA0_UNITS"
 """Dataset tag naming the units of the stored sigma0: ``linear`` (power) or ``db``."""
 SIGMA0_UNITS_READ_TAG = "SIGMA0_UNITS_READ"
 """Tag of a read scene: the units its file held (``linear`` or ``db``) before conversion to
-dB, so a caller can tell the user how the file was read."""
+dB, so a caller can tell the user how the file was read (:func:`read_as`)."""
+
+
+def read_as(units_read: str) -> str:
+    """How a scene whose :data:`SIGMA0_UNITS_READ_TAG` says ``units_read`` was read, in the
+    words `paii flood` and the Flood page both use."""
+    return "linear power, converted to dB" if units_read == "linear" else "dB (decibels)"
+
 
 _UNIT_NAMES: dict[str, Literal["linear", "db"]] = {
     "linear": "linear",
